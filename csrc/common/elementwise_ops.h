@@ -1,0 +1,114 @@
+// Scalar functors of the elementwise ops, shared by the CPU loops (csrc/cpu) and the
+// CUDA kernels (cuda/): one definition of what each op computes.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include "hd.h"
+
+namespace fastdl {
+namespace ew {
+
+template <typename T> FASTDL_HD T tmax(T a, T b) { return a > b ? a : b; }
+template <typename T> FASTDL_HD T tmin(T a, T b) { return a < b ? a : b; }
+
+// Unary (p0, p1 are op parameters: clamp bounds, leaky slope, scalar exponent).
+struct Neg { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return -x; } };
+struct Abs { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x < T(0) ? -x : x; } };
+struct Exp { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::exp(x); } };
+struct Log { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::log(x); } };
+struct Log1p { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::log1p(x); } };
+struct Expm1 { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::expm1(x); } };
+struct Sqrt { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::sqrt(x); } };
+struct Rsqrt { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T(1) / std::sqrt(x); } };
+struct Tanh { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::tanh(x); } };
+struct Sin { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::sin(x); } };
+struct Cos { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::cos(x); } };
+struct Floor { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::floor(x); } };
+struct Ceil { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::ceil(x); } };
+struct Round { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::nearbyint(x); } };
+struct Reciprocal { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T(1) / x; } };
+struct Sign { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T((T(0) < x) - (x < T(0))); } };
+struct Sigmoid {
+  // Stable for large |x|: never evaluates exp of a large positive number.
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    T e = std::exp(x);
+    return e / (T(1) + e);
+  }
+};
+struct Relu { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x > T(0) ? x : T(0); } };
+struct LeakyRelu { template <typename T> FASTDL_HD T operator()(T x, double slope, double) const { return x > T(0) ? x : T(x * T(slope)); } };
+struct Clamp {  // NaN bounds mean "no bound"; a NaN input stays NaN
+  template <typename T> FASTDL_HD T operator()(T x, double lo, double hi) const {
+    if (!(x == x)) return x;
+    if (lo == lo && x < T(lo)) x = T(lo);
+    if (hi == hi && x > T(hi)) x = T(hi);
+    return x;
+  }
+};
+struct PowScalar { template <typename T> FASTDL_HD T operator()(T x, double e, double) const { return T(std::pow(double(x), e)); } };
+struct LogicalNot { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return !x; } };
+
+// Binary: same input type T; comparison ops produce bool.
+struct Add { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a + b; } };
+struct Sub { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a - b; } };
+struct Mul { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a * b; } };
+struct Div { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a / b; } };
+struct FloorDiv {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    if constexpr (std::is_integral<T>::value) {
+      if (b == 0) return 0;  // caller validates; never trap
+      T q = a / b;
+      if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+      return q;
+    } else {
+      return std::floor(a / b);
+    }
+  }
+};
+struct Remainder {  // Python/PyTorch semantics: result has the sign of the divisor
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    if constexpr (std::is_integral<T>::value) {
+      if (b == 0) return 0;
+      T r = a % b;
+      if (r != 0 && ((r < 0) != (b < 0))) r += b;
+      return r;
+    } else {
+      T r = std::fmod(a, b);
+      if (r != T(0) && ((r < T(0)) != (b < T(0)))) r += b;
+      return r;
+    }
+  }
+};
+struct Pow {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    if constexpr (std::is_integral<T>::value) {
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+      T r = 1, base = a;
+      for (T e = b; e > 0; e >>= 1) { if (e & 1) r *= base; base *= base; }
+      return r;
+    } else {
+      return std::pow(a, b);
+    }
+  }
+};
+struct Maximum {  // NaN-propagating, as torch.maximum
+  template <typename T> FASTDL_HD T operator()(T a, T b) const { return (a != a) ? a : ((b != b) ? b : (a > b ? a : b)); }
+};
+struct Minimum {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const { return (a != a) ? a : ((b != b) ? b : (a < b ? a : b)); }
+};
+struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
+struct Eq { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a == b; } };
+struct Ne { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a != b; } };
+struct Lt { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a < b; } };
+struct Le { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a <= b; } };
+struct Gt { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a > b; } };
+struct Ge { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a >= b; } };
+struct LogicalAnd { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return bool(a) && bool(b); } };
+struct LogicalOr { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return bool(a) || bool(b); } };
+struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return bool(a) != bool(b); } };
+
+}  // namespace ew
+}  // namespace fastdl

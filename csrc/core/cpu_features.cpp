@@ -1,0 +1,27 @@
+#include "cpu_features.h"
+
+#include <cstdlib>
+
+namespace fastdl {
+
+bool cpu_has_avx2_fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
+static bool initial_choice() {
+  const char* env = std::getenv("FASTDL_DISABLE_AVX2");
+  if (env && env[0] && env[0] != '0') return false;
+  return cpu_has_avx2_fma();
+}
+
+static bool g_use_avx2 = initial_choice();
+
+bool use_avx2() { return g_use_avx2; }
+void set_use_avx2(bool on) { g_use_avx2 = on && cpu_has_avx2_fma(); }
+
+}  // namespace fastdl

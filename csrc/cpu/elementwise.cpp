@@ -1,0 +1,189 @@
+#include "elementwise.h"
+
+#include <functional>
+#include <unordered_map>
+
+#include "../common/elementwise_ops.h"
+#include "strided_loop.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+template <typename T, typename F>
+void unary_loop(F f, const TensorArg& x, const TensorArg& out, double p0, double p1) {
+  strided_loop<2>({&out, &x}, [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+    T* o = reinterpret_cast<T*>(p[0]);
+    const T* a = reinterpret_cast<const T*>(p[1]);
+    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], p0, p1);
+    } else {
+      const int64_t so = s[0] / sizeof(T), sa = s[1] / sizeof(T);
+      for (int64_t i = 0; i < n; ++i) o[i * so] = f(a[i * sa], p0, p1);
+    }
+  });
+}
+
+template <typename T, typename R, typename F>
+void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  strided_loop<3>({&out, &a, &b}, [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+    R* o = reinterpret_cast<R*>(p[0]);
+    const T* x = reinterpret_cast<const T*>(p[1]);
+    const T* y = reinterpret_cast<const T*>(p[2]);
+    if (s[0] == sizeof(R) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+    } else if (s[0] == sizeof(R) && s[1] == sizeof(T) && s[2] == 0) {
+      const T yv = y[0];  // tensor-scalar: the common broadcast case
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+    } else {
+      const int64_t so = s[0] / sizeof(R), sx = s[1] / sizeof(T), sy = s[2] / sizeof(T);
+      for (int64_t i = 0; i < n; ++i) o[i * so] = f(x[i * sx], y[i * sy]);
+    }
+  });
+}
+
+using UnaryFn = std::function<void(const TensorArg&, const TensorArg&, double, double)>;
+using BinaryFn = std::function<void(const TensorArg&, const TensorArg&, const TensorArg&)>;
+
+#define UNARY_FLOAT(name, F)                                                                  \
+  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {                  \
+     FASTDL_DISPATCH_FLOAT(x.dtype, name, [&] { unary_loop<scalar_t>(ew::F{}, x, o, p0, p1); }) \
+   }}
+#define UNARY_NUMERIC(name, F)                                                                  \
+  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {                    \
+     FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { unary_loop<scalar_t>(ew::F{}, x, o, p0, p1); }) \
+   }}
+
+const std::unordered_map<std::string, UnaryFn>& unary_table() {
+  static const std::unordered_map<std::string, UnaryFn> t = {
+      UNARY_NUMERIC("neg", Neg), UNARY_NUMERIC("abs", Abs), UNARY_NUMERIC("sign", Sign),
+      UNARY_NUMERIC("relu", Relu), UNARY_NUMERIC("clamp", Clamp),
+      UNARY_FLOAT("exp", Exp), UNARY_FLOAT("log", Log), UNARY_FLOAT("log1p", Log1p),
+      UNARY_FLOAT("expm1", Expm1), UNARY_FLOAT("sqrt", Sqrt), UNARY_FLOAT("rsqrt", Rsqrt),
+      UNARY_FLOAT("tanh", Tanh), UNARY_FLOAT("sigmoid", Sigmoid), UNARY_FLOAT("sin", Sin),
+      UNARY_FLOAT("cos", Cos), UNARY_FLOAT("floor", Floor), UNARY_FLOAT("ceil", Ceil),
+      UNARY_FLOAT("round", Round), UNARY_FLOAT("reciprocal", Reciprocal),
+      UNARY_FLOAT("leaky_relu", LeakyRelu), UNARY_FLOAT("pow_scalar", PowScalar),
+      {"logical_not", [](const TensorArg& x, const TensorArg& o, double p0, double p1) {
+         check_dtype("logical_not", x, DType::Bool);
+         unary_loop<bool>(ew::LogicalNot{}, x, o, p0, p1);
+       }},
+  };
+  return t;
+}
+
+#define BINARY_ARITH(name, F, DISPATCH)                                                  \
+  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {               \
+     DISPATCH(a.dtype, name, [&] { binary_loop<scalar_t, scalar_t>(ew::F{}, a, b, o); }) \
+   }}
+#define BINARY_BOOL(name, F)                                                           \
+  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {             \
+     FASTDL_DISPATCH_ALL(a.dtype, name, [&] { binary_loop<scalar_t, bool>(ew::F{}, a, b, o); }) \
+   }}
+
+const std::unordered_map<std::string, BinaryFn>& binary_table() {
+  static const std::unordered_map<std::string, BinaryFn> t = {
+      BINARY_ARITH("add", Add, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("sub", Sub, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("mul", Mul, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("div", Div, FASTDL_DISPATCH_FLOAT),
+      BINARY_ARITH("floor_divide", FloorDiv, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("remainder", Remainder, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("pow", Pow, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("maximum", Maximum, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("minimum", Minimum, FASTDL_DISPATCH_NUMERIC),
+      BINARY_ARITH("atan2", Atan2, FASTDL_DISPATCH_FLOAT),
+      BINARY_BOOL("eq", Eq), BINARY_BOOL("ne", Ne), BINARY_BOOL("lt", Lt),
+      BINARY_BOOL("le", Le), BINARY_BOOL("gt", Gt), BINARY_BOOL("ge", Ge),
+      BINARY_BOOL("logical_and", LogicalAnd), BINARY_BOOL("logical_or", LogicalOr),
+      BINARY_BOOL("logical_xor", LogicalXor),
+  };
+  return t;
+}
+
+}  // namespace
+
+bool binary_is_comparison(const std::string& op) {
+  return op == "eq" || op == "ne" || op == "lt" || op == "le" || op == "gt" || op == "ge" ||
+         op == "logical_and" || op == "logical_or" || op == "logical_xor";
+}
+
+void unary(const std::string& op, const TensorArg& x, const TensorArg& out, double p0, double p1) {
+  auto it = unary_table().find(op);
+  if (it == unary_table().end()) fail_value("unknown unary op '" + op + "'");
+  check_cpu(op.c_str(), x);
+  check_cpu(op.c_str(), out);
+  check_same_shape(op.c_str(), x, out);
+  check_dtype(op.c_str(), out, x.dtype);
+  it->second(x, out, p0, p1);
+}
+
+void binary(const std::string& op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  auto it = binary_table().find(op);
+  if (it == binary_table().end()) fail_value("unknown binary op '" + op + "'");
+  for (auto* t : {&a, &b, &out}) check_cpu(op.c_str(), *t);
+  check_same_shape(op.c_str(), a, out);
+  check_same_shape(op.c_str(), b, out);
+  check_dtype(op.c_str(), b, a.dtype);
+  check_dtype(op.c_str(), out, binary_is_comparison(op) ? DType::Bool : a.dtype);
+  it->second(a, b, out);
+}
+
+void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  for (auto* t : {&cond, &a, &b, &out}) {
+    check_cpu("where", *t);
+    check_same_shape("where", *t, out);
+  }
+  check_dtype("where", cond, DType::Bool);
+  check_dtype("where", a, out.dtype);
+  check_dtype("where", b, out.dtype);
+  FASTDL_DISPATCH_ALL(out.dtype, "where", [&] {
+    using T = scalar_t;
+    strided_loop<4>({&out, &cond, &a, &b}, [&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
+        *reinterpret_cast<T*>(p[0] + i * s[0]) =
+            c ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+      }
+    });
+  })
+}
+
+void copy(const TensorArg& src, const TensorArg& dst) {
+  check_cpu("copy", src);
+  check_cpu("copy", dst);
+  check_same_shape("copy", src, dst);
+  FASTDL_DISPATCH_ALL(dst.dtype, "copy", [&] {
+    using D = scalar_t;
+    FASTDL_DISPATCH_ALL(src.dtype, "copy", [&] {
+      using S = scalar_t;
+      strided_loop<2>({&dst, &src}, [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+        D* o = reinterpret_cast<D*>(p[0]);
+        const S* x = reinterpret_cast<const S*>(p[1]);
+        if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
+          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
+        } else {
+          const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
+          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<D>(x[i * sx]);
+        }
+      });
+    })
+  })
+}
+
+void fill(const TensorArg& dst, double value) {
+  check_cpu("fill", dst);
+  FASTDL_DISPATCH_ALL(dst.dtype, "fill", [&] {
+    using T = scalar_t;
+    const T v = static_cast<T>(value);
+    strided_loop<1>({&dst}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+      T* o = reinterpret_cast<T*>(p[0]);
+      const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));
+      for (int64_t i = 0; i < n; ++i) o[i * so] = v;
+    });
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl

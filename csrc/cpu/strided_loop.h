@@ -1,0 +1,51 @@
+// The CPU elementwise loop: walks N same-shape strided operands (broadcast operands
+// carry stride 0), collapsing dimensions first so contiguous tensors become one flat
+// loop the compiler vectorises. Rows are split across threads.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "../common/strided_index.h"
+#include "../core/parallel.h"
+#include "../core/tensor_arg.h"
+
+namespace fastdl {
+
+// inner(ptrs, inner_strides, n): process n elements starting at ptrs[k] (typed
+// element pointers as char*), stepping inner_strides[k] bytes each.
+template <int N, typename Inner>
+void strided_loop(const std::array<const TensorArg*, N>& ops, Inner&& inner) {
+  const TensorArg& ref = *ops[0];
+  int ndim = ref.ndim();
+  if (ndim > kMaxDims) fail_value("tensor has more than 16 dimensions");
+  if (ref.numel() == 0) return;
+  int64_t shape[kMaxDims];
+  int64_t strides[N][kMaxDims];
+  for (int d = 0; d < ndim; ++d) shape[d] = ref.shape[d];
+  for (int k = 0; k < N; ++k)
+    for (int d = 0; d < ndim; ++d) strides[k][d] = ops[k]->strides[d];
+  ndim = collapse_dims(ndim, shape, N, strides);
+
+  std::array<char*, N> base;
+  std::array<int64_t, N> isz;
+  for (int k = 0; k < N; ++k) {
+    base[k] = ops[k]->bytes();
+    isz[k] = static_cast<int64_t>(itemsize(ops[k]->dtype));
+  }
+  const int64_t inner_n = shape[ndim - 1];
+  std::array<int64_t, N> inner_stride;
+  for (int k = 0; k < N; ++k) inner_stride[k] = strides[k][ndim - 1] * isz[k];
+  int64_t rows = 1;
+  for (int d = 0; d < ndim - 1; ++d) rows *= shape[d];
+
+  parallel_for(rows, inner_n, [&](int64_t r0, int64_t r1) {
+    std::array<char*, N> p;
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int k = 0; k < N; ++k)
+        p[k] = base[k] + strided_offset(r, ndim - 1, shape, strides[k]) * isz[k];
+      inner(p, inner_stride, inner_n);
+    }
+  });
+}
+
+}  // namespace fastdl
