@@ -1,1 +1,40 @@
+"""fastdl: a compact deep-learning library with its own C++/CUDA kernels and a
+PyTorch-shaped API (Tensor, autograd, nn, optim)."""
+__version__ = "0.1.0"
+
 from . import _C
+from .dtype import float32, float64, int64, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
+from .device import device
+from .tensor import (Tensor, Size, tensor, as_tensor, from_numpy, empty, zeros, ones, full, zeros_like, ones_like,
+                     full_like, empty_like, arange, linspace, eye)
+from . import _methods  # noqa: F401  (installs Tensor methods and operators)
+from .ops import *  # noqa: F401,F403
+from .ops import __dict__ as _ops_dict
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from . import autograd, testing, cuda
+
+bool = bool_  # fastdl.bool, as torch.bool
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int64  # noqa: A001
+dtype = dtype_cls
+
+
+def set_num_threads(n):
+    """Threads used by the CPU kernels (default: the machine's cores, or FASTDL_NUM_THREADS)."""
+    if not isinstance(n, __builtins__["int"] if isinstance(__builtins__, dict) else __builtins__.int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    _C.set_num_threads(n)
+
+
+def get_num_threads():
+    return _C.get_num_threads()
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def numel(x):
+    return x.numel()

@@ -1,0 +1,156 @@
+"""Installs the op methods and operators on Tensor (Tensor.exp is fastdl.ops.exp, ...)."""
+from . import ops
+from .ops import elementwise as _ew
+from .ops import random as _rnd
+from .tensor import Tensor
+
+# methods whose first argument is the tensor itself
+_METHODS = """abs add allclose argmax argmin atan2 ceil clamp clip cos div eq equal exp expm1 floor floor_divide ge gt
+isclose isfinite isinf isnan le lerp log log1p log2 log10 logical_and logical_not logical_or logical_xor lt maximum
+minimum mul ne neg pow reciprocal relu remainder round rsqrt sigmoid sign sin sqrt square sub tanh gather
+index_select masked_fill nonzero matmul mm bmm dot outer all amax amin any count_nonzero log_softmax logsumexp max mean
+min softmax std sum var chunk clone contiguous expand expand_as flatten movedim narrow permute repeat reshape split
+squeeze t transpose unbind unflatten unsqueeze view""".split()
+
+for _name in _METHODS:
+    setattr(Tensor, _name, getattr(ops, _name))
+
+Tensor.leaky_relu = _ew.leaky_relu
+Tensor.swapaxes = Tensor.transpose
+Tensor.multiply = Tensor.mul
+Tensor.subtract = Tensor.sub
+Tensor.divide = Tensor.div
+Tensor.absolute = Tensor.abs
+Tensor.negative = Tensor.neg
+Tensor.greater = Tensor.gt
+Tensor.less = Tensor.lt
+
+
+def _where(self, cond, other):
+    return ops.where(cond, self, other)
+
+
+Tensor.where = _where
+Tensor.T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))))
+Tensor.mT = property(lambda self: self.transpose(-2, -1))
+
+
+def _view_as(self, other):
+    return self.view(other.shape)
+
+
+def _reshape_as(self, other):
+    return self.reshape(other.shape)
+
+
+Tensor.view_as = _view_as
+Tensor.reshape_as = _reshape_as
+
+# operators
+Tensor.__add__ = lambda a, b: ops.add(a, b)
+Tensor.__radd__ = lambda a, b: ops.add(b, a)
+Tensor.__sub__ = lambda a, b: ops.sub(a, b)
+Tensor.__rsub__ = lambda a, b: ops.sub(b, a)
+Tensor.__mul__ = lambda a, b: ops.mul(a, b)
+Tensor.__rmul__ = lambda a, b: ops.mul(b, a)
+Tensor.__truediv__ = lambda a, b: ops.div(a, b)
+Tensor.__rtruediv__ = lambda a, b: ops.div(b, a)
+Tensor.__floordiv__ = lambda a, b: ops.floor_divide(a, b)
+Tensor.__rfloordiv__ = lambda a, b: ops.floor_divide(b, a)
+Tensor.__mod__ = lambda a, b: ops.remainder(a, b)
+Tensor.__rmod__ = lambda a, b: ops.remainder(b, a)
+Tensor.__pow__ = lambda a, b: ops.pow(a, b)
+Tensor.__rpow__ = lambda a, b: ops.pow(b, a)
+Tensor.__matmul__ = lambda a, b: ops.matmul(a, b)
+Tensor.__rmatmul__ = lambda a, b: ops.matmul(b, a)
+Tensor.__neg__ = lambda a: ops.neg(a)
+Tensor.__pos__ = lambda a: a
+Tensor.__abs__ = lambda a: ops.abs(a)
+Tensor.__eq__ = lambda a, b: ops.eq(a, b)
+Tensor.__ne__ = lambda a, b: ops.ne(a, b)
+Tensor.__lt__ = lambda a, b: ops.lt(a, b)
+Tensor.__le__ = lambda a, b: ops.le(a, b)
+Tensor.__gt__ = lambda a, b: ops.gt(a, b)
+Tensor.__ge__ = lambda a, b: ops.ge(a, b)
+Tensor.__and__ = lambda a, b: ops.logical_and(a, b) if _is_bool(a, b) else NotImplemented
+Tensor.__or__ = lambda a, b: ops.logical_or(a, b) if _is_bool(a, b) else NotImplemented
+Tensor.__xor__ = lambda a, b: ops.logical_xor(a, b) if _is_bool(a, b) else NotImplemented
+Tensor.__invert__ = lambda a: ops.logical_not(a) if a.dtype.name == "bool" else NotImplemented
+Tensor.__getitem__ = ops.getitem
+Tensor.__setitem__ = ops.setitem
+Tensor.__hash__ = lambda a: id(a)
+
+
+def _is_bool(a, b):
+    return a.dtype.name == "bool" and (isinstance(b, bool) or (isinstance(b, Tensor) and b.dtype.name == "bool"))
+
+
+# in-place ops
+def _inplace(op_name, fn):
+    def method(self, *args, **kwargs):
+        return _ew.assign_(self, fn(self, *args, **kwargs), op_name)
+    method.__name__ = op_name
+    return method
+
+
+for _name, _fn in [("add_", ops.add), ("sub_", ops.sub), ("mul_", ops.mul), ("div_", ops.div), ("pow_", ops.pow),
+                   ("clamp_", ops.clamp), ("clip_", ops.clamp), ("exp_", ops.exp), ("log_", ops.log),
+                   ("sqrt_", ops.sqrt), ("neg_", ops.neg), ("abs_", ops.abs), ("relu_", ops.relu),
+                   ("sigmoid_", ops.sigmoid), ("tanh_", ops.tanh), ("maximum_", ops.maximum),
+                   ("minimum_", ops.minimum), ("masked_fill_", ops.masked_fill), ("lerp_", ops.lerp),
+                   ("floor_", ops.floor), ("round_", ops.round), ("sign_", ops.sign), ("square_", ops.square)]:
+    setattr(Tensor, _name, _inplace(_name, _fn))
+
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
+
+
+def _addcmul_(self, t1, t2, value=1):
+    return _ew.assign_(self, self + t1 * t2 * value, "addcmul_")
+
+
+def _addcdiv_(self, t1, t2, value=1):
+    return _ew.assign_(self, self + t1 / t2 * value, "addcdiv_")
+
+
+def _copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_: expected a Tensor, got {type(src).__name__}")
+    if src.device != self.device:
+        src = src.to(self.device)
+    return _ew.assign_(self, src, "copy_")
+
+
+def _fill_(self, value):
+    _ew.check_inplace(self, "fill_")
+    if isinstance(value, Tensor):
+        value = value.item()
+    from .ops._util import backend
+    backend(self, "fill_").fill(self, float(value))
+    self._buf.version += 1
+    if self._grad_fn is not None:
+        self._grad_fn, self._requires_grad = None, False  # a constant now: no gradient flows back
+    return self
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+Tensor.addcmul_ = _addcmul_
+Tensor.addcdiv_ = _addcdiv_
+Tensor.copy_ = _copy_
+Tensor.fill_ = _fill_
+Tensor.zero_ = _zero_
+Tensor.uniform_ = _rnd.uniform_
+Tensor.normal_ = _rnd.normal_
+Tensor.bernoulli = lambda self, p=None: _rnd.bernoulli(self) if p is None else _rnd.bernoulli(self, p)
+
+
+def _bernoulli_(self, p=0.5):
+    return _ew.assign_(self, _rnd.bernoulli(self.detach(), p), "bernoulli_")
+
+
+Tensor.bernoulli_ = _bernoulli_

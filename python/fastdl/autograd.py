@@ -1,0 +1,338 @@
+"""Reverse-mode autograd: Function, the graph nodes it records, and the engine.
+
+Every differentiable op is a Function subclass with `forward(ctx, *args)` and
+`backward(ctx, *grad_outputs)` side by side; `Function.apply` runs forward without
+recording, then links the outputs to a Node holding the ctx and one edge per input.
+Edges point at the producer's Node (or at an AccumulateGrad for a leaf), never at the
+input tensors themselves, so intermediate buffers die as soon as nothing but the graph
+refers to them, and the graph dies with its last output or after backward.
+"""
+import threading
+
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward", "grad"]
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) setting whether ops record the graph."""
+
+    def __init__(self, mode):
+        self.prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _state.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+class _GradMode:
+    mode = True
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            with type(self)():
+                return fn(*a, **k)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    mode = False
+
+
+class enable_grad(_GradMode):
+    mode = True
+
+
+class Context:
+    """What forward leaves for backward: saved tensors (version-checked) and flags."""
+
+    __slots__ = ("_saved", "_versions", "needs_input_grad", "_freed", "__dict__")
+
+    def __init__(self):
+        self._saved = ()
+        self._versions = ()
+        self._freed = False
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._versions = tuple(None if t is None else t._buf.version for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the graph "
+                "are freed when you call .backward(); specify retain_graph=True if you need to "
+                "backward through the graph a second time.")
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._buf.version != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{t.dtype.name} {list(t.shape)}] is at version {t._buf.version}; "
+                    f"expected version {v} instead")
+        return self._saved
+
+    def _free(self):
+        self._saved = ()
+        self._versions = ()
+        self.__dict__.clear()
+        self._freed = True
+
+
+class Node:
+    """One recorded call of a Function: its ctx, its inputs' edges, its outputs' shapes."""
+
+    __slots__ = ("fn", "ctx", "edges", "out_meta", "__weakref__")
+
+    def __init__(self, fn, ctx, edges, out_meta):
+        self.fn, self.ctx, self.edges, self.out_meta = fn, ctx, edges, out_meta
+
+    def name(self):
+        return self.fn.__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    def apply(self, grads):
+        out = self.fn.backward(self.ctx, *grads)
+        return out if isinstance(out, tuple) else (out,)
+
+
+class AccumulateGrad:
+    """Edge target for a leaf tensor: adds incoming gradients into leaf.grad."""
+
+    __slots__ = ("leaf",)
+
+    def __init__(self, leaf):
+        self.leaf = leaf
+
+    def name(self):
+        return "AccumulateGrad"
+
+
+class Function:
+    """Base class of every differentiable op, built-in or user-defined.
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return 2 * x * grad
+    y = Square.apply(x)
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses must define forward")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses must define backward")
+
+    @classmethod
+    def apply(cls, *args):
+        from .tensor import Tensor
+
+        record = False
+        if is_grad_enabled():
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            record = any(needs)
+        ctx = Context()
+        if record:
+            ctx.needs_input_grad = needs
+            _state.enabled = False
+            try:
+                out = cls.forward(ctx, *args)
+            finally:
+                _state.enabled = True
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
+            return cls.forward(ctx, *args)
+        outs = out if isinstance(out, tuple) else (out,)
+        edges = tuple(_edge_of(a) if n else None for a, n in zip(args, needs))
+        node = Node(cls, ctx, edges, tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs))
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor) and o.dtype.is_floating_point:
+                o._grad_fn, o._out_index, o._requires_grad = node, i, True
+        return out
+
+
+def _edge_of(t):
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._out_index)
+    acc = t._accumulator
+    if acc is None:
+        acc = t._accumulator = AccumulateGrad(t)
+    return (acc, 0)
+
+
+def _toposort(roots):
+    """Nodes reachable from roots, each after every node that feeds it a gradient."""
+    order, seen = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if isinstance(node, Node):
+            for e in node.edges:
+                if e is not None and id(e[0]) not in seen:
+                    stack.append((e[0], False))
+    order.reverse()
+    return order
+
+
+def _run_backward(roots, root_grads, retain_graph, inputs=None):
+    from .tensor import Tensor, zeros
+
+    pending = {}  # id(node) -> list of grads per output
+    for (node, idx), g in zip(roots, root_grads):
+        slot = pending.setdefault(id(node), [None] * _n_outputs(node))
+        slot[idx] = g if slot[idx] is None else slot[idx] + g
+    captured = inputs  # None for backward(); {id(leaf): grad} for grad()
+    handed_out = set()
+    with no_grad():
+        for node in _toposort([n for n, _ in roots]):
+            grads = pending.pop(id(node), None)
+            if grads is None:
+                continue
+            if isinstance(node, AccumulateGrad):
+                g = grads[0]
+                if g is None:
+                    continue
+                leaf = node.leaf
+                for hook in leaf._hooks or ():
+                    r = hook(g)
+                    g = r if r is not None else g
+                if captured is not None:
+                    if id(leaf) in captured:
+                        captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
+                    continue
+                if leaf.grad is None:
+                    # a gradient object may be shared (add's backward passes it to both
+                    # sides), so a leaf gets its own copy unless it is the only taker
+                    leaf.grad = g.detach() if id(g) not in handed_out else g.clone()
+                    handed_out.add(id(g))
+                else:
+                    leaf.grad = leaf.grad + g
+                continue
+            grads = [g if g is not None else zeros(m[0], dtype=m[1], device=m[2]) if m else None
+                     for g, m in zip(grads, node.out_meta)]
+            in_grads = node.apply(grads)
+            if not retain_graph:
+                node.ctx._free()
+            if len(in_grads) < len(node.edges):
+                raise RuntimeError(f"{node.name()}: backward returned {len(in_grads)} gradients, "
+                                   f"expected {len(node.edges)}")
+            for edge, g in zip(node.edges, in_grads):
+                if edge is None or g is None:
+                    continue
+                target, idx = edge
+                if not isinstance(g, Tensor):
+                    raise TypeError(f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor")
+                slot = pending.setdefault(id(target), [None] * _n_outputs(target))
+                slot[idx] = g if slot[idx] is None else slot[idx] + g
+    return captured
+
+
+def _n_outputs(node):
+    return 1 if isinstance(node, AccumulateGrad) else len(node.out_meta)
+
+
+def _root_grads(tensors, grad_tensors, op):
+    from .tensor import Tensor, ones_like
+
+    roots, gs = [], []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{op}: element {i} of tensors does not require grad and does not have a grad_fn")
+        g = grad_tensors[i] if grad_tensors is not None else None
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(f"{op}: grad can be implicitly created only for scalar outputs; "
+                                   f"got a tensor of shape {list(t.shape)}, pass gradient=")
+            g = ones_like(t)
+        elif not isinstance(g, Tensor):
+            from .tensor import tensor as _tensor
+            g = _tensor(g, dtype=t.dtype, device=t.device)
+        if tuple(g.shape) != tuple(t.shape):
+            raise RuntimeError(f"{op}: gradient has shape {list(g.shape)} but the tensor has shape {list(t.shape)}")
+        roots.append(_edge_of(t))
+        gs.append(g)
+    return roots, gs
+
+
+def backward(tensors, grad_tensors=None, retain_graph=False):
+    """Accumulates d(tensors)/d(leaf) * grad_tensors into every leaf's .grad."""
+    from .tensor import Tensor
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+        if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
+            grad_tensors = (grad_tensors,)
+    roots, gs = _root_grads(tensors, grad_tensors, "backward")
+    _run_backward(roots, gs, retain_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+    """Returns d(outputs)/d(inputs) without touching any .grad (torch.autograd.grad)."""
+    from .tensor import Tensor
+    if isinstance(outputs, Tensor):
+        outputs = (outputs,)
+        if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+            grad_outputs = (grad_outputs,)
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    roots, gs = _root_grads(outputs, grad_outputs, "grad")
+    # gradients for non-leaf inputs are captured by swapping their edge in as a root
+    # of a one-off accumulator; leaves are captured at their AccumulateGrad
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the inputs does not require grad")
+        if t._grad_fn is not None:
+            raise RuntimeError("grad: only leaf tensors are supported as inputs in fastdl")
+        _edge_of(t)
+    captured = {id(t): None for t in inputs}
+    res = _run_backward(roots, gs, retain_graph, inputs=captured)
+    out = []
+    for t in inputs:
+        g = res[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError("grad: one of the differentiated tensors appears not to have been used in the graph; "
+                               "pass allow_unused=True if this is intended")
+        out.append(g)
+    return tuple(out)

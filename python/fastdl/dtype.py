@@ -1,0 +1,120 @@
+"""Element types and PyTorch's type-promotion rules.
+
+Categories order bool < integer < floating. Among the operands of an op, the result
+takes the highest category present; within it, dimensioned tensors decide before
+zero-dim tensors, and those before Python scalars, which only ever contribute their
+category (so `int64_tensor * 2.5` is float32, the default float, and
+`float32_tensor * 2.5` stays float32). These are torch.result_type's rules.
+"""
+import numpy as np
+
+__all__ = ["DType", "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype", "result_type"]
+
+
+class DType:
+    __slots__ = ("name", "code", "itemsize", "np", "category")
+
+    def __init__(self, name, code, itemsize, np_dtype, category):
+        self.name, self.code, self.itemsize, self.np, self.category = name, code, itemsize, np.dtype(np_dtype), category
+
+    @property
+    def is_floating_point(self):
+        return self.category == 2
+
+    def __repr__(self):
+        return f"fastdl.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+# codes mirror csrc/core/dtype.h
+float32 = DType("float32", 0, 4, np.float32, 2)
+float64 = DType("float64", 1, 8, np.float64, 2)
+int64 = DType("int64", 2, 8, np.int64, 1)
+bool_ = DType("bool", 3, 1, np.bool_, 0)
+ALL = (float32, float64, int64, bool_)
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NP = {d.np: d for d in ALL}
+_RANK = {bool_: 0, int64: 1, float32: 2, float64: 3}
+
+_default_float = float32
+
+
+def _by_name(name):
+    return _BY_NAME[name]
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(d):
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {d}")
+    _default_float = d
+
+
+def to_dtype(d):
+    """Accepts a DType, a name ('float32'), a NumPy dtype or a Python type."""
+    if isinstance(d, DType):
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
+    try:
+        npd = np.dtype(d)
+    except TypeError:
+        npd = None
+    if npd is not None:
+        if npd in _BY_NP:
+            return _BY_NP[npd]
+        if npd.kind == "f":
+            return float32 if npd.itemsize <= 4 else float64
+        if npd.kind in "iu":
+            return int64
+    raise TypeError(f"unsupported dtype {d!r}; fastdl supports float32, float64, int64 and bool")
+
+
+def from_numpy_dtype(npd):
+    npd = np.dtype(npd)
+    if npd in _BY_NP:
+        return _BY_NP[npd]
+    raise TypeError(f"unsupported NumPy dtype {npd}; fastdl supports float32, float64, int64 and bool")
+
+
+def _category_default(cat):
+    return (bool_, int64, _default_float)[cat]
+
+
+def scalar_category(x):
+    if isinstance(x, (bool, np.bool_)):
+        return 0
+    if isinstance(x, (int, np.integer)):
+        return 1
+    if isinstance(x, (float, np.floating)):
+        return 2
+    raise TypeError(f"expected a number, got {type(x).__name__}")
+
+
+def result_type(*operands):
+    """torch.result_type over Tensors and Python scalars."""
+    dims, zero_dims, scalar_cat = [], [], -1
+    for o in operands:
+        if hasattr(o, "_dtype"):
+            (dims if o.ndim > 0 else zero_dims).append(o._dtype)
+        else:
+            scalar_cat = max(scalar_cat, scalar_category(o))
+    cat = max([d.category for d in dims + zero_dims] + [scalar_cat])
+    for group in (dims, zero_dims):
+        members = [d for d in group if d.category == cat]
+        if members:
+            return max(members, key=_RANK.__getitem__)
+    return _category_default(cat)

@@ -1,0 +1,1 @@
+"""Model families with a Python API; `fastdl train FAMILY` wraps them."""

@@ -1,0 +1,16 @@
+"""All tensor ops, grouped by family. `fastdl.<op>` and `Tensor.<op>` both come from here."""
+from .creation import to
+from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
+                          floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, leaky_relu, lerp, log, log1p,
+                          log2, log10, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul,
+                          ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+                          sub, tanh, where)
+from .indexing import gather, getitem, index_add_, index_select, masked_fill, nonzero, one_hot, scatter_add_, setitem
+from .linalg import bmm, dot, matmul, mm, outer
+from .loss import cross_entropy, mse_loss
+from .random import (Generator, bernoulli, get_rng_state, initial_seed, manual_seed, normal, normal_, rand, rand_like,
+                     randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, uniform_)
+from .reduce import (all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
+                     softmax, std, sum, var, var_mean)
+from .shape import (cat, chunk, clone, concat, concatenate, contiguous, expand, expand_as, flatten, movedim, narrow,
+                    permute, repeat, reshape, split, squeeze, stack, t, transpose, unbind, unflatten, unsqueeze, view)

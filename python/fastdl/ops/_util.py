@@ -1,0 +1,147 @@
+"""Helpers shared by the op modules: kernel lookup, allocation, broadcasting, checks."""
+import math
+import numbers
+
+from .. import _C
+from .. import dtype as _dt
+from ..tensor import Tensor, _alloc, contiguous_strides
+
+float32, float64, int64, bool_ = _dt.float32, _dt.float64, _dt.int64, _dt.bool_
+
+
+def backend(t, op="op"):
+    if t._device.type == "cuda":
+        return _CudaBackend(op)
+    return _C.cpu
+
+
+class _CudaBackend:
+    """Forwards to _C.cuda, turning a kernel that does not exist there into a clear error."""
+
+    def __init__(self, op):
+        self.op = op
+
+    def __getattr__(self, name):
+        fn = getattr(_C.cuda, name, None)
+        if fn is None:
+            raise RuntimeError(f"{self.op}: the CUDA kernel '{name}' is not available in this build "
+                               f"(fastdl.cuda.is_built() = {_C.cuda_built}); move the tensor to the CPU")
+        return fn
+
+
+def empty(shape, dtype, device):
+    return _alloc(tuple(shape), dtype, device)
+
+
+def desc(t):
+    if isinstance(t, Tensor):
+        return f"{t.dtype.name}{list(t.shape)}" + ("" if t.device.type == "cpu" else f" on {t.device}")
+    return repr(t)
+
+
+def check_tensor(op, x, name="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(x).__name__}")
+
+
+def same_device(op, *ts):
+    devs = {t.device for t in ts if isinstance(t, Tensor)}
+    if len(devs) > 1:
+        raise RuntimeError(f"{op}: expected all tensors to be on the same device, got "
+                           + ", ".join(desc(t) for t in ts if isinstance(t, Tensor)))
+
+
+def norm_dim(op, dim, ndim):
+    if isinstance(dim, Tensor):
+        dim = int(dim)
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not lo <= dim <= hi:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+def norm_dims(op, dims, ndim):
+    """None -> all dims; int or sequence -> sorted unique non-negative dims."""
+    if dims is None:
+        return list(range(ndim))
+    if isinstance(dims, (int, Tensor)) and not isinstance(dims, bool):
+        dims = [dims]
+    out = sorted({norm_dim(op, d, ndim) for d in dims})
+    if len(out) != len(list(dims)):
+        raise ValueError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")
+    return out
+
+
+def broadcast_shapes(op, *shapes):
+    nd = max((len(s) for s in shapes), default=0)
+    out = [1] * nd
+    for s in shapes:
+        for i, d in enumerate(s, start=nd - len(s)):
+            if d == out[i] or d == 1:
+                continue
+            if out[i] == 1:
+                out[i] = d
+            else:
+                raise ValueError(f"{op}: shapes " + " and ".join(str(list(x)) for x in shapes)
+                                 + " cannot be broadcast together")
+    return tuple(out)
+
+
+def expand_view(t, shape):
+    """A stride-0 view of t broadcast to shape (no autograd link)."""
+    shape = tuple(shape)
+    if t.shape == shape:
+        return t
+    nd = len(shape)
+    lead = nd - t.ndim
+    strides = [0] * lead + list(t._strides)
+    for i in range(lead, nd):
+        if t.shape[i - lead] == 1 and shape[i] != 1:
+            strides[i] = 0
+    return t._view(shape, strides)
+
+
+def scalar_tensor(value, dtype, device):
+    t = _alloc((), dtype, device)
+    backend(t).fill(t, float(value))
+    return t
+
+
+def cast(t, dtype):
+    """t converted to dtype (a copy only when the dtype differs); no autograd link."""
+    if t.dtype is dtype:
+        return t
+    out = _alloc(t.shape, dtype, t.device)
+    backend(t, "to").copy(t, out)
+    return out
+
+
+def contiguous_data(t):
+    """t itself when contiguous, else a contiguous copy; no autograd link."""
+    if t.is_contiguous():
+        return t
+    out = _alloc(t.shape, t.dtype, t.device)
+    backend(t, "contiguous").copy(t, out)
+    return out
+
+
+def unbroadcast(g, shape):
+    """Sums g over the dimensions that broadcasting expanded to reach g.shape from shape."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    dims = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1]
+    if dims:
+        g = g.sum(dim=dims, keepdim=True)
+    return g.reshape(shape)
+
+
+def numel(shape):
+    return math.prod(shape)
+
+
+__all__ = ["backend", "empty", "desc", "check_tensor", "same_device", "norm_dim", "norm_dims", "broadcast_shapes",
+           "expand_view", "scalar_tensor", "cast", "contiguous_data", "unbroadcast", "contiguous_strides", "numel"]

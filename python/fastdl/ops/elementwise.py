@@ -1,0 +1,530 @@
+"""Elementwise ops with NumPy broadcasting and PyTorch type promotion.
+
+Unary ops are rows of a table (kernel name, whether ints are promoted to float, what
+backward needs, the gradient formula); binary ops are small Functions. Gradients are
+written with Tensor ops and reduced back over broadcast dimensions by `unbroadcast`.
+"""
+from .. import dtype as _dt
+from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
+from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, same_device, scalar_tensor,
+                    unbroadcast)
+
+
+# ---- binary -------------------------------------------------------------------------
+
+def _operands(op, a, b, float_result=False):
+    """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    for x in (a, b):
+        if not isinstance(x, (Tensor, int, float, bool)) and not hasattr(x, "__index__") and not hasattr(x, "__float__"):
+            raise TypeError(f"{op}: unsupported operand type {type(x).__name__}")
+    same_device(op, a, b)
+    dt = _dt.result_type(a, b)
+    if float_result and not dt.is_floating_point:
+        dt = _dt.get_default_dtype()
+    dev = a.device if isinstance(a, Tensor) else b.device
+    A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
+    B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
+    shape = broadcast_shapes(op, A.shape, B.shape)
+    return expand_view(A, shape), expand_view(B, shape), dt, shape
+
+
+def binary_kernel(op, a, b, float_result=False, out_dtype=None):
+    A, B, dt, shape = _operands(op, a, b, float_result)
+    out = empty(shape, out_dtype or dt, A.device)
+    backend(A, op).binary(op, A, B, out)
+    return out
+
+
+def _grad_for(g, x):
+    """g reduced to x's shape and dtype; None when x is not a tensor needing grad."""
+    if not isinstance(x, Tensor):
+        return None
+    g = unbroadcast(g, x.shape)
+    return g if g.dtype is x.dtype else g.to(x.dtype)
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return binary_kernel("add", a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb = ctx.inputs_meta
+        return _grad_meta(g, ma), _grad_meta(g, mb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return binary_kernel("sub", a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        ma, mb = ctx.inputs_meta
+        return _grad_meta(g, ma), _grad_meta(-g, mb) if mb else None
+
+
+def _meta(x):
+    return (x.shape, x.dtype) if isinstance(x, Tensor) else None
+
+
+def _grad_meta(g, meta):
+    if meta is None:
+        return None
+    g = unbroadcast(g, meta[0])
+    return g if g.dtype is meta[1] else g.to(meta[1])
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        # save only what the other side's gradient needs, so x.mul_(2) stays legal
+        ctx.save_for_backward(a if isinstance(a, Tensor) and ctx.needs_input_grad[1] else None,
+                              b if isinstance(b, Tensor) and ctx.needs_input_grad[0] else None)
+        ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return binary_kernel("mul", a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.scalars
+        ma, mb = ctx.inputs_meta
+        ga = _grad_meta(g * (b if b is not None else sb), ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_meta(g * (a if a is not None else sa), mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = binary_kernel("div", a, b, float_result=True)
+        ctx.save_for_backward(b if isinstance(b, Tensor) else None,
+                              out if ctx.needs_input_grad[1] else None)
+        ctx.sb = None if isinstance(b, Tensor) else b
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        b, out = ctx.saved_tensors
+        ma, mb = ctx.inputs_meta
+        denom = b if b is not None else ctx.sb
+        ga = _grad_meta(g / denom, ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_meta(-g * out / denom, mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = binary_kernel("pow", a, b)
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None, out)
+        ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        sa, sb = ctx.scalars
+        ma, mb = ctx.inputs_meta
+        base = a if a is not None else sa
+        expo = b if b is not None else sb
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = _grad_meta(g * expo * pow(base, expo - 1), ma)
+        if ctx.needs_input_grad[1]:
+            # d/db a**b = a**b * log(a); where a == 0 PyTorch uses 0 (b > 0)
+            loga = log(base) if isinstance(base, Tensor) else __import__("math").log(base)
+            term = g * out * loga
+            if isinstance(base, Tensor):
+                term = where(base == 0, 0.0, term)
+            gb = _grad_meta(term, mb)
+        return ga, gb
+
+
+class _MaxMin(Function):
+    op = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        A, B, dt, shape = _operands(cls.op, a, b)
+        out = empty(shape, dt, A.device)
+        backend(A, cls.op).binary(cls.op, A, B, out)
+        ctx.save_for_backward(A, B)
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        ctx.op_is_max = cls.op == "maximum"
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        A, B = ctx.saved_tensors
+        ma, mb = ctx.inputs_meta
+        wins_a = (A > B) if ctx.op_is_max else (A < B)
+        tie = A == B
+        half = g * 0.5
+        ga = where(wins_a, g, where(tie, half, 0.0))
+        gb = where(wins_a, 0.0, where(tie, half, g))
+        return _grad_meta(ga, ma), _grad_meta(gb, mb)
+
+
+class Maximum(_MaxMin):
+    op = "maximum"
+
+
+class Minimum(_MaxMin):
+    op = "minimum"
+
+
+def add(a, b, alpha=1):
+    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
+
+
+def sub(a, b, alpha=1):
+    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
+
+
+def mul(a, b):
+    return Mul.apply(a, b)
+
+
+def div(a, b, rounding_mode=None):
+    if rounding_mode is None:
+        return Div.apply(a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        q = Div.apply(a, b)
+        r = where(q < 0, ceil(q), floor(q))
+        dt = _dt.result_type(a, b)
+        return r if dt.is_floating_point else r.to(dt)
+    raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+
+
+def floor_divide(a, b):
+    _check_int_div("floor_divide", b)
+    return binary_kernel("floor_divide", a, b)
+
+
+def remainder(a, b):
+    _check_int_div("remainder", b)
+    return binary_kernel("remainder", a, b)
+
+
+def _check_int_div(op, b):
+    if isinstance(b, Tensor) and not b.dtype.is_floating_point:
+        if bool((b == 0).any()):
+            raise ZeroDivisionError(f"{op}: integer division by zero")
+    elif isinstance(b, int) and b == 0:
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+def pow(a, b):
+    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        if a.dtype.is_floating_point or (isinstance(b, int) and b >= 0):
+            return PowScalar.apply(a, float(b))
+        if isinstance(b, int) and b < 0:
+            raise RuntimeError("pow: integers to negative integer powers are not allowed")
+    return Pow.apply(a, b)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)
+
+
+def atan2(a, b):
+    return binary_kernel("atan2", a, b, float_result=True)
+
+
+def _compare(op):
+    def f(a, b):
+        return binary_kernel(op, a, b, out_dtype=_dt.bool_)
+    f.__name__ = op
+    return f
+
+
+eq, ne, lt, le, gt, ge = (_compare(o) for o in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
+def _logical(op):
+    def f(a, b):
+        a = a if not isinstance(a, Tensor) else a.bool()
+        b = b if not isinstance(b, Tensor) else b.bool()
+        return binary_kernel(op, a, b, out_dtype=_dt.bool_)
+    f.__name__ = op
+    return f
+
+
+logical_and, logical_or, logical_xor = (_logical(o) for o in ("logical_and", "logical_or", "logical_xor"))
+
+
+def logical_not(x):
+    xb = x.bool()
+    out = empty(xb.shape, _dt.bool_, xb.device)
+    backend(xb, "logical_not").unary("logical_not", xb, out, 0.0, 0.0)
+    return out
+
+
+def equal(a, b):
+    return tuple(a.shape) == tuple(b.shape) and bool(eq(a, b).all())
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return bool(isclose(a, b, rtol, atol, equal_nan).all())
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    close = le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(a), isnan(b)))
+    return close
+
+
+def isnan(x):
+    return ne(x, x)
+
+
+def isinf(x):
+    return eq(abs(x), float("inf")) if x.dtype.is_floating_point else zeros_bool(x)
+
+
+def isfinite(x):
+    return logical_not(logical_or(isnan(x), isinf(x))) if x.dtype.is_floating_point else ones_bool(x)
+
+
+def zeros_bool(x):
+    from ..tensor import zeros
+    return zeros(x.shape, dtype=_dt.bool_, device=x.device)
+
+
+def ones_bool(x):
+    from ..tensor import ones
+    return ones(x.shape, dtype=_dt.bool_, device=x.device)
+
+
+# ---- where --------------------------------------------------------------------------
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        if not isinstance(cond, Tensor):
+            raise TypeError(f"where: condition must be a Tensor, got {type(cond).__name__}")
+        if cond.dtype is not _dt.bool_:
+            raise TypeError(f"where: condition must be a bool tensor, got {desc(cond)}")
+        same_device("where", cond, a, b)
+        dt = _dt.result_type(*(x for x in (a, b)))
+        dev = cond.device
+        A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
+        B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
+        shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
+        out = empty(shape, dt, dev)
+        backend(out, "where").where(expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape), out)
+        ctx.save_for_backward(cond)
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        cond, = ctx.saved_tensors
+        ma, mb = ctx.inputs_meta
+        ga = _grad_meta(where(cond, g, 0.0), ma) if ma else None
+        gb = _grad_meta(where(cond, 0.0, g), mb) if mb else None
+        return None, ga, gb
+
+
+def where(cond, a=None, b=None):
+    if a is None and b is None:
+        from .indexing import nonzero
+        return nonzero(cond, as_tuple=True)
+    return Where.apply(cond, a, b)
+
+
+# ---- unary --------------------------------------------------------------------------
+
+def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if float_only and not x.dtype.is_floating_point:
+        x = cast(x, _dt.get_default_dtype())
+    elif x.dtype is _dt.bool_:
+        x = cast(x, _dt.int64)
+    out = empty(x.shape, x.dtype, x.device)
+    backend(x, op).unary(op, x, out, float(p0), float(p1))
+    return out
+
+
+def _unary_function(name, grad, saves, float_only=True):
+    """Builds the Function for one row of the unary table."""
+
+    def forward(ctx, x, p0=0.0, p1=0.0):
+        out = unary_kernel(name, x, p0, p1, float_only)
+        ctx.params = (p0, p1)
+        ctx.save_for_backward(x if "x" in saves else None, out if "y" in saves else None)
+        return out
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return grad(x, y, g, *ctx.params), None, None
+
+    cls_name = "".join(p.capitalize() for p in name.split("_"))
+    return type(cls_name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+
+def _zero_grad(x, y, g, *p):
+    from ..tensor import zeros_like
+    return zeros_like(g)
+
+
+# name: (gradient(x, y, g, p0, p1), what backward needs, ints promoted to float)
+UNARY = {
+    "neg": (lambda x, y, g, *p: -g, "", False),
+    "abs": (lambda x, y, g, *p: g * sign(x), "x", False),
+    "sign": (_zero_grad, "", False),
+    "exp": (lambda x, y, g, *p: g * y, "y", True),
+    "expm1": (lambda x, y, g, *p: g * (y + 1), "y", True),
+    "log": (lambda x, y, g, *p: g / x, "x", True),
+    "log1p": (lambda x, y, g, *p: g / (x + 1), "x", True),
+    "sqrt": (lambda x, y, g, *p: g / (y * 2), "y", True),
+    "rsqrt": (lambda x, y, g, *p: g * y * y * y * -0.5, "y", True),
+    "tanh": (lambda x, y, g, *p: g * (1 - y * y), "y", True),
+    "sigmoid": (lambda x, y, g, *p: g * y * (1 - y), "y", True),
+    "sin": (lambda x, y, g, *p: g * cos(x), "x", True),
+    "cos": (lambda x, y, g, *p: -g * sin(x), "x", True),
+    "reciprocal": (lambda x, y, g, *p: -g * y * y, "y", True),
+    "relu": (lambda x, y, g, *p: where(y > 0, g, 0.0), "y", False),
+    "leaky_relu": (lambda x, y, g, s, _: where(x > 0, g, g * s), "x", True),
+    "clamp": (lambda x, y, g, lo, hi: where(logical_and(_ge_bound(x, lo), _le_bound(x, hi)), g, 0.0), "x", False),
+    "pow_scalar": (lambda x, y, g, e, _: g * e * _pow_grad_base(x, e - 1), "x", False),
+    "floor": (_zero_grad, "", True),
+    "ceil": (_zero_grad, "", True),
+    "round": (_zero_grad, "", True),
+}
+
+
+def _ge_bound(x, lo):
+    return ge(x, lo) if lo == lo else ones_bool(x)
+
+
+def _le_bound(x, hi):
+    return le(x, hi) if hi == hi else ones_bool(x)
+
+
+def _pow_grad_base(x, e):
+    return PowScalar.apply(x, e) if e != 0 else 1.0
+
+
+_UNARY_FN = {name: _unary_function(name, g, s, f) for name, (g, s, f) in UNARY.items()}
+PowScalar = _UNARY_FN["pow_scalar"]
+
+
+def _unary_api(name):
+    fn = _UNARY_FN[name]
+
+    def api(x):
+        return fn.apply(x)
+    api.__name__ = name
+    return api
+
+
+neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, tanh, sigmoid, sin, cos, reciprocal, relu, floor, ceil, round = (
+    _unary_api(n) for n in ("neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "tanh", "sigmoid",
+                            "sin", "cos", "reciprocal", "relu", "floor", "ceil", "round"))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return _UNARY_FN["leaky_relu"].apply(x, float(negative_slope))
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    nan = float("nan")
+    dt = _dt.result_type(x, *(v for v in (min, max) if v is not None))
+    x = x if x.dtype is dt else x.to(dt)
+    return _UNARY_FN["clamp"].apply(x, nan if min is None else float(min), nan if max is None else float(max))
+
+
+clip = clamp
+
+
+def square(x):
+    return mul(x, x)
+
+
+def log2(x):
+    return log(x) * (1.0 / 0.6931471805599453)
+
+
+def log10(x):
+    return log(x) * (1.0 / 2.302585092994046)
+
+
+def lerp(a, b, weight):
+    return a + (b - a) * weight
+
+
+def softplus_stable(x):
+    """log(1 + exp(x)) computed without overflow."""
+    return relu(x) + log1p(exp(-abs(x)))
+
+
+# ---- in-place -----------------------------------------------------------------------
+
+def check_inplace(t, op):
+    if is_grad_enabled() and t.requires_grad and t.is_leaf:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def assign_(t, value, op):
+    """Writes value (broadcast to t.shape, cast to t.dtype) into t's memory.
+
+    When value carries a graph, t takes over its place in the graph (PyTorch's rebase),
+    so gradients flow as if the op had been out of place.
+    """
+    check_inplace(t, op)
+    if not isinstance(value, Tensor):
+        from ._util import scalar_tensor as _st
+        value = _st(value, t.dtype, t.device)
+    same_device(op, t, value)
+    if value.dtype.category > t.dtype.category:
+        raise RuntimeError(f"{op}: result type {value.dtype.name} can't be cast to the desired output type "
+                           f"{t.dtype.name}")
+    try:
+        shape = broadcast_shapes(op, value.shape, t.shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(t.shape):
+        raise RuntimeError(f"{op}: output with shape {list(t.shape)} doesn't match the broadcast shape "
+                           f"of {desc(value)}")
+    graph = is_grad_enabled() and value.requires_grad
+    if graph and t._base is not None and t._base.requires_grad:
+        raise RuntimeError(f"{op}: in-place operations on a view of a tensor that requires grad are not "
+                           f"supported by fastdl's autograd; use an out-of-place op")
+    src = value
+    if src._buf is t._buf and not (src._offset == t._offset and src._strides == t._strides):
+        src = value.detach().clone()  # overlapping memory: read fully before writing
+    backend(t, op).copy(expand_view(src.detach(), t.shape), t)
+    t._buf.version += 1
+    if graph:
+        if value.shape != t.shape or value.dtype is not t.dtype:
+            value = value.expand(t.shape).to(t.dtype)
+        t._grad_fn, t._out_index, t._requires_grad = value._grad_fn, value._out_index, True
+    return t

@@ -1,0 +1,344 @@
+"""Indexing: t[key] and t[key] = v (basic and advanced, NumPy rules), gather,
+index_select, scatter_add, masked_fill, nonzero, one_hot.
+
+Basic indexing (ints, slices, None, ...) is a view. Advanced indexing (integer or
+bool tensors/lists) turns the indices into one linear index per result element, then
+gathers with index_select on the flattened input (differentiable through index_add),
+or writes with index_put on a flat view of the buffer for assignment.
+"""
+import numbers
+
+import numpy as np
+
+from .. import dtype as _dt
+from ..autograd import Function
+from ..tensor import Tensor, tensor as _tensor
+from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_view, norm_dim, same_device
+
+
+# ---- key parsing --------------------------------------------------------------------
+
+def _as_index_tensor(k, dev):
+    if isinstance(k, Tensor):
+        t = k
+    else:
+        arr = np.asarray(k)
+        if arr.dtype == object or (arr.size and arr.dtype.kind not in "biu"):
+            raise IndexError(f"tensors used as indices must be long or bool tensors, got {k!r}")
+        t = _tensor(arr if arr.size else arr.astype(np.int64))
+    if t.dtype.category == 2:
+        raise IndexError(f"tensors used as indices must be long or bool tensors, got {desc(t)}")
+    if t.device != dev:
+        t = t.to(dev)
+    return t
+
+
+def _parse(x, key):
+    """Applies the basic part of key; returns (view, [(dim_in_view, index_tensor)], info)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    consumed = 0
+    for k in key:
+        if k is None or k is Ellipsis:
+            continue
+        if isinstance(k, (Tensor, np.ndarray)) and getattr(k, "dtype", None) in (_dt.bool_, np.bool_):
+            consumed += max(k.ndim, 1) if k.ndim else 0
+        elif isinstance(k, bool):
+            continue
+        else:
+            consumed += 1
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim} (got {consumed})")
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if Ellipsis in [k for k in key if not isinstance(k, (Tensor, np.ndarray, list))]:
+        i = next(i for i, k in enumerate(key) if k is Ellipsis and not isinstance(k, (Tensor, np.ndarray, list)))
+        key = key[:i] + (slice(None),) * (x.ndim - consumed) + key[i + 1:]
+    shape, strides, offset = [], [], x._offset
+    adv = []  # (position in the view, index tensor)
+    d = 0
+    for k in key:
+        if k is None:
+            shape.append(1)
+            strides.append(0)
+        elif isinstance(k, bool):
+            # t[True] adds a dim of size 1; t[False] one of size 0
+            adv.append((len(shape), _tensor([0] if k else [], dtype=_dt.int64)))
+            shape.append(1)
+            strides.append(0)
+        elif isinstance(k, slice):
+            size = x.shape[d]
+            start, stop, step = k.indices(size)
+            if step <= 0:
+                raise ValueError("step must be greater than zero")
+            n = max(0, (stop - start + step - 1) // step)
+            shape.append(n)
+            strides.append(x._strides[d] * step)
+            offset += (start if n else 0) * x._strides[d]
+            d += 1
+        elif isinstance(k, numbers.Integral) or (isinstance(k, Tensor) and k.ndim == 0 and
+                                                  k.dtype is _dt.int64 and not isinstance(k, bool)):
+            i = int(k)
+            size = x.shape[d]
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+            offset += (i % size) * x._strides[d]
+            d += 1
+        else:
+            t = _as_index_tensor(k, x.device)
+            if t.dtype is _dt.bool_:
+                m = t.ndim
+                if tuple(t.shape) != tuple(x.shape[d:d + m]):
+                    raise IndexError(f"the shape of the mask {list(t.shape)} does not match the shape of the "
+                                     f"indexed tensor {list(x.shape)} starting at dimension {d}")
+                for col in nonzero(t, as_tuple=True):
+                    adv.append((len(shape), col))
+                    shape.append(x.shape[d])
+                    strides.append(x._strides[d])
+                    d += 1
+            else:
+                adv.append((len(shape), t))
+                shape.append(x.shape[d])
+                strides.append(x._strides[d])
+                d += 1
+    shape += list(x.shape[d:])
+    strides += list(x._strides[d:])
+    return x._view(shape, strides, offset), adv
+
+
+def _linear_index(op, vshape, vstrides, adv):
+    """int64 tensor (result shape) of element offsets = sum_dim idx_dim * stride_dim.
+
+    Advanced dims broadcast together to S; S goes where the first advanced dim was when
+    they are adjacent, else in front (NumPy's rule)."""
+    from ..tensor import arange
+    positions = [p for p, _ in adv]
+    dev = adv[0][1].device
+    idx_shape = broadcast_shapes(op, *[t.shape for _, t in adv])
+    adjacent = positions == list(range(positions[0], positions[0] + len(positions)))
+    rest = [i for i in range(len(vshape)) if i not in positions]
+    front = positions[0] if adjacent else 0
+    rest_before = [i for i in rest if i < front] if adjacent else []
+    rest_after = [i for i in rest if i not in rest_before]
+    out_shape = [vshape[i] for i in rest_before] + list(idx_shape) + [vshape[i] for i in rest_after]
+    nd, k = len(out_shape), len(idx_shape)
+    lin = None
+    for p, t in adv:
+        size = vshape[p]
+        t = t.to(_dt.int64) if t.dtype is not _dt.int64 else t
+        if t.numel():
+            lo, hi = int(t.min()), int(t.max())
+            bad = lo if lo < -size else hi if hi >= size else None
+            if bad is not None:
+                raise IndexError(f"index {bad} is out of bounds for dimension {p} with size {size}")
+            if lo < 0:
+                t = t + (t < 0).to(_dt.int64) * size
+        term = t * vstrides[p]
+        shape = [1] * len(rest_before) + [1] * (k - t.ndim) + list(t.shape) + [1] * len(rest_after)
+        term = term.reshape(shape)
+        lin = term if lin is None else lin + term
+    for j, i in enumerate(rest_before + rest_after):
+        pos = j if j < len(rest_before) else j + k
+        shape = [1] * nd
+        shape[pos] = vshape[i]
+        term = (arange(vshape[i], device=dev) * vstrides[i]).reshape(shape)
+        lin = lin + term
+    return expand_view(lin, out_shape), out_shape
+
+
+def getitem(x, key):
+    check_tensor("getitem", x)
+    base = _Basic.apply(x, key)
+    _, adv = _parse(x, key)
+    if not adv:
+        return base
+    from ..tensor import contiguous_strides
+    lin, out_shape = _linear_index("index", tuple(base.shape), contiguous_strides(base.shape), adv)
+    return index_select(base.reshape(-1), 0, lin.reshape(-1)).reshape(out_shape)
+
+
+class _Basic(Function):
+    """The view made by the basic part of an index (advanced dims keep their full size);
+    backward replays the same key on a zeros tensor and copies the gradient into it."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        v, _ = _parse(x, key)
+        ctx.meta = (x.shape, x.dtype, key)
+        return v
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..tensor import zeros
+        shape, dtype, key = ctx.meta
+        out = zeros(shape, dtype=dtype, device=g.device)
+        view, _ = _parse(out, key)
+        backend(g, "getitem").copy(g, view)
+        return out, None
+
+
+def _check_setitem_autograd(x, value):
+    from ..autograd import is_grad_enabled
+    if not is_grad_enabled():
+        return
+    if isinstance(value, Tensor) and value.requires_grad:
+        raise RuntimeError("setitem: assigning a tensor that requires grad into part of another tensor is not "
+                           "supported by fastdl's autograd; build the result with cat/stack/where instead")
+    if x.requires_grad:
+        raise RuntimeError("setitem: in-place assignment into a tensor that requires grad is not supported; "
+                           "use fastdl.no_grad() or an out-of-place op")
+
+
+def setitem(x, key, value):
+    check_tensor("setitem", x)
+    from .elementwise import assign_
+    _check_setitem_autograd(x, value)
+    v, adv = _parse(x, key)
+    if isinstance(value, Tensor):
+        same_device("setitem", x, value)
+    if not adv:
+        assign_(v, value.detach() if isinstance(value, Tensor) else value, "setitem")
+        return
+    lin, out_shape = _linear_index("index_put", tuple(v.shape), v._strides, adv)
+    lin = lin + v._offset
+    if not isinstance(value, Tensor):
+        from ._util import scalar_tensor
+        value = scalar_tensor(value, x.dtype, x.device)
+    if value.dtype.category > x.dtype.category:
+        raise RuntimeError(f"setitem: value of type {value.dtype.name} can't be cast to {x.dtype.name}")
+    try:
+        vals = expand_view(value.to(x.dtype), broadcast_shapes("setitem", value.shape, out_shape))
+    except ValueError:
+        vals = None
+    if vals is None or tuple(vals.shape) != tuple(out_shape):
+        raise ValueError(f"setitem: shape mismatch: value {desc(value)} cannot be broadcast to indexing result "
+                         f"of shape {list(out_shape)}")
+    flat_buf = x._view((x._buf.nbytes // x.dtype.itemsize,), (1,), 0)
+    backend(x, "setitem").index_put(flat_buf, 0, lin.reshape(-1).contiguous(), vals.reshape(-1), False)
+    x._buf.version += 1
+
+
+# ---- index_select / gather / scatter --------------------------------------------------
+
+def _check_index(op, index, x):
+    check_tensor(op, index, "index")
+    same_device(op, x, index)
+    if index.dtype is not _dt.int64:
+        raise TypeError(f"{op}: index must be an int64 tensor, got {desc(index)}")
+
+
+class _IndexSelect(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        shape = list(x.shape)
+        shape[dim] = index.shape[0]
+        out = empty(shape, x.dtype, x.device)
+        backend(x, "index_select").index_select(x, dim, index, out)
+        ctx.meta = (x.shape, dim)
+        ctx.save_for_backward(index)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..tensor import zeros
+        shape, dim = ctx.meta
+        index, = ctx.saved_tensors
+        out = zeros(shape, dtype=g.dtype, device=g.device)
+        backend(g, "index_add").index_add(out, dim, index, g)
+        return out, None, None
+
+
+def index_select(x, dim, index):
+    check_tensor("index_select", x)
+    _check_index("index_select", index, x)
+    if index.ndim > 1:
+        raise IndexError(f"index_select: index should have 1 dimension, got {desc(index)}")
+    d = norm_dim("index_select", dim, x.ndim)
+    if x.ndim == 0:
+        return _IndexSelect.apply(x.reshape(1), 0, index.reshape(-1)).reshape(())
+    return _IndexSelect.apply(x, d, index.reshape(-1))
+
+
+class _Gather(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        out = empty(index.shape, x.dtype, x.device)
+        backend(x, "gather").gather(x, dim, index, out)
+        ctx.meta = (x.shape, dim)
+        ctx.save_for_backward(index)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..tensor import zeros
+        shape, dim = ctx.meta
+        index, = ctx.saved_tensors
+        out = zeros(shape, dtype=g.dtype, device=g.device)
+        backend(g, "scatter_add").scatter_add(out, dim, index, g)
+        return out, None, None
+
+
+def gather(x, dim, index):
+    check_tensor("gather", x)
+    _check_index("gather", index, x)
+    d = norm_dim("gather", dim, x.ndim)
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index {desc(index)} must have the same number of dimensions as input {desc(x)}")
+    return _Gather.apply(x, d, index)
+
+
+def scatter_add_(target, dim, index, src):
+    """target[..., index, ...] += src along dim (no autograd; used by backward passes)."""
+    d = norm_dim("scatter_add_", dim, target.ndim)
+    _check_index("scatter_add_", index, target)
+    backend(target, "scatter_add").scatter_add(target, d, index, src)
+    target._buf.version += 1
+    return target
+
+
+def index_add_(target, dim, index, src, alpha=1):
+    d = norm_dim("index_add_", dim, target.ndim)
+    _check_index("index_add_", index, target)
+    backend(target, "index_add").index_add(target, d, index, src if alpha == 1 else src * alpha)
+    target._buf.version += 1
+    return target
+
+
+def nonzero(x, as_tuple=False):
+    check_tensor("nonzero", x)
+    be = backend(x, "nonzero")
+    n = be.count_nonzero(x)
+    out = empty((n, x.ndim), _dt.int64, x.device)
+    be.nonzero(x, out)
+    if as_tuple:
+        if x.ndim == 0:
+            return (out.reshape(-1),)
+        return tuple(out[:, i] for i in range(x.ndim))
+    return out
+
+
+def masked_fill(x, mask, value):
+    from .elementwise import where
+    if not isinstance(mask, Tensor) or mask.dtype is not _dt.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {desc(mask)}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ValueError(f"masked_fill: only 0-dim value tensors are supported, got {desc(value)}")
+        value = value.item()
+    out = where(mask, value, x)
+    return out if out.dtype is x.dtype else out.to(x.dtype)
+
+
+def one_hot(index, num_classes=-1):
+    check_tensor("one_hot", index)
+    if index.dtype is not _dt.int64:
+        raise TypeError(f"one_hot: expected an int64 tensor of class indices, got {desc(index)}")
+    if index.numel() and int(index.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
+    if num_classes == -1:
+        num_classes = int(index.max()) + 1 if index.numel() else 0
+    elif index.numel() and int(index.max()) >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
+                         f"got {int(index.max())}")
+    from ..tensor import arange
+    return (index.unsqueeze(-1) == arange(num_classes, device=index.device)).to(_dt.int64)

@@ -1,0 +1,73 @@
+"""matmul / @ with NumPy's rules for 1-D operands and broadcast batch dimensions."""
+from .. import dtype as _dt
+from ..autograd import Function
+from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_view, same_device, unbroadcast
+
+
+class _Matmul(Function):
+    """(..., M, K) @ (..., K, N) -> (broadcast batch..., M, N); both operands >= 2-D."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+        M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
+        A = expand_view(a, batch + (M, K))
+        B = expand_view(b, batch + (K, N))
+        out = empty(batch + (M, N), a.dtype, a.device)
+        backend(a, "matmul").matmul(A, B, out, 1.0, 0.0)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.shapes = (a.shape, b.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        ga = unbroadcast(_Matmul.apply(g, b.mT), sa) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(_Matmul.apply(a.mT, g), sb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def matmul(a, b):
+    check_tensor("matmul", a)
+    check_tensor("matmul", b, "other")
+    same_device("matmul", a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got {desc(a)} and {desc(b)}")
+    if a.dtype is not b.dtype:
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got {desc(a)} @ {desc(b)}")
+    if a.dtype is _dt.bool_:
+        raise TypeError(f"matmul: not implemented for bool tensors ({desc(a)})")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shape mismatch {desc(a)} @ {desc(b)} "
+                         f"(inner dimensions {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else 0]} differ)")
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    out = _Matmul.apply(a2, b2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    if a.ndim == 1:
+        out = out.squeeze(-2 if b.ndim > 1 else -1)
+    return out
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got {desc(a)} and {desc(b)}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: expected 3-D tensors with equal batch sizes, got {desc(a)} and {desc(b)}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected 1-D tensors, got {desc(a)} and {desc(b)}")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    return a.reshape(-1, 1) * b.reshape(1, -1)

@@ -1,0 +1,120 @@
+"""Losses of the spine: cross_entropy (fused log-softmax + NLL kernel) and mse_loss."""
+from .. import dtype as _dt
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import backend, check_tensor, contiguous_data, desc, empty, same_device
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(op, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+class _CrossEntropy(Function):
+    """Per-sample losses of 2-D logits (N, C) and int64 targets (N,)."""
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, label_smoothing):
+        x = contiguous_data(logits)
+        n = x.shape[0]
+        loss = empty((n,), x.dtype, x.device)
+        lse = empty((n,), x.dtype, x.device)
+        w = None if weight is None else contiguous_data(weight.to(x.dtype))
+        t = contiguous_data(target)
+        backend(x, "cross_entropy").cross_entropy(x, t, w, loss, lse, ignore_index, label_smoothing)
+        ctx.save_for_backward(x, t, w, lse)
+        ctx.meta = (ignore_index, label_smoothing)
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t, w, lse = ctx.saved_tensors
+        ignore_index, label_smoothing = ctx.meta
+        gx = empty(x.shape, x.dtype, x.device)
+        backend(x, "cross_entropy_backward").cross_entropy_backward(
+            x, t, w, lse, contiguous_data(g), gx, ignore_index, label_smoothing)
+        return gx, None, None, None, None
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """torch.nn.functional.cross_entropy: input (N, C) or (N, C, d1, ...) or (C,) logits;
+    target class indices (int64) or class probabilities (same shape as input)."""
+    check_tensor("cross_entropy", input)
+    check_tensor("cross_entropy", target, "target")
+    same_device("cross_entropy", input, target, *(w for w in (weight,) if w is not None))
+    _check_reduction("cross_entropy", reduction)
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"cross_entropy: expected floating point logits, got {desc(input)}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError(f"cross_entropy: input must have at least 1 dimension, got {desc(input)}")
+    C = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+        raise ValueError(f"cross_entropy: weight should be a 1-D tensor of {C} elements, got {desc(weight)}")
+    if target.dtype.is_floating_point:
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    if target.dtype is not _dt.int64:
+        raise TypeError(f"cross_entropy: expected int64 class indices or float probabilities as target, "
+                        f"got {desc(target)}")
+    # (C,) -> (1, C); (N, C, d...) -> (N*d..., C)
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise ValueError(f"cross_entropy: for 1-D input {desc(input)} the target must be 0-D, got {desc(target)}")
+        x2, t1 = input.unsqueeze(0), target.reshape(1)
+    else:
+        expect = (input.shape[0],) + tuple(input.shape[2:])
+        if tuple(target.shape) != expect:
+            raise ValueError(f"cross_entropy: expected target of shape {list(expect)} for input {desc(input)}, "
+                             f"got {desc(target)}")
+        x2 = input if input.ndim == 2 else input.movedim(1, -1).reshape(-1, C)
+        t1 = target.reshape(-1)
+    per_sample = _CrossEntropy.apply(x2, t1, weight, int(ignore_index), float(label_smoothing))
+    if reduction == "none":
+        return per_sample.reshape(target.shape)
+    if reduction == "sum":
+        return per_sample.sum()
+    valid = (t1 != ignore_index)
+    if weight is None:
+        denom = valid.sum().to(per_sample.dtype)
+    else:
+        safe_t = t1 * valid.to(_dt.int64)
+        denom = (weight.to(per_sample.dtype).gather(0, safe_t) * valid.to(per_sample.dtype)).sum()
+    return per_sample.sum() / denom
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"cross_entropy: probability targets must match the input's shape: {desc(input)} vs "
+                         f"{desc(target)}")
+    cdim = 0 if input.ndim == 1 else 1
+    C = input.shape[cdim]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / C
+    logp = input.log_softmax(cdim)
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[cdim] = C
+        logp = logp * weight.reshape(shape)
+    loss = -(target * logp).sum(cdim)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / (loss.numel() if input.ndim > 1 else 1)
+
+
+def mse_loss(input, target, reduction="mean"):
+    check_tensor("mse_loss", input)
+    check_tensor("mse_loss", target, "target")
+    _check_reduction("mse_loss", reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        from ._util import broadcast_shapes
+        broadcast_shapes("mse_loss", input.shape, target.shape)  # raises when incompatible
+    d = input - target
+    sq = d * d
+    if reduction == "none":
+        return sq
+    return sq.sum() if reduction == "sum" else sq.mean()

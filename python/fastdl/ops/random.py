@@ -1,0 +1,172 @@
+"""Random tensors from a counter-based generator (Philox4x32-10, csrc/common/philox.h).
+
+The global generator is (seed, offset): each draw uses counters starting at `offset`
+and advances it, so `manual_seed(s)` makes every random op reproducible, on any device.
+"""
+import time
+
+from .. import dtype as _dt
+from ..tensor import _shape_arg
+from ._util import backend, desc, empty
+
+
+class Generator:
+    def __init__(self, seed=None):
+        self.manual_seed(int(time.time_ns()) & 0xFFFFFFFFFFFF if seed is None else seed)
+
+    def manual_seed(self, seed):
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+        self.seed = seed & 0xFFFFFFFFFFFFFFFF
+        self.offset = 0
+        return self
+
+    def initial_seed(self):
+        return self.seed
+
+    def get_state(self):
+        return (self.seed, self.offset)
+
+    def set_state(self, state):
+        self.seed, self.offset = int(state[0]), int(state[1])
+
+    def _draw(self, kernel, out, *args):
+        self.offset = kernel(out, self.seed, self.offset, *args)
+        return out
+
+
+default_generator = Generator(0x5EED)
+
+
+def manual_seed(seed):
+    """Seeds the global generator (also used by nn init, dropout and data shuffling)."""
+    default_generator.manual_seed(int(seed))
+    return default_generator
+
+
+def seed():
+    default_generator.manual_seed(int(time.time_ns()) & 0xFFFFFFFFFFFF)
+    return default_generator.seed
+
+
+def initial_seed():
+    return default_generator.seed
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _gen(generator):
+    return default_generator if generator is None else generator
+
+
+def _float_dtype(op, dtype):
+    d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+    if not d.is_floating_point:
+        raise TypeError(f"{op}: expected a floating dtype, got {d}")
+    return d
+
+
+def _finish(t, requires_grad):
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def rand(*size, dtype=None, device=None, generator=None, requires_grad=False):
+    out = empty(_shape_arg("rand", size), _float_dtype("rand", dtype), device)
+    _gen(generator)._draw(backend(out, "rand").random_uniform, out, 0.0, 1.0)
+    return _finish(out, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, generator=None, requires_grad=False):
+    out = empty(_shape_arg("randn", size), _float_dtype("randn", dtype), device)
+    _gen(generator)._draw(backend(out, "randn").random_normal, out, 0.0, 1.0)
+    return _finish(out, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: missing the size argument, e.g. randint(0, 10, (3,))")
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    out = empty(_shape_arg("randint", (size,) if isinstance(size, int) else tuple(size)),
+                _dt.int64 if dtype is None else _dt.to_dtype(dtype), device)
+    _gen(generator)._draw(backend(out, "randint").random_int, out, int(low), int(high))
+    return out
+
+
+def randperm(n, dtype=None, device=None, generator=None):
+    if n < 0:
+        raise ValueError(f"randperm: n must be non-negative, got {n}")
+    out = empty((n,), _dt.int64, device)
+    _gen(generator)._draw(backend(out, "randperm").randperm, out)
+    return out if dtype is None else out.to(dtype)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def randint_like(t, low, high=None, dtype=None, device=None):
+    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device)
+
+
+def bernoulli(p_or_input, p=None, generator=None):
+    """bernoulli(probs) samples each element; bernoulli(t, p) uses scalar p with t's shape."""
+    if p is None:
+        probs = p_or_input
+        u = rand(probs.shape, dtype=probs.dtype, device=probs.device, generator=generator)
+        return (u < probs).to(probs.dtype)
+    t = p_or_input
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"bernoulli: p must be in [0, 1], got {p}")
+    out = empty(t.shape, t.dtype, t.device)
+    _gen(generator)._draw(backend(out, "bernoulli").bernoulli, out, float(p))
+    return out
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None):
+    if size is None:
+        raise TypeError("normal: pass size=, e.g. normal(0, 1, size=(3,))")
+    return randn(size, dtype=dtype, device=device, generator=generator) * std + mean
+
+
+def uniform_(t, a=0.0, b=1.0, generator=None):
+    _inplace_check(t, "uniform_")
+    if not t.dtype.is_floating_point:
+        raise TypeError(f"uniform_: expected a floating tensor, got {desc(t)}")
+    _fill_random(t, lambda out: _gen(generator)._draw(backend(out, "uniform_").random_uniform, out, float(a), float(b)))
+    return t
+
+
+def normal_(t, mean=0.0, std=1.0, generator=None):
+    _inplace_check(t, "normal_")
+    if not t.dtype.is_floating_point:
+        raise TypeError(f"normal_: expected a floating tensor, got {desc(t)}")
+    _fill_random(t, lambda out: _gen(generator)._draw(backend(out, "normal_").random_normal, out, float(mean), float(std)))
+    return t
+
+
+def _inplace_check(t, op):
+    from .elementwise import check_inplace
+    check_inplace(t, op)
+
+
+def _fill_random(t, draw):
+    if t.is_contiguous():
+        draw(t)
+    else:
+        tmp = empty(t.shape, t.dtype, t.device)
+        draw(tmp)
+        backend(t, "copy").copy(tmp, t)
+    t._buf.version += 1

@@ -1,0 +1,252 @@
+"""Reductions (sum, mean, max, min, argmax, var, std, logsumexp, any, all) and
+softmax / log_softmax. Kernels reduce into the keepdim shape; a view drops the dims."""
+from collections import namedtuple
+
+from .. import dtype as _dt
+from ..autograd import Function
+from ._util import backend, cast, desc, empty, expand_view, norm_dim, norm_dims, check_tensor
+from .elementwise import where
+
+_ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _keep_shape(shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _drop(t, dims, keepdim):
+    if keepdim:
+        return t
+    shape = [s for i, s in enumerate(t.shape) if i not in dims]
+    return t._view(shape, [st for i, st in enumerate(t._strides) if i not in dims])
+
+
+def reduce_kernel(op, x, dims, keepdim, out_dtype):
+    """Runs the reduce kernel over dims (normalised list) without autograd."""
+    out = empty(_keep_shape(x.shape, dims), out_dtype, x.device)
+    backend(x, op).reduce(op, x, out, dims)
+    return _drop(out, set(dims), keepdim)
+
+
+def _check_nonempty(op, x, dims):
+    empty_dim = False
+    for d in dims:
+        empty_dim = empty_dim or x.shape[d] == 0
+    if empty_dim or (not dims and x.numel() == 0):
+        raise ValueError(f"{op}: cannot reduce over an empty dimension of {desc(x)}; specify a non-empty dim")
+
+
+class _Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.meta = (x.shape, dims, keepdim)
+        if dtype is None:
+            dtype = _dt.int64 if x.dtype.category < 2 else x.dtype
+        return reduce_kernel("sum", cast(x, dtype), dims, keepdim, dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dims, keepdim = ctx.meta
+        return expand_view(g.reshape(_keep_shape(shape, dims)), shape), None, None, None
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    check_tensor("sum", x)
+    dims = norm_dims("sum", dim, x.ndim)
+    return _Sum.apply(x, dims, keepdim, None if dtype is None else _dt.to_dtype(dtype))
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    check_tensor("mean", x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"mean: could not infer output dtype; input dtype must be floating point, got {desc(x)}")
+    dims = norm_dims("mean", dim, x.ndim)
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    return _Sum.apply(x, dims, keepdim, None) / (n if n else float("nan"))
+
+
+class _AMaxMin(Function):
+    """amax/amin and full max()/min(): the gradient is shared evenly among ties."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, op):
+        _check_nonempty(op, x, dims)
+        out = reduce_kernel(op, x, dims, True, x.dtype)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (dims, keepdim)
+        return _drop(out, set(dims), keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.meta
+        g = g.reshape(out.shape)
+        mask = (x == out).to(g.dtype)
+        count = mask.sum(dim=dims, keepdim=True)
+        return mask * (g / count), None, None, None
+
+
+def amax(x, dim=None, keepdim=False):
+    return _AMaxMin.apply(x, norm_dims("amax", dim, x.ndim), keepdim, "max")
+
+
+def amin(x, dim=None, keepdim=False):
+    return _AMaxMin.apply(x, norm_dims("amin", dim, x.ndim), keepdim, "min")
+
+
+class _MaxMinDim(Function):
+    """max(dim)/min(dim): values and indices; the gradient goes to the index picked."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, op):
+        _check_nonempty(op, x, [dim])
+        values = reduce_kernel(op, x, [dim], True, x.dtype)
+        indices = reduce_kernel("arg" + op, x, [dim], True, _dt.int64)
+        ctx.meta = (x.shape, dim, keepdim)
+        ctx.save_for_backward(indices)
+        return _drop(values, {dim}, keepdim), _drop(indices, {dim}, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, _gi):
+        from ..tensor import zeros
+        shape, dim, keepdim = ctx.meta
+        indices, = ctx.saved_tensors
+        out = zeros(shape, dtype=g.dtype, device=g.device)
+        from .indexing import scatter_add_
+        scatter_add_(out, dim, indices, g.reshape(indices.shape))
+        return out, None, None, None
+
+
+def _max_min(op, x, dim, keepdim, other=None):
+    check_tensor(op, x)
+    from ..tensor import Tensor
+    if isinstance(dim, Tensor) and other is None and dim.ndim >= 0 and dim.dtype.is_floating_point:
+        other, dim = dim, None
+    if other is not None:
+        from .elementwise import maximum, minimum
+        return (maximum if op == "max" else minimum)(x, other)
+    if dim is None:
+        return _AMaxMin.apply(x, list(range(x.ndim)), False, op)
+    d = norm_dim(op, dim, x.ndim)
+    return _ValuesIndices(*_MaxMinDim.apply(x, d, keepdim, op))
+
+
+def max(x, dim=None, keepdim=False, other=None):
+    return _max_min("max", x, dim, keepdim, other)
+
+
+def min(x, dim=None, keepdim=False, other=None):
+    return _max_min("min", x, dim, keepdim, other)
+
+
+def _arg(op, x, dim, keepdim):
+    check_tensor(op, x)
+    if dim is None:
+        flat = x.reshape(-1)
+        _check_nonempty(op, flat, [0])
+        r = reduce_kernel(op, flat, [0], False, _dt.int64)
+        return r.reshape((1,) * x.ndim) if keepdim else r
+    d = norm_dim(op, dim, x.ndim)
+    _check_nonempty(op, x, [d])
+    return reduce_kernel(op, x, [d], keepdim, _dt.int64)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg("argmax", x, dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg("argmin", x, dim, keepdim)
+
+
+def any(x, dim=None, keepdim=False):
+    return reduce_kernel("any", x, norm_dims("any", dim, x.ndim), keepdim, _dt.bool_)
+
+
+def all(x, dim=None, keepdim=False):
+    return reduce_kernel("all", x, norm_dims("all", dim, x.ndim), keepdim, _dt.bool_)
+
+
+def count_nonzero(x, dim=None):
+    return sum(x != 0, dim=dim)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    check_tensor("var", x)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"var: expected a floating point tensor, got {desc(x)}")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = norm_dims("var", dim, x.ndim)
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    centered = x - mean(x, dims, keepdim=True)
+    denom = n - correction
+    return sum(centered * centered, dims, keepdim) / (denom if denom > 0 else float("nan"))
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(x, dim, unbiased, keepdim, correction).sqrt()
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    check_tensor("logsumexp", x)
+    if not x.dtype.is_floating_point:
+        x = x.to(_dt.get_default_dtype())
+    dims = norm_dims("logsumexp", dim, x.ndim)
+    if x.numel() == 0:
+        return sum(x.exp(), dims, keepdim).log()
+    m = amax(x.detach(), dims, keepdim=True)
+    m = where(m.abs() == float("inf"), 0.0, m)  # all -inf rows stay -inf, not NaN
+    out = sum((x - m).exp(), dims, keepdim=True).log() + m
+    return out if keepdim else out.squeeze(dims)
+
+
+class _Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim, log):
+        out = empty(x.shape, x.dtype, x.device)
+        backend(x, "softmax").softmax(x, out, dim, log)
+        ctx.save_for_backward(out)
+        ctx.meta = (dim, log)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        dim, log = ctx.meta
+        gx = empty(y.shape, y.dtype, y.device)
+        backend(y, "softmax_backward").softmax_backward(y, g, gx, dim, log)
+        return gx, None, None
+
+
+def _softmax(op, x, dim, dtype, log):
+    check_tensor(op, x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point tensor, got {desc(x)}")
+    if dim is None:
+        dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit-dim rule
+    d = norm_dim(op, dim, x.ndim)
+    if x.ndim == 0:
+        x1 = _Softmax.apply(x.reshape(1), 0, log)
+        return x1.reshape(())
+    return _Softmax.apply(x, d, log)
+
+
+def softmax(x, dim=None, dtype=None):
+    return _softmax("softmax", x, dim, dtype, False)
+
+
+def log_softmax(x, dim=None, dtype=None):
+    return _softmax("log_softmax", x, dim, dtype, True)

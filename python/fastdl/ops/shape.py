@@ -1,0 +1,388 @@
+"""View and shape ops: reshape/view, transpose, permute, (un)squeeze, expand, narrow,
+split, cat, stack, contiguous, clone. Views share memory; each is a Function whose
+backward maps the gradient back to the input's shape."""
+import math
+
+from ..autograd import Function
+from ..tensor import Tensor, contiguous_strides
+from ._util import backend, desc, empty, expand_view, norm_dim, same_device, check_tensor
+
+
+def _view_strides(t, shape):
+    """Strides that let `shape` view t's memory, or None (PyTorch's computeStride)."""
+    old_shape, old_strides = list(t.shape), list(t._strides)
+    if math.prod(old_shape) == 0 or not old_shape:
+        return contiguous_strides(shape)
+    new_strides = [0] * len(shape)
+    view_d = len(shape) - 1
+    chunk_base_stride = old_strides[-1]
+    tensor_numel, view_numel = 1, 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1 and
+                             old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel, view_numel = 1, 1
+    if view_d != -1:
+        return None
+    return tuple(new_strides)
+
+
+def infer_shape(op, t, shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = [int(s) for s in shape]
+    n = t.numel()
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got {shape}")
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 or n % known:
+            raise RuntimeError(f"{op}: shape {shape} is invalid for input of size {n}")
+        shape[shape.index(-1)] = n // known
+    if any(s < 0 for s in shape) or math.prod(shape) != n:
+        raise RuntimeError(f"{op}: shape {list(shape)} is invalid for input of size {n}")
+    return tuple(shape)
+
+
+class _Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape, must_view):
+        ctx.in_shape = x.shape
+        strides = _view_strides(x, shape)
+        if strides is None:
+            if must_view:
+                raise RuntimeError(f"view: size {list(shape)} is not compatible with input {desc(x)} whose "
+                                   f"strides are {list(x._strides)}; use .reshape(...) instead")
+            out = empty(x.shape, x.dtype, x.device)
+            backend(x, "reshape").copy(x, out)
+            return out._view(shape, contiguous_strides(shape))
+        return x._view(shape, strides)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None, None
+
+
+def reshape(x, *shape):
+    shape = infer_shape("reshape", x, shape)
+    return x if tuple(shape) == tuple(x.shape) else _Reshape.apply(x, shape, False)
+
+
+def view(x, *shape):
+    shape = infer_shape("view", x, shape)
+    return _Reshape.apply(x, shape, True)
+
+
+class _Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x._view([x.shape[d] for d in dims], [x._strides[d] for d in dims])
+
+    @staticmethod
+    def backward(ctx, g):
+        inv = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inv[d] = i
+        return g.permute(inv), None
+
+
+def permute(x, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    nd = x.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute: number of dims {len(dims)} doesn't match the input's {nd} dims ({desc(x)})")
+    dims = tuple(norm_dim("permute", d, nd) for d in dims)
+    if sorted(dims) != list(range(nd)):
+        raise RuntimeError(f"permute: repeated dim in {list(dims)}")
+    return _Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    nd = x.ndim
+    if nd == 0:
+        return x
+    d0, d1 = norm_dim("transpose", dim0, nd), norm_dim("transpose", dim1, nd)
+    dims = list(range(nd))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return _Permute.apply(x, tuple(dims))
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {desc(x)}")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def unsqueeze(x, dim):
+    d = norm_dim("unsqueeze", dim, x.ndim + 1)
+    shape = list(x.shape)
+    shape.insert(d, 1)
+    return reshape(x, tuple(shape))
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = [s for s in x.shape if s != 1]
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        ds = {norm_dim("squeeze", d, x.ndim) for d in dims}
+        shape = [s for i, s in enumerate(x.shape) if not (i in ds and s == 1)]
+    return reshape(x, tuple(shape))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = norm_dim("flatten", start_dim, x.ndim)
+    e = norm_dim("flatten", end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten: start_dim cannot come after end_dim")
+    shape = list(x.shape[:s]) + [math.prod(x.shape[s:e + 1])] + list(x.shape[e + 1:])
+    return reshape(x, tuple(shape))
+
+
+def unflatten(x, dim, sizes):
+    d = norm_dim("unflatten", dim, x.ndim)
+    sizes = list(sizes)
+    if -1 in sizes:
+        known = math.prod(s for s in sizes if s != -1)
+        sizes[sizes.index(-1)] = x.shape[d] // known
+    return reshape(x, tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
+
+
+class _Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return expand_view(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        from ._util import unbroadcast
+        return unbroadcast(g, ctx.in_shape), None
+
+
+def expand(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if len(shape) < x.ndim:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({x.ndim})")
+    lead = len(shape) - x.ndim
+    out = []
+    for i, s in enumerate(shape):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension ({list(shape)})")
+            out.append(s)
+            continue
+        cur = x.shape[i - lead]
+        if s == -1:
+            s = cur
+        if cur != s and cur != 1:
+            raise RuntimeError(f"expand: the expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                               f"at non-singleton dimension {i}. Target sizes: {list(shape)}. Tensor sizes: "
+                               f"{list(x.shape)}")
+        out.append(s)
+    out = tuple(out)
+    return x if out == tuple(x.shape) else _Expand.apply(x, out)
+
+
+def expand_as(x, other):
+    return expand(x, other.shape)
+
+
+class _Narrow(Function):
+    @staticmethod
+    def forward(ctx, x, dim, start, length):
+        ctx.meta = (x.shape, x.dtype, dim, start)
+        shape = list(x.shape)
+        shape[dim] = length
+        return x._view(shape, x._strides, x._offset + start * x._strides[dim])
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..tensor import zeros
+        shape, dtype, dim, start = ctx.meta
+        out = zeros(shape, dtype=dtype, device=g.device)
+        narrow(out, dim, start, g.shape[dim]).copy_(g)
+        return out, None, None, None
+
+
+def narrow(x, dim, start, length):
+    d = norm_dim("narrow", dim, x.ndim)
+    size = x.shape[d]
+    if start < 0:
+        start += size
+    if not (0 <= start <= size) or length < 0 or start + length > size:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of {desc(x)}")
+    return _Narrow.apply(x, d, start, length)
+
+
+def split(x, split_size_or_sections, dim=0):
+    d = norm_dim("split", dim, x.ndim)
+    size = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, size - i) for i in range(0, size, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise ValueError(f"split: split_sizes {sizes} do not sum to the size {size} of dim {d} of {desc(x)}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(x, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    d = norm_dim("chunk", dim, x.ndim)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    step = -(-x.shape[d] // chunks) if x.shape[d] else 1
+    return split(x, step, d)
+
+
+def unbind(x, dim=0):
+    d = norm_dim("unbind", dim, x.ndim)
+    return tuple(squeeze(narrow(x, d, i, 1), d) for i in range(x.shape[d]))
+
+
+class _Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        from .. import dtype as _dt
+        dt = _dt.result_type(*xs)
+        shape = list(xs[0].shape)
+        shape[dim] = sum(x.shape[dim] for x in xs)
+        out = empty(shape, dt, xs[0].device)
+        start = 0
+        ctx.sizes = []
+        for x in xs:
+            n = x.shape[dim]
+            dst = out._view([*x.shape[:dim], n, *x.shape[dim + 1:]], out._strides, start * out._strides[dim])
+            backend(out, "cat").copy(x, dst)
+            start += n
+            ctx.sizes.append((n, x.dtype))
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None], 0
+        for n, dt in ctx.sizes:
+            gi = narrow(g, ctx.dim, start, n)
+            grads.append(gi if gi.dtype is dt else gi.to(dt))
+            start += n
+        return tuple(grads)
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        check_tensor("cat", x, f"tensors[{i}]")
+    same_device("cat", *tensors)
+    # legacy rule kept by PyTorch: 1-D empty tensors are skipped
+    nonempty = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
+    ref = nonempty[0]
+    d = norm_dim("cat", dim, ref.ndim)
+    for x in nonempty:
+        if x.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, ref.shape)) if i != d):
+            raise ValueError(f"cat: sizes of tensors must match except in dimension {d}; got "
+                             + ", ".join(desc(t) for t in tensors))
+    return _Cat.apply(d, *nonempty)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        check_tensor("stack", x, f"tensors[{i}]")
+    if any(tuple(x.shape) != tuple(tensors[0].shape) for x in tensors):
+        raise ValueError("stack: expects each tensor to be equal size, got " + ", ".join(desc(t) for t in tensors))
+    d = norm_dim("stack", dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(x, d) for x in tensors], d)
+
+
+class _Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = empty(x.shape, x.dtype, x.device)
+        backend(x, "clone").copy(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(x):
+    return _Clone.apply(x)
+
+
+def contiguous(x):
+    return x if x.is_contiguous() else _Clone.apply(x)
+
+
+class _Repeat(Function):
+    @staticmethod
+    def forward(ctx, x, reps):
+        lead = len(reps) - x.ndim
+        shape = (1,) * lead + tuple(x.shape)
+        ctx.meta = (x.shape, shape, reps)
+        # view as (1, s0, 1, s1, ...) expanded to (r0, s0, r1, s1, ...), then copy
+        inter_shape, inter_strides = [], []
+        strides = (0,) * lead + tuple(x._strides)
+        for r, s, st in zip(reps, shape, strides):
+            inter_shape += [r, s]
+            inter_strides += [0, st]
+        src = x._view(inter_shape, inter_strides)
+        out = empty(inter_shape, x.dtype, x.device)
+        backend(x, "repeat").copy(src, out)
+        final = [r * s for r, s in zip(reps, shape)]
+        return out._view(final, contiguous_strides(final))
+
+    @staticmethod
+    def backward(ctx, g):
+        in_shape, shape, reps = ctx.meta
+        inter = []
+        for r, s in zip(reps, shape):
+            inter += [r, s]
+        g = g.reshape(inter).sum(dim=list(range(0, len(inter), 2)))
+        return g.reshape(in_shape), None
+
+
+def repeat(x, *reps):
+    if len(reps) == 1 and isinstance(reps[0], (tuple, list)):
+        reps = tuple(reps[0])
+    if len(reps) < x.ndim:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the number of "
+                           f"dimensions of {desc(x)}")
+    return _Repeat.apply(x, tuple(int(r) for r in reps))
+
+
+def movedim(x, source, destination):
+    nd = x.ndim
+    s, d = norm_dim("movedim", source, nd), norm_dim("movedim", destination, nd)
+    order = [i for i in range(nd) if i != s]
+    order.insert(d, s)
+    return permute(x, order)

@@ -1,0 +1,457 @@
+"""fastdl.Tensor: a strided view (dtype, shape, strides, offset) over a C++ Buffer,
+plus the autograd fields. Ops live in fastdl.ops; the methods here forward to them."""
+import math
+import numbers
+
+import numpy as np
+
+from . import _C
+from . import dtype as _dt
+from .autograd import is_grad_enabled
+from .device import CPU, device as _device_cls, to_device
+
+__all__ = ["Tensor", "Size", "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full",
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "eye"]
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as fastdl.Size([...])."""
+
+    def numel(self):
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"fastdl.Size({list(self)})"
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+
+def contiguous_strides(shape):
+    strides, acc = [], 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+class Tensor:
+    __slots__ = ("_buf", "_dtype", "_shape", "_strides", "_offset", "_device", "_requires_grad", "grad",
+                 "_grad_fn", "_out_index", "_accumulator", "_hooks", "_base", "__weakref__")
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use fastdl.tensor(data), fastdl.zeros(shape), ... to create tensors")
+
+    @classmethod
+    def _make(cls, buf, dtype, shape, strides, offset, dev, base=None):
+        t = object.__new__(cls)
+        t._buf, t._dtype, t._shape, t._strides, t._offset, t._device = buf, dtype, Size(shape), tuple(strides), offset, dev
+        t._requires_grad = False
+        t.grad = t._grad_fn = t._accumulator = t._hooks = None
+        t._out_index = 0
+        t._base = base
+        return t
+
+    def _view(self, shape, strides, offset=None):
+        """A tensor sharing this one's memory (no autograd link; ops add that)."""
+        return Tensor._make(self._buf, self._dtype, shape, strides, self._offset if offset is None else offset,
+                            self._device, self._base if self._base is not None else self)
+
+    # ---- metadata -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._shape
+
+    def size(self, dim=None):
+        if dim is None:
+            return self._shape
+        from .ops._util import norm_dim
+        return self._shape[norm_dim("size", dim, self.ndim)]
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    @property
+    def ndim(self):
+        return len(self._shape)
+
+    def dim(self):
+        return len(self._shape)
+
+    def numel(self):
+        return math.prod(self._shape)
+
+    nelement = numel
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    def stride(self, dim=None):
+        return self._strides if dim is None else self._strides[dim]
+
+    def storage_offset(self):
+        return self._offset
+
+    def data_ptr(self):
+        return self._buf.ptr + self._offset * self._dtype.itemsize
+
+    def is_contiguous(self):
+        expect = 1
+        for s, st in zip(reversed(self._shape), reversed(self._strides)):
+            if s != 1 and st != expect:
+                return False
+            expect *= s
+        return True
+
+    def is_floating_point(self):
+        return self._dtype.is_floating_point
+
+    # ---- autograd fields ------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._grad_fn is not None and not flag:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach()")
+        if flag and not self._dtype.is_floating_point:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self._dtype}")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = flag
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    def detach(self):
+        return Tensor._make(self._buf, self._dtype, self._shape, self._strides, self._offset, self._device, self._base)
+
+    def detach_(self):
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, other):
+        if tuple(other.shape) != tuple(self._shape) or other.dtype is not self._dtype:
+            raise ValueError(f"data: cannot assign {other.dtype.name}{list(other.shape)} to "
+                             f"{self._dtype.name}{list(self._shape)}")
+        self._buf, self._strides, self._offset, self._device = other._buf, other._strides, other._offset, other._device
+
+    def register_hook(self, hook):
+        """hook(grad) -> grad or None, called when this leaf's gradient is computed."""
+        if self._grad_fn is not None:
+            raise RuntimeError("register_hook: fastdl supports hooks on leaf tensors only")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        self._hooks = (self._hooks or ()) + (hook,)
+        return hook
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        from .autograd import backward
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): higher-order gradients are not supported yet")
+        backward(self, None if gradient is None else (gradient,), retain_graph=bool(retain_graph))
+
+    # ---- conversion -----------------------------------------------------------------
+    def _np_view(self):
+        flat = np.frombuffer(self._buf, dtype=self._dtype.np)
+        isz = self._dtype.itemsize
+        return np.lib.stride_tricks.as_strided(flat[self._offset:], shape=self._shape,
+                                               strides=[s * isz for s in self._strides])
+
+    def numpy(self, force=False):
+        if self._device.type != "cpu":
+            raise TypeError(f"can't convert {self._device} tensor to numpy; use Tensor.cpu() first")
+        if self._requires_grad and is_grad_enabled() and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._np_view()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.detach().cpu()._np_view()
+        return a.astype(dtype) if dtype is not None else a
+
+    def tolist(self):
+        return self.detach().cpu()._np_view().tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self.detach().cpu()._np_view().reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._dtype.category > 1 or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
+        return bool(self.item())
+
+    def __len__(self):
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from ._format import format_tensor
+        return format_tensor(self)
+
+    def __reduce__(self):
+        raise TypeError("fastdl tensors are not pickled; use fastdl.save(obj, path)")
+
+    # ---- device / dtype moves -------------------------------------------------------
+    def to(self, *args, **kwargs):
+        from .ops.creation import to
+        return to(self, *args, **kwargs)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+
+    def float(self):
+        return self.to(_dt.float32)
+
+    def double(self):
+        return self.to(_dt.float64)
+
+    def long(self):
+        return self.to(_dt.int64)
+
+    int = long
+
+    def bool(self):
+        return self.to(_dt.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def type(self, dtype=None):
+        return self._dtype.name if dtype is None else self.to(_dt.to_dtype(dtype))
+
+
+# ---- creation ----------------------------------------------------------------------
+
+def _shape_arg(op, size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{op}: size must be a sequence of ints, got {size!r}")
+        if s < 0:
+            raise ValueError(f"{op}: negative dimension {s} in size {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _alloc(shape, dtype, dev):
+    dev = to_device(dev)
+    dtype = _dt.to_dtype(dtype)
+    if dev.type == "cuda":
+        from . import cuda
+        cuda._require("tensor allocation")
+    nbytes = math.prod(shape) * dtype.itemsize
+    buf = _C.Buffer(nbytes, dev.code, dev.index or 0)
+    return Tensor._make(buf, dtype, shape, contiguous_strides(shape), 0, dev)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    t = _alloc(_shape_arg("empty", size), dtype or _dt.get_default_dtype(), device)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    shape = _shape_arg("full", (size,) if not isinstance(size, (tuple, list, Size)) else tuple(size))
+    if dtype is None:
+        dtype = {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[_dt.scalar_category(fill_value)]
+    t = _alloc(shape, dtype, device)
+    _backend(t).fill(t, float(fill_value))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return full(_shape_arg("zeros", size), 0, dtype=dtype or _dt.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return full(_shape_arg("ones", size), 1, dtype=dtype or _dt.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def _like(t, dtype, device):
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    d, dev = _like(t, dtype, device)
+    return empty(t.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    d, dev = _like(t, dtype, device)
+    return zeros(t.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    d, dev = _like(t, dtype, device)
+    return ones(t.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    d, dev = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def _infer_dtype(data, arr):
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return _dt.to_dtype(arr.dtype)
+    kind = arr.dtype.kind
+    if kind == "b":
+        return _dt.bool_
+    if kind in "iu":
+        return _dt.int64
+    if kind == "f":
+        return _dt.get_default_dtype()
+    raise TypeError(f"tensor: could not infer a dtype from data of NumPy kind {arr.dtype}")
+
+
+def _to_array(data):
+    if isinstance(data, Tensor):
+        return data.detach().cpu()._np_view()
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten_seq(data)):
+        data = _tensors_to_lists(data)
+    arr = np.asarray(data)
+    if arr.dtype == object:
+        raise TypeError(f"tensor: could not convert {type(data).__name__} to a tensor (ragged or non-numeric data)")
+    return arr
+
+
+def _flatten_seq(x):
+    for e in x:
+        if isinstance(e, (list, tuple)):
+            yield from _flatten_seq(e)
+        else:
+            yield e
+
+
+def _tensors_to_lists(x):
+    if isinstance(x, Tensor):
+        return x.tolist()
+    if isinstance(x, (list, tuple)):
+        return [_tensors_to_lists(e) for e in x]
+    return x
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (nested lists, numbers, arrays, tensors)."""
+    arr = _to_array(data)
+    d = _dt.to_dtype(dtype) if dtype is not None else _infer_dtype(data, arr)
+    if d.category < 2 and arr.dtype.kind == "f" and dtype is not None and not np.all(np.isfinite(arr)):
+        raise ValueError(f"tensor: cannot convert non-finite values to {d}")
+    host = _alloc(tuple(arr.shape), d, CPU)
+    host._np_view()[...] = arr
+    t = host if to_device(device).type == "cpu" else host.to(device)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and (dtype is None or data.dtype is _dt.to_dtype(dtype)) and \
+            (device is None or data.device == to_device(device)):
+        return data
+    if isinstance(data, np.ndarray) and dtype is None and device is None and data.dtype in _dt._BY_NP:
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(arr):
+    """A tensor sharing memory with a C-contiguous NumPy array (torch.from_numpy)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
+    d = _dt.from_numpy_dtype(arr.dtype)
+    if not arr.flags.c_contiguous:
+        # strided arrays are copied: our views need a buffer that starts at the data
+        arr = np.ascontiguousarray(arr)
+    buf = _C.Buffer.wrap_numpy(arr)
+    return Tensor._make(buf, d, tuple(arr.shape), contiguous_strides(arr.shape), 0, CPU)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    n = max(0, math.ceil((end - start) / step))
+    if dtype is None:
+        dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dt.get_default_dtype()
+    t = _alloc((n,), dtype, device)
+    _backend(t).arange(t, float(start), float(step))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise ValueError("linspace: number of steps must be non-negative")
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    t = arange(0, steps, dtype=_dt.float64, device=device) * step + start
+    if steps > 1:
+        t[-1] = end
+    t = t.to(dtype or _dt.get_default_dtype())
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    m = n if m is None else m
+    t = zeros(n, m, dtype=dtype, device=device)
+    k = min(n, m)
+    if k:
+        t._view((k,), (m + 1,)).fill_(1)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _backend(t):
+    return _C.cuda if t._device.type == "cuda" else _C.cpu

@@ -1,0 +1,26 @@
+import numpy as np
+import pytest
+
+import fastdl
+
+
+def pytest_collection_modifyitems(config, items):
+    if fastdl.cuda.is_available():
+        return
+    reason = ("no CUDA device (fastdl built without CUDA)" if not fastdl.cuda.is_built()
+              else "no CUDA device available on this machine")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    fastdl.manual_seed(0)
+    np.random.seed(0)
+    yield

@@ -1,0 +1,202 @@
+"""OpInfo-style table: one row per op, driving forward, gradcheck and torch-parity tests.
+
+A row names the op, how to call it in fastdl (and torch), a float64 NumPy reference,
+the sample inputs, and whether it is differentiable. Adding an op is adding a row.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+import fastdl
+
+
+@dataclass
+class Sample:
+    args: tuple            # NumPy arrays (become tensors) or plain Python values
+    kwargs: dict = field(default_factory=dict)
+    name: str = ""
+
+
+@dataclass
+class OpInfo:
+    name: str
+    fn: Callable                    # fn(*tensors_and_values, **kwargs) in fastdl
+    ref: Callable                   # the same on float64 NumPy arrays
+    samples: Callable               # rng -> list[Sample]
+    torch_fn: Callable = None       # fn in torch, when it differs from fastdl's spelling
+    grad: bool = True
+    dtypes: tuple = ("float32", "float64")
+    positive: bool = False          # inputs must be > 0 (log, sqrt, ...)
+    away_from_kinks: bool = False   # keep inputs away from 0 (abs, relu: nondifferentiable there)
+    rtol32: float = 2e-5
+    atol32: float = 2e-5
+
+
+def _pos(a):
+    return np.abs(a) + 0.5
+
+
+def _kink(a):
+    return np.where(np.abs(a) < 0.2, a + np.sign(a + 1e-9) * 0.3, a)
+
+
+def unary_samples(rng):
+    return [Sample((rng.standard_normal((3, 4)),), name="3x4"),
+            Sample((rng.standard_normal((2, 3, 5)),), name="2x3x5"),
+            Sample((rng.standard_normal(()),), name="scalar"),
+            Sample((rng.standard_normal((0, 3)),), name="empty"),
+            Sample((rng.standard_normal((1, 7)),), name="size1")]
+
+
+def binary_samples(rng):
+    return [Sample((rng.standard_normal((3, 4)), rng.standard_normal((3, 4))), name="same"),
+            Sample((rng.standard_normal((3, 1)), rng.standard_normal((1, 4))), name="outer-broadcast"),
+            Sample((rng.standard_normal((2, 3, 4)), rng.standard_normal((4,))), name="trailing-broadcast"),
+            Sample((rng.standard_normal((5,)), rng.standard_normal(())), name="tensor-0d"),
+            Sample((rng.standard_normal((3, 4)), 1.7), name="tensor-scalar"),
+            Sample((rng.standard_normal((0, 4)), rng.standard_normal((1, 4))), name="empty")]
+
+
+def reduce_samples(rng, dims=True):
+    x = rng.standard_normal((3, 4, 5))
+    out = [Sample((x,), {}, "all"), Sample((rng.standard_normal((6,)),), {}, "vector")]
+    if dims:
+        out += [Sample((x,), {"dim": 1}, "dim1"), Sample((x,), {"dim": -1, "keepdim": True}, "dim-1-keep"),
+                Sample((x,), {"dim": (0, 2)}, "dims02"), Sample((rng.standard_normal((1, 5)),), {"dim": 0}, "size1")]
+    return out
+
+
+def _np_axis(kw):
+    d = kw.get("dim")
+    return tuple(d) if isinstance(d, (tuple, list)) else d
+
+
+def np_reduce(f):
+    return lambda x, **kw: f(x, axis=_np_axis(kw), keepdims=kw.get("keepdim", False))
+
+
+def np_softmax(x, dim):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def np_log_softmax(x, dim):
+    m = x.max(axis=dim, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
+
+
+def np_logsumexp(x, dim, keepdim=False):
+    axis = _np_axis({"dim": dim})
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=axis)
+
+
+def np_cross_entropy(x, t, reduction="mean"):
+    lp = np_log_softmax(x, 1)
+    losses = -lp[np.arange(len(t)), t]
+    return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+
+
+def matmul_samples(rng):
+    r = rng.standard_normal
+    return [Sample((r((3, 4)), r((4, 5))), name="2d"), Sample((r((2, 3, 4)), r((2, 4, 5))), name="batched"),
+            Sample((r((2, 1, 3, 4)), r((5, 4, 2))), name="broadcast-batch"), Sample((r((4,)), r((4, 3))), name="vec-mat"),
+            Sample((r((3, 4)), r((4,))), name="mat-vec"), Sample((r((4,)), r((4,))), name="dot"),
+            Sample((r((2, 3, 4)), r((4,))), name="batched-vec"), Sample((r((1, 7)), r((7, 1))), name="k7"),
+            Sample((r((0, 3)), r((3, 2))), name="empty-m")]
+
+
+UNARY_ROWS = [
+    ("neg", np.negative, {}), ("abs", np.abs, {"away_from_kinks": True}), ("exp", np.exp, {}),
+    ("log", np.log, {"positive": True}), ("sqrt", np.sqrt, {"positive": True}), ("tanh", np.tanh, {}),
+    ("sigmoid", lambda a: 1 / (1 + np.exp(-a)), {}), ("relu", lambda a: np.maximum(a, 0), {"away_from_kinks": True}),
+    ("sin", np.sin, {}), ("cos", np.cos, {}), ("log1p", np.log1p, {"positive": True}), ("expm1", np.expm1, {}),
+    ("rsqrt", lambda a: 1 / np.sqrt(a), {"positive": True}), ("reciprocal", lambda a: 1 / a, {"positive": True}),
+    ("square", np.square, {}),
+]
+
+OPS = [OpInfo(n, getattr(fastdl, n), ref, unary_samples, **kw) for n, ref, kw in UNARY_ROWS]
+
+OPS += [
+    OpInfo("add", fastdl.add, np.add, binary_samples), OpInfo("sub", fastdl.sub, np.subtract, binary_samples),
+    OpInfo("mul", fastdl.mul, np.multiply, binary_samples),
+    OpInfo("div", fastdl.div, np.divide, lambda rng: [Sample((s.args[0], _pos(s.args[1]) if isinstance(s.args[1], np.ndarray) else s.args[1]), name=s.name) for s in binary_samples(rng)]),
+    OpInfo("pow", fastdl.pow, np.power, lambda rng: [Sample((_pos(rng.standard_normal((3, 4))), rng.standard_normal((3, 4))), name="tt"),
+                                                     Sample((_pos(rng.standard_normal((3, 4))), 2.5), name="ts"),
+                                                     Sample((_pos(rng.standard_normal((3, 4))), 3), name="int-exp"),
+                                                     Sample((_pos(rng.standard_normal((2, 3))), rng.standard_normal((3,))), name="broadcast")]),
+    OpInfo("maximum", fastdl.maximum, np.maximum, lambda rng: [s for s in binary_samples(rng) if not isinstance(s.args[1], float)]),
+    OpInfo("minimum", fastdl.minimum, np.minimum, lambda rng: [s for s in binary_samples(rng) if not isinstance(s.args[1], float)]),
+    OpInfo("clamp", lambda x, **kw: fastdl.clamp(x, **kw), lambda x, min=None, max=None: np.clip(x, min, max),
+           lambda rng: [Sample((rng.standard_normal((4, 5)),), {"min": -0.5, "max": 0.5}),
+                        Sample((rng.standard_normal((4, 5)),), {"min": -0.3}), Sample((rng.standard_normal((6,)),), {"max": 0.1})],
+           away_from_kinks=True),
+    OpInfo("where", lambda c, a, b: fastdl.where(c > 0, a, b), lambda c, a, b: np.where(c > 0, a, b),
+           lambda rng: [Sample((rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))),
+                        Sample((rng.standard_normal((3, 1)), rng.standard_normal((1, 4)), rng.standard_normal((4,))), name="bcast")],
+           torch_fn=lambda torch, c, a, b: torch.where(c > 0, a, b)),
+    OpInfo("sum", fastdl.sum, np_reduce(np.sum), reduce_samples),
+    OpInfo("mean", fastdl.mean, np_reduce(np.mean), reduce_samples),
+    OpInfo("amax", fastdl.amax, np_reduce(np.max), reduce_samples),
+    OpInfo("amin", fastdl.amin, np_reduce(np.min), reduce_samples),
+    OpInfo("max_dim", lambda x, dim, keepdim=False: fastdl.max(x, dim, keepdim).values,
+           lambda x, dim, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
+           lambda rng: [s for s in reduce_samples(rng) if isinstance(s.kwargs.get("dim"), int)],
+           torch_fn=lambda torch, x, dim, keepdim=False: torch.max(x, dim, keepdim).values),
+    OpInfo("min_dim", lambda x, dim, keepdim=False: fastdl.min(x, dim, keepdim).values,
+           lambda x, dim, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
+           lambda rng: [s for s in reduce_samples(rng) if isinstance(s.kwargs.get("dim"), int)],
+           torch_fn=lambda torch, x, dim, keepdim=False: torch.min(x, dim, keepdim).values),
+    OpInfo("var", fastdl.var, lambda x, **kw: np.var(x, axis=_np_axis(kw), keepdims=kw.get("keepdim", False), ddof=1),
+           lambda rng: [s for s in reduce_samples(rng)]),
+    OpInfo("std", fastdl.std, lambda x, **kw: np.std(x, axis=_np_axis(kw), keepdims=kw.get("keepdim", False), ddof=1),
+           lambda rng: [s for s in reduce_samples(rng)]),
+    OpInfo("logsumexp", fastdl.logsumexp, np_logsumexp,
+           lambda rng: [s for s in reduce_samples(rng) if "dim" in s.kwargs] + [Sample((rng.standard_normal((3, 4)) * 300,), {"dim": 1}, "large")]),
+    OpInfo("softmax", fastdl.softmax, np_softmax,
+           lambda rng: [Sample((rng.standard_normal((3, 4, 5)),), {"dim": d}, f"dim{d}") for d in (0, 1, 2, -1)]
+           + [Sample((rng.standard_normal((2, 6)) * 500,), {"dim": 1}, "large")]),
+    OpInfo("log_softmax", fastdl.log_softmax, np_log_softmax,
+           lambda rng: [Sample((rng.standard_normal((3, 4, 5)),), {"dim": d}, f"dim{d}") for d in (0, 1, 2)]
+           + [Sample((rng.standard_normal((2, 6)) * 500,), {"dim": 1}, "large")]),
+    OpInfo("matmul", fastdl.matmul, np.matmul, matmul_samples, rtol32=1e-4, atol32=1e-4),
+    OpInfo("cross_entropy", lambda x, t, **kw: fastdl.cross_entropy(x, t, **kw),
+           lambda x, t, reduction="mean": np_cross_entropy(x, t, reduction),
+           lambda rng: [Sample((rng.standard_normal((5, 4)), rng.integers(0, 4, 5)), {"reduction": r}, r)
+                        for r in ("mean", "sum", "none")],
+           torch_fn=lambda torch, x, t, **kw: torch.nn.functional.cross_entropy(x, t, **kw)),
+    OpInfo("mse_loss", lambda a, b, **kw: fastdl.mse_loss(a, b, **kw),
+           lambda a, b, reduction="mean": {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]((a - b) ** 2),
+           lambda rng: [Sample((rng.standard_normal((4, 3)), rng.standard_normal((4, 3))), {"reduction": r}, r)
+                        for r in ("mean", "sum", "none")],
+           torch_fn=lambda torch, a, b, **kw: torch.nn.functional.mse_loss(a, b, **kw)),
+    OpInfo("cat", lambda a, b: fastdl.cat([a, b], 1), lambda a, b: np.concatenate([a, b], 1),
+           lambda rng: [Sample((rng.standard_normal((3, 2)), rng.standard_normal((3, 4))))],
+           torch_fn=lambda torch, a, b: torch.cat([a, b], 1)),
+    OpInfo("stack", lambda a, b: fastdl.stack([a, b], 1), lambda a, b: np.stack([a, b], 1),
+           lambda rng: [Sample((rng.standard_normal((3, 2)), rng.standard_normal((3, 2))))],
+           torch_fn=lambda torch, a, b: torch.stack([a, b], 1)),
+    OpInfo("gather", lambda x, i: fastdl.gather(x, 1, i), lambda x, i: np.take_along_axis(x, i, 1),
+           lambda rng: [Sample((rng.standard_normal((3, 5)), rng.integers(0, 5, (3, 4))))],
+           torch_fn=lambda torch, x, i: torch.gather(x, 1, i)),
+    OpInfo("getitem_basic", lambda x: x[1:, None, ::2], lambda x: x[1:, None, ::2],
+           lambda rng: [Sample((rng.standard_normal((4, 5)),))], torch_fn=lambda torch, x: x[1:, None, ::2]),
+    OpInfo("getitem_advanced", lambda x, i: x[1:, None, i], lambda x, i: x[1:, None, i],
+           lambda rng: [Sample((rng.standard_normal((4, 5)), rng.integers(-5, 5, (2, 3))))],
+           torch_fn=lambda torch, x, i: x[1:, None, i]),
+    OpInfo("getitem_two_adv", lambda x, i, j: x[i, :, j], lambda x, i, j: x[i, :, j],
+           lambda rng: [Sample((rng.standard_normal((4, 3, 5)), rng.integers(0, 4, (2,)), rng.integers(0, 5, (2,))))],
+           torch_fn=lambda torch, x, i, j: x[i, :, j]),
+    OpInfo("getitem_mask", lambda x, m: x[m > 0], lambda x, m: x[m > 0],
+           lambda rng: [Sample((rng.standard_normal((4, 5)), rng.standard_normal((4, 5))))],
+           torch_fn=lambda torch, x, m: x[m > 0]),
+    OpInfo("reshape_transpose", lambda x: x.transpose(0, 1).reshape(-1, 2), lambda x: x.swapaxes(0, 1).reshape(-1, 2),
+           lambda rng: [Sample((rng.standard_normal((4, 3)),))], torch_fn=lambda torch, x: x.transpose(0, 1).reshape(-1, 2)),
+    OpInfo("permute_expand", lambda x: x.permute(1, 0).unsqueeze(0).expand(2, 3, 4),
+           lambda x: np.broadcast_to(x.T[None], (2, 3, 4)), lambda rng: [Sample((rng.standard_normal((4, 3)),))],
+           torch_fn=lambda torch, x: x.permute(1, 0).unsqueeze(0).expand(2, 3, 4)),
+]
+
+OPS_BY_NAME = {op.name: op for op in OPS}

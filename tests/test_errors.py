@@ -1,0 +1,68 @@
+"""A table of bad inputs: each raises a Python exception of the right type whose
+message names the op and what was wrong. Nothing may crash the interpreter."""
+import pytest
+
+import fastdl
+
+f = fastdl.float32
+
+
+def _t(*shape, dtype=None):
+    return fastdl.ones(*shape, dtype=dtype or f)
+
+
+BAD = [
+    ("add-shapes", lambda: _t(2, 3) + _t(4), ValueError, r"add: shapes \[2, 3\] and \[4\] cannot be broadcast"),
+    ("matmul-inner", lambda: _t(2, 3) @ _t(4, 5), ValueError, r"matmul: shape mismatch float32\[2, 3\] @ float32\[4, 5\]"),
+    ("matmul-dtype", lambda: _t(2, 3) @ _t(3, 2, dtype=fastdl.float64), TypeError, "matmul: expected both operands"),
+    ("matmul-0d", lambda: fastdl.tensor(1.0) @ _t(2), ValueError, "matmul: both arguments need at least 1 dimension"),
+    ("sum-dim", lambda: _t(2, 3).sum(dim=2), IndexError, r"sum: dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
+    ("softmax-dim", lambda: _t(2, 3).softmax(dim=-3), IndexError, "softmax: dimension out of range"),
+    ("softmax-int", lambda: _t(2, dtype=fastdl.int64).softmax(0), TypeError, "softmax: expected a floating point tensor"),
+    ("exp-bool-ok?", lambda: fastdl.tensor([True]).exp(), None, None),
+    ("index-oob", lambda: _t(2, 3)[2], IndexError, "index 2 is out of bounds for dimension 0 with size 2"),
+    ("index-tensor-oob", lambda: _t(2, 3)[fastdl.tensor([0, 5])], IndexError, "index 5 is out of bounds"),
+    ("index-float", lambda: _t(2, 3)[fastdl.tensor([0.5])], IndexError, "must be long or bool"),
+    ("gather-oob", lambda: fastdl.gather(_t(2, 3), 1, fastdl.tensor([[0, 3]])), IndexError, "gather"),
+    ("gather-dtype", lambda: fastdl.gather(_t(2, 3), 1, fastdl.tensor([[0.0]])), TypeError, "gather: index must be an int64"),
+    ("reshape", lambda: _t(2, 3).reshape(4, 2), RuntimeError, r"reshape: shape \[4, 2\] is invalid for input of size 6"),
+    ("view-noncontig", lambda: _t(2, 3).t().view(6), RuntimeError, "view: size"),
+    ("permute-dims", lambda: _t(2, 3).permute(0, 0), RuntimeError, "permute: repeated dim"),
+    ("expand", lambda: _t(2, 3).expand(4, 3), RuntimeError, "expand: the expanded size"),
+    ("cat-shapes", lambda: fastdl.cat([_t(2, 3), _t(2, 4)]), ValueError, "cat: sizes of tensors must match"),
+    ("cat-empty", lambda: fastdl.cat([]), ValueError, "cat: expected a non-empty list"),
+    ("stack-shapes", lambda: fastdl.stack([_t(2), _t(3)]), ValueError, "stack: expects each tensor to be equal size"),
+    ("ce-target-oob", lambda: fastdl.cross_entropy(_t(2, 3), fastdl.tensor([0, 3])), IndexError, "cross_entropy: target 3 is out of bounds"),
+    ("ce-target-dtype", lambda: fastdl.cross_entropy(_t(2, 3), fastdl.tensor([0, 1], dtype=fastdl.bool)), TypeError, "cross_entropy: expected int64 class indices"),
+    ("ce-target-shape", lambda: fastdl.cross_entropy(_t(2, 3), fastdl.tensor([0, 1, 2])), ValueError, r"cross_entropy: expected target of shape \[2\]"),
+    ("ce-reduction", lambda: fastdl.cross_entropy(_t(2, 3), fastdl.tensor([0, 1]), reduction="avg"), ValueError, "reduction must be"),
+    ("mse-shapes", lambda: fastdl.mse_loss(_t(2, 3), _t(4)), ValueError, "mse_loss: shapes"),
+    ("max-empty", lambda: _t(0, 3).max(), ValueError, "max: cannot reduce over an empty dimension"),
+    ("argmax-empty", lambda: _t(0).argmax(), ValueError, "argmax: cannot reduce over an empty dimension"),
+    ("item-many", lambda: _t(3).item(), RuntimeError, "a Tensor with 3 elements cannot be converted to Scalar"),
+    ("bool-many", lambda: bool(_t(3)), RuntimeError, "Boolean value of Tensor with 3 elements is ambiguous"),
+    ("neg-size", lambda: fastdl.zeros(-1, 2), ValueError, "zeros: negative dimension -1"),
+    ("bad-size-type", lambda: fastdl.zeros(2.5), TypeError, "zeros: size must be a sequence of ints"),
+    ("bad-dtype", lambda: fastdl.zeros(2, dtype="complex64"), TypeError, "unsupported dtype"),
+    ("bad-device", lambda: fastdl.zeros(2, device="tpu"), ValueError, "unknown device type 'tpu'"),
+    ("cuda-missing", lambda: fastdl.zeros(2, device="cuda"), RuntimeError, "CUDA"),
+    ("ragged", lambda: fastdl.tensor([[1, 2], [3]]), (TypeError, ValueError), "tensor"),
+    ("int-div-zero", lambda: fastdl.tensor([1, 2]) // 0, ZeroDivisionError, "floor_divide: integer division by zero"),
+    ("randint-range", lambda: fastdl.randint(5, 5, (2,)), ValueError, "randint: expected low < high"),
+    ("leaf-inplace", lambda: fastdl.ones(2, requires_grad=True).mul_(2), RuntimeError, "leaf Variable that requires grad"),
+    ("backward-int", lambda: fastdl.ones(2).sum().backward(), RuntimeError, "does not require grad"),
+    ("where-cond", lambda: fastdl.where(_t(2), _t(2), _t(2)), TypeError, "where: condition must be a bool tensor"),
+    ("narrow", lambda: _t(4).narrow(0, 3, 2), IndexError, "narrow: start"),
+    ("one-hot-neg", lambda: fastdl.one_hot(fastdl.tensor([-1])), ValueError, "one_hot: class values must be non-negative"),
+    ("setitem-shape", lambda: _t(2, 3).__setitem__((slice(None), 0), _t(3)), RuntimeError, "setitem: output with shape"),
+    ("op-on-string", lambda: _t(2) + "a", TypeError, "add"),
+]
+
+
+@pytest.mark.parametrize("name,fn,exc,msg", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_raises_clear_error(name, fn, exc, msg):
+    if exc is None:
+        fn()  # accepted input (documented promotion), must not raise
+        return
+    with pytest.raises(exc, match=msg):
+        fn()
