@@ -241,6 +241,79 @@ def test_lstm_bptt_five_steps(B, H):
         np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7, err_msg=name)
 
 
+# ---- whole sequences: NumPy reference, kernels, and torch.nn.LSTM / GRU if present ----
+def ref_sequence(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """float64 NumPy single-layer LSTM ("lstm") or GRU ("gru") over x (T, B, D), as
+    torch.nn.LSTM/GRU with batch_first=False. Returns outputs (T, B, H), h_T, c_T (None for GRU)."""
+    h, c, outs = h0, c0, []
+    for x_t in x:
+        gi, gh = x_t @ W_ih.T + b_ih, h @ W_hh.T + b_hh
+        if cell == "lstm":
+            h, c, _ = ref_lstm(gi + gh, c)
+        else:
+            h, _ = ref_gru(gi, gh, h)
+        outs.append(h)
+    return np.stack(outs), h, c
+
+
+def kernel_sequence(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """The same recurrence with the pointwise part done by the fused kernels, the way
+    an nn.LSTM/GRU layer uses them: one GEMM for x over all steps, one per step for h."""
+    gi_all = x @ W_ih.T + b_ih
+    h, c, outs = h0, c0, []
+    for gi in gi_all:
+        gh = h @ W_hh.T + b_hh
+        if cell == "lstm":
+            h, c, _ = k_lstm_fwd(np.ascontiguousarray(gi + gh), c)
+        else:
+            h, _ = k_gru_fwd(np.ascontiguousarray(gi), gh, h)
+        outs.append(h)
+    return np.stack(outs), h, c
+
+
+def sequence_inputs(cell, dtype, T=6, B=3, D=4, H=5, seed=11):
+    rng = np.random.default_rng(seed)
+    G, s = (4 if cell == "lstm" else 3) * H, 1.0 / np.sqrt(H)
+    arrs = [rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H)),
+            rng.uniform(-s, s, (G, D)), rng.uniform(-s, s, (G, H)), rng.uniform(-s, s, G), rng.uniform(-s, s, G)]
+    return [a.astype(dtype) for a in arrs]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_sequence_kernels_match_reference(cell, dtype):
+    args = sequence_inputs(cell, dtype)
+    want = ref_sequence(cell, *(a.astype(np.float64) for a in args))
+    got = kernel_sequence(cell, *args)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, **tol)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_sequence_reference_matches_torch(cell):
+    torch = pytest.importorskip("torch")
+    x, h0, c0, W_ih, W_hh, b_ih, b_hh = sequence_inputs(cell, np.float64)
+    T, B, D = x.shape
+    H = h0.shape[1]
+    mod = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(D, H).double()
+    with torch.no_grad():
+        for name, val in [("weight_ih_l0", W_ih), ("weight_hh_l0", W_hh), ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)]:
+            getattr(mod, name).copy_(torch.from_numpy(val))
+        t = lambda a: torch.from_numpy(a)  # noqa: E731
+        if cell == "lstm":
+            out, (h_n, c_n) = mod(t(x), (t(h0)[None], t(c0)[None]))
+        else:
+            out, h_n = mod(t(x), t(h0)[None])
+            c_n = None
+    want_out, want_h, want_c = ref_sequence(cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+    np.testing.assert_allclose(out.numpy(), want_out, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(h_n[0].numpy(), want_h, rtol=1e-12, atol=1e-13)
+    if c_n is not None:
+        np.testing.assert_allclose(c_n[0].numpy(), want_c, rtol=1e-12, atol=1e-13)
+
+
 # ---- error cases -------------------------------------------------------------------
 def f32(*shape):
     return kempty(shape, np.float32)
