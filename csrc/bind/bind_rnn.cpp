@@ -1,0 +1,16 @@
+#include "registry.h"
+#include "../cpu/rnn.h"
+
+using namespace fastdl;
+
+FASTDL_BIND(CPU, rnn) {
+  m.def("lstm_cell_forward", &cpu::lstm_cell_forward, py::arg("gates"), py::arg("c_prev"),
+        py::arg("h_out"), py::arg("c_out"), py::arg("act_out"));
+  m.def("lstm_cell_backward", &cpu::lstm_cell_backward, py::arg("act"), py::arg("c_prev"),
+        py::arg("c"), py::arg("grad_h"), py::arg("grad_c"), py::arg("grad_gates"),
+        py::arg("grad_c_prev"));
+  m.def("gru_cell_forward", &cpu::gru_cell_forward, py::arg("gi"), py::arg("gh"),
+        py::arg("h_prev"), py::arg("h_out"), py::arg("saved"));
+  m.def("gru_cell_backward", &cpu::gru_cell_backward, py::arg("saved"), py::arg("h_prev"),
+        py::arg("grad_h"), py::arg("grad_gi"), py::arg("grad_gh"), py::arg("grad_h_prev"));
+}
