@@ -1,7 +1,7 @@
 """repr(Tensor) in PyTorch's style."""
 import numpy as np
 
-from . import dtype as _dt
+from . import dtypes as _dt
 
 
 def format_tensor(t):

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import _C
-from . import dtype as _dt
+from . import dtypes as _dt
 from .autograd import is_grad_enabled
 from .device import CPU, device as _device_cls, to_device
 

@@ -1,7 +1,7 @@
 """Testing helpers: gradcheck by central finite differences, assert_close."""
 import numpy as np
 
-from . import dtype as _dt
+from . import dtypes as _dt
 from .autograd import grad as _grad, no_grad
 from .tensor import Tensor
 

@@ -208,7 +208,7 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        from .. import dtype as _dt
+        from .. import dtypes as _dt
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
         for a in args:

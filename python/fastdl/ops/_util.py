@@ -3,7 +3,7 @@ import math
 import numbers
 
 from .. import _C
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..tensor import Tensor, _alloc, contiguous_strides
 
 float32, float64, int64, bool_ = _dt.float32, _dt.float64, _dt.int64, _dt.bool_

@@ -1,5 +1,5 @@
 """Tensor.to: dtype conversion and device moves."""
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..autograd import Function
 from ..device import device as _device_cls, to_device
 from ..tensor import Tensor

@@ -4,7 +4,7 @@ Unary ops are rows of a table (kernel name, whether ints are promoted to float, 
 backward needs, the gradient formula); binary ops are small Functions. Gradients are
 written with Tensor ops and reduced back over broadcast dimensions by `unbroadcast`.
 """
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, same_device, scalar_tensor,

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor, tensor as _tensor
 from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_view, norm_dim, same_device

@@ -1,5 +1,5 @@
 """matmul / @ with NumPy's rules for 1-D operands and broadcast batch dimensions."""
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..autograd import Function
 from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_view, same_device, unbroadcast
 

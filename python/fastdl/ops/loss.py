@@ -1,5 +1,5 @@
 """Losses of the spine: cross_entropy (fused log-softmax + NLL kernel) and mse_loss."""
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor
 from ._util import backend, check_tensor, contiguous_data, desc, empty, same_device

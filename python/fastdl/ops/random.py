@@ -5,7 +5,7 @@ and advances it, so `manual_seed(s)` makes every random op reproducible, on any 
 """
 import time
 
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..tensor import _shape_arg
 from ._util import backend, desc, empty
 

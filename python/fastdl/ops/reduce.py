@@ -2,7 +2,7 @@
 softmax / log_softmax. Kernels reduce into the keepdim shape; a view drops the dims."""
 from collections import namedtuple
 
-from .. import dtype as _dt
+from .. import dtypes as _dt
 from ..autograd import Function
 from ._util import backend, cast, desc, empty, expand_view, norm_dim, norm_dims, check_tensor
 from .elementwise import where

@@ -264,7 +264,7 @@ def unbind(x, dim=0):
 class _Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
-        from .. import dtype as _dt
+        from .. import dtypes as _dt
         dt = _dt.result_type(*xs)
         shape = list(xs[0].shape)
         shape[dim] = sum(x.shape[dim] for x in xs)
