@@ -31,9 +31,17 @@ def _operands(op, a, b, float_result=False):
     return expand_view(A, shape), expand_view(B, shape), dt, shape
 
 
+# arithmetic on two bools stays bool, as in PyTorch
+_BOOL_ARITH = {"add": "logical_or", "mul": "logical_and", "maximum": "logical_or", "minimum": "logical_and"}
+
+
 def binary_kernel(op, a, b, float_result=False, out_dtype=None):
     A, B, dt, shape = _operands(op, a, b, float_result)
     out = empty(shape, out_dtype or dt, A.device)
+    if dt is _dt.bool_ and out.dtype is _dt.bool_ and op not in ("eq", "ne", "lt", "le", "gt", "ge"):
+        if op not in _BOOL_ARITH and not op.startswith("logical_"):
+            raise TypeError(f"{op}: not supported for bool tensors ({desc(A)}, {desc(B)}); convert with .long()")
+        op = _BOOL_ARITH.get(op, op)
     backend(A, op).binary(op, A, B, out)
     return out
 
