@@ -118,6 +118,8 @@ class Node:
         return f"<{self.name()}>"
 
     def apply(self, grads):
+        if self.ctx._freed:
+            self.ctx.saved_tensors  # raises the "backward through the graph a second time" error
         out = self.fn.backward(self.ctx, *grads)
         return out if isinstance(out, tuple) else (out,)
 

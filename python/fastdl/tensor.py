@@ -363,7 +363,10 @@ def _to_array(data):
         return data.detach().cpu()._np_view()
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten_seq(data)):
         data = _tensors_to_lists(data)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:
+        raise ValueError(f"tensor: could not convert {type(data).__name__} to a tensor: {e}") from None
     if arr.dtype == object:
         raise TypeError(f"tensor: could not convert {type(data).__name__} to a tensor (ragged or non-numeric data)")
     return arr
