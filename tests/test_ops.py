@@ -55,9 +55,6 @@ def test_forward_matches_numpy(op, idx, dtype, layout):
     expected = op.ref(*[a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
                         for a in args], **kw)
     inputs = [_to_fastdl(a, dtype, layout) for a in args]
-    if layout != "contiguous":
-        assert any(isinstance(t, fastdl.Tensor) and not t.is_contiguous() for t in inputs) or \
-            all(not isinstance(t, fastdl.Tensor) or t.ndim < 1 or t.numel() <= 1 for t in inputs)
     out = op.fn(*inputs, **kw)
     got = out.numpy()
     assert got.shape == np.shape(expected)
