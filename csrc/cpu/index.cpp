@@ -15,6 +15,9 @@ namespace cpu {
 
 namespace {
 
+// Empty views count as contiguous whatever their strides (NumPy gives them 0).
+bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
+
 [[noreturn]] void fail_out_of_bounds(const char* op, int64_t value, int dim, int64_t size) {
   fail_index(std::string(op) + ": index " + std::to_string(value) + " is out of bounds for dim " +
              std::to_string(dim) + " with size " + std::to_string(size));
@@ -118,7 +121,7 @@ void index_accumulate(const char* op, const TensorArg& target, int64_t dim_in, c
   check_cpu(op, target);
   check_cpu(op, src);
   const int dim = wrap_dim(op, dim_in, target);
-  if (!target.is_contiguous()) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
+  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
   check_dtype(op, src, target.dtype);
   const std::vector<int64_t> idx = load_index_1d(op, index, dim, target.shape[dim]);
   const int64_t n = static_cast<int64_t>(idx.size());
@@ -215,7 +218,7 @@ void index_select(const TensorArg& x, int64_t dim_in, const TensorArg& index, co
   check_cpu(op, out);
   const int dim = wrap_dim(op, dim_in, x);
   check_dtype(op, out, x.dtype);
-  if (!out.is_contiguous()) fail_value(std::string(op) + ": out must be contiguous, got " + describe(out));
+  if (!dense(out)) fail_value(std::string(op) + ": out must be contiguous, got " + describe(out));
   const std::vector<int64_t> idx = load_index_1d(op, index, dim, x.shape[dim]);
   const int64_t n = static_cast<int64_t>(idx.size());
   std::vector<int64_t> want = x.shape;
@@ -292,7 +295,7 @@ void scatter_add(const TensorArg& target, int64_t dim_in, const TensorArg& index
   const int dim = wrap_dim(op, dim_in, target);
   check_index_tensor(op, index);
   check_dtype(op, src, target.dtype);
-  if (!target.is_contiguous()) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
+  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
   const int nd = target.ndim();
   bool ok = index.ndim() == nd && src.ndim() == nd;
   for (int d = 0; ok && d < nd; ++d)
@@ -369,7 +372,7 @@ void nonzero(const TensorArg& x, const TensorArg& out) {
     c = total;
     total += cnt;
   }
-  if (out.shape != std::vector<int64_t>{total, nd} || !out.is_contiguous())
+  if (out.shape != std::vector<int64_t>{total, nd} || !dense(out))
     fail_value(std::string(op) + ": out must be contiguous int64[" + std::to_string(total) + ", " +
                std::to_string(nd) + "] for x " + describe(x) + ", got " + describe(out));
   if (total == 0 || nd == 0) return;
