@@ -13,7 +13,10 @@
 // Word usage per counter (w = the 4 output words):
 //   uniform float32: w0 >> 8 (24 bits); uniform float64 / bernoulli: 53 bits of
 //   (w1:w0); normal: u1 from (w1:w0), u2 from (w3:w2), computed in double for both
-//   dtypes; random_int: the 64-bit draw (w1:w0) reduced by multiply-high.
+//   dtypes; random_int: the 64-bit draw (w1:w0) reduced by multiply-high; randperm
+//   step k swaps slot n-1-k with slot int_in_range(w, 0, n-k).
+// Scaling: uniform = T(low + (high - low) * u) computed in double, stepped back one ulp
+//   if it rounds to high; normal = T(mean + std * z); bernoulli = (uniform_f64 < p).
 // Integer results are bit-identical across devices; normals go through log/cos, so
 // CPU and CUDA agree to about one ulp of double before rounding to the output dtype.
 #pragma once
@@ -35,7 +38,7 @@ FASTDL_HD uint32_t mulhilo32(uint32_t a, uint32_t b, uint32_t* hi) {
   return static_cast<uint32_t>(p);
 }
 
-FASTDL_HD U4 round(U4 c, uint32_t k0, uint32_t k1) {
+FASTDL_HD U4 philox_round(U4 c, uint32_t k0, uint32_t k1) {
   uint32_t hi0, hi1;
   uint32_t lo0 = mulhilo32(kM0, c.v[0], &hi0);
   uint32_t lo1 = mulhilo32(kM1, c.v[2], &hi1);
@@ -45,11 +48,11 @@ FASTDL_HD U4 round(U4 c, uint32_t k0, uint32_t k1) {
 
 // The raw generator: 10 rounds, key bumped between rounds.
 FASTDL_HD U4 philox4x32_10(U4 ctr, uint32_t k0, uint32_t k1) {
-  ctr = round(ctr, k0, k1);
+  ctr = philox_round(ctr, k0, k1);
   for (int r = 1; r < 10; ++r) {
     k0 += kW0;
     k1 += kW1;
-    ctr = round(ctr, k0, k1);
+    ctr = philox_round(ctr, k0, k1);
   }
   return ctr;
 }
