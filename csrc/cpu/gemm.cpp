@@ -1,0 +1,384 @@
+// Blocked, packed gemm driver (BLIS loop structure) and the batched matmul entry.
+//
+//   for jc in N step NC:          B panel   KC x NC  -> packed, lives in L3
+//     for pc in K step KC:
+//       pack B[pc, jc]
+//       for ic in M step MC:      A block   MC x KC  -> packed, lives in L2
+//         pack A[ic, pc]
+//         for jr in NC step NR:   B sliver  KC x NR  stays in L1 across the ir loop
+//           for ir in MC step MR: micro-kernel on one MR x NR tile of C
+//
+// Packing is where arbitrary strides are absorbed: the micro-kernels only ever see
+// contiguous, zero-padded slivers. Threads split C into a grid of sub-blocks and run
+// the serial driver on each independently (no barriers; each thread packs what it
+// reads, which duplicates at most one operand's packing, O(K*N) against O(M*N*K)).
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../core/cpu_features.h"
+#include "../core/parallel.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+// Below this many multiply-adds a problem runs on one thread: spawning costs more.
+constexpr int64_t kParallelMinWork = int64_t(1) << 20;
+// Tiny problems skip packing (its fixed cost dominates) and run a direct loop.
+constexpr int64_t kDirectMaxWork = 4096;
+
+// A micro-kernel with its tile shape and cache blocking. MC is a multiple of MR and
+// NC of NR, so only the last tile of a dimension can be partial.
+template <typename T>
+struct Kernel {
+  void (*ukr)(int64_t, const T*, const T*, T*, int64_t, T, T);
+  int mr, nr;
+  int64_t mc, kc, nc;
+};
+
+// Portable micro-kernel with the same contract as the AVX2 ones; the compiler
+// vectorises the j loops with the baseline instruction set.
+template <typename T, int MR, int NR>
+void ukr_portable(int64_t kc, const T* Ap, const T* Bp, T* C, int64_t rsc, T alpha, T beta) {
+  T acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k, Ap += MR, Bp += NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i][j] += Ap[i] * Bp[j];
+  for (int i = 0; i < MR; ++i) {
+    T* c = C + i * rsc;
+    if (beta == T(0))
+      for (int j = 0; j < NR; ++j) c[j] = alpha * acc[i][j];
+    else
+      for (int j = 0; j < NR; ++j) c[j] = alpha * acc[i][j] + beta * c[j];
+  }
+}
+
+template <typename T> Kernel<T> select_kernel();
+template <> Kernel<float> select_kernel<float>() {
+  if (use_avx2()) return {gemm_ukr::sgemm_avx2_6x16, 6, 16, 144, 256, 4080};
+  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096};
+}
+template <> Kernel<double> select_kernel<double>() {
+  if (use_avx2()) return {gemm_ukr::dgemm_avx2_6x8, 6, 8, 72, 256, 2040};
+  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048};
+}
+
+// Thread-local, 64-byte aligned, grow-only scratch for packed panels.
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(p_); }
+  template <typename T>
+  T* get(int64_t n) {
+    size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) & ~size_t(63);
+    if (bytes > cap_) {
+      std::free(p_);
+      p_ = std::aligned_alloc(64, bytes);
+      if (!p_) throw std::bad_alloc();
+      cap_ = bytes;
+    }
+    return static_cast<T*>(p_);
+  }
+
+ private:
+  void* p_ = nullptr;
+  size_t cap_ = 0;
+};
+thread_local PackBuffer t_apack, t_bpack;
+
+// Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
+template <typename T>
+void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* Ap) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, Ap += MR * kc) {
+    const int m = static_cast<int>(std::min<int64_t>(MR, mc - i0));
+    const T* a = A + i0 * rsa;
+    if (m == MR && csa == 1) {
+      // Row-major A: walk each row contiguously.
+      for (int i = 0; i < MR; ++i) {
+        const T* row = a + i * rsa;
+        for (int64_t k = 0; k < kc; ++k) Ap[k * MR + i] = row[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        T* dst = Ap + k * MR;
+        const T* col = a + k * csa;
+        for (int i = 0; i < m; ++i) dst[i] = col[i * rsa];
+        for (int i = m; i < MR; ++i) dst[i] = T(0);
+      }
+    }
+  }
+}
+
+// Bp <- B[0:kc, 0:nc] as NR-column slivers, row by row; columns past nc are zero.
+template <typename T>
+void pack_b(int NR, int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* Bp) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR, Bp += NR * kc) {
+    const int n = static_cast<int>(std::min<int64_t>(NR, nc - j0));
+    const T* b = B + j0 * csb;
+    if (n == NR && csb == 1) {
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(Bp + k * NR, b + k * rsb, NR * sizeof(T));
+    } else if (n == NR && rsb == 1) {
+      // Transposed B (x @ W.T): walk each column of B contiguously.
+      for (int j = 0; j < NR; ++j) {
+        const T* col = b + j * csb;
+        for (int64_t k = 0; k < kc; ++k) Bp[k * NR + j] = col[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        T* dst = Bp + k * NR;
+        const T* row = b + k * rsb;
+        for (int j = 0; j < n; ++j) dst[j] = row[j * csb];
+        for (int j = n; j < NR; ++j) dst[j] = T(0);
+      }
+    }
+  }
+}
+
+// C = beta * C (beta == 0 writes zeros without reading C).
+template <typename T>
+void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t rsc, int64_t csc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      T& c = C[i * rsc + j * csc];
+      c = beta == T(0) ? T(0) : beta * c;
+    }
+}
+
+// Direct loop for tiny problems and the int64 path: one row of C at a time,
+// accumulated in a local row so C is read (if at all) and written once.
+template <typename T>
+void gemm_direct(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int64_t csa,
+                 const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc) {
+  std::vector<T> acc(static_cast<size_t>(N));
+  for (int64_t i = 0; i < M; ++i) {
+    std::fill(acc.begin(), acc.end(), T(0));
+    for (int64_t k = 0; k < K; ++k) {
+      const T a = A[i * rsa + k * csa];
+      const T* b = B + k * rsb;
+      if (csb == 1)
+        for (int64_t j = 0; j < N; ++j) acc[j] += a * b[j];
+      else
+        for (int64_t j = 0; j < N; ++j) acc[j] += a * b[j * csb];
+    }
+    T* c = C + i * rsc;
+    for (int64_t j = 0; j < N; ++j) {
+      T& cj = c[j * csc];
+      cj = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * cj;
+    }
+  }
+}
+
+// One thread's blocked gemm (M, N, K > 0, alpha != 0).
+template <typename T>
+void gemm_serial(const Kernel<T>& kn, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                 int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C,
+                 int64_t rsc, int64_t csc) {
+  const int MR = kn.mr, NR = kn.nr;
+  const int64_t KC = std::min(kn.kc, K);
+  const int64_t MC = std::min(kn.mc, (M + MR - 1) / MR * MR);
+  const int64_t NC = std::min(kn.nc, (N + NR - 1) / NR * NR);
+  T* Ap = t_apack.get<T>(MC * KC);
+  T* Bp = t_bpack.get<T>(NC * KC);
+  alignas(64) T tile[6 * 16];  // partial tiles and non-unit column stride land here first
+
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const T beta_k = pc == 0 ? beta : T(1);  // later K blocks accumulate
+      pack_b(NR, kc, nc, B + pc * rsb + jc * csb, rsb, csb, Bp);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        pack_a(MR, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          const T* bp = Bp + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            const T* ap = Ap + ir * kc;
+            T* c = C + (ic + ir) * rsc + (jc + jr) * csc;
+            if (m == MR && n == NR && csc == 1) {
+              kn.ukr(kc, ap, bp, c, rsc, alpha, beta_k);
+            } else {
+              kn.ukr(kc, ap, bp, tile, NR, T(1), T(0));
+              for (int i = 0; i < m; ++i)
+                for (int j = 0; j < n; ++j) {
+                  T& cij = c[i * rsc + j * csc];
+                  const T v = alpha * tile[i * NR + j];
+                  cij = beta_k == T(0) ? v : v + beta_k * cij;
+                }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Boundary t of `parts` near-equal pieces of [0, n), aligned to `unit`.
+int64_t split_point(int64_t n, int parts, int unit, int t) {
+  const int64_t units = (n + unit - 1) / unit;
+  return std::min(n, units * t / parts * unit);
+}
+
+template <typename T>
+void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa,
+               int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc,
+               int64_t csc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, csc);
+  if (csc != 1 && rsc == 1) {
+    // Column-major C: compute C^T = B^T A^T so the kernels store along rows.
+    // A' = B^T (A'[n,k] = B[k,n]), B' = A^T, C' = C^T.
+    std::swap(M, N);
+    std::swap(A, B);
+    std::swap(rsa, csb);
+    std::swap(csa, rsb);
+    std::swap(rsc, csc);
+  }
+  if (M * N * K <= kDirectMaxWork)
+    return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+
+  const Kernel<T> kn = select_kernel<T>();
+  if (nthreads <= 1 || M * N * K < kParallelMinWork)
+    return gemm_serial(kn, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+
+  // Grid tm x tn = nthreads minimising the per-thread perimeter (packing traffic),
+  // never splitting a dimension into pieces thinner than one tile.
+  int tm = 1, tn = nthreads;
+  double best = -1;
+  for (int f = 1; f <= nthreads; ++f) {
+    if (nthreads % f) continue;
+    const int g = nthreads / f;
+    if ((f > 1 && M < int64_t(f) * kn.mr) || (g > 1 && N < int64_t(g) * kn.nr)) continue;
+    const double cost = double(M) / f + double(N) / g;
+    if (best < 0 || cost < best) best = cost, tm = f, tn = g;
+  }
+  if (best < 0)
+    return gemm_serial(kn, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+  parallel_for(tm * tn, kGrainSize, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int ti = static_cast<int>(t / tn), tj = static_cast<int>(t % tn);
+      const int64_t i0 = split_point(M, tm, kn.mr, ti), i1 = split_point(M, tm, kn.mr, ti + 1);
+      const int64_t j0 = split_point(N, tn, kn.nr, tj), j1 = split_point(N, tn, kn.nr, tj + 1);
+      if (i0 < i1 && j0 < j1)
+        gemm_serial(kn, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa, B + j0 * csb, rsb, csb,
+                    beta, C + i0 * rsc + j0 * csc, rsc, csc);
+    }
+  });
+}
+
+int default_threads() {
+#ifdef _OPENMP
+  if (omp_in_parallel()) return 1;  // already inside a parallel region (e.g. per-sample conv)
+#endif
+  return get_num_threads();
+}
+
+[[noreturn]] void fail_shapes(const std::string& what, const TensorArg& a, const TensorArg& b,
+                              const TensorArg& out) {
+  fail_value("matmul: " + what + " " + describe(a) + " @ " + describe(b) + " -> " + describe(out));
+}
+
+void check_matmul_args(const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  check_cpu("matmul", a);
+  check_cpu("matmul", b);
+  check_cpu("matmul", out);
+  if (a.dtype != b.dtype || a.dtype != out.dtype)
+    fail_type("matmul: dtype mismatch " + describe(a) + " @ " + describe(b) + " -> " + describe(out));
+  if (a.ndim() < 2 || b.ndim() < 2 || out.ndim() < 2)
+    fail_shapes("operands must be at least 2-D, got", a, b, out);
+  if (a.shape[a.ndim() - 1] != b.shape[b.ndim() - 2])
+    fail_value("matmul: shape mismatch " + describe(a) + " @ " + describe(b));
+  if (a.ndim() != b.ndim() || a.ndim() != out.ndim() ||
+      !std::equal(a.shape.begin(), a.shape.end() - 2, b.shape.begin()) ||
+      !std::equal(a.shape.begin(), a.shape.end() - 2, out.shape.begin()))
+    fail_shapes("batch dims differ", a, b, out);
+  if (out.shape[out.ndim() - 2] != a.shape[a.ndim() - 2] ||
+      out.shape[out.ndim() - 1] != b.shape[b.ndim() - 1])
+    fail_shapes("out shape mismatch", a, b, out);
+  for (int d = 0; d < out.ndim() && out.numel() > 0; ++d)
+    if (out.shape[d] > 1 && out.strides[d] == 0)
+      fail_shapes("out must not be a broadcast (stride 0) view", a, b, out);
+  for (const TensorArg* t : {&a, &b, &out})
+    for (int d = 0; d < t->ndim(); ++d)
+      if (t->strides[d] < 0) fail_shapes("negative strides are not supported", a, b, out);
+}
+
+template <typename T>
+void matmul_typed(const TensorArg& a, const TensorArg& b, const TensorArg& out, T alpha, T beta) {
+  const int nd = a.ndim(), nb_dims = nd - 2;
+  const int64_t M = a.shape[nd - 2], K = a.shape[nd - 1], N = b.shape[nd - 1];
+  int64_t batch = 1;
+  for (int d = 0; d < nb_dims; ++d) batch *= a.shape[d];
+  if (batch == 0 || M == 0 || N == 0) return;
+  const T* A = a.data<T>();
+  const T* B = b.data<T>();
+  T* C = out.data<T>();
+
+  auto run_one = [&](int64_t idx, int threads) {
+    int64_t oa = 0, ob = 0, oc = 0;
+    for (int d = nb_dims - 1; d >= 0; --d) {  // batch index -> element offsets
+      const int64_t i = idx % a.shape[d];
+      idx /= a.shape[d];
+      oa += i * a.strides[d], ob += i * b.strides[d], oc += i * out.strides[d];
+    }
+    if constexpr (std::is_floating_point_v<T>)
+      gemm_impl<T>(threads, M, N, K, alpha, A + oa, a.strides[nd - 2], a.strides[nd - 1], B + ob,
+                   b.strides[nd - 2], b.strides[nd - 1], beta, C + oc, out.strides[nd - 2],
+                   out.strides[nd - 1]);
+    else if (K == 0)
+      scale_c(M, N, beta, C + oc, out.strides[nd - 2], out.strides[nd - 1]);
+    else
+      gemm_direct(M, N, K, alpha, A + oa, a.strides[nd - 2], a.strides[nd - 1], B + ob,
+                  b.strides[nd - 2], b.strides[nd - 1], beta, C + oc, out.strides[nd - 2],
+                  out.strides[nd - 1]);
+  };
+
+  const int nt = default_threads();
+  const int64_t work = M * N * std::max<int64_t>(K, 1);
+  if (batch > 1 && nt > 1 && work < kParallelMinWork) {
+    // Many small matrices: one thread per group of whole matrices.
+    parallel_for(batch, work, [&](int64_t b0, int64_t b1) {
+      for (int64_t i = b0; i < b1; ++i) run_one(i, 1);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; ++i) run_one(i, nt);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int64_t csa,
+          const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc) {
+  gemm_impl<T>(default_threads(), M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
+                          const float*, int64_t, int64_t, float, float*, int64_t, int64_t);
+template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
+                           const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
+
+void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta) {
+  check_matmul_args(a, b, out);
+  switch (a.dtype) {
+    case DType::Float32:
+      return matmul_typed<float>(a, b, out, static_cast<float>(alpha), static_cast<float>(beta));
+    case DType::Float64:
+      return matmul_typed<double>(a, b, out, alpha, beta);
+    case DType::Int64:
+      return matmul_typed<int64_t>(a, b, out, static_cast<int64_t>(alpha), static_cast<int64_t>(beta));
+    default:
+      fail_type(std::string("matmul: unsupported dtype ") + dtype_name(a.dtype));
+  }
+}
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,38 @@
+// CPU matrix multiply. `gemm` is the BLAS-style entry other kernels (conv, LSTM) call
+// with raw pointers and element strides; `matmul` is the batched TensorArg entry bound
+// to Python. Both accept any non-negative strides (transposed, sliced, broadcast).
+#pragma once
+#include <cstdint>
+
+#include "../core/tensor_arg.h"
+
+namespace fastdl {
+namespace cpu {
+
+// C = alpha * A @ B + beta * C. A is MxK, B is KxN, C is MxN, each given by its
+// (row stride, column stride) in elements. beta == 0 means C is not read (NaN or
+// garbage in C is ignored); alpha == 0 or K == 0 leaves C = beta * C without reading
+// A or B. C must not overlap A or B. Threads over get_num_threads() unless called
+// from inside a parallel region. Instantiated for float and double.
+template <typename T>
+void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int64_t csa,
+          const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc);
+
+// out = alpha * a @ b + beta * out for a: (..., M, K), b: (..., K, N), out: (..., M, N).
+// Batch dims must be identical in all three (broadcast ones arrive as stride 0).
+// float32 / float64 use the blocked gemm; int64 a plain loop.
+void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
+
+// Micro-kernel contract shared by gemm.cpp and gemm_avx2.cpp (internal):
+//   C[0:MR, 0:NR] = alpha * Ap @ Bp + beta * C   (beta == 0: C is not read)
+// Ap holds kc columns of MR values (Ap[k*MR + i]); Bp holds kc rows of NR values
+// (Bp[k*NR + j]); C has row stride rsc and unit column stride.
+namespace gemm_ukr {
+void sgemm_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t rsc,
+                     float alpha, float beta);
+void dgemm_avx2_6x8(int64_t kc, const double* Ap, const double* Bp, double* C, int64_t rsc,
+                    double alpha, double beta);
+}  // namespace gemm_ukr
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,398 @@
+#include "index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../common/strided_index.h"
+#include "../core/parallel.h"
+#include "strided_loop.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+// Empty views count as contiguous whatever their strides (NumPy gives them 0).
+bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
+
+[[noreturn]] void fail_out_of_bounds(const char* op, int64_t value, int dim, int64_t size) {
+  fail_index(std::string(op) + ": index " + std::to_string(value) + " is out of bounds for dim " +
+             std::to_string(dim) + " with size " + std::to_string(size));
+}
+
+int wrap_dim(const char* op, int64_t dim, const TensorArg& t) {
+  const int nd = t.ndim();
+  if (nd > kMaxDims) fail_value(std::string(op) + ": more than 16 dimensions in " + describe(t));
+  if (dim < -nd || dim >= nd || nd == 0)
+    fail_index(std::string(op) + ": dim " + std::to_string(dim) + " is out of range for " + describe(t));
+  return static_cast<int>(dim < 0 ? dim + nd : dim);
+}
+
+void check_index_tensor(const char* op, const TensorArg& index) {
+  check_cpu(op, index);
+  check_dtype(op, index, DType::Int64);
+}
+
+// Reads a 1-D index into [0, size), wrapping negatives, throwing on the first bad one.
+std::vector<int64_t> load_index_1d(const char* op, const TensorArg& index, int dim, int64_t size) {
+  check_index_tensor(op, index);
+  if (index.ndim() != 1) fail_value(std::string(op) + ": index must be 1-D, got " + describe(index));
+  const int64_t n = index.shape[0], s = index.strides[0];
+  const int64_t* p = index.data<int64_t>();
+  std::vector<int64_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = p[i * s], w = v < 0 ? v + size : v;
+    if (w < 0 || w >= size) fail_out_of_bounds(op, v, dim, size);
+    out[i] = w;
+  }
+  return out;
+}
+
+// Scans an N-d index before any write (a throw inside a parallel region would
+// terminate the process) and reports one offending value.
+void check_index_nd(const char* op, const TensorArg& index, int dim, int64_t size) {
+  std::atomic<bool> bad{false};
+  int64_t bad_value = 0;
+  std::mutex mu;
+  strided_loop<1>({&index}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t v = *reinterpret_cast<const int64_t*>(p[0] + i * s[0]);
+      if (v < -size || v >= size) {
+        std::lock_guard<std::mutex> lock(mu);
+        bad = true;
+        bad_value = v;
+        return;
+      }
+    }
+  });
+  if (bad) fail_out_of_bounds(op, bad_value, dim, size);
+}
+
+// Offsets (elements) of the row-major positions of a strided sub-view (the dims
+// after `dim`): one stride when they collapse, else a table.
+struct InnerWalk {
+  int64_t count = 1, stride = 1;
+  std::vector<int64_t> table;  // empty when `stride` describes the walk
+
+  InnerWalk(int nd, const int64_t* shape_in, const int64_t* strides_in) {
+    int64_t shape[kMaxDims], strides[1][kMaxDims];
+    for (int d = 0; d < nd; ++d) {
+      shape[d] = shape_in[d];
+      strides[0][d] = strides_in[d];
+      count *= shape_in[d];
+    }
+    int cd = collapse_dims(nd, shape, 1, strides);
+    if (cd == 1) {
+      stride = strides[0][0];
+    } else {
+      table.resize(static_cast<size_t>(count));
+      for (int64_t k = 0; k < count; ++k) table[k] = strided_offset(k, cd, shape, strides[0]);
+    }
+  }
+  int64_t at(int64_t k) const { return table.empty() ? k * stride : table[k]; }
+};
+
+// Product of shape[b:e]: the outer (before dim) or inner (after dim) extent.
+int64_t prod(const std::vector<int64_t>& v, int b, int e) {
+  int64_t p = 1;
+  for (int d = b; d < e; ++d) p *= v[d];
+  return p;
+}
+
+template <typename T>
+void copy_row(T* dst, const T* src, const InnerWalk& w) {
+  if (!w.table.empty()) {
+    for (int64_t k = 0; k < w.count; ++k) dst[k] = src[w.table[k]];
+  } else if (w.stride == 1) {
+    std::copy(src, src + w.count, dst);
+  } else {
+    for (int64_t k = 0; k < w.count; ++k) dst[k] = src[k * w.stride];
+  }
+}
+
+// index_add / index_put: checks shapes, then for each outer slice walks the index in
+// order, so duplicates are applied sequentially. Threads split the outer dims or the
+// inner dims, never the indexed one, so no two threads touch the same element.
+void index_accumulate(const char* op, const TensorArg& target, int64_t dim_in, const TensorArg& index,
+                      const TensorArg& src, bool accumulate) {
+  check_cpu(op, target);
+  check_cpu(op, src);
+  const int dim = wrap_dim(op, dim_in, target);
+  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
+  check_dtype(op, src, target.dtype);
+  const std::vector<int64_t> idx = load_index_1d(op, index, dim, target.shape[dim]);
+  const int64_t n = static_cast<int64_t>(idx.size());
+  std::vector<int64_t> want = target.shape;
+  want[dim] = n;
+  if (src.shape != want)
+    fail_value(std::string(op) + ": src " + describe(src) + " does not match target " + describe(target) +
+               " with " + std::to_string(n) + " indices along dim " + std::to_string(dim));
+  const int nd = target.ndim();
+  const int64_t outer = prod(target.shape, 0, dim), inner = prod(target.shape, dim + 1, nd);
+  const int64_t tsize = target.shape[dim];
+  if (outer * n * inner == 0) return;
+  const InnerWalk sw(nd - dim - 1, src.shape.data() + dim + 1, src.strides.data() + dim + 1);
+  const int64_t s_dim = src.strides[dim];
+
+  FASTDL_DISPATCH_ALL(target.dtype, op, [&] {
+    using T = scalar_t;
+    T* tp = target.data<T>();
+    const T* sp = src.data<T>();
+    auto body = [&](int64_t o0, int64_t o1, int64_t k0, int64_t k1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        const T* s_o = sp + strided_offset(o, dim, src.shape.data(), src.strides.data());
+        T* t_o = tp + o * tsize * inner;
+        for (int64_t i = 0; i < n; ++i) {
+          T* t = t_o + idx[i] * inner;
+          const T* s = s_o + i * s_dim;
+          if (accumulate) {
+            for (int64_t k = k0; k < k1; ++k) t[k] = static_cast<T>(t[k] + s[sw.at(k)]);
+          } else {
+            for (int64_t k = k0; k < k1; ++k) t[k] = s[sw.at(k)];
+          }
+        }
+      }
+    };
+    if (outer >= inner) {
+      parallel_for(outer, n * inner, [&](int64_t b, int64_t e) { body(b, e, 0, inner); });
+    } else {
+      parallel_for(inner, outer * n, [&](int64_t b, int64_t e) { body(0, outer, b, e); });
+    }
+  })
+}
+
+// Linear positions [b, e) of x in row-major order, visiting f(coords, offset).
+template <typename F>
+void walk_range(const TensorArg& x, int64_t b, int64_t e, F&& f) {
+  const int nd = x.ndim();
+  int64_t coord[kMaxDims];
+  int64_t rem = b, off = 0;
+  for (int d = nd - 1; d >= 0; --d) {
+    coord[d] = rem % x.shape[d];
+    rem /= x.shape[d];
+    off += coord[d] * x.strides[d];
+  }
+  for (int64_t i = b; i < e; ++i) {
+    f(coord, off);
+    for (int d = nd - 1; d >= 0; --d) {  // odometer step
+      off += x.strides[d];
+      if (++coord[d] < x.shape[d]) break;
+      off -= x.strides[d] * x.shape[d];
+      coord[d] = 0;
+    }
+  }
+}
+
+// Splits x's elements into chunks for the count-then-fill passes of nonzero.
+int64_t num_chunks(int64_t numel) {
+  if (numel < kGrainSize) return 1;
+  return std::min<int64_t>(numel / (kGrainSize / 4), static_cast<int64_t>(get_num_threads()) * 4);
+}
+
+std::vector<int64_t> chunk_counts(const TensorArg& x, int64_t chunks) {
+  std::vector<int64_t> counts(static_cast<size_t>(chunks), 0);
+  const int64_t numel = x.numel();
+  FASTDL_DISPATCH_ALL(x.dtype, "count_nonzero", [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    parallel_for(chunks, numel / chunks, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        int64_t cnt = 0;
+        walk_range(x, numel * c / chunks, numel * (c + 1) / chunks,
+                   [&](const int64_t*, int64_t off) { cnt += xp[off] != T(0); });
+        counts[c] = cnt;
+      }
+    });
+  })
+  return counts;
+}
+
+}  // namespace
+
+void index_select(const TensorArg& x, int64_t dim_in, const TensorArg& index, const TensorArg& out) {
+  const char* op = "index_select";
+  check_cpu(op, x);
+  check_cpu(op, out);
+  const int dim = wrap_dim(op, dim_in, x);
+  check_dtype(op, out, x.dtype);
+  if (!dense(out)) fail_value(std::string(op) + ": out must be contiguous, got " + describe(out));
+  const std::vector<int64_t> idx = load_index_1d(op, index, dim, x.shape[dim]);
+  const int64_t n = static_cast<int64_t>(idx.size());
+  std::vector<int64_t> want = x.shape;
+  want[dim] = n;
+  if (out.shape != want)
+    fail_value(std::string(op) + ": out " + describe(out) + " does not match x " + describe(x) + " with " +
+               std::to_string(n) + " indices along dim " + std::to_string(dim));
+  const int nd = x.ndim();
+  const int64_t outer = prod(x.shape, 0, dim);
+  const InnerWalk xw(nd - dim - 1, x.shape.data() + dim + 1, x.strides.data() + dim + 1);
+  const int64_t inner = xw.count, x_dim = x.strides[dim];
+  if (outer * n * inner == 0) return;
+
+  FASTDL_DISPATCH_ALL(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    T* op_ = out.data<T>();
+    parallel_for(outer * n, inner, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t o = r / n, i = r % n;
+        const T* src = xp + strided_offset(o, dim, x.shape.data(), x.strides.data()) + idx[i] * x_dim;
+        copy_row(op_ + r * inner, src, xw);
+      }
+    });
+  })
+}
+
+void index_add(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src) {
+  index_accumulate("index_add", target, dim, index, src, true);
+}
+
+void index_put(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src,
+               bool accumulate) {
+  index_accumulate("index_put", target, dim, index, src, accumulate);
+}
+
+void gather(const TensorArg& x, int64_t dim_in, const TensorArg& index, const TensorArg& out) {
+  const char* op = "gather";
+  check_cpu(op, x);
+  check_cpu(op, out);
+  const int dim = wrap_dim(op, dim_in, x);
+  check_index_tensor(op, index);
+  check_dtype(op, out, x.dtype);
+  const int nd = x.ndim();
+  bool ok = index.ndim() == nd;
+  for (int d = 0; ok && d < nd; ++d) ok = d == dim || index.shape[d] <= x.shape[d];
+  if (!ok)
+    fail_value(std::string(op) + ": index " + describe(index) + " must have x's ndim and fit x " + describe(x) +
+               " outside dim " + std::to_string(dim));
+  check_same_shape(op, out, index);
+  const int64_t size = x.shape[dim];
+  check_index_nd(op, index, dim, size);
+  // x seen through index's shape, with the gathered dim contributing via the index.
+  TensorArg xv = x;
+  xv.shape = index.shape;
+  xv.strides[dim] = 0;
+  const int64_t x_dim = x.strides[dim];
+  FASTDL_DISPATCH_ALL(x.dtype, op, [&] {
+    using T = scalar_t;
+    strided_loop<3>({&out, &index, &xv}, [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+      for (int64_t t = 0; t < n; ++t) {
+        int64_t v = *reinterpret_cast<const int64_t*>(p[1] + t * s[1]);
+        if (v < 0) v += size;
+        *reinterpret_cast<T*>(p[0] + t * s[0]) = reinterpret_cast<const T*>(p[2] + t * s[2])[v * x_dim];
+      }
+    });
+  })
+}
+
+void scatter_add(const TensorArg& target, int64_t dim_in, const TensorArg& index, const TensorArg& src) {
+  const char* op = "scatter_add";
+  check_cpu(op, target);
+  check_cpu(op, src);
+  const int dim = wrap_dim(op, dim_in, target);
+  check_index_tensor(op, index);
+  check_dtype(op, src, target.dtype);
+  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
+  const int nd = target.ndim();
+  bool ok = index.ndim() == nd && src.ndim() == nd;
+  for (int d = 0; ok && d < nd; ++d)
+    ok = index.shape[d] <= src.shape[d] && (d == dim || index.shape[d] <= target.shape[d]);
+  if (!ok)
+    fail_value(std::string(op) + ": index " + describe(index) + " must have target's ndim, fit src " +
+               describe(src) + " and fit target " + describe(target) + " outside dim " + std::to_string(dim));
+  const int64_t size = target.shape[dim];
+  check_index_nd(op, index, dim, size);
+  const int64_t n = index.shape[dim];
+  if (index.numel() == 0) return;
+
+  // Columns: index positions with dim removed. Each column owns distinct target
+  // elements, so threads split columns and walk the indexed dim serially.
+  int64_t cshape[kMaxDims], cstr[3][kMaxDims];
+  int cd = 0;
+  int64_t tstride = 1;
+  for (int d = nd - 1; d >= 0; --d) {
+    if (d != dim) {
+      cshape[d - (d > dim)] = index.shape[d];
+      cstr[0][d - (d > dim)] = index.strides[d];
+      cstr[1][d - (d > dim)] = src.strides[d];
+      cstr[2][d - (d > dim)] = tstride;
+      ++cd;
+    }
+    tstride *= target.shape[d];
+  }
+  const int64_t cols = index.numel() / n;
+  const int64_t i_dim = index.strides[dim], s_dim = src.strides[dim];
+  const int64_t t_dim = prod(target.shape, dim + 1, nd);
+  FASTDL_DISPATCH_ALL(target.dtype, op, [&] {
+    using T = scalar_t;
+    const int64_t* ip = index.data<int64_t>();
+    const T* sp = src.data<T>();
+    T* tp = target.data<T>();
+    parallel_for(cols, n, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t* ic = ip + strided_offset(c, cd, cshape, cstr[0]);
+        const T* sc = sp + strided_offset(c, cd, cshape, cstr[1]);
+        T* tc = tp + strided_offset(c, cd, cshape, cstr[2]);
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t v = ic[j * i_dim];
+          if (v < 0) v += size;
+          T& t = tc[v * t_dim];
+          t = static_cast<T>(t + sc[j * s_dim]);
+        }
+      }
+    });
+  })
+}
+
+int64_t count_nonzero(const TensorArg& x) {
+  check_cpu("count_nonzero", x);
+  if (x.ndim() > kMaxDims) fail_value("count_nonzero: more than 16 dimensions in " + describe(x));
+  const int64_t numel = x.numel();
+  if (numel == 0) return 0;
+  int64_t total = 0;
+  for (int64_t c : chunk_counts(x, num_chunks(numel))) total += c;
+  return total;
+}
+
+void nonzero(const TensorArg& x, const TensorArg& out) {
+  const char* op = "nonzero";
+  check_cpu(op, x);
+  check_cpu(op, out);
+  check_dtype(op, out, DType::Int64);
+  if (x.ndim() > kMaxDims) fail_value("nonzero: more than 16 dimensions in " + describe(x));
+  const int64_t numel = x.numel(), nd = x.ndim();
+  const int64_t chunks = numel == 0 ? 1 : num_chunks(numel);
+  std::vector<int64_t> start = numel == 0 ? std::vector<int64_t>{0} : chunk_counts(x, chunks);
+  int64_t total = 0;
+  for (auto& c : start) {  // counts -> exclusive prefix sums: each chunk's first row
+    const int64_t cnt = c;
+    c = total;
+    total += cnt;
+  }
+  if (out.shape != std::vector<int64_t>{total, nd} || !dense(out))
+    fail_value(std::string(op) + ": out must be contiguous int64[" + std::to_string(total) + ", " +
+               std::to_string(nd) + "] for x " + describe(x) + ", got " + describe(out));
+  if (total == 0 || nd == 0) return;
+  int64_t* o = out.data<int64_t>();
+  FASTDL_DISPATCH_ALL(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    parallel_for(chunks, numel / chunks, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        int64_t* row = o + start[c] * nd;
+        walk_range(x, numel * c / chunks, numel * (c + 1) / chunks, [&](const int64_t* coord, int64_t off) {
+          if (xp[off] != T(0)) {
+            std::copy(coord, coord + nd, row);
+            row += nd;
+          }
+        });
+      }
+    });
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,308 @@
+#include "pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../common/pool_window.h"
+#include "../core/parallel.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+std::string pair_str(int64_t a, int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; }
+
+// Checks an (input, output) pair of 4-D tensors of one floating dtype on the CPU with
+// the same N and C; `out` must be contiguous (kernels write it densely).
+void check_planes(const std::string& op, const TensorArg& in, const TensorArg& out) {
+  check_cpu(op.c_str(), in);
+  check_cpu(op.c_str(), out);
+  if (!is_floating(in.dtype)) fail_type(op + ": expected float32 or float64, got " + describe(in));
+  check_dtype(op.c_str(), out, in.dtype);
+  if (in.ndim() != 4 || out.ndim() != 4)
+    fail_value(op + ": expected 4-D (N, C, H, W) tensors, got " + describe(in) + " and " + describe(out));
+  if (in.shape[0] != out.shape[0] || in.shape[1] != out.shape[1])
+    fail_value(op + ": batch/channel sizes differ: " + describe(in) + " vs " + describe(out));
+  if (out.numel() > 0 && !out.is_contiguous()) fail_value(op + ": output " + describe(out) + " must be contiguous");
+}
+
+void check_window_params(const std::string& op, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                         int64_t pw, int64_t dh, int64_t dw) {
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || ph < 0 || pw < 0)
+    fail_value(op + ": kernel, stride and dilation must be >= 1 and padding >= 0");
+  // PyTorch's rule; it also guarantees every avg window holds a real element.
+  if (ph > kh / 2 || pw > kw / 2)
+    fail_value(op + ": padding " + pair_str(ph, pw) + " must be at most half the kernel size " +
+               pair_str(kh, kw));
+}
+
+// The spatial sizes of `small` must be the pooled sizes of `big`.
+void check_out_size(const std::string& op, const TensorArg& big, const TensorArg& small, int64_t oh,
+                    int64_t ow, const std::string& params) {
+  if (small.shape[2] != oh || small.shape[3] != ow)
+    fail_value(op + ": output " + describe(small) + " does not match input " + describe(big) + " with " +
+               params + ": expected spatial size " + pair_str(oh, ow));
+}
+
+// Per-axis windows of every output position, computed once per call.
+struct Windows {
+  std::vector<int64_t> start, end, padded;  // padded: avg pool's count_include_pad length
+};
+
+Windows max_windows(const std::string& op, int64_t in, int64_t out, int64_t k, int64_t s, int64_t p,
+                    int64_t d) {
+  Windows w;
+  w.start.resize(out);
+  w.end.resize(out);
+  for (int64_t o = 0; o < out; ++o) {
+    max_pool_window(o, in, k, s, p, d, &w.start[o], &w.end[o]);
+    // Only reachable with dilation or an empty input: PyTorch would emit -inf with an
+    // index outside the plane, which its backward could not use.
+    if (w.start[o] >= w.end[o])
+      fail_value(op + ": window " + std::to_string(o) + " covers only padding (input size " +
+                 std::to_string(in) + ")");
+  }
+  return w;
+}
+
+Windows avg_windows(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p) {
+  Windows w;
+  w.start.resize(out);
+  w.end.resize(out);
+  w.padded.resize(out);
+  for (int64_t o = 0; o < out; ++o) w.padded[o] = avg_pool_window(o, in, k, s, p, &w.start[o], &w.end[o]);
+  return w;
+}
+
+Windows adaptive_windows(int64_t in, int64_t out) {
+  Windows w;
+  w.start.resize(out);
+  w.end.resize(out);
+  for (int64_t o = 0; o < out; ++o) {
+    w.start[o] = adaptive_start(o, out, in);
+    w.end[o] = adaptive_end(o, out, in);
+  }
+  w.padded.resize(out);
+  for (int64_t o = 0; o < out; ++o) w.padded[o] = w.end[o] - w.start[o];
+  return w;
+}
+
+// Calls f(src_plane, dst_plane_index) for every (n, c) plane, split across threads.
+// src's plane is addressed through its own strides; dst planes are dense.
+template <typename T, typename F>
+void for_planes(const TensorArg& src, int64_t C, int64_t planes, int64_t cost, F&& f) {
+  const T* base = src.data<T>();
+  const int64_t sN = src.strides[0], sC = src.strides[1];
+  parallel_for(planes, cost, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) f(base + (p / C) * sN + (p % C) * sC, p);
+  });
+}
+
+template <typename T>
+void max_pool_impl(const TensorArg& x, const TensorArg& out, const TensorArg& idx, const Windows& wh,
+                   const Windows& ww, int64_t taps, int64_t dh, int64_t dw) {
+  const int64_t W = x.shape[3], OH = out.shape[2], OW = out.shape[3], sH = x.strides[2], sW = x.strides[3];
+  T* ob = out.data<T>();
+  int64_t* ib = idx.data<int64_t>();
+  const int64_t cost = OH * OW * taps;
+  for_planes<T>(x, x.shape[1], x.shape[0] * x.shape[1], cost, [&](const T* xp, int64_t p) {
+    T* o = ob + p * OH * OW;
+    int64_t* ix = ib + p * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const int64_t h0 = wh.start[oh], h1 = wh.end[oh];
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t w0 = ww.start[ow], w1 = ww.end[ow];
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t best_i = h0 * W + w0;
+        for (int64_t ih = h0; ih < h1; ih += dh) {
+          const T* row = xp + ih * sH;
+          for (int64_t iw = w0; iw < w1; iw += dw) {
+            const T v = row[iw * sW];
+            // Strictly greater keeps the first max; the first NaN sticks.
+            if (v > best || (v != v && best == best)) {
+              best = v;
+              best_i = ih * W + iw;
+            }
+          }
+        }
+        o[oh * OW + ow] = best;
+        ix[oh * OW + ow] = best_i;
+      }
+    }
+  });
+}
+
+template <typename T>
+void max_pool_backward_impl(const TensorArg& go, const TensorArg& idx, const TensorArg& gi) {
+  const int64_t N = go.shape[0], C = go.shape[1], OH = go.shape[2], OW = go.shape[3];
+  const int64_t HW = gi.shape[2] * gi.shape[3];
+  const T* gb = go.data<T>();
+  const int64_t* ib = idx.data<int64_t>();
+  T* db = gi.data<T>();
+  std::atomic<bool> bad{false};
+  parallel_for(N * C, OH * OW + HW, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t n = p / C, c = p % C;
+      const T* g = gb + n * go.strides[0] + c * go.strides[1];
+      const int64_t* ix = ib + n * idx.strides[0] + c * idx.strides[1];
+      T* d = db + p * HW;
+      std::fill(d, d + HW, T(0));
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t k = ix[oh * idx.strides[2] + ow * idx.strides[3]];
+          if (k < 0 || k >= HW) {
+            bad.store(true, std::memory_order_relaxed);
+            continue;
+          }
+          d[k] += g[oh * go.strides[2] + ow * go.strides[3]];
+        }
+    }
+  });
+  if (bad.load())
+    fail_index("max_pool2d_backward: an index is outside the input plane of " + describe(gi));
+}
+
+// Forward: dst (pooled) = window sums of src / divisor. Backward: dst (input-sized,
+// zeroed first) gets src / divisor added over each window. Adaptive pooling passes
+// windows whose padded length is the real length, so its divisor is the window area.
+template <typename T, bool Backward>
+void window_avg_impl(const TensorArg& src, const TensorArg& dst, const Windows& wh, const Windows& ww,
+                     bool count_include_pad, int64_t divisor_override) {
+  const TensorArg& big = Backward ? dst : src;
+  const TensorArg& small = Backward ? src : dst;
+  const int64_t H = big.shape[2], W = big.shape[3], OH = small.shape[2], OW = small.shape[3];
+  const int64_t sH = src.strides[2], sW = src.strides[3];
+  const int64_t dst_plane = dst.shape[2] * dst.shape[3];
+  T* db = dst.data<T>();
+  const int64_t cost = H * W + OH * OW;
+  for_planes<T>(src, src.shape[1], src.shape[0] * src.shape[1], cost, [&](const T* sp, int64_t p) {
+    T* d = db + p * dst_plane;
+    if (Backward) std::fill(d, d + dst_plane, T(0));
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const int64_t h0 = wh.start[oh], h1 = wh.end[oh];
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t w0 = ww.start[ow], w1 = ww.end[ow];
+        const int64_t real = (h1 - h0) * (w1 - w0);
+        const int64_t div = avg_pool_divisor(wh.padded[oh] * ww.padded[ow], real, count_include_pad, divisor_override);
+        if (Backward) {
+          const T g = sp[oh * sH + ow * sW] / static_cast<T>(div);
+          for (int64_t ih = h0; ih < h1; ++ih) {
+            T* r = d + ih * W;
+            for (int64_t iw = w0; iw < w1; ++iw) r[iw] += g;
+          }
+        } else {
+          double sum = 0;  // double accumulation, as PyTorch's CPU acc_type for float
+          for (int64_t ih = h0; ih < h1; ++ih) {
+            const T* r = sp + ih * sH;
+            for (int64_t iw = w0; iw < w1; ++iw) sum += r[iw * sW];
+          }
+          d[oh * OW + ow] = static_cast<T>(sum / static_cast<double>(div));
+        }
+      }
+    }
+  });
+}
+
+std::string max_params(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                       int64_t dw, bool ceil_mode) {
+  return "kernel " + pair_str(kh, kw) + ", stride " + pair_str(sh, sw) + ", padding " + pair_str(ph, pw) +
+         ", dilation " + pair_str(dh, dw) + ", ceil_mode " + (ceil_mode ? "true" : "false");
+}
+
+// Shared validation of avg_pool2d and its backward; returns the per-axis windows.
+std::pair<Windows, Windows> avg_setup(const std::string& op, const TensorArg& big, const TensorArg& small,
+                                      int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                                      bool ceil_mode, int64_t divisor_override) {
+  check_window_params(op, kh, kw, sh, sw, ph, pw, 1, 1);
+  if (divisor_override < 0) fail_value(op + ": divisor_override must be positive (0 means none)");
+  const int64_t H = big.shape[2], W = big.shape[3];
+  const int64_t OH = pool_out_size(H, kh, sh, ph, 1, ceil_mode), OW = pool_out_size(W, kw, sw, pw, 1, ceil_mode);
+  check_out_size(op, big, small, OH, OW, max_params(kh, kw, sh, sw, ph, pw, 1, 1, ceil_mode));
+  if ((H == 0 || W == 0) && OH * OW > 0) fail_value(op + ": empty input plane " + describe(big));
+  return {avg_windows(H, OH, kh, sh, ph), avg_windows(W, OW, kw, sw, pw)};
+}
+
+void check_adaptive(const std::string& op, const TensorArg& big, const TensorArg& small) {
+  if ((big.shape[2] == 0 || big.shape[3] == 0) && small.shape[2] * small.shape[3] > 0)
+    fail_value(op + ": empty input plane " + describe(big) + " for output " + describe(small));
+}
+
+}  // namespace
+
+void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indices, int64_t kh, int64_t kw,
+                int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, bool ceil_mode) {
+  const std::string op = "max_pool2d";
+  check_planes(op, x, out);
+  check_cpu(op.c_str(), indices);
+  check_dtype(op.c_str(), indices, DType::Int64);
+  check_same_shape(op.c_str(), out, indices);
+  if (indices.numel() > 0 && !indices.is_contiguous()) fail_value(op + ": indices " + describe(indices) + " must be contiguous");
+  check_window_params(op, kh, kw, sh, sw, ph, pw, dh, dw);
+  const int64_t H = x.shape[2], W = x.shape[3];
+  const int64_t OH = pool_out_size(H, kh, sh, ph, dh, ceil_mode), OW = pool_out_size(W, kw, sw, pw, dw, ceil_mode);
+  check_out_size(op, x, out, OH, OW, max_params(kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode));
+  const Windows wh = max_windows(op, H, OH, kh, sh, ph, dh), ww = max_windows(op, W, OW, kw, sw, pw, dw);
+  if (out.numel() == 0) return;
+  FASTDL_DISPATCH_FLOAT(x.dtype, "max_pool2d", [&] { max_pool_impl<scalar_t>(x, out, indices, wh, ww, kh * kw, dh, dw); })
+}
+
+void max_pool2d_backward(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_in) {
+  const std::string op = "max_pool2d_backward";
+  check_planes(op, grad_out, grad_in);
+  check_cpu(op.c_str(), indices);
+  check_dtype(op.c_str(), indices, DType::Int64);
+  check_same_shape(op.c_str(), grad_out, indices);
+  FASTDL_DISPATCH_FLOAT(grad_in.dtype, "max_pool2d_backward",
+                        [&] { max_pool_backward_impl<scalar_t>(grad_out, indices, grad_in); })
+}
+
+void avg_pool2d(const TensorArg& x, const TensorArg& out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                int64_t ph, int64_t pw, bool ceil_mode, bool count_include_pad, int64_t divisor_override) {
+  const std::string op = "avg_pool2d";
+  check_planes(op, x, out);
+  auto [wh, ww] = avg_setup(op, x, out, kh, kw, sh, sw, ph, pw, ceil_mode, divisor_override);
+  if (out.numel() == 0) return;
+  FASTDL_DISPATCH_FLOAT(x.dtype, "avg_pool2d", [&] {
+    window_avg_impl<scalar_t, false>(x, out, wh, ww, count_include_pad, divisor_override);
+  })
+}
+
+void avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in, int64_t kh, int64_t kw,
+                         int64_t sh, int64_t sw, int64_t ph, int64_t pw, bool ceil_mode,
+                         bool count_include_pad, int64_t divisor_override) {
+  const std::string op = "avg_pool2d_backward";
+  check_planes(op, grad_out, grad_in);
+  auto [wh, ww] = avg_setup(op, grad_in, grad_out, kh, kw, sh, sw, ph, pw, ceil_mode, divisor_override);
+  if (grad_in.numel() == 0) return;
+  FASTDL_DISPATCH_FLOAT(grad_in.dtype, "avg_pool2d_backward", [&] {
+    window_avg_impl<scalar_t, true>(grad_out, grad_in, wh, ww, count_include_pad, divisor_override);
+  })
+}
+
+void adaptive_avg_pool2d(const TensorArg& x, const TensorArg& out) {
+  const std::string op = "adaptive_avg_pool2d";
+  check_planes(op, x, out);
+  check_adaptive(op, x, out);
+  if (out.numel() == 0) return;
+  const Windows wh = adaptive_windows(x.shape[2], out.shape[2]), ww = adaptive_windows(x.shape[3], out.shape[3]);
+  FASTDL_DISPATCH_FLOAT(x.dtype, "adaptive_avg_pool2d",
+                        [&] { window_avg_impl<scalar_t, false>(x, out, wh, ww, true, 0); })
+}
+
+void adaptive_avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in) {
+  const std::string op = "adaptive_avg_pool2d_backward";
+  check_planes(op, grad_out, grad_in);
+  check_adaptive(op, grad_in, grad_out);
+  if (grad_in.numel() == 0) return;
+  const Windows wh = adaptive_windows(grad_in.shape[2], grad_out.shape[2]);
+  const Windows ww = adaptive_windows(grad_in.shape[3], grad_out.shape[3]);
+  FASTDL_DISPATCH_FLOAT(grad_in.dtype, "adaptive_avg_pool2d_backward",
+                        [&] { window_avg_impl<scalar_t, true>(grad_out, grad_in, wh, ww, true, 0); })
+}
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,34 @@
+// CPU 2-D pooling kernels (NCHW, PyTorch semantics). Inputs may have any strides;
+// outputs must be contiguous and are overwritten. Output sizes come from the out
+// shape and are checked against the formulas in csrc/common/pool_window.h.
+#pragma once
+#include <cstdint>
+#include "../core/tensor_arg.h"
+
+namespace fastdl {
+namespace cpu {
+
+// out[n, c, oh, ow] = max over the (dilated) window; indices = h*W + w of that max in
+// the input plane. Padding never wins; a NaN in the window does (the first one).
+// Requires ph <= kh/2, pw <= kw/2.
+void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indices, int64_t kh, int64_t kw,
+                int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, bool ceil_mode);
+
+// grad_in = 0; grad_in[n, c].flat[indices[n, c, oh, ow]] += grad_out[n, c, oh, ow].
+void max_pool2d_backward(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_in);
+
+// Average over the window clipped to the input; divisor as PyTorch's avg_pool2d
+// (divisor_override > 0 wins; 0 means none). Requires ph <= kh/2, pw <= kw/2.
+void avg_pool2d(const TensorArg& x, const TensorArg& out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                int64_t ph, int64_t pw, bool ceil_mode, bool count_include_pad, int64_t divisor_override);
+
+void avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in, int64_t kh, int64_t kw,
+                         int64_t sh, int64_t sw, int64_t ph, int64_t pw, bool ceil_mode,
+                         bool count_include_pad, int64_t divisor_override);
+
+// Windows [floor(o*in/out), ceil((o+1)*in/out)) per axis; the out shape sets (OH, OW).
+void adaptive_avg_pool2d(const TensorArg& x, const TensorArg& out);
+void adaptive_avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in);
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,262 @@
+#include "reduce.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <utility>
+
+#include "../common/reduce_ops.h"
+#include "../common/strided_index.h"
+#include "../core/parallel.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+// Row-major walk over a multi-index that tracks the element offset, so stepping to
+// the next position costs no divisions. n == 0 is a single position at offset 0.
+struct Walker {
+  int n;
+  const int64_t* shape;
+  const int64_t* stride;
+  int64_t idx[kMaxDims];
+  int64_t off = 0;
+  Walker(int n_, const int64_t* shape_, const int64_t* stride_, int64_t start)
+      : n(n_), shape(shape_), stride(stride_) {
+    for (int d = n - 1; d >= 0; --d) {
+      idx[d] = start % shape[d];
+      start /= shape[d];
+      off += idx[d] * stride[d];
+    }
+  }
+  void next() {
+    for (int d = n - 1; d >= 0; --d) {
+      off += stride[d];
+      if (++idx[d] < shape[d]) return;
+      off -= shape[d] * stride[d];
+      idx[d] = 0;
+    }
+  }
+};
+
+// The input split into kept dims (which index the contiguous output, row-major) and
+// reduced dims, each collapsed so that the inner loops are as long as possible.
+struct Layout {
+  int nk = 0, nr = 0;
+  int64_t kshape[kMaxDims], kstride[kMaxDims];
+  int64_t rshape[kMaxDims], rstride[kMaxDims];
+  int64_t out_numel = 1, red_numel = 1;
+};
+
+int collapse(int n, int64_t* shape, int64_t* stride) {
+  int64_t s[1][kMaxDims];
+  std::copy(stride, stride + n, s[0]);
+  int m = collapse_dims(n, shape, 1, s);
+  std::copy(s[0], s[0] + m, stride);
+  return m;
+}
+
+// keep_order: the reduced dims must be walked in index order (arg ops). Otherwise they
+// are walked largest stride first, so the innermost loop has the smallest stride.
+Layout make_layout(const TensorArg& x, const std::vector<bool>& reduced, bool keep_order) {
+  Layout L;
+  std::vector<std::pair<int64_t, int64_t>> rd;  // (size, stride)
+  for (int d = 0; d < x.ndim(); ++d) {
+    if (reduced[d]) {
+      rd.push_back({x.shape[d], x.strides[d]});
+      L.red_numel *= x.shape[d];
+    } else {
+      L.kshape[L.nk] = x.shape[d];
+      L.kstride[L.nk++] = x.strides[d];
+      L.out_numel *= x.shape[d];
+    }
+  }
+  if (!keep_order)
+    std::stable_sort(rd.begin(), rd.end(), [](const auto& a, const auto& b) {
+      return std::llabs(a.second) > std::llabs(b.second);
+    });
+  L.nr = static_cast<int>(rd.size());
+  for (int i = 0; i < L.nr; ++i) {
+    L.rshape[i] = rd[i].first;
+    L.rstride[i] = rd[i].second;
+  }
+  L.nk = collapse(L.nk, L.kshape, L.kstride);
+  L.nr = collapse(L.nr, L.rshape, L.rstride);
+  return L;
+}
+
+// Folds n elements p[0], p[stride], ... (reduced linear indices idx0, idx0+1, ...)
+// into a. Contiguous runs of order-free ops use 8 independent accumulators so the
+// compiler can vectorise without reassociating a single chain.
+template <typename Op, typename T>
+typename Op::acc_t reduce_row(typename Op::acc_t a, const T* p, int64_t n, int64_t stride, int64_t idx0) {
+  using acc_t = typename Op::acc_t;
+  if constexpr (!Op::kIndexed) {
+    if (stride == 1 && n >= 16) {
+      acc_t lane[8];
+      for (int k = 0; k < 8; ++k) lane[k] = Op::init();
+      int64_t i = 0;
+      for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k) lane[k] = Op::step(lane[k], p[i + k], 0);
+      for (int k = 0; k < 8; ++k) a = Op::combine(a, lane[k]);
+      for (; i < n; ++i) a = Op::step(a, p[i], 0);
+      return a;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) a = Op::step(a, p[i * stride], idx0 + i);
+  return a;
+}
+
+template <template <typename> class OpT, typename T>
+void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
+  using Op = OpT<T>;
+  using acc_t = typename Op::acc_t;
+  using out_t = typename Op::out_t;
+  const T* xp = x.data<T>();
+  out_t* op = out.data<out_t>();
+  if (L.out_numel == 0) return;
+  if (L.red_numel == 0) {
+    std::fill(op, op + L.out_numel, Op::finish(Op::init()));
+    return;
+  }
+  const int64_t rn = L.rshape[L.nr - 1], rs = L.rstride[L.nr - 1];
+  const int64_t rows = L.red_numel / rn;
+
+  // One output over a long range: per-chunk partials combined in order. The chunking
+  // depends only on the size, so the result does not depend on the thread count.
+  if (L.out_numel == 1 && L.red_numel >= 4 * kGrainSize) {
+    const int64_t nchunks = std::min<int64_t>(64, L.red_numel / (2 * kGrainSize));
+    std::unique_ptr<acc_t[]> part(new acc_t[nchunks]);
+    parallel_for(nchunks, L.red_numel / nchunks, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t b = L.red_numel * c / nchunks, e = L.red_numel * (c + 1) / nchunks;
+        int64_t col = b % rn;
+        Walker w(L.nr - 1, L.rshape, L.rstride, b / rn);
+        acc_t a = Op::init();
+        for (int64_t p = b; p < e; col = 0, w.next()) {
+          const int64_t len = std::min(rn - col, e - p);
+          a = reduce_row<Op>(a, xp + w.off + col * rs, len, rs, p);
+          p += len;
+        }
+        part[c] = a;
+      }
+    });
+    acc_t a = part[0];
+    for (int64_t c = 1; c < nchunks; ++c) a = Op::combine(a, part[c]);
+    op[0] = Op::finish(a);
+    return;
+  }
+
+  // The innermost kept dim is contiguous but the reduced ones are not (e.g. summing a
+  // (N, C) tensor over N): stream whole rows into a block of accumulators instead of
+  // gathering each output's column.
+  const int64_t kc = L.kshape[L.nk - 1];
+  if (L.kstride[L.nk - 1] == 1 && kc >= 2 && rs != 1) {
+    constexpr int64_t kBlock = 256;
+    const int64_t nblk = (kc + kBlock - 1) / kBlock, kouter = L.out_numel / kc;
+    parallel_for(kouter * nblk, L.red_numel * std::min(kc, kBlock), [&](int64_t i0, int64_t i1) {
+      acc_t acc[kBlock];
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t ko = i / nblk, c0 = (i % nblk) * kBlock, w = std::min(kBlock, kc - c0);
+        const T* base = xp + Walker(L.nk - 1, L.kshape, L.kstride, ko).off + c0;
+        for (int64_t j = 0; j < w; ++j) acc[j] = Op::init();
+        Walker rw(L.nr, L.rshape, L.rstride, 0);
+        for (int64_t r = 0; r < L.red_numel; ++r, rw.next()) {
+          const T* p = base + rw.off;
+          for (int64_t j = 0; j < w; ++j) acc[j] = Op::step(acc[j], p[j], r);
+        }
+        out_t* o = op + ko * kc + c0;
+        for (int64_t j = 0; j < w; ++j) o[j] = Op::finish(acc[j]);
+      }
+    });
+    return;
+  }
+
+  // General case: each output folds its reduced sub-tensor, row by row.
+  parallel_for(L.out_numel, L.red_numel, [&](int64_t o0, int64_t o1) {
+    Walker kw(L.nk, L.kshape, L.kstride, o0);
+    for (int64_t o = o0; o < o1; ++o, kw.next()) {
+      acc_t a = Op::init();
+      Walker w(L.nr - 1, L.rshape, L.rstride, 0);
+      for (int64_t r = 0; r < rows; ++r, w.next())
+        a = reduce_row<Op>(a, xp + kw.off + w.off, rn, rs, r * rn);
+      op[o] = Op::finish(a);
+    }
+  });
+}
+
+enum class Kind { Sum, Prod, Max, Min, ArgMax, ArgMin, Any, All };
+
+Kind parse_op(const std::string& op) {
+  static const std::pair<const char*, Kind> table[] = {
+      {"sum", Kind::Sum}, {"prod", Kind::Prod}, {"max", Kind::Max}, {"min", Kind::Min},
+      {"argmax", Kind::ArgMax}, {"argmin", Kind::ArgMin}, {"any", Kind::Any}, {"all", Kind::All}};
+  for (auto& e : table)
+    if (op == e.first) return e.second;
+  fail_value("reduce: unknown op '" + op + "' (expected sum, prod, max, min, argmax, argmin, any or all)");
+}
+
+std::string list_str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
+            const std::vector<int64_t>& dims) {
+  const Kind kind = parse_op(op);
+  const char* name = op.c_str();
+  check_cpu(name, x);
+  check_cpu(name, out);
+  const int nd = x.ndim();
+  if (nd > kMaxDims) fail_value(op + ": more than 16 dimensions in " + describe(x));
+
+  std::vector<bool> reduced(nd, false);
+  std::vector<int64_t> want = x.shape;
+  int64_t prev = -1;
+  for (int64_t d : dims) {
+    if (d <= prev || d >= nd)
+      fail_value(op + ": invalid dims " + list_str(dims) + " for " + describe(x) +
+                 " (expected sorted, unique dims in [0, " + std::to_string(nd) + "))");
+    reduced[d] = true;
+    want[d] = 1;
+    prev = d;
+  }
+  if (out.shape != want)
+    fail_value(op + ": output " + describe(out) + " does not match the keepdim shape " + list_str(want) +
+               " of reducing " + describe(x) + " over dims " + list_str(dims));
+  if (out.numel() != 0 && !out.is_contiguous()) fail_value(op + ": output must be contiguous, got " + describe(out));
+
+  const bool is_arg = kind == Kind::ArgMax || kind == Kind::ArgMin;
+  if (kind == Kind::Any || kind == Kind::All) {
+    check_dtype(name, out, DType::Bool);
+  } else {
+    if (x.dtype == DType::Bool) fail_type(op + ": unsupported dtype bool in " + describe(x) + " (cast to int64 first)");
+    check_dtype(name, out, is_arg ? DType::Int64 : x.dtype);
+  }
+  if (is_arg && dims.size() != 1)
+    fail_value(op + ": expected exactly one reduced dim, got " + list_str(dims) + " for " + describe(x));
+
+  int64_t red_numel = 1;
+  for (int64_t d : dims) red_numel *= x.shape[d];
+  if (red_numel == 0 && kind != Kind::Sum && kind != Kind::Prod && kind != Kind::Any && kind != Kind::All)
+    fail_value(op + ": cannot reduce over an empty dimension of " + describe(x));
+
+  const Layout L = make_layout(x, reduced, is_arg);
+  switch (kind) {
+    case Kind::Sum: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::Sum, scalar_t>(x, out, L); }) break;
+    case Kind::Prod: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::Prod, scalar_t>(x, out, L); }) break;
+    case Kind::Max: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::Max, scalar_t>(x, out, L); }) break;
+    case Kind::Min: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::Min, scalar_t>(x, out, L); }) break;
+    case Kind::ArgMax: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::ArgMax, scalar_t>(x, out, L); }) break;
+    case Kind::ArgMin: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::ArgMin, scalar_t>(x, out, L); }) break;
+    case Kind::Any: FASTDL_DISPATCH_ALL(x.dtype, name, [&] { run<red::Any, scalar_t>(x, out, L); }) break;
+    case Kind::All: FASTDL_DISPATCH_ALL(x.dtype, name, [&] { run<red::All, scalar_t>(x, out, L); }) break;
+  }
+}
+
+}  // namespace cpu
+}  // namespace fastdl

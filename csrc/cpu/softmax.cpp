@@ -1,0 +1,426 @@
+#include "softmax.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "../core/parallel.h"
+#include "elementwise.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+// A contiguous tensor seen as (outer, L, inner) around the softmax dim.
+struct Dims3 {
+  int64_t outer = 1, L = 1, inner = 1;
+};
+
+Dims3 split_at(const TensorArg& t, int64_t dim) {
+  Dims3 s;
+  for (int d = 0; d < t.ndim(); ++d) {
+    if (d < dim) s.outer *= t.shape[d];
+    else if (d == dim) s.L = t.shape[d];
+    else s.inner *= t.shape[d];
+  }
+  return s;
+}
+
+// Columns of an (L, inner) slab handled together when the dim is not the last one:
+// each pass streams whole rows of kBlock contiguous elements.
+constexpr int64_t kBlock = 256;
+
+template <typename T> T nan_max(T a, T v) { return (v > a || v != v) ? v : a; }
+
+// exp written so that loops calling it vectorise (glibc's expf does not): Cephes'
+// range reduction and degree-5 polynomial, within 2 ulp; results below 2^-125 flush
+// to 0. Clamping and NaN handling use integer selects, because a float compare in
+// the loop would keep GCC from if-converting it. double keeps std::exp.
+inline float vexp(float x) {
+  int32_t ix;
+  std::memcpy(&ix, &x, sizeof(ix));
+  const int32_t kHi = 0x42b18000;  // 88.75f: the result overflows to inf from 88.7228
+  const int32_t kLo = 0x42af0000;  // |-87.5f|: the result underflows to 0
+  // As int32, positive floats grow with x and negative ones with |x|: one min()
+  // against a sign-dependent bound clamps both ends. NaN passes through.
+  const int32_t bound = kHi ^ ((ix >> 31) & (kHi ^ (INT32_MIN | kLo)));
+  int32_t ic = ix < bound ? ix : bound;
+  ic = (ix & 0x7fffffff) > 0x7f800000 ? ix : ic;
+  float xc;
+  std::memcpy(&xc, &ic, sizeof(xc));
+  const float t = xc * 1.44269504088896341f;
+  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest (|t| < 2^22)
+  const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // 2^n as 2^(n-1) * 2 so that n = 128 (x near the overflow bound) is representable.
+  const uint32_t sbits = uint32_t(static_cast<int32_t>(n) + 126) << 23;
+  float scale;
+  std::memcpy(&scale, &sbits, sizeof(scale));
+  return p * scale * 2.0f;
+}
+inline double vexp(double x) { return std::exp(x); }
+
+// Max of a contiguous run, NaN-propagating, in 8 independent lanes.
+template <typename T> T row_max(const T* x, int64_t n) {
+  T lane[8];
+  for (int k = 0; k < 8; ++k) lane[k] = -T(HUGE_VAL);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) lane[k] = nan_max(lane[k], x[j + k]);
+  T m = -T(HUGE_VAL);
+  for (int k = 0; k < 8; ++k) m = nan_max(m, lane[k]);
+  for (; j < n; ++j) m = nan_max(m, x[j]);
+  return m;
+}
+
+// Sum of a contiguous run in double, 8 independent lanes (no reassociation of one chain).
+template <typename T> double row_sum(const T* x, int64_t n) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) lane[k] += double(x[j + k]);
+  double s = 0;
+  for (int k = 0; k < 8; ++k) s += lane[k];
+  for (; j < n; ++j) s += double(x[j]);
+  return s;
+}
+
+// sum_j exp(x[j] - m). Writes the exps to y when given (y may be x), else stages
+// them in a small buffer, so the exp loop and the sum loop both vectorise.
+template <typename T> double sum_exp(const T* x, T m, int64_t n, T* y) {
+  double s = 0;
+  T tmp[kBlock];
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const int64_t w = std::min(kBlock, n - j0);
+    T* e = y ? y + j0 : tmp;
+    for (int64_t j = 0; j < w; ++j) e[j] = vexp(x[j0 + j] - m);
+    s += row_sum(e, w);
+  }
+  return s;
+}
+
+// ---- forward: x and y contiguous (they may be the same memory) ----
+
+template <typename T>
+void softmax_row(const T* x, T* y, int64_t L, bool log) {
+  const T m = row_max(x, L);
+  if (log) {
+    const T ls = T(std::log(sum_exp(x, m, L, static_cast<T*>(nullptr))));
+    for (int64_t j = 0; j < L; ++j) y[j] = (x[j] - m) - ls;
+  } else {
+    const T inv = T(1.0 / sum_exp(x, m, L, y));
+    for (int64_t j = 0; j < L; ++j) y[j] *= inv;
+  }
+}
+
+// w columns (at most kBlock) of an (L, inner) slab; row l starts at x + l * inner.
+template <typename T>
+void softmax_cols(const T* x, T* y, int64_t L, int64_t inner, int64_t w, bool log) {
+  T m[kBlock];
+  double s[kBlock];
+  for (int64_t j = 0; j < w; ++j) { m[j] = -T(HUGE_VAL); s[j] = 0; }
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t j = 0; j < w; ++j) m[j] = nan_max(m[j], x[l * inner + j]);
+  if (log) {
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < w; ++j) s[j] += vexp(x[l * inner + j] - m[j]);
+    T ls[kBlock];
+    for (int64_t j = 0; j < w; ++j) ls[j] = T(std::log(s[j]));
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < w; ++j) y[l * inner + j] = (x[l * inner + j] - m[j]) - ls[j];
+  } else {
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < w; ++j) {
+        const T e = vexp(x[l * inner + j] - m[j]);
+        y[l * inner + j] = e;
+        s[j] += e;
+      }
+    T inv[kBlock];
+    for (int64_t j = 0; j < w; ++j) inv[j] = T(1.0 / s[j]);
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < w; ++j) y[l * inner + j] *= inv[j];
+  }
+}
+
+// ---- backward: y, gy, gx contiguous; gy may be gx's memory ----
+
+template <typename T>
+void backward_row(const T* y, const T* gy, T* gx, int64_t L, bool log) {
+  if (log) {
+    const T st = T(row_sum(gy, L));
+    for (int64_t j = 0; j < L; ++j) gx[j] = gy[j] - vexp(y[j]) * st;
+  } else {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // sum(gy * y), 8 lanes as in row_sum
+    int64_t j = 0;
+    for (; j + 8 <= L; j += 8)
+      for (int k = 0; k < 8; ++k) lane[k] += double(gy[j + k]) * double(y[j + k]);
+    double s = 0;
+    for (int k = 0; k < 8; ++k) s += lane[k];
+    for (; j < L; ++j) s += double(gy[j]) * double(y[j]);
+    const T st = T(s);
+    for (int64_t j = 0; j < L; ++j) gx[j] = y[j] * (gy[j] - st);
+  }
+}
+
+template <typename T>
+void backward_cols(const T* y, const T* gy, T* gx, int64_t L, int64_t inner, int64_t w, bool log) {
+  double s[kBlock];
+  T st[kBlock];
+  for (int64_t j = 0; j < w; ++j) s[j] = 0;
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t j = 0; j < w; ++j) {
+      const int64_t k = l * inner + j;
+      s[j] += log ? double(gy[k]) : double(gy[k]) * double(y[k]);
+    }
+  for (int64_t j = 0; j < w; ++j) st[j] = T(s[j]);
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t j = 0; j < w; ++j) {
+      const int64_t k = l * inner + j;
+      gx[k] = log ? gy[k] - vexp(y[k]) * st[j] : y[k] * (gy[k] - st[j]);
+    }
+}
+
+// Runs row_fn(offset, L) per row when the dim is innermost, else cols_fn(offset, w)
+// per block of columns; offset is the element offset of the row / block start.
+template <typename RowFn, typename ColsFn>
+void for_each_slab(const Dims3& d, RowFn row_fn, ColsFn cols_fn) {
+  if (d.inner == 1) {
+    parallel_for(d.outer, d.L, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) row_fn(o * d.L);
+    });
+    return;
+  }
+  const int64_t nblk = (d.inner + kBlock - 1) / kBlock;
+  parallel_for(d.outer * nblk, d.L * std::min(d.inner, kBlock), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t o = i / nblk, c0 = (i % nblk) * kBlock;
+      cols_fn(o * d.L * d.inner + c0, std::min(kBlock, d.inner - c0));
+    }
+  });
+}
+
+void check_dim(const char* op, const TensorArg& t, int64_t dim) {
+  const int64_t nd = std::max(t.ndim(), 1);
+  if (dim < 0 || dim >= nd)
+    fail_value(std::string(op) + ": dim " + std::to_string(dim) + " out of range for " + describe(t));
+}
+
+// An empty tensor counts as contiguous whatever its strides: nothing is addressed.
+bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
+
+void check_contiguous(const char* op, const char* what, const TensorArg& t) {
+  if (!dense(t)) fail_value(std::string(op) + ": " + what + " must be contiguous, got " + describe(t));
+}
+
+// t itself when contiguous, else a contiguous copy whose buffer `hold` keeps alive.
+TensorArg contiguous(const TensorArg& t) {
+  if (t.is_contiguous()) return t;
+  TensorArg c;
+  c.buf = std::make_shared<Buffer>(static_cast<size_t>(t.numel()) * itemsize(t.dtype), DeviceType::CPU);
+  c.dtype = t.dtype;
+  c.shape = t.shape;
+  c.strides.assign(t.shape.size(), 1);
+  for (int d = t.ndim() - 2; d >= 0; --d) c.strides[d] = c.strides[d + 1] * t.shape[d + 1];
+  copy(t, c);
+  return c;
+}
+
+}  // namespace
+
+void softmax(const TensorArg& x, const TensorArg& out, int64_t dim, bool log) {
+  const char* op = log ? "log_softmax" : "softmax";
+  check_cpu(op, x);
+  check_cpu(op, out);
+  check_same_shape(op, x, out);
+  check_dtype(op, out, x.dtype);
+  check_contiguous(op, "out", out);
+  check_dim(op, x, dim);
+  if (x.numel() == 0) return;
+  // A strided input is first gathered into out, then normalised in place.
+  if (!x.is_contiguous()) copy(x, out);
+  const TensorArg& src = x.is_contiguous() ? x : out;
+  const Dims3 d = split_at(x, dim);
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    const scalar_t* xp = src.data<scalar_t>();
+    scalar_t* yp = out.data<scalar_t>();
+    for_each_slab(
+        d, [&](int64_t off) { softmax_row(xp + off, yp + off, d.L, log); },
+        [&](int64_t off, int64_t w) { softmax_cols(xp + off, yp + off, d.L, d.inner, w, log); });
+  })
+}
+
+void softmax_backward(const TensorArg& y, const TensorArg& grad_y, const TensorArg& grad_x, int64_t dim,
+                      bool log) {
+  const char* op = log ? "log_softmax_backward" : "softmax_backward";
+  for (auto* t : {&y, &grad_y, &grad_x}) {
+    check_cpu(op, *t);
+    check_same_shape(op, *t, y);
+    check_dtype(op, *t, y.dtype);
+  }
+  check_contiguous(op, "grad_x", grad_x);
+  check_dim(op, y, dim);
+  if (y.numel() == 0) return;
+  const TensorArg yc = contiguous(y);
+  // A strided grad_y is gathered into grad_x, which the kernels may update in place.
+  if (!grad_y.is_contiguous()) copy(grad_y, grad_x);
+  const TensorArg& gsrc = grad_y.is_contiguous() ? grad_y : grad_x;
+  const Dims3 d = split_at(y, dim);
+  FASTDL_DISPATCH_FLOAT(y.dtype, op, [&] {
+    const scalar_t* yp = yc.data<scalar_t>();
+    const scalar_t* gyp = gsrc.data<scalar_t>();
+    scalar_t* gxp = grad_x.data<scalar_t>();
+    for_each_slab(
+        d, [&](int64_t off) { backward_row(yp + off, gyp + off, gxp + off, d.L, log); },
+        [&](int64_t off, int64_t w) { backward_cols(yp + off, gyp + off, gxp + off, d.L, d.inner, w, log); });
+  })
+}
+
+// ---- cross-entropy: log_softmax + NLL with weights and label smoothing, fused ----
+
+namespace {
+
+struct CeArgs {
+  int64_t N, C;
+  const int64_t* target;
+  int64_t tstride;
+  double eps;
+  int64_t ignore;
+};
+
+void check_vec(const char* op, const char* what, const TensorArg& t, int64_t n, DType dt) {
+  check_cpu(op, t);
+  if (t.ndim() != 1 || t.shape[0] != n)
+    fail_value(std::string(op) + ": " + what + " must have shape [" + std::to_string(n) + "], got " + describe(t));
+  check_dtype(op, t, dt);
+}
+
+// Validates the shared arguments; every target is checked here, before any threads
+// start, so a bad index raises instead of reading out of bounds.
+CeArgs check_ce(const char* op, const TensorArg& logits, const TensorArg& target,
+                const std::optional<TensorArg>& weight, int64_t ignore_index, double eps) {
+  check_cpu(op, logits);
+  if (logits.ndim() != 2) fail_value(std::string(op) + ": logits must be 2-D (N, C), got " + describe(logits));
+  if (!is_floating(logits.dtype))
+    fail_type(std::string(op) + ": logits must be float32 or float64, got " + describe(logits));
+  check_contiguous(op, "logits", logits);
+  const int64_t N = logits.shape[0], C = logits.shape[1];
+  check_vec(op, "target", target, N, DType::Int64);
+  if (weight) check_vec(op, "weight", *weight, C, logits.dtype);
+  if (!(eps >= 0.0 && eps <= 1.0))
+    fail_value(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
+  CeArgs a{N, C, target.data<int64_t>(), target.strides[0], eps, ignore_index};
+  for (int64_t i = 0; i < N; ++i) {
+    const int64_t t = a.target[i * a.tstride];
+    if (t != ignore_index && (t < 0 || t >= C))
+      fail_index(std::string(op) + ": target " + std::to_string(t) + " is out of bounds for " +
+                 std::to_string(C) + " classes");
+  }
+  return a;
+}
+
+// Class weight c (1 without weights) and the sum of all weights.
+template <typename T> struct Weights {
+  const T* w = nullptr;
+  int64_t stride = 0;
+  double total = 0;
+  Weights(const std::optional<TensorArg>& wt, int64_t C) {
+    if (!wt) { total = double(C); return; }
+    w = wt->data<T>();
+    stride = wt->strides[0];
+    for (int64_t c = 0; c < C; ++c) total += double(w[c * stride]);
+  }
+  T operator[](int64_t c) const { return w ? w[c * stride] : T(1); }
+};
+
+}  // namespace
+
+void cross_entropy(const TensorArg& logits, const TensorArg& target, const std::optional<TensorArg>& weight,
+                   const TensorArg& loss_out, const TensorArg& lse_out, int64_t ignore_index,
+                   double label_smoothing) {
+  const char* op = "cross_entropy";
+  const CeArgs a = check_ce(op, logits, target, weight, ignore_index, label_smoothing);
+  check_vec(op, "loss_out", loss_out, a.N, logits.dtype);
+  check_vec(op, "lse_out", lse_out, a.N, logits.dtype);
+  FASTDL_DISPATCH_FLOAT(logits.dtype, op, [&] {
+    using T = scalar_t;
+    const T* x = logits.data<T>();
+    T* loss = loss_out.data<T>();
+    T* lse = lse_out.data<T>();
+    const int64_t ls = loss_out.strides[0], es = lse_out.strides[0];
+    const Weights<T> w(weight, a.C);
+    parallel_for(a.N, a.C, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const T* row = x + i * a.C;
+        const T m = row_max(row, a.C);
+        const double l = double(m) + std::log(sum_exp(row, m, a.C, static_cast<T*>(nullptr)));
+        lse[i * es] = T(l);
+        const int64_t t = a.target[i * a.tstride];
+        if (t == a.ignore) {
+          loss[i * ls] = T(0);
+          continue;
+        }
+        double v = (1.0 - a.eps) * -double(w[t]) * (double(row[t]) - l);
+        if (a.eps > 0) {
+          double sm = 0;  // sum_c w[c] * logp[c]
+          for (int64_t c = 0; c < a.C; ++c) sm += double(w[c]) * (double(row[c]) - l);
+          v -= a.eps / double(a.C) * sm;
+        }
+        loss[i * ls] = T(v);
+      }
+    });
+  })
+}
+
+void cross_entropy_backward(const TensorArg& logits, const TensorArg& target,
+                            const std::optional<TensorArg>& weight, const TensorArg& lse,
+                            const TensorArg& grad_loss, const TensorArg& grad_logits,
+                            int64_t ignore_index, double label_smoothing) {
+  const char* op = "cross_entropy_backward";
+  const CeArgs a = check_ce(op, logits, target, weight, ignore_index, label_smoothing);
+  check_vec(op, "lse", lse, a.N, logits.dtype);
+  check_vec(op, "grad_loss", grad_loss, a.N, logits.dtype);
+  check_cpu(op, grad_logits);
+  check_same_shape(op, grad_logits, logits);
+  check_dtype(op, grad_logits, logits.dtype);
+  check_contiguous(op, "grad_logits", grad_logits);
+  FASTDL_DISPATCH_FLOAT(logits.dtype, op, [&] {
+    using T = scalar_t;
+    const T* x = logits.data<T>();
+    const T* lp = lse.data<T>();
+    const T* gl = grad_loss.data<T>();
+    T* gx = grad_logits.data<T>();
+    const int64_t es = lse.strides[0], gs = grad_loss.strides[0];
+    const Weights<T> w(weight, a.C);
+    const double sc = a.C > 0 ? a.eps / double(a.C) : 0.0;
+    // d loss_i / d x_j = p_j * ((1-eps) w[t] + eps/C * sum(w)) - (1-eps) w[t] [j == t] - eps/C w[j]
+    parallel_for(a.N, a.C, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const T* row = x + i * a.C;
+        T* g = gx + i * a.C;
+        const int64_t t = a.target[i * a.tstride];
+        if (t == a.ignore) {
+          std::fill(g, g + a.C, T(0));
+          continue;
+        }
+        const T up = gl[i * gs], l = lp[i * es];
+        const double wt = (1.0 - a.eps) * double(w[t]);
+        const T coef = T(double(up) * (wt + sc * w.total));
+        const T smooth = T(double(up) * sc);
+        for (int64_t c = 0; c < a.C; ++c) g[c] = coef * vexp(row[c] - l) - smooth * w[c];
+        g[t] -= T(double(up) * wt);
+      }
+    });
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl

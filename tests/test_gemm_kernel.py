@@ -1,0 +1,243 @@
+"""_C.cpu.matmul (the blocked CPU gemm) against a float64 NumPy reference.
+
+Every numeric test runs on both the AVX2/FMA micro-kernels and the portable fallback
+(`use_avx2` fixture), so partial tiles, packing of strided / transposed / broadcast
+operands, the direct path for tiny problems and the threaded paths are all covered
+for each kernel family.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+from fastdl import _C
+from kernel_views import kempty, kview
+
+SIZES = [1, 2, 5, 7, 16, 17, 33, 100, 257]
+# A deterministic sample of the 729 (M, N, K) combos: all small-size corners plus
+# random ones, so each kernel sees full tiles, partial tiles and multi-block K.
+_rng = np.random.default_rng(1234)
+_all = list(itertools.product(SIZES, repeat=3))
+SHAPES = sorted({(m, n, k) for m, n, k in _all if max(m, n, k) <= 7}
+                | {_all[i] for i in _rng.choice(len(_all), 24, replace=False)}
+                | {(257, 257, 257), (100, 33, 257), (1, 257, 100), (257, 1, 33)})
+
+
+@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
+def use_avx2(request):
+    if request.param and not _C.cpu_has_avx2_fma():
+        pytest.skip("CPU has no AVX2+FMA")
+    before = _C.use_avx2()
+    _C.set_use_avx2(request.param)
+    yield request.param
+    _C.set_use_avx2(before)
+
+
+@pytest.fixture
+def threads():
+    """Lets a test change the thread count; restores it afterwards."""
+    before = _C.get_num_threads()
+    yield _C.set_num_threads
+    _C.set_num_threads(before)
+
+
+def rand(shape, dtype, rng):
+    if np.dtype(dtype) == np.int64:
+        return rng.integers(-5, 6, size=shape).astype(np.int64)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def check(out, a, b, alpha=1.0, beta=0.0, c0=None):
+    """out == alpha * a @ b + beta * c0 within the float rounding bound for K terms."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    ref = alpha * (a64 @ b64)
+    bound = abs(alpha) * (np.abs(a64) @ np.abs(b64))
+    if beta != 0.0:
+        ref = ref + beta * c0.astype(np.float64)
+        bound = bound + abs(beta) * np.abs(c0.astype(np.float64))
+    if out.dtype == np.int64:
+        np.testing.assert_array_equal(out, ref.astype(np.int64))
+        return
+    k = a.shape[-1]
+    tol = 1e-10 if out.dtype == np.float64 else 2 * (k + 2) * np.finfo(np.float32).eps
+    err = np.abs(out.astype(np.float64) - ref)
+    assert np.all(err <= tol * bound + 1e-30), f"max excess {np.max(err - tol * bound)}"
+
+
+def matmul(av, bv, out, **kw):
+    _C.cpu.matmul(av, bv, out, **kw)
+    return out.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mnk", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_shapes(use_avx2, dtype, mnk):
+    m, n, k = mnk
+    rng = np.random.default_rng(m * 10000 + n * 100 + k)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb,tc", list(itertools.product([False, True], repeat=3)))
+@pytest.mark.parametrize("mnk", [(7, 33, 17), (100, 257, 33), (130, 70, 300)])
+def test_transposed_layouts(use_avx2, dtype, ta, tb, tc, mnk):
+    m, n, k = mnk
+    rng = np.random.default_rng(7)
+    abase = rand((k, m) if ta else (m, k), dtype, rng)
+    bbase = rand((n, k) if tb else (k, n), dtype, rng)
+    av, bv = (abase.T if ta else abase), (bbase.T if tb else bbase)
+    cbase = np.zeros((n, m) if tc else (m, n), dtype)
+    cv = cbase.T if tc else cbase
+    check(matmul(kview(abase, av), kview(bbase, bv), kview(cbase, cv)), av, bv)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_slices(use_avx2, dtype):
+    rng = np.random.default_rng(3)
+    abase, bbase = rand((40, 90), dtype, rng), rand((100, 75), dtype, rng)
+    av, bv = abase[1::2, ::3], bbase[::3, 2::2]  # (20, 30) @ (34->30 rows, 37 cols)
+    bv = bv[:30]
+    cbase = np.zeros((45, 80), dtype)
+    cv = cbase[3::2, 5::2][:20, :37]
+    check(matmul(kview(abase, av), kview(bbase, bv), kview(cbase, cv)), av, bv)
+    untouched = np.ones(cbase.shape, bool)
+    untouched[3::2, 5::2][:20, :37] = False
+    assert np.all(cbase[untouched] == 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mnk", [(5, 7, 3), (40, 50, 60), (70, 140, 120)])
+def test_batch_broadcast(use_avx2, dtype, mnk):
+    m, n, k = mnk
+    rng = np.random.default_rng(5)
+    a = rand((6, m, k), dtype, rng)
+    bbase = rand((k, n), dtype, rng)
+    bv = np.broadcast_to(bbase, (6, k, n))  # stride-0 batch dim
+    out = matmul(kview(a), kview(bbase, bv), kempty((6, m, n), dtype))
+    for i in range(6):
+        check(out[i], a[i], bbase)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_4d_batch(use_avx2, dtype):
+    rng = np.random.default_rng(6)
+    abase = rand((3, 4, 17, 9), dtype, rng)
+    av = abase.transpose(1, 0, 2, 3)  # permuted batch dims: non-contiguous
+    bbase = rand((1, 3, 9, 33), dtype, rng)
+    bv = np.broadcast_to(bbase, (4, 3, 9, 33))
+    out = matmul(kview(abase, av), kview(bbase, bv), kempty((4, 3, 17, 33), dtype))
+    for i, j in itertools.product(range(4), range(3)):
+        check(out[i, j], av[i, j], bbase[0, j])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("alpha,beta", [(2.5, 0.0), (1.0, 1.0), (-0.5, 3.0), (0.0, 2.0)])
+@pytest.mark.parametrize("mnk", [(7, 9, 5), (100, 33, 257)])
+def test_alpha_beta(use_avx2, dtype, alpha, beta, mnk):
+    m, n, k = mnk
+    rng = np.random.default_rng(8)
+    a, b, c0 = rand((m, k), dtype, rng), rand((k, n), dtype, rng), rand((m, n), dtype, rng)
+    c = c0.copy()
+    check(matmul(kview(a), kview(b), kview(c), alpha=alpha, beta=beta), a, b, alpha, beta, c0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mnk", [(3, 4, 2), (100, 257, 33)])
+def test_beta_zero_ignores_nan(use_avx2, dtype, mnk):
+    m, n, k = mnk
+    rng = np.random.default_rng(9)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    c = np.full((m, n), np.nan, dtype)
+    out = matmul(kview(a), kview(b), kview(c), alpha=1.0, beta=0.0)
+    assert np.all(np.isfinite(out))
+    check(out, a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("mnk", [(0, 5, 3), (4, 0, 3), (4, 5, 0), (0, 0, 0)])
+def test_empty_dims(use_avx2, dtype, mnk):
+    m, n, k = mnk
+    rng = np.random.default_rng(10)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    c = np.full((m, n), 7, dtype)
+    out = matmul(kview(a), kview(b), kview(c))  # beta == 0: out becomes zeros
+    assert np.all(out == 0)
+    c0 = np.full((m, n), 7, dtype)
+    c[...] = c0
+    out = matmul(kview(a), kview(b), kview(c), beta=2.0)  # K == 0: out = beta * out
+    check(out, a, b, 1.0, 2.0, c0)
+
+
+def test_empty_batch(use_avx2):
+    a, b = np.ones((0, 3, 4), np.float32), np.ones((0, 4, 5), np.float32)
+    out = matmul(kview(a), kview(b), kempty((0, 3, 5)))
+    assert out.shape == (0, 3, 5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mn", [(1, 1), (33, 257), (257, 100)])
+def test_k_equals_one(use_avx2, dtype, mn):
+    m, n = mn
+    rng = np.random.default_rng(11)
+    a, b = rand((m, 1), dtype, rng), rand((1, n), dtype, rng)
+    check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_threaded(use_avx2, threads, dtype, nthreads):
+    # Large enough for the thread grid (tall, wide and square), plus many small
+    # matrices for the batch-parallel path.
+    threads(nthreads)
+    rng = np.random.default_rng(12)
+    for m, n, k in [(300, 40, 200), (20, 500, 150), (200, 190, 180)]:
+        a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+        check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
+    a, b = rand((64, 9, 12), dtype, rng), rand((64, 12, 10), dtype, rng)
+    out = matmul(kview(a), kview(b), kempty((64, 9, 10), dtype))
+    for i in range(64):
+        check(out[i], a[i], b[i])
+
+
+def test_int64(use_avx2):
+    rng = np.random.default_rng(13)
+    abase, b = rand((9, 7), np.int64, rng), rand((2, 9, 11), np.int64, rng)
+    av = np.broadcast_to(abase.T, (2, 7, 9))
+    c0 = rand((2, 7, 11), np.int64, rng)
+    c = c0.copy()
+    out = matmul(kview(abase, av), kview(b), kview(c), alpha=3.0, beta=-2.0)
+    np.testing.assert_array_equal(out, 3 * (av @ b) - 2 * c0)
+
+
+def test_float32_large_k(use_avx2):
+    # Long reductions accumulate rounding: the tolerance scales with K.
+    rng = np.random.default_rng(14)
+    a, b = rand((8, 5000), np.float32, rng), rand((5000, 20), np.float32, rng)
+    check(matmul(kview(a), kview(b), kempty((8, 20))), a, b)
+
+
+def _f32(*shape):
+    return kview(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("args,exc,msg", [
+    ((_f32(2, 3), _f32(4, 5), _f32(2, 5)), ValueError, r"matmul: shape mismatch float32\[2, 3\]"),
+    ((_f32(3), _f32(3, 2), _f32(1, 2)), ValueError, "matmul: operands must be at least 2-D"),
+    ((_f32(2, 2, 3), _f32(3, 3, 4), _f32(2, 2, 4)), ValueError, "matmul: batch dims differ"),
+    ((_f32(2, 3), _f32(2, 3, 4), _f32(2, 2, 4)), ValueError, "matmul: batch dims differ"),
+    ((_f32(2, 3), _f32(3, 4), _f32(2, 5)), ValueError, "matmul: out shape mismatch"),
+    ((_f32(2, 3), _f32(3, 4), kview(np.zeros((2, 4)))), TypeError, "matmul: dtype mismatch"),
+    ((kview(np.zeros((2, 3), bool)), kview(np.zeros((3, 4), bool)), kview(np.zeros((2, 4), bool))),
+     TypeError, "matmul: unsupported dtype bool"),
+])
+def test_errors(args, exc, msg):
+    with pytest.raises(exc, match=msg):
+        _C.cpu.matmul(*args)
+
+
+def test_error_broadcast_out():
+    base = np.zeros((1, 4), np.float32)
+    out = kview(base, np.broadcast_to(base, (3, 4)))
+    with pytest.raises(ValueError, match="matmul: out must not be a broadcast"):
+        _C.cpu.matmul(_f32(3, 2), _f32(2, 4), out)
