@@ -266,10 +266,12 @@ def test_max_pool_matches_reference_on_all_layouts(case):
 
 
 @pytest.mark.parametrize("case", MAX_CASES[:5])
-def test_max_pool_float32_and_ties(case):
+def test_max_pool_float32_ties_and_nans(case):
     N, C, H, W, *p = case
-    # Few distinct values: many ties, which must resolve to the first tap (argmax).
+    # Few distinct values: many ties, which must resolve to the first tap (argmax);
+    # sprinkled NaNs must win their windows, the first one in tap order.
     x = RNG.integers(-2, 3, (N, C, H, W)).astype(np.float32)
+    x[RNG.random(x.shape) < 0.1] = np.nan
     ref, ref_idx = ref_max_pool(x.astype(np.float64), *p)
     out, idx = kempty(max_out_shape(case), np.float32), kempty(max_out_shape(case), np.int64)
     K.max_pool2d(views(x)[1], out, idx, *p)
@@ -408,6 +410,7 @@ AVG_GEOMS = [
     (2, 2, 28, 28, 2, 2, 2, 2, 0, 0),
     (1, 1, 4, 5, 4, 5, 1, 1, 2, 2),
     (1, 2, 1, 1, 1, 1, 1, 1, 0, 0),
+    (1, 1, 6, 6, 3, 3, 2, 2, 0, 0),  # ceil: the last window overhangs the input
 ]
 AVG_CASES = [g + m for g in AVG_GEOMS for m in itertools.product([False, True], [False, True], [0, 5])]
 
@@ -577,9 +580,9 @@ def test_threaded_split_matches_one_thread():
             gm = kempty(x.shape, np.float64)
             K.max_pool2d_backward(out, idx, gm)
             avg = kempty((4, 8, 16, 16), np.float64)
-            K.avg_pool2d(kview(x), avg, 3, 3, 2, 2, 1, 1, True, False, 0)
+            K.avg_pool2d(kview(x), avg, 3, 3, 2, 2, 1, 1, False, False, 0)
             ga = kempty(x.shape, np.float64)
-            K.avg_pool2d_backward(avg, ga, 3, 3, 2, 2, 1, 1, True, False, 0)
+            K.avg_pool2d_backward(avg, ga, 3, 3, 2, 2, 1, 1, False, False, 0)
             runs.append([t.numpy().copy() for t in (cols, g, out, idx, gm, avg, ga)])
     finally:
         _C.set_num_threads(saved)

@@ -8,16 +8,16 @@
 namespace fastdl {
 
 // floor(a / b) for b > 0 (C++ division truncates toward zero).
-FASTDL_HD int64_t floor_div(int64_t a, int64_t b) {
+FASTDL_HD int64_t win_floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && a < 0) ? q - 1 : q;
 }
-FASTDL_HD int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+FASTDL_HD int64_t win_ceil_div(int64_t a, int64_t b) { return -win_floor_div(-a, b); }
 
 // Output length of a convolution along one axis: floor((in + 2p - d(k-1) - 1) / s) + 1.
 // May be <= 0 when the (dilated) kernel does not fit in the padded input.
 FASTDL_HD int64_t conv_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-  return floor_div(in + 2 * p - d * (k - 1) - 1, s) + 1;
+  return win_floor_div(in + 2 * p - d * (k - 1) - 1, s) + 1;
 }
 
 // Input coordinate read by output position o through kernel tap t along one axis.
@@ -42,8 +42,8 @@ FASTDL_HD void im2col_row_split(int64_t row, int64_t kh, int64_t kw, int64_t* c,
 FASTDL_HD void conv_valid_range(int64_t in, int64_t out, int64_t t, int64_t s, int64_t p, int64_t d,
                                 int64_t* lo, int64_t* hi) {
   const int64_t off = t * d - p;  // coord = o*s + off
-  int64_t a = ceil_div(-off, s);
-  int64_t b = ceil_div(in - off, s);
+  int64_t a = win_ceil_div(-off, s);
+  int64_t b = win_ceil_div(in - off, s);
   a = a < 0 ? 0 : (a > out ? out : a);
   b = b < a ? a : (b > out ? out : b);
   *lo = a;

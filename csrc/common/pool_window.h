@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 #include "hd.h"
-#include "im2col.h"  // floor_div, ceil_div
+#include "im2col.h"  // win_floor_div, win_ceil_div
 
 namespace fastdl {
 
@@ -11,7 +11,7 @@ namespace fastdl {
 // in ceil mode the last window must start inside the input or the left padding.
 FASTDL_HD int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
   const int64_t num = in + 2 * p - d * (k - 1) - 1;
-  int64_t out = (ceil_mode ? ceil_div(num, s) : floor_div(num, s)) + 1;
+  int64_t out = (ceil_mode ? win_ceil_div(num, s) : win_floor_div(num, s)) + 1;
   if (ceil_mode && (out - 1) * s >= in + p) --out;
   return out;
 }
@@ -23,7 +23,7 @@ FASTDL_HD void max_pool_window(int64_t o, int64_t in, int64_t k, int64_t s, int6
                                int64_t* start, int64_t* end) {
   int64_t a = o * s - p;
   const int64_t e = a + (k - 1) * d + 1;
-  if (a < 0) a += ceil_div(-a, d) * d;  // first tap at or after 0
+  if (a < 0) a += win_ceil_div(-a, d) * d;  // first tap at or after 0
   *start = a;
   *end = e < in ? e : in;
 }

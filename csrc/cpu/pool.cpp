@@ -102,6 +102,19 @@ void for_planes(const TensorArg& src, int64_t C, int64_t planes, int64_t cost, F
   });
 }
 
+// The first NaN of a window (row-major tap order): a NaN wins the max, as in PyTorch.
+template <typename T>
+void first_nan(const T* xp, int64_t sH, int64_t sW, int64_t W, int64_t h0, int64_t h1, int64_t dh, int64_t w0,
+               int64_t w1, int64_t dw, T* best, int64_t* best_i) {
+  for (int64_t ih = h0; ih < h1; ih += dh)
+    for (int64_t iw = w0; iw < w1; iw += dw)
+      if (xp[ih * sH + iw * sW] != xp[ih * sH + iw * sW]) {
+        *best = xp[ih * sH + iw * sW];
+        *best_i = ih * W + iw;
+        return;
+      }
+}
+
 template <typename T>
 void max_pool_impl(const TensorArg& x, const TensorArg& out, const TensorArg& idx, const Windows& wh,
                    const Windows& ww, int64_t taps, int64_t dh, int64_t dw) {
@@ -118,17 +131,20 @@ void max_pool_impl(const TensorArg& x, const TensorArg& out, const TensorArg& id
         const int64_t w0 = ww.start[ow], w1 = ww.end[ow];
         T best = -std::numeric_limits<T>::infinity();
         int64_t best_i = h0 * W + w0;
+        bool nan = false;
+        // Strict > keeps the first max. Written as selects (no branch on the data,
+        // which is unpredictable); NaNs are only noted here and handled below.
         for (int64_t ih = h0; ih < h1; ih += dh) {
           const T* row = xp + ih * sH;
           for (int64_t iw = w0; iw < w1; iw += dw) {
             const T v = row[iw * sW];
-            // Strictly greater keeps the first max; the first NaN sticks.
-            if (v > best || (v != v && best == best)) {
-              best = v;
-              best_i = ih * W + iw;
-            }
+            const bool take = v > best;
+            best_i = take ? ih * W + iw : best_i;
+            best = take ? v : best;
+            nan |= v != v;
           }
         }
+        if (nan) first_nan(xp, sH, sW, W, h0, h1, dh, w0, w1, dw, &best, &best_i);
         o[oh * OW + ow] = best;
         ix[oh * OW + ow] = best_i;
       }
@@ -207,10 +223,9 @@ void window_avg_impl(const TensorArg& src, const TensorArg& dst, const Windows& 
   });
 }
 
-std::string max_params(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
-                       int64_t dw, bool ceil_mode) {
+std::string pool_params(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, bool ceil_mode) {
   return "kernel " + pair_str(kh, kw) + ", stride " + pair_str(sh, sw) + ", padding " + pair_str(ph, pw) +
-         ", dilation " + pair_str(dh, dw) + ", ceil_mode " + (ceil_mode ? "true" : "false");
+         ", ceil_mode " + (ceil_mode ? "true" : "false");
 }
 
 // Shared validation of avg_pool2d and its backward; returns the per-axis windows.
@@ -221,7 +236,7 @@ std::pair<Windows, Windows> avg_setup(const std::string& op, const TensorArg& bi
   if (divisor_override < 0) fail_value(op + ": divisor_override must be positive (0 means none)");
   const int64_t H = big.shape[2], W = big.shape[3];
   const int64_t OH = pool_out_size(H, kh, sh, ph, 1, ceil_mode), OW = pool_out_size(W, kw, sw, pw, 1, ceil_mode);
-  check_out_size(op, big, small, OH, OW, max_params(kh, kw, sh, sw, ph, pw, 1, 1, ceil_mode));
+  check_out_size(op, big, small, OH, OW, pool_params(kh, kw, sh, sw, ph, pw, ceil_mode));
   if ((H == 0 || W == 0) && OH * OW > 0) fail_value(op + ": empty input plane " + describe(big));
   return {avg_windows(H, OH, kh, sh, ph), avg_windows(W, OW, kw, sw, pw)};
 }
@@ -244,7 +259,7 @@ void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indic
   check_window_params(op, kh, kw, sh, sw, ph, pw, dh, dw);
   const int64_t H = x.shape[2], W = x.shape[3];
   const int64_t OH = pool_out_size(H, kh, sh, ph, dh, ceil_mode), OW = pool_out_size(W, kw, sw, pw, dw, ceil_mode);
-  check_out_size(op, x, out, OH, OW, max_params(kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode));
+  check_out_size(op, x, out, OH, OW, pool_params(kh, kw, sh, sw, ph, pw, ceil_mode) + ", dilation " + pair_str(dh, dw));
   const Windows wh = max_windows(op, H, OH, kh, sh, ph, dh), ww = max_windows(op, W, OW, kw, sw, pw, dw);
   if (out.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(x.dtype, "max_pool2d", [&] { max_pool_impl<scalar_t>(x, out, indices, wh, ww, kh * kw, dh, dw); })
