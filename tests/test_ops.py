@@ -22,7 +22,7 @@ def _prepare(op: OpInfo, sample_index):
     for a in s.args:
         if isinstance(a, np.ndarray) and a.dtype.kind == "f":
             if op.positive:
-                a = np.abs(a) + 0.5
+                a = np.asarray(np.abs(a) + 0.5)
             if op.away_from_kinks:
                 a = np.where(np.abs(a) < 0.2, a + np.where(a >= 0, 0.3, -0.3), a)
         args.append(a)
