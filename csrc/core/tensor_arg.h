@@ -25,6 +25,7 @@ struct TensorArg {
     return n;
   }
   bool is_contiguous() const {
+    if (numel() == 0) return true;  // no element is ever addressed (NumPy gives such views stride 0)
     int64_t expect = 1;
     for (int d = ndim() - 1; d >= 0; --d) {
       if (shape[d] != 1 && strides[d] != expect) return false;
