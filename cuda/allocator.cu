@@ -5,6 +5,7 @@
 // reuses them exactly. Reuse needs no events because every kernel and copy runs on
 // the legacy default stream (see common.cuh), so a block's last use is ordered
 // before any later kernel that writes to it.
+#include <cstdio>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -65,6 +66,15 @@ Allocator& allocator() {
   return *a;
 }
 
+std::string human(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 5) { bytes /= 1024; ++u; }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f %s", bytes, units[u]);
+  return buf;
+}
+
 int resolve(const char* what, int device) {
   require_device(what, device);
   return device < 0 ? current_device() : device;
@@ -99,11 +109,11 @@ void* allocate(size_t nbytes, int device) {
       size_t free_b = 0, total_b = 0;
       cudaMemGetInfo(&free_b, &total_b);
       cudaGetLastError();
-      throw std::runtime_error(
-          "CUDA out of memory: tried to allocate " + std::to_string(nbytes) + " bytes (device " +
-          std::to_string(device) + ": " + std::to_string(total_b) + " bytes total, " +
-          std::to_string(free_b) + " free; " + std::to_string(s.allocated) +
-          " bytes allocated by fastdl)");
+      throw std::runtime_error("CUDA out of memory: tried to allocate " + std::to_string(nbytes) +
+                               " bytes (" + human(double(nbytes)) + ") on device " +
+                               std::to_string(device) + ", which has " + human(double(total_b)) +
+                               " in total and " + human(double(free_b)) + " free; fastdl holds " +
+                               human(double(s.allocated)) + " in live tensors");
     }
     FASTDL_CUDA_CHECK(err);
   }
