@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The one script run on the GPU machine (see /work/shared/GPU.md): build + install
+# fastdl with CUDA, run the CUDA tests, compute-sanitizer memcheck on a subset, and
+# every GPU benchmark bench/gpu_*.py. Logs go to $OUT (7 files); a short summary is
+# printed last. Each step has its own timeout so the whole run stays under ~8 min.
+# Usage: OUT=/some/dir bench/gpu_check.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/results/gpu_check-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+export FASTDL_CUDA=ON
+T0=$(date +%s)
+declare -a SUMMARY
+
+# run NAME TIMEOUT_S CMD... : tees CMD's output into $OUT/NAME.log, records rc and time.
+run() {
+  local name=$1 limit=$2; shift 2
+  local t=$(date +%s)
+  echo "=== $name: $* (timeout ${limit}s)"
+  timeout "$limit" "$@" 2>&1 | tee -a "$OUT/$name.log"
+  local rc=${PIPESTATUS[0]}
+  SUMMARY+=("$(printf '%-10s rc=%-3s %4ss' "$name" "$rc" "$(( $(date +%s) - t ))")")
+  return "$rc"
+}
+
+{
+  echo "date: $(date -u +%FT%TZ)"; echo "git: $(git rev-parse --short HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | wc -l) changed files"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
+  nvcc --version 2>&1 | tail -1; python3 --version
+  python3 -c "import numpy, pytest; print('numpy', numpy.__version__, 'pytest', pytest.__version__)"
+  python3 -c "import torch; print('torch', torch.__version__, torch.version.cuda)" 2>&1 | tail -1
+} > "$OUT/env.txt"
+cat "$OUT/env.txt"
+
+if run build 300 python3 -m pip install --no-build-isolation --no-deps -v . &&
+   run build 20 python3 -c "from fastdl import _C; assert _C.cuda_built, 'built without CUDA'; print('devices:', _C.cuda.device_count(), _C.cuda.device_name(0), _C.cuda.capability(0))"; then
+  # Only tests marked `cuda` (they are skipped unless a GPU is present).
+  run pytest 90 python3 -m pytest -x -q -m cuda -p no:cacheprovider tests
+  # memcheck instruments every kernel: a subset covering each kernel family and the
+  # strided/contiguous paths. The OOM test is left out (the sanitizer reports the
+  # intended cudaMalloc failure).
+  SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  run memcheck 120 "$SANITIZER" --tool memcheck --error-exitcode 99 \
+      python3 -m pytest -x -q -m cuda -p no:cacheprovider tests/test_cuda_backend.py \
+      -k "fill or where or copy or kernel_errors or unary_parameters or int_pow"
+  : > "$OUT/bench.jsonl"
+  shopt -s nullglob
+  benches=(bench/gpu_*.py)
+  [ ${#benches[@]} -eq 0 ] && echo "no GPU benchmarks under bench/"
+  for b in "${benches[@]}"; do
+    run bench 60 python3 "$b"
+    grep -h '^RESULT ' "$OUT/bench.log" | sed 's/^RESULT //' > "$OUT/bench.jsonl"
+  done
+else
+  echo "build failed: skipping tests and benchmarks (see $OUT/build.log)"
+fi
+
+{
+  echo "=== summary ($(( $(date +%s) - T0 ))s total, logs in $OUT)"
+  printf '%s\n' "${SUMMARY[@]}"
+  [ -f "$OUT/pytest.log" ] && echo "pytest:   $(grep -E ' in [0-9.]+s' "$OUT/pytest.log" | tail -1)"
+  [ -f "$OUT/memcheck.log" ] && echo "memcheck: $(grep -E ' in [0-9.]+s' "$OUT/memcheck.log" | tail -1); $(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)"
+  [ -f "$OUT/bench.log" ] && grep -vE '^(RESULT|===)' "$OUT/bench.log"
+} | tee "$OUT/summary.txt"

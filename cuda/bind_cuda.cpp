@@ -1,0 +1,33 @@
+// fastdl._C.cuda: the CUDA backend's Python surface (compiled by g++ against the
+// plain declarations of cuda_api.h). Importing the module installs the caching
+// allocator, so _C.Buffer(n, device=1) allocates through it.
+#include "bind/registry.h"
+#include "cuda_api.h"
+
+using namespace fastdl;
+
+FASTDL_BIND(CUDA, cuda_backend) {
+  cuda::install_allocator();
+  using release_gil = py::call_guard<py::gil_scoped_release>;
+
+  m.def("device_count", &cuda::device_count, "visible CUDA devices; 0 without a driver or GPU");
+  m.def("current_device", &cuda::current_device);
+  m.def("set_device", &cuda::set_device, py::arg("device"));
+  m.def("device_name", &cuda::device_name, py::arg("device") = -1);
+  m.def("capability", &cuda::capability, py::arg("device") = -1, "(major, minor)");
+  m.def("mem_get_info", &cuda::mem_get_info, py::arg("device") = -1, "(free, total) bytes");
+  m.def("synchronize", &cuda::synchronize, release_gil());
+
+  m.def("memory_allocated", &cuda::memory_allocated, py::arg("device") = -1);
+  m.def("max_memory_allocated", &cuda::max_memory_allocated, py::arg("device") = -1);
+  m.def("memory_reserved", &cuda::memory_reserved, py::arg("device") = -1);
+  m.def("reset_peak_memory_stats", &cuda::reset_peak_memory_stats, py::arg("device") = -1);
+  m.def("empty_cache", &cuda::empty_cache);
+
+  m.def("unary", &cuda::unary, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("p0") = 0.0,
+        py::arg("p1") = 0.0);
+  m.def("binary", &cuda::binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
+  m.def("where", &cuda::where, py::arg("cond"), py::arg("a"), py::arg("b"), py::arg("out"));
+  m.def("copy", &cuda::copy, py::arg("src"), py::arg("dst"), release_gil());
+  m.def("fill", &cuda::fill, py::arg("dst"), py::arg("value"));
+}
