@@ -39,6 +39,17 @@ def _cview(t, shape):
     return t._view(tuple(shape), contiguous_strides(shape))
 
 
+def _mT(t):
+    """t with its last two axes swapped, as a raw view."""
+    s = t._strides
+    return t._view(t.shape[:-2] + (t.shape[-1], t.shape[-2]), s[:-2] + (s[-1], s[-2]))
+
+
+def _at(t, n):
+    """t[n] as a raw view (cheaper than indexing in a per-sample loop)."""
+    return t._view(t.shape[1:], t._strides[1:], t._offset + n * t._strides[0])
+
+
 class _Geom:
     """Kernel size, stride, padding, dilation and groups of one convolution."""
 
@@ -100,7 +111,8 @@ def _conv_input_grad(gy, w, geo, in_hw):
     C = wg.shape[2] // (geo.k[0] * geo.k[1]) * g
     gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
     dcols = empty((N, g, wg.shape[2], OH * OW), gy.dtype, gy.device)
-    backend(gy, "conv2d").matmul(expand_view(wg.mT, (N,) + wg.mT.shape), gyv, dcols, 1.0, 0.0)
+    wt = _mT(wg)
+    backend(gy, "conv2d").matmul(expand_view(wt, (N,) + wt.shape), gyv, dcols, 1.0, 0.0)
     if geo.pointwise():
         return _cview(dcols, (N, C) + tuple(in_hw))
     gx = empty((N, C) + tuple(in_hw), gy.dtype, gy.device)
@@ -123,7 +135,7 @@ def _conv_weight_grad(x, gy, geo, w_shape):
     # One GEMM per sample accumulating into gw: the batch is a reduction here, and the
     # (N, g, ., L) layouts do not let N and L merge into one GEMM dimension.
     for n in range(N):
-        kern.matmul(gyv[n], colsv[n].mT, gwv, 1.0, 1.0 if n else 0.0)
+        kern.matmul(_at(gyv, n), _mT(_at(colsv, n)), gwv, 1.0, 1.0 if n else 0.0)
     return gw
 
 
