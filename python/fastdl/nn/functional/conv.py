@@ -12,7 +12,7 @@ memory the columns would pin between forward and backward.
 import numbers
 
 from ...autograd import Function
-from ...tensor import Tensor, contiguous_strides
+from ...tensor import contiguous_strides
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, expand_view, same_device
 
 
@@ -59,7 +59,8 @@ class _Geom:
         self.k, self.s, self.p, self.d, self.g = k, s, p, d, g
 
     def out_size(self, hw):
-        return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(hw, self.k, self.s, self.p, self.d))
+        return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                     for n, k, s, p, d in zip(hw, self.k, self.s, self.p, self.d))
 
     def args(self):
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.k, self.s, self.p, self.d
@@ -154,6 +155,7 @@ class _Conv2d(Function):
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
+        gy = contiguous_data(gy)  # once for both GEMM passes (a broadcast gradient has stride 0)
         gx = _conv_input_grad(gy, w, ctx.geo, x.shape[2:]) if need[0] else None
         gw = _conv_weight_grad(x, gy, ctx.geo, w.shape) if need[1] else None
         gb = _bias_grad(gy) if need[2] else None
@@ -186,6 +188,7 @@ class _ConvTranspose2d(Function):
     def backward(ctx, gy):
         xp, w = ctx.saved_tensors
         need = ctx.needs_input_grad
+        gy = contiguous_data(gy)
         gx = None
         if need[0]:
             H, W = ctx.in_hw

@@ -12,11 +12,7 @@ both contiguous slices of one buffer.
 """
 from ...autograd import Function
 from ...ops._util import backend, contiguous_data, desc, empty
-
-
-def _at(buf, t):
-    """buf[t] as a view, without the indexing machinery (used once per step)."""
-    return buf._view(buf.shape[1:], buf._strides[1:], buf._offset + t * buf._strides[0])
+from .conv import _at, _mT  # raw views: buf[t] and a transpose, without the indexing ops
 
 
 def _rows(t):
@@ -40,7 +36,7 @@ def _project(x, w, b, extra_b=None):
             b = _add(b, extra_b)
         kern.copy(b._view(out.shape, (0, 0, b._strides[0]), b._offset), out)
         beta = 1.0
-    kern.matmul(_rows(contiguous_data(x)), w.mT, _rows(out), 1.0, beta)
+    kern.matmul(_rows(contiguous_data(x)), _mT(w), _rows(out), 1.0, beta)
     return out
 
 
@@ -67,7 +63,7 @@ def _input_grads(kern, dgates, x, w_ih, need_x):
     """dW_ih, d(input) and the bias gradient from every step's input-side gate grads."""
     dg = _rows(dgates)
     dw_ih = empty((dg.shape[1], x.shape[2]), dg.dtype, dg.device)
-    kern.matmul(dg.mT, _rows(contiguous_data(x)), dw_ih, 1.0, 0.0)
+    kern.matmul(_mT(dg), _rows(contiguous_data(x)), dw_ih, 1.0, 0.0)
     dx = None
     if need_x:
         dx = empty(x.shape, dg.dtype, dg.device)
@@ -79,7 +75,7 @@ def _recurrent_grads(kern, dgates, prev_h):
     """dW_hh and the bias gradient from every step's recurrent-side gate grads."""
     dg = _rows(dgates)
     dw_hh = empty((dg.shape[1], prev_h.shape[2]), dg.dtype, dg.device)
-    kern.matmul(dg.mT, _rows(prev_h), dw_hh, 1.0, 0.0)
+    kern.matmul(_mT(dg), _rows(prev_h), dw_hh, 1.0, 0.0)
     return dw_hh, dg.sum(dim=0)
 
 
@@ -104,7 +100,7 @@ class _LSTMLayer(Function):
         first = T if reverse else 0
         kern.copy(h0, _at(hs, first))
         kern.copy(c0, _at(cs, first))
-        w_hh_t = w_hh.mT
+        w_hh_t = _mT(w_hh)
         for t, p, n in _order(T, reverse):
             gates = _at(acts, t)
             kern.matmul(_at(hs, p), w_hh_t, gates, 1.0, 1.0)
@@ -150,7 +146,7 @@ class _GRULayer(Function):
         saved = empty((T, B, 4 * H), x.dtype, x.device)  # per step [r, z, n, (h W_hh^T + b_hh)_n]
         gh = empty((B, 3 * H), x.dtype, x.device)
         kern.copy(h0, _at(hs, T if reverse else 0))
-        w_hh_t = w_hh.mT
+        w_hh_t = _mT(w_hh)
         b_hh_rows = None if b_hh is None else b_hh._view(gh.shape, (0, b_hh._strides[0]), b_hh._offset)
         for t, p, n in _order(T, reverse):
             if b_hh_rows is not None:
