@@ -3,3 +3,6 @@ from .parameter import Parameter
 from .module import Module
 from . import init
 from . import functional
+from .modules.conv import Conv2d, ConvTranspose2d  # noqa: F401
+from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+from .modules.rnn import GRU, LSTM, GRUCell, LSTMCell  # noqa: F401

@@ -1,0 +1,163 @@
+"""Conv2d and ConvTranspose2d modules: PyTorch's constructor arguments, parameter
+shapes and names, initialisation (kaiming_uniform_(a=sqrt(5)), bias U(+-1/sqrt(fan_in)))
+and repr."""
+import math
+
+from ...tensor import empty, tensor
+from .. import init
+from ..functional.conv import _pair, conv2d, conv_transpose2d
+from ..module import Module
+from ..parameter import Parameter
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _pad_index(n, before, after, mode):
+    """Source rows of a padded axis of length n for reflect / replicate / circular."""
+    idx = []
+    for i in range(-before, n + after):
+        if mode == "circular":
+            idx.append(i % n)
+        elif mode == "replicate":
+            idx.append(min(max(i, 0), n - 1))
+        else:  # reflect: mirror without repeating the edge
+            period = 2 * (n - 1)
+            j = i % period if period else 0
+            idx.append(j if j < n else period - j)
+    return idx
+
+
+def _pad_by_mode(x, pads, mode):
+    """x padded on its last two axes by pads = ((top, bottom), (left, right)) as a
+    gather, so autograd sums the gradient of repeated rows back onto their source."""
+    for axis, (before, after) in zip((-2, -1), pads):
+        n = x.shape[axis]
+        if before == after == 0:
+            continue
+        if mode == "reflect" and max(before, after) >= n:
+            raise ValueError(f"Conv2d: padding_mode='reflect' needs padding ({before}, {after}) smaller than the "
+                             f"input size {n}")
+        if mode == "circular" and max(before, after) > n:
+            raise ValueError(f"Conv2d: padding_mode='circular' needs padding ({before}, {after}) at most the "
+                             f"input size {n}")
+        x = x.index_select(x.ndim + axis, tensor(_pad_index(n, before, after, mode), device=x.device))
+    return x
+
+
+class _ConvNd(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed, output_padding,
+                 groups, bias, padding_mode, device=None, dtype=None):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        name = type(self).__name__
+        self.kernel_size = _pair(name, "kernel_size", kernel_size, 1)
+        self.stride = _pair(name, "stride", stride, 1)
+        self.dilation = _pair(name, "dilation", dilation, 1)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _pair(name, "padding", padding, 0)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
+                             f"padding_mode='{padding_mode}'")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.transposed, self.output_padding = transposed, _pair(name, "output_padding", output_padding, 0)
+        self.groups, self.padding_mode = groups, padding_mode
+        shape = ((in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups))
+        self.weight = Parameter(empty(shape + self.kernel_size, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
+        if self.padding != (0,) * len(self.padding):
+            s += ", padding={padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += ", dilation={dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += ", output_padding={output_padding}"
+        if self.groups != 1:
+            s += ", groups={groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += ", padding_mode={padding_mode}"
+        return s.format(**self.__dict__)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) or (C_in, H, W) input; weight
+    (out_channels, in_channels/groups, kh, kw), bias (out_channels,)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        if self.padding_mode == "zeros":
+            return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.padding == "valid":
+            pads = ((0, 0), (0, 0))
+        elif self.padding == "same":  # an odd total pads one more at the bottom/right, as PyTorch
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pads = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            pads = tuple((p, p) for p in self.padding)
+        x = _pad_by_mode(input, pads, self.padding_mode)
+        return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution; weight (in_channels, out_channels/groups, kh, kw).
+    forward(input, output_size=None): output_size picks the output_padding."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair of ints, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+    def _output_padding(self, input, output_size):
+        if output_size is None:
+            return self.output_padding
+        size = list(output_size)[-2:] if len(output_size) in (3, 4) else list(output_size)
+        if len(size) != 2:
+            raise ValueError(f"ConvTranspose2d: output_size must have 2 or 4 elements (got {len(output_size)})")
+        lo = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+              zip(input.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        hi = [m + s - 1 for m, s in zip(lo, self.stride)]
+        if any(not a <= n <= b for n, a, b in zip(size, lo, hi)):
+            raise ValueError(f"ConvTranspose2d: requested an output size of {size}, but valid sizes range from {lo} "
+                             f"to {hi} (for an input of {list(input.shape[-2:])})")
+        return tuple(n - a for n, a in zip(size, lo))
+
+    def forward(self, input, output_size=None):
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+__all__ = ["Conv2d", "ConvTranspose2d"]
