@@ -9,6 +9,15 @@ from fastdl import _C
 K = _C.cpu
 RNG = np.random.default_rng(0)
 
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["avx2", "portable"])
+def isa(request):
+    """Runs every test on the AVX2 kernels (where the CPU has them) and the portable ones."""
+    before = _C.use_avx2()
+    _C.set_use_avx2(request.param)
+    yield
+    _C.set_use_avx2(before)
+
 REDUCE_OPS = ["sum", "prod", "max", "min", "argmax", "argmin", "any", "all"]
 ARG_OPS = {"argmax", "argmin"}
 
@@ -247,6 +256,16 @@ def test_softmax_large_logits_and_long_rows(dt, log):
                                    atol=1e-6 if dt == np.float32 else 1e-12)
     long = RNG.standard_normal((3, 1000)).astype(dt) * 20
     np.testing.assert_allclose(ksoftmax(long, long, 1, log), ref_softmax(long, 1, log), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_exp_accuracy_over_range():
+    # softmax([x, 0])[0] = e^x / (1 + e^x): relative accuracy of exp down to e^-86
+    x = np.linspace(-86, 0, 20_000).astype(np.float32)
+    pair = np.stack([x, np.zeros_like(x)], axis=1)
+    np.testing.assert_allclose(ksoftmax(pair, pair, 1, False)[:, 0], ref_softmax(pair, 1, False)[:, 0], rtol=3e-6)
+    # and along a 16-element row (the vectorised path)
+    row = np.linspace(-86, 0, 16 * 500).astype(np.float32).reshape(500, 16)
+    np.testing.assert_allclose(ksoftmax(row, row, 1, False), ref_softmax(row, 1, False), rtol=3e-6, atol=1e-37)
 
 
 def test_softmax_special_values():

@@ -61,13 +61,15 @@ template <typename T> struct Prod {
   static FASTDL_HD out_t finish(acc_t a) { return out_t(a); }
 };
 
-// max/min propagate NaN: once the accumulator is NaN no comparison replaces it.
+// max/min propagate NaN: a NaN accumulator is kept, and !(v <= a) also takes a NaN v.
+// Written as two selects of one compare each: GCC vectorises this form, but not
+// `v > a || v != v` (it becomes branches on float compares, which it won't if-convert).
 template <typename T> struct Max {
   using acc_t = T;
   using out_t = T;
   static constexpr bool kIndexed = false;
   static FASTDL_HD acc_t init() { return lowest_value<T>(); }
-  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return (v > a || is_nan(v)) ? v : a; }
+  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return is_nan(a) ? a : (!(v <= a) ? v : a); }
   static FASTDL_HD acc_t combine(acc_t a, acc_t b) { return step(a, b, 0); }
   static FASTDL_HD out_t finish(acc_t a) { return a; }
 };
@@ -77,17 +79,18 @@ template <typename T> struct Min {
   using out_t = T;
   static constexpr bool kIndexed = false;
   static FASTDL_HD acc_t init() { return highest_value<T>(); }
-  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return (v < a || is_nan(v)) ? v : a; }
+  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return is_nan(a) ? a : (!(v >= a) ? v : a); }
   static FASTDL_HD acc_t combine(acc_t a, acc_t b) { return step(a, b, 0); }
   static FASTDL_HD out_t finish(acc_t a) { return a; }
 };
 
+// any/all: one compare feeding one select, for the same reason as max/min.
 template <typename T> struct Any {
   using acc_t = bool;
   using out_t = bool;
   static constexpr bool kIndexed = false;
   static FASTDL_HD acc_t init() { return false; }
-  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return a || (v != T(0)); }
+  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return (v != T(0)) ? true : a; }
   static FASTDL_HD acc_t combine(acc_t a, acc_t b) { return a || b; }
   static FASTDL_HD out_t finish(acc_t a) { return a; }
 };
@@ -97,7 +100,7 @@ template <typename T> struct All {
   using out_t = bool;
   static constexpr bool kIndexed = false;
   static FASTDL_HD acc_t init() { return true; }
-  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return a && (v != T(0)); }
+  static FASTDL_HD acc_t step(acc_t a, T v, int64_t) { return (v != T(0)) ? a : false; }
   static FASTDL_HD acc_t combine(acc_t a, acc_t b) { return a && b; }
   static FASTDL_HD out_t finish(acc_t a) { return a; }
 };
@@ -120,8 +123,10 @@ template <typename T, typename Better> struct ArgBase {
 };
 struct Greater { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return b > a; } };
 struct Less { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return b < a; } };
-template <typename T> struct ArgMax : ArgBase<T, Greater> {};
-template <typename T> struct ArgMin : ArgBase<T, Less> {};
+// ValueOp finds the extreme alone: a contiguous run can then be searched in two
+// vectorisable passes (extreme, then its first position).
+template <typename T> struct ArgMax : ArgBase<T, Greater> { using ValueOp = Max<T>; };
+template <typename T> struct ArgMin : ArgBase<T, Less> { using ValueOp = Min<T>; };
 
 }  // namespace red
 }  // namespace fastdl

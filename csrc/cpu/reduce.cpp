@@ -7,6 +7,7 @@
 
 #include "../common/reduce_ops.h"
 #include "../common/strided_index.h"
+#include "../core/cpu_features.h"
 #include "../core/parallel.h"
 
 namespace fastdl {
@@ -87,19 +88,33 @@ Layout make_layout(const TensorArg& x, const std::vector<bool>& reduced, bool ke
 }
 
 // Folds n elements p[0], p[stride], ... (reduced linear indices idx0, idx0+1, ...)
-// into a. Contiguous runs of order-free ops use 8 independent accumulators so the
-// compiler can vectorise without reassociating a single chain.
+// into a. Contiguous runs of order-free ops use kLanes independent accumulators so
+// the compiler can vectorise without reassociating a single chain; arg ops find the
+// extreme first, then its first position.
 template <typename Op, typename T>
 typename Op::acc_t reduce_row(typename Op::acc_t a, const T* p, int64_t n, int64_t stride, int64_t idx0) {
   using acc_t = typename Op::acc_t;
-  if constexpr (!Op::kIndexed) {
-    if (stride == 1 && n >= 16) {
-      acc_t lane[8];
-      for (int k = 0; k < 8; ++k) lane[k] = Op::init();
+  if (stride == 1 && n >= 16) {
+    if constexpr (Op::kIndexed) {
+      using VOp = typename Op::ValueOp;
+      const T v = VOp::finish(reduce_row<VOp>(VOp::init(), p, n, 1, 0));
+      int64_t j = 0;  // v is one of p[0..n), so the search stops inside the run
+      if (red::is_nan(v)) {
+        while (!red::is_nan(p[j])) ++j;
+      } else {
+        while (!(p[j] == v)) ++j;
+      }
+      return Op::combine(a, acc_t{v, idx0 + j});
+    } else {
+      // Enough independent chains to hide latency: 128 bytes of the wider of input and
+      // accumulator, i.e. 8 SSE or 4 AVX registers.
+      constexpr int kLanes = 128 / std::max(sizeof(acc_t), sizeof(T));
+      acc_t lane[kLanes];
+      for (int k = 0; k < kLanes; ++k) lane[k] = Op::init();
       int64_t i = 0;
-      for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; ++k) lane[k] = Op::step(lane[k], p[i + k], 0);
-      for (int k = 0; k < 8; ++k) a = Op::combine(a, lane[k]);
+      for (; i + kLanes <= n; i += kLanes)
+        for (int k = 0; k < kLanes; ++k) lane[k] = Op::step(lane[k], p[i + k], 0);
+      for (int k = 0; k < kLanes; ++k) a = Op::combine(a, lane[k]);
       for (; i < n; ++i) a = Op::step(a, p[i], 0);
       return a;
     }
@@ -107,6 +122,22 @@ typename Op::acc_t reduce_row(typename Op::acc_t a, const T* p, int64_t n, int64
   for (int64_t i = 0; i < n; ++i) a = Op::step(a, p[i * stride], idx0 + i);
   return a;
 }
+
+// The same fold compiled for AVX2 (picked at run time by use_avx2()); `flatten`
+// inlines reduce_row and the op into it so the lanes use 256-bit vectors.
+#if defined(__x86_64__) && defined(__GNUC__)
+template <typename Op, typename T>
+__attribute__((target("avx2,fma"), flatten)) typename Op::acc_t reduce_row_avx2(typename Op::acc_t a, const T* p,
+                                                                                int64_t n, int64_t stride,
+                                                                                int64_t idx0) {
+  return reduce_row<Op>(a, p, n, stride, idx0);
+}
+template <typename Op, typename T> auto pick_reduce_row() {
+  return use_avx2() ? &reduce_row_avx2<Op, T> : &reduce_row<Op, T>;
+}
+#else
+template <typename Op, typename T> auto pick_reduce_row() { return &reduce_row<Op, T>; }
+#endif
 
 template <template <typename> class OpT, typename T>
 void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
@@ -122,6 +153,7 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
   }
   const int64_t rn = L.rshape[L.nr - 1], rs = L.rstride[L.nr - 1];
   const int64_t rows = L.red_numel / rn;
+  const auto fold = pick_reduce_row<Op, T>();
 
   // One output over a long range: per-chunk partials combined in order. The chunking
   // depends only on the size, so the result does not depend on the thread count.
@@ -136,7 +168,7 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
         acc_t a = Op::init();
         for (int64_t p = b; p < e; col = 0, w.next()) {
           const int64_t len = std::min(rn - col, e - p);
-          a = reduce_row<Op>(a, xp + w.off + col * rs, len, rs, p);
+          a = fold(a, xp + w.off + col * rs, len, rs, p);
           p += len;
         }
         part[c] = a;
@@ -150,21 +182,25 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
 
   // The innermost kept dim is contiguous but the reduced ones are not (e.g. summing a
   // (N, C) tensor over N): stream whole rows into a block of accumulators instead of
-  // gathering each output's column.
+  // gathering each output's column. Blocks are as wide as L1 allows, narrower only to
+  // give every thread work; each column still folds in index order.
   const int64_t kc = L.kshape[L.nk - 1];
   if (L.kstride[L.nk - 1] == 1 && kc >= 2 && rs != 1) {
-    constexpr int64_t kBlock = 256;
-    const int64_t nblk = (kc + kBlock - 1) / kBlock, kouter = L.out_numel / kc;
-    parallel_for(kouter * nblk, L.red_numel * std::min(kc, kBlock), [&](int64_t i0, int64_t i1) {
-      acc_t acc[kBlock];
+    const int64_t kouter = L.out_numel / kc;
+    const int64_t splits = (get_num_threads() + kouter - 1) / kouter;
+    const int64_t block = std::min<int64_t>(2048, std::max<int64_t>(64, (kc + splits - 1) / splits));
+    const int64_t nblk = (kc + block - 1) / block;
+    parallel_for(kouter * nblk, L.red_numel * std::min(kc, block), [&](int64_t i0, int64_t i1) {
+      std::unique_ptr<acc_t[]> acc(new acc_t[block]);
       for (int64_t i = i0; i < i1; ++i) {
-        const int64_t ko = i / nblk, c0 = (i % nblk) * kBlock, w = std::min(kBlock, kc - c0);
+        const int64_t ko = i / nblk, c0 = (i % nblk) * block, w = std::min(block, kc - c0);
         const T* base = xp + Walker(L.nk - 1, L.kshape, L.kstride, ko).off + c0;
         for (int64_t j = 0; j < w; ++j) acc[j] = Op::init();
         Walker rw(L.nr, L.rshape, L.rstride, 0);
         for (int64_t r = 0; r < L.red_numel; ++r, rw.next()) {
           const T* p = base + rw.off;
-          for (int64_t j = 0; j < w; ++j) acc[j] = Op::step(acc[j], p[j], r);
+          acc_t* ac = acc.get();
+          for (int64_t j = 0; j < w; ++j) ac[j] = Op::step(ac[j], p[j], r);
         }
         out_t* o = op + ko * kc + c0;
         for (int64_t j = 0; j < w; ++j) o[j] = Op::finish(acc[j]);
@@ -180,7 +216,7 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
       acc_t a = Op::init();
       Walker w(L.nr - 1, L.rshape, L.rstride, 0);
       for (int64_t r = 0; r < rows; ++r, w.next())
-        a = reduce_row<Op>(a, xp + kw.off + w.off, rn, rs, r * rn);
+        a = fold(a, xp + kw.off + w.off, rn, rs, r * rn);
       op[o] = Op::finish(a);
     }
   });
