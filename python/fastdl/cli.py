@@ -4,40 +4,71 @@ import sys
 
 
 def _train(args):
+    from . import models
     from .data.datasets import MissingExtraError
+    from .models._run import CheckpointMismatch, Run
     try:
-        if args.family == "mlp":
-            from .models import mlp
-            result = mlp.train(epochs=args.epochs or 30, seed=args.seed)
-            print(f"mlp on digits: test accuracy {result['test_accuracy']:.4f} "
-                  f"({result['seconds']:.1f} s, {args.epochs or 30} epochs, seed {args.seed})")
-            return 0
-    except MissingExtraError as e:
+        module = models.family_module(args.family)
+    except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"error: unknown model family {args.family!r}; available: {', '.join(FAMILIES)}", file=sys.stderr)
-    return 2
-
-
-FAMILIES = ["mlp"]
+    config = dict(module.DEFAULTS)
+    for key in ("epochs", "steps"):
+        value = getattr(args, key)
+        if value is not None:
+            if key not in config:
+                print(f"error: family {args.family!r} takes --{'steps' if key == 'epochs' else 'epochs'}, "
+                      f"not --{key}", file=sys.stderr)
+                return 2
+            config[key] = value
+    if args.family in ("lstm", "gru"):
+        config["cell"] = args.family
+    import fastdl
+    fastdl.manual_seed(args.seed)
+    run = Run(args.family, config, out_dir=args.out, seed=args.seed, device=args.device, quiet=args.quiet)
+    try:
+        state = run.resume(args.resume) if args.resume else None
+        summary = module.train_family(run, config, state) if hasattr(module, "train_family") else \
+            module.train(run, config, state)
+    except (MissingExtraError, CheckpointMismatch, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        run.interrupted = True
+        run.finish({"interrupted": True})
+        print(f"\ninterrupted; the last checkpoint is kept in {args.out}" if args.out else "\ninterrupted",
+              file=sys.stderr)
+        return 130
+    record = run.finish(summary, getattr(module, "PLOTS", None))
+    shown = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items())
+    print(f"{args.family}: {shown}  ({record['seconds']:.1f} s, seed {args.seed}, {args.device}, "
+          f"{record['threads']} threads)")
+    return 0
 
 
 def _info(args):
     import fastdl
-    from . import _C
+    from . import _C, models
     print(f"fastdl {fastdl.__version__}")
     print(f"threads: {fastdl.get_num_threads()}  avx2+fma: {_C.cpu_has_avx2_fma()} (in use: {_C.use_avx2()})")
     print(f"cuda built: {fastdl.cuda.is_built()}  cuda available: {fastdl.cuda.is_available()}")
+    print(f"model families: {', '.join(models.available())}")
     return 0
 
 
 def main(argv=None):
+    from .models import FAMILIES
     parser = argparse.ArgumentParser(prog="fastdl", description="fastdl: train models, inspect the build")
     sub = parser.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train a model family on built-in data")
     tr.add_argument("family", help="model family: " + ", ".join(FAMILIES))
-    tr.add_argument("--epochs", type=int, default=None)
+    tr.add_argument("--epochs", type=int, default=None, help="training epochs (supervised/generative families)")
+    tr.add_argument("--steps", type=int, default=None, help="training steps (RL and GAN families)")
+    tr.add_argument("--device", default="cpu", help="cpu or cuda")
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--out", default=None, help="folder for checkpoint, metrics.json and plots")
+    tr.add_argument("--resume", default=None, help="continue from the checkpoint in this folder")
+    tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=_train)
     info = sub.add_parser("info", help="print build and runtime facts")
     info.set_defaults(func=_info)

@@ -35,7 +35,21 @@ def accuracy(params, x, y):
         return float((forward(params, x).argmax(dim=1) == y).float().mean())
 
 
-def train(epochs=30, lr=0.1, batch_size=32, hidden=128, seed=0, log=print):
+DEFAULTS = {"epochs": 30, "lr": 0.1, "batch_size": 32, "hidden": 128}
+
+
+def train_family(run, config, state=None):
+    """`fastdl train mlp`: the family-API wrapper around train()."""
+    def on_epoch(h):
+        run.log(**h)
+        run.say(f"epoch {h['epoch']:3d}  loss {h['loss']:.4f}  test accuracy {h['test_accuracy']:.4f}")
+
+    result = train(epochs=config["epochs"], lr=config["lr"], batch_size=config["batch_size"], hidden=config["hidden"],
+                   seed=run.seed, log=None, on_epoch=on_epoch)
+    return {"test_accuracy": result["test_accuracy"], "train_seconds": result["seconds"]}
+
+
+def train(epochs=30, lr=0.1, batch_size=32, hidden=128, seed=0, log=print, on_epoch=None):
     xtr, ytr, xte, yte = load_digits(seed=seed)
     xtr, xte = xtr.reshape(len(xtr), -1), xte.reshape(len(xte), -1)
     Xtr, Ytr, Xte, Yte = (fastdl.tensor(a) for a in (xtr, ytr, xte, yte))
@@ -58,6 +72,8 @@ def train(epochs=30, lr=0.1, batch_size=32, hidden=128, seed=0, log=print):
             total += loss.item() * len(idx)
         acc = accuracy(params, Xte, Yte)
         history.append({"epoch": epoch + 1, "loss": total / n, "test_accuracy": acc})
+        if on_epoch:
+            on_epoch(history[-1])
         if log:
             log(f"epoch {epoch + 1:3d}  loss {total / n:.4f}  test accuracy {acc:.4f}")
     return {"params": params, "history": history, "test_accuracy": history[-1]["test_accuracy"] if history else None,
