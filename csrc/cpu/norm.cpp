@@ -1,0 +1,374 @@
+#include "norm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "../core/parallel.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+using OptArg = std::optional<TensorArg>;
+
+// An empty tensor counts as contiguous whatever its strides: nothing is addressed.
+bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
+
+void check_contiguous(const std::string& op, const char* what, const TensorArg& t) {
+  if (!dense(t)) fail_value(op + ": " + what + " must be contiguous, got " + describe(t));
+}
+
+void check_input(const std::string& op, const TensorArg& x) {
+  check_cpu(op.c_str(), x);
+  if (!is_floating(x.dtype)) fail_type(op + ": expected a float32 or float64 input, got " + describe(x));
+  check_contiguous(op, "input", x);
+}
+
+// Same shape and dtype as x, contiguous.
+void check_like(const std::string& op, const char* what, const TensorArg& t, const TensorArg& x) {
+  check_cpu(op.c_str(), t);
+  if (t.shape != x.shape || t.dtype != x.dtype)
+    fail_value(op + ": " + what + " must match the input " + describe(x) + ", got " + describe(t));
+  check_contiguous(op, what, t);
+}
+
+// n elements of x's dtype; 1-D (any stride) when one_d, else any shape but contiguous.
+void check_vec(const std::string& op, const char* what, const TensorArg& t, int64_t n, DType dt, bool one_d) {
+  check_cpu(op.c_str(), t);
+  if (t.dtype != dt) fail_type(op + ": " + what + " must be " + dtype_name(dt) + ", got " + describe(t));
+  if (one_d ? (t.ndim() != 1 || t.shape[0] != n) : t.numel() != n)
+    fail_value(op + ": " + what + " must have " + std::to_string(n) + " elements" + (one_d ? " (1-D)" : "") +
+               ", got " + describe(t));
+  if (!one_d) check_contiguous(op, what, t);
+}
+
+void check_opt_vecs(const std::string& op, std::initializer_list<std::pair<const OptArg*, const char*>> ts,
+                    int64_t n, DType dt, bool one_d) {
+  for (const auto& [t, what] : ts)
+    if (*t) check_vec(op, what, **t, n, dt, one_d);
+}
+
+// A 1-D (possibly strided) vector, or nothing (reads as `dflt`).
+template <typename T> struct Vec {
+  T* p = nullptr;
+  int64_t s = 0;
+  explicit Vec(const OptArg& t) {
+    if (t) { p = t->data<T>(); s = t->ndim() ? t->strides[0] : 1; }
+  }
+  explicit Vec(const TensorArg& t) : p(t.data<T>()), s(t.ndim() ? t.strides[0] : 1) {}
+  T get(int64_t i, T dflt) const { return p ? p[i * s] : dflt; }
+  T& operator[](int64_t i) const { return p[i * s]; }
+};
+
+// ---- batch norm: contiguous x seen as (N, C, S) ----
+
+struct NCS {
+  int64_t N = 0, C = 0, S = 1;
+  int64_t count() const { return N * S; }  // values per channel
+};
+
+NCS ncs_of(const std::string& op, const TensorArg& x) {
+  if (x.ndim() < 2) fail_value(op + ": expected an input of shape (N, C, ...), got " + describe(x));
+  NCS d{x.shape[0], x.shape[1], 1};
+  for (int i = 2; i < x.ndim(); ++i) d.S *= x.shape[i];
+  return d;
+}
+
+// For every channel c: a0[c], a1[c] = the sums that f(i, c, a0, a1) accumulates over
+// the flat indices i of that channel. With S == 1 the channels are the contiguous
+// dim, so blocks of channels are swept row by row; otherwise one channel's N runs
+// of S contiguous values at a time.
+template <typename F>
+void channel_reduce(const NCS& d, double* a0, double* a1, F f) {
+  if (d.S == 1) {
+    constexpr int64_t B = 64;
+    const int64_t nblk = (d.C + B - 1) / B;
+    parallel_for(nblk, d.N * B, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t c0 = b * B, c1 = std::min(d.C, c0 + B);
+        double s0[B] = {}, s1[B] = {};
+        for (int64_t n = 0; n < d.N; ++n)
+          for (int64_t c = c0; c < c1; ++c) f(n * d.C + c, c, s0[c - c0], s1[c - c0]);
+        for (int64_t c = c0; c < c1; ++c) { a0[c] = s0[c - c0]; a1[c] = s1[c - c0]; }
+      }
+    });
+    return;
+  }
+  parallel_for(d.C, d.count(), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s0 = 0, s1 = 0;
+      for (int64_t n = 0; n < d.N; ++n) {
+        const int64_t base = (n * d.C + c) * d.S;
+        for (int64_t s = 0; s < d.S; ++s) f(base + s, c, s0, s1);
+      }
+      a0[c] = s0;
+      a1[c] = s1;
+    }
+  });
+}
+
+// Calls f(i, c) for every flat index i (channel c), threaded over rows.
+template <typename F>
+void channel_map(const NCS& d, F f) {
+  if (d.S == 1) {
+    parallel_for(d.N, d.C, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t c = 0; c < d.C; ++c) f(n * d.C + c, c);
+    });
+    return;
+  }
+  parallel_for(d.N * d.C, d.S, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t c = r % d.C, base = r * d.S;
+      for (int64_t s = 0; s < d.S; ++s) f(base + s, c);
+    }
+  });
+}
+
+}  // namespace
+
+void batch_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const OptArg& running_mean,
+                const OptArg& running_var, const TensorArg& out, const TensorArg& save_mean,
+                const TensorArg& save_invstd, bool training, double momentum, double eps) {
+  const std::string op = "batch_norm";
+  check_input(op, x);
+  const NCS d = ncs_of(op, x);
+  check_like(op, "out", out, x);
+  check_opt_vecs(op, {{&weight, "weight"}, {&bias, "bias"}, {&running_mean, "running_mean"},
+                      {&running_var, "running_var"}}, d.C, x.dtype, true);
+  check_vec(op, "save_mean", save_mean, d.C, x.dtype, true);
+  check_vec(op, "save_invstd", save_invstd, d.C, x.dtype, true);
+  if (running_mean.has_value() != running_var.has_value())
+    fail_value(op + ": running_mean and running_var must be given together");
+  if (!training && !running_mean) fail_value(op + ": running_mean and running_var are required in evaluation mode");
+  if (training && d.count() == 1)
+    fail_value(op + ": expected more than 1 value per channel when training, got input " + describe(x));
+  if (!(eps >= 0)) fail_value(op + ": eps must be non-negative, got " + std::to_string(eps));
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    T* yp = out.data<T>();
+    const Vec<T> w(weight), b(bias), rm(running_mean), rv(running_var);
+    const Vec<T> sm(save_mean), si(save_invstd);
+    std::vector<double> mean(d.C, 0.0), var(d.C, 0.0);
+    if (training && d.count() > 0) {
+      // one pass, shifted by each channel's first value so that a large mean does
+      // not cancel the variance away
+      std::vector<double> s0(d.C), s1(d.C);
+      channel_reduce(d, s0.data(), s1.data(), [&](int64_t i, int64_t c, double& a0, double& a1) {
+        const double v = double(xp[i]) - double(xp[c * d.S]);
+        a0 += v;
+        a1 += v * v;
+      });
+      const double n = double(d.count());
+      for (int64_t c = 0; c < d.C; ++c) {
+        mean[c] = double(xp[c * d.S]) + s0[c] / n;
+        var[c] = std::max(0.0, (s1[c] - s0[c] * s0[c] / n) / n);
+      }
+      if (rm.p)
+        for (int64_t c = 0; c < d.C; ++c) {
+          rm[c] = T((1 - momentum) * double(rm[c]) + momentum * mean[c]);
+          rv[c] = T((1 - momentum) * double(rv[c]) + momentum * var[c] * n / (n - 1));
+        }
+    } else if (!training) {
+      for (int64_t c = 0; c < d.C; ++c) { mean[c] = double(rm[c]); var[c] = double(rv[c]); }
+    }
+    std::vector<T> mu(d.C), scale(d.C), shift(d.C);
+    for (int64_t c = 0; c < d.C; ++c) {
+      const double inv = 1.0 / std::sqrt(var[c] + eps);
+      sm[c] = mu[c] = T(mean[c]);
+      si[c] = T(inv);
+      scale[c] = T(inv * double(w.get(c, T(1))));
+      shift[c] = b.get(c, T(0));
+    }
+    channel_map(d, [&](int64_t i, int64_t c) { yp[i] = (xp[i] - mu[c]) * scale[c] + shift[c]; });
+  })
+}
+
+void batch_norm_backward(const TensorArg& grad_out, const TensorArg& x, const OptArg& weight,
+                         const TensorArg& save_mean, const TensorArg& save_invstd, const OptArg& grad_x,
+                         const OptArg& grad_weight, const OptArg& grad_bias, bool training) {
+  const std::string op = "batch_norm_backward";
+  check_input(op, x);
+  const NCS d = ncs_of(op, x);
+  check_like(op, "grad_out", grad_out, x);
+  if (grad_x) check_like(op, "grad_x", *grad_x, x);
+  check_opt_vecs(op, {{&weight, "weight"}, {&grad_weight, "grad_weight"}, {&grad_bias, "grad_bias"}}, d.C,
+                 x.dtype, true);
+  check_vec(op, "save_mean", save_mean, d.C, x.dtype, true);
+  check_vec(op, "save_invstd", save_invstd, d.C, x.dtype, true);
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    const T* gp = grad_out.data<T>();
+    const Vec<T> w(weight), sm(save_mean), si(save_invstd), gw(grad_weight), gb(grad_bias);
+    std::vector<double> sum_g(d.C), sum_gx(d.C);  // sum g, sum g * (x - mean)
+    const bool need_sums = gw.p || gb.p || (grad_x && training);
+    if (need_sums)
+      channel_reduce(d, sum_g.data(), sum_gx.data(), [&](int64_t i, int64_t c, double& a0, double& a1) {
+        const double g = double(gp[i]);
+        a0 += g;
+        a1 += g * (double(xp[i]) - double(sm[c]));
+      });
+    for (int64_t c = 0; c < d.C; ++c) {
+      if (gb.p) gb[c] = T(sum_g[c]);
+      if (gw.p) gw[c] = T(sum_gx[c] * double(si[c]));
+    }
+    if (!grad_x) return;
+    T* gxp = grad_x->data<T>();
+    std::vector<T> k(d.C), mg(d.C), p(d.C), mu(d.C);
+    const double n = double(std::max<int64_t>(d.count(), 1));
+    for (int64_t c = 0; c < d.C; ++c) {
+      const double inv = double(si[c]);
+      k[c] = T(double(w.get(c, T(1))) * inv);
+      mu[c] = sm[c];
+      // dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * invstd
+      mg[c] = training ? T(sum_g[c] / n) : T(0);
+      p[c] = training ? T(sum_gx[c] * inv * inv / n) : T(0);
+    }
+    channel_map(d, [&](int64_t i, int64_t c) { gxp[i] = k[c] * (gp[i] - mg[c] - (xp[i] - mu[c]) * p[c]); });
+  })
+}
+
+// ---- layer norm: contiguous x seen as (M, D) ----
+
+namespace {
+
+struct MD {
+  int64_t M = 1, D = 1;
+};
+
+MD md_of(const std::string& op, const TensorArg& x, int64_t axis) {
+  if (axis < 0 || axis > x.ndim())
+    fail_value(op + ": axis " + std::to_string(axis) + " out of range for " + describe(x));
+  MD s;
+  for (int i = 0; i < x.ndim(); ++i) (i < axis ? s.M : s.D) *= x.shape[i];
+  return s;
+}
+
+// Calls f(j0, j1) over blocks of columns (threaded) so each block's column sums are
+// accumulated by one thread in a fixed order.
+template <typename F>
+void column_blocks(const MD& s, F f) {
+  constexpr int64_t B = 256;
+  const int64_t nblk = (s.D + B - 1) / B;
+  parallel_for(nblk, s.M * B, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) f(b * B, std::min(s.D, (b + 1) * B));
+  });
+}
+
+}  // namespace
+
+void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const TensorArg& out,
+                const TensorArg& mean, const TensorArg& rstd, int64_t axis, double eps) {
+  const std::string op = "layer_norm";
+  check_input(op, x);
+  const MD s = md_of(op, x, axis);
+  check_like(op, "out", out, x);
+  if (weight) check_vec(op, "weight", *weight, s.D, x.dtype, false);
+  if (bias) check_vec(op, "bias", *bias, s.D, x.dtype, false);
+  check_vec(op, "mean", mean, s.M, x.dtype, false);
+  check_vec(op, "rstd", rstd, s.M, x.dtype, false);
+  if (!(eps >= 0)) fail_value(op + ": eps must be non-negative, got " + std::to_string(eps));
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* w = weight ? weight->data<T>() : nullptr;
+    const T* b = bias ? bias->data<T>() : nullptr;
+    T* mp = mean.data<T>();
+    T* rp = rstd.data<T>();
+    parallel_for(s.M, s.D, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = x.data<T>() + r * s.D;
+        T* yr = out.data<T>() + r * s.D;
+        // two passes: the row is in cache after the first
+        double sum = 0;
+        for (int64_t j = 0; j < s.D; ++j) sum += double(xr[j]);
+        const double mu = s.D ? sum / double(s.D) : 0.0;
+        double ss = 0;
+        for (int64_t j = 0; j < s.D; ++j) {
+          const double v = double(xr[j]) - mu;
+          ss += v * v;
+        }
+        const double inv = 1.0 / std::sqrt((s.D ? ss / double(s.D) : 0.0) + eps);
+        mp[r] = T(mu);
+        rp[r] = T(inv);
+        const T m = T(mu), k = T(inv);
+        if (w && b) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k * w[j] + b[j];
+        else if (w) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k * w[j];
+        else if (b) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k + b[j];
+        else for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k;
+      }
+    });
+  })
+}
+
+void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const TensorArg& mean,
+                         const TensorArg& rstd, const OptArg& weight, const OptArg& grad_x,
+                         const OptArg& grad_weight, const OptArg& grad_bias, int64_t axis) {
+  const std::string op = "layer_norm_backward";
+  check_input(op, x);
+  const MD s = md_of(op, x, axis);
+  check_like(op, "grad_out", grad_out, x);
+  if (grad_x) check_like(op, "grad_x", *grad_x, x);
+  check_opt_vecs(op, {{&weight, "weight"}, {&grad_weight, "grad_weight"}, {&grad_bias, "grad_bias"}}, s.D,
+                 x.dtype, false);
+  check_vec(op, "mean", mean, s.M, x.dtype, false);
+  check_vec(op, "rstd", rstd, s.M, x.dtype, false);
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    const T* gp = grad_out.data<T>();
+    const T* mp = mean.data<T>();
+    const T* rp = rstd.data<T>();
+    const T* w = weight ? weight->data<T>() : nullptr;
+    if (grad_weight || grad_bias) {
+      T* gw = grad_weight ? grad_weight->data<T>() : nullptr;
+      T* gb = grad_bias ? grad_bias->data<T>() : nullptr;
+      column_blocks(s, [&](int64_t j0, int64_t j1) {
+        std::vector<double> aw(j1 - j0, 0.0), ab(j1 - j0, 0.0);
+        for (int64_t r = 0; r < s.M; ++r) {
+          const T* xr = xp + r * s.D;
+          const T* gr = gp + r * s.D;
+          const double m = double(mp[r]), k = double(rp[r]);
+          for (int64_t j = j0; j < j1; ++j) {
+            aw[j - j0] += double(gr[j]) * (double(xr[j]) - m) * k;
+            ab[j - j0] += double(gr[j]);
+          }
+        }
+        for (int64_t j = j0; j < j1; ++j) {
+          if (gw) gw[j] = T(aw[j - j0]);
+          if (gb) gb[j] = T(ab[j - j0]);
+        }
+      });
+    }
+    if (!grad_x) return;
+    T* gxp = grad_x->data<T>();
+    parallel_for(s.M, s.D, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = xp + r * s.D;
+        const T* gr = gp + r * s.D;
+        T* dr = gxp + r * s.D;
+        const double m = double(mp[r]), k = double(rp[r]);
+        // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight
+        double a = 0, bsum = 0;
+        for (int64_t j = 0; j < s.D; ++j) {
+          const double gwj = double(gr[j]) * (w ? double(w[j]) : 1.0);
+          a += gwj;
+          bsum += gwj * (double(xr[j]) - m) * k;
+        }
+        const double inv_d = s.D ? 1.0 / double(s.D) : 0.0;
+        const T ma = T(a * inv_d), mb = T(bsum * inv_d), tm = T(m), tk = T(k);
+        if (w) for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] * w[j] - ma - (xr[j] - tm) * tk * mb);
+        else for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] - ma - (xr[j] - tm) * tk * mb);
+      }
+    });
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl
