@@ -53,6 +53,23 @@ void check_opt_vecs(const std::string& op, std::initializer_list<std::pair<const
     if (*t) check_vec(op, what, **t, n, dt, one_d);
 }
 
+// (sum f0(j), sum f1(j)) over j < n in double, in 8 independent lanes so that the
+// loop vectorises instead of waiting on one chain of additions.
+template <typename F0, typename F1>
+std::pair<double, double> lane_sums(int64_t n, F0 f0, F1 f1) {
+  double l0[8] = {}, l1[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) {
+      l0[k] += f0(j + k);
+      l1[k] += f1(j + k);
+    }
+  double s0 = 0, s1 = 0;
+  for (int k = 0; k < 8; ++k) { s0 += l0[k]; s1 += l1[k]; }
+  for (; j < n; ++j) { s0 += f0(j); s1 += f1(j); }
+  return {s0, s1};
+}
+
 // A 1-D (possibly strided) vector, or nothing (reads as `dflt`).
 template <typename T> struct Vec {
   T* p = nullptr;
@@ -79,12 +96,12 @@ NCS ncs_of(const std::string& op, const TensorArg& x) {
   return d;
 }
 
-// For every channel c: a0[c], a1[c] = the sums that f(i, c, a0, a1) accumulates over
-// the flat indices i of that channel. With S == 1 the channels are the contiguous
-// dim, so blocks of channels are swept row by row; otherwise one channel's N runs
-// of S contiguous values at a time.
-template <typename F>
-void channel_reduce(const NCS& d, double* a0, double* a1, F f) {
+// For every channel c: a0[c] = sum f0(i, c), a1[c] = sum f1(i, c) over the flat
+// indices i of that channel. With S == 1 the channels are the contiguous dim, so
+// blocks of channels are swept row by row; otherwise one channel's N runs of S
+// contiguous values at a time.
+template <typename F0, typename F1>
+void channel_reduce(const NCS& d, double* a0, double* a1, F0 f0, F1 f1) {
   if (d.S == 1) {
     constexpr int64_t B = 64;
     const int64_t nblk = (d.C + B - 1) / B;
@@ -93,7 +110,10 @@ void channel_reduce(const NCS& d, double* a0, double* a1, F f) {
         const int64_t c0 = b * B, c1 = std::min(d.C, c0 + B);
         double s0[B] = {}, s1[B] = {};
         for (int64_t n = 0; n < d.N; ++n)
-          for (int64_t c = c0; c < c1; ++c) f(n * d.C + c, c, s0[c - c0], s1[c - c0]);
+          for (int64_t c = c0; c < c1; ++c) {
+            s0[c - c0] += f0(n * d.C + c, c);
+            s1[c - c0] += f1(n * d.C + c, c);
+          }
         for (int64_t c = c0; c < c1; ++c) { a0[c] = s0[c - c0]; a1[c] = s1[c - c0]; }
       }
     });
@@ -104,7 +124,10 @@ void channel_reduce(const NCS& d, double* a0, double* a1, F f) {
       double s0 = 0, s1 = 0;
       for (int64_t n = 0; n < d.N; ++n) {
         const int64_t base = (n * d.C + c) * d.S;
-        for (int64_t s = 0; s < d.S; ++s) f(base + s, c, s0, s1);
+        const auto [r0, r1] = lane_sums(d.S, [&](int64_t s) { return f0(base + s, c); },
+                                        [&](int64_t s) { return f1(base + s, c); });
+        s0 += r0;
+        s1 += r1;
       }
       a0[c] = s0;
       a1[c] = s1;
@@ -160,10 +183,10 @@ void batch_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, co
       // one pass, shifted by each channel's first value so that a large mean does
       // not cancel the variance away
       std::vector<double> s0(d.C), s1(d.C);
-      channel_reduce(d, s0.data(), s1.data(), [&](int64_t i, int64_t c, double& a0, double& a1) {
-        const double v = double(xp[i]) - double(xp[c * d.S]);
-        a0 += v;
-        a1 += v * v;
+      auto dev = [&](int64_t i, int64_t c) { return double(xp[i]) - double(xp[c * d.S]); };
+      channel_reduce(d, s0.data(), s1.data(), dev, [&](int64_t i, int64_t c) {
+        const double v = dev(i, c);
+        return v * v;
       });
       const double n = double(d.count());
       for (int64_t c = 0; c < d.C; ++c) {
@@ -210,11 +233,9 @@ void batch_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Op
     std::vector<double> sum_g(d.C), sum_gx(d.C);  // sum g, sum g * (x - mean)
     const bool need_sums = gw.p || gb.p || (grad_x && training);
     if (need_sums)
-      channel_reduce(d, sum_g.data(), sum_gx.data(), [&](int64_t i, int64_t c, double& a0, double& a1) {
-        const double g = double(gp[i]);
-        a0 += g;
-        a1 += g * (double(xp[i]) - double(sm[c]));
-      });
+      channel_reduce(
+          d, sum_g.data(), sum_gx.data(), [&](int64_t i, int64_t) { return double(gp[i]); },
+          [&](int64_t i, int64_t c) { return double(gp[i]) * (double(xp[i]) - double(sm[c])); });
     for (int64_t c = 0; c < d.C; ++c) {
       if (gb.p) gb[c] = T(sum_g[c]);
       if (gw.p) gw[c] = T(sum_gx[c] * double(si[c]));
@@ -251,15 +272,13 @@ MD md_of(const std::string& op, const TensorArg& x, int64_t axis) {
   return s;
 }
 
-// Calls f(j0, j1) over blocks of columns (threaded) so each block's column sums are
-// accumulated by one thread in a fixed order.
-template <typename F>
-void column_blocks(const MD& s, F f) {
-  constexpr int64_t B = 256;
-  const int64_t nblk = (s.D + B - 1) / B;
-  parallel_for(nblk, s.M * B, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) f(b * B, std::min(s.D, (b + 1) * B));
-  });
+// Row chunks for the weight / bias gradients: each chunk sums its rows into its own
+// partial, then the partials are added in chunk order. The chunking depends only on
+// (M, D), never on the thread count, so the result is deterministic; partials are
+// capped at about 2^21 doubles each for weight and bias.
+int64_t row_chunks(const MD& s) {
+  const int64_t cap = std::max<int64_t>(1, (int64_t(1) << 21) / std::max<int64_t>(s.D, 1));
+  return std::max<int64_t>(1, std::min<int64_t>({s.M, int64_t(64), cap}));
 }
 
 }  // namespace
@@ -285,16 +304,15 @@ void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, co
       for (int64_t r = r0; r < r1; ++r) {
         const T* xr = x.data<T>() + r * s.D;
         T* yr = out.data<T>() + r * s.D;
-        // two passes: the row is in cache after the first
-        double sum = 0;
-        for (int64_t j = 0; j < s.D; ++j) sum += double(xr[j]);
-        const double mu = s.D ? sum / double(s.D) : 0.0;
-        double ss = 0;
-        for (int64_t j = 0; j < s.D; ++j) {
-          const double v = double(xr[j]) - mu;
-          ss += v * v;
-        }
-        const double inv = 1.0 / std::sqrt((s.D ? ss / double(s.D) : 0.0) + eps);
+        // one pass, shifted by the row's first value so that a large mean does not
+        // cancel the variance away
+        const double shift = s.D ? double(xr[0]) : 0.0, n = double(std::max<int64_t>(s.D, 1));
+        const auto [s0, s1] = lane_sums(s.D, [&](int64_t j) { return double(xr[j]) - shift; }, [&](int64_t j) {
+          const double v = double(xr[j]) - shift;
+          return v * v;
+        });
+        const double mu = shift + s0 / n;
+        const double inv = 1.0 / std::sqrt(std::max(0.0, (s1 - s0 * s0 / n) / n) + eps);
         mp[r] = T(mu);
         rp[r] = T(inv);
         const T m = T(mu), k = T(inv);
@@ -326,47 +344,47 @@ void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Te
     const T* mp = mean.data<T>();
     const T* rp = rstd.data<T>();
     const T* w = weight ? weight->data<T>() : nullptr;
-    if (grad_weight || grad_bias) {
-      T* gw = grad_weight ? grad_weight->data<T>() : nullptr;
-      T* gb = grad_bias ? grad_bias->data<T>() : nullptr;
-      column_blocks(s, [&](int64_t j0, int64_t j1) {
-        std::vector<double> aw(j1 - j0, 0.0), ab(j1 - j0, 0.0);
-        for (int64_t r = 0; r < s.M; ++r) {
+    T* gxp = grad_x ? grad_x->data<T>() : nullptr;
+    const bool sums = grad_weight || grad_bias;
+    const int64_t nchunk = row_chunks(s);
+    std::vector<double> part_w(sums ? nchunk * s.D : 0, 0.0), part_b(sums ? nchunk * s.D : 0, 0.0);
+    parallel_for(nchunk, s.M / nchunk * s.D, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        double* pw = sums ? part_w.data() + c * s.D : nullptr;
+        double* pb = sums ? part_b.data() + c * s.D : nullptr;
+        for (int64_t r = s.M * c / nchunk; r < s.M * (c + 1) / nchunk; ++r) {
           const T* xr = xp + r * s.D;
           const T* gr = gp + r * s.D;
           const double m = double(mp[r]), k = double(rp[r]);
-          for (int64_t j = j0; j < j1; ++j) {
-            aw[j - j0] += double(gr[j]) * (double(xr[j]) - m) * k;
-            ab[j - j0] += double(gr[j]);
-          }
+          if (sums)
+            for (int64_t j = 0; j < s.D; ++j) {
+              pw[j] += double(gr[j]) * (double(xr[j]) - m) * k;
+              pb[j] += double(gr[j]);
+            }
+          if (!gxp) continue;
+          // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight
+          auto gw = [&](int64_t j) { return double(gr[j]) * (w ? double(w[j]) : 1.0); };
+          const auto [a, b] = lane_sums(s.D, gw, [&](int64_t j) { return gw(j) * (double(xr[j]) - m) * k; });
+          const double inv_d = s.D ? 1.0 / double(s.D) : 0.0;
+          const T ma = T(a * inv_d), mb = T(b * inv_d), tm = T(m), tk = T(k);
+          T* dr = gxp + r * s.D;
+          if (w) for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] * w[j] - ma - (xr[j] - tm) * tk * mb);
+          else for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] - ma - (xr[j] - tm) * tk * mb);
         }
-        for (int64_t j = j0; j < j1; ++j) {
-          if (gw) gw[j] = T(aw[j - j0]);
-          if (gb) gb[j] = T(ab[j - j0]);
-        }
-      });
-    }
-    if (!grad_x) return;
-    T* gxp = grad_x->data<T>();
-    parallel_for(s.M, s.D, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const T* xr = xp + r * s.D;
-        const T* gr = gp + r * s.D;
-        T* dr = gxp + r * s.D;
-        const double m = double(mp[r]), k = double(rp[r]);
-        // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight
-        double a = 0, bsum = 0;
-        for (int64_t j = 0; j < s.D; ++j) {
-          const double gwj = double(gr[j]) * (w ? double(w[j]) : 1.0);
-          a += gwj;
-          bsum += gwj * (double(xr[j]) - m) * k;
-        }
-        const double inv_d = s.D ? 1.0 / double(s.D) : 0.0;
-        const T ma = T(a * inv_d), mb = T(bsum * inv_d), tm = T(m), tk = T(k);
-        if (w) for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] * w[j] - ma - (xr[j] - tm) * tk * mb);
-        else for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] - ma - (xr[j] - tm) * tk * mb);
       }
     });
+    if (!sums) return;
+    T* gwp = grad_weight ? grad_weight->data<T>() : nullptr;
+    T* gbp = grad_bias ? grad_bias->data<T>() : nullptr;
+    for (int64_t c = 1; c < nchunk; ++c)
+      for (int64_t j = 0; j < s.D; ++j) {
+        part_w[j] += part_w[c * s.D + j];
+        part_b[j] += part_b[c * s.D + j];
+      }
+    for (int64_t j = 0; j < s.D; ++j) {
+      if (gwp) gwp[j] = T(part_w[j]);
+      if (gbp) gbp[j] = T(part_b[j]);
+    }
   })
 }
 

@@ -165,8 +165,11 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("train: mode is expected to be a bool")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        # recurse through children's train() so that a subclass overriding it (say, to
+        # keep its BatchNorm frozen) is honoured, as in PyTorch
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
