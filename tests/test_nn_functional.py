@@ -377,10 +377,13 @@ def test_batch_norm_eval_leaves_running_stats_and_float32_large_mean():
     x = np.random.default_rng(1).standard_normal((5, 2, 3))
     F.batch_norm(fastdl.tensor(x), rm, rv, training=False)
     assert rm.tolist() == [1.0, -2.0] and rv.tolist() == [4.0, 0.25]
-    # a mean far from 0 must not cancel the float32 variance away
+    # a mean far from 0 must not cancel the float32 variance away (what is left is
+    # half a float32 ulp of 1e4 in x - mean)
     big = (np.random.default_rng(2).standard_normal((64, 2)) + 1e4).astype(np.float32)
     out = F.batch_norm(fastdl.tensor(big), None, None, training=True).numpy()
-    np.testing.assert_allclose(out, np_batch_norm(big.astype(np.float64), None, None, training=True), atol=2e-2)
+    np.testing.assert_allclose(out, np_batch_norm(big.astype(np.float64), None, None, training=True), atol=1e-3)
+    out = F.layer_norm(fastdl.tensor(big.T.copy()), (64,)).numpy()
+    np.testing.assert_allclose(out, np_layer_norm(big.T.astype(np.float64), 1), atol=1e-3)
 
 
 def test_batch_norm_empty_batch_returns_empty_and_keeps_stats():
@@ -464,6 +467,35 @@ def test_embedding_gradient_skips_padding_row():
 
 
 # ---- errors ------------------------------------------------------------------------------
+
+def test_kernels_validate_their_arguments():
+    """The C++ kernels' own checks (the last line of defence behind the Python ones)."""
+    cpu = fastdl._C.cpu
+    x, C = fastdl.randn(4, 3), 3
+    stats = [fastdl.empty(C), fastdl.empty(C)]
+    with pytest.raises(ValueError, match="batch_norm: out must match the input"):
+        cpu.batch_norm(x, None, None, None, None, fastdl.empty(4, 4), *stats, True, 0.1, 1e-5)
+    with pytest.raises(ValueError, match="batch_norm: weight must have 3 elements"):
+        cpu.batch_norm(x, fastdl.ones(2), None, None, None, fastdl.empty(4, 3), *stats, True, 0.1, 1e-5)
+    with pytest.raises(ValueError, match="batch_norm: running_mean and running_var are required in evaluation"):
+        cpu.batch_norm(x, None, None, None, None, fastdl.empty(4, 3), *stats, False, 0.1, 1e-5)
+    with pytest.raises(TypeError, match="batch_norm: expected a float32 or float64 input"):
+        cpu.batch_norm(fastdl.tensor([[1, 2]]), None, None, None, None, fastdl.empty(1, 2), *stats, True, 0.1, 1e-5)
+    with pytest.raises(ValueError, match="batch_norm_backward: grad_x must match the input"):
+        cpu.batch_norm_backward(x, x, None, *stats, fastdl.empty(3, 4), None, None, True)
+    with pytest.raises(ValueError, match="layer_norm: input must be contiguous"):
+        cpu.layer_norm(x.t(), None, None, fastdl.empty(3, 4), fastdl.empty(3), fastdl.empty(3), 1, 1e-5)
+    with pytest.raises(ValueError, match="layer_norm: axis 3 out of range"):
+        cpu.layer_norm(x, None, None, fastdl.empty(4, 3), fastdl.empty(4), fastdl.empty(4), 3, 1e-5)
+    with pytest.raises(ValueError, match="layer_norm_backward: mean must have 4 elements"):
+        cpu.layer_norm_backward(x, x, fastdl.empty(3), fastdl.empty(4), None, None, None, None, 1)
+    with pytest.raises(ValueError, match=r"linear: bias must be \[2\]"):
+        cpu.linear(x, fastdl.randn(2, 3), fastdl.randn(3), fastdl.empty(4, 2))
+    with pytest.raises(ValueError, match="linear: out must be contiguous"):
+        cpu.linear(x, fastdl.randn(2, 3), None, fastdl.empty(2, 4).t())
+    with pytest.raises(TypeError, match="linear: expected dtype float32"):
+        cpu.linear(x, fastdl.randn(2, 3, dtype=fastdl.float64), None, fastdl.empty(4, 2))
+
 
 def test_errors_name_the_op():
     x = fastdl.randn(4, 3)

@@ -1,7 +1,8 @@
 """Activation functions with torch.nn.functional's names, arguments and defaults.
 Each is one elementwise kernel (a row of ops/elementwise.py's UNARY table) or an op
 fastdl already has; `inplace=True` writes the result back into the input."""
-from ...ops.elementwise import _UNARY_FN, assign_, relu as _relu, sigmoid, tanh
+from ...autograd import is_grad_enabled
+from ...ops.elementwise import _UNARY_FN, assign_, sigmoid, tanh
 from ...ops.reduce import log_softmax, softmax
 from ...ops._util import check_tensor
 
@@ -9,13 +10,19 @@ __all__ = ["relu", "relu_", "leaky_relu", "gelu", "silu", "elu", "softplus", "si
            "log_softmax"]
 
 
-def _maybe_inplace(x, y, inplace, op):
-    return assign_(x, y, op + "_") if inplace else y
+def _apply(fn, x, inplace, op, saves_input, *params):
+    """fn.apply(x, *params), written back into x when inplace. A backward that reads
+    its input gets a copy, since x itself is about to be overwritten (PyTorch saves
+    the original input of such in-place ops the same way)."""
+    if not inplace:
+        return fn.apply(x, *params)
+    src = x.clone() if saves_input and is_grad_enabled() and x.requires_grad else x
+    return assign_(x, fn.apply(src, *params), op + "_")
 
 
 def relu(input, inplace=False):
     check_tensor("relu", input)
-    return _maybe_inplace(input, _relu(input), inplace, "relu")
+    return _apply(_UNARY_FN["relu"], input, inplace, "relu", False)  # backward reads the output
 
 
 def relu_(input):
@@ -24,7 +31,7 @@ def relu_(input):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     check_tensor("leaky_relu", input)
-    return _maybe_inplace(input, _UNARY_FN["leaky_relu"].apply(input, float(negative_slope)), inplace, "leaky_relu")
+    return _apply(_UNARY_FN["leaky_relu"], input, inplace, "leaky_relu", True, float(negative_slope))
 
 
 _GELU_MODES = {"none": 0.0, "tanh": 1.0}
@@ -40,12 +47,12 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     check_tensor("silu", input)
-    return _maybe_inplace(input, _UNARY_FN["silu"].apply(input), inplace, "silu")
+    return _apply(_UNARY_FN["silu"], input, inplace, "silu", True)
 
 
 def elu(input, alpha=1.0, inplace=False):
     check_tensor("elu", input)
-    return _maybe_inplace(input, _UNARY_FN["elu"].apply(input, float(alpha)), inplace, "elu")
+    return _apply(_UNARY_FN["elu"], input, inplace, "elu", True, float(alpha))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
