@@ -39,6 +39,46 @@ struct Sigmoid {
 };
 struct Relu { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x > T(0) ? x : T(0); } };
 struct LeakyRelu { template <typename T> FASTDL_HD T operator()(T x, double slope, double) const { return x > T(0) ? x : T(x * T(slope)); } };
+// Activations of nn.functional. Gelu: p0 = 0 exact (erf), 1 tanh approximation;
+// GeluGrad is its derivative, used by the backward pass only.
+struct Gelu {
+  template <typename T> FASTDL_HD T operator()(T x, double approx, double) const {
+    if (approx != 0.0) {
+      const T u = T(0.7978845608028654) * (x + T(0.044715) * x * x * x);
+      return T(0.5) * x * (T(1) + std::tanh(u));
+    }
+    return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
+  }
+};
+struct GeluGrad {
+  template <typename T> FASTDL_HD T operator()(T x, double approx, double) const {
+    if (approx != 0.0) {
+      const T k = T(0.7978845608028654), c = T(0.044715);
+      const T t = std::tanh(k * (x + c * x * x * x));
+      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3) * c * x * x);
+    }
+    return T(0.5) * (T(1) + std::erf(x * T(0.7071067811865476))) +
+           x * std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
+  }
+};
+struct Silu {  // x * sigmoid(x), without exp of a large positive number
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    if (x >= T(0)) return x / (T(1) + std::exp(-x));
+    const T e = std::exp(x);
+    return x * e / (T(1) + e);
+  }
+};
+struct Elu {  // p0 = alpha
+  template <typename T> FASTDL_HD T operator()(T x, double alpha, double) const {
+    return x > T(0) ? x : T(T(alpha) * std::expm1(x));
+  }
+};
+struct Softplus {  // p0 = beta, p1 = threshold: linear once beta * x exceeds it (PyTorch)
+  template <typename T> FASTDL_HD T operator()(T x, double beta, double threshold) const {
+    const T bx = x * T(beta);
+    return bx > T(threshold) ? x : T(std::log1p(std::exp(bx)) / T(beta));
+  }
+};
 struct Clamp {  // NaN bounds mean "no bound"; a NaN input stays NaN
   template <typename T> FASTDL_HD T operator()(T x, double lo, double hi) const {
     if (!(x == x)) return x;

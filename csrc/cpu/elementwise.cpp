@@ -65,6 +65,8 @@ const std::unordered_map<std::string, UnaryFn>& unary_table() {
       UNARY_FLOAT("cos", Cos), UNARY_FLOAT("floor", Floor), UNARY_FLOAT("ceil", Ceil),
       UNARY_FLOAT("round", Round), UNARY_FLOAT("reciprocal", Reciprocal),
       UNARY_FLOAT("leaky_relu", LeakyRelu), UNARY_FLOAT("pow_scalar", PowScalar),
+      UNARY_FLOAT("gelu", Gelu), UNARY_FLOAT("gelu_grad", GeluGrad), UNARY_FLOAT("silu", Silu),
+      UNARY_FLOAT("elu", Elu), UNARY_FLOAT("softplus", Softplus),
       {"logical_not", [](const TensorArg& x, const TensorArg& o, double p0, double p1) {
          check_dtype("logical_not", x, DType::Bool);
          unary_loop<bool>(ew::LogicalNot{}, x, o, p0, p1);

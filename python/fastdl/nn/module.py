@@ -31,11 +31,11 @@ class Module:
         d = self.__dict__
         if isinstance(value, Parameter):
             self._check_init()
-            self._drop(name)
+            self._drop(name, keep="_parameters")
             d["_parameters"][name] = value
         elif isinstance(value, Module):
             self._check_init()
-            self._drop(name)
+            self._drop(name, keep="_modules")
             d["_modules"][name] = value
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
@@ -53,9 +53,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _drop(self, name):
+    def _drop(self, name, keep=None):
+        """Removes name from every store but `keep`, whose entry is overwritten in
+        place so that re-assigning keeps its position (and state_dict order)."""
         for key in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[key].pop(name, None)
+            if key != keep:
+                self.__dict__[key].pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
@@ -77,14 +80,14 @@ class Module:
         self._check_init()
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be an nn.Parameter or None, got {type(param).__name__}")
-        self._drop(name)
+        self._drop(name, keep="_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         self._check_init()
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
-        self._drop(name)
+        self._drop(name, keep="_buffers")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -95,7 +98,7 @@ class Module:
         self._check_init()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
-        self._drop(name)
+        self._drop(name, keep="_modules")
         self._modules[name] = module
 
     register_module = add_module
@@ -162,8 +165,11 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("train: mode is expected to be a bool")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        # recurse through children's train() so that a subclass overriding it (say, to
+        # keep its BatchNorm frozen) is honoured, as in PyTorch
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):

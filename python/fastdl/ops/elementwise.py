@@ -417,7 +417,17 @@ UNARY = {
     "floor": (_zero_grad, "", True),
     "ceil": (_zero_grad, "", True),
     "round": (_zero_grad, "", True),
+    # activations of nn.functional (p0/p1: gelu approximate flag; elu alpha; softplus beta, threshold)
+    "gelu": (lambda x, y, g, approx, _: g * unary_kernel("gelu_grad", x, approx), "x", True),
+    "silu": (lambda x, y, g, *p: g * _silu_grad(x), "x", True),
+    "elu": (lambda x, y, g, alpha, _: where(x > 0, g, g * (y + alpha)), "xy", True),
+    "softplus": (lambda x, y, g, beta, th: where(x * beta > th, g, g * sigmoid(x * beta)), "x", True),
 }
+
+
+def _silu_grad(x):
+    s = sigmoid(x)
+    return s * (x * (1 - s) + 1)
 
 
 def _ge_bound(x, lo):

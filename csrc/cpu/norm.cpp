@@ -1,0 +1,392 @@
+#include "norm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "../core/parallel.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+using OptArg = std::optional<TensorArg>;
+
+// An empty tensor counts as contiguous whatever its strides: nothing is addressed.
+bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
+
+void check_contiguous(const std::string& op, const char* what, const TensorArg& t) {
+  if (!dense(t)) fail_value(op + ": " + what + " must be contiguous, got " + describe(t));
+}
+
+void check_input(const std::string& op, const TensorArg& x) {
+  check_cpu(op.c_str(), x);
+  if (!is_floating(x.dtype)) fail_type(op + ": expected a float32 or float64 input, got " + describe(x));
+  check_contiguous(op, "input", x);
+}
+
+// Same shape and dtype as x, contiguous.
+void check_like(const std::string& op, const char* what, const TensorArg& t, const TensorArg& x) {
+  check_cpu(op.c_str(), t);
+  if (t.shape != x.shape || t.dtype != x.dtype)
+    fail_value(op + ": " + what + " must match the input " + describe(x) + ", got " + describe(t));
+  check_contiguous(op, what, t);
+}
+
+// n elements of x's dtype; 1-D (any stride) when one_d, else any shape but contiguous.
+void check_vec(const std::string& op, const char* what, const TensorArg& t, int64_t n, DType dt, bool one_d) {
+  check_cpu(op.c_str(), t);
+  if (t.dtype != dt) fail_type(op + ": " + what + " must be " + dtype_name(dt) + ", got " + describe(t));
+  if (one_d ? (t.ndim() != 1 || t.shape[0] != n) : t.numel() != n)
+    fail_value(op + ": " + what + " must have " + std::to_string(n) + " elements" + (one_d ? " (1-D)" : "") +
+               ", got " + describe(t));
+  if (!one_d) check_contiguous(op, what, t);
+}
+
+void check_opt_vecs(const std::string& op, std::initializer_list<std::pair<const OptArg*, const char*>> ts,
+                    int64_t n, DType dt, bool one_d) {
+  for (const auto& [t, what] : ts)
+    if (*t) check_vec(op, what, **t, n, dt, one_d);
+}
+
+// (sum f0(j), sum f1(j)) over j < n in double, in 8 independent lanes so that the
+// loop vectorises instead of waiting on one chain of additions.
+template <typename F0, typename F1>
+std::pair<double, double> lane_sums(int64_t n, F0 f0, F1 f1) {
+  double l0[8] = {}, l1[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) {
+      l0[k] += f0(j + k);
+      l1[k] += f1(j + k);
+    }
+  double s0 = 0, s1 = 0;
+  for (int k = 0; k < 8; ++k) { s0 += l0[k]; s1 += l1[k]; }
+  for (; j < n; ++j) { s0 += f0(j); s1 += f1(j); }
+  return {s0, s1};
+}
+
+// A 1-D (possibly strided) vector, or nothing (reads as `dflt`).
+template <typename T> struct Vec {
+  T* p = nullptr;
+  int64_t s = 0;
+  explicit Vec(const OptArg& t) {
+    if (t) { p = t->data<T>(); s = t->ndim() ? t->strides[0] : 1; }
+  }
+  explicit Vec(const TensorArg& t) : p(t.data<T>()), s(t.ndim() ? t.strides[0] : 1) {}
+  T get(int64_t i, T dflt) const { return p ? p[i * s] : dflt; }
+  T& operator[](int64_t i) const { return p[i * s]; }
+};
+
+// ---- batch norm: contiguous x seen as (N, C, S) ----
+
+struct NCS {
+  int64_t N = 0, C = 0, S = 1;
+  int64_t count() const { return N * S; }  // values per channel
+};
+
+NCS ncs_of(const std::string& op, const TensorArg& x) {
+  if (x.ndim() < 2) fail_value(op + ": expected an input of shape (N, C, ...), got " + describe(x));
+  NCS d{x.shape[0], x.shape[1], 1};
+  for (int i = 2; i < x.ndim(); ++i) d.S *= x.shape[i];
+  return d;
+}
+
+// For every channel c: a0[c] = sum f0(i, c), a1[c] = sum f1(i, c) over the flat
+// indices i of that channel. With S == 1 the channels are the contiguous dim, so
+// blocks of channels are swept row by row; otherwise one channel's N runs of S
+// contiguous values at a time.
+template <typename F0, typename F1>
+void channel_reduce(const NCS& d, double* a0, double* a1, F0 f0, F1 f1) {
+  if (d.S == 1) {
+    constexpr int64_t B = 64;
+    const int64_t nblk = (d.C + B - 1) / B;
+    parallel_for(nblk, d.N * B, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t c0 = b * B, c1 = std::min(d.C, c0 + B);
+        double s0[B] = {}, s1[B] = {};
+        for (int64_t n = 0; n < d.N; ++n)
+          for (int64_t c = c0; c < c1; ++c) {
+            s0[c - c0] += f0(n * d.C + c, c);
+            s1[c - c0] += f1(n * d.C + c, c);
+          }
+        for (int64_t c = c0; c < c1; ++c) { a0[c] = s0[c - c0]; a1[c] = s1[c - c0]; }
+      }
+    });
+    return;
+  }
+  parallel_for(d.C, d.count(), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s0 = 0, s1 = 0;
+      for (int64_t n = 0; n < d.N; ++n) {
+        const int64_t base = (n * d.C + c) * d.S;
+        const auto [r0, r1] = lane_sums(d.S, [&](int64_t s) { return f0(base + s, c); },
+                                        [&](int64_t s) { return f1(base + s, c); });
+        s0 += r0;
+        s1 += r1;
+      }
+      a0[c] = s0;
+      a1[c] = s1;
+    }
+  });
+}
+
+// Calls f(i, c) for every flat index i (channel c), threaded over rows.
+template <typename F>
+void channel_map(const NCS& d, F f) {
+  if (d.S == 1) {
+    parallel_for(d.N, d.C, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t c = 0; c < d.C; ++c) f(n * d.C + c, c);
+    });
+    return;
+  }
+  parallel_for(d.N * d.C, d.S, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t c = r % d.C, base = r * d.S;
+      for (int64_t s = 0; s < d.S; ++s) f(base + s, c);
+    }
+  });
+}
+
+}  // namespace
+
+void batch_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const OptArg& running_mean,
+                const OptArg& running_var, const TensorArg& out, const TensorArg& save_mean,
+                const TensorArg& save_invstd, bool training, double momentum, double eps) {
+  const std::string op = "batch_norm";
+  check_input(op, x);
+  const NCS d = ncs_of(op, x);
+  check_like(op, "out", out, x);
+  check_opt_vecs(op, {{&weight, "weight"}, {&bias, "bias"}, {&running_mean, "running_mean"},
+                      {&running_var, "running_var"}}, d.C, x.dtype, true);
+  check_vec(op, "save_mean", save_mean, d.C, x.dtype, true);
+  check_vec(op, "save_invstd", save_invstd, d.C, x.dtype, true);
+  if (running_mean.has_value() != running_var.has_value())
+    fail_value(op + ": running_mean and running_var must be given together");
+  if (!training && !running_mean) fail_value(op + ": running_mean and running_var are required in evaluation mode");
+  if (training && d.count() == 1)
+    fail_value(op + ": expected more than 1 value per channel when training, got input " + describe(x));
+  if (!(eps >= 0)) fail_value(op + ": eps must be non-negative, got " + std::to_string(eps));
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    T* yp = out.data<T>();
+    const Vec<T> w(weight), b(bias), rm(running_mean), rv(running_var);
+    const Vec<T> sm(save_mean), si(save_invstd);
+    std::vector<double> mean(d.C, 0.0), var(d.C, 0.0);
+    if (training && d.count() > 0) {
+      // one pass, shifted by each channel's first value so that a large mean does
+      // not cancel the variance away
+      std::vector<double> s0(d.C), s1(d.C);
+      auto dev = [&](int64_t i, int64_t c) { return double(xp[i]) - double(xp[c * d.S]); };
+      channel_reduce(d, s0.data(), s1.data(), dev, [&](int64_t i, int64_t c) {
+        const double v = dev(i, c);
+        return v * v;
+      });
+      const double n = double(d.count());
+      for (int64_t c = 0; c < d.C; ++c) {
+        mean[c] = double(xp[c * d.S]) + s0[c] / n;
+        var[c] = std::max(0.0, (s1[c] - s0[c] * s0[c] / n) / n);
+      }
+      if (rm.p)
+        for (int64_t c = 0; c < d.C; ++c) {
+          rm[c] = T((1 - momentum) * double(rm[c]) + momentum * mean[c]);
+          rv[c] = T((1 - momentum) * double(rv[c]) + momentum * var[c] * n / (n - 1));
+        }
+    } else if (!training) {
+      for (int64_t c = 0; c < d.C; ++c) { mean[c] = double(rm[c]); var[c] = double(rv[c]); }
+    }
+    std::vector<T> mu(d.C), scale(d.C), shift(d.C);
+    for (int64_t c = 0; c < d.C; ++c) {
+      const double inv = 1.0 / std::sqrt(var[c] + eps);
+      sm[c] = mu[c] = T(mean[c]);
+      si[c] = T(inv);
+      scale[c] = T(inv * double(w.get(c, T(1))));
+      shift[c] = b.get(c, T(0));
+    }
+    channel_map(d, [&](int64_t i, int64_t c) { yp[i] = (xp[i] - mu[c]) * scale[c] + shift[c]; });
+  })
+}
+
+void batch_norm_backward(const TensorArg& grad_out, const TensorArg& x, const OptArg& weight,
+                         const TensorArg& save_mean, const TensorArg& save_invstd, const OptArg& grad_x,
+                         const OptArg& grad_weight, const OptArg& grad_bias, bool training) {
+  const std::string op = "batch_norm_backward";
+  check_input(op, x);
+  const NCS d = ncs_of(op, x);
+  check_like(op, "grad_out", grad_out, x);
+  if (grad_x) check_like(op, "grad_x", *grad_x, x);
+  check_opt_vecs(op, {{&weight, "weight"}, {&grad_weight, "grad_weight"}, {&grad_bias, "grad_bias"}}, d.C,
+                 x.dtype, true);
+  check_vec(op, "save_mean", save_mean, d.C, x.dtype, true);
+  check_vec(op, "save_invstd", save_invstd, d.C, x.dtype, true);
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    const T* gp = grad_out.data<T>();
+    const Vec<T> w(weight), sm(save_mean), si(save_invstd), gw(grad_weight), gb(grad_bias);
+    std::vector<double> sum_g(d.C), sum_gx(d.C);  // sum g, sum g * (x - mean)
+    const bool need_sums = gw.p || gb.p || (grad_x && training);
+    if (need_sums)
+      channel_reduce(
+          d, sum_g.data(), sum_gx.data(), [&](int64_t i, int64_t) { return double(gp[i]); },
+          [&](int64_t i, int64_t c) { return double(gp[i]) * (double(xp[i]) - double(sm[c])); });
+    for (int64_t c = 0; c < d.C; ++c) {
+      if (gb.p) gb[c] = T(sum_g[c]);
+      if (gw.p) gw[c] = T(sum_gx[c] * double(si[c]));
+    }
+    if (!grad_x) return;
+    T* gxp = grad_x->data<T>();
+    std::vector<T> k(d.C), mg(d.C), p(d.C), mu(d.C);
+    const double n = double(std::max<int64_t>(d.count(), 1));
+    for (int64_t c = 0; c < d.C; ++c) {
+      const double inv = double(si[c]);
+      k[c] = T(double(w.get(c, T(1))) * inv);
+      mu[c] = sm[c];
+      // dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * invstd
+      mg[c] = training ? T(sum_g[c] / n) : T(0);
+      p[c] = training ? T(sum_gx[c] * inv * inv / n) : T(0);
+    }
+    channel_map(d, [&](int64_t i, int64_t c) { gxp[i] = k[c] * (gp[i] - mg[c] - (xp[i] - mu[c]) * p[c]); });
+  })
+}
+
+// ---- layer norm: contiguous x seen as (M, D) ----
+
+namespace {
+
+struct MD {
+  int64_t M = 1, D = 1;
+};
+
+MD md_of(const std::string& op, const TensorArg& x, int64_t axis) {
+  if (axis < 0 || axis > x.ndim())
+    fail_value(op + ": axis " + std::to_string(axis) + " out of range for " + describe(x));
+  MD s;
+  for (int i = 0; i < x.ndim(); ++i) (i < axis ? s.M : s.D) *= x.shape[i];
+  return s;
+}
+
+// Row chunks for the weight / bias gradients: each chunk sums its rows into its own
+// partial, then the partials are added in chunk order. The chunking depends only on
+// (M, D), never on the thread count, so the result is deterministic; partials are
+// capped at about 2^21 doubles each for weight and bias.
+int64_t row_chunks(const MD& s) {
+  const int64_t cap = std::max<int64_t>(1, (int64_t(1) << 21) / std::max<int64_t>(s.D, 1));
+  return std::max<int64_t>(1, std::min<int64_t>({s.M, int64_t(64), cap}));
+}
+
+}  // namespace
+
+void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const TensorArg& out,
+                const TensorArg& mean, const TensorArg& rstd, int64_t axis, double eps) {
+  const std::string op = "layer_norm";
+  check_input(op, x);
+  const MD s = md_of(op, x, axis);
+  check_like(op, "out", out, x);
+  if (weight) check_vec(op, "weight", *weight, s.D, x.dtype, false);
+  if (bias) check_vec(op, "bias", *bias, s.D, x.dtype, false);
+  check_vec(op, "mean", mean, s.M, x.dtype, false);
+  check_vec(op, "rstd", rstd, s.M, x.dtype, false);
+  if (!(eps >= 0)) fail_value(op + ": eps must be non-negative, got " + std::to_string(eps));
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* w = weight ? weight->data<T>() : nullptr;
+    const T* b = bias ? bias->data<T>() : nullptr;
+    T* mp = mean.data<T>();
+    T* rp = rstd.data<T>();
+    parallel_for(s.M, s.D, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = x.data<T>() + r * s.D;
+        T* yr = out.data<T>() + r * s.D;
+        // one pass, shifted by the row's first value so that a large mean does not
+        // cancel the variance away
+        const double shift = s.D ? double(xr[0]) : 0.0, n = double(std::max<int64_t>(s.D, 1));
+        const auto [s0, s1] = lane_sums(s.D, [&](int64_t j) { return double(xr[j]) - shift; }, [&](int64_t j) {
+          const double v = double(xr[j]) - shift;
+          return v * v;
+        });
+        const double mu = shift + s0 / n;
+        const double inv = 1.0 / std::sqrt(std::max(0.0, (s1 - s0 * s0 / n) / n) + eps);
+        mp[r] = T(mu);
+        rp[r] = T(inv);
+        const T m = T(mu), k = T(inv);
+        if (w && b) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k * w[j] + b[j];
+        else if (w) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k * w[j];
+        else if (b) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k + b[j];
+        else for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k;
+      }
+    });
+  })
+}
+
+void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const TensorArg& mean,
+                         const TensorArg& rstd, const OptArg& weight, const OptArg& grad_x,
+                         const OptArg& grad_weight, const OptArg& grad_bias, int64_t axis) {
+  const std::string op = "layer_norm_backward";
+  check_input(op, x);
+  const MD s = md_of(op, x, axis);
+  check_like(op, "grad_out", grad_out, x);
+  if (grad_x) check_like(op, "grad_x", *grad_x, x);
+  check_opt_vecs(op, {{&weight, "weight"}, {&grad_weight, "grad_weight"}, {&grad_bias, "grad_bias"}}, s.D,
+                 x.dtype, false);
+  check_vec(op, "mean", mean, s.M, x.dtype, false);
+  check_vec(op, "rstd", rstd, s.M, x.dtype, false);
+  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+    using T = scalar_t;
+    const T* xp = x.data<T>();
+    const T* gp = grad_out.data<T>();
+    const T* mp = mean.data<T>();
+    const T* rp = rstd.data<T>();
+    const T* w = weight ? weight->data<T>() : nullptr;
+    T* gxp = grad_x ? grad_x->data<T>() : nullptr;
+    const bool sums = grad_weight || grad_bias;
+    const int64_t nchunk = row_chunks(s);
+    std::vector<double> part_w(sums ? nchunk * s.D : 0, 0.0), part_b(sums ? nchunk * s.D : 0, 0.0);
+    parallel_for(nchunk, s.M / nchunk * s.D, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        double* pw = sums ? part_w.data() + c * s.D : nullptr;
+        double* pb = sums ? part_b.data() + c * s.D : nullptr;
+        for (int64_t r = s.M * c / nchunk; r < s.M * (c + 1) / nchunk; ++r) {
+          const T* xr = xp + r * s.D;
+          const T* gr = gp + r * s.D;
+          const double m = double(mp[r]), k = double(rp[r]);
+          if (sums)
+            for (int64_t j = 0; j < s.D; ++j) {
+              pw[j] += double(gr[j]) * (double(xr[j]) - m) * k;
+              pb[j] += double(gr[j]);
+            }
+          if (!gxp) continue;
+          // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight
+          auto gw = [&](int64_t j) { return double(gr[j]) * (w ? double(w[j]) : 1.0); };
+          const auto [a, b] = lane_sums(s.D, gw, [&](int64_t j) { return gw(j) * (double(xr[j]) - m) * k; });
+          const double inv_d = s.D ? 1.0 / double(s.D) : 0.0;
+          const T ma = T(a * inv_d), mb = T(b * inv_d), tm = T(m), tk = T(k);
+          T* dr = gxp + r * s.D;
+          if (w) for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] * w[j] - ma - (xr[j] - tm) * tk * mb);
+          else for (int64_t j = 0; j < s.D; ++j) dr[j] = tk * (gr[j] - ma - (xr[j] - tm) * tk * mb);
+        }
+      }
+    });
+    if (!sums) return;
+    T* gwp = grad_weight ? grad_weight->data<T>() : nullptr;
+    T* gbp = grad_bias ? grad_bias->data<T>() : nullptr;
+    for (int64_t c = 1; c < nchunk; ++c)
+      for (int64_t j = 0; j < s.D; ++j) {
+        part_w[j] += part_w[c * s.D + j];
+        part_b[j] += part_b[c * s.D + j];
+      }
+    for (int64_t j = 0; j < s.D; ++j) {
+      if (gwp) gwp[j] = T(part_w[j]);
+      if (gbp) gbp[j] = T(part_b[j]);
+    }
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,50 @@
+"""embedding: rows of a (num_embeddings, embedding_dim) weight picked by integer
+indices. The gradient scatters back into the rows used; the padding_idx row gets none."""
+from ...autograd import Function
+from ...ops._util import backend, check_tensor, desc, empty, same_device
+from ... import dtypes as _dt
+
+__all__ = ["embedding"]
+
+
+class _Embedding(Function):
+    @staticmethod
+    def forward(ctx, weight, index, padding_idx):
+        out = empty((index.shape[0], weight.shape[1]), weight.dtype, weight.device)
+        backend(weight, "embedding").index_select(weight, 0, index, out)
+        ctx.save_for_backward(index)
+        ctx.meta = (weight.shape, padding_idx)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from ...tensor import zeros
+        index, = ctx.saved_tensors
+        shape, padding_idx = ctx.meta
+        gw = zeros(shape, dtype=g.dtype, device=g.device)
+        backend(g, "embedding_backward").index_add(gw, 0, index, g)
+        if padding_idx is not None:
+            gw[padding_idx].fill_(0)
+        return gw, None, None
+
+
+def embedding(input, weight, padding_idx=None):
+    """weight[input]: output shape input.shape + (embedding_dim,)."""
+    op = "embedding"
+    check_tensor(op, input)
+    check_tensor(op, weight, "weight")
+    same_device(op, input, weight)
+    if input.dtype is not _dt.int64:
+        raise TypeError(f"{op}: expected int64 indices, got {desc(input)}")
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {desc(weight)}")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"{op}: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+        padding_idx %= n
+    flat = input.reshape(-1)
+    if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= n):
+        bad = int(flat.min()) if int(flat.min()) < 0 else int(flat.max())
+        raise IndexError(f"{op}: index {bad} is out of range for {n} embeddings")
+    return _Embedding.apply(weight, flat, padding_idx).reshape(tuple(input.shape) + (weight.shape[1],))

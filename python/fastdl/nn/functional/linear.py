@@ -1,0 +1,50 @@
+"""linear(input, weight, bias): input @ weight^T + bias, weight (out_features, in_features).
+Forward is one fused kernel (GEMM with the bias as its initial output); backward is
+two matmuls and a sum."""
+from ...autograd import Function
+from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
+
+__all__ = ["linear"]
+
+
+class _Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        out = empty((x2.shape[0], weight.shape[0]), x.dtype, x.device)
+        backend(x, "linear").linear(x2, weight, bias, out)
+        ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
+        ctx.x_shape = x.shape
+        return out.reshape(tuple(lead) + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x2, weight = ctx.saved_tensors
+        g2 = contiguous_data(g).reshape(-1, g.shape[-1])
+        gx = (g2 @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gw = g2.mT @ x2 if ctx.needs_input_grad[1] else None
+        gb = g2.sum(0) if ctx.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    check_tensor("linear", input)
+    check_tensor("linear", weight, "weight")
+    same_device("linear", input, weight, bias)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {desc(weight)}")
+    if input.ndim == 0:
+        raise ValueError(f"linear: input must have at least 1 dimension, got {desc(input)}")
+    if input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input {desc(input)} has {input.shape[-1]} features but weight {desc(weight)} "
+                         f"expects {weight.shape[1]} (in_features)")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        raise ValueError(f"linear: bias must have shape [{weight.shape[0]}], got {desc(bias)}")
+    for t in (weight, bias):
+        if t is not None and t.dtype is not input.dtype:
+            raise TypeError(f"linear: expected input, weight and bias of one dtype, got {desc(input)}, "
+                            f"{desc(weight)}" + ("" if bias is None else f", {desc(bias)}"))
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"linear: expected a floating point input, got {desc(input)}")
+    return _Linear.apply(input, weight, bias)
