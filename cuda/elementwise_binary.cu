@@ -28,31 +28,18 @@ void run(const char* op, F f, const TensorArg& a, const TensorArg& b, const Tens
 
 using BinaryFn = std::function<void(const TensorArg&, const TensorArg&, const TensorArg&)>;
 
-#define BINARY_ARITH(name, F, DISPATCH)                                                    \
-  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {                 \
-     DISPATCH(a.dtype, name, [&] { run<scalar_t, scalar_t>(name, ew::F{}, a, b, o); })     \
-   }}
-#define BINARY_BOOL(name, F)                                                               \
-  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {                 \
-     FASTDL_DISPATCH_ALL(a.dtype, name, [&] { run<scalar_t, bool>(name, ew::F{}, a, b, o); }) \
-   }}
+#define BINARY_ARITH_ENTRY(name, F, KIND)                                 \
+  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {     \
+     FASTDL_DISPATCH_##KIND(a.dtype, name, [&] { run<scalar_t, scalar_t>(name, ew::F{}, a, b, o); })  \
+   }},
+#define BINARY_BOOL_ENTRY(name, F)                                          \
+  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {     \
+     FASTDL_DISPATCH_ALL(a.dtype, name, [&] { run<scalar_t, bool>(name, ew::F{}, a, b, o); })          \
+   }},
 
 const std::unordered_map<std::string, BinaryFn>& binary_table() {
   static const std::unordered_map<std::string, BinaryFn> t = {
-      BINARY_ARITH("add", Add, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("sub", Sub, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("mul", Mul, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("div", Div, FASTDL_DISPATCH_FLOAT),
-      BINARY_ARITH("floor_divide", FloorDiv, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("remainder", Remainder, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("pow", Pow, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("maximum", Maximum, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("minimum", Minimum, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("atan2", Atan2, FASTDL_DISPATCH_FLOAT),
-      BINARY_BOOL("eq", Eq), BINARY_BOOL("ne", Ne), BINARY_BOOL("lt", Lt),
-      BINARY_BOOL("le", Le), BINARY_BOOL("gt", Gt), BINARY_BOOL("ge", Ge),
-      BINARY_BOOL("logical_and", LogicalAnd), BINARY_BOOL("logical_or", LogicalOr),
-      BINARY_BOOL("logical_xor", LogicalXor),
+      FASTDL_BINARY_ARITH_OPS(BINARY_ARITH_ENTRY) FASTDL_BINARY_BOOL_OPS(BINARY_BOOL_ENTRY)
   };
   return t;
 }

@@ -26,25 +26,14 @@ void run(const char* op, F f, const TensorArg& x, const TensorArg& out, double p
 
 using UnaryFn = std::function<void(const TensorArg&, const TensorArg&, double, double)>;
 
-#define UNARY_FLOAT(name, F)                                                               \
-  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {               \
-     FASTDL_DISPATCH_FLOAT(x.dtype, name, [&] { run<scalar_t>(name, ew::F{}, x, o, p0, p1); }) \
-   }}
-#define UNARY_NUMERIC(name, F)                                                               \
-  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {                 \
-     FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<scalar_t>(name, ew::F{}, x, o, p0, p1); }) \
-   }}
+#define UNARY_ENTRY(name, F, KIND)                                        \
+  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {   \
+     FASTDL_DISPATCH_##KIND(x.dtype, name, [&] { run<scalar_t>(name, ew::F{}, x, o, p0, p1); })     \
+   }},
 
 const std::unordered_map<std::string, UnaryFn>& unary_table() {
   static const std::unordered_map<std::string, UnaryFn> t = {
-      UNARY_NUMERIC("neg", Neg), UNARY_NUMERIC("abs", Abs), UNARY_NUMERIC("sign", Sign),
-      UNARY_NUMERIC("relu", Relu), UNARY_NUMERIC("clamp", Clamp),
-      UNARY_FLOAT("exp", Exp), UNARY_FLOAT("log", Log), UNARY_FLOAT("log1p", Log1p),
-      UNARY_FLOAT("expm1", Expm1), UNARY_FLOAT("sqrt", Sqrt), UNARY_FLOAT("rsqrt", Rsqrt),
-      UNARY_FLOAT("tanh", Tanh), UNARY_FLOAT("sigmoid", Sigmoid), UNARY_FLOAT("sin", Sin),
-      UNARY_FLOAT("cos", Cos), UNARY_FLOAT("floor", Floor), UNARY_FLOAT("ceil", Ceil),
-      UNARY_FLOAT("round", Round), UNARY_FLOAT("reciprocal", Reciprocal),
-      UNARY_FLOAT("leaky_relu", LeakyRelu), UNARY_FLOAT("pow_scalar", PowScalar),
+      FASTDL_UNARY_OPS(UNARY_ENTRY)
       {"logical_not", [](const TensorArg& x, const TensorArg& o, double p0, double p1) {
          check_dtype("logical_not", x, DType::Bool);
          run<bool>("logical_not", ew::LogicalNot{}, x, o, p0, p1);

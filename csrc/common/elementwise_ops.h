@@ -152,3 +152,27 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
 
 }  // namespace ew
 }  // namespace fastdl
+
+// The op tables, one definition for every backend: X(python_name, functor, dtype_class)
+// with dtype_class FLOAT (float32/float64) or NUMERIC (also int64). csrc/cpu and cuda/
+// expand these into their name -> kernel maps, so an op added here exists on both.
+#define FASTDL_UNARY_OPS(X)                                                                      \
+  X("neg", Neg, NUMERIC) X("abs", Abs, NUMERIC) X("sign", Sign, NUMERIC) X("relu", Relu, NUMERIC) \
+  X("clamp", Clamp, NUMERIC) X("exp", Exp, FLOAT) X("log", Log, FLOAT) X("log1p", Log1p, FLOAT)   \
+  X("expm1", Expm1, FLOAT) X("sqrt", Sqrt, FLOAT) X("rsqrt", Rsqrt, FLOAT) X("tanh", Tanh, FLOAT) \
+  X("sigmoid", Sigmoid, FLOAT) X("sin", Sin, FLOAT) X("cos", Cos, FLOAT) X("floor", Floor, FLOAT) \
+  X("ceil", Ceil, FLOAT) X("round", Round, FLOAT) X("reciprocal", Reciprocal, FLOAT)              \
+  X("leaky_relu", LeakyRelu, FLOAT) X("pow_scalar", PowScalar, FLOAT) X("gelu", Gelu, FLOAT)      \
+  X("gelu_grad", GeluGrad, FLOAT) X("silu", Silu, FLOAT) X("elu", Elu, FLOAT)                     \
+  X("softplus", Softplus, FLOAT)
+
+// Binary ops whose output has the inputs' dtype.
+#define FASTDL_BINARY_ARITH_OPS(X)                                                               \
+  X("add", Add, NUMERIC) X("sub", Sub, NUMERIC) X("mul", Mul, NUMERIC) X("div", Div, FLOAT)       \
+  X("floor_divide", FloorDiv, NUMERIC) X("remainder", Remainder, NUMERIC) X("pow", Pow, NUMERIC)  \
+  X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)
+
+// Binary ops producing bool (any input dtype).
+#define FASTDL_BINARY_BOOL_OPS(X)                                                              \
+  X("eq", Eq) X("ne", Ne) X("lt", Lt) X("le", Le) X("gt", Gt) X("ge", Ge)                       \
+  X("logical_and", LogicalAnd) X("logical_or", LogicalOr) X("logical_xor", LogicalXor)

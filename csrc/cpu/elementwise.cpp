@@ -46,27 +46,14 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
 using UnaryFn = std::function<void(const TensorArg&, const TensorArg&, double, double)>;
 using BinaryFn = std::function<void(const TensorArg&, const TensorArg&, const TensorArg&)>;
 
-#define UNARY_FLOAT(name, F)                                                                  \
-  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {                  \
-     FASTDL_DISPATCH_FLOAT(x.dtype, name, [&] { unary_loop<scalar_t>(ew::F{}, x, o, p0, p1); }) \
-   }}
-#define UNARY_NUMERIC(name, F)                                                                  \
-  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {                    \
-     FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { unary_loop<scalar_t>(ew::F{}, x, o, p0, p1); }) \
-   }}
+#define UNARY_ENTRY(name, F, KIND)                                                     \
+  {name, [](const TensorArg& x, const TensorArg& o, double p0, double p1) {                 \
+     FASTDL_DISPATCH_##KIND(x.dtype, name, [&] { unary_loop<scalar_t>(ew::F{}, x, o, p0, p1); })                           \
+   }},
 
 const std::unordered_map<std::string, UnaryFn>& unary_table() {
   static const std::unordered_map<std::string, UnaryFn> t = {
-      UNARY_NUMERIC("neg", Neg), UNARY_NUMERIC("abs", Abs), UNARY_NUMERIC("sign", Sign),
-      UNARY_NUMERIC("relu", Relu), UNARY_NUMERIC("clamp", Clamp),
-      UNARY_FLOAT("exp", Exp), UNARY_FLOAT("log", Log), UNARY_FLOAT("log1p", Log1p),
-      UNARY_FLOAT("expm1", Expm1), UNARY_FLOAT("sqrt", Sqrt), UNARY_FLOAT("rsqrt", Rsqrt),
-      UNARY_FLOAT("tanh", Tanh), UNARY_FLOAT("sigmoid", Sigmoid), UNARY_FLOAT("sin", Sin),
-      UNARY_FLOAT("cos", Cos), UNARY_FLOAT("floor", Floor), UNARY_FLOAT("ceil", Ceil),
-      UNARY_FLOAT("round", Round), UNARY_FLOAT("reciprocal", Reciprocal),
-      UNARY_FLOAT("leaky_relu", LeakyRelu), UNARY_FLOAT("pow_scalar", PowScalar),
-      UNARY_FLOAT("gelu", Gelu), UNARY_FLOAT("gelu_grad", GeluGrad), UNARY_FLOAT("silu", Silu),
-      UNARY_FLOAT("elu", Elu), UNARY_FLOAT("softplus", Softplus),
+      FASTDL_UNARY_OPS(UNARY_ENTRY)
       {"logical_not", [](const TensorArg& x, const TensorArg& o, double p0, double p1) {
          check_dtype("logical_not", x, DType::Bool);
          unary_loop<bool>(ew::LogicalNot{}, x, o, p0, p1);
@@ -75,31 +62,18 @@ const std::unordered_map<std::string, UnaryFn>& unary_table() {
   return t;
 }
 
-#define BINARY_ARITH(name, F, DISPATCH)                                                  \
-  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {               \
-     DISPATCH(a.dtype, name, [&] { binary_loop<scalar_t, scalar_t>(ew::F{}, a, b, o); }) \
-   }}
-#define BINARY_BOOL(name, F)                                                           \
-  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {             \
-     FASTDL_DISPATCH_ALL(a.dtype, name, [&] { binary_loop<scalar_t, bool>(ew::F{}, a, b, o); }) \
-   }}
+#define BINARY_ARITH_ENTRY(name, F, KIND)                                              \
+  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {                  \
+     FASTDL_DISPATCH_##KIND(a.dtype, name, [&] { binary_loop<scalar_t, scalar_t>(ew::F{}, a, b, o); })                           \
+   }},
+#define BINARY_BOOL_ENTRY(name, F)                                                      \
+  {name, [](const TensorArg& a, const TensorArg& b, const TensorArg& o) {                  \
+     FASTDL_DISPATCH_ALL(a.dtype, name, [&] { binary_loop<scalar_t, bool>(ew::F{}, a, b, o); })                               \
+   }},
 
 const std::unordered_map<std::string, BinaryFn>& binary_table() {
   static const std::unordered_map<std::string, BinaryFn> t = {
-      BINARY_ARITH("add", Add, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("sub", Sub, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("mul", Mul, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("div", Div, FASTDL_DISPATCH_FLOAT),
-      BINARY_ARITH("floor_divide", FloorDiv, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("remainder", Remainder, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("pow", Pow, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("maximum", Maximum, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("minimum", Minimum, FASTDL_DISPATCH_NUMERIC),
-      BINARY_ARITH("atan2", Atan2, FASTDL_DISPATCH_FLOAT),
-      BINARY_BOOL("eq", Eq), BINARY_BOOL("ne", Ne), BINARY_BOOL("lt", Lt),
-      BINARY_BOOL("le", Le), BINARY_BOOL("gt", Gt), BINARY_BOOL("ge", Ge),
-      BINARY_BOOL("logical_and", LogicalAnd), BINARY_BOOL("logical_or", LogicalOr),
-      BINARY_BOOL("logical_xor", LogicalXor),
+      FASTDL_BINARY_ARITH_OPS(BINARY_ARITH_ENTRY) FASTDL_BINARY_BOOL_OPS(BINARY_BOOL_ENTRY)
   };
   return t;
 }
