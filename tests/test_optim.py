@@ -336,6 +336,12 @@ def test_kernel_validation():
         _C.cpu.sgd_step(p, g, None, 0.1, 0.9, 0, 0, False, False, False)
     with pytest.raises(ValueError, match="sgd_step: momentum_buffer must be None unless momentum != 0"):
         _C.cpu.sgd_step(p, g, _t((3, 2)), 0.1, 0.0, 0, 0, False, False, False)
+    with pytest.raises(ValueError, match="sgd_step: param and grad share memory"):
+        _C.cpu.sgd_step(p, p, None, 0.1, 0, 0, 0, False, False, False)
+    big = _t(12)
+    with pytest.raises(ValueError, match="adam_step: exp_avg and exp_avg_sq share memory"):
+        _C.cpu.adam_step(_t(4), _t(4), big[2:6], big[5:9], None, 1, 0.1, 0.9, 0.999, 1e-8, 0, False, False, False)
+    _C.cpu.adam_step(_t(4), _t(4), big[2:6], big[6:10], None, 1, 0.1, 0.9, 0.999, 1e-8, 0, False, False, False)
     with pytest.raises(ValueError, match="rmsprop_step: grad_avg is required when centered"):
         _C.cpu.rmsprop_step(p, g, _t((3, 2)), None, None, 0.01, 0.99, 1e-8, 0, 0, True, False)
 
