@@ -301,9 +301,10 @@ def test_fashion_mnist_and_mnist_errors(tmp_path):
 
 # ---- MNIST-1D --------------------------------------------------------------------------
 
-def test_mnist1d_generated_locally():
+def test_mnist1d_generated_locally(monkeypatch):
     pytest.importorskip("mnist1d", reason="mnist1d (the test extra) generates the data")
     from fastdl.data import MNIST1D, load_mnist1d, datasets
+    monkeypatch.setattr(datasets, "_mnist1d_cache", None)  # generate here, to check the RNG states
     np_state = np.random.get_state()[1].copy()
     py_state = random.getstate()
     x_train, y_train, x_test, y_test = load_mnist1d()

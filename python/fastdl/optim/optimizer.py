@@ -11,14 +11,6 @@ from ..tensor import Tensor
 __all__ = ["Optimizer"]
 
 
-class _Required:
-    def __repr__(self):
-        return "<required parameter>"
-
-
-required = _Required()
-
-
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -64,8 +56,6 @@ class Optimizer:
                 raise ValueError("can't optimize a non-leaf Tensor")
         group["params"] = params
         for name, default in self.defaults.items():
-            if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
