@@ -38,3 +38,6 @@ def is_tensor(x):
 
 def numel(x):
     return x.numel()
+
+from .serialization import save, load
+from . import optim, data

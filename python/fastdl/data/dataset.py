@@ -1,0 +1,120 @@
+"""Map-style datasets (torch.utils.data's Dataset, TensorDataset, Subset,
+ConcatDataset, random_split)."""
+import bisect
+import math
+import numbers
+import warnings
+from itertools import accumulate
+
+from .. import dtypes as _dt
+from ..ops.random import randperm
+from ..tensor import Tensor, tensor
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+
+
+class Dataset:
+    """A map-style dataset: subclasses define __getitem__(index) and __len__()."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: expected at least one tensor")
+        for t in tensors:
+            if not isinstance(t, Tensor) or t.ndim == 0:
+                raise TypeError(f"TensorDataset: expected tensors with a first dimension, got {t!r:.60}")
+        n = tensors[0].shape[0]
+        if any(t.shape[0] != n for t in tensors):
+            raise ValueError("TensorDataset: size mismatch between tensors: first dimensions "
+                             + ", ".join(str(t.shape[0]) for t in tensors))
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def _gather_batch(self, indices):
+        """The default collation of [self[i] for i in indices], in one gather per tensor."""
+        idx = tensor(indices, dtype=_dt.int64, device=self.tensors[0].device)
+        return [t.index_select(0, idx) for t in self.tensors]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def _gather_batch(self, indices):
+        gather = getattr(self.dataset, "_gather_batch", None)
+        return None if gather is None else gather([int(self.indices[i]) for i in indices])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        self.cumulative_sizes = list(accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        if idx >= len(self):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for {len(self)} samples")
+        d = bisect.bisect_right(self.cumulative_sizes, idx)
+        return self.datasets[d][idx - (self.cumulative_sizes[d - 1] if d else 0)]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Splits dataset into non-overlapping Subsets of the given lengths (ints), or of
+    fractions summing to 1 (remainders go one each to the first subsets, as torch).
+    The permutation comes from `generator`, or the global one (fastdl.manual_seed)."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        sizes = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            sizes.append(int(math.floor(n * frac)))
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              UserWarning, stacklevel=2)
+        lengths = sizes
+    if any(not isinstance(k, numbers.Integral) or k < 0 for k in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints or fractions summing to 1, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input dataset ({n})!")
+    indices = randperm(n, generator=generator).tolist()
+    return [Subset(dataset, indices[end - k:end]) for end, k in zip(accumulate(lengths), lengths)]

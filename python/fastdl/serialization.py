@@ -1,0 +1,277 @@
+"""fastdl.save / fastdl.load: checkpoints in the safetensors layout, without pickle.
+
+A file is: 8-byte little-endian header length N; N bytes of JSON mapping each tensor's
+name to {"dtype", "shape", "data_offsets"} (byte range in the data section) plus a
+"__metadata__" entry of strings; then the raw little-endian tensor bytes. fastdl puts
+the non-tensor part of the saved object (dicts, lists, tuples, numbers, strings, None)
+in __metadata__["fastdl.structure"] as tagged JSON, with tensors referenced by name,
+so any object made of those round-trips; other safetensors readers still see every
+tensor (a module state_dict keeps its keys as the tensor names).
+
+load() also reads safetensors files from other libraries and NumPy .npz archives
+(e.g. a PyTorch state_dict exported with np.savez(path, **{k: v.numpy()})), returning
+a dict of tensors.
+"""
+import json
+import math
+import numbers
+import os
+import tempfile
+import zipfile
+import zlib
+
+import numpy as np
+
+from . import dtypes as _dt
+from .tensor import Tensor, from_numpy
+
+__all__ = ["save", "load"]
+
+_STRUCTURE_KEY = "fastdl.structure"
+_MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
+_SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL"}
+# safetensors dtype -> stored NumPy type; non-fastdl types widen losslessly on load
+_LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f2", "BF16": "<u2", "I32": "<i4",
+               "I16": "<i2", "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4"}
+
+
+# ---- save ----------------------------------------------------------------------------
+
+def save(obj, path):
+    """Writes obj (a tensor, or nested dicts/lists/tuples of tensors and plain values)
+    to path atomically: a temporary file in the same directory, fsync, then rename,
+    so an existing file is replaced whole or not at all."""
+    path = _fspath("save", path)
+    tensors = {}
+    structure = _encode(obj, "obj", "", tensors, {})
+    header = {"__metadata__": {"format": "fastdl", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}}
+    offset = 0
+    for name, t in tensors.items():
+        n = t.numel() * t.dtype.itemsize
+        header[name] = {"dtype": _SAVE_CODES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + n]}
+        offset += n
+    hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hbytes += b" " * (-len(hbytes) % 8)  # safetensors aligns the data section to 8 bytes
+
+    def chunks():
+        yield len(hbytes).to_bytes(8, "little")
+        yield hbytes
+        for t in tensors.values():
+            yield _tensor_bytes(t)
+    _atomic_write(path, chunks())
+
+
+def _encode(x, where, name, tensors, names_by_id):
+    """x as tagged JSON; tensors are collected into `tensors` under unique names."""
+    if x is None or isinstance(x, (bool, str)):
+        return x
+    if isinstance(x, Tensor):
+        if id(x) not in names_by_id:  # the same tensor object twice is stored once
+            names_by_id[id(x)] = _unique(name or "tensor", tensors)
+            tensors[names_by_id[id(x)]] = x
+        return {"__tensor__": names_by_id[id(x)]}
+    if isinstance(x, np.ndarray):
+        if x.dtype not in _dt._BY_NP:
+            raise TypeError(f"save: {where} is a NumPy array of dtype {x.dtype}; fastdl stores "
+                            f"float32, float64, int64 and bool")
+        t = from_numpy(np.ascontiguousarray(x))
+        return {"__ndarray__": _encode(t, where, name, tensors, names_by_id)["__tensor__"]}
+    if isinstance(x, (numbers.Integral, np.bool_)):
+        return bool(x) if isinstance(x, np.bool_) else int(x)
+    if isinstance(x, numbers.Real):
+        x = float(x)
+        return x if math.isfinite(x) else {"__float__": repr(x)}
+    sub = lambda k: f"{name}.{k}" if name else str(k)  # noqa: E731
+    if isinstance(x, list):
+        return [_encode(v, f"{where}[{i}]", sub(i), tensors, names_by_id) for i, v in enumerate(x)]
+    if isinstance(x, tuple):
+        return {"__tuple__": [_encode(v, f"{where}[{i}]", sub(i), tensors, names_by_id) for i, v in enumerate(x)]}
+    if isinstance(x, dict):
+        items = []
+        for k, v in x.items():
+            if isinstance(k, (Tensor, list, dict, np.ndarray)):
+                raise TypeError(f"save: {where} has a key of type {type(k).__name__}; keys must be plain values")
+            items.append([_encode(k, f"{where} key {k!r}", "", tensors, names_by_id),
+                          _encode(v, f"{where}[{k!r}]", sub(k), tensors, names_by_id)])
+        return {"__dict__": items}
+    raise TypeError(f"save: cannot store {where} of type {type(x).__name__}; fastdl.save stores tensors, NumPy "
+                    f"arrays, numbers, strings, bools, None and dicts/lists/tuples of them (no pickle)")
+
+
+def _unique(name, taken):
+    if name not in taken and name != "__metadata__":
+        return name
+    i = 1
+    while f"{name}#{i}" in taken:
+        i += 1
+    return f"{name}#{i}"
+
+
+def _tensor_bytes(t):
+    a = np.ascontiguousarray(t.detach().cpu()._np_view())
+    return a.astype(a.dtype.newbyteorder("<"), copy=False).reshape(-1).view(np.uint8)
+
+
+def _atomic_write(path, chunks):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would otherwise stick to the checkpoint
+        with os.fdopen(fd, "wb") as f:
+            for c in chunks:
+                f.write(c)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+# ---- load ----------------------------------------------------------------------------
+
+def load(path, map_location=None):
+    """Reads what save() wrote (bit-exact), or a safetensors / .npz file from another
+    library as a dict of tensors. map_location moves every tensor to that device.
+    Raises ValueError naming the file and the problem for truncated or corrupted files."""
+    path = _fspath("load", path)
+    with open(path, "rb") as f:
+        data = f.read()
+    obj = _load_npz(path) if data[:4] == b"PK\x03\x04" else _load_safetensors(path, data)
+    return obj if map_location is None else _move(obj, map_location)
+
+
+def _load_safetensors(path, data):
+    if len(data) < 8:
+        raise ValueError(f"load: {path}: file too short ({len(data)} bytes) to hold the 8-byte header length")
+    n = int.from_bytes(data[:8], "little")
+    if n < 2 or n > _MAX_HEADER or 8 + n > len(data):
+        raise ValueError(f"load: {path}: bad header length {n} for a file of {len(data)} bytes "
+                         f"(truncated, or not a fastdl/safetensors file)")
+    try:
+        header = json.loads(data[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"load: {path}: the header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"load: {path}: the header is not a JSON object")
+    meta = header.pop("__metadata__", None) or {}
+    body = memoryview(data)[8 + n:]
+    tensors = {name: _read_tensor(path, name, info, body) for name, info in header.items()}
+    if not isinstance(meta, dict) or _STRUCTURE_KEY not in meta:
+        return tensors
+    try:
+        return _decode(json.loads(meta[_STRUCTURE_KEY]), tensors)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ValueError(f"load: {path}: corrupt structure metadata ({type(e).__name__}: {e})") from None
+
+
+def _read_tensor(path, name, info, body):
+    what = f"load: {path}: tensor '{name}'"
+    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+        raise ValueError(f"{what}: entry must have dtype, shape and data_offsets, got {info!r:.100}")
+    code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if code not in _LOAD_TYPES:
+        raise ValueError(f"{what}: unknown or unsupported dtype {code!r} (fastdl reads "
+                         + ", ".join(_LOAD_TYPES) + ")")
+    if not isinstance(shape, list) or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in shape):
+        raise ValueError(f"{what}: bad shape {shape!r}")
+    if (not isinstance(offsets, list) or len(offsets) != 2
+            or any(not isinstance(o, int) or isinstance(o, bool) for o in offsets)):
+        raise ValueError(f"{what}: bad data_offsets {offsets!r}")
+    begin, end = offsets
+    if not 0 <= begin <= end or end > len(body):
+        raise ValueError(f"{what}: data_offsets [{begin}, {end}] run past the end of the data section "
+                         f"({len(body)} bytes); the file is truncated or corrupt")
+    npt = np.dtype(_LOAD_TYPES[code])
+    count = math.prod(shape)
+    if end - begin != count * npt.itemsize:
+        raise ValueError(f"{what}: {end - begin} bytes do not hold a {code} tensor of shape {shape}")
+    arr = np.frombuffer(body, dtype=npt, count=count, offset=begin).reshape(shape)
+    if code == "BF16":  # bfloat16 is the top half of a float32
+        arr = (arr.astype(np.uint32) << 16).view(np.float32)
+    return _from_array(arr)
+
+
+def _from_array(arr):
+    """A tensor holding a copy of arr, widened losslessly to a fastdl dtype."""
+    kind, size = arr.dtype.kind, arr.dtype.itemsize
+    if kind == "b":
+        target = np.bool_
+    elif kind == "f" and size <= 8:
+        target = np.float64 if size == 8 else np.float32
+    elif kind == "i" and size <= 8 or kind == "u" and size <= 4:
+        target = np.int64
+    else:
+        raise ValueError(f"arrays of dtype {arr.dtype} have no lossless fastdl dtype "
+                         f"(float32, float64, int64, bool)")
+    return from_numpy(np.array(arr, dtype=target, order="C"))
+
+
+def _decode(x, tensors):
+    if isinstance(x, list):
+        return [_decode(v, tensors) for v in x]
+    if not isinstance(x, dict):
+        return x
+    (tag, v), = x.items()
+    if tag == "__tensor__":
+        return tensors[v]
+    if tag == "__ndarray__":
+        return tensors[v].numpy()
+    if tag == "__float__":
+        return float(v)
+    if tag == "__tuple__":
+        return tuple(_decode(e, tensors) for e in v)
+    if tag == "__dict__":
+        return {_decode(k, tensors): _decode(e, tensors) for k, e in v}
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _load_npz(path):
+    try:
+        with zipfile.ZipFile(path) as z:
+            if any(n == "data.pkl" or n.endswith("/data.pkl") for n in z.namelist()):
+                raise ValueError(f"load: {path}: this is a torch.save (pickle) checkpoint, which fastdl does not "
+                                 f"unpickle; export it with np.savez(path, **{{k: v.numpy() for k, v in "
+                                 f"state_dict.items()}}) or safetensors")
+        with np.load(path, allow_pickle=False) as z:
+            out = {}
+            for key in z.files:
+                try:
+                    out[key] = _from_array(z[key])
+                except ValueError as e:
+                    raise ValueError(f"load: {path}: array '{key}': {e}") from None
+            return out
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise ValueError(f"load: {path}: corrupt or truncated .npz archive ({e})") from None
+
+
+def _move(x, device):
+    if isinstance(x, Tensor):
+        return x.to(device)
+    if isinstance(x, list):
+        return [_move(v, device) for v in x]
+    if isinstance(x, tuple):
+        return tuple(_move(v, device) for v in x)
+    if isinstance(x, dict):
+        return {k: _move(v, device) for k, v in x.items()}
+    return x
+
+
+def _fspath(op, path):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{op}: expected a file path (str or os.PathLike), got {type(path).__name__}") from None
