@@ -39,5 +39,5 @@ def is_tensor(x):
 def numel(x):
     return x.numel()
 
-from .serialization import save, load
-from . import optim, data
+from .serialization import save, load  # noqa: E402
+from . import nn, optim, data  # noqa: E402
