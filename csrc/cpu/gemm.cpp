@@ -34,23 +34,28 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 // Tiny problems skip packing (its fixed cost dominates) and run a direct loop.
 constexpr int64_t kDirectMaxWork = 4096;
 
-// A micro-kernel with its tile shape and cache blocking. MC is a multiple of MR and
-// NC of NR, so only the last tile of a dimension can be partial.
+// A micro-kernel with its tile shape and cache blocking, plus an optional fast packer
+// for transposed B. MC is a multiple of MR and NC of NR, so only the last tile of a
+// dimension can be partial.
 template <typename T>
 struct Kernel {
-  void (*ukr)(int64_t, const T*, const T*, T*, int64_t, T, T);
+  void (*ukr)(int64_t, const T*, int64_t, int64_t, const T*, T*, int64_t, T, T);
   int mr, nr;
   int64_t mc, kc, nc;
+  void (*pack_bt)(int64_t, const T*, int64_t, T*);
 };
 
 // Portable micro-kernel with the same contract as the AVX2 ones; the compiler
 // vectorises the j loops with the baseline instruction set.
 template <typename T, int MR, int NR>
-void ukr_portable(int64_t kc, const T* Ap, const T* Bp, T* C, int64_t rsc, T alpha, T beta) {
+void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp, T* C,
+                  int64_t rsc, T alpha, T beta) {
   T acc[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, Ap += MR, Bp += NR)
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) acc[i][j] += Ap[i] * Bp[j];
+  for (int64_t k = 0; k < kc; ++k, A += csa, Bp += NR)
+    for (int i = 0; i < MR; ++i) {
+      const T a = A[i * rsa];
+      for (int j = 0; j < NR; ++j) acc[i][j] += a * Bp[j];
+    }
   for (int i = 0; i < MR; ++i) {
     T* c = C + i * rsc;
     if (beta == T(0))
@@ -62,12 +67,14 @@ void ukr_portable(int64_t kc, const T* Ap, const T* Bp, T* C, int64_t rsc, T alp
 
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
-  if (use_avx2()) return {gemm_ukr::sgemm_avx2_6x16, 6, 16, 144, 256, 4080};
-  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096};
+  if (use_avx2())
+    return {gemm_ukr::sgemm_avx2_6x16, 6, 16, getenv("MC") ? atoi(getenv("MC")) : 144, getenv("KC") ? atoi(getenv("KC")) : 256, getenv("NC") ? atoi(getenv("NC")) : 4080,
+            gemm_ukr::spack_bt_avx2};
+  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr};
 }
 template <> Kernel<double> select_kernel<double>() {
-  if (use_avx2()) return {gemm_ukr::dgemm_avx2_6x8, 6, 8, 72, 256, 2040};
-  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048};
+  if (use_avx2()) return {gemm_ukr::dgemm_avx2_6x8, 6, 8, 72, 256, 2040, gemm_ukr::dpack_bt_avx2};
+  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr};
 }
 
 // Thread-local, 64-byte aligned, grow-only scratch for packed panels.
@@ -117,12 +124,16 @@ void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
 
 // Bp <- B[0:kc, 0:nc] as NR-column slivers, row by row; columns past nc are zero.
 template <typename T>
-void pack_b(int NR, int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* Bp) {
+void pack_b(const Kernel<T>& kn, int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb,
+            T* Bp) {
+  const int NR = kn.nr;
   for (int64_t j0 = 0; j0 < nc; j0 += NR, Bp += NR * kc) {
     const int n = static_cast<int>(std::min<int64_t>(NR, nc - j0));
     const T* b = B + j0 * csb;
     if (n == NR && csb == 1) {
       for (int64_t k = 0; k < kc; ++k) std::memcpy(Bp + k * NR, b + k * rsb, NR * sizeof(T));
+    } else if (n == NR && rsb == 1 && kn.pack_bt) {
+      kn.pack_bt(kc, b, csb, Bp);
     } else if (n == NR && rsb == 1) {
       // Transposed B (x @ W.T): walk each column of B contiguously.
       for (int j = 0; j < NR; ++j) {
@@ -174,11 +185,13 @@ void gemm_direct(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t r
   }
 }
 
-// One thread's blocked gemm (M, N, K > 0, alpha != 0).
+// One thread's blocked gemm (M, N, K > 0, alpha != 0). With `direct_a` the
+// micro-kernel reads full MR-row slivers of A in place (only a partial last sliver is
+// packed): for small problems packing A would cost as much as the arithmetic.
 template <typename T>
-void gemm_serial(const Kernel<T>& kn, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                 int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C,
-                 int64_t rsc, int64_t csc) {
+void gemm_serial(const Kernel<T>& kn, bool direct_a, int64_t M, int64_t N, int64_t K, T alpha,
+                 const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+                 T beta, T* C, int64_t rsc, int64_t csc) {
   const int MR = kn.mr, NR = kn.nr;
   const int64_t KC = std::min(kn.kc, K);
   const int64_t MC = std::min(kn.mc, (M + MR - 1) / MR * MR);
@@ -192,21 +205,29 @@ void gemm_serial(const Kernel<T>& kn, int64_t M, int64_t N, int64_t K, T alpha, 
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later K blocks accumulate
-      pack_b(NR, kc, nc, B + pc * rsb + jc * csb, rsb, csb, Bp);
+      pack_b(kn, kc, nc, B + pc * rsb + jc * csb, rsb, csb, Bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        pack_a(MR, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
+        const T* Ablk = A + ic * rsa + pc * csa;
+        const int64_t mfull = mc / MR * MR;
+        if (!direct_a)
+          pack_a(MR, mc, kc, Ablk, rsa, csa, Ap);
+        else if (mfull < mc)
+          pack_a(MR, mc - mfull, kc, Ablk + mfull * rsa, rsa, csa, Ap);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
           const T* bp = Bp + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             const T* ap = Ap + ir * kc;
+            int64_t ars = 1, acs = MR;
+            if (direct_a && ir < mfull) ap = Ablk + ir * rsa, ars = rsa, acs = csa;
+            else if (direct_a) ap = Ap;
             T* c = C + (ic + ir) * rsc + (jc + jr) * csc;
             if (m == MR && n == NR && csc == 1) {
-              kn.ukr(kc, ap, bp, c, rsc, alpha, beta_k);
+              kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta_k);
             } else {
-              kn.ukr(kc, ap, bp, tile, NR, T(1), T(0));
+              kn.ukr(kc, ap, ars, acs, bp, tile, NR, T(1), T(0));
               for (int i = 0; i < m; ++i)
                 for (int j = 0; j < n; ++j) {
                   T& cij = c[i * rsc + j * csc];
@@ -246,8 +267,9 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
     return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   const Kernel<T> kn = select_kernel<T>();
+  const bool direct_a = csa == 1;  // row-major A: the kernel reads its rows in place
   if (nthreads <= 1 || M * N * K < kParallelMinWork)
-    return gemm_serial(kn, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+    return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   // Grid tm x tn = nthreads minimising the per-thread perimeter (packing traffic),
   // never splitting a dimension into pieces thinner than one tile.
@@ -261,14 +283,14 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
     if (best < 0 || cost < best) best = cost, tm = f, tn = g;
   }
   if (best < 0)
-    return gemm_serial(kn, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+    return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
   parallel_for(tm * tn, kGrainSize, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       const int ti = static_cast<int>(t / tn), tj = static_cast<int>(t % tn);
       const int64_t i0 = split_point(M, tm, kn.mr, ti), i1 = split_point(M, tm, kn.mr, ti + 1);
       const int64_t j0 = split_point(N, tn, kn.nr, tj), j1 = split_point(N, tn, kn.nr, tj + 1);
       if (i0 < i1 && j0 < j1)
-        gemm_serial(kn, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa, B + j0 * csb, rsb, csb,
+        gemm_serial(kn, direct_a, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa, B + j0 * csb, rsb, csb,
                     beta, C + i0 * rsc + j0 * csc, rsc, csc);
     }
   });
