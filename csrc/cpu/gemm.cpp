@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -34,14 +33,15 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 // Tiny problems skip packing (its fixed cost dominates) and run a direct loop.
 constexpr int64_t kDirectMaxWork = 4096;
 
-// A micro-kernel with its tile shape and cache blocking, plus an optional fast packer
-// for transposed B. MC is a multiple of MR and NC of NR, so only the last tile of a
+// A micro-kernel with its tile shape and cache blocking, plus optional fast packers
+// for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR and NC of NR, so only the last tile of a
 // dimension can be partial.
 template <typename T>
 struct Kernel {
   void (*ukr)(int64_t, const T*, int64_t, int64_t, const T*, T*, int64_t, T, T);
   int mr, nr;
   int64_t mc, kc, nc;
+  void (*pack_bn)(int64_t, const T*, int64_t, T*);
   void (*pack_bt)(int64_t, const T*, int64_t, T*);
 };
 
@@ -68,13 +68,15 @@ void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp,
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
   if (use_avx2())
-    return {gemm_ukr::sgemm_avx2_6x16, 6, 16, getenv("MC") ? atoi(getenv("MC")) : 144, getenv("KC") ? atoi(getenv("KC")) : 256, getenv("NC") ? atoi(getenv("NC")) : 4080,
-            gemm_ukr::spack_bt_avx2};
-  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr};
+    return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
+            gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2};
+  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr, nullptr};
 }
 template <> Kernel<double> select_kernel<double>() {
-  if (use_avx2()) return {gemm_ukr::dgemm_avx2_6x8, 6, 8, 72, 256, 2040, gemm_ukr::dpack_bt_avx2};
-  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr};
+  if (use_avx2())
+    return {gemm_ukr::dgemm_avx2_6x8, 6,  8, 72, 256, 2040,
+            gemm_ukr::dpack_bn_avx2,  gemm_ukr::dpack_bt_avx2};
+  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr};
 }
 
 // Thread-local, 64-byte aligned, grow-only scratch for packed panels.
@@ -122,32 +124,25 @@ void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
   }
 }
 
-// Bp <- B[0:kc, 0:nc] as NR-column slivers, row by row; columns past nc are zero.
+// Bp <- one NR-column sliver B[0:kc, 0:n] (n <= NR), row by row; columns past n are zero.
 template <typename T>
-void pack_b(const Kernel<T>& kn, int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb,
-            T* Bp) {
+void pack_b(const Kernel<T>& kn, int64_t kc, int n, const T* B, int64_t rsb, int64_t csb, T* Bp) {
   const int NR = kn.nr;
-  for (int64_t j0 = 0; j0 < nc; j0 += NR, Bp += NR * kc) {
-    const int n = static_cast<int>(std::min<int64_t>(NR, nc - j0));
-    const T* b = B + j0 * csb;
-    if (n == NR && csb == 1) {
-      for (int64_t k = 0; k < kc; ++k) std::memcpy(Bp + k * NR, b + k * rsb, NR * sizeof(T));
-    } else if (n == NR && rsb == 1 && kn.pack_bt) {
-      kn.pack_bt(kc, b, csb, Bp);
-    } else if (n == NR && rsb == 1) {
-      // Transposed B (x @ W.T): walk each column of B contiguously.
-      for (int j = 0; j < NR; ++j) {
-        const T* col = b + j * csb;
-        for (int64_t k = 0; k < kc; ++k) Bp[k * NR + j] = col[k];
-      }
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        T* dst = Bp + k * NR;
-        const T* row = b + k * rsb;
-        for (int j = 0; j < n; ++j) dst[j] = row[j * csb];
-        for (int j = n; j < NR; ++j) dst[j] = T(0);
-      }
+  if (n == NR && csb == 1 && kn.pack_bn) return kn.pack_bn(kc, B, rsb, Bp);
+  if (n == NR && rsb == 1 && kn.pack_bt) return kn.pack_bt(kc, B, csb, Bp);
+  if (n == NR && rsb == 1) {
+    // Transposed B (x @ W.T): walk each column of B contiguously.
+    for (int j = 0; j < NR; ++j) {
+      const T* col = B + j * csb;
+      for (int64_t k = 0; k < kc; ++k) Bp[k * NR + j] = col[k];
     }
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    T* dst = Bp + k * NR;
+    const T* row = B + k * rsb;
+    for (int j = 0; j < n; ++j) dst[j] = row[j * csb];
+    for (int j = n; j < NR; ++j) dst[j] = T(0);
   }
 }
 
@@ -185,6 +180,26 @@ void gemm_direct(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t r
   }
 }
 
+// A single row of C (gemv) when B has unit row stride (e.g. x @ W.T): one dot product
+// per column of B, along contiguous memory. Eight partial sums let the compiler
+// vectorise without reassociating a single sum.
+template <typename T>
+void gemv_dot(int64_t N, int64_t K, T alpha, const T* A, int64_t csa, const T* B, int64_t csb,
+              T beta, T* C, int64_t csc) {
+  for (int64_t j = 0; j < N; ++j) {
+    const T* b = B + j * csb;
+    T acc[8] = {};
+    int64_t k = 0;
+    if (csa == 1)
+      for (; k + 8 <= K; k += 8)
+        for (int u = 0; u < 8; ++u) acc[u] += A[k + u] * b[k + u];
+    T sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < K; ++k) sum += A[k * csa] * b[k];
+    T& c = C[j * csc];
+    c = beta == T(0) ? alpha * sum : alpha * sum + beta * c;
+  }
+}
+
 // One thread's blocked gemm (M, N, K > 0, alpha != 0). With `direct_a` the
 // micro-kernel reads full MR-row slivers of A in place (only a partial last sliver is
 // packed): for small problems packing A would cost as much as the arithmetic.
@@ -205,7 +220,6 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, int64_t M, int64_t N, int64
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later K blocks accumulate
-      pack_b(kn, kc, nc, B + pc * rsb + jc * csb, rsb, csb, Bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
         const T* Ablk = A + ic * rsa + pc * csa;
@@ -216,7 +230,10 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, int64_t M, int64_t N, int64
           pack_a(MR, mc - mfull, kc, Ablk + mfull * rsa, rsa, csa, Ap);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-          const T* bp = Bp + jr * kc;
+          T* bp = Bp + jr * kc;
+          // Each B sliver is packed right before its first use, so the first row
+          // of tiles reads it from L1 rather than streaming the whole panel back in.
+          if (ic == 0) pack_b(kn, kc, n, B + pc * rsb + (jc + jr) * csb, rsb, csb, bp);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             const T* ap = Ap + ir * kc;
@@ -254,8 +271,9 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
                int64_t csc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, csc);
-  if (csc != 1 && rsc == 1) {
-    // Column-major C: compute C^T = B^T A^T so the kernels store along rows.
+  if ((N == 1 && M > 1) || (csc != 1 && rsc == 1 && M > 1)) {
+    // Compute C^T = B^T A^T instead: turns a column-vector result into a row (the
+    // gemv paths below) and column-major C into row-major (the kernels store rows).
     // A' = B^T (A'[n,k] = B[k,n]), B' = A^T, C' = C^T.
     std::swap(M, N);
     std::swap(A, B);
@@ -263,7 +281,9 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
     std::swap(csa, rsb);
     std::swap(rsc, csc);
   }
-  if (M * N * K <= kDirectMaxWork)
+  if (M == 1 && rsb == 1 && K > 1)
+    return gemv_dot(N, K, alpha, A, csa, B, csb, beta, C, csc);
+  if (M == 1 || M * N * K <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
     return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   const Kernel<T> kn = select_kernel<T>();

@@ -33,8 +33,10 @@ void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const
                      float* C, int64_t rsc, float alpha, float beta);
 void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const double* Bp,
                     double* C, int64_t rsc, double alpha, double beta);
-// Bp <- one full NR-column sliver (NR = 16 / 8) of a B with unit row stride:
-// Bp[k*NR + j] = B[k + j*csb] for k < kc.
+// Bp <- one full NR-column sliver (NR = 16 / 8) of B, for k < kc and j < NR:
+// row-major B (bn): Bp[k*NR + j] = B[k*rsb + j]; transposed B (bt): B[k + j*csb].
+void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp);
+void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp);
 void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp);
 void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp);
 }  // namespace gemm_ukr

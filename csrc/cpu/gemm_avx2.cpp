@@ -1,6 +1,5 @@
 // AVX2/FMA gemm micro-kernels (this file is compiled with -mavx2 -mfma; it is only
-// called when use_avx2() is true): the micro-kernels and a packing routine for
-// transposed B. Contracts: see gemm_ukr in gemm.h.
+// called when use_avx2() is true): the micro-kernels and packing routines for B. Contracts: see gemm_ukr in gemm.h.
 //
 // Each kernel keeps its 6-row C tile in 12 ymm accumulators; per k it loads two B
 // vectors and broadcasts the 6 values of A. The k loop is inline asm because GCC,
@@ -123,6 +122,22 @@ void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const
     }
     _mm256_storeu_pd(c, r0);
     _mm256_storeu_pd(c + 4, r1);
+  }
+}
+
+// Packs one full B sliver of a row-major B (unit column stride): a 64-byte row copy
+// per k, inline rather than a memcpy call per row.
+void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp) {
+  for (int64_t k = 0; k < kc; ++k, B += rsb, Bp += 16) {
+    _mm256_storeu_ps(Bp, _mm256_loadu_ps(B));
+    _mm256_storeu_ps(Bp + 8, _mm256_loadu_ps(B + 8));
+  }
+}
+
+void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp) {
+  for (int64_t k = 0; k < kc; ++k, B += rsb, Bp += 8) {
+    _mm256_storeu_pd(Bp, _mm256_loadu_pd(B));
+    _mm256_storeu_pd(Bp + 4, _mm256_loadu_pd(B + 4));
   }
 }
 
