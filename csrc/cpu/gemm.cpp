@@ -1,20 +1,24 @@
 // Blocked, packed gemm driver (BLIS loop structure) and the batched matmul entry.
 //
-//   for jc in N step NC:          B panel   KC x NC  -> packed, lives in L3
+//   for jc in N step NC:
 //     for pc in K step KC:
-//       pack B[pc, jc]
-//       for ic in M step MC:      A block   MC x KC  -> packed, lives in L2
-//         pack A[ic, pc]
-//         for jr in NC step NR:   B sliver  KC x NR  stays in L1 across the ir loop
+//       for ic in M step MC:      A block MC x KC stays in L2
+//         for jr in NC step NR:   B sliver KC x NR, packed on first use (ic == 0) into
+//                                 the KC x NC panel, stays in L1 across the ir loop
 //           for ir in MC step MR: micro-kernel on one MR x NR tile of C
 //
-// Packing is where arbitrary strides are absorbed: the micro-kernels only ever see
-// contiguous, zero-padded slivers. Threads split C into a grid of sub-blocks and run
-// the serial driver on each independently (no barriers; each thread packs what it
-// reads, which duplicates at most one operand's packing, O(K*N) against O(M*N*K)).
+// Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
+// zero-padded B slivers, and A either packed into MR-row slivers or, when A is
+// row-major, read in place (packing it would cost ~16/N of the arithmetic for
+// nothing; only a partial last sliver is packed, to zero-pad it). Partial C tiles and
+// C with a non-unit column stride go through a local tile. Threads split C into a
+// grid of sub-blocks and run the serial driver on each independently (no barriers;
+// each thread packs what it reads, duplicating at most O(K*N) of O(M*N*K) work).
+// Single-row / single-column results and tiny problems take direct loops.
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <string>
 #include <type_traits>
@@ -34,8 +38,8 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 constexpr int64_t kDirectMaxWork = 4096;
 
 // A micro-kernel with its tile shape and cache blocking, plus optional fast packers
-// for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR and NC of NR, so only the last tile of a
-// dimension can be partial.
+// for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
+// and NC of NR, so only the last tile of a dimension can be partial.
 template <typename T>
 struct Kernel {
   void (*ukr)(int64_t, const T*, int64_t, int64_t, const T*, T*, int64_t, T, T);
@@ -283,12 +287,13 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
   }
   if (M == 1 && rsb == 1 && K > 1)
     return gemv_dot(N, K, alpha, A, csa, B, csb, beta, C, csc);
-  if (M == 1 || M * N * K <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
+  const double work = double(M) * double(N) * double(K);  // double: no overflow
+  if (M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
     return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   const Kernel<T> kn = select_kernel<T>();
   const bool direct_a = csa == 1;  // row-major A: the kernel reads its rows in place
-  if (nthreads <= 1 || M * N * K < kParallelMinWork)
+  if (nthreads <= 1 || work < kParallelMinWork)
     return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   // Grid tm x tn = nthreads minimising the per-thread perimeter (packing traffic),
@@ -304,14 +309,21 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
   }
   if (best < 0)
     return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-  parallel_for(tm * tn, kGrainSize, [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      const int ti = static_cast<int>(t / tn), tj = static_cast<int>(t % tn);
-      const int64_t i0 = split_point(M, tm, kn.mr, ti), i1 = split_point(M, tm, kn.mr, ti + 1);
-      const int64_t j0 = split_point(N, tn, kn.nr, tj), j1 = split_point(N, tn, kn.nr, tj + 1);
+  // Cut each split dimension into up to 4x more chunks than threads and hand them
+  // out dynamically, so a thread that is descheduled (the machine is shared) or
+  // slower does fewer. Chunks stay >= 64 rows / 128 columns to keep packing amortised.
+  const int64_t cm = tm == 1 ? 1 : tm * std::clamp<int64_t>(M / (int64_t(tm) * 64), 1, 4);
+  const int64_t cn = tn == 1 ? 1 : tn * std::clamp<int64_t>(N / (int64_t(tn) * 128), 1, 4);
+  std::atomic<int64_t> next{0};
+  parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
+    for (int64_t t; (t = next.fetch_add(1)) < cm * cn;) {
+      const int ci = static_cast<int>(t / cn), cj = static_cast<int>(t % cn);
+      const int cmi = static_cast<int>(cm), cni = static_cast<int>(cn);
+      const int64_t i0 = split_point(M, cmi, kn.mr, ci), i1 = split_point(M, cmi, kn.mr, ci + 1);
+      const int64_t j0 = split_point(N, cni, kn.nr, cj), j1 = split_point(N, cni, kn.nr, cj + 1);
       if (i0 < i1 && j0 < j1)
-        gemm_serial(kn, direct_a, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa, B + j0 * csb, rsb, csb,
-                    beta, C + i0 * rsc + j0 * csc, rsc, csc);
+        gemm_serial(kn, direct_a, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa,
+                    B + j0 * csb, rsb, csb, beta, C + i0 * rsc + j0 * csc, rsc, csc);
     }
   });
 }
@@ -384,10 +396,10 @@ void matmul_typed(const TensorArg& a, const TensorArg& b, const TensorArg& out, 
   };
 
   const int nt = default_threads();
-  const int64_t work = M * N * std::max<int64_t>(K, 1);
+  const double work = double(M) * double(N) * double(std::max<int64_t>(K, 1));
   if (batch > 1 && nt > 1 && work < kParallelMinWork) {
     // Many small matrices: one thread per group of whole matrices.
-    parallel_for(batch, work, [&](int64_t b0, int64_t b1) {
+    parallel_for(batch, static_cast<int64_t>(work), [&](int64_t b0, int64_t b1) {
       for (int64_t i = b0; i < b1; ++i) run_one(i, 1);
     });
   } else {
