@@ -80,7 +80,8 @@ def test_shapes(use_avx2, dtype, mnk):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("ta,tb,tc", list(itertools.product([False, True], repeat=3)))
-@pytest.mark.parametrize("mnk", [(7, 33, 17), (100, 257, 33), (130, 70, 300)])
+@pytest.mark.parametrize("mnk", [(7, 33, 17), (100, 257, 33), (130, 70, 300), (1, 70, 300),
+                                 (70, 1, 300), (1, 1, 300)])
 def test_transposed_layouts(use_avx2, dtype, ta, tb, tc, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(7)

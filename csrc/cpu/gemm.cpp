@@ -1,22 +1,25 @@
 // Blocked, packed gemm driver (BLIS loop structure) and the batched matmul entry.
 //
-//   for jc in N step NC:          B panel   KC x NC  -> packed, lives in L3
+//   for jc in N step NC:
 //     for pc in K step KC:
-//       pack B[pc, jc]
-//       for ic in M step MC:      A block   MC x KC  -> packed, lives in L2
-//         pack A[ic, pc]
-//         for jr in NC step NR:   B sliver  KC x NR  stays in L1 across the ir loop
+//       for ic in M step MC:      A block MC x KC stays in L2
+//         for jr in NC step NR:   B sliver KC x NR, packed on first use (ic == 0) into
+//                                 the KC x NC panel, stays in L1 across the ir loop
 //           for ir in MC step MR: micro-kernel on one MR x NR tile of C
 //
-// Packing is where arbitrary strides are absorbed: the micro-kernels only ever see
-// contiguous, zero-padded slivers. Threads split C into a grid of sub-blocks and run
-// the serial driver on each independently (no barriers; each thread packs what it
-// reads, which duplicates at most one operand's packing, O(K*N) against O(M*N*K)).
+// Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
+// zero-padded B slivers, and A either packed into MR-row slivers or, when A is
+// row-major, read in place (packing it would cost ~16/N of the arithmetic for
+// nothing; only a partial last sliver is packed, to zero-pad it). Partial C tiles and
+// C with a non-unit column stride go through a local tile. Threads split C into a
+// grid of sub-blocks and run the serial driver on each independently (no barriers;
+// each thread packs what it reads, duplicating at most O(K*N) of O(M*N*K) work).
+// Single-row / single-column results and tiny problems take direct loops.
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -34,23 +37,29 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 // Tiny problems skip packing (its fixed cost dominates) and run a direct loop.
 constexpr int64_t kDirectMaxWork = 4096;
 
-// A micro-kernel with its tile shape and cache blocking. MC is a multiple of MR and
-// NC of NR, so only the last tile of a dimension can be partial.
+// A micro-kernel with its tile shape and cache blocking, plus optional fast packers
+// for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
+// and NC of NR, so only the last tile of a dimension can be partial.
 template <typename T>
 struct Kernel {
-  void (*ukr)(int64_t, const T*, const T*, T*, int64_t, T, T);
+  void (*ukr)(int64_t, const T*, int64_t, int64_t, const T*, T*, int64_t, T, T);
   int mr, nr;
   int64_t mc, kc, nc;
+  void (*pack_bn)(int64_t, const T*, int64_t, T*);
+  void (*pack_bt)(int64_t, const T*, int64_t, T*);
 };
 
 // Portable micro-kernel with the same contract as the AVX2 ones; the compiler
 // vectorises the j loops with the baseline instruction set.
 template <typename T, int MR, int NR>
-void ukr_portable(int64_t kc, const T* Ap, const T* Bp, T* C, int64_t rsc, T alpha, T beta) {
+void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp, T* C,
+                  int64_t rsc, T alpha, T beta) {
   T acc[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, Ap += MR, Bp += NR)
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) acc[i][j] += Ap[i] * Bp[j];
+  for (int64_t k = 0; k < kc; ++k, A += csa, Bp += NR)
+    for (int i = 0; i < MR; ++i) {
+      const T a = A[i * rsa];
+      for (int j = 0; j < NR; ++j) acc[i][j] += a * Bp[j];
+    }
   for (int i = 0; i < MR; ++i) {
     T* c = C + i * rsc;
     if (beta == T(0))
@@ -62,12 +71,16 @@ void ukr_portable(int64_t kc, const T* Ap, const T* Bp, T* C, int64_t rsc, T alp
 
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
-  if (use_avx2()) return {gemm_ukr::sgemm_avx2_6x16, 6, 16, 144, 256, 4080};
-  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096};
+  if (use_avx2())
+    return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
+            gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2};
+  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr, nullptr};
 }
 template <> Kernel<double> select_kernel<double>() {
-  if (use_avx2()) return {gemm_ukr::dgemm_avx2_6x8, 6, 8, 72, 256, 2040};
-  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048};
+  if (use_avx2())
+    return {gemm_ukr::dgemm_avx2_6x8, 6,  8, 72, 256, 2040,
+            gemm_ukr::dpack_bn_avx2,  gemm_ukr::dpack_bt_avx2};
+  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr};
 }
 
 // Thread-local, 64-byte aligned, grow-only scratch for packed panels.
@@ -115,28 +128,25 @@ void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
   }
 }
 
-// Bp <- B[0:kc, 0:nc] as NR-column slivers, row by row; columns past nc are zero.
+// Bp <- one NR-column sliver B[0:kc, 0:n] (n <= NR), row by row; columns past n are zero.
 template <typename T>
-void pack_b(int NR, int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* Bp) {
-  for (int64_t j0 = 0; j0 < nc; j0 += NR, Bp += NR * kc) {
-    const int n = static_cast<int>(std::min<int64_t>(NR, nc - j0));
-    const T* b = B + j0 * csb;
-    if (n == NR && csb == 1) {
-      for (int64_t k = 0; k < kc; ++k) std::memcpy(Bp + k * NR, b + k * rsb, NR * sizeof(T));
-    } else if (n == NR && rsb == 1) {
-      // Transposed B (x @ W.T): walk each column of B contiguously.
-      for (int j = 0; j < NR; ++j) {
-        const T* col = b + j * csb;
-        for (int64_t k = 0; k < kc; ++k) Bp[k * NR + j] = col[k];
-      }
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        T* dst = Bp + k * NR;
-        const T* row = b + k * rsb;
-        for (int j = 0; j < n; ++j) dst[j] = row[j * csb];
-        for (int j = n; j < NR; ++j) dst[j] = T(0);
-      }
+void pack_b(const Kernel<T>& kn, int64_t kc, int n, const T* B, int64_t rsb, int64_t csb, T* Bp) {
+  const int NR = kn.nr;
+  if (n == NR && csb == 1 && kn.pack_bn) return kn.pack_bn(kc, B, rsb, Bp);
+  if (n == NR && rsb == 1 && kn.pack_bt) return kn.pack_bt(kc, B, csb, Bp);
+  if (n == NR && rsb == 1) {
+    // Transposed B (x @ W.T): walk each column of B contiguously.
+    for (int j = 0; j < NR; ++j) {
+      const T* col = B + j * csb;
+      for (int64_t k = 0; k < kc; ++k) Bp[k * NR + j] = col[k];
     }
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    T* dst = Bp + k * NR;
+    const T* row = B + k * rsb;
+    for (int j = 0; j < n; ++j) dst[j] = row[j * csb];
+    for (int j = n; j < NR; ++j) dst[j] = T(0);
   }
 }
 
@@ -174,11 +184,33 @@ void gemm_direct(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t r
   }
 }
 
-// One thread's blocked gemm (M, N, K > 0, alpha != 0).
+// A single row of C (gemv) when B has unit row stride (e.g. x @ W.T): one dot product
+// per column of B, along contiguous memory. Eight partial sums let the compiler
+// vectorise without reassociating a single sum.
 template <typename T>
-void gemm_serial(const Kernel<T>& kn, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                 int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C,
-                 int64_t rsc, int64_t csc) {
+void gemv_dot(int64_t N, int64_t K, T alpha, const T* A, int64_t csa, const T* B, int64_t csb,
+              T beta, T* C, int64_t csc) {
+  for (int64_t j = 0; j < N; ++j) {
+    const T* b = B + j * csb;
+    T acc[8] = {};
+    int64_t k = 0;
+    if (csa == 1)
+      for (; k + 8 <= K; k += 8)
+        for (int u = 0; u < 8; ++u) acc[u] += A[k + u] * b[k + u];
+    T sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < K; ++k) sum += A[k * csa] * b[k];
+    T& c = C[j * csc];
+    c = beta == T(0) ? alpha * sum : alpha * sum + beta * c;
+  }
+}
+
+// One thread's blocked gemm (M, N, K > 0, alpha != 0). With `direct_a` the
+// micro-kernel reads full MR-row slivers of A in place (only a partial last sliver is
+// packed): for small problems packing A would cost as much as the arithmetic.
+template <typename T>
+void gemm_serial(const Kernel<T>& kn, bool direct_a, int64_t M, int64_t N, int64_t K, T alpha,
+                 const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+                 T beta, T* C, int64_t rsc, int64_t csc) {
   const int MR = kn.mr, NR = kn.nr;
   const int64_t KC = std::min(kn.kc, K);
   const int64_t MC = std::min(kn.mc, (M + MR - 1) / MR * MR);
@@ -192,21 +224,31 @@ void gemm_serial(const Kernel<T>& kn, int64_t M, int64_t N, int64_t K, T alpha, 
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later K blocks accumulate
-      pack_b(NR, kc, nc, B + pc * rsb + jc * csb, rsb, csb, Bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        pack_a(MR, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
+        const T* Ablk = A + ic * rsa + pc * csa;
+        const int64_t mfull = mc / MR * MR;
+        if (!direct_a)
+          pack_a(MR, mc, kc, Ablk, rsa, csa, Ap);
+        else if (mfull < mc)
+          pack_a(MR, mc - mfull, kc, Ablk + mfull * rsa, rsa, csa, Ap);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-          const T* bp = Bp + jr * kc;
+          T* bp = Bp + jr * kc;
+          // Each B sliver is packed right before its first use, so the first row
+          // of tiles reads it from L1 rather than streaming the whole panel back in.
+          if (ic == 0) pack_b(kn, kc, n, B + pc * rsb + (jc + jr) * csb, rsb, csb, bp);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
             const T* ap = Ap + ir * kc;
+            int64_t ars = 1, acs = MR;
+            if (direct_a && ir < mfull) ap = Ablk + ir * rsa, ars = rsa, acs = csa;
+            else if (direct_a) ap = Ap;
             T* c = C + (ic + ir) * rsc + (jc + jr) * csc;
             if (m == MR && n == NR && csc == 1) {
-              kn.ukr(kc, ap, bp, c, rsc, alpha, beta_k);
+              kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta_k);
             } else {
-              kn.ukr(kc, ap, bp, tile, NR, T(1), T(0));
+              kn.ukr(kc, ap, ars, acs, bp, tile, NR, T(1), T(0));
               for (int i = 0; i < m; ++i)
                 for (int j = 0; j < n; ++j) {
                   T& cij = c[i * rsc + j * csc];
@@ -233,8 +275,9 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
                int64_t csc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, csc);
-  if (csc != 1 && rsc == 1) {
-    // Column-major C: compute C^T = B^T A^T so the kernels store along rows.
+  if ((N == 1 && M > 1) || (csc != 1 && rsc == 1 && M > 1)) {
+    // Compute C^T = B^T A^T instead: turns a column-vector result into a row (the
+    // gemv paths below) and column-major C into row-major (the kernels store rows).
     // A' = B^T (A'[n,k] = B[k,n]), B' = A^T, C' = C^T.
     std::swap(M, N);
     std::swap(A, B);
@@ -242,12 +285,16 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
     std::swap(csa, rsb);
     std::swap(rsc, csc);
   }
-  if (M * N * K <= kDirectMaxWork)
+  if (M == 1 && rsb == 1 && K > 1)
+    return gemv_dot(N, K, alpha, A, csa, B, csb, beta, C, csc);
+  const double work = double(M) * double(N) * double(K);  // double: no overflow
+  if (M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
     return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   const Kernel<T> kn = select_kernel<T>();
-  if (nthreads <= 1 || M * N * K < kParallelMinWork)
-    return gemm_serial(kn, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+  const bool direct_a = csa == 1;  // row-major A: the kernel reads its rows in place
+  if (nthreads <= 1 || work < kParallelMinWork)
+    return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   // Grid tm x tn = nthreads minimising the per-thread perimeter (packing traffic),
   // never splitting a dimension into pieces thinner than one tile.
@@ -261,15 +308,22 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
     if (best < 0 || cost < best) best = cost, tm = f, tn = g;
   }
   if (best < 0)
-    return gemm_serial(kn, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-  parallel_for(tm * tn, kGrainSize, [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      const int ti = static_cast<int>(t / tn), tj = static_cast<int>(t % tn);
-      const int64_t i0 = split_point(M, tm, kn.mr, ti), i1 = split_point(M, tm, kn.mr, ti + 1);
-      const int64_t j0 = split_point(N, tn, kn.nr, tj), j1 = split_point(N, tn, kn.nr, tj + 1);
+    return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+  // Cut each split dimension into up to 4x more chunks than threads and hand them
+  // out dynamically, so a thread that is descheduled (the machine is shared) or
+  // slower does fewer. Chunks stay >= 64 rows / 128 columns to keep packing amortised.
+  const int64_t cm = tm == 1 ? 1 : tm * std::clamp<int64_t>(M / (int64_t(tm) * 64), 1, 4);
+  const int64_t cn = tn == 1 ? 1 : tn * std::clamp<int64_t>(N / (int64_t(tn) * 128), 1, 4);
+  std::atomic<int64_t> next{0};
+  parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
+    for (int64_t t; (t = next.fetch_add(1)) < cm * cn;) {
+      const int ci = static_cast<int>(t / cn), cj = static_cast<int>(t % cn);
+      const int cmi = static_cast<int>(cm), cni = static_cast<int>(cn);
+      const int64_t i0 = split_point(M, cmi, kn.mr, ci), i1 = split_point(M, cmi, kn.mr, ci + 1);
+      const int64_t j0 = split_point(N, cni, kn.nr, cj), j1 = split_point(N, cni, kn.nr, cj + 1);
       if (i0 < i1 && j0 < j1)
-        gemm_serial(kn, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa, B + j0 * csb, rsb, csb,
-                    beta, C + i0 * rsc + j0 * csc, rsc, csc);
+        gemm_serial(kn, direct_a, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa,
+                    B + j0 * csb, rsb, csb, beta, C + i0 * rsc + j0 * csc, rsc, csc);
     }
   });
 }
@@ -342,10 +396,10 @@ void matmul_typed(const TensorArg& a, const TensorArg& b, const TensorArg& out, 
   };
 
   const int nt = default_threads();
-  const int64_t work = M * N * std::max<int64_t>(K, 1);
+  const double work = double(M) * double(N) * double(std::max<int64_t>(K, 1));
   if (batch > 1 && nt > 1 && work < kParallelMinWork) {
     // Many small matrices: one thread per group of whole matrices.
-    parallel_for(batch, work, [&](int64_t b0, int64_t b1) {
+    parallel_for(batch, static_cast<int64_t>(work), [&](int64_t b0, int64_t b1) {
       for (int64_t i = b0; i < b1; ++i) run_one(i, 1);
     });
   } else {

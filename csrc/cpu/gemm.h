@@ -24,14 +24,21 @@ void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
 
 // Micro-kernel contract shared by gemm.cpp and gemm_avx2.cpp (internal):
-//   C[0:MR, 0:NR] = alpha * Ap @ Bp + beta * C   (beta == 0: C is not read)
-// Ap holds kc columns of MR values (Ap[k*MR + i]); Bp holds kc rows of NR values
-// (Bp[k*NR + j]); C has row stride rsc and unit column stride.
+//   C[0:MR, 0:NR] = alpha * A @ Bp + beta * C   (beta == 0: C is not read)
+// A is MR x kc with element strides (rsa, csa): a packed sliver (rsa = 1, csa = MR)
+// or, for small problems, the caller's matrix itself. Bp is a packed sliver of kc
+// rows of NR values (Bp[k*NR + j]). C has row stride rsc and unit column stride.
 namespace gemm_ukr {
-void sgemm_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t rsc,
-                     float alpha, float beta);
-void dgemm_avx2_6x8(int64_t kc, const double* Ap, const double* Bp, double* C, int64_t rsc,
-                    double alpha, double beta);
+void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                     float* C, int64_t rsc, float alpha, float beta);
+void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const double* Bp,
+                    double* C, int64_t rsc, double alpha, double beta);
+// Bp <- one full NR-column sliver (NR = 16 / 8) of B, for k < kc and j < NR:
+// row-major B (bn): Bp[k*NR + j] = B[k*rsb + j]; transposed B (bt): B[k + j*csb].
+void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp);
+void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp);
+void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp);
+void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp);
 }  // namespace gemm_ukr
 
 }  // namespace cpu

@@ -1,10 +1,14 @@
 // AVX2/FMA gemm micro-kernels (this file is compiled with -mavx2 -mfma; it is only
-// called when use_avx2() is true). Contract: see gemm_ukr in gemm.h. Each kernel keeps
-// its whole C tile in 12 ymm accumulators, loads two B vectors per k and broadcasts
-// the MR values of A. This file includes no project or std headers with inline code
-// (gemm.h pulls in <string>/<vector>): an AVX2-compiled copy of a shared inline
-// function could be picked by the linker for portable callers. The declarations below
-// repeat gemm.h's gemm_ukr ones; a mismatch fails at link time.
+// called when use_avx2() is true): the micro-kernels and packing routines for B. Contracts: see gemm_ukr in gemm.h.
+//
+// Each kernel keeps its 6-row C tile in 12 ymm accumulators; per k it loads two B
+// vectors and broadcasts the 6 values of A. The k loop is inline asm because GCC,
+// given the same loop in intrinsics, spills accumulators to the stack (16 ymm
+// registers: 12 accumulators + 2 B + 1 A leave no slack), costing ~15%.
+// This file includes no project or std headers with inline code (gemm.h pulls in
+// <string>/<vector>): an AVX2-compiled copy of a shared inline function could be
+// picked by the linker for portable callers. The definitions below match gemm.h's
+// gemm_ukr declarations; a mismatch fails at link time.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -13,96 +17,183 @@ namespace fastdl {
 namespace cpu {
 namespace gemm_ukr {
 
-#define FASTDL_S_ROW(i)                          \
-  a = _mm256_broadcast_ss(Ap + (i));             \
-  c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);     \
-  c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);
+// Rows 0-2 of A are at a, a + rs, a + 2 rs; rows 3-5 at a3 = a + 3 rs likewise.
+#define FASTDL_ROW(BCAST, FMA, ADDR, C0, C1) \
+  BCAST " " ADDR ", %[av]\n\t"               \
+  FMA " %[b0], %[av], %[" C0 "]\n\t"         \
+  FMA " %[b1], %[av], %[" C1 "]\n\t"
 
-#define FASTDL_S_STEP                                                        \
-  b0 = _mm256_loadu_ps(Bp);                                                  \
-  b1 = _mm256_loadu_ps(Bp + 8);                                              \
-  FASTDL_S_ROW(0) FASTDL_S_ROW(1) FASTDL_S_ROW(2) FASTDL_S_ROW(3) FASTDL_S_ROW(4) \
-  FASTDL_S_ROW(5)                                                            \
-  Ap += 6;                                                                   \
-  Bp += 16;
+#define FASTDL_STEP(BCAST, FMA)                                  \
+  "vmovups (%[bp]), %[b0]\n\t"                                   \
+  "vmovups 32(%[bp]), %[b1]\n\t"                                 \
+  "prefetcht0 512(%[bp])\n\t"                                    \
+  FASTDL_ROW(BCAST, FMA, "(%[a])", "c00", "c01")                 \
+  FASTDL_ROW(BCAST, FMA, "(%[a],%[rs],1)", "c10", "c11")         \
+  FASTDL_ROW(BCAST, FMA, "(%[a],%[rs],2)", "c20", "c21")         \
+  FASTDL_ROW(BCAST, FMA, "(%[a3])", "c30", "c31")                \
+  FASTDL_ROW(BCAST, FMA, "(%[a3],%[rs],1)", "c40", "c41")        \
+  FASTDL_ROW(BCAST, FMA, "(%[a3],%[rs],2)", "c50", "c51")        \
+  "add %[cs], %[a]\n\t"                                          \
+  "add %[cs], %[a3]\n\t"                                         \
+  "add $64, %[bp]\n\t"
 
-#define FASTDL_S_STORE(i)                                                            \
-  {                                                                                  \
-    float* c = C + (i) * rsc;                                                        \
-    __m256 r0 = _mm256_mul_ps(va, c##i##0), r1 = _mm256_mul_ps(va, c##i##1);         \
-    if (beta_nz) {                                                                   \
-      r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);                              \
-      r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);                          \
-    }                                                                                \
-    _mm256_storeu_ps(c, r0);                                                         \
-    _mm256_storeu_ps(c + 8, r1);                                                     \
-  }
+#define FASTDL_ZERO(C) "vxorps %[" C "], %[" C "], %[" C "]\n\t"
 
-void sgemm_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t rsc,
-                     float alpha, float beta) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-         c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  __m256 a, b0, b1;
+// Zeroes the accumulators, then the k loop, unrolled by 4, then the remainder; B advances 64 bytes per k.
+#define FASTDL_KLOOP(BCAST, FMA)                                                       \
+  asm volatile(                                                                        \
+      FASTDL_ZERO("c00") FASTDL_ZERO("c01") FASTDL_ZERO("c10") FASTDL_ZERO("c11")      \
+      FASTDL_ZERO("c20") FASTDL_ZERO("c21") FASTDL_ZERO("c30") FASTDL_ZERO("c31")      \
+      FASTDL_ZERO("c40") FASTDL_ZERO("c41") FASTDL_ZERO("c50") FASTDL_ZERO("c51")      \
+      "mov %[k], %[k4]\n\t"                                                            \
+      "shr $2, %[k4]\n\t"                                                              \
+      "jz 2f\n\t"                                                                      \
+      "1:\n\t" FASTDL_STEP(BCAST, FMA) FASTDL_STEP(BCAST, FMA) FASTDL_STEP(BCAST, FMA)  \
+      FASTDL_STEP(BCAST, FMA)                                                          \
+      "dec %[k4]\n\t"                                                                  \
+      "jnz 1b\n\t"                                                                     \
+      "2:\n\t"                                                                         \
+      "and $3, %[k]\n\t"                                                               \
+      "jz 4f\n\t"                                                                      \
+      "3:\n\t" FASTDL_STEP(BCAST, FMA)                                                 \
+      "dec %[k]\n\t"                                                                   \
+      "jnz 3b\n\t"                                                                     \
+      "4:\n\t"                                                                         \
+      : [c00] "=x"(c00), [c01] "=x"(c01), [c10] "=x"(c10), [c11] "=x"(c11),            \
+        [c20] "=x"(c20), [c21] "=x"(c21), [c30] "=x"(c30), [c31] "=x"(c31),            \
+        [c40] "=x"(c40), [c41] "=x"(c41), [c50] "=x"(c50), [c51] "=x"(c51),            \
+        [b0] "=&x"(b0), [b1] "=&x"(b1), [av] "=&x"(av), [a] "+r"(a), [a3] "+r"(a3),    \
+        [bp] "+r"(bp), [k] "+r"(k), [k4] "=&r"(k4)                                     \
+      : [rs] "r"(rs), [cs] "r"(cs)                                                     \
+      : "cc", "memory")
+
+void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                     float* C, int64_t rsc, float alpha, float beta) {
   for (int i = 0; i < 6; ++i) {  // the tile is written at the end: start fetching it now
     _mm_prefetch(reinterpret_cast<const char*>(C + i * rsc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(C + i * rsc + 15), _MM_HINT_T0);
   }
-  int64_t k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(Ap + 64), _MM_HINT_T0);
-    FASTDL_S_STEP FASTDL_S_STEP FASTDL_S_STEP FASTDL_S_STEP
-  }
-  for (; k < kc; ++k) { FASTDL_S_STEP }
+  __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, av;
+  const float* a = A;
+  const float* a3 = A + 3 * rsa;
+  const float* bp = Bp;
+  int64_t k = kc, k4;
+  const int64_t rs = rsa * 4, cs = csa * 4;
+  FASTDL_KLOOP("vbroadcastss", "vfmadd231ps");
+
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-  const bool beta_nz = beta != 0.0f;
-  FASTDL_S_STORE(0) FASTDL_S_STORE(1) FASTDL_S_STORE(2) FASTDL_S_STORE(3) FASTDL_S_STORE(4)
-  FASTDL_S_STORE(5)
+  const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                            {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int i = 0; i < 6; ++i) {
+    float* c = C + i * rsc;
+    __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
+    if (beta != 0.0f) {
+      r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
+      r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
+    }
+    _mm256_storeu_ps(c, r0);
+    _mm256_storeu_ps(c + 8, r1);
+  }
 }
 
-#define FASTDL_D_ROW(i)                          \
-  a = _mm256_broadcast_sd(Ap + (i));             \
-  c##i##0 = _mm256_fmadd_pd(a, b0, c##i##0);     \
-  c##i##1 = _mm256_fmadd_pd(a, b1, c##i##1);
-
-#define FASTDL_D_STEP                                                        \
-  b0 = _mm256_loadu_pd(Bp);                                                  \
-  b1 = _mm256_loadu_pd(Bp + 4);                                              \
-  FASTDL_D_ROW(0) FASTDL_D_ROW(1) FASTDL_D_ROW(2) FASTDL_D_ROW(3) FASTDL_D_ROW(4) \
-  FASTDL_D_ROW(5)                                                            \
-  Ap += 6;                                                                   \
-  Bp += 8;
-
-#define FASTDL_D_STORE(i)                                                            \
-  {                                                                                  \
-    double* c = C + (i) * rsc;                                                       \
-    __m256d r0 = _mm256_mul_pd(va, c##i##0), r1 = _mm256_mul_pd(va, c##i##1);        \
-    if (beta_nz) {                                                                   \
-      r0 = _mm256_fmadd_pd(vb, _mm256_loadu_pd(c), r0);                              \
-      r1 = _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + 4), r1);                          \
-    }                                                                                \
-    _mm256_storeu_pd(c, r0);                                                         \
-    _mm256_storeu_pd(c + 4, r1);                                                     \
-  }
-
-void dgemm_avx2_6x8(int64_t kc, const double* Ap, const double* Bp, double* C, int64_t rsc,
-                    double alpha, double beta) {
-  __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-          c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  __m256d a, b0, b1;
+void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const double* Bp,
+                    double* C, int64_t rsc, double alpha, double beta) {
   for (int i = 0; i < 6; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(C + i * rsc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(C + i * rsc + 7), _MM_HINT_T0);
   }
+  __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, av;
+  const double* a = A;
+  const double* a3 = A + 3 * rsa;
+  const double* bp = Bp;
+  int64_t k = kc, k4;
+  const int64_t rs = rsa * 8, cs = csa * 8;
+  FASTDL_KLOOP("vbroadcastsd", "vfmadd231pd");
+
+  const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
+  const __m256d acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                             {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int i = 0; i < 6; ++i) {
+    double* c = C + i * rsc;
+    __m256d r0 = _mm256_mul_pd(va, acc[i][0]), r1 = _mm256_mul_pd(va, acc[i][1]);
+    if (beta != 0.0) {
+      r0 = _mm256_fmadd_pd(vb, _mm256_loadu_pd(c), r0);
+      r1 = _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + 4), r1);
+    }
+    _mm256_storeu_pd(c, r0);
+    _mm256_storeu_pd(c + 4, r1);
+  }
+}
+
+// Packs one full B sliver of a row-major B (unit column stride): a 64-byte row copy
+// per k, inline rather than a memcpy call per row.
+void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp) {
+  for (int64_t k = 0; k < kc; ++k, B += rsb, Bp += 16) {
+    _mm256_storeu_ps(Bp, _mm256_loadu_ps(B));
+    _mm256_storeu_ps(Bp + 8, _mm256_loadu_ps(B + 8));
+  }
+}
+
+void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp) {
+  for (int64_t k = 0; k < kc; ++k, B += rsb, Bp += 8) {
+    _mm256_storeu_pd(Bp, _mm256_loadu_pd(B));
+    _mm256_storeu_pd(Bp + 4, _mm256_loadu_pd(B + 4));
+  }
+}
+
+// Packs one full B sliver (16 columns) when B is transposed (unit row stride, as in
+// x @ W.T): 8x8 register transposes instead of a scalar gather.
+void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp) {
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    for (int half = 0; half < 2; ++half) {
+      const float* b = B + k + half * 8 * csb;
+      const __m256 r0 = _mm256_loadu_ps(b), r1 = _mm256_loadu_ps(b + csb),
+                   r2 = _mm256_loadu_ps(b + 2 * csb), r3 = _mm256_loadu_ps(b + 3 * csb),
+                   r4 = _mm256_loadu_ps(b + 4 * csb), r5 = _mm256_loadu_ps(b + 5 * csb),
+                   r6 = _mm256_loadu_ps(b + 6 * csb), r7 = _mm256_loadu_ps(b + 7 * csb);
+      const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+                   t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
+                   t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+                   t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+      const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                   s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                   s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                   s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float* d = Bp + k * 16 + half * 8;
+      _mm256_storeu_ps(d + 0 * 16, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(d + 1 * 16, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(d + 2 * 16, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(d + 3 * 16, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(d + 4 * 16, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(d + 5 * 16, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(d + 6 * 16, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(d + 7 * 16, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+  }
+  for (; k < kc; ++k)
+    for (int j = 0; j < 16; ++j) Bp[k * 16 + j] = B[k + j * csb];
+}
+
+// Same for double: one full 8-column sliver, 4x4 transposes.
+void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp) {
   int64_t k = 0;
   for (; k + 4 <= kc; k += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(Ap + 48), _MM_HINT_T0);
-    FASTDL_D_STEP FASTDL_D_STEP FASTDL_D_STEP FASTDL_D_STEP
+    for (int half = 0; half < 2; ++half) {
+      const double* b = B + k + half * 4 * csb;
+      const __m256d r0 = _mm256_loadu_pd(b), r1 = _mm256_loadu_pd(b + csb),
+                    r2 = _mm256_loadu_pd(b + 2 * csb), r3 = _mm256_loadu_pd(b + 3 * csb);
+      const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1),
+                    t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+      double* d = Bp + k * 8 + half * 4;
+      _mm256_storeu_pd(d + 0 * 8, _mm256_permute2f128_pd(t0, t2, 0x20));
+      _mm256_storeu_pd(d + 1 * 8, _mm256_permute2f128_pd(t1, t3, 0x20));
+      _mm256_storeu_pd(d + 2 * 8, _mm256_permute2f128_pd(t0, t2, 0x31));
+      _mm256_storeu_pd(d + 3 * 8, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
   }
-  for (; k < kc; ++k) { FASTDL_D_STEP }
-  const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
-  const bool beta_nz = beta != 0.0;
-  FASTDL_D_STORE(0) FASTDL_D_STORE(1) FASTDL_D_STORE(2) FASTDL_D_STORE(3) FASTDL_D_STORE(4)
-  FASTDL_D_STORE(5)
+  for (; k < kc; ++k)
+    for (int j = 0; j < 8; ++j) Bp[k * 8 + j] = B[k + j * csb];
 }
 
 }  // namespace gemm_ukr
