@@ -227,25 +227,45 @@ def _check_index(op, index, x):
         raise TypeError(f"{op}: index must be an int64 tensor, got {desc(index)}")
 
 
-class _IndexSelect(Function):
-    @staticmethod
-    def forward(ctx, x, dim, index):
-        shape = list(x.shape)
-        shape[dim] = index.shape[0]
-        out = empty(shape, x.dtype, x.device)
-        backend(x, "index_select").index_select(x, dim, index, out)
+class _IndexedRead(Function):
+    """out = read(x, dim, index); backward adds g into zeros with the adjoint kernel
+    (index_select <-> index_add, gather <-> scatter_add)."""
+    read = adjoint = None  # kernel names; subclasses also define out_shape(x, dim, index)
+
+    @classmethod
+    def forward(cls, ctx, x, dim, index):
+        out = empty(cls.out_shape(x, dim, index), x.dtype, x.device)
+        getattr(backend(x, cls.read), cls.read)(x, dim, index, out)
         ctx.meta = (x.shape, dim)
         ctx.save_for_backward(index)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         from ..tensor import zeros
         shape, dim = ctx.meta
         index, = ctx.saved_tensors
         out = zeros(shape, dtype=g.dtype, device=g.device)
-        backend(g, "index_add").index_add(out, dim, index, g)
+        getattr(backend(g, cls.adjoint), cls.adjoint)(out, dim, index, g)
         return out, None, None
+
+
+class _IndexSelect(_IndexedRead):
+    read, adjoint = "index_select", "index_add"
+
+    @staticmethod
+    def out_shape(x, dim, index):
+        shape = list(x.shape)
+        shape[dim] = index.shape[0]
+        return shape
+
+
+class _Gather(_IndexedRead):
+    read, adjoint = "gather", "scatter_add"
+
+    @staticmethod
+    def out_shape(x, dim, index):
+        return index.shape
 
 
 def index_select(x, dim, index):
@@ -257,25 +277,6 @@ def index_select(x, dim, index):
     if x.ndim == 0:
         return _IndexSelect.apply(x.reshape(1), 0, index.reshape(-1)).reshape(())
     return _IndexSelect.apply(x, d, index.reshape(-1))
-
-
-class _Gather(Function):
-    @staticmethod
-    def forward(ctx, x, dim, index):
-        out = empty(index.shape, x.dtype, x.device)
-        backend(x, "gather").gather(x, dim, index, out)
-        ctx.meta = (x.shape, dim)
-        ctx.save_for_backward(index)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        from ..tensor import zeros
-        shape, dim = ctx.meta
-        index, = ctx.saved_tensors
-        out = zeros(shape, dtype=g.dtype, device=g.device)
-        backend(g, "scatter_add").scatter_add(out, dim, index, g)
-        return out, None, None
 
 
 def gather(x, dim, index):
