@@ -15,7 +15,7 @@ interpolated absolute-discounting n-gram (orders 1..N over a uniform floor), wit
 the discount tuned on the last 10% of the training text, then refit on all of it.
 
     from fastdl.models import charlm
-    model, summary = charlm.fit(epochs=12)
+    model, summary = charlm.fit(epochs=6)
     print(charlm.sample(model, summary["vocab"], "Return the ", 200))
 """
 import ast
@@ -39,7 +39,7 @@ CORPUS_MODULES = ["argparse", "functools", "inspect", "typing", "dataclasses", "
                   "enum", "abc", "ipaddress", "configparser", "csv", "gettext", "locale", "smtplib", "ftplib",
                   "imaplib", "http/client", "urllib/parse", "urllib/request", "xml/dom/minidom", "pydoc", "doctest"]
 
-DEFAULTS = {"epochs": 12, "corpus_chars": 300_000, "embed": 48, "hidden": 256, "seq_len": 100, "batch_size": 32,
+DEFAULTS = {"epochs": 6, "corpus_chars": 300_000, "embed": 48, "hidden": 256, "seq_len": 100, "batch_size": 32,
             "lr": 3e-3, "clip": 1.0, "eval_streams": 16, "ngram_orders": [3, 4, 5],
             "ngram_discounts": [0.6, 0.75, 0.9], "temperature": 0.7, "sample_chars": 200, "prompt": "Return the "}
 
