@@ -44,7 +44,7 @@ def test_dqn_learns_cartpole():
     pytest.importorskip("gymnasium")
     from fastdl.models import dqn
     q, s = dqn.fit(seed=0, steps=6000, learning_starts=500, train_freq=4, gradient_steps=2, target_update_interval=200,
-                   exploration_fraction=0.2, eps_final=0.05, eval_episodes=10)
+                   exploration_fraction=0.2, eps_final=0.05, hidden=64, eval_episodes=10)
     assert s["env_steps"] == 6000 and s["eval_episodes_policy"] == "greedy"
     assert s["eval_mean_return"] > 2 * RANDOM_CARTPOLE
 
