@@ -1,0 +1,148 @@
+"""Shared pieces of the RL families (dqn, ppo, reinforce): gymnasium environments,
+batched evaluation, the episode-return bookkeeping, NumPy RNG state in checkpoints,
+and the return-curve PNG.
+
+Environment state is not checkpointed: a resumed run starts a fresh episode."""
+import json
+import os
+
+import numpy as np
+
+import fastdl
+from fastdl import nn
+from fastdl.data.datasets import require
+
+SOLVED = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0}  # the targets of the family table
+
+
+def make_env(name, seed=None):
+    """A gymnasium environment, reset once with `seed` so its episodes are reproducible."""
+    gym = require("gymnasium")
+    env = gym.make(name)
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    return env
+
+
+def env_dims(name):
+    env = make_env(name)
+    dims = env.observation_space.shape[0], env.action_space.n
+    env.close()
+    return dims
+
+
+def mlp(sizes, activation=nn.Tanh):
+    """Linear layers with `activation` between them (none after the last)."""
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i + 2 < len(sizes):
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def evaluate(act, env_name, episodes=100, seed=10_000):
+    """Mean and std of the return of `act` over `episodes` episodes, all run side by side
+    so every step is one batched forward: act(obs (n, d) float32 array) -> actions (n,).
+    Seeds seed, seed+1, ... so evaluation never reuses the training episodes."""
+    envs = [make_env(env_name) for _ in range(episodes)]
+    obs = np.stack([e.reset(seed=seed + i)[0] for i, e in enumerate(envs)]).astype(np.float32)
+    returns = np.zeros(episodes)
+    alive = np.arange(episodes)
+    while len(alive):
+        actions = act(obs[alive])
+        still = []
+        for j, a in zip(alive, actions):
+            o, r, term, trunc, _ = envs[j].step(int(a))
+            returns[j] += r
+            obs[j] = o
+            if not (term or trunc):
+                still.append(j)
+        alive = np.array(still, dtype=np.int64)
+    for e in envs:
+        e.close()
+    return float(returns.mean()), float(returns.std())
+
+
+class Episodes:
+    """Training-time episode returns: the moving average over the last `window` episodes
+    and the env step at which it first reached the environment's target."""
+
+    def __init__(self, env_name, window=20, returns=None, ends=None, solved_at=None):
+        self.target = SOLVED.get(env_name)
+        self.window = window
+        self.returns = list(returns or [])
+        self.ends = list(ends or [])  # env step at which each episode ended
+        self.solved_at = solved_at
+
+    def add(self, ret, step):
+        self.returns.append(float(ret))
+        self.ends.append(int(step))
+        if (self.solved_at is None and self.target is not None and len(self.returns) >= self.window
+                and self.moving() >= self.target):
+            self.solved_at = int(step)
+
+    def moving(self):
+        tail = self.returns[-self.window:]
+        return float(np.mean(tail)) if tail else float("nan")
+
+    def state(self):
+        return {"returns": self.returns, "ends": self.ends, "solved_at": self.solved_at}
+
+
+def np_rng_state(rng):
+    return json.dumps(rng.bit_generator.state)  # 128-bit ints: JSON text keeps them exact
+
+
+def np_rng_from(state, seed):
+    rng = np.random.default_rng(seed)
+    if state is not None:
+        rng.bit_generator.state = json.loads(state)
+    return rng
+
+
+def save_return_curve(run, episodes, title):
+    """episode_returns.png in run.out_dir: each training episode's return and the moving
+    average against env steps; skipped when there is no out_dir or no matplotlib."""
+    if not run.out_dir or not episodes.returns:
+        return
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    r = np.array(episodes.returns)
+    w = episodes.window
+    ma = np.convolve(r, np.ones(w) / w, mode="valid") if len(r) >= w else r
+    fig = plt.figure(figsize=(6, 3.5))
+    ax = fig.add_subplot(111)
+    ax.plot(episodes.ends, r, lw=0.5, alpha=0.5, label="episode return")
+    ax.plot(episodes.ends[len(r) - len(ma):], ma, label=f"moving average ({w})")
+    if episodes.target is not None:
+        ax.axhline(episodes.target, color="gray", ls="--", lw=0.8)
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("return")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(run.out_dir, "episode_returns.png"), dpi=100)
+    plt.close(fig)
+
+
+def summary(env_name, mean, std, steps, episodes, policy):
+    return {"env": env_name, "eval_mean_return": mean, "eval_std_return": std, "eval_episodes_policy": policy,
+            "env_steps": int(steps), "train_episodes": len(episodes.returns),
+            "moving_avg_return": episodes.moving(), "solved_at_step": episodes.solved_at}
+
+
+def curve_vs_step(key, ylabel=None):
+    """A PLOTS entry: history[key] against the env step of each log line."""
+    def draw(fig, history):
+        ax = fig.add_subplot(111)
+        pts = [(h["step"], h[key]) for h in history if key in h and "step" in h]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts])
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(ylabel or key)
+    return draw

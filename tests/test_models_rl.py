@@ -1,0 +1,151 @@
+"""The RL families (dqn, ppo, reinforce on gymnasium CartPole-v1) and charlm, each
+trained on a small budget with a fixed seed: learning must beat the chance level
+(a random CartPole policy averages ~22; a uniform character model costs log2(V) bits)."""
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import fastdl
+from fastdl import cli
+from fastdl.models import _rl, charlm
+from fastdl.models._run import CheckpointMismatch, Run
+
+RANDOM_CARTPOLE = 22.0
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = fastdl.get_num_threads()
+    fastdl.set_num_threads(1)  # these are overhead-bound small ops; threads only add contention
+    yield
+    fastdl.set_num_threads(n)
+
+
+def test_random_policy_baseline():
+    pytest.importorskip("gymnasium")
+    rng = np.random.default_rng(0)
+    mean, _ = _rl.evaluate(lambda obs: rng.integers(0, 2, len(obs)), "CartPole-v1", episodes=50)
+    assert 15 < mean < 30
+
+
+def test_episodes_moving_average_and_solved_step():
+    ep = _rl.Episodes("CartPole-v1", window=2)
+    ep.add(400, 400)
+    ep.add(500, 900)
+    assert ep.solved_at is None and ep.moving() == 450
+    ep.add(480, 1380)
+    assert ep.solved_at == 1380 and ep.moving() == 490
+
+
+def test_dqn_learns_cartpole():
+    pytest.importorskip("gymnasium")
+    from fastdl.models import dqn
+    q, s = dqn.fit(seed=0, steps=6000, learning_starts=500, train_freq=4, gradient_steps=2, target_update_interval=200,
+                   exploration_fraction=0.2, eps_final=0.05, hidden=64, eval_episodes=10)
+    assert s["env_steps"] == 6000 and s["eval_episodes_policy"] == "greedy"
+    assert s["eval_mean_return"] > 2 * RANDOM_CARTPOLE
+
+
+def test_dqn_replay_buffer_ring_and_state():
+    from fastdl.models.dqn import ReplayBuffer
+    buf = ReplayBuffer(3, 2)
+    for i in range(5):
+        buf.add(np.full(2, i), i % 2, float(i), np.full(2, i + 1), 0.0)
+    assert buf.size == 3 and buf.pos == 2
+    assert sorted(buf.rewards.tolist()) == [2.0, 3.0, 4.0]
+    other = ReplayBuffer(3, 2)
+    other.load(buf.state())
+    np.testing.assert_array_equal(other.obs, buf.obs)
+    assert (other.pos, other.size) == (2, 3)
+
+
+def test_ppo_learns_cartpole():
+    pytest.importorskip("gymnasium")
+    from fastdl.models import ppo
+    _, s = ppo.fit(seed=0, steps=8 * 32 * 15, n_epochs=4, eval_episodes=10)
+    assert s["eval_mean_return"] > 1.5 * RANDOM_CARTPOLE
+
+
+def test_gae_matches_direct_sum():
+    from fastdl.models.ppo import gae
+    rng = np.random.default_rng(0)
+    r, v = rng.normal(size=(6, 1)).astype(np.float32), rng.normal(size=(6, 1)).astype(np.float32)
+    d = np.zeros((6, 1), np.float32)
+    d[2] = 1.0
+    last, g, lam = np.array([0.3], np.float32), 0.9, 0.8
+    adv = gae(r, v, d, last, g, lam)
+    nv = np.append(v[1:, 0], last)
+    delta = r[:, 0] + g * nv * (1 - d[:, 0]) - v[:, 0]
+    want = [sum((g * lam) ** (k - t) * delta[k] for k in range(t, 3 if t <= 2 else 6)) for t in range(6)]
+    np.testing.assert_allclose(adv[:, 0], want, rtol=1e-5)
+
+
+def test_reinforce_learns_cartpole():
+    pytest.importorskip("gymnasium")
+    from fastdl.models import reinforce
+    _, s = reinforce.fit(seed=0, steps=6000, lr=1e-2, eval_episodes=10)
+    assert s["eval_mean_return"] > 2 * RANDOM_CARTPOLE
+
+
+def test_reinforce_resume_continues_history(tmp_path):
+    pytest.importorskip("gymnasium")
+    out = str(tmp_path / "rf")
+    assert cli.main(["train", "reinforce", "--steps", "600", "--out", out, "--quiet"]) == 0
+    first = json.load(open(os.path.join(out, "metrics.json")))
+    assert os.path.exists(os.path.join(out, "episode_returns.png")) or not _has_matplotlib()
+    assert cli.main(["train", "reinforce", "--steps", "1200", "--out", out, "--resume", out, "--quiet"]) == 0
+    second = json.load(open(os.path.join(out, "metrics.json")))
+    steps1 = [h["step"] for h in first["history"]]
+    steps2 = [h["step"] for h in second["history"]]
+    assert steps2[:len(steps1)] == steps1 and len(steps2) > len(steps1)
+    assert steps2 == sorted(steps2) and steps2[-1] >= 1200
+    assert second["summary"]["env_steps"] == steps2[-1]
+
+
+def test_resume_rejects_wrong_family_and_corrupt_checkpoint(tmp_path, capsys):
+    pytest.importorskip("gymnasium")
+    out = str(tmp_path / "rf")
+    assert cli.main(["train", "reinforce", "--steps", "200", "--out", out, "--quiet"]) == 0
+    assert cli.main(["train", "charlm", "--epochs", "1", "--resume", out, "--quiet"]) == 2
+    assert "holds a 'reinforce' checkpoint, not 'charlm'" in capsys.readouterr().err
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x10" + b"\x00" * 7 + b"not json at all!")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        Run("dqn", {}).resume(str(bad))
+    with pytest.raises(CheckpointMismatch, match="not a fastdl training checkpoint"):
+        fastdl.save({"x": fastdl.zeros(2)}, str(tmp_path / "plain.safetensors"))
+        Run("dqn", {}).resume(str(tmp_path / "plain.safetensors"))
+
+
+def _has_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def test_stdlib_corpus_is_deterministic_ascii():
+    a, b = charlm.stdlib_corpus(50_000), charlm.stdlib_corpus(50_000)
+    assert a == b and len(a) == 50_000
+    assert all(c == "\n" or 32 <= ord(c) < 127 for c in a)
+
+
+def test_ngram_probabilities_sum_to_one():
+    text = "the cat sat on the mat. the hat."
+    vocab = sorted(set(text))
+    m = charlm.NGram(text, 3, 0.75, len(vocab))
+    for h in ("th", "e ", "zz", ""):
+        assert math.isclose(sum(m.prob(h, c) for c in vocab), 1.0, rel_tol=1e-9)
+
+
+def test_charlm_learns_and_samples():
+    model, s = charlm.fit(seed=0, epochs=2, corpus_chars=40_000, embed=16, hidden=64, seq_len=32, batch_size=32,
+                          lr=1e-2, ngram_orders=[3], ngram_discounts=[0.75], sample_chars=40)
+    uniform = math.log2(len(s["vocab"]))
+    assert s["heldout_bpc"] < uniform - 2.0
+    assert s["ngram_bpc"] < uniform
+    assert s["sample"].startswith("Return the ") and len(s["sample"]) == len("Return the ") + 40
