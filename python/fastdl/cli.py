@@ -21,6 +21,12 @@ def _train(args):
                       f"not --{key}", file=sys.stderr)
                 return 2
             config[key] = value
+    for item in args.set or []:
+        key, sep, raw = item.partition("=")
+        if not sep or key not in config:
+            print(f"error: --set {item!r}: expected KEY=VALUE with KEY one of {', '.join(config)}", file=sys.stderr)
+            return 2
+        config[key] = _parse_value(raw)
     if args.family in ("lstm", "gru"):
         config["cell"] = args.family
     import fastdl
@@ -28,9 +34,13 @@ def _train(args):
     run = Run(args.family, config, out_dir=args.out, seed=args.seed, device=args.device, quiet=args.quiet)
     try:
         state = run.resume(args.resume) if args.resume else None
+    except (CheckpointMismatch, FileNotFoundError, ValueError) as e:  # ValueError: a damaged file
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
         summary = module.train_family(run, config, state) if hasattr(module, "train_family") else \
             module.train(run, config, state)
-    except (MissingExtraError, CheckpointMismatch, FileNotFoundError) as e:
+    except MissingExtraError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -44,6 +54,15 @@ def _train(args):
     print(f"{args.family}: {shown}  ({record['seconds']:.1f} s, seed {args.seed}, {args.device}, "
           f"{record['threads']} threads)")
     return 0
+
+
+def _parse_value(raw):
+    """--set values: JSON when it parses (numbers, true/false, lists), else the string."""
+    import json
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def _info(args):
@@ -68,6 +87,8 @@ def main(argv=None):
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--out", default=None, help="folder for checkpoint, metrics.json and plots")
     tr.add_argument("--resume", default=None, help="continue from the checkpoint in this folder")
+    tr.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="override a config value, e.g. --set env=Acrobot-v1 or --set dataset=grid")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=_train)
     info = sub.add_parser("info", help="print build and runtime facts")
