@@ -61,3 +61,56 @@ def test_resume_rejects_wrong_family_and_corrupted_checkpoint(tmp_path, capsys):
         f.write(blob[:len(blob) // 2])  # a checkpoint cut short, as by a full disk
     with pytest.raises(ValueError, match="load: .*checkpoint.safetensors"):
         Run("cnn", cnn.DEFAULTS).resume(out)
+
+
+def _mnist1d():
+    pytest.importorskip("mnist1d", reason="the mnist1d package generates MNIST-1D")
+
+
+def _subset(data, n_train, n_test):
+    xtr, ytr, xte, yte = data
+    return xtr[:n_train], ytr[:n_train], xte[:n_test], yte[:n_test]
+
+
+def test_cnn1d_learns_mnist1d():
+    _mnist1d()
+    from fastdl.models import cnn1d
+    fastdl.manual_seed(0)
+    model = cnn1d.CNN1d(8)
+    acc = cnn1d.fit(model, _subset(cnn1d.load_mnist1d_images(), 1000, 500), epochs=3, lr=1e-2)
+    assert acc > 0.3  # chance is 0.1
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_rnn_learns_mnist1d(cell):
+    _mnist1d()
+    from fastdl.models import rnn
+    fastdl.manual_seed(0)
+    model = rnn.SequenceClassifier(cell, hidden_size=32)
+    acc = rnn.fit(model, _subset(rnn.load_mnist1d_sequences(), 1000, 500), epochs=3, lr=1e-2)
+    assert acc > 0.2  # chance is 0.1
+
+
+def test_sequence_classifier_rejects_unknown_cell():
+    from fastdl.models import rnn
+    with pytest.raises(ValueError, match="cell must be one of lstm, gru"):
+        rnn.SequenceClassifier("rnn")
+
+
+def test_transfer_freezes_features_and_beats_scratch():
+    _digits()
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    pre = cnn.DigitsCNN(8, num_classes=5)
+    cnn.fit(pre, cnn.load_digits_tensors(classes=range(5)), epochs=2, lr=1e-2)
+    target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
+    assert sorted(target[1].tolist()) == [c for c in range(5) for _ in range(10)]
+    frozen = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
+    ft = transfer.FineTuned(pre.features, 64, 5)
+    assert all(not p.requires_grad for p in ft.features.parameters())
+    ft_acc = cnn.fit(ft, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
+    for k, v in ft.features.state_dict().items():  # weights and BatchNorm statistics unchanged
+        assert (v.numpy() == frozen[k]).all(), k
+    scratch = cnn.DigitsCNN(8, num_classes=5)
+    scratch_acc = cnn.fit(scratch, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
+    assert ft_acc > scratch_acc and ft_acc > 0.6  # chance is 0.2
