@@ -62,12 +62,13 @@ def load_digits_tensors(seed=0, classes=None):
     return tuple(fastdl.tensor(np.ascontiguousarray(a)) for a in arrays)
 
 
-def fit(model, data, epochs=8, lr=3e-3, batch_size=64, weight_decay=1e-4, shift=1, run=None, state=None):
+def fit(model, data, epochs=8, lr=3e-3, batch_size=64, weight_decay=1e-4, shift=1, run=None, state=None,
+        desc="cnn"):
     """Train a DigitsCNN (or any image classifier) on data = (x_train, y_train, x_test,
     y_test); returns the final test accuracy."""
     augment = (lambda x: random_shift(x, shift)) if shift else None
     return _classify.fit(model, data, epochs, lr, batch_size=batch_size, weight_decay=weight_decay,
-                         augment=augment, run=run, state=state, desc="cnn")
+                         augment=augment, run=run, state=state, desc=desc)
 
 
 def train(run, config, state=None):
