@@ -1,0 +1,121 @@
+"""The supervised model families (cnn, cnn1d, lstm/gru, transfer) learn on a small
+budget, resume from a checkpoint, and reject a wrong or corrupted one."""
+import json
+import os
+
+import pytest
+
+import fastdl
+from fastdl.cli import main
+
+
+def _digits():
+    pytest.importorskip("sklearn", reason="scikit-learn provides the digits data")
+    from fastdl.models import cnn
+    return cnn.load_digits_tensors()
+
+
+def test_cnn_learns_digits():
+    from fastdl.models import cnn
+    data = _digits()
+    fastdl.manual_seed(0)
+    model = cnn.DigitsCNN(8)
+    acc = cnn.fit(model, data, epochs=2, lr=1e-2)
+    assert acc > 0.85  # chance is 0.1
+
+
+def test_random_shift_moves_each_image_by_at_most_one_pixel():
+    from fastdl.models import cnn
+    x = fastdl.zeros(64, 1, 8, 8)
+    x[:, :, 4, 4] = 1.0
+    out = cnn.random_shift(x, 1).numpy()
+    assert out.shape == (64, 1, 8, 8)
+    assert (out.sum(axis=(1, 2, 3)) == 1).all()
+    rows, cols = out[:, 0].nonzero()[1:]
+    assert set(rows) <= {3, 4, 5} and set(cols) <= {3, 4, 5}
+    assert len(set(zip(rows, cols))) > 3  # per-image offsets, not one shift for the batch
+
+
+def test_cnn_cli_resume_continues_history(tmp_path, capsys):
+    _digits()
+    out = str(tmp_path / "run")
+    assert main(["train", "cnn", "--epochs", "1", "--out", out, "--quiet"]) == 0
+    assert main(["train", "cnn", "--epochs", "2", "--resume", out, "--out", out, "--quiet"]) == 0
+    assert "test_accuracy" in capsys.readouterr().out
+    with open(os.path.join(out, "metrics.json")) as f:
+        history = json.load(f)["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["test_accuracy"] > 0.5
+
+
+def test_resume_rejects_wrong_family_and_corrupted_checkpoint(tmp_path, capsys):
+    from fastdl.models import cnn
+    from fastdl.models._run import Run
+    out = str(tmp_path / "run")
+    path = Run("cnn", cnn.DEFAULTS, out_dir=out).checkpoint({"model": cnn.DigitsCNN(4).state_dict(), "epoch": 1})
+    assert main(["train", "transfer", "--resume", out, "--quiet"]) == 2
+    assert "holds a 'cnn' checkpoint, not 'transfer'" in capsys.readouterr().err
+    with open(path, "rb") as f:
+        blob = f.read()
+    with open(path, "wb") as f:
+        f.write(blob[:len(blob) // 2])  # a checkpoint cut short, as by a full disk
+    with pytest.raises(ValueError, match="load: .*checkpoint.safetensors"):
+        Run("cnn", cnn.DEFAULTS).resume(out)
+
+
+def _mnist1d():
+    pytest.importorskip("mnist1d", reason="the mnist1d package generates MNIST-1D")
+
+
+def _subset(data, n_train, n_test):
+    xtr, ytr, xte, yte = data
+    return xtr[:n_train], ytr[:n_train], xte[:n_test], yte[:n_test]
+
+
+def test_cnn1d_learns_mnist1d():
+    _mnist1d()
+    from fastdl.models import cnn1d
+    fastdl.manual_seed(0)
+    model = cnn1d.CNN1d(8)
+    acc = cnn1d.fit(model, _subset(cnn1d.load_mnist1d_images(), 1000, 500), epochs=3, lr=1e-2)
+    assert acc > 0.3  # chance is 0.1
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_rnn_learns_mnist1d(cell):
+    _mnist1d()
+    from fastdl.models import _run, rnn
+    fastdl.manual_seed(0)
+    run = _run.Run(cell, {}, quiet=True)
+    model = rnn.SequenceClassifier(cell, hidden_size=32)
+    acc = rnn.fit(model, _subset(rnn.load_mnist1d_sequences(), 1000, 500), epochs=4, lr=1e-2, batch_size=25, run=run)
+    losses = [h["loss"] for h in run.history]
+    assert losses[-1] < losses[0]
+    if cell == "gru":  # the LSTM sits on its initial plateau longer than this budget (full run: 19% after epoch 1)
+        assert losses[-1] < 0.9 * losses[0] and acc > 0.15  # chance is 0.1
+
+
+def test_sequence_classifier_rejects_unknown_cell():
+    from fastdl.models import rnn
+    with pytest.raises(ValueError, match="cell must be one of lstm, gru"):
+        rnn.SequenceClassifier("rnn")
+
+
+def test_transfer_freezes_features_and_both_few_shot_models_learn():
+    _digits()
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    pre = cnn.DigitsCNN(8, num_classes=5)
+    cnn.fit(pre, cnn.load_digits_tensors(classes=range(5)), epochs=2, lr=1e-2)
+    target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
+    assert sorted(target[1].tolist()) == [c for c in range(5) for _ in range(10)]
+    frozen = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
+    ft = transfer.FineTuned(pre.features, 64, 5)
+    assert all(not p.requires_grad for p in ft.features.parameters())
+    ft_acc = cnn.fit(ft, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
+    for k, v in ft.features.state_dict().items():  # weights and BatchNorm statistics unchanged
+        assert (v.numpy() == frozen[k]).all(), k
+    scratch = cnn.DigitsCNN(8, num_classes=5)
+    scratch_acc = cnn.fit(scratch, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
+    # fine-tuned vs scratch is reported, not asserted: on digits scratch wins (docs/results_supervised.md)
+    assert ft_acc > 0.5 and scratch_acc > 0.5  # chance is 0.2
