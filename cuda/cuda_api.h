@@ -3,8 +3,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/tensor_arg.h"
 
@@ -43,10 +45,46 @@ void binary(const std::string& op, const TensorArg& a, const TensorArg& b, const
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out);
 void fill(const TensorArg& dst, double value);
 
-// ---- copies (transfer.cu) ----
+// ---- copies (copy.cu) ----
 // dst = src for any pair of devices. cuda->cuda: any strides, any dtype conversion.
 // cpu<->cuda: both contiguous with the same dtype (ValueError otherwise).
 void copy(const TensorArg& src, const TensorArg& dst);
+
+// ---- the spine's kernels: the contracts (arguments, errors, output rules) of the
+// csrc/cpu/*.h function of the same name; every operand must be on one CUDA device ----
+// gemm.cu (csrc/cpu/gemm.h): float32 / float64 / int64
+void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
+// reduce.cu (csrc/cpu/reduce.h)
+void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
+            const std::vector<int64_t>& dims);
+// softmax.cu (csrc/cpu/softmax.h)
+void softmax(const TensorArg& x, const TensorArg& out, int64_t dim, bool log);
+void softmax_backward(const TensorArg& y, const TensorArg& grad_y, const TensorArg& grad_x,
+                      int64_t dim, bool log);
+void cross_entropy(const TensorArg& logits, const TensorArg& target,
+                   const std::optional<TensorArg>& weight, const TensorArg& loss_out,
+                   const TensorArg& lse_out, int64_t ignore_index, double label_smoothing);
+void cross_entropy_backward(const TensorArg& logits, const TensorArg& target,
+                            const std::optional<TensorArg>& weight, const TensorArg& lse,
+                            const TensorArg& grad_loss, const TensorArg& grad_logits,
+                            int64_t ignore_index, double label_smoothing);
+// index.cu (csrc/cpu/index.h): indices are checked on the device before any write;
+// a bad one raises IndexError on the host.
+void index_select(const TensorArg& x, int64_t dim, const TensorArg& index, const TensorArg& out);
+void index_add(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src);
+void index_put(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src,
+               bool accumulate);
+void gather(const TensorArg& x, int64_t dim, const TensorArg& index, const TensorArg& out);
+void scatter_add(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src);
+int64_t count_nonzero(const TensorArg& x);
+void nonzero(const TensorArg& x, const TensorArg& out);
+// random.cu (csrc/cpu/random.h): the same Philox streams as the CPU kernels.
+int64_t random_uniform(const TensorArg& out, uint64_t seed, int64_t offset, double low, double high);
+int64_t random_normal(const TensorArg& out, uint64_t seed, int64_t offset, double mean, double std);
+int64_t random_int(const TensorArg& out, uint64_t seed, int64_t offset, int64_t low, int64_t high);
+int64_t bernoulli(const TensorArg& out, uint64_t seed, int64_t offset, double p);
+int64_t randperm(const TensorArg& out, uint64_t seed, int64_t offset);
+void arange(const TensorArg& out, double start, double step);
 
 }  // namespace cuda
 }  // namespace fastdl

@@ -1,0 +1,145 @@
+"""fastdl's own SGEMM (`_C.cuda.matmul`, float32, CUDA cores) vs cuBLAS through
+torch.matmul on the same GPU, with TF32 off so both do full fp32 arithmetic.
+
+Run by bench/gpu_check.sh on the GPU machine. Each case: both results are checked
+against each other before and after timing; each timed run is preceded by a write of
+a 256 MiB buffer that evicts L2 (60 MB on an H200); times are CUDA-event medians
+after warm-up. Prints a table and, last, `RESULT <json>`; the JSON also goes to
+$OUT/gpu_gemm.json (or bench/results/gpu_gemm.json).
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+from fastdl import _C
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+class TorchView:
+    """A float32 fastdl kernel argument on cuda:0 (row-major, or `strides` given).
+
+    The kernels need a fastdl Buffer, so one is allocated and torch's data is copied
+    in once per case (outside the timed region); results are copied out to validate.
+    """
+
+    class _DT:
+        code = 0  # float32
+
+    def __init__(self, shape, strides=None, buf=None):
+        n = int(np.prod(shape))
+        self._buf = buf if buf is not None else _C.Buffer(4 * n, 1)
+        self._dtype, self._shape, self._offset = TorchView._DT(), tuple(shape), 0
+        self._strides = tuple(strides) if strides else (shape[1], 1)
+
+
+def upload(dst, t):
+    """Copies the contiguous float32 torch tensor t into dst's Buffer (device to device)."""
+    host = t.contiguous().cpu().numpy()  # through the host: once per case, not timed
+    from kernel_views import kview  # noqa: PLC0415  (tests/ is on sys.path below)
+    _C.cuda.copy(kview(np.ascontiguousarray(host)), dst)
+
+
+def download(v):
+    from kernel_views import kempty  # noqa: PLC0415
+    out = kempty(v._shape, np.float32)
+    _C.cuda.copy(v, out)
+    return out.numpy()
+
+
+def time_ms(fn, flush, iters):
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
+    for _ in range(3):  # warm-up
+        fn()
+    for i in range(iters):
+        flush()
+        starts[i].record()
+        fn()
+        ends[i].record()
+    torch.cuda.synchronize()
+    return float(np.median([s.elapsed_time(e) for s, e in zip(starts, ends)]))
+
+
+CASES = [  # (name, M, K, N, transpose_b)
+    ("square 1024", 1024, 1024, 1024, False),
+    ("square 2048", 2048, 2048, 2048, False),
+    ("square 4096", 4096, 4096, 4096, False),
+    ("square 8192", 8192, 8192, 8192, False),
+    ("linear fwd 4096x768 @ W^T(3072)", 4096, 768, 3072, True),
+    ("linear fwd 8192x3072 @ W^T(768)", 8192, 3072, 768, True),
+    ("mlp 256x784 @ W^T(512)", 256, 784, 512, True),
+    ("conv-as-gemm 64x576 @ 576x12544", 64, 576, 12544, False),
+]
+
+
+def main():
+    if torch is None or not torch.cuda.is_available():
+        print("gpu_gemm: torch with CUDA is not available; nothing to compare against")
+        return 0
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dev = torch.device("cuda:0")
+    flush_buf = torch.empty(64 << 20, dtype=torch.float32, device=dev)  # 256 MiB > 60 MB L2
+    flush = lambda: flush_buf.fill_(1.0)  # noqa: E731
+    rows = []
+    print(f"device: {_C.cuda.device_name(0)}; torch {torch.__version__}; TF32 off")
+    print(f"{'case':36s} {'fastdl ms':>9s} {'TFLOP/s':>8s} {'cuBLAS ms':>9s} {'TFLOP/s':>8s} {'%cuBLAS':>8s} {'max rel err':>11s}")
+    for name, m, k, n, tb in CASES:
+        g = torch.Generator(device=dev).manual_seed(0)
+        a = torch.rand((m, k), device=dev, generator=g) - 0.5
+        b_store = torch.rand((n, k) if tb else (k, n), device=dev, generator=g) - 0.5
+        b = b_store.t() if tb else b_store
+        c = torch.empty((m, n), device=dev)
+        fa, fb_store, fc = TorchView((m, k)), TorchView(tuple(b_store.shape)), TorchView((m, n))
+        upload(fa, a)
+        upload(fb_store, b_store)
+        fb = TorchView((k, n), strides=(1, k) if tb else (n, 1), buf=fb_store._buf)
+
+        def ours():
+            _C.cuda.matmul(fa, fb, fc)
+
+        def theirs():
+            torch.matmul(a, b, out=c)
+
+        def check(when):
+            ours()
+            theirs()
+            torch.cuda.synchronize()
+            want = c.cpu().numpy()
+            got = download(fc)
+            err = float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
+            if not err < 1e-4:
+                raise SystemExit(f"gpu_gemm: {name}: fastdl differs from cuBLAS {when} timing (max rel err {err:.2e})")
+            return err
+
+        err = check("before")
+        flops = 2.0 * m * n * k
+        iters = 5 if flops > 5e11 else 20
+        t_ours = time_ms(ours, flush, iters)
+        t_blas = time_ms(theirs, flush, iters)
+        err = max(err, check("after"))
+        row = dict(case=name, M=m, K=k, N=n, transpose_b=tb, fastdl_ms=t_ours, cublas_ms=t_blas,
+                   fastdl_tflops=flops / t_ours / 1e9, cublas_tflops=flops / t_blas / 1e9,
+                   pct_of_cublas=100.0 * t_blas / t_ours, max_rel_err=err)
+        rows.append(row)
+        print(f"{name:36s} {t_ours:9.3f} {row['fastdl_tflops']:8.2f} {t_blas:9.3f} {row['cublas_tflops']:8.2f} "
+              f"{row['pct_of_cublas']:7.1f}% {err:11.2e}")
+        del fa, fb, fb_store, fc
+    result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), tf32=False, rows=rows)
+    out_dir = os.environ.get("OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "gpu_gemm.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    print("RESULT " + json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

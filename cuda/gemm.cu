@@ -1,0 +1,334 @@
+// CUDA matmul with the contract of csrc/cpu/gemm.h: out = alpha * a @ b + beta * out
+// for a (..., M, K), b (..., K, N), identical batch dims (broadcast ones have stride 0),
+// any non-negative strides. No cuBLAS.
+//
+// float32 whose operands each have one unit-stride dim, a leading dim that is a
+// multiple of 4 and a 16-byte aligned start runs the tiled SGEMM below; every other
+// case (odd strides, float64, int64) runs a simple strided tiled kernel.
+//
+// SGEMM: a 128x128 block tile of C per 256-thread block, K consumed 8 at a time.
+// Each thread loads one float4 of A and one of B per k-step (along whichever dim is
+// contiguous, so all four transpose combinations stay vectorised), and computes an
+// 8x8 sub-tile as four 4x4 quadrants 64 rows / columns apart, which makes its shared
+// memory reads conflict-free float4s. Shared memory is double buffered: the next
+// k-tile is fetched into registers while the current one is multiplied, so there is
+// one __syncthreads per k-step. The batch index is blockIdx.z.
+#include <algorithm>
+
+#include "common.cuh"
+#include "common/strided_index.h"
+#include "cuda_api.h"
+#include "tensor_checks.h"
+
+namespace fastdl {
+namespace cuda {
+
+namespace {
+
+constexpr int kBM = 128, kBN = 128, kBK = 8, kThreads = 256;
+constexpr int kPadA = 4;  // As rows padded so the transposing stores of row-major A spread over banks
+
+// Batch dims (all but the last two) of the three operands: the element offset of
+// batch b in each is strided_offset(b, nb, shape, stride[k]).
+struct Batch {
+  int nb;
+  int64_t shape[kMaxDims];
+  int64_t stride[3][kMaxDims];  // a, b, c
+};
+
+struct GemmArgs {
+  int64_t M, N, K;
+  const void* A;
+  int64_t rsa, csa;
+  const void* B;
+  int64_t rsb, csb;
+  void* C;
+  int64_t rsc, csc;
+  double alpha, beta;  // beta == 0: C is not read
+  Batch batch;
+  int64_t z0, y0;  // batch / row-tile origin of this launch (grid limits split big launches)
+};
+
+__device__ __forceinline__ void batch_offsets(const Batch& bt, int64_t z, int64_t* oa, int64_t* ob,
+                                              int64_t* oc) {
+  *oa = *ob = *oc = 0;
+  for (int d = bt.nb - 1; d >= 0; --d) {
+    const int64_t i = z % bt.shape[d];
+    z /= bt.shape[d];
+    *oa += i * bt.stride[0][d];
+    *ob += i * bt.stride[1][d];
+    *oc += i * bt.stride[2][d];
+  }
+}
+
+// Four consecutive elements p[0..3] along a unit-stride dim whose extent from p is
+// `left`: one float4 when all four exist, else the existing ones and zeros.
+__device__ __forceinline__ float4 load4(const float* p, int64_t left) {
+  if (left >= 4) return __ldg(reinterpret_cast<const float4*>(p));
+  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (left > 0) v.x = __ldg(p);
+  if (left > 1) v.y = __ldg(p + 1);
+  if (left > 2) v.z = __ldg(p + 2);
+  return v;
+}
+
+// A_K: A's K dim has unit stride (row-major A); else its M dim does (transposed A).
+// B_N: B's N dim has unit stride (row-major B); else its K dim does.
+template <bool A_K, bool B_N>
+__global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
+  __shared__ __align__(16) float As[2][kBK][kBM + kPadA];
+  __shared__ __align__(16) float Bs[2][kBK][kBN];
+
+  const int64_t z = g.z0 + blockIdx.z;
+  int64_t oa, ob, oc;
+  batch_offsets(g.batch, z, &oa, &ob, &oc);
+  const float* A = static_cast<const float*>(g.A) + oa;
+  const float* B = static_cast<const float*>(g.B) + ob;
+  float* C = static_cast<float*>(g.C) + oc;
+  const int64_t m0 = (g.y0 + blockIdx.y) * kBM, n0 = static_cast<int64_t>(blockIdx.x) * kBN;
+  const int t = threadIdx.x;
+
+  // This thread's float4 of each tile: (row, col) inside the tile, the float4 running
+  // along the unit-stride dim.
+  const int a_m = A_K ? t / 2 : (t % 32) * 4, a_k = A_K ? (t % 2) * 4 : t / 32;
+  const int b_k = B_N ? t / 32 : (t % 2) * 4, b_n = B_N ? (t % 32) * 4 : t / 2;
+  const int64_t am = m0 + a_m, bn = n0 + b_n;
+
+  auto load_a = [&](int64_t k0) -> float4 {
+    const int64_t k = k0 + a_k;
+    if (A_K) return am < g.M ? load4(A + am * g.rsa + k, g.K - k) : make_float4(0.f, 0.f, 0.f, 0.f);
+    return k < g.K ? load4(A + k * g.csa + am, g.M - am) : make_float4(0.f, 0.f, 0.f, 0.f);
+  };
+  auto load_b = [&](int64_t k0) -> float4 {
+    const int64_t k = k0 + b_k;
+    if (B_N) return k < g.K ? load4(B + k * g.rsb + bn, g.N - bn) : make_float4(0.f, 0.f, 0.f, 0.f);
+    return bn < g.N ? load4(B + bn * g.csb + k, g.K - k) : make_float4(0.f, 0.f, 0.f, 0.f);
+  };
+  auto store = [&](int buf, float4 va, float4 vb) {
+    if (A_K) {
+      As[buf][a_k + 0][a_m] = va.x;
+      As[buf][a_k + 1][a_m] = va.y;
+      As[buf][a_k + 2][a_m] = va.z;
+      As[buf][a_k + 3][a_m] = va.w;
+    } else {
+      *reinterpret_cast<float4*>(&As[buf][a_k][a_m]) = va;
+    }
+    if (B_N) {
+      *reinterpret_cast<float4*>(&Bs[buf][b_k][b_n]) = vb;
+    } else {
+      Bs[buf][b_k + 0][b_n] = vb.x;
+      Bs[buf][b_k + 1][b_n] = vb.y;
+      Bs[buf][b_k + 2][b_n] = vb.z;
+      Bs[buf][b_k + 3][b_n] = vb.w;
+    }
+  };
+
+  const int ty = t / 16, tx = t % 16;  // rows ty*4 (+64), cols tx*4 (+64)
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+
+  const int64_t ktiles = (g.K + kBK - 1) / kBK;
+  if (ktiles > 0) store(0, load_a(0), load_b(0));
+  __syncthreads();
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    const int cur = kt & 1;
+    float4 na, nb;
+    const bool more = kt + 1 < ktiles;
+    if (more) {  // in flight while this tile is multiplied
+      na = load_a((kt + 1) * kBK);
+      nb = load_b((kt + 1) * kBK);
+    }
+#pragma unroll
+    for (int k = 0; k < kBK; ++k) {
+      float a[8], b[8];
+      *reinterpret_cast<float4*>(a) = *reinterpret_cast<const float4*>(&As[cur][k][ty * 4]);
+      *reinterpret_cast<float4*>(a + 4) = *reinterpret_cast<const float4*>(&As[cur][k][64 + ty * 4]);
+      *reinterpret_cast<float4*>(b) = *reinterpret_cast<const float4*>(&Bs[cur][k][tx * 4]);
+      *reinterpret_cast<float4*>(b + 4) = *reinterpret_cast<const float4*>(&Bs[cur][k][64 + tx * 4]);
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    // The other buffer was last read before the previous barrier, so it can be refilled.
+    if (more) store(cur ^ 1, na, nb);
+    __syncthreads();
+  }
+
+  const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int64_t m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+    if (m >= g.M) continue;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const int64_t n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+      if (n >= g.N) continue;
+      float* c = C + m * g.rsc + n * g.csc;
+      *c = beta == 0.f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *c;
+    }
+  }
+}
+
+// The fallback for any strides and dtype: 64x64 C tiles, 16-deep K tiles staged in
+// shared memory with scalar strided loads, 4x4 outputs per thread (256 threads).
+constexpr int kSM = 64, kSK = 16;
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) gemm_strided_kernel(GemmArgs g) {
+  __shared__ T As[kSK][kSM + 1];
+  __shared__ T Bs[kSK][kSM + 1];
+  const int64_t z = g.z0 + blockIdx.z;
+  int64_t oa, ob, oc;
+  batch_offsets(g.batch, z, &oa, &ob, &oc);
+  const T* A = static_cast<const T*>(g.A) + oa;
+  const T* B = static_cast<const T*>(g.B) + ob;
+  T* C = static_cast<T*>(g.C) + oc;
+  const int64_t m0 = (g.y0 + blockIdx.y) * kSM, n0 = static_cast<int64_t>(blockIdx.x) * kSM;
+  const int t = threadIdx.x, ty = t / 16, tx = t % 16;
+  T acc[4][4] = {};
+  for (int64_t k0 = 0; k0 < g.K; k0 += kSK) {
+    for (int e = t; e < kSK * kSM; e += kThreads) {
+      const int kk = e / kSM, mm = e % kSM;  // consecutive threads: consecutive m / n
+      const int64_t k = k0 + kk, m = m0 + mm, n = n0 + mm;
+      As[kk][mm] = (k < g.K && m < g.M) ? A[m * g.rsa + k * g.csa] : T(0);
+      Bs[kk][mm] = (k < g.K && n < g.N) ? B[k * g.rsb + n * g.csb] : T(0);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < kSK; ++kk)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j] += As[kk][ty + 16 * i] * Bs[kk][tx + 16 * j];
+    __syncthreads();
+  }
+  const T alpha = static_cast<T>(g.alpha), beta = static_cast<T>(g.beta);
+  for (int i = 0; i < 4; ++i) {
+    const int64_t m = m0 + ty + 16 * i;
+    for (int j = 0; j < 4; ++j) {
+      const int64_t n = n0 + tx + 16 * j;
+      if (m >= g.M || n >= g.N) continue;
+      T* c = C + m * g.rsc + n * g.csc;
+      *c = beta == T(0) ? T(alpha * acc[i][j]) : T(alpha * acc[i][j] + beta * *c);
+    }
+  }
+}
+
+[[noreturn]] void fail_shapes(const std::string& what, const TensorArg& a, const TensorArg& b,
+                              const TensorArg& out) {
+  fail_value("matmul: " + what + " " + describe(a) + " @ " + describe(b) + " -> " + describe(out));
+}
+
+// The checks of cpu::matmul, plus the device checks.
+void check_matmul_args(const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  if (a.dtype != b.dtype || a.dtype != out.dtype)
+    fail_type("matmul: dtype mismatch " + describe(a) + " @ " + describe(b) + " -> " + describe(out));
+  if (a.dtype == DType::Bool) fail_type(std::string("matmul: unsupported dtype bool"));
+  if (a.ndim() < 2 || b.ndim() < 2 || out.ndim() < 2)
+    fail_shapes("operands must be at least 2-D, got", a, b, out);
+  if (a.shape[a.ndim() - 1] != b.shape[b.ndim() - 2])
+    fail_value("matmul: shape mismatch " + describe(a) + " @ " + describe(b));
+  if (a.ndim() != b.ndim() || a.ndim() != out.ndim() ||
+      !std::equal(a.shape.begin(), a.shape.end() - 2, b.shape.begin()) ||
+      !std::equal(a.shape.begin(), a.shape.end() - 2, out.shape.begin()))
+    fail_shapes("batch dims differ", a, b, out);
+  if (out.shape[out.ndim() - 2] != a.shape[a.ndim() - 2] ||
+      out.shape[out.ndim() - 1] != b.shape[b.ndim() - 1])
+    fail_shapes("out shape mismatch", a, b, out);
+  for (int d = 0; d < out.ndim() && out.numel() > 0; ++d)
+    if (out.shape[d] > 1 && out.strides[d] == 0)
+      fail_shapes("out must not be a broadcast (stride 0) view", a, b, out);
+  for (const TensorArg* t : {&a, &b, &out})
+    for (int d = 0; d < t->ndim(); ++d)
+      if (t->strides[d] < 0) fail_shapes("negative strides are not supported", a, b, out);
+  const int device = out.buf->device_index();
+  for (const TensorArg* t : {&out, &a, &b}) check_cuda_operand("matmul", *t, device);
+}
+
+// An operand (rows x cols, strides rs, cs) suits the float4 loader along its columns
+// (unit_cols) or rows: unit stride there, a leading dim that keeps every float4
+// 16-byte aligned, and an aligned start. Size-1 dims have arbitrary strides.
+bool vec_ok(const void* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, bool unit_cols) {
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
+  if (unit_cols) return (cols == 1 || cs == 1) && (rows == 1 || rs % 4 == 0);
+  return (rows == 1 || rs == 1) && (cols == 1 || cs % 4 == 0);
+}
+
+template <typename Kernel>
+void launch_tiles(Kernel kernel, GemmArgs g, int64_t batch, int tile_m, int tile_n) {
+  const int64_t gy = (g.M + tile_m - 1) / tile_m, gx = (g.N + tile_n - 1) / tile_n;
+  if (gx > 0x7fffffff) fail_value("matmul: N is too large for one CUDA grid");
+  const int64_t kMaxYZ = 65535;
+  for (int64_t z0 = 0; z0 < batch; z0 += kMaxYZ)
+    for (int64_t y0 = 0; y0 < gy; y0 += kMaxYZ) {
+      g.z0 = z0;
+      g.y0 = y0;
+      dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(std::min(kMaxYZ, gy - y0)),
+                static_cast<unsigned>(std::min(kMaxYZ, batch - z0)));
+      kernel<<<grid, kThreads>>>(g);
+      FASTDL_CUDA_CHECK(cudaGetLastError());
+    }
+}
+
+}  // namespace
+
+void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta) {
+  require_device("matmul");
+  check_matmul_args(a, b, out);
+  const int nd = a.ndim();
+  GemmArgs g{};
+  g.M = a.shape[nd - 2];
+  g.K = a.shape[nd - 1];
+  g.N = b.shape[nd - 1];
+  // alpha == 0 reads neither A nor B (their NaNs must not leak in): run with K = 0.
+  if (alpha == 0.0) g.K = 0;
+  g.A = a.bytes();
+  g.rsa = a.strides[nd - 2];
+  g.csa = a.strides[nd - 1];
+  g.B = b.bytes();
+  g.rsb = b.strides[nd - 2];
+  g.csb = b.strides[nd - 1];
+  g.C = out.bytes();
+  g.rsc = out.strides[nd - 2];
+  g.csc = out.strides[nd - 1];
+  g.alpha = alpha;
+  g.beta = beta;
+  g.batch.nb = nd - 2;
+  int64_t batch = 1;
+  for (int d = 0; d < nd - 2; ++d) {
+    g.batch.shape[d] = a.shape[d];
+    g.batch.stride[0][d] = a.strides[d];
+    g.batch.stride[1][d] = b.strides[d];
+    g.batch.stride[2][d] = out.strides[d];
+    batch *= a.shape[d];
+  }
+  if (batch == 0 || g.M == 0 || g.N == 0) return;
+
+  DeviceGuard guard(out.buf->device_index());
+  if (a.dtype == DType::Float32) {
+    bool batch_ok = true;  // every batch's start stays 16-byte aligned
+    for (int d = 0; d < nd - 2; ++d)
+      if (a.shape[d] > 1 && (a.strides[d] % 4 != 0 || b.strides[d] % 4 != 0)) batch_ok = false;
+    const bool a_k = vec_ok(g.A, g.M, g.K, g.rsa, g.csa, true);
+    const bool a_m = !a_k && vec_ok(g.A, g.M, g.K, g.rsa, g.csa, false);
+    const bool b_n = vec_ok(g.B, g.K, g.N, g.rsb, g.csb, true);
+    const bool b_k = !b_n && vec_ok(g.B, g.K, g.N, g.rsb, g.csb, false);
+    if (batch_ok && (a_k || a_m) && (b_n || b_k)) {
+      if (a_k && b_n) launch_tiles(sgemm_kernel<true, true>, g, batch, kBM, kBN);
+      else if (a_k) launch_tiles(sgemm_kernel<true, false>, g, batch, kBM, kBN);
+      else if (b_n) launch_tiles(sgemm_kernel<false, true>, g, batch, kBM, kBN);
+      else launch_tiles(sgemm_kernel<false, false>, g, batch, kBM, kBN);
+      return;
+    }
+  }
+  FASTDL_DISPATCH_NUMERIC(a.dtype, "matmul", [&] {
+    launch_tiles(gemm_strided_kernel<scalar_t>, g, batch, kSM, kSM);
+  })
+}
+
+}  // namespace cuda
+}  // namespace fastdl
