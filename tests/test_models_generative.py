@@ -50,3 +50,25 @@ def test_resume_rejects_other_family_and_corrupt_checkpoint(tmp_path, capsys):
     fastdl.save({"weights": fastdl.zeros(2)}, str(bad))
     assert main(["train", "autoencoder", "--epochs", "1", "--resume", str(bad), "--quiet"]) == 2
     assert "is not a fastdl training checkpoint" in capsys.readouterr().err
+
+
+def test_vae_elbo_improves_and_samples():
+    from fastdl.models import vae
+    _, untrained = vae.fit(seed=0, epochs=0, hidden=128, elbo_samples=1)
+    model, s = vae.fit(seed=0, epochs=2, hidden=128, elbo_samples=1)
+    assert s["test_elbo"] > untrained["test_elbo"] + 10  # nats per example
+    samples = model.sample(5)
+    assert samples.shape == (5, 64) and 0 <= float(samples.min()) and float(samples.max()) <= 1
+
+
+def test_vae_elbo_terms_match_numpy():
+    from fastdl.models.vae import VAE, elbo
+    model = VAE(4, latent=2, hidden=8)
+    x = fastdl.rand(3, 4)
+    logits, mu, logvar = fastdl.randn(3, 4), fastdl.randn(3, 2), fastdl.randn(3, 2)
+    got = elbo(model, x, logits, mu, logvar).numpy()
+    xn, ln, mn, vn = (t.numpy().astype(np.float64) for t in (x, logits, mu, logvar))
+    p = 1 / (1 + np.exp(-ln))
+    log_px = (xn * np.log(p) + (1 - xn) * np.log(1 - p)).sum(1)
+    kl = 0.5 * (mn ** 2 + np.exp(vn) - 1 - vn).sum(1)
+    np.testing.assert_allclose(got, log_px - kl, rtol=1e-5, atol=1e-5)
