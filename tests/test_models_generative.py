@@ -72,3 +72,32 @@ def test_vae_elbo_terms_match_numpy():
     log_px = (xn * np.log(p) + (1 - xn) * np.log(1 - p)).sum(1)
     kl = 0.5 * (mn ** 2 + np.exp(vn) - 1 - vn).sum(1)
     np.testing.assert_allclose(got, log_px - kl, rtol=1e-5, atol=1e-5)
+
+
+def test_gan_mode_metrics_on_known_points():
+    from fastdl.models.gan import mixture, mode_metrics
+    means, std = mixture("ring")
+    assert means.shape == (8, 2) and std == 0.01
+    rng = np.random.default_rng(0)
+    # 30 exact hits on each of modes 0-3, 10 on mode 4, 40 points far from every mode
+    pts = np.concatenate([np.repeat(means[:4], 30, 0), np.repeat(means[4:5], 10, 0),
+                          rng.uniform(-0.3, 0.3, (40, 2))])
+    m = mode_metrics(pts, means, std, min_per_mode=20)
+    assert m["modes"] == 4
+    assert m["high_quality"] == pytest.approx(130 / 170)
+    hist = np.array([30, 30, 30, 30, 10]) / 130
+    assert m["reverse_kl"] == pytest.approx(float(np.sum(hist * np.log(hist * 8))))
+    assert mixture("grid")[0].shape == (25, 2)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        mixture("spiral")
+
+
+def test_gan_packs_and_captures_several_modes():
+    from fastdl.models import gan
+    D = gan.Discriminator(pack=4, hidden=8)
+    assert D(fastdl.randn(12, 2)).shape == (3,)
+    G, s = gan.fit(seed=0, dataset="grid", steps=300, batch_size=128, g_hidden=64, d_hidden=64, log_every=300,
+                   min_per_mode=5, eval_samples=1000)
+    assert s["n_modes"] == 25
+    assert s["modes"] > 1
+    assert G.sample(7).shape == (7, 2)
