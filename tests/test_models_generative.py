@@ -101,3 +101,18 @@ def test_gan_packs_and_captures_several_modes():
     assert s["n_modes"] == 25
     assert s["modes"] > 1
     assert G.sample(7).shape == (7, 2)
+
+
+def test_dcgan_samples_become_recognisable():
+    from fastdl.models import dcgan
+    G = dcgan.Generator(z_dim=8, width=8)
+    assert G(fastdl.randn(3, 8)).shape == (3, 1, 8, 8)
+    assert dcgan.Discriminator(width=8)(fastdl.rand(3, 1, 8, 8)).shape == (3,)
+    small = dict(width=16, classifier_epochs=6, eval_samples=300)
+    _, untrained = dcgan.fit(seed=0, epochs=0, **small)
+    G, s = dcgan.fit(seed=0, epochs=2, **small)
+    assert s["classifier_accuracy"] > 0.9
+    assert s["confidence"] > untrained["confidence"] + 0.1
+    assert s["classes"] >= 3
+    samples = G.sample(4)
+    assert 0 <= float(samples.min()) and float(samples.max()) <= 1
