@@ -10,7 +10,8 @@ Datasets (as in PacGAN's 2-D experiments):
 Metrics on `eval_samples` (2,500) generated points, each assigned to its nearest mode:
   high_quality: the fraction within 3 standard deviations of that mode;
   modes: the modes with at least `min_per_mode` high-quality samples;
-  reverse_kl: KL(p || uniform) of the histogram p of high-quality samples over modes.
+  reverse_kl: KL(p || uniform) of the histogram p of high-quality samples over modes;
+  mean_distance: the mean distance of a sample to its nearest mode.
 
     from fastdl.models import gan
     G, summary = gan.fit(dataset="grid")        # DEFAULTS are the ring's settings
@@ -30,9 +31,9 @@ from fastdl.nn import functional as F
 from ._images import pyplot
 from ._run import Run, curve
 
-DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 512, "pack": 4, "z_dim": 4, "g_hidden": 256,
-            "d_hidden": 256, "lr": 1e-3, "beta1": 0.5, "eval_samples": 2500, "min_per_mode": 20,
-            "log_every": 250, "checkpoint_every": 1000}
+DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_dim": 2, "g_hidden": 128,
+            "d_hidden": 128, "d_input_scale": 10.0, "lr": 1e-3, "d_steps": 2, "beta1": 0.5, "eval_samples": 2500,
+            "min_per_mode": 20, "log_every": 250, "checkpoint_every": 1000}
 
 PRESETS = {"ring": {}, "grid": {}}
 
@@ -54,20 +55,23 @@ def sample_real(means, std, n):
     return means[idx] + fastdl.randn(n, 2) * std
 
 
-def mlp(sizes, out_act=None):
+def mlp(sizes, act):
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(0.2))
+            layers.append(act())
     return nn.Sequential(*layers)
 
 
 class Generator(nn.Module):
+    """ReLU MLP z -> (x, y): ReLU's flat regions let it map whole regions of z onto one
+    tight mode (a LeakyReLU generator kept spreading samples between the modes)."""
+
     def __init__(self, z_dim=4, hidden=256):
         super().__init__()
         self.z_dim = z_dim
-        self.net = mlp([z_dim, hidden, hidden, hidden, 2])
+        self.net = mlp([z_dim, hidden, hidden, hidden, 2], nn.ReLU)
 
     def forward(self, z):
         return self.net(z)
@@ -78,15 +82,19 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Scores packs: input (n, 2) with n divisible by `pack` -> logits (n / pack,)."""
+    """Scores packs: input (n, 2) with n divisible by `pack` -> logits (n / pack,).
 
-    def __init__(self, pack=4, hidden=256):
+    `input_scale` multiplies the input: the modes are 0.01-0.05 wide, and with default
+    init and Adam's ~lr-sized steps the first layer would need very many steps to grow
+    weights that resolve them; scaling the input gives D that resolution from the start."""
+
+    def __init__(self, pack=4, hidden=256, input_scale=1.0):
         super().__init__()
-        self.pack = pack
-        self.net = mlp([2 * pack, hidden, hidden, hidden, 1])
+        self.pack, self.input_scale = pack, input_scale
+        self.net = mlp([2 * pack, hidden, hidden, hidden, 1], lambda: nn.LeakyReLU(0.2))
 
     def forward(self, x):
-        return self.net(x.reshape(-1, 2 * self.pack)).reshape(-1)
+        return self.net(x.reshape(-1, 2 * self.pack) * self.input_scale).reshape(-1)
 
 
 def mode_metrics(points, means, std, min_per_mode=20):
@@ -98,7 +106,8 @@ def mode_metrics(points, means, std, min_per_mode=20):
     p = counts / max(counts.sum(), 1)
     nz = p > 0
     rkl = float(np.sum(p[nz] * np.log(p[nz] * len(means)))) if counts.sum() else float("inf")
-    return {"modes": int((counts >= min_per_mode).sum()), "high_quality": float(good.mean()), "reverse_kl": rkl}
+    return {"modes": int((counts >= min_per_mode).sum()), "high_quality": float(good.mean()), "reverse_kl": rkl,
+            "mean_distance": float(dist.mean())}
 
 
 def evaluate(G, means, std, config):
@@ -109,7 +118,7 @@ def evaluate(G, means, std, config):
 
 
 def train(run, config, state=None):
-    """`fastdl train gan`: non-saturating GAN loss, Adam for both players, one D and one
+    """`fastdl train gan`: non-saturating GAN loss, Adam for both players, `d_steps` D steps and one
     G step per iteration, learning rates decaying linearly to 0; checkpoints every `checkpoint_every` steps."""
     return _train(run, config, state)[1]
 
@@ -118,12 +127,12 @@ def _train(run, config, state):
     means_np, std = mixture(config["dataset"])
     means = fastdl.from_numpy(means_np)
     G = Generator(config["z_dim"], config["g_hidden"])
-    D = Discriminator(config["pack"], config["d_hidden"])
+    D = Discriminator(config["pack"], config["d_hidden"], config["d_input_scale"])
     betas = (config["beta1"], 0.999)
     opt_g = fastdl.optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
     opt_d = fastdl.optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
     # a linear decay of both learning rates to 0 sharpens the modes late in training
-    decay = lambda s: 1.0 - s / config["steps"]  # noqa: E731
+    decay = lambda s: 1.0 - s / max(config["steps"], 1)  # noqa: E731
     scheds = [fastdl.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
     start = 0
     if state is not None:
@@ -139,13 +148,14 @@ def _train(run, config, state):
     ones, zeros = fastdl.ones(bs // m), fastdl.zeros(bs // m)
     bar = run.progress(range(start, config["steps"]), total=config["steps"] - start, desc="gan")
     for step in bar:
-        real = sample_real(means, std, bs)
-        fake = G(fastdl.randn(bs, config["z_dim"]))
-        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
+        for _ in range(config["d_steps"]):
+            real = sample_real(means, std, bs)
+            fake = G(fastdl.randn(bs, config["z_dim"]))
+            d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                      + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
         g_loss = F.binary_cross_entropy_with_logits(D(fake), ones)  # non-saturating
         opt_g.zero_grad()
         g_loss.backward()
