@@ -35,7 +35,9 @@ DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_d
             "d_hidden": 128, "d_input_scale": 10.0, "lr": 1e-3, "d_steps": 2, "beta1": 0.5, "eval_samples": 2500,
             "min_per_mode": 20, "log_every": 250, "checkpoint_every": 1000}
 
-PRESETS = {"ring": {}, "grid": {}}
+# fit(dataset=...) applies these on top of DEFAULTS (which are the ring's settings)
+PRESETS = {"ring": {}, "grid": {"steps": 10000, "batch_size": 256, "g_hidden": 256, "d_hidden": 256, "pack": 2,
+                                "d_input_scale": 5.0, "log_every": 500}}
 
 
 def mixture(name):
