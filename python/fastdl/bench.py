@@ -92,9 +92,9 @@ class Bench:
     def run(self, name, shape, fns, check, work=None, unit=None, tol=1e-4):
         """Validates, times, validates again; records one row. check() -> max rel error."""
         fns = {k: v for k, v in fns.items() if v is not None}
-        err0 = check()
+        err0 = float(check())
         timing = interleaved(fns, self.rounds if "4096" not in shape else 3, self.sample_s)
-        err1 = check()
+        err1 = float(check())
         row = {"kernel": name, "shape": shape, "threads": self.threads, "valid": bool(max(err0, err1) <= tol),
                "max_rel_err": max(err0, err1), **timing}
         if work is not None:
@@ -385,7 +385,7 @@ def train_steps(b):
 _IMPORT_PROBE = "import time; t0 = time.perf_counter(); import {mod}; print(time.perf_counter() - t0)"
 
 _RSS_PROBE = r"""
-import resource, sys, numpy as np
+import sys, numpy as np
 sys.path.insert(0, {path!r})
 lib = __import__({mod!r})
 {defs}
@@ -400,7 +400,8 @@ for i in range(1, {steps} + 1):
     step()
     if {mod!r} == "fastdl" and i in {marks}:
         live[i] = lib._C.live_buffers()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork+exec
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 print(rss, *[live[k] for k in sorted(live)])
 """
 
