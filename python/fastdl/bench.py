@@ -331,7 +331,7 @@ def _step_fn(lib, model, opt, x, y, loss):
 def bench_train(b, name, shape, build, x, y, loss):
     """One training step (zero_grad, forward, loss, backward, Adam step). Validated by
     syncing torch's weights into fastdl and comparing one step in eval mode (dropout off):
-    loss, every gradient, and the parameters after the Adam step."""
+    loss, every gradient, and the parameters after the Adam step, from the initial weights."""
     torch = b.torch
     fmodel = build(fastdl)
     fopt = fastdl.optim.Adam(fmodel.parameters(), lr=1e-3)
@@ -343,6 +343,9 @@ def bench_train(b, name, shape, build, x, y, loss):
         tmodel = build(torch)
         topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
         t_step = _step_fn(torch, tmodel, topt, b.t(x), b.t(y), loss)
+        # both checks start from these weights: after the timed steps have fitted the
+        # batch, gradients are ~0 and Adam's sign-like first step would compare noise
+        initial = {k: v.detach().clone() for k, v in tmodel.state_dict().items()}
 
     def check():
         if torch is None:
@@ -351,6 +354,7 @@ def bench_train(b, name, shape, build, x, y, loss):
             return 0.0
         # fresh optimisers so both take a first Adam step from the same state
         fmodel.eval(), tmodel.eval()
+        tmodel.load_state_dict(initial)
         _copy_params(tmodel, fmodel)
         fo = fastdl.optim.Adam(fmodel.parameters(), lr=1e-3)
         to = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
