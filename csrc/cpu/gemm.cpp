@@ -329,9 +329,7 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
 }
 
 int default_threads() {
-#ifdef _OPENMP
-  if (omp_in_parallel()) return 1;  // already inside a parallel region (e.g. per-sample conv)
-#endif
+  if (in_parallel()) return 1;  // already inside a parallel_for chunk (e.g. per-sample conv)
   return get_num_threads();
 }
 

@@ -161,30 +161,42 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .tensor import Tensor
-
-        record = False
-        if is_grad_enabled():
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            record = any(needs)
+        Tensor = _Tensor or _tensor_type()
         ctx = Context()
-        if record:
-            ctx.needs_input_grad = needs
-            _state.enabled = False
-            try:
-                out = cls.forward(ctx, *args)
-            finally:
-                _state.enabled = True
-        else:
+        needs = None
+        if getattr(_state, "enabled", True):
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            if True not in needs:
+                needs = None
+        if needs is None:
             ctx.needs_input_grad = (False,) * len(args)
             return cls.forward(ctx, *args)
+        ctx.needs_input_grad = needs
+        _state.enabled = False
+        try:
+            out = cls.forward(ctx, *args)
+        finally:
+            _state.enabled = True
         outs = out if isinstance(out, tuple) else (out,)
-        edges = tuple(_edge_of(a) if n else None for a, n in zip(args, needs))
-        node = Node(cls, ctx, edges, tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs))
+        edges = tuple([_edge_of(a) if n else None for a, n in zip(args, needs)])
+        node = Node(cls, ctx, edges, tuple([(o._shape, o._dtype, o._device) if isinstance(o, Tensor) else None
+                                            for o in outs]))
         for i, o in enumerate(outs):
-            if isinstance(o, Tensor) and o.dtype.is_floating_point:
+            if isinstance(o, Tensor) and o._dtype.is_floating_point:
                 o._grad_fn, o._out_index, o._requires_grad = node, i, True
         return out
+
+
+# Tensor, resolved on first use: tensor.py imports this module, so a top-level import
+# would be circular, and an import statement in apply() costs more than the op itself.
+_Tensor = None
+
+
+def _tensor_type():
+    global _Tensor
+    from .tensor import Tensor
+    _Tensor = Tensor
+    return Tensor
 
 
 def _edge_of(t):

@@ -1,4 +1,4 @@
-"""The `fastdl` command: `fastdl train FAMILY ...`, `fastdl info`."""
+"""The `fastdl` command: `fastdl train FAMILY ...`, `fastdl info`, `fastdl bench`."""
 import argparse
 import sys
 
@@ -75,6 +75,15 @@ def _info(args):
     return 0
 
 
+def _bench(args):
+    if args.device != "cpu":
+        print(f"error: fastdl bench measures the CPU kernels; --device {args.device} is not benchmarked here",
+              file=sys.stderr)
+        return 2
+    from . import bench
+    return bench.run(args.quick, args.json, args.threads)
+
+
 def main(argv=None):
     from .models import FAMILIES
     parser = argparse.ArgumentParser(prog="fastdl", description="fastdl: train models, inspect the build")
@@ -93,6 +102,11 @@ def main(argv=None):
     tr.set_defaults(func=_train)
     info = sub.add_parser("info", help="print build and runtime facts")
     info.set_defaults(func=_info)
+    be = sub.add_parser("bench", help="time the CPU kernels and training steps against NumPy and PyTorch")
+    be.add_argument("--device", default="cpu", help="cpu (the only device benchmarked here)")
+    from .bench import add_arguments
+    add_arguments(be)
+    be.set_defaults(func=_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

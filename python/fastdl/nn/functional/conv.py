@@ -9,6 +9,7 @@ Each op is one Function whose backward uses the other two, so no column tensor i
 in the graph: backward recomputes im2col(x), trading one unfold for the k*k-times-input
 memory the columns would pin between forward and backward.
 """
+import math
 import numbers
 
 from ...autograd import Function
@@ -70,15 +71,46 @@ class _Geom:
         return self.k == (1, 1) and self.s == (1, 1) and self.p == (0, 0)
 
 
-def _columns(x, geo):
-    """im2col(x) as a contiguous (N, C*kh*kw, OH*OW); a 1x1 stride-1 unpadded conv reads x itself."""
-    N, C, H, W = x.shape
-    if geo.pointwise():
-        return _cview(contiguous_data(x), (N, C, H * W))
-    OH, OW = geo.out_size((H, W))
-    cols = empty((N, C * geo.k[0] * geo.k[1], OH * OW), x.dtype, x.device)
-    backend(x, "conv2d").im2col(x, cols, *geo.args())
-    return cols
+# Columns are built for a few samples at a time into one reused buffer of about this
+# size: a whole batch's columns (k*k times the input, 42 MB for MNIST's conv2) would be
+# a fresh mmap every call, and faulting its pages in cost 10x the im2col itself.
+_COLS_BYTES = 1 << 22
+
+
+def _rows(t, n0, n1):
+    """t[n0:n1] along the batch axis, as a raw view."""
+    return t._view((n1 - n0,) + tuple(t.shape[1:]), t._strides, t._offset + n0 * t._strides[0])
+
+
+def _chunks(N, sample_numel, itemsize):
+    """(n0, n1) ranges of samples whose columns fit in _COLS_BYTES (at least one sample)."""
+    nb = max(1, min(N, _COLS_BYTES // max(1, sample_numel * itemsize)))
+    return [(n0, min(N, n0 + nb)) for n0 in range(0, N, nb)]
+
+
+class _ColumnBuffer:
+    """im2col of samples [n0, n1) of x into one buffer reused across chunks; a 1x1
+    stride-1 unpadded conv reads x itself."""
+
+    def __init__(self, x, geo):
+        N, C, H, W = x.shape
+        self.x, self.geo = x, geo
+        self.KL = (C * geo.k[0] * geo.k[1], math.prod(geo.out_size((H, W))))
+        self.ranges = _chunks(N, self.KL[0] * self.KL[1], x.dtype.itemsize)
+        if geo.pointwise():
+            self.x, self.buf = contiguous_data(x), None
+        else:
+            nb = self.ranges[0][1] if self.ranges else 0
+            self.buf = empty((nb,) + self.KL, x.dtype, x.device)
+
+    def columns(self, n0, n1):
+        """A contiguous (n1 - n0, C*kh*kw, OH*OW) tensor (valid until the next call)."""
+        shape = (n1 - n0,) + self.KL
+        if self.buf is None:
+            return _cview(_rows(self.x, n0, n1), shape)
+        cols = _cview(self.buf, shape)
+        backend(self.x, "conv2d").im2col(_rows(self.x, n0, n1), cols, *self.geo.args())
+        return cols
 
 
 def _weight_groups(w, g):
@@ -91,16 +123,18 @@ def _conv_forward(x, w, b, geo):
     N, g = x.shape[0], geo.g
     O = w.shape[0]
     OH, OW = geo.out_size(x.shape[2:])
-    cols = _columns(x, geo)
     wg = _weight_groups(w, g)
     y = empty((N, O, OH, OW), x.dtype, x.device)
     yv = _cview(y, (N, g, O // g, OH * OW))
-    colsv = _cview(cols, (N, g, wg.shape[2], OH * OW))
+    kern = backend(x, "conv2d")
     beta = 0.0
     if b is not None:  # y starts as the broadcast bias; the GEMM adds onto it
-        backend(x, "conv2d").copy(b._view(yv.shape, (0, (O // g) * b._strides[0], b._strides[0], 0), b._offset), yv)
+        kern.copy(b._view(yv.shape, (0, (O // g) * b._strides[0], b._strides[0], 0), b._offset), yv)
         beta = 1.0
-    backend(x, "conv2d").matmul(expand_view(wg, yv.shape[:2] + wg.shape[1:]), colsv, yv, 1.0, beta)
+    src = _ColumnBuffer(x, geo)
+    for n0, n1 in src.ranges:
+        colsv = _cview(src.columns(n0, n1), (n1 - n0, g, wg.shape[2], OH * OW))
+        kern.matmul(expand_view(wg, (n1 - n0, g) + wg.shape[1:]), colsv, _rows(yv, n0, n1), 1.0, beta)
     return y
 
 
@@ -109,24 +143,30 @@ def _conv_input_grad(gy, w, geo, in_hw):
     N, O, OH, OW = gy.shape
     g = geo.g
     wg = _weight_groups(w, g)
-    C = wg.shape[2] // (geo.k[0] * geo.k[1]) * g
+    K = wg.shape[2]
+    C = K // (geo.k[0] * geo.k[1]) * g
     gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
-    dcols = empty((N, g, wg.shape[2], OH * OW), gy.dtype, gy.device)
     wt = _mT(wg)
-    backend(gy, "conv2d").matmul(expand_view(wt, (N,) + wt.shape), gyv, dcols, 1.0, 0.0)
+    kern = backend(gy, "conv2d")
     if geo.pointwise():
+        dcols = empty((N, g, K, OH * OW), gy.dtype, gy.device)
+        kern.matmul(expand_view(wt, (N,) + wt.shape), gyv, dcols, 1.0, 0.0)
         return _cview(dcols, (N, C) + tuple(in_hw))
     gx = empty((N, C) + tuple(in_hw), gy.dtype, gy.device)
-    backend(gy, "conv2d").col2im(_cview(dcols, (N, g * wg.shape[2], OH * OW)), gx, *geo.args())
+    ranges = _chunks(N, g * K * OH * OW, gy.dtype.itemsize)
+    buf = empty((ranges[0][1] if ranges else 0, g, K, OH * OW), gy.dtype, gy.device)
+    for n0, n1 in ranges:
+        dcols = _cview(buf, (n1 - n0, g, K, OH * OW))
+        kern.matmul(expand_view(wt, (n1 - n0,) + wt.shape), _rows(gyv, n0, n1), dcols, 1.0, 0.0)
+        kern.col2im(_cview(dcols, (n1 - n0, g * K, OH * OW)), _rows(gx, n0, n1), *geo.args())
     return gx
 
 
 def _conv_weight_grad(x, gy, geo, w_shape):
     N, O, OH, OW = gy.shape
     g = geo.g
-    cols = _columns(x, geo)
-    K = cols.shape[1] // g
-    colsv = _cview(cols, (N, g, K, OH * OW))
+    src = _ColumnBuffer(x, geo)
+    K = src.KL[0] // g
     gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
     gw = empty(w_shape, gy.dtype, gy.device)
     gwv = _cview(gw, (g, O // g, K))
@@ -135,8 +175,10 @@ def _conv_weight_grad(x, gy, geo, w_shape):
         kern.fill(gw, 0.0)
     # One GEMM per sample accumulating into gw: the batch is a reduction here, and the
     # (N, g, ., L) layouts do not let N and L merge into one GEMM dimension.
-    for n in range(N):
-        kern.matmul(_at(gyv, n), _mT(_at(colsv, n)), gwv, 1.0, 1.0 if n else 0.0)
+    for n0, n1 in src.ranges:
+        colsv = _cview(src.columns(n0, n1), (n1 - n0, g, K, OH * OW))
+        for n in range(n0, n1):
+            kern.matmul(_at(gyv, n), _mT(_at(colsv, n - n0)), gwv, 1.0, 1.0 if n else 0.0)
     return gw
 
 

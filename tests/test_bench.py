@@ -1,0 +1,31 @@
+"""The benchmark harness's own logic (no timing assertions: see bench/README.md)."""
+import math
+
+import numpy as np
+import pytest
+
+from fastdl import bench, cli
+
+
+def test_interleaved_reports_per_round_ratios():
+    calls = {"fastdl": 0, "ref": 0}
+
+    def tick(k):
+        def f():
+            calls[k] += 1
+        return f
+    r = bench.interleaved({"fastdl": tick("fastdl"), "ref": tick("ref")}, rounds=3, sample_s=1e-4)
+    assert r["rounds"] == 3 and r["calls_per_sample"] >= 1
+    assert r["vs_ref"]["min"] <= r["vs_ref"]["median"] <= r["vs_ref"]["max"]
+    assert calls["fastdl"] == calls["ref"] >= 3 * r["calls_per_sample"]
+
+
+def test_relerr():
+    assert bench.relerr([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert bench.relerr([1.0, 2.5], [1.0, 2.0]) == pytest.approx(0.25)
+    assert bench.relerr(np.zeros(2), np.zeros(3)) == math.inf
+
+
+def test_cli_bench_rejects_other_devices(capsys):
+    assert cli.main(["bench", "--device", "cuda"]) == 2
+    assert "CPU kernels" in capsys.readouterr().err
