@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <thread>
+
+#include <pthread.h>
 #include <vector>
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -46,7 +49,12 @@ constexpr int kSpinPolls = 4000;  // ~50-100 us of PAUSE + checks
 class Pool {
  public:
   static Pool& get() {
-    static Pool* pool = new Pool;  // never destroyed: workers may outlive static teardown
+    static Pool* pool = [] {
+      // A forked child (e.g. a DataLoader worker) has none of the parent's threads and
+      // may have inherited a locked mutex: it starts over with an empty pool.
+      pthread_atfork(nullptr, nullptr, [] { get().reset_after_fork(); });
+      return new Pool;  // never destroyed: workers may outlive static teardown
+    }();
     return *pool;
   }
 
@@ -94,6 +102,15 @@ class Pool {
         return true;
       }
     }
+  }
+
+  void reset_after_fork() {
+    new (&job_mutex_) std::mutex;
+    new (&sleep_mutex_) std::mutex;
+    new (&error_mutex_) std::mutex;
+    new (&wake_) std::condition_variable;
+    workers_.clear();  // detached handles of threads that do not exist in the child
+    sleepers_.store(0);
   }
 
   void ensure_workers(int wanted) {
