@@ -110,7 +110,7 @@ def test_dcgan_samples_become_recognisable():
     G = dcgan.Generator(z_dim=8, width=8)
     assert G(fastdl.randn(3, 8)).shape == (3, 1, 8, 8)
     assert dcgan.Discriminator(width=8)(fastdl.rand(3, 1, 8, 8)).shape == (3,)
-    small = dict(width=16, classifier_epochs=6, eval_samples=300)
+    small = dict(width=16, classifier_epochs=6, eval_samples=300, batch_size=64, lr=2e-4)
     _, untrained = dcgan.fit(seed=0, epochs=0, **small)
     G, s = dcgan.fit(seed=0, epochs=2, **small)
     assert s["classifier_accuracy"] > 0.9

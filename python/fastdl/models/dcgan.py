@@ -9,7 +9,7 @@ confidence (are samples recognisable digits?) and how many of the 10 classes it 
 among them with its class histogram's reverse KL to uniform (are they diverse?).
 
     from fastdl.models import dcgan
-    G, summary = dcgan.fit(epochs=50)
+    G, summary = dcgan.fit(epochs=60)
     summary["confidence"]; G.sample(16)
 """
 import numpy as np
@@ -22,7 +22,7 @@ from . import mlp
 from ._images import digits_flat, save_grid
 from ._run import Run, curve
 
-DEFAULTS = {"epochs": 50, "z_dim": 32, "width": 64, "lr": 2e-4, "batch_size": 64, "eval_samples": 1000,
+DEFAULTS = {"epochs": 60, "z_dim": 32, "width": 64, "lr": 4e-4, "batch_size": 32, "eval_samples": 1000,
             "classifier_epochs": 30}
 
 

@@ -36,7 +36,7 @@ DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_d
             "min_per_mode": 20, "log_every": 250, "checkpoint_every": 1000}
 
 # fit(dataset=...) applies these on top of DEFAULTS (which are the ring's settings)
-PRESETS = {"ring": {}, "grid": {"steps": 10000, "batch_size": 256, "g_hidden": 256, "d_hidden": 256, "pack": 2,
+PRESETS = {"ring": {}, "grid": {"steps": 20000, "batch_size": 256, "g_hidden": 256, "d_hidden": 256, "pack": 2,
                                 "d_input_scale": 5.0, "log_every": 500}}
 
 
