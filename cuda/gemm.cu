@@ -17,6 +17,7 @@
 
 #include "common.cuh"
 #include "common/strided_index.h"
+#include "cpu/matmul_args.h"
 #include "cuda_api.h"
 #include "tensor_checks.h"
 
@@ -218,33 +219,10 @@ __global__ void __launch_bounds__(kThreads) gemm_strided_kernel(GemmArgs g) {
   }
 }
 
-[[noreturn]] void fail_shapes(const std::string& what, const TensorArg& a, const TensorArg& b,
-                              const TensorArg& out) {
-  fail_value("matmul: " + what + " " + describe(a) + " @ " + describe(b) + " -> " + describe(out));
-}
-
 // The checks of cpu::matmul, plus the device checks.
 void check_matmul_args(const TensorArg& a, const TensorArg& b, const TensorArg& out) {
-  if (a.dtype != b.dtype || a.dtype != out.dtype)
-    fail_type("matmul: dtype mismatch " + describe(a) + " @ " + describe(b) + " -> " + describe(out));
+  check_matmul_shapes(a, b, out);
   if (a.dtype == DType::Bool) fail_type(std::string("matmul: unsupported dtype bool"));
-  if (a.ndim() < 2 || b.ndim() < 2 || out.ndim() < 2)
-    fail_shapes("operands must be at least 2-D, got", a, b, out);
-  if (a.shape[a.ndim() - 1] != b.shape[b.ndim() - 2])
-    fail_value("matmul: shape mismatch " + describe(a) + " @ " + describe(b));
-  if (a.ndim() != b.ndim() || a.ndim() != out.ndim() ||
-      !std::equal(a.shape.begin(), a.shape.end() - 2, b.shape.begin()) ||
-      !std::equal(a.shape.begin(), a.shape.end() - 2, out.shape.begin()))
-    fail_shapes("batch dims differ", a, b, out);
-  if (out.shape[out.ndim() - 2] != a.shape[a.ndim() - 2] ||
-      out.shape[out.ndim() - 1] != b.shape[b.ndim() - 1])
-    fail_shapes("out shape mismatch", a, b, out);
-  for (int d = 0; d < out.ndim() && out.numel() > 0; ++d)
-    if (out.shape[d] > 1 && out.strides[d] == 0)
-      fail_shapes("out must not be a broadcast (stride 0) view", a, b, out);
-  for (const TensorArg* t : {&a, &b, &out})
-    for (int d = 0; d < t->ndim(); ++d)
-      if (t->strides[d] < 0) fail_shapes("negative strides are not supported", a, b, out);
   const int device = out.buf->device_index();
   for (const TensorArg* t : {&out, &a, &b}) check_cuda_operand("matmul", *t, device);
 }
