@@ -8,6 +8,7 @@
 
 #include "common.cuh"
 #include "common/reduce_ops.h"
+#include "cpu/softmax_args.h"
 #include "cuda_api.h"
 #include "temp_tensor.h"
 #include "tensor_checks.h"
@@ -100,31 +101,6 @@ __global__ void backward_cols(const T* y, const T* gy, T* gx, int64_t outer, int
   }
 }
 
-struct Dims3 {
-  int64_t outer = 1, L = 1, inner = 1;
-};
-
-Dims3 split_at(const TensorArg& t, int64_t dim) {
-  Dims3 s;
-  for (int d = 0; d < t.ndim(); ++d) {
-    if (d < dim) s.outer *= t.shape[d];
-    else if (d == dim) s.L = t.shape[d];
-    else s.inner *= t.shape[d];
-  }
-  return s;
-}
-
-void check_dim(const char* op, const TensorArg& t, int64_t dim) {
-  const int64_t nd = std::max(t.ndim(), 1);
-  if (dim < 0 || dim >= nd)
-    fail_value(std::string(op) + ": dim " + std::to_string(dim) + " out of range for " + describe(t));
-}
-
-bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
-
-void check_contiguous(const char* op, const char* what, const TensorArg& t) {
-  if (!dense(t)) fail_value(std::string(op) + ": " + what + " must be contiguous, got " + describe(t));
-}
 
 unsigned row_grid(int64_t rows) { return static_cast<unsigned>(std::min<int64_t>(rows, 1 << 30)); }
 

@@ -1,4 +1,5 @@
 #include "softmax.h"
+#include "softmax_args.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,21 +16,6 @@ namespace fastdl {
 namespace cpu {
 
 namespace {
-
-// A contiguous tensor seen as (outer, L, inner) around the softmax dim.
-struct Dims3 {
-  int64_t outer = 1, L = 1, inner = 1;
-};
-
-Dims3 split_at(const TensorArg& t, int64_t dim) {
-  Dims3 s;
-  for (int d = 0; d < t.ndim(); ++d) {
-    if (d < dim) s.outer *= t.shape[d];
-    else if (d == dim) s.L = t.shape[d];
-    else s.inner *= t.shape[d];
-  }
-  return s;
-}
 
 // Columns of an (L, inner) slab handled together when the dim is not the last one:
 // each pass streams whole rows of kBlock contiguous elements.
@@ -229,19 +215,6 @@ void for_each_slab(const Dims3& d, RowFn row_fn, ColsFn cols_fn) {
       cols_fn(o * d.L * d.inner + c0, std::min(kBlock, d.inner - c0));
     }
   });
-}
-
-void check_dim(const char* op, const TensorArg& t, int64_t dim) {
-  const int64_t nd = std::max(t.ndim(), 1);
-  if (dim < 0 || dim >= nd)
-    fail_value(std::string(op) + ": dim " + std::to_string(dim) + " out of range for " + describe(t));
-}
-
-// An empty tensor counts as contiguous whatever its strides: nothing is addressed.
-bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
-
-void check_contiguous(const char* op, const char* what, const TensorArg& t) {
-  if (!dense(t)) fail_value(std::string(op) + ": " + what + " must be contiguous, got " + describe(t));
 }
 
 // t itself when contiguous, else a contiguous copy in a buffer of its own.
