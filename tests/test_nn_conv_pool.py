@@ -12,20 +12,11 @@ import fastdl
 import fastdl.nn as nn
 import fastdl.nn.functional as F
 from fastdl.testing import gradcheck
+from nn_helpers import T, npy, torch_or_skip  # noqa: F401
 
 RNG = np.random.default_rng(7)
 
 
-def T(a, grad=False):
-    return fastdl.tensor(np.asarray(a), requires_grad=grad)
-
-
-def npy(t):
-    return t.detach().numpy()
-
-
-def torch_or_skip():
-    return pytest.importorskip("torch")
 
 
 # ---------------------------------------------------------------- NumPy references

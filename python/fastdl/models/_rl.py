@@ -146,3 +146,15 @@ def curve_vs_step(key, ylabel=None):
         ax.set_xlabel("env steps")
         ax.set_ylabel(ylabel or key)
     return draw
+
+
+def fit_family(family, module, env, seed, out_dir, quiet, overrides):
+    """The Python API shared by dqn/ppo/reinforce: config = DEFAULTS, then PRESETS[env],
+    then overrides; returns (trained model, summary) and writes metrics.json to out_dir."""
+    from ._run import Run
+    cfg = {**module.DEFAULTS, "env": env, **module.PRESETS.get(env, {}), **overrides}
+    fastdl.manual_seed(seed)
+    run = Run(family, cfg, out_dir=out_dir, seed=seed, quiet=quiet)
+    model, summary = module._train(run, cfg)
+    run.finish(summary, module.PLOTS)
+    return model, summary

@@ -9,6 +9,8 @@ Evaluation is greedy (argmax Q) over 100 episodes.
     from fastdl.models import dqn
     qnet, summary = dqn.fit(env="CartPole-v1", steps=50_000, seed=0)
 """
+import sys
+
 import numpy as np
 
 import fastdl
@@ -16,7 +18,6 @@ from fastdl import nn
 from fastdl.nn import functional as F
 
 from . import _rl
-from ._run import Run
 
 DEFAULTS = {"env": "CartPole-v1", "steps": 50_000, "lr": 2.3e-3, "batch_size": 64, "buffer_size": 100_000,
             "learning_starts": 1000, "gamma": 0.99, "target_update_interval": 10, "train_freq": 256,
@@ -164,14 +165,8 @@ def train(run, config, state=None):
 
 
 def fit(env="CartPole-v1", seed=0, out_dir=None, quiet=True, **overrides):
-    """Trains a Q-network; returns (QNetwork, summary). Config = DEFAULTS, then
-    PRESETS[env], then overrides."""
-    cfg = {**DEFAULTS, "env": env, **PRESETS.get(env, {}), **overrides}
-    fastdl.manual_seed(seed)
-    run = Run("dqn", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    q, summary = _train(run, cfg)
-    run.finish(summary, PLOTS)
-    return q, summary
+    """Trains a Q-network; returns (QNetwork, summary). Config = DEFAULTS, then PRESETS[env], then overrides."""
+    return _rl.fit_family("dqn", sys.modules[__name__], env, seed, out_dir, quiet, overrides)
 
 
 PLOTS = {"loss": _rl.curve_vs_step("loss", "Huber loss")}

@@ -10,13 +10,14 @@ Evaluation takes the policy's mode (argmax of the logits) over 100 episodes.
     from fastdl.models import ppo
     agent, summary = ppo.fit(env="CartPole-v1", steps=100_000, seed=0)
 """
+import sys
+
 import numpy as np
 
 import fastdl
 from fastdl import nn
 
 from . import _rl
-from ._run import Run
 
 DEFAULTS = {"env": "CartPole-v1", "steps": 100_000, "n_envs": 8, "n_steps": 32, "batch_size": 256, "n_epochs": 10,
             "lr": 1e-3, "clip": 0.2, "gamma": 0.98, "gae_lambda": 0.8, "vf_coef": 0.5, "ent_coef": 0.0,
@@ -168,14 +169,8 @@ def train(run, config, state=None):
 
 
 def fit(env="CartPole-v1", seed=0, out_dir=None, quiet=True, **overrides):
-    """Trains an actor-critic; returns (ActorCritic, summary). Config = DEFAULTS, then
-    PRESETS[env], then overrides."""
-    cfg = {**DEFAULTS, "env": env, **PRESETS.get(env, {}), **overrides}
-    fastdl.manual_seed(seed)
-    run = Run("ppo", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    agent, summary = _train(run, cfg)
-    run.finish(summary, PLOTS)
-    return agent, summary
+    """Trains a actor-critic; returns (ActorCritic, summary). Config = DEFAULTS, then PRESETS[env], then overrides."""
+    return _rl.fit_family("ppo", sys.modules[__name__], env, seed, out_dir, quiet, overrides)
 
 
 PLOTS = {"value_loss": _rl.curve_vs_step("value_loss", "value loss")}

@@ -8,13 +8,14 @@ Evaluation takes the policy's mode (argmax of the logits) over 100 episodes.
     from fastdl.models import reinforce
     policy, summary = reinforce.fit(env="CartPole-v1", steps=200_000, seed=0)
 """
+import sys
+
 import numpy as np
 
 import fastdl
 from fastdl import nn
 
 from . import _rl
-from ._run import Run
 from .ppo import sample_categorical
 
 DEFAULTS = {"env": "CartPole-v1", "steps": 200_000, "episodes_per_update": 8, "lr": 5e-3, "gamma": 0.99,
@@ -135,14 +136,8 @@ def train(run, config, state=None):
 
 
 def fit(env="CartPole-v1", seed=0, out_dir=None, quiet=True, **overrides):
-    """Trains a policy; returns (Policy, summary). Config = DEFAULTS, then PRESETS[env],
-    then overrides."""
-    cfg = {**DEFAULTS, "env": env, **PRESETS.get(env, {}), **overrides}
-    fastdl.manual_seed(seed)
-    run = Run("reinforce", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    policy, summary = _train(run, cfg)
-    run.finish(summary, PLOTS)
-    return policy, summary
+    """Trains a policy; returns (Policy, summary). Config = DEFAULTS, then PRESETS[env], then overrides."""
+    return _rl.fit_family("reinforce", sys.modules[__name__], env, seed, out_dir, quiet, overrides)
 
 
 PLOTS = {"moving_avg_return": _rl.curve_vs_step("moving_avg_return", "moving-average return")}
