@@ -46,7 +46,10 @@ def test_cuda_has_every_cpu_kernel():
 @pytest.mark.skipif(not BUILT, reason="fastdl was built without CUDA")
 @pytest.mark.parametrize("name", sorted(public(cpu) - CPU_ONLY))
 def test_cuda_kernel_has_the_cpu_signature(name):
-    assert signature(getattr(cuda, name)) == signature(getattr(cpu, name))
+    want, got = signature(getattr(cpu, name)), signature(getattr(cuda, name))
+    if all(a.startswith("arg") for a in want):  # a CPU binding without argument names (where): arity only
+        want, got = len(want), len(got)
+    assert got == want
 
 
 # ---------------------------------------------------------------- the cases
