@@ -64,7 +64,7 @@ py::capsule dlpack_export(const TensorArg& t) {
   auto* ctx = new ExportCtx{t.buf, t.shape, t.strides, {}};
   DLTensor& dl = ctx->managed.dl_tensor;
   dl.data = t.bytes();
-  const bool cuda = t.buf->device() == DeviceType::CUDA;
+  const bool cuda = t.buf->device() == fastdl::DeviceType::CUDA;
   dl.device = {cuda ? kDLCUDA : kDLCPU, cuda ? t.buf->device_index() : 0};
   dl.ndim = t.ndim();
   dl.dtype = to_dl(t.dtype);
@@ -88,9 +88,9 @@ py::tuple dlpack_import(py::object capsule) {
   auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap, kCapsule));
   const DLTensor& dl = m->dl_tensor;
   const DType dtype = from_dl(dl.dtype);
-  DeviceType device;
-  if (dl.device.device_type == kDLCPU) device = DeviceType::CPU;
-  else if (dl.device.device_type == kDLCUDA) device = DeviceType::CUDA;
+  fastdl::DeviceType device;
+  if (dl.device.device_type == kDLCPU) device = fastdl::DeviceType::CPU;
+  else if (dl.device.device_type == kDLCUDA) device = fastdl::DeviceType::CUDA;
   else
     fail_value("from_dlpack: unsupported device (DLPack device type " + std::to_string(dl.device.device_type) +
                "); fastdl supports CPU (1) and CUDA (2)");

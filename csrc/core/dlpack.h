@@ -7,7 +7,7 @@
 namespace fastdl {
 namespace dlpack {
 
-enum DeviceType : int32_t { kDLCPU = 1, kDLCUDA = 2 };
+enum DLDeviceType : int32_t { kDLCPU = 1, kDLCUDA = 2 };
 enum TypeCode : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBool = 6 };
 
 struct DLDevice {
