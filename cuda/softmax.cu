@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "block_reduce.cuh"
 #include "common.cuh"
 #include "common/reduce_ops.h"
 #include "cpu/softmax_args.h"
@@ -20,24 +21,9 @@ namespace {
 
 constexpr int kRowThreads = 128;
 
-struct AddOp { template <typename T> __device__ T operator()(T a, T b) const { return a + b; } };
 struct MaxOp {  // NaN-propagating, as the CPU kernels
   template <typename T> __device__ T operator()(T a, T b) const { return red::Max<T>::step(a, b, 0); }
 };
-
-// All threads of the block get f-reduction of their v. blockDim.x is a multiple of 32
-// (at most 1024); `sh` holds 32 values. Ends with the block synchronised.
-template <typename T, typename F>
-__device__ T block_reduce(T v, F f, T* sh) {
-  for (int o = 16; o > 0; o /= 2) v = f(v, __shfl_xor_sync(0xffffffffu, v, o));
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, nw = blockDim.x / 32;
-  __syncthreads();  // sh may still be read by a previous call
-  if (lane == 0) sh[warp] = v;
-  __syncthreads();
-  v = sh[0];
-  for (int w = 1; w < nw; ++w) v = f(v, sh[w]);
-  return v;
-}
 
 template <typename T>
 __global__ void __launch_bounds__(kRowThreads) softmax_rows(const T* x, T* y, int64_t rows, int64_t L, bool as_log) {

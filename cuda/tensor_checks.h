@@ -6,6 +6,7 @@
 
 #include "common/strided_index.h"
 #include "core/tensor_arg.h"
+#include "cpu/operand_check.h"
 
 namespace fastdl {
 namespace cuda {
@@ -34,6 +35,13 @@ inline void check_cuda_operand(const char* op, const TensorArg& t, int device) {
     fail_value(std::string(op) + ": operands are on different CUDA devices (cuda:" +
                std::to_string(device) + " and cuda:" + std::to_string(t.buf->device_index()) + ")");
   check_view_in_buffer(op, t);
+}
+
+// The CUDA half of the shared argument checks (csrc/cpu/*_args.h): every operand on
+// the device of `ref`, the operand that decides it.
+inline DeviceCheck on_cuda(const char* op, const TensorArg& ref) {
+  const int device = ref.buf ? ref.buf->device_index() : 0;
+  return [op, device](const TensorArg& t) { check_cuda_operand(op, t, device); };
 }
 
 }  // namespace cuda

@@ -36,7 +36,10 @@ Buffer::Buffer(size_t nbytes, DeviceType device, int device_index)
 }
 
 Buffer::Buffer(void* data, size_t nbytes, std::function<void()> release)
-    : data_(data), nbytes_(nbytes), device_(DeviceType::CPU), device_index_(0),
+    : Buffer(data, nbytes, DeviceType::CPU, 0, std::move(release)) {}
+
+Buffer::Buffer(void* data, size_t nbytes, DeviceType device, int device_index, std::function<void()> release)
+    : data_(data), nbytes_(nbytes), device_(device), device_index_(device_index),
       release_(std::move(release)) {
   live_count_++;
   live_bytes_ += static_cast<int64_t>(nbytes);

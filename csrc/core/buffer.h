@@ -24,6 +24,8 @@ class Buffer {
   Buffer(size_t nbytes, DeviceType device, int device_index = 0);
   // Wraps memory owned elsewhere (a NumPy array); `release` runs on destruction.
   Buffer(void* data, size_t nbytes, std::function<void()> release);
+  // The same for memory on any device (a DLPack tensor from another library).
+  Buffer(void* data, size_t nbytes, DeviceType device, int device_index, std::function<void()> release);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;

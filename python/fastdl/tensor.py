@@ -268,6 +268,17 @@ class Tensor:
     def type(self, dtype=None):
         return self._dtype.name if dtype is None else self.to(_dt.to_dtype(dtype))
 
+    # ---- DLPack (python/fastdl/dlpack.py) -----------------------------------------------
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A "dltensor" capsule sharing this tensor's memory (an unversioned capsule
+        whatever max_version asks, as the DLPack protocol allows)."""
+        from .dlpack import to_dlpack
+        return to_dlpack(self, stream=stream, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        from .dlpack import dlpack_device
+        return dlpack_device(self)
+
 
 # ---- creation ----------------------------------------------------------------------
 

@@ -1,0 +1,188 @@
+// CUDA fused optimizer steps with the contracts of csrc/cpu/optim.h: one thread per
+// element applies torch.optim's single-tensor formula, operation by operation in the
+// CPU kernel's order with the scalars rounded to the tensor's dtype, so the two
+// backends agree to rounding (nvcc may contract a*b+c into one FMA).
+#include <cmath>
+
+#include "common.cuh"
+#include "cpu/optim_args.h"
+#include "cuda_api.h"
+#include "layer_kernels.h"
+#include "tensor_checks.h"
+
+namespace fastdl {
+namespace cuda {
+
+namespace {
+
+// torch.lerp's formula; which branch depends on the weight only (fixed per call).
+template <typename T>
+__device__ __forceinline__ T lerp(T self, T end, T w, bool low) {
+  return low ? self + w * (end - self) : end - (end - self) * (T(1) - w);
+}
+
+// torch.maximum: NaN in either operand wins.
+template <typename T>
+__device__ __forceinline__ T nan_max(T a, T b) {
+  return a != a ? a : (b != b ? b : (a > b ? a : b));
+}
+
+template <typename T>
+struct Sgd {
+  T *p, *buf;
+  const T* g;
+  T sign, wd, mom, damp1, neg_lr;
+  bool use_wd, use_mom, nesterov, init;
+};
+
+template <typename T>
+__global__ void sgd_kernel(Sgd<T> s, int64_t n) {
+  FASTDL_GRID_STRIDE_LOOP(i, n) {
+    T g = s.sign * s.g[i];
+    if (s.use_wd) g = g + s.wd * s.p[i];
+    if (s.use_mom) {
+      const T m = s.init ? g : s.buf[i] * s.mom + s.damp1 * g;
+      s.buf[i] = m;
+      g = s.nesterov ? g + s.mom * m : m;
+    }
+    s.p[i] = s.p[i] + s.neg_lr * g;
+  }
+}
+
+template <typename T>
+struct Adam {
+  T *p, *m, *v, *vmax;
+  const T* g;
+  T sign, wd, decay, w1, b2, one_minus_b2, bc2s, eps, neg_step;
+  bool l2, amsgrad, low;
+};
+
+template <typename T>
+__global__ void adam_kernel(Adam<T> s, int64_t n) {
+  FASTDL_GRID_STRIDE_LOOP(i, n) {
+    T g = s.sign * s.g[i];
+    if (s.l2) g = g + s.wd * s.p[i];
+    const T m = lerp(s.m[i], g, s.w1, s.low);
+    s.m[i] = m;
+    const T v = s.v[i] * s.b2 + s.one_minus_b2 * g * g;
+    s.v[i] = v;
+    T root = v;
+    if (s.amsgrad) {
+      root = nan_max(s.vmax[i], v);
+      s.vmax[i] = root;
+    }
+    const T denom = sqrt(root) / s.bc2s + s.eps;
+    s.p[i] = s.p[i] * s.decay + s.neg_step * m / denom;
+  }
+}
+
+template <typename T>
+struct Rmsprop {
+  T *p, *sq, *ga, *buf;
+  const T* g;
+  T sign, wd, alpha, w, eps, mom, neg_lr;
+  bool use_wd, centered, use_mom, low;
+};
+
+template <typename T>
+__global__ void rmsprop_kernel(Rmsprop<T> s, int64_t n) {
+  FASTDL_GRID_STRIDE_LOOP(i, n) {
+    T g = s.sign * s.g[i];
+    if (s.use_wd) g = g + s.wd * s.p[i];
+    const T sq = s.sq[i] * s.alpha + s.w * g * g;
+    s.sq[i] = sq;
+    T root = sq;
+    if (s.centered) {
+      const T ga = lerp(s.ga[i], g, s.w, s.low);
+      s.ga[i] = ga;
+      root = sq + T(-1) * ga * ga;
+    }
+    const T avg = sqrt(root) + s.eps;
+    if (s.use_mom) {
+      const T m = s.buf[i] * s.mom + g / avg;
+      s.buf[i] = m;
+      s.p[i] = s.p[i] + s.neg_lr * m;
+    } else {
+      s.p[i] = s.p[i] + s.neg_lr * g / avg;
+    }
+  }
+}
+
+template <typename T>
+T* ptr(const OptTensor& t) {
+  return t ? t->data<T>() : nullptr;
+}
+
+// make(T()) returns the kernel's argument struct; kernel<T> is launched over param.
+template <template <typename> class Args, typename F>
+void launch_step(const char* op, const TensorArg& param, void (*k32)(Args<float>, int64_t),
+                 void (*k64)(Args<double>, int64_t), F&& make) {
+  const int64_t n = param.numel();
+  if (n == 0) return;
+  const int device = param.buf->device_index();
+  DeviceGuard guard(device);
+  if (param.dtype == DType::Float32) k32<<<grid_size(n, device), kBlockSize>>>(make(float()), n);
+  else k64<<<grid_size(n, device), kBlockSize>>>(make(double()), n);
+  FASTDL_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void sgd_step(const TensorArg& param, const TensorArg& grad, const OptTensor& momentum_buffer, double lr,
+              double momentum, double dampening, double weight_decay, bool nesterov, bool maximize,
+              bool init_buffer) {
+  const char* op = "sgd_step";
+  require_device(op);
+  check_optim_args(op, on_cuda(op, param), param, {{"grad", &grad}},
+                   {{"momentum_buffer", &momentum_buffer, momentum != 0, "momentum != 0"}});
+  if (nesterov && momentum == 0) fail_value("sgd_step: nesterov requires a nonzero momentum");
+  launch_step<Sgd>(op, param, sgd_kernel<float>, sgd_kernel<double>, [&](auto zero) {
+    using T = decltype(zero);
+    return Sgd<T>{param.data<T>(), ptr<T>(momentum_buffer), grad.data<T>(), maximize ? T(-1) : T(1),
+                  T(weight_decay), T(momentum), T(1 - dampening), T(-lr), weight_decay != 0, momentum != 0,
+                  nesterov, init_buffer};
+  });
+}
+
+void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
+               const OptTensor& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
+  const char* op = "adam_step";
+  require_device(op);
+  check_optim_args(op, on_cuda(op, param), param, {{"grad", &grad}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}},
+                   {{"max_exp_avg_sq", &max_exp_avg_sq, amsgrad, "amsgrad"}});
+  if (step < 1) fail_value("adam_step: step must be >= 1 (the count after this update), got " + std::to_string(step));
+  // Scalars in double, as torch computes them in Python.
+  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+  const double step_size = lr / bias_correction1;
+  const double bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
+  launch_step<Adam>(op, param, adam_kernel<float>, adam_kernel<double>, [&](auto zero) {
+    using T = decltype(zero);
+    // Decoupled decay multiplies by exactly 1 when off, which leaves p unchanged.
+    const T decay = (decoupled && weight_decay != 0) ? T(1 - lr * weight_decay) : T(1);
+    return Adam<T>{param.data<T>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), ptr<T>(max_exp_avg_sq),
+                   grad.data<T>(), maximize ? T(-1) : T(1), T(weight_decay), decay, T(1 - beta1), T(beta2),
+                   T(1 - beta2), T(bias_correction2_sqrt), T(eps), T(-step_size), !decoupled && weight_decay != 0,
+                   amsgrad, T(1 - beta1) < T(0.5)};
+  });
+}
+
+void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg& square_avg,
+                  const OptTensor& grad_avg, const OptTensor& momentum_buffer, double lr, double alpha, double eps,
+                  double weight_decay, double momentum, bool centered, bool maximize) {
+  const char* op = "rmsprop_step";
+  require_device(op);
+  check_optim_args(op, on_cuda(op, param), param, {{"grad", &grad}, {"square_avg", &square_avg}},
+                   {{"grad_avg", &grad_avg, centered, "centered"},
+                    {"momentum_buffer", &momentum_buffer, momentum > 0, "momentum > 0"}});
+  launch_step<Rmsprop>(op, param, rmsprop_kernel<float>, rmsprop_kernel<double>, [&](auto zero) {
+    using T = decltype(zero);
+    return Rmsprop<T>{param.data<T>(), square_avg.data<T>(), ptr<T>(grad_avg), ptr<T>(momentum_buffer),
+                      grad.data<T>(), maximize ? T(-1) : T(1), T(weight_decay), T(alpha), T(1 - alpha), T(eps),
+                      T(momentum), T(-lr), weight_decay != 0, centered, momentum > 0, T(1 - alpha) < T(0.5)};
+  });
+}
+
+}  // namespace cuda
+}  // namespace fastdl
