@@ -15,6 +15,14 @@ from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, s
 
 def _operands(op, a, b, float_result=False):
     """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
+    # Fast path for the common cases, where promotion and broadcasting change nothing:
+    # a float tensor with a tensor of its dtype, shape and device, or with a number.
+    if isinstance(a, Tensor) and a._dtype.category == 2:
+        if isinstance(b, Tensor):
+            if a._dtype is b._dtype and a._shape == b._shape and a._device is b._device:
+                return a, b, a._dtype, a._shape
+        elif type(b) is float or type(b) is int:
+            return a, expand_view(scalar_tensor(b, a._dtype, a._device), a._shape), a._dtype, a._shape
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     for x in (a, b):
