@@ -78,7 +78,10 @@ class Context:
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._versions = tuple(None if t is None else t._buf.version for t in tensors)
+        versions = []
+        for t in tensors:
+            versions.append(None if t is None else t._buf.version)
+        self._versions = versions
 
     @property
     def saved_tensors(self):
@@ -161,30 +164,44 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        # Every op of a training step passes here: plain loops instead of comprehensions
+        # (each of which is a function call in CPython 3.11) and one pass per job.
         Tensor = _Tensor or _tensor_type()
         ctx = Context()
-        needs = None
+        needs = []
+        record = False
         if getattr(_state, "enabled", True):
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-            if True not in needs:
-                needs = None
-        if needs is None:
+            for a in args:
+                n = isinstance(a, Tensor) and a._requires_grad
+                needs.append(n)
+                record = record or n
+        if not record:
             ctx.needs_input_grad = (False,) * len(args)
             return cls.forward(ctx, *args)
-        ctx.needs_input_grad = needs
+        ctx.needs_input_grad = tuple(needs)
         _state.enabled = False
         try:
             out = cls.forward(ctx, *args)
         finally:
             _state.enabled = True
-        outs = out if isinstance(out, tuple) else (out,)
-        edges = tuple([_edge_of(a) if n else None for a, n in zip(args, needs)])
-        node = Node(cls, ctx, edges, tuple([(o._shape, o._dtype, o._device) if isinstance(o, Tensor) else None
-                                            for o in outs]))
-        for i, o in enumerate(outs):
-            if isinstance(o, Tensor) and o._dtype.is_floating_point:
-                o._grad_fn, o._out_index, o._requires_grad = node, i, True
+        edges = []
+        for a, n in zip(args, needs):
+            edges.append(_edge_of(a) if n else None)
+        node = Node(cls, ctx, tuple(edges), None)
+        if not isinstance(out, tuple):
+            node.out_meta = (_link(out, node, 0, Tensor),)
+            return out
+        node.out_meta = tuple([_link(o, node, i, Tensor) for i, o in enumerate(out)])
         return out
+
+
+def _link(o, node, i, Tensor):
+    """Makes output i of node point back at it; returns its (shape, dtype, device)."""
+    if not isinstance(o, Tensor):
+        return None
+    if o._dtype.category == 2:  # floating point: integer outputs never require grad
+        o._grad_fn, o._out_index, o._requires_grad = node, i, True
+    return o._shape, o._dtype, o._device
 
 
 # Tensor, resolved on first use: tensor.py imports this module, so a top-level import

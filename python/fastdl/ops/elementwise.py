@@ -65,7 +65,8 @@ def _grad_for(g, x):
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.inputs_meta = (_meta(a), _meta(b))
+        if True in ctx.needs_input_grad:
+            ctx.inputs_meta = (_meta(a), _meta(b))
         return binary_kernel("add", a, b)
 
     @staticmethod
@@ -77,7 +78,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.inputs_meta = (_meta(a), _meta(b))
+        if True in ctx.needs_input_grad:
+            ctx.inputs_meta = (_meta(a), _meta(b))
         return binary_kernel("sub", a, b)
 
     @staticmethod
@@ -87,7 +89,7 @@ class Sub(Function):
 
 
 def _meta(x):
-    return (x.shape, x.dtype) if isinstance(x, Tensor) else None
+    return (x._shape, x._dtype) if isinstance(x, Tensor) else None
 
 
 def _grad_meta(g, meta):
@@ -100,11 +102,13 @@ def _grad_meta(g, meta):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        # save only what the other side's gradient needs, so x.mul_(2) stays legal
-        ctx.save_for_backward(a if isinstance(a, Tensor) and ctx.needs_input_grad[1] else None,
-                              b if isinstance(b, Tensor) and ctx.needs_input_grad[0] else None)
-        ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
-        ctx.inputs_meta = (_meta(a), _meta(b))
+        need_a, need_b = ctx.needs_input_grad
+        if need_a or need_b:
+            # save only what the other side's gradient needs, so x.mul_(2) stays legal
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            ctx.save_for_backward(a if ta and need_b else None, b if tb and need_a else None)
+            ctx.scalars = (None if ta else a, None if tb else b)
+            ctx.inputs_meta = (_meta(a), _meta(b))
         return binary_kernel("mul", a, b)
 
     @staticmethod
