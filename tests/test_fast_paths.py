@@ -166,3 +166,15 @@ def test_binary_ops_promote_and_broadcast_as_before(a, b, dtype):
     out = fa * fb
     assert out.dtype is dtype
     np.testing.assert_allclose(out.numpy(), np.asarray(a, np.float64) * np.asarray(b, np.float64))
+
+
+@pytest.mark.parametrize("a, b, dtype", [
+    (np.array([1.0, -2.0, 3.0], np.float32), 0.0, fastdl.float32),   # relu's backward: the fast path
+    (np.array([1, -2, 3], np.int64), 0.5, fastdl.float32),           # promotion: the general path
+    (np.array([1.0, -2.0, 3.0]), np.array([7.0]), fastdl.float64),   # broadcasting
+])
+def test_where_fast_path_agrees_with_numpy(a, b, dtype):
+    mask = np.array([True, False, True])
+    out = fastdl.where(fastdl.tensor(mask), fastdl.tensor(a), fastdl.tensor(b) if isinstance(b, np.ndarray) else b)
+    assert out.dtype is dtype
+    np.testing.assert_array_equal(out.numpy(), np.where(mask, a, b))

@@ -342,12 +342,18 @@ class Where(Function):
             raise TypeError(f"where: condition must be a Tensor, got {type(cond).__name__}")
         if cond.dtype is not _dt.bool_:
             raise TypeError(f"where: condition must be a bool tensor, got {desc(cond)}")
-        same_device("where", cond, a, b)
-        dt = _dt.result_type(*(x for x in (a, b)))
-        dev = cond.device
-        A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
-        B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
-        shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
+        if (isinstance(a, Tensor) and a._dtype.category == 2 and a._shape == cond._shape
+                and a._device is cond._device and type(b) is float):
+            # where(mask, g, 0.0), as in relu's backward: nothing to promote or broadcast
+            dt, dev, shape = a._dtype, a._device, a._shape
+            A, B = a, scalar_tensor(b, dt, dev)
+        else:
+            same_device("where", cond, a, b)
+            dt = _dt.result_type(*(x for x in (a, b)))
+            dev = cond.device
+            A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
+            B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
+            shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
         out = empty(shape, dt, dev)
         backend(out, "where").where(expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape), out)
         ctx.save_for_backward(cond)
