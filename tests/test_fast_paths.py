@@ -178,3 +178,19 @@ def test_where_fast_path_agrees_with_numpy(a, b, dtype):
     out = fastdl.where(fastdl.tensor(mask), fastdl.tensor(a), fastdl.tensor(b) if isinstance(b, np.ndarray) else b)
     assert out.dtype is dtype
     np.testing.assert_array_equal(out.numpy(), np.where(mask, a, b))
+
+
+def test_small_op_bench_rows_are_valid_and_report_per_op_times():
+    from fastdl import bench
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    b = bench.Bench(1, True, torch)
+    b.rounds, b.sample_s = 1, 0.001
+    bench.bench_small_ops(b)
+    assert [r["kernel"] for r in b.rows] == ["small op overhead", "small op + backward"]
+    for r, n_ops in zip(b.rows, (2, 3)):
+        assert r["valid"]
+        assert r["fastdl_per_op_us"] == pytest.approx(r["fastdl_ms"] * 1e3 / n_ops)
+        assert ("torch_per_op_us" in r) == (torch is not None)
