@@ -6,4 +6,7 @@ using namespace fastdl;
 FASTDL_BIND(CPU, linear) {
   m.def("linear", &cpu::linear, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("out"),
         "out = x @ weight^T + bias; x (M, K), weight (N, K), bias (N,) or None, out (M, N) contiguous");
+  m.def("linear_backward", &cpu::linear_backward, py::arg("grad"), py::arg("x"), py::arg("weight"),
+        py::arg("grad_x"), py::arg("grad_weight"), py::arg("grad_bias"),
+        "grad_x = grad @ weight, grad_weight = grad^T @ x, grad_bias = grad.sum(0); each output optional");
 }

@@ -1,4 +1,5 @@
-// CPU fully connected layer: one GEMM with the bias folded in as its initial C.
+// CPU fully connected layer: one GEMM with the bias folded in as its initial C, and a
+// backward that makes its two GEMMs and the bias sum in one call.
 #pragma once
 #include <optional>
 
@@ -12,6 +13,15 @@ namespace cpu {
 // overlapping the inputs.
 void linear(const TensorArg& x, const TensorArg& weight, const std::optional<TensorArg>& bias,
             const TensorArg& out);
+
+// The gradients of linear for grad = d(loss)/d(out) (M, N): grad_x = grad @ weight
+// (M, K), grad_weight = grad^T @ x (N, K), grad_bias = grad summed over rows (N,).
+// Each output is optional (None: not computed), contiguous, and written, not added to;
+// x is needed only for grad_weight and weight only for grad_x (autograd saves only
+// what it needs). Inputs any strides; one float dtype throughout.
+void linear_backward(const TensorArg& grad, const std::optional<TensorArg>& x,
+                     const std::optional<TensorArg>& weight, const std::optional<TensorArg>& grad_x,
+                     const std::optional<TensorArg>& grad_weight, const std::optional<TensorArg>& grad_bias);
 
 }  // namespace cpu
 }  // namespace fastdl

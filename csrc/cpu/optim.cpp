@@ -45,7 +45,9 @@ void check_like(const char* op, const TensorArg& p, const TensorArg& t, const ch
     fail_value(std::string(op) + ": " + name + " view " + describe(t) + " runs past its buffer");
 }
 
-void check_optional(const char* op, const TensorArg& p, const std::optional<TensorArg>& t, bool wanted,
+const TensorArg* opt(const std::optional<TensorArg>& t) { return t ? &*t : nullptr; }
+
+void check_optional(const char* op, const TensorArg& p, const TensorArg* t, bool wanted,
                     const char* name, const char* when) {
   if (wanted && !t) fail_value(std::string(op) + ": " + name + " is required when " + when);
   if (!wanted && t) fail_value(std::string(op) + ": " + name + " must be None unless " + when);
@@ -91,8 +93,6 @@ void check_disjoint(const char* op, std::initializer_list<std::pair<const char*,
     }
   }
 }
-
-const TensorArg* opt(const std::optional<TensorArg>& t) { return t ? &*t : nullptr; }
 
 // x[i] = sqrt(x[i]). std::sqrt's errno branch keeps loops that call it scalar (the
 // build does not pass -fno-math-errno), so Adam and RMSprop run in blocks: a
@@ -221,7 +221,7 @@ void sgd_step(const TensorArg& param, const TensorArg& grad, const std::optional
   const char* op = "sgd_step";
   check_param(op, param);
   check_like(op, param, grad, "grad");
-  check_optional(op, param, momentum_buffer, momentum != 0, "momentum_buffer", "momentum != 0");
+  check_optional(op, param, opt(momentum_buffer), momentum != 0, "momentum_buffer", "momentum != 0");
   check_disjoint(op, {{"param", &param}, {"grad", &grad}, {"momentum_buffer", opt(momentum_buffer)}});
   if (nesterov && momentum == 0) fail_value("sgd_step: nesterov requires a nonzero momentum");
   const int64_t n = param.numel();
@@ -244,9 +244,13 @@ void sgd_step(const TensorArg& param, const TensorArg& grad, const std::optional
   })
 }
 
-void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
-               const std::optional<TensorArg>& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
-               double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
+namespace {
+
+// One checked Adam update of one parameter (the body of adam_step and of each
+// element of adam_step_multi).
+void adam_one(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
+              const TensorArg* max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
+              double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
   const char* op = "adam_step";
   check_param(op, param);
   check_like(op, param, grad, "grad");
@@ -254,7 +258,7 @@ void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& e
   check_like(op, param, exp_avg_sq, "exp_avg_sq");
   check_optional(op, param, max_exp_avg_sq, amsgrad, "max_exp_avg_sq", "amsgrad");
   check_disjoint(op, {{"param", &param}, {"grad", &grad}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq},
-                      {"max_exp_avg_sq", opt(max_exp_avg_sq)}});
+                      {"max_exp_avg_sq", max_exp_avg_sq}});
   if (step < 1) fail_value("adam_step: step must be >= 1 (the count after this update), got " + std::to_string(step));
   // Scalars in double, as torch computes them in Python.
   const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
@@ -264,7 +268,8 @@ void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& e
   const int64_t n = param.numel();
   FASTDL_DISPATCH_FLOAT(param.dtype, op, [&] {
     using T = scalar_t;
-    T *p = param.data<T>(), *m = exp_avg.data<T>(), *v = exp_avg_sq.data<T>(), *vmax = ptr<T>(max_exp_avg_sq);
+    T *p = param.data<T>(), *m = exp_avg.data<T>(), *v = exp_avg_sq.data<T>();
+    T* vmax = max_exp_avg_sq ? max_exp_avg_sq->data<T>() : nullptr;
     const T* g = grad.data<T>();
     // Decoupled decay multiplies by exactly 1 when off, which leaves p unchanged.
     const T decay = (decoupled && weight_decay != 0) ? T(1 - lr * weight_decay) : T(1);
@@ -282,6 +287,36 @@ void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& e
   })
 }
 
+}  // namespace
+
+void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
+               const std::optional<TensorArg>& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
+               double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
+  adam_one(param, grad, exp_avg, exp_avg_sq, opt(max_exp_avg_sq), step, lr, beta1, beta2, eps, weight_decay, amsgrad,
+           maximize, decoupled);
+}
+
+void adam_step_multi(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
+                     const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
+                     const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr,
+                     double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
+                     bool decoupled) {
+  const size_t n = params.size();
+  if (grads.size() != n || exp_avgs.size() != n || exp_avg_sqs.size() != n || steps.size() != n ||
+      max_exp_avg_sqs.size() != (amsgrad ? n : 0))
+    fail_value("adam_step_multi: expected " + std::to_string(n) + " grads, exp_avgs, exp_avg_sqs and steps (and " +
+               (amsgrad ? "as many" : "no") + " max_exp_avg_sqs), got " + std::to_string(grads.size()) + ", " +
+               std::to_string(exp_avgs.size()) + ", " + std::to_string(exp_avg_sqs.size()) + ", " +
+               std::to_string(steps.size()) + " and " + std::to_string(max_exp_avg_sqs.size()));
+  for (size_t i = 0; i < n; ++i) {
+    const TensorArg* vmax = amsgrad ? &max_exp_avg_sqs[i] : nullptr;
+    adam_one(params[i], grads[i], exp_avgs[i], exp_avg_sqs[i], vmax, steps[i], lr, beta1, beta2, eps, weight_decay,
+             amsgrad, maximize, decoupled);
+    for (const TensorArg* t : {&params[i], &exp_avgs[i], &exp_avg_sqs[i], vmax})
+      if (t) ++t->buf->version;
+  }
+}
+
 void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg& square_avg,
                   const std::optional<TensorArg>& grad_avg, const std::optional<TensorArg>& momentum_buffer,
                   double lr, double alpha, double eps, double weight_decay, double momentum, bool centered,
@@ -290,8 +325,8 @@ void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg
   check_param(op, param);
   check_like(op, param, grad, "grad");
   check_like(op, param, square_avg, "square_avg");
-  check_optional(op, param, grad_avg, centered, "grad_avg", "centered");
-  check_optional(op, param, momentum_buffer, momentum > 0, "momentum_buffer", "momentum > 0");
+  check_optional(op, param, opt(grad_avg), centered, "grad_avg", "centered");
+  check_optional(op, param, opt(momentum_buffer), momentum > 0, "momentum_buffer", "momentum > 0");
   check_disjoint(op, {{"param", &param}, {"grad", &grad}, {"square_avg", &square_avg}, {"grad_avg", opt(grad_avg)},
                       {"momentum_buffer", opt(momentum_buffer)}});
   const int64_t n = param.numel();

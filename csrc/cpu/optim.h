@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "../core/tensor_arg.h"
 
@@ -24,6 +25,16 @@ void sgd_step(const TensorArg& param, const TensorArg& grad, const std::optional
 void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
                const std::optional<TensorArg>& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
                double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled);
+
+// adam_step over many parameters in one call (one group's hyperparameters, each
+// parameter with its own step count): list i holds parameter i and its state;
+// max_exp_avg_sqs is empty unless amsgrad. Bumps the version counter of every
+// tensor it writes (param and state), as the Python in-place ops do.
+void adam_step_multi(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
+                     const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
+                     const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr,
+                     double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
+                     bool decoupled);
 
 // torch.optim.RMSprop. grad_avg is required exactly when centered, momentum_buffer
 // exactly when momentum > 0.

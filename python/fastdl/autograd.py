@@ -78,7 +78,10 @@ class Context:
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._versions = tuple(None if t is None else t._buf.version for t in tensors)
+        versions = []
+        for t in tensors:
+            versions.append(None if t is None else t._buf.version)
+        self._versions = versions
 
     @property
     def saved_tensors(self):
@@ -161,30 +164,44 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        # Every op of a training step passes here: plain loops instead of comprehensions
+        # (each of which is a function call in CPython 3.11) and one pass per job.
         Tensor = _Tensor or _tensor_type()
         ctx = Context()
-        needs = None
+        needs = []
+        record = False
         if getattr(_state, "enabled", True):
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-            if True not in needs:
-                needs = None
-        if needs is None:
+            for a in args:
+                n = isinstance(a, Tensor) and a._requires_grad
+                needs.append(n)
+                record = record or n
+        if not record:
             ctx.needs_input_grad = (False,) * len(args)
             return cls.forward(ctx, *args)
-        ctx.needs_input_grad = needs
+        ctx.needs_input_grad = tuple(needs)
         _state.enabled = False
         try:
             out = cls.forward(ctx, *args)
         finally:
             _state.enabled = True
-        outs = out if isinstance(out, tuple) else (out,)
-        edges = tuple([_edge_of(a) if n else None for a, n in zip(args, needs)])
-        node = Node(cls, ctx, edges, tuple([(o._shape, o._dtype, o._device) if isinstance(o, Tensor) else None
-                                            for o in outs]))
-        for i, o in enumerate(outs):
-            if isinstance(o, Tensor) and o._dtype.is_floating_point:
-                o._grad_fn, o._out_index, o._requires_grad = node, i, True
+        edges = []
+        for a, n in zip(args, needs):
+            edges.append(_edge_of(a) if n else None)
+        node = Node(cls, ctx, tuple(edges), None)
+        if not isinstance(out, tuple):
+            node.out_meta = (_link(out, node, 0, Tensor),)
+            return out
+        node.out_meta = tuple([_link(o, node, i, Tensor) for i, o in enumerate(out)])
         return out
+
+
+def _link(o, node, i, Tensor):
+    """Makes output i of node point back at it; returns its (shape, dtype, device)."""
+    if not isinstance(o, Tensor):
+        return None
+    if o._dtype.category == 2:  # floating point: integer outputs never require grad
+        o._grad_fn, o._out_index, o._requires_grad = node, i, True
+    return o._shape, o._dtype, o._device
 
 
 # Tensor, resolved on first use: tensor.py imports this module, so a top-level import
@@ -221,7 +238,7 @@ def _toposort(roots):
             continue
         seen.add(id(node))
         stack.append((node, True))
-        if isinstance(node, Node):
+        if type(node) is Node:
             for e in node.edges:
                 if e is not None and id(e[0]) not in seen:
                     stack.append((e[0], False))
@@ -229,13 +246,19 @@ def _toposort(roots):
     return order
 
 
-def _run_backward(roots, root_grads, retain_graph, inputs=None):
-    from .tensor import Tensor, zeros
+def _add_grad(pending, target, idx, g):
+    """Adds g to the gradient waiting at output idx of target."""
+    slot = pending.get(id(target))
+    if slot is None:
+        slot = pending[id(target)] = [None] * (1 if type(target) is AccumulateGrad else len(target.out_meta))
+    slot[idx] = g if slot[idx] is None else slot[idx] + g
 
+
+def _run_backward(roots, root_grads, retain_graph, inputs=None):
+    Tensor = _Tensor or _tensor_type()
     pending = {}  # id(node) -> list of grads per output
     for (node, idx), g in zip(roots, root_grads):
-        slot = pending.setdefault(id(node), [None] * _n_outputs(node))
-        slot[idx] = g if slot[idx] is None else slot[idx] + g
+        _add_grad(pending, node, idx, g)
     captured = inputs  # None for backward(); {id(leaf): grad} for grad()
     handed_out = set()
     with no_grad():
@@ -243,47 +266,47 @@ def _run_backward(roots, root_grads, retain_graph, inputs=None):
             grads = pending.pop(id(node), None)
             if grads is None:
                 continue
-            if isinstance(node, AccumulateGrad):
-                g = grads[0]
-                if g is None:
-                    continue
-                leaf = node.leaf
-                for hook in leaf._hooks or ():
-                    r = hook(g)
-                    g = r if r is not None else g
-                if captured is not None:
-                    if id(leaf) in captured:
-                        captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
-                    continue
-                if leaf.grad is None:
-                    # a gradient object may be shared (add's backward passes it to both
-                    # sides), so a leaf gets its own copy unless it is the only taker
-                    leaf.grad = g.detach() if id(g) not in handed_out else g.clone()
-                    handed_out.add(id(g))
-                else:
-                    leaf.grad = leaf.grad + g
+            if type(node) is AccumulateGrad:
+                _accumulate(node.leaf, grads[0], captured, handed_out)
                 continue
-            grads = [g if g is not None else zeros(m[0], dtype=m[1], device=m[2]) if m else None
-                     for g, m in zip(grads, node.out_meta)]
+            if len(grads) > 1:  # an output that got no gradient gets zeros
+                from .tensor import zeros
+                grads = [g if g is not None else zeros(m[0], dtype=m[1], device=m[2]) if m else None
+                         for g, m in zip(grads, node.out_meta)]
             in_grads = node.apply(grads)
             if not retain_graph:
                 node.ctx._free()
-            if len(in_grads) < len(node.edges):
+            edges = node.edges
+            if len(in_grads) < len(edges):
                 raise RuntimeError(f"{node.name()}: backward returned {len(in_grads)} gradients, "
-                                   f"expected {len(node.edges)}")
-            for edge, g in zip(node.edges, in_grads):
+                                   f"expected {len(edges)}")
+            for edge, g in zip(edges, in_grads):
                 if edge is None or g is None:
                     continue
-                target, idx = edge
                 if not isinstance(g, Tensor):
                     raise TypeError(f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor")
-                slot = pending.setdefault(id(target), [None] * _n_outputs(target))
-                slot[idx] = g if slot[idx] is None else slot[idx] + g
+                _add_grad(pending, edge[0], edge[1], g)
     return captured
 
 
-def _n_outputs(node):
-    return 1 if isinstance(node, AccumulateGrad) else len(node.out_meta)
+def _accumulate(leaf, g, captured, handed_out):
+    """Runs leaf's hooks on g, then adds it to leaf.grad (or to captured, for grad())."""
+    if g is None:
+        return
+    for hook in leaf._hooks or ():
+        r = hook(g)
+        g = r if r is not None else g
+    if captured is not None:
+        if id(leaf) in captured:
+            captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
+        return
+    if leaf.grad is None:
+        # a gradient object may be shared (add's backward passes it to both
+        # sides), so a leaf gets its own copy unless it is the only taker
+        leaf.grad = g.detach() if id(g) not in handed_out else g.clone()
+        handed_out.add(id(g))
+    else:
+        leaf.grad = leaf.grad + g
 
 
 def _root_grads(tensors, grad_tensors, op):

@@ -268,6 +268,52 @@ def bench_lstm_layer(b):
                  check, flop, "GFLOP/s", tol=1e-3)
 
 
+# ---- per-op overhead ------------------------------------------------------------------
+
+def bench_small_ops(b):
+    """What one small op costs beyond its arithmetic: c = a * b and d = c + b on (32, 64)
+    float32 tensors that require grad (forward + autograd record), and the same with
+    d.backward(g) added (grads reset to None each time, as zero_grad does). The rows
+    give the time per call of the whole snippet; per_op_us divides it by its op count."""
+    rng = np.random.default_rng(1)
+    A, B, G = (rng.standard_normal((32, 64), np.float32) for _ in range(3))
+    fa, fb, fg = f(A, grad=True), f(B, grad=True), f(G)
+    ta, tb, tg = b.t(A, grad=True), b.t(B, grad=True), b.t(G)
+
+    def forward(x, y):
+        return x * y + y
+
+    def with_backward(x, y, g):
+        def step():
+            x.grad = y.grad = None
+            forward(x, y).backward(g)
+        return step
+
+    def check_forward():
+        ref = _np(forward(ta, tb)) if ta is not None else A * B + B
+        return relerr(_np(forward(fa, fb)), ref)
+
+    def check_backward():
+        with_backward(fa, fb, fg)()
+        if ta is None:
+            return relerr(_np(fa.grad), G * B)
+        with_backward(ta, tb, tg)()
+        return max(relerr(_np(fa.grad), _np(ta.grad)), relerr(_np(fb.grad), _np(tb.grad)))
+
+    rows = [
+        b.run("small op overhead", "(32,64) a*b, +b: fwd+record", {
+            "fastdl": lambda: forward(fa, fb), "torch": (lambda: forward(ta, tb)) if ta is not None else None},
+            check_forward),
+        b.run("small op + backward", "(32,64) (a*b+b).backward(g)", {
+            "fastdl": with_backward(fa, fb, fg), "torch": with_backward(ta, tb, tg) if ta is not None else None},
+            check_backward),
+    ]
+    for row, n_ops in zip(rows, (2, 3)):
+        for k in ("fastdl", "torch"):
+            if f"{k}_ms" in row:
+                row[f"{k}_per_op_us"] = row[f"{k}_ms"] * 1e3 / n_ops
+
+
 # ---- whole training steps -------------------------------------------------------------
 
 def mnist_cnn(lib):
@@ -516,6 +562,7 @@ def run(quick=False, json_path=None, threads=None):
     bench_conv(b, 32, 64, 26, True)
     bench_maxpool(b)
     bench_lstm_layer(b)
+    bench_small_ops(b)
     train_steps(b)
     result = {"machine": info, "results": b.rows, "import": import_time(b), "memory": memory(b)}
     info["load_after"] = os.getloadavg()

@@ -29,6 +29,9 @@ class Size(tuple):
 
 
 def contiguous_strides(shape):
+    n = len(shape)
+    if n <= 2:  # the common cases, without the loop
+        return (max(shape[1], 1), 1) if n == 2 else ((1,) if n == 1 else ())
     strides, acc = [], 1
     for s in reversed(shape):
         strides.append(acc)
@@ -46,7 +49,9 @@ class Tensor:
     @classmethod
     def _make(cls, buf, dtype, shape, strides, offset, dev, base=None):
         t = object.__new__(cls)
-        t._buf, t._dtype, t._shape, t._strides, t._offset, t._device = buf, dtype, Size(shape), tuple(strides), offset, dev
+        t._buf, t._dtype, t._offset, t._device = buf, dtype, offset, dev
+        t._shape = shape if type(shape) is Size else Size(shape)
+        t._strides = strides if type(strides) is tuple else tuple(strides)
         t._requires_grad = False
         t.grad = t._grad_fn = t._accumulator = t._hooks = None
         t._out_index = 0
@@ -227,8 +232,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity, at C speed (optimizer state is keyed by tensor)
 
     def __repr__(self):
         from ._format import format_tensor

@@ -4,6 +4,7 @@ import numbers
 
 from .. import _C
 from .. import dtypes as _dt
+from ..device import device as _device
 from ..tensor import Tensor, _alloc, contiguous_strides
 
 float32, float64, int64, bool_ = _dt.float32, _dt.float64, _dt.int64, _dt.bool_
@@ -30,6 +31,12 @@ class _CudaBackend:
 
 
 def empty(shape, dtype, device):
+    """An uninitialised contiguous tensor. Ops call this for every output, so a CPU
+    device and a DType object skip _alloc's parsing of names."""
+    if type(device) is _device and device.type == "cpu" and type(dtype) is _dt.DType:
+        shape = tuple(shape)
+        buf = _C.Buffer(math.prod(shape) * dtype.itemsize, 0, 0)
+        return Tensor._make(buf, dtype, shape, contiguous_strides(shape), 0, device)
     return _alloc(tuple(shape), dtype, device)
 
 
@@ -45,10 +52,17 @@ def check_tensor(op, x, name="input"):
 
 
 def same_device(op, *ts):
-    devs = {t.device for t in ts if isinstance(t, Tensor)}
-    if len(devs) > 1:
-        raise RuntimeError(f"{op}: expected all tensors to be on the same device, got "
-                           + ", ".join(desc(t) for t in ts if isinstance(t, Tensor)))
+    dev = None
+    for t in ts:
+        if isinstance(t, Tensor):
+            if dev is None:
+                dev = t._device
+            elif t._device is not dev and t._device != dev:
+                break
+    else:
+        return
+    raise RuntimeError(f"{op}: expected all tensors to be on the same device, got "
+                       + ", ".join(desc(t) for t in ts if isinstance(t, Tensor)))
 
 
 def norm_dim(op, dim, ndim):

@@ -15,6 +15,14 @@ from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, s
 
 def _operands(op, a, b, float_result=False):
     """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
+    # Fast path for the common cases, where promotion and broadcasting change nothing:
+    # a float tensor with a tensor of its dtype, shape and device, or with a number.
+    if isinstance(a, Tensor) and a._dtype.category == 2:
+        if isinstance(b, Tensor):
+            if a._dtype is b._dtype and a._shape == b._shape and a._device is b._device:
+                return a, b, a._dtype, a._shape
+        elif type(b) is float or type(b) is int:
+            return a, expand_view(scalar_tensor(b, a._dtype, a._device), a._shape), a._dtype, a._shape
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     for x in (a, b):
@@ -57,7 +65,8 @@ def _grad_for(g, x):
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.inputs_meta = (_meta(a), _meta(b))
+        if True in ctx.needs_input_grad:
+            ctx.inputs_meta = (_meta(a), _meta(b))
         return binary_kernel("add", a, b)
 
     @staticmethod
@@ -69,7 +78,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.inputs_meta = (_meta(a), _meta(b))
+        if True in ctx.needs_input_grad:
+            ctx.inputs_meta = (_meta(a), _meta(b))
         return binary_kernel("sub", a, b)
 
     @staticmethod
@@ -79,7 +89,7 @@ class Sub(Function):
 
 
 def _meta(x):
-    return (x.shape, x.dtype) if isinstance(x, Tensor) else None
+    return (x._shape, x._dtype) if isinstance(x, Tensor) else None
 
 
 def _grad_meta(g, meta):
@@ -92,11 +102,13 @@ def _grad_meta(g, meta):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        # save only what the other side's gradient needs, so x.mul_(2) stays legal
-        ctx.save_for_backward(a if isinstance(a, Tensor) and ctx.needs_input_grad[1] else None,
-                              b if isinstance(b, Tensor) and ctx.needs_input_grad[0] else None)
-        ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
-        ctx.inputs_meta = (_meta(a), _meta(b))
+        need_a, need_b = ctx.needs_input_grad
+        if need_a or need_b:
+            # save only what the other side's gradient needs, so x.mul_(2) stays legal
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            ctx.save_for_backward(a if ta and need_b else None, b if tb and need_a else None)
+            ctx.scalars = (None if ta else a, None if tb else b)
+            ctx.inputs_meta = (_meta(a), _meta(b))
         return binary_kernel("mul", a, b)
 
     @staticmethod
@@ -330,12 +342,18 @@ class Where(Function):
             raise TypeError(f"where: condition must be a Tensor, got {type(cond).__name__}")
         if cond.dtype is not _dt.bool_:
             raise TypeError(f"where: condition must be a bool tensor, got {desc(cond)}")
-        same_device("where", cond, a, b)
-        dt = _dt.result_type(*(x for x in (a, b)))
-        dev = cond.device
-        A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
-        B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
-        shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
+        if (isinstance(a, Tensor) and a._dtype.category == 2 and a._shape == cond._shape
+                and a._device is cond._device and type(b) is float):
+            # where(mask, g, 0.0), as in relu's backward: nothing to promote or broadcast
+            dt, dev, shape = a._dtype, a._device, a._shape
+            A, B = a, scalar_tensor(b, dt, dev)
+        else:
+            same_device("where", cond, a, b)
+            dt = _dt.result_type(*(x for x in (a, b)))
+            dev = cond.device
+            A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
+            B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
+            shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
         out = empty(shape, dt, dev)
         backend(out, "where").where(expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape), out)
         ctx.save_for_backward(cond)

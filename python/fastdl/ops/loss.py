@@ -2,7 +2,7 @@
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import backend, check_tensor, contiguous_data, desc, empty, same_device
+from ._util import backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, same_device, unbroadcast
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -106,15 +106,40 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
     return loss.sum() / (loss.numel() if input.ndim > 1 else 1)
 
 
+class _MseLoss(Function):
+    """(input - target)^2, reduced, as one graph node: forward runs its kernels without
+    recording, backward is 2 (input - target) times the incoming gradient."""
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        d = input - target
+        sq = d * d
+        ctx.save_for_backward(d)
+        ctx.meta = (input.shape, input.dtype, target.shape, target.dtype, reduction, sq.numel())
+        if reduction == "none":
+            return sq
+        return sq.sum() if reduction == "sum" else sq.mean()
+
+    @staticmethod
+    def backward(ctx, g):
+        d, = ctx.saved_tensors
+        in_shape, in_dtype, t_shape, t_dtype, reduction, n = ctx.meta
+        scale = 2.0 if reduction != "mean" else (2.0 / n if n else 0.0)
+        gd = d * (g * scale)
+        gi = _to_input(gd, in_shape, in_dtype) if ctx.needs_input_grad[0] else None
+        gt = _to_input(-gd, t_shape, t_dtype) if ctx.needs_input_grad[1] else None
+        return gi, gt, None
+
+
+def _to_input(g, shape, dtype):
+    g = unbroadcast(g, shape)
+    return g if g.dtype is dtype else g.to(dtype)
+
+
 def mse_loss(input, target, reduction="mean"):
     check_tensor("mse_loss", input)
     check_tensor("mse_loss", target, "target")
     _check_reduction("mse_loss", reduction)
-    if tuple(input.shape) != tuple(target.shape):
-        from ._util import broadcast_shapes
+    if input._shape != target._shape:
         broadcast_shapes("mse_loss", input.shape, target.shape)  # raises when incompatible
-    d = input - target
-    sq = d * d
-    if reduction == "none":
-        return sq
-    return sq.sum() if reduction == "sum" else sq.mean()
+    return _MseLoss.apply(input, target, reduction)

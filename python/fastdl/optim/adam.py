@@ -1,7 +1,8 @@
 """optim.Adam: torch.optim.Adam (bias correction, AMSGrad, maximize, L2 or decoupled
 weight decay)."""
+from .. import _C
 from ..ops._util import backend
-from ..tensor import zeros_like
+from ..tensor import contiguous_strides, zeros_like
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -24,19 +25,55 @@ class Adam(Optimizer):
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _update(self, param, grad, state, group):
+    @staticmethod
+    def _advance(param, state, amsgrad):
+        """Creates the state on first use and counts this step; returns the state."""
         if not state:
             state["step"] = 0
             state["exp_avg"] = zeros_like(param)
             state["exp_avg_sq"] = zeros_like(param)
-        amsgrad = bool(group["amsgrad"])
         if amsgrad and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = zeros_like(param)
         state["step"] += 1
+        return state
+
+    @staticmethod
+    def _hyper(group):
         beta1, beta2 = group["betas"]
+        return (float(group["lr"]), float(beta1), float(beta2), float(group["eps"]), float(group["weight_decay"]),
+                bool(group["amsgrad"]), bool(group["maximize"]), bool(group["decoupled_weight_decay"]))
+
+    def _update(self, param, grad, state, group):
+        amsgrad = bool(group["amsgrad"])
+        state = self._advance(param, state, amsgrad)
         written = (state["exp_avg"], state["exp_avg_sq"]) + ((state["max_exp_avg_sq"],) if amsgrad else ())
         backend(param, type(self).__name__).adam_step(
             param, grad, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if amsgrad else None,
-            state["step"], float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
-            float(group["weight_decay"]), amsgrad, bool(group["maximize"]), bool(group["decoupled_weight_decay"]))
+            state["step"], *self._hyper(group))
         return written
+
+    def _step_group(self, params, group):
+        """One kernel call for every CPU parameter whose parameter and gradient are
+        contiguous (the usual case); any other parameter goes through _step_param."""
+        amsgrad = bool(group["amsgrad"])
+        ps, gs, ms, vs, vmaxs, steps = [], [], [], [], [], []
+        for p in params:
+            grad = self._check_grad(p)
+            if p._device.type != "cpu" or not _plainly_contiguous(p) or not _plainly_contiguous(grad):
+                self._step_param(p, group)
+                continue
+            state = self._advance(p, self.state[p], amsgrad)
+            ps.append(p)
+            gs.append(grad)
+            ms.append(state["exp_avg"])
+            vs.append(state["exp_avg_sq"])
+            if amsgrad:
+                vmaxs.append(state["max_exp_avg_sq"])
+            steps.append(state["step"])
+        if ps:  # bumps the version of every tensor it writes
+            _C.cpu.adam_step_multi(ps, gs, ms, vs, vmaxs, steps, *self._hyper(group))
+
+
+def _plainly_contiguous(t):
+    """Row-major strides exactly (a cheap test that implies is_contiguous())."""
+    return t._strides == contiguous_strides(t._shape)

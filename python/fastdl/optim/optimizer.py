@@ -1,6 +1,8 @@
 """optim.Optimizer: parameter groups, per-parameter state and PyTorch's state_dict
 format. Subclasses define `_update(param, grad, state, group)`, which makes one fused
-kernel call for one parameter tensor; the loop, no_grad and version bumps live here."""
+kernel call for one parameter tensor; the loop, no_grad and version bumps live here.
+A subclass with a multi-tensor kernel overrides `_step_group` to update a whole
+group in one call."""
 import warnings
 from collections import defaultdict
 
@@ -88,16 +90,25 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._step_param(p, group)
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._step_group(params, group)
         return loss
 
-    def _step_param(self, p, group):
-        name = type(self).__name__
+    def _step_group(self, params, group):
+        """Updates params (those of group that have a .grad)."""
+        for p in params:
+            self._step_param(p, group)
+
+    def _check_grad(self, p):
         grad = p.grad
-        if grad.shape != p.shape or grad.dtype is not p.dtype or grad.device != p.device:
-            raise RuntimeError(f"{name}.step: grad {desc(grad)} does not match its parameter {desc(p)}")
+        if grad._shape != p._shape or grad._dtype is not p._dtype or (grad._device is not p._device
+                                                                      and grad._device != p._device):
+            raise RuntimeError(f"{type(self).__name__}.step: grad {desc(grad)} does not match its parameter {desc(p)}")
+        return grad
+
+    def _step_param(self, p, group):
+        grad = self._check_grad(p)
         # Kernels want contiguous memory; a strided parameter is updated through a copy.
         target = contiguous_data(p)
         state = self.state[p]
