@@ -73,10 +73,10 @@ def evaluate(act, env_name, episodes=100, seed=EVAL_SEED):
 class BestWeights:
     """Model selection as in Stable-Baselines3's EvalCallback: every `every` env steps the
     current policy plays `episodes` selection episodes (seeds SELECT_SEED..) and a copy of
-    the weights with the highest mean return so far (the latest on ties: capped returns such as
-CartPole's 500 tie often, and the later weights have trained longer) is kept; the final
-    report then evaluates those weights on the held-out EVAL_SEED episodes. every=0 turns
-    selection off (the final weights are reported)."""
+    the weights with the highest mean return so far is kept (the latest on ties, where SB3
+    keeps the first: capped returns such as CartPole's 500 tie often, and the later weights
+    have trained longer). The final report evaluates the kept weights on the held-out
+    EVAL_SEED episodes. every=0 turns selection off (the final weights are reported)."""
 
     def __init__(self, model, env_name, every, episodes, state=None):
         self.model, self.env_name, self.every, self.episodes = model, env_name, int(every), int(episodes)

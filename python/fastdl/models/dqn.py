@@ -117,7 +117,7 @@ def _train(run, cfg, state=None):
         buf.load(state["buffer"])
         step, episodes = int(state["step"]), _rl.Episodes(cfg["env"], **state["episodes"])
         fastdl.set_rng_state(state["rng"])
-        rng_state, best_state = state["np_rng"], state["best"]
+        rng_state, best_state = state["np_rng"], state.get("best")  # absent in older checkpoints
     best = _rl.BestWeights(q, cfg["env"], cfg["select_every"], cfg["select_episodes"], best_state)
     target.load_state_dict(q.state_dict())
     rng = _rl.np_rng_from(rng_state, run.seed)

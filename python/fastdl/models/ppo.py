@@ -101,7 +101,7 @@ def _train(run, cfg, state=None):
         opt.load_state_dict(state["optimizer"])
         it, episodes = int(state["iteration"]), _rl.Episodes(cfg["env"], **state["episodes"])
         fastdl.set_rng_state(state["rng"])
-        rng_state, best_state = state["np_rng"], state["best"]
+        rng_state, best_state = state["np_rng"], state.get("best")  # absent in older checkpoints
     best = _rl.BestWeights(agent, cfg["env"], cfg["select_every"], cfg["select_episodes"], best_state)
     rng = _rl.np_rng_from(rng_state, run.seed)
     envs = [_rl.make_env(cfg["env"], seed=run.seed * 1000 + it * n + i) for i in range(n)]

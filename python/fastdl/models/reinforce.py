@@ -96,7 +96,7 @@ def _train(run, cfg, state=None):
         it, step = int(state["iteration"]), int(state["step"])
         episodes = _rl.Episodes(cfg["env"], **state["episodes"])
         fastdl.set_rng_state(state["rng"])
-        rng_state, best_state = state["np_rng"], state["best"]
+        rng_state, best_state = state["np_rng"], state.get("best")  # absent in older checkpoints
     best = _rl.BestWeights(policy, cfg["env"], cfg["select_every"], cfg["select_episodes"], best_state)
     rng = _rl.np_rng_from(rng_state, run.seed)
     k = cfg["episodes_per_update"]
