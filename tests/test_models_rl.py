@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastdl
-from fastdl import cli
+from fastdl import cli, nn
 from fastdl.models import _rl, charlm
 from fastdl.models._run import CheckpointMismatch, Run
 
@@ -40,13 +40,63 @@ def test_episodes_moving_average_and_solved_step():
     assert ep.solved_at == 1380 and ep.moving() == 490
 
 
+def _balancing_policy(sign):
+    """A Linear(4, 2) whose argmax pushes toward (sign=1: ~470 on CartPole) or away from
+    (sign=-1: ~9) the side the pole falls to."""
+    model = nn.Linear(4, 2)
+    w = np.zeros((2, 4), np.float32)
+    w[1, 2:] = sign  # action 1 (push right) when sign * (angle + angular velocity) > 0
+    model.load_state_dict({"weight": fastdl.from_numpy(w), "bias": fastdl.zeros(2)})
+    return model
+
+
+def test_best_weights_keeps_and_restores_the_best():
+    pytest.importorskip("gymnasium")
+    model = _balancing_policy(1)
+    good = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    act = lambda obs: model(fastdl.from_numpy(obs)).argmax(dim=1).numpy()  # noqa: E731
+    best = _rl.BestWeights(model, "CartPole-v1", every=100, episodes=5)
+    assert best.maybe_evaluate(99, act) is None and not best.restore()
+    high = best.maybe_evaluate(100, act)
+    assert high > 300 and best.best_step == 100
+    model.load_state_dict(_balancing_policy(-1).state_dict())
+    assert best.maybe_evaluate(150, act) is None  # the next selection point is 200
+    low = best.maybe_evaluate(250, act)
+    assert low < 20 and best.best_step == 100 and best.next_at == 300
+    resumed = _rl.BestWeights(model, "CartPole-v1", 100, 5, state=best.state())
+    assert resumed.restore()
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), good[k])
+    assert resumed.history == [(100, high), (250, low)] and resumed.best_mean == high
+
+
+def test_best_weights_prefers_the_latest_on_ties():
+    pytest.importorskip("gymnasium")
+    model = _balancing_policy(-1)
+    act = lambda obs: model(fastdl.from_numpy(obs)).argmax(dim=1).numpy()  # noqa: E731
+    best = _rl.BestWeights(model, "CartPole-v1", every=10, episodes=3)
+    best.maybe_evaluate(10, act)
+    best.maybe_evaluate(20, act)
+    assert best.best_step == 20
+
+
+def test_best_weights_off_reports_final_weights():
+    pytest.importorskip("gymnasium")
+    best = _rl.BestWeights(nn.Linear(4, 2), "CartPole-v1", every=0, episodes=5)
+    assert best.maybe_evaluate(10**6, lambda obs: np.zeros(len(obs), np.int64)) is None and not best.restore()
+
+
 def test_dqn_learns_cartpole():
     pytest.importorskip("gymnasium")
     from fastdl.models import dqn
     q, s = dqn.fit(seed=0, steps=6000, learning_starts=500, train_freq=4, gradient_steps=2, target_update_interval=200,
-                   exploration_fraction=0.2, eps_final=0.05, hidden=64, eval_episodes=10)
+                   exploration_fraction=0.2, eps_final=0.05, hidden=64, eval_episodes=10, select_every=2000,
+                   select_episodes=5)
     assert s["env_steps"] == 6000 and s["eval_episodes_policy"] == "greedy"
     assert s["eval_mean_return"] > 2 * RANDOM_CARTPOLE
+    # the kept weights are the best of the selections at 2000, 4000, 6000 and are what the summary evaluates
+    assert s["selected_at_step"] in (2000, 4000, 6000) and s["eval_weights"].startswith("best of 3 ")
+    assert s["selection_mean_return"] > 2 * RANDOM_CARTPOLE and "final_weights_eval_mean_return" in s
 
 
 def test_dqn_replay_buffer_ring_and_state():
@@ -93,16 +143,36 @@ def test_reinforce_learns_cartpole():
 def test_reinforce_resume_continues_history(tmp_path):
     pytest.importorskip("gymnasium")
     out = str(tmp_path / "rf")
-    assert cli.main(["train", "reinforce", "--steps", "600", "--out", out, "--quiet"]) == 0
+    small = ["--set", "select_every=500", "--set", "select_episodes=2"]
+    assert cli.main(["train", "reinforce", "--steps", "600", "--out", out, "--quiet"] + small) == 0
     first = json.load(open(os.path.join(out, "metrics.json")))
     assert os.path.exists(os.path.join(out, "episode_returns.png")) or not _has_matplotlib()
-    assert cli.main(["train", "reinforce", "--steps", "1200", "--out", out, "--resume", out, "--quiet"]) == 0
+    assert cli.main(["train", "reinforce", "--steps", "1200", "--out", out, "--resume", out, "--quiet"] + small) == 0
     second = json.load(open(os.path.join(out, "metrics.json")))
+    # the selection made before the stop survives the resume: two evaluations, at >= 500 and >= 1000
+    selections = [h["step"] for h in second["history"] if "selection_return" in h]
+    assert len(selections) == 2 and 500 <= selections[0] < 1000 <= selections[1]
+    assert second["summary"]["eval_weights"].startswith("best of 2 ")
     steps1 = [h["step"] for h in first["history"]]
     steps2 = [h["step"] for h in second["history"]]
     assert steps2[:len(steps1)] == steps1 and len(steps2) > len(steps1)
     assert steps2 == sorted(steps2) and steps2[-1] >= 1200
     assert second["summary"]["env_steps"] == steps2[-1]
+
+
+def test_cli_env_applies_the_environment_preset(tmp_path, capsys):
+    pytest.importorskip("gymnasium")
+    from fastdl.models import reinforce
+    out = str(tmp_path / "acro")
+    assert cli.main(["train", "reinforce", "--env", "Acrobot-v1", "--steps", "100", "--set", "eval_episodes=2",
+                     "--out", out, "--quiet"]) == 0
+    record = json.load(open(os.path.join(out, "metrics.json")))
+    want = {**reinforce.DEFAULTS, **reinforce.PRESETS["Acrobot-v1"], "env": "Acrobot-v1", "steps": 100,
+            "eval_episodes": 2}
+    assert record["config"] == want and record["summary"]["env"] == "Acrobot-v1"
+    assert -500 <= record["summary"]["eval_mean_return"] <= 0
+    assert cli.main(["train", "charlm", "--env", "Acrobot-v1", "--quiet"]) == 2
+    assert "no environment to choose" in capsys.readouterr().err
 
 
 def test_resume_rejects_wrong_family_and_corrupt_checkpoint(tmp_path, capsys):

@@ -12,7 +12,21 @@ def _train(args):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    config = dict(module.DEFAULTS)
+    sets = {}
+    for item in args.set or []:
+        key, sep, raw = item.partition("=")
+        if not sep or key not in module.DEFAULTS:
+            print(f"error: --set {item!r}: expected KEY=VALUE with KEY one of {', '.join(module.DEFAULTS)}",
+                  file=sys.stderr)
+            return 2
+        sets[key] = _parse_value(raw)
+    env = sets.get("env") or args.env
+    if env is not None and "env" not in module.DEFAULTS:
+        print(f"error: family {args.family!r} has no environment to choose (--env is for dqn, ppo, reinforce)",
+              file=sys.stderr)
+        return 2
+    # the order of fit(): DEFAULTS, then the environment's PRESETS, then what the command line sets
+    config = {**module.DEFAULTS, **({"env": env, **getattr(module, "PRESETS", {}).get(env, {})} if env else {})}
     for key in ("epochs", "steps"):
         value = getattr(args, key)
         if value is not None:
@@ -21,12 +35,7 @@ def _train(args):
                       f"not --{key}", file=sys.stderr)
                 return 2
             config[key] = value
-    for item in args.set or []:
-        key, sep, raw = item.partition("=")
-        if not sep or key not in config:
-            print(f"error: --set {item!r}: expected KEY=VALUE with KEY one of {', '.join(config)}", file=sys.stderr)
-            return 2
-        config[key] = _parse_value(raw)
+    config.update(sets)
     if args.family in ("lstm", "gru"):
         config["cell"] = args.family
     import fastdl
@@ -96,8 +105,10 @@ def main(argv=None):
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--out", default=None, help="folder for checkpoint, metrics.json and plots")
     tr.add_argument("--resume", default=None, help="continue from the checkpoint in this folder")
+    tr.add_argument("--env", default=None, help="RL families: gymnasium environment, e.g. Acrobot-v1 "
+                    "(with that environment's preset hyperparameters)")
     tr.add_argument("--set", action="append", metavar="KEY=VALUE",
-                    help="override a config value, e.g. --set env=Acrobot-v1 or --set dataset=grid")
+                    help="override a config value, e.g. --set lr=0.001 or --set dataset=grid")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=_train)
     info = sub.add_parser("info", help="print build and runtime facts")

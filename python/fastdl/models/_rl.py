@@ -1,6 +1,10 @@
 """Shared pieces of the RL families (dqn, ppo, reinforce): gymnasium environments,
-batched evaluation, the episode-return bookkeeping, NumPy RNG state in checkpoints,
-and the return-curve PNG.
+batched evaluation, best-weights selection on separate episodes, the episode-return
+bookkeeping, NumPy RNG state in checkpoints, the return-curve PNG and the final summary.
+
+Evaluation episodes have fixed seeds: EVAL_SEED.. for the reported mean return and
+SELECT_SEED.. for picking the best weights, so the reported figure is never measured on
+the episodes that chose the weights.
 
 Environment state is not checkpointed: a resumed run starts a fresh episode."""
 import json
@@ -13,6 +17,8 @@ from fastdl import nn
 from fastdl.data.datasets import require
 
 SOLVED = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0}  # the targets of the family table
+EVAL_SEED = 10_000  # the held-out episodes of the reported evaluation
+SELECT_SEED = 20_000  # the episodes that pick the best weights during training
 
 
 def make_env(name, seed=None):
@@ -41,7 +47,7 @@ def mlp(sizes, activation=nn.Tanh):
     return nn.Sequential(*layers)
 
 
-def evaluate(act, env_name, episodes=100, seed=10_000):
+def evaluate(act, env_name, episodes=100, seed=EVAL_SEED):
     """Mean and std of the return of `act` over `episodes` episodes, all run side by side
     so every step is one batched forward: act(obs (n, d) float32 array) -> actions (n,).
     Seeds seed, seed+1, ... so evaluation never reuses the training episodes."""
@@ -62,6 +68,47 @@ def evaluate(act, env_name, episodes=100, seed=10_000):
     for e in envs:
         e.close()
     return float(returns.mean()), float(returns.std())
+
+
+class BestWeights:
+    """Model selection as in Stable-Baselines3's EvalCallback: every `every` env steps the
+    current policy plays `episodes` selection episodes (seeds SELECT_SEED..) and a copy of
+    the weights with the highest mean return so far is kept (the latest on ties, where SB3
+    keeps the first: capped returns such as CartPole's 500 tie often, and the later weights
+    have trained longer). The final report evaluates the kept weights on the held-out
+    EVAL_SEED episodes. every=0 turns selection off (the final weights are reported)."""
+
+    def __init__(self, model, env_name, every, episodes, state=None):
+        self.model, self.env_name, self.every, self.episodes = model, env_name, int(every), int(episodes)
+        self.best_mean, self.best_step, self.weights, self.next_at, self.history = None, None, None, int(every), []
+        if state is not None:
+            self.best_mean, self.best_step = state["best_mean"], state["best_step"]
+            self.next_at, self.history = int(state["next_at"]), [tuple(h) for h in state["history"]]
+            self.weights = state["weights"] or None
+
+    def maybe_evaluate(self, step, act):
+        """Evaluates when `step` has reached the next selection point; returns the mean or None."""
+        if not self.every or step < self.next_at:
+            return None
+        while self.next_at <= step:
+            self.next_at += self.every
+        mean, _ = evaluate(act, self.env_name, self.episodes, seed=SELECT_SEED)
+        self.history.append((int(step), mean))
+        if self.best_mean is None or mean >= self.best_mean:
+            self.best_mean, self.best_step = mean, int(step)
+            self.weights = {k: v.clone() for k, v in self.model.state_dict().items()}
+        return mean
+
+    def restore(self):
+        """Loads the kept weights into the model; False when selection never ran."""
+        if self.weights is None:
+            return False
+        self.model.load_state_dict(self.weights)
+        return True
+
+    def state(self):
+        return {"best_mean": self.best_mean, "best_step": self.best_step, "next_at": self.next_at,
+                "history": [list(h) for h in self.history], "weights": self.weights or {}}
 
 
 class Episodes:
@@ -101,9 +148,10 @@ def np_rng_from(state, seed):
     return rng
 
 
-def save_return_curve(run, episodes, title):
-    """episode_returns.png in run.out_dir: each training episode's return and the moving
-    average against env steps; skipped when there is no out_dir or no matplotlib."""
+def save_return_curve(run, episodes, title, selections=()):
+    """episode_returns.png in run.out_dir: each training episode's return, the moving
+    average and the selection evaluations (step, mean) against env steps; skipped when
+    there is no out_dir or no matplotlib."""
     if not run.out_dir or not episodes.returns:
         return
     try:
@@ -119,6 +167,8 @@ def save_return_curve(run, episodes, title):
     ax = fig.add_subplot(111)
     ax.plot(episodes.ends, r, lw=0.5, alpha=0.5, label="episode return")
     ax.plot(episodes.ends[len(r) - len(ma):], ma, label=f"moving average ({w})")
+    if selections:
+        ax.plot([p[0] for p in selections], [p[1] for p in selections], "k.", ms=4, label="selection eval")
     if episodes.target is not None:
         ax.axhline(episodes.target, color="gray", ls="--", lw=0.8)
     ax.set_xlabel("env steps")
@@ -130,10 +180,22 @@ def save_return_curve(run, episodes, title):
     plt.close(fig)
 
 
-def summary(env_name, mean, std, steps, episodes, policy):
-    return {"env": env_name, "eval_mean_return": mean, "eval_std_return": std, "eval_episodes_policy": policy,
-            "env_steps": int(steps), "train_episodes": len(episodes.returns),
-            "moving_avg_return": episodes.moving(), "solved_at_step": episodes.solved_at}
+def final_summary(run, act, best, cfg, steps, episodes, policy, title):
+    """Evaluates the final weights, then (when selection ran) the kept best weights, which
+    stay loaded in the model and give eval_mean_return; draws the return curve."""
+    mean, std = evaluate(act, cfg["env"], cfg["eval_episodes"])
+    out = {"env": cfg["env"], "eval_mean_return": mean, "eval_std_return": std, "eval_episodes_policy": policy,
+           "env_steps": int(steps), "train_episodes": len(episodes.returns),
+           "moving_avg_return": episodes.moving(), "solved_at_step": episodes.solved_at}
+    if best.restore():
+        out["eval_weights"] = f"best of {len(best.history)} selection evaluations ({best.episodes} episodes each)"
+        out["eval_mean_return"], out["eval_std_return"] = evaluate(act, cfg["env"], cfg["eval_episodes"])
+        out.update(selected_at_step=best.best_step, selection_mean_return=best.best_mean,
+                   final_weights_eval_mean_return=mean, final_weights_eval_std_return=std)
+    else:
+        out["eval_weights"] = "final"
+    save_return_curve(run, episodes, title, best.history)
+    return out
 
 
 def curve_vs_step(key, ylabel=None):

@@ -3,8 +3,11 @@ default, Acrobot-v1 via PRESETS): an MLP Q-network, a NumPy replay buffer, a tar
 network, a linearly decaying epsilon-greedy policy, Adam on the Huber loss.
 
 DEFAULTS are the RL Baselines3 Zoo's tuned CartPole-v1 DQN (256-256 MLP, train every
-256 env steps with 128 gradient steps, target synced every 10 env steps).
-Evaluation is greedy (argmax Q) over 100 episodes.
+256 env steps with 128 gradient steps, target synced every 10 env steps). DQN's greedy
+policy oscillates after it first solves CartPole, so every `select_every` env steps the
+policy plays `select_episodes` separate episodes and the best weights are kept
+(_rl.BestWeights, SB3's EvalCallback); the reported evaluation is greedy (argmax Q) over
+100 held-out episodes with those weights.
 
     from fastdl.models import dqn
     qnet, summary = dqn.fit(env="CartPole-v1", steps=50_000, seed=0)
@@ -22,7 +25,8 @@ from . import _rl
 DEFAULTS = {"env": "CartPole-v1", "steps": 50_000, "lr": 2.3e-3, "batch_size": 64, "buffer_size": 100_000,
             "learning_starts": 1000, "gamma": 0.99, "target_update_interval": 10, "train_freq": 256,
             "gradient_steps": 128, "exploration_fraction": 0.16, "eps_start": 1.0, "eps_final": 0.04,
-            "hidden": 256, "max_grad_norm": 10.0, "eval_episodes": 100, "checkpoint_every": 10_000}
+            "hidden": 256, "max_grad_norm": 10.0, "select_every": 2000, "select_episodes": 20, "eval_episodes": 100,
+            "checkpoint_every": 10_000}
 
 # per-environment overrides (the zoo's Acrobot-v1 settings), applied by fit(env=...)
 PRESETS = {"Acrobot-v1": {"steps": 100_000, "lr": 6.3e-4, "batch_size": 128, "buffer_size": 50_000,
@@ -106,14 +110,15 @@ def _train(run, cfg, state=None):
     target = QNetwork(obs_dim, n_actions, cfg["hidden"])
     opt = fastdl.optim.Adam(q.parameters(), lr=cfg["lr"])
     buf = ReplayBuffer(cfg["buffer_size"], obs_dim)
-    step, episodes, rng_state = 0, _rl.Episodes(cfg["env"]), None
+    step, episodes, rng_state, best_state = 0, _rl.Episodes(cfg["env"]), None, None
     if state is not None:
         q.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         buf.load(state["buffer"])
         step, episodes = int(state["step"]), _rl.Episodes(cfg["env"], **state["episodes"])
         fastdl.set_rng_state(state["rng"])
-        rng_state = state["np_rng"]
+        rng_state, best_state = state["np_rng"], state.get("best")  # absent in older checkpoints
+    best = _rl.BestWeights(q, cfg["env"], cfg["select_every"], cfg["select_episodes"], best_state)
     target.load_state_dict(q.state_dict())
     rng = _rl.np_rng_from(rng_state, run.seed)
     env = _rl.make_env(cfg["env"], seed=run.seed + step)
@@ -123,7 +128,7 @@ def _train(run, cfg, state=None):
     def checkpoint():
         run.checkpoint({"model": q.state_dict(), "optimizer": opt.state_dict(), "buffer": buf.state(),
                         "step": step, "episodes": episodes.state(), "rng": list(fastdl.get_rng_state()),
-                        "np_rng": _rl.np_rng_state(rng)})
+                        "np_rng": _rl.np_rng_state(rng), "best": best.state()})
 
     bar = run.progress(total=cfg["steps"], desc="dqn")
     bar.update(step)
@@ -148,15 +153,16 @@ def _train(run, cfg, state=None):
                 loss = _update(q, target, opt, buf.sample(cfg["batch_size"], rng), cfg)
         if step % cfg["target_update_interval"] == 0:
             target.load_state_dict(q.state_dict())
+        selection = best.maybe_evaluate(step, q.act)
+        if selection is not None:
+            run.log(step=step, selection_return=selection)
         if step % cfg["checkpoint_every"] == 0:
             run.say(f"step {step:7d}  moving avg return {episodes.moving():7.1f}  loss {loss:.4f}")
             checkpoint()
     bar.close()
     env.close()
     checkpoint()
-    mean, std = _rl.evaluate(q.act, cfg["env"], cfg["eval_episodes"])
-    _rl.save_return_curve(run, episodes, f"DQN {cfg['env']}")
-    return q, _rl.summary(cfg["env"], mean, std, step, episodes, "greedy")
+    return q, _rl.final_summary(run, q.act, best, cfg, step, episodes, "greedy", f"DQN {cfg['env']}")
 
 
 def train(run, config, state=None):

@@ -5,7 +5,9 @@ several epochs of minibatches per rollout, linearly decaying learning rate and c
 
 DEFAULTS follow the RL Baselines3 Zoo's CartPole-v1 PPO (8 envs x 32 steps, GAE 0.8,
 gamma 0.98), with 10 epochs per rollout instead of 20 to halve the update count.
-Evaluation takes the policy's mode (argmax of the logits) over 100 episodes.
+The weights reported are the best of the evaluations every `select_every` env steps on
+separate episodes (_rl.BestWeights); evaluation takes the policy's mode (argmax of the
+logits) over 100 held-out episodes.
 
     from fastdl.models import ppo
     agent, summary = ppo.fit(env="CartPole-v1", steps=100_000, seed=0)
@@ -21,7 +23,8 @@ from . import _rl
 
 DEFAULTS = {"env": "CartPole-v1", "steps": 100_000, "n_envs": 8, "n_steps": 32, "batch_size": 256, "n_epochs": 10,
             "lr": 1e-3, "clip": 0.2, "gamma": 0.98, "gae_lambda": 0.8, "vf_coef": 0.5, "ent_coef": 0.0,
-            "max_grad_norm": 0.5, "hidden": 64, "eval_episodes": 100, "checkpoint_every": 20}
+            "max_grad_norm": 0.5, "hidden": 64, "select_every": 10_000, "select_episodes": 20, "eval_episodes": 100,
+            "checkpoint_every": 20}
 
 # per-environment overrides (after the zoo's Acrobot-v1 settings, with a smaller budget)
 PRESETS = {"Acrobot-v1": {"steps": 200_000, "n_envs": 16, "n_steps": 256, "batch_size": 256, "n_epochs": 4,
@@ -92,13 +95,14 @@ def _train(run, cfg, state=None):
     opt = fastdl.optim.Adam(agent.parameters(), lr=cfg["lr"], eps=1e-5)
     n, T = cfg["n_envs"], cfg["n_steps"]
     rollouts = max(1, cfg["steps"] // (n * T))
-    it, episodes, rng_state = 0, _rl.Episodes(cfg["env"]), None
+    it, episodes, rng_state, best_state = 0, _rl.Episodes(cfg["env"]), None, None
     if state is not None:
         agent.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         it, episodes = int(state["iteration"]), _rl.Episodes(cfg["env"], **state["episodes"])
         fastdl.set_rng_state(state["rng"])
-        rng_state = state["np_rng"]
+        rng_state, best_state = state["np_rng"], state.get("best")  # absent in older checkpoints
+    best = _rl.BestWeights(agent, cfg["env"], cfg["select_every"], cfg["select_episodes"], best_state)
     rng = _rl.np_rng_from(rng_state, run.seed)
     envs = [_rl.make_env(cfg["env"], seed=run.seed * 1000 + it * n + i) for i in range(n)]
     obs = np.stack([e.reset()[0] for e in envs]).astype(np.float32)
@@ -111,7 +115,7 @@ def _train(run, cfg, state=None):
     def checkpoint():
         run.checkpoint({"model": agent.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
                         "episodes": episodes.state(), "rng": list(fastdl.get_rng_state()),
-                        "np_rng": _rl.np_rng_state(rng)})
+                        "np_rng": _rl.np_rng_state(rng), "best": best.state()})
 
     bar = run.progress(total=rollouts, desc="ppo")
     bar.update(it)
@@ -149,6 +153,9 @@ def _train(run, cfg, state=None):
                 idx = perm[s:s + cfg["batch_size"]]
                 pl, vl = _update(agent, opt, [x[idx] for x in data], cfg["clip"] * frac, cfg)
         it += 1
+        selection = best.maybe_evaluate(it * T * n, agent.act)
+        if selection is not None:
+            run.log(step=it * T * n, selection_return=selection)
         bar.update(1)
         bar.set_postfix(ret=f"{episodes.moving():.1f}", vloss=f"{vl:.3f}")
         if it % cfg["checkpoint_every"] == 0:
@@ -158,9 +165,8 @@ def _train(run, cfg, state=None):
     for e in envs:
         e.close()
     checkpoint()
-    mean, std = _rl.evaluate(agent.act, cfg["env"], cfg["eval_episodes"])
-    _rl.save_return_curve(run, episodes, f"PPO {cfg['env']}")
-    return agent, _rl.summary(cfg["env"], mean, std, rollouts * T * n, episodes, "mode (argmax)")
+    return agent, _rl.final_summary(run, agent.act, best, cfg, rollouts * T * n, episodes, "mode (argmax)",
+                                    f"PPO {cfg['env']}")
 
 
 def train(run, config, state=None):

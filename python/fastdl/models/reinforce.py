@@ -3,7 +3,9 @@ policy, `episodes_per_update` episodes run side by side (one batched forward per
 discounted returns-to-go normalised over the batch (mean baseline, unit scale), and one
 Adam step on -sum(log pi(a|s) * normalised return) per batch.
 
-Evaluation takes the policy's mode (argmax of the logits) over 100 episodes.
+The weights reported are the best of the evaluations every `select_every` env steps on
+separate episodes (_rl.BestWeights); evaluation takes the policy's mode (argmax of the
+logits) over 100 held-out episodes.
 
     from fastdl.models import reinforce
     policy, summary = reinforce.fit(env="CartPole-v1", steps=200_000, seed=0)
@@ -19,7 +21,7 @@ from . import _rl
 from .ppo import sample_categorical
 
 DEFAULTS = {"env": "CartPole-v1", "steps": 200_000, "episodes_per_update": 8, "lr": 5e-3, "gamma": 0.99,
-            "hidden": 64, "eval_episodes": 100, "checkpoint_every": 10}
+            "hidden": 64, "select_every": 10_000, "select_episodes": 20, "eval_episodes": 100, "checkpoint_every": 10}
 
 PRESETS = {"Acrobot-v1": {"steps": 200_000, "episodes_per_update": 4, "lr": 3e-3}}
 
@@ -87,14 +89,15 @@ def _train(run, cfg, state=None):
     obs_dim, n_actions = _rl.env_dims(cfg["env"])
     policy = Policy(obs_dim, n_actions, cfg["hidden"])
     opt = fastdl.optim.Adam(policy.parameters(), lr=cfg["lr"])
-    it, step, episodes, rng_state = 0, 0, _rl.Episodes(cfg["env"]), None
+    it, step, episodes, rng_state, best_state = 0, 0, _rl.Episodes(cfg["env"]), None, None
     if state is not None:
         policy.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         it, step = int(state["iteration"]), int(state["step"])
         episodes = _rl.Episodes(cfg["env"], **state["episodes"])
         fastdl.set_rng_state(state["rng"])
-        rng_state = state["np_rng"]
+        rng_state, best_state = state["np_rng"], state.get("best")  # absent in older checkpoints
+    best = _rl.BestWeights(policy, cfg["env"], cfg["select_every"], cfg["select_episodes"], best_state)
     rng = _rl.np_rng_from(rng_state, run.seed)
     k = cfg["episodes_per_update"]
     envs = [_rl.make_env(cfg["env"], seed=run.seed * 1000 + it * k + i) for i in range(k)]
@@ -103,7 +106,7 @@ def _train(run, cfg, state=None):
     def checkpoint():
         run.checkpoint({"model": policy.state_dict(), "optimizer": opt.state_dict(), "iteration": it, "step": step,
                         "episodes": episodes.state(), "rng": list(fastdl.get_rng_state()),
-                        "np_rng": _rl.np_rng_state(rng)})
+                        "np_rng": _rl.np_rng_state(rng), "best": best.state()})
 
     bar = run.progress(total=cfg["steps"], desc="reinforce")
     bar.update(step)
@@ -117,6 +120,9 @@ def _train(run, cfg, state=None):
         it += 1
         run.log(step=step, episode_return=float(np.mean([sum(t[2]) for t in traj])),
                 moving_avg_return=episodes.moving(), loss=loss)
+        selection = best.maybe_evaluate(step, policy.act)
+        if selection is not None:
+            run.log(step=step, selection_return=selection)
         bar.set_postfix(ret=f"{episodes.moving():.1f}", loss=f"{loss:.3f}")
         if it % cfg["checkpoint_every"] == 0:
             run.say(f"step {step:7d}  moving avg return {episodes.moving():7.1f}")
@@ -125,9 +131,8 @@ def _train(run, cfg, state=None):
     for e in envs:
         e.close()
     checkpoint()
-    mean, std = _rl.evaluate(policy.act, cfg["env"], cfg["eval_episodes"])
-    _rl.save_return_curve(run, episodes, f"REINFORCE {cfg['env']}")
-    return policy, _rl.summary(cfg["env"], mean, std, step, episodes, "mode (argmax)")
+    return policy, _rl.final_summary(run, policy.act, best, cfg, step, episodes, "mode (argmax)",
+                                     f"REINFORCE {cfg['env']}")
 
 
 def train(run, config, state=None):
