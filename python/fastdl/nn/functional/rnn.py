@@ -26,24 +26,32 @@ def _span(buf, start, T):
 
 
 def _project(x, w, b, extra_b=None):
-    """x (T, B, I) @ w^T + b (+ extra_b) as a fresh (T, B, G): one GEMM over all steps."""
-    T, B = x.shape[:2]
+    """x (T, B, I) @ w^T + b (+ extra_b) as a fresh (T, B, G): one GEMM over all steps.
+    The bias rides in the GEMM as an extra input column of ones, [x | 1] @ [w | b]^T:
+    copying x (I+1 wide) is far cheaper than broadcasting b into the G-wide result."""
+    T, B, I = x.shape
     kern = backend(x, "rnn")
-    out = empty((T, B, w.shape[0]), x.dtype, x.device)
-    beta = 0.0
-    if b is not None:
-        if extra_b is not None:
-            b = _add(b, extra_b)
-        kern.copy(b._view(out.shape, (0, 0, b._strides[0]), b._offset), out)
-        beta = 1.0
-    kern.matmul(_rows(contiguous_data(x)), _mT(w), _rows(out), 1.0, beta)
+    G = w.shape[0]
+    out = empty((T, B, G), x.dtype, x.device)
+    if b is None:
+        kern.matmul(_rows(contiguous_data(x)), _mT(w), _rows(out), 1.0, 0.0)
+        return out
+    xa = empty((T * B, I + 1), x.dtype, x.device)
+    wa = empty((G, I + 1), x.dtype, x.device)
+    kern.copy(x, xa._view((T, B, I), (B * (I + 1), I + 1, 1)))
+    kern.fill(_column(xa, I), 1.0)
+    kern.copy(w, wa._view((G, I), (I + 1, 1)))
+    if extra_b is None:
+        kern.copy(b, _column(wa, I))
+    else:
+        kern.binary("add", b, extra_b, _column(wa, I))
+    kern.matmul(xa, _mT(wa), _rows(out), 1.0, 0.0)
     return out
 
 
-def _add(a, b):
-    out = empty(a.shape, a.dtype, a.device)
-    backend(a, "rnn").binary("add", a, b, out)
-    return out
+def _column(m, j):
+    """Column j of a contiguous 2-D tensor as a strided 1-D view."""
+    return m._view((m.shape[0],), (m._strides[0],), m._offset + j)
 
 
 def _copy(src):
@@ -59,32 +67,31 @@ def _order(T, reverse):
     return [(t, t, t + 1) for t in range(T)]
 
 
-def _input_grads(kern, dgates, x, w_ih, need_x):
-    """dW_ih, d(input) and the bias gradient from every step's input-side gate grads."""
-    dg = _rows(dgates)
-    dw_ih = empty((dg.shape[1], x.shape[2]), dg.dtype, dg.device)
-    kern.matmul(_mT(dg), _rows(contiguous_data(x)), dw_ih, 1.0, 0.0)
-    dx = None
-    if need_x:
-        dx = empty(x.shape, dg.dtype, dg.device)
-        kern.matmul(dg, w_ih, _rows(dx), 1.0, 0.0)
-    return dw_ih, dx, dg.sum(dim=0)
+def _weight_grad(kern, dgates, inp):
+    """sum over steps of dgates_t^T @ inp_t: dW from every step's gate grads, one GEMM."""
+    dg, rows = _rows(dgates), _rows(inp)
+    dw = empty((dg.shape[1], rows.shape[1]), dg.dtype, dg.device)
+    kern.matmul(_mT(dg), rows, dw, 1.0, 0.0)
+    return dw
 
 
-def _recurrent_grads(kern, dgates, prev_h):
-    """dW_hh and the bias gradient from every step's recurrent-side gate grads."""
-    dg = _rows(dgates)
-    dw_hh = empty((dg.shape[1], prev_h.shape[2]), dg.dtype, dg.device)
-    kern.matmul(_mT(dg), _rows(prev_h), dw_hh, 1.0, 0.0)
-    return dw_hh, dg.sum(dim=0)
+def _input_grad(kern, dgates, w_ih, like):
+    """d(input) of every step: dgates (T, B, G) @ W_ih, one GEMM."""
+    dx = empty(like.shape, dgates.dtype, dgates.device)
+    kern.matmul(_rows(dgates), w_ih, _rows(dx), 1.0, 0.0)
+    return dx
 
 
-def _start_grad(g_out, g_hn, last):
-    """A fresh copy of the output gradient with the final-state gradient added at the
-    last processed step: the running dh of backward-through-time accumulates in it."""
-    dh = _copy(g_out)
-    step = _at(dh, last)
-    backend(dh, "rnn").binary("add", step, g_hn, step)
+def _bias_grad(dgates, needed):
+    """dL/db summed over steps and batch, or None when no bias needs it."""
+    return _rows(dgates).sum(dim=0) if needed else None
+
+
+def _last_step_grad(kern, g_out, g_hn, last):
+    """A fresh (B, H) buffer with dL/dh at the last processed step: the output gradient
+    there plus the final-state gradient. Backward-through-time carries it step by step."""
+    dh = empty(g_hn.shape, g_hn.dtype, g_hn.device)
+    kern.binary("add", _at(g_out, last), g_hn, dh)
     return dh
 
 
@@ -117,21 +124,22 @@ class _LSTMLayer(Function):
         T, B = x.shape[:2]
         kern = backend(x, "lstm")
         order = _order(T, reverse)
-        dh = _start_grad(g_out, g_hn, order[-1][0])
+        dh = _last_step_grad(kern, g_out, g_hn, order[-1][0])
         dc = _copy(g_cn)
         dgates = empty(acts.shape, acts.dtype, acts.device)
-        dh0 = empty(dc.shape, dc.dtype, dc.device)
         for k in range(T - 1, -1, -1):
             t, p, n = order[k]
             dg = _at(dgates, t)
-            kern.lstm_cell_backward(_at(acts, t), _at(cs, p), _at(cs, n), _at(dh, t), dc, dg, dc)
-            # dh_{prev} += dgates @ W_hh: into the previous step's slot, or dh0 at the start
+            kern.lstm_cell_backward(_at(acts, t), _at(cs, p), _at(cs, n), dh, dc, dg, dc)
+            # dh of the previous step = its output gradient + dgates @ W_hh; at the start, dh0
             if k:
-                kern.matmul(dg, w_hh, _at(dh, order[k - 1][0]), 1.0, 1.0)
-            else:
-                kern.matmul(dg, w_hh, dh0, 1.0, 0.0)
-        dw_ih, dx, db = _input_grads(kern, dgates, x, w_ih, need[0])
-        dw_hh = _recurrent_grads(kern, dgates, _span(hs, 1 if reverse else 0, T))[0]
+                kern.copy(_at(g_out, order[k - 1][0]), dh)
+            kern.matmul(dg, w_hh, dh, 1.0, 1.0 if k else 0.0)
+        dh0 = dh
+        dx = _input_grad(kern, dgates, w_ih, x) if need[0] else None
+        dw_ih = _weight_grad(kern, dgates, contiguous_data(x))
+        dw_hh = _weight_grad(kern, dgates, _span(hs, 1 if reverse else 0, T))
+        db = _bias_grad(dgates, need[5] or need[6])  # b_ih and b_hh get the same gradient
         return dx, dh0, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
@@ -165,21 +173,23 @@ class _GRULayer(Function):
         H = w_hh.shape[1]
         kern = backend(x, "gru")
         order = _order(T, reverse)
-        dh = _start_grad(g_out, g_hn, order[-1][0])
+        dh = _last_step_grad(kern, g_out, g_hn, order[-1][0])
         dgi = empty((T, B, 3 * H), x.dtype, x.device)
         dgh = empty((T, B, 3 * H), x.dtype, x.device)
         direct = empty((B, H), x.dtype, x.device)  # the z * h_prev path of dh_prev
         for k in range(T - 1, -1, -1):
             t, p, _ = order[k]
-            kern.gru_cell_backward(_at(saved, t), _at(hs, p), _at(dh, t), _at(dgi, t), _at(dgh, t), direct)
-            # dh_prev = direct + dgh @ W_hh, added into the previous step's slot
-            target = _at(dh, order[k - 1][0]) if k else direct
+            kern.gru_cell_backward(_at(saved, t), _at(hs, p), dh, _at(dgi, t), _at(dgh, t), direct)
+            # dh of the previous step = its output gradient + direct + dgh @ W_hh; at the
+            # start (k = 0) direct + dgh @ W_hh is dh0
+            target = dh if k else direct
             if k:
-                kern.binary("add", target, direct, target)
+                kern.binary("add", _at(g_out, order[k - 1][0]), direct, dh)
             kern.matmul(_at(dgh, t), w_hh, target, 1.0, 1.0)
-        dw_ih, dx, db_ih = _input_grads(kern, dgi, x, w_ih, need[0])
-        dw_hh, db_hh = _recurrent_grads(kern, dgh, _span(hs, 1 if reverse else 0, T))
-        return dx, direct, dw_ih, dw_hh, db_ih if need[4] else None, db_hh if need[5] else None, None
+        dx = _input_grad(kern, dgi, w_ih, x) if need[0] else None
+        dw_ih = _weight_grad(kern, dgi, contiguous_data(x))
+        dw_hh = _weight_grad(kern, dgh, _span(hs, 1 if reverse else 0, T))
+        return dx, direct, dw_ih, dw_hh, _bias_grad(dgi, need[4]), _bias_grad(dgh, need[5]), None
 
 
 def _check_layer(op, x, h0, w_ih, w_hh, gates):
