@@ -52,7 +52,7 @@ using VecF32 = void (*)(const float*, float*, int64_t);
 VecF32 vec_f32_kernel(const std::string& op) {
   static const std::unordered_map<std::string, VecF32> t = {
       {"exp", vec::exp_f32_avx2}, {"log", vec::log_f32_avx2},
-      {"tanh", vec::tanh_f32_avx2}, {"sigmoid", vec::sigmoid_f32_avx2}};
+      {"tanh", vec::tanh_f32_avx2}, {"sigmoid", vec::sigmoid_f32_avx2}, {"silu", vec::silu_f32_avx2}};
   if (!use_avx2()) return nullptr;
   auto it = t.find(op);
   return it == t.end() ? nullptr : it->second;

@@ -10,6 +10,7 @@ void exp_f32_avx2(const float* x, float* out, int64_t n);
 void log_f32_avx2(const float* x, float* out, int64_t n);
 void tanh_f32_avx2(const float* x, float* out, int64_t n);
 void sigmoid_f32_avx2(const float* x, float* out, int64_t n);
+void silu_f32_avx2(const float* x, float* out, int64_t n);
 
 }  // namespace vec
 }  // namespace fastdl
