@@ -12,7 +12,7 @@ both contiguous slices of one buffer.
 """
 from ...autograd import Function
 from ...ops._util import backend, contiguous_data, desc, empty
-from .conv import _at, _mT  # raw views: buf[t] and a transpose, without the indexing ops
+from .conv import _mT  # a raw transposed view, without the indexing ops
 
 
 def _rows(t):
@@ -60,6 +60,13 @@ def _copy(src):
     return out
 
 
+def _steps(buf):
+    """[buf[0], buf[1], ...] as raw views, made once per call: the time loops index them
+    instead of building a view per use (view creation is most of their Python cost)."""
+    shape, strides, step, off = tuple(buf.shape[1:]), buf._strides[1:], buf._strides[0], buf._offset
+    return [buf._view(shape, strides, off + i * step) for i in range(buf.shape[0])]
+
+
 def _order(T, reverse):
     """Processing order of time steps, and per step the slots of (prev, new) state."""
     if reverse:
@@ -87,11 +94,11 @@ def _bias_grad(dgates, needed):
     return _rows(dgates).sum(dim=0) if needed else None
 
 
-def _last_step_grad(kern, g_out, g_hn, last):
+def _last_step_grad(kern, g_out_last, g_hn):
     """A fresh (B, H) buffer with dL/dh at the last processed step: the output gradient
     there plus the final-state gradient. Backward-through-time carries it step by step."""
     dh = empty(g_hn.shape, g_hn.dtype, g_hn.device)
-    kern.binary("add", _at(g_out, last), g_hn, dh)
+    kern.binary("add", g_out_last, g_hn, dh)
     return dh
 
 
@@ -105,36 +112,37 @@ class _LSTMLayer(Function):
         hs = empty((T + 1, B, H), x.dtype, x.device)
         cs = empty((T + 1, B, H), x.dtype, x.device)
         first = T if reverse else 0
-        kern.copy(h0, _at(hs, first))
-        kern.copy(c0, _at(cs, first))
+        A, Hs, Cs = _steps(acts), _steps(hs), _steps(cs)
+        kern.copy(h0, Hs[first])
+        kern.copy(c0, Cs[first])
         w_hh_t = _mT(w_hh)
         for t, p, n in _order(T, reverse):
-            gates = _at(acts, t)
-            kern.matmul(_at(hs, p), w_hh_t, gates, 1.0, 1.0)
-            kern.lstm_cell_forward(gates, _at(cs, p), _at(hs, n), _at(cs, n), gates)
+            kern.matmul(Hs[p], w_hh_t, A[t], 1.0, 1.0)
+            kern.lstm_cell_forward(A[t], Cs[p], Hs[n], Cs[n], A[t])
         ctx.save_for_backward(x, w_ih, w_hh, hs, cs, acts)
-        ctx.reverse = reverse
+        ctx.reverse, ctx.step_views = reverse, (A, Cs)
         last = 0 if reverse else T
-        return _span(hs, 0 if reverse else 1, T), _at(hs, last), _at(cs, last)
+        return _span(hs, 0 if reverse else 1, T), Hs[last], Cs[last]
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
-        x, w_ih, w_hh, hs, cs, acts = ctx.saved_tensors
+        x, w_ih, w_hh, hs, _, acts = ctx.saved_tensors  # the step views of cs and acts are in ctx
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
         kern = backend(x, "lstm")
         order = _order(T, reverse)
-        dh = _last_step_grad(kern, g_out, g_hn, order[-1][0])
-        dc = _copy(g_cn)
+        A, Cs = ctx.step_views
         dgates = empty(acts.shape, acts.dtype, acts.device)
+        DG, Gout = _steps(dgates), _steps(g_out)
+        dh = _last_step_grad(kern, Gout[order[-1][0]], g_hn)
+        dc = _copy(g_cn)
         for k in range(T - 1, -1, -1):
             t, p, n = order[k]
-            dg = _at(dgates, t)
-            kern.lstm_cell_backward(_at(acts, t), _at(cs, p), _at(cs, n), dh, dc, dg, dc)
+            kern.lstm_cell_backward(A[t], Cs[p], Cs[n], dh, dc, DG[t], dc)
             # dh of the previous step = its output gradient + dgates @ W_hh; at the start, dh0
             if k:
-                kern.copy(_at(g_out, order[k - 1][0]), dh)
-            kern.matmul(dg, w_hh, dh, 1.0, 1.0 if k else 0.0)
+                kern.copy(Gout[order[k - 1][0]], dh)
+            kern.matmul(DG[t], w_hh, dh, 1.0, 1.0 if k else 0.0)
         dh0 = dh
         dx = _input_grad(kern, dgates, w_ih, x) if need[0] else None
         dw_ih = _weight_grad(kern, dgates, contiguous_data(x))
@@ -153,39 +161,42 @@ class _GRULayer(Function):
         hs = empty((T + 1, B, H), x.dtype, x.device)
         saved = empty((T, B, 4 * H), x.dtype, x.device)  # per step [r, z, n, (h W_hh^T + b_hh)_n]
         gh = empty((B, 3 * H), x.dtype, x.device)
-        kern.copy(h0, _at(hs, T if reverse else 0))
+        GI, Hs, S = _steps(gi), _steps(hs), _steps(saved)
+        kern.copy(h0, Hs[T if reverse else 0])
         w_hh_t = _mT(w_hh)
         b_hh_rows = None if b_hh is None else b_hh._view(gh.shape, (0, b_hh._strides[0]), b_hh._offset)
         for t, p, n in _order(T, reverse):
             if b_hh_rows is not None:
                 kern.copy(b_hh_rows, gh)
-            kern.matmul(_at(hs, p), w_hh_t, gh, 1.0, 0.0 if b_hh_rows is None else 1.0)
-            kern.gru_cell_forward(_at(gi, t), gh, _at(hs, p), _at(hs, n), _at(saved, t))
+            kern.matmul(Hs[p], w_hh_t, gh, 1.0, 0.0 if b_hh_rows is None else 1.0)
+            kern.gru_cell_forward(GI[t], gh, Hs[p], Hs[n], S[t])
         ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
-        ctx.reverse = reverse
-        return _span(hs, 0 if reverse else 1, T), _at(hs, 0 if reverse else T)
+        ctx.reverse, ctx.step_views = reverse, (Hs, S)
+        return _span(hs, 0 if reverse else 1, T), Hs[0 if reverse else T]
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
-        x, w_ih, w_hh, hs, saved = ctx.saved_tensors
+        x, w_ih, w_hh, hs, _ = ctx.saved_tensors  # the step views of saved are in ctx
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
         H = w_hh.shape[1]
         kern = backend(x, "gru")
         order = _order(T, reverse)
-        dh = _last_step_grad(kern, g_out, g_hn, order[-1][0])
+        Hs, S = ctx.step_views
         dgi = empty((T, B, 3 * H), x.dtype, x.device)
         dgh = empty((T, B, 3 * H), x.dtype, x.device)
+        DGI, DGH, Gout = _steps(dgi), _steps(dgh), _steps(g_out)
+        dh = _last_step_grad(kern, Gout[order[-1][0]], g_hn)
         direct = empty((B, H), x.dtype, x.device)  # the z * h_prev path of dh_prev
         for k in range(T - 1, -1, -1):
             t, p, _ = order[k]
-            kern.gru_cell_backward(_at(saved, t), _at(hs, p), dh, _at(dgi, t), _at(dgh, t), direct)
+            kern.gru_cell_backward(S[t], Hs[p], dh, DGI[t], DGH[t], direct)
             # dh of the previous step = its output gradient + direct + dgh @ W_hh; at the
             # start (k = 0) direct + dgh @ W_hh is dh0
             target = dh if k else direct
             if k:
-                kern.binary("add", _at(g_out, order[k - 1][0]), direct, dh)
-            kern.matmul(_at(dgh, t), w_hh, target, 1.0, 1.0)
+                kern.binary("add", Gout[order[k - 1][0]], direct, dh)
+            kern.matmul(DGH[t], w_hh, target, 1.0, 1.0)
         dx = _input_grad(kern, dgi, w_ih, x) if need[0] else None
         dw_ih = _weight_grad(kern, dgi, contiguous_data(x))
         dw_hh = _weight_grad(kern, dgh, _span(hs, 1 if reverse else 0, T))
