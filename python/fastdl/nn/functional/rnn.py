@@ -1,11 +1,12 @@
 """One LSTM / GRU layer (one direction) over a whole sequence as a single Function, and
 the cells as one-step layers. PyTorch's equations and gate orders (i,f,g,o / r,z,n).
 
-Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (+ biases);
-then per step one recurrent GEMM h_{t-1} @ W_hh^T and the fused cell kernel
-(csrc/cpu/rnn.h). Backward runs through time with the cell-backward kernels, one
-recurrent GEMM per step for dh_{t-1}, and afterwards one GEMM each for dW_ih, dW_hh
-and d(input) over all steps. Hidden / cell states live in (T+1, B, H) buffers in time
+Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (the biases
+ride in it as an extra column of ones); then per step one recurrent GEMM
+h_{t-1} @ W_hh^T and the fused cell kernel (csrc/cpu/rnn.h). Backward runs through
+time with the cell-backward kernels and one recurrent GEMM per step for dh_{t-1},
+carried in one (B, H) buffer, and afterwards one GEMM each for dW_ih, dW_hh and
+d(input) over all steps. Hidden / cell states live in (T+1, B, H) buffers in time
 order with the initial state in the slot before the first processed step (slot 0
 forward, slot T reversed), so the outputs and the "previous state" of every step are
 both contiguous slices of one buffer.
