@@ -195,6 +195,101 @@ def test_lstm_backward_grad_c_prev_in_place():
     np.testing.assert_allclose(carry.numpy(), want_dcp, rtol=1e-14)
 
 
+# ---- float32 AVX2 cells (csrc/cpu/rnn_cells_avx2.cpp) vs the scalar *_elem equations ----
+# H covers the 8-wide blocks with and without a masked tail; (64, 128) is the benchmark
+# step (threaded where it pays). Pre-activations up to +-12 include saturated gates.
+VEC_SIZES = [(1, 1), (1, 7), (1, 8), (3, 9), (2, 16), (4, 17), (5, 31), (64, 128)]
+F32_EPS = float(np.finfo(np.float32).eps)
+
+
+def on_both_paths(fn, *args):
+    """fn(*args) with the AVX2 kernels, then with the scalar elem loop."""
+    before = _C.use_avx2()
+    try:
+        _C.set_use_avx2(True)
+        vec = fn(*args)
+        _C.set_use_avx2(False)
+        return vec, fn(*args)
+    finally:
+        _C.set_use_avx2(before)
+
+
+def assert_few_ulp(vec, scalar):
+    # a few float32 ulps of the values (or of 1 for results near 0, e.g. 1 - s*s)
+    for v, s in zip(vec, scalar):
+        np.testing.assert_allclose(v, s, rtol=8 * F32_EPS, atol=4 * F32_EPS)
+
+
+needs_avx2 = pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU without AVX2/FMA: one path only")
+
+
+def wide(rng, *shape):
+    return (rng.standard_normal(shape) * 4).clip(-12, 12).astype(np.float32)
+
+
+@needs_avx2
+@pytest.mark.parametrize("B,H", VEC_SIZES)
+def test_vector_lstm_cells_match_scalar(B, H):
+    rng = np.random.default_rng(B * 1000 + H)
+    gates, c_prev = wide(rng, B, 4 * H), wide(rng, B, H)
+    fwd_v, fwd_s = on_both_paths(k_lstm_fwd, gates, c_prev)
+    assert_few_ulp(fwd_v, fwd_s)
+    _, c, act = fwd_s
+    bwd_v, bwd_s = on_both_paths(k_lstm_bwd, act, c_prev, c, wide(rng, B, H), wide(rng, B, H))
+    assert_few_ulp(bwd_v, bwd_s)
+
+
+@needs_avx2
+@pytest.mark.parametrize("B,H", VEC_SIZES)
+def test_vector_gru_cells_match_scalar(B, H):
+    rng = np.random.default_rng(B * 1000 + H + 1)
+    gi, gh, h_prev = wide(rng, B, 3 * H), wide(rng, B, 3 * H), wide(rng, B, H)
+    fwd_v, fwd_s = on_both_paths(k_gru_fwd, gi, gh, h_prev)
+    assert_few_ulp(fwd_v, fwd_s)
+    bwd_v, bwd_s = on_both_paths(k_gru_bwd, fwd_s[1], h_prev, wide(rng, B, H))
+    assert_few_ulp(bwd_v, bwd_s)
+
+
+@needs_avx2
+def test_vector_cells_in_place_and_specials():
+    # act_out == gates and grad_c_prev == grad_c on the AVX2 path; inf / NaN pre-activations
+    rng = np.random.default_rng(9)
+    B, H = 3, 11
+    gates, c_prev = wide(rng, B, 4 * H), wide(rng, B, H)
+    gates[0, :4] = [np.inf, -np.inf, 1e30, -1e30]
+    gates[1, 0] = np.nan
+    want_h, want_c, want_act = on_both_paths(k_lstm_fwd, gates, c_prev)[1]
+    g = kview(gates.copy())
+    h, c = kempty((B, H), np.float32), kempty((B, H), np.float32)
+    before = _C.use_avx2()
+    _C.set_use_avx2(True)
+    try:
+        cpu.lstm_cell_forward(g, kview(c_prev), h, c, g)
+        assert_few_ulp([g.numpy(), c.numpy(), h.numpy()], [want_act, want_c, want_h])
+        np.testing.assert_array_equal(np.isnan(h.numpy()), np.isnan(want_h))
+        grad_h, grad_c = wide(rng, B, H), wide(rng, B, H)
+        want_dg, want_dcp = k_lstm_bwd(want_act, c_prev, want_c, grad_h, grad_c)
+        carry = kview(grad_c.copy())
+        dg = kempty((B, 4 * H), np.float32)
+        cpu.lstm_cell_backward(kview(want_act), kview(c_prev), kview(want_c), kview(grad_h), carry, dg, carry)
+        assert_few_ulp([dg.numpy(), carry.numpy()], [want_dg, want_dcp])
+    finally:
+        _C.set_use_avx2(before)
+
+
+@pytest.mark.parametrize("B,H", [(1, 9), (4, 17)])
+def test_float64_cells_take_the_scalar_path(B, H):
+    # float64 always runs the *_elem equations: bit-identical with AVX2 on or off
+    rng = np.random.default_rng(H)
+    gates, c_prev = rng.standard_normal((B, 4 * H)) * 3, rng.standard_normal((B, H))
+    for v, s in zip(*on_both_paths(k_lstm_fwd, gates, c_prev)):
+        assert v.dtype == np.float64
+        np.testing.assert_array_equal(v, s)
+    gi, gh, h_prev = (rng.standard_normal(s) for s in [(B, 3 * H), (B, 3 * H), (B, H)])
+    for v, s in zip(*on_both_paths(k_gru_fwd, gi, gh, h_prev)):
+        np.testing.assert_array_equal(v, s)
+
+
 # ---- multi-step LSTM: GEMMs in NumPy, pointwise via the kernels, BPTT ---------------
 class UnrolledLSTM:
     """T steps of an LSTM: gates_t = x_t W_ih^T + h W_hh^T + b; loss = sum_t <wh_t, h_t> + <wc, c_T>."""

@@ -1,18 +1,19 @@
 """One LSTM / GRU layer (one direction) over a whole sequence as a single Function, and
 the cells as one-step layers. PyTorch's equations and gate orders (i,f,g,o / r,z,n).
 
-Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (+ biases);
-then per step one recurrent GEMM h_{t-1} @ W_hh^T and the fused cell kernel
-(csrc/cpu/rnn.h). Backward runs through time with the cell-backward kernels, one
-recurrent GEMM per step for dh_{t-1}, and afterwards one GEMM each for dW_ih, dW_hh
-and d(input) over all steps. Hidden / cell states live in (T+1, B, H) buffers in time
+Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (the biases
+ride in it as an extra column of ones); then per step one recurrent GEMM
+h_{t-1} @ W_hh^T and the fused cell kernel (csrc/cpu/rnn.h). Backward runs through
+time with the cell-backward kernels and one recurrent GEMM per step for dh_{t-1},
+carried in one (B, H) buffer, and afterwards one GEMM each for dW_ih, dW_hh and
+d(input) over all steps. Hidden / cell states live in (T+1, B, H) buffers in time
 order with the initial state in the slot before the first processed step (slot 0
 forward, slot T reversed), so the outputs and the "previous state" of every step are
 both contiguous slices of one buffer.
 """
 from ...autograd import Function
 from ...ops._util import backend, contiguous_data, desc, empty
-from .conv import _at, _mT  # raw views: buf[t] and a transpose, without the indexing ops
+from .conv import _mT  # a raw transposed view, without the indexing ops
 
 
 def _rows(t):
@@ -26,30 +27,45 @@ def _span(buf, start, T):
 
 
 def _project(x, w, b, extra_b=None):
-    """x (T, B, I) @ w^T + b (+ extra_b) as a fresh (T, B, G): one GEMM over all steps."""
-    T, B = x.shape[:2]
+    """x (T, B, I) @ w^T + b (+ extra_b) as a fresh (T, B, G): one GEMM over all steps.
+    The bias rides in the GEMM as an extra input column of ones, [x | 1] @ [w | b]^T:
+    copying x (I+1 wide) is far cheaper than broadcasting b into the G-wide result."""
+    T, B, I = x.shape
     kern = backend(x, "rnn")
-    out = empty((T, B, w.shape[0]), x.dtype, x.device)
-    beta = 0.0
-    if b is not None:
-        if extra_b is not None:
-            b = _add(b, extra_b)
-        kern.copy(b._view(out.shape, (0, 0, b._strides[0]), b._offset), out)
-        beta = 1.0
-    kern.matmul(_rows(contiguous_data(x)), _mT(w), _rows(out), 1.0, beta)
+    G = w.shape[0]
+    out = empty((T, B, G), x.dtype, x.device)
+    if b is None:
+        kern.matmul(_rows(contiguous_data(x)), _mT(w), _rows(out), 1.0, 0.0)
+        return out
+    xa = empty((T * B, I + 1), x.dtype, x.device)
+    wa = empty((G, I + 1), x.dtype, x.device)
+    kern.copy(x, xa._view((T, B, I), (B * (I + 1), I + 1, 1)))
+    kern.fill(_column(xa, I), 1.0)
+    kern.copy(w, wa._view((G, I), (I + 1, 1)))
+    if extra_b is None:
+        kern.copy(b, _column(wa, I))
+    else:
+        kern.binary("add", b, extra_b, _column(wa, I))
+    kern.matmul(xa, _mT(wa), _rows(out), 1.0, 0.0)
     return out
 
 
-def _add(a, b):
-    out = empty(a.shape, a.dtype, a.device)
-    backend(a, "rnn").binary("add", a, b, out)
-    return out
+def _column(m, j):
+    """Column j of a contiguous 2-D tensor as a strided 1-D view."""
+    return m._view((m.shape[0],), (m._strides[0],), m._offset + j)
 
 
 def _copy(src):
     out = empty(src.shape, src.dtype, src.device)
     backend(src, "rnn").copy(src, out)
     return out
+
+
+def _steps(buf):
+    """[buf[0], buf[1], ...] as raw views, made once per call: the time loops index them
+    instead of building a view per use (view creation is most of their Python cost)."""
+    shape, strides, step, off = tuple(buf.shape[1:]), buf._strides[1:], buf._strides[0], buf._offset
+    return [buf._view(shape, strides, off + i * step) for i in range(buf.shape[0])]
 
 
 def _order(T, reverse):
@@ -59,32 +75,31 @@ def _order(T, reverse):
     return [(t, t, t + 1) for t in range(T)]
 
 
-def _input_grads(kern, dgates, x, w_ih, need_x):
-    """dW_ih, d(input) and the bias gradient from every step's input-side gate grads."""
-    dg = _rows(dgates)
-    dw_ih = empty((dg.shape[1], x.shape[2]), dg.dtype, dg.device)
-    kern.matmul(_mT(dg), _rows(contiguous_data(x)), dw_ih, 1.0, 0.0)
-    dx = None
-    if need_x:
-        dx = empty(x.shape, dg.dtype, dg.device)
-        kern.matmul(dg, w_ih, _rows(dx), 1.0, 0.0)
-    return dw_ih, dx, dg.sum(dim=0)
+def _weight_grad(kern, dgates, inp):
+    """sum over steps of dgates_t^T @ inp_t: dW from every step's gate grads, one GEMM."""
+    dg, rows = _rows(dgates), _rows(inp)
+    dw = empty((dg.shape[1], rows.shape[1]), dg.dtype, dg.device)
+    kern.matmul(_mT(dg), rows, dw, 1.0, 0.0)
+    return dw
 
 
-def _recurrent_grads(kern, dgates, prev_h):
-    """dW_hh and the bias gradient from every step's recurrent-side gate grads."""
-    dg = _rows(dgates)
-    dw_hh = empty((dg.shape[1], prev_h.shape[2]), dg.dtype, dg.device)
-    kern.matmul(_mT(dg), _rows(prev_h), dw_hh, 1.0, 0.0)
-    return dw_hh, dg.sum(dim=0)
+def _input_grad(kern, dgates, w_ih, like):
+    """d(input) of every step: dgates (T, B, G) @ W_ih, one GEMM."""
+    dx = empty(like.shape, dgates.dtype, dgates.device)
+    kern.matmul(_rows(dgates), w_ih, _rows(dx), 1.0, 0.0)
+    return dx
 
 
-def _start_grad(g_out, g_hn, last):
-    """A fresh copy of the output gradient with the final-state gradient added at the
-    last processed step: the running dh of backward-through-time accumulates in it."""
-    dh = _copy(g_out)
-    step = _at(dh, last)
-    backend(dh, "rnn").binary("add", step, g_hn, step)
+def _bias_grad(dgates, needed):
+    """dL/db summed over steps and batch, or None when no bias needs it."""
+    return _rows(dgates).sum(dim=0) if needed else None
+
+
+def _last_step_grad(kern, g_out_last, g_hn):
+    """A fresh (B, H) buffer with dL/dh at the last processed step: the output gradient
+    there plus the final-state gradient. Backward-through-time carries it step by step."""
+    dh = empty(g_hn.shape, g_hn.dtype, g_hn.device)
+    kern.binary("add", g_out_last, g_hn, dh)
     return dh
 
 
@@ -98,40 +113,42 @@ class _LSTMLayer(Function):
         hs = empty((T + 1, B, H), x.dtype, x.device)
         cs = empty((T + 1, B, H), x.dtype, x.device)
         first = T if reverse else 0
-        kern.copy(h0, _at(hs, first))
-        kern.copy(c0, _at(cs, first))
+        A, Hs, Cs = _steps(acts), _steps(hs), _steps(cs)
+        kern.copy(h0, Hs[first])
+        kern.copy(c0, Cs[first])
         w_hh_t = _mT(w_hh)
         for t, p, n in _order(T, reverse):
-            gates = _at(acts, t)
-            kern.matmul(_at(hs, p), w_hh_t, gates, 1.0, 1.0)
-            kern.lstm_cell_forward(gates, _at(cs, p), _at(hs, n), _at(cs, n), gates)
+            kern.matmul(Hs[p], w_hh_t, A[t], 1.0, 1.0)
+            kern.lstm_cell_forward(A[t], Cs[p], Hs[n], Cs[n], A[t])
         ctx.save_for_backward(x, w_ih, w_hh, hs, cs, acts)
-        ctx.reverse = reverse
+        ctx.reverse, ctx.step_views = reverse, (A, Cs)
         last = 0 if reverse else T
-        return _span(hs, 0 if reverse else 1, T), _at(hs, last), _at(cs, last)
+        return _span(hs, 0 if reverse else 1, T), Hs[last], Cs[last]
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
-        x, w_ih, w_hh, hs, cs, acts = ctx.saved_tensors
+        x, w_ih, w_hh, hs, _, acts = ctx.saved_tensors  # the step views of cs and acts are in ctx
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
         kern = backend(x, "lstm")
         order = _order(T, reverse)
-        dh = _start_grad(g_out, g_hn, order[-1][0])
-        dc = _copy(g_cn)
+        A, Cs = ctx.step_views
         dgates = empty(acts.shape, acts.dtype, acts.device)
-        dh0 = empty(dc.shape, dc.dtype, dc.device)
+        DG, Gout = _steps(dgates), _steps(g_out)
+        dh = _last_step_grad(kern, Gout[order[-1][0]], g_hn)
+        dc = _copy(g_cn)
         for k in range(T - 1, -1, -1):
             t, p, n = order[k]
-            dg = _at(dgates, t)
-            kern.lstm_cell_backward(_at(acts, t), _at(cs, p), _at(cs, n), _at(dh, t), dc, dg, dc)
-            # dh_{prev} += dgates @ W_hh: into the previous step's slot, or dh0 at the start
+            kern.lstm_cell_backward(A[t], Cs[p], Cs[n], dh, dc, DG[t], dc)
+            # dh of the previous step = its output gradient + dgates @ W_hh; at the start, dh0
             if k:
-                kern.matmul(dg, w_hh, _at(dh, order[k - 1][0]), 1.0, 1.0)
-            else:
-                kern.matmul(dg, w_hh, dh0, 1.0, 0.0)
-        dw_ih, dx, db = _input_grads(kern, dgates, x, w_ih, need[0])
-        dw_hh = _recurrent_grads(kern, dgates, _span(hs, 1 if reverse else 0, T))[0]
+                kern.copy(Gout[order[k - 1][0]], dh)
+            kern.matmul(DG[t], w_hh, dh, 1.0, 1.0 if k else 0.0)
+        dh0 = dh
+        dx = _input_grad(kern, dgates, w_ih, x) if need[0] else None
+        dw_ih = _weight_grad(kern, dgates, contiguous_data(x))
+        dw_hh = _weight_grad(kern, dgates, _span(hs, 1 if reverse else 0, T))
+        db = _bias_grad(dgates, need[5] or need[6])  # b_ih and b_hh get the same gradient
         return dx, dh0, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
@@ -145,41 +162,46 @@ class _GRULayer(Function):
         hs = empty((T + 1, B, H), x.dtype, x.device)
         saved = empty((T, B, 4 * H), x.dtype, x.device)  # per step [r, z, n, (h W_hh^T + b_hh)_n]
         gh = empty((B, 3 * H), x.dtype, x.device)
-        kern.copy(h0, _at(hs, T if reverse else 0))
+        GI, Hs, S = _steps(gi), _steps(hs), _steps(saved)
+        kern.copy(h0, Hs[T if reverse else 0])
         w_hh_t = _mT(w_hh)
         b_hh_rows = None if b_hh is None else b_hh._view(gh.shape, (0, b_hh._strides[0]), b_hh._offset)
         for t, p, n in _order(T, reverse):
             if b_hh_rows is not None:
                 kern.copy(b_hh_rows, gh)
-            kern.matmul(_at(hs, p), w_hh_t, gh, 1.0, 0.0 if b_hh_rows is None else 1.0)
-            kern.gru_cell_forward(_at(gi, t), gh, _at(hs, p), _at(hs, n), _at(saved, t))
+            kern.matmul(Hs[p], w_hh_t, gh, 1.0, 0.0 if b_hh_rows is None else 1.0)
+            kern.gru_cell_forward(GI[t], gh, Hs[p], Hs[n], S[t])
         ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
-        ctx.reverse = reverse
-        return _span(hs, 0 if reverse else 1, T), _at(hs, 0 if reverse else T)
+        ctx.reverse, ctx.step_views = reverse, (Hs, S)
+        return _span(hs, 0 if reverse else 1, T), Hs[0 if reverse else T]
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
-        x, w_ih, w_hh, hs, saved = ctx.saved_tensors
+        x, w_ih, w_hh, hs, _ = ctx.saved_tensors  # the step views of saved are in ctx
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
         H = w_hh.shape[1]
         kern = backend(x, "gru")
         order = _order(T, reverse)
-        dh = _start_grad(g_out, g_hn, order[-1][0])
+        Hs, S = ctx.step_views
         dgi = empty((T, B, 3 * H), x.dtype, x.device)
         dgh = empty((T, B, 3 * H), x.dtype, x.device)
+        DGI, DGH, Gout = _steps(dgi), _steps(dgh), _steps(g_out)
+        dh = _last_step_grad(kern, Gout[order[-1][0]], g_hn)
         direct = empty((B, H), x.dtype, x.device)  # the z * h_prev path of dh_prev
         for k in range(T - 1, -1, -1):
             t, p, _ = order[k]
-            kern.gru_cell_backward(_at(saved, t), _at(hs, p), _at(dh, t), _at(dgi, t), _at(dgh, t), direct)
-            # dh_prev = direct + dgh @ W_hh, added into the previous step's slot
-            target = _at(dh, order[k - 1][0]) if k else direct
+            kern.gru_cell_backward(S[t], Hs[p], dh, DGI[t], DGH[t], direct)
+            # dh of the previous step = its output gradient + direct + dgh @ W_hh; at the
+            # start (k = 0) direct + dgh @ W_hh is dh0
+            target = dh if k else direct
             if k:
-                kern.binary("add", target, direct, target)
-            kern.matmul(_at(dgh, t), w_hh, target, 1.0, 1.0)
-        dw_ih, dx, db_ih = _input_grads(kern, dgi, x, w_ih, need[0])
-        dw_hh, db_hh = _recurrent_grads(kern, dgh, _span(hs, 1 if reverse else 0, T))
-        return dx, direct, dw_ih, dw_hh, db_ih if need[4] else None, db_hh if need[5] else None, None
+                kern.binary("add", Gout[order[k - 1][0]], direct, dh)
+            kern.matmul(DGH[t], w_hh, target, 1.0, 1.0)
+        dx = _input_grad(kern, dgi, w_ih, x) if need[0] else None
+        dw_ih = _weight_grad(kern, dgi, contiguous_data(x))
+        dw_hh = _weight_grad(kern, dgh, _span(hs, 1 if reverse else 0, T))
+        return dx, direct, dw_ih, dw_hh, _bias_grad(dgi, need[4]), _bias_grad(dgh, need[5]), None
 
 
 def _check_layer(op, x, h0, w_ih, w_hh, gates):

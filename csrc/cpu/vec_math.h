@@ -1,0 +1,16 @@
+// float32 array versions of the AVX2 transcendental functions (vec_math_avx2.h):
+// out[i] = f(x[i]) for i < n; out may be x. Call only when use_avx2() is true.
+#pragma once
+#include <cstdint>
+
+namespace fastdl {
+namespace vec {
+
+void exp_f32_avx2(const float* x, float* out, int64_t n);
+void log_f32_avx2(const float* x, float* out, int64_t n);
+void tanh_f32_avx2(const float* x, float* out, int64_t n);
+void sigmoid_f32_avx2(const float* x, float* out, int64_t n);
+void silu_f32_avx2(const float* x, float* out, int64_t n);
+
+}  // namespace vec
+}  // namespace fastdl
