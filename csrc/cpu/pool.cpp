@@ -4,9 +4,11 @@
 #include <atomic>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../common/pool_window.h"
+#include "../core/cpu_features.h"
 #include "../core/parallel.h"
 
 namespace fastdl {
@@ -113,6 +115,47 @@ void first_nan(const T* xp, int64_t sH, int64_t sW, int64_t W, int64_t h0, int64
         *best_i = ih * W + iw;
         return;
       }
+}
+
+// True where v replaces the running max `cur` of a window scanned in row-major tap
+// order: v is larger (strict, so the first max stays), or v is the window's first NaN.
+template <typename T>
+bool takes_max(T cur, T v) {
+  return v > cur || (v != v && cur == cur);
+}
+
+// 2x2 stride-2 max pooling where every window lies inside the plane (no padding,
+// dilation 1; OH <= H/2, OW <= W/2), the pooling layer of most CNNs. The window max
+// is a tree (a vs b, c vs d, then the winners), which takes_max makes equal to the
+// row-major scan of the generic path, NaNs and ties included. Rows go to the AVX2
+// kernel (float32, unit column stride) and the scalar loop finishes them.
+template <typename T>
+void max_pool_2x2_impl(const TensorArg& x, const TensorArg& out, const TensorArg& idx) {
+  const int64_t W = x.shape[3], OH = out.shape[2], OW = out.shape[3], sH = x.strides[2], sW = x.strides[3];
+  const bool vec = std::is_same_v<T, float> && sW == 1 && use_avx2() &&
+                   x.shape[2] * W <= std::numeric_limits<int32_t>::max();
+  T* ob = out.data<T>();
+  int64_t* ib = idx.data<int64_t>();
+  for_planes<T>(x, x.shape[1], x.shape[0] * x.shape[1], 4 * OH * OW, [&](const T* xp, int64_t p) {
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const T* r0 = xp + 2 * oh * sH;
+      const T* r1 = r0 + sH;
+      T* o = ob + (p * OH + oh) * OW;
+      int64_t* ix = ib + (p * OH + oh) * OW;
+      const int64_t row = 2 * oh * W;
+      int64_t ow = 0;
+      if constexpr (std::is_same_v<T, float>)
+        if (vec) ow = pool_ukr::max_pool_2x2_row_avx2(r0, r1, OW, static_cast<int32_t>(row), static_cast<int32_t>(W), o, ix);
+      for (; ow < OW; ++ow) {
+        const T a = r0[2 * ow * sW], b = r0[(2 * ow + 1) * sW], c = r1[2 * ow * sW], d = r1[(2 * ow + 1) * sW];
+        const bool tb = takes_max(a, b), td = takes_max(c, d);
+        const T m0 = tb ? b : a, m1 = td ? d : c;
+        const bool t = takes_max(m0, m1);
+        o[ow] = t ? m1 : m0;
+        ix[ow] = row + 2 * ow + (t ? W + td : tb);
+      }
+    }
+  });
 }
 
 template <typename T>
@@ -262,7 +305,14 @@ void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indic
   check_out_size(op, x, out, OH, OW, pool_params(kh, kw, sh, sw, ph, pw, ceil_mode) + ", dilation " + pair_str(dh, dw));
   const Windows wh = max_windows(op, H, OH, kh, sh, ph, dh), ww = max_windows(op, W, OW, kw, sw, pw, dw);
   if (out.numel() == 0) return;
-  FASTDL_DISPATCH_FLOAT(x.dtype, "max_pool2d", [&] { max_pool_impl<scalar_t>(x, out, indices, wh, ww, kh * kw, dh, dw); })
+  const bool two_by_two = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
+                          2 * OH <= H && 2 * OW <= W;
+  FASTDL_DISPATCH_FLOAT(x.dtype, "max_pool2d", [&] {
+    if (two_by_two)
+      max_pool_2x2_impl<scalar_t>(x, out, indices);
+    else
+      max_pool_impl<scalar_t>(x, out, indices, wh, ww, kh * kw, dh, dw);
+  })
 }
 
 void max_pool2d_backward(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_in) {
