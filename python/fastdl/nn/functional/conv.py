@@ -81,6 +81,12 @@ class _Geom:
 _COLS_BYTES = 1 << 22
 
 
+def _use_cpu_drivers(t):
+    """True where the whole-pass C++ drivers run (the CPU); elsewhere the passes are
+    built here from im2col / col2im and batched matmul."""
+    return t.device.type == "cpu"
+
+
 def _rows(t, n0, n1):
     """t[n0:n1] along the batch axis, as a raw view."""
     return t._view((n1 - n0,) + tuple(t.shape[1:]), t._strides, t._offset + n0 * t._strides[0])
@@ -128,7 +134,7 @@ def _conv_forward(x, w, b, geo):
     O = w.shape[0]
     OH, OW = geo.out_size(x.shape[2:])
     y = empty((N, O, OH, OW), x.dtype, x.device)
-    if x.device.type == "cpu":
+    if _use_cpu_drivers(x):
         _C.cpu.conv2d_forward(x, contiguous_data(w), b, y, *geo.args(), g)
         return y
     wg = _weight_groups(w, g)
@@ -150,7 +156,7 @@ def _conv_input_grad(gy, w, geo, in_hw):
     N, O, OH, OW = gy.shape
     g = geo.g
     C = w.shape[1] * g
-    if gy.device.type == "cpu":
+    if _use_cpu_drivers(gy):
         gx = empty((N, C) + tuple(in_hw), gy.dtype, gy.device)
         _C.cpu.conv2d_input_grad(contiguous_data(gy), contiguous_data(w), gx, *geo.args(), g)
         return gx
@@ -178,7 +184,7 @@ def _conv_weight_grad(x, gy, geo, w_shape, bias_grad=False):
     into the same pass over gy, else None."""
     N, O, OH, OW = gy.shape
     g = geo.g
-    if x.device.type == "cpu":
+    if _use_cpu_drivers(x):
         gw = empty(w_shape, gy.dtype, gy.device)
         gb = empty((O,), gy.dtype, gy.device) if bias_grad else None
         _C.cpu.conv2d_weight_grad(x, contiguous_data(gy), gw, gb, *geo.args(), g)
