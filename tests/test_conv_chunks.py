@@ -104,7 +104,7 @@ def test_conv2d_float32_and_transposed_input(case):
 
 
 def test_weight_grad_thread_counts_agree():
-    # Per-thread partial weight gradients are summed in a fixed order: bit-identical
+    # Partial weight gradients of fixed sample ranges are summed in a fixed order: bit-identical
     # for a given thread count, and equal to rounding across thread counts.
     x, w, b, gy = _inputs(CASES[3])
     saved = _C.get_num_threads()

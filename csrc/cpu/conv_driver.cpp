@@ -7,6 +7,7 @@
 // band of one sample into its own buffer (about kBandElems elements, so it is still in
 // L2 when the gemm packs it) and runs the serial gemm on it.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -134,12 +135,22 @@ void for_bands(const ConvProblem& p, F&& band) {
   for (int64_t oh0 = 0; oh0 < p.g.OH; oh0 += p.band) band(oh0, std::min(p.g.OH, oh0 + p.band));
 }
 
-// Threads over samples; each sample's cost is its multiply-adds.
+// Calls fn(i) for i in [0, items) on up to get_num_threads() threads that claim items
+// one at a time, so a thread the (shared) machine deschedules does fewer rather than
+// holding up the rest. One item runs on the caller, where the gemm threads itself.
+template <typename F>
+void for_items(int64_t items, int64_t cost_per_item, F&& fn) {
+  std::atomic<int64_t> next{0};
+  const int64_t workers = std::min<int64_t>(items, get_num_threads());
+  parallel_for(workers, cost_per_item * items / std::max<int64_t>(workers, 1), [&](int64_t, int64_t) {
+    for (int64_t i; (i = next.fetch_add(1)) < items;) fn(i);
+  });
+}
+
+// One item per sample; a sample's cost is its multiply-adds.
 template <typename F>
 void for_samples(const ConvProblem& p, F&& fn) {
-  parallel_for(p.g.N, p.O * p.K * p.L, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) fn(n);
-  });
+  for_items(p.g.N, p.O * p.K * p.L, fn);
 }
 
 template <typename T>
@@ -214,33 +225,34 @@ template <typename T>
 void weight_grad_impl(const ConvProblem& p, const TensorArg& x, const TensorArg& gy, const TensorArg& gw,
                       const std::optional<TensorArg>& gb) {
   // The batch is a reduction here: each of `slots` fixed sample ranges sums into its
-  // own partial (slot 0 into gw itself), added up in slot order at the end.
+  // own partial (slot 0 into gw itself), added up in slot order at the end, so the
+  // result does not depend on which thread took which slot. A few slots per thread
+  // let the threads balance.
   const int64_t wsize = p.O * p.K;
-  const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(p.g.N, in_parallel() ? 1 : get_num_threads()));
+  const int64_t threads = in_parallel() ? 1 : get_num_threads();
+  const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(p.g.N, threads == 1 ? 1 : 4 * threads));
   std::vector<T> partial(static_cast<size_t>((slots - 1) * wsize));
   std::vector<double> bias_sum(static_cast<size_t>(gb ? slots * p.O : 0), 0.0);
   T* gwb = gw.data<T>();
-  parallel_for(slots, p.g.N * p.O * p.K * p.L / slots, [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) {
-      T* acc = s == 0 ? gwb : partial.data() + (s - 1) * wsize;
-      T beta = T(0);
-      T* buf = t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
-      for (int64_t n = p.g.N * s / slots; n < p.g.N * (s + 1) / slots; ++n) {
-        const T* gyn = gy.data<T>() + n * p.O * p.L;
-        for_bands(p, [&](int64_t oh0, int64_t oh1) {
-          int64_t rs;
-          const T* cols = band_columns<T>(p, x, n, oh0, oh1, buf, &rs);
-          // gw_g (Og x K) += gy_g band (Og x lb) @ cols_g^T (lb x K)
-          for (int64_t gi = 0; gi < p.groups; ++gi)
-            gemm<T>(p.Og, p.K, (oh1 - oh0) * p.g.OW, T(1), gyn + gi * p.Og * p.L + oh0 * p.g.OW, p.L, 1,
-                    cols + gi * p.K * rs, 1, rs, beta, acc + gi * p.Og * p.K, p.K, 1);
-          beta = T(1);
-        });
-        if (gb)
-          for (int64_t o = 0; o < p.O; ++o) bias_sum[s * p.O + o] += row_sum(gyn + o * p.L, p.L);
-      }
-      if (beta == T(0)) std::fill(acc, acc + wsize, T(0));  // no samples or no output rows
+  for_items(slots, p.g.N * p.O * p.K * p.L / slots, [&](int64_t s) {
+    T* acc = s == 0 ? gwb : partial.data() + (s - 1) * wsize;
+    T beta = T(0);
+    T* buf = t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
+    for (int64_t n = p.g.N * s / slots; n < p.g.N * (s + 1) / slots; ++n) {
+      const T* gyn = gy.data<T>() + n * p.O * p.L;
+      for_bands(p, [&](int64_t oh0, int64_t oh1) {
+        int64_t rs;
+        const T* cols = band_columns<T>(p, x, n, oh0, oh1, buf, &rs);
+        // gw_g (Og x K) += gy_g band (Og x lb) @ cols_g^T (lb x K)
+        for (int64_t gi = 0; gi < p.groups; ++gi)
+          gemm<T>(p.Og, p.K, (oh1 - oh0) * p.g.OW, T(1), gyn + gi * p.Og * p.L + oh0 * p.g.OW, p.L, 1,
+                  cols + gi * p.K * rs, 1, rs, beta, acc + gi * p.Og * p.K, p.K, 1);
+        beta = T(1);
+      });
+      if (gb)
+        for (int64_t o = 0; o < p.O; ++o) bias_sum[s * p.O + o] += row_sum(gyn + o * p.L, p.L);
     }
+    if (beta == T(0)) std::fill(acc, acc + wsize, T(0));  // no samples or no output rows
   });
   for (int64_t s = 1; s < slots; ++s)
     for (int64_t e = 0; e < wsize; ++e) gwb[e] += partial[(s - 1) * wsize + e];
