@@ -1,5 +1,6 @@
-// CPU im2col / col2im for convolution (NCHW, PyTorch semantics). The GEMM with the
-// weight happens in Python; these kernels do the index-heavy unfolding and its adjoint.
+// CPU convolution (NCHW, PyTorch semantics): im2col / col2im (the unfolding and its
+// adjoint: the blocks of the Python conv path, which other devices run with their own
+// kernels) and the drivers below, which run whole conv2d passes on the CPU.
 // Inputs may have any strides; outputs must be contiguous. Output sizes come from the
 // out shape and are checked against conv_out_size (csrc/common/im2col.h).
 #pragma once

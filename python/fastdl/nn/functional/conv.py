@@ -75,8 +75,8 @@ class _Geom:
         return self.k == (1, 1) and self.s == (1, 1) and self.p == (0, 0)
 
 
-# Columns are built for a few samples at a time into one reused buffer of about this
-# size: a whole batch's columns (k*k times the input, 42 MB for MNIST's conv2) would be
+# Off the CPU, columns are built for a few samples at a time into one reused buffer of
+# about this size: a whole batch's columns (k*k times the input, 42 MB for MNIST's conv2) would be
 # a fresh mmap every call, and faulting its pages in cost 10x the im2col itself.
 _COLS_BYTES = 1 << 22
 
