@@ -279,6 +279,42 @@ def test_max_pool_float32_ties_and_nans(case):
     np.testing.assert_array_equal(idx.numpy(), ref_idx)
 
 
+# (N, C, H, W) for the 2x2 stride-2 fast path: rows shorter than one AVX2 step (8
+# outputs), exactly one, one plus an overlapped tail, several; odd H and W (the last
+# row / column is never read).
+FAST_2X2_SHAPES = [(2, 3, 4, 4), (1, 2, 5, 7), (2, 2, 6, 16), (2, 3, 9, 24), (1, 2, 8, 35)]
+
+
+@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
+def avx2(request):
+    before = _C.use_avx2()
+    _C.set_use_avx2(request.param)
+    if request.param and not _C.use_avx2():
+        pytest.skip("this CPU has no AVX2/FMA")
+    yield request.param
+    _C.set_use_avx2(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", FAST_2X2_SHAPES)
+def test_max_pool_2x2_fast_path_ties_nans_and_layouts(avx2, dtype, shape):
+    # Few distinct values (ties resolve to the first tap), signed zeros, -inf and NaNs
+    # (the first NaN in tap order wins), on every memory layout of views().
+    x = RNG.choice(np.array([-1.0, -0.0, 0.0, 1.0, -np.inf]), shape).astype(dtype)
+    x[RNG.random(shape) < 0.08] = np.nan
+    ref, ref_idx = ref_max_pool(x.astype(np.float64), 2, 2, 2, 2, 0, 0, 1, 1, False)
+    oshape = ref.shape
+    for xv in views(x):
+        out, idx = kview(np.full(oshape, 5, dtype)), kview(np.full(oshape, -3, np.int64))
+        K.max_pool2d(xv, out, idx, 2, 2, 2, 2, 0, 0, 1, 1, False)
+        np.testing.assert_array_equal(out.numpy(), ref.astype(dtype))
+        np.testing.assert_array_equal(np.signbit(out.numpy()), np.signbit(ref))  # -0.0 vs 0.0: the first
+        np.testing.assert_array_equal(idx.numpy(), ref_idx)
+        gx = kview(np.full(shape, 7, dtype))
+        K.max_pool2d_backward(out, idx, gx)
+        np.testing.assert_array_equal(gx.numpy(), ref_max_backward(out.numpy().astype(np.float64), ref_idx, shape))
+
+
 def test_max_pool_nan_and_inf():
     x = np.full((1, 1, 4, 4), -np.inf)
     x[0, 0, 0, 1] = np.nan

@@ -5,22 +5,18 @@
 
 #include "../common/im2col.h"
 #include "../core/parallel.h"
+#include "conv_unfold.h"
 
 namespace fastdl {
 namespace cpu {
 
-namespace {
-
-struct ConvGeom {
-  int64_t N, C, H, W, OH, OW;
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-};
-
-std::string params_str(const ConvGeom& g) {
+std::string conv_params_str(const ConvGeom& g) {
   auto pair = [](int64_t a, int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; };
   return "kernel " + pair(g.kh, g.kw) + ", stride " + pair(g.sh, g.sw) + ", padding " + pair(g.ph, g.pw) +
          ", dilation " + pair(g.dh, g.dw);
 }
+
+namespace {
 
 // Validates the image / column pair of im2col or col2im and derives the geometry.
 // `img` is x (im2col) or x_grad (col2im); `img_is_out` says which one must be contiguous.
@@ -42,7 +38,7 @@ ConvGeom check_conv(const char* op, const TensorArg& img, const TensorArg& cols,
   if (g.OH < 0 || g.OW < 0 || cols.shape[0] != g.N || cols.shape[1] != g.C * kh * kw ||
       cols.shape[2] != g.OH * g.OW)
     fail_value(o + ": columns " + describe(cols) + " do not match image " + describe(img) + " with " +
-               params_str(g) + ": expected [" + std::to_string(g.N) + ", " + std::to_string(g.C * kh * kw) +
+               conv_params_str(g) + ": expected [" + std::to_string(g.N) + ", " + std::to_string(g.C * kh * kw) +
                ", " + std::to_string(g.OH) + "*" + std::to_string(g.OW) + "]");
   // Empty views count as contiguous whatever their strides (NumPy gives them 0).
   const TensorArg& out = img_is_out ? img : cols;
@@ -54,7 +50,6 @@ template <typename T>
 void im2col_impl(const TensorArg& x, const TensorArg& cols, const ConvGeom& g) {
   const T* xb = x.data<T>();
   T* cb = cols.data<T>();
-  const int64_t sN = x.strides[0], sC = x.strides[1], sH = x.strides[2], sW = x.strides[3];
   const int64_t K = g.C * g.kh * g.kw, L = g.OH * g.OW;
   // One task per column row: each is a contiguous L-long output, so even N = C = 1
   // (the first layer of a small net) splits across threads.
@@ -63,26 +58,8 @@ void im2col_impl(const TensorArg& x, const TensorArg& cols, const ConvGeom& g) {
       const int64_t n = r / K;
       int64_t c, i, j;
       im2col_row_split(r % K, g.kh, g.kw, &c, &i, &j);
-      const T* xp = xb + n * sN + c * sC;
-      T* dst = cb + r * L;
-      int64_t oh0, oh1, ow0, ow1;
-      conv_valid_range(g.H, g.OH, i, g.sh, g.ph, g.dh, &oh0, &oh1);
-      conv_valid_range(g.W, g.OW, j, g.sw, g.pw, g.dw, &ow0, &ow1);
-      std::fill(dst, dst + oh0 * g.OW, T(0));
-      std::fill(dst + oh1 * g.OW, dst + L, T(0));
-      const int64_t step = g.sw * sW;
-      const int64_t iw0 = conv_in_coord(ow0, j, g.sw, g.pw, g.dw);
-      for (int64_t oh = oh0; oh < oh1; ++oh) {
-        T* d = dst + oh * g.OW;
-        const T* s = xp + conv_in_coord(oh, i, g.sh, g.ph, g.dh) * sH + iw0 * sW;
-        std::fill(d, d + ow0, T(0));
-        std::fill(d + ow1, d + g.OW, T(0));
-        if (step == 1) {
-          std::copy(s, s + (ow1 - ow0), d + ow0);
-        } else {
-          for (int64_t k = 0; k < ow1 - ow0; ++k) d[ow0 + k] = s[k * step];
-        }
-      }
+      unfold_row(xb + n * x.strides[0] + c * x.strides[1], x.strides[2], x.strides[3], g, i, j, 0, g.OH,
+                 cb + r * L);
     }
   });
 }
@@ -91,7 +68,6 @@ template <typename T>
 void col2im_impl(const TensorArg& cols, const TensorArg& xg, const ConvGeom& g) {
   const T* cb = cols.data<T>();
   T* gb = xg.data<T>();
-  const int64_t s0 = cols.strides[0], s1 = cols.strides[1], s2 = cols.strides[2];
   const int64_t HW = g.H * g.W;
   // One task per (n, c) plane: every column entry of a plane lands in that plane
   // only, so threads never add into the same element.
@@ -100,25 +76,10 @@ void col2im_impl(const TensorArg& cols, const TensorArg& xg, const ConvGeom& g) 
       const int64_t n = p / g.C, c = p % g.C;
       T* plane = gb + p * HW;
       std::fill(plane, plane + HW, T(0));
-      for (int64_t i = 0; i < g.kh; ++i) {
-        int64_t oh0, oh1;
-        conv_valid_range(g.H, g.OH, i, g.sh, g.ph, g.dh, &oh0, &oh1);
-        for (int64_t j = 0; j < g.kw; ++j) {
-          int64_t ow0, ow1;
-          conv_valid_range(g.W, g.OW, j, g.sw, g.pw, g.dw, &ow0, &ow1);
-          const T* row = cb + n * s0 + im2col_row(c, i, j, g.kh, g.kw) * s1;
-          const int64_t iw0 = conv_in_coord(ow0, j, g.sw, g.pw, g.dw);
-          for (int64_t oh = oh0; oh < oh1; ++oh) {
-            T* d = plane + conv_in_coord(oh, i, g.sh, g.ph, g.dh) * g.W + iw0;
-            const T* s = row + (oh * g.OW + ow0) * s2;
-            if (g.sw == 1 && s2 == 1) {
-              for (int64_t k = 0; k < ow1 - ow0; ++k) d[k] += s[k];
-            } else {
-              for (int64_t k = 0; k < ow1 - ow0; ++k) d[k * g.sw] += s[k * s2];
-            }
-          }
-        }
-      }
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j)
+          fold_row_add(cb + n * cols.strides[0] + im2col_row(c, i, j, g.kh, g.kw) * cols.strides[1],
+                       cols.strides[2], g, i, j, 0, g.OH, plane);
     }
   });
 }

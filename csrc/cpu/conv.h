@@ -1,9 +1,11 @@
-// CPU im2col / col2im for convolution (NCHW, PyTorch semantics). The GEMM with the
-// weight happens in Python; these kernels do the index-heavy unfolding and its adjoint.
+// CPU convolution (NCHW, PyTorch semantics): im2col / col2im (the unfolding and its
+// adjoint: the blocks of the Python conv path, which other devices run with their own
+// kernels) and the drivers below, which run whole conv2d passes on the CPU.
 // Inputs may have any strides; outputs must be contiguous. Output sizes come from the
 // out shape and are checked against conv_out_size (csrc/common/im2col.h).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include "../core/tensor_arg.h"
 
 namespace fastdl {
@@ -18,6 +20,28 @@ void im2col(const TensorArg& x, const TensorArg& cols, int64_t kh, int64_t kw, i
 // that read each input position.
 void col2im(const TensorArg& cols, const TensorArg& x_grad, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int64_t dh, int64_t dw);
+
+// Whole-convolution drivers (conv_driver.cpp) for conv2d / conv_transpose2d on the
+// CPU: each sample is unfolded a band of output rows at a time into a per-thread
+// column buffer (bounded, reused across calls) and multiplied by the weight with the
+// serial gemm, samples split across threads. x may have any strides; w (O, C/groups,
+// kh, kw), y / gy (N, O, OH, OW), gx and gw are contiguous; outputs are overwritten.
+
+// y = conv2d(x, w) + bias (bias: (O,), any stride).
+void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,
+                    const TensorArg& y, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                    int64_t dh, int64_t dw, int64_t groups);
+
+// gx = the gradient of conv2d w.r.t. its input x (N, C, H, W), given gy.
+void conv2d_input_grad(const TensorArg& gy, const TensorArg& w, const TensorArg& gx, int64_t kh, int64_t kw,
+                       int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups);
+
+// gw = the gradient of conv2d w.r.t. w; gb (optional, (O,) contiguous) = gy summed
+// over N, OH, OW. Per-thread partial sums are added in a fixed order: the result
+// depends on the thread count only, never on timing.
+void conv2d_weight_grad(const TensorArg& x, const TensorArg& gy, const TensorArg& gw,
+                        const std::optional<TensorArg>& gb, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                        int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups);
 
 }  // namespace cpu
 }  // namespace fastdl

@@ -4,9 +4,11 @@
 #include <atomic>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../common/pool_window.h"
+#include "../core/cpu_features.h"
 #include "../core/parallel.h"
 
 namespace fastdl {
@@ -115,6 +117,70 @@ void first_nan(const T* xp, int64_t sH, int64_t sW, int64_t W, int64_t h0, int64
       }
 }
 
+// True where v replaces the running max `cur` of a window scanned in row-major tap
+// order: v is larger (strict, so the first max stays), or v is the window's first NaN.
+// Bitwise operators: no branches on (unpredictable) data.
+template <typename T>
+bool takes_max(T cur, T v) {
+  return (v > cur) | ((v != v) & (cur == cur));
+}
+
+// 2x2 stride-2 max pooling where every window lies inside the plane (no padding,
+// dilation 1; OH <= H/2, OW <= W/2), the pooling layer of most CNNs. The window max
+// is a tree (a vs b, c vs d, then the winners), which takes_max makes equal to the
+// row-major scan of the generic path, NaNs and ties included. The AVX2 kernel does
+// float32 rows of unit column stride; the scalar loop picks the winner by index (an
+// integer select) rather than by a data-dependent float branch.
+// One plane. Arguments by value: the compiler keeps them in registers although the
+// loop stores int64 indices (a captured reference could alias those stores).
+template <typename T>
+void max_pool_2x2_plane(const T* xp, int64_t sH, int64_t sW, int64_t W, int64_t OH, int64_t OW, bool vec, T* o,
+                        int64_t* ix) {
+  for (int64_t oh = 0; oh < OH; ++oh, o += OW, ix += OW) {
+    const T* r0 = xp + 2 * oh * sH;
+    const int64_t row = 2 * oh * W;
+    if constexpr (std::is_same_v<T, float>) {
+      if (vec) {
+        const int64_t done = pool_ukr::max_pool_2x2_row_avx2(r0, r0 + sH, OW, static_cast<int32_t>(row),
+                                                             static_cast<int32_t>(W), o, ix);
+        if (done < OW)  // the last 8 outputs again, overlapping: same values rewritten
+          pool_ukr::max_pool_2x2_row_avx2(r0 + 2 * (OW - 8), r0 + sH + 2 * (OW - 8), 8,
+                                          static_cast<int32_t>(row + 2 * (OW - 8)), static_cast<int32_t>(W),
+                                          o + OW - 8, ix + OW - 8);
+        continue;
+      }
+    }
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      // Winner chosen by arithmetic on the comparison bits (t: bottom row wins, dc:
+      // right column wins), not by a data-dependent branch.
+      const int64_t col = 2 * ow;
+      const int64_t tb = takes_max(r0[col * sW], r0[(col + 1) * sW]);
+      const int64_t td = takes_max(r0[sH + col * sW], r0[sH + (col + 1) * sW]);
+      const int64_t t = takes_max(r0[(col + tb) * sW], r0[sH + (col + td) * sW]);
+      const int64_t dc = tb ^ ((tb ^ td) & -t);
+      o[ow] = r0[t * sH + (col + dc) * sW];
+      ix[ow] = row + col + t * W + dc;
+    }
+  }
+}
+
+// 2x2 stride-2 max pooling where every window lies inside the plane (no padding,
+// dilation 1; OH <= H/2, OW <= W/2), the pooling layer of most CNNs. The window max
+// is a tree (a vs b, c vs d, then the winners), which takes_max makes equal to the
+// row-major scan of the generic path, NaNs and ties included. The AVX2 kernel does
+// float32 rows of unit column stride (8 outputs at a time; rows of 8 or more).
+template <typename T>
+void max_pool_2x2_impl(const TensorArg& x, const TensorArg& out, const TensorArg& idx) {
+  const int64_t W = x.shape[3], OH = out.shape[2], OW = out.shape[3], sH = x.strides[2], sW = x.strides[3];
+  const bool vec = std::is_same_v<T, float> && sW == 1 && use_avx2() && OW >= 8 &&
+                   x.shape[2] * W <= std::numeric_limits<int32_t>::max();
+  T* ob = out.data<T>();
+  int64_t* ib = idx.data<int64_t>();
+  for_planes<T>(x, x.shape[1], x.shape[0] * x.shape[1], 4 * OH * OW, [&](const T* xp, int64_t p) {
+    max_pool_2x2_plane(xp, sH, sW, W, OH, OW, vec, ob + p * OH * OW, ib + p * OH * OW);
+  });
+}
+
 template <typename T>
 void max_pool_impl(const TensorArg& x, const TensorArg& out, const TensorArg& idx, const Windows& wh,
                    const Windows& ww, int64_t taps, int64_t dh, int64_t dw) {
@@ -154,29 +220,34 @@ void max_pool_impl(const TensorArg& x, const TensorArg& out, const TensorArg& id
 
 template <typename T>
 void max_pool_backward_impl(const TensorArg& go, const TensorArg& idx, const TensorArg& gi) {
-  const int64_t N = go.shape[0], C = go.shape[1], OH = go.shape[2], OW = go.shape[3];
+  const int64_t C = go.shape[1], OH = go.shape[2], OW = go.shape[3];
   const int64_t HW = gi.shape[2] * gi.shape[3];
+  const int64_t gs0 = go.strides[0], gs1 = go.strides[1], gs2 = go.strides[2], gs3 = go.strides[3];
+  const int64_t is0 = idx.strides[0], is1 = idx.strides[1], is2 = idx.strides[2], is3 = idx.strides[3];
   const T* gb = go.data<T>();
   const int64_t* ib = idx.data<int64_t>();
   T* db = gi.data<T>();
   std::atomic<bool> bad{false};
-  parallel_for(N * C, OH * OW + HW, [&](int64_t p0, int64_t p1) {
+  parallel_for(go.shape[0] * C, OH * OW + HW, [&](int64_t p0, int64_t p1) {
+    bool chunk_bad = false;
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n = p / C, c = p % C;
-      const T* g = gb + n * go.strides[0] + c * go.strides[1];
-      const int64_t* ix = ib + n * idx.strides[0] + c * idx.strides[1];
       T* d = db + p * HW;
       std::fill(d, d + HW, T(0));
-      for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const T* g = gb + n * gs0 + c * gs1 + oh * gs2;
+        const int64_t* ix = ib + n * is0 + c * is1 + oh * is2;
         for (int64_t ow = 0; ow < OW; ++ow) {
-          const int64_t k = ix[oh * idx.strides[2] + ow * idx.strides[3]];
-          if (k < 0 || k >= HW) {
-            bad.store(true, std::memory_order_relaxed);
+          const int64_t k = ix[ow * is3];
+          if (static_cast<uint64_t>(k) >= static_cast<uint64_t>(HW)) {  // also catches k < 0
+            chunk_bad = true;
             continue;
           }
-          d[k] += g[oh * go.strides[2] + ow * go.strides[3]];
+          d[k] += g[ow * gs3];
         }
+      }
     }
+    if (chunk_bad) bad.store(true, std::memory_order_relaxed);
   });
   if (bad.load())
     fail_index("max_pool2d_backward: an index is outside the input plane of " + describe(gi));
@@ -262,7 +333,14 @@ void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indic
   check_out_size(op, x, out, OH, OW, pool_params(kh, kw, sh, sw, ph, pw, ceil_mode) + ", dilation " + pair_str(dh, dw));
   const Windows wh = max_windows(op, H, OH, kh, sh, ph, dh), ww = max_windows(op, W, OW, kw, sw, pw, dw);
   if (out.numel() == 0) return;
-  FASTDL_DISPATCH_FLOAT(x.dtype, "max_pool2d", [&] { max_pool_impl<scalar_t>(x, out, indices, wh, ww, kh * kw, dh, dw); })
+  const bool two_by_two = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
+                          2 * OH <= H && 2 * OW <= W;
+  FASTDL_DISPATCH_FLOAT(x.dtype, "max_pool2d", [&] {
+    if (two_by_two)
+      max_pool_2x2_impl<scalar_t>(x, out, indices);
+    else
+      max_pool_impl<scalar_t>(x, out, indices, wh, ww, kh * kw, dh, dw);
+  })
 }
 
 void max_pool2d_backward(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_in) {

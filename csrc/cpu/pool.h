@@ -30,5 +30,14 @@ void avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in, in
 void adaptive_avg_pool2d(const TensorArg& x, const TensorArg& out);
 void adaptive_avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in);
 
+// AVX2 kernel of max_pool2d's 2x2 stride-2 fast path (internal; pool_avx2.cpp):
+// outputs [0, returned) of one output row, a multiple of 8 <= OW, from input rows r0
+// and r1 = r0 + row stride (unit column stride); indices row_index + offset in the
+// window, row_index = h*W of r0. The caller finishes the row with the scalar rule.
+namespace pool_ukr {
+int64_t max_pool_2x2_row_avx2(const float* r0, const float* r1, int64_t OW, int32_t row_index, int32_t W,
+                              float* out, int64_t* idx);
+}  // namespace pool_ukr
+
 }  // namespace cpu
 }  // namespace fastdl

@@ -1,7 +1,10 @@
 """conv2d and conv_transpose2d (torch.nn.functional semantics) on the im2col / col2im
 kernels and the batched GEMM kernel.
 
-Three raw passes (no autograd; grouped by viewing channels as (groups, per-group)):
+On the CPU each pass is one C++ driver (csrc/cpu/conv_driver.cpp: per-sample bands of
+columns in a per-thread buffer, samples split across threads); other devices run the
+im2col / col2im kernels and batched matmul from here. Three raw passes (no autograd;
+grouped by viewing channels as (groups, per-group)):
   _conv_forward    y  = W @ im2col(x)                 (conv2d forward)
   _conv_input_grad gx = col2im(W^T @ gy)               (conv2d input-grad = conv_transpose2d forward)
   _conv_weight_grad gW = sum_n gy[n] @ im2col(x)[n]^T  (weight-grad of both)
@@ -12,6 +15,7 @@ memory the columns would pin between forward and backward.
 import math
 import numbers
 
+from ... import _C
 from ...autograd import Function
 from ...tensor import contiguous_strides
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, expand_view, same_device
@@ -71,10 +75,16 @@ class _Geom:
         return self.k == (1, 1) and self.s == (1, 1) and self.p == (0, 0)
 
 
-# Columns are built for a few samples at a time into one reused buffer of about this
-# size: a whole batch's columns (k*k times the input, 42 MB for MNIST's conv2) would be
+# Off the CPU, columns are built for a few samples at a time into one reused buffer of
+# about this size: a whole batch's columns (k*k times the input, 42 MB for MNIST's conv2) would be
 # a fresh mmap every call, and faulting its pages in cost 10x the im2col itself.
 _COLS_BYTES = 1 << 22
+
+
+def _use_cpu_drivers(t):
+    """True where the whole-pass C++ drivers run (the CPU); elsewhere the passes are
+    built here from im2col / col2im and batched matmul."""
+    return t.device.type == "cpu"
 
 
 def _rows(t, n0, n1):
@@ -123,8 +133,11 @@ def _conv_forward(x, w, b, geo):
     N, g = x.shape[0], geo.g
     O = w.shape[0]
     OH, OW = geo.out_size(x.shape[2:])
-    wg = _weight_groups(w, g)
     y = empty((N, O, OH, OW), x.dtype, x.device)
+    if _use_cpu_drivers(x):
+        _C.cpu.conv2d_forward(x, contiguous_data(w), b, y, *geo.args(), g)
+        return y
+    wg = _weight_groups(w, g)
     yv = _cview(y, (N, g, O // g, OH * OW))
     kern = backend(x, "conv2d")
     beta = 0.0
@@ -142,9 +155,13 @@ def _conv_input_grad(gy, w, geo, in_hw):
     """The gradient w.r.t. a conv input of spatial size in_hw, given the output-gradient gy."""
     N, O, OH, OW = gy.shape
     g = geo.g
+    C = w.shape[1] * g
+    if _use_cpu_drivers(gy):
+        gx = empty((N, C) + tuple(in_hw), gy.dtype, gy.device)
+        _C.cpu.conv2d_input_grad(contiguous_data(gy), contiguous_data(w), gx, *geo.args(), g)
+        return gx
     wg = _weight_groups(w, g)
     K = wg.shape[2]
-    C = K // (geo.k[0] * geo.k[1]) * g
     gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
     wt = _mT(wg)
     kern = backend(gy, "conv2d")
@@ -162,9 +179,16 @@ def _conv_input_grad(gy, w, geo, in_hw):
     return gx
 
 
-def _conv_weight_grad(x, gy, geo, w_shape):
+def _conv_weight_grad(x, gy, geo, w_shape, bias_grad=False):
+    """(gw, gb): gb is the bias gradient when asked for and the CPU driver fuses it
+    into the same pass over gy, else None."""
     N, O, OH, OW = gy.shape
     g = geo.g
+    if _use_cpu_drivers(x):
+        gw = empty(w_shape, gy.dtype, gy.device)
+        gb = empty((O,), gy.dtype, gy.device) if bias_grad else None
+        _C.cpu.conv2d_weight_grad(x, contiguous_data(gy), gw, gb, *geo.args(), g)
+        return gw, gb
     src = _ColumnBuffer(x, geo)
     K = src.KL[0] // g
     gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
@@ -179,7 +203,7 @@ def _conv_weight_grad(x, gy, geo, w_shape):
         colsv = _cview(src.columns(n0, n1), (n1 - n0, g, K, OH * OW))
         for n in range(n0, n1):
             kern.matmul(_at(gyv, n), _mT(_at(colsv, n - n0)), gwv, 1.0, 1.0 if n else 0.0)
-    return gw
+    return gw, None
 
 
 def _bias_grad(gy):
@@ -199,8 +223,9 @@ class _Conv2d(Function):
         need = ctx.needs_input_grad
         gy = contiguous_data(gy)  # once for both GEMM passes (a broadcast gradient has stride 0)
         gx = _conv_input_grad(gy, w, ctx.geo, x.shape[2:]) if need[0] else None
-        gw = _conv_weight_grad(x, gy, ctx.geo, w.shape) if need[1] else None
-        gb = _bias_grad(gy) if need[2] else None
+        gw, gb = _conv_weight_grad(x, gy, ctx.geo, w.shape, need[2]) if need[1] else (None, None)
+        if need[2] and gb is None:
+            gb = _bias_grad(gy)
         return gx, gw, gb, None
 
 
@@ -235,7 +260,7 @@ class _ConvTranspose2d(Function):
         if need[0]:
             H, W = ctx.in_hw
             gx = contiguous_data(_conv_forward(gy, w, None, ctx.geo)[:, :, :H, :W])
-        gw = _conv_weight_grad(gy, xp, ctx.geo, w.shape) if need[1] else None
+        gw = _conv_weight_grad(gy, xp, ctx.geo, w.shape)[0] if need[1] else None
         gb = _bias_grad(gy) if need[2] else None
         return gx, gw, gb, None, None
 
