@@ -194,7 +194,8 @@ THREADED_SHAPES = [
     (200, 190, 180),
     (64, 128, 784),    # model shape (64x784 @ 784x128): column slabs over 4 K blocks
     (301, 263, 517),   # row blocks, every edge partial, K in 3 blocks
-    (1000, 1100, 1),   # K = 1
+    (1000, 1100, 1),   # K = 1, row blocks
+    (100, 12000, 1),   # K = 1, column slabs
     (150, 7, 1000),    # tall and narrow: row blocks only
 ]
 

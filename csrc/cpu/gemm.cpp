@@ -276,14 +276,18 @@ ABlock<T> prepare_a(const Kernel<T>& kn, bool in_place, int64_t mc, int64_t kc, 
   return {Ap, A, rsa, csa, direct_rows, kc};
 }
 
-// C[0:mc, j0:j1] (+)= alpha * A block @ B panel over one K block: for each NR-column
+// C[0:mc, 0:nc] (+)= alpha * A block @ B panel over one K block: for each NR-column
 // sliver of B (get_b(jr, n) returns it packed), every MR-row tile of the A block.
+// The slivers are visited starting at sliver `first` and wrapping around (the order
+// does not change any result: each tile is computed once either way).
 template <typename T, typename GetB>
-void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t j0, int64_t j1,
+void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t nc, int64_t first,
                   GetB&& get_b, T alpha, T beta, T* C, int64_t rsc, int64_t csc) {
   const int MR = kn.mr, NR = kn.nr;
-  for (int64_t jr = j0; jr < j1; jr += NR) {
-    const int n = static_cast<int>(std::min<int64_t>(NR, j1 - jr));
+  const int64_t slivers = (nc + NR - 1) / NR;
+  for (int64_t s = 0; s < slivers; ++s) {
+    const int64_t jr = (first + s) % slivers * NR;
+    const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
     const T* bp = get_b(jr, n);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
@@ -325,7 +329,7 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
           if (ic == 0) pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
           return bp;
         };
-        macro_kernel(kn, a, mc, 0, nc, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
+        macro_kernel(kn, a, mc, nc, 0, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
                      op.rsc, op.csc);
       }
     }
@@ -339,8 +343,10 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
 template <typename T>
 void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op) {
   // Up to 4x more slabs than threads, handed out dynamically, so a thread that is
-  // descheduled (the machine is shared) does fewer; slabs stay >= 128 columns.
-  const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 128), 1, 4);
+  // descheduled (the machine is shared) or woken late does fewer. Narrow slabs cost
+  // little: each packs only its own B slivers, and the A slivers stream from L2 as
+  // they would in one wide slab. Slabs stay >= 2 tiles wide.
+  const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 2 * kn.nr), 1, 4);
   const int64_t width = even_block(op.N, (op.N + slabs - 1) / slabs, kn.nr, 1);
   std::atomic<int64_t> next{0};
   parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
@@ -359,7 +365,8 @@ void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
 // blocks, packs them into its own A buffer, and runs them against the panel. B slivers
 // are packed by whichever thread needs one first, so there is no barrier; a thread
 // that finds a sliver being packed by another packs a private copy (same values)
-// rather than wait for a thread that may have been descheduled.
+// rather than wait for a thread that may have been descheduled. Threads begin at
+// different slivers, so that rarely happens.
 template <typename T>
 void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
   const int NR = kn.nr;
@@ -399,8 +406,11 @@ void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
           const int64_t ic = blk * MCB, mc = std::min(MCB, op.M - ic);
           const ABlock<T> a = prepare_a(kn, false, mc, kc, op.A + ic * op.rsa + pc * op.csa,
                                         op.rsa, op.csa, Ap);
-          macro_kernel(kn, a, mc, 0, nc, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
-                       op.rsc, op.csc);
+          // Threads start on different slivers (block b at the b % nthreads-th part of the
+          // panel), so while the panel is being packed each packs its own part.
+          const int64_t first = blk % nthreads * ((nc + NR - 1) / NR) / nthreads;
+          macro_kernel(kn, a, mc, nc, first, get_b, op.alpha, beta,
+                       op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc);
         }
       });
     }

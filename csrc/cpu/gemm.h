@@ -23,9 +23,10 @@ void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int
 // float32 / float64 use the blocked gemm; int64 a plain loop.
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
 
-// Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads (the
-// pool's, all running a register-only AVX2 FMA loop): the ceiling GEMM rates are
-// quoted against. Best of several timed runs. Raises ValueError without AVX2+FMA.
+// Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads: each of
+// the pool's threads runs a register-only AVX2 FMA loop timed by its own CPU clock,
+// and the rates are summed (best of several rounds). The ceiling GEMM rates are quoted
+// against. Raises ValueError without AVX2+FMA.
 double fma_peak_gflops(int threads);
 
 // Micro-kernel contract shared by gemm.cpp and gemm_avx2.cpp (internal):
