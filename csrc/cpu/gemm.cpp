@@ -9,12 +9,14 @@
 //
 // Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
 // zero-padded B slivers, and A either packed into MR-row slivers or, when A is
-// row-major, read in place (packing it would cost ~16/N of the arithmetic for
-// nothing; only a partial last sliver is packed, to zero-pad it). Partial C tiles and
-// C with a non-unit column stride go through a local tile. Threads split C into a
-// grid of sub-blocks and run the serial driver on each independently (no barriers;
-// each thread packs what it reads, duplicating at most O(K*N) of O(M*N*K) work).
-// Single-row / single-column results and tiny problems take direct loops.
+// row-major and C narrow (N <= 256), read in place (packing would cost about as much
+// as it saves; only a partial last sliver is packed, to zero-pad it). Partial C tiles
+// and C with a non-unit column stride go through a local tile. K (and, threaded, M)
+// is cut into even blocks, so no pass is a thin remainder.
+// Threads (gemm_split_m): when M spans several MC blocks, the threads share each
+// packed KC x NC panel of B and take turns on its row blocks, one parallel job per
+// panel. Otherwise (gemm_split_n) each thread runs the serial driver on its own
+// column slabs. Single-row / single-column results and tiny problems take direct loops.
 #include "gemm.h"
 #include "matmul_args.h"
 
