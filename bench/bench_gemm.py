@@ -1,13 +1,17 @@
-"""CPU gemm benchmark: fastdl _C.cpu.matmul vs NumPy `@` (OpenBLAS).
+"""CPU gemm benchmark: fastdl _C.cpu.matmul vs NumPy `@` (OpenBLAS) and torch.matmul.
 
-Both run on the same threads count (2 by default). After a warm-up, the two are timed
-in interleaved pairs (fastdl, numpy, fastdl, numpy, ...) so that load from other
-processes hits both alike; the reported ratio is the median over pairs of
-t_numpy / t_fastdl (> 1: fastdl is faster), with the min and max. Results are
-validated against float64 before timing.
+For each thread count, all libraries run on that many threads (threadpoolctl limits
+OpenBLAS, torch.set_num_threads). After a warm-up they are timed in interleaved rounds
+(fastdl, numpy, torch, fastdl, ...) so that load from other processes hits all alike;
+a ratio is the median over rounds of t_ref / t_fastdl (> 1: fastdl is faster), with
+the min and max. "% peak" is fastdl's rate over the FMA peak measured in the same run
+on the same threads (_C.cpu.fma_peak_gflops). Results are validated against float64
+before and after timing. The machine load (1-minute average) is printed per thread
+count.
 
 Run (OpenBLAS tuning overrides, if set, would misrepresent NumPy):
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=python python3 bench/bench_gemm.py
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=python python3 bench/bench_gemm.py \
+      --threads 1 2
 """
 import argparse
 import json
@@ -17,17 +21,20 @@ import statistics
 import sys
 import time
 
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-os.environ["OPENBLAS_NUM_THREADS"] = str(THREADS)  # before NumPy loads OpenBLAS
-
-import numpy as np  # noqa: E402
+import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 from fastdl import _C  # noqa: E402
 from kernel_views import kempty, kview  # noqa: E402
 
-SQUARE = [256, 512, 1024, 2048]
-MODEL = [(64, 784, 128), (32, 64, 64), (64, 512, 256), (128, 1024, 1024)]  # M, K, N
+try:
+    import torch
+except ImportError:
+    torch = None
+
+SQUARE = [256, 512, 1024, 2048, 4096]
+MODEL = [(64, 784, 128), (64, 512, 256), (32, 64, 64), (128, 1024, 1024)]  # M, K, N
 
 
 def timed(fn, reps):
@@ -37,73 +44,95 @@ def timed(fn, reps):
     return (time.perf_counter() - t0) / reps
 
 
-def bench(m, k, n, dtype, pairs):
+def bench(m, k, n, dtype, rounds):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
     ka, kb, out = kview(a), kview(b), kempty((m, n), dtype)
+    fns = {"fastdl": lambda: _C.cpu.matmul(ka, kb, out), "numpy": lambda: a @ b}
+    if torch is not None:
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        fns["torch"] = lambda: torch.matmul(ta, tb)
 
-    def run_fd():
-        _C.cpu.matmul(ka, kb, out)
-
-    def run_np():
-        a @ b
-
-    run_fd()
     ref = a.astype(np.float64) @ b.astype(np.float64)
-    tol = 1e-10 if dtype == np.float64 else 4 * k * np.finfo(np.float32).eps
     bound = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
-    valid = bool(np.all(np.abs(out.numpy() - ref) <= tol * bound + 1e-30))
+    tol = 1e-10 if dtype == np.float64 else 4 * k * np.finfo(np.float32).eps
 
+    def valid():
+        fns["fastdl"]()
+        return bool(np.all(np.abs(out.numpy() - ref) <= tol * bound + 1e-30))
+
+    ok = valid()
     # Enough calls per sample that one sample takes >= ~20 ms.
-    t_one = min(timed(run_fd, 1), timed(run_np, 1))
+    t_one = min(timed(f, 1) for f in fns.values())
     reps = max(1, int(0.02 / max(t_one, 1e-7)))
     for _ in range(2):  # warm-up: caches, thread pools, pack buffers
-        timed(run_fd, reps), timed(run_np, reps)
-    ratios, t_fd, t_np = [], [], []
-    for _ in range(pairs):
-        f = timed(run_fd, reps)
-        p = timed(run_np, reps)
-        t_fd.append(f), t_np.append(p), ratios.append(p / f)
+        for f in fns.values():
+            timed(f, reps)
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, f in fns.items():
+            times[name].append(timed(f, reps))
+    ok = ok and valid()
     flop = 2.0 * m * n * k
-    return {
-        "shape": [m, k, n], "dtype": np.dtype(dtype).name, "valid": valid,
-        "fastdl_ms": 1e3 * statistics.median(t_fd), "numpy_ms": 1e3 * statistics.median(t_np),
-        "fastdl_gflops": flop / statistics.median(t_fd) / 1e9,
-        "numpy_gflops": flop / statistics.median(t_np) / 1e9,
-        "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
-        "pairs": pairs, "calls_per_sample": reps,
-    }
+    row = {"shape": [m, k, n], "dtype": np.dtype(dtype).name, "valid": ok, "rounds": rounds,
+           "calls_per_sample": reps}
+    for name, ts in times.items():
+        row[f"{name}_ms"] = 1e3 * statistics.median(ts)
+        row[f"{name}_gflops"] = flop / statistics.median(ts) / 1e9
+        if name != "fastdl":
+            r = [p / f for p, f in zip(ts, times["fastdl"])]
+            row[f"vs_{name}"] = {"median": statistics.median(r), "min": min(r), "max": max(r)}
+    return row
+
+
+def fmt_ratio(r):
+    return f"{r['median']:5.2f} [{r['min']:4.2f},{r['max']:5.2f}]" if r else ""
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pairs", type=int, default=9)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--threads", type=int, nargs="*", default=[2])
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     ap.add_argument("--sizes", type=int, nargs="*", default=SQUARE)
     ap.add_argument("--no-model", action="store_true")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "gemm_cpu.json"))
     args = ap.parse_args()
-    _C.set_num_threads(THREADS)
     dtype = np.dtype(args.dtype).type
     shapes = [(s, s, s) for s in args.sizes] + ([] if args.no_model else MODEL)
-
-    print(f"threads={THREADS} avx2={_C.use_avx2()} dtype={args.dtype} pairs={args.pairs}")
-    print(f"{'M x K @ K x N':>22} {'fastdl GF/s':>12} {'numpy GF/s':>11} "
-          f"{'ratio med':>10} {'[min, max]':>14} valid")
-    rows = []
-    for m, k, n in shapes:
-        pairs = args.pairs if m * n * k <= 1024 ** 3 else max(3, args.pairs // 2)
-        r = bench(m, k, n, dtype, pairs)
-        rows.append(r)
-        print(f"{f'{m}x{k} @ {k}x{n}':>22} {r['fastdl_gflops']:12.1f} {r['numpy_gflops']:11.1f} "
-              f"{r['ratio_median']:10.2f} [{r['ratio_min']:5.2f}, {r['ratio_max']:5.2f}] {r['valid']}")
+    runs = []
+    for threads in args.threads:
+        _C.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        with threadpool_limits(threads, user_api="blas"):
+            peak = _C.cpu.fma_peak_gflops(threads)
+            load = os.getloadavg()[0]
+            print(f"threads={threads} avx2={_C.use_avx2()} dtype={args.dtype} rounds={args.rounds} "
+                  f"fma_peak={peak:.1f} GFLOP/s load={load:.2f} torch={torch.__version__ if torch else None}")
+            print(f"{'M x K @ K x N':>22} {'fastdl GF/s':>11} {'%peak':>6} {'numpy GF/s':>10} "
+                  f"{'torch GF/s':>10} {'vs numpy':>18} {'vs torch':>18} valid")
+            rows = []
+            for m, k, n in shapes:
+                rounds = args.rounds if m * n * k <= 1024 ** 3 else max(3, args.rounds // 2)
+                r = bench(m, k, n, dtype, rounds)
+                r["pct_peak"] = 100.0 * r["fastdl_gflops"] / peak
+                rows.append(r)
+                print(f"{f'{m}x{k} @ {k}x{n}':>22} {r['fastdl_gflops']:11.1f} {r['pct_peak']:5.0f}% "
+                      f"{r['numpy_gflops']:10.1f} {r.get('torch_gflops', float('nan')):10.1f} "
+                      f"{fmt_ratio(r['vs_numpy']):>18} {fmt_ratio(r.get('vs_torch')):>18} {r['valid']}",
+                      flush=True)
+        runs.append({"threads": threads, "fma_peak_gflops": peak, "load_before": load,
+                     "load_after": os.getloadavg()[0], "results": rows})
 
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump({"threads": THREADS, "avx2": _C.use_avx2(), "numpy": np.__version__,
+        json.dump({"avx2": _C.use_avx2(), "numpy": np.__version__,
+                   "torch": torch.__version__ if torch else None,
                    "machine": platform.processor() or platform.machine(),
-                   "ratio": "t_numpy / t_fastdl (> 1: fastdl faster)", "results": rows}, f, indent=1)
+                   "ratio": "t_ref / t_fastdl per interleaved round (> 1: fastdl faster)",
+                   "runs": runs}, f, indent=1)
     print(f"wrote {args.out}")
 
 

@@ -29,3 +29,14 @@ def test_relerr():
 def test_cli_bench_rejects_other_devices(capsys):
     assert cli.main(["bench", "--device", "cuda"]) == 2
     assert "CPU kernels" in capsys.readouterr().err
+
+
+def test_gemm_rows_quote_percent_of_fma_peak():
+    b = bench.Bench(1, True, None)
+    if b.fma_peak is None:  # no AVX2+FMA: no peak to quote
+        assert "pct_fma_peak" not in bench.bench_gemm(b, 8, 8, 8, "sgemm")
+        return
+    assert b.fma_peak > 1.0
+    row = bench.bench_gemm(b, 32, 64, 64, "sgemm model")
+    assert row["valid"]
+    assert row["pct_fma_peak"] == pytest.approx(100.0 * row["GFLOP/s"] / b.fma_peak)

@@ -185,20 +185,110 @@ def test_k_equals_one(use_avx2, dtype, mn):
     check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
 
 
+# Shapes for the threaded drivers (work >= 2^20 multiply-adds): row blocks sharing one
+# packed B panel (M above the kernel's MC), column slabs (small M), K cut into several
+# even blocks, edges that are not multiples of any tile, and K = 1.
+THREADED_SHAPES = [
+    (300, 40, 200),    # row blocks; N < one NR tile for double
+    (20, 500, 150),    # column slabs
+    (200, 190, 180),
+    (64, 128, 784),    # model shape (64x784 @ 784x128): column slabs over 4 K blocks
+    (301, 263, 517),   # row blocks, every edge partial, K in 3 blocks
+    (1000, 1100, 1),   # K = 1, row blocks
+    (100, 12000, 1),   # K = 1, column slabs
+    (150, 7, 1000),    # tall and narrow: row blocks only
+]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
-def test_threaded(use_avx2, threads, dtype, nthreads):
-    # Large enough for the thread grid (tall, wide and square), plus many small
-    # matrices for the batch-parallel path.
+@pytest.mark.parametrize("mnk", THREADED_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_threaded(use_avx2, threads, dtype, nthreads, mnk):
     threads(nthreads)
+    m, n, k = mnk
     rng = np.random.default_rng(12)
-    for m, n, k in [(300, 40, 200), (20, 500, 150), (200, 190, 180)]:
-        a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
-        check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("ta,tb,tc", list(itertools.product([False, True], repeat=3)))
+@pytest.mark.parametrize("mnk", [(301, 263, 517), (64, 128, 300)], ids=["rows", "slabs"])
+def test_threaded_layouts(use_avx2, threads, dtype, nthreads, ta, tb, tc, mnk):
+    # Transposed operands through the threaded drivers: packing absorbs the strides,
+    # column-major C is computed as C^T.
+    threads(nthreads)
+    m, n, k = mnk
+    rng = np.random.default_rng(15)
+    abase = rand((k, m) if ta else (m, k), dtype, rng)
+    bbase = rand((n, k) if tb else (k, n), dtype, rng)
+    av, bv = (abase.T if ta else abase), (bbase.T if tb else bbase)
+    cbase = np.zeros((n, m) if tc else (m, n), dtype)
+    cv = cbase.T if tc else cbase
+    check(matmul(kview(abase, av), kview(bbase, bv), kview(cbase, cv)), av, bv)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_threaded_alpha_beta_strided(use_avx2, threads, dtype, nthreads):
+    # beta accumulates into a strided C only on the first K block; later blocks add.
+    threads(nthreads)
+    rng = np.random.default_rng(16)
+    abase, bbase = rand((2 * 310, 530), dtype, rng), rand((520, 2 * 270), dtype, rng)
+    av, bv = abase[::2, 3:523], bbase[:520, 1::2]  # (310, 520) @ (520, 270)
+    cbase = rand((320, 2 * 270 + 1), dtype, rng)
+    cv = cbase[5:315, ::2][:, :270]
+    c0 = cv.copy()
+    check(matmul(kview(abase, av), kview(bbase, bv), kview(cbase, cv), alpha=0.5, beta=-2.0),
+          av, bv, 0.5, -2.0, c0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_threaded_strided_batches(use_avx2, threads, dtype, nthreads):
+    # Batches large enough for the threaded drivers, with a permuted (non-contiguous)
+    # batch dim and a broadcast B; and many small matrices for the batch-parallel path.
+    threads(nthreads)
+    rng = np.random.default_rng(17)
+    abase = rand((160, 3, 150), dtype, rng)
+    av = abase.transpose(1, 0, 2)  # (3, 160, 150), batch stride 150
+    bbase = rand((150, 90), dtype, rng)
+    bv = np.broadcast_to(bbase, (3, 150, 90))
+    out = matmul(kview(abase, av), kview(bbase, bv), kempty((3, 160, 90), dtype))
+    for i in range(3):
+        check(out[i], av[i], bbase)
     a, b = rand((64, 9, 12), dtype, rng), rand((64, 12, 10), dtype, rng)
     out = matmul(kview(a), kview(b), kempty((64, 9, 10), dtype))
     for i in range(64):
         check(out[i], a[i], b[i])
+
+
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+@pytest.mark.parametrize("mnk", [(301, 263, 517), (64, 128, 784)], ids=["rows", "slabs"])
+def test_threaded_deterministic(use_avx2, threads, nthreads, mnk):
+    # Work is handed out dynamically, but each element's arithmetic must not depend on
+    # which thread did it: repeated runs agree bit for bit.
+    threads(nthreads)
+    m, n, k = mnk
+    rng = np.random.default_rng(18)
+    a, b = rand((m, k), np.float32, rng), rand((k, n), np.float32, rng)
+    first = matmul(kview(a), kview(b), kempty((m, n))).copy()
+    for _ in range(5):
+        np.testing.assert_array_equal(matmul(kview(a), kview(b), kempty((m, n))), first)
+
+
+def test_fma_peak():
+    if not _C.cpu_has_avx2_fma():
+        with pytest.raises(ValueError, match="fma_peak_gflops"):
+            _C.cpu.fma_peak_gflops(1)
+        return
+    before = _C.get_num_threads()
+    one = _C.cpu.fma_peak_gflops(1)
+    assert one > 1.0  # 16 lanes x 2 flops per cycle: anything slower is not an FMA loop
+    assert _C.get_num_threads() == before  # restored
+    with pytest.raises(ValueError, match="fma_peak_gflops: threads must be >= 1"):
+        _C.cpu.fma_peak_gflops(0)
 
 
 def test_int64(use_avx2):

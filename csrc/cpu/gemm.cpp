@@ -9,12 +9,14 @@
 //
 // Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
 // zero-padded B slivers, and A either packed into MR-row slivers or, when A is
-// row-major, read in place (packing it would cost ~16/N of the arithmetic for
-// nothing; only a partial last sliver is packed, to zero-pad it). Partial C tiles and
-// C with a non-unit column stride go through a local tile. Threads split C into a
-// grid of sub-blocks and run the serial driver on each independently (no barriers;
-// each thread packs what it reads, duplicating at most O(K*N) of O(M*N*K) work).
-// Single-row / single-column results and tiny problems take direct loops.
+// row-major and C narrow (N <= 256), read in place (packing would cost about as much
+// as it saves; only a partial last sliver is packed, to zero-pad it). Partial C tiles
+// and C with a non-unit column stride go through a local tile. K (and, threaded, M)
+// is cut into even blocks, so no pass is a thin remainder.
+// Threads (gemm_split_m): when M spans several MC blocks, the threads share each
+// packed KC x NC panel of B and take turns on its row blocks, one parallel job per
+// panel. Otherwise (gemm_split_n) each thread runs the serial driver on its own
+// column slabs. Single-row / single-column results and tiny problems take direct loops.
 #include "gemm.h"
 #include "matmul_args.h"
 
@@ -37,6 +39,8 @@ namespace {
 constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 // Tiny problems skip packing (its fixed cost dominates) and run a direct loop.
 constexpr int64_t kDirectMaxWork = 4096;
+// Up to this many columns of C, row-major A is read in place rather than packed.
+constexpr int64_t kDirectAMaxN = 256;
 
 // A micro-kernel with its tile shape and cache blocking, plus optional fast packers
 // for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
@@ -104,7 +108,7 @@ class PackBuffer {
   void* p_ = nullptr;
   size_t cap_ = 0;
 };
-thread_local PackBuffer t_apack, t_bpack;
+thread_local PackBuffer t_apack, t_bpack, t_bspare;
 
 // Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
 template <typename T>
@@ -205,69 +209,214 @@ void gemv_dot(int64_t N, int64_t K, T alpha, const T* A, int64_t csa, const T* B
   }
 }
 
-// One thread's blocked gemm (M, N, K > 0, alpha != 0). With `direct_a` the
-// micro-kernel reads full MR-row slivers of A in place (only a partial last sliver is
-// packed): for small problems packing A would cost as much as the arithmetic.
+// The operands of one gemm call (M, N, K > 0, alpha != 0), after the driver has
+// turned column-major C around.
 template <typename T>
-void gemm_serial(const Kernel<T>& kn, bool direct_a, int64_t M, int64_t N, int64_t K, T alpha,
-                 const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
-                 T beta, T* C, int64_t rsc, int64_t csc) {
+struct Operands {
+  int64_t M, N, K;
+  T alpha;
+  const T* A;
+  int64_t rsa, csa;
+  const T* B;
+  int64_t rsb, csb;
+  T beta;
+  T* C;
+  int64_t rsc, csc;
+};
+
+// Block size for cutting n into near-equal blocks of at most `cap`, in units of `unit`,
+// with a block count that is a multiple of `parts`: no block is a thin remainder, and
+// `parts` threads get equal shares. Depends only on its arguments (determinism).
+int64_t even_block(int64_t n, int64_t cap, int64_t unit, int64_t parts) {
+  const int64_t units = (n + unit - 1) / unit, cap_units = std::max<int64_t>(cap / unit, 1);
+  int64_t blocks = (units + cap_units - 1) / cap_units;
+  blocks = (blocks + parts - 1) / parts * parts;
+  return (units + blocks - 1) / blocks * unit;
+}
+
+// The K block: KC cut evenly (K = 784 runs as 4 x 196, not 3 x 256 + 16, whose thin
+// last block would pay the C load/store of a full pass for little arithmetic).
+template <typename T>
+int64_t k_block(const Kernel<T>& kn, int64_t K) {
+  return std::min(K, even_block(K, kn.kc, 4, 1));
+}
+
+// One MR x NR tile of C (m x n valid at c) += the product of an A sliver and a packed B
+// sliver, via the micro-kernel; a partial tile or a C with non-unit column stride goes
+// through a local tile first.
+template <typename T>
+void run_tile(const Kernel<T>& kn, int64_t kc, const T* ap, int64_t ars, int64_t acs, const T* bp,
+              int m, int n, T alpha, T beta, T* c, int64_t rsc, int64_t csc) {
+  if (m == kn.mr && n == kn.nr && csc == 1) return kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta);
+  alignas(64) T tile[6 * 16];
+  kn.ukr(kc, ap, ars, acs, bp, tile, kn.nr, T(1), T(0));
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      T& cij = c[i * rsc + j * csc];
+      const T v = alpha * tile[i * kn.nr + j];
+      cij = beta == T(0) ? v : v + beta * cij;
+    }
+}
+
+// An mc x kc block of A as the micro-kernel reads it: MR-row slivers packed at
+// `packed` (sliver s at packed + s * MR * kc), except that the first `direct_rows`
+// rows (whole slivers) are read in place from `direct` with strides (rsa, csa).
+template <typename T>
+struct ABlock {
+  const T* packed;
+  const T* direct;
+  int64_t rsa, csa, direct_rows, kc;
+};
+
+// Packs what of A[0:mc, 0:kc] the kernel will not read in place into Ap. With
+// `in_place` (row-major A) only a partial last sliver is packed, to zero-pad it.
+template <typename T>
+ABlock<T> prepare_a(const Kernel<T>& kn, bool in_place, int64_t mc, int64_t kc, const T* A,
+                    int64_t rsa, int64_t csa, T* Ap) {
+  const int64_t direct_rows = in_place ? mc / kn.mr * kn.mr : 0;
+  if (direct_rows < mc) pack_a(kn.mr, mc - direct_rows, kc, A + direct_rows * rsa, rsa, csa, Ap);
+  return {Ap, A, rsa, csa, direct_rows, kc};
+}
+
+// C[0:mc, 0:nc] (+)= alpha * A block @ B panel over one K block: for each NR-column
+// sliver of B (get_b(jr, n) returns it packed), every MR-row tile of the A block.
+// The slivers are visited starting at sliver `first` and wrapping around (the order
+// does not change any result: each tile is computed once either way).
+template <typename T, typename GetB>
+void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t nc, int64_t first,
+                  GetB&& get_b, T alpha, T beta, T* C, int64_t rsc, int64_t csc) {
   const int MR = kn.mr, NR = kn.nr;
-  const int64_t KC = std::min(kn.kc, K);
-  const int64_t MC = std::min(kn.mc, (M + MR - 1) / MR * MR);
-  const int64_t NC = std::min(kn.nc, (N + NR - 1) / NR * NR);
+  const int64_t slivers = (nc + NR - 1) / NR;
+  for (int64_t s = 0; s < slivers; ++s) {
+    const int64_t jr = (first + s) % slivers * NR;
+    const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+    const T* bp = get_b(jr, n);
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+      T* c = C + ir * rsc + jr * csc;
+      if (ir < a.direct_rows)
+        run_tile(kn, a.kc, a.direct + ir * a.rsa, a.rsa, a.csa, bp, m, n, alpha, beta, c, rsc, csc);
+      else
+        run_tile(kn, a.kc, a.packed + (ir - a.direct_rows) * a.kc, int64_t(1), int64_t(MR), bp, m,
+                 n, alpha, beta, c, rsc, csc);
+    }
+  }
+}
+
+// One thread's blocked gemm. With `direct_a` the micro-kernel reads full MR-row
+// slivers of A in place: for small problems packing A would cost as much as the
+// arithmetic it saves.
+template <typename T>
+void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
+  const int MR = kn.mr, NR = kn.nr;
+  const int64_t KC = k_block(kn, op.K);
+  const int64_t MC = std::min(kn.mc, (op.M + MR - 1) / MR * MR);
+  const int64_t NC = std::min(kn.nc, (op.N + NR - 1) / NR * NR);
   T* Ap = t_apack.get<T>(MC * KC);
   T* Bp = t_bpack.get<T>(NC * KC);
-  alignas(64) T tile[6 * 16];  // partial tiles and non-unit column stride land here first
-
-  for (int64_t jc = 0; jc < N; jc += NC) {
-    const int64_t nc = std::min(NC, N - jc);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
-      const T beta_k = pc == 0 ? beta : T(1);  // later K blocks accumulate
-      for (int64_t ic = 0; ic < M; ic += MC) {
-        const int64_t mc = std::min(MC, M - ic);
-        const T* Ablk = A + ic * rsa + pc * csa;
-        const int64_t mfull = mc / MR * MR;
-        if (!direct_a)
-          pack_a(MR, mc, kc, Ablk, rsa, csa, Ap);
-        else if (mfull < mc)
-          pack_a(MR, mc - mfull, kc, Ablk + mfull * rsa, rsa, csa, Ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+  for (int64_t jc = 0; jc < op.N; jc += NC) {
+    const int64_t nc = std::min(NC, op.N - jc);
+    for (int64_t pc = 0; pc < op.K; pc += KC) {
+      const int64_t kc = std::min(KC, op.K - pc);
+      const T beta = pc == 0 ? op.beta : T(1);  // later K blocks accumulate
+      const T* Bpc = op.B + pc * op.rsb + jc * op.csb;
+      for (int64_t ic = 0; ic < op.M; ic += MC) {
+        const int64_t mc = std::min(MC, op.M - ic);
+        const ABlock<T> a = prepare_a(kn, direct_a, mc, kc, op.A + ic * op.rsa + pc * op.csa,
+                                      op.rsa, op.csa, Ap);
+        // Each B sliver is packed right before its first use, so the first row of
+        // tiles reads it from L1 rather than streaming the whole panel back in.
+        auto get_b = [&](int64_t jr, int n) -> const T* {
           T* bp = Bp + jr * kc;
-          // Each B sliver is packed right before its first use, so the first row
-          // of tiles reads it from L1 rather than streaming the whole panel back in.
-          if (ic == 0) pack_b(kn, kc, n, B + pc * rsb + (jc + jr) * csb, rsb, csb, bp);
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            const T* ap = Ap + ir * kc;
-            int64_t ars = 1, acs = MR;
-            if (direct_a && ir < mfull) ap = Ablk + ir * rsa, ars = rsa, acs = csa;
-            else if (direct_a) ap = Ap;
-            T* c = C + (ic + ir) * rsc + (jc + jr) * csc;
-            if (m == MR && n == NR && csc == 1) {
-              kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta_k);
-            } else {
-              kn.ukr(kc, ap, ars, acs, bp, tile, NR, T(1), T(0));
-              for (int i = 0; i < m; ++i)
-                for (int j = 0; j < n; ++j) {
-                  T& cij = c[i * rsc + j * csc];
-                  const T v = alpha * tile[i * NR + j];
-                  cij = beta_k == T(0) ? v : v + beta_k * cij;
-                }
-            }
-          }
-        }
+          if (ic == 0) pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
+          return bp;
+        };
+        macro_kernel(kn, a, mc, nc, 0, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
+                     op.rsc, op.csc);
       }
     }
   }
 }
 
-// Boundary t of `parts` near-equal pieces of [0, n), aligned to `unit`.
-int64_t split_point(int64_t n, int parts, int unit, int t) {
-  const int64_t units = (n + unit - 1) / unit;
-  return std::min(n, units * t / parts * unit);
+// Threads on different columns: each runs gemm_serial on its own slab of C, packing
+// its own B slivers and sharing A (read in place or packed by each). One parallel job
+// for the whole product: the choice for small M, where a shared B panel would cost a
+// job per K block and every thread would stream every B sliver.
+template <typename T>
+void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op) {
+  // Up to 4x more slabs than threads, handed out dynamically, so a thread that is
+  // descheduled (the machine is shared) or woken late does fewer. Narrow slabs cost
+  // little: each packs only its own B slivers, and the A slivers stream from L2 as
+  // they would in one wide slab. Slabs stay >= 2 tiles wide.
+  const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 2 * kn.nr), 1, 4);
+  const int64_t width = even_block(op.N, (op.N + slabs - 1) / slabs, kn.nr, 1);
+  std::atomic<int64_t> next{0};
+  parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
+    for (int64_t j0; (j0 = next.fetch_add(1) * width) < op.N;) {
+      Operands<T> slab = op;
+      slab.N = std::min(width, op.N - j0);
+      slab.B += j0 * op.csb;
+      slab.C += j0 * op.csc;
+      gemm_serial(kn, direct_a, slab);
+    }
+  });
+}
+
+// Threads on different rows sharing one packed B panel (BLIS's ic loop in parallel):
+// per (jc, pc) block one parallel job in which each thread takes equal MR-aligned row
+// blocks, packs them into its own A buffer, and runs them against the panel. B slivers
+// are packed by whichever thread needs one first, so there is no barrier; a thread
+// that finds a sliver being packed by another packs a private copy (same values)
+// rather than wait for a thread that may have been descheduled. Threads begin at
+// different slivers, so that rarely happens.
+template <typename T>
+void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
+  const int NR = kn.nr;
+  const int64_t KC = k_block(kn, op.K);
+  const int64_t MCB = even_block(op.M, kn.mc, kn.mr, nthreads);
+  const int64_t NC = std::min(kn.nc, (op.N + NR - 1) / NR * NR);
+  const int64_t mblocks = (op.M + MCB - 1) / MCB;
+  T* Bp = t_bpack.get<T>(NC * KC);
+  enum : uint8_t { kUnpacked, kPacking, kReady };
+  std::vector<std::atomic<uint8_t>> sliver(static_cast<size_t>(NC / NR));
+  std::atomic<int64_t> next{0};
+  for (int64_t jc = 0; jc < op.N; jc += NC) {
+    const int64_t nc = std::min(NC, op.N - jc);
+    for (int64_t pc = 0; pc < op.K; pc += KC) {
+      const int64_t kc = std::min(KC, op.K - pc);
+      const T beta = pc == 0 ? op.beta : T(1);
+      const T* Bpc = op.B + pc * op.rsb + jc * op.csb;
+      for (auto& s : sliver) s.store(kUnpacked, std::memory_order_relaxed);
+      next.store(0, std::memory_order_relaxed);  // published by the job start
+      parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
+        T* Ap = t_apack.get<T>(MCB * kc);
+        T* spare = t_bspare.get<T>(kc * NR);
+        auto get_b = [&](int64_t jr, int n) -> const T* {
+          std::atomic<uint8_t>& s = sliver[static_cast<size_t>(jr / NR)];
+          T* bp = Bp + jr * kc;
+          uint8_t state = s.load(std::memory_order_acquire);
+          if (state == kUnpacked && s.compare_exchange_strong(state, kPacking, std::memory_order_acquire)) {
+            pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
+            s.store(kReady, std::memory_order_release);
+            return bp;
+          }
+          if (state == kReady) return bp;
+          pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, spare);
+          return spare;
+        };
+        for (int64_t blk; (blk = next.fetch_add(1)) < mblocks;) {
+          const int64_t ic = blk * MCB, mc = std::min(MCB, op.M - ic);
+          const ABlock<T> a = prepare_a(kn, false, mc, kc, op.A + ic * op.rsa + pc * op.csa,
+                                        op.rsa, op.csa, Ap);
+          // Threads start on different slivers (block b at the b % nthreads-th part of the
+          // panel), so while the panel is being packed each packs its own part.
+          const int64_t first = blk % nthreads * ((nc + NR - 1) / NR) / nthreads;
+          macro_kernel(kn, a, mc, nc, first, get_b, op.alpha, beta,
+                       op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc);
+        }
+      });
+    }
+  }
 }
 
 template <typename T>
@@ -293,40 +442,14 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
     return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 
   const Kernel<T> kn = select_kernel<T>();
-  const bool direct_a = csa == 1;  // row-major A: the kernel reads its rows in place
-  if (nthreads <= 1 || work < kParallelMinWork)
-    return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-
-  // Grid tm x tn = nthreads minimising the per-thread perimeter (packing traffic),
-  // never splitting a dimension into pieces thinner than one tile.
-  int tm = 1, tn = nthreads;
-  double best = -1;
-  for (int f = 1; f <= nthreads; ++f) {
-    if (nthreads % f) continue;
-    const int g = nthreads / f;
-    if ((f > 1 && M < int64_t(f) * kn.mr) || (g > 1 && N < int64_t(g) * kn.nr)) continue;
-    const double cost = double(M) / f + double(N) / g;
-    if (best < 0 || cost < best) best = cost, tm = f, tn = g;
-  }
-  if (best < 0)
-    return gemm_serial(kn, direct_a, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-  // Cut each split dimension into up to 4x more chunks than threads and hand them
-  // out dynamically, so a thread that is descheduled (the machine is shared) or
-  // slower does fewer. Chunks stay >= 64 rows / 128 columns to keep packing amortised.
-  const int64_t cm = tm == 1 ? 1 : tm * std::clamp<int64_t>(M / (int64_t(tm) * 64), 1, 4);
-  const int64_t cn = tn == 1 ? 1 : tn * std::clamp<int64_t>(N / (int64_t(tn) * 128), 1, 4);
-  std::atomic<int64_t> next{0};
-  parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
-    for (int64_t t; (t = next.fetch_add(1)) < cm * cn;) {
-      const int ci = static_cast<int>(t / cn), cj = static_cast<int>(t % cn);
-      const int cmi = static_cast<int>(cm), cni = static_cast<int>(cn);
-      const int64_t i0 = split_point(M, cmi, kn.mr, ci), i1 = split_point(M, cmi, kn.mr, ci + 1);
-      const int64_t j0 = split_point(N, cni, kn.nr, cj), j1 = split_point(N, cni, kn.nr, cj + 1);
-      if (i0 < i1 && j0 < j1)
-        gemm_serial(kn, direct_a, i1 - i0, j1 - j0, K, alpha, A + i0 * rsa, rsa, csa,
-                    B + j0 * csb, rsb, csb, beta, C + i0 * rsc + j0 * csc, rsc, csc);
-    }
-  });
+  const Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc};
+  // Row-major A is read in place unless N is wide enough to amortise packing it,
+  // which buys contiguous L2-resident slivers instead of MR rows a full stride apart.
+  const bool direct_a = csa == 1 && N <= kDirectAMaxN;
+  const bool parallel = nthreads > 1 && work >= kParallelMinWork;
+  if (parallel && M > kn.mc) return gemm_split_m(kn, nthreads, op);
+  if (parallel && N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
+  gemm_serial(kn, direct_a, op);
 }
 
 int default_threads() {

@@ -23,6 +23,12 @@ void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int
 // float32 / float64 use the blocked gemm; int64 a plain loop.
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
 
+// Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads: each of
+// the pool's threads runs a register-only AVX2 FMA loop timed by its own CPU clock,
+// and the rates are summed (best of several rounds). The ceiling GEMM rates are quoted
+// against. Raises ValueError without AVX2+FMA.
+double fma_peak_gflops(int threads);
+
 // Micro-kernel contract shared by gemm.cpp and gemm_avx2.cpp (internal):
 //   C[0:MR, 0:NR] = alpha * A @ Bp + beta * C   (beta == 0: C is not read)
 // A is MR x kc with element strides (rsa, csa): a packed sliver (rsa = 1, csa = MR)
@@ -39,6 +45,9 @@ void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp);
 void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp);
 void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp);
 void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp);
+// Runs `iters` x 192 float32 flops of register-only FMAs; returns a value derived from
+// them so the loop is not optimised away. Used by fma_peak_gflops.
+float fma_probe_avx2(int64_t iters);
 }  // namespace gemm_ukr
 
 }  // namespace cpu

@@ -88,9 +88,12 @@ class Bench:
         self.rounds = 5 if quick else 9
         self.sample_s = 0.02 if quick else 0.05
         self.rows = []
+        # Measured float32 FMA ceiling on these threads: GEMM rows quote a % of it.
+        self.fma_peak = _C.cpu.fma_peak_gflops(threads) if _C.cpu_has_avx2_fma() else None
 
-    def run(self, name, shape, fns, check, work=None, unit=None, tol=1e-4):
-        """Validates, times, validates again; records one row. check() -> max rel error."""
+    def run(self, name, shape, fns, check, work=None, unit=None, tol=1e-4, peak=None):
+        """Validates, times, validates again; records one row. check() -> max rel error.
+        With `peak` (GFLOP/s), the row also gives the rate as a % of it."""
         fns = {k: v for k, v in fns.items() if v is not None}
         err0 = float(check())
         timing = interleaved(fns, self.rounds if "4096" not in shape else 3, self.sample_s)
@@ -99,6 +102,8 @@ class Bench:
                "max_rel_err": max(err0, err1), **timing}
         if work is not None:
             row[unit] = work / (timing["fastdl_ms"] * 1e-3) / 1e9
+        if peak:
+            row["pct_fma_peak"] = 100.0 * row[unit] / peak
         self.rows.append(row)
         _print_row(row)
         return row
@@ -128,7 +133,8 @@ def _print_row(r):
     rate = next((f"{r[u]:7.1f} {u[:-2] if u.endswith('_s') else u}" for u in ("GFLOP/s", "GB/s") if u in r), "")
     print(f"{r['kernel']:<22} {r['shape']:<34} {r['fastdl_ms']:10.3f} {rate:>12} "
           f"{_fmt_ratio(r.get('vs_numpy')):>20} {_fmt_ratio(r.get('vs_torch')):>20}  "
-          f"{'yes' if r['valid'] else 'NO (err %.1e)' % r['max_rel_err']}", flush=True)
+          f"{'yes' if r['valid'] else 'NO (err %.1e)' % r['max_rel_err']}"
+          + (f"  {r['pct_fma_peak']:.0f}% of FMA peak" if "pct_fma_peak" in r else ""), flush=True)
 
 
 # ---- kernels --------------------------------------------------------------------------
@@ -152,7 +158,8 @@ def bench_gemm(b, m, k, n, label):
 
     fns = {"fastdl": run_fd, "numpy": lambda: a @ bb,
            "torch": (lambda: torch.matmul(ta, tb)) if torch else None}
-    return b.run(label, f"{m}x{k} @ {k}x{n} f32", fns, check, 2.0 * m * n * k, "GFLOP/s", tol=1.0)
+    return b.run(label, f"{m}x{k} @ {k}x{n} f32", fns, check, 2.0 * m * n * k, "GFLOP/s", tol=1.0,
+                 peak=b.fma_peak)
 
 
 def _grads_err(pairs):
@@ -550,8 +557,9 @@ def run(quick=False, json_path=None, threads=None):
     info = {**machine(), "threads": threads, "torch": torch.__version__ if torch else None,
             "quick": quick, "load_before": os.getloadavg(),
             "ratio": "t_ref / t_fastdl per interleaved round (> 1: fastdl faster); median [min, max]",
-            "blas_threads_limited": limiter is not None}
-    print(f"fastdl bench: {info['cpu']}, {threads} threads, load {info['load_before'][0]:.2f}, "
+            "blas_threads_limited": limiter is not None, "fma_peak_gflops": b.fma_peak}
+    peak = f"FMA peak {b.fma_peak:.0f} GFLOP/s" if b.fma_peak else "no AVX2+FMA"
+    print(f"fastdl bench: {info['cpu']}, {threads} threads, {peak}, load {info['load_before'][0]:.2f}, "
           f"torch {info['torch']}, {'quick' if quick else 'full'}")
     _print_header()
     for n in (QUICK_SQUARE if quick else FULL_SQUARE):
