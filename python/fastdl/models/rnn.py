@@ -3,7 +3,7 @@
 
 Python API:
     model = SequenceClassifier("gru", hidden_size=128)
-    acc = fit(model, load_mnist1d_sequences(), epochs=30, lr=3e-3)
+    acc = fit(model, load_mnist1d_sequences(), epochs=30, lr=1e-2)
 """
 import fastdl
 from fastdl import nn
@@ -12,7 +12,7 @@ from fastdl.data import load_mnist1d
 from . import _classify
 from ._run import curve
 
-DEFAULTS = {"cell": "lstm", "epochs": 30, "lr": 3e-3, "batch_size": 100, "weight_decay": 0.0, "hidden": 128,
+DEFAULTS = {"cell": "lstm", "epochs": 30, "lr": 1e-2, "batch_size": 100, "weight_decay": 0.0, "hidden": 128,
             "clip": 1.0, "forget_bias": 1.0}
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
@@ -48,7 +48,7 @@ def load_mnist1d_sequences():
     return xtr.reshape(len(xtr), -1, 1), ytr, xte.reshape(len(xte), -1, 1), yte
 
 
-def fit(model, data, epochs=30, lr=3e-3, batch_size=100, weight_decay=0.0, clip=1.0, run=None, state=None,
+def fit(model, data, epochs=30, lr=1e-2, batch_size=100, weight_decay=0.0, clip=1.0, run=None, state=None,
         desc="rnn"):
     """Train a SequenceClassifier on data = (x_train, y_train, x_test, y_test) with
     gradient-norm clipping; returns the final test accuracy."""
