@@ -173,8 +173,8 @@ def _train(run, config, state):
             bar.set_postfix(d=f"{d_loss.item():.3f}", g=f"{g_loss.item():.3f}", modes=metrics["modes"],
                             hq=f"{metrics['high_quality']:.2f}")
             run.say(f"step {done:6d}  D {d_loss.item():.4f}  G {g_loss.item():.4f}  modes {metrics['modes']}"
-                    f"/{len(means_np)} ({metrics['well_covered_modes']} with >= {config['min_per_mode']})  high-quality {metrics['high_quality']:.3f}  "
-                    f"reverse KL {metrics['reverse_kl']:.3f}")
+                    f"/{len(means_np)} ({metrics['well_covered_modes']} with >= {config['min_per_mode']})  "
+                    f"high-quality {metrics['high_quality']:.3f}  reverse KL {metrics['reverse_kl']:.3f}")
         if done % config["checkpoint_every"] == 0 or done == config["steps"]:
             run.checkpoint({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
                             "opt_d": opt_d.state_dict(), "scheds": [sch.state_dict() for sch in scheds], "rng": list(fastdl.get_rng_state()), "step": done})

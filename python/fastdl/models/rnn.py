@@ -13,7 +13,7 @@ from . import _classify
 from ._run import curve
 
 DEFAULTS = {"cell": "lstm", "epochs": 30, "lr": 1e-2, "batch_size": 100, "weight_decay": 0.0, "hidden": 128,
-            "clip": 1.0, "forget_bias": 1.0}
+            "clip": 1.0, "forget_bias": 1.0}  # forget_bias: LSTM only (the GRU has no forget gate)
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
