@@ -90,9 +90,7 @@ def test_rnn_learns_mnist1d(cell):
     model = rnn.SequenceClassifier(cell, hidden_size=32)
     acc = rnn.fit(model, _subset(rnn.load_mnist1d_sequences(), 1000, 500), epochs=4, lr=1e-2, batch_size=25, run=run)
     losses = [h["loss"] for h in run.history]
-    assert losses[-1] < losses[0]
-    if cell == "gru":  # the LSTM sits on its initial plateau longer than this budget (full run: 19% after epoch 1)
-        assert losses[-1] < 0.9 * losses[0] and acc > 0.15  # chance is 0.1
+    assert losses[-1] < 0.9 * losses[0] and acc > 0.15  # chance is 0.1
 
 
 def test_sequence_classifier_rejects_unknown_cell():
@@ -109,13 +107,17 @@ def test_transfer_freezes_features_and_both_few_shot_models_learn():
     cnn.fit(pre, cnn.load_digits_tensors(classes=range(5)), epochs=2, lr=1e-2)
     target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
     assert sorted(target[1].tolist()) == [c for c in range(5) for _ in range(10)]
-    frozen = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
-    ft = transfer.FineTuned(pre.features, 64, 5)
-    assert all(not p.requires_grad for p in ft.features.parameters())
+    before = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
+    ft = transfer.FineTuned(pre, 5, frozen_blocks=1)
+    assert all(not p.requires_grad for p in ft.frozen.parameters())
+    assert all(p.requires_grad for p in ft.tuned.parameters()) and len(ft.tuned) == 9
     ft_acc = cnn.fit(ft, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
-    for k, v in ft.features.state_dict().items():  # weights and BatchNorm statistics unchanged
-        assert (v.numpy() == frozen[k]).all(), k
+    for k, v in ft.frozen.state_dict().items():  # weights and BatchNorm statistics unchanged
+        assert (v.numpy() == before[k]).all(), k
+    assert (ft.tuned[0].weight.detach().numpy() != before["3.weight"]).any()  # the later blocks were fine-tuned
+    with pytest.raises(ValueError, match="FineTuned: frozen_blocks must be in 0..3"):
+        transfer.FineTuned(cnn.DigitsCNN(8), 5, frozen_blocks=4)
     scratch = cnn.DigitsCNN(8, num_classes=5)
     scratch_acc = cnn.fit(scratch, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
-    # fine-tuned vs scratch is reported, not asserted: on digits scratch wins (docs/results_supervised.md)
+    # fine-tuned vs scratch is compared at full budget over seeds (docs/results_supervised.md), not here
     assert ft_acc > 0.5 and scratch_acc > 0.5  # chance is 0.2

@@ -18,7 +18,9 @@ DEFAULTS = {"epochs": 8, "lr": 3e-3, "batch_size": 64, "weight_decay": 1e-4, "wi
 
 class DigitsCNN(nn.Module):
     """conv(1->w)-BN-ReLU, conv(w->2w)-BN-ReLU, maxpool 2 (8x8 -> 4x4), conv(2w->2w)-BN-ReLU,
-    maxpool 2 (-> 2x2), then Linear(8w -> 10)."""
+    maxpool 2 (-> 2x2), then Linear(8w -> 10). BLOCK_ENDS[i] is the index in `features`
+    just after conv block i (features[:BLOCK_ENDS[0]] is the first block)."""
+    BLOCK_ENDS = (3, 7, 11)
 
     def __init__(self, width=16, num_classes=10):
         super().__init__()

@@ -1,11 +1,13 @@
 """Transfer learning on the digits (`fastdl train transfer`): pretrain a DigitsCNN on
 digits 0-4, then learn digits 5-9 from only `shots` labelled examples per class, once
-with the pretrained feature extractor frozen and a new head, once from scratch; both
-are scored on the full 5-9 test set.
+starting from the pretrained network with its first `frozen_blocks` conv blocks frozen
+(the generic stroke detectors; the later blocks are fine-tuned and the head is new),
+once from scratch with the same architecture and training settings; both are scored on
+the full 5-9 test set.
 
 Python API:
     pre = DigitsCNN(16, num_classes=5); cnn.fit(pre, load_digits_tensors(classes=range(5)))
-    ft = FineTuned(pre.features, feature_dim=128, num_classes=5); cnn.fit(ft, few_shot_data, shift=0)
+    ft = FineTuned(pre, num_classes=5, frozen_blocks=1); cnn.fit(ft, few_shot_data, shift=0)
 """
 import numpy as np
 
@@ -16,26 +18,37 @@ from . import cnn
 from ._run import curve
 
 DEFAULTS = {"epochs": 8, "finetune_epochs": 20, "shots": 10, "lr": 3e-3, "finetune_lr": 1e-2, "batch_size": 64,
-            "finetune_batch_size": 10, "width": 16}
+            "finetune_batch_size": 10, "width": 16, "frozen_blocks": 1}
 
 
 class FineTuned(nn.Module):
-    """A frozen, pretrained feature extractor (its parameters have requires_grad False
-    and its BatchNorm statistics stay fixed: it is kept in eval mode) and a new Linear head."""
+    """A pretrained DigitsCNN whose first `frozen_blocks` conv blocks are frozen (no
+    gradients, and kept in eval mode so their BatchNorm statistics stay those of the
+    pretraining data), whose remaining conv blocks start from the pretrained weights and
+    are fine-tuned, and which gets a new Linear head. It shares modules with `pretrained`.
 
-    def __init__(self, features, feature_dim, num_classes):
+    frozen_blocks=3 freezes every conv block (a linear probe on the pretrained features);
+    on the digits that is worse than training from scratch: features trained to separate
+    0-4 do not separate 5-9 linearly (docs/results_supervised.md)."""
+
+    def __init__(self, pretrained, num_classes, frozen_blocks=1):
         super().__init__()
-        self.features = features.requires_grad_(False)
-        self.head = nn.Linear(feature_dim, num_classes)
+        ends = cnn.DigitsCNN.BLOCK_ENDS
+        if not 0 <= frozen_blocks <= len(ends):
+            raise ValueError(f"FineTuned: frozen_blocks must be in 0..{len(ends)}, got {frozen_blocks}")
+        cut = ends[frozen_blocks - 1] if frozen_blocks else 0
+        self.frozen = pretrained.features[:cut].requires_grad_(False)
+        self.tuned = pretrained.features[cut:]
+        self.head = nn.Linear(pretrained.head.in_features, num_classes)
         self.train()
 
     def train(self, mode=True):
         super().train(mode)
-        self.features.eval()
+        self.frozen.eval()
         return self
 
     def forward(self, x):
-        return self.head(self.features(x))
+        return self.head(self.tuned(self.frozen(x)))
 
 
 def few_shot(data, shots, seed=0):
@@ -81,7 +94,7 @@ def train(run, config, state=None):
     target = few_shot(cnn.load_digits_tensors(seed=run.seed, classes=range(5, 10)), config["shots"], run.seed)
     ft_args = (config["finetune_epochs"], config["finetune_lr"], config["finetune_batch_size"])
     # no augmentation here: both few-shot models see exactly the same 10 images per class
-    ft = FineTuned(pre.features, 8 * w, 5)
+    ft = FineTuned(pre, 5, config["frozen_blocks"])
     ft_acc = cnn.fit(ft, target, *ft_args, shift=0, run=_PhaseRun(run, "finetune", phases),
                      state=phases.get("finetune"), desc="finetune")
     scratch = cnn.DigitsCNN(w, num_classes=5)
