@@ -69,9 +69,7 @@ __device__ __forceinline__ void load_tile(float* tile, const Operand& op, int64_
   for (int c = 0; c < kChunksPerThread; ++c) {
     const RowCol at = copy_chunk<K_INNER>(threadIdx.x, c);
     const int64_t mn = mn0 + at.row, k = k0 + at.col;
-    // Floats of this chunk inside the operand (the chunk runs along the contiguous dim).
-    const int64_t left = K_INNER ? (mn < op.extent ? K - k : 0) : (k < K ? op.extent - mn : 0);
-    const int bytes = left <= 0 ? 0 : 4 * static_cast<int>(left < 4 ? left : 4);
+    const int bytes = chunk_bytes<K_INNER>(mn, k, op.extent, K);
     const float* src = bytes == 0 ? op.p : (K_INNER ? op.p + mn * op.ld + k : op.p + k * op.ld + mn);
     cp_async16(tile + tile_offset<K_INNER>(at.row, at.col), src, bytes);
   }

@@ -2,9 +2,9 @@
 cuda/gemm_tf32.cu runs), evaluated by the CPU build through _C.cpu.mma_tf32_layout():
 
 - the mma.sync m16n8k8 .tf32 fragment maps against a NumPy model of the PTX ISA tables;
-- a NumPy emulation of one thread block (cp.async chunks into shared memory, fragment
-  reads, mma tiles as the PTX tables define them, the epilogue's writes) reproducing
-  A @ B for every operand layout;
+- a NumPy emulation of the kernel (cp.async chunks sized for the ragged edges into shared
+  memory, fragment reads, mma tiles as the PTX tables define them, the epilogue's
+  predicated writes) reproducing A @ B for every operand layout, in-tile and ragged;
 - exact coverage of the copies and the warp tiles, and no shared-memory bank conflicts
   for the 16-byte copies and the 32-bit fragment reads.
 """
@@ -135,32 +135,73 @@ def hardware_mma(a_regs, b_regs, c_regs):
     return (a @ b + c)[pc[..., 0], pc[..., 1]]
 
 
-def emulate_block(a, b, a_k_inner, b_k_inner):
-    """One block tile C = A @ B (A: BM x BK, B: BK x BN), through the kernel's index math."""
+def global_operand(x_mn_k, k_inner):
+    """x (extent x K) stored flat as the kernel reads it: contiguous along K (k_inner) or
+    along mn, with a leading dim past the extent whose padding is NaN, and nothing after
+    the last element, so a read past the operand either poisons the result or fails."""
+    rows, cols = x_mn_k.shape if k_inner else x_mn_k.T.shape
+    ld = (cols + 3) // 4 * 4 + 4
+    flat = np.full(rows * ld, np.nan)
+    flat.reshape(rows, ld)[:, :cols] = x_mn_k if k_inner else x_mn_k.T
+    return flat[:(rows - 1) * ld + cols], ld
 
-    def fill(x_mn_k, k_inner):  # the cp.asyncs of every thread; unwritten words stay NaN
+
+def emulate_gemm(a, b, a_k_inner, b_k_inner):
+    """C = A @ B for any M, K, N through the kernel's index math: per block and k-tile,
+    every thread's cp.async chunks (sized by chunk_bytes, the rest zero-filled), the
+    warps' fragment reads, mma tiles as the PTX tables define them, and the epilogue's
+    predicated writes."""
+    (m, k), n = a.shape, b.shape[1]
+    operands = [(global_operand(a, a_k_inner), a_k_inner, m), (global_operand(b.T, b_k_inner), b_k_inner, n)]
+
+    def fill(operand, mn0, k0):  # one operand tile into (emulated) shared memory
+        (flat, ld), k_inner, extent = operand
         smem, off = np.full(L["tile_floats"], np.nan), offsets(k_inner)
-        for mn, k in chunks(k_inner).reshape(-1, 2):
-            smem[off[mn, k]:off[mn, k] + 4] = [x_mn_k[e] for e in chunk_elements(k_inner, mn, k)]
+        for cmn, ck in chunks(k_inner).reshape(-1, 2):
+            gmn, gk = mn0 + cmn, k0 + ck
+            nbytes = _C.cpu.mma_tf32_chunk_bytes(bool(k_inner), int(gmn), int(gk), extent, k)
+            src = gmn * ld + gk if k_inner else gk * ld + gmn
+            vals = np.zeros(4)
+            if nbytes:
+                assert src % 4 == 0 and src + nbytes // 4 <= flat.size, "cp.async reads outside the operand"
+                vals[:nbytes // 4] = flat[src:src + nbytes // 4]
+            smem[off[cmn, ck]:off[cmn, ck] + 4] = vals
         return smem
 
-    sa, sb = fill(a, a_k_inner), fill(b.T, b_k_inner)
     oa, ob = offsets(a_k_inner), offsets(b_k_inner)
     fa, fb, fc = L["a_frag"], L["b_frag"], L["c_frag"]
-    c = np.full((BM, BN), np.nan)
-    for r0, c0 in L["warp_origin"][:, 0]:
-        for i, j in itertools.product(range(L["WM"] // 16), range(L["WN"] // 8)):
-            acc = np.zeros((32, 4))
-            for k8 in range(0, BK, 8):
-                a_regs = sa[oa[r0 + i * 16 + fa[..., 0], k8 + fa[..., 1]]]
-                b_regs = sb[ob[c0 + j * 8 + fb[..., 1], k8 + fb[..., 0]]]
-                acc = hardware_mma(a_regs, b_regs, acc)
-            c[r0 + i * 16 + fc[..., 0], c0 + j * 8 + fc[..., 1]] = acc
+    c = np.full((m, n), np.nan)
+    for m0, n0 in itertools.product(range(0, m, BM), range(0, n, BN)):
+        acc = {}
+        for k0 in range(0, k, BK):
+            sa, sb = fill(operands[0], m0, k0), fill(operands[1], n0, k0)
+            for (r0, c0), i, j in itertools.product(L["warp_origin"][:, 0], range(L["WM"] // 16),
+                                                     range(L["WN"] // 8)):
+                tile = acc.setdefault((r0 + i * 16, c0 + j * 8), np.zeros((32, 4)))
+                for k8 in range(0, BK, 8):
+                    a_regs = sa[oa[r0 + i * 16 + fa[..., 0], k8 + fa[..., 1]]]
+                    b_regs = sb[ob[c0 + j * 8 + fb[..., 1], k8 + fb[..., 0]]]
+                    tile[:] = hardware_mma(a_regs, b_regs, tile)
+        for (tr, tc), tile in acc.items():
+            rows, cols = m0 + tr + fc[..., 0], n0 + tc + fc[..., 1]
+            inside = (rows < m) & (cols < n)
+            c[rows[inside], cols[inside]] = tile[inside]
     return c
 
 
+@pytest.mark.parametrize("mkn", [(128, 32, 128), (130, 44, 20), (5, 3, 7)])
 @pytest.mark.parametrize("a_k_inner,b_k_inner", list(itertools.product(LAYOUTS, LAYOUTS)))
-def test_block_emulation_computes_the_product(a_k_inner, b_k_inner):
+def test_emulated_kernel_computes_the_product(mkn, a_k_inner, b_k_inner):
+    m, k, n = mkn
     rng = np.random.default_rng(int(a_k_inner) * 2 + int(b_k_inner))
-    a, b = rng.uniform(-1, 1, (BM, BK)), rng.uniform(-1, 1, (BK, BN))
-    np.testing.assert_allclose(emulate_block(a, b, a_k_inner, b_k_inner), a @ b, rtol=1e-12, atol=1e-12)
+    a, b = rng.uniform(-1, 1, (m, k)), rng.uniform(-1, 1, (k, n))
+    np.testing.assert_allclose(emulate_gemm(a, b, a_k_inner, b_k_inner), a @ b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k_inner", LAYOUTS)
+def test_chunk_bytes_at_the_edges(k_inner):
+    bytes_at = lambda mn, k: _C.cpu.mma_tf32_chunk_bytes(k_inner, mn, k, 10, 7)  # noqa: E731  (extent 10, K 7)
+    inner_left = (lambda mn, k: 7 - k) if k_inner else (lambda mn, k: 10 - mn)
+    for mn, k in itertools.product(range(0, 16, 4 if not k_inner else 1), range(0, 12, 4 if k_inner else 1)):
+        outside = mn >= 10 or k >= 7
+        assert bytes_at(mn, k) == (0 if outside else 4 * min(4, inner_left(mn, k))), (mn, k)

@@ -56,4 +56,10 @@ FASTDL_BIND(CPU, mma_tf32_layout) {
     d["tile_offset_mn_inner"] = offsets<false>();
     return d;
   }, "the TF32 GEMM's fragment, copy and shared-memory index math (common/mma_tf32_layout.h)");
+  m.def("mma_tf32_chunk_bytes",
+        [](bool k_inner, int64_t mn, int64_t k, int64_t extent, int64_t K) {
+          return k_inner ? chunk_bytes<true>(mn, k, extent, K) : chunk_bytes<false>(mn, k, extent, K);
+        },
+        py::arg("k_inner"), py::arg("mn"), py::arg("k"), py::arg("extent"), py::arg("K"),
+        "bytes of the TF32 GEMM's 16-byte copy at (mn, k) that lie inside the operand");
 }

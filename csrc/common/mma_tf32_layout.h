@@ -2,8 +2,11 @@
 // CPU so tests/test_tf32_layout.py can check it without a GPU (through the binding in
 // csrc/bind/bind_mma_layout.cpp): which element of a tile each lane holds in the
 // m16n8k8 mma.sync fragments, where each warp's tile sits in the block tile, which
-// 16-byte chunks each thread copies into shared memory, and where an element lives there.
+// 16-byte chunks each thread copies into shared memory (and how much of each lies inside
+// the operand), and where an element lives there.
 #pragma once
+#include <cstdint>
+
 #include "common/hd.h"
 
 namespace fastdl {
@@ -43,6 +46,15 @@ FASTDL_HD RowCol copy_chunk(int t, int c) {
   const int q = c * kThreads + t;
   if (K_INNER) return {q / (kBK / 4), (q % (kBK / 4)) * 4};  // {mn, k}
   return {(q % (kBM / 4)) * 4, q / (kBM / 4)};
+}
+
+// Bytes of the chunk at global (mn, k) inside an operand of extent x K (extent: M for A,
+// N for B), the chunk running along the contiguous dim: 16, fewer at a ragged end, 0
+// outside; cp.async zero-fills the rest, so edge tiles multiply zeros.
+template <bool K_INNER>
+FASTDL_HD int chunk_bytes(int64_t mn, int64_t k, int64_t extent, int64_t K) {
+  const int64_t left = K_INNER ? (mn < extent ? K - k : 0) : (k < K ? extent - mn : 0);
+  return left <= 0 ? 0 : 4 * static_cast<int>(left < 4 ? left : 4);
 }
 
 // Origin (row, col) of warp w's kWM x kWN tile inside the block tile.
