@@ -68,7 +68,7 @@ void launch_tiles(Kernel kernel, GemmArgs g, int64_t batch, int tile_m, int tile
 // that each have a unit-stride dim with a 16-byte aligned start and leading dim (the
 // SIMT SGEMM's conditions). a_k: A is contiguous along K (else along M); b_k: B is
 // contiguous along K (else along N). Returns false, launching nothing, on a device
-// older than sm_80.
+// older than sm_80 or with less than the kernel's 108 KiB of shared memory per block.
 bool sgemm_tf32(const GemmArgs& g, int64_t batch, bool a_k, bool b_k);
 
 }  // namespace cuda

@@ -79,7 +79,7 @@ __device__ __forceinline__ void load_tile(float* tile, const Operand& op, int64_
 
 // A_K: A is contiguous along K (row-major A), else along M. B_K: B is contiguous
 // along K (a transposed B, e.g. a linear layer's weight), else along N.
-// Two blocks per SM fit sm_90's shared memory (2 x 110.6 KB of 227 KB); asking for them
+// Two blocks per SM fit sm_90's shared memory (2 x 108 KiB of 227 KiB); asking for them
 // caps registers at 128 (ptxas, CUDA 13.0: at most 16 bytes spilled, per variant).
 template <bool A_K, bool B_K>
 __global__ void __launch_bounds__(kThreads, 2) sgemm_tf32_kernel(GemmArgs g) {
@@ -172,7 +172,7 @@ __global__ void __launch_bounds__(kThreads, 2) sgemm_tf32_kernel(GemmArgs g) {
 }
 
 // Raises the dynamic shared memory limit of each instantiation once per device (the
-// attribute is per device; 110.6 KB fits sm_80's 163 KB and sm_90's 227 KB).
+// attribute is per device; 108 KiB fits sm_80's 163 KiB and sm_90's 227 KiB).
 template <bool A_K, bool B_K>
 void launch(const GemmArgs& g, int64_t batch, int device) {
   static std::atomic<uint64_t> raised{0};  // bit d: done on device d (< 64)
@@ -192,10 +192,12 @@ void set_allow_tf32(bool allow) { g_allow_tf32.store(allow); }
 bool allow_tf32() { return g_allow_tf32.load(); }
 
 bool sgemm_tf32(const GemmArgs& g, int64_t batch, bool a_k, bool b_k) {
-  int device = 0, major = 0;
+  int device = 0, major = 0, smem_optin = 0;
   FASTDL_CUDA_CHECK(cudaGetDevice(&device));
   FASTDL_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  if (major < 8) return false;
+  FASTDL_CUDA_CHECK(cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  // sm_86 / sm_89 (consumer Ampere / Ada) run the sm_80 code but allow only 99 KiB per block.
+  if (major < 8 || smem_optin < static_cast<int>(kSmemBytes)) return false;
   if (a_k && b_k) launch<true, true>(g, batch, device);
   else if (a_k) launch<true, false>(g, batch, device);
   else if (b_k) launch<false, true>(g, batch, device);
