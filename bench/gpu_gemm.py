@@ -1,11 +1,14 @@
-"""fastdl's own SGEMM (`_C.cuda.matmul`, float32, CUDA cores) vs cuBLAS through
-torch.matmul on the same GPU, with TF32 off so both do full fp32 arithmetic.
+"""fastdl's own GEMMs vs cuBLAS through torch.matmul on the same GPU, twice per case:
+fp32 (fastdl's SIMT SGEMM vs cuBLAS with TF32 off, both full fp32 arithmetic) and TF32
+(fastdl.backends.cuda.matmul.allow_tf32 = True, fastdl's tensor-core kernel, vs cuBLAS
+with torch.backends.cuda.matmul.allow_tf32 = True).
 
-Run by bench/gpu_check.sh on the GPU machine. Each case: both results are checked
-against each other before and after timing; each timed run is preceded by a write of
-a 256 MiB buffer that evicts L2 (60 MB on an H200); times are CUDA-event medians
-after warm-up. Prints a table and, last, `RESULT <json>`; the JSON also goes to
-$OUT/gpu_gemm.json (or bench/results/gpu_gemm.json).
+Run by bench/gpu_check.sh on the GPU machine. Each case: results are checked before
+and after timing (fp32: fastdl vs cuBLAS; TF32: both against cuBLAS's fp32 result,
+with a TF32-sized tolerance); each timed run is preceded by a write of a 256 MiB buffer
+that evicts L2 (60 MB on an H200); times are CUDA-event medians after warm-up. Prints a
+table and, last, `RESULT <json>`; the JSON also goes to $OUT/gpu_gemm.json (or
+bench/results/gpu_gemm.json).
 """
 import json
 import os
@@ -13,6 +16,7 @@ import sys
 
 import numpy as np
 
+import fastdl
 from fastdl import _C
 
 try:
@@ -78,19 +82,34 @@ CASES = [  # (name, M, K, N, transpose_b)
 ]
 
 
+def set_tf32(on):
+    fastdl.backends.cuda.matmul.allow_tf32 = on
+    torch.backends.cuda.matmul.allow_tf32 = on
+
+
+def rel_err(got, want):
+    return float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
+
+
+# Max |error| / max |C| allowed: fp32 against fp32; TF32 (10-bit mantissas, about 1e-3
+# per product, averaging out over K) against the fp32 result.
+TOL = {False: 1e-4, True: 1e-2}
+
+
 def main():
     if torch is None or not torch.cuda.is_available():
         print("gpu_gemm: torch with CUDA is not available; nothing to compare against")
         return 0
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-    torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     dev = torch.device("cuda:0")
     flush_buf = torch.empty(64 << 20, dtype=torch.float32, device=dev)  # 256 MiB > 60 MB L2
     flush = lambda: flush_buf.fill_(1.0)  # noqa: E731
     rows = []
-    print(f"device: {_C.cuda.device_name(0)}; torch {torch.__version__}; TF32 off")
-    print(f"{'case':36s} {'fastdl ms':>9s} {'TFLOP/s':>8s} {'cuBLAS ms':>9s} {'TFLOP/s':>8s} {'%cuBLAS':>8s} {'max rel err':>11s}")
+    print(f"device: {_C.cuda.device_name(0)}; torch {torch.__version__}")
+    head = f"{'ms':>8s} {'TFLOP/s':>8s} {'cuBLAS':>8s} {'TFLOP/s':>8s} {'%cuBLAS':>8s} {'err':>8s}"
+    print(f"{'':36s} {'fp32 (TF32 off)':^53s} | {'TF32':^53s}")
+    print(f"{'case':36s} {head} | {head}")
     for name, m, k, n, tb in CASES:
         g = torch.Generator(device=dev).manual_seed(0)
         a = torch.rand((m, k), device=dev, generator=g) - 0.5
@@ -101,6 +120,8 @@ def main():
         upload(fa, a)
         upload(fb_store, b_store)
         fb = TorchView((k, n), strides=(1, k) if tb else (n, 1), buf=fb_store._buf)
+        set_tf32(False)
+        fp32_ref = torch.matmul(a, b).cpu().numpy()
 
         def ours():
             _C.cuda.matmul(fa, fb, fc)
@@ -108,31 +129,39 @@ def main():
         def theirs():
             torch.matmul(a, b, out=c)
 
-        def check(when):
+        def check(tf32, when):
             ours()
             theirs()
             torch.cuda.synchronize()
-            want = c.cpu().numpy()
-            got = download(fc)
-            err = float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
-            if not err < 1e-4:
-                raise SystemExit(f"gpu_gemm: {name}: fastdl differs from cuBLAS {when} timing (max rel err {err:.2e})")
-            return err
+            got, want = download(fc), c.cpu().numpy()
+            errs = (rel_err(got, fp32_ref), rel_err(want, fp32_ref))
+            mode = "TF32" if tf32 else "fp32"
+            if not errs[0] < TOL[tf32]:
+                raise SystemExit(f"gpu_gemm: {name} {mode}: fastdl is off by {errs[0]:.2e} (max rel) {when} timing")
+            if tf32 and not errs[1] < TOL[tf32]:
+                raise SystemExit(f"gpu_gemm: {name} TF32: cuBLAS is off by {errs[1]:.2e} (max rel) {when} timing")
+            return errs[0]
 
-        err = check("before")
+        row = dict(case=name, M=m, K=k, N=n, transpose_b=tb)
         flops = 2.0 * m * n * k
         iters = 5 if flops > 5e11 else 20
-        t_ours = time_ms(ours, flush, iters)
-        t_blas = time_ms(theirs, flush, iters)
-        err = max(err, check("after"))
-        row = dict(case=name, M=m, K=k, N=n, transpose_b=tb, fastdl_ms=t_ours, cublas_ms=t_blas,
-                   fastdl_tflops=flops / t_ours / 1e9, cublas_tflops=flops / t_blas / 1e9,
-                   pct_of_cublas=100.0 * t_blas / t_ours, max_rel_err=err)
+        cells = []
+        for tf32, key in ((False, ""), (True, "tf32_")):
+            set_tf32(tf32)
+            err = check(tf32, "before")
+            t_ours = time_ms(ours, flush, iters)
+            t_blas = time_ms(theirs, flush, iters)
+            err = max(err, check(tf32, "after"))
+            row.update({f"{key}fastdl_ms": t_ours, f"{key}cublas_ms": t_blas,
+                        f"{key}fastdl_tflops": flops / t_ours / 1e9, f"{key}cublas_tflops": flops / t_blas / 1e9,
+                        f"{key}pct_of_cublas": 100.0 * t_blas / t_ours, f"{key}max_rel_err": err})
+            cells.append(f"{t_ours:8.3f} {flops / t_ours / 1e9:8.2f} {t_blas:8.3f} {flops / t_blas / 1e9:8.2f} "
+                         f"{100.0 * t_blas / t_ours:7.1f}% {err:8.1e}")
+        set_tf32(False)
         rows.append(row)
-        print(f"{name:36s} {t_ours:9.3f} {row['fastdl_tflops']:8.2f} {t_blas:9.3f} {row['cublas_tflops']:8.2f} "
-              f"{row['pct_of_cublas']:7.1f}% {err:11.2e}")
+        print(f"{name:36s} {cells[0]} | {cells[1]}")
         del fa, fb, fb_store, fc
-    result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), tf32=False, rows=rows)
+    result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), modes=["fp32", "tf32"], rows=rows)
     out_dir = os.environ.get("OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "gpu_gemm.json"), "w") as f:

@@ -24,6 +24,11 @@ FASTDL_BIND(CUDA, cuda_backend) {
   m.def("reset_peak_memory_stats", &cuda::reset_peak_memory_stats, py::arg("device") = -1);
   m.def("empty_cache", &cuda::empty_cache);
 
+  // fastdl.backends.cuda.matmul.allow_tf32 (python/fastdl/backends.py) sets this.
+  m.def("set_allow_tf32", &cuda::set_allow_tf32, py::arg("allow"),
+        "float32 matmul may round operands to TF32 and run on tensor cores (sm_80+)");
+  m.def("allow_tf32", &cuda::allow_tf32);
+
   m.def("unary", &cuda::unary, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("p0") = 0.0,
         py::arg("p1") = 0.0);
   m.def("binary", &cuda::binary, py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));

@@ -54,6 +54,10 @@ void copy(const TensorArg& src, const TensorArg& dst);
 // csrc/cpu/*.h function of the same name; every operand must be on one CUDA device ----
 // gemm.cu (csrc/cpu/gemm.h): float32 / float64 / int64
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
+// gemm_tf32.cu: whether float32 matmul may round its operands to TF32 and use tensor
+// cores (fastdl.backends.cuda.matmul.allow_tf32; off by default, as in PyTorch).
+void set_allow_tf32(bool allow);
+bool allow_tf32();
 // reduce.cu (csrc/cpu/reduce.h)
 void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
             const std::vector<int64_t>& dims);

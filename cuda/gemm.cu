@@ -4,7 +4,9 @@
 //
 // float32 whose operands each have one unit-stride dim, a leading dim that is a
 // multiple of 4 and a 16-byte aligned start runs the tiled SGEMM below; every other
-// case (odd strides, float64, int64) runs a simple strided tiled kernel.
+// case (odd strides, float64, int64) runs a simple strided tiled kernel. With
+// allow_tf32() on, the float32 operands the SGEMM takes run on TF32 tensor cores
+// instead (gemm_tf32.cu, sm_80+); the strided kernel stays full fp32.
 //
 // SGEMM: a 128x128 block tile of C per 256-thread block, K consumed 8 at a time.
 // Each thread loads one float4 of A and one of B per k-step (along whichever dim is
@@ -13,12 +15,9 @@
 // memory reads conflict-free float4s. Shared memory is double buffered: the next
 // k-tile is fetched into registers while the current one is multiplied, so there is
 // one __syncthreads per k-step. The batch index is blockIdx.z.
-#include <algorithm>
-
-#include "common.cuh"
-#include "common/strided_index.h"
 #include "cpu/matmul_args.h"
 #include "cuda_api.h"
+#include "gemm_args.cuh"
 #include "tensor_checks.h"
 
 namespace fastdl {
@@ -26,41 +25,8 @@ namespace cuda {
 
 namespace {
 
-constexpr int kBM = 128, kBN = 128, kBK = 8, kThreads = 256;
+constexpr int kBM = 128, kBN = 128, kBK = 8, kThreads = kGemmThreads;
 constexpr int kPadA = 4;  // As rows padded so the transposing stores of row-major A spread over banks
-
-// Batch dims (all but the last two) of the three operands: the element offset of
-// batch b in each is strided_offset(b, nb, shape, stride[k]).
-struct Batch {
-  int nb;
-  int64_t shape[kMaxDims];
-  int64_t stride[3][kMaxDims];  // a, b, c
-};
-
-struct GemmArgs {
-  int64_t M, N, K;
-  const void* A;
-  int64_t rsa, csa;
-  const void* B;
-  int64_t rsb, csb;
-  void* C;
-  int64_t rsc, csc;
-  double alpha, beta;  // beta == 0: C is not read
-  Batch batch;
-  int64_t z0, y0;  // batch / row-tile origin of this launch (grid limits split big launches)
-};
-
-__device__ __forceinline__ void batch_offsets(const Batch& bt, int64_t z, int64_t* oa, int64_t* ob,
-                                              int64_t* oc) {
-  *oa = *ob = *oc = 0;
-  for (int d = bt.nb - 1; d >= 0; --d) {
-    const int64_t i = z % bt.shape[d];
-    z /= bt.shape[d];
-    *oa += i * bt.stride[0][d];
-    *ob += i * bt.stride[1][d];
-    *oc += i * bt.stride[2][d];
-  }
-}
 
 // Four consecutive elements p[0..3] along a unit-stride dim whose extent from p is
 // `left`: one float4 when all four exist, else the existing ones and zeros.
@@ -236,22 +202,6 @@ bool vec_ok(const void* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, b
   return (rows == 1 || rs == 1) && (cols == 1 || cs % 4 == 0);
 }
 
-template <typename Kernel>
-void launch_tiles(Kernel kernel, GemmArgs g, int64_t batch, int tile_m, int tile_n) {
-  const int64_t gy = (g.M + tile_m - 1) / tile_m, gx = (g.N + tile_n - 1) / tile_n;
-  if (gx > 0x7fffffff) fail_value("matmul: N is too large for one CUDA grid");
-  const int64_t kMaxYZ = 65535;
-  for (int64_t z0 = 0; z0 < batch; z0 += kMaxYZ)
-    for (int64_t y0 = 0; y0 < gy; y0 += kMaxYZ) {
-      g.z0 = z0;
-      g.y0 = y0;
-      dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(std::min(kMaxYZ, gy - y0)),
-                static_cast<unsigned>(std::min(kMaxYZ, batch - z0)));
-      kernel<<<grid, kThreads>>>(g);
-      FASTDL_CUDA_CHECK(cudaGetLastError());
-    }
-}
-
 }  // namespace
 
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta) {
@@ -296,6 +246,7 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double
     const bool b_n = vec_ok(g.B, g.K, g.N, g.rsb, g.csb, true);
     const bool b_k = !b_n && vec_ok(g.B, g.K, g.N, g.rsb, g.csb, false);
     if (batch_ok && (a_k || a_m) && (b_n || b_k)) {
+      if (allow_tf32() && sgemm_tf32(g, batch, a_k, b_k)) return;
       if (a_k && b_n) launch_tiles(sgemm_kernel<true, true>, g, batch, kBM, kBN);
       else if (a_k) launch_tiles(sgemm_kernel<true, false>, g, batch, kBM, kBN);
       else if (b_n) launch_tiles(sgemm_kernel<false, true>, g, batch, kBM, kBN);
