@@ -67,7 +67,7 @@ CpuConv with_bands(const ConvProblem& problem) {
 // Sample n's input as a (C, H*W) matrix, when its layout allows reading it in place
 // (pointwise conv over rows of unit stride); row stride in *rs.
 template <typename T>
-const T* direct_columns(const CpuConv& p, const TensorArg& x, int64_t n, int64_t* rs) {
+const T* direct_columns(const ConvProblem& p, const TensorArg& x, int64_t n, int64_t* rs) {
   const bool flat = x.strides[3] == 1 && (p.g.H == 1 || x.strides[2] == p.g.W);
   if (!p.pointwise || !flat) return nullptr;
   *rs = x.strides[1];
@@ -77,7 +77,7 @@ const T* direct_columns(const CpuConv& p, const TensorArg& x, int64_t n, int64_t
 // The columns of sample n for output rows [oh0, oh1) as a (C*kh*kw, (oh1-oh0)*OW)
 // matrix with row stride *rs: x itself for a pointwise conv, else unfolded into buf.
 template <typename T>
-const T* band_columns(const CpuConv& p, const TensorArg& x, int64_t n, int64_t oh0, int64_t oh1, T* buf,
+const T* band_columns(const ConvProblem& p, const TensorArg& x, int64_t n, int64_t oh0, int64_t oh1, T* buf,
                       int64_t* rs) {
   if (const T* d = direct_columns<T>(p, x, n, rs)) return d + oh0 * p.g.OW;
   const ConvGeom& g = p.g;
@@ -112,7 +112,7 @@ void for_items(int64_t items, int64_t cost_per_item, F&& fn) {
 
 // One item per sample; a sample's cost is its multiply-adds.
 template <typename F>
-void for_samples(const CpuConv& p, F&& fn) {
+void for_samples(const ConvProblem& p, F&& fn) {
   for_items(p.g.N, p.O * p.K * p.L, fn);
 }
 
