@@ -11,6 +11,15 @@ FASTDL_BIND(CUDA, cuda_layers) {
         py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"));
   m.def("col2im", &cuda::col2im, py::arg("cols"), py::arg("x_grad"), py::arg("kh"), py::arg("kw"), py::arg("sh"),
         py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"));
+  m.def("conv2d_forward", &cuda::conv2d_forward, py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("y"),
+        py::arg("kh"), py::arg("kw"), py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"),
+        py::arg("dw"), py::arg("groups"));
+  m.def("conv2d_input_grad", &cuda::conv2d_input_grad, py::arg("gy"), py::arg("w"), py::arg("gx"), py::arg("kh"),
+        py::arg("kw"), py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"),
+        py::arg("groups"));
+  m.def("conv2d_weight_grad", &cuda::conv2d_weight_grad, py::arg("x"), py::arg("gy"), py::arg("gw"),
+        py::arg("gb"), py::arg("kh"), py::arg("kw"), py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"),
+        py::arg("dh"), py::arg("dw"), py::arg("groups"));
 
   m.def("max_pool2d", &cuda::max_pool2d, py::arg("x"), py::arg("out"), py::arg("indices"), py::arg("kh"),
         py::arg("kw"), py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"),

@@ -19,6 +19,15 @@ void im2col(const TensorArg& x, const TensorArg& cols, int64_t kh, int64_t kw, i
             int64_t ph, int64_t pw, int64_t dh, int64_t dw);
 void col2im(const TensorArg& cols, const TensorArg& x_grad, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
             int64_t ph, int64_t pw, int64_t dh, int64_t dw);
+// conv_driver.cpp (csrc/cpu/conv.h): whole conv2d passes from im2col / col2im and matmul.
+void conv2d_forward(const TensorArg& x, const TensorArg& w, const OptTensor& bias, const TensorArg& y, int64_t kh,
+                    int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+                    int64_t groups);
+void conv2d_input_grad(const TensorArg& gy, const TensorArg& w, const TensorArg& gx, int64_t kh, int64_t kw,
+                       int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups);
+void conv2d_weight_grad(const TensorArg& x, const TensorArg& gy, const TensorArg& gw, const OptTensor& gb,
+                        int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                        int64_t dw, int64_t groups);
 
 // pool.cu (csrc/cpu/pool.h)
 void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indices, int64_t kh, int64_t kw,

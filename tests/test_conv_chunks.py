@@ -1,9 +1,10 @@
 """Convolution in pieces. On the CPU, conv2d runs the C++ drivers of
 csrc/cpu/conv_driver.cpp, which unfold one band of output rows of one sample at a time
-(bands of about 2**16 column elements) and split samples across threads; elsewhere the
-Python path builds columns a few samples at a time. Results must not depend on either
-cut: shapes below need one band, several equal bands and uneven ones, and are checked
-against a float64 NumPy reference (forward, input, weight and bias gradients)."""
+(bands of about 2**16 column elements) and split samples across threads. Results must
+not depend on the cut: shapes below need one band, several equal bands and uneven ones,
+and are checked against a float64 NumPy reference (forward, input, weight and bias
+gradients). The CUDA drivers (chunks of samples) are compared with these in
+tests/test_cuda_layers.py."""
 import numpy as np
 import pytest
 from kernel_views import kempty, kview
@@ -11,7 +12,6 @@ from kernel_views import kempty, kview
 import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
-from fastdl.nn.functional import conv as conv_mod
 
 BAND_ELEMS = 1 << 16  # kBandElems in conv_driver.cpp
 
@@ -147,33 +147,9 @@ def test_conv_driver_errors():
     with pytest.raises(ValueError, match="conv2d_weight_grad: bias gradient .* must be a contiguous \\[4\\]"):
         K.conv2d_weight_grad(x, kempty((2, 4, 4, 4), np.float64), kempty((4, 2, 3, 3), np.float64),
                              kempty((3,), np.float64), 3, 3, 1, 1, 0, 0, 1, 1, 2)
+    with pytest.raises(ValueError, match="conv2d_input_grad: groups must be >= 1, got 0"):
+        K.conv2d_input_grad(y, w, x, 3, 3, 1, 1, 0, 0, 1, 1, 0)
     with pytest.raises(ValueError, match="conv2d_forward: .* must be contiguous"):
         wt = np.zeros((3, 3, 2, 4))
         K.conv2d_forward(x, kview(wt, wt.transpose(3, 2, 0, 1)), None, kempty((2, 4, 4, 4), np.float64),
                          3, 3, 1, 1, 0, 0, 1, 1, 2)
-
-
-def _run_transpose(x, w, b, kwargs):
-    xs, ws, bs = (fastdl.tensor(a).requires_grad_(True) for a in (x, w, b))
-    y = F.conv_transpose2d(xs, ws, bs, **kwargs)
-    g = np.random.default_rng(1).standard_normal(tuple(y.shape))
-    y.backward(fastdl.tensor(g))
-    return [t.detach().numpy() for t in (y, xs.grad, ws.grad, bs.grad)]
-
-
-def test_python_column_chunks_do_not_change_results(monkeypatch):
-    # The chunked Python path (non-CPU devices) run on the CPU through its kernels:
-    # one sample per chunk must equal the CPU drivers.
-    rng = np.random.default_rng(0)
-    x, w, b = rng.standard_normal((3, 4, 5, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(6)
-    kwargs = dict(stride=2, padding=1, output_padding=1, groups=2)
-    drivers = _run_transpose(x, w, b, kwargs)
-    conv_cases = [(_inputs(c), c[2:]) for c in (CASES[4], CASES[5])]
-    conv_drivers = [_fastdl(*a, *k) for a, k in conv_cases]
-    monkeypatch.setattr(conv_mod, "_COLS_BYTES", 1)
-    monkeypatch.setattr(conv_mod, "_use_cpu_drivers", lambda t: False)
-    for a, e in zip(_run_transpose(x, w, b, kwargs), drivers):
-        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
-    for (args, kw), want in zip(conv_cases, conv_drivers):
-        for a, e in zip(_fastdl(*args, *kw), want):
-            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)

@@ -19,8 +19,9 @@ cpu = _C.cpu
 cuda = _C.cuda if BUILT else None
 
 # _C.cpu helpers with no CUDA counterpart: philox4x32_10 exposes one Philox block to
-# the CPU tests of the random streams (the CUDA kernels share csrc/common/philox.h).
-CPU_ONLY = {"philox4x32_10"}
+# the CPU tests of the random streams (the CUDA kernels share csrc/common/philox.h);
+# fma_peak_gflops probes the CPU's FMA ceiling for the benchmarks.
+CPU_ONLY = {"philox4x32_10", "fma_peak_gflops"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
@@ -88,6 +89,30 @@ def conv_cases(dtype):
         out.append(("im2col", [transposed(x), cols, *p]))
         out.append(("col2im", [u(rng, cols.shape, dtype), np.zeros_like(x), *p]))
         out.append(("col2im", [transposed(u(rng, cols.shape, dtype)), np.zeros_like(x), *p]))
+    return out + conv_driver_cases(dtype)
+
+
+def conv_driver_cases(dtype):
+    """The whole-pass drivers: groups, bias or none, pointwise (x read in place, or
+    unfolded when its rows are not unit-stride) and, in float64, a batch whose columns
+    (5 x 2.4 MB) take several chunks of the CUDA workspace (2**21 elements)."""
+    rng = rnd(7)
+    out = []
+    cases = [((2, 3, 7, 6), 4, 1, (3, 3, 1, 1, 1, 1, 1, 1), True), ((1, 4, 8, 9), 6, 2, (2, 3, 2, 1, 0, 1, 1, 2), False),
+             ((2, 4, 5, 5), 6, 2, (1, 1, 1, 1, 0, 0, 1, 1), True), ((3, 6, 9, 7), 4, 2, (3, 2, 2, 3, 2, 1, 2, 1), True)]
+    if dtype == np.float64:
+        cases.append(((5, 64, 32, 32), 8, 1, (3, 3, 1, 1, 1, 1, 1, 1), True))
+    for (N, C, H, W), O, groups, p, bias in cases:
+        kh, kw, sh, sw, ph, pw, dh, dw = p
+        OH = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        OW = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        x, w = u(rng, (N, C, H, W), dtype), u(rng, (O, C // groups, kh, kw), dtype)
+        gy, y = u(rng, (N, O, OH, OW), dtype), np.zeros((N, O, OH, OW), dtype)
+        b, gb = (u(rng, (O,), dtype), np.zeros(O, dtype)) if bias else (None, None)
+        for xv in (x, transposed(x)):
+            out.append(("conv2d_forward", [xv, w, b, y, *p, groups]))
+            out.append(("conv2d_weight_grad", [xv, gy, np.zeros_like(w), gb, *p, groups]))
+        out.append(("conv2d_input_grad", [gy, w, np.zeros_like(x), *p, groups]))
     return out
 
 
@@ -264,6 +289,13 @@ def test_errors_name_the_op():
     x = to_cuda(np.ones((2, 3, 4, 4), np.float32))
     with pytest.raises(ValueError, match="im2col: columns .* do not match image"):
         cuda.im2col(x, to_cuda(np.zeros((2, 27, 5), np.float32)), 3, 3, 1, 1, 1, 1, 1, 1)
+    with pytest.raises(ValueError, match="conv2d_forward: weight .* does not fit image"):
+        cuda.conv2d_forward(x, to_cuda(np.zeros((4, 2, 3, 3), np.float32)), None,
+                            to_cuda(np.zeros((2, 4, 2, 2), np.float32)), 3, 3, 1, 1, 0, 0, 1, 1, 1)
+    with pytest.raises(ValueError, match="conv2d_weight_grad: CUDA kernel given"):
+        cuda.conv2d_weight_grad(x, to_cuda(np.zeros((2, 4, 2, 2), np.float32)),
+                                to_cuda(np.zeros((4, 3, 3, 3), np.float32)), kview(np.zeros(4, np.float32)),
+                                3, 3, 1, 1, 0, 0, 1, 1, 1)
     with pytest.raises(ValueError, match="max_pool2d: CUDA kernel given"):
         cuda.max_pool2d(x, kview(np.zeros((2, 3, 2, 2), np.float32)), to_cuda(np.zeros((2, 3, 2, 2), np.int64)),
                         2, 2, 2, 2, 0, 0, 1, 1, False)

@@ -1,6 +1,7 @@
 // CPU convolution (NCHW, PyTorch semantics): im2col / col2im (the unfolding and its
-// adjoint: the blocks of the Python conv path, which other devices run with their own
-// kernels) and the drivers below, which run whole conv2d passes on the CPU.
+// adjoint; the CUDA drivers are built from their CUDA versions) and the drivers below,
+// which run whole conv2d passes (python/fastdl/nn/functional/conv.py calls them on
+// every device; their argument checks are shared with CUDA in conv_args.h).
 // Inputs may have any strides; outputs must be contiguous. Output sizes come from the
 // out shape and are checked against conv_out_size (csrc/common/im2col.h).
 #pragma once

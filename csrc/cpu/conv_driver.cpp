@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
-#include <string>
 #include <vector>
 
 #include "../core/parallel.h"
@@ -49,55 +48,19 @@ class ColumnBuffer {
 };
 thread_local ColumnBuffer t_columns;
 
-// One convolution: geometry, channel split and the band size.
-struct ConvProblem {
-  ConvGeom g;
-  int64_t O, groups, Cg, Og;
-  int64_t K;     // columns rows per group: Cg * kh * kw
-  int64_t L;     // output positions per sample: OH * OW
+// A checked problem (csrc/cpu/conv_args.h) and its band size.
+struct CpuConv : ConvProblem {
   int64_t band;  // output rows per band
-  bool pointwise;  // 1x1, stride 1, no padding: the columns are the input itself
 };
 
-// Validates an (image, weight, output-shaped) triple and derives the problem. `img` is
-// x (conv2d_forward, weight_grad) or gx (input_grad); `outs` is y or gy.
-ConvProblem check_problem(const char* op, const TensorArg& img, const TensorArg& w, const TensorArg& outs,
-                          int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
-                          int64_t dw, int64_t groups) {
-  const std::string o(op);
-  for (const TensorArg* t : {&img, &w, &outs}) check_cpu(op, *t);
-  if (!is_floating(img.dtype)) fail_type(o + ": expected float32 or float64, got " + describe(img));
-  check_dtype(op, w, img.dtype);
-  check_dtype(op, outs, img.dtype);
-  if (img.ndim() != 4 || w.ndim() != 4 || outs.ndim() != 4)
-    fail_value(o + ": expected 4-D image, weight and output, got " + describe(img) + ", " + describe(w) + ", " +
-               describe(outs));
-  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || ph < 0 || pw < 0 || groups < 1)
-    fail_value(o + ": kernel, stride, dilation and groups must be >= 1 and padding >= 0");
-  ConvProblem p;
-  p.g = {img.shape[0], img.shape[1], img.shape[2], img.shape[3], 0, 0, kh, kw, sh, sw, ph, pw, dh, dw};
-  p.g.OH = conv_out_size(p.g.H, kh, sh, ph, dh);
-  p.g.OW = conv_out_size(p.g.W, kw, sw, pw, dw);
-  p.O = w.shape[0];
-  p.groups = groups;
-  if (p.O % groups || p.g.C != w.shape[1] * groups || w.shape[2] != kh || w.shape[3] != kw)
-    fail_value(o + ": weight " + describe(w) + " does not fit image " + describe(img) + " with groups " +
-               std::to_string(groups) + " and kernel (" + std::to_string(kh) + ", " + std::to_string(kw) + ")");
-  if (p.g.OH < 0 || p.g.OW < 0 || outs.shape != std::vector<int64_t>{p.g.N, p.O, p.g.OH, p.g.OW})
-    fail_value(o + ": output " + describe(outs) + " does not match image " + describe(img) + " and weight " +
-               describe(w) + " with " + conv_params_str(p.g));
-  if (!w.is_contiguous() || !outs.is_contiguous())
-    fail_value(o + ": weight " + describe(w) + " and output " + describe(outs) + " must be contiguous");
-  p.Cg = w.shape[1];
-  p.Og = p.O / groups;
-  p.K = p.Cg * kh * kw;
-  p.L = p.g.OH * p.g.OW;
-  p.pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
-  // Equal bands of at most kBandElems columns (at least one output row).
-  const int64_t row = std::max<int64_t>(p.g.C * kh * kw * p.g.OW, 1);
-  const int64_t rows = std::clamp<int64_t>(kBandElems / row, 1, std::max<int64_t>(p.g.OH, 1));
-  const int64_t bands = (p.g.OH + rows - 1) / rows;
-  p.band = bands ? (p.g.OH + bands - 1) / bands : 1;
+// Equal bands of at most kBandElems columns (at least one output row).
+CpuConv with_bands(const ConvProblem& problem) {
+  CpuConv p{problem, 1};
+  const ConvGeom& g = p.g;
+  const int64_t row = std::max<int64_t>(g.C * g.kh * g.kw * g.OW, 1);
+  const int64_t rows = std::clamp<int64_t>(kBandElems / row, 1, std::max<int64_t>(g.OH, 1));
+  const int64_t bands = (g.OH + rows - 1) / rows;
+  p.band = bands ? (g.OH + bands - 1) / bands : 1;
   return p;
 }
 
@@ -131,7 +94,7 @@ const T* band_columns(const ConvProblem& p, const TensorArg& x, int64_t n, int64
 
 // Calls band(oh0, oh1) for each band of output rows.
 template <typename F>
-void for_bands(const ConvProblem& p, F&& band) {
+void for_bands(const CpuConv& p, F&& band) {
   for (int64_t oh0 = 0; oh0 < p.g.OH; oh0 += p.band) band(oh0, std::min(p.g.OH, oh0 + p.band));
 }
 
@@ -154,7 +117,7 @@ void for_samples(const ConvProblem& p, F&& fn) {
 }
 
 template <typename T>
-void forward_impl(const ConvProblem& p, const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,
+void forward_impl(const CpuConv& p, const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,
                   const TensorArg& y) {
   const T* wb = w.data<T>();
   for_samples(p, [&](int64_t n) {
@@ -175,7 +138,7 @@ void forward_impl(const ConvProblem& p, const TensorArg& x, const TensorArg& w, 
 }
 
 template <typename T>
-void input_grad_impl(const ConvProblem& p, const TensorArg& gy, const TensorArg& w, const TensorArg& gx) {
+void input_grad_impl(const CpuConv& p, const TensorArg& gy, const TensorArg& w, const TensorArg& gx) {
   const ConvGeom& g = p.g;
   // W^T per group, (groups, K, Og) row-major, so the gemm reads it in place.
   std::vector<T> wt(static_cast<size_t>(p.O * p.K));
@@ -222,7 +185,7 @@ double row_sum(const T* v, int64_t n) {
 }
 
 template <typename T>
-void weight_grad_impl(const ConvProblem& p, const TensorArg& x, const TensorArg& gy, const TensorArg& gw,
+void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy, const TensorArg& gw,
                       const std::optional<TensorArg>& gb) {
   // The batch is a reduction here: each of `slots` fixed sample ranges sums into its
   // own partial (slot 0 into gw itself), added up in slot order at the end, so the
@@ -266,23 +229,14 @@ void weight_grad_impl(const ConvProblem& p, const TensorArg& x, const TensorArg&
   }
 }
 
-void check_vector(const char* op, const char* what, const TensorArg& v, const ConvProblem& p, DType dtype,
-                  bool contiguous) {
-  check_cpu(op, v);
-  check_dtype(op, v, dtype);
-  if (v.shape != std::vector<int64_t>{p.O} || (contiguous && !v.is_contiguous()))
-    fail_value(std::string(op) + ": " + what + " " + describe(v) + " must be " +
-               (contiguous ? "a contiguous " : "") + "[" + std::to_string(p.O) + "] vector");
-}
-
 }  // namespace
 
 void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,
                     const TensorArg& y, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                     int64_t dh, int64_t dw, int64_t groups) {
   const char* op = "conv2d_forward";
-  const ConvProblem p = check_problem(op, x, w, y, kh, kw, sh, sw, ph, pw, dh, dw, groups);
-  if (bias) check_vector(op, "bias", *bias, p, x.dtype, false);
+  const CpuConv p = with_bands(
+      check_conv2d_forward_args(on_cpu(op), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   if (y.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { forward_impl<scalar_t>(p, x, w, bias, y); })
 }
@@ -290,8 +244,8 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<
 void conv2d_input_grad(const TensorArg& gy, const TensorArg& w, const TensorArg& gx, int64_t kh, int64_t kw,
                        int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups) {
   const char* op = "conv2d_input_grad";
-  const ConvProblem p = check_problem(op, gx, w, gy, kh, kw, sh, sw, ph, pw, dh, dw, groups);
-  if (!gx.is_contiguous()) fail_value(std::string(op) + ": output " + describe(gx) + " must be contiguous");
+  const CpuConv p =
+      with_bands(check_conv2d_input_grad_args(on_cpu(op), gy, w, gx, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   if (gx.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(gx.dtype, op, [&] { input_grad_impl<scalar_t>(p, gy, w, gx); })
 }
@@ -300,8 +254,8 @@ void conv2d_weight_grad(const TensorArg& x, const TensorArg& gy, const TensorArg
                         const std::optional<TensorArg>& gb, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                         int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups) {
   const char* op = "conv2d_weight_grad";
-  const ConvProblem p = check_problem(op, x, gw, gy, kh, kw, sh, sw, ph, pw, dh, dw, groups);
-  if (gb) check_vector(op, "bias gradient", *gb, p, x.dtype, true);
+  const CpuConv p = with_bands(
+      check_conv2d_weight_grad_args(on_cpu(op), x, gy, gw, gb, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { weight_grad_impl<scalar_t>(p, x, gy, gw, gb); })
 }
 

@@ -5,20 +5,12 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include <string>
 
 #include "../common/im2col.h"
+#include "conv_args.h"
 
 namespace fastdl {
 namespace cpu {
-
-struct ConvGeom {
-  int64_t N, C, H, W, OH, OW;
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-};
-
-// "kernel (kh, kw), stride (.., ..), padding (.., ..), dilation (.., ..)" for errors.
-std::string conv_params_str(const ConvGeom& g);
 
 // Output rows of the band [oh0, oh1) and columns [*ow0, *ow1) whose tap (i, j) reads
 // inside the input; the rest of the band reads padding.

@@ -10,64 +10,24 @@
 #include "../common/pool_window.h"
 #include "../core/cpu_features.h"
 #include "../core/parallel.h"
+#include "pool_args.h"
 
 namespace fastdl {
 namespace cpu {
 
 namespace {
 
-std::string pair_str(int64_t a, int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; }
-
-// Checks an (input, output) pair of 4-D tensors of one floating dtype on the CPU with
-// the same N and C; `out` must be contiguous (kernels write it densely).
-void check_planes(const std::string& op, const TensorArg& in, const TensorArg& out) {
-  check_cpu(op.c_str(), in);
-  check_cpu(op.c_str(), out);
-  if (!is_floating(in.dtype)) fail_type(op + ": expected float32 or float64, got " + describe(in));
-  check_dtype(op.c_str(), out, in.dtype);
-  if (in.ndim() != 4 || out.ndim() != 4)
-    fail_value(op + ": expected 4-D (N, C, H, W) tensors, got " + describe(in) + " and " + describe(out));
-  if (in.shape[0] != out.shape[0] || in.shape[1] != out.shape[1])
-    fail_value(op + ": batch/channel sizes differ: " + describe(in) + " vs " + describe(out));
-  if (out.numel() > 0 && !out.is_contiguous()) fail_value(op + ": output " + describe(out) + " must be contiguous");
-}
-
-void check_window_params(const std::string& op, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                         int64_t pw, int64_t dh, int64_t dw) {
-  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || ph < 0 || pw < 0)
-    fail_value(op + ": kernel, stride and dilation must be >= 1 and padding >= 0");
-  // PyTorch's rule; it also guarantees every avg window holds a real element.
-  if (ph > kh / 2 || pw > kw / 2)
-    fail_value(op + ": padding " + pair_str(ph, pw) + " must be at most half the kernel size " +
-               pair_str(kh, kw));
-}
-
-// The spatial sizes of `small` must be the pooled sizes of `big`.
-void check_out_size(const std::string& op, const TensorArg& big, const TensorArg& small, int64_t oh,
-                    int64_t ow, const std::string& params) {
-  if (small.shape[2] != oh || small.shape[3] != ow)
-    fail_value(op + ": output " + describe(small) + " does not match input " + describe(big) + " with " +
-               params + ": expected spatial size " + pair_str(oh, ow));
-}
-
 // Per-axis windows of every output position, computed once per call.
 struct Windows {
   std::vector<int64_t> start, end, padded;  // padded: avg pool's count_include_pad length
 };
 
-Windows max_windows(const std::string& op, int64_t in, int64_t out, int64_t k, int64_t s, int64_t p,
-                    int64_t d) {
+// Every window holds an input element (checked by check_max_pool_args).
+Windows max_windows(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d) {
   Windows w;
   w.start.resize(out);
   w.end.resize(out);
-  for (int64_t o = 0; o < out; ++o) {
-    max_pool_window(o, in, k, s, p, d, &w.start[o], &w.end[o]);
-    // Only reachable with dilation or an empty input: PyTorch would emit -inf with an
-    // index outside the plane, which its backward could not use.
-    if (w.start[o] >= w.end[o])
-      fail_value(op + ": window " + std::to_string(o) + " covers only padding (input size " +
-                 std::to_string(in) + ")");
-  }
+  for (int64_t o = 0; o < out; ++o) max_pool_window(o, in, k, s, p, d, &w.start[o], &w.end[o]);
   return w;
 }
 
@@ -294,44 +254,14 @@ void window_avg_impl(const TensorArg& src, const TensorArg& dst, const Windows& 
   });
 }
 
-std::string pool_params(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, bool ceil_mode) {
-  return "kernel " + pair_str(kh, kw) + ", stride " + pair_str(sh, sw) + ", padding " + pair_str(ph, pw) +
-         ", ceil_mode " + (ceil_mode ? "true" : "false");
-}
-
-// Shared validation of avg_pool2d and its backward; returns the per-axis windows.
-std::pair<Windows, Windows> avg_setup(const std::string& op, const TensorArg& big, const TensorArg& small,
-                                      int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                                      bool ceil_mode, int64_t divisor_override) {
-  check_window_params(op, kh, kw, sh, sw, ph, pw, 1, 1);
-  if (divisor_override < 0) fail_value(op + ": divisor_override must be positive (0 means none)");
-  const int64_t H = big.shape[2], W = big.shape[3];
-  const int64_t OH = pool_out_size(H, kh, sh, ph, 1, ceil_mode), OW = pool_out_size(W, kw, sw, pw, 1, ceil_mode);
-  check_out_size(op, big, small, OH, OW, pool_params(kh, kw, sh, sw, ph, pw, ceil_mode));
-  if ((H == 0 || W == 0) && OH * OW > 0) fail_value(op + ": empty input plane " + describe(big));
-  return {avg_windows(H, OH, kh, sh, ph), avg_windows(W, OW, kw, sw, pw)};
-}
-
-void check_adaptive(const std::string& op, const TensorArg& big, const TensorArg& small) {
-  if ((big.shape[2] == 0 || big.shape[3] == 0) && small.shape[2] * small.shape[3] > 0)
-    fail_value(op + ": empty input plane " + describe(big) + " for output " + describe(small));
-}
-
 }  // namespace
 
 void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indices, int64_t kh, int64_t kw,
                 int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, bool ceil_mode) {
-  const std::string op = "max_pool2d";
-  check_planes(op, x, out);
-  check_cpu(op.c_str(), indices);
-  check_dtype(op.c_str(), indices, DType::Int64);
-  check_same_shape(op.c_str(), out, indices);
-  if (indices.numel() > 0 && !indices.is_contiguous()) fail_value(op + ": indices " + describe(indices) + " must be contiguous");
-  check_window_params(op, kh, kw, sh, sw, ph, pw, dh, dw);
-  const int64_t H = x.shape[2], W = x.shape[3];
-  const int64_t OH = pool_out_size(H, kh, sh, ph, dh, ceil_mode), OW = pool_out_size(W, kw, sw, pw, dw, ceil_mode);
-  check_out_size(op, x, out, OH, OW, pool_params(kh, kw, sh, sw, ph, pw, ceil_mode) + ", dilation " + pair_str(dh, dw));
-  const Windows wh = max_windows(op, H, OH, kh, sh, ph, dh), ww = max_windows(op, W, OW, kw, sw, pw, dw);
+  const PoolSize s =
+      check_max_pool_args(on_cpu("max_pool2d"), x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode);
+  const int64_t H = x.shape[2], W = x.shape[3], OH = s.OH, OW = s.OW;
+  const Windows wh = max_windows(H, OH, kh, sh, ph, dh), ww = max_windows(W, OW, kw, sw, pw, dw);
   if (out.numel() == 0) return;
   const bool two_by_two = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
                           2 * OH <= H && 2 * OW <= W;
@@ -344,20 +274,17 @@ void max_pool2d(const TensorArg& x, const TensorArg& out, const TensorArg& indic
 }
 
 void max_pool2d_backward(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_in) {
-  const std::string op = "max_pool2d_backward";
-  check_planes(op, grad_out, grad_in);
-  check_cpu(op.c_str(), indices);
-  check_dtype(op.c_str(), indices, DType::Int64);
-  check_same_shape(op.c_str(), grad_out, indices);
+  check_max_pool_backward_args(on_cpu("max_pool2d_backward"), grad_out, indices, grad_in);
   FASTDL_DISPATCH_FLOAT(grad_in.dtype, "max_pool2d_backward",
                         [&] { max_pool_backward_impl<scalar_t>(grad_out, indices, grad_in); })
 }
 
 void avg_pool2d(const TensorArg& x, const TensorArg& out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                 int64_t ph, int64_t pw, bool ceil_mode, bool count_include_pad, int64_t divisor_override) {
-  const std::string op = "avg_pool2d";
-  check_planes(op, x, out);
-  auto [wh, ww] = avg_setup(op, x, out, kh, kw, sh, sw, ph, pw, ceil_mode, divisor_override);
+  const char* op = "avg_pool2d";
+  const PoolSize s =
+      check_avg_pool_args(op, on_cpu(op), x, out, false, kh, kw, sh, sw, ph, pw, ceil_mode, divisor_override);
+  const Windows wh = avg_windows(x.shape[2], s.OH, kh, sh, ph), ww = avg_windows(x.shape[3], s.OW, kw, sw, pw);
   if (out.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(x.dtype, "avg_pool2d", [&] {
     window_avg_impl<scalar_t, false>(x, out, wh, ww, count_include_pad, divisor_override);
@@ -367,9 +294,11 @@ void avg_pool2d(const TensorArg& x, const TensorArg& out, int64_t kh, int64_t kw
 void avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in, int64_t kh, int64_t kw,
                          int64_t sh, int64_t sw, int64_t ph, int64_t pw, bool ceil_mode,
                          bool count_include_pad, int64_t divisor_override) {
-  const std::string op = "avg_pool2d_backward";
-  check_planes(op, grad_out, grad_in);
-  auto [wh, ww] = avg_setup(op, grad_in, grad_out, kh, kw, sh, sw, ph, pw, ceil_mode, divisor_override);
+  const char* op = "avg_pool2d_backward";
+  const PoolSize s = check_avg_pool_args(op, on_cpu(op), grad_in, grad_out, true, kh, kw, sh, sw, ph, pw, ceil_mode,
+                                         divisor_override);
+  const Windows wh = avg_windows(grad_in.shape[2], s.OH, kh, sh, ph);
+  const Windows ww = avg_windows(grad_in.shape[3], s.OW, kw, sw, pw);
   if (grad_in.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(grad_in.dtype, "avg_pool2d_backward", [&] {
     window_avg_impl<scalar_t, true>(grad_out, grad_in, wh, ww, count_include_pad, divisor_override);
@@ -377,9 +306,8 @@ void avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in, in
 }
 
 void adaptive_avg_pool2d(const TensorArg& x, const TensorArg& out) {
-  const std::string op = "adaptive_avg_pool2d";
-  check_planes(op, x, out);
-  check_adaptive(op, x, out);
+  const char* op = "adaptive_avg_pool2d";
+  check_adaptive_pool_args(op, on_cpu(op), x, out, false);
   if (out.numel() == 0) return;
   const Windows wh = adaptive_windows(x.shape[2], out.shape[2]), ww = adaptive_windows(x.shape[3], out.shape[3]);
   FASTDL_DISPATCH_FLOAT(x.dtype, "adaptive_avg_pool2d",
@@ -387,9 +315,8 @@ void adaptive_avg_pool2d(const TensorArg& x, const TensorArg& out) {
 }
 
 void adaptive_avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& grad_in) {
-  const std::string op = "adaptive_avg_pool2d_backward";
-  check_planes(op, grad_out, grad_in);
-  check_adaptive(op, grad_in, grad_out);
+  const char* op = "adaptive_avg_pool2d_backward";
+  check_adaptive_pool_args(op, on_cpu(op), grad_in, grad_out, true);
   if (grad_in.numel() == 0) return;
   const Windows wh = adaptive_windows(grad_in.shape[2], grad_out.shape[2]);
   const Windows ww = adaptive_windows(grad_in.shape[3], grad_out.shape[3]);

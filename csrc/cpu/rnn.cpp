@@ -1,13 +1,12 @@
 #include "rnn.h"
 
-#include <initializer_list>
-#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "../common/rnn_cells.h"
 #include "../core/cpu_features.h"
 #include "../core/parallel.h"
+#include "rnn_args.h"
 #include "rnn_cells_avx2.h"
 
 namespace fastdl {
@@ -23,46 +22,6 @@ constexpr int64_t kElemCost = 32;
 // the benchmark LSTM), its backward (1) from ~16k; below that a woken thread costs
 // more than it saves (measured: the backward step of 8k cells takes ~15 us).
 constexpr int64_t kVecLstmForward = 4, kVecLstmBackward = 2, kVecGruForward = 3, kVecGruBackward = 1;
-
-struct Operand {
-  const char* name;
-  const TensorArg* t;
-  int gates;  // expected width in units of H
-};
-
-// Validates every operand of one op and returns H. All operands must be CPU,
-// contiguous 2-D tensors of one floating dtype with B rows and gates*H columns,
-// where B and H are taken from the first operand of width H (`ref`).
-int64_t check_operands(const char* op, const Operand& ref, std::initializer_list<Operand> ops) {
-  auto sig = [&] {
-    std::string s = std::string(op) + "(";
-    bool first = true;
-    for (const auto& o : ops) {
-      s += (first ? "" : ", ") + std::string(o.name) + "=" + describe(*o.t);
-      first = false;
-    }
-    return s + ")";
-  };
-  for (const auto& o : ops) {
-    check_cpu(op, *o.t);
-    if (o.t->ndim() != 2)
-      fail_value(std::string(op) + ": " + o.name + " must be 2-D, got " + sig());
-  }
-  if (!is_floating(ref.t->dtype))
-    fail_type(std::string(op) + ": expected float32 or float64, got " + sig());
-  const int64_t B = ref.t->shape[0], H = ref.t->shape[1];
-  for (const auto& o : ops) {
-    if (o.t->dtype != ref.t->dtype)
-      fail_type(std::string(op) + ": all operands must share one dtype, got " + sig());
-    if (o.t->shape[0] != B || o.t->shape[1] != o.gates * H)
-      fail_value(std::string(op) + ": " + o.name + " must be [" + std::to_string(B) + ", " +
-                 std::to_string(o.gates * H) + "] (B=" + std::to_string(B) +
-                 ", H=" + std::to_string(H) + "), got " + sig());
-    if (o.t->numel() != 0 && !o.t->is_contiguous())
-      fail_value(std::string(op) + ": " + o.name + " must be contiguous, got " + sig());
-  }
-  return H;
-}
 
 // Runs the cells of the (B, H) grid, rows split across threads: vec_row(b) does row b
 // on the float32 AVX2 path (vec_cost per cell), else elem(b, j) every unit with the
@@ -91,10 +50,10 @@ void for_each_cell(int64_t B, int64_t H, int64_t vec_cost, VecRow&& vec_row, Ele
 void lstm_cell_forward(const TensorArg& gates, const TensorArg& c_prev, const TensorArg& h_out,
                        const TensorArg& c_out, const TensorArg& act_out) {
   const char* op = "lstm_cell_forward";
-  const Operand ref{"c_prev", &c_prev, 1};
-  const int64_t H = check_operands(op, ref, {{"gates", &gates, rnn::kLstmGates}, ref,
-                                             {"h_out", &h_out, 1}, {"c_out", &c_out, 1},
-                                             {"act_out", &act_out, rnn::kLstmGates}});
+  const CellOperand ref{"c_prev", &c_prev, 1};
+  const int64_t H = check_cell_operands(op, on_cpu(op), ref,
+                                        {{"gates", &gates, rnn::kLstmGates}, ref, {"h_out", &h_out, 1},
+                                         {"c_out", &c_out, 1}, {"act_out", &act_out, rnn::kLstmGates}});
   const int64_t B = c_prev.shape[0], G = rnn::kLstmGates * H;
   FASTDL_DISPATCH_FLOAT(c_prev.dtype, op, [&] {
     using T = scalar_t;
@@ -113,11 +72,11 @@ void lstm_cell_backward(const TensorArg& act, const TensorArg& c_prev, const Ten
                         const TensorArg& grad_h, const TensorArg& grad_c,
                         const TensorArg& grad_gates, const TensorArg& grad_c_prev) {
   const char* op = "lstm_cell_backward";
-  const Operand ref{"c_prev", &c_prev, 1};
-  const int64_t H = check_operands(
-      op, ref, {{"act", &act, rnn::kLstmGates}, ref, {"c", &c, 1}, {"grad_h", &grad_h, 1},
-                {"grad_c", &grad_c, 1}, {"grad_gates", &grad_gates, rnn::kLstmGates},
-                {"grad_c_prev", &grad_c_prev, 1}});
+  const CellOperand ref{"c_prev", &c_prev, 1};
+  const int64_t H = check_cell_operands(
+      op, on_cpu(op), ref,
+      {{"act", &act, rnn::kLstmGates}, ref, {"c", &c, 1}, {"grad_h", &grad_h, 1}, {"grad_c", &grad_c, 1},
+       {"grad_gates", &grad_gates, rnn::kLstmGates}, {"grad_c_prev", &grad_c_prev, 1}});
   const int64_t B = c_prev.shape[0], G = rnn::kLstmGates * H;
   FASTDL_DISPATCH_FLOAT(c_prev.dtype, op, [&] {
     using T = scalar_t;
@@ -140,10 +99,10 @@ void lstm_cell_backward(const TensorArg& act, const TensorArg& c_prev, const Ten
 void gru_cell_forward(const TensorArg& gi, const TensorArg& gh, const TensorArg& h_prev,
                       const TensorArg& h_out, const TensorArg& saved) {
   const char* op = "gru_cell_forward";
-  const Operand ref{"h_prev", &h_prev, 1};
-  const int64_t H = check_operands(op, ref, {{"gi", &gi, rnn::kGruGates}, {"gh", &gh, rnn::kGruGates},
-                                             ref, {"h_out", &h_out, 1},
-                                             {"saved", &saved, rnn::kGruSaved}});
+  const CellOperand ref{"h_prev", &h_prev, 1};
+  const int64_t H = check_cell_operands(op, on_cpu(op), ref,
+                                        {{"gi", &gi, rnn::kGruGates}, {"gh", &gh, rnn::kGruGates}, ref,
+                                         {"h_out", &h_out, 1}, {"saved", &saved, rnn::kGruSaved}});
   const int64_t B = h_prev.shape[0], G = rnn::kGruGates * H, S = rnn::kGruSaved * H;
   FASTDL_DISPATCH_FLOAT(h_prev.dtype, op, [&] {
     using T = scalar_t;
@@ -162,11 +121,11 @@ void gru_cell_backward(const TensorArg& saved, const TensorArg& h_prev, const Te
                        const TensorArg& grad_gi, const TensorArg& grad_gh,
                        const TensorArg& grad_h_prev) {
   const char* op = "gru_cell_backward";
-  const Operand ref{"h_prev", &h_prev, 1};
-  const int64_t H = check_operands(
-      op, ref, {{"saved", &saved, rnn::kGruSaved}, ref, {"grad_h", &grad_h, 1},
-                {"grad_gi", &grad_gi, rnn::kGruGates}, {"grad_gh", &grad_gh, rnn::kGruGates},
-                {"grad_h_prev", &grad_h_prev, 1}});
+  const CellOperand ref{"h_prev", &h_prev, 1};
+  const int64_t H = check_cell_operands(
+      op, on_cpu(op), ref,
+      {{"saved", &saved, rnn::kGruSaved}, ref, {"grad_h", &grad_h, 1}, {"grad_gi", &grad_gi, rnn::kGruGates},
+       {"grad_gh", &grad_gh, rnn::kGruGates}, {"grad_h_prev", &grad_h_prev, 1}});
   const int64_t B = h_prev.shape[0], G = rnn::kGruGates * H, S = rnn::kGruSaved * H;
   FASTDL_DISPATCH_FLOAT(h_prev.dtype, op, [&] {
     using T = scalar_t;

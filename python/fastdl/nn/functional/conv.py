@@ -1,24 +1,18 @@
-"""conv2d and conv_transpose2d (torch.nn.functional semantics) on the im2col / col2im
-kernels and the batched GEMM kernel.
-
-On the CPU each pass is one C++ driver (csrc/cpu/conv_driver.cpp: per-sample bands of
-columns in a per-thread buffer, samples split across threads); other devices run the
-im2col / col2im kernels and batched matmul from here. Three raw passes (no autograd;
-grouped by viewing channels as (groups, per-group)):
-  _conv_forward    y  = W @ im2col(x)                 (conv2d forward)
-  _conv_input_grad gx = col2im(W^T @ gy)               (conv2d input-grad = conv_transpose2d forward)
-  _conv_weight_grad gW = sum_n gy[n] @ im2col(x)[n]^T  (weight-grad of both)
+"""conv2d and conv_transpose2d (torch.nn.functional semantics) on the whole-pass conv
+drivers that every backend provides (_C.cpu: csrc/cpu/conv_driver.cpp, per-sample bands
+of columns in a per-thread buffer; _C.cuda: cuda/conv_driver.cpp, chunks of samples
+through im2col / col2im and the batched matmul). Three raw passes (no autograd):
+  _conv_forward     y  = W @ im2col(x) + b              (conv2d forward)
+  _conv_input_grad  gx = col2im(W^T @ gy)               (conv2d input-grad = conv_transpose2d forward)
+  _conv_weight_grad gW = sum_n gy[n] @ im2col(x)[n]^T   (weight-grad of both; conv2d's bias grad fused)
 Each op is one Function whose backward uses the other two, so no column tensor is kept
 in the graph: backward recomputes im2col(x), trading one unfold for the k*k-times-input
 memory the columns would pin between forward and backward.
 """
-import math
 import numbers
 
-from ... import _C
 from ...autograd import Function
-from ...tensor import contiguous_strides
-from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, expand_view, same_device
+from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
 
 def _pair(op, name, v, minimum):
@@ -39,20 +33,10 @@ def _pair(op, name, v, minimum):
     return tuple(int(e) for e in out)
 
 
-def _cview(t, shape):
-    """A contiguous tensor seen with another shape (same memory, no autograd)."""
-    return t._view(tuple(shape), contiguous_strides(shape))
-
-
 def _mT(t):
-    """t with its last two axes swapped, as a raw view."""
+    """t with its last two axes swapped, as a raw view (used by rnn.py)."""
     s = t._strides
     return t._view(t.shape[:-2] + (t.shape[-1], t.shape[-2]), s[:-2] + (s[-1], s[-2]))
-
-
-def _at(t, n):
-    """t[n] as a raw view (cheaper than indexing in a per-sample loop)."""
-    return t._view(t.shape[1:], t._strides[1:], t._offset + n * t._strides[0])
 
 
 class _Geom:
@@ -71,139 +55,27 @@ class _Geom:
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.k, self.s, self.p, self.d
         return kh, kw, sh, sw, ph, pw, dh, dw
 
-    def pointwise(self):
-        return self.k == (1, 1) and self.s == (1, 1) and self.p == (0, 0)
-
-
-# Off the CPU, columns are built for a few samples at a time into one reused buffer of
-# about this size: a whole batch's columns (k*k times the input, 42 MB for MNIST's conv2) would be
-# a fresh mmap every call, and faulting its pages in cost 10x the im2col itself.
-_COLS_BYTES = 1 << 22
-
-
-def _use_cpu_drivers(t):
-    """True where the whole-pass C++ drivers run (the CPU); elsewhere the passes are
-    built here from im2col / col2im and batched matmul."""
-    return t.device.type == "cpu"
-
-
-def _rows(t, n0, n1):
-    """t[n0:n1] along the batch axis, as a raw view."""
-    return t._view((n1 - n0,) + tuple(t.shape[1:]), t._strides, t._offset + n0 * t._strides[0])
-
-
-def _chunks(N, sample_numel, itemsize):
-    """(n0, n1) ranges of samples whose columns fit in _COLS_BYTES (at least one sample)."""
-    nb = max(1, min(N, _COLS_BYTES // max(1, sample_numel * itemsize)))
-    return [(n0, min(N, n0 + nb)) for n0 in range(0, N, nb)]
-
-
-class _ColumnBuffer:
-    """im2col of samples [n0, n1) of x into one buffer reused across chunks; a 1x1
-    stride-1 unpadded conv reads x itself."""
-
-    def __init__(self, x, geo):
-        N, C, H, W = x.shape
-        self.x, self.geo = x, geo
-        self.KL = (C * geo.k[0] * geo.k[1], math.prod(geo.out_size((H, W))))
-        self.ranges = _chunks(N, self.KL[0] * self.KL[1], x.dtype.itemsize)
-        if geo.pointwise():
-            self.x, self.buf = contiguous_data(x), None
-        else:
-            nb = self.ranges[0][1] if self.ranges else 0
-            self.buf = empty((nb,) + self.KL, x.dtype, x.device)
-
-    def columns(self, n0, n1):
-        """A contiguous (n1 - n0, C*kh*kw, OH*OW) tensor (valid until the next call)."""
-        shape = (n1 - n0,) + self.KL
-        if self.buf is None:
-            return _cview(_rows(self.x, n0, n1), shape)
-        cols = _cview(self.buf, shape)
-        backend(self.x, "conv2d").im2col(_rows(self.x, n0, n1), cols, *self.geo.args())
-        return cols
-
-
-def _weight_groups(w, g):
-    """(O, Cg, kh, kw) weight as (g, O/g, Cg*kh*kw)."""
-    O = w.shape[0]
-    return _cview(contiguous_data(w), (g, O // g, w.numel() // O))
-
 
 def _conv_forward(x, w, b, geo):
-    N, g = x.shape[0], geo.g
-    O = w.shape[0]
-    OH, OW = geo.out_size(x.shape[2:])
-    y = empty((N, O, OH, OW), x.dtype, x.device)
-    if _use_cpu_drivers(x):
-        _C.cpu.conv2d_forward(x, contiguous_data(w), b, y, *geo.args(), g)
-        return y
-    wg = _weight_groups(w, g)
-    yv = _cview(y, (N, g, O // g, OH * OW))
-    kern = backend(x, "conv2d")
-    beta = 0.0
-    if b is not None:  # y starts as the broadcast bias; the GEMM adds onto it
-        kern.copy(b._view(yv.shape, (0, (O // g) * b._strides[0], b._strides[0], 0), b._offset), yv)
-        beta = 1.0
-    src = _ColumnBuffer(x, geo)
-    for n0, n1 in src.ranges:
-        colsv = _cview(src.columns(n0, n1), (n1 - n0, g, wg.shape[2], OH * OW))
-        kern.matmul(expand_view(wg, (n1 - n0, g) + wg.shape[1:]), colsv, _rows(yv, n0, n1), 1.0, beta)
+    N, O = x.shape[0], w.shape[0]
+    y = empty((N, O) + geo.out_size(x.shape[2:]), x.dtype, x.device)
+    backend(x, "conv2d").conv2d_forward(x, contiguous_data(w), b, y, *geo.args(), geo.g)
     return y
 
 
 def _conv_input_grad(gy, w, geo, in_hw):
     """The gradient w.r.t. a conv input of spatial size in_hw, given the output-gradient gy."""
-    N, O, OH, OW = gy.shape
-    g = geo.g
-    C = w.shape[1] * g
-    if _use_cpu_drivers(gy):
-        gx = empty((N, C) + tuple(in_hw), gy.dtype, gy.device)
-        _C.cpu.conv2d_input_grad(contiguous_data(gy), contiguous_data(w), gx, *geo.args(), g)
-        return gx
-    wg = _weight_groups(w, g)
-    K = wg.shape[2]
-    gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
-    wt = _mT(wg)
-    kern = backend(gy, "conv2d")
-    if geo.pointwise():
-        dcols = empty((N, g, K, OH * OW), gy.dtype, gy.device)
-        kern.matmul(expand_view(wt, (N,) + wt.shape), gyv, dcols, 1.0, 0.0)
-        return _cview(dcols, (N, C) + tuple(in_hw))
-    gx = empty((N, C) + tuple(in_hw), gy.dtype, gy.device)
-    ranges = _chunks(N, g * K * OH * OW, gy.dtype.itemsize)
-    buf = empty((ranges[0][1] if ranges else 0, g, K, OH * OW), gy.dtype, gy.device)
-    for n0, n1 in ranges:
-        dcols = _cview(buf, (n1 - n0, g, K, OH * OW))
-        kern.matmul(expand_view(wt, (n1 - n0,) + wt.shape), _rows(gyv, n0, n1), dcols, 1.0, 0.0)
-        kern.col2im(_cview(dcols, (n1 - n0, g * K, OH * OW)), _rows(gx, n0, n1), *geo.args())
+    gx = empty((gy.shape[0], w.shape[1] * geo.g) + tuple(in_hw), gy.dtype, gy.device)
+    backend(gy, "conv2d").conv2d_input_grad(contiguous_data(gy), contiguous_data(w), gx, *geo.args(), geo.g)
     return gx
 
 
 def _conv_weight_grad(x, gy, geo, w_shape, bias_grad=False):
-    """(gw, gb): gb is the bias gradient when asked for and the CPU driver fuses it
-    into the same pass over gy, else None."""
-    N, O, OH, OW = gy.shape
-    g = geo.g
-    if _use_cpu_drivers(x):
-        gw = empty(w_shape, gy.dtype, gy.device)
-        gb = empty((O,), gy.dtype, gy.device) if bias_grad else None
-        _C.cpu.conv2d_weight_grad(x, contiguous_data(gy), gw, gb, *geo.args(), g)
-        return gw, gb
-    src = _ColumnBuffer(x, geo)
-    K = src.KL[0] // g
-    gyv = _cview(contiguous_data(gy), (N, g, O // g, OH * OW))
+    """(gw, gb): gb is the bias gradient (gy summed over N, OH, OW) when asked for, else None."""
     gw = empty(w_shape, gy.dtype, gy.device)
-    gwv = _cview(gw, (g, O // g, K))
-    kern = backend(gy, "conv2d")
-    if N == 0:
-        kern.fill(gw, 0.0)
-    # One GEMM per sample accumulating into gw: the batch is a reduction here, and the
-    # (N, g, ., L) layouts do not let N and L merge into one GEMM dimension.
-    for n0, n1 in src.ranges:
-        colsv = _cview(src.columns(n0, n1), (n1 - n0, g, K, OH * OW))
-        for n in range(n0, n1):
-            kern.matmul(_at(gyv, n), _mT(_at(colsv, n - n0)), gwv, 1.0, 1.0 if n else 0.0)
-    return gw, None
+    gb = empty((gy.shape[1],), gy.dtype, gy.device) if bias_grad else None
+    backend(x, "conv2d").conv2d_weight_grad(x, contiguous_data(gy), gw, gb, *geo.args(), geo.g)
+    return gw, gb
 
 
 def _bias_grad(gy):
@@ -223,8 +95,10 @@ class _Conv2d(Function):
         need = ctx.needs_input_grad
         gy = contiguous_data(gy)  # once for both GEMM passes (a broadcast gradient has stride 0)
         gx = _conv_input_grad(gy, w, ctx.geo, x.shape[2:]) if need[0] else None
-        gw, gb = _conv_weight_grad(x, gy, ctx.geo, w.shape, need[2]) if need[1] else (None, None)
-        if need[2] and gb is None:
+        gw, gb = None, None
+        if need[1]:
+            gw, gb = _conv_weight_grad(x, gy, ctx.geo, w.shape, need[2])
+        elif need[2]:
             gb = _bias_grad(gy)
         return gx, gw, gb, None
 
