@@ -59,6 +59,9 @@ FASTDL_BIND(CUDA, cuda_layers) {
 
   m.def("linear", &cuda::linear, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("out"),
         "out = x @ weight^T + bias; x (M, K), weight (N, K), bias (N,) or None, out (M, N) contiguous");
+  m.def("linear_backward", &cuda::linear_backward, py::arg("grad"), py::arg("x"), py::arg("weight"),
+        py::arg("grad_x"), py::arg("grad_weight"), py::arg("grad_bias"),
+        "grad_x = grad @ weight, grad_weight = grad^T @ x, grad_bias = grad.sum(0); each output optional");
 
   // In-place fused updates of one parameter and its state (see csrc/cpu/optim.h).
   m.def("sgd_step", &cuda::sgd_step, py::arg("param"), py::arg("grad"), py::arg("momentum_buffer"), py::arg("lr"),
@@ -67,6 +70,10 @@ FASTDL_BIND(CUDA, cuda_layers) {
   m.def("adam_step", &cuda::adam_step, py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_avg_sq"),
         py::arg("max_exp_avg_sq"), py::arg("step"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"),
         py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"), py::arg("maximize"), py::arg("decoupled"));
+  m.def("adam_step_multi", &cuda::adam_step_multi, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::arg("max_exp_avg_sqs"), py::arg("steps"), py::arg("lr"), py::arg("beta1"),
+        py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"), py::arg("maximize"),
+        py::arg("decoupled"));
   m.def("rmsprop_step", &cuda::rmsprop_step, py::arg("param"), py::arg("grad"), py::arg("square_avg"),
         py::arg("grad_avg"), py::arg("momentum_buffer"), py::arg("lr"), py::arg("alpha"), py::arg("eps"),
         py::arg("weight_decay"), py::arg("momentum"), py::arg("centered"), py::arg("maximize"));

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "core/tensor_arg.h"
 
@@ -65,8 +66,10 @@ void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Te
                          const TensorArg& rstd, const OptTensor& weight, const OptTensor& grad_x,
                          const OptTensor& grad_weight, const OptTensor& grad_bias, int64_t axis);
 
-// linear.cu (csrc/cpu/linear.h): bias copied into out, then the GEMM adds x @ W^T.
+// linear.cpp (csrc/cpu/linear.h): compositions of the copy, GEMM and reduce kernels.
 void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out);
+void linear_backward(const TensorArg& grad, const OptTensor& x, const OptTensor& weight, const OptTensor& grad_x,
+                     const OptTensor& grad_weight, const OptTensor& grad_bias);
 
 // optim.cu (csrc/cpu/optim.h)
 void sgd_step(const TensorArg& param, const TensorArg& grad, const OptTensor& momentum_buffer, double lr,
@@ -75,6 +78,11 @@ void sgd_step(const TensorArg& param, const TensorArg& grad, const OptTensor& mo
 void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
                const OptTensor& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
                double weight_decay, bool amsgrad, bool maximize, bool decoupled);
+void adam_step_multi(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
+                     const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
+                     const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr,
+                     double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
+                     bool decoupled);
 void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg& square_avg,
                   const OptTensor& grad_avg, const OptTensor& momentum_buffer, double lr, double alpha, double eps,
                   double weight_decay, double momentum, bool centered, bool maximize);

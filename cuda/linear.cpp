@@ -1,6 +1,7 @@
-// CUDA linear with the contract of csrc/cpu/linear.h, built from two existing device
-// kernels (no kernel of its own, hence plain C++): the bias is broadcast into out by
-// the strided copy kernel, then the GEMM adds x @ W^T to it (beta = 1).
+// CUDA linear and linear_backward with the contracts of csrc/cpu/linear.h, built from
+// existing device kernels (no kernel of their own, hence plain C++): forward, the bias
+// is broadcast into out by the strided copy kernel, then the GEMM adds x @ W^T to it
+// (beta = 1); backward, two GEMMs over transposed views and a sum over rows.
 #include "cpu/linear_args.h"
 #include "cuda_api.h"
 #include "layer_kernels.h"
@@ -8,6 +9,18 @@
 
 namespace fastdl {
 namespace cuda {
+
+namespace {
+
+// t^T for a 2-D t: the same memory with the two dims (and strides) swapped.
+TensorArg transposed(const TensorArg& t) {
+  TensorArg tt = t;
+  tt.shape = {t.shape[1], t.shape[0]};
+  tt.strides = {t.strides[1], t.strides[0]};
+  return tt;
+}
+
+}  // namespace
 
 void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out) {
   require_device("linear");
@@ -19,10 +32,22 @@ void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, 
     rows.strides = {0, bias->strides[0]};
     copy(rows, out);
   }
-  TensorArg wt = weight;  // W^T: (K, N) over W's memory
-  wt.shape = {weight.shape[1], weight.shape[0]};
-  wt.strides = {weight.strides[1], weight.strides[0]};
-  matmul(x, wt, out, 1.0, bias ? 1.0 : 0.0);
+  matmul(x, transposed(weight), out, 1.0, bias ? 1.0 : 0.0);
+}
+
+void linear_backward(const TensorArg& grad, const OptTensor& x, const OptTensor& weight, const OptTensor& grad_x,
+                     const OptTensor& grad_weight, const OptTensor& grad_bias) {
+  require_device("linear_backward");
+  const LinearDims d = check_linear_backward_args(on_cuda("linear_backward", grad), grad, x, weight, grad_x,
+                                                  grad_weight, grad_bias);
+  if (grad_x) matmul(grad, *weight, *grad_x, 1.0, 0.0);                  // (M, N) @ (N, K); zeros when N == 0
+  if (grad_weight) matmul(transposed(grad), *x, *grad_weight, 1.0, 0.0);  // (N, M) @ (M, K); zeros when M == 0
+  if (grad_bias) {
+    TensorArg row = *grad_bias;  // the sum over dim 0 keeps that dim: (1, N)
+    row.shape = {1, d.N};
+    row.strides = {d.N, 1};
+    reduce("sum", grad, row, {0});
+  }
 }
 
 }  // namespace cuda

@@ -115,7 +115,7 @@ T* ptr(const OptTensor& t) {
 
 // make(T()) returns the kernel's argument struct; kernel<T> is launched over param.
 template <template <typename> class Args, typename F>
-void launch_step(const char* op, const TensorArg& param, void (*k32)(Args<float>, int64_t),
+void launch_step(const TensorArg& param, void (*k32)(Args<float>, int64_t),
                  void (*k64)(Args<double>, int64_t), F&& make) {
   const int64_t n = param.numel();
   if (n == 0) return;
@@ -131,12 +131,9 @@ void launch_step(const char* op, const TensorArg& param, void (*k32)(Args<float>
 void sgd_step(const TensorArg& param, const TensorArg& grad, const OptTensor& momentum_buffer, double lr,
               double momentum, double dampening, double weight_decay, bool nesterov, bool maximize,
               bool init_buffer) {
-  const char* op = "sgd_step";
-  require_device(op);
-  check_optim_args(op, on_cuda(op, param), param, {{"grad", &grad}},
-                   {{"momentum_buffer", &momentum_buffer, momentum != 0, "momentum != 0"}});
-  if (nesterov && momentum == 0) fail_value("sgd_step: nesterov requires a nonzero momentum");
-  launch_step<Sgd>(op, param, sgd_kernel<float>, sgd_kernel<double>, [&](auto zero) {
+  require_device("sgd_step");
+  check_sgd_args(on_cuda("sgd_step", param), param, grad, momentum_buffer, momentum, nesterov);
+  launch_step<Sgd>(param, sgd_kernel<float>, sgd_kernel<double>, [&](auto zero) {
     using T = decltype(zero);
     return Sgd<T>{param.data<T>(), ptr<T>(momentum_buffer), grad.data<T>(), maximize ? T(-1) : T(1),
                   T(weight_decay), T(momentum), T(1 - dampening), T(-lr), weight_decay != 0, momentum != 0,
@@ -147,17 +144,14 @@ void sgd_step(const TensorArg& param, const TensorArg& grad, const OptTensor& mo
 void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
                const OptTensor& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
                double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
-  const char* op = "adam_step";
-  require_device(op);
-  check_optim_args(op, on_cuda(op, param), param, {{"grad", &grad}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}},
-                   {{"max_exp_avg_sq", &max_exp_avg_sq, amsgrad, "amsgrad"}});
-  if (step < 1) fail_value("adam_step: step must be >= 1 (the count after this update), got " + std::to_string(step));
+  require_device("adam_step");
+  check_adam_args(on_cuda("adam_step", param), param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, amsgrad);
   // Scalars in double, as torch computes them in Python.
   const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
   const double step_size = lr / bias_correction1;
   const double bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
-  launch_step<Adam>(op, param, adam_kernel<float>, adam_kernel<double>, [&](auto zero) {
+  launch_step<Adam>(param, adam_kernel<float>, adam_kernel<double>, [&](auto zero) {
     using T = decltype(zero);
     // Decoupled decay multiplies by exactly 1 when off, which leaves p unchanged.
     const T decay = (decoupled && weight_decay != 0) ? T(1 - lr * weight_decay) : T(1);
@@ -168,15 +162,27 @@ void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& e
   });
 }
 
+void adam_step_multi(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
+                     const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
+                     const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr,
+                     double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
+                     bool decoupled) {
+  require_device("adam_step_multi");
+  adam_step_each(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad,
+                 [&](const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v,
+                     const OptTensor& vmax, int64_t step) {
+                   adam_step(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize,
+                             decoupled);
+                 });
+}
+
 void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg& square_avg,
                   const OptTensor& grad_avg, const OptTensor& momentum_buffer, double lr, double alpha, double eps,
                   double weight_decay, double momentum, bool centered, bool maximize) {
-  const char* op = "rmsprop_step";
-  require_device(op);
-  check_optim_args(op, on_cuda(op, param), param, {{"grad", &grad}, {"square_avg", &square_avg}},
-                   {{"grad_avg", &grad_avg, centered, "centered"},
-                    {"momentum_buffer", &momentum_buffer, momentum > 0, "momentum > 0"}});
-  launch_step<Rmsprop>(op, param, rmsprop_kernel<float>, rmsprop_kernel<double>, [&](auto zero) {
+  require_device("rmsprop_step");
+  check_rmsprop_args(on_cuda("rmsprop_step", param), param, grad, square_avg, grad_avg, momentum_buffer, momentum,
+                     centered);
+  launch_step<Rmsprop>(param, rmsprop_kernel<float>, rmsprop_kernel<double>, [&](auto zero) {
     using T = decltype(zero);
     return Rmsprop<T>{param.data<T>(), square_avg.data<T>(), ptr<T>(grad_avg), ptr<T>(momentum_buffer),
                       grad.data<T>(), maximize ? T(-1) : T(1), T(weight_decay), T(alpha), T(1 - alpha), T(eps),

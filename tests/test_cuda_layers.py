@@ -202,6 +202,12 @@ def linear_cases(dtype):
         x, w = u(rng, (M, K), dtype), u(rng, (N, K), dtype)
         out.append(("linear", [x, w, u(rng, (N,), dtype), np.zeros((M, N), dtype)]))
         out.append(("linear", [transposed(x), transposed(w), None, np.zeros((M, N), dtype)]))
+        g = u(rng, (M, N), dtype)
+        grads = lambda: [np.zeros((M, K), dtype), np.zeros((N, K), dtype), np.zeros((N,), dtype)]  # noqa: E731
+        out.append(("linear_backward", [g, x, w, *grads()]))
+        out.append(("linear_backward", [transposed(g), transposed(x), transposed(w), *grads()]))
+        out.append(("linear_backward", [g, x, None, None, grads()[1], None]))  # grad_weight only
+        out.append(("linear_backward", [g, None, w, grads()[0], None, grads()[2]]))  # no grad_weight
     return out
 
 
@@ -221,6 +227,12 @@ def optim_cases(dtype):
             sq = pos() + 1  # centered: square_avg > grad_avg**2
             out.append(("rmsprop_step", [p(), p(), sq, p() * 0.1 if cent else None, p() if mom else None, 1e-2,
                                          alpha, 1e-8, wd, mom, cent, False]))
+    shapes = [(7,), (3, 300), (2, 2, 2)]
+    for ams, maxi in [(False, False), (True, True)]:
+        ts = lambda f: [u(rng, s, dtype, *f) for s in shapes]  # noqa: E731
+        out.append(("adam_step_multi", [ts((-1, 1)), ts((-1, 1)), ts((-1, 1)), ts((0.1, 1)),
+                                        ts((0.1, 1)) if ams else [], [1, 4, 9], 1e-2, 0.9, 0.999, 1e-8, 0.01, ams,
+                                        maxi, False]))
     return out
 
 
@@ -229,10 +241,15 @@ FAMILIES = {"conv": conv_cases, "pool": pool_cases, "rnn": rnn_cases, "norm": no
 
 
 def host_args(args):
-    """Fresh host copies of the arrays: (kernel arguments, the arrays to compare)."""
+    """Fresh host copies of the arrays (also inside list arguments): (kernel arguments,
+    the arrays to compare)."""
     kargs, arrays = [], []
     for a in args:
-        if isinstance(a, View):
+        if isinstance(a, list):
+            ks, more = host_args(a)
+            kargs.append(ks)
+            arrays += more
+        elif isinstance(a, View):
             base = a.base.copy()
             view = np.lib.stride_tricks.as_strided(base, a.view.shape, a.view.strides)
             kargs.append(kview(base, view))
@@ -247,10 +264,15 @@ def host_args(args):
 
 
 def device_args(args):
-    """Device copies of the arrays: (kernel arguments, whole-buffer views to compare)."""
+    """Device copies of the arrays (also inside list arguments): (kernel arguments,
+    whole-buffer views to compare)."""
     kargs, arrays = [], []
     for a in args:
-        if isinstance(a, (View, np.ndarray)):
+        if isinstance(a, list):
+            ks, more = device_args(a)
+            kargs.append(ks)
+            arrays += more
+        elif isinstance(a, (View, np.ndarray)):
             base, view = (a.base, a.view) if isinstance(a, View) else (a, None)
             kargs.append(to_cuda(base.copy(), view))
             arrays.append(CudaView(kargs[-1]._buf, base.dtype, base.shape, _contiguous_strides(base.shape)))
@@ -306,6 +328,19 @@ def test_errors_name_the_op():
         p = to_cuda(np.zeros(4, np.float32))
         cuda.adam_step(p, p, to_cuda(np.zeros(4, np.float32)), to_cuda(np.zeros(4, np.float32)), None, 1, 1e-3,
                        0.9, 0.999, 1e-8, 0.0, False, False, False)
+
+
+@gpu
+def test_adam_step_multi_bumps_the_versions_the_cpu_bumps():
+    def tensors(make):
+        return [[make(np.full(3, v, np.float32)) for v in (0.5, 0.25)] for _ in range(5)]
+
+    runs = []
+    for kernels, make in ((cpu, kview), (cuda, to_cuda)):
+        ps, gs, ms, vs, vmaxs = tensors(make)
+        kernels.adam_step_multi(ps, gs, ms, vs, vmaxs, [1, 2], 1e-3, 0.9, 0.999, 1e-8, 0.0, True, False, False)
+        runs.append([[t._buf.version for t in ts] for ts in (ps, gs, ms, vs, vmaxs)])
+    assert runs[0] == runs[1] == [[1, 1], [0, 0], [1, 1], [1, 1], [1, 1]]
 
 
 # ---------------------------------------------------------------- without a GPU

@@ -9,6 +9,7 @@ import fastdl
 from fastdl import _C
 from fastdl.ops._util import empty
 from fastdl.testing import gradcheck
+from test_cuda_backend import gpu
 
 
 def _t(a):
@@ -130,6 +131,27 @@ def test_adam_mixes_the_multi_tensor_call_and_strided_parameters():
     np.testing.assert_allclose(strided.detach().numpy(), ref[0].detach().numpy(), rtol=1e-14)
     np.testing.assert_allclose(plain.detach().numpy(), ref[1].detach().numpy(), rtol=1e-14)
     assert opt.state[plain]["step"] == 2 and opt.state[strided]["step"] == 3
+
+
+@gpu
+def test_linear_and_adam_on_cuda_take_the_fused_kernels_and_match_the_cpu():
+    """F.linear's one-call backward and Adam's multi-tensor step on CUDA (with one
+    strided parameter on the per-tensor path) give what they give on the CPU."""
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((2, 5, 4)), rng.standard_normal((3, 4)), rng.standard_normal(3)
+    runs = []
+    for dev in ("cpu", "cuda"):
+        xs = _t(x).to(dev)
+        wt = _t(w.T.copy()).to(dev).t().detach().requires_grad_()  # strided: per-tensor path
+        bs = _t(b).to(dev).requires_grad_()
+        opt = fastdl.optim.Adam([wt, bs], lr=0.1, amsgrad=True)
+        for _ in range(3):
+            opt.zero_grad()
+            (fastdl.nn.functional.linear(xs, wt, bs) ** 2).sum().backward()
+            opt.step()
+        runs.append([t.detach().cpu().numpy() for t in (wt, bs, wt.grad, bs.grad)])
+    for got, want in zip(runs[1], runs[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 # ---- mse_loss as one node, binary fast path ------------------------------------------------

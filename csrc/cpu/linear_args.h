@@ -1,13 +1,25 @@
-// Argument checks of linear(x, weight, bias, out) (contract in csrc/cpu/linear.h),
-// shared by the CPU and CUDA kernels.
+// Argument checks of linear(x, weight, bias, out) and linear_backward (contracts in
+// csrc/cpu/linear.h), shared by the CPU and CUDA kernels.
 #pragma once
+#include <cstdint>
 #include <optional>
 
 #include "operand_check.h"
 
 namespace fastdl {
 
-void check_linear_args(const DeviceCheck& on_device, const TensorArg& x, const TensorArg& weight,
-                       const std::optional<TensorArg>& bias, const TensorArg& out);
+// The sizes of the layer: input (M, K), weight (N, K), out and grad (M, N).
+struct LinearDims {
+  int64_t M, N, K;
+};
+
+LinearDims check_linear_args(const DeviceCheck& on_device, const TensorArg& x, const TensorArg& weight,
+                             const std::optional<TensorArg>& bias, const TensorArg& out);
+
+LinearDims check_linear_backward_args(const DeviceCheck& on_device, const TensorArg& grad,
+                                      const std::optional<TensorArg>& x, const std::optional<TensorArg>& weight,
+                                      const std::optional<TensorArg>& grad_x,
+                                      const std::optional<TensorArg>& grad_weight,
+                                      const std::optional<TensorArg>& grad_bias);
 
 }  // namespace fastdl

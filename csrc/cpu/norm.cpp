@@ -2,56 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <utility>
-#include <string>
 #include <vector>
 
 #include "../core/parallel.h"
+#include "norm_args.h"
 
 namespace fastdl {
 namespace cpu {
 
 namespace {
-
-using OptArg = std::optional<TensorArg>;
-
-// An empty tensor counts as contiguous whatever its strides: nothing is addressed.
-bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
-
-void check_contiguous(const std::string& op, const char* what, const TensorArg& t) {
-  if (!dense(t)) fail_value(op + ": " + what + " must be contiguous, got " + describe(t));
-}
-
-void check_input(const std::string& op, const TensorArg& x) {
-  check_cpu(op.c_str(), x);
-  if (!is_floating(x.dtype)) fail_type(op + ": expected a float32 or float64 input, got " + describe(x));
-  check_contiguous(op, "input", x);
-}
-
-// Same shape and dtype as x, contiguous.
-void check_like(const std::string& op, const char* what, const TensorArg& t, const TensorArg& x) {
-  check_cpu(op.c_str(), t);
-  if (t.shape != x.shape || t.dtype != x.dtype)
-    fail_value(op + ": " + what + " must match the input " + describe(x) + ", got " + describe(t));
-  check_contiguous(op, what, t);
-}
-
-// n elements of x's dtype; 1-D (any stride) when one_d, else any shape but contiguous.
-void check_vec(const std::string& op, const char* what, const TensorArg& t, int64_t n, DType dt, bool one_d) {
-  check_cpu(op.c_str(), t);
-  if (t.dtype != dt) fail_type(op + ": " + what + " must be " + dtype_name(dt) + ", got " + describe(t));
-  if (one_d ? (t.ndim() != 1 || t.shape[0] != n) : t.numel() != n)
-    fail_value(op + ": " + what + " must have " + std::to_string(n) + " elements" + (one_d ? " (1-D)" : "") +
-               ", got " + describe(t));
-  if (!one_d) check_contiguous(op, what, t);
-}
-
-void check_opt_vecs(const std::string& op, std::initializer_list<std::pair<const OptArg*, const char*>> ts,
-                    int64_t n, DType dt, bool one_d) {
-  for (const auto& [t, what] : ts)
-    if (*t) check_vec(op, what, **t, n, dt, one_d);
-}
 
 // (sum f0(j), sum f1(j)) over j < n in double, in 8 independent lanes so that the
 // loop vectorises instead of waiting on one chain of additions.
@@ -82,19 +42,7 @@ template <typename T> struct Vec {
   T& operator[](int64_t i) const { return p[i * s]; }
 };
 
-// ---- batch norm: contiguous x seen as (N, C, S) ----
-
-struct NCS {
-  int64_t N = 0, C = 0, S = 1;
-  int64_t count() const { return N * S; }  // values per channel
-};
-
-NCS ncs_of(const std::string& op, const TensorArg& x) {
-  if (x.ndim() < 2) fail_value(op + ": expected an input of shape (N, C, ...), got " + describe(x));
-  NCS d{x.shape[0], x.shape[1], 1};
-  for (int i = 2; i < x.ndim(); ++i) d.S *= x.shape[i];
-  return d;
-}
+// ---- batch norm: contiguous x seen as (N, C, S) (norm_args.h) ----
 
 // For every channel c: a0[c] = sum f0(i, c), a1[c] = sum f1(i, c) over the flat
 // indices i of that channel. With S == 1 the channels are the contiguous dim, so
@@ -158,21 +106,9 @@ void channel_map(const NCS& d, F f) {
 void batch_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const OptArg& running_mean,
                 const OptArg& running_var, const TensorArg& out, const TensorArg& save_mean,
                 const TensorArg& save_invstd, bool training, double momentum, double eps) {
-  const std::string op = "batch_norm";
-  check_input(op, x);
-  const NCS d = ncs_of(op, x);
-  check_like(op, "out", out, x);
-  check_opt_vecs(op, {{&weight, "weight"}, {&bias, "bias"}, {&running_mean, "running_mean"},
-                      {&running_var, "running_var"}}, d.C, x.dtype, true);
-  check_vec(op, "save_mean", save_mean, d.C, x.dtype, true);
-  check_vec(op, "save_invstd", save_invstd, d.C, x.dtype, true);
-  if (running_mean.has_value() != running_var.has_value())
-    fail_value(op + ": running_mean and running_var must be given together");
-  if (!training && !running_mean) fail_value(op + ": running_mean and running_var are required in evaluation mode");
-  if (training && d.count() == 1)
-    fail_value(op + ": expected more than 1 value per channel when training, got input " + describe(x));
-  if (!(eps >= 0)) fail_value(op + ": eps must be non-negative, got " + std::to_string(eps));
-  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+  const NCS d = check_batch_norm_args(on_cpu("batch_norm"), x, weight, bias, running_mean, running_var, out,
+                                      save_mean, save_invstd, training, eps);
+  FASTDL_DISPATCH_FLOAT(x.dtype, "batch_norm", [&] {
     using T = scalar_t;
     const T* xp = x.data<T>();
     T* yp = out.data<T>();
@@ -216,16 +152,9 @@ void batch_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, co
 void batch_norm_backward(const TensorArg& grad_out, const TensorArg& x, const OptArg& weight,
                          const TensorArg& save_mean, const TensorArg& save_invstd, const OptArg& grad_x,
                          const OptArg& grad_weight, const OptArg& grad_bias, bool training) {
-  const std::string op = "batch_norm_backward";
-  check_input(op, x);
-  const NCS d = ncs_of(op, x);
-  check_like(op, "grad_out", grad_out, x);
-  if (grad_x) check_like(op, "grad_x", *grad_x, x);
-  check_opt_vecs(op, {{&weight, "weight"}, {&grad_weight, "grad_weight"}, {&grad_bias, "grad_bias"}}, d.C,
-                 x.dtype, true);
-  check_vec(op, "save_mean", save_mean, d.C, x.dtype, true);
-  check_vec(op, "save_invstd", save_invstd, d.C, x.dtype, true);
-  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+  const NCS d = check_batch_norm_backward_args(on_cpu("batch_norm_backward"), grad_out, x, weight, save_mean,
+                                               save_invstd, grad_x, grad_weight, grad_bias);
+  FASTDL_DISPATCH_FLOAT(x.dtype, "batch_norm_backward", [&] {
     using T = scalar_t;
     const T* xp = x.data<T>();
     const T* gp = grad_out.data<T>();
@@ -256,21 +185,9 @@ void batch_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Op
   })
 }
 
-// ---- layer norm: contiguous x seen as (M, D) ----
+// ---- layer norm: contiguous x seen as (M, D) (norm_args.h) ----
 
 namespace {
-
-struct MD {
-  int64_t M = 1, D = 1;
-};
-
-MD md_of(const std::string& op, const TensorArg& x, int64_t axis) {
-  if (axis < 0 || axis > x.ndim())
-    fail_value(op + ": axis " + std::to_string(axis) + " out of range for " + describe(x));
-  MD s;
-  for (int i = 0; i < x.ndim(); ++i) (i < axis ? s.M : s.D) *= x.shape[i];
-  return s;
-}
 
 // Row chunks for the weight / bias gradients: each chunk sums its rows into its own
 // partial, then the partials are added in chunk order. The chunking depends only on
@@ -285,16 +202,8 @@ int64_t row_chunks(const MD& s) {
 
 void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const TensorArg& out,
                 const TensorArg& mean, const TensorArg& rstd, int64_t axis, double eps) {
-  const std::string op = "layer_norm";
-  check_input(op, x);
-  const MD s = md_of(op, x, axis);
-  check_like(op, "out", out, x);
-  if (weight) check_vec(op, "weight", *weight, s.D, x.dtype, false);
-  if (bias) check_vec(op, "bias", *bias, s.D, x.dtype, false);
-  check_vec(op, "mean", mean, s.M, x.dtype, false);
-  check_vec(op, "rstd", rstd, s.M, x.dtype, false);
-  if (!(eps >= 0)) fail_value(op + ": eps must be non-negative, got " + std::to_string(eps));
-  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+  const MD s = check_layer_norm_args(on_cpu("layer_norm"), x, weight, bias, out, mean, rstd, axis, eps);
+  FASTDL_DISPATCH_FLOAT(x.dtype, "layer_norm", [&] {
     using T = scalar_t;
     const T* w = weight ? weight->data<T>() : nullptr;
     const T* b = bias ? bias->data<T>() : nullptr;
@@ -328,16 +237,9 @@ void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, co
 void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const TensorArg& mean,
                          const TensorArg& rstd, const OptArg& weight, const OptArg& grad_x,
                          const OptArg& grad_weight, const OptArg& grad_bias, int64_t axis) {
-  const std::string op = "layer_norm_backward";
-  check_input(op, x);
-  const MD s = md_of(op, x, axis);
-  check_like(op, "grad_out", grad_out, x);
-  if (grad_x) check_like(op, "grad_x", *grad_x, x);
-  check_opt_vecs(op, {{&weight, "weight"}, {&grad_weight, "grad_weight"}, {&grad_bias, "grad_bias"}}, s.D,
-                 x.dtype, false);
-  check_vec(op, "mean", mean, s.M, x.dtype, false);
-  check_vec(op, "rstd", rstd, s.M, x.dtype, false);
-  FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] {
+  const MD s = check_layer_norm_backward_args(on_cpu("layer_norm_backward"), grad_out, x, mean, rstd, weight,
+                                             grad_x, grad_weight, grad_bias, axis);
+  FASTDL_DISPATCH_FLOAT(x.dtype, "layer_norm_backward", [&] {
     using T = scalar_t;
     const T* xp = x.data<T>();
     const T* gp = grad_out.data<T>();

@@ -11,7 +11,7 @@ namespace fastdl {
 
 using DeviceCheck = std::function<void(const TensorArg&)>;
 
-// The CPU half: every operand in host memory.
+// The CPU half: every operand is in host memory (op names the kernel in the error).
 inline DeviceCheck on_cpu(const char* op) {
   return [op](const TensorArg& t) { check_cpu(op, t); };
 }

@@ -2,12 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
-#include <string>
 #include <type_traits>
-#include <utility>
 
 #include "../core/parallel.h"
+#include "optim_args.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -20,39 +18,6 @@ namespace {
 
 // Elementwise updates are memory-bound: thread only above ~8K elements.
 constexpr int64_t kCostPerElement = 4;
-
-void check_param(const char* op, const TensorArg& p) {
-  check_cpu(op, p);
-  if (!is_floating(p.dtype))
-    fail_type(std::string(op) + ": expected a float32 or float64 parameter, got " + describe(p));
-  if (p.numel() > 0 && !p.is_contiguous())
-    fail_value(std::string(op) + ": param must be contiguous, got " + describe(p));
-  if ((p.offset + p.numel()) * static_cast<int64_t>(itemsize(p.dtype)) > static_cast<int64_t>(p.buf->nbytes()))
-    fail_value(std::string(op) + ": param view " + describe(p) + " runs past its buffer");
-}
-
-// State tensors and the gradient must look exactly like the parameter.
-void check_like(const char* op, const TensorArg& p, const TensorArg& t, const char* name) {
-  check_cpu(op, t);
-  if (t.dtype != p.dtype)
-    fail_type(std::string(op) + ": " + name + " must have the param's dtype " + dtype_name(p.dtype) + ", got " +
-              describe(t));
-  if (t.shape != p.shape)
-    fail_value(std::string(op) + ": " + name + " has shape " + describe(t) + ", param is " + describe(p));
-  if (t.numel() > 0 && !t.is_contiguous())
-    fail_value(std::string(op) + ": " + name + " must be contiguous, got " + describe(t));
-  if ((t.offset + t.numel()) * static_cast<int64_t>(itemsize(t.dtype)) > static_cast<int64_t>(t.buf->nbytes()))
-    fail_value(std::string(op) + ": " + name + " view " + describe(t) + " runs past its buffer");
-}
-
-const TensorArg* opt(const std::optional<TensorArg>& t) { return t ? &*t : nullptr; }
-
-void check_optional(const char* op, const TensorArg& p, const TensorArg* t, bool wanted,
-                    const char* name, const char* when) {
-  if (wanted && !t) fail_value(std::string(op) + ": " + name + " is required when " + when);
-  if (!wanted && t) fail_value(std::string(op) + ": " + name + " must be None unless " + when);
-  if (t) check_like(op, p, *t, name);
-}
 
 // Turns runtime flags into compile-time ones so that each inner loop is branch-free
 // and vectorisable.
@@ -78,20 +43,6 @@ inline T nan_max(T a, T b) {
 template <typename T>
 T* ptr(const std::optional<TensorArg>& t) {
   return t ? t->data<T>() : nullptr;
-}
-
-// The kernels index their arrays through __restrict pointers: say so only when true.
-void check_disjoint(const char* op, std::initializer_list<std::pair<const char*, const TensorArg*>> ts) {
-  for (auto a = ts.begin(); a != ts.end(); ++a) {
-    for (auto b = a + 1; b != ts.end(); ++b) {
-      if (!a->second || !b->second || a->second->numel() == 0) continue;
-      const char* a0 = a->second->bytes();
-      const char* b0 = b->second->bytes();
-      const size_t n = a->second->numel() * itemsize(a->second->dtype);
-      if (a0 < b0 + n && b0 < a0 + n)
-        fail_value(std::string(op) + ": " + a->first + " and " + b->first + " share memory");
-    }
-  }
 }
 
 // x[i] = sqrt(x[i]). std::sqrt's errno branch keeps loops that call it scalar (the
@@ -218,14 +169,9 @@ void rmsprop_range(T* __restrict p, const T* __restrict g0, T* __restrict sq, T*
 void sgd_step(const TensorArg& param, const TensorArg& grad, const std::optional<TensorArg>& momentum_buffer,
               double lr, double momentum, double dampening, double weight_decay, bool nesterov, bool maximize,
               bool init_buffer) {
-  const char* op = "sgd_step";
-  check_param(op, param);
-  check_like(op, param, grad, "grad");
-  check_optional(op, param, opt(momentum_buffer), momentum != 0, "momentum_buffer", "momentum != 0");
-  check_disjoint(op, {{"param", &param}, {"grad", &grad}, {"momentum_buffer", opt(momentum_buffer)}});
-  if (nesterov && momentum == 0) fail_value("sgd_step: nesterov requires a nonzero momentum");
+  check_sgd_args(on_cpu("sgd_step"), param, grad, momentum_buffer, momentum, nesterov);
   const int64_t n = param.numel();
-  FASTDL_DISPATCH_FLOAT(param.dtype, op, [&] {
+  FASTDL_DISPATCH_FLOAT(param.dtype, "sgd_step", [&] {
     using T = scalar_t;
     T *p = param.data<T>(), *buf = ptr<T>(momentum_buffer);
     const T* g = grad.data<T>();
@@ -244,32 +190,19 @@ void sgd_step(const TensorArg& param, const TensorArg& grad, const std::optional
   })
 }
 
-namespace {
-
-// One checked Adam update of one parameter (the body of adam_step and of each
-// element of adam_step_multi).
-void adam_one(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
-              const TensorArg* max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
-              double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
-  const char* op = "adam_step";
-  check_param(op, param);
-  check_like(op, param, grad, "grad");
-  check_like(op, param, exp_avg, "exp_avg");
-  check_like(op, param, exp_avg_sq, "exp_avg_sq");
-  check_optional(op, param, max_exp_avg_sq, amsgrad, "max_exp_avg_sq", "amsgrad");
-  check_disjoint(op, {{"param", &param}, {"grad", &grad}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq},
-                      {"max_exp_avg_sq", max_exp_avg_sq}});
-  if (step < 1) fail_value("adam_step: step must be >= 1 (the count after this update), got " + std::to_string(step));
+void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
+               const std::optional<TensorArg>& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
+               double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
+  check_adam_args(on_cpu("adam_step"), param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, amsgrad);
   // Scalars in double, as torch computes them in Python.
   const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
   const double step_size = lr / bias_correction1;
   const double bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
   const int64_t n = param.numel();
-  FASTDL_DISPATCH_FLOAT(param.dtype, op, [&] {
+  FASTDL_DISPATCH_FLOAT(param.dtype, "adam_step", [&] {
     using T = scalar_t;
-    T *p = param.data<T>(), *m = exp_avg.data<T>(), *v = exp_avg_sq.data<T>();
-    T* vmax = max_exp_avg_sq ? max_exp_avg_sq->data<T>() : nullptr;
+    T *p = param.data<T>(), *m = exp_avg.data<T>(), *v = exp_avg_sq.data<T>(), *vmax = ptr<T>(max_exp_avg_sq);
     const T* g = grad.data<T>();
     // Decoupled decay multiplies by exactly 1 when off, which leaves p unchanged.
     const T decay = (decoupled && weight_decay != 0) ? T(1 - lr * weight_decay) : T(1);
@@ -287,50 +220,26 @@ void adam_one(const TensorArg& param, const TensorArg& grad, const TensorArg& ex
   })
 }
 
-}  // namespace
-
-void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg, const TensorArg& exp_avg_sq,
-               const std::optional<TensorArg>& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
-               double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
-  adam_one(param, grad, exp_avg, exp_avg_sq, opt(max_exp_avg_sq), step, lr, beta1, beta2, eps, weight_decay, amsgrad,
-           maximize, decoupled);
-}
-
 void adam_step_multi(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
                      const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
                      const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, double lr,
                      double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
                      bool decoupled) {
-  const size_t n = params.size();
-  if (grads.size() != n || exp_avgs.size() != n || exp_avg_sqs.size() != n || steps.size() != n ||
-      max_exp_avg_sqs.size() != (amsgrad ? n : 0))
-    fail_value("adam_step_multi: expected " + std::to_string(n) + " grads, exp_avgs, exp_avg_sqs and steps (and " +
-               (amsgrad ? "as many" : "no") + " max_exp_avg_sqs), got " + std::to_string(grads.size()) + ", " +
-               std::to_string(exp_avgs.size()) + ", " + std::to_string(exp_avg_sqs.size()) + ", " +
-               std::to_string(steps.size()) + " and " + std::to_string(max_exp_avg_sqs.size()));
-  for (size_t i = 0; i < n; ++i) {
-    const TensorArg* vmax = amsgrad ? &max_exp_avg_sqs[i] : nullptr;
-    adam_one(params[i], grads[i], exp_avgs[i], exp_avg_sqs[i], vmax, steps[i], lr, beta1, beta2, eps, weight_decay,
-             amsgrad, maximize, decoupled);
-    for (const TensorArg* t : {&params[i], &exp_avgs[i], &exp_avg_sqs[i], vmax})
-      if (t) ++t->buf->version;
-  }
+  adam_step_each(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad,
+                 [&](const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v,
+                     const std::optional<TensorArg>& vmax, int64_t step) {
+                   adam_step(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize,
+                             decoupled);
+                 });
 }
 
 void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg& square_avg,
                   const std::optional<TensorArg>& grad_avg, const std::optional<TensorArg>& momentum_buffer,
                   double lr, double alpha, double eps, double weight_decay, double momentum, bool centered,
                   bool maximize) {
-  const char* op = "rmsprop_step";
-  check_param(op, param);
-  check_like(op, param, grad, "grad");
-  check_like(op, param, square_avg, "square_avg");
-  check_optional(op, param, opt(grad_avg), centered, "grad_avg", "centered");
-  check_optional(op, param, opt(momentum_buffer), momentum > 0, "momentum_buffer", "momentum > 0");
-  check_disjoint(op, {{"param", &param}, {"grad", &grad}, {"square_avg", &square_avg}, {"grad_avg", opt(grad_avg)},
-                      {"momentum_buffer", opt(momentum_buffer)}});
+  check_rmsprop_args(on_cpu("rmsprop_step"), param, grad, square_avg, grad_avg, momentum_buffer, momentum, centered);
   const int64_t n = param.numel();
-  FASTDL_DISPATCH_FLOAT(param.dtype, op, [&] {
+  FASTDL_DISPATCH_FLOAT(param.dtype, "rmsprop_step", [&] {
     using T = scalar_t;
     T *p = param.data<T>(), *sq = square_avg.data<T>(), *ga = ptr<T>(grad_avg), *buf = ptr<T>(momentum_buffer);
     const T* g = grad.data<T>();

@@ -1,7 +1,8 @@
 #include "optim_args.h"
 
+#include <initializer_list>
 #include <string>
-#include <vector>
+#include <utility>
 
 namespace fastdl {
 
@@ -49,11 +50,19 @@ void check_disjoint(const char* op, const std::vector<std::pair<const char*, con
     }
 }
 
-}  // namespace
+// A state tensor that must be given exactly when its condition holds (`when` names
+// the condition in the error).
+struct OptionalState {
+  const char* name;
+  const OptState* t;
+  bool wanted;
+  const char* when;
+};
 
-void check_optim_args(const char* op, const DeviceCheck& on_device, const TensorArg& param,
-                      std::initializer_list<std::pair<const char*, const TensorArg*>> required,
-                      std::initializer_list<OptionalState> optional) {
+// `required` tensors must be present; each optional one given exactly when wanted.
+void check_state(const char* op, const DeviceCheck& on_device, const TensorArg& param,
+                 std::initializer_list<std::pair<const char*, const TensorArg*>> required,
+                 std::initializer_list<OptionalState> optional) {
   check_param(op, on_device, param);
   std::vector<std::pair<const char*, const TensorArg*>> all{{"param", &param}};
   for (const auto& [name, t] : required) {
@@ -69,6 +78,51 @@ void check_optim_args(const char* op, const DeviceCheck& on_device, const Tensor
     }
   }
   check_disjoint(op, all);
+}
+
+}  // namespace
+
+void check_sgd_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
+                    const OptState& momentum_buffer, double momentum, bool nesterov) {
+  check_state("sgd_step", on_device, param, {{"grad", &grad}},
+              {{"momentum_buffer", &momentum_buffer, momentum != 0, "momentum != 0"}});
+  if (nesterov && momentum == 0) fail_value("sgd_step: nesterov requires a nonzero momentum");
+}
+
+void check_adam_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
+                     const TensorArg& exp_avg, const TensorArg& exp_avg_sq, const OptState& max_exp_avg_sq,
+                     int64_t step, bool amsgrad) {
+  check_state("adam_step", on_device, param,
+              {{"grad", &grad}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}},
+              {{"max_exp_avg_sq", &max_exp_avg_sq, amsgrad, "amsgrad"}});
+  if (step < 1) fail_value("adam_step: step must be >= 1 (the count after this update), got " + std::to_string(step));
+}
+
+void check_rmsprop_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
+                        const TensorArg& square_avg, const OptState& grad_avg, const OptState& momentum_buffer,
+                        double momentum, bool centered) {
+  check_state("rmsprop_step", on_device, param, {{"grad", &grad}, {"square_avg", &square_avg}},
+              {{"grad_avg", &grad_avg, centered, "centered"},
+               {"momentum_buffer", &momentum_buffer, momentum > 0, "momentum > 0"}});
+}
+
+void adam_step_each(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
+                    const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
+                    const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, bool amsgrad,
+                    const AdamStepFn& adam_step) {
+  const size_t n = params.size();
+  if (grads.size() != n || exp_avgs.size() != n || exp_avg_sqs.size() != n || steps.size() != n ||
+      max_exp_avg_sqs.size() != (amsgrad ? n : 0))
+    fail_value("adam_step_multi: expected " + std::to_string(n) + " grads, exp_avgs, exp_avg_sqs and steps (and " +
+               (amsgrad ? "as many" : "no") + " max_exp_avg_sqs), got " + std::to_string(grads.size()) + ", " +
+               std::to_string(exp_avgs.size()) + ", " + std::to_string(exp_avg_sqs.size()) + ", " +
+               std::to_string(steps.size()) + " and " + std::to_string(max_exp_avg_sqs.size()));
+  for (size_t i = 0; i < n; ++i) {
+    const OptState vmax = amsgrad ? OptState(max_exp_avg_sqs[i]) : std::nullopt;
+    adam_step(params[i], grads[i], exp_avgs[i], exp_avg_sqs[i], vmax, steps[i]);
+    for (const TensorArg* t : {&params[i], &exp_avgs[i], &exp_avg_sqs[i]}) ++t->buf->version;
+    if (amsgrad) ++max_exp_avg_sqs[i].buf->version;
+  }
 }
 
 }  // namespace fastdl

@@ -2,25 +2,38 @@
 // by the CPU and CUDA kernels: every tensor looks exactly like the parameter
 // (contiguous, same shape and float dtype) and none shares memory with another.
 #pragma once
-#include <initializer_list>
+#include <cstdint>
+#include <functional>
 #include <optional>
-#include <utility>
+#include <vector>
 
 #include "operand_check.h"
 
 namespace fastdl {
 
-// `required` tensors must be present; each optional one must be given exactly when
-// its condition holds (`when` names the condition in the error).
-struct OptionalState {
-  const char* name;
-  const std::optional<TensorArg>* t;
-  bool wanted;
-  const char* when;
-};
+using OptState = std::optional<TensorArg>;
 
-void check_optim_args(const char* op, const DeviceCheck& on_device, const TensorArg& param,
-                      std::initializer_list<std::pair<const char*, const TensorArg*>> required,
-                      std::initializer_list<OptionalState> optional);
+void check_sgd_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
+                    const OptState& momentum_buffer, double momentum, bool nesterov);
+
+// op is "adam_step" (adam_step_multi checks each parameter under that name too).
+void check_adam_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
+                     const TensorArg& exp_avg, const TensorArg& exp_avg_sq, const OptState& max_exp_avg_sq,
+                     int64_t step, bool amsgrad);
+
+void check_rmsprop_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
+                        const TensorArg& square_avg, const OptState& grad_avg, const OptState& momentum_buffer,
+                        double momentum, bool centered);
+
+// adam_step_multi on either backend: checks that the lists agree, then for each
+// parameter i calls adam_step with its tensors and steps[i] (that call checks them)
+// and bumps the version counter of every tensor it wrote, as the Python in-place
+// ops do.
+using AdamStepFn = std::function<void(const TensorArg& param, const TensorArg& grad, const TensorArg& exp_avg,
+                                      const TensorArg& exp_avg_sq, const OptState& max_exp_avg_sq, int64_t step)>;
+void adam_step_each(const std::vector<TensorArg>& params, const std::vector<TensorArg>& grads,
+                    const std::vector<TensorArg>& exp_avgs, const std::vector<TensorArg>& exp_avg_sqs,
+                    const std::vector<TensorArg>& max_exp_avg_sqs, const std::vector<int64_t>& steps, bool amsgrad,
+                    const AdamStepFn& adam_step);
 
 }  // namespace fastdl

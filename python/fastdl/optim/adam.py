@@ -1,6 +1,5 @@
 """optim.Adam: torch.optim.Adam (bias correction, AMSGrad, maximize, L2 or decoupled
 weight decay)."""
-from .. import _C
 from ..ops._util import backend
 from ..tensor import contiguous_strides, zeros_like
 from .optimizer import Optimizer
@@ -53,16 +52,18 @@ class Adam(Optimizer):
         return written
 
     def _step_group(self, params, group):
-        """One kernel call for every CPU parameter whose parameter and gradient are
-        contiguous (the usual case); any other parameter goes through _step_param."""
+        """One kernel call per device type (CPU, CUDA) for every parameter whose
+        parameter and gradient are contiguous (the usual case); any other parameter goes
+        through _step_param."""
         amsgrad = bool(group["amsgrad"])
-        ps, gs, ms, vs, vmaxs, steps = [], [], [], [], [], []
+        batches = {}  # device type -> (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps)
         for p in params:
             grad = self._check_grad(p)
-            if p._device.type != "cpu" or not _plainly_contiguous(p) or not _plainly_contiguous(grad):
+            if not _plainly_contiguous(p) or not _plainly_contiguous(grad):
                 self._step_param(p, group)
                 continue
             state = self._advance(p, self.state[p], amsgrad)
+            ps, gs, ms, vs, vmaxs, steps = batches.setdefault(p._device.type, ([], [], [], [], [], []))
             ps.append(p)
             gs.append(grad)
             ms.append(state["exp_avg"])
@@ -70,8 +71,8 @@ class Adam(Optimizer):
             if amsgrad:
                 vmaxs.append(state["max_exp_avg_sq"])
             steps.append(state["step"])
-        if ps:  # bumps the version of every tensor it writes
-            _C.cpu.adam_step_multi(ps, gs, ms, vs, vmaxs, steps, *self._hyper(group))
+        for ps, *rest in batches.values():  # bumps the version of every tensor it writes
+            backend(ps[0], type(self).__name__).adam_step_multi(ps, *rest, *self._hyper(group))
 
 
 def _plainly_contiguous(t):

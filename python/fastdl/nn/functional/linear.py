@@ -1,10 +1,8 @@
 """linear(input, weight, bias): input @ weight^T + bias, weight (out_features, in_features).
 Forward is one fused kernel (GEMM with the bias as its initial output); backward is
-one kernel call too on the CPU (two GEMMs and the bias sum), and two matmuls and a
-sum elsewhere."""
-from ... import _C
+one kernel call too (two GEMMs and the bias sum), on every device."""
 from ...autograd import Function
-from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
+from ...ops._util import backend, check_tensor, desc, empty, same_device
 
 __all__ = ["linear"]
 
@@ -23,23 +21,14 @@ class _Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x2, weight = ctx.saved_tensors
-        if g._device.type == "cpu":
-            return _cpu_backward(ctx.needs_input_grad, ctx.x_shape, g, x2, weight)
-        g2 = contiguous_data(g).reshape(-1, g.shape[-1])
-        gx = (g2 @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
-        gw = g2.mT @ x2 if ctx.needs_input_grad[1] else None
-        gb = g2.sum(0) if ctx.needs_input_grad[2] else None
-        return gx, gw, gb
-
-
-def _cpu_backward(needs, x_shape, g, x2, weight):
-    g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g  # any strides will do
-    n, dt, dev = g2.shape[1], g.dtype, g.device
-    gx = empty((g2.shape[0], x_shape[-1]), dt, dev) if needs[0] else None
-    gw = empty((n, x_shape[-1]), dt, dev) if needs[1] else None
-    gb = empty((n,), dt, dev) if needs[2] else None
-    _C.cpu.linear_backward(g2, x2, weight, gx, gw, gb)
-    return (None if gx is None else gx.reshape(x_shape)), gw, gb
+        needs, x_shape = ctx.needs_input_grad, ctx.x_shape
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g  # any strides will do
+        n, dt, dev = g2.shape[1], g.dtype, g.device
+        gx = empty((g2.shape[0], x_shape[-1]), dt, dev) if needs[0] else None
+        gw = empty((n, x_shape[-1]), dt, dev) if needs[1] else None
+        gb = empty((n,), dt, dev) if needs[2] else None
+        backend(g, "linear").linear_backward(g2, x2, weight, gx, gw, gb)
+        return (None if gx is None else gx.reshape(x_shape)), gw, gb
 
 
 def linear(input, weight, bias=None):
