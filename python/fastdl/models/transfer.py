@@ -25,7 +25,7 @@ from . import cnn
 from ._run import curve
 
 DEFAULTS = {"epochs": 8, "shots": 10, "lr": 3e-3, "batch_size": 64, "width": 16, "frozen_blocks": 1,
-            "adapt_bn": True, "probe_epochs": 20, "probe_lr": 1e-2, "finetune_epochs": 20, "finetune_lr": 1e-2,
+            "adapt_bn": True, "probe_epochs": 20, "probe_lr": 1e-2, "finetune_epochs": 20, "finetune_lr": 3e-3,
             "scratch_lr": 1e-2, "finetune_batch_size": 10}
 
 
@@ -85,16 +85,12 @@ def few_shot(data, shots, seed=0):
     """The first `shots` training examples of each class in a seeded shuffle; every other
     image (the rest of the training split and the whole test split) is the test set, so
     that one image weighs ~0.1 point instead of ~0.5 on the 187-image test split alone."""
-    xtr, ytr, xte, yte = data
-    labels = ytr.numpy()
-    order = np.random.default_rng(seed).permutation(len(labels))
-    keep = np.sort(np.concatenate([order[labels[order] == c][:shots] for c in np.unique(labels)]))
-    rest = np.setdiff1d(np.arange(len(labels)), keep)
-    pick = lambda t, idx: t.numpy()[idx]
-    x_test = np.concatenate([xte.numpy(), pick(xtr, rest)])
-    y_test = np.concatenate([yte.numpy(), pick(ytr, rest)])
-    return (fastdl.tensor(pick(xtr, keep)), fastdl.tensor(pick(ytr, keep)),
-            fastdl.tensor(x_test), fastdl.tensor(y_test))
+    xtr, ytr, xte, yte = (t.numpy() for t in data)
+    order = np.random.default_rng(seed).permutation(len(ytr))
+    keep = np.sort(np.concatenate([order[ytr[order] == c][:shots] for c in np.unique(ytr)]))
+    rest = np.setdiff1d(np.arange(len(ytr)), keep)
+    arrays = xtr[keep], ytr[keep], np.concatenate([xte, xtr[rest]]), np.concatenate([yte, ytr[rest]])
+    return tuple(fastdl.tensor(a) for a in arrays)
 
 
 class _PhaseRun:
