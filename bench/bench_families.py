@@ -27,6 +27,7 @@ import os
 import platform
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -89,7 +90,8 @@ def _twin_module(fm, torch):
             kwargs[arg] = (v is not None) if arg == "bias" and not isinstance(v, bool) else v
         return getattr(torch.nn, name)(**kwargs)
     if name == "Sequential":
-        return torch.nn.Sequential(*(_twin_module(c, torch) for c in fm.children()))
+        # keep the child names: a slice of a Sequential keeps its parent's indices
+        return torch.nn.Sequential(OrderedDict((k, _twin_module(c, torch)) for k, c in fm.named_children()))
     if name in dir(fastdl.nn):
         raise TypeError(f"torch_twin: no twin for fastdl.nn.{name}; add its constructor arguments to TWIN_ARGS")
     tm = _twin_class(type(fm), torch)()
@@ -224,11 +226,11 @@ def fam_transfer():
     c = transfer.DEFAULTS
     w = c["width"]
 
-    def make():  # the fine-tuning phase: frozen (eval-mode) DigitsCNN features, a new head
-        return transfer.FineTuned(cnn.DigitsCNN(w, num_classes=5).features, 8 * w, 5)
+    def make():  # the fine-tuning phase: first conv block(s) frozen in eval mode, the rest and a head tuned
+        return transfer.FineTuned(cnn.DigitsCNN(w, num_classes=5), 5, c["frozen_blocks"])
 
     # transfer fine-tunes through cnn.fit, whose weight decay is cnn's
-    return classifier(f"frozen DigitsCNN({w}) features + Linear, Adam", f"{c['finetune_batch_size']} x 1x8x8",
+    return classifier(f"DigitsCNN({w}), {c['frozen_blocks']} conv block frozen, + Linear, Adam", f"{c['finetune_batch_size']} x 1x8x8",
                       make, (c["finetune_batch_size"], 1, 8, 8), c, lr_key="finetune_lr",
                       wd=cnn.DEFAULTS["weight_decay"], classes=5)
 

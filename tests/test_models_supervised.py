@@ -3,6 +3,7 @@ budget, resume from a checkpoint, and reject a wrong or corrupted one."""
 import json
 import os
 
+import numpy as np
 import pytest
 
 import fastdl
@@ -99,16 +100,47 @@ def test_sequence_classifier_rejects_unknown_cell():
         rnn.SequenceClassifier("rnn")
 
 
-def test_transfer_freezes_features_and_both_few_shot_models_learn():
+def test_transfer_few_shot_tests_on_every_unlabelled_image():
+    _digits()
+    from fastdl.models import cnn, transfer
+    data = cnn.load_digits_tensors(classes=range(5, 10))
+    x, y, x_test, y_test = transfer.few_shot(data, 10, seed=3)
+    assert sorted(y.tolist()) == [c for c in range(5) for _ in range(10)]
+    rows = lambda *ts: sorted(row.tobytes() for t in ts for row in t.numpy().reshape(len(t), -1))
+    # labelled + test images are exactly the whole 5-9 pool, each once
+    assert rows(x, x_test) == rows(data[0], data[2])
+    assert sorted(y.tolist() + y_test.tolist()) == sorted(data[1].tolist() + data[3].tolist())
+
+
+def test_adapt_batchnorm_uses_the_new_images_statistics():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    model = cnn.DigitsCNN(4, num_classes=5)
+    block = transfer.first_blocks(model, 1)
+    x = fastdl.rand(20, 1, 8, 8)
+    transfer.adapt_batchnorm(block, x)
+    conv_out = block[0](x).detach().numpy().astype(np.float64)
+    bn = block[1]
+    np.testing.assert_allclose(bn.running_mean.numpy(), conv_out.mean(axis=(0, 2, 3)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var.numpy(), conv_out.var(axis=(0, 2, 3), ddof=1), rtol=1e-4)
+    assert bn.momentum == 0.1 and not block.training
+
+
+def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_models_learn():
     _digits()
     from fastdl.models import cnn, transfer
     fastdl.manual_seed(0)
     pre = cnn.DigitsCNN(8, num_classes=5)
     cnn.fit(pre, cnn.load_digits_tensors(classes=range(5)), epochs=2, lr=1e-2)
     target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
-    assert sorted(target[1].tolist()) == [c for c in range(5) for _ in range(10)]
     before = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
-    ft = transfer.FineTuned(pre, 5, frozen_blocks=1)
+    probe = transfer.FineTuned(pre, 5, frozen_blocks=3)
+    assert [p.requires_grad for p in probe.parameters()] == [False] * 12 + [True, True]  # the head only
+    cnn.fit(probe, target, epochs=5, lr=1e-2, batch_size=10, shift=0)
+    for k, v in pre.features.state_dict().items():  # the probe trains the head only
+        assert (v.numpy() == before[k]).all(), k
+    ft = transfer.FineTuned(pre, 5, frozen_blocks=1, head=probe.head)
+    assert ft.head is probe.head
     assert all(not p.requires_grad for p in ft.frozen.parameters())
     assert all(p.requires_grad for p in ft.tuned.parameters()) and len(ft.tuned) == 9
     ft_acc = cnn.fit(ft, target, epochs=10, lr=1e-2, batch_size=10, shift=0)

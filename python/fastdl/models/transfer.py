@@ -1,13 +1,20 @@
 """Transfer learning on the digits (`fastdl train transfer`): pretrain a DigitsCNN on
 digits 0-4, then learn digits 5-9 from only `shots` labelled examples per class, once
-starting from the pretrained network with its first `frozen_blocks` conv blocks frozen
-(the generic stroke detectors; the later blocks are fine-tuned and the head is new),
-once from scratch with the same architecture and training settings; both are scored on
-the full 5-9 test set.
+from the pretrained network and once from scratch with the same architecture, batch,
+number of passes over the labelled images and equally tuned learning rates; both are
+scored on every 5-9 image that is not one of the labelled ones.
+
+The pretrained network keeps its first `frozen_blocks` conv blocks frozen (the generic
+stroke detectors; with `adapt_bn` their BatchNorm statistics are re-estimated on the
+labelled 5-9 images, AdaBN), first trains only a new head on the frozen features (a
+linear probe), then fine-tunes the later blocks and that head together (LP-FT).
 
 Python API:
     pre = DigitsCNN(16, num_classes=5); cnn.fit(pre, load_digits_tensors(classes=range(5)))
-    ft = FineTuned(pre, num_classes=5, frozen_blocks=1); cnn.fit(ft, few_shot_data, shift=0)
+    x, y, x_test, y_test = data = few_shot(load_digits_tensors(classes=range(5, 10)), shots=10)
+    adapt_batchnorm(first_blocks(pre, 1), x)
+    probe = FineTuned(pre, 5, frozen_blocks=3); cnn.fit(probe, data, shift=0)
+    ft = FineTuned(pre, 5, frozen_blocks=1, head=probe.head); cnn.fit(ft, data, shift=0)
 """
 import numpy as np
 
@@ -17,29 +24,35 @@ from fastdl import nn
 from . import cnn
 from ._run import curve
 
-DEFAULTS = {"epochs": 8, "finetune_epochs": 20, "shots": 10, "lr": 3e-3, "finetune_lr": 1e-2, "batch_size": 64,
-            "finetune_batch_size": 10, "width": 16, "frozen_blocks": 1}
+DEFAULTS = {"epochs": 8, "shots": 10, "lr": 3e-3, "batch_size": 64, "width": 16, "frozen_blocks": 1,
+            "adapt_bn": True, "probe_epochs": 20, "probe_lr": 1e-2, "finetune_epochs": 20, "finetune_lr": 3e-3,
+            "scratch_lr": 1e-2, "finetune_batch_size": 10}
+
+
+def first_blocks(model, n):
+    """The first `n` conv blocks of a DigitsCNN's `features` (a Sequential sharing its modules)."""
+    ends = cnn.DigitsCNN.BLOCK_ENDS
+    if not 0 <= n <= len(ends):
+        raise ValueError(f"FineTuned: frozen_blocks must be in 0..{len(ends)}, got {n}")
+    return model.features[:ends[n - 1] if n else 0]
 
 
 class FineTuned(nn.Module):
     """A pretrained DigitsCNN whose first `frozen_blocks` conv blocks are frozen (no
-    gradients, and kept in eval mode so their BatchNorm statistics stay those of the
-    pretraining data), whose remaining conv blocks start from the pretrained weights and
-    are fine-tuned, and which gets a new Linear head. It shares modules with `pretrained`.
+    gradients, and kept in eval mode so their BatchNorm statistics stay fixed), whose
+    remaining conv blocks start from the pretrained weights and are fine-tuned, and which
+    gets `head` (default: a new Linear). It shares modules with `pretrained`.
 
-    frozen_blocks=3 freezes every conv block (a linear probe on the pretrained features);
-    on the digits that is worse than training from scratch: features trained to separate
-    0-4 do not separate 5-9 linearly (docs/results_supervised.md)."""
+    frozen_blocks=3 freezes every conv block: a linear probe. Alone it is worse than
+    training from scratch (features trained to separate 0-4 do not separate 5-9
+    linearly, docs/results_supervised.md); train() uses it only to fit the head first."""
 
-    def __init__(self, pretrained, num_classes, frozen_blocks=1):
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None):
         super().__init__()
-        ends = cnn.DigitsCNN.BLOCK_ENDS
-        if not 0 <= frozen_blocks <= len(ends):
-            raise ValueError(f"FineTuned: frozen_blocks must be in 0..{len(ends)}, got {frozen_blocks}")
-        cut = ends[frozen_blocks - 1] if frozen_blocks else 0
+        cut = len(first_blocks(pretrained, frozen_blocks))
         self.frozen = pretrained.features[:cut].requires_grad_(False)
-        self.tuned = pretrained.features[cut:]
-        self.head = nn.Linear(pretrained.head.in_features, num_classes)
+        self.tuned = pretrained.features[cut:].requires_grad_(True)
+        self.head = nn.Linear(pretrained.head.in_features, num_classes) if head is None else head
         self.train()
 
     def train(self, mode=True):
@@ -51,15 +64,33 @@ class FineTuned(nn.Module):
         return self.head(self.tuned(self.frozen(x)))
 
 
+def adapt_batchnorm(module, x):
+    """AdaBN (Li et al. 2016): replace the running statistics of every BatchNorm in
+    `module` by those of the images `x` (one full-batch pass, no gradients), so frozen
+    layers normalise the new domain with its own statistics; `module` is left in eval mode."""
+    norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average: one batch gives exactly its statistics
+    module.train()
+    with fastdl.no_grad():
+        module(x)
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    module.eval()
+
+
 def few_shot(data, shots, seed=0):
-    """The first `shots` training examples of each class in a seeded shuffle, with the
-    full test set."""
-    xtr, ytr, xte, yte = data
-    labels = ytr.numpy()
-    order = np.random.default_rng(seed).permutation(len(labels))
-    keep = np.concatenate([order[labels[order] == c][:shots] for c in np.unique(labels)])
-    idx = fastdl.tensor(np.sort(keep))
-    return xtr[idx], ytr[idx], xte, yte
+    """The first `shots` training examples of each class in a seeded shuffle; every other
+    image (the rest of the training split and the whole test split) is the test set, so
+    that one image weighs ~0.1 point instead of ~0.5 on the 187-image test split alone."""
+    xtr, ytr, xte, yte = (t.numpy() for t in data)
+    order = np.random.default_rng(seed).permutation(len(ytr))
+    keep = np.sort(np.concatenate([order[ytr[order] == c][:shots] for c in np.unique(ytr)]))
+    rest = np.setdiff1d(np.arange(len(ytr)), keep)
+    arrays = xtr[keep], ytr[keep], np.concatenate([xte, xtr[rest]]), np.concatenate([yte, ytr[rest]])
+    return tuple(fastdl.tensor(a) for a in arrays)
 
 
 class _PhaseRun:
@@ -92,21 +123,31 @@ def train(run, config, state=None):
                       config["lr"], config["batch_size"], run=_PhaseRun(run, "pretrain", phases),
                       state=phases.get("pretrain"), desc="pretrain")
     target = few_shot(cnn.load_digits_tensors(seed=run.seed, classes=range(5, 10)), config["shots"], run.seed)
-    ft_args = (config["finetune_epochs"], config["finetune_lr"], config["finetune_batch_size"])
-    # no augmentation here: both few-shot models see exactly the same 10 images per class
-    ft = FineTuned(pre, 5, config["frozen_blocks"])
-    ft_acc = cnn.fit(ft, target, *ft_args, shift=0, run=_PhaseRun(run, "finetune", phases),
-                     state=phases.get("finetune"), desc="finetune")
+    bs = config["finetune_batch_size"]
+
+    def phase(model, name, epochs, lr):
+        # no augmentation: both few-shot models see exactly the same images per class
+        return cnn.fit(model, target, epochs, lr, bs, shift=0, run=_PhaseRun(run, name, phases),
+                       state=phases.get(name), desc=name)
+
+    if config["adapt_bn"]:
+        adapt_batchnorm(first_blocks(pre, config["frozen_blocks"]), target[0])
+    # LP-FT: fit the new head on the frozen features first, so that fine-tuning starts
+    # from a fitted head instead of pushing a random head's gradients into the features
+    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS))
+    phase(probe, "probe", config["probe_epochs"], config["probe_lr"])
+    ft = FineTuned(pre, 5, config["frozen_blocks"], head=probe.head)
+    ft_acc = phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
     scratch = cnn.DigitsCNN(w, num_classes=5)
-    scratch_acc = cnn.fit(scratch, target, *ft_args, shift=0, run=_PhaseRun(run, "scratch", phases),
-                          state=phases.get("scratch"), desc="scratch")
+    # the same number of passes over the labelled images as probe + fine-tuning
+    scratch_acc = phase(scratch, "scratch", config["probe_epochs"] + config["finetune_epochs"], config["scratch_lr"])
     run.say(f"digits 5-9 with {config['shots']} labels/class: fine-tuned {ft_acc:.4f}, from scratch {scratch_acc:.4f}")
     return {"finetuned_accuracy": ft_acc, "scratch_accuracy": scratch_acc, "pretrain_accuracy": pre_acc}
 
 
 def _by_phase(fig, history):
     ax = fig.add_subplot(111)
-    for name in ("finetune", "scratch"):
+    for name in ("probe", "finetune", "scratch"):
         pts = [(h["epoch"], h["test_accuracy"]) for h in history if h.get("phase") == name]
         if pts:
             ax.plot(*zip(*pts), label=name)
