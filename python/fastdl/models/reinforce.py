@@ -1,7 +1,20 @@
-"""REINFORCE (Williams 1992) with a baseline on a gymnasium control task: a tanh MLP
-policy, `episodes_per_update` episodes run side by side (one batched forward per step),
-discounted returns-to-go normalised over the batch (mean baseline, unit scale), and one
-Adam step on -sum(log pi(a|s) * normalised return) per batch.
+"""REINFORCE with a learned state-value baseline (Williams 1992; Sutton & Barto 2018,
+section 13.4) on a gymnasium control task: tanh MLPs for the policy and the baseline,
+`episodes_per_update` episodes run side by side (one batched forward per step), and one
+Adam step per batch on
+
+    -mean(log pi(a_t|s_t) * A_t) + vf_coef * mean((V(s_t) - G_t)^2) - ent_coef * mean(entropy)
+
+where G_t is the discounted return-to-go and the advantage A_t = G_t - V(s_t) is
+normalised over the batch. An episode cut by the time limit is not a terminal state: its
+return-to-go is bootstrapped from V of the last observation (as in ppo), so the baseline is
+not taught that states near the time limit are worth nothing.
+
+Acrobot-v1 pays -1 per step until the tip swings up, which a uniform-random policy does in
+about 2% of 500-step episodes, so the policy must stay exploratory until a few of those
+episodes have been seen: with 4 episodes per update at lr 3e-3 only the entropy bonus
+kept it so (docs/results_rl.md, "REINFORCE on Acrobot"); the preset's 8 episodes at lr 1e-3
+do it even without.
 
 The weights reported are the best of the evaluations every `select_every` env steps on
 separate episodes (_rl.BestWeights); evaluation takes the policy's mode (argmax of the
@@ -21,18 +34,25 @@ from . import _rl
 from .ppo import sample_categorical
 
 DEFAULTS = {"env": "CartPole-v1", "steps": 200_000, "episodes_per_update": 8, "lr": 5e-3, "gamma": 0.99,
-            "hidden": 64, "select_every": 10_000, "select_episodes": 20, "eval_episodes": 100, "checkpoint_every": 10}
+            "vf_coef": 0.5, "ent_coef": 0.0, "hidden": 64, "select_every": 10_000, "select_episodes": 20,
+            "eval_episodes": 100, "checkpoint_every": 10}
 
-PRESETS = {"Acrobot-v1": {"steps": 200_000, "episodes_per_update": 4, "lr": 3e-3}}
+PRESETS = {"Acrobot-v1": {"steps": 200_000, "episodes_per_update": 8, "lr": 1e-3, "ent_coef": 0.01}}
 
 
 class Policy(nn.Module):
+    """Separate tanh MLPs: actor obs -> action logits, critic obs -> state value (the baseline)."""
+
     def __init__(self, obs_dim, n_actions, hidden=64):
         super().__init__()
-        self.net = _rl.mlp([obs_dim, hidden, hidden, n_actions])
+        self.actor = _rl.mlp([obs_dim, hidden, hidden, n_actions])
+        self.critic = _rl.mlp([obs_dim, hidden, hidden, 1])
 
     def forward(self, obs):
-        return self.net(obs)
+        return self.actor(obs)
+
+    def value(self, obs):
+        return self.critic(obs).squeeze(1)
 
     def act(self, obs):
         """The policy's mode for a (n, obs_dim) float32 array."""
@@ -40,9 +60,19 @@ class Policy(nn.Module):
             return self(fastdl.from_numpy(obs)).argmax(dim=1).numpy()
 
 
-def returns_to_go(rewards, gamma):
+class Episode:
+    """One episode's observations, actions and rewards, and how it ended: `last_obs` is the
+    observation after the final step, `truncated` whether the time limit (not the task) ended it."""
+
+    def __init__(self):
+        self.obs, self.actions, self.rewards = [], [], []
+        self.last_obs, self.truncated = None, False
+
+
+def returns_to_go(rewards, gamma, bootstrap=0.0):
+    """Discounted returns-to-go; `bootstrap` is the value of the state after the last step."""
     out = np.zeros(len(rewards), np.float32)
-    running = 0.0
+    running = bootstrap
     for t in range(len(rewards) - 1, -1, -1):
         running = rewards[t] + gamma * running
         out[t] = running
@@ -50,11 +80,10 @@ def returns_to_go(rewards, gamma):
 
 
 def run_episodes(policy, envs, rng):
-    """One full episode in each env, acting together; returns per-env (obs, actions, rewards)."""
-    n = len(envs)
+    """One full episode in each env, acting together; returns one Episode per env."""
     obs = np.stack([e.reset()[0] for e in envs]).astype(np.float32)
-    traj = [([], [], []) for _ in range(n)]
-    alive = list(range(n))
+    episodes = [Episode() for _ in envs]
+    alive = list(range(len(envs)))
     while alive:
         with fastdl.no_grad():
             logits = policy(fastdl.from_numpy(obs[alive])).numpy()
@@ -62,27 +91,40 @@ def run_episodes(policy, envs, rng):
         still = []
         for i, a in zip(alive, actions):
             o, r, term, trunc, _ = envs[i].step(int(a))
-            traj[i][0].append(obs[i].copy())
-            traj[i][1].append(int(a))
-            traj[i][2].append(r)
+            ep = episodes[i]
+            ep.obs.append(obs[i].copy())
+            ep.actions.append(int(a))
+            ep.rewards.append(r)
             obs[i] = o
-            if not (term or trunc):
+            if term or trunc:
+                ep.last_obs, ep.truncated = np.asarray(o, np.float32), trunc and not term
+            else:
                 still.append(i)
         alive = still
-    return traj
+    return episodes
 
 
-def _update(policy, opt, traj, gamma):
-    obs = np.concatenate([np.array(t[0], np.float32) for t in traj])
-    actions = np.concatenate([np.array(t[1], np.int64) for t in traj])
-    ret = np.concatenate([returns_to_go(t[2], gamma) for t in traj])
-    ret = (ret - ret.mean()) / (ret.std() + 1e-8)  # the baseline: returns centred and scaled over the batch
-    logp = policy(fastdl.from_numpy(obs)).log_softmax(dim=1).gather(1, fastdl.from_numpy(actions)[:, None])
-    loss = -(logp.squeeze(1) * fastdl.from_numpy(ret)).sum() / len(traj)
+def _update(policy, opt, episodes, cfg):
+    obs = fastdl.from_numpy(np.concatenate([np.array(e.obs, np.float32) for e in episodes]))
+    actions = fastdl.from_numpy(np.concatenate([np.array(e.actions, np.int64) for e in episodes]))
+    with fastdl.no_grad():
+        last_v = policy.value(fastdl.from_numpy(np.stack([e.last_obs for e in episodes]))).numpy()
+    ret = np.concatenate([returns_to_go(e.rewards, cfg["gamma"], last_v[i] if e.truncated else 0.0)
+                          for i, e in enumerate(episodes)])
+    values = policy.value(obs)
+    adv = ret - values.detach().numpy()
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    logp_all = policy(obs).log_softmax(dim=1)
+    logp = logp_all.gather(1, actions[:, None]).squeeze(1)
+    policy_loss = -(logp * fastdl.from_numpy(adv)).mean()
+    value_loss = ((values - fastdl.from_numpy(ret)) ** 2).mean()
+    loss = policy_loss + cfg["vf_coef"] * value_loss
+    if cfg["ent_coef"]:
+        loss = loss + cfg["ent_coef"] * (logp_all.exp() * logp_all).sum(dim=1).mean()
     opt.zero_grad()
     loss.backward()
     opt.step()
-    return loss.item()
+    return policy_loss.item(), value_loss.item()
 
 
 def _train(run, cfg, state=None):
@@ -101,7 +143,7 @@ def _train(run, cfg, state=None):
     rng = _rl.np_rng_from(rng_state, run.seed)
     k = cfg["episodes_per_update"]
     envs = [_rl.make_env(cfg["env"], seed=run.seed * 1000 + it * k + i) for i in range(k)]
-    loss = float("nan")
+    pl = vl = float("nan")
 
     def checkpoint():
         run.checkpoint({"model": policy.state_dict(), "optimizer": opt.state_dict(), "iteration": it, "step": step,
@@ -111,19 +153,19 @@ def _train(run, cfg, state=None):
     bar = run.progress(total=cfg["steps"], desc="reinforce")
     bar.update(step)
     while step < cfg["steps"]:
-        traj = run_episodes(policy, envs, rng)
-        for t in traj:
-            step += len(t[2])
-            episodes.add(sum(t[2]), step)
-            bar.update(len(t[2]))
-        loss = _update(policy, opt, traj, cfg["gamma"])
+        batch = run_episodes(policy, envs, rng)
+        for e in batch:
+            step += len(e.rewards)
+            episodes.add(sum(e.rewards), step)
+            bar.update(len(e.rewards))
+        pl, vl = _update(policy, opt, batch, cfg)
         it += 1
-        run.log(step=step, episode_return=float(np.mean([sum(t[2]) for t in traj])),
-                moving_avg_return=episodes.moving(), loss=loss)
+        run.log(step=step, episode_return=float(np.mean([sum(e.rewards) for e in batch])),
+                moving_avg_return=episodes.moving(), policy_loss=pl, value_loss=vl)
         selection = best.maybe_evaluate(step, policy.act)
         if selection is not None:
             run.log(step=step, selection_return=selection)
-        bar.set_postfix(ret=f"{episodes.moving():.1f}", loss=f"{loss:.3f}")
+        bar.set_postfix(ret=f"{episodes.moving():.1f}", vloss=f"{vl:.3f}")
         if it % cfg["checkpoint_every"] == 0:
             run.say(f"step {step:7d}  moving avg return {episodes.moving():7.1f}")
             checkpoint()
@@ -145,4 +187,5 @@ def fit(env="CartPole-v1", seed=0, out_dir=None, quiet=True, **overrides):
     return _rl.fit_family("reinforce", sys.modules[__name__], env, seed, out_dir, quiet, overrides)
 
 
-PLOTS = {"moving_avg_return": _rl.curve_vs_step("moving_avg_return", "moving-average return")}
+PLOTS = {"moving_avg_return": _rl.curve_vs_step("moving_avg_return", "moving-average return"),
+         "value_loss": _rl.curve_vs_step("value_loss", "baseline (value) loss")}
