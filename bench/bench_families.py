@@ -397,16 +397,21 @@ def fam_reinforce():
     n = int(lengths.sum())
 
     def step(lib, m, o, d):  # one update on a batch of episodes, as reinforce._update after returns-to-go
-        logp = m["net"](d["obs"]).log_softmax(dim=1).gather(1, d["actions"][:, None])
-        loss = -(logp.squeeze(1) * d["ret"]).sum() / k
-        _update(lib, m["net"], o["net"], loss)
+        net = m["net"]
+        values = net.value(d["obs"])
+        logp_all = net(d["obs"]).log_softmax(dim=1)
+        policy_loss = -(logp_all.gather(1, d["actions"][:, None]).squeeze(1) * d["adv"]).mean()
+        loss = policy_loss + c["vf_coef"] * ((values - d["ret"]) ** 2).mean()
+        if c["ent_coef"]:
+            loss = loss + c["ent_coef"] * (logp_all.exp() * logp_all).sum(dim=1).mean()
+        _update(lib, net, o["net"], loss)
         return [loss]
 
-    return Family(f"Policy {obs}-{c['hidden']}-{c['hidden']}-{actions}, tanh, Adam",
+    return Family(f"Policy + baseline 2x ({obs}-{c['hidden']}-{c['hidden']}), tanh, Adam",
                   f"{k} episodes, {n} steps", lambda: {"net": reinforce.Policy(obs, actions, c["hidden"])},
                   lambda rng: {"obs": rng.standard_normal((n, obs), np.float32), "actions": _labels(rng, n, actions),
-                               "ret": rng.standard_normal(n, np.float32)},
-                  adam(lr=c["lr"]), step, lambda lib, m, d: [m["net"](d["obs"])])
+                               "adv": rng.standard_normal(n, np.float32), "ret": rng.standard_normal(n, np.float32)},
+                  adam(lr=c["lr"]), step, lambda lib, m, d: [m["net"](d["obs"]), m["net"].value(d["obs"])])
 
 
 BENCHES = {"mlp": fam_mlp, "cnn": fam_cnn, "cnn1d": fam_cnn1d, "lstm": lambda: _rnn("lstm"),
