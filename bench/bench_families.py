@@ -470,7 +470,8 @@ def check(sides):
 def measure(name, torch, threads, rounds, sample_s):
     family, sides = prepare(name, torch)
     err, finite_first = check(sides)
-    timing = interleaved({k: s.step for k, s in sides.items()}, rounds, sample_s)
+    timing = interleaved({k: s.step for k, s in sides.items()}, rounds, sample_s,
+                         settle_s=0.1 if threads > 1 else 0.0)
     finite_last = all(_finite(s.step()) for s in sides.values())
     params = sum(param_count(m) for m in sides["fastdl"].models.values())
     return {"family": name, "model": family.model, "params": params, "batch": family.batch, "threads": threads,

@@ -20,6 +20,22 @@ def test_interleaved_reports_per_round_ratios():
     assert calls["fastdl"] == calls["ref"] >= 3 * r["calls_per_sample"]
 
 
+def test_interleaved_settles_each_library_before_its_samples():
+    order = []
+
+    def f():
+        order.append("fastdl")
+
+    def g():
+        order.append("ref")
+    r = bench.interleaved({"fastdl": f, "ref": g}, rounds=2, sample_s=1e-4, settle_s=1e-3)
+    # after the warm-up, every timed sample is preceded by untimed calls of the same library
+    timed = order[order.index("ref", order.index("ref") + 1):]  # past the two warm-up passes
+    assert order.count("fastdl") > 2 * r["calls_per_sample"] + 2
+    runs = [k for i, k in enumerate(timed) if i == 0 or timed[i - 1] != k]
+    assert runs[-4:] == ["fastdl", "ref", "fastdl", "ref"]
+
+
 def test_relerr():
     assert bench.relerr([1.0, 2.0], [1.0, 2.0]) == 0.0
     assert bench.relerr([1.0, 2.5], [1.0, 2.0]) == pytest.approx(0.25)

@@ -40,9 +40,23 @@ def _time(fn, reps):
     return (time.perf_counter() - t0) / reps
 
 
-def interleaved(fns, rounds, sample_s):
+def _settle(fn, seconds):
+    """Calls fn untimed for about `seconds` (at least once)."""
+    end = time.perf_counter() + seconds
+    fn()
+    while time.perf_counter() < end:
+        fn()
+
+
+def interleaved(fns, rounds, sample_s, settle_s=0.0):
     """fns: {"fastdl": f, ref: g, ...}. Times each for `reps` calls per sample, in
-    interleaved rounds after a warm-up; returns median times and per-round ratios."""
+    interleaved rounds after a warm-up; returns median times and per-round ratios.
+
+    settle_s > 0 runs each library untimed that long before each of its samples. With
+    several threads the previous library's idle workers keep spinning for a while
+    (OpenBLAS's for tens of ms) and this VM's idle vCPU needs ~30 ms to run at speed
+    again, so without it each sample would time the tail of the other library's
+    spin-wait or a cold core, not the library itself."""
     for f in fns.values():
         f()
     t_one = min(_time(f, 1) for f in fns.values())
@@ -53,6 +67,8 @@ def interleaved(fns, rounds, sample_s):
     times = {k: [] for k in fns}
     for _ in range(rounds):
         for k, f in fns.items():
+            if settle_s:
+                _settle(f, settle_s)
             times[k].append(_time(f, reps))
     out = {"rounds": rounds, "calls_per_sample": reps,
            "fastdl_ms": 1e3 * statistics.median(times["fastdl"])}
@@ -96,7 +112,8 @@ class Bench:
         With `peak` (GFLOP/s), the row also gives the rate as a % of it."""
         fns = {k: v for k, v in fns.items() if v is not None}
         err0 = float(check())
-        timing = interleaved(fns, self.rounds if "4096" not in shape else 3, self.sample_s)
+        timing = interleaved(fns, self.rounds if "4096" not in shape else 3, self.sample_s,
+                             settle_s=0.1 if self.threads > 1 else 0.0)
         err1 = float(check())
         row = {"kernel": name, "shape": shape, "threads": self.threads, "valid": bool(max(err0, err1) <= tol),
                "max_rel_err": max(err0, err1), **timing}
