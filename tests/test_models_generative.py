@@ -96,6 +96,9 @@ def test_gan_packs_and_captures_several_modes():
     from fastdl.models import gan
     D = gan.Discriminator(pack=4, hidden=8)
     assert D(fastdl.randn(12, 2)).shape == (3,)
+    D = gan.Discriminator(pack=4, hidden=8, fourier=1.0, n_features=5)  # 2 + 10 features per point
+    assert D(fastdl.randn(12, 2)).shape == (3,) and D.net[0].weight.shape == (8, 48)
+    assert "freqs" in D.state_dict()  # fixed frequencies travel with the checkpoint
     small = dict(g_hidden=64, d_hidden=64)
     _, untrained = gan.fit(seed=0, steps=0, **small)
     G, s = gan.fit(seed=0, steps=600, log_every=600, **small)
