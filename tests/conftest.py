@@ -26,3 +26,13 @@ def _seed():
     fastdl.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+@pytest.fixture
+def one_thread():
+    """fastdl on one thread for the test (restored afterwards): tiny tensors gain nothing
+    from threads, and on a shared test machine a second thread only adds contention."""
+    n = fastdl.get_num_threads()
+    fastdl.set_num_threads(1)
+    yield
+    fastdl.set_num_threads(n)

@@ -18,12 +18,8 @@ RANDOM_CARTPOLE = 22.0
 RANDOM_ACROBOT = -499.0  # 6 of 300 uniform-random 500-step episodes reach the goal
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = fastdl.get_num_threads()
-    fastdl.set_num_threads(1)  # these are overhead-bound small ops; threads only add contention
-    yield
-    fastdl.set_num_threads(n)
+# these are overhead-bound small ops: every test runs on one thread (conftest.one_thread)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_random_policy_baseline():

@@ -418,16 +418,6 @@ def test_conv_module_errors():
 # ------------------------------------------------------------------------ learning
 
 
-@pytest.fixture
-def one_thread():
-    # Tiny tensors gain nothing from threads, and the shared test machine makes
-    # OpenMP barriers slow; restore the setting afterwards.
-    n = fastdl.get_num_threads()
-    fastdl.set_num_threads(1)
-    yield
-    fastdl.set_num_threads(n)
-
-
 def test_small_cnn_learns_digits(one_thread):
     pytest.importorskip("sklearn", reason="scikit-learn (the test extra) provides the digits data")
     from fastdl.data import load_digits

@@ -319,15 +319,6 @@ def test_errors():
         m(fastdl.zeros(0, 2, 3))
 
 
-@pytest.fixture
-def one_thread():
-    # Tiny tensors gain nothing from threads on the shared test machine.
-    n = fastdl.get_num_threads()
-    fastdl.set_num_threads(1)
-    yield
-    fastdl.set_num_threads(n)
-
-
 def test_lstm_classifier_learns_digit_rows(one_thread):
     pytest.importorskip("sklearn", reason="scikit-learn (the test extra) provides the digits data")
     from fastdl.data import load_digits

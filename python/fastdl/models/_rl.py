@@ -12,7 +12,6 @@ import os
 
 import numpy as np
 
-import fastdl
 from fastdl import nn
 from fastdl.data.datasets import require
 
@@ -213,10 +212,6 @@ def curve_vs_step(key, ylabel=None):
 def fit_family(family, module, env, seed, out_dir, quiet, overrides):
     """The Python API shared by dqn/ppo/reinforce: config = DEFAULTS, then PRESETS[env],
     then overrides; returns (trained model, summary) and writes metrics.json to out_dir."""
-    from ._run import Run
+    from ._run import run_family
     cfg = {**module.DEFAULTS, "env": env, **module.PRESETS.get(env, {}), **overrides}
-    fastdl.manual_seed(seed)
-    run = Run(family, cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    model, summary = module._train(run, cfg)
-    run.finish(summary, module.PLOTS)
-    return model, summary
+    return run_family(family, cfg, seed, out_dir, quiet, module._train, module.PLOTS)

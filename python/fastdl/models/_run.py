@@ -137,3 +137,14 @@ def curve(key, ylabel=None):
         ax.set_xlabel("log step")
         ax.set_ylabel(ylabel or key)
     return draw
+
+
+def run_family(family, cfg, seed, out_dir, quiet, train, plots):
+    """The Python API body every family's fit() shares: seeds fastdl, trains with
+    train(run, cfg) under a Run that writes metrics.json (and plots) into out_dir;
+    returns (model, summary)."""
+    fastdl.manual_seed(seed)
+    run = Run(family, cfg, out_dir=out_dir, seed=seed, quiet=quiet)
+    model, summary = train(run, cfg)
+    run.finish(summary, plots)
+    return model, summary

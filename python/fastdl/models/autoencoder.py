@@ -14,7 +14,7 @@ import fastdl
 from fastdl import nn
 
 from ._images import digits_flat, save_grid
-from ._run import Run, curve
+from ._run import curve, run_family
 
 DEFAULTS = {"epochs": 100, "k": 8, "hidden": 256, "lr": 2e-3, "batch_size": 64, "weight_decay": 1e-5}
 
@@ -103,12 +103,8 @@ def _train(run, config, state):
 
 def fit(seed=0, out_dir=None, quiet=True, **config):
     """Python API: trains with DEFAULTS updated by `config`; returns (model, summary)."""
-    cfg = {**DEFAULTS, **config}
-    fastdl.manual_seed(seed)
-    run = Run("autoencoder", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    model, summary = _train(run, cfg, None)
-    run.finish(summary, PLOTS)
-    return model, summary
+    return run_family("autoencoder", {**DEFAULTS, **config}, seed, out_dir, quiet,
+                      lambda run, cfg: _train(run, cfg, None), PLOTS)
 
 
 PLOTS = {"loss": curve("loss", "train MSE"), "test_mse": curve("test_mse", "test MSE")}

@@ -30,7 +30,7 @@ import fastdl
 from fastdl import nn
 from fastdl.nn import functional as F
 
-from ._run import Run
+from ._run import run_family
 
 CORPUS_MODULES = ["argparse", "functools", "inspect", "typing", "dataclasses", "pathlib", "subprocess", "threading",
                   "textwrap", "random", "statistics", "fractions", "_pydecimal", "datetime", "collections/__init__",
@@ -239,12 +239,8 @@ def train(run, config, state=None):
 
 def fit(seed=0, out_dir=None, quiet=True, **overrides):
     """Trains a CharLSTM; returns (model, summary) (summary["vocab"] is the vocabulary)."""
-    cfg = {**DEFAULTS, **overrides}
-    fastdl.manual_seed(seed)
-    run = Run("charlm", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    model, summary = _train(run, cfg)
-    run.finish(summary, PLOTS)
-    return model, summary
+    return run_family("charlm", {**DEFAULTS, **overrides}, seed, out_dir, quiet,
+                      lambda run, cfg: _train(run, cfg), PLOTS)
 
 
 def _bpc_plot(fig, history):

@@ -20,7 +20,7 @@ from fastdl.nn import functional as F
 
 from . import mlp
 from ._images import digits_flat, save_grid
-from ._run import Run, curve
+from ._run import curve, run_family
 
 DEFAULTS = {"epochs": 60, "z_dim": 32, "width": 64, "lr": 4e-4, "batch_size": 32, "eval_samples": 1000,
             "classifier_epochs": 30}
@@ -138,12 +138,8 @@ def _train(run, config, state):
 
 def fit(seed=0, out_dir=None, quiet=True, **config):
     """Python API: trains with DEFAULTS updated by `config`; returns (G, summary)."""
-    cfg = {**DEFAULTS, **config}
-    fastdl.manual_seed(seed)
-    run = Run("dcgan", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    G, summary = _train(run, cfg, None)
-    run.finish(summary, PLOTS)
-    return G, summary
+    return run_family("dcgan", {**DEFAULTS, **config}, seed, out_dir, quiet,
+                      lambda run, cfg: _train(run, cfg, None), PLOTS)
 
 
 PLOTS = {"confidence": curve("confidence", "classifier confidence on samples"),

@@ -31,7 +31,7 @@ from fastdl import nn
 from fastdl.nn import functional as F
 
 from ._images import pyplot
-from ._run import Run, curve
+from ._run import curve, run_family
 
 DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_dim": 2, "g_hidden": 128,
             "d_hidden": 128, "d_input_scale": 10.0, "d_fourier": 0.0, "lr": 1e-3, "d_steps": 2, "beta1": 0.5,
@@ -216,11 +216,7 @@ def fit(seed=0, out_dir=None, quiet=True, **config):
     """Python API: DEFAULTS, then PRESETS[dataset], then `config`; returns (G, summary)."""
     dataset = config.get("dataset", DEFAULTS["dataset"])
     cfg = {**DEFAULTS, **PRESETS.get(dataset, {}), **config}
-    fastdl.manual_seed(seed)
-    run = Run("gan", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    G, summary = _train(run, cfg, None)
-    run.finish(summary, PLOTS)
-    return G, summary
+    return run_family("gan", cfg, seed, out_dir, quiet, lambda run, cfg: _train(run, cfg, None), PLOTS)
 
 
 PLOTS = {"modes": curve("modes", "modes captured"), "high_quality": curve("high_quality", "high-quality fraction")}

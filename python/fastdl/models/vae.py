@@ -16,7 +16,7 @@ from fastdl import nn
 from fastdl.nn import functional as F
 
 from ._images import digits_flat, save_grid
-from ._run import Run, curve
+from ._run import curve, run_family
 
 DEFAULTS = {"epochs": 100, "latent": 8, "hidden": 256, "lr": 1e-3, "batch_size": 64, "elbo_samples": 10}
 
@@ -109,12 +109,8 @@ def _train(run, config, state):
 
 def fit(seed=0, out_dir=None, quiet=True, **config):
     """Python API: trains with DEFAULTS updated by `config`; returns (model, summary)."""
-    cfg = {**DEFAULTS, **config}
-    fastdl.manual_seed(seed)
-    run = Run("vae", cfg, out_dir=out_dir, seed=seed, quiet=quiet)
-    model, summary = _train(run, cfg, None)
-    run.finish(summary, PLOTS)
-    return model, summary
+    return run_family("vae", {**DEFAULTS, **config}, seed, out_dir, quiet,
+                      lambda run, cfg: _train(run, cfg, None), PLOTS)
 
 
 PLOTS = {"loss": curve("loss", "train -ELBO (nats)"), "test_elbo": curve("test_elbo", "test ELBO (nats)")}
