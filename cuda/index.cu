@@ -14,8 +14,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu/index_args.h"
 #include "elementwise.cuh"
 #include "temp_tensor.h"
+#include "tensor_checks.h"
 
 namespace fastdl {
 namespace cuda {
@@ -65,25 +67,10 @@ namespace {
 
 bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
 
-int wrap_dim(const char* op, int64_t dim, const TensorArg& t) {
-  const int nd = t.ndim();
-  if (nd > kMaxDims) fail_value(std::string(op) + ": more than 16 dimensions in " + describe(t));
-  if (dim < -nd || dim >= nd || nd == 0)
-    fail_index(std::string(op) + ": dim " + std::to_string(dim) + " is out of range for " + describe(t));
-  return static_cast<int>(dim < 0 ? dim + nd : dim);
-}
-
 // Raises the CPU kernels' IndexError when some value of `index` is outside [-size, size).
 void check_indices(const char* op, const TensorArg& index, int dim, int64_t size) {
   const auto bad = first_bad_index(index, -size, size, -size);
-  if (bad.first >= 0)
-    fail_index(std::string(op) + ": index " + std::to_string(bad.second) + " is out of bounds for dim " +
-               std::to_string(dim) + " with size " + std::to_string(size));
-}
-
-void check_index_tensor(const char* op, const TensorArg& index, int device) {
-  check_dtype(op, index, DType::Int64);
-  check_cuda_operand(op, index, device);
+  if (bad.first >= 0) fail_index_out_of_bounds(op, bad.second, dim, size);
 }
 
 // A 1-D index seen through `shape`: its values run along `dim`, broadcast elsewhere.
@@ -152,26 +139,15 @@ __global__ void last_occurrence(const int64_t* idx, int64_t n, int64_t size, int
 void index_accumulate(const char* op, const TensorArg& target, int64_t dim_in, const TensorArg& index,
                       const TensorArg& src, bool accumulate) {
   require_device(op);
-  const int dim = wrap_dim(op, dim_in, target);
-  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
-  check_dtype(op, src, target.dtype);
+  const int dim = check_index_accumulate_args(op, on_cuda(op, target), target, dim_in, index, src);
   const int device = target.buf->device_index();
-  check_index_tensor(op, index, device);
-  if (index.ndim() != 1) fail_value(std::string(op) + ": index must be 1-D, got " + describe(index));
-  check_cuda_operand(op, target, device);
-  check_cuda_operand(op, src, device);
   DeviceGuard guard(device);
   const int64_t size = target.shape[dim];
   check_indices(op, index, dim, size);
   const int64_t n = index.shape[0];
-  std::vector<int64_t> want = target.shape;
-  want[dim] = n;
-  if (src.shape != want)
-    fail_value(std::string(op) + ": src " + describe(src) + " does not match target " + describe(target) +
-               " with " + std::to_string(n) + " indices along dim " + std::to_string(dim));
   if (src.numel() == 0) return;
   const TensorArg idx = accumulate ? index : contiguous_cuda(index);
-  const TensorArg tv = without_dim(target, want, dim), iv = index_along(idx, want, dim);
+  const TensorArg tv = without_dim(target, src.shape, dim), iv = index_along(idx, src.shape, dim);
   const int64_t t_dim = target.strides[dim];
   TensorArg winner;
   if (!accumulate) {
@@ -279,24 +255,12 @@ unsigned chunk_grid(int64_t chunks) { return static_cast<unsigned>(std::min<int6
 void index_select(const TensorArg& x, int64_t dim_in, const TensorArg& index, const TensorArg& out) {
   const char* op = "index_select";
   require_device(op);
-  const int dim = wrap_dim(op, dim_in, x);
-  check_dtype(op, out, x.dtype);
-  if (!dense(out)) fail_value(std::string(op) + ": out must be contiguous, got " + describe(out));
-  const int device = out.buf->device_index();
-  check_index_tensor(op, index, device);
-  if (index.ndim() != 1) fail_value(std::string(op) + ": index must be 1-D, got " + describe(index));
-  check_cuda_operand(op, x, device);
-  DeviceGuard guard(device);
+  const int dim = check_index_select_args(on_cuda(op, out), x, dim_in, index, out);
+  DeviceGuard guard(out.buf->device_index());
   const int64_t size = x.shape[dim];
   check_indices(op, index, dim, size);
-  const int64_t n = index.shape[0];
-  std::vector<int64_t> want = x.shape;
-  want[dim] = n;
-  if (out.shape != want)
-    fail_value(std::string(op) + ": out " + describe(out) + " does not match x " + describe(x) + " with " +
-               std::to_string(n) + " indices along dim " + std::to_string(dim));
   if (out.numel() == 0) return;
-  const TensorArg xv = without_dim(x, want, dim), iv = index_along(index, want, dim);
+  const TensorArg xv = without_dim(x, out.shape, dim), iv = index_along(index, out.shape, dim);
   FASTDL_DISPATCH_ALL(x.dtype, op, [&] {
     launch_elementwise<3>(op, {&out, &iv, &xv}, GatherElem<scalar_t>{size, x.strides[dim]});
   })
@@ -314,19 +278,8 @@ void index_put(const TensorArg& target, int64_t dim, const TensorArg& index, con
 void gather(const TensorArg& x, int64_t dim_in, const TensorArg& index, const TensorArg& out) {
   const char* op = "gather";
   require_device(op);
-  const int dim = wrap_dim(op, dim_in, x);
-  const int device = out.buf->device_index();
-  check_index_tensor(op, index, device);
-  check_dtype(op, out, x.dtype);
-  const int nd = x.ndim();
-  bool ok = index.ndim() == nd;
-  for (int d = 0; ok && d < nd; ++d) ok = d == dim || index.shape[d] <= x.shape[d];
-  if (!ok)
-    fail_value(std::string(op) + ": index " + describe(index) + " must have x's ndim and fit x " + describe(x) +
-               " outside dim " + std::to_string(dim));
-  check_same_shape(op, out, index);
-  check_cuda_operand(op, x, device);
-  DeviceGuard guard(device);
+  const int dim = check_gather_args(on_cuda(op, out), x, dim_in, index, out);
+  DeviceGuard guard(out.buf->device_index());
   const int64_t size = x.shape[dim];
   check_indices(op, index, dim, size);
   if (out.numel() == 0) return;
@@ -339,21 +292,8 @@ void gather(const TensorArg& x, int64_t dim_in, const TensorArg& index, const Te
 void scatter_add(const TensorArg& target, int64_t dim_in, const TensorArg& index, const TensorArg& src) {
   const char* op = "scatter_add";
   require_device(op);
-  const int dim = wrap_dim(op, dim_in, target);
-  const int device = target.buf->device_index();
-  check_index_tensor(op, index, device);
-  check_dtype(op, src, target.dtype);
-  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
-  const int nd = target.ndim();
-  bool ok = index.ndim() == nd && src.ndim() == nd;
-  for (int d = 0; ok && d < nd; ++d)
-    ok = index.shape[d] <= src.shape[d] && (d == dim || index.shape[d] <= target.shape[d]);
-  if (!ok)
-    fail_value(std::string(op) + ": index " + describe(index) + " must have target's ndim, fit src " +
-               describe(src) + " and fit target " + describe(target) + " outside dim " + std::to_string(dim));
-  check_cuda_operand(op, target, device);
-  check_cuda_operand(op, src, device);
-  DeviceGuard guard(device);
+  const int dim = check_scatter_add_args(on_cuda(op, target), target, dim_in, index, src);
+  DeviceGuard guard(target.buf->device_index());
   const int64_t size = target.shape[dim];
   check_indices(op, index, dim, size);
   if (index.numel() == 0) return;

@@ -8,6 +8,7 @@
 
 #include "../common/strided_index.h"
 #include "../core/parallel.h"
+#include "index_args.h"
 #include "strided_loop.h"
 
 namespace fastdl {
@@ -18,34 +19,15 @@ namespace {
 // Empty views count as contiguous whatever their strides (NumPy gives them 0).
 bool dense(const TensorArg& t) { return t.numel() == 0 || t.is_contiguous(); }
 
-[[noreturn]] void fail_out_of_bounds(const char* op, int64_t value, int dim, int64_t size) {
-  fail_index(std::string(op) + ": index " + std::to_string(value) + " is out of bounds for dim " +
-             std::to_string(dim) + " with size " + std::to_string(size));
-}
-
-int wrap_dim(const char* op, int64_t dim, const TensorArg& t) {
-  const int nd = t.ndim();
-  if (nd > kMaxDims) fail_value(std::string(op) + ": more than 16 dimensions in " + describe(t));
-  if (dim < -nd || dim >= nd || nd == 0)
-    fail_index(std::string(op) + ": dim " + std::to_string(dim) + " is out of range for " + describe(t));
-  return static_cast<int>(dim < 0 ? dim + nd : dim);
-}
-
-void check_index_tensor(const char* op, const TensorArg& index) {
-  check_cpu(op, index);
-  check_dtype(op, index, DType::Int64);
-}
-
-// Reads a 1-D index into [0, size), wrapping negatives, throwing on the first bad one.
+// Reads a checked 1-D int64 index into [0, size), wrapping negatives, throwing on the
+// first bad one.
 std::vector<int64_t> load_index_1d(const char* op, const TensorArg& index, int dim, int64_t size) {
-  check_index_tensor(op, index);
-  if (index.ndim() != 1) fail_value(std::string(op) + ": index must be 1-D, got " + describe(index));
   const int64_t n = index.shape[0], s = index.strides[0];
   const int64_t* p = index.data<int64_t>();
   std::vector<int64_t> out(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const int64_t v = p[i * s], w = v < 0 ? v + size : v;
-    if (w < 0 || w >= size) fail_out_of_bounds(op, v, dim, size);
+    if (w < 0 || w >= size) fail_index_out_of_bounds(op, v, dim, size);
     out[i] = w;
   }
   return out;
@@ -68,7 +50,7 @@ void check_index_nd(const char* op, const TensorArg& index, int dim, int64_t siz
       }
     }
   });
-  if (bad) fail_out_of_bounds(op, bad_value, dim, size);
+  if (bad) fail_index_out_of_bounds(op, bad_value, dim, size);
 }
 
 // Offsets (elements) of the row-major positions of a strided sub-view (the dims
@@ -118,18 +100,9 @@ void copy_row(T* dst, const T* src, const InnerWalk& w) {
 // inner dims, never the indexed one, so no two threads touch the same element.
 void index_accumulate(const char* op, const TensorArg& target, int64_t dim_in, const TensorArg& index,
                       const TensorArg& src, bool accumulate) {
-  check_cpu(op, target);
-  check_cpu(op, src);
-  const int dim = wrap_dim(op, dim_in, target);
-  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
-  check_dtype(op, src, target.dtype);
+  const int dim = check_index_accumulate_args(op, on_cpu(op), target, dim_in, index, src);
   const std::vector<int64_t> idx = load_index_1d(op, index, dim, target.shape[dim]);
   const int64_t n = static_cast<int64_t>(idx.size());
-  std::vector<int64_t> want = target.shape;
-  want[dim] = n;
-  if (src.shape != want)
-    fail_value(std::string(op) + ": src " + describe(src) + " does not match target " + describe(target) +
-               " with " + std::to_string(n) + " indices along dim " + std::to_string(dim));
   const int nd = target.ndim();
   const int64_t outer = prod(target.shape, 0, dim), inner = prod(target.shape, dim + 1, nd);
   const int64_t tsize = target.shape[dim];
@@ -214,18 +187,9 @@ std::vector<int64_t> chunk_counts(const TensorArg& x, int64_t chunks) {
 
 void index_select(const TensorArg& x, int64_t dim_in, const TensorArg& index, const TensorArg& out) {
   const char* op = "index_select";
-  check_cpu(op, x);
-  check_cpu(op, out);
-  const int dim = wrap_dim(op, dim_in, x);
-  check_dtype(op, out, x.dtype);
-  if (!dense(out)) fail_value(std::string(op) + ": out must be contiguous, got " + describe(out));
+  const int dim = check_index_select_args(on_cpu(op), x, dim_in, index, out);
   const std::vector<int64_t> idx = load_index_1d(op, index, dim, x.shape[dim]);
   const int64_t n = static_cast<int64_t>(idx.size());
-  std::vector<int64_t> want = x.shape;
-  want[dim] = n;
-  if (out.shape != want)
-    fail_value(std::string(op) + ": out " + describe(out) + " does not match x " + describe(x) + " with " +
-               std::to_string(n) + " indices along dim " + std::to_string(dim));
   const int nd = x.ndim();
   const int64_t outer = prod(x.shape, 0, dim);
   const InnerWalk xw(nd - dim - 1, x.shape.data() + dim + 1, x.strides.data() + dim + 1);
@@ -257,18 +221,7 @@ void index_put(const TensorArg& target, int64_t dim, const TensorArg& index, con
 
 void gather(const TensorArg& x, int64_t dim_in, const TensorArg& index, const TensorArg& out) {
   const char* op = "gather";
-  check_cpu(op, x);
-  check_cpu(op, out);
-  const int dim = wrap_dim(op, dim_in, x);
-  check_index_tensor(op, index);
-  check_dtype(op, out, x.dtype);
-  const int nd = x.ndim();
-  bool ok = index.ndim() == nd;
-  for (int d = 0; ok && d < nd; ++d) ok = d == dim || index.shape[d] <= x.shape[d];
-  if (!ok)
-    fail_value(std::string(op) + ": index " + describe(index) + " must have x's ndim and fit x " + describe(x) +
-               " outside dim " + std::to_string(dim));
-  check_same_shape(op, out, index);
+  const int dim = check_gather_args(on_cpu(op), x, dim_in, index, out);
   const int64_t size = x.shape[dim];
   check_index_nd(op, index, dim, size);
   // x seen through index's shape, with the gathered dim contributing via the index.
@@ -290,19 +243,8 @@ void gather(const TensorArg& x, int64_t dim_in, const TensorArg& index, const Te
 
 void scatter_add(const TensorArg& target, int64_t dim_in, const TensorArg& index, const TensorArg& src) {
   const char* op = "scatter_add";
-  check_cpu(op, target);
-  check_cpu(op, src);
-  const int dim = wrap_dim(op, dim_in, target);
-  check_index_tensor(op, index);
-  check_dtype(op, src, target.dtype);
-  if (!dense(target)) fail_value(std::string(op) + ": target must be contiguous, got " + describe(target));
+  const int dim = check_scatter_add_args(on_cpu(op), target, dim_in, index, src);
   const int nd = target.ndim();
-  bool ok = index.ndim() == nd && src.ndim() == nd;
-  for (int d = 0; ok && d < nd; ++d)
-    ok = index.shape[d] <= src.shape[d] && (d == dim || index.shape[d] <= target.shape[d]);
-  if (!ok)
-    fail_value(std::string(op) + ": index " + describe(index) + " must have target's ndim, fit src " +
-               describe(src) + " and fit target " + describe(target) + " outside dim " + std::to_string(dim));
   const int64_t size = target.shape[dim];
   check_index_nd(op, index, dim, size);
   const int64_t n = index.shape[dim];
