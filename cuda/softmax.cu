@@ -152,49 +152,22 @@ void softmax_backward(const TensorArg& y, const TensorArg& grad_y, const TensorA
 
 namespace {
 
-struct CeArgs {
-  int64_t N, C;
-  const int64_t* target;
-  int64_t tstride;
-  double eps;
-  int64_t ignore;
-};
-
 template <typename T> struct DevWeights {
   const T* w;  // nullptr: every weight is 1
   int64_t stride;
   __device__ T operator[](int64_t c) const { return w ? w[c * stride] : T(1); }
 };
 
-void check_vec(const char* op, const char* what, const TensorArg& t, int64_t n, DType dt, int device) {
-  if (t.ndim() != 1 || t.shape[0] != n)
-    fail_value(std::string(op) + ": " + what + " must have shape [" + std::to_string(n) + "], got " + describe(t));
-  check_dtype(op, t, dt);
-  check_cuda_operand(op, t, device);
-}
-
-// The checks of the CPU kernel; the targets are validated on the device before any
-// kernel reads the logits at them.
+// The CPU kernel's checks; the targets are validated on the device before any kernel
+// reads the logits at them.
 CeArgs check_ce(const char* op, const TensorArg& logits, const TensorArg& target,
                 const std::optional<TensorArg>& weight, int64_t ignore_index, double eps) {
   require_device(op);
-  if (logits.ndim() != 2) fail_value(std::string(op) + ": logits must be 2-D (N, C), got " + describe(logits));
-  if (!is_floating(logits.dtype))
-    fail_type(std::string(op) + ": logits must be float32 or float64, got " + describe(logits));
-  check_contiguous(op, "logits", logits);
-  const int device = logits.buf->device_index();
-  check_cuda_operand(op, logits, device);
-  const int64_t N = logits.shape[0], C = logits.shape[1];
-  check_vec(op, "target", target, N, DType::Int64, device);
-  if (weight) check_vec(op, "weight", *weight, C, logits.dtype, device);
-  if (!(eps >= 0.0 && eps <= 1.0))
-    fail_value(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
-  DeviceGuard guard(device);
-  const auto bad = first_bad_index(target, 0, C, ignore_index);
-  if (bad.first >= 0)
-    fail_index(std::string(op) + ": target " + std::to_string(bad.second) + " is out of bounds for " +
-               std::to_string(C) + " classes");
-  return CeArgs{N, C, target.data<int64_t>(), target.strides[0], eps, ignore_index};
+  const CeArgs a = check_cross_entropy_args(op, on_cuda(op, logits), logits, target, weight, ignore_index, eps);
+  DeviceGuard guard(logits.buf->device_index());
+  const auto bad = first_bad_index(target, 0, a.C, ignore_index);
+  if (bad.first >= 0) fail_target_out_of_bounds(op, bad.second, a.C);
+  return a;
 }
 
 template <typename T>
@@ -273,8 +246,8 @@ void cross_entropy(const TensorArg& logits, const TensorArg& target, const std::
   const char* op = "cross_entropy";
   const CeArgs a = check_ce(op, logits, target, weight, ignore_index, label_smoothing);
   const int device = logits.buf->device_index();
-  check_vec(op, "loss_out", loss_out, a.N, logits.dtype, device);
-  check_vec(op, "lse_out", lse_out, a.N, logits.dtype, device);
+  check_row_vector(op, on_cuda(op, logits), "loss_out", loss_out, a.N, logits.dtype);
+  check_row_vector(op, on_cuda(op, logits), "lse_out", lse_out, a.N, logits.dtype);
   if (a.N == 0) return;
   DeviceGuard guard(device);
   FASTDL_DISPATCH_FLOAT(logits.dtype, op, [&] {
@@ -293,12 +266,9 @@ void cross_entropy_backward(const TensorArg& logits, const TensorArg& target,
   const char* op = "cross_entropy_backward";
   const CeArgs a = check_ce(op, logits, target, weight, ignore_index, label_smoothing);
   const int device = logits.buf->device_index();
-  check_vec(op, "lse", lse, a.N, logits.dtype, device);
-  check_vec(op, "grad_loss", grad_loss, a.N, logits.dtype, device);
-  check_same_shape(op, grad_logits, logits);
-  check_dtype(op, grad_logits, logits.dtype);
-  check_contiguous(op, "grad_logits", grad_logits);
-  check_cuda_operand(op, grad_logits, device);
+  check_row_vector(op, on_cuda(op, logits), "lse", lse, a.N, logits.dtype);
+  check_row_vector(op, on_cuda(op, logits), "grad_loss", grad_loss, a.N, logits.dtype);
+  check_grad_logits(op, on_cuda(op, logits), grad_logits, logits);
   if (a.N == 0 || a.C == 0) return;
   DeviceGuard guard(device);
   FASTDL_DISPATCH_FLOAT(logits.dtype, op, [&] {

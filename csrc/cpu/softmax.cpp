@@ -286,41 +286,14 @@ void softmax_backward(const TensorArg& y, const TensorArg& grad_y, const TensorA
 
 namespace {
 
-struct CeArgs {
-  int64_t N, C;
-  const int64_t* target;
-  int64_t tstride;
-  double eps;
-  int64_t ignore;
-};
-
-void check_vec(const char* op, const char* what, const TensorArg& t, int64_t n, DType dt) {
-  check_cpu(op, t);
-  if (t.ndim() != 1 || t.shape[0] != n)
-    fail_value(std::string(op) + ": " + what + " must have shape [" + std::to_string(n) + "], got " + describe(t));
-  check_dtype(op, t, dt);
-}
-
-// Validates the shared arguments; every target is checked here, before any threads
-// start, so a bad index raises instead of reading out of bounds.
+// Every target is checked here, before any threads start, so a bad index raises
+// instead of reading out of bounds.
 CeArgs check_ce(const char* op, const TensorArg& logits, const TensorArg& target,
                 const std::optional<TensorArg>& weight, int64_t ignore_index, double eps) {
-  check_cpu(op, logits);
-  if (logits.ndim() != 2) fail_value(std::string(op) + ": logits must be 2-D (N, C), got " + describe(logits));
-  if (!is_floating(logits.dtype))
-    fail_type(std::string(op) + ": logits must be float32 or float64, got " + describe(logits));
-  check_contiguous(op, "logits", logits);
-  const int64_t N = logits.shape[0], C = logits.shape[1];
-  check_vec(op, "target", target, N, DType::Int64);
-  if (weight) check_vec(op, "weight", *weight, C, logits.dtype);
-  if (!(eps >= 0.0 && eps <= 1.0))
-    fail_value(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
-  CeArgs a{N, C, target.data<int64_t>(), target.strides[0], eps, ignore_index};
-  for (int64_t i = 0; i < N; ++i) {
+  const CeArgs a = check_cross_entropy_args(op, on_cpu(op), logits, target, weight, ignore_index, eps);
+  for (int64_t i = 0; i < a.N; ++i) {
     const int64_t t = a.target[i * a.tstride];
-    if (t != ignore_index && (t < 0 || t >= C))
-      fail_index(std::string(op) + ": target " + std::to_string(t) + " is out of bounds for " +
-                 std::to_string(C) + " classes");
+    if (t != ignore_index && (t < 0 || t >= a.C)) fail_target_out_of_bounds(op, t, a.C);
   }
   return a;
 }
@@ -379,8 +352,8 @@ void cross_entropy(const TensorArg& logits, const TensorArg& target, const std::
                    double label_smoothing) {
   const char* op = "cross_entropy";
   const CeArgs a = check_ce(op, logits, target, weight, ignore_index, label_smoothing);
-  check_vec(op, "loss_out", loss_out, a.N, logits.dtype);
-  check_vec(op, "lse_out", lse_out, a.N, logits.dtype);
+  check_row_vector(op, on_cpu(op), "loss_out", loss_out, a.N, logits.dtype);
+  check_row_vector(op, on_cpu(op), "lse_out", lse_out, a.N, logits.dtype);
   FASTDL_DISPATCH_FLOAT(logits.dtype, op, [&] {
     using T = scalar_t;
     const T* x = logits.data<T>();
@@ -421,12 +394,9 @@ void cross_entropy_backward(const TensorArg& logits, const TensorArg& target,
                             int64_t ignore_index, double label_smoothing) {
   const char* op = "cross_entropy_backward";
   const CeArgs a = check_ce(op, logits, target, weight, ignore_index, label_smoothing);
-  check_vec(op, "lse", lse, a.N, logits.dtype);
-  check_vec(op, "grad_loss", grad_loss, a.N, logits.dtype);
-  check_cpu(op, grad_logits);
-  check_same_shape(op, grad_logits, logits);
-  check_dtype(op, grad_logits, logits.dtype);
-  check_contiguous(op, "grad_logits", grad_logits);
+  check_row_vector(op, on_cpu(op), "lse", lse, a.N, logits.dtype);
+  check_row_vector(op, on_cpu(op), "grad_loss", grad_loss, a.N, logits.dtype);
+  check_grad_logits(op, on_cpu(op), grad_logits, logits);
   FASTDL_DISPATCH_FLOAT(logits.dtype, op, [&] {
     using T = scalar_t;
     const T* x = logits.data<T>();
