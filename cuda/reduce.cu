@@ -26,41 +26,7 @@ namespace cuda {
 
 namespace {
 
-// Kept dims (indexing the contiguous output row-major) and reduced dims of x.
-struct Layout {
-  int nk = 0, nr = 0;
-  int64_t kshape[kMaxDims], kstride[kMaxDims];
-  int64_t rshape[kMaxDims], rstride[kMaxDims];
-  int64_t out_numel = 1, red_numel = 1;
-};
-
-int collapse(int n, int64_t* shape, int64_t* stride) {
-  int64_t s[1][kMaxDims];
-  std::copy(stride, stride + n, s[0]);
-  int m = collapse_dims(n, shape, 1, s);
-  std::copy(s[0], s[0] + m, stride);
-  return m;
-}
-
-// Reduced dims keep their order, so the reduced linear index is the row-major index
-// into the reduced sub-tensor (what arg ops report).
-Layout make_layout(const TensorArg& x, const std::vector<bool>& reduced) {
-  Layout L;
-  for (int d = 0; d < x.ndim(); ++d) {
-    if (reduced[d]) {
-      L.rshape[L.nr] = x.shape[d];
-      L.rstride[L.nr++] = x.strides[d];
-      L.red_numel *= x.shape[d];
-    } else {
-      L.kshape[L.nk] = x.shape[d];
-      L.kstride[L.nk++] = x.strides[d];
-      L.out_numel *= x.shape[d];
-    }
-  }
-  L.nk = collapse(L.nk, L.kshape, L.kstride);
-  L.nr = collapse(L.nr, L.rshape, L.rstride);
-  return L;
-}
+using Layout = ReduceLayout;
 
 __device__ __forceinline__ int64_t red_offset(const Layout& L, int64_t r) {
   return L.nr == 1 ? r * L.rstride[0] : strided_offset(r, L.nr, L.rshape, L.rstride);
@@ -206,7 +172,7 @@ void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
   check_cuda_operand(name, out, device);
   check_cuda_operand(name, x, device);
 
-  const Layout L = make_layout(x, reduced);
+  const Layout L = make_reduce_layout(x, reduced, true);  // arg ops report row-major reduced indices
   DeviceGuard guard(device);
   switch (kind) {
     case Kind::Sum: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { dispatch<red::Sum, scalar_t>(x, out, L, device); }) break;

@@ -42,51 +42,7 @@ struct Walker {
   }
 };
 
-// The input split into kept dims (which index the contiguous output, row-major) and
-// reduced dims, each collapsed so that the inner loops are as long as possible.
-struct Layout {
-  int nk = 0, nr = 0;
-  int64_t kshape[kMaxDims], kstride[kMaxDims];
-  int64_t rshape[kMaxDims], rstride[kMaxDims];
-  int64_t out_numel = 1, red_numel = 1;
-};
-
-int collapse(int n, int64_t* shape, int64_t* stride) {
-  int64_t s[1][kMaxDims];
-  std::copy(stride, stride + n, s[0]);
-  int m = collapse_dims(n, shape, 1, s);
-  std::copy(s[0], s[0] + m, stride);
-  return m;
-}
-
-// keep_order: the reduced dims must be walked in index order (arg ops). Otherwise they
-// are walked largest stride first, so the innermost loop has the smallest stride.
-Layout make_layout(const TensorArg& x, const std::vector<bool>& reduced, bool keep_order) {
-  Layout L;
-  std::vector<std::pair<int64_t, int64_t>> rd;  // (size, stride)
-  for (int d = 0; d < x.ndim(); ++d) {
-    if (reduced[d]) {
-      rd.push_back({x.shape[d], x.strides[d]});
-      L.red_numel *= x.shape[d];
-    } else {
-      L.kshape[L.nk] = x.shape[d];
-      L.kstride[L.nk++] = x.strides[d];
-      L.out_numel *= x.shape[d];
-    }
-  }
-  if (!keep_order)
-    std::stable_sort(rd.begin(), rd.end(), [](const auto& a, const auto& b) {
-      return std::llabs(a.second) > std::llabs(b.second);
-    });
-  L.nr = static_cast<int>(rd.size());
-  for (int i = 0; i < L.nr; ++i) {
-    L.rshape[i] = rd[i].first;
-    L.rstride[i] = rd[i].second;
-  }
-  L.nk = collapse(L.nk, L.kshape, L.kstride);
-  L.nr = collapse(L.nr, L.rshape, L.rstride);
-  return L;
-}
+using Layout = ReduceLayout;
 
 // Folds n elements p[0], p[stride], ... (reduced linear indices idx0, idx0+1, ...)
 // into a. Contiguous runs of order-free ops use kLanes independent accumulators so
@@ -237,7 +193,7 @@ void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
   const std::vector<bool>& reduced = args.reduced;
   const bool is_arg = args.is_arg;
 
-  const Layout L = make_layout(x, reduced, is_arg);
+  const Layout L = make_reduce_layout(x, reduced, is_arg);
   switch (kind) {
     case Kind::Sum: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::Sum, scalar_t>(x, out, L); }) break;
     case Kind::Prod: FASTDL_DISPATCH_NUMERIC(x.dtype, name, [&] { run<red::Prod, scalar_t>(x, out, L); }) break;

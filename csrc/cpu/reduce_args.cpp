@@ -1,5 +1,7 @@
 #include "reduce_args.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "../common/strided_index.h"
@@ -62,6 +64,45 @@ ReduceArgs check_reduce_args(const std::string& op, const TensorArg& x, const Te
                             kind == ReduceKind::All;
   if (red_numel == 0 && !has_identity) fail_value(op + ": cannot reduce over an empty dimension of " + describe(x));
   return {kind, std::move(reduced), is_arg};
+}
+
+namespace {
+
+int collapse(int n, int64_t* shape, int64_t* stride) {
+  int64_t s[1][kMaxDims];
+  std::copy(stride, stride + n, s[0]);
+  int m = collapse_dims(n, shape, 1, s);
+  std::copy(s[0], s[0] + m, stride);
+  return m;
+}
+
+}  // namespace
+
+ReduceLayout make_reduce_layout(const TensorArg& x, const std::vector<bool>& reduced, bool keep_order) {
+  ReduceLayout L;
+  std::vector<std::pair<int64_t, int64_t>> rd;  // (size, stride)
+  for (int d = 0; d < x.ndim(); ++d) {
+    if (reduced[d]) {
+      rd.push_back({x.shape[d], x.strides[d]});
+      L.red_numel *= x.shape[d];
+    } else {
+      L.kshape[L.nk] = x.shape[d];
+      L.kstride[L.nk++] = x.strides[d];
+      L.out_numel *= x.shape[d];
+    }
+  }
+  if (!keep_order)
+    std::stable_sort(rd.begin(), rd.end(), [](const auto& a, const auto& b) {
+      return std::llabs(a.second) > std::llabs(b.second);
+    });
+  L.nr = static_cast<int>(rd.size());
+  for (int i = 0; i < L.nr; ++i) {
+    L.rshape[i] = rd[i].first;
+    L.rstride[i] = rd[i].second;
+  }
+  L.nk = collapse(L.nk, L.kshape, L.kstride);
+  L.nr = collapse(L.nr, L.rshape, L.rstride);
+  return L;
 }
 
 }  // namespace fastdl
