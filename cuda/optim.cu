@@ -146,18 +146,12 @@ void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& e
                double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
   require_device("adam_step");
   check_adam_args(on_cuda("adam_step", param), param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, amsgrad);
-  // Scalars in double, as torch computes them in Python.
-  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
-  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
-  const double step_size = lr / bias_correction1;
-  const double bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
+  const AdamStepScalars a = adam_step_scalars(step, lr, beta1, beta2, weight_decay, decoupled);
   launch_step<Adam>(param, adam_kernel<float>, adam_kernel<double>, [&](auto zero) {
     using T = decltype(zero);
-    // Decoupled decay multiplies by exactly 1 when off, which leaves p unchanged.
-    const T decay = (decoupled && weight_decay != 0) ? T(1 - lr * weight_decay) : T(1);
     return Adam<T>{param.data<T>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), ptr<T>(max_exp_avg_sq),
-                   grad.data<T>(), maximize ? T(-1) : T(1), T(weight_decay), decay, T(1 - beta1), T(beta2),
-                   T(1 - beta2), T(bias_correction2_sqrt), T(eps), T(-step_size), !decoupled && weight_decay != 0,
+                   grad.data<T>(), maximize ? T(-1) : T(1), T(weight_decay), T(a.decay), T(1 - beta1), T(beta2),
+                   T(1 - beta2), T(a.bias_correction2_sqrt), T(eps), T(-a.step_size), !decoupled && weight_decay != 0,
                    amsgrad, T(1 - beta1) < T(0.5)};
   });
 }

@@ -194,20 +194,14 @@ void adam_step(const TensorArg& param, const TensorArg& grad, const TensorArg& e
                const std::optional<TensorArg>& max_exp_avg_sq, int64_t step, double lr, double beta1, double beta2,
                double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
   check_adam_args(on_cpu("adam_step"), param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, amsgrad);
-  // Scalars in double, as torch computes them in Python.
-  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
-  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
-  const double step_size = lr / bias_correction1;
-  const double bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
+  const AdamStepScalars a = adam_step_scalars(step, lr, beta1, beta2, weight_decay, decoupled);
   const int64_t n = param.numel();
   FASTDL_DISPATCH_FLOAT(param.dtype, "adam_step", [&] {
     using T = scalar_t;
     T *p = param.data<T>(), *m = exp_avg.data<T>(), *v = exp_avg_sq.data<T>(), *vmax = ptr<T>(max_exp_avg_sq);
     const T* g = grad.data<T>();
-    // Decoupled decay multiplies by exactly 1 when off, which leaves p unchanged.
-    const T decay = (decoupled && weight_decay != 0) ? T(1 - lr * weight_decay) : T(1);
-    const AdamScalars<T> s{maximize ? T(-1) : T(1), T(weight_decay), decay, T(1 - beta1), T(beta2), T(1 - beta2),
-                           T(bias_correction2_sqrt), T(eps), T(-step_size)};
+    const AdamScalars<T> s{maximize ? T(-1) : T(1), T(weight_decay), T(a.decay), T(1 - beta1), T(beta2),
+                           T(1 - beta2), T(a.bias_correction2_sqrt), T(eps), T(-a.step_size)};
     with_flag(!decoupled && weight_decay != 0, [&](auto L2) {
       with_flag(amsgrad, [&](auto AMS) {
         with_flag(s.w1 < T(0.5), [&](auto LOW) {

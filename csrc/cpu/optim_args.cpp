@@ -1,5 +1,6 @@
 #include "optim_args.h"
 
+#include <cmath>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -123,6 +124,14 @@ void adam_step_each(const std::vector<TensorArg>& params, const std::vector<Tens
     for (const TensorArg* t : {&params[i], &exp_avgs[i], &exp_avg_sqs[i]}) ++t->buf->version;
     if (amsgrad) ++max_exp_avg_sqs[i].buf->version;
   }
+}
+
+AdamStepScalars adam_step_scalars(int64_t step, double lr, double beta1, double beta2, double weight_decay,
+                                  bool decoupled) {
+  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+  return {lr / bias_correction1, std::pow(bias_correction2, 0.5),
+          (decoupled && weight_decay != 0) ? 1 - lr * weight_decay : 1.0};
 }
 
 }  // namespace fastdl

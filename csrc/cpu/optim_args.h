@@ -21,6 +21,15 @@ void check_adam_args(const DeviceCheck& on_device, const TensorArg& param, const
                      const TensorArg& exp_avg, const TensorArg& exp_avg_sq, const OptState& max_exp_avg_sq,
                      int64_t step, bool amsgrad);
 
+// Adam's per-step scalars, in double as torch computes them in Python: the step size
+// lr / (1 - beta1^step), sqrt(1 - beta2^step), and the decoupled (AdamW) decay factor
+// 1 - lr * weight_decay (exactly 1 when off, which leaves p unchanged).
+struct AdamStepScalars {
+  double step_size, bias_correction2_sqrt, decay;
+};
+AdamStepScalars adam_step_scalars(int64_t step, double lr, double beta1, double beta2, double weight_decay,
+                                  bool decoupled);
+
 void check_rmsprop_args(const DeviceCheck& on_device, const TensorArg& param, const TensorArg& grad,
                         const TensorArg& square_avg, const OptState& grad_avg, const OptState& momentum_buffer,
                         double momentum, bool centered);
