@@ -2,6 +2,7 @@
 // plain declarations of cuda_api.h). Importing the module installs the caching
 // allocator, so _C.Buffer(n, device=1) allocates through it.
 #include "bind/registry.h"
+#include "conv_implicit.h"
 #include "cuda_api.h"
 
 using namespace fastdl;
@@ -28,6 +29,10 @@ FASTDL_BIND(CUDA, cuda_backend) {
   m.def("set_allow_tf32", &cuda::set_allow_tf32, py::arg("allow"),
         "float32 matmul may round operands to TF32 and run on tensor cores (sm_80+)");
   m.def("allow_tf32", &cuda::allow_tf32);
+  // fastdl.backends.cuda.conv.algorithm sets this.
+  m.def("set_conv_algo", &cuda::set_conv_algo, py::arg("algo"),
+        "conv2d forward: 'auto', 'im2col' or 'implicit_gemm'");
+  m.def("conv_algo", &cuda::conv_algo);
 
   m.def("unary", &cuda::unary, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("p0") = 0.0,
         py::arg("p1") = 0.0);

@@ -14,21 +14,12 @@ namespace cuda {
 
 namespace {
 
-struct ImageView {
-  int64_t sN, sC, sH, sW;
-};
-
 template <typename T>
-__global__ void im2col_kernel(const T* x, ImageView xv, T* cols, ConvGeom g) {
+__global__ void im2col_kernel(const T* x, ImageStrides xs, T* cols, ConvGeom g) {
   const int64_t K = g.C * g.kh * g.kw, L = g.OH * g.OW;
   FASTDL_GRID_STRIDE_LOOP(e, g.N * K * L) {
-    const int64_t l = e % L, r = (e / L) % K, n = e / (L * K);
-    int64_t c, i, j;
-    im2col_row_split(r, g.kh, g.kw, &c, &i, &j);
-    const int64_t ih = conv_in_coord(l / g.OW, i, g.sh, g.ph, g.dh);
-    const int64_t iw = conv_in_coord(l % g.OW, j, g.sw, g.pw, g.dw);
-    const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
-    cols[e] = inside ? x[n * xv.sN + c * xv.sC + ih * xv.sH + iw * xv.sW] : T(0);
+    int64_t src;
+    cols[e] = im2col_source(g, xs, e / (L * K), (e / L) % K, e % L, &src) ? x[src] : T(0);
   }
 }
 
@@ -70,7 +61,7 @@ void im2col(const TensorArg& x, const TensorArg& cols, int64_t kh, int64_t kw, i
   if (n == 0) return;
   const int device = x.buf->device_index();
   DeviceGuard guard(device);
-  const ImageView xv{x.strides[0], x.strides[1], x.strides[2], x.strides[3]};
+  const ImageStrides xv{x.strides[0], x.strides[1], x.strides[2], x.strides[3]};
   FASTDL_DISPATCH_FLOAT(x.dtype, "im2col", [&] {
     im2col_kernel<scalar_t><<<grid_size(n, device), kBlockSize>>>(x.data<scalar_t>(), xv, cols.data<scalar_t>(), g);
   })

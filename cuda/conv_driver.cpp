@@ -7,10 +7,13 @@
 // and one batched matmul (batch = samples x groups) covers the whole chunk. A 1x1
 // stride-1 unpadded conv over rows of unit stride reads x in place as its columns.
 // Workspaces come from the caching allocator, so later calls reuse the same memory.
+// The forward pass may instead run the implicit-GEMM kernel (conv_implicit.h), which
+// needs no workspace.
 #include <algorithm>
 #include <vector>
 
 #include "cpu/conv_args.h"
+#include "conv_implicit.h"
 #include "cuda_api.h"
 #include "layer_kernels.h"
 #include "temp_tensor.h"
@@ -94,6 +97,7 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const OptTensor& bia
   const ConvProblem p =
       check_conv2d_forward_args(on_cuda(op, x), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups);
   if (y.numel() == 0) return;
+  if (conv_use_implicit(p, x, kWorkspaceElems)) return conv2d_forward_implicit(p, x, w, bias, y);
   const TensorArg yg = output_groups(p, y);
   if (bias)  // y starts as the bias; the matmul adds onto it
     copy(view(*bias, yg.shape, {0, p.Og * bias->strides[0], bias->strides[0], 0}), yg);

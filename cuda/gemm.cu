@@ -8,16 +8,16 @@
 // allow_tf32() on, the float32 operands the SGEMM takes run on TF32 tensor cores
 // instead (gemm_tf32.cu, sm_80+); the strided kernel stays full fp32.
 //
-// SGEMM: a 128x128 block tile of C per 256-thread block, K consumed 8 at a time.
-// Each thread loads one float4 of A and one of B per k-step (along whichever dim is
-// contiguous, so all four transpose combinations stay vectorised), and computes an
-// 8x8 sub-tile as four 4x4 quadrants 64 rows / columns apart, which makes its shared
-// memory reads conflict-free float4s. Shared memory is double buffered: the next
-// k-tile is fetched into registers while the current one is multiplied, so there is
-// one __syncthreads per k-step. The batch index is blockIdx.z.
+// SGEMM (its register-blocked core in sgemm_tile.cuh): a 128x128 block tile of C per
+// 256-thread block, K consumed 8 at a time. Each thread loads one float4 of A and one
+// of B per k-step (along whichever dim is contiguous, so all four transpose
+// combinations stay vectorised). Shared memory is double buffered: the next k-tile is
+// fetched into registers while the current one is multiplied, so there is one
+// __syncthreads per k-step. The batch index is blockIdx.z.
 #include "cpu/matmul_args.h"
 #include "cuda_api.h"
 #include "gemm_args.cuh"
+#include "sgemm_tile.cuh"
 #include "tensor_checks.h"
 
 namespace fastdl {
@@ -25,26 +25,13 @@ namespace cuda {
 
 namespace {
 
-constexpr int kBM = 128, kBN = 128, kBK = 8, kThreads = kGemmThreads;
-constexpr int kPadA = 4;  // As rows padded so the transposing stores of row-major A spread over banks
-
-// Four consecutive elements p[0..3] along a unit-stride dim whose extent from p is
-// `left`: one float4 when all four exist, else the existing ones and zeros.
-__device__ __forceinline__ float4 load4(const float* p, int64_t left) {
-  if (left >= 4) return __ldg(reinterpret_cast<const float4*>(p));
-  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (left > 0) v.x = __ldg(p);
-  if (left > 1) v.y = __ldg(p + 1);
-  if (left > 2) v.z = __ldg(p + 2);
-  return v;
-}
+constexpr int kBM = kSgemmBM, kBN = kSgemmBN, kBK = kSgemmBK, kThreads = kGemmThreads;
 
 // A_K: A's K dim has unit stride (row-major A); else its M dim does (transposed A).
 // B_N: B's N dim has unit stride (row-major B); else its K dim does.
 template <bool A_K, bool B_N>
 __global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
-  __shared__ __align__(16) float As[2][kBK][kBM + kPadA];
-  __shared__ __align__(16) float Bs[2][kBK][kBN];
+  __shared__ __align__(16) SgemmSmem smem;
 
   const int64_t z = g.z0 + blockIdx.z;
   int64_t oa, ob, oc;
@@ -72,22 +59,8 @@ __global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
     return bn < g.N ? load4(B + bn * g.csb + k, g.K - k) : make_float4(0.f, 0.f, 0.f, 0.f);
   };
   auto store = [&](int buf, float4 va, float4 vb) {
-    if (A_K) {
-      As[buf][a_k + 0][a_m] = va.x;
-      As[buf][a_k + 1][a_m] = va.y;
-      As[buf][a_k + 2][a_m] = va.z;
-      As[buf][a_k + 3][a_m] = va.w;
-    } else {
-      *reinterpret_cast<float4*>(&As[buf][a_k][a_m]) = va;
-    }
-    if (B_N) {
-      *reinterpret_cast<float4*>(&Bs[buf][b_k][b_n]) = vb;
-    } else {
-      Bs[buf][b_k + 0][b_n] = vb.x;
-      Bs[buf][b_k + 1][b_n] = vb.y;
-      Bs[buf][b_k + 2][b_n] = vb.z;
-      Bs[buf][b_k + 3][b_n] = vb.w;
-    }
+    sgemm_store_a(smem, buf, A_K, a_k, a_m, va);
+    sgemm_store_b(smem, buf, B_N, b_k, b_n, vb);
   };
 
   const int ty = t / 16, tx = t % 16;  // rows ty*4 (+64), cols tx*4 (+64)
@@ -108,18 +81,7 @@ __global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
       na = load_a((kt + 1) * kBK);
       nb = load_b((kt + 1) * kBK);
     }
-#pragma unroll
-    for (int k = 0; k < kBK; ++k) {
-      float a[8], b[8];
-      *reinterpret_cast<float4*>(a) = *reinterpret_cast<const float4*>(&As[cur][k][ty * 4]);
-      *reinterpret_cast<float4*>(a + 4) = *reinterpret_cast<const float4*>(&As[cur][k][64 + ty * 4]);
-      *reinterpret_cast<float4*>(b) = *reinterpret_cast<const float4*>(&Bs[cur][k][tx * 4]);
-      *reinterpret_cast<float4*>(b + 4) = *reinterpret_cast<const float4*>(&Bs[cur][k][64 + tx * 4]);
-#pragma unroll
-      for (int i = 0; i < 8; ++i)
-#pragma unroll
-        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-    }
+    sgemm_multiply(smem, cur, ty, tx, acc);
     // The other buffer was last read before the previous barrier, so it can be refilled.
     if (more) store(cur ^ 1, na, nb);
     __syncthreads();
@@ -128,11 +90,11 @@ __global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
   const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
-    const int64_t m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+    const int64_t m = m0 + sgemm_row(ty, i);
     if (m >= g.M) continue;
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const int64_t n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+      const int64_t n = n0 + sgemm_col(tx, j);
       if (n >= g.N) continue;
       float* c = C + m * g.rsc + n * g.csc;
       *c = beta == 0.f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *c;

@@ -27,6 +27,40 @@ def tf32():
     flags.allow_tf32 = False
 
 
+# ---------------------------------------------------------- the conv algorithm
+conv_flags = fastdl.backends.cuda.conv
+
+
+@pytest.fixture
+def conv_algorithm():
+    """Lets a test set fastdl.backends.cuda.conv.algorithm; restores "auto" after it."""
+    yield conv_flags
+    conv_flags.algorithm = "auto"
+
+
+def test_conv_algorithm_defaults_to_auto_and_round_trips(conv_algorithm):
+    assert conv_flags.algorithm == "auto"
+    for algo in ("im2col", "implicit_gemm", "auto"):
+        conv_flags.algorithm = algo
+        assert conv_flags.algorithm == algo
+        if BUILT:  # the setting lives in the CUDA module
+            assert _C.cuda.conv_algo() == algo
+
+
+@pytest.mark.parametrize("value", ["implicit", "", None, 1])
+def test_conv_algorithm_rejects_unknown_values(conv_algorithm, value):
+    with pytest.raises(ValueError, match="conv.algorithm must be one of"):
+        conv_flags.algorithm = value
+    assert conv_flags.algorithm == "auto"
+
+
+@pytest.mark.skipif(not BUILT, reason="CUDA not compiled in")
+def test_conv_algorithm_kernel_switch_rejects_unknown_values():
+    with pytest.raises(ValueError, match="conv algorithm must be 'auto', 'im2col' or 'implicit_gemm'"):
+        _C.cuda.set_conv_algo("winograd")
+    assert _C.cuda.conv_algo() == "auto"
+
+
 # ---------------------------------------------------------------- the flag
 def test_allow_tf32_is_off_by_default():
     assert flags.allow_tf32 is False

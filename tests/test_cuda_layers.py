@@ -23,11 +23,11 @@ cuda = _C.cuda if BUILT else None
 # fma_peak_gflops probes the CPU's FMA ceiling for the benchmarks; mma_tf32_layout and
 # mma_tf32_chunk_bytes expose the TF32 GEMM's index math (csrc/common/mma_tf32_layout.h)
 # to the CPU tests.
-CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chunk_bytes"}
+CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chunk_bytes", "im2col_sources"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
-                "reset_peak_memory_stats", "empty_cache", "allow_tf32", "set_allow_tf32"}
+                "reset_peak_memory_stats", "empty_cache", "allow_tf32", "set_allow_tf32", "conv_algo", "set_conv_algo"}
 
 
 def public(mod):
@@ -298,6 +298,36 @@ def test_cuda_matches_cpu(family, dtype):
         getattr(cuda, name)(*dargs)
         for k, (w, g) in enumerate(zip(want, got)):
             np.testing.assert_allclose(to_numpy(g), w, **tol(dtype), equal_nan=True, err_msg=f"{name} case {i} array {k}")
+
+
+@gpu
+@pytest.mark.parametrize("algo", ["im2col", "implicit_gemm", "auto"])
+def test_conv_forward_algorithms_match_cpu(algo):
+    """Each conv2d forward path (cuda/conv_driver.cpp, cuda/conv_implicit.cu) on the
+    driver cases, plus shapes with several 128-wide tiles in both GEMM dims, a K that
+    is not a multiple of 4 (scalar weight loads) and a batch past the im2col workspace."""
+    rng = rnd(11)
+    cases = [a for name, a in conv_driver_cases(np.float32) if name == "conv2d_forward"]
+    for (N, C, H, W), O, p in [((3, 5, 30, 29), 130, (3, 3, 1, 1, 1, 1, 1, 1)),
+                               ((64, 32, 26, 26), 64, (3, 3, 1, 1, 0, 0, 1, 1)),
+                               ((2, 3, 17, 16), 7, (5, 3, 2, 1, 2, 0, 1, 2))]:
+        kh, kw, sh, sw, ph, pw, dh, dw = p
+        OH = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        OW = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        x, w, b = u(rng, (N, C, H, W), np.float32), u(rng, (O, C, kh, kw), np.float32), u(rng, (O,), np.float32)
+        cases.append([x, w, b, np.zeros((N, O, OH, OW), np.float32), *p, 1])
+        cases.append([transposed(x), w, None, np.zeros((N, O, OH, OW), np.float32), *p, 1])
+    before = cuda.conv_algo()
+    cuda.set_conv_algo(algo)
+    try:
+        for i, args in enumerate(cases):
+            hargs, want = host_args(args)
+            cpu.conv2d_forward(*hargs)
+            dargs, got = device_args(args)
+            cuda.conv2d_forward(*dargs)
+            np.testing.assert_allclose(to_numpy(got[-1]), want[-1], rtol=1e-4, atol=1e-4, err_msg=f"{algo} case {i}")  # y
+    finally:
+        cuda.set_conv_algo(before)
 
 
 @gpu

@@ -7,14 +7,11 @@
 #include <optional>
 #include <string>
 
+#include "../common/im2col.h"
 #include "operand_check.h"
 
 namespace fastdl {
 
-struct ConvGeom {
-  int64_t N, C, H, W, OH, OW;
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-};
 
 // "kernel (kh, kw), stride (.., ..), padding (.., ..), dilation (.., ..)" for errors.
 std::string conv_params_str(const ConvGeom& g);
