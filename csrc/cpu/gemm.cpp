@@ -373,9 +373,15 @@ template <typename T>
 void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
   const int NR = kn.nr;
   const int64_t KC = k_block(kn, op.K);
-  const int64_t MCB = even_block(op.M, kn.mc, kn.mr, nthreads);
+  // Row blocks: a multiple of nthreads of them, sizes differing by at most one MR
+  // sliver, so every thread gets the same number of rows (equal-size blocks of
+  // even_block leave a short last block, and its thread idling at each job's end).
+  const int64_t units = (op.M + kn.mr - 1) / kn.mr;
+  const int64_t blocks_of_mc = (units * kn.mr + kn.mc - 1) / kn.mc;
+  const int64_t mblocks = std::min(units, (blocks_of_mc + nthreads - 1) / nthreads * nthreads);
+  const int64_t MCB = (units + mblocks - 1) / mblocks * kn.mr;  // the largest block
+  auto block_start = [&](int64_t b) { return std::min(op.M, b * units / mblocks * kn.mr); };
   const int64_t NC = std::min(kn.nc, (op.N + NR - 1) / NR * NR);
-  const int64_t mblocks = (op.M + MCB - 1) / MCB;
   T* Bp = t_bpack.get<T>(NC * KC);
   enum : uint8_t { kUnpacked, kPacking, kReady };
   std::vector<std::atomic<uint8_t>> sliver(static_cast<size_t>(NC / NR));
@@ -405,7 +411,7 @@ void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
           return spare;
         };
         for (int64_t blk; (blk = next.fetch_add(1)) < mblocks;) {
-          const int64_t ic = blk * MCB, mc = std::min(MCB, op.M - ic);
+          const int64_t ic = block_start(blk), mc = block_start(blk + 1) - ic;
           const ABlock<T> a = prepare_a(kn, false, mc, kc, op.A + ic * op.rsa + pc * op.csa,
                                         op.rsa, op.csa, Ap);
           // Threads start on different slivers (block b at the b % nthreads-th part of the
