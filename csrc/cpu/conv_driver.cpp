@@ -14,6 +14,7 @@
 
 #include "../core/parallel.h"
 #include "conv.h"
+#include "conv_batched.h"
 #include "conv_unfold.h"
 #include "gemm.h"
 
@@ -238,6 +239,7 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<
   const CpuConv p = with_bands(
       check_conv2d_forward_args(on_cpu(op), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   if (y.numel() == 0) return;
+  if (conv_batched_applies(p)) return conv2d_forward_batched(p, x, w, bias, y);
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { forward_impl<scalar_t>(p, x, w, bias, y); })
 }
 
@@ -247,6 +249,7 @@ void conv2d_input_grad(const TensorArg& gy, const TensorArg& w, const TensorArg&
   const CpuConv p =
       with_bands(check_conv2d_input_grad_args(on_cpu(op), gy, w, gx, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   if (gx.numel() == 0) return;
+  if (conv_batched_applies(p)) return conv2d_input_grad_batched(p, gy, w, gx);
   FASTDL_DISPATCH_FLOAT(gx.dtype, op, [&] { input_grad_impl<scalar_t>(p, gy, w, gx); })
 }
 
@@ -256,6 +259,7 @@ void conv2d_weight_grad(const TensorArg& x, const TensorArg& gy, const TensorArg
   const char* op = "conv2d_weight_grad";
   const CpuConv p = with_bands(
       check_conv2d_weight_grad_args(on_cpu(op), x, gy, gw, gb, kh, kw, sh, sw, ph, pw, dh, dw, groups));
+  if (conv_batched_applies(p)) return conv2d_weight_grad_batched(p, x, gy, gw, gb);
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { weight_grad_impl<scalar_t>(p, x, gy, gw, gb); })
 }
 
