@@ -13,8 +13,9 @@ namespace cpu {
 
 namespace {
 
-// Output positions per image up to which the batch shares one GEMM.
-constexpr int64_t kMaxPositions = 64;
+// Output positions per image up to which the batch shares one GEMM (measured at 1
+// thread: 4x4 maps 1.6-1.7x faster than per image, 8x8 ones ~5% slower).
+constexpr int64_t kMaxPositions = 32;
 // Column workspace bound, in elements (4 MB of float32): images run in chunks of it.
 constexpr int64_t kMaxColumnElems = int64_t(1) << 20;
 

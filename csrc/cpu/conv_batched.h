@@ -1,7 +1,7 @@
 // Convolutions whose images have few output positions (DCGAN's 1x1 to 4x4 maps, the
-// digits CNN's 8x8 and 4x4 ones, MNIST-1D's short rows): one GEMM over the columns of
+// digits CNN's 4x4 ones, MNIST-1D's short rows): one GEMM over the columns of
 // many images at once instead of one per image. Per image the GEMM's N dimension is
-// OH*OW (1 to 64 here), too narrow for the micro-kernel and too small to thread; over
+// OH*OW (1 to 32 here), too narrow for the micro-kernel and too small to thread; over
 // the batch it is N*OH*OW. Costs a gather/scatter of the (small) outputs between the
 // GEMM's (channels, images x positions) layout and NCHW.
 #pragma once
