@@ -1,7 +1,10 @@
 #include "elementwise.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <functional>
+#include <type_traits>
 #include <unordered_map>
 
 #include "../common/elementwise_ops.h"
@@ -143,6 +146,25 @@ void binary(const std::string& op, const TensorArg& a, const TensorArg& b, const
   it->second(a, b, out);
 }
 
+namespace {
+
+// c ? a : b without a branch: the bits of a or b through an all-ones / all-zeros mask.
+template <typename T>
+inline T select_bits(bool c, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
+  static_assert(sizeof(U) == sizeof(T), "select_bits: unsupported element size");
+  U ua, ub;
+  std::memcpy(&ua, &a, sizeof(T));
+  std::memcpy(&ub, &b, sizeof(T));
+  const U mask = U(0) - static_cast<U>(c);
+  const U r = (ua & mask) | (ub & ~mask);
+  T out;
+  std::memcpy(&out, &r, sizeof(T));
+  return out;
+}
+
+}  // namespace
+
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   for (auto* t : {&cond, &a, &b, &out}) {
     check_cpu("where", *t);
@@ -154,10 +176,30 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
   FASTDL_DISPATCH_ALL(out.dtype, "where", [&] {
     using T = scalar_t;
     strided_loop<4>({&out, &cond, &a, &b}, [&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
-        *reinterpret_cast<T*>(p[0] + i * s[0]) =
-            c ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+      T* o = reinterpret_cast<T*>(p[0]);
+      const bool* c = reinterpret_cast<const bool*>(p[1]);
+      const T* x = reinterpret_cast<const T*>(p[2]);
+      const T* y = reinterpret_cast<const T*>(p[3]);
+      constexpr int64_t t = sizeof(T);
+      // Contiguous runs, either branch possibly a broadcast scalar (relu's and max's
+      // backward: where(mask, g, 0)): a branch-free select the compiler vectorises
+      // (a branch per element mispredicts on a random mask: ~4 ns per element).
+      if (s[0] == t && s[1] == 1 && (s[2] == t || s[2] == 0) && (s[3] == t || s[3] == 0)) {
+        auto run = [&](auto xi, auto yi) {
+          for (int64_t i = 0; i < n; ++i) o[i] = select_bits(c[i], xi(i), yi(i));
+        };
+        auto vec = [](const T* v) { return [v](int64_t i) { return v[i]; }; };
+        auto one = [](const T* v) { return [w = *v](int64_t) { return w; }; };
+        if (s[2] && s[3]) run(vec(x), vec(y));
+        else if (s[2]) run(vec(x), one(y));
+        else if (s[3]) run(one(x), vec(y));
+        else run(one(x), one(y));
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          const bool ci = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
+          *reinterpret_cast<T*>(p[0] + i * s[0]) =
+              ci ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+        }
       }
     });
   })
