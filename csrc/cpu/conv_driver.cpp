@@ -10,10 +10,13 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 #include <vector>
 
+#include "../core/cpu_features.h"
 #include "../core/parallel.h"
 #include "conv.h"
+#include "conv_direct.h"
 #include "conv_unfold.h"
 #include "gemm.h"
 
@@ -47,6 +50,7 @@ class ColumnBuffer {
   size_t cap_ = 0;
 };
 thread_local ColumnBuffer t_columns;
+thread_local ColumnBuffer t_padded;  // the direct path's zero-padded input sample
 
 // A checked problem (csrc/cpu/conv_args.h) and its band size.
 struct CpuConv : ConvProblem {
@@ -116,9 +120,86 @@ void for_samples(const ConvProblem& p, F&& fn) {
   for_items(p.g.N, p.O * p.K * p.L, fn);
 }
 
+// ---- direct path (conv_direct.h): float32, AVX2, unit W stride, few taps per group ----
+
+template <typename T>
+bool use_direct(const ConvProblem& p) {
+  return std::is_same_v<T, float> && use_avx2() && p.g.sw == 1 && p.K <= conv_direct::kMaxTaps && !p.pointwise;
+}
+
+// How the direct kernels read every sample: x in place when it has no padding and a
+// unit W stride, else a zero-padded copy (C, H + 2ph, W + 2pw) in a thread-local buffer.
+class DirectInput {
+ public:
+  DirectInput(const ConvProblem& p, const TensorArg& x) : p_(p), x_(x) {
+    const ConvGeom& g = p.g;
+    copy_ = g.ph || g.pw || x.strides[3] != 1;
+    sH_ = copy_ ? g.W + 2 * g.pw : x.strides[2];
+    sC_ = copy_ ? (g.H + 2 * g.ph) * sH_ : x.strides[1];
+    for (int64_t k = 0; k < p.K; ++k) {
+      int64_t c, i, j;
+      im2col_row_split(k, g.kh, g.kw, &c, &i, &j);
+      tap_.push_back(c * sC_ + i * g.dh * sH_ + j * g.dw);
+    }
+  }
+
+  // Group gi of sample n (the copy is made on the calling thread, once per sample).
+  conv_direct::Plane plane(const float* sample, int64_t gi) const {
+    return {sample + gi * p_.Cg * sC_, p_.g.sh * sH_, p_.g.OH, p_.g.OW, p_.K, tap_.data()};
+  }
+
+  const float* sample(int64_t n) const {
+    const ConvGeom& g = p_.g;
+    const float* xn = x_.data<float>() + n * x_.strides[0];
+    if (!copy_) return xn;
+    float* buf = t_padded.get<float>(g.C * sC_);
+    std::fill(buf, buf + g.C * sC_, 0.0f);
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t h = 0; h < g.H; ++h) {
+        const float* src = xn + c * x_.strides[1] + h * x_.strides[2];
+        float* dst = buf + c * sC_ + (h + g.ph) * sH_ + g.pw;
+        for (int64_t w = 0; w < g.W; ++w) dst[w] = src[w * x_.strides[3]];
+      }
+    return buf;
+  }
+
+ private:
+  const ConvProblem& p_;
+  const TensorArg& x_;
+  bool copy_;
+  int64_t sC_, sH_;
+  std::vector<int64_t> tap_;
+};
+
+void direct_forward(const ConvProblem& p, const TensorArg& x, const TensorArg& w,
+                    const std::optional<TensorArg>& bias, const TensorArg& y) {
+  // Weights in panels of kPanel output channels per group, zero past the group's end.
+  const int64_t panels = (p.Og + conv_direct::kPanel - 1) / conv_direct::kPanel;
+  const int64_t group_size = panels * p.K * conv_direct::kPanel;
+  std::vector<float> wp(static_cast<size_t>(p.groups * group_size), 0.0f);
+  const float* wb = w.data<float>();
+  for (int64_t gi = 0; gi < p.groups; ++gi)
+    for (int64_t o = 0; o < p.Og; ++o)
+      for (int64_t k = 0; k < p.K; ++k)
+        wp[gi * group_size + ((o / conv_direct::kPanel) * p.K + k) * conv_direct::kPanel +
+           o % conv_direct::kPanel] = wb[(gi * p.Og + o) * p.K + k];
+  std::vector<float> b;
+  if (bias)
+    for (int64_t o = 0; o < p.O; ++o) b.push_back(bias->data<float>()[o * bias->strides[0]]);
+  const DirectInput in(p, x);
+  for_samples(p, [&](int64_t n) {
+    const float* xs = in.sample(n);
+    for (int64_t gi = 0; gi < p.groups; ++gi)
+      conv_direct::forward_avx2(in.plane(xs, gi), wp.data() + gi * group_size, bias ? b.data() + gi * p.Og : nullptr,
+                                p.Og, y.data<float>() + (n * p.O + gi * p.Og) * p.L);
+  });
+}
+
 template <typename T>
 void forward_impl(const CpuConv& p, const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,
                   const TensorArg& y) {
+  if constexpr (std::is_same_v<T, float>)
+    if (use_direct<T>(p)) return direct_forward(p, x, w, bias, y);
   const T* wb = w.data<T>();
   for_samples(p, [&](int64_t n) {
     T* yn = y.data<T>() + n * p.O * p.L;
@@ -197,12 +278,24 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
   std::vector<T> partial(static_cast<size_t>((slots - 1) * wsize));
   std::vector<double> bias_sum(static_cast<size_t>(gb ? slots * p.O : 0), 0.0);
   T* gwb = gw.data<T>();
+  std::optional<DirectInput> direct;
+  if (use_direct<T>(p)) direct.emplace(p, x);
   for_items(slots, p.g.N * p.O * p.K * p.L / slots, [&](int64_t s) {
     T* acc = s == 0 ? gwb : partial.data() + (s - 1) * wsize;
     T beta = T(0);
-    T* buf = t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
+    T* buf = direct ? nullptr : t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
     for (int64_t n = p.g.N * s / slots; n < p.g.N * (s + 1) / slots; ++n) {
       const T* gyn = gy.data<T>() + n * p.O * p.L;
+      if constexpr (std::is_same_v<T, float>)
+        if (direct) {  // the direct kernel adds into acc and sums gy on the way
+          if (beta == T(0)) std::fill(acc, acc + wsize, T(0));
+          beta = T(1);
+          const float* xs = direct->sample(n);
+          for (int64_t gi = 0; gi < p.groups; ++gi)
+            conv_direct::weight_grad_avx2(direct->plane(xs, gi), gyn + gi * p.Og * p.L, p.Og, acc + gi * p.Og * p.K,
+                                          gb ? bias_sum.data() + s * p.O + gi * p.Og : nullptr);
+          continue;
+        }
       for_bands(p, [&](int64_t oh0, int64_t oh1) {
         int64_t rs;
         const T* cols = band_columns<T>(p, x, n, oh0, oh1, buf, &rs);
