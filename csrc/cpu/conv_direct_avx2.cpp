@@ -73,15 +73,18 @@ __m256 load_part(const float* p, __m256 keep, __m256i mask) {
   return _mm256_maskload_ps(p, mask);
 }
 
-// acc[t] += gy * input(k0 + t) and gsum += gy for one vector of columns: gy is loaded
-// once for all kTaps taps.
+// acc[t] += gy * input(tap[t]) and gsum += gy over one column of 8-wide vectors (the
+// vector at column 0 of xc / gc, every output row): rows are the inner loop, since
+// rows are short (a few vectors) and each needs its own pointer set-up.
 template <int kTaps, Part kPart>
-inline void weight_grad_vector(const float* xr, const float* gr, const int64_t* tap, __m256 keep, __m256i mask,
-                               __m256 (&acc)[kTaps], __m256& gsum) {
-  const __m256 g = load_part<kPart>(gr, keep, mask);
-  gsum = _mm256_add_ps(gsum, g);
+inline void weight_grad_column(const Plane& p, const float* xc, const float* gc, const int64_t* tap, __m256 keep,
+                               __m256i mask, __m256 (&acc)[kTaps], __m256& gsum) {
+  for (int64_t oh = 0; oh < p.OH; ++oh, xc += p.row_stride, gc += p.OW) {
+    const __m256 g = load_part<kPart>(gc, keep, mask);
+    gsum = _mm256_add_ps(gsum, g);
 #pragma GCC unroll 12
-  for (int t = 0; t < kTaps; ++t) acc[t] = _mm256_fmadd_ps(g, load_part<kPart>(xr + tap[t], keep, mask), acc[t]);
+    for (int t = 0; t < kTaps; ++t) acc[t] = _mm256_fmadd_ps(g, load_part<kPart>(xc + tap[t], keep, mask), acc[t]);
+  }
 }
 
 // gw[t] += sum over the plane of gy * input(tap[t]) for kTaps taps, each sum in a
@@ -94,16 +97,13 @@ float weight_grad_taps(const Plane& p, const float* gy, const int64_t* tap, floa
   __m256 gsum = _mm256_setzero_ps();
   const __m256i mask = first_lanes(rem);
   const __m256 keep = _mm256_castsi256_ps(_mm256_xor_si256(first_lanes(8 - rem), _mm256_set1_epi32(-1)));
-  for (int64_t oh = 0; oh < p.OH; ++oh) {
-    const float* xr = p.x + oh * p.row_stride;
-    const float* gr = gy + oh * OW;
-    int64_t ow = 0;
-    for (; ow + 8 <= OW; ow += 8) weight_grad_vector<kTaps, Part::kFull>(xr + ow, gr + ow, tap, keep, mask, acc, gsum);
-    if (ow < OW && OW >= 8)
-      weight_grad_vector<kTaps, Part::kLastLanes>(xr + OW - 8, gr + OW - 8, tap, keep, mask, acc, gsum);
-    else if (ow < OW)
-      weight_grad_vector<kTaps, Part::kMasked>(xr, gr, tap, keep, mask, acc, gsum);
-  }
+  int64_t ow = 0;
+  for (; ow + 8 <= OW; ow += 8)
+    weight_grad_column<kTaps, Part::kFull>(p, p.x + ow, gy + ow, tap, keep, mask, acc, gsum);
+  if (ow < OW && OW >= 8)
+    weight_grad_column<kTaps, Part::kLastLanes>(p, p.x + OW - 8, gy + OW - 8, tap, keep, mask, acc, gsum);
+  else if (ow < OW)
+    weight_grad_column<kTaps, Part::kMasked>(p, p.x, gy, tap, keep, mask, acc, gsum);
   for (int t = 0; t < kTaps; ++t) gw[t] += lane_sum(acc[t]);
   return lane_sum(gsum);
 }
