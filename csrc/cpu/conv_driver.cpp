@@ -269,19 +269,23 @@ template <typename T>
 void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy, const TensorArg& gw,
                       const std::optional<TensorArg>& gb) {
   // The batch is a reduction here: each of `slots` fixed sample ranges sums into its
-  // own partial (slot 0 into gw itself), added up in slot order at the end, so the
-  // result does not depend on which thread took which slot. A few slots per thread
-  // let the threads balance.
+  // own partial, added up in slot order at the end, so the result does not depend on
+  // which thread took which slot. A few slots per thread let the threads balance.
+  // The direct path's partials are gw-shaped (slot 0 is gw itself). The GEMM path's
+  // are gw transposed, per group gw_g^T (K x Og) = cols_g (K x lb) @ gy_g^T (lb x Og):
+  // for the 6x16 micro-kernel that shape has no partial row tiles when K % 6 == 0
+  // (3x3 kernels) and packs the smaller gy band rather than the columns.
   const int64_t wsize = p.O * p.K;
   const int64_t threads = in_parallel() ? 1 : get_num_threads();
   const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(p.g.N, threads == 1 ? 1 : 4 * threads));
-  std::vector<T> partial(static_cast<size_t>((slots - 1) * wsize));
-  std::vector<double> bias_sum(static_cast<size_t>(gb ? slots * p.O : 0), 0.0);
-  T* gwb = gw.data<T>();
   std::optional<DirectInput> direct;
   if (use_direct<T>(p)) direct.emplace(p, x);
+  const int64_t own = direct ? 1 : 0;  // slots summing straight into gw
+  std::vector<T> partial(static_cast<size_t>((slots - own) * wsize));
+  std::vector<double> bias_sum(static_cast<size_t>(gb ? slots * p.O : 0), 0.0);
+  T* gwb = gw.data<T>();
   for_items(slots, p.g.N * p.O * p.K * p.L / slots, [&](int64_t s) {
-    T* acc = s == 0 ? gwb : partial.data() + (s - 1) * wsize;
+    T* acc = s < own ? gwb : partial.data() + (s - own) * wsize;
     T beta = T(0);
     T* buf = direct ? nullptr : t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
     for (int64_t n = p.g.N * s / slots; n < p.g.N * (s + 1) / slots; ++n) {
@@ -299,10 +303,9 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
       for_bands(p, [&](int64_t oh0, int64_t oh1) {
         int64_t rs;
         const T* cols = band_columns<T>(p, x, n, oh0, oh1, buf, &rs);
-        // gw_g (Og x K) += gy_g band (Og x lb) @ cols_g^T (lb x K)
         for (int64_t gi = 0; gi < p.groups; ++gi)
-          gemm<T>(p.Og, p.K, (oh1 - oh0) * p.g.OW, T(1), gyn + gi * p.Og * p.L + oh0 * p.g.OW, p.L, 1,
-                  cols + gi * p.K * rs, 1, rs, beta, acc + gi * p.Og * p.K, p.K, 1);
+          gemm<T>(p.K, p.Og, (oh1 - oh0) * p.g.OW, T(1), cols + gi * p.K * rs, rs, 1,
+                  gyn + gi * p.Og * p.L + oh0 * p.g.OW, 1, p.L, beta, acc + gi * p.K * p.Og, p.Og, 1);
         beta = T(1);
       });
       if (gb)
@@ -310,8 +313,19 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
     }
     if (beta == T(0)) std::fill(acc, acc + wsize, T(0));  // no samples or no output rows
   });
-  for (int64_t s = 1; s < slots; ++s)
-    for (int64_t e = 0; e < wsize; ++e) gwb[e] += partial[(s - 1) * wsize + e];
+  if (direct) {
+    for (int64_t s = 1; s < slots; ++s)
+      for (int64_t e = 0; e < wsize; ++e) gwb[e] += partial[(s - 1) * wsize + e];
+  } else {
+    for (int64_t gi = 0; gi < p.groups; ++gi)
+      for (int64_t k = 0; k < p.K; ++k)
+        for (int64_t o = 0; o < p.Og; ++o) {
+          const T* part = partial.data() + (gi * p.K + k) * p.Og + o;
+          T v = part[0];
+          for (int64_t s = 1; s < slots; ++s) v += part[s * wsize];
+          gwb[(gi * p.Og + o) * p.K + k] = v;
+        }
+  }
   if (gb) {
     T* bb = gb->data<T>();
     for (int64_t o = 0; o < p.O; ++o) {
