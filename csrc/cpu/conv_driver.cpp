@@ -5,7 +5,10 @@
 // cost more than the GEMMs of a small layer; and threading inside each small GEMM
 // scales worse than giving each thread whole samples. Here every thread unfolds one
 // band of one sample into its own buffer (about kBandElems elements, so it is still in
-// L2 when the gemm packs it) and runs the serial gemm on it.
+// L2 when the gemm packs it) and runs the serial gemm on it. For float32 layers with
+// few taps per group (C/groups * kh * kw <= 32, e.g. a CNN's first layer) the forward
+// and weight-grad passes use the direct AVX2 kernels of conv_direct.h instead: a GEMM
+// with K = 9 is mostly packing and memory traffic.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
