@@ -146,11 +146,13 @@ class DirectInput {
     }
   }
 
-  // Group gi of sample n (the copy is made on the calling thread, once per sample).
+  // Group gi of a sample returned by sample().
   conv_direct::Plane plane(const float* sample, int64_t gi) const {
     return {sample + gi * p_.Cg * sC_, p_.g.sh * sH_, p_.g.OH, p_.g.OW, p_.K, tap_.data()};
   }
 
+  // Sample n as the kernels read it; a copy lives in this thread's buffer until the
+  // thread's next call.
   const float* sample(int64_t n) const {
     const ConvGeom& g = p_.g;
     const float* xn = x_.data<float>() + n * x_.strides[0];
