@@ -28,8 +28,12 @@ namespace cpu {
 
 namespace {
 
-// Target size of one band of columns, in elements (256 KB of float32).
+// Target size of one band of columns, in elements (256 KB of float32). The forward
+// pass takes bands 4x larger (1 MB of float32, a core's L2 here): past 256 columns
+// the gemm packs the weight once per band instead of reading it in place, which
+// measured ~4% faster on the MNIST 32->64 layer (one band per sample instead of 3).
 constexpr int64_t kBandElems = int64_t(1) << 16;
+constexpr int64_t kForwardBandElems = int64_t(1) << 18;
 
 // Thread-local, 64-byte aligned, grow-only column buffer: bounded by one band (or
 // one output row when a row alone is larger) and reused by every later call.
@@ -60,12 +64,12 @@ struct CpuConv : ConvProblem {
   int64_t band;  // output rows per band
 };
 
-// Equal bands of at most kBandElems columns (at least one output row).
-CpuConv with_bands(const ConvProblem& problem) {
+// Equal bands of at most band_elems columns (at least one output row).
+CpuConv with_bands(const ConvProblem& problem, int64_t band_elems = kBandElems) {
   CpuConv p{problem, 1};
   const ConvGeom& g = p.g;
   const int64_t row = std::max<int64_t>(g.C * g.kh * g.kw * g.OW, 1);
-  const int64_t rows = std::clamp<int64_t>(kBandElems / row, 1, std::max<int64_t>(g.OH, 1));
+  const int64_t rows = std::clamp<int64_t>(band_elems / row, 1, std::max<int64_t>(g.OH, 1));
   const int64_t bands = (g.OH + rows - 1) / rows;
   p.band = bands ? (g.OH + bands - 1) / bands : 1;
   return p;
@@ -348,7 +352,8 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<
                     int64_t dh, int64_t dw, int64_t groups) {
   const char* op = "conv2d_forward";
   const CpuConv p = with_bands(
-      check_conv2d_forward_args(on_cpu(op), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups));
+      check_conv2d_forward_args(on_cpu(op), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups),
+      kForwardBandElems);
   if (y.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { forward_impl<scalar_t>(p, x, w, bias, y); })
 }
