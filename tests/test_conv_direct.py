@@ -3,9 +3,10 @@ layers with few taps per group (C/groups * kh * kw <= 32) and a unit W stride sk
 unfold + GEMM and read the input in place (a zero-padded copy when the conv pads).
 Each case is checked on that path and on the portable GEMM path (AVX2 off) against the
 float64 NumPy reference of test_conv_chunks: forward, input, weight and bias gradients.
-Rows are vectorised 8 output columns at a time, so the cases cover widths below 8,
-exactly 8, with a partial last vector, and several vectors; output channels come in
-panels of 8, so counts that are and are not multiples of 8."""
+Rows are vectorised 8 output columns at a time (24 in full 8-channel panels), so the
+cases cover widths below 8, exactly 8, with a partial last vector, several vectors and
+several 24-column tiles; output channels come in panels of 8, so counts that are and
+are not multiples of 8."""
 import numpy as np
 import pytest
 from kernel_views import kempty
@@ -25,6 +26,7 @@ CASES = [
     ((2, 4, 10, 19), (6, 2, 2, 3), (1, 1), (0, 0), (1, 1), 2),    # groups
     ((1, 2, 5, 10), (3, 2, 3, 3), (2, 1), (0, 0), (1, 1), 1),     # OW = 8: exactly one vector
     ((2, 1, 30, 70), (7, 1, 1, 4), (1, 1), (0, 3), (1, 1), 1),    # wide rows, 1x4 kernel
+    ((2, 2, 9, 53), (12, 2, 3, 3), (1, 1), (1, 1), (1, 1), 1),    # 24-column tiles x 2 + 5, one full panel
     ((2, 1, 9, 9), (4, 1, 3, 3), (1, 2), (1, 1), (1, 1), 1),      # W stride 2: GEMM path
 ]
 

@@ -54,6 +54,45 @@ void forward_tile(const float* xr, const int64_t* tap, int64_t K, const float* w
   }
 }
 
+// A wide tile for full panels and rows of 24+ columns: 4 of the panel's channels
+// (w points at the first one's weights) x 24 columns, yr[r * L + 0..24) = init[r] +
+// sum over taps. Per tap 3 input loads and 4 broadcasts feed 12 FMAs, where the 8 x 8
+// tile needs 9 loads for 8 (loads, not FMAs, bound the narrow tile).
+void forward_wide_tile(const float* xr, const int64_t* tap, int64_t K, const float* w, const float* init,
+                       int64_t L, float* yr) {
+#define FASTDL_ROW_INIT(R) a##R##0 = a##R##1 = a##R##2 = _mm256_broadcast_ss(init + R)
+#define FASTDL_ROW_FMA(R)                               \
+  b = _mm256_broadcast_ss(w + R);                      \
+  a##R##0 = _mm256_fmadd_ps(v0, b, a##R##0);           \
+  a##R##1 = _mm256_fmadd_ps(v1, b, a##R##1);           \
+  a##R##2 = _mm256_fmadd_ps(v2, b, a##R##2)
+#define FASTDL_ROW_STORE(R)                             \
+  _mm256_storeu_ps(yr + R * L, a##R##0);               \
+  _mm256_storeu_ps(yr + R * L + 8, a##R##1);           \
+  _mm256_storeu_ps(yr + R * L + 16, a##R##2)
+  __m256 a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
+  FASTDL_ROW_INIT(0);
+  FASTDL_ROW_INIT(1);
+  FASTDL_ROW_INIT(2);
+  FASTDL_ROW_INIT(3);
+  for (int64_t k = 0; k < K; ++k, w += kPanel) {
+    const float* xk = xr + tap[k];
+    const __m256 v0 = _mm256_loadu_ps(xk), v1 = _mm256_loadu_ps(xk + 8), v2 = _mm256_loadu_ps(xk + 16);
+    __m256 b;
+    FASTDL_ROW_FMA(0);
+    FASTDL_ROW_FMA(1);
+    FASTDL_ROW_FMA(2);
+    FASTDL_ROW_FMA(3);
+  }
+  FASTDL_ROW_STORE(0);
+  FASTDL_ROW_STORE(1);
+  FASTDL_ROW_STORE(2);
+  FASTDL_ROW_STORE(3);
+#undef FASTDL_ROW_INIT
+#undef FASTDL_ROW_FMA
+#undef FASTDL_ROW_STORE
+}
+
 // Sum of the 8 lanes.
 float lane_sum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -126,6 +165,10 @@ void forward_avx2(const Plane& p, const float* wp, const float* bias, int64_t Og
       const float* xr = p.x + oh * p.row_stride;
       float* yr = y + o0 * L + oh * OW;
       int64_t ow = 0;
+      if (rows == kPanel)
+        for (; ow + 24 <= OW; ow += 24)
+          for (int64_t half = 0; half < kPanel; half += 4)
+            forward_wide_tile(xr + ow, tap, K, wp + half, init + half, L, yr + half * L + ow);
       for (; ow + 8 <= OW; ow += 8) forward_tile<false>(xr + ow, tap, K, wp, init, mask, rows, L, yr + ow);
       // The partial last vector: recomputing the last full 8 columns stores the same
       // values again and avoids masked stores (slow on AMD); masks only below 8 columns.
