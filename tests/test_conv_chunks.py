@@ -1,8 +1,8 @@
 """Convolution in pieces. On the CPU, conv2d runs the C++ drivers of
 csrc/cpu/conv_driver.cpp, which unfold one band of output rows of one sample at a time
-(bands of about 2**16 column elements) and split samples across threads. Results must
-not depend on the cut: shapes below need one band, several equal bands and uneven ones,
-and are checked against a float64 NumPy reference (forward, input, weight and bias
+(bands of about 2**16 column elements, 2**18 in the forward pass) and split samples
+across threads. Results must not depend on the cut: shapes below need one band,
+several equal bands and uneven ones, and are checked against a float64 NumPy reference (forward, input, weight and bias
 gradients). The CUDA drivers (chunks of samples) are compared with these in
 tests/test_cuda_layers.py."""
 import numpy as np
@@ -13,7 +13,8 @@ import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
 
-BAND_ELEMS = 1 << 16  # kBandElems in conv_driver.cpp
+BAND_ELEMS = 1 << 16  # kBandElems in conv_driver.cpp (input and weight gradients)
+FORWARD_BAND_ELEMS = 1 << 18  # kForwardBandElems (forward)
 
 
 def np_conv_and_grads(x, w, b, gy, stride, padding, dilation, groups):
@@ -58,11 +59,12 @@ def out_hw(xs, ws, stride, padding, dilation):
 
 
 def test_cases_cover_several_bands():
-    def bands(xs, ws, stride, padding, dilation, groups):
+    def bands(elems, xs, ws, stride, padding, dilation, groups):
         OH, OW = out_hw(xs, ws, stride, padding, dilation)
-        rows = max(1, min(OH, BAND_ELEMS // (xs[1] * ws[2] * ws[3] * OW)))
+        rows = max(1, min(OH, elems // (xs[1] * ws[2] * ws[3] * OW)))
         return -(-OH // rows)
-    assert [bands(*c) for c in CASES] == [1, 8, 3, 7, 2, 1]
+    assert [bands(BAND_ELEMS, *c) for c in CASES] == [1, 8, 3, 7, 2, 1]
+    assert [bands(FORWARD_BAND_ELEMS, *c) for c in CASES] == [1, 2, 1, 2, 1, 1]  # 7 rows: 4 + 3
 
 
 def _inputs(case, dtype=np.float64, seed=0):

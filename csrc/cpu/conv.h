@@ -25,8 +25,10 @@ void col2im(const TensorArg& cols, const TensorArg& x_grad, int64_t kh, int64_t 
 // Whole-convolution drivers (conv_driver.cpp) for conv2d / conv_transpose2d on the
 // CPU: each sample is unfolded a band of output rows at a time into a per-thread
 // column buffer (bounded, reused across calls) and multiplied by the weight with the
-// serial gemm, samples split across threads. x may have any strides; w (O, C/groups,
-// kh, kw), y / gy (N, O, OH, OW), gx and gw are contiguous; outputs are overwritten.
+// serial gemm, samples split across threads. float32 layers with few taps per group
+// (forward and weight grad) skip the unfold and the gemm with AVX2 (conv_direct.h).
+// x may have any strides; w (O, C/groups, kh, kw), y / gy (N, O, OH, OW), gx and gw
+// are contiguous; outputs are overwritten.
 
 // y = conv2d(x, w) + bias (bias: (O,), any stride).
 void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,

@@ -29,6 +29,7 @@
 
 #include "../core/cpu_features.h"
 #include "../core/parallel.h"
+#include "../core/scratch_buffer.h"
 
 namespace fastdl {
 namespace cpu {
@@ -88,27 +89,8 @@ template <> Kernel<double> select_kernel<double>() {
   return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr};
 }
 
-// Thread-local, 64-byte aligned, grow-only scratch for packed panels.
-class PackBuffer {
- public:
-  ~PackBuffer() { std::free(p_); }
-  template <typename T>
-  T* get(int64_t n) {
-    size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) & ~size_t(63);
-    if (bytes > cap_) {
-      std::free(p_);
-      p_ = std::aligned_alloc(64, bytes);
-      if (!p_) throw std::bad_alloc();
-      cap_ = bytes;
-    }
-    return static_cast<T*>(p_);
-  }
-
- private:
-  void* p_ = nullptr;
-  size_t cap_ = 0;
-};
-thread_local PackBuffer t_apack, t_bpack, t_bspare;
+// Per-thread scratch for packed panels.
+thread_local ScratchBuffer t_apack, t_bpack, t_bspare;
 
 // Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
 template <typename T>

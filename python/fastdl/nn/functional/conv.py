@@ -1,6 +1,7 @@
 """conv2d and conv_transpose2d (torch.nn.functional semantics) on the whole-pass conv
 drivers that every backend provides (_C.cpu: csrc/cpu/conv_driver.cpp, per-sample bands
-of columns in a per-thread buffer; _C.cuda: cuda/conv_driver.cpp, chunks of samples
+of columns in a per-thread buffer, or direct AVX2 kernels for float32 layers with few
+taps per group such as a CNN's first layer; _C.cuda: cuda/conv_driver.cpp, chunks of samples
 through im2col / col2im and the batched matmul). Three raw passes (no autograd):
   _conv_forward     y  = W @ im2col(x) + b              (conv2d forward)
   _conv_input_grad  gx = col2im(W^T @ gy)               (conv2d input-grad = conv_transpose2d forward)

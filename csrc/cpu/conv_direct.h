@@ -1,0 +1,39 @@
+// Direct (unfold-free) float32 convolution kernels for layers with few taps per group
+// (C/groups * kh * kw <= kMaxTaps, e.g. the 1- or 3-channel first layer of a CNN).
+// There the im2col + GEMM path multiplies K = 9..27 matrices, which is mostly packing
+// and memory traffic; these kernels read the input image in place instead, vectorised
+// over 8 output columns. AVX2 only (conv_direct_avx2.cpp); conv_driver.cpp picks them
+// for float32 when use_avx2() and the W stride of the convolution is 1, pads the input
+// into a copy when the conv has padding, and threads over samples as for the GEMM path.
+// Declarations only: this header is included by an AVX2-compiled file.
+#pragma once
+#include <cstdint>
+
+namespace fastdl {
+namespace cpu {
+namespace conv_direct {
+
+constexpr int64_t kMaxTaps = 32;  // most taps per group the direct path takes
+constexpr int64_t kPanel = 8;     // output channels per packed weight panel
+
+// One group of one sample: output position (oh, ow) reads x[oh * row_stride + tap[k] + ow]
+// for tap k < K (no padding: the caller pads a copy; unit stride along W).
+struct Plane {
+  const float* x;
+  int64_t row_stride;  // elements between the first inputs of consecutive output rows
+  int64_t OH, OW, K;
+  const int64_t* tap;  // K element offsets, one per (channel, kernel row, kernel column)
+};
+
+// y[o * OH*OW + oh * OW + ow] = bias[o] (0 when bias is null) + sum_k w[o, k] * input(k, oh, ow)
+// for o < Og. wp holds the weights in panels of kPanel channels, zero past Og:
+// wp[(panel * K + k) * kPanel + r] = w[panel * kPanel + r, k].
+void forward_avx2(const Plane& p, const float* wp, const float* bias, int64_t Og, float* y);
+
+// gw[o * K + k] += sum over (oh, ow) of gy[o * OH*OW + oh * OW + ow] * input(k, oh, ow) and, when
+// gy_sum is not null, gy_sum[o] += sum over (oh, ow) of gy[o * OH*OW + oh * OW + ow], for o < Og.
+void weight_grad_avx2(const Plane& p, const float* gy, int64_t Og, float* gw, double* gy_sum);
+
+}  // namespace conv_direct
+}  // namespace cpu
+}  // namespace fastdl
