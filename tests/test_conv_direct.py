@@ -1,6 +1,7 @@
 """The direct float32 convolution (csrc/cpu/conv_direct_avx2.cpp): with AVX2, conv2d
 layers with few taps per group (C/groups * kh * kw <= 32) and a unit W stride skip the
-unfold + GEMM and read the input in place (a zero-padded copy when the conv pads).
+unfold + GEMM and read the input in place (a zero-padded copy when the conv pads); the
+forward pass also takes layers with more taps when output rows are 8+ wide.
 Each case is checked on that path and on the portable GEMM path (AVX2 off) against the
 float64 NumPy reference of test_conv_chunks: forward, input, weight and bias gradients.
 Rows are vectorised 8 output columns at a time (24 in full 8-channel panels), so the
@@ -21,7 +22,9 @@ CASES = [
     ((4, 1, 28, 28), (32, 1, 3, 3), (1, 1), (0, 0), (1, 1), 1),   # the MNIST first layer
     ((2, 1, 7, 9), (5, 1, 3, 3), (1, 1), (1, 1), (1, 1), 1),      # padding, OW = 9: one vector + 1 column
     ((2, 3, 11, 17), (13, 3, 3, 2), (2, 1), (1, 2), (1, 2), 1),   # RGB, stride, dilation, 13 channels
-    ((3, 3, 12, 10), (9, 3, 5, 5), (1, 1), (2, 2), (1, 1), 1),    # 75 taps: too many, GEMM path
+    ((3, 3, 12, 10), (9, 3, 5, 5), (1, 1), (2, 2), (1, 1), 1),    # 75 taps: direct forward (OW 10), GEMM weight grad
+    ((2, 32, 10, 26), (16, 32, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # 288 taps, MNIST-like: 24-column tiles
+    ((3, 8, 7, 12), (10, 8, 3, 3), (1, 1), (1, 1), (1, 1), 1),    # 72 taps, padding, OW = 12
     ((2, 3, 9, 8), (16, 3, 3, 3), (1, 1), (0, 0), (1, 1), 1),     # 27 taps in 3 passes, OW = 6 < 8
     ((2, 4, 10, 19), (6, 2, 2, 3), (1, 1), (0, 0), (1, 1), 2),    # groups
     ((1, 2, 5, 10), (3, 2, 3, 3), (2, 1), (0, 0), (1, 1), 1),     # OW = 8: exactly one vector

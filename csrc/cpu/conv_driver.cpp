@@ -108,11 +108,14 @@ void for_samples(const ConvProblem& p, F&& fn) {
   for_items(p.g.N, p.O * p.K * p.L, fn);
 }
 
-// ---- direct path (conv_direct.h): float32, AVX2, unit W stride, few taps per group ----
+// ---- direct path (conv_direct.h): float32, AVX2, unit W stride, few taps per group
+// (or, forward, rows of 8+ outputs) ----
 
 template <typename T>
-bool use_direct(const ConvProblem& p) {
-  return std::is_same_v<T, float> && use_avx2() && p.g.sw == 1 && p.K <= conv_direct::kMaxTaps && !p.pointwise;
+bool use_direct(const ConvProblem& p, bool forward) {
+  const bool few_taps = p.K <= conv_direct::kMaxTaps;
+  const bool wide_forward = forward && p.g.OW >= conv_direct::kMinForwardWidth;
+  return std::is_same_v<T, float> && use_avx2() && p.g.sw == 1 && (few_taps || wide_forward) && !p.pointwise;
 }
 
 // How the direct kernels read every sample: x in place when it has no padding and a
@@ -189,7 +192,7 @@ template <typename T>
 void forward_impl(const CpuConv& p, const TensorArg& x, const TensorArg& w, const std::optional<TensorArg>& bias,
                   const TensorArg& y) {
   if constexpr (std::is_same_v<T, float>)
-    if (use_direct<T>(p)) return direct_forward(p, x, w, bias, y);
+    if (use_direct<T>(p, true)) return direct_forward(p, x, w, bias, y);
   const T* wb = w.data<T>();
   for_samples(p, [&](int64_t n) {
     T* yn = y.data<T>() + n * p.O * p.L;
@@ -269,7 +272,7 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
   const int64_t threads = in_parallel() ? 1 : get_num_threads();
   const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(p.g.N, threads == 1 ? 1 : 4 * threads));
   std::optional<DirectInput> direct;
-  if (use_direct<T>(p)) direct.emplace(p, x);
+  if (use_direct<T>(p, false)) direct.emplace(p, x);
   const int64_t own = direct ? 1 : 0;  // slots summing straight into gw
   std::vector<T> partial(static_cast<size_t>((slots - own) * wsize));
   std::vector<double> bias_sum(static_cast<size_t>(gb ? slots * p.O : 0), 0.0);
@@ -326,10 +329,14 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
   }
 }
 
+enum class Pass { kForward, kInputGrad, kWeightGrad };
+
 // The whole-batch GEMM (conv_batched.h) for few output positions, unless the direct
-// kernels take the pass (they have no input-grad pass, so that one only asks the first).
-bool take_batched(const ConvProblem& p, DType dtype, bool direct_pass = true) {
-  return conv_batched_applies(p) && !(direct_pass && dtype == DType::Float32 && use_direct<float>(p));
+// kernels take the pass (there is no direct input grad).
+bool take_batched(const ConvProblem& p, DType dtype, Pass pass) {
+  if (!conv_batched_applies(p)) return false;
+  if (pass == Pass::kInputGrad || dtype != DType::Float32) return true;
+  return !use_direct<float>(p, pass == Pass::kForward);
 }
 
 }  // namespace
@@ -342,7 +349,7 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<
       check_conv2d_forward_args(on_cpu(op), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups),
       kForwardBandElems);
   if (y.numel() == 0) return;
-  if (take_batched(p, x.dtype)) return conv2d_forward_batched(p, x, w, bias, y);
+  if (take_batched(p, x.dtype, Pass::kForward)) return conv2d_forward_batched(p, x, w, bias, y);
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { forward_impl<scalar_t>(p, x, w, bias, y); })
 }
 
@@ -352,7 +359,7 @@ void conv2d_input_grad(const TensorArg& gy, const TensorArg& w, const TensorArg&
   const CpuConv p =
       with_bands(check_conv2d_input_grad_args(on_cpu(op), gy, w, gx, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   if (gx.numel() == 0) return;
-  if (take_batched(p, gx.dtype, false)) return conv2d_input_grad_batched(p, gy, w, gx);
+  if (take_batched(p, gx.dtype, Pass::kInputGrad)) return conv2d_input_grad_batched(p, gy, w, gx);
   FASTDL_DISPATCH_FLOAT(gx.dtype, op, [&] { input_grad_impl<scalar_t>(p, gy, w, gx); })
 }
 
@@ -362,7 +369,7 @@ void conv2d_weight_grad(const TensorArg& x, const TensorArg& gy, const TensorArg
   const char* op = "conv2d_weight_grad";
   const CpuConv p = with_bands(
       check_conv2d_weight_grad_args(on_cpu(op), x, gy, gw, gb, kh, kw, sh, sw, ph, pw, dh, dw, groups));
-  if (take_batched(p, x.dtype)) return conv2d_weight_grad_batched(p, x, gy, gw, gb);
+  if (take_batched(p, x.dtype, Pass::kWeightGrad)) return conv2d_weight_grad_batched(p, x, gy, gw, gb);
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { weight_grad_impl<scalar_t>(p, x, gy, gw, gb); })
 }
 
