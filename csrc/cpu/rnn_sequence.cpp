@@ -118,18 +118,19 @@ void gru_sequence_forward(const TensorArg& gi, const TensorArg& w_hh, const std:
   FASTDL_DISPATCH_FLOAT(gi.dtype, op, [&] {
     using T = scalar_t;
     const PackedB<T> wt = pack_w_hh_t<T>(w_hh);
-    const T* X = gi.data<T>();
+    const T *X = gi.data<T>(), *bias = b_hh ? b_hh->data<T>() : nullptr;
+    const int64_t bias_stride = b_hh ? b_hh->strides[0] : 0;
     T *Hs = hs.data<T>(), *Sv = saved.data<T>();
     for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
       const int64_t rows = r1 - r0;
       std::vector<T> gh(static_cast<size_t>(rows * G));  // h_prev W_hh^T + b_hh of this step
       for (int64_t k = 0; k < d.T; ++k) {
         const StepSlots s = step_slots(k, d.T, reverse);
-        if (b_hh)
+        if (bias)
           for (int64_t b = 0; b < rows; ++b)
-            for (int64_t j = 0; j < G; ++j) gh[b * G + j] = b_hh->data<T>()[j * b_hh->strides[0]];
+            for (int64_t j = 0; j < G; ++j) gh[b * G + j] = bias[j * bias_stride];
         const T* hp = at(Hs, d, H, s.prev, r0);
-        gemm_prepacked<T>(rows, T(1), hp, H, 1, wt, b_hh ? T(1) : T(0), gh.data(), G);
+        gemm_prepacked<T>(rows, T(1), hp, H, 1, wt, bias ? T(1) : T(0), gh.data(), G);
         const T* xi = at(X, d, G, s.t, r0);
         T *hn = at(Hs, d, H, s.next, r0), *sv = at(Sv, d, S, s.t, r0);
         for (int64_t b = 0; b < rows; ++b)
