@@ -1,6 +1,7 @@
 #include "rnn_sequence.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "../common/rnn_cells.h"
@@ -26,12 +27,22 @@ PackedB<T> pack_w_hh(const TensorArg& w) {
   return pack_b_once<T>(w.shape[0], w.shape[1], w.data<T>(), w.strides[0], w.strides[1]);
 }
 
-// Runs rows(r0, r1) on blocks of batch rows, one per thread, each for the whole
-// sequence: no step waits for another thread. Cost per row: T steps of a G x H
-// GEMM row plus the cells.
+// Runs rows(r0, r1) on blocks of batch rows, each for the whole sequence: no step
+// waits for another thread. Blocks are whole 6-row micro-tiles (the AVX2 kernels' MR),
+// about 3 per thread, claimed dynamically, so a thread the shared machine deschedules
+// leaves its remaining blocks to the others. The block bounds depend only on B and the
+// thread count (reproducible results).
 template <typename F>
 void for_row_blocks(const SequenceDims& d, int64_t G, F&& rows) {
-  parallel_for(d.B, d.T * G * std::max<int64_t>(d.H, 1), rows);
+  constexpr int64_t kTile = 6;
+  const int nt = get_num_threads();
+  const int64_t blocks = std::min<int64_t>((d.B + kTile - 1) / kTile, int64_t(nt) * 3);
+  const int64_t block = ((d.B + blocks - 1) / blocks + kTile - 1) / kTile * kTile;
+  std::atomic<int64_t> next{0};
+  const int64_t work = d.B * d.T * G * std::max<int64_t>(d.H, 1);  // multiply-adds of the recurrent GEMMs
+  parallel_for(nt, work / nt, [&](int64_t, int64_t) {
+    for (int64_t r0; (r0 = next.fetch_add(1) * block) < d.B;) rows(r0, std::min(d.B, r0 + block));
+  });
 }
 
 // Row r of step t of a (T or T+1, B, width) buffer.
