@@ -45,6 +45,16 @@ FASTDL_BIND(CUDA, cuda_layers) {
   m.def("gru_cell_backward", &cuda::gru_cell_backward, py::arg("saved"), py::arg("h_prev"), py::arg("grad_h"),
         py::arg("grad_gi"), py::arg("grad_gh"), py::arg("grad_h_prev"));
 
+  m.def("lstm_sequence_forward", &cuda::lstm_sequence_forward, py::arg("acts"), py::arg("w_hh"), py::arg("hs"),
+        py::arg("cs"), py::arg("reverse"));
+  m.def("lstm_sequence_backward", &cuda::lstm_sequence_backward, py::arg("acts"), py::arg("w_hh"),
+        py::arg("cs"), py::arg("grad_out"), py::arg("grad_h"), py::arg("grad_c"), py::arg("grad_gates"),
+        py::arg("reverse"));
+  m.def("gru_sequence_forward", &cuda::gru_sequence_forward, py::arg("gi"), py::arg("w_hh"), py::arg("b_hh"),
+        py::arg("hs"), py::arg("saved"), py::arg("reverse"));
+  m.def("gru_sequence_backward", &cuda::gru_sequence_backward, py::arg("saved"), py::arg("w_hh"), py::arg("hs"),
+        py::arg("grad_out"), py::arg("grad_h"), py::arg("grad_gi"), py::arg("grad_gh"), py::arg("reverse"));
+
   m.def("batch_norm", &cuda::batch_norm, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("running_mean"),
         py::arg("running_var"), py::arg("out"), py::arg("save_mean"), py::arg("save_invstd"), py::arg("training"),
         py::arg("momentum"), py::arg("eps"));

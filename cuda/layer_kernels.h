@@ -53,6 +53,18 @@ void gru_cell_forward(const TensorArg& gi, const TensorArg& gh, const TensorArg&
 void gru_cell_backward(const TensorArg& saved, const TensorArg& h_prev, const TensorArg& grad_h,
                        const TensorArg& grad_gi, const TensorArg& grad_gh, const TensorArg& grad_h_prev);
 
+// rnn_sequence.cpp (csrc/cpu/rnn_sequence.h): the time loops from matmul and the cells.
+void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
+                           bool reverse);
+void lstm_sequence_backward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& cs,
+                            const TensorArg& grad_out, const TensorArg& grad_h, const TensorArg& grad_c,
+                            const TensorArg& grad_gates, bool reverse);
+void gru_sequence_forward(const TensorArg& gi, const TensorArg& w_hh, const OptTensor& b_hh, const TensorArg& hs,
+                          const TensorArg& saved, bool reverse);
+void gru_sequence_backward(const TensorArg& saved, const TensorArg& w_hh, const TensorArg& hs,
+                           const TensorArg& grad_out, const TensorArg& grad_h, const TensorArg& grad_gi,
+                           const TensorArg& grad_gh, bool reverse);
+
 // norm.cu (csrc/cpu/norm.h)
 void batch_norm(const TensorArg& x, const OptTensor& weight, const OptTensor& bias, const OptTensor& running_mean,
                 const OptTensor& running_var, const TensorArg& out, const TensorArg& save_mean,

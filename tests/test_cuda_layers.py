@@ -8,6 +8,8 @@ Cases marked `cuda` need a GPU; without one each kernel must raise the clear
 no-device error, and (on any CUDA build) `_C.cuda` must offer every `_C.cpu` kernel
 under the same signature.
 """
+import itertools
+
 import numpy as np
 import pytest
 
@@ -163,6 +165,16 @@ def rnn_cases(dtype):
         out.append(("lstm_cell_backward", [act.astype(dtype), r(1), r(1), r(1), r(1), z(4), z(1)]))
         out.append(("gru_cell_forward", [r(3, 6.0), r(3, 6.0), r(1), z(1), z(4)]))
         out.append(("gru_cell_backward", [r(4, 0.99), r(1), r(1), z(3), z(3), z(1)]))
+    for (T, B, H), reverse in itertools.product([(3, 3, 5), (2, 1, 33)], [False, True]):
+        s = lambda *shape, lim=1.0: u(rng, shape, dtype, -lim, lim)  # noqa: E731
+        w = lambda g: s(g * H, H, lim=1 / np.sqrt(H))  # noqa: E731
+        out.append(("lstm_sequence_forward", [s(T, B, 4 * H, lim=3.0), w(4), s(T + 1, B, H), s(T + 1, B, H), reverse]))
+        out.append(("lstm_sequence_backward", [u(rng, (T, B, 4 * H), dtype, 0.01, 0.99), w(4), s(T + 1, B, H),
+                                               s(T, B, H), s(B, H), s(B, H), s(T, B, 4 * H), reverse]))
+        out.append(("gru_sequence_forward", [s(T, B, 3 * H, lim=3.0), w(3), s(3 * H) if reverse else None,
+                                             s(T + 1, B, H), s(T, B, 4 * H), reverse]))
+        out.append(("gru_sequence_backward", [s(T, B, 4 * H, lim=0.99), w(3), s(T + 1, B, H), s(T, B, H), s(B, H),
+                                              s(T, B, 3 * H), s(T, B, 3 * H), reverse]))
     return out
 
 

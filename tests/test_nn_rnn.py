@@ -202,6 +202,45 @@ def test_layer_gradcheck(reverse):
     assert gradcheck(lambda *a: F.gru_layer(*a, reverse=reverse), layer_args(3))
 
 
+@pytest.fixture
+def two_threads():
+    """Two threads, so the sequence kernels split the batch rows between them."""
+    n = fastdl.get_num_threads()
+    fastdl.set_num_threads(2)
+    yield
+    fastdl.set_num_threads(n)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("Tn,B,H", [(1, 1, 5), (7, 13, 20), (3, 64, 9)])
+@pytest.mark.parametrize("gates", [4, 3])
+def test_layer_matches_torch_at_threaded_sizes(gates, Tn, B, H, reverse, two_threads):
+    # One step, one row, H not a multiple of 8, batches the threads split; reverse is
+    # torch's forward layer on the time-flipped input, flipped back.
+    torch = torch_or_skip()
+    args = layer_args(gates, I=6, H=H, Tn=Tn, B=B)
+    fn = F.lstm_layer if gates == 4 else F.gru_layer
+    out, h_n = fn(*args, reverse=reverse)[:2]
+    go, gh = RNG.standard_normal(out.shape), RNG.standard_normal(h_n.shape)
+    ((out * T(go)).sum() + (h_n * T(gh)).sum()).backward()
+    mod = (torch.nn.LSTM if gates == 4 else torch.nn.GRU)(6, H).double()
+    with torch.no_grad():
+        for name, a in zip(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"], args[-4:]):
+            getattr(mod, name).copy_(torch.from_numpy(npy(a)))
+    tx = torch.from_numpy(npy(args[0]).copy()).requires_grad_(True)
+    ts = [torch.from_numpy(npy(a).copy())[None].requires_grad_(True) for a in args[1:gates - 1]]  # h0 (, c0)
+    flip = (lambda v: v.flip(0)) if reverse else (lambda v: v)  # noqa: E731
+    tout, tfin = mod(flip(tx), tuple(ts) if gates == 4 else ts[0])
+    tout, th_n = flip(tout), (tfin[0] if gates == 4 else tfin)[0]
+    ((tout * torch.from_numpy(go)).sum() + (th_n * torch.from_numpy(gh)).sum()).backward()
+    np.testing.assert_allclose(npy(out), tout.detach().numpy(), rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(args[0].grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-11)
+    for a, t in zip(args[1:gates - 1], ts):
+        np.testing.assert_allclose(npy(a.grad), t.grad[0].numpy(), rtol=1e-10, atol=1e-11)
+    for a, name in zip(args[-4:], ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]):
+        np.testing.assert_allclose(npy(a.grad), getattr(mod, name).grad.numpy(), rtol=1e-10, atol=1e-11, err_msg=name)
+
+
 def test_tiny_lstm_module_gradcheck():
     m = nn.LSTM(2, 2, num_layers=2, bidirectional=True, dtype=fastdl.float64)
     names = [n for n, _ in m.named_parameters()]

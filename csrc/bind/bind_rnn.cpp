@@ -1,5 +1,6 @@
 #include "registry.h"
 #include "../cpu/rnn.h"
+#include "../cpu/rnn_sequence.h"
 
 using namespace fastdl;
 
@@ -13,4 +14,16 @@ FASTDL_BIND(CPU, rnn) {
         py::arg("h_prev"), py::arg("h_out"), py::arg("saved"));
   m.def("gru_cell_backward", &cpu::gru_cell_backward, py::arg("saved"), py::arg("h_prev"),
         py::arg("grad_h"), py::arg("grad_gi"), py::arg("grad_gh"), py::arg("grad_h_prev"));
+}
+
+FASTDL_BIND(CPU, rnn_sequence) {
+  m.def("lstm_sequence_forward", &cpu::lstm_sequence_forward, py::arg("acts"), py::arg("w_hh"), py::arg("hs"),
+        py::arg("cs"), py::arg("reverse"));
+  m.def("lstm_sequence_backward", &cpu::lstm_sequence_backward, py::arg("acts"), py::arg("w_hh"),
+        py::arg("cs"), py::arg("grad_out"), py::arg("grad_h"), py::arg("grad_c"), py::arg("grad_gates"),
+        py::arg("reverse"));
+  m.def("gru_sequence_forward", &cpu::gru_sequence_forward, py::arg("gi"), py::arg("w_hh"), py::arg("b_hh"),
+        py::arg("hs"), py::arg("saved"), py::arg("reverse"));
+  m.def("gru_sequence_backward", &cpu::gru_sequence_backward, py::arg("saved"), py::arg("w_hh"), py::arg("hs"),
+        py::arg("grad_out"), py::arg("grad_h"), py::arg("grad_gi"), py::arg("grad_gh"), py::arg("reverse"));
 }

@@ -507,6 +507,54 @@ template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_
 template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
                            const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
 
+template <typename T>
+PackedB<T>::PackedB(int64_t K_, int64_t N_, int nr_)
+    : K(K_), N(N_), nr(nr_), buf_(static_cast<size_t>(K_ * ((N_ + nr_ - 1) / nr_) * nr_ + 64 / sizeof(T))) {
+  const auto addr = reinterpret_cast<uintptr_t>(buf_.data());
+  data_ = buf_.data() + ((64 - addr % 64) % 64) / sizeof(T);
+}
+
+template <typename T>
+PackedB<T> pack_b_once(int64_t K, int64_t N, const T* B, int64_t rsb, int64_t csb) {
+  const Kernel<T> kn = select_kernel<T>();
+  PackedB<T> packed(K, N, kn.nr);
+  for (int64_t s = 0, j = 0; j < N; ++s, j += kn.nr)
+    pack_b(kn, K, static_cast<int>(std::min<int64_t>(kn.nr, N - j)), B + j * csb, rsb, csb, packed.sliver(s));
+  return packed;
+}
+
+template <typename T>
+void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, const PackedB<T>& B, T beta,
+                    T* C, int64_t rsc) {
+  const int64_t N = B.N, K = B.K;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, int64_t(1));
+  const Kernel<T> kn = select_kernel<T>();
+  // K blocks of a packed sliver are its consecutive row ranges: block pc starts at
+  // sliver + pc * NR, so B needs no repacking for the K loop.
+  const int64_t KC = k_block(kn, K), MC = std::min(kn.mc, (M + kn.mr - 1) / kn.mr * kn.mr);
+  T* Ap = t_apack.get<T>(MC * KC);
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    const int64_t kc = std::min(KC, K - pc);
+    const T beta_pc = pc == 0 ? beta : T(1);
+    auto get_b = [&](int64_t jr, int) -> const T* { return B.sliver(jr / kn.nr) + pc * kn.nr; };
+    for (int64_t ic = 0; ic < M; ic += MC) {
+      const int64_t mc = std::min(MC, M - ic);
+      const ABlock<T> a = prepare_a(kn, csa == 1, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
+      macro_kernel(kn, a, mc, N, 0, get_b, alpha, beta_pc, C + ic * rsc, rsc, int64_t(1));
+    }
+  }
+}
+
+template class PackedB<float>;
+template class PackedB<double>;
+template PackedB<float> pack_b_once<float>(int64_t, int64_t, const float*, int64_t, int64_t);
+template PackedB<double> pack_b_once<double>(int64_t, int64_t, const double*, int64_t, int64_t);
+template void gemm_prepacked<float>(int64_t, float, const float*, int64_t, int64_t, const PackedB<float>&, float,
+                                    float*, int64_t);
+template void gemm_prepacked<double>(int64_t, double, const double*, int64_t, int64_t, const PackedB<double>&,
+                                     double, double*, int64_t);
+
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta) {
   check_matmul_args(a, b, out);
   switch (a.dtype) {

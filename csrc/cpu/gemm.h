@@ -3,6 +3,7 @@
 // to Python. Both accept any non-negative strides (transposed, sliced, broadcast).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "../core/tensor_arg.h"
 
@@ -22,6 +23,37 @@ void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int
 // Batch dims must be identical in all three (broadcast ones arrive as stride 0).
 // float32 / float64 use the blocked gemm; int64 a plain loop.
 void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double alpha, double beta);
+
+// B packed once for many products with the same B (an RNN's recurrent weight, used by
+// every time step): the whole K x N matrix as the micro-kernel's zero-padded NR-column
+// slivers, so gemm_prepacked skips packing. Built by pack_b_once; move-only.
+template <typename T>
+class PackedB {
+ public:
+  PackedB(int64_t K, int64_t N, int nr);
+  PackedB(PackedB&&) = default;
+  PackedB(const PackedB&) = delete;
+  int64_t K, N;
+  int nr;
+  // Sliver s (columns [s*nr, s*nr+nr)) at sliver(s), element (k, j) at [k*nr + j].
+  T* sliver(int64_t s) { return data_ + s * K * nr; }
+  const T* sliver(int64_t s) const { return data_ + s * K * nr; }
+
+ private:
+  std::vector<T> buf_;
+  T* data_;  // buf_ rounded up to a 64-byte boundary
+};
+
+// B (K x N, element strides rsb, csb) packed for gemm_prepacked.
+template <typename T>
+PackedB<T> pack_b_once(int64_t K, int64_t N, const T* B, int64_t rsb, int64_t csb);
+
+// C (M x B.N) = alpha * A @ B + beta * C with B from pack_b_once, on the calling thread
+// only (callers thread over row blocks of A and C). A any strides, C unit column stride
+// (csc == 1); the beta == 0 / alpha == 0 rules of gemm; C must not overlap A or B.
+template <typename T>
+void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, const PackedB<T>& B, T beta,
+                    T* C, int64_t rsc);
 
 // Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads: each of
 // the pool's threads runs a register-only AVX2 FMA loop timed by its own CPU clock,

@@ -1,47 +1,21 @@
 #include "rnn.h"
 
-#include <type_traits>
-#include <utility>
-
-#include "../common/rnn_cells.h"
-#include "../core/cpu_features.h"
 #include "../core/parallel.h"
 #include "rnn_args.h"
-#include "rnn_cells_avx2.h"
+#include "rnn_rows.h"
 
 namespace fastdl {
 namespace cpu {
 
 namespace {
 
-// One cell costs 3-5 scalar libm calls (~100 ns, vs ~1 ns for an elementwise op):
-// weighted so, a step goes parallel from about 1000 cells (~0.1 ms of work).
-constexpr int64_t kElemCost = 32;
-// Cost of one float32 AVX2 cell, ~1 per exp/tanh/sigmoid it evaluates (~1 ns each):
-// the LSTM forward (5 of them) goes parallel from ~8k cells (B=64, H=128, one step of
-// the benchmark LSTM), its backward (1) from ~16k; below that a woken thread costs
-// more than it saves (measured: the backward step of 8k cells takes ~15 us).
-constexpr int64_t kVecLstmForward = 4, kVecLstmBackward = 2, kVecGruForward = 3, kVecGruBackward = 1;
-
-// Runs the cells of the (B, H) grid, rows split across threads: vec_row(b) does row b
-// on the float32 AVX2 path (vec_cost per cell), else elem(b, j) every unit with the
-// scalar equations.
-// vec_row is a generic lambda so that its float-only body is never instantiated for
-// float64.
-template <typename T, typename VecRow, typename Elem>
-void for_each_cell(int64_t B, int64_t H, int64_t vec_cost, VecRow&& vec_row, Elem&& elem) {
+// Runs row(b) for the B rows of a (B, H) cell grid, split across threads; vec_cost is
+// the kernel's AVX2 cost per cell (rnn_rows.h).
+template <typename T, typename Row>
+void for_each_row(int64_t B, int64_t H, int64_t vec_cost, Row&& row) {
   if (H == 0) return;
-  if constexpr (std::is_same<T, float>::value) {
-    if (use_avx2()) {
-      parallel_for(B, H * vec_cost, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) vec_row(b);
-      });
-      return;
-    }
-  }
-  parallel_for(B, H * kElemCost, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b)
-      for (int64_t j = 0; j < H; ++j) elem(b, j);
+  parallel_for(B, H * cell_cost<T>(vec_cost), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) row(b);
   });
 }
 
@@ -59,12 +33,9 @@ void lstm_cell_forward(const TensorArg& gates, const TensorArg& c_prev, const Te
     using T = scalar_t;
     const T *a = gates.data<T>(), *cp = c_prev.data<T>();
     T *h = h_out.data<T>(), *c = c_out.data<T>(), *act = act_out.data<T>();
-    for_each_cell<T>(
-        B, H, kVecLstmForward,
-        [&](auto b) { rnn_avx2::lstm_forward_row(a + b * G, cp + b * H, h + b * H, c + b * H, act + b * G, H); },
-        [&](int64_t b, int64_t j) {
-          rnn::lstm_forward_elem(a + b * G, cp + b * H, h + b * H, c + b * H, act + b * G, H, j);
-        });
+    for_each_row<T>(B, H, kLstmForwardCost, [&](int64_t b) {
+      lstm_forward_row(a + b * G, cp + b * H, h + b * H, c + b * H, act + b * G, H);
+    });
   })
 }
 
@@ -83,16 +54,10 @@ void lstm_cell_backward(const TensorArg& act, const TensorArg& c_prev, const Ten
     const T *s = act.data<T>(), *cp = c_prev.data<T>(), *cc = c.data<T>();
     const T *dh = grad_h.data<T>(), *dc = grad_c.data<T>();
     T *dg = grad_gates.data<T>(), *dcp = grad_c_prev.data<T>();
-    for_each_cell<T>(
-        B, H, kVecLstmBackward,
-        [&](auto b) {
-          const auto r = b * H;
-          rnn_avx2::lstm_backward_row(s + b * G, cp + r, cc + r, dh + r, dc + r, dg + b * G, dcp + r, H);
-        },
-        [&](int64_t b, int64_t j) {
-          const int64_t r = b * H;
-          rnn::lstm_backward_elem(s + b * G, cp + r, cc + r, dh + r, dc + r, dg + b * G, dcp + r, H, j);
-        });
+    for_each_row<T>(B, H, kLstmBackwardCost, [&](int64_t b) {
+      const int64_t r = b * H;
+      lstm_backward_row(s + b * G, cp + r, cc + r, dh + r, dc + r, dg + b * G, dcp + r, H);
+    });
   })
 }
 
@@ -108,12 +73,9 @@ void gru_cell_forward(const TensorArg& gi, const TensorArg& gh, const TensorArg&
     using T = scalar_t;
     const T *xi = gi.data<T>(), *xh = gh.data<T>(), *hp = h_prev.data<T>();
     T *h = h_out.data<T>(), *sv = saved.data<T>();
-    for_each_cell<T>(
-        B, H, kVecGruForward,
-        [&](auto b) { rnn_avx2::gru_forward_row(xi + b * G, xh + b * G, hp + b * H, h + b * H, sv + b * S, H); },
-        [&](int64_t b, int64_t j) {
-          rnn::gru_forward_elem(xi + b * G, xh + b * G, hp + b * H, h + b * H, sv + b * S, H, j);
-        });
+    for_each_row<T>(B, H, kGruForwardCost, [&](int64_t b) {
+      gru_forward_row(xi + b * G, xh + b * G, hp + b * H, h + b * H, sv + b * S, H);
+    });
   })
 }
 
@@ -131,16 +93,9 @@ void gru_cell_backward(const TensorArg& saved, const TensorArg& h_prev, const Te
     using T = scalar_t;
     const T *sv = saved.data<T>(), *hp = h_prev.data<T>(), *dh = grad_h.data<T>();
     T *dgi = grad_gi.data<T>(), *dgh = grad_gh.data<T>(), *dhp = grad_h_prev.data<T>();
-    for_each_cell<T>(
-        B, H, kVecGruBackward,
-        [&](auto b) {
-          rnn_avx2::gru_backward_row(sv + b * S, hp + b * H, dh + b * H, dgi + b * G, dgh + b * G,
-                                     dhp + b * H, H);
-        },
-        [&](int64_t b, int64_t j) {
-          rnn::gru_backward_elem(sv + b * S, hp + b * H, dh + b * H, dgi + b * G, dgh + b * G,
-                                 dhp + b * H, H, j);
-        });
+    for_each_row<T>(B, H, kGruBackwardCost, [&](int64_t b) {
+      gru_backward_row(sv + b * S, hp + b * H, dh + b * H, dgi + b * G, dgh + b * G, dhp + b * H, H);
+    });
   })
 }
 

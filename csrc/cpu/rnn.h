@@ -1,6 +1,8 @@
 // CPU fused pointwise kernels of one LSTM / GRU time step (PyTorch gate order). The
 // GEMMs (x W_ih^T for all steps, h W_hh^T per step) are done by the caller; these
-// kernels apply the nonlinearities and state update, and their backward.
+// kernels apply the nonlinearities and state update, and their backward. The layers
+// run whole sequences through rnn_sequence.h, which applies the same cells row by row
+// (rnn_rows.h); these one-step kernels are the CUDA sequence's building blocks.
 // Every operand is a contiguous 2-D float32/float64 tensor of one dtype, B rows;
 // widths are H, 4H (LSTM gates) or 3H / 4H (GRU gates / saved). Python allocates the
 // outputs. Exact aliasing of an output with a same-shaped input is allowed.

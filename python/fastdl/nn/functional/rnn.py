@@ -2,14 +2,14 @@
 the cells as one-step layers. PyTorch's equations and gate orders (i,f,g,o / r,z,n).
 
 Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (the biases
-ride in it as an extra column of ones); then per step one recurrent GEMM
-h_{t-1} @ W_hh^T and the fused cell kernel (csrc/cpu/rnn.h). Backward runs through
-time with the cell-backward kernels and one recurrent GEMM per step for dh_{t-1},
-carried in one (B, H) buffer, and afterwards one GEMM each for dW_ih, dW_hh and
-d(input) over all steps. Hidden / cell states live in (T+1, B, H) buffers in time
-order with the initial state in the slot before the first processed step (slot 0
-forward, slot T reversed), so the outputs and the "previous state" of every step are
-both contiguous slices of one buffer.
+ride in it as an extra column of ones); then one kernel call runs the time loop
+(csrc/cpu/rnn_sequence.h: per step the recurrent GEMM h_{t-1} @ W_hh^T with W_hh
+packed once, and the fused cell). Backward is one kernel call through time the other
+way (cell backward, then dh_{t-1} = dgates @ W_hh), and afterwards one GEMM each for
+dW_ih, dW_hh and d(input) over all steps. Hidden / cell states live in (T+1, B, H)
+buffers in time order with the initial state in the slot before the first processed
+step (slot 0 forward, slot T reversed), so the outputs and the "previous state" of
+every step are both contiguous slices of one buffer.
 """
 from ...autograd import Function
 from ...ops._util import backend, contiguous_data, desc, empty
@@ -61,20 +61,6 @@ def _copy(src):
     return out
 
 
-def _steps(buf):
-    """[buf[0], buf[1], ...] as raw views, made once per call: the time loops index them
-    instead of building a view per use (view creation is most of their Python cost)."""
-    shape, strides, step, off = tuple(buf.shape[1:]), buf._strides[1:], buf._strides[0], buf._offset
-    return [buf._view(shape, strides, off + i * step) for i in range(buf.shape[0])]
-
-
-def _order(T, reverse):
-    """Processing order of time steps, and per step the slots of (prev, new) state."""
-    if reverse:
-        return [(t, t + 1, t) for t in range(T - 1, -1, -1)]
-    return [(t, t, t + 1) for t in range(T)]
-
-
 def _weight_grad(kern, dgates, inp):
     """sum over steps of dgates_t^T @ inp_t: dW from every step's gate grads, one GEMM."""
     dg, rows = _rows(dgates), _rows(inp)
@@ -95,61 +81,49 @@ def _bias_grad(dgates, needed):
     return _rows(dgates).sum(dim=0) if needed else None
 
 
-def _last_step_grad(kern, g_out_last, g_hn):
-    """A fresh (B, H) buffer with dL/dh at the last processed step: the output gradient
-    there plus the final-state gradient. Backward-through-time carries it step by step."""
-    dh = empty(g_hn.shape, g_hn.dtype, g_hn.device)
-    kern.binary("add", g_out_last, g_hn, dh)
-    return dh
+def _state_slot(buf, slot):
+    """buf[slot] of a contiguous (T+1, B, H) state buffer as a raw view."""
+    return buf._view(tuple(buf.shape[1:]), buf._strides[1:], buf._offset + slot * buf._strides[0])
+
+
+def _states(h0, T, reverse):
+    """A fresh (T+1, B, H) state buffer holding h0 in the slot before the first step."""
+    hs = empty((T + 1,) + tuple(h0.shape), h0.dtype, h0.device)
+    backend(h0, "rnn").copy(h0, _state_slot(hs, T if reverse else 0))
+    return hs
+
+
+def _outputs(hs, T, reverse):
+    """The layer's outputs (T, B, H) and final state, views of the state buffer."""
+    return _span(hs, 0 if reverse else 1, T), _state_slot(hs, 0 if reverse else T)
 
 
 class _LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-        T, B = x.shape[:2]
-        H = w_hh.shape[1]
-        kern = backend(x, "lstm")
+        T = x.shape[0]
         acts = _project(x, w_ih, b_ih, b_hh)  # gate pre-activations, overwritten by the activations
-        hs = empty((T + 1, B, H), x.dtype, x.device)
-        cs = empty((T + 1, B, H), x.dtype, x.device)
-        first = T if reverse else 0
-        A, Hs, Cs = _steps(acts), _steps(hs), _steps(cs)
-        kern.copy(h0, Hs[first])
-        kern.copy(c0, Cs[first])
-        w_hh_t = _mT(w_hh)
-        for t, p, n in _order(T, reverse):
-            kern.matmul(Hs[p], w_hh_t, A[t], 1.0, 1.0)
-            kern.lstm_cell_forward(A[t], Cs[p], Hs[n], Cs[n], A[t])
+        hs, cs = _states(h0, T, reverse), _states(c0, T, reverse)
+        backend(x, "lstm").lstm_sequence_forward(acts, w_hh, hs, cs, reverse)
         ctx.save_for_backward(x, w_ih, w_hh, hs, cs, acts)
-        ctx.reverse, ctx.step_views = reverse, (A, Cs)
-        last = 0 if reverse else T
-        return _span(hs, 0 if reverse else 1, T), Hs[last], Cs[last]
+        ctx.reverse = reverse
+        out, h_n = _outputs(hs, T, reverse)
+        return out, h_n, _outputs(cs, T, reverse)[1]
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
-        x, w_ih, w_hh, hs, _, acts = ctx.saved_tensors  # the step views of cs and acts are in ctx
+        x, w_ih, w_hh, hs, cs, acts = ctx.saved_tensors
         reverse, need = ctx.reverse, ctx.needs_input_grad
-        T, B = x.shape[:2]
+        T = x.shape[0]
         kern = backend(x, "lstm")
-        order = _order(T, reverse)
-        A, Cs = ctx.step_views
         dgates = empty(acts.shape, acts.dtype, acts.device)
-        DG, Gout = _steps(dgates), _steps(g_out)
-        dh = _last_step_grad(kern, Gout[order[-1][0]], g_hn)
-        dc = _copy(g_cn)
-        for k in range(T - 1, -1, -1):
-            t, p, n = order[k]
-            kern.lstm_cell_backward(A[t], Cs[p], Cs[n], dh, dc, DG[t], dc)
-            # dh of the previous step = its output gradient + dgates @ W_hh; at the start, dh0
-            if k:
-                kern.copy(Gout[order[k - 1][0]], dh)
-            kern.matmul(DG[t], w_hh, dh, 1.0, 1.0 if k else 0.0)
-        dh0 = dh
+        dh, dc = _copy(g_hn), _copy(g_cn)  # in: dL/dh_n, dL/dc_n; out: dL/dh0, dL/dc0
+        kern.lstm_sequence_backward(acts, w_hh, cs, contiguous_data(g_out), dh, dc, dgates, reverse)
         dx = _input_grad(kern, dgates, w_ih, x) if need[0] else None
         dw_ih = _weight_grad(kern, dgates, contiguous_data(x))
         dw_hh = _weight_grad(kern, dgates, _span(hs, 1 if reverse else 0, T))
         db = _bias_grad(dgates, need[5] or need[6])  # b_ih and b_hh get the same gradient
-        return dx, dh0, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
+        return dx, dh, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
 class _GRULayer(Function):
@@ -157,51 +131,29 @@ class _GRULayer(Function):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
         T, B = x.shape[:2]
         H = w_hh.shape[1]
-        kern = backend(x, "gru")
         gi = _project(x, w_ih, b_ih)
-        hs = empty((T + 1, B, H), x.dtype, x.device)
+        hs = _states(h0, T, reverse)
         saved = empty((T, B, 4 * H), x.dtype, x.device)  # per step [r, z, n, (h W_hh^T + b_hh)_n]
-        gh = empty((B, 3 * H), x.dtype, x.device)
-        GI, Hs, S = _steps(gi), _steps(hs), _steps(saved)
-        kern.copy(h0, Hs[T if reverse else 0])
-        w_hh_t = _mT(w_hh)
-        b_hh_rows = None if b_hh is None else b_hh._view(gh.shape, (0, b_hh._strides[0]), b_hh._offset)
-        for t, p, n in _order(T, reverse):
-            if b_hh_rows is not None:
-                kern.copy(b_hh_rows, gh)
-            kern.matmul(Hs[p], w_hh_t, gh, 1.0, 0.0 if b_hh_rows is None else 1.0)
-            kern.gru_cell_forward(GI[t], gh, Hs[p], Hs[n], S[t])
+        backend(x, "gru").gru_sequence_forward(gi, w_hh, b_hh, hs, saved, reverse)
         ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
-        ctx.reverse, ctx.step_views = reverse, (Hs, S)
-        return _span(hs, 0 if reverse else 1, T), Hs[0 if reverse else T]
+        ctx.reverse = reverse
+        return _outputs(hs, T, reverse)
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
-        x, w_ih, w_hh, hs, _ = ctx.saved_tensors  # the step views of saved are in ctx
+        x, w_ih, w_hh, hs, saved = ctx.saved_tensors
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
         H = w_hh.shape[1]
         kern = backend(x, "gru")
-        order = _order(T, reverse)
-        Hs, S = ctx.step_views
         dgi = empty((T, B, 3 * H), x.dtype, x.device)
         dgh = empty((T, B, 3 * H), x.dtype, x.device)
-        DGI, DGH, Gout = _steps(dgi), _steps(dgh), _steps(g_out)
-        dh = _last_step_grad(kern, Gout[order[-1][0]], g_hn)
-        direct = empty((B, H), x.dtype, x.device)  # the z * h_prev path of dh_prev
-        for k in range(T - 1, -1, -1):
-            t, p, _ = order[k]
-            kern.gru_cell_backward(S[t], Hs[p], dh, DGI[t], DGH[t], direct)
-            # dh of the previous step = its output gradient + direct + dgh @ W_hh; at the
-            # start (k = 0) direct + dgh @ W_hh is dh0
-            target = dh if k else direct
-            if k:
-                kern.binary("add", Gout[order[k - 1][0]], direct, dh)
-            kern.matmul(DGH[t], w_hh, target, 1.0, 1.0)
+        dh = _copy(g_hn)  # in: dL/dh_n; out: dL/dh0
+        kern.gru_sequence_backward(saved, w_hh, hs, contiguous_data(g_out), dh, dgi, dgh, reverse)
         dx = _input_grad(kern, dgi, w_ih, x) if need[0] else None
         dw_ih = _weight_grad(kern, dgi, contiguous_data(x))
         dw_hh = _weight_grad(kern, dgh, _span(hs, 1 if reverse else 0, T))
-        return dx, direct, dw_ih, dw_hh, _bias_grad(dgi, need[4]), _bias_grad(dgh, need[5]), None
+        return dx, dh, dw_ih, dw_hh, _bias_grad(dgi, need[4]), _bias_grad(dgh, need[5]), None
 
 
 def _check_layer(op, x, h0, w_ih, w_hh, gates):

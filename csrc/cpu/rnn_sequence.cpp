@@ -1,0 +1,191 @@
+#include "rnn_sequence.h"
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "../common/rnn_cells.h"
+#include "../core/parallel.h"
+#include "gemm.h"
+#include "rnn_rows.h"
+#include "rnn_sequence_args.h"
+
+namespace fastdl {
+namespace cpu {
+
+namespace {
+
+// W_hh (G, H) packed as the B of the forward's h @ W_hh^T (K = H, N = G).
+template <typename T>
+PackedB<T> pack_w_hh_t(const TensorArg& w) {
+  return pack_b_once<T>(w.shape[1], w.shape[0], w.data<T>(), w.strides[1], w.strides[0]);
+}
+
+// W_hh (G, H) packed as the B of the backward's dgates @ W_hh (K = G, N = H).
+template <typename T>
+PackedB<T> pack_w_hh(const TensorArg& w) {
+  return pack_b_once<T>(w.shape[0], w.shape[1], w.data<T>(), w.strides[0], w.strides[1]);
+}
+
+// Runs rows(r0, r1) on blocks of batch rows, each for the whole sequence: no step
+// waits for another thread. Blocks are whole 6-row micro-tiles (the AVX2 kernels' MR),
+// about 3 per thread, claimed dynamically, so a thread the shared machine deschedules
+// leaves its remaining blocks to the others. The block bounds depend only on B and the
+// thread count (reproducible results).
+template <typename F>
+void for_row_blocks(const SequenceDims& d, int64_t G, F&& rows) {
+  constexpr int64_t kTile = 6;
+  const int nt = get_num_threads();
+  const int64_t blocks = std::min<int64_t>((d.B + kTile - 1) / kTile, int64_t(nt) * 3);
+  const int64_t block = ((d.B + blocks - 1) / blocks + kTile - 1) / kTile * kTile;
+  std::atomic<int64_t> next{0};
+  const int64_t work = d.B * d.T * G * std::max<int64_t>(d.H, 1);  // multiply-adds of the recurrent GEMMs
+  parallel_for(nt, work / nt, [&](int64_t, int64_t) {
+    for (int64_t r0; (r0 = next.fetch_add(1) * block) < d.B;) rows(r0, std::min(d.B, r0 + block));
+  });
+}
+
+// Row r of step t of a (T or T+1, B, width) buffer.
+template <typename T>
+T* at(T* buf, const SequenceDims& d, int64_t width, int64_t t, int64_t r) {
+  return buf + (t * d.B + r) * width;
+}
+
+}  // namespace
+
+void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
+                           bool reverse) {
+  const char* op = "lstm_sequence_forward";
+  const SeqOperand a{"acts", &acts, SeqShape::kSteps, rnn::kLstmGates};
+  const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kLstmGates};
+  const SequenceDims d = check_sequence_operands(
+      op, on_cpu(op), a, w, {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1}});
+  const int64_t H = d.H, G = rnn::kLstmGates * H;
+  if (d.B * H == 0) return;
+  FASTDL_DISPATCH_FLOAT(acts.dtype, op, [&] {
+    using T = scalar_t;
+    const PackedB<T> wt = pack_w_hh_t<T>(w_hh);
+    T *A = acts.data<T>(), *Hs = hs.data<T>(), *Cs = cs.data<T>();
+    for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
+      for (int64_t k = 0; k < d.T; ++k) {
+        const StepSlots s = step_slots(k, d.T, reverse);
+        T* a = at(A, d, G, s.t, r0);
+        const T *hp = at(Hs, d, H, s.prev, r0), *cp = at(Cs, d, H, s.prev, r0);
+        T *hn = at(Hs, d, H, s.next, r0), *cn = at(Cs, d, H, s.next, r0);
+        gemm_prepacked<T>(r1 - r0, T(1), hp, H, 1, wt, T(1), a, G);
+        for (int64_t b = 0; b < r1 - r0; ++b)
+          lstm_forward_row(a + b * G, cp + b * H, hn + b * H, cn + b * H, a + b * G, H);
+      }
+    });
+  })
+}
+
+void lstm_sequence_backward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& cs,
+                            const TensorArg& grad_out, const TensorArg& grad_h, const TensorArg& grad_c,
+                            const TensorArg& grad_gates, bool reverse) {
+  const char* op = "lstm_sequence_backward";
+  const SeqOperand a{"acts", &acts, SeqShape::kSteps, rnn::kLstmGates};
+  const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kLstmGates};
+  const SequenceDims d = check_sequence_operands(
+      op, on_cpu(op), a, w,
+      {a, w, {"cs", &cs, SeqShape::kStates, 1}, {"grad_out", &grad_out, SeqShape::kSteps, 1},
+       {"grad_h", &grad_h, SeqShape::kRow, 1}, {"grad_c", &grad_c, SeqShape::kRow, 1},
+       {"grad_gates", &grad_gates, SeqShape::kSteps, rnn::kLstmGates}});
+  const int64_t H = d.H, G = rnn::kLstmGates * H;
+  if (d.B * H == 0) return;
+  FASTDL_DISPATCH_FLOAT(acts.dtype, op, [&] {
+    using T = scalar_t;
+    const PackedB<T> wp = pack_w_hh<T>(w_hh);
+    const T *A = acts.data<T>(), *Cs = cs.data<T>(), *Gout = grad_out.data<T>();
+    T *DG = grad_gates.data<T>(), *DH = grad_h.data<T>(), *DC = grad_c.data<T>();
+    for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
+      const int64_t rows = r1 - r0;
+      T *dh = DH + r0 * H, *dc = DC + r0 * H;  // dL/d(state) after the step being undone
+      for (int64_t k = d.T - 1; k >= 0; --k) {
+        const StepSlots s = step_slots(k, d.T, reverse);
+        const T* gout = at(Gout, d, H, s.t, r0);
+        for (int64_t i = 0; i < rows * H; ++i) dh[i] += gout[i];
+        const T *a = at(A, d, G, s.t, r0), *cp = at(Cs, d, H, s.prev, r0), *cn = at(Cs, d, H, s.next, r0);
+        T* dg = at(DG, d, G, s.t, r0);
+        for (int64_t b = 0; b < rows; ++b)
+          lstm_backward_row(a + b * G, cp + b * H, cn + b * H, dh + b * H, dc + b * H, dg + b * G, dc + b * H, H);
+        gemm_prepacked<T>(rows, T(1), dg, G, 1, wp, T(0), dh, H);  // dL/dh_prev = dgates @ W_hh
+      }
+    });
+  })
+}
+
+void gru_sequence_forward(const TensorArg& gi, const TensorArg& w_hh, const std::optional<TensorArg>& b_hh,
+                          const TensorArg& hs, const TensorArg& saved, bool reverse) {
+  const char* op = "gru_sequence_forward";
+  const SeqOperand x{"gi", &gi, SeqShape::kSteps, rnn::kGruGates};
+  const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kGruGates};
+  const SequenceDims d = check_sequence_operands(
+      op, on_cpu(op), x, w,
+      {x, w, {"b_hh", b_hh ? &*b_hh : nullptr, SeqShape::kBias, rnn::kGruGates},
+       {"hs", &hs, SeqShape::kStates, 1}, {"saved", &saved, SeqShape::kSteps, rnn::kGruSaved}});
+  const int64_t H = d.H, G = rnn::kGruGates * H, S = rnn::kGruSaved * H;
+  if (d.B * H == 0) return;
+  FASTDL_DISPATCH_FLOAT(gi.dtype, op, [&] {
+    using T = scalar_t;
+    const PackedB<T> wt = pack_w_hh_t<T>(w_hh);
+    const T *X = gi.data<T>(), *bias = b_hh ? b_hh->data<T>() : nullptr;
+    const int64_t bias_stride = b_hh ? b_hh->strides[0] : 0;
+    T *Hs = hs.data<T>(), *Sv = saved.data<T>();
+    for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
+      const int64_t rows = r1 - r0;
+      std::vector<T> gh(static_cast<size_t>(rows * G));  // h_prev W_hh^T + b_hh of this step
+      for (int64_t k = 0; k < d.T; ++k) {
+        const StepSlots s = step_slots(k, d.T, reverse);
+        if (bias)
+          for (int64_t b = 0; b < rows; ++b)
+            for (int64_t j = 0; j < G; ++j) gh[b * G + j] = bias[j * bias_stride];
+        const T* hp = at(Hs, d, H, s.prev, r0);
+        gemm_prepacked<T>(rows, T(1), hp, H, 1, wt, bias ? T(1) : T(0), gh.data(), G);
+        const T* xi = at(X, d, G, s.t, r0);
+        T *hn = at(Hs, d, H, s.next, r0), *sv = at(Sv, d, S, s.t, r0);
+        for (int64_t b = 0; b < rows; ++b)
+          gru_forward_row(xi + b * G, gh.data() + b * G, hp + b * H, hn + b * H, sv + b * S, H);
+      }
+    });
+  })
+}
+
+void gru_sequence_backward(const TensorArg& saved, const TensorArg& w_hh, const TensorArg& hs,
+                           const TensorArg& grad_out, const TensorArg& grad_h, const TensorArg& grad_gi,
+                           const TensorArg& grad_gh, bool reverse) {
+  const char* op = "gru_sequence_backward";
+  const SeqOperand sv{"saved", &saved, SeqShape::kSteps, rnn::kGruSaved};
+  const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kGruGates};
+  const SequenceDims d = check_sequence_operands(
+      op, on_cpu(op), sv, w,
+      {sv, w, {"hs", &hs, SeqShape::kStates, 1}, {"grad_out", &grad_out, SeqShape::kSteps, 1},
+       {"grad_h", &grad_h, SeqShape::kRow, 1}, {"grad_gi", &grad_gi, SeqShape::kSteps, rnn::kGruGates},
+       {"grad_gh", &grad_gh, SeqShape::kSteps, rnn::kGruGates}});
+  const int64_t H = d.H, G = rnn::kGruGates * H, S = rnn::kGruSaved * H;
+  if (d.B * H == 0) return;
+  FASTDL_DISPATCH_FLOAT(saved.dtype, op, [&] {
+    using T = scalar_t;
+    const PackedB<T> wp = pack_w_hh<T>(w_hh);
+    const T *Sv = saved.data<T>(), *Hs = hs.data<T>(), *Gout = grad_out.data<T>();
+    T *DGI = grad_gi.data<T>(), *DGH = grad_gh.data<T>(), *DH = grad_h.data<T>();
+    for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
+      const int64_t rows = r1 - r0;
+      T* dh = DH + r0 * H;
+      for (int64_t k = d.T - 1; k >= 0; --k) {
+        const StepSlots s = step_slots(k, d.T, reverse);
+        const T* gout = at(Gout, d, H, s.t, r0);
+        for (int64_t i = 0; i < rows * H; ++i) dh[i] += gout[i];
+        const T *sv = at(Sv, d, S, s.t, r0), *hp = at(Hs, d, H, s.prev, r0);
+        T *dgi = at(DGI, d, G, s.t, r0), *dgh = at(DGH, d, G, s.t, r0);
+        // dh becomes the direct z * dh path of dL/dh_prev; the GEMM adds the W_hh path
+        for (int64_t b = 0; b < rows; ++b)
+          gru_backward_row(sv + b * S, hp + b * H, dh + b * H, dgi + b * G, dgh + b * G, dh + b * H, H);
+        gemm_prepacked<T>(rows, T(1), dgh, G, 1, wp, T(1), dh, H);
+      }
+    });
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl
