@@ -186,8 +186,10 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     from fastdl.models import cnn, transfer
     fastdl.manual_seed(0)
     config = dict(transfer.DEFAULTS, width=8, epochs=3, probe_epochs=5, finetune_epochs=10, finetune_lr=1e-2)
-    pre, _ = transfer.pretrain(config, seed=0)  # exemplars: one class per 0-4 training image
-    assert pre.head.out_features == len(cnn.load_digits_tensors(classes=range(5))[0])
+    pre, _ = transfer.pretrain(config, seed=0)
+    assert pre.head.out_features == 5 * config["pretrain_poses"]  # each digit in each pose
+    exemplars, _ = transfer.pretrain(dict(config, epochs=1, pretrain_exemplars=True, pretrain_poses=1), seed=0)
+    assert exemplars.head.out_features == len(cnn.load_digits_tensors(classes=range(5))[0])  # one class per image
     target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
     before = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
     trained = []

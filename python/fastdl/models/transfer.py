@@ -4,11 +4,12 @@ from the pretrained network and once from scratch with the same architecture, ba
 number of passes over the labelled images and equally tuned hyperparameters; both are
 scored on every 5-9 image that is not one of the labelled ones.
 
-Pretraining (`pretrain`) is either supervised on the five classes or, with
-`pretrain_exemplars`, self-supervised: each 0-4 training image is its own class under
-random rotations, zooms and shifts (Exemplar-CNN), so the features describe strokes
-rather than only what separates 0-4. `pretrain_poses` 4 or 8 adds rotated (and
-mirrored) copies as classes of their own. The pretrained network keeps its first
+Pretraining (`pretrain`) is supervised on the five classes in `pretrain_poses` poses
+(4: also rotated by 90, 180, 270 degrees, 8: and mirrored), each pose of each digit a
+class of its own, so the features must describe strokes' orientations rather than only
+what separates 0-4; or, with `pretrain_exemplars`, self-supervised: each 0-4 training
+image is its own class (Exemplar-CNN), best with `pretrain_affine` (random rotations,
+zooms and shifts instead of 1-pixel shifts). The pretrained network keeps its first
 `frozen_blocks` conv blocks frozen; `adapt_bn` re-estimates BatchNorm statistics on the
 labelled 5-9 images (AdaBN: "all" blocks or only the "frozen" ones); a new head is
 trained on the frozen features (a linear probe), then the later blocks and that head
@@ -28,8 +29,8 @@ from fastdl import nn
 from . import _classify, cnn
 from ._run import curve
 
-DEFAULTS = {"epochs": 48, "lr": 1e-2, "batch_size": 64, "width": 16, "pretrain_exemplars": True,
-            "pretrain_affine": True, "pretrain_poses": 1, "shots": 10, "frozen_blocks": 1, "adapt_bn": "all",
+DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_exemplars": False,
+            "pretrain_affine": False, "pretrain_poses": 4, "shots": 10, "frozen_blocks": 1, "adapt_bn": "all",
             "probe_epochs": 20, "probe_lr": 1e-2, "finetune_epochs": 20, "finetune_lr": 3e-3, "l2sp": 0.0,
             "scratch_lr": 1e-2, "scratch_weight_decay": 1e-2, "finetune_batch_size": 10}
 
