@@ -126,29 +126,95 @@ def test_adapt_batchnorm_uses_the_new_images_statistics():
     assert bn.momentum == 0.1 and not block.training
 
 
+def test_warp_rotates_zooms_and_shifts_like_numpy():
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    x = fastdl.rand(3, 2, 8, 8)
+    a = x.numpy().astype(np.float64)
+    none, ones = np.zeros(3), np.ones(3)
+    np.testing.assert_allclose(transfer.warp(x, none, ones, np.zeros((3, 2))).numpy(), a, atol=1e-6)
+    quarter = transfer.warp(x, np.full(3, np.pi / 2), ones, np.zeros((3, 2))).numpy()
+    np.testing.assert_allclose(quarter, np.rot90(a, 1, axes=(2, 3)), atol=1e-5)  # counter-clockwise
+    moved = transfer.warp(x, none, ones, np.array([[1.0, -2.0]] * 3)).numpy()  # 1 row down, 2 columns left
+    np.testing.assert_allclose(moved[:, :, 1:, :-2], a[:, :, :-1, 2:], atol=1e-6)
+    assert (moved[:, :, 0] == 0).all() and (moved[:, :, :, -2:] == 0).all()  # zero fill
+    half = transfer.warp(x, none, ones, np.array([[0.0, 0.5]] * 3)).numpy()  # bilinear between columns
+    np.testing.assert_allclose(half[..., 1:], (a[..., 1:] + a[..., :-1]) / 2, atol=1e-6)
+    # zoom 2 about the centre (3.5, 3.5): output pixel (1, 1) reads the source at (2.25, 2.25)
+    zoomed = transfer.warp(x, none, np.full(3, 2.0), np.zeros((3, 2))).numpy()
+    expect = (9 * a[..., 2, 2] + 3 * a[..., 2, 3] + 3 * a[..., 3, 2] + a[..., 3, 3]) / 16
+    np.testing.assert_allclose(zoomed[..., 1, 1], expect, atol=1e-6)
+    fastdl.manual_seed(1)
+    y = transfer.random_affine(x, degrees=0, scale=0, shift=0).numpy()
+    np.testing.assert_allclose(y, a, atol=1e-6)
+
+
+def test_with_pose_classes_labels_each_rotation_and_mirror_as_its_own_class():
+    from fastdl.models import transfer
+    x = fastdl.rand(4, 1, 8, 8)
+    y = fastdl.tensor(np.array([0, 1, 2, 1]))
+    xs, ys, xt, yt = transfer.with_pose_classes((x, y, x[:2], y[:2]), 8, 3)
+    assert xs.shape == (32, 1, 8, 8) and xt.shape == (16, 1, 8, 8)
+    a = x.numpy()
+    assert (xs.numpy()[4:8] == np.rot90(a, 1, axes=(2, 3))).all() and (ys.numpy()[4:8] == [3, 4, 5, 4]).all()
+    assert (xs.numpy()[28:] == np.rot90(a[..., ::-1], 3, axes=(2, 3))).all() and (ys.numpy()[28:] == [21, 22, 23, 22]).all()
+    assert sorted(set(yt.tolist())) == [0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16, 18, 19, 21, 22]
+    same = transfer.with_pose_classes((x, y, x, y), 1, 3)
+    assert (same[0].numpy() == a).all() and (same[1].numpy() == y.numpy()).all()
+    with pytest.raises(ValueError, match="with_pose_classes: poses must be 1, 4 or 8, got 2"):
+        transfer.with_pose_classes((x, y, x, y), 2, 3)
+
+
+def test_l2_sp_pulls_the_gradient_towards_the_starting_weights():
+    from fastdl import nn
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    start = layer.weight.detach().numpy().copy()
+    transfer.l2_sp(layer, 0.5)
+    with fastdl.no_grad():
+        layer.weight += 1.0  # as if earlier steps had moved it
+    x = fastdl.rand(4, 3)
+    layer(x).sum().backward()
+    plain = np.tile(x.numpy().sum(axis=0), (2, 1))  # d(sum(x W^T))/dW
+    np.testing.assert_allclose(layer.weight.grad.numpy(), plain + 0.5 * (start + 1.0 - start), rtol=1e-5)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), [4.0, 4.0], rtol=1e-6)  # the bias has not moved
+
+
 def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_models_learn():
     _digits()
     from fastdl.models import cnn, transfer
     fastdl.manual_seed(0)
-    pre = cnn.DigitsCNN(8, num_classes=5)
-    cnn.fit(pre, cnn.load_digits_tensors(classes=range(5)), epochs=2, lr=1e-2)
+    config = dict(transfer.DEFAULTS, width=8, epochs=3, probe_epochs=5, finetune_epochs=10, finetune_lr=1e-2)
+    pre, _ = transfer.pretrain(config, seed=0)
+    assert pre.head.out_features == 5 * config["pretrain_poses"]  # each digit in each pose
+    exemplars, _ = transfer.pretrain(dict(config, epochs=1, pretrain_exemplars=True, pretrain_poses=1), seed=0)
+    assert exemplars.head.out_features == len(cnn.load_digits_tensors(classes=range(5))[0])  # one class per image
     target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
     before = {k: v.numpy().copy() for k, v in pre.features.state_dict().items()}
-    probe = transfer.FineTuned(pre, 5, frozen_blocks=3)
-    assert [p.requires_grad for p in probe.parameters()] == [False] * 12 + [True, True]  # the head only
-    cnn.fit(probe, target, epochs=5, lr=1e-2, batch_size=10, shift=0)
-    for k, v in pre.features.state_dict().items():  # the probe trains the head only
-        assert (v.numpy() == before[k]).all(), k
-    ft = transfer.FineTuned(pre, 5, frozen_blocks=1, head=probe.head)
-    assert ft.head is probe.head
+    trained = []
+
+    def phase(model, name, epochs, lr):
+        if name == "probe":
+            assert [p.requires_grad for p in model.parameters()] == [False] * 12 + [True, True]  # the head only
+        acc = cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
+        trained.append((name, model))
+        return acc
+
+    ft, ft_acc = transfer.fine_tune(pre, target, config, phase)
+    (_, probe), (_, tuned) = trained
+    assert [name for name, _ in trained] == ["probe", "finetune"] and tuned is ft and ft.head is probe.head
     assert all(not p.requires_grad for p in ft.frozen.parameters())
     assert all(p.requires_grad for p in ft.tuned.parameters()) and len(ft.tuned) == 9
-    ft_acc = cnn.fit(ft, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
-    for k, v in ft.frozen.state_dict().items():  # weights and BatchNorm statistics unchanged
-        assert (v.numpy() == before[k]).all(), k
+    bn = ft.frozen[1]  # AdaBN ("all") replaced the 0-4 statistics once, then the block stayed frozen
+    conv_out = ft.frozen[0](target[0]).detach().numpy()
+    np.testing.assert_allclose(bn.running_mean.numpy(), conv_out.mean(axis=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert (ft.frozen[0].weight.detach().numpy() == before["0.weight"]).all()
     assert (ft.tuned[0].weight.detach().numpy() != before["3.weight"]).any()  # the later blocks were fine-tuned
     with pytest.raises(ValueError, match="FineTuned: frozen_blocks must be in 0..3"):
         transfer.FineTuned(cnn.DigitsCNN(8), 5, frozen_blocks=4)
+    with pytest.raises(ValueError, match="transfer: adapt_bn must be 'all', 'frozen' or 'none', got True"):
+        transfer.fine_tune(pre, target, dict(config, adapt_bn=True), phase)
     scratch = cnn.DigitsCNN(8, num_classes=5)
     scratch_acc = cnn.fit(scratch, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
     # fine-tuned vs scratch is compared at full budget over seeds (docs/results_supervised.md), not here
