@@ -132,6 +132,15 @@ def test_gan_discriminator_input_gradient_matches_autograd(fourier):
     assert analytic == pytest.approx((up - down) / (2 * eps), rel=1e-2, abs=1e-6)
 
 
+def test_gan_instance_noise_decays_to_zero():
+    from fastdl.models.gan import _instance_noise
+    config = {"d_noise": 0.5, "d_noise_until": 0.5, "steps": 100}
+    x = fastdl.zeros(20000, 2)
+    assert float(_instance_noise(config, 0)(x).numpy().std()) == pytest.approx(0.5, rel=0.03)
+    assert float(_instance_noise(config, 25)(x).numpy().std()) == pytest.approx(0.25, rel=0.03)
+    assert _instance_noise(config, 50)(x) is x and _instance_noise({**config, "d_noise": 0.0}, 0)(x) is x
+
+
 def test_dcgan_samples_become_recognisable():
     from fastdl.models import dcgan
     G = dcgan.Generator(z_dim=8, width=8)
