@@ -40,8 +40,8 @@ from ._images import pyplot
 from ._run import curve, run_family
 
 DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_dim": 2, "g_hidden": 128,
-            "d_hidden": 128, "g_output_scale": 1.0, "d_input_scale": 10.0, "d_fourier": 0.0, "d_noise": 0.0, "d_noise_until": 0.5, "d_r1": 0.0,
-            "lr": 1e-3, "d_lr": None, "d_steps": 2, "beta1": 0.5,
+            "d_hidden": 128, "g_output_scale": 1.0, "d_input_scale": 10.0, "d_fourier": 0.0,
+            "d_noise": 0.0, "d_noise_until": 0.5, "d_r1": 0.0, "lr": 1e-3, "d_lr": None, "d_steps": 2, "beta1": 0.5,
             "eval_samples": 2500, "min_per_mode": 20, "log_every": 250, "checkpoint_every": 1000}
 
 # fit(dataset=...) applies these on top of DEFAULTS (which are the ring's settings)
@@ -86,7 +86,7 @@ class Generator(nn.Module):
 
     def forward(self, z):
         out = self.net(z)
-        # at init the net's outputs are ~0.1 wide; scaling them lets G reach the grid's +-4 from the start
+        # at init the net's outputs have std ~0.014; a scale lets G reach the grid's +-4 sooner
         return out * self.output_scale if self.output_scale != 1 else out
 
     def sample(self, n):
@@ -205,9 +205,8 @@ def _train(run, config, state):
     for step in bar:
         noisy = _instance_noise(config, step)
         for _ in range(config["d_steps"]):
-            real = sample_real(means, std, bs)
+            real = noisy(sample_real(means, std, bs))
             fake = G(fastdl.randn(bs, config["z_dim"]))
-            real = noisy(real)
             d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
                       + F.binary_cross_entropy_with_logits(D(noisy(fake.detach())), zeros))
             if config["d_r1"]:  # R1 (Mescheder et al., 2018): gamma/2 E ||grad_x D(real pack)||^2
@@ -241,8 +240,8 @@ def _train(run, config, state):
 def _instance_noise(config, step):
     """Instance noise (Sonderby et al., 2016): Gaussian noise of std `d_noise` added to every
     point D sees, real and generated, decaying linearly to 0 at `d_noise_until` of the run.
-    Both distributions blurred alike overlap, so D cannot win outright and its slope stays
-    informative for G while G is still far from the thin modes."""
+    Both distributions blurred alike overlap, so D cannot separate them sharply while the
+    noise is large (on the grid this only delayed D's win; docs/results_generative.md)."""
     sigma = config["d_noise"] * max(0.0, 1.0 - step / max(config["d_noise_until"] * config["steps"], 1))
     return (lambda x: x + fastdl.randn(*x.shape) * sigma) if sigma > 0 else (lambda x: x)
 
