@@ -19,6 +19,12 @@ Metrics on `eval_samples` (2,500) generated points, each assigned to its nearest
     G, summary = gan.fit(dataset="grid")        # DEFAULTS are the ring's settings
     summary["modes"], summary["high_quality"]
 
+Options against a discriminator that wins outright on the grid (all off in DEFAULTS):
+  d_noise: instance noise of this std on every point D sees, decaying to 0 at
+          `d_noise_until` of the run; d_lr: D's own learning rate (None: `lr`);
+  d_r1:   the R1 gradient penalty's gamma, on D's analytic input gradient;
+  g_output_scale: a constant multiplying G's output (G's initial samples are ~0.01 wide).
+
 `fastdl train gan` runs DEFAULTS (the ring); the grid runs from Python as above, with
 the PRESETS["grid"] settings applied on top of DEFAULTS.
 """
@@ -34,7 +40,8 @@ from ._images import pyplot
 from ._run import curve, run_family
 
 DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_dim": 2, "g_hidden": 128,
-            "d_hidden": 128, "d_input_scale": 10.0, "d_fourier": 0.0, "lr": 1e-3, "d_steps": 2, "beta1": 0.5,
+            "d_hidden": 128, "g_output_scale": 1.0, "d_input_scale": 10.0, "d_fourier": 0.0,
+            "d_noise": 0.0, "d_noise_until": 0.5, "d_r1": 0.0, "lr": 1e-3, "d_lr": None, "d_steps": 2, "beta1": 0.5,
             "eval_samples": 2500, "min_per_mode": 20, "log_every": 250, "checkpoint_every": 1000}
 
 # fit(dataset=...) applies these on top of DEFAULTS (which are the ring's settings)
@@ -72,13 +79,15 @@ class Generator(nn.Module):
     """ReLU MLP z -> (x, y): ReLU's flat regions let it map whole regions of z onto one
     tight mode (a LeakyReLU generator kept spreading samples between the modes)."""
 
-    def __init__(self, z_dim=4, hidden=256):
+    def __init__(self, z_dim=4, hidden=256, output_scale=1.0):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim, self.output_scale = z_dim, output_scale
         self.net = mlp([z_dim, hidden, hidden, hidden, 2], nn.ReLU)
 
     def forward(self, z):
-        return self.net(z)
+        out = self.net(z)
+        # at init the net's outputs have std ~0.014; a scale lets G reach the grid's +-4 sooner
+        return out * self.output_scale if self.output_scale != 1 else out
 
     def sample(self, n):
         with fastdl.no_grad():
@@ -104,14 +113,43 @@ class Discriminator(nn.Module):
         width = 2 + 2 * n_features if fourier else 2
         if fourier:  # random Fourier features: fixed frequencies ~ N(0, fourier^2) cycles per unit
             self.register_buffer("freqs", fastdl.randn(2, n_features) * (2 * math.pi * fourier))
-        self.net = mlp([width * pack, hidden, hidden, hidden, 1], lambda: nn.LeakyReLU(0.2))
+        self.net = mlp([width * pack, hidden, hidden, hidden, 1], lambda: nn.LeakyReLU(self.SLOPE))
+
+    SLOPE = 0.2
 
     def forward(self, x):
+        return self.net(self._features(x).reshape(len(x) // self.pack, -1)).reshape(-1)
+
+    def _features(self, x):
         features = x * self.input_scale
         if self.fourier:
             proj = x @ self.freqs
             features = fastdl.cat([features, fastdl.sin(proj), fastdl.cos(proj)], 1)
-        return self.net(features.reshape(len(x) // self.pack, -1)).reshape(-1)
+        return features
+
+    def input_gradient(self, x):
+        """d(sum of logits)/dx, (n, 2), written out with ordinary ops so that a penalty on it
+        backpropagates to D's weights (fastdl has no double backward). Exact almost everywhere:
+        LeakyReLU's slope is piecewise constant, so each layer's slope mask is a constant."""
+        linears = [m for m in self.net if isinstance(m, nn.Linear)]
+        masks = []
+        with fastdl.no_grad():
+            h = self._features(x).reshape(len(x) // self.pack, -1)
+            for lin in linears[:-1]:
+                z = lin(h)
+                masks.append((z > 0).float() * (1 - self.SLOPE) + self.SLOPE)
+                h = F.leaky_relu(z, self.SLOPE)
+        g = linears[-1].weight  # (1, hidden): d logit / d last hidden layer, broadcast over packs
+        for lin, mask in zip(reversed(linears[:-1]), reversed(masks)):
+            g = (g * mask) @ lin.weight
+        g = g.reshape(len(x), -1)  # per point: d logit / d its features
+        grad = g[:, :2] * self.input_scale
+        if self.fourier:
+            k = self.freqs.shape[1]
+            with fastdl.no_grad():
+                proj = x @ self.freqs
+            grad = grad + (fastdl.cos(proj) * g[:, 2:2 + k] - fastdl.sin(proj) * g[:, 2 + k:]) @ self.freqs.T
+        return grad
 
 
 def mode_metrics(points, means, std, min_per_mode=20):
@@ -143,11 +181,11 @@ def train(run, config, state=None):
 def _train(run, config, state):
     means_np, std = mixture(config["dataset"])
     means = fastdl.from_numpy(means_np)
-    G = Generator(config["z_dim"], config["g_hidden"])
+    G = Generator(config["z_dim"], config["g_hidden"], config["g_output_scale"])
     D = Discriminator(config["pack"], config["d_hidden"], config["d_input_scale"], config["d_fourier"])
     betas = (config["beta1"], 0.999)
     opt_g = fastdl.optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
-    opt_d = fastdl.optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
+    opt_d = fastdl.optim.Adam(D.parameters(), lr=config["d_lr"] or config["lr"], betas=betas)
     # a linear decay of both learning rates to 0 sharpens the modes late in training
     decay = lambda s: 1.0 - s / max(config["steps"], 1)  # noqa: E731
     scheds = [fastdl.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
@@ -165,15 +203,18 @@ def _train(run, config, state):
     ones, zeros = fastdl.ones(bs // m), fastdl.zeros(bs // m)
     bar = run.progress(range(start, config["steps"]), total=config["steps"] - start, desc="gan")
     for step in bar:
+        noisy = _instance_noise(config, step)
         for _ in range(config["d_steps"]):
-            real = sample_real(means, std, bs)
+            real = noisy(sample_real(means, std, bs))
             fake = G(fastdl.randn(bs, config["z_dim"]))
             d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
-                      + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+                      + F.binary_cross_entropy_with_logits(D(noisy(fake.detach())), zeros))
+            if config["d_r1"]:  # R1 (Mescheder et al., 2018): gamma/2 E ||grad_x D(real pack)||^2
+                d_loss = d_loss + config["d_r1"] / 2 * (D.input_gradient(real) ** 2).sum() / (bs // m)
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
-        g_loss = F.binary_cross_entropy_with_logits(D(fake), ones)  # non-saturating
+        g_loss = F.binary_cross_entropy_with_logits(D(noisy(fake)), ones)  # non-saturating
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -194,6 +235,15 @@ def _train(run, config, state):
     metrics, pts = evaluate(G, means_np, std, config)
     _scatter(run.out_dir, sample_real(means, std, config["eval_samples"]).numpy(), pts, config["dataset"])
     return G, {**metrics, "n_modes": len(means_np)}
+
+
+def _instance_noise(config, step):
+    """Instance noise (Sonderby et al., 2016): Gaussian noise of std `d_noise` added to every
+    point D sees, real and generated, decaying linearly to 0 at `d_noise_until` of the run.
+    Both distributions blurred alike overlap, so D cannot separate them sharply while the
+    noise is large (on the grid this only delayed D's win; docs/results_generative.md)."""
+    sigma = config["d_noise"] * max(0.0, 1.0 - step / max(config["d_noise_until"] * config["steps"], 1))
+    return (lambda x: x + fastdl.randn(*x.shape) * sigma) if sigma > 0 else (lambda x: x)
 
 
 def _scatter(out_dir, real, fake, title):
