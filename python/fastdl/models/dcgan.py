@@ -76,10 +76,11 @@ class Discriminator(nn.Module):
         if norm not in ("batch", "spectral"):
             raise ValueError(f"dcgan.Discriminator: norm must be 'batch' or 'spectral', got {norm!r}")
         conv = SpectralNormConv2d if norm == "spectral" else nn.Conv2d
+        first = conv(1, width, 4, 2, 1)  # built in this order so the batch-norm D keeps its seeded init
         middle = ([nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width)] if norm == "batch"
                   else [conv(width, 2 * width, 4, 2, 1)])
         self.net = nn.Sequential(
-            conv(1, width, 4, 2, 1), nn.LeakyReLU(0.2),  # 4x4
+            first, nn.LeakyReLU(0.2),  # 4x4
             *middle, nn.LeakyReLU(0.2),  # 2x2
             conv(2 * width, 1, 2, 1, 0))  # 1x1 logit
 
