@@ -141,6 +141,26 @@ def test_dcgan_fixed_judge_ignores_run_seed_and_keeps_rng(one_thread):
     assert 0.1 < real <= 1 and acc > 0.5
 
 
+def test_dcgan_spectral_norm_divides_by_top_singular_value(one_thread):
+    from fastdl.models import dcgan
+    D = dcgan.Discriminator(width=8, norm="spectral")
+    x = fastdl.rand(5, 1, 8, 8)
+    for _ in range(30):  # power iteration converges on u
+        D(x)
+    conv = D.net[0]
+    w = conv.weight.detach().numpy().reshape(conv.out_channels, -1)
+    sigma = np.linalg.svd(w, compute_uv=False)[0]
+    conv.eval()
+    want = fastdl.nn.functional.conv2d(x, fastdl.tensor(w.reshape(conv.weight.shape) / sigma), conv.bias.detach(),
+                                       2, 1).numpy()
+    np.testing.assert_allclose(conv(x).detach().numpy(), want, rtol=1e-3, atol=1e-5)
+    conv.train()
+    (D(x).sum() + D(fastdl.rand(5, 1, 8, 8)).sum()).backward()  # two forwards, one backward: u updated safely
+    assert conv.weight.grad is not None and "net.0.u" in D.state_dict()
+    with pytest.raises(ValueError, match="dcgan.Discriminator: norm"):
+        dcgan.Discriminator(norm="layer")
+
+
 def test_dcgan_losses_match_numpy():
     from fastdl.models import dcgan
     r, f = np.array([2.0, -0.5, 0.3], np.float32), np.array([-1.5, 0.8, 0.1], np.float32)

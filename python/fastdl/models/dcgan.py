@@ -61,9 +61,10 @@ class SpectralNormConv2d(nn.Conv2d):
         w = self.weight.reshape(self.out_channels, -1)
         with fastdl.no_grad():
             v = _unit(w.t() @ self.u)
+            u = _unit(w @ v)  # a fresh tensor: sigma's graph must not see the buffer's later updates
             if self.training:
-                self.u.copy_(_unit(w @ v))
-        sigma = (self.u * (w @ v)).sum()
+                self.u.copy_(u)
+        sigma = (u * (w @ v)).sum()
         return F.conv2d(x, self.weight / sigma, self.bias, self.stride, self.padding)
 
 
