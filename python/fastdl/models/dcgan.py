@@ -3,10 +3,15 @@ generator (z -> 2x2 -> 4x4 -> 8x8, BatchNorm + ReLU, sigmoid output) and a Conv2
 discriminator (8x8 -> 4x4 -> 2x2 -> 1, LeakyReLU(0.2), BatchNorm), trained with the
 non-saturating loss and Adam(betas=(0.5, 0.999)).
 
-The metric: a digits classifier trained inside the family (fastdl.models.mlp, >= 95%
-test accuracy) scores `eval_samples` generated images; we report its mean max-softmax
-confidence (are samples recognisable digits?) and how many of the 10 classes it sees
-among them with its class histogram's reverse KL to uniform (are they diverse?).
+Two judges score the samples: the fixed judge, the cnn family's DigitsCNN trained once
+with judge_seed (98.9 % test accuracy, mean max-softmax 0.941 on its real test digits) and
+the same whatever the run's seed, and the mlp family's classifier retrained per run seed
+(94-97.5 %, 0.95-0.97 on real digits; kept for comparison with earlier figures). For each
+we report the mean max-softmax confidence on the samples (are they recognisable digits?),
+how many of the 10 classes appear among them and the class histogram's reverse KL to
+uniform (are they diverse?): per epoch on `eval_samples`, at the end on `final_samples`.
+Trial options, measured and not kept as defaults (docs/results_generative.md): d_width,
+d_norm="spectral" (SNGAN's D), loss="hinge", real_label < 1 (one-sided label smoothing).
 
     from fastdl.models import dcgan
     G, summary = dcgan.fit(epochs=60)
@@ -18,12 +23,13 @@ import fastdl
 from fastdl import nn
 from fastdl.nn import functional as F
 
-from . import mlp
+from . import cnn, mlp
 from ._images import digits_flat, save_grid
 from ._run import curve, run_family
 
-DEFAULTS = {"epochs": 60, "z_dim": 32, "width": 64, "lr": 4e-4, "batch_size": 32, "eval_samples": 1000,
-            "classifier_epochs": 30}
+DEFAULTS = {"epochs": 60, "z_dim": 32, "width": 64, "d_width": 64, "d_norm": "batch", "lr": 4e-4, "batch_size": 32,
+            "loss": "bce", "real_label": 1.0, "eval_samples": 1000, "final_samples": 10000,
+            "classifier_epochs": 30, "judge_seed": 0, "judge_epochs": 8}
 
 
 class Generator(nn.Module):
@@ -43,16 +49,74 @@ class Generator(nn.Module):
             return self(fastdl.randn(n, self.z_dim))
 
 
+def _unit(v):
+    return v / ((v * v).sum().sqrt() + 1e-12)
+
+
+class SpectralNormConv2d(nn.Conv2d):
+    """Conv2d whose weight is divided by its largest singular value (Miyato et al., 2018),
+    estimated by one power-iteration step per training forward on the (out, in*kh*kw)
+    matrix; the left singular vector `u` is a buffer, so it travels with checkpoints."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("u", _unit(fastdl.randn(self.out_channels)))
+
+    def forward(self, x):
+        w = self.weight.reshape(self.out_channels, -1)
+        with fastdl.no_grad():
+            v = _unit(w.t() @ self.u)
+            u = _unit(w @ v)  # a fresh tensor: sigma's graph must not see the buffer's later updates
+            if self.training:
+                self.u.copy_(u)
+        sigma = (u * (w @ v)).sum()
+        return F.conv2d(x, self.weight / sigma, self.bias, self.stride, self.padding)
+
+
 class Discriminator(nn.Module):
-    def __init__(self, width=64):
+    """norm="batch": BatchNorm on the middle layer (DCGAN); norm="spectral": every conv
+    spectrally normalised and no BatchNorm (SNGAN)."""
+
+    def __init__(self, width=64, norm="batch"):
         super().__init__()
+        if norm not in ("batch", "spectral"):
+            raise ValueError(f"dcgan.Discriminator: norm must be 'batch' or 'spectral', got {norm!r}")
+        conv = SpectralNormConv2d if norm == "spectral" else nn.Conv2d
+        first = conv(1, width, 4, 2, 1)  # built in this order so the batch-norm D keeps its seeded init
+        middle = ([nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width)] if norm == "batch"
+                  else [conv(width, 2 * width, 4, 2, 1)])
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),  # 4x4
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),  # 2x2
-            nn.Conv2d(2 * width, 1, 2, 1, 0))  # 1x1 logit
+            first, nn.LeakyReLU(0.2),  # 4x4
+            *middle, nn.LeakyReLU(0.2),  # 2x2
+            conv(2 * width, 1, 2, 1, 0))  # 1x1 logit
 
     def forward(self, x):
         return self.net(x).reshape(-1)
+
+
+_JUDGES = {}
+
+
+def fixed_judge(seed=0, epochs=8):
+    """The cnn family's DigitsCNN trained on the digits split of `seed`, the same for every
+    run whatever the run's seed (cached per process; fastdl's RNG state is restored, so a
+    run's stream does not depend on whether the judge was cached). Returns (predict_proba,
+    test accuracy, mean max-softmax on its own real test digits)."""
+    key = (seed, epochs)
+    if key not in _JUDGES:
+        rng = fastdl.get_rng_state()
+        fastdl.manual_seed(seed)
+        model, data = cnn.DigitsCNN(), cnn.load_digits_tensors(seed=seed)
+        opts = {k: cnn.DEFAULTS[k] for k in ("lr", "batch_size", "weight_decay", "shift")}
+        acc = cnn.fit(model, data, epochs, **opts)
+        model.eval()
+        fastdl.set_rng_state(rng)
+
+        def proba(images):
+            with fastdl.no_grad():
+                return fastdl.softmax(model(images.reshape(len(images), 1, 8, 8)), dim=1).numpy()
+        _JUDGES[key] = (proba, acc, float(proba(data[2]).max(1).mean()))
+    return _JUDGES[key]
 
 
 def train_classifier(seed, epochs=30):
@@ -67,12 +131,29 @@ def train_classifier(seed, epochs=30):
     return proba, result["test_accuracy"]
 
 
-def sample_metrics(proba, images):
+def sample_metrics(proba, images, prefix=""):
     p = proba(images)
     hist = np.bincount(p.argmax(1), minlength=10) / len(p)
     nz = hist > 0
-    return {"confidence": float(p.max(1).mean()), "classes": int(nz.sum()),
-            "class_reverse_kl": float(np.sum(hist[nz] * np.log(hist[nz] * 10)))}
+    return {prefix + "confidence": float(p.max(1).mean()), prefix + "classes": int(nz.sum()),
+            prefix + "class_reverse_kl": float(np.sum(hist[nz] * np.log(hist[nz] * 10)))}
+
+
+def judge_samples(judges, images):
+    """Both judges' metrics on the same images: the fixed CNN's unprefixed, the per-seed MLP's as mlp_*."""
+    return {**sample_metrics(judges["cnn"], images), **sample_metrics(judges["mlp"], images, "mlp_")}
+
+
+def gan_losses(kind, real_label):
+    """(d_loss(real_logits, fake_logits), g_loss(fake_logits)) for the non-saturating BCE
+    loss (real_label < 1: one-sided label smoothing) or the hinge loss."""
+    if kind == "hinge":
+        return (lambda r, f: (1 - r).relu().mean() + (1 + f).relu().mean()), (lambda f: -f.mean())
+    if kind != "bce":
+        raise ValueError(f"dcgan: loss must be 'bce' or 'hinge', got {kind!r}")
+    bce = F.binary_cross_entropy_with_logits
+    return ((lambda r, f: bce(r, fastdl.full((len(r),), real_label)) + bce(f, fastdl.zeros(len(f)))),
+            (lambda f: bce(f, fastdl.ones(len(f)))))
 
 
 def train(run, config, state=None):
@@ -81,10 +162,14 @@ def train(run, config, state=None):
 
 
 def _train(run, config, state):
-    proba, clf_acc = train_classifier(run.seed, config["classifier_epochs"])
-    run.say(f"digits classifier: test accuracy {clf_acc:.4f}")
+    mlp_proba, mlp_acc = train_classifier(run.seed, config["classifier_epochs"])
+    judge, judge_acc, judge_real = fixed_judge(config["judge_seed"], config["judge_epochs"])
+    judges = {"cnn": judge, "mlp": mlp_proba}
+    run.say(f"judge (DigitsCNN, seed {config['judge_seed']}): test accuracy {judge_acc:.4f}, confidence on real "
+            f"test digits {judge_real:.4f}; per-seed MLP classifier: test accuracy {mlp_acc:.4f}")
     xtr = digits_flat(seed=run.seed)[0].reshape(-1, 1, 8, 8)
-    G, D = Generator(config["z_dim"], config["width"]), Discriminator(config["width"])
+    G, D = Generator(config["z_dim"], config["width"]), Discriminator(config["d_width"], config["d_norm"])
+    d_loss_fn, g_loss_fn = gan_losses(config["loss"], config["real_label"])
     opt_g = fastdl.optim.Adam(G.parameters(), lr=config["lr"], betas=(0.5, 0.999))
     opt_d = fastdl.optim.Adam(D.parameters(), lr=config["lr"], betas=(0.5, 0.999))
     start = 0
@@ -96,7 +181,6 @@ def _train(run, config, state):
         fastdl.set_rng_state(state["rng"])
         start = int(state["epoch"])
     n, bs = len(xtr), config["batch_size"]
-    metrics = {}
     bar = run.progress(range(start, config["epochs"]), total=config["epochs"] - start, desc="dcgan")
     for epoch in bar:
         G.train()
@@ -107,33 +191,32 @@ def _train(run, config, state):
         for i in range(0, n - bs + 1, bs):  # full batches only: BatchNorm statistics stay comparable
             real = xtr[perm[i:i + bs]]
             fake = G(fastdl.randn(bs, config["z_dim"]))
-            ones, zeros = fastdl.ones(bs), fastdl.zeros(bs)
-            d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
-                      + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+            d_loss = d_loss_fn(D(real), D(fake.detach()))
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
-            g_loss = F.binary_cross_entropy_with_logits(D(fake), ones)
+            g_loss = g_loss_fn(D(fake))
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()
             d_sum, g_sum, steps = d_sum + d_loss.item(), g_sum + g_loss.item(), steps + 1
         G.eval()
-        metrics = sample_metrics(proba, G.sample(config["eval_samples"]))
+        metrics = judge_samples(judges, G.sample(config["eval_samples"]))
         run.log(epoch=epoch + 1, d_loss=d_sum / steps, g_loss=g_sum / steps, **metrics)
         bar.set_postfix(d=f"{d_sum / steps:.3f}", g=f"{g_sum / steps:.3f}", conf=f"{metrics['confidence']:.3f}")
         run.say(f"epoch {epoch + 1:4d}  D {d_sum / steps:.4f}  G {g_sum / steps:.4f}  confidence "
-                f"{metrics['confidence']:.4f}  classes {metrics['classes']}  class reverse KL "
-                f"{metrics['class_reverse_kl']:.3f}")
+                f"{metrics['confidence']:.4f} (MLP {metrics['mlp_confidence']:.4f})  classes {metrics['classes']}"
+                f"  class reverse KL {metrics['class_reverse_kl']:.3f}")
         run.checkpoint({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
                         "opt_d": opt_d.state_dict(), "rng": list(fastdl.get_rng_state()), "epoch": epoch + 1})
     G.eval()
-    if not metrics:
-        metrics = sample_metrics(proba, G.sample(config["eval_samples"]))
+    # the final figures on more samples than the per-epoch ones, to cut the metric's noise
+    metrics = judge_samples(judges, G.sample(config["final_samples"]))
     save_grid(run.out_dir, "samples", [r.numpy() for r in G.sample(64).reshape(4, 16, 64).unbind(0)])
-    # the same classifier's confidence on real test digits: the ceiling to compare against
-    real = sample_metrics(proba, digits_flat(seed=run.seed)[2])["confidence"]
-    return G, {**metrics, "classifier_accuracy": clf_acc, "real_test_confidence": real}
+    # each judge's confidence on real test digits: the ceiling to compare against
+    mlp_real = sample_metrics(mlp_proba, digits_flat(seed=run.seed)[2])["confidence"]
+    return G, {**metrics, "judge_accuracy": judge_acc, "judge_real_confidence": judge_real,
+               "mlp_accuracy": mlp_acc, "mlp_real_confidence": mlp_real}
 
 
 def fit(seed=0, out_dir=None, quiet=True, **config):
