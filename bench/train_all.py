@@ -18,15 +18,19 @@ import subprocess
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "python"))
-
 LONG_TEXT = 40  # summary strings longer than this (sampled text, vocabularies) stay in the JSON only
 
 
 def families():
     from fastdl.models import FAMILIES
     return list(FAMILIES)
+
+
+def package_root():
+    """The folder holding the fastdl this script imported: the runs use the same build
+    (an installed wheel, or python/ with a dev build under PYTHONPATH)."""
+    import fastdl
+    return os.path.dirname(os.path.dirname(os.path.abspath(fastdl.__file__)))
 
 
 def child_cpu_seconds():
@@ -45,7 +49,7 @@ def run_family(family, args):
     for kv in args.set or []:
         cmd += ["--set", kv]
     env = dict(os.environ, FASTDL_NUM_THREADS=str(args.threads),
-               PYTHONPATH=os.pathsep.join(filter(None, [os.path.join(REPO, "python"), os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [package_root(), os.environ.get("PYTHONPATH")])))
     load = os.getloadavg()[0]
     cpu0, t0 = child_cpu_seconds(), time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
