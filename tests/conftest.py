@@ -36,3 +36,16 @@ def one_thread():
     fastdl.set_num_threads(1)
     yield
     fastdl.set_num_threads(n)
+
+
+@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
+def avx2(request):
+    """Runs the test with the AVX2/FMA kernels and again on the portable path (skipped
+    where the CPU has no AVX2/FMA); restores the setting afterwards."""
+    from fastdl import _C
+    before = _C.use_avx2()
+    _C.set_use_avx2(request.param)
+    if request.param and not _C.use_avx2():
+        pytest.skip("this CPU has no AVX2/FMA")
+    yield request.param
+    _C.set_use_avx2(before)

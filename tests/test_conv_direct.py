@@ -34,16 +34,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
-def avx2(request):
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    if request.param and not _C.use_avx2():
-        pytest.skip("this CPU has no AVX2/FMA")
-    yield request.param
-    _C.set_use_avx2(before)
-
-
 def _close(got, want):
     for a, e in zip(got, want):
         assert a.dtype == np.float32

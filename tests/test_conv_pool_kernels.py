@@ -285,16 +285,6 @@ def test_max_pool_float32_ties_and_nans(case):
 FAST_2X2_SHAPES = [(2, 3, 4, 4), (1, 2, 5, 7), (2, 2, 6, 16), (2, 3, 9, 24), (1, 2, 8, 35)]
 
 
-@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
-def avx2(request):
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    if request.param and not _C.use_avx2():
-        pytest.skip("this CPU has no AVX2/FMA")
-    yield request.param
-    _C.set_use_avx2(before)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", FAST_2X2_SHAPES)
 def test_max_pool_2x2_fast_path_ties_nans_and_layouts(avx2, dtype, shape):
