@@ -75,33 +75,9 @@ __global__ void __launch_bounds__(kThreads) conv_implicit_kernel(ImplicitArgs a)
     }
     return make_float4(v[0], v[1], v[2], v[3]);
   };
-  auto store = [&](int buf, float4 va, float4 vb) {
-    sgemm_store_a(smem, buf, true, a_k, a_m, va);
-    sgemm_store_b(smem, buf, true, b_k, b_n, vb);
-  };
-
-  const int ty = t / 16, tx = t % 16;
   float acc[8][8];
-#pragma unroll
-  for (int i = 0; i < 8; ++i)
-#pragma unroll
-    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
-
-  const int64_t ktiles = (a.K + kSgemmBK - 1) / kSgemmBK;
-  store(0, load_a(0), load_b(0));
-  __syncthreads();
-  for (int64_t kt = 0; kt < ktiles; ++kt) {
-    const int cur = kt & 1;
-    float4 na, nb;
-    const bool more = kt + 1 < ktiles;
-    if (more) {
-      na = load_a((kt + 1) * kSgemmBK);
-      nb = load_b((kt + 1) * kSgemmBK);
-    }
-    sgemm_multiply(smem, cur, ty, tx, acc);
-    if (more) store(cur ^ 1, na, nb);
-    __syncthreads();
-  }
+  sgemm_block(smem, a.K, true, a_k, a_m, true, b_k, b_n, load_a, load_b, acc);
+  const int ty = t / 16, tx = t % 16;
 
 #pragma unroll
   for (int j = 0; j < 8; ++j) {

@@ -25,7 +25,7 @@ namespace cuda {
 
 namespace {
 
-constexpr int kBM = kSgemmBM, kBN = kSgemmBN, kBK = kSgemmBK, kThreads = kGemmThreads;
+constexpr int kBM = kSgemmBM, kBN = kSgemmBN, kThreads = kGemmThreads;
 
 // A_K: A's K dim has unit stride (row-major A); else its M dim does (transposed A).
 // B_N: B's N dim has unit stride (row-major B); else its K dim does.
@@ -58,34 +58,9 @@ __global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
     if (B_N) return k < g.K ? load4(B + k * g.rsb + bn, g.N - bn) : make_float4(0.f, 0.f, 0.f, 0.f);
     return bn < g.N ? load4(B + bn * g.csb + k, g.K - k) : make_float4(0.f, 0.f, 0.f, 0.f);
   };
-  auto store = [&](int buf, float4 va, float4 vb) {
-    sgemm_store_a(smem, buf, A_K, a_k, a_m, va);
-    sgemm_store_b(smem, buf, B_N, b_k, b_n, vb);
-  };
-
-  const int ty = t / 16, tx = t % 16;  // rows ty*4 (+64), cols tx*4 (+64)
   float acc[8][8];
-#pragma unroll
-  for (int i = 0; i < 8; ++i)
-#pragma unroll
-    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
-
-  const int64_t ktiles = (g.K + kBK - 1) / kBK;
-  if (ktiles > 0) store(0, load_a(0), load_b(0));
-  __syncthreads();
-  for (int64_t kt = 0; kt < ktiles; ++kt) {
-    const int cur = kt & 1;
-    float4 na, nb;
-    const bool more = kt + 1 < ktiles;
-    if (more) {  // in flight while this tile is multiplied
-      na = load_a((kt + 1) * kBK);
-      nb = load_b((kt + 1) * kBK);
-    }
-    sgemm_multiply(smem, cur, ty, tx, acc);
-    // The other buffer was last read before the previous barrier, so it can be refilled.
-    if (more) store(cur ^ 1, na, nb);
-    __syncthreads();
-  }
+  sgemm_block(smem, g.K, A_K, a_k, a_m, B_N, b_k, b_n, load_a, load_b, acc);
+  const int ty = t / 16, tx = t % 16;  // rows ty*4 (+64), cols tx*4 (+64)
 
   const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
 #pragma unroll

@@ -76,5 +76,41 @@ __device__ __forceinline__ void sgemm_store_b(SgemmSmem& s, int buf, bool along_
   }
 }
 
+// The block's whole K loop: acc (this thread's 8x8 sub-tile, zeroed here) = the block's
+// A tile rows @ B tile columns. load_a(k0) / load_b(k0) return this thread's float4 of
+// the K step starting at k0 (zeros outside the matrices), stored at (a_k, a_m) /
+// (b_k, b_n) along K (a_along_k) or M, along N (b_along_n) or K. The next step's float4s
+// are loaded while the current step is multiplied, so there is one barrier per step.
+template <typename LoadA, typename LoadB>
+__device__ __forceinline__ void sgemm_block(SgemmSmem& smem, int64_t K, bool a_along_k, int a_k, int a_m,
+                                            bool b_along_n, int b_k, int b_n, LoadA&& load_a, LoadB&& load_b,
+                                            float (&acc)[8][8]) {
+  const int ty = threadIdx.x / 16, tx = threadIdx.x % 16;
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+  auto store = [&](int buf, float4 va, float4 vb) {
+    sgemm_store_a(smem, buf, a_along_k, a_k, a_m, va);
+    sgemm_store_b(smem, buf, b_along_n, b_k, b_n, vb);
+  };
+  const int64_t ktiles = (K + kSgemmBK - 1) / kSgemmBK;
+  if (ktiles > 0) store(0, load_a(0), load_b(0));
+  __syncthreads();
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    const int cur = kt & 1;
+    float4 na, nb;
+    const bool more = kt + 1 < ktiles;
+    if (more) {  // in flight while this step is multiplied
+      na = load_a((kt + 1) * kSgemmBK);
+      nb = load_b((kt + 1) * kSgemmBK);
+    }
+    sgemm_multiply(smem, cur, ty, tx, acc);
+    // The other buffer was last read before the previous barrier, so it can be refilled.
+    if (more) store(cur ^ 1, na, nb);
+    __syncthreads();
+  }
+}
+
 }  // namespace cuda
 }  // namespace fastdl
