@@ -4,34 +4,18 @@
 // (beta = 1); backward, two GEMMs over transposed views and a sum over rows.
 #include "cpu/linear_args.h"
 #include "cuda_api.h"
+#include "matrix_views.h"
 #include "layer_kernels.h"
 #include "tensor_checks.h"
 
 namespace fastdl {
 namespace cuda {
 
-namespace {
-
-// t^T for a 2-D t: the same memory with the two dims (and strides) swapped.
-TensorArg transposed(const TensorArg& t) {
-  TensorArg tt = t;
-  tt.shape = {t.shape[1], t.shape[0]};
-  tt.strides = {t.strides[1], t.strides[0]};
-  return tt;
-}
-
-}  // namespace
-
 void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out) {
   require_device("linear");
   check_linear_args(on_cuda("linear", x), x, weight, bias, out);
   if (out.numel() == 0) return;
-  if (bias) {
-    TensorArg rows = *bias;  // bias seen as (M, N) with a zero row stride
-    rows.shape = out.shape;
-    rows.strides = {0, bias->strides[0]};
-    copy(rows, out);
-  }
+  if (bias) copy(repeated_rows(*bias, out.shape[0]), out);  // out starts as the bias
   matmul(x, transposed(weight), out, 1.0, bias ? 1.0 : 0.0);
 }
 

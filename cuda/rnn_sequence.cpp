@@ -5,6 +5,7 @@
 #include "common/rnn_cells.h"
 #include "cpu/rnn_sequence_args.h"
 #include "cuda_api.h"
+#include "matrix_views.h"
 #include "layer_kernels.h"
 #include "temp_tensor.h"
 #include "tensor_checks.h"
@@ -21,14 +22,6 @@ TensorArg slot(const TensorArg& buf, int64_t t) {
   s.strides = {buf.shape[2], 1};
   s.offset = buf.offset + t * buf.shape[1] * buf.shape[2];
   return s;
-}
-
-// w^T for a 2-D w: the same memory with the two dims (and strides) swapped.
-TensorArg transposed(const TensorArg& w) {
-  TensorArg t = w;
-  t.shape = {w.shape[1], w.shape[0]};
-  t.strides = {w.strides[1], w.strides[0]};
-  return t;
 }
 
 }  // namespace
@@ -86,12 +79,7 @@ void gru_sequence_forward(const TensorArg& gi, const TensorArg& w_hh, const OptT
   if (d.B * d.H == 0) return;
   const TensorArg wt = transposed(w_hh);
   const TensorArg gh = empty_cuda({d.B, rnn::kGruGates * d.H}, gi.dtype, gi.buf->device_index());
-  TensorArg bias_rows;  // b_hh broadcast over the rows of gh
-  if (b_hh) {
-    bias_rows = *b_hh;
-    bias_rows.shape = gh.shape;
-    bias_rows.strides = {0, b_hh->strides[0]};
-  }
+  const TensorArg bias_rows = b_hh ? repeated_rows(*b_hh, d.B) : TensorArg{};  // b_hh over the rows of gh
   for (int64_t k = 0; k < d.T; ++k) {
     const StepSlots s = step_slots(k, d.T, reverse);
     if (b_hh) copy(bias_rows, gh);
