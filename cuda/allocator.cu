@@ -1,16 +1,16 @@
 // Caching device allocator. cudaMalloc/cudaFree are slow and cudaFree synchronises
 // the device, so freed blocks go to per-device free lists keyed by their rounded
-// size and are handed out again to the next request of the same size class.
-// Blocks are never split: a training loop that allocates the same shapes every step
+// size (core/block_cache.h) and are handed out again to the next request of the same
+// size class. Blocks are never split: a training loop that allocates the same shapes every step
 // reuses them exactly. Reuse needs no events because every kernel and copy runs on
 // the legacy default stream (see common.cuh), so a block's last use is ordered
 // before any later kernel that writes to it.
 #include <cstdio>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "common.cuh"
+#include "core/block_cache.h"
 #include "core/buffer.h"
 #include "cuda_api.h"
 
@@ -19,24 +19,10 @@ namespace cuda {
 
 namespace {
 
-constexpr size_t kSmallLimit = size_t(1) << 20;  // below 1 MiB: multiples of 512 B
-constexpr size_t kSmallRound = 512;
-
-// Size class of a request. Small sizes round to 512 B; large ones to the next of
-// 2^k * {1, 1.25, 1.5, 1.75}, which wastes at most 25% yet keeps the classes few.
-size_t round_size(size_t n) {
-  if (n < kSmallLimit) return ((n + kSmallRound - 1) / kSmallRound) * kSmallRound;
-  size_t p = kSmallLimit;
-  while (p * 2 <= n) p *= 2;  // p = largest power of two <= n
-  size_t step = p / 4;
-  return ((n + step - 1) / step) * step;
-}
-
 struct DeviceState {
-  std::unordered_map<size_t, std::vector<void*>> free_blocks;  // size class -> blocks
+  BlockCache free_blocks;
   int64_t allocated = 0;  // rounded bytes of live blocks
   int64_t peak = 0;
-  int64_t cached = 0;  // rounded bytes sitting in free_blocks
 };
 
 struct Allocator {
@@ -51,12 +37,9 @@ struct Allocator {
   // Returns every cached block of `device` to the driver. Caller holds mu.
   void release_cached(int device) {
     DeviceState& s = state(device);
-    if (s.cached == 0) return;
+    if (s.free_blocks.cached_bytes() == 0) return;
     DeviceGuard g(device);
-    for (auto& kv : s.free_blocks)
-      for (void* p : kv.second) cudaFree(p);  // cannot fail for a pointer we own
-    s.free_blocks.clear();
-    s.cached = 0;
+    s.free_blocks.release_all([](void* p) { cudaFree(p); });  // cannot fail for a pointer we own
   }
 };
 
@@ -86,17 +69,12 @@ void* allocate(size_t nbytes, int device) {
   require_device("CUDA allocation", device);
   if (device < 0) fail_value("CUDA allocation: invalid CUDA device index -1");
   if (nbytes == 0) return nullptr;
-  const size_t size = round_size(nbytes);
+  const size_t size = BlockCache::round_size(nbytes);
   Allocator& a = allocator();
   std::lock_guard<std::mutex> lock(a.mu);
   DeviceState& s = a.state(device);
-  void* ptr = nullptr;
-  auto it = s.free_blocks.find(size);
-  if (it != s.free_blocks.end() && !it->second.empty()) {
-    ptr = it->second.back();
-    it->second.pop_back();
-    s.cached -= static_cast<int64_t>(size);
-  } else {
+  void* ptr = s.free_blocks.take(size);
+  if (ptr == nullptr) {
     DeviceGuard g(device);
     cudaError_t err = cudaMalloc(&ptr, size);
     if (err == cudaErrorMemoryAllocation) {  // give the cache back and try once more
@@ -126,15 +104,14 @@ void* allocate(size_t nbytes, int device) {
 // (or, if even that fails, hands it straight back to the driver).
 void deallocate(void* ptr, size_t nbytes, int device) noexcept {
   if (ptr == nullptr) return;
-  const size_t size = round_size(nbytes);
+  const size_t size = BlockCache::round_size(nbytes);
   Allocator& a = allocator();
   std::lock_guard<std::mutex> lock(a.mu);
   if (device < 0 || static_cast<size_t>(device) >= a.dev.size()) return;  // not ours
   DeviceState& s = a.dev[device];
   s.allocated -= static_cast<int64_t>(size);
   try {
-    s.free_blocks[size].push_back(ptr);
-    s.cached += static_cast<int64_t>(size);
+    s.free_blocks.put(size, ptr);
   } catch (...) {
     cudaFree(ptr);
   }
@@ -164,7 +141,7 @@ int64_t memory_reserved(int device) {
   int d = resolve("memory_reserved", device);
   Allocator& a = allocator();
   std::lock_guard<std::mutex> lock(a.mu);
-  return a.state(d).allocated + a.state(d).cached;
+  return a.state(d).allocated + a.state(d).free_blocks.cached_bytes();
 }
 
 void reset_peak_memory_stats(int device) {

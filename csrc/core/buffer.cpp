@@ -1,10 +1,9 @@
 #include "buffer.h"
 
-#include <cstdlib>
-#include <cstring>
-#include <new>
 #include <stdexcept>
 #include <string>
+
+#include "host_allocator.h"
 
 namespace fastdl {
 
@@ -16,16 +15,10 @@ DeviceAllocator& cuda_allocator() {
   return a;
 }
 
-static constexpr size_t kHostAlignment = 64;  // one cache line; AVX-512 safe
-
 Buffer::Buffer(size_t nbytes, DeviceType device, int device_index)
     : nbytes_(nbytes), device_(device), device_index_(device_index) {
   if (device == DeviceType::CPU) {
-    // Round up so aligned_alloc's size requirement holds; never allocate 0 bytes.
-    size_t padded = ((nbytes + kHostAlignment - 1) / kHostAlignment) * kHostAlignment;
-    if (padded == 0) padded = kHostAlignment;
-    data_ = std::aligned_alloc(kHostAlignment, padded);
-    if (!data_) throw std::bad_alloc();
+    data_ = host_allocate(nbytes);
   } else {
     auto& a = cuda_allocator();
     if (!a.alloc) throw std::runtime_error("fastdl was built without CUDA support");
@@ -49,7 +42,7 @@ Buffer::~Buffer() {
   if (release_) {
     release_();
   } else if (device_ == DeviceType::CPU) {
-    std::free(data_);
+    host_deallocate(data_, nbytes_);
   } else if (cuda_allocator().free) {
     cuda_allocator().free(data_, nbytes_, device_index_);
   }

@@ -11,7 +11,7 @@ from . import _methods  # noqa: F401  (installs Tensor methods and operators)
 from .ops import *  # noqa: F401,F403
 from .ops import __dict__ as _ops_dict
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from . import autograd, testing, cuda, backends
+from . import autograd, testing, cpu, cuda, backends
 from .dlpack import from_dlpack
 
 bool = bool_  # fastdl.bool, as torch.bool
