@@ -29,9 +29,11 @@ namespace cpu {
 namespace {
 
 // Target size of one band of columns, in elements (256 KB of float32). The forward
-// pass takes bands 4x larger (1 MB of float32, a core's L2 here): past 256 columns
-// the gemm packs the weight once per band instead of reading it in place, which
-// measured ~4% faster on the MNIST 32->64 layer (one band per sample instead of 3).
+// and weight-grad passes take bands 4x larger (1 MB of float32, a core's L2 here):
+// past 256 columns the forward's gemm packs the weight once per band instead of
+// reading it in place, and the weight grad's gemm runs a longer K per call; measured
+// on the MNIST 32->64 layer (one band per sample instead of 3), at 1 thread: forward
+// ~4% faster, weight grad 16.0 -> 15.6 ms. The input grad's measured no difference.
 constexpr int64_t kBandElems = int64_t(1) << 16;
 constexpr int64_t kForwardBandElems = int64_t(1) << 18;
 
@@ -368,7 +370,8 @@ void conv2d_weight_grad(const TensorArg& x, const TensorArg& gy, const TensorArg
                         int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups) {
   const char* op = "conv2d_weight_grad";
   const CpuConv p = with_bands(
-      check_conv2d_weight_grad_args(on_cpu(op), x, gy, gw, gb, kh, kw, sh, sw, ph, pw, dh, dw, groups));
+      check_conv2d_weight_grad_args(on_cpu(op), x, gy, gw, gb, kh, kw, sh, sw, ph, pw, dh, dw, groups),
+      kForwardBandElems);
   if (take_batched(p, x.dtype, Pass::kWeightGrad)) return conv2d_weight_grad_batched(p, x, gy, gw, gb);
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { weight_grad_impl<scalar_t>(p, x, gy, gw, gb); })
 }
