@@ -38,8 +38,8 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
 
 void fill(const TensorArg& dst, double value) {
   require_device("fill");
-  FASTDL_DISPATCH_ALL(dst.dtype, "fill", [&] {
-    launch_elementwise<1>("fill", {&dst}, FillElem<scalar_t>{static_cast<scalar_t>(value)});
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "fill", [&] {
+    launch_elementwise<1>("fill", {&dst}, FillElem<scalar_t>{convert_value<scalar_t>(value)});
   })
 }
 

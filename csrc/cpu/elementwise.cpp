@@ -209,18 +209,18 @@ void copy(const TensorArg& src, const TensorArg& dst) {
   check_cpu("copy", src);
   check_cpu("copy", dst);
   check_same_shape("copy", src, dst);
-  FASTDL_DISPATCH_ALL(dst.dtype, "copy", [&] {
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "copy", [&] {
     using D = scalar_t;
-    FASTDL_DISPATCH_ALL(src.dtype, "copy", [&] {
+    FASTDL_DISPATCH_STORAGE(src.dtype, "copy", [&] {
       using S = scalar_t;
       strided_loop<2>({&dst, &src}, [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
         D* o = reinterpret_cast<D*>(p[0]);
         const S* x = reinterpret_cast<const S*>(p[1]);
         if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
-          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
+          for (int64_t i = 0; i < n; ++i) o[i] = convert_value<D>(x[i]);
         } else {
           const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
-          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<D>(x[i * sx]);
+          for (int64_t i = 0; i < n; ++i) o[i * so] = convert_value<D>(x[i * sx]);
         }
       });
     })
@@ -229,9 +229,9 @@ void copy(const TensorArg& src, const TensorArg& dst) {
 
 void fill(const TensorArg& dst, double value) {
   check_cpu("fill", dst);
-  FASTDL_DISPATCH_ALL(dst.dtype, "fill", [&] {
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "fill", [&] {
     using T = scalar_t;
-    const T v = static_cast<T>(value);
+    const T v = convert_value<T>(value);
     strided_loop<1>({&dst}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
       const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));
