@@ -216,15 +216,49 @@ def test_strided_conversion_and_integer_sources(h):
     assert fastdl.tensor([2049.0]).half().item() == 2048.0  # the tie rounds to even
 
 
-# ---- ops that do not take half dtypes --------------------------------------------------
+# ---- elementwise ops (float32 inside), and ops that do not take half dtypes ------------
+
+ELEMENTWISE = {  # fastdl op, float64 reference
+    "exp": (lambda t: t.exp(), np.exp),
+    "mul_scalar": (lambda t: t * 2.5, lambda x: x * 2.5),
+    "sub_float32": (lambda t: t - fastdl.ones(t.shape), lambda x: x - 1.0),
+    "relu": (lambda t: F.relu(t), lambda x: np.maximum(x, 0)),
+    "tanh": (lambda t: t.tanh(), np.tanh),
+}
+
+
+@pytest.mark.parametrize("h", HALF)
+@pytest.mark.parametrize("op", ["exp", "mul_scalar", "sub_float32", "relu", "tanh"])
+def test_elementwise_ops_compute_in_float32_and_round_once(h, op):
+    x = rand_half((4, 5), h, 40)
+    fn, ref = ELEMENTWISE[op]
+    out = fn(x)
+    expect_dtype = fastdl.float32 if op == "sub_float32" else h  # float16 - float32 promotes
+    assert out.dtype is expect_dtype
+    np.testing.assert_allclose(f64(out), ref(f64(x)), rtol=TOL[h.name] if out.dtype is h else 1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("h", HALF)
+def test_comparisons_give_bool(h):
+    x = fastdl.tensor([1.0, 2.0, 3.0], dtype=h)
+    assert (x > 1.5).tolist() == [False, True, True] and (x == x).dtype is fastdl.bool_
+
+
+@pytest.mark.parametrize("h", HALF)
+def test_gradients_of_a_reused_tensor_accumulate(h):
+    x = rand_half((3, 3), h, 41).requires_grad_()
+    (x @ x).backward(fastdl.ones(3, 3, dtype=h))
+    xs, ones = f64(x.detach()), np.ones((3, 3))
+    assert_close(x.grad, ones @ xs.T + xs.T @ ones, h)
+
 
 UNSUPPORTED = {
-    "exp": lambda t: t.exp(),
-    "add": lambda t: t + t,
-    "mul": lambda t: t * 2.0,
     "sum": lambda t: t.sum(),
-    "relu": lambda t: F.relu(t),
     "softmax": lambda t: fastdl.softmax(t, dim=-1),
+    "max": lambda t: t.max(),
+    "layer_norm": lambda t: F.layer_norm(t, (3,)),
+    "index_select": lambda t: t.index_select(0, fastdl.tensor([0])),
+    "conv2d": lambda t: F.conv2d(t.reshape(1, 1, 2, 3), t.reshape(1, 1, 2, 3)),
 }
 
 
@@ -330,3 +364,85 @@ def test_torch_interchange_through_dlpack(h):
     assert tt.dtype == getattr(torch, h.name) and tt.float().tolist() == t.float().tolist()
     back = fastdl.from_dlpack(tt * 2)
     assert back.dtype is h and back.float().tolist() == [3.0, -0.5, 6144.0]
+
+
+# ---- CUDA: the tensor-core GEMM (cuda/gemm_half.cu) and the strided fallback ------------
+
+def cuda_half(shape, h, seed, layout="n"):
+    """A random half tensor on the GPU, contiguous ('n') or the transpose of a contiguous
+    one ('t': contiguous along the other dim, the .trans / mn-inner kernel variants)."""
+    if layout == "t":
+        return cuda_half(shape[::-1], h, seed).mT
+    return rand_half(shape, h, seed).cuda()
+
+
+# Multiples of 8 (the tensor cores' 16-byte layouts) ragged against the 128 x 128 x 64
+# tiles, exact tiles, a long K; then sizes whose rows break 16-byte alignment (strided kernel).
+GEMM_SIZES = [(8, 8, 8), (24, 40, 16), (136, 72, 264), (128, 128, 128), (256, 192, 384), (1000, 1000, 1000),
+              (8, 2000, 16)]
+STRIDED_SIZES = [(1, 1, 1), (5, 7, 3), (130, 70, 20)]
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("h", HALF)
+@pytest.mark.parametrize("layouts", ["nn", "nt", "tn", "tt"])
+@pytest.mark.parametrize("mkn", GEMM_SIZES + STRIDED_SIZES)
+def test_cuda_matmul_against_float64(h, layouts, mkn):
+    m, k, n = mkn
+    a, b = cuda_half((m, k), h, 20, layouts[0]), cuda_half((k, n), h, 21, layouts[1])
+    assert_close((a @ b).cpu(), f64(a.cpu()) @ f64(b.cpu()), h)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("h,ones,expect", [(fastdl.float16, 2051, 2052.0), (fastdl.bfloat16, 259, 260.0)])
+@pytest.mark.parametrize("k", [2056, 2051])  # tensor cores (a multiple of 8), strided kernel
+def test_cuda_matmul_accumulates_in_fp32_and_rounds_once(h, ones, expect, k):
+    # `ones` ones: exact in fp32, a tie in the half format, rounding to the even neighbour
+    # (a half accumulator would have stuck at 2048 / 256).
+    a = fastdl.tensor((np.arange(k) < ones).astype(np.float64)[None].repeat(16, 0), dtype=h).cuda()
+    out = (a @ fastdl.ones(k, 8, dtype=h).cuda()).cpu()
+    assert (f64(out) == expect).all()
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("h", HALF)
+def test_cuda_batched_and_broadcast_matmul(h):
+    a, b = cuda_half((3, 1, 72, 40), h, 22), cuda_half((2, 40, 136), h, 23)
+    assert_close((a @ b).cpu(), f64(a.cpu()) @ f64(b.cpu()), h)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("h", HALF)
+def test_cuda_matmul_alpha_beta(h):
+    a, b, c0 = cuda_half((40, 24), h, 24), cuda_half((24, 48), h, 25), cuda_half((40, 48), h, 26)
+    out = c0.clone()
+    fastdl._C.cuda.matmul(a, b, out, 0.5, 2.0)
+    assert_close(out.cpu(), 0.5 * f64(a.cpu()) @ f64(b.cpu()) + 2.0 * f64(c0.cpu()), h)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("h", HALF)
+def test_cuda_linear_forward_and_backward(h):
+    x = cuda_half((64, 96), h, 27).requires_grad_()
+    w = cuda_half((40, 96), h, 28).requires_grad_()
+    b = cuda_half((40,), h, 29).requires_grad_()
+    out = F.linear(x, w, b)
+    xs, ws, bs = f64(x.detach().cpu()), f64(w.detach().cpu()), f64(b.detach().cpu())
+    assert_close(out.detach().cpu(), xs @ ws.T + bs, h)
+    g = cuda_half((64, 40), h, 30)
+    out.backward(g)
+    gs = f64(g.cpu())
+    assert_close(x.grad.cpu(), gs @ ws, h)
+    assert_close(w.grad.cpu(), gs.T @ xs, h)
+    assert_close(b.grad.cpu(), gs.sum(0), h)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("h", HALF)
+def test_cuda_conversion_matches_the_cpu_bit_for_bit(h):
+    x = np.concatenate([edge_values(h), random_floats(20000, seed=31).astype(np.float64)])
+    for src in (fastdl.float32, fastdl.float64):
+        t = fastdl.tensor(x, dtype=src)
+        on_gpu = t.cuda().to(h).cpu()
+        np.testing.assert_array_equal(bits(on_gpu), bits(t.to(h)))
+        np.testing.assert_array_equal(on_gpu.cuda().to(src).cpu().numpy(), on_gpu.to(src).numpy())

@@ -8,7 +8,6 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "common/hd.h"
 
@@ -23,18 +22,40 @@ struct BFloat16 {  // the top half of a float32: 1 sign, 8 exponent, 7 mantissa 
 
 namespace half_detail {
 
-template <typename To, typename From>
-FASTDL_HD To bit_cast(From v) {
-  static_assert(sizeof(To) == sizeof(From), "bit_cast: sizes differ");
-  To r;
-  memcpy(&r, &v, sizeof(To));
-  return r;
+// Bit reinterpretation: register moves on the device (memcpy there goes through a
+// stack slot), memcpy on the host.
+FASTDL_HD uint64_t bits_of(double d) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<uint64_t>(__double_as_longlong(d));
+#else
+  uint64_t b;
+  memcpy(&b, &d, sizeof b);
+  return b;
+#endif
+}
+FASTDL_HD uint32_t bits_of(float f) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(f);
+#else
+  uint32_t b;
+  memcpy(&b, &f, sizeof b);
+  return b;
+#endif
+}
+FASTDL_HD float float_of(uint32_t b) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(b);
+#else
+  float f;
+  memcpy(&f, &b, sizeof f);
+  return f;
+#endif
 }
 
 // A float64 rounded to a format with E exponent and M mantissa bits (bias 2^(E-1) - 1).
 template <int E, int M>
 FASTDL_HD uint16_t narrow_from_double(double d) {
-  const uint64_t b = bit_cast<uint64_t>(d);
+  const uint64_t b = bits_of(d);
   const uint16_t sign = static_cast<uint16_t>((b >> 63) << 15);
   const int exp = static_cast<int>((b >> 52) & 0x7ff);
   const uint64_t mant = b & ((uint64_t{1} << 52) - 1);
@@ -69,11 +90,11 @@ FASTDL_HD float half_to_float(Half h) {
   const uint32_t sign = static_cast<uint32_t>(h.bits & 0x8000) << 16;
   const uint32_t exp = (h.bits >> 10) & 0x1f, mant = h.bits & 0x3ff;
   if (exp == 0)  // zero or subnormal: mant * 2^-24, exact in float32
-    return half_detail::bit_cast<float>(sign | half_detail::bit_cast<uint32_t>(static_cast<float>(mant) * 5.9604644775390625e-8f));
-  if (exp == 0x1f) return half_detail::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
-  return half_detail::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
+    return half_detail::float_of(sign | half_detail::bits_of(static_cast<float>(mant) * 5.9604644775390625e-8f));
+  if (exp == 0x1f) return half_detail::float_of(sign | 0x7f800000u | (mant << 13));
+  return half_detail::float_of(sign | ((exp + 112) << 23) | (mant << 13));
 }
-FASTDL_HD float bfloat16_to_float(BFloat16 h) { return half_detail::bit_cast<float>(static_cast<uint32_t>(h.bits) << 16); }
+FASTDL_HD float bfloat16_to_float(BFloat16 h) { return half_detail::float_of(static_cast<uint32_t>(h.bits) << 16); }
 
 // The value of any element type as kernels compute with it: half types widen to float.
 template <typename T>
