@@ -10,6 +10,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 #include "common/half_convert.h"
 #include "common/mma_half_layout.h"
 #include "mma_gemm.cuh"
