@@ -107,6 +107,18 @@ def test_promotion_with_scalars_and_zero_dim(h):
     assert _dt.result_type(x, fastdl.zeros((), dtype=other)) is h
 
 
+def test_promotion_matches_torch_result_type():
+    torch = pytest.importorskip("torch")
+
+    def both(name, ndim):  # the same zeros in fastdl and torch, 0-d or 1-d
+        return fastdl.zeros((2,) * ndim, dtype=name), torch.zeros((2,) * ndim, dtype=getattr(torch, name))
+
+    tensors = [both(n, nd) for n in ("bool", "int64", "float16", "bfloat16", "float32", "float64") for nd in (0, 1)]
+    for x, tx in tensors:
+        for y, ty in tensors + [(True, True), (3, 3), (2.5, 2.5)]:
+            assert _dt.result_type(x, y).name == str(torch.result_type(tx, ty)).replace("torch.", ""), (x, y)
+
+
 @pytest.mark.parametrize("h", HALF)
 def test_creation_functions(h):
     np.testing.assert_array_equal(np.asarray(fastdl.ones(2, 3, dtype=h)), np.ones((2, 3)))
