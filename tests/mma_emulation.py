@@ -42,6 +42,14 @@ def chunks(L, k_inner):
     return L["copy_chunk_k_inner" if k_inner else "copy_chunk_mn_inner"]
 
 
+def assert_chunks_step_uniformly(L, k_inner):
+    """The copy loop (mma_gemm.cuh's load_tile) adds chunk_step to chunk 0's address for
+    each further chunk: every thread's chunks must be exactly that far apart."""
+    steps = np.diff(chunks(L, k_inner), axis=1)
+    step = L["chunk_step_k_inner" if k_inner else "chunk_step_mn_inner"][0, 0]
+    assert (steps == step).all()
+
+
 def tile_elems(L):
     return L["tile_floats"] if "tile_floats" in L else L["tile_elems"]
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fastdl import _C
-from mma_emulation import bank_conflict_ways, chunk_elements, emulate_gemm, hardware_mma
+from mma_emulation import assert_chunks_step_uniformly, bank_conflict_ways, chunk_elements, emulate_gemm, hardware_mma
 
 L = _C.cpu.mma_tf32_layout()
 BM, BN, BK, THREADS = L["BM"], L["BN"], L["BK"], L["threads"]
@@ -64,6 +64,11 @@ def test_copies_cover_the_tile_once(k_inner):
         for e in chunk_elements(k_inner, mn, k, 4):
             count[e] += 1
     np.testing.assert_array_equal(count, 1)
+
+
+@pytest.mark.parametrize("k_inner", LAYOUTS)
+def test_chunks_of_a_thread_are_a_constant_step_apart(k_inner):
+    assert_chunks_step_uniformly(L, k_inner)
 
 
 @pytest.mark.parametrize("k_inner", LAYOUTS)

@@ -53,6 +53,8 @@ py::dict tile_layout(const char* tile_elems_key) {
   d["warp_origin"] = pairs(mma::kThreads / 32, 1, [](int w, int) { return mma::warp_origin(w); });
   d["copy_chunk_k_inner"] = pairs(mma::kThreads, Tile::kChunksPerThread, Tile::template copy_chunk<true>);
   d["copy_chunk_mn_inner"] = pairs(mma::kThreads, Tile::kChunksPerThread, Tile::template copy_chunk<false>);
+  d["chunk_step_k_inner"] = pairs(1, 1, [](int, int) { return Tile::template chunk_step<true>(); });
+  d["chunk_step_mn_inner"] = pairs(1, 1, [](int, int) { return Tile::template chunk_step<false>(); });
   d["tile_offset_k_inner"] = offsets<Tile, true>();  // [mn][k] -> element offset
   d["tile_offset_mn_inner"] = offsets<Tile, false>();
   return d;
