@@ -31,7 +31,7 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
   check_dtype("where", cond, DType::Bool);
   check_dtype("where", a, out.dtype);
   check_dtype("where", b, out.dtype);
-  FASTDL_DISPATCH_ALL(out.dtype, "where", [&] {
+  FASTDL_DISPATCH_STORAGE(out.dtype, "where", [&] {
     launch_elementwise<4>("where", {&out, &cond, &a, &b}, WhereElem<scalar_t>{});
   })
 }

@@ -151,13 +151,15 @@ namespace {
 // c ? a : b without a branch: the bits of a or b through an all-ones / all-zeros mask.
 template <typename T>
 inline T select_bits(bool c, T a, T b) {
-  using U = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
+  using U = std::conditional_t<
+      sizeof(T) == 8, uint64_t,
+      std::conditional_t<sizeof(T) == 4, uint32_t, std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
   static_assert(sizeof(U) == sizeof(T), "select_bits: unsupported element size");
   U ua, ub;
   std::memcpy(&ua, &a, sizeof(T));
   std::memcpy(&ub, &b, sizeof(T));
-  const U mask = U(0) - static_cast<U>(c);
-  const U r = (ua & mask) | (ub & ~mask);
+  const U mask = static_cast<U>(U(0) - static_cast<U>(c));
+  const U r = static_cast<U>((ua & mask) | (ub & ~mask));
   T out;
   std::memcpy(&out, &r, sizeof(T));
   return out;
@@ -173,7 +175,7 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
   check_dtype("where", cond, DType::Bool);
   check_dtype("where", a, out.dtype);
   check_dtype("where", b, out.dtype);
-  FASTDL_DISPATCH_ALL(out.dtype, "where", [&] {
+  FASTDL_DISPATCH_STORAGE(out.dtype, "where", [&] {
     using T = scalar_t;
     strided_loop<4>({&out, &cond, &a, &b}, [&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);

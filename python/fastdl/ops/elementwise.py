@@ -9,7 +9,7 @@ from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, same_device, scalar_tensor,
-                    unbroadcast)
+                    unbroadcast, via_float32)
 
 
 # ---- binary -------------------------------------------------------------------------
@@ -52,18 +52,8 @@ def binary_kernel(op, a, b, float_result=False, out_dtype=None):
             raise TypeError(f"{op}: not supported for bool tensors ({desc(A)}, {desc(B)}); convert with .long()")
         op = _BOOL_ARITH.get(op, op)
     if dt in _dt.HALF:
-        return _via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, float32), cast(B, float32), res))
+        return via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, float32), cast(B, float32), res))
     backend(A, op).binary(op, A, B, out)
-    return out
-
-
-def _via_float32(op, out, run):
-    """float16 / bfloat16: run(result) computes on float32 copies of the operands into a
-    float32 (or bool) result, rounded once into out, as torch's kernels do."""
-    res = out if out.dtype not in _dt.HALF else empty(out.shape, float32, out.device)
-    run(res)
-    if res is not out:
-        backend(out, op).copy(res, out)
     return out
 
 
@@ -400,7 +390,7 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
         x = cast(x, _dt.int64)
     out = empty(x.shape, x.dtype, x.device)
     if x.dtype in _dt.HALF:
-        return _via_float32(op, out, lambda res: backend(x, op).unary(op, cast(x, float32), res, float(p0), float(p1)))
+        return via_float32(op, out, lambda res: backend(x, op).unary(op, cast(x, float32), res, float(p0), float(p1)))
     backend(x, op).unary(op, x, out, float(p0), float(p1))
     return out
 
