@@ -53,10 +53,10 @@ if run build 300 python3 -m pip install --no-build-isolation --no-deps -v . &&
   SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   run memcheck 100 "$SANITIZER" --tool memcheck --error-exitcode 99 \
       python3 -m pytest -x -q -m cuda -p no:cacheprovider tests/test_cuda_backend.py \
-      tests/test_cuda_ops.py tests/test_cuda_layers.py tests/test_backends.py \
+      tests/test_cuda_ops.py tests/test_cuda_layers.py tests/test_backends.py tests/test_half.py \
       -k "tf32 or fill or where or copy or kernel_errors or unary_parameters or int_pow or index_errors or \
           bad_target or nonzero or matmul_errors or matmul_alpha_beta or randperm or \
-          (matches_cpu and float32) or bad_indices"
+          (matches_cpu and float32) or bad_indices or cuda_linear or cuda_batched or cuda_conversion"
   : > "$OUT/bench.jsonl"
   shopt -s nullglob
   benches=(bench/gpu_*.py)

@@ -1,14 +1,17 @@
-"""fastdl's own GEMMs vs cuBLAS through torch.matmul on the same GPU, twice per case:
-fp32 (fastdl's SIMT SGEMM vs cuBLAS with TF32 off, both full fp32 arithmetic) and TF32
+"""fastdl's own GEMMs vs cuBLAS through torch.matmul on the same GPU, four times per case:
+fp32 (fastdl's SIMT SGEMM vs cuBLAS with TF32 off, both full fp32 arithmetic), TF32
 (fastdl.backends.cuda.matmul.allow_tf32 = True, fastdl's tensor-core kernel, vs cuBLAS
-with torch.backends.cuda.matmul.allow_tf32 = True).
+with torch.backends.cuda.matmul.allow_tf32 = True), and fp16 / bf16 inputs and output
+(fastdl's tensor-core kernel, cuda/gemm_half.cu, vs cuBLAS with torch's "reduced
+precision reduction" off: both accumulate in fp32).
 
 Run by bench/gpu_check.sh on the GPU machine. Each case: results are checked before
 and after timing (fp32: fastdl vs cuBLAS; TF32: both against cuBLAS's fp32 result,
-with a TF32-sized tolerance); each timed run is preceded by a write of a 256 MiB buffer
-that evicts L2 (60 MB on an H200); times are CUDA-event medians after warm-up. Prints a
-table and, last, `RESULT <json>`; the JSON also goes to $OUT/gpu_gemm.json (or
-bench/results/gpu_gemm.json).
+with a TF32-sized tolerance; fp16 / bf16: both against the fp32 product of the rounded
+inputs, within the output format's rounding); each timed run is preceded by a write of
+a 256 MiB buffer that evicts L2 (60 MB on an H200); times are CUDA-event medians after
+warm-up. Prints a table and, last, `RESULT <json>`; the JSON also goes to
+$OUT/gpu_gemm.json (or bench/results/gpu_gemm.json).
 """
 import json
 import os
@@ -47,6 +50,13 @@ def upload(dst, t):
     host = t.contiguous().cpu().numpy()  # through the host: once per case, not timed
     from kernel_views import kview  # noqa: PLC0415  (tests/ is on sys.path below)
     _C.cuda.copy(kview(np.ascontiguousarray(host)), dst)
+
+
+def to_fastdl_half(t, dtype):
+    """A fastdl tensor on cuda:0 holding the bits of the contiguous fp16 / bf16 torch tensor t."""
+    host = fastdl.empty(tuple(t.shape), dtype=dtype)
+    host._np_view().view(np.int16)[...] = t.contiguous().view(torch.int16).cpu().numpy()
+    return host.cuda()
 
 
 def download(v):
@@ -92,8 +102,50 @@ def rel_err(got, want):
 
 
 # Max |error| / max |C| allowed: fp32 against fp32; TF32 (10-bit mantissas, about 1e-3
-# per product, averaging out over K) against the fp32 result.
+# per product, averaging out over K) against the fp32 result; fp16 / bf16 (the output
+# rounded once: 2^-11 / 2^-8 relative) against the fp32 product of the rounded inputs.
 TOL = {False: 1e-4, True: 1e-2}
+HALF_TOL = {"fp16": 2e-3, "bf16": 1e-2}
+
+
+def half_case(key, a, b_store, tb, row, flush, iters, flops):
+    """The fp16 or bf16 column of one case (a, b_store: its fp32 operands); fills `row`
+    with the `key`_ fields and returns the table cell."""
+    tdt, fdt = {"fp16": (torch.float16, fastdl.float16), "bf16": (torch.bfloat16, fastdl.bfloat16)}[key]
+    a16, b16_store = a.to(tdt), b_store.to(tdt)
+    b16 = b16_store.t() if tb else b16_store
+    ref = torch.matmul(a16.float(), b16.float()).cpu().numpy()  # TF32 is off here
+    fa, fb_store = to_fastdl_half(a16, fdt), to_fastdl_half(b16_store, fdt)
+    fb = fb_store.mT if tb else fb_store
+    fc = fastdl.empty((a.shape[0], b16.shape[1]), dtype=fdt, device="cuda")
+    c16 = torch.empty((a.shape[0], b16.shape[1]), dtype=tdt, device=a.device)
+
+    def ours():
+        _C.cuda.matmul(fa, fb, fc)
+
+    def theirs():
+        torch.matmul(a16, b16, out=c16)
+
+    def check(when):
+        ours()
+        theirs()
+        torch.cuda.synchronize()
+        errs = (rel_err(fc.cpu().float().numpy(), ref), rel_err(c16.float().cpu().numpy(), ref))
+        for who, err in zip(("fastdl", "cuBLAS"), errs):
+            if not err < HALF_TOL[key]:
+                raise SystemExit(f"gpu_gemm: {row['case']} {key}: {who} is off by {err:.2e} (max rel) {when} timing")
+        return errs[0]
+
+    err = check("before")
+    t_ours = time_ms(ours, flush, iters)
+    t_blas = time_ms(theirs, flush, iters)
+    err = max(err, check("after"))
+    k = key + "_"
+    row.update({f"{k}fastdl_ms": t_ours, f"{k}cublas_ms": t_blas, f"{k}fastdl_tflops": flops / t_ours / 1e9,
+                f"{k}cublas_tflops": flops / t_blas / 1e9, f"{k}pct_of_cublas": 100.0 * t_blas / t_ours,
+                f"{k}max_rel_err": err})
+    return (f"{t_ours:8.3f} {flops / t_ours / 1e9:8.2f} {t_blas:8.3f} {flops / t_blas / 1e9:8.2f} "
+            f"{100.0 * t_blas / t_ours:7.1f}% {err:8.1e}")
 
 
 def main():
@@ -107,9 +159,11 @@ def main():
     flush = lambda: flush_buf.fill_(1.0)  # noqa: E731
     rows = []
     print(f"device: {_C.cuda.device_name(0)}; torch {torch.__version__}")
+    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False  # cuBLAS: fp32 accumulation
+    torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction = False
     head = f"{'ms':>8s} {'TFLOP/s':>8s} {'cuBLAS':>8s} {'TFLOP/s':>8s} {'%cuBLAS':>8s} {'err':>8s}"
-    print(f"{'':36s} {'fp32 (TF32 off)':^53s} | {'TF32':^53s}")
-    print(f"{'case':36s} {head} | {head}")
+    print(f"{'':36s} {'fp32 (TF32 off)':^53s} | {'TF32':^53s} | {'fp16':^53s} | {'bf16':^53s}")
+    print(f"{'case':36s} " + " | ".join([head] * 4))
     for name, m, k, n, tb in CASES:
         g = torch.Generator(device=dev).manual_seed(0)
         a = torch.rand((m, k), device=dev, generator=g) - 0.5
@@ -158,10 +212,12 @@ def main():
             cells.append(f"{t_ours:8.3f} {flops / t_ours / 1e9:8.2f} {t_blas:8.3f} {flops / t_blas / 1e9:8.2f} "
                          f"{100.0 * t_blas / t_ours:7.1f}% {err:8.1e}")
         set_tf32(False)
+        for key in HALF_TOL:
+            cells.append(half_case(key, a, b_store, tb, row, flush, iters, flops))
         rows.append(row)
-        print(f"{name:36s} {cells[0]} | {cells[1]}")
+        print(f"{name:36s} " + " | ".join(cells))
         del fa, fb, fb_store, fc
-    result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), modes=["fp32", "tf32"], rows=rows)
+    result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), modes=["fp32", "tf32", "fp16", "bf16"], rows=rows)
     out_dir = os.environ.get("OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "gpu_gemm.json"), "w") as f:

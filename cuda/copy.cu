@@ -14,14 +14,14 @@ namespace {
 template <typename D, typename S>
 struct ConvertElem {
   __device__ void operator()(char* const* p, const int64_t* off) const {
-    reinterpret_cast<D*>(p[0])[off[0]] = static_cast<D>(reinterpret_cast<const S*>(p[1])[off[1]]);
+    reinterpret_cast<D*>(p[0])[off[0]] = convert_value<D>(reinterpret_cast<const S*>(p[1])[off[1]]);
   }
 };
 
 void convert_on_device(const TensorArg& src, const TensorArg& dst) {
-  FASTDL_DISPATCH_ALL(dst.dtype, "copy", [&] {
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "copy", [&] {
     using D = scalar_t;
-    FASTDL_DISPATCH_ALL(src.dtype, "copy", [&] {
+    FASTDL_DISPATCH_STORAGE(src.dtype, "copy", [&] {
       launch_elementwise<2>("copy", {&dst, &src}, ConvertElem<D, scalar_t>{});
     })
   })

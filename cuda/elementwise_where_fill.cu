@@ -31,15 +31,15 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
   check_dtype("where", cond, DType::Bool);
   check_dtype("where", a, out.dtype);
   check_dtype("where", b, out.dtype);
-  FASTDL_DISPATCH_ALL(out.dtype, "where", [&] {
+  FASTDL_DISPATCH_STORAGE(out.dtype, "where", [&] {
     launch_elementwise<4>("where", {&out, &cond, &a, &b}, WhereElem<scalar_t>{});
   })
 }
 
 void fill(const TensorArg& dst, double value) {
   require_device("fill");
-  FASTDL_DISPATCH_ALL(dst.dtype, "fill", [&] {
-    launch_elementwise<1>("fill", {&dst}, FillElem<scalar_t>{static_cast<scalar_t>(value)});
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "fill", [&] {
+    launch_elementwise<1>("fill", {&dst}, FillElem<scalar_t>{convert_value<scalar_t>(value)});
   })
 }
 

@@ -6,7 +6,10 @@
 // multiple of 4 and a 16-byte aligned start runs the tiled SGEMM below; every other
 // case (odd strides, float64, int64) runs a simple strided tiled kernel. With
 // allow_tf32() on, the float32 operands the SGEMM takes run on TF32 tensor cores
-// instead (gemm_tf32.cu, sm_80+); the strided kernel stays full fp32.
+// instead (gemm_tf32.cu, sm_80+); the strided kernel stays full fp32. float16 and
+// bfloat16 operands laid out the same way (leading dims a multiple of 8) run on tensor
+// cores (gemm_half.cu, sm_80+), others on the strided kernel; both accumulate in fp32
+// and round the result once.
 //
 // SGEMM (its register-blocked core in sgemm_tile.cuh): a 128x128 block tile of C per
 // 256-thread block, K consumed 8 at a time. Each thread loads one float4 of A and one
@@ -14,6 +17,7 @@
 // combinations stay vectorised). Shared memory is double buffered: the next k-tile is
 // fetched into registers while the current one is multiplied, so there is one
 // __syncthreads per k-step. The batch index is blockIdx.z.
+#include "common/half_convert.h"
 #include "cpu/matmul_args.h"
 #include "cuda_api.h"
 #include "gemm_args.cuh"
@@ -78,13 +82,15 @@ __global__ void __launch_bounds__(kThreads) sgemm_kernel(GemmArgs g) {
 }
 
 // The fallback for any strides and dtype: 64x64 C tiles, 16-deep K tiles staged in
-// shared memory with scalar strided loads, 4x4 outputs per thread (256 threads).
+// shared memory with scalar strided loads, 4x4 outputs per thread (256 threads). Half
+// types are widened as they are staged (Acc: float) and the result rounded once.
 constexpr int kSM = 64, kSK = 16;
 
 template <typename T>
 __global__ void __launch_bounds__(kThreads) gemm_strided_kernel(GemmArgs g) {
-  __shared__ T As[kSK][kSM + 1];
-  __shared__ T Bs[kSK][kSM + 1];
+  using Acc = decltype(widen(T{}));
+  __shared__ Acc As[kSK][kSM + 1];
+  __shared__ Acc Bs[kSK][kSM + 1];
   const int64_t z = g.z0 + blockIdx.z;
   int64_t oa, ob, oc;
   batch_offsets(g.batch, z, &oa, &ob, &oc);
@@ -93,13 +99,13 @@ __global__ void __launch_bounds__(kThreads) gemm_strided_kernel(GemmArgs g) {
   T* C = static_cast<T*>(g.C) + oc;
   const int64_t m0 = (g.y0 + blockIdx.y) * kSM, n0 = static_cast<int64_t>(blockIdx.x) * kSM;
   const int t = threadIdx.x, ty = t / 16, tx = t % 16;
-  T acc[4][4] = {};
+  Acc acc[4][4] = {};
   for (int64_t k0 = 0; k0 < g.K; k0 += kSK) {
     for (int e = t; e < kSK * kSM; e += kThreads) {
       const int kk = e / kSM, mm = e % kSM;  // consecutive threads: consecutive m / n
       const int64_t k = k0 + kk, m = m0 + mm, n = n0 + mm;
-      As[kk][mm] = (k < g.K && m < g.M) ? A[m * g.rsa + k * g.csa] : T(0);
-      Bs[kk][mm] = (k < g.K && n < g.N) ? B[k * g.rsb + n * g.csb] : T(0);
+      As[kk][mm] = (k < g.K && m < g.M) ? widen(A[m * g.rsa + k * g.csa]) : Acc(0);
+      Bs[kk][mm] = (k < g.K && n < g.N) ? widen(B[k * g.rsb + n * g.csb]) : Acc(0);
     }
     __syncthreads();
 #pragma unroll
@@ -110,14 +116,16 @@ __global__ void __launch_bounds__(kThreads) gemm_strided_kernel(GemmArgs g) {
         for (int j = 0; j < 4; ++j) acc[i][j] += As[kk][ty + 16 * i] * Bs[kk][tx + 16 * j];
     __syncthreads();
   }
-  const T alpha = static_cast<T>(g.alpha), beta = static_cast<T>(g.beta);
+  const Acc alpha = static_cast<Acc>(g.alpha), beta = static_cast<Acc>(g.beta);
+#pragma unroll  // acc stays in registers only if every index is a constant
   for (int i = 0; i < 4; ++i) {
     const int64_t m = m0 + ty + 16 * i;
+#pragma unroll
     for (int j = 0; j < 4; ++j) {
       const int64_t n = n0 + tx + 16 * j;
       if (m >= g.M || n >= g.N) continue;
       T* c = C + m * g.rsc + n * g.csc;
-      *c = beta == T(0) ? T(alpha * acc[i][j]) : T(alpha * acc[i][j] + beta * *c);
+      *c = convert_value<T>(beta == Acc(0) ? Acc(alpha * acc[i][j]) : Acc(alpha * acc[i][j] + beta * widen(*c)));
     }
   }
 }
@@ -130,13 +138,31 @@ void check_matmul_args(const TensorArg& a, const TensorArg& b, const TensorArg& 
   for (const TensorArg* t : {&out, &a, &b}) check_cuda_operand("matmul", *t, device);
 }
 
-// An operand (rows x cols, strides rs, cs) suits the float4 loader along its columns
-// (unit_cols) or rows: unit stride there, a leading dim that keeps every float4
-// 16-byte aligned, and an aligned start. Size-1 dims have arbitrary strides.
-bool vec_ok(const void* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, bool unit_cols) {
+// An operand (rows x cols, strides rs, cs) suits 16-byte loads along its columns
+// (unit_cols) or rows: unit stride there, a leading dim that keeps every 16-byte run
+// aligned (a multiple of `per16`, the elements in 16 bytes), and an aligned start.
+// Size-1 dims have arbitrary strides.
+bool vec_ok(const void* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, bool unit_cols, int per16) {
   if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
-  if (unit_cols) return (cols == 1 || cs == 1) && (rows == 1 || rs % 4 == 0);
-  return (rows == 1 || rs == 1) && (cols == 1 || cs % 4 == 0);
+  if (unit_cols) return (cols == 1 || cs == 1) && (rows == 1 || rs % per16 == 0);
+  return (rows == 1 || rs == 1) && (cols == 1 || cs % per16 == 0);
+}
+
+// Which 16-byte layout each operand has, if both have one (and every batch's start
+// stays aligned): a_k: A contiguous along K (else M); b_n: B contiguous along N (else K).
+struct VecLayout {
+  bool ok, a_k, b_n;
+};
+
+VecLayout vec_layout(const GemmArgs& g, const TensorArg& a, const TensorArg& b, int per16) {
+  const int nd = a.ndim();
+  for (int d = 0; d < nd - 2; ++d)
+    if (a.shape[d] > 1 && (a.strides[d] % per16 != 0 || b.strides[d] % per16 != 0)) return {false, false, false};
+  const bool a_k = vec_ok(g.A, g.M, g.K, g.rsa, g.csa, true, per16);
+  const bool a_m = !a_k && vec_ok(g.A, g.M, g.K, g.rsa, g.csa, false, per16);
+  const bool b_n = vec_ok(g.B, g.K, g.N, g.rsb, g.csb, true, per16);
+  const bool b_k = !b_n && vec_ok(g.B, g.K, g.N, g.rsb, g.csb, false, per16);
+  return {(a_k || a_m) && (b_n || b_k), a_k, b_n};
 }
 
 }  // namespace
@@ -175,21 +201,22 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double
 
   DeviceGuard guard(out.buf->device_index());
   if (a.dtype == DType::Float32) {
-    bool batch_ok = true;  // every batch's start stays 16-byte aligned
-    for (int d = 0; d < nd - 2; ++d)
-      if (a.shape[d] > 1 && (a.strides[d] % 4 != 0 || b.strides[d] % 4 != 0)) batch_ok = false;
-    const bool a_k = vec_ok(g.A, g.M, g.K, g.rsa, g.csa, true);
-    const bool a_m = !a_k && vec_ok(g.A, g.M, g.K, g.rsa, g.csa, false);
-    const bool b_n = vec_ok(g.B, g.K, g.N, g.rsb, g.csb, true);
-    const bool b_k = !b_n && vec_ok(g.B, g.K, g.N, g.rsb, g.csb, false);
-    if (batch_ok && (a_k || a_m) && (b_n || b_k)) {
-      if (allow_tf32() && sgemm_tf32(g, batch, a_k, b_k)) return;
-      if (a_k && b_n) launch_tiles(sgemm_kernel<true, true>, g, batch, kBM, kBN);
-      else if (a_k) launch_tiles(sgemm_kernel<true, false>, g, batch, kBM, kBN);
-      else if (b_n) launch_tiles(sgemm_kernel<false, true>, g, batch, kBM, kBN);
+    const VecLayout v = vec_layout(g, a, b, 4);
+    if (v.ok) {
+      if (allow_tf32() && sgemm_tf32(g, batch, v.a_k, !v.b_n)) return;
+      if (v.a_k && v.b_n) launch_tiles(sgemm_kernel<true, true>, g, batch, kBM, kBN);
+      else if (v.a_k) launch_tiles(sgemm_kernel<true, false>, g, batch, kBM, kBN);
+      else if (v.b_n) launch_tiles(sgemm_kernel<false, true>, g, batch, kBM, kBN);
       else launch_tiles(sgemm_kernel<false, false>, g, batch, kBM, kBN);
       return;
     }
+  }
+  if (is_half(a.dtype)) {
+    const VecLayout v = vec_layout(g, a, b, 8);
+    if (v.ok && gemm_half(g, batch, a.dtype == DType::BFloat16, v.a_k, !v.b_n)) return;
+    if (a.dtype == DType::Float16) launch_tiles(gemm_strided_kernel<Half>, g, batch, kSM, kSM);
+    else launch_tiles(gemm_strided_kernel<BFloat16>, g, batch, kSM, kSM);
+    return;
   }
   FASTDL_DISPATCH_NUMERIC(a.dtype, "matmul", [&] {
     launch_tiles(gemm_strided_kernel<scalar_t>, g, batch, kSM, kSM);

@@ -1,5 +1,5 @@
-// What the GEMM kernels (gemm.cu: SIMT SGEMM and the strided fallback; gemm_tf32.cu:
-// tensor cores) share: the launch arguments, the batch offsets of blockIdx.z, and the
+// What the GEMM kernels (gemm.cu: SIMT SGEMM and the strided fallback; gemm_tf32.cu,
+// gemm_half.cu: tensor cores) share: the launch arguments, the batch offsets of blockIdx.z, and the
 // tiled launch that splits grids past CUDA's y/z limits.
 #pragma once
 #include <algorithm>
@@ -70,6 +70,11 @@ void launch_tiles(Kernel kernel, GemmArgs g, int64_t batch, int tile_m, int tile
 // contiguous along K (else along N). Returns false, launching nothing, on a device
 // older than sm_80 or with less than the kernel's 108 KiB of shared memory per block.
 bool sgemm_tf32(const GemmArgs& g, int64_t batch, bool a_k, bool b_k);
+
+// gemm_half.cu: the float16 (bf16: bfloat16) GEMM on tensor cores, fp32 accumulate,
+// under the same operand conditions with 8-element (16-byte) alignment. Returns false,
+// launching nothing, where sgemm_tf32 would.
+bool gemm_half(const GemmArgs& g, int64_t batch, bool bf16, bool a_k, bool b_k);
 
 }  // namespace cuda
 }  // namespace fastdl

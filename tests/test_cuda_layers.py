@@ -22,10 +22,11 @@ cuda = _C.cuda if BUILT else None
 
 # _C.cpu helpers with no CUDA counterpart: philox4x32_10 exposes one Philox block to
 # the CPU tests of the random streams (the CUDA kernels share csrc/common/philox.h);
-# fma_peak_gflops probes the CPU's FMA ceiling for the benchmarks; mma_tf32_layout and
-# mma_tf32_chunk_bytes expose the TF32 GEMM's index math (csrc/common/mma_tf32_layout.h)
-# to the CPU tests.
-CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chunk_bytes", "im2col_sources"}
+# fma_peak_gflops probes the CPU's FMA ceiling for the benchmarks; mma_tf32_layout,
+# mma_half_layout and their *_chunk_bytes expose the tensor-core GEMMs' index math
+# (csrc/common/mma_*_layout.h) to the CPU tests.
+CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chunk_bytes", "mma_half_layout",
+            "mma_half_chunk_bytes", "im2col_sources"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",

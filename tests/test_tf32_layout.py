@@ -2,9 +2,10 @@
 cuda/gemm_tf32.cu runs), evaluated by the CPU build through _C.cpu.mma_tf32_layout():
 
 - the mma.sync m16n8k8 .tf32 fragment maps against a NumPy model of the PTX ISA tables;
-- a NumPy emulation of the kernel (cp.async chunks sized for the ragged edges into shared
-  memory, fragment reads, mma tiles as the PTX tables define them, the epilogue's
-  predicated writes) reproducing A @ B for every operand layout, in-tile and ragged;
+- a NumPy emulation of the kernel (tests/mma_emulation.py: cp.async chunks sized for the
+  ragged edges into shared memory, fragment reads, mma tiles as the PTX tables define
+  them, the epilogue's predicated writes) reproducing A @ B for every operand layout,
+  in-tile and ragged;
 - exact coverage of the copies and the warp tiles, and no shared-memory bank conflicts
   for the 16-byte copies and the 32-bit fragment reads.
 """
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from fastdl import _C
+from mma_emulation import assert_chunks_step_uniformly, bank_conflict_ways, chunk_elements, emulate_gemm, hardware_mma
 
 L = _C.cpu.mma_tf32_layout()
 BM, BN, BK, THREADS = L["BM"], L["BN"], L["BK"], L["threads"]
@@ -41,11 +43,6 @@ def chunks(k_inner):
     return L["copy_chunk_k_inner" if k_inner else "copy_chunk_mn_inner"]
 
 
-def chunk_elements(k_inner, mn, k):
-    """The (mn, k) of the 4 floats of the chunk starting at (mn, k): along the contiguous dim."""
-    return [(mn, k + e) if k_inner else (mn + e, k) for e in range(4)]
-
-
 def test_fragments_match_the_ptx_tables():
     a, b, c = ptx_fragments()
     np.testing.assert_array_equal(L["a_frag"], a)
@@ -64,9 +61,14 @@ def test_each_fragment_covers_its_matrix_once(name, shape):
 def test_copies_cover_the_tile_once(k_inner):
     count = np.zeros((BM, BK), int)
     for mn, k in chunks(k_inner).reshape(-1, 2):
-        for e in chunk_elements(k_inner, mn, k):
+        for e in chunk_elements(k_inner, mn, k, 4):
             count[e] += 1
     np.testing.assert_array_equal(count, 1)
+
+
+@pytest.mark.parametrize("k_inner", LAYOUTS)
+def test_chunks_of_a_thread_are_a_constant_step_apart(k_inner):
+    assert_chunks_step_uniformly(L, k_inner)
 
 
 @pytest.mark.parametrize("k_inner", LAYOUTS)
@@ -75,7 +77,7 @@ def test_shared_tile_layout_fits_and_keeps_chunks_contiguous(k_inner):
     assert len(np.unique(off)) == off.size and off.min() >= 0 and off.max() < L["tile_floats"]
     for mn, k in chunks(k_inner).reshape(-1, 2):  # one 16-byte cp.async per chunk
         assert off[mn, k] % 4 == 0
-        assert [off[e] for e in chunk_elements(k_inner, mn, k)] == [off[mn, k] + e for e in range(4)]
+        assert [off[e] for e in chunk_elements(k_inner, mn, k, 4)] == [off[mn, k] + e for e in range(4)]
     assert L["tile_floats"] % 4 == 0  # every stage starts 16-byte aligned
     assert 4 * 2 * L["stages"] * L["tile_floats"] <= 163 * 1024  # sm_80's dynamic shared memory limit
 
@@ -86,12 +88,6 @@ def test_warp_tiles_partition_the_block_tile():
         count[r:r + L["WM"], c:c + L["WN"]] += 1
     np.testing.assert_array_equal(count, 1)
     assert L["warps_m"] * L["warps_n"] * 32 == THREADS
-
-
-def bank_conflict_ways(word_addresses):
-    """How many distinct 32-bit words one bank serves for this warp-wide access (1: none)."""
-    words = np.unique(np.asarray(word_addresses))
-    return int(np.bincount(words % 32).max())
 
 
 def fragment_reads(k_inner, operand):
@@ -125,68 +121,16 @@ def test_copies_are_free_of_bank_conflicts(k_inner):
             assert sorted(slots) == list(range(8)), (c, t0)
 
 
-def hardware_mma(a_regs, b_regs, c_regs):
-    """D = A @ B + C for one warp's registers ([lane][i]), the matrices placed by the PTX tables."""
-    pa, pb, pc = ptx_fragments()
-    a, b, c = np.empty((16, 8)), np.empty((8, 8)), np.empty((16, 8))
-    a[pa[..., 0], pa[..., 1]] = a_regs
-    b[pb[..., 0], pb[..., 1]] = b_regs
-    c[pc[..., 0], pc[..., 1]] = c_regs
-    return (a @ b + c)[pc[..., 0], pc[..., 1]]
-
-
-def global_operand(x_mn_k, k_inner):
-    """x (extent x K) stored flat as the kernel reads it: contiguous along K (k_inner) or
-    along mn, with a leading dim past the extent whose padding is NaN, and nothing after
-    the last element, so a read past the operand either poisons the result or fails."""
-    rows, cols = x_mn_k.shape if k_inner else x_mn_k.T.shape
-    ld = (cols + 3) // 4 * 4 + 4
-    flat = np.full(rows * ld, np.nan)
-    flat.reshape(rows, ld)[:, :cols] = x_mn_k if k_inner else x_mn_k.T
-    return flat[:(rows - 1) * ld + cols], ld
-
-
-def emulate_gemm(a, b, a_k_inner, b_k_inner):
-    """C = A @ B for any M, K, N through the kernel's index math: per block and k-tile,
-    every thread's cp.async chunks (sized by chunk_bytes, the rest zero-filled), the
-    warps' fragment reads, mma tiles as the PTX tables define them, and the epilogue's
-    predicated writes."""
-    (m, k), n = a.shape, b.shape[1]
-    operands = [(global_operand(a, a_k_inner), a_k_inner, m), (global_operand(b.T, b_k_inner), b_k_inner, n)]
-
-    def fill(operand, mn0, k0):  # one operand tile into (emulated) shared memory
-        (flat, ld), k_inner, extent = operand
-        smem, off = np.full(L["tile_floats"], np.nan), offsets(k_inner)
-        for cmn, ck in chunks(k_inner).reshape(-1, 2):
-            gmn, gk = mn0 + cmn, k0 + ck
-            nbytes = _C.cpu.mma_tf32_chunk_bytes(bool(k_inner), int(gmn), int(gk), extent, k)
-            src = gmn * ld + gk if k_inner else gk * ld + gmn
-            vals = np.zeros(4)
-            if nbytes:
-                assert src % 4 == 0 and src + nbytes // 4 <= flat.size, "cp.async reads outside the operand"
-                vals[:nbytes // 4] = flat[src:src + nbytes // 4]
-            smem[off[cmn, ck]:off[cmn, ck] + 4] = vals
-        return smem
-
-    oa, ob = offsets(a_k_inner), offsets(b_k_inner)
-    fa, fb, fc = L["a_frag"], L["b_frag"], L["c_frag"]
-    c = np.full((m, n), np.nan)
-    for m0, n0 in itertools.product(range(0, m, BM), range(0, n, BN)):
-        acc = {}
-        for k0 in range(0, k, BK):
-            sa, sb = fill(operands[0], m0, k0), fill(operands[1], n0, k0)
-            for (r0, c0), i, j in itertools.product(L["warp_origin"][:, 0], range(L["WM"] // 16),
-                                                     range(L["WN"] // 8)):
-                tile = acc.setdefault((r0 + i * 16, c0 + j * 8), np.zeros((32, 4)))
-                for k8 in range(0, BK, 8):
-                    a_regs = sa[oa[r0 + i * 16 + fa[..., 0], k8 + fa[..., 1]]]
-                    b_regs = sb[ob[c0 + j * 8 + fb[..., 1], k8 + fb[..., 0]]]
-                    tile[:] = hardware_mma(a_regs, b_regs, tile)
-        for (tr, tc), tile in acc.items():
-            rows, cols = m0 + tr + fc[..., 0], n0 + tc + fc[..., 1]
-            inside = (rows < m) & (cols < n)
-            c[rows[inside], cols[inside]] = tile[inside]
-    return c
+def stage_product(sa, sb, oa, ob, m, n):
+    """One stage of one 16 x 8 mma tile at (m, n): per k-step of 8, the fragment reads
+    and mma.m16n8k8 as the PTX tables define it (the accumulator starts at 0)."""
+    fa, fb, fc = ptx_fragments()
+    regs = np.zeros((32, 4))
+    for k8 in range(0, BK, 8):
+        a_regs = sa[oa[m + fa[..., 0], k8 + fa[..., 1]]]
+        b_regs = sb[ob[n + fb[..., 1], k8 + fb[..., 0]]]
+        regs = hardware_mma(fa, fb, fc, a_regs, b_regs, regs, 8)
+    return regs
 
 
 @pytest.mark.parametrize("mkn", [(128, 32, 128), (130, 44, 20), (5, 3, 7)])
@@ -195,7 +139,8 @@ def test_emulated_kernel_computes_the_product(mkn, a_k_inner, b_k_inner):
     m, k, n = mkn
     rng = np.random.default_rng(int(a_k_inner) * 2 + int(b_k_inner))
     a, b = rng.uniform(-1, 1, (m, k)), rng.uniform(-1, 1, (k, n))
-    np.testing.assert_allclose(emulate_gemm(a, b, a_k_inner, b_k_inner), a @ b, rtol=1e-12, atol=1e-12)
+    c = emulate_gemm(L, _C.cpu.mma_tf32_chunk_bytes, stage_product, a, b, a_k_inner, b_k_inner)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("k_inner", LAYOUTS)

@@ -44,6 +44,8 @@ DLDataType to_dl(DType d) {
     case DType::Float64: return {kDLFloat, 64, 1};
     case DType::Int64: return {kDLInt, 64, 1};
     case DType::Bool: return {kDLBool, 8, 1};
+    case DType::Float16: return {kDLFloat, 16, 1};
+    case DType::BFloat16: return {kDLBfloat, 16, 1};
   }
   fail_type("__dlpack__: unsupported dtype");
 }
@@ -54,10 +56,12 @@ DType from_dl(DLDataType t) {
     if (t.code == kDLFloat && t.bits == 64) return DType::Float64;
     if (t.code == kDLInt && t.bits == 64) return DType::Int64;
     if (t.code == kDLBool && t.bits == 8) return DType::Bool;
+    if (t.code == kDLFloat && t.bits == 16) return DType::Float16;
+    if (t.code == kDLBfloat && t.bits == 16) return DType::BFloat16;
   }
   fail_type("from_dlpack: unsupported dtype (DLPack type code " + std::to_string(t.code) + ", " +
             std::to_string(t.bits) + " bits, " + std::to_string(t.lanes) +
-            " lanes); fastdl supports float32, float64, int64 and bool");
+            " lanes); fastdl supports float32, float64, float16, bfloat16, int64 and bool");
 }
 
 py::capsule dlpack_export(const TensorArg& t) {

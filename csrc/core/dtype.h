@@ -6,10 +6,11 @@
 #include <cstddef>
 #include <string>
 #include "errors.h"
+#include "common/half_convert.h"
 
 namespace fastdl {
 
-enum class DType : int { Float32 = 0, Float64 = 1, Int64 = 2, Bool = 3 };
+enum class DType : int { Float32 = 0, Float64 = 1, Int64 = 2, Bool = 3, Float16 = 4, BFloat16 = 5 };
 
 inline size_t itemsize(DType d) {
   switch (d) {
@@ -17,6 +18,8 @@ inline size_t itemsize(DType d) {
     case DType::Float64: return 8;
     case DType::Int64: return 8;
     case DType::Bool: return 1;
+    case DType::Float16: return 2;
+    case DType::BFloat16: return 2;
   }
   return 0;
 }
@@ -27,11 +30,16 @@ inline const char* dtype_name(DType d) {
     case DType::Float64: return "float64";
     case DType::Int64: return "int64";
     case DType::Bool: return "bool";
+    case DType::Float16: return "float16";
+    case DType::BFloat16: return "bfloat16";
   }
   return "?";
 }
 
+// The floating dtypes kernels compute in. float16 / bfloat16 are storage types: copy,
+// fill and matmul take them (converting to float32), every other kernel refuses them.
 inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Float64; }
+inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat16; }
 
 }  // namespace fastdl
 
@@ -45,7 +53,22 @@ inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Flo
     FASTDL_DTYPE_CASE(::fastdl::DType::Float64, double, __VA_ARGS__)                \
     FASTDL_DTYPE_CASE(::fastdl::DType::Int64, int64_t, __VA_ARGS__)                 \
     FASTDL_DTYPE_CASE(::fastdl::DType::Bool, bool, __VA_ARGS__)                     \
-    default: ::fastdl::fail_type(std::string(OPNAME) + ": unsupported dtype");      \
+    default: ::fastdl::fail_type(std::string(OPNAME) + ": unsupported dtype " +      \
+                                 ::fastdl::dtype_name(DT));                          \
+  }
+
+// FASTDL_DISPATCH_ALL plus the half types (Half, BFloat16 from common/half_convert.h):
+// for kernels that only move or convert elements (copy, fill).
+#define FASTDL_DISPATCH_STORAGE(DT, OPNAME, ...)                                     \
+  switch (DT) {                                                                     \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Float32, float, __VA_ARGS__)                 \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Float64, double, __VA_ARGS__)                \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Int64, int64_t, __VA_ARGS__)                 \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Bool, bool, __VA_ARGS__)                     \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Float16, ::fastdl::Half, __VA_ARGS__)        \
+    FASTDL_DTYPE_CASE(::fastdl::DType::BFloat16, ::fastdl::BFloat16, __VA_ARGS__)   \
+    default: ::fastdl::fail_type(std::string(OPNAME) + ": unsupported dtype " +      \
+                                 ::fastdl::dtype_name(DT));                          \
   }
 
 #define FASTDL_DISPATCH_FLOAT(DT, OPNAME, ...)                                       \

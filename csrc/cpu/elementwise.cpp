@@ -151,13 +151,15 @@ namespace {
 // c ? a : b without a branch: the bits of a or b through an all-ones / all-zeros mask.
 template <typename T>
 inline T select_bits(bool c, T a, T b) {
-  using U = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
+  using U = std::conditional_t<
+      sizeof(T) == 8, uint64_t,
+      std::conditional_t<sizeof(T) == 4, uint32_t, std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
   static_assert(sizeof(U) == sizeof(T), "select_bits: unsupported element size");
   U ua, ub;
   std::memcpy(&ua, &a, sizeof(T));
   std::memcpy(&ub, &b, sizeof(T));
-  const U mask = U(0) - static_cast<U>(c);
-  const U r = (ua & mask) | (ub & ~mask);
+  const U mask = static_cast<U>(U(0) - static_cast<U>(c));
+  const U r = static_cast<U>((ua & mask) | (ub & ~mask));
   T out;
   std::memcpy(&out, &r, sizeof(T));
   return out;
@@ -173,7 +175,7 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
   check_dtype("where", cond, DType::Bool);
   check_dtype("where", a, out.dtype);
   check_dtype("where", b, out.dtype);
-  FASTDL_DISPATCH_ALL(out.dtype, "where", [&] {
+  FASTDL_DISPATCH_STORAGE(out.dtype, "where", [&] {
     using T = scalar_t;
     strided_loop<4>({&out, &cond, &a, &b}, [&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
@@ -209,18 +211,18 @@ void copy(const TensorArg& src, const TensorArg& dst) {
   check_cpu("copy", src);
   check_cpu("copy", dst);
   check_same_shape("copy", src, dst);
-  FASTDL_DISPATCH_ALL(dst.dtype, "copy", [&] {
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "copy", [&] {
     using D = scalar_t;
-    FASTDL_DISPATCH_ALL(src.dtype, "copy", [&] {
+    FASTDL_DISPATCH_STORAGE(src.dtype, "copy", [&] {
       using S = scalar_t;
       strided_loop<2>({&dst, &src}, [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
         D* o = reinterpret_cast<D*>(p[0]);
         const S* x = reinterpret_cast<const S*>(p[1]);
         if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
-          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(x[i]);
+          for (int64_t i = 0; i < n; ++i) o[i] = convert_value<D>(x[i]);
         } else {
           const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
-          for (int64_t i = 0; i < n; ++i) o[i * so] = static_cast<D>(x[i * sx]);
+          for (int64_t i = 0; i < n; ++i) o[i * so] = convert_value<D>(x[i * sx]);
         }
       });
     })
@@ -229,9 +231,9 @@ void copy(const TensorArg& src, const TensorArg& dst) {
 
 void fill(const TensorArg& dst, double value) {
   check_cpu("fill", dst);
-  FASTDL_DISPATCH_ALL(dst.dtype, "fill", [&] {
+  FASTDL_DISPATCH_STORAGE(dst.dtype, "fill", [&] {
     using T = scalar_t;
-    const T v = static_cast<T>(value);
+    const T v = convert_value<T>(value);
     strided_loop<1>({&dst}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
       const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));

@@ -3,7 +3,7 @@ PyTorch-shaped API (Tensor, autograd, nn, optim)."""
 __version__ = "0.1.0"
 
 from . import _C
-from .dtypes import float32, float64, int64, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
+from .dtypes import float32, float64, float16, bfloat16, int64, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
 from .device import device
 from .tensor import (Tensor, Size, tensor, as_tensor, from_numpy, empty, zeros, ones, full, zeros_like, ones_like,
                      full_like, empty_like, arange, linspace, eye)
@@ -16,6 +16,7 @@ from .dlpack import from_dlpack
 
 bool = bool_  # fastdl.bool, as torch.bool
 float = float32  # noqa: A001
+half = float16
 double = float64
 long = int64
 int = int64  # noqa: A001

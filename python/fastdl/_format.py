@@ -5,7 +5,9 @@ from . import dtypes as _dt
 
 
 def format_tensor(t):
-    arr = t.detach().cpu()._np_view() if t.device.type == "cpu" else t.detach().cpu()._np_view()
+    arr = t._host_values()
+    if arr.dtype == np.float16:  # NumPy's float16 arithmetic (the rounding checks below) overflows
+        arr = arr.astype(np.float32)
     opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3, max_line_width=80)
     if t.dtype.is_floating_point:
         finite = arr[np.isfinite(arr)]

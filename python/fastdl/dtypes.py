@@ -5,10 +5,13 @@ takes the highest category present; within it, dimensioned tensors decide before
 zero-dim tensors, and those before Python scalars, which only ever contribute their
 category (so `int64_tensor * 2.5` is float32, the default float, and
 `float32_tensor * 2.5` stays float32). These are torch.result_type's rules.
+
+float16 and bfloat16 rank below float32; neither holds the other, so the two together
+give float32 (as in torch). NumPy has no bfloat16: its `np` is the uint16 of its bits.
 """
 import numpy as np
 
-__all__ = ["DType", "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype", "result_type"]
+__all__ = ["DType", "float32", "float64", "float16", "bfloat16", "int64", "bool_", "get_default_dtype", "set_default_dtype", "result_type"]
 
 
 class DType:
@@ -33,10 +36,14 @@ float32 = DType("float32", 0, 4, np.float32, 2)
 float64 = DType("float64", 1, 8, np.float64, 2)
 int64 = DType("int64", 2, 8, np.int64, 1)
 bool_ = DType("bool", 3, 1, np.bool_, 0)
-ALL = (float32, float64, int64, bool_)
-_BY_NAME = {d.name: d for d in ALL}
-_BY_NP = {d.np: d for d in ALL}
-_RANK = {bool_: 0, int64: 1, float32: 2, float64: 3}
+float16 = DType("float16", 4, 2, np.float16, 2)
+bfloat16 = DType("bfloat16", 5, 2, np.uint16, 2)  # np: the raw bits (storage views only)
+ALL = (float32, float64, int64, bool_, float16, bfloat16)
+HALF = (float16, bfloat16)
+_BY_NAME = {**{d.name: d for d in ALL}, "half": float16}
+_BY_NP = {d.np: d for d in ALL if d is not bfloat16}
+_RANK = {bool_: 0, int64: 1, float16: 2, bfloat16: 2, float32: 3, float64: 4}
+_SUPPORTED = "float32, float64, float16, bfloat16, int64 and bool"
 
 _default_float = float32
 
@@ -80,14 +87,14 @@ def to_dtype(d):
             return float32 if npd.itemsize <= 4 else float64
         if npd.kind in "iu":
             return int64
-    raise TypeError(f"unsupported dtype {d!r}; fastdl supports float32, float64, int64 and bool")
+    raise TypeError(f"unsupported dtype {d!r}; fastdl supports {_SUPPORTED}")
 
 
 def from_numpy_dtype(npd):
     npd = np.dtype(npd)
     if npd in _BY_NP:
         return _BY_NP[npd]
-    raise TypeError(f"unsupported NumPy dtype {npd}; fastdl supports float32, float64, int64 and bool")
+    raise TypeError(f"unsupported NumPy dtype {npd}; fastdl supports {_SUPPORTED}")
 
 
 def _category_default(cat):
@@ -114,7 +121,9 @@ def result_type(*operands):
             scalar_cat = max(scalar_cat, scalar_category(o))
     cat = max([d.category for d in dims + zero_dims] + [scalar_cat])
     for group in (dims, zero_dims):
-        members = [d for d in group if d.category == cat]
+        members = {d for d in group if d.category == cat}
         if members:
+            if float16 in members and bfloat16 in members and _RANK[max(members, key=_RANK.__getitem__)] == 2:
+                return float32  # neither half type holds the other
             return max(members, key=_RANK.__getitem__)
     return _category_default(cat)

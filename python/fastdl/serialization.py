@@ -23,14 +23,16 @@ import zlib
 import numpy as np
 
 from . import dtypes as _dt
-from .tensor import Tensor, from_numpy
+from .device import CPU
+from .tensor import Tensor, _alloc, from_numpy
 
 __all__ = ["save", "load"]
 
 _STRUCTURE_KEY = "fastdl.structure"
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
-_SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL"}
-# safetensors dtype -> stored NumPy type; non-fastdl types widen losslessly on load
+_SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL", _dt.float16: "F16",
+               _dt.bfloat16: "BF16"}
+# safetensors dtype -> stored NumPy type (BF16: its raw bits); non-fastdl types widen losslessly on load
 _LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f2", "BF16": "<u2", "I32": "<i4",
                "I16": "<i2", "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4"}
 
@@ -73,7 +75,7 @@ def _encode(x, where, name, tensors, names_by_id):
     if isinstance(x, np.ndarray):
         if x.dtype not in _dt._BY_NP:
             raise TypeError(f"save: {where} is a NumPy array of dtype {x.dtype}; fastdl stores "
-                            f"float32, float64, int64 and bool")
+                            f"float32, float64, float16, int64 and bool")
         t = from_numpy(np.ascontiguousarray(x))
         return {"__ndarray__": _encode(t, where, name, tensors, names_by_id)["__tensor__"]}
     if isinstance(x, (numbers.Integral, np.bool_)):
@@ -200,8 +202,10 @@ def _read_tensor(path, name, info, body):
     if end - begin != count * npt.itemsize:
         raise ValueError(f"{what}: {end - begin} bytes do not hold a {code} tensor of shape {shape}")
     arr = np.frombuffer(body, dtype=npt, count=count, offset=begin).reshape(shape)
-    if code == "BF16":  # bfloat16 is the top half of a float32
-        arr = (arr.astype(np.uint32) << 16).view(np.float32)
+    if code == "BF16":  # NumPy has no bfloat16: the bits go straight into the tensor
+        t = _alloc(tuple(shape), _dt.bfloat16, CPU)
+        t._np_view()[...] = arr
+        return t
     return _from_array(arr)
 
 
@@ -211,7 +215,7 @@ def _from_array(arr):
     if kind == "b":
         target = np.bool_
     elif kind == "f" and size <= 8:
-        target = np.float64 if size == 8 else np.float32
+        target = {2: np.float16, 4: np.float32, 8: np.float64}[size]
     elif kind == "i" and size <= 8 or kind == "u" and size <= 4:
         target = np.int64
     else:

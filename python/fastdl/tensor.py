@@ -187,24 +187,31 @@ class Tensor:
         return np.lib.stride_tricks.as_strided(flat[self._offset:], shape=self._shape,
                                                strides=[s * isz for s in self._strides])
 
+    def _host_values(self):
+        """The values as a NumPy array on the host (bfloat16, which NumPy lacks, as float32)."""
+        t = self.detach().cpu()
+        return (t.float() if t._dtype is _dt.bfloat16 else t)._np_view()
+
     def numpy(self, force=False):
         if self._device.type != "cpu":
             raise TypeError(f"can't convert {self._device} tensor to numpy; use Tensor.cpu() first")
+        if self._dtype is _dt.bfloat16:
+            raise TypeError("numpy: NumPy has no bfloat16; convert the tensor first, e.g. t.float().numpy()")
         if self._requires_grad and is_grad_enabled() and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._np_view()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.detach().cpu()._np_view()
+        a = self._host_values()
         return a.astype(dtype) if dtype is not None else a
 
     def tolist(self):
-        return self.detach().cpu()._np_view().tolist()
+        return self._host_values().tolist()
 
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return self.detach().cpu()._np_view().reshape(()).item()
+        return self._host_values().reshape(()).item()
 
     def __float__(self):
         return float(self.item())
@@ -257,6 +264,12 @@ class Tensor:
 
     def double(self):
         return self.to(_dt.float64)
+
+    def half(self):
+        return self.to(_dt.float16)
+
+    def bfloat16(self):
+        return self.to(_dt.bfloat16)
 
     def long(self):
         return self.to(_dt.int64)
@@ -375,7 +388,7 @@ def _infer_dtype(data, arr):
 
 def _to_array(data):
     if isinstance(data, Tensor):
-        return data.detach().cpu()._np_view()
+        return data._host_values()
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten_seq(data)):
         data = _tensors_to_lists(data)
     try:
@@ -410,7 +423,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if d.category < 2 and arr.dtype.kind == "f" and dtype is not None and not np.all(np.isfinite(arr)):
         raise ValueError(f"tensor: cannot convert non-finite values to {d}")
     host = _alloc(tuple(arr.shape), d, CPU)
-    host._np_view()[...] = arr
+    if d in _dt.HALF:  # rounded once, by the conversion kernel (NumPy has no bfloat16)
+        _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64)), host)
+    else:
+        host._np_view()[...] = arr
     t = host if to_device(device).type == "cpu" else host.to(device)
     return t.requires_grad_(requires_grad) if requires_grad else t
 

@@ -7,7 +7,7 @@ from .tensor import Tensor
 
 
 def _to_np(x):
-    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+    return x._host_values() if isinstance(x, Tensor) else np.asarray(x)  # bfloat16 as float32
 
 
 def assert_close(actual, expected, rtol=None, atol=None, msg=""):

@@ -242,6 +242,12 @@ class Module:
     def double(self):
         return self.to(dtype="float64")
 
+    def half(self):
+        return self.to(dtype="float16")
+
+    def bfloat16(self):
+        return self.to(dtype="bfloat16")
+
     # ---- state ----------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         out = OrderedDict() if destination is None else destination

@@ -132,6 +132,16 @@ def cast(t, dtype):
     return out
 
 
+def via_float32(op, out, run):
+    """float16 / bfloat16 ops: run(result) computes on float32 copies of the operands
+    into a float32 (or bool / int64) result, rounded once into out, as torch's kernels do."""
+    res = out if out.dtype not in _dt.HALF else empty(out.shape, float32, out.device)
+    run(res)
+    if res is not out:
+        backend(out, op).copy(res, out)
+    return out
+
+
 def contiguous_data(t):
     """t itself when contiguous, else a contiguous copy; no autograd link."""
     if t.is_contiguous():

@@ -3,12 +3,13 @@
 Unary ops are rows of a table (kernel name, whether ints are promoted to float, what
 backward needs, the gradient formula); binary ops are small Functions. Gradients are
 written with Tensor ops and reduced back over broadcast dimensions by `unbroadcast`.
+float16 / bfloat16 operands are computed in float32 and the result rounded once.
 """
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, same_device, scalar_tensor,
-                    unbroadcast)
+from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, same_device, scalar_tensor,
+                    unbroadcast, via_float32)
 
 
 # ---- binary -------------------------------------------------------------------------
@@ -50,6 +51,8 @@ def binary_kernel(op, a, b, float_result=False, out_dtype=None):
         if op not in _BOOL_ARITH and not op.startswith("logical_"):
             raise TypeError(f"{op}: not supported for bool tensors ({desc(A)}, {desc(B)}); convert with .long()")
         op = _BOOL_ARITH.get(op, op)
+    if dt in _dt.HALF:
+        return via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, float32), cast(B, float32), res))
     backend(A, op).binary(op, A, B, out)
     return out
 
@@ -386,6 +389,8 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
     elif x.dtype is _dt.bool_:
         x = cast(x, _dt.int64)
     out = empty(x.shape, x.dtype, x.device)
+    if x.dtype in _dt.HALF:
+        return via_float32(op, out, lambda res: backend(x, op).unary(op, cast(x, float32), res, float(p0), float(p1)))
     backend(x, op).unary(op, x, out, float(p0), float(p1))
     return out
 

@@ -1,7 +1,27 @@
-"""matmul / @ with NumPy's rules for 1-D operands and broadcast batch dimensions."""
+"""matmul / @ with NumPy's rules for 1-D operands and broadcast batch dimensions.
+
+float16 / bfloat16: the CUDA GEMM takes them (tensor cores, fp32 accumulation); on the
+CPU the operands are converted to float32, multiplied there and the result rounded
+once to the input dtype, as torch's CPU path does."""
 from .. import dtypes as _dt
 from ..autograd import Function
-from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_view, same_device, unbroadcast
+from ._util import backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device, unbroadcast
+
+
+def gemm_into(a, b, out, alpha=1.0, beta=0.0, batch=None):
+    """out = alpha * a @ b + beta * out (the matmul kernel's contract), a and b broadcast
+    to the batch dims `batch` (default: out's); half dtypes on the CPU via float32."""
+    batch = tuple(out.shape[:-2]) if batch is None else batch
+    M, N = out.shape[-2], out.shape[-1]
+    if out.dtype in _dt.HALF and out.device.type == "cpu":
+        f32 = _dt.float32
+        acc = cast(out, f32) if beta != 0 else empty(out.shape, f32, out.device)
+        gemm_into(cast(a, f32), cast(b, f32), acc, alpha, beta, batch)
+        backend(out, "matmul").copy(acc, out)
+        return out
+    K = a.shape[-1]
+    backend(a, "matmul").matmul(expand_view(a, batch + (M, K)), expand_view(b, batch + (K, N)), out, alpha, beta)
+    return out
 
 
 class _Matmul(Function):
@@ -10,11 +30,7 @@ class _Matmul(Function):
     @staticmethod
     def forward(ctx, a, b):
         batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
-        M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
-        A = expand_view(a, batch + (M, K))
-        B = expand_view(b, batch + (K, N))
-        out = empty(batch + (M, N), a.dtype, a.device)
-        backend(a, "matmul").matmul(A, B, out, 1.0, 0.0)
+        out = gemm_into(a, b, empty(batch + (a.shape[-2], b.shape[-1]), a.dtype, a.device))
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         ctx.shapes = (a.shape, b.shape)
         return out

@@ -4,7 +4,7 @@ from collections import namedtuple
 
 from .. import dtypes as _dt
 from ..autograd import Function
-from ._util import backend, cast, desc, empty, expand_view, norm_dim, norm_dims, check_tensor
+from ._util import backend, cast, desc, empty, expand_view, norm_dim, norm_dims, check_tensor, via_float32
 from .elementwise import where
 
 _ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -24,7 +24,10 @@ def _drop(t, dims, keepdim):
 def reduce_kernel(op, x, dims, keepdim, out_dtype):
     """Runs the reduce kernel over dims (normalised list) without autograd."""
     out = empty(_keep_shape(x.shape, dims), out_dtype, x.device)
-    backend(x, op).reduce(op, x, out, dims)
+    if x.dtype in _dt.HALF:  # accumulated in float32, rounded once
+        via_float32(op, out, lambda res: backend(x, op).reduce(op, cast(x, _dt.float32), res, dims))
+    else:
+        backend(x, op).reduce(op, x, out, dims)
     return _drop(out, set(dims), keepdim)
 
 

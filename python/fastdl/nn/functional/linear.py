@@ -1,8 +1,12 @@
 """linear(input, weight, bias): input @ weight^T + bias, weight (out_features, in_features).
 Forward is one fused kernel (GEMM with the bias as its initial output); backward is
-one kernel call too (two GEMMs and the bias sum), on every device."""
+one kernel call too (two GEMMs and the bias sum), on every device.
+float16 / bfloat16 run as matmul GEMMs (ops/linalg.gemm_into: tensor cores on CUDA,
+float32 on the CPU), each result rounded once to the input dtype."""
+from ... import dtypes as _dt
 from ...autograd import Function
-from ...ops._util import backend, check_tensor, desc, empty, same_device
+from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor
+from ...ops.linalg import gemm_into
 
 __all__ = ["linear"]
 
@@ -13,7 +17,10 @@ class _Linear(Function):
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         out = empty((x2.shape[0], weight.shape[0]), x.dtype, x.device)
-        backend(x, "linear").linear(x2, weight, bias, out)
+        if x.dtype in _dt.HALF:
+            _half_linear(x2, weight, bias, out)
+        else:
+            backend(x, "linear").linear(x2, weight, bias, out)
         ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         ctx.x_shape = x.shape
         return out.reshape(tuple(lead) + (weight.shape[0],))
@@ -27,8 +34,32 @@ class _Linear(Function):
         gx = empty((g2.shape[0], x_shape[-1]), dt, dev) if needs[0] else None
         gw = empty((n, x_shape[-1]), dt, dev) if needs[1] else None
         gb = empty((n,), dt, dev) if needs[2] else None
-        backend(g, "linear").linear_backward(g2, x2, weight, gx, gw, gb)
+        if dt in _dt.HALF:
+            _half_linear_backward(g2, x2, weight, gx, gw, gb)
+        else:
+            backend(g, "linear").linear_backward(g2, x2, weight, gx, gw, gb)
         return (None if gx is None else gx.reshape(x_shape)), gw, gb
+
+
+def _t(m):
+    """The transposed view of a 2-D tensor (no autograd link)."""
+    return m._view(m.shape[::-1], m.stride()[::-1])
+
+
+def _half_linear(x2, weight, bias, out):
+    if bias is not None:  # the GEMM adds onto the bias rows
+        backend(out, "linear").copy(expand_view(bias, out.shape), out)
+    gemm_into(x2, _t(weight), out, 1.0, 0.0 if bias is None else 1.0)
+
+
+def _half_linear_backward(g2, x2, weight, gx, gw, gb):
+    if gx is not None:
+        gemm_into(g2, weight, gx)
+    if gw is not None:
+        gemm_into(_t(g2), x2, gw)
+    if gb is not None:  # the bias sum as a GEMM: ones(1, rows) @ g2, accumulated in fp32
+        ones = expand_view(scalar_tensor(1, g2.dtype, g2.device), (1, g2.shape[0]))
+        gemm_into(ones, g2, gb._view((1, gb.shape[0]), (gb.shape[0], 1)))
 
 
 def linear(input, weight, bias=None):

@@ -1,0 +1,124 @@
+// float16 (IEEE binary16) and bfloat16 as storage types, and their conversions to and
+// from float32 / float64, shared by the CPU copy kernel (csrc/cpu/elementwise.cpp) and
+// the CUDA one (cuda/copy.cu) so both round alike. Narrowing rounds to nearest, ties to
+// even, once, straight from the source value (float64 -> float16 does not pass through
+// float32, which would round twice); overflow gives inf, tiny values give subnormals or
+// a signed zero, NaN stays NaN (quiet, sign and top payload bits kept). Widening is
+// exact. Only integer operations, so host and device give the same bits.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "common/hd.h"
+
+namespace fastdl {
+
+struct Half {  // IEEE binary16: 1 sign, 5 exponent, 10 mantissa bits
+  uint16_t bits;
+};
+struct BFloat16 {  // the top half of a float32: 1 sign, 8 exponent, 7 mantissa bits
+  uint16_t bits;
+};
+
+namespace half_detail {
+
+// Bit reinterpretation: register moves on the device (memcpy there goes through a
+// stack slot), memcpy on the host.
+FASTDL_HD uint64_t bits_of(double d) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<uint64_t>(__double_as_longlong(d));
+#else
+  uint64_t b;
+  memcpy(&b, &d, sizeof b);
+  return b;
+#endif
+}
+FASTDL_HD uint32_t bits_of(float f) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(f);
+#else
+  uint32_t b;
+  memcpy(&b, &f, sizeof b);
+  return b;
+#endif
+}
+FASTDL_HD float float_of(uint32_t b) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(b);
+#else
+  float f;
+  memcpy(&f, &b, sizeof f);
+  return f;
+#endif
+}
+
+// A float64 rounded to a format with E exponent and M mantissa bits (bias 2^(E-1) - 1).
+template <int E, int M>
+FASTDL_HD uint16_t narrow_from_double(double d) {
+  const uint64_t b = bits_of(d);
+  const uint16_t sign = static_cast<uint16_t>((b >> 63) << 15);
+  const int exp = static_cast<int>((b >> 52) & 0x7ff);
+  const uint64_t mant = b & ((uint64_t{1} << 52) - 1);
+  const uint32_t exp_all_ones = (1u << E) - 1;
+  if (exp == 0x7ff) {  // inf, or NaN made quiet (top mantissa bit) with its top payload bits
+    const uint32_t payload = mant ? static_cast<uint32_t>(mant >> (52 - M)) | (1u << (M - 1)) : 0;
+    return static_cast<uint16_t>(sign | (exp_all_ones << M) | payload);
+  }
+  const int bias = (1 << (E - 1)) - 1;
+  const int e = exp - 1023 + bias;  // the target's biased exponent (float64 subnormals: << 0)
+  if (e >= static_cast<int>(exp_all_ones)) return static_cast<uint16_t>(sign | (exp_all_ones << M));
+  // Shift the 53-bit significand down to M bits (plus the denormalising shift below the
+  // smallest normal); what is shifted out decides the rounding.
+  const int shift = (52 - M) + (e >= 1 ? 0 : 1 - e);
+  if (exp == 0 || shift > 53) return sign;  // below half the smallest subnormal: +-0
+  const uint64_t sig = mant | (uint64_t{1} << 52);
+  const uint64_t kept = sig >> shift, rest = sig & ((uint64_t{1} << shift) - 1), halfway = uint64_t{1} << (shift - 1);
+  // Normal: exponent field + fraction; subnormal: the fraction alone (exponent 0). A
+  // round-up carry walks into the exponent (largest finite + carry = inf), as it should.
+  uint32_t out = e >= 1 ? (static_cast<uint32_t>(e) << M) + static_cast<uint32_t>(kept - (uint64_t{1} << M))
+                        : static_cast<uint32_t>(kept);
+  if (rest > halfway || (rest == halfway && (kept & 1))) ++out;
+  return static_cast<uint16_t>(sign | out);
+}
+
+}  // namespace half_detail
+
+FASTDL_HD Half half_from_double(double d) { return Half{half_detail::narrow_from_double<5, 10>(d)}; }
+FASTDL_HD BFloat16 bfloat16_from_double(double d) { return BFloat16{half_detail::narrow_from_double<8, 7>(d)}; }
+
+FASTDL_HD float half_to_float(Half h) {
+  const uint32_t sign = static_cast<uint32_t>(h.bits & 0x8000) << 16;
+  const uint32_t exp = (h.bits >> 10) & 0x1f, mant = h.bits & 0x3ff;
+  if (exp == 0)  // zero or subnormal: mant * 2^-24, exact in float32
+    return half_detail::float_of(sign | half_detail::bits_of(static_cast<float>(mant) * 5.9604644775390625e-8f));
+  if (exp == 0x1f) return half_detail::float_of(sign | 0x7f800000u | (mant << 13));
+  return half_detail::float_of(sign | ((exp + 112) << 23) | (mant << 13));
+}
+FASTDL_HD float bfloat16_to_float(BFloat16 h) { return half_detail::float_of(static_cast<uint32_t>(h.bits) << 16); }
+
+// The value of any element type as kernels compute with it: half types widen to float.
+template <typename T>
+FASTDL_HD T widen(T v) { return v; }
+FASTDL_HD float widen(Half v) { return half_to_float(v); }
+FASTDL_HD float widen(BFloat16 v) { return bfloat16_to_float(v); }
+
+// convert_value<D>(s): s as element type D (the copy kernels' cast between any dtypes).
+template <typename D>
+struct ValueAs {
+  template <typename S>
+  static FASTDL_HD D from(S v) { return static_cast<D>(v); }
+};
+template <>
+struct ValueAs<Half> {
+  template <typename S>
+  static FASTDL_HD Half from(S v) { return half_from_double(static_cast<double>(v)); }
+};
+template <>
+struct ValueAs<BFloat16> {
+  template <typename S>
+  static FASTDL_HD BFloat16 from(S v) { return bfloat16_from_double(static_cast<double>(v)); }
+};
+template <typename D, typename S>
+FASTDL_HD D convert_value(S v) { return ValueAs<D>::from(widen(v)); }
+
+}  // namespace fastdl
