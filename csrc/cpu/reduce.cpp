@@ -80,8 +80,17 @@ typename Op::acc_t reduce_row(typename Op::acc_t a, const T* p, int64_t n, int64
   return a;
 }
 
-// The same fold compiled for AVX2 (picked at run time by use_avx2()); `flatten`
-// inlines reduce_row and the op into it so the lanes use 256-bit vectors.
+// Folds one contiguous row of w elements (reduced index r) into w accumulators: the
+// column-block path of run(), where each output is a column of the rows.
+template <typename Op, typename T>
+void fold_into_columns(typename Op::acc_t* acc, const T* p, int64_t w, int64_t r) {
+  for (int64_t j = 0; j < w; ++j) acc[j] = Op::step(acc[j], p[j], r);
+}
+
+// The same folds compiled for AVX2 (picked at run time by use_avx2()); `flatten`
+// inlines the fold and the op into them so the lanes use 256-bit vectors (a float
+// column sum into double accumulators at 1 thread: 64x512 over dim 0 6.5 -> 4.3 us,
+// 3200x512 290 -> 199 us).
 #if defined(__x86_64__) && defined(__GNUC__)
 template <typename Op, typename T>
 __attribute__((target("avx2,fma"), flatten)) typename Op::acc_t reduce_row_avx2(typename Op::acc_t a, const T* p,
@@ -89,11 +98,20 @@ __attribute__((target("avx2,fma"), flatten)) typename Op::acc_t reduce_row_avx2(
                                                                                 int64_t idx0) {
   return reduce_row<Op>(a, p, n, stride, idx0);
 }
+template <typename Op, typename T>
+__attribute__((target("avx2,fma"), flatten)) void fold_into_columns_avx2(typename Op::acc_t* acc, const T* p,
+                                                                         int64_t w, int64_t r) {
+  fold_into_columns<Op>(acc, p, w, r);
+}
 template <typename Op, typename T> auto pick_reduce_row() {
   return use_avx2() ? &reduce_row_avx2<Op, T> : &reduce_row<Op, T>;
 }
+template <typename Op, typename T> auto pick_fold_into_columns() {
+  return use_avx2() ? &fold_into_columns_avx2<Op, T> : &fold_into_columns<Op, T>;
+}
 #else
 template <typename Op, typename T> auto pick_reduce_row() { return &reduce_row<Op, T>; }
+template <typename Op, typename T> auto pick_fold_into_columns() { return &fold_into_columns<Op, T>; }
 #endif
 
 template <template <typename> class OpT, typename T>
@@ -147,6 +165,7 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
     const int64_t splits = (get_num_threads() + kouter - 1) / kouter;
     const int64_t block = std::min<int64_t>(2048, std::max<int64_t>(64, (kc + splits - 1) / splits));
     const int64_t nblk = (kc + block - 1) / block;
+    const auto fold_row = pick_fold_into_columns<Op, T>();
     parallel_for(kouter * nblk, L.red_numel * std::min(kc, block), [&](int64_t i0, int64_t i1) {
       std::unique_ptr<acc_t[]> acc(new acc_t[block]);
       for (int64_t i = i0; i < i1; ++i) {
@@ -154,11 +173,7 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
         const T* base = xp + Walker(L.nk - 1, L.kshape, L.kstride, ko).off + c0;
         for (int64_t j = 0; j < w; ++j) acc[j] = Op::init();
         Walker rw(L.nr, L.rshape, L.rstride, 0);
-        for (int64_t r = 0; r < L.red_numel; ++r, rw.next()) {
-          const T* p = base + rw.off;
-          acc_t* ac = acc.get();
-          for (int64_t j = 0; j < w; ++j) ac[j] = Op::step(ac[j], p[j], r);
-        }
+        for (int64_t r = 0; r < L.red_numel; ++r, rw.next()) fold_row(acc.get(), base + rw.off, w, r);
         out_t* o = op + ko * kc + c0;
         for (int64_t j = 0; j < w; ++j) o[j] = Op::finish(acc[j]);
       }
