@@ -123,3 +123,23 @@ def test_kernels_do_not_rely_on_zeroed_memory(cache):
     for c, d in zip(clean, dirty):
         assert np.isfinite(d).all()
         np.testing.assert_array_equal(c, d)
+
+
+def test_forked_child_uses_the_cache(cache):
+    # A DataLoader worker is a forked child: it inherits the cache (and its lock) and
+    # must be able to allocate and free through it.
+    t = fastdl.empty((BIG,))
+    del t
+    pid = os.fork()
+    if pid == 0:  # child: reuse the inherited block, cache a new one, exit without pytest
+        ok = False
+        try:
+            u = fastdl.ones((BIG,))
+            v = fastdl.ones((2 * BIG,))
+            ok = float(u.sum()) == BIG and float(v.sum()) == 2 * BIG
+            del u, v
+            ok = ok and fastdl.cpu.memory_cached() >= 3 * BIG * 4
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -5,6 +5,8 @@
 #include <new>
 #include <string>
 
+#include <pthread.h>
+
 #include "block_cache.h"
 
 namespace fastdl {
@@ -34,7 +36,12 @@ struct HostCache {
 
 // Never destroyed: Python may free Buffers after static destructors have run.
 HostCache& cache() {
-  static HostCache* c = new HostCache();
+  static HostCache* c = [] {
+    // A forked child (a DataLoader worker) may inherit the lock held by another thread
+    // of the parent: it starts with a fresh one (the cached blocks are its own copies).
+    pthread_atfork(nullptr, nullptr, [] { new (&cache().mu) std::mutex; });
+    return new HostCache();
+  }();
   return *c;
 }
 
