@@ -65,9 +65,15 @@ def _train(args):
     return 0
 
 
+_PYTHON_CONSTANTS = {"None": None, "True": True, "False": False}
+
+
 def _parse_value(raw):
-    """--set values: JSON when it parses (numbers, true/false, lists), else the string."""
+    """--set values: JSON when it parses (numbers, true/false/null, lists), Python's
+    None/True/False (as the DEFAULTS print them), else the string."""
     import json
+    if raw in _PYTHON_CONSTANTS:
+        return _PYTHON_CONSTANTS[raw]
     try:
         return json.loads(raw)
     except ValueError:
