@@ -11,15 +11,16 @@ from ._util import backend, broadcast_shapes, cast, check_tensor, desc, empty, e
 def gemm_into(a, b, out, alpha=1.0, beta=0.0, batch=None):
     """out = alpha * a @ b + beta * out (the matmul kernel's contract), a and b broadcast
     to the batch dims `batch` (default: out's); half dtypes on the CPU via float32."""
-    batch = tuple(out.shape[:-2]) if batch is None else batch
-    M, N = out.shape[-2], out.shape[-1]
+    so = tuple(out._shape)
+    batch = so[:-2] if batch is None else batch
+    M, N = so[-2], so[-1]
     if out.dtype in _dt.HALF and out.device.type == "cpu":
         f32 = _dt.float32
         acc = cast(out, f32) if beta != 0 else empty(out.shape, f32, out.device)
         gemm_into(cast(a, f32), cast(b, f32), acc, alpha, beta, batch)
         backend(out, "matmul").copy(acc, out)
         return out
-    K = a.shape[-1]
+    K = tuple(a._shape)[-1]
     backend(a, "matmul").matmul(expand_view(a, batch + (M, K)), expand_view(b, batch + (K, N)), out, alpha, beta)
     return out
 
@@ -29,8 +30,13 @@ class _Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
-        out = gemm_into(a, b, empty(batch + (a.shape[-2], b.shape[-1]), a.dtype, a.device))
+        sa, sb = a._shape, b._shape
+        if len(sa) == 2 and len(sb) == 2:  # the common case without the batch bookkeeping
+            (M, _), (_, N) = sa, sb
+            out = gemm_into(a, b, empty((M, N), a._dtype, a._device), batch=())
+        else:
+            batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
+            out = gemm_into(a, b, empty(batch + (sa[-2], sb[-1]), a._dtype, a._device))
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         ctx.shapes = (a.shape, b.shape)
         return out
@@ -48,17 +54,22 @@ def matmul(a, b):
     check_tensor("matmul", a)
     check_tensor("matmul", b, "other")
     same_device("matmul", a, b)
-    if a.ndim == 0 or b.ndim == 0:
+    # shapes as plain tuples: fastdl.Size's Python __getitem__ costs more than this op's checks
+    sa, sb = tuple(a._shape), tuple(b._shape)
+    if not sa or not sb:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got {desc(a)} and {desc(b)}")
     if a.dtype is not b.dtype:
         raise TypeError(f"matmul: expected both operands to have the same dtype, got {desc(a)} @ {desc(b)}")
     if a.dtype is _dt.bool_:
         raise TypeError(f"matmul: not implemented for bool tensors ({desc(a)})")
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+    inner_b = sb[-2 if len(sb) > 1 else 0]
+    if sa[-1] != inner_b:
         raise ValueError(f"matmul: shape mismatch {desc(a)} @ {desc(b)} "
-                         f"(inner dimensions {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else 0]} differ)")
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+                         f"(inner dimensions {sa[-1]} and {inner_b} differ)")
+    if len(sa) == 2 and len(sb) == 2:
+        return _Matmul.apply(a, b)
+    a2 = a.unsqueeze(0) if len(sa) == 1 else a
+    b2 = b.unsqueeze(-1) if len(sb) == 1 else b
     out = _Matmul.apply(a2, b2)
     if b.ndim == 1:
         out = out.squeeze(-1)
