@@ -194,6 +194,32 @@ def test_dcgan_spectral_norm_divides_by_top_singular_value(one_thread):
         dcgan.Discriminator(norm="layer")
 
 
+def test_dcgan_shift_matches_cnn_augmentation_and_passes_gradients():
+    from fastdl.models import cnn, dcgan
+    from fastdl.testing import gradcheck
+    x = fastdl.rand(6, 2, 5, 4)
+    fastdl.manual_seed(3)
+    got = dcgan.differentiable_shift(x, 2).numpy()
+    fastdl.manual_seed(3)
+    np.testing.assert_array_equal(got, cnn.random_shift(x, 2).numpy())  # same offsets, same images
+    assert not np.array_equal(got, x.numpy())
+
+    def shifted(t):
+        fastdl.manual_seed(4)  # the same offsets in every evaluation
+        return dcgan.differentiable_shift(t, 1)
+    assert gradcheck(shifted, [fastdl.rand(4, 1, 3, 3, dtype=fastdl.float64, requires_grad=True)])
+
+
+def test_dcgan_lr_decays_linearly_over_the_last_fraction():
+    from fastdl.models.dcgan import lr_at
+    config = {"epochs": 9, "lr": 0.3, "lr_decay_last": 0.0}
+    assert [lr_at(config, e) for e in range(9)] == [0.3] * 9
+    config["lr_decay_last"] = 1 / 3
+    np.testing.assert_allclose([lr_at(config, e) for e in range(9)], [0.3] * 7 + [0.2, 0.1])
+    with pytest.raises(ValueError, match="dcgan: lr_decay_last"):
+        lr_at({**config, "lr_decay_last": 1.5}, 0)
+
+
 def test_dcgan_losses_match_numpy():
     from fastdl.models import dcgan
     r, f = np.array([2.0, -0.5, 0.3], np.float32), np.array([-1.5, 0.8, 0.1], np.float32)
