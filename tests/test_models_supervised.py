@@ -293,6 +293,12 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     def phase(model, name, epochs, lr):
         if name == "probe":
             assert [p.requires_grad for p in model.parameters()] == [False] * 12 + [True, True]  # the head only
+            # DEFAULTS imprint a cosine head: each class's weight is its normalised mean feature
+            features = model.tuned(model.frozen(target[0])).detach().numpy()
+            unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+            means = np.stack([unit[target[1].numpy() == k].mean(axis=0) for k in range(5)])
+            np.testing.assert_allclose(model.head.weight.detach().numpy(),
+                                       means / np.linalg.norm(means, axis=1, keepdims=True), atol=1e-5)
         acc = cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
         trained.append((name, model))
         return acc

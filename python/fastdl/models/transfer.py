@@ -9,11 +9,18 @@ Pretraining (`pretrain`) is supervised on the five classes in `pretrain_poses` p
 class of its own, so the features must describe strokes' orientations rather than only
 what separates 0-4; or, with `pretrain_exemplars`, self-supervised: each 0-4 training
 image is its own class (Exemplar-CNN), best with `pretrain_affine` (random rotations,
-zooms and shifts instead of 1-pixel shifts). The pretrained network keeps its first
-`frozen_blocks` conv blocks frozen; `adapt_bn` re-estimates BatchNorm statistics on the
-labelled 5-9 images (AdaBN: "all" blocks or only the "frozen" ones); a new head is
-trained on the frozen features (a linear probe), then the later blocks and that head
-are fine-tuned together (LP-FT), optionally pulled towards the pretrained weights (`l2sp`).
+zooms and shifts instead of 1-pixel shifts). Pretraining can add a reconstruction term
+(`pretrain_reconstruction`: a small decoder rebuilds the image from the features) or a
+prototypical one (`pretrain_prototypical`), and use a cosine head (`pretrain_head`).
+The pretrained network keeps its first `frozen_blocks` conv blocks frozen; `adapt_bn`
+re-estimates BatchNorm statistics on the labelled 5-9 images (AdaBN: "all" blocks or
+only the "frozen" ones); a new head (`head`: linear, or cosine with a learned scale,
+optionally `imprint`ed with the class-mean features) is trained on the frozen features
+for `probe_epochs` (a probe), then the later blocks and that head are fine-tuned
+together (LP-FT), optionally pulled towards the pretrained weights (`l2sp`). The
+DEFAULTS (reconstruction pretraining, imprinted cosine head, no probe epochs: the
+imprinted head replaces the probe) were the best of the session-4 screen on tuning
+seeds 100-104; on seeds 0-9 they tie with scratch (docs/results_supervised.md).
 
 Python API:
     pre, _ = pretrain(DEFAULTS, seed=0)
@@ -30,11 +37,11 @@ from . import _classify, cnn
 from ._run import curve
 
 DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_exemplars": False,
-            "pretrain_affine": False, "pretrain_poses": 4, "pretrain_head": "linear", "pretrain_reconstruction": 0.0,
-            "pretrain_prototypical": 0.0, "shots": 10, "frozen_blocks": 1, "adapt_bn": "all", "head": "linear",
-            "imprint": False, "cosine_scale": 10.0, "probe_epochs": 20, "probe_lr": 1e-2, "finetune_epochs": 20,
-            "finetune_lr": 3e-3, "finetune_weight_decay": 1e-4, "l2sp": 0.0, "scratch_head": "linear",
-            "scratch_lr": 1e-2, "scratch_weight_decay": 1e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
+            "pretrain_affine": False, "pretrain_poses": 4, "pretrain_head": "linear", "pretrain_reconstruction": 3.0,
+            "pretrain_prototypical": 0.0, "shots": 10, "frozen_blocks": 1, "adapt_bn": "all", "head": "cosine",
+            "imprint": True, "cosine_scale": 5.0, "probe_epochs": 0, "probe_lr": 1e-2, "finetune_epochs": 40,
+            "finetune_lr": 1e-2, "finetune_weight_decay": 1e-4, "l2sp": 0.0, "scratch_head": "linear",
+            "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
             "elastic_alpha": 0.5, "elastic_sigma": 1.0}
 
 
@@ -322,17 +329,19 @@ def pretrain(config, seed, run=None, state=None):
 
 def fine_tune(pre, target, config, phase):
     """LP-FT on the few-shot `target` from the pretrained `pre` (whose modules it takes
-    over): AdaBN on config["adapt_bn"]'s blocks, then a new head on the features of every
-    (frozen) block (the probe), then the unfrozen blocks and that head together, pulled
-    towards the pretrained weights when config["l2sp"] > 0. phase(model, name, epochs, lr)
-    trains and returns the accuracy; returns (the fine-tuned FineTuned, its accuracy)."""
+    over): AdaBN on config["adapt_bn"]'s blocks, then a new head (config["head"],
+    imprinted with the labelled images' mean features when config["imprint"]) trained on
+    the features of every (frozen) block (the probe), then the unfrozen blocks and that
+    head together, pulled towards the pretrained weights when config["l2sp"] > 0.
+    phase(model, name, epochs, lr) trains and returns the accuracy; returns (the
+    fine-tuned FineTuned, its accuracy)."""
     adapt = {"all": pre.features, "frozen": first_blocks(pre, config["frozen_blocks"]), "none": None}
     if config["adapt_bn"] not in adapt:
         raise ValueError(f"transfer: adapt_bn must be 'all', 'frozen' or 'none', got {config['adapt_bn']!r}")
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
-    # the probe fits the head first, so that fine-tuning starts from a fitted head instead
-    # of pushing a random head's gradients into the features (Kumar et al. 2022)
+    # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
+    # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
     head = new_head(config["head"], pre.head.in_features, 5, config["cosine_scale"])
     if config["imprint"]:
         pre.features.eval()
