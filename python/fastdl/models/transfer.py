@@ -110,7 +110,8 @@ def imprint(head, features, labels):
         raise TypeError(f"imprint: the head must be a CosineLinear, got {type(head).__name__}")
     f, y = unit_rows(features).detach().numpy(), labels.numpy()
     if sorted(set(y.tolist())) != list(range(head.out_features)):
-        raise ValueError(f"imprint: labels must cover classes 0..{head.out_features - 1}, got {sorted(set(y.tolist()))}")
+        raise ValueError(f"imprint: labels must cover classes 0..{head.out_features - 1}, "
+                         f"got {sorted(set(y.tolist()))}")
     means = np.stack([f[y == k].mean(axis=0) for k in range(head.out_features)])
     with fastdl.no_grad():
         head.weight.copy_(unit_rows(fastdl.tensor(means.astype(np.float32))))
@@ -177,7 +178,7 @@ def gaussian_blur_matrix(size, sigma):
     return np.exp(-0.5 * (d / sigma) ** 2)
 
 
-def elastic(x, alpha=2.0, sigma=1.0):
+def elastic(x, alpha=0.5, sigma=1.0):
     """Elastic distortion (Simard et al. 2003): each image is resampled along its own
     random displacement field, uniform noise blurred by a Gaussian of `sigma` pixels and
     scaled so that its largest displacement is `alpha` pixels (from fastdl's generator,
