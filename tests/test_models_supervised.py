@@ -8,6 +8,7 @@ import pytest
 
 import fastdl
 from fastdl.cli import main
+from fastdl.testing import gradcheck
 
 
 def _digits():
@@ -149,6 +150,93 @@ def test_warp_rotates_zooms_and_shifts_like_numpy():
     np.testing.assert_allclose(y, a, atol=1e-6)
 
 
+def test_elastic_bends_each_image_by_a_bounded_smooth_field():
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    x = fastdl.rand(6, 1, 8, 8)
+    np.testing.assert_allclose(transfer.elastic(x, alpha=0.0).numpy(), x.numpy(), atol=1e-6)  # no displacement
+    # a linear ramp along the columns: bilinear sampling returns the source column, so the
+    # change is each pixel's column displacement, at most alpha and not 0 everywhere
+    ramp = fastdl.tensor(np.tile(np.arange(8.0, dtype=np.float32), (6, 1, 8, 1)))
+    fastdl.manual_seed(1)
+    moved = transfer.elastic(ramp, alpha=0.75, sigma=1.0).numpy()
+    inner = (moved - ramp.numpy())[..., 1:-1, 1:-1]  # away from the zero fill at the borders
+    assert np.abs(inner).max() <= 0.75 + 1e-5 and np.abs(inner).max() > 0.1
+    fastdl.manual_seed(1)
+    assert (transfer.elastic(ramp, alpha=0.75, sigma=1.0).numpy() == moved).all()  # seeded
+
+
+def test_cosine_linear_matches_numpy_and_gradcheck():
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    head = transfer.CosineLinear(4, 3, scale=7.0)
+    x = fastdl.randn(5, 4)
+    a, w = x.numpy().astype(np.float64), head.weight.detach().numpy().astype(np.float64)
+    expect = 7.0 * (a / np.linalg.norm(a, axis=1, keepdims=True)) @ (w / np.linalg.norm(w, axis=1, keepdims=True)).T
+    np.testing.assert_allclose(head(x).detach().numpy(), expect, rtol=1e-5, atol=1e-6)
+    x64 = fastdl.tensor(a, requires_grad=True)
+    w64 = fastdl.tensor(w, requires_grad=True)
+    s64 = fastdl.tensor(np.array([7.0]), requires_grad=True)
+    cosine = lambda x, w, s: transfer.unit_rows(x).matmul(transfer.unit_rows(w).t()) * s
+    assert gradcheck(cosine, (x64, w64, s64))
+    assert [p.shape for p in head.parameters()] == [(3, 4), (1,)]  # the scale is learned
+
+
+def test_imprint_sets_each_class_weight_to_its_normalised_mean_feature():
+    from fastdl import nn
+    from fastdl.models import transfer
+    features = fastdl.tensor(np.array([[3.0, 4.0], [1.0, 0.0], [0.0, 2.0], [0.0, 5.0]], dtype=np.float32))
+    labels = fastdl.tensor(np.array([0, 0, 1, 1]))
+    head = transfer.CosineLinear(2, 2)
+    transfer.imprint(head, features, labels)
+    mean0 = np.array([0.6 + 1.0, 0.8 + 0.0]) / 2  # of the unit feature rows
+    np.testing.assert_allclose(head.weight.detach().numpy(), [mean0 / np.linalg.norm(mean0), [0.0, 1.0]], atol=1e-6)
+    logits = head(features).detach().numpy()
+    assert (logits.argmax(axis=1) == [0, 0, 1, 1]).all()  # a nearest-centroid classifier on the sphere
+    with pytest.raises(TypeError, match="imprint: the head must be a CosineLinear, got Linear"):
+        transfer.imprint(nn.Linear(2, 2), features, labels)
+    with pytest.raises(ValueError, match=r"imprint: labels must cover classes 0..2, got \[0, 1\]"):
+        transfer.imprint(transfer.CosineLinear(2, 3), features, labels)
+    with pytest.raises(ValueError, match="transfer: a head must be 'linear' or 'cosine', got 'arc'"):
+        transfer.new_head("arc", 2, 2, 10.0)
+
+
+def test_pretraining_criterion_adds_the_decoders_squared_error_to_cross_entropy():
+    from fastdl import nn
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    model = cnn.DigitsCNN(4, num_classes=3)
+    model.decoder = nn.Linear(model.head.in_features, 64)
+    model.eval()  # BatchNorm on running statistics, so the two forward passes agree
+    x, y = fastdl.rand(5, 1, 8, 8), fastdl.tensor(np.array([0, 2, 1, 1, 0]))
+    features = model.features(x).detach().numpy().astype(np.float64)
+    logits = model.head(model.features(x)).detach().numpy().astype(np.float64)
+    log_p = logits - logits.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    rebuilt = features @ model.decoder.weight.detach().numpy().T + model.decoder.bias.detach().numpy()
+    expect = -log_p[np.arange(5), y.numpy()].mean() + 0.5 * ((rebuilt - x.numpy().reshape(5, -1)) ** 2).mean()
+    np.testing.assert_allclose(transfer.pretraining_criterion(0.5, 0.0)(model, x, y).item(), expect, rtol=1e-5)
+
+
+def test_prototypical_loss_scores_each_image_against_the_other_images_centroids():
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    f = fastdl.randn(7, 3, dtype=fastdl.float64)
+    y = fastdl.tensor(np.array([3, 3, 5, 5, 5, 7, 3]))
+    a, labels = f.numpy(), y.numpy()
+    losses = []
+    for i in range(7):
+        if (labels == labels[i]).sum() < 2:
+            continue  # image 5 is alone in class 7: it is not scored, and class 7 has no centroid for others
+        classes = [k for k in (3, 5, 7) if ((labels == k) & (np.arange(7) != i)).any()]
+        centroids = [a[(labels == k) & (np.arange(7) != i)].mean(axis=0) for k in classes]
+        logits = -np.array([((a[i] - c) ** 2).sum() for c in centroids])
+        losses.append(np.log(np.exp(logits).sum()) - logits[classes.index(labels[i])])
+    np.testing.assert_allclose(transfer.prototypical_loss(f, y).item(), np.mean(losses), rtol=1e-7)
+    f.requires_grad_(True)
+    assert gradcheck(lambda f: transfer.prototypical_loss(f, y), (f,))
+
+
 def test_with_pose_classes_labels_each_rotation_and_mirror_as_its_own_class():
     from fastdl.models import transfer
     x = fastdl.rand(4, 1, 8, 8)
@@ -188,6 +276,14 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     config = dict(transfer.DEFAULTS, width=8, epochs=3, probe_epochs=5, finetune_epochs=10, finetune_lr=1e-2)
     pre, _ = transfer.pretrain(config, seed=0)
     assert pre.head.out_features == 5 * config["pretrain_poses"]  # each digit in each pose
+    fastdl.manual_seed(0)
+    rebuilt, _ = transfer.pretrain(dict(config, epochs=1, pretrain_reconstruction=10.0, pretrain_head="cosine"), seed=0)
+    assert isinstance(rebuilt.head, transfer.CosineLinear) and rebuilt.head.scale.item() != 10.0  # learned
+    x04 = cnn.load_digits_tensors(classes=range(5))[0][:200]
+    rebuilt.eval()
+    error = ((rebuilt.decoder(rebuilt.features(x04)) - x04.reshape(200, -1)) ** 2).mean().item()
+    pixels = x04.numpy().reshape(200, -1)
+    assert error < ((pixels - pixels.mean(axis=0)) ** 2).mean()  # the decoder learned: it beats the mean image
     exemplars, _ = transfer.pretrain(dict(config, epochs=1, pretrain_exemplars=True, pretrain_poses=1), seed=0)
     assert exemplars.head.out_features == len(cnn.load_digits_tensors(classes=range(5))[0])  # one class per image
     target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
@@ -197,6 +293,12 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     def phase(model, name, epochs, lr):
         if name == "probe":
             assert [p.requires_grad for p in model.parameters()] == [False] * 12 + [True, True]  # the head only
+            # DEFAULTS imprint a cosine head: each class's weight is its normalised mean feature
+            features = model.tuned(model.frozen(target[0])).detach().numpy()
+            unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+            means = np.stack([unit[target[1].numpy() == k].mean(axis=0) for k in range(5)])
+            np.testing.assert_allclose(model.head.weight.detach().numpy(),
+                                       means / np.linalg.norm(means, axis=1, keepdims=True), atol=1e-5)
         acc = cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
         trained.append((name, model))
         return acc

@@ -24,11 +24,12 @@ def accuracy(model, x, y, batch_size=1000):
 
 
 def fit(model, data, epochs, lr, batch_size=64, weight_decay=0.0, clip=None, augment=None, run=None,
-        state=None, desc="train"):
+        state=None, desc="train", criterion=None):
     """Train `model` on data = (x_train, y_train, x_test, y_test) (fastdl tensors) with
     Adam + cosine LR over every step; return the final test accuracy.
 
-    augment(x) -> x is applied to each training batch; clip caps the gradient norm.
+    augment(x) -> x is applied to each training batch; clip caps the gradient norm;
+    criterion(model, x, y) -> loss replaces cross-entropy of model(x) (e.g. to add a term).
     With a `run` (models._run.Run) every epoch is logged, printed and checkpointed, and
     `state` (a checkpoint's state) resumes model, optimiser, schedule and RNG."""
     run = run or Run(desc, {}, quiet=True)
@@ -38,7 +39,8 @@ def fit(model, data, epochs, lr, batch_size=64, weight_decay=0.0, clip=None, aug
     params = [p for p in model.parameters() if p.requires_grad]
     opt = Adam(params, lr=lr, weight_decay=weight_decay)
     sched = CosineAnnealingLR(opt, T_max=max(1, epochs * steps))
-    loss_fn = nn.CrossEntropyLoss()
+    cross_entropy = nn.CrossEntropyLoss()
+    criterion = criterion or (lambda model, x, y: cross_entropy(model(x), y))
     start, acc = 0, None
     if state is not None:
         model.load_state_dict(state["model"])
@@ -56,7 +58,7 @@ def fit(model, data, epochs, lr, batch_size=64, weight_decay=0.0, clip=None, aug
             x = xtr[idx]
             if augment is not None:
                 x = augment(x)
-            loss = loss_fn(model(x), ytr[idx])
+            loss = criterion(model, x, ytr[idx])
             opt.zero_grad()
             loss.backward()
             if clip:

@@ -9,11 +9,18 @@ Pretraining (`pretrain`) is supervised on the five classes in `pretrain_poses` p
 class of its own, so the features must describe strokes' orientations rather than only
 what separates 0-4; or, with `pretrain_exemplars`, self-supervised: each 0-4 training
 image is its own class (Exemplar-CNN), best with `pretrain_affine` (random rotations,
-zooms and shifts instead of 1-pixel shifts). The pretrained network keeps its first
-`frozen_blocks` conv blocks frozen; `adapt_bn` re-estimates BatchNorm statistics on the
-labelled 5-9 images (AdaBN: "all" blocks or only the "frozen" ones); a new head is
-trained on the frozen features (a linear probe), then the later blocks and that head
-are fine-tuned together (LP-FT), optionally pulled towards the pretrained weights (`l2sp`).
+zooms and shifts instead of 1-pixel shifts). Pretraining can add a reconstruction term
+(`pretrain_reconstruction`: a small decoder rebuilds the image from the features) or a
+prototypical one (`pretrain_prototypical`), and use a cosine head (`pretrain_head`).
+The pretrained network keeps its first `frozen_blocks` conv blocks frozen; `adapt_bn`
+re-estimates BatchNorm statistics on the labelled 5-9 images (AdaBN: "all" blocks or
+only the "frozen" ones); a new head (`head`: linear, or cosine with a learned scale,
+optionally `imprint`ed with the class-mean features) is trained on the frozen features
+for `probe_epochs` (a probe), then the later blocks and that head are fine-tuned
+together (LP-FT), optionally pulled towards the pretrained weights (`l2sp`). The
+DEFAULTS (reconstruction pretraining, imprinted cosine head, no probe epochs: the
+imprinted head replaces the probe) were the best of the session-4 screen on tuning
+seeds 100-104; on seeds 0-9 they tie with scratch (docs/results_supervised.md).
 
 Python API:
     pre, _ = pretrain(DEFAULTS, seed=0)
@@ -30,9 +37,12 @@ from . import _classify, cnn
 from ._run import curve
 
 DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_exemplars": False,
-            "pretrain_affine": False, "pretrain_poses": 4, "shots": 10, "frozen_blocks": 1, "adapt_bn": "all",
-            "probe_epochs": 20, "probe_lr": 1e-2, "finetune_epochs": 20, "finetune_lr": 3e-3, "l2sp": 0.0,
-            "scratch_lr": 1e-2, "scratch_weight_decay": 1e-2, "finetune_batch_size": 10}
+            "pretrain_affine": False, "pretrain_poses": 4, "pretrain_head": "linear", "pretrain_reconstruction": 3.0,
+            "pretrain_prototypical": 0.0, "shots": 10, "frozen_blocks": 1, "adapt_bn": "all", "head": "cosine",
+            "imprint": True, "cosine_scale": 5.0, "probe_epochs": 0, "probe_lr": 1e-2, "finetune_epochs": 40,
+            "finetune_lr": 1e-2, "finetune_weight_decay": 1e-4, "l2sp": 0.0, "scratch_head": "linear",
+            "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
+            "elastic_alpha": 0.5, "elastic_sigma": 1.0}
 
 
 def first_blocks(model, n):
@@ -70,6 +80,52 @@ class FineTuned(nn.Module):
         return self.head(self.tuned(self.frozen(x)))
 
 
+def unit_rows(t, eps=1e-12):
+    """Each row of a (N, D) tensor divided by its Euclidean norm."""
+    return t * (t.square().sum(dim=1, keepdim=True) + eps).rsqrt()
+
+
+class CosineLinear(nn.Module):
+    """A cosine classifier (Baseline++, Chen et al. 2019; Qi et al. 2018): the logit of
+    class k is scale * cos(feature, weight_k), with a learned `scale`. Normalising both
+    sides makes each class a direction on the sphere, which few labelled images pin down
+    better than a free-length weight and bias, and which imprint() can set directly."""
+
+    def __init__(self, in_features, out_features, scale=10.0):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1.0 / np.sqrt(in_features)
+        self.weight = nn.Parameter(fastdl.rand(out_features, in_features) * (2 * bound) - bound)
+        self.scale = nn.Parameter(fastdl.tensor([float(scale)]))
+
+    def forward(self, x):
+        return unit_rows(x).matmul(unit_rows(self.weight).t()) * self.scale
+
+
+def imprint(head, features, labels):
+    """Weight imprinting (Qi et al. 2018): class k's weight becomes the normalised mean of
+    the normalised `features` (N, D) of its labelled images, so the head starts as a
+    nearest-centroid classifier on the sphere instead of at random."""
+    if not isinstance(head, CosineLinear):
+        raise TypeError(f"imprint: the head must be a CosineLinear, got {type(head).__name__}")
+    f, y = unit_rows(features).detach().numpy(), labels.numpy()
+    if sorted(set(y.tolist())) != list(range(head.out_features)):
+        raise ValueError(f"imprint: labels must cover classes 0..{head.out_features - 1}, "
+                         f"got {sorted(set(y.tolist()))}")
+    means = np.stack([f[y == k].mean(axis=0) for k in range(head.out_features)])
+    with fastdl.no_grad():
+        head.weight.copy_(unit_rows(fastdl.tensor(means.astype(np.float32))))
+
+
+def new_head(kind, in_features, out_features, scale):
+    """The few-shot or pretraining head: "linear" (nn.Linear) or "cosine" (CosineLinear)."""
+    if kind == "linear":
+        return nn.Linear(in_features, out_features)
+    if kind == "cosine":
+        return CosineLinear(in_features, out_features, scale)
+    raise ValueError(f"transfer: a head must be 'linear' or 'cosine', got {kind!r}")
+
+
 def adapt_batchnorm(module, x):
     """AdaBN (Li et al. 2016): replace the running statistics of every BatchNorm in
     `module` by those of the images `x` (one full-batch pass, no gradients), so frozen
@@ -87,15 +143,10 @@ def adapt_batchnorm(module, x):
     module.eval()
 
 
-def warp(x, angle, zoom, offset):
-    """Image i of a (N, C, H, W) batch rotated by angle[i] radians about its centre,
-    scaled by zoom[i] and shifted by offset[i] = (rows, cols) pixels (bilinear, zero fill)."""
+def sample(x, src_y, src_x):
+    """Image i of a (N, C, H, W) batch read at the (N, H, W) source coordinates
+    src_y[i], src_x[i] (bilinear, zero outside the image)."""
     n, c, h, w = x.shape
-    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom              # output -> source map
-    ys, xs = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2, indexing="ij")
-    ys, xs = ys - offset[:, 0, None, None], xs - offset[:, 1, None, None]
-    src_y = cos[:, None, None] * ys + sin[:, None, None] * xs + (h - 1) / 2
-    src_x = -sin[:, None, None] * ys + cos[:, None, None] * xs + (w - 1) / 2
     padded = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 2), (1, 2)))      # zeros around for the corners
     y0 = np.clip(np.floor(src_y), -1, h).astype(np.int64)
     x0 = np.clip(np.floor(src_x), -1, w).astype(np.int64)
@@ -106,6 +157,39 @@ def warp(x, angle, zoom, offset):
     out = (at(0, 0) * (1 - fy) * (1 - fx) + at(0, 1) * (1 - fy) * fx
            + at(1, 0) * fy * (1 - fx) + at(1, 1) * fy * fx)
     return fastdl.tensor(np.ascontiguousarray(out, dtype=np.float32))
+
+
+def warp(x, angle, zoom, offset):
+    """Image i of a (N, C, H, W) batch rotated by angle[i] radians about its centre,
+    scaled by zoom[i] and shifted by offset[i] = (rows, cols) pixels (bilinear, zero fill)."""
+    n, c, h, w = x.shape
+    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom              # output -> source map
+    ys, xs = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2, indexing="ij")
+    ys, xs = ys - offset[:, 0, None, None], xs - offset[:, 1, None, None]
+    src_y = cos[:, None, None] * ys + sin[:, None, None] * xs + (h - 1) / 2
+    src_x = -sin[:, None, None] * ys + cos[:, None, None] * xs + (w - 1) / 2
+    return sample(x, src_y, src_x)
+
+
+def gaussian_blur_matrix(size, sigma):
+    """The (size, size) matrix that blurs a vector with a Gaussian of `sigma` pixels
+    (zero outside), so that K @ field @ K.T blurs a 2-D field."""
+    d = np.arange(size)[:, None] - np.arange(size)[None, :]
+    return np.exp(-0.5 * (d / sigma) ** 2)
+
+
+def elastic(x, alpha=0.5, sigma=1.0):
+    """Elastic distortion (Simard et al. 2003): each image is resampled along its own
+    random displacement field, uniform noise blurred by a Gaussian of `sigma` pixels and
+    scaled so that its largest displacement is `alpha` pixels (from fastdl's generator,
+    so runs are seeded): the strokes bend a little, as in another writer's hand."""
+    n, c, h, w = x.shape
+    noise = fastdl.rand(2, n, h, w).numpy().astype(np.float64) * 2 - 1
+    ky, kx = gaussian_blur_matrix(h, sigma), gaussian_blur_matrix(w, sigma)
+    field = ky @ noise @ kx.T
+    field *= alpha / np.maximum(np.abs(field).max(axis=(0, 2, 3), keepdims=True), 1e-12)
+    ys, xs = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    return sample(x, ys + field[0], xs + field[1])
 
 
 def random_affine(x, degrees=15.0, scale=0.15, shift=1.0):
@@ -177,6 +261,46 @@ class _PhaseRun:
         return self.run.checkpoint({"phases": self.phases})
 
 
+def prototypical_loss(features, labels):
+    """The prototypical-network loss (Snell et al. 2017) with the batch as the episode:
+    image i is classified by its squared distance to each class's centroid of the other
+    images of that class in the batch (a softmax over minus the distances); images whose
+    class has no other image in the batch are left out, and so are such classes."""
+    y = labels.numpy()
+    classes, y = np.unique(y, return_inverse=True)
+    onehot = np.eye(len(classes), dtype=np.float32)[y]                         # (B, K)
+    others = onehot.sum(axis=0)[None, :] - onehot                              # other images of class k
+    keep = np.nonzero(others[np.arange(len(y)), y] > 0)[0]
+    if len(keep) == 0:
+        return (features * 0).sum()
+    const = lambda a: fastdl.tensor(np.ascontiguousarray(a)).to(features.dtype)
+    sums = const(onehot.T).matmul(features)                                    # (K, D)
+    own = const(onehot[:, :, None]) * features.unsqueeze(1)                    # (B, K, D): i's own share
+    centroids = (sums.unsqueeze(0) - own) * const(1 / np.maximum(others, 1)[:, :, None])
+    distance = (features.unsqueeze(1) - centroids).square().sum(dim=2)        # (B, K)
+    absent = const(np.where(others > 0, 0.0, -1e4))
+    keep_t = fastdl.tensor(keep)
+    return nn.functional.cross_entropy((absent - distance)[keep_t], fastdl.tensor(y)[keep_t])
+
+
+def pretraining_criterion(reconstruction, prototypical):
+    """The pretraining loss: cross-entropy of the head's logits, plus `reconstruction`
+    times the squared error of model.decoder rebuilding the (augmented) 8x8 input from
+    the features (so that they keep the strokes' layout, not only what separates the
+    pretraining classes), plus `prototypical` times prototypical_loss on the features."""
+    cross_entropy, squared_error = nn.CrossEntropyLoss(), nn.MSELoss()
+
+    def criterion(model, x, y):
+        features = model.features(x)
+        loss = cross_entropy(model.head(features), y)
+        if reconstruction:
+            loss = loss + reconstruction * squared_error(model.decoder(features), x.reshape(len(x), -1))
+        if prototypical:
+            loss = loss + prototypical * prototypical_loss(features, y)
+        return loss
+    return criterion
+
+
 def pretrain(config, seed, run=None, state=None):
     """A DigitsCNN trained on digits 0-4: on their five classes, or with
     config["pretrain_exemplars"] on one class per training image; in
@@ -192,32 +316,53 @@ def pretrain(config, seed, run=None, state=None):
         data, classes = (x, ids, x[:200], ids[:200]), len(ids)
     data = with_pose_classes(data, poses, classes)
     model = cnn.DigitsCNN(config["width"], num_classes=classes * poses)
+    if config["pretrain_head"] != "linear":
+        model.head = new_head(config["pretrain_head"], model.head.in_features, classes * poses, config["cosine_scale"])
+    if config["pretrain_reconstruction"]:
+        model.decoder = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
+    criterion = pretraining_criterion(config["pretrain_reconstruction"], config["pretrain_prototypical"])
     augment = random_affine if config["pretrain_affine"] else (lambda x: cnn.random_shift(x, 1))
     acc = _classify.fit(model, data, config["epochs"], config["lr"], config["batch_size"],
                         weight_decay=cnn.DEFAULTS["weight_decay"], augment=augment, run=run, state=state,
-                        desc="pretrain")
+                        desc="pretrain", criterion=criterion)
     return model, acc
 
 
 def fine_tune(pre, target, config, phase):
     """LP-FT on the few-shot `target` from the pretrained `pre` (whose modules it takes
-    over): AdaBN on config["adapt_bn"]'s blocks, then a new head on the features of every
-    (frozen) block (the probe), then the unfrozen blocks and that head together, pulled
-    towards the pretrained weights when config["l2sp"] > 0. phase(model, name, epochs, lr)
-    trains and returns the accuracy; returns (the fine-tuned FineTuned, its accuracy)."""
+    over): AdaBN on config["adapt_bn"]'s blocks, then a new head (config["head"],
+    imprinted with the labelled images' mean features when config["imprint"]) trained on
+    the features of every (frozen) block (the probe), then the unfrozen blocks and that
+    head together, pulled towards the pretrained weights when config["l2sp"] > 0.
+    phase(model, name, epochs, lr) trains and returns the accuracy; returns (the
+    fine-tuned FineTuned, its accuracy)."""
     adapt = {"all": pre.features, "frozen": first_blocks(pre, config["frozen_blocks"]), "none": None}
     if config["adapt_bn"] not in adapt:
         raise ValueError(f"transfer: adapt_bn must be 'all', 'frozen' or 'none', got {config['adapt_bn']!r}")
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
-    # the probe fits the head first, so that fine-tuning starts from a fitted head instead
-    # of pushing a random head's gradients into the features (Kumar et al. 2022)
-    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS))
+    # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
+    # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
+    head = new_head(config["head"], pre.head.in_features, 5, config["cosine_scale"])
+    if config["imprint"]:
+        pre.features.eval()
+        with fastdl.no_grad():
+            imprint(head, pre.features(target[0]), target[1])
+    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS), head=head)
     phase(probe, "probe", config["probe_epochs"], config["probe_lr"])
     ft = FineTuned(pre, 5, config["frozen_blocks"], head=probe.head)
     if config["l2sp"]:
         l2_sp(ft.tuned, config["l2sp"])
     return ft, phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
+
+
+def few_shot_augment(config):
+    """The augmentation of both few-shot arms' labelled images: None or elastic()."""
+    if config["few_shot_augment"] == "none":
+        return None
+    if config["few_shot_augment"] == "elastic":
+        return lambda x: elastic(x, config["elastic_alpha"], config["elastic_sigma"])
+    raise ValueError(f"transfer: few_shot_augment must be 'none' or 'elastic', got {config['few_shot_augment']!r}")
 
 
 def train(run, config, state=None):
@@ -226,16 +371,20 @@ def train(run, config, state=None):
     pre, pre_acc = pretrain(config, run.seed, _PhaseRun(run, "pretrain", phases), phases.get("pretrain"))
     target = few_shot(cnn.load_digits_tensors(seed=run.seed, classes=range(5, 10)), config["shots"], run.seed)
 
-    def phase(model, name, epochs, lr, weight_decay=cnn.DEFAULTS["weight_decay"]):
-        # no augmentation: both few-shot models see exactly the same images per class
+    augment = few_shot_augment(config)
+
+    def phase(model, name, epochs, lr, weight_decay=config["finetune_weight_decay"]):
+        # both few-shot models see the same images per class, augmented the same way
         return _classify.fit(model, target, epochs, lr, config["finetune_batch_size"], weight_decay=weight_decay,
-                             run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name)
+                             augment=augment, run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name)
 
     _, ft_acc = fine_tune(pre, target, config, phase)
     # scratch starts from the same random state whatever the transfer recipe consumed,
     # so that two recipes are compared against the very same scratch runs
     fastdl.manual_seed(run.seed)
     scratch = cnn.DigitsCNN(config["width"], num_classes=5)
+    if config["scratch_head"] != "linear":
+        scratch.head = new_head(config["scratch_head"], scratch.head.in_features, 5, config["cosine_scale"])
     # the same number of passes over the labelled images as probe + fine-tuning
     scratch_acc = phase(scratch, "scratch", config["probe_epochs"] + config["finetune_epochs"], config["scratch_lr"],
                         config["scratch_weight_decay"])
