@@ -264,6 +264,29 @@ def test_threaded_strided_batches(use_avx2, threads, dtype, nthreads):
         check(out[i], a[i], b[i])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+@pytest.mark.parametrize("mnk", [(130, 40, 3001), (7, 300, 1024), (64, 17, 2100)], ids=lambda s: "x".join(map(str, s)))
+def test_threaded_split_k(use_avx2, threads, dtype, nthreads, mnk):
+    # Small C, long K (a weight gradient dY^T X): threads take K ranges into partial Cs
+    # added in a fixed order. A transposed as dY^T is, C strided, alpha and beta, and
+    # bit-identical repeats.
+    threads(nthreads)
+    m, n, k = mnk
+    rng = np.random.default_rng(19)
+    abase, b = rand((k, m), dtype, rng), rand((k, n), dtype, rng)
+    cbase = rand((m, 2 * n), dtype, rng)
+    cv = cbase[:, ::2]
+    c0 = cv.copy()
+    out = matmul(kview(abase, abase.T), kview(b), kview(cbase, cv), alpha=0.5, beta=-2.0)
+    check(out, abase.T, b, 0.5, -2.0, c0)
+    first = out.copy()
+    for _ in range(3):
+        cv[...] = c0
+        np.testing.assert_array_equal(matmul(kview(abase, abase.T), kview(b), kview(cbase, cv), alpha=0.5, beta=-2.0),
+                                      first)
+
+
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
 @pytest.mark.parametrize("mnk", [(301, 263, 517), (64, 128, 784)], ids=["rows", "slabs"])
 def test_threaded_deterministic(use_avx2, threads, nthreads, mnk):

@@ -42,6 +42,11 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 constexpr int64_t kDirectMaxWork = 4096;
 // Up to this many columns of C, row-major A is read in place rather than packed.
 constexpr int64_t kDirectAMaxN = 256;
+// Threads split K (gemm_split_k) when C has at most this many elements and K at least
+// kSplitKMinK: the weight gradients of an LSTM layer (512 x 128 summed over 3,200
+// rows) are such products.
+constexpr int64_t kSplitKMaxC = int64_t(1) << 17;
+constexpr int64_t kSplitKMinK = 1024;
 
 // A micro-kernel with its tile shape and cache blocking, plus optional fast packers
 // for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
@@ -352,7 +357,7 @@ void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
 // rather than wait for a thread that may have been descheduled. Threads begin at
 // different slivers, so that rarely happens.
 template <typename T>
-void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
+void gemm_split_m(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op) {
   const int NR = kn.nr;
   const int64_t KC = k_block(kn, op.K);
   // Row blocks: a multiple of nthreads of them, sizes differing by at most one MR
@@ -394,7 +399,7 @@ void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
         };
         for (int64_t blk; (blk = next.fetch_add(1)) < mblocks;) {
           const int64_t ic = block_start(blk), mc = block_start(blk + 1) - ic;
-          const ABlock<T> a = prepare_a(kn, false, mc, kc, op.A + ic * op.rsa + pc * op.csa,
+          const ABlock<T> a = prepare_a(kn, direct_a, mc, kc, op.A + ic * op.rsa + pc * op.csa,
                                         op.rsa, op.csa, Ap);
           // Threads start on different slivers (block b at the b % nthreads-th part of the
           // panel), so while the panel is being packed each packs its own part.
@@ -405,6 +410,41 @@ void gemm_split_m(const Kernel<T>& kn, int nthreads, const Operands<T>& op) {
       });
     }
   }
+}
+
+// Threads on different K ranges, for products whose C is small next to the K they sum
+// over (weight gradients, dW = dY^T X over many rows): each of `slots` fixed ranges of
+// whole K blocks accumulates into its own C (slot 0 into C itself, with beta), and the
+// partials are added in slot order, so a thread count gives the same bits every run.
+// The other splits fit these badly: split_m runs one parallel job per K block (a join
+// each), split_n has every thread pack all of A.
+template <typename T>
+void gemm_split_k(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op) {
+  const int64_t KC = k_block(kn, op.K), kblocks = (op.K + KC - 1) / KC;
+  const int64_t slots = std::min<int64_t>(nthreads, kblocks), MN = op.M * op.N;
+  std::vector<T> partial(static_cast<size_t>((slots - 1) * MN));
+  parallel_for(slots, op.M * op.N * op.K / slots, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t k0 = kblocks * s / slots * KC, k1 = std::min(op.K, kblocks * (s + 1) / slots * KC);
+      Operands<T> part = op;
+      part.K = k1 - k0;
+      part.A += k0 * op.csa;
+      part.B += k0 * op.rsb;
+      if (s > 0) {
+        part.C = partial.data() + (s - 1) * MN;
+        part.rsc = op.N, part.csc = 1, part.beta = T(0);
+      }
+      gemm_serial(kn, direct_a, part);
+    }
+  });
+  parallel_for(op.M, op.N * (slots - 1), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t s = 1; s < slots; ++s) {
+        const T* p = partial.data() + (s - 1) * MN + i * op.N;
+        T* c = op.C + i * op.rsc;
+        for (int64_t j = 0; j < op.N; ++j) c[j * op.csc] += p[j];
+      }
+  });
 }
 
 template <typename T>
@@ -435,7 +475,8 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
   // which buys contiguous L2-resident slivers instead of MR rows a full stride apart.
   const bool direct_a = csa == 1 && N <= kDirectAMaxN;
   const bool parallel = nthreads > 1 && work >= kParallelMinWork;
-  if (parallel && M > kn.mc) return gemm_split_m(kn, nthreads, op);
+  if (parallel && K >= kSplitKMinK && M * N <= kSplitKMaxC) return gemm_split_k(kn, direct_a, nthreads, op);
+  if (parallel && M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op);
   if (parallel && N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
   gemm_serial(kn, direct_a, op);
 }
