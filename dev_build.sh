@@ -8,4 +8,9 @@ BUILD=${1:-build/dev}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFASTDL_CUDA="${FASTDL_CUDA:-OFF}" \
   -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$(command -v python3)" >/dev/null
 cmake --build "$BUILD"
-cp "$BUILD"/_C*.so python/fastdl/
+# Copy, then rename over the old module: cp onto it would rewrite the file that running
+# processes (a training run from this tree) have mapped, and they would crash.
+for so in "$BUILD"/_C*.so; do
+  cp "$so" "python/fastdl/.$(basename "$so").new"
+  mv -f "python/fastdl/.$(basename "$so").new" "python/fastdl/$(basename "$so")"
+done
