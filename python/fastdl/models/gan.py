@@ -45,9 +45,9 @@ DEFAULTS = {"dataset": "ring", "steps": 6000, "batch_size": 128, "pack": 4, "z_d
             "eval_samples": 2500, "min_per_mode": 20, "log_every": 250, "checkpoint_every": 1000}
 
 # fit(dataset=...) applies these on top of DEFAULTS (which are the ring's settings)
-# The grid's: PacGAN4 over 70k steps with the lr falling linearly to 0 (session 4; seeds 0
-# 0-2 from scratch: 25, 25, 24 of 25 modes, 94.4 / 95.5 / 96.0 % high-quality; 20k steps of packs of 2
-# reached 17 well-covered modes, docs/results_generative.md).
+# The grid's: PacGAN4 over 70k steps with the lr falling linearly to 0 (session 4; seeds
+# 0-2 from scratch: 25, 25, 24 of 25 modes, 94.4 / 95.5 / 96.0 % high-quality; 20k steps
+# of packs of 2 reached 17 well-covered modes, docs/results_generative.md).
 PRESETS = {"ring": {}, "grid": {"steps": 70000, "batch_size": 256, "g_hidden": 256, "d_hidden": 256, "pack": 4,
                                 "d_input_scale": 5.0, "log_every": 500}}
 
