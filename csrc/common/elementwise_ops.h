@@ -139,6 +139,11 @@ struct Maximum {  // NaN-propagating, as torch.maximum
 struct Minimum {
   template <typename T> FASTDL_HD T operator()(T a, T b) const { return (a != a) ? a : ((b != b) ? b : (a < b ? a : b)); }
 };
+// Activation gradients from the saved output y, one pass instead of a chain of ops
+// (PyTorch's threshold_backward / tanh_backward / sigmoid_backward): a = grad, b = y.
+struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return y > T(0) ? g : T(0); } };
+struct TanhBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * (T(1) - y * y); } };
+struct SigmoidBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * y * (T(1) - y); } };
 struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
 struct Eq { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a == b; } };
 struct Ne { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a != b; } };
@@ -170,7 +175,9 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \
   X("add", Add, NUMERIC) X("sub", Sub, NUMERIC) X("mul", Mul, NUMERIC) X("div", Div, FLOAT)       \
   X("floor_divide", FloorDiv, NUMERIC) X("remainder", Remainder, NUMERIC) X("pow", Pow, NUMERIC)  \
-  X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)
+  X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)       \
+  X("relu_backward", ReluBackward, NUMERIC) X("tanh_backward", TanhBackward, FLOAT)               \
+  X("sigmoid_backward", SigmoidBackward, FLOAT)
 
 // Binary ops producing bool (any input dtype).
 #define FASTDL_BINARY_BOOL_OPS(X)                                                              \

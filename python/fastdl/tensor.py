@@ -30,8 +30,11 @@ class Size(tuple):
 
 def contiguous_strides(shape):
     n = len(shape)
-    if n <= 2:  # the common cases, without the loop
-        return (max(shape[1], 1), 1) if n == 2 else ((1,) if n == 1 else ())
+    if n <= 2:  # the common cases, without the loop (and unpacked: Size's [] is Python code)
+        if n == 2:
+            _, cols = shape
+            return (cols if cols > 1 else 1, 1)
+        return (1,) if n == 1 else ()
     strides, acc = [], 1
     for s in reversed(shape):
         strides.append(acc)

@@ -7,6 +7,7 @@ from .. import dtypes as _dt
 from ..device import device as _device
 from ..tensor import Tensor, _alloc, contiguous_strides
 
+_Buffer, _make, _prod = _C.Buffer, Tensor._make, math.prod
 float32, float64, int64, bool_ = _dt.float32, _dt.float64, _dt.int64, _dt.bool_
 
 
@@ -34,9 +35,7 @@ def empty(shape, dtype, device):
     """An uninitialised contiguous tensor. Ops call this for every output, so a CPU
     device and a DType object skip _alloc's parsing of names."""
     if type(device) is _device and device.type == "cpu" and type(dtype) is _dt.DType:
-        shape = tuple(shape)
-        buf = _C.Buffer(math.prod(shape) * dtype.itemsize, 0, 0)
-        return Tensor._make(buf, dtype, shape, contiguous_strides(shape), 0, device)
+        return _make(_Buffer(_prod(shape) * dtype.itemsize, 0, 0), dtype, shape, contiguous_strides(shape), 0, device)
     return _alloc(tuple(shape), dtype, device)
 
 
@@ -106,20 +105,34 @@ def broadcast_shapes(op, *shapes):
 def expand_view(t, shape):
     """A stride-0 view of t broadcast to shape (no autograd link)."""
     shape = tuple(shape)
-    if t.shape == shape:
+    if t._shape == shape:
         return t
     nd = len(shape)
-    lead = nd - t.ndim
+    own = tuple(t._shape)  # tuple indexing: Size's [] is Python code
+    lead = nd - len(own)
     strides = [0] * lead + list(t._strides)
     for i in range(lead, nd):
-        if t.shape[i - lead] == 1 and shape[i] != 1:
+        if own[i - lead] == 1 and shape[i] != 1:
             strides[i] = 0
     return t._view(shape, strides)
 
 
+_SCALARS = {}  # (value, type, dtype, device) -> 0-d tensor; see scalar_tensor
+
+
 def scalar_tensor(value, dtype, device):
-    t = _alloc((), dtype, device)
-    backend(t).fill(t, float(value))
+    """A 0-d tensor holding value, for ops to read as an operand (never to write or to
+    hand out). Each costs an allocation and a fill kernel, and `x * lr` makes one per
+    call, so they are cached, except NaN (unequal to itself) and -0.0 (equal to 0.0)."""
+    key = (value, type(value), dtype, device)
+    t = _SCALARS.get(key)
+    if t is None:
+        t = _alloc((), dtype, device)
+        backend(t).fill(t, float(value))
+        if value == value and (value != 0 or math.copysign(1.0, value) > 0):
+            if len(_SCALARS) >= 1024:
+                _SCALARS.clear()
+            _SCALARS[key] = t
     return t
 
 
@@ -153,9 +166,9 @@ def contiguous_data(t):
 
 def unbroadcast(g, shape):
     """Sums g over the dimensions that broadcasting expanded to reach g.shape from shape."""
-    shape = tuple(shape)
-    if tuple(g.shape) == shape:
+    if g._shape == shape:
         return g
+    shape = tuple(shape)
     lead = g.ndim - len(shape)
     dims = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1]
     if dims:
