@@ -87,4 +87,6 @@ FASTDL_BIND(CUDA, cuda_layers) {
   m.def("rmsprop_step", &cuda::rmsprop_step, py::arg("param"), py::arg("grad"), py::arg("square_avg"),
         py::arg("grad_avg"), py::arg("momentum_buffer"), py::arg("lr"), py::arg("alpha"), py::arg("eps"),
         py::arg("weight_decay"), py::arg("momentum"), py::arg("centered"), py::arg("maximize"));
+  m.def("sum_squares_multi", &cuda::sum_squares_multi, py::arg("tensors"),
+        "sum of squares of all elements of all tensors, in double (clip_grad_norm_)");
 }

@@ -99,5 +99,8 @@ void rmsprop_step(const TensorArg& param, const TensorArg& grad, const TensorArg
                   const OptTensor& grad_avg, const OptTensor& momentum_buffer, double lr, double alpha, double eps,
                   double weight_decay, double momentum, bool centered, bool maximize);
 
+// grad_norm.cu (csrc/cpu/grad_norm.h)
+double sum_squares_multi(const std::vector<TensorArg>& tensors);
+
 }  // namespace cuda
 }  // namespace fastdl

@@ -462,6 +462,43 @@ def test_clip_grad_norm_edge_cases():
         clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
 
 
+def test_clip_grad_norm_fused_path_matches_float64_reference():
+    # float32 contiguous grads take the one-call sum_squares_multi kernel; a transposed
+    # (non-contiguous) or mixed-dtype list takes the per-gradient ops: same norm either way
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(7, 5), (5,), (3, 9), (1,)]]
+    want = math.sqrt(sum(float((a.astype(np.float64) ** 2).sum()) for a in arrays))
+    for layout in ("contiguous", "transposed", "mixed"):
+        params = [nn.Parameter(fastdl.zeros(*a.shape)) for a in arrays]
+        for p, a in zip(params, arrays):
+            p.grad = fastdl.tensor(a)
+        if layout == "transposed":
+            params[0].grad = fastdl.tensor(np.ascontiguousarray(arrays[0].T)).t()
+        if layout == "mixed":
+            params[1].grad = fastdl.tensor(arrays[1].astype(np.float64))
+        total = clip_grad_norm_(params, 0.5)
+        assert total.dtype == fastdl.float32
+        np.testing.assert_allclose(float(total), want, rtol=1e-6)
+        for p, a in zip(params, arrays):
+            np.testing.assert_allclose(p.grad.numpy(), a * (0.5 / (want + 1e-6)), rtol=1e-5, atol=1e-7)
+    p = nn.Parameter(fastdl.zeros(3))
+    p.grad = fastdl.tensor([1.0, float("nan"), 2.0])
+    assert math.isnan(float(clip_grad_norm_(p, 1.0)))
+    assert np.isnan(p.grad.numpy()).all()  # as torch: the NaN coefficient reaches every gradient
+
+
+def test_sum_squares_multi_kernel():
+    from fastdl import _C
+    a, b = fastdl.randn(4, 6), fastdl.randn(11, dtype=fastdl.float64)
+    want = float((a.numpy().astype(np.float64) ** 2).sum() + (b.numpy() ** 2).sum())
+    np.testing.assert_allclose(_C.cpu.sum_squares_multi([a, b, fastdl.zeros(0)]), want, rtol=1e-12)
+    assert _C.cpu.sum_squares_multi([]) == 0.0
+    with pytest.raises(ValueError, match=r"sum_squares_multi: expected contiguous tensors, got float32\[6, 4\]"):
+        _C.cpu.sum_squares_multi([a.t()])
+    with pytest.raises(TypeError, match="sum_squares_multi"):
+        _C.cpu.sum_squares_multi([fastdl.zeros(3, dtype=fastdl.int64)])
+
+
 # ---- end to end ------------------------------------------------------------------------------
 
 def test_mlp_with_batchnorm_and_dropout_learns_digits():
