@@ -68,13 +68,12 @@ class enable_grad(_GradMode):
 class Context:
     """What forward leaves for backward: saved tensors (version-checked) and flags."""
 
-    __slots__ = ("_saved", "_versions", "needs_input_grad", "_freed", "__dict__")
-
-    def __init__(self):
-        self._saved = ()
-        self._versions = ()
-        self._freed = False
-        self.needs_input_grad = ()
+    # Defaults live on the class, so creating one (every recorded op does) runs no
+    # __init__; an instance attribute shadows a default once set.
+    _saved = ()
+    _versions = ()
+    _freed = False
+    needs_input_grad = ()
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
@@ -100,8 +99,6 @@ class Context:
         return self._saved
 
     def _free(self):
-        self._saved = ()
-        self._versions = ()
         self.__dict__.clear()
         self._freed = True
 

@@ -14,31 +14,34 @@ __all__ = ["linear"]
 class _Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
-        lead = x.shape[:-1]
-        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        out = empty((x2.shape[0], weight.shape[0]), x.dtype, x.device)
-        if x.dtype in _dt.HALF:
+        sx, n = tuple(x._shape), tuple(weight._shape)[0]  # tuples: Size's [] is Python code
+        x2 = x if len(sx) == 2 else x.reshape(-1, sx[-1])
+        out = empty((tuple(x2._shape)[0], n), x._dtype, x._device)
+        if x._dtype in _dt.HALF:
             _half_linear(x2, weight, bias, out)
         else:
             backend(x, "linear").linear(x2, weight, bias, out)
         ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
-        ctx.x_shape = x.shape
-        return out.reshape(tuple(lead) + (weight.shape[0],))
+        ctx.x_shape = sx
+        return out if len(sx) == 2 else out.reshape(sx[:-1] + (n,))
 
     @staticmethod
     def backward(ctx, g):
         x2, weight = ctx.saved_tensors
         needs, x_shape = ctx.needs_input_grad, ctx.x_shape
-        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g  # any strides will do
-        n, dt, dev = g2.shape[1], g.dtype, g.device
-        gx = empty((g2.shape[0], x_shape[-1]), dt, dev) if needs[0] else None
+        sg = tuple(g._shape)
+        g2 = g if len(sg) == 2 else g.reshape(-1, sg[-1])  # any strides will do
+        (rows, n), dt, dev = tuple(g2._shape), g._dtype, g._device
+        gx = empty((rows, x_shape[-1]), dt, dev) if needs[0] else None
         gw = empty((n, x_shape[-1]), dt, dev) if needs[1] else None
         gb = empty((n,), dt, dev) if needs[2] else None
         if dt in _dt.HALF:
             _half_linear_backward(g2, x2, weight, gx, gw, gb)
         else:
             backend(g, "linear").linear_backward(g2, x2, weight, gx, gw, gb)
-        return (None if gx is None else gx.reshape(x_shape)), gw, gb
+        if gx is not None and len(x_shape) != 2:
+            gx = gx.reshape(x_shape)
+        return gx, gw, gb
 
 
 def _t(m):
@@ -66,19 +69,20 @@ def linear(input, weight, bias=None):
     check_tensor("linear", input)
     check_tensor("linear", weight, "weight")
     same_device("linear", input, weight, bias)
-    if weight.ndim != 2:
+    sx, sw = tuple(input._shape), tuple(weight._shape)  # tuples: Size's [] is Python code
+    if len(sw) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {desc(weight)}")
-    if input.ndim == 0:
+    if not sx:
         raise ValueError(f"linear: input must have at least 1 dimension, got {desc(input)}")
-    if input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input {desc(input)} has {input.shape[-1]} features but weight {desc(weight)} "
-                         f"expects {weight.shape[1]} (in_features)")
-    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
-        raise ValueError(f"linear: bias must have shape [{weight.shape[0]}], got {desc(bias)}")
+    if sx[-1] != sw[1]:
+        raise ValueError(f"linear: input {desc(input)} has {sx[-1]} features but weight {desc(weight)} "
+                         f"expects {sw[1]} (in_features)")
+    if bias is not None and tuple(bias._shape) != sw[:1]:
+        raise ValueError(f"linear: bias must have shape [{sw[0]}], got {desc(bias)}")
     for t in (weight, bias):
-        if t is not None and t.dtype is not input.dtype:
+        if t is not None and t._dtype is not input._dtype:
             raise TypeError(f"linear: expected input, weight and bias of one dtype, got {desc(input)}, "
                             f"{desc(weight)}" + ("" if bias is None else f", {desc(bias)}"))
-    if not input.dtype.is_floating_point:
+    if input._dtype.category != 2:
         raise TypeError(f"linear: expected a floating point input, got {desc(input)}")
     return _Linear.apply(input, weight, bias)
