@@ -98,6 +98,8 @@ def _twin_module(fm, torch):
     for k, v in vars(fm).items():  # plain settings the borrowed methods read (z_dim, pack, ...)
         if not k.startswith("_") and k != "training" and isinstance(v, _SCALARS):
             setattr(tm, k, v)
+    for k, p in fm.named_parameters(recurse=False):  # a model's own weights (CosineLinear); values come later
+        setattr(tm, k, torch.nn.Parameter(torch.zeros(tuple(p.shape), dtype=torch.float32)))
     for k, child in fm.named_children():
         setattr(tm, k, _twin_module(child, torch))
     return tm
@@ -226,11 +228,14 @@ def fam_transfer():
     c = transfer.DEFAULTS
     w = c["width"]
 
-    def make():  # the fine-tuning phase: first conv block(s) frozen in eval mode, the rest and a head tuned
-        return transfer.FineTuned(cnn.DigitsCNN(w, num_classes=5), 5, c["frozen_blocks"])
+    def make():  # the fine-tuning phase: first conv block(s) frozen in eval mode, the rest and the head tuned
+        pretrained = cnn.DigitsCNN(w, num_classes=5)
+        head = transfer.new_head(c["head"], pretrained.head.in_features, 5, c["cosine_scale"])
+        return transfer.FineTuned(pretrained, 5, c["frozen_blocks"], head=head)
 
     # transfer fine-tunes through cnn.fit, whose weight decay is cnn's
-    return classifier(f"DigitsCNN({w}), {c['frozen_blocks']} conv block frozen, + Linear, Adam", f"{c['finetune_batch_size']} x 1x8x8",
+    return classifier(f"DigitsCNN({w}), {c['frozen_blocks']} conv block frozen, {c['head']} head, Adam",
+                      f"{c['finetune_batch_size']} x 1x8x8",
                       make, (c["finetune_batch_size"], 1, 8, 8), c, lr_key="finetune_lr",
                       wd=cnn.DEFAULTS["weight_decay"], classes=5)
 
