@@ -56,6 +56,12 @@ PYBIND11_MODULE(_C, m) {
                                {static_cast<py::ssize_t>(b.nbytes())}, {1});
       });
 
+  // Buffer(nbytes) on the CPU without the constructor's overload and keyword handling:
+  // every op's output is allocated here (ops/_util.empty).
+  m.def("cpu_buffer", [](int64_t nbytes) {
+    if (nbytes < 0) throw std::invalid_argument("Buffer: negative size");
+    return std::make_shared<Buffer>(static_cast<size_t>(nbytes), DeviceType::CPU, 0);
+  });
   m.def("live_buffers", &Buffer::live_count, "number of Buffers alive (all devices)");
   m.def("live_bytes", &Buffer::live_bytes, "bytes held by live Buffers (all devices)");
   m.def("get_num_threads", &get_num_threads);

@@ -7,7 +7,7 @@ from .. import dtypes as _dt
 from ..device import device as _device
 from ..tensor import Tensor, _alloc, contiguous_strides
 
-_Buffer, _make, _prod = _C.Buffer, Tensor._make, math.prod
+_cpu_buffer, _make, _prod = _C.cpu_buffer, Tensor._make, math.prod
 float32, float64, int64, bool_ = _dt.float32, _dt.float64, _dt.int64, _dt.bool_
 
 
@@ -35,7 +35,7 @@ def empty(shape, dtype, device):
     """An uninitialised contiguous tensor. Ops call this for every output, so a CPU
     device and a DType object skip _alloc's parsing of names."""
     if type(device) is _device and device.type == "cpu" and type(dtype) is _dt.DType:
-        return _make(_Buffer(_prod(shape) * dtype.itemsize, 0, 0), dtype, shape, contiguous_strides(shape), 0, device)
+        return _make(_cpu_buffer(_prod(shape) * dtype.itemsize), dtype, shape, contiguous_strides(shape), 0, device)
     return _alloc(tuple(shape), dtype, device)
 
 
