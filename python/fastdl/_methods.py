@@ -1,6 +1,7 @@
 """Installs the op methods and operators on Tensor (Tensor.exp is fastdl.ops.exp, ...)."""
 from . import ops
 from .ops import elementwise as _ew
+from .ops.elementwise import Add as _Add, Div as _Div, Mul as _Mul, Sub as _Sub
 from .ops import random as _rnd
 from .tensor import Tensor
 
@@ -47,14 +48,15 @@ Tensor.view_as = _view_as
 Tensor.reshape_as = _reshape_as
 
 # operators
-Tensor.__add__ = lambda a, b: ops.add(a, b)
-Tensor.__radd__ = lambda a, b: ops.add(b, a)
-Tensor.__sub__ = lambda a, b: ops.sub(a, b)
-Tensor.__rsub__ = lambda a, b: ops.sub(b, a)
-Tensor.__mul__ = lambda a, b: ops.mul(a, b)
-Tensor.__rmul__ = lambda a, b: ops.mul(b, a)
-Tensor.__truediv__ = lambda a, b: ops.div(a, b)
-Tensor.__rtruediv__ = lambda a, b: ops.div(b, a)
+# the arithmetic operators call their Function directly: they run for every line of model code
+Tensor.__add__ = lambda a, b: _Add.apply(a, b)
+Tensor.__radd__ = lambda a, b: _Add.apply(b, a)
+Tensor.__sub__ = lambda a, b: _Sub.apply(a, b)
+Tensor.__rsub__ = lambda a, b: _Sub.apply(b, a)
+Tensor.__mul__ = lambda a, b: _Mul.apply(a, b)
+Tensor.__rmul__ = lambda a, b: _Mul.apply(b, a)
+Tensor.__truediv__ = lambda a, b: _Div.apply(a, b)
+Tensor.__rtruediv__ = lambda a, b: _Div.apply(b, a)
 Tensor.__floordiv__ = lambda a, b: ops.floor_divide(a, b)
 Tensor.__rfloordiv__ = lambda a, b: ops.floor_divide(b, a)
 Tensor.__mod__ = lambda a, b: ops.remainder(a, b)
