@@ -109,6 +109,9 @@ void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
         const T* row = a + i * rsa;
         for (int64_t k = 0; k < kc; ++k) Ap[k * MR + i] = row[k];
       }
+    } else if (m == MR && rsa == 1) {
+      // Transposed A (the weight gradients' dY^T @ X): each k's MR values are contiguous.
+      for (int64_t k = 0; k < kc; ++k) std::copy(a + k * csa, a + k * csa + MR, Ap + k * MR);
     } else {
       for (int64_t k = 0; k < kc; ++k) {
         T* dst = Ap + k * MR;
