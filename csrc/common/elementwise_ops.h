@@ -39,6 +39,9 @@ struct Sigmoid {
 };
 struct Relu { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x > T(0) ? x : T(0); } };
 struct LeakyRelu { template <typename T> FASTDL_HD T operator()(T x, double slope, double) const { return x > T(0) ? x : T(x * T(slope)); } };
+// Its derivative (1 or the slope), used by the backward pass only: g * this is torch's
+// leaky_relu_backward in two kernels instead of a compare, a multiply and a select.
+struct LeakyReluGrad { template <typename T> FASTDL_HD T operator()(T x, double slope, double) const { return x > T(0) ? T(1) : T(slope); } };
 // Activations of nn.functional. Gelu: p0 = 0 exact (erf), 1 tanh approximation;
 // GeluGrad is its derivative, used by the backward pass only.
 struct Gelu {
@@ -168,6 +171,7 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("sigmoid", Sigmoid, FLOAT) X("sin", Sin, FLOAT) X("cos", Cos, FLOAT) X("floor", Floor, FLOAT) \
   X("ceil", Ceil, FLOAT) X("round", Round, FLOAT) X("reciprocal", Reciprocal, FLOAT)              \
   X("leaky_relu", LeakyRelu, FLOAT) X("pow_scalar", PowScalar, FLOAT) X("gelu", Gelu, FLOAT)      \
+  X("leaky_relu_grad", LeakyReluGrad, FLOAT)                                                     \
   X("gelu_grad", GeluGrad, FLOAT) X("silu", Silu, FLOAT) X("elu", Elu, FLOAT)                     \
   X("softplus", Softplus, FLOAT)
 

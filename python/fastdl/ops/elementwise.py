@@ -434,7 +434,7 @@ UNARY = {
     "cos": (lambda x, y, g, *p: -g * sin(x), "x", True),
     "reciprocal": (lambda x, y, g, *p: -g * y * y, "y", True),
     "relu": (lambda x, y, g, *p: binary_kernel("relu_backward", g, y), "y", False),
-    "leaky_relu": (lambda x, y, g, s, _: where(x > 0, g, g * s), "x", True),
+    "leaky_relu": (lambda x, y, g, s, _: g * unary_kernel("leaky_relu_grad", x, s), "x", True),
     "clamp": (lambda x, y, g, lo, hi: where(logical_and(_ge_bound(x, lo), _le_bound(x, hi)), g, 0.0), "x", False),
     "pow_scalar": (lambda x, y, g, e, _: g * e * _pow_grad_base(x, e - 1), "x", False),
     "floor": (_zero_grad, "", True),
