@@ -223,44 +223,46 @@ def _edge_of(t):
 
 
 def _toposort(roots):
-    """Nodes reachable from roots, each after every node that feeds it a gradient."""
+    """Nodes reachable from roots, each after every node that feeds it a gradient.
+    Nodes hash by identity, so they key the sets and dicts here themselves."""
     order, seen = [], set()
     stack = [(r, False) for r in roots]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
             order.append(node)
             continue
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
-        stack.append((node, True))
+        seen.add(node)
+        push((node, True))
         if type(node) is Node:
             for e in node.edges:
-                if e is not None and id(e[0]) not in seen:
-                    stack.append((e[0], False))
+                if e is not None and e[0] not in seen:
+                    push((e[0], False))
     order.reverse()
     return order
 
 
 def _add_grad(pending, target, idx, g):
     """Adds g to the gradient waiting at output idx of target."""
-    slot = pending.get(id(target))
+    slot = pending.get(target)
     if slot is None:
-        slot = pending[id(target)] = [None] * (1 if type(target) is AccumulateGrad else len(target.out_meta))
+        slot = pending[target] = [None] * (1 if type(target) is AccumulateGrad else len(target.out_meta))
     slot[idx] = g if slot[idx] is None else slot[idx] + g
 
 
 def _run_backward(roots, root_grads, retain_graph, inputs=None):
     Tensor = _Tensor or _tensor_type()
-    pending = {}  # id(node) -> list of grads per output
+    pending = {}  # node -> list of grads per output
     for (node, idx), g in zip(roots, root_grads):
         _add_grad(pending, node, idx, g)
     captured = inputs  # None for backward(); {id(leaf): grad} for grad()
     handed_out = set()
     with no_grad():
         for node in _toposort([n for n, _ in roots]):
-            grads = pending.pop(id(node), None)
+            grads = pending.pop(node, None)
             if grads is None:
                 continue
             if type(node) is AccumulateGrad:
