@@ -1,4 +1,6 @@
 """Losses of the spine: cross_entropy (fused log-softmax + NLL kernel) and mse_loss."""
+import numpy as np
+
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor
@@ -49,10 +51,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise TypeError(f"cross_entropy: expected floating point logits, got {desc(input)}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if input.ndim == 0:
+    sx, st = tuple(input._shape), tuple(target._shape)  # tuples: Size's [] is Python code
+    if not sx:
         raise ValueError(f"cross_entropy: input must have at least 1 dimension, got {desc(input)}")
-    C = input.shape[0] if input.ndim == 1 else input.shape[1]
-    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+    C = sx[0] if len(sx) == 1 else sx[1]
+    if weight is not None and tuple(weight._shape) != (C,):
         raise ValueError(f"cross_entropy: weight should be a 1-D tensor of {C} elements, got {desc(weight)}")
     if target.dtype.is_floating_point:
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
@@ -60,22 +63,28 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise TypeError(f"cross_entropy: expected int64 class indices or float probabilities as target, "
                         f"got {desc(target)}")
     # (C,) -> (1, C); (N, C, d...) -> (N*d..., C)
-    if input.ndim == 1:
-        if target.ndim != 0:
+    if len(sx) == 1:
+        if st:
             raise ValueError(f"cross_entropy: for 1-D input {desc(input)} the target must be 0-D, got {desc(target)}")
         x2, t1 = input.unsqueeze(0), target.reshape(1)
     else:
-        expect = (input.shape[0],) + tuple(input.shape[2:])
-        if tuple(target.shape) != expect:
+        expect = sx[:1] + sx[2:]
+        if st != expect:
             raise ValueError(f"cross_entropy: expected target of shape {list(expect)} for input {desc(input)}, "
                              f"got {desc(target)}")
-        x2 = input if input.ndim == 2 else input.movedim(1, -1).reshape(-1, C)
-        t1 = target.reshape(-1)
+        x2 = input if len(sx) == 2 else input.movedim(1, -1).reshape(-1, C)
+        t1 = target if len(st) == 1 else target.reshape(-1)
     per_sample = _CrossEntropy.apply(x2, t1, weight, int(ignore_index), float(label_smoothing))
     if reduction == "none":
         return per_sample.reshape(target.shape)
     if reduction == "sum":
         return per_sample.sum()
+    n = t1.numel()
+    if weight is None and t1._device.type == "cpu" and t1.is_contiguous() and n:
+        # the count of targets that are not ignore_index, read on the host: the same
+        # value as the op chain below, without its four ops per training step
+        targets = np.frombuffer(t1._buf, np.int64, n, t1._offset * 8)
+        return per_sample.sum() / (n - int(np.count_nonzero(targets == ignore_index)))
     valid = (t1 != ignore_index)
     if weight is None:
         denom = valid.sum().to(per_sample.dtype)
