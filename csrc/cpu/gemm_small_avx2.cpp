@@ -13,6 +13,11 @@
 
 #include <cstdint>
 
+// Unrolls the loops over a tile's rows and vectors before GCC's scalar replacement
+// runs: otherwise the accumulator array stays in memory (the may_alias loads of the
+// k loop can't be proven not to touch it) and is stored to the stack every k step.
+#define FASTDL_UNROLL _Pragma("GCC unroll 8")
+
 namespace fastdl {
 namespace cpu {
 namespace gemm_ukr {
@@ -78,7 +83,7 @@ void by_rows(int64_t M, const F& f) {
   }
 }
 
-// c[i * rsc + j * csc] = alpha * s + beta * c (beta == 0: c is not read).
+// *c = alpha * s + beta * *c (beta == 0: *c is not read).
 template <typename T>
 void store_scalar(T* c, T s, T alpha, T beta) {
   *c = beta == T(0) ? alpha * s : alpha * s + beta * *c;
@@ -107,22 +112,35 @@ void tile(const Small<T>& p, const T* a, const T* b, T* c, int ncols, typename V
   using V = Vec<T>;
   constexpr int L = V::L;
   typename V::R acc[MR][NV];
+  FASTDL_UNROLL
   for (int i = 0; i < MR; ++i)
+    FASTDL_UNROLL
     for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
   for (int64_t k = 0; k < p.K; ++k, a += p.csa, b += p.rsb) {
     typename V::R bv[NV];
+    FASTDL_UNROLL
     for (int v = 0; v < NV; ++v) bv[v] = MASK && v == NV - 1 ? V::load(b + v * L, mask) : V::load(b + v * L);
+    FASTDL_UNROLL
     for (int i = 0; i < MR; ++i) {
       const typename V::R av = V::bcast(a + i * p.rsa);
+      FASTDL_UNROLL
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(av, bv[v], acc[i][v]);
     }
   }
-  const typename V::R va = V::set1(p.alpha), vb = V::set1(p.beta);
+  // alpha * acc through a local tile: the accumulators are indexed only by unrolled
+  // loops, which keeps them in registers (see FASTDL_UNROLL); C is updated from t.
+  alignas(32) T t[MR][NV * L];
+  const typename V::R va = V::set1(p.alpha);
+  FASTDL_UNROLL
+  for (int i = 0; i < MR; ++i)
+    FASTDL_UNROLL
+    for (int v = 0; v < NV; ++v) V::store(&t[i][v * L], V::mul(va, acc[i][v]));
   if (p.csc == 1) {
+    const typename V::R vb = V::set1(p.beta);
     for (int i = 0; i < MR; ++i, c += p.rsc)
       for (int v = 0; v < NV; ++v) {
         const bool masked = MASK && v == NV - 1;
-        typename V::R r = V::mul(va, acc[i][v]);
+        typename V::R r = V::load(&t[i][v * L]);
         if (p.beta != T(0)) r = V::fma(vb, masked ? V::load(c + v * L, mask) : V::load(c + v * L), r);
         if (masked)
           V::store(c + v * L, mask, r);
@@ -131,15 +149,8 @@ void tile(const Small<T>& p, const T* a, const T* b, T* c, int ncols, typename V
       }
     return;
   }
-  // Strided columns of C: through a local tile, element by element.
-  alignas(32) T t[MR][NV * L];
-  for (int i = 0; i < MR; ++i)
-    for (int v = 0; v < NV; ++v) V::store(&t[i][v * L], V::mul(va, acc[i][v]));
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < ncols; ++j) {
-      T& cij = c[i * p.rsc + j * p.csc];
-      cij = p.beta == T(0) ? t[i][j] : t[i][j] + p.beta * cij;
-    }
+  for (int i = 0; i < MR; ++i)  // strided columns of C: element by element
+    for (int j = 0; j < ncols; ++j) store_scalar(c + i * p.rsc + j * p.csc, t[i][j], T(1), p.beta);
 }
 
 // All rows of one column block, MAXR at a time.
@@ -195,24 +206,30 @@ __attribute__((noinline)) void dot_tile(const Dot<T>& p, const T* a, const T* bt
   using V = Vec<T>;
   constexpr int L = V::L;
   typename V::R acc[MR][NR];
+  FASTDL_UNROLL
   for (int i = 0; i < MR; ++i)
+    FASTDL_UNROLL
     for (int j = 0; j < NR; ++j) acc[i][j] = V::zero();
   auto step = [&](int64_t k, auto load) {
     typename V::R bv[NR];
+    FASTDL_UNROLL
     for (int j = 0; j < NR; ++j) bv[j] = load(bt + j * p.ldb + k);
+    FASTDL_UNROLL
     for (int i = 0; i < MR; ++i) {
       const typename V::R av = load(a + i * p.rsa + k);
+      FASTDL_UNROLL
       for (int j = 0; j < NR; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
     }
   };
   int64_t k = 0;
   for (; k + L <= p.K; k += L) step(k, [](const T* q) { return V::load(q); });
   if (k < p.K) step(k, [&](const T* q) { return V::load(q, tail); });
-  for (int i = 0; i < MR; ++i) {
-    alignas(32) T s[4];
-    V::sums4(acc[i][0], acc[i][NR > 1 ? 1 : 0], acc[i][NR > 2 ? 2 : 0], acc[i][NR > 3 ? 3 : 0], s);
-    for (int j = 0; j < NR; ++j) store_scalar(c + i * p.rsc + j * p.csc, s[j], p.alpha, p.beta);
-  }
+  alignas(32) T s[MR][4];
+  FASTDL_UNROLL
+  for (int i = 0; i < MR; ++i)
+    V::sums4(acc[i][0], acc[i][NR > 1 ? 1 : 0], acc[i][NR > 2 ? 2 : 0], acc[i][NR > 3 ? 3 : 0], s[i]);
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) store_scalar(c + i * p.rsc + j * p.csc, s[i][j], p.alpha, p.beta);
 }
 
 // Columns four at a time, rows so that accumulators, B vectors and one A vector fit
