@@ -44,6 +44,9 @@ constexpr int64_t kSmallMaxWork = int64_t(1) << 22;
 constexpr int64_t kSmallMaxK = 256;
 // Up to this many columns, small products with row-major A run as dot products along K.
 constexpr int64_t kDotMaxN = 8;
+// C with few rows and B^T contiguous runs as dot products on C^T from this K on (below,
+// half-empty vectors along K cost more than packing B).
+constexpr int64_t kDotMinK = 16;
 // Without AVX2, tiny problems run a direct loop (packing's fixed cost dominates).
 constexpr int64_t kDirectMaxWork = 4096;
 // Up to this many columns of C, row-major A is read in place rather than packed.
@@ -235,6 +238,17 @@ struct Operands {
   T* C;
   int64_t rsc, csc;
 };
+
+// Turns the product into C^T = B^T A^T (A' = B^T: A'[n,k] = B[k,n], B' = A^T, C' = C^T),
+// the same arithmetic with the roles of rows and columns exchanged.
+template <typename T>
+void transpose_product(Operands<T>& op) {
+  std::swap(op.M, op.N);
+  std::swap(op.A, op.B);
+  std::swap(op.rsa, op.csb);
+  std::swap(op.csa, op.rsb);
+  std::swap(op.rsc, op.csc);
+}
 
 // Block size for cutting n into near-equal blocks of at most `cap`, in units of `unit`,
 // with a block count that is a multiple of `parts`: no block is a thin remainder, and
@@ -475,11 +489,16 @@ void gemm_split_k(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
 // A small product on the kernel's unpacked paths. Narrow C would leave most lanes of
 // the row kernel idle: with row-major A it runs as dot products along K (B's columns
 // copied contiguous if they are not), with column-major A as C^T = B^T A^T, whose B
-// (A^T) is then row-major and C^T wide. Otherwise the row kernel reads row-major B in
-// place; any other B (x @ W^T) is packed into slivers first, O(K N) next to O(M K N).
+// (A^T) is then row-major and C^T wide. C with few rows and B^T contiguous (x @ W^T
+// for a few samples) runs as dot products on C^T unless K is tiny. Otherwise the row
+// kernel reads row-major B in place; any other B is packed into slivers first, O(K N)
+// next to the product's O(M K N).
 template <typename T>
 void gemm_small(const Kernel<T>& kn, Operands<T> op) {
-  if (op.N <= kDotMaxN && op.csa == 1) {
+  auto dot_form = [](const Operands<T>& o) { return o.N <= kDotMaxN && o.csa == 1; };
+  if (!dot_form(op) && op.M <= kDotMaxN && op.M < op.N && op.rsb == 1 && op.K >= kDotMinK)
+    transpose_product(op);
+  if (dot_form(op)) {
     const T* Bt = op.B;
     int64_t ldb = op.csb;
     if (op.rsb != 1) {
@@ -490,13 +509,7 @@ void gemm_small(const Kernel<T>& kn, Operands<T> op) {
     }
     return kn.dot(op.M, op.N, op.K, op.alpha, op.A, op.rsa, Bt, ldb, op.beta, op.C, op.rsc, op.csc);
   }
-  if (op.N < kn.nr && op.M > op.N && op.rsa == 1) {
-    std::swap(op.M, op.N);
-    std::swap(op.A, op.B);
-    std::swap(op.rsa, op.csb);
-    std::swap(op.csa, op.rsb);
-    std::swap(op.rsc, op.csc);
-  }
+  if (op.N < kn.nr && op.M > op.N && op.rsa == 1) transpose_product(op);
   const T* B = op.B;
   int64_t rsb = op.rsb, bstep = kn.nr;
   if (op.csb != 1) {
@@ -513,32 +526,25 @@ void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* 
                int64_t csc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, csc);
-  if ((N == 1 && M > 1) || (csc != 1 && rsc == 1 && M > 1)) {
-    // Compute C^T = B^T A^T instead: turns a column-vector result into a row (the
-    // gemv paths below) and column-major C into row-major (the kernels store rows).
-    // A' = B^T (A'[n,k] = B[k,n]), B' = A^T, C' = C^T.
-    std::swap(M, N);
-    std::swap(A, B);
-    std::swap(rsa, csb);
-    std::swap(csa, rsb);
-    std::swap(rsc, csc);
-  }
-  if (M == 1 && rsb == 1 && K > 1)
-    return gemv_dot(N, K, alpha, A, csa, B, csb, beta, C, csc);
+  Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc};
+  if (csc != 1 && rsc == 1 && M > 1) transpose_product(op);  // the kernels store rows of C
   const double work = double(M) * double(N) * double(K);  // double: no overflow
   const Kernel<T> kn = select_kernel<T>();
-  const Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc};
   const bool parallel = nthreads > 1 && work >= kParallelMinWork;
   if (kn.small && !parallel && K <= kSmallMaxK && work <= kSmallMaxWork) return gemm_small(kn, op);
-  if (M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
-    return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+  if (op.N == 1 && op.M > 1) transpose_product(op);  // a column-vector result becomes a row
+  if (op.M == 1 && op.rsb == 1 && K > 1)
+    return gemv_dot(op.N, K, alpha, op.A, op.csa, op.B, op.csb, beta, op.C, op.csc);
+  if (op.M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
+    return gemm_direct(op.M, op.N, K, alpha, op.A, op.rsa, op.csa, op.B, op.rsb, op.csb, beta, op.C, op.rsc,
+                       op.csc);
 
   // Row-major A is read in place unless N is wide enough to amortise packing it,
   // which buys contiguous L2-resident slivers instead of MR rows a full stride apart.
-  const bool direct_a = csa == 1 && N <= kDirectAMaxN;
+  const bool direct_a = op.csa == 1 && op.N <= kDirectAMaxN;
   if (parallel && K >= kSplitKMinK && M * N <= kSplitKMaxC) return gemm_split_k(kn, direct_a, nthreads, op);
-  if (parallel && M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op);
-  if (parallel && N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
+  if (parallel && op.M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op);
+  if (parallel && op.N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
   gemm_serial(kn, direct_a, op);
 }
 

@@ -127,29 +127,31 @@ void tile(const Small<T>& p, const T* a, const T* b, T* c, int ncols, typename V
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(av, bv[v], acc[i][v]);
     }
   }
-  // alpha * acc through a local tile: the accumulators are indexed only by unrolled
-  // loops, which keeps them in registers (see FASTDL_UNROLL); C is updated from t.
-  alignas(32) T t[MR][NV * L];
-  const typename V::R va = V::set1(p.alpha);
+  // The accumulators are indexed only in unrolled loops, which keeps them in
+  // registers (see FASTDL_UNROLL).
+  const typename V::R va = V::set1(p.alpha), vb = V::set1(p.beta);
+  if (p.csc == 1) {
+    FASTDL_UNROLL
+    for (int i = 0; i < MR; ++i)
+      FASTDL_UNROLL
+      for (int v = 0; v < NV; ++v) {
+        const bool masked = MASK && v == NV - 1;
+        T* cv = c + i * p.rsc + v * L;
+        typename V::R r = p.alpha == T(1) ? acc[i][v] : V::mul(va, acc[i][v]);
+        if (p.beta != T(0)) r = V::fma(vb, masked ? V::load(cv, mask) : V::load(cv), r);
+        if (masked)
+          V::store(cv, mask, r);
+        else
+          V::store(cv, r);
+      }
+    return;
+  }
+  alignas(32) T t[MR][NV * L];  // strided columns of C: through a local tile
   FASTDL_UNROLL
   for (int i = 0; i < MR; ++i)
     FASTDL_UNROLL
     for (int v = 0; v < NV; ++v) V::store(&t[i][v * L], V::mul(va, acc[i][v]));
-  if (p.csc == 1) {
-    const typename V::R vb = V::set1(p.beta);
-    for (int i = 0; i < MR; ++i, c += p.rsc)
-      for (int v = 0; v < NV; ++v) {
-        const bool masked = MASK && v == NV - 1;
-        typename V::R r = V::load(&t[i][v * L]);
-        if (p.beta != T(0)) r = V::fma(vb, masked ? V::load(c + v * L, mask) : V::load(c + v * L), r);
-        if (masked)
-          V::store(c + v * L, mask, r);
-        else
-          V::store(c + v * L, r);
-      }
-    return;
-  }
-  for (int i = 0; i < MR; ++i)  // strided columns of C: element by element
+  for (int i = 0; i < MR; ++i)
     for (int j = 0; j < ncols; ++j) store_scalar(c + i * p.rsc + j * p.csc, t[i][j], T(1), p.beta);
 }
 
