@@ -164,11 +164,36 @@ void column_block(const Small<T>& p, const T* b, T* c, int ncols) {
   });
 }
 
-// Two-vector blocks run 6 rows at a time (12 accumulators); one-vector blocks 8 rows
-// (8 accumulators: 8 FMAs per B load rather than 6).
+// One MR-row strip of C across all its column blocks.
+template <typename T, int MR>
+void row_strip(const Small<T>& p, int64_t i) {
+  constexpr int L = Vec<T>::L, W = 2 * L;
+  const T* a = p.A + i * p.rsa;
+  T* c = p.C + i * p.rsc;
+  for (int64_t j0 = 0; j0 < p.N; j0 += W, c += W * p.csc) {
+    const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
+    const T* b = p.B + j0 / W * p.bstep;
+    if (n == W)
+      tile<T, MR, 2, false>(p, a, b, c, n, Vec<T>::first(0));
+    else if (n > L)
+      tile<T, MR, 2, true>(p, a, b, c, n, Vec<T>::first(n - L));
+    else if (n == L)
+      tile<T, MR, 1, false>(p, a, b, c, n, Vec<T>::first(0));
+    else
+      tile<T, MR, 1, true>(p, a, b, c, n, Vec<T>::first(n));
+  }
+}
+
+// When all of B fits in L1, row strips outer: C is written strip by strip in address
+// order (with tiny K, writing C is most of the cost). Otherwise column blocks outer, so
+// each K x W block of B stays in L1 across the row loop; two-vector blocks run 6 rows
+// at a time (12 accumulators), one-vector blocks 8 (8 FMAs per B load rather than 6).
 template <typename T>
 void small_gemm(const Small<T>& p) {
   constexpr int L = Vec<T>::L, W = 2 * L;
+  constexpr int64_t kBInL1 = 16 * 1024;
+  if (p.K * p.N * int64_t(sizeof(T)) <= kBInL1)
+    return by_rows<6>(p.M, [&](auto rows, int64_t i) { row_strip<T, decltype(rows)::value>(p, i); });
   for (int64_t j0 = 0; j0 < p.N; j0 += W) {
     const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
     const T* b = p.B + j0 / W * p.bstep;
