@@ -16,7 +16,11 @@
 // Threads (gemm_split_m): when M spans several MC blocks, the threads share each
 // packed KC x NC panel of B and take turns on its row blocks, one parallel job per
 // panel. Otherwise (gemm_split_n) each thread runs the serial driver on its own
-// column slabs. Single-row / single-column results and tiny problems take direct loops.
+// column slabs.
+// Small products (up to 2^22 multiply-adds, K <= 256, one thread; with AVX2) skip all
+// of that: gemm_small runs unpacked register-blocked kernels (gemm_small_avx2.cpp)
+// with exact-size edge tiles, no heap allocation and no cache blocking. Without AVX2,
+// single-row / single-column results and tiny problems take direct loops.
 #include "gemm.h"
 #include "matmul_args.h"
 
