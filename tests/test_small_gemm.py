@@ -2,8 +2,9 @@
 
 Small products (up to 2^22 multiply-adds, K <= 256) run without packing: an AVX2 row
 kernel reading row-major B in place (other B packed into slivers first), a dot-product
-kernel along K for narrow C with row-major A (N <= 8), and C^T = B^T A^T for narrow C
-with column-major A. Each test sweeps every M in 1..13 and N in 1..17 (every partial
+kernel along K for narrow C with row-major A (N <= 8; <= 6 if B's columns are copied
+contiguous first) and for C with few rows and B^T contiguous (on C^T, K >= 16), and
+C^T = B^T A^T for narrow C with column-major A. Each test sweeps every M in 1..13 and N in 1..17 (every partial
 row tile and every masked column count of both kernels) for K values around the vector
 width, on the AVX2 kernels and the portable fallback (`use_avx2` fixture), in float32
 and float64, for every layout of A, B and C that selects a different path.
