@@ -1,12 +1,14 @@
 // AVX2/FMA kernels for small products (compiled with -mavx2 -mfma; called only when
-// use_avx2() is true). Contract: gemm_ukr::sgemm_small_avx2 in gemm.h.
+// use_avx2() is true). Contracts: gemm_ukr::sgemm_small_avx2 / sgemm_dot_avx2 in gemm.h;
+// gemm_small in gemm.cpp picks between them.
 //
-// No packing, no cache blocking, no heap: for each block of W = 2 vectors of columns
-// (16 floats / 8 doubles) the rows of C are computed MR at a time over the whole K,
-// broadcasting A[i, k] (any strides) and loading B[k, j0:j0+W] straight from memory.
-// The K x W block of B stays in L1 across the row loop. A narrow last block (or N <= 8 / 4)
-// runs one vector wide with more rows; columns past N are masked, never read or written.
-// Edge rows run a kernel of exactly that many rows, so no work is padded.
+// No packing, no cache blocking, no heap. Row kernel (small_gemm): C in tiles of MR
+// rows x W = 2 vectors of columns (16 floats / 8 doubles), each over the whole K,
+// broadcasting A[i, k] (any strides) and loading B[k, j0:j0+W] straight from memory;
+// a narrow last block runs one vector wide, its columns past N masked (never read or
+// written); edge rows run a kernel of exactly that many rows, so no work is padded.
+// Dot kernel (dot_gemm), for C with few columns: vectors run along K over contiguous
+// rows of A and columns of B, MR x NR accumulators reduced to MR x NR sums at the end.
 // Like gemm_avx2.cpp this file includes no std or project headers with inline code
 // (an AVX2 copy of a shared inline function could be picked for portable callers).
 #include <immintrin.h>
