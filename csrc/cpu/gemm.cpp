@@ -16,7 +16,11 @@
 // Threads (gemm_split_m): when M spans several MC blocks, the threads share each
 // packed KC x NC panel of B and take turns on its row blocks, one parallel job per
 // panel. Otherwise (gemm_split_n) each thread runs the serial driver on its own
-// column slabs. Single-row / single-column results and tiny problems take direct loops.
+// column slabs.
+// Small products (up to 2^22 multiply-adds, K <= 256, one thread; with AVX2) skip all
+// of that: gemm_small runs unpacked register-blocked kernels (gemm_small_avx2.cpp)
+// with exact-size edge tiles, no heap allocation and no cache blocking. Without AVX2,
+// single-row / single-column results and tiny problems take direct loops.
 #include "gemm.h"
 #include "matmul_args.h"
 
@@ -38,7 +42,19 @@ namespace {
 
 // Below this many multiply-adds a problem runs on one thread: spawning costs more.
 constexpr int64_t kParallelMinWork = int64_t(1) << 20;
-// Tiny problems skip packing (its fixed cost dominates) and run a direct loop.
+// Small problems (AVX2) skip packing and cache blocking: gemm_small. K is capped so that
+// a K x NR block of B stays in L1 across the row loop.
+constexpr int64_t kSmallMaxWork = int64_t(1) << 22;
+constexpr int64_t kSmallMaxK = 256;
+// Small products with row-major A and up to this many columns run as dot products
+// along K; up to kDotMaxNCopied when B's columns must first be copied contiguous
+// (measured: the row kernel is faster for 7-8 columns of row-major B).
+constexpr int64_t kDotMaxN = 8;
+constexpr int64_t kDotMaxNCopied = 6;
+// C with few rows and B^T contiguous runs as dot products on C^T from this K on (below,
+// half-empty vectors along K cost more than packing B).
+constexpr int64_t kDotMinK = 16;
+// Without AVX2, tiny problems run a direct loop (packing's fixed cost dominates).
 constexpr int64_t kDirectMaxWork = 4096;
 // Up to this many columns of C, row-major A is read in place rather than packed.
 constexpr int64_t kDirectAMaxN = 256;
@@ -58,6 +74,12 @@ struct Kernel {
   int64_t mc, kc, nc;
   void (*pack_bn)(int64_t, const T*, int64_t, T*);
   void (*pack_bt)(int64_t, const T*, int64_t, T*);
+  // The unpacked kernel for small products (gemm_ukr::sgemm_small_avx2; its block
+  // width is nr), or nullptr.
+  void (*small)(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T, T*,
+                int64_t, int64_t);
+  // Its dot-product form for narrow C (gemm_ukr::sgemm_dot_avx2), or nullptr.
+  void (*dot)(int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t, int64_t);
 };
 
 // Portable micro-kernel with the same contract as the AVX2 ones; the compiler
@@ -84,14 +106,16 @@ template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
   if (use_avx2())
     return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
-            gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2};
-  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr, nullptr};
+            gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2, gemm_ukr::sgemm_small_avx2,
+            gemm_ukr::sgemm_dot_avx2};
+  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr, nullptr, nullptr, nullptr};
 }
 template <> Kernel<double> select_kernel<double>() {
   if (use_avx2())
     return {gemm_ukr::dgemm_avx2_6x8, 6,  8, 72, 256, 2040,
-            gemm_ukr::dpack_bn_avx2,  gemm_ukr::dpack_bt_avx2};
-  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr};
+            gemm_ukr::dpack_bn_avx2,  gemm_ukr::dpack_bt_avx2, gemm_ukr::dgemm_small_avx2,
+            gemm_ukr::dgemm_dot_avx2};
+  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr, nullptr, nullptr};
 }
 
 // Per-thread scratch for packed panels.
@@ -155,28 +179,39 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t rsc, int64_t csc) {
     }
 }
 
-// Direct loop for tiny problems and the int64 path: one row of C at a time,
-// accumulated in a local row so C is read (if at all) and written once.
+// Direct loop for tiny problems without AVX2 and the int64 path: a chunk of one row of
+// C at a time, accumulated in a local array so C is read (if at all) and written once.
 template <typename T>
 void gemm_direct(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int64_t csa,
                  const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc) {
-  std::vector<T> acc(static_cast<size_t>(N));
-  for (int64_t i = 0; i < M; ++i) {
-    std::fill(acc.begin(), acc.end(), T(0));
-    for (int64_t k = 0; k < K; ++k) {
-      const T a = A[i * rsa + k * csa];
-      const T* b = B + k * rsb;
-      if (csb == 1)
-        for (int64_t j = 0; j < N; ++j) acc[j] += a * b[j];
-      else
-        for (int64_t j = 0; j < N; ++j) acc[j] += a * b[j * csb];
-    }
-    T* c = C + i * rsc;
-    for (int64_t j = 0; j < N; ++j) {
-      T& cj = c[j * csc];
-      cj = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * cj;
+  constexpr int64_t kChunk = 64;
+  T acc[kChunk];
+  for (int64_t j0 = 0; j0 < N; j0 += kChunk) {
+    const int64_t n = std::min(kChunk, N - j0);
+    for (int64_t i = 0; i < M; ++i) {
+      std::fill(acc, acc + n, T(0));
+      for (int64_t k = 0; k < K; ++k) {
+        const T a = A[i * rsa + k * csa];
+        const T* b = B + k * rsb + j0 * csb;
+        if (csb == 1)
+          for (int64_t j = 0; j < n; ++j) acc[j] += a * b[j];
+        else
+          for (int64_t j = 0; j < n; ++j) acc[j] += a * b[j * csb];
+      }
+      T* c = C + i * rsc + j0 * csc;
+      for (int64_t j = 0; j < n; ++j) {
+        T& cj = c[j * csc];
+        cj = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * cj;
+      }
     }
   }
+}
+
+// Bp <- B (K x N, any strides) as ceil(N / NR) zero-padded NR-column slivers of K rows.
+template <typename T>
+void pack_b_slivers(const Kernel<T>& kn, int64_t K, int64_t N, const T* B, int64_t rsb, int64_t csb, T* Bp) {
+  for (int64_t j = 0; j < N; j += kn.nr, Bp += K * kn.nr)
+    pack_b(kn, K, static_cast<int>(std::min<int64_t>(kn.nr, N - j)), B + j * csb, rsb, csb, Bp);
 }
 
 // A single row of C (gemv) when B has unit row stride (e.g. x @ W.T): one dot product
@@ -213,6 +248,17 @@ struct Operands {
   T* C;
   int64_t rsc, csc;
 };
+
+// Turns the product into C^T = B^T A^T (A' = B^T: A'[n,k] = B[k,n], B' = A^T, C' = C^T),
+// the same arithmetic with the roles of rows and columns exchanged.
+template <typename T>
+void transpose_product(Operands<T>& op) {
+  std::swap(op.M, op.N);
+  std::swap(op.A, op.B);
+  std::swap(op.rsa, op.csb);
+  std::swap(op.csa, op.rsb);
+  std::swap(op.rsc, op.csc);
+}
 
 // Block size for cutting n into near-equal blocks of at most `cap`, in units of `unit`,
 // with a block count that is a multiple of `parts`: no block is a thin remainder, and
@@ -450,37 +496,68 @@ void gemm_split_k(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
   });
 }
 
+// A small product on the kernel's unpacked paths. Narrow C would leave most lanes of
+// the row kernel idle: with row-major A it runs as dot products along K (B's columns
+// copied contiguous if they are not), with column-major A as C^T = B^T A^T, whose B
+// (A^T) is then row-major and C^T wide. C with few rows and B^T contiguous (x @ W^T
+// for a few samples) runs as dot products on C^T unless K is tiny. Otherwise the row
+// kernel reads row-major B in place; any other B is packed into slivers first, O(K N)
+// next to the product's O(M K N).
+template <typename T>
+void gemm_small(const Kernel<T>& kn, Operands<T> op) {
+  auto dot_form = [](const Operands<T>& o) {
+    return o.csa == 1 && o.N <= (o.rsb == 1 ? kDotMaxN : kDotMaxNCopied);
+  };
+  Operands<T> t = op;
+  transpose_product(t);
+  if (!dot_form(op) && dot_form(t) && op.M < op.N && op.K >= kDotMinK) op = t;
+  if (dot_form(op)) {
+    const T* Bt = op.B;
+    int64_t ldb = op.csb;
+    if (op.rsb != 1) {
+      T* p = t_bpack.get<T>(op.N * op.K);
+      for (int64_t j = 0; j < op.N; ++j)
+        for (int64_t k = 0; k < op.K; ++k) p[j * op.K + k] = op.B[k * op.rsb + j * op.csb];
+      Bt = p, ldb = op.K;
+    }
+    return kn.dot(op.M, op.N, op.K, op.alpha, op.A, op.rsa, Bt, ldb, op.beta, op.C, op.rsc, op.csc);
+  }
+  if (op.N < kn.nr && op.M > op.N && op.rsa == 1) transpose_product(op);
+  const T* B = op.B;
+  int64_t rsb = op.rsb, bstep = kn.nr;
+  if (op.csb != 1) {
+    T* Bp = t_bpack.get<T>((op.N + kn.nr - 1) / kn.nr * kn.nr * op.K);
+    pack_b_slivers(kn, op.K, op.N, op.B, op.rsb, op.csb, Bp);
+    B = Bp, rsb = kn.nr, bstep = kn.nr * op.K;
+  }
+  kn.small(op.M, op.N, op.K, op.alpha, op.A, op.rsa, op.csa, B, rsb, bstep, op.beta, op.C, op.rsc, op.csc);
+}
+
 template <typename T>
 void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa,
                int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc,
                int64_t csc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, csc);
-  if ((N == 1 && M > 1) || (csc != 1 && rsc == 1 && M > 1)) {
-    // Compute C^T = B^T A^T instead: turns a column-vector result into a row (the
-    // gemv paths below) and column-major C into row-major (the kernels store rows).
-    // A' = B^T (A'[n,k] = B[k,n]), B' = A^T, C' = C^T.
-    std::swap(M, N);
-    std::swap(A, B);
-    std::swap(rsa, csb);
-    std::swap(csa, rsb);
-    std::swap(rsc, csc);
-  }
-  if (M == 1 && rsb == 1 && K > 1)
-    return gemv_dot(N, K, alpha, A, csa, B, csb, beta, C, csc);
+  Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc};
+  if (csc != 1 && rsc == 1 && M > 1) transpose_product(op);  // the kernels store rows of C
   const double work = double(M) * double(N) * double(K);  // double: no overflow
-  if (M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
-    return gemm_direct(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-
   const Kernel<T> kn = select_kernel<T>();
-  const Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc};
+  const bool parallel = nthreads > 1 && work >= kParallelMinWork;
+  if (kn.small && !parallel && K <= kSmallMaxK && work <= kSmallMaxWork) return gemm_small(kn, op);
+  if (op.N == 1 && op.M > 1) transpose_product(op);  // a column-vector result becomes a row
+  if (op.M == 1 && op.rsb == 1 && K > 1)
+    return gemv_dot(op.N, K, alpha, op.A, op.csa, op.B, op.csb, beta, op.C, op.csc);
+  if (op.M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
+    return gemm_direct(op.M, op.N, K, alpha, op.A, op.rsa, op.csa, op.B, op.rsb, op.csb, beta, op.C, op.rsc,
+                       op.csc);
+
   // Row-major A is read in place unless N is wide enough to amortise packing it,
   // which buys contiguous L2-resident slivers instead of MR rows a full stride apart.
-  const bool direct_a = csa == 1 && N <= kDirectAMaxN;
-  const bool parallel = nthreads > 1 && work >= kParallelMinWork;
+  const bool direct_a = op.csa == 1 && op.N <= kDirectAMaxN;
   if (parallel && K >= kSplitKMinK && M * N <= kSplitKMaxC) return gemm_split_k(kn, direct_a, nthreads, op);
-  if (parallel && M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op);
-  if (parallel && N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
+  if (parallel && op.M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op);
+  if (parallel && op.N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
   gemm_serial(kn, direct_a, op);
 }
 
@@ -562,8 +639,7 @@ template <typename T>
 PackedB<T> pack_b_once(int64_t K, int64_t N, const T* B, int64_t rsb, int64_t csb) {
   const Kernel<T> kn = select_kernel<T>();
   PackedB<T> packed(K, N, kn.nr);
-  for (int64_t s = 0, j = 0; j < N; ++s, j += kn.nr)
-    pack_b(kn, K, static_cast<int>(std::min<int64_t>(kn.nr, N - j)), B + j * csb, rsb, csb, packed.sliver(s));
+  pack_b_slivers(kn, K, N, B, rsb, csb, packed.sliver(0));
   return packed;
 }
 

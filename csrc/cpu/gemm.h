@@ -77,6 +77,23 @@ void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp);
 void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp);
 void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp);
 void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp);
+// Small products without packing (gemm_small_avx2.cpp): C (M x N) = alpha * A @ B + beta * C,
+// A any strides, C any strides, B's W-column block at j0 (W = 16 floats / 8 doubles, j0 a
+// multiple of W) at B + j0 / W * bstep with element (k, j) at + k * rsb + j: row-major
+// B is (rsb, bstep = W), W-wide packed slivers (W, K * W). Columns past N are not read.
+// The beta == 0 rule of gemm; M, N, K > 0.
+void sgemm_small_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, int64_t csa,
+                      const float* B, int64_t rsb, int64_t bstep, float beta, float* C, int64_t rsc,
+                      int64_t csc);
+void dgemm_small_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
+                      int64_t csa, const double* B, int64_t rsb, int64_t bstep, double beta, double* C,
+                      int64_t rsc, int64_t csc);
+// Dot-product form (same file) for narrow C: C (M x N) = alpha * A @ B + beta * C with
+// A's rows contiguous (row stride rsa) and column j of B contiguous at Bt + j * ldb.
+void sgemm_dot_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, const float* Bt,
+                    int64_t ldb, float beta, float* C, int64_t rsc, int64_t csc);
+void dgemm_dot_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
+                    const double* Bt, int64_t ldb, double beta, double* C, int64_t rsc, int64_t csc);
 // Runs `iters` x 192 float32 flops of register-only FMAs; returns a value derived from
 // them so the loop is not optimised away. Used by fma_peak_gflops.
 float fma_probe_avx2(int64_t iters);
