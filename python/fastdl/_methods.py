@@ -94,13 +94,28 @@ def _inplace(op_name, fn):
     return method
 
 
-for _name, _fn in [("add_", ops.add), ("sub_", ops.sub), ("mul_", ops.mul), ("div_", ops.div), ("pow_", ops.pow),
+def _inplace_arith(op_name, fn):
+    """add_ / sub_ / mul_ / div_: one kernel into self where _ew.binary_ allows (optimizer
+    and clipping updates), else the op and assign_."""
+    kernel_op = op_name[:-1]
+
+    def method(self, other, *args, **kwargs):
+        if not args and not kwargs and _ew.binary_(self, kernel_op, other) is not None:
+            return self
+        return _ew.assign_(self, fn(self, other, *args, **kwargs), op_name)
+    method.__name__ = op_name
+    return method
+
+
+for _name, _fn in [("pow_", ops.pow),
                    ("clamp_", ops.clamp), ("clip_", ops.clamp), ("exp_", ops.exp), ("log_", ops.log),
                    ("sqrt_", ops.sqrt), ("neg_", ops.neg), ("abs_", ops.abs), ("relu_", ops.relu),
                    ("sigmoid_", ops.sigmoid), ("tanh_", ops.tanh), ("maximum_", ops.maximum),
                    ("minimum_", ops.minimum), ("masked_fill_", ops.masked_fill), ("lerp_", ops.lerp),
                    ("floor_", ops.floor), ("round_", ops.round), ("sign_", ops.sign), ("square_", ops.square)]:
     setattr(Tensor, _name, _inplace(_name, _fn))
+for _name, _fn in [("add_", ops.add), ("sub_", ops.sub), ("mul_", ops.mul), ("div_", ops.div)]:
+    setattr(Tensor, _name, _inplace_arith(_name, _fn))
 
 Tensor.__iadd__ = Tensor.add_
 Tensor.__isub__ = Tensor.sub_

@@ -534,6 +534,31 @@ def check_inplace(t, op):
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+def binary_(t, op, other):
+    """t op= other (add, sub, mul, div) as one kernel writing into t, when no graph is
+    involved, t is a contiguous float tensor and other is a number or a tensor of t's
+    dtype, shape and device that is t itself or shares no memory with it. Returns None
+    where the general path (the out-of-place op, then assign_) must decide."""
+    dt = t._dtype
+    if dt.category != 2 or dt in _dt.HALF or (is_grad_enabled() and t._requires_grad):
+        return None
+    if isinstance(other, Tensor):
+        if (other._dtype is not dt or other._shape != t._shape or other._device != t._device
+                or (is_grad_enabled() and other._requires_grad)):
+            return None
+        if other._buf is t._buf and (other._offset != t._offset or other._strides != t._strides):
+            return None
+    elif type(other) is float or type(other) is int:
+        other = expand_view(scalar_tensor(other, dt, t._device), t._shape)
+    else:
+        return None
+    if not t.is_contiguous():
+        return None
+    backend(t, op).binary(op, t, other, t)
+    t._buf.version += 1
+    return t
+
+
 def assign_(t, value, op):
     """Writes value (broadcast to t.shape, cast to t.dtype) into t's memory.
 
