@@ -12,9 +12,12 @@ def gemm_into(a, b, out, alpha=1.0, beta=0.0, batch=None):
     """out = alpha * a @ b + beta * out (the matmul kernel's contract), a and b broadcast
     to the batch dims `batch` (default: out's); half dtypes on the CPU via float32."""
     so = tuple(out._shape)
+    if batch == () and out._dtype not in _dt.HALF:  # 2-D: the operands are the kernel's views already
+        backend(a, "matmul").matmul(a, b, out, alpha, beta)
+        return out
     batch = so[:-2] if batch is None else batch
     M, N = so[-2], so[-1]
-    if out.dtype in _dt.HALF and out.device.type == "cpu":
+    if out._dtype in _dt.HALF and out._device.type == "cpu":
         f32 = _dt.float32
         acc = cast(out, f32) if beta != 0 else empty(out.shape, f32, out.device)
         gemm_into(cast(a, f32), cast(b, f32), acc, alpha, beta, batch)
@@ -38,7 +41,7 @@ class _Matmul(Function):
             batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
             out = gemm_into(a, b, empty(batch + (sa[-2], sb[-1]), a._dtype, a._device))
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        ctx.shapes = (a.shape, b.shape)
+        ctx.shapes = (sa, sb)
         return out
 
     @staticmethod
