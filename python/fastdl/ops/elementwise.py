@@ -20,8 +20,11 @@ def _operands(op, a, b, float_result=False):
     # a float tensor with a tensor of its dtype, shape and device, or with a number.
     if isinstance(a, Tensor) and a._dtype.category == 2:
         if isinstance(b, Tensor):
-            if a._dtype is b._dtype and a._shape == b._shape and a._device is b._device:
-                return a, b, a._dtype, a._shape
+            if a._dtype is b._dtype and a._device is b._device:
+                if a._shape == b._shape:
+                    return a, b, a._dtype, a._shape
+                shape = broadcast_shapes(op, a._shape, b._shape)  # e.g. h + bias: no promotion to do
+                return expand_view(a, shape), expand_view(b, shape), a._dtype, shape
         elif type(b) is float or type(b) is int:
             return a, expand_view(scalar_tensor(b, a._dtype, a._device), a._shape), a._dtype, a._shape
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
