@@ -168,9 +168,12 @@ def unbroadcast(g, shape):
     """Sums g over the dimensions that broadcasting expanded to reach g.shape from shape."""
     if g._shape == shape:
         return g
-    shape = tuple(shape)
-    lead = g.ndim - len(shape)
-    dims = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1]
+    shape, gs = tuple(shape), tuple(g._shape)
+    lead = len(gs) - len(shape)
+    inner = [lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1]
+    if not inner and lead:  # only leading dims were added (a bias): one sum, no reshape
+        return g.sum(dim=list(range(lead)))
+    dims = list(range(lead)) + inner
     if dims:
         g = g.sum(dim=dims, keepdim=True)
     return g.reshape(shape)
