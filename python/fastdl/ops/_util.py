@@ -117,6 +117,13 @@ def expand_view(t, shape):
     return t._view(shape, strides)
 
 
+def transposed_view(t):
+    """t with its last two axes swapped, as a raw view (no autograd link): for kernels
+    and for backward formulas, which run without recording."""
+    shape, s = tuple(t._shape), t._strides
+    return t._view(shape[:-2] + (shape[-1], shape[-2]), s[:-2] + (s[-1], s[-2]))
+
+
 _SCALARS = {}  # (value, type, dtype, device) -> 0-d tensor; see scalar_tensor
 
 
@@ -184,4 +191,4 @@ def numel(shape):
 
 
 __all__ = ["backend", "empty", "desc", "check_tensor", "same_device", "norm_dim", "norm_dims", "broadcast_shapes",
-           "expand_view", "scalar_tensor", "cast", "contiguous_data", "unbroadcast", "contiguous_strides", "numel"]
+           "expand_view", "transposed_view", "scalar_tensor", "cast", "contiguous_data", "unbroadcast", "contiguous_strides", "numel"]

@@ -5,7 +5,8 @@ CPU the operands are converted to float32, multiplied there and the result round
 once to the input dtype, as torch's CPU path does."""
 from .. import dtypes as _dt
 from ..autograd import Function
-from ._util import backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device, unbroadcast
+from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
+                    transposed_view, unbroadcast)
 
 
 def gemm_into(a, b, out, alpha=1.0, beta=0.0, batch=None):
@@ -48,8 +49,9 @@ class _Matmul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        ga = unbroadcast(_Matmul.apply(g, b.mT), sa) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(_Matmul.apply(a.mT, g), sb) if ctx.needs_input_grad[1] else None
+        # raw transposed views: backward runs without recording, so no graph link is needed
+        ga = unbroadcast(_Matmul.apply(g, transposed_view(b)), sa) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(_Matmul.apply(transposed_view(a), g), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 

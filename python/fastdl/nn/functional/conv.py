@@ -34,12 +34,6 @@ def _pair(op, name, v, minimum):
     return tuple(int(e) for e in out)
 
 
-def _mT(t):
-    """t with its last two axes swapped, as a raw view (used by rnn.py)."""
-    s = t._strides
-    return t._view(t.shape[:-2] + (t.shape[-1], t.shape[-2]), s[:-2] + (s[-1], s[-2]))
-
-
 class _Geom:
     """Kernel size, stride, padding, dilation and groups of one convolution."""
 

@@ -5,7 +5,7 @@ float16 / bfloat16 run as matmul GEMMs (ops/linalg.gemm_into: tensor cores on CU
 float32 on the CPU), each result rounded once to the input dtype."""
 from ... import dtypes as _dt
 from ...autograd import Function
-from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor
+from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor, transposed_view
 from ...ops.linalg import gemm_into
 
 __all__ = ["linear"]
@@ -44,22 +44,17 @@ class _Linear(Function):
         return gx, gw, gb
 
 
-def _t(m):
-    """The transposed view of a 2-D tensor (no autograd link)."""
-    return m._view(m.shape[::-1], m.stride()[::-1])
-
-
 def _half_linear(x2, weight, bias, out):
     if bias is not None:  # the GEMM adds onto the bias rows
         backend(out, "linear").copy(expand_view(bias, out.shape), out)
-    gemm_into(x2, _t(weight), out, 1.0, 0.0 if bias is None else 1.0)
+    gemm_into(x2, transposed_view(weight), out, 1.0, 0.0 if bias is None else 1.0)
 
 
 def _half_linear_backward(g2, x2, weight, gx, gw, gb):
     if gx is not None:
         gemm_into(g2, weight, gx)
     if gw is not None:
-        gemm_into(_t(g2), x2, gw)
+        gemm_into(transposed_view(g2), x2, gw)
     if gb is not None:  # the bias sum as a GEMM: ones(1, rows) @ g2, accumulated in fp32
         ones = expand_view(scalar_tensor(1, g2.dtype, g2.device), (1, g2.shape[0]))
         gemm_into(ones, g2, gb._view((1, gb.shape[0]), (gb.shape[0], 1)))

@@ -12,8 +12,7 @@ step (slot 0 forward, slot T reversed), so the outputs and the "previous state" 
 every step are both contiguous slices of one buffer.
 """
 from ...autograd import Function
-from ...ops._util import backend, contiguous_data, desc, empty
-from .conv import _mT  # a raw transposed view, without the indexing ops
+from ...ops._util import backend, contiguous_data, desc, empty, transposed_view
 
 
 def _rows(t):
@@ -35,7 +34,7 @@ def _project(x, w, b, extra_b=None):
     G = w.shape[0]
     out = empty((T, B, G), x.dtype, x.device)
     if b is None:
-        kern.matmul(_rows(contiguous_data(x)), _mT(w), _rows(out), 1.0, 0.0)
+        kern.matmul(_rows(contiguous_data(x)), transposed_view(w), _rows(out), 1.0, 0.0)
         return out
     xa = empty((T * B, I + 1), x.dtype, x.device)
     wa = empty((G, I + 1), x.dtype, x.device)
@@ -46,7 +45,7 @@ def _project(x, w, b, extra_b=None):
         kern.copy(b, _column(wa, I))
     else:
         kern.binary("add", b, extra_b, _column(wa, I))
-    kern.matmul(xa, _mT(wa), _rows(out), 1.0, 0.0)
+    kern.matmul(xa, transposed_view(wa), _rows(out), 1.0, 0.0)
     return out
 
 
@@ -65,7 +64,7 @@ def _weight_grad(kern, dgates, inp):
     """sum over steps of dgates_t^T @ inp_t: dW from every step's gate grads, one GEMM."""
     dg, rows = _rows(dgates), _rows(inp)
     dw = empty((dg.shape[1], rows.shape[1]), dg.dtype, dg.device)
-    kern.matmul(_mT(dg), rows, dw, 1.0, 0.0)
+    kern.matmul(transposed_view(dg), rows, dw, 1.0, 0.0)
     return dw
 
 
