@@ -4,7 +4,8 @@ from collections import namedtuple
 
 from .. import dtypes as _dt
 from ..autograd import Function
-from ._util import backend, cast, desc, empty, expand_view, norm_dim, norm_dims, check_tensor, via_float32
+from ._util import (backend, cast, check_tensor, contiguous_strides, desc, empty, expand_view, norm_dim, norm_dims,
+                    via_float32)
 from .elementwise import where
 
 _ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -50,7 +51,10 @@ class _Sum(Function):
     @staticmethod
     def backward(ctx, g):
         shape, dims, keepdim = ctx.meta
-        return expand_view(g.reshape(_keep_shape(shape, dims)), shape), None, None, None
+        keep = _keep_shape(shape, dims)
+        # a raw view where g's memory allows (backward records nothing), else the reshape op
+        g = g._view(keep, contiguous_strides(keep)) if g.is_contiguous() else g.reshape(keep)
+        return expand_view(g, shape), None, None, None
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
