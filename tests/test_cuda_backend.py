@@ -209,6 +209,7 @@ def test_unary_parameters_and_logical_not():
     rng = np.random.default_rng(2)
     for base, view in layouts((6, 5), sampler(rng, np.float32)):
         check_unary("leaky_relu", lambda x: np.where(x > 0, x, 0.1 * x), base, view, 0.1)
+        check_unary("leaky_relu_grad", lambda x: np.where(x > 0, 1.0, 0.1).astype(x.dtype), base, view, 0.1)
         check_unary("clamp", lambda x: np.clip(x, -1.0, 0.5), base, view, -1.0, 0.5)
         check_unary("clamp", lambda x: np.minimum(x, 0.5), base, view, float("nan"), 0.5)
     for base, view in layouts((6, 5), sampler(rng, np.float32, 0.1, 3.0)):
@@ -227,9 +228,10 @@ BINARY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.maximum,
     "minimum": np.minimum, "floor_divide": floor_div_ref, "remainder": np.remainder,
     "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
-    "gt": np.greater, "ge": np.greater_equal,
+    "gt": np.greater, "ge": np.greater_equal, "relu_backward": lambda g, y: np.where(y > 0, g, 0),
 }
-BINARY_FLOAT = {"div": np.true_divide, "atan2": np.arctan2, "pow": np.power}
+BINARY_FLOAT = {"div": np.true_divide, "atan2": np.arctan2, "pow": np.power,
+                "tanh_backward": lambda g, y: g * (1 - y * y), "sigmoid_backward": lambda g, y: g * y * (1 - y)}
 COMPARE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"}
 
 

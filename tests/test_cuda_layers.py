@@ -388,7 +388,24 @@ def test_adam_step_multi_bumps_the_versions_the_cpu_bumps():
     assert runs[0] == runs[1] == [[1, 1], [0, 0], [1, 1], [1, 1], [1, 1]]
 
 
+@gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_squares_multi_matches_cpu(dtype):
+    rng = rnd(9)
+    arrays = [u(rng, s, dtype) for s in [(7,), (3, 300), (1,), (200_003,)]]  # one spans many blocks
+    want = cpu.sum_squares_multi([kview(a.copy()) for a in arrays])
+    np.testing.assert_allclose(want, sum(float((a.astype(np.float64) ** 2).sum()) for a in arrays), rtol=1e-12)
+    np.testing.assert_allclose(cuda.sum_squares_multi([to_cuda(a.copy()) for a in arrays]), want, rtol=1e-12)
+    assert cuda.sum_squares_multi([]) == 0.0
+
+
 # ---------------------------------------------------------------- without a GPU
+@pytest.mark.skipif(not BUILT or HAS_GPU, reason="needs a CUDA build on a machine without a GPU")
+def test_sum_squares_multi_raises_without_device():
+    with pytest.raises(RuntimeError, match=f"^sum_squares_multi: {NO_DEVICE}"):
+        cuda.sum_squares_multi([kview(np.ones(3, np.float32))])
+
+
 NEW_KERNELS = sorted({name for cases in FAMILIES.values() for name, _ in cases(np.float32)})
 
 
