@@ -121,6 +121,13 @@ template <> Kernel<double> select_kernel<double>() {
 // Per-thread scratch for packed panels.
 thread_local ScratchBuffer t_apack, t_bpack, t_bspare;
 
+// Ap[k*MR + i] <- a[k*csa + i] for one full sliver of transposed A (unit row stride).
+template <int MR, typename T>
+void pack_a_contiguous(int64_t kc, const T* a, int64_t csa, T* Ap) {
+  for (int64_t k = 0; k < kc; ++k, a += csa, Ap += MR)
+    for (int i = 0; i < MR; ++i) Ap[i] = a[i];
+}
+
 // Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
 template <typename T>
 void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* Ap) {
@@ -135,7 +142,13 @@ void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
       }
     } else if (m == MR && rsa == 1) {
       // Transposed A (the weight gradients' dY^T @ X): each k's MR values are contiguous.
-      for (int64_t k = 0; k < kc; ++k) std::copy(a + k * csa, a + k * csa + MR, Ap + k * MR);
+      // A copy of compile-time length: std::copy of a run-time MR is a memmove call per k.
+      switch (MR) {
+        case 6: pack_a_contiguous<6>(kc, a, csa, Ap); break;
+        case 4: pack_a_contiguous<4>(kc, a, csa, Ap); break;
+        default:
+          for (int64_t k = 0; k < kc; ++k) std::copy(a + k * csa, a + k * csa + MR, Ap + k * MR);
+      }
     } else {
       for (int64_t k = 0; k < kc; ++k) {
         T* dst = Ap + k * MR;
