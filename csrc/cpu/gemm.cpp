@@ -362,7 +362,8 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
   const int64_t MC = std::min(kn.mc, (op.M + MR - 1) / MR * MR);
   const int64_t NC = std::min(kn.nc, (op.N + NR - 1) / NR * NR);
   T* Ap = t_apack.get<T>(MC * KC);
-  T* Bp = t_bpack.get<T>(NC * KC);
+  const bool one_row_block = op.M <= MC;
+  T* Bp = t_bpack.get<T>(one_row_block ? NR * KC : NC * KC);
   for (int64_t jc = 0; jc < op.N; jc += NC) {
     const int64_t nc = std::min(NC, op.N - jc);
     for (int64_t pc = 0; pc < op.K; pc += KC) {
@@ -374,9 +375,11 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
         const ABlock<T> a = prepare_a(kn, direct_a, mc, kc, op.A + ic * op.rsa + pc * op.csa,
                                       op.rsa, op.csa, Ap);
         // Each B sliver is packed right before its first use, so the first row of
-        // tiles reads it from L1 rather than streaming the whole panel back in.
+        // tiles reads it from L1 rather than streaming the whole panel back in. With
+        // one row block no sliver is used again: all share one slot, which stays in L1
+        // (a panel slot per sliver would write MBs of fresh lines for conv's wide B).
         auto get_b = [&](int64_t jr, int n) -> const T* {
-          T* bp = Bp + jr * kc;
+          T* bp = Bp + (one_row_block ? 0 : jr * kc);
           if (ic == 0) pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
           return bp;
         };
