@@ -4,7 +4,8 @@
 //     for pc in K step KC:
 //       for ic in M step MC:      A block MC x KC stays in L2
 //         for jr in NC step NR:   B sliver KC x NR, packed on first use (ic == 0) into
-//                                 the KC x NC panel, stays in L1 across the ir loop
+//                                 the KC x NC panel (one slot when there is one ic
+//                                 block), stays in L1 across the ir loop
 //           for ir in MC step MR: micro-kernel on one MR x NR tile of C
 //
 // Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
