@@ -4,7 +4,8 @@
 //     for pc in K step KC:
 //       for ic in M step MC:      A block MC x KC stays in L2
 //         for jr in NC step NR:   B sliver KC x NR, packed on first use (ic == 0) into
-//                                 the KC x NC panel, stays in L1 across the ir loop
+//                                 the KC x NC panel (one slot when there is one ic
+//                                 block), stays in L1 across the ir loop
 //           for ir in MC step MR: micro-kernel on one MR x NR tile of C
 //
 // Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
@@ -121,6 +122,13 @@ template <> Kernel<double> select_kernel<double>() {
 // Per-thread scratch for packed panels.
 thread_local ScratchBuffer t_apack, t_bpack, t_bspare;
 
+// Ap[k*MR + i] <- a[k*csa + i] for one full sliver of transposed A (unit row stride).
+template <int MR, typename T>
+void pack_a_contiguous(int64_t kc, const T* a, int64_t csa, T* Ap) {
+  for (int64_t k = 0; k < kc; ++k, a += csa, Ap += MR)
+    for (int i = 0; i < MR; ++i) Ap[i] = a[i];
+}
+
 // Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
 template <typename T>
 void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* Ap) {
@@ -135,7 +143,13 @@ void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
       }
     } else if (m == MR && rsa == 1) {
       // Transposed A (the weight gradients' dY^T @ X): each k's MR values are contiguous.
-      for (int64_t k = 0; k < kc; ++k) std::copy(a + k * csa, a + k * csa + MR, Ap + k * MR);
+      // A copy of compile-time length: std::copy of a run-time MR is a memmove call per k.
+      switch (MR) {
+        case 6: pack_a_contiguous<6>(kc, a, csa, Ap); break;
+        case 4: pack_a_contiguous<4>(kc, a, csa, Ap); break;
+        default:
+          for (int64_t k = 0; k < kc; ++k) std::copy(a + k * csa, a + k * csa + MR, Ap + k * MR);
+      }
     } else {
       for (int64_t k = 0; k < kc; ++k) {
         T* dst = Ap + k * MR;
@@ -349,7 +363,8 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
   const int64_t MC = std::min(kn.mc, (op.M + MR - 1) / MR * MR);
   const int64_t NC = std::min(kn.nc, (op.N + NR - 1) / NR * NR);
   T* Ap = t_apack.get<T>(MC * KC);
-  T* Bp = t_bpack.get<T>(NC * KC);
+  const bool one_row_block = op.M <= MC;
+  T* Bp = t_bpack.get<T>(one_row_block ? NR * KC : NC * KC);
   for (int64_t jc = 0; jc < op.N; jc += NC) {
     const int64_t nc = std::min(NC, op.N - jc);
     for (int64_t pc = 0; pc < op.K; pc += KC) {
@@ -361,9 +376,11 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
         const ABlock<T> a = prepare_a(kn, direct_a, mc, kc, op.A + ic * op.rsa + pc * op.csa,
                                       op.rsa, op.csa, Ap);
         // Each B sliver is packed right before its first use, so the first row of
-        // tiles reads it from L1 rather than streaming the whole panel back in.
+        // tiles reads it from L1 rather than streaming the whole panel back in. With
+        // one row block no sliver is used again: all share one slot, which stays in L1
+        // (a panel slot per sliver would write MBs of fresh lines for conv's wide B).
         auto get_b = [&](int64_t jr, int n) -> const T* {
-          T* bp = Bp + jr * kc;
+          T* bp = Bp + (one_row_block ? 0 : jr * kc);
           if (ic == 0) pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
           return bp;
         };

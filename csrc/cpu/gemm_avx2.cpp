@@ -126,9 +126,13 @@ void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const
 }
 
 // Packs one full B sliver of a row-major B (unit column stride): a 64-byte row copy
-// per k, inline rather than a memcpy call per row.
+// per k, inline rather than a memcpy call per row. Each row also prefetches the next
+// sliver's 64 bytes (into L2): with a wide B (conv's columns, rows ~20 KB apart) every
+// row is on its own page, the hardware prefetcher does not follow, and the copy
+// otherwise waits on L3 once per row (measured: 28% of a 64x288 @ 288x5408 product).
 void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp) {
   for (int64_t k = 0; k < kc; ++k, B += rsb, Bp += 16) {
+    _mm_prefetch(reinterpret_cast<const char*>(B + 16), _MM_HINT_T1);
     _mm256_storeu_ps(Bp, _mm256_loadu_ps(B));
     _mm256_storeu_ps(Bp + 8, _mm256_loadu_ps(B + 8));
   }
@@ -136,6 +140,7 @@ void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp) {
 
 void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp) {
   for (int64_t k = 0; k < kc; ++k, B += rsb, Bp += 8) {
+    _mm_prefetch(reinterpret_cast<const char*>(B + 8), _MM_HINT_T1);
     _mm256_storeu_pd(Bp, _mm256_loadu_pd(B));
     _mm256_storeu_pd(Bp + 4, _mm256_loadu_pd(B + 4));
   }
