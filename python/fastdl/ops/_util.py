@@ -124,19 +124,22 @@ def transposed_view(t):
     return t._view(shape[:-2] + (shape[-1], shape[-2]), s[:-2] + (s[-1], s[-2]))
 
 
-_SCALARS = {}  # (value, type, dtype, device) -> 0-d tensor; see scalar_tensor
+_SCALARS = {}  # (value, type, dtype) -> 0-d CPU tensor; see scalar_tensor
 
 
 def scalar_tensor(value, dtype, device):
     """A 0-d tensor holding value, for ops to read as an operand (never to write or to
     hand out). Each costs an allocation and a fill kernel, and `x * lr` makes one per
-    call, so they are cached, except NaN (unequal to itself) and -0.0 (equal to 0.0)."""
-    key = (value, type(value), dtype, device)
-    t = _SCALARS.get(key)
+    call, so Python numbers on the CPU are cached, except NaN (unequal to itself) and
+    -0.0 (equal to 0.0). Device scalars are not: they would show in memory_allocated()."""
+    cacheable = (device.type == "cpu" and type(value) in (float, int, bool) and value == value
+                 and (value != 0 or math.copysign(1.0, value) > 0))
+    key = (value, type(value), dtype)
+    t = _SCALARS.get(key) if cacheable else None
     if t is None:
         t = _alloc((), dtype, device)
         backend(t).fill(t, float(value))
-        if value == value and (value != 0 or math.copysign(1.0, value) > 0):
+        if cacheable:
             if len(_SCALARS) >= 1024:
                 _SCALARS.clear()
             _SCALARS[key] = t
