@@ -68,7 +68,9 @@ FASTDL_BIND(CUDA, cuda_layers) {
         py::arg("axis"));
 
   m.def("linear", &cuda::linear, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("out"),
-        "out = x @ weight^T + bias; x (M, K), weight (N, K), bias (N,) or None, out (M, N) contiguous");
+        py::arg("activation") = "none",
+        "out = act(x @ weight^T + bias); x (M, K), weight (N, K), bias (N,) or None, out (M, N) contiguous; "
+        "activation none, relu, tanh or sigmoid (the unary kernel after the GEMM)");
   m.def("linear_backward", &cuda::linear_backward, py::arg("grad"), py::arg("x"), py::arg("weight"),
         py::arg("grad_x"), py::arg("grad_weight"), py::arg("grad_bias"),
         "grad_x = grad @ weight, grad_weight = grad^T @ x, grad_bias = grad.sum(0); each output optional");

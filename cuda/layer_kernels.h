@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/tensor_arg.h"
@@ -79,7 +80,8 @@ void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Te
                          const OptTensor& grad_weight, const OptTensor& grad_bias, int64_t axis);
 
 // linear.cpp (csrc/cpu/linear.h): compositions of the copy, GEMM and reduce kernels.
-void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out);
+void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out,
+            const std::string& activation);
 void linear_backward(const TensorArg& grad, const OptTensor& x, const OptTensor& weight, const OptTensor& grad_x,
                      const OptTensor& grad_weight, const OptTensor& grad_bias);
 

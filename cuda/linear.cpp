@@ -1,7 +1,7 @@
 // CUDA linear and linear_backward with the contracts of csrc/cpu/linear.h, built from
 // existing device kernels (no kernel of their own, hence plain C++): forward, the bias
 // is broadcast into out by the strided copy kernel, then the GEMM adds x @ W^T to it
-// (beta = 1); backward, two GEMMs over transposed views and a sum over rows.
+// (beta = 1), then an activation, if any, by the unary kernel; backward, two GEMMs over transposed views and a sum over rows.
 #include "cpu/linear_args.h"
 #include "cuda_api.h"
 #include "matrix_views.h"
@@ -11,12 +11,15 @@
 namespace fastdl {
 namespace cuda {
 
-void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out) {
+void linear(const TensorArg& x, const TensorArg& weight, const OptTensor& bias, const TensorArg& out,
+            const std::string& activation) {
   require_device("linear");
-  check_linear_args(on_cuda("linear", x), x, weight, bias, out);
+  check_linear_args(on_cuda("linear", x), x, weight, bias, out, activation);
   if (out.numel() == 0) return;
   if (bias) copy(repeated_rows(*bias, out.shape[0]), out);  // out starts as the bias
   matmul(x, transposed(weight), out, 1.0, bias ? 1.0 : 0.0);
+  // Not a GEMM epilogue here: the unary kernel in place, one more pass over out.
+  if (activation != "none") unary(activation, out, out, 0.0, 0.0);
 }
 
 void linear_backward(const TensorArg& grad, const OptTensor& x, const OptTensor& weight, const OptTensor& grad_x,

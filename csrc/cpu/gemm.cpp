@@ -261,6 +261,7 @@ struct Operands {
   T beta;
   T* C;
   int64_t rsc, csc;
+  RowActivation<T> act = nullptr;  // epilogue on the finished C (elementwise: any orientation)
 };
 
 // Turns the product into C^T = B^T A^T (A' = B^T: A'[n,k] = B[k,n], B' = A^T, C' = C^T),
@@ -296,16 +297,21 @@ int64_t k_block(const Kernel<T>& kn, int64_t K) {
 // through a local tile first.
 template <typename T>
 void run_tile(const Kernel<T>& kn, int64_t kc, const T* ap, int64_t ars, int64_t acs, const T* bp,
-              int m, int n, T alpha, T beta, T* c, int64_t rsc, int64_t csc) {
-  if (m == kn.mr && n == kn.nr && csc == 1) return kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta);
+              int m, int n, T alpha, T beta, T* c, int64_t rsc, int64_t csc, RowActivation<T> act) {
+  if (m == kn.mr && n == kn.nr && csc == 1) {
+    kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta);
+    if (act)  // the epilogue, while the tile is in L1
+      for (int i = 0; i < m; ++i) act(c + i * rsc, n);
+    return;
+  }
   alignas(64) T tile[6 * 16];
   kn.ukr(kc, ap, ars, acs, bp, tile, kn.nr, T(1), T(0));
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) {
-      T& cij = c[i * rsc + j * csc];
-      const T v = alpha * tile[i * kn.nr + j];
-      cij = beta == T(0) ? v : v + beta * cij;
-    }
+  for (int i = 0; i < m; ++i) {
+    T* t = tile + i * kn.nr;
+    for (int j = 0; j < n; ++j) t[j] = beta == T(0) ? alpha * t[j] : alpha * t[j] + beta * c[i * rsc + j * csc];
+    if (act) act(t, n);
+    for (int j = 0; j < n; ++j) c[i * rsc + j * csc] = t[j];
+  }
 }
 
 // An mc x kc block of A as the micro-kernel reads it: MR-row slivers packed at
@@ -334,7 +340,7 @@ ABlock<T> prepare_a(const Kernel<T>& kn, bool in_place, int64_t mc, int64_t kc, 
 // does not change any result: each tile is computed once either way).
 template <typename T, typename GetB>
 void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t nc, int64_t first,
-                  GetB&& get_b, T alpha, T beta, T* C, int64_t rsc, int64_t csc) {
+                  GetB&& get_b, T alpha, T beta, T* C, int64_t rsc, int64_t csc, RowActivation<T> act) {
   const int MR = kn.mr, NR = kn.nr;
   const int64_t slivers = (nc + NR - 1) / NR;
   for (int64_t s = 0; s < slivers; ++s) {
@@ -345,10 +351,10 @@ void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t n
       const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
       T* c = C + ir * rsc + jr * csc;
       if (ir < a.direct_rows)
-        run_tile(kn, a.kc, a.direct + ir * a.rsa, a.rsa, a.csa, bp, m, n, alpha, beta, c, rsc, csc);
+        run_tile(kn, a.kc, a.direct + ir * a.rsa, a.rsa, a.csa, bp, m, n, alpha, beta, c, rsc, csc, act);
       else
         run_tile(kn, a.kc, a.packed + (ir - a.direct_rows) * a.kc, int64_t(1), int64_t(MR), bp, m,
-                 n, alpha, beta, c, rsc, csc);
+                 n, alpha, beta, c, rsc, csc, act);
     }
   }
 }
@@ -385,7 +391,7 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
           return bp;
         };
         macro_kernel(kn, a, mc, nc, 0, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
-                     op.rsc, op.csc);
+                     op.rsc, op.csc, pc + kc == op.K ? op.act : nullptr);
       }
     }
   }
@@ -471,9 +477,31 @@ void gemm_split_m(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
           // panel), so while the panel is being packed each packs its own part.
           const int64_t first = blk % nthreads * ((nc + NR - 1) / NR) / nthreads;
           macro_kernel(kn, a, mc, nc, first, get_b, op.alpha, beta,
-                       op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc);
+                       op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc, pc + kc == op.K ? op.act : nullptr);
         }
       });
+    }
+  }
+}
+
+// The activation epilogue over rows [i0, i1) of C, for the paths that do not run it per
+// tile (small, direct and split-K products): C is small there or was just written.
+template <typename T>
+void apply_activation(const Operands<T>& op, int64_t i0, int64_t i1) {
+  if (!op.act) return;
+  constexpr int64_t kChunk = 64;
+  T buf[kChunk];
+  for (int64_t i = i0; i < i1; ++i) {
+    T* row = op.C + i * op.rsc;
+    if (op.csc == 1) {
+      op.act(row, op.N);
+      continue;
+    }
+    for (int64_t j0 = 0; j0 < op.N; j0 += kChunk) {  // strided row: through a buffer
+      const int64_t n = std::min(kChunk, op.N - j0);
+      for (int64_t j = 0; j < n; ++j) buf[j] = row[(j0 + j) * op.csc];
+      op.act(buf, n);
+      for (int64_t j = 0; j < n; ++j) row[(j0 + j) * op.csc] = buf[j];
     }
   }
 }
@@ -493,6 +521,7 @@ void gemm_split_k(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t k0 = kblocks * s / slots * KC, k1 = std::min(op.K, kblocks * (s + 1) / slots * KC);
       Operands<T> part = op;
+      part.act = nullptr;  // applied once the partial sums are added
       part.K = k1 - k0;
       part.A += k0 * op.csa;
       part.B += k0 * op.rsb;
@@ -510,6 +539,7 @@ void gemm_split_k(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
         T* c = op.C + i * op.rsc;
         for (int64_t j = 0; j < op.N; ++j) c[j * op.csc] += p[j];
       }
+    apply_activation(op, i0, i1);
   });
 }
 
@@ -550,32 +580,40 @@ void gemm_small(const Kernel<T>& kn, Operands<T> op) {
   kn.small(op.M, op.N, op.K, op.alpha, op.A, op.rsa, op.csa, B, rsb, bstep, op.beta, op.C, op.rsc, op.csc);
 }
 
+// Runs the product on the path that suits it; returns whether the activation epilogue
+// ran (the blocked paths run it per tile of C; the others leave it to the caller).
 template <typename T>
-void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa,
-               int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc,
-               int64_t csc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == T(0)) return scale_c(M, N, beta, C, rsc, csc);
-  Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc};
-  if (csc != 1 && rsc == 1 && M > 1) transpose_product(op);  // the kernels store rows of C
-  const double work = double(M) * double(N) * double(K);  // double: no overflow
-  const Kernel<T> kn = select_kernel<T>();
+bool gemm_dispatch(int nthreads, const Kernel<T>& kn, Operands<T> op) {
+  if (op.K <= 0 || op.alpha == T(0)) return scale_c(op.M, op.N, op.beta, op.C, op.rsc, op.csc), false;
+  if (op.csc != 1 && op.rsc == 1 && op.M > 1) transpose_product(op);  // the kernels store rows of C
+  const double work = double(op.M) * double(op.N) * double(op.K);  // double: no overflow
   const bool parallel = nthreads > 1 && work >= kParallelMinWork;
-  if (kn.small && !parallel && K <= kSmallMaxK && work <= kSmallMaxWork) return gemm_small(kn, op);
+  if (kn.small && !parallel && op.K <= kSmallMaxK && work <= kSmallMaxWork) return gemm_small(kn, op), false;
   if (op.N == 1 && op.M > 1) transpose_product(op);  // a column-vector result becomes a row
-  if (op.M == 1 && op.rsb == 1 && K > 1)
-    return gemv_dot(op.N, K, alpha, op.A, op.csa, op.B, op.csb, beta, op.C, op.csc);
+  if (op.M == 1 && op.rsb == 1 && op.K > 1)
+    return gemv_dot(op.N, op.K, op.alpha, op.A, op.csa, op.B, op.csb, op.beta, op.C, op.csc), false;
   if (op.M == 1 || work <= kDirectMaxWork)  // M == 1 with row-major B: axpy rows of B
-    return gemm_direct(op.M, op.N, K, alpha, op.A, op.rsa, op.csa, op.B, op.rsb, op.csb, beta, op.C, op.rsc,
-                       op.csc);
+    return gemm_direct(op.M, op.N, op.K, op.alpha, op.A, op.rsa, op.csa, op.B, op.rsb, op.csb, op.beta, op.C,
+                       op.rsc, op.csc), false;
 
   // Row-major A is read in place unless N is wide enough to amortise packing it,
   // which buys contiguous L2-resident slivers instead of MR rows a full stride apart.
   const bool direct_a = op.csa == 1 && op.N <= kDirectAMaxN;
-  if (parallel && K >= kSplitKMinK && M * N <= kSplitKMaxC) return gemm_split_k(kn, direct_a, nthreads, op);
-  if (parallel && op.M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op);
-  if (parallel && op.N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op);
-  gemm_serial(kn, direct_a, op);
+  if (parallel && op.K >= kSplitKMinK && op.M * op.N <= kSplitKMaxC)
+    return gemm_split_k(kn, direct_a, nthreads, op), true;
+  if (parallel && op.M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op), true;
+  if (parallel && op.N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op), true;
+  return gemm_serial(kn, direct_a, op), true;
+}
+
+// C = act(alpha * A @ B + beta * C), act optional.
+template <typename T>
+void gemm_impl(int nthreads, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa,
+               int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc,
+               int64_t csc, RowActivation<T> act = nullptr) {
+  if (M <= 0 || N <= 0) return;
+  const Operands<T> op{M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, act};
+  if (!gemm_dispatch(nthreads, select_kernel<T>(), op)) apply_activation(op, 0, M);
 }
 
 int default_threads() {
@@ -636,14 +674,14 @@ void matmul_typed(const TensorArg& a, const TensorArg& b, const TensorArg& out, 
 
 template <typename T>
 void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int64_t csa,
-          const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc) {
-  gemm_impl<T>(default_threads(), M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+          const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc, RowActivation<T> act) {
+  gemm_impl<T>(default_threads(), M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, act);
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
-                          const float*, int64_t, int64_t, float, float*, int64_t, int64_t);
+                          const float*, int64_t, int64_t, float, float*, int64_t, int64_t, RowActivation<float>);
 template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
-                           const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
+                           const double*, int64_t, int64_t, double, double*, int64_t, int64_t, RowActivation<double>);
 
 template <typename T>
 PackedB<T>::PackedB(int64_t K_, int64_t N_, int nr_)
@@ -678,7 +716,7 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
     for (int64_t ic = 0; ic < M; ic += MC) {
       const int64_t mc = std::min(MC, M - ic);
       const ABlock<T> a = prepare_a(kn, csa == 1, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
-      macro_kernel(kn, a, mc, N, 0, get_b, alpha, beta_pc, C + ic * rsc, rsc, int64_t(1));
+      macro_kernel(kn, a, mc, N, 0, get_b, alpha, beta_pc, C + ic * rsc, rsc, int64_t(1), RowActivation<T>(nullptr));
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../core/tensor_arg.h"
+#include "activation_rows.h"
 
 namespace fastdl {
 namespace cpu {
@@ -15,9 +16,12 @@ namespace cpu {
 // garbage in C is ignored); alpha == 0 or K == 0 leaves C = beta * C without reading
 // A or B. C must not overlap A or B. Threads over get_num_threads() unless called
 // from inside a parallel region. Instantiated for float and double.
+// `act` (activation_rows.h), if given, is applied to C afterwards as an epilogue: per
+// tile while it is in L1 on the blocked paths, as a pass over C on the small ones.
 template <typename T>
 void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsa, int64_t csa,
-          const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc);
+          const T* B, int64_t rsb, int64_t csb, T beta, T* C, int64_t rsc, int64_t csc,
+          RowActivation<T> act = nullptr);
 
 // out = alpha * a @ b + beta * out for a: (..., M, K), b: (..., K, N), out: (..., M, N).
 // Batch dims must be identical in all three (broadcast ones arrive as stride 0).

@@ -10,12 +10,13 @@ namespace fastdl {
 namespace cpu {
 
 void linear(const TensorArg& x, const TensorArg& weight, const std::optional<TensorArg>& bias,
-            const TensorArg& out) {
-  const LinearDims d = check_linear_args(on_cpu("linear"), x, weight, bias, out);
+            const TensorArg& out, const std::string& activation) {
+  const LinearDims d = check_linear_args(on_cpu("linear"), x, weight, bias, out, activation);
   const int64_t M = d.M, N = d.N, K = d.K;
-  if (out.numel() == 0) return;
   FASTDL_DISPATCH_FLOAT(x.dtype, "linear", [&] {
     using T = scalar_t;
+    if (out.numel() == 0) return;
+    const RowActivation<T> act = row_activation<T>(activation);
     T* o = out.data<T>();
     if (bias) {  // C starts as the broadcast bias; the GEMM adds x @ W^T to it (beta = 1)
       const T* b = bias->data<T>();
@@ -27,7 +28,7 @@ void linear(const TensorArg& x, const TensorArg& weight, const std::optional<Ten
     }
     // B = W^T: B[k][n] = W[n][k], so B's row stride is W's column stride and vice versa
     gemm<T>(M, N, K, T(1), x.data<T>(), x.strides[0], x.strides[1], weight.data<T>(), weight.strides[1],
-            weight.strides[0], bias ? T(1) : T(0), o, N, 1);
+            weight.strides[0], bias ? T(1) : T(0), o, N, 1, act);
   })
 }
 

@@ -24,8 +24,11 @@ void check_grad_output(const std::string& op, const DeviceCheck& on_device, cons
 }  // namespace
 
 LinearDims check_linear_args(const DeviceCheck& on_device, const TensorArg& x, const TensorArg& weight,
-                             const std::optional<TensorArg>& bias, const TensorArg& out) {
+                             const std::optional<TensorArg>& bias, const TensorArg& out,
+                             const std::string& activation) {
   const std::string op = "linear";
+  if (activation != "none" && activation != "relu" && activation != "tanh" && activation != "sigmoid")
+    fail_value(op + ": unknown activation '" + activation + "' (expected none, relu, tanh or sigmoid)");
   for (const TensorArg* t : {&x, &weight, &out}) on_device(*t);
   if (!is_floating(x.dtype)) fail_type(op + ": expected a float32 or float64 input, got " + describe(x));
   if (x.ndim() != 2 || weight.ndim() != 2 || out.ndim() != 2)

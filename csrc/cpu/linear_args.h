@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "operand_check.h"
 
@@ -13,8 +14,10 @@ struct LinearDims {
   int64_t M, N, K;
 };
 
+// `activation` must be "none", "relu", "tanh" or "sigmoid" (the fused epilogue).
 LinearDims check_linear_args(const DeviceCheck& on_device, const TensorArg& x, const TensorArg& weight,
-                             const std::optional<TensorArg>& bias, const TensorArg& out);
+                             const std::optional<TensorArg>& bias, const TensorArg& out,
+                             const std::string& activation);
 
 LinearDims check_linear_backward_args(const DeviceCheck& on_device, const TensorArg& grad,
                                       const std::optional<TensorArg>& x, const std::optional<TensorArg>& weight,

@@ -1,7 +1,7 @@
 """fastdl.nn.functional: the functional forms of the layers (torch.nn.functional).
 Each family lives in its own file; this package re-exports them."""
 from .activation import elu, gelu, leaky_relu, log_softmax, relu, relu_, sigmoid, silu, softmax, softplus, tanh  # noqa: F401
-from .linear import linear  # noqa: F401
+from .linear import linear, linear_activation  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .normalization import batch_norm, layer_norm  # noqa: F401
 from .embedding import embedding  # noqa: F401

@@ -2,35 +2,51 @@
 Forward is one fused kernel (GEMM with the bias as its initial output); backward is
 one kernel call too (two GEMMs and the bias sum), on every device.
 float16 / bfloat16 run as matmul GEMMs (ops/linalg.gemm_into: tensor cores on CUDA,
-float32 on the CPU), each result rounded once to the input dtype."""
+float32 on the CPU), each result rounded once to the input dtype.
+
+linear_activation(input, weight, bias, "relu" | "tanh" | "sigmoid") is the layer and
+its activation as one op: on the CPU the activation is the GEMM's epilogue, applied to
+each tile of the output while it is in cache; its backward is the activation's
+gradient kernel, then linear's. The arithmetic is that of linear followed by the
+activation op, so results are bit-identical. nn.Sequential uses it for a Linear
+followed by ReLU, Tanh or Sigmoid."""
 from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor, transposed_view
+from ...ops.elementwise import binary_kernel, unary_kernel
 from ...ops.linalg import gemm_into
 
 __all__ = ["linear"]
 
+ACTIVATIONS = ("relu", "tanh", "sigmoid")  # what linear_activation fuses
+
 
 class _Linear(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, x, weight, bias, activation="none"):
         sx, n = tuple(x._shape), tuple(weight._shape)[0]  # tuples: Size's [] is Python code
         x2 = x if len(sx) == 2 else x.reshape(-1, sx[-1])
         out = empty((tuple(x2._shape)[0], n), x._dtype, x._device)
         if x._dtype in _dt.HALF:
             _half_linear(x2, weight, bias, out)
+            if activation != "none":  # computed in float32 and rounded, as the activation op does
+                out = unary_kernel(activation, out)
         else:
-            backend(x, "linear").linear(x2, weight, bias, out)
-        ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
-        ctx.x_shape = sx
+            backend(x, "linear").linear(x2, weight, bias, out, activation)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x2 if needs[1] else None, weight if needs[0] else None,
+                              out if activation != "none" else None)  # the activations' gradients read y
+        ctx.x_shape, ctx.activation = sx, activation
         return out if len(sx) == 2 else out.reshape(sx[:-1] + (n,))
 
     @staticmethod
     def backward(ctx, g):
-        x2, weight = ctx.saved_tensors
+        x2, weight, y = ctx.saved_tensors
         needs, x_shape = ctx.needs_input_grad, ctx.x_shape
         sg = tuple(g._shape)
         g2 = g if len(sg) == 2 else g.reshape(-1, sg[-1])  # any strides will do
+        if y is not None:  # the activation op's own gradient kernel (relu_backward, ...)
+            g2 = binary_kernel(ctx.activation + "_backward", g2, y)
         (rows, n), dt, dev = tuple(g2._shape), g._dtype, g._device
         gx = empty((rows, x_shape[-1]), dt, dev) if needs[0] else None
         gw = empty((n, x_shape[-1]), dt, dev) if needs[1] else None
@@ -41,7 +57,7 @@ class _Linear(Function):
             backend(g, "linear").linear_backward(g2, x2, weight, gx, gw, gb)
         if gx is not None and len(x_shape) != 2:
             gx = gx.reshape(x_shape)
-        return gx, gw, gb
+        return gx, gw, gb, None
 
 
 def _half_linear(x2, weight, bias, out):
@@ -61,6 +77,19 @@ def _half_linear_backward(g2, x2, weight, gx, gw, gb):
 
 
 def linear(input, weight, bias=None):
+    _check_linear(input, weight, bias)
+    return _Linear.apply(input, weight, bias)
+
+
+def linear_activation(input, weight, bias, activation):
+    """activation(linear(input, weight, bias)) as one op; activation in ACTIVATIONS."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"linear: unknown activation {activation!r} (expected one of {', '.join(ACTIVATIONS)})")
+    _check_linear(input, weight, bias)
+    return _Linear.apply(input, weight, bias, activation)
+
+
+def _check_linear(input, weight, bias):
     check_tensor("linear", input)
     check_tensor("linear", weight, "weight")
     same_device("linear", input, weight, bias)
@@ -80,4 +109,3 @@ def linear(input, weight, bias=None):
                             f"{desc(weight)}" + ("" if bias is None else f", {desc(bias)}"))
     if input._dtype.category != 2:
         raise TypeError(f"linear: expected a floating point input, got {desc(input)}")
-    return _Linear.apply(input, weight, bias)

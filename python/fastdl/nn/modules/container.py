@@ -3,9 +3,16 @@ children under the names PyTorch uses ("0", "1", ... or the given keys)."""
 import operator
 from collections import OrderedDict
 
+from ..functional.linear import linear_activation
 from ..module import Module
+from .activation import ReLU, Sigmoid, Tanh
+from .linear import Linear
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
+
+
+# Exact types only: a subclass may override forward.
+_FUSABLE = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
 
 
 def _renumber(mod):
@@ -37,7 +44,10 @@ def _addindent(s, n):
 
 class Sequential(Module):
     """Runs its modules in order, each on the previous one's output.
-    Sequential(m0, m1, ...) names them "0", "1", ...; Sequential(OrderedDict) keeps the keys."""
+    Sequential(m0, m1, ...) names them "0", "1", ...; Sequential(OrderedDict) keeps the keys.
+    A Linear followed by ReLU, Tanh or Sigmoid runs as one op (F.linear_activation: the
+    activation is the GEMM's epilogue), with bit-identical results; the output's grad_fn
+    is then the fused op's."""
 
     def __init__(self, *args):
         super().__init__()
@@ -109,8 +119,18 @@ class Sequential(Module):
         return m
 
     def forward(self, input):
-        for module in self:
+        modules = list(self._modules.values())
+        i, n = 0, len(modules)
+        while i < n:
+            module = modules[i]
+            if i + 1 < n and type(module) is Linear:
+                activation = _FUSABLE.get(type(modules[i + 1]))
+                if activation:
+                    input = linear_activation(input, module.weight, module.bias, activation)
+                    i += 2
+                    continue
             input = module(input)
+            i += 1
         return input
 
 
