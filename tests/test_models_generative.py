@@ -146,7 +146,7 @@ def test_dcgan_samples_become_recognisable(one_thread):
     G = dcgan.Generator(z_dim=8, width=8)
     assert G(fastdl.randn(3, 8)).shape == (3, 1, 8, 8)
     assert dcgan.Discriminator(width=8)(fastdl.rand(3, 1, 8, 8)).shape == (3,)
-    small = dict(width=16, d_width=16, classifier_epochs=6, eval_samples=300, final_samples=1000)
+    small = dict(width=16, d_width=16, classifier_epochs=6, eval_samples=300, final_samples=1000, conditional=None)
     _, untrained = dcgan.fit(seed=0, epochs=0, **small)
     G, s = dcgan.fit(seed=0, epochs=4, **small)
     assert s["judge_accuracy"] > 0.97 and s["judge_real_confidence"] > 0.9
@@ -163,7 +163,7 @@ def test_dcgan_samples_become_recognisable(one_thread):
 def test_dcgan_acgan_samples_follow_their_labels(one_thread):
     from fastdl.models import dcgan
     small = dict(width=16, d_width=16, classifier_epochs=6, eval_samples=300, final_samples=1000)
-    G, s = dcgan.fit(seed=0, epochs=8, conditional="acgan", **small)
+    G, s = dcgan.fit(seed=0, epochs=8, **small)  # conditional="acgan" by default
     # both judges name the conditioning label far more often than chance (10 %; 0.68 / 0.80 when written)
     assert s["label_agreement"] > 0.5 and s["mlp_label_agreement"] > 0.5
     assert s["classes"] == 10
@@ -193,17 +193,22 @@ def test_dcgan_sample_validates_labels():
         dcgan.class_losses({"conditional": "projection", "class_weight": 1.0})
 
 
-def test_dcgan_acgan_resumes_via_cli(tmp_path):
+def test_dcgan_acgan_resume_matches_an_uninterrupted_run(tmp_path):
     from fastdl.cli import main
-    out = str(tmp_path / "acgan")
-    common = ["--set", "conditional=acgan", "--set", "width=8", "--set", "d_width=8", "--set", "classifier_epochs=1",
-              "--set", "judge_epochs=1", "--set", "eval_samples=50", "--set", "final_samples=50", "--out", out, "--quiet"]
-    assert main(["train", "dcgan", "--epochs", "1", *common]) == 0
-    assert main(["train", "dcgan", "--epochs", "2", "--resume", out, *common]) == 0
-    with open(os.path.join(out, "metrics.json")) as f:
-        record = json.load(f)
-    assert [h["epoch"] for h in record["history"]] == [1, 2]
-    assert 0 <= record["summary"]["label_agreement"] <= 1
+    small = {"width": 8, "d_width": 8, "classifier_epochs": 1, "judge_epochs": 1, "eval_samples": 50,
+             "final_samples": 50}
+    common = [arg for k, v in small.items() for arg in ("--set", f"{k}={v}")] + ["--quiet"]
+    out, straight = str(tmp_path / "resumed"), str(tmp_path / "straight")
+    assert main(["train", "dcgan", "--epochs", "1", "--out", out, *common]) == 0
+    assert main(["train", "dcgan", "--epochs", "2", "--out", out, "--resume", out, *common]) == 0
+    assert main(["train", "dcgan", "--epochs", "2", "--out", straight, *common]) == 0
+    records = []
+    for d in (out, straight):
+        with open(os.path.join(d, "metrics.json")) as f:
+            records.append(json.load(f))
+    assert [h["epoch"] for h in records[0]["history"]] == [1, 2]
+    assert records[0]["config"]["conditional"] == "acgan" and "label_agreement" in records[0]["summary"]
+    assert records[0]["summary"] == records[1]["summary"]  # the checkpoint holds the label head and the RNG
 
 
 def test_dcgan_fixed_judge_ignores_run_seed_and_keeps_rng(one_thread):
