@@ -56,13 +56,15 @@ class Generator(nn.Module):
             nn.ReLU(),  # 2x2
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),  # 4x4
             nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Sigmoid())  # 8x8 in [0, 1], as the data
+        if num_classes:  # the one-hot codes as a lookup table: one indexing op per forward
+            self.register_buffer("codes", fastdl.eye(num_classes), persistent=False)
 
     def forward(self, z, labels=None):
         if (labels is None) != (self.num_classes == 0):
             raise ValueError(f"dcgan.Generator: labels are needed exactly when the generator is conditional "
                              f"(num_classes={self.num_classes}), got labels={'None' if labels is None else 'a tensor'}")
         if labels is not None:
-            z = fastdl.cat([z, fastdl.one_hot(labels, self.num_classes).float()], dim=1)
+            z = fastdl.cat([z, self.codes[labels]], dim=1)
         return self.net(z.reshape(len(z), -1, 1, 1))
 
     def random_labels(self, n):
@@ -130,11 +132,13 @@ class Discriminator(nn.Module):
             first, nn.LeakyReLU(0.2),  # 4x4
             *middle, nn.LeakyReLU(0.2),  # 2x2
             conv(2 * width, 1, 2, 1, 0))  # 1x1 logit
-        self.classify = conv(2 * width, num_classes, 2, 1, 0) if num_classes else None
+        self.num_classes = num_classes
+        if num_classes:
+            self.classify = conv(2 * width, num_classes, 2, 1, 0)
 
     def logits(self, x):
         """(real/fake logits (N,), class logits (N, num_classes) or None when unconditional)."""
-        if self.classify is None:
+        if not self.num_classes:
             return self.net(x).reshape(-1), None
         *trunk, head = self.net
         for layer in trunk:
