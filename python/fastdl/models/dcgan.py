@@ -1,9 +1,10 @@
-"""A small DCGAN (Radford et al., 2016) on scikit-learn's 8x8 digits: a ConvTranspose2d
-generator (z -> 2x2 -> 4x4 -> 8x8, BatchNorm + ReLU, sigmoid output) and a Conv2d
-discriminator (8x8 -> 4x4 -> 2x2 -> 1, LeakyReLU(0.2), BatchNorm), trained with the
-non-saturating loss and Adam(betas=(0.5, 0.999)) for 200 epochs, the lr falling linearly
-towards 0 over the last third (the samples keep improving to epoch ~200: 0.81 -> 0.85 on
-the fixed judge from epoch 60 to 200).
+"""A small class-conditional DCGAN (Radford et al., 2016) on scikit-learn's 8x8 digits: a
+ConvTranspose2d generator (z and the label's one-hot code -> 2x2 -> 4x4 -> 8x8, BatchNorm +
+ReLU, sigmoid output) and a Conv2d discriminator (8x8 -> 4x4 -> 2x2, LeakyReLU(0.2),
+BatchNorm) with two heads, real/fake and the class (ACGAN), trained with the non-saturating
+loss plus the class cross-entropy and Adam(betas=(0.5, 0.999)) for 200 epochs, the lr
+falling linearly towards 0 over the last third. conditional=None gives the unconditional
+DCGAN of sessions 1-5 (0.85 on the fixed judge at 200 epochs, against ACGAN's 0.94).
 
 Two judges score the samples: the fixed judge, the cnn family's DigitsCNN trained once
 with judge_seed (98.9 % test accuracy, mean max-softmax 0.941 on its real test digits) and
@@ -12,13 +13,18 @@ the same whatever the run's seed, and the mlp family's classifier retrained per 
 we report the mean max-softmax confidence on the samples (are they recognisable digits?),
 how many of the 10 classes appear among them and the class histogram's reverse KL to
 uniform (are they diverse?): per epoch on `eval_samples`, at the end on `final_samples`.
+conditional="acgan" (Odena et al., 2017; the default): G also gets a class label (its
+one-hot code concatenated to z) and D a second head that predicts the class, trained with
+cross-entropy (weight class_weight) on real digits with their labels and on fakes with
+their sampled labels, by D and by G alike. Samples are drawn with labels uniform over the
+10 classes, and both judges also report label_agreement: how often their class is the label.
 Trial options, measured and not kept as defaults (docs/results_generative.md): d_width,
 d_norm="spectral" (SNGAN's D), loss="hinge", real_label < 1 (one-sided label smoothing),
 augment_shift > 0 (DiffAugment's translation on D's inputs).
 
     from fastdl.models import dcgan
     G, summary = dcgan.fit(epochs=200)
-    summary["confidence"]; G.sample(16)
+    summary["confidence"]; G.sample(16); G.sample(3, labels=[0, 4, 9])  # labels: conditional G only
 """
 import numpy as np
 
@@ -32,24 +38,57 @@ from ._run import curve, run_family
 
 DEFAULTS = {"epochs": 200, "z_dim": 32, "width": 64, "d_width": 64, "d_norm": "batch", "lr": 4e-4, "batch_size": 32,
             "lr_decay_last": 1 / 3, "augment_shift": 0, "loss": "bce", "real_label": 1.0, "eval_samples": 1000,
-            "final_samples": 10000, "classifier_epochs": 30, "judge_seed": 0, "judge_epochs": 8}
+            "final_samples": 10000, "classifier_epochs": 30, "judge_seed": 0, "judge_epochs": 8,
+            "conditional": "acgan", "class_weight": 1.0}
+
+
+NUM_CLASSES = 10
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim=32, width=64):
+    """num_classes > 0: class-conditional, the label's one-hot code concatenated to z (ACGAN)."""
+
+    def __init__(self, z_dim=32, width=64, num_classes=0):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim, self.num_classes = z_dim, num_classes
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(z_dim, 2 * width, 2, 1, 0, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(),  # 2x2
+            nn.ConvTranspose2d(z_dim + num_classes, 2 * width, 2, 1, 0, bias=False), nn.BatchNorm2d(2 * width),
+            nn.ReLU(),  # 2x2
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),  # 4x4
             nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Sigmoid())  # 8x8 in [0, 1], as the data
+        if num_classes:  # the one-hot codes as a lookup table: one indexing op per forward
+            self.register_buffer("codes", fastdl.eye(num_classes), persistent=False)
 
-    def forward(self, z):
-        return self.net(z.reshape(len(z), self.z_dim, 1, 1))
+    def forward(self, z, labels=None):
+        if (labels is None) != (self.num_classes == 0):
+            raise ValueError(f"dcgan.Generator: labels are needed exactly when the generator is conditional "
+                             f"(num_classes={self.num_classes}), got labels={'None' if labels is None else 'a tensor'}")
+        if labels is not None:
+            z = fastdl.cat([z, self.codes[labels]], dim=1)
+        return self.net(z.reshape(len(z), -1, 1, 1))
 
-    def sample(self, n):
+    def random_labels(self, n):
+        """n class labels drawn uniformly (None for an unconditional generator)."""
+        return fastdl.randint(0, self.num_classes, (n,)) if self.num_classes else None
+
+    def sample(self, n, labels=None):
+        """n images; a conditional generator draws its labels uniformly unless given `labels`
+        (n integers in [0, num_classes): a sequence, NumPy array or int64 tensor)."""
+        labels = self.random_labels(n) if labels is None else self._check_labels(n, labels)
         with fastdl.no_grad():
-            return self(fastdl.randn(n, self.z_dim))
+            return self(fastdl.randn(n, self.z_dim), labels)
+
+    def _check_labels(self, n, labels):
+        if not self.num_classes:
+            raise ValueError("dcgan.Generator.sample: labels given to an unconditional generator")
+        values = labels.numpy() if isinstance(labels, fastdl.Tensor) else np.asarray(labels)
+        if values.shape != (n,) or not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"dcgan.Generator.sample: labels must be {n} integers (shape ({n},)), got shape "
+                             f"{values.shape} of dtype {values.dtype}")
+        if n and (values.min() < 0 or values.max() >= self.num_classes):
+            raise ValueError(f"dcgan.Generator.sample: labels must lie in [0, {self.num_classes}), got values "
+                             f"from {values.min()} to {values.max()}")
+        return fastdl.tensor(values.astype(np.int64))
 
 
 def _unit(v):
@@ -78,9 +117,10 @@ class SpectralNormConv2d(nn.Conv2d):
 
 class Discriminator(nn.Module):
     """norm="batch": BatchNorm on the middle layer (DCGAN); norm="spectral": every conv
-    spectrally normalised and no BatchNorm (SNGAN)."""
+    spectrally normalised and no BatchNorm (SNGAN). num_classes > 0: a second head on the
+    2x2 features predicts the class (ACGAN's auxiliary classifier); see `logits`."""
 
-    def __init__(self, width=64, norm="batch"):
+    def __init__(self, width=64, norm="batch", num_classes=0):
         super().__init__()
         if norm not in ("batch", "spectral"):
             raise ValueError(f"dcgan.Discriminator: norm must be 'batch' or 'spectral', got {norm!r}")
@@ -92,9 +132,21 @@ class Discriminator(nn.Module):
             first, nn.LeakyReLU(0.2),  # 4x4
             *middle, nn.LeakyReLU(0.2),  # 2x2
             conv(2 * width, 1, 2, 1, 0))  # 1x1 logit
+        self.num_classes = num_classes
+        if num_classes:
+            self.classify = conv(2 * width, num_classes, 2, 1, 0)
+
+    def logits(self, x):
+        """(real/fake logits (N,), class logits (N, num_classes) or None when unconditional)."""
+        if not self.num_classes:
+            return self.net(x).reshape(-1), None
+        *trunk, head = self.net
+        for layer in trunk:
+            x = layer(x)
+        return head(x).reshape(-1), self.classify(x).reshape(len(x), -1)
 
     def forward(self, x):
-        return self.net(x).reshape(-1)
+        return self.logits(x)[0]
 
 
 _JUDGES = {}
@@ -134,17 +186,41 @@ def train_classifier(seed, epochs=30):
     return proba, result["test_accuracy"]
 
 
-def sample_metrics(proba, images, prefix=""):
+def sample_metrics(proba, images, prefix="", labels=None):
     p = proba(images)
     hist = np.bincount(p.argmax(1), minlength=10) / len(p)
     nz = hist > 0
-    return {prefix + "confidence": float(p.max(1).mean()), prefix + "classes": int(nz.sum()),
-            prefix + "class_reverse_kl": float(np.sum(hist[nz] * np.log(hist[nz] * 10)))}
+    metrics = {prefix + "confidence": float(p.max(1).mean()), prefix + "classes": int(nz.sum()),
+               prefix + "class_reverse_kl": float(np.sum(hist[nz] * np.log(hist[nz] * 10)))}
+    if labels is not None:
+        metrics[prefix + "label_agreement"] = float(np.mean(p.argmax(1) == labels.numpy()))
+    return metrics
 
 
-def judge_samples(judges, images):
-    """Both judges' metrics on the same images: the fixed CNN's unprefixed, the per-seed MLP's as mlp_*."""
-    return {**sample_metrics(judges["cnn"], images), **sample_metrics(judges["mlp"], images, "mlp_")}
+def judge_samples(judges, images, labels=None):
+    """Both judges' metrics on the same images: the fixed CNN's unprefixed, the per-seed MLP's as mlp_*.
+    With the conditioning `labels`, also label_agreement: how often the judge's class is the label."""
+    return {**sample_metrics(judges["cnn"], images, labels=labels),
+            **sample_metrics(judges["mlp"], images, "mlp_", labels)}
+
+
+def sampled(G, n):
+    """n samples and their conditioning labels (None for an unconditional G)."""
+    labels = G.random_labels(n)
+    return G.sample(n, labels), labels
+
+
+def class_losses(config):
+    """(d_class_loss(real_class_logits, real_labels, fake_class_logits, fake_labels),
+    g_class_loss(fake_class_logits, fake_labels)): ACGAN's auxiliary cross-entropy terms
+    weighted by class_weight, or zero for an unconditional run."""
+    kind, weight = config["conditional"], config["class_weight"]
+    if kind is None:
+        return (lambda *_: 0.0), (lambda *_: 0.0)
+    if kind != "acgan":
+        raise ValueError(f"dcgan: conditional must be 'acgan' or None, got {kind!r}")
+    ce = F.cross_entropy
+    return ((lambda r, yr, f, yf: weight * (ce(r, yr) + ce(f, yf))), (lambda f, yf: weight * ce(f, yf)))
 
 
 def differentiable_shift(x, max_shift):
@@ -198,8 +274,12 @@ def _train(run, config, state):
     judges = {"cnn": judge, "mlp": mlp_proba}
     run.say(f"judge (DigitsCNN, seed {config['judge_seed']}): test accuracy {judge_acc:.4f}, confidence on real "
             f"test digits {judge_real:.4f}; per-seed MLP classifier: test accuracy {mlp_acc:.4f}")
-    xtr = digits_flat(seed=run.seed)[0].reshape(-1, 1, 8, 8)
-    G, D = Generator(config["z_dim"], config["width"]), Discriminator(config["d_width"], config["d_norm"])
+    xtr, ytr = digits_flat(seed=run.seed)[:2]
+    xtr = xtr.reshape(-1, 1, 8, 8)
+    d_class_loss, g_class_loss = class_losses(config)
+    classes = NUM_CLASSES if config["conditional"] else 0
+    G = Generator(config["z_dim"], config["width"], classes)
+    D = Discriminator(config["d_width"], config["d_norm"], classes)
     d_loss_fn, g_loss_fn = gan_losses(config["loss"], config["real_label"])
     shift = config["augment_shift"]
     augment = (lambda x: differentiable_shift(x, shift)) if shift else (lambda x: x)
@@ -224,34 +304,49 @@ def _train(run, config, state):
         d_sum = g_sum = 0.0
         steps = 0
         for i in range(0, n - bs + 1, bs):  # full batches only: BatchNorm statistics stay comparable
-            real = xtr[perm[i:i + bs]]
-            fake = G(fastdl.randn(bs, config["z_dim"]))
-            d_loss = d_loss_fn(D(augment(real)), D(augment(fake.detach())))
+            real, real_labels = xtr[perm[i:i + bs]], ytr[perm[i:i + bs]]
+            fake_labels = G.random_labels(bs)
+            fake = G(fastdl.randn(bs, config["z_dim"]), fake_labels)
+            real_logits, real_classes = D.logits(augment(real))
+            fake_logits, fake_classes = D.logits(augment(fake.detach()))
+            d_loss = (d_loss_fn(real_logits, fake_logits)
+                      + d_class_loss(real_classes, real_labels, fake_classes, fake_labels))
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
-            g_loss = g_loss_fn(D(augment(fake)))
+            fake_logits, fake_classes = D.logits(augment(fake))
+            g_loss = g_loss_fn(fake_logits) + g_class_loss(fake_classes, fake_labels)
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()
             d_sum, g_sum, steps = d_sum + d_loss.item(), g_sum + g_loss.item(), steps + 1
         G.eval()
-        metrics = judge_samples(judges, G.sample(config["eval_samples"]))
+        metrics = judge_samples(judges, *sampled(G, config["eval_samples"]))
         run.log(epoch=epoch + 1, d_loss=d_sum / steps, g_loss=g_sum / steps, **metrics)
         bar.set_postfix(d=f"{d_sum / steps:.3f}", g=f"{g_sum / steps:.3f}", conf=f"{metrics['confidence']:.3f}")
         run.say(f"epoch {epoch + 1:4d}  D {d_sum / steps:.4f}  G {g_sum / steps:.4f}  confidence "
                 f"{metrics['confidence']:.4f} (MLP {metrics['mlp_confidence']:.4f})  classes {metrics['classes']}"
-                f"  class reverse KL {metrics['class_reverse_kl']:.3f}")
+                f"  class reverse KL {metrics['class_reverse_kl']:.3f}"
+                + (f"  label agreement {metrics['label_agreement']:.3f}" if "label_agreement" in metrics else ""))
         run.checkpoint({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
                         "opt_d": opt_d.state_dict(), "rng": list(fastdl.get_rng_state()), "epoch": epoch + 1})
     G.eval()
     # the final figures on more samples than the per-epoch ones, to cut the metric's noise
-    metrics = judge_samples(judges, G.sample(config["final_samples"]))
-    save_grid(run.out_dir, "samples", [r.numpy() for r in G.sample(64).reshape(4, 16, 64).unbind(0)])
+    metrics = judge_samples(judges, *sampled(G, config["final_samples"]))
+    save_samples(run.out_dir, G)
     # each judge's confidence on real test digits: the ceiling to compare against
     mlp_real = sample_metrics(mlp_proba, digits_flat(seed=run.seed)[2])["confidence"]
     return G, {**metrics, "judge_accuracy": judge_acc, "judge_real_confidence": judge_real,
                "mlp_accuracy": mlp_acc, "mlp_real_confidence": mlp_real}
+
+
+def save_samples(out_dir, G):
+    """samples.png: 4 rows of 16 samples, or for a conditional G one row of 8 per class."""
+    if not G.num_classes:
+        return save_grid(out_dir, "samples", [r.numpy() for r in G.sample(64).reshape(4, 16, 64).unbind(0)])
+    images = G.sample(8 * G.num_classes, np.repeat(np.arange(G.num_classes), 8))
+    return save_grid(out_dir, "samples", [r.numpy() for r in images.reshape(G.num_classes, 8, 64).unbind(0)],
+                     [f"label {c}" for c in range(G.num_classes)])
 
 
 def fit(seed=0, out_dir=None, quiet=True, **config):
