@@ -333,12 +333,48 @@ def fam_gan():
 def fam_dcgan():
     from fastdl.models import dcgan
     c = dcgan.DEFAULTS
-    bs = c["batch_size"]
-    return Family(f"DCGAN z{c['z_dim']} width {c['width']} (ConvTranspose2d G, Conv2d D, BatchNorm), Adam; "
+    bs, classes = c["batch_size"], dcgan.NUM_CLASSES if c["conditional"] else 0
+
+    def step(lib, m, o, d):
+        """dcgan._train's step with the ACGAN class terms (one D step, one G step). The
+        one-hot codes come with the data and go through G.net: G.forward's own lookup
+        and concatenation call fastdl directly, which the torch twin cannot borrow."""
+        if not classes:
+            return _gan_step(lib, m, o, d)
+        bce, ce = lib.nn.functional.binary_cross_entropy_with_logits, lib.nn.functional.cross_entropy
+        G, D = m["G"], m["D"]
+        z = lib.cat([lib.randn(bs, G.z_dim), d["fake_codes"]], 1)
+        fake = G.net(z.reshape(bs, -1, 1, 1))
+        real_logits, real_classes = D.logits(d["real"])
+        fake_logits, fake_classes = D.logits(fake.detach())
+        d_loss = (bce(real_logits, d["ones"]) + bce(fake_logits, d["zeros"])
+                  + c["class_weight"] * (ce(real_classes, d["real_labels"]) + ce(fake_classes, d["fake_labels"])))
+        _update(lib, D, o["D"], d_loss)
+        fake_logits, fake_classes = D.logits(fake)
+        g_loss = bce(fake_logits, d["ones"]) + c["class_weight"] * ce(fake_classes, d["fake_labels"])
+        _update(lib, G, o["G"], g_loss)
+        return [d_loss, g_loss]
+
+    def data(rng):
+        arrays = _gan_data((bs, 1, 8, 8), c["z_dim"], bs)(rng)
+        if classes:
+            fake_labels = _labels(rng, bs, classes)
+            arrays.update(real_labels=_labels(rng, bs, classes), fake_labels=fake_labels,
+                          fake_codes=np.eye(classes, dtype=np.float32)[fake_labels])
+        return arrays
+
+    def outputs(lib, m, d):
+        if not classes:
+            return _gan_outputs(lib, m, d)
+        fake = m["G"].net(lib.cat([d["z"], d["fake_codes"]], 1).reshape(bs, -1, 1, 1))
+        return [*m["D"].logits(d["real"]), *m["D"].logits(fake)]
+
+    kind = "ACGAN (class-conditional G, class head on D)" if classes else "DCGAN"
+    return Family(f"{kind} z{c['z_dim']} width {c['width']} (ConvTranspose2d G, Conv2d D, BatchNorm), Adam; "
                   "1 D + 1 G step", f"{bs} x 1x8x8",
-                  lambda: {"G": dcgan.Generator(c["z_dim"], c["width"]), "D": dcgan.Discriminator(c["width"])},
-                  _gan_data((bs, 1, 8, 8), c["z_dim"], bs), adam(lr=c["lr"], betas=(0.5, 0.999)),
-                  _gan_step, _gan_outputs)
+                  lambda: {"G": dcgan.Generator(c["z_dim"], c["width"], classes),
+                           "D": dcgan.Discriminator(c["d_width"], c["d_norm"], classes)},
+                  data, adam(lr=c["lr"], betas=(0.5, 0.999)), step, outputs)
 
 
 def fam_dqn():
