@@ -56,7 +56,8 @@ class _MatmulFlags:
     allow_wgmma = _bool_switch("allow_wgmma", "wgmma_enabled", "set_wgmma")  # experimental, unverified
 
     def __repr__(self):
-        return f"fastdl.backends.cuda.matmul(allow_tf32={self.allow_tf32})"  # allow_wgmma: experimental
+        # allow_wgmma (experimental) is left out, so the established repr does not change
+        return f"fastdl.backends.cuda.matmul(allow_tf32={self.allow_tf32})"
 
 
 class _ConvFlags:
