@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script run on the GPU machine (see /work/shared/GPU.md): build + install
 # fastdl with CUDA, run the CUDA tests, compute-sanitizer memcheck on a subset, and
-# every GPU benchmark bench/gpu_*.py. Logs go to $OUT (7 files, plus gpu_gemm.json); a short summary is
+# every GPU benchmark bench/gpu_*.py. Logs go to $OUT (9 files, plus gpu_gemm.json); a short summary is
 # printed last. Each step has its own timeout, cut further so that the whole run ends
 # within DEADLINE_S (default 450 s: under the 8 minutes a check may take).
 # Usage: OUT=/some/dir bench/gpu_check.sh
@@ -45,8 +45,18 @@ cat "$OUT/env.txt"
 
 if run build 300 python3 -m pip install --no-build-isolation --no-deps -v . &&
    run build 20 python3 -c "from fastdl import _C; assert _C.cuda_built, 'built without CUDA'; print('devices:', _C.cuda.device_count(), _C.cuda.device_name(0), _C.cuda.capability(0))"; then
-  # Only tests marked `cuda` (they are skipped unless a GPU is present).
-  run pytest 150 python3 -m pytest -x -q -m cuda -p no:cacheprovider tests
+  # Only tests marked `cuda` (they are skipped unless a GPU is present); the wgmma
+  # kernel's tests run in their own step below, so that they cannot stop (-x) this one.
+  run pytest 150 python3 -m pytest -x -q -m cuda -p no:cacheprovider --ignore=tests/test_cuda_wgmma.py tests
+  # The experimental sm_90a wgmma + TMA GEMM (compute 9.0 only; its tests skip elsewhere):
+  # its own tests, then the fp16 / bf16 GPU tests of test_half.py with the switch on at
+  # import, then memcheck on one small ragged case. Short limits: a hung kernel (an
+  # mbarrier that never completes) must not eat the benchmarks' time.
+  run wgmma 60 env FASTDL_CUDA_WGMMA=1 python3 -m pytest -q -m cuda -p no:cacheprovider \
+      tests/test_cuda_wgmma.py tests/test_half.py
+  run wgmma_mc 40 env FASTDL_CUDA_WGMMA=1 "$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)" \
+      --tool memcheck --error-exitcode 99 python3 -m pytest -x -q -m cuda -p no:cacheprovider \
+      tests/test_cuda_wgmma.py -k small_ragged
   # memcheck instruments every kernel: a subset covering each kernel family and the
   # strided/contiguous paths. The OOM test is left out (the sanitizer reports the
   # intended cudaMalloc failure).
@@ -73,6 +83,8 @@ fi
   echo "=== summary ($(( $(date +%s) - T0 ))s total, logs in $OUT)"
   printf '%s\n' "${SUMMARY[@]}"
   [ -f "$OUT/pytest.log" ] && echo "pytest:   $(grep -E ' in [0-9.]+s' "$OUT/pytest.log" | tail -1)"
+  [ -f "$OUT/wgmma.log" ] && echo "wgmma:    $(grep -E ' in [0-9.]+s' "$OUT/wgmma.log" | tail -1)"
+  [ -f "$OUT/wgmma_mc.log" ] && echo "wgmma_mc: $(grep -E 'ERROR SUMMARY' "$OUT/wgmma_mc.log" | tail -1)"
   [ -f "$OUT/memcheck.log" ] && echo "memcheck: $(grep -E ' in [0-9.]+s' "$OUT/memcheck.log" | tail -1); $(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)"
   [ -f "$OUT/bench.log" ] && grep -vE '^(RESULT|===)' "$OUT/bench.log"
 } | tee "$OUT/summary.txt"

@@ -3,7 +3,10 @@ fp32 (fastdl's SIMT SGEMM vs cuBLAS with TF32 off, both full fp32 arithmetic), T
 (fastdl.backends.cuda.matmul.allow_tf32 = True, fastdl's tensor-core kernel, vs cuBLAS
 with torch.backends.cuda.matmul.allow_tf32 = True), and fp16 / bf16 inputs and output
 (fastdl's tensor-core kernel, cuda/gemm_half.cu, vs cuBLAS with torch's "reduced
-precision reduction" off: both accumulate in fp32).
+precision reduction" off: both accumulate in fp32). On a compute 9.0 GPU, the bf16
+square cases of WGMMA_CASES run once more with fastdl.backends.cuda.matmul.allow_wgmma
+on (cuda/gemm_wgmma.cu, experimental: wgmma + TMA), in a second table beside the
+mma.sync and cuBLAS times of the same case (fields bf16_wgmma_*).
 
 Run by bench/gpu_check.sh on the GPU machine. Each case: results are checked before
 and after timing (fp32: fastdl vs cuBLAS; TF32: both against cuBLAS's fp32 result,
@@ -108,9 +111,10 @@ TOL = {False: 1e-4, True: 1e-2}
 HALF_TOL = {"fp16": 2e-3, "bf16": 1e-2}
 
 
-def half_case(key, a, b_store, tb, row, flush, iters, flops):
+def half_case(key, a, b_store, tb, row, flush, iters, flops, wgmma=False):
     """The fp16 or bf16 column of one case (a, b_store: its fp32 operands); fills `row`
-    with the `key`_ fields and returns the table cell."""
+    with the `key`_ fields (`key`_wgmma_ with wgmma: fastdl on the experimental sm_90a
+    kernel, which must actually run) and returns the table cell."""
     tdt, fdt = {"fp16": (torch.float16, fastdl.float16), "bf16": (torch.bfloat16, fastdl.bfloat16)}[key]
     a16, b16_store = a.to(tdt), b_store.to(tdt)
     b16 = b16_store.t() if tb else b16_store
@@ -126,6 +130,9 @@ def half_case(key, a, b_store, tb, row, flush, iters, flops):
     def theirs():
         torch.matmul(a16, b16, out=c16)
 
+    fastdl.backends.cuda.matmul.allow_wgmma = wgmma
+    launched = _C.cuda.wgmma_launches()
+
     def check(when):
         ours()
         theirs()
@@ -140,12 +147,44 @@ def half_case(key, a, b_store, tb, row, flush, iters, flops):
     t_ours = time_ms(ours, flush, iters)
     t_blas = time_ms(theirs, flush, iters)
     err = max(err, check("after"))
-    k = key + "_"
+    fastdl.backends.cuda.matmul.allow_wgmma = False
+    if wgmma and _C.cuda.wgmma_launches() == launched:
+        raise SystemExit(f"gpu_gemm: {row['case']} {key}: the wgmma kernel did not run")
+    k = key + ("_wgmma_" if wgmma else "_")
     row.update({f"{k}fastdl_ms": t_ours, f"{k}cublas_ms": t_blas, f"{k}fastdl_tflops": flops / t_ours / 1e9,
                 f"{k}cublas_tflops": flops / t_blas / 1e9, f"{k}pct_of_cublas": 100.0 * t_blas / t_ours,
                 f"{k}max_rel_err": err})
     return (f"{t_ours:8.3f} {flops / t_ours / 1e9:8.2f} {t_blas:8.3f} {flops / t_blas / 1e9:8.2f} "
             f"{100.0 * t_blas / t_ours:7.1f}% {err:8.1e}")
+
+
+WGMMA_CASES = ("square 4096", "square 8192")  # bf16 on the sm_90a wgmma kernel too
+
+
+def case_operands(m, k, n, tb, dev):
+    """A case's fp32 operands: A (m, k) and B stored (n, k) when transposed, else (k, n)."""
+    g = torch.Generator(device=dev).manual_seed(0)
+    a = torch.rand((m, k), device=dev, generator=g) - 0.5
+    return a, torch.rand((n, k) if tb else (k, n), device=dev, generator=g) - 0.5
+
+
+def wgmma_table(rows, dev, flush, head):
+    """The bf16 WGMMA_CASES again on the experimental wgmma kernel, after the main table
+    (so a failing kernel costs no other figure), beside the mma.sync kernel's time."""
+    print(f"\n{'bf16, wgmma + TMA (experimental)':36s} {head} {'mma.sync ms':>12s}")
+    for row in rows:
+        if row["case"] not in WGMMA_CASES:
+            continue
+        m, k, n, tb = row["M"], row["K"], row["N"], row["transpose_b"]
+        a, b_store = case_operands(m, k, n, tb, dev)
+        flops = 2.0 * m * n * k
+        try:
+            cell = half_case("bf16", a, b_store, tb, row, flush, 5 if flops > 5e11 else 20, flops, wgmma=True)
+        except SystemExit as e:  # a wrong result: recorded, the run goes on
+            fastdl.backends.cuda.matmul.allow_wgmma = False
+            row["bf16_wgmma_error"] = str(e)
+            cell = f"FAILED: {e}"
+        print(f"{row['case']:36s} {cell} {row['bf16_fastdl_ms']:12.3f}")
 
 
 def main():
@@ -165,9 +204,7 @@ def main():
     print(f"{'':36s} {'fp32 (TF32 off)':^53s} | {'TF32':^53s} | {'fp16':^53s} | {'bf16':^53s}")
     print(f"{'case':36s} " + " | ".join([head] * 4))
     for name, m, k, n, tb in CASES:
-        g = torch.Generator(device=dev).manual_seed(0)
-        a = torch.rand((m, k), device=dev, generator=g) - 0.5
-        b_store = torch.rand((n, k) if tb else (k, n), device=dev, generator=g) - 0.5
+        a, b_store = case_operands(m, k, n, tb, dev)
         b = b_store.t() if tb else b_store
         c = torch.empty((m, n), device=dev)
         fa, fb_store, fc = TorchView((m, k)), TorchView(tuple(b_store.shape)), TorchView((m, n))
@@ -217,6 +254,8 @@ def main():
         rows.append(row)
         print(f"{name:36s} " + " | ".join(cells))
         del fa, fb, fb_store, fc
+    if _C.cuda.capability(0) == (9, 0):
+        wgmma_table(rows, dev, flush, head)
     result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), modes=["fp32", "tf32", "fp16", "bf16"], rows=rows)
     out_dir = os.environ.get("OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(out_dir, exist_ok=True)

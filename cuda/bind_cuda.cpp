@@ -29,6 +29,12 @@ FASTDL_BIND(CUDA, cuda_backend) {
   m.def("set_allow_tf32", &cuda::set_allow_tf32, py::arg("allow"),
         "float32 matmul may round operands to TF32 and run on tensor cores (sm_80+)");
   m.def("allow_tf32", &cuda::allow_tf32);
+  // fastdl.backends.cuda.matmul.allow_wgmma sets this. EXPERIMENTAL, UNVERIFIED on a GPU.
+  m.def("set_wgmma", &cuda::set_wgmma, py::arg("enable"),
+        "fp16 / bf16 matmul may use the sm_90a wgmma + TMA kernel on compute 9.0 devices "
+        "(experimental, unverified; also FASTDL_CUDA_WGMMA=1 at import)");
+  m.def("wgmma_enabled", &cuda::wgmma_enabled);
+  m.def("wgmma_launches", &cuda::wgmma_launches, "launches of the wgmma kernel so far (tests check the path)");
   // fastdl.backends.cuda.conv.algorithm sets this.
   m.def("set_conv_algo", &cuda::set_conv_algo, py::arg("algo"),
         "conv2d forward: 'auto', 'im2col' or 'implicit_gemm'");

@@ -8,8 +8,8 @@
 // allow_tf32() on, the float32 operands the SGEMM takes run on TF32 tensor cores
 // instead (gemm_tf32.cu, sm_80+); the strided kernel stays full fp32. float16 and
 // bfloat16 operands laid out the same way (leading dims a multiple of 8) run on tensor
-// cores (gemm_half.cu, sm_80+), others on the strided kernel; both accumulate in fp32
-// and round the result once.
+// cores (gemm_half.cu, sm_80+; or, opted in, gemm_wgmma.cu on compute 9.0), others on
+// the strided kernel; all accumulate in fp32 and round the result once.
 //
 // SGEMM (its register-blocked core in sgemm_tile.cuh): a 128x128 block tile of C per
 // 256-thread block, K consumed 8 at a time. Each thread loads one float4 of A and one
@@ -21,6 +21,7 @@
 #include "cpu/matmul_args.h"
 #include "cuda_api.h"
 #include "gemm_args.cuh"
+#include "gemm_wgmma.cuh"
 #include "sgemm_tile.cuh"
 #include "tensor_checks.h"
 
@@ -213,7 +214,9 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double
   }
   if (is_half(a.dtype)) {
     const VecLayout v = vec_layout(g, a, b, 8);
-    if (v.ok && gemm_half(g, batch, a.dtype == DType::BFloat16, v.a_k, !v.b_n)) return;
+    const bool bf16 = a.dtype == DType::BFloat16;
+    if (v.ok && gemm_wgmma(g, batch, bf16, v.a_k, !v.b_n)) return;  // opt-in, compute 9.0 only
+    if (v.ok && gemm_half(g, batch, bf16, v.a_k, !v.b_n)) return;
     if (a.dtype == DType::Float16) launch_tiles(gemm_strided_kernel<Half>, g, batch, kSM, kSM);
     else launch_tiles(gemm_strided_kernel<BFloat16>, g, batch, kSM, kSM);
     return;

@@ -24,13 +24,16 @@ cuda = _C.cuda if BUILT else None
 # the CPU tests of the random streams (the CUDA kernels share csrc/common/philox.h);
 # fma_peak_gflops probes the CPU's FMA ceiling for the benchmarks; mma_tf32_layout,
 # mma_half_layout and their *_chunk_bytes expose the tensor-core GEMMs' index math
-# (csrc/common/mma_*_layout.h) to the CPU tests.
+# (csrc/common/mma_*_layout.h) to the CPU tests, the wgmma_* ones the sm_90a GEMM's
+# (csrc/common/wgmma_layout.h).
 CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chunk_bytes", "mma_half_layout",
-            "mma_half_chunk_bytes", "im2col_sources"}
+            "mma_half_chunk_bytes", "im2col_sources", "wgmma_layout", "wgmma_swizzle128", "wgmma_smem_desc",
+            "wgmma_desc_start", "wgmma_box_coord"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
-                "reset_peak_memory_stats", "empty_cache", "allow_tf32", "set_allow_tf32", "conv_algo", "set_conv_algo"}
+                "reset_peak_memory_stats", "empty_cache", "allow_tf32", "set_allow_tf32", "conv_algo", "set_conv_algo",
+                "set_wgmma", "wgmma_enabled", "wgmma_launches"}
 
 
 def public(mod):

@@ -7,6 +7,13 @@ the tensor cores of sm_80+ GPUs, accumulating in fp32: much faster, with a relat
 error of about 1e-3 per product instead of 1e-7. Operands whose layout the tensor-core
 kernel does not take (no unit-stride dim, misaligned) and older GPUs keep full fp32.
 
+``fastdl.backends.cuda.matmul.allow_wgmma`` (default False; EXPERIMENTAL, UNVERIFIED:
+compiled but not yet run on a GPU): when True, float16 / bfloat16 matmul on a compute
+9.0 GPU (H100 / H200) runs the sm_90a kernel on wgmma + TMA (cuda/gemm_wgmma.cu)
+instead of the mma.sync one, for unbatched operands whose starts and leading strides
+are 16-byte aligned; everything else keeps the mma.sync path. Also turned on by
+FASTDL_CUDA_WGMMA=1 in the environment at import.
+
 ``fastdl.backends.cuda.conv.algorithm`` (default "auto"): how conv2d's forward pass runs
 on CUDA. "im2col" unfolds the input into a column workspace and multiplies;
 "implicit_gemm" runs one GEMM kernel that reads the columns straight from the input
@@ -19,27 +26,37 @@ from . import _C
 __all__ = ["cuda"]
 
 
+def _bool_switch(name, getter, setter):
+    """A bool property of fastdl.backends.cuda.matmul kept by _C.cuda (getter / setter
+    names) when CUDA is compiled in, else in the instance's `_<name>` slot."""
+
+    def get(self):
+        return bool(getattr(_C.cuda, getter)()) if _C.cuda_built else getattr(self, "_" + name)
+
+    def set_(self, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"fastdl.backends.cuda.matmul.{name} must be a bool, got {type(value).__name__}")
+        if _C.cuda_built:
+            getattr(_C.cuda, setter)(value)
+        setattr(self, "_" + name, value)
+
+    return property(get, set_)
+
+
 class _MatmulFlags:
     """``fastdl.backends.cuda.matmul``: the CUDA matmul switches."""
 
-    __slots__ = ("_allow_tf32",)
+    __slots__ = ("_allow_tf32", "_allow_wgmma")
 
     def __init__(self):
-        self._allow_tf32 = False  # the flag when CUDA is not compiled in
+        self._allow_tf32 = False  # the flags when CUDA is not compiled in
+        self._allow_wgmma = False
 
-    @property
-    def allow_tf32(self):
-        return bool(_C.cuda.allow_tf32()) if _C.cuda_built else self._allow_tf32
-
-    @allow_tf32.setter
-    def allow_tf32(self, value):
-        if not isinstance(value, bool):
-            raise TypeError(f"fastdl.backends.cuda.matmul.allow_tf32 must be a bool, got {type(value).__name__}")
-        if _C.cuda_built:
-            _C.cuda.set_allow_tf32(value)
-        self._allow_tf32 = value
+    allow_tf32 = _bool_switch("allow_tf32", "allow_tf32", "set_allow_tf32")
+    allow_wgmma = _bool_switch("allow_wgmma", "wgmma_enabled", "set_wgmma")  # experimental, unverified
 
     def __repr__(self):
+        # allow_wgmma (experimental) is left out, so the established repr does not change
         return f"fastdl.backends.cuda.matmul(allow_tf32={self.allow_tf32})"
 
 
