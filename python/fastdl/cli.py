@@ -91,9 +91,11 @@ def _info(args):
 
 
 def _bench(args):
+    if args.device == "cuda":
+        from . import gpu_bench
+        return gpu_bench.run(args.json)
     if args.device != "cpu":
-        print(f"error: fastdl bench measures the CPU kernels; --device {args.device} is not benchmarked here",
-              file=sys.stderr)
+        print(f"error: fastdl bench: --device must be cpu or cuda, got {args.device!r}", file=sys.stderr)
         return 2
     from . import bench
     return bench.run(args.quick, args.json, args.threads)
@@ -119,8 +121,9 @@ def main(argv=None):
     tr.set_defaults(func=_train)
     info = sub.add_parser("info", help="print build and runtime facts")
     info.set_defaults(func=_info)
-    be = sub.add_parser("bench", help="time the CPU kernels and training steps against NumPy and PyTorch")
-    be.add_argument("--device", default="cpu", help="cpu (the only device benchmarked here)")
+    be = sub.add_parser("bench", help="time fastdl's kernels and training steps against NumPy and PyTorch "
+                        "(cpu) or cuBLAS / cuDNN through PyTorch (cuda)")
+    be.add_argument("--device", default="cpu", help="cpu, or cuda (--json only; default bench/results/gpu.json)")
     from .bench import add_arguments
     add_arguments(be)
     be.set_defaults(func=_bench)
