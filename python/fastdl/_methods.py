@@ -9,7 +9,7 @@ from .tensor import Tensor
 _METHODS = """abs add allclose argmax argmin atan2 ceil clamp clip cos div eq equal exp expm1 floor floor_divide ge gt
 isclose isfinite isinf isnan le lerp log log1p log2 log10 logical_and logical_not logical_or logical_xor lt maximum
 minimum mul ne neg pow reciprocal relu remainder round rsqrt sigmoid sign sin sqrt square sub tanh gather
-index_select masked_fill nonzero matmul mm bmm dot outer all amax amin any count_nonzero log_softmax logsumexp max mean
+index_select masked_fill nonzero addmm matmul mm bmm dot outer all amax amin any count_nonzero log_softmax logsumexp max mean
 min softmax std sum var chunk clone contiguous expand expand_as flatten movedim narrow permute repeat reshape split
 squeeze t transpose unbind unflatten unsqueeze view""".split()
 

@@ -6,7 +6,7 @@ from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip,
                           ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
                           sub, tanh, where)
 from .indexing import gather, getitem, index_add_, index_select, masked_fill, nonzero, one_hot, scatter_add_, setitem
-from .linalg import bmm, dot, matmul, mm, outer
+from .linalg import addmm, bmm, dot, matmul, mm, outer
 from .loss import cross_entropy, mse_loss
 from .random import (Generator, bernoulli, get_rng_state, initial_seed, manual_seed, normal, normal_, rand, rand_like,
                      randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, uniform_)

@@ -83,6 +83,60 @@ def matmul(a, b):
     return out
 
 
+class _Addmm(Function):
+    """beta * input + alpha * (mat1 @ mat2) as one GEMM: input broadcast into the output,
+    then the kernel's C = alpha * A @ B + beta * C."""
+
+    @staticmethod
+    def forward(ctx, input, mat1, mat2, beta, alpha):
+        (M, _), (_, N) = tuple(mat1._shape), tuple(mat2._shape)
+        out = empty((M, N), mat1._dtype, mat1._device)
+        if beta != 0:  # beta == 0: input is not read (NaN in it is ignored, as in torch)
+            backend(out, "addmm").copy(expand_view(input, (M, N)), out)
+        gemm_into(mat1, mat2, out, alpha, beta, batch=())
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(mat1 if needs[2] else None, mat2 if needs[1] else None)
+        ctx.input_shape, ctx.beta, ctx.alpha = tuple(input._shape), beta, alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        mat1, mat2 = ctx.saved_tensors
+        needs, alpha, beta = ctx.needs_input_grad, ctx.alpha, ctx.beta
+        gi = None
+        if needs[0]:
+            gi = unbroadcast(g if beta == 1 else g * beta, ctx.input_shape)
+        g1 = _Matmul.apply(g, transposed_view(mat2)) if needs[1] else None
+        g2 = _Matmul.apply(transposed_view(mat1), g) if needs[2] else None
+        if alpha != 1:
+            g1 = None if g1 is None else g1 * alpha
+            g2 = None if g2 is None else g2 * alpha
+        return gi, g1, g2, None, None
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2), torch.addmm: mat1 (n, m), mat2 (m, p), input
+    broadcastable to (n, p). One GEMM with input as its initial output (a layer's
+    `x @ W + b` in one op)."""
+    for t, name in ((input, "input"), (mat1, "mat1"), (mat2, "mat2")):
+        check_tensor("addmm", t, name)
+    same_device("addmm", input, mat1, mat2)
+    s1, s2 = tuple(mat1._shape), tuple(mat2._shape)
+    if len(s1) != 2 or len(s2) != 2:
+        raise ValueError(f"addmm: mat1 and mat2 must be 2-D, got {desc(mat1)} and {desc(mat2)}")
+    if s1[1] != s2[0]:
+        raise ValueError(f"addmm: shape mismatch {desc(mat1)} @ {desc(mat2)} (inner dimensions {s1[1]} and {s2[0]} differ)")
+    if not (input._dtype is mat1._dtype is mat2._dtype) or not input._dtype.is_floating_point:
+        raise TypeError(f"addmm: expected input, mat1 and mat2 of one floating point dtype, got {desc(input)}, "
+                        f"{desc(mat1)}, {desc(mat2)}")
+    if len(input._shape) > 2 or broadcast_shapes("addmm", tuple(input._shape), (s1[0], s2[1])) != (s1[0], s2[1]):
+        raise ValueError(f"addmm: input must broadcast to [{s1[0]}, {s2[1]}], got {desc(input)}")
+    for v, name in ((beta, "beta"), (alpha, "alpha")):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"addmm: {name} must be a number, got {type(v).__name__}")
+    return _Addmm.apply(input, mat1, mat2, float(beta), float(alpha))
+
+
 def mm(a, b):
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"mm: expected 2-D tensors, got {desc(a)} and {desc(b)}")
