@@ -159,3 +159,24 @@ def test_no_memory_growth_across_training_steps():
     gc.collect()
     assert _C.live_buffers() <= before
     assert last < first
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["default"] = fastdl.is_grad_enabled()  # a thread that never set the mode
+        x = fastdl.randn(3, requires_grad=True)
+        seen["records"] = (x * 2).requires_grad
+        with fastdl.no_grad():
+            seen["inside"] = fastdl.is_grad_enabled()
+
+    with fastdl.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        assert not fastdl.is_grad_enabled()  # the worker's no_grad did not leak here either
+    assert seen == {"default": True, "records": True, "inside": False}
+    assert fastdl.is_grad_enabled()

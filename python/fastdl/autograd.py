@@ -11,11 +11,18 @@ import threading
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward", "grad"]
 
-_state = threading.local()
+class _State(threading.local):
+    """Per-thread grad mode. The default is a class attribute, so reading it in a thread
+    that never set it is a plain lookup (getattr with a default would raise and catch an
+    AttributeError there on every op)."""
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class set_grad_enabled:
@@ -167,7 +174,7 @@ class Function:
         ctx = Context()
         needs = []
         record = False
-        if getattr(_state, "enabled", True):
+        if _state.enabled:
             for a in args:
                 n = isinstance(a, Tensor) and a._requires_grad
                 needs.append(n)
