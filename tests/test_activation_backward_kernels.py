@@ -19,7 +19,7 @@ def binary(op, a, b):
 
 
 @pytest.mark.parametrize("op,formula", [
-    ("relu_backward", lambda g, y: np.where(y > 0, g, 0.0)),  # NaN y: not > 0, so 0 (torch's threshold_backward)
+    ("relu_backward", lambda g, y: np.where(y <= 0, 0.0, g)),  # NaN y passes g, as torch's threshold_backward
     ("tanh_backward", lambda g, y: g * (1 - y * y)),
     ("sigmoid_backward", lambda g, y: g * y * (1 - y)),
 ])
@@ -39,3 +39,27 @@ def test_relu_backward_on_int64():  # relu takes integer tensors, so its backwar
     out = fastdl.empty(6, dtype=fastdl.int64)
     _C.cpu.binary("relu_backward", fastdl.tensor(g), fastdl.tensor(y), out)
     np.testing.assert_array_equal(out.numpy(), np.where(y > 0, g, 0))
+
+
+def test_relu_propagates_nan_and_keeps_signed_zero_as_torch():
+    """torch.relu: NaN stays NaN (clamp_min), -0.0 stays -0.0; its gradient at NaN is the
+    incoming gradient (threshold_backward: y <= 0 ? 0 : g)."""
+    x = fastdl.tensor([np.nan, -1.0, 2.0, -0.0, 0.0], requires_grad=True)
+    y = fastdl.relu(x)
+    got = y.detach().numpy()
+    np.testing.assert_array_equal(got, [np.nan, 0.0, 2.0, -0.0, 0.0])
+    assert np.signbit(got[3]) and not np.signbit(got[1])
+    y.backward(fastdl.ones(5))
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0, 0.0, 0.0])
+
+
+def test_relu_nan_matches_torch():
+    torch = pytest.importorskip("torch")
+    v = [np.nan, -1.0, 2.0, -0.0, 0.0, np.inf, -np.inf]
+    fx, tx = fastdl.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    fy, ty = fastdl.relu(fx), torch.relu(tx)
+    np.testing.assert_array_equal(fy.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(fy.detach().numpy()), np.signbit(ty.detach().numpy()))
+    fy.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())

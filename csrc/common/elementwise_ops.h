@@ -37,7 +37,8 @@ struct Sigmoid {
     return e / (T(1) + e);
   }
 };
-struct Relu { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x > T(0) ? x : T(0); } };
+// relu and its gradient as PyTorch's (clamp_min / threshold_backward): NaN passes through.
+struct Relu { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x < T(0) ? T(0) : x; } };
 struct LeakyRelu { template <typename T> FASTDL_HD T operator()(T x, double slope, double) const { return x > T(0) ? x : T(x * T(slope)); } };
 // Its derivative (1 or the slope), used by the backward pass only: g * this is torch's
 // leaky_relu_backward in two kernels instead of a compare, a multiply and a select.
@@ -144,7 +145,7 @@ struct Minimum {
 };
 // Activation gradients from the saved output y, one pass instead of a chain of ops
 // (PyTorch's threshold_backward / tanh_backward / sigmoid_backward): a = grad, b = y.
-struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return y > T(0) ? g : T(0); } };
+struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return y <= T(0) ? T(0) : g; } };
 struct TanhBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * (T(1) - y * y); } };
 struct SigmoidBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * y * (T(1) - y); } };
 struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
