@@ -96,21 +96,18 @@ class _Addmm(Function):
         gemm_into(mat1, mat2, out, alpha, beta, batch=())
         needs = ctx.needs_input_grad
         ctx.save_for_backward(mat1 if needs[2] else None, mat2 if needs[1] else None)
-        ctx.input_shape, ctx.beta, ctx.alpha = tuple(input._shape), beta, alpha
+        ctx.input_shape, ctx.shapes, ctx.beta, ctx.alpha = tuple(input._shape), (M, mat1._shape[1], N), beta, alpha
         return out
 
     @staticmethod
     def backward(ctx, g):
         mat1, mat2 = ctx.saved_tensors
         needs, alpha, beta = ctx.needs_input_grad, ctx.alpha, ctx.beta
-        gi = None
-        if needs[0]:
-            gi = unbroadcast(g if beta == 1 else g * beta, ctx.input_shape)
-        g1 = _Matmul.apply(g, transposed_view(mat2)) if needs[1] else None
-        g2 = _Matmul.apply(transposed_view(mat1), g) if needs[2] else None
-        if alpha != 1:
-            g1 = None if g1 is None else g1 * alpha
-            g2 = None if g2 is None else g2 * alpha
+        gi = unbroadcast(g if beta == 1 else g * beta, ctx.input_shape) if needs[0] else None
+        M, K, N = ctx.shapes
+        # alpha rides in the GEMMs (the kernel's alpha): one kernel per gradient
+        g1 = gemm_into(g, transposed_view(mat2), empty((M, K), g._dtype, g._device), alpha, batch=()) if needs[1] else None
+        g2 = gemm_into(transposed_view(mat1), g, empty((K, N), g._dtype, g._device), alpha, batch=()) if needs[2] else None
         return gi, g1, g2, None, None
 
 
