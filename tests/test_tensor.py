@@ -68,6 +68,13 @@ def test_views_share_memory():
     assert x.transpose(0, 1).reshape(12).tolist() == np.arange(100, 112).reshape(3, 4).T.reshape(-1).tolist()
 
 
+def test_empty_tensors_are_contiguous_in_any_layout():
+    """torch: a tensor with no elements is contiguous whatever its strides."""
+    for t in (fastdl.empty(4, 0), fastdl.zeros(2, 0, 3), fastdl.zeros(2, 0, 3).permute(2, 0, 1)):
+        assert t.is_contiguous()
+        assert t.contiguous().shape == t.shape and t.view(-1).shape == (0,)
+
+
 def test_type_promotion():
     f32, f64, i64, b = (fastdl.ones(2, dtype=d) for d in (fastdl.float32, fastdl.float64, fastdl.int64, fastdl.bool))
     assert (f32 + f64).dtype is fastdl.float64

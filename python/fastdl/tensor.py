@@ -49,18 +49,6 @@ class Tensor:
     def __init__(self, *args, **kwargs):
         raise TypeError("use fastdl.tensor(data), fastdl.zeros(shape), ... to create tensors")
 
-    @classmethod
-    def _make(cls, buf, dtype, shape, strides, offset, dev, base=None):
-        t = object.__new__(cls)
-        t._buf, t._dtype, t._offset, t._device = buf, dtype, offset, dev
-        t._shape = shape if type(shape) is Size else Size(shape)
-        t._strides = strides if type(strides) is tuple else tuple(strides)
-        t._requires_grad = False
-        t.grad = t._grad_fn = t._accumulator = t._hooks = None
-        t._out_index = 0
-        t._base = base
-        return t
-
     def _view(self, shape, strides, offset=None):
         """A tensor sharing this one's memory (no autograd link; ops add that)."""
         return Tensor._make(self._buf, self._dtype, shape, strides, self._offset if offset is None else offset,
@@ -114,6 +102,8 @@ class Tensor:
         return self._buf.ptr + self._offset * self._dtype.itemsize
 
     def is_contiguous(self):
+        if 0 in self._shape:  # no element is ever addressed: contiguous, as in torch
+            return True
         expect = 1
         for s, st in zip(reversed(self._shape), reversed(self._strides)):
             if s != 1 and st != expect:
@@ -301,6 +291,16 @@ class Tensor:
 
 
 # ---- creation ----------------------------------------------------------------------
+
+
+# Tensor._make(buf, dtype, shape, strides, offset, dev, base=None) builds a tensor of this
+# class (or a subclass) over `buf`: shape becomes a Size, strides a tuple, requires_grad
+# False, grad/grad_fn/hooks None. It is C++ (csrc/bind/bind_tensor_new.cpp), as is
+# ops/_util.empty's allocation: both write the __slots__ above directly, which costs a
+# fifth of what the Python version did and every op output pays it.
+_C.bind_tensor_class(Tensor, Size)
+Tensor._make = classmethod(_C.make_tensor)
+
 
 def _shape_arg(op, size):
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):

@@ -7,7 +7,7 @@ from .. import dtypes as _dt
 from ..device import device as _device
 from ..tensor import Tensor, _alloc, contiguous_strides
 
-_cpu_buffer, _make, _prod = _C.cpu_buffer, Tensor._make, math.prod
+_empty_cpu = _C.empty_cpu
 float32, float64, int64, bool_ = _dt.float32, _dt.float64, _dt.int64, _dt.bool_
 
 
@@ -33,9 +33,9 @@ class _CudaBackend:
 
 def empty(shape, dtype, device):
     """An uninitialised contiguous tensor. Ops call this for every output, so a CPU
-    device and a DType object skip _alloc's parsing of names."""
+    device and a DType object go straight to the C++ constructor (tensor.py's _make)."""
     if type(device) is _device and device.type == "cpu" and type(dtype) is _dt.DType:
-        return _make(_cpu_buffer(_prod(shape) * dtype.itemsize), dtype, shape, contiguous_strides(shape), 0, device)
+        return _empty_cpu(shape, dtype, device)
     return _alloc(tuple(shape), dtype, device)
 
 
