@@ -9,6 +9,8 @@ refers to them, and the graph dies with its last output or after backward.
 """
 import threading
 
+from . import _C
+
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward", "grad"]
 
 class _State(threading.local):
@@ -166,50 +168,16 @@ class Function:
     def backward(ctx, *grads):
         raise NotImplementedError("Function subclasses must define backward")
 
-    @classmethod
-    def apply(cls, *args):
-        # Every op of a training step passes here: plain loops instead of comprehensions
-        # (each of which is a function call in CPython 3.11) and one pass per job.
-        Tensor = _Tensor or _tensor_type()
-        ctx = Context()
-        needs = []
-        record = False
-        if _state.enabled:
-            for a in args:
-                n = isinstance(a, Tensor) and a._requires_grad
-                needs.append(n)
-                record = record or n
-        if not record:
-            ctx.needs_input_grad = (False,) * len(args)
-            return cls.forward(ctx, *args)
-        ctx.needs_input_grad = tuple(needs)
-        _state.enabled = False
-        try:
-            out = cls.forward(ctx, *args)
-        finally:
-            _state.enabled = True
-        edges = []
-        for a, n in zip(args, needs):
-            edges.append(_edge_of(a) if n else None)
-        node = Node(cls, ctx, tuple(edges), None)
-        if not isinstance(out, tuple):
-            node.out_meta = (_link(out, node, 0, Tensor),)
-            return out
-        node.out_meta = tuple([_link(o, node, i, Tensor) for i, o in enumerate(out)])
-        return out
-
-
-def _link(o, node, i, Tensor):
-    """Makes output i of node point back at it; returns its (shape, dtype, device)."""
-    if not isinstance(o, Tensor):
-        return None
-    if o._dtype.category == 2:  # floating point: integer outputs never require grad
-        o._grad_fn, o._out_index, o._requires_grad = node, i, True
-    return o._shape, o._dtype, o._device
+    # apply(*args) runs forward(ctx, *args) and records the call when grad mode is on and
+    # an argument is a Tensor that requires grad: a Node with the ctx, one edge per input
+    # (_C.edge_of: the producer's (node, output index), or the leaf's AccumulateGrad) and
+    # the outputs' (shape, dtype, device); floating-point outputs get the node as their
+    # grad_fn. Every op passes here, so it is C++ (csrc/bind/bind_autograd_apply.cpp),
+    # installed by _bind_apply once tensor.py has defined Tensor.
 
 
 # Tensor, resolved on first use: tensor.py imports this module, so a top-level import
-# would be circular, and an import statement in apply() costs more than the op itself.
+# would be circular.
 _Tensor = None
 
 
@@ -218,15 +186,6 @@ def _tensor_type():
     from .tensor import Tensor
     _Tensor = Tensor
     return Tensor
-
-
-def _edge_of(t):
-    if t._grad_fn is not None:
-        return (t._grad_fn, t._out_index)
-    acc = t._accumulator
-    if acc is None:
-        acc = t._accumulator = AccumulateGrad(t)
-    return (acc, 0)
 
 
 def _toposort(roots):
@@ -335,7 +294,7 @@ def _root_grads(tensors, grad_tensors, op):
             g = _tensor(g, dtype=t.dtype, device=t.device)
         if tuple(g.shape) != tuple(t.shape):
             raise RuntimeError(f"{op}: gradient has shape {list(g.shape)} but the tensor has shape {list(t.shape)}")
-        roots.append(_edge_of(t))
+        roots.append(_C.edge_of(t))
         gs.append(g)
     return roots, gs
 
@@ -368,7 +327,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
             raise RuntimeError("grad: one of the inputs does not require grad")
         if t._grad_fn is not None:
             raise RuntimeError("grad: only leaf tensors are supported as inputs in fastdl")
-        _edge_of(t)
+        _C.edge_of(t)
     captured = {id(t): None for t in inputs}
     res = _run_backward(roots, gs, retain_graph, inputs=captured)
     out = []
@@ -379,3 +338,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
                                "pass allow_unused=True if this is intended")
         out.append(g)
     return tuple(out)
+
+
+def _bind_apply():
+    """Installs the C++ Function.apply once Tensor exists (tensor.py calls this)."""
+    from .tensor import Tensor
+    _C.bind_autograd(_state, Context, Node, AccumulateGrad, Tensor)
+    Function.apply = classmethod(_C.function_apply)

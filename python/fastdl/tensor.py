@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _C
 from . import dtypes as _dt
+from . import autograd as _autograd
 from .autograd import is_grad_enabled
 from .device import CPU, device as _device_cls, to_device
 
@@ -300,6 +301,7 @@ class Tensor:
 # fifth of what the Python version did and every op output pays it.
 _C.bind_tensor_class(Tensor, Size)
 Tensor._make = classmethod(_C.make_tensor)
+_autograd._bind_apply()  # Function.apply, also C++, needs Tensor too
 
 
 def _shape_arg(op, size):
