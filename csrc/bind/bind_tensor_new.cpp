@@ -17,6 +17,7 @@
 
 #include "../core/buffer.h"
 #include "registry.h"
+#include "tensor_new.h"
 
 namespace fastdl {
 namespace {
@@ -152,7 +153,8 @@ PyObject* cpu_buffer_object(int64_t nbytes) {
   }
 }
 
-// An uninitialised contiguous CPU tensor of a tuple shape (borrowed references).
+}  // namespace
+
 PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device) {
   const Py_ssize_t n = PyTuple_GET_SIZE(shape);
   static PyObject* const k_itemsize = PyUnicode_InternFromString("itemsize");
@@ -205,6 +207,8 @@ PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device) {
   Py_DECREF(strides);
   return t;
 }
+
+namespace {
 
 // empty_cpu(shape, dtype, device): an uninitialised contiguous CPU tensor (ops/_util.empty).
 PyObject* empty_cpu(PyObject*, PyObject* const* args, Py_ssize_t nargs) {

@@ -5,6 +5,7 @@ backward needs, the gradient formula); binary ops are small Functions. Gradients
 written with Tensor ops and reduced back over broadcast dimensions by `unbroadcast`.
 float16 / bfloat16 operands are computed in float32 and the result rounded once.
 """
+from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
@@ -13,6 +14,8 @@ from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, f
 
 
 # ---- binary -------------------------------------------------------------------------
+
+_cpu_binary_new = _C.cpu_binary_new  # csrc/bind/bind_binary_new.cpp
 
 def _operands(op, a, b, float_result=False):
     """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
@@ -48,6 +51,10 @@ _BOOL_ARITH = {"add": "logical_or", "mul": "logical_and", "maximum": "logical_or
 
 
 def binary_kernel(op, a, b, float_result=False, out_dtype=None):
+    if out_dtype is None:  # two float CPU tensors of one dtype: all of the below in one C++ call
+        out = _cpu_binary_new(op, a, b)
+        if out is not None:
+            return out
     A, B, dt, shape = _operands(op, a, b, float_result)
     out = empty(shape, out_dtype or dt, A.device)
     if dt is _dt.bool_ and out.dtype is _dt.bool_ and op not in ("eq", "ne", "lt", "le", "gt", "ge"):

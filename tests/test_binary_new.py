@@ -1,0 +1,78 @@
+"""_C.cpu_binary_new (csrc/bind/bind_binary_new.cpp): binary ops of two float CPU tensors
+of one dtype in one C++ call. It must give bit for bit what the Python path gives, and
+hand every other case back (None) so the Python path keeps the rules and the errors."""
+import numpy as np
+import pytest
+
+import fastdl
+from fastdl import _C
+from fastdl.ops import elementwise as E
+
+SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((4,), (3, 4)), ((2, 1, 4), (3, 1)), ((), (2, 3)), ((2, 3), ()),
+          ((0, 4), (4,)), ((5, 0), (1, 0)), ((1,), (1,)), ((2, 3, 4, 5), (3, 1, 5))]
+OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_backward", "tanh_backward"]
+
+
+def python_path(op, a, b):
+    saved = E._cpu_binary_new
+    E._cpu_binary_new = lambda *args: None
+    try:
+        return E.binary_kernel(op, a, b)
+    finally:
+        E._cpu_binary_new = saved
+
+
+@pytest.mark.parametrize("sa, sb", SHAPES)
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dtype", [fastdl.float32, fastdl.float64])
+def test_same_bits_as_the_python_path(sa, sb, op, dtype):
+    rng = np.random.default_rng(len(sa) * 7 + len(sb))
+    a = fastdl.tensor(rng.uniform(0.5, 2.0, sa).astype(dtype.np))
+    b = fastdl.tensor(rng.uniform(0.5, 2.0, sb).astype(dtype.np))
+    out = _C.cpu_binary_new(op, a, b)
+    ref = python_path(op, a, b)
+    assert type(out) is fastdl.Tensor and out.dtype is dtype and out.device == a.device
+    assert out.shape == ref.shape and out.is_contiguous() and not out.requires_grad
+    np.testing.assert_array_equal(out.numpy().view(np.uint8), ref.numpy().view(np.uint8))
+
+
+def test_strided_operands():
+    x = fastdl.arange(24.0).reshape(4, 6)
+    a, b = x.t(), x[:, ::2].t()[:, :1]  # (6, 4) transposed; (3, 1) with a stride
+    out = _C.cpu_binary_new("sub", a[::2], b)
+    np.testing.assert_array_equal(out.numpy(), a.numpy()[::2] - b.numpy())
+
+
+@pytest.mark.parametrize("a, b, op", [
+    (fastdl.ones(3), 2.0, "add"),                                   # a number
+    (2, fastdl.ones(3), "mul"),
+    (fastdl.ones(3, dtype=fastdl.int64), fastdl.ones(3, dtype=fastdl.int64), "add"),  # integers
+    (fastdl.ones(3), fastdl.ones(3, dtype=fastdl.float64), "add"),  # promotion
+    (fastdl.ones(3, dtype=fastdl.float16), fastdl.ones(3, dtype=fastdl.float16), "add"),
+    (fastdl.ones(3, dtype=fastdl.bool_), fastdl.ones(3, dtype=fastdl.bool_), "add"),
+    (fastdl.ones(3), fastdl.ones(3), "lt"),                         # bool results
+    (fastdl.ones(3), fastdl.ones(3), "logical_and"),
+    (fastdl.ones(3), fastdl.ones(4), "add"),                        # no broadcast: Python raises
+])
+def test_other_cases_go_back_to_python(a, b, op):
+    assert _C.cpu_binary_new(op, a, b) is None
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="unknown binary op 'nope'"):
+        _C.cpu_binary_new("nope", fastdl.ones(2), fastdl.ones(2))
+    with pytest.raises(TypeError, match="cpu_binary_new"):
+        _C.cpu_binary_new(fastdl.ones(2), fastdl.ones(2))
+    with pytest.raises(ValueError, match="cannot be broadcast"):  # the Python path's message
+        fastdl.ones(3) + fastdl.ones(4)
+
+
+def test_ops_use_it_and_keep_autograd():
+    a = fastdl.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = fastdl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (a * b + b) / (b + 1)
+    y.sum().backward()
+    an, bn = np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(y.detach().numpy(), (an * bn + bn) / (bn + 1), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), np.broadcast_to(bn / (bn + 1), (2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), ((an + 1) / (bn + 1) - (an * bn + bn) / (bn + 1) ** 2).sum(0), rtol=1e-6)
