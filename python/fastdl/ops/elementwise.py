@@ -15,7 +15,7 @@ from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, f
 
 # ---- binary -------------------------------------------------------------------------
 
-_cpu_binary_new = _C.cpu_binary_new  # csrc/bind/bind_binary_new.cpp
+_cpu_binary_new, _cpu_unary_new = _C.cpu_binary_new, _C.cpu_unary_new  # csrc/bind/bind_elementwise_new.cpp
 
 def _operands(op, a, b, float_result=False):
     """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
@@ -392,6 +392,9 @@ def where(cond, a=None, b=None):
 # ---- unary --------------------------------------------------------------------------
 
 def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
+    out = _cpu_unary_new(op, x, p0, p1)  # a float CPU tensor: all of the below in one C++ call
+    if out is not None:
+        return out
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
     if float_only and not x.dtype.is_floating_point:
