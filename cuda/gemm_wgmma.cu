@@ -12,7 +12,8 @@
 //
 // TF32: wgmma reads the float32 bits TMA copied and uses their top 19 (the low 13
 // mantissa bits are ignored: the inputs are truncated to TF32, where gemm_tf32.cu
-// rounds them to nearest). wgmma has no transpose for 32-bit types, so float32 runs
+// rounds them to nearest; expected from the ISA, to be confirmed on a GPU by
+// test_tf32_truncates_the_inputs). wgmma has no transpose for 32-bit types, so float32 runs
 // here only when both operands are K-major (A row-major, B column-major: x @ W^T);
 // other layouts fall back to gemm_tf32's mma.sync kernel.
 //
