@@ -33,7 +33,7 @@ run() {
   fi
   [ "$limit" -gt "$left" ] && limit=$left
   echo "=== $name: $* (timeout ${limit}s)" | tee -a "$log"
-  timeout "$limit" "$@" 2>&1 | tee -a "$log"
+  timeout -k 5 "$limit" "$@" 2>&1 | tee -a "$log"  # -k: a hung kernel that ignores TERM still ends
   local rc=${PIPESTATUS[0]}
   SUMMARY+=("$(printf '%-10s rc=%-3s %4ss' "$name" "$rc" "$(( $(date +%s) - t ))")")
   return "$rc"
@@ -62,11 +62,12 @@ if run build 300 python3 -m pip install --no-build-isolation --no-deps -v . &&
     grep -h '^RESULT ' "$OUT/bench.log" | sed 's/^RESULT //' > "$OUT/bench.jsonl"
   done
   # After the benchmarks: the experimental sm_90a wgmma + TMA GEMM (compute 9.0 only; its
-  # tests skip elsewhere): its own tests, then the fp16 / bf16 GPU tests of test_half.py
-  # with the switch on at import (into pytest.log); memcheck on one small ragged case
-  # comes last (into memcheck.log). Short limits: a hung kernel (an mbarrier that never
-  # completes) must not eat the sanitizer's time.
-  LOG=pytest run wgmma 60 env FASTDL_CUDA_WGMMA=1 python3 -m pytest -q -m cuda -p no:cacheprovider \
+  # tests skip elsewhere): its own tests (fp16 / bf16 / TF32, batched), then the fp16 /
+  # bf16 GPU tests of test_half.py with the switch on at import (into pytest.log);
+  # memcheck on small ragged cases (2-D, padded batched, TF32) comes last (into
+  # memcheck.log). Short limits: a hung kernel (an mbarrier that never completes) must
+  # not eat the sanitizer's time.
+  LOG=pytest run wgmma 90 env FASTDL_CUDA_WGMMA=1 python3 -m pytest -q -m cuda -p no:cacheprovider \
       tests/test_cuda_wgmma.py tests/test_half.py
   # memcheck instruments every kernel: a subset covering each kernel family and the
   # strided/contiguous paths. The OOM test is left out (the sanitizer reports the
@@ -78,9 +79,10 @@ if run build 300 python3 -m pip install --no-build-isolation --no-deps -v . &&
       -k "tf32 or fill or where or copy or kernel_errors or unary_parameters or int_pow or index_errors or \
           bad_target or nonzero or matmul_errors or matmul_alpha_beta or randperm or \
           (matches_cpu and float32) or bad_indices or cuda_linear or cuda_batched or cuda_conversion"
-  LOG=memcheck run wgmma_mc 40 env FASTDL_CUDA_WGMMA=1 "$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)" \
+  LOG=memcheck run wgmma_mc 60 env FASTDL_CUDA_WGMMA=1 "$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)" \
       --tool memcheck --error-exitcode 99 python3 -m pytest -x -q -m cuda -p no:cacheprovider \
-      tests/test_cuda_wgmma.py -k small_ragged
+      tests/test_cuda_wgmma.py -k "small_ragged or (padded and b_k_major and h1) or \
+          (tf32_truncates and mkn0)"
 else
   echo "build failed: skipping tests and benchmarks (see $OUT/build.log)"
 fi

@@ -31,7 +31,8 @@ FASTDL_BIND(CUDA, cuda_backend) {
   m.def("allow_tf32", &cuda::allow_tf32);
   // fastdl.backends.cuda.matmul.allow_wgmma sets this. EXPERIMENTAL, UNVERIFIED on a GPU.
   m.def("set_wgmma", &cuda::set_wgmma, py::arg("enable"),
-        "fp16 / bf16 matmul may use the sm_90a wgmma + TMA kernel on compute 9.0 devices "
+        "fp16 / bf16 (and, with allow_tf32, float32) matmul may use the sm_90a wgmma + TMA kernel on "
+        "compute 9.0 devices "
         "(experimental, unverified; also FASTDL_CUDA_WGMMA=1 at import)");
   m.def("wgmma_enabled", &cuda::wgmma_enabled);
   m.def("wgmma_launches", &cuda::wgmma_launches, "launches of the wgmma kernel so far (tests check the path)");

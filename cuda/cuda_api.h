@@ -58,7 +58,8 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double
 // cores (fastdl.backends.cuda.matmul.allow_tf32; off by default, as in PyTorch).
 void set_allow_tf32(bool allow);
 bool allow_tf32();
-// gemm_wgmma.cu: whether fp16 / bf16 matmul may take the sm_90a wgmma + TMA kernel
+// gemm_wgmma.cu: whether fp16 / bf16 matmul (and float32 with allow_tf32 on) may take
+// the sm_90a wgmma + TMA kernel
 // (EXPERIMENTAL, UNVERIFIED; off unless FASTDL_CUDA_WGMMA=1 at import), and how many
 // times it has launched (tests check which path ran).
 void set_wgmma(bool enable);

@@ -6,7 +6,8 @@
 // multiple of 4 and a 16-byte aligned start runs the tiled SGEMM below; every other
 // case (odd strides, float64, int64) runs a simple strided tiled kernel. With
 // allow_tf32() on, the float32 operands the SGEMM takes run on TF32 tensor cores
-// instead (gemm_tf32.cu, sm_80+); the strided kernel stays full fp32. float16 and
+// instead (gemm_tf32.cu, sm_80+; or, opted in, gemm_wgmma.cu on compute 9.0 when both
+// operands are K-major); the strided kernel stays full fp32. float16 and
 // bfloat16 operands laid out the same way (leading dims a multiple of 8) run on tensor
 // cores (gemm_half.cu, sm_80+; or, opted in, gemm_wgmma.cu on compute 9.0), others on
 // the strided kernel; all accumulate in fp32 and round the result once.
@@ -204,6 +205,8 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double
   if (a.dtype == DType::Float32) {
     const VecLayout v = vec_layout(g, a, b, 4);
     if (v.ok) {
+      // TF32: the wgmma kernel (opt-in, compute 9.0, both operands K-major), else mma.sync.
+      if (allow_tf32() && gemm_wgmma(g, batch, WgmmaType::TF32, v.a_k, !v.b_n)) return;
       if (allow_tf32() && sgemm_tf32(g, batch, v.a_k, !v.b_n)) return;
       if (v.a_k && v.b_n) launch_tiles(sgemm_kernel<true, true>, g, batch, kBM, kBN);
       else if (v.a_k) launch_tiles(sgemm_kernel<true, false>, g, batch, kBM, kBN);
@@ -215,7 +218,8 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& out, double
   if (is_half(a.dtype)) {
     const VecLayout v = vec_layout(g, a, b, 8);
     const bool bf16 = a.dtype == DType::BFloat16;
-    if (v.ok && gemm_wgmma(g, batch, bf16, v.a_k, !v.b_n)) return;  // opt-in, compute 9.0 only
+    const WgmmaType type = bf16 ? WgmmaType::BF16 : WgmmaType::F16;
+    if (v.ok && gemm_wgmma(g, batch, type, v.a_k, !v.b_n)) return;  // opt-in, compute 9.0 only
     if (v.ok && gemm_half(g, batch, bf16, v.a_k, !v.b_n)) return;
     if (a.dtype == DType::Float16) launch_tiles(gemm_strided_kernel<Half>, g, batch, kSM, kSM);
     else launch_tiles(gemm_strided_kernel<BFloat16>, g, batch, kSM, kSM);

@@ -10,9 +10,12 @@ kernel does not take (no unit-stride dim, misaligned) and older GPUs keep full f
 ``fastdl.backends.cuda.matmul.allow_wgmma`` (default False; EXPERIMENTAL, UNVERIFIED:
 compiled but not yet run on a GPU): when True, float16 / bfloat16 matmul on a compute
 9.0 GPU (H100 / H200) runs the sm_90a kernel on wgmma + TMA (cuda/gemm_wgmma.cu)
-instead of the mma.sync one, for unbatched operands whose starts and leading strides
-are 16-byte aligned; everything else keeps the mma.sync path. Also turned on by
-FASTDL_CUDA_WGMMA=1 in the environment at import.
+instead of the mma.sync one, for operands whose starts, leading strides and batch
+strides are 16-byte aligned (batch dims that merge into one; a broadcast operand's
+stride 0 is fine); with allow_tf32 on as well, so does float32 (TF32 inputs, truncated
+rather than rounded) when both operands are contiguous along K (x @ W^T). Everything
+else keeps the mma.sync path. Also turned on by FASTDL_CUDA_WGMMA=1 in the
+environment at import.
 
 ``fastdl.backends.cuda.conv.algorithm`` (default "auto"): how conv2d's forward pass runs
 on CUDA. "im2col" unfolds the input into a column workspace and multiplies;

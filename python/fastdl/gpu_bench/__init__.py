@@ -4,7 +4,7 @@ bench/gpu_check.sh (bench/gpu_*.py call their `main`):
 
 - elementwise: add / exp / transposed copy throughput, fastdl vs torch;
 - gemm: fp32, TF32, fp16 and bf16 GEMMs vs cuBLAS (and, on compute 9.0, the
-  experimental wgmma kernel);
+  experimental wgmma kernel: bf16, TF32, batched);
 - layers: conv2d vs cuDNN, pooling and elementwise as % of the copy bandwidth, an LSTM
   layer vs cuDNN, the MNIST-CNN training step vs torch.
 

@@ -6,7 +6,11 @@ with torch.backends.cuda.matmul.allow_tf32 = True), and fp16 / bf16 inputs and o
 precision reduction" off: both accumulate in fp32). On a compute 9.0 GPU, the bf16
 square cases of WGMMA_CASES run once more with fastdl.backends.cuda.matmul.allow_wgmma
 on (cuda/gemm_wgmma.cu, experimental: wgmma + TMA), in a second table beside the
-mma.sync and cuBLAS times of the same case (fields bf16_wgmma_*).
+mma.sync and cuBLAS times of the same case (fields bf16_wgmma_*); then a third table
+(result field wgmma_rows) times the wgmma kernel's TF32 path (allow_tf32 and
+allow_wgmma; B stored (N, K) and used transposed, as in x @ W^T: TF32 wgmma takes only
+K-major operands) and batched bf16 / TF32 products against the mma.sync kernel with
+the switch off and cuBLAS (torch.matmul, TF32 on for the TF32 rows).
 
 Run by `fastdl bench --device cuda` and by bench/gpu_check.sh (bench/gpu_gemm.py) on the
 GPU machine. Each case: results are checked before
@@ -55,10 +59,13 @@ def upload(dst, t):
     _C.cuda.copy(fastdl.tensor(np.ascontiguousarray(host)), dst)
 
 
-def to_fastdl_half(t, dtype):
-    """A fastdl tensor on cuda:0 holding the bits of the contiguous fp16 / bf16 torch tensor t."""
+def to_fastdl(t, dtype):
+    """A fastdl tensor on cuda:0 holding the bits of the contiguous fp16 / bf16 / fp32 torch tensor t."""
     host = fastdl.empty(tuple(t.shape), dtype=dtype)
-    host._np_view().view(np.int16)[...] = t.contiguous().view(torch.int16).cpu().numpy()
+    if t.dtype == torch.float32:
+        host._np_view()[...] = t.contiguous().cpu().numpy()
+    else:
+        host._np_view().view(np.int16)[...] = t.contiguous().view(torch.int16).cpu().numpy()
     return host.cuda()
 
 
@@ -118,7 +125,7 @@ def half_case(key, a, b_store, tb, row, flush, iters, flops, wgmma=False):
     a16, b16_store = a.to(tdt), b_store.to(tdt)
     b16 = b16_store.t() if tb else b16_store
     ref = torch.matmul(a16.float(), b16.float()).cpu().numpy()  # TF32 is off here
-    fa, fb_store = to_fastdl_half(a16, fdt), to_fastdl_half(b16_store, fdt)
+    fa, fb_store = to_fastdl(a16, fdt), to_fastdl(b16_store, fdt)
     fb = fb_store.mT if tb else fb_store
     fc = fastdl.empty((a.shape[0], b16.shape[1]), dtype=fdt, device="cuda")
     c16 = torch.empty((a.shape[0], b16.shape[1]), dtype=tdt, device=a.device)
@@ -184,6 +191,91 @@ def wgmma_table(rows, dev, flush, head):
             row["bf16_wgmma_error"] = str(e)
             cell = f"FAILED: {e}"
         print(f"{row['case']:36s} {cell} {row['bf16_fastdl_ms']:12.3f}")
+
+
+# The third table: (name, mode, batch, M, K, N); B is stored (batch, N, K) and used
+# transposed (K-major), A (batch, M, K) row-major; batch 1 runs 2-D operands.
+WGMMA_EXTRA = [("tf32 4096 @ B^T", "tf32", 1, 4096, 4096, 4096),
+               ("tf32 8192 @ B^T", "tf32", 1, 8192, 8192, 8192),
+               ("batched bf16 16 x 2048 @ B^T", "bf16", 16, 2048, 2048, 2048),
+               ("batched tf32 16 x 2048 @ B^T", "tf32", 16, 2048, 2048, 2048)]
+EXTRA_TOL = {"tf32": TOL[True], "bf16": HALF_TOL["bf16"]}
+
+
+def wgmma_extra_case(name, mode, batch, m, k, n, dev, flush):
+    """One WGMMA_EXTRA row: fastdl with the wgmma kernel, fastdl with it off (mma.sync),
+    cuBLAS; each checked before and after timing against the fp32 product of the
+    (rounded) inputs. Raises SystemExit on a wrong result or if wgmma did not run."""
+    lead = (batch,) if batch > 1 else ()
+    g = torch.Generator(device=dev).manual_seed(0)
+    tdt, fdt = {"tf32": (torch.float32, fastdl.float32), "bf16": (torch.bfloat16, fastdl.bfloat16)}[mode]
+    a = (torch.rand(lead + (m, k), device=dev, generator=g) - 0.5).to(tdt)
+    b_store = (torch.rand(lead + (n, k), device=dev, generator=g) - 0.5).to(tdt)
+    b = b_store.mT
+    set_tf32(False)
+    ref = torch.matmul(a.float(), b.float()).cpu().numpy()
+    fa, fb = to_fastdl(a, fdt), to_fastdl(b_store, fdt).mT
+    fc = fastdl.empty(lead + (m, n), dtype=fdt, device="cuda")
+    c = torch.empty(lead + (m, n), dtype=tdt, device=dev)
+    set_tf32(mode == "tf32")
+    flags = fastdl.backends.cuda.matmul
+
+    def ours():
+        _C.cuda.matmul(fa, fb, fc)
+
+    def theirs():
+        torch.matmul(a, b, out=c)
+
+    def check(fn, out, who, when):
+        fn()
+        torch.cuda.synchronize()
+        err = rel_err(out(), ref)
+        if not err < EXTRA_TOL[mode]:
+            raise SystemExit(f"gpu_gemm: {name}: {who} is off by {err:.2e} (max rel) {when} timing")
+        return err
+
+    mine = lambda: fc.cpu().float().numpy()  # noqa: E731
+    blas = lambda: c.float().cpu().numpy()  # noqa: E731
+    flops = 2.0 * batch * m * n * k
+    iters = 5 if flops > 5e11 else 20
+    row = dict(case=name, mode=mode, batch=batch, M=m, K=k, N=n)
+    try:
+        launched = _C.cuda.wgmma_launches()
+        flags.allow_wgmma = True
+        err = check(ours, mine, "fastdl wgmma", "before")
+        t_wgmma = time_ms(ours, flush, iters)
+        err = max(err, check(ours, mine, "fastdl wgmma", "after"))
+        if _C.cuda.wgmma_launches() == launched:
+            raise SystemExit(f"gpu_gemm: {name}: the wgmma kernel did not run")
+        flags.allow_wgmma = False
+        check(ours, mine, "fastdl mma.sync", "before")
+        t_mma = time_ms(ours, flush, iters)
+        check(theirs, blas, "cuBLAS", "before")
+        t_blas = time_ms(theirs, flush, iters)
+    finally:
+        flags.allow_wgmma = False
+        set_tf32(False)
+    row.update(wgmma_ms=t_wgmma, mma_sync_ms=t_mma, cublas_ms=t_blas, wgmma_tflops=flops / t_wgmma / 1e9,
+               cublas_tflops=flops / t_blas / 1e9, pct_of_cublas=100.0 * t_blas / t_wgmma, max_rel_err=err)
+    return row
+
+
+def wgmma_extra_table(dev, flush):
+    """The WGMMA_EXTRA rows (a failing case is recorded, the run goes on)."""
+    print(f"\n{'wgmma + TMA (experimental): TF32, batched':36s} {'ms':>8s} {'TFLOP/s':>8s} {'cuBLAS':>8s} "
+          f"{'TFLOP/s':>8s} {'%cuBLAS':>8s} {'err':>8s} {'mma.sync ms':>12s}")
+    rows = []
+    for case in WGMMA_EXTRA:
+        try:
+            r = wgmma_extra_case(*case, dev, flush)
+            print(f"{r['case']:36s} {r['wgmma_ms']:8.3f} {r['wgmma_tflops']:8.2f} {r['cublas_ms']:8.3f} "
+                  f"{r['cublas_tflops']:8.2f} {r['pct_of_cublas']:7.1f}% {r['max_rel_err']:8.1e} "
+                  f"{r['mma_sync_ms']:12.3f}")
+        except SystemExit as e:  # a wrong result: recorded, the run goes on
+            r = dict(case=case[0], mode=case[1], batch=case[2], M=case[3], K=case[4], N=case[5], error=str(e))
+            print(f"{case[0]:36s} FAILED: {e}")
+        rows.append(r)
+    return rows
 
 
 def measure():
@@ -253,9 +345,11 @@ def measure():
         rows.append(row)
         print(f"{name:36s} " + " | ".join(cells))
         del fa, fb, fb_store, fc
+    result = dict(bench="gpu_gemm", device=_C.cuda.device_name(0), modes=["fp32", "tf32", "fp16", "bf16"], rows=rows)
     if _C.cuda.capability(0) == (9, 0):
         wgmma_table(rows, dev, flush, head)
-    return dict(bench="gpu_gemm", device=_C.cuda.device_name(0), modes=["fp32", "tf32", "fp16", "bf16"], rows=rows)
+        result["wgmma_rows"] = wgmma_extra_table(dev, flush)
+    return result
 
 
 def main():
