@@ -39,6 +39,18 @@ def test_same_bits_as_the_python_path(sa, sb, op, dtype):
     assert_same_bits(_C.cpu_binary_new(op, a, b), python_path(E.binary_kernel, op, a, b), a)
 
 
+NUMBERS = [2.0, -0.0, 0.1, 3, -7, 2 ** 60 + 1, float("inf"), float("nan"), 1e300]
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "maximum"])
+@pytest.mark.parametrize("dtype", [fastdl.float32, fastdl.float64])
+def test_numbers_same_bits_as_the_python_path(number, op, dtype):
+    x = fastdl.tensor(np.random.default_rng(3).uniform(0.5, 2.0, (3, 4)).astype(dtype.np))
+    for a, b in ((x, number), (number, x)):
+        assert_same_bits(_C.cpu_binary_new(op, a, b), python_path(E.binary_kernel, op, a, b), x)
+
+
 def test_strided_operands():
     x = fastdl.arange(24.0).reshape(4, 6)
     a, b = x.t(), x[:, ::2].t()[:, :1]  # (6, 4) transposed; (3, 1) with a stride
@@ -47,8 +59,11 @@ def test_strided_operands():
 
 
 @pytest.mark.parametrize("a, b, op", [
-    (fastdl.ones(3), 2.0, "add"),                                   # a number
-    (2, fastdl.ones(3), "mul"),
+    (2.0, 3.0, "add"),                                              # two numbers
+    (fastdl.ones(3), True, "add"),                                  # bools promote differently
+    (fastdl.ones(3), np.float32(2.0), "mul"),                       # NumPy scalars: the Python path
+    (fastdl.ones(3), 10 ** 400, "mul"),                             # beyond a double: Python raises
+    (fastdl.ones(3, dtype=fastdl.int64), 2.0, "mul"),               # an integer tensor
     (fastdl.ones(3, dtype=fastdl.int64), fastdl.ones(3, dtype=fastdl.int64), "add"),  # integers
     (fastdl.ones(3), fastdl.ones(3, dtype=fastdl.float64), "add"),  # promotion
     (fastdl.ones(3, dtype=fastdl.float16), fastdl.ones(3, dtype=fastdl.float16), "add"),

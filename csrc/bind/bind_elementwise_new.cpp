@@ -1,16 +1,19 @@
 // The common case of an elementwise op in one call, output included:
-// _C.cpu_binary_new(op, a, b): two float32 or two float64 CPU tensors of one dtype,
-//   broadcast against each other (cpu::binary on stride-0 views built here), which is
-//   what ops/elementwise.binary_kernel does in Python (_operands, expand_view, empty,
-//   the kernel) at a third of the cost for a broadcast;
+// _C.cpu_binary_new(op, a, b): two float32 or two float64 CPU tensors of one dtype, or
+//   one of them and a Python float or int, broadcast against each other (cpu::binary on
+//   stride-0 views built here): what ops/elementwise.binary_kernel does in Python
+//   (_operands, scalar_tensor, expand_view, empty, the kernel) at a third of the cost
+//   for a broadcast;
 // _C.cpu_unary_new(op, x, p0, p1): a float32 or float64 CPU tensor (unary_kernel).
-// Anything else (numbers, mixed dtypes or devices, integer or half dtypes, shapes that
-// do not broadcast, bool results) returns None and the Python path handles it, errors
-// included, so there is one definition of the ops' rules.
+// Anything else (two numbers, bools, mixed dtypes or devices, integer or half dtypes,
+// shapes that do not broadcast, bool results) returns None and the Python path handles
+// it, errors included, so there is one definition of the ops' rules.
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <vector>
 
+#include "../core/buffer.h"
 #include "../cpu/elementwise.h"
 #include "registry.h"
 #include "tensor_new.h"
@@ -57,34 +60,65 @@ bool float_cpu(const TensorArg& t) {
   return (t.dtype == DType::Float32 || t.dtype == DType::Float64) && t.buf->device() == DeviceType::CPU;
 }
 
+// A Python float or int (not a bool) as a 0-d operand of dtype `dt`, as the Python
+// path's scalar_tensor makes it (the value through a double, then rounded to dt).
+bool load_number(PyObject* o, DType dt, TensorArg& out) {
+  if (!PyFloat_CheckExact(o) && !PyLong_CheckExact(o)) return false;
+  const double v = PyFloat_AsDouble(o);
+  if (v == -1.0 && PyErr_Occurred()) {  // an int beyond a double's range: the Python path reports it
+    PyErr_Clear();
+    return false;
+  }
+  out.buf = std::make_shared<Buffer>(itemsize(dt), DeviceType::CPU, 0);
+  out.dtype = dt;
+  out.shape.clear();
+  out.strides.clear();
+  out.offset = 0;
+  if (dt == DType::Float32) *static_cast<float*>(out.buf->data()) = static_cast<float>(v);
+  else *static_cast<double*>(out.buf->data()) = v;
+  return true;
+}
+
+// A new contiguous tensor of `shape` with the dtype and device of the tensor `like`,
+// held in `obj`, and its kernel view.
+TensorArg new_output(PyObject* like, PyObject* shape, pybind11::object& obj) {
+  static PyObject* const k_dtype = PyUnicode_InternFromString("_dtype");
+  static PyObject* const k_device = PyUnicode_InternFromString("_device");
+  pybind11::object dtype = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_dtype));
+  pybind11::object device = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_device));
+  if (!dtype || !device) throw pybind11::error_already_set();
+  obj = pybind11::reinterpret_steal<pybind11::object>(empty_from_tuple(shape, dtype.ptr(), device.ptr()));
+  if (!obj) throw pybind11::error_already_set();
+  TensorArg o;
+  if (!load(obj.ptr(), o)) throw std::runtime_error("cpu elementwise: the new tensor did not load");
+  return o;
+}
+
 PyObject* binary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 3 || !PyUnicode_Check(args[0])) {
     PyErr_SetString(PyExc_TypeError, "cpu_binary_new(op, a, b)");
     return nullptr;
   }
   try {
-    TensorArg a, b;
     const std::string op = PyUnicode_AsUTF8(args[0]);
     if (cpu::binary_is_comparison(op) || op.rfind("logical_", 0) == 0) Py_RETURN_NONE;  // bool results
-    if (!load(args[1], a) || !load(args[2], b)) Py_RETURN_NONE;  // numbers, other objects
-    static PyObject* const k_dtype = PyUnicode_InternFromString("_dtype");
-    static PyObject* const k_device = PyUnicode_InternFromString("_device");
-    if (!float_cpu(a) || !float_cpu(b) || b.dtype != a.dtype) Py_RETURN_NONE;
+    TensorArg a, b;
+    bool is_a = load(args[1], a), is_b = load(args[2], b);
+    if (is_a == is_b) {
+      if (!is_a || !float_cpu(a) || !float_cpu(b) || b.dtype != a.dtype) Py_RETURN_NONE;
+    } else if (!(is_a ? float_cpu(a) && load_number(args[2], a.dtype, b)
+                      : float_cpu(b) && load_number(args[1], b.dtype, a))) {
+      Py_RETURN_NONE;  // the other operand is not a plain number (or the tensor not float CPU)
+    }
     std::vector<int64_t> shape;
     if (!broadcast_shape(a.shape, b.shape, shape)) Py_RETURN_NONE;
-    pybind11::object dtype = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[1], k_dtype));
-    pybind11::object device = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[1], k_device));
     pybind11::tuple dims(shape.size());
     for (size_t i = 0; i < shape.size(); ++i) dims[i] = pybind11::int_(shape[i]);
-    if (!dtype || !device) throw pybind11::error_already_set();
-    PyObject* out = empty_from_tuple(dims.ptr(), dtype.ptr(), device.ptr());
-    if (!out) return nullptr;
-    pybind11::object held = pybind11::reinterpret_steal<pybind11::object>(out);
-    TensorArg o;
-    if (!load(out, o)) throw std::runtime_error("cpu_binary_new: the new tensor did not load");
+    pybind11::object out;
+    const TensorArg o = new_output(is_a ? args[1] : args[2], dims.ptr(), out);
     cpu::binary(op, a.shape == shape ? a : broadcast_view(a, shape), b.shape == shape ? b : broadcast_view(b, shape),
                 o);
-    return held.release().ptr();
+    return out.release().ptr();
   } catch (...) {
     pybind11::detail::try_translate_exceptions();
     return nullptr;
@@ -105,19 +139,12 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       Py_RETURN_NONE;
     }
     static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
-    static PyObject* const k_dtype = PyUnicode_InternFromString("_dtype");
-    static PyObject* const k_device = PyUnicode_InternFromString("_device");
     pybind11::object shape = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[1], k_shape));
-    pybind11::object dtype = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[1], k_dtype));
-    pybind11::object device = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[1], k_device));
-    if (!shape || !dtype || !device) throw pybind11::error_already_set();
-    PyObject* out = empty_from_tuple(shape.ptr(), dtype.ptr(), device.ptr());
-    if (!out) return nullptr;
-    pybind11::object held = pybind11::reinterpret_steal<pybind11::object>(out);
-    TensorArg o;
-    if (!load(out, o)) throw std::runtime_error("cpu_unary_new: the new tensor did not load");
+    if (!shape) throw pybind11::error_already_set();
+    pybind11::object out;
+    const TensorArg o = new_output(args[1], shape.ptr(), out);
     cpu::unary(PyUnicode_AsUTF8(args[0]), x, o, p0, p1);
-    return held.release().ptr();
+    return out.release().ptr();
   } catch (...) {
     pybind11::detail::try_translate_exceptions();
     return nullptr;
