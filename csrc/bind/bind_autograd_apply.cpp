@@ -13,10 +13,10 @@
 // Tensor and Node fields are __slots__, written through their descriptors' offsets
 // (as bind_tensor_new.cpp does) after checking the descriptors at bind time.
 #include <pybind11/pybind11.h>
-#include <structmember.h>
 
 #include <string>
 
+#include "raw_python.h"
 #include "registry.h"
 
 namespace fastdl {
@@ -40,33 +40,19 @@ struct Autograd {
 };
 Autograd g;
 
-inline PyObject*& slot(PyObject* o, Py_ssize_t offset) {
-  return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);
-}
-
-inline PyObject* tslot(PyObject* t, TensorSlot s) { return slot(t, g.tensor_off[s]); }  // borrowed, may be null
+inline PyObject* tslot(PyObject* t, TensorSlot s) { return slot_at(t, g.tensor_off[s]); }  // borrowed, may be null
 
 // Replaces a slot's value with `value` (a new reference, stolen).
 inline void set_tslot(PyObject* t, TensorSlot s, PyObject* value) {
-  PyObject*& field = slot(t, g.tensor_off[s]);
+  PyObject*& field = slot_at(t, g.tensor_off[s]);
   PyObject* old = field;
   field = value;
   Py_XDECREF(old);
 }
 
 bool slot_offsets(PyObject* cls, const char* const* names, int n, Py_ssize_t* out) {
-  for (int i = 0; i < n; ++i) {
-    PyObject* d = PyObject_GetAttrString(cls, names[i]);
-    if (!d) return false;
-    const bool ok = Py_TYPE(d) == &PyMemberDescr_Type &&
-                    reinterpret_cast<PyMemberDescrObject*>(d)->d_member->type == T_OBJECT_EX;
-    if (ok) out[i] = reinterpret_cast<PyMemberDescrObject*>(d)->d_member->offset;
-    Py_DECREF(d);
-    if (!ok) {
-      PyErr_Format(PyExc_TypeError, "bind_autograd: %R.%s is not a __slots__ field", cls, names[i]);
-      return false;
-    }
-  }
+  for (int i = 0; i < n; ++i)
+    if (!require_slot("bind_autograd", cls, names[i], &out[i])) return false;
   return true;
 }
 
@@ -198,10 +184,10 @@ PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t
     Py_DECREF(edges);
     return nullptr;
   }
-  slot(node, g.node_off[kFn]) = Py_NewRef(cls);
-  slot(node, g.node_off[kCtx]) = Py_NewRef(ctx);
-  slot(node, g.node_off[kEdges]) = edges;
-  slot(node, g.node_off[kOutMeta]) = Py_NewRef(Py_None);
+  slot_at(node, g.node_off[kFn]) = Py_NewRef(cls);
+  slot_at(node, g.node_off[kCtx]) = Py_NewRef(ctx);
+  slot_at(node, g.node_off[kEdges]) = edges;
+  slot_at(node, g.node_off[kOutMeta]) = Py_NewRef(Py_None);
   const bool many = PyTuple_Check(out);
   const Py_ssize_t m = many ? PyTuple_GET_SIZE(out) : 1;
   PyObject* meta = PyTuple_New(m);
@@ -214,7 +200,7 @@ PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t
     Py_DECREF(node);
     return nullptr;
   }
-  PyObject*& field = slot(node, g.node_off[kOutMeta]);
+  PyObject*& field = slot_at(node, g.node_off[kOutMeta]);
   Py_DECREF(field);
   field = meta;
   Py_DECREF(node);  // the outputs hold it now (a graph with no float output dies here)
@@ -277,22 +263,16 @@ PyObject* edge_of_py(PyObject*, PyObject* t) {
 }
 
 PyMethodDef kMethods[] = {
-    {"bind_autograd", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(bind_autograd)), METH_FASTCALL,
+    {"bind_autograd", as_pycfunction(bind_autograd), METH_FASTCALL,
      "bind_autograd(state, Context, Node, AccumulateGrad, Tensor): the classes function_apply uses"},
-    {"function_apply", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(function_apply)), METH_FASTCALL,
+    {"function_apply", as_pycfunction(function_apply), METH_FASTCALL,
      "function_apply(cls, *args): Function.apply (see autograd.py)"},
-    {"edge_of", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(edge_of_py)), METH_O,
+    {"edge_of", as_pycfunction(edge_of_py), METH_O,
      "edge_of(tensor): (producer node, output index), or (the leaf's AccumulateGrad, 0)"},
 };
 
 }  // namespace
 
-FASTDL_BIND(Top, autograd_apply) {
-  for (PyMethodDef& def : kMethods) {
-    PyObject* fn = PyCFunction_NewEx(&def, nullptr, nullptr);
-    if (!fn) throw py::error_already_set();
-    m.add_object(def.ml_name, py::reinterpret_steal<py::object>(fn));
-  }
-}
+FASTDL_BIND(Top, autograd_apply) { add_functions(m, kMethods); }
 
 }  // namespace fastdl

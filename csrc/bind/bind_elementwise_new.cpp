@@ -15,6 +15,7 @@
 
 #include "../core/buffer.h"
 #include "../cpu/elementwise.h"
+#include "raw_python.h"
 #include "registry.h"
 #include "tensor_new.h"
 
@@ -152,21 +153,15 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 PyMethodDef kMethods[] = {
-    {"cpu_binary_new", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(binary_new)), METH_FASTCALL,
+    {"cpu_binary_new", as_pycfunction(binary_new), METH_FASTCALL,
      "cpu_binary_new(op, a, b): a new tensor, or None where the Python path must decide"},
-    {"cpu_unary_new", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(unary_new)), METH_FASTCALL,
+    {"cpu_unary_new", as_pycfunction(unary_new), METH_FASTCALL,
      "cpu_unary_new(op, x, p0, p1): a new tensor, or None where the Python path must decide"},
 };
 
 }  // namespace
 
 // On _C itself, not _C.cpu: the CPU and CUDA kernel modules keep the same signatures.
-FASTDL_BIND(Top, elementwise_new) {
-  for (PyMethodDef& def : kMethods) {
-    PyObject* fn = PyCFunction_NewEx(&def, nullptr, nullptr);
-    if (!fn) throw py::error_already_set();
-    m.add_object(def.ml_name, py::reinterpret_steal<py::object>(fn));
-  }
-}
+FASTDL_BIND(Top, elementwise_new) { add_functions(m, kMethods); }
 
 }  // namespace fastdl

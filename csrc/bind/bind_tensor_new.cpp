@@ -9,13 +9,13 @@
 // The functions are raw METH_FASTCALL C functions: pybind11's argument dispatch would
 // cost as much as the work.
 #include <pybind11/pybind11.h>
-#include <structmember.h>
 
 #include <new>
 #include <stdexcept>
 #include <string>
 
 #include "../core/buffer.h"
+#include "raw_python.h"
 #include "registry.h"
 #include "tensor_new.h"
 
@@ -42,9 +42,7 @@ PyObject* fail(PyObject* type, const std::string& msg) {
 }
 
 // Stores `value` (a new reference, stolen) in slot s of a freshly allocated tensor.
-inline void put(PyObject* t, Slot s, PyObject* value) {
-  *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(t) + g_class.offset[s]) = value;
-}
+inline void put(PyObject* t, Slot s, PyObject* value) { slot_at(t, g_class.offset[s]) = value; }
 
 inline PyObject* ref(PyObject* o) {
   Py_INCREF(o);
@@ -111,16 +109,8 @@ PyObject* bind_tensor_class(PyObject*, PyObject* const* args, Py_ssize_t nargs) 
   TensorClass c;
   c.tensor = reinterpret_cast<PyTypeObject*>(args[0]);
   c.size = reinterpret_cast<PyTypeObject*>(args[1]);
-  for (int i = 0; i < kSlots; ++i) {
-    PyObject* d = PyObject_GetAttrString(args[0], kSlotNames[i]);
-    if (!d) return nullptr;
-    const bool slot = Py_TYPE(d) == &PyMemberDescr_Type &&
-                      reinterpret_cast<PyMemberDescrObject*>(d)->d_member->type == T_OBJECT_EX;
-    if (slot) c.offset[i] = reinterpret_cast<PyMemberDescrObject*>(d)->d_member->offset;
-    Py_DECREF(d);
-    if (!slot) return fail(PyExc_TypeError, std::string("bind_tensor_class: Tensor.") + kSlotNames[i] +
-                                                " is not a __slots__ field");
-  }
+  for (int i = 0; i < kSlots; ++i)
+    if (!require_slot("bind_tensor_class", args[0], kSlotNames[i], &c.offset[i])) return nullptr;
   Py_INCREF(c.tensor);
   Py_INCREF(c.size);
   g_class = c;
@@ -223,22 +213,16 @@ PyObject* empty_cpu(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 PyMethodDef kMethods[] = {
-    {"bind_tensor_class", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(bind_tensor_class)),
-     METH_FASTCALL, "bind_tensor_class(Tensor, Size): the classes make_tensor and empty_cpu build"},
-    {"make_tensor", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(make_tensor)), METH_FASTCALL,
+    {"bind_tensor_class", as_pycfunction(bind_tensor_class), METH_FASTCALL,
+     "bind_tensor_class(Tensor, Size): the classes make_tensor and empty_cpu build"},
+    {"make_tensor", as_pycfunction(make_tensor), METH_FASTCALL,
      "make_tensor(cls, buf, dtype, shape, strides, offset, device, base=None): Tensor._make"},
-    {"empty_cpu", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(empty_cpu)), METH_FASTCALL,
+    {"empty_cpu", as_pycfunction(empty_cpu), METH_FASTCALL,
      "empty_cpu(shape, dtype, device): an uninitialised contiguous CPU tensor"},
 };
 
 }  // namespace
 
-FASTDL_BIND(Top, tensor_new) {
-  for (PyMethodDef& def : kMethods) {
-    PyObject* fn = PyCFunction_NewEx(&def, nullptr, nullptr);
-    if (!fn) throw py::error_already_set();
-    m.add_object(def.ml_name, py::reinterpret_steal<py::object>(fn));
-  }
-}
+FASTDL_BIND(Top, tensor_new) { add_functions(m, kMethods); }
 
 }  // namespace fastdl

@@ -3,9 +3,9 @@
 #pragma once
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-#include <structmember.h>
 
 #include "../core/tensor_arg.h"
+#include "raw_python.h"
 
 namespace pybind11 {
 namespace detail {
@@ -24,7 +24,7 @@ struct type_caster<fastdl::TensorArg> {
     const SlotLayout* lay = layout_of(Py_TYPE(o));
     if (lay) {
       for (int i = 0; i < kFields; ++i) {
-        f[i] = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + lay->offset[i]);
+        f[i] = fastdl::slot_at(o, lay->offset[i]);
         if (!f[i]) return false;  // an unset slot
       }
       return fill(f);
@@ -65,14 +65,8 @@ struct type_caster<fastdl::TensorArg> {
     if (n == 8) return nullptr;  // more tensor types than expected: the rest use getattr
     SlotLayout lay{tp, {}};
     for (int i = 0; i < kFields; ++i) {
-      object d = reinterpret_steal<object>(PyObject_GetAttr(reinterpret_cast<PyObject*>(tp), field_names()[i]));
-      if (!d || Py_TYPE(d.ptr()) != &PyMemberDescr_Type) {
-        PyErr_Clear();
-        return nullptr;
-      }
-      const PyMemberDef* m = reinterpret_cast<PyMemberDescrObject*>(d.ptr())->d_member;
-      if (m->type != T_OBJECT_EX) return nullptr;
-      lay.offset[i] = m->offset;
+      lay.offset[i] = fastdl::slot_offset(reinterpret_cast<PyObject*>(tp), field_names()[i]);
+      if (lay.offset[i] < 0) return nullptr;
     }
     Py_INCREF(tp);
     cache[n] = lay;
