@@ -42,7 +42,9 @@ DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_ex
             "imprint": True, "cosine_scale": 5.0, "probe_epochs": 0, "probe_lr": 1e-2, "finetune_epochs": 40,
             "finetune_lr": 1e-2, "finetune_weight_decay": 1e-4, "l2sp": 0.0, "scratch_head": "linear",
             "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
-            "elastic_alpha": 0.5, "elastic_sigma": 1.0}
+            "elastic_alpha": 0.5, "elastic_sigma": 1.0, "pretrain_source": "train", "pretrain_composites": False,
+            "pretrain_mixup": 0.0, "mixup_alpha": 2.0, "side_width": 0, "centroid_logits": 0.0,
+            "center_features": False, "reinit_blocks": 0}
 
 
 def first_blocks(model, n):
@@ -61,23 +63,35 @@ class FineTuned(nn.Module):
 
     frozen_blocks=3 freezes every conv block: a linear probe. Alone it is worse than
     training from scratch (features trained to separate 0-4 do not separate 5-9
-    linearly, docs/results_supervised.md); train() uses it only to fit the head first."""
+    linearly, docs/results_supervised.md); train() uses it only to fit the head first.
 
-    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None):
+    `side` (side-tuning, Zhang et al. 2020): a trainable trunk beside the pretrained
+    one; the head sees both trunks' features concatenated. `extra` (a module of x, e.g.
+    CentroidLogits) adds its logits to the head's."""
+
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, side=None, extra=None):
         super().__init__()
         cut = len(first_blocks(pretrained, frozen_blocks))
         self.frozen = pretrained.features[:cut].requires_grad_(False)
         self.tuned = pretrained.features[cut:].requires_grad_(True)
+        self.side, self.extra = side, extra
         self.head = nn.Linear(pretrained.head.in_features, num_classes) if head is None else head
         self.train()
 
     def train(self, mode=True):
         super().train(mode)
         self.frozen.eval()
+        if self.extra is not None:
+            self.extra.eval()
         return self
 
+    def features(self, x):
+        f = self.tuned(self.frozen(x))
+        return f if self.side is None else fastdl.cat([f, self.side(x)], dim=1)
+
     def forward(self, x):
-        return self.head(self.tuned(self.frozen(x)))
+        logits = self.head(self.features(x))
+        return logits if self.extra is None else logits + self.extra(x)
 
 
 def unit_rows(t, eps=1e-12):
@@ -97,24 +111,61 @@ class CosineLinear(nn.Module):
         bound = 1.0 / np.sqrt(in_features)
         self.weight = nn.Parameter(fastdl.rand(out_features, in_features) * (2 * bound) - bound)
         self.scale = nn.Parameter(fastdl.tensor([float(scale)]))
+        self.register_buffer("center", fastdl.zeros(in_features))  # subtracted first (imprint(center=True))
 
     def forward(self, x):
-        return unit_rows(x).matmul(unit_rows(self.weight).t()) * self.scale
+        return unit_rows(x - self.center).matmul(unit_rows(self.weight).t()) * self.scale
 
 
-def imprint(head, features, labels):
+def imprint(head, features, labels, center=False):
     """Weight imprinting (Qi et al. 2018): class k's weight becomes the normalised mean of
     the normalised `features` (N, D) of its labelled images, so the head starts as a
-    nearest-centroid classifier on the sphere instead of at random."""
+    nearest-centroid classifier on the sphere instead of at random. With `center`
+    (SimpleShot, Wang et al. 2019) the head's centre becomes the mean of `features` (the
+    labelled images are class-balanced), subtracted before normalising."""
     if not isinstance(head, CosineLinear):
         raise TypeError(f"imprint: the head must be a CosineLinear, got {type(head).__name__}")
-    f, y = unit_rows(features).detach().numpy(), labels.numpy()
+    with fastdl.no_grad():
+        head.center.copy_(features.detach().mean(dim=0) if center else fastdl.zeros(head.in_features))
+    f, y = unit_rows(features.detach() - head.center).numpy(), labels.numpy()
     if sorted(set(y.tolist())) != list(range(head.out_features)):
         raise ValueError(f"imprint: labels must cover classes 0..{head.out_features - 1}, "
                          f"got {sorted(set(y.tolist()))}")
     means = np.stack([f[y == k].mean(axis=0) for k in range(head.out_features)])
     with fastdl.no_grad():
         head.weight.copy_(unit_rows(fastdl.tensor(means.astype(np.float32))))
+
+
+class CentroidLogits(nn.Module):
+    """The nearest-centroid cosine logits of a frozen extractor: scale * cos(f(x) - c,
+    m_k - c), f a frozen copy of `extractor`, m_k class k's mean of the normalised
+    features of the labelled (`x`, `y`) (as imprint() does), c their mean feature when
+    `center` (SimpleShot) else 0. Added to a fine-tuned model's logits it keeps what the
+    pretrained features say about the labelled images while the model fine-tunes away
+    from them; it has nothing to train and uses no images but the labelled ones."""
+
+    def __init__(self, extractor, x, y, num_classes, scale, center=False):
+        super().__init__()
+        self.extractor = extractor.requires_grad_(False).eval()
+        self.head = CosineLinear(extractor_width(extractor), num_classes, scale).requires_grad_(False)
+        with fastdl.no_grad():
+            imprint(self.head, self.extractor(x), y, center)
+
+    def forward(self, x):
+        return self.head(self.extractor(x))
+
+
+def extractor_width(features):
+    """The number of features a DigitsCNN `features` Sequential outputs (8 x width)."""
+    return 8 * features[0].out_channels
+
+
+def frozen_copy(features, width):
+    """A new DigitsCNN `features` of `width` holding a copy of `features`' weights and
+    BatchNorm statistics (fastdl tensors are not deep-copied)."""
+    copy = cnn.DigitsCNN(width).features
+    copy.load_state_dict(features.state_dict())
+    return copy
 
 
 def new_head(kind, in_features, out_features, scale):
@@ -283,11 +334,46 @@ def prototypical_loss(features, labels):
     return nn.functional.cross_entropy((absent - distance)[keep_t], fastdl.tensor(y)[keep_t])
 
 
-def pretraining_criterion(reconstruction, prototypical):
+def with_composite_classes(data, num_classes, seed):
+    """More pretraining classes from the same images (Huh et al. 2016: more classes, more
+    general features): each image's top half over the bottom half of another image drawn
+    at random (a seeded permutation per split), class a * num_classes + b for a top of
+    class a and a bottom of class b, so num_classes**2 classes whose halves must be told
+    apart on their own."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for x, y in (data[:2], data[2:]):
+        xs, ys = x.numpy(), y.numpy()
+        other = rng.permutation(len(ys))
+        half = xs.shape[2] // 2
+        mixed = np.concatenate([xs[:, :, :half], xs[other, :, half:]], axis=2)
+        out += [fastdl.tensor(np.ascontiguousarray(mixed)), fastdl.tensor(ys * num_classes + ys[other])]
+    return tuple(out)
+
+
+def manifold_mixup_loss(model, x, y, alpha):
+    """Manifold mixup (Verma et al. 2019; the pretraining of S2M2, Mangla et al. 2020):
+    the batch's hidden state after a random conv block (or the input) is mixed with a
+    shuffled copy of itself, lam ~ Beta(alpha, alpha), and the head's cross-entropy is
+    mixed the same way, so that features vary smoothly between classes. The random
+    draws come from fastdl's generator (runs stay seeded)."""
+    ends = (0,) + cnn.DigitsCNN.BLOCK_ENDS
+    draw = fastdl.rand(2).numpy()
+    cut = ends[min(int(draw[0] * len(ends)), len(ends) - 1)]
+    lam = float(np.random.default_rng(int(draw[1] * 2 ** 31)).beta(alpha, alpha))
+    perm = fastdl.randperm(len(y))
+    hidden = model.features[:cut](x)
+    logits = model.head(model.features[cut:](hidden * lam + hidden[perm] * (1 - lam)))
+    cross_entropy = nn.functional.cross_entropy
+    return cross_entropy(logits, y) * lam + cross_entropy(logits, y[perm]) * (1 - lam)
+
+
+def pretraining_criterion(reconstruction, prototypical, mixup=0.0, mixup_alpha=2.0):
     """The pretraining loss: cross-entropy of the head's logits, plus `reconstruction`
     times the squared error of model.decoder rebuilding the (augmented) 8x8 input from
     the features (so that they keep the strokes' layout, not only what separates the
-    pretraining classes), plus `prototypical` times prototypical_loss on the features."""
+    pretraining classes), plus `prototypical` times prototypical_loss on the features,
+    plus `mixup` times manifold_mixup_loss."""
     cross_entropy, squared_error = nn.CrossEntropyLoss(), nn.MSELoss()
 
     def criterion(model, x, y):
@@ -297,8 +383,21 @@ def pretraining_criterion(reconstruction, prototypical):
             loss = loss + reconstruction * squared_error(model.decoder(features), x.reshape(len(x), -1))
         if prototypical:
             loss = loss + prototypical * prototypical_loss(features, y)
+        if mixup:
+            loss = loss + mixup * manifold_mixup_loss(model, x, y, mixup_alpha)
         return loss
     return criterion
+
+
+def pretraining_model(config, num_classes):
+    """The network pretrain() trains: a DigitsCNN with config["pretrain_head"] over
+    `num_classes`, and a decoder when config["pretrain_reconstruction"]."""
+    model = cnn.DigitsCNN(config["width"], num_classes=num_classes)
+    if config["pretrain_head"] != "linear":
+        model.head = new_head(config["pretrain_head"], model.head.in_features, num_classes, config["cosine_scale"])
+    if config["pretrain_reconstruction"]:
+        model.decoder = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
+    return model
 
 
 def pretrain(config, seed, run=None, state=None):
@@ -309,23 +408,40 @@ def pretrain(config, seed, run=None, state=None):
     on the 0-4 test split, or on its own exemplars, in the same poses)."""
     poses = config["pretrain_poses"]
     data, classes = cnn.load_digits_tensors(seed=seed, classes=range(5)), 5
+    if config["pretrain_source"] == "all":
+        # every 0-4 image is source data (none is a few-shot test image); the pretraining
+        # accuracy is then measured on images it trained on
+        data = (fastdl.cat([data[0], data[2]]), fastdl.cat([data[1], data[3]])) + data[2:]
+    elif config["pretrain_source"] != "train":
+        raise ValueError(f"transfer: pretrain_source must be 'train' or 'all', got {config['pretrain_source']!r}")
     if config["pretrain_exemplars"]:
         # Exemplar-CNN (Dosovitskiy et al. 2014): every training image is its own class,
         # scored on recognising 200 of the (unaugmented) images themselves
         x, ids = data[0], fastdl.arange(len(data[0]))
         data, classes = (x, ids, x[:200], ids[:200]), len(ids)
+    elif config["pretrain_composites"]:
+        data, classes = with_composite_classes(data, classes, seed), classes * classes
     data = with_pose_classes(data, poses, classes)
-    model = cnn.DigitsCNN(config["width"], num_classes=classes * poses)
-    if config["pretrain_head"] != "linear":
-        model.head = new_head(config["pretrain_head"], model.head.in_features, classes * poses, config["cosine_scale"])
-    if config["pretrain_reconstruction"]:
-        model.decoder = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
-    criterion = pretraining_criterion(config["pretrain_reconstruction"], config["pretrain_prototypical"])
+    model = pretraining_model(config, classes * poses)
+    criterion = pretraining_criterion(config["pretrain_reconstruction"], config["pretrain_prototypical"],
+                                      config["pretrain_mixup"], config["mixup_alpha"])
     augment = random_affine if config["pretrain_affine"] else (lambda x: cnn.random_shift(x, 1))
     acc = _classify.fit(model, data, config["epochs"], config["lr"], config["batch_size"],
                         weight_decay=cnn.DEFAULTS["weight_decay"], augment=augment, run=run, state=state,
                         desc="pretrain", criterion=criterion)
     return model, acc
+
+
+def reinit_last_blocks(model, n, width):
+    """Gives the last `n` conv blocks of a DigitsCNN a fresh random initialisation (as a
+    new DigitsCNN of `width` has), keeping the earlier pretrained blocks: the last block
+    is the most specific to the pretraining classes (Yosinski et al. 2014)."""
+    ends = (0,) + cnn.DigitsCNN.BLOCK_ENDS
+    if not 0 <= n < len(ends):
+        raise ValueError(f"transfer: reinit_blocks must be in 0..{len(ends) - 1}, got {n}")
+    fresh = cnn.DigitsCNN(width).features
+    for i in range(ends[len(ends) - 1 - n], ends[-1]):
+        model.features[i].load_state_dict(fresh[i].state_dict())
 
 
 def fine_tune(pre, target, config, phase):
@@ -334,26 +450,54 @@ def fine_tune(pre, target, config, phase):
     imprinted with the labelled images' mean features when config["imprint"]) trained on
     the features of every (frozen) block (the probe), then the unfrozen blocks and that
     head together, pulled towards the pretrained weights when config["l2sp"] > 0.
+    config["side_width"] > 0 adds a fresh trainable trunk of that width beside the
+    pretrained one (side-tuning); config["centroid_logits"] > 0 adds, at that scale, the
+    adapted pretrained extractor's nearest-centroid cosine logits (CentroidLogits);
+    config["center_features"] centres the imprinted and the centroid features on the
+    labelled images' mean (SimpleShot); config["reinit_blocks"] re-initialises the last
+    conv blocks first.
     phase(model, name, epochs, lr) trains and returns the accuracy; returns (the
     fine-tuned FineTuned, its accuracy)."""
     adapt = {"all": pre.features, "frozen": first_blocks(pre, config["frozen_blocks"]), "none": None}
     if config["adapt_bn"] not in adapt:
         raise ValueError(f"transfer: adapt_bn must be 'all', 'frozen' or 'none', got {config['adapt_bn']!r}")
+    if config["reinit_blocks"]:
+        reinit_last_blocks(pre, config["reinit_blocks"], config["width"])
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
+    extra = None
+    if config["centroid_logits"]:
+        extra = CentroidLogits(frozen_copy(pre.features, config["width"]), target[0], target[1], 5,
+                               config["centroid_logits"], config["center_features"])
+    side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
     # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
     # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
-    head = new_head(config["head"], pre.head.in_features, 5, config["cosine_scale"])
+    head = new_head(config["head"], pre.head.in_features + 8 * config["side_width"], 5, config["cosine_scale"])
+    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS), head=head, side=side, extra=extra)
     if config["imprint"]:
-        pre.features.eval()
+        probe.eval()
         with fastdl.no_grad():
-            imprint(head, pre.features(target[0]), target[1])
-    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS), head=head)
+            imprint(head, probe.features(target[0]), target[1], config["center_features"])
     phase(probe, "probe", config["probe_epochs"], config["probe_lr"])
-    ft = FineTuned(pre, 5, config["frozen_blocks"], head=probe.head)
+    ft = FineTuned(pre, 5, config["frozen_blocks"], head=probe.head, side=side, extra=extra)
     if config["l2sp"]:
         l2_sp(ft.tuned, config["l2sp"])
     return ft, phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
+
+
+def scratch_model(config):
+    """The from-scratch arm's network: the fine-tuned arm's architecture (a DigitsCNN, or
+    with config["side_width"] > 0 the same two trunks side by side, every weight random
+    and trained) with config["scratch_head"]."""
+    model = cnn.DigitsCNN(config["width"], num_classes=5)
+    if not config["side_width"]:
+        if config["scratch_head"] != "linear":
+            model.head = new_head(config["scratch_head"], model.head.in_features, 5, config["cosine_scale"])
+        return model
+    side = cnn.DigitsCNN(config["side_width"]).features
+    head = new_head(config["scratch_head"], model.head.in_features + 8 * config["side_width"], 5,
+                    config["cosine_scale"])
+    return FineTuned(model, 5, frozen_blocks=0, head=head, side=side)
 
 
 def few_shot_augment(config):
@@ -382,9 +526,7 @@ def train(run, config, state=None):
     # scratch starts from the same random state whatever the transfer recipe consumed,
     # so that two recipes are compared against the very same scratch runs
     fastdl.manual_seed(run.seed)
-    scratch = cnn.DigitsCNN(config["width"], num_classes=5)
-    if config["scratch_head"] != "linear":
-        scratch.head = new_head(config["scratch_head"], scratch.head.in_features, 5, config["cosine_scale"])
+    scratch = scratch_model(config)
     # the same number of passes over the labelled images as probe + fine-tuning
     scratch_acc = phase(scratch, "scratch", config["probe_epochs"] + config["finetune_epochs"], config["scratch_lr"],
                         config["scratch_weight_decay"])
