@@ -23,14 +23,14 @@ import numpy as np
 
 import fastdl
 from fastdl.cli import _parse_value
-from fastdl.models import _classify, cnn, transfer
+from fastdl.models import _classify, transfer
 
 PRETRAIN_KEYS = ("epochs", "lr", "batch_size", "width", "pretrain_exemplars", "pretrain_affine", "pretrain_poses",
                  "pretrain_head", "pretrain_reconstruction", "pretrain_prototypical", "pretrain_composites",
                  "pretrain_mixup", "mixup_alpha", "pretrain_source", "cosine_scale")
 SCRATCH_KEYS = ("width", "side_width", "scratch_head", "cosine_scale", "scratch_lr", "scratch_weight_decay",
                 "probe_epochs", "finetune_epochs", "finetune_batch_size", "few_shot_augment", "elastic_alpha",
-                "elastic_sigma", "shots")
+                "elastic_sigma", "shots", "few_shot_poses")
 
 
 def recipe(text):
@@ -57,10 +57,9 @@ def phase_for(target, config):
 
 
 def screen(seed, recipes):
-    target = transfer.few_shot(cnn.load_digits_tensors(seed=seed, classes=range(5, 10)),
-                               transfer.DEFAULTS["shots"], seed)
     pretrained, scratch, rows = {}, {}, []
     for name, config in recipes:
+        target = transfer.few_shot_target(config, seed)
         key = tuple(config[k] for k in PRETRAIN_KEYS)
         if key not in pretrained:
             fastdl.manual_seed(seed)

@@ -421,3 +421,20 @@ def test_reinit_last_blocks_restarts_only_the_last_blocks():
     assert all((a == f).all() for a, f in zip(after[8:], fresh[8:]))
     with pytest.raises(ValueError, match="transfer: reinit_blocks must be in 0..3, got 4"):
         transfer.reinit_last_blocks(model, 4, 4)
+
+
+def test_few_shot_poses_train_on_pose_classes_and_score_the_upright_ones():
+    _digits()
+    from fastdl.models import cnn, transfer
+    config = dict(transfer.DEFAULTS, width=4, few_shot_poses=4)
+    plain = transfer.few_shot_target(dict(config, few_shot_poses=1), seed=3)
+    x, y, x_test, y_test = transfer.few_shot_target(config, seed=3)
+    assert x.shape == (200, 1, 8, 8) and sorted(set(y.tolist())) == list(range(20))
+    assert (x.numpy()[50:100] == np.rot90(plain[0].numpy(), 1, axes=(2, 3))).all()  # pose 1, classes 5-9
+    assert (x_test.numpy() == plain[2].numpy()).all() and (y_test.numpy() == plain[3].numpy()).all()  # upright
+    fastdl.manual_seed(0)
+    scratch = transfer.scratch_model(config)
+    assert scratch(x[:3]).shape == (3, 20)  # training: every pose class
+    scratch.eval()
+    with fastdl.no_grad():
+        assert (scratch(x[:3]).numpy() == scratch.head(scratch.features(x[:3])).numpy()[:, :5]).all()

@@ -44,7 +44,7 @@ DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_ex
             "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
             "elastic_alpha": 0.5, "elastic_sigma": 1.0, "pretrain_source": "train", "pretrain_composites": False,
             "pretrain_mixup": 0.0, "mixup_alpha": 2.0, "side_width": 0, "centroid_logits": 0.0,
-            "center_features": False, "reinit_blocks": 0}
+            "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1}
 
 
 def first_blocks(model, n):
@@ -67,14 +67,15 @@ class FineTuned(nn.Module):
 
     `side` (side-tuning, Zhang et al. 2020): a trainable trunk beside the pretrained
     one; the head sees both trunks' features concatenated. `extra` (a module of x, e.g.
-    CentroidLogits) adds its logits to the head's."""
+    CentroidLogits) adds its logits to the head's. With `scored`, eval mode returns only
+    the first `scored` logits (the upright classes of with_few_shot_poses)."""
 
-    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, side=None, extra=None):
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, side=None, extra=None, scored=None):
         super().__init__()
         cut = len(first_blocks(pretrained, frozen_blocks))
         self.frozen = pretrained.features[:cut].requires_grad_(False)
         self.tuned = pretrained.features[cut:].requires_grad_(True)
-        self.side, self.extra = side, extra
+        self.side, self.extra, self.scored = side, extra, scored
         self.head = nn.Linear(pretrained.head.in_features, num_classes) if head is None else head
         self.train()
 
@@ -91,7 +92,10 @@ class FineTuned(nn.Module):
 
     def forward(self, x):
         logits = self.head(self.features(x))
-        return logits if self.extra is None else logits + self.extra(x)
+        if self.extra is not None:
+            logits = logits + self.extra(x)
+        # trained on pose classes (few_shot_poses), scored on the upright ones
+        return logits[:, :self.scored] if self.scored and not self.training else logits
 
 
 def unit_rows(t, eps=1e-12):
@@ -465,21 +469,22 @@ def fine_tune(pre, target, config, phase):
         reinit_last_blocks(pre, config["reinit_blocks"], config["width"])
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
+    classes, scored = 5 * config["few_shot_poses"], (5 if config["few_shot_poses"] > 1 else None)
     extra = None
     if config["centroid_logits"]:
-        extra = CentroidLogits(frozen_copy(pre.features, config["width"]), target[0], target[1], 5,
+        extra = CentroidLogits(frozen_copy(pre.features, config["width"]), target[0], target[1], classes,
                                config["centroid_logits"], config["center_features"])
     side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
     # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
     # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
-    head = new_head(config["head"], pre.head.in_features + 8 * config["side_width"], 5, config["cosine_scale"])
-    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS), head=head, side=side, extra=extra)
+    head = new_head(config["head"], pre.head.in_features + 8 * config["side_width"], classes, config["cosine_scale"])
+    probe = FineTuned(pre, classes, len(cnn.DigitsCNN.BLOCK_ENDS), head=head, side=side, extra=extra, scored=scored)
     if config["imprint"]:
         probe.eval()
         with fastdl.no_grad():
             imprint(head, probe.features(target[0]), target[1], config["center_features"])
     phase(probe, "probe", config["probe_epochs"], config["probe_lr"])
-    ft = FineTuned(pre, 5, config["frozen_blocks"], head=probe.head, side=side, extra=extra)
+    ft = FineTuned(pre, classes, config["frozen_blocks"], head=probe.head, side=side, extra=extra, scored=scored)
     if config["l2sp"]:
         l2_sp(ft.tuned, config["l2sp"])
     return ft, phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
@@ -488,16 +493,29 @@ def fine_tune(pre, target, config, phase):
 def scratch_model(config):
     """The from-scratch arm's network: the fine-tuned arm's architecture (a DigitsCNN, or
     with config["side_width"] > 0 the same two trunks side by side, every weight random
-    and trained) with config["scratch_head"]."""
-    model = cnn.DigitsCNN(config["width"], num_classes=5)
-    if not config["side_width"]:
-        if config["scratch_head"] != "linear":
-            model.head = new_head(config["scratch_head"], model.head.in_features, 5, config["cosine_scale"])
+    and trained; over the pose classes with config["few_shot_poses"] > 1) with
+    config["scratch_head"]."""
+    classes = 5 * config["few_shot_poses"]
+    model = cnn.DigitsCNN(config["width"], num_classes=classes)
+    side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
+    head = model.head
+    if config["scratch_head"] != "linear" or side is not None:
+        head = new_head(config["scratch_head"], model.head.in_features + 8 * config["side_width"], classes,
+                        config["cosine_scale"])
+    if side is None and classes == 5:
+        model.head = head
         return model
-    side = cnn.DigitsCNN(config["side_width"]).features
-    head = new_head(config["scratch_head"], model.head.in_features + 8 * config["side_width"], 5,
-                    config["cosine_scale"])
-    return FineTuned(model, 5, frozen_blocks=0, head=head, side=side)
+    return FineTuned(model, classes, frozen_blocks=0, head=head, side=side, scored=5 if classes > 5 else None)
+
+
+def few_shot_target(config, seed):
+    """The few-shot data of seed `seed`: few_shot() of digits 5-9, the labelled images in
+    config["few_shot_poses"] poses (each pose of each digit its own class, as in
+    pretraining; the test images stay upright)."""
+    target = few_shot(cnn.load_digits_tensors(seed=seed, classes=range(5, 10)), config["shots"], seed)
+    if config["few_shot_poses"] == 1:
+        return target
+    return with_pose_classes(target[:2] + target[:2], config["few_shot_poses"], 5)[:2] + target[2:]
 
 
 def few_shot_augment(config):
@@ -513,7 +531,7 @@ def train(run, config, state=None):
     """`fastdl train transfer`: {"finetuned_accuracy", "scratch_accuracy", "pretrain_accuracy"}."""
     phases = dict(state["phases"]) if state else {}
     pre, pre_acc = pretrain(config, run.seed, _PhaseRun(run, "pretrain", phases), phases.get("pretrain"))
-    target = few_shot(cnn.load_digits_tensors(seed=run.seed, classes=range(5, 10)), config["shots"], run.seed)
+    target = few_shot_target(config, run.seed)
 
     augment = few_shot_augment(config)
 
