@@ -8,7 +8,7 @@ docs/results_supervised.md).
 
     PYTHONPATH=python python3 bench/transfer_screen.py --seeds 100-109 --out screen.jsonl \\
         base "side:side_width=8,head=linear,imprint=false" ...
-    python3 bench/transfer_screen.py --summary screen.jsonl [--reference base]
+    python3 bench/transfer_screen.py --summary screen.jsonl [--reference base] [--seeds 0-9]
 
 A recipe is NAME or NAME:key=value,... (the values parsed as `--set` parses them) on top
 of the DEFAULTS. Each line of --out is {"seed", "recipe", "finetuned", "scratch"}; the
@@ -87,8 +87,20 @@ def paired(a, b):
     return f"{d.mean():+.2f} (SD {d.std(ddof=1) if len(d) > 1 else 0:.2f}, {(d > 0).sum()}/{(d < 0).sum()})"
 
 
-def summary(path, reference):
+def seed_ranges(seeds):
+    """[0, 1, 2, 5, 200, 201] -> "0-2, 5, 200-201"."""
+    runs = []
+    for seed in seeds:
+        if runs and seed == runs[-1][1] + 1:
+            runs[-1][1] = seed
+        else:
+            runs.append([seed, seed])
+    return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
+
+
+def summary(path, reference, seeds=None):
     rows = [json.loads(line) for line in open(path)]
+    rows = [r for r in rows if seeds is None or r["seed"] in seeds]
     by = {}
     for r in rows:
         by.setdefault(r["recipe"], {})[r["seed"]] = r
@@ -101,22 +113,30 @@ def summary(path, reference):
         ft, sc = [seeds[k]["finetuned"] for k in s], [seeds[k]["scratch"] for k in s]
         vs_ref = paired(ft, [ref[k]["scratch"] for k in s]) if all(k in ref for k in s) else "-"
         per = ", ".join(f"{seeds[k]['finetuned']:.4f}/{seeds[k]['scratch']:.4f}" for k in s)
-        print(f"| {name} | {s[0]}-{s[-1]} ({len(s)}) | {np.mean(ft):.4f} | {np.mean(sc):.4f} | {paired(ft, sc)} "
+        print(f"| {name} | {seed_ranges(s)} ({len(s)}) | {np.mean(ft):.4f} | {np.mean(sc):.4f} | {paired(ft, sc)} "
               f"| {vs_ref} | {per} |")
+
+
+def parse_seeds(text):
+    """"100-109" or "0,3,7" -> a list of ints."""
+    if "-" in text:
+        first, last = map(int, text.split("-"))
+        return list(range(first, last + 1))
+    return [int(s) for s in text.split(",")]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("recipes", nargs="*")
-    ap.add_argument("--seeds", default="100-109", help="A-B or a comma list")
+    ap.add_argument("--seeds", help="A-B or a comma list (default 100-109; with --summary: every seed in the file)")
     ap.add_argument("--out")
     ap.add_argument("--summary")
     ap.add_argument("--reference", default="base")
     args = ap.parse_args(argv)
+    seeds = parse_seeds(args.seeds) if args.seeds else None
     if args.summary:
-        return summary(args.summary, args.reference)
-    seeds = (range(int(args.seeds.split("-")[0]), int(args.seeds.split("-")[1]) + 1) if "-" in args.seeds
-             else [int(s) for s in args.seeds.split(",")])
+        return summary(args.summary, args.reference, seeds)
+    seeds = seeds or parse_seeds("100-109")
     recipes = [recipe(r) for r in args.recipes]
     with open(args.out, "a") if args.out else sys.stdout as out:
         for seed in seeds:

@@ -321,6 +321,23 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     scratch_acc = cnn.fit(scratch, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
     # fine-tuned vs scratch is compared at full budget over seeds (docs/results_supervised.md), not here
     assert ft_acc > 0.5 and scratch_acc > 0.5  # chance is 0.2
+    # side-tuning with centroid logits: a trained side trunk, a frozen copy of the adapted extractor
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(dict(config, epochs=1), seed=0)
+    both = dict(config, side_width=4, centroid_logits=3.0, probe_epochs=0, finetune_epochs=3)
+    start = {}
+
+    def fit(model, name, epochs, lr):
+        start[name] = [p.detach().numpy().copy() for p in (model.side[0].weight, model.extra.extractor[3].weight)]
+        return cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
+
+    ft, ft_acc = transfer.fine_tune(pre, target, both, fit)
+    assert ft.head.in_features == 8 * 8 + 8 * 4 and ft_acc > 0.5
+    assert all(p.requires_grad for p in ft.side.parameters()) and not any(p.requires_grad for p in ft.extra.parameters())
+    side, copy = start["finetune"]
+    assert (ft.side[0].weight.detach().numpy() != side).any()  # the side trunk was trained
+    assert (ft.extra.extractor[3].weight.detach().numpy() == copy).all()  # the centroids' extractor was not
+    assert (ft.tuned[0].weight.detach().numpy() != copy).any()  # while the pretrained trunk it copies was
 
 
 def test_with_composite_classes_joins_one_images_top_half_to_anothers_bottom_half():
@@ -425,7 +442,7 @@ def test_reinit_last_blocks_restarts_only_the_last_blocks():
 
 def test_few_shot_poses_train_on_pose_classes_and_score_the_upright_ones():
     _digits()
-    from fastdl.models import cnn, transfer
+    from fastdl.models import transfer
     config = dict(transfer.DEFAULTS, width=4, few_shot_poses=4)
     plain = transfer.few_shot_target(dict(config, few_shot_poses=1), seed=3)
     x, y, x_test, y_test = transfer.few_shot_target(config, seed=3)
