@@ -405,7 +405,7 @@ def test_side_tuned_and_scratch_two_trunk_models_have_one_architecture():
     config = dict(transfer.DEFAULTS, width=4, side_width=2, scratch_head="linear")
     pre = cnn.DigitsCNN(4, num_classes=20)
     side = cnn.DigitsCNN(2).features
-    ft = transfer.FineTuned(pre, 5, frozen_blocks=3, head=transfer.new_head("linear", 32 + 16, 5, 5.0), side=side)
+    ft = transfer.SideTuned(pre, 5, 3, transfer.new_head("linear", 32 + 16, 5, 5.0), side=side)
     scratch = transfer.scratch_model(config)
     shapes = lambda m: sorted(tuple(p.shape) for p in m.parameters())
     assert shapes(ft) == shapes(scratch)

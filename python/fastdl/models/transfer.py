@@ -73,38 +73,57 @@ class FineTuned(nn.Module):
     frozen_blocks=3 freezes every conv block: a linear probe. Alone it is worse than
     training from scratch (features trained to separate 0-4 do not separate 5-9
     linearly, docs/results_supervised.md); train() uses it only to fit the head first.
+    With `scored` > 0, eval mode returns only the first `scored` logits (the upright
+    classes of few_shot_target's pose classes)."""
 
-    `side` (side-tuning, Zhang et al. 2020): a trainable trunk beside the pretrained
-    one; the head sees both trunks' features concatenated. `extra` (a module of x, e.g.
-    CentroidLogits) adds its logits to the head's. With `scored`, eval mode returns only
-    the first `scored` logits (the upright classes of with_few_shot_poses)."""
-
-    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, side=None, extra=None, scored=None):
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, scored=0):
         super().__init__()
         cut = len(first_blocks(pretrained, frozen_blocks))
         self.frozen = pretrained.features[:cut].requires_grad_(False)
         self.tuned = pretrained.features[cut:].requires_grad_(True)
-        self.side, self.extra, self.scored = side, extra, scored
         self.head = nn.Linear(pretrained.head.in_features, num_classes) if head is None else head
+        self.scored = scored
         self.train()
 
     def train(self, mode=True):
         super().train(mode)
         self.frozen.eval()
-        if self.extra is not None:
-            self.extra.eval()
         return self
 
     def features(self, x):
-        f = self.tuned(self.frozen(x))
-        return f if self.side is None else fastdl.cat([f, self.side(x)], dim=1)
+        return self.tuned(self.frozen(x))
+
+    def logits(self, x):
+        return self.head(self.features(x))
 
     def forward(self, x):
-        logits = self.head(self.features(x))
-        if self.extra is not None:
-            logits = logits + self.extra(x)
-        # trained on pose classes (few_shot_poses), scored on the upright ones
+        logits = self.logits(x)
         return logits[:, :self.scored] if self.scored and not self.training else logits
+
+
+class SideTuned(FineTuned):
+    """FineTuned with `side` (side-tuning, Zhang et al. 2020): a trainable trunk beside
+    the pretrained one, the head on both trunks' features concatenated; and/or `extra`
+    (a module of x, e.g. CentroidLogits) whose logits are added to the head's."""
+
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, scored=0, side=None, extra=None):
+        super().__init__(pretrained, num_classes, frozen_blocks, head, scored)
+        self.side, self.extra = side, extra
+
+    def features(self, x):
+        f = super().features(x)
+        return f if self.side is None else fastdl.cat([f, self.side(x)], dim=1)
+
+    def logits(self, x):
+        logits = super().logits(x)
+        return logits if self.extra is None else logits + self.extra(x)
+
+
+def fine_tuned(pretrained, num_classes, frozen_blocks, head, scored=0, side=None, extra=None):
+    """A FineTuned, or a SideTuned when there is a `side` trunk or `extra` logits."""
+    if side is None and extra is None:
+        return FineTuned(pretrained, num_classes, frozen_blocks, head, scored)
+    return SideTuned(pretrained, num_classes, frozen_blocks, head, scored, side, extra)
 
 
 def unit_rows(t, eps=1e-12):
@@ -124,10 +143,11 @@ class CosineLinear(nn.Module):
         bound = 1.0 / np.sqrt(in_features)
         self.weight = nn.Parameter(fastdl.rand(out_features, in_features) * (2 * bound) - bound)
         self.scale = nn.Parameter(fastdl.tensor([float(scale)]))
-        self.register_buffer("center", fastdl.zeros(in_features))  # subtracted first (imprint(center=True))
+        self.centered = False  # imprint(center=True) sets it and a `center` feature subtracted first
 
     def forward(self, x):
-        return unit_rows(x - self.center).matmul(unit_rows(self.weight).t()) * self.scale
+        x = x - self.center if self.centered else x
+        return unit_rows(x).matmul(unit_rows(self.weight).t()) * self.scale
 
 
 def imprint(head, features, labels, center=False):
@@ -138,12 +158,14 @@ def imprint(head, features, labels, center=False):
     labelled images are class-balanced), subtracted before normalising."""
     if not isinstance(head, CosineLinear):
         raise TypeError(f"imprint: the head must be a CosineLinear, got {type(head).__name__}")
-    with fastdl.no_grad():
-        head.center.copy_(features.detach().mean(dim=0) if center else fastdl.zeros(head.in_features))
-    f, y = unit_rows(features.detach() - head.center).numpy(), labels.numpy()
+    y = labels.numpy()
     if sorted(set(y.tolist())) != list(range(head.out_features)):
         raise ValueError(f"imprint: labels must cover classes 0..{head.out_features - 1}, "
                          f"got {sorted(set(y.tolist()))}")
+    features = features.detach()
+    head.register_buffer("center", features.mean(dim=0) if center else None)
+    head.centered = center
+    f = unit_rows(features - head.center if center else features).numpy()
     means = np.stack([f[y == k].mean(axis=0) for k in range(head.out_features)])
     with fastdl.no_grad():
         head.weight.copy_(unit_rows(fastdl.tensor(means.astype(np.float32))))
@@ -163,6 +185,9 @@ class CentroidLogits(nn.Module):
         self.head = CosineLinear(extractor_width(extractor), num_classes, scale).requires_grad_(False)
         with fastdl.no_grad():
             imprint(self.head, self.extractor(x), y, center)
+
+    def train(self, mode=True):
+        return super().train(False)  # frozen, BatchNorm statistics included, whatever its parent's mode
 
     def forward(self, x):
         return self.head(self.extractor(x))
@@ -478,7 +503,7 @@ def fine_tune(pre, target, config, phase):
         reinit_last_blocks(pre, config["reinit_blocks"], config["width"])
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
-    classes, scored = 5 * config["few_shot_poses"], (5 if config["few_shot_poses"] > 1 else None)
+    classes, scored = 5 * config["few_shot_poses"], (5 if config["few_shot_poses"] > 1 else 0)
     extra = None
     if config["centroid_logits"]:
         extra = CentroidLogits(frozen_copy(pre.features, config["width"]), target[0], target[1], classes,
@@ -487,13 +512,13 @@ def fine_tune(pre, target, config, phase):
     # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
     # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
     head = new_head(config["head"], pre.head.in_features + 8 * config["side_width"], classes, config["cosine_scale"])
-    probe = FineTuned(pre, classes, len(cnn.DigitsCNN.BLOCK_ENDS), head=head, side=side, extra=extra, scored=scored)
+    probe = fine_tuned(pre, classes, len(cnn.DigitsCNN.BLOCK_ENDS), head, scored, side, extra)
     if config["imprint"]:
         probe.eval()
         with fastdl.no_grad():
             imprint(head, probe.features(target[0]), target[1], config["center_features"])
     phase(probe, "probe", config["probe_epochs"], config["probe_lr"])
-    ft = FineTuned(pre, classes, config["frozen_blocks"], head=probe.head, side=side, extra=extra, scored=scored)
+    ft = fine_tuned(pre, classes, config["frozen_blocks"], probe.head, scored, side, extra)
     if config["l2sp"]:
         l2_sp(ft.tuned, config["l2sp"])
     return ft, phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
@@ -514,7 +539,7 @@ def scratch_model(config):
     if side is None and classes == 5:
         model.head = head
         return model
-    return FineTuned(model, classes, frozen_blocks=0, head=head, side=side, scored=5 if classes > 5 else None)
+    return fine_tuned(model, classes, 0, head, 5 if classes > 5 else 0, side)
 
 
 def few_shot_target(config, seed):
