@@ -27,7 +27,7 @@ from fastdl.models import _classify, transfer
 
 PRETRAIN_KEYS = ("epochs", "lr", "batch_size", "width", "pretrain_exemplars", "pretrain_affine", "pretrain_poses",
                  "pretrain_head", "pretrain_reconstruction", "pretrain_prototypical", "pretrain_composites",
-                 "pretrain_mixup", "mixup_alpha", "pretrain_source", "cosine_scale")
+                 "pretrain_mixup", "mixup_alpha", "pretrain_source", "cosine_scale", "side_pretrained", "side_width")
 SCRATCH_KEYS = ("width", "side_width", "scratch_head", "cosine_scale", "scratch_lr", "scratch_weight_decay",
                 "probe_epochs", "finetune_epochs", "finetune_batch_size", "few_shot_augment", "elastic_alpha",
                 "elastic_sigma", "shots", "few_shot_poses")
@@ -61,16 +61,19 @@ def screen(seed, recipes):
     for name, config in recipes:
         target = transfer.few_shot_target(config, seed)
         key = tuple(config[k] for k in PRETRAIN_KEYS)
+        configs = [config] + ([transfer.side_pretraining(config)] if config["side_pretrained"] else [])
         if key not in pretrained:
             fastdl.manual_seed(seed)
-            pre, _ = transfer.pretrain(config, seed)
-            pretrained[key] = ({k: v.clone() for k, v in pre.state_dict().items()}, fastdl.get_rng_state())
+            models = [transfer.pretrain(c, seed)[0] for c in configs]  # in train()'s order
+            pretrained[key] = ([{k: v.clone() for k, v in m.state_dict().items()} for m in models],
+                               fastdl.get_rng_state())
         weights, rng = pretrained[key]
-        pre = transfer.pretraining_model(config, weights["head.weight"].shape[0])
-        pre.load_state_dict(weights)
+        models = [transfer.pretraining_model(c, w["head.weight"].shape[0]) for c, w in zip(configs, weights)]
+        for model, w in zip(models, weights):
+            model.load_state_dict(w)
         fastdl.set_rng_state(rng)
         phase = phase_for(target, config)
-        _, finetuned = transfer.fine_tune(pre, target, config, phase)
+        _, finetuned = transfer.fine_tune(models[0], target, config, phase, *models[1:])
         key = tuple(config[k] for k in SCRATCH_KEYS)
         if key not in scratch:
             fastdl.manual_seed(seed)

@@ -338,6 +338,26 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     assert (ft.side[0].weight.detach().numpy() != side).any()  # the side trunk was trained
     assert (ft.extra.extractor[3].weight.detach().numpy() == copy).all()  # the centroids' extractor was not
     assert (ft.tuned[0].weight.detach().numpy() != copy).any()  # while the pretrained trunk it copies was
+    # a pretrained side trunk: the second pretraining's own features, BatchNorm-adapted, then tuned
+    with pytest.raises(ValueError, match="transfer: side_pretrained needs side_width > 0"):
+        transfer.side_pretraining(config)
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(dict(config, epochs=1), seed=0)
+    paired = dict(config, side_width=4, side_pretrained=True, probe_epochs=0, finetune_epochs=2)
+    side_pre, _ = transfer.pretrain(dict(transfer.side_pretraining(paired), epochs=1), seed=0)
+    assert side_pre.features[0].out_channels == 4
+    adapted = {}
+
+    def fit_side(model, name, epochs, lr):
+        if name == "probe":  # before any training: the side trunk's BatchNorm holds the labelled images' statistics
+            with fastdl.no_grad():
+                adapted["conv"] = model.side[0](target[0]).numpy().mean(axis=(0, 2, 3))
+            adapted["bn"] = model.side[1].running_mean.numpy().copy()
+        return cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
+
+    ft, ft_acc = transfer.fine_tune(pre, target, paired, fit_side, side_pre)
+    assert ft.side is side_pre.features and all(p.requires_grad for p in ft.side.parameters()) and ft_acc > 0.5
+    np.testing.assert_allclose(adapted["bn"], adapted["conv"], rtol=1e-4, atol=1e-5)
 
 
 def test_with_composite_classes_joins_one_images_top_half_to_anothers_bottom_half():

@@ -53,7 +53,7 @@ DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_ex
             "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
             "elastic_alpha": 0.5, "elastic_sigma": 1.0, "pretrain_source": "train", "pretrain_composites": False,
             "pretrain_mixup": 0.0, "mixup_alpha": 2.0, "side_width": 0, "centroid_logits": 0.0,
-            "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1}
+            "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1, "side_pretrained": False}
 
 
 def first_blocks(model, n):
@@ -482,7 +482,15 @@ def reinit_last_blocks(model, n, width):
         model.features[i].load_state_dict(fresh[i].state_dict())
 
 
-def fine_tune(pre, target, config, phase):
+def side_pretraining(config):
+    """The config of the side trunk's own pretraining (config["side_pretrained"]): the
+    same recipe at width config["side_width"]."""
+    if not config["side_width"]:
+        raise ValueError("transfer: side_pretrained needs side_width > 0")
+    return dict(config, width=config["side_width"])
+
+
+def fine_tune(pre, target, config, phase, side_pre=None):
     """LP-FT on the few-shot `target` from the pretrained `pre` (whose modules it takes
     over): AdaBN on config["adapt_bn"]'s blocks, then a new head (config["head"],
     imprinted with the labelled images' mean features when config["imprint"]) trained on
@@ -493,7 +501,8 @@ def fine_tune(pre, target, config, phase):
     adapted pretrained extractor's nearest-centroid cosine logits (CentroidLogits);
     config["center_features"] centres the imprinted and the centroid features on the
     labelled images' mean (SimpleShot); config["reinit_blocks"] re-initialises the last
-    conv blocks first.
+    conv blocks first; `side_pre` (a second pretrained DigitsCNN) is the side trunk
+    instead of a fresh one, BatchNorm-adapted as the main trunk.
     phase(model, name, epochs, lr) trains and returns the accuracy; returns (the
     fine-tuned FineTuned, its accuracy)."""
     adapt = {"all": pre.features, "frozen": first_blocks(pre, config["frozen_blocks"]), "none": None}
@@ -503,12 +512,17 @@ def fine_tune(pre, target, config, phase):
         reinit_last_blocks(pre, config["reinit_blocks"], config["width"])
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
+        if side_pre is not None:
+            adapt_batchnorm(side_pre.features, target[0])
     classes, scored = 5 * config["few_shot_poses"], (5 if config["few_shot_poses"] > 1 else 0)
     extra = None
     if config["centroid_logits"]:
         extra = CentroidLogits(frozen_copy(pre.features, config["width"]), target[0], target[1], classes,
                                config["centroid_logits"], config["center_features"])
-    side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
+    if side_pre is not None:
+        side = side_pre.features.requires_grad_(True)
+    else:
+        side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
     # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
     # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
     head = new_head(config["head"], pre.head.in_features + 8 * config["side_width"], classes, config["cosine_scale"])
@@ -565,6 +579,10 @@ def train(run, config, state=None):
     """`fastdl train transfer`: {"finetuned_accuracy", "scratch_accuracy", "pretrain_accuracy"}."""
     phases = dict(state["phases"]) if state else {}
     pre, pre_acc = pretrain(config, run.seed, _PhaseRun(run, "pretrain", phases), phases.get("pretrain"))
+    side_pre = None
+    if config["side_pretrained"]:
+        side_pre, _ = pretrain(side_pretraining(config), run.seed, _PhaseRun(run, "pretrain_side", phases),
+                               phases.get("pretrain_side"))
     target = few_shot_target(config, run.seed)
 
     augment = few_shot_augment(config)
@@ -574,7 +592,7 @@ def train(run, config, state=None):
         return _classify.fit(model, target, epochs, lr, config["finetune_batch_size"], weight_decay=weight_decay,
                              augment=augment, run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name)
 
-    _, ft_acc = fine_tune(pre, target, config, phase)
+    _, ft_acc = fine_tune(pre, target, config, phase, side_pre)
     # scratch starts from the same random state whatever the transfer recipe consumed,
     # so that two recipes are compared against the very same scratch runs
     fastdl.manual_seed(run.seed)
