@@ -22,14 +22,15 @@ DEFAULTS (reconstruction pretraining, imprinted cosine head, no probe epochs: th
 imprinted head replaces the probe) were the best of the session-4 screen on tuning
 seeds 100-104; on seeds 0-9 they tie with scratch (docs/results_supervised.md).
 
-Options screened in session 7, all off by default (none beat scratch on fresh seeds):
-`side_width` (side-tuning: a fresh trunk beside the pretrained one; the scratch arm is
-then the same two-trunk network, all random), `centroid_logits` (the frozen adapted
-extractor's nearest-centroid cosine logits added to the model's) with `center_features`
-(SimpleShot centring), `pretrain_composites` (25 top-half/bottom-half classes),
-`pretrain_mixup` (manifold mixup, S2M2), `pretrain_source=all` (the 0-4 test split
-too), `reinit_blocks` (restart the last conv blocks), `few_shot_poses` (the labelled
-images of both arms in pose classes). bench/transfer_screen.py screens recipes.
+Options screened in session 7, all off by default (none beats scratch; see the
+session-7 note in docs/results_supervised.md): `side_width` (side-tuning: a fresh trunk
+beside the pretrained one, or with `side_pretrained` a second pretrained one; the
+scratch arm is then the same two-trunk network, all random), `centroid_logits` (the
+frozen adapted extractor's nearest-centroid cosine logits added to the model's) with
+`center_features` (SimpleShot centring), `pretrain_composites` (25 top-half/bottom-half
+classes), `pretrain_mixup` (manifold mixup, S2M2), `pretrain_source=all` (the 0-4 test
+split too), `reinit_blocks` (restart the last conv blocks), `few_shot_poses` (the
+labelled images of both arms in pose classes). bench/transfer_screen.py screens recipes.
 
 Python API:
     pre, _ = pretrain(DEFAULTS, seed=0)
