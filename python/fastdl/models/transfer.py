@@ -503,7 +503,7 @@ def fine_tune(pre, target, config, phase, side_pre=None):
     config["center_features"] centres the imprinted and the centroid features on the
     labelled images' mean (SimpleShot); config["reinit_blocks"] re-initialises the last
     conv blocks first; `side_pre` (a second pretrained DigitsCNN) is the side trunk
-    instead of a fresh one, BatchNorm-adapted as the main trunk.
+    instead of a fresh one, every BatchNorm of it adapted unless adapt_bn is "none".
     phase(model, name, epochs, lr) trains and returns the accuracy; returns (the
     fine-tuned FineTuned, its accuracy)."""
     adapt = {"all": pre.features, "frozen": first_blocks(pre, config["frozen_blocks"]), "none": None}
