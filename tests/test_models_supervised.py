@@ -321,3 +321,157 @@ def test_transfer_probe_then_fine_tune_keeps_frozen_block_and_both_few_shot_mode
     scratch_acc = cnn.fit(scratch, target, epochs=10, lr=1e-2, batch_size=10, shift=0)
     # fine-tuned vs scratch is compared at full budget over seeds (docs/results_supervised.md), not here
     assert ft_acc > 0.5 and scratch_acc > 0.5  # chance is 0.2
+    # side-tuning with centroid logits: a trained side trunk, a frozen copy of the adapted extractor
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(dict(config, epochs=1), seed=0)
+    both = dict(config, side_width=4, centroid_logits=3.0, probe_epochs=0, finetune_epochs=3)
+    start = {}
+
+    def fit(model, name, epochs, lr):
+        start[name] = [p.detach().numpy().copy() for p in (model.side[0].weight, model.extra.extractor[3].weight)]
+        return cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
+
+    ft, ft_acc = transfer.fine_tune(pre, target, both, fit)
+    assert ft.head.in_features == 8 * 8 + 8 * 4 and ft_acc > 0.5
+    assert all(p.requires_grad for p in ft.side.parameters()) and not any(p.requires_grad for p in ft.extra.parameters())
+    side, copy = start["finetune"]
+    assert (ft.side[0].weight.detach().numpy() != side).any()  # the side trunk was trained
+    assert (ft.extra.extractor[3].weight.detach().numpy() == copy).all()  # the centroids' extractor was not
+    assert (ft.tuned[0].weight.detach().numpy() != copy).any()  # while the pretrained trunk it copies was
+    # a pretrained side trunk: the second pretraining's own features, BatchNorm-adapted, then tuned
+    with pytest.raises(ValueError, match="transfer: side_pretrained needs side_width > 0"):
+        transfer.side_pretraining(config)
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(dict(config, epochs=1), seed=0)
+    paired = dict(config, side_width=4, side_pretrained=True, probe_epochs=0, finetune_epochs=2)
+    side_pre, _ = transfer.pretrain(dict(transfer.side_pretraining(paired), epochs=1), seed=0)
+    assert side_pre.features[0].out_channels == 4
+    adapted = {}
+
+    def fit_side(model, name, epochs, lr):
+        if name == "probe":  # before any training: the side trunk's BatchNorm holds the labelled images' statistics
+            with fastdl.no_grad():
+                adapted["conv"] = model.side[0](target[0]).numpy().mean(axis=(0, 2, 3))
+            adapted["bn"] = model.side[1].running_mean.numpy().copy()
+        return cnn.fit(model, target, epochs, lr, batch_size=10, shift=0)
+
+    ft, ft_acc = transfer.fine_tune(pre, target, paired, fit_side, side_pre)
+    assert ft.side is side_pre.features and all(p.requires_grad for p in ft.side.parameters()) and ft_acc > 0.5
+    np.testing.assert_allclose(adapted["bn"], adapted["conv"], rtol=1e-4, atol=1e-5)
+
+
+def test_with_composite_classes_joins_one_images_top_half_to_anothers_bottom_half():
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    x = fastdl.rand(6, 1, 8, 8)
+    y = fastdl.tensor(np.array([0, 1, 2, 0, 1, 2]))
+    xs, ys, xt, yt = transfer.with_composite_classes((x, y, x[:4], y[:4]), 3, seed=1)
+    assert xs.shape == (6, 1, 8, 8) and xt.shape == (4, 1, 8, 8)
+    a, b, labels = x.numpy(), xs.numpy(), ys.numpy()
+    assert (b[:, :, :4] == a[:, :, :4]).all()  # each image keeps its own top half
+    for i in range(6):
+        # its bottom half is some image j's, and the class says which classes both halves came from
+        j = [k for k in range(6) if (a[k, :, 4:] == b[i, :, 4:]).all()]
+        assert len(j) == 1 and labels[i] == 3 * y.numpy()[i] + y.numpy()[j[0]]
+    bottoms = {b[i, :, 4:].tobytes() for i in range(6)}
+    assert len(bottoms) == 6  # a permutation: every image's bottom half is used once
+    again = transfer.with_composite_classes((x, y, x[:4], y[:4]), 3, seed=1)
+    assert (again[0].numpy() == b).all()  # seeded
+
+
+def test_manifold_mixup_loss_is_cross_entropy_when_nothing_differs_and_reaches_every_layer():
+    from fastdl import nn
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    model = cnn.DigitsCNN(4, num_classes=3)
+    model.eval()  # BatchNorm on running statistics: mixing identical images changes nothing
+    x, y = fastdl.rand(1, 1, 8, 8).expand(6, 1, 8, 8).contiguous(), fastdl.tensor(np.full(6, 2))
+    plain = nn.functional.cross_entropy(model(x), y).item()
+    for seed in range(4):  # different cut points and mixing weights
+        fastdl.manual_seed(seed)
+        np.testing.assert_allclose(transfer.manifold_mixup_loss(model, x, y, 2.0).item(), plain, rtol=1e-5)
+    model.train()
+    x, y = fastdl.rand(8, 1, 8, 8), fastdl.tensor(np.array([0, 1, 2, 0, 1, 2, 0, 1]))
+    fastdl.manual_seed(5)
+    loss = transfer.manifold_mixup_loss(model, x, y, 2.0)
+    loss.backward()
+    assert np.isfinite(loss.item()) and all(p.grad is not None for p in model.parameters())
+    fastdl.manual_seed(5)
+    assert transfer.manifold_mixup_loss(model, x, y, 2.0).item() == loss.item()  # seeded
+
+
+def test_centroid_logits_are_a_frozen_copys_nearest_centroid_cosines():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    pre = cnn.DigitsCNN(4)
+    pre.eval()
+    x, y = fastdl.rand(12, 1, 8, 8), fastdl.tensor(np.arange(12) % 3)
+    for center in (False, True):
+        extra = transfer.CentroidLogits(transfer.frozen_copy(pre.features, 4), x, y, 3, 5.0, center)
+        f = pre.features(x).detach().numpy().astype(np.float64)
+        c = f.mean(axis=0) if center else 0.0
+        unit = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)
+        means = unit(np.stack([unit(f - c)[y.numpy() == k].mean(axis=0) for k in range(3)]))
+        np.testing.assert_allclose(extra(x).detach().numpy(), 5.0 * unit(f - c) @ means.T, rtol=1e-4, atol=1e-5)
+        assert not any(p.requires_grad for p in extra.parameters())
+    with fastdl.no_grad():
+        pre.features[0].weight += 1.0  # fine-tuning the original leaves the copy alone
+    assert (extra.extractor[0].weight.detach().numpy() != pre.features[0].weight.detach().numpy()).all()
+
+
+def test_side_tuned_and_scratch_two_trunk_models_have_one_architecture():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    config = dict(transfer.DEFAULTS, width=4, side_width=2, scratch_head="linear")
+    pre = cnn.DigitsCNN(4, num_classes=20)
+    side = cnn.DigitsCNN(2).features
+    ft = transfer.SideTuned(pre, 5, 3, transfer.new_head("linear", 32 + 16, 5, 5.0), side=side)
+    scratch = transfer.scratch_model(config)
+    shapes = lambda m: sorted(tuple(p.shape) for p in m.parameters())
+    assert shapes(ft) == shapes(scratch)
+    assert all(p.requires_grad for p in scratch.parameters())  # scratch trains both trunks
+    x = fastdl.rand(3, 1, 8, 8)
+    ft.eval()
+    with fastdl.no_grad():
+        f, parts = ft.features(x).numpy(), [pre.features(x).numpy(), side(x).numpy()]
+    np.testing.assert_allclose(f, np.concatenate(parts, axis=1), rtol=1e-6)
+    ft.train()
+    assert not ft.frozen.training and side.training
+    assert isinstance(transfer.scratch_model(dict(config, side_width=0)), cnn.DigitsCNN)  # the plain arm
+
+
+def test_reinit_last_blocks_restarts_only_the_last_blocks():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    model = cnn.DigitsCNN(4)
+    with fastdl.no_grad():
+        for p in model.features.parameters():
+            p += 1.0  # as if pretrained
+    before = [p.detach().numpy().copy() for p in model.features.parameters()]
+    fastdl.manual_seed(7)
+    transfer.reinit_last_blocks(model, 1, 4)
+    fastdl.manual_seed(7)
+    fresh = [p.detach().numpy() for p in cnn.DigitsCNN(4).features.parameters()]
+    after = [p.detach().numpy() for p in model.features.parameters()]
+    # blocks 1 and 2 keep their weights; block 3 (conv, BatchNorm: 4 tensors) is a fresh init
+    assert all((a == b).all() for a, b in zip(after[:8], before[:8]))
+    assert all((a == f).all() for a, f in zip(after[8:], fresh[8:]))
+    with pytest.raises(ValueError, match="transfer: reinit_blocks must be in 0..3, got 4"):
+        transfer.reinit_last_blocks(model, 4, 4)
+
+
+def test_few_shot_poses_train_on_pose_classes_and_score_the_upright_ones():
+    _digits()
+    from fastdl.models import transfer
+    config = dict(transfer.DEFAULTS, width=4, few_shot_poses=4)
+    plain = transfer.few_shot_target(dict(config, few_shot_poses=1), seed=3)
+    x, y, x_test, y_test = transfer.few_shot_target(config, seed=3)
+    assert x.shape == (200, 1, 8, 8) and sorted(set(y.tolist())) == list(range(20))
+    assert (x.numpy()[50:100] == np.rot90(plain[0].numpy(), 1, axes=(2, 3))).all()  # pose 1, classes 5-9
+    assert (x_test.numpy() == plain[2].numpy()).all() and (y_test.numpy() == plain[3].numpy()).all()  # upright
+    fastdl.manual_seed(0)
+    scratch = transfer.scratch_model(config)
+    assert scratch(x[:3]).shape == (3, 20)  # training: every pose class
+    scratch.eval()
+    with fastdl.no_grad():
+        assert (scratch(x[:3]).numpy() == scratch.head(scratch.features(x[:3])).numpy()[:, :5]).all()

@@ -22,6 +22,16 @@ DEFAULTS (reconstruction pretraining, imprinted cosine head, no probe epochs: th
 imprinted head replaces the probe) were the best of the session-4 screen on tuning
 seeds 100-104; on seeds 0-9 they tie with scratch (docs/results_supervised.md).
 
+Options screened in session 7, all off by default (none beats scratch; see the
+session-7 note in docs/results_supervised.md): `side_width` (side-tuning: a fresh trunk
+beside the pretrained one, or with `side_pretrained` a second pretrained one; the
+scratch arm is then the same two-trunk network, all random), `centroid_logits` (the
+frozen adapted extractor's nearest-centroid cosine logits added to the model's) with
+`center_features` (SimpleShot centring), `pretrain_composites` (25 top-half/bottom-half
+classes), `pretrain_mixup` (manifold mixup, S2M2), `pretrain_source=all` (the 0-4 test
+split too), `reinit_blocks` (restart the last conv blocks), `few_shot_poses` (the
+labelled images of both arms in pose classes). bench/transfer_screen.py screens recipes.
+
 Python API:
     pre, _ = pretrain(DEFAULTS, seed=0)
     target = few_shot(cnn.load_digits_tensors(classes=range(5, 10)), shots=10)
@@ -42,7 +52,9 @@ DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_ex
             "imprint": True, "cosine_scale": 5.0, "probe_epochs": 0, "probe_lr": 1e-2, "finetune_epochs": 40,
             "finetune_lr": 1e-2, "finetune_weight_decay": 1e-4, "l2sp": 0.0, "scratch_head": "linear",
             "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
-            "elastic_alpha": 0.5, "elastic_sigma": 1.0}
+            "elastic_alpha": 0.5, "elastic_sigma": 1.0, "pretrain_source": "train", "pretrain_composites": False,
+            "pretrain_mixup": 0.0, "mixup_alpha": 2.0, "side_width": 0, "centroid_logits": 0.0,
+            "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1, "side_pretrained": False}
 
 
 def first_blocks(model, n):
@@ -61,14 +73,17 @@ class FineTuned(nn.Module):
 
     frozen_blocks=3 freezes every conv block: a linear probe. Alone it is worse than
     training from scratch (features trained to separate 0-4 do not separate 5-9
-    linearly, docs/results_supervised.md); train() uses it only to fit the head first."""
+    linearly, docs/results_supervised.md); train() uses it only to fit the head first.
+    With `scored` > 0, eval mode returns only the first `scored` logits (the upright
+    classes of few_shot_target's pose classes)."""
 
-    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None):
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, scored=0):
         super().__init__()
         cut = len(first_blocks(pretrained, frozen_blocks))
         self.frozen = pretrained.features[:cut].requires_grad_(False)
         self.tuned = pretrained.features[cut:].requires_grad_(True)
         self.head = nn.Linear(pretrained.head.in_features, num_classes) if head is None else head
+        self.scored = scored
         self.train()
 
     def train(self, mode=True):
@@ -76,8 +91,40 @@ class FineTuned(nn.Module):
         self.frozen.eval()
         return self
 
+    def features(self, x):
+        return self.tuned(self.frozen(x))
+
+    def logits(self, x):
+        return self.head(self.features(x))
+
     def forward(self, x):
-        return self.head(self.tuned(self.frozen(x)))
+        logits = self.logits(x)
+        return logits[:, :self.scored] if self.scored and not self.training else logits
+
+
+class SideTuned(FineTuned):
+    """FineTuned with `side` (side-tuning, Zhang et al. 2020): a trainable trunk beside
+    the pretrained one, the head on both trunks' features concatenated; and/or `extra`
+    (a module of x, e.g. CentroidLogits) whose logits are added to the head's."""
+
+    def __init__(self, pretrained, num_classes, frozen_blocks=1, head=None, scored=0, side=None, extra=None):
+        super().__init__(pretrained, num_classes, frozen_blocks, head, scored)
+        self.side, self.extra = side, extra
+
+    def features(self, x):
+        f = super().features(x)
+        return f if self.side is None else fastdl.cat([f, self.side(x)], dim=1)
+
+    def logits(self, x):
+        logits = super().logits(x)
+        return logits if self.extra is None else logits + self.extra(x)
+
+
+def fine_tuned(pretrained, num_classes, frozen_blocks, head, scored=0, side=None, extra=None):
+    """A FineTuned, or a SideTuned when there is a `side` trunk or `extra` logits."""
+    if side is None and extra is None:
+        return FineTuned(pretrained, num_classes, frozen_blocks, head, scored)
+    return SideTuned(pretrained, num_classes, frozen_blocks, head, scored, side, extra)
 
 
 def unit_rows(t, eps=1e-12):
@@ -97,24 +144,67 @@ class CosineLinear(nn.Module):
         bound = 1.0 / np.sqrt(in_features)
         self.weight = nn.Parameter(fastdl.rand(out_features, in_features) * (2 * bound) - bound)
         self.scale = nn.Parameter(fastdl.tensor([float(scale)]))
+        self.centered = False  # imprint(center=True) sets it and a `center` feature subtracted first
 
     def forward(self, x):
+        x = x - self.center if self.centered else x
         return unit_rows(x).matmul(unit_rows(self.weight).t()) * self.scale
 
 
-def imprint(head, features, labels):
+def imprint(head, features, labels, center=False):
     """Weight imprinting (Qi et al. 2018): class k's weight becomes the normalised mean of
     the normalised `features` (N, D) of its labelled images, so the head starts as a
-    nearest-centroid classifier on the sphere instead of at random."""
+    nearest-centroid classifier on the sphere instead of at random. With `center`
+    (SimpleShot, Wang et al. 2019) the head's centre becomes the mean of `features` (the
+    labelled images are class-balanced), subtracted before normalising."""
     if not isinstance(head, CosineLinear):
         raise TypeError(f"imprint: the head must be a CosineLinear, got {type(head).__name__}")
-    f, y = unit_rows(features).detach().numpy(), labels.numpy()
+    y = labels.numpy()
     if sorted(set(y.tolist())) != list(range(head.out_features)):
         raise ValueError(f"imprint: labels must cover classes 0..{head.out_features - 1}, "
                          f"got {sorted(set(y.tolist()))}")
+    features = features.detach()
+    head.register_buffer("center", features.mean(dim=0) if center else None)
+    head.centered = center
+    f = unit_rows(features - head.center if center else features).numpy()
     means = np.stack([f[y == k].mean(axis=0) for k in range(head.out_features)])
     with fastdl.no_grad():
         head.weight.copy_(unit_rows(fastdl.tensor(means.astype(np.float32))))
+
+
+class CentroidLogits(nn.Module):
+    """The nearest-centroid cosine logits of a frozen extractor: scale * cos(f(x) - c,
+    m_k - c), f a frozen copy of `extractor`, m_k class k's mean of the normalised
+    features of the labelled (`x`, `y`) (as imprint() does), c their mean feature when
+    `center` (SimpleShot) else 0. Added to a fine-tuned model's logits it keeps what the
+    pretrained features say about the labelled images while the model fine-tunes away
+    from them; it has nothing to train and uses no images but the labelled ones."""
+
+    def __init__(self, extractor, x, y, num_classes, scale, center=False):
+        super().__init__()
+        self.extractor = extractor.requires_grad_(False).eval()
+        self.head = CosineLinear(extractor_width(extractor), num_classes, scale).requires_grad_(False)
+        with fastdl.no_grad():
+            imprint(self.head, self.extractor(x), y, center)
+
+    def train(self, mode=True):
+        return super().train(False)  # frozen, BatchNorm statistics included, whatever its parent's mode
+
+    def forward(self, x):
+        return self.head(self.extractor(x))
+
+
+def extractor_width(features):
+    """The number of features a DigitsCNN `features` Sequential outputs (8 x width)."""
+    return 8 * features[0].out_channels
+
+
+def frozen_copy(features, width):
+    """A new DigitsCNN `features` of `width` holding a copy of `features`' weights and
+    BatchNorm statistics (fastdl tensors are not deep-copied)."""
+    copy = cnn.DigitsCNN(width).features
+    copy.load_state_dict(features.state_dict())
+    return copy
 
 
 def new_head(kind, in_features, out_features, scale):
@@ -283,11 +373,46 @@ def prototypical_loss(features, labels):
     return nn.functional.cross_entropy((absent - distance)[keep_t], fastdl.tensor(y)[keep_t])
 
 
-def pretraining_criterion(reconstruction, prototypical):
+def with_composite_classes(data, num_classes, seed):
+    """More pretraining classes from the same images (Huh et al. 2016: more classes, more
+    general features): each image's top half over the bottom half of another image drawn
+    at random (a seeded permutation per split), class a * num_classes + b for a top of
+    class a and a bottom of class b, so num_classes**2 classes whose halves must be told
+    apart on their own."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for x, y in (data[:2], data[2:]):
+        xs, ys = x.numpy(), y.numpy()
+        other = rng.permutation(len(ys))
+        half = xs.shape[2] // 2
+        mixed = np.concatenate([xs[:, :, :half], xs[other, :, half:]], axis=2)
+        out += [fastdl.tensor(np.ascontiguousarray(mixed)), fastdl.tensor(ys * num_classes + ys[other])]
+    return tuple(out)
+
+
+def manifold_mixup_loss(model, x, y, alpha):
+    """Manifold mixup (Verma et al. 2019; the pretraining of S2M2, Mangla et al. 2020):
+    the batch's hidden state after a random conv block (or the input) is mixed with a
+    shuffled copy of itself, lam ~ Beta(alpha, alpha), and the head's cross-entropy is
+    mixed the same way, so that features vary smoothly between classes. The random
+    draws come from fastdl's generator (runs stay seeded)."""
+    ends = (0,) + cnn.DigitsCNN.BLOCK_ENDS
+    draw = fastdl.rand(2).numpy()
+    cut = ends[min(int(draw[0] * len(ends)), len(ends) - 1)]
+    lam = float(np.random.default_rng(int(draw[1] * 2 ** 31)).beta(alpha, alpha))
+    perm = fastdl.randperm(len(y))
+    hidden = model.features[:cut](x)
+    logits = model.head(model.features[cut:](hidden * lam + hidden[perm] * (1 - lam)))
+    cross_entropy = nn.functional.cross_entropy
+    return cross_entropy(logits, y) * lam + cross_entropy(logits, y[perm]) * (1 - lam)
+
+
+def pretraining_criterion(reconstruction, prototypical, mixup=0.0, mixup_alpha=2.0):
     """The pretraining loss: cross-entropy of the head's logits, plus `reconstruction`
     times the squared error of model.decoder rebuilding the (augmented) 8x8 input from
     the features (so that they keep the strokes' layout, not only what separates the
-    pretraining classes), plus `prototypical` times prototypical_loss on the features."""
+    pretraining classes), plus `prototypical` times prototypical_loss on the features,
+    plus `mixup` times manifold_mixup_loss."""
     cross_entropy, squared_error = nn.CrossEntropyLoss(), nn.MSELoss()
 
     def criterion(model, x, y):
@@ -297,8 +422,21 @@ def pretraining_criterion(reconstruction, prototypical):
             loss = loss + reconstruction * squared_error(model.decoder(features), x.reshape(len(x), -1))
         if prototypical:
             loss = loss + prototypical * prototypical_loss(features, y)
+        if mixup:
+            loss = loss + mixup * manifold_mixup_loss(model, x, y, mixup_alpha)
         return loss
     return criterion
+
+
+def pretraining_model(config, num_classes):
+    """The network pretrain() trains: a DigitsCNN with config["pretrain_head"] over
+    `num_classes`, and a decoder when config["pretrain_reconstruction"]."""
+    model = cnn.DigitsCNN(config["width"], num_classes=num_classes)
+    if config["pretrain_head"] != "linear":
+        model.head = new_head(config["pretrain_head"], model.head.in_features, num_classes, config["cosine_scale"])
+    if config["pretrain_reconstruction"]:
+        model.decoder = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
+    return model
 
 
 def pretrain(config, seed, run=None, state=None):
@@ -309,18 +447,23 @@ def pretrain(config, seed, run=None, state=None):
     on the 0-4 test split, or on its own exemplars, in the same poses)."""
     poses = config["pretrain_poses"]
     data, classes = cnn.load_digits_tensors(seed=seed, classes=range(5)), 5
+    if config["pretrain_source"] == "all":
+        # every 0-4 image is source data (none is a few-shot test image); the pretraining
+        # accuracy is then measured on images it trained on
+        data = (fastdl.cat([data[0], data[2]]), fastdl.cat([data[1], data[3]])) + data[2:]
+    elif config["pretrain_source"] != "train":
+        raise ValueError(f"transfer: pretrain_source must be 'train' or 'all', got {config['pretrain_source']!r}")
     if config["pretrain_exemplars"]:
         # Exemplar-CNN (Dosovitskiy et al. 2014): every training image is its own class,
         # scored on recognising 200 of the (unaugmented) images themselves
         x, ids = data[0], fastdl.arange(len(data[0]))
         data, classes = (x, ids, x[:200], ids[:200]), len(ids)
+    elif config["pretrain_composites"]:
+        data, classes = with_composite_classes(data, classes, seed), classes * classes
     data = with_pose_classes(data, poses, classes)
-    model = cnn.DigitsCNN(config["width"], num_classes=classes * poses)
-    if config["pretrain_head"] != "linear":
-        model.head = new_head(config["pretrain_head"], model.head.in_features, classes * poses, config["cosine_scale"])
-    if config["pretrain_reconstruction"]:
-        model.decoder = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
-    criterion = pretraining_criterion(config["pretrain_reconstruction"], config["pretrain_prototypical"])
+    model = pretraining_model(config, classes * poses)
+    criterion = pretraining_criterion(config["pretrain_reconstruction"], config["pretrain_prototypical"],
+                                      config["pretrain_mixup"], config["mixup_alpha"])
     augment = random_affine if config["pretrain_affine"] else (lambda x: cnn.random_shift(x, 1))
     acc = _classify.fit(model, data, config["epochs"], config["lr"], config["batch_size"],
                         weight_decay=cnn.DEFAULTS["weight_decay"], augment=augment, run=run, state=state,
@@ -328,32 +471,100 @@ def pretrain(config, seed, run=None, state=None):
     return model, acc
 
 
-def fine_tune(pre, target, config, phase):
+def reinit_last_blocks(model, n, width):
+    """Gives the last `n` conv blocks of a DigitsCNN a fresh random initialisation (as a
+    new DigitsCNN of `width` has), keeping the earlier pretrained blocks: the last block
+    is the most specific to the pretraining classes (Yosinski et al. 2014)."""
+    ends = (0,) + cnn.DigitsCNN.BLOCK_ENDS
+    if not 0 <= n < len(ends):
+        raise ValueError(f"transfer: reinit_blocks must be in 0..{len(ends) - 1}, got {n}")
+    fresh = cnn.DigitsCNN(width).features
+    for i in range(ends[len(ends) - 1 - n], ends[-1]):
+        model.features[i].load_state_dict(fresh[i].state_dict())
+
+
+def side_pretraining(config):
+    """The config of the side trunk's own pretraining (config["side_pretrained"]): the
+    same recipe at width config["side_width"]."""
+    if not config["side_width"]:
+        raise ValueError("transfer: side_pretrained needs side_width > 0")
+    return dict(config, width=config["side_width"])
+
+
+def fine_tune(pre, target, config, phase, side_pre=None):
     """LP-FT on the few-shot `target` from the pretrained `pre` (whose modules it takes
     over): AdaBN on config["adapt_bn"]'s blocks, then a new head (config["head"],
     imprinted with the labelled images' mean features when config["imprint"]) trained on
     the features of every (frozen) block (the probe), then the unfrozen blocks and that
     head together, pulled towards the pretrained weights when config["l2sp"] > 0.
+    config["side_width"] > 0 adds a fresh trainable trunk of that width beside the
+    pretrained one (side-tuning); config["centroid_logits"] > 0 adds, at that scale, the
+    adapted pretrained extractor's nearest-centroid cosine logits (CentroidLogits);
+    config["center_features"] centres the imprinted and the centroid features on the
+    labelled images' mean (SimpleShot); config["reinit_blocks"] re-initialises the last
+    conv blocks first; `side_pre` (a second pretrained DigitsCNN) is the side trunk
+    instead of a fresh one, every BatchNorm of it adapted unless adapt_bn is "none".
     phase(model, name, epochs, lr) trains and returns the accuracy; returns (the
     fine-tuned FineTuned, its accuracy)."""
     adapt = {"all": pre.features, "frozen": first_blocks(pre, config["frozen_blocks"]), "none": None}
     if config["adapt_bn"] not in adapt:
         raise ValueError(f"transfer: adapt_bn must be 'all', 'frozen' or 'none', got {config['adapt_bn']!r}")
+    if config["reinit_blocks"]:
+        reinit_last_blocks(pre, config["reinit_blocks"], config["width"])
     if adapt[config["adapt_bn"]] is not None:
         adapt_batchnorm(adapt[config["adapt_bn"]], target[0])
+        if side_pre is not None:
+            adapt_batchnorm(side_pre.features, target[0])
+    classes, scored = 5 * config["few_shot_poses"], (5 if config["few_shot_poses"] > 1 else 0)
+    extra = None
+    if config["centroid_logits"]:
+        extra = CentroidLogits(frozen_copy(pre.features, config["width"]), target[0], target[1], classes,
+                               config["centroid_logits"], config["center_features"])
+    if side_pre is not None:
+        side = side_pre.features.requires_grad_(True)
+    else:
+        side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
     # the probe (or imprinting) fits the head first, so that fine-tuning starts from a fitted
     # head instead of pushing a random head's gradients into the features (Kumar et al. 2022)
-    head = new_head(config["head"], pre.head.in_features, 5, config["cosine_scale"])
+    head = new_head(config["head"], pre.head.in_features + 8 * config["side_width"], classes, config["cosine_scale"])
+    probe = fine_tuned(pre, classes, len(cnn.DigitsCNN.BLOCK_ENDS), head, scored, side, extra)
     if config["imprint"]:
-        pre.features.eval()
+        probe.eval()
         with fastdl.no_grad():
-            imprint(head, pre.features(target[0]), target[1])
-    probe = FineTuned(pre, 5, frozen_blocks=len(cnn.DigitsCNN.BLOCK_ENDS), head=head)
+            imprint(head, probe.features(target[0]), target[1], config["center_features"])
     phase(probe, "probe", config["probe_epochs"], config["probe_lr"])
-    ft = FineTuned(pre, 5, config["frozen_blocks"], head=probe.head)
+    ft = fine_tuned(pre, classes, config["frozen_blocks"], probe.head, scored, side, extra)
     if config["l2sp"]:
         l2_sp(ft.tuned, config["l2sp"])
     return ft, phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
+
+
+def scratch_model(config):
+    """The from-scratch arm's network: the fine-tuned arm's architecture (a DigitsCNN, or
+    with config["side_width"] > 0 the same two trunks side by side, every weight random
+    and trained; over the pose classes with config["few_shot_poses"] > 1) with
+    config["scratch_head"]."""
+    classes = 5 * config["few_shot_poses"]
+    model = cnn.DigitsCNN(config["width"], num_classes=classes)
+    side = cnn.DigitsCNN(config["side_width"]).features if config["side_width"] else None
+    head = model.head
+    if config["scratch_head"] != "linear" or side is not None:
+        head = new_head(config["scratch_head"], model.head.in_features + 8 * config["side_width"], classes,
+                        config["cosine_scale"])
+    if side is None and classes == 5:
+        model.head = head
+        return model
+    return fine_tuned(model, classes, 0, head, 5 if classes > 5 else 0, side)
+
+
+def few_shot_target(config, seed):
+    """The few-shot data of seed `seed`: few_shot() of digits 5-9, the labelled images in
+    config["few_shot_poses"] poses (each pose of each digit its own class, as in
+    pretraining; the test images stay upright)."""
+    target = few_shot(cnn.load_digits_tensors(seed=seed, classes=range(5, 10)), config["shots"], seed)
+    if config["few_shot_poses"] == 1:
+        return target
+    return with_pose_classes(target[:2] + target[:2], config["few_shot_poses"], 5)[:2] + target[2:]
 
 
 def few_shot_augment(config):
@@ -369,7 +580,11 @@ def train(run, config, state=None):
     """`fastdl train transfer`: {"finetuned_accuracy", "scratch_accuracy", "pretrain_accuracy"}."""
     phases = dict(state["phases"]) if state else {}
     pre, pre_acc = pretrain(config, run.seed, _PhaseRun(run, "pretrain", phases), phases.get("pretrain"))
-    target = few_shot(cnn.load_digits_tensors(seed=run.seed, classes=range(5, 10)), config["shots"], run.seed)
+    side_pre = None
+    if config["side_pretrained"]:
+        side_pre, _ = pretrain(side_pretraining(config), run.seed, _PhaseRun(run, "pretrain_side", phases),
+                               phases.get("pretrain_side"))
+    target = few_shot_target(config, run.seed)
 
     augment = few_shot_augment(config)
 
@@ -378,13 +593,11 @@ def train(run, config, state=None):
         return _classify.fit(model, target, epochs, lr, config["finetune_batch_size"], weight_decay=weight_decay,
                              augment=augment, run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name)
 
-    _, ft_acc = fine_tune(pre, target, config, phase)
+    _, ft_acc = fine_tune(pre, target, config, phase, side_pre)
     # scratch starts from the same random state whatever the transfer recipe consumed,
     # so that two recipes are compared against the very same scratch runs
     fastdl.manual_seed(run.seed)
-    scratch = cnn.DigitsCNN(config["width"], num_classes=5)
-    if config["scratch_head"] != "linear":
-        scratch.head = new_head(config["scratch_head"], scratch.head.in_features, 5, config["cosine_scale"])
+    scratch = scratch_model(config)
     # the same number of passes over the labelled images as probe + fine-tuning
     scratch_acc = phase(scratch, "scratch", config["probe_epochs"] + config["finetune_epochs"], config["scratch_lr"],
                         config["scratch_weight_decay"])
