@@ -176,82 +176,24 @@ class Function:
     # installed by _bind_apply once tensor.py has defined Tensor.
 
 
-# Tensor, resolved on first use: tensor.py imports this module, so a top-level import
-# would be circular.
-_Tensor = None
-
-
-def _tensor_type():
-    global _Tensor
-    from .tensor import Tensor
-    _Tensor = Tensor
-    return Tensor
-
-
-def _toposort(roots):
-    """Nodes reachable from roots, each after every node that feeds it a gradient.
-    Nodes hash by identity, so they key the sets and dicts here themselves."""
-    order, seen = [], set()
-    stack = [(r, False) for r in roots]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, done = pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        push((node, True))
-        if type(node) is Node:
-            for e in node.edges:
-                if e is not None and e[0] not in seen:
-                    push((e[0], False))
-    order.reverse()
-    return order
-
-
-def _add_grad(pending, target, idx, g):
-    """Adds g to the gradient waiting at output idx of target."""
-    slot = pending.get(target)
-    if slot is None:
-        slot = pending[target] = [None] * (1 if type(target) is AccumulateGrad else len(target.out_meta))
-    slot[idx] = g if slot[idx] is None else slot[idx] + g
-
-
 def _run_backward(roots, root_grads, retain_graph, inputs=None):
-    Tensor = _Tensor or _tensor_type()
-    pending = {}  # node -> list of grads per output
-    for (node, idx), g in zip(roots, root_grads):
-        _add_grad(pending, node, idx, g)
+    """Runs the graph from roots (edges) with root_grads; returns `inputs` (the captured
+    gradients of grad()) filled in. The loop (topological order, summing the gradients
+    that reach each node, node.apply, freeing each ctx) is C++ (csrc/bind/
+    bind_autograd_engine.cpp); the leaves' update and the zeros for outputs that got no
+    gradient are the Python below."""
     captured = inputs  # None for backward(); {id(leaf): grad} for grad()
     handed_out = set()
     with no_grad():
-        for node in _toposort([n for n, _ in roots]):
-            grads = pending.pop(node, None)
-            if grads is None:
-                continue
-            if type(node) is AccumulateGrad:
-                _accumulate(node.leaf, grads[0], captured, handed_out)
-                continue
-            if len(grads) > 1:  # an output that got no gradient gets zeros
-                from .tensor import zeros
-                grads = [g if g is not None else zeros(m[0], dtype=m[1], device=m[2]) if m else None
-                         for g, m in zip(grads, node.out_meta)]
-            in_grads = node.apply(grads)
-            if not retain_graph:
-                node.ctx._free()
-            edges = node.edges
-            if len(in_grads) < len(edges):
-                raise RuntimeError(f"{node.name()}: backward returned {len(in_grads)} gradients, "
-                                   f"expected {len(edges)}")
-            for edge, g in zip(edges, in_grads):
-                if edge is None or g is None:
-                    continue
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"{node.name()}: backward returned {type(g).__name__}, expected a Tensor")
-                _add_grad(pending, edge[0], edge[1], g)
+        _C.run_backward(roots, root_grads, retain_graph,
+                        lambda leaf, g: _accumulate(leaf, g, captured, handed_out), _zeros_for)
     return captured
+
+
+def _zeros_for(meta):
+    """Zeros standing in for the gradient of an output (shape, dtype, device) that got none."""
+    from .tensor import zeros
+    return zeros(meta[0], dtype=meta[1], device=meta[2])
 
 
 def _accumulate(leaf, g, captured, handed_out):
@@ -341,7 +283,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
 
 
 def _bind_apply():
-    """Installs the C++ Function.apply once Tensor exists (tensor.py calls this)."""
+    """Installs the C++ Function.apply and engine once Tensor exists (tensor.py calls this)."""
     from .tensor import Tensor
     _C.bind_autograd(_state, Context, Node, AccumulateGrad, Tensor)
+    _C.bind_engine(Node, AccumulateGrad, Context, Tensor)
     Function.apply = classmethod(_C.function_apply)

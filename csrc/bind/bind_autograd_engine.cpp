@@ -1,0 +1,224 @@
+// The backward engine's loop in C++ (autograd._run_backward calls it inside no_grad):
+//
+//   pending[node][i] = the sum of the gradients that reached output i of node
+//   for node in topological order from the roots (each after every node it feeds):
+//     AccumulateGrad: accumulate(leaf, grad)                      (Python: hooks, .grad)
+//     Node: grads missing for some outputs -> zeros(out_meta[i])  (Python)
+//           in = node.apply(grads); free node.ctx unless retain_graph
+//           in[j] flows along edge j into pending[edge node][edge index]
+//
+// The per-node work was the engine's Python (dict and set bookkeeping, the DFS, the
+// loops): ~1.3 us a node and ~10 us a call. The gradient formulas, the leaves' update
+// and the error messages that need Python stay in autograd.py.
+#include <pybind11/pybind11.h>
+
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "raw_python.h"
+#include "registry.h"
+
+namespace fastdl {
+namespace {
+
+using pybind11::handle;
+using pybind11::object;
+using pybind11::reinterpret_borrow;
+using pybind11::reinterpret_steal;
+
+struct Engine {
+  PyTypeObject* node = nullptr;        // autograd.Node
+  PyTypeObject* accumulate = nullptr;  // autograd.AccumulateGrad
+  PyTypeObject* tensor = nullptr;
+  Py_ssize_t edges = -1, out_meta = -1, ctx = -1, leaf = -1;
+};
+Engine g;
+
+object steal_or_throw(PyObject* o) {
+  if (!o) throw pybind11::error_already_set();
+  return reinterpret_steal<object>(o);
+}
+
+// The gradients waiting at each node's outputs, summed as they arrive.
+class Pending {
+ public:
+  void add(PyObject* target, Py_ssize_t idx, PyObject* grad) {
+    auto it = slots_.find(target);
+    if (it == slots_.end()) {
+      Py_ssize_t n = 1;
+      if (Py_TYPE(target) == g.node) {
+        PyObject* meta = slot_at(target, g.out_meta);
+        if (!meta || !PyTuple_Check(meta)) throw pybind11::type_error("backward: a graph node has no output list");
+        n = PyTuple_GET_SIZE(meta);
+      } else if (Py_TYPE(target) != g.accumulate) {
+        throw pybind11::type_error("backward: a gradient edge points at something other than a graph node");
+      }
+      it = slots_.emplace(target, std::vector<object>(static_cast<size_t>(n))).first;
+    }
+    std::vector<object>& slot = it->second;
+    if (idx < 0 || idx >= static_cast<Py_ssize_t>(slot.size()))
+      throw pybind11::index_error("backward: a gradient edge points past its node's outputs");
+    object& have = slot[static_cast<size_t>(idx)];
+    have = have ? steal_or_throw(PyNumber_Add(have.ptr(), grad)) : reinterpret_borrow<object>(grad);
+  }
+
+  // Removes and returns node's gradients (empty when none arrived).
+  std::vector<object> take(PyObject* node) {
+    auto it = slots_.find(node);
+    if (it == slots_.end()) return {};
+    std::vector<object> out = std::move(it->second);
+    slots_.erase(it);
+    return out;
+  }
+
+ private:
+  std::unordered_map<PyObject*, std::vector<object>> slots_;
+};
+
+// Nodes reachable from roots, each after every node that feeds it a gradient (the
+// reverse of a depth-first post-order, as autograd._toposort had it).
+std::vector<object> toposort(const std::vector<PyObject*>& roots) {
+  std::vector<object> order;
+  std::unordered_set<PyObject*> seen;
+  std::vector<std::pair<PyObject*, bool>> stack;
+  for (PyObject* r : roots) stack.emplace_back(r, false);  // popped last first, as the Python engine did
+  while (!stack.empty()) {
+    auto [node, done] = stack.back();
+    stack.pop_back();
+    if (done) {
+      order.push_back(reinterpret_borrow<object>(node));
+      continue;
+    }
+    if (!seen.insert(node).second) continue;
+    stack.emplace_back(node, true);
+    if (Py_TYPE(node) != g.node) continue;
+    PyObject* edges = slot_at(node, g.edges);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(edges); ++i) {
+      PyObject* e = PyTuple_GET_ITEM(edges, i);
+      if (e != Py_None && !seen.count(PyTuple_GET_ITEM(e, 0))) stack.emplace_back(PyTuple_GET_ITEM(e, 0), false);
+    }
+  }
+  return {order.rbegin(), order.rend()};
+}
+
+PyObject* node_name(PyObject* node) {
+  return PyObject_CallMethod(node, "name", nullptr);
+}
+
+// Raises `type` with "<node name>: <message>".
+[[noreturn]] void node_error(PyObject* type, PyObject* node, const char* fmt, Py_ssize_t a, Py_ssize_t b) {
+  object name = steal_or_throw(node_name(node));
+  PyErr_Format(type, fmt, name.ptr(), a, b);
+  throw pybind11::error_already_set();
+}
+
+void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* accumulate, PyObject* zeros) {
+  Pending pending;
+  std::vector<PyObject*> root_nodes;
+  object roots_fast = steal_or_throw(PySequence_Fast(roots, "backward: roots must be a sequence"));
+  object grads_fast = steal_or_throw(PySequence_Fast(root_grads, "backward: root grads must be a sequence"));
+  const Py_ssize_t n_roots = std::min(PySequence_Fast_GET_SIZE(roots_fast.ptr()),
+                                      PySequence_Fast_GET_SIZE(grads_fast.ptr()));
+  for (Py_ssize_t i = 0; i < n_roots; ++i) {
+    PyObject* edge = PySequence_Fast_GET_ITEM(roots_fast.ptr(), i);
+    PyObject* node = PyTuple_GET_ITEM(edge, 0);
+    pending.add(node, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)), PySequence_Fast_GET_ITEM(grads_fast.ptr(), i));
+    root_nodes.push_back(node);
+  }
+  static PyObject* const s_apply = PyUnicode_InternFromString("apply");
+  static PyObject* const s_free = PyUnicode_InternFromString("_free");
+  for (const object& node_obj : toposort(root_nodes)) {
+    PyObject* node = node_obj.ptr();
+    std::vector<object> grads = pending.take(node);
+    if (grads.empty()) continue;
+    if (Py_TYPE(node) == g.accumulate) {
+      if (grads[0]) steal_or_throw(PyObject_CallFunctionObjArgs(accumulate, slot_at(node, g.leaf), grads[0].ptr(),
+                                                                nullptr));
+      continue;
+    }
+    PyObject* meta = slot_at(node, g.out_meta);
+    object list = steal_or_throw(PyList_New(static_cast<Py_ssize_t>(grads.size())));
+    for (size_t i = 0; i < grads.size(); ++i) {
+      object gi = grads[i];
+      if (!gi) {  // an output that got no gradient gets zeros (None for a non-tensor output)
+        PyObject* m = PyTuple_GET_ITEM(meta, static_cast<Py_ssize_t>(i));
+        gi = grads.size() > 1 && m != Py_None ? steal_or_throw(PyObject_CallOneArg(zeros, m))
+                                              : reinterpret_borrow<object>(Py_None);
+      }
+      PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), gi.release().ptr());
+    }
+    object in_grads = steal_or_throw(PyObject_CallMethodOneArg(node, s_apply, list.ptr()));
+    if (!PyTuple_Check(in_grads.ptr())) throw pybind11::type_error("backward: Node.apply must return a tuple");
+    if (!retain_graph) steal_or_throw(PyObject_CallMethodNoArgs(slot_at(node, g.ctx), s_free));
+    PyObject* edges = slot_at(node, g.edges);
+    const Py_ssize_t n_edges = PyTuple_GET_SIZE(edges), n_in = PyTuple_GET_SIZE(in_grads.ptr());
+    if (n_in < n_edges)
+      node_error(PyExc_RuntimeError, node, "%S: backward returned %zd gradients, expected %zd", n_in, n_edges);
+    for (Py_ssize_t j = 0; j < n_edges; ++j) {
+      PyObject *edge = PyTuple_GET_ITEM(edges, j), *gj = PyTuple_GET_ITEM(in_grads.ptr(), j);
+      if (edge == Py_None || gj == Py_None) continue;
+      if (!PyObject_TypeCheck(gj, g.tensor)) {
+        object name = steal_or_throw(node_name(node));
+        object type_name = steal_or_throw(PyType_GetName(Py_TYPE(gj)));
+        PyErr_Format(PyExc_TypeError, "%S: backward returned %S, expected a Tensor", name.ptr(), type_name.ptr());
+        throw pybind11::error_already_set();
+      }
+      pending.add(PyTuple_GET_ITEM(edge, 0), PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)), gj);
+    }
+  }
+}
+
+// run_backward(roots, root_grads, retain_graph, accumulate, zeros)
+PyObject* run_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!g.node) {
+    PyErr_SetString(PyExc_RuntimeError, "fastdl._C: bind_engine has not been called");
+    return nullptr;
+  }
+  if (nargs != 5) {
+    PyErr_SetString(PyExc_TypeError, "run_backward(roots, root_grads, retain_graph, accumulate, zeros)");
+    return nullptr;
+  }
+  const int retain = PyObject_IsTrue(args[2]);
+  if (retain < 0) return nullptr;
+  try {
+    run(args[0], args[1], retain != 0, args[3], args[4]);
+  } catch (...) {
+    pybind11::detail::try_translate_exceptions();
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+// bind_engine(Node, AccumulateGrad, Context, Tensor)
+PyObject* bind_engine(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 4 || !PyType_Check(args[0]) || !PyType_Check(args[1]) || !PyType_Check(args[3])) {
+    PyErr_SetString(PyExc_TypeError, "bind_engine(Node, AccumulateGrad, Context, Tensor)");
+    return nullptr;
+  }
+  Engine e;
+  if (!require_slot("bind_engine", args[0], "edges", &e.edges) ||
+      !require_slot("bind_engine", args[0], "out_meta", &e.out_meta) ||
+      !require_slot("bind_engine", args[0], "ctx", &e.ctx) ||
+      !require_slot("bind_engine", args[1], "leaf", &e.leaf))
+    return nullptr;
+  for (int i : {0, 1, 3}) Py_INCREF(args[i]);
+  e.node = reinterpret_cast<PyTypeObject*>(args[0]);
+  e.accumulate = reinterpret_cast<PyTypeObject*>(args[1]);
+  e.tensor = reinterpret_cast<PyTypeObject*>(args[3]);
+  g = e;
+  Py_RETURN_NONE;
+}
+
+PyMethodDef kMethods[] = {
+    {"bind_engine", as_pycfunction(bind_engine), METH_FASTCALL,
+     "bind_engine(Node, AccumulateGrad, Context, Tensor): the classes run_backward walks"},
+    {"run_backward", as_pycfunction(run_backward), METH_FASTCALL,
+     "run_backward(roots, root_grads, retain_graph, accumulate, zeros): autograd's engine loop"},
+};
+
+}  // namespace
+
+FASTDL_BIND(Top, autograd_engine) { add_functions(m, kMethods); }
+
+}  // namespace fastdl
