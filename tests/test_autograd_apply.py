@@ -128,3 +128,33 @@ def test_graph_dies_with_its_outputs_and_nothing_leaks():
     del out
     gc.collect()
     assert (sys.getrefcount(Record), sys.getrefcount(a), _C.live_buffers()) == before
+
+
+def test_saved_outputs_make_no_reference_cycle():
+    """relu/tanh/exp save their output: the ctx keeps a detached alias, so an unused graph
+    and its buffers die with their last reference, without the garbage collector."""
+    x = fastdl.randn(8, 8, requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        base = _C.live_buffers()
+        for _ in range(20):
+            y = x.relu().tanh().exp()
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None and _C.live_buffers() == base
+    finally:
+        gc.enable()
+
+
+def test_saved_output_alias_keeps_values_and_version_check():
+    x = fastdl.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    y = x.exp()
+    (saved,) = [t for t in y.grad_fn.ctx._saved if t is not None]
+    assert saved is not y and saved._buf is y._buf and saved.grad_fn is None and not saved.requires_grad
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([-1.0, 0.5, 2.0]), rtol=1e-6)
+    with fastdl.no_grad():
+        y.mul_(2.0)  # an in-place write to the saved output
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

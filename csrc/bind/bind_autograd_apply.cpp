@@ -18,6 +18,7 @@
 
 #include "raw_python.h"
 #include "registry.h"
+#include "tensor_new.h"
 
 namespace fastdl {
 namespace {
@@ -166,6 +167,48 @@ PyObject* forward_without_grad(PyObject* cls, PyObject* ctx, PyObject* const* ar
   return out;
 }
 
+// An output that forward saved for backward (relu, tanh, exp, ... save theirs) would hold
+// the node through its grad_fn while the node holds the ctx: a reference cycle, which
+// only the garbage collector frees when backward never runs (a forward under grad mode
+// without backward). The ctx keeps a detached alias of such an output instead (the same
+// buffer and view, so the version check still sees in-place writes), as torch's
+// SavedVariable does for outputs.
+bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
+  static PyObject* const s_saved = PyUnicode_InternFromString("_saved");
+  PyObject* saved = PyObject_GetAttr(ctx, s_saved);
+  if (!saved) return false;
+  pybind11::object held = pybind11::reinterpret_steal<pybind11::object>(saved);
+  if (!PyTuple_Check(saved) || PyTuple_GET_SIZE(saved) == 0) return true;
+  const bool many = PyTuple_Check(out);
+  auto is_output = [&](PyObject* s) {
+    if (!many) return s == out;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(out); ++j)
+      if (PyTuple_GET_ITEM(out, j) == s) return true;
+    return false;
+  };
+  const Py_ssize_t n = PyTuple_GET_SIZE(saved);
+  PyObject* replaced = nullptr;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* s = PyTuple_GET_ITEM(saved, i);
+    if (s == Py_None || !is_output(s)) continue;
+    if (!replaced) {  // a fresh tuple: the saved one may be shared
+      replaced = PyTuple_New(n);
+      if (!replaced) return false;
+      for (Py_ssize_t j = 0; j < n; ++j) PyTuple_SET_ITEM(replaced, j, Py_NewRef(PyTuple_GET_ITEM(saved, j)));
+    }
+    PyObject* alias = detached_alias(s);
+    if (!alias) {
+      Py_DECREF(replaced);
+      return false;
+    }
+    Py_SETREF(PyTuple_GET_ITEM(replaced, i), alias);  // the copy's own reference goes
+  }
+  if (!replaced) return true;
+  const int rc = PyObject_SetAttr(ctx, s_saved, replaced);
+  Py_DECREF(replaced);
+  return rc == 0;
+}
+
 // The graph part of apply once forward has run: node, edges, the outputs' links.
 PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t n, const bool* needs,
                  PyObject* out) {
@@ -204,7 +247,7 @@ PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t
   Py_DECREF(field);
   field = meta;
   Py_DECREF(node);  // the outputs hold it now (a graph with no float output dies here)
-  return out;
+  return detach_saved_outputs(ctx, out) ? out : nullptr;
 }
 
 // function_apply(cls, *args): Function.apply
