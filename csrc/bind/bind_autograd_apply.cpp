@@ -18,7 +18,6 @@
 
 #include "raw_python.h"
 #include "registry.h"
-#include "tensor_new.h"
 
 namespace fastdl {
 namespace {
@@ -170,11 +169,12 @@ PyObject* forward_without_grad(PyObject* cls, PyObject* ctx, PyObject* const* ar
 // An output that forward saved for backward (relu, tanh, exp, ... save theirs) would hold
 // the node through its grad_fn while the node holds the ctx: a reference cycle, which
 // only the garbage collector frees when backward never runs (a forward under grad mode
-// without backward). The ctx keeps a detached alias of such an output instead (the same
-// buffer and view, so the version check still sees in-place writes), as torch's
-// SavedVariable does for outputs.
+// without backward). The ctx keeps output.detach() instead (the same buffer and view, so
+// the version check still sees in-place writes), as torch's SavedVariable does for
+// outputs.
 bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
   static PyObject* const s_saved = PyUnicode_InternFromString("_saved");
+  static PyObject* const s_detach = PyUnicode_InternFromString("detach");
   PyObject* saved = PyObject_GetAttr(ctx, s_saved);
   if (!saved) return false;
   pybind11::object held = pybind11::reinterpret_steal<pybind11::object>(saved);
@@ -196,7 +196,7 @@ bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
       if (!replaced) return false;
       for (Py_ssize_t j = 0; j < n; ++j) PyTuple_SET_ITEM(replaced, j, Py_NewRef(PyTuple_GET_ITEM(saved, j)));
     }
-    PyObject* alias = detached_alias(s);
+    PyObject* alias = PyObject_CallMethodNoArgs(s, s_detach);
     if (!alias) {
       Py_DECREF(replaced);
       return false;

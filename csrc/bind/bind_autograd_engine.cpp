@@ -181,13 +181,10 @@ PyObject* run_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   }
   const int retain = PyObject_IsTrue(args[2]);
   if (retain < 0) return nullptr;
-  try {
+  return translate_errors([&]() -> PyObject* {
     run(args[0], args[1], retain != 0, args[3], args[4]);
-  } catch (...) {
-    pybind11::detail::try_translate_exceptions();
-    return nullptr;
-  }
-  Py_RETURN_NONE;
+    Py_RETURN_NONE;
+  });
 }
 
 // bind_engine(Node, AccumulateGrad, Context, Tensor)

@@ -100,7 +100,7 @@ PyObject* binary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_TypeError, "cpu_binary_new(op, a, b)");
     return nullptr;
   }
-  try {
+  return translate_errors([&]() -> PyObject* {
     const std::string op = PyUnicode_AsUTF8(args[0]);
     if (cpu::binary_is_comparison(op) || op.rfind("logical_", 0) == 0) Py_RETURN_NONE;  // bool results
     TensorArg a, b;
@@ -120,10 +120,7 @@ PyObject* binary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     cpu::binary(op, a.shape == shape ? a : broadcast_view(a, shape), b.shape == shape ? b : broadcast_view(b, shape),
                 o);
     return out.release().ptr();
-  } catch (...) {
-    pybind11::detail::try_translate_exceptions();
-    return nullptr;
-  }
+  });
 }
 
 PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
@@ -131,7 +128,7 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_TypeError, "cpu_unary_new(op, x, p0, p1)");
     return nullptr;
   }
-  try {
+  return translate_errors([&]() -> PyObject* {
     TensorArg x;
     if (!load(args[1], x) || !float_cpu(x)) Py_RETURN_NONE;
     const double p0 = PyFloat_AsDouble(args[2]), p1 = PyFloat_AsDouble(args[3]);
@@ -146,10 +143,7 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     const TensorArg o = new_output(args[1], shape.ptr(), out);
     cpu::unary(PyUnicode_AsUTF8(args[0]), x, o, p0, p1);
     return out.release().ptr();
-  } catch (...) {
-    pybind11::detail::try_translate_exceptions();
-    return nullptr;
-  }
+  });
 }
 
 PyMethodDef kMethods[] = {

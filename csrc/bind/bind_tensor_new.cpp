@@ -198,23 +198,6 @@ PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device) {
   return t;
 }
 
-PyObject* detached_alias(PyObject* t) {
-  if (!g_class.tensor || !PyObject_TypeCheck(t, g_class.tensor)) {
-    PyErr_SetString(PyExc_TypeError, "detached_alias: expected a Tensor");
-    return nullptr;
-  }
-  PyObject* field[kSlots];
-  for (int i = 0; i < kSlots; ++i) {
-    field[i] = slot_at(t, g_class.offset[i]);
-    if (!field[i]) {
-      PyErr_SetString(PyExc_RuntimeError, "detached_alias: a Tensor with unset fields");
-      return nullptr;
-    }
-  }
-  return new_tensor(g_class.tensor, field[kBuf], field[kDtype], field[kShape], field[kStrides], field[kOffset],
-                    field[kDevice], field[kBase]);
-}
-
 namespace {
 
 // empty_cpu(shape, dtype, device): an uninitialised contiguous CPU tensor (ops/_util.empty).

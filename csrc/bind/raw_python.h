@@ -55,6 +55,18 @@ inline bool require_slot(const char* who, PyObject* cls, const char* name, Py_ss
   return false;
 }
 
+// Runs body() (a new reference, or null with a Python error set) and turns a C++
+// exception into the Python error pybind11 would raise for it.
+template <typename F>
+PyObject* translate_errors(F&& body) {
+  try {
+    return body();
+  } catch (...) {
+    pybind11::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
 // The field at `offset` of o (a borrowed reference; null when unset).
 inline PyObject*& slot_at(PyObject* o, Py_ssize_t offset) {
   return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);

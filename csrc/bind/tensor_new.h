@@ -10,8 +10,4 @@ namespace fastdl {
 // reference, or null with a Python error set (negative or overflowing shape, no memory).
 PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device);
 
-// t.detach(): a Tensor over the same buffer and view (same _base), requires_grad False,
-// no grad_fn. Returns a new reference, or null with a Python error set.
-PyObject* detached_alias(PyObject* t);
-
 }  // namespace fastdl

@@ -297,8 +297,9 @@ class Tensor:
 # Tensor._make(buf, dtype, shape, strides, offset, dev, base=None) builds a tensor of this
 # class (or a subclass) over `buf`: shape becomes a Size, strides a tuple, requires_grad
 # False, grad/grad_fn/hooks None. It is C++ (csrc/bind/bind_tensor_new.cpp), as is
-# ops/_util.empty's allocation: both write the __slots__ above directly, which costs a
-# fifth of what the Python version did and every op output pays it.
+# ops/_util.empty's allocation: both write the __slots__ above directly, which costs
+# about half of what the Python version did (empty 1.06 -> 0.53 us, _make 0.37 -> 0.16
+# us), and every op output pays it.
 _C.bind_tensor_class(Tensor, Size)
 Tensor._make = classmethod(_C.make_tensor)
 _autograd._bind_apply()  # Function.apply, also C++, needs Tensor too
