@@ -3,10 +3,13 @@
 float16 / bfloat16: the CUDA GEMM takes them (tensor cores, fp32 accumulation); on the
 CPU the operands are converted to float32, multiplied there and the result rounded
 once to the input dtype, as torch's CPU path does."""
+from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function
 from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
+
+_cpu_matmul_new = _C.cpu_matmul_new  # csrc/bind/bind_matmul_new.cpp: 2-D float CPU operands in one call
 
 
 def gemm_into(a, b, out, alpha=1.0, beta=0.0, batch=None):
@@ -36,8 +39,10 @@ class _Matmul(Function):
     def forward(ctx, a, b):
         sa, sb = a._shape, b._shape
         if len(sa) == 2 and len(sb) == 2:  # the common case without the batch bookkeeping
-            (M, _), (_, N) = sa, sb
-            out = gemm_into(a, b, empty((M, N), a._dtype, a._device), batch=())
+            out = _cpu_matmul_new(a, b, True)
+            if out is None:
+                (M, _), (_, N) = sa, sb
+                out = gemm_into(a, b, empty((M, N), a._dtype, a._device), batch=())
         else:
             batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
             out = gemm_into(a, b, empty(batch + (sa[-2], sb[-1]), a._dtype, a._device))
@@ -56,6 +61,9 @@ class _Matmul(Function):
 
 
 def matmul(a, b):
+    out = _cpu_matmul_new(a, b, False)  # 2-D float CPU operands that need no graph: one C++ call
+    if out is not None:
+        return out
     check_tensor("matmul", a)
     check_tensor("matmul", b, "other")
     same_device("matmul", a, b)
