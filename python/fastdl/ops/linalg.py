@@ -5,11 +5,11 @@ CPU the operands are converted to float32, multiplied there and the result round
 once to the input dtype, as torch's CPU path does."""
 from .. import _C
 from .. import dtypes as _dt
-from ..autograd import Function
+from ..autograd import Function, _state
 from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
 
-_cpu_matmul_new = _C.cpu_matmul_new  # csrc/bind/bind_matmul_new.cpp: 2-D float CPU operands in one call
+_cpu_matmul_new = _C.cpu_matmul_new  # csrc/bind/bind_linalg_new.cpp: 2-D float CPU operands in one call
 
 
 def gemm_into(a, b, out, alpha=1.0, beta=0.0, batch=None):
@@ -61,7 +61,7 @@ class _Matmul(Function):
 
 
 def matmul(a, b):
-    out = _cpu_matmul_new(a, b, False)  # 2-D float CPU operands that need no graph: one C++ call
+    out = _cpu_matmul_new(a, b, not _state.enabled)  # 2-D float CPU operands that need no graph: one C++ call
     if out is not None:
         return out
     check_tensor("matmul", a)

@@ -10,8 +10,9 @@ each tile of the output while it is in cache; its backward is the activation's
 gradient kernel, then linear's. The arithmetic is that of linear followed by the
 activation op, so results are bit-identical. nn.Sequential uses it for a Linear
 followed by ReLU, Tanh or Sigmoid."""
+from ... import _C
 from ... import dtypes as _dt
-from ...autograd import Function
+from ...autograd import Function, _state
 from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor, transposed_view
 from ...ops.elementwise import binary_kernel, unary_kernel
 from ...ops.linalg import gemm_into
@@ -19,6 +20,8 @@ from ...ops.linalg import gemm_into
 __all__ = ["linear"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")  # what linear_activation fuses
+# csrc/bind/bind_linalg_new.cpp: 2-D float CPU operands in one C++ call (None: not that case)
+_cpu_linear_new = _C.cpu_linear_new
 
 
 class _Linear(Function):
@@ -26,13 +29,15 @@ class _Linear(Function):
     def forward(ctx, x, weight, bias, activation="none"):
         sx, n = tuple(x._shape), tuple(weight._shape)[0]  # tuples: Size's [] is Python code
         x2 = x if len(sx) == 2 else x.reshape(-1, sx[-1])
-        out = empty((tuple(x2._shape)[0], n), x._dtype, x._device)
-        if x._dtype in _dt.HALF:
-            _half_linear(x2, weight, bias, out)
-            if activation != "none":  # computed in float32 and rounded, as the activation op does
-                out = unary_kernel(activation, out)
-        else:
-            backend(x, "linear").linear(x2, weight, bias, out, activation)
+        out = _cpu_linear_new(x2, weight, bias, activation, True)  # float CPU operands: one C++ call
+        if out is None:
+            out = empty((tuple(x2._shape)[0], n), x._dtype, x._device)
+            if x._dtype in _dt.HALF:
+                _half_linear(x2, weight, bias, out)
+                if activation != "none":  # computed in float32 and rounded, as the activation op does
+                    out = unary_kernel(activation, out)
+            else:
+                backend(x, "linear").linear(x2, weight, bias, out, activation)
         needs = ctx.needs_input_grad
         ctx.save_for_backward(x2 if needs[1] else None, weight if needs[0] else None,
                               out if activation != "none" else None)  # the activations' gradients read y
@@ -77,6 +82,9 @@ def _half_linear_backward(g2, x2, weight, gx, gw, gb):
 
 
 def linear(input, weight, bias=None):
+    out = _cpu_linear_new(input, weight, bias, "none", not _state.enabled)
+    if out is not None:
+        return out
     _check_linear(input, weight, bias)
     return _Linear.apply(input, weight, bias)
 
@@ -85,6 +93,9 @@ def linear_activation(input, weight, bias, activation):
     """activation(linear(input, weight, bias)) as one op; activation in ACTIVATIONS."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"linear: unknown activation {activation!r} (expected one of {', '.join(ACTIVATIONS)})")
+    out = _cpu_linear_new(input, weight, bias, activation, not _state.enabled)
+    if out is not None:
+        return out
     _check_linear(input, weight, bias)
     return _Linear.apply(input, weight, bias, activation)
 
