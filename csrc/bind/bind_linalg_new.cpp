@@ -26,16 +26,22 @@
 namespace fastdl {
 namespace {
 
+// t._requires_grad; false for objects without it (not tensors: loading them fails next).
 bool requires_grad(PyObject* t) {
   static PyObject* const k_requires_grad = PyUnicode_InternFromString("_requires_grad");
   PyObject* v = PyObject_GetAttr(t, k_requires_grad);
-  if (!v) throw pybind11::error_already_set();
+  if (!v) {
+    PyErr_Clear();
+    return false;
+  }
   const bool r = v == Py_True;
   Py_DECREF(v);
   return r;
 }
 
-// Whether the fast path may run: allow_grad, or none of `tensors` requires grad.
+// Whether the fast path may run: allow_grad, or none of `tensors` requires grad. Checked
+// before loading the operands: the fronts call with operands needing grad on every
+// training step, and a slot read costs far less than loading a tensor.
 bool graph_free(PyObject* allow_grad, std::initializer_list<PyObject*> tensors) {
   if (allow_grad == Py_True) return true;
   for (PyObject* t : tensors)
@@ -65,8 +71,8 @@ PyObject* matmul_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   }
   return translate_errors([&]() -> PyObject* {
     TensorArg a, b;
-    if (!load_tensor(args[0], a) || !load_tensor(args[1], b) || !float_cpu_2d(a, a.dtype) ||
-        !float_cpu_2d(b, a.dtype) || a.shape[1] != b.shape[0] || !graph_free(args[2], {args[0], args[1]}))
+    if (!graph_free(args[2], {args[0], args[1]}) || !load_tensor(args[0], a) || !load_tensor(args[1], b) ||
+        !float_cpu_2d(a, a.dtype) || !float_cpu_2d(b, a.dtype) || a.shape[1] != b.shape[0])
       Py_RETURN_NONE;
     pybind11::object out;
     const TensorArg o = new_matrix(args[0], a.shape[0], b.shape[1], out);
@@ -90,6 +96,7 @@ PyObject* linear_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x, w;
     std::optional<TensorArg> bias;
+    if (!graph_free(args[4], {args[0], args[1], args[2]})) Py_RETURN_NONE;
     if (!load_tensor(args[0], x) || !load_tensor(args[1], w) || !float_cpu_2d(x, x.dtype) ||
         !float_cpu_2d(w, x.dtype) || x.shape[1] != w.shape[1])
       Py_RETURN_NONE;
@@ -102,7 +109,7 @@ PyObject* linear_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     }
     const char* activation = PyUnicode_AsUTF8(args[3]);
     if (!activation) throw pybind11::error_already_set();
-    if (!known_activation(activation) || !graph_free(args[4], {args[0], args[1], args[2]})) Py_RETURN_NONE;
+    if (!known_activation(activation)) Py_RETURN_NONE;
     pybind11::object out;
     const TensorArg o = new_matrix(args[0], x.shape[0], w.shape[0], out);
     cpu::linear(x, w, bias, o, activation);

@@ -15,12 +15,10 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 _FUSABLE = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
 
 
-def _renumber(mod):
-    """Keys "0".."n-1" again after a deletion, keeping the order."""
-    items = list(mod._modules.values())
-    mod._modules.clear()
-    for i, m in enumerate(items):
-        mod._modules[str(i)] = m
+def _renumber(mod, modules=None):
+    """Keys "0".."n-1" again for `modules` (default: the current children), in order."""
+    modules = list(mod._modules.values()) if modules is None else modules
+    mod._replace_modules((str(i), m) for i, m in enumerate(modules))
 
 
 def _check_module(owner, module):
@@ -108,9 +106,7 @@ class Sequential(Module):
         index = index + n if index < 0 else index
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
         return self
 
     def pop(self, idx):
@@ -189,9 +185,7 @@ class ModuleList(Module):
         _check_module("ModuleList", module)
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
 
     def pop(self, idx):
         m = self[idx]
@@ -229,7 +223,9 @@ class ModuleDict(Module):
         self.add_module(key, module)
 
     def __delitem__(self, key):
-        del self._modules[key]
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
 
     def __len__(self):
         return len(self._modules)
@@ -241,7 +237,7 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self):
-        self._modules.clear()
+        self._replace_modules([])
 
     def pop(self, key):
         m = self[key]
