@@ -236,9 +236,13 @@ def test_function_method_errors():
     t = fastdl.ones(2)
     with pytest.raises(TypeError, match="no keyword arguments"):
         t.relu(inplace=True)
-    with pytest.raises(TypeError, match="reflected Add.apply takes 2 arguments"):
+    with pytest.raises(TypeError, match="reflected Add.apply .* takes 2 arguments with self, got 1"):
         fastdl.Tensor.__radd__(t)
+    with pytest.raises(TypeError, match="Relu.apply .* takes 1 arguments with self, got 2"):
+        t.relu(0.5)
     with pytest.raises(TypeError, match="function_method"):
-        _C.function_method(3)
+        _C.function_method(3, 1)
+    with pytest.raises(ValueError, match="arity"):
+        _C.function_method(ew.Add, 1, True)
     with pytest.raises(TypeError, match="mul: unsupported operand type"):
         t * "a"

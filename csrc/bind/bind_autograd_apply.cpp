@@ -489,9 +489,9 @@ PyObject* function_apply(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
 }
 
 // ---- Function methods -------------------------------------------------------------
-// function_method(cls, reflected=False): a Tensor method (or operator) that is
-// cls.apply itself: t.relu() -> Relu.apply(t), a * b -> Mul.apply(a, b), and reflected
-// 2 - t -> Sub.apply(2, t); a Python `lambda a, b: Mul.apply(a, b)` costs a frame and a
+// function_method(cls, arity, reflected=False): a Tensor method (or operator) of
+// `arity` arguments (self included) that is cls.apply itself: t.relu() -> Relu.apply(t),
+// a * b -> Mul.apply(a, b), and reflected 2 - t -> Sub.apply(2, t); a Python `lambda a, b: Mul.apply(a, b)` costs a frame and a
 // bound classmethod per call. A method descriptor type, so that attribute lookup on a
 // Tensor and the operator slots pass the tensor as the first argument.
 struct FunctionMethod {
@@ -499,6 +499,7 @@ struct FunctionMethod {
   vectorcallfunc vectorcall;
   PyObject* cls;
   int reflected;
+  Py_ssize_t arity;  // the number of arguments, self included
 };
 
 PyObject* method_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
@@ -510,11 +511,12 @@ PyObject* method_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf
     PyErr_Format(PyExc_TypeError, "%s.apply (a Tensor method) takes no keyword arguments", name);
     return nullptr;
   }
-  if (!m->reflected) return apply(m->cls, args, n);
-  if (n != 2) {
-    PyErr_Format(PyExc_TypeError, "reflected %s.apply takes 2 arguments, got %zd", name, n);
+  if (n != m->arity) {
+    PyErr_Format(PyExc_TypeError, "%s%s.apply (a Tensor method) takes %zd arguments with self, got %zd",
+                 m->reflected ? "reflected " : "", name, m->arity, n);
     return nullptr;
   }
+  if (!m->reflected) return apply(m->cls, args, n);
   PyObject* swapped[2] = {args[1], args[0]};
   return apply(m->cls, swapped, 2);
 }
@@ -559,17 +561,24 @@ PyType_Spec kMethodSpec = {"fastdl._C.FunctionMethod", static_cast<int>(sizeof(F
 PyObject* function_method(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   static PyTypeObject* type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kMethodSpec));
   if (!type) return nullptr;
-  if (nargs < 1 || nargs > 2 || !PyType_Check(args[0])) {
-    PyErr_SetString(PyExc_TypeError, "function_method(cls, reflected=False): cls a Function class");
+  if (nargs < 2 || nargs > 3 || !PyType_Check(args[0])) {
+    PyErr_SetString(PyExc_TypeError, "function_method(cls, arity, reflected=False): cls a Function class");
     return nullptr;
   }
-  const int reflected = nargs == 2 ? PyObject_IsTrue(args[1]) : 0;
+  const Py_ssize_t arity = PyLong_AsSsize_t(args[1]);
+  if (arity == -1 && PyErr_Occurred()) return nullptr;
+  const int reflected = nargs == 3 ? PyObject_IsTrue(args[2]) : 0;
   if (reflected < 0) return nullptr;
+  if (arity < 1 || (reflected && arity != 2)) {
+    PyErr_SetString(PyExc_ValueError, "function_method: arity must be >= 1 (2 when reflected)");
+    return nullptr;
+  }
   auto* m = PyObject_New(FunctionMethod, type);
   if (!m) return nullptr;
   m->vectorcall = method_vectorcall;
   m->cls = Py_NewRef(args[0]);
   m->reflected = reflected;
+  m->arity = arity;
   return reinterpret_cast<PyObject*>(m);
 }
 
@@ -589,7 +598,8 @@ PyMethodDef kMethods[] = {
     {"function_apply", as_pycfunction(function_apply), METH_FASTCALL,
      "function_apply(cls, *args): Function.apply (see autograd.py)"},
     {"function_method", as_pycfunction(function_method), METH_FASTCALL,
-     "function_method(cls, reflected=False): cls.apply as a Tensor method (reflected: apply(other, self))"},
+     "function_method(cls, arity, reflected=False): cls.apply as a Tensor method of arity arguments "
+     "(reflected: apply(other, self))"},
     {"edge_of", as_pycfunction(edge_of_py), METH_O,
      "edge_of(tensor): (producer node, output index), or (the leaf's AccumulateGrad, 0)"},
 };

@@ -52,7 +52,10 @@ bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& 
   return true;
 }
 
+// o's view when it is a fastdl.Tensor. (Only a Tensor: the caster's getattr fallback
+// would raise and clear five AttributeErrors for a number, a microsecond per call.)
 bool load(PyObject* o, TensorArg& out) {
+  if (!is_tensor(o)) return false;
   pybind11::detail::make_caster<TensorArg> c;
   if (!c.load(o, false)) return false;
   out = std::move(pybind11::detail::cast_op<TensorArg&>(c));
@@ -86,13 +89,8 @@ bool load_number(PyObject* o, DType dt, TensorArg& out) {
 // device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view.
 TensorArg new_output(PyObject* like, const TensorArg& like_arg, PyObject* shape, const std::vector<int64_t>& dims,
                      pybind11::object& obj) {
-  static PyObject* const k_dtype = PyUnicode_InternFromString("_dtype");
-  static PyObject* const k_device = PyUnicode_InternFromString("_device");
-  pybind11::object dtype = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_dtype));
-  pybind11::object device = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_device));
-  if (!dtype || !device) throw pybind11::error_already_set();
   TensorArg o;
-  obj = pybind11::reinterpret_steal<pybind11::object>(empty_from_tuple(shape, dtype.ptr(), device.ptr(), &o.buf));
+  obj = pybind11::reinterpret_steal<pybind11::object>(empty_like_from_tuple(like, shape, &o.buf));
   if (!obj) throw pybind11::error_already_set();
   o.dtype = like_arg.dtype;
   o.shape = dims;
@@ -119,10 +117,13 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
     if (!broadcast_shape(a.shape, b.shape, shape)) Py_RETURN_NONE;
     // the result's shape object: an operand's own when it has that shape (the common case)
     static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
+    auto shape_of = [](PyObject* t) { return pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(t, k_shape)); };
     pybind11::object dims;
-    if (is_a && a.shape == shape) dims = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(a_obj, k_shape));
-    else if (is_b && b.shape == shape) dims = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(b_obj, k_shape));
-    else {
+    if (is_a && a.shape == shape) {
+      dims = shape_of(a_obj);
+    } else if (is_b && b.shape == shape) {
+      dims = shape_of(b_obj);
+    } else {
       pybind11::tuple t(shape.size());
       for (size_t i = 0; i < shape.size(); ++i) t[i] = pybind11::int_(shape[i]);
       dims = std::move(t);

@@ -201,6 +201,19 @@ PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device, B
   return t;
 }
 
+PyObject* empty_like_from_tuple(PyObject* like, PyObject* shape, BufferPtr* buffer) {
+  if (!is_tensor(like)) {
+    PyErr_SetString(PyExc_TypeError, "empty_like_from_tuple: expected a Tensor");
+    return nullptr;
+  }
+  PyObject* dtype = slot_at(like, g_class.offset[kDtype]);
+  PyObject* device = slot_at(like, g_class.offset[kDevice]);
+  if (!dtype || !device) return fail(PyExc_RuntimeError, "empty_like_from_tuple: the tensor has unset fields");
+  return empty_from_tuple(shape, dtype, device, buffer);
+}
+
+bool is_tensor(PyObject* o) { return g_class.tensor && PyObject_TypeCheck(o, g_class.tensor); }
+
 PyObject* detached_alias(PyObject* t) {
   if (!bound()) return nullptr;
   if (!PyObject_TypeCheck(t, g_class.tensor)) {

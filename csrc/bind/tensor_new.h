@@ -15,6 +15,12 @@ namespace fastdl {
 // `buffer`, when given, receives the new Buffer (for a kernel view of the output).
 PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device, BufferPtr* buffer = nullptr);
 
+// empty_from_tuple with the dtype and device of the tensor `like` (read from its slots).
+PyObject* empty_like_from_tuple(PyObject* like, PyObject* shape, BufferPtr* buffer = nullptr);
+
+// Whether o is a fastdl.Tensor (or a subclass); false before tensor.py has bound the class.
+bool is_tensor(PyObject* o);
+
 // t.detach(): a tensor of t's class over the same buffer and view, with no autograd
 // fields (grad_fn None, requires_grad False); Tensor.detach is this. New reference, or
 // null with an error set.

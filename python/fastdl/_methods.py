@@ -52,12 +52,11 @@ Tensor.reshape_as = _reshape_as
 # the arithmetic operators, and the methods that are one Function's apply, are that apply
 # itself (_C.function_method, csrc/bind/bind_autograd_apply.cpp): they run for every line
 # of model code, and a Python front costs a frame per call
-Tensor.__add__, Tensor.__radd__ = _C.function_method(_Add), _C.function_method(_Add, True)
-Tensor.__sub__, Tensor.__rsub__ = _C.function_method(_Sub), _C.function_method(_Sub, True)
-Tensor.__mul__, Tensor.__rmul__ = _C.function_method(_Mul), _C.function_method(_Mul, True)
-Tensor.__truediv__, Tensor.__rtruediv__ = _C.function_method(_Div), _C.function_method(_Div, True)
+for _op, _fn in [("add", _Add), ("sub", _Sub), ("mul", _Mul), ("truediv", _Div)]:
+    setattr(Tensor, f"__{_op}__", _C.function_method(_fn, 2))
+    setattr(Tensor, f"__r{_op}__", _C.function_method(_fn, 2, True))
 for _name in _ew.UNARY_METHODS:
-    setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name]))
+    setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name], 1))
 Tensor.__floordiv__ = lambda a, b: ops.floor_divide(a, b)
 Tensor.__rfloordiv__ = lambda a, b: ops.floor_divide(b, a)
 Tensor.__mod__ = lambda a, b: ops.remainder(a, b)
