@@ -43,6 +43,7 @@ def main():
            "add_nograd": per_call_us(lambda: a2 + b2), "matmul": per_call_us(lambda: a2 @ w),
            "relu_grad": per_call_us(lambda: a.relu()), "tanh_grad": per_call_us(lambda: a.tanh()),
            "sum_grad": per_call_us(lambda: a.sum()), "mul_add_grad": per_call_us(lambda: a * b + b),
+           "mul_scalar_grad": per_call_us(lambda: a * 2.0),
            "mul_sum_bwd": per_call_us(mul_sum_backward, n=5000)}
     for family in ("mlp", "dqn", "ppo"):
         _, sides = bf.prepare(family, None)

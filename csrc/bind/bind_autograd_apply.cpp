@@ -20,6 +20,7 @@
 // (as bind_tensor_new.cpp does) after checking the descriptors at bind time.
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
 #include "elementwise_new.h"
@@ -299,6 +300,14 @@ struct Declared {
   Py_ssize_t nsaves;
 };
 
+// Declarations parsed before, by the declaration tuple's address (the entry holds the
+// tuple, so the address is not reused while it is there).
+struct ParsedDeclaration {
+  PyObject* decl = nullptr;
+  Declared parsed;
+};
+ParsedDeclaration g_parsed[64];
+
 // Reads cls.__dict__["fast_forward"] (only the class's own: a subclass that overrides
 // forward must not inherit it). False without an error when there is none.
 bool read_declared(PyObject* cls, Declared* d, PyObject** held) {
@@ -308,6 +317,11 @@ bool read_declared(PyObject* cls, Declared* d, PyObject** held) {
   if (!decl || decl == Py_None) return false;
   Py_INCREF(decl);
   *held = decl;
+  ParsedDeclaration& seen = g_parsed[(reinterpret_cast<uintptr_t>(decl) >> 4) & 63];
+  if (seen.decl == decl) {
+    *d = seen.parsed;
+    return true;
+  }
   bool ok = PyTuple_Check(decl) && PyTuple_GET_SIZE(decl) == 3 && PyUnicode_Check(PyTuple_GET_ITEM(decl, 0)) &&
             PyUnicode_Check(PyTuple_GET_ITEM(decl, 1)) && PyTuple_Check(PyTuple_GET_ITEM(decl, 2));
   if (ok) {
@@ -322,7 +336,10 @@ bool read_declared(PyObject* cls, Declared* d, PyObject** held) {
       ok = d->saves[i] >= kNever && d->saves[i] <= kAlways;
     }
   }
-  if (!ok) {
+  if (ok) {
+    Py_XSETREF(seen.decl, Py_NewRef(decl));
+    seen.parsed = *d;
+  } else {
     PyErr_Format(PyExc_TypeError,
                  "Function.apply: %R.fast_forward must be ('binary', op, (rule a, rule b, rule out)) or "
                  "('unary', op, (rule x, rule y)) with rules 0-3, got %R", cls, decl);
