@@ -246,3 +246,20 @@ def test_function_method_errors():
         _C.function_method(ew.Add, 1, True)
     with pytest.raises(TypeError, match="mul: unsupported operand type"):
         t * "a"
+
+
+# ---- Tensor.detach (C++: the alias Function.apply saves for outputs) ----------------
+
+def test_detach_is_an_alias_outside_the_graph():
+    class Sub(fastdl.Tensor):
+        pass
+    x = fastdl.randn(4, 6, requires_grad=True)
+    v = (x * 2).t()[1:]
+    d = v.detach()
+    assert type(d) is fastdl.Tensor and d._buf is v._buf and d._base is v._base
+    assert (d.shape, d.stride(), d.storage_offset()) == (v.shape, v.stride(), v.storage_offset())
+    assert d.grad_fn is None and not d.requires_grad and d.grad is None
+    sub = Sub._make(x._buf, x.dtype, x.shape, x.stride(), 0, x.device)
+    assert type(sub.detach()) is Sub
+    with pytest.raises(ValueError, match="no C\\+\\+ Tensor method 'nope'"):
+        _C.tensor_method("nope")

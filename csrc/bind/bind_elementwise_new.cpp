@@ -8,6 +8,8 @@
 // Anything else (two numbers, bools, mixed dtypes or devices, integer or half dtypes,
 // shapes that do not broadcast, bool results) returns None and the Python path handles
 // it, errors included, so there is one definition of the ops' rules.
+// The same two are C++ functions (elementwise_new.h) for Function.apply's declared
+// forwards (bind_autograd_apply.cpp).
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
