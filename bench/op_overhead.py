@@ -5,7 +5,7 @@ builds, run it alternately with each on PYTHONPATH and compare the best of the r
     PYTHONPATH=python python3 bench/op_overhead.py
 
 Prints microseconds per call: small ops on (32, 64) tensors (with and without autograd
-recording), a 32x64 @ 64x64 matmul, a tiny forward + backward, and one training step of
+recording; mul_add_grad is bench.py's "small op overhead" row, a * b + b), a 32x64 @ 64x64 matmul, a tiny forward + backward, and one training step of
 the mlp, dqn and ppo families as bench/bench_families.py defines them.
 """
 import os
@@ -41,7 +41,10 @@ def main():
 
     res = {"add_grad": per_call_us(lambda: a + b), "mul_grad": per_call_us(lambda: a * b),
            "add_nograd": per_call_us(lambda: a2 + b2), "matmul": per_call_us(lambda: a2 @ w),
-           "relu_grad": per_call_us(lambda: a.relu()), "mul_sum_bwd": per_call_us(mul_sum_backward, n=5000)}
+           "relu_grad": per_call_us(lambda: a.relu()), "tanh_grad": per_call_us(lambda: a.tanh()),
+           "sum_grad": per_call_us(lambda: a.sum()), "mul_add_grad": per_call_us(lambda: a * b + b),
+           "mul_scalar_grad": per_call_us(lambda: a * 2.0),
+           "mul_sum_bwd": per_call_us(mul_sum_backward, n=5000)}
     for family in ("mlp", "dqn", "ppo"):
         _, sides = bf.prepare(family, None)
         res[family + "_step"] = per_call_us(sides["fastdl"].step, n=300)

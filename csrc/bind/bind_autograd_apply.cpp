@@ -10,14 +10,23 @@
 //             needs grad ((producer node, output index), or the leaf's AccumulateGrad);
 //             each floating-point output gets grad_fn = node, its index, requires_grad.
 //
+// A Function whose class declares `fast_forward` in its own body (Add, Sub, Mul, Div
+// and the unary table of ops/elementwise.py) gets its forward run here when the
+// operands are the float CPU ones cpu_binary_new / cpu_unary_new handle: the kernel,
+// then (when recording) the same ctx fields its Python forward would leave, so the
+// call never enters Python; anything else runs the Python forward (run_declared).
+//
 // Tensor and Node fields are __slots__, written through their descriptors' offsets
 // (as bind_tensor_new.cpp does) after checking the descriptors at bind time.
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
+#include "elementwise_new.h"
 #include "raw_python.h"
 #include "registry.h"
+#include "tensor_new.h"
 
 namespace fastdl {
 namespace {
@@ -36,7 +45,7 @@ struct Autograd {
   PyTypeObject* tensor = nullptr;   // tensor.Tensor
   Py_ssize_t tensor_off[kTensorSlots] = {};
   Py_ssize_t node_off[kNodeSlots] = {};
-  PyObject *s_enabled, *s_forward, *s_needs, *s_category;  // interned attribute names
+  PyObject *s_enabled, *s_forward, *s_needs, *s_category, *s_fast_forward;  // interned attribute names
 };
 Autograd g;
 
@@ -76,6 +85,7 @@ PyObject* bind_autograd(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   a.s_forward = PyUnicode_InternFromString("forward");
   a.s_needs = PyUnicode_InternFromString("needs_input_grad");
   a.s_category = PyUnicode_InternFromString("category");
+  a.s_fast_forward = PyUnicode_InternFromString("fast_forward");
   g = a;
   Py_RETURN_NONE;
 }
@@ -124,6 +134,26 @@ PyObject* edge_of(PyObject* t) {
   return PyTuple_Pack(2, acc, zero);
 }
 
+// dtype.category (2: floating point), remembered per dtype object (fastdl's are a few
+// immortal singletons); -1 with an error set when it cannot be read.
+long category_of(PyObject* dtype) {
+  static PyObject* seen[16];
+  static long categories[16];
+  static int n = 0;
+  for (int i = 0; i < n; ++i)
+    if (seen[i] == dtype) return categories[i];
+  PyObject* category = PyObject_GetAttr(dtype, g.s_category);
+  if (!category) return -1;
+  const long c = PyLong_AsLong(category);
+  Py_DECREF(category);
+  if (c == -1 && PyErr_Occurred()) return -1;
+  if (n < 16) {
+    seen[n] = Py_NewRef(dtype);
+    categories[n++] = c;
+  }
+  return c;
+}
+
 // Makes output i point back at node (floating point only: integer outputs never require
 // grad); returns its (shape, dtype, device), or None for a non-tensor.
 PyObject* link(PyObject* o, PyObject* node, Py_ssize_t i) {
@@ -132,10 +162,7 @@ PyObject* link(PyObject* o, PyObject* node, Py_ssize_t i) {
     PyErr_SetString(PyExc_RuntimeError, "Function.apply: forward returned a Tensor with unset fields");
     return nullptr;
   }
-  PyObject* category = PyObject_GetAttr(tslot(o, kDtype), g.s_category);
-  if (!category) return nullptr;
-  const long c = PyLong_AsLong(category);
-  Py_DECREF(category);
+  const long c = category_of(tslot(o, kDtype));
   if (c == -1 && PyErr_Occurred()) return nullptr;
   if (c == 2) {
     PyObject* index = PyLong_FromSsize_t(i);
@@ -210,8 +237,9 @@ bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
 }
 
 // The graph part of apply once forward has run: node, edges, the outputs' links.
+// (run_declared saves its outputs detached already: detach_outputs false.)
 PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t n, const bool* needs,
-                 PyObject* out) {
+                 PyObject* out, bool detach_outputs = true) {
   PyObject* edges = PyTuple_New(n);
   if (!edges) return nullptr;
   for (Py_ssize_t i = 0; i < n; ++i) {
@@ -247,35 +275,209 @@ PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t
   Py_DECREF(field);
   field = meta;
   Py_DECREF(node);  // the outputs hold it now (a graph with no float output dies here)
-  return detach_saved_outputs(ctx, out) ? out : nullptr;
+  return !detach_outputs || detach_saved_outputs(ctx, out) ? out : nullptr;
 }
 
-// function_apply(cls, *args): Function.apply
-PyObject* function_apply(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
-  if (!g.tensor) {
-    PyErr_SetString(PyExc_RuntimeError, "fastdl._C: bind_autograd has not been called");
-    return nullptr;
+// ---- declared forwards ------------------------------------------------------------
+// cls.fast_forward = (kind, op, saves), as ops/elementwise.py declares it:
+//   ("binary", op, (a, b, out)): out = cpu_binary_new(op, a, b) for apply(a, b); ctx gets
+//     inputs_meta = (meta(a), meta(b)), meta(x) = (x._shape, x._dtype) or None for a
+//     number; scalars = (a or None, b or None), the operands that are not tensors; and,
+//     unless every saves entry is 0, save_for_backward(a, b, out) with the entries
+//     whose rule holds (others None);
+//   ("unary", op, (x, y)): out = cpu_unary_new(op, x, p0, p1) for apply(x[, p0[, p1]])
+//     (p0, p1 default 0.0); ctx gets params = (p0, p1) and save_for_backward(x, out)
+//     with the entries whose rule holds.
+// A saves rule: 0 never, 1 when input 0 needs grad, 2 when input 1 does, 3 always; a
+// number is never saved. Saved outputs are kept detached (detach_saved_outputs above).
+
+enum SaveRule { kNever = 0, kIfFirst = 1, kIfSecond = 2, kAlways = 3 };
+
+struct Declared {
+  bool binary;
+  PyObject* op;      // borrowed from the declaration
+  long saves[3];
+  Py_ssize_t nsaves;
+};
+
+// Declarations parsed before, by the declaration tuple's address (the entry holds the
+// tuple, so the address is not reused while it is there).
+struct ParsedDeclaration {
+  PyObject* decl = nullptr;
+  Declared parsed;
+};
+ParsedDeclaration g_parsed[64];
+
+// Reads cls.__dict__["fast_forward"] (only the class's own: a subclass that overrides
+// forward must not inherit it). False without an error when there is none.
+bool read_declared(PyObject* cls, Declared* d, PyObject** held) {
+  *held = nullptr;
+  PyObject* dict = PyType_Check(cls) ? reinterpret_cast<PyTypeObject*>(cls)->tp_dict : nullptr;
+  PyObject* decl = dict ? PyDict_GetItemWithError(dict, g.s_fast_forward) : nullptr;
+  if (!decl || decl == Py_None) return false;
+  Py_INCREF(decl);
+  *held = decl;
+  ParsedDeclaration& seen = g_parsed[(reinterpret_cast<uintptr_t>(decl) >> 4) & 63];
+  if (seen.decl == decl) {
+    *d = seen.parsed;
+    return true;
   }
-  if (nargs < 1) {
-    PyErr_SetString(PyExc_TypeError, "Function.apply needs the Function class");
-    return nullptr;
+  bool ok = PyTuple_Check(decl) && PyTuple_GET_SIZE(decl) == 3 && PyUnicode_Check(PyTuple_GET_ITEM(decl, 0)) &&
+            PyUnicode_Check(PyTuple_GET_ITEM(decl, 1)) && PyTuple_Check(PyTuple_GET_ITEM(decl, 2));
+  if (ok) {
+    PyObject* kind = PyTuple_GET_ITEM(decl, 0);
+    PyObject* saves = PyTuple_GET_ITEM(decl, 2);
+    d->binary = PyUnicode_CompareWithASCIIString(kind, "binary") == 0;
+    d->op = PyTuple_GET_ITEM(decl, 1);
+    d->nsaves = PyTuple_GET_SIZE(saves);
+    ok = (d->binary ? d->nsaves == 3 : PyUnicode_CompareWithASCIIString(kind, "unary") == 0 && d->nsaves == 2);
+    for (Py_ssize_t i = 0; ok && i < d->nsaves; ++i) {
+      d->saves[i] = PyLong_Check(PyTuple_GET_ITEM(saves, i)) ? PyLong_AsLong(PyTuple_GET_ITEM(saves, i)) : -1;
+      ok = d->saves[i] >= kNever && d->saves[i] <= kAlways;
+    }
   }
-  PyObject* cls = argv[0];
-  PyObject* const* args = argv + 1;
-  const Py_ssize_t n = nargs - 1;
+  if (ok) {
+    Py_XSETREF(seen.decl, Py_NewRef(decl));
+    seen.parsed = *d;
+  } else {
+    PyErr_Format(PyExc_TypeError,
+                 "Function.apply: %R.fast_forward must be ('binary', op, (rule a, rule b, rule out)) or "
+                 "('unary', op, (rule x, rule y)) with rules 0-3, got %R", cls, decl);
+    Py_CLEAR(*held);
+  }
+  return ok;
+}
+
+bool save_wanted(long rule, const bool* needs, Py_ssize_t n) {
+  return rule == kAlways || (rule == kIfFirst && n > 0 && needs[0]) || (rule == kIfSecond && n > 1 && needs[1]);
+}
+
+// The declared kernel on args: a new tensor, None where the Python forward must run, or
+// null with an error set.
+PyObject* run_kernel(const Declared& d, PyObject* const* args, Py_ssize_t n) {
+  static PyObject* const zero = PyFloat_FromDouble(0.0);
+  if (d.binary) return n == 2 ? cpu_binary_new(d.op, args[0], args[1]) : Py_NewRef(Py_None);
+  if (n < 1 || n > 3) return Py_NewRef(Py_None);
+  return cpu_unary_new(d.op, args[0], n > 1 ? args[1] : zero, n > 2 ? args[2] : zero);
+}
+
+// ctx.<key> = value (stolen; null: an error already set).
+bool set_attr(PyObject* ctx, PyObject* key, PyObject* value) {
+  if (!value) return false;
+  const int rc = PyObject_SetAttr(ctx, key, value);
+  Py_DECREF(value);
+  return rc == 0;
+}
+
+PyObject* interned(const char* name) { return PyUnicode_InternFromString(name); }
+
+PyObject* meta_of(PyObject* x) {
+  if (!PyObject_TypeCheck(x, g.tensor)) return Py_NewRef(Py_None);
+  return PyTuple_Pack(2, tslot(x, kShape), tslot(x, kDtype));
+}
+
+// ctx.save_for_backward(*items) with items[i] kept where keep[i] (a tensor; `out` as its
+// detached alias) and None elsewhere; _versions as Context.save_for_backward records them.
+bool save(PyObject* ctx, PyObject* const* items, const bool* keep, Py_ssize_t m, PyObject* out) {
+  static PyObject* const k_saved = interned("_saved");
+  static PyObject* const k_versions = interned("_versions");
+  auto saved = pybind11::reinterpret_steal<pybind11::object>(PyTuple_New(m));
+  auto versions = pybind11::reinterpret_steal<pybind11::object>(PyList_New(m));
+  if (!saved || !versions) return false;
+  for (Py_ssize_t i = 0; i < m; ++i) {
+    PyObject* t = items[i];
+    if (!keep[i] || !PyObject_TypeCheck(t, g.tensor)) {
+      PyTuple_SET_ITEM(saved.ptr(), i, Py_NewRef(Py_None));
+      PyList_SET_ITEM(versions.ptr(), i, Py_NewRef(Py_None));
+      continue;
+    }
+    PyObject* kept = t == out ? detached_alias(t) : Py_NewRef(t);
+    if (!kept) return false;
+    PyTuple_SET_ITEM(saved.ptr(), i, kept);
+    int64_t version = 0;
+    PyObject* v = buffer_version(kept, &version) ? PyLong_FromLongLong(version) : nullptr;
+    if (!v) return false;
+    PyList_SET_ITEM(versions.ptr(), i, v);
+  }
+  return set_attr(ctx, k_saved, saved.release().ptr()) && set_attr(ctx, k_versions, versions.release().ptr());
+}
+
+// The ctx fields the declaring class's Python forward leaves (see above).
+bool fill_ctx(const Declared& d, PyObject* ctx, PyObject* const* args, Py_ssize_t n, const bool* needs,
+              PyObject* out) {
+  static PyObject* const k_meta = interned("inputs_meta");
+  static PyObject* const k_scalars = interned("scalars");
+  static PyObject* const k_params = interned("params");
+  static PyObject* const zero = PyFloat_FromDouble(0.0);
+  bool keep[3];
+  for (Py_ssize_t i = 0; i < d.nsaves; ++i) keep[i] = save_wanted(d.saves[i], needs, n);
+  if (d.binary) {
+    PyObject *ma = meta_of(args[0]), *mb = meta_of(args[1]);
+    PyObject* meta = ma && mb ? PyTuple_Pack(2, ma, mb) : nullptr;
+    Py_XDECREF(ma);
+    Py_XDECREF(mb);
+    PyObject* sa = PyObject_TypeCheck(args[0], g.tensor) ? Py_None : args[0];
+    PyObject* sb = PyObject_TypeCheck(args[1], g.tensor) ? Py_None : args[1];
+    if (!set_attr(ctx, k_meta, meta) || !set_attr(ctx, k_scalars, PyTuple_Pack(2, sa, sb))) return false;
+    if (!(d.saves[0] || d.saves[1] || d.saves[2])) return true;
+    PyObject* items[3] = {args[0], args[1], out};
+    return save(ctx, items, keep, 3, out);
+  }
+  if (!set_attr(ctx, k_params, PyTuple_Pack(2, n > 1 ? args[1] : zero, n > 2 ? args[2] : zero))) return false;
+  PyObject* items[2] = {args[0], out};
+  return save(ctx, items, keep, 2, out);
+}
+
+// apply's declared path: the kernel, then (recording) a ctx filled as the Python forward
+// fills it and the graph. None (a new reference) where the Python forward must run.
+PyObject* run_declared(PyObject* cls, const Declared& d, PyObject* const* args, Py_ssize_t n, const bool* needs,
+                       bool recording) {
+  PyObject* out = run_kernel(d, args, n);
+  if (!out || out == Py_None || !recording) return out;
+  PyObject* ctx = PyObject_CallNoArgs(g.context);
+  PyObject* flags = ctx ? PyTuple_New(n) : nullptr;  // set_attr takes it over
+  for (Py_ssize_t i = 0; flags && i < n; ++i) PyTuple_SET_ITEM(flags, i, Py_NewRef(needs[i] ? Py_True : Py_False));
+  const bool ok = flags && set_attr(ctx, g.s_needs, flags) && fill_ctx(d, ctx, args, n, needs, out) &&
+                  record(cls, ctx, args, n, needs, out, false);
+  Py_XDECREF(ctx);
+  if (!ok) Py_CLEAR(out);
+  return out;
+}
+
+bool bound() {
+  if (g.tensor) return true;
+  PyErr_SetString(PyExc_RuntimeError, "fastdl._C: bind_autograd has not been called");
+  return false;
+}
+
+// cls.apply(*args), args[0..n)
+PyObject* apply(PyObject* cls, PyObject* const* args, const Py_ssize_t n) {
   bool small_needs[16];
   bool* needs = n <= 16 ? small_needs : static_cast<bool*>(PyMem_Malloc(static_cast<size_t>(n)));
   if (!needs) return PyErr_NoMemory();
   bool recording = false;
   PyObject* enabled = PyObject_GetAttr(g.state, g.s_enabled);
-  PyObject* ctx = enabled ? PyObject_CallNoArgs(g.context) : nullptr;
   PyObject* out = nullptr;
-  if (ctx) {
+  PyObject* ctx = nullptr;
+  PyObject* decl = nullptr;
+  Declared declared;
+  if (enabled) {
     const bool grad_mode = enabled == Py_True;
     for (Py_ssize_t i = 0; i < n; ++i) {
       needs[i] = grad_mode && PyObject_TypeCheck(args[i], g.tensor) && tslot(args[i], kRequiresGrad) == Py_True;
       recording |= needs[i];
     }
+    bool done = false;  // by the declared forward: its result, or an error
+    if (read_declared(cls, &declared, &decl)) {
+      out = run_declared(cls, declared, args, n, needs, recording);
+      done = out != Py_None;
+      if (!done) Py_CLEAR(out);  // not its operands: the Python forward below
+    } else {
+      done = PyErr_Occurred() != nullptr;
+    }
+    if (!done) ctx = PyObject_CallNoArgs(g.context);
+  }
+  if (ctx) {
     PyObject* flags = recording ? PyTuple_New(n) : all_false(n);
     if (flags && recording)
       for (Py_ssize_t i = 0; i < n; ++i) PyTuple_SET_ITEM(flags, i, Py_NewRef(needs[i] ? Py_True : Py_False));
@@ -286,18 +488,120 @@ PyObject* function_apply(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
       if (out && recording && !record(cls, ctx, args, n, needs, out)) Py_CLEAR(out);
     }
   }
+  Py_XDECREF(decl);
   Py_XDECREF(enabled);
   Py_XDECREF(ctx);
   if (needs != small_needs) PyMem_Free(needs);
   return out;
 }
 
-// edge_of(tensor): the edge above, for the engine's roots (autograd.py).
-PyObject* edge_of_py(PyObject*, PyObject* t) {
-  if (!g.tensor) {
-    PyErr_SetString(PyExc_RuntimeError, "fastdl._C: bind_autograd has not been called");
+// function_apply(cls, *args): Function.apply
+PyObject* function_apply(PyObject*, PyObject* const* argv, Py_ssize_t nargs) {
+  if (!bound()) return nullptr;
+  if (nargs < 1) {
+    PyErr_SetString(PyExc_TypeError, "Function.apply needs the Function class");
     return nullptr;
   }
+  return apply(argv[0], argv + 1, nargs - 1);
+}
+
+// ---- Function methods -------------------------------------------------------------
+// function_method(cls, arity, reflected=False): a Tensor method (or operator) of
+// `arity` arguments (self included) that is cls.apply itself: t.relu() -> Relu.apply(t),
+// a * b -> Mul.apply(a, b), and reflected 2 - t -> Sub.apply(2, t); a Python `lambda a, b: Mul.apply(a, b)` costs a frame and a
+// bound classmethod per call. A method descriptor type, so that attribute lookup on a
+// Tensor and the operator slots pass the tensor as the first argument.
+struct FunctionMethod {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  PyObject* cls;
+  int reflected;
+  Py_ssize_t arity;  // the number of arguments, self included
+};
+
+PyObject* method_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  auto* m = reinterpret_cast<FunctionMethod*>(self);
+  const Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  const char* name = reinterpret_cast<PyTypeObject*>(m->cls)->tp_name;
+  if (!bound()) return nullptr;
+  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+    PyErr_Format(PyExc_TypeError, "%s.apply (a Tensor method) takes no keyword arguments", name);
+    return nullptr;
+  }
+  if (n != m->arity) {
+    PyErr_Format(PyExc_TypeError, "%s%s.apply (a Tensor method) takes %zd arguments with self, got %zd",
+                 m->reflected ? "reflected " : "", name, m->arity, n);
+    return nullptr;
+  }
+  if (!m->reflected) return apply(m->cls, args, n);
+  PyObject* swapped[2] = {args[1], args[0]};
+  return apply(m->cls, swapped, 2);
+}
+
+PyObject* method_get(PyObject* self, PyObject* obj, PyObject*) {
+  if (!obj || obj == Py_None) return Py_NewRef(self);
+  return PyMethod_New(self, obj);
+}
+
+PyObject* method_repr(PyObject* self) {
+  auto* m = reinterpret_cast<FunctionMethod*>(self);
+  return PyUnicode_FromFormat("<Tensor method: %s%s.apply>", m->reflected ? "reflected " : "",
+                              reinterpret_cast<PyTypeObject*>(m->cls)->tp_name);
+}
+
+void method_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  Py_XDECREF(reinterpret_cast<FunctionMethod*>(self)->cls);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+PyMemberDef kMethodMembers[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(FunctionMethod, vectorcall), READONLY, nullptr},
+    {"function", T_OBJECT, offsetof(FunctionMethod, cls), READONLY, "the Function class"},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot kMethodSlots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(method_dealloc)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_descr_get, reinterpret_cast<void*>(method_get)},
+    {Py_tp_repr, reinterpret_cast<void*>(method_repr)},
+    {Py_tp_members, kMethodMembers},
+    {0, nullptr},
+};
+
+PyType_Spec kMethodSpec = {"fastdl._C.FunctionMethod", static_cast<int>(sizeof(FunctionMethod)), 0,
+                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+                           kMethodSlots};
+
+PyObject* function_method(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  static PyTypeObject* type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kMethodSpec));
+  if (!type) return nullptr;
+  if (nargs < 2 || nargs > 3 || !PyType_Check(args[0])) {
+    PyErr_SetString(PyExc_TypeError, "function_method(cls, arity, reflected=False): cls a Function class");
+    return nullptr;
+  }
+  const Py_ssize_t arity = PyLong_AsSsize_t(args[1]);
+  if (arity == -1 && PyErr_Occurred()) return nullptr;
+  const int reflected = nargs == 3 ? PyObject_IsTrue(args[2]) : 0;
+  if (reflected < 0) return nullptr;
+  if (arity < 1 || (reflected && arity != 2)) {
+    PyErr_SetString(PyExc_ValueError, "function_method: arity must be >= 1 (2 when reflected)");
+    return nullptr;
+  }
+  auto* m = PyObject_New(FunctionMethod, type);
+  if (!m) return nullptr;
+  m->vectorcall = method_vectorcall;
+  m->cls = Py_NewRef(args[0]);
+  m->reflected = reflected;
+  m->arity = arity;
+  return reinterpret_cast<PyObject*>(m);
+}
+
+// edge_of(tensor): the edge above, for the engine's roots (autograd.py).
+PyObject* edge_of_py(PyObject*, PyObject* t) {
+  if (!bound()) return nullptr;
   if (!PyObject_TypeCheck(t, g.tensor)) {
     PyErr_Format(PyExc_TypeError, "edge_of: expected a Tensor, got %s", Py_TYPE(t)->tp_name);
     return nullptr;
@@ -310,6 +614,9 @@ PyMethodDef kMethods[] = {
      "bind_autograd(state, Context, Node, AccumulateGrad, Tensor): the classes function_apply uses"},
     {"function_apply", as_pycfunction(function_apply), METH_FASTCALL,
      "function_apply(cls, *args): Function.apply (see autograd.py)"},
+    {"function_method", as_pycfunction(function_method), METH_FASTCALL,
+     "function_method(cls, arity, reflected=False): cls.apply as a Tensor method of arity arguments "
+     "(reflected: apply(other, self))"},
     {"edge_of", as_pycfunction(edge_of_py), METH_O,
      "edge_of(tensor): (producer node, output index), or (the leaf's AccumulateGrad, 0)"},
 };

@@ -8,8 +8,11 @@
 // Anything else (two numbers, bools, mixed dtypes or devices, integer or half dtypes,
 // shapes that do not broadcast, bool results) returns None and the Python path handles
 // it, errors included, so there is one definition of the ops' rules.
+// The same two are C++ functions (elementwise_new.h) for Function.apply's declared
+// forwards (bind_autograd_apply.cpp).
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -17,6 +20,7 @@
 #include "../cpu/elementwise.h"
 #include "raw_python.h"
 #include "registry.h"
+#include "elementwise_new.h"
 #include "tensor_new.h"
 
 namespace fastdl {
@@ -50,7 +54,10 @@ bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& 
   return true;
 }
 
+// o's view when it is a fastdl.Tensor. (Only a Tensor: the caster's getattr fallback
+// would raise and clear five AttributeErrors for a number, a microsecond per call.)
 bool load(PyObject* o, TensorArg& out) {
+  if (!is_tensor(o)) return false;
   pybind11::detail::make_caster<TensorArg> c;
   if (!c.load(o, false)) return false;
   out = std::move(pybind11::detail::cast_op<TensorArg&>(c));
@@ -80,47 +87,85 @@ bool load_number(PyObject* o, DType dt, TensorArg& out) {
   return true;
 }
 
-// A new contiguous tensor of `shape` with the dtype and device of the tensor `like`,
-// held in `obj`, and its kernel view.
-TensorArg new_output(PyObject* like, PyObject* shape, pybind11::object& obj) {
-  static PyObject* const k_dtype = PyUnicode_InternFromString("_dtype");
-  static PyObject* const k_device = PyUnicode_InternFromString("_device");
-  pybind11::object dtype = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_dtype));
-  pybind11::object device = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_device));
-  if (!dtype || !device) throw pybind11::error_already_set();
-  obj = pybind11::reinterpret_steal<pybind11::object>(empty_from_tuple(shape, dtype.ptr(), device.ptr()));
-  if (!obj) throw pybind11::error_already_set();
+// A new contiguous tensor of `shape` (a tuple; `dims` its values) with the dtype and
+// device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view.
+TensorArg new_output(PyObject* like, const TensorArg& like_arg, PyObject* shape, const std::vector<int64_t>& dims,
+                     pybind11::object& obj) {
   TensorArg o;
-  if (!load(obj.ptr(), o)) throw std::runtime_error("cpu elementwise: the new tensor did not load");
+  obj = pybind11::reinterpret_steal<pybind11::object>(empty_like_from_tuple(like, shape, &o.buf));
+  if (!obj) throw pybind11::error_already_set();
+  o.dtype = like_arg.dtype;
+  o.shape = dims;
+  o.strides.assign(dims.size(), 1);  // contiguous, as empty_from_tuple made it
+  for (size_t i = dims.size(); i-- > 1;) o.strides[i - 1] = o.strides[i] * std::max<int64_t>(dims[i], 1);
   return o;
 }
+
+}  // namespace
+
+PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
+  return translate_errors([&]() -> PyObject* {
+    const std::string op = PyUnicode_AsUTF8(op_name);
+    if (cpu::binary_is_comparison(op) || op.rfind("logical_", 0) == 0) Py_RETURN_NONE;  // bool results
+    TensorArg a, b;
+    bool is_a = load(a_obj, a), is_b = load(b_obj, b);
+    if (is_a == is_b) {
+      if (!is_a || !float_cpu(a) || !float_cpu(b) || b.dtype != a.dtype) Py_RETURN_NONE;
+    } else if (!(is_a ? float_cpu(a) && load_number(b_obj, a.dtype, b)
+                      : float_cpu(b) && load_number(a_obj, b.dtype, a))) {
+      Py_RETURN_NONE;  // the other operand is not a plain number (or the tensor not float CPU)
+    }
+    std::vector<int64_t> shape;
+    if (!broadcast_shape(a.shape, b.shape, shape)) Py_RETURN_NONE;
+    // the result's shape object: an operand's own when it has that shape (the common case)
+    static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
+    auto shape_of = [](PyObject* t) { return pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(t, k_shape)); };
+    pybind11::object dims;
+    if (is_a && a.shape == shape) {
+      dims = shape_of(a_obj);
+    } else if (is_b && b.shape == shape) {
+      dims = shape_of(b_obj);
+    } else {
+      pybind11::tuple t(shape.size());
+      for (size_t i = 0; i < shape.size(); ++i) t[i] = pybind11::int_(shape[i]);
+      dims = std::move(t);
+    }
+    if (!dims) throw pybind11::error_already_set();
+    pybind11::object out;
+    const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out);
+    cpu::binary(op, a.shape == shape ? a : broadcast_view(a, shape), b.shape == shape ? b : broadcast_view(b, shape),
+                o);
+    return out.release().ptr();
+  });
+}
+
+PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, PyObject* p1_obj) {
+  return translate_errors([&]() -> PyObject* {
+    TensorArg x;
+    if (!load(x_obj, x) || !float_cpu(x)) Py_RETURN_NONE;
+    const double p0 = PyFloat_AsDouble(p0_obj), p1 = PyFloat_AsDouble(p1_obj);
+    if (PyErr_Occurred()) {  // parameters float() rejects: the Python path says so
+      PyErr_Clear();
+      Py_RETURN_NONE;
+    }
+    static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
+    pybind11::object shape = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(x_obj, k_shape));
+    if (!shape) throw pybind11::error_already_set();
+    pybind11::object out;
+    const TensorArg o = new_output(x_obj, x, shape.ptr(), x.shape, out);
+    cpu::unary(PyUnicode_AsUTF8(op_name), x, o, p0, p1);
+    return out.release().ptr();
+  });
+}
+
+namespace {
 
 PyObject* binary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 3 || !PyUnicode_Check(args[0])) {
     PyErr_SetString(PyExc_TypeError, "cpu_binary_new(op, a, b)");
     return nullptr;
   }
-  return translate_errors([&]() -> PyObject* {
-    const std::string op = PyUnicode_AsUTF8(args[0]);
-    if (cpu::binary_is_comparison(op) || op.rfind("logical_", 0) == 0) Py_RETURN_NONE;  // bool results
-    TensorArg a, b;
-    bool is_a = load(args[1], a), is_b = load(args[2], b);
-    if (is_a == is_b) {
-      if (!is_a || !float_cpu(a) || !float_cpu(b) || b.dtype != a.dtype) Py_RETURN_NONE;
-    } else if (!(is_a ? float_cpu(a) && load_number(args[2], a.dtype, b)
-                      : float_cpu(b) && load_number(args[1], b.dtype, a))) {
-      Py_RETURN_NONE;  // the other operand is not a plain number (or the tensor not float CPU)
-    }
-    std::vector<int64_t> shape;
-    if (!broadcast_shape(a.shape, b.shape, shape)) Py_RETURN_NONE;
-    pybind11::tuple dims(shape.size());
-    for (size_t i = 0; i < shape.size(); ++i) dims[i] = pybind11::int_(shape[i]);
-    pybind11::object out;
-    const TensorArg o = new_output(is_a ? args[1] : args[2], dims.ptr(), out);
-    cpu::binary(op, a.shape == shape ? a : broadcast_view(a, shape), b.shape == shape ? b : broadcast_view(b, shape),
-                o);
-    return out.release().ptr();
-  });
+  return cpu_binary_new(args[0], args[1], args[2]);
 }
 
 PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
@@ -128,22 +173,7 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_TypeError, "cpu_unary_new(op, x, p0, p1)");
     return nullptr;
   }
-  return translate_errors([&]() -> PyObject* {
-    TensorArg x;
-    if (!load(args[1], x) || !float_cpu(x)) Py_RETURN_NONE;
-    const double p0 = PyFloat_AsDouble(args[2]), p1 = PyFloat_AsDouble(args[3]);
-    if (PyErr_Occurred()) {  // parameters float() rejects: the Python path says so
-      PyErr_Clear();
-      Py_RETURN_NONE;
-    }
-    static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
-    pybind11::object shape = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[1], k_shape));
-    if (!shape) throw pybind11::error_already_set();
-    pybind11::object out;
-    const TensorArg o = new_output(args[1], shape.ptr(), out);
-    cpu::unary(PyUnicode_AsUTF8(args[0]), x, o, p0, p1);
-    return out.release().ptr();
-  });
+  return cpu_unary_new(args[0], args[1], args[2], args[3]);
 }
 
 PyMethodDef kMethods[] = {

@@ -129,10 +129,13 @@ PyObject* make_tensor(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
                     args[6], nargs == 8 ? args[7] : Py_None);
 }
 
-// The Buffer as a Python object, C++ errors turned into Python ones.
-PyObject* cpu_buffer_object(int64_t nbytes) {
+// The Buffer as a Python object (its C++ side in *held when asked), C++ errors turned
+// into Python ones.
+PyObject* cpu_buffer_object(int64_t nbytes, BufferPtr* held) {
   try {
-    return pybind11::cast(std::make_shared<Buffer>(static_cast<size_t>(nbytes), DeviceType::CPU, 0)).release().ptr();
+    auto buf = std::make_shared<Buffer>(static_cast<size_t>(nbytes), DeviceType::CPU, 0);
+    if (held) *held = buf;
+    return pybind11::cast(std::move(buf)).release().ptr();
   } catch (const std::bad_alloc&) {
     return PyErr_NoMemory();
   } catch (const pybind11::error_already_set& e) {
@@ -145,7 +148,7 @@ PyObject* cpu_buffer_object(int64_t nbytes) {
 
 }  // namespace
 
-PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device) {
+PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device, BufferPtr* buffer) {
   const Py_ssize_t n = PyTuple_GET_SIZE(shape);
   static PyObject* const k_itemsize = PyUnicode_InternFromString("itemsize");
   PyObject* itemsize_obj = PyObject_GetAttr(dtype, k_itemsize);
@@ -186,7 +189,7 @@ PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device) {
     Py_DECREF(strides);
     return fail(PyExc_ValueError, "empty: the shape's size overflows 64-bit byte counts");
   }
-  PyObject* buf = cpu_buffer_object(nbytes);
+  PyObject* buf = cpu_buffer_object(nbytes, buffer);
   if (!buf) {
     Py_DECREF(strides);
     return nullptr;
@@ -196,6 +199,44 @@ PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device) {
   Py_DECREF(buf);
   Py_DECREF(strides);
   return t;
+}
+
+PyObject* empty_like_from_tuple(PyObject* like, PyObject* shape, BufferPtr* buffer) {
+  if (!is_tensor(like)) {
+    PyErr_SetString(PyExc_TypeError, "empty_like_from_tuple: expected a Tensor");
+    return nullptr;
+  }
+  PyObject* dtype = slot_at(like, g_class.offset[kDtype]);
+  PyObject* device = slot_at(like, g_class.offset[kDevice]);
+  if (!dtype || !device) return fail(PyExc_RuntimeError, "empty_like_from_tuple: the tensor has unset fields");
+  return empty_from_tuple(shape, dtype, device, buffer);
+}
+
+bool is_tensor(PyObject* o) { return g_class.tensor && PyObject_TypeCheck(o, g_class.tensor); }
+
+PyObject* detached_alias(PyObject* t) {
+  if (!bound()) return nullptr;
+  if (!PyObject_TypeCheck(t, g_class.tensor)) {
+    PyErr_Format(PyExc_TypeError, "detach: expected a Tensor, got %s", Py_TYPE(t)->tp_name);
+    return nullptr;
+  }
+  const auto* off = g_class.offset;
+  for (int s : {kBuf, kDtype, kShape, kStrides, kOffset, kDevice, kBase})
+    if (!slot_at(t, off[s])) return fail(PyExc_RuntimeError, "detach: the tensor has unset fields");
+  return new_tensor(Py_TYPE(t), slot_at(t, off[kBuf]), slot_at(t, off[kDtype]), slot_at(t, off[kShape]),
+                    slot_at(t, off[kStrides]), slot_at(t, off[kOffset]), slot_at(t, off[kDevice]),
+                    slot_at(t, off[kBase]));
+}
+
+bool buffer_version(PyObject* t, int64_t* version) {
+  PyObject* buf = PyObject_TypeCheck(t, g_class.tensor) ? slot_at(t, g_class.offset[kBuf]) : nullptr;
+  pybind11::detail::make_caster<Buffer> caster;
+  if (!buf || !caster.load(buf, false)) {
+    PyErr_SetString(PyExc_RuntimeError, "buffer_version: not a tensor over a Buffer");
+    return false;
+  }
+  *version = pybind11::detail::cast_op<Buffer&>(caster).version;
+  return true;
 }
 
 namespace {
@@ -212,7 +253,29 @@ PyObject* empty_cpu(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return t;
 }
 
+// tensor.detach(): a tensor of the same class over the same memory and view, without
+// the autograd fields (a new reference).
+PyObject* tensor_detach(PyObject* t, PyObject*) { return detached_alias(t); }
+
+// Tensor methods written in C++, installed by tensor.py through tensor_method(name).
+PyMethodDef kTensorMethods[] = {
+    {"detach", as_pycfunction(tensor_detach), METH_NOARGS,
+     "detach(): a tensor sharing this one's memory and view, outside the autograd graph"},
+};
+
+// tensor_method(name): the kTensorMethods entry as a method descriptor of Tensor.
+PyObject* tensor_method(PyObject*, PyObject* name) {
+  if (!bound()) return nullptr;
+  const char* s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : nullptr;
+  for (PyMethodDef& def : kTensorMethods)
+    if (s && std::string(s) == def.ml_name) return PyDescr_NewMethod(g_class.tensor, &def);
+  PyErr_Format(PyExc_ValueError, "tensor_method: no C++ Tensor method %R", name);
+  return nullptr;
+}
+
 PyMethodDef kMethods[] = {
+    {"tensor_method", as_pycfunction(tensor_method), METH_O,
+     "tensor_method(name): the C++ Tensor method `name` (detach) as a method descriptor of Tensor"},
     {"bind_tensor_class", as_pycfunction(bind_tensor_class), METH_FASTCALL,
      "bind_tensor_class(Tensor, Size): the classes make_tensor and empty_cpu build"},
     {"make_tensor", as_pycfunction(make_tensor), METH_FASTCALL,

@@ -1,4 +1,5 @@
 """Installs the op methods and operators on Tensor (Tensor.exp is fastdl.ops.exp, ...)."""
+from . import _C
 from . import ops
 from .ops import elementwise as _ew
 from .ops.elementwise import Add as _Add, Div as _Div, Mul as _Mul, Sub as _Sub
@@ -48,15 +49,14 @@ Tensor.view_as = _view_as
 Tensor.reshape_as = _reshape_as
 
 # operators
-# the arithmetic operators call their Function directly: they run for every line of model code
-Tensor.__add__ = lambda a, b: _Add.apply(a, b)
-Tensor.__radd__ = lambda a, b: _Add.apply(b, a)
-Tensor.__sub__ = lambda a, b: _Sub.apply(a, b)
-Tensor.__rsub__ = lambda a, b: _Sub.apply(b, a)
-Tensor.__mul__ = lambda a, b: _Mul.apply(a, b)
-Tensor.__rmul__ = lambda a, b: _Mul.apply(b, a)
-Tensor.__truediv__ = lambda a, b: _Div.apply(a, b)
-Tensor.__rtruediv__ = lambda a, b: _Div.apply(b, a)
+# the arithmetic operators, and the methods that are one Function's apply, are that apply
+# itself (_C.function_method, csrc/bind/bind_autograd_apply.cpp): they run for every line
+# of model code, and a Python front costs a frame per call
+for _op, _fn in [("add", _Add), ("sub", _Sub), ("mul", _Mul), ("truediv", _Div)]:
+    setattr(Tensor, f"__{_op}__", _C.function_method(_fn, 2))
+    setattr(Tensor, f"__r{_op}__", _C.function_method(_fn, 2, True))
+for _name in _ew.UNARY_METHODS:
+    setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name], 1))
 Tensor.__floordiv__ = lambda a, b: ops.floor_divide(a, b)
 Tensor.__rfloordiv__ = lambda a, b: ops.floor_divide(b, a)
 Tensor.__mod__ = lambda a, b: ops.remainder(a, b)
@@ -65,9 +65,9 @@ Tensor.__pow__ = lambda a, b: ops.pow(a, b)
 Tensor.__rpow__ = lambda a, b: ops.pow(b, a)
 Tensor.__matmul__ = ops.matmul
 Tensor.__rmatmul__ = lambda a, b: ops.matmul(b, a)
-Tensor.__neg__ = lambda a: ops.neg(a)
+Tensor.__neg__ = Tensor.neg
 Tensor.__pos__ = lambda a: a
-Tensor.__abs__ = lambda a: ops.abs(a)
+Tensor.__abs__ = Tensor.abs
 Tensor.__eq__ = lambda a, b: ops.eq(a, b)
 Tensor.__ne__ = lambda a, b: ops.ne(a, b)
 Tensor.__lt__ = lambda a, b: ops.lt(a, b)

@@ -168,6 +168,12 @@ class Function:
     def backward(ctx, *grads):
         raise NotImplementedError("Function subclasses must define backward")
 
+    # fast_forward = ("binary" | "unary", kernel op, save rules), declared in a class's own
+    # body, lets apply run that forward in C++ for the float CPU operands the C++ kernels
+    # take, leaving the same ctx fields (ops/elementwise.py's _Arith and unary table
+    # declare it; the format is in csrc/bind/bind_autograd_apply.cpp). None: always Python.
+    fast_forward = None
+
     # apply(*args) runs forward(ctx, *args) and records the call when grad mode is on and
     # an argument is a Tensor that requires grad: a Node with the ctx, one edge per input
     # (_C.edge_of: the producer's (node, output index), or the leaf's AccumulateGrad) and

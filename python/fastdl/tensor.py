@@ -140,8 +140,8 @@ class Tensor:
     def is_leaf(self):
         return self._grad_fn is None
 
-    def detach(self):
-        return Tensor._make(self._buf, self._dtype, self._shape, self._strides, self._offset, self._device, self._base)
+    # detach() (a tensor of this class over the same memory and view, outside the graph)
+    # is C++, installed below: Function.apply's saved outputs are made by the same code.
 
     def detach_(self):
         self._grad_fn = None
@@ -302,6 +302,7 @@ class Tensor:
 # us), and every op output pays it.
 _C.bind_tensor_class(Tensor, Size)
 Tensor._make = classmethod(_C.make_tensor)
+Tensor.detach = _C.tensor_method("detach")
 _autograd._bind_apply()  # Function.apply, also C++, needs Tensor too
 
 

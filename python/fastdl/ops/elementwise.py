@@ -75,12 +75,43 @@ def _grad_for(g, x):
     return g if g.dtype is x.dtype else g.to(x.dtype)
 
 
-class Add(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        if True in ctx.needs_input_grad:
+# What a declared Function saves (fast_forward's rules): a tensor operand or the output is
+# kept for backward never, when input 0 / input 1 needs grad, or whenever the op records.
+SAVE_NEVER, SAVE_IF_FIRST, SAVE_IF_SECOND, SAVE_ALWAYS = 0, 1, 2, 3
+
+
+def _kept(x, rule, needs):
+    """x if it is a tensor that the save rule keeps, else None."""
+    if isinstance(x, Tensor) and (rule == SAVE_ALWAYS or (rule == SAVE_IF_FIRST and needs[0])
+                                  or (rule == SAVE_IF_SECOND and needs[1])):
+        return x
+    return None
+
+
+class _Arith(Function):
+    """add, sub, mul, div: binary_kernel(op), and when recording a ctx with
+    inputs_meta = (_meta(a), _meta(b)), scalars = (the operands that are numbers, else
+    None) and, unless every rule is SAVE_NEVER, saved_tensors = (a, b, out) as `saves`
+    keeps them. `fast_forward` declares the same to _C.function_apply, which runs it in
+    C++ for float CPU operands (csrc/bind/bind_autograd_apply.cpp); this forward is the
+    rest (integers, promotion, half, CUDA, errors)."""
+    float_result = False
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        _, op, saves = cls.fast_forward
+        out = binary_kernel(op, a, b, cls.float_result)
+        needs = ctx.needs_input_grad
+        if True in needs:
             ctx.inputs_meta = (_meta(a), _meta(b))
-        return binary_kernel("add", a, b)
+            ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+            if saves != (SAVE_NEVER,) * 3:
+                ctx.save_for_backward(*(_kept(x, rule, needs) for x, rule in zip((a, b, out), saves)))
+        return out
+
+
+class Add(_Arith):
+    fast_forward = ("binary", "add", (SAVE_NEVER, SAVE_NEVER, SAVE_NEVER))
 
     @staticmethod
     def backward(ctx, g):
@@ -88,12 +119,8 @@ class Add(Function):
         return _grad_meta(g, ma), _grad_meta(g, mb)
 
 
-class Sub(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        if True in ctx.needs_input_grad:
-            ctx.inputs_meta = (_meta(a), _meta(b))
-        return binary_kernel("sub", a, b)
+class Sub(_Arith):
+    fast_forward = ("binary", "sub", (SAVE_NEVER, SAVE_NEVER, SAVE_NEVER))
 
     @staticmethod
     def backward(ctx, g):
@@ -112,21 +139,13 @@ def _grad_meta(g, meta):
     return g if g.dtype is meta[1] else g.to(meta[1])
 
 
-class Mul(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        need_a, need_b = ctx.needs_input_grad
-        if need_a or need_b:
-            # save only what the other side's gradient needs, so x.mul_(2) stays legal
-            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-            ctx.save_for_backward(a if ta and need_b else None, b if tb and need_a else None)
-            ctx.scalars = (None if ta else a, None if tb else b)
-            ctx.inputs_meta = (_meta(a), _meta(b))
-        return binary_kernel("mul", a, b)
+class Mul(_Arith):
+    # each side's gradient needs only the other operand, so x.mul_(2) stays legal
+    fast_forward = ("binary", "mul", (SAVE_IF_SECOND, SAVE_IF_FIRST, SAVE_NEVER))
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b, _ = ctx.saved_tensors
         sa, sb = ctx.scalars
         ma, mb = ctx.inputs_meta
         ga = _grad_meta(g * (b if b is not None else sb), ma) if ctx.needs_input_grad[0] else None
@@ -134,21 +153,15 @@ class Mul(Function):
         return ga, gb
 
 
-class Div(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        out = binary_kernel("div", a, b, float_result=True)
-        ctx.save_for_backward(b if isinstance(b, Tensor) else None,
-                              out if ctx.needs_input_grad[1] else None)
-        ctx.sb = None if isinstance(b, Tensor) else b
-        ctx.inputs_meta = (_meta(a), _meta(b))
-        return out
+class Div(_Arith):
+    fast_forward = ("binary", "div", (SAVE_NEVER, SAVE_ALWAYS, SAVE_IF_SECOND))
+    float_result = True
 
     @staticmethod
     def backward(ctx, g):
-        b, out = ctx.saved_tensors
+        _, b, out = ctx.saved_tensors
         ma, mb = ctx.inputs_meta
-        denom = b if b is not None else ctx.sb
+        denom = b if b is not None else ctx.scalars[1]
         ga = _grad_meta(g / denom, ma) if ctx.needs_input_grad[0] else None
         gb = _grad_meta(-g * out / denom, mb) if ctx.needs_input_grad[1] else None
         return ga, gb
@@ -411,10 +424,14 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
 def _unary_function(name, grad, saves, float_only=True):
     """Builds the Function for one row of the unary table."""
 
+    # ctx.params = (p0, p1), saved_tensors = (x, out) as `saves` says; fast_forward declares
+    # the same to _C.function_apply, which runs it in C++ for a float CPU x
+    rules = tuple(SAVE_ALWAYS if k in saves else SAVE_NEVER for k in "xy")
+
     def forward(ctx, x, p0=0.0, p1=0.0):
         out = unary_kernel(name, x, p0, p1, float_only)
         ctx.params = (p0, p1)
-        ctx.save_for_backward(x if "x" in saves else None, out if "y" in saves else None)
+        ctx.save_for_backward(x if rules[0] else None, out if rules[1] else None)
         return out
 
     def backward(ctx, g):
@@ -422,7 +439,8 @@ def _unary_function(name, grad, saves, float_only=True):
         return grad(x, y, g, *ctx.params), None, None
 
     cls_name = "".join(p.capitalize() for p in name.split("_"))
-    return type(cls_name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+    return type(cls_name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
+                                        "fast_forward": ("unary", name, rules)})
 
 
 def _zero_grad(x, y, g, *p):
@@ -491,9 +509,12 @@ def _unary_api(name):
     return api
 
 
+# the ops that are their Function's apply of one tensor (Tensor methods of the same name
+# are that apply itself: _methods.py)
+UNARY_METHODS = ("neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "tanh", "sigmoid", "sin",
+                 "cos", "reciprocal", "relu", "floor", "ceil", "round")
 neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, tanh, sigmoid, sin, cos, reciprocal, relu, floor, ceil, round = (
-    _unary_api(n) for n in ("neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "tanh", "sigmoid",
-                            "sin", "cos", "reciprocal", "relu", "floor", "ceil", "round"))
+    _unary_api(n) for n in UNARY_METHODS)
 
 
 def leaky_relu(x, negative_slope=0.01):
