@@ -21,7 +21,7 @@
 #include "raw_python.h"
 #include "registry.h"
 #include "elementwise_new.h"
-#include "tensor_new.h"
+#include "tensor_load.h"
 
 namespace fastdl {
 namespace {
@@ -54,20 +54,6 @@ bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& 
   return true;
 }
 
-// o's view when it is a fastdl.Tensor. (Only a Tensor: the caster's getattr fallback
-// would raise and clear five AttributeErrors for a number, a microsecond per call.)
-bool load(PyObject* o, TensorArg& out) {
-  if (!is_tensor(o)) return false;
-  pybind11::detail::make_caster<TensorArg> c;
-  if (!c.load(o, false)) return false;
-  out = std::move(pybind11::detail::cast_op<TensorArg&>(c));
-  return true;
-}
-
-bool float_cpu(const TensorArg& t) {
-  return (t.dtype == DType::Float32 || t.dtype == DType::Float64) && t.buf->device() == DeviceType::CPU;
-}
-
 // A Python float or int (not a bool) as a 0-d operand of dtype `dt`, as the Python
 // path's scalar_tensor makes it (the value through a double, then rounded to dt).
 bool load_number(PyObject* o, DType dt, TensorArg& out) {
@@ -87,20 +73,6 @@ bool load_number(PyObject* o, DType dt, TensorArg& out) {
   return true;
 }
 
-// A new contiguous tensor of `shape` (a tuple; `dims` its values) with the dtype and
-// device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view.
-TensorArg new_output(PyObject* like, const TensorArg& like_arg, PyObject* shape, const std::vector<int64_t>& dims,
-                     pybind11::object& obj) {
-  TensorArg o;
-  obj = pybind11::reinterpret_steal<pybind11::object>(empty_like_from_tuple(like, shape, &o.buf));
-  if (!obj) throw pybind11::error_already_set();
-  o.dtype = like_arg.dtype;
-  o.shape = dims;
-  o.strides.assign(dims.size(), 1);  // contiguous, as empty_from_tuple made it
-  for (size_t i = dims.size(); i-- > 1;) o.strides[i - 1] = o.strides[i] * std::max<int64_t>(dims[i], 1);
-  return o;
-}
-
 }  // namespace
 
 PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
@@ -108,11 +80,11 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
     const std::string op = PyUnicode_AsUTF8(op_name);
     if (cpu::binary_is_comparison(op) || op.rfind("logical_", 0) == 0) Py_RETURN_NONE;  // bool results
     TensorArg a, b;
-    bool is_a = load(a_obj, a), is_b = load(b_obj, b);
+    bool is_a = load_tensor(a_obj, a), is_b = load_tensor(b_obj, b);
     if (is_a == is_b) {
-      if (!is_a || !float_cpu(a) || !float_cpu(b) || b.dtype != a.dtype) Py_RETURN_NONE;
-    } else if (!(is_a ? float_cpu(a) && load_number(b_obj, a.dtype, b)
-                      : float_cpu(b) && load_number(a_obj, b.dtype, a))) {
+      if (!is_a || !is_float_cpu(a) || !is_float_cpu(b) || b.dtype != a.dtype) Py_RETURN_NONE;
+    } else if (!(is_a ? is_float_cpu(a) && load_number(b_obj, a.dtype, b)
+                      : is_float_cpu(b) && load_number(a_obj, b.dtype, a))) {
       Py_RETURN_NONE;  // the other operand is not a plain number (or the tensor not float CPU)
     }
     std::vector<int64_t> shape;
@@ -142,7 +114,7 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
 PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, PyObject* p1_obj) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x;
-    if (!load(x_obj, x) || !float_cpu(x)) Py_RETURN_NONE;
+    if (!load_tensor(x_obj, x) || !is_float_cpu(x)) Py_RETURN_NONE;
     const double p0 = PyFloat_AsDouble(p0_obj), p1 = PyFloat_AsDouble(p1_obj);
     if (PyErr_Occurred()) {  // parameters float() rejects: the Python path says so
       PyErr_Clear();

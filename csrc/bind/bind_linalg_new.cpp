@@ -51,10 +51,10 @@ bool graph_free(PyObject* allow_grad, std::initializer_list<PyObject*> tensors) 
 
 bool float_cpu_2d(const TensorArg& t, DType dtype) { return is_float_cpu(t) && t.dtype == dtype && t.ndim() == 2; }
 
-// A new (rows, cols) tensor like `like`, in `obj`, and its kernel view.
-TensorArg new_matrix(PyObject* like, int64_t rows, int64_t cols, pybind11::object& obj) {
-  pybind11::tuple dims = pybind11::make_tuple(rows, cols);
-  return new_output_like(like, dims.ptr(), obj);
+// A new (rows, cols) tensor like `like` (`like_arg` its view), in `obj`, and its kernel view.
+TensorArg new_matrix(PyObject* like, const TensorArg& like_arg, int64_t rows, int64_t cols, pybind11::object& obj) {
+  pybind11::tuple shape = pybind11::make_tuple(rows, cols);
+  return new_output(like, like_arg, shape.ptr(), {rows, cols}, obj);
 }
 
 template <typename T>
@@ -75,7 +75,7 @@ PyObject* matmul_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         !float_cpu_2d(a, a.dtype) || !float_cpu_2d(b, a.dtype) || a.shape[1] != b.shape[0])
       Py_RETURN_NONE;
     pybind11::object out;
-    const TensorArg o = new_matrix(args[0], a.shape[0], b.shape[1], out);
+    const TensorArg o = new_matrix(args[0], a, a.shape[0], b.shape[1], out);
     if (a.dtype == DType::Float32) product<float>(a, b, o);
     else product<double>(a, b, o);
     return out.release().ptr();
@@ -111,7 +111,7 @@ PyObject* linear_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!activation) throw pybind11::error_already_set();
     if (!known_activation(activation)) Py_RETURN_NONE;
     pybind11::object out;
-    const TensorArg o = new_matrix(args[0], x.shape[0], w.shape[0], out);
+    const TensorArg o = new_matrix(args[0], x, x.shape[0], w.shape[0], out);
     cpu::linear(x, w, bias, o, activation);
     return out.release().ptr();
   });

@@ -1,11 +1,12 @@
 // Reading fastdl.Tensor arguments and making output tensors in the raw-CPython fast
-// paths (bind_elementwise_new.cpp, bind_matmul_new.cpp), which return None to hand any
+// paths (bind_elementwise_new.cpp, bind_linalg_new.cpp), which return None to hand any
 // case they do not take to the Python path.
 #pragma once
 #include <pybind11/pybind11.h>
 
-#include <stdexcept>
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "../core/buffer.h"
 #include "tensor_caster.h"
@@ -13,8 +14,11 @@
 
 namespace fastdl {
 
-// o's kernel view when o is a fastdl.Tensor; false (no Python error) otherwise.
+// o's kernel view when o is a fastdl.Tensor; false (no Python error) otherwise. Only a
+// Tensor reaches the caster: its getattr fallback would raise and clear five
+// AttributeErrors for a number, a microsecond per call.
 inline bool load_tensor(PyObject* o, TensorArg& out) {
+  if (!is_tensor(o)) return false;
   pybind11::detail::make_caster<TensorArg> c;
   if (!c.load(o, false)) return false;
   out = std::move(pybind11::detail::cast_op<TensorArg&>(c));
@@ -25,18 +29,18 @@ inline bool is_float_cpu(const TensorArg& t) {
   return (t.dtype == DType::Float32 || t.dtype == DType::Float64) && t.buf->device() == DeviceType::CPU;
 }
 
-// A new contiguous tensor of `shape` (a tuple) with the dtype and device of the tensor
-// `like`, held in `obj`, and its kernel view.
-inline TensorArg new_output_like(PyObject* like, PyObject* shape, pybind11::object& obj) {
-  static PyObject* const k_dtype = PyUnicode_InternFromString("_dtype");
-  static PyObject* const k_device = PyUnicode_InternFromString("_device");
-  pybind11::object dtype = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_dtype));
-  pybind11::object device = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(like, k_device));
-  if (!dtype || !device) throw pybind11::error_already_set();
-  obj = pybind11::reinterpret_steal<pybind11::object>(empty_from_tuple(shape, dtype.ptr(), device.ptr()));
-  if (!obj) throw pybind11::error_already_set();
+// A new contiguous tensor of `shape` (a tuple; `dims` its values) with the dtype and
+// device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view
+// (built here, not read back from the new object).
+inline TensorArg new_output(PyObject* like, const TensorArg& like_arg, PyObject* shape,
+                            const std::vector<int64_t>& dims, pybind11::object& obj) {
   TensorArg o;
-  if (!load_tensor(obj.ptr(), o)) throw std::runtime_error("new_output_like: the new tensor did not load");
+  obj = pybind11::reinterpret_steal<pybind11::object>(empty_like_from_tuple(like, shape, &o.buf));
+  if (!obj) throw pybind11::error_already_set();
+  o.dtype = like_arg.dtype;
+  o.shape = dims;
+  o.strides.assign(dims.size(), 1);  // contiguous, as empty_from_tuple made it
+  for (size_t i = dims.size(); i-- > 1;) o.strides[i - 1] = o.strides[i] * std::max<int64_t>(dims[i], 1);
   return o;
 }
 
