@@ -5,8 +5,9 @@ Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (the bia
 ride in it as an extra column of ones); then one kernel call runs the time loop
 (csrc/cpu/rnn_sequence.h: per step the recurrent GEMM h_{t-1} @ W_hh^T with W_hh
 packed once, and the fused cell). Backward is one kernel call through time the other
-way (cell backward, then dh_{t-1} = dgates @ W_hh), and afterwards one GEMM each for
-dW_ih, dW_hh and d(input) over all steps. Hidden / cell states live in (T+1, B, H)
+way (cell backward, then dh_{t-1} = dgates @ W_hh; the LSTM's also gives d(input) =
+dgates @ W_ih and d(bias) step by step, while dgates is in cache), and afterwards one
+GEMM each for the weight gradients over all steps (the LSTM's two as one). Hidden / cell states live in (T+1, B, H)
 buffers in time order with the initial state in the slot before the first processed
 step (slot 0 forward, slot T reversed), so the outputs and the "previous state" of
 every step are both contiguous slices of one buffer.
@@ -68,6 +69,20 @@ def _weight_grad(kern, dgates, inp):
     return dw
 
 
+def _lstm_weight_grads(kern, dgates, x, h_prev):
+    """dW_ih and dW_hh of the LSTM in one GEMM, dgates^T @ [x | h_prev] over all steps:
+    dgates^T (the larger operand, transposed) is packed once for both, which saves more
+    than copying x and h_prev side by side costs (LSTM layer T50 B64 64->128, 1 thread:
+    8.5 -> 7.3 ms for the product)."""
+    T, B, I = x.shape
+    H = h_prev.shape[2]
+    xh = empty((T * B, I + H), x.dtype, x.device)
+    kern.copy(x, xh._view((T, B, I), (B * (I + H), I + H, 1)))
+    kern.copy(h_prev, xh._view((T, B, H), (B * (I + H), I + H, 1), I))
+    dw = _weight_grad(kern, dgates, xh._view((T, B, I + H), (B * (I + H), I + H, 1)))
+    return _copy(dw._view((dw.shape[0], I), (I + H, 1))), _copy(dw._view((dw.shape[0], H), (I + H, 1), I))
+
+
 def _input_grad(kern, dgates, w_ih, like):
     """d(input) of every step: dgates (T, B, G) @ W_ih, one GEMM."""
     dx = empty(like.shape, dgates.dtype, dgates.device)
@@ -117,11 +132,12 @@ class _LSTMLayer(Function):
         kern = backend(x, "lstm")
         dgates = empty(acts.shape, acts.dtype, acts.device)
         dh, dc = _copy(g_hn), _copy(g_cn)  # in: dL/dh_n, dL/dc_n; out: dL/dh0, dL/dc0
-        kern.lstm_sequence_backward(acts, w_hh, cs, contiguous_data(g_out), dh, dc, dgates, reverse)
-        dx = _input_grad(kern, dgates, w_ih, x) if need[0] else None
-        dw_ih = _weight_grad(kern, dgates, contiguous_data(x))
-        dw_hh = _weight_grad(kern, dgates, _span(hs, 1 if reverse else 0, T))
-        db = _bias_grad(dgates, need[5] or need[6])  # b_ih and b_hh get the same gradient
+        # d(input) and d(bias) come out of the time loop (b_ih and b_hh get the same one)
+        dx = empty(x.shape, x.dtype, x.device) if need[0] else None
+        db = empty((acts.shape[2],), x.dtype, x.device) if need[5] or need[6] else None
+        kern.lstm_sequence_backward(acts, w_hh, cs, contiguous_data(g_out), dh, dc, dgates, reverse,
+                                    w_ih if need[0] else None, dx, db)
+        dw_ih, dw_hh = _lstm_weight_grads(kern, dgates, x, _span(hs, 1 if reverse else 0, T))
         return dx, dh, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
