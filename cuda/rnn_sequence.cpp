@@ -37,18 +37,44 @@ TensorArg rows_of(const TensorArg& buf) {
 }  // namespace
 
 void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
-                           bool reverse) {
+                           bool reverse, const OptTensor& xh, const OptTensor& w_ih, const OptTensor& bias) {
   const char* op = "lstm_sequence_forward";
   require_device(op);
+  if (xh.has_value() != w_ih.has_value())
+    fail_value(std::string(op) + ": xh and w_ih must be given together (or neither)");
+  if (bias && !xh) fail_value(std::string(op) + ": bias needs xh and w_ih");
   const SeqOperand a{"acts", &acts, SeqShape::kSteps, rnn::kLstmGates};
   const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kLstmGates};
   const SequenceDims d = check_sequence_operands(
-      op, on_cuda(op, acts), a, w, {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1}});
+      op, on_cuda(op, acts), a, w,
+      {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1},
+       {"xh", xh ? &*xh : nullptr, SeqShape::kInputAndState, 1},
+       {"w_ih", w_ih ? &*w_ih : nullptr, SeqShape::kInputWeight, rnn::kLstmGates},
+       {"bias", bias ? &*bias : nullptr, SeqShape::kBias, rnn::kLstmGates}});
   if (d.B * d.H == 0) return;
+  // the CPU's contract from the existing kernels: the input projection of all steps as
+  // one GEMM (+ bias), then per step h_prev copied into xh and the recurrent step
+  const int64_t K = d.I + d.H + 1;
+  auto xh_columns = [&](int64_t t, int64_t first, int64_t width) {  // xh[t][:, first:first+width]
+    TensorArg v = *xh;
+    v.shape = {d.B, width};
+    v.strides = {K, 1};
+    v.offset = xh->offset + t * d.B * K + first;
+    return v;
+  };
+  if (xh) {
+    TensorArg x_rows = *xh;
+    x_rows.shape = {d.T * d.B, d.I};
+    x_rows.strides = {K, 1};
+    const TensorArg a_rows = rows_of(acts);
+    matmul(x_rows, transposed(*w_ih), a_rows, 1.0, 0.0);
+    if (bias) binary("add", a_rows, repeated_rows(*bias, d.T * d.B), a_rows);
+  }
   const TensorArg wt = transposed(w_hh);
   for (int64_t k = 0; k < d.T; ++k) {
     const StepSlots s = step_slots(k, d.T, reverse);
     const TensorArg at = slot(acts, s.t);
+    if (xh) copy(slot(hs, s.prev), xh_columns(s.t, d.I, d.H));
     matmul(slot(hs, s.prev), wt, at, 1.0, 1.0);
     lstm_cell_forward(at, slot(cs, s.prev), slot(hs, s.next), slot(cs, s.next), at);
   }

@@ -68,26 +68,57 @@ T* at(T* buf, const SequenceDims& d, int64_t width, int64_t t, int64_t r) {
 }  // namespace
 
 void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
-                           bool reverse) {
+                           bool reverse, const std::optional<TensorArg>& xh, const std::optional<TensorArg>& w_ih,
+                           const std::optional<TensorArg>& bias) {
   const char* op = "lstm_sequence_forward";
+  if (xh.has_value() != w_ih.has_value())
+    fail_value(std::string(op) + ": xh and w_ih must be given together (or neither)");
+  if (bias && !xh) fail_value(std::string(op) + ": bias needs xh and w_ih");
   const SeqOperand a{"acts", &acts, SeqShape::kSteps, rnn::kLstmGates};
   const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kLstmGates};
   const SequenceDims d = check_sequence_operands(
-      op, on_cpu(op), a, w, {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1}});
-  const int64_t H = d.H, G = rnn::kLstmGates * H;
+      op, on_cpu(op), a, w,
+      {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1},
+       {"xh", xh ? &*xh : nullptr, SeqShape::kInputAndState, 1},
+       {"w_ih", w_ih ? &*w_ih : nullptr, SeqShape::kInputWeight, rnn::kLstmGates},
+       {"bias", bias ? &*bias : nullptr, SeqShape::kBias, rnn::kLstmGates}});
+  const int64_t H = d.H, G = rnn::kLstmGates * H, I = d.I, K = I + H + 1;
   if (d.B * H == 0) return;
   FASTDL_DISPATCH_FLOAT(acts.dtype, op, [&] {
     using T = scalar_t;
-    const PackedB<T> wt = pack_w_hh_t<T>(w_hh);
     T *A = acts.data<T>(), *Hs = hs.data<T>(), *Cs = cs.data<T>();
+    // Per step either h_prev @ W_hh^T added into the given projections, or the whole
+    // [x_t | h_prev | 1] @ [W_ih | W_hh | bias]^T as one GEMM (about as fast as a
+    // projection GEMM over all steps first, and the backward finds [x_t | h_prev] of
+    // every step side by side for its weight gradients).
+    std::vector<T> wcat;  // (G, K): row n = [W_ih[n] | W_hh[n] | bias_n or 0]
+    if (xh) {
+      wcat.assign(static_cast<size_t>(G * K), T(0));
+      const T *wi = w_ih->data<T>(), *wh = w_hh.data<T>();
+      for (int64_t n = 0; n < G; ++n) {
+        T* row = wcat.data() + n * K;
+        for (int64_t j = 0; j < I; ++j) row[j] = wi[n * w_ih->strides[0] + j * w_ih->strides[1]];
+        for (int64_t j = 0; j < H; ++j) row[I + j] = wh[n * w_hh.strides[0] + j * w_hh.strides[1]];
+        if (bias) row[I + H] = bias->data<T>()[n * bias->strides[0]];
+      }
+    }
+    const PackedB<T> wt = xh ? pack_b_once<T>(K, G, wcat.data(), 1, K) : pack_w_hh_t<T>(w_hh);
+    T* XH = xh ? xh->data<T>() : nullptr;
     for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
+      const int64_t rows = r1 - r0;
       for (int64_t k = 0; k < d.T; ++k) {
         const StepSlots s = step_slots(k, d.T, reverse);
         T* a = at(A, d, G, s.t, r0);
         const T *hp = at(Hs, d, H, s.prev, r0), *cp = at(Cs, d, H, s.prev, r0);
         T *hn = at(Hs, d, H, s.next, r0), *cn = at(Cs, d, H, s.next, r0);
-        gemm_prepacked<T>(r1 - r0, T(1), hp, H, 1, wt, T(1), a, G);
-        for (int64_t b = 0; b < r1 - r0; ++b)
+        if (XH) {
+          T* in = at(XH, d, K, s.t, r0);
+          for (int64_t b = 0; b < rows; ++b) std::copy(hp + b * H, hp + (b + 1) * H, in + b * K + I);
+          gemm_prepacked<T>(rows, T(1), in, K, 1, wt, T(0), a, G);
+        } else {
+          gemm_prepacked<T>(rows, T(1), hp, H, 1, wt, T(1), a, G);
+        }
+        for (int64_t b = 0; b < rows; ++b)
           lstm_forward_row(a + b * G, cp + b * H, hn + b * H, cn + b * H, a + b * G, H);
       }
     });

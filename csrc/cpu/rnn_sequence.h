@@ -23,8 +23,13 @@ namespace cpu {
 
 // acts (T, B, 4H): in, the input projections; out, the gate activations [i, f, g, o]
 // (saved for the backward). hs, cs (T+1, B, H): in, the initial state slot; out, the rest.
+// With xh (T, B, I+H+1) and w_ih (4H, I) (and optionally bias (4H,), b_ih + b_hh) the
+// kernel projects the input itself, step by step, and acts is out only. xh: in, per
+// step [x_t | any | 1]; out, [x_t | h_prev | 1] (the rows the weight gradients need).
 void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
-                           bool reverse);
+                           bool reverse, const std::optional<TensorArg>& xh = std::nullopt,
+                           const std::optional<TensorArg>& w_ih = std::nullopt,
+                           const std::optional<TensorArg>& bias = std::nullopt);
 
 // acts, cs as the forward left them; grad_out (T, B, H) = dL/d(outputs). grad_h, grad_c
 // (B, H): in, dL/dh_n and dL/dc_n; out, dL/dh0 and dL/dc0. grad_gates (T, B, 4H), out:

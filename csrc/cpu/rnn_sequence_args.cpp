@@ -22,6 +22,7 @@ std::vector<int64_t> expected_shape(const SeqOperand& o, const SequenceDims& d) 
     case SeqShape::kBias: return {o.width * d.H};
     case SeqShape::kInputWeight: return {o.width * d.H, d.I};
     case SeqShape::kInputSteps: return {d.T, d.B, d.I};
+    case SeqShape::kInputAndState: return {d.T, d.B, d.I + d.H + 1};
   }
   return {};
 }
@@ -30,7 +31,8 @@ int expected_ndim(SeqShape s) {
   switch (s) {
     case SeqShape::kSteps:
     case SeqShape::kStates:
-    case SeqShape::kInputSteps: return 3;
+    case SeqShape::kInputSteps:
+    case SeqShape::kInputAndState: return 3;
     case SeqShape::kRow:
     case SeqShape::kWeight:
     case SeqShape::kInputWeight: return 2;

@@ -24,6 +24,7 @@ enum class SeqShape {
   kBias,    // (width*H,), any strides
   kInputWeight,  // (width*H, I), any strides
   kInputSteps,   // (T, B, I), contiguous
+  kInputAndState,  // (T, B, I + H + 1), contiguous
 };
 
 struct SeqOperand {
