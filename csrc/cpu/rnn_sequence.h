@@ -2,9 +2,9 @@
 // weight is packed for the GEMM once per call instead of once per step, and each thread
 // runs every step on its own block of batch rows (row b of a step's GEMM and cell reads
 // only row b of the states), so a sequence costs one parallel job, not 2T.
-// The input projection (x W_ih^T + biases for all steps, one GEMM) and the weight
-// gradients (one GEMM each over all steps) stay with the caller
-// (python/fastdl/nn/functional/rnn.py).
+// The weight gradients (one GEMM over all steps) and the GRU's input projection (one
+// GEMM over all steps) stay with the caller (python/fastdl/nn/functional/rnn.py); the
+// LSTM kernels can take the input side too (optional operands below).
 //
 // Layout: per-step tensors are (T, B, k*H) in time order; state buffers hs / cs are
 // (T+1, B, H) with the initial state in slot 0, step t writing slot t+1 (reverse: the

@@ -1,14 +1,15 @@
 """One LSTM / GRU layer (one direction) over a whole sequence as a single Function, and
 the cells as one-step layers. PyTorch's equations and gate orders (i,f,g,o / r,z,n).
 
-Forward: one kernel call runs the time loop (csrc/cpu/rnn_sequence.h), per step one
-GEMM and the fused cell. The GRU's input projection x (T*B, I) @ W_ih^T (+ b_ih, an
-extra column of ones) is ONE GEMM over all steps first, and per step the recurrent
-GEMM h_{t-1} @ W_hh^T runs with W_hh packed once; the LSTM's kernel takes x itself:
-[1 | x_t | h_{t-1}] @ [b | W_ih | W_hh]^T per step, the weights packed once. Backward is one kernel call through time the other
-way (cell backward, then dh_{t-1} = dgates @ W_hh; the LSTM's also gives d(input) =
-dgates @ W_ih and d(bias) step by step, while dgates is in cache), and afterwards one
-GEMM each for the weight gradients over all steps (the LSTM's two as one). Hidden / cell states live in (T+1, B, H)
+Forward: one kernel call runs the time loop (csrc/cpu/rnn_sequence.h): per step one
+GEMM, then the fused cell. The LSTM's GEMM is [x_t | h_{t-1} | 1] @ [W_ih | W_hh | b]^T
+(weights packed once; the kernel writes h_{t-1} into the (T, B, I+H+1) buffer the
+backward reuses). The GRU projects every step's input first, ONE GEMM
+x (T*B, I) @ W_ih^T (+ b_ih as a column of ones), and per step runs h_{t-1} @ W_hh^T.
+Backward is one kernel call through time the other way (cell backward, then
+dh_{t-1} = dgates @ W_hh; the LSTM's also gives d(input) = dgates @ W_ih and d(bias)
+step by step, while dgates is in cache), then one GEMM per weight gradient over all
+steps (the LSTM's two as one, dgates^T @ [x | h_prev]). Hidden / cell states live in (T+1, B, H)
 buffers in time order with the initial state in the slot before the first processed
 step (slot 0 forward, slot T reversed), so the outputs and the "previous state" of
 every step are both contiguous slices of one buffer.
