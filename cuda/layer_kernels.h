@@ -56,10 +56,12 @@ void gru_cell_backward(const TensorArg& saved, const TensorArg& h_prev, const Te
 
 // rnn_sequence.cpp (csrc/cpu/rnn_sequence.h): the time loops from matmul and the cells.
 void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
-                           bool reverse);
+                           bool reverse, const OptTensor& xh = std::nullopt, const OptTensor& w_ih = std::nullopt,
+                           const OptTensor& bias = std::nullopt);
 void lstm_sequence_backward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& cs,
                             const TensorArg& grad_out, const TensorArg& grad_h, const TensorArg& grad_c,
-                            const TensorArg& grad_gates, bool reverse);
+                            const TensorArg& grad_gates, bool reverse, const OptTensor& w_ih = std::nullopt,
+                            const OptTensor& grad_input = std::nullopt, const OptTensor& grad_bias = std::nullopt);
 void gru_sequence_forward(const TensorArg& gi, const TensorArg& w_hh, const OptTensor& b_hh, const TensorArg& hs,
                           const TensorArg& saved, bool reverse);
 void gru_sequence_backward(const TensorArg& saved, const TensorArg& w_hh, const TensorArg& hs,

@@ -202,6 +202,23 @@ def test_layer_gradcheck(reverse):
     assert gradcheck(lambda *a: F.gru_layer(*a, reverse=reverse), layer_args(3))
 
 
+@pytest.mark.parametrize("missing", ["b_ih", "b_hh", "both"])
+def test_lstm_layer_gradcheck_with_a_bias_missing(missing):
+    """The kernel gets b_ih + b_hh, or the one given, or none; the input needs no grad
+    (the kernel then skips d(input))."""
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = layer_args(4)
+    x.requires_grad_(False)
+    b_ih = None if missing in ("b_ih", "both") else b_ih
+    b_hh = None if missing in ("b_hh", "both") else b_hh
+    biases = [b for b in (b_ih, b_hh) if b is not None]
+
+    def fn(h0, c0, w_ih, w_hh, *bs):
+        it = iter(bs)
+        return F.lstm_layer(x, h0, c0, w_ih, w_hh, next(it) if b_ih is not None else None,
+                            next(it) if b_hh is not None else None)
+    assert gradcheck(fn, [h0, c0, w_ih, w_hh] + biases)
+
+
 @pytest.fixture
 def two_threads():
     """Two threads, so the sequence kernels split the batch rows between them."""

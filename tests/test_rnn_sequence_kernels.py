@@ -134,6 +134,59 @@ def test_gru_forward_matches_reference(T, B, H, bias, reverse, dtype, threads):
         np.testing.assert_allclose(g, wv, **TOL[dtype], err_msg=name)
 
 
+def k_lstm_forward_with_input(x, w_ih, bias, w_hh, h0, c0, reverse):
+    """The forward that projects the input itself: returns acts, hs, cs and xh."""
+    T, B, I = x.shape
+    H = w_hh.shape[1]
+    acts, hs, cs = np.full((T, B, 4 * H), np.nan, x.dtype), states(h0, T, reverse), states(c0, T, reverse)
+    xh = np.full((T, B, I + H + 1), np.nan, x.dtype)
+    xh[..., :I], xh[..., -1] = x, 1
+    cpu.lstm_sequence_forward(kview(acts), kview(w_hh), kview(hs), kview(cs), reverse, kview(xh), kview(w_ih),
+                              None if bias is None else kview(bias))
+    return acts, hs, cs, xh
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("T,B,H,I", [(1, 1, 1, 1), (1, 3, 5, 7), (4, 1, 8, 16), (3, 13, 13, 3), (2, 64, 20, 33),
+                                     (2, 3, 4, 0)])
+def test_lstm_forward_with_input_matches_reference(T, B, H, I, bias, reverse, dtype, threads):
+    """x_t W_ih^T + bias inside the loop: the same as the reference on the projections,
+    and xh left holding [x_t | h_prev | 1] of every step."""
+    _, w, h0, c0 = lstm_case(T, B, H, dtype)
+    rng = np.random.default_rng(T + B + H + I + 7)
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    w_ih = (rng.standard_normal((4 * H, I)) / np.sqrt(max(I, 1))).astype(dtype)
+    b = rng.standard_normal(4 * H).astype(dtype) if bias else None
+    acts, hs, cs, xh = k_lstm_forward_with_input(x, w_ih, b, w, h0, c0, reverse)
+    pre = x.astype(np.float64) @ w_ih.T.astype(np.float64) + (0 if b is None else b)
+    want = ref_lstm_sequence(pre, w.astype(np.float64), h0.astype(np.float64), c0.astype(np.float64), reverse)
+    for g, r in zip((acts, hs, cs), want):
+        np.testing.assert_allclose(g, r, **TOL[dtype])
+    np.testing.assert_array_equal(xh[..., :I], x)
+    np.testing.assert_array_equal(xh[..., I:I + H], hs[1:] if reverse else hs[:-1])
+    np.testing.assert_array_equal(xh[..., -1], np.ones((T, B), dtype))
+
+
+def test_lstm_forward_with_input_strided_weights():
+    _, w, h0, c0 = lstm_case(3, 5, 6, np.float32)
+    rng = np.random.default_rng(8)
+    x, w_ih = rng.standard_normal((3, 5, 4)).astype(np.float32), rng.standard_normal((24, 4)).astype(np.float32)
+    b = rng.standard_normal(48).astype(np.float32)[::2]  # a strided bias
+    want = k_lstm_forward_with_input(x, w_ih, np.ascontiguousarray(b), w, h0, c0, False)
+    acts, hs, cs = np.zeros((3, 5, 24), np.float32), states(h0, 3, False), states(c0, 3, False)
+    xh = np.zeros((3, 5, 11), np.float32)
+    xh[..., :4], xh[..., -1] = x, 1
+    w_ih_t, w_t = np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w.T)
+    b_base = rng.standard_normal(48).astype(np.float32)
+    b_base[::2] = b
+    cpu.lstm_sequence_forward(kview(acts), kview(w_t, w_t.T), kview(hs), kview(cs), False, kview(xh),
+                              kview(w_ih_t, w_ih_t.T), kview(b_base, b_base[::2]))
+    for got, ref in zip((acts, hs, cs, xh), want):
+        np.testing.assert_array_equal(got, ref)
+
+
 def test_strided_w_hh_gives_the_same_result():
     # W_hh may be any view: here a transposed copy seen through .T
     pre, w, h0, c0 = lstm_case(3, 5, 9, np.float32)
@@ -197,6 +250,57 @@ def test_gru_backward_finite_differences(T, B, H, reverse):
     grads = dict(gi=dgi, w=np.einsum("tbg,tbh->gh", dgh, prev), b=dgh.sum(axis=(0, 1)), h0=dh0)
     for name, arr in dict(gi=gi, w=w, b=b, h0=h0).items():
         np.testing.assert_allclose(grads[name], numeric_grad(loss, arr), rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+def k_lstm_backward_with_input(acts, w_hh, cs, g_out, g_h, g_c, reverse, w_ih, w_ih_view=None):
+    """The backward with its optional outputs: d(input) (with W_ih, as given or through
+    w_ih_view) and d(bias)."""
+    dh, dc, dg = g_h.copy(), g_c.copy(), np.zeros_like(acts)
+    dx, db = np.full(acts.shape[:2] + (w_ih.shape[1],), np.nan, acts.dtype), np.full(acts.shape[2], np.nan, acts.dtype)
+    cpu.lstm_sequence_backward(kview(acts), kview(w_hh), kview(cs), kview(g_out), kview(dh), kview(dc), kview(dg),
+                               reverse, w_ih_view or kview(w_ih), kview(dx), kview(db))
+    return dg, dh, dc, dx, db
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("T,B,H,I", [(1, 1, 1, 1), (1, 3, 5, 7), (4, 1, 8, 16), (3, 13, 13, 3), (2, 64, 20, 33),
+                                     (2, 3, 4, 0)])
+def test_lstm_backward_input_and_bias_grads(T, B, H, I, reverse, dtype, threads):
+    """d(input) = dgates @ W_ih and d(bias) = dgates summed over steps and rows, against
+    float64 NumPy on the same call's dgates; the other outputs are those without them."""
+    pre, w, h0, c0 = lstm_case(T, B, H, dtype)
+    rng = np.random.default_rng(T + B + H + I)
+    w_ih = rng.standard_normal((4 * H, I)).astype(dtype)
+    go, gh, gc = (rng.standard_normal(s).astype(dtype) for s in [(T, B, H), (B, H), (B, H)])
+    acts, hs, cs = k_lstm_forward(pre, w, h0, c0, reverse)
+    dg, dh, dc, dx, db = k_lstm_backward_with_input(acts, w, cs, go, gh, gc, reverse, w_ih)
+    for got, want in zip((dg, dh, dc), k_lstm_backward(acts, w, cs, go, gh, gc, reverse)):
+        np.testing.assert_array_equal(got, want)
+    dg64 = dg.astype(np.float64)
+    np.testing.assert_allclose(dx, dg64 @ w_ih.astype(np.float64), **TOL[dtype])
+    np.testing.assert_allclose(db, dg64.sum(axis=(0, 1)), **TOL[dtype])
+
+
+def test_lstm_backward_input_grad_with_strided_w_ih_and_no_gates():
+    pre, w, h0, c0 = lstm_case(3, 5, 6, np.float32)
+    rng = np.random.default_rng(4)
+    w_ih = rng.standard_normal((24, 10)).astype(np.float32)
+    w_ih_t = np.ascontiguousarray(w_ih.T)  # W_ih as the transpose of a contiguous (I, 4H)
+    go, gh, gc = rng.standard_normal((3, 5, 6)), rng.standard_normal((5, 6)), rng.standard_normal((5, 6))
+    go, gh, gc = go.astype(np.float32), gh.astype(np.float32), gc.astype(np.float32)
+    acts, hs, cs = k_lstm_forward(pre, w, h0, c0, False)
+    want = k_lstm_backward_with_input(acts, w, cs, go, gh, gc, False, w_ih)
+    got = k_lstm_backward_with_input(acts, w, cs, go, gh, gc, False, w_ih, kview(w_ih_t, w_ih_t.T))
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    # H = 0: no gates, so d(input) is zero (the buffer started as NaN) and d(bias) empty
+    pre, w, h0, c0 = lstm_case(2, 3, 0, np.float32)
+    acts, hs, cs = k_lstm_forward(pre, w, h0, c0, False)
+    _, _, _, dx, db = k_lstm_backward_with_input(acts, w, cs, np.zeros((2, 3, 0), np.float32),
+                                                 h0.copy(), c0.copy(), False, np.zeros((0, 4), np.float32))
+    np.testing.assert_array_equal(dx, np.zeros((2, 3, 4), np.float32))
+    assert db.shape == (0,)
 
 
 def run_both_backwards(dtype, reverse):
@@ -266,6 +370,14 @@ def test_lstm_forward_errors():
     with pytest.raises(TypeError, match="lstm_sequence_forward: expected float32 or float64"):
         cpu.lstm_sequence_forward(*a)
     a = lstm_fwd_args()
+    with pytest.raises(ValueError, match="lstm_sequence_forward: xh and w_ih must be given together"):
+        cpu.lstm_sequence_forward(*a, kempty((3, 2, 10)))
+    with pytest.raises(ValueError, match="lstm_sequence_forward: bias needs xh and w_ih"):
+        cpu.lstm_sequence_forward(*a, None, None, kempty((16,)))
+    with pytest.raises(ValueError, match=r"lstm_sequence_forward: xh must be \[3, 2, 10\] \(T=3, B=2, H=4, I=5\)"):
+        cpu.lstm_sequence_forward(*a, kempty((3, 2, 9)), kempty((16, 5)))
+    with pytest.raises(ValueError, match=r"lstm_sequence_forward: bias must be \[16\]"):
+        cpu.lstm_sequence_forward(*a, kempty((3, 2, 10)), kempty((16, 5)), kempty((12,)))
     base = np.zeros((4, 4, 4), np.float32)
     a[2] = kview(base, base[:, ::2])  # strided rows
     with pytest.raises(ValueError, match="lstm_sequence_forward: hs must be contiguous"):
@@ -284,6 +396,17 @@ def test_lstm_backward_errors():
     bad[3] = kempty((T, B, 4 * H))
     with pytest.raises(ValueError, match="lstm_sequence_backward: grad_out must be"):
         cpu.lstm_sequence_backward(*bad)
+    I = 5
+    with pytest.raises(ValueError, match="lstm_sequence_backward: w_ih and grad_input must be given together"):
+        cpu.lstm_sequence_backward(*args, kempty((4 * H, I)), None)
+    with pytest.raises(ValueError, match=r"lstm_sequence_backward: grad_input must be \[3, 2, 5\] \(T=3, B=2, H=4, I=5\)"):
+        cpu.lstm_sequence_backward(*args, kempty((4 * H, I)), kempty((T, B, I + 1)))
+    with pytest.raises(ValueError, match=r"lstm_sequence_backward: w_ih must be \[16, 5\].*w_ih=float32\[12, 5\]"):
+        cpu.lstm_sequence_backward(*args, kempty((3 * H, I)), kempty((T, B, I)))
+    with pytest.raises(TypeError, match="lstm_sequence_backward: all operands must share one dtype"):
+        cpu.lstm_sequence_backward(*args, kempty((4 * H, I), np.float64), kempty((T, B, I)))
+    with pytest.raises(ValueError, match=r"lstm_sequence_backward: grad_bias must be \[16\]"):
+        cpu.lstm_sequence_backward(*args, None, None, kempty((4 * H + 1,)))
 
 
 def test_gru_errors():

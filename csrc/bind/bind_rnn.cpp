@@ -18,10 +18,12 @@ FASTDL_BIND(CPU, rnn) {
 
 FASTDL_BIND(CPU, rnn_sequence) {
   m.def("lstm_sequence_forward", &cpu::lstm_sequence_forward, py::arg("acts"), py::arg("w_hh"), py::arg("hs"),
-        py::arg("cs"), py::arg("reverse"));
+        py::arg("cs"), py::arg("reverse"), py::arg("xh") = py::none(), py::arg("w_ih") = py::none(),
+        py::arg("bias") = py::none());
   m.def("lstm_sequence_backward", &cpu::lstm_sequence_backward, py::arg("acts"), py::arg("w_hh"),
         py::arg("cs"), py::arg("grad_out"), py::arg("grad_h"), py::arg("grad_c"), py::arg("grad_gates"),
-        py::arg("reverse"));
+        py::arg("reverse"), py::arg("w_ih") = py::none(), py::arg("grad_input") = py::none(),
+        py::arg("grad_bias") = py::none());
   m.def("gru_sequence_forward", &cpu::gru_sequence_forward, py::arg("gi"), py::arg("w_hh"), py::arg("b_hh"),
         py::arg("hs"), py::arg("saved"), py::arg("reverse"));
   m.def("gru_sequence_backward", &cpu::gru_sequence_backward, py::arg("saved"), py::arg("w_hh"), py::arg("hs"),

@@ -4,6 +4,7 @@
 // gemm_avx2.cpp), and the tests hold the two versions to the same results.
 #include "rnn_cells_avx2.h"
 
+#include "rnn_gate_math_avx2.h"
 #include "vec_math_avx2.h"
 
 namespace fastdl {
@@ -42,15 +43,15 @@ void for_blocks(int64_t H, F&& body) {
 void lstm_forward_row(const float* gates, const float* c_prev, float* h_out, float* c_out,
                       float* act, int64_t H) {
   for_blocks(H, [&](auto k) {
-    const __m256 i = sigmoid8(k.load(gates)), f = sigmoid8(k.load(gates + H));
-    const __m256 g = tanh8(k.load(gates + 2 * H)), o = sigmoid8(k.load(gates + 3 * H));
+    const __m256 i = gate_sigmoid8(k.load(gates)), f = gate_sigmoid8(k.load(gates + H));
+    const __m256 g = gate_tanh8(k.load(gates + 2 * H)), o = gate_sigmoid8(k.load(gates + 3 * H));
     const __m256 c = f * k.load(c_prev) + i * g;
     k.store(act, i);
     k.store(act + H, f);
     k.store(act + 2 * H, g);
     k.store(act + 3 * H, o);
     k.store(c_out, c);
-    k.store(h_out, o * tanh8(c));
+    k.store(h_out, o * gate_tanh8(c));
   });
 }
 

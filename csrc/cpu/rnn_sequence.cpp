@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "../common/rnn_cells.h"
+#include "../core/errors.h"
 #include "../core/parallel.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "rnn_rows.h"
 #include "rnn_sequence_args.h"
@@ -27,22 +31,40 @@ PackedB<T> pack_w_hh(const TensorArg& w) {
   return pack_b_once<T>(w.shape[0], w.shape[1], w.data<T>(), w.strides[0], w.strides[1]);
 }
 
-// Runs rows(r0, r1) on blocks of batch rows, each for the whole sequence: no step
-// waits for another thread. Blocks are whole 6-row micro-tiles (the AVX2 kernels' MR),
-// about 3 per thread, claimed dynamically, so a thread the shared machine deschedules
-// leaves its remaining blocks to the others. The block bounds depend only on B and the
-// thread count (reproducible results).
+// Blocks of batch rows, each run for the whole sequence: no step waits for another
+// thread. Blocks are whole 6-row micro-tiles (the AVX2 kernels' MR), about 3 per thread,
+// claimed dynamically, so a thread the shared machine deschedules leaves its remaining
+// blocks to the others. The bounds depend only on B and the thread count (reproducible
+// results, also of sums over blocks taken in block order).
+struct RowBlocks {
+  int64_t size, count;
+};
+
+RowBlocks row_blocks(int64_t B) {
+  constexpr int64_t kTile = 6;
+  const int64_t blocks = std::min<int64_t>((B + kTile - 1) / kTile, int64_t(get_num_threads()) * 3);
+  const int64_t size = ((B + blocks - 1) / blocks + kTile - 1) / kTile * kTile;
+  return {size, (B + size - 1) / size};
+}
+
+// Runs rows(r0, r1) on the row blocks of row_blocks(d.B).
 template <typename F>
 void for_row_blocks(const SequenceDims& d, int64_t G, F&& rows) {
-  constexpr int64_t kTile = 6;
   const int nt = get_num_threads();
-  const int64_t blocks = std::min<int64_t>((d.B + kTile - 1) / kTile, int64_t(nt) * 3);
-  const int64_t block = ((d.B + blocks - 1) / blocks + kTile - 1) / kTile * kTile;
+  const int64_t block = row_blocks(d.B).size;
   std::atomic<int64_t> next{0};
   const int64_t work = d.B * d.T * G * std::max<int64_t>(d.H, 1);  // multiply-adds of the recurrent GEMMs
   parallel_for(nt, work / nt, [&](int64_t, int64_t) {
     for (int64_t r0; (r0 = next.fetch_add(1) * block) < d.B;) rows(r0, std::min(d.B, r0 + block));
   });
+}
+
+// acc[j] += m[b][j] summed over the rows b of a contiguous (rows, n) matrix.
+// __restrict: the two never overlap, which lets the compiler vectorise the loop.
+template <typename T>
+void add_rows(const T* __restrict m, int64_t rows, int64_t n, T* __restrict acc) {
+  for (int64_t b = 0; b < rows; ++b)
+    for (int64_t j = 0; j < n; ++j) acc[j] += m[b * n + j];
 }
 
 // Row r of step t of a (T or T+1, B, width) buffer.
@@ -54,26 +76,57 @@ T* at(T* buf, const SequenceDims& d, int64_t width, int64_t t, int64_t r) {
 }  // namespace
 
 void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& hs, const TensorArg& cs,
-                           bool reverse) {
+                           bool reverse, const std::optional<TensorArg>& xh, const std::optional<TensorArg>& w_ih,
+                           const std::optional<TensorArg>& bias) {
   const char* op = "lstm_sequence_forward";
+  if (xh.has_value() != w_ih.has_value())
+    fail_value(std::string(op) + ": xh and w_ih must be given together (or neither)");
+  if (bias && !xh) fail_value(std::string(op) + ": bias needs xh and w_ih");
   const SeqOperand a{"acts", &acts, SeqShape::kSteps, rnn::kLstmGates};
   const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kLstmGates};
   const SequenceDims d = check_sequence_operands(
-      op, on_cpu(op), a, w, {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1}});
-  const int64_t H = d.H, G = rnn::kLstmGates * H;
+      op, on_cpu(op), a, w,
+      {a, w, {"hs", &hs, SeqShape::kStates, 1}, {"cs", &cs, SeqShape::kStates, 1},
+       {"xh", xh ? &*xh : nullptr, SeqShape::kInputAndState, 1},
+       {"w_ih", w_ih ? &*w_ih : nullptr, SeqShape::kInputWeight, rnn::kLstmGates},
+       {"bias", bias ? &*bias : nullptr, SeqShape::kBias, rnn::kLstmGates}});
+  const int64_t H = d.H, G = rnn::kLstmGates * H, I = d.I, K = I + H + 1;
   if (d.B * H == 0) return;
   FASTDL_DISPATCH_FLOAT(acts.dtype, op, [&] {
     using T = scalar_t;
-    const PackedB<T> wt = pack_w_hh_t<T>(w_hh);
     T *A = acts.data<T>(), *Hs = hs.data<T>(), *Cs = cs.data<T>();
+    // Per step either h_prev @ W_hh^T added into the given projections, or the whole
+    // [x_t | h_prev | 1] @ [W_ih | W_hh | bias]^T as one GEMM (about as fast as a
+    // projection GEMM over all steps first, and the backward finds [x_t | h_prev] of
+    // every step side by side for its weight gradients).
+    std::vector<T> wcat;  // (G, K): row n = [W_ih[n] | W_hh[n] | bias_n or 0]
+    if (xh) {
+      wcat.assign(static_cast<size_t>(G * K), T(0));
+      const T *wi = w_ih->data<T>(), *wh = w_hh.data<T>();
+      for (int64_t n = 0; n < G; ++n) {
+        T* row = wcat.data() + n * K;
+        for (int64_t j = 0; j < I; ++j) row[j] = wi[n * w_ih->strides[0] + j * w_ih->strides[1]];
+        for (int64_t j = 0; j < H; ++j) row[I + j] = wh[n * w_hh.strides[0] + j * w_hh.strides[1]];
+        if (bias) row[I + H] = bias->data<T>()[n * bias->strides[0]];
+      }
+    }
+    const PackedB<T> wt = xh ? pack_b_once<T>(K, G, wcat.data(), 1, K) : pack_w_hh_t<T>(w_hh);
+    T* XH = xh ? xh->data<T>() : nullptr;
     for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
+      const int64_t rows = r1 - r0;
       for (int64_t k = 0; k < d.T; ++k) {
         const StepSlots s = step_slots(k, d.T, reverse);
         T* a = at(A, d, G, s.t, r0);
         const T *hp = at(Hs, d, H, s.prev, r0), *cp = at(Cs, d, H, s.prev, r0);
         T *hn = at(Hs, d, H, s.next, r0), *cn = at(Cs, d, H, s.next, r0);
-        gemm_prepacked<T>(r1 - r0, T(1), hp, H, 1, wt, T(1), a, G);
-        for (int64_t b = 0; b < r1 - r0; ++b)
+        if (XH) {
+          T* in = at(XH, d, K, s.t, r0);
+          for (int64_t b = 0; b < rows; ++b) std::copy(hp + b * H, hp + (b + 1) * H, in + b * K + I);
+          gemm_prepacked<T>(rows, T(1), in, K, 1, wt, T(0), a, G);
+        } else {
+          gemm_prepacked<T>(rows, T(1), hp, H, 1, wt, T(1), a, G);
+        }
+        for (int64_t b = 0; b < rows; ++b)
           lstm_forward_row(a + b * G, cp + b * H, hn + b * H, cn + b * H, a + b * G, H);
       }
     });
@@ -82,25 +135,39 @@ void lstm_sequence_forward(const TensorArg& acts, const TensorArg& w_hh, const T
 
 void lstm_sequence_backward(const TensorArg& acts, const TensorArg& w_hh, const TensorArg& cs,
                             const TensorArg& grad_out, const TensorArg& grad_h, const TensorArg& grad_c,
-                            const TensorArg& grad_gates, bool reverse) {
+                            const TensorArg& grad_gates, bool reverse, const std::optional<TensorArg>& w_ih,
+                            const std::optional<TensorArg>& grad_input, const std::optional<TensorArg>& grad_bias) {
   const char* op = "lstm_sequence_backward";
+  if (w_ih.has_value() != grad_input.has_value())
+    fail_value(std::string(op) + ": w_ih and grad_input must be given together (or neither)");
   const SeqOperand a{"acts", &acts, SeqShape::kSteps, rnn::kLstmGates};
   const SeqOperand w{"w_hh", &w_hh, SeqShape::kWeight, rnn::kLstmGates};
   const SequenceDims d = check_sequence_operands(
       op, on_cpu(op), a, w,
       {a, w, {"cs", &cs, SeqShape::kStates, 1}, {"grad_out", &grad_out, SeqShape::kSteps, 1},
        {"grad_h", &grad_h, SeqShape::kRow, 1}, {"grad_c", &grad_c, SeqShape::kRow, 1},
-       {"grad_gates", &grad_gates, SeqShape::kSteps, rnn::kLstmGates}});
-  const int64_t H = d.H, G = rnn::kLstmGates * H;
+       {"grad_gates", &grad_gates, SeqShape::kSteps, rnn::kLstmGates},
+       {"w_ih", w_ih ? &*w_ih : nullptr, SeqShape::kInputWeight, rnn::kLstmGates},
+       {"grad_input", grad_input ? &*grad_input : nullptr, SeqShape::kInputSteps, 1},
+       {"grad_bias", grad_bias ? &*grad_bias : nullptr, SeqShape::kBias, rnn::kLstmGates}});
+  const int64_t H = d.H, G = rnn::kLstmGates * H, I = d.I;
+  if (grad_bias) fill(*grad_bias, 0.0);
+  if (grad_input && H == 0) fill(*grad_input, 0.0);  // no gates: d(input) = 0
   if (d.B * H == 0) return;
   FASTDL_DISPATCH_FLOAT(acts.dtype, op, [&] {
     using T = scalar_t;
     const PackedB<T> wp = pack_w_hh<T>(w_hh);
+    std::optional<PackedB<T>> wi;  // W_ih (G, I) as the B of dgates @ W_ih (K = G, N = I)
+    if (w_ih) wi.emplace(pack_b_once<T>(G, I, w_ih->data<T>(), w_ih->strides[0], w_ih->strides[1]));
+    const RowBlocks blocks = row_blocks(d.B);
+    std::vector<T> bias_parts(grad_bias ? static_cast<size_t>(blocks.count * G) : 0);  // per row block
     const T *A = acts.data<T>(), *Cs = cs.data<T>(), *Gout = grad_out.data<T>();
     T *DG = grad_gates.data<T>(), *DH = grad_h.data<T>(), *DC = grad_c.data<T>();
+    T* DX = grad_input ? grad_input->data<T>() : nullptr;
     for_row_blocks(d, G, [&](int64_t r0, int64_t r1) {
       const int64_t rows = r1 - r0;
       T *dh = DH + r0 * H, *dc = DC + r0 * H;  // dL/d(state) after the step being undone
+      T* db = grad_bias ? bias_parts.data() + r0 / blocks.size * G : nullptr;
       for (int64_t k = d.T - 1; k >= 0; --k) {
         const StepSlots s = step_slots(k, d.T, reverse);
         const T* gout = at(Gout, d, H, s.t, r0);
@@ -109,9 +176,17 @@ void lstm_sequence_backward(const TensorArg& acts, const TensorArg& w_hh, const 
         T* dg = at(DG, d, G, s.t, r0);
         for (int64_t b = 0; b < rows; ++b)
           lstm_backward_row(a + b * G, cp + b * H, cn + b * H, dh + b * H, dc + b * H, dg + b * G, dc + b * H, H);
+        // while this step's gate grads are in cache: their share of d(input) and d(bias)
+        if (DX) gemm_prepacked<T>(rows, T(1), dg, G, 1, *wi, T(0), at(DX, d, I, s.t, r0), I);
+        if (db) add_rows(dg, rows, G, db);
         gemm_prepacked<T>(rows, T(1), dg, G, 1, wp, T(0), dh, H);  // dL/dh_prev = dgates @ W_hh
       }
     });
+    if (grad_bias) {
+      T* out = grad_bias->data<T>();
+      for (int64_t blk = 0; blk < blocks.count; ++blk)
+        for (int64_t j = 0; j < G; ++j) out[j * grad_bias->strides[0]] += bias_parts[blk * G + j];
+    }
   })
 }
 

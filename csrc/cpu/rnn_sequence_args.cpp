@@ -20,6 +20,9 @@ std::vector<int64_t> expected_shape(const SeqOperand& o, const SequenceDims& d) 
     case SeqShape::kRow: return {d.B, d.H};
     case SeqShape::kWeight: return {o.width * d.H, d.H};
     case SeqShape::kBias: return {o.width * d.H};
+    case SeqShape::kInputWeight: return {o.width * d.H, d.I};
+    case SeqShape::kInputSteps: return {d.T, d.B, d.I};
+    case SeqShape::kInputAndState: return {d.T, d.B, d.I + d.H + 1};
   }
   return {};
 }
@@ -27,9 +30,12 @@ std::vector<int64_t> expected_shape(const SeqOperand& o, const SequenceDims& d) 
 int expected_ndim(SeqShape s) {
   switch (s) {
     case SeqShape::kSteps:
-    case SeqShape::kStates: return 3;
+    case SeqShape::kStates:
+    case SeqShape::kInputSteps:
+    case SeqShape::kInputAndState: return 3;
     case SeqShape::kRow:
-    case SeqShape::kWeight: return 2;
+    case SeqShape::kWeight:
+    case SeqShape::kInputWeight: return 2;
     case SeqShape::kBias: return 1;
   }
   return 0;
@@ -56,15 +62,22 @@ SequenceDims check_sequence_operands(const char* op, const DeviceCheck& on_devic
   }
   const DType dtype = steps.t->dtype;
   if (!is_floating(dtype)) fail_type(fail_msg("expected float32 or float64"));
-  const SequenceDims d{steps.t->shape[0], steps.t->shape[1], w_hh.t->shape[1]};
+  SequenceDims d{steps.t->shape[0], steps.t->shape[1], w_hh.t->shape[1], 0};
+  for (const auto& o : ops)
+    if (o.t && o.shape == SeqShape::kInputWeight) {
+      d.I = o.t->shape[1];
+      break;
+    }
   for (const auto& o : ops) {
     if (!o.t) continue;
     if (o.t->dtype != dtype) fail_type(fail_msg("all operands must share one dtype"));
     const std::vector<int64_t> want = expected_shape(o, d);
     if (o.t->shape != want)
       fail_value(fail_msg(std::string(o.name) + " must be " + shape_str(want) + " (T=" + std::to_string(d.T) +
-                          ", B=" + std::to_string(d.B) + ", H=" + std::to_string(d.H) + ")"));
-    const bool any_strides = o.shape == SeqShape::kWeight || o.shape == SeqShape::kBias;
+                          ", B=" + std::to_string(d.B) + ", H=" + std::to_string(d.H) +
+                          (d.I ? ", I=" + std::to_string(d.I) : std::string()) + ")"));
+    const bool any_strides =
+        o.shape == SeqShape::kWeight || o.shape == SeqShape::kBias || o.shape == SeqShape::kInputWeight;
     if (!any_strides && !o.t->is_contiguous()) fail_value(fail_msg(std::string(o.name) + " must be contiguous"));
   }
   return d;

@@ -9,9 +9,10 @@
 
 namespace fastdl {
 
-// The sizes of one layer's sequence: T steps, B rows, H hidden units.
+// The sizes of one layer's sequence: T steps, B rows, H hidden units, I input features
+// (from a kInputWeight operand; 0 without one).
 struct SequenceDims {
-  int64_t T, B, H;
+  int64_t T, B, H, I;
 };
 
 // What shape an operand must have, in terms of T, B and H.
@@ -21,6 +22,9 @@ enum class SeqShape {
   kRow,     // (B, H), contiguous
   kWeight,  // (width*H, H), any strides
   kBias,    // (width*H,), any strides
+  kInputWeight,  // (width*H, I), any strides
+  kInputSteps,   // (T, B, I), contiguous
+  kInputAndState,  // (T, B, I + H + 1), contiguous
 };
 
 struct SeqOperand {
@@ -30,7 +34,8 @@ struct SeqOperand {
   int width;  // gates per hidden unit, for kSteps / kWeight / kBias
 };
 
-// T and B come from `steps` (a kSteps operand), H from `w_hh` (a kWeight one); every
+// T and B come from `steps` (a kSteps operand), H from `w_hh` (a kWeight one), I from
+// the first kInputWeight operand of `ops` given; every
 // operand of `ops` is then checked: device, dimensions, one float dtype, shape,
 // contiguity. Errors name the op and list every operand.
 SequenceDims check_sequence_operands(const char* op, const DeviceCheck& on_device, const SeqOperand& steps,

@@ -1,12 +1,15 @@
 """One LSTM / GRU layer (one direction) over a whole sequence as a single Function, and
 the cells as one-step layers. PyTorch's equations and gate orders (i,f,g,o / r,z,n).
 
-Forward: ONE GEMM projects every time step's input, x (T*B, I) @ W_ih^T (the biases
-ride in it as an extra column of ones); then one kernel call runs the time loop
-(csrc/cpu/rnn_sequence.h: per step the recurrent GEMM h_{t-1} @ W_hh^T with W_hh
-packed once, and the fused cell). Backward is one kernel call through time the other
-way (cell backward, then dh_{t-1} = dgates @ W_hh), and afterwards one GEMM each for
-dW_ih, dW_hh and d(input) over all steps. Hidden / cell states live in (T+1, B, H)
+Forward: one kernel call runs the time loop (csrc/cpu/rnn_sequence.h): per step one
+GEMM, then the fused cell. The LSTM's GEMM is [x_t | h_{t-1} | 1] @ [W_ih | W_hh | b]^T
+(weights packed once; the kernel writes h_{t-1} into the (T, B, I+H+1) buffer the
+backward reuses). The GRU projects every step's input first, ONE GEMM
+x (T*B, I) @ W_ih^T (+ b_ih as a column of ones), and per step runs h_{t-1} @ W_hh^T.
+Backward is one kernel call through time the other way (cell backward, then
+dh_{t-1} = dgates @ W_hh; the LSTM's also gives d(input) = dgates @ W_ih and d(bias)
+step by step, while dgates is in cache), then one GEMM per weight gradient over all
+steps (the LSTM's two as one, dgates^T @ [x | h_prev]). Hidden / cell states live in (T+1, B, H)
 buffers in time order with the initial state in the slot before the first processed
 step (slot 0 forward, slot T reversed), so the outputs and the "previous state" of
 every step are both contiguous slices of one buffer.
@@ -25,8 +28,17 @@ def _span(buf, start, T):
     return buf._view((T,) + tuple(buf.shape[1:]), buf._strides, buf._offset + start * buf._strides[0])
 
 
-def _project(x, w, b, extra_b=None):
-    """x (T, B, I) @ w^T + b (+ extra_b) as a fresh (T, B, G): one GEMM over all steps.
+def _lstm_bias(kern, b_ih, b_hh):
+    """b_ih + b_hh (either may be None), the LSTM's one bias of every gate."""
+    if b_ih is None or b_hh is None:
+        return b_hh if b_ih is None else b_ih
+    out = empty(b_ih.shape, b_ih.dtype, b_ih.device)
+    kern.binary("add", b_ih, b_hh, out)
+    return out
+
+
+def _project(x, w, b):
+    """x (T, B, I) @ w^T + b as a fresh (T, B, G): one GEMM over all steps.
     The bias rides in the GEMM as an extra input column of ones, [x | 1] @ [w | b]^T:
     copying x (I+1 wide) is far cheaper than broadcasting b into the G-wide result."""
     T, B, I = x.shape
@@ -41,10 +53,7 @@ def _project(x, w, b, extra_b=None):
     kern.copy(x, xa._view((T, B, I), (B * (I + 1), I + 1, 1)))
     kern.fill(_column(xa, I), 1.0)
     kern.copy(w, wa._view((G, I), (I + 1, 1)))
-    if extra_b is None:
-        kern.copy(b, _column(wa, I))
-    else:
-        kern.binary("add", b, extra_b, _column(wa, I))
+    kern.copy(b, _column(wa, I))
     kern.matmul(xa, transposed_view(wa), _rows(out), 1.0, 0.0)
     return out
 
@@ -66,6 +75,29 @@ def _weight_grad(kern, dgates, inp):
     dw = empty((dg.shape[1], rows.shape[1]), dg.dtype, dg.device)
     kern.matmul(transposed_view(dg), rows, dw, 1.0, 0.0)
     return dw
+
+
+def _input_rows(kern, x, H):
+    """A (T, B, I+H+1) buffer [x_t | (h_prev) | 1] for the LSTM kernel, which fills in h_prev."""
+    T, B, I = x.shape
+    K = I + H + 1
+    xh = empty((T, B, K), x.dtype, x.device)
+    kern.copy(x, xh._view((T, B, I), (B * K, K, 1)))
+    kern.fill(xh._view((T, B), (B * K, K), xh._offset + I + H), 1.0)
+    return xh
+
+
+def _lstm_weight_grads(kern, dgates, xh, I):
+    """dW_ih and dW_hh of the LSTM in one GEMM, dgates^T @ [x | h_prev] over all steps,
+    on the forward's side-by-side rows: dgates^T (the larger operand, transposed) is
+    packed once for both."""
+    T, B, K = xh.shape
+    H = K - 1 - I
+    rows = xh._view((T * B, I + H), (K, 1))
+    dg = _rows(dgates)
+    dw = empty((dg.shape[1], I + H), dg.dtype, dg.device)
+    kern.matmul(transposed_view(dg), rows, dw, 1.0, 0.0)
+    return _copy(dw._view((dw.shape[0], I), (I + H, 1))), _copy(dw._view((dw.shape[0], H), (I + H, 1), I))
 
 
 def _input_grad(kern, dgates, w_ih, like):
@@ -100,28 +132,31 @@ def _outputs(hs, T, reverse):
 class _LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-        T = x.shape[0]
-        acts = _project(x, w_ih, b_ih, b_hh)  # gate pre-activations, overwritten by the activations
+        T, B = x.shape[:2]
+        kern = backend(x, "lstm")
+        acts = empty((T, B, w_ih.shape[0]), x.dtype, x.device)  # out: the gate activations
         hs, cs = _states(h0, T, reverse), _states(c0, T, reverse)
-        backend(x, "lstm").lstm_sequence_forward(acts, w_hh, hs, cs, reverse)
-        ctx.save_for_backward(x, w_ih, w_hh, hs, cs, acts)
+        xh = _input_rows(kern, x, w_hh.shape[1])
+        kern.lstm_sequence_forward(acts, w_hh, hs, cs, reverse, xh, w_ih, _lstm_bias(kern, b_ih, b_hh))
+        ctx.save_for_backward(xh, w_ih, w_hh, cs, acts)
+        ctx.x_shape = x.shape
         ctx.reverse = reverse
         out, h_n = _outputs(hs, T, reverse)
         return out, h_n, _outputs(cs, T, reverse)[1]
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
-        x, w_ih, w_hh, hs, cs, acts = ctx.saved_tensors
+        xh, w_ih, w_hh, cs, acts = ctx.saved_tensors
         reverse, need = ctx.reverse, ctx.needs_input_grad
-        T = x.shape[0]
-        kern = backend(x, "lstm")
+        kern = backend(xh, "lstm")
         dgates = empty(acts.shape, acts.dtype, acts.device)
         dh, dc = _copy(g_hn), _copy(g_cn)  # in: dL/dh_n, dL/dc_n; out: dL/dh0, dL/dc0
-        kern.lstm_sequence_backward(acts, w_hh, cs, contiguous_data(g_out), dh, dc, dgates, reverse)
-        dx = _input_grad(kern, dgates, w_ih, x) if need[0] else None
-        dw_ih = _weight_grad(kern, dgates, contiguous_data(x))
-        dw_hh = _weight_grad(kern, dgates, _span(hs, 1 if reverse else 0, T))
-        db = _bias_grad(dgates, need[5] or need[6])  # b_ih and b_hh get the same gradient
+        # d(input) and d(bias) come out of the time loop (b_ih and b_hh get the same one)
+        dx = empty(ctx.x_shape, xh.dtype, xh.device) if need[0] else None
+        db = empty((acts.shape[2],), xh.dtype, xh.device) if need[5] or need[6] else None
+        kern.lstm_sequence_backward(acts, w_hh, cs, contiguous_data(g_out), dh, dc, dgates, reverse,
+                                    w_ih if need[0] else None, dx, db)
+        dw_ih, dw_hh = _lstm_weight_grads(kern, dgates, xh, w_ih.shape[1])
         return dx, dh, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
