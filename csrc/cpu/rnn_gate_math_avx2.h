@@ -21,20 +21,9 @@ namespace cpu {
 namespace rnn_avx2 {
 
 inline __m256 gate_exp8(__m256 x) {
-  using vec::splat;
-  x = _mm256_max_ps(splat(-87.0f), _mm256_min_ps(splat(88.0f), x));  // (bound, x): NaN passes
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, splat(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, splat(0.693145751953125f), x);
-  r = _mm256_fnmadd_ps(n, splat(1.428606765330187e-06f), r);
-  __m256 p = splat(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, splat(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, splat(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, splat(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, splat(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, splat(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-  p = _mm256_add_ps(p, splat(1.0f));
+  x = _mm256_max_ps(vec::splat(-87.0f), _mm256_min_ps(vec::splat(88.0f), x));  // (bound, x): NaN passes
+  __m256 n;
+  const __m256 p = vec::exp_reduced8(x, &n);
   return _mm256_mul_ps(p, vec::pow2i(_mm256_cvtps_epi32(n)));  // n in [-126, 127]
 }
 

@@ -20,15 +20,13 @@ inline __m256 pow2i(__m256i k) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
 }
 
-// e^x. x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction),
-// e^r by Cephes' degree-7 polynomial, then the scale 2^n applied in two halves so that
-// results down to the smallest denormal and up to overflow come from one rounding.
-inline __m256 exp8(__m256 x) {
-  x = _mm256_max_ps(splat(-105.0f), _mm256_min_ps(splat(88.8f), x));  // beyond: 0 / inf anyway
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, splat(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, splat(0.693145751953125f), x);
-  r = _mm256_fnmadd_ps(n, splat(1.428606765330187e-06f), r);
+// e^r for x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction),
+// by Cephes' degree-7 polynomial; *n receives n. The callers clamp x and apply 2^n
+// (exp8 below, the LSTM cell's gate_exp8 in rnn_gate_math_avx2.h).
+inline __m256 exp_reduced8(__m256 x, __m256* n) {
+  *n = _mm256_round_ps(_mm256_mul_ps(x, splat(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(*n, splat(0.693145751953125f), x);
+  r = _mm256_fnmadd_ps(*n, splat(1.428606765330187e-06f), r);
   __m256 p = splat(1.9875691500e-4f);
   p = _mm256_fmadd_ps(p, r, splat(1.3981999507e-3f));
   p = _mm256_fmadd_ps(p, r, splat(8.3334519073e-3f));
@@ -36,7 +34,15 @@ inline __m256 exp8(__m256 x) {
   p = _mm256_fmadd_ps(p, r, splat(1.6666665459e-1f));
   p = _mm256_fmadd_ps(p, r, splat(5.0000001201e-1f));
   p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-  p = _mm256_add_ps(p, splat(1.0f));
+  return _mm256_add_ps(p, splat(1.0f));
+}
+
+// e^x: the scale 2^n applied in two halves so that results down to the smallest
+// denormal and up to overflow come from one rounding.
+inline __m256 exp8(__m256 x) {
+  x = _mm256_max_ps(splat(-105.0f), _mm256_min_ps(splat(88.8f), x));  // beyond: 0 / inf anyway
+  __m256 n;
+  const __m256 p = exp_reduced8(x, &n);
   const __m256i ni = _mm256_cvtps_epi32(n);  // in [-152, 129]: each half in [-76, 65]
   const __m256i n1 = _mm256_srai_epi32(ni, 1);
   return _mm256_mul_ps(_mm256_mul_ps(p, pow2i(n1)), pow2i(_mm256_sub_epi32(ni, n1)));
