@@ -26,14 +26,12 @@
 namespace fastdl {
 namespace {
 
-// t._requires_grad; false for objects without it (not tensors: loading them fails next).
+// t._requires_grad for a tensor; false for anything else (loading it fails next).
 bool requires_grad(PyObject* t) {
   static PyObject* const k_requires_grad = PyUnicode_InternFromString("_requires_grad");
+  if (!is_tensor(t)) return false;
   PyObject* v = PyObject_GetAttr(t, k_requires_grad);
-  if (!v) {
-    PyErr_Clear();
-    return false;
-  }
+  if (!v) throw pybind11::error_already_set();
   const bool r = v == Py_True;
   Py_DECREF(v);
   return r;
@@ -45,7 +43,7 @@ bool requires_grad(PyObject* t) {
 bool graph_free(PyObject* allow_grad, std::initializer_list<PyObject*> tensors) {
   if (allow_grad == Py_True) return true;
   for (PyObject* t : tensors)
-    if (t != Py_None && requires_grad(t)) return false;
+    if (requires_grad(t)) return false;
   return true;
 }
 
