@@ -185,6 +185,21 @@ def test_k_equals_one(use_avx2, dtype, mn):
     check(matmul(kview(a), kview(b), kempty((m, n), dtype)), a, b)
 
 
+@pytest.mark.parametrize("k", [257, 258, 263, 264, 300, 519])
+@pytest.mark.parametrize("row_pad", [0, 5])
+def test_packed_row_major_a(use_avx2, k, row_pad):
+    # C wider than 256 columns and K above the small-product path's, so row-major A is
+    # packed (spack_a6_avx2 on the AVX2 path): K blocks that are and are not multiples
+    # of its 8-wide groups, a partial last sliver (13 rows), and rows further apart
+    # than K (a column slice of a wider array).
+    m, n = 13, 300
+    rng = np.random.default_rng(k * 10 + row_pad)
+    abase = rand((m, k + row_pad), np.float32, rng)
+    a = abase[:, :k]
+    b = rand((k, n), np.float32, rng)
+    check(matmul(kview(abase, a), kview(b), kempty((m, n), np.float32)), a, b)
+
+
 # Shapes for the threaded drivers (work >= 2^20 multiply-adds): row blocks sharing one
 # packed B panel (M above the kernel's MC), column slabs (small M), K cut into several
 # even blocks, edges that are not multiples of any tile, and K = 1.

@@ -75,6 +75,8 @@ struct Kernel {
   int64_t mc, kc, nc;
   void (*pack_bn)(int64_t, const T*, int64_t, T*);
   void (*pack_bt)(int64_t, const T*, int64_t, T*);
+  // Optional fast packer for full A slivers of row-major A (unit column stride).
+  void (*pack_a_rows)(int64_t, const T*, int64_t, T*);
   // The unpacked kernel for small products (gemm_ukr::sgemm_small_avx2; its block
   // width is nr), or nullptr.
   void (*small)(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T, T*,
@@ -107,16 +109,17 @@ template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
   if (use_avx2())
     return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
-            gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2, gemm_ukr::sgemm_small_avx2,
+            gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2, gemm_ukr::spack_a6_avx2,
+            gemm_ukr::sgemm_small_avx2,
             gemm_ukr::sgemm_dot_avx2};
-  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr, nullptr, nullptr, nullptr};
+  return {ukr_portable<float, 4, 8>, 4, 8, 128, 256, 4096, nullptr, nullptr, nullptr, nullptr, nullptr};
 }
 template <> Kernel<double> select_kernel<double>() {
   if (use_avx2())
     return {gemm_ukr::dgemm_avx2_6x8, 6,  8, 72, 256, 2040,
-            gemm_ukr::dpack_bn_avx2,  gemm_ukr::dpack_bt_avx2, gemm_ukr::dgemm_small_avx2,
+            gemm_ukr::dpack_bn_avx2,  gemm_ukr::dpack_bt_avx2, nullptr, gemm_ukr::dgemm_small_avx2,
             gemm_ukr::dgemm_dot_avx2};
-  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr, nullptr, nullptr};
+  return {ukr_portable<double, 4, 4>, 4, 4, 64, 256, 2048, nullptr, nullptr, nullptr, nullptr, nullptr};
 }
 
 // Per-thread scratch for packed panels.
@@ -131,11 +134,14 @@ void pack_a_contiguous(int64_t kc, const T* a, int64_t csa, T* Ap) {
 
 // Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
 template <typename T>
-void pack_a(int MR, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* Ap) {
+void pack_a(const Kernel<T>& kn, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* Ap) {
+  const int MR = kn.mr;
   for (int64_t i0 = 0; i0 < mc; i0 += MR, Ap += MR * kc) {
     const int m = static_cast<int>(std::min<int64_t>(MR, mc - i0));
     const T* a = A + i0 * rsa;
-    if (m == MR && csa == 1) {
+    if (m == MR && csa == 1 && kn.pack_a_rows) {
+      kn.pack_a_rows(kc, a, rsa, Ap);
+    } else if (m == MR && csa == 1) {
       // Row-major A: walk each row contiguously.
       for (int i = 0; i < MR; ++i) {
         const T* row = a + i * rsa;
@@ -330,7 +336,7 @@ template <typename T>
 ABlock<T> prepare_a(const Kernel<T>& kn, bool in_place, int64_t mc, int64_t kc, const T* A,
                     int64_t rsa, int64_t csa, T* Ap) {
   const int64_t direct_rows = in_place ? mc / kn.mr * kn.mr : 0;
-  if (direct_rows < mc) pack_a(kn.mr, mc - direct_rows, kc, A + direct_rows * rsa, rsa, csa, Ap);
+  if (direct_rows < mc) pack_a(kn, mc - direct_rows, kc, A + direct_rows * rsa, rsa, csa, Ap);
   return {Ap, A, rsa, csa, direct_rows, kc};
 }
 

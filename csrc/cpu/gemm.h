@@ -81,6 +81,9 @@ void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp);
 void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp);
 void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp);
 void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp);
+// Ap <- one full 6-row sliver of row-major A (unit column stride), for k < kc and
+// i < 6: Ap[k*6 + i] = A[i*rsa + k].
+void spack_a6_avx2(int64_t kc, const float* A, int64_t rsa, float* Ap);
 // Small products without packing (gemm_small_avx2.cpp): C (M x N) = alpha * A @ B + beta * C,
 // A any strides, C any strides, B's W-column block at j0 (W = 16 floats / 8 doubles, j0 a
 // multiple of W) at B + j0 / W * bstep with element (k, j) at + k * rsb + j: row-major

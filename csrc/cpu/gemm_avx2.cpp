@@ -146,6 +146,28 @@ void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp) {
   }
 }
 
+namespace {
+// r[0..7] <- its 8x8 transpose (row j of the result is column j of the input).
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+               t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
+               t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
+               t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+               s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+               s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+}  // namespace
+
 // Packs one full B sliver (16 columns) when B is transposed (unit row stride, as in
 // x @ W.T): 8x8 register transposes instead of a scalar gather.
 void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp) {
@@ -153,31 +175,34 @@ void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp) {
   for (; k + 8 <= kc; k += 8) {
     for (int half = 0; half < 2; ++half) {
       const float* b = B + k + half * 8 * csb;
-      const __m256 r0 = _mm256_loadu_ps(b), r1 = _mm256_loadu_ps(b + csb),
-                   r2 = _mm256_loadu_ps(b + 2 * csb), r3 = _mm256_loadu_ps(b + 3 * csb),
-                   r4 = _mm256_loadu_ps(b + 4 * csb), r5 = _mm256_loadu_ps(b + 5 * csb),
-                   r6 = _mm256_loadu_ps(b + 6 * csb), r7 = _mm256_loadu_ps(b + 7 * csb);
-      const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
-                   t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
-                   t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-                   t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-      const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-                   s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-                   s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-                   s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(b + j * csb);
+      transpose8x8(r);
       float* d = Bp + k * 16 + half * 8;
-      _mm256_storeu_ps(d + 0 * 16, _mm256_permute2f128_ps(s0, s4, 0x20));
-      _mm256_storeu_ps(d + 1 * 16, _mm256_permute2f128_ps(s1, s5, 0x20));
-      _mm256_storeu_ps(d + 2 * 16, _mm256_permute2f128_ps(s2, s6, 0x20));
-      _mm256_storeu_ps(d + 3 * 16, _mm256_permute2f128_ps(s3, s7, 0x20));
-      _mm256_storeu_ps(d + 4 * 16, _mm256_permute2f128_ps(s0, s4, 0x31));
-      _mm256_storeu_ps(d + 5 * 16, _mm256_permute2f128_ps(s1, s5, 0x31));
-      _mm256_storeu_ps(d + 6 * 16, _mm256_permute2f128_ps(s2, s6, 0x31));
-      _mm256_storeu_ps(d + 7 * 16, _mm256_permute2f128_ps(s3, s7, 0x31));
+      for (int j = 0; j < 8; ++j) _mm256_storeu_ps(d + j * 16, r[j]);
     }
   }
   for (; k < kc; ++k)
     for (int j = 0; j < 16; ++j) Bp[k * 16 + j] = B[k + j * csb];
+}
+
+// Packs one full 6-row A sliver of row-major A (unit column stride): Ap[k*6 + i] =
+// A[i*rsa + k]. Eight k at a time through an 8x8 transpose (two zero rows); each
+// k's 6 values are stored 8 wide, the 2 extra lanes overwritten by the next k's store,
+// except the eighth k's, which is stored as 4 + 2 so nothing past the group is written.
+void spack_a6_avx2(int64_t kc, const float* A, int64_t rsa, float* Ap) {
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8, Ap += 48) {
+    __m256 r[8];
+    for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(A + i * rsa + k);
+    r[6] = r[7] = _mm256_setzero_ps();
+    transpose8x8(r);
+    for (int j = 0; j < 7; ++j) _mm256_storeu_ps(Ap + j * 6, r[j]);
+    _mm_storeu_ps(Ap + 42, _mm256_castps256_ps128(r[7]));
+    _mm_storel_pi(reinterpret_cast<__m64*>(Ap + 46), _mm256_extractf128_ps(r[7], 1));
+  }
+  for (; k < kc; ++k, Ap += 6)
+    for (int i = 0; i < 6; ++i) Ap[i] = A[i * rsa + k];
 }
 
 // Same for double: one full 8-column sliver, 4x4 transposes.
