@@ -336,6 +336,31 @@ def test_two_threads_match_one():
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+def test_lstm_bits_do_not_depend_on_the_row_blocks():
+    # 1, 2 and 3 threads cut 64 rows into different blocks (one of 64; four of 16;
+    # six of 11), so a row sits in a full 6-row tile under one count and among a
+    # block's edge rows under another. gemm_prepacked runs edge rows with the same K
+    # blocks and FMA order as a full tile: every output of the LSTM sequence kernels
+    # (no bias sums, which are taken per block) must be the same bits. H = 70: the
+    # backward's K = 4H = 280 spans two K blocks.
+    T, B, H = 3, 64, 70
+    rng = np.random.default_rng(5)
+    pre, w, h0, c0 = lstm_case(T, B, H, np.float32)
+    go, gh, gc = (rng.standard_normal(s).astype(np.float32) for s in [(T, B, H), (B, H), (B, H)])
+    runs = []
+    before = fastdl.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            fastdl.set_num_threads(n)
+            acts, hs, cs = k_lstm_forward(pre, w, h0, c0, False)
+            runs.append([acts, hs, cs, *k_lstm_backward(acts, w, cs, go, gh, gc, False)])
+    finally:
+        fastdl.set_num_threads(before)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
 @needs_avx2
 def test_vector_and_scalar_paths_agree():
     vec, scalar = on_both_paths(run_both_backwards, np.float32, True)

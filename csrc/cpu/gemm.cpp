@@ -713,17 +713,25 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
   const Kernel<T> kn = select_kernel<T>();
   // K blocks of a packed sliver are its consecutive row ranges: block pc starts at
   // sliver + pc * NR, so B needs no repacking for the K loop.
+  // Rows past the last full MR-row tile run the small-product kernel, which has tiles of
+  // exactly that many rows and reads the packed slivers as they are (block width nr,
+  // element (k, j) at k * nr + j), so an edge costs its rows, not a whole padded tile.
+  // Same K blocks and the same per-element FMA order, so the same bits as a full tile.
+  const int64_t M_tiles = kn.small ? M / kn.mr * kn.mr : M;
   const int64_t KC = k_block(kn, K), MC = std::min(kn.mc, (M + kn.mr - 1) / kn.mr * kn.mr);
   T* Ap = t_apack.get<T>(MC * KC);
   for (int64_t pc = 0; pc < K; pc += KC) {
     const int64_t kc = std::min(KC, K - pc);
     const T beta_pc = pc == 0 ? beta : T(1);
     auto get_b = [&](int64_t jr, int) -> const T* { return B.sliver(jr / kn.nr) + pc * kn.nr; };
-    for (int64_t ic = 0; ic < M; ic += MC) {
-      const int64_t mc = std::min(MC, M - ic);
+    for (int64_t ic = 0; ic < M_tiles; ic += MC) {
+      const int64_t mc = std::min(MC, M_tiles - ic);
       const ABlock<T> a = prepare_a(kn, csa == 1, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
       macro_kernel(kn, a, mc, N, 0, get_b, alpha, beta_pc, C + ic * rsc, rsc, int64_t(1), RowActivation<T>(nullptr));
     }
+    if (M_tiles < M)
+      kn.small(M - M_tiles, N, kc, alpha, A + M_tiles * rsa + pc * csa, rsa, csa, B.sliver(0) + pc * kn.nr, kn.nr,
+               K * kn.nr, beta_pc, C + M_tiles * rsc, rsc, 1);
   }
 }
 

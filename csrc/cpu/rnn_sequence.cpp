@@ -32,19 +32,36 @@ PackedB<T> pack_w_hh(const TensorArg& w) {
 }
 
 // Blocks of batch rows, each run for the whole sequence: no step waits for another
-// thread. Blocks are whole 6-row micro-tiles (the AVX2 kernels' MR), about 3 per thread,
-// claimed dynamically, so a thread the shared machine deschedules leaves its remaining
-// blocks to the others. The bounds depend only on B and the thread count (reproducible
-// results, also of sums over blocks taken in block order).
+// thread. One block on one thread (the most rows per packed B sliver); otherwise 2 or 3
+// per thread, claimed dynamically, so a thread the shared machine deschedules leaves
+// its remaining blocks to the others. Of the two counts, the one whose round-robin share
+// of rows is smaller for the busiest thread (ties: more blocks): blocks need not be
+// whole 6-row tiles, since gemm_prepacked runs edge rows at their own cost (64 rows on
+// 2 threads: 4 blocks of 16, not 36 + 28 rows of 12-row blocks). All blocks but the
+// last have the same size. The bounds depend only on B and the thread count
+// (reproducible results, also of sums over blocks taken in block order).
 struct RowBlocks {
   int64_t size, count;
 };
 
 RowBlocks row_blocks(int64_t B) {
-  constexpr int64_t kTile = 6;
-  const int64_t blocks = std::min<int64_t>((B + kTile - 1) / kTile, int64_t(get_num_threads()) * 3);
-  const int64_t size = ((B + blocks - 1) / blocks + kTile - 1) / kTile * kTile;
-  return {size, (B + size - 1) / size};
+  constexpr int64_t kTile = 6;  // at least a micro-tile's rows per block
+  const int64_t nt = get_num_threads();
+  if (nt == 1 || B <= 0) return {std::max<int64_t>(B, 1), 1};
+  RowBlocks best{0, 0};
+  int64_t best_load = 0;
+  for (int64_t per_thread : {2, 3}) {
+    const int64_t want = std::min(nt * per_thread, (B + kTile - 1) / kTile);
+    const int64_t size = (B + want - 1) / want, count = (B + size - 1) / size;
+    int64_t load = 0;  // rows of the busiest thread when blocks go round-robin
+    for (int64_t t = 0; t < nt; ++t) {
+      int64_t rows = 0;
+      for (int64_t blk = t; blk < count; blk += nt) rows += std::min(size, B - blk * size);
+      load = std::max(load, rows);
+    }
+    if (best.count == 0 || load <= best_load) best = {size, count}, best_load = load;
+  }
+  return best;
 }
 
 // Runs rows(r0, r1) on the row blocks of row_blocks(d.B).
