@@ -240,7 +240,35 @@ class Tensor:
         return format_tensor(self)
 
     def __reduce__(self):
-        raise TypeError("fastdl tensors are not pickled; use fastdl.save(obj, path)")
+        raise TypeError("fastdl tensors are not pickled; use fastdl.save(obj, path) "
+                        "(copy.deepcopy works for graph leaves)")
+
+    def __deepcopy__(self, memo):
+        """copy.deepcopy (so also of a Module, an optimizer's model, a DQN target net):
+        new memory with the same bytes, the same class (a Parameter stays one),
+        requires_grad and a deep copy of .grad. As in PyTorch only graph leaves qualify,
+        and tensors that share memory in the original share one new copy of it (the
+        memo maps each old Buffer to its copy), so views stay views."""
+        if self._grad_fn is not None:
+            from .ops._util import desc
+            raise RuntimeError(f"deepcopy: only graph leaves can be deep-copied, got {desc(self)}, the output "
+                               f"of an op that recorded a graph; copy t.detach() instead")
+        if id(self) in memo:
+            return memo[id(self)]
+        buf = memo.get(id(self._buf))
+        if buf is None:
+            buf = _copy_buffer(self._buf, self._dtype, self._device)
+            memo[id(self._buf)] = buf
+            memo.setdefault(id(memo), []).append(self._buf)  # keep the key's object alive, as copy does
+        root = self._base
+        base = None if root is None or root._grad_fn is not None else root.__deepcopy__(memo)
+        out = type(self)._make(buf, self._dtype, self._shape, self._strides, self._offset, self._device, base)
+        memo[id(self)] = out
+        if self._requires_grad:
+            out.requires_grad_(True)
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
 
     # ---- device / dtype moves -------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -319,6 +347,21 @@ def _shape_arg(op, size):
             raise ValueError(f"{op}: negative dimension {s} in size {list(size)}")
         out.append(int(s))
     return tuple(out)
+
+
+def _copy_buffer(buf, dtype, dev):
+    """A new Buffer on the same device with the bytes of `buf` (Tensor.__deepcopy__)."""
+    if dev.type == "cpu":
+        out = _C.cpu_buffer(buf.nbytes)
+        np.frombuffer(out, np.uint8)[:] = np.frombuffer(buf, np.uint8)
+        return out
+    # a device buffer: copied as one flat tensor of its elements by the device's copy kernel
+    n = buf.nbytes // dtype.itemsize
+    if n * dtype.itemsize != buf.nbytes:
+        raise RuntimeError(f"deepcopy: a {buf.nbytes}-byte {dev} buffer is not a whole number of {dtype.name} elements")
+    flat = Tensor._make(buf, dtype, (n,), (1,), 0, dev)
+    with _autograd.no_grad():
+        return flat.clone()._buf
 
 
 def _alloc(shape, dtype, dev):
