@@ -51,3 +51,16 @@ def test_gemm_rows_quote_percent_of_fma_peak():
     row = bench.bench_gemm(b, 32, 64, 64, "sgemm model")
     assert row["valid"]
     assert row["pct_fma_peak"] == pytest.approx(100.0 * row["GFLOP/s"] / b.fma_peak)
+
+
+def test_a_higher_peak_after_the_rows_requotes_them():
+    b = bench.Bench.__new__(bench.Bench)
+    b.threads, b.fma_peak = 2, 100.0
+    b.rows = [{"GFLOP/s": 80.0, "pct_fma_peak": 80.0}, {"GB/s": 5.0}]
+    info = {"fma_peak_gflops": 100.0}
+    bench.remeasure_fma_peak(b, info, lambda threads: 200.0)
+    assert b.fma_peak == info["fma_peak_gflops"] == 200.0
+    assert (info["fma_peak_gflops_start"], info["fma_peak_gflops_end"]) == (100.0, 200.0)
+    assert b.rows == [{"GFLOP/s": 80.0, "pct_fma_peak": 40.0}, {"GB/s": 5.0}]
+    bench.remeasure_fma_peak(b, info, lambda threads: 150.0)  # lower: kept as it was
+    assert b.fma_peak == 200.0 and b.rows[0]["pct_fma_peak"] == 40.0 and info["fma_peak_gflops_end"] == 150.0

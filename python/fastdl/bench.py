@@ -556,6 +556,24 @@ def machine():
             "avx2": bool(_C.use_avx2())}
 
 
+def remeasure_fma_peak(b, info, probe):
+    """Measures the FMA peak once more after the rows (on this shared VM one probe read
+    half of it: a vCPU stolen by the host for the whole probe) and, if higher, quotes
+    every row's % of peak against it. Both readings go into `info`."""
+    if not b.fma_peak:
+        return
+    end_peak = probe(b.threads)
+    info["fma_peak_gflops_start"], info["fma_peak_gflops_end"] = b.fma_peak, end_peak
+    if end_peak <= b.fma_peak:
+        return
+    print(f"FMA peak re-measured after the rows: {end_peak:.0f} GFLOP/s (before them {b.fma_peak:.0f}); "
+          f"the JSON's % of peak uses it", flush=True)
+    b.fma_peak = info["fma_peak_gflops"] = end_peak
+    for row in b.rows:
+        if "pct_fma_peak" in row:
+            row["pct_fma_peak"] = 100.0 * row["GFLOP/s"] / end_peak
+
+
 def run(quick=False, json_path=None, threads=None):
     try:
         import torch
@@ -589,6 +607,7 @@ def run(quick=False, json_path=None, threads=None):
     bench_lstm_layer(b)
     bench_small_ops(b)
     train_steps(b)
+    remeasure_fma_peak(b, info, _C.cpu.fma_peak_gflops)
     result = {"machine": info, "results": b.rows, "import": import_time(b), "memory": memory(b)}
     info["load_after"] = os.getloadavg()
     json_path = json_path or os.path.join("bench", "results", "cpu.json")
