@@ -1,5 +1,5 @@
 """The host memory cache (csrc/core/host_allocator.h, fastdl.cpu): freed buffers of at
-least 256 KiB come back for the next tensor of their size class; smaller ones and
+least 1 KiB come back for the next tensor of their size class; smaller ones and
 anything over the limit go to the C library; kernels never depend on fresh memory
 being zeroed (the cache hands out blocks full of old values)."""
 import os
@@ -12,7 +12,7 @@ import pytest
 import fastdl
 import fastdl.nn.functional as F
 
-BIG = 1 << 18  # float32 elements: 1 MiB, well above the 256 KiB threshold
+BIG = 1 << 18  # float32 elements: 1 MiB, well above the 1 KiB threshold
 
 
 @pytest.fixture

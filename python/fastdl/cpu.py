@@ -1,8 +1,9 @@
 """The CPU device: its memory cache (as fastdl.cuda has the device's).
 
-Freed host buffers of 256 KiB and more are kept and handed out again for the next
+Freed host buffers of 1 KiB and more are kept and handed out again for the next
 tensor of the same size class, so a training loop stops paying a page fault for every
-4 KiB it writes (csrc/core/host_allocator.h). The cache holds at most `limit` bytes:
+4 KiB it writes, and small ops stop paying glibc's free-list upkeep
+(csrc/core/host_allocator.h). The cache holds at most `limit` bytes:
 1 GiB, or FASTDL_HOST_CACHE_MB MiB from the environment (0 turns it off).
 """
 from . import _C
