@@ -97,6 +97,16 @@ def test_frozen_parameters_stay_frozen():
     assert not clone.weight.requires_grad and clone.bias.requires_grad
 
 
+def test_copy_stays_on_its_device(device):
+    # a CUDA buffer is copied by the device's copy kernel (runs where a GPU is present)
+    base = fastdl.arange(12.0, device=device).reshape(3, 4).requires_grad_(True)
+    view = base.detach()[1:, ::2]
+    b2, v2 = copy.deepcopy([base, view])
+    assert b2.device == base.device and b2.requires_grad and b2._buf is not base._buf
+    assert v2._buf is b2._buf and tuple(v2.stride()) == tuple(view.stride())
+    np.testing.assert_array_equal(values(v2.cpu()), values(view.cpu()))
+
+
 def test_pickle_still_points_to_fastdl_save():
     with pytest.raises(TypeError, match=r"fastdl\.save"):
         pickle.dumps(fastdl.ones(2))
