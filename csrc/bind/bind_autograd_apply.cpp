@@ -24,6 +24,7 @@
 #include <string>
 
 #include "elementwise_new.h"
+#include "grad_mode.h"
 #include "raw_python.h"
 #include "registry.h"
 #include "tensor_new.h"
@@ -538,11 +539,6 @@ PyObject* method_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf
   return apply(m->cls, swapped, 2);
 }
 
-PyObject* method_get(PyObject* self, PyObject* obj, PyObject*) {
-  if (!obj || obj == Py_None) return Py_NewRef(self);
-  return PyMethod_New(self, obj);
-}
-
 PyObject* method_repr(PyObject* self) {
   auto* m = reinterpret_cast<FunctionMethod*>(self);
   return PyUnicode_FromFormat("<Tensor method: %s%s.apply>", m->reflected ? "reflected " : "",
@@ -565,7 +561,7 @@ PyMemberDef kMethodMembers[] = {
 PyType_Slot kMethodSlots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(method_dealloc)},
     {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
-    {Py_tp_descr_get, reinterpret_cast<void*>(method_get)},
+    {Py_tp_descr_get, reinterpret_cast<void*>(bind_to_instance)},
     {Py_tp_repr, reinterpret_cast<void*>(method_repr)},
     {Py_tp_members, kMethodMembers},
     {0, nullptr},
@@ -622,6 +618,15 @@ PyMethodDef kMethods[] = {
 };
 
 }  // namespace
+
+int grad_mode_enabled() {
+  if (!bound()) return -1;
+  PyObject* enabled = PyObject_GetAttr(g.state, g.s_enabled);
+  if (!enabled) return -1;
+  const int on = enabled == Py_True ? 1 : PyObject_IsTrue(enabled);
+  Py_DECREF(enabled);
+  return on;
+}
 
 FASTDL_BIND(Top, autograd_apply) { add_functions(m, kMethods); }
 

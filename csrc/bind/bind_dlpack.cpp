@@ -120,7 +120,9 @@ py::tuple dlpack_import(py::object capsule) {
   auto buf = std::make_shared<Buffer>(first + lo * isz, nbytes, device, dl.device.device_id, [m] {
     if (m->deleter) m->deleter(m);
   });
-  return py::make_tuple(buf, static_cast<int>(dtype), py::tuple(py::cast(shape)), py::tuple(py::cast(strides)),
+  py::object buf_obj = py::reinterpret_steal<py::object>(wrap_buffer(std::move(buf)));
+  if (!buf_obj) throw py::error_already_set();
+  return py::make_tuple(buf_obj, static_cast<int>(dtype), py::tuple(py::cast(shape)), py::tuple(py::cast(strides)),
                         -lo, static_cast<int>(device), dl.device.device_id);
 }
 

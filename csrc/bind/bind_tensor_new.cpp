@@ -15,6 +15,7 @@
 #include <string>
 
 #include "../core/buffer.h"
+#include "buffer_object.h"
 #include "raw_python.h"
 #include "registry.h"
 #include "tensor_new.h"
@@ -135,7 +136,7 @@ PyObject* cpu_buffer_object(int64_t nbytes, BufferPtr* held) {
   try {
     auto buf = std::make_shared<Buffer>(static_cast<size_t>(nbytes), DeviceType::CPU, 0);
     if (held) *held = buf;
-    return pybind11::cast(std::move(buf)).release().ptr();
+    return wrap_buffer(std::move(buf));
   } catch (const std::bad_alloc&) {
     return PyErr_NoMemory();
   } catch (const pybind11::error_already_set& e) {
@@ -230,12 +231,12 @@ PyObject* detached_alias(PyObject* t) {
 
 bool buffer_version(PyObject* t, int64_t* version) {
   PyObject* buf = PyObject_TypeCheck(t, g_class.tensor) ? slot_at(t, g_class.offset[kBuf]) : nullptr;
-  pybind11::detail::make_caster<Buffer> caster;
-  if (!buf || !caster.load(buf, false)) {
+  const BufferPtr* held = buf ? buffer_of(buf) : nullptr;
+  if (!held) {
     PyErr_SetString(PyExc_RuntimeError, "buffer_version: not a tensor over a Buffer");
     return false;
   }
-  *version = pybind11::detail::cast_op<Buffer&>(caster).version;
+  *version = (*held)->version;
   return true;
 }
 

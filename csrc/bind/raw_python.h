@@ -67,6 +67,13 @@ PyObject* translate_errors(F&& body) {
   }
 }
 
+// tp_descr_get of a method descriptor type: t.method is the method bound to t (the
+// operator slots call the descriptor unbound, with t first).
+inline PyObject* bind_to_instance(PyObject* self, PyObject* obj, PyObject*) {
+  if (!obj || obj == Py_None) return Py_NewRef(self);
+  return PyMethod_New(self, obj);
+}
+
 // The field at `offset` of o (a borrowed reference; null when unset).
 inline PyObject*& slot_at(PyObject* o, Py_ssize_t offset) {
   return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "../core/tensor_arg.h"
+#include "buffer_object.h"
 #include "raw_python.h"
 
 namespace pybind11 {
@@ -74,7 +75,9 @@ struct type_caster<fastdl::TensorArg> {
   }
 
   bool fill(PyObject* const* f) {
-    value.buf = reinterpret_borrow<object>(f[kBuf]).cast<fastdl::BufferPtr>();
+    const fastdl::BufferPtr* buf = fastdl::buffer_of(f[kBuf]);
+    if (!buf) return false;  // _buf is not a fastdl._C.Buffer: not a tensor
+    value.buf = *buf;
     value.dtype = static_cast<fastdl::DType>(dtype_code(f[kDtype]));
     read_ints(f[kShape], value.shape);
     read_ints(f[kStrides], value.strides);

@@ -5,7 +5,7 @@ CPU the operands are converted to float32, multiplied there and the result round
 once to the input dtype, as torch's CPU path does."""
 from .. import _C
 from .. import dtypes as _dt
-from ..autograd import Function, _state
+from ..autograd import Function
 from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
 
@@ -61,9 +61,7 @@ class _Matmul(Function):
 
 
 def matmul(a, b):
-    out = _cpu_matmul_new(a, b, not _state.enabled)  # 2-D float CPU operands that need no graph: one C++ call
-    if out is not None:
-        return out
+    """matmul(a, b): the matrix product with NumPy's rules (1-D operands, broadcast batch dimensions)."""
     check_tensor("matmul", a)
     check_tensor("matmul", b, "other")
     same_device("matmul", a, b)
@@ -89,6 +87,11 @@ def matmul(a, b):
     if a.ndim == 1:
         out = out.squeeze(-2 if b.ndim > 1 else -1)
     return out
+
+
+# 2-D float CPU operands that need no graph (the operands need no grad, or no_grad) run as
+# one C++ call; the Python matmul above otherwise (csrc/bind/bind_front_method.cpp).
+matmul = _C.front_method(_cpu_matmul_new, matmul, 2)
 
 
 class _Addmm(Function):
@@ -143,9 +146,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def mm(a, b):
+    """mm(a, b): the product of two 2-D tensors."""
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"mm: expected 2-D tensors, got {desc(a)} and {desc(b)}")
     return matmul(a, b)
+
+
+mm = _C.front_method(_cpu_matmul_new, mm, 2)  # as matmul: its fast case is 2-D
 
 
 def bmm(a, b):
