@@ -114,3 +114,15 @@ def test_model_shapes(use_avx2, dtype, case):
     rng = np.random.default_rng(25)
     run(m, n, k, la, lb, "n", dtype, rng)
     run(m, n, k, la, lb, "n", dtype, rng, alpha=0.5, beta=-2.0, fill=1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [80, 75])
+def test_column_blocks_every_row_split(use_avx2, dtype, n):
+    """B larger than L1 (64 x 80 floats) runs column blocks outer; every M in 1..13 and 31..33
+    covers each way the rows split into tiles (a remainder of 1-3 rows shares the last
+    full tile's: 6 + 2 runs as 4 + 4), with a full and a masked last column block."""
+    rng = np.random.default_rng(26)
+    for m in list(MS) + [31, 32, 33]:
+        run(m, n, 64, "n", "n", "n", dtype, rng)
+        run(m, n, 64, "t", "n", "n", dtype, rng, alpha=0.5, beta=-1.0, fill=1.0)

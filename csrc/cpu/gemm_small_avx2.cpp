@@ -85,6 +85,21 @@ void by_rows(int64_t M, const F& f) {
   }
 }
 
+// by_rows for two-vector tiles: a remainder of 1-3 rows has 2-6 accumulators, too few to
+// cover the FMA latency (two pipes of latency 4 need 8), so it shares the last full
+// tile's rows instead: 6 + 1 -> 4 + 3, 6 + 2 -> 4 + 4, 6 + 3 -> 5 + 4 (32 rows: 2 rows
+// at 4 accumulators cost 0.6 of a 6-row tile). Same bits: a tile's rows do not change
+// any element's sum.
+template <typename F>
+void by_rows_of_6(int64_t M, const F& f) {
+  const int64_t r = M % 6;
+  if (M < 6 || r == 0 || r >= 4) return by_rows<6>(M, f);
+  const int64_t head = M - 6 - r, first = (6 + r + 1) / 2;
+  by_rows<6>(head, f);
+  by_rows<6>(first, [&](auto rows, int64_t i) { f(rows, head + i); });
+  by_rows<6>(6 + r - first, [&](auto rows, int64_t i) { f(rows, head + first + i); });
+}
+
 // *c = alpha * s + beta * *c (beta == 0: *c is not read).
 template <typename T>
 void store_scalar(T* c, T s, T alpha, T beta) {
@@ -161,9 +176,13 @@ void tile(const Small<T>& p, const T* a, const T* b, T* c, int ncols, typename V
 template <typename T, int NV, bool MASK, int MAXR>
 void column_block(const Small<T>& p, const T* b, T* c, int ncols) {
   const typename Vec<T>::M mask = Vec<T>::first(ncols - (NV - 1) * Vec<T>::L);
-  by_rows<MAXR>(p.M, [&](auto rows, int64_t i) {
+  auto run = [&](auto rows, int64_t i) {
     tile<T, decltype(rows)::value, NV, MASK>(p, p.A + i * p.rsa, b, c + i * p.rsc, ncols, mask);
-  });
+  };
+  if constexpr (MAXR == 6)
+    by_rows_of_6(p.M, run);
+  else
+    by_rows<MAXR>(p.M, run);
 }
 
 // One MR-row strip of C across all its column blocks.
@@ -195,7 +214,7 @@ void small_gemm(const Small<T>& p) {
   constexpr int L = Vec<T>::L, W = 2 * L;
   constexpr int64_t kBInL1 = 16 * 1024;
   if (p.K * p.N * int64_t(sizeof(T)) <= kBInL1)
-    return by_rows<6>(p.M, [&](auto rows, int64_t i) { row_strip<T, decltype(rows)::value>(p, i); });
+    return by_rows_of_6(p.M, [&](auto rows, int64_t i) { row_strip<T, decltype(rows)::value>(p, i); });
   for (int64_t j0 = 0; j0 < p.N; j0 += W) {
     const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
     const T* b = p.B + j0 / W * p.bstep;
