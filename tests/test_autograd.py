@@ -180,3 +180,24 @@ def test_grad_mode_is_per_thread():
         assert not fastdl.is_grad_enabled()  # the worker's no_grad did not leak here either
     assert seen == {"default": True, "records": True, "inside": False}
     assert fastdl.is_grad_enabled()
+
+
+def test_grad_mode_state_object():
+    """autograd._state is _C.grad_mode: `enabled` takes any truth value, cannot be deleted,
+    and is what the C++ paths (Function.apply, the matmul front) read."""
+    from fastdl.autograd import _state
+    assert _state is _C.grad_mode and _state.enabled is True
+    a = fastdl.randn(2, 2, requires_grad=True)
+    try:
+        _state.enabled = 0
+        assert _state.enabled is False and not fastdl.is_grad_enabled()
+        assert not (a * a).requires_grad and not (a @ a).requires_grad and not a.relu().requires_grad
+        _state.enabled = [1]
+        assert _state.enabled is True
+        assert (a * a).requires_grad and (a @ a).requires_grad
+        with pytest.raises(TypeError, match="cannot be deleted"):
+            del _state.enabled
+        with pytest.raises(AttributeError):
+            _state.other = 1
+    finally:
+        _state.enabled = True

@@ -39,14 +39,13 @@ enum NodeSlot { kFn, kCtx, kEdges, kOutMeta, kNodeSlots };
 const char* const kNodeSlotNames[kNodeSlots] = {"fn", "ctx", "edges", "out_meta"};
 
 struct Autograd {
-  PyObject* state = nullptr;        // autograd._state (thread-local grad mode)
   PyObject* context = nullptr;      // autograd.Context
   PyTypeObject* node = nullptr;     // autograd.Node
   PyObject* accumulate = nullptr;   // autograd.AccumulateGrad
   PyTypeObject* tensor = nullptr;   // tensor.Tensor
   Py_ssize_t tensor_off[kTensorSlots] = {};
   Py_ssize_t node_off[kNodeSlots] = {};
-  PyObject *s_enabled, *s_forward, *s_needs, *s_category, *s_fast_forward;  // interned attribute names
+  PyObject *s_forward, *s_needs, *s_category, *s_fast_forward;  // interned attribute names
 };
 Autograd g;
 
@@ -66,23 +65,21 @@ bool slot_offsets(PyObject* cls, const char* const* names, int n, Py_ssize_t* ou
   return true;
 }
 
-// bind_autograd(state, Context, Node, AccumulateGrad, Tensor)
+// bind_autograd(Context, Node, AccumulateGrad, Tensor)
 PyObject* bind_autograd(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 5 || !PyType_Check(args[2]) || !PyType_Check(args[4])) {
-    PyErr_SetString(PyExc_TypeError, "bind_autograd(state, Context, Node, AccumulateGrad, Tensor)");
+  if (nargs != 4 || !PyType_Check(args[1]) || !PyType_Check(args[3])) {
+    PyErr_SetString(PyExc_TypeError, "bind_autograd(Context, Node, AccumulateGrad, Tensor)");
     return nullptr;
   }
   Autograd a;
-  if (!slot_offsets(args[2], kNodeSlotNames, kNodeSlots, a.node_off) ||
-      !slot_offsets(args[4], kTensorSlotNames, kTensorSlots, a.tensor_off))
+  if (!slot_offsets(args[1], kNodeSlotNames, kNodeSlots, a.node_off) ||
+      !slot_offsets(args[3], kTensorSlotNames, kTensorSlots, a.tensor_off))
     return nullptr;
-  for (int i = 0; i < 5; ++i) Py_INCREF(args[i]);
-  a.state = args[0];
-  a.context = args[1];
-  a.node = reinterpret_cast<PyTypeObject*>(args[2]);
-  a.accumulate = args[3];
-  a.tensor = reinterpret_cast<PyTypeObject*>(args[4]);
-  a.s_enabled = PyUnicode_InternFromString("enabled");
+  for (int i = 0; i < 4; ++i) Py_INCREF(args[i]);
+  a.context = args[0];
+  a.node = reinterpret_cast<PyTypeObject*>(args[1]);
+  a.accumulate = args[2];
+  a.tensor = reinterpret_cast<PyTypeObject*>(args[3]);
   a.s_forward = PyUnicode_InternFromString("forward");
   a.s_needs = PyUnicode_InternFromString("needs_input_grad");
   a.s_category = PyUnicode_InternFromString("category");
@@ -177,20 +174,9 @@ PyObject* link(PyObject* o, PyObject* node, Py_ssize_t i) {
 
 // Runs forward with grad mode off, restoring it whatever happens.
 PyObject* forward_without_grad(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t n) {
-  if (PyObject_SetAttr(g.state, g.s_enabled, Py_False) < 0) return nullptr;
+  set_grad_enabled(false);
   PyObject* out = call_forward(cls, ctx, args, n);
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  const int restored = PyObject_SetAttr(g.state, g.s_enabled, Py_True);
-  if (type) {
-    if (restored < 0) PyErr_Clear();
-    PyErr_Restore(type, value, tb);
-    return nullptr;
-  }
-  if (restored < 0) {
-    Py_XDECREF(out);
-    return nullptr;
-  }
+  set_grad_enabled(true);
   return out;
 }
 
@@ -457,13 +443,12 @@ PyObject* apply(PyObject* cls, PyObject* const* args, const Py_ssize_t n) {
   bool* needs = n <= 16 ? small_needs : static_cast<bool*>(PyMem_Malloc(static_cast<size_t>(n)));
   if (!needs) return PyErr_NoMemory();
   bool recording = false;
-  PyObject* enabled = PyObject_GetAttr(g.state, g.s_enabled);
   PyObject* out = nullptr;
   PyObject* ctx = nullptr;
   PyObject* decl = nullptr;
   Declared declared;
-  if (enabled) {
-    const bool grad_mode = enabled == Py_True;
+  {
+    const bool grad_mode = grad_enabled();
     for (Py_ssize_t i = 0; i < n; ++i) {
       needs[i] = grad_mode && PyObject_TypeCheck(args[i], g.tensor) && tslot(args[i], kRequiresGrad) == Py_True;
       recording |= needs[i];
@@ -490,7 +475,6 @@ PyObject* apply(PyObject* cls, PyObject* const* args, const Py_ssize_t n) {
     }
   }
   Py_XDECREF(decl);
-  Py_XDECREF(enabled);
   Py_XDECREF(ctx);
   if (needs != small_needs) PyMem_Free(needs);
   return out;
@@ -607,7 +591,7 @@ PyObject* edge_of_py(PyObject*, PyObject* t) {
 
 PyMethodDef kMethods[] = {
     {"bind_autograd", as_pycfunction(bind_autograd), METH_FASTCALL,
-     "bind_autograd(state, Context, Node, AccumulateGrad, Tensor): the classes function_apply uses"},
+     "bind_autograd(Context, Node, AccumulateGrad, Tensor): the classes function_apply uses"},
     {"function_apply", as_pycfunction(function_apply), METH_FASTCALL,
      "function_apply(cls, *args): Function.apply (see autograd.py)"},
     {"function_method", as_pycfunction(function_method), METH_FASTCALL,
@@ -618,15 +602,6 @@ PyMethodDef kMethods[] = {
 };
 
 }  // namespace
-
-int grad_mode_enabled() {
-  if (!bound()) return -1;
-  PyObject* enabled = PyObject_GetAttr(g.state, g.s_enabled);
-  if (!enabled) return -1;
-  const int on = enabled == Py_True ? 1 : PyObject_IsTrue(enabled);
-  Py_DECREF(enabled);
-  return on;
-}
 
 FASTDL_BIND(Top, autograd_apply) { add_functions(m, kMethods); }
 

@@ -30,11 +30,9 @@ PyObject* front_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf,
   auto* m = reinterpret_cast<FrontMethod*>(self);
   const Py_ssize_t n = PyVectorcall_NARGS(nargsf);
   if (n == m->arity && !(kwnames && PyTuple_GET_SIZE(kwnames))) {
-    const int grad_on = grad_mode_enabled();
-    if (grad_on < 0) return nullptr;
     PyObject* argv[kMaxArity + 1];
     for (Py_ssize_t i = 0; i < n; ++i) argv[i] = args[i];
-    argv[n] = grad_on ? Py_False : Py_True;
+    argv[n] = grad_enabled() ? Py_False : Py_True;
     PyObject* out = PyObject_Vectorcall(m->fast, argv, static_cast<size_t>(n + 1), nullptr);
     if (out != Py_None) return out;  // the result, or null with fast's error
     Py_DECREF(out);

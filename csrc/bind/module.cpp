@@ -3,6 +3,7 @@
 #include "registry.h"
 
 #include "buffer_object.h"
+#include "grad_mode.h"
 
 #include "../core/buffer.h"
 #include "../core/cpu_features.h"
@@ -27,6 +28,7 @@ PYBIND11_MODULE(_C, m) {
   py::register_exception<fastdl::IndexError>(m, "KernelIndexError", PyExc_IndexError);
 
   add_buffer_type(m);  // buffer_object.cpp
+  m.add_object("grad_mode", grad_mode_object());  // autograd._state
   // Buffer(nbytes) on the CPU without the constructor's argument parsing (Tensor.__deepcopy__).
   m.def("cpu_buffer", [](int64_t nbytes) {
     if (nbytes < 0) throw std::invalid_argument("Buffer: negative size");

@@ -7,20 +7,14 @@ Edges point at the producer's Node (or at an AccumulateGrad for a leaf), never a
 input tensors themselves, so intermediate buffers die as soon as nothing but the graph
 refers to them, and the graph dies with its last output or after backward.
 """
-import threading
 
 from . import _C
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward", "grad"]
 
-class _State(threading.local):
-    """Per-thread grad mode. The default is a class attribute, so reading it in a thread
-    that never set it is a plain lookup (getattr with a default would raise and catch an
-    AttributeError there on every op)."""
-    enabled = True
-
-
-_state = _State()
+# Per-thread grad mode: `_state.enabled` is a C++ thread_local flag (csrc/bind/grad_mode.cpp),
+# which Function.apply and the C++ fronts read without a Python attribute lookup.
+_state = _C.grad_mode
 
 
 def is_grad_enabled():
@@ -291,6 +285,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
 def _bind_apply():
     """Installs the C++ Function.apply and engine once Tensor exists (tensor.py calls this)."""
     from .tensor import Tensor
-    _C.bind_autograd(_state, Context, Node, AccumulateGrad, Tensor)
+    _C.bind_autograd(Context, Node, AccumulateGrad, Tensor)
     _C.bind_engine(Node, AccumulateGrad, Context, Tensor)
     Function.apply = classmethod(_C.function_apply)
