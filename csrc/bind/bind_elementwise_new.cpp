@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "../core/buffer.h"
@@ -73,12 +74,32 @@ bool load_number(PyObject* o, DType dt, TensorArg& out) {
   return true;
 }
 
+// The table entry of op name `name` (a str), looked up once per name object: the fronts
+// and the declared forwards pass the same interned strings on every call.
+template <typename Op>
+const Op& resolve(PyObject* name, const char* kind, const Op* (*find)(const std::string&)) {
+  static PyObject* seen[64];
+  static const Op* ops[64];
+  static int n = 0;
+  for (int i = 0; i < n; ++i)
+    if (seen[i] == name) return *ops[i];
+  const char* s = PyUnicode_AsUTF8(name);
+  if (!s) throw pybind11::error_already_set();
+  const Op* op = find(s);
+  if (!op) fail_value(std::string("unknown ") + kind + " op '" + s + "'");  // a name no front passes
+  if (n < 64) {
+    seen[n] = Py_NewRef(name);  // kept alive, so the pointer is never another string's
+    ops[n++] = op;
+  }
+  return *op;
+}
+
 }  // namespace
 
 PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
   return translate_errors([&]() -> PyObject* {
-    const std::string op = PyUnicode_AsUTF8(op_name);
-    if (cpu::binary_is_comparison(op) || op.rfind("logical_", 0) == 0) Py_RETURN_NONE;  // bool results
+    const cpu::BinaryOp& op = resolve(op_name, "binary", cpu::find_binary);
+    if (cpu::has_bool_result(op)) Py_RETURN_NONE;  // comparisons and logical ops
     TensorArg a, b;
     bool is_a = load_tensor(a_obj, a), is_b = load_tensor(b_obj, b);
     if (is_a == is_b) {
@@ -114,6 +135,7 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
 PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, PyObject* p1_obj) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x;
+    const cpu::UnaryOp& op = resolve(op_name, "unary", cpu::find_unary);
     if (!load_tensor(x_obj, x) || !is_float_cpu(x)) Py_RETURN_NONE;
     const double p0 = PyFloat_AsDouble(p0_obj), p1 = PyFloat_AsDouble(p1_obj);
     if (PyErr_Occurred()) {  // parameters float() rejects: the Python path says so
@@ -125,7 +147,7 @@ PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, Py
     if (!shape) throw pybind11::error_already_set();
     pybind11::object out;
     const TensorArg o = new_output(x_obj, x, shape.ptr(), x.shape, out);
-    cpu::unary(PyUnicode_AsUTF8(op_name), x, o, p0, p1);
+    cpu::unary(op, x, o, p0, p1);
     return out.release().ptr();
   });
 }

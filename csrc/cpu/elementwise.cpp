@@ -51,12 +51,12 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
 
 // float32 transcendental ops with an AVX2 array kernel (vec_math.h): ~10x faster than
 // per-element libm calls, within a few ulp of them. nullptr: use the scalar functor.
+// (Callers check use_avx2() per call: tests switch it off.)
 using VecF32 = void (*)(const float*, float*, int64_t);
 VecF32 vec_f32_kernel(const std::string& op) {
   static const std::unordered_map<std::string, VecF32> t = {
       {"exp", vec::exp_f32_avx2}, {"log", vec::log_f32_avx2},
       {"tanh", vec::tanh_f32_avx2}, {"sigmoid", vec::sigmoid_f32_avx2}, {"silu", vec::silu_f32_avx2}};
-  if (!use_avx2()) return nullptr;
   auto it = t.find(op);
   return it == t.end() ? nullptr : it->second;
 }
@@ -122,28 +122,70 @@ bool binary_is_comparison(const std::string& op) {
          op == "logical_and" || op == "logical_or" || op == "logical_xor";
 }
 
+struct UnaryOp {
+  std::string name;
+  const UnaryFn* fn;
+  VecF32 vec_f32;  // the AVX2 array kernel for float32, or nullptr
+};
+
+struct BinaryOp {
+  std::string name;
+  const BinaryFn* fn;
+  bool comparison;
+};
+
+const UnaryOp* find_unary(const std::string& op) {
+  static const std::unordered_map<std::string, UnaryOp> ops = [] {
+    std::unordered_map<std::string, UnaryOp> m;
+    for (const auto& [name, fn] : unary_table()) m[name] = UnaryOp{name, &fn, vec_f32_kernel(name)};
+    return m;
+  }();
+  auto it = ops.find(op);
+  return it == ops.end() ? nullptr : &it->second;
+}
+
+const BinaryOp* find_binary(const std::string& op) {
+  static const std::unordered_map<std::string, BinaryOp> ops = [] {
+    std::unordered_map<std::string, BinaryOp> m;
+    for (const auto& [name, fn] : binary_table()) m[name] = BinaryOp{name, &fn, binary_is_comparison(name)};
+    return m;
+  }();
+  auto it = ops.find(op);
+  return it == ops.end() ? nullptr : &it->second;
+}
+
+bool has_bool_result(const BinaryOp& op) { return op.comparison; }
+
+void unary(const UnaryOp& op, const TensorArg& x, const TensorArg& out, double p0, double p1) {
+  const char* name = op.name.c_str();
+  check_cpu(name, x);
+  check_cpu(name, out);
+  check_same_shape(name, x, out);
+  check_dtype(name, out, x.dtype);
+  if (x.dtype == DType::Float32 && op.vec_f32 && use_avx2()) return unary_vec_f32(op.vec_f32, x, out);
+  (*op.fn)(x, out, p0, p1);
+}
+
+void binary(const BinaryOp& op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  const char* name = op.name.c_str();
+  for (auto* t : {&a, &b, &out}) check_cpu(name, *t);
+  check_same_shape(name, a, out);
+  check_same_shape(name, b, out);
+  check_dtype(name, b, a.dtype);
+  check_dtype(name, out, op.comparison ? DType::Bool : a.dtype);
+  (*op.fn)(a, b, out);
+}
+
 void unary(const std::string& op, const TensorArg& x, const TensorArg& out, double p0, double p1) {
-  auto it = unary_table().find(op);
-  if (it == unary_table().end()) fail_value("unknown unary op '" + op + "'");
-  check_cpu(op.c_str(), x);
-  check_cpu(op.c_str(), out);
-  check_same_shape(op.c_str(), x, out);
-  check_dtype(op.c_str(), out, x.dtype);
-  if (x.dtype == DType::Float32) {
-    if (VecF32 fn = vec_f32_kernel(op)) return unary_vec_f32(fn, x, out);
-  }
-  it->second(x, out, p0, p1);
+  const UnaryOp* u = find_unary(op);
+  if (!u) fail_value("unknown unary op '" + op + "'");
+  unary(*u, x, out, p0, p1);
 }
 
 void binary(const std::string& op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
-  auto it = binary_table().find(op);
-  if (it == binary_table().end()) fail_value("unknown binary op '" + op + "'");
-  for (auto* t : {&a, &b, &out}) check_cpu(op.c_str(), *t);
-  check_same_shape(op.c_str(), a, out);
-  check_same_shape(op.c_str(), b, out);
-  check_dtype(op.c_str(), b, a.dtype);
-  check_dtype(op.c_str(), out, binary_is_comparison(op) ? DType::Bool : a.dtype);
-  it->second(a, b, out);
+  const BinaryOp* f = find_binary(op);
+  if (!f) fail_value("unknown binary op '" + op + "'");
+  binary(*f, a, b, out);
 }
 
 namespace {
