@@ -9,6 +9,7 @@
 
 #include "../common/elementwise_ops.h"
 #include "../core/cpu_features.h"
+#include "binary_arith.h"
 #include "strided_loop.h"
 #include "vec_math.h"
 
@@ -31,9 +32,39 @@ void unary_loop(F f, const TensorArg& x, const TensorArg& out, double p0, double
   });
 }
 
+// The AVX2 loop of functor F (binary_arith.h), or -1: the four IEEE ops, whose vector
+// results are bit for bit the scalar ones.
+template <typename F> constexpr int kArith = -1;
+template <> constexpr int kArith<ew::Add> = static_cast<int>(vec::Arith::Add);
+template <> constexpr int kArith<ew::Sub> = static_cast<int>(vec::Arith::Sub);
+template <> constexpr int kArith<ew::Mul> = static_cast<int>(vec::Arith::Mul);
+template <> constexpr int kArith<ew::Div> = static_cast<int>(vec::Arith::Div);
+
+// Runs f's AVX2 loop on one run of the strided loop when it has one and the run is
+// contiguous (or a broadcast scalar) in every operand; false otherwise.
+template <typename T, typename R, typename F>
+bool arith_avx2(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+  if constexpr (kArith<F> >= 0 && std::is_same_v<T, R> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+    constexpr int64_t sz = sizeof(T);
+    if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
+      return false;
+    const auto op = static_cast<vec::Arith>(kArith<F>);
+    if constexpr (std::is_same_v<T, float>)
+      vec::arith_f32_avx2(op, reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
+                          s[2] / sz, reinterpret_cast<float*>(p[0]), n);
+    else
+      vec::arith_f64_avx2(op, reinterpret_cast<const double*>(p[1]), s[1] / sz,
+                          reinterpret_cast<const double*>(p[2]), s[2] / sz, reinterpret_cast<double*>(p[0]), n);
+    return true;
+  } else {
+    return false;
+  }
+}
+
 template <typename T, typename R, typename F>
 void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   strided_loop<3>({&out, &a, &b}, [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+    if (arith_avx2<T, R, F>(p, s, n)) return;
     R* o = reinterpret_cast<R*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
     const T* y = reinterpret_cast<const T*>(p[2]);
