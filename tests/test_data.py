@@ -115,7 +115,7 @@ def test_batches_shapes_and_drop_last():
     assert len(DataLoader(Range(8), batch_size=4, drop_last=True)) == 2
     assert len(DataLoader(Range(0), batch_size=4)) == 0 and list(DataLoader(Range(0))) == []
     assert [b[0].tolist() for b in DataLoader(Range(3))] == [[0], [1], [2]]  # default batch_size=1
-    for bad in (0, -1, 2.5, None):
+    for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size should be a positive integer"):
             DataLoader(Range(3), batch_size=bad)
 

@@ -1,5 +1,5 @@
-"""Map-style datasets (torch.utils.data's Dataset, TensorDataset, Subset,
-ConcatDataset, random_split)."""
+"""Datasets as torch.utils.data has them: map-style (Dataset, TensorDataset, Subset,
+ConcatDataset, random_split) and iterable (IterableDataset)."""
 import bisect
 import math
 import numbers
@@ -10,7 +10,7 @@ from .. import dtypes as _dt
 from ..ops.random import randperm
 from ..tensor import Tensor, tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
 
 
 class Dataset:
@@ -21,6 +21,18 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define __iter__(). A DataLoader with workers runs
+    one iterator per worker; use data.get_worker_info() inside __iter__ to give each
+    worker its own share (otherwise every worker yields the whole stream, as in torch)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it has no __getitem__")
 
 
 class TensorDataset(Dataset):
