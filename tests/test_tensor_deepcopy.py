@@ -2,7 +2,6 @@
 graph leaves only, new memory with the same bytes, class / requires_grad / grad kept,
 memory shared in the original shared in the copy."""
 import copy
-import pickle
 
 import numpy as np
 import pytest
@@ -107,6 +106,3 @@ def test_copy_stays_on_its_device(device):
     np.testing.assert_array_equal(values(v2.cpu()), values(view.cpu()))
 
 
-def test_pickle_still_points_to_fastdl_save():
-    with pytest.raises(TypeError, match=r"fastdl\.save"):
-        pickle.dumps(fastdl.ones(2))

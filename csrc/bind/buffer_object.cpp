@@ -5,6 +5,7 @@
 //   Buffer.wrap_numpy(array)           shares a C-contiguous array's memory, keeping it alive
 //   .nbytes .device .device_index .ptr (read-only), .version (the in-place write counter)
 //   the buffer protocol (bytes, writable) for CPU memory: np.frombuffer(buf, ...)
+//   pickling, through the reducer tensor.py installs
 #include "buffer_object.h"
 
 #include <new>
@@ -137,13 +138,41 @@ PyGetSetDef kGetSet[] = {
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
+// pickle: Buffer.__reduce__ is the Python hook tensor.py installs (set_buffer_reducer):
+// the bytes and the device, rebuilt as a new Buffer. pickle's memo sees one object per
+// Buffer, so the tensors of one pickle that share memory share it again when loaded.
+PyObject* g_reducer = nullptr;
+
+PyObject* buffer_reduce(PyObject* self, PyObject*) {
+  if (!g_reducer) {
+    PyErr_SetString(PyExc_TypeError, "Buffer: pickling needs fastdl imported (fastdl.tensor sets the reducer)");
+    return nullptr;
+  }
+  return PyObject_CallOneArg(g_reducer, self);
+}
+
 PyMethodDef kBufferMethods[] = {
+    {"__reduce__", buffer_reduce, METH_NOARGS, "pickle support: (rebuild, args) from fastdl.tensor"},
     {"wrap_numpy", as_pycfunction(buffer_wrap_numpy), METH_O | METH_STATIC,
      "wrap_numpy(array): a Buffer sharing a C-contiguous array's memory (keeps the array alive)"},
     {nullptr, nullptr, 0, nullptr},
 };
 
 PyBufferProcs g_buffer_procs = {buffer_getbuffer, nullptr};
+
+// set_buffer_reducer(fn): fn(buffer) -> (callable, args) becomes Buffer.__reduce__.
+PyObject* set_buffer_reducer(PyObject*, PyObject* fn) {
+  if (!PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "set_buffer_reducer(fn): fn must be callable");
+    return nullptr;
+  }
+  Py_XSETREF(g_reducer, Py_NewRef(fn));
+  Py_RETURN_NONE;
+}
+
+PyMethodDef kModuleMethods[] = {
+    {"set_buffer_reducer", set_buffer_reducer, METH_O, "set_buffer_reducer(fn): Buffer.__reduce__ (pickle) is fn(buffer)"},
+};
 
 }  // namespace
 
@@ -172,6 +201,7 @@ void add_buffer_type(pybind11::module_& m) {
   if (PyType_Ready(&t) < 0) throw pybind11::error_already_set();
   Py_INCREF(&t);
   m.add_object("Buffer", pybind11::reinterpret_borrow<pybind11::object>(reinterpret_cast<PyObject*>(&t)));
+  add_functions(m, kModuleMethods);
 }
 
 }  // namespace fastdl

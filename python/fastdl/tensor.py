@@ -239,9 +239,23 @@ class Tensor:
         from ._format import format_tensor
         return format_tensor(self)
 
-    def __reduce__(self):
-        raise TypeError("fastdl tensors are not pickled; use fastdl.save(obj, path) "
-                        "(copy.deepcopy works for graph leaves)")
+    def __reduce_ex__(self, protocol):
+        """pickle (so multiprocessing queues, joblib, and pickling whole modules): as in
+        PyTorch, graph leaves and tensors outside the graph, keeping the class (a
+        Parameter stays one) and requires_grad, not .grad. A CPU tensor pickles its
+        Buffer (_reduce_buffer), so views of one memory stay views of one memory; a
+        device tensor pickles a CPU copy of its values and its device. fastdl.save is
+        the checkpoint format: loading a pickle runs whatever code the file names."""
+        if self._grad_fn is not None:
+            raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd "
+                               "does not support crossing process boundaries. If you just want to transfer the "
+                               "data, call detach() on the tensor before serializing.")
+        if self._device.type != "cpu":
+            return _rebuild_on_device, (type(self), self.detach().cpu(), str(self._device), self._requires_grad)
+        root = self._base
+        base = root if root is not None and root._grad_fn is None else None
+        return _rebuild_tensor, (type(self), self._buf, self._dtype, tuple(self._shape), tuple(self._strides),
+                                 self._offset, self._requires_grad, base)
 
     def __deepcopy__(self, memo):
         """copy.deepcopy (so also of a Module, an optimizer's model, a DQN target net):
@@ -330,6 +344,35 @@ class Tensor:
 # us), and every op output pays it.
 _C.bind_tensor_class(Tensor, Size)
 Tensor._make = classmethod(_C.make_tensor)
+
+
+def _reduce_buffer(buf):
+    """Buffer.__reduce__ (pickle): a CPU buffer's bytes. Device buffers are pickled by
+    their tensors (Tensor.__reduce_ex__), never directly."""
+    if buf.device != 0:
+        raise TypeError("pickle: a CUDA Buffer is pickled through its tensor (which copies it to the CPU)")
+    return _rebuild_buffer, (bytes(memoryview(buf)),)
+
+
+def _rebuild_buffer(data):
+    buf = _C.cpu_buffer(len(data))
+    np.frombuffer(buf, np.uint8)[:] = np.frombuffer(data, np.uint8)
+    return buf
+
+
+def _rebuild_tensor(cls, buf, dtype, shape, strides, offset, requires_grad, base):
+    t = cls._make(buf, dtype, shape, strides, offset, CPU, base)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _rebuild_on_device(cls, cpu_tensor, device, requires_grad):
+    t = cpu_tensor.to(device)
+    if cls is not Tensor:
+        t = cls._make(t._buf, t._dtype, t._shape, t._strides, t._offset, t._device)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+_C.set_buffer_reducer(_reduce_buffer)
 Tensor.detach = _C.tensor_method("detach")
 _autograd._bind_apply()  # Function.apply, also C++, needs Tensor too
 
