@@ -1,39 +1,18 @@
 // AVX2 arithmetic loops (contract: binary_arith.h). Compiled with -mavx2 -mfma; like
-// gemm_avx2.cpp it includes no header with shared inline code, so no AVX2 copy of a
-// portable function can reach a caller on a CPU without AVX2.
+// gemm_avx2.cpp it includes no header with inline code that portable files also use, so
+// no AVX2 copy of a portable function can reach a caller on a CPU without AVX2.
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "avx2_vec.h"
 #include "binary_arith.h"
 
 namespace fastdl {
 namespace vec {
 namespace {
 
-template <typename T> struct V;
-template <> struct V<float> {
-  using R = __m256;
-  static constexpr int L = 8;
-  static R load(const float* p) { return _mm256_loadu_ps(p); }
-  static R set1(float x) { return _mm256_set1_ps(x); }
-  static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
-  static R add(R a, R b) { return _mm256_add_ps(a, b); }
-  static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
-  static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
-  static R div(R a, R b) { return _mm256_div_ps(a, b); }
-};
-template <> struct V<double> {
-  using R = __m256d;
-  static constexpr int L = 4;
-  static R load(const double* p) { return _mm256_loadu_pd(p); }
-  static R set1(double x) { return _mm256_set1_pd(x); }
-  static void store(double* p, R v) { _mm256_storeu_pd(p, v); }
-  static R add(R a, R b) { return _mm256_add_pd(a, b); }
-  static R sub(R a, R b) { return _mm256_sub_pd(a, b); }
-  static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
-  static R div(R a, R b) { return _mm256_div_pd(a, b); }
-};
+template <typename T> using V = avx2::Vec<T>;
 
 template <typename T, Arith OP>
 struct Op {

@@ -9,11 +9,14 @@
 // written); edge rows run a kernel of exactly that many rows, so no work is padded.
 // Dot kernel (dot_gemm), for C with few columns: vectors run along K over contiguous
 // rows of A and columns of B, MR x NR accumulators reduced to MR x NR sums at the end.
-// Like gemm_avx2.cpp this file includes no std or project headers with inline code
-// (an AVX2 copy of a shared inline function could be picked for portable callers).
+// Like gemm_avx2.cpp this file includes no std or project headers with inline code other
+// than the AVX2-only avx2_vec.h (an AVX2 copy of a shared inline function could be
+// picked for portable callers).
 #include <immintrin.h>
 
 #include <cstdint>
+
+#include "avx2_vec.h"
 
 // Unrolls the loops over a tile's rows and vectors before GCC's scalar replacement
 // runs: otherwise the accumulator array stays in memory (the may_alias loads of the
@@ -25,46 +28,7 @@ namespace cpu {
 namespace gemm_ukr {
 namespace {
 
-template <typename T> struct Vec;
-template <> struct Vec<float> {
-  using R = __m256;
-  using M = __m256i;
-  static constexpr int L = 8;
-  static R zero() { return _mm256_setzero_ps(); }
-  static R set1(float x) { return _mm256_set1_ps(x); }
-  static R bcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static R load(const float* p) { return _mm256_loadu_ps(p); }
-  static R load(const float* p, M m) { return _mm256_maskload_ps(p, m); }
-  static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
-  static void store(float* p, M m, R v) { _mm256_maskstore_ps(p, m, v); }
-  static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
-  static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
-  static M first(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
-  // out[0:4] = the lane sums of a0..a3.
-  static void sums4(R a0, R a1, R a2, R a3, float* out) {
-    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
-  }
-};
-template <> struct Vec<double> {
-  using R = __m256d;
-  using M = __m256i;
-  static constexpr int L = 4;
-  static R zero() { return _mm256_setzero_pd(); }
-  static R set1(double x) { return _mm256_set1_pd(x); }
-  static R bcast(const double* p) { return _mm256_broadcast_sd(p); }
-  static R load(const double* p) { return _mm256_loadu_pd(p); }
-  static R load(const double* p, M m) { return _mm256_maskload_pd(p, m); }
-  static void store(double* p, R v) { _mm256_storeu_pd(p, v); }
-  static void store(double* p, M m, R v) { _mm256_maskstore_pd(p, m, v); }
-  static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
-  static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
-  static M first(int n) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)); }
-  static void sums4(R a0, R a1, R a2, R a3, double* out) {
-    const __m256d t0 = _mm256_hadd_pd(a0, a1), t1 = _mm256_hadd_pd(a2, a3);
-    _mm256_storeu_pd(out, _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20), _mm256_permute2f128_pd(t0, t1, 0x31)));
-  }
-};
+using avx2::Vec;
 
 // Runs f(Rows<MR>{}, i) over rows [0, M): MAXR (<= 8) rows at a time, then one call
 // with exactly the remaining rows, so edge rows cost no padded work.
