@@ -42,4 +42,4 @@ def numel(x):
     return x.numel()
 
 from .serialization import save, load  # noqa: E402
-from . import nn, optim, data  # noqa: E402
+from . import nn, optim, data, utils  # noqa: E402
