@@ -3,8 +3,8 @@ loop, in order.
 
 Threads, not processes as in torch: datasets and their samples need no pickling, and a
 worker shares the model's process. They overlap loading with training where loading
-waits or leaves the GIL (file reads, NumPy, fastdl's kernels); pure-Python sample code
-runs one thread at a time. Inside a worker, get_worker_info() tells the dataset which
+waits or leaves the GIL (file reads, decoding, most NumPy array work); pure-Python
+sample code, and fastdl's CPU kernels (which keep the GIL), run one thread at a time. Inside a worker, get_worker_info() tells the dataset which
 worker it runs in (id, num_workers, seed, dataset), as torch's does.
 """
 import collections
