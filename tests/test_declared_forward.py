@@ -16,6 +16,7 @@ import fastdl
 from fastdl import _C
 from fastdl.autograd import AccumulateGrad, Node
 from fastdl.ops import elementwise as ew
+from fastdl.ops import reduce as red
 
 
 def python_twin(cls):
@@ -69,7 +70,7 @@ def compare(cls, args, backward=True):
     assert type(nf) is Node and nf.fn is cls and nf.out_meta == ns.out_meta and nf.edges == ns.edges
     cf, cs = nf.ctx, ns.ctx
     assert cf.needs_input_grad == cs.needs_input_grad
-    for field in ("inputs_meta", "scalars", "params"):
+    for field in ("inputs_meta", "scalars", "params", "meta"):
         assert (field in cf.__dict__) == (field in cs.__dict__), field
         assert cf.__dict__.get(field) == cs.__dict__.get(field), field
     assert ("_saved" in cf.__dict__) == ("_saved" in cs.__dict__)
@@ -110,6 +111,45 @@ def test_unary_matches_the_python_forward(name, grad, dtype):
     x = operand("positive" if name in ("log", "log1p", "sqrt", "rsqrt", "pow_scalar") else "tensor", (3, 5), dtype,
                 grad, 1)
     compare(ew._UNARY_FN[name], [x, *PARAMS.get(name, ())])
+
+
+@pytest.mark.parametrize("shape,dims,keepdim", [
+    ((3, 5), [0, 1], False), ((3, 5), [1], False), ((3, 5), [0], True), ((2, 3, 4), [0, 2], False),
+    ((2, 3, 4), [1], True), ((4,), [0], True), ((), [], False), ((0, 3), [0], False), ((2, 0), [0, 1], True),
+])
+@pytest.mark.parametrize("grad", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_matches_the_python_forward(shape, dims, keepdim, grad, dtype):
+    x = fastdl.tensor((np.random.default_rng(4).standard_normal(shape) + 0.5).astype(dtype), requires_grad=grad)
+    out = compare(red._Sum, [x, dims, keepdim, None])
+    want = np.sum(x.detach().numpy().astype(np.float64), axis=tuple(dims), keepdims=keepdim)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-5, atol=1e-6)
+    assert out.is_contiguous()
+
+
+@pytest.mark.parametrize("args", [
+    (fastdl.ones(2, 3, dtype=fastdl.int64), [0], False, None),  # integers sum to int64 in Python
+    (fastdl.ones(2, 3, requires_grad=True), [1], False, fastdl.float64),  # a dtype: cast first
+    (fastdl.ones(2, 3), [0], 1, None),  # keepdim not a bool
+])
+def test_sum_cases_the_declared_path_leaves_to_python(args, monkeypatch):
+    ran = []
+    real = red.reduce_kernel
+    monkeypatch.setattr(red, "reduce_kernel", lambda *a: ran.append(a) or real(*a))
+    red._Sum.apply(*args)
+    assert ran  # the Python forward ran
+
+
+def test_sum_and_mean_of_float_cpu_tensors_skip_the_python_forward(monkeypatch):
+    def python_forward_ran(*args):
+        raise AssertionError("the Python forward ran")
+    monkeypatch.setattr(red, "reduce_kernel", python_forward_ran)
+    x = fastdl.randn(4, 5, requires_grad=True)
+    loss = x.sum() + x.mean(dim=1).sum() + x.sum(0, keepdim=True).mean()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((4, 5), 1 + 1 / 5 + 1 / 5), rtol=1e-6)
+    with pytest.raises(AssertionError, match="Python forward ran"):
+        x.sum(dtype=fastdl.float64)
 
 
 def test_float_cpu_operands_never_enter_the_python_forward(monkeypatch):

@@ -274,14 +274,19 @@ PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t
 //     whose rule holds (others None);
 //   ("unary", op, (x, y)): out = cpu_unary_new(op, x, p0, p1) for apply(x[, p0[, p1]])
 //     (p0, p1 default 0.0); ctx gets params = (p0, p1) and save_for_backward(x, out)
-//     with the entries whose rule holds.
+//     with the entries whose rule holds;
+//   ("reduce", op, ()): out = cpu_reduce_new(op, x, dims, keepdim) for apply(x, dims,
+//     keepdim, None) (a dtype argument: the Python forward); ctx gets
+//     meta = (x._shape, dims, keepdim) and saves nothing.
 // A saves rule: 0 never, 1 when input 0 needs grad, 2 when input 1 does, 3 always; a
 // number is never saved. Saved outputs are kept detached (detach_saved_outputs above).
 
 enum SaveRule { kNever = 0, kIfFirst = 1, kIfSecond = 2, kAlways = 3 };
 
+enum class Kind { Binary, Unary, Reduce };
+
 struct Declared {
-  bool binary;
+  Kind kind;
   PyObject* op;      // borrowed from the declaration
   long saves[3];
   Py_ssize_t nsaves;
@@ -314,10 +319,18 @@ bool read_declared(PyObject* cls, Declared* d, PyObject** held) {
   if (ok) {
     PyObject* kind = PyTuple_GET_ITEM(decl, 0);
     PyObject* saves = PyTuple_GET_ITEM(decl, 2);
-    d->binary = PyUnicode_CompareWithASCIIString(kind, "binary") == 0;
     d->op = PyTuple_GET_ITEM(decl, 1);
     d->nsaves = PyTuple_GET_SIZE(saves);
-    ok = (d->binary ? d->nsaves == 3 : PyUnicode_CompareWithASCIIString(kind, "unary") == 0 && d->nsaves == 2);
+    if (PyUnicode_CompareWithASCIIString(kind, "binary") == 0) {
+      d->kind = Kind::Binary;
+      ok = d->nsaves == 3;
+    } else if (PyUnicode_CompareWithASCIIString(kind, "unary") == 0) {
+      d->kind = Kind::Unary;
+      ok = d->nsaves == 2;
+    } else {
+      d->kind = Kind::Reduce;
+      ok = PyUnicode_CompareWithASCIIString(kind, "reduce") == 0 && d->nsaves == 0;
+    }
     for (Py_ssize_t i = 0; ok && i < d->nsaves; ++i) {
       d->saves[i] = PyLong_Check(PyTuple_GET_ITEM(saves, i)) ? PyLong_AsLong(PyTuple_GET_ITEM(saves, i)) : -1;
       ok = d->saves[i] >= kNever && d->saves[i] <= kAlways;
@@ -328,8 +341,8 @@ bool read_declared(PyObject* cls, Declared* d, PyObject** held) {
     seen.parsed = *d;
   } else {
     PyErr_Format(PyExc_TypeError,
-                 "Function.apply: %R.fast_forward must be ('binary', op, (rule a, rule b, rule out)) or "
-                 "('unary', op, (rule x, rule y)) with rules 0-3, got %R", cls, decl);
+                 "Function.apply: %R.fast_forward must be ('binary', op, (rule a, rule b, rule out)), "
+                 "('unary', op, (rule x, rule y)) with rules 0-3, or ('reduce', op, ()), got %R", cls, decl);
     Py_CLEAR(*held);
   }
   return ok;
@@ -343,7 +356,9 @@ bool save_wanted(long rule, const bool* needs, Py_ssize_t n) {
 // null with an error set.
 PyObject* run_kernel(const Declared& d, PyObject* const* args, Py_ssize_t n) {
   static PyObject* const zero = PyFloat_FromDouble(0.0);
-  if (d.binary) return n == 2 ? cpu_binary_new(d.op, args[0], args[1]) : Py_NewRef(Py_None);
+  if (d.kind == Kind::Binary) return n == 2 ? cpu_binary_new(d.op, args[0], args[1]) : Py_NewRef(Py_None);
+  if (d.kind == Kind::Reduce)
+    return n == 4 && args[3] == Py_None ? cpu_reduce_new(d.op, args[0], args[1], args[2]) : Py_NewRef(Py_None);
   if (n < 1 || n > 3) return Py_NewRef(Py_None);
   return cpu_unary_new(d.op, args[0], n > 1 ? args[1] : zero, n > 2 ? args[2] : zero);
 }
@@ -395,10 +410,13 @@ bool fill_ctx(const Declared& d, PyObject* ctx, PyObject* const* args, Py_ssize_
   static PyObject* const k_meta = interned("inputs_meta");
   static PyObject* const k_scalars = interned("scalars");
   static PyObject* const k_params = interned("params");
+  static PyObject* const k_reduce_meta = interned("meta");
   static PyObject* const zero = PyFloat_FromDouble(0.0);
+  if (d.kind == Kind::Reduce)  // apply(x, dims, keepdim, None): run_kernel checked the count
+    return set_attr(ctx, k_reduce_meta, PyTuple_Pack(3, tslot(args[0], kShape), args[1], args[2]));
   bool keep[3];
   for (Py_ssize_t i = 0; i < d.nsaves; ++i) keep[i] = save_wanted(d.saves[i], needs, n);
-  if (d.binary) {
+  if (d.kind == Kind::Binary) {
     PyObject *ma = meta_of(args[0]), *mb = meta_of(args[1]);
     PyObject* meta = ma && mb ? PyTuple_Pack(2, ma, mb) : nullptr;
     Py_XDECREF(ma);
