@@ -55,8 +55,7 @@ PyObject* cpu_reduce_new(PyObject* op_name, PyObject* x_obj, PyObject* dims_obj,
     pybind11::object out;
     TensorArg o = new_output(x_obj, x, shape_obj.ptr(), shape, out);
     o.shape = keep;
-    o.strides.assign(keep.size(), 1);
-    for (size_t i = keep.size(); i-- > 1;) o.strides[i - 1] = o.strides[i] * std::max<int64_t>(keep[i], 1);
+    o.strides = contiguous_strides(keep);
     const char* op = PyUnicode_AsUTF8(op_name);
     if (!op) throw pybind11::error_already_set();
     cpu::reduce(op, x, o, dims);

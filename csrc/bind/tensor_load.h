@@ -29,6 +29,13 @@ inline bool is_float_cpu(const TensorArg& t) {
   return (t.dtype == DType::Float32 || t.dtype == DType::Float64) && t.buf->device() == DeviceType::CPU;
 }
 
+// Element strides of a contiguous tensor of `dims` (a size-0 dim counts as 1).
+inline std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * std::max<int64_t>(dims[i], 1);
+  return strides;
+}
+
 // A new contiguous tensor of `shape` (a tuple; `dims` its values) with the dtype and
 // device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view
 // (built here, not read back from the new object).
@@ -39,8 +46,7 @@ inline TensorArg new_output(PyObject* like, const TensorArg& like_arg, PyObject*
   if (!obj) throw pybind11::error_already_set();
   o.dtype = like_arg.dtype;
   o.shape = dims;
-  o.strides.assign(dims.size(), 1);  // contiguous, as empty_from_tuple made it
-  for (size_t i = dims.size(); i-- > 1;) o.strides[i - 1] = o.strides[i] * std::max<int64_t>(dims[i], 1);
+  o.strides = contiguous_strides(dims);  // as empty_from_tuple made it
   return o;
 }
 
