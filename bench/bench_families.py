@@ -48,6 +48,8 @@ DEFAULT_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results
 # fastdl layer -> the attributes that are the torch constructor's keyword arguments
 TWIN_ARGS = {
     "Linear": ("in_features", "out_features", "bias"),
+    "Conv1d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias",
+               "padding_mode"),
     "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias",
                "padding_mode"),
     "ConvTranspose2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
@@ -211,8 +213,8 @@ def fam_cnn():
 def fam_cnn1d():
     from fastdl.models import cnn1d
     c = cnn1d.DEFAULTS
-    return classifier(f"CNN1d(width={c['width']}), Adam", f"{c['batch_size']} x 1x1x40",
-                      lambda: cnn1d.CNN1d(c["width"]), (c["batch_size"], 1, 1, 40), c)
+    return classifier(f"CNN1d(width={c['width']}), Adam", f"{c['batch_size']} x 1x40",
+                      lambda: cnn1d.CNN1d(c["width"]), (c["batch_size"], 1, 40), c)
 
 
 def _rnn(cell):

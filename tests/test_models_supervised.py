@@ -79,7 +79,7 @@ def test_cnn1d_learns_mnist1d():
     from fastdl.models import cnn1d
     fastdl.manual_seed(0)
     model = cnn1d.CNN1d(8)
-    acc = cnn1d.fit(model, _subset(cnn1d.load_mnist1d_images(), 1000, 500), epochs=3, lr=1e-2)
+    acc = cnn1d.fit(model, _subset(cnn1d.load_mnist1d_signals(), 1000, 500), epochs=3, lr=1e-2)
     assert acc > 0.3  # chance is 0.1
 
 

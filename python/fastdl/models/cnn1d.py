@@ -1,9 +1,9 @@
-"""A 1-D convolutional network on MNIST-1D (`fastdl train cnn1d`). fastdl has Conv2d
-only, so a signal of length L is a (N, C, 1, L) image and every kernel is (1, k).
+"""A 1-D convolutional network on MNIST-1D (`fastdl train cnn1d`): Conv1d-BatchNorm1d-
+ReLU blocks over (N, 1, 40) signals.
 
 Python API:
     model = CNN1d()
-    acc = fit(model, load_mnist1d_images(), epochs=30, lr=5e-3)
+    acc = fit(model, load_mnist1d_signals(), epochs=30, lr=5e-3)
 """
 from fastdl import nn
 from fastdl.data import load_mnist1d
@@ -15,11 +15,11 @@ DEFAULTS = {"epochs": 15, "lr": 1e-2, "batch_size": 100, "weight_decay": 1e-4, "
 
 
 def _block(cin, cout, k, stride):
-    return [nn.Conv2d(cin, cout, (1, k), stride=(1, stride), padding=(0, k // 2)), nn.BatchNorm2d(cout), nn.ReLU()]
+    return [nn.Conv1d(cin, cout, k, stride=stride, padding=k // 2), nn.BatchNorm1d(cout), nn.ReLU()]
 
 
 class CNN1d(nn.Module):
-    """Four (1, k) conv-BN-ReLU blocks, the last three with stride 2 (40 -> 20 -> 10 -> 5),
+    """Four conv-BN-ReLU blocks, the last three with stride 2 (40 -> 20 -> 10 -> 5),
     then Linear over the flattened (2w, 5) features."""
 
     def __init__(self, width=32, length=40, num_classes=10):
@@ -36,10 +36,10 @@ class CNN1d(nn.Module):
         return self.head(self.features(x))
 
 
-def load_mnist1d_images():
-    """MNIST-1D as (x_train (4000,1,1,40), y_train, x_test (1000,1,1,40), y_test)."""
+def load_mnist1d_signals():
+    """MNIST-1D as (x_train (4000,1,40), y_train, x_test (1000,1,40), y_test)."""
     xtr, ytr, xte, yte = load_mnist1d()
-    return xtr.reshape(len(xtr), 1, 1, -1), ytr, xte.reshape(len(xte), 1, 1, -1), yte
+    return xtr.reshape(len(xtr), 1, -1), ytr, xte.reshape(len(xte), 1, -1), yte
 
 
 def fit(model, data, epochs=30, lr=5e-3, batch_size=100, weight_decay=1e-4, run=None, state=None):
@@ -52,7 +52,7 @@ def fit(model, data, epochs=30, lr=5e-3, batch_size=100, weight_decay=1e-4, run=
 def train(run, config, state=None):
     """`fastdl train cnn1d`."""
     model = CNN1d(config["width"])
-    acc = fit(model, load_mnist1d_images(), config["epochs"], config["lr"], config["batch_size"],
+    acc = fit(model, load_mnist1d_signals(), config["epochs"], config["lr"], config["batch_size"],
               config["weight_decay"], run=run, state=state)
     return {"test_accuracy": acc}
 

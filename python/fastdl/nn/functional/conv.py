@@ -16,22 +16,28 @@ from ...autograd import Function
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
 
-def _pair(op, name, v, minimum):
+def _ntuple(op, name, v, minimum, n):
+    """v as an n-tuple of ints >= minimum: an int repeats; a 1-element sequence too."""
+    what = "an int" if n == 1 else f"an int or a {'pair' if n == 2 else f'{n}-tuple'} of ints"
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
-            v = (v[0], v[0])
-        if len(v) != 2:
-            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+            v = tuple(v) * n
+        if len(v) != n:
+            raise ValueError(f"{op}: {name} must be {what}, got {v!r}")
         out = tuple(v)
     else:
-        out = (v, v)
+        out = (v,) * n
     for e in out:
         if not isinstance(e, numbers.Integral) or isinstance(e, bool):
-            raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+            raise TypeError(f"{op}: {name} must be {what}, got {v!r}")
     if min(out) < minimum:
-        what = "positive" if minimum == 1 else "non-negative"
-        raise RuntimeError(f"{op}: {name} must be {what}, got {v!r}")
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise RuntimeError(f"{op}: {name} must be {kind}, got {v!r}")
     return tuple(int(e) for e in out)
+
+
+def _pair(op, name, v, minimum):
+    return _ntuple(op, name, v, minimum, 2)
 
 
 class _Geom:
@@ -134,7 +140,7 @@ class _ConvTranspose2d(Function):
         return gx, gw, gb, None, None
 
 
-def _check_common(op, input, weight, bias):
+def _check_common(op, input, weight, bias, spatial=2):
     check_tensor(op, input)
     check_tensor(op, weight, "weight")
     if bias is not None:
@@ -146,11 +152,11 @@ def _check_common(op, input, weight, bias):
         if t is not None and t.dtype is not input.dtype:
             raise TypeError(f"{op}: input {desc(input)}, weight {desc(weight)} and bias {desc(bias)} "
                             f"must have the same dtype")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: expected 3D (unbatched) or 4D (batched) input, but got input of size "
-                           f"{list(input.shape)}")
-    if weight.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 4D weight, got {desc(weight)}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{op}: expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, but got "
+                           f"input of size {list(input.shape)}")
+    if weight.ndim != spatial + 2:
+        raise RuntimeError(f"{op}: expected a {spatial + 2}D weight, got {desc(weight)}")
 
 
 def _check_groups(op, groups, channels, what):
@@ -165,35 +171,40 @@ def _check_bias(op, bias, n):
         raise RuntimeError(f"{op}: expected bias of shape [{n}], got {desc(bias)}")
 
 
-def _batched(input, fn):
-    """Runs fn on a 4-D input, adding and removing the batch dim of an unbatched one."""
-    if input.ndim == 3:
+def _batched(input, n, fn):
+    """Runs fn on a batched input (n spatial dims), adding and removing the batch dim
+    of an unbatched one."""
+    if input.ndim == n + 1:
         return fn(input.unsqueeze(0)).squeeze(0)
     return fn(input)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with an
-    (O, C/groups, kh, kw) weight. padding: int, pair, 'valid' or 'same' (stride 1)."""
-    op = "conv2d"
-    _check_common(op, input, weight, bias)
-    stride = _pair(op, "stride", stride, 1)
-    dilation = _pair(op, "dilation", dilation, 1)
-    O, Cg, kh, kw = weight.shape
-    C = input.shape[-3]
+def _lift(t, n, fill):
+    """An n-D (n = 1 or 2) geometry tuple as the 2-D one the kernels take: a 1-D conv
+    runs as a 2-D conv over a height-1 view, with a 1-tall kernel."""
+    return t if n == 2 else (fill,) + t
+
+
+def _conv(op, n, input, weight, bias, stride, padding, dilation, groups):
+    """conv1d (n = 1) or conv2d (n = 2): checks in the caller's terms, then the 2-D conv."""
+    _check_common(op, input, weight, bias, n)
+    stride = _ntuple(op, "stride", stride, 1, n)
+    dilation = _ntuple(op, "dilation", dilation, 1, n)
+    O, Cg, ks = weight.shape[0], weight.shape[1], tuple(weight.shape[2:])
+    C = input.shape[-n - 1]
     _check_groups(op, groups, O, "out_channels (weight.shape[0])")
     if C != Cg * groups:
         raise RuntimeError(f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected input "
                            f"{list(input.shape)} to have {Cg * groups} channels, but got {C} channels instead")
     _check_bias(op, bias, O)
-    crop = (0, 0)
+    crop = (0,) * n
     if isinstance(padding, str):
         if padding == "valid":
-            padding = (0, 0)
+            padding = (0,) * n
         elif padding == "same":
-            if stride != (1, 1):
+            if stride != (1,) * n:
                 raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
-            total = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
+            total = [d * (k - 1) for d, k in zip(dilation, ks)]
             # An odd total pads one more on the bottom/right (as PyTorch): pad both sides
             # by the larger half and drop the first output row/column.
             padding = tuple((t + 1) // 2 for t in total)
@@ -201,48 +212,87 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
     else:
-        padding = _pair(op, "padding", padding, 0)
-    geo = _Geom((kh, kw), stride, padding, dilation, int(groups))
-    H, W = input.shape[-2:]
-    if min(geo.out_size((H, W))) < 1:
-        eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw)))
+        padding = _ntuple(op, "padding", padding, 0, n)
+    sizes = tuple(input.shape[-n:])
+    geo = _Geom(_lift(ks, n, 1), _lift(stride, n, 1), _lift(padding, n, 0), _lift(dilation, n, 1), int(groups))
+    if min(geo.out_size(_lift(sizes, n, 1))) < 1:
+        eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation, ks))
+        padded = tuple(m + 2 * p for m, p in zip(sizes, padding))
         raise RuntimeError(f"{op}: kernel size {eff} (dilated) can't be greater than the padded input size "
-                           f"{(H + 2 * padding[0], W + 2 * padding[1])} of input {desc(input)}")
+                           f"{padded} of input {desc(input)}")
+    crop = _lift(crop, n, 0)
+    w2 = weight if n == 2 else weight.unsqueeze(2)
 
     def run(x):
-        y = _Conv2d.apply(x, weight, bias, geo)
-        return y[:, :, crop[0]:, crop[1]:] if crop != (0, 0) else y
-    return _batched(input, run)
+        y = _Conv2d.apply(x if n == 2 else x.unsqueeze(2), w2, bias, geo)
+        if crop != (0, 0):
+            y = y[:, :, crop[0]:, crop[1]:]
+        return y if n == 2 else y.squeeze(2)
+    return _batched(input, n, run)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed 2-D convolution (the input-gradient of conv2d) of (N, Cin, H, W) or
-    (Cin, H, W) input with an (Cin, Cout/groups, kh, kw) weight."""
-    op = "conv_transpose2d"
-    _check_common(op, input, weight, bias)
-    stride = _pair(op, "stride", stride, 1)
-    padding = _pair(op, "padding", padding, 0)
-    output_padding = _pair(op, "output_padding", output_padding, 0)
-    dilation = _pair(op, "dilation", dilation, 1)
-    Cin, Og, kh, kw = weight.shape
-    C = input.shape[-3]
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input with an
+    (O, C/groups, k) weight. padding: int, 'valid' or 'same' (stride 1)."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with an
+    (O, C/groups, kh, kw) weight. padding: int, pair, 'valid' or 'same' (stride 1)."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def transposed_out_size(sizes, stride, padding, dilation, ks, output_padding):
+    """The output size of a transposed convolution along each axis (PyTorch's formula)."""
+    return tuple((m - 1) * s - 2 * p + d * (k - 1) + o + 1
+                 for m, s, p, d, k, o in zip(sizes, stride, padding, dilation, ks, output_padding))
+
+
+def _conv_transpose(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """conv_transpose1d (n = 1) or conv_transpose2d (n = 2)."""
+    _check_common(op, input, weight, bias, n)
+    stride = _ntuple(op, "stride", stride, 1, n)
+    padding = _ntuple(op, "padding", padding, 0, n)
+    output_padding = _ntuple(op, "output_padding", output_padding, 0, n)
+    dilation = _ntuple(op, "dilation", dilation, 1, n)
+    Cin, Og, ks = weight.shape[0], weight.shape[1], tuple(weight.shape[2:])
+    C = input.shape[-n - 1]
     _check_groups(op, groups, Cin, "in_channels (weight.shape[0])")
     if C != Cin:
         raise RuntimeError(f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected input "
                            f"{list(input.shape)} to have {Cin} channels, but got {C} channels instead")
     _check_bias(op, bias, Og * groups)
-    for op_, s, d in zip(output_padding, stride, dilation):
-        if op_ >= s and op_ >= d:
+    for o, s, d in zip(output_padding, stride, dilation):
+        if o >= s and o >= d:
             raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, got "
                                f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
-    H, W = input.shape[-2:]
-    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1
-                   for n, s, p, d, k, o in zip((H, W), stride, padding, dilation, (kh, kw), output_padding))
-    if min(out_hw) < 1:
-        raise RuntimeError(f"{op}: input {desc(input)} with kernel {(kh, kw)}, stride {stride}, padding {padding} "
-                           f"and dilation {dilation} gives a non-positive output size {out_hw}")
-    geo = _Geom((kh, kw), stride, padding, dilation, int(groups))
-    return _batched(input, lambda x: _ConvTranspose2d.apply(x, weight, bias, geo, out_hw))
+    out = transposed_out_size(tuple(input.shape[-n:]), stride, padding, dilation, ks, output_padding)
+    if min(out) < 1:
+        raise RuntimeError(f"{op}: input {desc(input)} with kernel {ks}, stride {stride}, padding {padding} "
+                           f"and dilation {dilation} gives a non-positive output size {out}")
+    geo = _Geom(_lift(ks, n, 1), _lift(stride, n, 1), _lift(padding, n, 0), _lift(dilation, n, 1), int(groups))
+    w2 = weight if n == 2 else weight.unsqueeze(2)
+
+    def run(x):
+        if n == 2:
+            return _ConvTranspose2d.apply(x, w2, bias, geo, out)
+        return _ConvTranspose2d.apply(x.unsqueeze(2), w2, bias, geo, (1,) + out).squeeze(2)
+    return _batched(input, n, run)
 
 
-__all__ = ["conv2d", "conv_transpose2d"]
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution (the input-gradient of conv1d) of (N, Cin, L) or
+    (Cin, L) input with a (Cin, Cout/groups, k) weight."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution (the input-gradient of conv2d) of (N, Cin, H, W) or
+    (Cin, H, W) input with an (Cin, Cout/groups, kh, kw) weight."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]

@@ -1,12 +1,13 @@
-"""2-D pooling (torch.nn.functional semantics): max_pool2d, avg_pool2d and
-adaptive_avg_pool2d, each a Function over the pooling kernels of _C.cpu (forward and
-backward). Inputs are (N, C, H, W) or unbatched (C, H, W)."""
+"""Pooling (torch.nn.functional semantics): max_pool2d, avg_pool2d and
+adaptive_avg_pool2d, each a Function over the pooling kernels of _C.cpu / _C.cuda
+(forward and backward), on (N, C, H, W) or unbatched (C, H, W) input; and their 1-D
+forms on (N, C, L) or (C, L), which run the 2-D kernels over a height-1 view."""
 import numbers
 
 from ...autograd import Function
 from ...ops._util import backend, check_tensor, desc, empty
 from ... import dtypes as _dt
-from .conv import _pair
+from .conv import _lift, _ntuple
 
 
 def _out_size(n, k, s, p, d, ceil_mode):
@@ -18,36 +19,44 @@ def _out_size(n, k, s, p, d, ceil_mode):
     return out
 
 
-def _check_input(op, x):
+def _check_input(op, x, n):
     check_tensor(op, x)
     if not x.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a floating point input, got {desc(x)}")
-    if x.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: expected 3D or 4D (batch mode) input, got {desc(x)}")
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{op}: expected {n + 1}D or {n + 2}D (batch mode) input, got {desc(x)}")
 
 
-def _window(op, x, kernel_size, stride, padding, dilation, ceil_mode):
-    k = _pair(op, "kernel_size", kernel_size, 1)
+def _window(op, n, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """The window of an n-D pool, checked in the caller's terms; returned as the 2-D
+    kernels take it (k, s, p, d and the output size)."""
+    k = _ntuple(op, "kernel_size", kernel_size, 1, n)
     # stride=None (or an empty list, as PyTorch) means stride = kernel_size
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _pair(op, "stride", stride, 1)
-    p = _pair(op, "padding", padding, 0)
-    d = _pair(op, "dilation", dilation, 1)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+    empty_stride = stride is None or (isinstance(stride, (tuple, list)) and not stride)
+    s = k if empty_stride else _ntuple(op, "stride", stride, 1, n)
+    p = _ntuple(op, "padding", padding, 0, n)
+    d = _ntuple(op, "dilation", dilation, 1, n)
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={p} and "
                            f"kernel_size={k}")
-    H, W = x.shape[-2:]
-    out = tuple(_out_size(n, *a, ceil_mode) for n, a in zip((H, W), zip(k, s, p, d)))
+    out = tuple(_out_size(m, *a, ceil_mode) for m, a in zip(x.shape[-n:], zip(k, s, p, d)))
     if min(out) < 1:
         raise RuntimeError(f"{op}: output size {out} is too small for input {desc(x)} with kernel_size={k}, "
                            f"stride={s}, padding={p}, dilation={d}")
-    return k, s, p, d, out
+    return _lift(k, n, 1), _lift(s, n, 1), _lift(p, n, 0), _lift(d, n, 1), _lift(out, n, 1)
 
 
-def _batched(x, fn):
-    if x.ndim == 3:
-        outs = fn(x.unsqueeze(0))
-        return tuple(o.squeeze(0) for o in outs) if isinstance(outs, tuple) else outs.squeeze(0)
-    return fn(x)
+def _batched(x, n, fn):
+    """fn on x as a batched 2-D map: adds the batch dim of an unbatched input and, for
+    n = 1, a height-1 axis; removes them from fn's output(s)."""
+    batched = x.ndim == n + 2
+    x = x if batched else x.unsqueeze(0)
+    outs = fn(x if n == 2 else x.unsqueeze(2))
+
+    def back(o):
+        o = o if n == 2 else o.squeeze(2)
+        return o if batched else o.squeeze(0)
+    return tuple(back(o) for o in outs) if isinstance(outs, tuple) else back(outs)
 
 
 class _MaxPool2d(Function):
@@ -69,14 +78,23 @@ class _MaxPool2d(Function):
         return gx, None, None, None, None, None, None
 
 
+def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    _check_input(op, input, n)
+    k, s, p, d, out_hw = _window(op, n, input, kernel_size, stride, padding, dilation, ceil_mode)
+    out, idx = _batched(input, n, lambda x: _MaxPool2d.apply(x, k, s, p, d, out_hw, bool(ceil_mode)))
+    return (out, idx) if return_indices else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over (dilated) windows of (N, C, L) or (C, L) input; with return_indices also
+    the int64 position of each max along L."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) windows; padding never wins. With return_indices also the
     int64 flat index h*W + w of each max in its input plane (as PyTorch)."""
-    op = "max_pool2d"
-    _check_input(op, input)
-    k, s, p, d, out_hw = _window(op, input, kernel_size, stride, padding, dilation, ceil_mode)
-    out, idx = _batched(input, lambda x: _MaxPool2d.apply(x, k, s, p, d, out_hw, bool(ceil_mode)))
-    return (out, idx) if return_indices else out
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 class _AvgPool2d(Function):
@@ -97,21 +115,30 @@ class _AvgPool2d(Function):
         return gx, None
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    """Mean over windows clipped to the (padded) input; the divisor follows PyTorch
-    (divisor_override, else the padded window area if count_include_pad, else the
-    number of real elements)."""
-    op = "avg_pool2d"
-    _check_input(op, input)
-    k, s, p, _, out_hw = _window(op, input, kernel_size, stride, padding, 1, ceil_mode)
+def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    _check_input(op, input, n)
+    k, s, p, _, out_hw = _window(op, n, input, kernel_size, stride, padding, 1, ceil_mode)
     divisor = 0
     if divisor_override is not None:
         if not isinstance(divisor_override, numbers.Integral) or divisor_override <= 0:
             raise RuntimeError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
         divisor = int(divisor_override)
     args = (k, s, p, out_hw, bool(ceil_mode), bool(count_include_pad), divisor)
-    return _batched(input, lambda x: _AvgPool2d.apply(x, args))
+    return _batched(input, n, lambda x: _AvgPool2d.apply(x, args))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows of (N, C, L) or (C, L) input, divisor as avg_pool2d's."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over windows clipped to the (padded) input; the divisor follows PyTorch
+    (divisor_override, else the padded window area if count_include_pad, else the
+    number of real elements)."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
 
 
 class _AdaptiveAvgPool2d(Function):
@@ -129,22 +156,30 @@ class _AdaptiveAvgPool2d(Function):
         return gx, None
 
 
+def _adaptive_avg_pool(op, n, input, output_size):
+    _check_input(op, input, n)
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * n
+    if len(sizes) != n:
+        raise ValueError(f"{op}: output_size must be an int{' or a pair' if n == 2 else ''}, got {output_size!r}")
+    out = tuple(m if o is None else o for o, m in zip(sizes, input.shape[-n:]))
+    for o in out:
+        if not isinstance(o, numbers.Integral) or isinstance(o, bool) or o < 0:
+            raise ValueError(f"{op}: output_size must be non-negative ints or None, got {output_size!r}")
+    if min(input.shape[-n:]) < 1 and max(out) > 0:
+        raise RuntimeError(f"{op}: expected input with non-zero spatial sizes, got {desc(input)}")
+    out_hw = _lift(tuple(int(o) for o in out), n, 1)
+    return _batched(input, n, lambda x: _AdaptiveAvgPool2d.apply(x, out_hw))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average over windows [floor(o*L/out), ceil((o+1)*L/out)) of (N, C, L) or (C, L) input."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
 def adaptive_avg_pool2d(input, output_size):
     """Average over windows [floor(o*in/out), ceil((o+1)*in/out)) giving output_size
     (an int, or a pair whose None entries keep the input size)."""
-    op = "adaptive_avg_pool2d"
-    _check_input(op, input)
-    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    out_hw = tuple(n if o is None else o for o, n in zip(sizes, input.shape[-2:]))
-    for o in out_hw:
-        if not isinstance(o, numbers.Integral) or isinstance(o, bool) or o < 0:
-            raise ValueError(f"{op}: output_size must be non-negative ints or None, got {output_size!r}")
-    if min(input.shape[-2:]) < 1 and max(out_hw) > 0:
-        raise RuntimeError(f"{op}: expected input with non-zero spatial sizes, got {desc(input)}")
-    out_hw = tuple(int(o) for o in out_hw)
-    return _batched(input, lambda x: _AdaptiveAvgPool2d.apply(x, out_hw))
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]

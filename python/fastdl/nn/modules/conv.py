@@ -1,11 +1,11 @@
-"""Conv2d and ConvTranspose2d modules: PyTorch's constructor arguments, parameter
-shapes and names, initialisation (kaiming_uniform_(a=sqrt(5)), bias U(+-1/sqrt(fan_in)))
-and repr."""
+"""Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d modules: PyTorch's constructor
+arguments, parameter shapes and names, initialisation (kaiming_uniform_(a=sqrt(5)),
+bias U(+-1/sqrt(fan_in))) and repr."""
 import math
 
 from ...tensor import empty, tensor
 from .. import init
-from ..functional.conv import _pair, conv2d, conv_transpose2d
+from ..functional.conv import _ntuple, conv1d, conv2d, conv_transpose1d, conv_transpose2d, transposed_out_size
 from ..module import Module
 from ..parameter import Parameter
 
@@ -27,24 +27,26 @@ def _pad_index(n, before, after, mode):
     return idx
 
 
-def _pad_by_mode(x, pads, mode):
-    """x padded on its last two axes by pads = ((top, bottom), (left, right)) as a
-    gather, so autograd sums the gradient of repeated rows back onto their source."""
-    for axis, (before, after) in zip((-2, -1), pads):
+def _pad_by_mode(name, x, pads, mode):
+    """x padded on its last len(pads) axes by pads = ((before, after), ...) as a gather,
+    so autograd sums the gradient of repeated rows back onto their source."""
+    for axis, (before, after) in zip(range(-len(pads), 0), pads):
         n = x.shape[axis]
         if before == after == 0:
             continue
         if mode == "reflect" and max(before, after) >= n:
-            raise ValueError(f"Conv2d: padding_mode='reflect' needs padding ({before}, {after}) smaller than the "
+            raise ValueError(f"{name}: padding_mode='reflect' needs padding ({before}, {after}) smaller than the "
                              f"input size {n}")
         if mode == "circular" and max(before, after) > n:
-            raise ValueError(f"Conv2d: padding_mode='circular' needs padding ({before}, {after}) at most the "
+            raise ValueError(f"{name}: padding_mode='circular' needs padding ({before}, {after}) at most the "
                              f"input size {n}")
         x = x.index_select(x.ndim + axis, tensor(_pad_index(n, before, after, mode), device=x.device))
     return x
 
 
 class _ConvNd(Module):
+    _dims = 2  # spatial dims: 1 for the 1-D modules
+
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed, output_padding,
                  groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
@@ -55,22 +57,22 @@ class _ConvNd(Module):
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
         name = type(self).__name__
-        self.kernel_size = _pair(name, "kernel_size", kernel_size, 1)
-        self.stride = _pair(name, "stride", stride, 1)
-        self.dilation = _pair(name, "dilation", dilation, 1)
+        self.kernel_size = _ntuple(name, "kernel_size", kernel_size, 1, self._dims)
+        self.stride = _ntuple(name, "stride", stride, 1, self._dims)
+        self.dilation = _ntuple(name, "dilation", dilation, 1, self._dims)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-            if padding == "same" and self.stride != (1, 1):
+            if padding == "same" and self.stride != (1,) * self._dims:
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _pair(name, "padding", padding, 0)
+            self.padding = _ntuple(name, "padding", padding, 0, self._dims)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
                              f"padding_mode='{padding_mode}'")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.transposed, self.output_padding = transposed, _pair(name, "output_padding", output_padding, 0)
+        self.transposed, self.output_padding = transposed, _ntuple(name, "output_padding", output_padding, 0, self._dims)
         self.groups, self.padding_mode = groups, padding_mode
         shape = ((in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups))
         self.weight = Parameter(empty(shape + self.kernel_size, dtype=dtype, device=device))
@@ -105,9 +107,8 @@ class _ConvNd(Module):
         return s.format(**self.__dict__)
 
 
-class Conv2d(_ConvNd):
-    """2-D convolution over (N, C_in, H, W) or (C_in, H, W) input; weight
-    (out_channels, in_channels/groups, kh, kw), bias (out_channels,)."""
+class _Conv(_ConvNd):
+    """A convolution layer; _conv is its functional form (conv1d or conv2d)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
@@ -115,49 +116,76 @@ class Conv2d(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
+        conv = type(self)._conv
         if self.padding_mode == "zeros":
-            return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.padding == "valid":
-            pads = ((0, 0), (0, 0))
+            pads = ((0, 0),) * self._dims
         elif self.padding == "same":  # an odd total pads one more at the bottom/right, as PyTorch
             totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
             pads = tuple((t // 2, t - t // 2) for t in totals)
         else:
             pads = tuple((p, p) for p in self.padding)
-        x = _pad_by_mode(input, pads, self.padding_mode)
-        return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        x = _pad_by_mode(type(self).__name__, input, pads, self.padding_mode)
+        return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution; weight (in_channels, out_channels/groups, kh, kw).
-    forward(input, output_size=None): output_size picks the output_padding."""
+class Conv1d(_Conv):
+    """1-D convolution over (N, C_in, L) or (C_in, L) input; weight
+    (out_channels, in_channels/groups, k), bias (out_channels,)."""
+    _dims = 1
+    _conv = staticmethod(conv1d)
+
+
+class Conv2d(_Conv):
+    """2-D convolution over (N, C_in, H, W) or (C_in, H, W) input; weight
+    (out_channels, in_channels/groups, kh, kw), bias (out_channels,)."""
+    _conv = staticmethod(conv2d)
+
+
+class _ConvTranspose(_ConvNd):
+    """A transposed convolution layer; forward(input, output_size=None): output_size
+    picks the output_padding. _conv is its functional form."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        name = type(self).__name__
         if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair of ints, got {padding!r}")
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size):
         if output_size is None:
             return self.output_padding
-        size = list(output_size)[-2:] if len(output_size) in (3, 4) else list(output_size)
-        if len(size) != 2:
-            raise ValueError(f"ConvTranspose2d: output_size must have 2 or 4 elements (got {len(output_size)})")
-        lo = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
-              zip(input.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        n, name = self._dims, type(self).__name__
+        size = list(output_size)[-n:] if len(output_size) in (n + 1, n + 2) else list(output_size)
+        if len(size) != n:
+            raise ValueError(f"{name}: output_size must have {n} or {n + 2} elements (got {len(output_size)})")
+        lo = list(transposed_out_size(input.shape[-n:], self.stride, self.padding, self.dilation, self.kernel_size,
+                                      (0,) * n))
         hi = [m + s - 1 for m, s in zip(lo, self.stride)]
-        if any(not a <= n <= b for n, a, b in zip(size, lo, hi)):
-            raise ValueError(f"ConvTranspose2d: requested an output size of {size}, but valid sizes range from {lo} "
-                             f"to {hi} (for an input of {list(input.shape[-2:])})")
-        return tuple(n - a for n, a in zip(size, lo))
+        if any(not a <= m <= b for m, a, b in zip(size, lo, hi)):
+            raise ValueError(f"{name}: requested an output size of {size}, but valid sizes range from {lo} "
+                             f"to {hi} (for an input of {list(input.shape[-n:])})")
+        return tuple(m - a for m, a in zip(size, lo))
 
     def forward(self, input, output_size=None):
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+        return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)
 
 
-__all__ = ["Conv2d", "ConvTranspose2d"]
+class ConvTranspose1d(_ConvTranspose):
+    """Transposed 1-D convolution; weight (in_channels, out_channels/groups, k)."""
+    _dims = 1
+    _conv = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTranspose):
+    """Transposed 2-D convolution; weight (in_channels, out_channels/groups, kh, kw)."""
+    _conv = staticmethod(conv_transpose2d)
+
+
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]

@@ -1,10 +1,11 @@
-"""Pooling modules (MaxPool2d, AvgPool2d, AdaptiveAvgPool2d) with PyTorch's arguments
-and repr; stride defaults to kernel_size."""
-from ..functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+"""Pooling modules (MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d) with PyTorch's
+arguments and repr; stride defaults to kernel_size."""
+from ..functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
+                                  max_pool2d)
 from ..module import Module
 
 
-class MaxPool2d(Module):
+class _MaxPool(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size = kernel_size
@@ -13,8 +14,8 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                          ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return type(self)._pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                                ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -38,16 +39,46 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
+class MaxPool1d(_MaxPool):
+    _pool = staticmethod(max_pool1d)
+
+
+class MaxPool2d(_MaxPool):
+    _pool = staticmethod(max_pool2d)
+
+
+class AvgPool1d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptiveAvgPool(Module):
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input):
-        return adaptive_avg_pool2d(input, self.output_size)
+        return type(self)._pool(input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
 
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    _pool = staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    _pool = staticmethod(adaptive_avg_pool2d)
+
+
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
