@@ -334,3 +334,29 @@ def test_a_1d_cnn_learns():
         opt.step()
     acc = (npy(model(xt)).argmax(1) == y).mean()
     assert acc > 0.9, acc
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv1d_and_pools_on_each_device(device, dtype):
+    """conv1d's output and both gradients against NumPy (dx as the transposed conv of gy,
+    dw as the correlation of gy with the padded input), and the pools, on each device."""
+    x, w, b = _inputs((2, 4, 12), (6, 2, 3), True)
+    gy = RNG.standard_normal((2, 6, 6))
+    dt = getattr(fastdl, dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-11, atol=1e-11)
+    x, w, b, gy = (a.astype(dtype).astype(np.float64) for a in (x, w, b, gy))  # exact in either dtype
+    fx, fw, fb = (fastdl.tensor(a, dtype=dt, device=device, requires_grad=True) for a in (x, w, b))
+    y = F.conv1d(fx, fw, fb, stride=2, padding=1, groups=2)
+    assert y.device.type == device
+    np.testing.assert_allclose(npy(y.cpu()), ref_conv1d(x, w, b, 2, (1, 1), 1, 2), **tol)
+    y.backward(fastdl.tensor(gy, dtype=dt, device=device))
+    np.testing.assert_allclose(npy(fx.grad.cpu()), ref_conv_transpose1d(gy, w, None, 2, 1, 1, 2, 1)[:, :, :12], **tol)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1)))
+    dw = np.zeros_like(w)
+    for o, c, i in itertools.product(range(6), range(2), range(3)):
+        dw[o, c, i] = np.sum(gy[:, o, :] * xp[:, (o // 3) * 2 + c, i:i + 12:2][:, :6])
+    np.testing.assert_allclose(npy(fw.grad.cpu()), dw, **tol)
+    np.testing.assert_allclose(npy(fb.grad.cpu()), gy.sum(axis=(0, 2)), **tol)
+    xd = fastdl.tensor(x, dtype=dt, device=device)
+    np.testing.assert_allclose(npy(F.max_pool1d(xd, 3, 2, 1).cpu()), ref_pool1d(x, 3, 2, 1, 1, False, "max"), **tol)
+    np.testing.assert_allclose(npy(F.avg_pool1d(xd, 3, 2, 1).cpu()), ref_pool1d(x, 3, 2, 1, 1, False, "avg"), **tol)
