@@ -18,22 +18,27 @@ from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, sa
 
 def _ntuple(op, name, v, minimum, n):
     """v as an n-tuple of ints >= minimum: an int repeats; a 1-element sequence too."""
-    what = "an int" if n == 1 else f"an int or a {'pair' if n == 2 else f'{n}-tuple'} of ints"
+    if type(v) is int and v >= minimum:  # the common case, without the checks below
+        return (v,) * n
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
             v = tuple(v) * n
         if len(v) != n:
-            raise ValueError(f"{op}: {name} must be {what}, got {v!r}")
+            raise ValueError(f"{op}: {name} must be {_ints(n)}, got {v!r}")
         out = tuple(v)
     else:
         out = (v,) * n
     for e in out:
         if not isinstance(e, numbers.Integral) or isinstance(e, bool):
-            raise TypeError(f"{op}: {name} must be {what}, got {v!r}")
+            raise TypeError(f"{op}: {name} must be {_ints(n)}, got {v!r}")
     if min(out) < minimum:
         kind = "positive" if minimum == 1 else "non-negative"
         raise RuntimeError(f"{op}: {name} must be {kind}, got {v!r}")
     return tuple(int(e) for e in out)
+
+
+def _ints(n):
+    return "an int" if n == 1 else f"an int or a {'pair' if n == 2 else f'{n}-tuple'} of ints"
 
 
 def _pair(op, name, v, minimum):
