@@ -221,3 +221,21 @@ def test_threads_and_cpu_features():
     assert fastdl.get_num_threads() == 1
     fastdl.set_num_threads(n)
     assert isinstance(fastdl._C.cpu_has_avx2_fma(), bool)
+
+
+def test_size_indexes_as_a_tuple_and_slices_to_a_size():
+    """fastdl.Size's indexing is _C.SizeBase's (C): ints and errors as a tuple's, slices
+    of its own class, as torch.Size."""
+    s = fastdl.zeros((2, 3, 4)).shape
+    assert type(s) is fastdl.Size and isinstance(s, tuple)
+    assert (s[0], s[-1]) == (2, 4) and type(s[0]) is int
+    for key in (slice(1, None), slice(None, None, -1), slice(0, 0), slice(None)):
+        part = s[key]
+        assert type(part) is fastdl.Size and tuple(part) == (2, 3, 4)[key]
+    assert repr(s[1:]) == "fastdl.Size([3, 4])" and s[1:].numel() == 12
+    assert s == (2, 3, 4) and hash(s) == hash((2, 3, 4))
+    with pytest.raises(IndexError):
+        s[3]
+    with pytest.raises(TypeError):
+        s["a"]
+    assert "__getitem__" not in vars(fastdl.Size)  # a Python override would shadow the C slot

@@ -15,18 +15,15 @@ __all__ = ["Tensor", "Size", "tensor", "as_tensor", "from_numpy", "empty", "zero
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "eye"]
 
 
-class Size(tuple):
-    """torch.Size: a tuple that prints as fastdl.Size([...])."""
+class Size(_C.SizeBase):
+    """torch.Size: a tuple that prints as fastdl.Size([...]); its slices are Sizes
+    (_C.SizeBase indexes in C: shapes are read on every op)."""
 
     def numel(self):
         return math.prod(self)
 
     def __repr__(self):
         return f"fastdl.Size({list(self)})"
-
-    def __getitem__(self, i):
-        r = tuple.__getitem__(self, i)
-        return Size(r) if isinstance(i, slice) else r
 
 
 def contiguous_strides(shape):
