@@ -1,15 +1,34 @@
 """batch_norm and layer_norm, each a Function over one fused forward kernel and one
-fused backward kernel (csrc/cpu/norm.cpp)."""
+fused backward kernel (csrc/cpu/norm.cpp), and group_norm: layer_norm's Function over
+the input seen as (N, G, C/G * prod(*)), then the per-channel affine map."""
 import numbers
 
 from ...autograd import Function
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
 def _opt_contiguous(t):
     return None if t is None else contiguous_data(t)
+
+
+def _check_float_input(op, input):
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point input, got {desc(input)}")
+
+
+def _check_params(op, input, shape, what, **tensors):
+    """Checks each given tensor (None: absent) is a Tensor of `shape` and of input's dtype;
+    `what` says the expected shape in the error ("{op}: {name} {what}, got ...")."""
+    for name, t in tensors.items():
+        if t is None:
+            continue
+        check_tensor(op, t, name)
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{op}: {name} {what}, got {desc(t)}")
+        if t.dtype is not input.dtype:
+            raise TypeError(f"{op}: {name} must have the input's dtype, got {desc(t)} for input {desc(input)}")
 
 
 def _grad_buffers(ctx, x, weight):
@@ -55,19 +74,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     same_device(op, input, running_mean, running_var, weight, bias)
     if input.ndim < 2:
         raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, *), got {desc(input)}")
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {desc(input)}")
+    _check_float_input(op, input)
     C = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
-        if t is None:
-            continue
-        check_tensor(op, t, name)
-        if tuple(t.shape) != (C,):
-            raise ValueError(f"{op}: {name} should contain {C} elements (one per channel of {desc(input)}), "
-                             f"got {desc(t)}")
-        if t.dtype is not input.dtype:
-            raise TypeError(f"{op}: {name} must have the input's dtype, got {desc(t)} for input {desc(input)}")
+    _check_params(op, input, (C,), f"should contain {C} elements (one per channel of {desc(input)})",
+                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
     if not training and running_mean is None:
@@ -114,14 +124,43 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
         raise ValueError(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
                          f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {desc(input)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is None:
-            continue
-        check_tensor(op, t, name)
-        if tuple(t.shape) != normalized_shape:
-            raise ValueError(f"{op}: {name} must have shape {list(normalized_shape)}, got {desc(t)}")
-        if t.dtype is not input.dtype:
-            raise TypeError(f"{op}: {name} must have the input's dtype, got {desc(t)} for input {desc(input)}")
+    _check_float_input(op, input)
+    _check_params(op, input, normalized_shape, f"must have shape {list(normalized_shape)}", weight=weight, bias=bias)
     return _LayerNorm.apply(input, weight, bias, input.ndim - k, float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Splits the C channels of an (N, C, *) input into num_groups groups and normalises
+    each group of each sample over its channels and positions (mean and biased variance,
+    as PyTorch), then scales / shifts each channel by weight / bias, each (C,) or None.
+    The normalisation is layer_norm's fused Function over the input seen as
+    (N, G, C/G * prod(*)); the affine map is a broadcast multiply-add, so gradients
+    reach input, weight and bias through autograd on every device."""
+    op = "group_norm"
+    check_tensor(op, input)
+    same_device(op, input, weight, bias)
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral) or num_groups <= 0:
+        raise ValueError(f"{op}: num_groups must be a positive int, got {num_groups!r}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected an input of shape (N, C, *) with at least 2 dimensions, got {desc(input)}")
+    _check_float_input(op, input)
+    shape = tuple(input.shape)
+    N, C = shape[:2]
+    if C % num_groups != 0:
+        raise ValueError(f"{op}: expected the number of channels of input {desc(input)} (dim 1, {C}) to be "
+                         f"divisible by num_groups={num_groups}")
+    _check_params(op, input, (C,), f"should contain {C} elements (one per channel of {desc(input)})",
+                  weight=weight, bias=bias)
+    group = C // num_groups
+    for s in shape[2:]:
+        group *= s
+    if N * group == 1:  # PyTorch's _verify_batch_size on [N * C / G, G, *]
+        raise ValueError(f"{op}: expected more than 1 value per channel when training, got input size "
+                         f"{[N * C // num_groups, num_groups] + list(shape[2:])} (input {desc(input)})")
+    out = _LayerNorm.apply(input.reshape(N, num_groups, group), None, None, 2, float(eps)).reshape(shape)
+    per_channel = (C,) + (1,) * (len(shape) - 2)  # broadcasts against (N, C, *)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out

@@ -13,9 +13,20 @@ steps (the LSTM's two as one, dgates^T @ [x | h_prev]). Hidden / cell states liv
 buffers in time order with the initial state in the slot before the first processed
 step (slot 0 forward, slot T reversed), so the outputs and the "previous state" of
 every step are both contiguous slices of one buffer.
+
+The Elman RNN layer (rnn_layer, tanh or relu) is composed of differentiable ops instead,
+so autograd gives its backward on any device: one linear projects every step's input
+(both biases folded into it), then per step one addmm, h_{t-1} @ W_hh^T onto the step's
+projection, and the activation. The steps are split off by _Steps, whose one backward
+writes every step's gradient into a single buffer (unbind's per-step backward would
+pad each to the whole sequence).
 """
 from ...autograd import Function
 from ...ops._util import backend, contiguous_data, desc, empty, transposed_view
+from ...ops.elementwise import relu, tanh
+from ...ops.linalg import addmm
+from ...ops.shape import stack
+from .linear import linear
 
 
 def _rows(t):
@@ -229,4 +240,57 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return gru_layer(input.unsqueeze(0), hx, w_ih, w_hh, b_ih, b_hh)[1]
 
 
-__all__ = ["lstm_layer", "gru_layer", "lstm_cell", "gru_cell"]
+class _Steps(Function):
+    """x (T, B, H) as its T steps x[0], ..., x[T-1], views of one copy of x, with a single
+    backward that writes every step's gradient into one (T, B, H) buffer."""
+
+    @staticmethod
+    def forward(ctx, x):
+        buf = _copy(x)
+        ctx.shape = tuple(buf.shape)
+        return tuple(_state_slot(buf, t) for t in range(buf.shape[0]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        g0 = grads[0]
+        out = empty(ctx.shape, g0.dtype, g0.device)
+        kern = backend(g0, "rnn")
+        for t, g in enumerate(grads):
+            kern.copy(g, _state_slot(out, t))
+        return out
+
+
+_RNN_ACTIVATIONS = {"tanh": tanh, "relu": relu}
+
+
+def _rnn_activation(nonlinearity):
+    act = _RNN_ACTIVATIONS.get(nonlinearity)
+    if act is None:
+        raise ValueError(f"rnn: Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'.")
+    return act
+
+
+def rnn_layer(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, nonlinearity="tanh"):
+    """One Elman RNN layer in one direction: input (T, B, I), h0 (B, H) -> output (T, B, H),
+    h_n, with h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act tanh or relu.
+    reverse runs the steps from T-1 down to 0."""
+    act = _rnn_activation(nonlinearity)
+    _check_layer(f"rnn_{nonlinearity}", input, h0, w_ih, w_hh, 1)
+    bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)
+    steps = _Steps.apply(linear(input, w_ih, bias))  # every step's x_t W_ih^T + b_ih + b_hh
+    if not isinstance(steps, (tuple, list)):
+        steps = (steps,)
+    w_t = w_hh.t()
+    outs, h = [None] * len(steps), h0
+    for t in (range(len(steps) - 1, -1, -1) if reverse else range(len(steps))):
+        h = act(addmm(steps[t], h, w_t))
+        outs[t] = h
+    return stack(outs, 0), h
+
+
+def rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """One Elman RNN step on (B, I) input and a (B, H) state -> h' (PyTorch's order of sums)."""
+    return _rnn_activation(nonlinearity)(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
+
+
+__all__ = ["lstm_layer", "gru_layer", "lstm_cell", "gru_cell", "rnn_layer", "rnn_cell"]

@@ -1,24 +1,20 @@
-"""LSTM / GRU (multi-layer, bidirectional) and LSTMCell / GRUCell modules with
-PyTorch's arguments, parameter names (weight_ih_l{k}[_reverse], ...), shapes, gate
-orders, init U(-1/sqrt(H), 1/sqrt(H)), input/state layouts and repr. Each layer and
-direction is one Function from nn.functional.rnn."""
+"""LSTM / GRU / RNN (multi-layer, bidirectional) and LSTMCell / GRUCell / RNNCell
+modules with PyTorch's arguments, parameter names (weight_ih_l{k}[_reverse], ...),
+shapes, gate orders, init U(-1/sqrt(H), 1/sqrt(H)), input/state layouts and repr. Each
+LSTM / GRU layer and direction is one Function from nn.functional.rnn; the Elman RNN's
+(tanh or relu) is rnn_layer there, composed of differentiable ops. All share _RNNBase's
+argument checks, parameters, layouts and inter-layer dropout."""
 import math
 import numbers
 import warnings
 
-from ...ops import bernoulli, cat, stack
+from ...ops import cat, stack
 from ...tensor import empty, zeros
 from .. import init
-from ..functional.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer
+from ..functional.dropout import dropout as _dropout
+from ..functional.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer
 from ..module import Module
 from ..parameter import Parameter
-
-
-def _dropout(x, p):
-    """Inverted dropout between layers (training mode)."""
-    if p == 1:
-        return x * 0.0
-    return x * (bernoulli(x.detach(), 1.0 - p) * (1.0 / (1.0 - p)))
 
 
 def _check_sizes(input_size, hidden_size):
@@ -29,8 +25,14 @@ def _check_sizes(input_size, hidden_size):
         raise ValueError("hidden_size must be greater than zero")
 
 
+def _check_nonlinearity(name, nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{name}: Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'.")
+
+
 class _RNNBase(Module):
-    _gates = 0  # gate blocks per weight: 4 (LSTM) or 3 (GRU)
+    _gates = 0  # gate blocks per weight: 4 (LSTM), 3 (GRU) or 1 (RNN)
+    _state_names = ("hx",)  # the recurrent states: ("hx", "cx") for the LSTM
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
@@ -139,7 +141,7 @@ class _RNNBase(Module):
                     f.append(r)
             x = outs[0] if D == 1 else cat(outs, dim=2)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                x = _dropout(x, self.dropout)
+                x = _dropout(x, self.dropout)  # inverted dropout between layers
         return x, [stack(f, 0) for f in finals]
 
     def _forward(self, input, hx):
@@ -150,7 +152,8 @@ class _RNNBase(Module):
         elif self.batch_first:
             input = input.transpose(0, 1)
         B = input.shape[1]
-        n_states = 2 if self._gates == 4 else 1
+        names = self._state_names
+        n_states = len(names)
         if hx is None:
             shape = (self.num_layers * (2 if self.bidirectional else 1), B, self.hidden_size)
             states = [zeros(shape, dtype=input.dtype, device=input.device) for _ in range(n_states)]
@@ -158,7 +161,6 @@ class _RNNBase(Module):
             hx = hx if n_states == 2 else (hx,)
             if len(hx) != n_states:
                 raise RuntimeError(f"{self.mode}: expected hx to be a tuple (h_0, c_0)")
-            names = ["hx", "cx"] if n_states == 2 else ["hx"]
             states = [self._state(h, n, batched, B) for h, n in zip(hx, names)]
         out, finals = self._run(input, states)
         if not batched:
@@ -173,6 +175,7 @@ class LSTM(_RNNBase):
     batch_first, (T, I) unbatched) and hx = (h_0, c_0), each (L*D, B, H); returns
     output (T, B, D*H) and (h_n, c_n)."""
     _gates = 4
+    _state_names = ("hx", "cx")
 
     @staticmethod
     def _layer(x, states, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -190,6 +193,26 @@ class GRU(_RNNBase):
     @staticmethod
     def _layer(x, states, w_ih, w_hh, b_ih, b_hh, reverse):
         return gru_layer(x, states[0], w_ih, w_hh, b_ih, b_hh, reverse)
+
+    def forward(self, input, hx=None):
+        out, (h,) = self._forward(input, hx)
+        return out, h
+
+
+class RNN(_RNNBase):
+    """Multi-layer Elman RNN, h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) with act
+    tanh or relu (nonlinearity). forward(input, hx=None) -> (output, h_n); layouts as LSTM."""
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        _check_nonlinearity("RNN", nonlinearity)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device,
+                         dtype)
+        self.nonlinearity = nonlinearity
+
+    def _layer(self, x, states, w_ih, w_hh, b_ih, b_hh, reverse):
+        return rnn_layer(x, states[0], w_ih, w_hh, b_ih, b_hh, reverse, self.nonlinearity)
 
     def forward(self, input, hx=None):
         out, (h,) = self._forward(input, hx)
@@ -271,4 +294,22 @@ class GRUCell(_CellBase):
         return self._unbatch([h1], batched)[0]
 
 
-__all__ = ["LSTM", "GRU", "LSTMCell", "GRUCell"]
+class RNNCell(_CellBase):
+    """One Elman RNN step: forward(input (B, I) or (I,), hx=h) -> h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        _check_nonlinearity("RNNCell", nonlinearity)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity}")
+
+    def forward(self, input, hx=None):
+        x, (h,), batched = self._prepare(input, hx, 1)
+        h1 = rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
+        return self._unbatch([h1], batched)[0]
+
+
+__all__ = ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"]
