@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 import fastdl
+import fastdl.nn.functional as F
 
 
 @dataclass
@@ -198,5 +199,109 @@ OPS += [
            lambda x: np.broadcast_to(x.T[None], (2, 3, 4)), lambda rng: [Sample((rng.standard_normal((4, 3)),))],
            torch_fn=lambda torch, x: x.permute(1, 0).unsqueeze(0).expand(2, 3, 4)),
 ]
+
+# ---- flip, cumsum / cumprod, tril / triu, pad, normalize (composed ops) ------------------
+
+def flip_samples(rng):
+    r = rng.standard_normal
+    return [Sample((r((3, 4)), (0,)), name="dim0"), Sample((r((2, 3, 5)), (0, 2)), name="dims02"),
+            Sample((r((2, 3, 5)), (-1, -2)), name="negative"), Sample((r((2, 3)), ()), name="no-dims"),
+            Sample((np.asarray(r(())), ()), name="scalar"), Sample((r((0, 3)), (0, 1)), name="empty"),
+            Sample((r((1, 7)), (0, 1)), name="size1")]
+
+
+def scan_samples(rng):
+    r = rng.standard_normal
+    return [Sample((r((3, 4)), 1), name="dim1"), Sample((r((2, 3, 5)), 0), name="dim0"),
+            Sample((r((2, 3, 5)), -1), name="dim-1"), Sample((r((37,)) * 0.5 + 1.0, 0), name="n37"),
+            Sample((np.asarray(r(())), 0), name="scalar"), Sample((r((0, 3)), 0), name="empty"),
+            Sample((r((1, 7)), 0), name="size1"), Sample((r((1, 7)), 1), name="size1-row")]
+
+
+def np_scan(f):
+    return lambda x, dim: f(x, axis=dim) if x.ndim else x.copy()
+
+
+def cumprod_samples(rng):
+    x = rng.standard_normal((3, 6))
+    x[0, 2] = 0.0  # one zero, and two in a row: the gradient must not divide by them
+    x[2, 1] = x[2, 4] = 0.0
+    return scan_samples(rng) + [Sample((x, 1), name="zeros")]
+
+
+def tri_samples(rng):
+    r = rng.standard_normal
+    return [Sample((r((4, 5)),), name="default"), Sample((r((4, 5)),), {"diagonal": 1}, "diag1"),
+            Sample((r((5, 3)),), {"diagonal": -2}, "diag-2"), Sample((r((2, 3, 4)),), {}, "batched"),
+            Sample((r((2, 2, 3, 3)),), {"diagonal": -1}, "batched4d"), Sample((r((3, 4)),), {"diagonal": 9}, "diag9"),
+            Sample((r((3, 4)),), {"diagonal": -9}, "diag-9"), Sample((r((0, 3)),), {}, "empty"),
+            Sample((r((1, 1)),), {}, "1x1")]
+
+
+_NP_PAD_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def np_pad(x, pad, mode="constant", value=None):
+    """F.pad on NumPy: torch's pad tuple starts at the last dim; negative amounts crop
+    first (for circular, torch then wraps around what is left)."""
+    width = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    x = x[tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(width))]
+    width = [(max(lo, 0), max(hi, 0)) for lo, hi in width]
+    kw = {"constant_values": 0.0 if value is None else value} if mode == "constant" else {}
+    return np.pad(x, width, mode=_NP_PAD_MODE[mode], **kw)
+
+
+def pad_samples(mode):
+    def samples(rng):
+        r = rng.standard_normal
+        out = [Sample((r((2, 5)), (2, 3)), name="2d-last"), Sample((r((2, 3, 4)), (1, 2, 2, 1)), name="3d-last2"),
+               Sample((r((2, 3, 4, 5)), (2, 0, 1, 3)), name="4d-last2"),
+               Sample((r((2, 2, 3, 4, 5)), (1, 1, 2, 1, 1, 2)), name="5d-last3"),
+               Sample((r((1, 3, 3, 4)), (0, 0, 0, 0, 1, 2)), name="4d-last3"),
+               Sample((r((0, 2, 5)), (1, 2)), name="empty-batch")]
+        if mode == "constant":
+            out += [Sample((r((3, 4)), (1, 1, 1, 1)), {"value": 0.5}, "all-dims-value"),
+                    Sample((r((2, 3, 4)), (1, 0, 0, 1, 2, 0)), name="3d-all"), Sample((r((6,)), (3, 1)), name="1d"),
+                    Sample((r((2, 5)), (-1, 2)), name="crop-left"), Sample((r((3, 4)), (-1, -1, 1, -2)), name="crops"),
+                    Sample((r((2, 3)), (-3, 0)), name="crop-all"), Sample((r((0, 3)), (1, 1, 2, 0)), name="empty"),
+                    Sample((r((1, 1)), (0, 2, 1, 0)), name="size1")]
+        elif mode in ("replicate", "circular"):
+            out += [Sample((r((2, 1)), (1, 1)), name="size1"), Sample((r((3, 2, 4)), (4 if mode == "circular" else 6, 1)),
+                                                                     name="wide")]
+        return out
+    return samples
+
+
+def normalize_samples(rng):
+    r = rng.standard_normal
+    return [Sample((r((3, 4)),), name="default"), Sample((r((2, 3, 5)),), {"p": 1, "dim": -1}, "p1"),
+            Sample((r((4, 3)),), {"p": 3, "dim": 0}, "p3-dim0"), Sample((r((3, 4)),), {"p": float("inf")}, "pinf"),
+            Sample((r((2, 3, 4)),), {"dim": (1, 2)}, "dims12"), Sample((r((5,)),), {"dim": 0}, "1d"),
+            Sample((r((4, 3)) * 0.1,), {"eps": 1.0}, "below-eps"), Sample((r((0, 3)),), {}, "empty"),
+            Sample((r((2, 1)),), {}, "size1")]
+
+
+def np_normalize(x, p=2.0, dim=1, eps=1e-12):
+    axis = tuple(dim) if isinstance(dim, (tuple, list)) else dim
+    a = np.abs(x)
+    n = a.max(axis=axis, keepdims=True) if p == np.inf else (a ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+    return x / np.maximum(n, eps)
+
+
+OPS += [
+    OpInfo("flip", fastdl.flip, lambda x, dims: np.flip(x, dims).copy(), flip_samples),
+    OpInfo("cumsum", fastdl.cumsum, np_scan(np.cumsum), scan_samples),
+    OpInfo("cumprod", fastdl.cumprod, np_scan(np.cumprod), cumprod_samples, rtol32=1e-4, atol32=1e-5),
+    OpInfo("tril", fastdl.tril, lambda x, diagonal=0: np.tril(x, diagonal), tri_samples),
+    OpInfo("triu", fastdl.triu, lambda x, diagonal=0: np.triu(x, diagonal), tri_samples),
+    OpInfo("normalize", F.normalize, np_normalize, normalize_samples,
+           torch_fn=lambda torch, x, **kw: torch.nn.functional.normalize(x, **kw)),
+]
+OPS += [OpInfo(f"pad_{mode}", lambda x, pad, mode=mode, **kw: F.pad(x, pad, mode, **kw),
+               lambda x, pad, mode=mode, **kw: np_pad(x, pad, mode, **kw), pad_samples(mode),
+               torch_fn=lambda torch, x, pad, mode=mode, **kw: torch.nn.functional.pad(x, pad, mode, **kw))
+        for mode in ("constant", "reflect", "replicate", "circular")]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -211,7 +211,10 @@ def test_module_in_a_network_trains_and_evaluates():
     np.testing.assert_array_equal(npy(net(x)), y)
 
 
-def test_device_matches_cpu(device):
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    """The same computation on the GPU and the CPU (runs where a GPU is present)."""
+    device = "cuda"
     # the same seed draws the same mask on either device (one counter-based generator)
     x = RNG.standard_normal((3, 8, 4, 2))
     outs = []

@@ -206,7 +206,10 @@ def test_errors_match_torch_on_the_same_inputs():
         torch.nn.GroupNorm(4, 6)
 
 
-def test_device_matches_cpu(device):
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    """The same computation on the GPU and the CPU (runs where a GPU is present)."""
+    device = "cuda"
     x = RNG.standard_normal((3, 6, 4, 2))
     w, b = RNG.standard_normal(6), RNG.standard_normal(6)
     outs, grads = [], []

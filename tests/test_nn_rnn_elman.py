@@ -377,7 +377,10 @@ def test_rnn_classifier_learns_a_sequence_task(one_thread):
         assert float((head(rnn(xt)[1][0]).argmax(dim=1) == yt).float().mean()) > 0.9  # measured 0.95
 
 
-def test_device_matches_cpu(device):
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    """The same computation on the GPU and the CPU (runs where a GPU is present)."""
+    device = "cuda"
     cpu = nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity="relu", dtype=fastdl.float64)
     dev = nn.RNN(3, 4, num_layers=2, bidirectional=True, nonlinearity="relu", dtype=fastdl.float64).to(device)
     dev.load_state_dict({k: v.to(device) for k, v in cpu.state_dict().items()})

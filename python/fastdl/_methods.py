@@ -12,7 +12,7 @@ isclose isfinite isinf isnan le lerp log log1p log2 log10 logical_and logical_no
 minimum mul ne neg pow reciprocal relu remainder round rsqrt sigmoid sign sin sqrt square sub tanh gather
 index_select masked_fill nonzero addmm matmul mm bmm dot outer all amax amin any count_nonzero log_softmax logsumexp max mean
 min softmax std sum var chunk clone contiguous expand expand_as flatten movedim narrow permute repeat reshape split
-squeeze t transpose unbind unflatten unsqueeze view""".split()
+squeeze t transpose unbind unflatten unsqueeze view cumsum cumprod tril triu multinomial""".split()
 
 for _name in _METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
@@ -33,6 +33,18 @@ def _where(self, cond, other):
 
 
 Tensor.where = _where
+
+
+def _flip(self, *dims_args, dims=None):
+    # x.flip(0, 1), x.flip([0, 1]) and x.flip(dims=[0, 1]), as torch's method takes
+    if dims is None:
+        dims = dims_args[0] if len(dims_args) == 1 and isinstance(dims_args[0], (list, tuple)) else dims_args
+    elif dims_args:
+        raise TypeError("flip: pass dims either positionally or as dims=, not both")
+    return ops.flip(self, dims)
+
+
+Tensor.flip = _flip
 Tensor.T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))))
 Tensor.mT = property(lambda self: self.transpose(-2, -1))
 

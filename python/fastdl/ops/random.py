@@ -3,11 +3,17 @@
 The global generator is (seed, offset): each draw uses counters starting at `offset`
 and advances it, so `manual_seed(s)` makes every random op reproducible, on any device.
 """
+import numbers
 import time
 
 from .. import dtypes as _dt
-from ..tensor import _shape_arg
-from ._util import backend, desc, empty
+from ..tensor import _shape_arg, arange, zeros
+from ._util import backend, check_tensor, desc, empty
+from .cumulative import cumsum
+from .elementwise import ceil, floor, isfinite, maximum, minimum, where
+from .indexing import gather
+from .reduce import amax
+from .shape import cat, narrow
 
 
 class Generator:
@@ -170,3 +176,78 @@ def _fill_random(t, draw):
         draw(tmp)
         backend(t, "copy").copy(tmp, t)
     t._buf.version += 1
+
+
+# multinomial: inverse-CDF sampling, composed from tensor ops so it runs on any device.
+# The weights are rounded up to integers q (a positive weight to at least 1) that sum to
+# about 2**50: float64 sums of such integers (< 2**53) are exact in any order, so the
+# scan's CDF is exactly monotone and a zero weight (or a category already drawn) spans
+# no interval, whatever the rounding of the weights themselves.
+_CDF_SCALE = 2.0 ** 50
+
+
+def _multinomial_check(op, w, num_samples, replacement):
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"{op}: prob_dist must be 1 or 2 dim, got {desc(w)}")
+    if not w.dtype.is_floating_point:
+        raise TypeError(f"{op}: only floating-point weights are supported, got {desc(w)}")
+    if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool) or num_samples <= 0:
+        raise RuntimeError(f"{op}: cannot sample num_samples = {num_samples!r} samples (need a positive int)")
+    k = w.shape[-1]
+    if k == 0:
+        raise RuntimeError(f"{op}: prob_dist {desc(w)} has no categories")
+    if not replacement and num_samples > k:
+        raise RuntimeError(f"{op}: cannot sample num_samples = {num_samples} > {k} categories of {desc(w)} "
+                           f"without replacement")
+    if w.numel() == 0:
+        return
+    if bool(((w < 0) | ~isfinite(w)).any()):
+        raise RuntimeError(f"{op}: probability tensor {desc(w)} contains either `inf`, `nan` or element < 0")
+    positive = (w > 0).sum(dim=-1)
+    if bool((positive == 0).any()):
+        raise RuntimeError(f"{op}: invalid multinomial distribution (sum of probabilities <= 0) in {desc(w)}")
+    if not replacement and bool((positive < num_samples).any()):
+        raise RuntimeError(f"{op}: invalid multinomial distribution (with replacement=False, not enough "
+                           f"non-zero categories to draw {num_samples} samples) in {desc(w)}")
+
+
+def _draw_categories(w, n, generator):
+    """n categories per row of w (m, k) float64, with replacement: int64 (m, n)."""
+    r = w / amax(w, -1, keepdim=True)  # in (0, 1]: the row's sum below cannot overflow
+    q = where(w > 0, maximum(ceil(r / r.sum(dim=-1, keepdim=True) * _CDF_SCALE), 1.0), 0.0)
+    cdf = cumsum(q, -1)
+    m, k = w.shape
+    total = narrow(cdf, 1, k - 1, 1)
+    # u in {0, ..., total - 1}; the category is the first i with cdf[i] > u (a positive q[i])
+    u = minimum(floor(rand((m, n), dtype=_dt.float64, device=w.device, generator=generator) * total), total - 1)
+    lo = zeros((m, n), dtype=_dt.int64, device=w.device)
+    hi = lo + (k - 1)
+    for _ in range((k - 1).bit_length()):  # binary search: log2(k) gathers of (m, n)
+        mid = (lo + hi) // 2
+        right = gather(cdf, 1, mid) <= u
+        lo, hi = where(right, mid + 1, lo), where(right, hi, mid)
+    return lo
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """num_samples category indices per row of the non-negative weights input (k) or
+    (m, k), drawn in proportion to the weights (need not sum to 1): int64 (num_samples,)
+    or (m, num_samples). Without replacement each draw zeroes the category drawn."""
+    op = "multinomial"
+    check_tensor(op, input)
+    _multinomial_check(op, input, num_samples, replacement)
+    num_samples = int(num_samples)
+    w = input.detach().to(_dt.float64)
+    w = w.reshape(1, -1) if input.ndim == 1 else w
+    if w.shape[0] == 0:
+        out = empty((0, num_samples), _dt.int64, input.device)
+    elif replacement:
+        out = _draw_categories(w, num_samples, _gen(generator))
+    else:
+        cols, classes = [], arange(w.shape[1], device=w.device)
+        for _ in range(num_samples):
+            pick = _draw_categories(w, 1, _gen(generator))
+            cols.append(pick)
+            w = where(classes == pick, 0.0, w)
+        out = cat(cols, 1)
+    return out.reshape(-1) if input.ndim == 1 else out

@@ -1,11 +1,13 @@
 """View and shape ops: reshape/view, transpose, permute, (un)squeeze, expand, narrow,
 split, cat, stack, contiguous, clone. Views share memory; each is a Function whose
-backward maps the gradient back to the input's shape."""
+backward maps the gradient back to the input's shape. flip, tril and triu, at the end,
+are copies composed from differentiable ops (index_select, where)."""
 import math
+import numbers
 
 from ..autograd import Function
 from ..tensor import Tensor, contiguous_strides
-from ._util import backend, desc, empty, expand_view, norm_dim, same_device, check_tensor
+from ._util import backend, desc, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
 
 
 def _view_strides(t, shape):
@@ -386,3 +388,43 @@ def movedim(x, source, destination):
     order = [i for i in range(nd) if i != s]
     order.insert(d, s)
     return permute(x, order)
+
+
+def flip(x, dims):
+    """x reversed along dims. A copy, as torch's: one index_select per flipped dim (fastdl
+    has no negative strides), whose gradient is index_add, so it runs on any device."""
+    check_tensor("flip", x)
+    if dims is None:
+        raise TypeError("flip: dims must be an int or a list/tuple of ints, got None")
+    from ..tensor import arange
+    from .indexing import index_select
+    out = x
+    for d in norm_dims("flip", dims, x.ndim):
+        n = x.shape[d] if x.ndim else 1
+        if n > 1:
+            out = index_select(out, d, arange(n - 1, -1, -1, device=x.device))
+    return clone(x) if out is x else out
+
+
+def _tri(op, x, diagonal, upper):
+    """where(mask, x, 0) over the last two dims: the gradient reaches only the kept entries."""
+    check_tensor(op, x)
+    if x.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {desc(x)}")
+    if not isinstance(diagonal, numbers.Integral) or isinstance(diagonal, bool):
+        raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
+    from ..tensor import arange
+    from .elementwise import where
+    m, n = x.shape[-2], x.shape[-1]
+    offset = arange(n, device=x.device) - arange(m, device=x.device).reshape(m, 1)  # column - row
+    keep = offset >= int(diagonal) if upper else offset <= int(diagonal)
+    zero = False if x.dtype.category == 0 else 0 if x.dtype.category == 1 else 0.0  # keeps x's dtype
+    return where(keep, x, zero)
+
+
+def tril(x, diagonal=0):
+    return _tri("tril", x, diagonal, False)
+
+
+def triu(x, diagonal=0):
+    return _tri("triu", x, diagonal, True)

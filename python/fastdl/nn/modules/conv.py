@@ -3,45 +3,14 @@ arguments, parameter shapes and names, initialisation (kaiming_uniform_(a=sqrt(5
 bias U(+-1/sqrt(fan_in))) and repr."""
 import math
 
-from ...tensor import empty, tensor
+from ...tensor import empty
 from .. import init
+from ..functional.padding import pad
 from ..functional.conv import _ntuple, conv1d, conv2d, conv_transpose1d, conv_transpose2d, transposed_out_size
 from ..module import Module
 from ..parameter import Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _pad_index(n, before, after, mode):
-    """Source rows of a padded axis of length n for reflect / replicate / circular."""
-    idx = []
-    for i in range(-before, n + after):
-        if mode == "circular":
-            idx.append(i % n)
-        elif mode == "replicate":
-            idx.append(min(max(i, 0), n - 1))
-        else:  # reflect: mirror without repeating the edge
-            period = 2 * (n - 1)
-            j = i % period if period else 0
-            idx.append(j if j < n else period - j)
-    return idx
-
-
-def _pad_by_mode(name, x, pads, mode):
-    """x padded on its last len(pads) axes by pads = ((before, after), ...) as a gather,
-    so autograd sums the gradient of repeated rows back onto their source."""
-    for axis, (before, after) in zip(range(-len(pads), 0), pads):
-        n = x.shape[axis]
-        if before == after == 0:
-            continue
-        if mode == "reflect" and max(before, after) >= n:
-            raise ValueError(f"{name}: padding_mode='reflect' needs padding ({before}, {after}) smaller than the "
-                             f"input size {n}")
-        if mode == "circular" and max(before, after) > n:
-            raise ValueError(f"{name}: padding_mode='circular' needs padding ({before}, {after}) at most the "
-                             f"input size {n}")
-        x = x.index_select(x.ndim + axis, tensor(_pad_index(n, before, after, mode), device=x.device))
-    return x
 
 
 class _ConvNd(Module):
@@ -126,7 +95,8 @@ class _Conv(_ConvNd):
             pads = tuple((t // 2, t - t // 2) for t in totals)
         else:
             pads = tuple((p, p) for p in self.padding)
-        x = _pad_by_mode(type(self).__name__, input, pads, self.padding_mode)
+        # F.pad's tuple starts at the last dim; its gather sums repeated rows' gradients
+        x = pad(input, tuple(v for pair in reversed(pads) for v in pair), self.padding_mode)
         return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
