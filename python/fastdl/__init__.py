@@ -43,3 +43,4 @@ def numel(x):
 
 from .serialization import save, load  # noqa: E402
 from . import nn, optim, data, utils  # noqa: E402
+from . import distributions  # noqa: F401,E402
