@@ -1,5 +1,5 @@
 // The spine's kernels in fastdl._C.cuda, bound with the names, argument names and
-// defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,softmax,index,
+// defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,scan,softmax,index,
 // random}.cpp), so Python calls either backend the same way.
 #include "bind/registry.h"
 #include "cuda_api.h"
@@ -12,6 +12,8 @@ FASTDL_BIND(CUDA, cuda_ops) {
         "out = alpha * a @ b + beta * out; a (..., M, K), b (..., K, N), out (..., M, N), same "
         "dtype (float32/float64/int64), identical batch dims, any non-negative strides");
   m.def("reduce", &cuda::reduce, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("dims"));
+
+  m.def("cumsum", &cuda::cumsum, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("reverse"));
 
   m.def("softmax", &cuda::softmax, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("log"));
   m.def("softmax_backward", &cuda::softmax_backward, py::arg("y"), py::arg("grad_y"), py::arg("grad_x"),

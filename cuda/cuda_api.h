@@ -68,6 +68,9 @@ int64_t wgmma_launches();
 // reduce.cu (csrc/cpu/reduce.h)
 void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
             const std::vector<int64_t>& dims);
+// scan.cu (csrc/cpu/scan.h)
+void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse);
+
 // softmax.cu (csrc/cpu/softmax.h)
 void softmax(const TensorArg& x, const TensorArg& out, int64_t dim, bool log);
 void softmax_backward(const TensorArg& y, const TensorArg& grad_y, const TensorArg& grad_x,

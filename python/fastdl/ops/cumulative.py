@@ -1,39 +1,67 @@
-"""cumsum and cumprod along a dim, as a Hillis-Steele scan: ceil(log2 n) rounds of
-y[k:] = y[k:] (+ or *) y[:n-k], k = 1, 2, 4, ..., each built from narrow, add/mul and
-cat. O(N log n) work instead of a kernel's O(N), but it runs on every device and
-autograd differentiates it; cumprod's gradient is then products of the other factors,
-never a division by the input, so zeros in the input get the right gradient."""
+"""cumsum and cumprod along a dim.
+
+cumsum is a kernel per device (_C.cpu / _C.cuda `cumsum`: one running sum per line,
+float32 summed in double), and its backward the same kernel reversed (the gradient of
+y_i = x_0 + ... + x_i w.r.t. x_j is the sum of g_i over i >= j).
+
+cumprod is a Hillis-Steele scan: ceil(log2 n) rounds of y[k:] = y[k:] * y[:n-k],
+k = 1, 2, 4, ..., each built from narrow, mul and cat. O(N log n) work, but autograd
+differentiates it as products of the other factors, never a division by the input, so
+zeros in the input get the right gradient."""
 from .. import dtypes as _dt
-from ._util import check_tensor, norm_dim
-from .elementwise import add, mul
+from ..autograd import Function
+from ._util import backend, check_tensor, contiguous_data, empty, norm_dim
+from .elementwise import mul
 from .shape import cat, clone, narrow
 
 
-def _scan(op, x, dim, dtype, combine):
+def _accumulating(op, x, dim, dtype):
+    """(x in the type it accumulates in, the dim, the half type to round back to or None),
+    as torch: dtype casts first; bool and integers accumulate in int64; float16 and
+    bfloat16 in float32, rounded once at the end."""
     check_tensor(op, x)
     d = norm_dim(op, dim, x.ndim)
-    if dtype is not None:  # torch casts the input first, then accumulates in dtype
+    if dtype is not None:
         x = x.to(_dt.to_dtype(dtype))
-    elif x.dtype.category < 2:  # bool and integer inputs accumulate in int64
+    elif x.dtype.category < 2:
         x = x.to(_dt.int64)
     half = x.dtype if x.dtype in _dt.HALF else None
-    if half is not None:  # accumulate in float32 and round once, as torch's kernels do
-        x = x.to(_dt.float32)
-    n = x.shape[d] if x.ndim else 1
-    y, k = x, 1
-    while k < n:
-        y = cat([narrow(y, d, 0, k), combine(narrow(y, d, k, n - k), narrow(y, d, 0, n - k))], d)
-        k *= 2
-    if y is x:  # n <= 1: still a new tensor, as torch returns
-        y = clone(x)
-    return y if half is None else y.to(half)
+    return (x.to(_dt.float32) if half is not None else x), d, half
+
+
+def _cumsum_kernel(x, dim, reverse):
+    x = contiguous_data(x)
+    out = empty(x.shape, x.dtype, x.device)
+    backend(x, "cumsum").cumsum(x, out, dim, reverse)
+    return out
+
+
+class _CumSum(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return _cumsum_kernel(x, dim, False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _cumsum_kernel(g, ctx.dim, True), None
 
 
 def cumsum(x, dim, dtype=None):
     """y[..., i, ...] = x[..., 0, ...] + ... + x[..., i, ...] along dim."""
-    return _scan("cumsum", x, dim, dtype, add)
+    x, d, half = _accumulating("cumsum", x, dim, dtype)
+    y = _CumSum.apply(x, d)
+    return y if half is None else y.to(half)
 
 
 def cumprod(x, dim, dtype=None):
     """y[..., i, ...] = x[..., 0, ...] * ... * x[..., i, ...] along dim."""
-    return _scan("cumprod", x, dim, dtype, mul)
+    x, d, half = _accumulating("cumprod", x, dim, dtype)
+    n = x.shape[d] if x.ndim else 1
+    y, k = x, 1
+    while k < n:
+        y = cat([narrow(y, d, 0, k), mul(narrow(y, d, k, n - k), narrow(y, d, 0, n - k))], d)
+        k *= 2
+    if y is x:  # n <= 1: still a new tensor, as torch returns
+        y = clone(x)
+    return y if half is None else y.to(half)

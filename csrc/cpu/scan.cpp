@@ -1,0 +1,37 @@
+#include "scan.h"
+
+#include <string>
+
+#include "../common/scan_ops.h"
+#include "../core/parallel.h"
+#include "softmax_args.h"
+
+namespace fastdl {
+namespace cpu {
+
+void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse) {
+  const char* op = reverse ? "cumsum_backward" : "cumsum";
+  check_cpu(op, x);
+  check_cpu(op, out);
+  check_same_shape(op, x, out);
+  check_dtype(op, out, x.dtype);
+  check_contiguous(op, "x", x);
+  check_contiguous(op, "out", out);
+  check_dim(op, x, dim);
+  if (x.numel() == 0) return;
+  // The tensor as (outer, L, inner) lines along dim: a line per (outer, inner) pair.
+  const Dims3 d = split_at(x, dim);
+  FASTDL_DISPATCH_NUMERIC(x.dtype, op, [&] {
+    const scalar_t* xp = x.data<scalar_t>();
+    scalar_t* yp = out.data<scalar_t>();
+    parallel_for(d.outer * d.inner, d.L, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) {
+        const int64_t off = (c / d.inner) * d.L * d.inner + c % d.inner;
+        scan::cumsum_line(xp + off, yp + off, d.L, d.inner, reverse);
+      }
+    });
+  })
+}
+
+}  // namespace cpu
+}  // namespace fastdl

@@ -1,0 +1,51 @@
+// CUDA cumsum with the contract of csrc/cpu/scan.h: one thread per line along dim,
+// running common/scan_ops.h's cumsum_line (the CPU kernel's arithmetic, in the same
+// order). Adjacent threads take adjacent columns, so their reads coalesce when the dim
+// is not the last one; a last-dim scan is one thread per row (correct, not fast for
+// few long rows: a block-wide scan would be the next step).
+#include <string>
+
+#include "common.cuh"
+#include "common/scan_ops.h"
+#include "cpu/softmax_args.h"
+#include "cuda_api.h"
+#include "tensor_checks.h"
+
+namespace fastdl {
+namespace cuda {
+
+namespace {
+
+template <typename T>
+__global__ void cumsum_lines(const T* x, T* y, int64_t outer, int64_t L, int64_t inner, bool reverse) {
+  FASTDL_GRID_STRIDE_LOOP(c, outer * inner) {
+    const int64_t off = (c / inner) * L * inner + c % inner;
+    scan::cumsum_line(x + off, y + off, L, inner, reverse);
+  }
+}
+
+}  // namespace
+
+void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse) {
+  const char* op = reverse ? "cumsum_backward" : "cumsum";
+  require_device(op);
+  check_same_shape(op, x, out);
+  check_dtype(op, out, x.dtype);
+  check_contiguous(op, "x", x);
+  check_contiguous(op, "out", out);
+  check_dim(op, x, dim);
+  const int device = out.buf->device_index();
+  check_cuda_operand(op, out, device);
+  check_cuda_operand(op, x, device);
+  if (x.numel() == 0) return;
+  DeviceGuard guard(device);
+  const Dims3 d = split_at(x, dim);
+  FASTDL_DISPATCH_NUMERIC(x.dtype, op, [&] {
+    cumsum_lines<<<grid_size(d.outer * d.inner, device), kBlockSize>>>(
+        x.data<scalar_t>(), out.data<scalar_t>(), d.outer, d.L, d.inner, reverse);
+    FASTDL_CUDA_CHECK(cudaGetLastError());
+  })
+}
+
+}  // namespace cuda
+}  // namespace fastdl
