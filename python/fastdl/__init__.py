@@ -2,6 +2,8 @@
 PyTorch-shaped API (Tensor, autograd, nn, optim)."""
 __version__ = "0.1.0"
 
+import importlib as _importlib
+
 from . import _C
 from .dtypes import float32, float64, float16, bfloat16, int64, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
 from .device import device
@@ -12,6 +14,9 @@ from .ops import *  # noqa: F401,F403
 from .ops import __dict__ as _ops_dict
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from . import autograd, testing, cpu, cuda, backends
+# fastdl.linalg (torch.linalg). Not `from . import linalg`: that would return the
+# fastdl.ops.linalg module, which `from .ops import *` has bound to the name
+linalg = _importlib.import_module(".linalg", __name__)
 from .dlpack import from_dlpack
 
 bool = bool_  # fastdl.bool, as torch.bool

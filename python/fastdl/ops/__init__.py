@@ -1,6 +1,7 @@
 """All tensor ops, grouped by family. `fastdl.<op>` and `Tensor.<op>` both come from here."""
 from .creation import to
 from .cumulative import cumprod, cumsum
+from .einsum import einsum
 from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
                           floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, leaky_relu, lerp, log, log1p,
                           log2, log10, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul,
@@ -9,6 +10,7 @@ from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip,
 from .indexing import gather, getitem, index_add_, index_select, masked_fill, nonzero, one_hot, scatter_add_, setitem
 from .linalg import addmm, bmm, dot, matmul, mm, outer
 from .loss import cross_entropy, mse_loss
+from .norms import norm
 from .random import (Generator, bernoulli, get_rng_state, initial_seed, manual_seed, multinomial, normal, normal_, rand,
                      rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state, uniform_)
 from .reduce import (all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,

@@ -13,3 +13,4 @@ from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_
 from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer  # noqa: F401
 from .padding import pad  # noqa: F401
 from .vector_norm import normalize, one_hot  # noqa: F401
+from .interpolation import interpolate  # noqa: F401
