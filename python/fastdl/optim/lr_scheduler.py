@@ -97,17 +97,24 @@ class LRScheduler:
         self._last_lr = _current_lrs(self.optimizer)
 
 
+def _lr_lambdas(sched, optimizer, lr_lambda):
+    """One callable per parameter group: a single one is repeated, a list must match."""
+    n = len(optimizer.param_groups)
+    fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+    if len(fns) != n:
+        raise ValueError(f"{sched}: Expected {n} lr_lambdas, but got {len(fns)}")
+    for fn in fns:
+        if not callable(fn):
+            raise TypeError(f"{sched}: lr_lambda should be a function, but got {type(fn).__name__}")
+    return fns
+
+
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch); one function, or one per parameter group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
+        self.lr_lambdas = _lr_lambdas(type(self).__name__, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -134,16 +141,7 @@ class MultiplicativeLR(LRScheduler):
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"MultiplicativeLR: Expected {len(optimizer.param_groups)} lr_lambdas, "
-                                 f"but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, but got {type(fn).__name__}")
+        self.lr_lambdas = _lr_lambdas(type(self).__name__, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     state_dict = LambdaLR.state_dict
