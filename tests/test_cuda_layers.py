@@ -28,7 +28,10 @@ cuda = _C.cuda if BUILT else None
 # (csrc/common/wgmma_layout.h).
 CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chunk_bytes", "mma_half_layout",
             "mma_half_chunk_bytes", "im2col_sources", "wgmma_layout", "wgmma_swizzle128", "wgmma_smem_desc",
-            "wgmma_desc_start", "wgmma_box_coord", "wgmma_tma_operand", "wgmma_flat_batch"}
+            "wgmma_desc_start", "wgmma_box_coord", "wgmma_tma_operand", "wgmma_flat_batch",
+            # no CUDA sort kernel: fastdl.sort / argsort / topk on a device compose a bitonic
+            # network from device ops (python/fastdl/ops/sorting.py)
+            "argsort"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",

@@ -18,6 +18,7 @@ for _name in _METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 
 Tensor.leaky_relu = _ew.leaky_relu
+Tensor.sort, Tensor.argsort, Tensor.topk = ops.sort, ops.argsort, ops.topk
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: ops.norm(self, p, dim, keepdim, dtype=dtype)
 Tensor.swapaxes = Tensor.transpose
 Tensor.multiply = Tensor.mul

@@ -18,3 +18,4 @@ from .reduce import (all, amax, amin, any, argmax, argmin, count_nonzero, log_so
 from .shape import (cat, chunk, clone, concat, concatenate, contiguous, expand, expand_as, flatten, flip, movedim, narrow,
                     permute, repeat, reshape, split, squeeze, stack, t, transpose, tril, triu, unbind, unflatten, unsqueeze,
                     view)
+from .sorting import argsort, sort, topk
