@@ -3,17 +3,18 @@
 The global generator is (seed, offset): each draw uses counters starting at `offset`
 and advances it, so `manual_seed(s)` makes every random op reproducible, on any device.
 """
+import math
 import numbers
 import time
 
 from .. import dtypes as _dt
-from ..tensor import _shape_arg, arange, zeros
+from ..tensor import _shape_arg, zeros
 from ._util import backend, check_tensor, desc, empty
 from .cumulative import cumsum
-from .elementwise import ceil, floor, isfinite, maximum, minimum, where
+from .elementwise import ceil, floor, isfinite, log, maximum, minimum, where
 from .indexing import gather
 from .reduce import amax
-from .shape import cat, narrow
+from .shape import narrow
 
 
 class Generator:
@@ -232,7 +233,8 @@ def _draw_categories(w, n, generator):
 def multinomial(input, num_samples, replacement=False, generator=None):
     """num_samples category indices per row of the non-negative weights input (k) or
     (m, k), drawn in proportion to the weights (need not sum to 1): int64 (num_samples,)
-    or (m, num_samples). Without replacement each draw zeroes the category drawn."""
+    or (m, num_samples). Without replacement the draws are distinct, distributed as sequential draws that
+    each remove the category drawn."""
     op = "multinomial"
     check_tensor(op, input)
     _multinomial_check(op, input, num_samples, replacement)
@@ -244,10 +246,15 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     elif replacement:
         out = _draw_categories(w, num_samples, _gen(generator))
     else:
-        cols, classes = [], arange(w.shape[1], device=w.device)
-        for _ in range(num_samples):
-            pick = _draw_categories(w, 1, _gen(generator))
-            cols.append(pick)
-            w = where(classes == pick, 0.0, w)
-        out = cat(cols, 1)
+        out = _draw_distinct(w, num_samples, _gen(generator))
     return out.reshape(-1) if input.ndim == 1 else out
+
+
+def _draw_distinct(w, n, generator):
+    """n distinct categories per row of w (m, k) float64 with at least n positive weights:
+    the n largest of log w + Gumbel noise (the Gumbel-top-k trick), which are distributed
+    as n sequential draws that each remove the category drawn. One topk, not n draws."""
+    from .sorting import topk
+    u = rand(w.shape, dtype=_dt.float64, device=w.device, generator=generator)
+    keys = where(w > 0, log(w) - log(-log(u)), -math.inf)  # a zero weight is never among the top n
+    return topk(keys, n, dim=-1).indices
