@@ -304,4 +304,70 @@ OPS += [OpInfo(f"pad_{mode}", lambda x, pad, mode=mode, **kw: F.pad(x, pad, mode
                torch_fn=lambda torch, x, pad, mode=mode, **kw: torch.nn.functional.pad(x, pad, mode, **kw))
         for mode in ("constant", "reflect", "replicate", "circular")]
 
+# ---- activations of nn.functional composed from elementwise ops ------------------------
+
+def _away(a, kinks):
+    """a with every value within 0.05 of a kink moved 0.1 further off it (the gradient
+    jumps there; a central difference straddling it would disagree with either side)."""
+    for k in kinks:
+        near = np.abs(a - k) < 0.05
+        a = np.where(near, a + np.where(a >= k, 0.1, -0.1), a)
+    return np.asarray(a)
+
+
+def activation_samples(kinks=(), wide=1.0, extra=()):
+    """unary_samples (scaled by wide) kept off the kinks, plus (kwargs, kinks) variants."""
+    def samples(rng):
+        out = [Sample((_away(s.args[0] * wide, kinks),), name=s.name) for s in unary_samples(rng)]
+        for i, (kw, kw_kinks) in enumerate(extra):
+            out.append(Sample((_away(rng.standard_normal((4, 5)) * wide, kw_kinks),), kw, f"kw{i}"))
+        return out
+    return samples
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _np_celu(a, alpha=1.0):
+    return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0) / alpha))
+
+
+ACTIVATION_ROWS = [
+    ("hardtanh", lambda a, min_val=-1.0, max_val=1.0: np.clip(a, min_val, max_val),
+     activation_samples((-1, 1), 1.5, [({"min_val": -0.5, "max_val": 2.0}, (-0.5, 2.0))])),
+    ("relu6", lambda a: np.clip(a, 0, 6), activation_samples((0, 6), 4.0)),
+    ("hardsigmoid", lambda a: np.clip(a / 6 + 0.5, 0, 1), activation_samples((-3, 3), 3.0)),
+    ("hardswish", lambda a: a * np.clip(a + 3, 0, 6) / 6, activation_samples((-3, 3), 3.0)),
+    ("mish", lambda a: a * np.tanh(np.log1p(np.exp(a))), activation_samples((), 3.0)),
+    ("selu", lambda a: _SELU_SCALE * np.where(a > 0, a, _SELU_ALPHA * np.expm1(np.minimum(a, 0))),
+     activation_samples((0,), 2.0)),
+    ("celu", _np_celu, activation_samples((0,), 2.0, [({"alpha": 2.0}, (0,)), ({"alpha": 0.5}, (0,))])),
+    ("logsigmoid", lambda a: np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a))), activation_samples((), 5.0)),
+    ("softsign", lambda a: a / (1 + np.abs(a)), activation_samples((), 2.0)),
+    ("tanhshrink", lambda a: a - np.tanh(a), activation_samples()),
+    ("softshrink", lambda a, lambd=0.5: np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, 0.0)),
+     activation_samples((-0.5, 0.5), 1.0, [({"lambd": 1.2}, (-1.2, 1.2)), ({"lambd": 0.0}, (0,))])),
+    ("hardshrink", lambda a, lambd=0.5: np.where(np.abs(a) > lambd, a, 0.0),
+     activation_samples((-0.5, 0.5), 1.0, [({"lambd": 1.2}, (-1.2, 1.2))])),
+    ("threshold", lambda a, threshold=0.1, value=-2.0: np.where(a > threshold, a, value),
+     lambda rng: [Sample(s.args, {"threshold": 0.1, "value": -2.0}, s.name)
+                  for s in activation_samples((0.1,))(rng)]),
+]
+
+
+# torch's hardsigmoid backward multiplies by the float32 constant 1.0f / 6.0f even in
+# float64 (3e-8 off 1/6); parity runs against the same function spelled relu6(x + 3) / 6,
+# whose gradient is exactly 1/6 (test_activations_extra compares with torch's own at 1e-7)
+_TORCH_SPELLING = {"hardsigmoid": lambda torch, x: torch.nn.functional.relu6(x + 3) / 6}
+
+
+def _activation_row(name, ref, samples):
+    fn = getattr(F, name)
+    return OpInfo(f"F.{name}", lambda x, **kw: fn(x, **kw), ref, samples,
+                  torch_fn=_TORCH_SPELLING.get(name,
+                                               lambda torch, x, **kw: getattr(torch.nn.functional, name)(x, **kw)))
+
+
+OPS += [_activation_row(*row) for row in ACTIVATION_ROWS]
+
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -454,7 +454,7 @@ UNARY = {
     "abs": (lambda x, y, g, *p: g * sign(x), "x", False),
     "sign": (_zero_grad, "", False),
     "exp": (lambda x, y, g, *p: g * y, "y", True),
-    "expm1": (lambda x, y, g, *p: g * (y + 1), "y", True),
+    "expm1": (lambda x, y, g, *p: g * exp(x), "x", True),  # not y + 1: that cancels to nothing for x << 0
     "log": (lambda x, y, g, *p: g / x, "x", True),
     "log1p": (lambda x, y, g, *p: g / (x + 1), "x", True),
     "sqrt": (lambda x, y, g, *p: g / (y * 2), "y", True),
@@ -474,7 +474,7 @@ UNARY = {
     # activations of nn.functional (p0/p1: gelu approximate flag; elu alpha; softplus beta, threshold)
     "gelu": (lambda x, y, g, approx, _: g * unary_kernel("gelu_grad", x, approx), "x", True),
     "silu": (lambda x, y, g, *p: g * _silu_grad(x), "x", True),
-    "elu": (lambda x, y, g, alpha, _: where(x > 0, g, g * (y + alpha)), "xy", True),
+    "elu": (lambda x, y, g, alpha, _: where(x > 0, g, g * alpha * exp(clamp(x, max=0.0))), "x", True),
     "softplus": (lambda x, y, g, beta, th: where(x * beta > th, g, g * sigmoid(x * beta)), "x", True),
 }
 

@@ -1,12 +1,17 @@
 """fastdl.nn.functional: the functional forms of the layers (torch.nn.functional).
 Each family lives in its own file; this package re-exports them."""
-from .activation import elu, gelu, leaky_relu, log_softmax, relu, relu_, sigmoid, silu, softmax, softplus, tanh  # noqa: F401
+from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, hardtanh_,  # noqa: F401
+                         leaky_relu, log_softmax, logsigmoid, mish, prelu, relu, relu6, relu_, selu, sigmoid, silu,
+                         softmax, softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
 from .linear import linear, linear_activation  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 from .embedding import embedding  # noqa: F401
-from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, kl_div, l1_loss,  # noqa: F401
-                   mse_loss, nll_loss, smooth_l1_loss)
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,  # noqa: F401
+                   cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss,
+                   margin_ranking_loss, mse_loss, multi_margin_loss, multilabel_soft_margin_loss, nll_loss,
+                   poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
+from .distance import cosine_similarity, pairwise_distance  # noqa: F401
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  # noqa: F401
                       max_pool2d)
