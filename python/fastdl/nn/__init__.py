@@ -9,4 +9,7 @@ from .modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, A
                               MaxPool2d)
 from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
+from .modules.attention import MultiheadAttention  # noqa: F401
+from .modules.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                                  TransformerEncoder, TransformerEncoderLayer)
 from . import utils  # noqa: F401

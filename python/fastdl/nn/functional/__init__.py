@@ -19,3 +19,4 @@ from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer
 from .padding import pad  # noqa: F401
 from .vector_norm import normalize, one_hot  # noqa: F401
 from .interpolation import interpolate  # noqa: F401
+from .attention import scaled_dot_product_attention  # noqa: F401
