@@ -60,6 +60,27 @@ def test_stream_contract(offset):
     np.testing.assert_allclose(normal.numpy(), ref, rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.parametrize("offset", [0, 3, (1 << 32) - 5, (1 << 33) - 8])  # blocks of 8 crossing the high word
+def test_stream_contract_in_blocks_of_eight(avx2, offset):
+    """The AVX2 generator (csrc/cpu/philox_avx2.cpp: 8 counters per call) gives every
+    element the words of its own counter, as the scalar one and the CUDA kernels do:
+    all four words checked through uniform (w0, w1) and normal (w0..w3), over whole
+    blocks, a partial block and a block whose counters cross 2^32."""
+    n = 8 * 4 + 5
+    w = [words(SEED, offset + i) for i in range(n)]
+    u64 = kempty((n,), np.float64)
+    K.random_uniform(u64, SEED, offset, 0.0, 1.0)
+    assert u64.numpy().tolist() == [(((b << 32) | a) >> 11) * 2.0**-53 for a, b, _, _ in w]
+    normal = kempty((n,), np.float64)
+    K.random_normal(normal, SEED, offset, 0.0, 1.0)
+    ref = [math.sqrt(-2 * math.log(((1 << 53) - (((b << 32) | a) >> 11)) * 2.0**-53))
+           * math.cos(2 * math.pi * ((((d << 32) | c) >> 11) * 2.0**-53)) for a, b, c, d in w]
+    np.testing.assert_allclose(normal.numpy(), ref, rtol=1e-14, atol=1e-15)
+    mask = kempty((n,), np.float32)
+    K.bernoulli(mask, SEED, offset, 0.3)
+    assert mask.numpy().tolist() == [float((((b << 32) | a) >> 11) * 2.0**-53 < 0.3) for a, b, _, _ in w]
+
+
 # ------------------------------------------------------------- reproducibility
 
 GENERATORS = {

@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "../common/philox.h"
+#include "../core/cpu_features.h"
 #include "../core/parallel.h"
+#include "philox_avx2.h"
 
 namespace fastdl {
 namespace cpu {
@@ -27,13 +29,21 @@ int64_t check_random_out(const char* op, const TensorArg& out, int64_t offset) {
   return n;
 }
 
-// out[i] = f(draw(seed, offset + i)): one counter per element, any thread split.
+// out[i] = f(draw(seed, offset + i)): one counter per element, any thread split. With
+// AVX2 the generator runs 8 counters at a time (the same words).
 template <typename T, typename F>
 int64_t fill_random(const char* op, const TensorArg& out, uint64_t seed, int64_t offset, F f) {
   int64_t n = check_random_out(op, out, offset);
   T* o = out.data<T>();
+  const bool avx2 = use_avx2();
   parallel_for(n, 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) o[i] = f(philox::draw(seed, static_cast<uint64_t>(offset + i)));
+    int64_t i = b;
+    if (avx2)
+      for (uint32_t w[4][8]; i + 8 <= e; i += 8) {
+        philox_avx2::draw8(seed, static_cast<uint64_t>(offset + i), w);
+        for (int l = 0; l < 8; ++l) o[i + l] = f(philox::U4{{w[0][l], w[1][l], w[2][l], w[3][l]}});
+      }
+    for (; i < e; ++i) o[i] = f(philox::draw(seed, static_cast<uint64_t>(offset + i)));
   });
   return offset + n;
 }

@@ -1,0 +1,17 @@
+// Philox4x32-10 for 8 consecutive counters at once in AVX2 (philox_avx2.cpp): the same
+// words as common/philox.h's draw(seed, c) for c = c0 .. c0+7, so the random kernels'
+// stream (and its equality with the CUDA kernels') is unchanged. Declarations only:
+// this header is included by an AVX2-compiled file.
+#pragma once
+#include <cstdint>
+
+namespace fastdl {
+namespace cpu {
+namespace philox_avx2 {
+
+// w[j][i] = word j of draw(seed, c0 + i), i < 8. Call only when use_avx2().
+void draw8(uint64_t seed, uint64_t c0, uint32_t (&w)[4][8]);
+
+}  // namespace philox_avx2
+}  // namespace cpu
+}  // namespace fastdl
