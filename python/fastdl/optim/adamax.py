@@ -1,0 +1,49 @@
+"""optim.Adamax: torch.optim.Adamax (the infinity-norm Adam variant; weight decay,
+maximize), torch's single-tensor update written with fastdl tensor ops."""
+from ..tensor import zeros_like
+from ._common import TorchFlags, check_lr, invalid, lerp_, number
+from .optimizer import Optimizer
+
+__all__ = ["Adamax"]
+
+
+class Adamax(TorchFlags, Optimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        check_lr("Adamax", lr)
+        if not 0.0 <= eps:
+            raise invalid("Adamax", f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise invalid("Adamax", f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise invalid("Adamax", f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise invalid("Adamax", f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _step_group(self, params, group):
+        beta1, beta2 = group["betas"]
+        lr, eps = number(group["lr"]), group["eps"]
+        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        for param in params:
+            grad = self._check_grad(param)
+            state = self.state[param]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = zeros_like(param.detach())
+                state["exp_inf"] = zeros_like(param.detach())
+            exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+            if maximize:
+                grad = -grad
+            state["step"] += 1
+            if weight_decay != 0:
+                grad = grad.add(param, alpha=weight_decay)
+            lerp_(exp_avg, grad, 1 - beta1)
+            exp_inf.mul_(beta2)
+            norm = grad.abs()
+            norm.add_(eps)
+            exp_inf.maximum_(norm)
+            clr = lr / (1 - beta1 ** state["step"])
+            param.add_(exp_avg * -clr / exp_inf)  # addcdiv_(exp_avg, exp_inf, value=-clr)
