@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..tensor import Tensor
 
-__all__ = ["TorchFlags", "check_lr", "invalid", "number", "scalar_dtype", "in_dtype", "lerp_"]
+__all__ = ["TorchFlags", "check_adam_like", "check_lr", "invalid", "number", "scalar_dtype", "in_dtype", "lerp_"]
 
 # the values fastdl accepts for torch's implementation-choice flags (torch's defaults)
 _FLAGS = {"foreach": (None, False), "fused": (None, False), "differentiable": (False,), "capturable": (False,)}
@@ -24,6 +24,18 @@ def check_lr(name, lr):
         raise invalid(name, "Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise invalid(name, f"Invalid learning rate: {lr}")
+
+
+def check_adam_like(name, lr, eps, betas, weight_decay):
+    """lr, eps, betas and weight_decay as Adam checks them, with its messages."""
+    check_lr(name, lr)
+    if not 0.0 <= eps:
+        raise invalid(name, f"Invalid epsilon value: {eps}")
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise invalid(name, f"Invalid beta parameter at index {i}: {betas[i]}")
+    if not 0.0 <= weight_decay:
+        raise invalid(name, f"Invalid weight_decay value: {weight_decay}")
 
 
 def check_flags(name, group):

@@ -1,7 +1,7 @@
 """optim.Adamax: torch.optim.Adamax (the infinity-norm Adam variant; weight decay,
 maximize), torch's single-tensor update written with fastdl tensor ops."""
 from ..tensor import zeros_like
-from ._common import TorchFlags, check_lr, invalid, lerp_, number
+from ._common import TorchFlags, check_adam_like, lerp_, number
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -10,15 +10,7 @@ __all__ = ["Adamax"]
 class Adamax(TorchFlags, Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        check_lr("Adamax", lr)
-        if not 0.0 <= eps:
-            raise invalid("Adamax", f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise invalid("Adamax", f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise invalid("Adamax", f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise invalid("Adamax", f"Invalid weight_decay value: {weight_decay}")
+        check_adam_like("Adamax", lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)

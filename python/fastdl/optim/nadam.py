@@ -3,7 +3,7 @@ maximize), torch's single-tensor update written with fastdl tensor ops. mu_produ
 a 0-d tensor in torch's scalar dtype (float32 unless float64 is the default), as torch
 keeps it, so its rounding matches."""
 from ..tensor import tensor, zeros_like
-from ._common import TorchFlags, check_lr, invalid, lerp_, number, scalar_dtype
+from ._common import TorchFlags, check_adam_like, invalid, lerp_, number, scalar_dtype
 from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
@@ -13,15 +13,7 @@ class NAdam(TorchFlags, Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        check_lr("NAdam", lr)
-        if not 0.0 <= eps:
-            raise invalid("NAdam", f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise invalid("NAdam", f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise invalid("NAdam", f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise invalid("NAdam", f"Invalid weight_decay value: {weight_decay}")
+        check_adam_like("NAdam", lr, eps, betas, weight_decay)
         if not 0.0 <= momentum_decay:
             raise invalid("NAdam", f"Invalid momentum_decay value: {momentum_decay}")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,

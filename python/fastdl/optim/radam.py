@@ -1,7 +1,7 @@
 """optim.RAdam: torch.optim.RAdam (variance rectification, L2 or decoupled weight
 decay, maximize), torch's single-tensor update written with fastdl tensor ops."""
 from ..tensor import zeros_like
-from ._common import TorchFlags, check_lr, invalid, lerp_, number
+from ._common import TorchFlags, check_adam_like, lerp_, number
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -10,15 +10,7 @@ __all__ = ["RAdam"]
 class RAdam(TorchFlags, Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        check_lr("RAdam", lr)
-        if not 0.0 <= eps:
-            raise invalid("RAdam", f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise invalid("RAdam", f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise invalid("RAdam", f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise invalid("RAdam", f"Invalid weight_decay value: {weight_decay}")
+        check_adam_like("RAdam", lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
