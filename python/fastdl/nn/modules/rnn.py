@@ -3,18 +3,28 @@ modules with PyTorch's arguments, parameter names (weight_ih_l{k}[_reverse], ...
 shapes, gate orders, init U(-1/sqrt(H), 1/sqrt(H)), input/state layouts and repr. Each
 LSTM / GRU layer and direction is one Function from nn.functional.rnn; the Elman RNN's
 (tanh or relu) is rnn_layer there, composed of differentiable ops. All share _RNNBase's
-argument checks, parameters, layouts and inter-layer dropout."""
+argument checks, parameters, layouts and inter-layer dropout.
+
+A PackedSequence input (nn.utils.rnn) runs as torch's does, every sequence over its own
+steps only: see _RNNBase._run_packed. The output is a PackedSequence, h_n (c_n) the
+states after each sequence's last step (forward) or its first (reverse), in the
+original batch order."""
 import math
 import numbers
 import warnings
 
-from ...ops import cat, stack
+from ...autograd import Function
+from ...ops import addmm, cat, relu, stack, tanh
+from ...ops._util import backend
+from ...ops._util import empty as _raw_empty
 from ...tensor import empty, zeros
 from .. import init
 from ..functional.dropout import dropout as _dropout
+from ..functional.linear import linear
 from ..functional.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer
 from ..module import Module
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 
 
 def _check_sizes(input_size, hidden_size):
@@ -23,6 +33,121 @@ def _check_sizes(input_size, hidden_size):
             raise TypeError(f"{name} should be of type int, got: {type(v).__name__}")
     if hidden_size <= 0:
         raise ValueError("hidden_size must be greater than zero")
+
+
+class _RowBlocks(Function):
+    """The rows of a 2-D x (R, F) split into consecutive blocks, block i seen as shapes[i]
+    = (*rows_i, F) (views of x), with one backward writing every block's gradient into
+    one (R, F) buffer (a narrow per block would allocate a zero (R, F) gradient each)."""
+
+    @staticmethod
+    def forward(ctx, x, shapes):
+        ctx.shape = tuple(x.shape)
+        (s0, s1), off, out = x._strides, x._offset, []
+        for shape in shapes:
+            rows = tuple(shape[:-1])
+            out.append(x._view(tuple(shape), tuple(r * s0 for r in _contiguous_strides(rows)) + (s1,), off))
+            off += math.prod(rows) * s0
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        g0 = grads[0]
+        out = _raw_empty(ctx.shape, g0.dtype, g0.device)
+        kern, off = backend(g0, "rnn"), 0
+        for g in grads:
+            kern.copy(g, out._view(tuple(g.shape), _contiguous_strides(g.shape), off))
+            off += g.numel()
+        return out, None
+
+
+def _contiguous_strides(shape):
+    """Row-major strides (in elements) of a contiguous tensor of this shape."""
+    strides, n = [], 1
+    for d in reversed(tuple(shape)):
+        strides.append(n)
+        n *= d
+    return tuple(reversed(strides))
+
+
+def _row_blocks(x, shapes):
+    """_RowBlocks as a tuple, also for one block."""
+    blocks = _RowBlocks.apply(x, shapes)
+    return blocks if isinstance(blocks, (tuple, list)) else (blocks,)
+
+
+class _JoinRows(Function):
+    """Rows (N, D*H) from D groups of blocks (*rows, H), blocks d*S .. d*S+S-1 stacked
+    in order into columns d*H.. (a packed output: each direction's outputs in time
+    order, the directions side by side; D=1 is cat along rows). Backward hands each block
+    its strided view of the gradient; lighter than cat, which it replaces per segment."""
+
+    @staticmethod
+    def forward(ctx, D, *blocks):
+        S, H = len(blocks) // D, blocks[0].shape[-1]
+        ctx.meta = (D, [tuple(b.shape) for b in blocks[:S]])
+        N = sum(b.numel() for b in blocks[:S]) // H
+        out = _raw_empty((N, D * H), blocks[0].dtype, blocks[0].device)
+        kern = backend(out, "rnn")
+        for i, b in enumerate(blocks):
+            kern.copy(b, _JoinRows.block(out, D, ctx.meta[1], i))
+        return out
+
+    @staticmethod
+    def block(t, D, shapes, i):
+        """The view of packed rows t (N, D*H) holding block i."""
+        d, k = divmod(i, len(shapes))
+        shape = shapes[k]
+        H, (s0, s1) = shape[-1], t._strides
+        row0 = sum(math.prod(sh[:-1]) for sh in shapes[:k])
+        strides = tuple(r * s0 for r in _contiguous_strides(shape[:-1])) + (s1,)
+        return t._view(shape, strides, t._offset + row0 * s0 + d * H * s1)
+
+    @staticmethod
+    def backward(ctx, g):
+        D, shapes = ctx.meta
+        return (None,) + tuple(_JoinRows.block(g, D, shapes, i) for i in range(D * len(shapes)))
+
+
+def _segments(batch_sizes):
+    """The runs of equal batch size: [(steps, n)], in time order."""
+    segs, t0 = [], 0
+    for t in range(1, len(batch_sizes) + 1):
+        if t == len(batch_sizes) or batch_sizes[t] != batch_sizes[t0]:
+            segs.append((t - t0, batch_sizes[t0]))
+            t0 = t
+    return segs
+
+
+def _packed_pass(blocks, ns, init, step, reverse):
+    """One direction of a recurrent layer over packed blocks: block k holds ns[k] rows
+    per step (the ns[k] longest sequences; ns non-increasing), step(block, states) runs
+    it from states (ns[k], H) and returns (output, *final states). Forward, the states
+    flow from block to block and hand off the rows of the sequences that end (their
+    final states); reverse, the blocks run from the last, and each sequence joins with
+    its initial state at the block holding its last step. Returns the outputs in time
+    order and the final states (B, H), rows in sorted order."""
+    K, H = len(blocks), init[0].shape[1]
+    if reverse:
+        sizes = [ns[-1]] + [ns[k] - ns[k + 1] for k in range(K - 2, -1, -1) if ns[k] > ns[k + 1]]
+        joins = [list(_row_blocks(h0, [(m, H) for m in sizes])) for h0 in init]  # rows joining, in order
+        states, outs = [j.pop(0) for j in joins], [None] * K
+        for k in range(K - 1, -1, -1):
+            if ns[k] > states[0].shape[0]:
+                states = [_JoinRows.apply(1, h, j.pop(0)) for h, j in zip(states, joins)]
+            outs[k], *states = step(blocks[k], states)
+        return outs, states
+    outs, ended, states = [], [[] for _ in init], list(init)
+    for k, block in enumerate(blocks):
+        out, *states = step(block, states)
+        outs.append(out)
+        n, n_next = ns[k], (ns[k + 1] if k + 1 < K else 0)
+        if n_next < n:  # rows n_next.. end here
+            split = [_row_blocks(h, [(n_next, H), (n - n_next, H)]) if n_next else (None, h) for h in states]
+            for e, (_, tail) in zip(ended, split):
+                e.append(tail)
+            states = [head for head, _ in split]
+    return outs, [e[0] if len(e) == 1 else _JoinRows.apply(1, *e[::-1]) for e in ended]
 
 
 def _check_nonlinearity(name, nonlinearity):
@@ -144,7 +269,69 @@ class _RNNBase(Module):
                 x = _dropout(x, self.dropout)  # inverted dropout between layers
         return x, [stack(f, 0) for f in finals]
 
+    def _run_packed(self, x, batch_sizes, states):
+        """_run on packed rows x (N, I) of a batch sorted by decreasing length: every
+        sequence runs exactly its own steps in both directions, as in torch (nothing
+        padded, masked or time-reversed), see _packed_direction and _packed_pass."""
+        D = 2 if self.bidirectional else 1
+        per_slot = [s.unbind(0) for s in states]
+        finals = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(D):
+                slot = layer * D + direction
+                out, fin = self._packed_direction(x, batch_sizes, [s[slot] for s in per_slot],
+                                                  self._layer_weights(layer, direction), direction == 1)
+                outs += out
+                for f, r in zip(finals, fin):
+                    f.append(r)
+            x = _JoinRows.apply(D, *outs)
+            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout)  # inverted dropout between layers
+        return x, [stack(f, 0) for f in finals]
+
+    def _packed_direction(self, x, batch_sizes, init, weights, reverse):
+        """LSTM / GRU: the steps split into segments of equal batch size n, one per
+        distinct length. A segment's packed rows are one (steps, n, I) block of x, so each
+        segment is ONE call of the fused layer function (a kernel time loop over all its
+        active rows), and h_n / c_n are its final states: exact c_n with no per-step cell
+        states from the kernel, and no padding computed. The cost is one layer call per
+        distinct length (its fixed overhead, a weight gradient each) instead of one."""
+        segs = _segments(batch_sizes)
+        blocks = _row_blocks(x, [(steps, n, x.shape[1]) for steps, n in segs])
+        return _packed_pass(blocks, [n for _, n in segs], init,
+                            lambda block, states: self._layer(block, states, *weights, reverse), reverse)
+
+    def _forward_packed(self, input, hx):
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        if data.ndim != 2:
+            raise RuntimeError(f"{self.mode}: packed input data must be 2-D (sum of lengths, input_size), got "
+                               f"{data.ndim}D")
+        self._check_input(data)
+        bs = [int(b) for b in batch_sizes.tolist()]
+        if not bs or bs[-1] <= 0 or any(a < b for a, b in zip(bs, bs[1:])) or sum(bs) != data.shape[0]:
+            raise RuntimeError(f"{self.mode}: batch_sizes {bs} must be positive and non-increasing and sum to the "
+                               f"{data.shape[0]} packed rows")
+        B = bs[0]
+        names = self._state_names
+        if hx is None:
+            shape = (self.num_layers * (2 if self.bidirectional else 1), B, self.hidden_size)
+            states = [zeros(shape, dtype=data.dtype, device=data.device) for _ in names]
+        else:
+            hx = hx if len(names) == 2 else (hx,)
+            if len(hx) != len(names):
+                raise RuntimeError(f"{self.mode}: expected hx to be a tuple (h_0, c_0)")
+            states = [self._state(h, n, True, B) for h, n in zip(hx, names)]
+            if sorted_indices is not None:  # given in the original batch order
+                states = [s.index_select(1, sorted_indices) for s in states]
+        out, finals = self._run_packed(data, bs, states)
+        if unsorted_indices is not None:
+            finals = [f.index_select(1, unsorted_indices) for f in finals]
+        return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), finals
+
     def _forward(self, input, hx):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         batched = input.ndim == 3
         if not batched:
@@ -173,7 +360,7 @@ class _RNNBase(Module):
 class LSTM(_RNNBase):
     """Multi-layer LSTM. forward(input, hx=None) with input (T, B, I) ((B, T, I) if
     batch_first, (T, I) unbatched) and hx = (h_0, c_0), each (L*D, B, H); returns
-    output (T, B, D*H) and (h_n, c_n)."""
+    output (T, B, D*H) and (h_n, c_n). A PackedSequence input gives a PackedSequence output."""
     _gates = 4
     _state_names = ("hx", "cx")
 
@@ -213,6 +400,21 @@ class RNN(_RNNBase):
 
     def _layer(self, x, states, w_ih, w_hh, b_ih, b_hh, reverse):
         return rnn_layer(x, states[0], w_ih, w_hh, b_ih, b_hh, reverse, self.nonlinearity)
+
+    def _packed_direction(self, x, batch_sizes, init, weights, reverse):
+        """Step by step, as rnn_layer and torch: one projection of every packed row (both
+        biases folded in), then per step one addmm on that step's active rows (no layer
+        call per segment: rnn_layer's per-call ops would cost more than the steps)."""
+        w_ih, w_hh, b_ih, b_hh = weights
+        bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)
+        proj = linear(x, w_ih, bias)
+        act, w_t = (tanh if self.nonlinearity == "tanh" else relu), w_hh.t()
+
+        def step(p, states):
+            h = act(addmm(p, states[0], w_t))
+            return h, h
+        blocks = _row_blocks(proj, [(n, proj.shape[1]) for n in batch_sizes])
+        return _packed_pass(blocks, batch_sizes, init, step, reverse)
 
     def forward(self, input, hx=None):
         out, (h,) = self._forward(input, hx)

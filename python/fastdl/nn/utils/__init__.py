@@ -1,11 +1,12 @@
-"""Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_)."""
+"""torch.nn.utils: gradient clipping (clip_grad_norm_ / clip_grad_value_) here, and
+variable-length sequences in .rnn (pad_sequence, pack_padded_sequence, ...)."""
 import math
 
-from ..autograd import no_grad
-from ..dtypes import float32, float64
-from ..ops import stack
-from ..ops._util import backend
-from ..tensor import Tensor, tensor
+from ...autograd import no_grad
+from ...dtypes import float32, float64
+from ...ops import stack
+from ...ops._util import backend
+from ...tensor import Tensor, tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -66,3 +67,6 @@ def clip_grad_value_(parameters, clip_value):
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)
+
+
+from . import rnn  # noqa: E402,F401  (fastdl.nn.utils.rnn, as torch.nn.utils.rnn)
