@@ -65,8 +65,14 @@ def _check_layer_input(owner, name, x, d_model):
         raise ValueError(f"{owner}: expected {name}'s last dim to be d_model={d_model}, got {desc(x)}")
 
 
-class _FeedForward:
-    """linear2(dropout(activation(linear1(x)))), relu fused into linear1's GEMM."""
+class _SharedBlocks:
+    """What both layers share: the self-attention block (self_attn, then dropout1) and
+    linear2(dropout(activation(linear1(x)))), relu fused into linear1's GEMM."""
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
 
     def _ff(self, x):
         act = self.activation
@@ -77,7 +83,7 @@ class _FeedForward:
         return self.linear2(self.dropout(h))
 
 
-class TransformerEncoderLayer(_FeedForward, Module):
+class TransformerEncoderLayer(_SharedBlocks, Module):
     """Self-attention and a feed-forward network, each with a residual connection and a
     LayerNorm (after it, or before it with norm_first=True)."""
 
@@ -114,16 +120,11 @@ class TransformerEncoderLayer(_FeedForward, Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def _ff_block(self, x):
         return self.dropout2(self._ff(x))
 
 
-class TransformerDecoderLayer(_FeedForward, Module):
+class TransformerDecoderLayer(_SharedBlocks, Module):
     """Self-attention, attention over the encoder's output (memory) and a feed-forward
     network, each with a residual connection and a LayerNorm."""
 
@@ -161,11 +162,6 @@ class TransformerDecoderLayer(_FeedForward, Module):
             x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
             x = self.norm3(x + self._ff_block(x))
         return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal,
-                           need_weights=False)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
