@@ -665,8 +665,10 @@ def test_modules_import_without_torch():
             "print(tuple(m(x).shape), tuple(nn.MultiheadAttention(8, 2)(x, x, x)[0].shape))\n")
     import os
     env = dict(os.environ)
-    here = os.path.dirname(os.path.abspath(__file__))
-    env["PYTHONPATH"] = os.pathsep.join([os.path.join(here, "..", "python"), env.get("PYTHONPATH", "")])
+    # the fastdl this test runs against (installed, or the built tree), not the source
+    # checkout, which holds no compiled _C in an installed CI run
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fastdl.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, env.get("PYTHONPATH", "")])
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "(3, 2, 8) (3, 2, 8)" in res.stdout
