@@ -50,9 +50,15 @@ cat "$OUT/env.txt"
 
 if run build 300 python3 -m pip install --no-build-isolation --no-deps -v . &&
    run build 20 python3 -c "from fastdl import _C; assert _C.cuda_built, 'built without CUDA'; print('devices:', _C.cuda.device_count(), _C.cuda.device_name(0), _C.cuda.capability(0))"; then
-  # Only tests marked `cuda` (they are skipped unless a GPU is present); the wgmma
-  # kernel's tests run in their own step below, so that they cannot stop (-x) this one.
-  run pytest 150 python3 -m pytest -x -q -m cuda -p no:cacheprovider --ignore=tests/test_cuda_wgmma.py tests
+  # Only tests marked `cuda` (they are skipped unless a GPU is present). First the
+  # backend's own kernel tests (-x: a broken kernel makes the rest noise); then every
+  # other cuda-marked test without -x, so that one failing composed op (sorting,
+  # attention, distributions, ... none has run on a GPU yet) cannot hide the others.
+  # The wgmma kernel's tests run in their own step below.
+  CORE=(tests/test_cuda_backend.py tests/test_cuda_ops.py tests/test_cuda_layers.py)
+  run pytest 90 python3 -m pytest -x -q -m cuda -p no:cacheprovider "${CORE[@]}"
+  LOG=pytest run pytest_ops 90 python3 -m pytest -q -m cuda -p no:cacheprovider \
+      --ignore=tests/test_cuda_wgmma.py "${CORE[@]/#/--ignore=}" tests
   : > "$OUT/bench.jsonl"
   shopt -s nullglob
   benches=(bench/gpu_*.py)
