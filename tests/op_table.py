@@ -371,3 +371,111 @@ def _activation_row(name, ref, samples):
 OPS += [_activation_row(*row) for row in ACTIVATION_ROWS]
 
 OPS_BY_NAME = {op.name: op for op in OPS}
+
+
+# ---- elementwise_extra / indexing_extra ---------------------------------------------------
+
+def _no_float_scalar(rng):
+    return [s for s in binary_samples(rng) if not isinstance(s.args[1], float)]
+
+
+def _np_diag_embed(x, offset=0):
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n))
+    i = np.arange(x.shape[-1])
+    out[..., i + max(0, -offset), i + max(0, offset)] = x
+    return out
+
+
+def _np_scatter(x, s, i):
+    out = x.copy()
+    np.put_along_axis(out, i, s[tuple(slice(0, k) for k in i.shape)], axis=0)
+    return out
+
+
+def _np_index_fill(x, i):
+    out = x.copy()
+    out[:, i] = -2.0
+    return out
+
+
+def _perm_index(rng, n, k, cols):
+    return np.stack([rng.permutation(n)[:k] for _ in range(cols)], axis=1).astype(np.int64)
+
+
+EXTRA_UNARY_ROWS = [
+    ("sinh", np.sinh, {}), ("cosh", np.cosh, {}), ("asinh", np.arcsinh, {}),
+    ("trunc", np.trunc, {"away_from_kinks": True}), ("frac", lambda a: a - np.trunc(a), {"away_from_kinks": True}),
+    ("deg2rad", np.deg2rad, {}), ("rad2deg", np.rad2deg, {}),
+    ("nan_to_num", np.nan_to_num, {}),
+]
+
+OPS += [OpInfo(n, getattr(fastdl, n), ref, unary_samples, **kw) for n, ref, kw in EXTRA_UNARY_ROWS]
+
+OPS += [
+    OpInfo("acosh", fastdl.acosh, np.arccosh,
+           lambda rng: [Sample((np.asarray(np.abs(s.args[0]) + 1.1),), name=s.name) for s in unary_samples(rng)]),
+    OpInfo("atanh", fastdl.atanh, np.arctanh,
+           lambda rng: [Sample((np.asarray(np.tanh(s.args[0]) * 0.9),), name=s.name) for s in unary_samples(rng)]),
+    OpInfo("logit", fastdl.logit, lambda a, eps=None: np.log(np.clip(a, eps, 1 - eps) / (1 - np.clip(a, eps, 1 - eps)))
+           if eps is not None else np.log(a / (1 - a)),
+           lambda rng: [Sample((np.asarray(1 / (1 + np.exp(-s.args[0]))),), name=s.name) for s in unary_samples(rng)]
+           + [Sample((np.array([0.01, 0.02, 0.3, 0.5, 0.97, 0.99]),), {"eps": 0.05}, "eps")]),
+    OpInfo("fmod", fastdl.fmod, np.fmod,
+           lambda rng: [Sample((s.args[0] * 3, _kink(s.args[1]) if isinstance(s.args[1], np.ndarray) else s.args[1]),
+                               name=s.name) for s in binary_samples(rng)]),
+    OpInfo("hypot", fastdl.hypot, np.hypot, _no_float_scalar),
+    OpInfo("logaddexp", fastdl.logaddexp, np.logaddexp,
+           lambda rng: _no_float_scalar(rng) + [Sample((rng.standard_normal((3, 4)) * 300, rng.standard_normal((3, 4)) * 300), name="large")]),
+    OpInfo("logaddexp2", fastdl.logaddexp2, np.logaddexp2, _no_float_scalar),
+    OpInfo("xlogy", fastdl.xlogy, lambda x, y: np.where(x == 0, 0.0, x * np.log(y)),
+           lambda rng: [Sample((s.args[0], _pos(s.args[1]) if isinstance(s.args[1], np.ndarray) else s.args[1]), name=s.name)
+                        for s in binary_samples(rng)]
+           + [Sample((np.array([0.0, 1.5, 0.0, -2.0]), np.array([0.5, 2.0, 3.0, 0.25])), name="zeros")]),
+    OpInfo("addcmul", fastdl.addcmul, lambda a, b, c, value=1: a + value * b * c,
+           lambda rng: [Sample((rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))),
+                        Sample((rng.standard_normal((3, 1)), rng.standard_normal((1, 4)), rng.standard_normal((4,))),
+                               {"value": 0.5}, "bcast-value")]),
+    OpInfo("addcdiv", fastdl.addcdiv, lambda a, b, c, value=1: a + value * b / c,
+           lambda rng: [Sample((rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), _pos(rng.standard_normal((3, 4))))),
+                        Sample((rng.standard_normal((3, 1)), rng.standard_normal((1, 4)), _pos(rng.standard_normal((4,)))),
+                               {"value": -2.0}, "bcast-value")]),
+    OpInfo("diagonal", fastdl.diagonal,
+           lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2),
+           lambda rng: [Sample((rng.standard_normal((3, 4)),), name="2d"),
+                        Sample((rng.standard_normal((3, 4)),), {"offset": 1}, "offset1"),
+                        Sample((rng.standard_normal((4, 3)),), {"offset": -2}, "offset-2"),
+                        Sample((rng.standard_normal((2, 3, 4)),), {"offset": 1, "dim1": 2, "dim2": 0}, "3d"),
+                        Sample((rng.standard_normal((3, 4)),), {"offset": 5}, "empty")]),
+    OpInfo("trace", fastdl.trace, np.trace,
+           lambda rng: [Sample((rng.standard_normal((3, 4)),), name="3x4"), Sample((rng.standard_normal((4, 4)),), name="4x4")]),
+    OpInfo("diag", fastdl.diag, lambda x, diagonal=0: np.diag(x, diagonal),
+           lambda rng: [Sample((rng.standard_normal((4,)),), name="1d"), Sample((rng.standard_normal((3,)),), {"diagonal": -2}, "1d-k"),
+                        Sample((rng.standard_normal((3, 4)),), name="2d"), Sample((rng.standard_normal((3, 4)),), {"diagonal": 2}, "2d-k")]),
+    OpInfo("diag_embed", fastdl.diag_embed, _np_diag_embed,
+           lambda rng: [Sample((rng.standard_normal((2, 3)),), name="2x3"), Sample((rng.standard_normal((4,)),), {"offset": 1}, "off1"),
+                        Sample((rng.standard_normal((2, 3)),), {"offset": -2}, "off-2")]),
+    OpInfo("diff", fastdl.diff, lambda x, n=1, dim=-1: np.diff(x, n, dim),
+           lambda rng: [Sample((rng.standard_normal((3, 5)),), name="last"), Sample((rng.standard_normal((4, 3)),), {"n": 2, "dim": 0}, "n2-dim0"),
+                        Sample((rng.standard_normal((2, 3, 4)),), {"n": 3, "dim": 1}, "n-exceeds")]),
+    OpInfo("diff_prepend_append", lambda x, p, a: fastdl.diff(x, dim=1, prepend=p, append=a),
+           lambda x, p, a: np.diff(x, axis=1, prepend=p, append=a),
+           lambda rng: [Sample((rng.standard_normal((3, 4)), rng.standard_normal((3, 2)), rng.standard_normal((3, 1))))],
+           torch_fn=lambda torch, x, p, a: torch.diff(x, dim=1, prepend=p, append=a)),
+    OpInfo("take_along_dim", lambda x, i: fastdl.take_along_dim(x, i, 1), lambda x, i: np.take_along_axis(x, i, 1),
+           lambda rng: [Sample((rng.standard_normal((3, 5)), rng.integers(0, 5, (3, 4))), name="same"),
+                        Sample((rng.standard_normal((3, 5)), rng.integers(0, 5, (1, 2))), name="bcast")],
+           torch_fn=lambda torch, x, i: torch.take_along_dim(x, i, 1)),
+    OpInfo("take_along_dim_flat", lambda x, i: fastdl.take_along_dim(x, i), lambda x, i: np.take(x.reshape(-1), i),
+           lambda rng: [Sample((rng.standard_normal((3, 5)), rng.integers(0, 15, (7,))))],
+           torch_fn=lambda torch, x, i: torch.take_along_dim(x, i)),
+    OpInfo("scatter", lambda x, s, i: fastdl.scatter(x, 0, i, s), _np_scatter,
+           lambda rng: [Sample((rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), _perm_index(rng, 4, 2, 3)), name="same")],
+           torch_fn=lambda torch, x, s, i: torch.scatter(x, 0, i, s)),
+    OpInfo("index_fill", lambda x, i: fastdl.index_fill(x, 1, i, -2.0), _np_index_fill,
+           lambda rng: [Sample((rng.standard_normal((3, 5)), np.array([0, 3])), name="2d"),
+                        Sample((rng.standard_normal((2, 4, 3)), np.array([1])), name="3d")],
+           torch_fn=lambda torch, x, i: torch.index_fill(x, 1, i, -2.0)),
+]
+
+OPS_BY_NAME = {op.name: op for op in OPS}

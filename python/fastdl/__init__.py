@@ -12,7 +12,8 @@ from .tensor import (Tensor, Size, tensor, as_tensor, from_numpy, empty, zeros, 
 from . import _methods  # noqa: F401  (installs Tensor methods and operators)
 from .ops import *  # noqa: F401,F403
 from .ops import __dict__ as _ops_dict
-from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                       is_inference_mode_enabled)
 from . import autograd, testing, cpu, cuda, backends
 # fastdl.linalg (torch.linalg). Not `from . import linalg`: that would return the
 # fastdl.ops.linalg module, which `from .ops import *` has bound to the name

@@ -184,3 +184,85 @@ def _bernoulli_(self, p=0.5):
 
 
 Tensor.bernoulli_ = _bernoulli_
+
+
+# order statistics, searching and counting (ops/order_stats.py, search.py, counting.py)
+for _name in ("median nanmedian kthvalue mode quantile nanquantile cummax cummin logcumsumexp bincount histc unique "
+              "unique_consecutive").split():
+    setattr(Tensor, _name, getattr(ops, _name))
+Tensor.bucketize = lambda self, boundaries, out_int32=False, right=False: ops.bucketize(self, boundaries, out_int32, right)
+
+
+# ---- elementwise_extra / indexing_extra methods ----
+for _name in ("sinh cosh asinh acosh atanh trunc fix frac fmod hypot logaddexp logaddexp2 xlogy logit nan_to_num addcmul "
+              "addcdiv deg2rad rad2deg diagonal trace diag diag_embed diff take_along_dim scatter index_fill").split():
+    setattr(Tensor, _name, getattr(ops, _name))
+for _name in "sinh cosh asinh acosh atanh trunc fix frac fmod hypot xlogy logit nan_to_num deg2rad rad2deg".split():
+    setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))
+
+
+def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    return _ew.assign_(self, ops.scatter(self, dim, index, src, value, reduce=reduce), "scatter_")
+
+
+def _index_fill_(self, dim, index, value):
+    return _ew.assign_(self, ops.index_fill(self, dim, index, value), "index_fill_")
+
+
+Tensor.scatter_, Tensor.index_fill_ = _scatter_, _index_fill_
+
+
+# new_* (torch's Tensor.new_zeros & co.): dtype and device default to self's
+def _new_size(op, size):
+    from .tensor import _shape_arg
+    return _shape_arg(op, size)
+
+
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    from .tensor import zeros
+    return zeros(_new_size("new_zeros", size), dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+
+def _new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    from .tensor import ones
+    return ones(_new_size("new_ones", size), dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    from .tensor import empty
+    return empty(_new_size("new_empty", size), dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from .tensor import full
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    """A copy of data (a Tensor is copied and detached), with self's dtype and device
+    unless given."""
+    from .tensor import tensor
+    if isinstance(data, Tensor):
+        data = data.detach()
+    t = tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+Tensor.new_zeros = _new_zeros
+Tensor.new_ones = _new_ones
+Tensor.new_empty = _new_empty
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor
+
+
+# retain_grad: the node that made a non-leaf fills its .grad in backward (autograd.py)
+from .autograd import retain_grad as _retain_grad, retains_grad as _retains_grad  # noqa: E402
+
+Tensor.retain_grad = _retain_grad
+Tensor.retains_grad = property(_retains_grad)

@@ -10,7 +10,8 @@ refers to them, and the graph dies with its last output or after backward.
 
 from . import _C
 
-__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward", "grad"]
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled", "backward", "grad"]
 
 # Per-thread grad mode: `_state.enabled` is a C++ thread_local flag (csrc/bind/grad_mode.cpp),
 # which Function.apply and the C++ fronts read without a Python attribute lookup.
@@ -21,8 +22,50 @@ def is_grad_enabled():
     return _state.enabled
 
 
+def _wrap_in(make_ctx, fn):
+    """fn run inside a fresh `make_ctx()` on every call (name and docstring kept); a
+    generator function's body runs inside it each time it resumes, as torch does."""
+    import functools
+    import inspect
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*a, **k):
+            gen = fn(*a, **k)
+            try:
+                with make_ctx():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make_ctx():
+                            gen.close()
+                        raise
+                    except BaseException:
+                        import sys
+                        with make_ctx():
+                            response = gen.throw(*sys.exc_info())
+                    else:
+                        with make_ctx():
+                            response = gen.send(request)
+            except StopIteration as e:
+                return e.value
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        with make_ctx():
+            return fn(*a, **k)
+
+    return wrapper
+
+
 class set_grad_enabled:
-    """Context manager (and decorator) setting whether ops record the graph."""
+    """Sets whether ops record the graph: at once when made (as torch's), until the end of
+    the `with` block it is used in; as a decorator (@set_grad_enabled(False)) it leaves the
+    mode as it was and sets it around each call of the function instead."""
 
     def __init__(self, mode):
         self.prev = is_grad_enabled()
@@ -36,9 +79,27 @@ class set_grad_enabled:
         _state.enabled = self.prev
         return False
 
+    def __call__(self, fn):
+        _state.enabled = self.prev
+        mode = self.mode
+        return _wrap_in(lambda: set_grad_enabled(mode), fn)
+
+    def clone(self):
+        return type(self)(self.mode)
+
 
 class _GradMode:
+    """no_grad / enable_grad: context managers and decorators, with or without the call
+    (@fastdl.no_grad() and @fastdl.no_grad both wrap the function)."""
     mode = True
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is None:
+            return self
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (got {type(orig_func).__name__})")
+        return self(orig_func)
 
     def __enter__(self):
         self.prev = is_grad_enabled()
@@ -50,14 +111,10 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
-        import functools
+        return _wrap_in(type(self), fn)
 
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            with type(self)():
-                return fn(*a, **k)
-
-        return wrapper
+    def clone(self):
+        return type(self)()
 
 
 class no_grad(_GradMode):
@@ -66,6 +123,52 @@ class no_grad(_GradMode):
 
 class enable_grad(_GradMode):
     mode = True
+
+
+# inference mode: fastdl has no inference tensors, so inference_mode(True) is no_grad
+# plus the flag is_inference_mode_enabled() reads (per thread, as grad mode);
+# inference_mode(False) turns both the flag off and grad mode on, as torch's does.
+import threading as _threading
+
+_inference = _threading.local()
+
+
+def is_inference_mode_enabled():
+    return getattr(_inference, "enabled", False)
+
+
+class inference_mode:
+    """Context manager and decorator (@inference_mode(), @inference_mode,
+    @inference_mode(False)): ops inside record no graph, as under no_grad."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if isinstance(mode, bool):
+            return self
+        if not callable(mode):
+            raise TypeError(f"inference_mode: mode must be a bool, got {type(mode).__name__}")
+        self.mode = True
+        return self(mode)  # bare @inference_mode: mode is the function
+
+    def __init__(self, mode=True):
+        self.mode = mode if isinstance(mode, bool) else True
+
+    def __enter__(self):
+        self.prev = (is_grad_enabled(), is_inference_mode_enabled())
+        _state.enabled = not self.mode
+        _inference.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled, _inference.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+        return _wrap_in(lambda: inference_mode(mode), fn)
+
+    def clone(self):
+        return type(self)(self.mode)
 
 
 class Context:
@@ -77,6 +180,7 @@ class Context:
     _versions = ()
     _freed = False
     needs_input_grad = ()
+    _retained = None  # [(output index, weakref to the output tensor)] of retain_grad()
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
@@ -121,10 +225,53 @@ class Node:
         return f"<{self.name()}>"
 
     def apply(self, grads):
-        if self.ctx._freed:
-            self.ctx.saved_tensors  # raises the "backward through the graph a second time" error
-        out = self.fn.backward(self.ctx, *grads)
+        ctx = self.ctx
+        if ctx._freed:
+            ctx.saved_tensors  # raises the "backward through the graph a second time" error
+        if ctx._retained is not None:
+            _fill_retained(ctx._retained, grads)
+        out = self.fn.backward(ctx, *grads)
         return out if isinstance(out, tuple) else (out,)
+
+
+def _fill_retained(retained, grads):
+    """Adds the gradients that reached a node's outputs into the .grad of those of its
+    outputs that called retain_grad() (the total gradient of the output: the engine has
+    summed every consumer's part before the node runs)."""
+    for i, ref in retained:
+        t = ref()
+        g = grads[i] if i < len(grads) else None
+        if t is None or g is None:
+            continue
+        t.grad = g.detach().clone() if t.grad is None else t.grad + g
+
+
+def retain_grad(t):
+    """Tensor.retain_grad(): a non-leaf tensor's .grad is filled by backward (a no-op for a
+    leaf, which has one anyway)."""
+    if not t._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    node = t._grad_fn
+    if node is None:
+        return
+    import weakref
+    ctx = node.ctx
+    retained = ctx.__dict__.get("_retained")
+    if retained is None:
+        retained = ctx._retained = []
+    if not any(i == t._out_index and r() is t for i, r in retained):
+        retained.append((t._out_index, weakref.ref(t)))
+    key = id(t)
+    _retaining[key] = weakref.ref(t, lambda _, key=key: _retaining.pop(key, None))
+
+
+_retaining = {}  # id(tensor) -> weakref, for retains_grad
+
+
+def retains_grad(t):
+    """Tensor.retains_grad: whether retain_grad() was called on this non-leaf tensor."""
+    ref = _retaining.get(id(t))
+    return ref is not None and ref() is t and t._grad_fn is not None
 
 
 class AccumulateGrad:
@@ -184,9 +331,12 @@ def _run_backward(roots, root_grads, retain_graph, inputs=None):
     gradient are the Python below."""
     captured = inputs  # None for backward(); {id(leaf): grad} for grad()
     handed_out = set()
-    with no_grad():
+    prev, _state.enabled = _state.enabled, False  # no_grad() without its object (every backward passes here)
+    try:
         _C.run_backward(roots, root_grads, retain_graph,
                         lambda leaf, g: _accumulate(leaf, g, captured, handed_out), _zeros_for)
+    finally:
+        _state.enabled = prev
     return captured
 
 

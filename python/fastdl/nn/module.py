@@ -18,8 +18,127 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    # _call_hooks is the one check of the hot path: None (the class default) while the
+    # module has no hook, so a call is forward's and one attribute lookup; True once a
+    # hook is registered (and back to None when the last is removed), which sends the
+    # call through _call_with_hooks.
+    _call_hooks = None
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._call_hooks is None:
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    # ---- hooks (torch's nn.Module hooks) --------------------------------------------
+    _HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
+    _HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs", "_forward_hooks_always_called")
+
+    def _hook_store(self, name):
+        d = self.__dict__
+        store = d.get(name)
+        if store is None:
+            store = d[name] = OrderedDict()
+        return store
+
+    def _update_call_hooks(self):
+        d = self.__dict__
+        d["_call_hooks"] = True if any(d.get(n) for n in Module._HOOK_STORES) else None
+
+    def _add_hook(self, store_name, hook, prepend, flags=()):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(self, store_name, flags)
+        store = self._hook_store(store_name)
+        store[handle.id] = hook
+        if prepend:
+            store.move_to_end(handle.id, last=False)
+        for f in flags:
+            self._hook_store(f)[handle.id] = True
+        self._update_call_hooks()
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args (a non-tuple is wrapped in one);
+        with_kwargs: hook(module, args, kwargs) -> None or (new_args, new_kwargs)."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend,
+                              ("_forward_pre_hooks_with_kwargs",) if with_kwargs else ())
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) -> None or a replacement output; with_kwargs:
+        hook(module, args, kwargs, output). always_call: also run when forward raises."""
+        flags = (("_forward_hooks_with_kwargs",) if with_kwargs else ()) + \
+                (("_forward_hooks_always_called",) if always_call else ())
+        return self._add_hook("_forward_hooks", hook, prepend, flags)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or a replacement grad_input, called
+        when the gradients of the module's inputs are computed (grad_input: one entry per
+        positional argument, None for non-tensors and tensors that don't require grad)."""
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a replacement grad_output, called when the
+        gradients of the module's outputs are computed, before the module's backward."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def _call_with_hooks(self, args, kwargs):
+        d = self.__dict__
+        pre_hooks = d.get("_forward_pre_hooks")
+        fwd_hooks = d.get("_forward_hooks")
+        bw_hooks = d.get("_backward_hooks")
+        bw_pre_hooks = d.get("_backward_pre_hooks")
+        fwd_kw = d.get("_forward_hooks_with_kwargs") or {}
+        always = d.get("_forward_hooks_always_called") or {}
+        called_always = set()
+        result = None
+        try:
+            if pre_hooks:
+                pre_kw = d.get("_forward_pre_hooks_with_kwargs") or {}
+                for hook_id, hook in list(pre_hooks.items()):
+                    if hook_id in pre_kw:
+                        r = hook(self, args, kwargs)
+                        if r is not None:
+                            if isinstance(r, tuple) and len(r) == 2:
+                                args, kwargs = r
+                            else:
+                                raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                                   f"(new_args, new_kwargs), but got {r}.")
+                    else:
+                        r = hook(self, args)
+                        if r is not None:
+                            args = r if isinstance(r, tuple) else (r,)
+            bw = None
+            if bw_hooks or bw_pre_hooks:
+                bw = _BackwardHook(self, list((bw_hooks or {}).values()), list((bw_pre_hooks or {}).values()))
+                args = bw.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            if fwd_hooks:
+                for hook_id, hook in list(fwd_hooks.items()):
+                    if hook_id in always:
+                        called_always.add(hook_id)
+                    r = hook(self, args, kwargs, result) if hook_id in fwd_kw else hook(self, args, result)
+                    if r is not None:
+                        result = r
+            if bw is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    import warnings
+                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple "
+                                  f"of Tensors but received {type(result)}")
+                result = bw.setup_output_hook(result)
+            return result
+        except Exception:
+            if fwd_hooks and always:
+                for hook_id, hook in list(fwd_hooks.items()):
+                    if hook_id in always and hook_id not in called_always:
+                        try:
+                            r = hook(self, args, kwargs, result) if hook_id in fwd_kw else hook(self, args, result)
+                            if r is not None:
+                                result = r
+                        except Exception as e:
+                            import warnings
+                            warnings.warn("forward hook with ``always_call=True`` raised an exception that was "
+                                          f"silenced as another error was raised in forward: {e}")
+            raise
 
     # ---- registration ---------------------------------------------------------------
     def _check_init(self):
@@ -338,3 +457,159 @@ class Module:
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._buffers) + list(self._modules)
+
+
+class RemovableHandle:
+    """What register_*_hook returns: remove() unregisters the hook (usable as a context
+    manager, removing it on exit), as torch.utils.hooks.RemovableHandle."""
+
+    _next_id = 0
+
+    def __init__(self, module, store_name, flags=()):
+        import weakref
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        self._module_ref = weakref.ref(module)
+        self._store_name = store_name
+        self._flags = tuple(flags)
+
+    def remove(self):
+        module = self._module_ref()
+        if module is None:
+            return
+        d = module.__dict__
+        for name in (self._store_name,) + self._flags:
+            store = d.get(name)
+            if store is not None:
+                store.pop(self.id, None)
+        module._update_call_hooks()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _backward_hook_fn():
+    from ..autograd import Function
+
+    class BackwardHookFunction(Function):
+        """Identity on its tensor arguments whose backward runs a _BackwardHook's callback
+        (torch.nn.modules._functions.BackwardHookFunction): one wraps a hooked module's
+        inputs, one its outputs."""
+
+        @staticmethod
+        def forward(ctx, callback, *tensors):
+            ctx.callback = callback
+            return tuple(t.detach() for t in tensors)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            return (None,) + tuple(ctx.callback(grads))
+
+    return BackwardHookFunction
+
+
+_BHF = []
+
+
+class _BackwardHook:
+    """One hooked call's state (torch.utils.hooks.BackwardHook): grad_output, captured by
+    the output wrapper's backward, waits there for the input wrapper's backward, which
+    calls the full backward hooks with (grad_input, grad_output)."""
+
+    def __init__(self, module, hooks, pre_hooks):
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = 0
+        self.input_idx = None
+        self.input_zeros = ()
+        self.n_outputs = 0
+        self.output_idx = None
+
+    @staticmethod
+    def _pack(indices, values, size):
+        res = [None] * size
+        for i, v in zip(indices, values):
+            res[i] = v
+        return tuple(res)
+
+    def _wrap(self, args, callback):
+        from ..autograd import is_grad_enabled
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        if not idx or not is_grad_enabled():
+            return args, None
+        if not _BHF:
+            _BHF.append(_backward_hook_fn())
+        new = _BHF[0].apply(callback, *(args[i] for i in idx))
+        out = list(args)
+        for i, t in zip(idx, new):
+            out[i] = t
+        return tuple(out), idx
+
+    def setup_input_hook(self, args):
+        self.n_inputs = len(args)
+        # torch's grad_input has zeros for the floating-point tensor arguments that don't
+        # require grad (when another does): their (shape, dtype, device), by position
+        self.input_zeros = [(i, (tuple(a.shape), a.dtype, a.device)) for i, a in enumerate(args)
+                            if isinstance(a, Tensor) and not a.requires_grad and a.dtype.is_floating_point]
+        args, self.input_idx = self._wrap(args, self._input_backward)
+        return args
+
+    def setup_output_hook(self, result):
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        self.n_outputs = len(outs)
+        outs, self.output_idx = self._wrap(outs, self._output_backward)
+        return outs[0] if single else outs
+
+    def _output_backward(self, grads):
+        self.grad_outputs = self._pack(self.output_idx, grads, self.n_outputs)
+        for hook in self.pre_hooks:
+            r = hook(self.module, self.grad_outputs)
+            if r is None:
+                continue
+            if not isinstance(r, (tuple, list)):
+                r = (r,)
+            if len(r) != len(self.grad_outputs):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got {len(r)}, "
+                                   f"but expected {len(self.grad_outputs)}")
+            self.grad_outputs = tuple(r)
+        local = self.grad_outputs
+        if self.input_idx is None:  # no input requires grad: the hooks run here
+            import warnings
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                          "outputs since no inputs require gradients.", stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.hooks:
+                r = hook(self.module, grad_inputs, self.grad_outputs)
+                if r is not None and not (isinstance(r, tuple) and all(e is None for e in r)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                       "return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(local[i] for i in self.output_idx)
+
+    def _input_backward(self, grads):
+        if self.grad_outputs is None:  # the gradient reached the inputs without passing the outputs
+            return grads
+        res = self._pack(self.input_idx, grads, self.n_inputs)
+        if self.input_zeros:
+            from ..tensor import zeros
+            res = list(res)
+            for i, (shape, dtype, device) in self.input_zeros:
+                res[i] = zeros(shape, dtype=dtype, device=device)
+            res = tuple(res)
+        for hook in self.hooks:
+            out = hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if not isinstance(out, (tuple, list)):
+                out = (out,)
+            if len(out) != len(res):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(out)}, "
+                                   f"but expected {len(res)}")
+            res = tuple(out)
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.input_idx)

@@ -19,3 +19,8 @@ from .shape import (cat, chunk, clone, concat, concatenate, contiguous, expand, 
                     permute, repeat, reshape, split, squeeze, stack, t, transpose, tril, triu, unbind, unflatten, unsqueeze,
                     view)
 from .sorting import argsort, sort, topk
+from .elementwise_extra import (acosh, addcdiv, addcmul, asinh, atanh, cosh, deg2rad, fix, fmod, frac, hypot, logaddexp, logaddexp2, logit, nan_to_num, rad2deg, sinh, trunc, xlogy)  # noqa: E501
+from .indexing_extra import diag, diag_embed, diagonal, diff, index_fill, scatter, take_along_dim, trace, tril_indices, triu_indices  # noqa: E501
+from .order_stats import cummax, cummin, kthvalue, logcumsumexp, median, mode, nanmedian, nanquantile, quantile
+from .search import bucketize, searchsorted
+from .counting import bincount, histc, unique, unique_consecutive

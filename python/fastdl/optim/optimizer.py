@@ -6,7 +6,7 @@ group in one call."""
 import warnings
 from collections import defaultdict
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import _state as _grad_mode, enable_grad
 from ..ops._util import backend, contiguous_data, desc
 from ..tensor import Tensor
 
@@ -88,11 +88,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        prev, _grad_mode.enabled = _grad_mode.enabled, False  # no_grad() without its object: every step
+        try:
             for group in self.param_groups:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._step_group(params, group)
+        finally:
+            _grad_mode.enabled = prev
         return loss
 
     def _step_group(self, params, group):

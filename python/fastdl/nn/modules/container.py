@@ -121,7 +121,8 @@ class Sequential(Module):
             module = modules[i]
             if i + 1 < n and type(module) is Linear:
                 activation = _FUSABLE.get(type(modules[i + 1]))
-                if activation:
+                # fused, neither module's __call__ runs: not when either has hooks
+                if activation and module._call_hooks is None and modules[i + 1]._call_hooks is None:
                     input = linear_activation(input, module.weight, module.bias, activation)
                     i += 2
                     continue
