@@ -94,6 +94,26 @@ def test_transposed_layouts(use_avx2, dtype, ta, tb, tc, mnk):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta", [False, True], ids=["a_rows", "a_cols"])
+@pytest.mark.parametrize("n", [40, 300], ids=["a_in_place", "a_packed"])
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 32, 64, 128, 146, 147])
+def test_row_tail_tiles(use_avx2, dtype, ta, n, m):
+    # The blocked path (K > 256) with every remainder of rows modulo the 6-row tile: a
+    # tail of 1-3 rows shares the last full tile (6 + 2 -> 4 + 4, gemm.cpp's RowTiles),
+    # 4-5 rows run as one exact tile; row-major A read in place (N <= 256) or packed,
+    # transposed A always packed; 146 / 147 rows span two MC blocks. beta != 0 checks
+    # that the second K block accumulates into the tail tiles' rows only.
+    k = 300
+    rng = np.random.default_rng(m * 7 + n)
+    abase = rand((k, m) if ta else (m, k), dtype, rng)
+    av = abase.T if ta else abase
+    b = rand((k, n), dtype, rng)
+    c0 = rand((m, n), dtype, rng)
+    out = kview(c0.copy())
+    check(matmul(kview(abase, av), kview(b), out, alpha=0.5, beta=2.0), av, b, 0.5, 2.0, c0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_step_slices(use_avx2, dtype):
     rng = np.random.default_rng(3)
     abase, bbase = rand((40, 90), dtype, rng), rand((100, 75), dtype, rng)

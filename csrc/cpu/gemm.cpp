@@ -132,13 +132,41 @@ void pack_a_contiguous(int64_t kc, const T* a, int64_t csa, T* Ap) {
     for (int i = 0; i < MR; ++i) Ap[i] = a[i];
 }
 
-// Ap <- A[0:mc, 0:kc] as MR-row slivers, column by column; rows past mc are zero.
+// How an mc-row block of A is cut into row tiles: `head` full MR-row tiles, then up to
+// two tail tiles of `first` and `second` rows. Without an exact-rows kernel (portable)
+// the tail is one partial tile, run as a padded MR-row one. With it, a remainder of up
+// to MR / 2 rows shares the last full tile's rows (6 + 2 -> 4 + 4, 6 + 1 -> 4 + 3,
+// 6 + 3 -> 5 + 4): 2 rows have 4 accumulators, too few to cover the FMA latency, and
+// cost 2/3 of a full tile; as 4 + 4 they cost 4/3 for both. Tile t starts at start(t)
+// and is sliver t of a packed block. A tile's rows do not change any element's sum.
+struct RowTiles {
+  int64_t head;
+  int first, second;
+  RowTiles(int64_t mc, int mr, bool exact_rows) {
+    const int r = static_cast<int>(mc % mr);
+    head = mc / mr;
+    first = r;
+    second = 0;
+    if (exact_rows && head > 0 && r > 0 && r <= mr / 2) {
+      head -= 1;
+      first = (mr + r + 1) / 2;
+      second = mr + r - first;
+    }
+  }
+  int64_t count() const { return head + (first > 0) + (second > 0); }
+  int64_t start(int64_t t, int mr) const { return t <= head ? t * mr : head * mr + first; }
+  int rows(int64_t t, int mr) const { return t < head ? mr : t == head ? first : second; }
+};
+
+// Ap <- tiles [t0, plan.count()) of A[0:mc, 0:kc] as MR-row slivers (sliver t - t0 at
+// Ap + (t - t0) * MR * kc), column by column; rows past a tile's are zero.
 template <typename T>
-void pack_a(const Kernel<T>& kn, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* Ap) {
+void pack_a(const Kernel<T>& kn, const RowTiles& plan, int64_t t0, int64_t kc, const T* A, int64_t rsa,
+            int64_t csa, T* Ap) {
   const int MR = kn.mr;
-  for (int64_t i0 = 0; i0 < mc; i0 += MR, Ap += MR * kc) {
-    const int m = static_cast<int>(std::min<int64_t>(MR, mc - i0));
-    const T* a = A + i0 * rsa;
+  for (int64_t t = t0; t < plan.count(); ++t, Ap += MR * kc) {
+    const int m = plan.rows(t, MR);
+    const T* a = A + plan.start(t, MR) * rsa;
     if (m == MR && csa == 1 && kn.pack_a_rows) {
       kn.pack_a_rows(kc, a, rsa, Ap);
     } else if (m == MR && csa == 1) {
@@ -344,25 +372,27 @@ void run_tile(const Kernel<T>& kn, int64_t kc, const T* ap, int64_t ars, int64_t
   }
 }
 
-// An mc x kc block of A as the micro-kernel reads it: MR-row slivers packed at
-// `packed` (sliver s at packed + s * MR * kc), except that the first `direct_rows`
-// rows (whole slivers) are read in place from `direct` with strides (rsa, csa).
+// An mc x kc block of A as the micro-kernel reads it, in the row tiles of `plan`: the
+// first `direct_tiles` read in place from `direct` with strides (rsa, csa), the others
+// packed at `packed` (tile t as sliver t - direct_tiles, at + (t - direct_tiles) * MR * kc).
 template <typename T>
 struct ABlock {
   const T* packed;
   const T* direct;
-  int64_t rsa, csa, direct_rows, kc;
+  int64_t rsa, csa, direct_tiles, kc;
+  RowTiles plan;
 };
 
 // Packs what of A[0:mc, 0:kc] the kernel will not read in place into Ap. With
-// `in_place` (row-major A) nothing is packed, except a partial last sliver when no
-// exact-rows kernel runs it (run_tile): the 6-row kernel needs it zero-padded.
+// `in_place` (row-major A) nothing is packed, except a partial last tile when no
+// exact-rows kernel runs it (run_tile): the MR-row kernel needs it zero-padded.
 template <typename T>
 ABlock<T> prepare_a(const Kernel<T>& kn, bool in_place, int64_t mc, int64_t kc, const T* A,
                     int64_t rsa, int64_t csa, T* Ap) {
-  const int64_t direct_rows = !in_place ? 0 : kn.small ? mc : mc / kn.mr * kn.mr;
-  if (direct_rows < mc) pack_a(kn, mc - direct_rows, kc, A + direct_rows * rsa, rsa, csa, Ap);
-  return {Ap, A, rsa, csa, direct_rows, kc};
+  const RowTiles plan(mc, kn.mr, kn.small != nullptr);
+  const int64_t direct_tiles = !in_place ? 0 : kn.small ? plan.count() : plan.head;
+  if (direct_tiles < plan.count()) pack_a(kn, plan, direct_tiles, kc, A, rsa, csa, Ap);
+  return {Ap, A, rsa, csa, direct_tiles, kc, plan};
 }
 
 // C[0:mc, 0:nc] (+)= alpha * A block @ B panel over one K block: for each NR-column
@@ -378,13 +408,14 @@ void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t n
     const int64_t jr = (first + s) % slivers * NR;
     const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
     const T* bp = get_b(jr, n);
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-      const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+    for (int64_t t = 0; t < a.plan.count(); ++t) {
+      const int64_t ir = a.plan.start(t, MR);
+      const int m = a.plan.rows(t, MR);
       T* c = C + ir * rsc + jr * csc;
-      if (ir < a.direct_rows)
+      if (t < a.direct_tiles)
         run_tile(kn, a.kc, a.direct + ir * a.rsa, a.rsa, a.csa, bp, m, n, alpha, beta, c, rsc, csc, act);
       else
-        run_tile(kn, a.kc, a.packed + (ir - a.direct_rows) * a.kc, int64_t(1), int64_t(MR), bp, m,
+        run_tile(kn, a.kc, a.packed + (t - a.direct_tiles) * MR * a.kc, int64_t(1), int64_t(MR), bp, m,
                  n, alpha, beta, c, rsc, csc, act);
     }
   }
