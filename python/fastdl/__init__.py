@@ -48,5 +48,8 @@ def numel(x):
     return x.numel()
 
 from .serialization import save, load  # noqa: E402
-from . import nn, optim, data, utils  # noqa: E402
-from . import distributions  # noqa: F401,E402
+from . import nn, optim  # noqa: E402
+from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
+
+# Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
+__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions"), globals())

@@ -15,7 +15,9 @@ from .radam import RAdam
 from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
-from . import lr_scheduler
+from .._lazy import lazy_submodules as _lazy_submodules
+
+__getattr__, __dir__ = _lazy_submodules(__name__, ("lr_scheduler",), globals())
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
            "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
