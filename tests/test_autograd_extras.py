@@ -292,3 +292,27 @@ def test_retain_grad_through_autograd_grad_leaves_no_trace():
     y.retain_grad()
     (g,) = fastdl.autograd.grad((y * y).sum(), x)
     np.testing.assert_allclose(g.numpy(), [8.0, 16.0])
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_set_materialize_grads(materialize):
+    # An output that got no gradient reaches backward as zeros by default, as None after
+    # ctx.set_materialize_grads(False) (torch's semantics); the other output's is intact.
+    seen = []
+
+    class Two(fastdl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(materialize)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            seen.append(None if gb is None else gb.numpy().tolist())
+            return ga * 2 + (0 if gb is None else gb * 3)
+
+    x = fastdl.tensor([1.0, 2.0], requires_grad=True)
+    a, _ = Two.apply(x)
+    a.sum().backward()
+    assert seen == [[0.0, 0.0] if materialize else None]
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])

@@ -334,3 +334,29 @@ def test_hooks_on_a_fused_sequential_pair():
     seq[1].register_full_backward_hook(lambda mod, gi, go: log.append("relu"))
     seq(fastdl.randn(2, 3, requires_grad=True)).sum().backward()
     assert log == ["fc1", "relu"]
+
+
+@pytest.mark.parametrize("lib_name", ["fastdl", "torch"])
+def test_backward_hook_grad_output_none_for_an_unused_output(lib_name):
+    # torch passes None (not zeros) in grad_output for an output the loss does not use:
+    # the hook wrapper's ctx.set_materialize_grads(False)
+    if lib_name == "torch" and torch is None:
+        pytest.skip("torch is not installed")
+    lib = fastdl if lib_name == "fastdl" else torch
+
+    class Two(lib.nn.Module):
+        def forward(self, a):
+            return a * 2, a * 3
+
+    m = Two()
+    log = []
+    m.register_full_backward_pre_hook(lambda mod, go: log.append(("pre", [g is None for g in go])))
+    m.register_full_backward_hook(lambda mod, gi, go: log.append(("full", [arr(g) for g in gi],
+                                                                    [g is None for g in go])))
+    a = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+    p, _ = m(a)
+    p.sum().backward()
+    assert log[0] == ("pre", [False, True])
+    assert log[1][2] == [False, True]
+    np.testing.assert_array_equal(log[1][1][0], [2.0, 2.0])
+    np.testing.assert_array_equal(arr(a.grad), [2.0, 2.0])

@@ -40,6 +40,15 @@ object steal_or_throw(PyObject* o) {
   return reinterpret_steal<object>(o);
 }
 
+// ctx._materialize_grads (FunctionCtx.set_materialize_grads; True unless set).
+bool materialize_grads(PyObject* ctx) {
+  static PyObject* const s_attr = PyUnicode_InternFromString("_materialize_grads");
+  object v = steal_or_throw(PyObject_GetAttr(ctx, s_attr));
+  const int truth = PyObject_IsTrue(v.ptr());
+  if (truth < 0) throw pybind11::error_already_set();
+  return truth != 0;
+}
+
 // The gradients waiting at each node's outputs, summed as they arrive.
 class Pending {
  public:
@@ -141,10 +150,12 @@ void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* acc
     object list = steal_or_throw(PyList_New(static_cast<Py_ssize_t>(grads.size())));
     for (size_t i = 0; i < grads.size(); ++i) {
       object gi = grads[i];
-      if (!gi) {  // an output that got no gradient gets zeros (None for a non-tensor output)
+      if (!gi) {  // an output that got no gradient gets zeros (None for a non-tensor output,
+                  // or where the ctx said set_materialize_grads(False))
         PyObject* m = PyTuple_GET_ITEM(meta, static_cast<Py_ssize_t>(i));
-        gi = grads.size() > 1 && m != Py_None ? steal_or_throw(PyObject_CallOneArg(zeros, m))
-                                              : reinterpret_borrow<object>(Py_None);
+        gi = grads.size() > 1 && m != Py_None && materialize_grads(slot_at(node, g.ctx))
+                 ? steal_or_throw(PyObject_CallOneArg(zeros, m))
+                 : reinterpret_borrow<object>(Py_None);
       }
       PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), gi.release().ptr());
     }

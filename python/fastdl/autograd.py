@@ -181,6 +181,14 @@ class Context:
     _freed = False
     needs_input_grad = ()
     _retained = None  # [(output index, weakref to the output tensor)] of retain_grad()
+    # False: outputs that got no gradient reach backward as None, not zeros (read by the
+    # engine, csrc/bind/bind_autograd_engine.cpp)
+    _materialize_grads = True
+
+    def set_materialize_grads(self, value):
+        """torch's ctx.set_materialize_grads: with False, backward gets None (not zeros)
+        for the outputs that received no gradient."""
+        self._materialize_grads = bool(value)
 
     def save_for_backward(self, *tensors):
         self._saved = tensors

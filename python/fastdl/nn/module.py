@@ -503,6 +503,7 @@ def _backward_hook_fn():
         @staticmethod
         def forward(ctx, callback, *tensors):
             ctx.callback = callback
+            ctx.set_materialize_grads(False)  # hooks see None for an output without gradient, as torch's
             return tuple(t.detach() for t in tensors)
 
         @staticmethod
