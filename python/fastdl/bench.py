@@ -497,19 +497,35 @@ print(*live)
 """
 
 
-def _python(code):
-    env = dict(os.environ)
+def _python(code, env=None):
+    env = dict(os.environ) if env is None else env
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env=env).stdout.split()
 
 
+def _bytecode_env(cache_dir):
+    """The environment with compiled bytecode cached in cache_dir, as an installed package
+    has its .pyc files: a source tree run under PYTHONDONTWRITEBYTECODE=1 would otherwise
+    compile every module on every import (most of fastdl's import time), and torch's .pyc
+    files from its installation would make the comparison unfair."""
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=cache_dir)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def import_time(b):
+    import tempfile
     runs = 3 if b.quick else 7
     fd, tt = [], []
-    for _ in range(runs):  # interleaved fresh interpreters
-        fd.append(float(_python(_IMPORT_PROBE.format(mod="fastdl"))[0]))
-        if b.torch:
-            tt.append(float(_python(_IMPORT_PROBE.format(mod="torch"))[0]))
+    mods = ["fastdl"] + (["torch"] if b.torch else [])
+    with tempfile.TemporaryDirectory() as cache:
+        env = _bytecode_env(cache)
+        for mod in mods:  # writes the bytecode cache
+            _python(_IMPORT_PROBE.format(mod=mod), env)
+        for _ in range(runs):  # interleaved fresh interpreters
+            fd.append(float(_python(_IMPORT_PROBE.format(mod="fastdl"), env)[0]))
+            if b.torch:
+                tt.append(float(_python(_IMPORT_PROBE.format(mod="torch"), env)[0]))
     r = {"kernel": "import", "fastdl_ms": 1e3 * statistics.median(fd), "runs": runs}
     if tt:
         ratios = [t / f_ for t, f_ in zip(tt, fd)]
