@@ -479,3 +479,111 @@ OPS += [
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}
+
+
+# ---- special functions (ops/elementwise.py table rows, ops/special_ops.py, fastdl.special) ----------
+# References in float64 from Python's math module and, where it has none, mpmath (a torch
+# dependency; the rows that need it are left out without it).
+import math  # noqa: E402
+
+import fastdl.special  # noqa: E402,F401
+
+try:
+    import mpmath
+except ImportError:  # pragma: no cover
+    mpmath = None
+
+
+def _vec(f):
+    return lambda a: np.vectorize(lambda v: float(f(float(v))), otypes=[np.float64])(a)
+
+
+def _mp(name, *pre):
+    """mpmath's function `name` (or a callable) at 40 digits, the input taken exactly."""
+    def f(v):
+        with mpmath.workdps(40):
+            return (name if callable(name) else getattr(mpmath, name))(*pre, mpmath.mpf(v))
+    return _vec(f)
+
+
+def _mapped(f, extra=()):
+    """unary_samples with their values mapped by f, plus the extra samples."""
+    return lambda rng: [Sample((np.asarray(f(s.args[0])),), name=s.name) for s in unary_samples(rng)] + list(extra)
+
+
+def _off_poles(a):
+    """Negative values at least 0.15 from the integers (poles of lgamma, digamma, polygamma)."""
+    return -np.abs(a) * 3 - 0.15 - 0.7 * (np.abs(a) % 1)
+
+
+_SPECIAL_NEG = Sample((np.array([-0.5, -1.3, -2.6, -3.4, -0.85, -4.2]),), name="negative")
+
+
+def _np_mvlgamma(x, p):
+    return sum(_vec(math.lgamma)(x - i / 2) for i in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def _np_ndtr(x):
+    return 0.5 * _vec(math.erfc)(-x / math.sqrt(2))
+
+
+def _np_log_ndtr(x):
+    return _vec(lambda v: math.log(0.5 * math.erfc(-v / math.sqrt(2))))(x)
+
+
+def _np_entr(x):
+    return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1.0)), np.where(x == 0, 0.0, -np.inf))
+
+
+OPS += [
+    OpInfo("erf", fastdl.erf, _vec(math.erf), _mapped(lambda a: a * 1.5)),
+    OpInfo("erfc", fastdl.erfc, _vec(math.erfc), _mapped(lambda a: a * 1.5)),
+    OpInfo("lgamma", fastdl.lgamma, _vec(math.lgamma), _mapped(lambda a: np.abs(a) * 4 + 0.05, [_SPECIAL_NEG])),
+    OpInfo("sinc", fastdl.sinc, lambda a: np.sinc(a), _mapped(lambda a: a * 2,
+           [Sample((np.array([0.0, 0.5, -1.5, 2.25, 0.01]),), name="zero")])),  # (tiny x: test_special.py)
+    OpInfo("mvlgamma", lambda x, p: fastdl.mvlgamma(x, p), _np_mvlgamma,
+           lambda rng: [Sample((np.asarray(np.abs(s.args[0]) * 3 + 1.05),), {"p": 3}, s.name)
+                        for s in unary_samples(rng)]
+           + [Sample((np.abs(rng.standard_normal((3, 2))) + 0.1,), {"p": 1}, "p1")],
+           torch_fn=lambda torch, x, p: torch.mvlgamma(x, p)),
+    OpInfo("xlog1py", fastdl.xlog1py, lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)),
+           lambda rng: [Sample((s.args[0], _pos(s.args[1]) - 0.9 if isinstance(s.args[1], np.ndarray) else s.args[1]),
+                               name=s.name) for s in binary_samples(rng)]
+           + [Sample((np.array([0.0, 1.5, 0.0, -2.0]), np.array([-0.5, 2.0, 3.0, 0.25])), name="zeros")],
+           torch_fn=lambda torch, x, y: torch.special.xlog1py(x, y)),
+    OpInfo("special.ndtr", fastdl.special.ndtr, _np_ndtr, _mapped(lambda a: a * 3),
+           torch_fn=lambda torch, x: torch.special.ndtr(x)),
+    OpInfo("special.log_ndtr", fastdl.special.log_ndtr, _np_log_ndtr,
+           _mapped(lambda a: a * 4, [Sample((np.array([-9.0, -11.0, -19.0, -21.0, -30.0, 3.0, 8.0]),), name="tails")]),
+           torch_fn=lambda torch, x: torch.special.log_ndtr(x)),
+    OpInfo("special.entr", fastdl.special.entr, _np_entr, _mapped(lambda a: np.abs(a) + 0.1),
+           torch_fn=lambda torch, x: torch.special.entr(x)),
+    OpInfo("special.exp2", fastdl.special.exp2, np.exp2, unary_samples,
+           torch_fn=lambda torch, x: torch.special.exp2(x)),
+]
+
+if mpmath is not None:
+    OPS += [
+        OpInfo("erfinv", fastdl.erfinv, _mp("erfinv"), _mapped(lambda a: np.tanh(a) * 0.95,
+               [Sample((np.array([0.999, -0.9999, 0.5, -0.5, 0.49, 1e-7]),), name="tails")])),
+        OpInfo("digamma", fastdl.digamma, _mp("digamma"), _mapped(lambda a: np.abs(a) * 4 + 0.05, [_SPECIAL_NEG])),
+        OpInfo("i0", fastdl.i0, _vec(lambda v: mpmath.besseli(0, v)),
+               _mapped(lambda a: a * 3, [Sample((np.array([-45.0, 29.5, 30.5, 60.0, 0.0]),), name="large")])),
+        OpInfo("special.i1", fastdl.special.i1, _vec(lambda v: mpmath.besseli(1, v)),
+               _mapped(lambda a: a * 3, [Sample((np.array([-45.0, 29.5, 30.5, 60.0, 0.0]),), name="large")]),
+               torch_fn=lambda torch, x: torch.special.i1(x)),
+        OpInfo("special.ndtri", fastdl.special.ndtri,
+               _mp(lambda p: mpmath.sqrt(2) * mpmath.erfinv(2 * p - 1)),
+               _mapped(lambda a: 1 / (1 + np.exp(-2 * a)),
+                       [Sample((np.array([2.0 ** -10, 2.0 ** -7, 0.02, 0.5, 0.98, 1 - 2.0 ** -10]),), name="tails")]),
+               torch_fn=lambda torch, x: torch.special.ndtri(x)),
+    ]
+    # torch's polygamma(1, x) (its trigamma) is good to ~1e-10 only: parity for n = 1 is
+    # with zeta(2, x), which is the same function, accurate, and differentiable in x
+    for _n in (1, 2, 3):
+        OPS.append(OpInfo(f"polygamma_n{_n}", (lambda n: lambda x: fastdl.polygamma(n, x))(_n), _mp("polygamma", _n),
+                          _mapped(lambda a: np.abs(a) * 4 + 0.05, [_SPECIAL_NEG]),
+                          torch_fn=(lambda n: lambda torch, x: torch.polygamma(n, x) if n > 1
+                                    else torch.special.zeta(torch.tensor(2.0, dtype=x.dtype), x))(_n)))
+
+OPS_BY_NAME = {op.name: op for op in OPS}

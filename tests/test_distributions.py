@@ -487,7 +487,7 @@ P3 = [0.2, 0.3, 0.5]
     (lambda: D.Independent("not a distribution", 0), TypeError, ["Independent", "str"]),
     (lambda: D.Normal(0.0, 1.0).sample(5), TypeError, ["Normal", "(5,)"]),
     (lambda: D.Categorical(logits=_t(P3)).rsample(), NotImplementedError, ["Categorical", "sample()"]),
-    (lambda: D.Normal(0.0, 1.0).cdf(_t(0.0)), NotImplementedError, ["Normal", "cdf"]),
+    (lambda: D.Bernoulli(probs=_t([0.3])).cdf(_t([0.0])), NotImplementedError, ["Bernoulli", "cdf"]),
 ])
 def test_errors(call, exc, words):
     with pytest.raises(exc) as info:

@@ -56,6 +56,16 @@ BAD = [
     ("one-hot-neg", lambda: fastdl.one_hot(fastdl.tensor([-1])), ValueError, "one_hot: class values must be non-negative"),
     ("setitem-shape", lambda: _t(2, 3).__setitem__((slice(None), 0), _t(3)), RuntimeError, "setitem: output with shape"),
     ("op-on-string", lambda: _t(2) + "a", TypeError, "add"),
+    ("polygamma-neg-n", lambda: fastdl.polygamma(-1, _t(2)), ValueError, "polygamma: n must be >= 0, got -1"),
+    ("polygamma-float-n", lambda: fastdl.polygamma(1.5, _t(2)), TypeError, "polygamma: n must be an int, got float"),
+    ("polygamma-not-tensor", lambda: fastdl.polygamma(1, 2.0), TypeError, "polygamma: expected input to be a Tensor"),
+    ("polygamma-method-neg-n", lambda: _t(2).polygamma(-2), ValueError, "polygamma: n must be >= 0"),
+    ("mvlgamma-p0", lambda: fastdl.mvlgamma(_t(2), 0), ValueError, "mvlgamma: p must be >= 1, got 0"),
+    ("mvlgamma-domain", lambda: fastdl.mvlgamma(_t(2) * 0.9, 3), ValueError,
+     r"mvlgamma: all elements must be greater than \(p-1\)/2 = 1.0"),
+    ("erf-string", lambda: fastdl.erf("a"), TypeError, "erf: expected a Tensor"),
+    ("xlog1py-two-numbers", lambda: fastdl.xlog1py(1.0, 2.0), TypeError, "xlog1py: expected at least one Tensor"),
+    ("erf-int-ok", lambda: fastdl.erf(fastdl.tensor([1, 2])), None, None),
 ]
 
 

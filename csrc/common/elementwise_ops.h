@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <type_traits>
 #include "hd.h"
+#include "special_math.h"
 
 namespace fastdl {
 namespace ew {
@@ -92,6 +93,32 @@ struct Clamp {  // NaN bounds mean "no bound"; a NaN input stays NaN
   }
 };
 struct PowScalar { template <typename T> FASTDL_HD T operator()(T x, double e, double) const { return T(std::pow(double(x), e)); } };
+// Special functions (torch.special): erf / erfc / lgamma from std::, the others from
+// special_math.h in double, rounded once to T. Polygamma: p0 = n (an integer >= 0, checked
+// in Python); Ndtri is the normal quantile sqrt(2) erfinv(2p - 1), via erfcinv(2p) so
+// that small p keep their precision.
+struct Erf { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::erf(x); } };
+struct Erfc { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::erfc(x); } };
+struct Lgamma { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::lgamma(x); } };
+struct Erfinv { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T(sm::erfinv(double(x))); } };
+struct Digamma { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T(sm::digamma(double(x))); } };
+struct Polygamma {
+  template <typename T> FASTDL_HD T operator()(T x, double n, double) const { return T(sm::polygamma(int(n), double(x))); }
+};
+struct I0 { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T(sm::i0(double(x))); } };
+struct I1 { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return T(sm::i1(double(x))); } };
+struct Sinc {  // sin(pi x) / (pi x), 1 at 0
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    if (x == T(0)) return T(1);
+    const double px = sm::kPi * double(x);
+    return T(std::sin(px) / px);
+  }
+};
+struct Ndtri {
+  template <typename T> FASTDL_HD T operator()(T p, double, double) const {
+    return T(-1.4142135623730950488 * sm::erfcinv(2.0 * double(p)));
+  }
+};
 struct LogicalNot { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return !x; } };
 
 // Binary: same input type T; comparison ops produce bool.
@@ -174,7 +201,9 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("leaky_relu", LeakyRelu, FLOAT) X("pow_scalar", PowScalar, FLOAT) X("gelu", Gelu, FLOAT)      \
   X("leaky_relu_grad", LeakyReluGrad, FLOAT)                                                     \
   X("gelu_grad", GeluGrad, FLOAT) X("silu", Silu, FLOAT) X("elu", Elu, FLOAT)                     \
-  X("softplus", Softplus, FLOAT)
+  X("softplus", Softplus, FLOAT) X("erf", Erf, FLOAT) X("erfc", Erfc, FLOAT) X("erfinv", Erfinv, FLOAT) \
+  X("lgamma", Lgamma, FLOAT) X("digamma", Digamma, FLOAT) X("polygamma", Polygamma, FLOAT)          \
+  X("i0", I0, FLOAT) X("i1", I1, FLOAT) X("sinc", Sinc, FLOAT) X("ndtri", Ndtri, FLOAT)
 
 // Binary ops whose output has the inputs' dtype.
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \

@@ -71,6 +71,8 @@ for _op, _fn in [("add", _Add), ("sub", _Sub), ("mul", _Mul), ("truediv", _Div)]
     setattr(Tensor, f"__r{_op}__", _C.function_method(_fn, 2, True))
 for _name in _ew.UNARY_METHODS:
     setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name], 1))
+for _name in _ew.SPECIAL_METHODS:  # erf erfc erfinv lgamma digamma i0 sinc
+    setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name], 1))
 Tensor.__floordiv__ = lambda a, b: ops.floor_divide(a, b)
 Tensor.__rfloordiv__ = lambda a, b: ops.floor_divide(b, a)
 Tensor.__mod__ = lambda a, b: ops.remainder(a, b)
@@ -184,6 +186,15 @@ def _bernoulli_(self, p=0.5):
 
 
 Tensor.bernoulli_ = _bernoulli_
+
+
+# special functions (ops/elementwise.py SPECIAL_METHODS, ops/special_ops.py)
+Tensor.polygamma = lambda self, n: ops.polygamma(n, self)
+Tensor.mvlgamma = lambda self, p: ops.mvlgamma(self, p)
+for _name in _ew.SPECIAL_METHODS:
+    setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))
+Tensor.polygamma_ = _inplace("polygamma_", Tensor.polygamma)
+Tensor.mvlgamma_ = _inplace("mvlgamma_", Tensor.mvlgamma)
 
 
 # order statistics, searching and counting (ops/order_stats.py, search.py, counting.py)

@@ -3,13 +3,15 @@ import math
 import numbers
 
 from ..autograd import no_grad
-from ..ops import log, randn
+from ..ops import erfc, log, randn
+from ..ops.special_ops import ndtri
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_RSQRT2 = 1.0 / math.sqrt(2.0)
 
 
 class Normal(Distribution):
@@ -66,3 +68,18 @@ class Normal(Distribution):
 
     def entropy(self):
         return 0.5 + _HALF_LOG_2PI + log(self.scale)
+
+    def cdf(self, value):
+        """P(X <= value): erfc(-(value - loc) / (scale sqrt 2)) / 2, torch's
+        (1 + erf(...)) / 2 without its cancellation in the lower tail."""
+        if self._validate_args:
+            self._validate_sample(value)
+        if not isinstance(value, Tensor):
+            value = broadcast_all(type(self).__name__, self.loc, value)[1]
+        return erfc((value - self.loc) * self.scale.reciprocal() * -_RSQRT2) * 0.5
+
+    def icdf(self, value):
+        """The quantile loc + scale * ndtri(value): -inf at 0, inf at 1, NaN outside [0, 1]."""
+        if not isinstance(value, Tensor):
+            value = broadcast_all(type(self).__name__, self.loc, value)[1]
+        return self.loc + self.scale * ndtri(value)

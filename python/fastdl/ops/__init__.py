@@ -2,11 +2,11 @@
 from .creation import to
 from .cumulative import cumprod, cumsum
 from .einsum import einsum
-from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
-                          floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, leaky_relu, lerp, log, log1p,
-                          log2, log10, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul,
-                          ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
-                          sub, tanh, where)
+from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip, cos, digamma, div, eq, equal, erf,
+                          erfc, erfinv, exp, expm1, floor, floor_divide, ge, gt, i0, isclose, isfinite, isinf, isnan,
+                          le, leaky_relu, lerp, lgamma, log, log10, log1p, log2, logical_and, logical_not, logical_or,
+                          logical_xor, lt, maximum, minimum, mul, ne, neg, pow, reciprocal, relu, remainder, round,
+                          rsqrt, sigmoid, sign, sin, sinc, sqrt, square, sub, tanh, where)
 from .indexing import gather, getitem, index_add_, index_select, masked_fill, nonzero, one_hot, scatter_add_, setitem
 from .linalg import addmm, bmm, dot, matmul, mm, outer
 from .loss import cross_entropy, mse_loss
@@ -24,3 +24,4 @@ from .indexing_extra import diag, diag_embed, diagonal, diff, index_fill, scatte
 from .order_stats import cummax, cummin, kthvalue, logcumsumexp, median, mode, nanmedian, nanquantile, quantile
 from .search import bucketize, searchsorted
 from .counting import bincount, histc, unique, unique_consecutive
+from .special_ops import mvlgamma, polygamma, xlog1py

@@ -5,6 +5,8 @@ backward needs, the gradient formula); binary ops are small Functions. Gradients
 written with Tensor ops and reduced back over broadcast dimensions by `unbroadcast`.
 float16 / bfloat16 operands are computed in float32 and the result rounded once.
 """
+import math as _math
+
 from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
@@ -476,7 +478,46 @@ UNARY = {
     "silu": (lambda x, y, g, *p: g * _silu_grad(x), "x", True),
     "elu": (lambda x, y, g, alpha, _: where(x > 0, g, g * alpha * exp(clamp(x, max=0.0))), "x", True),
     "softplus": (lambda x, y, g, beta, th: where(x * beta > th, g, g * sigmoid(x * beta)), "x", True),
+    # special functions (torch.special; p0 of polygamma is n)
+    "erf": (lambda x, y, g, *p: g * exp(-(x * x)) * _TWO_OVER_SQRTPI, "x", True),
+    "erfc": (lambda x, y, g, *p: g * exp(-(x * x)) * -_TWO_OVER_SQRTPI, "x", True),
+    "erfinv": (lambda x, y, g, *p: g * exp(y * y) * _HALF_SQRTPI, "y", True),
+    "lgamma": (lambda x, y, g, *p: g * _UNARY_FN["digamma"].apply(x), "x", True),
+    "digamma": (lambda x, y, g, *p: g * _UNARY_FN["polygamma"].apply(x, 1.0), "x", True),
+    "polygamma": (lambda x, y, g, n, _: g * _UNARY_FN["polygamma"].apply(x, n + 1.0), "x", True),
+    "i0": (lambda x, y, g, *p: g * _UNARY_FN["i1"].apply(x), "x", True),
+    "i1": (lambda x, y, g, *p: g * _i1_grad(x, y), "xy", True),
+    "sinc": (lambda x, y, g, *p: g * _sinc_grad(x, y), "xy", True),
+    "ndtri": (lambda x, y, g, *p: g * exp(y * y * 0.5) * _SQRT_2PI, "y", True),
 }
+
+_TWO_OVER_SQRTPI = 1.1283791670955126  # 2 / sqrt(pi)
+_HALF_SQRTPI = 0.886226925452758  # sqrt(pi) / 2
+_SQRT_2PI = 2.5066282746310002
+_PI = 3.141592653589793
+
+
+def _i1_grad(x, y):
+    """i1' = i0 - i1 / x, 1/2 at 0."""
+    zero = x == 0
+    return where(zero, 0.5, _UNARY_FN["i0"].apply(x) - y / where(zero, 1.0, x))
+
+
+def _sinc_grad(x, y):
+    """sinc' = (cos(pi x) - sinc(x)) / x, which cancels for small x; there (|x| < 0.1) its
+    series x pi^2 sum_k>=1 (-1)^k 2k (pi x)^(2k-2) / (2k+1)! (0 at 0)."""
+    small = abs(x) < 0.1
+    xs = where(small, x, 0.0)
+    u = xs * xs * (_PI * _PI)
+    s = 0.0
+    for k in range(8, 0, -1):  # Horner in u, terms below 1e-17 by k = 8
+        s = s * u + (-1) ** k * 2 * k / _FACT_ODD[k]
+    series = s * xs * (_PI * _PI)
+    xl = where(small, 1.0, x)
+    return where(small, series, (cos(xl * _PI) - y) / xl)
+
+
+_FACT_ODD = [float(_math.factorial(2 * k + 1)) for k in range(9)]  # (2k+1)!
 
 
 def _silu_grad(x):
@@ -515,6 +556,10 @@ UNARY_METHODS = ("neg", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "
                  "cos", "reciprocal", "relu", "floor", "ceil", "round")
 neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, tanh, sigmoid, sin, cos, reciprocal, relu, floor, ceil, round = (
     _unary_api(n) for n in UNARY_METHODS)
+
+# special functions that are Tensor methods too (torch.erf / Tensor.erf, ...): the same apply
+SPECIAL_METHODS = ("erf", "erfc", "erfinv", "lgamma", "digamma", "i0", "sinc")
+erf, erfc, erfinv, lgamma, digamma, i0, sinc = (_unary_api(n) for n in SPECIAL_METHODS)
 
 
 def leaky_relu(x, negative_slope=0.01):
