@@ -7,7 +7,7 @@ import sys
 
 import fastdl
 
-LAZY = ["fastdl.data", "fastdl.utils", "fastdl.distributions", "fastdl.optim.lr_scheduler"]
+LAZY = ["fastdl.data", "fastdl.utils", "fastdl.distributions", "fastdl.special", "fastdl.optim.lr_scheduler"]
 
 
 def run(code):
@@ -26,13 +26,13 @@ def test_reached_by_attribute_import_and_from():
     got = run("import fastdl; a = fastdl.optim.lr_scheduler.StepLR; b = fastdl.distributions.Normal;"
               "c = fastdl.data.DataLoader; d = fastdl.utils.data.DataLoader;"
               "from fastdl.optim.lr_scheduler import StepLR; import fastdl.distributions as D;"
-              "from fastdl.optim import *;"
-              "print(a is StepLR, b is D.Normal, c is d, lr_scheduler is fastdl.optim.lr_scheduler)")
-    assert got == ["True"] * 4
+              "from fastdl.optim import *; e = fastdl.special.ndtr; from fastdl.special import ndtr;"
+              "print(a is StepLR, b is D.Normal, c is d, lr_scheduler is fastdl.optim.lr_scheduler, e is ndtr)")
+    assert got == ["True"] * 5
 
 
 def test_dir_and_missing_attribute():
-    assert {"data", "utils", "distributions"} <= set(dir(fastdl))
+    assert {"data", "utils", "distributions", "special"} <= set(dir(fastdl))
     assert "lr_scheduler" in dir(fastdl.optim)
     try:
         fastdl.no_such_thing

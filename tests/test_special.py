@@ -113,6 +113,25 @@ def test_float32_is_the_rounded_float64(name):
     assert ok.all(), f"{name}: x={x32[~ok][:3]} got {got[~ok][:3]} want {want[~ok][:3]}"
 
 
+def test_polygamma_far_below_zero_and_large_order():
+    # x far below 0 goes through the reflection, not |x| recurrence steps (x = -1e9 took
+    # ~10^9 steps: a hang on a GPU thread); a large n stops its direct sum once the rest
+    # is below an ulp. Both quick and accurate.
+    def reference(n, v):  # mpmath's own polygamma takes ~forever at -1e9: its reflection formula
+        v = mpmath.mpf(v)
+        cot_n = mpmath.diff(lambda t: mpmath.cot(mpmath.pi * t), v, n)
+        return float((-1) ** (n + 1) * ((-1) ** n * mpmath.pi * cot_n - mpmath.polygamma(n, 1 - v)))
+
+    xs = [-64.5, -63.25, -100.25, -12345.75, -1e9 + 0.5]
+    for n in (1, 2, 3):
+        assert reference(n, -63.25) == pytest.approx(float(mpmath.polygamma(n, -63.25)), rel=1e-14)
+        # odd n + 1 near a zero (x = -64.5): the error is relative to the terms that cancelled (~10)
+        _close(S.polygamma(n, _t(xs)), [reference(n, v) for v in xs], rtol=1e-12, atol=1e-13)
+    xs = [0.5, 3.0, 70.0]
+    _close(S.polygamma(60, _t(xs)), [float(mpmath.polygamma(60, v)) for v in xs], rtol=1e-12)
+    assert S.polygamma(500, _t([3.0])).item() == -INF  # 500! overflows, as torch's exp(lgamma(501))
+
+
 def test_edge_values():
     _close(S.erfinv(_t([1.0, -1.0, 1.5, -1.0001, 0.0, NAN])), [INF, -INF, NAN, NAN, 0.0, NAN])
     assert math.copysign(1.0, S.erfinv(_t([-0.0])).item()) < 0

@@ -114,9 +114,12 @@ FASTDL_HD double hurwitz_zeta_int(int s, double a) {
   const double ds = double(s);
   const double start = ds + 10.0 > 10.0 ? ds + 10.0 : 10.0;
   double sum = 0.0;
-  while (a < start) {
+  while (a < start) {  // a > -64 here (polygamma reflects below); at most ~s + 74 terms
     sum += std::pow(a, -ds);
     a += 1.0;
+    // From a > 0 on, the rest, sum_{k>=0} (a + k)^-s, is below the integral a^(1-s) / (s-1)
+    // + a^-s: once that is under an ulp of the sum, stop (for large s after a few terms).
+    if (a > 0.0 && sum > 0.0 && std::pow(a, 1.0 - ds) / (ds - 1.0) + std::pow(a, -ds) < 1e-17 * sum) return sum;
   }
   const double inv = 1.0 / a, inv2 = inv * inv;
   const double w = std::pow(a, -ds);  // a^-s
@@ -140,9 +143,18 @@ FASTDL_HD double polygamma(int n, double x) {
   const double sign = (n % 2) ? 1.0 : -1.0;
   if (x == inf()) return 0.0 * sign;
   if (x <= 0.0 && x == std::floor(x)) return sign * inf();
-  double fact = 1.0;
-  for (int k = 2; k <= n; ++k) fact *= double(k);
-  return sign * fact * hurwitz_zeta_int(n + 1, x);
+  double fact = 1.0;  // n!, inf from n = 171 (as torch's exp(lgamma(n + 1)))
+  for (int k = 2; k <= n && fact != inf(); ++k) fact *= double(k);
+  const int s = n + 1;
+  if (x > -64.0) return sign * fact * hurwitz_zeta_int(s, x);  // the recurrence walks up from x
+  // x = f - N, 0 < f < 1: sum_{k>=0} (x + k)^-s = zeta(s, f) + sum_{j=1..N} (f - j)^-s, and
+  // that sum is (-1)^s (zeta(s, 1 - f) - zeta(s, N + 1 - f)): O(1) work for any x, where
+  // walking up from x would take |x| steps (a hang for x = -1e9, on a GPU thread too).
+  const double fl = std::floor(x), f = x - fl, N = -fl;
+  const double odd = (s % 2) ? -1.0 : 1.0;  // (-1)^s
+  // the two large terms first: for odd s they cancel (exactly at f = 1/2), leaving the small one intact
+  const double z = (hurwitz_zeta_int(s, f) + odd * hurwitz_zeta_int(s, 1.0 - f)) - odd * hurwitz_zeta_int(s, N + 1.0 - f);
+  return sign * fact * z;
 }
 
 // ---- modified Bessel functions of the first kind, orders 0 and 1 -------------------------

@@ -52,4 +52,4 @@ from . import nn, optim  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
-__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions"), globals())
+__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special"), globals())

@@ -240,16 +240,23 @@ class _LogAddExp2(_LogAddExp):
 
 
 class _Xlogy(_Binary):
+    """x * log(y + shift), 0 where x is 0 unless y is NaN: xlogy (shift 0) and, as its
+    subclass, special.xlog1py (shift 1, through log1p)."""
     name = "xlogy"
+    shift = 0
 
-    @staticmethod
-    def fwd(A, B):
-        out = where(A == 0, 0.0, A * log(B))
+    @classmethod
+    def _log(cls, B):
+        return log1p(B) if cls.shift else log(B)
+
+    @classmethod
+    def fwd(cls, A, B):
+        out = where(A == 0, 0.0, A * cls._log(B))
         return where(isnan(B), float("nan"), out)
 
-    @staticmethod
-    def grads(g, A, B, out):
-        return g * log(B), g * A / B  # torch: d/dx is log(y) at x == 0 too
+    @classmethod
+    def grads(cls, g, A, B, out):
+        return g * cls._log(B), g * A / (B + cls.shift if cls.shift else B)  # torch: d/dx is log(y) at x == 0 too
 
 
 def hypot(a, b):

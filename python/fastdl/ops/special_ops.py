@@ -6,8 +6,8 @@ import math
 import numbers
 
 from ..tensor import Tensor
-from .elementwise import _UNARY_FN, isnan, log1p, where
-from .elementwise_extra import _Binary, _float_operand
+from .elementwise import _UNARY_FN
+from .elementwise_extra import _Xlogy, _float_operand
 
 
 def _int_arg(op, name, v, low):
@@ -52,17 +52,9 @@ def mvlgamma(input, p):
     return out + p * (p - 1) / 4 * math.log(math.pi)
 
 
-class _Xlog1py(_Binary):
+class _Xlog1py(_Xlogy):
     name = "xlog1py"
-
-    @staticmethod
-    def fwd(A, B):
-        out = where(A == 0, 0.0, A * log1p(B))
-        return where(isnan(B), float("nan"), out)
-
-    @staticmethod
-    def grads(g, A, B, out):
-        return g * log1p(B), g * A / (B + 1)
+    shift = 1
 
 
 def xlog1py(input, other):
