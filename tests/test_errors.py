@@ -56,6 +56,11 @@ BAD = [
     ("one-hot-neg", lambda: fastdl.one_hot(fastdl.tensor([-1])), ValueError, "one_hot: class values must be non-negative"),
     ("setitem-shape", lambda: _t(2, 3).__setitem__((slice(None), 0), _t(3)), RuntimeError, "setitem: output with shape"),
     ("op-on-string", lambda: _t(2) + "a", TypeError, "add"),
+    ("inv-nonsquare", lambda: fastdl.linalg.inv(_t(2, 3)), ValueError, r"linalg.inv: A must be batches of square matrices"),
+    ("solve-int", lambda: fastdl.linalg.solve(_t(2, 2, dtype=fastdl.int64), _t(2, dtype=fastdl.int64)), TypeError, "linalg.solve: expected A to be float32 or float64"),
+    ("solve-rows", lambda: fastdl.linalg.solve(_t(3, 3), _t(2, 1)), ValueError, "linalg.solve: incompatible shapes"),
+    ("inv-singular", lambda: fastdl.linalg.inv(_t(2, 2)), fastdl.linalg.LinAlgError, "linalg.inv: The diagonal element 2 is zero"),
+    ("cholesky-not-pd", lambda: fastdl.linalg.cholesky(-_t(2, 2)), fastdl.linalg.LinAlgError, "the leading minor of order 1 is not positive-definite"),
 ]
 
 
