@@ -20,6 +20,8 @@ FASTDL_BIND(CUDA, cuda_ops) {
   m.def("cholesky", &cuda::cholesky, py::arg("a"), py::arg("info"));
   m.def("solve_triangular", &cuda::solve_triangular, py::arg("a"), py::arg("b"), py::arg("upper"),
         py::arg("unitriangular"));
+  m.def("qr", &cuda::qr, py::arg("a"), py::arg("tau"), py::arg("q"));
+  m.def("eigh", &cuda::eigh, py::arg("a"), py::arg("w"), py::arg("v"), py::arg("info"));
 
   m.def("softmax", &cuda::softmax, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("log"));
   m.def("softmax_backward", &cuda::softmax_backward, py::arg("y"), py::arg("grad_y"), py::arg("grad_x"),

@@ -75,6 +75,8 @@ void lu_factor(const TensorArg& a, const TensorArg& pivots, const TensorArg& inf
 void lu_solve(const TensorArg& lu, const TensorArg& pivots, const TensorArg& b);
 void cholesky(const TensorArg& a, const TensorArg& info);
 void solve_triangular(const TensorArg& a, const TensorArg& b, bool upper, bool unitriangular);
+void qr(const TensorArg& a, const TensorArg& tau, const TensorArg& q);
+void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const TensorArg& info);
 
 // softmax.cu (csrc/cpu/softmax.h)
 void softmax(const TensorArg& x, const TensorArg& out, int64_t dim, bool log);

@@ -5,6 +5,7 @@
 // a blocked, multi-thread factorization (cuSOLVER's getrf / potrf) instead.
 #include "common.cuh"
 #include "common/linalg_factor.h"
+#include "cpu/linalg_factor.h"
 #include "cpu/linalg_factor_args.h"
 #include "cuda_api.h"
 #include "tensor_checks.h"
@@ -41,9 +42,27 @@ __global__ void solve_triangular_kernel(const T* a, T* b, FactorDims d, bool upp
   linalg::solve_triangular(matrix(a, m, d.n, d.n), d.n, matrix(b, m, d.n, d.nrhs), d.nrhs, upper, unit);
 }
 
+template <typename T>
+__global__ void qr_kernel(T* a, T* tau, T* q, QrDims d) {
+  FASTDL_GRID_STRIDE_LOOP(i, d.batch) {
+    const linalg::Mat<T> am = matrix(a, i, d.m, d.n);
+    linalg::householder_qr(am, d.m, d.n, tau + i * d.k, 1);
+    if (d.c > 0)
+      linalg::householder_q(linalg::Mat<const T>{am.p, am.rs, am.cs}, d.m, d.n, tau + i * d.k, 1,
+                            matrix(q, i, d.m, d.c), d.c);
+  }
+}
+
+template <typename T>
+__global__ void eigh_kernel(T* a, T* w, T* v, int64_t* info, FactorDims d) {
+  FASTDL_GRID_STRIDE_LOOP(m, d.batch)
+  info[m] = linalg::eigh_jacobi(matrix(a, m, d.n, d.n), d.n, w + m * d.n, 1, matrix(v, m, d.n, d.n),
+                                cpu::kEighMaxSweeps);
+}
+
 // Runs launch(grid) on a's device for a non-empty batch, then checks the launch.
-template <typename F>
-void launch_batch(const TensorArg& a, const FactorDims& d, F&& launch) {
+template <typename Dims, typename F>
+void launch_batch(const TensorArg& a, const Dims& d, F&& launch) {
   if (d.batch == 0) return;
   const int device = a.buf->device_index();
   DeviceGuard guard(device);
@@ -92,6 +111,27 @@ void solve_triangular(const TensorArg& a, const TensorArg& b, bool upper, bool u
     launch_batch(a, d, [&](unsigned grid) {
       solve_triangular_kernel<<<grid, kBlockSize>>>(static_cast<const scalar_t*>(a.data<scalar_t>()),
                                                     b.data<scalar_t>(), d, upper, unitriangular);
+    });
+  })
+}
+
+void qr(const TensorArg& a, const TensorArg& tau, const TensorArg& q) {
+  require_device("qr");
+  const QrDims d = check_qr_args("qr", on_cuda("qr", a), a, tau, q);
+  FASTDL_DISPATCH_FLOAT(a.dtype, "qr", [&] {
+    launch_batch(a, d, [&](unsigned grid) {
+      qr_kernel<<<grid, kBlockSize>>>(a.data<scalar_t>(), tau.data<scalar_t>(), q.data<scalar_t>(), d);
+    });
+  })
+}
+
+void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const TensorArg& info) {
+  require_device("eigh");
+  const FactorDims d = check_eigh_args("eigh", on_cuda("eigh", a), a, w, v, info);
+  FASTDL_DISPATCH_FLOAT(a.dtype, "eigh", [&] {
+    launch_batch(a, d, [&](unsigned grid) {
+      eigh_kernel<<<grid, kBlockSize>>>(a.data<scalar_t>(), w.data<scalar_t>(), v.data<scalar_t>(),
+                                        info.data<int64_t>(), d);
     });
   })
 }

@@ -357,3 +357,124 @@ def test_torch_parity_lu_factor_and_errors():
             ours()
         assert str(f_err.value) == str(t_err.value)
     np.testing.assert_array_equal(LA.det(make(sing)).numpy(), torch.linalg.det(torch.tensor(sing)).numpy())
+
+
+# ---------------------------------------------------------------- qr and eigh
+QR_SHAPES = [(1, 1), (3, 3), (5, 3), (3, 5), (2, 8, 8), (2, 33, 5), (3, 4, 33)]
+
+
+@pytest.mark.parametrize("shape", QR_SHAPES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "sliced"])
+def test_qr_matches_numpy(shape, dtype, layout, device):
+    rng = np.random.default_rng(sum(shape))
+    a = rng.standard_normal(shape)
+    m, n = shape[-2:]
+    for mode in ("reduced", "complete", "r"):
+        Q, R = LA.qr(make(a, dtype, layout, device), mode=mode)
+        want_q, want_r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+        close(R, want_r, dtype)  # LAPACK's reflectors: the same signs as NumPy / torch
+        if mode == "r":
+            assert tuple(Q.shape) == (0,)
+        else:
+            close(Q, want_q, dtype)
+            np.testing.assert_allclose(matmul_np(Q, R), a, **TOL[dtype])
+    assert np.all(np.tril(LA.qr(make(a, dtype, layout, device)).R.cpu().numpy(), -1) == 0)
+
+
+def matmul_np(Q, R):
+    return Q.cpu().numpy().astype(np.float64) @ R.cpu().numpy().astype(np.float64)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_eigh_matches_numpy(n, dtype, layout, device):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((2, n, n))
+    s = x + np.swapaxes(x, -1, -2)
+    noisy = np.tril(s) + np.triu(rng.standard_normal((n, n)) * 100, 1)  # only UPLO's triangle is read
+    for uplo, inp in (("L", noisy), ("U", np.swapaxes(noisy, -1, -2))):
+        w, V = LA.eigh(make(inp, dtype, layout, device), UPLO=uplo)
+        close(w, np.linalg.eigvalsh(s), dtype)
+        v = V.cpu().numpy().astype(np.float64)
+        tol = TOL[dtype]["atol"] * n
+        np.testing.assert_allclose(v @ np.swapaxes(v, -1, -2), np.broadcast_to(np.eye(n), s.shape), atol=tol)
+        np.testing.assert_allclose(s @ v, v * w.cpu().numpy()[..., None, :], atol=tol * n)
+
+
+def test_eigh_repeated_and_diagonal_input():
+    w, V = LA.eigh(make(np.diag([3.0, 1.0, 2.0, 1.0])))
+    np.testing.assert_array_equal(w.numpy(), [1.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(np.abs(V.numpy()).sum(0), [1, 1, 1, 1])  # permuted unit vectors
+    w, _ = LA.eigh(make(np.ones((3, 3))))
+    np.testing.assert_allclose(w.numpy(), [0.0, 0.0, 3.0], atol=1e-14)
+
+
+def test_eigh_kernel_reports_nan_input():
+    with pytest.raises(LA.LinAlgError, match=r"linalg.eigh: \(Batch element 1\): The algorithm failed to converge"):
+        LA.eigh(make(np.stack([np.eye(2), np.full((2, 2), np.nan)])))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (2, 5, 3), (2, 3, 5), (1, 6, 1)])
+def test_qr_gradcheck(shape):
+    A = _t(np.random.default_rng(12).standard_normal(shape))
+    assert gradcheck(lambda a: LA.qr(a), (A,))
+    if shape[-2] <= shape[-1]:
+        assert gradcheck(lambda a: LA.qr(a, mode="complete"), (A,))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_eigh_gradcheck(n):
+    x = np.random.default_rng(13).standard_normal((2, n, n))
+    S = _t(x + np.swapaxes(x, -1, -2) + np.diag(np.arange(n) * 3.0))  # well-separated eigenvalues
+    sym = lambda s: (s + s.mT) * 0.5  # noqa: E731
+    # eigenvectors up to sign: a sign-invariant function of them
+    assert gradcheck(lambda s: (lambda r: (r.eigenvalues, r.eigenvectors * r.eigenvectors[..., :1, :]))(
+        LA.eigh(sym(s))), (S,))
+    assert gradcheck(lambda s: LA.eigh(sym(s), UPLO="U").eigenvalues, (S,))
+
+
+def test_qr_eigh_errors():
+    with pytest.raises(ValueError, match="linalg.qr: qr received unrecognized mode 'full'"):
+        LA.qr(fastdl.zeros(3, 3), mode="full")
+    with pytest.raises(ValueError, match=r"linalg.qr: A must be batches of matrices"):
+        LA.qr(fastdl.zeros(3))
+    with pytest.raises(TypeError, match="linalg.qr: expected A to be float32 or float64, got int64"):
+        LA.qr(fastdl.zeros(3, 3, dtype=fastdl.int64))
+    with pytest.raises(ValueError, match="linalg.eigh: A must be batches of square matrices"):
+        LA.eigh(fastdl.zeros(3, 2))
+    with pytest.raises(ValueError, match="linalg.eigh: UPLO must be 'L' or 'U'"):
+        LA.eigh(fastdl.eye(2), UPLO="X")
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows > ncols"):
+        LA.qr(_t(np.ones((3, 2))), mode="complete").Q.sum().backward()
+    with pytest.raises(RuntimeError, match="not computed when mode='r'"):
+        LA.qr(_t(np.ones((3, 2))), mode="r").R.sum().backward()
+    with pytest.raises(ValueError, match=r"qr: Q must be \(\.\.\., m, c\) with c <= m = 2"):
+        _C.cpu.qr(fastdl.zeros(2, 2), fastdl.empty(2), fastdl.empty(2, 3))
+    with pytest.raises(ValueError, match=r"eigh: eigenvectors must have shape \[2, 2\]"):
+        _C.cpu.eigh(fastdl.zeros(2, 2), fastdl.empty(2), fastdl.empty(2), fastdl.empty((), dtype=fastdl.int64))
+
+
+@pytest.mark.parametrize("case", ["qr_tall", "qr_wide", "eigh"])
+def test_torch_parity_qr_eigh(case):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 5, 3) if case == "qr_tall" else (2, 3, 5) if case == "qr_wide" else (2, 4, 4))
+    if case == "eigh":
+        x = x + np.swapaxes(x, -1, -2)
+    ours, theirs = _pair(x)
+    if case == "eigh":  # eigenvectors agree up to sign: compare |V| and a sign-invariant loss
+        (w, V), (tw, tV) = LA.eigh(ours), torch.linalg.eigh(theirs)
+        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(np.abs(V.detach().numpy()), np.abs(tV.detach().numpy()), atol=1e-10)
+        f, tf = (w.sum() + (V * V[..., :1, :]).sum() * 2), (tw.sum() + (tV * tV[..., :1, :]).sum() * 2)
+    else:
+        (Q, R), (tQ, tR) = LA.qr(ours), torch.linalg.qr(theirs)
+        for a, b in ((Q, tQ), (R, tR)):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+        w = rng.standard_normal(tuple(tQ.shape))
+        f, tf = (Q * fastdl.tensor(w)).sum() + R.sum(), (tQ * torch.tensor(w)).sum() + tR.sum()
+    f.backward()
+    tf.backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8, atol=1e-10)

@@ -9,4 +9,6 @@ FASTDL_BIND(CPU, linalg_factor) {
   m.def("cholesky", &cpu::cholesky, py::arg("a"), py::arg("info"));
   m.def("solve_triangular", &cpu::solve_triangular, py::arg("a"), py::arg("b"), py::arg("upper"),
         py::arg("unitriangular"));
+  m.def("qr", &cpu::qr, py::arg("a"), py::arg("tau"), py::arg("q"));
+  m.def("eigh", &cpu::eigh, py::arg("a"), py::arg("w"), py::arg("v"), py::arg("info"));
 }

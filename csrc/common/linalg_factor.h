@@ -119,5 +119,131 @@ FASTDL_HD int64_t cholesky(Mat<T> a, int64_t n) {
   return 0;
 }
 
+// In place: Householder QR of the m x n matrix A (LAPACK geqrf's layout): R on and above
+// the diagonal, the reflectors' vectors v (v[0] = 1 implied) below it, their scales in
+// tau[j * tau_stride], j < k = min(m, n). H_j = I - tau_j v_j v_j^T, A = H_0 ... H_{k-1} R;
+// each reflector as LAPACK's larfg (beta = -sign(alpha) ||x||), so R's signs match it.
+template <typename T>
+FASTDL_HD void householder_qr(Mat<T> a, int64_t m, int64_t n, T* tau, int64_t tau_stride) {
+  const int64_t k = m < n ? m : n;
+  for (int64_t j = 0; j < k; ++j) {
+    const T alpha = a(j, j);
+    T sigma = 0;
+    for (int64_t i = j + 1; i < m; ++i) sigma += a(i, j) * a(i, j);
+    T t = 0;
+    if (sigma != T(0)) {
+      const T norm = std::sqrt(alpha * alpha + sigma);
+      const T beta = alpha >= T(0) ? -norm : norm;
+      t = (beta - alpha) / beta;
+      const T scale = T(1) / (alpha - beta);
+      for (int64_t i = j + 1; i < m; ++i) a(i, j) *= scale;
+      a(j, j) = beta;
+      for (int64_t c = j + 1; c < n; ++c) {  // H_j applied to the trailing columns
+        T w = a(j, c);
+        for (int64_t i = j + 1; i < m; ++i) w += a(i, j) * a(i, c);
+        w *= t;
+        a(j, c) -= w;
+        for (int64_t i = j + 1; i < m; ++i) a(i, c) -= w * a(i, j);
+      }
+    }
+    tau[j * tau_stride] = t;
+  }
+}
+
+// q (m x c, c <= m) <- the first c columns of Q = H_0 ... H_{k-1} from householder_qr's
+// (a, tau) (LAPACK orgqr): the identity's columns, reflected from the last H_j back.
+template <typename T>
+FASTDL_HD void householder_q(Mat<const T> a, int64_t m, int64_t n, const T* tau, int64_t tau_stride, Mat<T> q,
+                             int64_t c) {
+  const int64_t k = m < n ? m : n;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t l = 0; l < c; ++l) q(i, l) = i == l ? T(1) : T(0);
+  for (int64_t j = k - 1; j >= 0; --j) {
+    const T t = tau[j * tau_stride];
+    if (t == T(0)) continue;
+    for (int64_t l = 0; l < c; ++l) {
+      T w = q(j, l);
+      for (int64_t i = j + 1; i < m; ++i) w += a(i, j) * q(i, l);
+      w *= t;
+      q(j, l) -= w;
+      for (int64_t i = j + 1; i < m; ++i) q(i, l) -= w * a(i, j);
+    }
+  }
+}
+
+template <typename T> struct Eps;
+template <> struct Eps<float> { static constexpr float value = 1.1920929e-07f; };
+template <> struct Eps<double> { static constexpr double value = 2.220446049250313e-16; };
+
+// Symmetric eigendecomposition by cyclic Jacobi rotations (Golub & Van Loan 8.5): from
+// A's lower triangle (a is overwritten), w[i * w_stride] <- the eigenvalues ascending and
+// v's columns <- their orthonormal eigenvectors. Sweeps until the off-diagonal mass is
+// below (eps ||A||_F)^2; returns 0, or 1 if max_sweeps did not get there (NaN input,
+// which never converges, ends here too).
+template <typename T>
+FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T> v, int max_sweeps) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      if (j > i) a(i, j) = a(j, i);
+      v(i, j) = i == j ? T(1) : T(0);
+    }
+  T total = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) total += a(i, j) * a(i, j);
+  const T tol = Eps<T>::value * Eps<T>::value * total;
+  int64_t info = 1;
+  for (int sweep = 0; sweep <= max_sweeps; ++sweep) {
+    T off = 0;
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t i = j + 1; i < n; ++i) off += 2 * a(i, j) * a(i, j);
+    if (off <= tol) {
+      info = 0;
+      break;
+    }
+    if (sweep == max_sweeps) break;
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t q = p + 1; q < n; ++q) {
+        const T apq = a(p, q);
+        if (apq == T(0)) continue;
+        // the rotation J (c s; -s c) on (p, q) that zeroes a(p, q) in J^T A J
+        const T theta = (a(q, q) - a(p, p)) / (2 * apq);
+        const T t = (theta >= T(0) ? T(1) : T(-1)) / (abs_of(theta) + std::sqrt(theta * theta + T(1)));
+        const T c = T(1) / std::sqrt(t * t + T(1)), s = t * c;
+        for (int64_t k = 0; k < n; ++k) {  // A J (columns p, q)
+          const T akp = a(k, p), akq = a(k, q);
+          a(k, p) = c * akp - s * akq;
+          a(k, q) = s * akp + c * akq;
+        }
+        for (int64_t k = 0; k < n; ++k) {  // J^T (A J) (rows p, q)
+          const T apk = a(p, k), aqk = a(q, k);
+          a(p, k) = c * apk - s * aqk;
+          a(q, k) = s * apk + c * aqk;
+        }
+        a(p, q) = a(q, p) = T(0);
+        for (int64_t k = 0; k < n; ++k) {  // V J
+          const T vkp = v(k, p), vkq = v(k, q);
+          v(k, p) = c * vkp - s * vkq;
+          v(k, q) = s * vkp + c * vkq;
+        }
+      }
+  }
+  for (int64_t i = 0; i < n; ++i) w[i * w_stride] = a(i, i);
+  for (int64_t i = 0; i < n; ++i) {  // selection sort, ascending, moving the vectors along
+    int64_t lo = i;
+    for (int64_t j = i + 1; j < n; ++j)
+      if (w[j * w_stride] < w[lo * w_stride]) lo = j;
+    if (lo == i) continue;
+    const T tw = w[i * w_stride];
+    w[i * w_stride] = w[lo * w_stride];
+    w[lo * w_stride] = tw;
+    for (int64_t k = 0; k < n; ++k) {
+      const T tv = v(k, i);
+      v(k, i) = v(k, lo);
+      v(k, lo) = tv;
+    }
+  }
+  return info;
+}
+
 }  // namespace linalg
 }  // namespace fastdl

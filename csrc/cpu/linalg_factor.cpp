@@ -69,5 +69,33 @@ void solve_triangular(const TensorArg& a, const TensorArg& b, bool upper, bool u
   })
 }
 
+void qr(const TensorArg& a, const TensorArg& tau, const TensorArg& q) {
+  const QrDims d = check_qr_args("qr", on_cpu("qr"), a, tau, q);
+  FASTDL_DISPATCH_FLOAT(a.dtype, "qr", [&] {
+    scalar_t *ap = a.data<scalar_t>(), *tp = tau.data<scalar_t>(), *qp = q.data<scalar_t>();
+    parallel_for(d.batch, d.m * d.n * (d.n + d.c), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const linalg::Mat<scalar_t> am = matrix(ap, i, d.m, d.n);
+        linalg::householder_qr(am, d.m, d.n, tp + i * d.k, 1);
+        if (d.c > 0)
+          linalg::householder_q(linalg::Mat<const scalar_t>{am.p, am.rs, am.cs}, d.m, d.n, tp + i * d.k, 1,
+                                matrix(qp, i, d.m, d.c), d.c);
+      }
+    });
+  })
+}
+
+void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const TensorArg& info) {
+  const FactorDims d = check_eigh_args("eigh", on_cpu("eigh"), a, w, v, info);
+  FASTDL_DISPATCH_FLOAT(a.dtype, "eigh", [&] {
+    scalar_t *ap = a.data<scalar_t>(), *wp = w.data<scalar_t>(), *vp = v.data<scalar_t>();
+    int64_t* ip = info.data<int64_t>();
+    for_each_matrix(d, [&](int64_t m) {
+      ip[m] = linalg::eigh_jacobi(matrix(ap, m, d.n, d.n), d.n, wp + m * d.n, 1, matrix(vp, m, d.n, d.n),
+                                  kEighMaxSweeps);
+    });
+  })
+}
+
 }  // namespace cpu
 }  // namespace fastdl

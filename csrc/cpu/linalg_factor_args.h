@@ -22,4 +22,16 @@ FactorDims check_factor_args(const char* op, const DeviceCheck& on_device, const
 FactorDims check_solve_args(const char* op, const DeviceCheck& on_device, const TensorArg& a,
                             const TensorArg* pivots, const TensorArg& b);
 
+// Householder QR: a float (..., m, n) in place, tau a's dtype (..., min(m, n)), q a's
+// dtype (..., m, c) with c <= m (0: no Q).
+struct QrDims {
+  int64_t batch = 1, m = 0, n = 0, k = 0, c = 0;
+};
+QrDims check_qr_args(const char* op, const DeviceCheck& on_device, const TensorArg& a, const TensorArg& tau,
+                     const TensorArg& q);
+// Symmetric eigendecomposition: a float (..., n, n) in place, w a's dtype (..., n),
+// v a's dtype (..., n, n), info int64 (...).
+FactorDims check_eigh_args(const char* op, const DeviceCheck& on_device, const TensorArg& a, const TensorArg& w,
+                           const TensorArg& v, const TensorArg& info);
+
 }  // namespace fastdl

@@ -2,8 +2,9 @@
 linalg name. The ops live in fastdl/ops (ops/norms.py, ops/linalg.py, ops/linalg_factor.py);
 this module only gives them torch's names."""
 from .ops.linalg import matmul
-from .ops.linalg_factor import LinAlgError, cholesky, det, inv, lu_factor, slogdet, solve, solve_triangular
+from .ops.linalg_factor import (LinAlgError, cholesky, det, eigh, inv, lu_factor, qr, slogdet, solve,
+                                solve_triangular)
 from .ops.norms import linalg_norm as norm, matrix_norm, vector_norm
 
-__all__ = ["LinAlgError", "cholesky", "det", "inv", "lu_factor", "matmul", "matrix_norm", "norm", "slogdet", "solve",
-           "solve_triangular", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "inv", "lu_factor", "matmul", "matrix_norm", "norm", "qr", "slogdet",
+           "solve", "solve_triangular", "vector_norm"]

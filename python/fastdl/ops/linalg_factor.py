@@ -26,10 +26,11 @@ from ..autograd import Function
 from ..tensor import eye, ones
 from ._util import (backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
-from .elementwise import log, sign
 from .cumulative import cumprod
+from .elementwise import log, sign
+from .indexing_extra import diag_embed
 from .linalg import matmul
-from .shape import tril, triu
+from .shape import cat, tril, triu
 
 
 class LinAlgError(RuntimeError):
@@ -38,6 +39,8 @@ class LinAlgError(RuntimeError):
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 LUFactorResult = namedtuple("lu_factor", ["LU", "pivots"])
+QRResult = namedtuple("qr", ["Q", "R"])
+EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 
 
 # ---------------------------------------------------------------- checks and raw kernels
@@ -255,6 +258,84 @@ class _Cholesky(Function):
         return gA, None  # (L^-T Y^T)^T = Y L^-1
 
 
+def _mT(t):
+    return transposed_view(t)
+
+
+def _copyltu(M):
+    """M's lower triangle mirrored onto the upper one (a symmetric matrix)."""
+    return tril(M) + _mT(tril(M, -1))
+
+
+def _qr_backward_tall(gQ, gR, Q, R):
+    """A = QR with m >= n, Q (m, n), R (n, n) invertible (Liao et al. 2019, torch's
+    linalg_qr_backward): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
+    M = matmul(R, _mT(gR)) - matmul(_mT(gQ), Q)
+    b = gQ + matmul(Q, _copyltu(M))
+    return _mT(_tri_raw("linalg.qr", R, _mT(b), True, False))  # b R^-T = (R^-1 b^T)^T
+
+
+class _QR(Function):
+    @staticmethod
+    def forward(ctx, A, mode):
+        batch, (m, n) = tuple(A.shape[:-2]), tuple(A.shape[-2:])
+        k = min(m, n)
+        a = _copy(A)
+        tau = empty(batch + (k,), A.dtype, A.device)
+        Q = empty(batch + (m, {"r": 0, "complete": m}.get(mode, k)), A.dtype, A.device)
+        backend(A, "linalg.qr").qr(a, tau, Q)
+        R = triu(a if mode == "complete" or m <= n else a[..., :k, :])
+        if mode == "r":
+            Q = empty((0,), A.dtype, A.device)  # torch returns an empty Q
+        ctx.save_for_backward(Q, R)
+        ctx.meta = (mode, m, n)
+        return Q, R
+
+    @staticmethod
+    def backward(ctx, gQ, gR):
+        Q, R = ctx.saved_tensors
+        mode, m, n = ctx.meta
+        if mode == "r":
+            raise RuntimeError("linalg.qr: the derivative depends on Q, which is not computed when mode='r'; "
+                               "use mode='reduced'")
+        if mode == "complete" and m > n:
+            raise RuntimeError("linalg.qr: the QR decomposition is not differentiable when mode='complete' and "
+                               "nrows > ncols")
+        if m >= n:
+            return _qr_backward_tall(gQ, gR, Q, R), None
+        # m < n: A = Q [U V] with X = Q U square; Y = Q V passes gV to Q (Liao et al. 2019)
+        U, V, gU, gV = R[..., :m], R[..., m:], gR[..., :m], gR[..., m:]
+        gX = _qr_backward_tall(gQ + matmul(matmul(Q, V), _mT(gV)), gU, Q, U)
+        return cat([gX, matmul(Q, gV)], -1), None
+
+
+class _Eigh(Function):
+    @staticmethod
+    def forward(ctx, A, lower):
+        op = "linalg.eigh"
+        a = _copy(A if lower else _mT(A))  # the kernel reads the lower triangle
+        batch, n = tuple(A.shape[:-2]), A.shape[-1]
+        w, V = empty(batch + (n,), A.dtype, A.device), empty(A.shape, A.dtype, A.device)
+        info = empty(batch, _dt.int64, A.device)
+        backend(A, op).eigh(a, w, V, info)
+        _raise_on_info(op, info, lambda k: "The algorithm failed to converge because the input matrix is "
+                                           f"ill-conditioned or has too many repeated eigenvalues (error code: {k}).")
+        ctx.save_for_backward(w, V)
+        return w, V
+
+    @staticmethod
+    def backward(ctx, gw, gV):
+        """gA = V (diag(gw) + skew(V^T gV) / E) V^T, E_ij = w_j - w_i (torch's
+        linalg_eig_backward, hermitian case): infinite for repeated eigenvalues when the
+        loss depends on the eigenvectors, as there."""
+        w, V = ctx.saved_tensors
+        n = w.shape[-1]
+        VtgV = matmul(_mT(V), gV)
+        E = (w.unsqueeze(-2) - w.unsqueeze(-1)) + eye(n, dtype=w.dtype, device=w.device)
+        inner = (VtgV - _mT(VtgV)) * 0.5 / E + diag_embed(gw)
+        return matmul(matmul(V, inner), _mT(V)), None
+
+
 # ---------------------------------------------------------------- public ops
 def solve(A, B, *, left=True):
     """X with A X = B (left) or X A = B; B may be a vector (..., n) as in torch.linalg.solve."""
@@ -327,10 +408,35 @@ def cholesky_solve(B, L, upper=False):
     return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
 
 
+def qr(A, mode="reduced"):
+    """(Q, R) with A = QR by Householder reflections; mode 'reduced' (Q (m, k), R (k, n),
+    k = min(m, n)), 'complete' (Q (m, m), R (m, n)) or 'r' (R only, Q empty), as torch."""
+    op = "linalg.qr"
+    check_tensor(op, A, "A")
+    if A.dtype not in (_dt.float32, _dt.float64):
+        raise TypeError(f"{op}: expected A to be float32 or float64, got {desc(A)}")
+    if A.ndim < 2:
+        raise ValueError(f"{op}: A must be batches of matrices (..., m, n), got {desc(A)}")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"{op}: qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                         f"'r', or 'complete'")
+    return QRResult(*_QR.apply(A, mode))
+
+
+def eigh(A, UPLO="L"):
+    """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrix in A's lower
+    (UPLO='L') or upper ('U') triangle, by cyclic Jacobi rotations."""
+    op = "linalg.eigh"
+    _check_square(op, A)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(*_Eigh.apply(A, UPLO == "L"))
+
+
 def _cholesky_top(A, upper=False):
     """torch.cholesky (the deprecated top-level name): upper is positional there."""
     return cholesky(A, upper=upper)
 
 
 __all__ = ["LinAlgError", "solve", "inv", "det", "slogdet", "logdet", "lu_factor", "cholesky", "solve_triangular",
-           "cholesky_solve"]
+           "cholesky_solve", "qr", "eigh"]
