@@ -265,6 +265,8 @@ def test_argument_errors():
         LA.solve(fastdl.zeros(2, 3, 3, dtype=f), fastdl.zeros(3, 3, 1, dtype=f))
     with pytest.raises(ValueError, match=r"linalg.solve_triangular: incompatible shapes"):
         LA.solve_triangular(fastdl.eye(3, dtype=f), fastdl.zeros(3, 2, dtype=f), upper=True, left=False)
+    with pytest.raises(ValueError, match=r"cholesky_solve: incompatible shapes of L float64\[3, 3\]"):
+        fastdl.cholesky_solve(fastdl.zeros(2, 1, dtype=f), fastdl.eye(3, dtype=f))
     with pytest.raises(TypeError, match=r"linalg.solve: expected B to be a Tensor"):
         LA.solve(fastdl.eye(2, dtype=f), [1.0, 2.0])
 

@@ -1,13 +1,14 @@
 """Dense factorizations and solves (fastdl.linalg.solve / inv / det / slogdet / lu_factor /
-cholesky / solve_triangular, fastdl.cholesky_solve / logdet), torch.linalg's semantics.
+cholesky / solve_triangular / qr / eigh, fastdl.cholesky_solve / logdet), torch.linalg's
+semantics.
 
-Four kernels per device (_C.cpu / _C.cuda lu_factor, lu_solve, cholesky,
-solve_triangular; contract in csrc/cpu/linalg_factor.h) work in place on contiguous
-copies, one matrix per batch entry; everything else is composed here: inv is a solve
-with the identity, det / slogdet read the LU factors, logdet comes from slogdet,
+Six kernels per device (_C.cpu / _C.cuda lu_factor, lu_solve, cholesky,
+solve_triangular, qr, eigh; contract in csrc/cpu/linalg_factor.h) work in place on
+contiguous copies, one matrix per batch entry; everything else is composed here: inv is a
+solve with the identity, det / slogdet read the LU factors, logdet comes from slogdet,
 cholesky_solve is two triangular solves, left=False and upper=True are transpositions.
-The kernels report singular / non-positive-definite matrices in an info array and this
-module raises LinAlgError, naming the op and the batch element, as torch does.
+The kernels report singular / non-positive-definite / non-converged matrices in an info
+array and this module raises LinAlgError, naming the op and the batch element, as torch.
 
 Backward formulas (written once with Tensor ops, so they run on either device):
   X = A^-1 B:      gB = A^-T g, gA = -gB X^T
@@ -16,6 +17,10 @@ Backward formulas (written once with Tensor ops, so they run on either device):
   L = cholesky(A): gA = L^-T Phi L^-1, Phi = sym(tril(L^T gL)) with a halved diagonal
                    (Murray 2016; torch's cholesky_backward)
   triangular X:    as solve, gA masked to the triangle that was read.
+  A = QR:          gA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T for m >= n; m < n splits
+                   A = Q [U V] (Liao et al. 2019, as torch's linalg_qr_backward)
+  A = V diag(w) V^T: gA = V (diag(gw) + skew(V^T gV) / (w_j - w_i)) V^T (torch's formula;
+                   infinite for repeated eigenvalues when the loss depends on V)
 lu_factor has no backward (torch's has): it raises if asked for one."""
 from collections import namedtuple
 
@@ -52,14 +57,14 @@ def _check_square(op, A, name="A"):
         raise ValueError(f"{op}: {name} must be batches of square matrices (..., n, n), got {desc(A)}")
 
 
-def _check_rhs(op, A, B, rows_dim):
+def _check_rhs(op, A, B, rows_dim, name="A"):
     """B: a tensor of A's dtype and device, >= 2-D, with n rows (rows_dim -2) or columns (-1)."""
     check_tensor(op, B, "B")
     same_device(op, A, B)
     if B.dtype is not A.dtype:
-        raise TypeError(f"{op}: expected A and B to have the same dtype, got {desc(A)} and {desc(B)}")
+        raise TypeError(f"{op}: expected {name} and B to have the same dtype, got {desc(A)} and {desc(B)}")
     if B.ndim < 2 or B.shape[rows_dim] != A.shape[-1]:
-        raise ValueError(f"{op}: incompatible shapes of A {desc(A)} and B {desc(B)} "
+        raise ValueError(f"{op}: incompatible shapes of {name} {desc(A)} and B {desc(B)} "
                          f"(B must be (..., {A.shape[-1]}, k)" + (")" if rows_dim == -2 else " transposed for left=False)"))
 
 
@@ -403,7 +408,7 @@ def cholesky_solve(B, L, upper=False):
     """X with A X = B, A = L L^T (or U^T U when upper) given its Cholesky factor."""
     op = "cholesky_solve"
     _check_square(op, L, "L")
-    _check_rhs(op, L, B, -2)
+    _check_rhs(op, L, B, -2, "L")
     lower = L.mT if upper else L
     return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
 
