@@ -178,8 +178,8 @@ template <> struct Eps<double> { static constexpr double value = 2.2204460492503
 // Symmetric eigendecomposition by cyclic Jacobi rotations (Golub & Van Loan 8.5): from
 // A's lower triangle (a is overwritten), w[i * w_stride] <- the eigenvalues ascending and
 // v's columns <- their orthonormal eigenvectors. Sweeps until the off-diagonal mass is
-// below (eps ||A||_F)^2; returns 0, or 1 if max_sweeps did not get there (NaN input,
-// which never converges, ends here too).
+// below (eps ||A||_F)^2; returns 0, or 1 if max_sweeps did not get there or ||A||_F^2 is
+// not finite (NaN / inf input).
 template <typename T>
 FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T> v, int max_sweeps) {
   for (int64_t i = 0; i < n; ++i)
@@ -192,7 +192,10 @@ FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T
     for (int64_t j = 0; j < n; ++j) total += a(i, j) * a(i, j);
   const T tol = Eps<T>::value * Eps<T>::value * total;
   int64_t info = 1;
-  for (int sweep = 0; sweep <= max_sweeps; ++sweep) {
+  // ||A||^2 inf or NaN (an inf / NaN entry, or one past sqrt(max)): tol would stop the
+  // sweeps at once with garbage, so report it instead
+  const bool finite = total - total == T(0);
+  for (int sweep = 0; finite && sweep <= max_sweeps; ++sweep) {
     T off = 0;
     for (int64_t j = 0; j < n; ++j)
       for (int64_t i = j + 1; i < n; ++i) off += 2 * a(i, j) * a(i, j);

@@ -21,14 +21,15 @@ Backward formulas (written once with Tensor ops, so they run on either device):
                    A = Q [U V] (Liao et al. 2019, as torch's linalg_qr_backward)
   A = V diag(w) V^T: gA = V (diag(gw) + skew(V^T gV) / (w_j - w_i)) V^T (torch's formula;
                    infinite for repeated eigenvalues when the loss depends on V)
-lu_factor has no backward (torch's has): it raises if asked for one."""
+  A = P L U:       gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T (square A; torch's
+                   linalg_lu_backward)"""
 from collections import namedtuple
 
 import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import Function
-from ..tensor import eye, ones
+from ..tensor import eye, ones, tensor as _tensor
 from ._util import (backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
 from .cumulative import cumprod
@@ -231,15 +232,40 @@ class _SlogDet(Function):
         return _mat_scalar(g_logabs) * _inv_t(ctx.op + " (backward, needs a nonsingular input)", A), None
 
 
+def _permutation(piv):
+    """P (..., n, n) with A = P L U from LAPACK's 1-based row swaps (host arithmetic: n
+    swaps per matrix, then one copy to the device)."""
+    n = piv.shape[-1]
+    swaps = np.asarray(piv.cpu().numpy()).reshape(-1, n) - 1
+    perm = np.tile(np.arange(n), (swaps.shape[0], 1))
+    rows = np.arange(swaps.shape[0])
+    for k in range(n):  # P^T A = A[perm]: the swaps in order
+        perm[rows, k], perm[rows, swaps[:, k]] = perm[rows, swaps[:, k]], perm[rows, k]
+    P = np.swapaxes(np.eye(n)[perm], -1, -2).reshape(tuple(piv.shape) + (n,))
+    return _tensor(P, device=piv.device)
+
+
 class _LUFactor(Function):
     @staticmethod
     def forward(ctx, A):
         lu, piv, _ = _lu("linalg.lu_factor", A)  # singular A is fine: U has a zero pivot, as torch
+        ctx.save_for_backward(lu)
+        ctx.piv = piv
         return lu, piv
 
     @staticmethod
-    def backward(ctx, *grads):
-        raise NotImplementedError("linalg.lu_factor: backward is not implemented in fastdl")
+    def backward(ctx, g, _g_piv):
+        """gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T, gL / gU the parts of g on
+        L's and U's entries (torch's linalg_lu_backward, square case; U invertible)."""
+        lu, = ctx.saved_tensors
+        op = "linalg.lu_factor"
+        n = lu.shape[-1]
+        L = tril(lu, -1) + eye(n, dtype=lu.dtype, device=lu.device)
+        U = triu(lu)
+        phi = tril(matmul(_mT(L), tril(g, -1)), -1) + triu(matmul(triu(g), _mT(U)))
+        Y = _tri_raw(op, _mT(lu), phi, True, True)  # L^-T phi: L^T is lu's strict lower, unit diagonal
+        Z = _mT(_tri_raw(op, lu, _mT(Y), True, False))  # Y U^-T = (U^-1 Y^T)^T
+        return matmul(_permutation(ctx.piv).to(lu.dtype), Z)
 
 
 class _Cholesky(Function):
