@@ -127,12 +127,16 @@ template <typename T>
 FASTDL_HD void householder_qr(Mat<T> a, int64_t m, int64_t n, T* tau, int64_t tau_stride) {
   const int64_t k = m < n ? m : n;
   for (int64_t j = 0; j < k; ++j) {
+    // ||x|| of the column below the diagonal as scale * sqrt(sum (x / scale)^2), so that
+    // squares of very large or tiny entries neither overflow nor vanish (LAPACK's nrm2)
     const T alpha = a(j, j);
+    T scale = abs_of(alpha);
+    for (int64_t i = j + 1; i < m; ++i) scale = abs_of(a(i, j)) > scale ? abs_of(a(i, j)) : scale;
     T sigma = 0;
-    for (int64_t i = j + 1; i < m; ++i) sigma += a(i, j) * a(i, j);
+    for (int64_t i = j + 1; scale > T(0) && i < m; ++i) sigma += (a(i, j) / scale) * (a(i, j) / scale);
     T t = 0;
     if (sigma != T(0)) {
-      const T norm = std::sqrt(alpha * alpha + sigma);
+      const T norm = scale * std::sqrt((alpha / scale) * (alpha / scale) + sigma);
       const T beta = alpha >= T(0) ? -norm : norm;
       t = (beta - alpha) / beta;
       const T scale = T(1) / (alpha - beta);
@@ -178,13 +182,19 @@ template <> struct Eps<double> { static constexpr double value = 2.2204460492503
 // Symmetric eigendecomposition by cyclic Jacobi rotations (Golub & Van Loan 8.5): from
 // A's lower triangle (a is overwritten), w[i * w_stride] <- the eigenvalues ascending and
 // v's columns <- their orthonormal eigenvectors. Sweeps until the off-diagonal mass is
-// below (eps ||A||_F)^2; returns 0, or 1 if max_sweeps did not get there or ||A||_F^2 is
-// not finite (NaN / inf input).
+// below (eps ||A||_F)^2; returns 0, or 1 if max_sweeps did not get there or A has an inf
+// or NaN entry.
 template <typename T>
 FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T> v, int max_sweeps) {
+  // Works on A / max|a_ij| (eigenvalues scaled back at the end): the convergence test sums
+  // squares, which would overflow or vanish for very large or tiny entries.
+  T big = 0;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = j; i < n; ++i) big = abs_of(a(i, j)) > big ? abs_of(a(i, j)) : big;
+  const T unscale = big > T(0) ? big : T(1);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      if (j > i) a(i, j) = a(j, i);
+      a(i, j) = (j > i ? a(j, i) : a(i, j)) / unscale;
       v(i, j) = i == j ? T(1) : T(0);
     }
   T total = 0;
@@ -192,8 +202,7 @@ FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T
     for (int64_t j = 0; j < n; ++j) total += a(i, j) * a(i, j);
   const T tol = Eps<T>::value * Eps<T>::value * total;
   int64_t info = 1;
-  // ||A||^2 inf or NaN (an inf / NaN entry, or one past sqrt(max)): tol would stop the
-  // sweeps at once with garbage, so report it instead
+  // an inf or NaN entry: tol would be inf or NaN, so report it instead of sweeping
   const bool finite = total - total == T(0);
   for (int sweep = 0; finite && sweep <= max_sweeps; ++sweep) {
     T off = 0;
@@ -230,7 +239,7 @@ FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T
         }
       }
   }
-  for (int64_t i = 0; i < n; ++i) w[i * w_stride] = a(i, i);
+  for (int64_t i = 0; i < n; ++i) w[i * w_stride] = a(i, i) * unscale;
   for (int64_t i = 0; i < n; ++i) {  // selection sort, ascending, moving the vectors along
     int64_t lo = i;
     for (int64_t j = i + 1; j < n; ++j)
