@@ -65,8 +65,9 @@ def _check_rhs(op, A, B, rows_dim, name="A"):
     if B.dtype is not A.dtype:
         raise TypeError(f"{op}: expected {name} and B to have the same dtype, got {desc(A)} and {desc(B)}")
     if B.ndim < 2 or B.shape[rows_dim] != A.shape[-1]:
+        need = "rows" if rows_dim == -2 else "columns (left=False)"
         raise ValueError(f"{op}: incompatible shapes of {name} {desc(A)} and B {desc(B)} "
-                         f"(B must be (..., {A.shape[-1]}, k)" + (")" if rows_dim == -2 else " transposed for left=False)"))
+                         f"(B must be at least 2-D with {A.shape[-1]} {need})")
 
 
 def _copy(t):
@@ -116,7 +117,7 @@ def _solve_raw(op, A, B):
 
 
 def _tri_raw(op, A, B, upper, unit):
-    """op(A)^-1 B for a triangular A (..., n, n) and B (..., n, k) of one batch shape."""
+    """A^-1 B for a triangular A (..., n, n) and B (..., n, k) of one batch shape."""
     X = _copy(B)
     backend(A, op).solve_triangular(contiguous_data(A), X, upper, unit)
     return X
