@@ -1,6 +1,6 @@
 // The spine's kernels in fastdl._C.cuda, bound with the names, argument names and
 // defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,scan,softmax,index,
-// random}.cpp), so Python calls either backend the same way.
+// random,linalg_factor}.cpp), so Python calls either backend the same way.
 #include "bind/registry.h"
 #include "cuda_api.h"
 
@@ -14,6 +14,14 @@ FASTDL_BIND(CUDA, cuda_ops) {
   m.def("reduce", &cuda::reduce, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("dims"));
 
   m.def("cumsum", &cuda::cumsum, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("reverse"));
+
+  m.def("lu_factor", &cuda::lu_factor, py::arg("a"), py::arg("pivots"), py::arg("info"));
+  m.def("lu_solve", &cuda::lu_solve, py::arg("lu"), py::arg("pivots"), py::arg("b"));
+  m.def("cholesky", &cuda::cholesky, py::arg("a"), py::arg("info"));
+  m.def("solve_triangular", &cuda::solve_triangular, py::arg("a"), py::arg("b"), py::arg("upper"),
+        py::arg("unitriangular"));
+  m.def("qr", &cuda::qr, py::arg("a"), py::arg("tau"), py::arg("q"));
+  m.def("eigh", &cuda::eigh, py::arg("a"), py::arg("w"), py::arg("v"), py::arg("info"));
 
   m.def("softmax", &cuda::softmax, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("log"));
   m.def("softmax_backward", &cuda::softmax_backward, py::arg("y"), py::arg("grad_y"), py::arg("grad_x"),

@@ -70,6 +70,13 @@ void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
             const std::vector<int64_t>& dims);
 // scan.cu (csrc/cpu/scan.h)
 void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse);
+// linalg_factor.cu (csrc/cpu/linalg_factor.h): one thread per matrix
+void lu_factor(const TensorArg& a, const TensorArg& pivots, const TensorArg& info);
+void lu_solve(const TensorArg& lu, const TensorArg& pivots, const TensorArg& b);
+void cholesky(const TensorArg& a, const TensorArg& info);
+void solve_triangular(const TensorArg& a, const TensorArg& b, bool upper, bool unitriangular);
+void qr(const TensorArg& a, const TensorArg& tau, const TensorArg& q);
+void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const TensorArg& info);
 
 // softmax.cu (csrc/cpu/softmax.h)
 void softmax(const TensorArg& x, const TensorArg& out, int64_t dim, bool log);

@@ -586,4 +586,57 @@ if mpmath is not None:
                           torch_fn=(lambda n: lambda torch, x: torch.polygamma(n, x) if n > 1
                                     else torch.special.zeta(torch.tensor(2.0, dtype=x.dtype), x))(_n)))
 
+# ---- factorizations and solves (ops/linalg_factor.py; edge cases in test_linalg_factor.py) ----
+def _wc(rng, shape):  # well-conditioned: a dominant diagonal
+    return rng.standard_normal(shape) + shape[-1] * np.eye(shape[-1])
+
+
+def _sym(x):  # cholesky / eigh read one triangle: differentiate through a symmetric input
+    return (x + x.swapaxes(-1, -2)) * 0.5
+
+
+def square_samples(rng):
+    return [Sample((_wc(rng, (4, 4)),), name="4x4"), Sample((_wc(rng, (2, 3, 3)),), name="batch"),
+            Sample((_wc(rng, (1, 1)),), name="1x1")]
+
+
+def spd_samples(rng):
+    return [Sample((_wc(rng, (4, 4)) + _wc(rng, (4, 4)).T,), name="4x4"),
+            Sample((np.stack([_wc(rng, (3, 3)) + _wc(rng, (3, 3)).T for _ in range(2)]),), name="batch")]
+
+
+def solve_samples(rng):
+    return [Sample((_wc(rng, (4, 4)), rng.standard_normal((4, 2))), name="matrix"),
+            Sample((_wc(rng, (2, 1, 3, 3)), rng.standard_normal((3, 3, 1))), name="broadcast"),
+            Sample((_wc(rng, (3, 3)), rng.standard_normal((3,))), name="vector")]
+
+
+def _np_tri(x, b, upper):
+    return np.linalg.solve(np.triu(x) if upper else np.tril(x), b)
+
+
+OPS += [
+    OpInfo("linalg_solve", fastdl.linalg.solve,
+           lambda a, b: np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 else np.linalg.solve(a, b),
+           solve_samples, torch_fn=lambda torch, a, b: torch.linalg.solve(a, b), rtol32=1e-4, atol32=1e-4),
+    OpInfo("linalg_inv", fastdl.linalg.inv, np.linalg.inv, square_samples,
+           torch_fn=lambda torch, a: torch.linalg.inv(a), rtol32=1e-4, atol32=1e-4),
+    OpInfo("linalg_det", fastdl.linalg.det, np.linalg.det, square_samples,
+           torch_fn=lambda torch, a: torch.linalg.det(a), rtol32=1e-4, atol32=1e-4),
+    OpInfo("logdet", fastdl.logdet, lambda a: np.linalg.slogdet(a)[1], spd_samples, rtol32=1e-4, atol32=1e-4),
+    OpInfo("linalg_cholesky", lambda a: fastdl.linalg.cholesky((a + a.mT) * 0.5),
+           lambda a: np.linalg.cholesky(_sym(a)), spd_samples,
+           torch_fn=lambda torch, a: torch.linalg.cholesky((a + a.mT) * 0.5), rtol32=1e-4, atol32=1e-4),
+    OpInfo("linalg_solve_triangular", lambda a, b: fastdl.linalg.solve_triangular(a, b, upper=True),
+           lambda a, b: _np_tri(a, b, True), lambda rng: solve_samples(rng)[:2],
+           torch_fn=lambda torch, a, b: torch.linalg.solve_triangular(a, b, upper=True), rtol32=1e-4, atol32=1e-4),
+    OpInfo("linalg_qr_r", lambda a: fastdl.linalg.qr(a).R, lambda a: np.linalg.qr(a)[1],
+           lambda rng: [Sample((rng.standard_normal((5, 3)),), name="tall"),
+                        Sample((rng.standard_normal((2, 3, 4)),), name="wide")],
+           torch_fn=lambda torch, a: torch.linalg.qr(a).R, rtol32=1e-4, atol32=1e-4),
+    OpInfo("linalg_eigvalsh", lambda a: fastdl.linalg.eigh((a + a.mT) * 0.5).eigenvalues,
+           lambda a: np.linalg.eigvalsh(_sym(a)), spd_samples,
+           torch_fn=lambda torch, a: torch.linalg.eigvalsh((a + a.mT) * 0.5), rtol32=1e-4, atol32=1e-4),
+]
+
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -66,6 +66,11 @@ BAD = [
     ("erf-string", lambda: fastdl.erf("a"), TypeError, "erf: expected a Tensor"),
     ("xlog1py-two-numbers", lambda: fastdl.xlog1py(1.0, 2.0), TypeError, "xlog1py: expected at least one Tensor"),
     ("erf-int-ok", lambda: fastdl.erf(fastdl.tensor([1, 2])), None, None),
+    ("inv-nonsquare", lambda: fastdl.linalg.inv(_t(2, 3)), ValueError, r"linalg.inv: A must be batches of square matrices"),
+    ("solve-int", lambda: fastdl.linalg.solve(_t(2, 2, dtype=fastdl.int64), _t(2, dtype=fastdl.int64)), TypeError, "linalg.solve: expected A to be float32 or float64"),
+    ("solve-rows", lambda: fastdl.linalg.solve(_t(3, 3), _t(2, 1)), ValueError, "linalg.solve: incompatible shapes"),
+    ("inv-singular", lambda: fastdl.linalg.inv(_t(2, 2)), fastdl.linalg.LinAlgError, "linalg.inv: The diagonal element 2 is zero"),
+    ("cholesky-not-pd", lambda: fastdl.linalg.cholesky(-_t(2, 2)), fastdl.linalg.LinAlgError, "the leading minor of order 1 is not positive-definite"),
 ]
 
 

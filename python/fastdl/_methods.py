@@ -277,3 +277,8 @@ from .autograd import retain_grad as _retain_grad, retains_grad as _retains_grad
 
 Tensor.retain_grad = _retain_grad
 Tensor.retains_grad = property(_retains_grad)
+
+
+# ---- factorizations (ops/linalg_factor.py) ----
+Tensor.inverse, Tensor.det, Tensor.logdet, Tensor.slogdet = ops.inverse, ops.det, ops.logdet, ops.slogdet
+Tensor.cholesky = lambda self, upper=False: ops.cholesky(self, upper)

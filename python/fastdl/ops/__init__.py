@@ -9,6 +9,7 @@ from .elementwise import (abs, add, allclose, assign_, atan2, ceil, clamp, clip,
                           rsqrt, sigmoid, sign, sin, sinc, sqrt, square, sub, tanh, where)
 from .indexing import gather, getitem, index_add_, index_select, masked_fill, nonzero, one_hot, scatter_add_, setitem
 from .linalg import addmm, bmm, dot, matmul, mm, outer
+from .linalg_factor import cholesky_solve, det, inv as inverse, logdet, slogdet, _cholesky_top as cholesky
 from .loss import cross_entropy, mse_loss
 from .norms import norm
 from .random import (Generator, bernoulli, get_rng_state, initial_seed, manual_seed, multinomial, normal, normal_, rand,
