@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 PROBE = r"""
 import time, resource, sys
@@ -21,10 +22,12 @@ print(dt, rss_kb)
 """
 
 
-def measure(mod, runs):
+def measure(mod, runs, env):
     times, rss = [], []
+    subprocess.run([sys.executable, "-c", PROBE.format(mod=mod)], capture_output=True, check=True, env=env)  # caches bytecode
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", PROBE.format(mod=mod)], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", PROBE.format(mod=mod)], capture_output=True, text=True, check=True,
+                             env=env)
         t, kb = out.stdout.split()
         times.append(float(t))
         rss.append(int(kb) / 1024)
@@ -47,12 +50,16 @@ def main():
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     res = {"python": sys.version.split()[0]}
+    # bytecode cached as an installed package has it (fastdl.bench's import_time explains why)
+    from fastdl.bench import _bytecode_env
+    cache = tempfile.TemporaryDirectory()
+    env = _bytecode_env(cache.name)
     for mod in ("fastdl", "torch"):
         try:
             __import__(mod)
         except ImportError:
             continue
-        r = measure(mod, args.runs)
+        r = measure(mod, args.runs, env)
         r["package_mb"] = package_size_mb(mod)
         res[mod] = r
         print(f"{mod:7s} import {r['import_s_median']*1000:7.1f} ms (median of {args.runs}, min "
