@@ -114,6 +114,21 @@ def test_row_tail_tiles(use_avx2, dtype, ta, n, m):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mnk", [(13, 2001, 300), (50, 4100, 257), (6, 1030, 260)], ids=lambda s: "x".join(map(str, s)))
+def test_wide_row_major_b_packed_by_rows(use_avx2, threads, dtype, mnk):
+    # Few rows of A (one row block) and a row-major B whose K block exceeds 1 MiB: the
+    # panel is packed row by row before the tiles (gemm.cpp's rows_first; one thread, as
+    # threads would split N into narrower slabs); a partial last sliver, N across two NC
+    # blocks (4100 > 4080), K in two blocks, beta != 0.
+    threads(1)
+    m, n, k = mnk
+    rng = np.random.default_rng(m + n + k)
+    a, b, c0 = rand((m, k), dtype, rng), rand((k, n), dtype, rng), rand((m, n), dtype, rng)
+    out = kview(c0.copy())
+    check(matmul(kview(a), kview(b), out, alpha=1.5, beta=-1.0), a, b, 1.5, -1.0, c0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_step_slices(use_avx2, dtype):
     rng = np.random.default_rng(3)
     abase, bbase = rand((40, 90), dtype, rng), rand((100, 75), dtype, rng)

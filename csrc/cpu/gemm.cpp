@@ -262,6 +262,24 @@ void pack_b_slivers(const Kernel<T>& kn, int64_t K, int64_t N, const T* B, int64
     pack_b(kn, K, static_cast<int>(std::min<int64_t>(kn.nr, N - j)), B + j * csb, rsb, csb, Bp);
 }
 
+// Bp <- B[0:kc, 0:nc] (row-major: unit column stride) as zero-padded NR-column slivers
+// (sliver s at Bp + s * kc * NR), walking B row by row so that it is read sequentially.
+template <typename T>
+void pack_panel_rows(const Kernel<T>& kn, int64_t kc, int64_t nc, const T* B, int64_t rsb, T* Bp) {
+  const int NR = kn.nr;
+  const int64_t full = nc / NR, rest = nc - full * NR;
+  for (int64_t k = 0; k < kc; ++k) {
+    const T* row = B + k * rsb;
+    T* dst = Bp + k * NR;
+    for (int64_t s = 0; s < full; ++s) std::copy(row + s * NR, row + s * NR + NR, dst + s * kc * NR);
+    if (rest) {
+      T* d = dst + full * kc * NR;
+      std::copy(row + full * NR, row + nc, d);
+      std::fill(d + rest, d + NR, T(0));
+    }
+  }
+}
+
 // A single row of C (gemv) when B has unit row stride (e.g. x @ W.T): one dot product
 // per column of B, along contiguous memory. Eight partial sums let the compiler
 // vectorise without reassociating a single sum.
@@ -432,7 +450,15 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
   const int64_t NC = std::min(kn.nc, (op.N + NR - 1) / NR * NR);
   T* Ap = t_apack.get<T>(MC * KC);
   const bool one_row_block = op.M <= MC;
-  T* Bp = t_bpack.get<T>(one_row_block ? NR * KC : NC * KC);
+  // Row-major B under few rows of A, with a K block of the panel beyond L2 (1 MiB): the
+  // block is packed first, row by row, so B is read sequentially. A sliver at a time reads
+  // rows a full stride apart from L3 and waits on each, and with few rows of A no
+  // arithmetic hides that (1 thread: 32x256 @ 256x2048 62 -> 69 GFLOP/s, 32x300 @ 300x8192
+  // 59 -> 68). A B that fits L2 stays sliver-wise: there the panel's round trip costs more
+  // (32x512 @ 512x512 72 -> 68 with it).
+  const bool rows_first = one_row_block && op.csb == 1 && kn.pack_bn &&
+                          std::min(op.K, KC) * op.N * int64_t(sizeof(T)) >= (int64_t(1) << 20);
+  T* Bp = t_bpack.get<T>(one_row_block && !rows_first ? NR * KC : NC * KC);
   for (int64_t jc = 0; jc < op.N; jc += NC) {
     const int64_t nc = std::min(NC, op.N - jc);
     for (int64_t pc = 0; pc < op.K; pc += KC) {
@@ -447,7 +473,9 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
         // tiles reads it from L1 rather than streaming the whole panel back in. With
         // one row block no sliver is used again: all share one slot, which stays in L1
         // (a panel slot per sliver would write MBs of fresh lines for conv's wide B).
+        if (rows_first) pack_panel_rows(kn, kc, nc, Bpc, op.rsb, Bp);
         auto get_b = [&](int64_t jr, int n) -> const T* {
+          if (rows_first) return Bp + jr * kc;
           T* bp = Bp + (one_row_block ? 0 : jr * kc);
           if (ic == 0) pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
           return bp;
