@@ -6,9 +6,10 @@ and the dtype torch keeps scalar state (NAdam's mu_product, ASGD's eta and mu) i
 import numpy as np
 
 from .. import dtypes as _dt
-from ..tensor import Tensor
+from ..tensor import Tensor, zeros_like
 
-__all__ = ["TorchFlags", "check_adam_like", "check_lr", "invalid", "number", "scalar_dtype", "in_dtype", "lerp_"]
+__all__ = ["TorchFlags", "check_adam_like", "check_lr", "invalid", "number", "scalar_dtype", "in_dtype", "lerp_",
+           "zero_state"]
 
 # the values fastdl accepts for torch's implementation-choice flags (torch's defaults)
 _FLAGS = {"foreach": (None, False), "fused": (None, False), "differentiable": (False,), "capturable": (False,)}
@@ -95,3 +96,13 @@ def lerp_(t, end, weight):
         t.copy_(end - diff)
     return t
 
+
+
+def zero_state(state, param, *names):
+    """A parameter's state, made on its first step as torch makes it (step 0, then zero
+    buffers shaped like the parameter, in this key order); returns the named buffers."""
+    if not state:
+        state["step"] = 0
+        for name in names:
+            state[name] = zeros_like(param.detach())
+    return tuple(state[name] for name in names)

@@ -1,7 +1,6 @@
 """optim.Adadelta: torch.optim.Adadelta (rho, eps, weight decay, maximize), torch's
 single-tensor update written with fastdl tensor ops."""
-from ..tensor import zeros_like
-from ._common import TorchFlags, check_lr, invalid, number
+from ._common import TorchFlags, check_lr, invalid, number, zero_state
 from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
@@ -27,11 +26,7 @@ class Adadelta(TorchFlags, Optimizer):
         for param in params:
             grad = self._check_grad(param)
             state = self.state[param]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = zeros_like(param.detach())
-                state["acc_delta"] = zeros_like(param.detach())
-            square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+            square_avg, acc_delta = zero_state(state, param, "square_avg", "acc_delta")
             state["step"] += 1
             if maximize:
                 grad = -grad

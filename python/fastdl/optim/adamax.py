@@ -1,7 +1,6 @@
 """optim.Adamax: torch.optim.Adamax (the infinity-norm Adam variant; weight decay,
 maximize), torch's single-tensor update written with fastdl tensor ops."""
-from ..tensor import zeros_like
-from ._common import TorchFlags, check_adam_like, lerp_, number
+from ._common import TorchFlags, check_adam_like, lerp_, number, zero_state
 from .optimizer import Optimizer
 
 __all__ = ["Adamax"]
@@ -22,11 +21,7 @@ class Adamax(TorchFlags, Optimizer):
         for param in params:
             grad = self._check_grad(param)
             state = self.state[param]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = zeros_like(param.detach())
-                state["exp_inf"] = zeros_like(param.detach())
-            exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+            exp_avg, exp_inf = zero_state(state, param, "exp_avg", "exp_inf")
             if maximize:
                 grad = -grad
             state["step"] += 1

@@ -1,7 +1,6 @@
 """optim.RAdam: torch.optim.RAdam (variance rectification, L2 or decoupled weight
 decay, maximize), torch's single-tensor update written with fastdl tensor ops."""
-from ..tensor import zeros_like
-from ._common import TorchFlags, check_adam_like, lerp_, number
+from ._common import TorchFlags, check_adam_like, lerp_, number, zero_state
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -25,11 +24,7 @@ class RAdam(TorchFlags, Optimizer):
             if group["maximize"]:
                 grad = -grad
             state = self.state[param]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = zeros_like(param.detach())
-                state["exp_avg_sq"] = zeros_like(param.detach())
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            exp_avg, exp_avg_sq = zero_state(state, param, "exp_avg", "exp_avg_sq")
             state["step"] += 1
             step = state["step"]
             if weight_decay != 0:
