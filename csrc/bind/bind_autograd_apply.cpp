@@ -185,7 +185,17 @@ PyObject* forward_without_grad(PyObject* cls, PyObject* ctx, PyObject* const* ar
 // only the garbage collector frees when backward never runs (a forward under grad mode
 // without backward). The ctx keeps output.detach() instead (the same buffer and view, so
 // the version check still sees in-place writes), as torch's SavedVariable does for
-// outputs.
+// outputs. ctx._saved_outputs lists (saved index, output index) for each such alias, so
+// that a backward recorded for higher-order gradients can link it back to the node
+// (autograd.Node.apply).
+bool set_saved_outputs(PyObject* ctx, PyObject* pairs) {
+  static PyObject* const k_pairs = PyUnicode_InternFromString("_saved_outputs");
+  if (!pairs) return false;
+  const int rc = PyObject_SetAttr(ctx, k_pairs, pairs);
+  Py_DECREF(pairs);
+  return rc == 0;
+}
+
 bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
   static PyObject* const s_saved = PyUnicode_InternFromString("_saved");
   static PyObject* const s_detach = PyUnicode_InternFromString("detach");
@@ -194,17 +204,20 @@ bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
   pybind11::object held = pybind11::reinterpret_steal<pybind11::object>(saved);
   if (!PyTuple_Check(saved) || PyTuple_GET_SIZE(saved) == 0) return true;
   const bool many = PyTuple_Check(out);
-  auto is_output = [&](PyObject* s) {
-    if (!many) return s == out;
+  auto output_index = [&](PyObject* s) -> Py_ssize_t {
+    if (!many) return s == out ? 0 : -1;
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(out); ++j)
-      if (PyTuple_GET_ITEM(out, j) == s) return true;
-    return false;
+      if (PyTuple_GET_ITEM(out, j) == s) return j;
+    return -1;
   };
   const Py_ssize_t n = PyTuple_GET_SIZE(saved);
   PyObject* replaced = nullptr;
+  pybind11::list pairs;
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* s = PyTuple_GET_ITEM(saved, i);
-    if (s == Py_None || !is_output(s)) continue;
+    const Py_ssize_t j = s == Py_None ? -1 : output_index(s);
+    if (j < 0) continue;
+    pairs.append(pybind11::make_tuple(i, j));
     if (!replaced) {  // a fresh tuple: the saved one may be shared
       replaced = PyTuple_New(n);
       if (!replaced) return false;
@@ -220,7 +233,7 @@ bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
   if (!replaced) return true;
   const int rc = PyObject_SetAttr(ctx, s_saved, replaced);
   Py_DECREF(replaced);
-  return rc == 0;
+  return rc == 0 && set_saved_outputs(ctx, PySequence_Tuple(pairs.ptr()));
 }
 
 // The graph part of apply once forward has run: node, edges, the outputs' links.
@@ -395,6 +408,10 @@ bool save(PyObject* ctx, PyObject* const* items, const bool* keep, Py_ssize_t m,
     }
     PyObject* kept = t == out ? detached_alias(t) : Py_NewRef(t);
     if (!kept) return false;
+    if (t == out && !set_saved_outputs(ctx, Py_BuildValue("((nn))", i, Py_ssize_t(0)))) {
+      Py_DECREF(kept);
+      return false;
+    }
     PyTuple_SET_ITEM(saved.ptr(), i, kept);
     int64_t version = 0;
     PyObject* v = buffer_version(kept, &version) ? PyLong_FromLongLong(version) : nullptr;

@@ -11,7 +11,8 @@ refers to them, and the graph dies with its last output or after backward.
 from . import _C
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "is_inference_mode_enabled", "backward", "grad"]
+           "is_inference_mode_enabled", "backward", "grad", "once_differentiable",
+           "gradcheck", "gradgradcheck"]
 
 # Per-thread grad mode: `_state.enabled` is a C++ thread_local flag (csrc/bind/grad_mode.cpp),
 # which Function.apply and the C++ fronts read without a Python attribute lookup.
@@ -238,8 +239,44 @@ class Node:
             ctx.saved_tensors  # raises the "backward through the graph a second time" error
         if ctx._retained is not None:
             _fill_retained(ctx._retained, grads)
+        if _state.enabled:  # create_graph: the backward itself is recorded
+            return _apply_recorded(self, ctx, grads)
         out = self.fn.backward(ctx, *grads)
         return out if isinstance(out, tuple) else (out,)
+
+
+def _apply_recorded(node, ctx, grads):
+    """node's backward under grad mode, for higher-order gradients. Outputs that forward
+    saved are kept detached (no reference cycle through the graph): here they are linked
+    back to the node, so a gradient formula that uses y = f(x) differentiates through f.
+    A Function marked once_differentiable gets its gradients wrapped in a node that
+    raises if anything differentiates through them."""
+    pairs = ctx.__dict__.get("_saved_outputs")
+    saved = linked = ctx._saved
+    if pairs:
+        linked = list(saved)
+        for i, j in pairs:
+            t = linked[i].detach()
+            t._grad_fn, t._out_index, t._requires_grad = node, j, True
+            linked[i] = t
+        ctx._saved = linked = tuple(linked)
+    try:
+        out = node.fn.backward(ctx, *grads)
+    finally:
+        if pairs:
+            ctx._saved = saved
+    out = out if isinstance(out, tuple) else (out,)
+    sources = [g for g in grads if g is not None] + [t for t in linked if t is not None]
+    once = getattr(node.fn, "_once_differentiable", False) or getattr(node.fn.backward, "_once_differentiable", False)
+    # A gradient is linear in the incoming ones: if they carry a graph and an outgoing one
+    # does not, the formula ran a kernel that autograd cannot see through. Wrapping it
+    # makes differentiating it raise rather than treat it as a constant.
+    lost = any(getattr(g, "requires_grad", False) for g in grads) and any(
+        o is not None and hasattr(o, "requires_grad") and not o.requires_grad for o in out)
+    if (once and any(getattr(t, "requires_grad", False) for t in sources)) or lost:
+        out = tuple(o if o is None or not hasattr(o, "requires_grad") or (o.requires_grad and not once)
+                    else _NotTwice.apply(o, node.fn.__name__, *sources) for o in out)
+    return out
 
 
 def _fill_retained(retained, grads):
@@ -331,21 +368,47 @@ class Function:
     # installed by _bind_apply once tensor.py has defined Tensor.
 
 
-def _run_backward(roots, root_grads, retain_graph, inputs=None):
+def _run_backward(roots, root_grads, retain_graph, inputs=None, create_graph=False):
     """Runs the graph from roots (edges) with root_grads; returns `inputs` (the captured
     gradients of grad()) filled in. The loop (topological order, summing the gradients
     that reach each node, node.apply, freeing each ctx) is C++ (csrc/bind/
     bind_autograd_engine.cpp); the leaves' update and the zeros for outputs that got no
-    gradient are the Python below."""
+    gradient are the Python below. With create_graph the gradient formulas run under
+    grad mode, so the gradients are themselves differentiable (Node.apply)."""
     captured = inputs  # None for backward(); {id(leaf): grad} for grad()
     handed_out = set()
-    prev, _state.enabled = _state.enabled, False  # no_grad() without its object (every backward passes here)
+    # no_grad() without its object (every backward passes here), or grad mode on to record
+    prev, _state.enabled = _state.enabled, bool(create_graph)
     try:
         _C.run_backward(roots, root_grads, retain_graph,
-                        lambda leaf, g: _accumulate(leaf, g, captured, handed_out), _zeros_for)
+                        lambda leaf, g: _accumulate(leaf, g, captured, handed_out, create_graph), _zeros_for)
     finally:
         _state.enabled = prev
     return captured
+
+
+class _NotTwice(Function):
+    """Stands in for a gradient computed by a once_differentiable backward (a fused kernel
+    with no derivative of its own): the value passes through; differentiating it raises."""
+
+    @staticmethod
+    def forward(ctx, g, name, *sources):
+        ctx.name = name
+        return g.detach()
+
+    @staticmethod
+    def backward(ctx, gg):
+        raise RuntimeError(f"{ctx.name}: the gradient of this op is not differentiable in fastdl (its backward is "
+                           f"a fused kernel marked once_differentiable); higher-order gradients through it are not "
+                           f"supported")
+
+
+def once_differentiable(cls_or_fn):
+    """Marks a Function (the class, or its backward staticmethod as torch's decorator is
+    used) whose backward is not itself differentiable: with create_graph, differentiating
+    its gradients raises instead of silently treating them as constants."""
+    cls_or_fn._once_differentiable = True
+    return cls_or_fn
 
 
 def _zeros_for(meta):
@@ -354,8 +417,9 @@ def _zeros_for(meta):
     return zeros(meta[0], dtype=meta[1], device=meta[2])
 
 
-def _accumulate(leaf, g, captured, handed_out):
-    """Runs leaf's hooks on g, then adds it to leaf.grad (or to captured, for grad())."""
+def _accumulate(leaf, g, captured, handed_out, create_graph=False):
+    """Runs leaf's hooks on g, then adds it to leaf.grad (or to captured, for grad()).
+    With create_graph, .grad keeps the graph of g (as torch's)."""
     if g is None:
         return
     for hook in leaf._hooks or ():
@@ -364,6 +428,9 @@ def _accumulate(leaf, g, captured, handed_out):
     if captured is not None:
         if id(leaf) in captured:
             captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
+        return
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
     if leaf.grad is None:
         # a gradient object may be shared (add's backward passes it to both
@@ -399,20 +466,33 @@ def _root_grads(tensors, grad_tensors, op):
     return roots, gs
 
 
-def backward(tensors, grad_tensors=None, retain_graph=False):
-    """Accumulates d(tensors)/d(leaf) * grad_tensors into every leaf's .grad."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulates d(tensors)/d(leaf) * grad_tensors into every leaf's .grad. With
+    create_graph the gradients are recorded too (higher-order derivatives); retain_graph
+    defaults to create_graph, as torch's."""
     from .tensor import Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
         if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
             grad_tensors = (grad_tensors,)
     roots, gs = _root_grads(tensors, grad_tensors, "backward")
-    _run_backward(roots, gs, retain_graph)
+    _run_backward(roots, gs, create_graph if retain_graph is None else bool(retain_graph), create_graph=create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
-    """Returns d(outputs)/d(inputs) without touching any .grad (torch.autograd.grad)."""
-    from .tensor import Tensor
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Returns d(outputs)/d(inputs) without touching any .grad (torch.autograd.grad).
+    create_graph records the gradients' own graph (gradient penalties, Hessian-vector
+    products); materialize_grads returns zeros instead of None for unused inputs."""
+    from .tensor import Tensor, zeros_like
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True (vmap over grad_outputs) is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: expected allow_unused to be True or not passed when materialize_grads=True")
+    if retain_graph is None:
+        retain_graph = create_graph
     if isinstance(outputs, Tensor):
         outputs = (outputs,)
         if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
@@ -429,15 +509,29 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
             raise RuntimeError("grad: only leaf tensors are supported as inputs in fastdl")
         _C.edge_of(t)
     captured = {id(t): None for t in inputs}
-    res = _run_backward(roots, gs, retain_graph, inputs=captured)
+    res = _run_backward(roots, gs, retain_graph, inputs=captured, create_graph=create_graph)
     out = []
     for t in inputs:
         g = res[id(t)]
         if g is None and not allow_unused:
             raise RuntimeError("grad: one of the differentiated tensors appears not to have been used in the graph; "
                                "pass allow_unused=True if this is intended")
+        if g is None and materialize_grads:
+            g = zeros_like(t)
         out.append(g)
     return tuple(out)
+
+
+def gradcheck(fn, inputs, **kwargs):
+    """torch.autograd.gradcheck: fastdl.testing.gradcheck (float64 central differences)."""
+    from .testing import gradcheck as check
+    return check(fn, inputs, **kwargs)
+
+
+def gradgradcheck(fn, inputs, **kwargs):
+    """torch.autograd.gradgradcheck: second derivatives by fastdl.testing.gradgradcheck."""
+    from .testing import gradgradcheck as check
+    return check(fn, inputs, **kwargs)
 
 
 def _bind_apply():

@@ -167,9 +167,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         from .autograd import backward
-        if create_graph:
-            raise NotImplementedError("backward(create_graph=True): higher-order gradients are not supported yet")
-        backward(self, None if gradient is None else (gradient,), retain_graph=bool(retain_graph))
+        backward(self, None if gradient is None else (gradient,), retain_graph=retain_graph, create_graph=create_graph)
 
     # ---- conversion -----------------------------------------------------------------
     def _np_view(self):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd import grad as _grad, no_grad
+from .autograd import enable_grad, grad as _grad, no_grad
 from .tensor import Tensor
 
 
@@ -45,7 +45,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_directions=3, seed=0
     for o, w in zip(outs, weights):
         term = (o * w.to(o.dtype)).sum()
         total = term if total is None else total + term
-    grads = _grad(total, [inputs[i] for i in diff], allow_unused=True)
+    # an output that does not depend on the inputs through the graph (a gradient of a
+    # linear function, under gradgradcheck) has zero derivative
+    grads = (_grad(total, [inputs[i] for i in diff], allow_unused=True) if total is not None and total.requires_grad
+             else [None] * len(diff))
     for _ in range(n_directions):
         dirs = {i: rng.standard_normal(inputs[i].shape) for i in diff}
         analytic = sum(float((_to_np(g) * dirs[i]).sum()) if g is not None else 0.0 for i, g in zip(diff, grads))
@@ -72,3 +75,43 @@ def _weighted(fn, inputs, dirs, t, weights):
         outs = out if isinstance(out, (tuple, list)) else (out,)
         outs = [o for o in outs if isinstance(o, Tensor) and o.dtype.is_floating_point]
         return sum(float((_to_np(o).astype(np.float64) * _to_np(w)).sum()) for o, w in zip(outs, weights))
+
+
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_directions=3, seed=0, raise_exception=True):
+    """Checks second derivatives: the gradient of <w, fn(x)> computed with create_graph
+    (a function of the inputs) is itself checked by gradcheck against central differences.
+    Inputs that require grad must be float64."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not diff:
+        raise ValueError("gradgradcheck: no input requires grad")
+    rng = np.random.default_rng(seed + 1)
+    with no_grad():
+        out = fn(*inputs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    weights = [Tensor_from(rng.standard_normal(o.shape)) if isinstance(o, Tensor) and o.dtype.is_floating_point
+               else None for o in outs]
+
+    def first_order(*xs):
+        # also called under no_grad with plain shifted inputs by the finite differences
+        with enable_grad():
+            xs = [x.detach().requires_grad_(True) if i in diff and not x.requires_grad else x for i, x in enumerate(xs)]
+            return _first_order(xs)
+
+    def _first_order(xs):
+        o = fn(*xs)
+        os_ = o if isinstance(o, (tuple, list)) else (o,)
+        total = None
+        for t, w in zip(os_, weights):
+            if w is None or not t.requires_grad:
+                continue
+            term = (t * w.to(t.dtype)).sum()
+            total = term if total is None else total + term
+        wrt = [xs[i] for i in diff]
+        if total is None:
+            return tuple(x * 0.0 for x in wrt)
+        grads = _grad(total, wrt, create_graph=True, allow_unused=True, materialize_grads=True)
+        return tuple(grads)
+
+    return gradcheck(first_order, inputs, eps=eps, atol=atol, rtol=rtol, n_directions=n_directions, seed=seed,
+                     raise_exception=raise_exception)

@@ -37,14 +37,17 @@ def _cumsum_kernel(x, dim, reverse):
 
 
 class _CumSum(Function):
+    """Inclusive sum along dim, from the start or (reverse) from the end; the gradient
+    of one direction is the other (so it differentiates twice)."""
+
     @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        return _cumsum_kernel(x, dim, False)
+    def forward(ctx, x, dim, reverse=False):
+        ctx.dim, ctx.reverse = dim, reverse
+        return _cumsum_kernel(x, dim, reverse)
 
     @staticmethod
     def backward(ctx, g):
-        return _cumsum_kernel(g, ctx.dim, True), None
+        return _CumSum.apply(g, ctx.dim, not ctx.reverse), None, None
 
 
 def cumsum(x, dim, dtype=None):

@@ -445,9 +445,99 @@ def _unary_function(name, grad, saves, float_only=True):
                                         "fast_forward": ("unary", name, rules)})
 
 
+class _ZeroGrad(Function):
+    """zeros_like(g) as a function of g (derivative zero): with create_graph the zero
+    gradient of a step function stays linked to the graph, as torch's."""
+
+    @staticmethod
+    def forward(ctx, g):
+        from ..tensor import zeros_like
+        return zeros_like(g)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _ZeroGrad.apply(gg)
+
+
 def _zero_grad(x, y, g, *p):
-    from ..tensor import zeros_like
-    return zeros_like(g)
+    return _ZeroGrad.apply(g)
+
+
+# The gradient kernels of the unary table as Functions of their own, so that a gradient
+# computed with create_graph can be differentiated again (double backward); without grad
+# mode apply runs just the kernel.
+class _TanhBackward(Function):  # g * (1 - y^2)
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return binary_kernel("tanh_backward", g, y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return _TanhBackward.apply(gg, y), gg * g * y * -2.0
+
+
+class _SigmoidBackward(Function):  # g * y * (1 - y)
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return binary_kernel("sigmoid_backward", g, y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return _SigmoidBackward.apply(gg, y), gg * g * (1.0 - y * 2.0)
+
+
+class _ReluBackward(Function):  # g where y > 0; no derivative in y (zero a.e.)
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(y)
+        return binary_kernel("relu_backward", g, y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        y, = ctx.saved_tensors
+        return _ReluBackward.apply(gg, y), _ZeroGrad.apply(y)
+
+
+class _StepFactor(Function):
+    """A piecewise-constant derivative factor (leaky_relu's slope at x): zero derivative."""
+
+    @staticmethod
+    def forward(ctx, x, op, p0):
+        return unary_kernel(op, x, p0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _ZeroGrad.apply(gg), None, None
+
+
+class _GeluGrad(Function):
+    """gelu'(x) (approx 0: exact, 1: tanh), with gelu''(x) for double backward."""
+
+    @staticmethod
+    def forward(ctx, x, approx):
+        ctx.save_for_backward(x)
+        ctx.approx = approx
+        return unary_kernel("gelu_grad", x, approx)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, = ctx.saved_tensors
+        if not ctx.approx:  # gelu = x Phi(x): gelu'' = phi(x) (2 - x^2)
+            second = exp(x * x * -0.5) * _INV_SQRT_2PI * (2.0 - x * x)
+        else:  # gelu = x (1 + tanh u) / 2, u = c (x + k x^3)
+            c, k = _SQRT_2_OVER_PI, 0.044715
+            t = tanh((x + x * x * x * k) * c)
+            du, d2u = (1.0 + x * x * (3 * k)) * c, x * (6 * k * c)
+            second = (1.0 - t * t) * (du - x * t * du * du + x * d2u * 0.5)
+        return gg * second, None
+
+
+_INV_SQRT_2PI = 0.3989422804014327
+_SQRT_2_OVER_PI = 0.7978845608028654
 
 
 # name: (gradient(x, y, g, p0, p1), what backward needs, ints promoted to float)
@@ -461,20 +551,20 @@ UNARY = {
     "log1p": (lambda x, y, g, *p: g / (x + 1), "x", True),
     "sqrt": (lambda x, y, g, *p: g / (y * 2), "y", True),
     "rsqrt": (lambda x, y, g, *p: g * y * y * y * -0.5, "y", True),
-    "tanh": (lambda x, y, g, *p: binary_kernel("tanh_backward", g, y), "y", True),
-    "sigmoid": (lambda x, y, g, *p: binary_kernel("sigmoid_backward", g, y), "y", True),
+    "tanh": (lambda x, y, g, *p: _TanhBackward.apply(g, y), "y", True),
+    "sigmoid": (lambda x, y, g, *p: _SigmoidBackward.apply(g, y), "y", True),
     "sin": (lambda x, y, g, *p: g * cos(x), "x", True),
     "cos": (lambda x, y, g, *p: -g * sin(x), "x", True),
     "reciprocal": (lambda x, y, g, *p: -g * y * y, "y", True),
-    "relu": (lambda x, y, g, *p: binary_kernel("relu_backward", g, y), "y", False),
-    "leaky_relu": (lambda x, y, g, s, _: g * unary_kernel("leaky_relu_grad", x, s), "x", True),
+    "relu": (lambda x, y, g, *p: _ReluBackward.apply(g, y), "y", False),
+    "leaky_relu": (lambda x, y, g, s, _: g * _StepFactor.apply(x, "leaky_relu_grad", s), "x", True),
     "clamp": (lambda x, y, g, lo, hi: where(logical_and(_ge_bound(x, lo), _le_bound(x, hi)), g, 0.0), "x", False),
     "pow_scalar": (lambda x, y, g, e, _: g * e * _pow_grad_base(x, e - 1), "x", False),
     "floor": (_zero_grad, "", True),
     "ceil": (_zero_grad, "", True),
     "round": (_zero_grad, "", True),
     # activations of nn.functional (p0/p1: gelu approximate flag; elu alpha; softplus beta, threshold)
-    "gelu": (lambda x, y, g, approx, _: g * unary_kernel("gelu_grad", x, approx), "x", True),
+    "gelu": (lambda x, y, g, approx, _: g * _GeluGrad.apply(x, approx), "x", True),
     "silu": (lambda x, y, g, *p: g * _silu_grad(x), "x", True),
     "elu": (lambda x, y, g, alpha, _: where(x > 0, g, g * alpha * exp(clamp(x, max=0.0))), "x", True),
     "softplus": (lambda x, y, g, beta, th: where(x * beta > th, g, g * sigmoid(x * beta)), "x", True),

@@ -169,12 +169,26 @@ class _Basic(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..tensor import zeros
         shape, dtype, key = ctx.meta
+        return _BasicAdjoint.apply(g, shape, dtype, key), None
+
+
+class _BasicAdjoint(Function):
+    """_Basic's backward as an op (zeros with g copied into the view of the key), whose
+    own gradient is _Basic again: gradients through indexing differentiate twice."""
+
+    @staticmethod
+    def forward(ctx, g, shape, dtype, key):
+        from ..tensor import zeros
+        ctx.key = key
         out = zeros(shape, dtype=dtype, device=g.device)
         view, _ = _parse(out, key)
         backend(g, "getitem").copy(g, view)
-        return out, None
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _Basic.apply(gg, ctx.key), None, None, None
 
 
 def _check_setitem_autograd(x, value):
@@ -242,12 +256,28 @@ class _IndexedRead(Function):
 
     @classmethod
     def backward(cls, ctx, g):
-        from ..tensor import zeros
         shape, dim = ctx.meta
         index, = ctx.saved_tensors
+        return _IndexedAdd.apply(g, cls, shape, dim, index), None, None
+
+
+class _IndexedAdd(Function):
+    """An _IndexedRead's backward as an op: g added into zeros at the index with the
+    adjoint kernel; its own gradient is the read again (double backward)."""
+
+    @staticmethod
+    def forward(ctx, g, read_cls, shape, dim, index):
+        from ..tensor import zeros
+        ctx.read_cls, ctx.dim = read_cls, dim
+        ctx.save_for_backward(index)
         out = zeros(shape, dtype=g.dtype, device=g.device)
-        getattr(backend(g, cls.adjoint), cls.adjoint)(out, dim, index, g)
-        return out, None, None
+        getattr(backend(g, read_cls.adjoint), read_cls.adjoint)(out, dim, index, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        index, = ctx.saved_tensors
+        return ctx.read_cls.apply(gg, ctx.dim, index), None, None, None, None
 
 
 class _IndexSelect(_IndexedRead):

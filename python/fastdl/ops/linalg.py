@@ -5,7 +5,7 @@ CPU the operands are converted to float32, multiplied there and the result round
 once to the input dtype, as torch's CPU path does."""
 from .. import _C
 from .. import dtypes as _dt
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
 
@@ -54,9 +54,10 @@ class _Matmul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        # raw transposed views: backward runs without recording, so no graph link is needed
-        ga = unbroadcast(_Matmul.apply(g, transposed_view(b)), sa) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(_Matmul.apply(transposed_view(a), g), sb) if ctx.needs_input_grad[1] else None
+        # raw transposed views when backward records nothing; the transpose op with create_graph
+        tv = transposed_view if not is_grad_enabled() else (lambda t: t.transpose(-2, -1))
+        ga = unbroadcast(_Matmul.apply(g, tv(b)), sa) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(_Matmul.apply(tv(a), g), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -116,6 +117,10 @@ class _Addmm(Function):
         needs, alpha, beta = ctx.needs_input_grad, ctx.alpha, ctx.beta
         gi = unbroadcast(g if beta == 1 else g * beta, ctx.input_shape) if needs[0] else None
         M, K, N = ctx.shapes
+        if is_grad_enabled():  # create_graph: differentiable ops
+            g1 = (g @ mat2.t()) * alpha if needs[1] else None
+            g2 = (mat1.t() @ g) * alpha if needs[2] else None
+            return gi, g1, g2, None, None
         # alpha rides in the GEMMs (the kernel's alpha): one kernel per gradient
         g1 = gemm_into(g, transposed_view(mat2), empty((M, K), g._dtype, g._device), alpha, batch=()) if needs[1] else None
         g2 = gemm_into(transposed_view(mat1), g, empty((K, N), g._dtype, g._device), alpha, batch=()) if needs[2] else None

@@ -28,7 +28,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd import Function
+from ..autograd import Function, once_differentiable
 from ..tensor import eye, ones, tensor as _tensor
 from ._util import (backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
@@ -136,6 +136,7 @@ def _inv_t(op, A):
 
 
 # ---------------------------------------------------------------- Functions
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _Solve(Function):
     @staticmethod
     def forward(ctx, A, B, op):
@@ -156,6 +157,7 @@ class _Solve(Function):
                 unbroadcast(gB, sb) if ctx.needs_input_grad[1] else None, None)
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _SolveTriangular(Function):
     @staticmethod
     def forward(ctx, A, B, upper, unit):
@@ -205,6 +207,7 @@ def _mat_scalar(v):
     return v.reshape(tuple(v.shape) + (1, 1))
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _Det(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -219,6 +222,7 @@ class _Det(Function):
         return _mat_scalar(g * det) * _inv_t(ctx.op + " (backward, needs a nonsingular input)", A), None
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _SlogDet(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -246,6 +250,7 @@ def _permutation(piv):
     return _tensor(P, device=piv.device)
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _LUFactor(Function):
     @staticmethod
     def forward(ctx, A):
@@ -269,6 +274,7 @@ class _LUFactor(Function):
         return matmul(_permutation(ctx.piv).to(lu.dtype), Z)
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _Cholesky(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -307,6 +313,7 @@ def _qr_backward_tall(gQ, gR, Q, R):
     return _mT(_tri_raw("linalg.qr", R, _mT(b), True, False))  # b R^-T = (R^-1 b^T)^T
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _QR(Function):
     @staticmethod
     def forward(ctx, A, mode):
@@ -341,6 +348,7 @@ class _QR(Function):
         return cat([gX, matmul(Q, gV)], -1), None
 
 
+@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
 class _Eigh(Function):
     @staticmethod
     def forward(ctx, A, lower):

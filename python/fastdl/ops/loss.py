@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, same_device, unbroadcast
 
@@ -26,7 +26,8 @@ class _CrossEntropy(Function):
         w = None if weight is None else contiguous_data(weight.to(x.dtype))
         t = contiguous_data(target)
         backend(x, "cross_entropy").cross_entropy(x, t, w, loss, lse, ignore_index, label_smoothing)
-        ctx.save_for_backward(x, t, w, lse)
+        # the logits themselves, not a contiguous copy: a recorded backward differentiates through them
+        ctx.save_for_backward(logits, t, w, lse)
         ctx.meta = (ignore_index, label_smoothing)
         return loss
 
@@ -34,10 +35,33 @@ class _CrossEntropy(Function):
     def backward(ctx, g):
         x, t, w, lse = ctx.saved_tensors
         ignore_index, label_smoothing = ctx.meta
+        if is_grad_enabled():  # create_graph
+            return _cross_entropy_grad(x, t, w, g, ignore_index, label_smoothing), None, None, None, None
+        x = contiguous_data(x)
         gx = empty(x.shape, x.dtype, x.device)
         backend(x, "cross_entropy_backward").cross_entropy_backward(
             x, t, w, lse, contiguous_data(g), gx, ignore_index, label_smoothing)
         return gx, None, None, None, None
+
+
+def _cross_entropy_grad(x, t, w, g, ignore_index, eps):
+    """The fused kernel's gradient in differentiable ops (for create_graph): per row,
+    g_i [(1 - eps) w_t (p - e_t) + eps / C (sum(w) p - w)], zero for ignored rows."""
+    from .indexing import one_hot
+    from .reduce import softmax
+    from .elementwise import where
+    C = x.shape[1]
+    p = softmax(x, 1)
+    valid = t != ignore_index
+    tc = where(valid, t, 0)
+    onehot = one_hot(tc, C).to(x.dtype)
+    gv = where(valid, g, 0.0)
+    wt = 1.0 if w is None else w[tc]
+    out = (p - onehot) * (gv * wt * (1.0 - eps)).unsqueeze(1)
+    if eps:
+        wsum, wrow = (float(C), 1.0) if w is None else (w.sum(), w.unsqueeze(0))
+        out = out + (p * wsum - wrow) * (gv * (eps / C)).unsqueeze(1)
+    return out
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -124,6 +148,7 @@ class _MseLoss(Function):
         d = input - target
         sq = d * d
         ctx.save_for_backward(d)
+        ctx.operands = (input, target)  # for a recorded backward (create_graph), which needs d's graph
         ctx.meta = (input.shape, input.dtype, target.shape, target.dtype, reduction, sq.numel())
         if reduction == "none":
             return sq
@@ -132,6 +157,8 @@ class _MseLoss(Function):
     @staticmethod
     def backward(ctx, g):
         d, = ctx.saved_tensors
+        if is_grad_enabled():
+            d = ctx.operands[0] - ctx.operands[1]
         in_shape, in_dtype, t_shape, t_dtype, reduction, n = ctx.meta
         scale = 2.0 if reduction != "mean" else (2.0 / n if n else 0.0)
         gd = d * (g * scale)

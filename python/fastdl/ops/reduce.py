@@ -3,7 +3,7 @@ softmax / log_softmax. Kernels reduce into the keepdim shape; a view drops the d
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ._util import (backend, cast, check_tensor, contiguous_strides, desc, empty, expand_view, norm_dim, norm_dims,
                     via_float32)
 from .elementwise import where
@@ -56,6 +56,8 @@ class _Sum(Function):
     def backward(ctx, g):
         shape, dims, keepdim = ctx.meta
         keep = _keep_shape(shape, dims)
+        if is_grad_enabled():  # create_graph: the differentiable reshape and expand
+            return g.reshape(keep).expand(shape), None, None, None
         # a raw view where g's memory allows (backward records nothing), else the reshape op
         g = g._view(keep, contiguous_strides(keep)) if g.is_contiguous() else g.reshape(keep)
         return expand_view(g, shape), None, None, None
@@ -235,6 +237,10 @@ class _Softmax(Function):
     def backward(ctx, g):
         y, = ctx.saved_tensors
         dim, log = ctx.meta
+        if is_grad_enabled():  # create_graph: the same formula in differentiable ops
+            if log:
+                return g - y.exp() * g.sum(dim, keepdim=True), None, None
+            return y * (g - (g * y).sum(dim, keepdim=True)), None, None
         gx = empty(y.shape, y.dtype, y.device)
         backend(y, "softmax_backward").softmax_backward(y, g, gx, dim, log)
         return gx, None, None

@@ -5,7 +5,7 @@ are copies composed from differentiable ops (index_select, where)."""
 import math
 import numbers
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, contiguous_strides
 from ._util import backend, desc, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
 
@@ -216,6 +216,13 @@ class _Narrow(Function):
     def backward(ctx, g):
         from ..tensor import zeros
         shape, dtype, dim, start = ctx.meta
+        if is_grad_enabled():  # create_graph: g between zero blocks, by the differentiable cat
+            before = list(shape)
+            before[dim] = start
+            after = list(shape)
+            after[dim] = shape[dim] - start - g.shape[dim]
+            return cat([zeros(before, dtype=dtype, device=g.device), g,
+                        zeros(after, dtype=dtype, device=g.device)], dim), None, None, None
         out = zeros(shape, dtype=dtype, device=g.device)
         narrow(out, dim, start, g.shape[dim]).copy_(g)
         return out, None, None, None

@@ -12,7 +12,7 @@ memory the columns would pin between forward and backward.
 """
 import numbers
 
-from ...autograd import Function
+from ...autograd import Function, is_grad_enabled, once_differentiable
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
 
@@ -99,6 +99,10 @@ class _Conv2d(Function):
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: the two gradients as ops that differentiate again
+            gx = _ConvInputGrad.apply(gy, w, ctx.geo, tuple(x.shape[2:])) if need[0] else None
+            gw = _ConvWeightGrad.apply(x, gy, ctx.geo, tuple(w.shape)) if need[1] else None
+            return gx, gw, _bias_grad(gy) if need[2] else None, None
         gy = contiguous_data(gy)  # once for both GEMM passes (a broadcast gradient has stride 0)
         gx = _conv_input_grad(gy, w, ctx.geo, x.shape[2:]) if need[0] else None
         gw, gb = None, None
@@ -109,6 +113,42 @@ class _Conv2d(Function):
         return gx, gw, gb, None
 
 
+# A convolution's two gradients are bilinear: gx(gy, w) with <gx, u> = <gy, conv(u, w)>
+# and gw(x, gy) with <gw, v> = <gy, conv(x, v)>. So each one's derivatives are the
+# forward and the other gradient, and these Functions close double backward.
+class _ConvInputGrad(Function):
+    @staticmethod
+    def forward(ctx, gy, w, geo, in_hw):
+        ctx.save_for_backward(gy, w)
+        ctx.geo = geo
+        return _conv_input_grad(contiguous_data(gy), w, geo, in_hw)
+
+    @staticmethod
+    def backward(ctx, ggx):
+        gy, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        d_gy = _Conv2d.apply(ggx.contiguous(), w, None, ctx.geo) if need[0] else None
+        d_w = _ConvWeightGrad.apply(ggx, gy, ctx.geo, tuple(w.shape)) if need[1] else None
+        return d_gy, d_w, None, None
+
+
+class _ConvWeightGrad(Function):
+    @staticmethod
+    def forward(ctx, x, gy, geo, w_shape):
+        ctx.save_for_backward(x, gy)
+        ctx.geo = geo
+        return _conv_weight_grad(x, contiguous_data(gy), geo, w_shape)[0]
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, gy = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        d_x = _ConvInputGrad.apply(gy, ggw, ctx.geo, tuple(x.shape[2:])) if need[0] else None
+        d_gy = _Conv2d.apply(x, ggw, None, ctx.geo) if need[1] else None
+        return d_x, d_gy, None, None
+
+
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _ConvTranspose2d(Function):
     """y = conv2d's input-gradient of x. When output_padding >= stride (allowed if it is
     below the dilation) the conv view of y has more positions than x: x is zero-padded

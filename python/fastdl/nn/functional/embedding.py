@@ -1,12 +1,13 @@
 """embedding: rows of a (num_embeddings, embedding_dim) weight picked by integer
 indices. The gradient scatters back into the rows used; the padding_idx row gets none."""
-from ...autograd import Function
+from ...autograd import Function, once_differentiable
 from ...ops._util import backend, check_tensor, desc, empty, same_device
 from ... import dtypes as _dt
 
 __all__ = ["embedding"]
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _Embedding(Function):
     @staticmethod
     def forward(ctx, weight, index, padding_idx):

@@ -12,7 +12,7 @@ activation op, so results are bit-identical. nn.Sequential uses it for a Linear
 followed by ReLU, Tanh or Sigmoid."""
 from ... import _C
 from ... import dtypes as _dt
-from ...autograd import Function, _state
+from ...autograd import Function, _state, is_grad_enabled
 from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor, transposed_view
 from ...ops.elementwise import binary_kernel, unary_kernel
 from ...ops.linalg import gemm_into
@@ -39,18 +39,25 @@ class _Linear(Function):
             else:
                 backend(x, "linear").linear(x2, weight, bias, out, activation)
         needs = ctx.needs_input_grad
-        ctx.save_for_backward(x2 if needs[1] else None, weight if needs[0] else None,
-                              out if activation != "none" else None)  # the activations' gradients read y
+        res = out if len(sx) == 2 else out.reshape(sx[:-1] + (n,))
+        # x and the returned output themselves (not 2-D views): a recorded backward
+        # (create_graph) differentiates through them
+        ctx.save_for_backward(x if needs[1] else None, weight if needs[0] else None,
+                              res if activation != "none" else None)  # the activations' gradients read y
         ctx.x_shape, ctx.activation = sx, activation
-        return out if len(sx) == 2 else out.reshape(sx[:-1] + (n,))
+        return res
 
     @staticmethod
     def backward(ctx, g):
-        x2, weight, y = ctx.saved_tensors
+        x, weight, y = ctx.saved_tensors
         needs, x_shape = ctx.needs_input_grad, ctx.x_shape
+        if is_grad_enabled():  # create_graph: differentiable ops
+            return _linear_grad_recorded(ctx, x, weight, y, g)
         sg = tuple(g._shape)
         g2 = g if len(sg) == 2 else g.reshape(-1, sg[-1])  # any strides will do
+        x2 = x if x is None or len(x_shape) == 2 else x.reshape(-1, x_shape[-1])
         if y is not None:  # the activation op's own gradient kernel (relu_backward, ...)
+            y = y if len(x_shape) == 2 else y.reshape(-1, sg[-1])
             g2 = binary_kernel(ctx.activation + "_backward", g2, y)
         (rows, n), dt, dev = tuple(g2._shape), g._dtype, g._device
         gx = empty((rows, x_shape[-1]), dt, dev) if needs[0] else None
@@ -63,6 +70,21 @@ class _Linear(Function):
         if gx is not None and len(x_shape) != 2:
             gx = gx.reshape(x_shape)
         return gx, gw, gb, None
+
+
+def _linear_grad_recorded(ctx, x, weight, y, g):
+    """_Linear's gradients in differentiable ops (matmul, the activation's gradient Function)."""
+    from ...ops.elementwise import _ReluBackward, _SigmoidBackward, _TanhBackward
+    needs, x_shape = ctx.needs_input_grad, ctx.x_shape
+    n = g.shape[-1]
+    g2 = g.reshape(-1, n)
+    if y is not None:
+        act = {"relu": _ReluBackward, "tanh": _TanhBackward, "sigmoid": _SigmoidBackward}[ctx.activation]
+        g2 = act.apply(g2, y.reshape(-1, n))
+    gx = (g2 @ weight).reshape(x_shape) if needs[0] else None
+    gw = g2.t() @ x.reshape(-1, x_shape[-1]) if needs[1] else None
+    gb = g2.sum(0) if needs[2] else None
+    return gx, gw, gb, None
 
 
 def _half_linear(x2, weight, bias, out):

@@ -3,7 +3,7 @@ fused backward kernel (csrc/cpu/norm.cpp), and group_norm: layer_norm's Function
 the input seen as (N, G, C/G * prod(*)), then the per-channel affine map."""
 import numbers
 
-from ...autograd import Function
+from ...autograd import Function, once_differentiable
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -39,6 +39,7 @@ def _grad_buffers(ctx, x, weight):
     return gx, gw, gb
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -89,6 +90,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                             float(eps))
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, axis, eps):

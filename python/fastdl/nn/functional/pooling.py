@@ -4,7 +4,7 @@ adaptive_avg_pool2d, each a Function over the pooling kernels of _C.cpu / _C.cud
 forms on (N, C, L) or (C, L), which run the 2-D kernels over a height-1 view."""
 import numbers
 
-from ...autograd import Function
+from ...autograd import Function, once_differentiable
 from ...ops._util import backend, check_tensor, desc, empty
 from ... import dtypes as _dt
 from .conv import _lift, _ntuple
@@ -59,6 +59,7 @@ def _batched(x, n, fn):
     return tuple(back(o) for o in outs) if isinstance(outs, tuple) else back(outs)
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw, ceil_mode):
@@ -97,6 +98,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, args):
@@ -141,6 +143,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, out_hw):

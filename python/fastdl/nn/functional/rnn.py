@@ -21,7 +21,7 @@ projection, and the activation. The steps are split off by _Steps, whose one bac
 writes every step's gradient into a single buffer (unbind's per-step backward would
 pad each to the whole sequence).
 """
-from ...autograd import Function
+from ...autograd import Function, once_differentiable
 from ...ops._util import backend, contiguous_data, desc, empty, transposed_view
 from ...ops.elementwise import relu, tanh
 from ...ops.linalg import addmm
@@ -140,6 +140,7 @@ def _outputs(hs, T, reverse):
     return _span(hs, 0 if reverse else 1, T), _state_slot(hs, 0 if reverse else T)
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -171,6 +172,7 @@ class _LSTMLayer(Function):
         return dx, dh, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _GRULayer(Function):
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -240,6 +242,7 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return gru_layer(input.unsqueeze(0), hx, w_ih, w_hh, b_ih, b_hh)[1]
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _Steps(Function):
     """x (T, B, H) as its T steps x[0], ..., x[T-1], views of one copy of x, with a single
     backward that writes every step's gradient into one (T, B, H) buffer."""

@@ -13,7 +13,7 @@ import math
 import numbers
 import warnings
 
-from ...autograd import Function
+from ...autograd import Function, once_differentiable
 from ...ops import addmm, cat, relu, stack, tanh
 from ...ops._util import backend
 from ...ops._util import empty as _raw_empty
@@ -35,6 +35,7 @@ def _check_sizes(input_size, hidden_size):
         raise ValueError("hidden_size must be greater than zero")
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _RowBlocks(Function):
     """The rows of a 2-D x (R, F) split into consecutive blocks, block i seen as shapes[i]
     = (*rows_i, F) (views of x), with one backward writing every block's gradient into
@@ -76,6 +77,7 @@ def _row_blocks(x, shapes):
     return blocks if isinstance(blocks, (tuple, list)) else (blocks,)
 
 
+@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _JoinRows(Function):
     """Rows (N, D*H) from D groups of blocks (*rows, H), blocks d*S .. d*S+S-1 stacked
     in order into columns d*H.. (a packed output: each direction's outputs in time

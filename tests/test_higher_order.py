@@ -1,0 +1,224 @@
+"""Higher-order gradients (create_graph=True): every op of op_table.py differentiates twice
+correctly (float64 gradgradcheck: the create_graph gradient checked against central
+differences), or raises a clear error where its backward is a fused kernel marked
+once_differentiable; the nn layers with dedicated backward kernels that were made twice
+differentiable (linear, conv2d, softmax, cross_entropy) against torch; the autograd API."""
+import numpy as np
+import pytest
+
+import fastdl
+import fastdl.nn.functional as F
+from fastdl.testing import gradgradcheck
+from op_table import OPS
+from test_ops import _differentiable, _prepare, _to_fastdl
+
+try:
+    import torch
+except ImportError:  # the parity tests skip cleanly without torch
+    torch = None
+
+# ops whose backward is a factorisation kernel: create_graph works, differentiating again raises
+ONCE = {"linalg_solve", "linalg_inv", "linalg_det", "logdet", "linalg_cholesky", "linalg_solve_triangular",
+        "linalg_qr_r", "linalg_eigvalsh", "linalg_slogdet", "linalg_eigh_vectors", "linalg_qr_q"}
+
+# the first differentiable sample of each op keeps the sweep fast
+FIRST = {}
+for op in OPS:
+    for i in range(len(op.samples(np.random.default_rng(0)))):
+        if _differentiable(op, i):
+            FIRST.setdefault(op.name, (op, i))
+            break
+
+
+def _inputs(op, idx):
+    args, kw = _prepare(op, idx)
+    inputs = [fastdl.tensor(a, dtype=fastdl.float64, requires_grad=True)
+              if isinstance(a, np.ndarray) and a.dtype.kind == "f" else _to_fastdl(a, "float64", "contiguous")
+              for a in args]
+    if op.name == "where":
+        inputs[0] = inputs[0].detach()
+    if op.name == "getitem_mask":
+        inputs[1] = inputs[1].detach()
+    return inputs, kw
+
+
+@pytest.mark.parametrize("name", sorted(FIRST))
+def test_gradgradcheck_op_table(name):
+    op, idx = FIRST[name]
+    inputs, kw = _inputs(op, idx)
+    if any(name.startswith(p) for p in ONCE):
+        with pytest.raises(RuntimeError, match="not differentiable in fastdl"):
+            gradgradcheck(lambda *xs: op.fn(*xs, **kw), inputs)
+    else:
+        assert gradgradcheck(lambda *xs: op.fn(*xs, **kw), inputs)
+
+
+def _t(a, grad=True):
+    return fastdl.tensor(np.asarray(a, dtype=np.float64), dtype=fastdl.float64, requires_grad=grad)
+
+
+def test_second_derivative_values():
+    x = _t([0.3, -0.7, 1.5])
+    for f, d2 in [(fastdl.tanh, lambda v: -2 * np.tanh(v) * (1 - np.tanh(v) ** 2)),
+                  (fastdl.sigmoid, lambda v: (s := 1 / (1 + np.exp(-v))) * (1 - s) * (1 - 2 * s)),
+                  (fastdl.exp, np.exp), (fastdl.sin, lambda v: -np.sin(v))]:
+        g, = fastdl.autograd.grad(f(x).sum(), x, create_graph=True)
+        assert g.requires_grad
+        h, = fastdl.autograd.grad(g.sum(), x)
+        np.testing.assert_allclose(h.numpy(), d2(np.array([0.3, -0.7, 1.5])), rtol=1e-12)
+
+
+def test_relu_second_derivative_is_zero_not_an_error():
+    x = _t([0.3, -0.7, 1.5])
+    g, = fastdl.autograd.grad(F.relu(x).sum(), x, create_graph=True)
+    h, = fastdl.autograd.grad(g.sum(), x)
+    assert np.all(h.numpy() == 0)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_twice(approximate):
+    x = _t(np.linspace(-3, 3, 11))
+    assert gradgradcheck(lambda v: F.gelu(v, approximate=approximate), [x])
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid"])
+def test_linear_activation_twice(act):
+    from fastdl.nn.functional.linear import linear_activation
+    rng = np.random.default_rng(0)
+    x, w, b = _t(rng.standard_normal((2, 3, 4))), _t(rng.standard_normal((5, 4))), _t(rng.standard_normal(5))
+    assert gradgradcheck(lambda x, w, b: linear_activation(x, w, b, act), [x, w, b])
+    assert gradgradcheck(lambda x, w, b: F.linear(x, w, b), [x, w, b])
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1), dict(dilation=2, groups=2)])
+def test_conv2d_twice(kw):
+    rng = np.random.default_rng(1)
+    x, w, b = _t(rng.standard_normal((2, 4, 7, 6))), _t(rng.standard_normal((6, 4 // kw.get("groups", 1), 3, 3))), \
+        _t(rng.standard_normal(6))
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), [x, w, b], atol=1e-4)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(label_smoothing=0.2), dict(ignore_index=1, reduction="sum"),
+                                dict(weight=True, label_smoothing=0.1)])
+def test_cross_entropy_twice(kw):
+    rng = np.random.default_rng(2)
+    x = _t(rng.standard_normal((5, 4)))
+    t = fastdl.tensor([0, 1, 3, 1, 2])
+    kw = dict(kw)
+    if kw.pop("weight", False):
+        kw["weight"] = fastdl.tensor([0.5, 1.0, 2.0, 1.5], dtype=fastdl.float64)
+    assert gradgradcheck(lambda v: F.cross_entropy(v, t, **kw), [x])
+
+
+@pytest.mark.parametrize("fn", [lambda v: F.softmax(v, 1), lambda v: F.log_softmax(v, 0),
+                                lambda v: v[1:, ::2] * 2, lambda v: v.index_select(1, fastdl.tensor([2, 0, 2])),
+                                lambda v: v.cumsum(1), lambda v: v.narrow(1, 1, 2).sum(0)],
+                         ids=["softmax", "log_softmax", "getitem", "index_select", "cumsum", "narrow-sum"])
+def test_views_and_softmax_twice(fn):
+    x = _t(np.random.default_rng(3).standard_normal((3, 4)))
+    assert gradgradcheck(lambda v: fn(v) ** 2, [x])
+
+
+@pytest.mark.parametrize("layer", ["max_pool2d", "batch_norm", "layer_norm", "lstm"])
+def test_fused_backward_raises_on_double_backward(layer):
+    rng = np.random.default_rng(4)
+    if layer == "lstm":
+        m = fastdl.nn.LSTM(3, 4).double()
+        x = _t(rng.standard_normal((5, 2, 3)))
+        y = m(x)[0]
+    else:
+        x = _t(rng.standard_normal((2, 3, 4, 4)))
+        y = {"max_pool2d": lambda: F.max_pool2d(x, 2),
+             "batch_norm": lambda: F.batch_norm(x, None, None, training=True),
+             "layer_norm": lambda: F.layer_norm(x, (4, 4))}[layer]()
+    g, = fastdl.autograd.grad((y * y).sum(), x, create_graph=True)
+    first, = fastdl.autograd.grad((y * y).sum(), x)  # the same first-order values
+    np.testing.assert_allclose(g.detach().numpy(), first.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="not differentiable in fastdl"):
+        fastdl.autograd.grad(g.sum(), x)
+
+
+def test_backward_create_graph_keeps_graph_in_grad():
+    x = _t([1.0, 2.0])
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    np.testing.assert_allclose(x.grad.detach().numpy(), [3.0, 12.0])
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
+def test_grad_options():
+    x, y = _t([1.0, 2.0]), _t([3.0])
+    out = (x * x).sum()
+    gx, gy = fastdl.autograd.grad(out, [x, y], materialize_grads=True)
+    np.testing.assert_allclose(gy.numpy(), [0.0])
+    with pytest.raises(RuntimeError, match="appears not to have been used"):
+        fastdl.autograd.grad((x * x).sum(), [x, y])
+    with pytest.raises(ValueError, match="materialize_grads"):
+        fastdl.autograd.grad((x * x).sum(), [x, y], allow_unused=False, materialize_grads=True)
+    out = (x * x).sum()
+    g, = fastdl.autograd.grad(out, x, create_graph=True)  # retain_graph defaults to create_graph
+    g2, = fastdl.autograd.grad(out, x)
+    np.testing.assert_allclose(g2.numpy(), [2.0, 4.0])
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_gradient_penalty_matches_torch():
+    """WGAN-GP: the gradient of ||d critic(x) / dx||^2 w.r.t. the critic's weights."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 6, 6))
+    w1, b1 = rng.standard_normal((4, 2, 3, 3)) * 0.4, rng.standard_normal(4) * 0.1
+    w2, b2 = rng.standard_normal((1, 64)) * 0.2, rng.standard_normal(1) * 0.1
+
+    def run(lib, Fn, mk):
+        xs = mk(x, True)
+        p = [mk(a, True) for a in (w1, b1, w2, b2)]
+        h = Fn.leaky_relu(Fn.conv2d(xs, p[0], p[1]), 0.2)
+        h = lib.tanh(Fn.linear(h.reshape(3, -1), p[2], p[3]))
+        g, = lib.autograd.grad(h.sum(), xs, create_graph=True)
+        pen = ((g.reshape(3, -1).norm(dim=1) - 1) ** 2).mean()
+        return [t.detach().numpy() for t in lib.autograd.grad(pen, p)]
+
+    ours = run(fastdl, F, lambda a, r: fastdl.tensor(a, dtype=fastdl.float64, requires_grad=r))
+    theirs = run(torch, torch.nn.functional, lambda a, r: torch.tensor(a, dtype=torch.float64, requires_grad=r))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_hessian_vector_product_matches_torch():
+    rng = np.random.default_rng(6)
+    X, t, W, v = rng.standard_normal((6, 5)), rng.integers(0, 3, 6), rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+
+    def hvp(lib, Fn, mk, idx):
+        w = mk(W, True)
+        loss = Fn.cross_entropy(Fn.linear(mk(X, False), w), idx(t), label_smoothing=0.1)
+        g, = lib.autograd.grad(loss, w, create_graph=True)
+        return lib.autograd.grad((g * mk(v, False)).sum(), w)[0].detach().numpy()
+
+    ours = hvp(fastdl, F, lambda a, r: fastdl.tensor(a, dtype=fastdl.float64, requires_grad=r), fastdl.tensor)
+    theirs = hvp(torch, torch.nn.functional, lambda a, r: torch.tensor(a, dtype=torch.float64, requires_grad=r),
+                 torch.tensor)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_custom_function_once_differentiable():
+    class Cube(fastdl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        @fastdl.autograd.once_differentiable
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return fastdl.tensor(3 * x.detach().numpy() ** 2, dtype=fastdl.float64) * g
+
+    x = _t([1.0, 2.0])
+    g, = fastdl.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+    with pytest.raises(RuntimeError, match="Cube: the gradient of this op is not differentiable"):
+        fastdl.autograd.grad(g.sum(), x)
