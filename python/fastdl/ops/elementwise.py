@@ -463,6 +463,12 @@ def _zero_grad(x, y, g, *p):
     return _ZeroGrad.apply(g)
 
 
+def _grad_op(fn, kernel, g, y):
+    """A gradient kernel: the plain call in an ordinary backward, its Function (which
+    records) when the backward itself is recorded (create_graph)."""
+    return fn.apply(g, y) if is_grad_enabled() else binary_kernel(kernel, g, y)
+
+
 # The gradient kernels of the unary table as Functions of their own, so that a gradient
 # computed with create_graph can be differentiated again (double backward); without grad
 # mode apply runs just the kernel.
@@ -551,12 +557,12 @@ UNARY = {
     "log1p": (lambda x, y, g, *p: g / (x + 1), "x", True),
     "sqrt": (lambda x, y, g, *p: g / (y * 2), "y", True),
     "rsqrt": (lambda x, y, g, *p: g * y * y * y * -0.5, "y", True),
-    "tanh": (lambda x, y, g, *p: _TanhBackward.apply(g, y), "y", True),
-    "sigmoid": (lambda x, y, g, *p: _SigmoidBackward.apply(g, y), "y", True),
+    "tanh": (lambda x, y, g, *p: _grad_op(_TanhBackward, "tanh_backward", g, y), "y", True),
+    "sigmoid": (lambda x, y, g, *p: _grad_op(_SigmoidBackward, "sigmoid_backward", g, y), "y", True),
     "sin": (lambda x, y, g, *p: g * cos(x), "x", True),
     "cos": (lambda x, y, g, *p: -g * sin(x), "x", True),
     "reciprocal": (lambda x, y, g, *p: -g * y * y, "y", True),
-    "relu": (lambda x, y, g, *p: _ReluBackward.apply(g, y), "y", False),
+    "relu": (lambda x, y, g, *p: _grad_op(_ReluBackward, "relu_backward", g, y), "y", False),
     "leaky_relu": (lambda x, y, g, s, _: g * _StepFactor.apply(x, "leaky_relu_grad", s), "x", True),
     "clamp": (lambda x, y, g, lo, hi: where(logical_and(_ge_bound(x, lo), _le_bound(x, hi)), g, 0.0), "x", False),
     "pow_scalar": (lambda x, y, g, e, _: g * e * _pow_grad_base(x, e - 1), "x", False),
