@@ -3,6 +3,7 @@ parametrizations(original), with `original` (or original0, original1, ... when
 right_inverse returns several tensors) stored under module.parametrizations.<name>,
 so state_dict keys are torch's ("parametrizations.weight.original")."""
 import collections.abc
+import copy
 from contextlib import contextmanager
 
 from ...autograd import no_grad
@@ -147,10 +148,23 @@ def _inject_new_class(module):
     """module's class becomes a subclass Parametrized<Name>, which will hold the properties."""
     cls = module.__class__
 
+    def default_deepcopy(self, memo):
+        # the generated class can't be pickled, so deepcopy copies the instance dict itself
+        obj = memo.get(id(self))
+        if obj is not None:
+            return obj
+        replica = self.__new__(self.__class__)
+        memo[id(self)] = replica
+        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        return replica
+
     def getstate(self):
         raise RuntimeError("Serialization of parametrized modules is only supported through state_dict().")
 
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": getstate})
+    dct = {"__getstate__": getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        dct["__deepcopy__"] = default_deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
 
 
 def _inject_property(module, tensor_name):
