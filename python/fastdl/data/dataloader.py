@@ -214,5 +214,11 @@ class DataLoader:
             batch = gather(indices) if gather is not None else None
             if batch is not None:
                 return batch
-            return default_collate([self.dataset[i] for i in indices])
-        return self.collate_fn([self.dataset[i] for i in indices])
+            return default_collate(self._samples(indices))
+        return self.collate_fn(self._samples(indices))
+
+    def _samples(self, indices):
+        """[dataset[i] for i in indices], or dataset.__getitems__(indices) where the
+        dataset defines it (one call per batch, as torch's fetcher)."""
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(indices) if getitems else [self.dataset[i] for i in indices]

@@ -5,7 +5,9 @@ import math
 from ..autograd import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_",
+           "dirac_", "sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+           "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -65,10 +67,10 @@ def ones_(t):
 
 def eye_(t):
     if t.ndim != 2:
-        raise ValueError("eye_: only 2-D tensors are supported")
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {list(t.shape)}")
     from ..tensor import eye
     with no_grad():
-        return t.copy_(eye(t.shape[0], t.shape[1], dtype=t.dtype))
+        return t.copy_(eye(t.shape[0], t.shape[1], dtype=t.dtype, device=t.device))
 
 
 def xavier_uniform_(t, gain=1.0, generator=None):
@@ -132,3 +134,70 @@ def orthogonal_(t, gain=1.0, generator=None):
         q = q.T
     with no_grad():
         return t.copy_(tensor(gain * q.reshape(tuple(t.shape)), dtype=t.dtype, device=t.device))
+
+
+# ---- nn.utils area: dirac_, sparse_ and torch's deprecated names without "_" ------------
+def dirac_(tensor, groups=1):
+    """Zeros with a 1 at the spatial centre of weight[g * out_per_group + d, d] (d below
+    min(out_per_group, in_channels)), so a convolution starts as the identity per group."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape "
+                         f"{list(tensor.shape)}")
+    if groups < 1 or tensor.shape[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups ({groups})")
+    from ..tensor import tensor as _tensor
+    per_group = tensor.shape[0] // groups
+    d = min(per_group, tensor.shape[1])
+    out_idx = [g * per_group + i for g in range(groups) for i in range(d)]
+    in_idx = [i for _ in range(groups) for i in range(d)]
+    with no_grad():
+        tensor.zero_()
+        if out_idx:
+            dev = tensor.device
+            centre = tuple(s // 2 for s in tensor.shape[2:])
+            tensor[(_tensor(out_idx, device=dev), _tensor(in_idx, device=dev)) + centre] = 1
+    return tensor
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Normal(0, std) values with ceil(sparsity * rows) entries of each column set to
+    zero, the rows drawn at random per column (the stream is fastdl's, not torch's)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {list(tensor.shape)}")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    from ..ops.random import rand
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        if num_zeros > 0 and cols > 0:
+            # an independent random permutation per column: the ranks of random keys
+            rank = rand(rows, cols, generator=generator, device=tensor.device).argsort(0).argsort(0)
+            tensor.masked_fill_(rank < num_zeros, 0.0)
+    return tensor
+
+
+def _make_deprecate(meth):
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        import warnings
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return meth(*args, **kwargs)
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated alias of nn.init.{new_name}."
+    deprecated_init.__name__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

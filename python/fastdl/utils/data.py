@@ -1,3 +1,11 @@
-"""fastdl.data under torch's name (`from fastdl.utils.data import DataLoader, Dataset`)."""
-from ..data import *  # noqa: F401,F403
-from ..data import __all__  # noqa: F401
+"""fastdl.utils.data is fastdl.data itself (torch.utils.data's place, so ported code's
+`from torch.utils.data import DataLoader` and `from torch.utils.data.dataset import
+Dataset` work): this module replaces itself in sys.modules by fastdl.data, and its
+submodules dataset / sampler / dataloader by fastdl.data's."""
+import sys
+
+from .. import data as _data
+
+for _sub in ("dataset", "sampler", "dataloader"):
+    sys.modules[f"{__name__}.{_sub}"] = sys.modules[f"{_data.__name__}.{_sub}"]
+sys.modules[__name__] = _data
