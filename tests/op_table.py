@@ -639,4 +639,44 @@ OPS += [
            torch_fn=lambda torch, a: torch.linalg.eigvalsh((a + a.mT) * 0.5), rtol32=1e-4, atol32=1e-4),
 ]
 
+
+# ---- elementwise_more (ops/elementwise_more.py): trig kernels, binary and misc ops ----
+def _mapped_unary(f):
+    return lambda rng: [Sample((np.asarray(f(s.args[0])),), name=s.name) for s in unary_samples(rng)]
+
+
+def _tensor_binary(rng):  # the binary samples whose second operand is a tensor (torch.fmax & co. need one)
+    return [s for s in binary_samples(rng) if isinstance(s.args[1], np.ndarray)]
+
+
+OPS += [
+    OpInfo("tan", fastdl.tan, np.tan, _mapped_unary(lambda a: np.tanh(a) * 1.2)),
+    OpInfo("asin", fastdl.asin, np.arcsin, _mapped_unary(lambda a: np.tanh(a) * 0.9)),
+    OpInfo("acos", fastdl.acos, np.arccos, _mapped_unary(lambda a: np.tanh(a) * 0.9)),
+    OpInfo("atan", fastdl.atan, np.arctan, unary_samples),
+    OpInfo("exp2", fastdl.exp2, np.exp2, unary_samples),
+    OpInfo("sgn", fastdl.sgn, np.sign, unary_samples, grad=False),  # torch's zero gradient is a ZeroTensor
+    OpInfo("atan2", fastdl.atan2, np.arctan2, binary_samples,
+           torch_fn=lambda torch, a, b: torch.atan2(a, torch.as_tensor(b, dtype=torch.float64))),
+    OpInfo("copysign", fastdl.copysign, np.copysign, binary_samples, away_from_kinks=True),
+    OpInfo("fmax", fastdl.fmax, np.fmax, _tensor_binary),
+    OpInfo("fmin", fastdl.fmin, np.fmin, _tensor_binary),
+    OpInfo("float_power", fastdl.float_power, np.power,
+           lambda rng: [Sample((_pos(rng.standard_normal((3, 4))), rng.standard_normal((3, 4))), name="tt"),
+                        Sample((_pos(rng.standard_normal((2, 3))), 2.5), name="ts"),
+                        Sample((_pos(rng.standard_normal((2, 3))), rng.standard_normal((3,))), name="broadcast")]),
+    # torch.ldexp's own backward gives 0 for a negative exponent (it uses the integer 2**e): compare with x * 2.0**e
+    OpInfo("ldexp", fastdl.ldexp, lambda x, e: x * 2.0 ** e, torch_fn=lambda torch, x, e: x * torch.pow(2.0, e),
+           samples=lambda rng: [Sample((rng.standard_normal((3, 4)), rng.integers(-4, 5, (3, 4))), name="same"),
+                                Sample((rng.standard_normal((2, 3)), rng.integers(-4, 5, (3,))), name="broadcast")]),
+    OpInfo("clamp_min", fastdl.clamp_min, np.maximum,
+           lambda rng: [Sample((rng.standard_normal((3, 4)), 0.1), name="scalar"),
+                        Sample((rng.standard_normal((3, 4)), rng.standard_normal((4,))), name="tensor")]),
+    OpInfo("clamp_max", fastdl.clamp_max, np.minimum,
+           lambda rng: [Sample((rng.standard_normal((3, 4)), 0.1), name="scalar"),
+                        Sample((rng.standard_normal((3, 4)), rng.standard_normal((4,))), name="tensor")]),
+    OpInfo("frexp_mantissa", lambda x: fastdl.frexp(x).mantissa, lambda x: np.frexp(x)[0],
+           _mapped_unary(lambda a: a * 5.0), torch_fn=lambda torch, x: torch.frexp(x).mantissa),
+]
+
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -71,6 +71,20 @@ BAD = [
     ("solve-rows", lambda: fastdl.linalg.solve(_t(3, 3), _t(2, 1)), ValueError, "linalg.solve: incompatible shapes"),
     ("inv-singular", lambda: fastdl.linalg.inv(_t(2, 2)), fastdl.linalg.LinAlgError, "linalg.inv: The diagonal element 2 is zero"),
     ("cholesky-not-pd", lambda: fastdl.linalg.cholesky(-_t(2, 2)), fastdl.linalg.LinAlgError, "the leading minor of order 1 is not positive-definite"),
+    # elementwise_more (ops/elementwise_more.py)
+    ("bitwise-and-float", lambda: fastdl.bitwise_and(_t(2), _t(2)), TypeError, r"bitwise_and: not implemented for floating point operands \(float32\[2\], float32\[2\]\)"),
+    ("bitwise-or-shapes", lambda: fastdl.bitwise_or(_t(2, dtype=fastdl.int64), _t(3, dtype=fastdl.int64)), ValueError, "bitwise_or: shapes"),
+    ("shift-bool", lambda: fastdl.bitwise_right_shift(_t(2, dtype=fastdl.bool_), True), TypeError, "bitwise_right_shift: not implemented for bool"),
+    ("invert-float", lambda: ~_t(2), TypeError, "bitwise_not: not implemented for floating point"),
+    ("gcd-float", lambda: fastdl.gcd(_t(2), 2), TypeError, "gcd: not implemented for floating point"),
+    ("frexp-int", lambda: fastdl.frexp(_t(2, dtype=fastdl.int64)), TypeError, r"frexp: only supports floating-point dtypes, got int64\[2\]"),
+    ("nextafter-int", lambda: fastdl.nextafter(_t(2, dtype=fastdl.int64), 1), TypeError, "nextafter: expected floating point operands, got int64"),
+    ("heaviside-dtypes", lambda: fastdl.heaviside(_t(2), _t(1, dtype=fastdl.int64)), RuntimeError, "heaviside: input and values must have the same dtype"),
+    ("is-nonzero-many", lambda: fastdl.is_nonzero(_t(2)), RuntimeError, "is_nonzero: Boolean value of Tensor with more than one value"),
+    ("float-power-inplace", lambda: _t(2).float_power_(2), RuntimeError, "float_power_: the base has dtype float32"),
+    ("tan-string", lambda: fastdl.tan("a"), TypeError, "tan: expected a Tensor"),
+    ("fmax-two-numbers", lambda: fastdl.fmax(1.0, 2.0), TypeError, "fmax: expected at least one Tensor"),
+    ("tan-int-ok", lambda: fastdl.tan(fastdl.tensor([1, 2])), None, None),
 ]
 
 

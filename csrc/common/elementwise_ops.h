@@ -119,6 +119,29 @@ struct Ndtri {
     return T(-1.4142135623730950488 * sm::erfcinv(2.0 * double(p)));
   }
 };
+// Trigonometric inverses and tan, exp2 (torch.tan / asin / acos / atan / exp2).
+struct Tan { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::tan(x); } };
+struct Asin { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::asin(x); } };
+struct Acos { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::acos(x); } };
+struct Atan { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::atan(x); } };
+struct Exp2 { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::exp2(x); } };
+// torch.frexp in two passes: the exponent e (as T, 0 for 0 / inf / NaN) and the mantissa
+// x / 2^e in [0.5, 1) (x itself for 0 / inf / NaN), from the one std::frexp.
+FASTDL_HD float frexp_(float x, int* e) { return ::frexpf(x, e); }
+FASTDL_HD double frexp_(double x, int* e) { return ::frexp(x, e); }
+struct FrexpExp {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    int e = 0;
+    (void)frexp_(x, &e);
+    return T(e);
+  }
+};
+struct FrexpMant {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    int e = 0;
+    return frexp_(x, &e);
+  }
+};
 struct LogicalNot { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return !x; } };
 
 // Binary: same input type T; comparison ops produce bool.
@@ -176,6 +199,52 @@ struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) con
 struct TanhBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * (T(1) - y * y); } };
 struct SigmoidBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * y * (T(1) - y); } };
 struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
+// copysign / nextafter through the C names, declared for host and device alike.
+FASTDL_HD float copysign_(float a, float b) { return ::copysignf(a, b); }
+FASTDL_HD double copysign_(double a, double b) { return ::copysign(a, b); }
+FASTDL_HD float nextafter_(float a, float b) { return ::nextafterf(a, b); }
+FASTDL_HD double nextafter_(double a, double b) { return ::nextafter(a, b); }
+struct Copysign { template <typename T> FASTDL_HD T operator()(T a, T b) const { return copysign_(a, b); } };
+struct Nextafter { template <typename T> FASTDL_HD T operator()(T a, T b) const { return nextafter_(a, b); } };
+// NaN-ignoring max / min (torch.fmax / fmin): a NaN operand yields the other one.
+struct Fmax {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const { return (a != a) ? b : ((b != b) ? a : (a > b ? a : b)); }
+};
+struct Fmin {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const { return (a != a) ? b : ((b != b) ? a : (a < b ? a : b)); }
+};
+// Integer-only ops (dtype class INT). Shifts as torch: a shift by a negative count or
+// by >= 64 bits gives 0 (left) or the sign fill (right) instead of C++'s undefined result.
+struct BitAnd { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a & b; } };
+struct BitOr { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a | b; } };
+struct BitXor { template <typename T> FASTDL_HD T operator()(T a, T b) const { return a ^ b; } };
+struct ShiftLeft {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    using U = typename std::make_unsigned<T>::type;
+    return (b < 0 || b >= T(sizeof(T) * 8)) ? T(0) : T(U(a) << b);
+  }
+};
+struct ShiftRight {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    return (b < 0 || b >= T(sizeof(T) * 8)) ? (a < 0 ? T(-1) : T(0)) : T(a >> b);
+  }
+};
+struct Gcd {  // non-negative, gcd(0, 0) = 0 (torch.gcd)
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    a = a < 0 ? -a : a;
+    b = b < 0 ? -b : b;
+    while (b != 0) { const T r = a % b; a = b; b = r; }
+    return a;
+  }
+};
+struct Lcm {  // |a / gcd * b|, 0 when either is 0 (torch.lcm)
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    const T g = Gcd{}(a, b);
+    if (g == 0) return 0;
+    const T l = a / g * b;
+    return l < 0 ? -l : l;
+  }
+};
 struct Eq { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a == b; } };
 struct Ne { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a != b; } };
 struct Lt { template <typename T> FASTDL_HD bool operator()(T a, T b) const { return a < b; } };
@@ -190,7 +259,7 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
 }  // namespace fastdl
 
 // The op tables, one definition for every backend: X(python_name, functor, dtype_class)
-// with dtype_class FLOAT (float32/float64) or NUMERIC (also int64). csrc/cpu and cuda/
+// with dtype_class FLOAT (float32/float64), NUMERIC (also int64) or INT (int64 only). csrc/cpu and cuda/
 // expand these into their name -> kernel maps, so an op added here exists on both.
 #define FASTDL_UNARY_OPS(X)                                                                      \
   X("neg", Neg, NUMERIC) X("abs", Abs, NUMERIC) X("sign", Sign, NUMERIC) X("relu", Relu, NUMERIC) \
@@ -203,7 +272,9 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("gelu_grad", GeluGrad, FLOAT) X("silu", Silu, FLOAT) X("elu", Elu, FLOAT)                     \
   X("softplus", Softplus, FLOAT) X("erf", Erf, FLOAT) X("erfc", Erfc, FLOAT) X("erfinv", Erfinv, FLOAT) \
   X("lgamma", Lgamma, FLOAT) X("digamma", Digamma, FLOAT) X("polygamma", Polygamma, FLOAT)          \
-  X("i0", I0, FLOAT) X("i1", I1, FLOAT) X("sinc", Sinc, FLOAT) X("ndtri", Ndtri, FLOAT)
+  X("i0", I0, FLOAT) X("i1", I1, FLOAT) X("sinc", Sinc, FLOAT) X("ndtri", Ndtri, FLOAT)              \
+  X("tan", Tan, FLOAT) X("asin", Asin, FLOAT) X("acos", Acos, FLOAT) X("atan", Atan, FLOAT)          \
+  X("exp2", Exp2, FLOAT) X("frexp_exponent", FrexpExp, FLOAT) X("frexp_mantissa", FrexpMant, FLOAT)
 
 // Binary ops whose output has the inputs' dtype.
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \
@@ -211,7 +282,11 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("floor_divide", FloorDiv, NUMERIC) X("remainder", Remainder, NUMERIC) X("pow", Pow, NUMERIC)  \
   X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)       \
   X("relu_backward", ReluBackward, NUMERIC) X("tanh_backward", TanhBackward, FLOAT)               \
-  X("sigmoid_backward", SigmoidBackward, FLOAT)
+  X("sigmoid_backward", SigmoidBackward, FLOAT)                                                  \
+  X("copysign", Copysign, FLOAT) X("nextafter", Nextafter, FLOAT) X("fmax", Fmax, NUMERIC)         \
+  X("fmin", Fmin, NUMERIC) X("bitwise_and", BitAnd, INT) X("bitwise_or", BitOr, INT)              \
+  X("bitwise_xor", BitXor, INT) X("bitwise_left_shift", ShiftLeft, INT)                           \
+  X("bitwise_right_shift", ShiftRight, INT) X("gcd", Gcd, INT) X("lcm", Lcm, INT)
 
 // Binary ops producing bool (any input dtype).
 #define FASTDL_BINARY_BOOL_OPS(X)                                                              \

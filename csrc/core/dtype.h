@@ -87,3 +87,11 @@ inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat1
     default: ::fastdl::fail_type(std::string(OPNAME) + ": unsupported dtype " +      \
                                  ::fastdl::dtype_name(DT));                          \
   }
+
+// int64 only: the bitwise ops, gcd / lcm (elementwise_ops.h's INT class).
+#define FASTDL_DISPATCH_INT(DT, OPNAME, ...)                                         \
+  switch (DT) {                                                                     \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Int64, int64_t, __VA_ARGS__)                 \
+    default: ::fastdl::fail_type(std::string(OPNAME) + ": expected an integer dtype, got " + \
+                                 ::fastdl::dtype_name(DT));                          \
+  }

@@ -4,6 +4,7 @@ from . import ops
 from .ops import elementwise as _ew
 from .ops.elementwise import Add as _Add, Div as _Div, Mul as _Mul, Sub as _Sub
 from .ops import random as _rnd
+from .autograd import is_grad_enabled as _grad_enabled
 from .tensor import Tensor
 
 # methods whose first argument is the tensor itself
@@ -105,7 +106,10 @@ def _is_bool(a, b):
 # in-place ops
 def _inplace(op_name, fn):
     def method(self, *args, **kwargs):
-        return _ew.assign_(self, fn(self, *args, **kwargs), op_name)
+        # when recording, the op reads a copy: a backward that needs the input (sin, clamp)
+        # must not see the value assign_ writes over it (torch saves the original too)
+        src = self.clone() if self._requires_grad and _grad_enabled() else self
+        return _ew.assign_(self, fn(src, *args, **kwargs), op_name)
     method.__name__ = op_name
     return method
 
@@ -282,3 +286,30 @@ Tensor.retains_grad = property(_retains_grad)
 # ---- factorizations (ops/linalg_factor.py) ----
 Tensor.inverse, Tensor.det, Tensor.logdet, Tensor.slogdet = ops.inverse, ops.det, ops.logdet, ops.slogdet
 Tensor.cholesky = lambda self, upper=False: ops.cholesky(self, upper)
+
+
+# ---- elementwise_more: trig kernels, aliases, bitwise ops and operators (ops/elementwise_more.py) ----
+from .ops import elementwise_more as _ewm  # noqa: E402
+
+for _name in _ewm.TRIG_METHODS:  # tan asin acos atan exp2: the Function's apply, as the unary ops above
+    setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name], 1))
+for _name in _ewm.METHODS:
+    setattr(Tensor, _name, getattr(_ewm, _name))
+for _name, _fn in _ewm.INPLACE.items():
+    setattr(Tensor, _name, _inplace(_name, _fn))
+for _name in "cos sin ceil expm1 log1p log2 log10 rsqrt reciprocal remainder floor_divide".split():
+    setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))
+Tensor.multiply_, Tensor.subtract_, Tensor.divide_ = Tensor.mul_, Tensor.sub_, Tensor.div_  # the fast in-place arith
+Tensor.__and__ = lambda a, b: _ewm.bitwise_and(a, b)
+Tensor.__or__ = lambda a, b: _ewm.bitwise_or(a, b)
+Tensor.__xor__ = lambda a, b: _ewm.bitwise_xor(a, b)
+Tensor.__rand__ = lambda a, b: _ewm.bitwise_and(b, a)
+Tensor.__ror__ = lambda a, b: _ewm.bitwise_or(b, a)
+Tensor.__rxor__ = lambda a, b: _ewm.bitwise_xor(b, a)
+Tensor.__invert__ = lambda a: _ewm.bitwise_not(a)
+Tensor.__lshift__ = lambda a, b: _ewm.bitwise_left_shift(a, b)
+Tensor.__rshift__ = lambda a, b: _ewm.bitwise_right_shift(a, b)
+Tensor.__rlshift__ = lambda a, b: _ewm.bitwise_left_shift(b, a)
+Tensor.__rrshift__ = lambda a, b: _ewm.bitwise_right_shift(b, a)
+Tensor.__iand__, Tensor.__ior__, Tensor.__ixor__ = Tensor.bitwise_and_, Tensor.bitwise_or_, Tensor.bitwise_xor_
+Tensor.__ilshift__, Tensor.__irshift__ = Tensor.bitwise_left_shift_, Tensor.bitwise_right_shift_

@@ -26,3 +26,4 @@ from .order_stats import cummax, cummin, kthvalue, logcumsumexp, median, mode, n
 from .search import bucketize, searchsorted
 from .counting import bincount, histc, unique, unique_consecutive
 from .special_ops import mvlgamma, polygamma, xlog1py
+from .elementwise_more import (absolute, acos, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, atan, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, clamp_max, clamp_min, copysign, divide, exp2, float_power, fmax, fmin, frexp, gcd, greater, greater_equal, heaviside, is_complex, is_floating_point, is_nonzero, is_signed, isneginf, isposinf, isreal, lcm, ldexp, less, less_equal, multiply, negative, nextafter, not_equal, positive, sgn, signbit, subtract, tan, true_divide)  # noqa: E501

@@ -291,8 +291,29 @@ def minimum(a, b):
     return Minimum.apply(a, b)
 
 
+class Atan2(Function):
+    """atan2(a, b); d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2) (torch's atan2_backward)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = binary_kernel("atan2", a, b, float_result=True)
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        ctx.scalars = (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+        ctx.inputs_meta = (_meta(a), _meta(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a = a if a is not None else ctx.scalars[0]
+        b = b if b is not None else ctx.scalars[1]
+        ma, mb = ctx.inputs_meta
+        r = g / (a * a + b * b)
+        return _grad_meta(r * b, ma), _grad_meta(-r * a, mb)
+
+
 def atan2(a, b):
-    return binary_kernel("atan2", a, b, float_result=True)
+    return Atan2.apply(a, b)
 
 
 def _compare(op):
@@ -585,12 +606,19 @@ UNARY = {
     "i1": (lambda x, y, g, *p: g * _i1_grad(x, y), "xy", True),
     "sinc": (lambda x, y, g, *p: g * _sinc_grad(x, y), "xy", True),
     "ndtri": (lambda x, y, g, *p: g * exp(y * y * 0.5) * _SQRT_2PI, "y", True),
+    # trigonometric (ops/elementwise_more.py exports them)
+    "tan": (lambda x, y, g, *p: g * (y * y + 1), "y", True),
+    "asin": (lambda x, y, g, *p: g * rsqrt(1 - x * x), "x", True),
+    "acos": (lambda x, y, g, *p: -g * rsqrt(1 - x * x), "x", True),
+    "atan": (lambda x, y, g, *p: g / (x * x + 1), "x", True),
+    "exp2": (lambda x, y, g, *p: g * y * _LN2, "y", True),
 }
 
 _TWO_OVER_SQRTPI = 1.1283791670955126  # 2 / sqrt(pi)
 _HALF_SQRTPI = 0.886226925452758  # sqrt(pi) / 2
 _SQRT_2PI = 2.5066282746310002
 _PI = 3.141592653589793
+_LN2 = 0.6931471805599453
 
 
 def _i1_grad(x, y):
