@@ -20,3 +20,6 @@ from .padding import pad  # noqa: F401
 from .vector_norm import normalize, one_hot  # noqa: F401
 from .interpolation import interpolate  # noqa: F401
 from .attention import scaled_dot_product_attention  # noqa: F401
+# nn functionals, part 1 (normalization / shuffle / activations / losses / embedding_bag)
+from .normalization_more import instance_norm, local_response_norm, rms_norm  # noqa: F401
+from .shuffle import channel_shuffle, native_channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401

@@ -22,3 +22,13 @@ __all__ = ["Identity", "Linear", "ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU
            "Softsign", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "Softmin", "HuberLoss", "PoissonNLLLoss",
            "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "TripletMarginLoss", "MultiMarginLoss", "PairwiseDistance", "CosineSimilarity"]
+# nn modules, part 1 (normalization / padding / shuffle / containers / activations / lazy / losses)
+from .normalization_more import (BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,  # noqa: F401
+                                 LocalResponseNorm, RMSNorm)
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,  # noqa: F401
+                      ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
+                      ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle  # noqa: F401
+from .containers_more import ParameterDict, ParameterList  # noqa: F401
+from . import normalization_more as _nm, padding as _pd, shuffle as _sh, containers_more as _cm  # noqa: E402
+__all__ += _nm.__all__ + _pd.__all__ + _sh.__all__ + _cm.__all__
