@@ -32,3 +32,9 @@ from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle  # noqa: F401
 from .containers_more import ParameterDict, ParameterList  # noqa: F401
 from . import normalization_more as _nm, padding as _pd, shuffle as _sh, containers_more as _cm  # noqa: E402
 __all__ += _nm.__all__ + _pd.__all__ + _sh.__all__ + _cm.__all__
+from .activation_more import AlphaDropout, Bilinear, FeatureAlphaDropout, RReLU, Softmax2d  # noqa: F401
+from .lazy import (LazyLinear, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,  # noqa: F401
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyModuleMixin, UninitializedBuffer, UninitializedParameter)
+from . import activation_more as _am, lazy as _lz  # noqa: E402
+__all__ += _am.__all__ + _lz.__all__
