@@ -26,3 +26,5 @@ from .shuffle import channel_shuffle, native_channel_shuffle, pixel_shuffle, pix
 from .activation_more import (alpha_dropout, celu_, elu_, feature_alpha_dropout, gumbel_softmax,  # noqa: F401
                               leaky_relu_, rrelu, rrelu_, selu_)
 from .linear_more import bilinear  # noqa: F401
+from .embedding_bag import embedding_bag  # noqa: F401
+from .loss_more import ctc_loss, multilabel_margin_loss, triplet_margin_with_distance_loss  # noqa: F401

@@ -38,3 +38,6 @@ from .lazy import (LazyLinear, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d
                    LazyInstanceNorm3d, LazyModuleMixin, UninitializedBuffer, UninitializedParameter)
 from . import activation_more as _am, lazy as _lz  # noqa: E402
 __all__ += _am.__all__ + _lz.__all__
+from .embedding_bag import EmbeddingBag  # noqa: F401
+from .loss_more import CTCLoss, MultiLabelMarginLoss, TripletMarginWithDistanceLoss  # noqa: F401
+__all__ += ["EmbeddingBag", "CTCLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
