@@ -12,13 +12,21 @@ from ..parameter import Parameter
 __all__ = ["ParameterList", "ParameterDict"]
 
 
-def _entry_repr(k, p):
-    """One line of torch's ParameterList / ParameterDict extra_repr."""
+_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+              "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "bool": "BoolTensor"}
+
+
+def _entry_repr(k, p, typename=False):
+    """One line of torch's ParameterList extra_repr (the dtype) or ParameterDict's
+    (typename=True: torch.typename, e.g. fastdl.FloatTensor / fastdl.cuda.FloatTensor)."""
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
-        dev = f" ({p.device})" if str(p.device).startswith("cuda") else ""
+        cuda = str(p.device).startswith("cuda")
+        dev = f" ({p.device})" if cuda else ""
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({k}): {kind} containing: [{p.dtype} of size {size}{dev}]"
+        what = (f"fastdl.{'cuda.' if cuda else ''}{_TYPENAMES.get(p.dtype.name, p.dtype.name)}" if typename
+                else str(p.dtype))
+        return f"  ({k}): {kind} containing: [{what} of size {size}{dev}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
 
@@ -201,7 +209,7 @@ class ParameterDict(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(_entry_repr(k, p) for k, p in self.items())
+        return "\n".join(_entry_repr(k, p, True) for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
