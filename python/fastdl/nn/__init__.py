@@ -13,3 +13,5 @@ from .modules.attention import MultiheadAttention  # noqa: F401
 from .modules.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                   TransformerEncoder, TransformerEncoderLayer)
 from . import utils  # noqa: F401
+from . import parameter as _parameter  # noqa: E402  torch.nn.parameter's lazy placeholders live there too
+_parameter.UninitializedParameter, _parameter.UninitializedBuffer = UninitializedParameter, UninitializedBuffer  # noqa: F405

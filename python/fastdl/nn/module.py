@@ -405,6 +405,10 @@ class Module:
         """Copies tensors into this module's parameters and buffers by name. Shapes
         must match; with strict=True missing or unexpected keys raise RuntimeError."""
         from ..autograd import no_grad
+        for name, m in list(self.named_modules()):  # lazy modules take the loaded shapes first
+            hook = getattr(m, "_lazy_load_hook", None)
+            if hook is not None:
+                hook(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -20,3 +20,11 @@ from .padding import pad  # noqa: F401
 from .vector_norm import normalize, one_hot  # noqa: F401
 from .interpolation import interpolate  # noqa: F401
 from .attention import scaled_dot_product_attention  # noqa: F401
+# nn functionals, part 1 (normalization / shuffle / activations / losses / embedding_bag)
+from .normalization_more import instance_norm, local_response_norm, rms_norm  # noqa: F401
+from .shuffle import channel_shuffle, native_channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .activation_more import (alpha_dropout, celu_, elu_, feature_alpha_dropout, gumbel_softmax,  # noqa: F401
+                              leaky_relu_, rrelu, rrelu_, selu_)
+from .linear_more import bilinear  # noqa: F401
+from .embedding_bag import embedding_bag  # noqa: F401
+from .loss_more import ctc_loss, multilabel_margin_loss, triplet_margin_with_distance_loss  # noqa: F401
