@@ -13,3 +13,9 @@ from .modules.attention import MultiheadAttention  # noqa: F401
 from .modules.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                   TransformerEncoder, TransformerEncoderLayer)
 from . import utils  # noqa: F401
+# nn spatial ops, part 2 (nn2)
+from .modules.fold import Fold, Unfold  # noqa: F401,E402
+from .modules.pooling_more import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E402
+                                   AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d,
+                                   MaxUnpool2d, MaxUnpool3d)
+from .modules.conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
