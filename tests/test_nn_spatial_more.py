@@ -344,6 +344,62 @@ def test_pooling_more_module_reprs():
         assert list(ours.state_dict()) == []
 
 
+# ---------------------------------------------------------------- fractional max pool
+
+
+def ref_fractional(x, u, k, out):
+    """torch's generate_intervals per plane (u[..., 0] for W, u[..., 1] for H), then the
+    window max; float64 samples."""
+    N, C, H, W = x.shape
+
+    def starts(uu, n_in, n_out, kk):
+        if n_out == 1:
+            return [n_in - kk]
+        alpha = (n_in - kk) / (n_out - 1)
+        return [int((i + uu) * alpha) - int(uu * alpha) for i in range(n_out - 1)] + [n_in - kk]
+    vals, idx = np.zeros((N, C) + out), np.zeros((N, C) + out, np.int64)
+    for n, c in itertools.product(range(N), range(C)):
+        sh, sw = starts(u[n, c, 1], H, out[0], k[0]), starts(u[n, c, 0], W, out[1], k[1])
+        for i, j in itertools.product(range(out[0]), range(out[1])):
+            block = x[n, c, sh[i]:sh[i] + k[0], sw[j]:sw[j] + k[1]]
+            a = int(block.argmax())
+            vals[n, c, i, j] = block.flat[a]
+            idx[n, c, i, j] = (sh[i] + a // k[1]) * W + sw[j] + a % k[1]
+    return vals, idx
+
+
+@pytest.mark.parametrize("shape,k,out", [((2, 3, 9, 8), (2, 3), (4, 5)), ((1, 2, 5, 5), 2, (1, 1)),
+                                         ((1, 2, 7, 6), 3, (5, 4))])
+def test_fractional_max_pool2d_against_loops(shape, k, out):
+    x, u = rand(*shape), RNG.uniform(0, 1, (shape[0], shape[1], 2))
+    v, i = F.fractional_max_pool2d(T(x), k, out, return_indices=True, _random_samples=T(u))
+    kk = (k, k) if isinstance(k, int) else k
+    rv, ri = ref_fractional(x, u, kk, out)
+    np.testing.assert_array_equal(npy(v), rv)
+    np.testing.assert_array_equal(i.numpy(), ri)
+    m = nn.FractionalMaxPool2d(k, output_size=out, _random_samples=T(u))
+    assert list(m.state_dict()) == ["_random_samples"]
+    np.testing.assert_array_equal(npy(m(T(x))), rv)
+    # unbatched: samples of shape (1, C, 2)
+    v0 = F.fractional_max_pool2d_with_indices(T(x[0]), k, out, _random_samples=T(u[:1]))[0]
+    np.testing.assert_array_equal(npy(v0), rv[0])
+    assert gradcheck(lambda t: F.fractional_max_pool2d(t, k, out, _random_samples=T(u)), T(x, True))
+
+
+def test_fractional_max_pool2d_random_and_torch():
+    torch = torch_or_skip()
+    x = rand(2, 3, 10, 9).astype(np.float32)
+    u = RNG.uniform(0, 1, (2, 3, 2)).astype(np.float32)
+    got = F.fractional_max_pool2d(T(x), 3, output_ratio=(0.5, 0.7), return_indices=True, _random_samples=T(u))
+    exp = torch.nn.functional.fractional_max_pool2d(torch.tensor(x), 3, output_ratio=(0.5, 0.7), return_indices=True,
+                                                    _random_samples=torch.tensor(u))
+    np.testing.assert_array_equal(npy(got[0]), exp[0].numpy())
+    np.testing.assert_array_equal(got[1].numpy(), exp[1].numpy())
+    y = nn.FractionalMaxPool2d(2, output_ratio=0.5)(T(x))  # samples drawn: every output is some input value
+    assert tuple(y.shape) == (2, 3, 5, 4) and np.isin(npy(y), x).all()
+    assert repr(nn.FractionalMaxPool2d(2, output_ratio=0.5)) == repr(torch.nn.FractionalMaxPool2d(2, output_ratio=0.5))
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -370,6 +426,12 @@ ERRORS = [
     (lambda: F.max_unpool2d(T(rand(1, 2, 2)), fastdl.zeros(1, 2, 2, dtype=fastdl.int64), 2, output_size=(4, 4, 4)),
      ValueError, "2 or 4 elements"),
     (lambda: F.lp_pool2d(T(rand(1, 4, 4)), "2", 2), TypeError, "lp_pool2d: norm_type"),
+    (lambda: F.fractional_max_pool2d(T(rand(1, 4, 4)), 2), ValueError, "either an output_size or an output_ratio"),
+    (lambda: F.fractional_max_pool2d(T(rand(1, 4, 4)), 2, (4, 3)), RuntimeError, "must be at most the input"),
+    (lambda: F.fractional_max_pool2d(T(rand(2, 1, 4, 4)), 2, 2, _random_samples=T(rand(1, 1, 2))), RuntimeError,
+     "_random_samples of shape"),
+    (lambda: nn.FractionalMaxPool2d(2, output_ratio=1.5), ValueError, "between 0 and 1"),
+    (lambda: nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5), ValueError, "only one of"),
 ]
 
 

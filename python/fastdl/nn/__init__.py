@@ -17,5 +17,5 @@ from . import utils  # noqa: F401
 from .modules.fold import Fold, Unfold  # noqa: F401,E402
 from .modules.pooling_more import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E402
                                    AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d,
-                                   MaxUnpool2d, MaxUnpool3d)
+                                   MaxUnpool2d, MaxUnpool3d, FractionalMaxPool2d)
 from .modules.conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
