@@ -208,6 +208,25 @@ def test_avg_pool3d_against_loops(args):
     np.testing.assert_allclose(npy(nn.AvgPool3d(k, s, p, ceil_mode, cip, div)(T(x[1]))), npy(got)[1], atol=1e-12)
 
 
+def test_pooling_more_half_inputs_run_on_float32():
+    x = rand(2, 3, 4, 5, 4)
+    h = fastdl.tensor(x).to(fastdl.float16)
+    x16 = npy(h.to(fastdl.float64))
+    v, i = F.max_pool3d(h, 2, return_indices=True)
+    rv, ri = ref_max_pool(x16, (2,) * 3, (2,) * 3, (0,) * 3, (1,) * 3, [2, 2, 2])
+    assert v.dtype is fastdl.float16
+    np.testing.assert_array_equal(npy(v.to(fastdl.float64)), rv)  # a max is exact
+    np.testing.assert_array_equal(i.numpy(), ri)
+    a = F.avg_pool3d(h, 2)
+    assert a.dtype is fastdl.float16
+    np.testing.assert_allclose(npy(a.to(fastdl.float64)), ref_avg_pool3d(x16, (2,) * 3, (2,) * 3, (0,) * 3, False,
+                                                                         True, None), rtol=1e-3, atol=1e-3)
+    b = F.adaptive_max_pool2d(h[0].to(fastdl.bfloat16), (3, 2))
+    assert b.dtype is fastdl.bfloat16 and tuple(b.shape) == (3, 4, 3, 2)
+    assert F.fractional_max_pool2d(h[0], 2, (2, 3)).dtype is fastdl.float16
+    assert F.adaptive_avg_pool3d(h, 2).dtype is fastdl.float16
+
+
 # ---------------------------------------------------------------- max_unpool, lp_pool
 
 

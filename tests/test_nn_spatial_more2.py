@@ -373,6 +373,8 @@ ERRORS = [
     (lambda: F.conv_transpose3d(T(rand(1, 2, 3, 3, 3)), T(rand(2, 2, 2, 2, 2)), stride=2, output_padding=2),
      RuntimeError, "output padding must be smaller"),
     (lambda: F.conv_transpose3d(T(rand(1, 3, 3, 3, 3)), T(rand(2, 2, 2, 2, 2))), RuntimeError, "2 channels"),
+    (lambda: F.conv3d(T(rand(1, 2, 3, 3, 3)).half(), T(rand(2, 2, 2, 2, 2)).half()), TypeError,
+     "conv3d: expected float32 or float64"),
     (lambda: nn.Conv3d(3, 4, 2, groups=2), ValueError, "in_channels must be divisible"),
     (lambda: F.affine_grid(T(rand(2, 2, 3)), [2, 1, 4, 4, 4], False), ValueError, "Nx3x4"),
     (lambda: F.affine_grid(T(rand(2, 2, 3)), [2, 1, 4], False), NotImplementedError, "4D and 5D sizes"),

@@ -11,6 +11,7 @@ the weight viewed as (Cin, O/g*KD, KH, KW) gives every slice's KD contributions,
 index_add sums into the output depths d*sd + kd*dd (a KD-times-output temporary)."""
 import numpy as np
 
+from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops._util import backend, desc
 from ...ops.indexing import index_select
@@ -41,6 +42,11 @@ class _IndexAdd(Function):
         return index_select(g, ctx.dim, index), None, None, None
 
 
+def _no_half(op, input):
+    if input.dtype in _dt.HALF:  # as conv2d's kernels
+        raise TypeError(f"{op}: expected float32 or float64, got {desc(input)}")
+
+
 def _batched(input, fn):
     return fn(input) if input.ndim == 5 else fn(input.unsqueeze(0)).squeeze(0)
 
@@ -56,6 +62,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (O, C/groups, kd, kh, kw) weight. padding: int, triple, 'valid' or 'same' (stride 1)."""
     op = "conv3d"
     _check_common(op, input, weight, bias, 3)
+    _no_half(op, input)
     stride = _ntuple(op, "stride", stride, 1, 3)
     dilation = _ntuple(op, "dilation", dilation, 1, 3)
     O, Cg, ks = weight.shape[0], weight.shape[1], tuple(weight.shape[2:])
@@ -105,6 +112,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (Cin, D, H, W) input with a (Cin, Cout/groups, kd, kh, kw) weight."""
     op = "conv_transpose3d"
     _check_common(op, input, weight, bias, 3)
+    _no_half(op, input)
     stride = _ntuple(op, "stride", stride, 1, 3)
     padding = _ntuple(op, "padding", padding, 0, 3)
     output_padding = _ntuple(op, "output_padding", output_padding, 0, 3)

@@ -100,7 +100,13 @@ def _max_by_tables(x, tables):
 
 
 def _batched(x, n, fn):
-    """fn on a batched input; an unbatched one gets (and loses) a batch dim."""
+    """fn on a batched input; an unbatched one gets (and loses) a batch dim. float16 /
+    bfloat16 run on a float32 copy, the values rounded back once (exact for a max)."""
+    if x.dtype in _dt.HALF:
+        outs = _batched(x.to(_dt.float32), n, fn)
+        if isinstance(outs, tuple):
+            return (outs[0].to(x.dtype),) + tuple(outs[1:])
+        return outs.to(x.dtype)
     if x.ndim == n + 2:
         return fn(x)
     outs = fn(x.unsqueeze(0))
@@ -370,7 +376,8 @@ def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=Non
     C = input.shape[-3]
     if _random_samples is None:
         from ...ops.random import rand
-        _random_samples = rand(N, C, 2, dtype=input.dtype, device=input.device)
+        _random_samples = rand(N, C, 2, dtype=_dt.float32 if input.dtype in _dt.HALF else input.dtype,
+                               device=input.device)
     else:
         check_tensor(op, _random_samples, "_random_samples")
         if tuple(_random_samples.shape) != (N, C, 2):
