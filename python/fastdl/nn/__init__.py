@@ -15,3 +15,9 @@ from .modules.transformer import (Transformer, TransformerDecoder, TransformerDe
 from . import utils  # noqa: F401
 from . import parameter as _parameter  # noqa: E402  torch.nn.parameter's lazy placeholders live there too
 _parameter.UninitializedParameter, _parameter.UninitializedBuffer = UninitializedParameter, UninitializedBuffer  # noqa: F405
+# nn spatial ops, part 2 (nn2)
+from .modules.fold import Fold, Unfold  # noqa: F401,E402
+from .modules.pooling_more import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E402
+                                   AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d,
+                                   MaxUnpool2d, MaxUnpool3d, FractionalMaxPool2d)
+from .modules.conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402

@@ -28,3 +28,14 @@ from .activation_more import (alpha_dropout, celu_, elu_, feature_alpha_dropout,
 from .linear_more import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
 from .loss_more import ctc_loss, multilabel_margin_loss, triplet_margin_with_distance_loss  # noqa: F401
+# nn spatial ops, part 2 (nn2): fold/unfold, more pooling, 3-D conv
+from .fold import fold, unfold  # noqa: F401
+from .pooling_more import (adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool1d_with_indices,  # noqa: F401
+                           adaptive_max_pool2d, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                           adaptive_max_pool3d_with_indices, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d,
+                           max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
+                           max_unpool1d, max_unpool2d, max_unpool3d, fractional_max_pool2d,
+                           fractional_max_pool2d_with_indices)
+from .conv3d import conv3d, conv_transpose3d  # noqa: F401
+from .grid_sample import affine_grid, grid_sample  # noqa: F401
+from .upsample import upsample, upsample_bilinear, upsample_nearest  # noqa: F401

@@ -1,0 +1,145 @@
+"""More pooling modules (torch.nn's names, arguments and repr): MaxPool3d, AvgPool3d,
+AdaptiveAvgPool3d, AdaptiveMaxPool1d/2d/3d, MaxUnpool1d/2d/3d, LPPool1d/2d/3d, FractionalMaxPool2d."""
+from ..functional.conv import _ntuple
+from ..functional.pooling_more import (adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
+                                       adaptive_max_pool3d, avg_pool3d, fractional_max_pool2d, lp_pool1d, lp_pool2d,
+                                       lp_pool3d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
+from ..module import Module
+from .pooling import _AdaptiveAvgPool, _MaxPool
+
+__all__ = ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+           "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+           "FractionalMaxPool2d"]
+
+
+class MaxPool3d(_MaxPool):
+    _pool = staticmethod(max_pool3d)
+
+
+class AvgPool3d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    _pool = staticmethod(adaptive_avg_pool3d)
+
+
+class _AdaptiveMaxPool(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return type(self)._pool(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    _pool = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    _pool = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    _pool = staticmethod(adaptive_max_pool3d)
+
+
+class _MaxUnpool(Module):
+    """forward(input, indices, output_size=None); the tuples are stored as torch stores them."""
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name, n = type(self).__name__, self._dims
+        self.kernel_size = _ntuple(name, "kernel_size", kernel_size, 1, n)
+        self.stride = _ntuple(name, "stride", stride if stride is not None else kernel_size, 1, n)
+        self.padding = _ntuple(name, "padding", padding, 0, n)
+
+    def forward(self, input, indices, output_size=None):
+        return type(self)._unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    _dims = 1
+    _unpool = staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpool):
+    _unpool = staticmethod(max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpool):
+    _dims = 3
+    _unpool = staticmethod(max_unpool3d)
+
+
+class _LPPool(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input):
+        return type(self)._pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPool):
+    _pool = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPool):
+    _pool = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPool):
+    _pool = staticmethod(lp_pool3d)
+
+
+class FractionalMaxPool2d(Module):
+    """Fractional max pooling; _random_samples (a buffer, None unless given) fixes the windows."""
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _ntuple(name, "kernel_size", kernel_size, 1, 2)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _ntuple(name, "output_size", output_size, 1, 2) if output_size is not None else None
+        self.output_ratio = None
+        if output_ratio is not None:
+            r = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * 2
+            self.output_ratio = r
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        return fractional_max_pool2d(input, self.kernel_size, self.output_size, self.output_ratio,
+                                     self.return_indices, _random_samples=self._random_samples)
