@@ -26,3 +26,12 @@ from .order_stats import cummax, cummin, kthvalue, logcumsumexp, median, mode, n
 from .search import bucketize, searchsorted
 from .counting import bincount, histc, unique, unique_consecutive
 from .special_ops import mvlgamma, polygamma, xlog1py
+# ---- shape_more / scatter_more (shape, indexing and scatter ops) ----
+from .shape_more import (argwhere, as_strided, atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors,  # noqa: E501
+                         broadcast_to, column_stack, dsplit, dstack, fliplr, flipud, hsplit, hstack, meshgrid, movedim,
+                         moveaxis, msort, narrow_copy, ravel, repeat_interleave, roll, rot90, row_stack, select,
+                         split_with_sizes, sum_to_size, swapaxes, swapdims, tensor_split, tile, unravel_index, vsplit,
+                         vstack)
+from .scatter_more import (block_diag, cartesian_prod, combinations, diagflat, diagonal_scatter, index_add, index_copy,  # noqa: E501
+                           index_put, index_reduce, isin, masked_scatter, masked_select, put, scatter_add,
+                           scatter_reduce, select_scatter, slice_scatter, take)
