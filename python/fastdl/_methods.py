@@ -290,7 +290,7 @@ from .ops import shape_more as _sm  # noqa: E402
 for _name in ("roll tile repeat_interleave broadcast_to hsplit vsplit dsplit tensor_split split_with_sizes movedim "
               "moveaxis swapaxes swapdims ravel select narrow_copy fliplr flipud rot90 argwhere msort as_strided "
               "sum_to_size masked_select masked_scatter scatter_add scatter_reduce index_add index_copy index_reduce "
-              "index_put take put select_scatter slice_scatter diagonal_scatter diagflat isin").split():
+              "index_put take put select_scatter slice_scatter diagonal_scatter diagflat").split():
     setattr(Tensor, _name, getattr(ops, _name))
 Tensor.unfold = _sm.unfold
 for _name in "t_ transpose_ swapaxes_ swapdims_ squeeze_ unsqueeze_ tril_ triu_ fill_diagonal_".split():

@@ -157,11 +157,14 @@ class _SegReduce(Function):
             gvals = part(vals, g[lin], nz[lin], zc[lin])
             gx = where(hit, part(x, g, nz, zc) if inc else 0.0, g).to(dt)
             return gx, None, gvals, None, None
+        # torch's rule, include_self or not: the gradient is shared among every element equal
+        # to the result, input's own counted too (with include_self=False an input that ties
+        # takes a share that is then dropped, as torch does)
         tie_v = (vals == out[lin]).to(dt)
-        tie_x = ((x == out) & hit).to(dt) if inc else _zeros((size,), dt, g.device)
+        tie_x = (x == out).to(dt)
         count = index_add_(tie_x.clone(), 0, lin, tie_v)
         share = g / where(count == 0, 1.0, count)
-        gx = where(hit, share * tie_x, g).to(dt)
+        gx = share * tie_x if inc else where(hit, 0.0, share * tie_x).to(dt)
         return gx, None, share[lin] * tie_v, None, None
 
 
@@ -522,6 +525,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
                                                                        device=ref.device)
     same_device("isin", e, t)
     e, t = e.detach().to(dt), t.detach().to(dt).reshape(-1)
+    if dt.category == 2:
+        t = t[t == t]  # NaN matches nothing, and would upset the binary search
     if t.numel() == 0:
         found = _zeros(e.shape, _dt.bool_, e.device)
     else:

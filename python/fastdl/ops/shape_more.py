@@ -448,7 +448,7 @@ class _Unfold(Function):
         idx = (_arange(count, dev).reshape(count, 1) * step + _arange(size, dev)).reshape(-1)
         # [..., count, ..., size] -> [..., count * size, ...]: the window axis next to its position
         g = g.movedim(g.ndim - 1, d + 1)
-        g = g.reshape(shape[:d] + [count * size] + list(shape[d + 1:]))
+        g = g.reshape(list(shape[:d]) + [count * size] + list(shape[d + 1:]))
         out = zeros(shape, dtype=g.dtype, device=dev)
         return index_add_(out, d, idx, g.contiguous()), None, None, None
 
