@@ -73,7 +73,8 @@ def test_tensor_split_tensor_indices_and_views():
 def test_hsplit_vsplit_dsplit_split_with_sizes():
     x = np.arange(24).reshape(2, 4, 3)
     t = fastdl.tensor(x)
-    for fn, npfn, arg in ((fastdl.hsplit, np.hsplit, 2), (fastdl.vsplit, np.vsplit, [1]), (fastdl.dsplit, np.dsplit, 3)):
+    for fn, npfn, arg in ((fastdl.hsplit, np.hsplit, 2), (fastdl.vsplit, np.vsplit, [1]),
+                          (fastdl.dsplit, np.dsplit, 3)):
         for g, w in zip(fn(t, arg), npfn(x, arg)):
             np.testing.assert_array_equal(g.numpy(), w)
     assert [p.shape[0] for p in fastdl.hsplit(fastdl.arange(6), 3)] == [2, 2, 2]  # 1-D: along dim 0
@@ -369,7 +370,8 @@ def test_torch_parity_tuple_ops_and_inplace():
     f.fill_diagonal_(3.0, wrap=True)
     np.testing.assert_array_equal(f.numpy(), t.numpy())
     e, te = fastdl.tensor([3, 1, 4, 1, 5]), torch.tensor([3, 1, 4, 1, 5])
-    assert fastdl.isin(e, fastdl.tensor([1, 5]), invert=True).tolist() == torch.isin(te, torch.tensor([1, 5]), invert=True).tolist()
+    assert (fastdl.isin(e, fastdl.tensor([1, 5]), invert=True).tolist()
+            == torch.isin(te, torch.tensor([1, 5]), invert=True).tolist())
     assert (fastdl.scatter_reduce(e, 0, fastdl.tensor([0, 0, 2]), fastdl.tensor([-4, 2, 9]), "mean", include_self=False)
             .tolist() == torch.scatter_reduce(te, 0, torch.tensor([0, 0, 2]), torch.tensor([-4, 2, 9]), "mean",
                                               include_self=False).tolist())
@@ -393,3 +395,24 @@ def test_torch_parity_amin_ties_gradient():
         r.backward(torch.tensor(w))
         np.testing.assert_allclose(_np(ours_x.grad), tx.grad.numpy())
         np.testing.assert_allclose(_np(ours_s.grad), ts.grad.numpy())
+
+
+def test_index_add_scatter_add_index_put_inplace_keep_the_graph():
+    a = _t64([[1.0, 2.0], [3.0, 4.0]], True)
+    src = _t64([[10.0, 20.0]], True)
+    y = a * 1
+    y.index_add_(0, fastdl.tensor([1]), src, alpha=3)
+    y.scatter_add_(1, fastdl.tensor([[0], [0]]), src.reshape(2, 1) * 1)
+    z = y * 1
+    fastdl.index_put_(z, (fastdl.tensor([0]), fastdl.tensor([1])), fastdl.tensor(0.0, dtype=f64))
+    np.testing.assert_array_equal(_np(z), [[11.0, 0.0], [53.0, 64.0]])
+    (z * _t64([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(_np(a.grad), [[1.0, 0.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(_np(src.grad), [[9.0 + 1.0, 12.0 + 3.0]])
+
+
+def test_movedim_errors():
+    with pytest.raises(RuntimeError, match="movedim: Invalid source or destination dims"):
+        fastdl.zeros(2, 3).movedim((0, 1), 0)
+    with pytest.raises(RuntimeError, match="movedim: repeated dim"):
+        fastdl.zeros(2, 3).movedim((0, 0), (0, 1))

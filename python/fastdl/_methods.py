@@ -295,8 +295,9 @@ for _name in ("roll tile repeat_interleave broadcast_to hsplit vsplit dsplit ten
 Tensor.unfold = _sm.unfold
 for _name in "t_ transpose_ swapaxes_ swapdims_ squeeze_ unsqueeze_ tril_ triu_ fill_diagonal_".split():
     setattr(Tensor, _name, getattr(_sm, _name))
-for _name in "masked_scatter_ scatter_reduce_ index_copy_ index_reduce_ index_put_ put_".split():
-    setattr(Tensor, _name, _inplace(_name, getattr(ops, _name[:-1])))
+for _name in "masked_scatter_ scatter_reduce_ index_copy_ index_reduce_ put_ scatter_add_ index_add_".split():
+    setattr(Tensor, _name, _inplace(_name, getattr(ops, _name[:-1])))  # the op written back, graph included
+Tensor.index_put_ = ops.index_put_
 Tensor.is_same_size = lambda self, other: tuple(self.shape) == tuple(other.shape)
 Tensor.ndimension = Tensor.dim
 Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)

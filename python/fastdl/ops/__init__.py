@@ -33,5 +33,5 @@ from .shape_more import (argwhere, as_strided, atleast_1d, atleast_2d, atleast_3
                          split_with_sizes, sum_to_size, swapaxes, swapdims, tensor_split, tile, unravel_index, vsplit,
                          vstack)
 from .scatter_more import (block_diag, cartesian_prod, combinations, diagflat, diagonal_scatter, index_add, index_copy,  # noqa: E501
-                           index_put, index_reduce, isin, masked_scatter, masked_select, put, scatter_add,
+                           index_put, index_put_, index_reduce, isin, masked_scatter, masked_select, put, scatter_add,
                            scatter_reduce, select_scatter, slice_scatter, take)

@@ -535,3 +535,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         pos = pos - (pos == s.shape[0]).to(_dt.int64)  # past the end: compare with the last
         found = (s[pos] == e.reshape(-1)).reshape(e.shape)
     return ~found if invert else found
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """torch.index_put_ / Tensor.index_put_: index_put written back into input."""
+    from .elementwise import assign_
+    return assign_(input, index_put(input, indices, values, accumulate), "index_put_")

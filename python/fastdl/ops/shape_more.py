@@ -301,8 +301,8 @@ def movedim(input, source, destination):
     src = [norm_dim("movedim", d, nd) for d in _ints("movedim", "source", source)]
     dst = [norm_dim("movedim", d, nd) for d in _ints("movedim", "destination", destination)]
     if len(src) != len(dst):
-        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(source) if not isinstance(source, int) else source}"
-                           f" dims) should contain the same number of dims as destination ({destination} dims)")
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
     order = [None] * nd
