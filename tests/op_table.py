@@ -680,3 +680,190 @@ OPS += [
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}
+
+# ---- shape_more / scatter_more (ops/shape_more.py, ops/scatter_more.py; the rest in test_shape_more.py) ----
+
+def _np_scatter_reduce(x, dim, idx, src, reduce, include_self=True):
+    groups = {}
+    for pos in np.ndindex(idx.shape):
+        tgt = list(pos)
+        tgt[dim] = idx[pos]
+        groups.setdefault(tuple(tgt), []).append(src[pos])
+    out = x.copy()
+    fn = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    for t, vs in groups.items():
+        out[t] = fn(([x[t]] if include_self else []) + vs)
+    return out
+
+
+def _np_index_reduce(x, dim, idx, src, reduce, include_self=True):
+    full = np.broadcast_to(np.expand_dims(idx, [i for i in range(src.ndim) if i != dim]), src.shape)
+    return _np_scatter_reduce(x, dim, np.ascontiguousarray(full), src, reduce, include_self)
+
+
+def _np_index_copy(x, dim, idx, src):
+    out = np.moveaxis(x.copy(), dim, 0)
+    out[idx] = np.moveaxis(src, dim, 0)
+    return np.moveaxis(out, 0, dim)
+
+
+def _np_index_add(x, dim, idx, src, alpha=1):
+    out = np.moveaxis(x.copy(), dim, 0)
+    np.add.at(out, idx, np.moveaxis(src, dim, 0) * alpha)
+    return np.moveaxis(out, 0, dim)
+
+
+def _np_put(x, idx, src, accumulate=False):
+    out = x.copy().reshape(-1)
+    if accumulate:
+        np.add.at(out, idx.reshape(-1), src.reshape(-1))
+    else:
+        out[idx.reshape(-1)] = src.reshape(-1)
+    return out.reshape(x.shape)
+
+
+def _np_masked_scatter(x, m, s):
+    out = x.copy()
+    out[m] = s.reshape(-1)[:int(m.sum())]
+    return out
+
+
+def _np_unfold(x, dim, size, step):
+    n = (x.shape[dim] - size) // step + 1
+    w = [np.take(x, np.arange(i * step, i * step + size), axis=dim) for i in range(n)]
+    return np.moveaxis(np.stack(w, axis=dim), dim + 1, -1)
+
+
+def _np_block_diag(*ms):
+    ms = [np.atleast_2d(m) for m in ms]
+    out = np.zeros((sum(m.shape[0] for m in ms), sum(m.shape[1] for m in ms)))
+    r = c = 0
+    for m in ms:
+        out[r:r + m.shape[0], c:c + m.shape[1]] = m
+        r, c = r + m.shape[0], c + m.shape[1]
+    return out
+
+
+def _sr_samples(rng):
+    x = rng.standard_normal((3, 4))
+    src = rng.standard_normal((2, 4))
+    src[0, 1] = 0.0  # a zero for prod's gradient
+    return [Sample((x, src, np.array([[0, 2, 0, 1], [2, 2, 0, 1]])), name="dups"),
+            Sample((x, src, np.array([[1, 1, 1, 1], [1, 1, 1, 1]])), name="one-row")]
+
+
+def _srow(red, inc):
+    return OpInfo(f"scatter_reduce_{red}{'' if inc else '_noself'}",
+                  lambda x, s, i: fastdl.scatter_reduce(x, 0, i, s, red, include_self=inc),
+                  lambda x, s, i: _np_scatter_reduce(x, 0, i, s, red, inc), _sr_samples,
+                  torch_fn=lambda torch, x, s, i: torch.scatter_reduce(x, 0, i, s, red, include_self=inc))
+
+
+def _irow(red, inc):
+    return OpInfo(f"index_reduce_{red}{'' if inc else '_noself'}",
+                  lambda x, s, i: fastdl.index_reduce(x, 1, i, s, red, include_self=inc),
+                  lambda x, s, i: _np_index_reduce(x, 1, i, s, red, inc),
+                  lambda rng: [Sample((rng.standard_normal((2, 4)), rng.standard_normal((2, 3)), np.array([3, 0, 3])))],
+                  torch_fn=lambda torch, x, s, i: torch.index_reduce(x, 1, i, s, red, include_self=inc))
+
+
+def _x(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+OPS += [
+    OpInfo("roll", fastdl.roll, lambda x, shifts, dims=None: np.roll(x, shifts, dims),
+           lambda rng: [Sample((_x(rng, 3, 4), 1), name="flat"), Sample((_x(rng, 3, 4), (1, -5), (0, 1)), name="dims"),
+                        Sample((_x(rng, 2, 3, 4), 2, 2), name="3d")]),
+    OpInfo("tile", fastdl.tile, lambda x, d: np.tile(x, d),
+           lambda rng: [Sample((_x(rng, 2, 3), (2,)), name="short"), Sample((_x(rng, 2, 3), (2, 1, 2)), name="long")]),
+    OpInfo("repeat_interleave", fastdl.repeat_interleave,
+           lambda x, r, dim=None: np.repeat(x, r, axis=dim),
+           lambda rng: [Sample((_x(rng, 2, 3), 2), name="flat"), Sample((_x(rng, 2, 3), 3), {"dim": 1}, "dim1"),
+                        Sample((_x(rng, 2, 3), np.array([1, 0, 3])), {"dim": 1}, "tensor")]),
+    OpInfo("broadcast_to", fastdl.broadcast_to, lambda x, s: np.broadcast_to(x, s),
+           lambda rng: [Sample((_x(rng, 3, 1), (2, 3, 4)), name="3x1")]),
+    OpInfo("hstack", lambda a, b: fastdl.hstack([a, b]), lambda a, b: np.hstack([a, b]),
+           lambda rng: [Sample((_x(rng, 3), _x(rng, 2)), name="1d"), Sample((_x(rng, 2, 3), _x(rng, 2, 1)), name="2d")],
+           torch_fn=lambda torch, a, b: torch.hstack([a, b])),
+    OpInfo("vstack", lambda a, b: fastdl.vstack([a, b]), lambda a, b: np.vstack([a, b]),
+           lambda rng: [Sample((_x(rng, 3), _x(rng, 3)), name="1d"), Sample((_x(rng, 2, 3), _x(rng, 1, 3)), name="2d")],
+           torch_fn=lambda torch, a, b: torch.vstack([a, b])),
+    OpInfo("dstack", lambda a, b: fastdl.dstack([a, b]), lambda a, b: np.dstack([a, b]),
+           lambda rng: [Sample((_x(rng, 3), _x(rng, 3)), name="1d"), Sample((_x(rng, 2, 3), _x(rng, 2, 3, 2)), name="2d-3d")],
+           torch_fn=lambda torch, a, b: torch.dstack([a, b])),
+    OpInfo("column_stack", lambda a, b: fastdl.column_stack([a, b]), lambda a, b: np.column_stack([a, b]),
+           lambda rng: [Sample((_x(rng, 3), _x(rng, 3, 2)), name="1d-2d")],
+           torch_fn=lambda torch, a, b: torch.column_stack([a, b])),
+    OpInfo("ravel", fastdl.ravel, np.ravel, lambda rng: [Sample((_x(rng, 2, 3, 4),))]),
+    OpInfo("select", fastdl.select, lambda x, d, i: np.take(x, i, axis=d),
+           lambda rng: [Sample((_x(rng, 2, 3, 4), 1, -1), name="neg"), Sample((_x(rng, 3, 4), 0, 2), name="row")]),
+    OpInfo("narrow_copy", fastdl.narrow_copy, lambda x, d, s, n: np.take(x, np.arange(s, s + n), axis=d),
+           lambda rng: [Sample((_x(rng, 3, 5), 1, 1, 3))]),
+    OpInfo("fliplr", fastdl.fliplr, np.fliplr, lambda rng: [Sample((_x(rng, 3, 4),)), Sample((_x(rng, 2, 3, 2),), name="3d")]),
+    OpInfo("flipud", fastdl.flipud, np.flipud, lambda rng: [Sample((_x(rng, 3, 4),)), Sample((_x(rng, 5),), name="1d")]),
+    OpInfo("rot90", fastdl.rot90, lambda x, k=1, dims=(0, 1): np.rot90(x, k, dims),
+           lambda rng: [Sample((_x(rng, 3, 4),), name="k1"), Sample((_x(rng, 3, 4), 2), name="k2"),
+                        Sample((_x(rng, 2, 3, 4), -1, [2, 0]), name="k-1-dims")]),
+    OpInfo("msort", fastdl.msort, lambda x: np.sort(x, axis=0), lambda rng: [Sample((_x(rng, 4, 3),))]),
+    OpInfo("unfold", lambda x, d, s, st: x.unfold(d, s, st), _np_unfold,
+           lambda rng: [Sample((_x(rng, 3, 7), 1, 3, 2), name="step2"), Sample((_x(rng, 5, 2), 0, 2, 1), name="overlap")],
+           torch_fn=lambda torch, x, d, s, st: x.unfold(d, s, st)),
+    OpInfo("sum_to_size", lambda x, s: x.sum_to_size(s), lambda x, s: x.sum(axis=0, keepdims=True).sum(axis=2, keepdims=True),
+           lambda rng: [Sample((_x(rng, 2, 3, 4), (1, 3, 1)))], torch_fn=lambda torch, x, s: x.sum_to_size(s)),
+    OpInfo("moveaxis", fastdl.moveaxis, np.moveaxis, lambda rng: [Sample((_x(rng, 2, 3, 4), (0, 1), (2, 0)))]),
+    OpInfo("swapdims", fastdl.swapdims, np.swapaxes, lambda rng: [Sample((_x(rng, 2, 3, 4), 0, 2))]),
+    OpInfo("masked_select", fastdl.masked_select, lambda x, m: np.broadcast_to(x, np.broadcast_shapes(x.shape, m.shape))[
+               np.broadcast_to(m, np.broadcast_shapes(x.shape, m.shape))],
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 3, 4) > 0), name="same"), Sample((_x(rng, 4), _x(rng, 3, 1) > 0), name="bcast")]),
+    OpInfo("masked_scatter", fastdl.masked_scatter, _np_masked_scatter,
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 3, 4) > 0, _x(rng, 4, 4)))]),
+    OpInfo("scatter_add", lambda x, s, i: fastdl.scatter_add(x, 0, i, s), lambda x, s, i: _np_scatter_reduce(x, 0, i, s, "sum"),
+           _sr_samples, torch_fn=lambda torch, x, s, i: torch.scatter_add(x, 0, i, s)),
+    *[_srow(red, inc) for red in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
+    *[_irow(red, inc) for red in ("prod", "mean", "amax", "amin") for inc in (True, False)],
+    OpInfo("index_add", lambda x, s, i: fastdl.index_add(x, 1, i, s, alpha=2.0), lambda x, s, i: _np_index_add(x, 1, i, s, 2.0),
+           lambda rng: [Sample((_x(rng, 2, 4), _x(rng, 2, 3), np.array([3, 0, 3])))],
+           torch_fn=lambda torch, x, s, i: torch.index_add(x, 1, i, s, alpha=2.0)),
+    OpInfo("index_copy", lambda x, s, i: fastdl.index_copy(x, 0, i, s), lambda x, s, i: _np_index_copy(x, 0, i, s),
+           lambda rng: [Sample((_x(rng, 4, 3), _x(rng, 2, 3), np.array([3, 1])))],
+           torch_fn=lambda torch, x, s, i: torch.index_copy(x, 0, i, s)),
+    OpInfo("index_put", lambda x, v, i, j: fastdl.index_put(x, (i, j), v),
+           lambda x, v, i, j: (lambda o: (o.__setitem__((i, j), v), o)[1])(x.copy()),
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 2), np.array([0, 2]), np.array([1, 3])))],
+           torch_fn=lambda torch, x, v, i, j: torch.index_put(x, (i, j), v)),
+    OpInfo("index_put_acc", lambda x, v, i: fastdl.index_put(x, (i,), v, accumulate=True),
+           lambda x, v, i: (lambda o: (np.add.at(o, i, v), o)[1])(x.copy()),
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 4), np.array([0, 2, 0])))],
+           torch_fn=lambda torch, x, v, i: torch.index_put(x, (i,), v, accumulate=True)),
+    OpInfo("take", fastdl.take, lambda x, i: np.take(x, i),
+           lambda rng: [Sample((_x(rng, 3, 4), np.array([[0, -1], [5, 5]])))]),
+    OpInfo("put", lambda x, i, s: fastdl.put(x, i, s), _np_put,
+           lambda rng: [Sample((_x(rng, 3, 4), np.array([1, 11, 4]), _x(rng, 3)))],
+           torch_fn=lambda torch, x, i, s: torch.put(x, i, s)),
+    OpInfo("put_acc", lambda x, i, s: fastdl.put(x, i, s, accumulate=True), lambda x, i, s: _np_put(x, i, s, True),
+           lambda rng: [Sample((_x(rng, 3, 4), np.array([1, 11, 1]), _x(rng, 3)))],
+           torch_fn=lambda torch, x, i, s: torch.put(x, i, s, accumulate=True)),
+    OpInfo("select_scatter", lambda x, s: fastdl.select_scatter(x, s, 1, 2),
+           lambda x, s: (lambda o: (o.__setitem__((slice(None), 2), s), o)[1])(x.copy()),
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 3)))], torch_fn=lambda torch, x, s: torch.select_scatter(x, s, 1, 2)),
+    OpInfo("slice_scatter", lambda x, s: fastdl.slice_scatter(x, s, 1, 0, None, 2),
+           lambda x, s: (lambda o: (o.__setitem__((slice(None), slice(0, None, 2)), s), o)[1])(x.copy()),
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 3, 2)))],
+           torch_fn=lambda torch, x, s: torch.slice_scatter(x, s, 1, 0, None, 2)),
+    OpInfo("diagonal_scatter", lambda x, s: fastdl.diagonal_scatter(x, s, -1),
+           lambda x, s: (lambda o: (o.__setitem__((np.arange(1, 3), np.arange(2)), s), o)[1])(x.copy()),
+           lambda rng: [Sample((_x(rng, 3, 4), _x(rng, 2)))], torch_fn=lambda torch, x, s: torch.diagonal_scatter(x, s, -1)),
+    OpInfo("diagflat", fastdl.diagflat, lambda x, offset=0: np.diagflat(x, offset),
+           lambda rng: [Sample((_x(rng, 2, 2),), name="2d"), Sample((_x(rng, 3),), {"offset": -1}, "off")]),
+    OpInfo("block_diag", fastdl.block_diag, _np_block_diag,
+           lambda rng: [Sample((_x(rng, 2, 3), _x(rng, 3), np.asarray(_x(rng))), name="mixed")]),
+    OpInfo("cartesian_prod", fastdl.cartesian_prod,
+           lambda a, b: np.stack([g.reshape(-1) for g in np.meshgrid(a, b, indexing="ij")], 1),
+           lambda rng: [Sample((_x(rng, 2), _x(rng, 3)))]),
+    OpInfo("combinations", fastdl.combinations,
+           lambda x, r=2, with_replacement=False: np.array(list(
+               (__import__("itertools").combinations_with_replacement if with_replacement
+                else __import__("itertools").combinations)(x, r))),
+           lambda rng: [Sample((_x(rng, 4),), name="r2"), Sample((_x(rng, 4), 3, True), name="r3-repl")]),
+]

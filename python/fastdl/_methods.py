@@ -313,3 +313,23 @@ Tensor.__rlshift__ = lambda a, b: _ewm.bitwise_left_shift(b, a)
 Tensor.__rrshift__ = lambda a, b: _ewm.bitwise_right_shift(b, a)
 Tensor.__iand__, Tensor.__ior__, Tensor.__ixor__ = Tensor.bitwise_and_, Tensor.bitwise_or_, Tensor.bitwise_xor_
 Tensor.__ilshift__, Tensor.__irshift__ = Tensor.bitwise_left_shift_, Tensor.bitwise_right_shift_
+# ---- shape_more / scatter_more (shape, indexing and scatter ops) ----
+from .ops import shape_more as _sm  # noqa: E402
+
+for _name in ("roll tile repeat_interleave broadcast_to hsplit vsplit dsplit tensor_split split_with_sizes movedim "
+              "moveaxis swapaxes swapdims ravel select narrow_copy fliplr flipud rot90 argwhere msort as_strided "
+              "sum_to_size masked_select masked_scatter scatter_add scatter_reduce index_add index_copy index_reduce "
+              "index_put take put select_scatter slice_scatter diagonal_scatter diagflat").split():
+    setattr(Tensor, _name, getattr(ops, _name))
+Tensor.unfold = _sm.unfold
+for _name in "t_ transpose_ swapaxes_ swapdims_ squeeze_ unsqueeze_ tril_ triu_ fill_diagonal_".split():
+    setattr(Tensor, _name, getattr(_sm, _name))
+for _name in "masked_scatter_ scatter_reduce_ index_copy_ index_reduce_ put_ scatter_add_ index_add_".split():
+    setattr(Tensor, _name, _inplace(_name, getattr(ops, _name[:-1])))  # the op written back, graph included
+Tensor.index_put_ = ops.index_put_
+Tensor.is_same_size = lambda self, other: tuple(self.shape) == tuple(other.shape)
+Tensor.ndimension = Tensor.dim
+Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
+Tensor.itemsize = property(lambda self: self.dtype.itemsize)
+Tensor.get_device = lambda self: -1 if self.device.type == "cpu" else (self.device.index or 0)
+Tensor.is_cpu = property(lambda self: self.device.type == "cpu")

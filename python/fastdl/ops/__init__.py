@@ -27,3 +27,12 @@ from .search import bucketize, searchsorted
 from .counting import bincount, histc, unique, unique_consecutive
 from .special_ops import mvlgamma, polygamma, xlog1py
 from .elementwise_more import (absolute, acos, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, atan, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor, clamp_max, clamp_min, copysign, divide, exp2, float_power, fmax, fmin, frexp, gcd, greater, greater_equal, heaviside, is_complex, is_floating_point, is_nonzero, is_signed, isneginf, isposinf, isreal, lcm, ldexp, less, less_equal, multiply, negative, nextafter, not_equal, positive, sgn, signbit, subtract, tan, true_divide)  # noqa: E501
+# ---- shape_more / scatter_more (shape, indexing and scatter ops) ----
+from .shape_more import (argwhere, as_strided, atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors,  # noqa: E501
+                         broadcast_to, column_stack, dsplit, dstack, fliplr, flipud, hsplit, hstack, meshgrid, movedim,
+                         moveaxis, msort, narrow_copy, ravel, repeat_interleave, roll, rot90, row_stack, select,
+                         split_with_sizes, sum_to_size, swapaxes, swapdims, tensor_split, tile, unravel_index, vsplit,
+                         vstack)
+from .scatter_more import (block_diag, cartesian_prod, combinations, diagflat, diagonal_scatter, index_add, index_copy,  # noqa: E501
+                           index_put, index_put_, index_reduce, isin, masked_scatter, masked_select, put, scatter_add,
+                           scatter_reduce, select_scatter, slice_scatter, take)
