@@ -26,3 +26,10 @@ from .order_stats import cummax, cummin, kthvalue, logcumsumexp, median, mode, n
 from .search import bucketize, searchsorted
 from .counting import bincount, histc, unique, unique_consecutive
 from .special_ops import mvlgamma, polygamma, xlog1py
+# reductions, statistics and linear-algebra compositions (math branch)
+from .reduce_more import aminmax, nanmean, nansum, prod, std_mean
+from .stats_more import (cdist, corrcoef, cov, cumulative_trapezoid, dist, gradient, histogram, logspace, pdist, renorm,
+                         trapezoid, trapz)
+from .linalg_more import (addbmm, addmv, addr, baddbmm, chain_matmul, cross, ger, inner, kron, matrix_exp, matrix_power,
+                          mv, tensordot, vander, vdot)
+from .linalg_factor_more import cholesky_inverse, lu, lu_solve, lu_unpack, triangular_solve
