@@ -49,7 +49,11 @@ def _add_scaled(input, prod, beta, alpha):
 
 
 def _check_out_shape(op, input, shape):
-    if broadcast_shapes(op, tuple(input.shape), shape) != tuple(shape):
+    try:
+        ok = broadcast_shapes(op, tuple(input.shape), shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(f"{op}: input {desc(input)} must broadcast to {list(shape)}")
 
 
@@ -307,8 +311,9 @@ def matrix_power(A, n):
     _square(op, A)
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{op}: n must be an int, got {n!r}")
-    if n == 0:
-        return _identity_like(A) * 1
+    if n == 0:  # still in the graph (a zero gradient), as torch
+        # an empty sum of A's entries: exact zeros even where A holds inf / NaN
+        return _identity_like(A) + sum(narrow(A, -1, 0, 0), -1, keepdim=True)
     if n < 0:
         from .linalg_factor import inv
         A, n = inv(A), -n
