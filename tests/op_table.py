@@ -867,3 +867,210 @@ OPS += [
                 else __import__("itertools").combinations)(x, r))),
            lambda rng: [Sample((_x(rng, 4),), name="r2"), Sample((_x(rng, 4), 3, True), name="r3-repl")]),
 ]
+# ---- reduce_linalg_more: reductions, products, statistics and LU (math branch; more in
+# test_reduce_linalg_more.py: zeros in prod's gradient, int dtypes, info outputs, errors) ----
+def _rml_prod_samples(rng):
+    x = rng.standard_normal((3, 4, 5))
+    z = rng.standard_normal((3, 4))
+    z[0, 1] = 0.0  # one zero in row 0, two in row 1, none in row 2
+    z[1, 0] = z[1, 3] = 0.0
+    return [Sample((x,), {}, "all"), Sample((x,), {"dim": 1}, "dim1"), Sample((x,), {"dim": -1, "keepdim": True}, "keep"),
+            Sample((z,), {"dim": 1}, "zeros"), Sample((z,), {}, "zeros-all"), Sample((rng.standard_normal((2, 0)),),
+                                                                                    {"dim": 1}, "empty")]
+
+
+def _rml_nan_samples(rng):
+    x = rng.standard_normal((3, 4))
+    x[0, 1] = x[2, 2] = np.nan
+    return [Sample((x,), {}, "all"), Sample((x,), {"dim": 1}, "dim1"), Sample((x,), {"dim": 0, "keepdim": True}, "keep")]
+
+
+def _np_expm(a):  # scaling and squaring with a long Taylor series, float64
+    s = max(0, int(np.ceil(np.log2(max(np.abs(a).sum(-2).max(), 1e-300) / 0.25))))
+    x = a / 2.0 ** s
+    out, term = np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy(), np.broadcast_to(np.eye(a.shape[-1]), a.shape)
+    for k in range(1, 30):
+        term = term @ x / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out
+
+
+def _np_lu(a):  # partial pivoting, LAPACK's choice (the largest |pivot|); P A = L U
+    a = a.copy()
+    n = a.shape[-1]
+    perm = np.arange(n)
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(a[k:, k])))
+        a[[k, p]], perm[[k, p]] = a[[p, k]], perm[[p, k]]
+        a[k + 1:, k] /= a[k, k]
+        a[k + 1:, k + 1:] -= np.outer(a[k + 1:, k], a[k, k + 1:])
+    return np.eye(n)[perm].T, np.tril(a, -1) + np.eye(n), np.triu(a)
+
+
+def _np_cdist(a, b, p=2.0, **kw):
+    return np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1)
+
+
+def _np_pdist(a, p=2.0):
+    i, j = np.triu_indices(a.shape[0], 1)
+    return np.linalg.norm(a[i] - a[j], ord=p, axis=-1)
+
+
+def _np_renorm(x, p, dim, maxnorm):
+    axes = tuple(i for i in range(x.ndim) if i != dim)
+    n = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
+    return x * np.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
+
+
+def _np_cumtrap(y, x=None, dx=1.0, dim=-1):
+    y = np.moveaxis(y, dim, -1)
+    d = np.diff(x) if x is not None else dx
+    return np.moveaxis(np.cumsum(d * (y[..., 1:] + y[..., :-1]) / 2, -1), -1, dim)
+
+
+def _rml(name, fn, ref, samples, torch_fn, **kw):
+    return OpInfo(name, fn, ref, samples, torch_fn=torch_fn, **kw)
+
+
+def _rml_mats(rng, *shapes):
+    return tuple(rng.standard_normal(s) for s in shapes)
+
+
+_M4 = {"rtol32": 1e-4, "atol32": 1e-4}
+OPS += [
+    _rml("prod", fastdl.prod, lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+         _rml_prod_samples, None, rtol32=1e-4, atol32=1e-5),
+    _rml("nansum", fastdl.nansum, np_reduce(np.nansum), _rml_nan_samples, None),
+    _rml("nanmean", fastdl.nanmean, np_reduce(np.nanmean), _rml_nan_samples, None),
+    _rml("std_mean", lambda x, **kw: sum(t * w for t, w in zip(fastdl.std_mean(x, **kw), (1.0, 2.0))),
+         lambda x, dim=None, keepdim=False: np.std(x, axis=dim, ddof=1, keepdims=keepdim)
+         + 2 * np.mean(x, axis=dim, keepdims=keepdim),
+         lambda rng: reduce_samples(rng)[:4],
+         lambda torch, x, **kw: sum(t * w for t, w in zip(torch.std_mean(x, **kw), (1.0, 2.0)))),
+    _rml("aminmax", lambda x, **kw: fastdl.aminmax(x, **kw).max - fastdl.aminmax(x, **kw).min,
+         lambda x, dim=None, keepdim=False: np.ptp(x, axis=dim, keepdims=keepdim),
+         lambda rng: [Sample((rng.standard_normal((3, 4)),), {}, "all"),
+                      Sample((rng.standard_normal((3, 4)),), {"dim": 1, "keepdim": True}, "dim1")],
+         lambda torch, x, **kw: torch.aminmax(x, **kw).max - torch.aminmax(x, **kw).min),
+    _rml("mv", fastdl.mv, np.matmul, lambda rng: [Sample(_rml_mats(rng, (3, 4), (4,)), name="3x4")], None, **_M4),
+    _rml("addmv", lambda i, m, v: fastdl.addmv(i, m, v, beta=0.5, alpha=-2.0),
+         lambda i, m, v: 0.5 * i - 2.0 * (m @ v), lambda rng: [Sample(_rml_mats(rng, (3,), (3, 4), (4,)), name="b")],
+         lambda torch, i, m, v: torch.addmv(i, m, v, beta=0.5, alpha=-2.0), **_M4),
+    _rml("addr", lambda i, a, b: fastdl.addr(i, a, b, alpha=3.0), lambda i, a, b: i + 3.0 * np.outer(a, b),
+         lambda rng: [Sample(_rml_mats(rng, (3, 1), (3,), (4,)), name="broadcast")],
+         lambda torch, i, a, b: torch.addr(i, a, b, alpha=3.0)),
+    _rml("ger", fastdl.ger, np.outer, lambda rng: [Sample(_rml_mats(rng, (3,), (4,)), name="v")], None),
+    _rml("inner", fastdl.inner, np.inner,
+         lambda rng: [Sample(_rml_mats(rng, (2, 3, 4), (5, 4)), name="nd"), Sample(_rml_mats(rng, (), (2, 3)), name="0d")],
+         None, **_M4),
+    _rml("vdot", fastdl.vdot, np.vdot, lambda rng: [Sample(_rml_mats(rng, (5,), (5,)), name="v")], None, **_M4),
+    _rml("tensordot", fastdl.tensordot, lambda a, b, dims=2: np.tensordot(a, b, dims),
+         lambda rng: [Sample(_rml_mats(rng, (2, 3, 4), (3, 4, 5)), name="int"),
+                      Sample(_rml_mats(rng, (2, 3, 4), (4, 5, 2)), {"dims": ([0, 2], [2, 0])}, "lists"),
+                      Sample(_rml_mats(rng, (2, 3), (4,)), {"dims": 0}, "outer")], None, **_M4),
+    _rml("kron", fastdl.kron, np.kron, lambda rng: [Sample(_rml_mats(rng, (2, 3), (4, 1, 2)), name="ranks")], None),
+    _rml("cross", lambda a, b, dim=None: fastdl.cross(a, b, dim=dim), lambda a, b, dim=None: np.cross(a, b, axis=dim or 0),
+         lambda rng: [Sample(_rml_mats(rng, (3, 4), (3, 4)), {"dim": 0}, "dim0")],
+         lambda torch, a, b, dim=None: torch.cross(a, b, dim=dim)),
+    _rml("linalg_cross", fastdl.linalg.cross, lambda a, b: np.cross(a, b),
+         lambda rng: [Sample(_rml_mats(rng, (2, 4, 3), (1, 4, 3)), name="broadcast")],
+         lambda torch, a, b: torch.linalg.cross(a, b)),
+    _rml("baddbmm", lambda i, a, b: fastdl.baddbmm(i, a, b, beta=0.3, alpha=2.0),
+         lambda i, a, b: 0.3 * i + 2.0 * (a @ b), lambda rng: [Sample(_rml_mats(rng, (3, 1), (2, 3, 4), (2, 4, 5)), name="b")],
+         lambda torch, i, a, b: torch.baddbmm(i, a, b, beta=0.3, alpha=2.0), **_M4),
+    _rml("addbmm", lambda i, a, b: fastdl.addbmm(i, a, b, alpha=-1.0), lambda i, a, b: i - (a @ b).sum(0),
+         lambda rng: [Sample(_rml_mats(rng, (3, 5), (2, 3, 4), (2, 4, 5)), name="b")],
+         lambda torch, i, a, b: torch.addbmm(i, a, b, alpha=-1.0), **_M4),
+    _rml("chain_matmul", fastdl.chain_matmul, lambda *ms: np.linalg.multi_dot(ms),
+         lambda rng: [Sample(_rml_mats(rng, (2, 3), (3, 4), (4, 2)), name="three")], None, **_M4),
+    _rml("linalg_multi_dot", lambda *ms: fastdl.linalg.multi_dot(ms), lambda *ms: np.linalg.multi_dot(ms),
+         lambda rng: [Sample(_rml_mats(rng, (3,), (3, 4), (4, 2), (2,)), name="vec-ends"),
+                      Sample(_rml_mats(rng, (5, 3), (3, 4)), name="two")],
+         lambda torch, *ms: torch.linalg.multi_dot(ms), **_M4),
+    _rml("matrix_power", fastdl.matrix_power, np.linalg.matrix_power,
+         lambda rng: [Sample((_wc(rng, (2, 3, 3)) / 3, n), name=f"n{n}") for n in (0, 1, 5, -2)], None, **_M4),
+    _rml("linalg_matrix_exp", fastdl.linalg.matrix_exp, _np_expm,
+         lambda rng: [Sample((rng.standard_normal((2, 3, 3)),), name="small"),
+                      Sample((rng.standard_normal((4, 4)) * 4,), name="scaled")],
+         lambda torch, a: torch.linalg.matrix_exp(a), rtol32=1e-4, atol32=1e-3),
+    _rml("linalg_vecdot", fastdl.linalg.vecdot, lambda x, y, dim=-1: np.sum(x * y, axis=dim),
+         lambda rng: [Sample(_rml_mats(rng, (2, 3), (3,)), name="broadcast"),
+                      Sample(_rml_mats(rng, (4, 2), (4, 2)), {"dim": 0}, "dim0")],
+         lambda torch, x, y, **kw: torch.linalg.vecdot(x, y, **kw)),
+    _rml("linalg_diagonal", fastdl.linalg.diagonal, lambda a, offset=0: np.diagonal(a, offset, -2, -1),
+         lambda rng: [Sample(_rml_mats(rng, (2, 3, 4)), {"offset": 1}, "offset1")],
+         lambda torch, a, **kw: torch.linalg.diagonal(a, **kw)),
+    _rml("linalg_vander", fastdl.linalg.vander, lambda x, N=None: np.vander(x, N, increasing=True) if x.ndim == 1
+         else np.stack([np.vander(r, N, increasing=True) for r in x]),
+         lambda rng: [Sample(_rml_mats(rng, (2, 3)), name="batch"), Sample(_rml_mats(rng, (3,)), {"N": 5}, "N5")],
+         lambda torch, x, **kw: torch.linalg.vander(x, **kw)),
+    _rml("vander", fastdl.vander, lambda x, N=None, increasing=False: np.vander(x, N, increasing),
+         lambda rng: [Sample(_rml_mats(rng, (4,)), name="dec"), Sample(_rml_mats(rng, (3,)), {"N": 4, "increasing": True}, "inc")],
+         # torch.vander's own backward trips over an in-place op: parity with the same matrix from linalg.vander
+         lambda torch, x, N=None, increasing=False: torch.linalg.vander(x, N=N).flip(-1) if not increasing
+         else torch.linalg.vander(x, N=N)),
+    _rml("cdist", fastdl.cdist, _np_cdist,
+         lambda rng: [Sample(_rml_mats(rng, (2, 4, 3), (5, 3)), name="p2")]
+         + [Sample(_rml_mats(rng, (4, 3), (5, 3)), {"p": p}, f"p{p}") for p in (1.0, 0.5, 3.0, np.inf)]
+         + [Sample(_rml_mats(rng, (3, 2), (30, 2)), name="mm-path")],
+         None, **_M4),
+    _rml("pdist", fastdl.pdist, _np_pdist,
+         lambda rng: [Sample(_rml_mats(rng, (5, 3)), name="p2"), Sample(_rml_mats(rng, (4, 2)), {"p": 1.5}, "p1.5")], None),
+    _rml("dist", fastdl.dist, lambda a, b, p=2: np.linalg.norm((a - b).ravel(), ord=p),
+         lambda rng: [Sample(_rml_mats(rng, (3, 4), (4,)), name="p2"), Sample(_rml_mats(rng, (3,), (3,)), {"p": 3}, "p3")],
+         None),
+    _rml("cov", fastdl.cov, lambda x, correction=1: np.cov(x, ddof=correction),
+         lambda rng: [Sample(_rml_mats(rng, (3, 6)), name="plain"), Sample(_rml_mats(rng, (6,)), name="1d")],
+         None, **_M4),
+    _rml("corrcoef", fastdl.corrcoef, np.corrcoef, lambda rng: [Sample(_rml_mats(rng, (3, 6)), name="3x6")], None, **_M4),
+    _rml("trapezoid", fastdl.trapezoid, lambda y, x=None, dx=None, dim=-1: np.trapezoid(
+             y, x, dx=1.0 if dx is None else dx, axis=dim),
+         lambda rng: [Sample(_rml_mats(rng, (3, 5)), name="dx1"), Sample(_rml_mats(rng, (5, 3)), {"dx": 0.3, "dim": 0}, "dx"),
+                      Sample((rng.standard_normal((3, 5)), np.sort(rng.standard_normal(5))), name="x")], None),
+    _rml("cumulative_trapezoid", fastdl.cumulative_trapezoid, _np_cumtrap,
+         lambda rng: [Sample(_rml_mats(rng, (3, 5)), {"dx": 0.5}, "dx"),
+                      Sample((rng.standard_normal((3, 5)), np.sort(rng.standard_normal(5))), name="x")], None),
+    _rml("renorm", fastdl.renorm, _np_renorm,
+         lambda rng: [Sample((rng.standard_normal((3, 4, 2)), 2.0, 1, 1.0), name="p2"),
+                      Sample((rng.standard_normal((3, 4)), 1.5, 0, 1.5), name="p1.5")], None),
+    _rml("gradient", lambda x, **kw: fastdl.cat([g.reshape(-1) for g in fastdl.gradient(x, **kw)]),
+         lambda x, spacing=1, dim=None, edge_order=1: np.concatenate([g.ravel() for g in np.atleast_1d(
+             *[np.gradient(x, spacing, axis=d, edge_order=edge_order) for d in ([dim] if dim is not None
+                                                                               else range(x.ndim))])]) if True else 0,
+         lambda rng: [Sample(_rml_mats(rng, (4, 5)), name="all"),
+                      Sample(_rml_mats(rng, (4, 5)), {"spacing": 0.5, "dim": 1, "edge_order": 2}, "order2")],
+         lambda torch, x, **kw: torch.cat([g.reshape(-1) for g in torch.gradient(x, **kw)])),
+    _rml("linalg_lu_L_U", lambda a: sum(fastdl.linalg.lu(a)[1:]), lambda a: sum(_np_lu(a)[1:]),
+         lambda rng: [Sample((rng.standard_normal((4, 4)),), name="4x4")],
+         lambda torch, a: sum(torch.linalg.lu(a)[1:]), **_M4),
+    _rml("linalg_lu_solve", lambda a, b: fastdl.linalg.lu_solve(*fastdl.linalg.lu_factor(a), b),
+         np.linalg.solve, lambda rng: [Sample((_wc(rng, (2, 3, 3)), rng.standard_normal((2, 3, 2))), name="batch")],
+         lambda torch, a, b: torch.linalg.lu_solve(*torch.linalg.lu_factor(a), b), **_M4),
+    _rml("cholesky_inverse", lambda a: fastdl.cholesky_inverse(fastdl.linalg.cholesky((a + a.mT) * 0.5)),
+         lambda a: np.linalg.inv(_sym(a)), spd_samples,
+         lambda torch, a: torch.cholesky_inverse(torch.linalg.cholesky((a + a.mT) * 0.5)), **_M4),
+    _rml("triangular_solve", lambda b, a, **kw: fastdl.triangular_solve(b, a, **kw).solution,
+         lambda b, a, upper=True, transpose=False: np.linalg.solve((np.triu(a) if upper else np.tril(a)).swapaxes(-1, -2)
+                                                                   if transpose else (np.triu(a) if upper else np.tril(a)), b),
+         lambda rng: [Sample((rng.standard_normal((4, 2)), _wc(rng, (4, 4))), name="upper"),
+                      Sample((rng.standard_normal((2, 3, 2)), _wc(rng, (3, 3))), {"upper": False, "transpose": True},
+                             "lower-t")],
+         lambda torch, b, a, **kw: torch.triangular_solve(b, a, **kw).solution, **_M4),
+    _rml("linalg_eigvalsh_fn", lambda a: fastdl.linalg.eigvalsh((a + a.mT) * 0.5), lambda a: np.linalg.eigvalsh(_sym(a)),
+         spd_samples, lambda torch, a: torch.linalg.eigvalsh((a + a.mT) * 0.5), **_M4),
+    _rml("linalg_cond", fastdl.linalg.cond, lambda a, p: np.linalg.cond(a, p),
+         lambda rng: [Sample((_wc(rng, (2, 3, 3)), p), name=str(p)) for p in ("fro", 1, -np.inf)],
+         # torch.linalg.cond's backward trips over an in-place op (torch 2.13): its definition instead
+         lambda torch, a, p: torch.linalg.matrix_norm(a, p) * torch.linalg.matrix_norm(torch.linalg.inv(a), p), **_M4),
+    _rml("linalg_inv_ex", lambda a: fastdl.linalg.inv_ex(a).inverse, np.linalg.inv, square_samples,
+         lambda torch, a: torch.linalg.inv_ex(a).inverse, **_M4),
+    _rml("linalg_solve_ex", lambda a, b: fastdl.linalg.solve_ex(a, b).result,
+         lambda a, b: np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 else np.linalg.solve(a, b),
+         solve_samples, lambda torch, a, b: torch.linalg.solve_ex(a, b).result, **_M4),
+    _rml("linalg_cholesky_ex", lambda a: fastdl.linalg.cholesky_ex((a + a.mT) * 0.5).L,
+         lambda a: np.linalg.cholesky(_sym(a)), spd_samples,
+         lambda torch, a: torch.linalg.cholesky_ex((a + a.mT) * 0.5).L, **_M4),
+]
+OPS_BY_NAME = {op.name: op for op in OPS}

@@ -333,3 +333,10 @@ Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
 Tensor.itemsize = property(lambda self: self.dtype.itemsize)
 Tensor.get_device = lambda self: -1 if self.device.type == "cpu" else (self.device.index or 0)
 Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
+# ---- reductions, statistics, products and LU (math branch: ops/reduce_more.py, stats_more.py, linalg_more.py,
+# linalg_factor_more.py) ----
+for _name in ("prod nansum nanmean aminmax mv addmv addr ger inner vdot kron cross baddbmm addbmm matrix_power "
+              "matrix_exp renorm histogram dist cov corrcoef lu lu_solve cholesky_inverse triangular_solve").split():
+    setattr(Tensor, _name, getattr(ops, _name))
+for _name in "addmv addr baddbmm addbmm renorm".split():
+    setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))

@@ -8,3 +8,12 @@ from .ops.norms import linalg_norm as norm, matrix_norm, vector_norm
 
 __all__ = ["LinAlgError", "cholesky", "det", "eigh", "inv", "lu_factor", "matmul", "matrix_norm", "norm", "qr", "slogdet",
            "solve", "solve_triangular", "vector_norm"]
+
+# products, matrix functions and LU / *_ex / cond (math branch: ops/linalg_more.py, ops/linalg_factor_more.py)
+from .ops.linalg_more import (linalg_cross as cross, linalg_diagonal as diagonal, linalg_vander as vander, matrix_exp,
+                              matrix_power, multi_dot, vecdot)
+from .ops.linalg_factor_more import (cholesky_ex, cond, eigvalsh, inv_ex, linalg_lu as lu, linalg_lu_solve as lu_solve,
+                                     lu_factor_ex, solve_ex)
+
+__all__ += ["cholesky_ex", "cond", "cross", "diagonal", "eigvalsh", "inv_ex", "lu", "lu_factor_ex", "lu_solve",
+            "matrix_exp", "matrix_power", "multi_dot", "solve_ex", "vander", "vecdot"]

@@ -36,3 +36,10 @@ from .shape_more import (argwhere, as_strided, atleast_1d, atleast_2d, atleast_3
 from .scatter_more import (block_diag, cartesian_prod, combinations, diagflat, diagonal_scatter, index_add, index_copy,  # noqa: E501
                            index_put, index_put_, index_reduce, isin, masked_scatter, masked_select, put, scatter_add,
                            scatter_reduce, select_scatter, slice_scatter, take)
+# reductions, statistics and linear-algebra compositions (math branch)
+from .reduce_more import aminmax, nanmean, nansum, prod, std_mean
+from .stats_more import (cdist, corrcoef, cov, cumulative_trapezoid, dist, gradient, histogram, logspace, pdist, renorm,
+                         trapezoid, trapz)
+from .linalg_more import (addbmm, addmv, addr, baddbmm, chain_matmul, cross, ger, inner, kron, matrix_exp, matrix_power,
+                          mv, tensordot, vander, vdot)
+from .linalg_factor_more import cholesky_inverse, lu, lu_solve, lu_unpack, triangular_solve
