@@ -282,3 +282,10 @@ Tensor.retains_grad = property(_retains_grad)
 # ---- factorizations (ops/linalg_factor.py) ----
 Tensor.inverse, Tensor.det, Tensor.logdet, Tensor.slogdet = ops.inverse, ops.det, ops.logdet, ops.slogdet
 Tensor.cholesky = lambda self, upper=False: ops.cholesky(self, upper)
+
+
+# ---- random fills (ops/random_more.py; distributions area) ----
+from .ops import random_more as _rndm  # noqa: E402
+
+Tensor.random_, Tensor.exponential_, Tensor.geometric_ = _rndm.random_, _rndm.exponential_, _rndm.geometric_
+Tensor.log_normal_, Tensor.cauchy_ = _rndm.log_normal_, _rndm.cauchy_

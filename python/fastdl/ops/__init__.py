@@ -26,3 +26,4 @@ from .order_stats import cummax, cummin, kthvalue, logcumsumexp, median, mode, n
 from .search import bucketize, searchsorted
 from .counting import bincount, histc, unique, unique_consecutive
 from .special_ops import mvlgamma, polygamma, xlog1py
+from .random_more import poisson  # distributions area: torch.poisson
