@@ -613,3 +613,107 @@ def test_log_prob_outside_the_support(make, value, words):
 def test_validate_args_false_skips_the_parameter_checks():
     assert D.Exponential(_t([-1.0]), validate_args=False).batch_shape == (1,)
     assert D.Gamma(_t([-1.0]), 1.0, validate_args=False).batch_shape == (1,)
+
+
+# ---- relaxed / straight-through / continuous Bernoulli -----------------------------
+
+def test_relaxed_bernoulli_density_and_samples():
+    p, lam = np.array([0.2, 0.5, 0.9]), 0.6
+    d = D.RelaxedBernoulli(_t(lam), probs=_t(p))
+    assert d.batch_shape == (3,) and d.has_rsample
+    x = np.array([0.1, 0.5, 0.8])
+    alpha = p / (1 - p)
+    # the binary Concrete density (Maddison et al. 2017)
+    want = lam * alpha * x ** (-lam - 1) * (1 - x) ** (-lam - 1) / (alpha * x ** -lam + (1 - x) ** -lam) ** 2
+    assert_close(d.log_prob(_t(x)), np.log(want), rtol=1e-9)
+    # x > 1/2 exactly when logit(p) + logistic noise > 0: a Bernoulli(p) event
+    fastdl.manual_seed(10)
+    s = _np(d.sample((N,)))
+    assert np.all((s > 0) & (s < 1))
+    assert np.all(np.abs((s > 0.5).mean(0) - p) <= Z * np.sqrt(p * (1 - p) / N))
+    assert gradcheck(lambda lg: (fastdl.manual_seed(1), D.RelaxedBernoulli(_t(lam), logits=lg).rsample((2,)))[1],
+                     (_t([0.3, -1.0], requires_grad=True),))
+
+
+def test_relaxed_one_hot_categorical_density_and_samples():
+    probs, lam = np.array([0.2, 0.5, 0.3]), 0.8
+    d = D.RelaxedOneHotCategorical(lam, probs=_t(probs))
+    assert d.batch_shape == () and d.event_shape == (3,)
+    x = np.array([0.1, 0.6, 0.3])
+    k = 3
+    # the Concrete density: (k-1)! lam^(k-1) prod(p_i x_i^(-lam-1)) / (sum p_i x_i^-lam)^k
+    want = math.factorial(k - 1) * lam ** (k - 1) * np.prod(probs * x ** (-lam - 1)) / np.sum(probs * x ** -lam) ** k
+    assert_close(d.log_prob(_t(x)), np.log(want), rtol=1e-9)
+    fastdl.manual_seed(11)
+    s = _np(d.sample((N,)))
+    assert np.allclose(s.sum(-1), 1)
+    freq = np.bincount(s.argmax(-1), minlength=3) / N  # Gumbel-max: argmax ~ Categorical(probs)
+    assert np.all(np.abs(freq - probs) <= Z * np.sqrt(probs * (1 - probs) / N))
+    assert d.expand((4,)).rsample((2,)).shape == (2, 4, 3)
+
+
+def test_relaxed_against_torch():
+    torch = pytest.importorskip("torch")
+    p = RNG.uniform(0.1, 0.9, (2, 3))
+    ours = D.RelaxedBernoulli(_t(0.7), probs=_t(p))
+    theirs = torch.distributions.RelaxedBernoulli(torch.tensor(0.7, dtype=torch.float64), probs=torch.tensor(p))
+    v = theirs.sample((4,))
+    assert_close(ours.log_prob(_t(v.numpy())), theirs.log_prob(v).numpy(), rtol=1e-9)
+    lg = RNG.standard_normal((2, 4))
+    ours = D.RelaxedOneHotCategorical(_t(0.5), logits=_t(lg))
+    theirs = torch.distributions.RelaxedOneHotCategorical(torch.tensor(0.5, dtype=torch.float64),
+                                                          logits=torch.tensor(lg))
+    v = theirs.sample((4,))
+    assert_close(ours.log_prob(_t(v.numpy())), theirs.log_prob(v).numpy(), rtol=1e-9)
+
+
+def test_one_hot_straight_through():
+    lg = _t(RNG.standard_normal((2, 4)), requires_grad=True)
+    w = _t(RNG.standard_normal((3, 2, 4)))
+    d = D.OneHotCategoricalStraightThrough(logits=lg)
+    assert d.has_rsample
+    fastdl.manual_seed(12)
+    s = d.rsample((3,))
+    fastdl.manual_seed(12)
+    plain = D.OneHotCategorical(logits=lg).sample((3,))
+    assert_close(s, _np(plain))  # the forward value is the one-hot sample itself
+    (s * w).sum().backward()
+    # the straight-through gradient: that of sum(w * probs), summed over the samples
+    lg2 = _t(_np(lg), requires_grad=True)
+    (fastdl.softmax(lg2, -1) * w.sum(0)).sum().backward()
+    assert_close(lg.grad, _np(lg2.grad), rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["probs", "logits"])
+def test_continuous_bernoulli(kind):
+    p = np.array([0.05, 0.3, 0.4995, 0.5, 0.5007, 0.8, 0.97])
+    d = D.ContinuousBernoulli(**{kind: _t(p if kind == "probs" else np.log(p / (1 - p)))})
+    # the density integrates to 1, its moments by quadrature (also inside the Taylor region)
+    x = np.linspace(0, 1, 20001)
+    dens = np.exp(_np(d.log_prob(_t(np.broadcast_to(x[:, None], (x.size, p.size)).copy()))))
+    assert_close(np.trapezoid(dens, x, axis=0), np.ones(p.size), rtol=1e-6)
+    mean = np.trapezoid(dens * x[:, None], x, axis=0)
+    assert_close(d.mean, mean, rtol=1e-6)
+    assert_close(d.variance, np.trapezoid(dens * (x[:, None] - mean) ** 2, x, axis=0), rtol=1e-5, atol=1e-8)
+    assert_close(d.entropy(), -np.trapezoid(dens * np.log(dens), x, axis=0), rtol=1e-5, atol=1e-8)
+    u = _t(RNG.uniform(0.01, 0.99, (3, p.size)))
+    assert_close(d.cdf(d.icdf(u)), _np(u), rtol=1e-8, atol=1e-10)
+    fastdl.manual_seed(13)
+    s = _np(d.sample((N,)))
+    assert np.all(np.abs(s.mean(0) - _np(d.mean)) <= Z * np.sqrt(_np(d.variance) / N))
+    grad_p = _t(p[[0, 1, 5]], requires_grad=True)
+    assert gradcheck(lambda q: (fastdl.manual_seed(2), D.ContinuousBernoulli(q).rsample((2,)))[1], (grad_p,))
+
+
+def test_continuous_bernoulli_against_torch_and_kl():
+    torch = pytest.importorskip("torch")
+    TD = torch.distributions
+    p, q = np.array([0.05, 0.3, 0.5, 0.8]), np.array([0.6, 0.2, 0.4999, 0.9])
+    ours, theirs = D.ContinuousBernoulli(_t(p)), TD.ContinuousBernoulli(torch.tensor(p))
+    v = theirs.sample((4,))
+    assert_close(ours.log_prob(_t(v.numpy())), theirs.log_prob(v).numpy(), rtol=1e-9)
+    assert_close(ours.cdf(_t(v.numpy())), theirs.cdf(v).numpy(), rtol=1e-9)
+    assert_close(D.kl_divergence(ours, D.ContinuousBernoulli(_t(q))),
+                 TD.kl_divergence(theirs, TD.ContinuousBernoulli(torch.tensor(q))).numpy(), rtol=1e-9)
+    with pytest.raises(ValueError, match="ContinuousBernoulli"):
+        D.ContinuousBernoulli(_t([1.5]), validate_args=True)
