@@ -17,6 +17,7 @@ from .gumbel import Gumbel
 from .half_normal import HalfNormal
 from .kl import _kl_normal_normal, kl_divergence, register_kl
 from .laplace import Laplace
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .pareto import Pareto
 from .poisson import Poisson
@@ -157,3 +158,24 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     t2 = p._cont_bern_log_norm() + log1p(-p.probs)
     t3 = -q._cont_bern_log_norm() - log1p(-q.probs)
     return t1 + t2 + t3
+
+
+def _as_mvn(d):
+    """A LowRankMultivariateNormal as the MultivariateNormal of its full scale_tril (exact; O(K^3))."""
+    return d if isinstance(d, MultivariateNormal) else MultivariateNormal(d.loc, scale_tril=d.scale_tril,
+                                                                          validate_args=False)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    return _kl_mvn_mvn(_as_mvn(p), _as_mvn(q))
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_mvn(p, q):
+    return _kl_mvn_mvn(_as_mvn(p), q)
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_mvn_lowrank(p, q):
+    return _kl_mvn_mvn(p, _as_mvn(q))
