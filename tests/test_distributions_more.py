@@ -550,6 +550,7 @@ def test_mixture_same_family_against_torch():
 
 @pytest.mark.parametrize("make, words", [
     (lambda: D.Exponential(_t([1.0, -2.0])), ["Exponential", "rate", "-2.0"]),
+    (lambda: D.Uniform(_t([0.0, 2.0]), _t([1.0, 1.0])), ["Uniform", "low", "LessThan", "2.0"]),
     (lambda: D.Laplace(0.0, _t([0.0])), ["Laplace", "scale"]),
     (lambda: D.Gamma(_t([-1.0]), 1.0), ["Gamma", "concentration"]),
     (lambda: D.Beta(1.0, _t([-0.5])), ["Beta", "concentration0"]),
@@ -762,3 +763,11 @@ def test_lowrank_kl_against_torch():
     theirs = TD.kl_divergence(TD.LowRankMultivariateNormal(*map(torch.tensor, args_p)),
                               TD.LowRankMultivariateNormal(*map(torch.tensor, args_q)))
     assert_close(ours, theirs.numpy(), rtol=1e-9)
+
+
+def test_samplers_finish_on_invalid_unvalidated_parameters():
+    # no rejection loop may spin on a parameter it can never accept: nan (inf) instead
+    g = _np(D.Gamma(_t([float("nan"), float("inf"), 0.0, -1.0, 2.0]), 1.0, validate_args=False).sample())
+    assert np.isnan(g[[0, 2, 3]]).all() and g[1] == np.inf and np.isfinite(g[4])
+    b = _np(D.Binomial(_t([float("inf"), 3.0]), probs=_t([0.5, 0.5]), validate_args=False).sample())
+    assert np.isnan(b[0]) and 0 <= b[1] <= 3

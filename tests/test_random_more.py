@@ -63,6 +63,7 @@ def test_poisson_against_torch_dtypes():
 @pytest.mark.parametrize("bad, exc, words", [
     (lambda: fastdl.poisson(fastdl.tensor([1.0, -1.0])), RuntimeError, ["poisson", "rate"]),
     (lambda: fastdl.poisson(fastdl.tensor([float("nan")])), RuntimeError, ["poisson", "rate"]),
+    (lambda: fastdl.poisson(fastdl.tensor([float("inf")])), RuntimeError, ["poisson", "infinite"]),
     (lambda: fastdl.poisson(fastdl.tensor([1, 2])), TypeError, ["poisson", "int64"]),
     (lambda: fastdl.poisson([1.0]), TypeError, ["poisson"]),
 ])

@@ -12,9 +12,11 @@ dx/da = -sum_n w_n (log x - digamma(a) - sum_{k<=n} 1/(a+k)), in float64 by cumu
 sums over blocks of n until the terms are negligible (n past x + 12 sqrt(x) + 40).
 """
 
+import math
+
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
-from ..ops import cumsum, digamma, exp, lgamma, log, rand, randn, sqrt, where
+from ..ops import cumsum, digamma, exp, isfinite, lgamma, log, rand, randn, sqrt, where
 from ..tensor import arange, zeros
 from .utils import finfo_tiny
 
@@ -29,8 +31,11 @@ def _n_terms(a, x):
 
 
 def _sample_standard_gamma(alpha):
-    """Gamma(alpha, 1) samples in float64 (alpha float64, detached, positive)."""
-    a = alpha.reshape(-1)
+    """Gamma(alpha, 1) samples in float64 (alpha float64, detached). An alpha that is not
+    a positive finite number gives nan (inf for inf) instead of entering the loop."""
+    a_in = alpha.reshape(-1)
+    valid = isfinite(a_in) & (a_in > 0)
+    a = where(valid, a_in, 1.0)
     n = a.numel()
     boost = a < 1
     a1 = where(boost, a + 1, a)
@@ -52,6 +57,7 @@ def _sample_standard_gamma(alpha):
         idx, dd, cc = idx[keep], dd[keep], cc[keep]
     u = rand(n, dtype=_dt.float64, device=a.device)
     out = where(boost, exp(log(out) + log(u) / a), out)
+    out = where(valid, out, where(a_in == math.inf, math.inf, math.nan))
     return out.reshape(alpha.shape)
 
 

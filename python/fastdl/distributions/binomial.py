@@ -1,6 +1,8 @@
 """Binomial(total_count, probs | logits): successes among total_count Bernoulli trials."""
+import math
+
 from ..autograd import no_grad
-from ..ops import abs as _abs, ceil, exp, lgamma, log, log1p, rand, where
+from ..ops import abs as _abs, ceil, exp, isfinite, lgamma, log, log1p, rand, where
 from ..tensor import Size, arange
 from . import constraints
 from ._params import ParamDistribution, probs_or_logits
@@ -20,13 +22,13 @@ def _sample_binomial(n, p):
     log1mq = log1p(-q)
     k = n.new_zeros(n.shape)
     pos = n.new_zeros(n.shape)
-    active = (q > 0) & (n > 0)
+    active = (q > 0) & (n > 0) & isfinite(n)  # an infinite count would never finish: nan below
     while bool(active.any()):
         u = rand(n.shape, dtype=n.dtype, device=n.device).clamp(min=finfo_tiny(n.dtype))
         pos = pos + ceil(log(u) / log1mq).clamp(min=1)  # trials up to the next success
         active = active & (pos <= n)
         k = k + active.to(n.dtype)
-    return where(flip, n - k, k)
+    return where(isfinite(n), where(flip, n - k, k), math.nan)
 
 
 class Binomial(ParamDistribution):

@@ -8,13 +8,16 @@ from ._params import ParamDistribution
 
 
 class Uniform(ParamDistribution):
-    # low < high is not checked, as torch: both are dependent on the other
-    arg_constraints = {"low": constraints.dependent, "high": constraints.dependent}
     has_rsample = True
     _param_names = ("low", "high")
 
     def __init__(self, low, high, validate_args=None):
         self._init_params(validate_args, low, high)
+
+    @property
+    def arg_constraints(self):
+        # low < high, as torch: each bound constrains the other
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     @property
     def support(self):

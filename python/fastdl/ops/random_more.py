@@ -72,6 +72,8 @@ def poisson(input, generator=None):
     lam = input.detach().to(_dt.float64)
     if lam.numel() and bool(((lam < 0) | isnan(lam)).any()):
         raise RuntimeError(f"{op}: invalid Poisson rate in {desc(input)}, expected every rate to be non-negative")
+    if lam.numel() and bool((lam == math.inf).any()):
+        raise RuntimeError(f"{op}: infinite Poisson rate in {desc(input)}, expected finite rates")
     gen = _gen(generator)
     with no_grad():
         small = lam < 10
