@@ -367,7 +367,8 @@ def test_gamma_family_rsample_gradient_is_unbiased(name):
         dmean = lambda th: (np.eye(3)[0] * th.sum() - th[0]) / th.sum() ** 2  # noqa: E731
     else:
         theta = _t([5.0], requires_grad=True)  # E[x^2] = df / (df - 2): d/d df = -2 / (df - 2)^2
-        dist, f, dmean = (lambda th: D.StudentT(th[0])), (lambda x: x * x), (lambda th: np.array([-2 / (th[0] - 2) ** 2]))
+        dist, f = (lambda th: D.StudentT(th[0])), (lambda x: x * x)
+        dmean = lambda th: np.array([-2 / (th[0] - 2) ** 2])  # noqa: E731
     fastdl.manual_seed(7)
     batch_grads = []
     # the estimate and its standard error from 20 independent batch means of the gradient
@@ -541,8 +542,8 @@ def test_mixture_same_family_against_torch():
     se = np.sqrt(theirs.variance.numpy() / N)
     assert np.all(np.abs(s.mean(0) - theirs.mean.numpy()) <= Z * se)
     assert ours.expand((4, 2)).sample((3,)).shape == (3, 4, 2)
-    mv = D.MixtureSameFamily(D.Categorical(logits=_t(logits)), D.Independent(D.Normal(_t(RNG.standard_normal((2, 3, 4))),
-                                                                                      1.0), 1))
+    components = D.Independent(D.Normal(_t(RNG.standard_normal((2, 3, 4))), 1.0), 1)
+    mv = D.MixtureSameFamily(D.Categorical(logits=_t(logits)), components)
     assert mv.event_shape == (4,) and mv.sample((5,)).shape == (5, 2, 4) and mv.log_prob(mv.sample()).shape == (2,)
 
 

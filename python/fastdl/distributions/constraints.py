@@ -197,7 +197,6 @@ class _PositiveDefinite(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from ..ops import stack
         from ..ops.linalg_factor import cholesky
         sym = _all(_all(_abs(value - value.transpose(-2, -1)) <= 1e-6 * (1 + _abs(value)), -1), -1)
         mats = value.detach().reshape(-1, value.shape[-2], value.shape[-1])

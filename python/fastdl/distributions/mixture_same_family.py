@@ -3,7 +3,6 @@ the K components that the rightmost batch dim of component_distribution holds.""
 from ..autograd import no_grad
 from ..ops import gather, log_softmax, logsumexp
 from ..tensor import Size
-from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
