@@ -340,3 +340,8 @@ for _name in ("prod nansum nanmean aminmax mv addmv addr ger inner vdot kron cro
     setattr(Tensor, _name, getattr(ops, _name))
 for _name in "addmv addr baddbmm addbmm renorm".split():
     setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))
+# ---- random fills (ops/random_more.py; distributions area) ----
+from .ops import random_more as _rndm  # noqa: E402
+
+Tensor.random_, Tensor.exponential_, Tensor.geometric_ = _rndm.random_, _rndm.exponential_, _rndm.geometric_
+Tensor.log_normal_, Tensor.cauchy_ = _rndm.log_normal_, _rndm.cauchy_

@@ -100,3 +100,154 @@ unit_interval = _UnitInterval()
 boolean = _Boolean()
 simplex = _Simplex()
 one_hot = _OneHot()
+
+
+# ---- the further constraints of the continuous / discrete families (torch's names) ----
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return value > self.lower_bound
+
+    def __repr__(self):
+        return f"GreaterThan(lower_bound={self.lower_bound})"
+
+
+class _GreaterThanEq(_GreaterThan):
+    def check(self, value):
+        return value >= self.lower_bound
+
+    def __repr__(self):
+        return f"GreaterThanEq(lower_bound={self.lower_bound})"
+
+
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return value < self.upper_bound
+
+    def __repr__(self):
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
+class _Interval(Constraint):
+    """[lower, upper]; the bounds may be tensors (Uniform's support)."""
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        return logical_and(value >= self.lower_bound, value <= self.upper_bound)
+
+    def __repr__(self):
+        return f"{type(self).__name__.lstrip('_')}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _HalfOpenInterval(_Interval):
+    def check(self, value):
+        return logical_and(value >= self.lower_bound, value < self.upper_bound)
+
+
+class _IntegerGreaterThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return logical_and(remainder(value, 1) == 0, value >= self.lower_bound)
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _Multinomial(Constraint):
+    """Non-negative integer counts summing to at most upper_bound (torch's check)."""
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return logical_and(_all(value >= 0, -1), value.sum(-1) <= self.upper_bound)
+
+
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        return _all(_all(value.tril() == value, -1), -1)
+
+
+class _LowerCholesky(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        lower = _all(_all(value.tril() == value, -1), -1)
+        return logical_and(lower, _all(value.diagonal(0, -2, -1) > 0, -1))
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric with a Cholesky factor (checked per matrix; torch uses cholesky_ex)."""
+    event_dim = 2
+
+    def check(self, value):
+        from ..ops.linalg_factor import cholesky
+        sym = _all(_all(_abs(value - value.transpose(-2, -1)) <= 1e-6 * (1 + _abs(value)), -1), -1)
+        mats = value.detach().reshape(-1, value.shape[-2], value.shape[-1])
+        oks = []
+        for i in range(mats.shape[0]):  # one factorisation per matrix: a failure marks that one only
+            try:
+                cholesky(mats[i])
+                oks.append(True)
+            except (RuntimeError, ValueError):
+                oks.append(False)
+        from ..tensor import tensor
+        pd = tensor(oks, device=value.device).reshape(tuple(value.shape[:-2]))
+        return logical_and(sym, pd)
+
+
+class _Dependent(Constraint):
+    """A support that depends on the parameters (a transformed distribution's): not checkable."""
+    is_dependent = True
+
+    def check(self, value):
+        raise ValueError("cannot determine validity of a dependent constraint")
+
+
+def greater_than(lower_bound):
+    return _GreaterThan(lower_bound)
+
+
+def greater_than_eq(lower_bound):
+    return _GreaterThanEq(lower_bound)
+
+
+def less_than(upper_bound):
+    return _LessThan(upper_bound)
+
+
+def interval(lower_bound, upper_bound):
+    return _Interval(lower_bound, upper_bound)
+
+
+def half_open_interval(lower_bound, upper_bound):
+    return _HalfOpenInterval(lower_bound, upper_bound)
+
+
+def multinomial(upper_bound):
+    return _Multinomial(upper_bound)
+
+
+dependent = _Dependent()
+nonnegative = greater_than_eq(0.0)
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()

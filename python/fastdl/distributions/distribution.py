@@ -48,6 +48,8 @@ class Distribution:
             return
         for param, value in given.items():
             constraint = self.arg_constraints[param]
+            if getattr(constraint, "is_dependent", False):
+                continue  # depends on another parameter (Uniform's low < high): not checked, as torch
             valid = constraint.check(value)
             if not bool(valid.all()):
                 raise ValueError(f"{name}: expected parameter {param} ({desc(value)}) to satisfy the constraint "

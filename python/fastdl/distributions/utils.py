@@ -21,6 +21,13 @@ def finfo(dtype):
     return float(fi.eps), float(fi.min)
 
 
+def finfo_tiny(dtype):
+    """torch.finfo(dtype).tiny: the smallest positive normal number (bfloat16 shares float32's)."""
+    if dtype is _dt.bfloat16:
+        return float(np.finfo(np.float32).tiny)
+    return float(np.finfo(dtype.np).tiny)
+
+
 def broadcast_all(owner, *values):
     """values broadcast to one shape: numbers become tensors of the first tensor's dtype
     and device (the default dtype when all are numbers). `owner` names the distribution

@@ -1,0 +1,91 @@
+"""Multinomial(total_count, probs | logits): category counts of total_count draws
+(event_shape (K,))."""
+import numbers
+
+from ..autograd import no_grad
+from ..ops import exp, lgamma, one_hot, where
+from ..tensor import Size
+from . import constraints
+from .binomial import Binomial
+from .categorical import Categorical
+from .distribution import Distribution
+from .utils import broadcast_all
+
+
+class Multinomial(Distribution):
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, numbers.Integral) or isinstance(total_count, bool) or total_count < 0:
+            raise NotImplementedError(f"Multinomial: total_count must be a non-negative int (inhomogeneous "
+                                      f"total_count is not supported), got {total_count!r}")
+        if (probs is None) == (logits is None):
+            raise ValueError("Multinomial: either `probs` or `logits` must be specified, but not both")
+        self.total_count = int(total_count)
+        self._categorical = Categorical(probs=probs, logits=logits, validate_args=False)
+        self._binomial = Binomial(total_count=self.total_count, probs=self.probs, validate_args=False)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    def _given_parameters(self):
+        key = "probs" if "probs" in self._categorical.__dict__ else "logits"
+        return {key: getattr(self._categorical, key)}
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Multinomial, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        new.total_count = self.total_count
+        new._categorical = self._categorical.expand(batch_shape)
+        new._binomial = Binomial(total_count=self.total_count, probs=new._categorical.probs, validate_args=False)
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def support(self):
+        return constraints.multinomial(self.total_count)
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    @property
+    def mean(self):
+        return self.probs * self.total_count
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=Size()):
+        sample_shape = Size(tuple(sample_shape))
+        with no_grad():
+            draws = self._categorical.sample(Size((self.total_count,)) + sample_shape)  # (n,) + sample + batch
+            counts = one_hot(draws, self._categorical._num_events).to(self.probs.dtype)
+            return counts.sum(0) if self.total_count else counts.new_zeros(self._extended_shape(sample_shape))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all("Multinomial", self.logits, value)
+        log_factorial_n = lgamma(value.sum(-1) + 1)
+        log_factorial_xs = lgamma(value + 1).sum(-1)
+        # a zero count of an impossible category contributes 0, not 0 * -inf
+        logits = where((value == 0) & (logits == -float("inf")), 0.0, logits)
+        return (logits * value).sum(-1) + log_factorial_n - log_factorial_xs
+
+    def entropy(self):
+        n = self.total_count
+        support = self._binomial.enumerate_support()  # (n + 1, batch..., K)
+        binomial_probs = exp(self._binomial.log_prob(support))
+        weights = lgamma(support + 1)
+        import math
+        return n * self._categorical.entropy() - math.lgamma(n + 1) + (weights * binomial_probs).sum(0).sum(-1)

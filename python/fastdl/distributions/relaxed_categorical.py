@@ -1,0 +1,109 @@
+"""RelaxedOneHotCategorical(temperature, probs | logits): the Concrete / Gumbel-softmax
+relaxation of a one-hot category, exp of an ExpRelaxedCategorical sample; and
+OneHotCategoricalStraightThrough, whose rsample is the one-hot sample with the
+gradient of the probabilities (the straight-through estimator)."""
+import numbers
+
+from ..ops import log, logsumexp, rand
+from ..tensor import Size
+from . import constraints
+from ._transformed_family import TransformedFamily
+from .categorical import Categorical
+from .distribution import Distribution
+from .one_hot_categorical import OneHotCategorical
+from .transforms import ExpTransform
+from .utils import clamp_probs
+
+
+class ExpRelaxedCategorical(Distribution):
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError(f"{type(self).__name__}: either `probs` or `logits` must be specified, but not both")
+        self._categorical = Categorical(probs, logits, validate_args=False)
+        p = self._categorical._param
+        self.temperature = temperature if not isinstance(temperature, numbers.Number) else p.new_zeros(()) + \
+            float(temperature)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    def _given_parameters(self):
+        key = "probs" if "probs" in self._categorical.__dict__ else "logits"
+        return {key: getattr(self._categorical, key)}
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        new.temperature = self.temperature
+        new._categorical = self._categorical.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    def rsample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        u = clamp_probs(rand(shape, dtype=self.logits.dtype, device=self.logits.device))
+        gumbels = -log(-log(u))
+        scores = (self.logits + gumbels) / self.temperature
+        return scores - logsumexp(scores, -1, keepdim=True)
+
+    def log_prob(self, value):
+        k = self._categorical._num_events
+        if self._validate_args:
+            self._validate_sample(value)
+        log_scale = (self.temperature.new_zeros(self.temperature.shape) + k).lgamma() \
+            + (k - 1) * log(self.temperature)
+        score = self.logits - value * self.temperature
+        score = (score - logsumexp(score, -1, keepdim=True)).sum(-1)
+        return score + log_scale
+
+
+class RelaxedOneHotCategorical(TransformedFamily):
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=False)
+        super().__init__(base, ExpTransform(), validate_args=validate_args)
+
+    def _given_parameters(self):
+        return self.base_dist._given_parameters()
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs  # cached: the gradient reaches the parameters through it
+        return samples + (probs - probs.detach())
+
+
