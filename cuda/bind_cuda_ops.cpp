@@ -22,6 +22,7 @@ FASTDL_BIND(CUDA, cuda_ops) {
         py::arg("unitriangular"));
   m.def("qr", &cuda::qr, py::arg("a"), py::arg("tau"), py::arg("q"));
   m.def("eigh", &cuda::eigh, py::arg("a"), py::arg("w"), py::arg("v"), py::arg("info"));
+  m.def("svd", &cuda::svd, py::arg("a"), py::arg("s"), py::arg("v"), py::arg("info"));
 
   m.def("softmax", &cuda::softmax, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("log"));
   m.def("softmax_backward", &cuda::softmax_backward, py::arg("y"), py::arg("grad_y"), py::arg("grad_x"),

@@ -77,6 +77,7 @@ void cholesky(const TensorArg& a, const TensorArg& info);
 void solve_triangular(const TensorArg& a, const TensorArg& b, bool upper, bool unitriangular);
 void qr(const TensorArg& a, const TensorArg& tau, const TensorArg& q);
 void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const TensorArg& info);
+void svd(const TensorArg& a, const TensorArg& s, const TensorArg& v, const TensorArg& info);
 
 // softmax.cu (csrc/cpu/softmax.h)
 void softmax(const TensorArg& x, const TensorArg& out, int64_t dim, bool log);

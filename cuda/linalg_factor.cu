@@ -60,6 +60,13 @@ __global__ void eigh_kernel(T* a, T* w, T* v, int64_t* info, FactorDims d) {
                                 cpu::kEighMaxSweeps);
 }
 
+template <typename T>
+__global__ void svd_kernel(T* a, T* s, T* v, int64_t* info, QrDims d) {
+  FASTDL_GRID_STRIDE_LOOP(i, d.batch)
+  info[i] = linalg::svd_jacobi(matrix(a, i, d.m, d.n), d.m, d.n, s + i * d.n, 1, matrix(v, i, d.n, d.n),
+                               cpu::kSvdMaxSweeps);
+}
+
 // Runs launch(grid) on a's device for a non-empty batch, then checks the launch.
 template <typename Dims, typename F>
 void launch_batch(const TensorArg& a, const Dims& d, F&& launch) {
@@ -132,6 +139,17 @@ void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const Tens
     launch_batch(a, d, [&](unsigned grid) {
       eigh_kernel<<<grid, kBlockSize>>>(a.data<scalar_t>(), w.data<scalar_t>(), v.data<scalar_t>(),
                                         info.data<int64_t>(), d);
+    });
+  })
+}
+
+void svd(const TensorArg& a, const TensorArg& s, const TensorArg& v, const TensorArg& info) {
+  require_device("svd");
+  const QrDims d = check_svd_args("svd", on_cuda("svd", a), a, s, v, info);
+  FASTDL_DISPATCH_FLOAT(a.dtype, "svd", [&] {
+    launch_batch(a, d, [&](unsigned grid) {
+      svd_kernel<<<grid, kBlockSize>>>(a.data<scalar_t>(), s.data<scalar_t>(), v.data<scalar_t>(),
+                                       info.data<int64_t>(), d);
     });
   })
 }

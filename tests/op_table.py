@@ -1072,5 +1072,22 @@ OPS += [
     _rml("linalg_cholesky_ex", lambda a: fastdl.linalg.cholesky_ex((a + a.mT) * 0.5).L,
          lambda a: np.linalg.cholesky(_sym(a)), spd_samples,
          lambda torch, a: torch.linalg.cholesky_ex((a + a.mT) * 0.5).L, **_M4),
+    # the SVD family (ops/linalg_svd.py, the one-sided Jacobi kernel)
+    _rml("linalg_svdvals", fastdl.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
+         lambda rng: [Sample(_rml_mats(rng, (5, 3)), name="tall"), Sample(_rml_mats(rng, (2, 3, 4)), name="wide")],
+         lambda torch, a: torch.linalg.svdvals(a), **_M4),
+    _rml("linalg_svd_UVh", lambda a: (lambda r: r.U @ r.Vh)(fastdl.linalg.svd(a, full_matrices=False)),
+         lambda a: (lambda u, s, vh: u @ vh)(*np.linalg.svd(a, full_matrices=False)),
+         lambda rng: [Sample(_rml_mats(rng, (5, 3)), name="tall"), Sample(_rml_mats(rng, (3, 4)), name="wide")],
+         lambda torch, a: (lambda r: r.U @ r.Vh)(torch.linalg.svd(a, full_matrices=False)), **_M4),
+    _rml("linalg_pinv", fastdl.linalg.pinv, np.linalg.pinv,
+         lambda rng: [Sample(_rml_mats(rng, (5, 3)), name="tall"), Sample(_rml_mats(rng, (2, 3, 4)), name="wide")],
+         lambda torch, a: torch.linalg.pinv(a), **_M4),
+    _rml("linalg_matrix_norm_svd", fastdl.linalg.matrix_norm, lambda a, ord: np.linalg.norm(a, ord, axis=(-2, -1)),
+         lambda rng: [Sample((rng.standard_normal((2, 4, 3)), o), name=str(o)) for o in ("nuc", 2, -2)],
+         lambda torch, a, ord: torch.linalg.matrix_norm(a, ord), **_M4),
+    _rml("linalg_cond_svd", fastdl.linalg.cond, lambda a, p=None: np.linalg.cond(a, p),
+         lambda rng: [Sample((_wc(rng, (2, 3, 3)),), name="None"), Sample((rng.standard_normal((4, 3)), -2), name="-2")],
+         lambda torch, a, p=None: torch.linalg.cond(a, p), **_M4),
 ]
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -143,7 +143,9 @@ BAD = [
     ("lu-unpack-nonsquare", lambda: fastdl.lu_unpack(_t(2, 3), fastdl.tensor([1, 2])), ValueError, "lu_unpack: LU_data must be batches of square matrices"),
     ("triangular-solve-rows", lambda: fastdl.triangular_solve(_t(2, 1), _t(3, 3)), ValueError, "triangular_solve: incompatible shapes"),
     ("solve-ex-dtype", lambda: fastdl.linalg.solve_ex(_t(2, 2), _t(2, dtype=fastdl.float64)), TypeError, "linalg.solve_ex: expected A and B to have the same dtype"),
-    ("cond-nuc", lambda: fastdl.linalg.cond(_t(2, 2), "nuc"), NotImplementedError, "linalg.cond: p='nuc' needs the singular values"),
+    ("cond-p", lambda: fastdl.linalg.cond(_t(2, 2), 3), ValueError, "linalg.cond: got an invalid norm type 3"),
+    ("svd-int", lambda: fastdl.linalg.svd(_t(2, 2, dtype=fastdl.int64)), TypeError, "linalg.svd: expected A to be float32 or float64"),
+    ("pinv-atol", lambda: fastdl.linalg.pinv(_t(2, 2), atol="x"), TypeError, "linalg.pinv: atol must be a number"),
 ]
 
 

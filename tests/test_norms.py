@@ -280,12 +280,20 @@ def test_torch_rejects_the_same(i):
         ERRORS[i][0](torch, torch_t)
 
 
-def test_singular_value_norms_are_not_implemented():
-    x = fastdl.tensor(Z23)
-    for call in (lambda: fastdl.linalg.matrix_norm(x, "nuc"), lambda: fastdl.linalg.matrix_norm(x, 2),
-                 lambda: fastdl.linalg.norm(x, -2), lambda: x.norm("nuc")):
-        with pytest.raises(NotImplementedError, match="singular values"):
-            call()
+def test_singular_value_norms():
+    """'nuc', 2 and -2 from linalg.svdvals (ops/linalg_svd.py), over any two dims."""
+    x = np.random.default_rng(11).standard_normal((2, 3, 4))
+    t = fastdl.tensor(x)
+    for ord_, f in (("nuc", np.sum), (2, np.max), (-2, np.min)):
+        s = np.linalg.svd(x, compute_uv=False)
+        np.testing.assert_allclose(fastdl.linalg.matrix_norm(t, ord_).numpy(), f(s, -1), rtol=1e-12)
+        s02 = np.linalg.svd(np.moveaxis(x, 1, 0), compute_uv=False)  # dims (0, 2), batch dim 1
+        got = fastdl.linalg.matrix_norm(t, ord_, dim=(0, 2), keepdim=True)
+        assert tuple(got.shape) == (1, 3, 1)
+        np.testing.assert_allclose(got.numpy().reshape(-1), f(s02, -1), rtol=1e-12)
+    np.testing.assert_allclose(fastdl.tensor(x[0]).norm("nuc").item(), np.linalg.norm(x[0], "nuc"), rtol=1e-12)
+    np.testing.assert_allclose(fastdl.linalg.norm(fastdl.tensor(x[0]), -2).item(), np.linalg.norm(x[0], -2),
+                               rtol=1e-12)
 
 
 def test_on_device(device):

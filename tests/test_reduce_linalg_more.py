@@ -298,8 +298,6 @@ def test_triangular_solve_legacy_and_cond_errors():
     np.testing.assert_array_equal(Ac.numpy(), A)
     X1, _ = fastdl.triangular_solve(_t(b), _t(A), unitriangular=True)
     np.testing.assert_allclose(X1.numpy(), np.linalg.solve(np.triu(A, 1) + np.eye(3), b), rtol=1e-12)
-    with pytest.raises(NotImplementedError, match="linalg.cond: p=None needs the singular values"):
-        fastdl.linalg.cond(_t(A))
     with pytest.raises(ValueError, match="linalg.cond: got an invalid norm type"):
         fastdl.linalg.cond(_t(A), 3)
 
@@ -315,3 +313,117 @@ def test_cholesky_inverse_gradient_matches_torch_on_full_factor():
         (fastdl.cholesky_inverse(x, upper) * _t(w)).sum().backward()
         (torch.cholesky_inverse(tx, upper) * torch.tensor(w)).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------- SVD (one-sided Jacobi kernel)
+def _dev(x, dtype="float64", device="cpu"):
+    return fastdl.tensor(np.asarray(x), dtype=getattr(fastdl, dtype), device=device)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (6, 4), (4, 6), (2, 33, 8), (3, 2, 5)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_svd_matches_numpy(shape, dtype, device):
+    rng = np.random.default_rng(sum(shape))
+    a = rng.standard_normal(shape)
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
+    for layout in ("contiguous", "transposed"):
+        x = _dev(a, dtype, device) if layout == "contiguous" else _dev(np.swapaxes(a, -1, -2).copy(), dtype, device).mT
+        U, S, Vh = fastdl.linalg.svd(x, full_matrices=False)
+        u, s, vh = (t.cpu().numpy().astype(np.float64) for t in (U, S, Vh))
+        np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), **tol)
+        np.testing.assert_allclose((u * s[..., None, :]) @ vh, a, **tol)
+        k = min(shape[-2:])
+        np.testing.assert_allclose(np.swapaxes(u, -1, -2) @ u, np.broadcast_to(np.eye(k), u.shape[:-2] + (k, k)), **tol)
+        np.testing.assert_allclose(vh @ np.swapaxes(vh, -1, -2), np.broadcast_to(np.eye(k), u.shape[:-2] + (k, k)), **tol)
+        assert (np.diff(s, axis=-1) <= 0).all()  # descending
+
+
+def test_svd_full_matrices_rank_deficient_and_errors():
+    rng = np.random.default_rng(20)
+    r = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 4))  # rank 2
+    U, S, Vh = fastdl.linalg.svd(_t(r))
+    assert U.shape == (5, 5) and Vh.shape == (4, 4)
+    np.testing.assert_allclose(U.numpy().T @ U.numpy(), np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(Vh.numpy() @ Vh.numpy().T, np.eye(4), atol=1e-12)
+    np.testing.assert_allclose((U.numpy()[:, :4] * S.numpy()) @ Vh.numpy(), r, atol=1e-12)
+    z = fastdl.linalg.svd(fastdl.zeros(3, 2, dtype=fastdl.float64), full_matrices=False)
+    np.testing.assert_array_equal(z.S.numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(z.U.numpy().T @ z.U.numpy(), np.eye(2))  # zero columns completed orthonormally
+    assert fastdl.linalg.matrix_rank(_t(r)).item() == 2
+    with pytest.raises(fastdl.linalg.LinAlgError, match=r"linalg.svd: \(Batch element 1\): The algorithm failed"):
+        fastdl.linalg.svd(_t(np.stack([np.eye(2), np.full((2, 2), np.nan)])))
+    with pytest.raises(TypeError, match="linalg.svd: expected A to be float32 or float64"):
+        fastdl.linalg.svd(fastdl.ones(2, 2, dtype=fastdl.int64))
+    with pytest.raises(ValueError, match="linalg.svdvals: A must be batches of matrices"):
+        fastdl.linalg.svdvals(fastdl.ones(3))
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e25])
+def test_svd_scales_huge_and_tiny_float32_entries(scale):
+    a = np.random.default_rng(21).standard_normal((6, 4))
+    s = fastdl.linalg.svdvals(_dev(a * scale, "float32")).numpy().astype(np.float64)
+    np.testing.assert_allclose(s / scale, np.linalg.svd(a, compute_uv=False), rtol=1e-4)
+
+
+def test_svd_small_singular_values_are_accurate():
+    """One-sided Jacobi keeps relative accuracy where eigh(A^T A) would lose it."""
+    q1, _ = np.linalg.qr(np.random.default_rng(22).standard_normal((5, 5)))
+    q2, _ = np.linalg.qr(np.random.default_rng(23).standard_normal((4, 4)))
+    sv = np.array([1.0, 1e-3, 1e-6, 1e-9])
+    a = q1[:, :4] * sv @ q2.T
+    np.testing.assert_allclose(fastdl.linalg.svdvals(_t(a)).numpy(), sv, rtol=1e-6)
+
+
+def test_svd_gradients():
+    rng = np.random.default_rng(24)
+    for shape in ((4, 3), (3, 4), (2, 3, 3)):
+        a = rng.standard_normal(shape)
+        assert gradcheck(fastdl.linalg.svdvals, [_t(a, requires_grad=True)])
+        # gauge-invariant functions of U and V (distinct singular values)
+        assert gradcheck(lambda x: (lambda r: (r.U * r.S.sqrt().unsqueeze(-2)) @ r.Vh)(
+            fastdl.linalg.svd(x, full_matrices=False)), [_t(a, requires_grad=True)])
+        assert gradcheck(lambda x: (lambda r: r.U @ r.U.mT)(fastdl.linalg.svd(x, full_matrices=False)),
+                         [_t(a, requires_grad=True)])
+        assert gradcheck(lambda x: fastdl.linalg.pinv(x), [_t(a, requires_grad=True)])
+
+
+def test_svd_family_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(25)
+    a = rng.standard_normal((2, 5, 3))
+    r = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 4))
+    sq = rng.standard_normal((4, 4))
+
+    def both(fn_f, fn_t, x, grad=True):
+        xf, xt = _t(x, requires_grad=grad), torch.tensor(x, requires_grad=grad)
+        yf, yt = fn_f(xf), fn_t(xt)
+        np.testing.assert_allclose(yf.detach().numpy(), yt.detach().numpy(), rtol=1e-9, atol=1e-12)
+        if grad:
+            w = rng.standard_normal(tuple(yt.shape))
+            (yf * _t(w)).sum().backward()
+            (yt * torch.tensor(w)).sum().backward()
+            np.testing.assert_allclose(xf.grad.numpy(), xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+    both(fastdl.linalg.svdvals, torch.linalg.svdvals, a)
+    both(lambda x: (lambda r_: r_.U @ r_.Vh)(fastdl.linalg.svd(x, full_matrices=False)),
+         lambda x: (lambda r_: r_.U @ r_.Vh)(torch.linalg.svd(x, full_matrices=False)), a)
+    both(fastdl.linalg.pinv, torch.linalg.pinv, a)
+    both(fastdl.linalg.pinv, torch.linalg.pinv, r, grad=False)
+    both(lambda x: fastdl.linalg.pinv(x, hermitian=True), lambda x: torch.linalg.pinv(x, hermitian=True),
+         r @ r.T, grad=False)
+    both(fastdl.pinverse, torch.pinverse, r, grad=False)
+    for p in (None, 2, -2, "nuc"):
+        both(lambda x: fastdl.linalg.cond(x, p), lambda x: torch.linalg.cond(x, p), sq)
+    for kw in ({}, {"atol": 0.5}, {"rtol": 0.3}, {"hermitian": True}):
+        x = r @ r.T if kw.get("hermitian") else r
+        assert fastdl.linalg.matrix_rank(_t(x), **kw).item() == torch.linalg.matrix_rank(torch.tensor(x), **kw).item()
+    U, S, V = fastdl.svd(_t(sq))
+    tU, tS, tV = torch.svd(torch.tensor(sq))
+    np.testing.assert_allclose(np.abs(V.numpy()), np.abs(tV.numpy()), rtol=1e-9, atol=1e-12)
+    U, S, V = fastdl.svd(_t(r), some=False)
+    assert U.shape == (5, 5) and V.shape == (4, 4)
+    U, S, V = _t(r).svd(compute_uv=False)
+    assert U.shape == (5, 5) and float(U.abs().sum()) == 0.0 and V.shape == (4, 4)
+    sing = [[1.0, 0.0], [0.0, 0.0]]
+    for p in (None, "nuc"):
+        assert math.isinf(fastdl.linalg.cond(_t(sing), p).item())

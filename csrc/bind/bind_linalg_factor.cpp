@@ -11,4 +11,5 @@ FASTDL_BIND(CPU, linalg_factor) {
         py::arg("unitriangular"));
   m.def("qr", &cpu::qr, py::arg("a"), py::arg("tau"), py::arg("q"));
   m.def("eigh", &cpu::eigh, py::arg("a"), py::arg("w"), py::arg("v"), py::arg("info"));
+  m.def("svd", &cpu::svd, py::arg("a"), py::arg("s"), py::arg("v"), py::arg("info"));
 }

@@ -257,5 +257,114 @@ FASTDL_HD int64_t eigh_jacobi(Mat<T> a, int64_t n, T* w, int64_t w_stride, Mat<T
   return info;
 }
 
+// Thin SVD of a (m x n, m >= n) by one-sided Jacobi rotations (Hestenes; Demmel &
+// Veselic 1992): column pairs of a are rotated until every pair is orthogonal to working
+// precision (|a_p . a_q| <= eps ||a_p|| ||a_q||), accumulating the rotations in v. Then
+// s[j * s_stride] <- ||a_j||, a's columns <- the left singular vectors a_j / s_j and v's
+// columns <- the right ones (A = U diag(s) V^T), sorted by s descending. A column that is
+// exactly zero (rank deficiency) gets a unit vector orthogonal to the previous columns
+// (Gram-Schmidt on the standard basis), so U always has orthonormal columns. Returns 0,
+// or 1 if max_sweeps did not get there or A has an inf or NaN entry. Relative accuracy of
+// each singular value is about eps times the matrix's condition number at worst, and
+// usually eps (one-sided Jacobi is accurate for small singular values, unlike eigh(A^T A)).
+template <typename T>
+FASTDL_HD int64_t svd_jacobi(Mat<T> a, int64_t m, int64_t n, T* s, int64_t s_stride, Mat<T> v, int max_sweeps) {
+  // Works on A / max|a_ij| (singular values scaled back at the end): the dot products
+  // would overflow or vanish for very large or tiny entries.
+  T big = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) big = abs_of(a(i, j)) > big ? abs_of(a(i, j)) : big;
+  const bool finite = big - big == T(0);
+  const T unscale = big > T(0) && finite ? big : T(1);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) a(i, j) = a(i, j) / unscale;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) v(i, j) = i == j ? T(1) : T(0);
+  const T tol = Eps<T>::value * T(m);
+  int64_t info = 1;
+  for (int sweep = 0; finite && sweep < max_sweeps; ++sweep) {
+    bool rotated = false;
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t q = p + 1; q < n; ++q) {
+        T alpha = 0, beta = 0, gamma = 0;
+        for (int64_t k = 0; k < m; ++k) {
+          alpha += a(k, p) * a(k, p);
+          beta += a(k, q) * a(k, q);
+          gamma += a(k, p) * a(k, q);
+        }
+        if (gamma == T(0) || abs_of(gamma) <= tol * std::sqrt(alpha) * std::sqrt(beta)) continue;
+        rotated = true;
+        // the rotation (c s; -s c) on columns p, q that makes them orthogonal
+        const T zeta = (beta - alpha) / (2 * gamma);
+        const T t = (zeta >= T(0) ? T(1) : T(-1)) / (abs_of(zeta) + std::sqrt(zeta * zeta + T(1)));
+        const T c = T(1) / std::sqrt(t * t + T(1)), sn = t * c;
+        for (int64_t k = 0; k < m; ++k) {
+          const T akp = a(k, p), akq = a(k, q);
+          a(k, p) = c * akp - sn * akq;
+          a(k, q) = sn * akp + c * akq;
+        }
+        for (int64_t k = 0; k < n; ++k) {
+          const T vkp = v(k, p), vkq = v(k, q);
+          v(k, p) = c * vkp - sn * vkq;
+          v(k, q) = sn * vkp + c * vkq;
+        }
+      }
+    if (!rotated) {
+      info = 0;
+      break;
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    T nrm = 0;
+    for (int64_t k = 0; k < m; ++k) nrm += a(k, j) * a(k, j);
+    nrm = std::sqrt(nrm);
+    s[j * s_stride] = nrm;
+    if (nrm > T(0))
+      for (int64_t k = 0; k < m; ++k) a(k, j) /= nrm;
+  }
+  for (int64_t i = 0; i < n; ++i) {  // selection sort, descending, moving the vectors along
+    int64_t hi = i;
+    for (int64_t j = i + 1; j < n; ++j)
+      if (s[j * s_stride] > s[hi * s_stride]) hi = j;
+    if (hi == i) continue;
+    const T ts = s[i * s_stride];
+    s[i * s_stride] = s[hi * s_stride];
+    s[hi * s_stride] = ts;
+    for (int64_t k = 0; k < m; ++k) {
+      const T tu = a(k, i);
+      a(k, i) = a(k, hi);
+      a(k, hi) = tu;
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      const T tv = v(k, i);
+      v(k, i) = v(k, hi);
+      v(k, hi) = tv;
+    }
+  }
+  // zero columns (sorted last): the first standard basis vector that stays long after
+  // removing its components along the columns before (twice, for orthogonality)
+  for (int64_t j = 0; j < n; ++j) {
+    if (s[j * s_stride] > T(0)) continue;
+    for (int64_t e = 0; e < m; ++e) {
+      for (int64_t k = 0; k < m; ++k) a(k, j) = k == e ? T(1) : T(0);
+      for (int pass = 0; pass < 2; ++pass)
+        for (int64_t l = 0; l < j; ++l) {
+          T d = 0;
+          for (int64_t k = 0; k < m; ++k) d += a(k, l) * a(k, j);
+          for (int64_t k = 0; k < m; ++k) a(k, j) -= d * a(k, l);
+        }
+      T nrm = 0;
+      for (int64_t k = 0; k < m; ++k) nrm += a(k, j) * a(k, j);
+      nrm = std::sqrt(nrm);
+      if (nrm > T(0.5)) {
+        for (int64_t k = 0; k < m; ++k) a(k, j) /= nrm;
+        break;
+      }
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) s[j * s_stride] *= unscale;
+  return finite ? info : 1;
+}
+
 }  // namespace linalg
 }  // namespace fastdl

@@ -97,5 +97,18 @@ void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const Tens
   })
 }
 
+void svd(const TensorArg& a, const TensorArg& s, const TensorArg& v, const TensorArg& info) {
+  const QrDims d = check_svd_args("svd", on_cpu("svd"), a, s, v, info);
+  FASTDL_DISPATCH_FLOAT(a.dtype, "svd", [&] {
+    scalar_t *ap = a.data<scalar_t>(), *sp = s.data<scalar_t>(), *vp = v.data<scalar_t>();
+    int64_t* ip = info.data<int64_t>();
+    parallel_for(d.batch, d.m * d.n * d.n * 8, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        ip[i] = linalg::svd_jacobi(matrix(ap, i, d.m, d.n), d.m, d.n, sp + i * d.n, 1, matrix(vp, i, d.n, d.n),
+                                   kSvdMaxSweeps);
+    });
+  })
+}
+
 }  // namespace cpu
 }  // namespace fastdl

@@ -16,6 +16,9 @@
 //   eigh(a, w, v, info): from a's lower triangle (a overwritten), w (..., n) <- the
 //     eigenvalues ascending, v (..., n, n) <- eigenvectors as columns (cyclic Jacobi),
 //     info (...): 0, or 1 when the sweeps did not converge.
+//   svd(a, s, v, info): a (..., m, n) with m >= n is overwritten with U (..., m, n),
+//     s (..., n) <- the singular values descending, v (..., n, n) <- V (A = U diag(s) V^T),
+//     by one-sided Jacobi; info (...): 0, or 1 when the sweeps did not converge.
 // The kernels never raise for singular / indefinite input: Python reads info and raises.
 #pragma once
 #include "../core/tensor_arg.h"
@@ -29,9 +32,12 @@ void cholesky(const TensorArg& a, const TensorArg& info);
 void solve_triangular(const TensorArg& a, const TensorArg& b, bool upper, bool unitriangular);
 void qr(const TensorArg& a, const TensorArg& tau, const TensorArg& q);
 void eigh(const TensorArg& a, const TensorArg& w, const TensorArg& v, const TensorArg& info);
+void svd(const TensorArg& a, const TensorArg& s, const TensorArg& v, const TensorArg& info);
 
 // Jacobi sweeps before eigh reports no convergence (it takes ~6-10 for n <= 100).
 constexpr int kEighMaxSweeps = 100;
+// Jacobi sweeps before svd reports no convergence (one-sided Jacobi takes ~6-12).
+constexpr int kSvdMaxSweeps = 100;
 
 }  // namespace cpu
 }  // namespace fastdl

@@ -117,4 +117,21 @@ FactorDims check_eigh_args(const char* op_name, const DeviceCheck& on_device, co
   return dims_of(batch, n, n);
 }
 
+QrDims check_svd_args(const char* op_name, const DeviceCheck& on_device, const TensorArg& a, const TensorArg& s,
+                      const TensorArg& v, const TensorArg& info) {
+  const std::string op = op_name;
+  const std::vector<int64_t> batch = check_matrices(op, on_device, "A", a, false);
+  QrDims d;
+  for (int64_t b : batch) d.batch *= b;
+  d.m = a.shape[a.ndim() - 2];
+  d.n = a.shape.back();
+  d.k = d.n;
+  if (d.m < d.n)
+    fail_value(op + ": A must have at least as many rows as columns (transpose it first), got " + describe(a));
+  check_exact(op, on_device, "S", s, a.dtype, with(batch, d.n));
+  check_exact(op, on_device, "V", v, a.dtype, with(batch, d.n, d.n));
+  check_exact(op, on_device, "info", info, DType::Int64, batch);
+  return d;
+}
+
 }  // namespace fastdl

@@ -34,4 +34,9 @@ QrDims check_qr_args(const char* op, const DeviceCheck& on_device, const TensorA
 FactorDims check_eigh_args(const char* op, const DeviceCheck& on_device, const TensorArg& a, const TensorArg& w,
                            const TensorArg& v, const TensorArg& info);
 
+// Thin SVD: a float (..., m, n) with m >= n in place (becomes U), s a's dtype (..., n),
+// v a's dtype (..., n, n), info int64 (...). Returns (batch, m, n, k = n, c = 0).
+QrDims check_svd_args(const char* op, const DeviceCheck& on_device, const TensorArg& a, const TensorArg& s,
+                      const TensorArg& v, const TensorArg& info);
+
 }  // namespace fastdl

@@ -336,7 +336,7 @@ Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
 # ---- reductions, statistics, products and LU (math branch: ops/reduce_more.py, stats_more.py, linalg_more.py,
 # linalg_factor_more.py) ----
 for _name in ("prod nansum nanmean aminmax mv addmv addr ger inner vdot kron cross baddbmm addbmm matrix_power "
-              "matrix_exp renorm histogram dist cov corrcoef lu lu_solve cholesky_inverse triangular_solve").split():
+              "matrix_exp renorm histogram dist cov corrcoef lu lu_solve cholesky_inverse triangular_solve svd pinverse").split():
     setattr(Tensor, _name, getattr(ops, _name))
 for _name in "addmv addr baddbmm addbmm renorm".split():
     setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))

@@ -43,4 +43,5 @@ from .stats_more import (cdist, corrcoef, cov, cumulative_trapezoid, dist, gradi
 from .linalg_more import (addbmm, addmv, addr, baddbmm, chain_matmul, cross, ger, inner, kron, matrix_exp, matrix_power,
                           mv, tensordot, vander, vdot)
 from .linalg_factor_more import cholesky_inverse, lu, lu_solve, lu_unpack, triangular_solve
+from .linalg_svd import pinverse, svd_legacy as svd
 from .random_more import poisson  # distributions area: torch.poisson

@@ -1,7 +1,7 @@
 """Linear algebra built on the existing factorizations (ops/linalg_factor.py), torch's
 names and semantics: linalg.lu / lu_factor_ex / lu_solve, lu, lu_unpack, lu_solve,
 linalg.cholesky_ex / inv_ex / solve_ex, cholesky_inverse, triangular_solve,
-linalg.eigvalsh, linalg.cond.
+linalg.eigvalsh, linalg.cond (p = None / 2 / -2 / 'nuc' through ops/linalg_svd.py).
 
 Gradients come from the differentiable pieces (lu_factor, cholesky, solve,
 solve_triangular, eigh and the triangle masks), so nothing here has its own backward.
@@ -236,14 +236,14 @@ def eigvalsh(A, UPLO="L"):
 
 
 def cond(A, p=None):
-    """linalg.cond: ||A||_p ||A^-1||_p for p in 'fro', 1, -1, inf, -inf (inf for a
-    singular matrix, as torch). p = None / 2 / -2 / 'nuc' need singular values, which
-    fastdl does not compute: those raise NotImplementedError."""
+    """linalg.cond: ||A||_p ||A^-1||_p. p = None / 2 / -2 from the singular values (any
+    shape), 'nuc', 'fro', 1, -1, inf, -inf with the inverse (square A); inf for a singular
+    matrix, as torch."""
     op = "linalg.cond"
     check_tensor(op, A, "A")
     if p is None or p in (2, -2, "nuc"):
-        raise NotImplementedError(f"{op}: p={p!r} needs the singular values of A, which fastdl does not compute "
-                                  "(supported: 'fro', 1, -1, inf, -inf)")
+        from .linalg_svd import cond_svd
+        return cond_svd(A, p)
     if p not in ("fro", 1, -1, math.inf, -math.inf):
         raise ValueError(f"{op}: got an invalid norm type {p!r}")
     _check_square(op, A)

@@ -1,5 +1,5 @@
 """Norms with torch's semantics: linalg.vector_norm, linalg.matrix_norm ('fro', 1, -1,
-inf, -inf), linalg.norm and fastdl.norm / Tensor.norm (torch.norm), composed from
+inf, -inf, and 'nuc', 2, -2 from linalg.svdvals), linalg.norm and fastdl.norm / Tensor.norm (torch.norm), composed from
 differentiable ops so they run on any device.
 
 Where the textbook derivative is infinite or undefined, the gradient is torch's: 0 for
@@ -133,8 +133,8 @@ def _matrix_dims(op, A, dim):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
     """linalg.matrix_norm over the two dims `dim`: 'fro' (the 2-norm of the entries), 1 / -1
-    (max / min column sum of |A|) and inf / -inf (max / min row sum). 'nuc', 2 and -2
-    need singular values, which fastdl does not compute."""
+    (max / min column sum of |A|), inf / -inf (max / min row sum), 'nuc' / 2 / -2 (the sum /
+    largest / smallest singular value, from linalg.svdvals)."""
     op = "linalg.matrix_norm"
     check_tensor(op, A)
     # torch's order of checks: the order, the rank, the dtype, then the dims
@@ -149,9 +149,19 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
     d0, d1 = _matrix_dims(op, A, dim)
     if p is None and ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim, dtype)
-    if p is None or p in (2, -2):
-        raise NotImplementedError(f"{op}: the {ord} norm needs singular values, which fastdl does not compute "
-                                  f"(input {desc(A)})")
+    if p is None or p in (2, -2):  # from the singular values (ops/linalg_svd.py)
+        from .linalg_svd import svdvals
+        X = A.permute(*[i for i in range(A.ndim) if i not in (d0, d1)], d0, d1)
+        X, compute = _float_input(op, X, dtype)
+        s = svdvals(X.to(compute) if compute is not X.dtype else X)
+        if s.shape[-1] == 0 and p == -2:
+            raise RuntimeError(f"{op}: cannot compute the {ord} norm of {desc(A)}: the matrices are empty and the "
+                               "minimum has no identity")
+        res = sum(s, -1) if p is None else (s.amax(-1) if p == 2 or s.shape[-1] == 0 else s.amin(-1))
+        res = res.to(X.dtype) if res.dtype is not X.dtype else res
+        if keepdim:
+            res = res.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return res
     if p in (_INF, -_INF):  # the inf norm is the 1 norm of the transpose
         d0, d1 = d1, d0
     sums = vector_norm(A, 1, d0, True, dtype)  # |A| summed over d0: one value per index of d1
