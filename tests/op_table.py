@@ -1089,5 +1089,12 @@ OPS += [
     _rml("linalg_cond_svd", fastdl.linalg.cond, lambda a, p=None: np.linalg.cond(a, p),
          lambda rng: [Sample((_wc(rng, (2, 3, 3)),), name="None"), Sample((rng.standard_normal((4, 3)), -2), name="-2")],
          lambda torch, a, p=None: torch.linalg.cond(a, p), **_M4),
+    _rml("linalg_tensorinv", fastdl.linalg.tensorinv, lambda a, ind=2: np.linalg.tensorinv(a, ind),
+         lambda rng: [Sample(((rng.standard_normal((6, 6)) + 6 * np.eye(6)).reshape(2, 3, 6),), {"ind": 2}, "ind2")],
+         lambda torch, a, **kw: torch.linalg.tensorinv(a, **kw), **_M4),
+    _rml("linalg_tensorsolve", fastdl.linalg.tensorsolve, np.linalg.tensorsolve,
+         lambda rng: [Sample(((rng.standard_normal((6, 6)) + 6 * np.eye(6)).reshape(2, 3, 6), rng.standard_normal((2, 3))),
+                             name="2x3")],
+         lambda torch, a, b: torch.linalg.tensorsolve(a, b), **_M4),
 ]
 OPS_BY_NAME = {op.name: op for op in OPS}

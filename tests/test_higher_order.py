@@ -21,7 +21,8 @@ except ImportError:  # the parity tests skip cleanly without torch
 ONCE = {"linalg_solve", "linalg_inv", "linalg_det", "logdet", "linalg_cholesky", "linalg_solve_triangular",
         "linalg_qr_r", "linalg_eigvalsh", "linalg_slogdet", "linalg_eigh_vectors", "linalg_qr_q",
         "cholesky_inverse", "linalg_cond", "linalg_lu", "triangular_solve", "linalg_matrix_exp",
-        "corrcoef"}  # corrcoef: diagonal's backward is a raw copy (caught: its gradient loses the graph)
+        "corrcoef",  # corrcoef: diagonal's backward is a raw copy (caught: its gradient loses the graph)
+        "linalg_svd", "linalg_pinv", "linalg_matrix_norm_svd", "linalg_tensorinv", "linalg_tensorsolve"}
 
 # ops whose gradient is built with an in-place write (scatter_more's prod reduce): the
 # second derivative raises setitem's clear error

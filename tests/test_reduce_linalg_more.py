@@ -427,3 +427,24 @@ def test_svd_family_matches_torch():
     sing = [[1.0, 0.0], [0.0, 0.0]]
     for p in (None, "nuc"):
         assert math.isinf(fastdl.linalg.cond(_t(sing), p).item())
+
+
+def test_svd_kernel_checks_its_arguments():
+    from fastdl import _C
+    f64, i64 = fastdl.float64, fastdl.int64
+    with pytest.raises(ValueError, match="svd: A must have at least as many rows as columns"):
+        _C.cpu.svd(fastdl.zeros(2, 3, dtype=f64), fastdl.empty(3, dtype=f64), fastdl.empty(3, 3, dtype=f64),
+                   fastdl.empty((), dtype=i64))
+    with pytest.raises(ValueError, match=r"svd: S must have shape \[2\]"):
+        _C.cpu.svd(fastdl.zeros(3, 2, dtype=f64), fastdl.empty(3, dtype=f64), fastdl.empty(2, 2, dtype=f64),
+                   fastdl.empty((), dtype=i64))
+    with pytest.raises(TypeError, match="svd: info must be int64"):
+        _C.cpu.svd(fastdl.zeros(3, 2, dtype=f64), fastdl.empty(2, dtype=f64), fastdl.empty(2, 2, dtype=f64),
+                   fastdl.empty((), dtype=f64))
+
+
+def test_tensorinv_tensorsolve_errors():
+    with pytest.raises(ValueError, match="linalg.tensorinv: expected self.shape"):
+        fastdl.linalg.tensorinv(fastdl.ones(2, 3, 4), 1)
+    with pytest.raises(ValueError, match="linalg.tensorsolve: expected A's leading dims"):
+        fastdl.linalg.tensorsolve(fastdl.ones(2, 3, 6), fastdl.ones(3, 2))

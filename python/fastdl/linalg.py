@@ -13,9 +13,10 @@ __all__ = ["LinAlgError", "cholesky", "det", "eigh", "inv", "lu_factor", "matmul
 from .ops.linalg_more import (linalg_cross as cross, linalg_diagonal as diagonal, linalg_vander as vander, matrix_exp,
                               matrix_power, multi_dot, vecdot)
 from .ops.linalg_factor_more import (cholesky_ex, cond, eigvalsh, inv_ex, linalg_lu as lu, linalg_lu_solve as lu_solve,
-                                     lu_factor_ex, solve_ex)
+                                     lu_factor_ex, solve_ex, tensorinv, tensorsolve)
 
 from .ops.linalg_svd import matrix_rank, pinv, svd, svdvals
 
 __all__ += ["matrix_rank", "pinv", "svd", "svdvals", "cholesky_ex", "cond", "cross", "diagonal", "eigvalsh", "inv_ex", "lu", "lu_factor_ex", "lu_solve",
-            "matrix_exp", "matrix_power", "multi_dot", "solve_ex", "vander", "vecdot"]
+            "matrix_exp", "matrix_power", "multi_dot", "solve_ex", "tensorinv", "tensorsolve", "vander",
+            "vecdot"]

@@ -25,7 +25,7 @@ from .norms import matrix_norm
 from .shape import tril, triu
 
 __all__ = ["linalg_lu", "lu", "lu_unpack", "lu_solve", "linalg_lu_solve", "lu_factor_ex", "cholesky_ex", "inv_ex",
-           "solve_ex", "cholesky_inverse", "triangular_solve", "eigvalsh", "cond"]
+           "solve_ex", "cholesky_inverse", "triangular_solve", "eigvalsh", "cond", "tensorinv", "tensorsolve"]
 
 LUResult = namedtuple("lu", ["P", "L", "U"])
 LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
@@ -252,3 +252,36 @@ def cond(A, p=None):
     Ainv, info = inv_ex(A)
     c = matrix_norm(A, p) * matrix_norm(Ainv, p)
     return where(info != 0, math.inf, c) if bool((info != 0).any()) else c
+
+
+# ---------------------------------------------------------------- tensor inverses
+def tensorinv(A, ind=2):
+    """linalg.tensorinv: the inverse of A read as a matrix of its first `ind` dims by the
+    rest (their products must be equal); shape A.shape[ind:] + A.shape[:ind]."""
+    op = "linalg.tensorinv"
+    check_tensor(op, A, "A")
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"{op}: expected a strictly positive integer for 'ind', but got {ind!r}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(rows) != math.prod(cols):
+        raise ValueError(f"{op}: expected self.shape[:ind] and self.shape[ind:] to have equal products, got "
+                         f"{list(rows)} and {list(cols)} ({desc(A)})")
+    return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(*cols, *rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """linalg.tensorsolve: X with tensordot(A, X, X.ndim) = B; the dims `dims` of A moved to the end first."""
+    op = "linalg.tensorsolve"
+    check_tensor(op, A, "A")
+    check_tensor(op, B, "B")
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    rows = tuple(B.shape)
+    if tuple(A.shape[:B.ndim]) != rows:
+        raise ValueError(f"{op}: expected A's leading dims to be B's shape {list(rows)}, got {desc(A)}")
+    xs = tuple(A.shape[B.ndim:])
+    n = math.prod(rows)
+    if math.prod(xs) != n:
+        raise ValueError(f"{op}: expected prod(A.shape[B.ndim:]) = B.numel() = {n}, got {desc(A)} and {desc(B)}")
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(xs)

@@ -16,7 +16,7 @@ import numbers
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from ..autograd import Function
+from ..autograd import Function, once_differentiable
 from ..tensor import eye, zeros
 from ._util import backend, check_tensor, desc, empty, transposed_view
 from .elementwise import where
@@ -59,6 +59,7 @@ def _thin(op, A):
     return (a, s, _mT(v)) if tall else (v, s, _mT(a))
 
 
+@once_differentiable  # its backward composed twice gives wrong second derivatives: raise instead
 class _SVD(Function):
     @staticmethod
     def forward(ctx, A, op):
