@@ -129,23 +129,82 @@ def test_views_and_softmax_twice(fn):
     assert gradgradcheck(lambda v: fn(v) ** 2, [x])
 
 
-@pytest.mark.parametrize("layer", ["max_pool2d", "batch_norm", "layer_norm", "lstm"])
+@pytest.mark.parametrize("layer", ["lstm", "embedding", "conv_transpose2d"])
 def test_fused_backward_raises_on_double_backward(layer):
     rng = np.random.default_rng(4)
     if layer == "lstm":
         m = fastdl.nn.LSTM(3, 4).double()
         x = _t(rng.standard_normal((5, 2, 3)))
         y = m(x)[0]
+    elif layer == "embedding":
+        x = _t(rng.standard_normal((6, 3)))
+        y = F.embedding(fastdl.tensor([0, 2, 2, 5]), x)
     else:
         x = _t(rng.standard_normal((2, 3, 4, 4)))
-        y = {"max_pool2d": lambda: F.max_pool2d(x, 2),
-             "batch_norm": lambda: F.batch_norm(x, None, None, training=True),
-             "layer_norm": lambda: F.layer_norm(x, (4, 4))}[layer]()
+        y = F.conv_transpose2d(x, _t(rng.standard_normal((3, 2, 3, 3)), grad=False))
     g, = fastdl.autograd.grad((y * y).sum(), x, create_graph=True)
     first, = fastdl.autograd.grad((y * y).sum(), x)  # the same first-order values
     np.testing.assert_allclose(g.detach().numpy(), first.numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="not differentiable in fastdl"):
         fastdl.autograd.grad(g.sum(), x)
+
+
+@pytest.mark.parametrize("case", ["max_pool2d", "max_pool1d_pad", "avg_pool2d", "avg_pool2d_nopad", "adaptive_avg",
+                                  "batch_norm_train", "batch_norm_eval", "batch_norm_noaffine", "layer_norm",
+                                  "layer_norm_noaffine", "group_norm"])
+def test_pool_and_norm_twice(case):
+    rng = np.random.default_rng(7)
+    x = _t(rng.standard_normal((2, 4, 5, 6)))
+    w, b = _t(rng.standard_normal(4) + 1), _t(rng.standard_normal(4))
+    rm, rv = fastdl.tensor(rng.standard_normal(4), dtype=fastdl.float64), \
+        fastdl.tensor(rng.random(4) + 0.5, dtype=fastdl.float64)
+    lw, lb = _t(rng.standard_normal((5, 6)) + 1), _t(rng.standard_normal((5, 6)))
+    fns = {
+        "max_pool2d": ([x], lambda x: F.max_pool2d(x, 2) ** 2),
+        "max_pool1d_pad": ([x], lambda x: F.max_pool1d(x.reshape(2, 4, 30), 3, 2, 1) ** 2),
+        "avg_pool2d": ([x], lambda x: F.avg_pool2d(x, 3, 2, 1) ** 2),
+        "avg_pool2d_nopad": ([x], lambda x: F.avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False) ** 2),
+        "adaptive_avg": ([x], lambda x: F.adaptive_avg_pool2d(x, (2, 4)) ** 2),
+        "batch_norm_train": ([x, w, b], lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True) ** 2),
+        "batch_norm_eval": ([x, w, b], lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=False) ** 2),
+        "batch_norm_noaffine": ([x], lambda x: F.batch_norm(x, None, None, training=True) ** 3),
+        "layer_norm": ([x, lw, lb], lambda x, w, b: F.layer_norm(x, (5, 6), w, b) ** 2),
+        "layer_norm_noaffine": ([x], lambda x: F.layer_norm(x, (6,)) ** 3),
+        "group_norm": ([x, w, b], lambda x, w, b: F.group_norm(x, 2, w, b) ** 2),
+    }
+    inputs, fn = fns[case]
+    assert gradgradcheck(fn, inputs, atol=1e-4)
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_maml_step_matches_torch():
+    """MAML's outer gradient through one inner SGD step of a conv + BatchNorm + ReLU +
+    max-pool + linear classifier (the Omniglot network's block), against torch."""
+    rng = np.random.default_rng(8)
+    xs, xq = rng.standard_normal((4, 1, 8, 8)), rng.standard_normal((4, 1, 8, 8))
+    ys, yq = rng.integers(0, 3, 4), rng.integers(0, 3, 4)
+    params0 = [rng.standard_normal((4, 1, 3, 3)) * 0.5, rng.standard_normal(4) * 0.1, rng.random(4) + 0.5,
+               rng.standard_normal(4) * 0.1, rng.standard_normal((3, 36)) * 0.3, rng.standard_normal(3) * 0.1]
+
+    def run(lib, Fn, mk):
+        p = [mk(a, True) for a in params0]
+
+        def net(x, q):
+            h = Fn.conv2d(x, q[0], q[1])
+            h = Fn.relu(Fn.batch_norm(h, None, None, q[2], q[3], training=True))
+            h = Fn.max_pool2d(h, 2)
+            return Fn.linear(h.reshape(h.shape[0], -1), q[4], q[5])
+
+        inner = Fn.cross_entropy(net(mk(xs, False), p), lib.tensor(ys))
+        grads = lib.autograd.grad(inner, p, create_graph=True)
+        fast = [a - 0.4 * g for a, g in zip(p, grads)]
+        outer = Fn.cross_entropy(net(mk(xq, False), fast), lib.tensor(yq))
+        return [g.detach().numpy() for g in lib.autograd.grad(outer, p)]
+
+    ours = run(fastdl, F, lambda a, r: fastdl.tensor(a, dtype=fastdl.float64, requires_grad=r))
+    theirs = run(torch, torch.nn.functional, lambda a, r: torch.tensor(a, dtype=torch.float64, requires_grad=r))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 def test_backward_create_graph_keeps_graph_in_grad():

@@ -28,7 +28,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd import Function, once_differentiable
+from ..autograd import Function, is_grad_enabled, once_differentiable
 from ..tensor import eye, ones, tensor as _tensor
 from ._util import (backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
@@ -136,7 +136,7 @@ def _inv_t(op, A):
 
 
 # ---------------------------------------------------------------- Functions
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Solve(Function):
     @staticmethod
     def forward(ctx, A, B, op):
@@ -157,7 +157,7 @@ class _Solve(Function):
                 unbroadcast(gB, sb) if ctx.needs_input_grad[1] else None, None)
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _SolveTriangular(Function):
     @staticmethod
     def forward(ctx, A, B, upper, unit):
@@ -207,7 +207,7 @@ def _mat_scalar(v):
     return v.reshape(tuple(v.shape) + (1, 1))
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Det(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -222,7 +222,7 @@ class _Det(Function):
         return _mat_scalar(g * det) * _inv_t(ctx.op + " (backward, needs a nonsingular input)", A), None
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _SlogDet(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -250,7 +250,7 @@ def _permutation(piv):
     return _tensor(P, device=piv.device)
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _LUFactor(Function):
     @staticmethod
     def forward(ctx, A):
@@ -274,7 +274,7 @@ class _LUFactor(Function):
         return matmul(_permutation(ctx.piv).to(lu.dtype), Z)
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Cholesky(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -297,7 +297,9 @@ class _Cholesky(Function):
 
 
 def _mT(t):
-    return transposed_view(t)
+    # a raw view outside autograd; the transpose op when a backward is being recorded
+    # (create_graph), or the second derivative would lose the path through t
+    return t.transpose(-2, -1) if is_grad_enabled() else transposed_view(t)
 
 
 def _copyltu(M):
@@ -313,7 +315,7 @@ def _qr_backward_tall(gQ, gR, Q, R):
     return _mT(_tri_raw("linalg.qr", R, _mT(b), True, False))  # b R^-T = (R^-1 b^T)^T
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _QR(Function):
     @staticmethod
     def forward(ctx, A, mode):
@@ -348,7 +350,7 @@ class _QR(Function):
         return cat([gX, matmul(Q, gV)], -1), None
 
 
-@once_differentiable  # backward with kernels: no double backward yet (create_graph raises)
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Eigh(Function):
     @staticmethod
     def forward(ctx, A, lower):

@@ -16,7 +16,7 @@ import numbers
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from ..autograd import Function, once_differentiable
+from ..autograd import Function, is_grad_enabled, once_differentiable
 from ..tensor import eye, zeros
 from ._util import backend, check_tensor, desc, empty, transposed_view
 from .elementwise import where
@@ -41,7 +41,9 @@ def _check(op, A):
 
 
 def _mT(t):
-    return transposed_view(t)
+    # a raw view outside autograd; the transpose op when a backward is being recorded
+    # (create_graph), or the second derivative would lose the path through t
+    return t.transpose(-2, -1) if is_grad_enabled() else transposed_view(t)
 
 
 def _thin(op, A):
@@ -59,7 +61,7 @@ def _thin(op, A):
     return (a, s, _mT(v)) if tall else (v, s, _mT(a))
 
 
-@once_differentiable  # its backward composed twice gives wrong second derivatives: raise instead
+@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _SVD(Function):
     @staticmethod
     def forward(ctx, A, op):

@@ -3,7 +3,7 @@ fused backward kernel (csrc/cpu/norm.cpp), and group_norm: layer_norm's Function
 the input seen as (N, G, C/G * prod(*)), then the per-channel affine map."""
 import numbers
 
-from ...autograd import Function, once_differentiable
+from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -39,7 +39,6 @@ def _grad_buffers(ctx, x, weight):
     return gx, gw, gb
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -52,18 +51,52 @@ class _BatchNorm(Function):
         if training and running_mean is not None:
             running_mean._buf.version += 1
             running_var._buf.version += 1
-        ctx.save_for_backward(xc, weight, save_mean, save_invstd)
-        ctx.training = training
+        # x itself, not a contiguous copy: a recorded backward differentiates through it
+        ctx.save_for_backward(x, weight, save_mean, save_invstd)
+        ctx.training, ctx.eps = training, eps
         ctx.bias_shape = None if bias is None else bias.shape
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, weight, save_mean, save_invstd = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph: the same gradients in differentiable ops
+            dims = (0,) + tuple(range(2, x.ndim))
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            stats = None if not ctx.training else (save_mean, save_invstd)
+            return _norm_grads(ctx, x, g, weight, dims, shape, dims, stats) + (None,) * 5
+        x = contiguous_data(x)
         gx, gw, gb = _grad_buffers(ctx, x, weight)
         backend(x, "batch_norm_backward").batch_norm_backward(contiguous_data(g), x, weight, save_mean, save_invstd,
                                                               gx, gw, gb, ctx.training)
         return gx, gw, gb, None, None, None, None, None
+
+
+def _norm_grads(ctx, x, g, weight, dims, wshape, red, batch_stats):
+    """(gx, gw, gb) of y = xhat * w + b in differentiable ops, for a recorded backward:
+    xhat normalises x over `dims`; weight / bias broadcast as `wshape` and their
+    gradients sum over `red`. With batch
+    statistics (training BatchNorm, LayerNorm) mean and variance are recomputed from x,
+    so the second derivative sees them depend on x; otherwise (eval BatchNorm) the kernel's
+    saved running statistics are constants."""
+    need = ctx.needs_input_grad
+    if batch_stats is not None:
+        mean = x.mean(dims, keepdim=True)
+        rstd = (((x - mean) ** 2).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+    else:
+        bshape = tuple(x.shape[d] if d not in dims else 1 for d in range(x.ndim))
+        _, _, mean0, invstd0 = ctx.saved_tensors
+        mean, rstd = mean0.reshape(bshape), invstd0.reshape(bshape)
+    xhat = (x - mean) * rstd
+    gxhat = g if weight is None else g * weight.reshape(wshape)
+    if batch_stats is not None:
+        gx = rstd * (gxhat - gxhat.mean(dims, keepdim=True) - xhat * (gxhat * xhat).mean(dims, keepdim=True))
+    else:
+        gx = gxhat * rstd
+    total = (lambda t: t.sum(red)) if red else (lambda t: t)  # no leading dims: nothing to sum
+    gw = total(g * xhat).reshape(weight.shape) if weight is not None and need[1] else None
+    gb = total(g).reshape(ctx.bias_shape) if ctx.bias_shape is not None and need[2] else None
+    return (gx if need[0] else None), gw, gb
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -90,7 +123,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                             float(eps))
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, axis, eps):
@@ -100,14 +132,19 @@ class _LayerNorm(Function):
         mean, rstd = empty(lead, x.dtype, x.device), empty(lead, x.dtype, x.device)
         weight = _opt_contiguous(weight)
         backend(x, "layer_norm").layer_norm(xc, weight, _opt_contiguous(bias), out, mean, rstd, axis, eps)
-        ctx.save_for_backward(xc, weight, mean, rstd)
-        ctx.axis = axis
+        ctx.save_for_backward(x, weight, mean, rstd)  # x itself: see _BatchNorm
+        ctx.axis, ctx.eps = axis, eps
         ctx.bias_shape = None if bias is None else bias.shape
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, weight, mean, rstd = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph
+            dims = tuple(range(ctx.axis, x.ndim))
+            lead = tuple(range(ctx.axis))
+            return _norm_grads(ctx, x, g, weight, dims, tuple(x.shape[ctx.axis:]), lead, (mean, rstd)) + (None,) * 2
+        x = contiguous_data(x)
         gx, gw, gb = _grad_buffers(ctx, x, weight)
         backend(x, "layer_norm_backward").layer_norm_backward(contiguous_data(g), x, mean, rstd, weight, gx, gw, gb,
                                                               ctx.axis)

@@ -4,7 +4,7 @@ adaptive_avg_pool2d, each a Function over the pooling kernels of _C.cpu / _C.cud
 forms on (N, C, L) or (C, L), which run the 2-D kernels over a height-1 view."""
 import numbers
 
-from ...autograd import Function, once_differentiable
+from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, desc, empty
 from ... import dtypes as _dt
 from .conv import _lift, _ntuple
@@ -59,7 +59,6 @@ def _batched(x, n, fn):
     return tuple(back(o) for o in outs) if isinstance(outs, tuple) else back(outs)
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw, ceil_mode):
@@ -74,9 +73,30 @@ class _MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g, _gidx):
         idx, = ctx.saved_tensors
-        gx = empty(ctx.in_shape, g.dtype, g.device)
-        backend(g, "max_pool2d").max_pool2d_backward(g, idx, gx)
+        gx = _MaxPoolBackward.apply(g, idx, ctx.in_shape) if is_grad_enabled() else \
+            _MaxPoolBackward.forward(None, g, idx, ctx.in_shape)
         return gx, None, None, None, None, None, None
+
+
+# Each pooling backward is linear in g, so as a Function of its own (used when a
+# backward is recorded, create_graph) its derivative is the matching forward map:
+# max pooling's scatter to the argmax <-> a gather at it; average pooling's spread <->
+# the average again. Derivatives in x are zero (max) or absent (average).
+class _MaxPoolBackward(Function):
+    @staticmethod
+    def forward(ctx, g, idx, in_shape):
+        if ctx is not None:
+            ctx.save_for_backward(idx)
+        gx = empty(in_shape, g.dtype, g.device)
+        backend(g, "max_pool2d").max_pool2d_backward(g, idx, gx)
+        return gx
+
+    @staticmethod
+    def backward(ctx, ggx):
+        idx, = ctx.saved_tensors
+        N, C = idx.shape[:2]
+        plane = ggx.reshape(N, C, -1)
+        return plane.gather(2, idx.reshape(N, C, -1)).reshape(idx.shape), None, None
 
 
 def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -98,7 +118,6 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, args):
@@ -111,10 +130,24 @@ class _AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        k, s, p, _, ceil_mode, count_include_pad, divisor = ctx.args
-        gx = empty(ctx.in_shape, g.dtype, g.device)
+        if is_grad_enabled():
+            return _AvgPoolBackward.apply(g, ctx.args, ctx.in_shape), None
+        return _AvgPoolBackward.forward(None, g, ctx.args, ctx.in_shape), None
+
+
+class _AvgPoolBackward(Function):
+    @staticmethod
+    def forward(ctx, g, args, in_shape):
+        if ctx is not None:
+            ctx.args = args
+        k, s, p, _, ceil_mode, count_include_pad, divisor = args
+        gx = empty(in_shape, g.dtype, g.device)
         backend(g, "avg_pool2d").avg_pool2d_backward(g, gx, *k, *s, *p, ceil_mode, count_include_pad, divisor)
-        return gx, None
+        return gx
+
+    @staticmethod
+    def backward(ctx, ggx):
+        return _AvgPool2d.apply(ggx.contiguous(), ctx.args), None, None
 
 
 def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -143,7 +176,6 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, out_hw):
@@ -154,9 +186,23 @@ class _AdaptiveAvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        gx = empty(ctx.in_shape, g.dtype, g.device)
+        if is_grad_enabled():
+            return _AdaptiveAvgPoolBackward.apply(g, ctx.in_shape), None
+        return _AdaptiveAvgPoolBackward.forward(None, g, ctx.in_shape), None
+
+
+class _AdaptiveAvgPoolBackward(Function):
+    @staticmethod
+    def forward(ctx, g, in_shape):
+        if ctx is not None:
+            ctx.out_hw = tuple(g.shape[2:])
+        gx = empty(in_shape, g.dtype, g.device)
         backend(g, "adaptive_avg_pool2d").adaptive_avg_pool2d_backward(g, gx)
-        return gx, None
+        return gx
+
+    @staticmethod
+    def backward(ctx, ggx):
+        return _AdaptiveAvgPool2d.apply(ggx.contiguous(), ctx.out_hw), None
 
 
 def _adaptive_avg_pool(op, n, input, output_size):
