@@ -534,6 +534,18 @@ def gradgradcheck(fn, inputs, **kwargs):
     return check(fn, inputs, **kwargs)
 
 
+def __getattr__(name):
+    """autograd.functional (torch.autograd.functional), loaded on first use."""
+    if name == "functional":
+        import importlib
+        import sys
+        mod = importlib.import_module("fastdl.autograd_functional")
+        sys.modules.setdefault(__name__ + ".functional", mod)  # `from fastdl.autograd.functional import ...`
+        globals()["functional"] = mod
+        return mod
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _bind_apply():
     """Installs the C++ Function.apply and engine once Tensor exists (tensor.py calls this)."""
     from .tensor import Tensor
