@@ -148,7 +148,6 @@ class _ConvWeightGrad(Function):
         return d_x, d_gy, None, None
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _ConvTranspose2d(Function):
     """y = conv2d's input-gradient of x. When output_padding >= stride (allowed if it is
     below the dilation) the conv view of y has more positions than x: x is zero-padded
@@ -163,7 +162,7 @@ class _ConvTranspose2d(Function):
             xp = empty((N, C) + full, x.dtype, x.device)
             backend(x, "conv_transpose2d").fill(xp, 0.0)
             backend(x, "conv_transpose2d").copy(x, xp[:, :, :H, :W])
-        ctx.save_for_backward(xp, w)
+        ctx.save_for_backward(xp, w, x)  # x itself for a recorded backward
         ctx.geo, ctx.in_hw = geo, (H, W)
         y = _conv_input_grad(xp, w, geo, out_hw)
         if b is not None:
@@ -173,8 +172,17 @@ class _ConvTranspose2d(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        xp, w = ctx.saved_tensors
+        xp, w, x = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: conv2d and its weight gradient, as Functions
+            H, W = ctx.in_hw
+            full = tuple(xp.shape[2:])
+            if full != (H, W):  # the zero-padded x of forward, made differentiably
+                from .padding import pad
+                x = pad(x, (0, full[1] - W, 0, full[0] - H))
+            gx = _Conv2d.apply(gy.contiguous(), w, None, ctx.geo)[:, :, :H, :W] if need[0] else None
+            gw = _ConvWeightGrad.apply(gy, x, ctx.geo, tuple(w.shape)) if need[1] else None
+            return gx, gw, _bias_grad(gy) if need[2] else None, None, None
         gy = contiguous_data(gy)
         gx = None
         if need[0]:

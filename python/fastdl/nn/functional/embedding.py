@@ -1,13 +1,12 @@
 """embedding: rows of a (num_embeddings, embedding_dim) weight picked by integer
 indices. The gradient scatters back into the rows used; the padding_idx row gets none."""
-from ...autograd import Function, once_differentiable
+from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, desc, empty, same_device
 from ... import dtypes as _dt
 
 __all__ = ["embedding"]
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _Embedding(Function):
     @staticmethod
     def forward(ctx, weight, index, padding_idx):
@@ -19,14 +18,36 @@ class _Embedding(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ...tensor import zeros
         index, = ctx.saved_tensors
         shape, padding_idx = ctx.meta
+        if is_grad_enabled():  # create_graph: the scatter as a Function of its own
+            return _EmbeddingBackward.apply(g, index, shape, padding_idx), None, None
+        return _EmbeddingBackward.forward(None, g, index, shape, padding_idx), None, None
+
+
+class _EmbeddingBackward(Function):
+    """g's rows added into the rows used (none into padding_idx); linear in g, so its
+    derivative is the lookup again, with the padding row's gradient dropped."""
+
+    @staticmethod
+    def forward(ctx, g, index, shape, padding_idx):
+        from ...tensor import zeros
+        if ctx is not None:
+            ctx.save_for_backward(index)
+            ctx.padding_idx = padding_idx
         gw = zeros(shape, dtype=g.dtype, device=g.device)
         backend(g, "embedding_backward").index_add(gw, 0, index, g)
         if padding_idx is not None:
             gw[padding_idx].fill_(0)
-        return gw, None, None
+        return gw
+
+    @staticmethod
+    def backward(ctx, ggw):
+        index, = ctx.saved_tensors
+        rows = ggw.index_select(0, index)
+        if ctx.padding_idx is not None:
+            rows = rows * (index != ctx.padding_idx).unsqueeze(1).to(rows.dtype)
+        return rows, None, None, None
 
 
 def embedding(input, weight, padding_idx=None):
