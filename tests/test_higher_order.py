@@ -301,3 +301,47 @@ def test_custom_function_once_differentiable():
     np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
     with pytest.raises(RuntimeError, match="Cube: the gradient of this op is not differentiable"):
         fastdl.autograd.grad(g.sum(), x)
+
+
+def test_grad_wrt_non_leaf_inputs():
+    x = _t([0.5, 1.0, 2.0])
+    h = x * x
+    y = fastdl.tanh(h) * h
+    z = (y * 3).sum() + h.sum()
+    gh, gy = fastdl.autograd.grad(z, [h, y], retain_graph=True)
+    th = np.tanh([0.25, 1.0, 4.0])
+    hv = np.array([0.25, 1.0, 4.0])
+    np.testing.assert_allclose(gh.numpy(), 3 * (th + hv * (1 - th * th)) + 1, rtol=1e-12)
+    np.testing.assert_allclose(gy.numpy(), [3.0, 3.0, 3.0])
+    assert x.grad is None and h._grad_fn.ctx._captures is None  # nothing left behind
+    g, = fastdl.autograd.grad(z, h, create_graph=True)
+    second, = fastdl.autograd.grad(g.sum(), x)  # d/dx sum(dz/dh) through h = x^2
+    np.testing.assert_allclose(second.numpy(), 3 * (2 * (1 - th ** 2) - 2 * hv * th * (1 - th ** 2)) * 2 * x.detach().numpy(),
+                               rtol=1e-12)
+    h = x * x  # the graph above is freed by now: a fresh one
+    unused = x * 2
+    with pytest.raises(RuntimeError, match="appears not to have been used"):
+        fastdl.autograd.grad(h.sum(), [h, unused])
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_gradient_penalty_on_non_detached_interpolates_matches_torch():
+    """The common WGAN-GP spelling: the interpolates depend on the generator's output
+    (not detached), so they are a non-leaf input of autograd.grad."""
+    rng = np.random.default_rng(11)
+    real, z, eps = rng.standard_normal((4, 3)), rng.standard_normal((4, 2)), rng.random((4, 1))
+    wg, wd = rng.standard_normal((3, 2)), rng.standard_normal((1, 3))
+
+    def run(lib, Fn, mk):
+        g_w, d_w = mk(wg, True), mk(wd, True)
+        fake = lib.tanh(Fn.linear(mk(z, False), g_w))
+        inter = mk(eps, False) * mk(real, False) + (1 - mk(eps, False)) * fake
+        score = Fn.linear(Fn.leaky_relu(inter, 0.2), d_w)
+        grad, = lib.autograd.grad(score.sum(), inter, create_graph=True)
+        pen = ((grad.norm(dim=1) - 1) ** 2).mean()
+        return [t.detach().numpy() for t in lib.autograd.grad(pen, [g_w, d_w])]
+
+    ours = run(fastdl, F, lambda a, r: fastdl.tensor(a, dtype=fastdl.float64, requires_grad=r))
+    theirs = run(torch, torch.nn.functional, lambda a, r: torch.tensor(a, dtype=torch.float64, requires_grad=r))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

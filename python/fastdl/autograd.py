@@ -182,6 +182,7 @@ class Context:
     _freed = False
     needs_input_grad = ()
     _retained = None  # [(output index, weakref to the output tensor)] of retain_grad()
+    _captures = None  # [(output index, key, dict)] of grad() with this node's output as an input
     # False: outputs that got no gradient reach backward as None, not zeros (read by the
     # engine, csrc/bind/bind_autograd_engine.cpp)
     _materialize_grads = True
@@ -239,6 +240,11 @@ class Node:
             ctx.saved_tensors  # raises the "backward through the graph a second time" error
         if ctx._retained is not None:
             _fill_retained(ctx._retained, grads)
+        if ctx._captures is not None:
+            for i, key, into in ctx._captures:  # grad() w.r.t. this non-leaf output
+                g = grads[i] if i < len(grads) else None
+                if g is not None:
+                    into[key] = g if into[key] is None else into[key] + g
         if _state.enabled:  # create_graph: the backward itself is recorded
             return _apply_recorded(self, ctx, grads)
         out = self.fn.backward(ctx, *grads)
@@ -500,16 +506,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
     roots, gs = _root_grads(outputs, grad_outputs, "grad")
-    # gradients for non-leaf inputs are captured by swapping their edge in as a root
-    # of a one-off accumulator; leaves are captured at their AccumulateGrad
+    # leaves are captured at their AccumulateGrad; a non-leaf input at its producer's node,
+    # which hands over the summed gradient of that output before running its backward
+    captured = {id(t): None for t in inputs}
+    hooked = []
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("grad: one of the inputs does not require grad")
         if t._grad_fn is not None:
-            raise RuntimeError("grad: only leaf tensors are supported as inputs in fastdl")
-        _C.edge_of(t)
-    captured = {id(t): None for t in inputs}
-    res = _run_backward(roots, gs, retain_graph, inputs=captured, create_graph=create_graph)
+            ctx = t._grad_fn.ctx
+            if ctx._freed:
+                ctx.saved_tensors  # raises the "backward through the graph a second time" error
+            if ctx._captures is None:
+                ctx._captures = []
+                hooked.append(ctx)
+            ctx._captures.append((t._out_index, id(t), captured))
+        else:
+            _C.edge_of(t)
+    try:
+        res = _run_backward(roots, gs, retain_graph, inputs=captured, create_graph=create_graph)
+    finally:
+        for ctx in hooked:
+            ctx.__dict__.pop("_captures", None)
     out = []
     for t in inputs:
         g = res[id(t)]
