@@ -44,11 +44,25 @@ class _Diagonal(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..tensor import zeros
         shape, dtype, offset, d1, d2 = ctx.meta
+        return _DiagonalAdjoint.apply(g, shape, offset, d1, d2), None, None, None
+
+
+class _DiagonalAdjoint(Function):
+    """_Diagonal's backward as an op (g written on the diagonal of zeros), whose own
+    gradient is the diagonal again: gradients through diagonal differentiate twice."""
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, d1, d2):
+        from ..tensor import zeros
+        ctx.meta = (offset, d1, d2)
         out = zeros(shape, dtype=g.dtype, device=g.device)
         _diag_view(out, offset, d1, d2).copy_(g)
-        return out, None, None, None
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (_Diagonal.apply(gg, *ctx.meta),) + (None,) * 4
 
 
 def _check_dims(op, x, dim1, dim2, ndim):

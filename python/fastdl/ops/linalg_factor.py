@@ -28,7 +28,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd import Function, is_grad_enabled, once_differentiable
+from ..autograd import Function, is_grad_enabled
 from ..tensor import eye, ones, tensor as _tensor
 from ._util import (backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
@@ -130,13 +130,27 @@ def _batched(op, A, B):
 
 
 def _inv_t(op, A):
-    """A^-T, without autograd."""
+    """A^-T (through _solve: differentiable when a backward is recorded)."""
     n = A.shape[-1]
-    return _solve_raw(op, transposed_view(A), expand_view(eye(n, dtype=A.dtype, device=A.device), A.shape))
+    return _solve(op, _mT(A), _expand(eye(n, dtype=A.dtype, device=A.device), A.shape))
+
+
+# What the backward formulas below are made of. In an ordinary backward: raw views and
+# the kernels themselves. In a recorded one (create_graph): the differentiable ops and
+# the Functions of this file, so the gradients differentiate again.
+def _expand(t, shape):
+    return t.expand(shape) if is_grad_enabled() else expand_view(t, shape)
+
+
+def _solve(op, A, B):
+    return _Solve.apply(A, B, op) if is_grad_enabled() else _solve_raw(op, A, B)
+
+
+def _tri(op, A, B, upper, unit):
+    return _SolveTriangular.apply(A, B, upper, unit) if is_grad_enabled() else _tri_raw(op, A, B, upper, unit)
 
 
 # ---------------------------------------------------------------- Functions
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Solve(Function):
     @staticmethod
     def forward(ctx, A, B, op):
@@ -150,14 +164,13 @@ class _Solve(Function):
     def backward(ctx, g):
         A, X = ctx.saved_tensors
         op, sa, sb = ctx.meta
-        Ab = expand_view(A, tuple(X.shape[:-2]) + tuple(sa[-2:]))
-        gB = _solve_raw(op, transposed_view(Ab), g)
-        gA = -matmul(gB, transposed_view(X)) if ctx.needs_input_grad[0] else None
+        Ab = _expand(A, tuple(X.shape[:-2]) + tuple(sa[-2:]))
+        gB = _solve(op, _mT(Ab), g)
+        gA = -matmul(gB, _mT(X)) if ctx.needs_input_grad[0] else None
         return (unbroadcast(gA, sa) if gA is not None else None,
                 unbroadcast(gB, sb) if ctx.needs_input_grad[1] else None, None)
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _SolveTriangular(Function):
     @staticmethod
     def forward(ctx, A, B, upper, unit):
@@ -172,11 +185,11 @@ class _SolveTriangular(Function):
     def backward(ctx, g):
         A, X = ctx.saved_tensors
         upper, unit, sa, sb = ctx.meta
-        Ab = expand_view(A, tuple(X.shape[:-2]) + tuple(sa[-2:]))
-        gB = _tri_raw("linalg.solve_triangular", transposed_view(Ab), g, not upper, unit)
+        Ab = _expand(A, tuple(X.shape[:-2]) + tuple(sa[-2:]))
+        gB = _tri("linalg.solve_triangular", _mT(Ab), g, not upper, unit)
         gA = None
         if ctx.needs_input_grad[0]:  # only the triangle the forward read has a gradient
-            gA = -matmul(gB, transposed_view(X))
+            gA = -matmul(gB, _mT(X))
             gA = triu(gA, 1 if unit else 0) if upper else tril(gA, -1 if unit else 0)
             gA = unbroadcast(gA, sa)
         return gA, unbroadcast(gB, sb) if ctx.needs_input_grad[1] else None, None, None
@@ -207,7 +220,6 @@ def _mat_scalar(v):
     return v.reshape(tuple(v.shape) + (1, 1))
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Det(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -222,7 +234,6 @@ class _Det(Function):
         return _mat_scalar(g * det) * _inv_t(ctx.op + " (backward, needs a nonsingular input)", A), None
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _SlogDet(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -250,7 +261,6 @@ def _permutation(piv):
     return _tensor(P, device=piv.device)
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _LUFactor(Function):
     @staticmethod
     def forward(ctx, A):
@@ -269,12 +279,11 @@ class _LUFactor(Function):
         L = tril(lu, -1) + eye(n, dtype=lu.dtype, device=lu.device)
         U = triu(lu)
         phi = tril(matmul(_mT(L), tril(g, -1)), -1) + triu(matmul(triu(g), _mT(U)))
-        Y = _tri_raw(op, _mT(lu), phi, True, True)  # L^-T phi: L^T is lu's strict lower, unit diagonal
-        Z = _mT(_tri_raw(op, lu, _mT(Y), True, False))  # Y U^-T = (U^-1 Y^T)^T
+        Y = _tri(op, _mT(lu), phi, True, True)  # L^-T phi: L^T is lu's strict lower, unit diagonal
+        Z = _mT(_tri(op, lu, _mT(Y), True, False))  # Y U^-T = (U^-1 Y^T)^T
         return matmul(_permutation(ctx.piv).to(lu.dtype), Z)
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Cholesky(Function):
     @staticmethod
     def forward(ctx, A, op):
@@ -289,10 +298,10 @@ class _Cholesky(Function):
     def backward(ctx, gL):
         L, = ctx.saved_tensors
         op = "linalg.cholesky"
-        P = tril(matmul(transposed_view(L), gL))
-        S = (P + transposed_view(tril(P, -1))) * 0.5  # sym(P) with P's diagonal halved
-        Y = _tri_raw(op, transposed_view(L), S, True, False)  # L^-T S
-        gA = transposed_view(_tri_raw(op, transposed_view(L), transposed_view(Y), True, False))
+        P = tril(matmul(_mT(L), gL))
+        S = (P + _mT(tril(P, -1))) * 0.5  # sym(P) with P's diagonal halved
+        Y = _tri(op, _mT(L), S, True, False)  # L^-T S
+        gA = _mT(_tri(op, _mT(L), _mT(Y), True, False))
         return gA, None  # (L^-T Y^T)^T = Y L^-1
 
 
@@ -312,10 +321,9 @@ def _qr_backward_tall(gQ, gR, Q, R):
     linalg_qr_backward): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
     M = matmul(R, _mT(gR)) - matmul(_mT(gQ), Q)
     b = gQ + matmul(Q, _copyltu(M))
-    return _mT(_tri_raw("linalg.qr", R, _mT(b), True, False))  # b R^-T = (R^-1 b^T)^T
+    return _mT(_tri("linalg.qr", R, _mT(b), True, False))  # b R^-T = (R^-1 b^T)^T
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _QR(Function):
     @staticmethod
     def forward(ctx, A, mode):
@@ -350,7 +358,6 @@ class _QR(Function):
         return cat([gX, matmul(Q, gV)], -1), None
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _Eigh(Function):
     @staticmethod
     def forward(ctx, A, lower):

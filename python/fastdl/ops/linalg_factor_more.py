@@ -19,7 +19,7 @@ from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_
 from .elementwise import where
 from .linalg import matmul
 from .linalg_factor import (_check_rhs, _check_square, _copy, _lu, _not_pd, _permutation, _raise_on_info, _singular,
-                            _tri_raw,
+                            _tri_raw, _mT,
                             cholesky, eigh, inv, lu_factor, solve, solve_triangular)
 from .norms import matrix_norm
 from .shape import tril, triu
@@ -207,7 +207,7 @@ class _CholeskyInverse(Function):
     @staticmethod
     def backward(ctx, g):
         L, out = ctx.saved_tensors
-        common = matmul(out, matmul(g + transposed_view(g), out))
+        common = matmul(out, matmul(g + _mT(g), out))
         return (-matmul(L, common) if ctx.upper else -matmul(common, L)), None
 
 

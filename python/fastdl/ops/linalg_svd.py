@@ -16,7 +16,7 @@ import numbers
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from ..autograd import Function, is_grad_enabled, once_differentiable
+from ..autograd import Function, is_grad_enabled
 from ..tensor import eye, zeros
 from ._util import backend, check_tensor, desc, empty, transposed_view
 from .elementwise import where
@@ -61,7 +61,6 @@ def _thin(op, A):
     return (a, s, _mT(v)) if tall else (v, s, _mT(a))
 
 
-@once_differentiable  # backward with raw solve kernels: no double backward yet (create_graph raises)
 class _SVD(Function):
     @staticmethod
     def forward(ctx, A, op):

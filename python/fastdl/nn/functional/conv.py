@@ -12,7 +12,7 @@ memory the columns would pin between forward and backward.
 """
 import numbers
 
-from ...autograd import Function, is_grad_enabled, once_differentiable
+from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 
 
