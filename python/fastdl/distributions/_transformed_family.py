@@ -49,3 +49,29 @@ class HalfFamily(TransformedFamily):
 
     def entropy(self):
         return self.base_dist.entropy() - math.log(2)
+
+
+class RelaxedFamily(TransformedFamily):
+    """_transform() of a _base(temperature, probs | logits) (RelaxedBernoulli,
+    RelaxedOneHotCategorical): the parameters are the base's."""
+    has_rsample = True
+    _base = _transform = None
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = self._base(temperature, probs, logits, validate_args=False)
+        super().__init__(base, self._transform(), validate_args=validate_args)
+
+    def _given_parameters(self):
+        return self.base_dist._given_parameters()
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs

@@ -6,7 +6,7 @@ from ..ops import exp, log, log1p, rand
 from ..tensor import Size
 from . import constraints
 from ._params import BinaryProbsLogitsMixin, ProbsLogitsMixin
-from ._transformed_family import TransformedFamily
+from ._transformed_family import RelaxedFamily
 from .distribution import Distribution
 from .transforms import SigmoidTransform
 from .utils import broadcast_all, clamp_probs
@@ -46,27 +46,7 @@ class LogitRelaxedBernoulli(ProbsLogitsMixin, BinaryProbsLogitsMixin, Distributi
         return log(self.temperature) + diff - 2 * log1p(exp(diff))
 
 
-class RelaxedBernoulli(TransformedFamily):
+class RelaxedBernoulli(RelaxedFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=False)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
-
-    def _given_parameters(self):
-        key = "probs" if "probs" in self.base_dist.__dict__ else "logits"
-        return {key: getattr(self.base_dist, key)}
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    _base, _transform = LogitRelaxedBernoulli, SigmoidTransform

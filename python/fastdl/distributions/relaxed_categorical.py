@@ -7,7 +7,7 @@ import numbers
 from ..ops import log, logsumexp, rand
 from ..tensor import Size
 from . import constraints
-from ._transformed_family import TransformedFamily
+from ._transformed_family import RelaxedFamily
 from .categorical import CategoricalWrapperMixin
 from .distribution import Distribution
 from .one_hot_categorical import OneHotCategorical
@@ -48,29 +48,10 @@ class ExpRelaxedCategorical(CategoricalWrapperMixin, Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedFamily):
+class RelaxedOneHotCategorical(RelaxedFamily):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=False)
-        super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    def _given_parameters(self):
-        return self.base_dist._given_parameters()
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    _base, _transform = ExpRelaxedCategorical, ExpTransform
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):
