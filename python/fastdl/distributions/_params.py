@@ -4,6 +4,7 @@ import numbers
 
 from ..ops import rand
 from ..tensor import Size
+from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all, finfo, lazy_property, logits_to_probs, probs_to_logits
 
@@ -121,3 +122,19 @@ class TotalCountProbsDistribution(BinaryProbsLogitsMixin, ParamDistribution):
     @property
     def param_shape(self):
         return self._p0.shape
+
+
+class LocScaleDistribution(ParamDistribution):
+    """A real-valued ParamDistribution of (loc, scale), reparameterised, whose mode is loc
+    (Cauchy, Laplace)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _param_names = ("loc", "scale")
+
+    def __init__(self, loc, scale, validate_args=None):
+        self._init_params(validate_args, loc, scale)
+
+    @property
+    def mode(self):
+        return self.loc
