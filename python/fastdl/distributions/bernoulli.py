@@ -1,53 +1,27 @@
 """Bernoulli: 0 or 1 per batch entry, from probs (P[x = 1]) or logits (its log-odds)."""
 import math
-import numbers
 
 from ..autograd import no_grad
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..ops import bernoulli, where
 from ..tensor import Size, arange
 from . import constraints
+from ._params import BinaryProbsLogitsMixin, ProbsLogitsMixin
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ProbsLogitsMixin, BinaryProbsLogitsMixin, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        name = type(self).__name__
-        if (probs is None) == (logits is None):
-            raise ValueError(f"{name}: either `probs` or `logits` must be specified, but not both")
-        param = probs if probs is not None else logits
-        (value,) = broadcast_all(name, param)
-        if probs is not None:
-            self.probs = value
-        else:
-            self.logits = value
-        self._param = value
-        batch_shape = Size() if isinstance(param, numbers.Number) else value.shape
+        batch_shape = self._init_probs_or_logits(probs, logits)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        for key in ("probs", "logits"):
-            if key in self.__dict__:
-                new.__dict__[key] = self.__dict__[key].expand(batch_shape)
-                new._param = new.__dict__[key]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
+        return self._expand_probs_logits(Bernoulli, batch_shape, _instance)
 
     @property
     def param_shape(self):

@@ -5,8 +5,8 @@ from ..autograd import no_grad
 from ..ops import abs as _abs, ceil, exp, isfinite, lgamma, log, log1p, rand, where
 from ..tensor import Size, arange
 from . import constraints
-from ._params import ParamDistribution, probs_or_logits
-from .utils import finfo_tiny, lazy_property, logits_to_probs, probs_to_logits
+from ._params import TotalCountProbsDistribution
+from .utils import finfo_tiny
 
 
 def _clamp_by_zero(x):
@@ -31,33 +31,17 @@ def _sample_binomial(n, p):
     return where(isfinite(n), where(flip, n - k, k), math.nan)
 
 
-class Binomial(ParamDistribution):
+class Binomial(TotalCountProbsDistribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
                        "logits": constraints.real}
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        which, value = probs_or_logits("Binomial", probs, logits)
-        self._param_names = ("total_count", which)
-        self._init_params(validate_args, total_count, value)
-        self._param_names = (which, "total_count")  # the parameter's dtype leads in _p0
-        self.total_count = self.total_count.to(getattr(self, which).dtype)
+        self._init_total_count("Binomial", total_count, probs, logits, validate_args)
 
     @property
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._p0.shape
 
     @property
     def mean(self):

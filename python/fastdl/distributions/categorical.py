@@ -7,11 +7,12 @@ from ..ops import gather, logsumexp, multinomial
 from ..ops._util import broadcast_shapes, desc
 from ..tensor import Size, Tensor, arange, full
 from . import constraints
+from ._params import ProbsLogitsMixin
 from .distribution import Distribution
 from .utils import finfo, lazy_property, logits_to_probs, probs_to_logits
 
 
-class Categorical(Distribution):
+class Categorical(ProbsLogitsMixin, Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
@@ -35,17 +36,8 @@ class Categorical(Distribution):
         super().__init__(self._param.shape[:-1], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Categorical, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        param_shape = tuple(batch_shape) + (self._num_events,)
-        for key in ("probs", "logits"):
-            if key in self.__dict__:
-                new.__dict__[key] = self.__dict__[key].expand(param_shape)
-                new._param = new.__dict__[key]
-        new._num_events = self._num_events
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_probs_logits(Categorical, batch_shape, _instance, event_dims=(self._num_events,),
+                                         keep=("_num_events",))
 
     @property
     def support(self):
@@ -105,3 +97,44 @@ class Categorical(Distribution):
         values = arange(self._num_events, dtype=_dt.int64, device=self._param.device)
         values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class CategoricalWrapperMixin:
+    """Distributions over the categories of an inner Categorical (self._categorical), whose
+    event is the (K,) vector: OneHotCategorical, Multinomial, ExpRelaxedCategorical. The
+    shared __init__ pieces, expand, parameter checks and probs / logits / param_shape."""
+
+    def _init_categorical(self, owner, probs, logits):
+        if (probs is None) == (logits is None):
+            raise ValueError(f"{owner}: either `probs` or `logits` must be specified, but not both")
+        self._categorical = Categorical(probs, logits, validate_args=False)
+
+    def _init_event_shape(self, validate_args):
+        Distribution.__init__(self, self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                              validate_args=validate_args)
+
+    def _given_parameters(self):
+        key = "probs" if "probs" in self._categorical.__dict__ else "logits"
+        return {key: getattr(self._categorical, key)}
+
+    def _expand_categorical(self, cls, batch_shape, _instance, keep=()):
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        for name in keep:
+            setattr(new, name, getattr(self, name))
+        new._categorical = self._categorical.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape

@@ -3,30 +3,17 @@ import math
 
 from ..ops import atan2, cos, log, log1p, sin
 from ..tensor import Size
-from . import constraints
-from ._params import ParamDistribution
+from ._params import LocScaleDistribution
 
 
 def _atan(x):
     return atan2(x, x.new_ones(()) if hasattr(x, "new_ones") else 1.0)
 
 
-class Cauchy(ParamDistribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _param_names = ("loc", "scale")
-
-    def __init__(self, loc, scale, validate_args=None):
-        self._init_params(validate_args, loc, scale)
-
+class Cauchy(LocScaleDistribution):
     @property
     def mean(self):
         return self._full(math.nan)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -2,51 +2,36 @@
 (Loaiza-Ganem and Cunningham, 2019). Near p = 1/2 (inside lims) the normaliser, mean
 and variance use their Taylor expansions, where the closed forms cancel."""
 import math
-import numbers
 
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..ops import abs as _abs, log, log1p, rand, where
 from ..tensor import Size
 from . import constraints
+from ._params import ProbsLogitsMixin
 from .distribution import Distribution
 from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ProbsLogitsMixin, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        name = type(self).__name__
-        if (probs is None) == (logits is None):
-            raise ValueError(f"{name}: either `probs` or `logits` must be specified, but not both")
-        param = probs if probs is not None else logits
-        (value,) = broadcast_all(name, param)
-        if probs is not None:
-            # checked before the clamp below, which would make any value pass
+        def checked_clamp(value):
+            # checked before the clamp, which would make any value pass
             if (validate_args if validate_args is not None else self._validate_args) and \
                     not bool(constraints.unit_interval.check(value).all()):
-                raise ValueError(f"{name}: expected parameter probs to satisfy the constraint UnitInterval(), "
-                                 f"but found invalid values in {value}")
-            self.probs = clamp_probs(value)
-        else:
-            self.logits = value
-        self._param = self.probs if probs is not None else self.logits
+                raise ValueError(f"{type(self).__name__}: expected parameter probs to satisfy the constraint "
+                                 f"UnitInterval(), but found invalid values in {value}")
+            return clamp_probs(value)
+
+        batch_shape = self._init_probs_or_logits(probs, logits, convert_probs=checked_clamp)
         self._lims = lims
-        super().__init__(Size() if isinstance(param, numbers.Number) else value.shape, validate_args=validate_args)
+        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ContinuousBernoulli, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new._lims = self._lims
-        for key in ("probs", "logits"):
-            if key in self.__dict__:
-                new.__dict__[key] = self.__dict__[key].expand(batch_shape)
-                new._param = new.__dict__[key]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_probs_logits(ContinuousBernoulli, batch_shape, _instance, keep=("_lims",))
 
     @lazy_property
     def logits(self):

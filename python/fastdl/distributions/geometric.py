@@ -4,11 +4,11 @@ from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..ops import floor, log, log1p, rand, where
 from ..tensor import Size
 from . import constraints
-from ._params import ParamDistribution, probs_or_logits
-from .utils import broadcast_all, finfo_tiny, lazy_property, logits_to_probs, probs_to_logits
+from ._params import BinaryProbsLogitsMixin, ParamDistribution, probs_or_logits
+from .utils import broadcast_all, finfo_tiny
 
 
-class Geometric(ParamDistribution):
+class Geometric(BinaryProbsLogitsMixin, ParamDistribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
@@ -16,14 +16,6 @@ class Geometric(ParamDistribution):
         which, value = probs_or_logits("Geometric", probs, logits)
         self._param_names = (which,)
         self._init_params(validate_args, value)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     def _check_parameters(self):
         super()._check_parameters()

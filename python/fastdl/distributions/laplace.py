@@ -3,26 +3,13 @@ import math
 
 from ..ops import abs as _abs, expm1, log, log1p, rand
 from ..tensor import Size
-from . import constraints
-from ._params import ParamDistribution
+from ._params import LocScaleDistribution
 from .utils import finfo
 
 
-class Laplace(ParamDistribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _param_names = ("loc", "scale")
-
-    def __init__(self, loc, scale, validate_args=None):
-        self._init_params(validate_args, loc, scale)
-
+class Laplace(LocScaleDistribution):
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

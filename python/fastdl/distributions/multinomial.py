@@ -7,55 +7,31 @@ from ..ops import exp, lgamma, one_hot, where
 from ..tensor import Size
 from . import constraints
 from .binomial import Binomial
-from .categorical import Categorical
+from .categorical import CategoricalWrapperMixin
 from .distribution import Distribution
 from .utils import broadcast_all
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalWrapperMixin, Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, numbers.Integral) or isinstance(total_count, bool) or total_count < 0:
             raise NotImplementedError(f"Multinomial: total_count must be a non-negative int (inhomogeneous "
                                       f"total_count is not supported), got {total_count!r}")
-        if (probs is None) == (logits is None):
-            raise ValueError("Multinomial: either `probs` or `logits` must be specified, but not both")
+        self._init_categorical("Multinomial", probs, logits)
         self.total_count = int(total_count)
-        self._categorical = Categorical(probs=probs, logits=logits, validate_args=False)
         self._binomial = Binomial(total_count=self.total_count, probs=self.probs, validate_args=False)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
-
-    def _given_parameters(self):
-        key = "probs" if "probs" in self._categorical.__dict__ else "logits"
-        return {key: getattr(self._categorical, key)}
+        self._init_event_shape(validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Multinomial, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new.total_count = self.total_count
-        new._categorical = self._categorical.expand(batch_shape)
+        new = self._expand_categorical(Multinomial, batch_shape, _instance, keep=("total_count",))
         new._binomial = Binomial(total_count=self.total_count, probs=new._categorical.probs, validate_args=False)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @property
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

@@ -7,33 +7,16 @@ from ..ops.random_more import poisson
 from ..tensor import Size
 from . import constraints
 from ._gamma_sampling import standard_gamma
-from ._params import ParamDistribution, probs_or_logits
-from .utils import lazy_property, logits_to_probs, probs_to_logits
+from ._params import TotalCountProbsDistribution
 
 
-class NegativeBinomial(ParamDistribution):
+class NegativeBinomial(TotalCountProbsDistribution):
     arg_constraints = {"total_count": constraints.greater_than_eq(0), "probs": constraints.half_open_interval(0.0, 1.0),
                        "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        which, value = probs_or_logits("NegativeBinomial", probs, logits)
-        self._param_names = ("total_count", which)
-        self._init_params(validate_args, total_count, value)
-        self._param_names = (which, "total_count")
-        self.total_count = self.total_count.to(getattr(self, which).dtype)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._p0.shape
+        self._init_total_count("NegativeBinomial", total_count, probs, logits, validate_args)
 
     @property
     def mean(self):

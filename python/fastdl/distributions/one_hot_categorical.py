@@ -2,50 +2,26 @@
 from ..ops import one_hot
 from ..tensor import Size, eye
 from . import constraints
-from .categorical import Categorical
+from .categorical import CategoricalWrapperMixin
 from .distribution import Distribution
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalWrapperMixin, Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(f"{type(self).__name__}: either `probs` or `logits` must be specified, but not both")
         # values checked here rather than in the inner Categorical, so errors name OneHotCategorical
-        self._categorical = Categorical(probs, logits, validate_args=False)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
-
-    def _given_parameters(self):
-        key = "probs" if "probs" in self._categorical.__dict__ else "logits"
-        return {key: getattr(self._categorical, key)}
+        self._init_categorical(type(self).__name__, probs, logits)
+        self._init_event_shape(validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(OneHotCategorical, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_categorical(OneHotCategorical, batch_shape, _instance)
 
     @property
     def _param(self):
         return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

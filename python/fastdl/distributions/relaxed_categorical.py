@@ -7,53 +7,28 @@ import numbers
 from ..ops import log, logsumexp, rand
 from ..tensor import Size
 from . import constraints
-from ._transformed_family import TransformedFamily
-from .categorical import Categorical
+from ._transformed_family import RelaxedFamily
+from .categorical import CategoricalWrapperMixin
 from .distribution import Distribution
 from .one_hot_categorical import OneHotCategorical
 from .transforms import ExpTransform
 from .utils import clamp_probs
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(CategoricalWrapperMixin, Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(f"{type(self).__name__}: either `probs` or `logits` must be specified, but not both")
-        self._categorical = Categorical(probs, logits, validate_args=False)
+        self._init_categorical(type(self).__name__, probs, logits)
         p = self._categorical._param
         self.temperature = temperature if not isinstance(temperature, numbers.Number) else p.new_zeros(()) + \
             float(temperature)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
-
-    def _given_parameters(self):
-        key = "probs" if "probs" in self._categorical.__dict__ else "logits"
-        return {key: getattr(self._categorical, key)}
+        self._init_event_shape(validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
+        return self._expand_categorical(ExpRelaxedCategorical, batch_shape, _instance, keep=("temperature",))
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
@@ -73,29 +48,10 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedFamily):
+class RelaxedOneHotCategorical(RelaxedFamily):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=False)
-        super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    def _given_parameters(self):
-        return self.base_dist._given_parameters()
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    _base, _transform = ExpRelaxedCategorical, ExpTransform
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):

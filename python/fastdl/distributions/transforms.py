@@ -245,16 +245,26 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class ExpTransform(Transform):
+class _ParameterlessTransform(Transform):
+    """A transform without parameters: equal to any instance of the class that derives
+    from this one directly (ExpTransform() == ExpTransform())."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if _ParameterlessTransform in cls.__bases__:
+            cls._eq_class = cls
+
+    def __eq__(self, other):
+        return isinstance(other, self._eq_class)
+
+    __hash__ = object.__hash__
+
+
+class ExpTransform(_ParameterlessTransform):
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return exp(x)
@@ -300,16 +310,11 @@ class PowerTransform(Transform):
         return f"PowerTransform(exponent={self.exponent})"
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_ParameterlessTransform):
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         eps = finfo(x.dtype)[0]
@@ -324,16 +329,11 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_ParameterlessTransform):
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return tanh(x)
@@ -346,14 +346,9 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(_ParameterlessTransform):
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return _abs(x)
@@ -420,15 +415,10 @@ class AffineTransform(Transform):
         return f"AffineTransform(loc={self.loc}, scale={self.scale}, event_dim={self._event_dim})"
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_ParameterlessTransform):
     """x -> softmax(x) over the last dim: onto the simplex, not bijective (no jacobian)."""
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return softmax(x - x.amax(-1, keepdim=True), -1)
