@@ -772,3 +772,17 @@ def test_samplers_finish_on_invalid_unvalidated_parameters():
     assert np.isnan(g[[0, 2, 3]]).all() and g[1] == np.inf and np.isfinite(g[4])
     b = _np(D.Binomial(_t([float("inf"), 3.0]), probs=_t([0.5, 0.5]), validate_args=False).sample())
     assert np.isnan(b[0]) and 0 <= b[1] <= 3
+
+
+@pytest.mark.parametrize("cls", ["Binomial", "NegativeBinomial"])
+@pytest.mark.parametrize("param", ["probs", "logits"])
+def test_expand_keeps_the_given_parameter(cls, param):
+    """expand() of a distribution whose parameter names are per instance (probs or logits)
+    keeps them: param_shape, mean and log_prob work on the expanded copy."""
+    D = getattr(fastdl.distributions, cls)
+    d = D(fastdl.tensor([5.0, 7.0]), **{param: fastdl.tensor([0.3, 0.6])})
+    e = d.expand((3, 2))
+    assert tuple(e.param_shape) == (3, 2)
+    np.testing.assert_allclose(e.mean.numpy(), np.broadcast_to(d.mean.numpy(), (3, 2)))
+    np.testing.assert_allclose(e.log_prob(fastdl.ones(3, 2)).numpy(),
+                               np.broadcast_to(d.log_prob(fastdl.ones(2)).numpy(), (3, 2)), rtol=1e-6)

@@ -28,6 +28,8 @@ class ParamDistribution(Distribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(type(self), _instance)
         batch_shape = Size(tuple(batch_shape))
+        if "_param_names" in self.__dict__:  # per instance (probs or logits given): keep it
+            new._param_names = self._param_names
         for name in self._param_names:
             if name in self.__dict__:
                 setattr(new, name, self.__dict__[name].expand(tuple(batch_shape) + tuple(self.event_shape)))
