@@ -151,18 +151,26 @@ class _LayerNorm(Function):
         return gx, gw, gb, None, None
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalises over the trailing dims `normalized_shape` of input, per leading index."""
-    op = "layer_norm"
-    check_tensor(op, input)
-    same_device(op, input, weight, bias)
+def _normalized_shape(op, input, normalized_shape, error):
+    """normalized_shape (an int or a sequence) as a tuple of ints, which must be the input's
+    trailing sizes (else `error`, layer_norm's ValueError or rms_norm's RuntimeError)."""
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
-        raise ValueError(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
-                         f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
+        raise error(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
+                    f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the trailing dims `normalized_shape` of input, per leading index."""
+    op = "layer_norm"
+    check_tensor(op, input)
+    same_device(op, input, weight, bias)
+    normalized_shape = _normalized_shape(op, input, normalized_shape, ValueError)
+    k = len(normalized_shape)
     _check_float_input(op, input)
     _check_params(op, input, normalized_shape, f"must have shape {list(normalized_shape)}", weight=weight, bias=bias)
     return _LayerNorm.apply(input, weight, bias, input.ndim - k, float(eps))

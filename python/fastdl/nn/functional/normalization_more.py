@@ -11,7 +11,7 @@ import numpy as np
 from ... import dtypes as _dt
 from ...autograd import no_grad
 from ...ops._util import check_tensor, desc, same_device
-from .normalization import _LayerNorm, _check_float_input, _check_params, batch_norm
+from .normalization import _LayerNorm, _check_float_input, _check_params, _normalized_shape, batch_norm
 
 __all__ = ["instance_norm", "rms_norm", "local_response_norm"]
 
@@ -71,13 +71,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     op = "rms_norm"
     check_tensor(op, input)
     same_device(op, input, weight)
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(int(s) for s in normalized_shape)
+    normalized_shape = _normalized_shape(op, input, normalized_shape, RuntimeError)
     k = len(normalized_shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
-        raise RuntimeError(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
     _check_float_input(op, input)
     _check_params(op, input, normalized_shape, f"must have shape {list(normalized_shape)}", weight=weight)
     eps = _finfo_eps(input.dtype) if eps is None else float(eps)
