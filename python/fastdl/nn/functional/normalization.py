@@ -99,21 +99,29 @@ def _norm_grads(ctx, x, g, weight, dims, wshape, red, batch_stats):
     return (gx if need[0] else None), gw, gb
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Normalises each channel (dim 1) of an (N, C) or (N, C, *) input. training=True
-    uses the batch's statistics and, when running_mean / running_var are given,
-    updates them in place (running_var with the unbiased variance, as PyTorch)."""
-    op = "batch_norm"
+def _check_per_channel(op, input, min_ndim, expected, running_mean, running_var, weight, bias):
+    """batch_norm / instance_norm's checks: a floating input of at least min_ndim dims
+    (`expected` describes its shape), the optional (C,) stats and affine parameters on its
+    device, the running stats both given or both None; returns C (input.shape[1])."""
     check_tensor(op, input)
     same_device(op, input, running_mean, running_var, weight, bias)
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, *), got {desc(input)}")
+    if input.ndim < min_ndim:
+        raise ValueError(f"{op}: expected an input of shape {expected}, got {desc(input)}")
     _check_float_input(op, input)
     C = input.shape[1]
     _check_params(op, input, (C,), f"should contain {C} elements (one per channel of {desc(input)})",
                   running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
+    return C
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises each channel (dim 1) of an (N, C) or (N, C, *) input. training=True
+    uses the batch's statistics and, when running_mean / running_var are given,
+    updates them in place (running_var with the unbiased variance, as PyTorch)."""
+    op = "batch_norm"
+    C = _check_per_channel(op, input, 2, "(N, C) or (N, C, *)", running_mean, running_var, weight, bias)
     if not training and running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var must be defined in evaluation mode")
     if training and input.numel() == C:
