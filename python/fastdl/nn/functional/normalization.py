@@ -184,6 +184,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _LayerNorm.apply(input, weight, bias, input.ndim - k, float(eps))
 
 
+def _channel_affine(out, weight, bias):
+    """out (N, C, *) times weight and plus bias, each (C,) or None, per channel."""
+    per_channel = (out.shape[1],) + (1,) * (out.ndim - 2)  # broadcasts against (N, C, *)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Splits the C channels of an (N, C, *) input into num_groups groups and normalises
     each group of each sample over its channels and positions (mean and biased variance,
@@ -213,9 +223,4 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input size "
                          f"{[N * C // num_groups, num_groups] + list(shape[2:])} (input {desc(input)})")
     out = _LayerNorm.apply(input.reshape(N, num_groups, group), None, None, 2, float(eps)).reshape(shape)
-    per_channel = (C,) + (1,) * (len(shape) - 2)  # broadcasts against (N, C, *)
-    if weight is not None:
-        out = out * weight.reshape(per_channel)
-    if bias is not None:
-        out = out + bias.reshape(per_channel)
-    return out
+    return _channel_affine(out, weight, bias)

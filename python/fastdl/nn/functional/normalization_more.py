@@ -11,7 +11,7 @@ import numpy as np
 from ... import dtypes as _dt
 from ...autograd import no_grad
 from ...ops._util import check_tensor, desc, same_device
-from .normalization import (_LayerNorm, _check_float_input, _check_params, _check_per_channel,
+from .normalization import (_LayerNorm, _channel_affine, _check_float_input, _check_params, _check_per_channel,
                             _normalized_shape, batch_norm)
 
 __all__ = ["instance_norm", "rms_norm", "local_response_norm"]
@@ -45,12 +45,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             running_mean.mul_(1 - m).add_(x.mean(2).mean(0) * m)
             running_var.mul_(1 - m).add_(x.var(2, unbiased=True).mean(0) * m)
     out = _LayerNorm.apply(flat, None, None, 2, float(eps)).reshape(shape)
-    per_channel = (C,) + (1,) * (len(shape) - 2)
-    if weight is not None:
-        out = out * weight.reshape(per_channel)
-    if bias is not None:
-        out = out + bias.reshape(per_channel)
-    return out
+    return _channel_affine(out, weight, bias)
 
 
 def _finfo_eps(dtype):
