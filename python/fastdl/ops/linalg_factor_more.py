@@ -66,12 +66,17 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     return LUUnpackResult(P, L, U)
 
 
-def linalg_lu(A, *, pivot=True):
-    """linalg.lu: (P, L, U) with A = P L U, partial pivoting; differentiable (square A)."""
-    op = "linalg.lu"
+def _check_pivot(op, A, pivot):
+    """The LU ops' checks: A square (batched), pivot=True (no unpivoted LU here)."""
     _check_square(op, A)
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+
+
+def linalg_lu(A, *, pivot=True):
+    """linalg.lu: (P, L, U) with A = P L U, partial pivoting; differentiable (square A)."""
+    op = "linalg.lu"
+    _check_pivot(op, A, pivot)
     LU, piv = lu_factor(A)
     return LUResult(*lu_unpack(LU, piv))
 
@@ -79,9 +84,7 @@ def linalg_lu(A, *, pivot=True):
 def lu_factor_ex(A, *, pivot=True, check_errors=False):
     """linalg.lu_factor_ex: (LU, pivots, info), info[k] > 0 where U[k-1, k-1] is exactly zero."""
     op = "linalg.lu_factor_ex"
-    _check_square(op, A)
-    if not pivot:
-        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+    _check_pivot(op, A, pivot)
     _, _, info = _lu(op, A)
     if check_errors:
         _raise_on_info(op, info, _singular)
@@ -93,9 +96,7 @@ def lu(A, pivot=True, get_infos=False):
     """torch.lu (deprecated there): (LU, pivots) or (LU, pivots, infos) when get_infos;
     without get_infos a singular matrix raises, as torch."""
     op = "lu"
-    _check_square(op, A)
-    if not pivot:
-        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+    _check_pivot(op, A, pivot)
     LU, piv, info = lu_factor_ex(A)
     if get_infos:
         return LU, piv, info

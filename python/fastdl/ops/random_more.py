@@ -108,13 +108,22 @@ def _number(op, name, v):
     return float(v)
 
 
+def _checked_args(self, op, *params, shown=None):
+    """exponential_ / log_normal_ / cauchy_'s checks: self a floating-point tensor, each
+    (name, value) of params a number (the floats are returned), the last one > 0 (called
+    `shown` in the error, its own name by default)."""
+    _check_float(self, op)
+    values = tuple(_number(op, name, v) for name, v in params)
+    name = params[-1][0] if shown is None else shown
+    if not values[-1] > 0:
+        raise RuntimeError(f"{op} expects {name} > 0.0, but found {name}={values[-1]}")
+    return values
+
+
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fills with Exponential(lambd) draws: -log(1 - U) / lambd."""
     op = "exponential_"
-    _check_float(self, op)
-    lambd = _number(op, "lambd", lambd)
-    if not lambd > 0:
-        raise RuntimeError(f"{op} expects lambda > 0.0, but found lambda={lambd}")
+    lambd, = _checked_args(self, op, ("lambd", lambd), shown="lambda")
     u = _u64(self.shape, self.device, _gen(generator), low_open=False)
     return _fill(self, op, -log1p(-u) / lambd)
 
@@ -135,10 +144,7 @@ def geometric_(self, p, *, generator=None):
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fills with exp(N(mean, std^2)) draws."""
     op = "log_normal_"
-    _check_float(self, op)
-    mean, std = _number(op, "mean", mean), _number(op, "std", std)
-    if not std > 0:
-        raise RuntimeError(f"{op} expects std > 0.0, but found std={std}")
+    mean, std = _checked_args(self, op, ("mean", mean), ("std", std))
     z = randn(self.shape, dtype=_dt.float64, device=self.device, generator=_gen(generator))
     return _fill(self, op, exp(z * std + mean))
 
@@ -146,10 +152,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills with Cauchy(median, sigma) draws: median + sigma tan(pi (U - 1/2))."""
     op = "cauchy_"
-    _check_float(self, op)
-    median, sigma = _number(op, "median", median), _number(op, "sigma", sigma)
-    if not sigma > 0:
-        raise RuntimeError(f"{op} expects sigma > 0.0, but found sigma={sigma}")
+    median, sigma = _checked_args(self, op, ("median", median), ("sigma", sigma))
     t = math.pi * (_u64(self.shape, self.device, _gen(generator)) - 0.5)
     return _fill(self, op, median + sigma * sin(t) / cos(t))
 

@@ -240,14 +240,22 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 # ---- index_* family ---------------------------------------------------------------------
 
+def _check_source(op, input, source, same_dtype=True):
+    """source a Tensor on input's device and (same_dtype) of input's dtype."""
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{op}: source must be a Tensor, got {type(source).__name__}")
+    same_device(op, input, source)
+    if same_dtype and source.dtype is not input.dtype:
+        raise RuntimeError(f"{op}: expected source and input to have the same dtype, got {desc(source)} and "
+                           f"{desc(input)}")
+
+
 def _index_parts(op, input, dim, index, source):
     """(flat input, lin, flat source) for the index_* ops: source's slice j goes to index[j]."""
     from .indexing_extra import _scatter_linear
     check_tensor(op, input)
     _check_int64(op, index, input)
-    if not isinstance(source, Tensor):
-        raise TypeError(f"{op}: source must be a Tensor, got {type(source).__name__}")
-    same_device(op, input, source)
+    _check_source(op, input, source, same_dtype=False)
     if index.ndim > 1:
         raise IndexError(f"{op}: index should have at most 1 dimension, got {desc(index)}")
     if source.dtype is not input.dtype:
@@ -330,12 +338,7 @@ def take(input, index):
 def put(input, index, source, accumulate=False):
     check_tensor("put", input)
     _check_int64("put", index, input)
-    if not isinstance(source, Tensor):
-        raise TypeError(f"put: source must be a Tensor, got {type(source).__name__}")
-    same_device("put", input, source)
-    if source.dtype is not input.dtype:
-        raise RuntimeError(f"put: expected source and input to have the same dtype, got {desc(source)} and "
-                           f"{desc(input)}")
+    _check_source("put", input, source)
     if source.numel() != index.numel():
         raise RuntimeError(f"put: expected source {desc(source)} and index {desc(index)} to have the same number "
                            f"of elements")
@@ -370,12 +373,7 @@ def masked_scatter(input, mask, source):
     """input with the masked positions filled, in order, by source's first elements."""
     from .elementwise import where
     shape = _check_mask("masked_scatter", input, mask)
-    if not isinstance(source, Tensor):
-        raise TypeError(f"masked_scatter: source must be a Tensor, got {type(source).__name__}")
-    same_device("masked_scatter", input, source)
-    if source.dtype is not input.dtype:
-        raise RuntimeError(f"masked_scatter: expected source and input to have the same dtype, got {desc(source)} "
-                           f"and {desc(input)}")
+    _check_source("masked_scatter", input, source)
     m = mask.expand(shape).reshape(-1)
     k = int(m.sum()) if m.numel() else 0
     if k > source.numel():

@@ -238,9 +238,9 @@ def _lift(t, n, fill):
     return t if n == 2 else (fill,) + t
 
 
-def _conv(op, n, input, weight, bias, stride, padding, dilation, groups):
-    """conv1d (n = 1) or conv2d (n = 2): checks in the caller's terms, then the 2-D conv."""
-    _check_common(op, input, weight, bias, n)
+def _conv_checks(op, n, input, weight, bias, stride, dilation, groups):
+    """conv1d/2d/3d's checks after _check_common: stride and dilation as n-tuples, the
+    channels against groups and the bias; returns (stride, dilation, O, C/groups, ks, C)."""
     stride = _ntuple(op, "stride", stride, 1, n)
     dilation = _ntuple(op, "dilation", dilation, 1, n)
     O, Cg, ks = weight.shape[0], weight.shape[1], tuple(weight.shape[2:])
@@ -250,6 +250,13 @@ def _conv(op, n, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected input "
                            f"{list(input.shape)} to have {Cg * groups} channels, but got {C} channels instead")
     _check_bias(op, bias, O)
+    return stride, dilation, O, Cg, ks, C
+
+
+def _conv(op, n, input, weight, bias, stride, padding, dilation, groups):
+    """conv1d (n = 1) or conv2d (n = 2): checks in the caller's terms, then the 2-D conv."""
+    _check_common(op, input, weight, bias, n)
+    stride, dilation, O, Cg, ks, C = _conv_checks(op, n, input, weight, bias, stride, dilation, groups)
     crop = (0,) * n
     if isinstance(padding, str):
         if padding == "valid":
@@ -302,9 +309,9 @@ def transposed_out_size(sizes, stride, padding, dilation, ks, output_padding):
                  for m, s, p, d, k, o in zip(sizes, stride, padding, dilation, ks, output_padding))
 
 
-def _conv_transpose(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    """conv_transpose1d (n = 1) or conv_transpose2d (n = 2)."""
-    _check_common(op, input, weight, bias, n)
+def _conv_transpose_checks(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """conv_transpose1d/2d/3d's checks after _check_common; returns the n-tuples stride,
+    padding, output_padding and dilation, Cin, O/groups, the kernel sizes and the output sizes."""
     stride = _ntuple(op, "stride", stride, 1, n)
     padding = _ntuple(op, "padding", padding, 0, n)
     output_padding = _ntuple(op, "output_padding", output_padding, 0, n)
@@ -324,6 +331,14 @@ def _conv_transpose(op, n, input, weight, bias, stride, padding, output_padding,
     if min(out) < 1:
         raise RuntimeError(f"{op}: input {desc(input)} with kernel {ks}, stride {stride}, padding {padding} "
                            f"and dilation {dilation} gives a non-positive output size {out}")
+    return stride, padding, output_padding, dilation, Cin, Og, ks, out
+
+
+def _conv_transpose(op, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """conv_transpose1d (n = 1) or conv_transpose2d (n = 2)."""
+    _check_common(op, input, weight, bias, n)
+    stride, padding, output_padding, dilation, Cin, Og, ks, out = _conv_transpose_checks(
+        op, n, input, weight, bias, stride, padding, output_padding, groups, dilation)
     geo = _Geom(_lift(ks, n, 1), _lift(stride, n, 1), _lift(padding, n, 0), _lift(dilation, n, 1), int(groups))
     w2 = weight if n == 2 else weight.unsqueeze(2)
 

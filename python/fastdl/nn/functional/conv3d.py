@@ -15,7 +15,7 @@ from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops._util import backend, desc
 from ...ops.indexing import index_select
-from .conv import _check_bias, _check_common, _check_groups, _ntuple, conv2d, conv_transpose2d, transposed_out_size
+from .conv import _check_common, _conv_checks, _conv_transpose_checks, _ntuple, conv2d, conv_transpose2d
 from .padding import pad
 
 __all__ = ["conv3d", "conv_transpose3d"]
@@ -63,15 +63,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     op = "conv3d"
     _check_common(op, input, weight, bias, 3)
     _no_half(op, input)
-    stride = _ntuple(op, "stride", stride, 1, 3)
-    dilation = _ntuple(op, "dilation", dilation, 1, 3)
-    O, Cg, ks = weight.shape[0], weight.shape[1], tuple(weight.shape[2:])
-    C = input.shape[-4]
-    _check_groups(op, groups, O, "out_channels (weight.shape[0])")
-    if C != Cg * groups:
-        raise RuntimeError(f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected input "
-                           f"{list(input.shape)} to have {Cg * groups} channels, but got {C} channels instead")
-    _check_bias(op, bias, O)
+    stride, dilation, O, Cg, ks, C = _conv_checks(op, 3, input, weight, bias, stride, dilation, groups)
     if isinstance(padding, str):
         if padding == "valid":
             dpad, hw_pad = (0, 0), (0, 0)
@@ -113,25 +105,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     op = "conv_transpose3d"
     _check_common(op, input, weight, bias, 3)
     _no_half(op, input)
-    stride = _ntuple(op, "stride", stride, 1, 3)
-    padding = _ntuple(op, "padding", padding, 0, 3)
-    output_padding = _ntuple(op, "output_padding", output_padding, 0, 3)
-    dilation = _ntuple(op, "dilation", dilation, 1, 3)
-    Cin, Og, ks = weight.shape[0], weight.shape[1], tuple(weight.shape[2:])
-    C = input.shape[-4]
-    _check_groups(op, groups, Cin, "in_channels (weight.shape[0])")
-    if C != Cin:
-        raise RuntimeError(f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected input "
-                           f"{list(input.shape)} to have {Cin} channels, but got {C} channels instead")
-    _check_bias(op, bias, Og * groups)
-    for o, s, d in zip(output_padding, stride, dilation):
-        if o >= s and o >= d:
-            raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, got "
-                               f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
-    out = transposed_out_size(tuple(input.shape[-3:]), stride, padding, dilation, ks, output_padding)
-    if min(out) < 1:
-        raise RuntimeError(f"{op}: input {desc(input)} with kernel {ks}, stride {stride}, padding {padding} "
-                           f"and dilation {dilation} gives a non-positive output size {out}")
+    stride, padding, output_padding, dilation, Cin, Og, ks, out = _conv_transpose_checks(
+        op, 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
     KD, O = ks[0], Og * groups
     w2 = weight.reshape(Cin, Og * KD, ks[1], ks[2])
 

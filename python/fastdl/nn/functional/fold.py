@@ -15,40 +15,38 @@ def _out(n, k, s, p, d):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
+def _kernel(kernel, op, src, dst, geo):
+    """One call of the im2col or col2im kernel (`kernel`) on src's device, writing dst."""
+    k, d, p, s = geo
+    getattr(backend(src, op), kernel)(src, dst, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+    return dst
+
+
 class _Unfold(Function):
     @staticmethod
     def forward(ctx, x, geo):
         k, d, p, s = geo
         N, C, H, W = x.shape
         L = _out(H, k[0], s[0], p[0], d[0]) * _out(W, k[1], s[1], p[1], d[1])
-        cols = empty((N, C * k[0] * k[1], L), x.dtype, x.device)
-        backend(x, "unfold").im2col(x, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+        cols = _kernel("im2col", "unfold", x, empty((N, C * k[0] * k[1], L), x.dtype, x.device), geo)
         ctx.geo, ctx.in_shape = geo, x.shape
         return cols
 
     @staticmethod
     def backward(ctx, g):
-        k, d, p, s = ctx.geo
-        gx = empty(ctx.in_shape, g.dtype, g.device)
-        backend(g, "unfold").col2im(g, gx, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
-        return gx, None
+        return _kernel("col2im", "unfold", g, empty(ctx.in_shape, g.dtype, g.device), ctx.geo), None
 
 
 class _Fold(Function):
     @staticmethod
     def forward(ctx, cols, geo, out_shape):
-        k, d, p, s = geo
-        y = empty(out_shape, cols.dtype, cols.device)
-        backend(cols, "fold").col2im(cols, y, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+        y = _kernel("col2im", "fold", cols, empty(out_shape, cols.dtype, cols.device), geo)
         ctx.geo, ctx.cols_shape = geo, cols.shape
         return y
 
     @staticmethod
     def backward(ctx, g):
-        k, d, p, s = ctx.geo
-        gc = empty(ctx.cols_shape, g.dtype, g.device)
-        backend(g, "fold").im2col(g, gc, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
-        return gc, None, None
+        return _kernel("im2col", "fold", g, empty(ctx.cols_shape, g.dtype, g.device), ctx.geo), None, None
 
 
 def _geometry(op, kernel_size, dilation, padding, stride):

@@ -99,21 +99,29 @@ def _norm_grads(ctx, x, g, weight, dims, wshape, red, batch_stats):
     return (gx if need[0] else None), gw, gb
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Normalises each channel (dim 1) of an (N, C) or (N, C, *) input. training=True
-    uses the batch's statistics and, when running_mean / running_var are given,
-    updates them in place (running_var with the unbiased variance, as PyTorch)."""
-    op = "batch_norm"
+def _check_per_channel(op, input, min_ndim, expected, running_mean, running_var, weight, bias):
+    """batch_norm / instance_norm's checks: a floating input of at least min_ndim dims
+    (`expected` describes its shape), the optional (C,) stats and affine parameters on its
+    device, the running stats both given or both None; returns C (input.shape[1])."""
     check_tensor(op, input)
     same_device(op, input, running_mean, running_var, weight, bias)
-    if input.ndim < 2:
-        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, *), got {desc(input)}")
+    if input.ndim < min_ndim:
+        raise ValueError(f"{op}: expected an input of shape {expected}, got {desc(input)}")
     _check_float_input(op, input)
     C = input.shape[1]
     _check_params(op, input, (C,), f"should contain {C} elements (one per channel of {desc(input)})",
                   running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
+    return C
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises each channel (dim 1) of an (N, C) or (N, C, *) input. training=True
+    uses the batch's statistics and, when running_mean / running_var are given,
+    updates them in place (running_var with the unbiased variance, as PyTorch)."""
+    op = "batch_norm"
+    C = _check_per_channel(op, input, 2, "(N, C) or (N, C, *)", running_mean, running_var, weight, bias)
     if not training and running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var must be defined in evaluation mode")
     if training and input.numel() == C:
@@ -151,21 +159,39 @@ class _LayerNorm(Function):
         return gx, gw, gb, None, None
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalises over the trailing dims `normalized_shape` of input, per leading index."""
-    op = "layer_norm"
-    check_tensor(op, input)
-    same_device(op, input, weight, bias)
+def _normalized_shape(op, input, normalized_shape, error):
+    """normalized_shape (an int or a sequence) as a tuple of ints, which must be the input's
+    trailing sizes (else `error`, layer_norm's ValueError or rms_norm's RuntimeError)."""
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
-        raise ValueError(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
-                         f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
+        raise error(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
+                    f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the trailing dims `normalized_shape` of input, per leading index."""
+    op = "layer_norm"
+    check_tensor(op, input)
+    same_device(op, input, weight, bias)
+    normalized_shape = _normalized_shape(op, input, normalized_shape, ValueError)
+    k = len(normalized_shape)
     _check_float_input(op, input)
     _check_params(op, input, normalized_shape, f"must have shape {list(normalized_shape)}", weight=weight, bias=bias)
     return _LayerNorm.apply(input, weight, bias, input.ndim - k, float(eps))
+
+
+def _channel_affine(out, weight, bias):
+    """out (N, C, *) times weight and plus bias, each (C,) or None, per channel."""
+    per_channel = (out.shape[1],) + (1,) * (out.ndim - 2)  # broadcasts against (N, C, *)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -197,9 +223,4 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input size "
                          f"{[N * C // num_groups, num_groups] + list(shape[2:])} (input {desc(input)})")
     out = _LayerNorm.apply(input.reshape(N, num_groups, group), None, None, 2, float(eps)).reshape(shape)
-    per_channel = (C,) + (1,) * (len(shape) - 2)  # broadcasts against (N, C, *)
-    if weight is not None:
-        out = out * weight.reshape(per_channel)
-    if bias is not None:
-        out = out + bias.reshape(per_channel)
-    return out
+    return _channel_affine(out, weight, bias)

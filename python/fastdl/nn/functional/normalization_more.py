@@ -11,7 +11,8 @@ import numpy as np
 from ... import dtypes as _dt
 from ...autograd import no_grad
 from ...ops._util import check_tensor, desc, same_device
-from .normalization import _LayerNorm, _check_float_input, _check_params, batch_norm
+from .normalization import (_LayerNorm, _channel_affine, _check_float_input, _check_params, _check_per_channel,
+                            _normalized_shape, batch_norm)
 
 __all__ = ["instance_norm", "rms_norm", "local_response_norm"]
 
@@ -23,17 +24,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     stats given, these are updated with the batch mean of the per-instance statistics
     (running_var with the unbiased variance), as torch."""
     op = "instance_norm"
-    check_tensor(op, input)
-    same_device(op, input, running_mean, running_var, weight, bias)
-    if input.ndim < 3:
-        raise ValueError(f"{op}: expected an input of shape (N, C, *) with at least 3 dimensions, got {desc(input)}")
-    _check_float_input(op, input)
+    C = _check_per_channel(op, input, 3, "(N, C, *) with at least 3 dimensions", running_mean, running_var, weight,
+                           bias)
     shape = tuple(input.shape)
-    N, C = shape[:2]
-    _check_params(op, input, (C,), f"should contain {C} elements (one per channel of {desc(input)})",
-                  running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
+    N = shape[0]
     if not use_input_stats:
         if running_mean is None:
             raise ValueError(f"{op}: use_input_stats=False needs running_mean and running_var")
@@ -51,12 +45,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             running_mean.mul_(1 - m).add_(x.mean(2).mean(0) * m)
             running_var.mul_(1 - m).add_(x.var(2, unbiased=True).mean(0) * m)
     out = _LayerNorm.apply(flat, None, None, 2, float(eps)).reshape(shape)
-    per_channel = (C,) + (1,) * (len(shape) - 2)
-    if weight is not None:
-        out = out * weight.reshape(per_channel)
-    if bias is not None:
-        out = out + bias.reshape(per_channel)
-    return out
+    return _channel_affine(out, weight, bias)
 
 
 def _finfo_eps(dtype):
@@ -71,13 +60,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     op = "rms_norm"
     check_tensor(op, input)
     same_device(op, input, weight)
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
-    normalized_shape = tuple(int(s) for s in normalized_shape)
+    normalized_shape = _normalized_shape(op, input, normalized_shape, RuntimeError)
     k = len(normalized_shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
-        raise RuntimeError(f"{op}: given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input {desc(input)}")
     _check_float_input(op, input)
     _check_params(op, input, normalized_shape, f"must have shape {list(normalized_shape)}", weight=weight)
     eps = _finfo_eps(input.dtype) if eps is None else float(eps)

@@ -205,18 +205,25 @@ class _AdaptiveAvgPoolBackward(Function):
         return _AdaptiveAvgPool2d.apply(ggx.contiguous(), ctx.out_hw), None
 
 
-def _adaptive_avg_pool(op, n, input, output_size):
-    _check_input(op, input, n)
+def _adaptive_output_size(op, n, input, output_size, expected):
+    """The adaptive pools' output_size as n ints (None: the input's size there); `expected`
+    names the accepted forms in the length error."""
     sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * n
     if len(sizes) != n:
-        raise ValueError(f"{op}: output_size must be an int{' or a pair' if n == 2 else ''}, got {output_size!r}")
+        raise ValueError(f"{op}: output_size must be {expected}, got {output_size!r}")
     out = tuple(m if o is None else o for o, m in zip(sizes, input.shape[-n:]))
     for o in out:
         if not isinstance(o, numbers.Integral) or isinstance(o, bool) or o < 0:
             raise ValueError(f"{op}: output_size must be non-negative ints or None, got {output_size!r}")
     if min(input.shape[-n:]) < 1 and max(out) > 0:
         raise RuntimeError(f"{op}: expected input with non-zero spatial sizes, got {desc(input)}")
-    out_hw = _lift(tuple(int(o) for o in out), n, 1)
+    return tuple(int(o) for o in out)
+
+
+def _adaptive_avg_pool(op, n, input, output_size):
+    _check_input(op, input, n)
+    out = _adaptive_output_size(op, n, input, output_size, f"an int{' or a pair' if n == 2 else ''}")
+    out_hw = _lift(out, n, 1)
     return _batched(input, n, lambda x: _AdaptiveAvgPool2d.apply(x, out_hw))
 
 

@@ -26,8 +26,8 @@ from ...ops.indexing_extra import scatter
 from ...ops.reduce import argmax
 from .activation import relu
 from .conv import _ntuple
-from .pooling import (_check_input, _out_size, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,
-                      max_pool2d)
+from .pooling import (_adaptive_output_size, _check_input, _out_size, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
+                      max_pool1d, max_pool2d)
 
 __all__ = ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
            "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -174,17 +174,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _output_size(op, n, input, output_size):
-    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * n
-    if len(sizes) != n:
-        raise ValueError(f"{op}: output_size must be an int or a {n}-tuple of ints (None keeps the input size), "
-                         f"got {output_size!r}")
-    out = tuple(m if o is None else o for o, m in zip(sizes, input.shape[-n:]))
-    for o in out:
-        if not isinstance(o, numbers.Integral) or isinstance(o, bool) or o < 0:
-            raise ValueError(f"{op}: output_size must be non-negative ints or None, got {output_size!r}")
-    if min(input.shape[-n:]) < 1 and max(out) > 0:
-        raise RuntimeError(f"{op}: expected input with non-zero spatial sizes, got {desc(input)}")
-    return tuple(int(o) for o in out)
+    return _adaptive_output_size(op, n, input, output_size,
+                                 f"an int or a {n}-tuple of ints (None keeps the input size)")
 
 
 def adaptive_avg_pool3d(input, output_size):

@@ -15,13 +15,20 @@ def _factor(op, name, v):
     return int(v)
 
 
+def _checked(op, input, name, v):
+    """The shuffles' common checks: input a tensor, the factor `name` = v a positive int
+    (returned), input of at least 3 dims."""
+    check_tensor(op, input)
+    v = _factor(op, name, v)
+    if input.ndim < 3:
+        raise RuntimeError(f"{op}: expects input to have at least 3 dimensions, but got input {desc(input)}")
+    return v
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
     op = "pixel_shuffle"
-    check_tensor(op, input)
-    r = _factor(op, "upscale_factor", upscale_factor)
-    if input.ndim < 3:
-        raise RuntimeError(f"{op}: expects input to have at least 3 dimensions, but got input {desc(input)}")
+    r = _checked(op, input, "upscale_factor", upscale_factor)
     *batch, c, h, w = input.shape
     if c % (r * r):
         raise RuntimeError(f"{op}: expects its input's 'channel' dimension ({c}) to be divisible by the square of "
@@ -36,10 +43,7 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H r, W r) -> (*, C r^2, H, W)."""
     op = "pixel_unshuffle"
-    check_tensor(op, input)
-    r = _factor(op, "downscale_factor", downscale_factor)
-    if input.ndim < 3:
-        raise RuntimeError(f"{op}: expects input to have at least 3 dimensions, but got input {desc(input)}")
+    r = _checked(op, input, "downscale_factor", downscale_factor)
     *batch, c, h, w = input.shape
     if h % r or w % r:
         raise RuntimeError(f"{op}: expects height ({h}) and width ({w}) to be divisible by downscale_factor "
@@ -55,10 +59,7 @@ def channel_shuffle(input, groups):
     """Splits the C channels of (N, C, *) into `groups` groups and interleaves them:
     output channel i comes from input channel (i % groups) * (C / groups) + i // groups."""
     op = "channel_shuffle"
-    check_tensor(op, input)
-    g = _factor(op, "groups", groups)
-    if input.ndim < 3:
-        raise RuntimeError(f"{op}: expects input to have at least 3 dimensions, but got input {desc(input)}")
+    g = _checked(op, input, "groups", groups)
     shape = tuple(input.shape)
     c = shape[1]
     if c % g:

@@ -1,16 +1,12 @@
 """EmbeddingBag: per bag, the sum / mean / max of rows of a (num_embeddings,
 embedding_dim) table, N(0, 1)-initialised with the padding_idx row zero (torch's)."""
-from ...autograd import no_grad
-from ...tensor import empty
 from ..functional.embedding_bag import _MODES, embedding_bag
-from .. import init
-from ..module import Module
-from ..parameter import Parameter
+from .embedding import _EmbeddingTable
 
 __all__ = ["EmbeddingBag"]
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_EmbeddingTable):
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
                  dtype=None):
@@ -22,29 +18,10 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings ({num_embeddings}), "
-                                 f"got {padding_idx}")
-            padding_idx %= num_embeddings
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype, device=device))
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight must have shape [{num_embeddings}, {embedding_dim}], got "
-                                 f"{list(_weight.shape)}")
-            self.weight = Parameter(_weight)
+        self._init_table("EmbeddingBag", num_embeddings, embedding_dim, padding_idx, _weight, device, dtype)
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
-
-    def reset_parameters(self):
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
@@ -66,9 +43,7 @@ class EmbeddingBag(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                         mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
-        if embeddings.ndim != 2:
-            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got {list(embeddings.shape)}")
-        rows, cols = embeddings.shape
+        rows, cols = cls._pretrained_shape("EmbeddingBag", embeddings)
         bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings.detach(),
                   include_last_offset, padding_idx)
         bag.weight.requires_grad_(not freeze)

@@ -5,7 +5,7 @@ from ..functional.pooling_more import (adaptive_avg_pool3d, adaptive_max_pool1d,
                                        adaptive_max_pool3d, avg_pool3d, fractional_max_pool2d, lp_pool1d, lp_pool2d,
                                        lp_pool3d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from ..module import Module
-from .pooling import _AdaptiveAvgPool, _MaxPool
+from .pooling import _AdaptiveAvgPool, _AvgPool, _MaxPool
 
 __all__ = ["MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
            "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
@@ -16,21 +16,8 @@ class MaxPool3d(_MaxPool):
     _pool = staticmethod(max_pool3d)
 
 
-class AvgPool3d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def forward(self, input):
-        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+class AvgPool3d(_AvgPool):
+    _pool = staticmethod(avg_pool3d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPool):

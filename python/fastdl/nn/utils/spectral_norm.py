@@ -7,6 +7,7 @@ from ...ops.random import randn
 from ..functional.vector_norm import normalize
 from ...tensor import Tensor
 from ..parameter import Parameter
+from .weight_norm import _hooks, _remove_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -63,9 +64,8 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in (module.__dict__.get("_forward_pre_hooks") or {}).values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        if _hooks(module, SpectralNorm, name):
+            raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         weight = module._parameters.get(name)
         if weight is None:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None or missing")
@@ -105,9 +105,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 
 def remove_spectral_norm(module, name="weight"):
-    for hook in list((module.__dict__.get("_forward_pre_hooks") or {}).values()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            hook.handle.remove()
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm")

@@ -32,6 +32,21 @@ def _weight_norm(v, g, dim=0):
     return v * (g / norm_except_dim(v, 2, dim))
 
 
+def _hooks(module, cls, name):
+    """module's forward pre-hooks of class cls for the parameter `name` (a list)."""
+    return [h for h in (module.__dict__.get("_forward_pre_hooks") or {}).values()
+            if isinstance(h, cls) and h.name == name]
+
+
+def _remove_hook(module, cls, name, what):
+    """remove_weight_norm / remove_spectral_norm: undoes the first such hook, else ValueError."""
+    for hook in _hooks(module, cls, name):
+        hook.remove(module)
+        hook.handle.remove()
+        return module
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
 class WeightNorm:
     """The forward pre-hook that recomputes module.<name> from <name>_g and <name>_v."""
 
@@ -47,9 +62,8 @@ class WeightNorm:
     def apply(module, name, dim):
         warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                       "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=3)
-        for hook in (module.__dict__.get("_forward_pre_hooks") or {}).values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+        if _hooks(module, WeightNorm, name):
+            raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         weight = module._parameters.get(name)
         if weight is None:
             raise ValueError(f"weight_norm: module {type(module).__name__} has no parameter '{name}'")
@@ -80,9 +94,4 @@ def weight_norm(module, name="weight", dim=0):
 
 
 def remove_weight_norm(module, name="weight"):
-    for hook in list((module.__dict__.get("_forward_pre_hooks") or {}).values()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            hook.handle.remove()
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
