@@ -104,11 +104,18 @@ def _is_bool(a, b):
 
 
 # in-place ops
+# in-place ops whose gradient reads only their result (or nothing): no copy of the input
+_RESULT_ONLY = frozenset(("relu_", "sigmoid_", "tanh_", "exp_", "sqrt_", "neg_", "floor_", "round_", "sign_",
+                          "ceil_", "reciprocal_", "rsqrt_", "exp2_", "negative_", "positive_"))
+
+
 def _inplace(op_name, fn):
+    copy_input = op_name not in _RESULT_ONLY
+
     def method(self, *args, **kwargs):
         # when recording, the op reads a copy: a backward that needs the input (sin, clamp)
         # must not see the value assign_ writes over it (torch saves the original too)
-        src = self.clone() if self._requires_grad and _grad_enabled() else self
+        src = self.clone() if copy_input and self._requires_grad and _grad_enabled() else self
         return _ew.assign_(self, fn(src, *args, **kwargs), op_name)
     method.__name__ = op_name
     return method
