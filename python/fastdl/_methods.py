@@ -352,3 +352,92 @@ from .ops import random_more as _rndm  # noqa: E402
 
 Tensor.random_, Tensor.exponential_, Tensor.geometric_ = _rndm.random_, _rndm.exponential_, _rndm.geometric_
 Tensor.log_normal_, Tensor.cauchy_ = _rndm.log_normal_, _rndm.cauchy_
+
+
+# ---- real-dtype no-ops of torch's complex API, conjugate transposes, legacy / small methods ----
+for _name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
+    setattr(Tensor, _name, lambda self: self)  # fastdl has no complex dtypes: the tensor itself, as torch's
+Tensor.is_conj = lambda self: False
+Tensor.is_neg = lambda self: False
+Tensor.real = property(lambda self: self)
+
+
+def _imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+Tensor.imag = property(_imag)
+Tensor.adjoint = lambda self: self.transpose(-2, -1)  # the conjugate transpose of a real matrix
+Tensor.mH = property(lambda self: self.transpose(-2, -1))
+
+
+def _H(self):
+    if self.ndim not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+    return self if self.ndim == 0 else self.transpose(0, 1)
+
+
+Tensor.H = property(_H)
+Tensor.cumsum_ = _inplace("cumsum_", ops.cumsum)
+Tensor.cumprod_ = _inplace("cumprod_", ops.cumprod)
+Tensor.addmm_ = _inplace("addmm_", ops.addmm)
+Tensor.is_inference = lambda self: False  # fastdl has no inference tensors (inference_mode is no_grad)
+Tensor.is_pinned = lambda self, device=None: False
+
+
+def _hardshrink(self, lambd=0.5):
+    from .nn.functional import hardshrink
+    return hardshrink(self, lambd)
+
+
+def _prelu(self, weight):
+    from .nn.functional import prelu
+    return prelu(self, weight)
+
+
+def _qr(self, some=True):
+    from . import linalg
+    return linalg.qr(self, mode="reduced" if some else "complete")
+
+
+def _cholesky_solve(self, input2, upper=False):
+    return ops.cholesky_solve(self, input2, upper)
+
+
+Tensor.hardshrink, Tensor.prelu, Tensor.qr, Tensor.cholesky_solve = _hardshrink, _prelu, _qr, _cholesky_solve
+
+
+def _new(self, *args, **kwargs):
+    """The legacy constructor: x.new(sizes...) is uninitialised memory of x's dtype and
+    device, x.new(data) a copy of the data (a sequence or a tensor), x.new() empty."""
+    from .tensor import empty
+    device = kwargs.pop("device", None) or self.device
+    if kwargs:
+        raise TypeError(f"new: unexpected keyword arguments {sorted(kwargs)}")
+    if not args:
+        return empty((0,), dtype=self.dtype, device=device)
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return empty(args, dtype=self.dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)) and all(isinstance(a, int) for a in args[0]) \
+            and not args[0]:
+        return empty((0,), dtype=self.dtype, device=device)
+    if len(args) == 1:
+        return _new_tensor(self, args[0], device=device)
+    raise TypeError(f"new: expected sizes or one data argument, got {args!r}")
+
+
+Tensor.new = _new
+
+
+def _register_post_accumulate_grad_hook(self, hook):
+    from .autograd import PostAccumulateGradHook
+    if self._grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    handle = PostAccumulateGradHook(hook, self)
+    self._hooks = (self._hooks or ()) + (handle,)
+    return handle
+
+
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook

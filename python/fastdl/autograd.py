@@ -428,23 +428,40 @@ def _accumulate(leaf, g, captured, handed_out, create_graph=False):
     With create_graph, .grad keeps the graph of g (as torch's)."""
     if g is None:
         return
-    for hook in leaf._hooks or ():
-        r = hook(g)
-        g = r if r is not None else g
+    hooks = leaf._hooks or ()
+    for hook in hooks:
+        if type(hook) is not PostAccumulateGradHook:
+            r = hook(g)
+            g = r if r is not None else g
     if captured is not None:
         if id(leaf) in captured:
             captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
         return
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    if leaf.grad is None:
+    elif leaf.grad is None:
         # a gradient object may be shared (add's backward passes it to both
         # sides), so a leaf gets its own copy unless it is the only taker
         leaf.grad = g.detach() if id(g) not in handed_out else g.clone()
         handed_out.add(id(g))
     else:
         leaf.grad = leaf.grad + g
+    for hook in hooks:
+        if type(hook) is PostAccumulateGradHook:
+            hook.fn(leaf)
+
+
+class PostAccumulateGradHook:
+    """A leaf's hook(tensor) run after its .grad has been updated
+    (Tensor.register_post_accumulate_grad_hook); the handle's remove() takes it off."""
+
+    __slots__ = ("fn", "leaf")
+
+    def __init__(self, fn, leaf):
+        self.fn, self.leaf = fn, leaf
+
+    def remove(self):
+        self.leaf._hooks = tuple(h for h in (self.leaf._hooks or ()) if h is not self) or None
 
 
 def _root_grads(tensors, grad_tensors, op):

@@ -45,3 +45,5 @@ from .linalg_more import (addbmm, addmv, addr, baddbmm, chain_matmul, cross, ger
 from .linalg_factor_more import cholesky_inverse, lu, lu_solve, lu_unpack, triangular_solve
 from .linalg_svd import pinverse, svd_legacy as svd
 from .random_more import poisson  # distributions area: torch.poisson
+
+from .real_compat import adjoint, conj, resolve_conj, resolve_neg
