@@ -2,8 +2,9 @@
 correctly (float64 gradgradcheck: the create_graph gradient checked against central
 differences; scatter_more's prod reduce raises a clear error instead); the nn layers with
 dedicated backward kernels (linear, conv2d / conv_transpose2d, pooling, norms, embedding,
-softmax, cross_entropy) by gradgradcheck and against torch (WGAN-GP, MAML, HVP); the fused
-RNN kernels raise; the autograd API (create_graph, non-leaf inputs of grad)."""
+LSTM / GRU, softmax, cross_entropy) by gradgradcheck and against torch (WGAN-GP, MAML,
+HVP, recurrent gradient penalties); the autograd API (create_graph, non-leaf inputs of
+grad, once_differentiable)."""
 import numpy as np
 import pytest
 
@@ -120,18 +121,46 @@ def test_views_and_softmax_twice(fn):
     assert gradgradcheck(lambda v: fn(v) ** 2, [x])
 
 
-@pytest.mark.parametrize("layer", ["lstm"])
-def test_fused_backward_raises_on_double_backward(layer):
-    rng = np.random.default_rng(4)
-    if layer == "lstm":
-        m = fastdl.nn.LSTM(3, 4).double()
-        x = _t(rng.standard_normal((5, 2, 3)))
-        y = m(x)[0]
-    g, = fastdl.autograd.grad((y * y).sum(), x, create_graph=True)
-    first, = fastdl.autograd.grad((y * y).sum(), x)  # the same first-order values
-    np.testing.assert_allclose(g.detach().numpy(), first.numpy(), rtol=1e-12)
-    with pytest.raises(RuntimeError, match="not differentiable in fastdl"):
-        fastdl.autograd.grad(g.sum(), x)
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("kw", [dict(), dict(num_layers=2, bidirectional=True, batch_first=True)],
+                         ids=["1layer", "2layers-bi-batchfirst"])
+def test_recurrent_layers_twice(kind, kw):
+    """The fused LSTM / GRU kernels' recorded backward differentiates the same layer written
+    in ops (autograd.backward_by_reforward); the Elman RNN is ops already."""
+    fastdl.manual_seed(0)
+    m = getattr(fastdl.nn, kind)(3, 2, **kw).double()
+    x = _t(np.random.default_rng(12).standard_normal((2, 3, 3) if kw.get("batch_first") else (3, 2, 3)))
+    params = list(m.parameters())
+    # gradgradcheck over the input, and the parameters' second derivatives through a penalty
+    assert gradgradcheck(lambda x: m(x)[0] ** 2, [x], atol=1e-4)
+    g, = fastdl.autograd.grad((m(x)[0] ** 2).sum(), x, create_graph=True)
+    pg = fastdl.autograd.grad((g * g).sum(), params, allow_unused=True)
+    assert all(p is not None for p in pg)
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_recurrent_gradient_penalty_matches_torch(kind):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((4, 2, 3))
+
+    torch.manual_seed(0)
+    theirs_m = getattr(torch.nn, kind)(3, 5, num_layers=2, bidirectional=True).double()
+    ours_m = getattr(fastdl.nn, kind)(3, 5, num_layers=2, bidirectional=True).double()
+    ours_m.load_state_dict({k: fastdl.tensor(v.detach().numpy(), dtype=fastdl.float64)
+                            for k, v in theirs_m.state_dict().items()})
+
+    def penalty(lib, m, mk):
+        xs = mk(x)
+        out, _ = m(xs)
+        g, = lib.autograd.grad((lib.tanh(out) * out).sum(), xs, create_graph=True)
+        pen = (g * g).sum()
+        return [p.detach().numpy() for p in lib.autograd.grad(pen, list(m.parameters()))]
+
+    ours = penalty(fastdl, ours_m, lambda a: fastdl.tensor(a, dtype=fastdl.float64, requires_grad=True))
+    theirs = penalty(torch, theirs_m, lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", ["max_pool2d", "max_pool1d_pad", "avg_pool2d", "avg_pool2d_nopad", "adaptive_avg",
@@ -336,3 +365,17 @@ def test_gradient_penalty_on_non_detached_interpolates_matches_torch():
     theirs = run(torch, torch.nn.functional, lambda a, r: torch.tensor(a, dtype=torch.float64, requires_grad=r))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_packed_sequence_lstm_twice():
+    from fastdl.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    fastdl.manual_seed(1)
+    m = fastdl.nn.LSTM(2, 3, bidirectional=True).double()
+    x = _t(np.random.default_rng(14).standard_normal((4, 3, 2)))
+
+    def f(x):
+        packed = pack_padded_sequence(x, [4, 3, 1])
+        out, _ = pad_packed_sequence(m(packed)[0])
+        return out ** 2
+
+    assert gradgradcheck(f, [x], atol=1e-4)

@@ -409,6 +409,42 @@ class _NotTwice(Function):
                            f"supported")
 
 
+class _Cut(Function):
+    """x passed through; its gradient stops here while token[0] is set (the inner grad of
+    backward_by_reforward), and flows on once it is cleared (the outer differentiation)."""
+
+    @staticmethod
+    def forward(ctx, x, token):
+        ctx.token = token
+        return x.detach()
+
+    @staticmethod
+    def backward(ctx, g):
+        return None if ctx.token[0] else g, None
+
+
+def backward_by_reforward(reference, inputs, grad_outputs):
+    """A recorded backward (create_graph) for an op whose own backward is a fused kernel:
+    runs `reference(*inputs)`, the same op written with differentiable ops, and returns
+    the gradients of its outputs (weighted by grad_outputs) w.r.t. the inputs that require
+    grad (None for the others), with their graph. The inputs enter through _Cut nodes, so
+    the inner grad stops there instead of running the graph above the op."""
+    token = [True]
+    cut = [_Cut.apply(t, token) if getattr(t, "requires_grad", False) else t for t in inputs]
+    with enable_grad():
+        outs = reference(*cut)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    wrt = [c for c, t in zip(cut, inputs) if getattr(t, "requires_grad", False)]
+    pairs = [(o, g) for o, g in zip(outs, grad_outputs) if g is not None and o.requires_grad]
+    try:
+        gs = grad([o for o, _ in pairs], wrt, [g for _, g in pairs], create_graph=True, allow_unused=True) \
+            if pairs and wrt else [None] * len(wrt)
+    finally:
+        token[0] = False
+    it = iter(gs)
+    return tuple(next(it) if getattr(t, "requires_grad", False) else None for t in inputs)
+
+
 def once_differentiable(cls_or_fn):
     """Marks a Function (the class, or its backward staticmethod as torch's decorator is
     used) whose backward is not itself differentiable: with create_graph, differentiating

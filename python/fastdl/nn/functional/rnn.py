@@ -21,9 +21,9 @@ projection, and the activation. The steps are split off by _Steps, whose one bac
 writes every step's gradient into a single buffer (unbind's per-step backward would
 pad each to the whole sequence).
 """
-from ...autograd import Function, once_differentiable
+from ...autograd import Function, backward_by_reforward, is_grad_enabled
 from ...ops._util import backend, contiguous_data, desc, empty, transposed_view
-from ...ops.elementwise import relu, tanh
+from ...ops.elementwise import relu, sigmoid, tanh
 from ...ops.linalg import addmm
 from ...ops.shape import stack
 from .linear import linear
@@ -140,7 +140,36 @@ def _outputs(hs, T, reverse):
     return _span(hs, 0 if reverse else 1, T), _state_slot(hs, 0 if reverse else T)
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
+def _order(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _lstm_reference(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The LSTM layer in differentiable ops (gates i, f, g, o as torch), for a recorded
+    backward: the fused kernels' arithmetic, one step at a time."""
+    gi, h, c = linear(x, w_ih, b_ih), h0, c0
+    outs = [None] * x.shape[0]
+    for t in _order(x.shape[0], reverse):
+        i, f, g, o = (gi[t] + linear(h, w_hh, b_hh)).chunk(4, 1)
+        c = sigmoid(f) * c + sigmoid(i) * tanh(g)
+        h = sigmoid(o) * tanh(c)
+        outs[t] = h
+    return stack(outs, 0), h, c
+
+
+def _gru_reference(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The GRU layer in differentiable ops (r, z, n as torch), for a recorded backward."""
+    gi, h = linear(x, w_ih, b_ih), h0
+    outs = [None] * x.shape[0]
+    for t in _order(x.shape[0], reverse):
+        ir, iz, i_n = gi[t].chunk(3, 1)
+        hr, hz, h_n = linear(h, w_hh, b_hh).chunk(3, 1)
+        r, z = sigmoid(ir + hr), sigmoid(iz + hz)
+        h = (1 - z) * tanh(i_n + r * h_n) + z * h
+        outs[t] = h
+    return stack(outs, 0), h
+
+
 class _LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -153,11 +182,15 @@ class _LSTMLayer(Function):
         ctx.save_for_backward(xh, w_ih, w_hh, cs, acts)
         ctx.x_shape = x.shape
         ctx.reverse = reverse
+        ctx.inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)  # for a recorded backward
         out, h_n = _outputs(hs, T, reverse)
         return out, h_n, _outputs(cs, T, reverse)[1]
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
+        if is_grad_enabled():  # create_graph: differentiate the same layer written in ops
+            return backward_by_reforward(lambda *a: _lstm_reference(*a, ctx.reverse), ctx.inputs,
+                                         (g_out, g_hn, g_cn)) + (None,)
         xh, w_ih, w_hh, cs, acts = ctx.saved_tensors
         reverse, need = ctx.reverse, ctx.needs_input_grad
         kern = backend(xh, "lstm")
@@ -172,7 +205,6 @@ class _LSTMLayer(Function):
         return dx, dh, dc, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, None
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _GRULayer(Function):
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -184,10 +216,14 @@ class _GRULayer(Function):
         backend(x, "gru").gru_sequence_forward(gi, w_hh, b_hh, hs, saved, reverse)
         ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
         ctx.reverse = reverse
+        ctx.inputs = (x, h0, w_ih, w_hh, b_ih, b_hh)  # for a recorded backward
         return _outputs(hs, T, reverse)
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
+        if is_grad_enabled():  # create_graph
+            return backward_by_reforward(lambda *a: _gru_reference(*a, ctx.reverse), ctx.inputs,
+                                         (g_out, g_hn)) + (None,)
         x, w_ih, w_hh, hs, saved = ctx.saved_tensors
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
@@ -242,7 +278,6 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return gru_layer(input.unsqueeze(0), hx, w_ih, w_hh, b_ih, b_hh)[1]
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _Steps(Function):
     """x (T, B, H) as its T steps x[0], ..., x[T-1], views of one copy of x, with a single
     backward that writes every step's gradient into one (T, B, H) buffer."""
@@ -255,6 +290,8 @@ class _Steps(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if is_grad_enabled():  # create_graph: the differentiable stack
+            return stack(grads, 0)
         g0 = grads[0]
         out = empty(ctx.shape, g0.dtype, g0.device)
         kern = backend(g0, "rnn")

@@ -13,7 +13,7 @@ import math
 import numbers
 import warnings
 
-from ...autograd import Function, once_differentiable
+from ...autograd import Function, is_grad_enabled
 from ...ops import addmm, cat, relu, stack, tanh
 from ...ops._util import backend
 from ...ops._util import empty as _raw_empty
@@ -35,7 +35,6 @@ def _check_sizes(input_size, hidden_size):
         raise ValueError("hidden_size must be greater than zero")
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _RowBlocks(Function):
     """The rows of a 2-D x (R, F) split into consecutive blocks, block i seen as shapes[i]
     = (*rows_i, F) (views of x), with one backward writing every block's gradient into
@@ -53,6 +52,8 @@ class _RowBlocks(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if is_grad_enabled():  # create_graph: the differentiable cat
+            return cat([g.reshape(-1, ctx.shape[1]) for g in grads], 0), None
         g0 = grads[0]
         out = _raw_empty(ctx.shape, g0.dtype, g0.device)
         kern, off = backend(g0, "rnn"), 0
@@ -77,7 +78,6 @@ def _row_blocks(x, shapes):
     return blocks if isinstance(blocks, (tuple, list)) else (blocks,)
 
 
-@once_differentiable  # fused backward kernel: no double backward (create_graph raises)
 class _JoinRows(Function):
     """Rows (N, D*H) from D groups of blocks (*rows, H), blocks d*S .. d*S+S-1 stacked
     in order into columns d*H.. (a packed output: each direction's outputs in time
@@ -108,7 +108,18 @@ class _JoinRows(Function):
     @staticmethod
     def backward(ctx, g):
         D, shapes = ctx.meta
+        if is_grad_enabled():  # create_graph: the same blocks by differentiable narrows
+            return (None,) + tuple(_JoinRows.block_op(g, D, shapes, i) for i in range(D * len(shapes)))
         return (None,) + tuple(_JoinRows.block(g, D, shapes, i) for i in range(D * len(shapes)))
+
+    @staticmethod
+    def block_op(t, D, shapes, i):
+        """block() by narrow and reshape (ops that record)."""
+        d, k = divmod(i, len(shapes))
+        shape = shapes[k]
+        H = shape[-1]
+        row0 = sum(math.prod(sh[:-1]) for sh in shapes[:k])
+        return t.narrow(0, row0, math.prod(shape[:-1])).narrow(1, d * H, H).reshape(shape)
 
 
 def _segments(batch_sizes):
