@@ -379,3 +379,16 @@ def test_packed_sequence_lstm_twice():
         return out ** 2
 
     assert gradgradcheck(f, [x], atol=1e-4)
+
+
+def test_backward_inputs_limits_accumulation():
+    a, b = _t([1.0, 2.0]), _t([3.0, 4.0])
+    h = a * b
+    (h * h).sum().backward(inputs=[b, h], retain_graph=True)
+    assert a.grad is None
+    np.testing.assert_allclose(b.grad.numpy(), 2 * (a * b * a).detach().numpy())
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.detach().numpy())  # a non-leaf input gets .grad too
+    (h * h).sum().backward(inputs=b)
+    np.testing.assert_allclose(b.grad.numpy(), 4 * (a * b * a).detach().numpy())
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (a * 2).sum().backward(inputs=[])

@@ -525,15 +525,27 @@ def _root_grads(tensors, grad_tensors, op):
     return roots, gs
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulates d(tensors)/d(leaf) * grad_tensors into every leaf's .grad. With
     create_graph the gradients are recorded too (higher-order derivatives); retain_graph
-    defaults to create_graph, as torch's."""
+    defaults to create_graph, as torch's. `inputs` (tensors, leaves or not) limits the
+    accumulation to their .grad."""
     from .tensor import Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
         if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
             grad_tensors = (grad_tensors,)
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward: inputs argument passed to backward() cannot be empty")
+        gs = grad(tensors, inputs, grad_tensors, retain_graph=retain_graph, create_graph=create_graph,
+                  allow_unused=True)
+        for t, g in zip(inputs, gs):
+            if g is not None:
+                g = g if create_graph else g.detach()
+                t.grad = g if t.grad is None else t.grad + g
+        return
     roots, gs = _root_grads(tensors, grad_tensors, "backward")
     _run_backward(roots, gs, create_graph if retain_graph is None else bool(retain_graph), create_graph=create_graph)
 

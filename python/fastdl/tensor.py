@@ -165,9 +165,10 @@ class Tensor:
         self._hooks = (self._hooks or ()) + (hook,)
         return hook
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import backward
-        backward(self, None if gradient is None else (gradient,), retain_graph=retain_graph, create_graph=create_graph)
+        backward(self, None if gradient is None else (gradient,), retain_graph=retain_graph, create_graph=create_graph,
+                 inputs=inputs)
 
     # ---- conversion -----------------------------------------------------------------
     def _np_view(self):
