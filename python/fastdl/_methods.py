@@ -345,3 +345,6 @@ from .ops import random_more as _rndm  # noqa: E402
 
 Tensor.random_, Tensor.exponential_, Tensor.geometric_ = _rndm.random_, _rndm.exponential_, _rndm.geometric_
 Tensor.log_normal_, Tensor.cauchy_ = _rndm.log_normal_, _rndm.cauchy_
+# ---- long tail (tail branch): igamma / igammac (ops/igamma.py) ----
+Tensor.igamma, Tensor.igammac = ops.igamma, ops.igammac
+Tensor.igamma_, Tensor.igammac_ = _inplace("igamma_", ops.igamma), _inplace("igammac_", ops.igammac)

@@ -45,3 +45,5 @@ from .linalg_more import (addbmm, addmv, addr, baddbmm, chain_matmul, cross, ger
 from .linalg_factor_more import cholesky_inverse, lu, lu_solve, lu_unpack, triangular_solve
 from .linalg_svd import pinverse, svd_legacy as svd
 from .random_more import poisson  # distributions area: torch.poisson
+# ---- long tail (tail branch): incomplete gamma ----
+from .igamma import igamma, igammac
