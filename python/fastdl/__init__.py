@@ -53,3 +53,5 @@ from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
 __getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special"), globals())
+from . import func  # noqa: E402  (torch.func: vmap, grad, jacrev, ...; tail branch)
+from .func import vmap  # noqa: E402
