@@ -112,3 +112,58 @@ def test_rnn_bases_and_nllloss2d():
     lp = fastdl.randn(2, 3, 4, 4).log_softmax(1)
     tg = fastdl.randint(0, 3, (2, 4, 4))
     assert abs(loss(lp, tg).item() - nn.NLLLoss(ignore_index=1)(lp, tg).item()) < 1e-7
+
+
+def _mha_args(m, T):
+    return (m.embed_dim, m.num_heads, T(m.in_proj_weight), T(m.in_proj_bias), None, None, False, 0.0,
+            T(m.out_proj.weight), T(m.out_proj.bias))
+
+
+def test_multi_head_attention_forward_matches_module():
+    F = fastdl.nn.functional
+    fastdl.manual_seed(0)
+    m = nn.MultiheadAttention(8, 2).double()
+    m.eval()
+    q = fastdl.randn(5, 3, 8, dtype=fastdl.float64)
+    k = fastdl.randn(4, 3, 8, dtype=fastdl.float64)
+    mask = fastdl.rand(3, 4) < 0.3
+    ref_o, ref_w = m(q, k, k, key_padding_mask=mask)
+    o, w = F.multi_head_attention_forward(q, k, k, *_mha_args(m, lambda t: t), training=False,
+                                          key_padding_mask=mask)
+    np.testing.assert_allclose(o.detach().numpy(), ref_o.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), ref_w.detach().numpy(), rtol=1e-12)
+    # separate projection weights, unbatched, no weights returned
+    ms = nn.MultiheadAttention(8, 2, kdim=6, vdim=5).double()
+    ks, vs = fastdl.randn(4, 6, dtype=fastdl.float64), fastdl.randn(4, 5, dtype=fastdl.float64)
+    o2, w2 = F.multi_head_attention_forward(
+        q[:, 0], ks, vs, 8, 2, None, ms.in_proj_bias, None, None, False, 0.0, ms.out_proj.weight, ms.out_proj.bias,
+        need_weights=False, use_separate_proj_weight=True, q_proj_weight=ms.q_proj_weight,
+        k_proj_weight=ms.k_proj_weight, v_proj_weight=ms.v_proj_weight)
+    assert w2 is None
+    np.testing.assert_allclose(o2.detach().numpy(), ms(q[:, 0], ks, vs, need_weights=False)[0].detach().numpy(),
+                               rtol=1e-12)
+    qg = q[:2, :1].detach().requires_grad_(True)
+    assert fastdl.autograd.gradcheck(
+        lambda x: F.multi_head_attention_forward(x, x, x, *_mha_args(m, lambda t: t.detach()))[0], (qg,))
+    with pytest.raises(AssertionError, match="embedding dimension"):
+        F.multi_head_attention_forward(q, k, k, 6, *_mha_args(m, lambda t: t)[1:])
+    with pytest.raises(AssertionError, match="in_proj_weight is None"):
+        F.multi_head_attention_forward(q, k, k, 8, 2, None, *_mha_args(m, lambda t: t)[3:])
+
+
+def test_multi_head_attention_forward_torch_parity():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, add_bias_kv=True).double()
+    sd = {k: fastdl.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()}
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((5, 3, 8)), rng.standard_normal((4, 3, 8))
+    am = rng.standard_normal((5, 4))
+    args = lambda d, T: (T(q), T(k), T(k), 8, 2, d["in_proj_weight"], d["in_proj_bias"], d["bias_k"], d["bias_v"],
+                         True, 0.0, d["out_proj.weight"], d["out_proj.bias"])
+    o, w = fastdl.nn.functional.multi_head_attention_forward(*args(sd, fastdl.tensor), attn_mask=fastdl.tensor(am),
+                                                             average_attn_weights=False)
+    to, tw = torch.nn.functional.multi_head_attention_forward(
+        *args(dict(tm.state_dict()), torch.tensor), attn_mask=torch.tensor(am), average_attn_weights=False)
+    np.testing.assert_allclose(o.numpy(), to.numpy(), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(w.numpy(), tw.numpy(), rtol=1e-10, atol=1e-13)
