@@ -53,3 +53,7 @@ from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
 __getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special"), globals())
+from . import func  # noqa: E402  (torch.func: vmap, grad, jacrev, ...; tail branch)
+from .func import vmap  # noqa: E402
+from .ops.promotion import range  # noqa: E402,A001  (deprecated torch.range; after the builtins used above)
+from ._format import set_printoptions, get_printoptions  # noqa: E402

@@ -4,21 +4,60 @@ import numpy as np
 from . import dtypes as _dt
 
 
+_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80),
+}
+# what set_printoptions changes (torch._tensor_str.PRINT_OPTS); sci_mode None: chosen per tensor
+PRINT_OPTS = dict(_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """torch.set_printoptions: how repr(tensor) prints (a profile first, then the given options)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        PRINT_OPTS.update(_PROFILES[profile], sci_mode=None)
+    for name, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                    ("linewidth", linewidth)):
+        if v is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (name != "threshold" and v != int(v)):
+                raise ValueError(f"set_printoptions: {name} must be a non-negative int, got {v!r}")
+            PRINT_OPTS[name] = v if name == "threshold" else int(v)
+    if sci_mode is not None:
+        if not isinstance(sci_mode, bool):
+            raise TypeError(f"set_printoptions: sci_mode must be True, False or None, got {sci_mode!r}")
+    PRINT_OPTS["sci_mode"] = sci_mode
+
+
+def get_printoptions():
+    """The current print options as a dict (torch._tensor_str.get_printoptions)."""
+    return dict(PRINT_OPTS)
+
+
 def format_tensor(t):
     arr = t._host_values()
     if arr.dtype == np.float16:  # NumPy's float16 arithmetic (the rounding checks below) overflows
         arr = arr.astype(np.float32)
-    opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3, max_line_width=80)
+    po = PRINT_OPTS
+    threshold = po["threshold"] if po["threshold"] < 2 ** 62 else 2 ** 62  # NumPy wants an int ("full": inf)
+    opts = dict(separator=", ", prefix="tensor(", threshold=int(threshold), edgeitems=po["edgeitems"],
+                max_line_width=po["linewidth"])
+    prec, sci = po["precision"], po["sci_mode"]
     if t.dtype.is_floating_point:
         finite = arr[np.isfinite(arr)]
         integral = finite.size == 0 or np.all(finite == np.round(finite))
         big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
-        if big:
-            opts.update(formatter={"float_kind": lambda v: f"{v:.4e}"})
+        if sci or (big and sci is None):
+            opts.update(formatter={"float_kind": lambda v: f"{v:.{prec}e}"})
+        elif sci is False and big:  # NumPy would switch to scientific notation by itself
+            width = max(len(f"{v:.{prec}f}") for v in arr.reshape(-1).tolist())
+            opts.update(formatter={"float_kind": lambda v: f"{v:.{prec}f}".rjust(width)})
         elif integral:
             opts.update(formatter={"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)})
         else:
-            opts.update(precision=4, floatmode="fixed")
+            opts.update(precision=prec, floatmode="fixed")
     if t.dtype is _dt.bool_:
         opts.update(formatter={"bool": lambda v: "True" if v else "False"})
     body = np.array2string(arr, **opts) if arr.size else "[]"

@@ -441,3 +441,6 @@ def _register_post_accumulate_grad_hook(self, hook):
 
 
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
+# ---- long tail (tail branch): igamma / igammac (ops/igamma.py) ----
+Tensor.igamma, Tensor.igammac = ops.igamma, ops.igammac
+Tensor.igamma_, Tensor.igammac_ = _inplace("igamma_", ops.igamma), _inplace("igammac_", ops.igammac)

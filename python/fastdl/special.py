@@ -11,11 +11,12 @@ from .ops import (digamma, erf, erfc, erfinv, exp, expm1, i0, isnan, lgamma, log
                   polygamma, sigmoid, sinc, where, xlog1py, xlogy)
 from .ops import log_softmax as _log_softmax, softmax as _softmax
 from .ops.elementwise_extra import _float_operand
+from .ops.igamma import gammainc, gammaincc
 from .ops.special_ops import i1, ndtri
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "i0", "i1", "sinc",
            "expit", "logit", "exp2", "expm1", "log1p", "xlogy", "xlog1py", "logsumexp", "softmax", "log_softmax",
-           "ndtr", "ndtri", "log_ndtr", "entr"]
+           "ndtr", "ndtri", "log_ndtr", "entr", "gammainc", "gammaincc"]
 
 _RSQRT2 = 1.0 / math.sqrt(2.0)
 _LN2 = math.log(2.0)

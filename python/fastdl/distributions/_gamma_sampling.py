@@ -1,5 +1,5 @@
 """Standard gamma samples with a reparameterised gradient, and the regularised lower
-incomplete gamma P(a, x), for Gamma / Chi2 / Beta / Dirichlet / StudentT.
+incomplete gamma P(a, x) (its series lives in ops/igamma.py), for Gamma / Chi2 / Beta / Dirichlet / StudentT.
 
 Sampling: Marsaglia and Tsang (2000), vectorised: every pending entry draws a proposal,
 the accepted ones are stored and the loop continues over the rest until none is left;
@@ -16,18 +16,13 @@ import math
 
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
-from ..ops import cumsum, digamma, exp, isfinite, lgamma, log, rand, randn, sqrt, where
+from ..ops import cumsum, digamma, exp, isfinite, log, rand, randn, where
+# the series of P(a, x), shared with torch.igamma (ops/igamma.py); differentiable in a and x
+from ..ops.igamma import _n_terms, gammainc_series as gammainc
 from ..tensor import arange, zeros
 from .utils import finfo_tiny
 
 _BLOCK = 128
-
-
-def _n_terms(a, x):
-    """How many series terms reach past the largest terms' decay for every entry."""
-    if x.numel() == 0:
-        return 0
-    return int(float(((x - a).clamp(min=0) + 12 * sqrt(x) + 40).max()))
 
 
 def _sample_standard_gamma(alpha):
@@ -75,26 +70,6 @@ def _dx_dalpha(alpha, x):
         total = total + (exp(logw) * (logx - psi)).sum(-1, keepdim=True)
         logw_carry, psi_carry = logw[:, -1:], psi[:, -1:]
     return (-total).reshape(alpha.shape)
-
-
-def gammainc(a, x):
-    """The regularised lower incomplete gamma P(a, x) = sum_n e^(-x) x^(a+n) / Gamma(a+n+1),
-    composed from differentiable ops (gradients in a and x); a, x broadcast, x >= 0."""
-    xs = where(x > 0, x, 1.0)  # x = 0 gives P = 0; a placeholder keeps the logs finite
-    logx = log(xs)
-    nmax = _n_terms(a.detach().to(_dt.float64), xs.detach().to(_dt.float64))
-    a_, logx_ = a.unsqueeze(-1), logx.unsqueeze(-1)
-    log_t0 = a_ * logx_ - xs.unsqueeze(-1) - lgamma(a_ + 1)
-    total, carry = None, log_t0
-    for start in range(0, nmax + 1, _BLOCK):
-        k = arange(start + 1, start + _BLOCK + 1, dtype=a.dtype, device=a.device)
-        logt = carry + cumsum(logx_ - log(a_ + k), -1)
-        part = exp(logt).sum(-1)
-        if start == 0:
-            part = part + exp(log_t0.squeeze(-1))
-        total = part if total is None else total + part
-        carry = logt[..., -1:]
-    return where(x > 0, total, 0.0)
 
 
 class _StandardGamma(Function):

@@ -21,3 +21,8 @@ from .modules.pooling_more import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, Adaptiv
                                    AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d,
                                    MaxUnpool2d, MaxUnpool3d, FractionalMaxPool2d)
 from .modules.conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
+# ---- long tail (tail branch) ----
+from .modules.adaptive_softmax import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
+from .modules.lazy import LazyConv3d, LazyConvTranspose3d  # noqa: F401,E402
+from .modules.loss_tail import NLLLoss2d  # noqa: F401,E402
+from .modules.rnn import _RNNBase as RNNBase, _CellBase as RNNCellBase  # noqa: F401,E402

@@ -47,3 +47,6 @@ from .linalg_svd import pinverse, svd_legacy as svd
 from .random_more import poisson  # distributions area: torch.poisson
 
 from .real_compat import adjoint, conj, resolve_conj, resolve_neg
+# ---- long tail (tail branch): incomplete gamma ----
+from .igamma import igamma, igammac
+from .promotion import can_cast, empty_strided, promote_types, result_type

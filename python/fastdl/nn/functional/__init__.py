@@ -39,3 +39,4 @@ from .pooling_more import (adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_ma
 from .conv3d import conv3d, conv_transpose3d  # noqa: F401
 from .grid_sample import affine_grid, grid_sample  # noqa: F401
 from .upsample import upsample, upsample_bilinear, upsample_nearest  # noqa: F401
+from .mha_tail import multi_head_attention_forward  # noqa: F401,E402  (tail branch)

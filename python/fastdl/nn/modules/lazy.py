@@ -276,3 +276,15 @@ class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
 
 class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
     cls_to_become = InstanceNorm3d
+
+
+# ---- long tail (tail branch): the 3-d lazy convolutions ----
+from .conv3d import Conv3d, ConvTranspose3d  # noqa: E402
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d
