@@ -1,4 +1,4 @@
-"""fastdl.data / utils / distributions and fastdl.optim.lr_scheduler load on first use
+"""fastdl.data / utils / distributions / special / func and fastdl.optim.lr_scheduler load on first use
 (fastdl/_lazy.py), and every way of reaching them works. Fresh interpreters: the test
 process has imported them already."""
 import os
@@ -7,7 +7,7 @@ import sys
 
 import fastdl
 
-LAZY = ["fastdl.data", "fastdl.utils", "fastdl.distributions", "fastdl.special", "fastdl.optim.lr_scheduler"]
+LAZY = ["fastdl.data", "fastdl.utils", "fastdl.distributions", "fastdl.special", "fastdl.func", "fastdl.optim.lr_scheduler"]
 
 
 def run(code):

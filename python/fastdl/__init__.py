@@ -52,8 +52,14 @@ from . import nn, optim  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
-__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special"), globals())
-from . import func  # noqa: E402  (torch.func: vmap, grad, jacrev, ...; tail branch)
-from .func import vmap  # noqa: E402
+__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func"), globals())
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """torch.vmap: fastdl.func.vmap (imported on first use, as fastdl.func itself)."""
+    from .func import vmap as _vmap
+    return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
 from .ops.promotion import range  # noqa: E402,A001  (deprecated torch.range; after the builtins used above)
 from ._format import set_printoptions, get_printoptions  # noqa: E402
