@@ -16,13 +16,13 @@ import numbers
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..tensor import eye, zeros
-from ._util import backend, check_tensor, desc, empty, transposed_view
+from ._util import backend, check_tensor, desc, empty
 from .elementwise import where
 from .indexing_extra import diag_embed
 from .linalg import matmul
-from .linalg_factor import LinAlgError, _copy, _raise_on_info, eigh, qr
+from .linalg_factor import LinAlgError, _copy, _mT, _raise_on_info, eigh, qr
 from .reduce import amax, sum
 from .shape import cat, narrow
 
@@ -38,12 +38,6 @@ def _check(op, A):
         raise TypeError(f"{op}: expected A to be float32 or float64, got {desc(A)}")
     if A.ndim < 2:
         raise ValueError(f"{op}: A must be batches of matrices (..., m, n), got {desc(A)}")
-
-
-def _mT(t):
-    # a raw view outside autograd; the transpose op when a backward is being recorded
-    # (create_graph), or the second derivative would lose the path through t
-    return t.transpose(-2, -1) if is_grad_enabled() else transposed_view(t)
 
 
 def _thin(op, A):

@@ -1,10 +1,10 @@
 """torch.nn.utils.parametrizations: weight_norm, spectral_norm and orthogonal, built on
 nn.utils.parametrize (state_dict keys parametrizations.<name>.original0 / original1,
 parametrizations.<name>.original and .0._u / .0._v, parametrizations.<name>.base)."""
-import math
 from enum import Enum, auto
 
 from ...autograd import no_grad
+from ...ops.linalg_more import matrix_exp
 from ...ops.random import randn
 from ...tensor import Tensor, eye
 from ..functional.vector_norm import normalize
@@ -92,23 +92,6 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 
 # ---- orthogonal -----------------------------------------------------------------------
-def _matrix_exp(A):
-    """exp(A) for a (batch of) square matrix by scaling and squaring: a degree-18 Taylor
-    polynomial (Horner) of A / 2^s with ||A / 2^s||_1 <= 1 (truncation below float64
-    epsilon), squared s times. Composed of matmuls, so autograd and every device come free."""
-    n = A.shape[-1]
-    norm = float(A.abs().sum(-2).max()) if A.numel() else 0.0
-    s = max(0, math.ceil(math.log2(norm))) if norm > 1 else 0
-    X = A / (2.0 ** s)
-    Id = eye(n, dtype=A.dtype, device=A.device)
-    E = Id
-    for k in range(18, 0, -1):
-        E = Id + (X @ E) / k
-    for _ in range(s):
-        E = E @ E
-    return E
-
-
 def _householder_product(A, tau):
     """H_1 ... H_k applied to the first k columns of the identity, H_i = I - tau_i v_i v_i^T,
     v_i = A[:, i] below the diagonal with 1 on it (torch.linalg.householder_product)."""
@@ -192,7 +175,7 @@ class _Orthogonal(Module):
                 X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], -1)
             A = X - X.transpose(-2, -1)
             if self.orthogonal_map is _OrthMaps.matrix_exp:
-                Q = _matrix_exp(A)
+                Q = matrix_exp(A)
             else:
                 from ...linalg import solve
                 Id = eye(n, dtype=A.dtype, device=A.device)
