@@ -12,7 +12,7 @@ import fastdl
 import fastdl.nn.functional as F
 from fastdl.testing import gradgradcheck
 from op_table import OPS
-from test_ops import _differentiable, _prepare, _to_fastdl
+from test_ops import _differentiable, grad_inputs
 
 try:
     import torch
@@ -32,22 +32,10 @@ for op in OPS:
             break
 
 
-def _inputs(op, idx):
-    args, kw = _prepare(op, idx)
-    inputs = [fastdl.tensor(a, dtype=fastdl.float64, requires_grad=True)
-              if isinstance(a, np.ndarray) and a.dtype.kind == "f" else _to_fastdl(a, "float64", "contiguous")
-              for a in args]
-    if op.name == "where":
-        inputs[0] = inputs[0].detach()
-    if op.name == "getitem_mask":
-        inputs[1] = inputs[1].detach()
-    return inputs, kw
-
-
 @pytest.mark.parametrize("name", sorted(FIRST))
 def test_gradgradcheck_op_table(name):
     op, idx = FIRST[name]
-    inputs, kw = _inputs(op, idx)
+    inputs, kw = grad_inputs(op, idx)
     if any(name.startswith(p) for p in WRITES):
         with pytest.raises(RuntimeError, match="setitem: assigning a tensor that requires grad"):
             gradgradcheck(lambda *xs: op.fn(*xs, **kw), inputs)

@@ -73,8 +73,9 @@ def _differentiable(op, idx):
 GRAD_CASES = [(c, i) for c, i in zip(CASES, IDS) if _differentiable(*c)]
 
 
-@pytest.mark.parametrize("op,idx", [c for c, _ in GRAD_CASES], ids=[i for _, i in GRAD_CASES])
-def test_gradcheck(op, idx):
+def grad_inputs(op, idx):
+    """(inputs, kwargs) of a sample for differentiation: float arrays as float64 tensors
+    that require grad (but where's condition and getitem_mask's mask), the rest as is."""
     args, kw = _prepare(op, idx)
     inputs = [fastdl.tensor(a, dtype=fastdl.float64, requires_grad=True)
               if isinstance(a, np.ndarray) and a.dtype.kind == "f" else _to_fastdl(a, "float64", "contiguous")
@@ -83,6 +84,12 @@ def test_gradcheck(op, idx):
         inputs[0] = inputs[0].detach()
     if op.name == "getitem_mask":
         inputs[1] = inputs[1].detach()
+    return inputs, kw
+
+
+@pytest.mark.parametrize("op,idx", [c for c, _ in GRAD_CASES], ids=[i for _, i in GRAD_CASES])
+def test_gradcheck(op, idx):
+    inputs, kw = grad_inputs(op, idx)
     assert gradcheck(lambda *xs: op.fn(*xs, **kw), inputs)
 
 
