@@ -262,6 +262,28 @@ def test_threaded(use_avx2, threads, dtype, nthreads, mnk):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_row_blocks_across_panels(use_avx2, threads, dtype):
+    # Row blocks over many B panels in one parallel job (gemm_split_m): N beyond one
+    # column panel (NC = 2040 doubles / 4080 floats on AVX2), K in 3 blocks, alpha and
+    # beta, every edge partial. Threads claim blocks of a panel while others still
+    # finish the one before and pack the next into the other buffer; every tile sums
+    # the same K blocks in the same order, so any thread count gives the serial bits.
+    # 3 threads on fewer cores make threads wait on each other (descheduled) mid-product.
+    m, n, k = (301, 4200, 530) if dtype == np.float32 else (301, 2100, 530)
+    rng = np.random.default_rng(21)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    c0 = rand((m, n), dtype, rng)
+    outs = []
+    for nthreads in (1, 2, 3, 2, 3):
+        threads(nthreads)
+        cbase = c0.copy()
+        outs.append(matmul(kview(a), kview(b), kview(cbase), alpha=0.5, beta=-2.0))
+    check(outs[0], a, b, 0.5, -2.0, c0)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2])
 @pytest.mark.parametrize("ta,tb,tc", list(itertools.product([False, True], repeat=3)))
 @pytest.mark.parametrize("mnk", [(301, 263, 517), (64, 128, 300)], ids=["rows", "slabs"])
