@@ -380,3 +380,50 @@ def test_backward_inputs_limits_accumulation():
     np.testing.assert_allclose(b.grad.numpy(), 4 * (a * b * a).detach().numpy())
     with pytest.raises(RuntimeError, match="cannot be empty"):
         (a * 2).sum().backward(inputs=[])
+
+
+# ---- grad(is_grads_batched=True) -----------------------------------------------------
+
+def test_grads_batched_rows_of_the_jacobian():
+    # identity grad_outputs batched: each entry's vector-Jacobian product is one row
+    rng = np.random.default_rng(3)
+    x = fastdl.tensor(rng.standard_normal((3,)), requires_grad=True)
+    w = fastdl.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    y = fastdl.tanh(w @ x)
+    eye = fastdl.tensor(np.eye(4))
+    jx, jw = fastdl.autograd.grad(y, (x, w), eye, is_grads_batched=True)
+    assert tuple(jx.shape) == (4, 3) and tuple(jw.shape) == (4, 4, 3)
+    xn, wn = x.detach().numpy(), w.detach().numpy()
+    t = 1 - np.tanh(wn @ xn) ** 2
+    np.testing.assert_allclose(jx.numpy(), t[:, None] * wn, rtol=1e-12)
+    ref_w = np.zeros((4, 4, 3))
+    for i in range(4):
+        ref_w[i, i] = t[i] * xn
+    np.testing.assert_allclose(jw.numpy(), ref_w, rtol=1e-12, atol=1e-15)
+    with pytest.raises(RuntimeError, match="second time"):  # freed after the last entry, as torch
+        y.sum().backward()
+
+
+def test_grads_batched_create_graph_and_torch_parity():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    xv, gv = rng.standard_normal((5,)), rng.standard_normal((2, 5))
+    x = fastdl.tensor(xv, requires_grad=True)
+    (g,) = fastdl.autograd.grad(x.sin() * x, x, fastdl.tensor(gv), is_grads_batched=True, create_graph=True)
+    (h,) = fastdl.autograd.grad(g.sum(), x)
+    tx = torch.tensor(xv, requires_grad=True)
+    (tg,) = torch.autograd.grad(tx.sin() * tx, tx, torch.tensor(gv), is_grads_batched=True, create_graph=True)
+    (th,) = torch.autograd.grad(tg.sum(), tx)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-12)
+
+
+def test_grads_batched_bad_shapes():
+    x = fastdl.tensor(np.ones(3), requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"is_grads_batched.*\(2, 4\)"):
+        fastdl.autograd.grad(y, x, fastdl.ones((2, 4), dtype=fastdl.float64), is_grads_batched=True)
+    with pytest.raises(RuntimeError, match="is_grads_batched"):
+        fastdl.autograd.grad(y, x, is_grads_batched=True)
+    (e,) = fastdl.autograd.grad(y, x, fastdl.ones((0, 3), dtype=fastdl.float64), is_grads_batched=True)
+    assert tuple(e.shape) == (0, 3)

@@ -557,7 +557,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     products); materialize_grads returns zeros instead of None for unused inputs."""
     from .tensor import Tensor, zeros_like
     if is_grads_batched:
-        raise NotImplementedError("grad: is_grads_batched=True (vmap over grad_outputs) is not supported")
+        return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -603,6 +604,40 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = zeros_like(t)
         out.append(g)
     return tuple(out)
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """grad(..., is_grads_batched=True): each grad_output carries a leading batch dim and
+    the result gets one too. torch vmaps the backward; here it runs once per batch entry
+    (the graph retained until the last), then stacks: the same values, B backward passes."""
+    from .tensor import Tensor
+    from .ops import stack
+    outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    gos = (grad_outputs,) if isinstance(grad_outputs, Tensor) else grad_outputs
+    if gos is None or len(gos) != len(outs) or any(not isinstance(g, Tensor) for g in gos):
+        raise RuntimeError("grad: is_grads_batched=True needs one grad_outputs tensor per output, each with a "
+                           "leading batch dimension")
+    batch = None
+    for i, (o, g) in enumerate(zip(outs, gos)):
+        if g.dim() != o.dim() + 1 or tuple(g.shape[1:]) != tuple(o.shape) or (batch is not None and g.shape[0] != batch):
+            raise RuntimeError(f"grad: is_grads_batched=True: grad_outputs[{i}] has shape {tuple(g.shape)}, expected "
+                               f"({batch if batch is not None else 'B'}, *{tuple(o.shape)}) for output {i}")
+        batch = g.shape[0]
+    if retain_graph is None:
+        retain_graph = create_graph
+    single = isinstance(inputs, Tensor)
+    if batch == 0:  # nothing to differentiate: empty batches of the inputs' shapes
+        from .tensor import zeros
+        return tuple(zeros((0, *t.shape), dtype=t.dtype, device=t.device) for t in ((inputs,) if single else inputs))
+    per_entry = [grad(outs, inputs, [g[b] for g in gos], retain_graph=retain_graph or b + 1 < batch,
+                      create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+                 for b in range(batch)]
+    n_in = 1 if single else len(inputs)
+    result = []
+    for j in range(n_in):
+        col = [entry[j] for entry in per_entry]
+        result.append(None if not col or col[0] is None else stack(col))
+    return tuple(result)
 
 
 def gradcheck(fn, inputs, **kwargs):
