@@ -143,19 +143,24 @@ class _SegReduce(Function):
         x, lin, vals, out, hit = ctx.saved_tensors
         size, dt = x.shape[0], g.dtype
         if reduce == "prod":
+            with no_grad():  # zero counts per position: constants of the gradient
+                zc = index_add_(_zeros((size,), dt, g.device), 0, lin, (vals == 0).to(dt))
+                if inc:
+                    zc = zc + (x == 0).to(dt)
+            # the product of the non-zero elements per position, through this Function
+            # itself so that create_graph differentiates it (double backward)
             nz_vals = where(vals == 0, 1.0, vals).to(dt)
-            nz, _ = _segment_reduce(lin, nz_vals, size, "prod")
-            nz = where(hit, nz, 1.0).to(dt)
-            zc = index_add_(_zeros((size,), dt, g.device), 0, lin, (vals == 0).to(dt))
-            if inc:
-                nz = nz * where(x == 0, 1.0, x).to(dt)
-                zc = zc + (x == 0).to(dt)
+            base = where(x == 0, 1.0, x).to(dt) if inc else _zeros(x.shape, dt, x.device) + 1
+            nz = _SegReduce.apply(base, lin, nz_vals, "prod", True)
 
-            def part(e, gp, nzp, zcp):
+            # torch's formula: a non-zero element's gradient is result / element (the result
+            # still holds any zero, so the second derivative sees it), a lone zero's is the
+            # product of the others, one of several zeros gets result / 1 = 0
+            def part(e, gp, outp, nzp, zcp):
                 e_safe = where(e == 0, 1.0, e).to(dt)
-                return gp * where(e != 0, where(zcp == 0, nzp / e_safe, 0.0), where(zcp == 1, nzp, 0.0)).to(dt)
-            gvals = part(vals, g[lin], nz[lin], zc[lin])
-            gx = where(hit, part(x, g, nz, zc) if inc else 0.0, g).to(dt)
+                return gp * where(e == 0, where(zcp == 1, nzp, outp), outp / e_safe).to(dt)
+            gvals = part(vals, g[lin], out[lin], nz[lin], zc[lin])
+            gx = where(hit, part(x, g, out, nz, zc) if inc else 0.0, g).to(dt)
             return gx, None, gvals, None, None
         # torch's rule, include_self or not: the gradient is shared among every element equal
         # to the result, input's own counted too (with include_self=False an input that ties
