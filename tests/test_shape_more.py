@@ -156,6 +156,26 @@ def test_as_strided_view_and_gradient():
         x.as_strided((3, 3), (3, 1))
 
 
+def test_as_strided_of_an_expanded_input_splits_the_gradient():
+    # input's elements alias storage (stride 0): each storage element's gradient is shared
+    # evenly among the input elements reading it, as torch (not counted once per alias)
+    def run(lib, shape, stride, offset):
+        b = lib.tensor(np.arange(4.0) + 1, requires_grad=True)
+        y = b.expand(3, 4).as_strided(shape, stride, offset)
+        (y * lib.tensor(np.arange(float(np.prod(shape))).reshape(shape))).sum().backward()
+        return b.grad.numpy()
+    cases = [((2, 2), (1, 1), 1), ((3, 2), (0, 1), 0), ((4,), (1,), 0)]
+    expected = [[0, 0, 3, 3], [6, 9, 0, 0], [0, 1, 2, 3]]
+    for args, ref in zip(cases, expected):
+        np.testing.assert_array_equal(run(fastdl, *args), ref)
+    torch = pytest.importorskip("torch")
+    for args in cases:
+        np.testing.assert_array_equal(run(fastdl, *args), run(torch, *args))
+    from fastdl.ops.shape_more import _may_overlap
+    assert not _may_overlap((3, 4), (4, 1)) and not _may_overlap((2, 3), (1, 2)) and not _may_overlap((5, 1), (1, 0))
+    assert _may_overlap((3, 4), (0, 1)) and _may_overlap((3, 3), (1, 1))
+
+
 def test_select_and_swap_are_views():
     x = fastdl.zeros(3, 4)
     s = x.select(1, -1)

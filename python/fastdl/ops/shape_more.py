@@ -475,10 +475,23 @@ def _storage_positions(shape, strides, offset, dev):
     return lin.expand(shape)
 
 
+def _may_overlap(shape, strides):
+    """False when no two elements of the geometry can share a storage position: with the
+    dims of size > 1 sorted by stride, each stride passes the span of the ones below it."""
+    dims = sorted((st, n) for n, st in zip(shape, strides) if n > 1)
+    span = 0
+    for st, n in dims:
+        if st <= span:
+            return True
+        span += (n - 1) * st
+    return False
+
+
 class _AsStrided(Function):
     """A view with any geometry over input's storage. backward adds the gradient into a
-    zero storage at the view's positions and reads it at input's positions (input's own
-    elements are assumed not to overlap, as torch's fast path assumes)."""
+    zero storage at the view's positions and reads it at input's positions; where input's
+    own elements alias each other (an expanded input), the storage gradient is split
+    evenly among them, as torch does."""
 
     @staticmethod
     def forward(ctx, x, size, stride, offset):
@@ -496,6 +509,12 @@ class _AsStrided(Function):
         n = max(int(out_pos.max()) + 1 if out_pos.numel() else 0, int(in_pos.max()) + 1 if in_pos.numel() else 0)
         store = zeros((n,), dtype=g.dtype, device=dev)
         index_add_(store, 0, out_pos.contiguous(), g.reshape(-1).contiguous())
+        if _may_overlap(shape, strides):
+            # input's elements share storage (an expanded input): as torch, each storage
+            # element's gradient is split evenly among the input elements that alias it
+            count = zeros((n,), dtype=g.dtype, device=dev)
+            index_add_(count, 0, in_pos.contiguous(), zeros(in_pos.shape, dtype=g.dtype, device=dev) + 1)
+            store = store / count.clamp(min=1)
         return store.index_select(0, in_pos.contiguous()).reshape(shape), None, None, None
 
 
