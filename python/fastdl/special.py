@@ -78,4 +78,4 @@ def entr(input):
     pos = x > 0
     xs = where(pos, x, 1.0)
     out = where(pos, -(xs * log(xs)), where(x == 0, 0.0, float("-inf")))
-    return where(isnan(x), float("nan"), out)
+    return where(isnan(x), float("nan"), out).to(x.dtype)  # the scalar branch is float32

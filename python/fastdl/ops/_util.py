@@ -165,6 +165,35 @@ def via_float32(op, out, run):
     return out
 
 
+# The index kernels (float32 / float64 / int64 / bool) and which argument each writes.
+_INDEX_WRITES = {"index_select": -1, "gather": -1, "index_add": 0, "scatter_add": 0, "index_put": 0}
+
+
+class _HalfIndexing:
+    """An index kernel on float16 / bfloat16 tensors, run on float32 copies: moving a half
+    value through float32 is exact, and adds accumulate in float32, rounded once. The
+    written operand is copied back into the half tensor."""
+
+    def __init__(self, be, op):
+        self.be, self.op = be, op
+
+    def __getattr__(self, name):
+        fn, w = getattr(self.be, name), _INDEX_WRITES[name]
+
+        def call(*args):
+            wide = [cast(a, float32) if isinstance(a, Tensor) and a.dtype in _dt.HALF else a for a in args]
+            fn(*wide)
+            if wide[w] is not args[w]:
+                self.be.copy(wide[w], args[w])
+        return call
+
+
+def index_backend(t, op="op"):
+    """backend(t, op) for the index kernels (_INDEX_WRITES), which take float16 / bfloat16 too."""
+    be = backend(t, op)
+    return _HalfIndexing(be, op) if t.dtype in _dt.HALF else be
+
+
 def contiguous_data(t):
     """t itself when contiguous, else a contiguous copy; no autograd link."""
     if t.is_contiguous():

@@ -205,7 +205,10 @@ class _MaxMin(Function):
     def forward(cls, ctx, a, b):
         A, B, dt, shape = _operands(cls.op, a, b)
         out = empty(shape, dt, A.device)
-        backend(A, cls.op).binary(cls.op, A, B, out)
+        if dt in _dt.HALF:
+            via_float32(cls.op, out, lambda res: backend(A, cls.op).binary(cls.op, cast(A, float32), cast(B, float32), res))
+        else:
+            backend(A, cls.op).binary(cls.op, A, B, out)
         ctx.save_for_backward(A, B)
         ctx.inputs_meta = (_meta(a), _meta(b))
         ctx.op_is_max = cls.op == "maximum"

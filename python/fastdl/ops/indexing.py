@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor, tensor as _tensor
-from ._util import backend, broadcast_shapes, check_tensor, desc, empty, expand_view, norm_dim, same_device
+from ._util import backend, broadcast_shapes, index_backend, check_tensor, desc, empty, expand_view, norm_dim, same_device
 
 
 # ---- key parsing --------------------------------------------------------------------
@@ -228,7 +228,7 @@ def setitem(x, key, value):
         raise ValueError(f"setitem: shape mismatch: value {desc(value)} cannot be broadcast to indexing result "
                          f"of shape {list(out_shape)}")
     flat_buf = x._view((x._buf.nbytes // x.dtype.itemsize,), (1,), 0)
-    backend(x, "setitem").index_put(flat_buf, 0, lin.reshape(-1).contiguous(), vals.reshape(-1), False)
+    index_backend(x, "setitem").index_put(flat_buf, 0, lin.reshape(-1).contiguous(), vals.reshape(-1), False)
     x._buf.version += 1
 
 
@@ -249,7 +249,7 @@ class _IndexedRead(Function):
     @classmethod
     def forward(cls, ctx, x, dim, index):
         out = empty(cls.out_shape(x, dim, index), x.dtype, x.device)
-        getattr(backend(x, cls.read), cls.read)(x, dim, index, out)
+        getattr(index_backend(x, cls.read), cls.read)(x, dim, index, out)
         ctx.meta = (x.shape, dim)
         ctx.save_for_backward(index)
         return out
@@ -271,7 +271,7 @@ class _IndexedAdd(Function):
         ctx.read_cls, ctx.dim = read_cls, dim
         ctx.save_for_backward(index)
         out = zeros(shape, dtype=g.dtype, device=g.device)
-        getattr(backend(g, read_cls.adjoint), read_cls.adjoint)(out, dim, index, g)
+        getattr(index_backend(g, read_cls.adjoint), read_cls.adjoint)(out, dim, index, g)
         return out
 
     @staticmethod
@@ -322,7 +322,7 @@ def scatter_add_(target, dim, index, src):
     """target[..., index, ...] += src along dim (no autograd; used by backward passes)."""
     d = norm_dim("scatter_add_", dim, target.ndim)
     _check_index("scatter_add_", index, target)
-    backend(target, "scatter_add").scatter_add(target, d, index, src)
+    index_backend(target, "scatter_add").scatter_add(target, d, index, src)
     target._buf.version += 1
     return target
 
@@ -330,7 +330,7 @@ def scatter_add_(target, dim, index, src):
 def index_add_(target, dim, index, src, alpha=1):
     d = norm_dim("index_add_", dim, target.ndim)
     _check_index("index_add_", index, target)
-    backend(target, "index_add").index_add(target, d, index, src if alpha == 1 else src * alpha)
+    index_backend(target, "index_add").index_add(target, d, index, src if alpha == 1 else src * alpha)
     target._buf.version += 1
     return target
 

@@ -75,6 +75,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise TypeError(f"cross_entropy: expected floating point logits, got {desc(input)}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.dtype in _dt.HALF:  # computed in float32, the loss rounded once (torch returns the half dtype)
+        def wide(t):
+            return t.float() if t is not None and t.dtype in _dt.HALF else t
+        return cross_entropy(input.float(), wide(target), wide(weight), ignore_index, reduction,
+                             label_smoothing).to(input.dtype)
     sx, st = tuple(input._shape), tuple(target._shape)  # tuples: Size's [] is Python code
     if not sx:
         raise ValueError(f"cross_entropy: input must have at least 1 dimension, got {desc(input)}")

@@ -38,7 +38,25 @@ class Generator:
         self.seed, self.offset = int(state[0]), int(state[1])
 
     def _draw(self, kernel, out, *args):
+        if out.dtype in _dt.HALF:
+            return self._draw_half(kernel, out, *args)
         self.offset = kernel(out, self.seed, self.offset, *args)
+        return out
+
+    def _draw_half(self, kernel, out, *args):
+        """float16 / bfloat16: drawn in float32 and rounded once. A uniform draw is cut to
+        the half type's mantissa first (torch's rule), so rand never rounds up to 1."""
+        from ..autograd import no_grad
+        wide = empty(out.shape, _dt.float32, out.device)
+        with no_grad():
+            if getattr(kernel, "__name__", "") == "random_uniform":
+                a, b = args
+                self.offset = kernel(wide, self.seed, self.offset, 0.0, 1.0)
+                step = 2.0 ** -(11 if out.dtype is _dt.float16 else 8)
+                wide = floor(wide * (1.0 / step)) * (step * (b - a)) + a
+            else:
+                self.offset = kernel(wide, self.seed, self.offset, *args)
+            backend(out, "to").copy(wide, out)
         return out
 
 

@@ -252,6 +252,8 @@ def _softmax(op, x, dim, dtype, log):
         x = x.to(dtype)
     if not x.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a floating point tensor, got {desc(x)}")
+    if x.dtype in _dt.HALF:  # the kernel computes in float32; rounded once, as torch's
+        return _softmax(op, x.float(), dim, None, log).to(x.dtype)
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit-dim rule
     d = norm_dim(op, dim, x.ndim)

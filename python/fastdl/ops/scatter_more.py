@@ -77,8 +77,8 @@ def _put(out, lin, vals, accumulate):
     if not lin.numel():
         return
     if accumulate:
-        from ._util import backend
-        backend(out, "index_put").index_add(out, 0, lin, vals.contiguous())
+        from ._util import index_backend
+        index_backend(out, "index_put").index_add(out, 0, lin, vals.contiguous())
         out._buf.version += 1
     else:
         out[lin] = vals

@@ -14,6 +14,7 @@ import numbers
 
 from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
+from ._half import half_in_float32
 
 
 def _ntuple(op, name, v, minimum, n):
@@ -291,12 +292,14 @@ def _conv(op, n, input, weight, bias, stride, padding, dilation, groups):
     return _batched(input, n, run)
 
 
+@half_in_float32(same_dtype=("weight", "bias"))
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input with an
     (O, C/groups, k) weight. padding: int, 'valid' or 'same' (stride 1)."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@half_in_float32(same_dtype=("weight", "bias"))
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with an
     (O, C/groups, kh, kw) weight. padding: int, pair, 'valid' or 'same' (stride 1)."""
@@ -349,6 +352,7 @@ def _conv_transpose(op, n, input, weight, bias, stride, padding, output_padding,
     return _batched(input, n, run)
 
 
+@half_in_float32(same_dtype=("weight", "bias"))
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 1-D convolution (the input-gradient of conv1d) of (N, Cin, L) or
     (Cin, L) input with a (Cin, Cout/groups, k) weight."""
@@ -356,6 +360,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            dilation)
 
 
+@half_in_float32(same_dtype=("weight", "bias"))
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-D convolution (the input-gradient of conv2d) of (N, Cin, H, W) or
     (Cin, H, W) input with an (Cin, Cout/groups, kh, kw) weight."""

@@ -17,6 +17,7 @@ from ...ops._util import backend, desc
 from ...ops.indexing import index_select
 from .conv import _check_common, _conv_checks, _conv_transpose_checks, _ntuple, conv2d, conv_transpose2d
 from .padding import pad
+from ._half import half_in_float32
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
@@ -57,6 +58,7 @@ def _depth_table(n_out, k, s, d, device):
     return tensor(pos.reshape(-1).astype(np.int64), device=device)
 
 
+@half_in_float32(same_dtype=("weight", "bias"))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution (cross-correlation) of (N, C, D, H, W) or (C, D, H, W) input with an
     (O, C/groups, kd, kh, kw) weight. padding: int, triple, 'valid' or 'same' (stride 1)."""
@@ -99,6 +101,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _batched(input, run)
 
 
+@half_in_float32(same_dtype=("weight", "bias"))
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 3-D convolution (the input-gradient of conv3d) of (N, Cin, D, H, W) or
     (Cin, D, H, W) input with a (Cin, Cout/groups, kd, kh, kw) weight."""

@@ -1,7 +1,7 @@
 """embedding: rows of a (num_embeddings, embedding_dim) weight picked by integer
 indices. The gradient scatters back into the rows used; the padding_idx row gets none."""
 from ...autograd import Function, is_grad_enabled
-from ...ops._util import backend, check_tensor, desc, empty, same_device
+from ...ops._util import backend, check_tensor, index_backend, desc, empty, same_device
 from ... import dtypes as _dt
 
 __all__ = ["embedding"]
@@ -11,7 +11,7 @@ class _Embedding(Function):
     @staticmethod
     def forward(ctx, weight, index, padding_idx):
         out = empty((index.shape[0], weight.shape[1]), weight.dtype, weight.device)
-        backend(weight, "embedding").index_select(weight, 0, index, out)
+        index_backend(weight, "embedding").index_select(weight, 0, index, out)
         ctx.save_for_backward(index)
         ctx.meta = (weight.shape, padding_idx)
         return out
@@ -36,7 +36,7 @@ class _EmbeddingBackward(Function):
             ctx.save_for_backward(index)
             ctx.padding_idx = padding_idx
         gw = zeros(shape, dtype=g.dtype, device=g.device)
-        backend(g, "embedding_backward").index_add(gw, 0, index, g)
+        index_backend(g, "embedding_backward").index_add(gw, 0, index, g)
         if padding_idx is not None:
             gw[padding_idx].fill_(0)
         return gw

@@ -5,6 +5,7 @@ import numbers
 
 from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
+from ._half import half_in_float32
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
@@ -116,6 +117,7 @@ def _check_per_channel(op, input, min_ndim, expected, running_mean, running_var,
     return C
 
 
+@half_in_float32(updated=("running_mean", "running_var"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalises each channel (dim 1) of an (N, C) or (N, C, *) input. training=True
     uses the batch's statistics and, when running_mean / running_var are given,
@@ -172,6 +174,7 @@ def _normalized_shape(op, input, normalized_shape, error):
     return normalized_shape
 
 
+@half_in_float32
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalises over the trailing dims `normalized_shape` of input, per leading index."""
     op = "layer_norm"
@@ -194,6 +197,7 @@ def _channel_affine(out, weight, bias):
     return out
 
 
+@half_in_float32
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Splits the C channels of an (N, C, *) input into num_groups groups and normalises
     each group of each sample over its channels and positions (mean and biased variance,

@@ -13,10 +13,12 @@ from ...autograd import no_grad
 from ...ops._util import check_tensor, desc, same_device
 from .normalization import (_LayerNorm, _channel_affine, _check_float_input, _check_params, _check_per_channel,
                             _normalized_shape, batch_norm)
+from ._half import half_in_float32
 
 __all__ = ["instance_norm", "rms_norm", "local_response_norm"]
 
 
+@half_in_float32(updated=("running_mean", "running_var"))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalises each channel of each sample of an (N, C, *) input over its positions;

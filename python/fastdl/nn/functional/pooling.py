@@ -8,6 +8,7 @@ from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, desc, empty
 from ... import dtypes as _dt
 from .conv import _lift, _ntuple
+from ._half import half_in_float32
 
 
 def _out_size(n, k, s, p, d, ceil_mode):
@@ -106,12 +107,14 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     return (out, idx) if return_indices else out
 
 
+@half_in_float32
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) windows of (N, C, L) or (C, L) input; with return_indices also
     the int64 position of each max along L."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@half_in_float32
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) windows; padding never wins. With return_indices also the
     int64 flat index h*W + w of each max in its input plane (as PyTorch)."""
@@ -162,11 +165,13 @@ def _avg_pool(op, n, input, kernel_size, stride, padding, ceil_mode, count_inclu
     return _batched(input, n, lambda x: _AvgPool2d.apply(x, args))
 
 
+@half_in_float32
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over windows of (N, C, L) or (C, L) input, divisor as avg_pool2d's."""
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
+@half_in_float32
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over windows clipped to the (padded) input; the divisor follows PyTorch
@@ -227,11 +232,13 @@ def _adaptive_avg_pool(op, n, input, output_size):
     return _batched(input, n, lambda x: _AdaptiveAvgPool2d.apply(x, out_hw))
 
 
+@half_in_float32
 def adaptive_avg_pool1d(input, output_size):
     """Average over windows [floor(o*L/out), ceil((o+1)*L/out)) of (N, C, L) or (C, L) input."""
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
+@half_in_float32
 def adaptive_avg_pool2d(input, output_size):
     """Average over windows [floor(o*in/out), ceil((o+1)*in/out)) giving output_size
     (an int, or a pair whose None entries keep the input size)."""

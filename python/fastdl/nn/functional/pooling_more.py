@@ -28,6 +28,7 @@ from .activation import relu
 from .conv import _ntuple
 from .pooling import (_adaptive_output_size, _check_input, _out_size, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                       max_pool1d, max_pool2d)
+from ._half import half_in_float32
 
 __all__ = ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
            "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -36,12 +37,14 @@ __all__ = ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "
            "lp_pool2d", "lp_pool3d", "fractional_max_pool2d", "fractional_max_pool2d_with_indices"]
 
 
+@half_in_float32
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
     """max_pool1d returning (values, int64 indices along L)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
 
 
+@half_in_float32
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
     """max_pool2d returning (values, int64 flat indices h*W + w)."""
@@ -132,6 +135,7 @@ def _window3d(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     return k, s, p, d, out
 
 
+@half_in_float32
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) 3-D windows of (N, C, D, H, W) or (C, D, H, W) input; with
     return_indices also the int64 flat index d*H*W + h*W + w of each max."""
@@ -143,6 +147,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return res if return_indices else res[0]
 
 
+@half_in_float32
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
@@ -151,6 +156,7 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 # ------------------------------------------------------------------ avg_pool3d
 
 
+@half_in_float32
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over 3-D windows, divisor as torch's. Separable: avg_pool2d over (H, W) of each
@@ -178,6 +184,7 @@ def _output_size(op, n, input, output_size):
                                  f"an int or a {n}-tuple of ints (None keeps the input size)")
 
 
+@half_in_float32
 def adaptive_avg_pool3d(input, output_size):
     """Adaptive average over (D, H, W): separable, adaptive_avg_pool2d over (H, W), then
     over D of an (N, C, D, OH*OW) view (an unchanged width is an identity)."""
@@ -206,29 +213,35 @@ def _adaptive_max(op, n, input, output_size, return_indices):
     return res if return_indices else res[0]
 
 
+@half_in_float32
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max over windows [floor(o*L/out), ceil((o+1)*L/out)) of (N, C, L) or (C, L) input."""
     return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
+@half_in_float32
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Adaptive max over (H, W); indices are flat h*W + w."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
+@half_in_float32
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Adaptive max over (D, H, W); indices are flat d*H*W + h*W + w."""
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
+@half_in_float32
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool1d(input, output_size, True)
 
 
+@half_in_float32
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool2d(input, output_size, True)
 
 
+@half_in_float32
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool3d(input, output_size, True)
 
@@ -310,15 +323,18 @@ def _lp(op, n, input, norm_type, kernel_size, stride, ceil_mode, pool):
     return (sign(out) * relu(out.abs())).mul(int(np.prod(k))).pow(1.0 / norm_type)
 
 
+@half_in_float32
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: (sum over the window of x^p)^(1/p)."""
     return _lp("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode, avg_pool1d)
 
 
+@half_in_float32
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode, avg_pool2d)
 
 
+@half_in_float32
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode, avg_pool3d)
 
@@ -342,6 +358,7 @@ def _intervals(samples, n_in, n_out, k):
     return cat([starts, last], -1).to(_dt.int64)
 
 
+@half_in_float32
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                           _random_samples=None):
     """Max over kh x kw windows at pseudo-random fractional strides (Graham, 2014);
@@ -391,6 +408,7 @@ def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=Non
     return res if return_indices else res[0]
 
 
+@half_in_float32
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices=True, _random_samples=None):
     return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
