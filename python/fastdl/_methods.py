@@ -444,3 +444,13 @@ Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
 # ---- long tail (tail branch): igamma / igammac (ops/igamma.py) ----
 Tensor.igamma, Tensor.igammac = ops.igamma, ops.igammac
 Tensor.igamma_, Tensor.igammac_ = _inplace("igamma_", ops.igamma), _inplace("igammac_", ops.igammac)
+# ---- special branch: round / round_ with decimals (ops/special_misc.py) ----
+_round_apply = Tensor.round
+
+
+def _round(self, decimals=0):
+    return _round_apply(self) if decimals == 0 else ops.round(self, decimals=decimals)
+
+
+Tensor.round = _round
+Tensor.round_ = _inplace("round_", lambda t, decimals=0: ops.round(t, decimals=decimals))

@@ -1,8 +1,10 @@
 """fastdl.special: torch.special for what fastdl has (same names, arguments and values).
 
 The kernels are rows of the unary table (ops/elementwise.py: erf erfc erfinv lgamma
-digamma polygamma i0 i1 sinc ndtri); the rest is composed from differentiable ops, so
-every function runs on CPU and CUDA tensors and has a gradient.
+digamma polygamma i0 i1 sinc ndtri); the rest is composed from elementwise ops, so every
+function runs on CPU and CUDA tensors. Gradients are torch's: the Bessel-type functions
+and orthogonal polynomials (ops/special_bessel.py, special_poly.py) have none in torch and
+return results that do not require grad; zeta differentiates in `other` only.
 """
 import math
 
@@ -13,10 +15,27 @@ from .ops import log_softmax as _log_softmax, softmax as _softmax
 from .ops.elementwise_extra import _float_operand
 from .ops.igamma import gammainc, gammaincc
 from .ops.special_ops import i1, ndtri
+# the rest of torch.special (Bessel-type, orthogonal polynomials, i0e i1e erfcx zeta round)
+from .ops.special_bessel import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_i0,
+                                 modified_bessel_i1, modified_bessel_k0, modified_bessel_k1, scaled_modified_bessel_k0,
+                                 scaled_modified_bessel_k1, spherical_bessel_j0)
+from .ops.special_misc import erfcx, i0e, i1e, round, zeta
+from .ops.special_poly import (chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v,
+                               chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
+                               laguerre_polynomial_l, legendre_polynomial_p, shifted_chebyshev_polynomial_t,
+                               shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
+                               shifted_chebyshev_polynomial_w)
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "i0", "i1", "sinc",
            "expit", "logit", "exp2", "expm1", "log1p", "xlogy", "xlog1py", "logsumexp", "softmax", "log_softmax",
-           "ndtr", "ndtri", "log_ndtr", "entr", "gammainc", "gammaincc"]
+           "ndtr", "ndtri", "log_ndtr", "entr", "gammainc", "gammaincc",
+           "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+           "airy_ai", "spherical_bessel_j0", "i0e", "i1e", "erfcx", "zeta", "round",
+           "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+           "legendre_polynomial_p"]
 
 _RSQRT2 = 1.0 / math.sqrt(2.0)
 _LN2 = math.log(2.0)

@@ -50,3 +50,5 @@ from .real_compat import adjoint, conj, resolve_conj, resolve_neg
 # ---- long tail (tail branch): incomplete gamma ----
 from .igamma import igamma, igammac
 from .promotion import can_cast, empty_strided, promote_types, result_type
+# ---- special branch: torch.round(input, *, decimals=0) (ops/special_misc.py) ----
+from .special_misc import round  # noqa: E402,F811
