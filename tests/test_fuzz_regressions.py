@@ -47,6 +47,8 @@ RAISES = [
     ("type_as-number", lambda: _t(2).type_as(3), TypeError, "type_as: expected other to be a Tensor, got int"),
     ("is_same_size-number", lambda: _t(2).is_same_size(3), TypeError, "is_same_size: expected other to be a Tensor"),
     ("equal-number", lambda: fastdl.equal(_t(2), 3), TypeError, "equal: expected two Tensors, got Tensor and int"),
+    ("poisson-generator", lambda: fastdl.poisson(_t(2), 0), TypeError, "expected generator to be a fastdl.Generator, got int"),
+    ("uniform_-generator", lambda: _t(2).uniform_(0, 1, _t(2)), TypeError, "expected generator to be a fastdl.Generator, got Tensor"),
     ("bernoulli-number", lambda: fastdl.bernoulli(0.5), TypeError, "bernoulli: expected input to be a Tensor"),
 ]
 

@@ -69,7 +69,11 @@ def set_rng_state(state):
 
 
 def _gen(generator):
-    return default_generator if generator is None else generator
+    if generator is None:
+        return default_generator
+    if not hasattr(generator, "_draw"):  # a tensor or number passed positionally where the generator goes
+        raise TypeError(f"expected generator to be a fastdl.Generator, got {type(generator).__name__}")
+    return generator
 
 
 def _float_dtype(op, dtype):
