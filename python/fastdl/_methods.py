@@ -53,10 +53,17 @@ Tensor.mT = property(lambda self: self.transpose(-2, -1))
 
 
 def _view_as(self, other):
+    _check_other("view_as", other)
     return self.view(other.shape)
 
 
+def _check_other(op, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{op}: expected other to be a Tensor, got {type(other).__name__}")
+
+
 def _reshape_as(self, other):
+    _check_other("reshape_as", other)
     return self.reshape(other.shape)
 
 
@@ -167,7 +174,7 @@ def _copy_(self, src, non_blocking=False):
 
 
 def _fill_(self, value):
-    _ew.check_inplace(self, "fill_")
+    _ew.check_write(self, "fill_", overlap_ok=True)
     if isinstance(value, Tensor):
         value = value.item()
     from .ops._util import backend
@@ -334,7 +341,7 @@ for _name in "t_ transpose_ swapaxes_ swapdims_ squeeze_ unsqueeze_ tril_ triu_ 
 for _name in "masked_scatter_ scatter_reduce_ index_copy_ index_reduce_ put_ scatter_add_ index_add_".split():
     setattr(Tensor, _name, _inplace(_name, getattr(ops, _name[:-1])))  # the op written back, graph included
 Tensor.index_put_ = ops.index_put_
-Tensor.is_same_size = lambda self, other: tuple(self.shape) == tuple(other.shape)
+Tensor.is_same_size = lambda self, other: _check_other("is_same_size", other) or tuple(self.shape) == tuple(other.shape)
 Tensor.ndimension = Tensor.dim
 Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
 Tensor.itemsize = property(lambda self: self.dtype.itemsize)

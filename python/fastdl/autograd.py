@@ -478,7 +478,12 @@ def _accumulate(leaf, g, captured, handed_out, create_graph=False):
     elif leaf.grad is None:
         # a gradient object may be shared (add's backward passes it to both
         # sides), so a leaf gets its own copy unless it is the only taker
-        leaf.grad = g.detach() if id(g) not in handed_out else g.clone()
+        if any(s == 0 and n > 1 for n, s in zip(g._shape, g._strides)):
+            # an expanded gradient (sum's backward) would alias its elements: .grad.add_(...) or an
+            # optimizer's in-place update must see separate elements (torch's AccumulateGrad copies too)
+            leaf.grad = g.detach().contiguous()
+        else:
+            leaf.grad = g.detach() if id(g) not in handed_out else g.clone()
         handed_out.add(id(g))
     else:
         leaf.grad = leaf.grad + g

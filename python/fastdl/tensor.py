@@ -312,6 +312,8 @@ class Tensor:
         return self.to(_dt.bool_)
 
     def type_as(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as: expected other to be a Tensor, got {type(other).__name__}")
         return self.to(other.dtype)
 
     def type(self, dtype=None):
@@ -508,7 +510,8 @@ def _tensors_to_lists(x):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays, tensors)."""
     arr = _to_array(data)
-    d = _dt.to_dtype(dtype) if dtype is not None else _infer_dtype(data, arr)
+    d = _dt.to_dtype(dtype) if dtype is not None else (data.dtype if isinstance(data, Tensor)
+                                                        else _infer_dtype(data, arr))
     if d.category < 2 and arr.dtype.kind == "f" and dtype is not None and not np.all(np.isfinite(arr)):
         raise ValueError(f"tensor: cannot convert non-finite values to {d}")
     host = _alloc(tuple(arr.shape), d, CPU)
@@ -548,6 +551,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     start, end, step = vals
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in vals):
+        raise RuntimeError(f"arange: unsupported range: start={start}, end={end}, step={step}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     n = max(0, math.ceil((end - start) / step))
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dt.get_default_dtype()

@@ -349,6 +349,8 @@ def logical_not(x):
 
 
 def equal(a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"equal: expected two Tensors, got {type(a).__name__} and {type(b).__name__}")
     return tuple(a.shape) == tuple(b.shape) and bool(eq(a, b).all())
 
 
@@ -740,6 +742,22 @@ def check_inplace(t, op):
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+def check_write(t, op, overlap_ok=False):
+    """check_inplace for ops that write t's elements: also refuses (as torch does) a view of
+    a leaf that requires grad (the write would bypass the leaf's gradient) and, unless
+    every element gets the same value (fill_), a tensor whose elements share memory (an
+    expanded view: the result would depend on the order of the writes)."""
+    check_inplace(t, op)
+    base = t._base
+    if is_grad_enabled() and t._requires_grad and base is not None and base.is_leaf and base._requires_grad:
+        raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                           f"operation.")
+    if not overlap_ok and any(s == 0 and n > 1 for n, s in zip(t._shape, t._strides)):
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
+                           f"{desc(t)} (strides {list(t._strides)}) refers to a single memory location. "
+                           f"Please clone() the tensor before performing the operation.")
+
+
 def binary_(t, op, other):
     """t op= other (add, sub, mul, div) as one kernel writing into t, when no graph is
     involved, t is a contiguous float tensor and other is a number or a tensor of t's
@@ -771,7 +789,7 @@ def assign_(t, value, op):
     When value carries a graph, t takes over its place in the graph (PyTorch's rebase),
     so gradients flow as if the op had been out of place.
     """
-    check_inplace(t, op)
+    check_write(t, op)
     if not isinstance(value, Tensor):
         from ._util import scalar_tensor as _st
         value = _st(value, t.dtype, t.device)

@@ -342,8 +342,8 @@ def nonzero(x, as_tuple=False):
     out = empty((n, x.ndim), _dt.int64, x.device)
     be.nonzero(x, out)
     if as_tuple:
-        if x.ndim == 0:
-            return (out.reshape(-1),)
+        if x.ndim == 0:  # torch: (tensor([0]),) for a nonzero scalar, an empty index otherwise
+            return (empty((n,), _dt.int64, x.device).fill_(0) if n else out.reshape(-1),)
         return tuple(out[:, i] for i in range(x.ndim))
     return out
 

@@ -152,6 +152,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def mm(a, b):
     """mm(a, b): the product of two 2-D tensors."""
+    check_tensor("mm", a, "input")
+    check_tensor("mm", b, "mat2")
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"mm: expected 2-D tensors, got {desc(a)} and {desc(b)}")
     return matmul(a, b)
@@ -161,6 +163,8 @@ mm = _C.front_method(_cpu_matmul_new, mm, 2)  # as matmul: its fast case is 2-D
 
 
 def bmm(a, b):
+    check_tensor("bmm", a, "input")
+    check_tensor("bmm", b, "mat2")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ValueError(f"bmm: expected 3-D tensors with equal batch sizes, got {desc(a)} and {desc(b)}")
     return matmul(a, b)
@@ -173,4 +177,8 @@ def dot(a, b):
 
 
 def outer(a, b):
+    check_tensor("outer", a, "input")
+    check_tensor("outer", b, "vec2")
+    if a.ndim != 1 or b.ndim != 1:  # torch refuses; flattening would return a silent wrong shape
+        raise RuntimeError(f"outer: expected 1-D arguments, got {desc(a)} and {desc(b)}")
     return a.reshape(-1, 1) * b.reshape(1, -1)

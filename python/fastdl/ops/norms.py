@@ -208,5 +208,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     else:
         res = vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype)
     if out is not None:
+        # copy_ would broadcast the result over a larger out: refuse (torch resizes it)
+        if not isinstance(out, Tensor) or tuple(out.shape) != tuple(res.shape):
+            raise RuntimeError(f"norm: out must be a Tensor of the result's shape {list(res.shape)}, got "
+                               f"{desc(out) if isinstance(out, Tensor) else type(out).__name__}")
         return out.copy_(res)
     return res

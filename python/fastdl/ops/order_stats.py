@@ -181,6 +181,8 @@ def _quantile(op, input, q, dim, keepdim, interpolation, ignore_nan):
         qs = [float(v) for v in reshape(q, (-1,)).tolist()]  # one device-to-host read, to validate
     if any(not 0.0 <= v <= 1.0 for v in qs):
         raise RuntimeError(f"{op}: q values must be in the range [0, 1], got {qs}")
+    if dim is None and input.numel() == 0:  # torch refuses; a NaN would pass for a result
+        raise RuntimeError(f"{op}: input tensor must be non-empty, got {desc(input)}")
     x, d = _prep(op, input, dim)
     if x.shape[d] == 0:
         if dim is not None:

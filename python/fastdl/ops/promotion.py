@@ -57,6 +57,8 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     dtype = dtype or _dt.get_default_dtype()
     t = (arange(n, dtype=_dt.float64, device=device) * step + start).to(dtype)
     if out is not None:
+        if not isinstance(out, Tensor) or tuple(out.shape) != tuple(t.shape):  # copy_ would broadcast
+            raise RuntimeError(f"range: out must be a Tensor of shape {list(t.shape)}, got {out!r}"[:200])
         out.copy_(t)
         return out
     return t.requires_grad_(requires_grad) if requires_grad else t

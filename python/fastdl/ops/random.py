@@ -8,7 +8,7 @@ import numbers
 import time
 
 from .. import dtypes as _dt
-from ..tensor import _shape_arg, zeros
+from ..tensor import Tensor, _shape_arg, zeros
 from ._util import backend, check_tensor, desc, empty
 from .cumulative import cumsum
 from .elementwise import ceil, floor, isfinite, log, maximum, minimum, where
@@ -87,7 +87,11 @@ def set_rng_state(state):
 
 
 def _gen(generator):
-    return default_generator if generator is None else generator
+    if generator is None:
+        return default_generator
+    if not hasattr(generator, "_draw"):  # a tensor or number passed positionally where the generator goes
+        raise TypeError(f"expected generator to be a fastdl.Generator, got {type(generator).__name__}")
+    return generator
 
 
 def _float_dtype(op, dtype):
@@ -150,6 +154,12 @@ def bernoulli(p_or_input, p=None, generator=None):
     """bernoulli(probs) samples each element; bernoulli(t, p) uses scalar p with t's shape."""
     if p is None:
         probs = p_or_input
+        if not isinstance(probs, Tensor):
+            raise TypeError(f"bernoulli: expected input to be a Tensor of probabilities, got {type(probs).__name__}")
+        # one reduction read back, as torch's check: values outside [0, 1] (or NaN) are no probabilities
+        if probs.numel() and not bool(((probs >= 0) & (probs <= 1)).all()):
+            raise RuntimeError(f"bernoulli: expected all probabilities in [0, 1], got values outside it in "
+                               f"{desc(probs)}")
         u = rand(probs.shape, dtype=probs.dtype, device=probs.device, generator=generator)
         return (u < probs).to(probs.dtype)
     t = p_or_input
@@ -183,8 +193,8 @@ def normal_(t, mean=0.0, std=1.0, generator=None):
 
 
 def _inplace_check(t, op):
-    from .elementwise import check_inplace
-    check_inplace(t, op)
+    from .elementwise import check_write
+    check_write(t, op)
 
 
 def _fill_random(t, draw):

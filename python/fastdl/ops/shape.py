@@ -112,6 +112,7 @@ def permute(x, *dims):
 def transpose(x, dim0, dim1):
     nd = x.ndim
     if nd == 0:
+        norm_dim("transpose", dim0, 0), norm_dim("transpose", dim1, 0)
         return x
     d0, d1 = norm_dim("transpose", dim0, nd), norm_dim("transpose", dim1, nd)
     dims = list(range(nd))
@@ -144,6 +145,7 @@ def squeeze(x, dim=None):
 
 def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
+        norm_dim("flatten", start_dim, 0), norm_dim("flatten", end_dim, 0)
         return reshape(x, (1,))
     s = norm_dim("flatten", start_dim, x.ndim)
     e = norm_dim("flatten", end_dim, x.ndim)
@@ -201,6 +203,7 @@ def expand(x, *shape):
 
 
 def expand_as(x, other):
+    check_tensor("expand_as", other, "other")
     return expand(x, other.shape)
 
 
