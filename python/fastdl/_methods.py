@@ -444,3 +444,5 @@ Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
 # ---- long tail (tail branch): igamma / igammac (ops/igamma.py) ----
 Tensor.igamma, Tensor.igammac = ops.igamma, ops.igammac
 Tensor.igamma_, Tensor.igammac_ = _inplace("igamma_", ops.igamma), _inplace("igammac_", ops.igammac)
+# ---- Householder products (linalg/optim branch: ops/linalg_householder.py) ----
+Tensor.geqrf, Tensor.orgqr, Tensor.ormqr = ops.geqrf, ops.orgqr, ops.ormqr

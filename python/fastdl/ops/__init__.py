@@ -50,3 +50,5 @@ from .real_compat import adjoint, conj, resolve_conj, resolve_neg
 # ---- long tail (tail branch): incomplete gamma ----
 from .igamma import igamma, igammac
 from .promotion import can_cast, empty_strided, promote_types, result_type
+# ---- Householder products (linalg/optim branch: ops/linalg_householder.py) ----
+from .linalg_householder import geqrf, orgqr, ormqr
