@@ -214,3 +214,68 @@ def test_householder_torch_parity():
     c = RNG.standard_normal((2, 3, 5))
     np.testing.assert_allclose(fastdl.ormqr(h, tau, T(c), False, True).numpy(),
                                torch.ormqr(th, ttau, torch.tensor(c), False, True).numpy(), atol=1e-12)
+
+
+# ---------------------------------------------------------------- svd_lowrank / pca_lowrank
+def _principal_angles_ok(U, W, tol):
+    """The column spaces of U and W (orthonormal columns) agree: the singular values of U^T W are all ~1."""
+    s = np.linalg.svd(np.swapaxes(U, -1, -2) @ W, compute_uv=False)
+    assert s.min() > 1 - tol, s
+
+
+@pytest.mark.parametrize("shape", [(40, 30), (30, 40), (2, 25, 20)])
+def test_svd_lowrank_recovers_low_rank(shape):
+    fastdl.manual_seed(0)
+    *b, m, n = shape
+    A = RNG.standard_normal((*b, m, 4)) @ RNG.standard_normal((*b, 4, n))
+    U, S, V = fastdl.svd_lowrank(T(A), q=6)
+    assert tuple(U.shape) == (*b, m, 6) and tuple(S.shape) == (*b, 6) and tuple(V.shape) == (*b, n, 6)
+    np.testing.assert_allclose(U.numpy() @ (S.numpy()[..., None] * np.swapaxes(V.numpy(), -1, -2)), A, atol=1e-9)
+    u, s, vh = np.linalg.svd(A)
+    np.testing.assert_allclose(S.numpy()[..., :4], s[..., :4], rtol=1e-9)
+    _principal_angles_ok(U.numpy()[..., :4], u[..., :4], 1e-9)
+    _principal_angles_ok(V.numpy()[..., :4], np.swapaxes(vh, -1, -2)[..., :4], 1e-9)
+
+
+def test_svd_lowrank_with_M_and_pca():
+    fastdl.manual_seed(1)
+    A = RNG.standard_normal((30, 3)) @ RNG.standard_normal((3, 10)) + RNG.standard_normal((1, 10)) * 5
+    mean = A.mean(0, keepdims=True)
+    U, S, V = fastdl.svd_lowrank(T(A), q=4, M=T(mean))  # M broadcast to A: the centered matrix
+    np.testing.assert_allclose(S.numpy()[:3], np.linalg.svd(A - mean, compute_uv=False)[:3], rtol=1e-9)
+    U2, S2, V2 = fastdl.pca_lowrank(T(A), q=4)
+    np.testing.assert_allclose(S2.numpy()[:3], S.numpy()[:3], rtol=1e-9)
+    _principal_angles_ok(V2.numpy()[:, :3], np.linalg.svd(A - mean)[2][:3].T, 1e-9)
+    _, S3, _ = fastdl.pca_lowrank(T(A), center=False)  # q defaults to min(6, m, n)
+    assert S3.shape == (6,)
+    np.testing.assert_allclose(S3.numpy()[:4], np.linalg.svd(A, compute_uv=False)[:4], rtol=1e-9)
+
+
+def test_lowrank_gradient_and_errors():
+    fastdl.manual_seed(2)
+    A = T(RNG.standard_normal((6, 5)), requires_grad=True)
+    # with q = n the sketch spans A's range: S are A's singular values, their gradient U V^T as for svdvals
+    fastdl.manual_seed(3)
+    S = fastdl.svd_lowrank(A, q=5, niter=4)[1]
+    S.sum().backward()
+    u, s, vh = np.linalg.svd(A.detach().numpy(), full_matrices=False)
+    np.testing.assert_allclose(A.grad.numpy(), u @ vh, atol=1e-8)
+    with pytest.raises(ValueError, match="pca_lowrank"):
+        fastdl.pca_lowrank(T(np.ones((4, 3))), q=4)
+    with pytest.raises(ValueError, match="niter"):
+        fastdl.pca_lowrank(T(np.ones((4, 3))), niter=-1)
+    with pytest.raises(ValueError, match="svd_lowrank"):
+        fastdl.svd_lowrank(T(np.ones(4)))
+    with pytest.raises(TypeError, match="svd_lowrank"):
+        fastdl.svd_lowrank(fastdl.ones(4, 3, dtype=fastdl.int64))
+
+
+def test_lowrank_torch_parity_of_subspace():
+    torch = pytest.importorskip("torch")
+    A = RNG.standard_normal((20, 3)) @ RNG.standard_normal((3, 12))
+    torch.manual_seed(0)
+    tU, tS, tV = torch.pca_lowrank(torch.tensor(A), q=3)
+    U, S, V = fastdl.pca_lowrank(T(A), q=3)
+    np.testing.assert_allclose(S.numpy(), tS.numpy(), rtol=1e-8)
+    _principal_angles_ok(U.numpy(), tU.numpy(), 1e-8)
+    _principal_angles_ok(V.numpy(), tV.numpy(), 1e-8)
