@@ -279,3 +279,89 @@ def test_lowrank_torch_parity_of_subspace():
     np.testing.assert_allclose(S.numpy(), tS.numpy(), rtol=1e-8)
     _principal_angles_ok(U.numpy(), tU.numpy(), 1e-8)
     _principal_angles_ok(V.numpy(), tV.numpy(), 1e-8)
+
+
+# ---------------------------------------------------------------- LDL (Bunch-Kaufman)
+def _ldl_matrices():
+    rs = np.random.RandomState(0)
+    mats = []
+    for n in (1, 2, 3, 5, 8):
+        a = rs.randn(n, n)
+        mats.append(a + a.T)
+        d = rs.randn(n, n)
+        d = d + d.T
+        np.fill_diagonal(d, rs.randn(n) * 0.01)  # small diagonal: 2x2 pivots
+        mats.append(d)
+    mats.append(np.array([[0.0, 1, 2], [1, 0, 3], [2, 3, 0]]))  # zero diagonal: a 2x2 block first
+    return mats
+
+
+def _reconstruct(LD, piv):
+    """A from LAPACK's lower sytrf format (NumPy, float64): A = P1 L1 ... D ... L1^T P1^T."""
+    n = LD.shape[0]
+    U = np.eye(n)  # accumulates P1 L1 P2 L2 ...
+    D = np.zeros((n, n))
+    k = 0
+    while k < n:
+        s = 1 if piv[k] > 0 else 2
+        p = (piv[k] if piv[k] > 0 else -piv[k]) - 1
+        P = np.eye(n)
+        P[[k + s - 1, p]] = P[[p, k + s - 1]]
+        Lk = np.eye(n)
+        Lk[k + s:, k:k + s] = LD[k + s:, k:k + s]
+        D[k:k + s, k:k + s] = np.tril(LD[k:k + s, k:k + s]) + np.tril(LD[k:k + s, k:k + s], -1).T
+        U = U @ P @ Lk
+        k += s
+    return U @ D @ U.T
+
+
+def test_ldl_factor_reconstructs_and_solves():
+    for a in _ldl_matrices():
+        LD, piv = LA.ldl_factor(T(a))
+        assert piv.dtype is fastdl.int64 and not np.triu(LD.numpy(), 1).any()
+        np.testing.assert_allclose(_reconstruct(LD.numpy(), piv.numpy()), a, atol=1e-10)
+        b = RNG.standard_normal((a.shape[0], 3))
+        np.testing.assert_allclose(LA.ldl_solve(LD, piv, T(b)).numpy(), np.linalg.solve(a, b), rtol=1e-7, atol=1e-7)
+    # batched, float32, only the lower triangle is read
+    a = np.stack(_ldl_matrices()[6:8])
+    junk = a + np.triu(RNG.standard_normal(a.shape), 1)
+    LD, piv = LA.ldl_factor(T(junk, "float32"))
+    b = RNG.standard_normal((2, 5, 1))
+    np.testing.assert_allclose(LA.ldl_solve(LD, piv, T(b, "float32")).numpy(), np.linalg.solve(a, b), rtol=1e-3,
+                               atol=1e-3)
+
+
+def test_ldl_singular_and_errors():
+    LD, piv, info = LA.ldl_factor_ex(T(np.zeros((2, 2))))
+    assert int(info.item()) == 1 and piv.numpy().tolist() == [1, 2]
+    with pytest.raises(LA.LinAlgError, match="ldl_factor"):
+        LA.ldl_factor(T(np.zeros((2, 2))))
+    with pytest.raises(LA.LinAlgError, match="ldl_factor_ex"):
+        LA.ldl_factor_ex(T(np.zeros((2, 2))), check_errors=True)
+    with pytest.raises(ValueError, match="ldl_factor"):
+        LA.ldl_factor(T(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="ldl_factor"):
+        LA.ldl_factor(fastdl.ones(2, 2, dtype=fastdl.int64))
+    with pytest.raises(NotImplementedError, match="hermitian"):
+        LA.ldl_factor(T(np.eye(2)), hermitian=True)
+    LD, piv = LA.ldl_factor(T(np.eye(3)))
+    with pytest.raises(ValueError, match="ldl_solve"):
+        LA.ldl_solve(LD, piv, T(np.ones((2, 1))))
+    with pytest.raises(ValueError, match="ldl_solve"):
+        LA.ldl_solve(LD, fastdl.tensor([1, 2, 7]), T(np.ones((3, 1))))
+
+
+def test_ldl_torch_parity():
+    torch = pytest.importorskip("torch")
+    for a in _ldl_matrices():
+        LD, piv = LA.ldl_factor(T(a))
+        tLD, tpiv = torch.linalg.ldl_factor(torch.tensor(a))
+        np.testing.assert_array_equal(piv.numpy(), tpiv.numpy())
+        np.testing.assert_allclose(LD.numpy(), tLD.numpy(), atol=1e-12)
+        b = RNG.standard_normal((a.shape[0], 2))
+        np.testing.assert_allclose(LA.ldl_solve(LD, piv, T(b)).numpy(),
+                                   torch.linalg.ldl_solve(tLD, tpiv, torch.tensor(b)).numpy(), atol=1e-9)
+    a = np.stack(_ldl_matrices()[2:4])
+    got, want = LA.ldl_factor_ex(T(a)), torch.linalg.ldl_factor_ex(torch.tensor(a))
+    for x, y in zip(got, want):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-12)

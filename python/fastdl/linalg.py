@@ -26,3 +26,6 @@ from .ops.linalg_lstsq import lstsq
 from .ops.linalg_householder import householder_product
 
 __all__ += ["lstsq", "householder_product"]
+from .ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
+
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
