@@ -461,3 +461,5 @@ def _round(self, decimals=0):
 
 Tensor.round = _round
 Tensor.round_ = _inplace("round_", lambda t, decimals=0: ops.round(t, decimals=decimals))
+# ---- Householder products (linalg/optim branch: ops/linalg_householder.py) ----
+Tensor.geqrf, Tensor.orgqr, Tensor.ormqr = ops.geqrf, ops.orgqr, ops.ormqr

@@ -20,3 +20,12 @@ from .ops.linalg_svd import matrix_rank, pinv, svd, svdvals
 __all__ += ["matrix_rank", "pinv", "svd", "svdvals", "cholesky_ex", "cond", "cross", "diagonal", "eigvalsh", "inv_ex", "lu", "lu_factor_ex", "lu_solve",
             "matrix_exp", "matrix_power", "multi_dot", "solve_ex", "tensorinv", "tensorsolve", "vander",
             "vecdot"]
+
+# least squares and Householder products (linalg/optim branch: ops/linalg_lstsq.py, ops/linalg_householder.py)
+from .ops.linalg_lstsq import lstsq
+from .ops.linalg_householder import householder_product
+
+__all__ += ["lstsq", "householder_product"]
+from .ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
+
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]

@@ -26,3 +26,5 @@ from .modules.adaptive_softmax import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E
 from .modules.lazy import LazyConv3d, LazyConvTranspose3d  # noqa: F401,E402
 from .modules.loss_tail import NLLLoss2d  # noqa: F401,E402
 from .modules.rnn import _RNNBase as RNNBase, _CellBase as RNNCellBase  # noqa: F401,E402
+# fractional max pooling over N dims (linalg/optim branch)
+from .modules.pooling_fractional import FractionalMaxPool3d  # noqa: F401,E402

@@ -52,3 +52,7 @@ from .igamma import igamma, igammac
 from .promotion import can_cast, empty_strided, promote_types, result_type
 # ---- special branch: torch.round(input, *, decimals=0) (ops/special_misc.py) ----
 from .special_misc import round  # noqa: E402,F811
+# ---- Householder products (linalg/optim branch: ops/linalg_householder.py) ----
+from .linalg_householder import geqrf, orgqr, ormqr
+# ---- randomized low-rank SVD / PCA (linalg/optim branch: ops/lowrank.py) ----
+from .lowrank import pca_lowrank, svd_lowrank

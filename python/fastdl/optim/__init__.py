@@ -15,9 +15,12 @@ from .radam import RAdam
 from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .adafactor import Adafactor  # linalg/optim branch
+from .muon import Muon  # linalg/optim branch
 from .._lazy import lazy_submodules as _lazy_submodules
 
-__getattr__, __dir__ = _lazy_submodules(__name__, ("lr_scheduler",), globals())
+__getattr__, __dir__ = _lazy_submodules(__name__, ("lr_scheduler", "swa_utils"), globals())
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
            "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
+__all__ += ["Adafactor", "Muon", "swa_utils"]  # linalg/optim branch

@@ -40,3 +40,6 @@ from .conv3d import conv3d, conv_transpose3d  # noqa: F401
 from .grid_sample import affine_grid, grid_sample  # noqa: F401
 from .upsample import upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from .mha_tail import multi_head_attention_forward  # noqa: F401,E402  (tail branch)
+# fractional max pooling over N dims, pdist (linalg/optim branch)
+from .pooling_fractional import fractional_max_pool3d, fractional_max_pool3d_with_indices  # noqa: F401,E402
+from ...ops.stats_more import pdist  # noqa: F401,E402

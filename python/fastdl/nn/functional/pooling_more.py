@@ -10,8 +10,7 @@ so it runs on every device:
   of per-dim factors), as the 2-D kernels over (H, W) then over D;
 - max_unpool1d/2d/3d: scatter of the values at their flat indices into zeros;
 - lp_pool1d/2d/3d: torch's formula over avg_pool;
-- fractional_max_pool2d: torch's pseudo-random intervals (one pair of samples per plane)
-  as per-plane window tables, the max of one gather per plane's windows.
+- fractional_max_pool2d: in pooling_fractional.py (any number of spatial dims).
 Indices are int64 flat positions within the input's spatial plane / volume, as torch's."""
 import numbers
 
@@ -340,75 +339,5 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 
 # ------------------------------------------------------------------ fractional max pool
-
-
-def _intervals(samples, n_in, n_out, k):
-    """torch's generate_intervals for every plane: window starts (N, C, n_out) from the
-    plane's sample u in [0, 1): floor((i + u) * alpha) - floor(u * alpha), alpha =
-    (n_in - k) / (n_out - 1), the last window flush with the end (in the samples' dtype)."""
-    from ...tensor import arange
-    if n_out == 1:
-        return (samples * 0).unsqueeze(-1).to(_dt.int64) + (n_in - k)
-    alpha = (n_in - k) / (n_out - 1)
-    i = arange(n_out - 1, device=samples.device).to(samples.dtype)
-    u = samples.unsqueeze(-1)
-    starts = ((i + u) * alpha).floor() - (u * alpha).floor()
-    last = (u * 0).expand(tuple(u.shape[:-1]) + (1,)) + (n_in - k)
-    from ...ops.shape import cat
-    return cat([starts, last], -1).to(_dt.int64)
-
-
-@half_in_float32
-def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                          _random_samples=None):
-    """Max over kh x kw windows at pseudo-random fractional strides (Graham, 2014);
-    _random_samples (N, C, 2) in [0, 1) picks them (x first), drawn with fastdl.rand if None."""
-    op = "fractional_max_pool2d"
-    _check_input(op, input, 2)
-    k = _ntuple(op, "kernel_size", kernel_size, 1, 2)
-    if output_size is None and output_ratio is None:
-        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
-    H, W = input.shape[-2:]
-    if output_size is None:
-        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * 2
-        if len(ratio) != 2:
-            raise ValueError(f"{op} requires output_ratio to either be a single number or a pair, got {output_ratio!r}")
-        out = (int(H * ratio[0]), int(W * ratio[1]))
-    else:
-        out = _ntuple(op, "output_size", output_size, 1, 2)
-    for name, o, kk, m in (("height", out[0], k[0], H), ("width", out[1], k[1], W)):
-        if o + kk - 1 > m:
-            raise RuntimeError(f"{op}: out{name} ({o}) + pool{name} ({kk}) - 1 must be at most the input {name} "
-                               f"({m}) (input {desc(input)})")
-    N = 1 if input.ndim == 3 else input.shape[0]
-    C = input.shape[-3]
-    if _random_samples is None:
-        from ...ops.random import rand
-        _random_samples = rand(N, C, 2, dtype=_dt.float32 if input.dtype in _dt.HALF else input.dtype,
-                               device=input.device)
-    else:
-        check_tensor(op, _random_samples, "_random_samples")
-        if tuple(_random_samples.shape) != (N, C, 2):
-            raise RuntimeError(f"{op}: expected _random_samples of shape {[N, C, 2]}, got {desc(_random_samples)}")
-
-    def run(x):
-        from ...tensor import arange
-        with no_grad():
-            u = _random_samples.detach().to(x.dtype)
-            sh, sw = _intervals(u[..., 1], H, out[0], k[0]), _intervals(u[..., 0], W, out[1], k[1])
-            ph = sh.unsqueeze(-1) + arange(k[0], device=x.device)  # (N, C, OH, kh)
-            pw = sw.unsqueeze(-1) + arange(k[1], device=x.device)  # (N, C, OW, kw)
-            lin = (ph[:, :, :, None, :, None] * W + pw[:, :, None, :, None, :])
-            lin = lin.reshape(N, C, out[0] * out[1], k[0] * k[1])
-            v = gather(x.detach().reshape(N, C, 1, H * W).expand(N, C, out[0] * out[1], H * W), 3, lin)
-            idx = gather(lin, 3, argmax(v, dim=-1, keepdim=True)).reshape(N, C, -1)
-        y = gather(x.reshape(N, C, H * W), 2, idx)
-        return y.reshape(N, C, *out), idx.reshape(N, C, *out)
-    res = _batched(input, 2, run)
-    return res if return_indices else res[0]
-
-
-@half_in_float32
-def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
-                                       return_indices=True, _random_samples=None):
-    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+# generalised to N spatial dims in pooling_fractional.py (2-D and 3-D)
+from .pooling_fractional import fractional_max_pool2d, fractional_max_pool2d_with_indices  # noqa: E402,F401

@@ -2,7 +2,7 @@
 AdaptiveAvgPool3d, AdaptiveMaxPool1d/2d/3d, MaxUnpool1d/2d/3d, LPPool1d/2d/3d, FractionalMaxPool2d."""
 from ..functional.conv import _ntuple
 from ..functional.pooling_more import (adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
-                                       adaptive_max_pool3d, avg_pool3d, fractional_max_pool2d, lp_pool1d, lp_pool2d,
+                                       adaptive_max_pool3d, avg_pool3d, lp_pool1d, lp_pool2d,
                                        lp_pool3d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from ..module import Module
 from .pooling import _AdaptiveAvgPool, _AvgPool, _MaxPool
@@ -105,28 +105,5 @@ class LPPool3d(_LPPool):
     _pool = staticmethod(lp_pool3d)
 
 
-class FractionalMaxPool2d(Module):
-    """Fractional max pooling; _random_samples (a buffer, None unless given) fixes the windows."""
-
-    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                 _random_samples=None):
-        super().__init__()
-        name = type(self).__name__
-        self.kernel_size = _ntuple(name, "kernel_size", kernel_size, 1, 2)
-        self.return_indices = return_indices
-        self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _ntuple(name, "output_size", output_size, 1, 2) if output_size is not None else None
-        self.output_ratio = None
-        if output_ratio is not None:
-            r = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * 2
-            self.output_ratio = r
-        if output_size is None and output_ratio is None:
-            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
-        if output_size is not None and output_ratio is not None:
-            raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
-            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
-
-    def forward(self, input):
-        return fractional_max_pool2d(input, self.kernel_size, self.output_size, self.output_ratio,
-                                     self.return_indices, _random_samples=self._random_samples)
+# generalised to N spatial dims in pooling_fractional.py
+from .pooling_fractional import FractionalMaxPool2d  # noqa: E402,F401
