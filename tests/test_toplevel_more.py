@@ -27,11 +27,6 @@ def _t(a, grad=False):
     return fastdl.tensor(np.asarray(a), dtype=D, requires_grad=grad)
 
 
-def _tt(a):
-    torch = pytest.importorskip("torch")
-    return torch.tensor(np.asarray(a), dtype=torch.float64)
-
-
 def _seq(x):
     return isinstance(x, (tuple, list)) and len(x) > 0 and hasattr(x[0], "shape")
 
@@ -64,83 +59,94 @@ SIGN = np.array([1.0, -1.0, 1.0])
 LN_W, LN_B = _r(5, seed=12), _r(5, seed=13)
 
 ALIASES = [
-    ("conv1d", lambda t: fastdl.conv1d(t(X3), t(W1), t(B3), 2, 1, 1, 1), lambda t: F.conv1d(t(X3), t(W1), t(B3), 2, 1)),
-    ("conv2d", lambda t: fastdl.conv2d(t(X4), t(W2), None, 1, 1, 2, 1), lambda t: F.conv2d(t(X4), t(W2), None, 1, 1, 2)),
-    ("conv3d", lambda t: fastdl.conv3d(t(X5), t(W3), None, 1, 1), lambda t: F.conv3d(t(X5), t(W3), None, 1, 1)),
-    ("conv_transpose1d", lambda t: fastdl.conv_transpose1d(t(X3), t(WT1), None, 2, 1, 1),
-     lambda t: F.conv_transpose1d(t(X3), t(WT1), None, 2, 1, 1)),
-    ("conv_transpose2d", lambda t: fastdl.conv_transpose2d(t(X4), t(WT2), t(B3), 2),
-     lambda t: F.conv_transpose2d(t(X4), t(WT2), t(B3), 2)),
-    ("conv_transpose3d", lambda t: fastdl.conv_transpose3d(t(X5), t(WT3)), lambda t: F.conv_transpose3d(t(X5), t(WT3))),
-    ("convolution-2d", lambda t: fastdl.convolution(t(X4), t(W2), t(B3), [1, 1], [1, 0], [1, 1], False, [0, 0], 1),
-     lambda t: F.conv2d(t(X4), t(W2), t(B3), 1, (1, 0))),
-    ("convolution-t1d", lambda t: fastdl.convolution(t(X3), t(WT1), None, [2], [0], [1], True, [1], 1),
-     lambda t: F.conv_transpose1d(t(X3), t(WT1), None, 2, 0, 1)),
-    ("avg_pool1d", lambda t: fastdl.avg_pool1d(t(X3), 3, [], 1), lambda t: F.avg_pool1d(t(X3), 3, 3, 1)),
-    ("max_pool1d", lambda t: fastdl.max_pool1d(t(X3), 2, 1), lambda t: F.max_pool1d(t(X3), 2, 1)),
-    ("max_pool2d", lambda t: fastdl.max_pool2d(t(X4), 2), lambda t: F.max_pool2d(t(X4), 2)),
-    ("max_pool3d", lambda t: fastdl.max_pool3d(t(X5), 2, 1, 0, 1, True), lambda t: F.max_pool3d(t(X5), 2, 1, 0, 1, True)),
-    ("max_pool1d_with_indices", lambda t: fastdl.max_pool1d_with_indices(t(X3), 3, 2),
-     lambda t: F.max_pool1d(t(X3), 3, 2, return_indices=True)),
-    ("adaptive_avg_pool1d", lambda t: fastdl.adaptive_avg_pool1d(t(X3), 3), lambda t: F.adaptive_avg_pool1d(t(X3), 3)),
-    ("adaptive_max_pool1d", lambda t: fastdl.adaptive_max_pool1d(t(X3), 4),
-     lambda t: F.adaptive_max_pool1d(t(X3), 4, return_indices=True)),
-    ("batch_norm", lambda t: fastdl.batch_norm(t(V), t(LN_W), t(LN_B), None, None, True, 0.1, 1e-5, False),
-     lambda t: F.batch_norm(t(V), None, None, t(LN_W), t(LN_B), True)),
-    ("instance_norm", lambda t: fastdl.instance_norm(t(X3), None, None, None, None, True, 0.1, 1e-5, False),
-     lambda t: F.instance_norm(t(X3))),
-    ("layer_norm", lambda t: fastdl.layer_norm(t(V), [5], t(LN_W), t(LN_B), 1e-5, True),
-     lambda t: F.layer_norm(t(V), [5], t(LN_W), t(LN_B))),
-    ("group_norm", lambda t: fastdl.group_norm(t(X3), 2, None, None, 1e-5, True), lambda t: F.group_norm(t(X3), 2)),
-    ("rms_norm", lambda t: fastdl.rms_norm(t(V), [5], t(LN_W)), lambda t: F.rms_norm(t(V), [5], t(LN_W))),
-    ("pixel_shuffle", lambda t: fastdl.pixel_shuffle(t(X4), 2), lambda t: F.pixel_shuffle(t(X4), 2)),
-    ("pixel_unshuffle", lambda t: fastdl.pixel_unshuffle(t(_r(1, 2, 4, 6)), 2),
-     lambda t: F.pixel_unshuffle(t(_r(1, 2, 4, 6)), 2)),
-    ("channel_shuffle", lambda t: fastdl.channel_shuffle(t(X4), 2), lambda t: F.channel_shuffle(t(X4), 2)),
-    ("native_channel_shuffle", lambda t: fastdl.native_channel_shuffle(t(X4), 2), lambda t: F.channel_shuffle(t(X4), 2)),
-    ("prelu", lambda t: fastdl.prelu(t(X3), t([0.25])), lambda t: F.prelu(t(X3), t([0.25]))),
-    ("selu", lambda t: fastdl.selu(t(V)), lambda t: F.selu(t(V))),
-    ("celu", lambda t: fastdl.celu(t(V), 0.7), lambda t: F.celu(t(V), 0.7)),
-    ("rrelu-eval", lambda t: fastdl.rrelu(t(V)), lambda t: F.leaky_relu(t(V), (0.125 + 1 / 3) / 2)),
-    ("threshold", lambda t: fastdl.threshold(t(V), 0.1, 20.0), lambda t: F.threshold(t(V), 0.1, 20.0)),
-    ("hardshrink", lambda t: fastdl.hardshrink(t(V), 0.3), lambda t: F.hardshrink(t(V), 0.3)),
-    ("cosine_similarity", lambda t: fastdl.cosine_similarity(t(V), t(V2), 0), lambda t: F.cosine_similarity(t(V), t(V2), 0)),
-    ("pairwise_distance", lambda t: fastdl.pairwise_distance(t(V), t(V2), 3.0, 1e-6, True),
-     lambda t: F.pairwise_distance(t(V), t(V2), 3.0, 1e-6, True)),
-    ("kl_div", lambda t: fastdl.kl_div(t(V), t(np.abs(V2)), 2), lambda t: F.kl_div(t(V), t(np.abs(V2)), reduction="sum")),
-    ("kl_div-logt", lambda t: fastdl.kl_div(t(V), t(V2), 0, log_target=True),
-     lambda t: F.kl_div(t(V), t(V2), reduction="none", log_target=True)),
-    ("margin_ranking_loss", lambda t: fastdl.margin_ranking_loss(t(V[:, 0]), t(V2[:, 0]), fastdl.tensor(SIGN, dtype=fastdl.float64), 0.1, 1),
-     lambda t: F.margin_ranking_loss(t(V[:, 0]), t(V2[:, 0]), fastdl.tensor(SIGN, dtype=fastdl.float64), 0.1)),
-    ("hinge_embedding_loss", lambda t: fastdl.hinge_embedding_loss(t(V[:, 0]), fastdl.tensor(SIGN, dtype=fastdl.float64), 0.5, 0),
-     lambda t: F.hinge_embedding_loss(t(V[:, 0]), fastdl.tensor(SIGN, dtype=fastdl.float64), 0.5, reduction="none")),
-    ("poisson_nll_loss", lambda t: fastdl.poisson_nll_loss(t(V), t(np.abs(V2)), True, True, 1e-8, 1),
-     lambda t: F.poisson_nll_loss(t(V), t(np.abs(V2)), True, True)),
-    ("triplet_margin_loss", lambda t: fastdl.triplet_margin_loss(t(V), t(V2), t(V * 0.5), 1.0, 2.0, 1e-6, True, 2),
-     lambda t: F.triplet_margin_loss(t(V), t(V2), t(V * 0.5), 1.0, 2, 1e-6, True, reduction="sum")),
-    ("cosine_embedding_loss", lambda t: fastdl.cosine_embedding_loss(t(V), t(V2), fastdl.tensor(SIGN, dtype=fastdl.float64), 0.2, 1),
-     lambda t: F.cosine_embedding_loss(t(V), t(V2), fastdl.tensor(SIGN, dtype=fastdl.float64), 0.2)),
-    ("bilinear", lambda t: fastdl.bilinear(t(V), t(V2), t(_r(2, 5, 5, seed=20)), t([0.5, -0.5])),
-     lambda t: F.bilinear(t(V), t(V2), t(_r(2, 5, 5, seed=20)), t([0.5, -0.5]))),
-    ("bce_with_logits", lambda t: fastdl.binary_cross_entropy_with_logits(t(V), fastdl.tensor((V2 > 0) * 1.0, dtype=fastdl.float64), None, t(np.full(5, 2.0)), 1),
-     lambda t: F.binary_cross_entropy_with_logits(t(V), fastdl.tensor((V2 > 0) * 1.0, dtype=fastdl.float64), pos_weight=t(np.full(5, 2.0)))),
-    ("constant_pad_nd", lambda t: fastdl.constant_pad_nd(t(V), [1, 2, 0, 1], 3.5), lambda t: F.pad(t(V), [1, 2, 0, 1], value=3.5)),
-    ("grid_sampler", lambda t: fastdl.grid_sampler(t(X4), t(_r(2, 3, 3, 2, seed=21)), 0, 1, False),
-     lambda t: F.grid_sample(t(X4), t(_r(2, 3, 3, 2, seed=21)), "bilinear", "border", False)),
-    ("dropout-eval", lambda t: fastdl.dropout(t(V), 0.4, False), lambda t: t(V)),
-    ("alpha_dropout-eval", lambda t: fastdl.alpha_dropout(t(V), 0.4, False), lambda t: t(V)),
-    ("feature_dropout-eval", lambda t: fastdl.feature_dropout(t(X3), 0.4, False), lambda t: t(X3)),
-    ("feature_alpha_dropout-eval", lambda t: fastdl.feature_alpha_dropout(t(X3), 0.4, False), lambda t: t(X3)),
+    ("conv1d", lambda t, c: fastdl.conv1d(t(X3), t(W1), t(B3), 2, 1, 1, 1),
+     lambda t, c: F.conv1d(t(X3), t(W1), t(B3), 2, 1)),
+    ("conv2d", lambda t, c: fastdl.conv2d(t(X4), t(W2), None, 1, 1, 2, 1),
+     lambda t, c: F.conv2d(t(X4), t(W2), None, 1, 1, 2)),
+    ("conv3d", lambda t, c: fastdl.conv3d(t(X5), t(W3), None, 1, 1), lambda t, c: F.conv3d(t(X5), t(W3), None, 1, 1)),
+    ("conv_transpose1d", lambda t, c: fastdl.conv_transpose1d(t(X3), t(WT1), None, 2, 1, 1),
+     lambda t, c: F.conv_transpose1d(t(X3), t(WT1), None, 2, 1, 1)),
+    ("conv_transpose2d", lambda t, c: fastdl.conv_transpose2d(t(X4), t(WT2), t(B3), 2),
+     lambda t, c: F.conv_transpose2d(t(X4), t(WT2), t(B3), 2)),
+    ("conv_transpose3d", lambda t, c: fastdl.conv_transpose3d(t(X5), t(WT3)),
+     lambda t, c: F.conv_transpose3d(t(X5), t(WT3))),
+    ("convolution-2d", lambda t, c: fastdl.convolution(t(X4), t(W2), t(B3), [1, 1], [1, 0], [1, 1], False, [0, 0], 1),
+     lambda t, c: F.conv2d(t(X4), t(W2), t(B3), 1, (1, 0))),
+    ("convolution-t1d", lambda t, c: fastdl.convolution(t(X3), t(WT1), None, [2], [0], [1], True, [1], 1),
+     lambda t, c: F.conv_transpose1d(t(X3), t(WT1), None, 2, 0, 1)),
+    ("avg_pool1d", lambda t, c: fastdl.avg_pool1d(t(X3), 3, [], 1), lambda t, c: F.avg_pool1d(t(X3), 3, 3, 1)),
+    ("max_pool1d", lambda t, c: fastdl.max_pool1d(t(X3), 2, 1), lambda t, c: F.max_pool1d(t(X3), 2, 1)),
+    ("max_pool2d", lambda t, c: fastdl.max_pool2d(t(X4), 2), lambda t, c: F.max_pool2d(t(X4), 2)),
+    ("max_pool3d", lambda t, c: fastdl.max_pool3d(t(X5), 2, 1, 0, 1, True),
+     lambda t, c: F.max_pool3d(t(X5), 2, 1, 0, 1, True)),
+    ("max_pool1d_with_indices", lambda t, c: fastdl.max_pool1d_with_indices(t(X3), 3, 2),
+     lambda t, c: F.max_pool1d(t(X3), 3, 2, return_indices=True)),
+    ("adaptive_avg_pool1d", lambda t, c: fastdl.adaptive_avg_pool1d(t(X3), 3),
+     lambda t, c: F.adaptive_avg_pool1d(t(X3), 3)),
+    ("adaptive_max_pool1d", lambda t, c: fastdl.adaptive_max_pool1d(t(X3), 4),
+     lambda t, c: F.adaptive_max_pool1d(t(X3), 4, return_indices=True)),
+    ("batch_norm", lambda t, c: fastdl.batch_norm(t(V), t(LN_W), t(LN_B), None, None, True, 0.1, 1e-5, False),
+     lambda t, c: F.batch_norm(t(V), None, None, t(LN_W), t(LN_B), True)),
+    ("instance_norm", lambda t, c: fastdl.instance_norm(t(X3), None, None, None, None, True, 0.1, 1e-5, False),
+     lambda t, c: F.instance_norm(t(X3))),
+    ("layer_norm", lambda t, c: fastdl.layer_norm(t(V), [5], t(LN_W), t(LN_B), 1e-5, True),
+     lambda t, c: F.layer_norm(t(V), [5], t(LN_W), t(LN_B))),
+    ("group_norm", lambda t, c: fastdl.group_norm(t(X3), 2, None, None, 1e-5, True),
+     lambda t, c: F.group_norm(t(X3), 2)),
+    ("rms_norm", lambda t, c: fastdl.rms_norm(t(V), [5], t(LN_W)), lambda t, c: F.rms_norm(t(V), [5], t(LN_W))),
+    ("pixel_shuffle", lambda t, c: fastdl.pixel_shuffle(t(X4), 2), lambda t, c: F.pixel_shuffle(t(X4), 2)),
+    ("pixel_unshuffle", lambda t, c: fastdl.pixel_unshuffle(t(_r(1, 2, 4, 6)), 2),
+     lambda t, c: F.pixel_unshuffle(t(_r(1, 2, 4, 6)), 2)),
+    ("channel_shuffle", lambda t, c: fastdl.channel_shuffle(t(X4), 2), lambda t, c: F.channel_shuffle(t(X4), 2)),
+    ("native_channel_shuffle", lambda t, c: fastdl.native_channel_shuffle(t(X4), 2),
+     lambda t, c: F.channel_shuffle(t(X4), 2)),
+    ("prelu", lambda t, c: fastdl.prelu(t(X3), t([0.25])), lambda t, c: F.prelu(t(X3), t([0.25]))),
+    ("selu", lambda t, c: fastdl.selu(t(V)), lambda t, c: F.selu(t(V))),
+    ("celu", lambda t, c: fastdl.celu(t(V), 0.7), lambda t, c: F.celu(t(V), 0.7)),
+    ("rrelu-eval", lambda t, c: fastdl.rrelu(t(V)), lambda t, c: F.leaky_relu(t(V), (0.125 + 1 / 3) / 2)),
+    ("threshold", lambda t, c: fastdl.threshold(t(V), 0.1, 20.0), lambda t, c: F.threshold(t(V), 0.1, 20.0)),
+    ("hardshrink", lambda t, c: fastdl.hardshrink(t(V), 0.3), lambda t, c: F.hardshrink(t(V), 0.3)),
+    ("cosine_similarity", lambda t, c: fastdl.cosine_similarity(t(V), t(V2), 0),
+     lambda t, c: F.cosine_similarity(t(V), t(V2), 0)),
+    ("pairwise_distance", lambda t, c: fastdl.pairwise_distance(t(V), t(V2), 3.0, 1e-6, True),
+     lambda t, c: F.pairwise_distance(t(V), t(V2), 3.0, 1e-6, True)),
+    ("kl_div", lambda t, c: fastdl.kl_div(t(V), t(np.abs(V2)), 2),
+     lambda t, c: F.kl_div(t(V), t(np.abs(V2)), reduction="sum")),
+    ("kl_div-logt", lambda t, c: fastdl.kl_div(t(V), t(V2), 0, log_target=True),
+     lambda t, c: F.kl_div(t(V), t(V2), reduction="none", log_target=True)),
+    ("margin_ranking_loss", lambda t, c: fastdl.margin_ranking_loss(t(V[:, 0]), t(V2[:, 0]), c(SIGN), 0.1, 1),
+     lambda t, c: F.margin_ranking_loss(t(V[:, 0]), t(V2[:, 0]), c(SIGN), 0.1)),
+    ("hinge_embedding_loss", lambda t, c: fastdl.hinge_embedding_loss(t(V[:, 0]), c(SIGN), 0.5, 0),
+     lambda t, c: F.hinge_embedding_loss(t(V[:, 0]), c(SIGN), 0.5, reduction="none")),
+    ("poisson_nll_loss", lambda t, c: fastdl.poisson_nll_loss(t(V), t(np.abs(V2)), True, True, 1e-8, 1),
+     lambda t, c: F.poisson_nll_loss(t(V), t(np.abs(V2)), True, True)),
+    ("triplet_margin_loss", lambda t, c: fastdl.triplet_margin_loss(t(V), t(V2), t(V * 0.5), 1.0, 2.0, 1e-6, True, 2),
+     lambda t, c: F.triplet_margin_loss(t(V), t(V2), t(V * 0.5), 1.0, 2, 1e-6, True, reduction="sum")),
+    ("cosine_embedding_loss", lambda t, c: fastdl.cosine_embedding_loss(t(V), t(V2), c(SIGN), 0.2, 1),
+     lambda t, c: F.cosine_embedding_loss(t(V), t(V2), c(SIGN), 0.2)),
+    ("bilinear", lambda t, c: fastdl.bilinear(t(V), t(V2), t(_r(2, 5, 5, seed=20)), t([0.5, -0.5])),
+     lambda t, c: F.bilinear(t(V), t(V2), t(_r(2, 5, 5, seed=20)), t([0.5, -0.5]))),
+    ("bce_with_logits",
+     lambda t, c: fastdl.binary_cross_entropy_with_logits(t(V), c(V2 > 0), None, t(np.full(5, 2.0)), 1),
+     lambda t, c: F.binary_cross_entropy_with_logits(t(V), c(V2 > 0), pos_weight=t(np.full(5, 2.0)))),
+    ("constant_pad_nd", lambda t, c: fastdl.constant_pad_nd(t(V), [1, 2, 0, 1], 3.5),
+     lambda t, c: F.pad(t(V), [1, 2, 0, 1], value=3.5)),
+    ("grid_sampler", lambda t, c: fastdl.grid_sampler(t(X4), t(_r(2, 3, 3, 2, seed=21)), 0, 1, False),
+     lambda t, c: F.grid_sample(t(X4), t(_r(2, 3, 3, 2, seed=21)), "bilinear", "border", False)),
+    ("dropout-eval", lambda t, c: fastdl.dropout(t(V), 0.4, False), lambda t, c: t(V)),
+    ("alpha_dropout-eval", lambda t, c: fastdl.alpha_dropout(t(V), 0.4, False), lambda t, c: t(V)),
+    ("feature_dropout-eval", lambda t, c: fastdl.feature_dropout(t(X3), 0.4, False), lambda t, c: t(X3)),
+    ("feature_alpha_dropout-eval", lambda t, c: fastdl.feature_alpha_dropout(t(X3), 0.4, False), lambda t, c: t(X3)),
 ]
 
 
 def _consts(a):
-    return fastdl.tensor(np.asarray(a), dtype=D)
+    return fastdl.tensor(np.asarray(a, dtype=np.float64), dtype=D)
 
 
 @pytest.mark.parametrize("name,call,ref", ALIASES, ids=[a[0] for a in ALIASES])
 def test_alias_matches_functional(name, call, ref):
-    _close(call(_consts), ref(_consts))
+    _close(call(_consts, _consts), ref(_consts, _consts))
 
 
 @pytest.mark.parametrize("name,call,ref", ALIASES, ids=[a[0] for a in ALIASES])
@@ -153,18 +159,19 @@ def test_alias_gradcheck(name, call, ref):
         t = _t(a, True)
         made.append(t)
         return t
-    call(leaf)  # discover the float inputs, in order
+    call(leaf, _consts)  # discover the differentiable inputs, in order
     arrays = [t.detach().numpy().copy() for t in made]
 
     def fn(*xs):
         it = iter(xs)
-        return call(lambda a: next(it))
+        return call(lambda a: next(it), _consts)
     assert gradcheck(fn, [_t(a, True) for a in arrays])
 
 
 _TORCH_SAME = {"convolution-2d": "convolution", "convolution-t1d": "convolution", "kl_div-logt": "kl_div",
                "bce_with_logits": "binary_cross_entropy_with_logits", "rrelu-eval": "rrelu",
-               "dropout-eval": "dropout", "alpha_dropout-eval": "alpha_dropout", "feature_dropout-eval": "feature_dropout",
+               "dropout-eval": "dropout", "alpha_dropout-eval": "alpha_dropout",
+               "feature_dropout-eval": "feature_dropout",
                "feature_alpha_dropout-eval": "feature_alpha_dropout"}
 
 
@@ -173,15 +180,15 @@ def test_alias_torch_parity(name, call, ref):
     """The same call with `fastdl` replaced by `torch` (the lambdas only use the top-level function)."""
     torch = pytest.importorskip("torch")
     tname = _TORCH_SAME.get(name, name)
-    ours = call(_consts)
-
-    class _Shim:  # the call's `fastdl.<name>` resolves to torch's function
-        pass
+    ours = call(_consts, _consts)
     import types
     code = call.__code__
     g = dict(call.__globals__)
-    g["fastdl"] = types.SimpleNamespace(**{n: getattr(torch, n) for n in (tname, "tensor", "float64")})
-    theirs = types.FunctionType(code, g)(lambda a: torch.tensor(np.asarray(a), dtype=torch.float64))
+    g["fastdl"] = types.SimpleNamespace(**{tname: getattr(torch, tname)})  # fastdl.<name> is torch's function
+
+    def tt(a):
+        return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64)
+    theirs = types.FunctionType(code, g)(tt, tt)
     if isinstance(theirs, tuple) and not isinstance(ours, tuple):
         theirs = theirs[0]
     _close(ours, [e.numpy() for e in theirs] if isinstance(theirs, tuple) else theirs.numpy())
