@@ -63,3 +63,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 from .ops.promotion import range  # noqa: E402,A001  (deprecated torch.range; after the builtins used above)
 from ._format import set_printoptions, get_printoptions  # noqa: E402
+# ---- torch's top-level long tail (toplevel branch): functional aliases, utilities, flags, dtype limits ----
+from .ops.toplevel_aliases import *  # noqa: E402,F401,F403
+from .ops.toplevel_utils import *  # noqa: E402,F401,F403
+from .ops.windows import *  # noqa: E402,F401,F403
+from .ops.view_copies import *  # noqa: E402,F401,F403
+from .ops import view_copies as _view_copies  # noqa: E402
+from .flags import *  # noqa: E402,F401,F403
+from .dtype_info import finfo, iinfo  # noqa: E402
+from .tensor_extras import layout, strided, install as _install_tensor_extras  # noqa: E402
+
+_view_copies.install_methods()
+_install_tensor_extras()

@@ -45,9 +45,10 @@ class device:
 
 
 CPU = device("cpu")
+_default = [CPU]  # fastdl.set_default_device's device: what a creation function without device= uses
 
 
 def to_device(d):
     if d is None:
-        return CPU
+        return _default[0]
     return d if isinstance(d, device) else device(d)

@@ -519,7 +519,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64)), host)
     else:
         host._np_view()[...] = arr
-    t = host if to_device(device).type == "cpu" else host.to(device)
+    dev = to_device(device)  # None: fastdl.get_default_device()
+    t = host if dev.type == "cpu" else host.to(dev)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -527,7 +528,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and (dtype is None or data.dtype is _dt.to_dtype(dtype)) and \
             (device is None or data.device == to_device(device)):
         return data
-    if isinstance(data, np.ndarray) and dtype is None and device is None and data.dtype in _dt._BY_NP:
+    if isinstance(data, np.ndarray) and dtype is None and to_device(device).type == "cpu" and data.dtype in _dt._BY_NP:
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
