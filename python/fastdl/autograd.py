@@ -657,14 +657,50 @@ def gradgradcheck(fn, inputs, **kwargs):
     return check(fn, inputs, **kwargs)
 
 
-def __getattr__(name):
-    """autograd.functional (torch.autograd.functional), loaded on first use."""
-    if name == "functional":
+_SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad"}
+
+
+class _SubmoduleFinder:
+    """Makes `import fastdl.autograd.functional` / `.forward_ad` work although autograd is a
+    module, not a package: the name is served by its module file, loaded on first use."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        package, _, short = fullname.rpartition(".")
+        if package != __name__ or short not in _SUBMODULES:
+            return None
+        import importlib.util
+        return importlib.util.spec_from_loader(fullname, _SubmoduleFinder)
+
+    @staticmethod
+    def create_module(spec):
         import importlib
-        import sys
-        mod = importlib.import_module("fastdl.autograd_functional")
-        sys.modules.setdefault(__name__ + ".functional", mod)  # `from fastdl.autograd.functional import ...`
-        globals()["functional"] = mod
+        return importlib.import_module(_SUBMODULES[spec.name.rpartition(".")[2]])
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
+# a package path (empty: nothing found on disk) lets the import system ask the finder
+__path__ = []
+
+
+def _install_submodule_finder():
+    import sys
+    if not any(f is _SubmoduleFinder for f in sys.meta_path):
+        sys.meta_path.append(_SubmoduleFinder)
+
+
+_install_submodule_finder()
+
+
+def __getattr__(name):
+    """autograd.functional and autograd.forward_ad (torch's), loaded on first use."""
+    if name in _SUBMODULES:
+        import importlib
+        mod = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = mod
         return mod
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

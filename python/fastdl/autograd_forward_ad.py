@@ -1,0 +1,114 @@
+"""torch.autograd.forward_ad on fastdl's reverse mode: dual tensors whose tangents are
+read as Jacobian-vector products.
+
+torch propagates a tangent alongside every op. fastdl has no per-op forward rules;
+instead `make_dual` records the primal in the autograd graph (a leaf that requires
+grad, or an identity of a tensor that already does) and remembers its tangent, and
+`unpack_dual(y)` computes y's tangent when asked, by the double-vjp trick: with a dummy
+cotangent u, g_i = u^T dy/dx_i is linear in u, so d/du sum_i <g_i, t_i> = sum_i J_i t_i.
+So every op with a double backward (all built-in ones) works, grad mode must be on
+while the duals are used (the graph is what carries the tangents), and each
+unpack_dual costs two backward passes over the graph between the duals and y.
+"""
+import contextlib
+from collections import namedtuple
+
+from . import autograd as _ag
+
+__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
+           "UnpackedDualTensor"]
+
+UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+# one registry per open level: [(dual tensor, tangent)]; the innermost level is last
+_levels = []
+
+
+def enter_dual_level():
+    """Opens a new forward-AD level and returns its index."""
+    _levels.append([])
+    return len(_levels) - 1
+
+
+def exit_dual_level(*, level=None):
+    """Closes the innermost level (the one given must be it); its duals lose their tangents."""
+    if not _levels:
+        raise RuntimeError("exit_dual_level: no forward AD level is open")
+    if level is not None and level != len(_levels) - 1:
+        raise RuntimeError(f"exit_dual_level: level {level} is not the innermost open level ({len(_levels) - 1})")
+    _levels.pop()
+
+
+class dual_level(contextlib.ContextDecorator):
+    """Context manager (and decorator) for one forward-AD level, as torch's."""
+
+    def __enter__(self):
+        self._level = enter_dual_level()
+        return self._level
+
+    def __exit__(self, *exc):
+        exit_dual_level(level=self._level)
+        return False
+
+
+def _level_registry(level, op):
+    if not _levels:
+        raise RuntimeError(f"{op}: no forward AD level is open; use `with fastdl.autograd.forward_ad.dual_level():`")
+    if level is None:
+        return _levels[-1]
+    if not 0 <= level < len(_levels):
+        raise RuntimeError(f"{op}: level {level} is not open (open levels: 0..{len(_levels) - 1})")
+    return _levels[level]
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A tensor with tensor's values that carries `tangent` (same shape and dtype; a
+    floating dtype) at the level; ops on it propagate the tangent (read with unpack_dual)."""
+    from .tensor import Tensor
+    reg = _level_registry(level, "make_dual")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError(f"make_dual: expected Tensors, got {type(tensor).__name__} and {type(tangent).__name__}")
+    if not tensor.dtype.is_floating_point:
+        raise ValueError(f"make_dual: expected a floating point primal, got {tensor.dtype}")
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise RuntimeError(f"make_dual: trying to set a forward gradient of size {list(tangent.shape)} on a tensor of "
+                           f"size {list(tensor.shape)}")
+    if tangent.dtype is not tensor.dtype:
+        raise RuntimeError(f"make_dual: the tangent's dtype {tangent.dtype} differs from the primal's {tensor.dtype}")
+    if tangent.device != tensor.device:
+        raise RuntimeError(f"make_dual: the tangent is on {tangent.device}, the primal on {tensor.device}")
+    if not _ag.is_grad_enabled():
+        raise RuntimeError("make_dual: fastdl's forward AD runs on the autograd graph; grad mode must be enabled")
+    dual = tensor * 1 if tensor.requires_grad else tensor.detach().requires_grad_(True)
+    reg.append((dual, tangent.detach()))
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """(primal, tangent): the tensor's values (detached from the tangent's computation)
+    and its tangent, J t summed over the level's duals it depends on (None if none)."""
+    from .tensor import Tensor, zeros_like
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"unpack_dual: expected a Tensor, got {type(tensor).__name__}")
+    if not _levels:
+        return UnpackedDualTensor(tensor, None)
+    reg = _level_registry(level, "unpack_dual")
+    for dual, tangent in reg:
+        if dual is tensor:
+            return UnpackedDualTensor(tensor.detach(), tangent)
+    if not tensor.requires_grad or not reg or not tensor.dtype.is_floating_point:
+        return UnpackedDualTensor(tensor, None)
+    duals = [d for d, _ in reg]
+    u = zeros_like(tensor).requires_grad_(True)
+    with _ag.enable_grad():
+        gs = _ag.grad(tensor, duals, u, retain_graph=True, create_graph=True, allow_unused=True)
+        terms = [(g * t).sum() for g, (_, t) in zip(gs, reg) if g is not None]
+        if not terms:
+            return UnpackedDualTensor(tensor.detach(), None)
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        if not total.requires_grad:  # the output is affine in the duals with zero slope
+            return UnpackedDualTensor(tensor.detach(), zeros_like(tensor))
+        jv, = _ag.grad(total, u, retain_graph=True, allow_unused=True)  # the forward graph stays usable
+    return UnpackedDualTensor(tensor.detach(), zeros_like(tensor) if jv is None else jv)
