@@ -4,21 +4,12 @@ with QR re-orthonormalisation, then the SVD of the small projected matrix). Comp
 from matmul / linalg.qr / linalg.svd, so it is differentiable and runs on every device.
 The sketch comes from fastdl's generator: the factors match torch's up to that
 randomness (the subspace, not the bits)."""
-from .. import dtypes as _dt
 from ._util import check_tensor, desc
 from .linalg import matmul
 from .linalg_factor import qr
-from .linalg_svd import svd
+from .linalg_svd import _check, svd
 
 __all__ = ["svd_lowrank", "pca_lowrank"]
-
-
-def _check(op, A):
-    check_tensor(op, A, "A")
-    if A.dtype not in (_dt.float32, _dt.float64):
-        raise TypeError(f"{op}: expected A to be float32 or float64, got {desc(A)}")
-    if A.ndim < 2:
-        raise ValueError(f"{op}: A must be batches of matrices (..., m, n), got {desc(A)}")
 
 
 def _approximate_basis(A, q, niter, M):

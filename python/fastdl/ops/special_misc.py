@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from ._util import cast, check_tensor, unbroadcast
 from .elementwise import abs, erfc, exp, floor, isnan, pow, sign, sqrt, where
 from .elementwise import round as _round0
-from .elementwise_extra import _float_operand, _promote2
+from .elementwise_extra import _Unary, _float_operand, _promote2
 
 _INV_SQRTPI = 1.0 / math.sqrt(math.pi)
 
@@ -135,20 +135,12 @@ def i1e_values(x64):
     return _scaled_bessel_i(x64, I1E_A, I1E_B, True)
 
 
-class _Float64Unary(Function):
-    """forward: cls.values on a float64 copy, rounded once; backward: g * cls.deriv(x, out)."""
+class _Float64Unary(_Unary):
+    """elementwise_extra's _Unary with cls.values computed on a float64 copy, rounded once."""
 
     @classmethod
-    def forward(cls, ctx, x):
-        with no_grad():
-            out = cast(cls.values(cast(x.detach(), _dt.float64)), x.dtype)
-        ctx.save_for_backward(x, out)
-        return out
-
-    @classmethod
-    def backward(cls, ctx, g):
-        x, out = ctx.saved_tensors
-        return g * cls.deriv(x, out)
+    def fwd(cls, x):
+        return cast(cls.values(cast(x.detach(), _dt.float64)), x.dtype)
 
 
 class _I0e(_Float64Unary):
