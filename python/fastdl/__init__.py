@@ -75,3 +75,11 @@ from .tensor_extras import layout, strided, install as _install_tensor_extras  #
 
 _view_copies.install_methods()
 _install_tensor_extras()
+# ---- automatic mixed precision (amp branch): fastdl.amp, fastdl.autocast, fastdl.{cpu,cuda}.amp ----
+from . import amp  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .amp.autocast_mode import (clear_autocast_cache, get_autocast_dtype, is_autocast_cache_enabled,  # noqa: E402
+                                is_autocast_enabled, set_autocast_cache_enabled, set_autocast_dtype,
+                                set_autocast_enabled)
+from .amp.deprecated import cpu_amp as _cpu_amp, cuda_amp as _cuda_amp  # noqa: E402
+cpu.amp, cuda.amp = _cpu_amp, _cuda_amp

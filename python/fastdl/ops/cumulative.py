@@ -13,6 +13,7 @@ from ..autograd import Function
 from ._util import backend, check_tensor, contiguous_data, empty, norm_dim
 from .elementwise import mul
 from .shape import cat, clone, narrow
+from ..amp import autocast_mode as _amp
 
 
 def _accumulating(op, x, dim, dtype):
@@ -52,6 +53,7 @@ class _CumSum(Function):
 
 def cumsum(x, dim, dtype=None):
     """y[..., i, ...] = x[..., 0, ...] + ... + x[..., i, ...] along dim."""
+    if _amp.on and _amp.here(): return _amp.run("cumsum", cumsum, x, dim, dtype)  # autocast
     x, d, half = _accumulating("cumsum", x, dim, dtype)
     y = _CumSum.apply(x, d)
     return y if half is None else y.to(half)
@@ -59,6 +61,7 @@ def cumsum(x, dim, dtype=None):
 
 def cumprod(x, dim, dtype=None):
     """y[..., i, ...] = x[..., 0, ...] * ... * x[..., i, ...] along dim."""
+    if _amp.on and _amp.here(): return _amp.run("cumprod", cumprod, x, dim, dtype)  # autocast
     x, d, half = _accumulating("cumprod", x, dim, dtype)
     n = x.shape[d] if x.ndim else 1
     y, k = x, 1

@@ -13,6 +13,7 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, same_device, scalar_tensor,
                     unbroadcast, via_float32)
+from ..amp import autocast_mode as _amp
 
 
 # ---- binary -------------------------------------------------------------------------
@@ -278,6 +279,7 @@ def _check_int_div(op, b):
 
 
 def pow(a, b):
+    if _amp.on and _amp.here(): return _amp.run("pow", pow, a, b)  # autocast
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
         if a.dtype.is_floating_point or (isinstance(b, int) and b >= 0):
             return PowScalar.apply(a, float(b))
@@ -316,6 +318,7 @@ class Atan2(Function):
 
 
 def atan2(a, b):
+    if _amp.on and _amp.here(): return _amp.run("atan2", atan2, a, b)  # autocast
     return Atan2.apply(a, b)
 
 
@@ -674,6 +677,7 @@ def _unary_api(name):
     fn = _UNARY_FN[name]
 
     def api(x):
+        if _amp.on and _amp.here(): return _amp.run(name, api, x)  # autocast
         return fn.apply(x)
     api.__name__ = name
     return api
@@ -719,10 +723,12 @@ def square(x):
 
 
 def log2(x):
+    if _amp.on and _amp.here(): return _amp.run("log2", log2, x)  # autocast
     return log(x) * (1.0 / 0.6931471805599453)
 
 
 def log10(x):
+    if _amp.on and _amp.here(): return _amp.run("log10", log10, x)  # autocast
     return log(x) * (1.0 / 2.302585092994046)
 
 

@@ -17,6 +17,7 @@ from ..tensor import Tensor
 from ._util import cast, check_tensor, desc, scalar_tensor, unbroadcast
 from .elementwise import (abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, remainder, sigmoid,
                           sqrt, where, _check_int_div)
+from ..amp import autocast_mode as _amp
 
 _LN2 = math.log(2.0)
 
@@ -310,12 +311,14 @@ def _check_value(op, value, *ts):
 
 
 def addcmul(input, tensor1, tensor2, value=1):
+    if _amp.on and _amp.here(): return _amp.run("addcmul", addcmul, input, tensor1, tensor2, value)  # autocast
     _check_value("addcmul", value, input, tensor1, tensor2)
     prod = tensor1 * tensor2
     return input + (prod if value == 1 else prod * value)
 
 
 def addcdiv(input, tensor1, tensor2, value=1):
+    if _amp.on and _amp.here(): return _amp.run("addcdiv", addcdiv, input, tensor1, tensor2, value)  # autocast
     for t in (tensor1, tensor2):
         if isinstance(t, Tensor) and not t.dtype.is_floating_point:
             raise RuntimeError(f"addcdiv: integer division of tensors is not supported (got {desc(t)}); "

@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
 from ._util import check_tensor, desc, norm_dim, same_device
+from ..amp import autocast_mode as _amp
 
 
 # ---- diagonal / diag_embed ------------------------------------------------------------
@@ -116,6 +117,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def trace(input):
+    if _amp.on and _amp.here(): return _amp.run("trace", trace, input)  # autocast
     check_tensor("trace", input)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, got {desc(input)}")

@@ -8,6 +8,7 @@ from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
+from ..amp import autocast_mode as _amp
 
 _cpu_matmul_new = _C.cpu_matmul_new  # csrc/bind/bind_linalg_new.cpp: 2-D float CPU operands in one call
 
@@ -63,6 +64,7 @@ class _Matmul(Function):
 
 def matmul(a, b):
     """matmul(a, b): the matrix product with NumPy's rules (1-D operands, broadcast batch dimensions)."""
+    if _amp.on and _amp.here(): return _amp.run("matmul", matmul, a, b)  # autocast
     check_tensor("matmul", a)
     check_tensor("matmul", b, "other")
     same_device("matmul", a, b)
@@ -131,6 +133,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2), torch.addmm: mat1 (n, m), mat2 (m, p), input
     broadcastable to (n, p). One GEMM with input as its initial output (a layer's
     `x @ W + b` in one op)."""
+    if _amp.on and _amp.here(): return _amp.run("addmm", addmm, input, mat1, mat2, beta=beta, alpha=alpha)  # autocast
     for t, name in ((input, "input"), (mat1, "mat1"), (mat2, "mat2")):
         check_tensor("addmm", t, name)
     same_device("addmm", input, mat1, mat2)
@@ -152,6 +155,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def mm(a, b):
     """mm(a, b): the product of two 2-D tensors."""
+    if _amp.on and _amp.here(): return _amp.run("mm", mm, a, b)  # autocast
     check_tensor("mm", a, "input")
     check_tensor("mm", b, "mat2")
     if a.ndim != 2 or b.ndim != 2:
@@ -163,6 +167,7 @@ mm = _C.front_method(_cpu_matmul_new, mm, 2)  # as matmul: its fast case is 2-D
 
 
 def bmm(a, b):
+    if _amp.on and _amp.here(): return _amp.run("bmm", bmm, a, b)  # autocast
     check_tensor("bmm", a, "input")
     check_tensor("bmm", b, "mat2")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
@@ -171,6 +176,7 @@ def bmm(a, b):
 
 
 def dot(a, b):
+    if _amp.on and _amp.here(): return _amp.run("dot", dot, a, b)  # autocast
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"dot: expected 1-D tensors, got {desc(a)} and {desc(b)}")
     return matmul(a, b)

@@ -37,6 +37,7 @@ from .elementwise import log, sign
 from .indexing_extra import diag_embed
 from .linalg import matmul
 from .shape import cat, tril, triu
+from ..amp import autocast_mode as _amp
 
 
 class LinAlgError(RuntimeError):
@@ -401,6 +402,7 @@ def solve(A, B, *, left=True):
 
 def inv(A):
     """A^-1 for batches of square matrices; LinAlgError if one is singular."""
+    if _amp.on and _amp.here(): return _amp.run("inverse", inv, A)  # autocast
     op = "linalg.inv"
     _check_square(op, A)
     return _Solve.apply(A, eye(A.shape[-1], dtype=A.dtype, device=A.device), op)
@@ -450,6 +452,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 def cholesky_solve(B, L, upper=False):
     """X with A X = B, A = L L^T (or U^T U when upper) given its Cholesky factor."""
+    if _amp.on and _amp.here(): return _amp.run("cholesky_solve", cholesky_solve, B, L, upper)  # autocast
     op = "cholesky_solve"
     _check_square(op, L, "L")
     _check_rhs(op, L, B, -2, "L")
@@ -484,6 +487,7 @@ def eigh(A, UPLO="L"):
 
 def _cholesky_top(A, upper=False):
     """torch.cholesky (the deprecated top-level name): upper is positional there."""
+    if _amp.on and _amp.here(): return _amp.run("cholesky", _cholesky_top, A, upper)  # autocast
     return cholesky(A, upper=upper)
 
 

@@ -23,6 +23,7 @@ from .linalg_factor import (_check_rhs, _check_square, _copy, _lu, _not_pd, _per
                             cholesky, eigh, inv, lu_factor, solve, solve_triangular)
 from .norms import matrix_norm
 from .shape import tril, triu
+from ..amp import autocast_mode as _amp
 
 __all__ = ["linalg_lu", "lu", "lu_unpack", "lu_solve", "linalg_lu_solve", "lu_factor_ex", "cholesky_ex", "inv_ex",
            "solve_ex", "cholesky_inverse", "triangular_solve", "eigvalsh", "cond", "tensorinv", "tensorsolve"]
@@ -126,6 +127,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False):
 
 def lu_solve(b, LU_data, LU_pivots):
     """torch.lu_solve (deprecated there): A X = b from A's (LU, pivots)."""
+    if _amp.on and _amp.here(): return _amp.run("lu_solve", lu_solve, b, LU_data, LU_pivots)  # autocast
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
@@ -214,12 +216,14 @@ class _CholeskyInverse(Function):
 
 def cholesky_inverse(L, upper=False):
     """(L L^T)^-1 (or (U^T U)^-1 when upper) from a Cholesky factor."""
+    if _amp.on and _amp.here(): return _amp.run("cholesky_inverse", cholesky_inverse, L, upper)  # autocast
     _check_square("cholesky_inverse", L, "L")
     return _CholeskyInverse.apply(L, bool(upper))
 
 
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     """torch.triangular_solve (legacy): (X, a copy of A) with op(A) X = b, op(A) = A or A^T."""
+    if _amp.on and _amp.here(): return _amp.run("triangular_solve", triangular_solve, b, A, upper, transpose, unitriangular)  # autocast
     op = "triangular_solve"
     _check_square(op, A, "A")
     _check_rhs(op, A, b, -2)

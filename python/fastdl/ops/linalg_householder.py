@@ -15,6 +15,7 @@ from ._util import backend, check_tensor, desc, empty, same_device
 from .linalg import matmul
 from .linalg_factor import _copy
 from .shape import tril
+from ..amp import autocast_mode as _amp
 
 __all__ = ["householder_product", "orgqr", "geqrf", "ormqr"]
 
@@ -71,11 +72,13 @@ def householder_product(A, tau):
 
 def orgqr(input, tau):
     """torch.orgqr: linalg.householder_product under LAPACK's name."""
+    if _amp.on and _amp.here(): return _amp.run("orgqr", orgqr, input, tau)  # autocast
     return householder_product(input, tau)
 
 
 def geqrf(input):
     """(a, tau): the QR factorization in LAPACK's compact form (no autograd, as torch)."""
+    if _amp.on and _amp.here(): return _amp.run("geqrf", geqrf, input)  # autocast
     op = "geqrf"
     check_tensor(op, input, "input")
     if input.dtype not in (_dt.float32, _dt.float64):
@@ -94,6 +97,7 @@ def geqrf(input):
 def ormqr(input, tau, other, left=True, transpose=False):
     """Q other (left) or other Q, Q^T when transpose, Q = H_1 ... H_k the full m x m
     orthogonal matrix of geqrf's (input, tau); input (..., mn, k), other (..., m, n)."""
+    if _amp.on and _amp.here(): return _amp.run("ormqr", ormqr, input, tau, other, left, transpose)  # autocast
     op = "ormqr"
     _check_pair(op, input, tau, "input")
     check_tensor(op, other, "other")

@@ -18,6 +18,7 @@ from .indexing_extra import diagonal as _diagonal
 from .linalg import matmul, outer
 from .reduce import amax, sum
 from .shape import cat, flip, narrow
+from ..amp import autocast_mode as _amp
 
 __all__ = ["mv", "addmv", "addr", "ger", "inner", "vdot", "tensordot", "kron", "cross", "linalg_cross", "baddbmm",
            "addbmm", "chain_matmul", "multi_dot", "matrix_power", "matrix_exp", "vecdot", "linalg_diagonal",
@@ -60,6 +61,7 @@ def _check_out_shape(op, input, shape):
 # ---------------------------------------------------------------- vector / matrix products
 def mv(input, vec):
     """The product of a matrix (n, m) and a vector (m,): (n,)."""
+    if _amp.on and _amp.here(): return _amp.run("mv", mv, input, vec)  # autocast
     op = "mv"
     _tensors(op, (input, "input"), (vec, "vec"))
     if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
@@ -69,6 +71,7 @@ def mv(input, vec):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
+    if _amp.on and _amp.here(): return _amp.run("addmv", addmv, input, mat, vec, beta=beta, alpha=alpha)  # autocast
     op = "addmv"
     _tensors(op, (input, "input"), (mat, "mat"), (vec, "vec"))
     _scale(op, beta, alpha)
@@ -79,6 +82,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)."""
+    if _amp.on and _amp.here(): return _amp.run("addr", addr, input, vec1, vec2, beta=beta, alpha=alpha)  # autocast
     op = "addr"
     _tensors(op, (input, "input"), (vec1, "vec1"), (vec2, "vec2"))
     _scale(op, beta, alpha)
@@ -108,6 +112,7 @@ def vdot(input, other):
 def tensordot(a, b, dims=2):
     """Contracts a's dims dims[0] with b's dims[1] (an int n: a's last n with b's first n);
     the result has a's free dims then b's, as one matmul."""
+    if _amp.on and _amp.here(): return _amp.run("tensordot", tensordot, a, b, dims)  # autocast
     op = "tensordot"
     _tensors(op, (a, "a"), (b, "b"))
     if isinstance(dims, Tensor):
@@ -192,6 +197,7 @@ def linalg_cross(input, other, *, dim=-1):
 
 def cross(input, other, dim=None):
     """torch.cross: as linalg.cross, but dim=None picks the first dim of size 3 and warns (torch 2.x)."""
+    if _amp.on and _amp.here(): return _amp.run("cross", cross, input, other, dim)  # autocast
     op = "cross"
     _tensors(op, (input, "input"), (other, "other"))
     if input.ndim != other.ndim:
@@ -215,6 +221,7 @@ def _check_batches(op, b1, b2):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    if _amp.on and _amp.here(): return _amp.run("baddbmm", baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)  # autocast
     op = "baddbmm"
     _tensors(op, (input, "input"), (batch1, "batch1"), (batch2, "batch2"))
     _scale(op, beta, alpha)
@@ -226,6 +233,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b], as one matmul (the batch folded into K)."""
+    if _amp.on and _amp.here(): return _amp.run("addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)  # autocast
     op = "addbmm"
     _tensors(op, (input, "input"), (batch1, "batch1"), (batch2, "batch2"))
     _scale(op, beta, alpha)
@@ -246,6 +254,7 @@ def _chain(ms):
 
 def chain_matmul(*matrices):
     """The product of 2-D matrices, left to right (torch.chain_matmul)."""
+    if _amp.on and _amp.here(): return _amp.run("chain_matmul", chain_matmul, *matrices)  # autocast
     op = "chain_matmul"
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
@@ -265,6 +274,7 @@ def chain_matmul(*matrices):
 def multi_dot(tensors):
     """linalg.multi_dot: the product of 2-D matrices, the first may be a row vector (1-D)
     and the last a column vector (1-D); multiplied left to right."""
+    if _amp.on and _amp.here(): return _amp.run("multi_dot", multi_dot, tensors)  # autocast
     op = "linalg.multi_dot"
     tensors = list(tensors)
     if len(tensors) < 2:

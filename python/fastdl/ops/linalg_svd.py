@@ -25,6 +25,7 @@ from .linalg import matmul
 from .linalg_factor import LinAlgError, _copy, _mT, _raise_on_info, eigh, qr
 from .reduce import amax, sum
 from .shape import cat, narrow
+from ..amp import autocast_mode as _amp
 
 __all__ = ["svd", "svdvals", "svd_legacy", "pinv", "pinverse", "matrix_rank"]
 
@@ -200,6 +201,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
 
 def pinverse(input, rcond=1e-15):
     """torch.pinverse: pinv with rtol = rcond."""
+    if _amp.on and _amp.here(): return _amp.run("pinverse", pinverse, input, rcond)  # autocast
     return pinv(input, rtol=rcond)
 
 

@@ -5,6 +5,7 @@ from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, same_device, unbroadcast
+from ..amp import autocast_mode as _amp
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -67,6 +68,7 @@ def _cross_entropy_grad(x, t, w, g, ignore_index, eps):
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """torch.nn.functional.cross_entropy: input (N, C) or (N, C, d1, ...) or (C,) logits;
     target class indices (int64) or class probabilities (same shape as input)."""
+    if _amp.on and _amp.here(): return _amp.run("cross_entropy", cross_entropy, input, target, weight, ignore_index, reduction, label_smoothing)  # autocast
     check_tensor("cross_entropy", input)
     check_tensor("cross_entropy", target, "target")
     same_device("cross_entropy", input, target, *(w for w in (weight,) if w is not None))
@@ -178,6 +180,7 @@ def _to_input(g, shape, dtype):
 
 
 def mse_loss(input, target, reduction="mean"):
+    if _amp.on and _amp.here(): return _amp.run("mse_loss", mse_loss, input, target, reduction)  # autocast
     check_tensor("mse_loss", input)
     check_tensor("mse_loss", target, "target")
     _check_reduction("mse_loss", reduction)

@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from ._util import check_tensor, desc, norm_dim, norm_dims
 from .elementwise import abs, ne, where
 from .reduce import amax, amin, sum
+from ..amp import autocast_mode as _amp
 
 __all__ = ["vector_norm", "matrix_norm", "linalg_norm", "norm"]
 
@@ -198,6 +199,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, dtype=None):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm / Tensor.norm: a number p is the vector p-norm over dim (None: every
     element); 'fro' the 2-norm over at most two dims; other strings go to matrix_norm."""
+    if _amp.on and _amp.here(): return _amp.run("norm", norm, input, p, dim, keepdim, out, dtype)  # autocast
     check_tensor("norm", input)
     dims = [dim] if isinstance(dim, (numbers.Integral, Tensor)) else dim
     if isinstance(p, str):

@@ -17,6 +17,7 @@ from .indexing import gather, scatter_add_
 from .reduce import _ValuesIndices, amax, amin, any as _any, sum as _sum
 from .shape import cat, movedim, narrow, reshape, squeeze, unsqueeze
 from .sorting import _argsort_k, _dim, _take
+from ..amp import autocast_mode as _amp
 
 
 def _prep(op, x, dim):
@@ -239,11 +240,13 @@ def _quantile(op, input, q, dim, keepdim, interpolation, ignore_nan):
 def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """The q-th quantiles along dim (all elements when dim is None), q a float or a 1-D
     tensor (then a leading dim of len(q)); NaN where the line has a NaN."""
+    if _amp.on and _amp.here(): return _amp.run("quantile", quantile, input, q, dim, keepdim, interpolation)  # autocast
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """quantile ignoring NaN (NaN only where a line is all NaN)."""
+    if _amp.on and _amp.here(): return _amp.run("nanquantile", nanquantile, input, q, dim, keepdim, interpolation)  # autocast
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
 
 

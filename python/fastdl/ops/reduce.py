@@ -7,6 +7,7 @@ from ..autograd import Function, is_grad_enabled
 from ._util import (backend, cast, check_tensor, contiguous_strides, desc, empty, expand_view, norm_dim, norm_dims,
                     via_float32)
 from .elementwise import where
+from ..amp import autocast_mode as _amp
 
 _ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -64,6 +65,7 @@ class _Sum(Function):
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
+    if _amp.on and _amp.here(): return _amp.run("sum", sum, x, dim, keepdim, dtype)  # autocast
     check_tensor("sum", x)
     dims = norm_dims("sum", dim, x.ndim)
     return _Sum.apply(x, dims, keepdim, None if dtype is None else _dt.to_dtype(dtype))
@@ -212,6 +214,7 @@ def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def logsumexp(x, dim, keepdim=False):
+    if _amp.on and _amp.here(): return _amp.run("logsumexp", logsumexp, x, dim, keepdim)  # autocast
     check_tensor("logsumexp", x)
     if not x.dtype.is_floating_point:
         x = x.to(_dt.get_default_dtype())
@@ -264,8 +267,10 @@ def _softmax(op, x, dim, dtype, log):
 
 
 def softmax(x, dim=None, dtype=None):
+    if _amp.on and _amp.here(): return _amp.run("softmax", softmax, x, dim, dtype)  # autocast
     return _softmax("softmax", x, dim, dtype, False)
 
 
 def log_softmax(x, dim=None, dtype=None):
+    if _amp.on and _amp.here(): return _amp.run("log_softmax", log_softmax, x, dim, dtype)  # autocast
     return _softmax("log_softmax", x, dim, dtype, True)

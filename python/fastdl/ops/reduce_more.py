@@ -12,6 +12,7 @@ from ._util import check_tensor, desc, norm_dim, norm_dims
 from .elementwise import isnan, mul, where
 from .reduce import amax, amin, mean, std, sum
 from .shape import cat, narrow
+from ..amp import autocast_mode as _amp
 
 __all__ = ["prod", "nansum", "nanmean", "std_mean", "aminmax"]
 
@@ -35,6 +36,7 @@ def _tree_prod(x, d):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """torch.prod: the product of all elements (0-d), or along one dim. bool and integer
     inputs multiply in int64; float16 / bfloat16 in float32, rounded once."""
+    if _amp.on and _amp.here(): return _amp.run("prod", prod, input, dim, keepdim, dtype=dtype)  # autocast
     check_tensor("prod", input)
     x = input
     if dtype is not None:

@@ -18,6 +18,7 @@ from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from ._util import check_tensor, desc, norm_dim, same_device
 from .indexing import index_add_
+from ..amp import autocast_mode as _amp
 
 
 def _arange(n, dev):
@@ -204,6 +205,7 @@ def _scatter_parts(input, d, index, src):
 
 
 def scatter_add(input, dim, index, src):
+    if _amp.on and _amp.here(): return _amp.run("scatter_add", scatter_add, input, dim, index, src)  # autocast
     d = _check_scatter("scatter_add", input, dim, index, src)
     x, lin, vals = _scatter_parts(input, d, index, src)
     return _PutFlat.apply(x, lin, vals, True).reshape(input.shape)
@@ -286,6 +288,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def index_copy(input, dim, index, source):
+    if _amp.on and _amp.here(): return _amp.run("index_copy", index_copy, input, dim, index, source)  # autocast
     x, lin, vals = _index_parts("index_copy", input, dim, index, source)
     return _PutFlat.apply(x, lin, vals, False).reshape(input.shape)
 
@@ -310,6 +313,7 @@ def _values(op, values, x):
 def index_put(input, indices, values, accumulate=False):
     """input with values written (or added) at input[indices]; indices is a tuple of int64
     or bool tensors, as for advanced indexing."""
+    if _amp.on and _amp.here(): return _amp.run("index_put", index_put, input, indices, values, accumulate)  # autocast
     from ..tensor import contiguous_strides
     from .indexing import _linear_index, _parse
     check_tensor("index_put", input)

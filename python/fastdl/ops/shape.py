@@ -8,6 +8,7 @@ import numbers
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, contiguous_strides
 from ._util import backend, desc, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
+from ..amp import autocast_mode as _amp
 
 
 def _view_strides(t, shape):
@@ -303,6 +304,7 @@ class _Cat(Function):
 
 
 def cat(tensors, dim=0):
+    if _amp.on and _amp.here(): return _amp.run("cat", cat, tensors, dim)  # autocast
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of Tensors")
@@ -324,6 +326,7 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
+    if _amp.on and _amp.here(): return _amp.run("stack", stack, tensors, dim)  # autocast
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of Tensors")

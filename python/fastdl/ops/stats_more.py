@@ -22,6 +22,7 @@ from .norms import vector_norm
 from .reduce import amax, amin, sum
 from .search import searchsorted
 from .shape import cat, narrow
+from ..amp import autocast_mode as _amp
 
 __all__ = ["cdist", "pdist", "dist", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "logspace",
            "renorm", "histogram", "gradient"]
@@ -56,6 +57,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of x1 (..., P, M) and each row of x2 (..., R, M):
     (..., P, R). p = 2 uses the matmul expansion when a side has more than 25 rows (or
     compute_mode='use_mm_for_euclid_dist'), as torch."""
+    if _amp.on and _amp.here(): return _amp.run("cdist", cdist, x1, x2, p, compute_mode)  # autocast
     op = "cdist"
     _float(op, x1, "x1")
     _float(op, x2, "x2")
@@ -84,6 +86,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 def pdist(input, p=2):
     """The p-norm distances between the rows of input (N, M), the upper triangle of
     cdist(input, input) row by row: N (N - 1) / 2 values."""
+    if _amp.on and _amp.here(): return _amp.run("pdist", pdist, input, p)  # autocast
     op = "pdist"
     _float(op, input)
     p = _p(op, p)
@@ -96,6 +99,7 @@ def pdist(input, p=2):
 
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast), a 0-d tensor."""
+    if _amp.on and _amp.here(): return _amp.run("dist", dist, input, other, p)  # autocast
     op = "dist"
     _float(op, input)
     _float(op, other, "other")
@@ -243,6 +247,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 def renorm(input, p, dim, maxnorm):
     """Each slice input.select(dim, i) whose p-norm exceeds maxnorm scaled to norm maxnorm
     (torch's factor maxnorm / (norm + 1e-7))."""
+    if _amp.on and _amp.here(): return _amp.run("renorm", renorm, input, p, dim, maxnorm)  # autocast
     op = "renorm"
     _float(op, input)
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or p <= 0:

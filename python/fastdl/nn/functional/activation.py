@@ -8,6 +8,7 @@ from ...autograd import Function, is_grad_enabled
 from ...ops.elementwise import _UNARY_FN, assign_, clamp, sigmoid, tanh, where
 from ...ops.reduce import log_softmax, softmax
 from ...ops._util import check_tensor, desc, norm_dim, same_device
+from ...amp import autocast_mode as _amp
 
 __all__ = ["relu", "relu_", "leaky_relu", "gelu", "silu", "elu", "softplus", "sigmoid", "tanh", "softmax",
            "log_softmax", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "mish", "selu", "celu",
@@ -62,6 +63,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch)."""
+    if _amp.on and _amp.here(): return _amp.run("softplus", softplus, input, beta, threshold)  # autocast
     check_tensor("softplus", input)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero")
@@ -173,6 +175,7 @@ def celu(input, alpha=1.0, inplace=False):
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), weight a scalar or one value per channel (dim 1);
     at 0 the gradient is weight's side, as in PyTorch."""
+    if _amp.on and _amp.here(): return _amp.run("prelu", prelu, input, weight)  # autocast
     op = "prelu"
     check_tensor(op, input)
     check_tensor(op, weight, "weight")
@@ -270,6 +273,7 @@ def glu(input, dim=-1):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-input) along dim; dim=None picks PyTorch's legacy implicit dim (and warns, as torch)."""
+    if _amp.on and _amp.here(): return _amp.run("softmin", softmin, input, dim, _stacklevel, dtype)  # autocast
     check_tensor("softmin", input)
     if dim is None:
         # torch warns from a helper one frame below softmin: the same frame is _stacklevel - 1 from here

@@ -21,6 +21,7 @@ from ...ops.reduce import any as _any
 from ...ops.reduce import softmax
 from ...tensor import Tensor, arange
 from .dropout import dropout
+from ...amp import autocast_mode as _amp
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -125,6 +126,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     attn_mask with it). dropout_p is always applied (pass 0.0 in evaluation, as with
     torch). enable_gqa: key and value may have fewer heads (dim -3) than query, each
     repeated to match."""
+    if _amp.on and _amp.here(): return _amp.run("scaled_dot_product_attention", scaled_dot_product_attention, query, key, value, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa)  # autocast
     _check(query, key, value, attn_mask, dropout_p, scale)
     if is_causal and attn_mask is not None:
         raise RuntimeError(f"{_OP}: explicit attn_mask should not be set when is_causal=True "

@@ -15,6 +15,7 @@ import numbers
 from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 from ._half import half_in_float32
+from ...amp import autocast_mode as _amp
 
 
 def _ntuple(op, name, v, minimum, n):
@@ -296,6 +297,7 @@ def _conv(op, n, input, weight, bias, stride, padding, dilation, groups):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input with an
     (O, C/groups, k) weight. padding: int, 'valid' or 'same' (stride 1)."""
+    if _amp.on and _amp.here(): return _amp.run("conv1d", conv1d, input, weight, bias, stride, padding, dilation, groups)  # autocast
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -303,6 +305,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with an
     (O, C/groups, kh, kw) weight. padding: int, pair, 'valid' or 'same' (stride 1)."""
+    if _amp.on and _amp.here(): return _amp.run("conv2d", conv2d, input, weight, bias, stride, padding, dilation, groups)  # autocast
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -356,6 +359,7 @@ def _conv_transpose(op, n, input, weight, bias, stride, padding, output_padding,
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 1-D convolution (the input-gradient of conv1d) of (N, Cin, L) or
     (Cin, L) input with a (Cin, Cout/groups, k) weight."""
+    if _amp.on and _amp.here(): return _amp.run("conv_transpose1d", conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation)  # autocast
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
 
@@ -364,6 +368,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-D convolution (the input-gradient of conv2d) of (N, Cin, H, W) or
     (Cin, H, W) input with an (Cin, Cout/groups, kh, kw) weight."""
+    if _amp.on and _amp.here(): return _amp.run("conv_transpose2d", conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation)  # autocast
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
 

@@ -18,6 +18,7 @@ from ...ops.indexing import index_select
 from .conv import _check_common, _conv_checks, _conv_transpose_checks, _ntuple, conv2d, conv_transpose2d
 from .padding import pad
 from ._half import half_in_float32
+from ...amp import autocast_mode as _amp
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
@@ -62,6 +63,7 @@ def _depth_table(n_out, k, s, d, device):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution (cross-correlation) of (N, C, D, H, W) or (C, D, H, W) input with an
     (O, C/groups, kd, kh, kw) weight. padding: int, triple, 'valid' or 'same' (stride 1)."""
+    if _amp.on and _amp.here(): return _amp.run("conv3d", conv3d, input, weight, bias, stride, padding, dilation, groups)  # autocast
     op = "conv3d"
     _check_common(op, input, weight, bias, 3)
     _no_half(op, input)
@@ -105,6 +107,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 3-D convolution (the input-gradient of conv3d) of (N, Cin, D, H, W) or
     (Cin, D, H, W) input with a (Cin, Cout/groups, kd, kh, kw) weight."""
+    if _amp.on and _amp.here(): return _amp.run("conv_transpose3d", conv_transpose3d, input, weight, bias, stride, padding, output_padding, groups, dilation)  # autocast
     op = "conv_transpose3d"
     _check_common(op, input, weight, bias, 3)
     _no_half(op, input)

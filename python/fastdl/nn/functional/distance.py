@@ -15,6 +15,7 @@ from ...autograd import Function
 from ...ops.elementwise import clamp
 from ...ops.norms import vector_norm
 from ...ops._util import broadcast_shapes, check_tensor, desc, norm_dim, same_device
+from ...amp import autocast_mode as _amp
 
 __all__ = ["pairwise_distance", "cosine_similarity"]
 
@@ -60,6 +61,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """<x1, x2> / (max(||x1||, eps) max(||x2||, eps)) along dim of the broadcast shape;
     each input is divided by its norm before the product (so |result| <= 1)."""
+    if _amp.on and _amp.here(): return _amp.run("cosine_similarity", cosine_similarity, x1, x2, dim, eps)  # autocast
     op = "cosine_similarity"
     check_tensor(op, x1, "x1")
     check_tensor(op, x2, "x2")

@@ -18,6 +18,7 @@ from ...autograd import no_grad
 from ...ops._util import check_tensor, desc, same_device
 from ...ops.elementwise import where
 from ...ops.indexing import gather
+from ...amp import autocast_mode as _amp
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -170,6 +171,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     """Samples input (N, C, H, W) (or (N, C, D, H, W)) at the normalised positions of
     grid (N, Ho, Wo, 2) (or (N, Do, Ho, Wo, 3); x first, -1 and 1 the edges); output
     (N, C, Ho, Wo) (or (N, C, Do, Ho, Wo))."""
+    if _amp.on and _amp.here(): return _amp.run("grid_sample", grid_sample, input, grid, mode, padding_mode, align_corners)  # autocast
     op = "grid_sample"
     _check(op, input, grid, mode, padding_mode)
     if align_corners is None:

@@ -16,6 +16,7 @@ from ...autograd import Function, _state, is_grad_enabled
 from ...ops._util import backend, check_tensor, desc, empty, expand_view, same_device, scalar_tensor, transposed_view
 from ...ops.elementwise import binary_kernel, unary_kernel
 from ...ops.linalg import gemm_into
+from ...amp import autocast_mode as _amp
 
 __all__ = ["linear"]
 
@@ -104,6 +105,7 @@ def _half_linear_backward(g2, x2, weight, gx, gw, gb):
 
 
 def linear(input, weight, bias=None):
+    if _amp.on and _amp.here(): return _amp.run("linear", linear, input, weight, bias)  # autocast
     out = _cpu_linear_new(input, weight, bias, "none", not _state.enabled)
     if out is not None:
         return out
@@ -113,6 +115,7 @@ def linear(input, weight, bias=None):
 
 def linear_activation(input, weight, bias, activation):
     """activation(linear(input, weight, bias)) as one op; activation in ACTIVATIONS."""
+    if _amp.on and _amp.here(): return _amp.run("linear_activation", linear_activation, input, weight, bias, activation)  # autocast
     if activation not in ACTIVATIONS:
         raise ValueError(f"linear: unknown activation {activation!r} (expected one of {', '.join(ACTIVATIONS)})")
     out = _cpu_linear_new(input, weight, bias, activation, not _state.enabled)

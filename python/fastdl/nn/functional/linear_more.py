@@ -1,11 +1,13 @@
 """bilinear (torch.nn.functional.bilinear): y[..., o] = x1[..., i] A[o, i, j] x2[..., j] + b[o],
 one matmul against A seen as (in1, out * in2), then a product with x2 summed over j."""
 from ...ops._util import check_tensor, desc, same_device
+from ...amp import autocast_mode as _amp
 
 __all__ = ["bilinear"]
 
 
 def bilinear(input1, input2, weight, bias=None):
+    if _amp.on and _amp.here(): return _amp.run("bilinear", bilinear, input1, input2, weight, bias)  # autocast
     op = "bilinear"
     for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
         check_tensor(op, t, name)

@@ -16,6 +16,7 @@ from ...ops._util import broadcast_shapes, check_tensor, desc, same_device, unbr
 from ...tensor import arange, full_like
 from .activation import logsigmoid
 from .distance import _clamp_min_keep_grad, pairwise_distance
+from ...amp import autocast_mode as _amp
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "kl_div", "smooth_l1_loss",
            "l1_loss", "mse_loss", "cross_entropy", "huber_loss", "poisson_nll_loss", "gaussian_nll_loss",
@@ -72,6 +73,7 @@ class _BinaryCrossEntropy(Function):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """input holds probabilities in [0, 1]; weight (broadcast to input) rescales each element."""
+    if _amp.on and _amp.here(): return _amp.run("binary_cross_entropy", binary_cross_entropy, input, target, weight, reduction)  # autocast
     op = "binary_cross_entropy"
     _check(op, input, target, reduction)
     _same_shape(op, input, target)
@@ -107,6 +109,7 @@ class _BinaryCrossEntropyWithLogits(Function):
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """sigmoid + binary cross-entropy in one stable formula; pos_weight (broadcast along
     the last dims, e.g. one per class) weighs the positive term."""
+    if _amp.on and _amp.here(): return _amp.run("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits, input, target, weight, reduction, pos_weight)  # autocast
     op = "binary_cross_entropy_with_logits"
     _check(op, input, target, reduction)
     _same_shape(op, input, target)
@@ -123,6 +126,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[n, target[n]] * weight[target[n]] for log-probabilities input (N, C),
     (C,) or (N, C, d1, ...); 'mean' divides by the total weight of the counted targets."""
+    if _amp.on and _amp.here(): return _amp.run("nll_loss", nll_loss, input, target, weight, ignore_index, reduction)  # autocast
     op = "nll_loss"
     _check(op, input, target, reduction)
     if target.dtype is not _dt.int64:
@@ -161,6 +165,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     """KL(target || exp(input)) pointwise: target * (log target - input), 0 where target
     is 0; with log_target the target is given as log-probabilities. 'batchmean' divides
     the sum by the batch size (the mathematically right KL), 'mean' by the element count."""
+    if _amp.on and _amp.here(): return _amp.run("kl_div", kl_div, input, target, reduction, log_target)  # autocast
     op = "kl_div"
     _check(op, input, target, reduction, ("none", "mean", "sum", "batchmean"))
     if log_target:
@@ -174,6 +179,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta=0 is L1."""
+    if _amp.on and _amp.here(): return _amp.run("smooth_l1_loss", smooth_l1_loss, input, target, reduction, beta)  # autocast
     op = "smooth_l1_loss"
     _check(op, input, target, reduction)
     if beta < 0:
@@ -186,6 +192,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 
 def l1_loss(input, target, reduction="mean"):
+    if _amp.on and _amp.here(): return _amp.run("l1_loss", l1_loss, input, target, reduction)  # autocast
     _check("l1_loss", input, target, reduction)
     return _reduce((input - target).abs(), reduction)
 
@@ -221,6 +228,7 @@ def _check_three(op, a, b, c, reduction, names=("input1", "input2", "target")):
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target);
     weight (input's shape) rescales each element before the reduction."""
+    if _amp.on and _amp.here(): return _amp.run("huber_loss", huber_loss, input, target, reduction, delta, weight)  # autocast
     op = "huber_loss"
     _check(op, input, target, reduction)
     if not delta > 0:
@@ -243,6 +251,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """Negative log-likelihood of target ~ Poisson(rate): exp(input) - target * input with
     log_input (input = log rate), else input - target * log(input + eps); full adds the
     Stirling term target log target - target + 0.5 log(2 pi target) where target > 1."""
+    if _amp.on and _amp.here(): return _amp.run("poisson_nll_loss", poisson_nll_loss, input, target, log_input, full, size_average, eps, reduce, reduction)  # autocast
     op = "poisson_nll_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
@@ -294,6 +303,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     """1 - cos(x1, x2) where target == 1, max(0, cos(x1, x2) - margin) where target == -1
     (0 elsewhere); vectors along the last dim: (N, D) inputs with an (N,) target, or (D,)
     inputs with a 0-d one."""
+    if _amp.on and _amp.here(): return _amp.run("cosine_embedding_loss", cosine_embedding_loss, input1, input2, target, margin, size_average, reduce, reduction)  # autocast
     op = "cosine_embedding_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check_three(op, input1, input2, target, reduction)
@@ -318,6 +328,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
+    if _amp.on and _amp.here(): return _amp.run("margin_ranking_loss", margin_ranking_loss, input1, input2, target, margin, size_average, reduce, reduction)  # autocast
     op = "margin_ranking_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check_three(op, input1, input2, target, reduction)
@@ -331,6 +342,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target == 1, max(0, margin - input) where target == -1 (both terms for
     any other target value, as PyTorch)."""
+    if _amp.on and _amp.here(): return _amp.run("hinge_embedding_loss", hinge_embedding_loss, input, target, margin, size_average, reduce, reduction)  # autocast
     op = "hinge_embedding_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
@@ -344,6 +356,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """log(1 + exp(-target * input)), computed as -logsigmoid(target * input): finite for
     any input (PyTorch's direct formula overflows to inf once -target * input > ~88 in
     float32, ~709 in float64); the gradient is the same -target sigmoid(-target input)."""
+    if _amp.on and _amp.here(): return _amp.run("soft_margin_loss", soft_margin_loss, input, target, size_average, reduce, reduction)  # autocast
     op = "soft_margin_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
@@ -374,6 +387,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """max(0, margin + d(a, p) - d(a, n)), d = pairwise_distance(., ., p, eps); with swap,
     d(a, n) is replaced by min(d(a, n), d(p, n))."""
+    if _amp.on and _amp.here(): return _amp.run("triplet_margin_loss", triplet_margin_loss, anchor, positive, negative, margin, p, eps, swap, size_average, reduce, reduction)  # autocast
     op = "triplet_margin_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check_three(op, anchor, positive, negative, reduction, ("anchor", "positive", "negative"))
@@ -396,6 +410,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """sum over i != y of weight[y] max(0, margin - x[y] + x[i])^p / C per sample (y the
     target class, C the number of classes), for input (N, C) or (C,) and int64 target
     (N,) or 0-d; p is 1 or 2. No gradient at a term's kink (PyTorch's choice)."""
+    if _amp.on and _amp.here(): return _amp.run("multi_margin_loss", multi_margin_loss, input, target, p, margin, weight, size_average, reduce, reduction)  # autocast
     op = "multi_margin_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)

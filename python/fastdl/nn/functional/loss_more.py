@@ -17,6 +17,7 @@ from ...ops.shape import cat
 from ...ops._util import check_tensor, desc, same_device
 from .distance import pairwise_distance
 from .loss import _check_reduction, _legacy, _reduce
+from ...amp import autocast_mode as _amp
 
 __all__ = ["multilabel_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss"]
 
@@ -25,6 +26,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C
     per sample. target (int64, input's shape) lists the target classes of each sample,
     ended by the first -1."""
+    if _amp.on and _amp.here(): return _amp.run("multilabel_margin_loss", multilabel_margin_loss, input, target, size_average, reduce, reduction)  # autocast
     op = "multilabel_margin_loss"
     reduction = _legacy(size_average, reduce, reduction)
     check_tensor(op, input)
@@ -154,6 +156,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     input_lengths / target_lengths per sample. 'mean' divides each loss by its target
     length and averages; zero_infinity turns impossible alignments' infinite losses (and
     their gradients) into zeros."""
+    if _amp.on and _amp.here(): return _amp.run("ctc_loss", ctc_loss, log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)  # autocast
     op = "ctc_loss"
     check_tensor(op, log_probs, "log_probs")
     check_tensor(op, targets, "targets")

@@ -6,6 +6,7 @@ import numbers
 from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, contiguous_data, desc, empty, same_device
 from ._half import half_in_float32
+from ...amp import autocast_mode as _amp
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
@@ -177,6 +178,7 @@ def _normalized_shape(op, input, normalized_shape, error):
 @half_in_float32
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalises over the trailing dims `normalized_shape` of input, per leading index."""
+    if _amp.on and _amp.here(): return _amp.run("layer_norm", layer_norm, input, normalized_shape, weight, bias, eps)  # autocast
     op = "layer_norm"
     check_tensor(op, input)
     same_device(op, input, weight, bias)
@@ -205,6 +207,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     The normalisation is layer_norm's fused Function over the input seen as
     (N, G, C/G * prod(*)); the affine map is a broadcast multiply-add, so gradients
     reach input, weight and bias through autograd on every device."""
+    if _amp.on and _amp.here(): return _amp.run("group_norm", group_norm, input, num_groups, weight, bias, eps)  # autocast
     op = "group_norm"
     check_tensor(op, input)
     same_device(op, input, weight, bias)

@@ -17,6 +17,7 @@ from ...ops.shape import cat
 from .conv import _ntuple
 from .pooling import _check_input
 from ._half import half_in_float32
+from ...amp import autocast_mode as _amp
 
 __all__ = ["fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
            "fractional_max_pool3d_with_indices"]
@@ -136,6 +137,7 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
                           _random_samples=None):
     """Max over kt x kh x kw windows at pseudo-random fractional strides; _random_samples
     (N, C, 3) in [0, 1) picks them (t, h, w), drawn with fastdl.rand if None."""
+    if _amp.on and _amp.here(): return _amp.run("fractional_max_pool3d", fractional_max_pool3d, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)  # autocast
     return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio,
                                 return_indices, _random_samples)
 

@@ -28,6 +28,7 @@ from .conv import _ntuple
 from .pooling import (_adaptive_output_size, _check_input, _out_size, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                       max_pool1d, max_pool2d)
 from ._half import half_in_float32
+from ...amp import autocast_mode as _amp
 
 __all__ = ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
            "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -138,6 +139,7 @@ def _window3d(op, x, kernel_size, stride, padding, dilation, ceil_mode):
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) 3-D windows of (N, C, D, H, W) or (C, D, H, W) input; with
     return_indices also the int64 flat index d*H*W + h*W + w of each max."""
+    if _amp.on and _amp.here(): return _amp.run("max_pool3d", max_pool3d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)  # autocast
     op = "max_pool3d"
     _check_input(op, input, 3)
     k, s, p, d, out = _window3d(op, input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -161,6 +163,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over 3-D windows, divisor as torch's. Separable: avg_pool2d over (H, W) of each
     depth slice, then over D of an (N, C, D, OH*OW) view with a (kd, 1) window (the
     window's divisor is the product of the per-dim ones, and so is each clipped count)."""
+    if _amp.on and _amp.here(): return _amp.run("avg_pool3d", avg_pool3d, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)  # autocast
     op = "avg_pool3d"
     _check_input(op, input, 3)
     k, s, p, _, out = _window3d(op, input, kernel_size, stride, padding, 1, ceil_mode)
@@ -187,6 +190,7 @@ def _output_size(op, n, input, output_size):
 def adaptive_avg_pool3d(input, output_size):
     """Adaptive average over (D, H, W): separable, adaptive_avg_pool2d over (H, W), then
     over D of an (N, C, D, OH*OW) view (an unchanged width is an identity)."""
+    if _amp.on and _amp.here(): return _amp.run("adaptive_avg_pool3d", adaptive_avg_pool3d, input, output_size)  # autocast
     op = "adaptive_avg_pool3d"
     _check_input(op, input, 3)
     out = _output_size(op, 3, input, output_size)
@@ -227,6 +231,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 @half_in_float32
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Adaptive max over (D, H, W); indices are flat d*H*W + h*W + w."""
+    if _amp.on and _amp.here(): return _amp.run("adaptive_max_pool3d", adaptive_max_pool3d, input, output_size, return_indices)  # autocast
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
@@ -301,11 +306,13 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of max_pool2d (flat h*W + w indices)."""
+    if _amp.on and _amp.here(): return _amp.run("max_unpool2d", max_unpool2d, input, indices, kernel_size, stride, padding, output_size)  # autocast
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of max_pool3d (flat d*H*W + h*W + w indices)."""
+    if _amp.on and _amp.here(): return _amp.run("max_unpool3d", max_unpool3d, input, indices, kernel_size, stride, padding, output_size)  # autocast
     return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
 
