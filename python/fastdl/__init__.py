@@ -52,7 +52,8 @@ from . import nn, optim  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
-__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func"), globals())
+__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func", "jit"),
+                                        globals())
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
@@ -75,3 +76,7 @@ from .tensor_extras import layout, strided, install as _install_tensor_extras  #
 
 _view_copies.install_methods()
 _install_tensor_extras()
+# ---- training-utilities area: torch.compile shim; fastdl.random is torch.random (not ops.random,
+# which `from .ops import *` bound to the name); fastdl.jit is lazy (above) ----
+from .compile_shim import compile  # noqa: E402,A001
+random = _importlib.import_module(".random", __name__)
