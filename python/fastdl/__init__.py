@@ -52,7 +52,8 @@ from . import nn, optim  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
-__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func"), globals())
+__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func", "jit"),
+                                        globals())
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
@@ -83,3 +84,7 @@ from .amp.autocast_mode import (clear_autocast_cache, get_autocast_dtype, is_aut
                                 set_autocast_enabled)
 from .amp.deprecated import cpu_amp as _cpu_amp, cuda_amp as _cuda_amp  # noqa: E402
 cpu.amp, cuda.amp = _cpu_amp, _cuda_amp
+# ---- training-utilities area: torch.compile shim; fastdl.random is torch.random (not ops.random,
+# which `from .ops import *` bound to the name); fastdl.jit is lazy (above) ----
+from .compile_shim import compile  # noqa: E402,A001
+random = _importlib.import_module(".random", __name__)

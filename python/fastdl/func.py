@@ -1,4 +1,5 @@
-"""torch.func for fastdl: vmap, grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian.
+"""torch.func for fastdl: vmap, grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian,
+functional_call.
 
 fastdl has no batching rules and no forward mode: vmap runs func once per index of the
 mapped dimension and stacks the results (the values, shapes, nesting and autograd are
@@ -16,8 +17,10 @@ import numpy as np
 
 from . import autograd as _ag
 from .tensor import Tensor, zeros, zeros_like
+# torch.func.functional_call (training-utilities area: nn/utils/stateless.py)
+from .nn.utils.stateless import functional_call_dicts as functional_call  # noqa: E402,F401
 
-__all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]
 
 
 # ---- pytrees: nested tuples / lists / dicts with Tensor (or other) leaves ----

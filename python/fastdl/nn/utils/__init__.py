@@ -14,3 +14,8 @@ __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_
            "parameters_to_vector", "vector_to_parameters", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
            "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "weight_norm", "remove_weight_norm",
            "spectral_norm", "remove_spectral_norm", "parametrize", "parametrizations", "rnn"]
+
+# training-utilities area: .stateless (functional_call) and .prune load on first use
+from ..._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
+
+__getattr__, __dir__ = _lazy_submodules(__name__, ("stateless", "prune"), globals())

@@ -1,0 +1,25 @@
+"""torch.random: the global generator's seed and state, and fork_rng. fastdl has one
+global generator for every device (a counter-based Philox stream), so fork_rng saves and
+restores that one state whatever the devices."""
+import contextlib
+
+from .ops.random import default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "fork_rng", "default_generator"]
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """Inside the block random draws may change the generator; on exit (even by an
+    exception) its state is what it was on entry. enabled=False: a no-op."""
+    if devices is not None and not isinstance(devices, (list, tuple, set, range)):
+        raise TypeError(f"{_caller}: {_devices_kw} must be an iterable of devices or None, got "
+                        f"{type(devices).__name__}")
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
