@@ -97,7 +97,14 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
-    return _composed(_hardtanh, input, inplace, "hardtanh", *_bounds("hardtanh", input, min_val, max_val))
+    lo, hi = _bounds("hardtanh", input, min_val, max_val)
+    if lo != lo or hi != hi:  # a NaN bound makes every element NaN (torch's clamp); gradient passes as torch's
+        return _composed(_all_nan, input, inplace, "hardtanh")
+    return _composed(_hardtanh, input, inplace, "hardtanh", lo, hi)
+
+
+def _all_nan(x):
+    return x + float("nan")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
