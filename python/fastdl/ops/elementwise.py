@@ -262,7 +262,18 @@ def div(a, b, rounding_mode=None):
 
 def floor_divide(a, b):
     _check_int_div("floor_divide", b)
-    return binary_kernel("floor_divide", a, b)
+    out = binary_kernel("floor_divide", a, b)
+    return _floor_divide_nonfinite(a, b, out) if out.dtype.is_floating_point else out
+
+
+def _floor_divide_nonfinite(a, b, out):
+    """torch's floor division goes through fmod: inf // finite non-zero is NaN (the kernel
+    gives +-inf) and a finite non-zero a // inf of the other sign is -1 (the kernel -0)."""
+    a = a if isinstance(a, Tensor) else scalar_tensor(a, out.dtype, out.device)
+    b = b if isinstance(b, Tensor) else scalar_tensor(b, out.dtype, out.device)
+    inf_a = logical_and(isinf(a), ne(b, 0))
+    opp = logical_and(logical_and(isinf(b), logical_and(isfinite(a), ne(a, 0))), ne(lt(a, 0), lt(b, 0)))
+    return where(inf_a, float("nan"), where(opp, -1.0, out))
 
 
 def remainder(a, b):
@@ -358,14 +369,21 @@ def equal(a, b):
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    _same_dtype("allclose", a, b)
     return bool(isclose(a, b, rtol, atol, equal_nan).all())
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    _same_dtype("isclose", a, b)
     close = le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
     if equal_nan:
         close = logical_or(close, logical_and(isnan(a), isnan(b)))
     return close
+
+
+def _same_dtype(op, a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is not b.dtype:
+        raise RuntimeError(f"{op}: {a.dtype.name} did not match {b.dtype.name} (both tensors must have one dtype)")
 
 
 def isnan(x):
@@ -452,6 +470,33 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
     return out
 
 
+def _no_bool(name, msg=None):
+    def rule(x):
+        if x.dtype is _dt.bool_:
+            raise (RuntimeError if msg else NotImplementedError)(msg or f"{name}: not implemented for bool tensors")
+    return rule
+
+
+def _int_identity(name):
+    """floor / ceil / round of integers: a copy in the input's dtype (torch); bool raises."""
+    def rule(x):
+        if x.dtype is _dt.bool_:
+            raise NotImplementedError(f"{name}: not implemented for bool tensors")
+        return x.clone()
+    return rule
+
+
+# what a unary op does with an integer or bool x where that differs from the kernel's
+# (float_only: cast to float; else bool computed as int64): returns the result, raises, or None
+_NON_FLOAT_RULES = {
+    "floor": _int_identity("floor"), "ceil": _int_identity("ceil"), "round": _int_identity("round"),
+    "sign": lambda x: x.clone() if x.dtype is _dt.bool_ else None,  # sign of bool is itself (torch)
+    "neg": _no_bool("neg", "neg: negation, the `-` operator, on a bool tensor is not supported; "
+                           "use `~` or logical_not() to invert a mask"),
+    "relu": _no_bool("relu", "relu: bool inputs are not supported"),
+}
+
+
 def _unary_function(name, grad, saves, float_only=True):
     """Builds the Function for one row of the unary table."""
 
@@ -459,8 +504,14 @@ def _unary_function(name, grad, saves, float_only=True):
     # the same to _C.function_apply, which runs it in C++ for a float CPU x
     rules = tuple(SAVE_ALWAYS if k in saves else SAVE_NEVER for k in "xy")
 
+    non_float = _NON_FLOAT_RULES.get(name)
+
     def forward(ctx, x, p0=0.0, p1=0.0):
-        out = unary_kernel(name, x, p0, p1, float_only)
+        # the C++ fast path takes float CPU x before this runs: the check costs it nothing
+        out = non_float(x) if non_float is not None and isinstance(x, Tensor) and not x.dtype.is_floating_point \
+            else None
+        if out is None:
+            out = unary_kernel(name, x, p0, p1, float_only)
         ctx.params = (p0, p1)
         ctx.save_for_backward(x if rules[0] else None, out if rules[1] else None)
         return out
@@ -711,6 +762,9 @@ def clamp(x, min=None, max=None):
         return out
     nan = float("nan")
     dt = _dt.result_type(x, *(v for v in (min, max) if v is not None))
+    if min != min or max != max:  # a NaN bound makes every element NaN (torch); the kernel reads NaN as "none"
+        from ..tensor import full
+        return clamp(x, *(None if v is None else full((), v, dtype=dt, device=x.device) for v in (min, max)))
     x = x if x.dtype is dt else x.to(dt)
     return _UNARY_FN["clamp"].apply(x, nan if min is None else float(min), nan if max is None else float(max))
 
@@ -719,6 +773,8 @@ clip = clamp
 
 
 def square(x):
+    if isinstance(x, Tensor) and x.dtype is _dt.bool_:
+        x = x.to(_dt.int64)  # torch: square is pow(x, 2), which takes bool to int64
     return mul(x, x)
 
 
@@ -733,6 +789,10 @@ def log10(x):
 
 
 def lerp(a, b, weight):
+    if isinstance(a, Tensor):  # torch: end and a tensor weight in input's dtype, no promotion
+        for what, t in (("end", b), ("weight", weight)):
+            if isinstance(t, Tensor) and t.dtype is not a.dtype:
+                raise RuntimeError(f"lerp: expected dtype {a.dtype.name} for `{what}` but got dtype {t.dtype.name}")
     return a + (b - a) * weight
 
 

@@ -156,6 +156,8 @@ def atanh(x):
 def trunc(x):
     check_tensor("trunc", x)
     if not x.dtype.is_floating_point:
+        if x.dtype.name == "bool":
+            raise NotImplementedError("trunc: not implemented for bool tensors")
         return x.clone()  # integers are already whole (torch keeps the dtype)
     return where(x < 0, ceil(x), floor(x))
 

@@ -43,6 +43,8 @@ def _scale(op, beta, alpha):
 
 def _add_scaled(input, prod, beta, alpha):
     """beta * input + alpha * prod, input broadcast; beta == 0 ignores input (NaN too), as torch."""
+    if prod.dtype.category == 1:  # integer products stay integer: torch casts the scalars (0.5 -> 0)
+        beta, alpha = int(beta), int(alpha)
     p = prod if alpha == 1 else prod * alpha
     if beta == 0:  # input already broadcasts to prod's shape (checked)
         return p
@@ -268,7 +270,7 @@ def chain_matmul(*matrices):
         if matrices[i].shape[1] != matrices[i + 1].shape[0]:
             raise ValueError(f"{op}: matrices {i} and {i + 1} cannot be multiplied "
                              f"({desc(matrices[i])} @ {desc(matrices[i + 1])})")
-    return matrices[0] * 1 if len(matrices) == 1 else _chain(list(matrices))
+    return matrices[0].clone() if len(matrices) == 1 else _chain(list(matrices))  # one matrix: a copy, dtype kept
 
 
 def multi_dot(tensors):

@@ -186,4 +186,7 @@ def mse_loss(input, target, reduction="mean"):
     _check_reduction("mse_loss", reduction)
     if input._shape != target._shape:
         broadcast_shapes("mse_loss", input.shape, target.shape)  # raises when incompatible
+        if input._dtype is not target._dtype:  # torch promotes after broadcasting: 0-d is no exception
+            from ..nn.functional._loss_dtypes import broadcast_promote
+            input, target = broadcast_promote(input, target)
     return _MseLoss.apply(input, target, reduction)

@@ -323,6 +323,9 @@ def index_put(input, indices, values, accumulate=False):
         check_tensor("index_put", t, f"indices[{i}]")
         if t.dtype.category == 2:
             raise IndexError(f"index_put: tensors used as indices must be long or bool tensors, got {desc(t)}")
+    if isinstance(values, Tensor) and values.dtype is not input.dtype:  # torch: no cast here (setitem casts)
+        raise RuntimeError(f"index_put: the source and destination dtypes must match, got {input.dtype.name} for "
+                           f"the destination and {values.dtype.name} for the source")
     values = _values("index_put", values, input)
     if not indices:
         return (input + values) if accumulate else values.expand(input.shape).clone()
@@ -470,7 +473,7 @@ def block_diag(*tensors):
                                f"dimensions")
         blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
     same_device("block_diag", *blocks)
-    dt = _dt.result_type(*blocks)
+    dt = _dt.result_type(*tensors)  # a 0-d input promotes as 0-d (torch), not as the 1x1 block it becomes
     cols = sum(b.shape[1] for b in blocks)
     rows, c0 = [], 0
     for b in blocks:

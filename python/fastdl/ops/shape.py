@@ -265,8 +265,9 @@ def chunk(x, chunks, dim=0):
     d = norm_dim("chunk", dim, x.ndim)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    step = -(-x.shape[d] // chunks) if x.shape[d] else 1
-    return split(x, step, d)
+    if x.shape[d] == 0:  # torch: `chunks` empty pieces
+        return tuple(narrow(x, d, 0, 0) for _ in range(chunks))
+    return split(x, -(-x.shape[d] // chunks), d)
 
 
 def unbind(x, dim=0):

@@ -133,6 +133,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     check_tensor(op, input)
     if input.ndim > 2:
         raise ValueError(f"{op}: expected input to have two or fewer dimensions, got {desc(input)}")
+    if input.dtype is _dt.bool_:
+        raise RuntimeError(f"{op}: bool dtype is not supported for input {desc(input)}")
     if isinstance(correction, bool) or not isinstance(correction, numbers.Integral):
         raise TypeError(f"{op}: correction must be an int, got {correction!r}")
     x = input if input.dtype.is_floating_point else input.to(_dt.get_default_dtype())

@@ -2,7 +2,7 @@
 weight decay)."""
 from ..ops._util import backend
 from ..tensor import contiguous_strides, zeros_like
-from .optimizer import Optimizer
+from .optimizer import _HALF, Optimizer
 
 __all__ = ["Adam"]
 
@@ -53,13 +53,13 @@ class Adam(Optimizer):
 
     def _step_group(self, params, group):
         """One kernel call per device type (CPU, CUDA) for every parameter whose
-        parameter and gradient are contiguous (the usual case); any other parameter goes
-        through _step_param."""
+        parameter and gradient are contiguous (the usual case); any other parameter (a half one
+        too: optimizer.py's _step_half) goes through _step_param."""
         amsgrad = bool(group["amsgrad"])
         batches = {}  # device type -> (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps)
         for p in params:
             grad = self._check_grad(p)
-            if not _plainly_contiguous(p) or not _plainly_contiguous(grad):
+            if not _plainly_contiguous(p) or not _plainly_contiguous(grad) or p._dtype in _HALF:
                 self._step_param(p, group)
                 continue
             state = self._advance(p, self.state[p], amsgrad)

@@ -6,11 +6,13 @@ group in one call."""
 import warnings
 from collections import defaultdict
 
+from .. import dtypes as _dt
 from ..autograd import _state as _grad_mode, enable_grad
 from ..ops._util import backend, contiguous_data, desc
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
+_HALF = _dt.HALF
 
 
 class Optimizer:
@@ -112,6 +114,8 @@ class Optimizer:
 
     def _step_param(self, p, group):
         grad = self._check_grad(p)
+        if p._dtype in _HALF:
+            return self._step_half(p, grad, self.state[p], group)
         # Kernels want contiguous memory; a strided parameter is updated through a copy.
         target = contiguous_data(p)
         state = self.state[p]
@@ -121,6 +125,26 @@ class Optimizer:
         p._buf.version += 1
         for t in written:
             t._buf.version += 1
+
+    def _step_half(self, p, grad, state, group):
+        """A float16 / bfloat16 parameter (the step kernels take float32 / float64): the
+        step runs on float32 copies of the parameter, its grad and its state, then the
+        parameter and the state are rounded back into their own tensors (state stays in the
+        parameter's dtype, as torch's non-fused CPU steps keep it)."""
+        work = p.detach().to(_dt.float32)
+        work32 = {k: (v.to(_dt.float32) if isinstance(v, Tensor) and v._dtype is p._dtype else v)
+                  for k, v in state.items()}
+        self._update(work, grad.to(_dt.float32), work32, group)
+        for k, v in work32.items():
+            old = state.get(k)
+            if isinstance(v, Tensor) and v is not old:  # a float32 copy (or new state): rounded into p's dtype
+                if isinstance(old, Tensor):
+                    old.copy_(v)
+                else:
+                    state[k] = v.to(p._dtype)
+            else:
+                state[k] = v
+        p.copy_(work)
 
     def _update(self, param, grad, state, group):
         """Updates param (contiguous, shares p's memory or is copied back) and state in

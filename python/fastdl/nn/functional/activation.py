@@ -99,7 +99,14 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
-    return _composed(_hardtanh, input, inplace, "hardtanh", float(min_val), float(max_val))
+    lo, hi = _bounds("hardtanh", input, min_val, max_val)
+    if lo != lo or hi != hi:  # a NaN bound makes every element NaN (torch's clamp); gradient passes as torch's
+        return _composed(_all_nan, input, inplace, "hardtanh")
+    return _composed(_hardtanh, input, inplace, "hardtanh", lo, hi)
+
+
+def _all_nan(x):
+    return x + float("nan")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -109,7 +116,17 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 def relu6(input, inplace=False):
     """min(max(x, 0), 6): hardtanh(x, 0, 6), gradient 0 at 0 and at 6."""
     check_tensor("relu6", input)
-    return _composed(_hardtanh, input, inplace, "relu6", 0.0, 6.0)
+    return _composed(_hardtanh, input, inplace, "relu6", *_bounds("hardtanh", input, 0.0, 6.0))
+
+
+def _bounds(op, x, *vals):
+    """The scalars of hardtanh / threshold in x's kind: an integer x keeps its dtype, the
+    scalars truncated to integers as torch converts them; bool is refused (torch)."""
+    if x.dtype.is_floating_point:
+        return tuple(float(v) for v in vals)
+    if x.dtype.name == "bool":
+        raise RuntimeError(f"{op}: bool inputs are not supported")
+    return tuple(int(v) for v in vals)
 
 
 def _hardsigmoid(x):
@@ -126,12 +143,15 @@ def hardsigmoid(input, inplace=False):
 
 def _hardswish(x):
     # gradient 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3 (PyTorch's choice at the kinks)
-    return where(x <= -3, 0.0, where(x < 3, x * (x + 3) / 6, x))
+    # x * 0 below -3: -inf gives NaN and -x -0.0, as torch's x * relu6(x + 3) / 6
+    return where(x <= -3, x * 0.0, where(x < 3, x * (x + 3) / 6, x))
 
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6."""
     check_tensor("hardswish", input)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"hardswish: not implemented for {input.dtype.name} tensors")
     return _composed(_hardswish, input, inplace, "hardswish")
 
 
@@ -247,7 +267,9 @@ def _thresholded(x, th, value):
 def _threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value (gradient 0 at the threshold; NaN passes through)."""
     check_tensor("threshold", input)
-    return _composed(_thresholded, input, inplace, "threshold", float(threshold), float(value))
+    if input.dtype.name == "bool":
+        raise NotImplementedError("threshold: not implemented for bool tensors")
+    return _composed(_thresholded, input, inplace, "threshold", *_bounds("threshold", input, threshold, value))
 
 
 threshold = _threshold  # defined as _threshold: its argument `threshold` would shadow the function

@@ -15,6 +15,7 @@ from ...ops.loss import cross_entropy, mse_loss
 from ...ops._util import broadcast_shapes, check_tensor, desc, same_device, unbroadcast
 from ...tensor import arange, full_like
 from .activation import logsigmoid
+from ._loss_dtypes import as_dtype, broadcast_promote, need_float, no_bool_sub, no_integral, output_dtype
 from .distance import _clamp_min_keep_grad, pairwise_distance
 from ...amp import autocast_mode as _amp
 
@@ -77,9 +78,12 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     op = "binary_cross_entropy"
     _check(op, input, target, reduction)
     _same_shape(op, input, target)
+    if target.dtype is not input.dtype:  # torch: no promotion here
+        raise RuntimeError(f"{op}: found dtype {target.dtype.name} for target but expected {input.dtype.name} "
+                           f"(the input's)")
     if bool(((input < 0) | (input > 1)).any()):
         raise ValueError(f"{op}: all elements of input should be between 0 and 1")
-    return _reduce(_weighted(_BinaryCrossEntropy.apply(input, target.to(input.dtype)), weight), reduction)
+    return _reduce(_weighted(_BinaryCrossEntropy.apply(input, target), weight), reduction)
 
 
 class _BinaryCrossEntropyWithLogits(Function):
@@ -117,7 +121,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         check_tensor(op, pos_weight, "pos_weight")
         if broadcast_shapes(op, input.shape, pos_weight.shape) != tuple(input.shape):
             raise ValueError(f"{op}: pos_weight {desc(pos_weight)} must broadcast to the input {desc(input)}")
-    loss = _BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), pos_weight)
+    # torch's result has the target's dtype ((1 - target) * input ...): the promoted value cast to it
+    need_float(op, input.dtype)
+    no_bool_sub(op, target)
+    dt = _dt.result_type(input, target)
+    out_dt = output_dtype(op, target.dtype, dt)
+    loss = as_dtype(_BinaryCrossEntropyWithLogits.apply(as_dtype(input, dt), as_dtype(target, dt), pos_weight), out_dt)
     return _reduce(_weighted(loss, weight), reduction)
 
 
@@ -168,6 +177,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if _amp.on and _amp.here(): return _amp.run("kl_div", kl_div, input, target, reduction, log_target)  # autocast
     op = "kl_div"
     _check(op, input, target, reduction, ("none", "mean", "sum", "batchmean"))
+    no_integral(op, input, target)
     if log_target:
         loss = exp(target) * (target - input)
     else:
@@ -184,6 +194,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     _check(op, input, target, reduction)
     if beta < 0:
         raise ValueError(f"{op}: beta must be non-negative, got {beta}")
+    input, target = broadcast_promote(input, target)
+    need_float(op, _dt.result_type(input, target))
     d = input - target
     ad = d.abs()
     if beta == 0:
@@ -194,6 +206,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 def l1_loss(input, target, reduction="mean"):
     if _amp.on and _amp.here(): return _amp.run("l1_loss", l1_loss, input, target, reduction)  # autocast
     _check("l1_loss", input, target, reduction)
+    no_bool_sub("l1_loss", input, target)
+    input, target = broadcast_promote(input, target)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -240,9 +254,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         if tuple(weight.shape) != tuple(input.shape):
             raise ValueError(f"{op}: weights and input must have the same size, got weight {desc(weight)} and "
                              f"input {desc(input)}")
+    # torch writes into an output of input's dtype (after broadcasting): computed promoted, cast to it
+    dt = _dt.result_type(input, target)
+    need_float(op, dt)
+    out_dt = output_dtype(op, input.dtype, dt)
     d = input - target
     ad = d.abs()
-    loss = where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = as_dtype(where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta), out_dt)
     return _reduce(_weighted(loss, weight), reduction)
 
 
@@ -256,6 +274,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
     broadcast_shapes(op, input.shape, target.shape)
+    if input.dtype is _dt.bool_ and target.dtype is _dt.bool_:  # exp(x) - (x * t of bool)
+        no_bool_sub(op, input, target)
     if log_input:
         loss = exp(input) - target * input
     else:
@@ -347,6 +367,11 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
     broadcast_shapes(op, input.shape, target.shape)
+    if input.dtype is _dt.bool_ and target.dtype is _dt.bool_:
+        no_bool_sub(op, input, target)
+    if reduction == "mean" and not input.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: mean() could not infer the output dtype of a {input.dtype.name} input; "
+                           f"it must be a floating point dtype")
     margin_term = where(target != 1, clamp(margin - input, min=0.0), 0.0)
     self_term = where(target != -1, input, 0.0)
     return _reduce(margin_term + self_term, reduction)
@@ -360,8 +385,13 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     op = "soft_margin_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
-    broadcast_shapes(op, input.shape, target.shape)
-    return _reduce(-logsigmoid(input * target), reduction)
+    shape = broadcast_shapes(op, input.shape, target.shape)
+    # torch writes into an output shaped and typed as input
+    if tuple(shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+    out_dt = output_dtype(op, input.dtype, _dt.result_type(input, target))
+    return _reduce(as_dtype(-logsigmoid(input * target), out_dt), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -373,6 +403,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if input.ndim == 0:
         raise IndexError(f"{op}: input must have a class dimension (its last), got {desc(input)}")
     broadcast_shapes(op, input.shape, target.shape)
+    no_bool_sub(op, target)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         check_tensor(op, weight, "weight")
