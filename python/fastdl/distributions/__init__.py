@@ -40,6 +40,21 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
 from .uniform import Uniform
 from .weibull import Weibull
 from . import kl_more  # noqa: F401,E402  (registers the further KL pairs)
+# the rest of torch.distributions (session 14, branch dist)
+from . import constraint_registry  # noqa: E402
+from .constraint_registry import biject_to, transform_to  # noqa: E402
+from .exp_family import ExponentialFamily  # noqa: E402
+from .fishersnedecor import FisherSnedecor  # noqa: E402
+from .generalized_pareto import GeneralizedPareto  # noqa: E402
+from .inverse_gamma import InverseGamma  # noqa: E402
+from .kumaraswamy import Kumaraswamy  # noqa: E402
+from .lkj_cholesky import LKJCholesky  # noqa: E402
+from .logistic_normal import LogisticNormal  # noqa: E402
+from .von_mises import VonMises  # noqa: E402
+from .wishart import Wishart  # noqa: E402
+from .transforms import (CatTransform, CorrCholeskyTransform, CumulativeDistributionTransform,  # noqa: E402
+                         IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform, ReshapeTransform,
+                         SoftplusTransform, StackTransform, StickBreakingTransform)
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
            "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution", "ExpRelaxedCategorical",
@@ -50,3 +65,8 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "RelaxedOneHotCategorical", "SigmoidTransform", "SoftmaxTransform", "StudentT", "TanhTransform",
            "Transform", "TransformedDistribution", "Uniform", "Weibull", "constraints", "identity_transform",
            "kl_divergence", "register_kl", "transforms"]
+__all__ += ["CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExponentialFamily",
+            "FisherSnedecor", "GeneralizedPareto", "IndependentTransform", "InverseGamma", "Kumaraswamy",
+            "LKJCholesky", "LogisticNormal", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+            "ReshapeTransform", "SoftplusTransform", "StackTransform", "StickBreakingTransform", "VonMises",
+            "Wishart", "biject_to", "constraint_registry", "transform_to"]

@@ -251,3 +251,125 @@ positive_integer = _IntegerGreaterThan(1)
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
+
+
+# ---- the matrix / composite constraints of the transforms and LKJCholesky / Wishart ----
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factor of a correlation matrix: positive diagonal, unit-norm rows."""
+    event_dim = 2
+
+    def check(self, value):
+        from .utils import finfo
+        from ..ops import sqrt
+        tol = finfo(value.dtype)[0] * value.shape[-1] * 10
+        v = value.detach()
+        row_norm = sqrt((v * v).sum(-1))
+        return logical_and(_LowerCholesky().check(value), _all(_abs(row_norm - 1.0) <= tol, -1))
+
+
+class _Square(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        from ..tensor import full
+        from .. import dtypes
+        return full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=dtypes.bool_,
+                    device=value.device)
+
+
+class _Symmetric(_Square):
+    def check(self, value):
+        square = super().check(value)
+        if not bool(square.all()):
+            return square
+        return _all(_all(_abs(value - value.transpose(-2, -1)) <= 1e-6, -2), -1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    def check(self, value):
+        sym = super().check(value)
+        if not bool(sym.all()):
+            return sym
+        from ..ops.linalg_factor_more import eigvalsh
+        return _all(eigvalsh(value) >= 0, -1)
+
+
+def _check_dim(owner, dim, value):
+    if not -value.ndim <= dim < value.ndim:
+        raise AssertionError(f"{owner}: dim {dim} out of range for value with {value.ndim} dimensions")
+
+
+class _Cat(Constraint):
+    """cseq[i] on the lengths[i]-long slice i of dim (CatTransform's domain / codomain)."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        cseq = list(cseq)
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("constraints.cat: all elements of cseq must be Constraint instances")
+        self.cseq = cseq
+        self.lengths = [1] * len(cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"constraints.cat: lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        from ..ops import cat as _cat
+        _check_dim("constraints.cat", self.dim, value)
+        checks, start = [], 0
+        for c, n in zip(self.cseq, self.lengths):
+            checks.append(c.check(value.narrow(self.dim, start, n)))
+            start += n
+        return _cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """cseq[i] on the slice value.select(dim, i) (StackTransform's domain / codomain)."""
+
+    def __init__(self, cseq, dim=0):
+        cseq = list(cseq)
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("constraints.stack: all elements of cseq must be Constraint instances")
+        self.cseq, self.dim = cseq, dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        from ..ops import stack as _stack
+        _check_dim("constraints.stack", self.dim, value)
+        vs = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
+        return _stack([c.check(v) for v, c in zip(vs, self.cseq)], self.dim)
+
+
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+cat = _Cat
+stack = _Stack
+# torch's names are the classes themselves (constraint_registry registers them by type)
+_Independent.base_constraint = property(lambda self: self.base)
+_Independent.reinterpreted_batch_ndims = property(lambda self: self.ndims)
+independent = _Independent
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+interval = _Interval
+half_open_interval = _HalfOpenInterval
+integer_interval = _IntegerInterval
+multinomial = _Multinomial

@@ -441,3 +441,10 @@ def _same(a, b):
         except (RuntimeError, ValueError):
             return False
     return a == b
+
+
+# the further transforms (structural, matrix, stick-breaking, cdf) live in transforms_more.py
+from .transforms_more import *  # noqa: E402,F401,F403
+from .transforms_more import __all__ as _more_all  # noqa: E402
+
+__all__ = __all__ + _more_all
