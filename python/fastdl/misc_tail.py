@@ -17,6 +17,7 @@ __all__ = ["histogramdd", "nuclear_norm", "frobenius_norm", "segment_reduce", "e
            "empty_permuted", "to_dlpack", "lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
            "rnn_tanh_cell", "rnn_relu_cell"]
 
+builtins_range = range  # histogramdd takes a `range` argument
 histogramdd_return_type = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
@@ -63,7 +64,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
     if input.ndim < 1:
         raise RuntimeError(f"{op}: input should have at least 1 dimension, got {list(input.shape)}")
     D = input.shape[-1]
-    if isinstance(bins, (numbers.Integral, Tensor)) and not isinstance(bins, bool) and not isinstance(bins, Tensor):
+    if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
         bins = [int(bins)] * D
     bins = list(bins)
     if len(bins) != D:
@@ -124,8 +125,6 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
             hist = hist / (hist.sum() * vol)
         return histogramdd_return_type(hist.to(input.dtype), tuple(edges))
 
-
-builtins_range = range
 
 
 _SEGMENT_INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -math.inf, "min": math.inf}
