@@ -88,3 +88,6 @@ cpu.amp, cuda.amp = _cpu_amp, _cuda_amp
 # which `from .ops import *` bound to the name); fastdl.jit is lazy (above) ----
 from .compile_shim import compile  # noqa: E402,A001
 random = _importlib.import_module(".random", __name__)
+# ---- misc branch: anomaly mode at the top level (torch.is_anomaly_enabled, ...) ----
+from .autograd_anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: E402
+from .misc_tail import *  # noqa: E402,F401,F403

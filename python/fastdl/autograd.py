@@ -711,3 +711,9 @@ def _bind_apply():
     _C.bind_autograd(Context, Node, AccumulateGrad, Tensor)
     _C.bind_engine(Node, AccumulateGrad, Context, Tensor)
     Function.apply = classmethod(_C.function_apply)
+
+
+# ---- anomaly mode, Variable, autograd.graph (misc branch) ----
+from .autograd_anomaly import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled,  # noqa: E402
+                               is_anomaly_check_nan_enabled, set_anomaly_enabled)
+from .autograd_variable import Variable  # noqa: E402

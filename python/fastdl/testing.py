@@ -115,3 +115,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_directions=3, se
 
     return gradcheck(first_order, inputs, eps=eps, atol=atol, rtol=rtol, n_directions=n_directions, seed=seed,
                      raise_exception=raise_exception)
+
+
+# ---- misc branch: torch.testing.make_tensor and the deprecated assert_allclose ----
+from .testing_make import make_tensor, assert_allclose  # noqa: E402,F401

@@ -28,3 +28,8 @@ from .modules.loss_tail import NLLLoss2d  # noqa: F401,E402
 from .modules.rnn import _RNNBase as RNNBase, _CellBase as RNNCellBase  # noqa: F401,E402
 # fractional max pooling over N dims (linalg/optim branch)
 from .modules.pooling_fractional import FractionalMaxPool3d  # noqa: F401,E402
+# ---- misc branch: nn.Buffer, SyncBatchNorm, DataParallel, CrossMapLRN2d, LinearCrossEntropyLoss ----
+from .buffer import Buffer  # noqa: F401,E402
+from .modules.misc_tail import (CrossMapLRN2d, DataParallel, LinearCrossEntropyLoss,  # noqa: F401,E402
+                                SyncBatchNorm)
+_parameter.Buffer = Buffer

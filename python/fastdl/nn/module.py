@@ -3,6 +3,7 @@ from collections import OrderedDict, namedtuple
 
 from ..tensor import Tensor
 from .parameter import Parameter
+from .buffer import Buffer as _Buffer  # misc branch
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -161,6 +162,8 @@ class Module:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
                                 f"(nn.Parameter or None expected)")
             self._set_member("_parameters", name, None)
+        elif isinstance(value, _Buffer):  # nn.Buffer (misc branch): registered with its persistent flag
+            self.register_buffer(name, value, value.persistent)
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' (Tensor or None expected)")

@@ -43,3 +43,4 @@ from .mha_tail import multi_head_attention_forward  # noqa: F401,E402  (tail bra
 # fractional max pooling over N dims, pdist (linalg/optim branch)
 from .pooling_fractional import fractional_max_pool3d, fractional_max_pool3d_with_indices  # noqa: F401,E402
 from ...ops.stats_more import pdist  # noqa: F401,E402
+from .linear_cross_entropy import linear_cross_entropy  # noqa: F401,E402  (misc branch)

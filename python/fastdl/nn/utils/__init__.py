@@ -19,3 +19,5 @@ __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_
 from ..._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 __getattr__, __dir__ = _lazy_submodules(__name__, ("stateless", "prune"), globals())
+# misc branch: memory-format converters (no-ops: fastdl has one memory format)
+from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: E402,F401
