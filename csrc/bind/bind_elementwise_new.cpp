@@ -20,6 +20,7 @@
 #include "../core/buffer.h"
 #include "../cpu/elementwise.h"
 #include "raw_python.h"
+#include "gil.h"
 #include "registry.h"
 #include "elementwise_new.h"
 #include "tensor_load.h"
@@ -126,8 +127,12 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
     if (!dims) throw pybind11::error_already_set();
     pybind11::object out;
     const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out);
-    cpu::binary(op, a.shape == shape ? a : broadcast_view(a, shape), b.shape == shape ? b : broadcast_view(b, shape),
-                o);
+    const TensorArg av = a.shape == shape ? a : broadcast_view(a, shape);
+    const TensorArg bv = b.shape == shape ? b : broadcast_view(b, shape);
+    {
+      GilReleaseIf gil(heavy_call(o));  // the output's size: broadcast operands read as much
+      cpu::binary(op, av, bv, o);
+    }
     return out.release().ptr();
   });
 }
@@ -147,7 +152,10 @@ PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, Py
     if (!shape) throw pybind11::error_already_set();
     pybind11::object out;
     const TensorArg o = new_output(x_obj, x, shape.ptr(), x.shape, out);
-    cpu::unary(op, x, o, p0, p1);
+    {
+      GilReleaseIf gil(heavy_call(x, o));
+      cpu::unary(op, x, o, p0, p1);
+    }
     return out.release().ptr();
   });
 }

@@ -20,6 +20,7 @@
 #include "../cpu/gemm.h"
 #include "../cpu/linear.h"
 #include "raw_python.h"
+#include "gil.h"
 #include "registry.h"
 #include "tensor_load.h"
 
@@ -74,8 +75,11 @@ PyObject* matmul_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       Py_RETURN_NONE;
     pybind11::object out;
     const TensorArg o = new_matrix(args[0], a, a.shape[0], b.shape[1], out);
-    if (a.dtype == DType::Float32) product<float>(a, b, o);
-    else product<double>(a, b, o);
+    {
+      GilReleaseIf gil(heavy_call(a, b, o) || o.numel() * a.shape[1] >= (int64_t(1) << 20));  // M*N*K
+      if (a.dtype == DType::Float32) product<float>(a, b, o);
+      else product<double>(a, b, o);
+    }
     return out.release().ptr();
   });
 }
@@ -110,7 +114,11 @@ PyObject* linear_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!known_activation(activation)) Py_RETURN_NONE;
     pybind11::object out;
     const TensorArg o = new_matrix(args[0], x, x.shape[0], w.shape[0], out);
-    cpu::linear(x, w, bias, o, activation);
+    const std::string activation_s(activation);
+    {
+      GilReleaseIf gil(heavy_call(x, w, o) || o.numel() * x.shape[1] >= (int64_t(1) << 20));  // M*N*K
+      cpu::linear(x, w, bias, o, activation_s);
+    }
     return out.release().ptr();
   });
 }

@@ -8,6 +8,7 @@
 
 #include "../cpu/reduce.h"
 #include "elementwise_new.h"
+#include "gil.h"
 #include "tensor_load.h"
 
 namespace fastdl {
@@ -58,7 +59,11 @@ PyObject* cpu_reduce_new(PyObject* op_name, PyObject* x_obj, PyObject* dims_obj,
     o.strides = contiguous_strides(keep);
     const char* op = PyUnicode_AsUTF8(op_name);
     if (!op) throw pybind11::error_already_set();
-    cpu::reduce(op, x, o, dims);
+    const std::string op_name_s(op);
+    {
+      GilReleaseIf gil(heavy_call(x));
+      cpu::reduce(op_name_s, x, o, dims);
+    }
     return out.release().ptr();
   });
 }

@@ -1,5 +1,6 @@
 #include "cpu_features.h"
 
+#include <atomic>
 #include <cstdlib>
 
 namespace fastdl {
@@ -19,9 +20,10 @@ static bool initial_choice() {
   return cpu_has_avx2_fma();
 }
 
-static bool g_use_avx2 = initial_choice();
+// Atomic: kernels running without the GIL read it while another thread may set it.
+static std::atomic<bool> g_use_avx2{initial_choice()};
 
-bool use_avx2() { return g_use_avx2; }
-void set_use_avx2(bool on) { g_use_avx2 = on && cpu_has_avx2_fma(); }
+bool use_avx2() { return g_use_avx2.load(std::memory_order_relaxed); }
+void set_use_avx2(bool on) { g_use_avx2.store(on && cpu_has_avx2_fma(), std::memory_order_relaxed); }
 
 }  // namespace fastdl

@@ -28,11 +28,12 @@ static int default_threads() {
   return hc ? static_cast<int>(hc) : 1;
 }
 
-static int g_num_threads = default_threads();
+// Atomic: with the GIL released, a kernel may read it while another thread sets it.
+static std::atomic<int> g_num_threads{default_threads()};
 static thread_local bool t_in_parallel = false;
 
-int get_num_threads() { return g_num_threads; }
-void set_num_threads(int n) { g_num_threads = n < 1 ? 1 : n; }
+int get_num_threads() { return g_num_threads.load(std::memory_order_relaxed); }
+void set_num_threads(int n) { g_num_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
 bool in_parallel() { return t_in_parallel; }
 
 namespace {
