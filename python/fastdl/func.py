@@ -23,38 +23,7 @@ from .nn.utils.stateless import functional_call_dicts as functional_call  # noqa
 __all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]
 
 
-# ---- pytrees: nested tuples / lists / dicts with Tensor (or other) leaves ----
-def _flatten(tree):
-    if isinstance(tree, (tuple, list)):
-        leaves, specs = [], []
-        for t in tree:
-            lv, sp = _flatten(t)
-            leaves += lv
-            specs.append(sp)
-        return leaves, (type(tree), specs)
-    if isinstance(tree, dict):
-        leaves, specs = [], []
-        for k in tree:
-            lv, sp = _flatten(tree[k])
-            leaves += lv
-            specs.append(sp)
-        return leaves, (dict, (list(tree), specs))
-    return [tree], None
-
-
-def _unflatten(leaves, spec):
-    it = iter(leaves)
-
-    def build(sp):
-        if sp is None:
-            return next(it)
-        kind, inner = sp
-        if kind is dict:
-            keys, specs = inner
-            return {k: build(s) for k, s in zip(keys, specs)}
-        items = [build(s) for s in inner]
-        return tuple(items) if kind is tuple else items
-    return build(spec)
+from ._pytree import _flatten, _unflatten  # noqa: E402
 
 
 def _broadcast_dims(op, dims, tree, what):

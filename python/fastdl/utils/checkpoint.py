@@ -30,6 +30,7 @@ import warnings
 from .. import autograd as _ag
 from ..autograd import Function, _Cut, enable_grad, is_grad_enabled, no_grad
 from ..ops.random import get_rng_state, set_rng_state
+from .._pytree import _flatten, _unflatten
 from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
@@ -41,45 +42,6 @@ class CheckpointError(RuntimeError):
 
 def noop_context_fn():
     return contextlib.nullcontext(), contextlib.nullcontext()
-
-
-# ---- outputs of any nesting of tuples / lists / dicts ----
-def _flatten(x):
-    if isinstance(x, (tuple, list)):
-        leaves, specs = [], []
-        for item in x:
-            lv, sp = _flatten(item)
-            leaves += lv
-            specs.append(sp)
-        return leaves, (type(x), specs)
-    if isinstance(x, dict):
-        leaves, specs = [], []
-        for k in x:
-            lv, sp = _flatten(x[k])
-            leaves += lv
-            specs.append(sp)
-        return leaves, (dict, (list(x), specs))
-    return [x], None
-
-
-def _unflatten(leaves, spec):
-    it = iter(leaves)
-
-    def build(sp):
-        if sp is None:
-            return next(it)
-        kind, inner = sp
-        if kind is dict:
-            keys, specs = inner
-            return {k: build(s) for k, s in zip(keys, specs)}
-        items = [build(s) for s in inner]
-        if kind is tuple or kind is list:
-            return kind(items)
-        try:
-            return kind(*items)  # a namedtuple
-        except TypeError:
-            return tuple(items)
-    return build(spec)
 
 
 class _RngState:
