@@ -5,7 +5,7 @@ from .dataset import (Dataset, IterableDataset, TensorDataset, Subset, ConcatDat
                       ChainDataset)
 from .dataloader import DataLoader, default_collate, default_convert
 from .sampler import (Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler,
-                      BatchSampler)
+                      BatchSampler, DistributedSampler)
 from .workers import get_worker_info
 from .idx import read_idx, MNIST, FashionMNIST
 
@@ -13,4 +13,4 @@ __all__ = ["MissingExtraError", "load_digits", "load_mnist1d", "MNIST1D", "Datas
            "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "default_collate",
            "default_convert", "get_worker_info", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "read_idx", "MNIST", "FashionMNIST",
-           "StackDataset", "ChainDataset"]
+           "StackDataset", "ChainDataset", "DistributedSampler"]

@@ -11,7 +11,7 @@ from ..ops.random import rand, randint, randperm
 from ..tensor import Tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler"]
+           "BatchSampler", "DistributedSampler"]
 
 
 def _positive_int(name, value):
@@ -143,3 +143,49 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """torch's DistributedSampler: replica `rank` of `num_replicas` reads every
+    num_replicas-th index of one shared order (a permutation from seed + epoch when
+    shuffle, padded by repeating its start, or cut with drop_last, to a multiple of
+    num_replicas). fastdl has no process group, so num_replicas / rank default to 1 / 0
+    (torch asks torch.distributed); pass them to split a dataset between processes you
+    start yourself. Call set_epoch(e) each epoch for a new order, as with torch."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        num_replicas = 1 if num_replicas is None else _positive_int("num_replicas", num_replicas)
+        rank = 0 if rank is None else rank
+        if not isinstance(rank, numbers.Integral) or isinstance(rank, bool) or not 0 <= rank < num_replicas:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = -(-(n - num_replicas) // num_replicas)  # ceil((n - r) / r)
+        else:
+            self.num_samples = -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            from ..ops.random import Generator
+            order = randperm(n, generator=Generator(self.seed + self.epoch)).tolist()
+        else:
+            order = list(range(n))
+        if not self.drop_last:
+            pad = self.total_size - len(order)
+            if pad <= len(order):
+                order += order[:pad]
+            else:
+                order += (order * -(-pad // len(order)))[:pad]
+        else:
+            order = order[:self.total_size]
+        return iter(order[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch

@@ -3,6 +3,7 @@ from .parameter import Parameter
 from .module import Module
 from . import init
 from . import functional
+from . import attention  # noqa: F401  (torch.nn.attention: sdpa_kernel, SDPBackend)
 from .modules import *  # noqa: F401,F403
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,  # noqa: F401
