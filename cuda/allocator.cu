@@ -12,6 +12,7 @@
 #include "common.cuh"
 #include "core/block_cache.h"
 #include "core/buffer.h"
+#include "core/errors.h"
 #include "cuda_api.h"
 
 namespace fastdl {
@@ -87,7 +88,7 @@ void* allocate(size_t nbytes, int device) {
       size_t free_b = 0, total_b = 0;
       cudaMemGetInfo(&free_b, &total_b);
       cudaGetLastError();
-      throw std::runtime_error("CUDA out of memory: tried to allocate " + std::to_string(nbytes) +
+      throw OutOfMemoryError("CUDA out of memory: tried to allocate " + std::to_string(nbytes) +
                                " bytes (" + human(double(nbytes)) + ") on device " +
                                std::to_string(device) + ", which has " + human(double(total_b)) +
                                " in total and " + human(double(free_b)) + " free; fastdl holds " +

@@ -18,6 +18,25 @@ FASTDL_BIND(CUDA, cuda_backend) {
   m.def("capability", &cuda::capability, py::arg("device") = -1, "(major, minor)");
   m.def("mem_get_info", &cuda::mem_get_info, py::arg("device") = -1, "(free, total) bytes");
   m.def("synchronize", &cuda::synchronize, release_gil());
+  m.def("runtime_version", &cuda::runtime_version, "the CUDA toolkit version fastdl was compiled with");
+  m.def("event_create", &cuda::event_create, py::arg("timing"));
+  m.def("event_destroy", &cuda::event_destroy, py::arg("event"));
+  m.def("event_record", &cuda::event_record, py::arg("event"));
+  m.def("event_synchronize", &cuda::event_synchronize, py::arg("event"), release_gil());
+  m.def("event_query", &cuda::event_query, py::arg("event"));
+  m.def("event_elapsed_ms", &cuda::event_elapsed_ms, py::arg("start"), py::arg("end"));
+  m.def("device_properties", [](int device) {
+    const cuda::DeviceProperties p = cuda::device_properties(device);
+    py::dict d;
+    d["name"] = p.name;
+    d["major"] = p.major;
+    d["minor"] = p.minor;
+    d["total_memory"] = p.total_memory;
+    d["multi_processor_count"] = p.multi_processor_count;
+    d["L2_cache_size"] = p.l2_cache_size;
+    d["warp_size"] = p.warp_size;
+    return d;
+  }, py::arg("device") = -1);
 
   m.def("memory_allocated", &cuda::memory_allocated, py::arg("device") = -1);
   m.def("max_memory_allocated", &cuda::max_memory_allocated, py::arg("device") = -1);

@@ -27,6 +27,24 @@ std::pair<int, int> capability(int device);
 std::pair<size_t, size_t> mem_get_info(int device);  // (free, total) bytes
 void synchronize();  // waits for the current device; raises pending kernel errors
 
+// ---- events and device properties (events.cu) ----
+// An event handle (a cudaEvent_t as an integer), recorded on the default stream, where
+// every fastdl kernel runs. `timing` false: elapsed_ms is unavailable, recording is cheaper.
+uintptr_t event_create(bool timing);
+void event_destroy(uintptr_t e) noexcept;
+void event_record(uintptr_t e);
+void event_synchronize(uintptr_t e);
+bool event_query(uintptr_t e);  // true once the work before the record has finished
+float event_elapsed_ms(uintptr_t start, uintptr_t end);
+struct DeviceProperties {
+  std::string name;
+  int major, minor;
+  int64_t total_memory;
+  int multi_processor_count, l2_cache_size, warp_size;
+};
+DeviceProperties device_properties(int device);
+std::string runtime_version();  // the CUDA toolkit fastdl was compiled with, "13.0"
+
 // ---- caching allocator (allocator.cu) ----
 void* allocate(size_t nbytes, int device);  // throws "CUDA out of memory: ..."
 void deallocate(void* ptr, size_t nbytes, int device) noexcept;

@@ -401,7 +401,9 @@ def test_linear_cross_entropy():
         nn.LinearCrossEntropyLoss(5, 3, label_smoothing=2.0)
 
 
-def test_convert_weight_memory_format_noop():
-    m = nn.Sequential(nn.Conv2d(1, 2, 3))
-    assert nn.utils.convert_conv2d_weight_memory_format(m, object()) is m
-    assert nn.utils.convert_conv3d_weight_memory_format(m, object()) is m
+def test_convert_weight_memory_format_checks_only_converted_weights():
+    # the conversion itself: tests/test_memory_format.py
+    m = nn.Sequential(nn.Linear(2, 2))
+    assert nn.utils.convert_conv2d_weight_memory_format(m, object()) is m  # no conv: nothing checked, as torch
+    with pytest.raises(TypeError, match="memory_format"):
+        nn.utils.convert_conv2d_weight_memory_format(nn.Conv2d(1, 2, 3), object())

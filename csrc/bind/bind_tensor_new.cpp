@@ -139,6 +139,9 @@ PyObject* cpu_buffer_object(int64_t nbytes, BufferPtr* held) {
     return wrap_buffer(std::move(buf));
   } catch (const std::bad_alloc&) {
     return PyErr_NoMemory();
+  } catch (const OutOfMemoryError&) {  // fastdl.OutOfMemoryError, registered with pybind11
+    pybind11::detail::try_translate_exceptions();
+    return nullptr;
   } catch (const pybind11::error_already_set& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
     return nullptr;

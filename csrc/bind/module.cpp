@@ -26,6 +26,7 @@ PYBIND11_MODULE(_C, m) {
 
   py::register_exception<fastdl::TypeError>(m, "KernelTypeError", PyExc_TypeError);
   py::register_exception<fastdl::IndexError>(m, "KernelIndexError", PyExc_IndexError);
+  py::register_exception<fastdl::OutOfMemoryError>(m, "OutOfMemoryError", PyExc_RuntimeError);
 
   add_buffer_type(m);  // buffer_object.cpp
   m.add_object("grad_mode", grad_mode_object());  // autograd._state

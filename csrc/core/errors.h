@@ -10,6 +10,9 @@ namespace fastdl {
 
 struct TypeError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct IndexError : std::runtime_error { using std::runtime_error::runtime_error; };
+// An allocation the host or the device cannot satisfy (after the caching allocator gave
+// its cache back): fastdl.OutOfMemoryError, a RuntimeError as torch's.
+struct OutOfMemoryError : std::runtime_error { using std::runtime_error::runtime_error; };
 
 [[noreturn]] inline void fail_value(const std::string& msg) { throw std::invalid_argument(msg); }
 [[noreturn]] inline void fail_type(const std::string& msg) { throw TypeError(msg); }

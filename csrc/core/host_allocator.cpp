@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "block_cache.h"
+#include "errors.h"
 
 namespace fastdl {
 
@@ -45,10 +46,12 @@ HostCache& cache() {
   return *c;
 }
 
-void* aligned(size_t size) {
-  void* p = std::aligned_alloc(kHostAlignment, size);
-  if (!p) throw std::bad_alloc();
-  return p;
+// Null when the system has no memory for it.
+void* aligned(size_t size) { return std::aligned_alloc(kHostAlignment, size); }
+
+[[noreturn]] void out_of_memory(size_t nbytes) {
+  throw OutOfMemoryError("CPU out of memory: tried to allocate " + std::to_string(nbytes) + " bytes (" +
+                         std::to_string(static_cast<double>(nbytes) / (1 << 30)) + " GiB)");
 }
 
 // The size actually allocated for a request: cached sizes are whole size classes (a
@@ -64,7 +67,10 @@ size_t block_size(size_t nbytes) {
 
 void* host_allocate(size_t nbytes) {
   const size_t size = block_size(nbytes);
-  if (nbytes < kMinCachedBytes) return aligned(size);
+  if (nbytes < kMinCachedBytes) {
+    if (void* p = aligned(size)) return p;
+    out_of_memory(nbytes);
+  }
   HostCache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -74,12 +80,10 @@ void* host_allocate(size_t nbytes) {
     }
     ++c.misses;
   }
-  try {
-    return aligned(size);
-  } catch (const std::bad_alloc&) {  // give the cache back and try once more
-    host_cache_empty();
-    return aligned(size);
-  }
+  if (void* p = aligned(size)) return p;
+  host_cache_empty();  // give the cache back and try once more
+  if (void* p = aligned(size)) return p;
+  out_of_memory(nbytes);
 }
 
 void host_deallocate(void* p, size_t nbytes) noexcept {

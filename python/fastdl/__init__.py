@@ -52,8 +52,8 @@ from . import nn, optim  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
-__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func", "jit"),
-                                        globals())
+__getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func", "jit",
+                                                   "accelerator", "version"), globals())
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
@@ -91,3 +91,27 @@ random = _importlib.import_module(".random", __name__)
 # ---- misc branch: anomaly mode at the top level (torch.is_anomaly_enabled, ...) ----
 from .autograd_anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: E402
 from .misc_tail import *  # noqa: E402,F401,F403
+# ---- memory formats (torch.channels_last, ...: fastdl/_memory_format.py) and torch's math constants ----
+from ._memory_format import (memory_format, contiguous_format, channels_last, channels_last_3d,  # noqa: E402
+                             preserve_format)
+import math as _math  # noqa: E402
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+# ---- torch's legacy tensor types (FloatTensor, ...; fastdl.cuda.FloatTensor, ...) ----
+from .legacy_types import *  # noqa: E402,F401,F403
+from .legacy_types import CUDA_TYPES as _CUDA_TYPES  # noqa: E402
+for _name, _type in _CUDA_TYPES.items():
+    setattr(cuda, _name, _type)
+# ---- torch.cuda's API tail (cuda.py, cuda_streams.py): errors, the device-module lookup ----
+from ._C import OutOfMemoryError  # noqa: E402  (a RuntimeError: an allocation failed after the cache was freed)
+from .ops.random import default_generator  # noqa: E402
+
+
+def get_device_module(device=None):
+    """torch.get_device_module: fastdl.cuda for a CUDA device (or None: the accelerator),
+    fastdl.cpu for the CPU."""
+    kind = device if isinstance(device, str) else getattr(device, "type", None)
+    if device is None or (kind or "").split(":")[0] == "cuda":
+        return cuda
+    if (kind or "").split(":")[0] == "cpu":
+        return cpu
+    raise RuntimeError(f"get_device_module: unknown device {device!r}; fastdl has 'cpu' and 'cuda'")

@@ -657,7 +657,8 @@ def gradgradcheck(fn, inputs, **kwargs):
     return check(fn, inputs, **kwargs)
 
 
-_SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad"}
+_SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad",
+               "function": "fastdl.autograd_function", "grad_mode": "fastdl.autograd_function"}
 
 
 class _SubmoduleFinder:
@@ -696,7 +697,11 @@ _install_submodule_finder()
 
 
 def __getattr__(name):
-    """autograd.functional and autograd.forward_ad (torch's), loaded on first use."""
+    """autograd.functional, forward_ad, function, grad_mode (torch's), loaded on first use;
+    the multithreading flag's functions from autograd_function."""
+    if name in ("set_multithreading_enabled", "is_multithreading_enabled"):
+        import importlib
+        return getattr(importlib.import_module("fastdl.autograd_function"), name)
     if name in _SUBMODULES:
         import importlib
         mod = importlib.import_module(f"{__name__}.{name}")

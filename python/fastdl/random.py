@@ -1,9 +1,10 @@
 """torch.random: the global generator's seed and state, and fork_rng. fastdl has one
-global generator for every device (a counter-based Philox stream), so fork_rng saves and
-restores that one state whatever the devices."""
+default generator (a counter-based Philox stream) for the CPU and one for CUDA devices,
+so fork_rng saves and restores both whatever the devices named."""
 import contextlib
 
-from .ops.random import default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .ops.random import (_all_states, _set_all_states, default_generator, get_rng_state, initial_seed,
+                         manual_seed, seed, set_rng_state)
 
 __all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "fork_rng", "default_generator"]
 
@@ -18,8 +19,8 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if not enabled:
         yield
         return
-    state = get_rng_state()
+    states = _all_states()
     try:
         yield
     finally:
-        set_rng_state(state)
+        _set_all_states(states)

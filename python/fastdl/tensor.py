@@ -99,7 +99,10 @@ class Tensor:
     def data_ptr(self):
         return self._buf.ptr + self._offset * self._dtype.itemsize
 
-    def is_contiguous(self):
+    def is_contiguous(self, memory_format=None):
+        if memory_format is not None:
+            from . import _memory_format as _mf
+            return _mf.is_contiguous_as(self._shape, self._strides, _mf.check_format("is_contiguous", memory_format))
         if 0 in self._shape:  # no element is ever addressed: contiguous, as in torch
             return True
         expect = 1
@@ -316,8 +319,11 @@ class Tensor:
             raise TypeError(f"type_as: expected other to be a Tensor, got {type(other).__name__}")
         return self.to(other.dtype)
 
-    def type(self, dtype=None):
-        return self._dtype.name if dtype is None else self.to(_dt.to_dtype(dtype))
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """torch's legacy type string ('fastdl.FloatTensor'), or a copy converted to a
+        dtype / legacy type / type name (legacy_types.py)."""
+        from . import legacy_types
+        return legacy_types.type_name(self) if dtype is None else legacy_types.convert(self, dtype)
 
     # ---- DLPack (python/fastdl/dlpack.py) -----------------------------------------------
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
@@ -416,8 +422,14 @@ def _alloc(shape, dtype, dev):
     return Tensor._make(buf, dtype, shape, contiguous_strides(shape), 0, dev)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
     t = _alloc(_shape_arg("empty", size), dtype or _dt.get_default_dtype(), device)
+    if memory_format is not None:  # the same dense buffer, addressed in another order
+        from . import _memory_format as _mf
+        if _mf.check_format("empty", memory_format) is _mf.preserve_format:
+            raise RuntimeError("empty: unsupported memory format option preserve_format")
+        strides = _mf.format_strides("empty", tuple(t.shape), memory_format)
+        t = Tensor._make(t._buf, t.dtype, t.shape, strides, 0, t.device)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -440,28 +452,37 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
+def _lay_out(op, t, out, memory_format):
+    """torch's *_like default (preserve_format) keeps t's layout: only a non-row-major t
+    (or an explicit format) needs the memory_format module."""
+    if memory_format is None and t.is_contiguous():
+        return out
+    from . import _memory_format as _mf
+    return _mf.lay_out_like(op, t, out, _mf.preserve_format if memory_format is None else memory_format)
+
+
 def _like(t, dtype, device):
     return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False):
+def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return empty(t.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _lay_out('empty_like', t, empty(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False):
+def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return zeros(t.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _lay_out('zeros_like', t, zeros(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False):
+def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return ones(t.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _lay_out('ones_like', t, ones(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return full(t.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+    return _lay_out('full_like', t, full(t.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
 def _infer_dtype(data, arr):

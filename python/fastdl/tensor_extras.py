@@ -12,9 +12,9 @@ What differs from torch, by design:
 - byte() / char() / short() are absent: fastdl has no uint8 / int8 / int16 dtypes."""
 import math
 
-from . import dtypes as _dt
+from . import _memory_format as _mf, dtypes as _dt
 from .autograd import is_grad_enabled, no_grad
-from .tensor import Size, Tensor, contiguous_strides
+from .tensor import Size, Tensor
 
 __all__ = ["layout", "strided", "install"]
 
@@ -117,18 +117,6 @@ def _output_nr(self):
     return self._out_index if self._grad_fn is not None and self._out_index is not None else 0
 
 
-def _channels_last(shape, strides):
-    if len(shape) != 4:
-        return False
-    expect = 1
-    for d in (1, 3, 2, 0):
-        if shape[d] != 1:
-            if strides[d] != expect:
-                return False
-            expect *= shape[d]
-    return True
-
-
 def _dim_order(self, *, ambiguity_check=False):
     """The dims from outermost to innermost in memory (torch's stride sort, ported)."""
     if not isinstance(ambiguity_check, bool):
@@ -139,7 +127,7 @@ def _dim_order(self, *, ambiguity_check=False):
                            "memory formats.")
     if n <= 1:
         return tuple(range(n))
-    contiguous, channels_last = self.is_contiguous(), _channels_last(shape, strides)
+    contiguous, channels_last = self.is_contiguous(), _mf.is_contiguous_as(shape, strides, _mf.channels_last)
     if contiguous and not channels_last:
         return tuple(range(n))
     if channels_last and not contiguous:
@@ -190,7 +178,11 @@ def _resize_(self, *sizes, memory_format=None):
             if n_old:
                 new[:n_old].copy_(old)
         self._buf = new._buf
-    self._shape, self._strides = Size(shape), contiguous_strides(shape)
+    if memory_format is not None or tuple(shape) != tuple(self._shape):  # torch keeps an unchanged size's strides
+        fmt = _mf.contiguous_format if memory_format is None else _mf.check_format("resize_", memory_format)
+        if fmt is _mf.preserve_format:
+            raise RuntimeError("resize_: unsupported memory format preserve_format")
+        self._shape, self._strides = Size(shape), _mf.format_strides("resize_", shape, fmt)
     self._buf.version += 1
     return self
 
@@ -204,7 +196,7 @@ def _resize_as_(self, the_template, memory_format=None):
     if not isinstance(the_template, Tensor):
         raise TypeError(f"resize_as_: expected a Tensor, got {type(the_template).__name__}")
     _refuse_grad(self, "resize_as_")
-    return _resize_(self, tuple(the_template.shape))
+    return _resize_(self, tuple(the_template.shape), memory_format=memory_format)
 
 
 def _as_strided_(self, size, stride, storage_offset=None):

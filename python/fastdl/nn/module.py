@@ -367,8 +367,12 @@ class Module:
             else:
                 device = a
 
+        fmt = kwargs.get("memory_format")
+
         def move(t):
             d = dtype if (dtype is not None and t.dtype.is_floating_point) else None
+            if fmt is not None and t.ndim in (4, 5):  # torch converts only 4-D / 5-D tensors
+                return t.to(dtype=d, device=device, memory_format=fmt)
             return t.to(dtype=d, device=device)
         return self._apply_tensors(move)
 

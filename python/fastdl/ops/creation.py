@@ -2,36 +2,41 @@
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..device import device as _device_cls, to_device
-from ..tensor import Tensor
+from ..tensor import Tensor, contiguous_strides
 from ._util import backend, contiguous_data, desc, empty
 
 
 class _To(Function):
+    """x converted to dtype on dev; `strides` (dense, from memory_format.py) lays the
+    result out in another order than row-major."""
+
     @staticmethod
-    def forward(ctx, x, dtype, dev):
+    def forward(ctx, x, dtype, dev, strides=None):
         ctx.src = (x.dtype, x.device)
         if x.device == dev:
-            out = empty(x.shape, dtype, dev)
-            backend(x, "to").copy(x, out)
-            return out
+            if strides is None:
+                out = empty(x.shape, dtype, dev)
+                backend(x, "to").copy(x, out)
+                return out
+            from .shape import copy_with_strides
+            return copy_with_strides(x, strides, dtype)
         # cross-device: make contiguous in the source dtype, copy bytes, convert there
         src = contiguous_data(x)
         moved = empty(x.shape, x.dtype, dev)
         cuda_side = src if src.device.type == "cuda" else moved
         backend(cuda_side, "to").copy(src, moved)
-        if dtype is not x.dtype:
-            out = empty(x.shape, dtype, dev)
-            backend(out, "to").copy(moved, out)
-            return out
+        if dtype is not x.dtype or strides is not None:
+            from .shape import copy_with_strides
+            return copy_with_strides(moved, strides, dtype)
         return moved
 
     @staticmethod
     def backward(ctx, g):
         dtype, dev = ctx.src
-        return g.to(dtype=dtype, device=dev) if dtype.is_floating_point else None, None, None
+        return g.to(dtype=dtype, device=dev) if dtype.is_floating_point else None, None, None, None
 
 
-def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False):
+def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
@@ -43,8 +48,25 @@ def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False):
             raise TypeError(f"to: unexpected argument {a!r}")
     dtype = x.dtype if dtype is None else _dt.to_dtype(dtype)
     dev = x.device if device is None else to_device(device)
-    if dtype is x.dtype and dev == x.device and not copy:
+    strides = None
+    if memory_format is not None or not x.is_contiguous():
+        strides = _layout(x, memory_format)
+        same_layout = x.is_contiguous() if strides is None else strides == tuple(x.stride())
+        if dtype is x.dtype and dev == x.device and not copy and same_layout:
+            return x  # nothing to change (torch returns the input itself)
+    elif dtype is x.dtype and dev == x.device and not copy:
         return x
     if x.requires_grad and not dtype.is_floating_point:
-        return _To.apply(x.detach(), dtype, dev)
-    return _To.apply(x, dtype, dev)
+        return _To.apply(x.detach(), dtype, dev, strides)
+    return _To.apply(x, dtype, dev, strides)
+
+
+def _layout(x, memory_format):
+    """The strides of x's converted copy: x's own dense layout for preserve_format (the
+    default, as torch's), else the format's; None for row-major."""
+    from .. import _memory_format as _mf
+    fmt = _mf.preserve_format if memory_format is None else _mf.check_format("to", memory_format)
+    if fmt is not _mf.preserve_format and x.is_contiguous(memory_format=fmt):
+        return tuple(x.stride())  # already laid out so: kept as is
+    strides = _mf.target_strides("to", x, fmt)
+    return None if strides == contiguous_strides(x.shape) else strides

@@ -8,7 +8,7 @@ import numbers
 import time
 
 from .. import dtypes as _dt
-from ..tensor import Tensor, _shape_arg, zeros
+from ..tensor import Tensor, _lay_out, _shape_arg, zeros
 from ._util import backend, check_tensor, desc, empty
 from .cumulative import cumsum
 from .elementwise import ceil, floor, isfinite, log, maximum, minimum, where
@@ -61,17 +61,46 @@ class Generator:
 
 
 default_generator = Generator(0x5EED)
+# The default generator of CUDA tensors (torch keeps one per device; fastdl's CUDA
+# devices share this one): CUDA draws do not shift the CPU's streams.
+cuda_default_generator = Generator(0x5EED)
+
+
+class _DeviceDefault:
+    """What `generator=None` draws from: the default generator of the drawn tensor's device."""
+
+    @staticmethod
+    def _draw(kernel, out, *args):
+        gen = cuda_default_generator if out.device.type == "cuda" else default_generator
+        return gen._draw(kernel, out, *args)
+
+
+_DEVICE_DEFAULT = _DeviceDefault()
 
 
 def manual_seed(seed):
-    """Seeds the global generator (also used by nn init, dropout and data shuffling)."""
+    """Seeds the global generators, CPU and CUDA (used by nn init, dropout and data
+    shuffling too), as torch.manual_seed does."""
     default_generator.manual_seed(int(seed))
+    cuda_default_generator.manual_seed(int(seed))
     return default_generator
 
 
 def seed():
-    default_generator.manual_seed(int(time.time_ns()) & 0xFFFFFFFFFFFF)
+    s = int(time.time_ns()) & 0xFFFFFFFFFFFF
+    default_generator.manual_seed(s)
+    cuda_default_generator.manual_seed(s)
     return default_generator.seed
+
+
+def _all_states():
+    """Both default generators' states (fork_rng and checkpoint's RNG replay)."""
+    return default_generator.get_state(), cuda_default_generator.get_state()
+
+
+def _set_all_states(states):
+    default_generator.set_state(states[0])
+    cuda_default_generator.set_state(states[1])
 
 
 def initial_seed():
@@ -88,7 +117,7 @@ def set_rng_state(state):
 
 def _gen(generator):
     if generator is None:
-        return default_generator
+        return _DEVICE_DEFAULT
     if not hasattr(generator, "_draw"):  # a tensor or number passed positionally where the generator goes
         raise TypeError(f"expected generator to be a fastdl.Generator, got {type(generator).__name__}")
     return generator
@@ -138,16 +167,19 @@ def randperm(n, dtype=None, device=None, generator=None):
     return out if dtype is None else out.to(dtype)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+def rand_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    out = rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return _lay_out("rand_like", t, out, memory_format)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+def randn_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+    out = randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return _lay_out("randn_like", t, out, memory_format)
 
 
-def randint_like(t, low, high=None, dtype=None, device=None):
-    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device)
+def randint_like(t, low, high=None, dtype=None, device=None, memory_format=None):
+    out = randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device)
+    return _lay_out("randint_like", t, out, memory_format)
 
 
 def bernoulli(p_or_input, p=None, generator=None):

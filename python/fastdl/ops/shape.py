@@ -9,6 +9,7 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, contiguous_strides
 from ._util import backend, desc, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
 from ..amp import autocast_mode as _amp
+from .. import _memory_format as _mf
 
 
 def _view_strides(t, shape):
@@ -339,24 +340,47 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(x, d) for x in tensors], d)
 
 
+def copy_with_strides(x, strides=None, dtype=None):
+    """A copy of x's values (no autograd; converted to `dtype` if given) in new storage
+    laid out with `strides` (dense, from memory_format.py), or row-major."""
+    dtype = x.dtype if dtype is None else dtype
+    if strides is None or strides == contiguous_strides(x.shape):
+        out = empty(x.shape, dtype, x.device)
+    else:
+        span = empty((sum((s - 1) * st for s, st in zip(x.shape, strides)) + 1,), dtype, x.device)
+        out = Tensor._make(span._buf, dtype, x.shape, strides, 0, x.device)
+    backend(x, "clone").copy(x, out)
+    return out
+
+
 class _Clone(Function):
     @staticmethod
-    def forward(ctx, x):
-        out = empty(x.shape, x.dtype, x.device)
-        backend(x, "clone").copy(x, out)
-        return out
+    def forward(ctx, x, strides=None):
+        return copy_with_strides(x, strides)
 
     @staticmethod
     def backward(ctx, g):
-        return g
+        return g, None
 
 
-def clone(x):
-    return _Clone.apply(x)
+def clone(x, *, memory_format=_mf.preserve_format):
+    """A copy with its own storage; preserve_format (torch's default) keeps x's strides
+    when they are dense, as torch does."""
+    _mf.check_format("clone", memory_format)
+    if x.numel() == 0:
+        return _Clone.apply(x)
+    return _Clone.apply(x, _mf.target_strides("clone", x, memory_format))
 
 
-def contiguous(x):
-    return x if x.is_contiguous() else _Clone.apply(x)
+def contiguous(x, memory_format=_mf.contiguous_format):
+    if memory_format is _mf.contiguous_format:
+        return x if x.is_contiguous() else _Clone.apply(x)
+    _mf.check_format("contiguous", memory_format)
+    if memory_format is _mf.preserve_format:
+        raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator")
+    if _mf.is_contiguous_as(tuple(x.shape), tuple(x.stride()), memory_format):
+        return x
+    return _Clone.apply(x, _mf.format_strides("contiguous", tuple(x.shape), memory_format))
 
 
 class _Repeat(Function):

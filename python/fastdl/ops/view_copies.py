@@ -1,9 +1,11 @@
 """torch's *_copy ops (the view ops whose result is new contiguous memory rather than a
-view: torch.transpose_copy(x, 0, 1) is x.transpose(0, 1).clone()), and the unsafe_*
+view: torch.transpose_copy(x, 0, 1) is x.transpose(0, 1).clone(memory_format=
+contiguous_format), row-major whatever the view's strides), and the unsafe_*
 splits (torch's versions skip a view-aliasing check that fastdl does not have, so they
 are split / chunk themselves). Each is the view op followed by a differentiable clone,
 so the gradient is the view op's."""
 from .. import dtypes as _dt
+from .._memory_format import contiguous_format as _contiguous
 from ..tensor import Tensor
 from ._util import check_tensor
 
@@ -24,37 +26,37 @@ def view_copy(input, size):
     check_tensor("view_copy", input)
     if isinstance(size, _dt.DType):
         raise NotImplementedError("view_copy: viewing as another dtype is not supported by fastdl")
-    return input.view(size).clone()
+    return input.view(size).clone(memory_format=_contiguous)
 
 
 def permute_copy(input, dims):
     check_tensor("permute_copy", input)
-    return input.permute(dims).clone()
+    return input.permute(dims).clone(memory_format=_contiguous)
 
 
 def transpose_copy(input, dim0, dim1):
     check_tensor("transpose_copy", input)
-    return input.transpose(dim0, dim1).clone()
+    return input.transpose(dim0, dim1).clone(memory_format=_contiguous)
 
 
 def t_copy(input):
     check_tensor("t_copy", input)
-    return input.t().clone()
+    return input.t().clone(memory_format=_contiguous)
 
 
 def expand_copy(input, size, *, implicit=False):
     check_tensor("expand_copy", input)
-    return input.expand(size).clone()
+    return input.expand(size).clone(memory_format=_contiguous)
 
 
 def diagonal_copy(input, offset=0, dim1=0, dim2=1):
     check_tensor("diagonal_copy", input)
-    return _ops().diagonal(input, offset, dim1, dim2).clone()
+    return _ops().diagonal(input, offset, dim1, dim2).clone(memory_format=_contiguous)
 
 
 def select_copy(input, dim, index):
     check_tensor("select_copy", input)
-    return _ops().select(input, dim, index).clone()
+    return _ops().select(input, dim, index).clone(memory_format=_contiguous)
 
 
 def slice_copy(input, dim=0, start=None, end=None, step=1):
@@ -66,52 +68,52 @@ def slice_copy(input, dim=0, start=None, end=None, step=1):
     d = norm_dim("slice_copy", dim, input.ndim)
     if not isinstance(step, int) or step <= 0:
         raise RuntimeError(f"slice_copy: slice step must be positive, got {step!r}")
-    return input[(slice(None),) * d + (slice(start, end, step),)].clone()
+    return input[(slice(None),) * d + (slice(start, end, step),)].clone(memory_format=_contiguous)
 
 
 def squeeze_copy(input, dim=None):
     check_tensor("squeeze_copy", input)
-    return _ops().squeeze(input, dim).clone()
+    return _ops().squeeze(input, dim).clone(memory_format=_contiguous)
 
 
 def unsqueeze_copy(input, dim):
     check_tensor("unsqueeze_copy", input)
-    return input.unsqueeze(dim).clone()
+    return input.unsqueeze(dim).clone(memory_format=_contiguous)
 
 
 def unbind_copy(input, dim=0):
     check_tensor("unbind_copy", input)
-    return tuple(t.clone() for t in input.unbind(dim))
+    return tuple(t.clone(memory_format=_contiguous) for t in input.unbind(dim))
 
 
 def split_copy(input, split_size, dim=0):
     check_tensor("split_copy", input)
-    return tuple(t.clone() for t in input.split(split_size, dim))
+    return tuple(t.clone(memory_format=_contiguous) for t in input.split(split_size, dim))
 
 
 def split_with_sizes_copy(input, split_sizes, dim=0):
     check_tensor("split_with_sizes_copy", input)
-    return tuple(t.clone() for t in _ops().split_with_sizes(input, split_sizes, dim))
+    return tuple(t.clone(memory_format=_contiguous) for t in _ops().split_with_sizes(input, split_sizes, dim))
 
 
 def unfold_copy(input, dimension, size, step):
     check_tensor("unfold_copy", input)
-    return input.unfold(dimension, size, step).clone()
+    return input.unfold(dimension, size, step).clone(memory_format=_contiguous)
 
 
 def alias_copy(input):
     check_tensor("alias_copy", input)
-    return input.clone()
+    return input.clone(memory_format=_contiguous)
 
 
 def as_strided_copy(input, size, stride, storage_offset=None):
     check_tensor("as_strided_copy", input)
-    return _ops().as_strided(input, size, stride, storage_offset).clone()
+    return _ops().as_strided(input, size, stride, storage_offset).clone(memory_format=_contiguous)
 
 
 def detach_copy(input):
     check_tensor("detach_copy", input)
-    return input.detach().clone()
+    return input.detach().clone(memory_format=_contiguous)
 
 
 def unsafe_chunk(input, chunks, dim=0):

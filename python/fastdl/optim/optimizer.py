@@ -7,6 +7,7 @@ import warnings
 from collections import defaultdict
 
 from .. import dtypes as _dt
+from .._memory_format import contiguous_format as _contiguous_format
 from ..autograd import _state as _grad_mode, enable_grad
 from ..ops._util import backend, contiguous_data, desc
 from ..tensor import Tensor
@@ -131,10 +132,11 @@ class Optimizer:
         step runs on float32 copies of the parameter, its grad and its state, then the
         parameter and the state are rounded back into their own tensors (state stays in the
         parameter's dtype, as torch's non-fused CPU steps keep it)."""
-        work = p.detach().to(_dt.float32)
-        work32 = {k: (v.to(_dt.float32) if isinstance(v, Tensor) and v._dtype is p._dtype else v)
-                  for k, v in state.items()}
-        self._update(work, grad.to(_dt.float32), work32, group)
+        row_major = _contiguous_format  # the step kernels take contiguous memory
+        work = p.detach().to(_dt.float32, memory_format=row_major)
+        work32 = {k: (v.to(_dt.float32, memory_format=row_major) if isinstance(v, Tensor) and v._dtype is p._dtype
+                      else v) for k, v in state.items()}
+        self._update(work, grad.to(_dt.float32, memory_format=row_major), work32, group)
         for k, v in work32.items():
             old = state.get(k)
             if isinstance(v, Tensor) and v is not old:  # a float32 copy (or new state): rounded into p's dtype

@@ -29,7 +29,7 @@ import warnings
 
 from .. import autograd as _ag
 from ..autograd import Function, _Cut, enable_grad, is_grad_enabled, no_grad
-from ..ops.random import get_rng_state, set_rng_state
+from ..ops.random import _all_states, _set_all_states
 from .._pytree import _flatten, _unflatten
 from ..tensor import Tensor
 
@@ -48,19 +48,19 @@ class _RngState:
     """The global generator's state to replay in the recomputation (None: not kept)."""
 
     def __init__(self, keep):
-        self.state = get_rng_state() if keep else None
+        self.state = _all_states() if keep else None
 
     @contextlib.contextmanager
     def replay(self):
         if self.state is None:
             yield
             return
-        current = get_rng_state()
-        set_rng_state(self.state)
+        current = _all_states()
+        _set_all_states(self.state)
         try:
             yield
         finally:
-            set_rng_state(current)
+            _set_all_states(current)
 
 
 def _meta(t):
