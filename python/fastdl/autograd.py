@@ -657,7 +657,8 @@ def gradgradcheck(fn, inputs, **kwargs):
     return check(fn, inputs, **kwargs)
 
 
-_SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad"}
+_SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad",
+               "profiler": "fastdl.autograd_profiler"}
 
 
 class _SubmoduleFinder:
