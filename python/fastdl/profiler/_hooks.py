@@ -92,6 +92,12 @@ def _wrap_ops():
             hit = functional.get(id(value))
             if hit is not None and hit[0] is value:
                 _set(mod, attr, hit[1])
+            elif isinstance(value, type) and value.__module__ == modname:  # Conv2d._conv = staticmethod(conv2d)
+                for cattr, cvalue in list(value.__dict__.items()):
+                    if isinstance(cvalue, staticmethod):
+                        hit = functional.get(id(cvalue.__func__))
+                        if hit is not None and hit[0] is cvalue.__func__:
+                            _set(value, cattr, staticmethod(hit[1]))
 
 
 def _wrap_autograd():
