@@ -658,7 +658,8 @@ def gradgradcheck(fn, inputs, **kwargs):
 
 
 _SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad",
-               "function": "fastdl.autograd_function", "grad_mode": "fastdl.autograd_function"}
+               "function": "fastdl.autograd_function", "grad_mode": "fastdl.autograd_function",
+               "profiler": "fastdl.autograd_profiler"}
 
 
 class _SubmoduleFinder:
