@@ -416,3 +416,37 @@ def test_checkpoint_metadata_mismatch_raises():
     y = checkpoint(fewer, x, use_reentrant=False)
     with pytest.raises(CheckpointError, match="A different number of tensors was saved"):
         y.backward()
+
+
+def test_non_leaf_tensor_hook_like_torch():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3
+        h.retain_grad()
+        seen = []
+        handle = h.register_hook(lambda g: seen.append(g.tolist()) or g * 2)
+        gone = h.register_hook(lambda g: seen.append("removed"))
+        gone.remove()
+        (h * h).sum().backward()
+        handle.remove()
+        return x.grad.tolist(), h.grad.tolist(), seen
+    got = run(fastdl)
+    assert got[0] == [36.0, 72.0] and got[2] == [[6.0, 12.0]]
+    torch = pytest.importorskip("torch")
+    assert run(torch) == got
+
+
+def test_accumulate_grad_node_hooks_like_torch():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+        calls = []
+        acc.register_prehook(lambda gos: calls.append(("pre", gos[0].tolist())) or (gos[0] + 1,))
+        acc.register_hook(lambda gis, gos: calls.append(("post", len(gis), gos[0].tolist())))
+        y.backward()
+        return x.grad.tolist(), calls, acc.name()
+    got = run(fastdl)
+    assert got[0] == [3.0, 5.0] and got[1][0] == ("pre", [2.0, 4.0]) and got[2] == "AccumulateGrad"
+    torch = pytest.importorskip("torch")
+    assert run(torch)[:2] == got[:2]

@@ -137,3 +137,23 @@ def test_gradcheck_still_passes_through_broadcasting_ops():
     a = fastdl.randn(2, 3, dtype=fastdl.float64, requires_grad=True)
     b = fastdl.randn(3, dtype=fastdl.float64, requires_grad=True)
     assert fastdl.autograd.gradcheck(lambda u, v: (u * v + v).exp(), (a, b))
+
+
+def test_wrong_device_raises():
+    # CPU-only here: the gradient claims another device (the check reads the device field
+    # before anything touches the data)
+    class Moved(fastdl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            g = g.clone()
+            g._device = fastdl.device("cuda:0")
+            return g
+    x = fastdl.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^Function MovedBackward returned an invalid gradient at index 0 - expected "
+                                           r"device cpu but got cuda:0$"):
+        Moved.apply(x).sum().backward()
+    assert x.grad is None

@@ -369,11 +369,12 @@ def retains_grad(t):
 class AccumulateGrad:
     """Edge target for a leaf tensor: adds incoming gradients into leaf.grad."""
 
-    __slots__ = ("leaf", "_metadata")
+    __slots__ = ("leaf", "_metadata", "_extra")
 
     def __init__(self, leaf):
         self.leaf = leaf
         self._metadata = None  # autograd.graph's Node.metadata, made on first use
+        self._extra = None  # autograd.graph's node hooks (register_hook / register_prehook)
 
     def name(self):
         return "AccumulateGrad"
@@ -550,6 +551,16 @@ def _accumulate(leaf, g, captured, handed_out, create_graph=False):
         if id(leaf) in captured:
             captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
         return
+    acc = leaf._accumulator
+    extra = acc._extra if acc is not None else None
+    if extra is not None and extra.hooks:  # the AccumulateGrad node's own hooks (autograd.graph)
+        extra.apply(acc, [g], lambda _, gs: _accumulate_into(leaf, gs[0], handed_out, create_graph) or ())
+        return
+    _accumulate_into(leaf, g, handed_out, create_graph)
+
+
+def _accumulate_into(leaf, g, handed_out, create_graph):
+    hooks = leaf._hooks or ()
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:

@@ -126,13 +126,34 @@ def _acc_metadata(self):
 _ag.AccumulateGrad.metadata = property(_acc_metadata)
 
 
-def _acc_hook_refused(self, fn):
-    raise NotImplementedError("AccumulateGrad.register_hook/register_prehook: fastdl supports hooks on a leaf "
-                              "through Tensor.register_hook and register_post_accumulate_grad_hook")
+def _acc_extra(acc):
+    if acc._extra is None:
+        acc._extra = _NodeExtra()
+    return acc._extra
 
 
-_ag.AccumulateGrad.register_hook = _acc_hook_refused
-_ag.AccumulateGrad.register_prehook = _acc_hook_refused
+# an AccumulateGrad's prehook gets (grad,) before the leaf's .grad is updated and may
+# replace it; its hook gets ((), (grad,)) after (grad() captures leaves without running it)
+_ag.AccumulateGrad.register_hook = lambda self, fn: _acc_extra(self).add(fn, post=True)
+_ag.AccumulateGrad.register_prehook = lambda self, fn: _acc_extra(self).add(fn, post=False)
+
+
+def _tensor_hook(t, hook):
+    """Tensor.register_hook on a non-leaf: hook(grad) -> grad or None, run on the summed
+    gradient of t before its producer's backward uses it (a prehook at t's output index)."""
+    k = t._out_index
+
+    def prehook(grad_outputs):
+        g = grad_outputs[k] if k < len(grad_outputs) else None
+        if g is None:
+            return None
+        r = hook(g)
+        if r is None:
+            return None
+        out = list(grad_outputs)
+        out[k] = r
+        return tuple(out)
+    return t._grad_fn.register_prehook(prehook)
 
 
 GradientEdge = namedtuple("GradientEdge", ["node", "output_nr"])
