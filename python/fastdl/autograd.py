@@ -292,7 +292,8 @@ def _apply_recorded(node, ctx, grads):
     raises if anything differentiates through them."""
     pairs = ctx.__dict__.get("_saved_outputs")
     packed = ctx._packed is not None
-    saved = linked = ctx.saved_tensors if packed else ctx._saved
+    # packed (saved-tensor hooks): unpacked here only to link outputs; backward unpacks its own
+    saved = linked = (ctx.saved_tensors if pairs else ()) if packed else ctx._saved
     if pairs:
         linked = list(saved)
         for i, j in pairs:

@@ -23,7 +23,7 @@ from . import autograd as _ag
 
 __all__ = ["Node", "GradientEdge", "get_gradient_edge", "saved_tensors_hooks", "save_on_cpu",
            "disable_saved_tensors_hooks", "register_multi_grad_hook", "allow_mutation_on_saved_tensors",
-           "increment_version"]
+           "increment_version", "set_warn_on_accumulate_grad_stream_mismatch"]
 
 
 # ---- Node ----
@@ -327,6 +327,13 @@ def increment_version(tensor):
     tensors = tensor if isinstance(tensor, (list, tuple)) else (tensor,)
     for t in tensors:
         t._buf.version += 1
+
+
+def set_warn_on_accumulate_grad_stream_mismatch(enabled):
+    """Accepted for torch compatibility: fastdl's backward runs on one stream, so there is
+    no stream mismatch to warn about."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_warn_on_accumulate_grad_stream_mismatch: expected a bool, got {type(enabled).__name__}")
 
 
 # ---- multi-grad hooks ----
