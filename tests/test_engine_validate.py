@@ -153,7 +153,7 @@ def test_wrong_device_raises():
             g._device = fastdl.device("cuda:0")
             return g
     x = fastdl.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"^Function MovedBackward returned an invalid gradient at index 0 - expected "
-                                           r"device cpu but got cuda:0$"):
+    msg = r"^Function MovedBackward returned an invalid gradient at index 0 - expected device cpu but got cuda:0$"
+    with pytest.raises(RuntimeError, match=msg):
         Moved.apply(x).sum().backward()
     assert x.grad is None

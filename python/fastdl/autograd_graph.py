@@ -15,7 +15,6 @@ autograd.Node; its hooks and metadata are kept in ctx._node_extra (_NodeExtra be
 import abc
 import contextlib
 import threading
-import weakref
 from collections import namedtuple
 
 from . import _C
