@@ -465,3 +465,30 @@ def test_module_names_match_torch():
     assert fgraph.get_gradient_edge(x).node.variable is x
     with pytest.raises(RuntimeError, match="does not require gradients"):
         fgraph.get_gradient_edge(fastdl.ones(2))
+
+
+def test_checkpoint_inside_outer_hooks_counts_like_torch():
+    def run(lib, ck, graph):
+        x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+        c = [0, 0]
+        with graph.saved_tensors_hooks(lambda t: c.__setitem__(0, c[0] + 1) or t,
+                                       lambda t: c.__setitem__(1, c[1] + 1) or t):
+            # the region's own saves go to the checkpoint; its input and the outer mul's to the outer hook
+            y = ck(lambda a: (a.exp() * a).sin().sum(), x, use_reentrant=False) * x.sum()
+        y.backward()
+        return c, x.grad.tolist()
+    got = run(fastdl, checkpoint, fgraph)
+    assert got[0] == [3, 3]
+    torch = pytest.importorskip("torch")
+    from torch.utils.checkpoint import checkpoint as tcheckpoint
+    want = run(torch, tcheckpoint, torch.autograd.graph)
+    assert want[0] == got[0] and np.allclose(want[1], got[1], rtol=1e-6)
+
+
+def test_checkpoint_retain_graph_backward_twice():
+    x = fastdl.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    y = checkpoint(lambda a: (a.exp() * a).sin().sum(), x, use_reentrant=False)
+    y.backward(retain_graph=True)
+    once = x.grad.numpy().copy()
+    y.backward()
+    assert np.array_equal(x.grad.numpy(), 2 * once)

@@ -196,14 +196,48 @@ def _checkpoint_non_reentrant(function, preserve, context_fn, check, args, kwarg
         with forward_ctx:
             return function(*args, **kwargs)
     rng = _RngState(preserve)
+    keys = list(kwargs)
+    values = list(args) + [kwargs[k] for k in keys]
+    pos = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+    # the inputs are saved for backward by a node of their own (torch's _NoopSaveInputs),
+    # so that saved-tensor hooks around the checkpoint (save_on_cpu, ...) see them too
+    saver = _SaveInputs.apply(_dummy(), *[values[i] for i in pos])
 
     def recompute():
+        vals = list(values)
+        for i, t in zip(pos, saver.grad_fn.ctx.saved_tensors):
+            vals[i] = t
         with rng.replay(), recompute_ctx:
-            function(*args, **kwargs)
+            function(*vals[:len(args)], **dict(zip(keys, vals[len(args):])))
 
     frame = _Frame(recompute, check)
     with saved_tensors_hooks(frame.pack, frame.unpack), forward_ctx:
         return function(*args, **kwargs)
+
+
+_DUMMY = []
+
+
+def _dummy():
+    """One empty leaf that requires grad, shared by every checkpoint call: _SaveInputs
+    records a node because of it, and its output (a detached alias) allocates nothing."""
+    if not _DUMMY:
+        from ..tensor import empty
+        _DUMMY.append(empty((0,), requires_grad=True))
+    return _DUMMY[0]
+
+
+class _SaveInputs(Function):
+    """forward(dummy, *inputs): saves the inputs; its empty output keeps the node alive."""
+
+    @staticmethod
+    def forward(ctx, dummy, *inputs):
+        ctx.save_for_backward(*inputs)
+        return dummy.detach()
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("checkpoint: the inputs' saving node is never differentiated")
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, determinism_check="default",
