@@ -236,6 +236,17 @@ bool detach_saved_outputs(PyObject* ctx, PyObject* out) {
   return rc == 0 && set_saved_outputs(ctx, PySequence_Tuple(pairs.ptr()));
 }
 
+// autograd_graph._pack_ctx(ctx) while a saved-tensor hook (autograd.graph) is active
+// anywhere, else null: the ctx's saved tensors go through the pack hook once the node
+// is recorded (the ctx holds the packed objects instead). Null costs one test per op.
+PyObject* g_packer = nullptr;
+
+// set_saved_tensor_packer(fn or None)
+PyObject* set_saved_tensor_packer(PyObject*, PyObject* fn) {
+  Py_XSETREF(g_packer, fn == Py_None ? nullptr : Py_NewRef(fn));
+  Py_RETURN_NONE;
+}
+
 // The graph part of apply once forward has run: node, edges, the outputs' links.
 // (run_declared saves its outputs detached already: detach_outputs false.)
 PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t n, const bool* needs,
@@ -275,7 +286,13 @@ PyObject* record(PyObject* cls, PyObject* ctx, PyObject* const* args, Py_ssize_t
   Py_DECREF(field);
   field = meta;
   Py_DECREF(node);  // the outputs hold it now (a graph with no float output dies here)
-  return !detach_outputs || detach_saved_outputs(ctx, out) ? out : nullptr;
+  if (detach_outputs && !detach_saved_outputs(ctx, out)) return nullptr;
+  if (g_packer) {  // a saved-tensor hook is active: pack what the ctx saved, once
+    PyObject* r = PyObject_CallOneArg(g_packer, ctx);
+    if (!r) return nullptr;
+    Py_DECREF(r);
+  }
+  return out;
 }
 
 // ---- declared forwards ------------------------------------------------------------
@@ -632,6 +649,8 @@ PyMethodDef kMethods[] = {
     {"function_method", as_pycfunction(function_method), METH_FASTCALL,
      "function_method(cls, arity, reflected=False): cls.apply as a Tensor method of arity arguments "
      "(reflected: apply(other, self))"},
+    {"set_saved_tensor_packer", as_pycfunction(set_saved_tensor_packer), METH_O,
+     "set_saved_tensor_packer(fn or None): fn(ctx) after each recorded node while saved-tensor hooks are active"},
     {"edge_of", as_pycfunction(edge_of_py), METH_O,
      "edge_of(tensor): (producer node, output index), or (the leaf's AccumulateGrad, 0)"},
 };

@@ -5,7 +5,10 @@
 //     AccumulateGrad: accumulate(leaf, grad)                      (Python: hooks, .grad)
 //     Node: grads missing for some outputs -> zeros(out_meta[i])  (Python)
 //           in = node.apply(grads); free node.ctx unless retain_graph
-//           in[j] flows along edge j into pending[edge node][edge index]
+//           in[j] flows along edge j into pending[edge node][edge index], once
+//           validated against the input it reaches (torch's validate_outputs: the
+//           same shape/dtype/device passes as is; else autograd._validate_grad casts,
+//           sums down or raises)
 //
 // The per-node work was the engine's Python (dict and set bookkeeping, the DFS, the
 // loops): ~1.3 us a node and ~10 us a call. The gradient formulas, the leaves' update
@@ -32,6 +35,7 @@ struct Engine {
   PyTypeObject* accumulate = nullptr;  // autograd.AccumulateGrad
   PyTypeObject* tensor = nullptr;
   Py_ssize_t edges = -1, out_meta = -1, ctx = -1, leaf = -1;
+  Py_ssize_t shape = -1, dtype = -1, device = -1;  // Tensor slots
 };
 Engine g;
 
@@ -122,7 +126,44 @@ PyObject* node_name(PyObject* node) {
   throw pybind11::error_already_set();
 }
 
-void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* accumulate, PyObject* zeros) {
+bool equal(PyObject* a, PyObject* b) {
+  if (a == b) return true;
+  if (!a || !b) return false;
+  const int eq = PyObject_RichCompareBool(a, b, Py_EQ);
+  if (eq < 0) throw pybind11::error_already_set();
+  return eq != 0;
+}
+
+// torch's validate_outputs for gradient j of node, flowing along edge: unchanged when its
+// shape, dtype and device are those of the input it reaches (the common case, decided
+// here); otherwise validate(node, j, grad, shape, dtype, device) in Python casts it,
+// sums it down to the input's shape, or raises. A new reference.
+object validated(PyObject* validate, PyObject* node, Py_ssize_t j, PyObject* edge, PyObject* grad) {
+  PyObject* target = PyTuple_GET_ITEM(edge, 0);
+  PyObject *shape, *dtype, *device;
+  if (Py_TYPE(target) == g.node) {
+    PyObject* meta = slot_at(target, g.out_meta);
+    const Py_ssize_t idx = PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1));
+    if (!meta || !PyTuple_Check(meta) || idx < 0 || idx >= PyTuple_GET_SIZE(meta))
+      return reinterpret_borrow<object>(grad);
+    PyObject* m = PyTuple_GET_ITEM(meta, idx);
+    if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 3) return reinterpret_borrow<object>(grad);
+    shape = PyTuple_GET_ITEM(m, 0), dtype = PyTuple_GET_ITEM(m, 1), device = PyTuple_GET_ITEM(m, 2);
+  } else {
+    PyObject* leaf = slot_at(target, g.leaf);
+    if (!leaf || !PyObject_TypeCheck(leaf, g.tensor)) return reinterpret_borrow<object>(grad);
+    shape = slot_at(leaf, g.shape), dtype = slot_at(leaf, g.dtype), device = slot_at(leaf, g.device);
+  }
+  if (slot_at(grad, g.dtype) == dtype && equal(slot_at(grad, g.shape), shape) &&
+      equal(slot_at(grad, g.device), device))
+    return reinterpret_borrow<object>(grad);
+  object index = steal_or_throw(PyLong_FromSsize_t(j));
+  PyObject* args[6] = {node, index.ptr(), grad, shape, dtype, device};
+  return steal_or_throw(PyObject_Vectorcall(validate, args, 6, nullptr));
+}
+
+void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* accumulate, PyObject* zeros,
+         PyObject* validate) {
   Pending pending;
   std::vector<PyObject*> root_nodes;
   object roots_fast = steal_or_throw(PySequence_Fast(roots, "backward: roots must be a sequence"));
@@ -175,25 +216,26 @@ void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* acc
         PyErr_Format(PyExc_TypeError, "%S: backward returned %S, expected a Tensor", name.ptr(), type_name.ptr());
         throw pybind11::error_already_set();
       }
-      pending.add(PyTuple_GET_ITEM(edge, 0), PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)), gj);
+      object checked = validate ? validated(validate, node, j, edge, gj) : reinterpret_borrow<object>(gj);
+      pending.add(PyTuple_GET_ITEM(edge, 0), PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)), checked.ptr());
     }
   }
 }
 
-// run_backward(roots, root_grads, retain_graph, accumulate, zeros)
+// run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate])
 PyObject* run_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (!g.node) {
     PyErr_SetString(PyExc_RuntimeError, "fastdl._C: bind_engine has not been called");
     return nullptr;
   }
-  if (nargs != 5) {
-    PyErr_SetString(PyExc_TypeError, "run_backward(roots, root_grads, retain_graph, accumulate, zeros)");
+  if (nargs != 5 && nargs != 6) {
+    PyErr_SetString(PyExc_TypeError, "run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate])");
     return nullptr;
   }
   const int retain = PyObject_IsTrue(args[2]);
   if (retain < 0) return nullptr;
   return translate_errors([&]() -> PyObject* {
-    run(args[0], args[1], retain != 0, args[3], args[4]);
+    run(args[0], args[1], retain != 0, args[3], args[4], nargs == 6 && args[5] != Py_None ? args[5] : nullptr);
     Py_RETURN_NONE;
   });
 }
@@ -208,7 +250,10 @@ PyObject* bind_engine(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (!require_slot("bind_engine", args[0], "edges", &e.edges) ||
       !require_slot("bind_engine", args[0], "out_meta", &e.out_meta) ||
       !require_slot("bind_engine", args[0], "ctx", &e.ctx) ||
-      !require_slot("bind_engine", args[1], "leaf", &e.leaf))
+      !require_slot("bind_engine", args[1], "leaf", &e.leaf) ||
+      !require_slot("bind_engine", args[3], "_shape", &e.shape) ||
+      !require_slot("bind_engine", args[3], "_dtype", &e.dtype) ||
+      !require_slot("bind_engine", args[3], "_device", &e.device))
     return nullptr;
   for (int i : {0, 1, 3}) Py_INCREF(args[i]);
   e.node = reinterpret_cast<PyTypeObject*>(args[0]);
@@ -222,7 +267,7 @@ PyMethodDef kMethods[] = {
     {"bind_engine", as_pycfunction(bind_engine), METH_FASTCALL,
      "bind_engine(Node, AccumulateGrad, Context, Tensor): the classes run_backward walks"},
     {"run_backward", as_pycfunction(run_backward), METH_FASTCALL,
-     "run_backward(roots, root_grads, retain_graph, accumulate, zeros): autograd's engine loop"},
+     "run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate]): autograd's engine loop"},
 };
 
 }  // namespace

@@ -186,6 +186,10 @@ class Context:
     # False: outputs that got no gradient reach backward as None, not zeros (read by the
     # engine, csrc/bind/bind_autograd_engine.cpp)
     _materialize_grads = True
+    # autograd.graph: (unpack hook, ((packed, edge) or None per saved tensor)) once a
+    # saved-tensor hook packed this ctx's saved tensors; the node's hooks and metadata
+    _packed = None
+    _node_extra = None
 
     def set_materialize_grads(self, value):
         """torch's ctx.set_materialize_grads: with False, backward gets None (not zeros)
@@ -207,6 +211,8 @@ class Context:
                 "tensors after they have already been freed). Saved intermediate values of the graph "
                 "are freed when you call .backward(); specify retain_graph=True if you need to "
                 "backward through the graph a second time.")
+        if self._packed is not None:  # unpacked on each access, not version-checked (as torch)
+            return _graph()._unpack_ctx(self)
         for t, v in zip(self._saved, self._versions):
             if t is not None and t._buf.version != v:
                 raise RuntimeError(
@@ -216,8 +222,11 @@ class Context:
         return self._saved
 
     def _free(self):
+        extra = self._node_extra  # hooks and metadata belong to the node: they stay
         self.__dict__.clear()
         self._freed = True
+        if extra is not None:
+            self._node_extra = extra
 
 
 class Node:
@@ -234,21 +243,45 @@ class Node:
     def __repr__(self):
         return f"<{self.name()}>"
 
+    # next_functions, metadata, register_hook, register_prehook: autograd_graph.py
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.edges)
+
+    @property
+    def metadata(self):
+        return _graph()._extra(self).metadata
+
+    def register_hook(self, fn):
+        return _graph()._extra(self).add(fn, post=True)
+
+    def register_prehook(self, fn):
+        return _graph()._extra(self).add(fn, post=False)
+
     def apply(self, grads):
         ctx = self.ctx
         if ctx._freed:
             ctx.saved_tensors  # raises the "backward through the graph a second time" error
-        if ctx._retained is not None:
-            _fill_retained(ctx._retained, grads)
-        if ctx._captures is not None:
-            for i, key, into in ctx._captures:  # grad() w.r.t. this non-leaf output
-                g = grads[i] if i < len(grads) else None
-                if g is not None:
-                    into[key] = g if into[key] is None else into[key] + g
-        if _state.enabled:  # create_graph: the backward itself is recorded
-            return _apply_recorded(self, ctx, grads)
-        out = self.fn.backward(ctx, *grads)
-        return out if isinstance(out, tuple) else (out,)
+        extra = ctx._node_extra
+        if extra is not None and extra.hooks:
+            return extra.apply(self, grads, _apply_plain)
+        return _apply_plain(self, grads)
+
+
+def _apply_plain(self, grads):
+    """Node.apply without the node's own hooks."""
+    ctx = self.ctx
+    if ctx._retained is not None:
+        _fill_retained(ctx._retained, grads)
+    if ctx._captures is not None:
+        for i, key, into in ctx._captures:  # grad() w.r.t. this non-leaf output
+            g = grads[i] if i < len(grads) else None
+            if g is not None:
+                into[key] = g if into[key] is None else into[key] + g
+    if _state.enabled:  # create_graph: the backward itself is recorded
+        return _apply_recorded(self, ctx, grads)
+    out = self.fn.backward(ctx, *grads)
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _apply_recorded(node, ctx, grads):
@@ -258,19 +291,28 @@ def _apply_recorded(node, ctx, grads):
     A Function marked once_differentiable gets its gradients wrapped in a node that
     raises if anything differentiates through them."""
     pairs = ctx.__dict__.get("_saved_outputs")
-    saved = linked = ctx._saved
+    packed = ctx._packed is not None
+    # packed (saved-tensor hooks): unpacked here only to link outputs; backward unpacks its own
+    saved = linked = (ctx.saved_tensors if pairs else ()) if packed else ctx._saved
     if pairs:
         linked = list(saved)
         for i, j in pairs:
             t = linked[i].detach()
             t._grad_fn, t._out_index, t._requires_grad = node, j, True
             linked[i] = t
-        ctx._saved = linked = tuple(linked)
+        linked = tuple(linked)
+        if packed:  # saved_tensors hands these out instead of unpacking again
+            ctx._linked = linked
+        else:
+            ctx._saved = linked
     try:
         out = node.fn.backward(ctx, *grads)
     finally:
         if pairs:
-            ctx._saved = saved
+            if packed:
+                ctx.__dict__.pop("_linked", None)
+            else:
+                ctx._saved = saved
     out = out if isinstance(out, tuple) else (out,)
     sources = [g for g in grads if g is not None] + [t for t in linked if t is not None]
     once = getattr(node.fn, "_once_differentiable", False) or getattr(node.fn.backward, "_once_differentiable", False)
@@ -328,10 +370,12 @@ def retains_grad(t):
 class AccumulateGrad:
     """Edge target for a leaf tensor: adds incoming gradients into leaf.grad."""
 
-    __slots__ = ("leaf",)
+    __slots__ = ("leaf", "_metadata", "_extra")
 
     def __init__(self, leaf):
         self.leaf = leaf
+        self._metadata = None  # autograd.graph's Node.metadata, made on first use
+        self._extra = None  # autograd.graph's node hooks (register_hook / register_prehook)
 
     def name(self):
         return "AccumulateGrad"
@@ -385,12 +429,47 @@ def _run_backward(roots, root_grads, retain_graph, inputs=None, create_graph=Fal
     handed_out = set()
     # no_grad() without its object (every backward passes here), or grad mode on to record
     prev, _state.enabled = _state.enabled, bool(create_graph)
+    callbacks = []  # autograd.graph's queue_callback: run once this backward is done
+    _callbacks.append(callbacks)
     try:
         _C.run_backward(roots, root_grads, retain_graph,
-                        lambda leaf, g: _accumulate(leaf, g, captured, handed_out, create_graph), _zeros_for)
+                        lambda leaf, g: _accumulate(leaf, g, captured, handed_out, create_graph), _zeros_for,
+                        _validate_grad)
     finally:
         _state.enabled = prev
+        _callbacks.pop()
+    for cb in callbacks:
+        cb()
     return captured
+
+
+_callbacks = []  # one list per running backward (innermost last)
+
+
+def _validate_grad(node, i, g, shape, dtype, device):
+    """torch's validate_outputs for a gradient whose shape, dtype or device is not its
+    input's (the engine calls this only then): a shape the input's expands to is summed
+    down to it, any other shape raises; another dtype is cast to the input's; another
+    device raises."""
+    name = node.name()
+    if tuple(g._shape) != tuple(shape):
+        from .ops._util import unbroadcast
+        gs, s = tuple(g._shape), tuple(shape)
+        if len(s) > len(gs) or any(a != b and a != 1 for a, b in zip(s[::-1], gs[::-1])):
+            raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - got {list(gs)} "
+                               f"but expected shape compatible with {list(s)}")
+        g = unbroadcast(g, s)
+    if g._dtype is not dtype:  # (fastdl has no complex dtypes, which torch refuses here)
+        g = g.to(dtype)
+    if g._device != device:
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - expected device "
+                           f"{device} but got {g._device}")
+    return g
+
+
+def _graph():
+    from . import autograd_graph
+    return autograd_graph
 
 
 class _NotTwice(Function):
@@ -473,6 +552,16 @@ def _accumulate(leaf, g, captured, handed_out, create_graph=False):
         if id(leaf) in captured:
             captured[id(leaf)] = g if captured[id(leaf)] is None else captured[id(leaf)] + g
         return
+    acc = leaf._accumulator
+    extra = acc._extra if acc is not None else None
+    if extra is not None and extra.hooks:  # the AccumulateGrad node's own hooks (autograd.graph)
+        extra.apply(acc, [g], lambda _, gs: _accumulate_into(leaf, gs[0], handed_out, create_graph) or ())
+        return
+    _accumulate_into(leaf, g, handed_out, create_graph)
+
+
+def _accumulate_into(leaf, g, handed_out, create_graph):
+    hooks = leaf._hooks or ()
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
@@ -659,7 +748,7 @@ def gradgradcheck(fn, inputs, **kwargs):
 
 _SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad",
                "function": "fastdl.autograd_function", "grad_mode": "fastdl.autograd_function",
-               "profiler": "fastdl.autograd_profiler"}
+               "profiler": "fastdl.autograd_profiler", "graph": "fastdl.autograd_graph"}
 
 
 class _SubmoduleFinder:

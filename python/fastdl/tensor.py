@@ -160,11 +160,13 @@ class Tensor:
         self._buf, self._strides, self._offset, self._device = other._buf, other._strides, other._offset, other._device
 
     def register_hook(self, hook):
-        """hook(grad) -> grad or None, called when this leaf's gradient is computed."""
-        if self._grad_fn is not None:
-            raise RuntimeError("register_hook: fastdl supports hooks on leaf tensors only")
+        """hook(grad) -> grad or None, called when this tensor's gradient is computed (a
+        non-leaf's: before its producer's backward uses it; returns a removable handle)."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            from .autograd_graph import _tensor_hook
+            return _tensor_hook(self, hook)
         self._hooks = (self._hooks or ()) + (hook,)
         return hook
 

@@ -154,8 +154,9 @@ class _MseLoss(Function):
     def forward(ctx, input, target, reduction):
         d = input - target
         sq = d * d
-        ctx.save_for_backward(d)
-        ctx.operands = (input, target)  # for a recorded backward (create_graph), which needs d's graph
+        # the operands, as torch saves them (saved-tensor hooks see the same two); backward
+        # recomputes d, which a recorded backward (create_graph) differentiates through
+        ctx.save_for_backward(input, target)
         ctx.meta = (input.shape, input.dtype, target.shape, target.dtype, reduction, sq.numel())
         if reduction == "none":
             return sq
@@ -163,9 +164,8 @@ class _MseLoss(Function):
 
     @staticmethod
     def backward(ctx, g):
-        d, = ctx.saved_tensors
-        if is_grad_enabled():
-            d = ctx.operands[0] - ctx.operands[1]
+        input, target = ctx.saved_tensors
+        d = input - target
         in_shape, in_dtype, t_shape, t_dtype, reduction, n = ctx.meta
         scale = 2.0 if reduction != "mean" else (2.0 / n if n else 0.0)
         gd = d * (g * scale)

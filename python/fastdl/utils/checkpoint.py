@@ -13,22 +13,22 @@ Two variants, as torch's:
   keyword arguments, context_fn and debug are refused; autograd.grad() cannot see the
   parameters' gradients (as torch's, which raises; fastdl cannot tell grad() from
   backward() inside a backward, so it does not raise).
-- use_reentrant=False: gradients also reach tensors the function uses without taking
-  them as arguments (module parameters: inputs need not require grad), autograd.grad
-  and create_graph (higher-order gradients) work, and tensor keyword arguments are
-  inputs. fastdl has no saved-tensor hooks, so this variant learns which tensors the
-  function depends on by recording the forward's graph, collecting the leaves it
-  reaches, and dropping the graph when the forward returns: between forward and
-  backward only the inputs are kept, as torch's; within one call the peak is that
-  call's activations (what the backward's recomputation needs anyway). A non-leaf
-  tensor captured by the closure is differentiated through to its leaves, so its own
-  retain_grad()/grad() does not see the checkpoint's share of its gradient.
+- use_reentrant=False: the forward records its graph as usual, under a saved-tensor
+  hook (fastdl.autograd.graph) that keeps a small holder instead of each tensor the ops
+  save; backward's first unpack reruns the function once and fills the holders. So
+  gradients reach tensors the function uses without taking them as arguments (module
+  parameters: inputs need not require grad), autograd.grad and create_graph work,
+  tensor keyword arguments are inputs, and the region's activations are dropped as the
+  forward goes (only the inputs are kept). determinism_check='default' compares the
+  recomputed saved tensors' shapes/dtypes/devices with the forward's (torch's check).
 """
 import contextlib
 import warnings
+import weakref
 
 from .. import autograd as _ag
-from ..autograd import Function, _Cut, enable_grad, is_grad_enabled, no_grad
+from ..autograd import Function, enable_grad, is_grad_enabled, no_grad
+from ..autograd_graph import saved_tensors_hooks
 from ..ops.random import _all_states, _set_all_states
 from .._pytree import _flatten, _unflatten
 from ..tensor import Tensor
@@ -123,95 +123,71 @@ def _checkpoint_reentrant(function, preserve, args):
 
 
 # ---- use_reentrant=False ----
-def _leaves_reached(outputs, skip):
-    """The leaves requiring grad that outputs' graph reaches, in first-seen order, minus
-    the ids in skip (the detached inputs)."""
-    from ..autograd import AccumulateGrad
-    found, seen, stack = {}, set(), []
-    for o in outputs:
-        if o._grad_fn is None:
-            if id(o) not in skip:
-                found.setdefault(id(o), o)
-        else:
-            stack.append(o._grad_fn)
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        for edge in node.edges:
-            if edge is None:
-                continue
-            target = edge[0]
-            if isinstance(target, AccumulateGrad):
-                if id(target.leaf) not in skip:
-                    found.setdefault(id(target.leaf), target.leaf)
-            elif id(target) not in seen:
-                stack.append(target)
-    return list(found.values())
+class _Holder:
+    """What the forward's pack hook returns in place of a saved tensor."""
+    __slots__ = ("__weakref__",)
 
 
-class _NonReentrant(Function):
-    """forward(state, *inputs, *leaves): the outputs the probe forward computed; backward
-    recomputes and differentiates them w.r.t. the inputs and the leaves."""
+class _Frame:
+    """One checkpoint() call: how to run the function again, and what its first run saved
+    (a weak holder and the metadata of each tensor, in order)."""
 
-    @staticmethod
-    def forward(ctx, state, *tensors):
-        ctx.state = state
-        ctx.set_materialize_grads(False)
-        ctx.save_for_backward(*tensors[:state.n_inputs])
-        ctx.leaves = tensors[state.n_inputs:]
-        outs, state.outs = state.outs, None
-        return tuple(outs)
+    def __init__(self, recompute, check):
+        self.recompute, self.check = recompute, check
+        self.holders, self.metas = [], []
+        self.recomputed = weakref.WeakKeyDictionary()  # holder -> the recomputed tensor
+        self.done = False
 
-    @staticmethod
-    def backward(ctx, *grads):
-        state = ctx.state
-        inputs = ctx.saved_tensors
-        leaves = ctx.leaves
-        create = is_grad_enabled()  # the engine records the backward under create_graph
-        token = [True]
-        with enable_grad():
-            # create_graph: the inputs enter through _Cut so the gradients keep their graph back
-            # to them while the inner grad stops there; otherwise detached leaves suffice
-            if create:
-                fresh = [_Cut.apply(t, token) if t.requires_grad else t for t in inputs]
-            else:
-                fresh = [t.detach().requires_grad_(True) if t.requires_grad else t.detach() for t in inputs]
-        args, kwargs = state.rebuild(fresh)
-        hooks = [(leaf, leaf._hooks) for leaf in leaves]
-        try:
-            for leaf in leaves:  # the leaves' hooks run once, when the outer backward reaches them
-                leaf._hooks = None
-            with state.rng.replay(), state.recompute_ctx(), enable_grad():
-                out = state.function(*args, **kwargs)
-            flat = _flatten(out)[0]
-            if state.check and (len(flat) != state.n_flat or any(
-                    not isinstance(flat[i], Tensor) or _meta(flat[i]) != m for i, m in zip(state.routed, state.metas))):
+    def pack(self, t):
+        holder = _Holder()
+        self.holders.append(weakref.ref(holder))
+        self.metas.append(_meta(t))
+        return holder
+
+    def unpack(self, holder):
+        if not self.done:  # the first saved tensor backward asks for: the whole region once
+            count = [0]
+
+            def store(t):
+                i = count[0]
+                count[0] += 1
+                if i >= len(self.holders):
+                    raise CheckpointError("torch.utils.checkpoint: trying to save more tensors during recomputation "
+                                          "than during the original forward pass.")
+                if self.check and _meta(t) != self.metas[i]:
+                    (s0, d0, v0), (s1, d1, v1) = self.metas[i], _meta(t)
+                    raise CheckpointError(
+                        "torch.utils.checkpoint: Recomputed values for the following tensors have different "
+                        f"metadata than during the forward pass.\ntensor at position {i}:\nsaved metadata: "
+                        f"{{'shape': {list(s0)}, 'dtype': {d0}, 'device': {v0}}}\nrecomputed metadata: "
+                        f"{{'shape': {list(s1)}, 'dtype': {d1}, 'device': {v1}}}\npass determinism_check='none' "
+                        "to skip this check")
+                h = self.holders[i]()
+                if h is not None:  # its node may be gone already (a partial backward)
+                    self.recomputed[h] = t.detach() if t.requires_grad else t
+                return None
+
+            with saved_tensors_hooks(store, lambda _: None), enable_grad():
+                self.recompute()
+            if self.check and count[0] != len(self.holders):
                 raise CheckpointError(
-                    "checkpoint: the recomputed outputs differ from the forward's (number, shapes, dtypes or "
-                    f"devices): forward gave {[(list(s), d.name) for s, d, _ in state.metas]}, the recomputation "
-                    f"{[(list(t.shape), t.dtype.name) if isinstance(t, Tensor) else type(t).__name__ for t in flat]}; "
-                    "pass determinism_check='none' to skip this check")
-            outs = [flat[i] for i in state.routed]
-            pairs = [(o, g) for o, g in zip(outs, grads)
-                     if g is not None and isinstance(o, Tensor) and o.requires_grad]
-            wrt = [f for f, t in zip(fresh, inputs) if t.requires_grad] + list(leaves)
-            if pairs and wrt:
-                gs = _ag.grad([o for o, _ in pairs], wrt, [g for _, g in pairs], retain_graph=True,
-                              create_graph=create, allow_unused=True)
-            else:
-                gs = [None] * len(wrt)
-        finally:
-            token[0] = False
-            for leaf, h in hooks:
-                leaf._hooks = h
-        it = iter(gs)
-        in_grads = [next(it) if t.requires_grad else None for t in inputs]
-        return (None, *in_grads, *it)
+                    "torch.utils.checkpoint: A different number of tensors was saved during the original forward "
+                    f"and recomputation.\nNumber of tensors saved during forward: {len(self.holders)}\nNumber of "
+                    f"tensors saved during recomputation: {count[0]}")
+            self.done = True
+        try:
+            return self.recomputed[holder]
+        except KeyError:
+            raise CheckpointError("torch.utils.checkpoint: a saved tensor was not recomputed (the recomputation "
+                                  "saved fewer tensors than the forward)") from None
 
 
 def _checkpoint_non_reentrant(function, preserve, context_fn, check, args, kwargs):
+    """torch's non-reentrant checkpoint: the forward runs (and records its graph) under a
+    saved-tensor hook that keeps a holder instead of each tensor the ops save; the first
+    unpack in backward reruns the function once (same RNG state, recompute context) under
+    a hook that fills the holders. Between forward and backward only the inputs (kept
+    for the recomputation) and the graph's nodes stay; the backward is the plain graph's."""
     contexts = context_fn()
     if not (isinstance(contexts, tuple) and len(contexts) == 2):
         raise TypeError("checkpoint: context_fn must return a tuple of two context managers (forward, recompute)")
@@ -219,44 +195,49 @@ def _checkpoint_non_reentrant(function, preserve, context_fn, check, args, kwarg
     if not is_grad_enabled():  # nothing to recompute for
         with forward_ctx:
             return function(*args, **kwargs)
+    rng = _RngState(preserve)
     keys = list(kwargs)
     values = list(args) + [kwargs[k] for k in keys]
     pos = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
-    inputs = [values[i] for i in pos]
+    # the inputs are saved for backward by a node of their own (torch's _NoopSaveInputs),
+    # so that saved-tensor hooks around the checkpoint (save_on_cpu, ...) see them too
+    saver = _SaveInputs.apply(_dummy(), *[values[i] for i in pos])
 
-    def rebuild(tensors):
+    def recompute():
         vals = list(values)
-        for i, t in zip(pos, tensors):
+        for i, t in zip(pos, saver.grad_fn.ctx.saved_tensors):
             vals[i] = t
-        return vals[:len(args)], dict(zip(keys, vals[len(args):]))
+        with rng.replay(), recompute_ctx:
+            function(*vals[:len(args)], **dict(zip(keys, vals[len(args):])))
 
-    state = _State()
-    state.function, state.rebuild, state.check = function, rebuild, check
-    state.rng = _RngState(preserve)
-    state.n_inputs = len(inputs)
-    # the probe: the inputs as fresh leaves, so the walk below stops at them
-    probe = [t.detach().requires_grad_(True) if t.requires_grad else t for t in inputs]
-    p_args, p_kwargs = rebuild(probe)
-    with forward_ctx, enable_grad():
-        out = function(*p_args, **p_kwargs)
-    flat, spec = _flatten(out)
-    del out
-    routed = [i for i, v in enumerate(flat) if isinstance(v, Tensor) and v.requires_grad]
-    if not routed:
-        return _unflatten(flat, spec)
-    leaves = _leaves_reached([flat[i] for i in routed], {id(p) for p in probe})
-    state.n_flat, state.routed = len(flat), routed
-    state.metas = [_meta(flat[i]) for i in routed]
-    state.outs = [flat[i].detach() for i in routed]
-    for i in routed:
-        flat[i] = None  # drops the probe's graph (and with it the activations)
-    del probe, p_args, p_kwargs
-    recompute_cm = recompute_ctx
-    state.recompute_ctx = lambda: recompute_cm
-    res = _NonReentrant.apply(state, *inputs, *leaves)
-    for i, t in zip(routed, res):
-        flat[i] = t
-    return _unflatten(flat, spec)
+    frame = _Frame(recompute, check)
+    with saved_tensors_hooks(frame.pack, frame.unpack), forward_ctx:
+        return function(*args, **kwargs)
+
+
+_DUMMY = []
+
+
+def _dummy():
+    """One empty leaf that requires grad, shared by every checkpoint call: _SaveInputs
+    records a node because of it, and its output (a detached alias) allocates nothing."""
+    if not _DUMMY:
+        from ..tensor import empty
+        _DUMMY.append(empty((0,), requires_grad=True))
+    return _DUMMY[0]
+
+
+class _SaveInputs(Function):
+    """forward(dummy, *inputs): saves the inputs; its empty output keeps the node alive."""
+
+    @staticmethod
+    def forward(ctx, dummy, *inputs):
+        ctx.save_for_backward(*inputs)
+        return dummy.detach()
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("checkpoint: the inputs' saving node is never differentiated")
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, determinism_check="default",
