@@ -197,8 +197,9 @@ def _trap_args(op, y, x, dx, dim):
             x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
         m = x.shape[d]
         return y, narrow(x, d, 1, m - 1) - narrow(x, d, 0, m - 1) if m else x, d
-    if x is not None:  # torch.trapz(y, 0.5): a number in x's place is dx
-        dx = x
+    if x is not None:  # torch: x is a Tensor; a spacing goes by keyword (trapz(y, dx=0.5))
+        raise TypeError(f"{op}(): argument 'x' must be Tensor, not {type(x).__name__} ({x!r}); pass a spacing "
+                        f"as dx=")
     dx = 1.0 if dx is None else dx
     if isinstance(dx, bool) or not isinstance(dx, numbers.Real):
         raise TypeError(f"{op}: dx must be a number, got {dx!r}")

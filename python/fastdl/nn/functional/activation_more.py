@@ -79,13 +79,21 @@ def _alpha_dropout(op, input, p, training, inplace, feature):
     return assign_(input, out, op + "_") if inplace else out
 
 
+def _train_flag(op, training):
+    # torch passes training to ATen's bool argument: a tensor there is a TypeError
+    if training is not True and training is not False:
+        raise TypeError(f"{op}(): argument 'train' must be bool, not {type(training).__name__}")
+
+
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps SELU's self-normalising mean and variance (element-wise mask)."""
+    _train_flag("alpha_dropout", training)
     return _alpha_dropout("alpha_dropout", input, p, training, inplace, False)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """alpha_dropout with one mask value per (sample, channel) of (N, C, *) input."""
+    _train_flag("feature_alpha_dropout", training)
     return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, True)
 
 
