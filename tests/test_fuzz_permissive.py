@@ -147,6 +147,18 @@ REFUSED = [
     ("nanmedian-bool-dim", lambda m: bl(m).nanmedian(0), NotImplementedError, "nanmedian: not implemented for bool"),
     ("trace-bool", lambda m: m.trace(bl(m)), NotImplementedError, "trace: not implemented for bool"),
     ("searchsorted-bool", lambda m: m.searchsorted(bl(m)[0], bl(m)[1]), NotImplementedError, "searchsorted: not implemented for a bool"),
+    # ---- values torch checks at run time (its RuntimeErrors; fuzz_ops.py's "garbage?" rows)
+    ("pdist-nan-p", lambda m: m.pdist(a(m), float("nan")), (ValueError, RuntimeError), "pdist: only supports non-negative p values, got nan"),
+    ("rrelu-nan-lower", lambda m: m.rrelu(a(m), float("nan")), RuntimeError, "rrelu: lower and upper bounds must be finite"),
+    ("F.rrelu-inf-upper", lambda m: m.nn.functional.rrelu(a(m), 0.1, float("inf")), RuntimeError, "rrelu: lower and upper bounds must be finite"),
+    ("gradient-bool", lambda m: m.gradient(bl(m)), RuntimeError, r"gradient: subtraction of bool tensors is not supported, got bool\[3, 4\]"),
+    ("F.tanhshrink-bool", lambda m: m.nn.functional.tanhshrink(bl(m)), RuntimeError, "tanhshrink: subtraction with a bool tensor"),
+    ("isin-bool", lambda m: m.isin(bl(m), bl(m)), RuntimeError, "isin: unsupported input type Bool"),
+    ("isin-int-bool", lambda m: m.isin(i64(m), bl(m)), RuntimeError, "isin: unsupported input type Bool for test_elements"),
+    ("broadcast_shapes-tensor", lambda m: m.broadcast_shapes(m.zeros(0, 3)), RuntimeError, r"broadcast_shapes: input shapes should be of type ints.*float32\[0, 3\]"),
+    ("prelu-dtype-mix", lambda m: m.nn.functional.prelu(a(m).double(), m.ones(1)), RuntimeError, r"prelu: type promoting not supported, got input float64\[3, 4\] and weight float32\[1\]"),
+    ("prelu-int64", lambda m: m.nn.functional.prelu(i64(m), m.ones(1, dtype=m.int64)), NotImplementedError, "prelu: not implemented for int64"),
+    ("linalg.vecdot-int64", lambda m: m.linalg.vecdot(i64(m), i64(m)), RuntimeError, r"linalg.vecdot: expected a floating point tensor as input, got int64\[3, 4\]"),
 ]
 
 
@@ -224,6 +236,13 @@ ACCEPTED = [
     ("alpha_dropout-eval", lambda m: m.alpha_dropout(a(m), 0.5, False), A),
     ("copy_-bool-flag", lambda m: a(m).copy_(b(m), True), B),
     ("requires_grad_-bool", lambda m: a(m).requires_grad_(False), A),
+    ("pdist-p1", lambda m: m.pdist(a(m), 1.0), [np.abs(A[i] - A[j]).sum() for i in range(3) for j in range(i + 1, 3)]),
+    ("rrelu-eval", lambda m: m.nn.functional.rrelu(a(m), 0.1, 0.3), np.where(A >= 0, A, 0.2 * A)),
+    ("gradient-int", lambda m: m.gradient(i64(m), dim=1)[0], np.gradient((np.arange(12).reshape(3, 4) % 5).astype(float), axis=1)),
+    ("isin-float", lambda m: m.isin(a(m), b(m)), np.isin(A, B)),
+    ("broadcast_shapes-tuples", lambda m: m.broadcast_shapes((2, 1), (3,)), [2, 3]),
+    ("linalg.vecdot-float", lambda m: m.linalg.vecdot(a(m), b(m)), (A * B).sum(-1)),
+    ("prelu-same-dtype", lambda m: m.nn.functional.prelu(a(m).double(), m.full((1,), 0.25, dtype=m.float64)), np.where(A > 0, A, 0.25 * A)),
 ]
 
 

@@ -116,6 +116,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 # ---- broadcasting / meshgrid ---------------------------------------------------------
 
 def broadcast_shapes(*shapes):
+    for s in shapes:
+        if isinstance(s, Tensor):  # torch: shapes are ints or sequences of ints, not tensors
+            raise RuntimeError(f"broadcast_shapes: input shapes should be of type ints, a tuple of ints, or a list "
+                               f"of ints, got a Tensor {desc(s)}")
     shapes = [tuple(_ints("broadcast_shapes", "shape", s)) for s in shapes]
     try:
         return Size(_bshapes("broadcast_shapes", *shapes))

@@ -38,7 +38,7 @@ def _float(op, x, name="input"):
 def _p(op, p):
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"{op}: p must be a number, got {p!r}")
-    if p < 0:
+    if not p >= 0:  # NaN too
         raise ValueError(f"{op}: only supports non-negative p values, got {p}")
     return float(p)
 
@@ -366,6 +366,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     order edge_order (1 or 2) at the edges, along each dim: a tuple of tensors (torch.gradient)."""
     op = "gradient"
     check_tensor(op, input)
+    if input.dtype.name == "bool":  # torch subtracts bools: a RuntimeError
+        raise RuntimeError(f"{op}: subtraction of bool tensors is not supported, got {desc(input)}")
     if edge_order not in (1, 2) or isinstance(edge_order, bool):
         raise ValueError(f"{op}: only edge_order 1 and 2 are supported, got {edge_order!r}")
     dims = list(range(input.ndim)) if dim is None else (

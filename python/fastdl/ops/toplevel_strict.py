@@ -58,12 +58,14 @@ def _dtype_arg(op, dtype):
 
 def softmax(input, dim, dtype=None):
     """torch.softmax / Tensor.softmax: dim is required (F.softmax keeps the implicit one)."""
-    _dtype_arg("softmax", dtype)
+    if dtype is not None:  # (tested inline: Tensor.softmax is on models' hot paths)
+        _dtype_arg("softmax", dtype)
     return _reduce.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim, dtype=None):
-    _dtype_arg("log_softmax", dtype)
+    if dtype is not None:
+        _dtype_arg("log_softmax", dtype)
     return _reduce.log_softmax(input, dim, dtype)
 
 

@@ -206,6 +206,9 @@ def prelu(input, weight):
     check_tensor(op, input)
     check_tensor(op, weight, "weight")
     same_device(op, input, weight)
+    if input.dtype is not weight.dtype:  # torch's prelu kernel does not promote
+        raise RuntimeError(f"{op}: type promoting not supported, got input {desc(input)} and weight {desc(weight)}")
+    float_only(op, input)
     if weight.ndim > 1:
         raise RuntimeError(f"{op}: expected weight to be a scalar or 1-D tensor, got {desc(weight)}")
     channels = input.shape[1] if input.ndim >= 2 else 1
@@ -250,6 +253,8 @@ def softsign(input):
 def tanhshrink(input):
     """x - tanh(x)."""
     check_tensor("tanhshrink", input)
+    if input.dtype.name == "bool":  # torch: x - tanh(x) subtracts from a bool tensor
+        raise RuntimeError(f"tanhshrink: subtraction with a bool tensor is not supported, got {desc(input)}")
     return input - tanh(input)
 
 

@@ -1,6 +1,8 @@
 """rrelu, alpha_dropout, feature_alpha_dropout, gumbel_softmax and the in-place forms
 elu_ / selu_ / celu_ / leaky_relu_ / rrelu_ (torch.nn.functional's signatures), each a
 composition of differentiable ops drawing its noise from fastdl's generator."""
+import math
+
 from ...ops.elementwise import assign_, where
 from ...ops.random import bernoulli, uniform_
 from ...ops.reduce import softmax
@@ -39,6 +41,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not input.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a floating point input, got {desc(input)}")
     lower, upper = float(lower), float(upper)
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        raise RuntimeError(f"{op}: lower and upper bounds must be finite, got lower={lower}, upper={upper}")
     if lower > upper:
         raise RuntimeError(f"{op}: lower bound should be less than or equal to upper bound, got lower={lower}, "
                            f"upper={upper}")
