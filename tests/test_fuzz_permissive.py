@@ -186,6 +186,8 @@ def _np(x):
 # valid neighbours of the rows above: (id, call, NumPy / hand-computed expectation or None)
 ACCEPTED = [
     ("maximum-tensor", lambda m: m.maximum(a(m), b(m)), np.maximum(A, B)),
+    ("maximum-other-kw", lambda m: m.maximum(a(m), other=b(m)), np.maximum(A, B)),  # torch's argument names
+    ("atan2-input-other-kw", lambda m: m.atan2(input=a(m), other=b(m)), np.arctan2(A, B)),
     ("maximum-0d-tensor", lambda m: m.maximum(a(m), m.tensor(0.5)), np.maximum(A, 0.5)),
     ("atan2-tensor", lambda m: m.atan2(a(m), b(m)), np.arctan2(A, B)),
     ("logical_and-tensor", lambda m: m.logical_and(a(m), b(m)), np.logical_and(A, B)),

@@ -300,12 +300,12 @@ def pow(a, b):
     return Pow.apply(a, b)
 
 
-def maximum(a, b):
-    return Maximum.apply(a, b if isinstance(b, Tensor) else _argcheck.tensor("maximum", "other", b))
+def maximum(input, other):
+    return Maximum.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("maximum", "other", other))
 
 
-def minimum(a, b):
-    return Minimum.apply(a, b if isinstance(b, Tensor) else _argcheck.tensor("minimum", "other", b))
+def minimum(input, other):
+    return Minimum.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("minimum", "other", other))
 
 
 # internal: also a Python scalar operand (torch.maximum / minimum take Tensors only)
@@ -333,9 +333,9 @@ class Atan2(Function):
         return _grad_meta(r * b, ma), _grad_meta(-r * a, mb)
 
 
-def atan2(a, b):
-    if _amp.on and _amp.here(): return _amp.run("atan2", atan2, a, b)  # autocast
-    return Atan2.apply(a, b if isinstance(b, Tensor) else _argcheck.tensor("atan2", "other", b))
+def atan2(input, other):
+    if _amp.on and _amp.here(): return _amp.run("atan2", atan2, input, other)  # autocast
+    return Atan2.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("atan2", "other", other))
 
 
 def _compare(op):

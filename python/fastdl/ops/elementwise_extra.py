@@ -270,16 +270,16 @@ def _float_operands(op, a, b):
     return b
 
 
-def hypot(a, b):
-    return _Hypot.apply(a, _float_operands("hypot", a, _argcheck.tensor("hypot", "other", b)))
+def hypot(input, other):
+    return _Hypot.apply(input, _float_operands("hypot", input, _argcheck.tensor("hypot", "other", other)))
 
 
-def logaddexp(a, b):
-    return _LogAddExp.apply(a, _float_operands("logaddexp", a, _argcheck.tensor("logaddexp", "other", b)))
+def logaddexp(input, other):
+    return _LogAddExp.apply(input, _float_operands("logaddexp", input, _argcheck.tensor("logaddexp", "other", other)))
 
 
-def logaddexp2(a, b):
-    return _LogAddExp2.apply(a, _float_operands("logaddexp2", a, _argcheck.tensor("logaddexp2", "other", b)))
+def logaddexp2(input, other):
+    return _LogAddExp2.apply(input, _float_operands("logaddexp2", input, _argcheck.tensor("logaddexp2", "other", other)))
 
 
 def xlogy(a, b):
