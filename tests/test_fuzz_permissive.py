@@ -224,6 +224,7 @@ ACCEPTED = [
     ("stack-tuple", lambda m: m.stack((a(m), b(m)), 1), np.stack([A, B], 1)),
     ("softmax-dim", lambda m: m.softmax(a(m), 1), np.exp(A) / np.exp(A).sum(1, keepdims=True)),
     ("F.softmax-implicit-dim", lambda m: m.nn.functional.softmax(a(m)), np.exp(A) / np.exp(A).sum(1, keepdims=True)),
+    ("F.softmax-stacklevel-positional", lambda m: m.nn.functional.softmax(a(m), 1, 3), np.exp(A) / np.exp(A).sum(1, keepdims=True)),
     ("softmax-method-dtype", lambda m: a(m).softmax(1, m.float64), np.exp(A) / np.exp(A).sum(1, keepdims=True)),
     ("new_zeros-empty-tuple", lambda m: a(m).new_zeros(()), 0.0),
     ("max-other", lambda m: m.max(a(m), b(m)), np.maximum(A, B)),
@@ -303,3 +304,11 @@ def test_ctc_loss_default_is_unreduced():
     out = fastdl.ctc_loss(lp, tg, [6, 5], [3, 2])
     assert tuple(out.shape) == (2,)
     assert fastdl.ctc_loss(lp, tg, [6, 5], [3, 2], 0, 2).item() == pytest.approx(float(out.sum().item()), rel=1e-5)
+
+
+def test_f_softmax_keeps_the_implicit_dim_with_torchs_warning():
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        out = fastdl.nn.functional.softmax(a(fastdl))
+    np.testing.assert_allclose(out.numpy(), np.exp(A) / np.exp(A).sum(1, keepdims=True), rtol=1e-6)
+    with pytest.warns(UserWarning, match="log_softmax"):
+        fastdl.nn.functional.log_softmax(a(fastdl))

@@ -5,6 +5,7 @@ F.softmax has the legacy implicit dim). The methods and the ops' internal caller
 the shared permissive functions; `fastdl.X` is bound to these (fastdl/__init__.py)."""
 from .. import _argcheck as _A
 from .. import dtypes as _dt
+from ..amp import autocast_mode as _amp
 from ..tensor import Tensor
 from ._util import check_tensor
 from . import indexing as _indexing
@@ -57,16 +58,19 @@ def _dtype_arg(op, dtype):
 
 
 def softmax(input, dim, dtype=None):
-    """torch.softmax / Tensor.softmax: dim is required (F.softmax keeps the implicit one)."""
-    if dtype is not None:  # (tested inline: Tensor.softmax is on models' hot paths)
+    """torch.softmax / Tensor.softmax: dim is required (F.softmax keeps the implicit one). One
+    frame over the kernel's front, as ops.reduce.softmax: Tensor.softmax is on models' hot paths."""
+    if _amp.on and _amp.here(): return _amp.run("softmax", softmax, input, dim, dtype)  # autocast
+    if dtype is not None:
         _dtype_arg("softmax", dtype)
-    return _reduce.softmax(input, dim, dtype)
+    return _reduce._softmax("softmax", input, dim, dtype, False)
 
 
 def log_softmax(input, dim, dtype=None):
+    if _amp.on and _amp.here(): return _amp.run("log_softmax", log_softmax, input, dim, dtype)  # autocast
     if dtype is not None:
         _dtype_arg("log_softmax", dtype)
-    return _reduce.log_softmax(input, dim, dtype)
+    return _reduce._softmax("log_softmax", input, dim, dtype, True)
 
 
 def nonzero(input, *, as_tuple=False):

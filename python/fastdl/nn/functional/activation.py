@@ -8,7 +8,7 @@ from ... import _argcheck
 from ... import dtypes as _dt
 from ...autograd import Function, is_grad_enabled
 from ...ops.elementwise import _UNARY_FN, assign_, clamp, float_only, sigmoid, tanh, where
-from ...ops.reduce import log_softmax, softmax
+from ...ops import reduce as _reduce
 from ...ops._util import check_tensor, desc, norm_dim, same_device
 from ...amp import autocast_mode as _amp
 
@@ -322,4 +322,23 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
         warnings.warn("softmin: implicit dimension choice for softmin has been deprecated. Change the call to "
                       "include dim=X as an argument.", UserWarning, stacklevel=max(_stacklevel - 1, 1))
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return softmax(-input, dim, dtype)
+    return _reduce.softmax(-input, dim, dtype)
+
+
+def _f_softmax(op, log):
+    """F.softmax / F.log_softmax with torch's signature (input, dim=None, _stacklevel=3, dtype=None):
+    the third positional argument is _stacklevel (torch.softmax's is dtype); dim=None picks the
+    legacy implicit dim and warns, as torch. One frame, as the ops' own softmax."""
+    def f(input, dim=None, _stacklevel=3, dtype=None):
+        if _amp.on and _amp.here(): return _amp.run(op, f, input, dim, _stacklevel, dtype)  # autocast
+        if dtype is not None and not isinstance(dtype, _dt.DType):
+            raise TypeError(f"{op}(): argument 'dtype' must be a dtype, not {type(dtype).__name__}")
+        if dim is None:
+            warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+                          f"dim=X as an argument.", UserWarning, stacklevel=max(_stacklevel - 1, 1))
+        return _reduce._softmax(op, input, dim, dtype, log)
+    f.__name__ = f.__qualname__ = op
+    return f
+
+
+softmax, log_softmax = _f_softmax("softmax", False), _f_softmax("log_softmax", True)
