@@ -656,7 +656,9 @@ OPS += [
     OpInfo("atan", fastdl.atan, np.arctan, unary_samples),
     OpInfo("exp2", fastdl.exp2, np.exp2, unary_samples),
     OpInfo("sgn", fastdl.sgn, np.sign, unary_samples, grad=False),  # torch's zero gradient is a ZeroTensor
-    OpInfo("atan2", fastdl.atan2, np.arctan2, binary_samples,
+    # torch.atan2's other is a Tensor: the scalar sample goes in as a 0-d float64 tensor, as torch_fn does
+    OpInfo("atan2", lambda a, b: fastdl.atan2(a, b if isinstance(b, fastdl.Tensor) else fastdl.tensor(b, dtype=fastdl.float64)),
+           np.arctan2, binary_samples,
            torch_fn=lambda torch, a, b: torch.atan2(a, torch.as_tensor(b, dtype=torch.float64))),
     OpInfo("copysign", fastdl.copysign, np.copysign, binary_samples, away_from_kinks=True),
     OpInfo("fmax", fastdl.fmax, np.fmax, _tensor_binary),

@@ -54,7 +54,9 @@ def test_atan2_gradcheck_and_scalar():
     a = T([[0.5, -1.0], [2.0, 0.3]], dtype=fastdl.float64, requires_grad=True)
     b = T([0.7, -0.4], dtype=fastdl.float64, requires_grad=True)
     assert gradcheck(fastdl.atan2, [a, b])
-    assert gradcheck(lambda x: fastdl.atan2(x, 2.0), [a])
+    # a Python scalar operand is internal only (torch.atan2's other is a Tensor)
+    assert gradcheck(lambda x: fastdl.ops.elementwise.Atan2.apply(x, 2.0), [a])
+    assert gradcheck(lambda x: fastdl.atan2(x, fastdl.tensor(2.0, dtype=fastdl.float64)), [a])
 
 
 # ---- aliases ----
@@ -160,6 +162,10 @@ def test_integer_ops_reject_floats(name):
     f = getattr(fastdl, name)
     with pytest.raises(TypeError, match=name):
         f(T([1.0]), T([1.0]))
+    if name in ("gcd", "lcm"):  # torch.gcd / lcm take a Tensor other only
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'other' must be Tensor"):
+            f(T([1]), 1.5)
+        return
     with pytest.raises(NotImplementedError, match=name):  # torch's type for it
         f(T([1]), 1.5)
 
@@ -177,7 +183,7 @@ def test_gcd_lcm():
     a, b = np.array([12, -18, 0, 7, 0]), np.array([8, 12, 5, -21, 0])
     np.testing.assert_array_equal(_np(fastdl.gcd(T(a), T(b))), np.gcd(a, b))
     np.testing.assert_array_equal(_np(fastdl.lcm(T(a), T(b))), np.lcm(a, b))
-    np.testing.assert_array_equal(_np(T(a).gcd(4)), np.gcd(a, 4))
+    np.testing.assert_array_equal(_np(T(a).gcd(T(4))), np.gcd(a, 4))
 
 
 # ---- binary / misc ----

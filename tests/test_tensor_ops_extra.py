@@ -266,7 +266,7 @@ def test_method_forms():
     for got in (x.flip(0, 1), x.flip([0, 1]), x.flip((0, 1)), x.flip(dims=[0, 1]), fastdl.flip(x, (-2, -1))):
         np.testing.assert_array_equal(got.numpy(), x_np[::-1, ::-1])
     np.testing.assert_array_equal(x.flip(1).numpy(), x_np[:, ::-1])
-    np.testing.assert_array_equal(fastdl.flip(x, 0).numpy(), x_np[::-1])
+    np.testing.assert_array_equal(fastdl.flip(x, [0]).numpy(), x_np[::-1])
     np.testing.assert_allclose(x.cumsum(1).numpy(), np.cumsum(x_np, 1), rtol=1e-12)
     np.testing.assert_allclose(x.cumsum(dim=0, dtype=fastdl.float32).numpy(), np.cumsum(x_np, 0), rtol=1e-6)
     np.testing.assert_allclose(x.cumprod(0).numpy(), np.cumprod(x_np, 0), rtol=1e-12)

@@ -91,6 +91,8 @@ random = _importlib.import_module(".random", __name__)
 # ---- misc branch: anomaly mode at the top level (torch.is_anomaly_enabled, ...) ----
 from .autograd_anomaly import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: E402
 from .misc_tail import *  # noqa: E402,F401,F403
+# ---- perm branch: top-level fronts stricter than their Tensor methods (torch.flip(x, 0) refuses the int) ----
+from .ops.toplevel_strict import *  # noqa: E402,F401,F403
 # ---- memory formats (torch.channels_last, ...: fastdl/_memory_format.py) and torch's math constants ----
 from ._memory_format import (memory_format, contiguous_format, channels_last, channels_last_3d,  # noqa: E402
                              preserve_format)

@@ -41,6 +41,8 @@ Tensor.where = _where
 def _flip(self, *dims_args, dims=None):
     # x.flip(0, 1), x.flip([0, 1]) and x.flip(dims=[0, 1]), as torch's method takes
     if dims is None:
+        if not dims_args:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = dims_args[0] if len(dims_args) == 1 and isinstance(dims_args[0], (list, tuple)) else dims_args
     elif dims_args:
         raise TypeError("flip: pass dims either positionally or as dims=, not both")
@@ -98,9 +100,9 @@ Tensor.__lt__ = lambda a, b: ops.lt(a, b)
 Tensor.__le__ = lambda a, b: ops.le(a, b)
 Tensor.__gt__ = lambda a, b: ops.gt(a, b)
 Tensor.__ge__ = lambda a, b: ops.ge(a, b)
-Tensor.__and__ = lambda a, b: ops.logical_and(a, b) if _is_bool(a, b) else NotImplemented
-Tensor.__or__ = lambda a, b: ops.logical_or(a, b) if _is_bool(a, b) else NotImplemented
-Tensor.__xor__ = lambda a, b: ops.logical_xor(a, b) if _is_bool(a, b) else NotImplemented
+Tensor.__and__ = lambda a, b: _ew._logical_and(a, b) if _is_bool(a, b) else NotImplemented
+Tensor.__or__ = lambda a, b: _ew._logical_or(a, b) if _is_bool(a, b) else NotImplemented
+Tensor.__xor__ = lambda a, b: _ew._logical_xor(a, b) if _is_bool(a, b) else NotImplemented
 Tensor.__invert__ = lambda a: ops.logical_not(a) if a.dtype.name == "bool" else NotImplemented
 Tensor.__getitem__ = ops.getitem
 Tensor.__setitem__ = ops.setitem
@@ -168,6 +170,8 @@ def _addcdiv_(self, t1, t2, value=1):
 def _copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_: expected a Tensor, got {type(src).__name__}")
+    if non_blocking is not False and non_blocking is not True:
+        raise TypeError(f"copy_(): argument 'non_blocking' must be bool, not {type(non_blocking).__name__}")
     if src.device != self.device:
         src = src.to(self.device)
     return _ew.assign_(self, src, "copy_")
@@ -244,6 +248,8 @@ Tensor.scatter_, Tensor.index_fill_ = _scatter_, _index_fill_
 # new_* (torch's Tensor.new_zeros & co.): dtype and device default to self's
 def _new_size(op, size):
     from .tensor import _shape_arg
+    if not size:  # torch: x.new_zeros() is a TypeError (x.new_zeros(()) is 0-d)
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
     return _shape_arg(op, size)
 
 
@@ -389,7 +395,14 @@ Tensor.cumsum_ = _inplace("cumsum_", ops.cumsum)
 Tensor.cumprod_ = _inplace("cumprod_", ops.cumprod)
 Tensor.addmm_ = _inplace("addmm_", ops.addmm)
 Tensor.is_inference = lambda self: False  # fastdl has no inference tensors (inference_mode is no_grad)
-Tensor.is_pinned = lambda self, device=None: False
+def _is_pinned(self, device=None):
+    from .device import device as _device
+    if device is not None and not isinstance(device, (str, int, _device)):
+        raise TypeError(f"is_pinned(): argument 'device' must be a device, not {type(device).__name__}")
+    return False
+
+
+Tensor.is_pinned = _is_pinned
 
 
 def _hardshrink(self, lambd=0.5):
@@ -404,6 +417,8 @@ def _prelu(self, weight):
 
 def _qr(self, some=True):
     from . import linalg
+    if some is not True and some is not False:
+        raise TypeError(f"qr(): argument 'some' must be bool, not {type(some).__name__}")
     return linalg.qr(self, mode="reduced" if some else "complete")
 
 
@@ -449,17 +464,37 @@ def _register_post_accumulate_grad_hook(self, hook):
 
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
 # ---- long tail (tail branch): igamma / igammac (ops/igamma.py) ----
-Tensor.igamma, Tensor.igammac = ops.igamma, ops.igammac
-Tensor.igamma_, Tensor.igammac_ = _inplace("igamma_", ops.igamma), _inplace("igammac_", ops.igammac)
+def _igamma_methods():
+    # torch's Tensor.igamma / igammac take no out= (the top-level functions do)
+    def igamma(self, other):
+        return ops.igamma(self, other)
+
+    def igammac(self, other):
+        return ops.igammac(self, other)
+    igamma.__qualname__, igammac.__qualname__ = "Tensor.igamma", "Tensor.igammac"
+    return igamma, igammac
+
+
+Tensor.igamma, Tensor.igammac = _igamma_methods()
+Tensor.igamma_, Tensor.igammac_ = _inplace("igamma_", Tensor.igamma), _inplace("igammac_", Tensor.igammac)
 # ---- special branch: round / round_ with decimals (ops/special_misc.py) ----
 _round_apply = Tensor.round
 
 
-def _round(self, decimals=0):
-    return _round_apply(self) if decimals == 0 else ops.round(self, decimals=decimals)
+def _round_methods():
+    # decimals is keyword-only, as torch's (the names make a positional call's TypeError say round / round_)
+    def round(self, *, decimals=0):
+        return _round_apply(self) if decimals == 0 else ops.round(self, decimals=decimals)
+
+    def round_(self, *, decimals=0):
+        return ops.round(self, decimals=decimals)
+    round.__qualname__, round_.__qualname__ = "Tensor.round", "Tensor.round_"
+    return round, _inplace("round_", round_)
 
 
-Tensor.round = _round
-Tensor.round_ = _inplace("round_", lambda t, decimals=0: ops.round(t, decimals=decimals))
+Tensor.round, Tensor.round_ = _round_methods()
 # ---- Householder products (linalg/optim branch: ops/linalg_householder.py) ----
 Tensor.geqrf, Tensor.orgqr, Tensor.ormqr = ops.geqrf, ops.orgqr, ops.ormqr
+# ---- perm branch: softmax / log_softmax need dim, nonzero's as_tuple is keyword-only (ops/toplevel_strict.py) ----
+from .ops import toplevel_strict as _strict  # noqa: E402
+Tensor.softmax, Tensor.log_softmax, Tensor.nonzero = _strict.softmax, _strict.log_softmax, _strict.nonzero

@@ -73,6 +73,9 @@ def _checked_apply(self, grads):
 def set_anomaly_enabled(enabled, check_nan=True):
     """torch.set_anomaly_enabled: turns anomaly detection on or off (and its NaN check)."""
     global _enabled, _check_nan
+    for name, v in (("enabled", enabled), ("check_nan", check_nan)):
+        if v is not True and v is not False:
+            raise TypeError(f"set_anomaly_enabled(): argument '{name}' must be bool, not {type(v).__name__}")
     _enabled, _check_nan = bool(enabled), bool(check_nan)
     if _enabled:
         _ag.Context.__init__ = _record_stack

@@ -129,6 +129,8 @@ class Tensor:
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, flag=True):
+        if flag is not True and flag is not False:  # torch: a bool, not 0 / 1
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not {type(flag).__name__}")
         self.requires_grad = flag
         return self
 
@@ -187,7 +189,7 @@ class Tensor:
         t = self.detach().cpu()
         return (t.float() if t._dtype is _dt.bfloat16 else t)._np_view()
 
-    def numpy(self, force=False):
+    def numpy(self, *, force=False):
         if self._device.type != "cpu":
             raise TypeError(f"can't convert {self._device} tensor to numpy; use Tensor.cpu() first")
         if self._dtype is _dt.bfloat16:
@@ -294,6 +296,8 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None):
+        if device is not None and not isinstance(device, (str, int, _device_cls)):
+            raise TypeError(f"cuda(): argument 'device' must be a device, not {type(device).__name__}")
         return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
     def float(self):
@@ -388,7 +392,10 @@ def _shape_arg(op, size):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, Tensor):
+        if isinstance(s, Tensor):  # an integer 0-d tensor counts as its int (torch's parser)
+            if s.ndim or s.dtype.is_floating_point or s.dtype.name == "bool":
+                raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found a Tensor "
+                                f"{s.dtype.name}{list(s.shape)}")
             s = int(s)
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
             raise TypeError(f"{op}: size must be a sequence of ints, got {size!r}")
@@ -467,24 +474,25 @@ def _like(t, dtype, device):
     return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return _lay_out('empty_like', t, empty(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
+    return _lay_out("empty_like", t, empty(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return _lay_out('zeros_like', t, zeros(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
+    return _lay_out("zeros_like", t, zeros(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return _lay_out('ones_like', t, ones(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
+    return _lay_out("ones_like", t, ones(t.shape, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(t, dtype, device)
-    return _lay_out('full_like', t, full(t.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad), memory_format)
+    out = full(t.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+    return _lay_out("full_like", t, out, memory_format)
 
 
 def _infer_dtype(data, arr):

@@ -168,6 +168,8 @@ def _refuse_grad(self, op):
 def _resize_(self, *sizes, memory_format=None):
     from .tensor import _shape_arg
     _refuse_grad(self, "resize_")
+    if not sizes:
+        raise TypeError('resize_() missing 1 required positional arguments: "size"')
     shape = _shape_arg("resize_", sizes)
     need = (self._offset + math.prod(shape)) * self.dtype.itemsize if math.prod(shape) else 0
     if need > self._buf.nbytes:  # a bigger buffer, the old bytes first (torch keeps them too)
@@ -192,7 +194,7 @@ def _alloc_buffer(nbytes, device):
     return _C.Buffer(nbytes, device.code, device.index or 0)
 
 
-def _resize_as_(self, the_template, memory_format=None):
+def _resize_as_(self, the_template, *, memory_format=None):
     if not isinstance(the_template, Tensor):
         raise TypeError(f"resize_as_: expected a Tensor, got {type(the_template).__name__}")
     _refuse_grad(self, "resize_as_")

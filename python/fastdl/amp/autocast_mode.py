@@ -119,7 +119,9 @@ def is_autocast_cache_enabled():
 
 
 def set_autocast_cache_enabled(enabled):
-    _tls.cache_enabled = bool(enabled)
+    if enabled is not True and enabled is not False:
+        raise TypeError(f"set_autocast_cache_enabled: enabled must be a bool (got {type(enabled).__name__})")
+    _tls.cache_enabled = enabled
 
 
 def clear_autocast_cache():

@@ -6,6 +6,7 @@ them is differentiable (torch's are not either), except bincount's and histc's
 results, which carry no gradient as in torch."""
 import numbers
 
+from .. import _argcheck
 from .. import dtypes as _dt
 from ..autograd import no_grad
 from ..tensor import Tensor, full
@@ -44,6 +45,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     position; counts how often each occurs. Each NaN is distinct, as torch's."""
     op = "unique"
     check_tensor(op, input)
+    for name, v in (("sorted", sorted), ("return_inverse", return_inverse), ("return_counts", return_counts)):
+        _argcheck.flag(op, name, v)
     if dim is not None:
         raise NotImplementedError(f"{op}: dim={dim!r} is not supported (only dim=None), input {desc(input)}")
     dev = input.device
@@ -70,6 +73,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """Collapses each run of equal consecutive elements of the flattened input to one."""
     op = "unique_consecutive"
     check_tensor(op, input)
+    _argcheck.flag(op, "return_inverse", return_inverse)
+    _argcheck.flag(op, "return_counts", return_counts)
     if dim is not None:
         raise NotImplementedError(f"{op}: dim={dim!r} is not supported (only dim=None), input {desc(input)}")
     dev = input.device

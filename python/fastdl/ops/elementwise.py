@@ -11,6 +11,7 @@ from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from .. import _argcheck
 from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, same_device, scalar_tensor,
                     unbroadcast, via_float32)
 from ..amp import autocast_mode as _amp
@@ -299,12 +300,16 @@ def pow(a, b):
     return Pow.apply(a, b)
 
 
-def maximum(a, b):
-    return Maximum.apply(a, b)
+def maximum(input, other):
+    return Maximum.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("maximum", "other", other))
 
 
-def minimum(a, b):
-    return Minimum.apply(a, b)
+def minimum(input, other):
+    return Minimum.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("minimum", "other", other))
+
+
+# internal: also a Python scalar operand (torch.maximum / minimum take Tensors only)
+_maximum, _minimum = Maximum.apply, Minimum.apply
 
 
 class Atan2(Function):
@@ -328,9 +333,9 @@ class Atan2(Function):
         return _grad_meta(r * b, ma), _grad_meta(-r * a, mb)
 
 
-def atan2(a, b):
-    if _amp.on and _amp.here(): return _amp.run("atan2", atan2, a, b)  # autocast
-    return Atan2.apply(a, b)
+def atan2(input, other):
+    if _amp.on and _amp.here(): return _amp.run("atan2", atan2, input, other)  # autocast
+    return Atan2.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("atan2", "other", other))
 
 
 def _compare(op):
@@ -352,7 +357,20 @@ def _logical(op):
     return f
 
 
-logical_and, logical_or, logical_xor = (_logical(o) for o in ("logical_and", "logical_or", "logical_xor"))
+# the _-prefixed ones also take a Python scalar (x & True, bitwise_and of bools); torch.logical_*'s other is a Tensor
+_logical_and, _logical_or, _logical_xor = (_logical(o) for o in ("logical_and", "logical_or", "logical_xor"))
+
+
+def logical_and(input, other):
+    return _logical_and(input, _argcheck.tensor("logical_and", "other", other))
+
+
+def logical_or(input, other):
+    return _logical_or(input, _argcheck.tensor("logical_or", "other", other))
+
+
+def logical_xor(input, other):
+    return _logical_xor(input, _argcheck.tensor("logical_xor", "other", other))
 
 
 def logical_not(x):
@@ -370,11 +388,18 @@ def equal(a, b):
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     _same_dtype("allclose", a, b)
-    return bool(isclose(a, b, rtol, atol, equal_nan).all())
+    return bool(_isclose("allclose", a, b, rtol, atol, equal_nan).all())
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     _same_dtype("isclose", a, b)
+    return _isclose("isclose", a, b, rtol, atol, equal_nan)
+
+
+def _isclose(op, a, b, rtol, atol, equal_nan):
+    # torch: rtol / atol are floats (a number or a 0-d tensor), equal_nan a bool
+    rtol, atol = _argcheck.number(op, "rtol", rtol), _argcheck.number(op, "atol", atol)
+    _argcheck.flag(op, "equal_nan", equal_nan)
     close = le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
     if equal_nan:
         close = logical_or(close, logical_and(isnan(a), isnan(b)))
@@ -486,6 +511,20 @@ def _int_identity(name):
     return rule
 
 
+def _float_only_rule(name):
+    """torch's activation kernels dispatch on floating types only: int64 / bool raise."""
+    def rule(x):
+        raise NotImplementedError(f"{name}: not implemented for {x.dtype.name} tensors, got {desc(x)}")
+    return rule
+
+
+def float_only(op, x):
+    """The same refusal for composed ops (selu, mish, hardshrink, ...); callers check
+    isinstance(x, Tensor) first."""
+    if not x.dtype.is_floating_point:
+        _float_only_rule(op)(x)
+
+
 # what a unary op does with an integer or bool x where that differs from the kernel's
 # (float_only: cast to float; else bool computed as int64): returns the result, raises, or None
 _NON_FLOAT_RULES = {
@@ -494,6 +533,9 @@ _NON_FLOAT_RULES = {
     "neg": _no_bool("neg", "neg: negation, the `-` operator, on a bool tensor is not supported; "
                            "use `~` or logical_not() to invert a mask"),
     "relu": _no_bool("relu", "relu: bool inputs are not supported"),
+    # perm branch: torch's activation kernels take floating types only; abs refuses bool
+    **{n: _float_only_rule(n) for n in ("leaky_relu", "gelu", "silu", "elu", "softplus")},
+    "abs": _no_bool("abs"),
 }
 
 
@@ -756,9 +798,9 @@ def clamp(x, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x
         if min is not None:
-            out = maximum(out, min)
+            out = _maximum(out, min)
         if max is not None:
-            out = minimum(out, max)
+            out = _minimum(out, max)
         return out
     nan = float("nan")
     dt = _dt.result_type(x, *(v for v in (min, max) if v is not None))

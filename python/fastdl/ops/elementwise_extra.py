@@ -14,8 +14,9 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
+from .. import _argcheck
 from ._util import cast, check_tensor, desc, scalar_tensor, unbroadcast
-from .elementwise import (abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, remainder, sigmoid,
+from .elementwise import (_maximum, _minimum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, remainder, sigmoid,
                           sqrt, where, _check_int_div)
 from ..amp import autocast_mode as _amp
 
@@ -206,7 +207,7 @@ class _Hypot(_Binary):
     @staticmethod
     def fwd(A, B):
         a, b = abs(A), abs(B)
-        m, n = maximum(a, b), minimum(a, b)
+        m, n = _maximum(a, b), _minimum(a, b)
         r = n / where(m == 0, 1.0, m)
         out = m * sqrt(r * r + 1)  # scaled: no overflow for large inputs
         inf = float("inf")
@@ -224,7 +225,7 @@ class _LogAddExp(_Binary):
 
     @classmethod
     def fwd(cls, A, B):
-        m = maximum(A, B)
+        m = _maximum(A, B)
         d = abs(A - B)
         out = m + log1p(exp(-d * cls.scale)) * (1.0 / cls.scale)
         # equal infinities: a - b is nan; the answer is that infinity
@@ -262,16 +263,23 @@ class _Xlogy(_Binary):
         return g * cls._log(B), g * A / (B + cls.shift if cls.shift else B)  # torch: d/dx is log(y) at x == 0 too
 
 
-def hypot(a, b):
-    return _Hypot.apply(a, b)
+def _float_operands(op, a, b):
+    """torch's {op}_cpu kernels take floating types only: two integer / bool tensors raise."""
+    if isinstance(a, Tensor) and not _dt.result_type(a, b).is_floating_point:
+        raise NotImplementedError(f"{op}: not implemented for {desc(a)} and {desc(b)} (integer or bool operands)")
+    return b
 
 
-def logaddexp(a, b):
-    return _LogAddExp.apply(a, b)
+def hypot(input, other):
+    return _Hypot.apply(input, _float_operands("hypot", input, _argcheck.tensor("hypot", "other", other)))
 
 
-def logaddexp2(a, b):
-    return _LogAddExp2.apply(a, b)
+def logaddexp(input, other):
+    return _LogAddExp.apply(input, _float_operands("logaddexp", input, _argcheck.tensor("logaddexp", "other", other)))
+
+
+def logaddexp2(input, other):
+    return _LogAddExp2.apply(input, _float_operands("logaddexp2", input, _argcheck.tensor("logaddexp2", "other", other)))
 
 
 def xlogy(a, b):
@@ -293,6 +301,9 @@ _FMAX = {"float64": np.finfo(np.float64).max, "float32": np.finfo(np.float32).ma
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     check_tensor("nan_to_num", x)
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and not isinstance(v, (int, float)):
+            _argcheck.number("nan_to_num", name, v)  # torch: floats (or 0-d tensors), not tensors
     if not x.dtype.is_floating_point:
         return x.clone()
     big = float(_FMAX[x.dtype.name])

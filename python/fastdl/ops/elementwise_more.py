@@ -12,7 +12,8 @@ from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from ._util import check_tensor, desc
-from .elementwise import (_UNARY_FN, _grad_meta, _meta, _unary_api, abs, atan2, binary_kernel, clamp, div, eq, ge, gt,
+from .. import _argcheck
+from .elementwise import (_UNARY_FN, _grad_meta, _logical_and, _logical_or, _logical_xor, _meta, _unary_api, abs, atan2, binary_kernel, clamp, div, eq, ge, gt,
                           isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, mul, ne, neg, ones_bool,
                           pow, sign, sub, unary_kernel, where, zeros_bool)
 from .elementwise_extra import acosh, asinh, atanh
@@ -107,7 +108,7 @@ class _FMaxMin(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         if _dt.result_type(a, b) is _dt.bool_:  # two bools: or / and, as maximum / minimum
-            return (logical_or if cls.op == "fmax" else logical_and)(a, b)
+            return (_logical_or if cls.op == "fmax" else _logical_and)(a, b)
         out = binary_kernel(cls.op, a, b)
         ctx.inputs_meta = (_meta(a), _meta(b))
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
@@ -139,11 +140,11 @@ class FMin(_FMaxMin):
 
 
 def fmax(input, other):
-    return FMax.apply(input, other)
+    return FMax.apply(input, _argcheck.tensor("fmax", "other", other))
 
 
 def fmin(input, other):
-    return FMin.apply(input, other)
+    return FMin.apply(input, _argcheck.tensor("fmin", "other", other))
 
 
 def heaviside(input, values):
@@ -160,6 +161,7 @@ def heaviside(input, values):
 def ldexp(input, other):
     """input * 2**other, in input's floating dtype (or the default one)."""
     check_tensor("ldexp", input)
+    _argcheck.tensor("ldexp", "other", other)
     dt = _dt.result_type(input, other)
     dt = dt if dt.is_floating_point else _dt.get_default_dtype()
     scale = exp2(other.to(dt)) if isinstance(other, Tensor) else 2.0 ** other
@@ -193,6 +195,7 @@ def frexp(input):
 
 def nextafter(input, other):
     """The next representable value after input towards other (not differentiable)."""
+    _argcheck.tensor("nextafter", "other", other)
     _no_int("nextafter", _dt.result_type(input, other))
     return binary_kernel("nextafter", input, other)
 
@@ -212,15 +215,15 @@ def _int_op(op, a, b, bool_op=None):
 
 
 def bitwise_and(input, other):
-    return _int_op("bitwise_and", input, other, logical_and)
+    return _int_op("bitwise_and", input, other, _logical_and)
 
 
 def bitwise_or(input, other):
-    return _int_op("bitwise_or", input, other, logical_or)
+    return _int_op("bitwise_or", input, other, _logical_or)
 
 
 def bitwise_xor(input, other):
-    return _int_op("bitwise_xor", input, other, logical_xor)
+    return _int_op("bitwise_xor", input, other, _logical_xor)
 
 
 def bitwise_not(input):
@@ -241,11 +244,11 @@ def bitwise_right_shift(input, other):
 
 
 def gcd(input, other):
-    return _int_op("gcd", input, other)
+    return _int_op("gcd", input, _argcheck.tensor("gcd", "other", other))
 
 
 def lcm(input, other):
-    return _int_op("lcm", input, other)
+    return _int_op("lcm", input, _argcheck.tensor("lcm", "other", other))
 
 
 # ---- predicates ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ gradient in x only and raises for a, and so does igamma here.
 import math
 import numbers
 
+from .. import _argcheck
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, arange, zeros
@@ -142,14 +143,14 @@ class _IGamma(Function):
 
 def igamma(input, other, *, out=None):
     """torch.igamma / torch.special.gammainc: the regularised lower incomplete gamma P(input, other)."""
-    a, x = _operands("igamma", input, other)
+    a, x = _operands("igamma", input, _argcheck.tensor("igamma", "other", other))
     res = _IGamma.apply(a, x, False)
     return _write_out(res, out)
 
 
 def igammac(input, other, *, out=None):
     """torch.igammac / torch.special.gammaincc: the regularised upper incomplete gamma Q(input, other)."""
-    a, x = _operands("igammac", input, other)
+    a, x = _operands("igammac", input, _argcheck.tensor("igammac", "other", other))
     res = _IGamma.apply(a, x, True)
     return _write_out(res, out)
 

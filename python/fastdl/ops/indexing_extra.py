@@ -119,6 +119,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 def trace(input):
     if _amp.on and _amp.here(): return _amp.run("trace", trace, input)  # autocast
     check_tensor("trace", input)
+    if input.dtype.name == "bool":
+        raise NotImplementedError(f"trace: not implemented for bool tensors, got {desc(input)}")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, got {desc(input)}")
     return diagonal(input).sum()

@@ -12,6 +12,7 @@ Square inputs only for the LU family (the LU kernel factors square matrices)."""
 import math
 from collections import namedtuple
 
+from .. import _argcheck
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, eye
@@ -97,6 +98,8 @@ def lu(A, pivot=True, get_infos=False):
     """torch.lu (deprecated there): (LU, pivots) or (LU, pivots, infos) when get_infos;
     without get_infos a singular matrix raises, as torch."""
     op = "lu"
+    _argcheck.flag(op, "pivot", pivot)
+    _argcheck.flag(op, "get_infos", get_infos)
     _check_pivot(op, A, pivot)
     LU, piv, info = lu_factor_ex(A)
     if get_infos:
@@ -217,6 +220,7 @@ class _CholeskyInverse(Function):
 def cholesky_inverse(L, upper=False):
     """(L L^T)^-1 (or (U^T U)^-1 when upper) from a Cholesky factor."""
     if _amp.on and _amp.here(): return _amp.run("cholesky_inverse", cholesky_inverse, L, upper)  # autocast
+    _argcheck.flag("cholesky_inverse", "upper", upper)
     _check_square("cholesky_inverse", L, "L")
     return _CholeskyInverse.apply(L, bool(upper))
 

@@ -380,6 +380,8 @@ def vecdot(x, y, *, dim=-1):
     """linalg.vecdot: sum(x * y, dim) with x and y broadcast."""
     op = "linalg.vecdot"
     _tensors(op, (x, "x"), (y, "y"))
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected a floating point tensor as input, got {desc(x)}")
     shape = broadcast_shapes(op, tuple(x.shape), tuple(y.shape))
     d = norm_dim(op, dim, len(shape))
     if x.ndim and y.ndim and x.shape[dim] != y.shape[dim] and 1 not in (x.shape[dim], y.shape[dim]):

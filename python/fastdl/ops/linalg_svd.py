@@ -15,6 +15,7 @@ import math
 import numbers
 from collections import namedtuple
 
+from .. import _argcheck
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import eye, zeros
@@ -150,6 +151,8 @@ def svd_legacy(input, some=True, compute_uv=True):
     """torch.svd: (U, S, V) (V, not V^T); some=False gives square U and V; compute_uv=False
     returns zero-filled U (m, m) and V (n, n), as torch."""
     op = "svd"
+    _argcheck.flag(op, "some", some)
+    _argcheck.flag(op, "compute_uv", compute_uv)
     _check(op, input)
     m, n = input.shape[-2], input.shape[-1]
     batch = tuple(input.shape[:-2])

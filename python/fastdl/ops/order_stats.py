@@ -58,6 +58,8 @@ def _nan_count(x, d):
 
 
 def _median(op, x, dim, keepdim, ignore_nan):
+    if isinstance(x, Tensor) and x.dtype.name == "bool":  # torch's median kernels take no bool
+        raise NotImplementedError(f"{op}: not implemented for bool tensors, got {desc(x)}")
     xin = x
     x, d = _prep(op, x, dim)
     if dim is None and x.shape[0] == 0:  # torch: the median of no elements is NaN

@@ -11,7 +11,7 @@ from .. import dtypes as _dt
 from ..tensor import Tensor, _lay_out, _shape_arg, zeros
 from ._util import backend, check_tensor, desc, empty
 from .cumulative import cumsum
-from .elementwise import ceil, floor, isfinite, log, maximum, minimum, where
+from .elementwise import _minimum, ceil, floor, isfinite, log, where
 from .indexing import gather
 from .reduce import amax
 from .shape import narrow
@@ -167,17 +167,20 @@ def randperm(n, dtype=None, device=None, generator=None):
     return out if dtype is None else out.to(dtype)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+def rand_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     out = rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
     return _lay_out("rand_like", t, out, memory_format)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
+def randn_like(t, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     out = randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
     return _lay_out("randn_like", t, out, memory_format)
 
 
-def randint_like(t, low, high=None, dtype=None, device=None, memory_format=None):
+def randint_like(t, low, high=None, *, dtype=None, device=None, memory_format=None):
+    from .. import _argcheck
+    low = _argcheck.number("randint_like", "low", low, "int")
+    high = high if high is None else _argcheck.number("randint_like", "high", high, "int")
     out = randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device)
     return _lay_out("randint_like", t, out, memory_format)
 
@@ -275,12 +278,12 @@ def _multinomial_check(op, w, num_samples, replacement):
 def _draw_categories(w, n, generator):
     """n categories per row of w (m, k) float64, with replacement: int64 (m, n)."""
     r = w / amax(w, -1, keepdim=True)  # in (0, 1]: the row's sum below cannot overflow
-    q = where(w > 0, maximum(ceil(r / r.sum(dim=-1, keepdim=True) * _CDF_SCALE), 1.0), 0.0)
+    q = where(w > 0, ceil(r / r.sum(dim=-1, keepdim=True) * _CDF_SCALE).clamp(min=1.0), 0.0)
     cdf = cumsum(q, -1)
     m, k = w.shape
     total = narrow(cdf, 1, k - 1, 1)
     # u in {0, ..., total - 1}; the category is the first i with cdf[i] > u (a positive q[i])
-    u = minimum(floor(rand((m, n), dtype=_dt.float64, device=w.device, generator=generator) * total), total - 1)
+    u = _minimum(floor(rand((m, n), dtype=_dt.float64, device=w.device, generator=generator) * total), total - 1)
     lo = zeros((m, n), dtype=_dt.int64, device=w.device)
     hi = lo + (k - 1)
     for _ in range((k - 1).bit_length()):  # binary search: log2(k) gathers of (m, n)

@@ -139,8 +139,20 @@ class _MaxMinDim(Function):
 def _max_min(op, x, dim, keepdim, other=None):
     check_tensor(op, x)
     from ..tensor import Tensor
-    if isinstance(dim, Tensor) and other is None and dim.ndim >= 0 and dim.dtype.is_floating_point:
-        other, dim = dim, None
+    if isinstance(dim, Tensor) and other is None:
+        # torch's overloads: (input, other) for two tensors; a 0-d integer tensor is a dim only with keepdim
+        if keepdim is True and dim.ndim == 0 and not dim.dtype.is_floating_point and dim.dtype.name != "bool":
+            dim = int(dim)
+        elif keepdim is not False:  # torch has no max(input, other, keepdim)
+            raise TypeError(f"{op}(): got (Tensor, Tensor, {type(keepdim).__name__}); expected (input), "
+                            f"(input, other) or (input, dim, keepdim)")
+        else:
+            other, dim = dim, None
+    elif other is not None and (dim is not None or keepdim is not False):
+        raise TypeError(f"{op}(): other cannot be combined with dim / keepdim (torch's max(input, other) "
+                        f"or max(input, dim, keepdim)), got dim={dim!r}")
+    if keepdim is not False and keepdim is not True:
+        raise TypeError(f"{op}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
     if other is not None:
         from .elementwise import maximum, minimum
         return (maximum if op == "max" else minimum)(x, other)

@@ -528,6 +528,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     for name, v in (("elements", elements), ("test_elements", test_elements)):
         if not isinstance(v, (Tensor, numbers.Number)):
             raise TypeError(f"isin: {name} must be a Tensor or a number, got {type(v).__name__}")
+        if isinstance(v, Tensor) and v.dtype.name == "bool":
+            raise RuntimeError(f"isin: unsupported input type Bool for {name}, got {desc(v)}")
     ref = elements if isinstance(elements, Tensor) else test_elements
     dt = _dt.result_type(elements, test_elements)
     e = elements if isinstance(elements, Tensor) else tensor(elements, dtype=dt, device=ref.device)

@@ -12,7 +12,7 @@ from .. import dtypes as _dt
 from ..autograd import no_grad
 from ..tensor import Tensor, full, tensor as _tensor
 from ._util import cast, check_tensor, desc, same_device
-from .elementwise import ge, gt, logical_and, logical_not, minimum, where
+from .elementwise import _minimum, ge, gt, logical_and, logical_not, where
 from .indexing import gather
 from .shape import contiguous, expand, reshape
 
@@ -26,7 +26,7 @@ def _binary_search(seq, v, right):
     if n == 0:
         return lo
     for _ in range(n.bit_length()):
-        mid = minimum((lo + hi) // 2, n - 1)
+        mid = _minimum((lo + hi) // 2, n - 1)
         s = gather(seq, 1, mid)
         go = logical_not(gt(s, v) if right else ge(s, v))  # the answer is after mid
         active = lo < hi
@@ -42,6 +42,8 @@ def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None
     1-D sequence and a 0-d result)."""
     op = "searchsorted"
     check_tensor(op, sorted_sequence, "sorted_sequence")
+    if sorted_sequence.dtype.name == "bool":
+        raise NotImplementedError(f"{op}: not implemented for a bool sorted_sequence, got {desc(sorted_sequence)}")
     if side is not None:
         if side not in ("left", "right"):
             raise ValueError(f"{op}: side can only be 'left' or 'right', got {side!r}")

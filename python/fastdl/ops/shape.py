@@ -4,6 +4,7 @@ backward maps the gradient back to the input's shape. flip, tril and triu, at th
 are copies composed from differentiable ops (index_select, where)."""
 import math
 import numbers
+from operator import index as _index
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, contiguous_strides
@@ -42,7 +43,10 @@ def _view_strides(t, shape):
 def infer_shape(op, t, shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    shape = [int(s) for s in shape]
+    try:  # operator.index: ints (and integer 0-d tensors), not floats (int(-1.5) would be -1)
+        shape = [_index(s) for s in shape]
+    except TypeError:
+        raise TypeError(f"{op}(): argument 'shape' must be tuple of ints, got {shape!r}") from None
     n = t.numel()
     if shape.count(-1) > 1:
         raise RuntimeError(f"{op}: only one dimension can be inferred, got {shape}")
@@ -307,6 +311,8 @@ class _Cat(Function):
 
 def cat(tensors, dim=0):
     if _amp.on and _amp.here(): return _amp.run("cat", cat, tensors, dim)  # autocast
+    if isinstance(tensors, Tensor):  # torch: a sequence of Tensors (iterating one would cat its slices)
+        raise TypeError(f"cat(): argument 'tensors' must be tuple of Tensors, not Tensor ({desc(tensors)})")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of Tensors")
@@ -329,6 +335,8 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0):
     if _amp.on and _amp.here(): return _amp.run("stack", stack, tensors, dim)  # autocast
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"stack(): argument 'tensors' must be tuple of Tensors, not Tensor ({desc(tensors)})")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of Tensors")

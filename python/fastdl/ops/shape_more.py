@@ -12,6 +12,7 @@ positions)."""
 import math
 import numbers
 
+from .. import _argcheck
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor, Size, contiguous_strides
@@ -115,6 +116,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 # ---- broadcasting / meshgrid ---------------------------------------------------------
 
 def broadcast_shapes(*shapes):
+    for s in shapes:
+        if isinstance(s, Tensor):  # torch: shapes are ints or sequences of ints, not tensors
+            raise RuntimeError(f"broadcast_shapes: input shapes should be of type ints, a tuple of ints, or a list "
+                               f"of ints, got a Tensor {desc(s)}")
     shapes = [tuple(_ints("broadcast_shapes", "shape", s)) for s in shapes]
     try:
         return Size(_bshapes("broadcast_shapes", *shapes))
@@ -286,6 +291,7 @@ def dsplit(input, indices_or_sections):
 
 def split_with_sizes(input, split_sizes, dim=0):
     check_tensor("split_with_sizes", input)
+    _argcheck.int_tuple("split_with_sizes", "split_sizes", split_sizes)
     sizes = _ints("split_with_sizes", "split_sizes", split_sizes)
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes: split sizes must be non-negative, got {sizes}")
@@ -368,6 +374,7 @@ def flipud(input):
 def rot90(input, k=1, dims=(0, 1)):
     """input rotated by 90 degrees k times, from dims[0] towards dims[1] (torch's rule)."""
     check_tensor("rot90", input)
+    k = _argcheck.number("rot90", "k", k, "int")
     dims = _ints("rot90", "dims", dims)
     if len(dims) != 2:
         raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -541,6 +548,8 @@ def as_strided(input, size, stride, storage_offset=None):
 def sum_to_size(input, *size):
     from ._util import unbroadcast
     check_tensor("sum_to_size", input)
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     size = tuple(_ints("sum_to_size", "size", size))

@@ -38,7 +38,7 @@ def _float(op, x, name="input"):
 def _p(op, p):
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"{op}: p must be a number, got {p!r}")
-    if p < 0:
+    if not p >= 0:  # NaN too
         raise ValueError(f"{op}: only supports non-negative p values, got {p}")
     return float(p)
 
@@ -197,8 +197,9 @@ def _trap_args(op, y, x, dx, dim):
             x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
         m = x.shape[d]
         return y, narrow(x, d, 1, m - 1) - narrow(x, d, 0, m - 1) if m else x, d
-    if x is not None:  # torch.trapz(y, 0.5): a number in x's place is dx
-        dx = x
+    if x is not None:  # torch: x is a Tensor; a spacing goes by keyword (trapz(y, dx=0.5))
+        raise TypeError(f"{op}(): argument 'x' must be Tensor, not {type(x).__name__} ({x!r}); pass a spacing "
+                        f"as dx=")
     dx = 1.0 if dx is None else dx
     if isinstance(dx, bool) or not isinstance(dx, numbers.Real):
         raise TypeError(f"{op}: dx must be a number, got {dx!r}")
@@ -365,6 +366,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     order edge_order (1 or 2) at the edges, along each dim: a tuple of tensors (torch.gradient)."""
     op = "gradient"
     check_tensor(op, input)
+    if input.dtype.name == "bool":  # torch subtracts bools: a RuntimeError
+        raise RuntimeError(f"{op}: subtraction of bool tensors is not supported, got {desc(input)}")
     if edge_order not in (1, 2) or isinstance(edge_order, bool):
         raise ValueError(f"{op}: only edge_order 1 and 2 are supported, got {edge_order!r}")
     dims = list(range(input.ndim)) if dim is None else (

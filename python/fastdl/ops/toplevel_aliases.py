@@ -7,6 +7,7 @@ nn.functional op, which holds the maths, the autograd and the argument checks.
 Also the top-level in-place unary ops (torch.exp_(x) is x.exp_()), made in one loop from
 the Tensor methods."""
 from .. import nn as _nn
+from .. import _argcheck
 from ..tensor import Tensor
 from . import toplevel_aliases_inplace as _ip
 
@@ -315,53 +316,60 @@ def bilinear(input1, input2, weight, bias=None):
     return F.bilinear(input1, input2, weight, bias)
 
 
-# ---- losses (ATen's reduction is an int: 0 none, 1 mean, 2 sum; the strings are taken too) ----------------------
+# ---- losses (ATen's reduction is an int: 1 mean, 2 sum, any other value none; torch's top-level default is none) ----
+# torch's parser takes only an int reduction (a string or bool is a TypeError) and a float margin / p / eps (a
+# number or a 0-d tensor), bool swap / log_target / zero_infinity
 
 
-_REDUCTIONS = ("none", "mean", "sum")
+_A = _argcheck
 
 
 def _reduction(op, r):
-    if isinstance(r, str) and r in _REDUCTIONS:
-        return r
-    if isinstance(r, int) and not isinstance(r, bool) and 0 <= r <= 2:
-        return _REDUCTIONS[r]
-    raise ValueError(f"{op}: reduction must be 0 (none), 1 (mean) or 2 (sum), got {r!r}")
+    return {1: "mean", 2: "sum"}.get(_A.number(op, "reduction", r, "int"), "none")
 
 
-def kl_div(input, target, reduction=1, *, log_target=False):
-    return F.kl_div(input, target, reduction=_reduction("kl_div", reduction), log_target=log_target)
+def kl_div(input, target, reduction=0, *, log_target=False):
+    return F.kl_div(input, target, reduction=_reduction("kl_div", reduction),
+                    log_target=_A.flag("kl_div", "log_target", log_target))
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
-    return F.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction("margin_ranking_loss", reduction))
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
+    op = "margin_ranking_loss"
+    return F.margin_ranking_loss(input1, input2, target, _A.number(op, "margin", margin),
+                                 reduction=_reduction(op, reduction))
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
-    return F.hinge_embedding_loss(input, target, margin, reduction=_reduction("hinge_embedding_loss", reduction))
+def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
+    op = "hinge_embedding_loss"
+    return F.hinge_embedding_loss(input, target, _A.number(op, "margin", margin), reduction=_reduction(op, reduction))
 
 
 def poisson_nll_loss(input, target, log_input, full, eps, reduction):
-    return F.poisson_nll_loss(input, target, log_input, full, eps=eps,
-                              reduction=_reduction("poisson_nll_loss", reduction))
+    op = "poisson_nll_loss"
+    return F.poisson_nll_loss(input, target, _A.flag(op, "log_input", log_input), _A.flag(op, "full", full),
+                              eps=_A.number(op, "eps", eps), reduction=_reduction(op, reduction))
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06, swap=False, reduction=1):
-    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
-                                 reduction=_reduction("triplet_margin_loss", reduction))
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06, swap=False, reduction=0):
+    op = "triplet_margin_loss"
+    return F.triplet_margin_loss(anchor, positive, negative, _A.number(op, "margin", margin), _A.number(op, "p", p),
+                                 _A.number(op, "eps", eps), _A.flag(op, "swap", swap),
+                                 reduction=_reduction(op, reduction))
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
-    return F.cosine_embedding_loss(input1, input2, target, margin,
-                                   reduction=_reduction("cosine_embedding_loss", reduction))
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
+    op = "cosine_embedding_loss"
+    return F.cosine_embedding_loss(input1, input2, target, _A.number(op, "margin", margin),
+                                   reduction=_reduction(op, reduction))
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1, zero_infinity=False):
-    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction("ctc_loss", reduction),
-                      zero_infinity)
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
+    op = "ctc_loss"
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, _A.number(op, "blank", blank, "int"),
+                      _reduction(op, reduction), _A.flag(op, "zero_infinity", zero_infinity))
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
     return F.binary_cross_entropy_with_logits(input, target, weight,
                                               reduction=_reduction("binary_cross_entropy_with_logits", reduction),
                                               pos_weight=pos_weight)

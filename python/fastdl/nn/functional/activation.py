@@ -4,9 +4,11 @@ fastdl already has, or a composition of differentiable elementwise ops (hardtanh
 mish, prelu, glu, ...); `inplace=True` writes the result back into the input."""
 import warnings
 
+from ... import _argcheck
+from ... import dtypes as _dt
 from ...autograd import Function, is_grad_enabled
-from ...ops.elementwise import _UNARY_FN, assign_, clamp, sigmoid, tanh, where
-from ...ops.reduce import log_softmax, softmax
+from ...ops.elementwise import _UNARY_FN, assign_, clamp, float_only, sigmoid, tanh, where
+from ...ops import reduce as _reduce
 from ...ops._util import check_tensor, desc, norm_dim, same_device
 from ...amp import autocast_mode as _amp
 
@@ -138,6 +140,7 @@ def _hardsigmoid(x):
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6."""
     check_tensor("hardsigmoid", input)
+    float_only("hardsigmoid", input)
     return _composed(_hardsigmoid, input, inplace, "hardsigmoid")
 
 
@@ -162,6 +165,7 @@ def _mish(x):
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
     check_tensor("mish", input)
+    float_only("mish", input)
     return _composed(_mish, input, inplace, "mish")
 
 
@@ -180,12 +184,14 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants (gradient scale * alpha at 0)."""
     check_tensor("selu", input)
+    float_only("selu", input)
     return _composed(_elu_like, input, inplace, "selu", _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (slope 1 at 0)."""
     check_tensor("celu", input)
+    float_only("celu", input)
     if alpha == 0:
         raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
     alpha = float(alpha)
@@ -200,6 +206,9 @@ def prelu(input, weight):
     check_tensor(op, input)
     check_tensor(op, weight, "weight")
     same_device(op, input, weight)
+    if input.dtype is not weight.dtype:  # torch's prelu kernel does not promote
+        raise RuntimeError(f"{op}: type promoting not supported, got input {desc(input)} and weight {desc(weight)}")
+    float_only(op, input)
     if weight.ndim > 1:
         raise RuntimeError(f"{op}: expected weight to be a scalar or 1-D tensor, got {desc(weight)}")
     channels = input.shape[1] if input.ndim >= 2 else 1
@@ -236,12 +245,16 @@ def logsigmoid(input):
 def softsign(input):
     """x / (1 + |x|)."""
     check_tensor("softsign", input)
+    if input.dtype.name == "bool":  # torch: abs of bool is not implemented
+        raise NotImplementedError(f"softsign: not implemented for bool tensors, got {desc(input)}")
     return input / (input.abs() + 1)
 
 
 def tanhshrink(input):
     """x - tanh(x)."""
     check_tensor("tanhshrink", input)
+    if input.dtype.name == "bool":  # torch: x - tanh(x) subtracts from a bool tensor
+        raise RuntimeError(f"tanhshrink: subtraction with a bool tensor is not supported, got {desc(input)}")
     return input - tanh(input)
 
 
@@ -249,6 +262,8 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, else 0: x - clamp(x, -lambd, lambd),
     whose gradient is 0 on the closed interval [-lambd, lambd] (PyTorch's) and 1 for NaN."""
     check_tensor("softshrink", input)
+    float_only("softshrink", input)
+    lambd = _argcheck.number("softshrink", "lambd", lambd, "Number")
     if not lambd >= 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
     return input - clamp(input, -float(lambd), float(lambd))
@@ -257,6 +272,8 @@ def softshrink(input, lambd=0.5):
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0 (gradient 0 at +-lambd; NaN passes through)."""
     check_tensor("hardshrink", input)
+    float_only("hardshrink", input)
+    lambd = _argcheck.number("hardshrink", "lambd", lambd, "Number")
     return where((input >= -lambd) & (input <= lambd), 0.0, input)
 
 
@@ -283,6 +300,7 @@ def glu(input, dim=-1):
     """a * sigmoid(b), a and b the two halves of input along dim."""
     op = "glu"
     check_tensor(op, input)
+    float_only(op, input)
     if input.ndim == 0:
         raise RuntimeError(f"{op}: glu does not support scalars because halving size must be even")
     d = norm_dim(op, dim, input.ndim)
@@ -297,9 +315,30 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-input) along dim; dim=None picks PyTorch's legacy implicit dim (and warns, as torch)."""
     if _amp.on and _amp.here(): return _amp.run("softmin", softmin, input, dim, _stacklevel, dtype)  # autocast
     check_tensor("softmin", input)
+    if dtype is not None and not isinstance(dtype, _dt.DType):
+        raise TypeError(f"softmin(): argument 'dtype' must be a dtype, not {type(dtype).__name__}")
     if dim is None:
         # torch warns from a helper one frame below softmin: the same frame is _stacklevel - 1 from here
         warnings.warn("softmin: implicit dimension choice for softmin has been deprecated. Change the call to "
                       "include dim=X as an argument.", UserWarning, stacklevel=max(_stacklevel - 1, 1))
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return softmax(-input, dim, dtype)
+    return _reduce.softmax(-input, dim, dtype)
+
+
+def _f_softmax(op, log):
+    """F.softmax / F.log_softmax with torch's signature (input, dim=None, _stacklevel=3, dtype=None):
+    the third positional argument is _stacklevel (torch.softmax's is dtype); dim=None picks the
+    legacy implicit dim and warns, as torch. One frame, as the ops' own softmax."""
+    def f(input, dim=None, _stacklevel=3, dtype=None):
+        if _amp.on and _amp.here(): return _amp.run(op, f, input, dim, _stacklevel, dtype)  # autocast
+        if dtype is not None and not isinstance(dtype, _dt.DType):
+            raise TypeError(f"{op}(): argument 'dtype' must be a dtype, not {type(dtype).__name__}")
+        if dim is None:
+            warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+                          f"dim=X as an argument.", UserWarning, stacklevel=max(_stacklevel - 1, 1))
+        return _reduce._softmax(op, input, dim, dtype, log)
+    f.__name__ = f.__qualname__ = op
+    return f
+
+
+softmax, log_softmax = _f_softmax("softmax", False), _f_softmax("log_softmax", True)

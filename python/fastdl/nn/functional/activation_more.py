@@ -1,6 +1,8 @@
 """rrelu, alpha_dropout, feature_alpha_dropout, gumbel_softmax and the in-place forms
 elu_ / selu_ / celu_ / leaky_relu_ / rrelu_ (torch.nn.functional's signatures), each a
 composition of differentiable ops drawing its noise from fastdl's generator."""
+import math
+
 from ...ops.elementwise import assign_, where
 from ...ops.random import bernoulli, uniform_
 from ...ops.reduce import softmax
@@ -39,6 +41,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not input.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a floating point input, got {desc(input)}")
     lower, upper = float(lower), float(upper)
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        raise RuntimeError(f"{op}: lower and upper bounds must be finite, got lower={lower}, upper={upper}")
     if lower > upper:
         raise RuntimeError(f"{op}: lower bound should be less than or equal to upper bound, got lower={lower}, "
                            f"upper={upper}")
@@ -79,13 +83,21 @@ def _alpha_dropout(op, input, p, training, inplace, feature):
     return assign_(input, out, op + "_") if inplace else out
 
 
+def _train_flag(op, training):
+    # torch passes training to ATen's bool argument: a tensor there is a TypeError
+    if training is not True and training is not False:
+        raise TypeError(f"{op}(): argument 'train' must be bool, not {type(training).__name__}")
+
+
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps SELU's self-normalising mean and variance (element-wise mask)."""
+    _train_flag("alpha_dropout", training)
     return _alpha_dropout("alpha_dropout", input, p, training, inplace, False)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """alpha_dropout with one mask value per (sample, channel) of (N, C, *) input."""
+    _train_flag("feature_alpha_dropout", training)
     return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, True)
 
 

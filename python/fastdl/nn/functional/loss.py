@@ -7,6 +7,7 @@ import math
 import numbers
 import warnings
 
+from ... import _argcheck
 from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops import clamp, exp, log, log1p, minimum, sigmoid, where
@@ -364,6 +365,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     any other target value, as PyTorch)."""
     if _amp.on and _amp.here(): return _amp.run("hinge_embedding_loss", hinge_embedding_loss, input, target, margin, size_average, reduce, reduction)  # autocast
     op = "hinge_embedding_loss"
+    margin = _argcheck.number(op, "margin", margin)  # torch: a float (or 0-d tensor)
     reduction = _legacy(size_average, reduce, reduction)
     _check(op, input, target, reduction)
     broadcast_shapes(op, input.shape, target.shape)
