@@ -212,7 +212,7 @@ def hparams(hparam_dict, metric_dict, hparam_domain_discrete=None):
         elif isinstance(v, str):
             kind, field = "DATA_TYPE_STRING", "string_value"
         elif isinstance(v, Tensor):
-            v, kind, field = make_np(v)[0], "DATA_TYPE_FLOAT64", "number_value"
+            v, kind, field = make_np(v).reshape(-1)[0], "DATA_TYPE_FLOAT64", "number_value"
         else:
             raise ValueError(f"add_hparams: hparam_dict[{k!r}] should be one of int, float, str, bool or "
                              f"fastdl.Tensor, got {type(v).__name__}")
