@@ -672,4 +672,4 @@ def test_records_match_torch_writer_byte_for_byte(tmp_path):
             if not normalized:
                 assert a == b, (run, i)
                 identical += 1
-    assert identical >= 12  # scalars, histograms, text, pr curve, audio, tensor, add_scalars, hparams
+    assert identical == 10  # scalars, histograms, text, pr curve, audio, tensor, add_scalars (walltime given)
