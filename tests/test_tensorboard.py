@@ -574,14 +574,46 @@ def test_add_figure_without_matplotlib(tmp_path, monkeypatch):
 
 def test_unsupported_methods_say_what_is_missing(tmp_path):
     with SummaryWriter(tmp_path) as w:
-        for call, what in ((lambda: w.add_embedding(np.zeros((2, 2))), "add_embedding"),
-                           (lambda: w.add_graph(None), "add_graph"),
+        for call, what in ((lambda: w.add_graph(None), "add_graph"),
                            (lambda: w.add_video("v", np.zeros((1, 1, 3, 2, 2))), "add_video.*moviepy"),
                            (lambda: w.add_mesh("m", np.zeros((1, 3, 3))), "add_mesh"),
                            (lambda: w.add_image_with_boxes("i", np.zeros((3, 2, 2)), np.zeros((1, 4))),
                             "add_image_with_boxes")):
             with pytest.raises(NotImplementedError, match=what):
                 call()
+
+
+def test_add_embedding_files(tmp_path):
+    rng = np.random.default_rng(0)
+    mat = rng.standard_normal((5, 3)).astype(np.float32)
+    imgs = rng.random((5, 3, 2, 4))
+    with SummaryWriter(tmp_path) as w:
+        w.add_embedding(fastdl.tensor(mat), metadata=[f"w{i}" for i in range(5)], label_img=fastdl.tensor(imgs))
+        w.add_embedding(mat[:2], metadata=[["a", 1], ["b", 2]], metadata_header=["name", "n"], global_step=12,
+                        tag='x/y"')
+        with pytest.raises(ValueError, match="len\\(metadata\\) = 2 != mat.shape\\[0\\] = 5"):
+            w.add_embedding(mat, metadata=["a", "b"], global_step=1)
+        with pytest.raises(ValueError, match="label_img"):
+            w.add_embedding(mat, label_img=imgs[:2], global_step=1)
+        with pytest.raises(ValueError, match="mat should be 2D"):
+            w.add_embedding(mat[0], global_step=1)
+    d = tmp_path / "00000" / "default"
+    rows = (d / "tensors.tsv").read_text().splitlines()
+    assert rows == ["\t".join(str(float(v)) for v in r) for r in mat]
+    assert (d / "metadata.tsv").read_text() == "w0\nw1\nw2\nw3\nw4\n"
+    sprite = _png.decode_png((d / "sprite.png").read_bytes())
+    # 3x3 cells of 2x4 images, padded to a 12x12 square; image 4 is row 1, column 1.
+    assert sprite.shape == (12, 12, 3)
+    np.testing.assert_array_equal(sprite[2:4, 4:8], np.uint8((imgs[4] * 255).clip(0, 255)).transpose(1, 2, 0))
+    assert (sprite[6:] == 0).all()
+    d2 = tmp_path / "00012" / "x%2fy\""
+    assert (d2 / "metadata.tsv").read_text() == "name\tn\na\t1\nb\t2\n"
+    assert (tmp_path / "projector_config.pbtxt").read_text() == (
+        'embeddings {\n  tensor_name: "default:00000"\n  metadata_path: "00000/default/metadata.tsv"\n'
+        '  sprite {\n    image_path: "00000/default/sprite.png"\n    single_image_dim: 4\n    single_image_dim: 2\n  }\n'
+        '  tensor_path: "00000/default/tensors.tsv"\n}\n'
+        'embeddings {\n  tensor_name: "x/y\\":00012"\n  metadata_path: "00012/x%2fy\\"/metadata.tsv"\n'
+        '  tensor_path: "00012/x%2fy\\"/tensors.tsv"\n}\n')
 
 
 @pytest.mark.skipif(not fastdl.cuda.is_available(), reason="needs CUDA")

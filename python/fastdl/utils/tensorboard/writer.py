@@ -12,7 +12,7 @@ import threading
 import time
 import weakref
 
-from . import _proto, _record, _summary
+from . import _embedding, _proto, _record, _summary
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
@@ -251,9 +251,44 @@ class SummaryWriter:
     def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
         _unsupported("add_graph", "a traced graph (torch.jit.trace) encoded as a GraphDef")
 
+    @staticmethod
+    def _encode(rawstr):
+        # A tag as one path component (torch's escaping of %, / and \\).
+        return rawstr.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
+
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
                       metadata_header=None):
-        _unsupported("add_embedding", "the projector plugin's files (tensors.tsv, sprite, projector_config.pbtxt)")
+        """Projector data: mat (N, D) rows, optional metadata labels (N) and label_img
+        (N, C, H, W) images, under <log_dir>/<step:05d>/<tag>/ plus projector_config.pbtxt."""
+        mat = _summary.make_np(mat, "mat")
+        if global_step is None:
+            global_step = 0
+        subdir = f"{str(global_step).zfill(5)}/{self._encode(tag)}"
+        save_path = os.path.join(self._get_file_writer().get_logdir(), subdir)
+        if os.path.exists(save_path):
+            if not os.path.isdir(save_path):
+                raise NotADirectoryError(f"Path: `{save_path}` exists, but is a file. Cannot proceed.")
+            print("warning: Embedding dir exists, did you set global_step for add_embedding()?")
+        if mat.ndim != 2:
+            raise ValueError(f"add_embedding: mat should be 2D (N, D), got shape {mat.shape}")
+        if metadata is not None and mat.shape[0] != len(metadata):
+            raise ValueError(f"add_embedding: len(metadata) = {len(metadata)} != mat.shape[0] = {mat.shape[0]}")
+        if label_img is not None:
+            n_img = _summary.make_np(label_img, "label_img").shape
+            if len(n_img) != 4 or n_img[0] != mat.shape[0]:
+                raise ValueError(f"add_embedding: label_img should be (N, C, H, W) with N = mat.shape[0] = "
+                                 f"{mat.shape[0]}, got shape {n_img}")
+        os.makedirs(save_path, exist_ok=True)
+        if metadata is not None:
+            _embedding.make_tsv(metadata, save_path, metadata_header=metadata_header)
+        if label_img is not None:
+            _embedding.make_sprite(label_img, save_path)
+        _embedding.make_mat(mat, save_path)
+        if not hasattr(self, "_projector_config"):
+            self._projector_config = []
+        self._projector_config.append(_embedding.embedding_info(metadata, label_img, subdir, global_step, tag))
+        with open(os.path.join(self._get_file_writer().get_logdir(), "projector_config.pbtxt"), "wb") as f:
+            f.write(_embedding.projector_config_pbtxt(self._projector_config).encode("utf-8"))
 
     def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127, weights=None,
                      walltime=None):
