@@ -242,8 +242,8 @@ def test_add_scalars_directory_layout(tmp_path):
     assert len(event_files(tmp_path)) == 1 and len(read_events(event_files(tmp_path)[0])) == 1
     for key, values in (("train", [1.0, 3.0]), ("val", [2.0, 4.0])):
         got = summaries(tmp_path / f"run_loss_{key}")
-        assert [(s, v) for s, _, v in got] == [(5, {"tag": "run/loss", "simple_value": x}) for x in values][:1] + \
-            [(6, {"tag": "run/loss", "simple_value": values[1]})]
+        assert [(s, v) for s, _, v in got] == [(5, {"tag": "run/loss", "simple_value": values[0]}),
+                                               (6, {"tag": "run/loss", "simple_value": values[1]})]
         assert got[1][1] == 9.0
     # One walltime for all keys of a call.
     assert summaries(tmp_path / "run_loss_train")[0][1] == summaries(tmp_path / "run_loss_val")[0][1]
