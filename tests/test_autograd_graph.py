@@ -492,3 +492,26 @@ def test_checkpoint_retain_graph_backward_twice():
     once = x.grad.numpy().copy()
     y.backward()
     assert np.array_equal(x.grad.numpy(), 2 * once)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_recurrent_layers_save_their_inputs_through_the_hooks(cls):
+    # the layer's inputs (kept for a double backward) are saved tensors, so a pack hook sees
+    # them and a non-reentrant checkpoint does not keep them alive
+    fastdl.manual_seed(0)
+    rnn = getattr(fastdl.nn, cls)(3, 4)
+    x = fastdl.randn(5, 2, 3, requires_grad=True)
+    packed = []
+
+    def pack(t):
+        packed.append(t)
+        return t
+
+    with fastdl.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out, _ = rnn(x)
+    assert any(t is x for t in packed)
+    out.sum().backward()
+    ref = x.grad.clone()
+    x.grad = None
+    rnn(x)[0].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), ref.numpy())

@@ -179,19 +179,19 @@ class _LSTMLayer(Function):
         hs, cs = _states(h0, T, reverse), _states(c0, T, reverse)
         xh = _input_rows(kern, x, w_hh.shape[1])
         kern.lstm_sequence_forward(acts, w_hh, hs, cs, reverse, xh, w_ih, _lstm_bias(kern, b_ih, b_hh))
-        ctx.save_for_backward(xh, w_ih, w_hh, cs, acts)
+        # the inputs too, for a recorded backward (saved, so saved-tensor hooks see them)
+        ctx.save_for_backward(xh, w_ih, w_hh, cs, acts, x, h0, c0, b_ih, b_hh)
         ctx.x_shape = x.shape
         ctx.reverse = reverse
-        ctx.inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)  # for a recorded backward
         out, h_n = _outputs(hs, T, reverse)
         return out, h_n, _outputs(cs, T, reverse)[1]
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
+        xh, w_ih, w_hh, cs, acts, x, h0, c0, b_ih, b_hh = ctx.saved_tensors
         if is_grad_enabled():  # create_graph: differentiate the same layer written in ops
-            return backward_by_reforward(lambda *a: _lstm_reference(*a, ctx.reverse), ctx.inputs,
-                                         (g_out, g_hn, g_cn)) + (None,)
-        xh, w_ih, w_hh, cs, acts = ctx.saved_tensors
+            return backward_by_reforward(lambda *a: _lstm_reference(*a, ctx.reverse),
+                                         (x, h0, c0, w_ih, w_hh, b_ih, b_hh), (g_out, g_hn, g_cn)) + (None,)
         reverse, need = ctx.reverse, ctx.needs_input_grad
         kern = backend(xh, "lstm")
         dgates = empty(acts.shape, acts.dtype, acts.device)
@@ -214,17 +214,17 @@ class _GRULayer(Function):
         hs = _states(h0, T, reverse)
         saved = empty((T, B, 4 * H), x.dtype, x.device)  # per step [r, z, n, (h W_hh^T + b_hh)_n]
         backend(x, "gru").gru_sequence_forward(gi, w_hh, b_hh, hs, saved, reverse)
-        ctx.save_for_backward(x, w_ih, w_hh, hs, saved)
+        # h0 and the biases too, for a recorded backward (saved, so saved-tensor hooks see them)
+        ctx.save_for_backward(x, w_ih, w_hh, hs, saved, h0, b_ih, b_hh)
         ctx.reverse = reverse
-        ctx.inputs = (x, h0, w_ih, w_hh, b_ih, b_hh)  # for a recorded backward
         return _outputs(hs, T, reverse)
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
+        x, w_ih, w_hh, hs, saved, h0, b_ih, b_hh = ctx.saved_tensors
         if is_grad_enabled():  # create_graph
-            return backward_by_reforward(lambda *a: _gru_reference(*a, ctx.reverse), ctx.inputs,
-                                         (g_out, g_hn)) + (None,)
-        x, w_ih, w_hh, hs, saved = ctx.saved_tensors
+            return backward_by_reforward(lambda *a: _gru_reference(*a, ctx.reverse),
+                                         (x, h0, w_ih, w_hh, b_ih, b_hh), (g_out, g_hn)) + (None,)
         reverse, need = ctx.reverse, ctx.needs_input_grad
         T, B = x.shape[:2]
         H = w_hh.shape[1]
