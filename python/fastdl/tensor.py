@@ -306,7 +306,17 @@ class Tensor:
     def long(self):
         return self.to(_dt.int64)
 
-    int = long
+    def int(self):
+        return self.to(_dt.int32)
+
+    def short(self):
+        return self.to(_dt.int16)
+
+    def char(self):
+        return self.to(_dt.int8)
+
+    def byte(self):
+        return self.to(_dt.uint8)
 
     def bool(self):
         return self.to(_dt.bool_)
@@ -316,8 +326,13 @@ class Tensor:
             raise TypeError(f"type_as: expected other to be a Tensor, got {type(other).__name__}")
         return self.to(other.dtype)
 
-    def type(self, dtype=None):
-        return self._dtype.name if dtype is None else self.to(_dt.to_dtype(dtype))
+    def type(self, dtype=None, non_blocking=False):
+        """torch's legacy type names: t.type() is 'torch.FloatTensor' (on CUDA
+        'torch.cuda.FloatTensor'); t.type(dtype or such a name) converts."""
+        from .ops.int_narrow import legacy_type_name, parse_legacy_type
+        if dtype is None:
+            return legacy_type_name(self)
+        return self.to(parse_legacy_type(dtype) if isinstance(dtype, str) else _dt.to_dtype(dtype))
 
     # ---- DLPack (python/fastdl/dlpack.py) -----------------------------------------------
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
@@ -517,6 +532,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     host = _alloc(tuple(arr.shape), d, CPU)
     if d in _dt.HALF:  # rounded once, by the conversion kernel (NumPy has no bfloat16)
         _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64)), host)
+    elif d in _dt.NARROW_INT and arr.dtype != d.np:  # torch's casts (truncation, wraparound), not NumPy's
+        from .ops.int_narrow import check_python_ints
+        check_python_ints(data, arr, d)
+        _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64 if arr.dtype.kind == "f" else np.int64)), host)
     else:
         host._np_view()[...] = arr
     dev = to_device(device)  # None: fastdl.get_default_device()
@@ -560,8 +579,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     n = max(0, math.ceil((end - start) / step))
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dt.get_default_dtype()
-    t = _alloc((n,), dtype, device)
-    _backend(t).arange(t, float(start), float(step))
+    if _dt.to_dtype(dtype) in _dt.NARROW_INT:  # the kernel writes int64; the cast wraps as torch's
+        t = arange(start, end, step, dtype=_dt.int64, device=device).to(dtype)
+    else:
+        t = _alloc((n,), dtype, device)
+        _backend(t).arange(t, float(start), float(step))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
