@@ -158,7 +158,8 @@ def test_creation_functions():
         assert fastdl.full((2,), 7, dtype=d).tolist() == [7, 7]
         assert fastdl.ones(2, dtype=d).tolist() == [1, 1] and fastdl.zeros_like(fastdl.ones(2, dtype=d)).dtype is d
         assert fastdl.eye(2, dtype=d).tolist() == [[1, 0], [0, 1]]
-    assert fastdl.full((1,), 300, dtype=fastdl.uint8).tolist() == [44]
+    with pytest.raises(RuntimeError, match="cannot be converted to type uint8"):
+        fastdl.full((1,), 300, dtype=fastdl.uint8)  # as torch.full
     assert fastdl.arange(250, 260, dtype=fastdl.uint8).tolist()[-4:] == [0, 1, 2, 3]
 
 
@@ -411,6 +412,18 @@ def test_bad_index_dtypes():
         fastdl.nn.functional.one_hot(fastdl.tensor([1], dtype=fastdl.int32))
     with pytest.raises(TypeError, match="cross_entropy.*int32"):
         fastdl.nn.functional.cross_entropy(fastdl.ones(2, 3), fastdl.tensor([0, 1], dtype=fastdl.int32))
+    with pytest.raises(TypeError, match="nll_loss.*int8"):
+        fastdl.nn.functional.nll_loss(fastdl.ones(2, 3), fastdl.tensor([0, 1], dtype=fastdl.int8))
+
+
+def test_uint8_class_targets_as_torch():
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    t = np.array([0, 2, 1, 2], np.uint8)
+    for f in ("cross_entropy", "nll_loss"):
+        a = getattr(fastdl.nn.functional, f)(fastdl.tensor(x), fastdl.tensor(t))
+        b = getattr(torch.nn.functional, f)(torch.tensor(x), torch.tensor(t))
+        np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
 
 
 def test_uint8_mask_index_is_deprecated_bool_mask():

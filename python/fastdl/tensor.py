@@ -440,6 +440,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = _shape_arg("full", (size,) if not isinstance(size, (tuple, list, Size)) else tuple(size))
     if dtype is None:
         dtype = {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[_dt.scalar_category(fill_value)]
+    elif _dt.to_dtype(dtype) in _dt.NARROW_INT:  # torch refuses a value the dtype cannot hold
+        from .ops.int_narrow import check_python_ints
+        check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype))
     t = _alloc(shape, dtype, device)
     _backend(t).fill(t, float(fill_value))
     return t.requires_grad_(requires_grad) if requires_grad else t

@@ -67,7 +67,7 @@ def check_python_ints(data, arr, d):
         raise RuntimeError(f"tensor: value cannot be converted to type {d.name} without overflow")
 
 
-def index_int64(op, index, name="index"):
+def index_int64(op, index, name="index", expected=None):
     """An index tensor as the int64 tensor the kernels take: int64 as it is, int32 cast
     (torch accepts both); any other dtype is refused naming the op and the dtype."""
     if index.dtype is _dt.int64:
@@ -76,4 +76,4 @@ def index_int64(op, index, name="index"):
         from ._util import cast
         return cast(index, _dt.int64)
     from ._util import desc
-    raise TypeError(f"{op}: expected dtype int32 or int64 for {name}, got {desc(index)}")
+    raise TypeError(f"{op}: {expected or f'{name} must be an int64 tensor'} (or int32), got {desc(index)}")

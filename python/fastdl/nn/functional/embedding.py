@@ -57,7 +57,7 @@ def embedding(input, weight, padding_idx=None):
     check_tensor(op, input)
     check_tensor(op, weight, "weight")
     same_device(op, input, weight)
-    input = index_int64(op, input, "indices")
+    input = index_int64(op, input, expected="expected int64 indices")
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {desc(weight)}")
     n = weight.shape[0]
