@@ -471,3 +471,40 @@ def test_inplace_ops_keep_dtype(d):
     x.fill_(7)
     x.zero_()
     assert x.tolist() == [0] * len(a)
+
+
+# ---- a broad sweep: one expression, fastdl and torch --------------------------------
+
+_SWEEP = """M.median(x) | M.median(x,1)[0] | M.kthvalue(x,2,1)[0] | M.mode(x,1)[0] | M.cummax(x,1)[0] | M.cummin(x,1)[1]
+| M.nonzero(x) | M.count_nonzero(x) | M.any(x) | M.all(x,1) | M.roll(x,1,1) | x.repeat(2,1) | M.chunk(x,2)[1]
+| M.narrow(x,1,1,2) | M.diag(x[:4,:4]) | M.tril(x) | M.triu(x,1) | M.trace(x[:4,:4]) | M.matmul(x,x.t()) | M.mm(x,x.t())
+| M.outer(x[0],x[1]) | M.dot(x[0],x[1]) | M.searchsorted(M.sort(x[0])[0], x[1]) | M.fmod(x,3) | M.remainder(x,-3)
+| M.gcd(x,x.flip(0)) | M.logical_and(x,x.flip(0)) | M.square(x) | M.diff(x,dim=1) | M.rot90(x) | M.masked_select(x,x>0)
+| M.msort(x) | M.aminmax(x)[0] | M.amin(x,1) | M.fmax(x,x.flip(0)) | M.prod(x%3,1) | M.cumprod(x%3,1) | M.exp(x)
+| M.sigmoid(x) | M.relu(x) | M.floor(x) | M.round(x) | M.isnan(x) | M.nan_to_num(x) | M.where(x>0,x,2.5)
+| M.hstack([x,x]) | M.einsum('ij->j',x) | M.argsort(x,1,descending=True) | M.topk(x,2,largest=False)[0]
+| M.minimum(x,M.tensor(2,dtype=x.dtype)) | M.copysign(x,-1) | M.float_power(x,2) | M.sub(x,x) | M.addcmul(x,x,x)
+| M.unique(x,return_counts=True)[1] | M.full_like(x,3) | x.new_tensor([1,2]) | M.kron(x[:2,:2],x[:2,:2])
+| x.clone().index_fill_(1,M.tensor([0]),9) | x.clone().index_copy_(0,M.tensor([1]),x[:1]) | x.unfold(1,2,2)
+| x.sum(dtype=M.int32) | x.half() | x.bfloat16().float() | x == x.float() | x < 2.5 | M.isin(x,x[0]) | M.isclose(x,x)
+| M.nn.functional.pad(x,(1,1),value=3) | M.bitwise_left_shift(x,M.tensor(3,dtype=x.dtype)) | M.floor_divide(x,-7)"""
+
+
+@pytest.mark.parametrize("d", NARROW, ids=IDS)
+def test_sweep_like_torch(d):
+    torch = _torch()
+    a = np.random.default_rng(5).integers(np.iinfo(d.np).min // 2, np.iinfo(d.np).max // 2, size=(4, 6)).astype(d.np)
+    for e in _SWEEP.split("|"):
+        r = eval(e.strip(), {"M": fastdl, "x": fastdl.tensor(a)})
+        t = eval(e.strip(), {"M": torch, "x": torch.tensor(a)})
+        if isinstance(t, torch.Tensor):
+            _same(r, t)
+        else:
+            assert r == t, e
+
+
+def test_randint_into_narrow():
+    for d in NARROW:
+        r = fastdl.randint(0, 7, (100,), dtype=d)
+        assert r.dtype is d and 0 <= int(r.min()) and int(r.max()) < 7
+        assert fastdl.randint_like(r, 3).dtype is d

@@ -344,6 +344,8 @@ def index_add_(target, dim, index, src, alpha=1):
 
 def nonzero(x, as_tuple=False):
     check_tensor("nonzero", x)
+    if x.dtype in _dt.STORAGE:  # the kernels read bool / int64 / float: only zero-ness matters
+        x = x != 0
     be = backend(x, "nonzero")
     n = be.count_nonzero(x)
     out = empty((n, x.ndim), _dt.int64, x.device)

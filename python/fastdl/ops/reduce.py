@@ -179,11 +179,13 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def any(x, dim=None, keepdim=False):
-    return reduce_kernel("any", x, norm_dims("any", dim, x.ndim), keepdim, _dt.bool_)
+    out = reduce_kernel("any", x, norm_dims("any", dim, x.ndim), keepdim, _dt.bool_)
+    return out if x.dtype is not _dt.uint8 else cast(out, _dt.uint8)  # torch keeps uint8 (legacy masks)
 
 
 def all(x, dim=None, keepdim=False):
-    return reduce_kernel("all", x, norm_dims("all", dim, x.ndim), keepdim, _dt.bool_)
+    out = reduce_kernel("all", x, norm_dims("all", dim, x.ndim), keepdim, _dt.bool_)
+    return out if x.dtype is not _dt.uint8 else cast(out, _dt.uint8)
 
 
 def count_nonzero(x, dim=None):
