@@ -508,3 +508,31 @@ def test_randint_into_narrow():
         r = fastdl.randint(0, 7, (100,), dtype=d)
         assert r.dtype is d and 0 <= int(r.min()) and int(r.max()) < 7
         assert fastdl.randint_like(r, 3).dtype is d
+
+
+_INT32_INDEX_OPS = """M.take_along_dim(x, i, 1) | x.index_fill(1, j, 9) | x.index_copy(0, j, x[:1]) | x.take(j)
+| x.scatter_reduce(1, i, x[:, :1], 'sum') | x.index_reduce(0, j, x[:1], 'prod') | x.index_add(0, j, x[:1])
+| M.nn.functional.embedding_bag(j.reshape(1, 1), M.ones(3, 2)) | M.repeat_interleave(x, M.tensor([1, 2], dtype=M.int32), 0)
+| M.nn.functional.embedding_bag(M.tensor([0, 1, 2], dtype=M.int32), M.ones(3, 2), M.tensor([0, 2], dtype=M.int32))
+| M.nn.functional.one_hot(j) | M.bincount(j) | x[i] | x.gather(1, i) | x.scatter(1, i, 5.0) | x.index_put((j,), M.tensor(1.0))"""
+
+
+def test_int32_indices_accepted_where_torch_accepts_them():
+    torch = _torch()
+    for e in _INT32_INDEX_OPS.split("|"):
+        res = []
+        for M in (fastdl, torch):
+            env = {"M": M, "x": M.arange(6.0).reshape(2, 3), "i": M.tensor([[0], [1]], dtype=M.int32),
+                   "j": M.tensor([0], dtype=M.int32)}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # index_reduce is beta in torch
+                try:
+                    res.append(eval(e.strip(), env))
+                except (RuntimeError, TypeError, IndexError) as err:
+                    res.append(err)
+        f, t = res
+        assert isinstance(f, Exception) == isinstance(t, Exception), (e, f, t)
+        if isinstance(f, Exception):
+            assert "int32" in str(f) or "int64" in str(f), (e, f)
+        else:
+            _same(f, t)

@@ -57,8 +57,9 @@ def compute_dtype(d):
     """The dtype the kernels compute a storage dtype in: float32 for the half types,
     int64 for the narrow integers; any other dtype itself."""
     return float32 if d in HALF else int64 if d in NARROW_INT else d
-_BY_NAME = {**{d.name: d for d in ALL}, "half": float16, "float": float32, "double": float64, "long": int64,
-            "int": int32, "short": int16, "char": int8, "byte": uint8}
+
+
+_BY_NAME = {**{d.name: d for d in ALL}, "half": float16}
 _BY_NP = {d.np: d for d in ALL if d is not bfloat16}
 _RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, int64: 4, float16: 2, bfloat16: 2, float32: 3, float64: 4}
 _SUPPORTED = "float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool"

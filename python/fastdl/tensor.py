@@ -332,7 +332,11 @@ class Tensor:
         from .ops.int_narrow import legacy_type_name, parse_legacy_type
         if dtype is None:
             return legacy_type_name(self)
-        return self.to(parse_legacy_type(dtype) if isinstance(dtype, str) else _dt.to_dtype(dtype))
+        if isinstance(dtype, str):  # 'torch.cuda.IntTensor' names the device too
+            dev = "cuda" if dtype.startswith("torch.cuda.") else "cpu" if dtype.startswith("torch.") and \
+                dtype.endswith("Tensor") else None
+            return self.to(dtype=parse_legacy_type(dtype), device=dev)
+        return self.to(_dt.to_dtype(dtype))
 
     # ---- DLPack (python/fastdl/dlpack.py) -----------------------------------------------
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):

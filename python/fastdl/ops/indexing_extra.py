@@ -195,7 +195,8 @@ def take_along_dim(input, indices, dim=None):
     check_tensor("take_along_dim", input)
     check_tensor("take_along_dim", indices, "indices")
     same_device("take_along_dim", input, indices)
-    indices = index_int64("take_along_dim", indices, "indices")
+    if indices.dtype is not _dt.int64:  # (torch refuses int32 here too)
+        raise TypeError(f"take_along_dim: indices must be an int64 tensor, got {desc(indices)}")
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:
@@ -330,7 +331,8 @@ def index_fill(input, dim, index, value):
     check_tensor("index_fill", input)
     check_tensor("index_fill", index, "index")
     same_device("index_fill", input, index)
-    index = index_int64("index_fill", index)
+    if index.dtype is not _dt.int64:  # (torch refuses int32 here too)
+        raise TypeError(f"index_fill: index must be an int64 tensor, got {desc(index)}")
     if index.ndim > 1:
         raise IndexError(f"index_fill: index should have at most 1 dimension, got {desc(index)}")
     if isinstance(value, Tensor) and value.ndim != 0:

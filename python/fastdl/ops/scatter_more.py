@@ -271,7 +271,7 @@ def _index_parts(op, input, dim, index, source):
     """(flat input, lin, flat source) for the index_* ops: source's slice j goes to index[j]."""
     from .indexing_extra import _scatter_linear
     check_tensor(op, input)
-    index = _check_int64(op, index, input)
+    index = _check_int64(op, index, input, int32_ok=op != "index_copy")  # torch's index_copy wants int64
     _check_source(op, input, source, same_dtype=False)
     if index.ndim > 1:
         raise IndexError(f"{op}: index should have at most 1 dimension, got {desc(index)}")
