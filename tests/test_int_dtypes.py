@@ -536,3 +536,46 @@ def test_int32_indices_accepted_where_torch_accepts_them():
             assert "int32" in str(f) or "int64" in str(f), (e, f)
         else:
             _same(f, t)
+
+
+_SWEEP_1D = [
+    "x.mean(dtype=M.float32)", "M.sum(x,dtype=M.float32)", "x.cumsum(0,dtype=M.float64)", "x.prod(dtype=M.int16)",
+    "M.nansum(x,dtype=M.int8)", "M.clamp(x,-5,100)", "M.clamp(x,M.tensor(-5),M.tensor(100))", "x.clip(0,2)",
+    "x.div(3,rounding_mode='floor')", "x.div(3,rounding_mode='trunc')", "x.div(-3,rounding_mode='floor')",
+    "M.true_divide(x,x+1)", "x.reciprocal()", "x.sqrt()", "M.tensor(5,dtype=x.dtype).item()", "int(x[0])", "float(x[1])",
+    "x.tolist()", "M.sgn(x)", "x.float().int()", "M.as_tensor(x, dtype=M.int64)", "x.bitwise_and(7)", "x ^ 255",
+    "x | M.tensor([1],dtype=M.int64)", "x & True", "x.remainder(M.tensor([3],dtype=M.int8))", "x.fmod(-3)",
+    "x // x.clamp(min=1)", "x % x.clamp(min=1)"]
+
+
+@pytest.mark.parametrize("d", NARROW, ids=IDS)
+def test_sweep_full_range_like_torch(d):
+    torch = _torch()
+    a = _values(d, n=12, seed=6)
+    for e in _SWEEP_1D:
+        r = eval(e.strip(), {"M": fastdl, "x": fastdl.tensor(a)})
+        t = eval(e.strip(), {"M": torch, "x": torch.tensor(a)})
+        if isinstance(t, torch.Tensor):
+            assert r.dtype.name == str(t.dtype)[6:] and r.tolist() == pytest.approx(t.tolist(), rel=1e-6, nan_ok=True), e
+        else:
+            assert r == t or (r != r and t != t), e
+
+
+def test_clamp_bounds_checked_and_wrapped_as_torch():
+    assert fastdl.tensor([1, 2], dtype=fastdl.uint8).clamp(-5, 100).tolist() == [100, 100]  # -5 is 251 in uint8
+    with pytest.raises(RuntimeError, match="clamp: value cannot be converted to type int8 without overflow"):
+        fastdl.tensor([1], dtype=fastdl.int8).clamp(min=-1000)
+
+
+def test_trunc_division_of_integers_is_exact():
+    """div(rounding_mode='trunc') of integers: no float quotient (int32 extremes lose digits in float32)."""
+    torch = _torch()
+    a = [-2 ** 31, 2 ** 31 - 1, -187450641, -5, 7, 0, -6, 6]
+    for d in (fastdl.int64, fastdl.int32, fastdl.int8, fastdl.uint8):
+        x, tx = fastdl.tensor(a).to(d), torch.tensor(a).to(_tdt(torch, d))
+        for b in (3, -3):
+            _same(x.div(b, rounding_mode="trunc"), tx.div(b, rounding_mode="trunc"))
+        _same(fastdl.div(-7, x.clamp(min=1), rounding_mode="trunc"), torch.div(-7, tx.clamp(min=1), rounding_mode="trunc"))
+        _same(x.div(x.flip(0).clamp(min=1), rounding_mode="trunc"),
+              tx.div(tx.flip(0).clamp(min=1), rounding_mode="trunc"))
+    assert fastdl.tensor([-7, 7]).div(2, rounding_mode="trunc").tolist() == [-3, 3]

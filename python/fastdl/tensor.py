@@ -446,7 +446,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         dtype = {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[_dt.scalar_category(fill_value)]
     elif _dt.to_dtype(dtype) in _dt.NARROW_INT:  # torch refuses a value the dtype cannot hold
         from .ops.int_narrow import check_python_ints
-        check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype))
+        check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype), "full")
     t = _alloc(shape, dtype, device)
     _backend(t).fill(t, float(fill_value))
     return t.requires_grad_(requires_grad) if requires_grad else t

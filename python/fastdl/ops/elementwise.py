@@ -255,6 +255,10 @@ def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
+        if _dt.result_type(a, b).category == 1:  # integers: exact (a float quotient loses digits past 2^24)
+            q, r = floor_divide(a, b), remainder(a, b)  # r has b's sign: floor < trunc where it is not a's
+            a = a if isinstance(a, Tensor) else scalar_tensor(a, q.dtype, q.device)  # (a number as q's dtype holds it)
+            return q + logical_and(r != 0, (r < 0) != (a < 0)).to(q.dtype)
         q = Div.apply(a, b)
         r = where(q < 0, ceil(q), floor(q))
         dt = _dt.result_type(a, b)
@@ -770,7 +774,11 @@ def clamp(x, min=None, max=None):
         return clamp(x, *(None if v is None else full((), v, dtype=dt, device=x.device) for v in (min, max)))
     x = x if x.dtype is dt else x.to(dt)
     if dt in _dt.NARROW_INT:  # the bounds in x's dtype first, wrapping (as torch: uint8 clamp(-5) is 251)
-        from .int_narrow import wrap_int
+        from numpy import asarray
+        from .int_narrow import check_python_ints, wrap_int
+        for v in (min, max):
+            if v is not None:
+                check_python_ints(v, asarray(v), dt, "clamp")
         min, max = (None if v is None else wrap_int(v, dt) for v in (min, max))
     return _UNARY_FN["clamp"].apply(x, nan if min is None else float(min), nan if max is None else float(max))
 

@@ -49,7 +49,7 @@ def wrap_int(v, d):
     return v - (1 << bits) if d is not _dt.uint8 and v >= 1 << (bits - 1) else v
 
 
-def check_python_ints(data, arr, d):
+def check_python_ints(data, arr, d, op="tensor"):
     """torch.tensor(list, dtype=narrow) refuses Python numbers the dtype cannot hold
     (a NumPy array's values are cast, wrapping, instead). As torch: integers for uint8 may
     be negative down to -255 (they wrap), floats must lie within the dtype's range."""
@@ -64,7 +64,7 @@ def check_python_ints(data, arr, d):
     else:
         bad = False
     if bad:
-        raise RuntimeError(f"tensor: value cannot be converted to type {d.name} without overflow")
+        raise RuntimeError(f"{op}: value cannot be converted to type {d.name} without overflow")
 
 
 def index_int64(op, index, name="index", expected=None):
