@@ -146,6 +146,14 @@ BAD = [
     ("cond-p", lambda: fastdl.linalg.cond(_t(2, 2), 3), ValueError, "linalg.cond: got an invalid norm type 3"),
     ("svd-int", lambda: fastdl.linalg.svd(_t(2, 2, dtype=fastdl.int64)), TypeError, "linalg.svd: expected A to be float32 or float64"),
     ("pinv-atol", lambda: fastdl.linalg.pinv(_t(2, 2), atol="x"), TypeError, "linalg.pinv: atol must be a number"),
+    # narrow integer dtypes (tests/test_int_dtypes.py)
+    ("int8-mean", lambda: fastdl.ones(2, dtype=fastdl.int8).mean(), TypeError, "mean: could not infer output dtype.*int8"),
+    ("int32-var", lambda: fastdl.var(fastdl.ones(2, dtype=fastdl.int32)), TypeError, "var: expected a floating point tensor, got int32"),
+    ("uint8-conv", lambda: fastdl.nn.functional.conv1d(fastdl.ones(1, 1, 3, dtype=fastdl.uint8), _t(1, 1, 2)), TypeError, "conv1d: expected a floating point input, got uint8"),
+    ("int16-gather-index", lambda: _t(3).gather(0, fastdl.tensor([0], dtype=fastdl.int16)), TypeError, "gather: index must be an int64 tensor \\(or int32\\), got int16"),
+    ("int32-one-hot", lambda: fastdl.nn.functional.one_hot(fastdl.tensor([1], dtype=fastdl.int32)), TypeError, "one_hot: expected an int64 tensor.*int32"),
+    ("int16-requires-grad", lambda: fastdl.ones(2, dtype=fastdl.int16, requires_grad=True), RuntimeError, "only Tensors of floating point dtype can require gradients, got fastdl.int16"),
+    ("uint8-overflow", lambda: fastdl.tensor([256], dtype=fastdl.uint8), RuntimeError, "value cannot be converted to type uint8 without overflow"),
 ]
 
 

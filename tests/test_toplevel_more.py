@@ -792,10 +792,10 @@ def test_resize():
     assert torch.arange(6.0).as_strided_((2, 2), (1, 2), 1).tolist() == z.tolist()
 
 
-def test_no_byte_char_short():
-    """fastdl has no uint8 / int8 / int16 dtypes, so no byte()/char()/short() methods."""
-    for name in ("byte", "char", "short"):
-        assert not hasattr(fastdl.Tensor, name)
+def test_byte_char_short():
+    """The uint8 / int8 / int16 conversions (tests/test_int_dtypes.py covers the dtypes)."""
+    for name, d in (("byte", fastdl.uint8), ("char", fastdl.int8), ("short", fastdl.int16), ("int", fastdl.int32)):
+        assert getattr(fastdl.ones(2), name)().dtype is d
 
 
 def test_gap_closed():

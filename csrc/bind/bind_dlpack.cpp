@@ -46,6 +46,10 @@ DLDataType to_dl(DType d) {
     case DType::Bool: return {kDLBool, 8, 1};
     case DType::Float16: return {kDLFloat, 16, 1};
     case DType::BFloat16: return {kDLBfloat, 16, 1};
+    case DType::Int32: return {kDLInt, 32, 1};
+    case DType::Int16: return {kDLInt, 16, 1};
+    case DType::Int8: return {kDLInt, 8, 1};
+    case DType::UInt8: return {kDLUInt, 8, 1};
   }
   fail_type("__dlpack__: unsupported dtype");
 }
@@ -58,10 +62,14 @@ DType from_dl(DLDataType t) {
     if (t.code == kDLBool && t.bits == 8) return DType::Bool;
     if (t.code == kDLFloat && t.bits == 16) return DType::Float16;
     if (t.code == kDLBfloat && t.bits == 16) return DType::BFloat16;
+    if (t.code == kDLInt && t.bits == 32) return DType::Int32;
+    if (t.code == kDLInt && t.bits == 16) return DType::Int16;
+    if (t.code == kDLInt && t.bits == 8) return DType::Int8;
+    if (t.code == kDLUInt && t.bits == 8) return DType::UInt8;
   }
   fail_type("from_dlpack: unsupported dtype (DLPack type code " + std::to_string(t.code) + ", " +
             std::to_string(t.bits) + " bits, " + std::to_string(t.lanes) +
-            " lanes); fastdl supports float32, float64, float16, bfloat16, int64 and bool");
+            " lanes); fastdl supports float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool");
 }
 
 py::capsule dlpack_export(const TensorArg& t) {

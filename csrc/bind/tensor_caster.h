@@ -87,10 +87,10 @@ struct type_caster<fastdl::TensorArg> {
     return true;
   }
 
-  // dtype.code, remembered per dtype object (fastdl has four, all immortal singletons).
+  // dtype.code, remembered per dtype object (fastdl has ten, all immortal singletons).
   static int64_t dtype_code(PyObject* dt) {
-    static PyObject* seen[8];
-    static int64_t codes[8];
+    static PyObject* seen[16];
+    static int64_t codes[16];
     static int n = 0;
     for (int i = 0; i < n; ++i)
       if (seen[i] == dt) return codes[i];
@@ -98,7 +98,7 @@ struct type_caster<fastdl::TensorArg> {
     object code = reinterpret_steal<object>(PyObject_GetAttr(dt, k_code));
     if (!code) throw error_already_set();
     const int64_t c = as_int64(code.ptr());
-    if (n < 8) {
+    if (n < 16) {
       Py_INCREF(dt);
       seen[n] = dt;
       codes[n++] = c;

@@ -118,6 +118,51 @@ struct ValueAs<BFloat16> {
   template <typename S>
   static FASTDL_HD BFloat16 from(S v) { return bfloat16_from_double(static_cast<double>(v)); }
 };
+
+// Floating -> integer as torch does it on x86 (its casts compile to cvttsd2si): truncate
+// toward zero; NaN and values outside the 32- or 64-bit range give that range's minimum.
+// int32 / int16 / int8 go through the 32-bit conversion, uint8 and int64 through the
+// 64-bit one, and the narrow result keeps the low bits (wraparound), so 300.0 -> int8 44,
+// -1.5 -> uint8 255, NaN -> int32 -2147483648 and NaN -> int8 0, as torch gives.
+namespace int_detail {
+template <typename I>
+FASTDL_HD I trunc_x86(double d) {
+  constexpr double lim = sizeof(I) == 8 ? 9223372036854775808.0 : 2147483648.0;
+  if (!(d >= -lim && d < lim)) return static_cast<I>(static_cast<uint64_t>(1) << (sizeof(I) * 8 - 1));
+  return static_cast<I>(d);
+}
+template <typename W>
+struct Wide;  // the integer a narrow one converts floats through
+template <> struct Wide<int32_t> { using type = int32_t; };
+template <> struct Wide<int16_t> { using type = int32_t; };
+template <> struct Wide<int8_t> { using type = int32_t; };
+template <> struct Wide<uint8_t> { using type = int64_t; };
+template <> struct Wide<int64_t> { using type = int64_t; };
+template <typename S>
+struct IsFloat { static constexpr bool value = false; };
+template <> struct IsFloat<float> { static constexpr bool value = true; };
+template <> struct IsFloat<double> { static constexpr bool value = true; };
+}  // namespace int_detail
+
+// Integers from floats as above; from integers or bool: the low bits (two's complement).
+template <typename I>
+struct IntValueAs {
+  template <typename S>
+  static FASTDL_HD I from(S v) {
+    if constexpr (int_detail::IsFloat<S>::value) {
+      using W = typename int_detail::Wide<I>::type;
+      return static_cast<I>(static_cast<uint64_t>(static_cast<int64_t>(int_detail::trunc_x86<W>(static_cast<double>(v)))));
+    } else {
+      return static_cast<I>(v);
+    }
+  }
+};
+template <> struct ValueAs<int64_t> : IntValueAs<int64_t> {};
+template <> struct ValueAs<int32_t> : IntValueAs<int32_t> {};
+template <> struct ValueAs<int16_t> : IntValueAs<int16_t> {};
+template <> struct ValueAs<int8_t> : IntValueAs<int8_t> {};
+template <> struct ValueAs<uint8_t> : IntValueAs<uint8_t> {};
+
 template <typename D, typename S>
 FASTDL_HD D convert_value(S v) { return ValueAs<D>::from(widen(v)); }
 

@@ -10,7 +10,12 @@
 
 namespace fastdl {
 
-enum class DType : int { Float32 = 0, Float64 = 1, Int64 = 2, Bool = 3, Float16 = 4, BFloat16 = 5 };
+enum class DType : int {
+  Float32 = 0, Float64 = 1, Int64 = 2, Bool = 3, Float16 = 4, BFloat16 = 5,
+  // The narrow integers are storage types like the half ones: copy / fill / where /
+  // DLPack take them, the Python layer computes in int64 and casts back.
+  Int32 = 6, Int16 = 7, Int8 = 8, UInt8 = 9
+};
 
 inline size_t itemsize(DType d) {
   switch (d) {
@@ -20,6 +25,10 @@ inline size_t itemsize(DType d) {
     case DType::Bool: return 1;
     case DType::Float16: return 2;
     case DType::BFloat16: return 2;
+    case DType::Int32: return 4;
+    case DType::Int16: return 2;
+    case DType::Int8: return 1;
+    case DType::UInt8: return 1;
   }
   return 0;
 }
@@ -32,6 +41,10 @@ inline const char* dtype_name(DType d) {
     case DType::Bool: return "bool";
     case DType::Float16: return "float16";
     case DType::BFloat16: return "bfloat16";
+    case DType::Int32: return "int32";
+    case DType::Int16: return "int16";
+    case DType::Int8: return "int8";
+    case DType::UInt8: return "uint8";
   }
   return "?";
 }
@@ -40,6 +53,9 @@ inline const char* dtype_name(DType d) {
 // fill and matmul take them (converting to float32), every other kernel refuses them.
 inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Float64; }
 inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat16; }
+inline bool is_narrow_int(DType d) {
+  return d == DType::Int32 || d == DType::Int16 || d == DType::Int8 || d == DType::UInt8;
+}
 
 }  // namespace fastdl
 
@@ -57,8 +73,9 @@ inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat1
                                  ::fastdl::dtype_name(DT));                          \
   }
 
-// FASTDL_DISPATCH_ALL plus the half types (Half, BFloat16 from common/half_convert.h):
-// for kernels that only move or convert elements (copy, fill).
+// FASTDL_DISPATCH_ALL plus the half types (Half, BFloat16 from common/half_convert.h)
+// and the narrow integers: for kernels that only move or convert elements (copy, fill,
+// where).
 #define FASTDL_DISPATCH_STORAGE(DT, OPNAME, ...)                                     \
   switch (DT) {                                                                     \
     FASTDL_DTYPE_CASE(::fastdl::DType::Float32, float, __VA_ARGS__)                 \
@@ -67,6 +84,10 @@ inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat1
     FASTDL_DTYPE_CASE(::fastdl::DType::Bool, bool, __VA_ARGS__)                     \
     FASTDL_DTYPE_CASE(::fastdl::DType::Float16, ::fastdl::Half, __VA_ARGS__)        \
     FASTDL_DTYPE_CASE(::fastdl::DType::BFloat16, ::fastdl::BFloat16, __VA_ARGS__)   \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Int32, int32_t, __VA_ARGS__)                 \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Int16, int16_t, __VA_ARGS__)                 \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Int8, int8_t, __VA_ARGS__)                   \
+    FASTDL_DTYPE_CASE(::fastdl::DType::UInt8, uint8_t, __VA_ARGS__)                 \
     default: ::fastdl::fail_type(std::string(OPNAME) + ": unsupported dtype " +      \
                                  ::fastdl::dtype_name(DT));                          \
   }

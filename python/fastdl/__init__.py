@@ -5,7 +5,7 @@ __version__ = "0.1.0"
 import importlib as _importlib
 
 from . import _C
-from .dtypes import float32, float64, float16, bfloat16, int64, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
+from .dtypes import float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
 from .device import device
 from .tensor import (Tensor, Size, tensor, as_tensor, from_numpy, empty, zeros, ones, full, zeros_like, ones_like,
                      full_like, empty_like, arange, linspace, eye)
@@ -25,7 +25,10 @@ float = float32  # noqa: A001
 half = float16
 double = float64
 long = int64
-int = int64  # noqa: A001
+int = int32  # noqa: A001  (torch.int is int32)
+short = int16
+char = int8
+byte = uint8
 dtype = dtype_cls
 
 

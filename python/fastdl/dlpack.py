@@ -5,7 +5,7 @@ arrays, torch and CuPy tensors) or a legacy "dltensor" capsule, and returns a Te
 sharing its memory; the producer's memory stays alive as long as any fastdl view of
 it does. `Tensor.__dlpack__` exports the other way and keeps the tensor's buffer alive
 until the consumer releases it. CPU (kDLCPU) and CUDA (kDLCUDA) tensors of float32,
-float64, int64 and bool, with any strides (DLPack counts strides in elements).
+float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool, with any strides (DLPack counts strides in elements).
 
 fastdl runs every CUDA kernel on the legacy default stream, so a consumer on that
 stream (`stream=None` or 1) needs no synchronisation; any other stream gets a device

@@ -12,7 +12,8 @@ _FLOAT = {
     "float16": (16, 2.0 ** -10, 65504.0, 2.0 ** -14, 0.001),
     "bfloat16": (16, 2.0 ** -7, (2 - 2.0 ** -7) * 2.0 ** 127, 2.0 ** -126, 0.01),
 }
-_INT = {"int64": (64, -2 ** 63, 2 ** 63 - 1)}
+_INT = {"int64": (64, -2 ** 63, 2 ** 63 - 1), "int32": (32, -2 ** 31, 2 ** 31 - 1), "int16": (16, -2 ** 15, 2 ** 15 - 1),
+        "int8": (8, -128, 127), "uint8": (8, 0, 255)}
 
 
 def _dtype_arg(cls, type):  # noqa: A002  (torch's argument name)
@@ -48,7 +49,7 @@ class finfo:
 
 
 class iinfo:
-    """Limits of an integer dtype: bits, max, min, dtype (fastdl's only one is int64)."""
+    """Limits of an integer dtype (int64, int32, int16, int8, uint8): bits, max, min, dtype."""
     __slots__ = ("bits", "max", "min", "dtype")
 
     def __init__(self, type):  # noqa: A002

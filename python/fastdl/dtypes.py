@@ -8,10 +8,14 @@ category (so `int64_tensor * 2.5` is float32, the default float, and
 
 float16 and bfloat16 rank below float32; neither holds the other, so the two together
 give float32 (as in torch). NumPy has no bfloat16: its `np` is the uint16 of its bits.
+
+The integers rank by width; uint8 with int8 gives int16, uint8 with a wider signed type
+that type (torch.promote_types). int32 / int16 / int8 / uint8 are storage types: the
+kernels compute in int64 and the result is cast back (ops/int_narrow.py).
 """
 import numpy as np
 
-__all__ = ["DType", "float32", "float64", "float16", "bfloat16", "int64", "bool_", "get_default_dtype", "set_default_dtype", "result_type"]
+__all__ = ["DType", "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool_", "get_default_dtype", "set_default_dtype", "result_type"]
 
 
 class DType:
@@ -38,12 +42,27 @@ int64 = DType("int64", 2, 8, np.int64, 1)
 bool_ = DType("bool", 3, 1, np.bool_, 0)
 float16 = DType("float16", 4, 2, np.float16, 2)
 bfloat16 = DType("bfloat16", 5, 2, np.uint16, 2)  # np: the raw bits (storage views only)
-ALL = (float32, float64, int64, bool_, float16, bfloat16)
+int32 = DType("int32", 6, 4, np.int32, 1)
+int16 = DType("int16", 7, 2, np.int16, 1)
+int8 = DType("int8", 8, 1, np.int8, 1)
+uint8 = DType("uint8", 9, 1, np.uint8, 1)
+ALL = (float32, float64, int64, bool_, float16, bfloat16, int32, int16, int8, uint8)
 HALF = (float16, bfloat16)
+NARROW_INT = (int32, int16, int8, uint8)  # computed in int64, stored narrow
+INTEGER = (int64,) + NARROW_INT
+STORAGE = HALF + NARROW_INT  # the dtypes kernels do not compute in
+
+
+def compute_dtype(d):
+    """The dtype the kernels compute a storage dtype in: float32 for the half types,
+    int64 for the narrow integers; any other dtype itself."""
+    return float32 if d in HALF else int64 if d in NARROW_INT else d
+
+
 _BY_NAME = {**{d.name: d for d in ALL}, "half": float16}
 _BY_NP = {d.np: d for d in ALL if d is not bfloat16}
-_RANK = {bool_: 0, int64: 1, float16: 2, bfloat16: 2, float32: 3, float64: 4}
-_SUPPORTED = "float32, float64, float16, bfloat16, int64 and bool"
+_RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, int64: 4, float16: 2, bfloat16: 2, float32: 3, float64: 4}
+_SUPPORTED = "float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool"
 
 _default_float = float32
 
@@ -85,7 +104,7 @@ def to_dtype(d):
             return _BY_NP[npd]
         if npd.kind == "f":
             return float32 if npd.itemsize <= 4 else float64
-        if npd.kind in "iu":
+        if npd.kind in "iu":  # uint16 / uint32 / uint64: widened
             return int64
     raise TypeError(f"unsupported dtype {d!r}; fastdl supports {_SUPPORTED}")
 
@@ -125,5 +144,8 @@ def result_type(*operands):
         if members:
             if float16 in members and bfloat16 in members and _RANK[max(members, key=_RANK.__getitem__)] == 2:
                 return float32  # neither half type holds the other
-            return max(members, key=_RANK.__getitem__)
+            top = max(members, key=_RANK.__getitem__)
+            if top in (uint8, int8) and uint8 in members and int8 in members:
+                return int16  # neither 8-bit type holds the other
+            return top
     return _category_default(cat)

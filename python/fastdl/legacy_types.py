@@ -75,6 +75,8 @@ def convert(t, target, non_blocking=False):
     if isinstance(target, _LegacyTensorType):
         device = t.device if t.device.type == target.device_type else target.device_type
         return t.to(dtype=target.dtype, device=device)
+    if isinstance(target, str) and target.startswith(("torch.", "fastdl.")):  # 'torch.int32'
+        target = target.split(".", 1)[1]
     try:
         return t.to(_dt.to_dtype(target))
     except (TypeError, KeyError, ValueError):

@@ -31,7 +31,7 @@ __all__ = ["save", "load"]
 _STRUCTURE_KEY = "fastdl.structure"
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 _SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL", _dt.float16: "F16",
-               _dt.bfloat16: "BF16"}
+               _dt.bfloat16: "BF16", _dt.int32: "I32", _dt.int16: "I16", _dt.int8: "I8", _dt.uint8: "U8"}
 # safetensors dtype -> stored NumPy type (BF16: its raw bits); non-fastdl types widen losslessly on load
 _LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f2", "BF16": "<u2", "I32": "<i4",
                "I16": "<i2", "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4"}
@@ -75,7 +75,7 @@ def _encode(x, where, name, tensors, names_by_id):
     if isinstance(x, np.ndarray):
         if x.dtype not in _dt._BY_NP:
             raise TypeError(f"save: {where} is a NumPy array of dtype {x.dtype}; fastdl stores "
-                            f"float32, float64, float16, int64 and bool")
+                            f"float32, float64, float16, int64, int32, int16, int8, uint8 and bool")
         t = from_numpy(np.ascontiguousarray(x))
         return {"__ndarray__": _encode(t, where, name, tensors, names_by_id)["__tensor__"]}
     if isinstance(x, (numbers.Integral, np.bool_)):
@@ -216,11 +216,13 @@ def _from_array(arr):
         target = np.bool_
     elif kind == "f" and size <= 8:
         target = {2: np.float16, 4: np.float32, 8: np.float64}[size]
-    elif kind == "i" and size <= 8 or kind == "u" and size <= 4:
+    elif kind == "i" and size <= 8 or kind == "u" and size == 1:
+        target = arr.dtype.newbyteorder("=")  # int8 .. int64, uint8: fastdl dtypes of their own
+    elif kind == "u" and size <= 4:
         target = np.int64
     else:
         raise ValueError(f"arrays of dtype {arr.dtype} have no lossless fastdl dtype "
-                         f"(float32, float64, int64, bool)")
+                         f"(float16, float32, float64, int64, int32, int16, int8, uint8, bool)")
     return from_numpy(np.array(arr, dtype=target, order="C"))
 
 

@@ -315,7 +315,17 @@ class Tensor:
     def long(self):
         return self.to(_dt.int64)
 
-    int = long
+    def int(self):
+        return self.to(_dt.int32)
+
+    def short(self):
+        return self.to(_dt.int16)
+
+    def char(self):
+        return self.to(_dt.int8)
+
+    def byte(self):
+        return self.to(_dt.uint8)
 
     def bool(self):
         return self.to(_dt.bool_)
@@ -446,6 +456,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = _shape_arg("full", (size,) if not isinstance(size, (tuple, list, Size)) else tuple(size))
     if dtype is None:
         dtype = {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[_dt.scalar_category(fill_value)]
+    elif _dt.to_dtype(dtype) in _dt.NARROW_INT:  # torch refuses a value the dtype cannot hold
+        from .ops.int_narrow import check_python_ints
+        check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype), "full")
     t = _alloc(shape, dtype, device)
     _backend(t).fill(t, float(fill_value))
     return t.requires_grad_(requires_grad) if requires_grad else t
@@ -548,6 +561,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     host = _alloc(tuple(arr.shape), d, CPU)
     if d in _dt.HALF:  # rounded once, by the conversion kernel (NumPy has no bfloat16)
         _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64)), host)
+    elif d in _dt.NARROW_INT and arr.dtype != d.np:  # torch's casts (truncation, wraparound), not NumPy's
+        from .ops.int_narrow import check_python_ints
+        check_python_ints(data, arr, d)
+        _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64 if arr.dtype.kind == "f" else np.int64)), host)
     else:
         host._np_view()[...] = arr
     dev = to_device(device)  # None: fastdl.get_default_device()
@@ -591,8 +608,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     n = max(0, math.ceil((end - start) / step))
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in vals) else _dt.get_default_dtype()
-    t = _alloc((n,), dtype, device)
-    _backend(t).arange(t, float(start), float(step))
+    if _dt.to_dtype(dtype) in _dt.NARROW_INT:  # the kernel writes int64; the cast wraps as torch's
+        t = arange(start, end, step, dtype=_dt.int64, device=device).to(dtype)
+    else:
+        t = _alloc((n,), dtype, device)
+        _backend(t).arange(t, float(start), float(step))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 

@@ -157,8 +157,10 @@ def cast(t, dtype):
 
 def via_float32(op, out, run):
     """float16 / bfloat16 ops: run(result) computes on float32 copies of the operands
-    into a float32 (or bool / int64) result, rounded once into out, as torch's kernels do."""
-    res = out if out.dtype not in _dt.HALF else empty(out.shape, float32, out.device)
+    into a float32 (or bool / int64) result, rounded once into out, as torch's kernels do.
+    The narrow integers likewise through int64 (the copy back wraps around, as torch's
+    narrow arithmetic does)."""
+    res = out if out.dtype not in _dt.STORAGE else empty(out.shape, _dt.compute_dtype(out.dtype), out.device)
     run(res)
     if res is not out:
         backend(out, op).copy(res, out)
@@ -172,7 +174,8 @@ _INDEX_WRITES = {"index_select": -1, "gather": -1, "index_add": 0, "scatter_add"
 class _HalfIndexing:
     """An index kernel on float16 / bfloat16 tensors, run on float32 copies: moving a half
     value through float32 is exact, and adds accumulate in float32, rounded once. The
-    written operand is copied back into the half tensor."""
+    written operand is copied back into the half tensor. Narrow integer tensors run on
+    int64 copies the same way; index tensors (int64 already, or int32) are cast too."""
 
     def __init__(self, be, op):
         self.be, self.op = be, op
@@ -181,7 +184,8 @@ class _HalfIndexing:
         fn, w = getattr(self.be, name), _INDEX_WRITES[name]
 
         def call(*args):
-            wide = [cast(a, float32) if isinstance(a, Tensor) and a.dtype in _dt.HALF else a for a in args]
+            wide = [cast(a, _dt.compute_dtype(a.dtype)) if isinstance(a, Tensor) and a.dtype in _dt.STORAGE else a
+                    for a in args]
             fn(*wide)
             if wide[w] is not args[w]:
                 self.be.copy(wide[w], args[w])
@@ -191,7 +195,7 @@ class _HalfIndexing:
 def index_backend(t, op="op"):
     """backend(t, op) for the index kernels (_INDEX_WRITES), which take float16 / bfloat16 too."""
     be = backend(t, op)
-    return _HalfIndexing(be, op) if t.dtype in _dt.HALF else be
+    return _HalfIndexing(be, op) if t.dtype in _dt.STORAGE else be
 
 
 def contiguous_data(t):

@@ -95,8 +95,9 @@ def bincount(input, weights=None, minlength=0):
     weights' dtype, float)."""
     op = "bincount"
     check_tensor(op, input)
-    if input.ndim != 1 or input.dtype is not _dt.int64:
-        raise RuntimeError(f"{op}: only a 1-d int64 input is supported, got {desc(input)}")
+    if input.ndim != 1 or input.dtype not in _dt.INTEGER:
+        raise RuntimeError(f"{op}: only a 1-d integer input is supported, got {desc(input)}")
+    input = input.to(_dt.int64)  # the narrow integers count as int64
     if not isinstance(minlength, numbers.Integral) or isinstance(minlength, bool) or minlength < 0:
         raise RuntimeError(f"{op}: minlength should be a non-negative int, got {minlength!r}")
     if weights is not None:

@@ -26,8 +26,8 @@ def _accumulating(op, x, dim, dtype):
         x = x.to(_dt.to_dtype(dtype))
     elif x.dtype.category < 2:
         x = x.to(_dt.int64)
-    half = x.dtype if x.dtype in _dt.HALF else None
-    return (x.to(_dt.float32) if half is not None else x), d, half
+    half = x.dtype if x.dtype in _dt.STORAGE else None
+    return (x.to(_dt.compute_dtype(half)) if half is not None else x), d, half
 
 
 def _cumsum_kernel(x, dim, reverse):

@@ -65,8 +65,9 @@ def binary_kernel(op, a, b, float_result=False, out_dtype=None):
         if op not in _BOOL_ARITH and not op.startswith("logical_"):
             raise TypeError(f"{op}: not supported for bool tensors ({desc(A)}, {desc(B)}); convert with .long()")
         op = _BOOL_ARITH.get(op, op)
-    if dt in _dt.HALF:
-        return via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, float32), cast(B, float32), res))
+    if dt in _dt.STORAGE:  # half in float32, narrow integers in int64 (wrapping on the way back)
+        w = _dt.compute_dtype(dt)
+        return via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, w), cast(B, w), res))
     backend(A, op).binary(op, A, B, out)
     return out
 
@@ -207,8 +208,9 @@ class _MaxMin(Function):
     def forward(cls, ctx, a, b):
         A, B, dt, shape = _operands(cls.op, a, b)
         out = empty(shape, dt, A.device)
-        if dt in _dt.HALF:
-            via_float32(cls.op, out, lambda res: backend(A, cls.op).binary(cls.op, cast(A, float32), cast(B, float32), res))
+        if dt in _dt.STORAGE:
+            w = _dt.compute_dtype(dt)
+            via_float32(cls.op, out, lambda res: backend(A, cls.op).binary(cls.op, cast(A, w), cast(B, w), res))
         else:
             backend(A, cls.op).binary(cls.op, A, B, out)
         ctx.save_for_backward(A, B)
@@ -254,6 +256,10 @@ def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
+        if _dt.result_type(a, b).category == 1:  # integers: exact (a float quotient loses digits past 2^24)
+            q, r = floor_divide(a, b), remainder(a, b)  # r has b's sign: floor < trunc where it is not a's
+            a = a if isinstance(a, Tensor) else scalar_tensor(a, q.dtype, q.device)  # (a number as q's dtype holds it)
+            return q + logical_and(r != 0, (r < 0) != (a < 0)).to(q.dtype)
         q = Div.apply(a, b)
         r = where(q < 0, ceil(q), floor(q))
         dt = _dt.result_type(a, b)
@@ -293,7 +299,7 @@ def _check_int_div(op, b):
 def pow(a, b):
     if _amp.on and _amp.here(): return _amp.run("pow", pow, a, b)  # autocast
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        if a.dtype.is_floating_point or (isinstance(b, int) and b >= 0):
+        if a.dtype.is_floating_point:  # (integer tensors: the binary kernel, pow_scalar is float-only)
             return PowScalar.apply(a, float(b))
         if isinstance(b, int) and b < 0:
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
@@ -489,8 +495,9 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
     elif x.dtype is _dt.bool_:
         x = cast(x, _dt.int64)
     out = empty(x.shape, x.dtype, x.device)
-    if x.dtype in _dt.HALF:
-        return via_float32(op, out, lambda res: backend(x, op).unary(op, cast(x, float32), res, float(p0), float(p1)))
+    if x.dtype in _dt.STORAGE:
+        w = _dt.compute_dtype(x.dtype)
+        return via_float32(op, out, lambda res: backend(x, op).unary(op, cast(x, w), res, float(p0), float(p1)))
     backend(x, op).unary(op, x, out, float(p0), float(p1))
     return out
 
@@ -808,6 +815,13 @@ def clamp(x, min=None, max=None):
         from ..tensor import full
         return clamp(x, *(None if v is None else full((), v, dtype=dt, device=x.device) for v in (min, max)))
     x = x if x.dtype is dt else x.to(dt)
+    if dt in _dt.NARROW_INT:  # the bounds in x's dtype first, wrapping (as torch: uint8 clamp(-5) is 251)
+        from numpy import asarray
+        from .int_narrow import check_python_ints, wrap_int
+        for v in (min, max):
+            if v is not None:
+                check_python_ints(v, asarray(v), dt, "clamp")
+        min, max = (None if v is None else wrap_int(v, dt) for v in (min, max))
     return _UNARY_FN["clamp"].apply(x, nan if min is None else float(min), nan if max is None else float(max))
 
 

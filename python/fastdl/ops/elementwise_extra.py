@@ -182,6 +182,8 @@ class _Fmod(_Binary):
     @staticmethod
     def fwd(A, B):
         # C fmod: the sign of the dividend; fmod(|a|, |b|) is remainder of two non-negatives
+        if A.dtype in _dt.NARROW_INT:  # |int8 -128| needs int64
+            return _Fmod.fwd(A.to(_dt.int64), B.to(_dt.int64)).to(A.dtype)
         r = remainder(abs(A), abs(B))
         return where(A < 0, -r, r)
 

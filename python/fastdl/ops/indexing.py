@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor, tensor as _tensor
 from ._util import backend, broadcast_shapes, index_backend, check_tensor, desc, empty, expand_view, norm_dim, same_device
+from .int_narrow import index_int64
 
 
 # ---- key parsing --------------------------------------------------------------------
@@ -26,8 +27,10 @@ def _as_index_tensor(k, dev):
         if arr.dtype == object or (arr.size and arr.dtype.kind not in "biu"):
             raise IndexError(f"tensors used as indices must be long or bool tensors, got {k!r}")
         t = _tensor(arr if arr.size else arr.astype(np.int64))
-    if t.dtype.category == 2:
-        raise IndexError(f"tensors used as indices must be long or bool tensors, got {desc(t)}")
+    if t.dtype.category == 2 or t.dtype in (_dt.int16, _dt.int8):
+        raise IndexError(f"tensors used as indices must be long or bool tensors (or int32, or uint8 masks), got {desc(t)}")
+    if t.dtype is _dt.int32:  # torch takes int32 indices; the kernels read int64
+        t = t.to(_dt.int64)
     if t.device != dev:
         t = t.to(dev)
     return t
@@ -37,6 +40,11 @@ def _parse(x, key):
     """Applies the basic part of key; returns (view, [(dim_in_view, index_tensor)], info)."""
     if not isinstance(key, tuple):
         key = (key,)
+    if any(isinstance(k, Tensor) and k.dtype is _dt.uint8 for k in key):
+        import warnings  # torch's deprecated uint8 masks: a bool mask, with torch's warning
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                      UserWarning, stacklevel=3)
+        key = tuple(k.to(_dt.bool_) if isinstance(k, Tensor) and k.dtype is _dt.uint8 else k for k in key)
     consumed = 0
     for k in key:
         if k is None or k is Ellipsis:
@@ -77,7 +85,7 @@ def _parse(x, key):
             offset += (start if n else 0) * x._strides[d]
             d += 1
         elif isinstance(k, numbers.Integral) or (isinstance(k, Tensor) and k.ndim == 0 and
-                                                  k.dtype is _dt.int64 and not isinstance(k, bool)):
+                                                  k.dtype in (_dt.int64, _dt.int32) and not isinstance(k, bool)):
             i = int(k)
             size = x.shape[d]
             if not -size <= i < size:
@@ -237,8 +245,7 @@ def setitem(x, key, value):
 def _check_index(op, index, x):
     check_tensor(op, index, "index")
     same_device(op, x, index)
-    if index.dtype is not _dt.int64:
-        raise TypeError(f"{op}: index must be an int64 tensor, got {desc(index)}")
+    return index_int64(op, index)
 
 
 class _IndexedRead(Function):
@@ -300,7 +307,7 @@ class _Gather(_IndexedRead):
 
 def index_select(x, dim, index):
     check_tensor("index_select", x)
-    _check_index("index_select", index, x)
+    index = _check_index("index_select", index, x)
     if index.ndim > 1:
         raise IndexError(f"index_select: index should have 1 dimension, got {desc(index)}")
     d = norm_dim("index_select", dim, x.ndim)
@@ -311,7 +318,7 @@ def index_select(x, dim, index):
 
 def gather(x, dim, index):
     check_tensor("gather", x)
-    _check_index("gather", index, x)
+    index = _check_index("gather", index, x)
     d = norm_dim("gather", dim, x.ndim)
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index {desc(index)} must have the same number of dimensions as input {desc(x)}")
@@ -321,7 +328,7 @@ def gather(x, dim, index):
 def scatter_add_(target, dim, index, src):
     """target[..., index, ...] += src along dim (no autograd; used by backward passes)."""
     d = norm_dim("scatter_add_", dim, target.ndim)
-    _check_index("scatter_add_", index, target)
+    index = _check_index("scatter_add_", index, target)
     index_backend(target, "scatter_add").scatter_add(target, d, index, src)
     target._buf.version += 1
     return target
@@ -329,7 +336,7 @@ def scatter_add_(target, dim, index, src):
 
 def index_add_(target, dim, index, src, alpha=1):
     d = norm_dim("index_add_", dim, target.ndim)
-    _check_index("index_add_", index, target)
+    index = _check_index("index_add_", index, target)
     index_backend(target, "index_add").index_add(target, d, index, src if alpha == 1 else src * alpha)
     target._buf.version += 1
     return target
@@ -337,6 +344,8 @@ def index_add_(target, dim, index, src, alpha=1):
 
 def nonzero(x, as_tuple=False):
     check_tensor("nonzero", x)
+    if x.dtype in _dt.STORAGE:  # the kernels read bool / int64 / float: only zero-ness matters
+        x = x != 0
     be = backend(x, "nonzero")
     n = be.count_nonzero(x)
     out = empty((n, x.ndim), _dt.int64, x.device)

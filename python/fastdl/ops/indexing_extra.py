@@ -13,6 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
+from .int_narrow import index_int64
 from ._util import check_tensor, desc, norm_dim, same_device
 from ..amp import autocast_mode as _amp
 
@@ -196,7 +197,7 @@ def take_along_dim(input, indices, dim=None):
     check_tensor("take_along_dim", input)
     check_tensor("take_along_dim", indices, "indices")
     same_device("take_along_dim", input, indices)
-    if indices.dtype is not _dt.int64:
+    if indices.dtype is not _dt.int64:  # (torch refuses int32 here too)
         raise TypeError(f"take_along_dim: indices must be an int64 tensor, got {desc(indices)}")
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -298,8 +299,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     d = norm_dim("scatter", dim, max(input.ndim, 1))
     check_tensor("scatter", index, "index")
     same_device("scatter", input, index)
-    if index.dtype is not _dt.int64:
-        raise TypeError(f"scatter: index must be an int64 tensor, got {desc(index)}")
+    index = index_int64("scatter", index)
     if index.ndim != input.ndim:
         raise RuntimeError(f"scatter: index {desc(index)} must have the same number of dimensions as input "
                            f"{desc(input)}")
@@ -333,7 +333,7 @@ def index_fill(input, dim, index, value):
     check_tensor("index_fill", input)
     check_tensor("index_fill", index, "index")
     same_device("index_fill", input, index)
-    if index.dtype is not _dt.int64:
+    if index.dtype is not _dt.int64:  # (torch refuses int32 here too)
         raise TypeError(f"index_fill: index must be an int64 tensor, got {desc(index)}")
     if index.ndim > 1:
         raise IndexError(f"index_fill: index should have at most 1 dimension, got {desc(index)}")

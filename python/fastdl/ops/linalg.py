@@ -80,6 +80,8 @@ def matmul(a, b):
     if sa[-1] != inner_b:
         raise ValueError(f"matmul: shape mismatch {desc(a)} @ {desc(b)} "
                          f"(inner dimensions {sa[-1]} and {inner_b} differ)")
+    if a.dtype in _dt.NARROW_INT:  # int64 products, wrapped back (integers need no graph)
+        return matmul(cast(a, _dt.int64), cast(b, _dt.int64)).to(a.dtype)
     if len(sa) == 2 and len(sb) == 2:
         return _Matmul.apply(a, b)
     a2 = a.unsqueeze(0) if len(sa) == 1 else a

@@ -90,6 +90,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: weight should be a 1-D tensor of {C} elements, got {desc(weight)}")
     if target.dtype.is_floating_point:
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    if target.dtype is _dt.uint8:  # torch takes Long or Byte class indices
+        target = target.to(_dt.int64)
     if target.dtype is not _dt.int64:
         raise TypeError(f"cross_entropy: expected int64 class indices or float probabilities as target, "
                         f"got {desc(target)}")

@@ -40,6 +40,11 @@ class Generator:
     def _draw(self, kernel, out, *args):
         if out.dtype in _dt.HALF:
             return self._draw_half(kernel, out, *args)
+        if out.dtype in _dt.NARROW_INT:  # randint into int32 / int16 / int8 / uint8: drawn as int64
+            wide = empty(out.shape, _dt.int64, out.device)
+            self.offset = kernel(wide, self.seed, self.offset, *args)
+            backend(out, "to").copy(wide, out)
+            return out
         self.offset = kernel(out, self.seed, self.offset, *args)
         return out
 

@@ -26,8 +26,8 @@ def _drop(t, dims, keepdim):
 def reduce_kernel(op, x, dims, keepdim, out_dtype):
     """Runs the reduce kernel over dims (normalised list) without autograd."""
     out = empty(_keep_shape(x.shape, dims), out_dtype, x.device)
-    if x.dtype in _dt.HALF:  # accumulated in float32, rounded once
-        via_float32(op, out, lambda res: backend(x, op).reduce(op, cast(x, _dt.float32), res, dims))
+    if x.dtype in _dt.STORAGE:  # accumulated in float32 (narrow integers: int64), rounded once
+        via_float32(op, out, lambda res: backend(x, op).reduce(op, cast(x, _dt.compute_dtype(x.dtype)), res, dims))
     else:
         backend(x, op).reduce(op, x, out, dims)
     return _drop(out, set(dims), keepdim)
@@ -191,11 +191,13 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def any(x, dim=None, keepdim=False):
-    return reduce_kernel("any", x, norm_dims("any", dim, x.ndim), keepdim, _dt.bool_)
+    out = reduce_kernel("any", x, norm_dims("any", dim, x.ndim), keepdim, _dt.bool_)
+    return out if x.dtype is not _dt.uint8 else cast(out, _dt.uint8)  # torch keeps uint8 (legacy masks)
 
 
 def all(x, dim=None, keepdim=False):
-    return reduce_kernel("all", x, norm_dims("all", dim, x.ndim), keepdim, _dt.bool_)
+    out = reduce_kernel("all", x, norm_dims("all", dim, x.ndim), keepdim, _dt.bool_)
+    return out if x.dtype is not _dt.uint8 else cast(out, _dt.uint8)
 
 
 def count_nonzero(x, dim=None):

@@ -43,9 +43,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         x = x.to(_dt.to_dtype(dtype))
     elif x.dtype.category < 2:
         x = x.to(_dt.int64)
-    half = x.dtype if x.dtype in _dt.HALF else None
+    half = x.dtype if x.dtype in _dt.STORAGE else None
     if half is not None:
-        x = x.to(_dt.float32)
+        x = x.to(_dt.compute_dtype(half))
     if dim is None:
         if keepdim:
             raise TypeError("prod: keepdim needs a dim (torch.prod(input, dim, keepdim))")

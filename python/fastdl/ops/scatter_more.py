@@ -31,11 +31,15 @@ def _zeros(n, dtype, dev):
     return zeros(n, dtype=dtype, device=dev)
 
 
-def _check_int64(op, index, x, name="index"):
+def _check_int64(op, index, x, name="index", int32_ok=True):
+    """index as an int64 tensor (an int32 one cast, where torch takes it)."""
     check_tensor(op, index, name)
     same_device(op, x, index)
+    if int32_ok and index.dtype is _dt.int32:
+        return index.to(_dt.int64)
     if index.dtype is not _dt.int64:
         raise TypeError(f"{op}: {name} must be an int64 tensor, got {desc(index)}")
+    return index
 
 
 def _bounds(op, index, n, what, allow_negative=False):
@@ -176,9 +180,13 @@ class _SegReduce(Function):
 
 # ---- scatter family -----------------------------------------------------------------------
 
+def _int32_index(index):
+    return index.to(_dt.int64) if getattr(index, "dtype", None) is _dt.int32 else index
+
+
 def _check_scatter(op, input, dim, index, src):
     check_tensor(op, input)
-    _check_int64(op, index, input)
+    index = _check_int64(op, index, input)
     check_tensor(op, src, "src")
     same_device(op, input, src)
     d = norm_dim(op, dim, max(input.ndim, 1))
@@ -206,6 +214,7 @@ def _scatter_parts(input, d, index, src):
 
 def scatter_add(input, dim, index, src):
     if _amp.on and _amp.here(): return _amp.run("scatter_add", scatter_add, input, dim, index, src)  # autocast
+    index = _int32_index(index)
     d = _check_scatter("scatter_add", input, dim, index, src)
     x, lin, vals = _scatter_parts(input, d, index, src)
     return _PutFlat.apply(x, lin, vals, True).reshape(input.shape)
@@ -240,6 +249,7 @@ def _reduce_flat(op, x, lin, vals, reduce, include_self):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """input with src reduced into it along dim at index ('sum', 'prod', 'mean', 'amax',
     'amin'); include_self=False leaves input's own values out of the positions written."""
+    index = _int32_index(index)
     d = _check_scatter("scatter_reduce", input, dim, index, src)
     x, lin, vals = _scatter_parts(input, d, index, src)
     return _reduce_flat("scatter_reduce", x, lin, vals, reduce, include_self).reshape(input.shape)
@@ -261,7 +271,7 @@ def _index_parts(op, input, dim, index, source):
     """(flat input, lin, flat source) for the index_* ops: source's slice j goes to index[j]."""
     from .indexing_extra import _scatter_linear
     check_tensor(op, input)
-    _check_int64(op, index, input)
+    index = _check_int64(op, index, input, int32_ok=op != "index_copy")  # torch's index_copy wants int64
     _check_source(op, input, source, same_dtype=False)
     if index.ndim > 1:
         raise IndexError(f"{op}: index should have at most 1 dimension, got {desc(index)}")
@@ -342,14 +352,14 @@ def index_put(input, indices, values, accumulate=False):
 
 def take(input, index):
     check_tensor("take", input)
-    _check_int64("take", index, input)
+    _check_int64("take", index, input, int32_ok=False)
     idx = _bounds("take", index.reshape(-1), input.numel(), "input", allow_negative=True)
     return input.reshape(-1).index_select(0, idx).reshape(index.shape)
 
 
 def put(input, index, source, accumulate=False):
     check_tensor("put", input)
-    _check_int64("put", index, input)
+    _check_int64("put", index, input, int32_ok=False)
     _check_source("put", input, source)
     if source.numel() != index.numel():
         raise RuntimeError(f"put: expected source {desc(source)} and index {desc(index)} to have the same number "

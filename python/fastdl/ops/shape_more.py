@@ -87,6 +87,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     n = x.shape[d]
     if isinstance(repeats, Tensor):
         same_device("repeat_interleave", input, repeats)
+        if repeats.dtype is _dt.int32:  # torch takes int32 repeats too
+            repeats = repeats.to(_dt.int64)
         if repeats.dtype is not _dt.int64 or repeats.ndim > 1:
             raise RuntimeError(f"repeat_interleave: repeats must be an int or a 0-d/1-d int64 tensor, got "
                                f"{desc(repeats)}")

@@ -44,9 +44,10 @@ def _dim(op, x, dim):
 
 def _key_dtype(x):
     """x's values as the kernels compare them: float16 / bfloat16 as float32 (the
-    conversion keeps every value, so the order); other dtypes as they are."""
-    if x.dtype in _dt.HALF:
-        return cast(x, _dt.float32)
+    conversion keeps every value, so the order); the narrow integers as int64; other
+    dtypes as they are."""
+    if x.dtype in _dt.STORAGE:
+        return cast(x, _dt.compute_dtype(x.dtype))
     return x
 
 

@@ -2,6 +2,7 @@
 indices. The gradient scatters back into the rows used; the padding_idx row gets none."""
 from ...autograd import Function, is_grad_enabled
 from ...ops._util import backend, check_tensor, index_backend, desc, empty, same_device
+from ...ops.int_narrow import index_int64
 from ... import dtypes as _dt
 
 __all__ = ["embedding"]
@@ -56,8 +57,7 @@ def embedding(input, weight, padding_idx=None):
     check_tensor(op, input)
     check_tensor(op, weight, "weight")
     same_device(op, input, weight)
-    if input.dtype is not _dt.int64:
-        raise TypeError(f"{op}: expected int64 indices, got {desc(input)}")
+    input = index_int64(op, input, expected="expected int64 indices")
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {desc(weight)}")
     n = weight.shape[0]

@@ -35,7 +35,7 @@ def _bags(op, input, offsets, include_last_offset):
     check_tensor(op, offsets, "offsets")
     if offsets.ndim != 1:
         raise ValueError(f"{op}: offsets has to be a 1D Tensor, got {desc(offsets)}")
-    if offsets.dtype is not _dt.int64:
+    if offsets.dtype not in (_dt.int64, _dt.int32):  # (int32 as torch takes it)
         raise TypeError(f"{op}: expected int64 offsets, got {desc(offsets)}")
     off = np.asarray(offsets.tolist(), dtype=np.int64).reshape(-1)
     n = input.shape[0]
@@ -87,6 +87,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError(f"{op}: mode has to be one of sum, mean or max, got {mode!r}")
     if scale_grad_by_freq or sparse:
         raise NotImplementedError(f"{op}: scale_grad_by_freq=True and sparse=True are not supported by fastdl")
+    if input.dtype is _dt.int32:  # torch takes int32 indices too
+        input = input.to(_dt.int64)
     if input.dtype is not _dt.int64:
         raise TypeError(f"{op}: expected int64 indices, got {desc(input)}")
     if weight.ndim != 2:

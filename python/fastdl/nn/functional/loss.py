@@ -139,6 +139,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if _amp.on and _amp.here(): return _amp.run("nll_loss", nll_loss, input, target, weight, ignore_index, reduction)  # autocast
     op = "nll_loss"
     _check(op, input, target, reduction)
+    if target.dtype is _dt.uint8:  # torch takes Long or Byte class indices
+        target = target.to(_dt.int64)
     if target.dtype is not _dt.int64:
         raise TypeError(f"{op}: expected int64 class indices as target, got {desc(target)}")
     if input.ndim == 0:
