@@ -4,8 +4,8 @@ They are storage dtypes, like float16 / bfloat16: copy, fill, where and DLPack t
 in C++, and every computing kernel runs on int64 copies whose result is cast back (the
 conversion keeps the low bits, so arithmetic wraps around as in torch). These helpers
 are the parts that are not a kernel call: index tensors (torch takes int32 ones where
-it takes int64), Python values written into a narrow tensor, (torch's legacy type names, t.type(), are
-legacy_types.py's).
+it takes int64) and Python values written into a narrow tensor. (torch's legacy type
+names, t.type(), are legacy_types.py's.)
 """
 import numpy as np
 
