@@ -79,6 +79,8 @@ from .tensor_extras import layout, strided, install as _install_tensor_extras  #
 
 _view_copies.install_methods()
 _install_tensor_extras()
+from .tensor_storage import UntypedStorage, TypedStorage, install as _install_storage  # noqa: E402 (ext branch)
+_install_storage()
 # ---- automatic mixed precision (amp branch): fastdl.amp, fastdl.autocast, fastdl.{cpu,cuda}.amp ----
 from . import amp  # noqa: E402
 from .amp import autocast  # noqa: E402

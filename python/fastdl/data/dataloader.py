@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes as _dt
-from . import workers
+from . import loader_options, workers
 from .dataset import IterableDataset
 from ..ops.random import randint, randperm
 from ..ops.shape import stack
@@ -91,13 +91,15 @@ class DataLoader:
     by default_convert). An IterableDataset is read in its own order. num_workers > 0
     loads batches ahead in that many worker threads (see data/workers.py: threads, not
     processes), keeping the order; prefetch_factor batches per worker are in flight,
-    timeout bounds the wait for one, persistent_workers keeps the threads across epochs.
-    pin_memory is accepted and has no effect: batches are CPU tensors, and fastdl copies
-    them to a GPU from pageable memory."""
+    timeout bounds the wait for one, persistent_workers keeps the threads across epochs,
+    in_order=False hands batches out as they are ready. pin_memory has no effect: batches
+    are CPU tensors, and fastdl copies them to a GPU from pageable memory.
+    multiprocessing_context and pin_memory_device: see data/loader_options.py."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
-                 generator=None, *, prefetch_factor=None, persistent_workers=False):
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
                                        or batch_size <= 0):
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
@@ -142,7 +144,25 @@ class DataLoader:
         self.worker_init_fn = worker_init_fn
         self.persistent_workers = bool(persistent_workers)
         self.pin_memory = bool(pin_memory)
+        self.pin_memory_device = pin_memory_device
+        self.in_order = bool(in_order)
+        self.multiprocessing_context = multiprocessing_context
         self._pool = None
+        self.check_worker_number_rationality()
+
+    @property
+    def multiprocessing_context(self):
+        """Kept as torch keeps it; fastdl's workers are threads and do not use it."""
+        return self.__dict__.get("_multiprocessing_context")
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        self.__dict__["_multiprocessing_context"] = loader_options.check_multiprocessing_context(
+            context, self.num_workers)
+
+    def check_worker_number_rationality(self):
+        """Warns (as torch) when num_workers exceeds the CPUs this process may use."""
+        loader_options.check_worker_number_rationality(self.num_workers)
 
     def __len__(self):
         if self.batch_sampler is not None:
@@ -178,6 +198,12 @@ class DataLoader:
         return int(randint(0, 2**62, (1,), dtype=_dt.int64, generator=self.generator).item())
 
     def __iter__(self):
+        loader_options.warn_pin_memory(self.pin_memory, self.pin_memory_device)
+        if self.num_workers:
+            self.check_worker_number_rationality()
+        return self._batches()
+
+    def _batches(self):
         if self.num_workers == 0:
             if isinstance(self.dataset, IterableDataset):
                 yield from self._iterable_batches()
@@ -194,7 +220,8 @@ class DataLoader:
         if self.persistent_workers:
             self._pool = pool
         try:
-            yield from pool.run(self._fetch, self._index_batches(), self.prefetch_factor, self.timeout)
+            yield from pool.run(self._fetch, self._index_batches(), self.prefetch_factor, self.timeout,
+                                in_order=self.in_order)
         finally:
             if not self.persistent_workers:
                 pool.close()

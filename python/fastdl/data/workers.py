@@ -51,14 +51,23 @@ class MapWorkers:
                                                            initializer=start)
         self._window = num_workers
 
-    def run(self, fetch, index_batches, prefetch_factor, timeout):
+    def run(self, fetch, index_batches, prefetch_factor, timeout, in_order=True):
         pending = collections.deque()
         batches = iter(index_batches)
         try:
             for indices in itertools.islice(batches, self._window * prefetch_factor):
                 pending.append(self._pool.submit(fetch, indices))
             while pending:
-                batch = _result(pending.popleft(), timeout)
+                if in_order:
+                    batch = _result(pending.popleft(), timeout)
+                else:  # the first batch any worker finishes (torch's in_order=False)
+                    done, _ = concurrent.futures.wait(pending, timeout=timeout or None,
+                                                      return_when=concurrent.futures.FIRST_COMPLETED)
+                    if not done:
+                        raise RuntimeError(f"DataLoader timed out after {timeout} seconds")
+                    first = next(f for f in pending if f in done)
+                    pending.remove(first)
+                    batch = first.result()
                 for indices in itertools.islice(batches, 1):
                     pending.append(self._pool.submit(fetch, indices))
                 yield batch

@@ -1,20 +1,30 @@
 """nn.Module: the container of parameters, buffers and submodules (PyTorch's API)."""
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 from ..tensor import Tensor
 from .parameter import Parameter
 from .buffer import Buffer as _Buffer  # misc branch
+from ._module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401 (re-exported, as torch's)
+from ._module_extras import ExtrasMixin
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-
-class Module:
-    def __init__(self):
+class Module(StateDictMixin, ExtrasMixin):
+    def __init__(self, *args, **kwargs):
+        # torch: arguments are an error unless call_super_init, which passes them on to
+        # the next class of a cooperative multiple-inheritance chain
+        if not self.call_super_init and (args or kwargs):
+            if kwargs:
+                raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                                f"'{next(iter(kwargs))}'")
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} "
+                            f"were given")
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -31,7 +41,8 @@ class Module:
         return self._call_with_hooks(args, kwargs)
 
     # ---- hooks (torch's nn.Module hooks) --------------------------------------------
-    _HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
+    _HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+                    "_non_full_backward_hooks")
     _HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs", "_forward_hooks_always_called")
 
     def _hook_store(self, name):
@@ -75,6 +86,10 @@ class Module:
         """hook(module, grad_input, grad_output) -> None or a replacement grad_input, called
         when the gradients of the module's inputs are computed (grad_input: one entry per
         positional argument, None for non-tensors and tensors that don't require grad)."""
+        if self.__dict__.get("_is_full_backward_hook") is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = True
         return self._add_hook("_backward_hooks", hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
@@ -120,6 +135,8 @@ class Module:
                     r = hook(self, args, kwargs, result) if hook_id in fwd_kw else hook(self, args, result)
                     if r is not None:
                         result = r
+            if d.get("_non_full_backward_hooks"):
+                _attach_non_full_backward_hooks(self, args, result, d["_non_full_backward_hooks"])
             if bw is not None:
                 if not isinstance(result, (Tensor, tuple)):
                     import warnings
@@ -336,24 +353,36 @@ class Module:
         fn(self)
         return self
 
-    def _apply_tensors(self, fn):
-        """Replaces every parameter's and buffer's storage by fn(tensor), in place, so
-        that optimizers holding the Parameter objects keep working after .to()."""
+    def _apply(self, fn, recurse=True):
+        """Replaces every parameter and buffer by fn(tensor) (under no_grad), children first
+        through their own _apply (so an override is honoured), as torch's. A parameter
+        keeps its object (its storage and metadata are swapped in place, torch's `.data =`),
+        so optimizers holding it keep working after .to(); a grad is converted as well."""
         from ..autograd import no_grad
-        with no_grad():
-            for m in self.modules():
-                for name, p in m._parameters.items():
-                    if p is None:
-                        continue
-                    new = fn(p.detach())
-                    p._buf, p._dtype, p._shape, p._strides, p._offset, p._device = (
-                        new._buf, new._dtype, new._shape, new._strides, new._offset, new._device)
-                    if p.grad is not None:
-                        p.grad = fn(p.grad)
-                for name, b in m._buffers.items():
-                    if b is not None:
-                        m._set_member("_buffers", name, fn(b))
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for key, param in self._parameters.items():
+            if param is None:
+                continue
+            with no_grad():
+                new = fn(param)
+            if new is not param:
+                if not isinstance(new, Tensor):
+                    raise TypeError(f"_apply(): fn returned {type(new).__name__} for {self._get_name()}.{key}, "
+                                    f"expected a Tensor")
+                param._buf, param._dtype, param._shape, param._strides, param._offset, param._device = (
+                    new._buf, new._dtype, new._shape, new._strides, new._offset, new._device)
+            if param.grad is not None:
+                with no_grad():
+                    param.grad = fn(param.grad)
+        for key, buf in self._buffers.items():
+            if buf is not None:
+                self._set_member("_buffers", key, fn(buf))
         return self
+
+    def _apply_tensors(self, fn):  # the older fastdl name
+        return self._apply(fn)
 
     def to(self, *args, **kwargs):
         from .. import dtypes as _dt
@@ -374,7 +403,7 @@ class Module:
             if fmt is not None and t.ndim in (4, 5):  # torch converts only 4-D / 5-D tensors
                 return t.to(dtype=d, device=device, memory_format=fmt)
             return t.to(dtype=d, device=device)
-        return self._apply_tensors(move)
+        return self._apply(move)
 
     def cpu(self):
         return self.to("cpu")
@@ -394,59 +423,6 @@ class Module:
     def bfloat16(self):
         return self.to(dtype="bfloat16")
 
-    # ---- state ----------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        out = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent:
-                out[prefix + name] = b if keep_vars else b.detach()
-        for name, m in self._modules.items():
-            if m is not None:
-                m.state_dict(out, prefix + name + ".", keep_vars)
-        return out
-
-    def load_state_dict(self, state_dict, strict=True):
-        """Copies tensors into this module's parameters and buffers by name. Shapes
-        must match; with strict=True missing or unexpected keys raise RuntimeError."""
-        from ..autograd import no_grad
-        for name, m in list(self.named_modules()):  # lazy modules take the loaded shapes first
-            hook = getattr(m, "_lazy_load_hook", None)
-            if hook is not None:
-                hook(state_dict, name + "." if name else "")
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for k, target in own.items():
-            if k not in state_dict:
-                continue
-            src = state_dict[k]
-            if not isinstance(src, Tensor):
-                from ..tensor import tensor as _tensor
-                src = _tensor(src)
-            if tuple(src.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {k}: copying a param with shape {list(src.shape)}, "
-                              f"the shape in current model is {list(target.shape)}")
-        if strict and (missing or unexpected):
-            if missing:
-                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected))
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        with no_grad():
-            for k, target in own.items():
-                if k in state_dict:
-                    src = state_dict[k]
-                    if not isinstance(src, Tensor):
-                        from ..tensor import tensor as _tensor
-                        src = _tensor(src)
-                    target.copy_(src.to(dtype=target.dtype, device=target.device))
-        return _IncompatibleKeys(missing, unexpected)
-
     # ---- printing -------------------------------------------------------------------
     def extra_repr(self):
         return ""
@@ -459,7 +435,7 @@ class Module:
         for name, m in self._modules.items():
             mod = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {mod}")
-        main = type(self).__name__ + "("
+        main = self._get_name() + "("
         if not lines:
             return main + ")"
         if len(lines) == 1 and not self._modules:
@@ -468,6 +444,23 @@ class Module:
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._buffers) + list(self._modules)
+
+
+def _attach_non_full_backward_hooks(module, args, result, hooks):
+    """register_backward_hook's (deprecated) hooks: registered on the grad_fn of the first
+    tensor of the output, called with that node's grad_input / grad_output, as torch's."""
+    var = result
+    while not isinstance(var, Tensor):
+        if isinstance(var, dict):
+            var = next(v for v in var.values() if isinstance(v, Tensor))
+        else:
+            var = var[0]
+    grad_fn = var.grad_fn
+    if grad_fn is None:
+        return
+    for hook in list(hooks.values()):
+        grad_fn.register_hook(lambda grad_input, grad_output, hook=hook: hook(module, grad_input, grad_output))
+    module._maybe_warn_non_full_backward_hook(args, result, grad_fn)
 
 
 class RemovableHandle:

@@ -4,23 +4,42 @@ kernel call for one parameter tensor; the loop, no_grad and version bumps live h
 A subclass with a multi-tensor kernel overrides `_step_group` to update a whole
 group in one call."""
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from typing import Any, Callable
 
 from .. import dtypes as _dt
 from .._memory_format import contiguous_format as _contiguous_format
 from ..autograd import _state as _grad_mode, enable_grad
 from ..ops._util import backend, contiguous_data, desc
 from ..tensor import Tensor
+from . import _hooks
+from ._hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401 (torch's names)
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 _HALF = _dt.HALF
+_active = _hooks._active
+_IN_STEP = _hooks._IN_STEP
+_HOOK_STORES = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+                "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+                "_optimizer_load_state_dict_post_hooks")
 
 
 class Optimizer:
+    OptimizerPreHook = Callable[..., Any]  # hook(optimizer, args, kwargs) -> None or (args, kwargs)
+    OptimizerPostHook = Callable[..., None]  # hook(optimizer, args, kwargs) -> None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")  # a subclass's own step gets the step hooks too
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _hooks.hooked_step(step)
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        for name in _HOOK_STORES:
+            setattr(self, name, OrderedDict())
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {desc(params)}")
@@ -39,10 +58,55 @@ class Optimizer:
             lines += [f"    {k}: {g[k]}" for k in sorted(g) if k not in ("params", "param_names")]
         return "\n".join(lines) + "\n)"
 
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in _HOOK_STORES:  # hooks are not pickled (torch's __setstate__)
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+
+    # ---- hooks (torch.optim.Optimizer's) ---------------------------------------------
+    def _hook_dict(self, name):
+        store = self.__dict__.get(name)
+        if store is None:  # an optimizer whose subclass skipped Optimizer.__init__
+            store = self.__dict__[name] = OrderedDict()
+        return store
+
+    def register_step_pre_hook(self, hook):
+        """hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs), before step
+        (args is the call's positional arguments, the optimizer first)."""
+        return _hooks.add_hook(self._hook_dict("_optimizer_step_pre_hooks"), hook, counted=True)
+
+    def register_step_post_hook(self, hook):
+        """hook(optimizer, args, kwargs) -> None, after step."""
+        return _hooks.add_hook(self._hook_dict("_optimizer_step_post_hooks"), hook, counted=True)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """hook(optimizer) -> None, before state_dict() builds the dict."""
+        return _hooks.add_hook(self._hook_dict("_optimizer_state_dict_pre_hooks"), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """hook(optimizer, state_dict) -> None or a state_dict that replaces it."""
+        return _hooks.add_hook(self._hook_dict("_optimizer_state_dict_post_hooks"), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """hook(optimizer, state_dict) -> None or the state_dict to load instead (state_dict
+        is a shallow copy of the argument)."""
+        return _hooks.add_hook(self._hook_dict("_optimizer_load_state_dict_pre_hooks"), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """hook(optimizer) -> None, after load_state_dict."""
+        return _hooks.add_hook(self._hook_dict("_optimizer_load_state_dict_post_hooks"), hook, prepend)
+
     def add_param_group(self, param_group):
+        """Adds a group: the dict itself is kept (as torch, which updates it in place):
+        params becomes a list, named (name, tensor) pairs set param_names, and the
+        defaults fill the options it lacks."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
-        group = dict(param_group)
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        group = param_group
         params = group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -51,21 +115,31 @@ class Optimizer:
                             "of tensors in sets will change between runs. Please use a list instead.")
         params = list(params)
         # named_parameters() pairs: keep the names, as torch does.
-        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
-            group["param_names"] = [name for name, _ in params]
-            params = [p for _, p in params]
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            group["param_names"] = names
+        group["params"] = params
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
-            if not p.is_leaf:
+            if not self.defaults.get("differentiable", None) and not (p.is_leaf or getattr(p, "retains_grad", False)):
                 raise ValueError("can't optimize a non-leaf Tensor")
-        group["params"] = params
         for name, default in self.defaults.items():
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
-                          "cause an error", UserWarning, stacklevel=3)
-        existing = {id(p) for g in self.param_groups for p in g["params"]}
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          UserWarning, stacklevel=3)
+        existing = set()
+        for g in self.param_groups:
+            existing.update(id(p) for p in g["params"])
+            if ("param_names" in group) != ("param_names" in g):
+                which = "with names" if "param_names" in group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
         if existing & {id(p) for p in params}:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
@@ -87,6 +161,10 @@ class Optimizer:
     # ---- stepping -------------------------------------------------------------------
     def step(self, closure=None):
         """One update of every parameter that has a .grad; returns closure() if given."""
+        if _active.n and not self.__dict__.get(_IN_STEP):  # a step hook is registered somewhere
+            # the hooks' args: (self,) for step(), (self, closure) for step(closure)
+            return _hooks.call_with_step_hooks(Optimizer.step, self, (self,) if closure is None else (self, closure),
+                                               {})
         loss = None
         if closure is not None:
             with enable_grad():
@@ -155,23 +233,51 @@ class Optimizer:
 
     # ---- state_dict -----------------------------------------------------------------
     def state_dict(self):
-        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, with
-        parameters numbered in group order, as torch. Tensors are not copied."""
+        """{'state': {id: {...}}, 'param_groups': [{..., 'params': [ids]}]}, as torch's:
+        parameters are numbered in group order (a group's ids start after the previous
+        group's length; a parameter repeated within a group gets its last position there). Parameters without
+        state are left out. Tensors are not copied. Runs the state_dict hooks."""
+        d = self.__dict__
+        for pre_hook in list(d.get("_optimizer_state_dict_pre_hooks", {}).values()):
+            pre_hook(self)
         index = {}
         groups = []
+        start = 0
         for g in self.param_groups:
             packed = {k: v for k, v in g.items() if k != "params"}
-            for p in g["params"]:
-                index.setdefault(id(p), len(index))
+            # torch's dict comprehension: a parameter repeated in one group gets its last position
+            index.update({id(p): i for i, p in enumerate(g["params"], start) if id(p) not in index})
             packed["params"] = [index[id(p)] for p in g["params"]]
+            start += len(packed["params"])
             groups.append(packed)
-        params = {id(p): p for g in self.param_groups for p in g["params"]}
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in params and s}
-        return {"state": state, "param_groups": groups}
+        state = {}
+        for k, s in self.state.items():
+            if isinstance(k, Tensor):
+                if id(k) in index and s:  # fastdl's steps touch self.state[p] even where torch's keep none
+                    state[index[id(k)]] = dict(s)
+            else:
+                state[k] = s  # a non-parameter key, kept as it is (torch)
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in list(d.get("_optimizer_state_dict_post_hooks", {}).values()):
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Restores state and hyperparameters. State tensors are copied (cast to the
-        parameter's dtype and device when floating), so the source is never aliased."""
+        parameter's dtype and device when floating), so the source is never aliased.
+        Runs the load_state_dict hooks. A non-integer state key (a custom optimizer's own
+        entry) is kept as torch keeps it; an integer id that no group lists raises
+        ValueError (torch would keep it silently)."""
+        if not isinstance(state_dict, dict):
+            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups' "
+                             "(from Optimizer.state_dict())")
+        state_dict = state_dict.copy()
+        for pre_hook in list(self.__dict__.get("_optimizer_load_state_dict_pre_hooks", {}).values()):
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups' "
                              "(from Optimizer.state_dict())")
@@ -184,12 +290,15 @@ class Optimizer:
         id_map = {}
         for g, s in zip(self.param_groups, saved_groups):
             id_map.update(zip(s["params"], g["params"]))
-        self.state = defaultdict(dict)
+        new_state = defaultdict(dict)
         for key, value in state_dict["state"].items():
-            if key not in id_map:
+            if key in id_map:
+                p = id_map[key]
+                new_state[p] = {k: _cast_state(p, k, v) for k, v in value.items()}
+            elif isinstance(key, int):  # fastdl: an id no group lists is a mismatched checkpoint
                 raise ValueError(f"load_state_dict: state refers to parameter {key!r}, which no group lists")
-            p = id_map[key]
-            self.state[p] = {k: _cast_state(p, k, v) for k, v in value.items()}
+            else:
+                new_state[key] = value  # a non-parameter key, kept as it is (torch)
         new_groups = []
         for g, s in zip(self.param_groups, saved_groups):
             ng = {k: _copy_plain(v) for k, v in s.items() if k != "params"}
@@ -197,7 +306,10 @@ class Optimizer:
             if "param_names" in g and "param_names" not in s:
                 ng["param_names"] = g["param_names"]
             new_groups.append(ng)
+        self.state = new_state
         self.param_groups = new_groups
+        for post_hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
+            post_hook(self)
 
 
 def _cast_state(p, key, value):
