@@ -41,8 +41,17 @@ def test_distributed_sampler_shuffles_per_epoch_and_partitions():
 
 
 def test_distributed_sampler_defaults_and_errors():
-    s = DistributedSampler(list(range(5)))  # no process group in fastdl: one replica, rank 0
-    assert s.num_replicas == 1 and s.rank == 0 and sorted(s) == list(range(5))
+    import fastdl.distributed as dist
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        DistributedSampler(list(range(5)))  # as torch: the defaults come from the process group
+    dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29500", rank=0, world_size=1)
+    try:
+        s = DistributedSampler(list(range(5)))  # fastdl's group: one replica, rank 0
+        assert s.num_replicas == 1 and s.rank == 0 and sorted(s) == list(range(5))
+    finally:
+        dist.destroy_process_group()
+    s = DistributedSampler(list(range(5)), num_replicas=2, rank=1, shuffle=False)  # given: no group needed
+    assert s.num_replicas == 2 and s.rank == 1 and list(s) == [1, 3, 0]
     with pytest.raises(ValueError, match=r"Invalid rank 3.*\[0, 2\]"):
         DistributedSampler(list(range(5)), num_replicas=3, rank=3)
     with pytest.raises(ValueError, match="num_replicas"):

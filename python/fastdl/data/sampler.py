@@ -149,13 +149,18 @@ class DistributedSampler(Sampler):
     """torch's DistributedSampler: replica `rank` of `num_replicas` reads every
     num_replicas-th index of one shared order (a permutation from seed + epoch when
     shuffle, padded by repeating its start, or cut with drop_last, to a multiple of
-    num_replicas). fastdl has no process group, so num_replicas / rank default to 1 / 0
-    (torch asks torch.distributed); pass them to split a dataset between processes you
-    start yourself. Call set_epoch(e) each epoch for a new order, as with torch."""
+    num_replicas). num_replicas / rank left None come from fastdl.distributed's default
+    process group (world_size / rank: 1 / 0, fastdl runs one process), which must then be
+    initialized, as torch's; pass them to split a dataset between processes you start
+    yourself. Call set_epoch(e) each epoch for a new order, as with torch."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
-        num_replicas = 1 if num_replicas is None else _positive_int("num_replicas", num_replicas)
-        rank = 0 if rank is None else rank
+        if num_replicas is not None:  # a bad explicit value is reported before asking the group
+            num_replicas = _positive_int("num_replicas", num_replicas)
+        if num_replicas is None or rank is None:
+            from .. import distributed as dist  # raises torch's error when no group is initialized
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if not isinstance(rank, numbers.Integral) or isinstance(rank, bool) or not 0 <= rank < num_replicas:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, int(rank)

@@ -34,3 +34,5 @@ from .buffer import Buffer  # noqa: F401,E402
 from .modules.misc_tail import (CrossMapLRN2d, DataParallel, LinearCrossEntropyLoss,  # noqa: F401,E402
                                 SyncBatchNorm)
 _parameter.Buffer = Buffer
+# ---- dist branch: torch.nn.parallel (DataParallel, data_parallel, DistributedDataParallel) ----
+from . import parallel  # noqa: F401,E402
