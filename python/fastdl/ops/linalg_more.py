@@ -155,7 +155,8 @@ def tensordot(a, b, dims=2):
 def inner(input, other):
     """The dot product over the last dims (a 0-d operand multiplies)."""
     op = "inner"
-    _tensors(op, (input, "input"), (other, "other"), promote=input.ndim == 0 or other.ndim == 0)
+    zero_d = getattr(input, "ndim", 1) == 0 or getattr(other, "ndim", 1) == 0  # (_tensors refuses non-tensors)
+    _tensors(op, (input, "input"), (other, "other"), promote=zero_d)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:

@@ -98,6 +98,9 @@ def _takes_out(fn):
         return True
 
 
+_WRAPPED = {}  # front -> its wrapper: one wrapper per front, so aliases stay identical (abs / absolute)
+
+
 def install(namespace):
     """Rebinds namespace[name] (fastdl's globals) to its out= wrapper where the front has no out."""
     for name in OUT_NAMES:
@@ -105,4 +108,13 @@ def install(namespace):
         # plain Python fronts only: a C++ front (fastdl.matmul's cpu_matmul_new) keeps its fast path
         if not inspect.isfunction(fn) or _takes_out(fn):
             continue
-        namespace[name] = with_out(fn, name)
+        if fn not in _WRAPPED:
+            _WRAPPED[fn] = with_out(fn, name)
+        namespace[name] = _WRAPPED[fn]
+
+
+def install_aliases(namespace):
+    """A module that re-exports fronts (fastdl.special's gammaln = lgamma) takes the same wrappers."""
+    for name, fn in list(namespace.items()):
+        if inspect.isfunction(fn) and fn in _WRAPPED:
+            namespace[name] = _WRAPPED[fn]

@@ -209,8 +209,6 @@ def adaptive_avg_pool3d(input, output_size):
 def _adaptive_max(op, n, input, output_size, return_indices):
     _check_input(op, input, n)
     out = _output_size(op, n, input, output_size)
-    if min(out) < 0:
-        raise RuntimeError(f"{op}: output_size must be non-negative, got {out} (input {desc(input)})")
     if min(out) == 0 or input.numel() == 0:  # an empty result (torch: an output size 0, or an empty batch)
         return _empty_adaptive(input, n, out, return_indices)
     tables = [_adaptive_table(m, o) for m, o in zip(input.shape[-n:], out)]
