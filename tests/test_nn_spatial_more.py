@@ -434,7 +434,7 @@ ERRORS = [
     (lambda: F.avg_pool3d(T(rand(1, 1, 1, 4, 4)), 2), RuntimeError, "avg_pool3d: output size"),
     (lambda: F.avg_pool3d(T(rand(1, 2, 4, 4)), 2, divisor_override=0), RuntimeError, "divisor_override"),
     (lambda: F.adaptive_max_pool2d(T(rand(1, 4, 4)), (2, 2, 2)), ValueError, "adaptive_max_pool2d: output_size"),
-    (lambda: F.adaptive_max_pool1d(T(rand(1, 4)), 0), RuntimeError, "output_size must be positive"),
+    (lambda: F.adaptive_max_pool1d(T(rand(1, 4)), -1), ValueError, "output_size must be non-negative"),  # (0: empty, torch)
     (lambda: F.adaptive_avg_pool3d(fastdl.ones(1, 2, 2, 2, dtype=fastdl.int64), 1), TypeError, "floating point"),
     (lambda: F.max_unpool2d(T(rand(1, 2, 2)), fastdl.zeros(1, 2, 3, dtype=fastdl.int64), 2), RuntimeError,
      "shape of indices"),

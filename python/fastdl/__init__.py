@@ -123,3 +123,8 @@ def get_device_module(device=None):
     if (kind or "").split(":")[0] == "cpu":
         return cpu
     raise RuntimeError(f"get_device_module: unknown device {device!r}; fastdl has 'cpu' and 'cuda'")
+
+
+# ---- gaps branch: torch's out= keyword on the top-level fronts that lack it (ops/out_arg.py) ----
+from .ops.out_arg import install as _install_out  # noqa: E402
+_install_out(globals())

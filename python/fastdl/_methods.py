@@ -169,12 +169,21 @@ def _addcdiv_(self, t1, t2, value=1):
 
 def _copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_: expected a Tensor, got {type(src).__name__}")
+        if not isinstance(src, (bool, int, float)):  # a Python number is a 0-d source (torch's wrapped number)
+            raise TypeError(f"copy_: expected a Tensor, got {type(src).__name__}")
+        src = _scalar_source(src, self)
     if non_blocking is not False and non_blocking is not True:
         raise TypeError(f"copy_(): argument 'non_blocking' must be bool, not {type(non_blocking).__name__}")
     if src.device != self.device:
         src = src.to(self.device)
+    if src.dtype.category > self.dtype.category:  # copy_ converts down too (float -> int truncates, as torch)
+        src = src.detach().to(self.dtype)
     return _ew.assign_(self, src, "copy_")
+
+
+def _scalar_source(v, self):
+    from .tensor import tensor
+    return tensor(v, device=self.device)
 
 
 def _fill_(self, value):

@@ -146,6 +146,8 @@ class Tensor:
     # is C++, installed below: Function.apply's saved outputs are made by the same code.
 
     def detach_(self):
+        if self._base is not None:  # as torch: a view shares its base's graph position
+            raise RuntimeError("detach_: Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self

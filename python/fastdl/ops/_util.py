@@ -84,7 +84,7 @@ def norm_dims(op, dims, ndim):
     out = sorted({norm_dim(op, d, ndim) for d in dims})
     if len(out) != len(list(dims)):
         raise ValueError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")
-    return out
+    return out if ndim else []  # a 0-d tensor's dim 0 / -1 (torch takes them) reduces over nothing
 
 
 def broadcast_shapes(op, *shapes):

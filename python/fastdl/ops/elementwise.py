@@ -211,8 +211,8 @@ class _MaxMin(Function):
         if dt in _dt.STORAGE:
             w = _dt.compute_dtype(dt)
             via_float32(cls.op, out, lambda res: backend(A, cls.op).binary(cls.op, cast(A, w), cast(B, w), res))
-        else:
-            backend(A, cls.op).binary(cls.op, A, B, out)
+        else:  # bool: maximum is logical_or, minimum logical_and (torch takes bool here)
+            backend(A, cls.op).binary(_BOOL_ARITH[cls.op] if dt is _dt.bool_ else cls.op, A, B, out)
         ctx.save_for_backward(A, B)
         ctx.inputs_meta = (_meta(a), _meta(b))
         ctx.op_is_max = cls.op == "maximum"
@@ -268,7 +268,7 @@ def div(a, b, rounding_mode=None):
 
 
 def floor_divide(a, b):
-    _check_int_div("floor_divide", b)
+    _check_int_div("floor_divide", b, a)
     out = binary_kernel("floor_divide", a, b)
     return _floor_divide_nonfinite(a, b, out) if out.dtype.is_floating_point else out
 
@@ -284,15 +284,16 @@ def _floor_divide_nonfinite(a, b, out):
 
 
 def remainder(a, b):
-    _check_int_div("remainder", b)
+    _check_int_div("remainder", b, a)
     return binary_kernel("remainder", a, b)
 
 
-def _check_int_div(op, b):
+def _check_int_div(op, b, a=None):
+    # only an integer result divides by zero (a float a // 0 is +-inf, a % 0 NaN, as torch)
     if isinstance(b, Tensor) and not b.dtype.is_floating_point:
-        if bool((b == 0).any()):
+        if bool((b == 0).any()) and (a is None or not _dt.result_type(a, b).is_floating_point):
             raise ZeroDivisionError(f"{op}: integer division by zero")
-    elif isinstance(b, int) and b == 0:
+    elif isinstance(b, int) and b == 0 and (a is None or not _dt.result_type(a, b).is_floating_point):
         raise ZeroDivisionError(f"{op}: integer division by zero")
 
 

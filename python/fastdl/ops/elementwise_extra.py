@@ -123,6 +123,7 @@ class _Acosh(_Unary):
     def fwd(x):
         t = x - 1
         small = log1p(t + sqrt(t * (x + 1)))  # accurate near 1; nan below 1
+        small = where(x < 1, float("nan"), small)  # (t * (x + 1) overflows to +inf for x < -1e19 in float32)
         return where(x > _big(x), log(x) + _LN2, small)
 
     @staticmethod
@@ -292,7 +293,7 @@ def xlogy(a, b):
 
 def logit(x, eps=None):
     x = _float_operand("logit", x)
-    if eps is not None:
+    if eps is not None and eps == eps:  # a NaN eps clamps nothing (torch: as eps=None)
         x = clamp(x, float(eps), 1.0 - float(eps))
     return log(x / (1 - x))
 

@@ -185,12 +185,12 @@ class _FrexpMantissa(Function):
 
 def frexp(input):
     """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1).
-    The exponent is int64 (torch: int32, which fastdl does not have)."""
+    The exponent is int32, as torch's."""
     check_tensor("frexp", input)
     if not input.dtype.is_floating_point:
         raise DtypeError(f"frexp: only supports floating-point dtypes, got {desc(input)}")
     e = unary_kernel("frexp_exponent", input.detach())
-    return FrexpResult(_FrexpMantissa.apply(input, e), e.to(_dt.int64))
+    return FrexpResult(_FrexpMantissa.apply(input, e), e.to(_dt.int32))
 
 
 def nextafter(input, other):

@@ -101,9 +101,10 @@ def _operands(op, a, x):
     """a and x as floating tensors of their result dtype, broadcast to one shape."""
     if not isinstance(a, Tensor) and not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(x).__name__}")
+    float_result = _dt.result_type(a, x).is_floating_point  # an integer operand promotes, as torch's
     for name, v in (("input", a), ("other", x)):
         if isinstance(v, Tensor):
-            if not v.dtype.is_floating_point:
+            if not v.dtype.is_floating_point and not (float_result and v.dtype is not _dt.bool_):
                 raise NotImplementedError(f"{op}: not implemented for {desc(v)}; expected a floating-point tensor")
         elif isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise TypeError(f"{op}: {name} must be a Tensor or a real number, got {type(v).__name__}")

@@ -25,12 +25,12 @@ __all__ = ["mv", "addmv", "addr", "ger", "inner", "vdot", "tensordot", "kron", "
            "linalg_vander", "vander"]
 
 
-def _tensors(op, *named):
+def _tensors(op, *named, promote=False):
     for t, name in named:
         check_tensor(op, t, name)
     same_device(op, *(t for t, _ in named))
     dtypes = {t.dtype for t, _ in named}
-    if len(dtypes) > 1:
+    if len(dtypes) > 1 and not promote:  # (promote: the op's elementwise arithmetic promotes, as torch's)
         raise TypeError(f"{op}: expected all operands to have the same dtype, got "
                         + ", ".join(f"{name} {desc(t)}" for t, name in named))
 
@@ -86,7 +86,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)."""
     if _amp.on and _amp.here(): return _amp.run("addr", addr, input, vec1, vec2, beta=beta, alpha=alpha)  # autocast
     op = "addr"
-    _tensors(op, (input, "input"), (vec1, "vec1"), (vec2, "vec2"))
+    _tensors(op, (input, "input"), (vec1, "vec1"), (vec2, "vec2"), promote=True)
     _scale(op, beta, alpha)
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise ValueError(f"{op}: expected 1-D vec1 and vec2, got {desc(vec1)} and {desc(vec2)}")
@@ -155,7 +155,8 @@ def tensordot(a, b, dims=2):
 def inner(input, other):
     """The dot product over the last dims (a 0-d operand multiplies)."""
     op = "inner"
-    _tensors(op, (input, "input"), (other, "other"))
+    zero_d = getattr(input, "ndim", 1) == 0 or getattr(other, "ndim", 1) == 0  # (_tensors refuses non-tensors)
+    _tensors(op, (input, "input"), (other, "other"), promote=zero_d)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:
@@ -168,7 +169,7 @@ def kron(input, other):
     """The Kronecker product: result[i * B + k] = input[i] * other[k] along every dim (the
     operands padded with leading 1s to one rank)."""
     op = "kron"
-    _tensors(op, (input, "input"), (other, "other"))
+    _tensors(op, (input, "input"), (other, "other"), promote=True)
     nd = max(input.ndim, other.ndim)
     sa = (1,) * (nd - input.ndim) + tuple(input.shape)
     sb = (1,) * (nd - other.ndim) + tuple(other.shape)

@@ -211,9 +211,31 @@ def bernoulli(p_or_input, p=None, generator=None):
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None):
+    from ..tensor import Tensor
+    if size is None and (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+        return _normal_tensors(mean, std, generator)
     if size is None:
         raise TypeError("normal: pass size=, e.g. normal(0, 1, size=(3,))")
     return randn(size, dtype=dtype, device=device, generator=generator) * std + mean
+
+
+def _normal_tensors(mean, std, generator):
+    """torch.normal(mean, std) with a Tensor mean and / or std: one draw per element of their
+    broadcast shape, in mean's dtype (std's when mean is a number); no gradient (torch's is zero)."""
+    from ..autograd import no_grad
+    from ._util import broadcast_shapes
+    t = mean if isinstance(mean, Tensor) else std
+    if not t.dtype.is_floating_point:
+        raise TypeError(f"normal: expected a floating point mean / std, got {desc(t)}")
+    if isinstance(std, Tensor):
+        if std.numel() and bool((std < 0).any()):
+            raise RuntimeError("normal: expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
+    shapes = [tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)]
+    with no_grad():
+        z = randn(broadcast_shapes("normal", *shapes), dtype=t.dtype, device=t.device, generator=generator)
+        return (z * std + mean).to(t.dtype)
 
 
 def uniform_(t, a=0.0, b=1.0, generator=None):

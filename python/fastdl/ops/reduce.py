@@ -28,6 +28,10 @@ def reduce_kernel(op, x, dims, keepdim, out_dtype):
     out = empty(_keep_shape(x.shape, dims), out_dtype, x.device)
     if x.dtype in _dt.STORAGE:  # accumulated in float32 (narrow integers: int64), rounded once
         via_float32(op, out, lambda res: backend(x, op).reduce(op, cast(x, _dt.compute_dtype(x.dtype)), res, dims))
+    elif x.dtype is _dt.bool_ and op in ("max", "min"):  # torch's bool max / min (the kernel has no bool)
+        res = empty(out.shape, _dt.int64, x.device)
+        backend(x, op).reduce(op, cast(x, _dt.int64), res, dims)
+        out = cast(res, _dt.bool_)
     else:
         backend(x, op).reduce(op, x, out, dims)
     return _drop(out, set(dims), keepdim)
@@ -120,7 +124,8 @@ class _MaxMinDim(Function):
     def forward(ctx, x, dim, keepdim, op):
         _check_nonempty(op, x, [dim])
         values = reduce_kernel(op, x, [dim], True, x.dtype)
-        indices = reduce_kernel("arg" + op, x, [dim], True, _dt.int64)
+        xi = cast(x, _dt.int64) if x.dtype is _dt.bool_ else x  # (no bool argmax kernel)
+        indices = reduce_kernel("arg" + op, xi, [dim], True, _dt.int64)
         ctx.meta = (x.shape, dim, keepdim)
         ctx.save_for_backward(indices)
         return _drop(values, {dim}, keepdim), _drop(indices, {dim}, keepdim)
@@ -159,7 +164,14 @@ def _max_min(op, x, dim, keepdim, other=None):
     if dim is None:
         return _AMaxMin.apply(x, list(range(x.ndim)), False, op)
     d = norm_dim(op, dim, x.ndim)
+    if x.ndim == 0:  # dim 0 / -1 of a 0-d tensor (torch takes them): the value itself, index 0
+        return _ValuesIndices(_AMaxMin.apply(x, [], False, op), _zero_index(x))
     return _ValuesIndices(*_MaxMinDim.apply(x, d, keepdim, op))
+
+
+def _zero_index(x):
+    from ..tensor import zeros
+    return zeros((), dtype=_dt.int64, device=x.device)
 
 
 def max(x, dim=None, keepdim=False, other=None):
@@ -178,6 +190,8 @@ def _arg(op, x, dim, keepdim):
         r = reduce_kernel(op, flat, [0], False, _dt.int64)
         return r.reshape((1,) * x.ndim) if keepdim else r
     d = norm_dim(op, dim, x.ndim)
+    if x.ndim == 0:
+        return _zero_index(x)
     _check_nonempty(op, x, [d])
     return reduce_kernel(op, x, [d], keepdim, _dt.int64)
 

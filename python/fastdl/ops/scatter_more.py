@@ -437,8 +437,8 @@ def _view_scatter(op, input, src, view):
     if tuple(target.shape) != tuple(src.shape):
         raise RuntimeError(f"{op}: expected src to have a size equal to the slice of self. src size = "
                            f"{list(src.shape)}, slice size = {list(target.shape)}")
-    if src.dtype is not input.dtype:
-        raise RuntimeError(f"{op}: expected src {desc(src)} to have the dtype of input {desc(input)}")
+    if src.dtype is not input.dtype:  # torch writes src converted to input's dtype (its grad comes back as src's)
+        src = src.to(input.dtype)
     return _ViewScatter.apply(input, src, view)
 
 

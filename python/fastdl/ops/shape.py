@@ -252,8 +252,10 @@ def split(x, split_size_or_sections, dim=0):
     size = x.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
+        if step < 0 or (step == 0 and size != 0):  # (torch: 0 only for an empty dim)
+            raise ValueError(f"split: split_size must be positive (0 only for an empty dim), got {step} for "
+                             f"dim {d} of size {size}")
+        step = step or 1
         sizes = [min(step, size - i) for i in range(0, size, step)] or [0]
     else:
         sizes = list(split_size_or_sections)

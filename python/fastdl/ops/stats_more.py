@@ -277,7 +277,7 @@ def _linspace(lo, hi, steps, dtype, device):
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """(hist, bin_edges): counts (or summed weights) of input's elements in `bins` equal bins
     over range (default the data's min..max) or between the given edges (a 1-D tensor);
     the last bin includes its right edge, elements outside are dropped. No gradient."""

@@ -209,11 +209,20 @@ def adaptive_avg_pool3d(input, output_size):
 def _adaptive_max(op, n, input, output_size, return_indices):
     _check_input(op, input, n)
     out = _output_size(op, n, input, output_size)
-    if min(out) < 1:
-        raise RuntimeError(f"{op}: output_size must be positive, got {out} (input {desc(input)})")
+    if min(out) == 0 or input.numel() == 0:  # an empty result (torch: an output size 0, or an empty batch)
+        return _empty_adaptive(input, n, out, return_indices)
     tables = [_adaptive_table(m, o) for m, o in zip(input.shape[-n:], out)]
     res = _batched(input, n, lambda x: _max_by_tables(x, tables))
     return res if return_indices else res[0]
+
+
+def _empty_adaptive(input, n, out, return_indices):
+    shape = tuple(input.shape[:-n]) + tuple(out)
+    res = input.narrow(-1, 0, 0).reshape(shape)  # (differentiable: an input that requires grad gets zeros)
+    if not return_indices:
+        return res
+    from ...tensor import zeros
+    return res, zeros(shape, dtype=_dt.int64, device=input.device)
 
 
 @half_in_float32
