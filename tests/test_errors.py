@@ -43,7 +43,7 @@ BAD = [
     ("bool-many", lambda: bool(_t(3)), RuntimeError, "Boolean value of Tensor with 3 elements is ambiguous"),
     ("neg-size", lambda: fastdl.zeros(-1, 2), ValueError, "zeros: negative dimension -1"),
     ("bad-size-type", lambda: fastdl.zeros(2.5), TypeError, "zeros: size must be a sequence of ints"),
-    ("bad-dtype", lambda: fastdl.zeros(2, dtype="complex64"), TypeError, "unsupported dtype"),
+    ("bad-dtype", lambda: fastdl.zeros(2, dtype="complex32"), TypeError, "unsupported dtype"),
     ("bad-device", lambda: fastdl.zeros(2, device="tpu"), ValueError, "unknown device type 'tpu'"),
     ("cuda-missing", lambda: fastdl.zeros(2, device="cuda"), RuntimeError, "CUDA"),
     ("ragged", lambda: fastdl.tensor([[1, 2], [3]]), (TypeError, ValueError), "tensor"),

@@ -498,3 +498,6 @@ Tensor.geqrf, Tensor.orgqr, Tensor.ormqr = ops.geqrf, ops.orgqr, ops.ormqr
 # ---- perm branch: softmax / log_softmax need dim, nonzero's as_tuple is keyword-only (ops/toplevel_strict.py) ----
 from .ops import toplevel_strict as _strict  # noqa: E402
 Tensor.softmax, Tensor.log_softmax, Tensor.nonzero = _strict.softmax, _strict.log_softmax, _strict.nonzero
+
+# ---- complex dtypes (cplx branch): the Functions' complex routes and the complex API methods ----
+from .ops import complex_routes as _complex_routes  # noqa: E402,F401
