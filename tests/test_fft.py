@@ -169,3 +169,12 @@ def test_bad_inputs():
         fft.fft([1, 2, 3])
     with pytest.raises(TypeError, match="complex"):
         fastdl._C.cpu.fft_c2c(fastdl.ones(4), fastdl.ones(4), False)
+
+
+def test_dft_matrix_product_of_the_cuda_path():
+    """The CUDA path multiplies by _dft_matrix; the same product on the CPU matches numpy."""
+    from fastdl.fft import _dft_matrix
+    a = crand(2, 13, seed=16)
+    x = fastdl.tensor(a)
+    close(x @ _dft_matrix(13, False, x.dtype, x.device), np.fft.fft(a), 1e-12)
+    close(x @ _dft_matrix(13, True, x.dtype, x.device), np.fft.ifft(a) * 13, 1e-12)
