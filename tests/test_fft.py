@@ -178,3 +178,55 @@ def test_dft_matrix_product_of_the_cuda_path():
     x = fastdl.tensor(a)
     close(x @ _dft_matrix(13, False, x.dtype, x.device), np.fft.fft(a), 1e-12)
     close(x @ _dft_matrix(13, True, x.dtype, x.device), np.fft.ifft(a) * 13, 1e-12)
+
+
+# ---- stft / istft ------------------------------------------------------------------------------------
+
+def test_stft_values_and_round_trip():
+    r = rrand(2, 40, seed=17)
+    x = fastdl.tensor(r)
+    w = fastdl.hann_window(16, dtype=fastdl.float64)
+    s = fastdl.stft(x, 16, hop_length=4, window=w, return_complex=True)
+    assert tuple(s.shape) == (2, 9, 11) and s.dtype is fastdl.complex128
+    # frame 3 by hand: the reflect-padded signal's samples 12..27, windowed, transformed
+    padded = np.pad(r, ((0, 0), (8, 8)), mode="reflect")
+    close(s[:, :, 3], np.fft.rfft(padded[:, 12:28] * w.numpy()), 1e-12)
+    back = fastdl.istft(s, 16, hop_length=4, window=w, length=40)
+    close(back, r, 1e-12)
+    assert tuple(x[0].stft(16, window=w, return_complex=True).shape) == (9, 11)
+
+
+def test_stft_istft_match_torch():
+    torch = pytest.importorskip("torch")
+    r = rrand(2, 50, seed=18)
+    for kw in (dict(n_fft=16), dict(n_fft=16, hop_length=5, win_length=12), dict(n_fft=8, center=False),
+               dict(n_fft=16, pad_mode="constant", normalized=True), dict(n_fft=10, onesided=False)):
+        wl = kw.get("win_length", kw["n_fft"])
+        fw, tw = fastdl.hann_window(wl, dtype=fastdl.float64), torch.hann_window(wl, dtype=torch.float64)
+        a = fastdl.stft(fastdl.tensor(r), window=fw, return_complex=True, **kw)
+        b = torch.stft(torch.tensor(r), window=tw, return_complex=True, **kw)
+        close(a, b.numpy(), 1e-12)
+        if kw.get("center", True):
+            ikw = {k: v for k, v in kw.items() if k != "pad_mode"}
+            close(fastdl.istft(a, window=fw, **ikw), torch.istft(b, window=tw, **ikw).numpy(), 1e-12)
+    x, y = torch.tensor(r[0], requires_grad=True), fastdl.tensor(r[0], requires_grad=True)
+    torch.stft(x, 16, window=torch.hann_window(16, dtype=torch.float64), return_complex=True).abs().sum().backward()
+    fastdl.stft(y, 16, window=fastdl.hann_window(16, dtype=fastdl.float64), return_complex=True).abs().sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), x.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_stft_gradcheck_and_errors():
+    x = fastdl.tensor(rrand(20, seed=19), requires_grad=True)
+    w = fastdl.hann_window(8, dtype=fastdl.float64)
+    assert gradcheck(lambda t: fastdl.view_as_real(fastdl.stft(t, 8, window=w, return_complex=True)), (x,))
+    with pytest.raises(RuntimeError, match="return_complex"):
+        fastdl.stft(x, 8)
+    with pytest.raises(RuntimeError, match="n_fft"):
+        fastdl.stft(x, 64, center=False, return_complex=True)
+    with pytest.raises(RuntimeError, match="window"):
+        fastdl.stft(x, 8, window=fastdl.ones(5), return_complex=True)
+    s = fastdl.stft(x.detach(), 8, hop_length=2, window=w, center=False, return_complex=True)
+    with pytest.raises(RuntimeError, match="overlap add"):
+        fastdl.istft(s, 8, hop_length=2, window=w, center=False)
+    with pytest.raises(RuntimeError, match="complex"):
+        fastdl.istft(x, 8)

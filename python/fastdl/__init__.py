@@ -53,6 +53,7 @@ def numel(x):
 from .serialization import save, load  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import fft  # noqa: E402  (torch.fft; cplx branch)
+from .fft._stft import istft, stft  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
