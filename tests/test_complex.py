@@ -324,3 +324,19 @@ def test_advanced_indexing_and_shape_ops():
     want = np.zeros(4, complex)
     want[[0, 2]] = [2 * a[0, 0] / abs(a[0, 0]), a[0, 2] / abs(a[0, 2])]
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
+
+
+def test_inplace_fill_and_scalar_conversion():
+    z = fastdl.tensor([1 + 2j, 3 - 1j])
+    w = z.clone()
+    w += 1
+    w.mul_(2j)
+    np.testing.assert_allclose(w.numpy(), (z.numpy() + 1) * 2j)
+    assert z.clone().fill_(1 - 1j).tolist() == [1 - 1j] * 2 and z.clone().zero_().tolist() == [0j, 0j]
+    assert z.clone().copy_(fastdl.tensor([5.0, 6.0])).tolist() == [5 + 0j, 6 + 0j]
+    assert complex(z[1]) == 3 - 1j
+    with pytest.raises(TypeError, match="complex value"):
+        fastdl.ones(2).fill_(1j)
+    x = fastdl.tensor([1 + 2j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        x.sum().backward()

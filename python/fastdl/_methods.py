@@ -182,7 +182,11 @@ def _fill_(self, value):
     if isinstance(value, Tensor):
         value = value.item()
     from .ops._util import backend
-    backend(self, "fill_").fill(self, float(value))
+    if isinstance(value, complex) or self._dtype.category == 3:  # (re, im) through the real view
+        from .ops.complex_views import fill_complex
+        fill_complex(self, value)
+    else:
+        backend(self, "fill_").fill(self, float(value))
     self._buf.version += 1
     if self._grad_fn is not None:
         self._grad_fn, self._requires_grad = None, False  # a constant now: no gradient flows back

@@ -461,13 +461,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype), "full")
     t = _alloc(shape, dtype, device)
     if isinstance(fill_value, complex) or t.dtype.category == 3:  # (re, im) through the real view
-        from .ops.complex_views import _real_view
-        fill_value = complex(fill_value)
-        if t.dtype.category != 3:
-            raise TypeError(f"full: cannot fill a {t.dtype.name} tensor with the complex value {fill_value}")
-        r = _real_view(t)
-        for k, v in ((0, fill_value.real), (1, fill_value.imag)):
-            _backend(t).fill(r._view(r._shape[:-1], r._strides[:-1], r._offset + k), v)
+        from .ops.complex_views import fill_complex
+        fill_complex(t, fill_value, "full")
     else:
         _backend(t).fill(t, float(fill_value))
     return t.requires_grad_(requires_grad) if requires_grad else t

@@ -50,6 +50,7 @@ Tensor.resolve_conj = lambda self: self  # conj() is a copy here, never a lazy f
 Tensor.is_conj = lambda self: False
 Tensor.angle = cm.angle
 Tensor.sgn = cm.sgn
+Tensor.__complex__ = lambda self: complex(self.item())
 Tensor.is_complex = lambda self: self._dtype.category == 3
 Tensor.cfloat = lambda self: self.to(_dt.complex64)
 Tensor.cdouble = lambda self: self.to(_dt.complex128)

@@ -12,6 +12,8 @@ from ..autograd import Function
 from ..tensor import Tensor
 from ._util import broadcast_shapes, check_tensor, desc, expand_view
 
+builtins_complex = complex  # (the name `complex` is torch.complex below)
+
 __all__ = ["view_as_real", "view_as_complex", "complex", "polar", "real", "imag", "is_complex_dtype"]
 
 
@@ -121,6 +123,17 @@ def polar(abs, angle):
     check_tensor("polar", abs, "abs")
     check_tensor("polar", angle, "angle")
     return _pair("polar", abs * angle.cos(), abs * angle.sin())
+
+
+def fill_complex(t, value, op="fill_"):
+    """Writes the number value into every element of t (complex, or real with a real value)."""
+    from ._util import backend
+    if t._dtype.category != 3:
+        raise TypeError(f"{op}: cannot fill a {t._dtype.name} tensor with the complex value {value!r}")
+    value = builtins_complex(value)
+    r = _real_view(t)
+    for k, v in ((0, value.real), (1, value.imag)):
+        backend(t, op).fill(r._view(r._shape[:-1], r._strides[:-1], r._offset + k), v)
 
 
 def from_parts(re, im, dtype):
