@@ -13,8 +13,6 @@ Ops without a complex meaning (relu, max, <, floor ...) raise a TypeError naming
 """
 import cmath as _cmath
 import math as _math
-import warnings
-
 from .. import dtypes as _dt
 from ..autograd import backward_by_reforward, enable_grad, grad as _grad, is_grad_enabled
 from ..tensor import Tensor
@@ -299,13 +297,8 @@ def real_reduce(name):
         from . import reduce as _red
         from .complex_views import view_as_complex
         r = view_as_real(x if dtype is None else x.to(dtype))
-        out = getattr(_red, name)(r, dim=[d for d in dims] if dims else list(range(x.ndim)), keepdim=keepdim) \
+        out = getattr(_red, name)(r, dim=list(dims) if dims else list(range(x.ndim)), keepdim=keepdim) \
             if x.ndim else r
         return view_as_complex(out.contiguous())
     return reference
 
-
-def to_real_warned(x, dtype):
-    """complex -> real (torch: the real part, with a warning)."""
-    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
-    return x.real.to(dtype)

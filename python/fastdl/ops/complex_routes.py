@@ -36,10 +36,10 @@ cm.route(_red._Sum, cm.real_reduce("sum"))
 # ---- Tensor methods -----------------------------------------------------------------------
 
 def _set_part(which):
+    """z.real = v / z.imag = v: written into the part's view (torch's setters)."""
     def setter(self, value):
         part = which(self)
-        from ..autograd import no_grad  # noqa: F401  (copy_ records as any in-place op)
-        part.copy_(value if isinstance(value, Tensor) else value)
+        part.copy_(value) if isinstance(value, Tensor) else part.fill_(value)
     return setter
 
 

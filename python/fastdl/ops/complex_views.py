@@ -10,7 +10,7 @@ fastdl (ops/complex_math.py) is such a composition, so its gradient follows by i
 from .. import dtypes as _dt
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import broadcast_shapes, check_tensor, desc, expand_view
+from ._util import broadcast_shapes, check_tensor, desc
 
 builtins_complex = complex  # (the name `complex` is torch.complex below)
 
@@ -154,8 +154,6 @@ def from_parts(re, im, dtype):
         return p if p._shape == shape else p.expand(shape)
     return view_as_complex(stack([part(re), part(im)], -1))
 
-
-del expand_view
 
 
 class ComplexIndexing:
