@@ -1099,4 +1099,34 @@ OPS += [
                              name="2x3")],
          lambda torch, a, b: torch.linalg.tensorsolve(a, b), **_M4),
 ]
+# ---- fastdl.fft (cplx branch): real in, real out (complex results through view_as_real) ----
+def _fft_samples(rng):
+    return [Sample((rng.standard_normal((3, 8)),), name="3x8"), Sample((rng.standard_normal((2, 3, 7)),), name="2x3x7"),
+            Sample((rng.standard_normal((2, 1)),), name="len1")]  # (an empty batch: test_fft.py; torch's MKL refuses it)
+
+
+def _np_as_real(y):
+    return np.stack([y.real, y.imag], -1)
+
+
+OPS += [
+    OpInfo("fft_rfft", lambda x: fastdl.view_as_real(fastdl.fft.rfft(x)), lambda x: _np_as_real(np.fft.rfft(x)),
+           _fft_samples, torch_fn=lambda torch, x: torch.view_as_real(torch.fft.rfft(x))),
+    OpInfo("fft_fft_ortho_dim0", lambda x: fastdl.view_as_real(fastdl.fft.fft(x, n=4, dim=0, norm="ortho")),
+           lambda x: _np_as_real(np.fft.fft(x, n=4, axis=0, norm="ortho")), _fft_samples,
+           torch_fn=lambda torch, x: torch.view_as_real(torch.fft.fft(x, n=4, dim=0, norm="ortho"))),
+    OpInfo("fft_irfft_of_fft", lambda x: fastdl.fft.irfft(fastdl.fft.fft(x), n=9),
+           lambda x: np.fft.irfft(np.fft.fft(x), n=9), _fft_samples,
+           torch_fn=lambda torch, x: torch.fft.irfft(torch.fft.fft(x), n=9)),
+    OpInfo("fft_hfft_of_ihfft", lambda x: fastdl.fft.hfft(fastdl.fft.ihfft(x) * 2.0, n=6),
+           lambda x: np.fft.hfft(np.fft.ihfft(x) * 2.0, n=6), _fft_samples,
+           torch_fn=lambda torch, x: torch.fft.hfft(torch.fft.ihfft(x) * 2.0, n=6)),
+    OpInfo("fft_rfft2", lambda x: fastdl.view_as_real(fastdl.fft.rfft2(x, norm="forward")),
+           lambda x: _np_as_real(np.fft.rfft2(x, norm="forward")),
+           lambda rng: [Sample((rng.standard_normal((3, 5)),), name="3x5"),
+                        Sample((rng.standard_normal((2, 4, 6)),), name="2x4x6")],
+           torch_fn=lambda torch, x: torch.view_as_real(torch.fft.rfft2(x, norm="forward"))),
+    OpInfo("fft_fftshift", lambda x: fastdl.fft.fftshift(x), np.fft.fftshift, _fft_samples,
+           torch_fn=lambda torch, x: torch.fft.fftshift(x)),
+]
 OPS_BY_NAME = {op.name: op for op in OPS}

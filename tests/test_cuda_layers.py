@@ -31,7 +31,9 @@ CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chu
             "wgmma_desc_start", "wgmma_box_coord", "wgmma_tma_operand", "wgmma_flat_batch",
             # no CUDA sort kernel: fastdl.sort / argsort / topk on a device compose a bitonic
             # network from device ops (python/fastdl/ops/sorting.py)
-            "argsort"}
+            "argsort",
+            # no CUDA FFT kernel: fastdl.fft on a device multiplies by the DFT matrix (python/fastdl/fft/)
+            "fft_c2c"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",

@@ -43,7 +43,7 @@ BAD = [
     ("bool-many", lambda: bool(_t(3)), RuntimeError, "Boolean value of Tensor with 3 elements is ambiguous"),
     ("neg-size", lambda: fastdl.zeros(-1, 2), ValueError, "zeros: negative dimension -1"),
     ("bad-size-type", lambda: fastdl.zeros(2.5), TypeError, "zeros: size must be a sequence of ints"),
-    ("bad-dtype", lambda: fastdl.zeros(2, dtype="complex64"), TypeError, "unsupported dtype"),
+    ("bad-dtype", lambda: fastdl.zeros(2, dtype="complex32"), TypeError, "unsupported dtype"),
     ("bad-device", lambda: fastdl.zeros(2, device="tpu"), ValueError, "unknown device type 'tpu'"),
     ("cuda-missing", lambda: fastdl.zeros(2, device="cuda"), RuntimeError, "CUDA"),
     ("ragged", lambda: fastdl.tensor([[1, 2], [3]]), (TypeError, ValueError), "tensor"),
@@ -154,6 +154,14 @@ BAD = [
     ("int32-one-hot", lambda: fastdl.nn.functional.one_hot(fastdl.tensor([1], dtype=fastdl.int32)), TypeError, "one_hot: expected an int64 tensor.*int32"),
     ("int16-requires-grad", lambda: fastdl.ones(2, dtype=fastdl.int16, requires_grad=True), RuntimeError, "only Tensors of floating point dtype can require gradients, got fastdl.int16"),
     ("uint8-overflow", lambda: fastdl.tensor([256], dtype=fastdl.uint8), RuntimeError, "value cannot be converted to type uint8 without overflow"),
+    # complex dtypes and fastdl.fft (tests/test_complex.py, tests/test_fft.py)
+    ("view-as-complex-shape", lambda: fastdl.view_as_complex(_t(2, 3)), RuntimeError, "view_as_complex: Tensor must have a last dimension of size 2"),
+    ("view-as-real-real", lambda: fastdl.view_as_real(_t(2)), RuntimeError, "view_as_real is only supported for complex tensors"),
+    ("complex-relu", lambda: fastdl.ones(2, dtype=fastdl.complex64).relu(), TypeError, "relu: not supported for complex tensors, got complex64"),
+    ("complex-lt", lambda: fastdl.ones(2, dtype=fastdl.complex64) < 1, TypeError, "lt: not supported for complex tensors"),
+    ("fft-n", lambda: fastdl.fft.fft(_t(4), n=0), RuntimeError, "fft: Invalid number of data points \\(0\\)"),
+    ("fft-dim", lambda: fastdl.fft.fft(_t(4), dim=2), IndexError, "fft: dimension out of range"),
+    ("rfft-complex", lambda: fastdl.fft.rfft(fastdl.ones(4, dtype=fastdl.complex64)), RuntimeError, "rfft expects a real input tensor"),
 ]
 
 

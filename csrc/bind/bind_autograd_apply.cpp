@@ -152,8 +152,8 @@ long category_of(PyObject* dtype) {
   return c;
 }
 
-// Makes output i point back at node (floating point only: integer outputs never require
-// grad); returns its (shape, dtype, device), or None for a non-tensor.
+// Makes output i point back at node (floating point and complex only: integer outputs
+// never require grad); returns its (shape, dtype, device), or None for a non-tensor.
 PyObject* link(PyObject* o, PyObject* node, Py_ssize_t i) {
   if (!PyObject_TypeCheck(o, g.tensor)) return Py_NewRef(Py_None);
   if (!tslot(o, kDtype) || !tslot(o, kShape) || !tslot(o, kDevice)) {
@@ -162,7 +162,7 @@ PyObject* link(PyObject* o, PyObject* node, Py_ssize_t i) {
   }
   const long c = category_of(tslot(o, kDtype));
   if (c == -1 && PyErr_Occurred()) return nullptr;
-  if (c == 2) {
+  if (c >= 2) {  // 2: floating, 3: complex
     PyObject* index = PyLong_FromSsize_t(i);
     if (!index) return nullptr;
     set_tslot(o, kGradFn, Py_NewRef(node));

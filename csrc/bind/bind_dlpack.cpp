@@ -50,6 +50,8 @@ DLDataType to_dl(DType d) {
     case DType::Int16: return {kDLInt, 16, 1};
     case DType::Int8: return {kDLInt, 8, 1};
     case DType::UInt8: return {kDLUInt, 8, 1};
+    case DType::Complex64: return {kDLComplex, 64, 1};
+    case DType::Complex128: return {kDLComplex, 128, 1};
   }
   fail_type("__dlpack__: unsupported dtype");
 }
@@ -66,10 +68,12 @@ DType from_dl(DLDataType t) {
     if (t.code == kDLInt && t.bits == 16) return DType::Int16;
     if (t.code == kDLInt && t.bits == 8) return DType::Int8;
     if (t.code == kDLUInt && t.bits == 8) return DType::UInt8;
+    if (t.code == kDLComplex && t.bits == 64) return DType::Complex64;
+    if (t.code == kDLComplex && t.bits == 128) return DType::Complex128;
   }
   fail_type("from_dlpack: unsupported dtype (DLPack type code " + std::to_string(t.code) + ", " +
             std::to_string(t.bits) + " bits, " + std::to_string(t.lanes) +
-            " lanes); fastdl supports float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool");
+            " lanes); fastdl supports float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64 and complex128");
 }
 
 py::capsule dlpack_export(const TensorArg& t) {

@@ -7,6 +7,7 @@
 #include <string>
 #include "errors.h"
 #include "common/half_convert.h"
+#include "common/complex_convert.h"
 
 namespace fastdl {
 
@@ -14,7 +15,9 @@ enum class DType : int {
   Float32 = 0, Float64 = 1, Int64 = 2, Bool = 3, Float16 = 4, BFloat16 = 5,
   // The narrow integers are storage types like the half ones: copy / fill / where /
   // DLPack take them, the Python layer computes in int64 and casts back.
-  Int32 = 6, Int16 = 7, Int8 = 8, UInt8 = 9
+  Int32 = 6, Int16 = 7, Int8 = 8, UInt8 = 9,
+  // complex64 / complex128: storage types too (common/complex_convert.h).
+  Complex64 = 10, Complex128 = 11
 };
 
 inline size_t itemsize(DType d) {
@@ -29,6 +32,8 @@ inline size_t itemsize(DType d) {
     case DType::Int16: return 2;
     case DType::Int8: return 1;
     case DType::UInt8: return 1;
+    case DType::Complex64: return 8;
+    case DType::Complex128: return 16;
   }
   return 0;
 }
@@ -45,6 +50,8 @@ inline const char* dtype_name(DType d) {
     case DType::Int16: return "int16";
     case DType::Int8: return "int8";
     case DType::UInt8: return "uint8";
+    case DType::Complex64: return "complex64";
+    case DType::Complex128: return "complex128";
   }
   return "?";
 }
@@ -53,6 +60,7 @@ inline const char* dtype_name(DType d) {
 // fill and matmul take them (converting to float32), every other kernel refuses them.
 inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Float64; }
 inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat16; }
+inline bool is_complex(DType d) { return d == DType::Complex64 || d == DType::Complex128; }
 inline bool is_narrow_int(DType d) {
   return d == DType::Int32 || d == DType::Int16 || d == DType::Int8 || d == DType::UInt8;
 }
@@ -74,7 +82,7 @@ inline bool is_narrow_int(DType d) {
   }
 
 // FASTDL_DISPATCH_ALL plus the half types (Half, BFloat16 from common/half_convert.h)
-// and the narrow integers: for kernels that only move or convert elements (copy, fill,
+// the narrow integers and the complex types: for kernels that only move or convert elements (copy, fill,
 // where).
 #define FASTDL_DISPATCH_STORAGE(DT, OPNAME, ...)                                     \
   switch (DT) {                                                                     \
@@ -88,6 +96,8 @@ inline bool is_narrow_int(DType d) {
     FASTDL_DTYPE_CASE(::fastdl::DType::Int16, int16_t, __VA_ARGS__)                 \
     FASTDL_DTYPE_CASE(::fastdl::DType::Int8, int8_t, __VA_ARGS__)                   \
     FASTDL_DTYPE_CASE(::fastdl::DType::UInt8, uint8_t, __VA_ARGS__)                 \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Complex64, ::fastdl::ComplexFloat, __VA_ARGS__) \
+    FASTDL_DTYPE_CASE(::fastdl::DType::Complex128, ::fastdl::ComplexDouble, __VA_ARGS__) \
     default: ::fastdl::fail_type(std::string(OPNAME) + ": unsupported dtype " +      \
                                  ::fastdl::dtype_name(DT));                          \
   }

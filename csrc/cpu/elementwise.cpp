@@ -224,6 +224,9 @@ namespace {
 // c ? a : b without a branch: the bits of a or b through an all-ones / all-zeros mask.
 template <typename T>
 inline T select_bits(bool c, T a, T b) {
+  if constexpr (sizeof(T) == 16) {  // complex128: no 128-bit integer to mask
+    return c ? a : b;
+  } else {
   using U = std::conditional_t<
       sizeof(T) == 8, uint64_t,
       std::conditional_t<sizeof(T) == 4, uint32_t, std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
@@ -236,6 +239,7 @@ inline T select_bits(bool c, T a, T b) {
   T out;
   std::memcpy(&out, &r, sizeof(T));
   return out;
+  }
 }
 
 }  // namespace

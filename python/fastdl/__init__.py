@@ -5,7 +5,7 @@ __version__ = "0.1.0"
 import importlib as _importlib
 
 from . import _C
-from .dtypes import float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool_, get_default_dtype, set_default_dtype, DType as dtype_cls
+from .dtypes import float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool_, complex64, complex128, cfloat, cdouble, get_default_dtype, set_default_dtype, DType as dtype_cls
 from .device import device
 from .tensor import (Tensor, Size, tensor, as_tensor, from_numpy, empty, zeros, ones, full, zeros_like, ones_like,
                      full_like, empty_like, arange, linspace, eye)
@@ -52,6 +52,8 @@ def numel(x):
 
 from .serialization import save, load  # noqa: E402
 from . import nn, optim  # noqa: E402
+from . import fft  # noqa: E402  (torch.fft; cplx branch)
+from .fft._stft import istft, stft  # noqa: E402
 from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).

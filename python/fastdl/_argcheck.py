@@ -30,7 +30,7 @@ def number(op, name, v, kind="float"):
         if isinstance(v, bool) or not hasattr(v, "__index__"):
             raise TypeError(f"{op}(): argument '{name}' must be int, not {_what(v)} ({v!r})")
         return v
-    if isinstance(v, (int, float)) or hasattr(v, "__float__"):
+    if isinstance(v, (int, float)) or hasattr(v, "__float__") or (kind == "Number" and isinstance(v, complex)):
         return v
     raise TypeError(f"{op}(): argument '{name}' must be {kind}, not {_what(v)} ({v!r})")
 

@@ -58,6 +58,8 @@ def format_tensor(t):
             opts.update(formatter={"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)})
         else:
             opts.update(precision=prec, floatmode="fixed")
+    if t.dtype.category == 3:  # torch formats the real and the imaginary parts each as a float tensor
+        opts.update(formatter={"complex_kind": _complex_formatter(arr, prec, sci)})
     if t.dtype is _dt.bool_:
         opts.update(formatter={"bool": lambda v: "True" if v else "False"})
     body = np.array2string(arr, **opts) if arr.size else "[]"
@@ -66,10 +68,33 @@ def format_tensor(t):
         extras.append(f"device='{t.device}'")
     if t.numel() == 0 and t.ndim != 1:
         extras.append(f"size={tuple(t.shape)}")
-    if t.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_) or (arr.size == 0 and t.dtype is _dt.int64):
+    if t.dtype not in (_dt.get_default_dtype(), _dt.to_complex(_dt.get_default_dtype()), _dt.int64, _dt.bool_) or (arr.size == 0 and t.dtype is _dt.int64):
         extras.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _part_formatter(vals, prec, sci):
+    """How torch prints one part of complex values: as a float tensor of those values would."""
+    finite = vals[np.isfinite(vals)]
+    integral = finite.size == 0 or np.all(finite == np.round(finite))
+    big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
+    if sci or (big and sci is None):
+        return lambda v: f"{v:.{prec}e}"
+    if integral:
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
+    return lambda v: f"{v:.{prec}f}" if np.isfinite(v) else str(v)
+
+
+def _complex_formatter(arr, prec, sci):
+    re_f, im_f = _part_formatter(arr.real.reshape(-1), prec, sci), _part_formatter(arr.imag.reshape(-1), prec, sci)
+    width = max([len(re_f(v)) for v in arr.real.reshape(-1).tolist()] or [0])
+
+    def fmt(v):
+        im = im_f(abs(v.imag)) if not np.isnan(v.imag) else "nan"
+        sign = "-" if np.signbit(v.imag) and not np.isnan(v.imag) else "+"
+        return f"{re_f(v.real).rjust(width)}{sign}{im}j"
+    return fmt

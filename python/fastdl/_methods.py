@@ -191,7 +191,11 @@ def _fill_(self, value):
     if isinstance(value, Tensor):
         value = value.item()
     from .ops._util import backend
-    backend(self, "fill_").fill(self, float(value))
+    if isinstance(value, complex) or self._dtype.category == 3:  # (re, im) through the real view
+        from .ops.complex_views import fill_complex
+        fill_complex(self, value)
+    else:
+        backend(self, "fill_").fill(self, float(value))
     self._buf.version += 1
     if self._grad_fn is not None:
         self._grad_fn, self._requires_grad = None, False  # a constant now: no gradient flows back
@@ -507,3 +511,6 @@ Tensor.geqrf, Tensor.orgqr, Tensor.ormqr = ops.geqrf, ops.orgqr, ops.ormqr
 # ---- perm branch: softmax / log_softmax need dim, nonzero's as_tuple is keyword-only (ops/toplevel_strict.py) ----
 from .ops import toplevel_strict as _strict  # noqa: E402
 Tensor.softmax, Tensor.log_softmax, Tensor.nonzero = _strict.softmax, _strict.log_softmax, _strict.nonzero
+
+# ---- complex dtypes (cplx branch): the Functions' complex routes and the complex API methods ----
+from .ops import complex_routes as _complex_routes  # noqa: E402,F401

@@ -608,6 +608,9 @@ def _root_grads(tensors, grad_tensors, op):
             if t.numel() != 1:
                 raise RuntimeError(f"{op}: grad can be implicitly created only for scalar outputs; "
                                    f"got a tensor of shape {list(t.shape)}, pass gradient=")
+            if t.dtype.category == 3:
+                raise RuntimeError(f"{op}: grad can be implicitly created only for real scalar outputs, got "
+                                   f"{t.dtype.name}; pass gradient= or differentiate a real function of it")
             g = ones_like(t)
         elif not isinstance(g, Tensor):
             from .tensor import tensor as _tensor

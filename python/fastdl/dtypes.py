@@ -12,10 +12,15 @@ give float32 (as in torch). NumPy has no bfloat16: its `np` is the uint16 of its
 The integers rank by width; uint8 with int8 gives int16, uint8 with a wider signed type
 that type (torch.promote_types). int32 / int16 / int8 / uint8 are storage types: the
 kernels compute in int64 and the result is cast back (ops/int_narrow.py).
+
+complex64 / complex128 (category 3, above floating) are storage types too: the Python
+layer computes on a (..., 2) real view (ops/complex_math.py). With a complex operand the
+promotion is torch's combine-by-category: float64 with complex64 gives complex128, a
+Python complex lifts a float32 tensor to complex64 and a float64 one to complex128.
 """
 import numpy as np
 
-__all__ = ["DType", "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool_", "get_default_dtype", "set_default_dtype", "result_type"]
+__all__ = ["DType", "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool_", "complex64", "complex128", "cfloat", "cdouble", "get_default_dtype", "set_default_dtype", "result_type"]
 
 
 class DType:
@@ -27,6 +32,10 @@ class DType:
     @property
     def is_floating_point(self):
         return self.category == 2
+
+    @property
+    def is_complex(self):
+        return self.category == 3
 
     def __repr__(self):
         return f"fastdl.{self.name}"
@@ -46,7 +55,11 @@ int32 = DType("int32", 6, 4, np.int32, 1)
 int16 = DType("int16", 7, 2, np.int16, 1)
 int8 = DType("int8", 8, 1, np.int8, 1)
 uint8 = DType("uint8", 9, 1, np.uint8, 1)
-ALL = (float32, float64, int64, bool_, float16, bfloat16, int32, int16, int8, uint8)
+complex64 = DType("complex64", 10, 8, np.complex64, 3)
+complex128 = DType("complex128", 11, 16, np.complex128, 3)
+cfloat, cdouble = complex64, complex128
+ALL = (float32, float64, int64, bool_, float16, bfloat16, int32, int16, int8, uint8, complex64, complex128)
+COMPLEX = (complex64, complex128)
 HALF = (float16, bfloat16)
 NARROW_INT = (int32, int16, int8, uint8)  # computed in int64, stored narrow
 INTEGER = (int64,) + NARROW_INT
@@ -59,10 +72,10 @@ def compute_dtype(d):
     return float32 if d in HALF else int64 if d in NARROW_INT else d
 
 
-_BY_NAME = {**{d.name: d for d in ALL}, "half": float16}
+_BY_NAME = {**{d.name: d for d in ALL}, "half": float16, "cfloat": complex64, "cdouble": complex128}
 _BY_NP = {d.np: d for d in ALL if d is not bfloat16}
-_RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, int64: 4, float16: 2, bfloat16: 2, float32: 3, float64: 4}
-_SUPPORTED = "float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 and bool"
+_RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, int64: 4, float16: 2, bfloat16: 2, float32: 3, float64: 4, complex64: 3, complex128: 4}
+_SUPPORTED = "float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64 and complex128"
 
 _default_float = float32
 
@@ -93,6 +106,8 @@ def to_dtype(d):
         return int64
     if d is bool:
         return bool_
+    if d is complex:  # Python's complex is two doubles (torch: complex128)
+        return complex128
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
     try:
@@ -106,6 +121,8 @@ def to_dtype(d):
             return float32 if npd.itemsize <= 4 else float64
         if npd.kind in "iu":  # uint16 / uint32 / uint64: widened
             return int64
+        if npd.kind == "c":
+            return complex64 if npd.itemsize <= 8 else complex128
     raise TypeError(f"unsupported dtype {d!r}; fastdl supports {_SUPPORTED}")
 
 
@@ -117,7 +134,59 @@ def from_numpy_dtype(npd):
 
 
 def _category_default(cat):
-    return (bool_, int64, _default_float)[cat]
+    return (bool_, int64, _default_float, to_complex(_default_float))[cat]
+
+
+def to_complex(d):
+    """The complex dtype holding d's values (float64 -> complex128, any other -> complex64)."""
+    return d if d.category == 3 else complex128 if d is float64 else complex64
+
+
+def to_real(d):
+    """The real dtype of a complex one's parts (complex64 -> float32); any other itself."""
+    return float32 if d is complex64 else float64 if d is complex128 else d
+
+
+def _promote_complex(a, b):
+    """torch.promote_types when either is complex: complex of the wider precision."""
+    return complex128 if complex128 in (a, b) or float64 in (a, b) else complex64
+
+
+def _result_type_complex(dims, zero_dims, scalar_cat):
+    """torch.result_type's three priority classes (dimensioned, zero-dim, scalars), each
+    promoted within itself, then combined from the lowest up (c10's combine_categories)."""
+    def promote(group):
+        out = None
+        for d in group:
+            if out is None:
+                out = d
+            elif d.category == 3 or out.category == 3:
+                out = _promote_complex(out, d)
+            else:
+                out = result_type(_Dummy(out), _Dummy(d))
+        return out
+
+    def combine(higher, lower):
+        if higher is None:
+            return lower
+        if lower is None or higher.category == 3:
+            return higher
+        if higher.category == 2:
+            return to_complex(higher) if lower.category == 3 else higher
+        if higher is bool_ or lower.category >= 2:
+            return lower if higher.category < lower.category else higher
+        return higher
+
+    scalar = None if scalar_cat < 0 else _category_default(scalar_cat)
+    return combine(promote(dims), combine(promote(zero_dims), scalar))
+
+
+class _Dummy:  # a 1-d stand-in for a dtype (result_type reads _dtype and ndim)
+    __slots__ = ("_dtype",)
+    ndim = 1
+
+    def __init__(self, d):
+        self._dtype = d
 
 
 def scalar_category(x):
@@ -127,6 +196,8 @@ def scalar_category(x):
         return 1
     if isinstance(x, (float, np.floating)):
         return 2
+    if isinstance(x, (complex, np.complexfloating)):
+        return 3
     raise TypeError(f"expected a number, got {type(x).__name__}")
 
 
@@ -139,6 +210,8 @@ def result_type(*operands):
         else:
             scalar_cat = max(scalar_cat, scalar_category(o))
     cat = max([d.category for d in dims + zero_dims] + [scalar_cat])
+    if cat == 3:
+        return _result_type_complex(dims, zero_dims, scalar_cat)
     for group in (dims, zero_dims):
         members = {d for d in group if d.category == cat}
         if members:

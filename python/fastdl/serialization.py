@@ -31,10 +31,12 @@ __all__ = ["save", "load"]
 _STRUCTURE_KEY = "fastdl.structure"
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 _SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL", _dt.float16: "F16",
-               _dt.bfloat16: "BF16", _dt.int32: "I32", _dt.int16: "I16", _dt.int8: "I8", _dt.uint8: "U8"}
+               _dt.bfloat16: "BF16", _dt.int32: "I32", _dt.int16: "I16", _dt.int8: "I8", _dt.uint8: "U8",
+               _dt.complex64: "C64", _dt.complex128: "C128"}
 # safetensors dtype -> stored NumPy type (BF16: its raw bits); non-fastdl types widen losslessly on load
 _LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f2", "BF16": "<u2", "I32": "<i4",
-               "I16": "<i2", "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4"}
+               "I16": "<i2", "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4",
+               "C64": "<c8", "C128": "<c16"}
 
 
 # ---- save ----------------------------------------------------------------------------
@@ -220,6 +222,8 @@ def _from_array(arr):
         target = arr.dtype.newbyteorder("=")  # int8 .. int64, uint8: fastdl dtypes of their own
     elif kind == "u" and size <= 4:
         target = np.int64
+    elif kind == "c" and size <= 16:
+        target = {8: np.complex64, 16: np.complex128}[size]
     else:
         raise ValueError(f"arrays of dtype {arr.dtype} have no lossless fastdl dtype "
                          f"(float16, float32, float64, int64, int32, int16, int8, uint8, bool)")

@@ -124,7 +124,7 @@ class Tensor:
     def requires_grad(self, flag):
         if self._grad_fn is not None and not flag:
             raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach()")
-        if flag and not self._dtype.is_floating_point:
+        if flag and self._dtype.category < 2:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self._dtype}")
         self._requires_grad = bool(flag)
 
@@ -457,12 +457,16 @@ def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=Non
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = _shape_arg("full", (size,) if not isinstance(size, (tuple, list, Size)) else tuple(size))
     if dtype is None:
-        dtype = {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[_dt.scalar_category(fill_value)]
+        dtype = _dt._category_default(_dt.scalar_category(fill_value))
     elif _dt.to_dtype(dtype) in _dt.NARROW_INT:  # torch refuses a value the dtype cannot hold
         from .ops.int_narrow import check_python_ints
         check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype), "full")
     t = _alloc(shape, dtype, device)
-    _backend(t).fill(t, float(fill_value))
+    if isinstance(fill_value, complex) or t.dtype.category == 3:  # (re, im) through the real view
+        from .ops.complex_views import fill_complex
+        fill_complex(t, fill_value, "full")
+    else:
+        _backend(t).fill(t, float(fill_value))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -520,6 +524,8 @@ def _infer_dtype(data, arr):
         return _dt.int64
     if kind == "f":
         return _dt.get_default_dtype()
+    if kind == "c":  # Python complex numbers: torch's default complex dtype
+        return _dt.to_complex(_dt.get_default_dtype())
     raise TypeError(f"tensor: could not infer a dtype from data of NumPy kind {arr.dtype}")
 
 

@@ -56,3 +56,6 @@ from .special_misc import round  # noqa: E402,F811
 from .linalg_householder import geqrf, orgqr, ormqr
 # ---- randomized low-rank SVD / PCA (linalg/optim branch: ops/lowrank.py) ----
 from .lowrank import pca_lowrank, svd_lowrank
+# ---- complex dtypes (cplx branch: ops/complex_views.py, ops/complex_math.py) ----
+from .complex_views import complex, imag, polar, real, view_as_complex, view_as_real  # noqa: E402
+from .complex_math import angle, conj, conj_physical, sgn  # noqa: E402,F811

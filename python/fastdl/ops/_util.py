@@ -136,6 +136,9 @@ def scalar_tensor(value, dtype, device):
                  and (value != 0 or math.copysign(1.0, value) > 0))
     key = (value, type(value), dtype)
     t = _SCALARS.get(key) if cacheable else None
+    if t is None and isinstance(value, complex):  # (re, im) through the real view
+        from ..tensor import full
+        return full((), value, dtype=dtype, device=device)
     if t is None:
         t = _alloc((), dtype, device)
         backend(t).fill(t, float(value))
@@ -195,6 +198,9 @@ class _HalfIndexing:
 def index_backend(t, op="op"):
     """backend(t, op) for the index kernels (_INDEX_WRITES), which take float16 / bfloat16 too."""
     be = backend(t, op)
+    if t.dtype.category == 3:  # complex: on the (..., 2) real views (ops/complex_views.py)
+        from .complex_views import ComplexIndexing
+        return ComplexIndexing(be)
     return _HalfIndexing(be, op) if t.dtype in _dt.STORAGE else be
 
 

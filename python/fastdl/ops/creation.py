@@ -33,7 +33,11 @@ class _To(Function):
     @staticmethod
     def backward(ctx, g):
         dtype, dev = ctx.src
-        return g.to(dtype=dtype, device=dev) if dtype.is_floating_point else None, None, None, None
+        if dtype.category < 2:
+            return None, None, None, None
+        if g.dtype.category == 3 and dtype.category != 3:  # a real input's gradient: the real part
+            g = g.real
+        return g.to(dtype=dtype, device=dev), None, None, None
 
 
 def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
@@ -56,7 +60,11 @@ def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False, memory
             return x  # nothing to change (torch returns the input itself)
     elif dtype is x.dtype and dev == x.device and not copy:
         return x
-    if x.requires_grad and not dtype.is_floating_point:
+    if x._dtype.category == 3 and dtype.category != 3:  # torch: the real part, with a warning
+        import warnings
+        warnings.warn(f"to: casting complex values to {dtype.name} discards the imaginary part", UserWarning,
+                      stacklevel=2)
+    if x.requires_grad and dtype.category < 2:
         return _To.apply(x.detach(), dtype, dev, strides)
     return _To.apply(x, dtype, dev, strides)
 

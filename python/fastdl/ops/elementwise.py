@@ -37,7 +37,8 @@ def _operands(op, a, b, float_result=False):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     for x in (a, b):
-        if not isinstance(x, (Tensor, int, float, bool)) and not hasattr(x, "__index__") and not hasattr(x, "__float__"):
+        if not isinstance(x, (Tensor, int, float, bool, complex)) and not hasattr(x, "__index__") \
+                and not hasattr(x, "__float__"):
             raise TypeError(f"{op}: unsupported operand type {type(x).__name__}")
     same_device(op, a, b)
     dt = _dt.result_type(a, b)
@@ -65,6 +66,11 @@ def binary_kernel(op, a, b, float_result=False, out_dtype=None):
         if op not in _BOOL_ARITH and not op.startswith("logical_"):
             raise TypeError(f"{op}: not supported for bool tensors ({desc(A)}, {desc(B)}); convert with .long()")
         op = _BOOL_ARITH.get(op, op)
+    if dt.category == 3:  # complex: == / != by parts, any other kernel refused (ops/complex_math.py)
+        from . import complex_math
+        if op in ("eq", "ne"):
+            return getattr(complex_math, op)(A, B)
+        complex_math.refuse(op, A, B)
     if dt in _dt.STORAGE:  # half in float32, narrow integers in int64 (wrapping on the way back)
         w = _dt.compute_dtype(dt)
         return via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, w), cast(B, w), res))
@@ -302,7 +308,7 @@ def pow(a, b):
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
         if a.dtype.is_floating_point:  # (integer tensors: the binary kernel, pow_scalar is float-only)
             return PowScalar.apply(a, float(b))
-        if isinstance(b, int) and b < 0:
+        if isinstance(b, int) and b < 0 and a.dtype.category < 2:
             raise RuntimeError("pow: integers to negative integer powers are not allowed")
     return Pow.apply(a, b)
 
@@ -423,11 +429,11 @@ def isnan(x):
 
 
 def isinf(x):
-    return eq(abs(x), float("inf")) if x.dtype.is_floating_point else zeros_bool(x)
+    return eq(abs(x), float("inf")) if x.dtype.category >= 2 else zeros_bool(x)  # complex: |x| = inf
 
 
 def isfinite(x):
-    return logical_not(logical_or(isnan(x), isinf(x))) if x.dtype.is_floating_point else ones_bool(x)
+    return logical_not(logical_or(isnan(x), isinf(x))) if x.dtype.category >= 2 else ones_bool(x)
 
 
 def zeros_bool(x):
@@ -491,6 +497,9 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
         return out
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.category == 3:
+        from .complex_math import refuse
+        refuse(op, x)
     if float_only and not x.dtype.is_floating_point:
         x = cast(x, _dt.get_default_dtype())
     elif x.dtype is _dt.bool_:

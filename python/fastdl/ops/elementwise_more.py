@@ -46,7 +46,10 @@ def positive(x):
 
 
 def sgn(x):
-    return sign(x)  # real tensors only: sgn is sign
+    if x.dtype.category == 3:
+        from .complex_math import sgn as complex_sgn
+        return complex_sgn(x)
+    return sign(x)
 
 
 def clamp_min(x, min):
@@ -276,12 +279,14 @@ def isneginf(input):
 
 def isreal(input):
     check_tensor("isreal", input)
-    return ones_bool(input)  # fastdl has no complex dtypes
+    if input.dtype.category == 3:
+        return input.imag == 0
+    return ones_bool(input)
 
 
 def is_complex(input):
     check_tensor("is_complex", input)
-    return False
+    return input.dtype.category == 3
 
 
 def is_floating_point(input):

@@ -68,6 +68,9 @@ def matmul(a, b):
     check_tensor("matmul", a)
     check_tensor("matmul", b, "other")
     same_device("matmul", a, b)
+    if a._dtype.category == 3 or b._dtype.category == 3:  # four real products (ops/complex_math.py)
+        from .complex_math import matmul as complex_matmul
+        return complex_matmul(a, b)
     # shapes as plain tuples: fastdl.Size's Python __getitem__ costs more than this op's checks
     sa, sb = tuple(a._shape), tuple(b._shape)
     if not sa or not sb:

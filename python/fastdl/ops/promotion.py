@@ -18,8 +18,8 @@ def _dtype_arg(op, d, name):
 def result_type(tensor1, tensor2):
     """The dtype an arithmetic op on tensor1 and tensor2 (Tensors or numbers) would return."""
     for name, v in (("tensor1", tensor1), ("tensor2", tensor2)):
-        if not isinstance(v, Tensor) and (not isinstance(v, numbers.Number) or isinstance(v, complex)):
-            raise TypeError(f"result_type: {name} must be a Tensor or a real number, got {type(v).__name__}")
+        if not isinstance(v, Tensor) and not isinstance(v, numbers.Number):
+            raise TypeError(f"result_type: {name} must be a Tensor or a number, got {type(v).__name__}")
     return _dt.result_type(tensor1, tensor2)
 
 

@@ -146,6 +146,11 @@ def rand(*size, dtype=None, device=None, generator=None, requires_grad=False):
 
 
 def randn(*size, dtype=None, device=None, generator=None, requires_grad=False):
+    if dtype is not None and _dt.to_dtype(dtype).category == 3:  # torch: re and im each N(0, 1/2)
+        from .complex_views import view_as_complex
+        rd = _dt.to_real(_dt.to_dtype(dtype))
+        r = randn(*(_shape_arg("randn", size) + (2,)), dtype=rd, device=device, generator=generator) * 0.5 ** 0.5
+        return _finish(view_as_complex(r), requires_grad)
     out = empty(_shape_arg("randn", size), _float_dtype("randn", dtype), device)
     _gen(generator)._draw(backend(out, "randn").random_normal, out, 0.0, 1.0)
     return _finish(out, requires_grad)

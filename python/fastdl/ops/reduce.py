@@ -79,7 +79,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     check_tensor("mean", x)
     if dtype is not None:
         x = x.to(dtype)
-    if not x.dtype.is_floating_point:
+    if x.dtype.category < 2:
         raise TypeError(f"mean: could not infer output dtype; input dtype must be floating point, got {desc(x)}")
     dims = norm_dims("mean", dim, x.ndim)
     n = 1
