@@ -380,9 +380,10 @@ Tensor.random_, Tensor.exponential_, Tensor.geometric_ = _rndm.random_, _rndm.ex
 Tensor.log_normal_, Tensor.cauchy_ = _rndm.log_normal_, _rndm.cauchy_
 
 
-# ---- real-dtype no-ops of torch's complex API, conjugate transposes, legacy / small methods ----
+# ---- torch's complex API on real dtypes (no-ops; complex tensors: ops/complex_*.py replaces them),
+# conjugate transposes, legacy / small methods ----
 for _name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
-    setattr(Tensor, _name, lambda self: self)  # fastdl has no complex dtypes: the tensor itself, as torch's
+    setattr(Tensor, _name, lambda self: self)  # a real tensor: the tensor itself, as torch's
 Tensor.is_conj = lambda self: False
 Tensor.is_neg = lambda self: False
 Tensor.real = property(lambda self: self)

@@ -459,7 +459,7 @@ def _validate_grad(node, i, g, shape, dtype, device):
             raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - got {list(gs)} "
                                f"but expected shape compatible with {list(s)}")
         g = unbroadcast(g, s)
-    if g._dtype is not dtype:  # (fastdl has no complex dtypes, which torch refuses here)
+    if g._dtype is not dtype:
         g = g.to(dtype)
     if g._device != device:
         raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - expected device "

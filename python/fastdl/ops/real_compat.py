@@ -1,9 +1,9 @@
-"""torch's complex-number API on fastdl's real dtypes (it has no complex ones): conj and
-its kin return the tensor itself, as torch does for real tensors; adjoint is a transpose."""
+"""torch's complex-number API on real dtypes: conj and its kin return the tensor itself,
+as torch does for real tensors; adjoint is a transpose. (Complex tensors: ops/complex_*.py.)"""
 
 
 def conj(x):
-    """torch.conj: fastdl has no complex dtypes, so the tensor itself (as torch for real ones)."""
+    """torch.conj: the conjugate (a real tensor itself, as torch's)."""
     return x.conj()
 
 

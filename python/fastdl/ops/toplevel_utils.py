@@ -156,7 +156,7 @@ zero_ = _method_form("zero_", "Fills input with zeros in place (input.zero_())."
 detach = _method_form("detach", "input.detach(): the same memory, outside the graph.")
 detach_ = _method_form("detach_", "input.detach_(): takes input out of the graph in place.")
 is_inference = _method_form("is_inference", "False: fastdl has no inference tensors (inference_mode is no_grad).")
-is_conj = _method_form("is_conj", "False: fastdl has no complex dtypes, so no lazy conjugation.")
+is_conj = _method_form("is_conj", "False: fastdl conjugates eagerly (conj copies), so no tensor is a lazy conjugate.")
 is_neg = _method_form("is_neg", "False: fastdl has no lazy negation bit.")
 get_device = _method_form("get_device", "-1 for a CPU tensor, else the CUDA device index.")
 
