@@ -236,22 +236,22 @@ def _sizes(x, dims, s, last_default=None):
     return sizes
 
 
-def fftn(input, s=None, dim=None, norm=None):
-    x = _as_complex("fftn", input)
-    dims, s = _dims_s("fftn", x, s, dim)
-    norm = _check_norm("fftn", norm)
+def _c2c_n(op, input, s, dim, norm, inverse):
+    """fftn / ifftn: the 1-D complex transform over each of dims in turn."""
+    x = _as_complex(op, input)
+    dims, s = _dims_s(op, x, s, dim)
+    norm = _check_norm(op, norm)
     for d, n in zip(dims, _sizes(x, dims, s)):
-        x = _c2c(x, d, n, norm, False)
+        x = _c2c(x, d, n, norm, inverse)
     return x
+
+
+def fftn(input, s=None, dim=None, norm=None):
+    return _c2c_n("fftn", input, s, dim, norm, False)
 
 
 def ifftn(input, s=None, dim=None, norm=None):
-    x = _as_complex("ifftn", input)
-    dims, s = _dims_s("ifftn", x, s, dim)
-    norm = _check_norm("ifftn", norm)
-    for d, n in zip(dims, _sizes(x, dims, s)):
-        x = _c2c(x, d, n, norm, True)
-    return x
+    return _c2c_n("ifftn", input, s, dim, norm, True)
 
 
 def rfftn(input, s=None, dim=None, norm=None):
