@@ -38,7 +38,10 @@ CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chu
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
                 "reset_peak_memory_stats", "empty_cache", "allow_tf32", "set_allow_tf32", "conv_algo", "set_conv_algo",
-                "set_wgmma", "wgmma_enabled", "wgmma_launches"}
+                "set_wgmma", "wgmma_enabled", "wgmma_launches",
+                # events, properties and the toolkit version (cuda/events.cu: fastdl.cuda.Event, ...)
+                "event_create", "event_destroy", "event_record", "event_synchronize", "event_query",
+                "event_elapsed_ms", "device_properties", "runtime_version"}
 
 
 def public(mod):
