@@ -230,31 +230,11 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes `amount` entries (an int, or a fraction of the entries) chosen at random."""
+class _UnstructuredByScore(BasePruningMethod):
+    """Prunes `amount` entries (an int, or a fraction of the entries): those whose score
+    (_scores) is largest when `_largest`, else smallest."""
     PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        from ...ops import rand_like, topk
-        k = _n_to_prune(self.amount, t.numel())
-        mask = default_mask.clone().contiguous()
-        if k:
-            idx = topk(rand_like(t).reshape(-1), k).indices
-            mask.view(-1)[idx] = 0
-        return mask
-
-    @classmethod
-    def apply(cls, module, name, amount):
-        return super().apply(module, name, amount=amount)
-
-
-class L1Unstructured(BasePruningMethod):
-    """Prunes the `amount` entries of smallest absolute value."""
-    PRUNING_TYPE = "unstructured"
+    _largest = True
 
     def __init__(self, amount):
         _check_amount(amount)
@@ -265,9 +245,31 @@ class L1Unstructured(BasePruningMethod):
         k = _n_to_prune(self.amount, t.numel())
         mask = default_mask.clone().contiguous()
         if k:
-            idx = topk(t.abs().reshape(-1), k, largest=False).indices
+            idx = topk(self._scores(t).reshape(-1), k, largest=self._largest).indices
             mask.view(-1)[idx] = 0
         return mask
+
+
+class RandomUnstructured(_UnstructuredByScore):
+    """Prunes `amount` entries chosen at random."""
+
+    @staticmethod
+    def _scores(t):
+        from ...ops import rand_like
+        return rand_like(t)
+
+    @classmethod
+    def apply(cls, module, name, amount):
+        return super().apply(module, name, amount=amount)
+
+
+class L1Unstructured(_UnstructuredByScore):
+    """Prunes the `amount` entries of smallest absolute value."""
+    _largest = False
+
+    @staticmethod
+    def _scores(t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
