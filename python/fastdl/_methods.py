@@ -124,7 +124,9 @@ def _inplace(op_name, fn):
     def method(self, *args, **kwargs):
         # when recording, the op reads a copy: a backward that needs the input (sin, clamp)
         # must not see the value assign_ writes over it (torch saves the original too)
-        src = self.clone() if copy_input and self._requires_grad and _grad_enabled() else self
+        # (a complex op's backward re-runs its composition on the input: always a copy)
+        copy = copy_input or self._dtype.category == 3
+        src = self.clone() if copy and self._requires_grad and _grad_enabled() else self
         return _ew.assign_(self, fn(src, *args, **kwargs), op_name)
     method.__name__ = op_name
     return method
@@ -138,7 +140,8 @@ def _inplace_arith(op_name, fn):
     def method(self, other, *args, **kwargs):
         if not args and not kwargs and _ew.binary_(self, kernel_op, other) is not None:
             return self
-        return _ew.assign_(self, fn(self, other, *args, **kwargs), op_name)
+        src = self.clone() if self._dtype.category == 3 and self._requires_grad and _grad_enabled() else self
+        return _ew.assign_(self, fn(src, other, *args, **kwargs), op_name)
     method.__name__ = op_name
     return method
 

@@ -168,8 +168,12 @@ def angle(x):
         xf = x if x._dtype.is_floating_point else x.to(_dt.get_default_dtype())
         return where(xf < 0, _math.pi, where(xf.isnan(), xf, 0.0))
     re, im = parts(x)
-    from .elementwise import atan2
-    return atan2(im, re)
+    from .elementwise import atan2, where
+    # atan2's gradient is 0/0 at the origin; torch's is 0 there: a stand-in (1, 0) point
+    # there, whose gradient `where` drops, plus the exact value (+-0, +-pi) without a graph
+    zero = (re == 0).logical_and(im == 0)
+    safe = atan2(where(zero, 0.0, im), where(zero, 1.0, re))
+    return where(zero, atan2(im.detach(), re.detach()), safe)
 
 
 def exp(x, *_):

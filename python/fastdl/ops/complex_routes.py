@@ -27,6 +27,9 @@ def _refusal(name):
     return ref
 
 
+from . import complex_more as _cx  # noqa: E402
+_UNARY_REFS.update(_cx.UNARY)  # sin, cos, tanh, sigmoid, expm1, log1p ... (the sweep's additions)
+
 for _name, _fn in _ew._UNARY_FN.items():
     cm.route(_fn, _UNARY_REFS.get(_name) or _refusal(_name))
 

@@ -55,6 +55,9 @@ def cumsum(x, dim, dtype=None):
     """y[..., i, ...] = x[..., 0, ...] + ... + x[..., i, ...] along dim."""
     if _amp.on and _amp.here(): return _amp.run("cumsum", cumsum, x, dim, dtype)  # autocast
     x, d, half = _accumulating("cumsum", x, dim, dtype)
+    if x.dtype.category == 3:  # complex: the running sums of both parts
+        from .complex_more import cumsum as ccumsum
+        return ccumsum(x, d)
     y = _CumSum.apply(x, d)
     return y if half is None else y.to(half)
 

@@ -26,6 +26,9 @@ _LN2 = math.log(2.0)
 def _float_operand(op, x):
     """x as a floating tensor (ints and bools promoted to the default dtype, as torch's unary float ops do)."""
     check_tensor(op, x)
+    if x.dtype.category == 3:  # (complex: an op with a complex meaning branches before this)
+        from .complex_more import refuse
+        refuse(op, x)
     return x if x.dtype.is_floating_point else cast(x, _dt.get_default_dtype())
 
 
@@ -91,11 +94,17 @@ class _Binary(Function):
 # ---- hyperbolic ---------------------------------------------------------------------
 
 def sinh(x):
+    if isinstance(x, Tensor) and x.dtype.category == 3:
+        from . import complex_more
+        return complex_more.sinh(x)
     x = _float_operand("sinh", x)
     return (expm1(x) - expm1(-x)) * 0.5  # expm1: no cancellation near 0; d/dx = cosh
 
 
 def cosh(x):
+    if isinstance(x, Tensor) and x.dtype.category == 3:
+        from . import complex_more
+        return complex_more.cosh(x)
     x = _float_operand("cosh", x)
     return (exp(x) + exp(-x)) * 0.5
 
@@ -142,14 +151,23 @@ class _Atanh(_Unary):
 
 
 def asinh(x):
+    if isinstance(x, Tensor) and x.dtype.category == 3:
+        from . import complex_more
+        return complex_more.asinh(x)
     return _Asinh.apply(_float_operand("asinh", x))
 
 
 def acosh(x):
+    if isinstance(x, Tensor) and x.dtype.category == 3:
+        from . import complex_more
+        return complex_more.acosh(x)
     return _Acosh.apply(_float_operand("acosh", x))
 
 
 def atanh(x):
+    if isinstance(x, Tensor) and x.dtype.category == 3:
+        from . import complex_more
+        return complex_more.atanh(x)
     return _Atanh.apply(_float_operand("atanh", x))
 
 

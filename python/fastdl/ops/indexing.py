@@ -344,7 +344,7 @@ def index_add_(target, dim, index, src, alpha=1):
 
 def nonzero(x, as_tuple=False):
     check_tensor("nonzero", x)
-    if x.dtype in _dt.STORAGE:  # the kernels read bool / int64 / float: only zero-ness matters
+    if x.dtype in _dt.STORAGE or x.dtype.category == 3:  # the kernels read bool / int64 / float: only zero-ness matters
         x = x != 0
     be = backend(x, "nonzero")
     n = be.count_nonzero(x)

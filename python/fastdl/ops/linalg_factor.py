@@ -390,6 +390,9 @@ class _Eigh(Function):
 def solve(A, B, *, left=True):
     """X with A X = B (left) or X A = B; B may be a vector (..., n) as in torch.linalg.solve."""
     op = "linalg.solve"
+    if getattr(A, '_dtype', None) is not None and A._dtype.category == 3 or getattr(B, "_dtype", None) is not None and B._dtype.category == 3:  # complex: ops/complex_more.py
+        from .complex_more import solve as csolve
+        return csolve(A, B, left)
     _check_square(op, A)
     check_tensor(op, B, "B")
     vec = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -404,23 +407,35 @@ def inv(A):
     """A^-1 for batches of square matrices; LinAlgError if one is singular."""
     if _amp.on and _amp.here(): return _amp.run("inverse", inv, A)  # autocast
     op = "linalg.inv"
+    if getattr(A, '_dtype', None) is not None and A._dtype.category == 3:
+        from .complex_more import inv as cinv
+        return cinv(A)
     _check_square(op, A)
     return _Solve.apply(A, eye(A.shape[-1], dtype=A.dtype, device=A.device), op)
 
 
 def det(A):
+    if getattr(A, '_dtype', None) is not None and A._dtype.category == 3:
+        from .complex_more import det as cdet
+        return cdet(A)
     _check_square("linalg.det", A)
     return _Det.apply(A, "linalg.det")
 
 
 def slogdet(A):
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet); sign 0, logabsdet -inf if singular."""
+    if getattr(A, '_dtype', None) is not None and A._dtype.category == 3:
+        from .complex_more import slogdet as cslogdet
+        return SlogdetResult(*cslogdet(A))
     _check_square("linalg.slogdet", A)
     return SlogdetResult(*_SlogDet.apply(A, "linalg.slogdet"))
 
 
 def logdet(A):
     """log(det(A)): nan for a negative determinant, -inf for a singular A (torch.logdet)."""
+    if getattr(A, '_dtype', None) is not None and A._dtype.category == 3:
+        from .complex_more import logdet as clogdet
+        return clogdet(A)
     _check_square("logdet", A)
     sgn, logabs = _SlogDet.apply(A, "logdet")
     return logabs + log(sgn.detach())

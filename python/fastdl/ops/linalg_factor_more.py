@@ -241,6 +241,9 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 # ---------------------------------------------------------------- spectra and conditioning
 def eigvalsh(A, UPLO="L"):
     """linalg.eigvalsh: the eigenvalues (ascending) of the symmetric matrix in A's UPLO triangle."""
+    if getattr(A, '_dtype', None) is not None and A._dtype.category == 3:  # Hermitian: from the real embedding (ops/complex_more.py)
+        from .complex_more import eigvalsh as ceigvalsh
+        return ceigvalsh(A, UPLO)
     return eigh(A, UPLO).eigenvalues
 
 

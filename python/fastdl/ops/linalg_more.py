@@ -108,6 +108,9 @@ def vdot(input, other):
     _tensors(op, (input, "input"), (other, "other"))
     if input.ndim != 1 or other.ndim != 1 or input.shape[0] != other.shape[0]:
         raise ValueError(f"{op}: expected 1-D tensors of the same size, got {desc(input)} and {desc(other)}")
+    if input.dtype.category == 3:  # torch conjugates the first argument
+        from .complex_more import vdot as cvdot
+        return cvdot(input, other)
     return sum(input * other)
 
 
@@ -381,6 +384,10 @@ def vecdot(x, y, *, dim=-1):
     """linalg.vecdot: sum(x * y, dim) with x and y broadcast."""
     op = "linalg.vecdot"
     _tensors(op, (x, "x"), (y, "y"))
+    if x.dtype.category == 3 or y.dtype.category == 3:  # complex: x conjugated (torch)
+        from .complex_more import vecdot as cvecdot
+        broadcast_shapes(op, tuple(x.shape), tuple(y.shape))
+        return cvecdot(x, y, dim)
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{op}: expected a floating point tensor as input, got {desc(x)}")
     shape = broadcast_shapes(op, tuple(x.shape), tuple(y.shape))

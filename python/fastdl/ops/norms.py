@@ -110,6 +110,10 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
     op = "linalg.vector_norm"
     check_tensor(op, x)
     p = _order(op, ord)
+    if x.dtype.category == 3:  # complex: the norm of the moduli, real (torch)
+        from .complex_math import abs as cabs
+        x = cabs(x if dtype is None or not _dt.to_dtype(dtype).is_complex else x.to(_dt.to_dtype(dtype)))
+        dtype = None if dtype is None or _dt.to_dtype(dtype).is_complex else dtype
     x, compute = _float_input(op, x, dtype)
     dims = _reduced_dims(op, x, dim)
     if (p < 0 or p == _INF) and x.numel() == 0:  # min / max / a negative power have no identity
@@ -145,7 +149,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
         raise RuntimeError(f"{op}: order {ord} not supported (input {desc(A)})")
     if A.ndim < 2:
         raise RuntimeError(f"{op}: the input tensor A must have at least 2 dimensions, got {desc(A)}")
-    if not A.dtype.is_floating_point:
+    if not A.dtype.is_floating_point and A.dtype.category != 3:
         raise TypeError(f"{op}: expected a floating point tensor as input, got {desc(A)}")
     d0, d1 = _matrix_dims(op, A, dim)
     if p is None and ord == "fro":
@@ -153,13 +157,16 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
     if p is None or p in (2, -2):  # from the singular values (ops/linalg_svd.py)
         from .linalg_svd import svdvals
         X = A.permute(*[i for i in range(A.ndim) if i not in (d0, d1)], d0, d1)
-        X, compute = _float_input(op, X, dtype)
+        if X.dtype.category != 3:  # (complex: svdvals takes it, the values are real)
+            X, compute = _float_input(op, X, dtype)
+        else:
+            compute = X.dtype
         s = svdvals(X.to(compute) if compute is not X.dtype else X)
         if s.shape[-1] == 0 and p == -2:
             raise RuntimeError(f"{op}: cannot compute the {ord} norm of {desc(A)}: the matrices are empty and the "
                                "minimum has no identity")
         res = sum(s, -1) if p is None else (s.amax(-1) if p == 2 or s.shape[-1] == 0 else s.amin(-1))
-        res = res.to(X.dtype) if res.dtype is not X.dtype else res
+        res = res.to(X.dtype) if res.dtype is not X.dtype and X.dtype.category != 3 else res
         if keepdim:
             res = res.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
         return res

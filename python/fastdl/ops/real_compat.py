@@ -17,4 +17,4 @@ def resolve_neg(x):
 
 def adjoint(x):
     """The conjugate transpose of the last two dims (a transpose for real tensors)."""
-    return x.transpose(-2, -1)
+    return x.transpose(-2, -1).conj()  # (conj: the tensor itself when real)

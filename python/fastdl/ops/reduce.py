@@ -205,11 +205,15 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def any(x, dim=None, keepdim=False):
+    if getattr(x, "_dtype", None) is not None and x._dtype.category == 3:  # complex: only zero-ness matters
+        x = x != 0
     out = reduce_kernel("any", x, norm_dims("any", dim, x.ndim), keepdim, _dt.bool_)
     return out if x.dtype is not _dt.uint8 else cast(out, _dt.uint8)  # torch keeps uint8 (legacy masks)
 
 
 def all(x, dim=None, keepdim=False):
+    if getattr(x, "_dtype", None) is not None and x._dtype.category == 3:
+        x = x != 0
     out = reduce_kernel("all", x, norm_dims("all", dim, x.ndim), keepdim, _dt.bool_)
     return out if x.dtype is not _dt.uint8 else cast(out, _dt.uint8)
 
@@ -220,6 +224,9 @@ def count_nonzero(x, dim=None):
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     check_tensor("var", x)
+    if x.dtype.category == 3:  # torch: real, sum |x - mean|^2 / (N - correction)
+        from .complex_more import var as cvar
+        return cvar(x, dim, unbiased, keepdim, correction)
     if not x.dtype.is_floating_point:
         raise TypeError(f"var: expected a floating point tensor, got {desc(x)}")
     if correction is None:
