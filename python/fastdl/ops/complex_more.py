@@ -315,3 +315,10 @@ def vecdot(x, y, dim=-1):
 def linear(input, weight, bias=None):
     out = cm.matmul(input, weight.mT)
     return out if bias is None else cm.add(out, bias)
+
+
+def not_yet(op, *args):
+    """The TypeError of an op torch computes on complex tensors but fastdl does not yet."""
+    for a in args:
+        if is_complex(a):
+            raise TypeError(f"{op}: complex tensors are not supported by fastdl's {op} yet, got {desc(a)}")

@@ -61,3 +61,17 @@ Tensor.adjoint = lambda self: cm.conj(self.transpose(-2, -1))
 Tensor.mH = property(Tensor.adjoint)
 _real_H = Tensor.H.fget
 Tensor.H = property(lambda self: cm.conj(_real_H(self)))
+
+
+def _no_complex_inplace_abs(fn):
+    """abs_ / absolute_: |z| is real, so torch refuses to write it into a complex tensor."""
+    def abs_(self):
+        if self._dtype.category == 3:
+            raise RuntimeError(f"{fn.__name__}: in-place abs is not supported for complex tensors, got {cm.desc(self)}")
+        return fn(self)
+    abs_.__name__ = fn.__name__
+    return abs_
+
+
+Tensor.abs_ = _no_complex_inplace_abs(Tensor.abs_)
+Tensor.absolute_ = _no_complex_inplace_abs(Tensor.absolute_)

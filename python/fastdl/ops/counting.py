@@ -71,6 +71,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapses each run of equal consecutive elements of the flattened input to one."""
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("unique_consecutive", input)
     op = "unique_consecutive"
     check_tensor(op, input)
     _argcheck.flag(op, "return_inverse", return_inverse)

@@ -347,6 +347,8 @@ class Atan2(Function):
 
 
 def atan2(input, other):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("atan2", input, other)
     if _amp.on and _amp.here(): return _amp.run("atan2", atan2, input, other)  # autocast
     return Atan2.apply(input, other if isinstance(other, Tensor) else _argcheck.tensor("atan2", "other", other))
 

@@ -174,6 +174,8 @@ def atanh(x):
 # ---- trunc / frac / fmod ------------------------------------------------------------
 
 def trunc(x):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("trunc", x)
     check_tensor("trunc", x)
     if not x.dtype.is_floating_point:
         if x.dtype.name == "bool":
@@ -304,12 +306,16 @@ def logaddexp2(input, other):
 
 
 def xlogy(a, b):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("xlogy", a, b)
     return _Xlogy.apply(a, b)
 
 
 # ---- logit / nan_to_num -------------------------------------------------------------
 
 def logit(x, eps=None):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("logit", x)
     x = _float_operand("logit", x)
     if eps is not None and eps == eps:  # a NaN eps clamps nothing (torch: as eps=None)
         x = clamp(x, float(eps), 1.0 - float(eps))
@@ -362,8 +368,12 @@ def addcdiv(input, tensor1, tensor2, value=1):
 
 
 def deg2rad(x):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("deg2rad", x)
     return _float_operand("deg2rad", x) * (math.pi / 180.0)
 
 
 def rad2deg(x):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("rad2deg", x)
     return _float_operand("rad2deg", x) * (180.0 / math.pi)

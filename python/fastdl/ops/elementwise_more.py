@@ -72,6 +72,11 @@ def float_power(input, exponent):
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(f"float_power: expected at least one Tensor, got {type(input).__name__} and "
                         f"{type(exponent).__name__}")
+    if any(isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.category == 3) for v in (input, exponent)):
+        wide = _dt.complex128  # complex operands: pow in complex128 (torch)
+        a = input.to(wide) if isinstance(input, Tensor) else complex(input)
+        b = exponent.to(wide) if isinstance(exponent, Tensor) else exponent
+        return pow(a, b)
     a = input.to(_dt.float64) if isinstance(input, Tensor) else float(input)
     b = exponent.to(_dt.float64) if isinstance(exponent, Tensor) else float(exponent)
     return pow(a, b)
@@ -100,6 +105,8 @@ class Copysign(Function):
 
 
 def copysign(input, other):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("copysign", input, other)
     return Copysign.apply(input, other)
 
 
@@ -166,7 +173,7 @@ def ldexp(input, other):
     check_tensor("ldexp", input)
     _argcheck.tensor("ldexp", "other", other)
     dt = _dt.result_type(input, other)
-    dt = dt if dt.is_floating_point else _dt.get_default_dtype()
+    dt = dt if dt.is_floating_point or dt.category == 3 else _dt.get_default_dtype()
     scale = exp2(other.to(dt)) if isinstance(other, Tensor) else 2.0 ** other
     return mul(input, scale)
 
@@ -268,11 +275,15 @@ def signbit(input):
 
 
 def isposinf(input):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("isposinf", input)
     check_tensor("isposinf", input)
     return eq(input, float("inf")) if input.dtype.is_floating_point else zeros_bool(input)
 
 
 def isneginf(input):
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("isneginf", input)
     check_tensor("isneginf", input)
     return eq(input, float("-inf")) if input.dtype.is_floating_point else zeros_bool(input)
 

@@ -427,6 +427,8 @@ def linalg_vander(x, *, N=None):
 
 def vander(x, N=None, increasing=False):
     """torch.vander: the Vandermonde matrix of the 1-D x, decreasing powers unless increasing."""
+    from .complex_more import not_yet  # (torch takes complex here; fastdl does not yet)
+    not_yet("vander", x)
     op = "vander"
     check_tensor(op, x, "x")
     if x.ndim != 1:

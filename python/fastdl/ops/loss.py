@@ -185,6 +185,8 @@ def mse_loss(input, target, reduction="mean"):
     if _amp.on and _amp.here(): return _amp.run("mse_loss", mse_loss, input, target, reduction)  # autocast
     check_tensor("mse_loss", input)
     check_tensor("mse_loss", target, "target")
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("mse_loss", input, target)
     _check_reduction("mse_loss", reduction)
     if input._shape != target._shape:
         broadcast_shapes("mse_loss", input.shape, target.shape)  # raises when incompatible

@@ -249,6 +249,8 @@ def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def logsumexp(x, dim, keepdim=False):
+    from .complex_more import not_yet  # (torch takes complex here; fastdl does not yet)
+    not_yet("logsumexp", x)
     if _amp.on and _amp.here(): return _amp.run("logsumexp", logsumexp, x, dim, keepdim)  # autocast
     check_tensor("logsumexp", x)
     if not x.dtype.is_floating_point:

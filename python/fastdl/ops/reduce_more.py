@@ -68,6 +68,8 @@ def _nan_zeroed(op, x):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """sum treating NaN as zero (the NaNs get a zero gradient)."""
+    from .complex_more import refuse_any  # torch refuses complex here too
+    refuse_any("nansum", input)
     return sum(_nan_zeroed("nansum", input), dim, keepdim, dtype=dtype)
 
 

@@ -129,6 +129,8 @@ def _weights(op, w, name, n, integral, like):
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance of the variables in input's rows (observations in columns; a 1-D input
     is one variable), with frequency and observation weights, as torch.cov."""
+    from .complex_more import not_yet  # (torch takes complex here; fastdl does not yet)
+    not_yet("cov", input)
     op = "cov"
     check_tensor(op, input)
     if input.ndim > 2:
@@ -208,6 +210,8 @@ def _trap_args(op, y, x, dx, dim):
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along dim, over sample points x (a tensor) or a spacing dx (default 1)."""
+    from .complex_more import not_yet  # (torch takes complex here; fastdl does not yet)
+    not_yet("trapezoid", y, x)
     y, dx, d = _trap_args("trapezoid", y, x, dx, dim)
     n = y.shape[d]
     if n == 0:
@@ -224,6 +228,8 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal integral along dim (one element fewer than y there)."""
+    from .complex_more import not_yet  # (torch takes complex here; fastdl does not yet)
+    not_yet("cumulative_trapezoid", y, x)
     y, dx, d = _trap_args("cumulative_trapezoid", y, x, dx, dim)
     n = y.shape[d]
     if n == 0:
@@ -364,6 +370,8 @@ def _spacings(op, spacing, dims, x):
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """The derivative estimated by central differences inside and one-sided differences of
     order edge_order (1 or 2) at the edges, along each dim: a tuple of tensors (torch.gradient)."""
+    from .complex_more import not_yet  # (torch takes complex here; fastdl does not yet)
+    not_yet("gradient", input)
     op = "gradient"
     check_tensor(op, input)
     if input.dtype.name == "bool":  # torch subtracts bools: a RuntimeError

@@ -170,6 +170,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     `scale_factor` (the output size is floor(in * scale); unless recompute_scale_factor,
     the source positions use the scale itself, as torch's do)."""
     op = "interpolate"
+    from ...ops.complex_more import refuse_any  # torch refuses complex here too
+    refuse_any(op, input)
     check_tensor(op, input)
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:

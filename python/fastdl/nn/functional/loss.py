@@ -138,6 +138,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     (C,) or (N, C, d1, ...); 'mean' divides by the total weight of the counted targets."""
     if _amp.on and _amp.here(): return _amp.run("nll_loss", nll_loss, input, target, weight, ignore_index, reduction)  # autocast
     op = "nll_loss"
+    from ...ops.complex_more import refuse_any  # torch refuses complex here too
+    refuse_any(op, input)
     _check(op, input, target, reduction)
     if target.dtype is _dt.uint8:  # torch takes Long or Byte class indices
         target = target.to(_dt.int64)
