@@ -106,12 +106,12 @@ def _half_linear_backward(g2, x2, weight, gx, gw, gb):
 
 def linear(input, weight, bias=None):
     if _amp.on and _amp.here(): return _amp.run("linear", linear, input, weight, bias)  # autocast
-    if getattr(input, "_dtype", None) is not None and input._dtype.category == 3:  # complex: ops/complex_more.py
-        from ...ops.complex_more import linear as clinear
-        return clinear(input, weight, bias)
     out = _cpu_linear_new(input, weight, bias, "none", not _state.enabled)
     if out is not None:
         return out
+    if getattr(input, "_dtype", None) is not None and input._dtype.category == 3:  # complex: ops/complex_more.py
+        from ...ops.complex_more import linear as clinear
+        return clinear(input, weight, bias)
     _check_linear(input, weight, bias)
     return _Linear.apply(input, weight, bias)
 
