@@ -188,6 +188,12 @@ def test_masked_fill_integer_exact_and_checked():
             u.to(d).masked_fill(m, v)
 
 
+def test_fill_diagonal_truncates_floats_into_integers():
+    for d in NARROW:
+        out = fastdl.zeros(3, 3, dtype=d).fill_diagonal_(2.7)
+        assert out.dtype is d and out.tolist() == (np.eye(3, dtype=np.int64) * 2).tolist()
+
+
 def test_pad_value_checked_strictly():
     u = fastdl.tensor([1, 2], dtype=fastdl.uint8)
     assert F.pad(u, (1, 1), value=2.5).tolist() == [2, 1, 2, 2]

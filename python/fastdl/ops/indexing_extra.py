@@ -11,10 +11,9 @@ import numbers
 import numpy as np
 
 from .. import dtypes as _dt
-from .int_narrow import IntDtypeError, index_int64
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
-from .int_narrow import index_int64
+from .int_narrow import IntDtypeError, index_int64
 from ._util import check_tensor, desc, norm_dim, same_device
 from ..amp import autocast_mode as _amp
 

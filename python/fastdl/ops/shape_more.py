@@ -622,6 +622,8 @@ def fill_diagonal_(self, fill_value, wrap=False):
         raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got {desc(self)}")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if self.dtype.category == 1 and isinstance(fill_value, float) and math.isfinite(fill_value):
+        fill_value = int(fill_value)  # truncated into an integer tensor, as torch's fill
     shape = tuple(self.shape)
     n = self.numel()
     strides = contiguous_strides(shape)
