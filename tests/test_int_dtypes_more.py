@@ -294,6 +294,25 @@ def test_trapezoid_sums_pairs_in_the_narrow_dtype():
     assert fastdl.trapezoid(fastdl.zeros(2, 0, dtype=fastdl.int8)).dtype is fastdl.int64
 
 
+def test_gradient_differences_in_the_integer_dtype():
+    """torch differences integer samples in their dtype (wrapping), then divides."""
+    a = np.array([-128, 127, 0, 100], np.int8)
+    with np.errstate(over="ignore"):
+        d1 = (a[1:] - a[:-1]).astype(np.int64)  # 255 -> -1, -127, 100
+        c = (a[2:] - a[:-2]).astype(np.int64) / 2  # 128 -> -128, -27
+    ref = [float(d1[0])] + c.tolist() + [float(d1[-1])]
+    out = fastdl.gradient(fastdl.tensor(a))[0]
+    assert out.dtype is fastdl.float32 and out.tolist() == ref == [-1.0, -64.0, -13.5, 100.0]
+    torch = _torch()
+    for kw in ({}, {"spacing": 2.5, "edge_order": 2}):
+        for d in (fastdl.int32, fastdl.int16, fastdl.int8):
+            v = _values(d, (3, 5), seed=4)
+            r, t = fastdl.gradient(fastdl.tensor(v), **kw), torch.gradient(torch.tensor(v), **kw)
+            for u, w in zip(r, t):
+                assert u.dtype.name == str(w.dtype)[6:]
+                np.testing.assert_allclose(u.numpy(), w.numpy(), rtol=1e-6)
+
+
 def test_lcm_int32_wraps_before_abs():
     a, b = fastdl.tensor([2 ** 31 - 1, 6, -4], dtype=fastdl.int32), fastdl.tensor([2, 4, 6], dtype=fastdl.int32)
     assert fastdl.lcm(a, b).tolist() == [2, 12, 12]  # 2**32 - 2 wraps to -2, then abs

@@ -376,7 +376,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         [norm_dim(op, dim, input.ndim)] if isinstance(dim, numbers.Integral) else [norm_dim(op, d, input.ndim) for d in dim])
     if len(set(dims)) != len(dims):
         raise ValueError(f"{op}: dim {dim} appears multiple times in the list of dims")
-    x = input if input.dtype.is_floating_point else input.to(_dt.get_default_dtype())
+    x = input  # integers are differenced in their own dtype (wrapping, as torch's); the division floats them
     for d in dims:
         if x.shape[d] < edge_order + 1:
             raise ValueError(f"{op}: expected each dimension size to be at least edge_order+1, got {desc(input)} "
