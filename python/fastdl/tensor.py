@@ -565,7 +565,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     d = _dt.to_dtype(dtype) if dtype is not None else (data.dtype if isinstance(data, Tensor)
                                                         else _infer_dtype(data, arr))
     if d.category < 2 and arr.dtype.kind == "f" and dtype is not None and not np.all(np.isfinite(arr)):
-        raise ValueError(f"tensor: cannot convert non-finite values to {d}")
+        raise RuntimeError(f"tensor: value cannot be converted to type {d.name} without overflow "
+                           f"(non-finite values to {d})")
     host = _alloc(tuple(arr.shape), d, CPU)
     if d in _dt.HALF:  # rounded once, by the conversion kernel (NumPy has no bfloat16)
         _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64)), host)

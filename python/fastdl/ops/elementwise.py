@@ -7,6 +7,8 @@ float16 / bfloat16 operands are computed in float32 and the result rounded once.
 """
 import math as _math
 
+import numpy as _np
+
 from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
@@ -244,12 +246,17 @@ class Minimum(_MaxMin):
     op = "minimum"
 
 
+def _scaled(b, alpha):
+    """b * alpha; a Python number is scaled in Python (mul needs a Tensor)."""
+    return b if alpha == 1 else mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+
+
 def add(a, b, alpha=1):
-    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
+    return Add.apply(a, _scaled(b, alpha))
 
 
 def sub(a, b, alpha=1):
-    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
+    return Sub.apply(a, _scaled(b, alpha))
 
 
 def mul(a, b):
@@ -455,6 +462,11 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         if not isinstance(cond, Tensor):
             raise TypeError(f"where: condition must be a Tensor, got {type(cond).__name__}")
+        if cond.dtype is _dt.uint8:  # torch takes a uint8 mask as a bool one (deprecated)
+            import warnings
+            warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be "
+                          "removed in a future version, use a boolean condition instead.", UserWarning)
+            cond = ne(cond, 0)
         if cond.dtype is not _dt.bool_:
             raise TypeError(f"where: condition must be a bool tensor, got {desc(cond)}")
         if (isinstance(a, Tensor) and a._dtype.category == 2 and a._shape == cond._shape
@@ -465,6 +477,11 @@ class Where(Function):
         else:
             same_device("where", cond, a, b)
             dt = _dt.result_type(*(x for x in (a, b)))
+            if dt in _dt.NARROW_INT:  # a Python int the narrow result cannot hold is refused, as torch
+                from .int_narrow import check_python_ints
+                for s in (a, b):
+                    if isinstance(s, int) and not isinstance(s, bool):
+                        check_python_ints(s, _np.asarray(s), dt, "where")
             dev = cond.device
             A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
             B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
@@ -861,6 +878,9 @@ def lerp(a, b, weight):
         for what, t in (("end", b), ("weight", weight)):
             if isinstance(t, Tensor) and t.dtype is not a.dtype:
                 raise RuntimeError(f"lerp: expected dtype {a.dtype.name} for `{what}` but got dtype {t.dtype.name}")
+        if a.dtype.category < 2:  # torch's lerp kernels are floating / complex only
+            from .elementwise_more import DtypeError
+            raise DtypeError(f"lerp: not implemented for {a.dtype.name} input {desc(a)}")
     return a + (b - a) * weight
 
 

@@ -258,7 +258,10 @@ def gcd(input, other):
 
 
 def lcm(input, other):
-    return _int_op("lcm", input, _argcheck.tensor("lcm", "other", other))
+    out = _int_op("lcm", input, _argcheck.tensor("lcm", "other", other))
+    # torch takes |a / gcd * b| in the int32 result itself, so an overflow wraps before the
+    # abs (int8 / int16 compute in C++'s int and wrap after it, as the int64 kernel here does)
+    return abs(out) if out.dtype is _dt.int32 else out
 
 
 # ---- predicates ------------------------------------------------------------------------
@@ -307,7 +310,7 @@ def is_floating_point(input):
 
 def is_signed(input):
     check_tensor("is_signed", input)
-    return input.dtype is not _dt.bool_
+    return input.dtype not in (_dt.bool_, _dt.uint8)
 
 
 def is_nonzero(input):

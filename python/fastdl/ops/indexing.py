@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes as _dt
+from .int_narrow import IntDtypeError
 from ..autograd import Function
 from ..tensor import Tensor, tensor as _tensor
 from ._util import backend, broadcast_shapes, index_backend, check_tensor, desc, empty, expand_view, norm_dim, same_device
@@ -365,6 +366,11 @@ def masked_fill(x, mask, value):
         if value.ndim:
             raise ValueError(f"masked_fill: only 0-dim value tensors are supported, got {desc(value)}")
         value = value.item()
+    if x.dtype in _dt.NARROW_INT and not isinstance(value, bool):
+        from .int_narrow import check_python_ints
+        check_python_ints(value, np.asarray(value), x.dtype, "masked_fill")
+    if x.dtype.category == 1 and isinstance(value, float) and value == value and abs(value) != float("inf"):
+        value = int(value)  # truncated as torch converts it, not a float32 detour that rounds big integers
     out = where(mask, value, x)
     return out if out.dtype is x.dtype else out.to(x.dtype)
 
@@ -372,7 +378,7 @@ def masked_fill(x, mask, value):
 def one_hot(index, num_classes=-1):
     check_tensor("one_hot", index)
     if index.dtype is not _dt.int64:
-        raise TypeError(f"one_hot: expected an int64 tensor of class indices, got {desc(index)}")
+        raise IntDtypeError(f"one_hot: expected an int64 tensor of class indices, got {desc(index)}")
     if index.numel() and int(index.min()) < 0:
         raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
     if num_classes == -1:

@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
-from .int_narrow import index_int64
+from .int_narrow import IntDtypeError, index_int64
 from ._util import check_tensor, desc, norm_dim, same_device
 from ..amp import autocast_mode as _amp
 
@@ -143,6 +143,9 @@ def _tri_indices(op, row, col, offset, upper, dtype, device):
             raise TypeError(f"{op}: row, col and offset must be ints, got {row!r}, {col!r}, {offset!r}")
     if row < 0 or col < 0:
         raise RuntimeError(f"{op}: row and col must be non-negative, got {row} and {col}")
+    if dtype is not None and _dt.to_dtype(dtype) not in (_dt.int64, _dt.int32):
+        raise NotImplementedError(f"{op}: not implemented for dtype {_dt.to_dtype(dtype).name}; "
+                                  f"the indices are int64 or int32")
     from ..tensor import tensor
     r, c = (np.triu_indices if upper else np.tril_indices)(int(row), int(offset), int(col))
     out = tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dtype or _dt.int64)
@@ -197,10 +200,10 @@ def take_along_dim(input, indices, dim=None):
     check_tensor("take_along_dim", input)
     check_tensor("take_along_dim", indices, "indices")
     same_device("take_along_dim", input, indices)
-    if indices.dtype is not _dt.int64:  # (torch refuses int32 here too)
-        raise TypeError(f"take_along_dim: indices must be an int64 tensor, got {desc(indices)}")
-    if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if dim is None:  # torch takes int32 indices here, but not with a dim
+        return gather(input.reshape(-1), 0, index_int64("take_along_dim", indices, "indices").reshape(-1))
+    if indices.dtype is not _dt.int64:
+        raise IntDtypeError(f"take_along_dim: indices must be an int64 tensor when dim is given, got {desc(indices)}")
     if input.ndim != indices.ndim:
         raise RuntimeError(f"take_along_dim: input {desc(input)} and indices {desc(indices)} must have the same "
                            f"number of dimensions")
@@ -334,7 +337,7 @@ def index_fill(input, dim, index, value):
     check_tensor("index_fill", index, "index")
     same_device("index_fill", input, index)
     if index.dtype is not _dt.int64:  # (torch refuses int32 here too)
-        raise TypeError(f"index_fill: index must be an int64 tensor, got {desc(index)}")
+        raise IntDtypeError(f"index_fill: index must be an int64 tensor, got {desc(index)}")
     if index.ndim > 1:
         raise IndexError(f"index_fill: index should have at most 1 dimension, got {desc(index)}")
     if isinstance(value, Tensor) and value.ndim != 0:

@@ -13,6 +13,12 @@ from .. import dtypes as _dt
 
 __all__ = []
 
+
+class IntDtypeError(TypeError, RuntimeError):
+    """An index, target or input dtype an op refuses where torch raises a RuntimeError (an
+    index that must be int64, a mean of integers): a TypeError like fastdl's other dtype
+    errors, and the RuntimeError that torch code catches."""
+
 def _limits(d):
     bits = d.itemsize * 8
     return (0, 2 ** bits - 1) if d is _dt.uint8 else (-2 ** (bits - 1), 2 ** (bits - 1) - 1)
@@ -43,6 +49,14 @@ def check_python_ints(data, arr, d, op="tensor"):
         raise RuntimeError(f"{op}: value cannot be converted to type {d.name} without overflow")
 
 
+def check_in_range(op, v, d):
+    """A Python number written into a narrow tensor by an op that checks it strictly (pad:
+    uint8 refuses -1 there, unlike tensor() and masked_fill)."""
+    lo, hi = _limits(d)
+    if not lo <= v <= hi:  # NaN fails too
+        raise RuntimeError(f"{op}: value cannot be converted to type {d.name} without overflow, got {v!r}")
+
+
 def index_int64(op, index, name="index", expected=None):
     """An index tensor as the int64 tensor the kernels take: int64 as it is, int32 cast
     (torch accepts both); any other dtype is refused naming the op and the dtype."""
@@ -52,4 +66,4 @@ def index_int64(op, index, name="index", expected=None):
         from ._util import cast
         return cast(index, _dt.int64)
     from ._util import desc
-    raise TypeError(f"{op}: {expected or f'{name} must be an int64 tensor'} (or int32), got {desc(index)}")
+    raise IntDtypeError(f"{op}: {expected or f'{name} must be an int64 tensor'} (or int32), got {desc(index)}")

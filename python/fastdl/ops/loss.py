@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import dtypes as _dt
+from .int_narrow import IntDtypeError
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import backend, broadcast_shapes, check_tensor, contiguous_data, desc, empty, same_device, unbroadcast
@@ -93,8 +94,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if target.dtype is _dt.uint8:  # torch takes Long or Byte class indices
         target = target.to(_dt.int64)
     if target.dtype is not _dt.int64:
-        raise TypeError(f"cross_entropy: expected int64 class indices or float probabilities as target, "
-                        f"got {desc(target)}")
+        raise IntDtypeError(f"cross_entropy: expected int64 class indices or float probabilities as target, "
+                            f"got {desc(target)}")
     # (C,) -> (1, C); (N, C, d...) -> (N*d..., C)
     if len(sx) == 1:
         if st:

@@ -3,6 +3,7 @@ softmax / log_softmax. Kernels reduce into the keepdim shape; a view drops the d
 from collections import namedtuple
 
 from .. import dtypes as _dt
+from .int_narrow import IntDtypeError
 from ..autograd import Function, is_grad_enabled
 from ._util import (backend, cast, check_tensor, contiguous_strides, desc, empty, expand_view, norm_dim, norm_dims,
                     via_float32)
@@ -80,7 +81,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.category < 2:
-        raise TypeError(f"mean: could not infer output dtype; input dtype must be floating point, got {desc(x)}")
+        raise IntDtypeError(f"mean: could not infer output dtype; input dtype must be floating point, got {desc(x)}")
     dims = norm_dims("mean", dim, x.ndim)
     n = 1
     for d in dims:
@@ -228,7 +229,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
         from .complex_more import var as cvar
         return cvar(x, dim, unbiased, keepdim, correction)
     if not x.dtype.is_floating_point:
-        raise TypeError(f"var: expected a floating point tensor, got {desc(x)}")
+        raise IntDtypeError(f"var: expected a floating point tensor, got {desc(x)}")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     dims = norm_dims("var", dim, x.ndim)

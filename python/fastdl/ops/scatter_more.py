@@ -14,6 +14,7 @@ import itertools
 import numbers
 
 from .. import dtypes as _dt
+from .int_narrow import IntDtypeError
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from ._util import check_tensor, desc, norm_dim, same_device
@@ -38,7 +39,8 @@ def _check_int64(op, index, x, name="index", int32_ok=True):
     if int32_ok and index.dtype is _dt.int32:
         return index.to(_dt.int64)
     if index.dtype is not _dt.int64:
-        raise TypeError(f"{op}: {name} must be an int64 tensor, got {desc(index)}")
+        raise IntDtypeError(f"{op}: {name} must be an int64 tensor{' (or int32)' if int32_ok else ''}, "
+                            f"got {desc(index)}")
     return index
 
 

@@ -51,9 +51,6 @@ def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None
             raise RuntimeError(f"{op}: side and right can't be set to opposites, got side of left "
                                f"while right was True")
         right = side == "right"
-    if out_int32:
-        raise NotImplementedError(f"{op}: out_int32=True needs an int32 dtype, which fastdl does not have; "
-                                  f"the result is int64")
     seq = sorted_sequence
     if seq.ndim == 0:
         raise RuntimeError(f"{op}: boundaries tensor should have at least 1 dimension, got {desc(seq)}")
@@ -94,7 +91,7 @@ def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None
             v2, s2 = cast(v2, common), cast(s2, common)
         out = _binary_search(s2, v2, right)
         out = reshape(out, () if scalar else tuple(input.shape))
-        return out
+        return cast(out, _dt.int32) if out_int32 else out
 
 
 def bucketize(input, boundaries, out_int32=False, right=False):

@@ -11,6 +11,7 @@ from ..tensor import Tensor, contiguous_strides
 from ._util import backend, desc, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
 from ..amp import autocast_mode as _amp
 from .. import _memory_format as _mf
+from .. import dtypes as _dt
 
 
 def _view_strides(t, shape):
@@ -84,7 +85,12 @@ def reshape(x, *shape):
     return x if tuple(shape) == tuple(x.shape) else _Reshape.apply(x, shape, False)
 
 
-def view(x, *shape):
+def view(x, *shape, dtype=None):
+    if dtype is not None or (len(shape) == 1 and isinstance(shape[0], _dt.DType)):  # view(dtype)
+        from .view_dtype import view_dtype
+        if shape and dtype is not None:
+            raise TypeError("view(): pass either a shape or dtype=, not both")
+        return view_dtype(x, dtype if dtype is not None else shape[0])
     shape = infer_shape("view", x, shape)
     return _Reshape.apply(x, shape, True)
 

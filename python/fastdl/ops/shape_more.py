@@ -76,10 +76,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     from .search import searchsorted
     check_tensor("repeat_interleave", input)
     if repeats is None:  # torch.repeat_interleave(repeats_tensor)
-        if input.ndim > 1 or input.dtype is not _dt.int64:
-            raise RuntimeError(f"repeat_interleave: repeats must be a 0-d or 1-d int64 tensor, got {desc(input)}")
-        return repeat_interleave(_arange(input.numel(), input.device), input.reshape(-1), 0,
-                                 output_size=output_size)
+        if input.ndim > 1 or input.dtype not in (_dt.int64, _dt.int32):
+            raise RuntimeError(f"repeat_interleave: repeats must be a 0-d or 1-d int64 (or int32) tensor, "
+                               f"got {desc(input)}")
+        out = repeat_interleave(_arange(input.numel(), input.device), input.reshape(-1), 0, output_size=output_size)
+        return out if input.dtype is _dt.int64 else out.to(input.dtype)  # torch: repeats' dtype
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else norm_dim("repeat_interleave", dim, x.ndim)
     if x.ndim == 0:
@@ -412,6 +413,8 @@ def unravel_index(indices, shape):
     if math.prod(shape) == 0 and indices.numel():
         raise ValueError(f"unravel_index: cannot unravel into an empty shape {shape}")
     strides = contiguous_strides(shape)
+    if indices.dtype is not _dt.int64:  # torch's coordinates are int64 whatever the index dtype
+        indices = indices.long()
     return tuple((indices // st) % s for st, s in zip(strides, shape))
 
 
@@ -619,6 +622,8 @@ def fill_diagonal_(self, fill_value, wrap=False):
         raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got {desc(self)}")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if self.dtype.category == 1 and isinstance(fill_value, float) and math.isfinite(fill_value):
+        fill_value = int(fill_value)  # truncated into an integer tensor, as torch's fill
     shape = tuple(self.shape)
     n = self.numel()
     strides = contiguous_strides(shape)

@@ -185,8 +185,8 @@ def _trap_args(op, y, x, dx, dim):
     if y.ndim == 0:
         raise IndexError(f"{op}: dimension out of range (y is 0-d: {desc(y)})")
     d = norm_dim(op, dim, y.ndim)
-    if not y.dtype.is_floating_point:
-        y = y.to(_dt.get_default_dtype())
+    # integer y stays integer: torch sums the pairs in y's dtype (so narrow ones wrap around)
+    # and only the halving makes the result floating
     if isinstance(x, Tensor):
         if x.dtype is _dt.bool_:
             raise TypeError(f"{op}: received a bool input for x, but bool is not supported")
@@ -215,7 +215,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     y, dx, d = _trap_args("trapezoid", y, x, dx, dim)
     n = y.shape[d]
     if n == 0:
-        return sum(y, d) * 0
+        return sum(y, d) * 0  # (torch: int64 zeros for integer y)
     if isinstance(dx, Tensor):
         return sum(dx * (narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)), d) / 2.0
     return (sum(y, d) - (narrow(y, d, 0, 1) + narrow(y, d, n - 1, 1)).squeeze(d) * 0.5) * dx
@@ -233,9 +233,9 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     y, dx, d = _trap_args("cumulative_trapezoid", y, x, dx, dim)
     n = y.shape[d]
     if n == 0:
-        return y * 1
+        return y * 1 if y.dtype.is_floating_point else y.to(_dt.get_default_dtype())
     pairs = narrow(y, d, 0, n - 1) + narrow(y, d, 1, n - 1)
-    return cumsum(dx / 2.0 * pairs, d)
+    return cumsum((dx * pairs) / 2.0 if isinstance(dx, Tensor) else dx / 2.0 * pairs, d)
 
 
 # ---------------------------------------------------------------- creation / scaling
@@ -376,13 +376,15 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     check_tensor(op, input)
     if input.dtype.name == "bool":  # torch subtracts bools: a RuntimeError
         raise RuntimeError(f"{op}: subtraction of bool tensors is not supported, got {desc(input)}")
+    if input.dtype is _dt.uint8:
+        raise RuntimeError(f"{op}: torch.gradient does not support uint8 input, got {desc(input)}")
     if edge_order not in (1, 2) or isinstance(edge_order, bool):
         raise ValueError(f"{op}: only edge_order 1 and 2 are supported, got {edge_order!r}")
     dims = list(range(input.ndim)) if dim is None else (
         [norm_dim(op, dim, input.ndim)] if isinstance(dim, numbers.Integral) else [norm_dim(op, d, input.ndim) for d in dim])
     if len(set(dims)) != len(dims):
         raise ValueError(f"{op}: dim {dim} appears multiple times in the list of dims")
-    x = input if input.dtype.is_floating_point else input.to(_dt.get_default_dtype())
+    x = input  # integers are differenced in their own dtype (wrapping, as torch's); the division floats them
     for d in dims:
         if x.shape[d] < edge_order + 1:
             raise ValueError(f"{op}: expected each dimension size to be at least edge_order+1, got {desc(input)} "

@@ -101,6 +101,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
+    if input.dtype is _dt.uint8 and min_val < 0:
+        raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type with negative limits, got "
+                           f"min_val={min_val} for {desc(input)}")
     lo, hi = _bounds("hardtanh", input, min_val, max_val)
     if lo != lo or hi != hi:  # a NaN bound makes every element NaN (torch's clamp); gradient passes as torch's
         return _composed(_all_nan, input, inplace, "hardtanh")

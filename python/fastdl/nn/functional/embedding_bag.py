@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from ... import dtypes as _dt
+from ...ops.int_narrow import IntDtypeError
 from ...autograd import no_grad
 from ...ops.elementwise import where
 from ...ops.indexing import index_select
@@ -90,7 +91,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if input.dtype is _dt.int32:  # torch takes int32 indices too
         input = input.to(_dt.int64)
     if input.dtype is not _dt.int64:
-        raise TypeError(f"{op}: expected int64 indices, got {desc(input)}")
+        raise IntDtypeError(f"{op}: expected int64 indices, got {desc(input)}")
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight has to be a 2D Tensor (num_embeddings, embedding_dim), got {desc(weight)}")
     if not weight.dtype.is_floating_point:

@@ -200,8 +200,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return (adaptive_avg_pool1d if input.ndim == 3 else adaptive_avg_pool2d)(input, sizes)
     _check_sizes(op, input, sizes)
-    if mode.startswith("nearest"):
+    if mode.startswith("nearest"):  # copies, so any dtype (torch's kernels: floats and uint8 only)
         return _nearest(mode, input, sizes, scales)
+    if input.dtype is _dt.uint8 and mode == "bilinear":
+        from .interp_uint8 import bilinear_uint8
+        return bilinear_uint8(input, sizes, scales, align_corners)
     if not input.dtype.is_floating_point:
         raise TypeError(f"{op}: {mode} interpolation needs a floating point input, got {desc(input)}")
     if input.dtype in _dt.HALF:  # weights and sums in float32, as torch's opmath

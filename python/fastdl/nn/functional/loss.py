@@ -13,6 +13,7 @@ from ...autograd import Function
 from ...ops import clamp, exp, log, log1p, minimum, sigmoid, where
 from ...ops.elementwise import softplus_stable
 from ...ops.loss import cross_entropy, mse_loss
+from ...ops.int_narrow import IntDtypeError
 from ...ops._util import broadcast_shapes, check_tensor, desc, same_device, unbroadcast
 from ...tensor import arange, full_like
 from .activation import logsigmoid
@@ -144,7 +145,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if target.dtype is _dt.uint8:  # torch takes Long or Byte class indices
         target = target.to(_dt.int64)
     if target.dtype is not _dt.int64:
-        raise TypeError(f"{op}: expected int64 class indices as target, got {desc(target)}")
+        raise IntDtypeError(f"{op}: expected int64 class indices as target, got {desc(target)}")
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension, got {desc(input)}")
     C = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -464,7 +465,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                            f"{desc(input)}")
     N, C = (input.shape[0], input.shape[1]) if nd == 2 else (1, input.shape[0] if nd else 1)
     if target.dtype is not _dt.int64:
-        raise TypeError(f"{op}: expected int64 class indices as target, got {desc(target)}")
+        raise IntDtypeError(f"{op}: expected int64 class indices as target, got {desc(target)}")
     if target.ndim > 1 or target.numel() != N:
         raise RuntimeError(f"{op}: target should be 1-D with one class index per sample: expected target size "
                            f"[{N}] for input {desc(input)}, got {desc(target)}")

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from ... import dtypes as _dt
+from ...ops.int_narrow import IntDtypeError
 from ...ops import maximum, minimum, where
 from ...ops.indexing import gather
 from ...ops.shape import cat
@@ -39,7 +40,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(f"{op}: inconsistent target size: {list(target.shape)} for input of size: "
                            f"{list(input.shape)}")
     if target.dtype is not _dt.int64:
-        raise TypeError(f"{op}: expected an int64 target, got {desc(target)}")
+        raise IntDtypeError(f"{op}: expected an int64 target, got {desc(target)}")
     if not input.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a floating point input, got {desc(input)}")
     x = input.reshape(1, -1) if input.ndim < 2 else input

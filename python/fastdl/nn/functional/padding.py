@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ... import dtypes as _dt
 from ...ops._util import check_tensor, desc
 from ...ops.indexing import index_select
 from ...ops.shape import cat, clone, narrow
@@ -110,6 +111,9 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}; expected one of {', '.join(_MODES)}")
     pairs = _pairs("pad", input, pad)
     if mode == "constant":
+        if input.dtype in _dt.NARROW_INT and isinstance(value, (int, float)) and not isinstance(value, bool):
+            from ...ops.int_narrow import check_in_range
+            check_in_range("pad", value, input.dtype)
         return _constant(input, pairs, 0 if value is None else value)
     if value is not None and value != 0:
         raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in a value argument, got value={value!r}")

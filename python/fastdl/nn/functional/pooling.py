@@ -9,6 +9,7 @@ from ...ops._util import backend, check_tensor, desc, empty
 from ... import dtypes as _dt
 from .conv import _lift, _ntuple
 from ._half import half_in_float32
+from .pool_int import ints_via_float64
 
 
 def _out_size(n, k, s, p, d, ceil_mode):
@@ -107,6 +108,7 @@ def _max_pool(op, n, input, kernel_size, stride, padding, dilation, ceil_mode, r
     return (out, idx) if return_indices else out
 
 
+@ints_via_float64(only_with_indices=True)
 @half_in_float32
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) windows of (N, C, L) or (C, L) input; with return_indices also
@@ -114,6 +116,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@ints_via_float64
 @half_in_float32
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) windows; padding never wins. With return_indices also the

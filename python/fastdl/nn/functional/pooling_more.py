@@ -28,6 +28,7 @@ from .conv import _ntuple
 from .pooling import (_adaptive_output_size, _check_input, _out_size, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                       max_pool1d, max_pool2d)
 from ._half import half_in_float32
+from .pool_int import ints_via_float64
 from ...amp import autocast_mode as _amp
 
 __all__ = ["max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
@@ -135,6 +136,7 @@ def _window3d(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     return k, s, p, d, out
 
 
+@ints_via_float64
 @half_in_float32
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over (dilated) 3-D windows of (N, C, D, H, W) or (C, D, H, W) input; with
