@@ -75,7 +75,7 @@ def screen(seed, recipes):
             model.load_state_dict(w)
         fastdl.set_rng_state(rng)
         phase = phase_for(target, config)
-        _, finetuned = transfer.fine_tune_ensemble(models[0], target, config, phase, *models[1:])
+        _, finetuned = transfer.fine_tune_ensemble(models[0], target, config, phase, *models[1:], seed=seed)
         key = tuple(config[k] for k in SCRATCH_KEYS)
         if key not in scratch:
             fastdl.manual_seed(seed)

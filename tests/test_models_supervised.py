@@ -615,11 +615,22 @@ def test_ensembles_of_fine_tuned_and_scratch_members_with_delta_and_wise():
     assert [n for n in names] == [("probe", False), ("finetune", True), ("probe2", False), ("finetune2", True)]
     assert len(members) == 2 and members[0].frozen is not members[1].frozen
     assert (members[0].tuned[0].weight.detach().numpy() != members[1].tuned[0].weight.detach().numpy()).any()
+    frozen = [m.frozen[0].weight.detach().numpy() for m in members]
+    assert (frozen[0] == frozen[1]).all()  # one pretraining: the frozen block is the same in both members
     assert acc == transfer.ensemble_accuracy(members, target[2], target[3]) and acc > 0.5
     names.clear()
     scratch, scratch_acc = transfer.scratch_ensemble(config, target, phase)
     assert names == [("scratch", False), ("scratch2", False)] and len(scratch) == 2
     assert scratch_acc == transfer.ensemble_accuracy(scratch, target[2], target[3])
+    # ensemble_pretrain: member 2 starts from its own pretraining (its frozen block differs)
+    own = dict(config, ensemble_pretrain=True, delta=0.0, wise=1.0, finetune_epochs=1)
+    with pytest.raises(ValueError, match="transfer: ensemble_pretrain needs the run's seed"):
+        transfer.fine_tune_ensemble(pre, target, own, phase)
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(own, seed=0)
+    members, acc = transfer.fine_tune_ensemble(pre, target, own, phase, seed=0)
+    assert (members[0].frozen[0].weight.detach().numpy() != members[1].frozen[0].weight.detach().numpy()).any()
+    assert acc == transfer.ensemble_accuracy(members, target[2], target[3])
     with pytest.raises(ValueError, match="transfer: ensemble must be >= 1, got 0"):
         transfer.fine_tune_ensemble(pre, target, dict(config, ensemble=0), phase)
     with pytest.raises(ValueError, match="transfer: delta needs a plain FineTuned"):

@@ -40,8 +40,8 @@ elastic; `pretrain_cross_entropy` 0 leaves the contrastive and reconstruction te
 alone), `delta` (DELTA without attention: fine-tuning pulls the tuned blocks' feature
 maps towards those of the pretrained blocks on the same input), `wise` (WiSE-FT: the
 fine-tuned weights interpolated back towards the starting ones), `ensemble` (K members
-per arm, their softmax averaged: K fine-tunings of the one pretraining against K
-scratch runs).
+per arm, their softmax averaged: K fine-tunings of the one pretraining, or with
+`ensemble_pretrain` of K pretrainings, against K scratch runs).
 
 Python API:
     pre, _ = pretrain(DEFAULTS, seed=0)
@@ -68,7 +68,7 @@ DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_ex
             "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1, "side_pretrained": False,
             "pretrain_cross_entropy": 1.0, "pretrain_contrastive": 0.0, "contrastive_supervised": False,
             "contrastive_temperature": 0.5, "contrastive_views": "affine", "delta": 0.0, "ensemble": 1,
-            "wise": 1.0}
+            "wise": 1.0, "ensemble_pretrain": False}
 
 
 def first_blocks(model, n):
@@ -668,11 +668,19 @@ def member_phase(phase, k):
     return lambda model, name, epochs, lr, **kw: phase(model, f"{name}{k + 1}", epochs, lr, **kw)
 
 
-def fine_tune_ensemble(pre, target, config, phase, side_pre=None):
+def member_seed(seed, k):
+    """The random seed of ensemble member k's own pretraining (config["ensemble_pretrain"]),
+    far from every run's seed."""
+    return seed + 1_000_003 * k
+
+
+def fine_tune_ensemble(pre, target, config, phase, side_pre=None, seed=None):
     """config["ensemble"] fine_tune()s of the one pretrained `pre` (each from a copy of
     its weights, one after the other in the random stream, so they differ by their batch
-    orders); returns (the members, the accuracy of their mean softmax, or the single
-    member's accuracy when there is one)."""
+    orders), or with config["ensemble_pretrain"] member k > 0 from its own pretraining on
+    the same 0-4 images of `seed`'s split, after fastdl.manual_seed(member_seed(seed, k));
+    returns (the members, the accuracy of their mean softmax, or the single member's
+    accuracy when there is one)."""
     k_models = config["ensemble"]
     if k_models < 1:
         raise ValueError(f"transfer: ensemble must be >= 1, got {k_models}")
@@ -683,9 +691,14 @@ def fine_tune_ensemble(pre, target, config, phase, side_pre=None):
         raise ValueError("transfer: ensemble does not combine with side_pretrained")
     weights = {k: v.clone() for k, v in pre.state_dict().items()}
     members = []
+    if config["ensemble_pretrain"] and seed is None:
+        raise ValueError("transfer: ensemble_pretrain needs the run's seed")
     for k in range(k_models):
         model = pre
-        if k:
+        if k and config["ensemble_pretrain"]:
+            fastdl.manual_seed(member_seed(seed, k))
+            model, _ = pretrain(config, seed)
+        elif k:
             model = pretraining_model(config, pre.head.out_features)
             model.load_state_dict(weights)
         members.append(fine_tune(model, target, config, member_phase(phase, k))[0])
@@ -763,7 +776,7 @@ def train(run, config, state=None):
                              augment=augment, run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name,
                              criterion=criterion)
 
-    _, ft_acc = fine_tune_ensemble(pre, target, config, phase, side_pre)
+    _, ft_acc = fine_tune_ensemble(pre, target, config, phase, side_pre, run.seed)
     # scratch starts from the same random state whatever the transfer recipe consumed,
     # so that two recipes are compared against the very same scratch runs
     fastdl.manual_seed(run.seed)
