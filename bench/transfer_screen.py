@@ -27,10 +27,12 @@ from fastdl.models import _classify, transfer
 
 PRETRAIN_KEYS = ("epochs", "lr", "batch_size", "width", "pretrain_exemplars", "pretrain_affine", "pretrain_poses",
                  "pretrain_head", "pretrain_reconstruction", "pretrain_prototypical", "pretrain_composites",
-                 "pretrain_mixup", "mixup_alpha", "pretrain_source", "cosine_scale", "side_pretrained", "side_width")
+                 "pretrain_mixup", "mixup_alpha", "pretrain_source", "cosine_scale", "side_pretrained", "side_width",
+                 "pretrain_cross_entropy", "pretrain_contrastive", "contrastive_supervised", "contrastive_temperature",
+                 "contrastive_views")
 SCRATCH_KEYS = ("width", "side_width", "scratch_head", "cosine_scale", "scratch_lr", "scratch_weight_decay",
                 "probe_epochs", "finetune_epochs", "finetune_batch_size", "few_shot_augment", "elastic_alpha",
-                "elastic_sigma", "shots", "few_shot_poses")
+                "elastic_sigma", "shots", "few_shot_poses", "ensemble")
 
 
 def recipe(text):
@@ -49,9 +51,9 @@ def phase_for(target, config):
     x, y, x_test, y_test = target
     augment = transfer.few_shot_augment(config)
 
-    def phase(model, name, epochs, lr, weight_decay=config["finetune_weight_decay"]):
+    def phase(model, name, epochs, lr, weight_decay=config["finetune_weight_decay"], criterion=None):
         _classify.fit(model, (x, y, x_test[:1], y_test[:1]), epochs, lr, config["finetune_batch_size"],
-                      weight_decay=weight_decay, augment=augment, desc=name)
+                      weight_decay=weight_decay, augment=augment, desc=name, criterion=criterion)
         return _classify.accuracy(model, x_test, y_test)
     return phase
 
@@ -73,13 +75,11 @@ def screen(seed, recipes):
             model.load_state_dict(w)
         fastdl.set_rng_state(rng)
         phase = phase_for(target, config)
-        _, finetuned = transfer.fine_tune(models[0], target, config, phase, *models[1:])
+        _, finetuned = transfer.fine_tune_ensemble(models[0], target, config, phase, *models[1:], seed=seed)
         key = tuple(config[k] for k in SCRATCH_KEYS)
         if key not in scratch:
             fastdl.manual_seed(seed)
-            scratch[key] = phase(transfer.scratch_model(config), "scratch",
-                                 config["probe_epochs"] + config["finetune_epochs"], config["scratch_lr"],
-                                 config["scratch_weight_decay"])
+            scratch[key] = transfer.scratch_ensemble(config, target, phase)[1]
         rows.append({"seed": seed, "recipe": name, "finetuned": finetuned, "scratch": scratch[key]})
         print(json.dumps(rows[-1]), flush=True)
     return rows

@@ -475,3 +475,163 @@ def test_few_shot_poses_train_on_pose_classes_and_score_the_upright_ones():
     scratch.eval()
     with fastdl.no_grad():
         assert (scratch(x[:3]).numpy() == scratch.head(scratch.features(x[:3])).numpy()[:, :5]).all()
+
+
+def _contrastive_numpy(z1, z2, temperature, labels=None):
+    z = np.concatenate([z1, z2]).astype(np.float64)
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    n2 = len(z)
+    y = np.tile(np.arange(len(z1)) if labels is None else labels, 2)
+    total = 0.0
+    for i in range(n2):
+        others = [j for j in range(n2) if j != i]
+        s = np.array([z[i] @ z[j] / temperature for j in others])
+        log_p = s - np.log(np.exp(s).sum())
+        pos = [k for k, j in enumerate(others) if y[j] == y[i]]
+        total += -log_p[pos].mean()
+    return total / n2
+
+
+def test_contrastive_loss_is_nt_xent_and_with_labels_supcon():
+    from fastdl.models import transfer
+    fastdl.manual_seed(0)
+    z1, z2 = fastdl.randn(5, 3, dtype=fastdl.float64), fastdl.randn(5, 3, dtype=fastdl.float64)
+    labels = fastdl.tensor(np.array([0, 1, 0, 2, 1]))
+    np.testing.assert_allclose(transfer.contrastive_loss(z1, z2, 0.5).item(),
+                               _contrastive_numpy(z1.numpy(), z2.numpy(), 0.5), rtol=1e-6)
+    np.testing.assert_allclose(transfer.contrastive_loss(z1, z2, 0.2, labels).item(),
+                               _contrastive_numpy(z1.numpy(), z2.numpy(), 0.2, labels.numpy()), rtol=1e-6)
+    # identical, well-separated views of distinct images: the positive dominates, the loss is near 0
+    eye = fastdl.eye(4, dtype=fastdl.float64)
+    assert transfer.contrastive_loss(eye, eye, 0.05).item() < 1e-6
+    z1.requires_grad_(True)
+    z2.requires_grad_(True)
+    assert gradcheck(lambda a, b: transfer.contrastive_loss(a, b, 0.5, labels), (z1, z2))
+
+
+def test_pretraining_criterion_adds_the_contrastive_term_of_two_fresh_views():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    config = dict(transfer.DEFAULTS, width=4, pretrain_reconstruction=0.0, pretrain_contrastive=2.0,
+                  contrastive_supervised=True)
+    model = transfer.pretraining_model(config, 3)
+    assert model.projector[0].in_features == 32 and not hasattr(model, "decoder")
+    model.eval()  # BatchNorm on running statistics: the same image gives the same features in every pass
+    x, y = fastdl.rand(6, 1, 8, 8), fastdl.tensor(np.array([0, 1, 2, 0, 1, 2]))
+    for ce_weight in (1.0, 0.0):
+        fastdl.manual_seed(7)
+        got = transfer.pretraining_criterion(0.0, 0.0, cross_entropy_weight=ce_weight, contrastive=2.0,
+                                             supervised=True, temperature=0.3)(model, x, y).item()
+        fastdl.manual_seed(7)
+        z1, z2 = (model.projector(model.features(transfer.random_affine(x))) for _ in range(2))
+        expect = 2.0 * transfer.contrastive_loss(z1, z2, 0.3, y).item()
+        expect += ce_weight * fastdl.nn.functional.cross_entropy(model(x), y).item()
+        np.testing.assert_allclose(got, expect, rtol=1e-5)
+    with pytest.raises(ValueError, match="transfer: contrastive_views must be 'affine' or 'elastic', got 'crop'"):
+        transfer.pretraining_criterion(0.0, 0.0, contrastive=1.0, views="crop")
+
+
+def test_delta_criterion_is_cross_entropy_plus_the_tuned_blocks_feature_drift():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    pre = cnn.DigitsCNN(4, num_classes=3)
+    ft = transfer.FineTuned(pre, 3, frozen_blocks=1)
+    reference = transfer.frozen_copy(pre.features, 4)[3:]
+    criterion = transfer.delta_criterion(reference, 0.5, 3)
+    x, y = fastdl.rand(6, 1, 8, 8), fastdl.tensor(np.array([0, 1, 2, 0, 1, 2]))
+    plain = fastdl.nn.functional.cross_entropy(ft(x), y).item()
+    np.testing.assert_allclose(criterion(ft, x, y).item(), plain, rtol=1e-6)  # nothing has moved yet
+    with fastdl.no_grad():
+        ft.tuned[0].weight += 0.1  # the second block's conv, as if fine-tuning had moved it
+    with fastdl.no_grad():
+        h = ft.frozen(x)
+        a2, r2 = ft.tuned[:4](h), reference[:4](h)  # block 2 ends at features[7]
+        a3, r3 = ft.tuned[4:8](a2), reference[4:8](r2)  # block 3 at features[11]
+        ce = fastdl.nn.functional.cross_entropy(ft.head(ft.tuned(h)), y).item()
+    drift = [((a - r) ** 2).mean() for a, r in ((a2.numpy(), r2.numpy()), (a3.numpy(), r3.numpy()))]
+    assert drift[0] > 0 and drift[1] > 0
+    loss = criterion(ft, x, y)
+    np.testing.assert_allclose(loss.item(), ce + 0.5 * np.mean(drift), rtol=1e-5)
+    loss.backward()
+    assert ft.tuned[0].weight.grad is not None and not any(p.grad is not None for p in reference.parameters())
+
+
+def test_wise_interpolates_the_weights_and_re_estimates_batchnorm():
+    from fastdl.models import cnn, transfer
+    fastdl.manual_seed(0)
+    ft = transfer.FineTuned(cnn.DigitsCNN(4, num_classes=3), 3, frozen_blocks=1)
+    start = {k: v.clone() for k, v in ft.state_dict().items()}
+    with fastdl.no_grad():
+        for p in ft.tuned.parameters():
+            p += 1.0
+        ft.head.weight -= 2.0
+    x = fastdl.rand(10, 1, 8, 8)
+    tuned = ft.tuned[0].weight.detach().numpy().copy()
+    transfer.wise(ft, start, 0.25, x)
+    np.testing.assert_allclose(ft.tuned[0].weight.detach().numpy(), tuned - 0.75, rtol=1e-6)
+    np.testing.assert_allclose(ft.head.weight.detach().numpy(), start["head.weight"].numpy() - 0.5, rtol=1e-6)
+    with fastdl.no_grad():
+        conv = ft.tuned[0](ft.frozen(x)).numpy()
+    np.testing.assert_allclose(ft.tuned[1].running_mean.numpy(), conv.mean(axis=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert not ft.training
+    with pytest.raises(ValueError, match=r"transfer: wise must be in \[0, 1\], got 1.5"):
+        transfer.wise(ft, start, 1.5, x)
+
+
+def test_ensemble_accuracy_averages_the_members_softmax():
+    from fastdl import nn
+    from fastdl.models import transfer
+    a, b = nn.Linear(2, 2), nn.Linear(2, 2)
+    with fastdl.no_grad():
+        a.weight.copy_(fastdl.tensor([[4.0, 0.0], [0.0, 0.0]]))   # sure of class 0 when x0 is large
+        b.weight.copy_(fastdl.tensor([[0.0, 0.0], [0.0, 1.0]]))   # mildly for class 1 when x1 is large
+        a.bias.zero_()
+        b.bias.zero_()
+    x = fastdl.tensor([[1.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    y = fastdl.tensor(np.array([1, 1, 0]))
+    soft = lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    p = soft(x.numpy() @ a.weight.detach().numpy().T) + soft(x.numpy() @ b.weight.detach().numpy().T)
+    expect = (p.argmax(axis=1) == y.numpy()).mean()
+    assert transfer.ensemble_accuracy([a, b], x, y) == expect == 2 / 3
+    assert transfer.ensemble_accuracy([a], x, y) == 1 / 3 and transfer.ensemble_accuracy([b], x, y) == 1.0
+
+
+def test_ensembles_of_fine_tuned_and_scratch_members_with_delta_and_wise():
+    _digits()
+    from fastdl.models import cnn, transfer
+    config = dict(transfer.DEFAULTS, width=4, epochs=1, finetune_epochs=2, ensemble=2, delta=1.0, wise=0.5,
+                  pretrain_contrastive=1.0)
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(config, seed=0)
+    assert hasattr(pre, "projector")
+    target = transfer.few_shot(cnn.load_digits_tensors(classes=range(5, 10)), 10)
+    names = []
+
+    def phase(model, name, epochs, lr, weight_decay=config["finetune_weight_decay"], criterion=None):
+        names.append((name, criterion is not None))
+        return cnn.fit(model, target, epochs, lr, batch_size=10, weight_decay=weight_decay, shift=0) if epochs else 0
+
+    members, acc = transfer.fine_tune_ensemble(pre, target, config, phase)
+    assert [n for n in names] == [("probe", False), ("finetune", True), ("probe2", False), ("finetune2", True)]
+    assert len(members) == 2 and members[0].frozen is not members[1].frozen
+    assert (members[0].tuned[0].weight.detach().numpy() != members[1].tuned[0].weight.detach().numpy()).any()
+    frozen = [m.frozen[0].weight.detach().numpy() for m in members]
+    assert (frozen[0] == frozen[1]).all()  # one pretraining: the frozen block is the same in both members
+    assert acc == transfer.ensemble_accuracy(members, target[2], target[3]) and acc > 0.5
+    names.clear()
+    scratch, scratch_acc = transfer.scratch_ensemble(config, target, phase)
+    assert names == [("scratch", False), ("scratch2", False)] and len(scratch) == 2
+    assert scratch_acc == transfer.ensemble_accuracy(scratch, target[2], target[3])
+    # ensemble_pretrain: member 2 starts from its own pretraining (its frozen block differs)
+    own = dict(config, ensemble_pretrain=True, delta=0.0, wise=1.0, finetune_epochs=1)
+    with pytest.raises(ValueError, match="transfer: ensemble_pretrain needs the run's seed"):
+        transfer.fine_tune_ensemble(pre, target, own, phase)
+    fastdl.manual_seed(0)
+    pre, _ = transfer.pretrain(own, seed=0)
+    members, acc = transfer.fine_tune_ensemble(pre, target, own, phase, seed=0)
+    assert (members[0].frozen[0].weight.detach().numpy() != members[1].frozen[0].weight.detach().numpy()).any()
+    assert acc == transfer.ensemble_accuracy(members, target[2], target[3])
+    with pytest.raises(ValueError, match="transfer: ensemble must be >= 1, got 0"):
+        transfer.fine_tune_ensemble(pre, target, dict(config, ensemble=0), phase)
+    with pytest.raises(ValueError, match="transfer: delta needs a plain FineTuned"):
+        transfer.fine_tune(pre, target, dict(config, centroid_logits=3.0), phase)

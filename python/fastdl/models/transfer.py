@@ -32,6 +32,17 @@ classes), `pretrain_mixup` (manifold mixup, S2M2), `pretrain_source=all` (the 0-
 split too), `reinit_blocks` (restart the last conv blocks), `few_shot_poses` (the
 labelled images of both arms in pose classes). bench/transfer_screen.py screens recipes.
 
+Options added in session 16, all off by default (see the session-16 note):
+`pretrain_contrastive` (SimCLR's NT-Xent between two random views of each image through a
+projection MLP, added to the pretraining loss; `contrastive_supervised`: SupCon with the
+pose classes as labels; `contrastive_temperature`, `contrastive_views` affine or
+elastic; `pretrain_cross_entropy` 0 leaves the contrastive and reconstruction terms
+alone), `delta` (DELTA without attention: fine-tuning pulls the tuned blocks' feature
+maps towards those of the pretrained blocks on the same input), `wise` (WiSE-FT: the
+fine-tuned weights interpolated back towards the starting ones), `ensemble` (K members
+per arm, their softmax averaged: K fine-tunings of the one pretraining, or with
+`ensemble_pretrain` of K pretrainings, against K scratch runs).
+
 Python API:
     pre, _ = pretrain(DEFAULTS, seed=0)
     target = few_shot(cnn.load_digits_tensors(classes=range(5, 10)), shots=10)
@@ -54,7 +65,10 @@ DEFAULTS = {"epochs": 4, "lr": 3e-3, "batch_size": 64, "width": 16, "pretrain_ex
             "scratch_lr": 1e-2, "scratch_weight_decay": 3e-2, "finetune_batch_size": 10, "few_shot_augment": "none",
             "elastic_alpha": 0.5, "elastic_sigma": 1.0, "pretrain_source": "train", "pretrain_composites": False,
             "pretrain_mixup": 0.0, "mixup_alpha": 2.0, "side_width": 0, "centroid_logits": 0.0,
-            "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1, "side_pretrained": False}
+            "center_features": False, "reinit_blocks": 0, "few_shot_poses": 1, "side_pretrained": False,
+            "pretrain_cross_entropy": 1.0, "pretrain_contrastive": 0.0, "contrastive_supervised": False,
+            "contrastive_temperature": 0.5, "contrastive_views": "affine", "delta": 0.0, "ensemble": 1,
+            "wise": 1.0, "ensemble_pretrain": False}
 
 
 def first_blocks(model, n):
@@ -407,35 +421,75 @@ def manifold_mixup_loss(model, x, y, alpha):
     return cross_entropy(logits, y) * lam + cross_entropy(logits, y[perm]) * (1 - lam)
 
 
-def pretraining_criterion(reconstruction, prototypical, mixup=0.0, mixup_alpha=2.0):
+def contrastive_loss(z1, z2, temperature=0.5, labels=None):
+    """NT-Xent (SimCLR, Chen et al. 2020) between two views z1, z2 (B, D) of a batch: each
+    of the 2B rows is classified, by a softmax over its cosine similarities / temperature
+    to the 2B - 1 other rows, as its other view. With `labels` (B,) it is SupCon (Khosla et
+    al. 2020, L_out): every other row of the same label is a positive, the loss averaging
+    minus the log-probability over them."""
+    n = len(z1)
+    z = unit_rows(fastdl.cat([z1, z2]))
+    y = np.tile(labels.numpy() if labels is not None else np.arange(n), 2)
+    positive = (y[:, None] == y[None, :]) & ~np.eye(2 * n, dtype=bool)
+    const = lambda a: fastdl.tensor(np.ascontiguousarray(a, dtype=np.float32)).to(z.dtype)
+    logits = z.matmul(z.t()) * (1.0 / temperature) + const(np.eye(2 * n) * -1e4)   # a row is not its own pair
+    log_p = nn.functional.log_softmax(logits, dim=1)
+    weights = positive / positive.sum(axis=1, keepdims=True)
+    return -(log_p * const(weights)).sum() * (1.0 / (2 * n))
+
+
+def contrastive_view(kind):
+    """The random view of contrastive pretraining: random_affine, then elastic() too
+    with "elastic"."""
+    if kind == "affine":
+        return random_affine
+    if kind == "elastic":
+        return lambda x: elastic(random_affine(x))
+    raise ValueError(f"transfer: contrastive_views must be 'affine' or 'elastic', got {kind!r}")
+
+
+def pretraining_criterion(reconstruction, prototypical, mixup=0.0, mixup_alpha=2.0, cross_entropy_weight=1.0,
+                          contrastive=0.0, supervised=False, temperature=0.5, views="affine"):
     """The pretraining loss: cross-entropy of the head's logits, plus `reconstruction`
     times the squared error of model.decoder rebuilding the (augmented) 8x8 input from
     the features (so that they keep the strokes' layout, not only what separates the
     pretraining classes), plus `prototypical` times prototypical_loss on the features,
-    plus `mixup` times manifold_mixup_loss."""
+    plus `mixup` times manifold_mixup_loss, plus `contrastive` times contrastive_loss
+    (SupCon with the batch's labels when `supervised`) of model.projector on two fresh
+    contrastive_view()s of the batch; `cross_entropy_weight` scales the cross-entropy (0:
+    the head is not trained, the features learn from the other terms alone)."""
     cross_entropy, squared_error = nn.CrossEntropyLoss(), nn.MSELoss()
+    view = contrastive_view(views)
 
     def criterion(model, x, y):
         features = model.features(x)
         loss = cross_entropy(model.head(features), y)
+        if cross_entropy_weight != 1.0:
+            loss = loss * cross_entropy_weight
         if reconstruction:
             loss = loss + reconstruction * squared_error(model.decoder(features), x.reshape(len(x), -1))
         if prototypical:
             loss = loss + prototypical * prototypical_loss(features, y)
         if mixup:
             loss = loss + mixup * manifold_mixup_loss(model, x, y, mixup_alpha)
+        if contrastive:
+            z1, z2 = (model.projector(model.features(view(x))) for _ in range(2))
+            loss = loss + contrastive * contrastive_loss(z1, z2, temperature, y if supervised else None)
         return loss
     return criterion
 
 
 def pretraining_model(config, num_classes):
     """The network pretrain() trains: a DigitsCNN with config["pretrain_head"] over
-    `num_classes`, and a decoder when config["pretrain_reconstruction"]."""
+    `num_classes`, a decoder when config["pretrain_reconstruction"], and a projection MLP
+    (SimCLR's) when config["pretrain_contrastive"]."""
     model = cnn.DigitsCNN(config["width"], num_classes=num_classes)
     if config["pretrain_head"] != "linear":
         model.head = new_head(config["pretrain_head"], model.head.in_features, num_classes, config["cosine_scale"])
     if config["pretrain_reconstruction"]:
         model.decoder = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
+    if config["pretrain_contrastive"]:
+        model.projector = nn.Sequential(nn.Linear(model.head.in_features, 128), nn.ReLU(), nn.Linear(128, 64))
     return model
 
 
@@ -463,7 +517,10 @@ def pretrain(config, seed, run=None, state=None):
     data = with_pose_classes(data, poses, classes)
     model = pretraining_model(config, classes * poses)
     criterion = pretraining_criterion(config["pretrain_reconstruction"], config["pretrain_prototypical"],
-                                      config["pretrain_mixup"], config["mixup_alpha"])
+                                      config["pretrain_mixup"], config["mixup_alpha"],
+                                      config["pretrain_cross_entropy"], config["pretrain_contrastive"],
+                                      config["contrastive_supervised"], config["contrastive_temperature"],
+                                      config["contrastive_views"])
     augment = random_affine if config["pretrain_affine"] else (lambda x: cnn.random_shift(x, 1))
     acc = _classify.fit(model, data, config["epochs"], config["lr"], config["batch_size"],
                         weight_decay=cnn.DEFAULTS["weight_decay"], augment=augment, run=run, state=state,
@@ -536,7 +593,132 @@ def fine_tune(pre, target, config, phase, side_pre=None):
     ft = fine_tuned(pre, classes, config["frozen_blocks"], probe.head, scored, side, extra)
     if config["l2sp"]:
         l2_sp(ft.tuned, config["l2sp"])
-    return ft, phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"])
+    kwargs = {}
+    if config["delta"]:
+        if side is not None or extra is not None:
+            raise ValueError("transfer: delta needs a plain FineTuned (no side_width, no centroid_logits)")
+        reference = frozen_copy(pre.features, config["width"])[len(ft.frozen):]
+        kwargs["criterion"] = delta_criterion(reference, config["delta"], len(ft.frozen))
+    start = {k: v.clone() for k, v in ft.state_dict().items()} if config["wise"] != 1.0 else None
+    acc = phase(ft, "finetune", config["finetune_epochs"], config["finetune_lr"], **kwargs)
+    if start is not None:
+        wise(ft, start, config["wise"], target[0])
+        acc = _classify.accuracy(ft, target[2], target[3])
+    return ft, acc
+
+
+def delta_criterion(reference, weight, cut):
+    """DELTA (Li et al. 2019), without its channel attention: cross-entropy plus `weight`
+    times the mean squared difference between the output feature maps of each tuned conv
+    block and those of `reference` (a frozen copy of the tuned blocks as they were before
+    fine-tuning, features[cut:]), both fed the frozen blocks' output. The copy runs in
+    train mode so that its BatchNorm uses the same batch statistics as the model's: the
+    term starts at exactly zero and only grows as the features move away."""
+    reference.requires_grad_(False).train()
+    ends = {e - cut for e in cnn.DigitsCNN.BLOCK_ENDS if e > cut}
+    cross_entropy = nn.CrossEntropyLoss()
+
+    def criterion(model, x, y):
+        h = model.frozen(x)
+        ref, drift = h.detach(), []
+        for i, (layer, ref_layer) in enumerate(zip(model.tuned, reference)):
+            h = layer(h)
+            with fastdl.no_grad():
+                ref = ref_layer(ref)
+            if i + 1 in ends:
+                drift.append((h - ref).square().mean())
+        return cross_entropy(model.head(h), y) + sum(drift) * (weight / len(drift))
+    return criterion
+
+
+def wise(model, start, alpha, x):
+    """WiSE-FT (Wortsman et al. 2022): every floating-point parameter and buffer of the
+    fine-tuned `model` becomes (1 - alpha) * its value in `start` (the state_dict before
+    fine-tuning: the adapted pretrained blocks and the imprinted head) + alpha * its
+    fine-tuned value; then the BatchNorm statistics of the tuned blocks are re-estimated
+    on the labelled images `x` (AdaBN), as they were at the start; `model` is left in
+    eval mode."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"transfer: wise must be in [0, 1], got {alpha}")
+    mixed = {k: (start[k] * (1 - alpha) + v * alpha if v.dtype.is_floating_point else v)
+             for k, v in model.state_dict().items()}
+    model.load_state_dict(mixed)
+    model.eval()
+    with fastdl.no_grad():
+        h = model.frozen(x)
+    adapt_batchnorm(model.tuned, h)
+
+
+def ensemble_accuracy(models, x, y, batch_size=1000):
+    """The accuracy on (x, y) of the mean of `models`' softmax outputs (eval mode)."""
+    correct = 0
+    for m in models:
+        m.eval()
+    with fastdl.no_grad():
+        for s in range(0, len(y), batch_size):
+            p = sum(nn.functional.softmax(m(x[s:s + batch_size]), dim=1) for m in models)
+            correct += int((p.argmax(dim=1) == y[s:s + batch_size]).sum())
+    return correct / len(y)
+
+
+def member_phase(phase, k):
+    """`phase` with the phase names of ensemble member k (0: unchanged, else name + str(k + 1))."""
+    if k == 0:
+        return phase
+    return lambda model, name, epochs, lr, **kw: phase(model, f"{name}{k + 1}", epochs, lr, **kw)
+
+
+def member_seed(seed, k):
+    """The random seed of ensemble member k's own pretraining (config["ensemble_pretrain"]),
+    far from every run's seed."""
+    return seed + 1_000_003 * k
+
+
+def fine_tune_ensemble(pre, target, config, phase, side_pre=None, seed=None):
+    """config["ensemble"] fine_tune()s of the one pretrained `pre` (each from a copy of
+    its weights, one after the other in the random stream, so they differ by their batch
+    orders), or with config["ensemble_pretrain"] member k > 0 from its own pretraining on
+    the same 0-4 images of `seed`'s split, after fastdl.manual_seed(member_seed(seed, k));
+    returns (the members, the accuracy of their mean softmax, or the single member's
+    accuracy when there is one)."""
+    k_models = config["ensemble"]
+    if k_models < 1:
+        raise ValueError(f"transfer: ensemble must be >= 1, got {k_models}")
+    if k_models == 1:
+        ft, acc = fine_tune(pre, target, config, phase, side_pre)
+        return [ft], acc
+    if side_pre is not None:
+        raise ValueError("transfer: ensemble does not combine with side_pretrained")
+    weights = {k: v.clone() for k, v in pre.state_dict().items()}
+    members = []
+    if config["ensemble_pretrain"] and seed is None:
+        raise ValueError("transfer: ensemble_pretrain needs the run's seed")
+    for k in range(k_models):
+        model = pre
+        if k and config["ensemble_pretrain"]:
+            fastdl.manual_seed(member_seed(seed, k))
+            model, _ = pretrain(config, seed)
+        elif k:
+            model = pretraining_model(config, pre.head.out_features)
+            model.load_state_dict(weights)
+        members.append(fine_tune(model, target, config, member_phase(phase, k))[0])
+    return members, ensemble_accuracy(members, target[2], target[3])
+
+
+def scratch_ensemble(config, target, phase):
+    """The from-scratch arm: config["ensemble"] scratch_model()s trained one after the
+    other in the random stream; returns (the members, the accuracy of their mean softmax,
+    or the single member's accuracy)."""
+    members, acc = [], None
+    for k in range(config["ensemble"]):
+        model = scratch_model(config)
+        # the same number of passes over the labelled images as probe + fine-tuning
+        acc = member_phase(phase, k)(model, "scratch", config["probe_epochs"] + config["finetune_epochs"],
+                                     config["scratch_lr"], weight_decay=config["scratch_weight_decay"])
+        members.append(model)
+    if len(members) > 1:
+        acc = ensemble_accuracy(members, target[2], target[3])
+    return members, acc
 
 
 def scratch_model(config):
@@ -588,19 +770,17 @@ def train(run, config, state=None):
 
     augment = few_shot_augment(config)
 
-    def phase(model, name, epochs, lr, weight_decay=config["finetune_weight_decay"]):
+    def phase(model, name, epochs, lr, weight_decay=config["finetune_weight_decay"], criterion=None):
         # both few-shot models see the same images per class, augmented the same way
         return _classify.fit(model, target, epochs, lr, config["finetune_batch_size"], weight_decay=weight_decay,
-                             augment=augment, run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name)
+                             augment=augment, run=_PhaseRun(run, name, phases), state=phases.get(name), desc=name,
+                             criterion=criterion)
 
-    _, ft_acc = fine_tune(pre, target, config, phase, side_pre)
+    _, ft_acc = fine_tune_ensemble(pre, target, config, phase, side_pre, run.seed)
     # scratch starts from the same random state whatever the transfer recipe consumed,
     # so that two recipes are compared against the very same scratch runs
     fastdl.manual_seed(run.seed)
-    scratch = scratch_model(config)
-    # the same number of passes over the labelled images as probe + fine-tuning
-    scratch_acc = phase(scratch, "scratch", config["probe_epochs"] + config["finetune_epochs"], config["scratch_lr"],
-                        config["scratch_weight_decay"])
+    _, scratch_acc = scratch_ensemble(config, target, phase)
     run.say(f"digits 5-9 with {config['shots']} labels/class: fine-tuned {ft_acc:.4f}, from scratch {scratch_acc:.4f}")
     return {"finetuned_accuracy": ft_acc, "scratch_accuracy": scratch_acc, "pretrain_accuracy": pre_acc}
 
