@@ -64,6 +64,14 @@ def same_device(op, *ts):
                        + ", ".join(desc(t) for t in ts if isinstance(t, Tensor)))
 
 
+def index_arg(v):
+    """A 0-d integer tensor where an int is expected is read as that int, as torch reads
+    it through __index__; anything else is returned for the caller's own check."""
+    if isinstance(v, Tensor) and v.ndim == 0 and v.dtype.category == 1:
+        return int(v)
+    return v
+
+
 def norm_dim(op, dim, ndim):
     if isinstance(dim, Tensor):
         dim = int(dim)

@@ -14,7 +14,7 @@ from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
 from .int_narrow import IntDtypeError, index_int64
-from ._util import check_tensor, desc, norm_dim, same_device
+from ._util import check_tensor, desc, index_arg, norm_dim, same_device
 from ..amp import autocast_mode as _amp
 
 
@@ -75,6 +75,7 @@ def _check_dims(op, x, dim1, dim2, ndim):
 
 
 def _check_offset(op, offset):
+    offset = index_arg(offset)
     if not isinstance(offset, numbers.Integral) or isinstance(offset, bool):
         raise TypeError(f"{op}: offset must be an int, got {offset!r}")
     return int(offset)

@@ -13,7 +13,7 @@ import warnings
 
 from .. import dtypes as _dt
 from ..tensor import Tensor, eye
-from ._util import broadcast_shapes, check_tensor, desc, norm_dim, same_device
+from ._util import broadcast_shapes, check_tensor, index_arg, desc, norm_dim, same_device
 from .indexing_extra import diagonal as _diagonal
 from .linalg import matmul, outer
 from .reduce import amax, sum
@@ -325,6 +325,7 @@ def matrix_power(A, n):
     """A^n by repeated squaring; n = 0 the identity, n < 0 powers of A's inverse."""
     op = "linalg.matrix_power"
     _square(op, A)
+    n = index_arg(n)
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{op}: n must be an int, got {n!r}")
     if n == 0:  # still in the graph (a zero gradient), as torch

@@ -8,7 +8,7 @@ from operator import index as _index
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, contiguous_strides
-from ._util import backend, desc, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
+from ._util import backend, desc, index_arg, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
 from ..amp import autocast_mode as _amp
 from .. import _memory_format as _mf
 from .. import dtypes as _dt
@@ -256,6 +256,7 @@ def narrow(x, dim, start, length):
 def split(x, split_size_or_sections, dim=0):
     d = norm_dim("split", dim, x.ndim)
     size = x.shape[d]
+    split_size_or_sections = index_arg(split_size_or_sections)
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step < 0 or (step == 0 and size != 0):  # (torch: 0 only for an empty dim)
@@ -276,6 +277,7 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     d = norm_dim("chunk", dim, x.ndim)
+    chunks = index_arg(chunks)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     if x.shape[d] == 0:  # torch: `chunks` empty pieces
@@ -465,6 +467,7 @@ def _tri(op, x, diagonal, upper):
     check_tensor(op, x)
     if x.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {desc(x)}")
+    diagonal = index_arg(diagonal)
     if not isinstance(diagonal, numbers.Integral) or isinstance(diagonal, bool):
         raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
     from ..tensor import arange

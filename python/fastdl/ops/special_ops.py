@@ -8,9 +8,11 @@ import numbers
 from ..tensor import Tensor
 from .elementwise import _UNARY_FN
 from .elementwise_extra import _Xlogy, _float_operand
+from ._util import index_arg
 
 
 def _int_arg(op, name, v, low):
+    v = index_arg(v)
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{op}: {name} must be an int, got {type(v).__name__}")
     if v < low:

@@ -12,7 +12,7 @@ from collections import namedtuple
 from .. import dtypes as _dt
 from ..autograd import no_grad
 from ..tensor import Tensor, arange, full, tensor as _tensor
-from ._util import broadcast_shapes, cast, check_tensor, desc, norm_dim, norm_dims, same_device
+from ._util import broadcast_shapes, cast, index_arg, check_tensor, desc, norm_dim, norm_dims, same_device
 from .cumulative import cumsum
 from .elementwise import clamp, logical_and, ge, le, where
 from .indexing import scatter_add_
@@ -137,6 +137,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         raise ValueError(f"{op}: expected input to have two or fewer dimensions, got {desc(input)}")
     if input.dtype is _dt.bool_:
         raise RuntimeError(f"{op}: bool dtype is not supported for input {desc(input)}")
+    correction = index_arg(correction)
     if isinstance(correction, bool) or not isinstance(correction, numbers.Integral):
         raise TypeError(f"{op}: correction must be an int, got {correction!r}")
     x = input if input.dtype.is_floating_point else input.to(_dt.get_default_dtype())

@@ -2,12 +2,13 @@
 plus a copy), so autograd and every device come for free."""
 import numbers
 
-from ...ops._util import check_tensor, desc
+from ...ops._util import check_tensor, desc, index_arg
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"]
 
 
 def _factor(op, name, v):
+    v = index_arg(v)
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{op}: {name} must be an int, got {v!r}")
     if v <= 0:
