@@ -74,13 +74,23 @@ def make_dual(tensor, tangent, *, level=None):
         raise RuntimeError(f"make_dual: trying to set a forward gradient of size {list(tangent.shape)} on a tensor of "
                            f"size {list(tensor.shape)}")
     if tangent.dtype is not tensor.dtype:
-        raise RuntimeError(f"make_dual: the tangent's dtype {tangent.dtype} differs from the primal's {tensor.dtype}")
+        if not tangent.dtype.is_floating_point:
+            raise RuntimeError(f"make_dual: expected a floating point tangent, got {tangent.dtype}")
+        tangent = tangent.detach().to(tensor.dtype)  # torch keeps a float32 tangent of a float64 primal; fastdl casts
     if tangent.device != tensor.device:
         raise RuntimeError(f"make_dual: the tangent is on {tangent.device}, the primal on {tensor.device}")
     if not _ag.is_grad_enabled():
         raise RuntimeError("make_dual: fastdl's forward AD runs on the autograd graph; grad mode must be enabled")
     dual = tensor * 1 if tensor.requires_grad else tensor.detach().requires_grad_(True)
-    reg.append((dual, tangent.detach()))
+    # torch's rule: a tangent with the primal's layout is used as-is (unpack_dual gives that
+    # very tensor back); another layout is copied into one with the primal's strides
+    if tuple(tangent.stride()) != tuple(tensor.stride()):
+        from .tensor import empty_like
+        with _ag.no_grad():
+            tangent = empty_like(tensor).copy_(tangent)
+    elif tangent.requires_grad:
+        tangent = tangent.detach()
+    reg.append((dual, tangent))
     return dual
 
 

@@ -161,6 +161,8 @@ def randn(*size, dtype=None, device=None, generator=None, requires_grad=False):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+    if size is None and not isinstance(high, (numbers.Number, Tensor, type(None))):
+        low, high, size = 0, low, high  # torch's randint(high, size) overload: randint(10, (64,))
     if high is None:
         low, high = 0, low
     if size is None:
