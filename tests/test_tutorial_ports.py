@@ -191,6 +191,33 @@ def test_failed_gradcheck_raises_a_runtime_error():
     assert type(e.value).__name__ == "GradcheckError"
 
 
+def test_gradcheck_takes_torchs_keywords():
+    x = fastdl.rand(3, dtype=fastdl.float64, requires_grad=True)
+    assert fastdl.autograd.gradcheck(fastdl.exp, (x,), nondet_tol=0.0, check_undefined_grad=False, fast_mode=True,
+                                     check_batched_grad=False, check_forward_ad=True)
+    assert fastdl.autograd.gradgradcheck(fastdl.exp, (x,), check_batched_grad=False)
+    with pytest.raises(NotImplementedError, match="check_batched_grad"):
+        fastdl.autograd.gradcheck(fastdl.exp, (x,), check_batched_grad=True)
+
+
+# ---- printing: torch's choice of scientific notation (buildmodel prints parameter slices) ---
+
+@pytest.mark.parametrize("vals", [[0.001, 2.0], [1.5, 2000.0], [1.5, 200.0], [1e-5, 1.0], [3.0, 2e9], [0.25, -0.5]])
+def test_scientific_notation_follows_torchs_rule(vals):
+    torch = pytest.importorskip("torch")
+    assert ("e+" in repr(fastdl.tensor(vals)) or "e-" in repr(fastdl.tensor(vals))) == \
+        ("e+" in repr(torch.tensor(vals)) or "e-" in repr(torch.tensor(vals)))
+
+
+def test_scientific_notation_of_a_long_tensor_looks_at_the_shown_values():
+    # the hidden middle holds a tiny value: torch (and now fastdl) still print fixed point
+    vals = np.full(3000, 0.5, np.float32)
+    vals[1500] = 1e-7
+    assert "e-" not in repr(fastdl.tensor(vals)) and "0.5000" in repr(fastdl.tensor(vals))
+    vals[0] = 1e-7
+    assert "e-07" in repr(fastdl.tensor(vals))
+
+
 # ---- end to end: our own short scripts per tutorial family, through fastdl.torch_alias --------
 
 def run_script(tmp_path, source):

@@ -774,22 +774,41 @@ class GradcheckError(RuntimeError):
     so `except RuntimeError` catches it as in torch)."""
 
 
+# torch's gradcheck keywords fastdl's check has no twin for: accepted where they change
+# nothing fastdl checks (deterministic kernels; forward AD is derived from the reverse graph,
+# so one check covers both modes), refused where they ask for a check fastdl does not run
+_GRADCHECK_ACCEPTED = ("nondet_tol", "check_undefined_grad", "check_grad_dtypes", "fast_mode", "masked")
+_GRADCHECK_REFUSED = ("check_batched_grad", "check_batched_forward_grad")
+
+
+def _torch_check(name, check, fn, inputs, kwargs):
+    for k in _GRADCHECK_ACCEPTED:
+        kwargs.pop(k, None)
+    for k in _GRADCHECK_REFUSED:
+        if kwargs.pop(k, False):
+            raise NotImplementedError(f"{name}: {k}=True (vmap over the gradients) is not implemented by fastdl")
+    backward_ad, forward_ad = kwargs.pop("check_backward_ad", True), kwargs.pop("check_forward_ad", False)
+    if not (backward_ad or forward_ad):
+        return True
+    try:
+        return check(fn, inputs, **kwargs)
+    except AssertionError as e:
+        raise GradcheckError(str(e)) from None
+
+
 def gradcheck(fn, inputs, **kwargs):
     """torch.autograd.gradcheck: fastdl.testing.gradcheck (float64 central differences)."""
     from .testing import gradcheck as check
-    try:
-        return check(fn, inputs, **kwargs)
-    except AssertionError as e:
-        raise GradcheckError(str(e)) from None
+    return _torch_check("gradcheck", check, fn, inputs, kwargs)
 
 
-def gradgradcheck(fn, inputs, **kwargs):
+def gradgradcheck(fn, inputs, grad_outputs=None, **kwargs):
     """torch.autograd.gradgradcheck: second derivatives by fastdl.testing.gradgradcheck."""
     from .testing import gradgradcheck as check
-    try:
-        return check(fn, inputs, **kwargs)
-    except AssertionError as e:
-        raise GradcheckError(str(e)) from None
+    if grad_outputs is not None:
+        raise NotImplementedError("gradgradcheck: grad_outputs is not implemented by fastdl (it draws its own)")
+    kwargs.pop("gen_non_contig_grad_outputs", None)
+    return _torch_check("gradgradcheck", check, fn, inputs, kwargs)
 
 
 _SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad",
