@@ -162,6 +162,36 @@ def test_make_dual_tangent_identity_and_layout_copy():
         np.testing.assert_allclose(fwAD.unpack_dual(out).tangent.numpy(), (2 * primal * tangent).numpy(), rtol=1e-6)
 
 
+def _exp_with_jvp(scale):
+    class ExpJvp(fastdl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.result = fastdl.exp(x)
+            return ctx.result
+
+        @staticmethod
+        def jvp(ctx, g):
+            return g * ctx.result * scale
+    return ExpJvp
+
+
+def test_function_with_only_a_jvp_formula():
+    import fastdl.autograd.forward_ad as fwAD
+    fn = _exp_with_jvp(1.0).apply
+    x = fastdl.rand(4, dtype=fastdl.float64)
+    t = fastdl.randn(4, dtype=fastdl.float64)
+    np.testing.assert_allclose(fn(x).numpy(), np.exp(x.numpy()))  # outside a level: plain forward
+    with fwAD.dual_level():
+        out = fn(fwAD.make_dual(x, t)) * 2  # the tangent flows on through ordinary ops
+        jv = fwAD.unpack_dual(out).tangent
+    np.testing.assert_allclose(jv.numpy(), 2 * t.numpy() * np.exp(x.numpy()), rtol=1e-12)
+    xr = x.clone().requires_grad_()
+    assert fastdl.autograd.gradcheck(fn, (xr,), check_forward_ad=True, check_backward_ad=False,
+                                     check_undefined_grad=False, check_batched_grad=False)
+    with pytest.raises(RuntimeError, match="forward AD"):
+        fastdl.autograd.gradcheck(_exp_with_jvp(2.0).apply, (xr,), check_forward_ad=True, check_backward_ad=False)
+
+
 # ---- grad w.r.t. a non-leaf whose producer an earlier backward freed (double backward tut) ---
 
 def test_grad_stops_at_a_non_leaf_input_whose_producer_was_freed():

@@ -403,6 +403,13 @@ class Function:
     y = Square.apply(x)
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a forward-mode formula without a reverse one: apply runs jvp eagerly under forward AD
+        if "jvp" in cls.__dict__ and cls.backward is Function.backward:
+            from .autograd_forward_ad import function_apply_jvp
+            cls.apply = classmethod(function_apply_jvp)
+
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("Function subclasses must define forward")
@@ -788,9 +795,13 @@ def _torch_check(name, check, fn, inputs, kwargs):
         if kwargs.pop(k, False):
             raise NotImplementedError(f"{name}: {k}=True (vmap over the gradients) is not implemented by fastdl")
     backward_ad, forward_ad = kwargs.pop("check_backward_ad", True), kwargs.pop("check_forward_ad", False)
-    if not (backward_ad or forward_ad):
-        return True
     try:
+        if forward_ad and not backward_ad and name == "gradcheck":  # e.g. a Function with only jvp
+            from .autograd_forward_ad import forward_ad_check
+            kwargs = {k: v for k, v in kwargs.items() if k in ("eps", "atol", "rtol")}
+            return forward_ad_check(fn, inputs, **kwargs)
+        if not (backward_ad or forward_ad):
+            return True
         return check(fn, inputs, **kwargs)
     except AssertionError as e:
         raise GradcheckError(str(e)) from None
