@@ -33,6 +33,27 @@ def test_matmul_and_mm_take_out_and_keep_the_fast_front():
         fastdl.matmul(a, b, out=fastdl.empty(3, 3, dtype=fastdl.float64))
 
 
+def test_creation_functions_take_out():
+    c = fastdl.zeros(2, 2)
+    assert fastdl.rand(2, 2, out=c) is c and 0 <= float(c.min()) and float(c.max()) < 1
+    assert fastdl.ones(2, 2, out=c) is c and c.tolist() == [[1, 1], [1, 1]]
+    e = fastdl.empty(0)
+    assert fastdl.arange(4.0, out=e) is e and e.tolist() == [0, 1, 2, 3]  # an empty out is resized
+    d = fastdl.empty(3, dtype=fastdl.float64)
+    assert fastdl.linspace(0, 1, 3, out=d).tolist() == [0.0, 0.5, 1.0] and d.dtype is fastdl.float64
+
+
+# ---- shapes that do not broadcast raise what torch raises (tensors_deeper) -------------------
+
+def test_broadcast_failure_is_a_runtime_error_too():
+    a = fastdl.ones(4, 3, 2)
+    for bad in [(4, 3), (2, 3), (0,)]:
+        with pytest.raises(RuntimeError, match="cannot be broadcast"):
+            a * fastdl.rand(bad)
+    with pytest.raises(ValueError, match="cannot be broadcast"):  # fastdl's own type stays true
+        a + fastdl.rand(4, 3)
+
+
 # ---- save / load (quickstart, saving_loading_models, saveloadrun) ----------------------------
 
 def test_save_load_file_objects_and_torch_keywords():
