@@ -54,6 +54,32 @@ def test_broadcast_failure_is_a_runtime_error_too():
         a + fastdl.rand(4, 3)
 
 
+# ---- walking the graph (autogradyt: d.grad_fn.next_functions[0][0]...) ----------------------
+
+def test_reflected_add_mul_record_the_tensor_first_and_leaves_end_the_walk():
+    a = fastdl.linspace(0.0, 1.0, 5, requires_grad=True)
+    b = fastdl.sin(a)
+    d = 2 * b + 1
+    names = []
+    node = d.grad_fn
+    while node is not None and node.next_functions:
+        names.append(node.name())
+        node = node.next_functions[0][0]
+    assert names == ["AddBackward", "MulBackward", "SinBackward"]
+    assert node.name() == "AccumulateGrad" and node.variable is a and node.next_functions == ()
+    assert (3 + a).tolist() == (a + 3).tolist() and (3 * a).tolist() == (a * 3).tolist()
+
+
+def test_graph_order_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def order(lib):
+        x = lib.ones(2, requires_grad=True)
+        y = 3 * lib.exp(x)
+        return [f is None for f, _ in y.grad_fn.next_functions]
+    assert order(fastdl) == order(torch)
+
+
 # ---- save / load (quickstart, saving_loading_models, saveloadrun) ----------------------------
 
 def test_save_load_file_objects_and_torch_keywords():

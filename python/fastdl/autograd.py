@@ -387,6 +387,13 @@ class AccumulateGrad:
     def name(self):
         return "AccumulateGrad"
 
+    # torch's AccumulateGrad: a leaf's node, the end of every walk down next_functions
+    next_functions = ()
+
+    @property
+    def variable(self):
+        return self.leaf
+
 
 class Function:
     """Base class of every differentiable op, built-in or user-defined.
