@@ -3,6 +3,7 @@ structures, the safetensors layout (readable by other readers, and theirs by us)
 atomic writes, clear errors for damaged files, and .npz exports from PyTorch."""
 import json
 import os
+import pickle
 import struct
 import zipfile
 
@@ -161,10 +162,9 @@ def test_failed_save_leaves_existing_file_and_no_temp(tmp_path, monkeypatch):
     path = tmp_path / "ck.safetensors"
     fastdl.save({"w": fastdl.ones(3)}, path)
     before = path.read_bytes()
-    with pytest.raises(TypeError, match=r"save: cannot store obj\['bad'\]\[1\] of type object"):
-        fastdl.save({"w": fastdl.zeros(3), "bad": [1, object()]}, path)
-    with pytest.raises(TypeError, match="key of type Tensor"):
-        fastdl.save({fastdl.zeros(1): 1}, path)
+    # what safetensors cannot hold is pickled, as torch.save does; a lambda cannot be pickled
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        fastdl.save({"w": fastdl.zeros(3), "bad": [1, lambda: 0]}, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["ck.safetensors"]
 
     # a failure after the temporary file has been partly written
@@ -185,10 +185,9 @@ def test_failed_save_leaves_existing_file_and_no_temp(tmp_path, monkeypatch):
     assert fastdl.load(path)["w"].tolist() == [2, 2, 2] and os.listdir(tmp_path) == ["ck.safetensors"]
 
 
-def test_save_needs_a_path():
-    import io
+def test_save_needs_a_path_or_a_file_object():
     with pytest.raises(TypeError, match="save: expected a file path"):
-        fastdl.save(fastdl.ones(1), io.BytesIO())
+        fastdl.save(fastdl.ones(1), 3)
 
 
 # ---- damaged files -----------------------------------------------------------------------

@@ -46,9 +46,14 @@ def format_tensor(t):
                 max_line_width=po["linewidth"])
     prec, sci = po["precision"], po["sci_mode"]
     if t.dtype.is_floating_point:
-        finite = arr[np.isfinite(arr)]
+        # torch decides on the values it shows: the summarized ones of a long tensor
+        shown = _summarized(arr, po["edgeitems"]) if arr.size > threshold else arr
+        finite = shown[np.isfinite(shown)]
         integral = finite.size == 0 or np.all(finite == np.round(finite))
-        big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
+        nz = np.abs(finite[finite != 0])
+        hi, lo = (nz.max(), nz.min()) if nz.size else (0.0, 1.0)
+        # torch's _Formatter: scientific past 1e8, below 1e-4, or over a 1000x spread (not for integers)
+        big = nz.size and (hi >= 1e8 or (not integral and (lo < 1e-4 or hi / lo > 1000.0)))
         if sci or (big and sci is None):
             opts.update(formatter={"float_kind": lambda v: f"{v:.{prec}e}"})
         elif sci is False and big:  # NumPy would switch to scientific notation by itself
@@ -75,6 +80,14 @@ def format_tensor(t):
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _summarized(arr, edge):
+    """The elements a summarized print shows: the first and last `edge` along each long dim."""
+    for axis, n in enumerate(arr.shape):
+        if n > 2 * edge:
+            arr = np.concatenate([arr.take(range(edge), axis), arr.take(range(n - edge, n), axis)], axis)
+    return arr
 
 
 def _part_formatter(vals, prec, sci):

@@ -79,6 +79,9 @@ Tensor.reshape_as = _reshape_as
 for _op, _fn in [("add", _Add), ("sub", _Sub), ("mul", _Mul), ("truediv", _Div)]:
     setattr(Tensor, f"__{_op}__", _C.function_method(_fn, 2))
     setattr(Tensor, f"__r{_op}__", _C.function_method(_fn, 2, True))
+# tutorial ports: 2 * t and 2 + t record the tensor as the first input, as torch's graph does
+# (grad_fn.next_functions[0] is the tensor's producer); both ops commute, values are the same
+Tensor.__radd__, Tensor.__rmul__ = Tensor.__add__, Tensor.__mul__
 for _name in _ew.UNARY_METHODS:
     setattr(Tensor, _name, _C.function_method(_ew._UNARY_FN[_name], 1))
 for _name in _ew.SPECIAL_METHODS:  # erf erfc erfinv lgamma digamma i0 sinc

@@ -261,11 +261,21 @@ class Node:
     def apply(self, grads):
         ctx = self.ctx
         if ctx._freed:
+            if ctx._captures is not None and ctx.__dict__.get("_cut"):  # grad() stops at this input
+                _apply_plain_capture(ctx, grads)
+                return (None,) * len(self.next_functions)
             ctx.saved_tensors  # raises the "backward through the graph a second time" error
         extra = ctx._node_extra
         if extra is not None and extra.hooks:
             return extra.apply(self, grads, _apply_plain)
         return _apply_plain(self, grads)
+
+
+def _apply_plain_capture(ctx, grads):
+    for i, key, into in ctx._captures:  # grad() w.r.t. this non-leaf output
+        g = grads[i] if i < len(grads) else None
+        if g is not None:
+            into[key] = g if into[key] is None else into[key] + g
 
 
 def _apply_plain(self, grads):
@@ -274,10 +284,7 @@ def _apply_plain(self, grads):
     if ctx._retained is not None:
         _fill_retained(ctx._retained, grads)
     if ctx._captures is not None:
-        for i, key, into in ctx._captures:  # grad() w.r.t. this non-leaf output
-            g = grads[i] if i < len(grads) else None
-            if g is not None:
-                into[key] = g if into[key] is None else into[key] + g
+        _apply_plain_capture(ctx, grads)
     if _state.enabled:  # create_graph: the backward itself is recorded
         return _apply_recorded(self, ctx, grads)
     out = self.fn.backward(ctx, *grads)
@@ -380,6 +387,13 @@ class AccumulateGrad:
     def name(self):
         return "AccumulateGrad"
 
+    # torch's AccumulateGrad: a leaf's node, the end of every walk down next_functions
+    next_functions = ()
+
+    @property
+    def variable(self):
+        return self.leaf
+
 
 class Function:
     """Base class of every differentiable op, built-in or user-defined.
@@ -395,6 +409,13 @@ class Function:
             return 2 * x * grad
     y = Square.apply(x)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a forward-mode formula without a reverse one: apply runs jvp eagerly under forward AD
+        if "jvp" in cls.__dict__ and cls.backward is Function.backward:
+            from .autograd_forward_ad import function_apply_jvp
+            cls.apply = classmethod(function_apply_jvp)
 
     @staticmethod
     def forward(ctx, *args):
@@ -416,6 +437,25 @@ class Function:
     # the outputs' (shape, dtype, device); floating-point outputs get the node as their
     # grad_fn. Every op passes here, so it is C++ (csrc/bind/bind_autograd_apply.cpp),
     # installed by _bind_apply once tensor.py has defined Tensor.
+
+
+def _reaches(node, tensors):
+    """Whether any of tensors (leaves at their AccumulateGrad, non-leaves at their producer)
+    is upstream of node in the graph."""
+    leaves = {id(t) for t in tensors if t._grad_fn is None}
+    producers = {id(t._grad_fn) for t in tensors if t._grad_fn is not None}
+    seen, todo = set(), [node]
+    while todo:
+        n = todo.pop()
+        for nxt, _ in getattr(n, "next_functions", ()):
+            if nxt is None or id(nxt) in seen:
+                continue
+            seen.add(id(nxt))
+            var = getattr(nxt, "leaf", None)  # AccumulateGrad
+            if id(nxt) in producers or (var is not None and id(var) in leaves):
+                return True
+            todo.append(nxt)
+    return False
 
 
 def _run_backward(roots, root_grads, retain_graph, inputs=None, create_graph=False):
@@ -679,7 +719,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if t._grad_fn is not None:
             ctx = t._grad_fn.ctx
             if ctx._freed:
-                ctx.saved_tensors  # raises the "backward through the graph a second time" error
+                # torch's grad() never runs past its inputs: a non-leaf input whose producer was
+                # freed (by an earlier backward) is fine unless another input lies upstream of it
+                if _reaches(t._grad_fn, [u for u in inputs if u is not t]):
+                    ctx.saved_tensors  # raises the "backward through the graph a second time" error
+                ctx._cut = True
+                hooked.append(ctx)
             if ctx._captures is None:
                 ctx._captures = []
                 hooked.append(ctx)
@@ -691,6 +736,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     finally:
         for ctx in hooked:
             ctx.__dict__.pop("_captures", None)
+            ctx.__dict__.pop("_cut", None)
     out = []
     for t in inputs:
         g = res[id(t)]
@@ -737,16 +783,50 @@ def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     return tuple(result)
 
 
+class GradcheckError(RuntimeError):
+    """torch.autograd.gradcheck.GradcheckError: what a failed gradcheck raises (a RuntimeError,
+    so `except RuntimeError` catches it as in torch)."""
+
+
+# torch's gradcheck keywords fastdl's check has no twin for: accepted where they change
+# nothing fastdl checks (deterministic kernels; forward AD is derived from the reverse graph,
+# so one check covers both modes), refused where they ask for a check fastdl does not run
+_GRADCHECK_ACCEPTED = ("nondet_tol", "check_undefined_grad", "check_grad_dtypes", "fast_mode", "masked")
+_GRADCHECK_REFUSED = ("check_batched_grad", "check_batched_forward_grad")
+
+
+def _torch_check(name, check, fn, inputs, kwargs):
+    for k in _GRADCHECK_ACCEPTED:
+        kwargs.pop(k, None)
+    for k in _GRADCHECK_REFUSED:
+        if kwargs.pop(k, False):
+            raise NotImplementedError(f"{name}: {k}=True (vmap over the gradients) is not implemented by fastdl")
+    backward_ad, forward_ad = kwargs.pop("check_backward_ad", True), kwargs.pop("check_forward_ad", False)
+    try:
+        if forward_ad and not backward_ad and name == "gradcheck":  # e.g. a Function with only jvp
+            from .autograd_forward_ad import forward_ad_check
+            kwargs = {k: v for k, v in kwargs.items() if k in ("eps", "atol", "rtol")}
+            return forward_ad_check(fn, inputs, **kwargs)
+        if not (backward_ad or forward_ad):
+            return True
+        return check(fn, inputs, **kwargs)
+    except AssertionError as e:
+        raise GradcheckError(str(e)) from None
+
+
 def gradcheck(fn, inputs, **kwargs):
     """torch.autograd.gradcheck: fastdl.testing.gradcheck (float64 central differences)."""
     from .testing import gradcheck as check
-    return check(fn, inputs, **kwargs)
+    return _torch_check("gradcheck", check, fn, inputs, kwargs)
 
 
-def gradgradcheck(fn, inputs, **kwargs):
+def gradgradcheck(fn, inputs, grad_outputs=None, **kwargs):
     """torch.autograd.gradgradcheck: second derivatives by fastdl.testing.gradgradcheck."""
     from .testing import gradgradcheck as check
-    return check(fn, inputs, **kwargs)
+    if grad_outputs is not None:
+        raise NotImplementedError("gradgradcheck: grad_outputs is not implemented by fastdl (it draws its own)")
+    kwargs.pop("gen_non_contig_grad_outputs", None)
+    return _torch_check("gradgradcheck", check, fn, inputs, kwargs)
 
 
 _SUBMODULES = {"functional": "fastdl.autograd_functional", "forward_ad": "fastdl.autograd_forward_ad",

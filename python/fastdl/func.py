@@ -19,8 +19,10 @@ from . import autograd as _ag
 from .tensor import Tensor, zeros, zeros_like
 # torch.func.functional_call (training-utilities area: nn/utils/stateless.py)
 from .nn.utils.stateless import functional_call_dicts as functional_call  # noqa: E402,F401
+from .func_ensemble import stack_module_state  # noqa: E402,F401
 
-__all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]
+__all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call",
+           "stack_module_state"]
 
 
 from ._pytree import _flatten, _unflatten  # noqa: E402

@@ -15,7 +15,9 @@ a dict of tensors.
 import json
 import math
 import numbers
+import io
 import os
+import pickle
 import tempfile
 import zipfile
 import zlib
@@ -29,6 +31,7 @@ from .tensor import Tensor, _alloc, from_numpy
 __all__ = ["save", "load"]
 
 _STRUCTURE_KEY = "fastdl.structure"
+_PICKLE_MAGIC = b"FASTDL-PICKLE\n"  # save() of what safetensors cannot hold
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 _SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL", _dt.float16: "F16",
                _dt.bfloat16: "BF16", _dt.int32: "I32", _dt.int16: "I16", _dt.int8: "I8", _dt.uint8: "U8",
@@ -41,13 +44,29 @@ _LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f
 
 # ---- save ----------------------------------------------------------------------------
 
-def save(obj, path):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Writes obj (a tensor, or nested dicts/lists/tuples of tensors and plain values)
-    to path atomically: a temporary file in the same directory, fsync, then rename,
-    so an existing file is replaced whole or not at all."""
-    path = _fspath("save", path)
-    tensors = {}
-    structure = _encode(obj, "obj", "", tensors, {})
+    to f, a path (atomically: a temporary file in the same directory, fsync, then rename,
+    so an existing file is replaced whole or not at all) or a binary file object.
+    Anything else (a whole nn.Module, a custom class) is pickled, as torch.save does;
+    load() then needs weights_only=False, as torch's does."""
+    try:
+        tensors = {}
+        structure = _encode(obj, "obj", "", tensors, {})
+    except _NotPlain:
+        pickled = (pickle_module or pickle).dumps(obj, protocol=max(2, pickle_protocol))
+        chunks = iter((_PICKLE_MAGIC, pickled))
+    else:
+        chunks = _safetensors_chunks(structure, tensors)
+    if callable(getattr(f, "write", None)):
+        for c in chunks:
+            f.write(c)
+        return
+    _atomic_write(_fspath("save", f), chunks)
+
+
+def _safetensors_chunks(structure, tensors):
     header = {"__metadata__": {"format": "fastdl", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}}
     offset = 0
     for name, t in tensors.items():
@@ -56,13 +75,14 @@ def save(obj, path):
         offset += n
     hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hbytes += b" " * (-len(hbytes) % 8)  # safetensors aligns the data section to 8 bytes
+    yield len(hbytes).to_bytes(8, "little")
+    yield hbytes
+    for t in tensors.values():
+        yield _tensor_bytes(t)
 
-    def chunks():
-        yield len(hbytes).to_bytes(8, "little")
-        yield hbytes
-        for t in tensors.values():
-            yield _tensor_bytes(t)
-    _atomic_write(path, chunks())
+
+class _NotPlain(TypeError):
+    """obj holds something the safetensors layout cannot: save() pickles it instead."""
 
 
 def _encode(x, where, name, tensors, names_by_id):
@@ -94,11 +114,11 @@ def _encode(x, where, name, tensors, names_by_id):
         items = []
         for k, v in x.items():
             if isinstance(k, (Tensor, list, dict, np.ndarray)):
-                raise TypeError(f"save: {where} has a key of type {type(k).__name__}; keys must be plain values")
+                raise _NotPlain(f"save: {where} has a key of type {type(k).__name__}; keys must be plain values")
             items.append([_encode(k, f"{where} key {k!r}", "", tensors, names_by_id),
                           _encode(v, f"{where}[{k!r}]", sub(k), tensors, names_by_id)])
         return {"__dict__": items}
-    raise TypeError(f"save: cannot store {where} of type {type(x).__name__}; fastdl.save stores tensors, NumPy "
+    raise _NotPlain(f"save: cannot store {where} of type {type(x).__name__}; fastdl.save stores tensors, NumPy "
                     f"arrays, numbers, strings, bools, None and dicts/lists/tuples of them (no pickle)")
 
 
@@ -147,14 +167,30 @@ def _atomic_write(path, chunks):
 
 # ---- load ----------------------------------------------------------------------------
 
-def load(path, map_location=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Reads what save() wrote (bit-exact), or a safetensors / .npz file from another
-    library as a dict of tensors. map_location moves every tensor to that device.
-    Raises ValueError naming the file and the problem for truncated or corrupted files."""
-    path = _fspath("load", path)
-    with open(path, "rb") as f:
-        data = f.read()
-    obj = _load_npz(path) if data[:4] == b"PK\x03\x04" else _load_safetensors(path, data)
+    library as a dict of tensors; f is a path or a binary file object. map_location moves
+    every tensor: a device (or its name), a {from: to} dict of device names, or a
+    callable(tensor, location) as torch's (one that returns its first argument keeps it).
+    A pickled checkpoint (a whole module) loads only with weights_only=False, as in torch
+    2.6+. Raises ValueError naming the file and the problem for truncated or corrupted files."""
+    if callable(getattr(f, "read", None)):
+        path, data = getattr(f, "name", "<file object>"), f.read()
+    else:
+        path = _fspath("load", f)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    if data[:len(_PICKLE_MAGIC)] == _PICKLE_MAGIC:
+        if weights_only is None or weights_only:
+            raise pickle.UnpicklingError(
+                f"load: {path}: Weights only load failed: the file is a pickled object (torch.save of a whole "
+                f"module or other class), which runs code when loaded. Re-run load with weights_only=False if "
+                f"you trust its source.")
+        obj = (pickle_module or pickle).loads(data[len(_PICKLE_MAGIC):], **pickle_load_args)
+    elif data[:4] == b"PK\x03\x04":
+        obj = _load_npz(path, data)
+    else:
+        obj = _load_safetensors(path, data)
     return obj if map_location is None else _move(obj, map_location)
 
 
@@ -249,14 +285,14 @@ def _decode(x, tensors):
     raise ValueError(f"unknown tag {tag!r}")
 
 
-def _load_npz(path):
+def _load_npz(path, data):
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             if any(n == "data.pkl" or n.endswith("/data.pkl") for n in z.namelist()):
                 raise ValueError(f"load: {path}: this is a torch.save (pickle) checkpoint, which fastdl does not "
                                  f"unpickle; export it with np.savez(path, **{{k: v.numpy() for k, v in "
                                  f"state_dict.items()}}) or safetensors")
-        with np.load(path, allow_pickle=False) as z:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
             out = {}
             for key in z.files:
                 try:
@@ -270,6 +306,12 @@ def _load_npz(path):
 
 def _move(x, device):
     if isinstance(x, Tensor):
+        if isinstance(device, dict):  # {"cuda:0": "cpu"}: tensors on other devices stay
+            to = device.get(str(x.device), device.get(x.device.type))
+            return x if to is None else x.to(to)
+        if callable(device):  # torch's (storage, location) -> storage; returning the input keeps it
+            got = device(x, str(x.device))
+            return got if isinstance(got, Tensor) else x
         return x.to(device)
     if isinstance(x, list):
         return [_move(v, device) for v in x]

@@ -44,8 +44,15 @@ class Tensor:
     __slots__ = ("_buf", "_dtype", "_shape", "_strides", "_offset", "_device", "_requires_grad", "grad",
                  "_grad_fn", "_out_index", "_accumulator", "_hooks", "_base", "__weakref__")
 
+    def __new__(cls, *args, device=None):
+        """torch.Tensor(...), the legacy constructor in the default dtype: Tensor(2, 3)
+        uninitialised, Tensor([0.5]) a copy of the data, Tensor() empty (legacy_types)."""
+        from .legacy_types import construct
+        t = construct("Tensor", _dt.get_default_dtype(), "cpu" if device is None else device, args)
+        return t if cls is Tensor else t.as_subclass(cls)
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("use fastdl.tensor(data), fastdl.zeros(shape), ... to create tensors")
+        pass
 
     def _view(self, shape, strides, offset=None):
         """A tensor sharing this one's memory (no autograd link; ops add that)."""

@@ -95,6 +95,11 @@ def norm_dims(op, dims, ndim):
     return out if ndim else []  # a 0-d tensor's dim 0 / -1 (torch takes them) reduces over nothing
 
 
+class BroadcastError(ValueError, RuntimeError):
+    """Shapes that do not broadcast: torch raises RuntimeError (`except RuntimeError` in
+    PyTorch code catches it); fastdl's ValueError stays true too."""
+
+
 def broadcast_shapes(op, *shapes):
     nd = max((len(s) for s in shapes), default=0)
     out = [1] * nd
@@ -105,8 +110,8 @@ def broadcast_shapes(op, *shapes):
             if out[i] == 1:
                 out[i] = d
             else:
-                raise ValueError(f"{op}: shapes " + " and ".join(str(list(x)) for x in shapes)
-                                 + " cannot be broadcast together")
+                raise BroadcastError(f"{op}: shapes " + " and ".join(str(list(x)) for x in shapes)
+                                     + " cannot be broadcast together")
     return tuple(out)
 
 

@@ -320,6 +320,8 @@ def index_select(x, dim, index):
 def gather(x, dim, index):
     check_tensor("gather", x)
     index = _check_index("gather", index, x)
+    if x.ndim <= 1 and index.ndim <= 1 and x.ndim != index.ndim:  # torch reads a 0-d operand as 1-d
+        return gather(x.reshape(-1), dim, index.reshape(-1)).reshape(index.shape)
     d = norm_dim("gather", dim, x.ndim)
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index {desc(index)} must have the same number of dimensions as input {desc(x)}")

@@ -304,6 +304,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     check_tensor("scatter", index, "index")
     same_device("scatter", input, index)
     index = index_int64("scatter", index)
+    if index.ndim == 0 and input.ndim == 1:  # torch reads a 0-d index as 1-d (one-hot: zeros(n).scatter_(0, t, 1))
+        index = index.reshape(1)
     if index.ndim != input.ndim:
         raise RuntimeError(f"scatter: index {desc(index)} must have the same number of dimensions as input "
                            f"{desc(input)}")

@@ -9,6 +9,7 @@ from ..autograd import Function, is_grad_enabled
 from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, expand_view, same_device,
                     transposed_view, unbroadcast)
 from ..amp import autocast_mode as _amp
+from .out_arg import with_out as _with_out
 
 _cpu_matmul_new = _C.cpu_matmul_new  # csrc/bind/bind_linalg_new.cpp: 2-D float CPU operands in one call
 
@@ -99,7 +100,7 @@ def matmul(a, b):
 
 # 2-D float CPU operands that need no graph (the operands need no grad, or no_grad) run as
 # one C++ call; the Python matmul above otherwise (csrc/bind/bind_front_method.cpp).
-matmul = _C.front_method(_cpu_matmul_new, matmul, 2)
+matmul = _C.front_method(_cpu_matmul_new, _with_out(matmul, "matmul"), 2)  # out=: keywords take the fallback
 
 
 class _Addmm(Function):
@@ -168,7 +169,7 @@ def mm(a, b):
     return matmul(a, b)
 
 
-mm = _C.front_method(_cpu_matmul_new, mm, 2)  # as matmul: its fast case is 2-D
+mm = _C.front_method(_cpu_matmul_new, _with_out(mm, "mm"), 2)  # as matmul: its fast case is 2-D
 
 
 def bmm(a, b):

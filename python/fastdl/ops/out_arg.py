@@ -37,6 +37,10 @@ OUT_NAMES = (
     "isposinf", "frexp", "round", "cummax", "cummin", "median", "mode", "kthvalue", "take", "tril_indices",
 )
 
+# tutorial ports: the creation functions take out= too (torch.rand(2, 2, out=c))
+OUT_NAMES += ("rand", "randn", "randint", "randperm", "zeros", "ones", "empty", "full", "arange", "linspace",
+              "logspace", "eye")
+
 
 def _write(op, res, out):
     if not isinstance(out, Tensor):

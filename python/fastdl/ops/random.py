@@ -18,7 +18,11 @@ from .shape import narrow
 
 
 class Generator:
-    def __init__(self, seed=None):
+    def __init__(self, device="cpu", seed=None):
+        if isinstance(device, int) and not isinstance(device, bool) and seed is None:
+            device, seed = "cpu", device  # fastdl's older Generator(seed) spelling
+        from ..device import device as _device
+        self.device = _device(device)  # torch.Generator(device=...): the device whose draws it makes
         self.manual_seed(int(time.time_ns()) & 0xFFFFFFFFFFFF if seed is None else seed)
 
     def manual_seed(self, seed):
@@ -157,6 +161,8 @@ def randn(*size, dtype=None, device=None, generator=None, requires_grad=False):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+    if size is None and not isinstance(high, (numbers.Number, Tensor, type(None))):
+        low, high, size = 0, low, high  # torch's randint(high, size) overload: randint(10, (64,))
     if high is None:
         low, high = 0, low
     if size is None:
