@@ -188,13 +188,19 @@ class Tensor:
 
     # ---- conversion -----------------------------------------------------------------
     def _np_view(self):
-        flat = np.frombuffer(self._buf, dtype=self._dtype.np)
         isz = self._dtype.itemsize
+        if self.is_contiguous():  # the common case without as_strided (~5 us): item(), numpy(), tolist()
+            n = math.prod(self._shape)
+            if n:
+                return np.frombuffer(self._buf, self._dtype.np, n, self._offset * isz).reshape(self._shape)
+        flat = np.frombuffer(self._buf, dtype=self._dtype.np)
         return np.lib.stride_tricks.as_strided(flat[self._offset:], shape=self._shape,
                                                strides=[s * isz for s in self._strides])
 
     def _host_values(self):
         """The values as a NumPy array on the host (bfloat16, which NumPy lacks, as float32)."""
+        if self._device.type == "cpu" and self._dtype is not _dt.bfloat16:
+            return self._np_view()
         t = self.detach().cpu()
         return (t.float() if t._dtype is _dt.bfloat16 else t)._np_view()
 

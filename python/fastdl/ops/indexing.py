@@ -38,7 +38,8 @@ def _as_index_tensor(k, dev):
 
 
 def _parse(x, key):
-    """Applies the basic part of key; returns (view, [(dim_in_view, index_tensor)], info)."""
+    """Applies the basic part of key; returns (view, [(dim_in_view, index)]): each index an
+    int64 / int32 tensor on x's device, or for a CPU x a NumPy array of the index values."""
     if not isinstance(key, tuple):
         key = (key,)
     if any(isinstance(k, Tensor) and k.dtype is _dt.uint8 for k in key):
@@ -64,7 +65,7 @@ def _parse(x, key):
         i = next(i for i, k in enumerate(key) if k is Ellipsis and not isinstance(k, (Tensor, np.ndarray, list)))
         key = key[:i] + (slice(None),) * (x.ndim - consumed) + key[i + 1:]
     shape, strides, offset = [], [], x._offset
-    adv = []  # (position in the view, index tensor)
+    adv = []  # (position in the view, index)
     d = 0
     for k in key:
         if k is None:
@@ -72,7 +73,9 @@ def _parse(x, key):
             strides.append(0)
         elif isinstance(k, bool):
             # t[True] adds a dim of size 1; t[False] one of size 0
-            adv.append((len(shape), _tensor([0] if k else [], dtype=_dt.int64)))
+            pick = [0] if k else []
+            adv.append((len(shape), np.array(pick, dtype=np.int64) if x._device.type == "cpu"
+                        else _tensor(pick, dtype=_dt.int64, device=x.device)))
             shape.append(1)
             strides.append(0)
         elif isinstance(k, slice):
@@ -95,18 +98,20 @@ def _parse(x, key):
             d += 1
         else:
             t = _as_index_tensor(k, x.device)
+            host = t._device.type == "cpu"  # CPU indices stay NumPy arrays: index_host does their arithmetic
             if t.dtype is _dt.bool_:
                 m = t.ndim
                 if tuple(t.shape) != tuple(x.shape[d:d + m]):
                     raise IndexError(f"the shape of the mask {list(t.shape)} does not match the shape of the "
                                      f"indexed tensor {list(x.shape)} starting at dimension {d}")
-                for col in nonzero(t, as_tuple=True):
+                cols = np.nonzero(t._np_view()) if host else nonzero(t, as_tuple=True)
+                for col in cols:
                     adv.append((len(shape), col))
                     shape.append(x.shape[d])
                     strides.append(x._strides[d])
                     d += 1
             else:
-                adv.append((len(shape), t))
+                adv.append((len(shape), t._np_view() if host else t))
                 shape.append(x.shape[d])
                 strides.append(x._strides[d])
                 d += 1
@@ -115,22 +120,26 @@ def _parse(x, key):
     return x._view(shape, strides, offset), adv
 
 
-def _linear_index(op, vshape, vstrides, adv):
-    """int64 tensor (result shape) of element offsets = sum_dim idx_dim * stride_dim.
+def _linear_index(op, vshape, vstrides, adv, offset=0):
+    """(flat, out_shape): the element offsets offset + sum_dim idx_dim * stride_dim of the
+    result's elements, as a contiguous 1-D int64 tensor in the result's row-major order.
 
     Advanced dims broadcast together to S; S goes where the first advanced dim was when
     they are adjacent, else in front (NumPy's rule)."""
     from ..tensor import arange
     positions = [p for p, _ in adv]
-    dev = adv[0][1].device
     idx_shape = broadcast_shapes(op, *[t.shape for _, t in adv])
     adjacent = positions == list(range(positions[0], positions[0] + len(positions)))
     rest = [i for i in range(len(vshape)) if i not in positions]
     front = positions[0] if adjacent else 0
     rest_before = [i for i in rest if i < front] if adjacent else []
     rest_after = [i for i in rest if i not in rest_before]
+    if isinstance(adv[0][1], np.ndarray):  # a CPU tensor's indices: arithmetic on the host (index_host.py)
+        from .index_host import linear_index
+        return linear_index(op, vshape, vstrides, adv, positions, idx_shape, rest_before, rest_after, offset)
     out_shape = [vshape[i] for i in rest_before] + list(idx_shape) + [vshape[i] for i in rest_after]
     nd, k = len(out_shape), len(idx_shape)
+    dev = adv[0][1].device
     lin = None
     for p, t in adv:
         size = vshape[p]
@@ -152,18 +161,28 @@ def _linear_index(op, vshape, vstrides, adv):
         shape[pos] = vshape[i]
         term = (arange(vshape[i], device=dev) * vstrides[i]).reshape(shape)
         lin = lin + term
-    return expand_view(lin, out_shape), out_shape
+    lin = expand_view(lin, out_shape)
+    return (lin + offset if offset else lin).reshape(-1), out_shape
 
 
 def getitem(x, key):
     check_tensor("getitem", x)
-    base = _Basic.apply(x, key)
-    _, adv = _parse(x, key)
+    if isinstance(key, Tensor) and x._device.type == "cpu" and key._device.type == "cpu" and x._shape:
+        from .index_host import getitem_one_tensor
+        out = getitem_one_tensor(x, key)
+        if out is not None:
+            return out
+    v, adv = _parse(x, key)  # parsed once: _Basic takes the view made here
     if not adv:
-        return base
+        return _Basic.apply(x, key, (v,))
+    if x.is_contiguous():
+        # offsets into x's own elements (x.reshape(-1) is a view): no basic-index step
+        lin, out_shape = _linear_index("index", tuple(v._shape), v._strides, adv, v._offset - x._offset)
+        return index_select(x.reshape(-1), 0, lin).reshape(out_shape)
     from ..tensor import contiguous_strides
+    base = _Basic.apply(x, key, (v,))
     lin, out_shape = _linear_index("index", tuple(base.shape), contiguous_strides(base.shape), adv)
-    return index_select(base.reshape(-1), 0, lin.reshape(-1)).reshape(out_shape)
+    return index_select(base.reshape(-1), 0, lin).reshape(out_shape)
 
 
 class _Basic(Function):
@@ -171,15 +190,15 @@ class _Basic(Function):
     backward replays the same key on a zeros tensor and copies the gradient into it."""
 
     @staticmethod
-    def forward(ctx, x, key):
-        v, _ = _parse(x, key)
+    def forward(ctx, x, key, parsed=None):
+        v = parsed[0] if parsed else _parse(x, key)[0]  # (view,) when the caller parsed the key
         ctx.meta = (x.shape, x.dtype, key)
         return v
 
     @staticmethod
     def backward(ctx, g):
         shape, dtype, key = ctx.meta
-        return _BasicAdjoint.apply(g, shape, dtype, key), None
+        return _BasicAdjoint.apply(g, shape, dtype, key), None, None
 
 
 class _BasicAdjoint(Function):
@@ -222,8 +241,7 @@ def setitem(x, key, value):
     if not adv:
         assign_(v, value.detach() if isinstance(value, Tensor) else value, "setitem")
         return
-    lin, out_shape = _linear_index("index_put", tuple(v.shape), v._strides, adv)
-    lin = lin + v._offset
+    lin, out_shape = _linear_index("index_put", tuple(v.shape), v._strides, adv, v._offset)
     if not isinstance(value, Tensor):
         from ._util import scalar_tensor
         value = scalar_tensor(value, x.dtype, x.device)
@@ -237,7 +255,7 @@ def setitem(x, key, value):
         raise ValueError(f"setitem: shape mismatch: value {desc(value)} cannot be broadcast to indexing result "
                          f"of shape {list(out_shape)}")
     flat_buf = x._view((x._buf.nbytes // x.dtype.itemsize,), (1,), 0)
-    index_backend(x, "setitem").index_put(flat_buf, 0, lin.reshape(-1).contiguous(), vals.reshape(-1), False)
+    index_backend(x, "setitem").index_put(flat_buf, 0, lin, vals.reshape(-1), False)
     x._buf.version += 1
 
 

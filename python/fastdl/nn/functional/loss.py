@@ -7,6 +7,8 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 from ... import _argcheck
 from ... import dtypes as _dt
 from ...autograd import Function
@@ -134,6 +136,18 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 # ---- negative log-likelihood --------------------------------------------------------
 
+def _nll_ignores(op, t1, C, ignore_index):
+    """Whether any target of the CPU int64 targets t1 is ignore_index; raises torch's
+    IndexError for one out of [0, C) that is not."""
+    targets = np.frombuffer(t1._buf, np.int64, t1.numel(), t1._offset * 8)
+    ignored = targets == ignore_index
+    kept = targets[~ignored] if ignored.any() else targets
+    if kept.size and (kept.min() < 0 or kept.max() >= C):
+        first = kept[(kept < 0) | (kept >= C)][0]
+        raise IndexError(f"{op}: target {int(first)} is out of bounds for {C} classes")
+    return kept.size != targets.size
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[n, target[n]] * weight[target[n]] for log-probabilities input (N, C),
     (C,) or (N, C, d1, ...); 'mean' divides by the total weight of the counted targets."""
@@ -160,6 +174,15 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     else:
         x2 = input if input.ndim == 2 else input.movedim(1, -1).reshape(-1, C)
     t1 = target.reshape(-1)
+    if t1._device.type == "cpu" and t1.is_contiguous() and not _nll_ignores(op, t1, C, ignore_index):
+        # the common case (no target is ignore_index), checked on the host: one gather, no masks
+        w = None if weight is None else weight.to(input.dtype).gather(0, t1)
+        picked = x2.gather(1, t1.unsqueeze(1)).squeeze(1)
+        losses = -picked if w is None else -picked * w
+        if reduction == "none":
+            return losses.reshape(target.shape)
+        total = losses.sum()
+        return total if reduction == "sum" else total / (t1.numel() if w is None else w.sum())
     valid = t1 != ignore_index
     bad = valid & ((t1 < 0) | (t1 >= C))
     if bool(bad.any()):
