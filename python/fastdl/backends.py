@@ -99,3 +99,8 @@ class _CudaBackend:
 
 
 cuda = _CudaBackend()
+
+# cudnn / mps / mkldnn / mkl / openmp as importable submodules (backends_more.py)
+__path__ = []  # lets `import fastdl.backends.cudnn` find the modules registered in sys.modules
+from . import backends_more as _more  # noqa: E402
+_more.install(__import__(__name__, fromlist=["_"]))
