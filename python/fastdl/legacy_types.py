@@ -25,22 +25,27 @@ class _LegacyTensorType(type):
         """`T(*sizes)` an uninitialised tensor, `T(data)` a copy of a sequence / array /
         tensor in this type's dtype, `T()` an empty one; `device=` an index of this type's
         device type (e.g. cuda:1)."""
-        from .tensor import Size, Tensor, empty, tensor
-        dev = cls.device_type if device is None else device
-        if len(args) == 1 and not isinstance(args[0], int):
-            data = args[0]
-            if isinstance(data, Tensor):
-                return data.to(dtype=cls.dtype, device=dev)
-            if isinstance(data, Size):  # torch.FloatTensor(x.shape): sizes, not data
-                return empty(*data, dtype=cls.dtype, device=dev)
-            return tensor(data, dtype=cls.dtype, device=dev)
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in args):
-            raise TypeError(f"{cls.__qualname__}(): expected sizes (ints) or one sequence of data, got "
-                            f"({', '.join(type(v).__name__ for v in args)})")
-        return empty(*args, dtype=cls.dtype, device=dev) if args else empty(0, dtype=cls.dtype, device=dev)
+        return construct(cls.__qualname__, cls.dtype, cls.device_type if device is None else device, args)
 
     def __repr__(cls):
         return f"<class '{cls.__qualname__}'>"
+
+
+def construct(name, dtype, dev, args):
+    """The legacy constructors' rule (also torch.Tensor(...), in the default dtype):
+    sizes make an uninitialised tensor, one sequence / array / tensor is data."""
+    from .tensor import Size, Tensor, empty, tensor
+    if len(args) == 1 and not isinstance(args[0], int):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.to(dtype=dtype, device=dev)
+        if isinstance(data, Size):  # torch.FloatTensor(x.shape): sizes, not data
+            return empty(*data, dtype=dtype, device=dev)
+        return tensor(data, dtype=dtype, device=dev)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in args):
+        raise TypeError(f"{name}(): expected sizes (ints) or one sequence of data, got "
+                        f"({', '.join(type(v).__name__ for v in args)})")
+    return empty(*args, dtype=dtype, device=dev) if args else empty(0, dtype=dtype, device=dev)
 
 
 def _make_types(device_type, prefix):

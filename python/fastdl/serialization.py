@@ -12,10 +12,12 @@ load() also reads safetensors files from other libraries and NumPy .npz archives
 (e.g. a PyTorch state_dict exported with np.savez(path, **{k: v.numpy()})), returning
 a dict of tensors.
 """
+import io
 import json
 import math
 import numbers
 import os
+import pickle
 import tempfile
 import zipfile
 import zlib
@@ -25,6 +27,7 @@ import numpy as np
 from . import dtypes as _dt
 from .device import CPU
 from .tensor import Tensor, _alloc, from_numpy
+from . import serialization_pickle as _pickle
 
 __all__ = ["save", "load"]
 
@@ -41,14 +44,34 @@ _LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f
 
 # ---- save ----------------------------------------------------------------------------
 
-def save(obj, path):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Writes obj (a tensor, or nested dicts/lists/tuples of tensors and plain values)
-    to path atomically: a temporary file in the same directory, fsync, then rename,
-    so an existing file is replaced whole or not at all."""
-    path = _fspath("save", path)
-    tensors = {}
-    structure = _encode(obj, "obj", "", tensors, {})
-    header = {"__metadata__": {"format": "fastdl", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}}
+    to f: a path, written atomically (a temporary file in the same directory, fsync,
+    then rename, so an existing file is replaced whole or not at all), or a binary file
+    object open for writing (torch.save's `with open(p, 'wb') as f: save(obj, f)`).
+    Any other picklable object (a whole module) is pickled with its tensors kept in
+    the data section (serialization_pickle.py); load() then needs weights_only=False.
+    pickle_module and the zipfile flags are accepted for torch's signature and unused."""
+    writer = f if hasattr(f, "write") else None
+    path = None if writer is not None else _fspath("save", f)
+    tensors, names_by_id = {}, {}
+    try:
+        structure = _encode(obj, "obj", "", tensors, names_by_id)
+        meta = {"format": "fastdl", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}
+    except TypeError as e:
+        if "key of type" in str(e):
+            raise
+        tensors, names_by_id = {}, {}
+
+        def register(t):
+            return _encode(t.detach() if t._grad_fn is not None else t, "obj", "tensor", tensors,
+                           names_by_id)["__tensor__"]
+        try:
+            meta = {"format": "fastdl", _pickle.PICKLE_KEY: _pickle.dumps(obj, pickle_protocol, register)}
+        except (pickle.PicklingError, TypeError, AttributeError) as pe:
+            raise TypeError(f"{e}; nor can it be pickled ({type(pe).__name__}: {pe})") from None
+    header = {"__metadata__": meta}
     offset = 0
     for name, t in tensors.items():
         n = t.numel() * t.dtype.itemsize
@@ -62,7 +85,11 @@ def save(obj, path):
         yield hbytes
         for t in tensors.values():
             yield _tensor_bytes(t)
-    _atomic_write(path, chunks())
+    if writer is not None:
+        for c in chunks():
+            writer.write(c)
+    else:
+        _atomic_write(path, chunks())
 
 
 def _encode(x, where, name, tensors, names_by_id):
@@ -147,18 +174,30 @@ def _atomic_write(path, chunks):
 
 # ---- load ----------------------------------------------------------------------------
 
-def load(path, map_location=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Reads what save() wrote (bit-exact), or a safetensors / .npz file from another
-    library as a dict of tensors. map_location moves every tensor to that device.
-    Raises ValueError naming the file and the problem for truncated or corrupted files."""
-    path = _fspath("load", path)
-    with open(path, "rb") as f:
-        data = f.read()
-    obj = _load_npz(path) if data[:4] == b"PK\x03\x04" else _load_safetensors(path, data)
+    library as a dict of tensors, from a path or a binary file object open for reading.
+    map_location moves every tensor to that device (a device, a string, or a dict
+    {saved device: new device} as torch.load takes). A pickled object (see save) loads
+    only with weights_only=False. Raises ValueError naming the file and the problem for
+    truncated or corrupted files."""
+    if hasattr(f, "read"):
+        path, data = getattr(f, "name", "<file object>"), f.read()
+    else:
+        path = _fspath("load", f)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    if isinstance(map_location, dict):  # {"cuda:0": "cpu"}: fastdl keeps no saved device, so the target
+        map_location = next(iter(map_location.values()), None) if len(set(map_location.values())) == 1 else None
+    move = (lambda t: t) if map_location is None else (lambda t: t.to(map_location))
+    if data[:4] == b"PK\x03\x04":
+        obj = _load_npz(path, data)
+    else:
+        obj = _load_safetensors(path, data, move, weights_only)
     return obj if map_location is None else _move(obj, map_location)
 
 
-def _load_safetensors(path, data):
+def _load_safetensors(path, data, move=None, weights_only=None):
     if len(data) < 8:
         raise ValueError(f"load: {path}: file too short ({len(data)} bytes) to hold the 8-byte header length")
     n = int.from_bytes(data[:8], "little")
@@ -174,6 +213,8 @@ def _load_safetensors(path, data):
     meta = header.pop("__metadata__", None) or {}
     body = memoryview(data)[8 + n:]
     tensors = {name: _read_tensor(path, name, info, body) for name, info in header.items()}
+    if isinstance(meta, dict) and _pickle.PICKLE_KEY in meta:
+        return _pickle.loads(meta[_pickle.PICKLE_KEY], tensors, move or (lambda t: t), path, weights_only)
     if not isinstance(meta, dict) or _STRUCTURE_KEY not in meta:
         return tensors
     try:
@@ -249,14 +290,14 @@ def _decode(x, tensors):
     raise ValueError(f"unknown tag {tag!r}")
 
 
-def _load_npz(path):
+def _load_npz(path, data):
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             if any(n == "data.pkl" or n.endswith("/data.pkl") for n in z.namelist()):
                 raise ValueError(f"load: {path}: this is a torch.save (pickle) checkpoint, which fastdl does not "
                                  f"unpickle; export it with np.savez(path, **{{k: v.numpy() for k, v in "
                                  f"state_dict.items()}}) or safetensors")
-        with np.load(path, allow_pickle=False) as z:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
             out = {}
             for key in z.files:
                 try:

@@ -44,8 +44,18 @@ class Tensor:
     __slots__ = ("_buf", "_dtype", "_shape", "_strides", "_offset", "_device", "_requires_grad", "grad",
                  "_grad_fn", "_out_index", "_accumulator", "_hooks", "_base", "__weakref__")
 
+    def __new__(cls, *args, device=None):
+        """torch.Tensor(data) / torch.Tensor(*sizes) / torch.Tensor(): the legacy
+        constructor, in the default dtype (fastdl.tensor(data) is the modern one)."""
+        from . import legacy_types
+        from .dtypes import get_default_dtype
+        t = legacy_types.construct(cls.__name__, get_default_dtype(), "cpu" if device is None else device, args)
+        if cls is not Tensor:  # a Python subclass without a __new__ of its own
+            t = cls._make(t._buf, t._dtype, t._shape, t._strides, t._offset, t._device)
+        return t
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("use fastdl.tensor(data), fastdl.zeros(shape), ... to create tensors")
+        pass
 
     def _view(self, shape, strides, offset=None):
         """A tensor sharing this one's memory (no autograd link; ops add that)."""

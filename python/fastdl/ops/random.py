@@ -157,6 +157,8 @@ def randn(*size, dtype=None, device=None, generator=None, requires_grad=False):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+    if size is None and isinstance(high, (tuple, list)):  # torch's randint(high, size) overload
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
