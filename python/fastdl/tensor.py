@@ -254,6 +254,13 @@ class Tensor:
         from ._format import format_tensor
         return format_tensor(self)
 
+    def __format__(self, spec):
+        """'{:.2f}'.format(t): a 0-d tensor formats as its Python number, as in torch;
+        other tensors take only the empty spec (their str)."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
     def __reduce_ex__(self, protocol):
         """pickle (so multiprocessing queues, joblib, and pickling whole modules): as in
         PyTorch, graph leaves and tensors outside the graph, keeping the class (a
