@@ -164,3 +164,301 @@ def test_deprecated_add_alpha_overload():
         warnings.simplefilter("ignore")
         q.add_(-0.5, torch.tensor([1.0, 2.0, 3.0]))
     assert q.tolist() == [0.5, 0.0, -0.5]
+
+
+# ---- one short script per example family, run through fastdl.torch_alias ------------
+
+def run_aliased(tmp_path, source, *args):
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(source))
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    res = subprocess.run([sys.executable, "-m", "fastdl.torch_alias", str(script), *args], capture_output=True,
+                         text=True, env=env, timeout=120, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr[-3000:]
+    return [float(v) for v in res.stdout.split()[-2:]]  # each script prints "<first loss> <last loss>"
+
+
+def test_mnist_style_cnn_with_adadelta_and_steplr(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import torch, torch.nn as nn, torch.nn.functional as F, torch.optim as optim
+        from torch.optim.lr_scheduler import StepLR
+        from torch.utils.data import TensorDataset
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 4, 3, 1)
+                self.drop = nn.Dropout(0.25)
+                self.fc = nn.Linear(4 * 5 * 5, 3)
+            def forward(self, x):
+                x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+                return F.log_softmax(self.fc(torch.flatten(self.drop(x), 1)), dim=1)
+        use_mps = torch.backends.mps.is_available()
+        device = torch.device("mps" if use_mps else "cpu")
+        torch.manual_seed(1)
+        y = torch.randint(3, (96,))
+        x = torch.randn(96, 1, 12, 12) * 0.3
+        for k in range(3):  # class k lights up a band of rows
+            x[y == k, :, 4 * k:4 * k + 4, :] += 1.0
+        loader = torch.utils.data.DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+        model = Net().to(device)
+        opt = optim.Adadelta(model.parameters(), lr=1.0)
+        sched = StepLR(opt, step_size=1, gamma=0.7)
+        losses = []
+        for epoch in range(5):
+            model.train()
+            for data, target in loader:
+                opt.zero_grad()
+                loss = F.nll_loss(model(data), target)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            sched.step()
+        torch.save(model.state_dict(), "cnn.pt")
+        model.load_state_dict(torch.load("cnn.pt"))
+        print("{:.4f} {:.4f}".format(losses[0], sum(losses[-3:]) / 3))
+        """)
+    assert last < 0.5 * first
+
+
+def test_word_language_model_style_lstm_save_load_generate(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import math, warnings
+        import torch, torch.nn as nn, torch.nn.functional as F
+        import torch.onnx
+        class LM(nn.Module):
+            def __init__(self, ntok):
+                super().__init__()
+                self.encoder = nn.Embedding(ntok, 16)
+                self.rnn = nn.LSTM(16, 16, 2, dropout=0.1)
+                self.decoder = nn.Linear(16, ntok)
+                nn.init.uniform_(self.encoder.weight, -1.0, 1.0)
+            def forward(self, x, hidden):
+                out, hidden = self.rnn(self.encoder(x), hidden)
+                return F.log_softmax(self.decoder(out).view(-1, self.decoder.out_features), dim=1), hidden
+            def init_hidden(self, bsz):
+                w = next(self.parameters())
+                return (w.new_zeros(2, bsz, 16), w.new_zeros(2, bsz, 16))
+        torch.manual_seed(0)
+        ids = torch.tensor([0, 1, 2, 3, 4, 5] * 40).type(torch.int64)
+        data = ids.narrow(0, 0, 240).view(4, -1).t().contiguous()
+        model, crit, lr = LM(6), nn.CrossEntropyLoss(), 2.0
+        hidden, losses = model.init_hidden(4), []
+        for epoch in range(6):
+            for i in range(0, data.size(0) - 1, 10):
+                n = min(10, len(data) - 1 - i)
+                x, y = data[i:i + n], data[i + 1:i + 1 + n].view(-1)
+                hidden = tuple(h.detach() for h in hidden)
+                model.zero_grad()
+                out, hidden = model(x, hidden)
+                loss = crit(out, y)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                for p in model.parameters():
+                    p.data.add_(p.grad, alpha=-lr)
+                losses.append(loss.item())
+        with open("model.pt", "wb") as f:
+            torch.save(model, f)
+        with open("model.pt", "rb") as f:
+            model = torch.load(f, weights_only=False)
+        model.rnn.flatten_parameters()
+        model.eval()
+        hidden, inp = model.init_hidden(1), torch.randint(6, (1, 1), dtype=torch.long)
+        with torch.no_grad():
+            for _ in range(5):
+                out, hidden = model(inp, hidden)
+                idx = torch.multinomial(out.squeeze().exp(), 1)[0]
+                inp.fill_(idx)
+                word = torch.Tensor([[idx]]).long()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.zeros(1).add_(-lr, torch.ones(1))  # the older scripts' update
+        print("{:.4f} {:.4f}".format(losses[0], losses[-1]))
+        """)
+    assert last < 0.5 * first
+
+
+def test_transformer_language_model_style(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import math
+        import torch, torch.nn as nn, torch.nn.functional as F
+        class TLM(nn.Transformer):
+            def __init__(self, ntok, d):
+                super().__init__(d_model=d, nhead=2, dim_feedforward=32, num_encoder_layers=1)
+                self.emb, self.dec, self.d = nn.Embedding(ntok, d), nn.Linear(d, ntok), d
+            def forward(self, src):
+                n = len(src)
+                mask = (torch.triu(torch.ones(n, n)) == 1).transpose(0, 1)
+                mask = mask.float().masked_fill(mask == 0, float('-inf')).masked_fill(mask == 1, float(0.0))
+                out = self.encoder(self.emb(src) * math.sqrt(self.d), mask=mask)
+                return F.log_softmax(self.dec(out), dim=-1)
+        torch.manual_seed(0)
+        data = torch.tensor([0, 1, 2, 3, 4] * 40).view(4, -1).t().contiguous()
+        model, crit = TLM(5, 16), nn.NLLLoss()
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        losses = []
+        for epoch in range(3):
+            for i in range(0, data.size(0) - 1, 10):
+                n = min(10, len(data) - 1 - i)
+                x, y = data[i:i + n], data[i + 1:i + 1 + n].reshape(-1)
+                model.zero_grad()
+                loss = crit(model(x).view(-1, 5), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        print("{:.4f} {:.4f}".format(losses[0], losses[-1]))
+        """)
+    assert last < 0.5 * first
+
+
+def test_dcgan_style_gan_step(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import torch, torch.nn as nn, torch.optim as optim
+        import torch.nn.parallel
+        import torch.backends.cudnn as cudnn
+        cudnn.benchmark = True
+        def weights_init(m):
+            if m.__class__.__name__.find('Conv') != -1:
+                torch.nn.init.normal_(m.weight, 0.0, 0.02)
+            elif m.__class__.__name__.find('BatchNorm') != -1:
+                torch.nn.init.normal_(m.weight, 1.0, 0.02)
+                torch.nn.init.zeros_(m.bias)
+        torch.manual_seed(3)
+        netG = nn.Sequential(nn.ConvTranspose2d(4, 8, 4, 1, 0, bias=False), nn.BatchNorm2d(8), nn.ReLU(True),
+                             nn.ConvTranspose2d(8, 1, 4, 2, 1, bias=False), nn.Tanh())
+        netD = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+                             nn.Conv2d(8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+        netG.apply(weights_init); netD.apply(weights_init)
+        crit = nn.BCELoss()
+        optD = optim.Adam(netD.parameters(), lr=2e-3, betas=(0.5, 0.999))
+        optG = optim.Adam(netG.parameters(), lr=2e-3, betas=(0.5, 0.999))
+        real = torch.ones(16, 1, 8, 8) * 0.8
+        losses = []
+        for i in range(15):
+            netD.zero_grad()
+            label = torch.full((16,), 1, dtype=real.dtype)
+            errD_real = crit(netD(real).view(-1, 1).squeeze(1), label)
+            errD_real.backward()
+            fake = netG(torch.randn(16, 4, 1, 1))
+            label.fill_(0)
+            errD_fake = crit(netD(fake.detach()).view(-1), label)
+            errD_fake.backward()
+            optD.step()
+            netG.zero_grad()
+            label.fill_(1)
+            errG = crit(netD(fake).view(-1), label)
+            errG.backward()
+            optG.step()
+            losses.append((errD_real + errD_fake).item())
+        torch.save(netG.state_dict(), "netG.pth")
+        netG.load_state_dict(torch.load("netG.pth"))
+        print('%.4f %.4f' % (losses[0], losses[-1]))
+        """)
+    assert last < first
+
+
+def test_reinforce_style_policy_gradient(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import numpy as np
+        from collections import deque
+        import torch, torch.nn as nn, torch.nn.functional as F, torch.optim as optim
+        from torch.distributions import Categorical
+        torch.manual_seed(0)
+        policy = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.1), nn.ReLU(), nn.Linear(16, 2))
+        opt = optim.Adam(policy.parameters(), lr=3e-2)
+        eps = np.finfo(np.float32).eps.item()
+        rewards_per_ep = []
+        for ep in range(40):
+            log_probs, rewards = [], []
+            for t in range(8):  # a bandit: action 1 pays 1, action 0 pays 0
+                state = torch.from_numpy(np.array([1.0, t / 8.0])).float().unsqueeze(0)
+                m = Categorical(F.softmax(policy(state), dim=1))
+                action = m.sample()
+                log_probs.append(m.log_prob(action))
+                rewards.append(float(action.item() == 1))
+            returns = deque()
+            R = 0
+            for r in rewards[::-1]:
+                R = r + 0.9 * R
+                returns.appendleft(R)
+            returns = torch.tensor(returns)
+            returns = (returns - returns.mean()) / (returns.std() + eps)
+            loss = torch.cat([-lp * r for lp, r in zip(log_probs, returns)]).sum()
+            opt.zero_grad(); loss.backward(); opt.step()
+            rewards_per_ep.append(sum(rewards))
+        # printed as "losses": the shortfall from the best reward, early and late
+        print(8 - np.mean(rewards_per_ep[:5]), 8 - np.mean(rewards_per_ep[-5:]))
+        """)
+    assert last < 0.5 * first
+
+
+def test_time_sequence_style_lstmcell_lbfgs_double(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import numpy as np
+        import torch, torch.nn as nn, torch.optim as optim
+        x = np.arange(30)[None, :] + np.arange(0, 24, 4)[:, None]
+        torch.save(np.sin(x / 4.0).astype("float64"), open("traindata.pt", "wb"))
+        data = torch.from_numpy(torch.load("traindata.pt", weights_only=False))
+        class Seq(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cell = nn.LSTMCell(1, 8)
+                self.linear = nn.Linear(8, 1)
+            def forward(self, inp):
+                h = torch.zeros(inp.size(0), 8, dtype=torch.double)
+                c = torch.zeros(inp.size(0), 8, dtype=torch.double)
+                outs = []
+                for x_t in inp.split(1, dim=1):
+                    h, c = self.cell(x_t, (h, c))
+                    outs += [self.linear(h)]
+                return torch.cat(outs, dim=1)
+        torch.manual_seed(0)
+        seq = Seq().double()
+        crit = nn.MSELoss()
+        opt = optim.LBFGS(seq.parameters(), lr=0.8)
+        losses = []
+        for i in range(3):
+            def closure():
+                opt.zero_grad()
+                loss = crit(seq(data[:, :-1]), data[:, 1:])
+                losses.append(loss.item())
+                loss.backward()
+                return loss
+            opt.step(closure)
+        print(losses[0], losses[-1])
+        """)
+    assert last < 0.2 * first
+
+
+def test_regression_and_vae_style_loops(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import torch, torch.nn.functional as F
+        torch.manual_seed(0)
+        W, b = torch.randn(3, 1), torch.randn(1)
+        fc = torch.nn.Linear(3, 1)
+        losses = []
+        for i in range(150):
+            x = torch.randn(32, 3)
+            out = F.smooth_l1_loss(fc(x), x.mm(W) + b.item())
+            fc.zero_grad(); out.backward()
+            for p in fc.parameters():
+                p.data.add_(-0.1 * p.grad)
+            losses.append(out.item())
+        desc = " ".join('{:+.2f}'.format(w) for w in fc.weight.view(-1)) + ' {:+.2f}'.format(fc.bias[0])
+        assert len(desc.split()) == 4, desc
+        # the vae's loss pieces
+        enc, dec = torch.nn.Linear(16, 8), torch.nn.Linear(4, 16)
+        opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-2)
+        data = (torch.rand(64, 16) > 0.5).float()
+        vl = []
+        for i in range(60):
+            mu, logvar = enc(data).chunk(2, dim=1)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            recon = torch.clamp(torch.sigmoid(dec(z)), min=1e-4, max=1 - 1e-4)
+            loss = F.binary_cross_entropy(recon, data, reduction='sum') \\
+                - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+            opt.zero_grad(); loss.backward(); opt.step()
+            vl.append(loss.item())
+        assert vl[-1] < vl[0], vl
+        print(losses[0], sum(losses[-5:]) / 5)
+        """)
+    assert last < 0.1 * first
