@@ -166,6 +166,41 @@ def test_deprecated_add_alpha_overload():
     assert q.tolist() == [0.5, 0.0, -0.5]
 
 
+
+# ---- sparse COO entry points (dense-backed) ------------------------------------------
+
+def test_sparse_coo_tensor_sums_duplicates_and_matches_torch():
+    idx = np.array([[0, 1, 0, 2], [1, 2, 1, 0]], dtype=np.int32)  # gcn: edges.T from NumPy
+    a = fastdl.sparse_coo_tensor(idx, fastdl.ones(4), (3, 3), dtype=fastdl.int64)
+    want = np.zeros((3, 3), np.int64)
+    np.add.at(want, (idx[0], idx[1]), 1)
+    assert a.dtype == fastdl.int64 and np.array_equal(a.numpy(), want)
+    assert a.is_sparse is False  # fastdl has no sparse layout: the values, dense
+    b = fastdl.eye(3) + a  # the gcn's self-loops
+    assert b.dtype == fastdl.float32 and b.to_sparse() is b and b.to_dense() is b
+    assert np.allclose(fastdl.spmm(b, fastdl.ones(3, 2)).numpy(), (np.eye(3) + want) @ np.ones((3, 2)))
+    assert fastdl.sparse_coo_tensor(fastdl.tensor([[0, 2]]), fastdl.tensor([5.0, 6.0])).shape == (3,)  # size inferred
+    torch = pytest.importorskip("torch")
+    t = torch.sparse_coo_tensor(torch.from_numpy(idx).long(), torch.ones(4), (3, 3), dtype=torch.int64,
+                                check_invariants=True)
+    assert np.array_equal(t.to_dense().numpy(), a.numpy())
+
+
+def test_sparse_coo_tensor_grad_and_bad_inputs():
+    v = fastdl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = fastdl.sparse_coo_tensor(fastdl.tensor([[0, 0, 1], [1, 1, 0]]), v, (2, 2))
+    (m * fastdl.tensor([[10.0, 20.0], [30.0, 40.0]])).sum().backward()
+    assert v.grad.tolist() == [20.0, 20.0, 30.0]
+    with pytest.raises(IndexError, match="sparse_coo_tensor: indices in dim 1 span"):
+        fastdl.sparse_coo_tensor(fastdl.tensor([[0], [5]]), fastdl.ones(1), (2, 2))
+    with pytest.raises(ValueError, match="one row per index column"):
+        fastdl.sparse_coo_tensor(fastdl.tensor([[0, 1], [1, 0]]), fastdl.ones(3), (2, 2))
+    with pytest.raises(ValueError, match="2-D integer tensor"):
+        fastdl.sparse_coo_tensor(fastdl.tensor([0.5, 1.0]), fastdl.ones(2), (2,))
+    with pytest.raises(RuntimeError, match="spmm: expected 2-D"):
+        fastdl.spmm(fastdl.ones(2), fastdl.ones(2, 2))
+
+
 # ---- one short script per example family, run through fastdl.torch_alias ------------
 
 def run_aliased(tmp_path, source, *args):
@@ -462,3 +497,40 @@ def test_regression_and_vae_style_loops(tmp_path):
         print(losses[0], sum(losses[-5:]) / 5)
         """)
     assert last < 0.1 * first
+
+
+def test_gcn_style_graph_convolution(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import numpy as np
+        import torch, torch.nn as nn, torch.nn.functional as F
+        from torch.optim import Adam
+        class GraphConv(nn.Module):
+            def __init__(self, i, o):
+                super().__init__()
+                self.kernel = nn.Parameter(torch.Tensor(i, o))
+                nn.init.xavier_normal_(self.kernel)
+                self.bias = nn.Parameter(torch.Tensor(o))
+                nn.init.zeros_(self.bias)
+            def forward(self, x, adj):
+                return torch.spmm(adj, torch.mm(x, self.kernel)) + self.bias
+        g = np.random.RandomState(0)
+        V, C = 60, 3
+        y = g.randint(0, C, V)
+        edges = np.array([[a, g.choice(np.flatnonzero(y == y[a]))] for a in g.randint(0, V, 150)], dtype=np.int32)
+        adj = torch.eye(V) + torch.sparse_coo_tensor(edges.T, torch.ones(len(edges)), (V, V), dtype=torch.int64)
+        d = torch.diag(torch.sqrt(1 / torch.sum(adj, dim=1))).to_sparse()
+        adj = (d @ adj @ d).to_sparse()
+        feats = torch.FloatTensor((g.rand(V, 8) < 0.2 + 0.5 * (np.arange(8) % C == y[:, None])).astype(np.int32))
+        labels = torch.LongTensor(y)
+        torch.manual_seed(0)
+        gc1, gc2 = GraphConv(8, 16), GraphConv(16, C)
+        opt = Adam(list(gc1.parameters()) + list(gc2.parameters()), lr=0.05, weight_decay=5e-4)
+        losses = []
+        for epoch in range(40):
+            out = F.log_softmax(gc2(F.dropout(F.relu(gc1(feats, adj)), 0.2), adj), dim=1)
+            loss = nn.NLLLoss()(out, labels)
+            opt.zero_grad(); loss.backward(); opt.step()
+            losses.append(loss.item())
+        print(losses[0], losses[-1])
+        """)
+    assert last < 0.5 * first

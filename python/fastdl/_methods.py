@@ -526,3 +526,8 @@ Tensor.softmax, Tensor.log_softmax, Tensor.nonzero = _strict.softmax, _strict.lo
 
 # ---- complex dtypes (cplx branch): the Functions' complex routes and the complex API methods ----
 from .ops import complex_routes as _complex_routes  # noqa: E402,F401
+
+# ---- ex1: Tensor.to_sparse / to_dense (dense-backed, ops/sparse_dense.py) ----
+from .ops import sparse_dense as _sparse_dense  # noqa: E402
+Tensor.to_sparse = _sparse_dense.to_sparse
+Tensor.to_dense = _sparse_dense.to_dense
