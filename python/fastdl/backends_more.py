@@ -38,4 +38,3 @@ def install(backends):
     backends.mkl = _module("mkl", "MKL (not in fastdl).", is_available=_false)
     backends.openmp = _module("openmp", "OpenMP: fastdl's CPU kernels are threaded with it.",
                               is_available=_true)
-    sys.modules["fastdl.backends.cuda"] = backends.cuda  # `import torch.backends.cuda` works too
