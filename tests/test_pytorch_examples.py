@@ -201,6 +201,46 @@ def test_sparse_coo_tensor_grad_and_bad_inputs():
         fastdl.spmm(fastdl.ones(2), fastdl.ones(2, 2))
 
 
+
+# ---- shared memory and torch.multiprocessing (mnist_hogwild) --------------------------
+
+def _add_one_in_child(shared, copied):  # module level: a spawned child imports it by name
+    shared.add_(1.0)
+    copied.add_(1.0)
+
+
+def test_share_memory_makes_a_spawned_child_write_the_parents_tensor():
+    import fastdl.multiprocessing as mp
+    lin = nn.Linear(2, 2)
+    assert lin.share_memory() is lin and lin.weight.is_shared() and type(lin.weight) is nn.Parameter
+    w = fastdl.zeros(3)
+    assert w.share_memory_() is w and w.is_shared() and w.share_memory_() is w
+    v = fastdl.ones(2)
+    assert v.is_shared() is False
+    child = mp.get_context("spawn").Process(target=_add_one_in_child, args=(w, v))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert w.tolist() == [1.0, 1.0, 1.0]  # the child's add_ landed in the parent's shared tensor
+    assert v.tolist() == [1.0, 1.0]  # an unshared tensor travels as a copy
+
+
+def test_multiprocessing_names_and_spawn():
+    import fastdl.multiprocessing as mp
+    assert mp.get_sharing_strategy() in mp.get_all_sharing_strategies()
+    mp.set_sharing_strategy("file_descriptor")  # accepted, as torch's default on Linux
+    with pytest.raises(ValueError, match="unknown strategy"):
+        mp.set_sharing_strategy("nope")
+    assert mp.Process is __import__("multiprocessing").Process and callable(mp.set_start_method)
+    w = fastdl.zeros(2).share_memory_()
+    mp.spawn(_spawn_target, args=(w,), nprocs=2)
+    assert w.tolist() == [1.0, 1.0]  # each of the two processes wrote its own slot
+
+
+def _spawn_target(i, w):
+    w[i] = 1.0
+
+
 # ---- one short script per example family, run through fastdl.torch_alias ------------
 
 def run_aliased(tmp_path, source, *args):
@@ -534,3 +574,35 @@ def test_gcn_style_graph_convolution(tmp_path):
         print(losses[0], losses[-1])
         """)
     assert last < 0.5 * first
+
+
+def test_hogwild_style_spawned_workers_train_one_model(tmp_path):
+    (tmp_path / "worker.py").write_text(textwrap.dedent("""
+        import torch, torch.nn.functional as F
+        def train(rank, model, x, y):
+            torch.manual_seed(rank)
+            opt = torch.optim.SGD(model.parameters(), lr=0.5)
+            for _ in range(30):
+                opt.zero_grad()
+                F.mse_loss(model(x), y).backward()
+                opt.step()
+        """))
+    first, last = run_aliased(tmp_path, """
+        import torch, torch.nn as nn, torch.nn.functional as F
+        import torch.multiprocessing as mp
+        from worker import train
+        if __name__ == "__main__":
+            torch.manual_seed(0)
+            x = torch.randn(32, 3)
+            y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+            model = nn.Linear(3, 1)
+            before = F.mse_loss(model(x), y).item()
+            mp.set_start_method("spawn", force=True)
+            model.share_memory()
+            procs = [mp.Process(target=train, args=(r, model, x, y)) for r in range(2)]
+            for p in procs: p.start()
+            for p in procs: p.join()
+            assert all(p.exitcode == 0 for p in procs)
+            print(before, F.mse_loss(model(x), y).item())  # the parent's model learned in the workers
+        """)
+    assert last < 0.05 * first

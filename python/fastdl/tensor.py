@@ -390,7 +390,9 @@ def _reduce_buffer(buf):
     their tensors (Tensor.__reduce_ex__), never directly."""
     if buf.device != 0:
         raise TypeError("pickle: a CUDA Buffer is pickled through its tensor (which copies it to the CPU)")
-    return _rebuild_buffer, (bytes(memoryview(buf)),)
+    from .tensor_shared import reduce_shared
+    shared = reduce_shared(buf)  # a share_memory_() buffer travels by name (tensor_shared.py)
+    return shared if shared is not None else (_rebuild_buffer, (bytes(memoryview(buf)),))
 
 
 def _rebuild_buffer(data):
