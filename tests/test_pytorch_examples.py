@@ -38,10 +38,10 @@ def test_backend_modules_import_and_keep_their_flags():
     assert fastdl.mps.is_available() is False
 
 
-def test_backend_flags_match_torch_defaults():
-    torch = pytest.importorskip("torch")
-    for name in ("enabled", "deterministic", "allow_tf32"):
-        assert getattr(fastdl.backends.cudnn, name) == getattr(torch.backends.cudnn, name), name
+def test_backend_flags_have_torch_defaults():
+    # torch's documented defaults (not read from an imported torch: other tests change its flags)
+    c = fastdl.backends.cudnn
+    assert (c.enabled, c.benchmark, c.deterministic, c.allow_tf32) == (True, False, False, True)
 
 
 def test_onnx_export_refuses_by_name():
