@@ -50,6 +50,26 @@ def test_onnx_export_refuses_by_name():
         fastdl.onnx.export(nn.Linear(2, 2), (fastdl.zeros(1, 2),), "m.onnx")
 
 
+
+def test_hub_offline_names(tmp_path, monkeypatch):
+    from fastdl.hub import tqdm
+    assert [v for v in tqdm([1, 2, 3], desc="x")] == [1, 2, 3]  # vision_transformer: from torch.hub import tqdm
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.setattr(fastdl.hub, "_hub_dir", [None])
+    assert fastdl.hub.get_dir() == str(tmp_path / "th" / "hub")
+    fastdl.hub.set_dir(tmp_path / "mine")
+    assert fastdl.hub.get_dir() == str(tmp_path / "mine")
+    with pytest.raises(RuntimeError, match=r"fastdl.hub.load\('pytorch/vision', 'resnet18'\)"):
+        fastdl.hub.load("pytorch/vision", "resnet18")
+    ck = tmp_path / "mine" / "checkpoints"
+    ck.mkdir(parents=True)
+    fastdl.save({"w": fastdl.ones(2)}, ck / "w-1234.pth")
+    got = fastdl.hub.load_state_dict_from_url("https://example.org/models/w-1234.pth")
+    assert got["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="not in the cache"):
+        fastdl.hub.load_state_dict_from_url("https://example.org/models/other.pth")
+
+
 # ---- save / load ---------------------------------------------------------------------
 
 def test_save_load_through_file_objects(tmp_path):

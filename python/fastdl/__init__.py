@@ -60,7 +60,7 @@ from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 __getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func", "jit",
                                                    "accelerator", "version", "profiler",
                                                    "distributed",
-                                                   "xpu", "mps", "onnx", "multiprocessing"), globals())  # distributed: dist branch; xpu/mps/onnx: ex1
+                                                   "xpu", "mps", "onnx", "multiprocessing", "hub"), globals())  # distributed: dist branch; xpu/mps/onnx: ex1
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
