@@ -70,6 +70,15 @@ def test_hub_offline_names(tmp_path, monkeypatch):
         fastdl.hub.load_state_dict_from_url("https://example.org/models/other.pth")
 
 
+
+def test_utils_data_distributed_sampler_import():
+    import fastdl.utils.data.distributed as d  # imagenet/main.py: import torch.utils.data.distributed
+    from fastdl.utils.data.distributed import DistributedSampler
+    assert d.DistributedSampler is DistributedSampler is fastdl.data.DistributedSampler
+    s = DistributedSampler(list(range(10)), num_replicas=2, rank=1, shuffle=False)
+    assert list(s) == [1, 3, 5, 7, 9]
+
+
 # ---- save / load ---------------------------------------------------------------------
 
 def test_save_load_through_file_objects(tmp_path):
