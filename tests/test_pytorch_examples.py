@@ -79,6 +79,41 @@ def test_utils_data_distributed_sampler_import():
     assert list(s) == [1, 3, 5, 7, 9]
 
 
+
+@pytest.mark.parametrize("size_average,reduce,want", [(False, None, "sum"), (True, None, "mean"), (None, False, "none"),
+                                                      (False, True, "sum")])
+def test_functional_losses_take_size_average_and_reduce(size_average, reduce, want):
+    import fastdl.nn.functional as F
+    logp = fastdl.tensor([[-0.5, -1.0, -2.0], [-3.0, -0.1, -1.5]])
+    y = fastdl.tensor([2, 1])
+    with pytest.warns(UserWarning, match=f"reduction='{want}'"):
+        got = F.nll_loss(logp, y, size_average=size_average, reduce=reduce)
+    assert np.allclose(got.numpy(), F.nll_loss(logp, y, reduction=want).numpy())
+    with pytest.warns(UserWarning):
+        got = F.mse_loss(logp, fastdl.zeros(2, 3), size_average=size_average, reduce=reduce)
+    assert np.allclose(got.numpy(), F.mse_loss(logp, fastdl.zeros(2, 3), reduction=want).numpy())
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = torch.nn.functional.nll_loss(torch.tensor(logp.numpy()), torch.tensor([2, 1]),
+                                           size_average=size_average, reduce=reduce)
+    assert np.allclose(ref.numpy(), F.nll_loss(logp, y, reduction=want).numpy())
+
+
+def test_every_legacy_loss_takes_the_flags_and_model_zoo_load_url():
+    import fastdl.nn.functional as F
+    from fastdl.nn.functional.loss_legacy import LEGACY
+    for name in LEGACY:
+        assert getattr(getattr(F, name), "_legacy_flags", False), name
+    x = fastdl.tensor([0.2, 0.7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert F.binary_cross_entropy(x, fastdl.tensor([0.0, 1.0]), size_average=False).item() == pytest.approx(
+            -(np.log(0.8) + np.log(0.7)), rel=1e-6)
+    import fastdl.utils.model_zoo as mz
+    assert mz.load_url is fastdl.hub.load_state_dict_from_url
+
+
 # ---- save / load ---------------------------------------------------------------------
 
 def test_save_load_through_file_objects(tmp_path):
