@@ -670,3 +670,149 @@ def test_hogwild_style_spawned_workers_train_one_model(tmp_path):
             print(before, F.mse_loss(model(x), y).item())  # the parent's model learned in the workers
         """)
     assert last < 0.05 * first
+
+
+def test_mnist_rnn_and_forward_forward_styles(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import warnings
+        warnings.simplefilter("ignore")  # Dropout2d on 2-D input warns, as in torch
+        import torch, torch.nn as nn, torch.nn.functional as F, torch.optim as optim
+        torch.manual_seed(0)
+        class Net(nn.Module):  # mnist_rnn: the last LSTM step, BatchNorm1d, Dropout2d
+            def __init__(self):
+                super().__init__()
+                self.rnn = nn.LSTM(input_size=6, hidden_size=16, batch_first=True)
+                self.bn, self.drop, self.fc = nn.BatchNorm1d(16), nn.Dropout2d(0.1), nn.Linear(16, 3)
+            def forward(self, x):
+                out, _ = self.rnn(x.reshape(-1, 6, 6))
+                return F.log_softmax(self.fc(self.drop(self.bn(out[:, -1, :]))), dim=1)
+        y = torch.randint(3, (48,))
+        x = torch.randn(48, 1, 6, 6) * 0.2 + y.view(-1, 1, 1, 1).float()
+        model = Net()
+        opt = optim.Adadelta(model.parameters(), lr=1.0)
+        losses = []
+        for step in range(25):
+            opt.zero_grad()
+            loss = F.nll_loss(model(x), y)
+            loss.backward(); opt.step()
+            losses.append(loss.item())
+        # forward-forward: labels written into the input, a layer trained on its own goodness
+        flat = x.view(48, -1).clone()
+        def overlay(x, y):
+            x_ = x.clone()
+            x_[:, :3] *= 0.0
+            x_[range(x.shape[0]), y] = x.max()
+            return x_
+        neg = overlay(flat, (y + 1) % 3)
+        pos = overlay(flat, y)
+        layer = nn.Linear(36, 20)
+        ffopt = optim.Adam(layer.parameters(), lr=0.03)
+        ff = []
+        for i in range(20):
+            g = lambda v: F.relu(torch.mm(v / (v.norm(2, 1, keepdim=True) + 1e-4), layer.weight.T)
+                                 + layer.bias.unsqueeze(0)).pow(2).mean(1)
+            l = torch.log1p(torch.exp(torch.cat([-g(pos) + 2.0, g(neg) - 2.0]))).mean()
+            ffopt.zero_grad(); l.backward(); ffopt.step()
+            ff.append(l.item())
+        assert ff[-1] < ff[0], ff
+        print(losses[0], losses[-1])
+        """)
+    assert last < 0.5 * first
+
+
+def test_super_resolution_style_and_imagenet_checkpoint(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import torch, torch.nn as nn, torch.nn.init as init
+        from torch.optim.lr_scheduler import StepLR
+        torch.manual_seed(0)
+        class SR(nn.Module):  # super_resolution: PixelShuffle, orthogonal init; fast_neural_style's layers
+            def __init__(self, r=2):
+                super().__init__()
+                self.pad = nn.ReflectionPad2d(1)
+                self.conv1 = nn.Conv2d(1, 8, 3)
+                self.norm = nn.InstanceNorm2d(8, affine=True)
+                self.conv2 = nn.Conv2d(8, r * r, 3, 1, 1)
+                self.shuffle = nn.PixelShuffle(r)
+                init.orthogonal_(self.conv1.weight, init.calculate_gain('relu'))
+                init.orthogonal_(self.conv2.weight)
+            def forward(self, x):
+                return self.shuffle(self.conv2(torch.relu(self.norm(self.conv1(self.pad(x))))))
+        def gram(y):
+            b, ch, h, w = y.size()
+            f = y.view(b, ch, w * h)
+            return f.bmm(f.transpose(1, 2)) / (ch * h * w)
+        yy, xx = torch.meshgrid(torch.linspace(0, 1, 12), torch.linspace(0, 1, 12), indexing="ij")
+        hi = torch.stack([torch.sin(6 * (a * xx + (1 - a) * yy)) for a in torch.linspace(0, 1, 8)]).unsqueeze(1)
+        lo = nn.Upsample(scale_factor=0.5, mode='nearest')(hi)
+        model = SR()
+        opt = torch.optim.SGD(model.parameters(), 0.05, momentum=0.9, weight_decay=1e-4)
+        sched = StepLR(opt, step_size=30, gamma=0.1)
+        crit = nn.MSELoss()
+        losses = []
+        for step in range(40):
+            opt.zero_grad()
+            out = model(lo)
+            loss = crit(out, hi) + 0.1 * crit(gram(out), gram(hi))
+            loss.backward(); opt.step(); sched.step()
+            losses.append(loss.item())
+        torch.save(model, "sr.pth")  # the whole module, as super_resolution's checkpoint()
+        again = torch.load("sr.pth", weights_only=False)
+        assert torch.equal(again(lo), model(lo))
+        # imagenet: a checkpoint dict with optimizer and scheduler state, top-k accuracy, meters
+        acc = (model(lo).flatten(1).topk(3, 1, True, True)[1].t().eq(torch.zeros(1, 8, dtype=torch.long))
+               [:1].reshape(-1).float().sum(0, keepdim=True).mul_(100.0 / 8))
+        torch.save({'epoch': 2, 'state_dict': model.state_dict(), 'best_acc1': acc[0],
+                    'optimizer': opt.state_dict(), 'scheduler': sched.state_dict()}, "checkpoint.pth.tar")
+        ck = torch.load("checkpoint.pth.tar")
+        m2 = SR()
+        m2.load_state_dict(ck['state_dict'])
+        opt2 = torch.optim.SGD(m2.parameters(), 0.05, momentum=0.9)
+        opt2.load_state_dict(ck['optimizer'])
+        s2 = StepLR(opt2, step_size=30, gamma=0.1)
+        s2.load_state_dict(ck['scheduler'])
+        assert s2.last_epoch == 40 and abs(opt2.param_groups[0]['lr'] - 0.005) < 1e-9
+        line = '{name} {val:6.2f} ({avg:6.2f})'.format(name='Acc@1', val=ck['best_acc1'], avg=ck['best_acc1'] / 1)
+        assert line.startswith('Acc@1'), line
+        print(losses[0], losses[-1])
+        """)
+    assert last < 0.5 * first
+
+
+def test_translation_and_vit_styles(tmp_path):
+    first, last = run_aliased(tmp_path, """
+        import torch, torch.nn as nn
+        from torch.hub import tqdm
+        torch.manual_seed(0)
+        PAD = 1
+        def square_mask(n):
+            m = (torch.triu(torch.ones((n, n))) == 1).transpose(0, 1)
+            return m.float().masked_fill(m == 0, float('-inf')).masked_fill(m == 1, float(0.0))
+        # language_translation: nn.Transformer with every mask, reversing short padded sequences
+        src = torch.tensor([[2, 4, 5, 6, 3, 1], [2, 7, 8, 3, 1, 1], [2, 5, 4, 7, 8, 3], [2, 6, 7, 3, 1, 1]]).t()
+        tgt = torch.tensor([[2, 6, 5, 4, 3, 1], [2, 8, 7, 3, 1, 1], [2, 8, 7, 4, 5, 3], [2, 7, 6, 3, 1, 1]]).t()
+        emb_s, emb_t = nn.Embedding(9, 16), nn.Embedding(9, 16)
+        tr = nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=32,
+                            dropout=0.0)
+        ff = nn.Linear(16, 9)
+        params = [*emb_s.parameters(), *emb_t.parameters(), *tr.parameters(), *ff.parameters()]
+        opt = torch.optim.Adam(params, lr=3e-3, betas=(0.9, 0.98), eps=1e-9)
+        loss_fn = nn.CrossEntropyLoss(ignore_index=PAD)
+        losses = []
+        for step in tqdm(range(30), disable=True):
+            tin = tgt[:-1, :]
+            src_mask = torch.zeros((src.shape[0], src.shape[0])).type(torch.bool)
+            logits = ff(tr(emb_s(src), emb_t(tin), src_mask, square_mask(tin.shape[0]), None,
+                           (src == PAD).transpose(0, 1), (tin == PAD).transpose(0, 1), (src == PAD).transpose(0, 1)))
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[1:, :].reshape(-1))
+            opt.zero_grad(); loss.backward(); opt.step()
+            losses.append(loss.item())
+        # vision_transformer: unfold into patches, MultiheadAttention over them
+        img = torch.randn(2, 3, 8, 8)
+        patches = img.unfold(2, 4, 4).unfold(3, 4, 4).permute(0, 2, 3, 1, 4, 5).contiguous().view(2, 4, -1)
+        proj, mha = nn.Linear(48, 16), nn.MultiheadAttention(16, 2, dropout=0.1)
+        h = nn.LayerNorm(16)(proj(patches))
+        out = nn.GELU()(mha(h, h, h)[0])
+        assert tuple(out.shape) == (2, 4, 16)
+        print(losses[0], losses[-1])
+        """)
+    assert last < 0.5 * first
