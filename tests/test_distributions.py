@@ -544,7 +544,7 @@ def test_validate_args_default_and_switch():
 
 
 def test_repr():
-    assert repr(D.Normal(0.0, 1.0)) == "Normal(loc: tensor(0.), scale: tensor(1.))"
+    assert repr(D.Normal(0.0, 1.0)) == "Normal(loc: 0.0, scale: 1.0)"  # as torch: a 0-d tensor formats as its number
     assert repr(D.Categorical(logits=_t(LOGITS))) == "Categorical(logits: [2, 3, 4])"
     assert repr(D.Independent(D.Bernoulli(probs=_t(P3)), 1)) == "Independent(Bernoulli(probs: [3]), 1)"
 

@@ -710,7 +710,7 @@ def test_new_empty_strided_and_flags():
     for name in ("is_meta", "is_sparse", "is_quantized", "is_nested"):
         assert getattr(x, name) is False
     assert x.layout is fastdl.strided and repr(fastdl.strided) == "fastdl.strided"
-    assert x.share_memory_() is x and x.is_shared() is False
+    assert x.share_memory_() is x and x.is_shared() is True  # as torch: the values now live in shared memory
     if not fastdl.cuda.is_available():
         with pytest.raises(RuntimeError, match="accelerator"):
             x.pin_memory()

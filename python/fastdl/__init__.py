@@ -59,7 +59,8 @@ from ._lazy import lazy_submodules as _lazy_submodules  # noqa: E402
 # Imported on first use (fastdl.data.DataLoader, fastdl.distributions.Normal, ...).
 __getattr__, __dir__ = _lazy_submodules(__name__, ("data", "utils", "distributions", "special", "func", "jit",
                                                    "accelerator", "version", "profiler",
-                                                   "distributed"), globals())  # distributed: dist branch
+                                                   "distributed",
+                                                   "xpu", "mps", "onnx", "multiprocessing", "hub"), globals())  # distributed: dist branch; xpu/mps/onnx: ex1
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):

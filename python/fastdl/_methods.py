@@ -1,4 +1,6 @@
 """Installs the op methods and operators on Tensor (Tensor.exp is fastdl.ops.exp, ...)."""
+import numbers
+import warnings
 from . import _C
 from . import ops
 from .ops import elementwise as _ew
@@ -143,6 +145,12 @@ def _inplace_arith(op_name, fn):
     def method(self, other, *args, **kwargs):
         if not args and not kwargs and _ew.binary_(self, kernel_op, other) is not None:
             return self
+        if len(args) == 1 and not kwargs and op_name in ("add_", "sub_") and isinstance(args[0], Tensor) \
+                and isinstance(other, numbers.Number):  # ex1: torch's deprecated add_(alpha, other)
+            warnings.warn(f"This overload of {op_name} is deprecated:\n\t{op_name}(Number alpha, Tensor other)\n"
+                          f"Consider using one of the following signatures instead:\n\t{op_name}(Tensor other, "
+                          f"*, Number alpha = 1)", UserWarning, stacklevel=2)
+            other, args, kwargs = args[0], (), {"alpha": other}
         src = self.clone() if self._dtype.category == 3 and self._requires_grad and _grad_enabled() else self
         return _ew.assign_(self, fn(src, other, *args, **kwargs), op_name)
     method.__name__ = op_name
@@ -521,3 +529,8 @@ Tensor.softmax, Tensor.log_softmax, Tensor.nonzero = _strict.softmax, _strict.lo
 
 # ---- complex dtypes (cplx branch): the Functions' complex routes and the complex API methods ----
 from .ops import complex_routes as _complex_routes  # noqa: E402,F401
+
+# ---- ex1: Tensor.to_sparse / to_dense (dense-backed, ops/sparse_dense.py) ----
+from .ops import sparse_dense as _sparse_dense  # noqa: E402
+Tensor.to_sparse = _sparse_dense.to_sparse
+Tensor.to_dense = _sparse_dense.to_dense

@@ -100,31 +100,7 @@ class _CudaBackend:
 
 cuda = _CudaBackend()
 
-
-# ---- torch.backends.mps / cudnn / mkldnn / openmp: what scripts probe and set -----------
-# Registered as modules in sys.modules, so `import torch.backends.cudnn as cudnn` works too.
-# fastdl has no MPS, cuDNN or oneDNN backend: is_available() is False and the cudnn flags
-# (benchmark, deterministic, ...) are kept for scripts that set them but change nothing.
-
-def _flag_module(name, doc, **attrs):
-    import importlib.machinery
-    import sys
-    import types
-    mod = types.ModuleType(f"{__name__}.{name}", doc)
-    mod.__dict__.update(attrs)
-    mod.__spec__ = importlib.machinery.ModuleSpec(mod.__name__, None)
-    sys.modules[mod.__name__] = mod
-    return mod
-
-
-def _no():
-    return False
-
-
-mps = _flag_module("mps", "fastdl has no MPS (Apple GPU) backend.", is_available=_no, is_built=_no)
-cudnn = _flag_module("cudnn", "fastdl's CUDA kernels are its own (no cuDNN); the flags are accepted and unused.",
-                     is_available=_no, version=lambda: None, enabled=True, benchmark=False, deterministic=False,
-                     allow_tf32=True)
-mkldnn = _flag_module("mkldnn", "fastdl has no oneDNN backend.", is_available=_no, enabled=True)
-openmp = _flag_module("openmp", "fastdl's CPU kernels run on its own thread pool.", is_available=_no)
-__all__ += ["mps", "cudnn", "mkldnn", "openmp"]
+# cudnn / mps / mkldnn / mkl / openmp as importable submodules (backends_more.py)
+__path__ = []  # lets `import fastdl.backends.cudnn` find the modules registered in sys.modules
+from . import backends_more as _more  # noqa: E402
+_more.install(__import__(__name__, fromlist=["_"]))

@@ -32,7 +32,8 @@ class _LegacyTensorType(type):
 
 
 def construct(name, dtype, dev, args):
-    """The legacy constructor's rules (the types above, and `torch.Tensor(...)` itself)."""
+    """The legacy constructors' rule (also torch.Tensor(...), in the default dtype):
+    sizes make an uninitialised tensor, one sequence / array / tensor is data."""
     from .tensor import Size, Tensor, empty, tensor
     if len(args) == 1 and not isinstance(args[0], int):
         data = args[0]

@@ -12,10 +12,10 @@ load() also reads safetensors files from other libraries and NumPy .npz archives
 (e.g. a PyTorch state_dict exported with np.savez(path, **{k: v.numpy()})), returning
 a dict of tensors.
 """
+import io
 import json
 import math
 import numbers
-import io
 import os
 import pickle
 import tempfile
@@ -25,13 +25,13 @@ import zlib
 import numpy as np
 
 from . import dtypes as _dt
-from .device import CPU
+from .device import CPU, device
 from .tensor import Tensor, _alloc, from_numpy
+from . import serialization_pickle as _pickle
 
 __all__ = ["save", "load"]
 
 _STRUCTURE_KEY = "fastdl.structure"
-_PICKLE_MAGIC = b"FASTDL-PICKLE\n"  # save() of what safetensors cannot hold
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit
 _SAVE_CODES = {_dt.float32: "F32", _dt.float64: "F64", _dt.int64: "I64", _dt.bool_: "BOOL", _dt.float16: "F16",
                _dt.bfloat16: "BF16", _dt.int32: "I32", _dt.int16: "I16", _dt.int8: "I8", _dt.uint8: "U8",
@@ -47,27 +47,31 @@ _LOAD_TYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "BOOL": "?", "F16": "<f
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     """Writes obj (a tensor, or nested dicts/lists/tuples of tensors and plain values)
-    to f, a path (atomically: a temporary file in the same directory, fsync, then rename,
-    so an existing file is replaced whole or not at all) or a binary file object.
-    Anything else (a whole nn.Module, a custom class) is pickled, as torch.save does;
-    load() then needs weights_only=False, as torch's does."""
+    to f: a path, written atomically (a temporary file in the same directory, fsync,
+    then rename, so an existing file is replaced whole or not at all), or a binary file
+    object open for writing (torch.save's `with open(p, 'wb') as f: save(obj, f)`).
+    Any other picklable object (a whole module) is pickled with its tensors kept in
+    the data section (serialization_pickle.py); load() then needs weights_only=False.
+    pickle_module and the zipfile flags are accepted for torch's signature and unused."""
+    writer = f if hasattr(f, "write") else None
+    path = None if writer is not None else _fspath("save", f)
+    tensors, names_by_id = {}, {}
     try:
-        tensors = {}
-        structure = _encode(obj, "obj", "", tensors, {})
-    except _NotPlain:
-        pickled = (pickle_module or pickle).dumps(obj, protocol=max(2, pickle_protocol))
-        chunks = iter((_PICKLE_MAGIC, pickled))
-    else:
-        chunks = _safetensors_chunks(structure, tensors)
-    if callable(getattr(f, "write", None)):
-        for c in chunks:
-            f.write(c)
-        return
-    _atomic_write(_fspath("save", f), chunks)
+        structure = _encode(obj, "obj", "", tensors, names_by_id)
+        meta = {"format": "fastdl", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}
+    except TypeError as e:
+        if "key of type" in str(e):
+            raise
+        tensors, names_by_id = {}, {}
 
-
-def _safetensors_chunks(structure, tensors):
-    header = {"__metadata__": {"format": "fastdl", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}}
+        def register(t):
+            return _encode(t.detach() if t._grad_fn is not None else t, "obj", "tensor", tensors,
+                           names_by_id)["__tensor__"]
+        try:
+            meta = {"format": "fastdl", _pickle.PICKLE_KEY: _pickle.dumps(obj, pickle_protocol, register)}
+        except (pickle.PicklingError, TypeError, AttributeError) as pe:
+            raise TypeError(f"{e}; nor can it be pickled ({type(pe).__name__}: {pe})") from None
+    header = {"__metadata__": meta}
     offset = 0
     for name, t in tensors.items():
         n = t.numel() * t.dtype.itemsize
@@ -75,14 +79,17 @@ def _safetensors_chunks(structure, tensors):
         offset += n
     hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hbytes += b" " * (-len(hbytes) % 8)  # safetensors aligns the data section to 8 bytes
-    yield len(hbytes).to_bytes(8, "little")
-    yield hbytes
-    for t in tensors.values():
-        yield _tensor_bytes(t)
 
-
-class _NotPlain(TypeError):
-    """obj holds something the safetensors layout cannot: save() pickles it instead."""
+    def chunks():
+        yield len(hbytes).to_bytes(8, "little")
+        yield hbytes
+        for t in tensors.values():
+            yield _tensor_bytes(t)
+    if writer is not None:
+        for c in chunks():
+            writer.write(c)
+    else:
+        _atomic_write(path, chunks())
 
 
 def _encode(x, where, name, tensors, names_by_id):
@@ -114,11 +121,11 @@ def _encode(x, where, name, tensors, names_by_id):
         items = []
         for k, v in x.items():
             if isinstance(k, (Tensor, list, dict, np.ndarray)):
-                raise _NotPlain(f"save: {where} has a key of type {type(k).__name__}; keys must be plain values")
+                raise TypeError(f"save: {where} has a key of type {type(k).__name__}; keys must be plain values")
             items.append([_encode(k, f"{where} key {k!r}", "", tensors, names_by_id),
                           _encode(v, f"{where}[{k!r}]", sub(k), tensors, names_by_id)])
         return {"__dict__": items}
-    raise _NotPlain(f"save: cannot store {where} of type {type(x).__name__}; fastdl.save stores tensors, NumPy "
+    raise TypeError(f"save: cannot store {where} of type {type(x).__name__}; fastdl.save stores tensors, NumPy "
                     f"arrays, numbers, strings, bools, None and dicts/lists/tuples of them (no pickle)")
 
 
@@ -169,32 +176,42 @@ def _atomic_write(path, chunks):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Reads what save() wrote (bit-exact), or a safetensors / .npz file from another
-    library as a dict of tensors; f is a path or a binary file object. map_location moves
-    every tensor: a device (or its name), a {from: to} dict of device names, or a
-    callable(tensor, location) as torch's (one that returns its first argument keeps it).
-    A pickled checkpoint (a whole module) loads only with weights_only=False, as in torch
-    2.6+. Raises ValueError naming the file and the problem for truncated or corrupted files."""
-    if callable(getattr(f, "read", None)):
+    library as a dict of tensors, from a path or a binary file object open for reading.
+    map_location moves every tensor: a device or its name, a dict {saved device: new
+    device}, or a callable(tensor, location), as torch.load takes (see _mover). A pickled object (see save) loads
+    only with weights_only=False. Raises ValueError naming the file and the problem for
+    truncated or corrupted files."""
+    if hasattr(f, "read"):
         path, data = getattr(f, "name", "<file object>"), f.read()
     else:
         path = _fspath("load", f)
         with open(path, "rb") as fh:
             data = fh.read()
-    if data[:len(_PICKLE_MAGIC)] == _PICKLE_MAGIC:
-        if weights_only is None or weights_only:
-            raise pickle.UnpicklingError(
-                f"load: {path}: Weights only load failed: the file is a pickled object (torch.save of a whole "
-                f"module or other class), which runs code when loaded. Re-run load with weights_only=False if "
-                f"you trust its source.")
-        obj = (pickle_module or pickle).loads(data[len(_PICKLE_MAGIC):], **pickle_load_args)
-    elif data[:4] == b"PK\x03\x04":
-        obj = _load_npz(path, data)
-    else:
-        obj = _load_safetensors(path, data)
-    return obj if map_location is None else _move(obj, map_location)
+    move = _mover(map_location)
+    if data[:4] == b"PK\x03\x04":
+        return _move(_load_npz(path, data), move)
+    return _load_safetensors(path, data, move, weights_only)
 
 
-def _load_safetensors(path, data):
+def _mover(map_location):
+    """map_location as a function of one loaded (CPU) tensor. fastdl records no saved
+    device, so each tensor's location is 'cpu': a dict maps 'cpu' (kept when absent), a
+    callable gets (tensor, 'cpu') as torch's gets (storage, location) and returning its
+    first argument or None keeps the tensor."""
+    if map_location is None:
+        return lambda t: t
+    if isinstance(map_location, dict):
+        target = map_location.get("cpu")
+        return (lambda t: t) if target is None else (lambda t: t.to(target))
+    if callable(map_location) and not isinstance(map_location, (str, device)):
+        def call(t):
+            r = map_location(t, "cpu")
+            return t if r is None else r
+        return call
+    return lambda t: t.to(map_location)
+
+
+def _load_safetensors(path, data, move=None, weights_only=None):
     if len(data) < 8:
         raise ValueError(f"load: {path}: file too short ({len(data)} bytes) to hold the 8-byte header length")
     n = int.from_bytes(data[:8], "little")
@@ -209,7 +226,10 @@ def _load_safetensors(path, data):
         raise ValueError(f"load: {path}: the header is not a JSON object")
     meta = header.pop("__metadata__", None) or {}
     body = memoryview(data)[8 + n:]
-    tensors = {name: _read_tensor(path, name, info, body) for name, info in header.items()}
+    move = move or (lambda t: t)  # applied once per stored tensor, before it is placed (shared ones stay shared)
+    tensors = {name: move(_read_tensor(path, name, info, body)) for name, info in header.items()}
+    if isinstance(meta, dict) and _pickle.PICKLE_KEY in meta:
+        return _pickle.loads(meta[_pickle.PICKLE_KEY], tensors, lambda t: t, path, weights_only)
     if not isinstance(meta, dict) or _STRUCTURE_KEY not in meta:
         return tensors
     try:
@@ -304,21 +324,15 @@ def _load_npz(path, data):
         raise ValueError(f"load: {path}: corrupt or truncated .npz archive ({e})") from None
 
 
-def _move(x, device):
+def _move(x, move):
     if isinstance(x, Tensor):
-        if isinstance(device, dict):  # {"cuda:0": "cpu"}: tensors on other devices stay
-            to = device.get(str(x.device), device.get(x.device.type))
-            return x if to is None else x.to(to)
-        if callable(device):  # torch's (storage, location) -> storage; returning the input keeps it
-            got = device(x, str(x.device))
-            return got if isinstance(got, Tensor) else x
-        return x.to(device)
+        return move(x)
     if isinstance(x, list):
-        return [_move(v, device) for v in x]
+        return [_move(v, move) for v in x]
     if isinstance(x, tuple):
-        return tuple(_move(v, device) for v in x)
+        return tuple(_move(v, move) for v in x)
     if isinstance(x, dict):
-        return {k: _move(v, device) for k, v in x.items()}
+        return {k: _move(v, move) for k, v in x.items()}
     return x
 
 

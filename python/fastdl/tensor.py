@@ -257,6 +257,13 @@ class Tensor:
         from ._format import format_tensor
         return format_tensor(self)
 
+    def __format__(self, spec):
+        """'{:.2f}'.format(t): a 0-d tensor formats as its Python number, as in torch;
+        other tensors take only the empty spec (their str)."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
     def __reduce_ex__(self, protocol):
         """pickle (so multiprocessing queues, joblib, and pickling whole modules): as in
         PyTorch, graph leaves and tensors outside the graph, keeping the class (a
@@ -386,7 +393,9 @@ def _reduce_buffer(buf):
     their tensors (Tensor.__reduce_ex__), never directly."""
     if buf.device != 0:
         raise TypeError("pickle: a CUDA Buffer is pickled through its tensor (which copies it to the CPU)")
-    return _rebuild_buffer, (bytes(memoryview(buf)),)
+    from .tensor_shared import reduce_shared
+    shared = reduce_shared(buf)  # a share_memory_() buffer travels by name (tensor_shared.py)
+    return shared if shared is not None else (_rebuild_buffer, (bytes(memoryview(buf)),))
 
 
 def _rebuild_buffer(data):

@@ -2,8 +2,7 @@
 storage and layout queries, output_nr, dim_order, resize_ / resize_as_ / as_strided_.
 
 What differs from torch, by design:
-- fastdl has no shared-memory storage: share_memory_() returns self unchanged and
-  is_shared() is False (a tensor sent to another process is pickled, i.e. copied).
+- share_memory_() / is_shared(): see tensor_shared.py (shared-memory blocks).
 - pin_memory(): without CUDA it raises, as torch does without an accelerator; with CUDA
   it returns a CPU copy (fastdl allocates no page-locked memory; is_pinned() is False).
 - resize_() that needs more memory gives the tensor a new, larger buffer holding the old
@@ -217,8 +216,9 @@ def _as_strided_(self, size, stride, storage_offset=None):
 def install():
     Tensor.new_empty_strided = _new_empty_strided
     Tensor.apply_, Tensor.map_, Tensor.map2_ = _apply_, _map_, _map2_
-    Tensor.share_memory_ = lambda self: self  # fastdl has no shared-memory storage (module docstring)
-    Tensor.is_shared = lambda self: False
+    from . import tensor_shared  # shared-memory blocks (ex1 branch)
+    Tensor.share_memory_ = tensor_shared.share_memory_
+    Tensor.is_shared = tensor_shared.is_shared
     Tensor.pin_memory = _pin_memory
     for name in ("is_meta", "is_sparse", "is_quantized", "is_nested", "is_mkldnn", "is_sparse_csr"):
         setattr(Tensor, name, property(lambda self: False))

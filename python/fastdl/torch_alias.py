@@ -61,6 +61,28 @@ def install(alias="torch"):
         return
     _saved[alias] = {n: sys.modules.pop(n) for n in list(sys.modules) if n == alias or n.startswith(alias + ".")}
     sys.meta_path.insert(0, _AliasFinder(alias))
+    _alias_spawned_children(alias)
+
+
+def _alias_spawned_children(alias):
+    """Processes that multiprocessing starts with 'spawn' (torch.multiprocessing
+    programs, DataLoader workers under spawn) run a fresh interpreter that re-imports
+    the script's modules: its command line installs the same hook first, or their
+    `import torch` would find the real torch."""
+    import multiprocessing.spawn as mp_spawn
+    base = getattr(mp_spawn.get_command_line, "_fastdl_base", mp_spawn.get_command_line)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # fastdl's parent folder
+    prefix = (f"import sys; sys.path.insert(0, {here!r}); import fastdl.torch_alias as _fa; "
+              f"_fa.install({alias!r}); ")
+
+    def get_command_line(**kwds):
+        cmd = base(**kwds)
+        if "-c" in cmd:
+            i = cmd.index("-c") + 1
+            cmd[i] = prefix + cmd[i]
+        return cmd
+    get_command_line._fastdl_base = base
+    mp_spawn.get_command_line = get_command_line
 
 
 def uninstall(alias="torch"):
@@ -68,6 +90,8 @@ def uninstall(alias="torch"):
     restores the modules install() set aside (a C extension such as torch's cannot be
     imported a second time in one process)."""
     sys.meta_path[:] = [f for f in sys.meta_path if not (isinstance(f, _AliasFinder) and f.alias == alias)]
+    import multiprocessing.spawn as mp_spawn
+    mp_spawn.get_command_line = getattr(mp_spawn.get_command_line, "_fastdl_base", mp_spawn.get_command_line)
     for name in [n for n in sys.modules if n == alias or n.startswith(alias + ".")]:
         del sys.modules[name]
     sys.modules.update(_saved.pop(alias, {}))

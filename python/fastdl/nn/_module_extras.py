@@ -3,8 +3,7 @@ set_submodule (torch's errors), to_empty, share_memory, type, compile,
 register_backward_hook (the deprecated form), _get_name, call_super_init, dump_patches,
 T_destination.
 
-fastdl differences: share_memory() is a no-op returning self (fastdl has no
-shared-memory storage; see tensor_extras.py); compile() records fastdl.compile's
+fastdl differences: compile() records fastdl.compile's
 pass-through, so the module keeps running eagerly."""
 import warnings
 from typing import Any, TypeVar
@@ -78,8 +77,7 @@ class ExtrasMixin:
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def share_memory(self):
-        """No-op returning self: fastdl has no shared-memory storage (Tensor.share_memory_
-        returns the tensor unchanged)."""
+        """Moves the parameters and buffers to shared memory (Tensor.share_memory_)."""
         return self._apply(lambda t: t.share_memory_())
 
     def compile(self, *args, **kwargs):

@@ -59,3 +59,5 @@ from .lowrank import pca_lowrank, svd_lowrank
 # ---- complex dtypes (cplx branch: ops/complex_views.py, ops/complex_math.py) ----
 from .complex_views import complex, imag, polar, real, view_as_complex, view_as_real  # noqa: E402
 from .complex_math import angle, conj, conj_physical, sgn  # noqa: E402,F811
+# ---- sparse COO entry points, dense-backed (ex1 branch: ops/sparse_dense.py) ----
+from .sparse_dense import sparse_coo_tensor, spmm  # noqa: E402

@@ -5,7 +5,8 @@ submodules dataset / sampler / dataloader by fastdl.data's."""
 import sys
 
 from .. import data as _data
+from ..data import distributed as _distributed  # noqa: F401  (torch.utils.data.distributed; ex1)
 
-for _sub in ("dataset", "sampler", "dataloader"):
+for _sub in ("dataset", "sampler", "dataloader", "distributed"):
     sys.modules[f"{__name__}.{_sub}"] = sys.modules[f"{_data.__name__}.{_sub}"]
 sys.modules[__name__] = _data

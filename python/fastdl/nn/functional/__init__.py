@@ -44,3 +44,6 @@ from .mha_tail import multi_head_attention_forward  # noqa: F401,E402  (tail bra
 from .pooling_fractional import fractional_max_pool3d, fractional_max_pool3d_with_indices  # noqa: F401,E402
 from ...ops.stats_more import pdist  # noqa: F401,E402
 from .linear_cross_entropy import linear_cross_entropy  # noqa: F401,E402  (misc branch)
+# size_average= / reduce= on the functional losses (ex1 branch: loss_legacy.py)
+from . import loss_legacy as _loss_legacy  # noqa: E402
+_loss_legacy.install(globals())

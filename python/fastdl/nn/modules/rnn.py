@@ -203,6 +203,10 @@ class _RNNBase(Module):
                 self._all_weights.append(names)
         self.reset_parameters()
 
+    def flatten_parameters(self):
+        """torch re-packs the weights into one cuDNN buffer here; fastdl's kernels take
+        the per-layer weights as they are, so there is nothing to do."""
+
     def reset_parameters(self):
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for w in self.parameters():
