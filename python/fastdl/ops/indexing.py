@@ -16,6 +16,7 @@ from ..autograd import Function
 from ..tensor import Tensor, tensor as _tensor
 from ._util import backend, broadcast_shapes, index_backend, check_tensor, desc, empty, expand_view, norm_dim, same_device
 from .int_narrow import index_int64
+from . import index_host as _host
 
 
 # ---- key parsing --------------------------------------------------------------------
@@ -135,8 +136,7 @@ def _linear_index(op, vshape, vstrides, adv, offset=0):
     rest_before = [i for i in rest if i < front] if adjacent else []
     rest_after = [i for i in rest if i not in rest_before]
     if isinstance(adv[0][1], np.ndarray):  # a CPU tensor's indices: arithmetic on the host (index_host.py)
-        from .index_host import linear_index
-        return linear_index(op, vshape, vstrides, adv, positions, idx_shape, rest_before, rest_after, offset)
+        return _host.linear_index(op, vshape, vstrides, adv, positions, idx_shape, rest_before, rest_after, offset)
     out_shape = [vshape[i] for i in rest_before] + list(idx_shape) + [vshape[i] for i in rest_after]
     nd, k = len(out_shape), len(idx_shape)
     dev = adv[0][1].device
@@ -167,9 +167,9 @@ def _linear_index(op, vshape, vstrides, adv, offset=0):
 
 def getitem(x, key):
     check_tensor("getitem", x)
-    if isinstance(key, Tensor) and x._device.type == "cpu" and key._device.type == "cpu" and x._shape:
-        from .index_host import getitem_one_tensor
-        out = getitem_one_tensor(x, key)
+    if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
+            type(key) is tuple and key and isinstance(key[0], Tensor))):
+        out = _host.getitem_tensors(x, key)  # index tensors only: positions on the host
         if out is not None:
             return out
     v, adv = _parse(x, key)  # parsed once: _Basic takes the view made here
@@ -235,13 +235,20 @@ def setitem(x, key, value):
     check_tensor("setitem", x)
     from .elementwise import assign_
     _check_setitem_autograd(x, value)
-    v, adv = _parse(x, key)
     if isinstance(value, Tensor):
         same_device("setitem", x, value)
-    if not adv:
-        assign_(v, value.detach() if isinstance(value, Tensor) else value, "setitem")
-        return
-    lin, out_shape = _linear_index("index_put", tuple(v.shape), v._strides, adv, v._offset)
+    found = None
+    if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
+            type(key) is tuple and key and isinstance(key[0], Tensor))):
+        found = _host.element_offsets(x, key)  # index tensors only: offsets on the host
+    if found is not None:
+        lin, out_shape = found
+    else:
+        v, adv = _parse(x, key)
+        if not adv:
+            assign_(v, value.detach() if isinstance(value, Tensor) else value, "setitem")
+            return
+        lin, out_shape = _linear_index("index_put", tuple(v.shape), v._strides, adv, v._offset)
     if not isinstance(value, Tensor):
         from ._util import scalar_tensor
         value = scalar_tensor(value, x.dtype, x.device)
