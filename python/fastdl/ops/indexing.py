@@ -167,6 +167,10 @@ def _linear_index(op, vshape, vstrides, adv, offset=0):
 
 def getitem(x, key):
     check_tensor("getitem", x)
+    if type(key) is int and x._shape and -x._shape[0] <= key < x._shape[0]:  # x[i]: the view without _parse
+        shape, strides = tuple(x._shape), x._strides
+        v = x._view(shape[1:], strides[1:], x._offset + (key % shape[0]) * strides[0])
+        return _Basic.apply(x, key, (v,))
     if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
             type(key) is tuple and key and isinstance(key[0], Tensor))):
         out = _host.getitem_tensors(x, key)  # index tensors only: positions on the host
@@ -237,6 +241,11 @@ def setitem(x, key, value):
     _check_setitem_autograd(x, value)
     if isinstance(value, Tensor):
         same_device("setitem", x, value)
+    if type(key) is int and x._shape and -x._shape[0] <= key < x._shape[0]:  # x[i] = v: the view without _parse
+        shape, strides = tuple(x._shape), x._strides
+        v = x._view(shape[1:], strides[1:], x._offset + (key % shape[0]) * strides[0])
+        assign_(v, value.detach() if isinstance(value, Tensor) else value, "setitem")
+        return
     found = None
     if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
             type(key) is tuple and key and isinstance(key[0], Tensor))):
