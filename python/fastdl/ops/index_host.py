@@ -22,16 +22,7 @@ def linear_index(op, vshape, vstrides, adv, positions, idx_shape, rest_before, r
     k = len(idx_shape)
     lin = None
     for p, a in adv:
-        size = vshape[p]
-        if a.dtype != np.int64:
-            a = a.astype(np.int64)
-        if a.size:
-            lo, hi = int(a.min()), int(a.max())
-            bad = lo if lo < -size else hi if hi >= size else None
-            if bad is not None:
-                raise IndexError(f"index {bad} is out of bounds for dimension {p} with size {size}")
-            if lo < 0:
-                a = np.where(a < 0, a + size, a)
+        a = _wrapped(a, vshape[p], p)
         term = a * vstrides[p]
         shape = [1] * len(rest_before) + [1] * (k - a.ndim) + list(a.shape) + [1] * len(rest_after)
         term = term.reshape(shape)
