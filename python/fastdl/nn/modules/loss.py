@@ -1,20 +1,12 @@
 """Loss modules: each stores its constructor arguments and calls the functional form.
 size_average / reduce are PyTorch's deprecated spellings of reduction, still accepted."""
 from .. import functional as F
+from ..functional.loss_legacy import legacy_reduction as _legacy_reduction
 from ..module import Module
 
 __all__ = ["CrossEntropyLoss", "MSELoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "SmoothL1Loss",
            "L1Loss", "HuberLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss", "MarginRankingLoss",
            "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss", "MultiMarginLoss"]
-
-
-def _legacy_reduction(size_average, reduce):
-    """PyTorch's mapping of the deprecated flags onto reduction (both default True)."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
 
 
 class _Loss(Module):
