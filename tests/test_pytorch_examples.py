@@ -17,7 +17,8 @@ import pytest
 import fastdl
 import fastdl.nn as nn
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# the folder holding the fastdl this test imported (python/ in a dev tree, site-packages when installed)
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(fastdl.__file__)))
 
 
 # ---- backend probes that scripts make before picking a device ----------------------

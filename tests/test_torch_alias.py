@@ -6,7 +6,10 @@ import textwrap
 
 import pytest
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+import fastdl
+
+# the folder holding the fastdl this test imported (python/ in a dev tree, site-packages when installed)
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(fastdl.__file__)))
 
 
 def run_aliased(tmp_path, source, *args, runner=("-m", "fastdl.torch_alias")):

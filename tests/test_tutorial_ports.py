@@ -15,7 +15,8 @@ import pytest
 import fastdl
 from fastdl import nn
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# the folder holding the fastdl this test imported (python/ in a dev tree, site-packages when installed)
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(fastdl.__file__)))
 
 
 # ---- matmul / mm out= (tensorqs: torch.matmul(t, t.T, out=y3)) -------------------------------
