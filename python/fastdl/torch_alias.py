@@ -71,7 +71,7 @@ def _alias_spawned_children(alias):
     `import torch` would find the real torch."""
     import multiprocessing.spawn as mp_spawn
     base = getattr(mp_spawn.get_command_line, "_fastdl_base", mp_spawn.get_command_line)
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # fastdl's parent folder
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding the fastdl package
     prefix = (f"import sys; sys.path.insert(0, {here!r}); import fastdl.torch_alias as _fa; "
               f"_fa.install({alias!r}); ")
 
