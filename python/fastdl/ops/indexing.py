@@ -6,15 +6,17 @@ bool tensors/lists) turns the indices into one linear index per result element, 
 gathers with index_select on the flattened input (differentiable through index_add),
 or writes with index_put on a flat view of the buffer for assignment.
 """
+import math
 import numbers
 
 import numpy as np
 
-from .. import dtypes as _dt
+from .. import _C, dtypes as _dt
 from .int_narrow import IntDtypeError
-from ..autograd import Function
+from ..autograd import Function, _state as _grad_mode
 from ..tensor import Tensor, tensor as _tensor
-from ._util import backend, broadcast_shapes, index_backend, check_tensor, desc, empty, expand_view, norm_dim, same_device
+from ._util import (backend, broadcast_shapes, index_backend, check_tensor, desc, empty, expand_view, norm_dim,
+                    same_device, scalar_tensor)
 from .int_narrow import index_int64
 from . import index_host as _host
 
@@ -173,7 +175,13 @@ def getitem(x, key):
         return _Basic.apply(x, key, (v,))
     if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
             type(key) is tuple and key and isinstance(key[0], Tensor))):
-        out = _host.getitem_tensors(x, key)  # index tensors only: positions on the host
+        # index tensors only: one C++ call for the common keys (csrc/bind/bind_index_new.cpp),
+        # else positions on the host (index_host.py), else the general path below
+        record = x._requires_grad and _grad_mode.enabled
+        out = _C.cpu_index_rows(x, key, _positions_like() if record else None)
+        if out is not None:
+            return _Rows.apply(x, out[1], out[0], out[2]) if record else out
+        out = _host.getitem_tensors(x, key)
         if out is not None:
             return out
     v, adv = _parse(x, key)  # parsed once: _Basic takes the view made here
@@ -187,6 +195,38 @@ def getitem(x, key):
     base = _Basic.apply(x, key, (v,))
     lin, out_shape = _linear_index("index", tuple(base.shape), contiguous_strides(base.shape), adv)
     return index_select(base.reshape(-1), 0, lin).reshape(out_shape)
+
+
+_POSITIONS_LIKE = []
+
+
+def _positions_like():
+    """An int64 CPU tensor: the dtype and device _C.cpu_index_rows gives the positions."""
+    if not _POSITIONS_LIKE:
+        from ..tensor import empty as _empty
+        _POSITIONS_LIKE.append(_empty((0,), dtype=_dt.int64))
+    return _POSITIONS_LIKE[0]
+
+
+class _Rows(Function):
+    """x[key] for the keys _C.cpu_index_rows takes: the rows it gathered, at row-major
+    positions over x's first m dims; backward adds g at those positions into zeros of x
+    seen as (rows, *x.shape[m:]) (index_select's adjoint, so it differentiates again)."""
+
+    @staticmethod
+    def forward(ctx, x, positions, out, m):
+        ctx.meta = (tuple(x._shape), m)
+        ctx.save_for_backward(positions)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, m = ctx.meta
+        positions, = ctx.saved_tensors
+        rest = shape[m:]
+        rows = (math.prod(shape[:m]),) + rest
+        g_rows = _IndexedAdd.apply(g.reshape((-1,) + rest), _IndexSelect, rows, 0, positions)
+        return g_rows.reshape(shape), None, None, None
 
 
 class _Basic(Function):
@@ -235,7 +275,26 @@ def _check_setitem_autograd(x, value):
                            "use fastdl.no_grad() or an out-of-place op")
 
 
+def _put_rows(x, key, value):
+    """x[key] = value as one C++ call (csrc/bind/bind_index_new.cpp) for a CPU x that needs
+    no graph, a key of CPU index tensors and a CPU value; False for the general path."""
+    if not (isinstance(x, Tensor) and x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
+            type(key) is tuple and key and isinstance(key[0], Tensor)))):
+        return False
+    if x._requires_grad and _grad_mode.enabled:
+        return False  # (the general path raises)
+    if not isinstance(value, Tensor):
+        value = scalar_tensor(value, x.dtype, x.device)
+    if not _C.cpu_put_rows(x, key, value):
+        return False
+    x._buf.version += 1
+    return True
+
+
 def setitem(x, key, value):
+    if (type(value) in (float, int, bool) or isinstance(value, Tensor) and value._device.type == "cpu" and not (
+            value._requires_grad and _grad_mode.enabled)) and _put_rows(x, key, value):
+        return
     check_tensor("setitem", x)
     from .elementwise import assign_
     _check_setitem_autograd(x, value)
