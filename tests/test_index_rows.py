@@ -169,3 +169,20 @@ def test_cases_left_to_the_python_path():
         q[I([0])] = 1.0
     x[I([0])] = x[1]  # a value from x itself: the Python path, the same result
     np.testing.assert_array_equal(x[0].numpy(), x[1].numpy())
+
+
+def test_take_through_the_row_path():
+    rng = np.random.default_rng(3)
+    for shape in ((5,), (3, 4), (2, 3, 2), ()):
+        ref = rng.standard_normal(shape)
+        x = fastdl.tensor(ref, requires_grad=True)
+        idx = rng.integers(-max(ref.size, 1), max(ref.size, 1), size=(2, 3))
+        got = fastdl.take(x, fastdl.tensor(idx))
+        np.testing.assert_array_equal(got.detach().numpy(), np.take(ref, idx))
+        assert "_Rows" in repr(got.grad_fn)
+        assert fastdl.autograd.gradcheck(lambda t: fastdl.take(t, fastdl.tensor(idx)), (x,))
+        assert fastdl.autograd.gradgradcheck(lambda t: fastdl.take(t, fastdl.tensor(idx)), (x,))
+    x = fastdl.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(fastdl.take(x.T, fastdl.tensor([1, 2])).numpy(), [3.0, 1.0])  # non-contiguous: general path
+    with pytest.raises(IndexError):
+        fastdl.take(x, fastdl.tensor([6]))

@@ -221,6 +221,9 @@ class Tensor:
         return self._host_values().tolist()
 
     def item(self):
+        v = _C.cpu_item(self)  # a one-element CPU tensor: read in C++ (csrc/bind/bind_item.cpp)
+        if v is not None:
+            return v
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self._host_values().reshape(()).item()

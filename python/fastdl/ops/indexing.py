@@ -173,15 +173,17 @@ def getitem(x, key):
         shape, strides = tuple(x._shape), x._strides
         v = x._view(shape[1:], strides[1:], x._offset + (key % shape[0]) * strides[0])
         return _Basic.apply(x, key, (v,))
+    if type(key) is tuple or type(key) is slice:  # a basic key's view worked out in one C++ call
+        geometry = _C.basic_view_args(x, key)
+        if geometry is not None:
+            return _Basic.apply(x, key, (x._view(*geometry),))
     if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (
             type(key) is tuple and key and isinstance(key[0], Tensor))):
         # index tensors only: one C++ call for the common keys (csrc/bind/bind_index_new.cpp),
         # else positions on the host (index_host.py), else the general path below
-        record = x._requires_grad and _grad_mode.enabled
-        out = _C.cpu_index_rows(x, key, _positions_like() if record else None)
-        if out is not None:
-            return _Rows.apply(x, out[1], out[0], out[2]) if record else out
-        out = _host.getitem_tensors(x, key)
+        out = read_rows(x, key)
+        if out is None:
+            out = _host.getitem_tensors(x, key)
         if out is not None:
             return out
     v, adv = _parse(x, key)  # parsed once: _Basic takes the view made here
@@ -195,6 +197,18 @@ def getitem(x, key):
     base = _Basic.apply(x, key, (v,))
     lin, out_shape = _linear_index("index", tuple(base.shape), contiguous_strides(base.shape), adv)
     return index_select(base.reshape(-1), 0, lin).reshape(out_shape)
+
+
+def read_rows(x, key, m=None):
+    """x[key] by _C.cpu_index_rows for a CPU x (recording _Rows when x needs a graph), or
+    None where that call declines. m given: key indexes x seen as a 1-D run of its first
+    m dims' elements (x contiguous), as take() reads x."""
+    record = x._requires_grad and _grad_mode.enabled
+    src = x if m is None else x._view((math.prod(tuple(x._shape)),), (1,), x._offset)
+    out = _C.cpu_index_rows(src, key, _positions_like() if record else None)
+    if out is None or not record:
+        return out
+    return _Rows.apply(x, out[1], out[0], out[2] if m is None else m)
 
 
 _POSITIONS_LIKE = []
@@ -304,6 +318,10 @@ def setitem(x, key, value):
         shape, strides = tuple(x._shape), x._strides
         v = x._view(shape[1:], strides[1:], x._offset + (key % shape[0]) * strides[0])
         assign_(v, value.detach() if isinstance(value, Tensor) else value, "setitem")
+        return
+    geometry = _C.basic_view_args(x, key) if type(key) is tuple or type(key) is slice else None
+    if geometry is not None:  # x[:, 0] = v: the view from one C++ call
+        assign_(x._view(*geometry), value.detach() if isinstance(value, Tensor) else value, "setitem")
         return
     found = None
     if x._device.type == "cpu" and x._shape and (isinstance(key, Tensor) or (

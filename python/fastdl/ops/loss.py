@@ -66,6 +66,64 @@ def _cross_entropy_grad(x, t, w, g, ignore_index, eps):
     return out
 
 
+_NLL_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+class _NllLoss(Function):
+    """nll_loss of CPU log-probabilities (N, C) (float32 / float64) against int64 targets
+    (N,), reduced in the kernel (csrc/cpu/nll_loss.cpp): (N,) losses for 'none', else 0-d."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        x = contiguous_data(x)
+        code = _NLL_REDUCTIONS[reduction]
+        out = empty((x.shape[0],) if code == 0 else (), x.dtype, x.device)
+        total = backend(x, "nll_loss").nll_loss(x, target, weight, out, ignore_index, code)
+        ctx.meta = (tuple(x._shape), ignore_index, reduction, total)
+        ctx.save_for_backward(target, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, ignore_index, reduction, total = ctx.meta
+        target, weight = ctx.saved_tensors
+        return _NllGrad.apply(g, target, weight, shape, ignore_index, reduction, total), None, None, None, None
+
+
+class _NllGrad(Function):
+    """_NllLoss's gradient as an op (0 except -w[t_i] g_i at each row's target). It is
+    linear in g, and its own gradient is nll_loss of gg with the same targets: gradients
+    through nll_loss differentiate again."""
+
+    @staticmethod
+    def forward(ctx, g, target, weight, shape, ignore_index, reduction, total):
+        gx = empty(shape, g.dtype, g.device)
+        backend(gx, "nll_loss_backward").nll_loss_backward(target, weight, g, gx, ignore_index,
+                                                           _NLL_REDUCTIONS[reduction], total)
+        ctx.meta = (ignore_index, reduction)
+        ctx.save_for_backward(target, weight)
+        return gx
+
+    @staticmethod
+    def backward(ctx, gg):
+        ignore_index, reduction = ctx.meta
+        target, weight = ctx.saved_tensors
+        return _NllLoss.apply(gg, target, weight, ignore_index, reduction), None, None, None, None, None, None
+
+
+def nll_loss_cpu(x2, t1, weight, ignore_index, reduction):
+    """nll_loss(x2, t1) for a CPU float32 / float64 x2 (N, C), int64 t1 (N,) and weight
+    None or a CPU (C,) tensor that needs no gradient, as one recorded op; None for any other
+    case (nn.functional's nll_loss composes it from ops then)."""
+    if (x2._device.type != "cpu" or (x2._dtype is not _dt.float32 and x2._dtype is not _dt.float64)
+            or t1._device.type != "cpu" or (weight is not None and (weight._device.type != "cpu" or (
+                weight._requires_grad and is_grad_enabled())))):
+        return None  # (the op chain differentiates class weights too, which torch does not)
+    if weight is not None and weight._dtype is not x2._dtype:
+        weight = weight.to(x2._dtype)
+    return _NllLoss.apply(x2, t1, weight, int(ignore_index), reduction)
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """torch.nn.functional.cross_entropy: input (N, C) or (N, C, d1, ...) or (C,) logits;
     target class indices (int64) or class probabilities (same shape as input)."""

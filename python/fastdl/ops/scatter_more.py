@@ -20,7 +20,7 @@ from .int_narrow import IntDtypeError
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from ._util import check_tensor, desc, norm_dim, same_device
-from .indexing import index_add_
+from .indexing import index_add_, read_rows
 from ..amp import autocast_mode as _amp
 
 
@@ -362,6 +362,11 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def take(input, index):
+    if (isinstance(input, Tensor) and isinstance(index, Tensor) and index._dtype is _dt.int64
+            and input._device.type == "cpu" and input.is_contiguous()):
+        out = read_rows(input, index, input.ndim)  # one C++ call (indexing.read_rows)
+        if out is not None:
+            return out
     check_tensor("take", input)
     _check_int64("take", index, input, int32_ok=False)
     idx = _bounds("take", index.reshape(-1), input.numel(), "input", allow_negative=True)

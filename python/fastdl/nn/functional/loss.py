@@ -14,8 +14,9 @@ from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops import clamp, exp, log, log1p, minimum, sigmoid, where
 from ...ops.elementwise import softplus_stable
-from ...ops.loss import cross_entropy, mse_loss
+from ...ops.loss import cross_entropy, mse_loss, nll_loss_cpu
 from ...ops.int_narrow import IntDtypeError
+from ...ops.complex_more import refuse_any  # torch refuses complex here too
 from ...ops._util import broadcast_shapes, check_tensor, desc, same_device, unbroadcast
 from ...tensor import arange, full_like
 from .activation import logsigmoid
@@ -153,27 +154,30 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     (C,) or (N, C, d1, ...); 'mean' divides by the total weight of the counted targets."""
     if _amp.on and _amp.here(): return _amp.run("nll_loss", nll_loss, input, target, weight, ignore_index, reduction)  # autocast
     op = "nll_loss"
-    from ...ops.complex_more import refuse_any  # torch refuses complex here too
     refuse_any(op, input)
     _check(op, input, target, reduction)
     if target.dtype is _dt.uint8:  # torch takes Long or Byte class indices
         target = target.to(_dt.int64)
     if target.dtype is not _dt.int64:
         raise IntDtypeError(f"{op}: expected int64 class indices as target, got {desc(target)}")
-    if input.ndim == 0:
+    sx = tuple(input._shape)  # tuples: Size's [] is Python code
+    if not sx:
         raise ValueError(f"{op}: input must have at least 1 dimension, got {desc(input)}")
-    C = input.shape[0] if input.ndim == 1 else input.shape[1]
-    expect = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expect:
+    C = sx[0] if len(sx) == 1 else sx[1]
+    expect = () if len(sx) == 1 else sx[:1] + sx[2:]
+    if tuple(target._shape) != expect:
         raise ValueError(f"{op}: expected target of shape {list(expect)} for input {desc(input)}, got {desc(target)}")
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
         raise ValueError(f"{op}: weight should be a 1-D tensor of {C} elements, got {desc(weight)}")
     # (C,) -> (1, C); (N, C, d...) -> (N*d..., C)
-    if input.ndim == 1:
+    if len(sx) == 1:
         x2 = input.unsqueeze(0)
     else:
-        x2 = input if input.ndim == 2 else input.movedim(1, -1).reshape(-1, C)
-    t1 = target.reshape(-1)
+        x2 = input if len(sx) == 2 else input.movedim(1, -1).reshape(-1, C)
+    t1 = target if len(expect) == 1 else target.reshape(-1)
+    fused = nll_loss_cpu(x2, t1, weight, ignore_index, reduction)  # one kernel on the CPU (ops/loss.py)
+    if fused is not None:
+        return fused.reshape(expect) if reduction == "none" and len(expect) != 1 else fused
     if t1._device.type == "cpu" and t1.is_contiguous() and not _nll_ignores(op, t1, C, ignore_index):
         # the common case (no target is ignore_index), checked on the host: one gather, no masks
         w = None if weight is None else weight.to(input.dtype).gather(0, t1)
