@@ -15,6 +15,8 @@
 // and the error messages that need Python stay in autograd.py.
 #include <pybind11/pybind11.h>
 
+#include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -162,8 +164,101 @@ object validated(PyObject* validate, PyObject* node, Py_ssize_t j, PyObject* edg
   return steal_or_throw(PyObject_Vectorcall(validate, args, 6, nullptr));
 }
 
+// grad(outputs, inputs) runs only the nodes from which an input's node (`targets`) is
+// reachable, as torch's engine does: the nodes that lead only to other leaves' .grad
+// (a gradient penalty's parameter branch) are not run. Returns the needed set, or
+// nothing (run every node) without targets.
+std::unordered_set<PyObject*> needed_nodes(const std::vector<object>& order, PyObject* targets) {
+  std::unordered_set<PyObject*> needed;
+  object fast = steal_or_throw(PySequence_Fast(targets, "backward: inputs must be a sequence of graph nodes"));
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fast.ptr()); ++i)
+    needed.insert(PySequence_Fast_GET_ITEM(fast.ptr(), i));
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {  // every node after the nodes it feeds
+    PyObject* node = it->ptr();
+    if (needed.count(node) || Py_TYPE(node) != g.node) continue;
+    PyObject* edges = slot_at(node, g.edges);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(edges); ++i) {
+      PyObject* e = PyTuple_GET_ITEM(edges, i);
+      if (e != Py_None && needed.count(PyTuple_GET_ITEM(e, 0))) {
+        needed.insert(node);
+        break;
+      }
+    }
+  }
+  return needed;
+}
+
+// Whether node's Function is one of fastdl's own (its class defined in a fastdl module).
+bool fastdl_function(PyObject* node) {
+  static PyObject* const s_fn = PyUnicode_InternFromString("fn");
+  static PyObject* const s_module = PyUnicode_InternFromString("__module__");
+  object fn = steal_or_throw(PyObject_GetAttr(node, s_fn));
+  PyObject* module = PyObject_GetAttr(fn.ptr(), s_module);
+  if (!module) {
+    PyErr_Clear();
+    return false;
+  }
+  object held = reinterpret_steal<object>(module);
+  const char* name = PyUnicode_Check(module) ? PyUnicode_AsUTF8(module) : nullptr;
+  if (!name) PyErr_Clear();
+  return name && std::strncmp(name, "fastdl.", 7) == 0;
+}
+
+// While a pruned grad() applies a needed node of fastdl's own ops, ctx.needs_input_grad
+// says False for the inputs whose edges lead to no needed node, so gradient formulas
+// that read it skip those gradients (a Linear's weight gradient under a gradient
+// penalty). Restored after. A user's autograd.Function sees its needs_input_grad
+// unchanged, as in torch.
+class PrunedNeeds {
+ public:
+  PrunedNeeds(PyObject* node, const std::unordered_set<PyObject*>& needed) {
+    static PyObject* const s_needs = PyUnicode_InternFromString("needs_input_grad");
+    if (!fastdl_function(node)) return;
+    PyObject* edges = slot_at(node, g.edges);
+    ctx_ = slot_at(node, g.ctx);
+    if (!ctx_) return;
+    object needs = steal_or_throw(PyObject_GetAttr(ctx_, s_needs));
+    const Py_ssize_t n = PyTuple_GET_SIZE(edges);
+    if (!PyTuple_Check(needs.ptr()) || PyTuple_GET_SIZE(needs.ptr()) != n) return;
+    object pruned;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* e = PyTuple_GET_ITEM(edges, i);
+      if (e == Py_None || needed.count(PyTuple_GET_ITEM(e, 0)) || PyTuple_GET_ITEM(needs.ptr(), i) != Py_True)
+        continue;
+      if (!pruned) pruned = steal_or_throw(PySequence_List(needs.ptr()));
+      Py_INCREF(Py_False);
+      PyList_SetItem(pruned.ptr(), i, Py_False);
+    }
+    if (!pruned) return;
+    // an instance attribute or the class default: put back what was there
+    object dict = steal_or_throw(PyObject_GenericGetDict(ctx_, nullptr));
+    const int own = PyDict_Contains(dict.ptr(), s_needs);
+    if (own < 0) throw pybind11::error_already_set();
+    had_own_ = own == 1;
+    saved_ = needs;
+    object as_tuple = steal_or_throw(PyList_AsTuple(pruned.ptr()));
+    if (PyObject_SetAttr(ctx_, s_needs, as_tuple.ptr()) < 0) throw pybind11::error_already_set();
+  }
+  ~PrunedNeeds() {
+    if (!saved_) return;
+    static PyObject* const s_needs = PyUnicode_InternFromString("needs_input_grad");
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);  // (restoring must not clobber an error in flight)
+    if ((had_own_ ? PyObject_SetAttr(ctx_, s_needs, saved_.ptr()) : PyObject_DelAttr(ctx_, s_needs)) < 0)
+      PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+  }
+  PrunedNeeds(const PrunedNeeds&) = delete;
+  PrunedNeeds& operator=(const PrunedNeeds&) = delete;
+
+ private:
+  PyObject* ctx_ = nullptr;
+  object saved_;
+  bool had_own_ = false;
+};
+
 void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* accumulate, PyObject* zeros,
-         PyObject* validate) {
+         PyObject* validate, PyObject* targets) {
   Pending pending;
   std::vector<PyObject*> root_nodes;
   object roots_fast = steal_or_throw(PySequence_Fast(roots, "backward: roots must be a sequence"));
@@ -178,10 +273,13 @@ void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* acc
   }
   static PyObject* const s_apply = PyUnicode_InternFromString("apply");
   static PyObject* const s_free = PyUnicode_InternFromString("_free");
-  for (const object& node_obj : toposort(root_nodes)) {
+  const std::vector<object> order = toposort(root_nodes);
+  const bool pruned = targets != nullptr;
+  const std::unordered_set<PyObject*> needed = pruned ? needed_nodes(order, targets) : std::unordered_set<PyObject*>{};
+  for (const object& node_obj : order) {
     PyObject* node = node_obj.ptr();
     std::vector<object> grads = pending.take(node);
-    if (grads.empty()) continue;
+    if (grads.empty() || (pruned && !needed.count(node))) continue;
     if (Py_TYPE(node) == g.accumulate) {
       if (grads[0]) steal_or_throw(PyObject_CallFunctionObjArgs(accumulate, slot_at(node, g.leaf), grads[0].ptr(),
                                                                 nullptr));
@@ -200,7 +298,12 @@ void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* acc
       }
       PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), gi.release().ptr());
     }
-    object in_grads = steal_or_throw(PyObject_CallMethodOneArg(node, s_apply, list.ptr()));
+    object in_grads;
+    {
+      std::optional<PrunedNeeds> masked;
+      if (pruned) masked.emplace(node, needed);
+      in_grads = steal_or_throw(PyObject_CallMethodOneArg(node, s_apply, list.ptr()));
+    }
     if (!PyTuple_Check(in_grads.ptr())) throw pybind11::type_error("backward: Node.apply must return a tuple");
     if (!retain_graph) steal_or_throw(PyObject_CallMethodNoArgs(slot_at(node, g.ctx), s_free));
     PyObject* edges = slot_at(node, g.edges);
@@ -209,7 +312,7 @@ void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* acc
       node_error(PyExc_RuntimeError, node, "%S: backward returned %zd gradients, expected %zd", n_in, n_edges);
     for (Py_ssize_t j = 0; j < n_edges; ++j) {
       PyObject *edge = PyTuple_GET_ITEM(edges, j), *gj = PyTuple_GET_ITEM(in_grads.ptr(), j);
-      if (edge == Py_None || gj == Py_None) continue;
+      if (edge == Py_None || gj == Py_None || (pruned && !needed.count(PyTuple_GET_ITEM(edge, 0)))) continue;
       if (!PyObject_TypeCheck(gj, g.tensor)) {
         object name = steal_or_throw(node_name(node));
         object type_name = steal_or_throw(PyType_GetName(Py_TYPE(gj)));
@@ -222,20 +325,22 @@ void run(PyObject* roots, PyObject* root_grads, bool retain_graph, PyObject* acc
   }
 }
 
-// run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate])
+// run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate[, targets]])
 PyObject* run_backward(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (!g.node) {
     PyErr_SetString(PyExc_RuntimeError, "fastdl._C: bind_engine has not been called");
     return nullptr;
   }
-  if (nargs != 5 && nargs != 6) {
-    PyErr_SetString(PyExc_TypeError, "run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate])");
+  if (nargs < 5 || nargs > 7) {
+    PyErr_SetString(PyExc_TypeError,
+                    "run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate[, targets]])");
     return nullptr;
   }
   const int retain = PyObject_IsTrue(args[2]);
   if (retain < 0) return nullptr;
   return translate_errors([&]() -> PyObject* {
-    run(args[0], args[1], retain != 0, args[3], args[4], nargs == 6 && args[5] != Py_None ? args[5] : nullptr);
+    run(args[0], args[1], retain != 0, args[3], args[4], nargs >= 6 && args[5] != Py_None ? args[5] : nullptr,
+        nargs == 7 && args[6] != Py_None ? args[6] : nullptr);
     Py_RETURN_NONE;
   });
 }
@@ -267,7 +372,8 @@ PyMethodDef kMethods[] = {
     {"bind_engine", as_pycfunction(bind_engine), METH_FASTCALL,
      "bind_engine(Node, AccumulateGrad, Context, Tensor): the classes run_backward walks"},
     {"run_backward", as_pycfunction(run_backward), METH_FASTCALL,
-     "run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate]): autograd's engine loop"},
+     "run_backward(roots, root_grads, retain_graph, accumulate, zeros[, validate[, targets]]): autograd's engine "
+     "loop; with targets (grad()'s input nodes) only the nodes that lead to one run"},
 };
 
 }  // namespace

@@ -458,13 +458,14 @@ def _reaches(node, tensors):
     return False
 
 
-def _run_backward(roots, root_grads, retain_graph, inputs=None, create_graph=False):
+def _run_backward(roots, root_grads, retain_graph, inputs=None, create_graph=False, targets=None):
     """Runs the graph from roots (edges) with root_grads; returns `inputs` (the captured
     gradients of grad()) filled in. The loop (topological order, summing the gradients
     that reach each node, node.apply, freeing each ctx) is C++ (csrc/bind/
     bind_autograd_engine.cpp); the leaves' update and the zeros for outputs that got no
     gradient are the Python below. With create_graph the gradient formulas run under
-    grad mode, so the gradients are themselves differentiable (Node.apply)."""
+    grad mode, so the gradients are themselves differentiable (Node.apply). `targets`
+    (grad()'s input nodes): only the nodes that lead to one of them run."""
     captured = inputs  # None for backward(); {id(leaf): grad} for grad()
     handed_out = set()
     # no_grad() without its object (every backward passes here), or grad mode on to record
@@ -474,7 +475,7 @@ def _run_backward(roots, root_grads, retain_graph, inputs=None, create_graph=Fal
     try:
         _C.run_backward(roots, root_grads, retain_graph,
                         lambda leaf, g: _accumulate(leaf, g, captured, handed_out, create_graph), _zeros_for,
-                        _validate_grad)
+                        _validate_grad, targets)
     finally:
         _state.enabled = prev
         _callbacks.pop()
@@ -713,6 +714,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     # which hands over the summed gradient of that output before running its backward
     captured = {id(t): None for t in inputs}
     hooked = []
+    targets = []  # the nodes where the inputs' gradients arrive: the engine runs only what leads there
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("grad: one of the inputs does not require grad")
@@ -729,10 +731,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 ctx._captures = []
                 hooked.append(ctx)
             ctx._captures.append((t._out_index, id(t), captured))
+            targets.append(t._grad_fn)
         else:
-            _C.edge_of(t)
+            targets.append(_C.edge_of(t)[0])
     try:
-        res = _run_backward(roots, gs, retain_graph, inputs=captured, create_graph=create_graph)
+        res = _run_backward(roots, gs, retain_graph, inputs=captured, create_graph=create_graph, targets=targets)
     finally:
         for ctx in hooked:
             ctx.__dict__.pop("_captures", None)
