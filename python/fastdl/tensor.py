@@ -427,6 +427,11 @@ _autograd._bind_apply()  # Function.apply, also C++, needs Tensor too
 def _shape_arg(op, size):
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
+    for s in size:  # plain non-negative ints, the common case: no checks below
+        if type(s) is not int or s < 0:
+            break
+    else:
+        return tuple(size)
     out = []
     for s in size:
         if isinstance(s, Tensor):  # an integer 0-d tensor counts as its int (torch's parser)
@@ -460,6 +465,8 @@ def _copy_buffer(buf, dtype, dev):
 def _alloc(shape, dtype, dev):
     dev = to_device(dev)
     dtype = _dt.to_dtype(dtype)
+    if dev.type == "cpu":
+        return _C.empty_cpu(tuple(shape), dtype, dev)  # Tensor._make's C++ constructor, in one call
     if dev.type == "cuda":
         from . import cuda
         cuda._require("tensor allocation")

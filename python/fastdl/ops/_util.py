@@ -73,6 +73,8 @@ def index_arg(v):
 
 
 def norm_dim(op, dim, ndim):
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, before the ABC checks below
+        return dim + ndim if dim < 0 else dim
     if isinstance(dim, Tensor):
         dim = int(dim)
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):

@@ -6,7 +6,8 @@ import math
 import numbers
 from operator import index as _index
 
-from ..autograd import Function, is_grad_enabled
+from .. import _C
+from ..autograd import Function, is_grad_enabled, _state as _grad_mode
 from ..tensor import Tensor, contiguous_strides
 from ._util import backend, desc, index_arg, empty, expand_view, norm_dim, norm_dims, same_device, check_tensor
 from ..amp import autocast_mode as _amp
@@ -63,9 +64,10 @@ def infer_shape(op, t, shape):
 
 class _Reshape(Function):
     @staticmethod
-    def forward(ctx, x, shape, must_view):
+    def forward(ctx, x, shape, must_view, strides=False):
         ctx.in_shape = x.shape
-        strides = _view_strides(x, shape)
+        if strides is False:  # (not worked out by the caller; None: it cannot be a view)
+            strides = _view_strides(x, shape)
         if strides is None:
             if must_view:
                 raise RuntimeError(f"view: size {list(shape)} is not compatible with input {desc(x)} whose "
@@ -77,10 +79,14 @@ class _Reshape(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.in_shape), None, None
+        return g.reshape(ctx.in_shape), None, None, None
 
 
 def reshape(x, *shape):
+    geometry = _C.view_args(x, shape)  # plain int sizes: shape and strides in one C++ call
+    if geometry is not None:
+        shape, strides = geometry
+        return x if shape == tuple(x._shape) else _Reshape.apply(x, shape, False, strides)
     shape = infer_shape("reshape", x, shape)
     return x if tuple(shape) == tuple(x.shape) else _Reshape.apply(x, shape, False)
 
@@ -91,6 +97,9 @@ def view(x, *shape, dtype=None):
         if shape and dtype is not None:
             raise TypeError("view(): pass either a shape or dtype=, not both")
         return view_dtype(x, dtype if dtype is not None else shape[0])
+    geometry = _C.view_args(x, shape)
+    if geometry is not None:
+        return _Reshape.apply(x, geometry[0], True, geometry[1])
     shape = infer_shape("view", x, shape)
     return _Reshape.apply(x, shape, True)
 
@@ -139,10 +148,11 @@ def t(x):
 
 
 def unsqueeze(x, dim):
-    d = norm_dim("unsqueeze", dim, x.ndim + 1)
-    shape = list(x.shape)
-    shape.insert(d, 1)
-    return reshape(x, tuple(shape))
+    shape = tuple(x._shape)
+    d = norm_dim("unsqueeze", dim, len(shape) + 1)
+    strides = tuple(x._strides)  # the new dim's stride: what a row-major view would give it
+    return _Reshape.apply(x, shape[:d] + (1,) + shape[d:], False,
+                          strides[:d] + ((strides[d] * shape[d] if d < len(shape) else 1),) + strides[d:])
 
 
 def squeeze(x, dim=None):
@@ -293,6 +303,11 @@ def unbind(x, dim=0):
 class _Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
+        out = _C.cpu_cat_new(xs, dim, True, False)  # contiguous CPU inputs of one dtype: one C++ call
+        if out is not None:
+            ctx.sizes = [(x._shape[dim], x._dtype) for x in xs]
+            ctx.dim = dim
+            return out
         from .. import dtypes as _dt
         dt = _dt.result_type(*xs)
         shape = list(xs[0].shape)
@@ -321,6 +336,10 @@ class _Cat(Function):
 
 def cat(tensors, dim=0):
     if _amp.on and _amp.here(): return _amp.run("cat", cat, tensors, dim)  # autocast
+    if type(dim) is int:  # no graph to record: one C++ call (csrc/bind/bind_cat_new.cpp) where it takes the case
+        out = _C.cpu_cat_new(tensors, dim, not _grad_mode.enabled, False)
+        if out is not None:
+            return out
     if isinstance(tensors, Tensor):  # torch: a sequence of Tensors (iterating one would cat its slices)
         raise TypeError(f"cat(): argument 'tensors' must be tuple of Tensors, not Tensor ({desc(tensors)})")
     tensors = list(tensors)
@@ -345,6 +364,10 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0):
     if _amp.on and _amp.here(): return _amp.run("stack", stack, tensors, dim)  # autocast
+    if type(dim) is int:  # as cat
+        out = _C.cpu_cat_new(tensors, dim, not _grad_mode.enabled, True)
+        if out is not None:
+            return out
     if isinstance(tensors, Tensor):
         raise TypeError(f"stack(): argument 'tensors' must be tuple of Tensors, not Tensor ({desc(tensors)})")
     tensors = list(tensors)
