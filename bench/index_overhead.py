@@ -62,17 +62,16 @@ def cases(lib):
     }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--json")
-    args = ap.parse_args()
+def compare(make_cases, json_path=None):
+    """Times every case of make_cases(lib) for fastdl and (where installed) torch at 1
+    thread, prints a row each and writes them to json_path."""
     import fastdl
     fastdl.set_num_threads(1)
-    libs = {"fastdl": cases(fastdl)}
+    libs = {"fastdl": make_cases(fastdl)}
     try:
         import torch
         torch.set_num_threads(1)
-        libs["torch"] = cases(torch)
+        libs["torch"] = make_cases(torch)
     except ImportError:
         pass
     rows = []
@@ -83,9 +82,15 @@ def main():
                      "torch_over_fastdl": None if ratio is None else round(ratio, 2)})
         print(f"{name:36s} fastdl {us['fastdl']:8.2f} us" + (f"   torch {us['torch']:7.2f} us   {ratio:5.2f}"
                                                              if ratio else ""), flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
+    if json_path:
+        with open(json_path, "w") as f:
             json.dump({"threads": 1, "rows": rows}, f, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json")
+    compare(cases, ap.parse_args().json)
 
 
 if __name__ == "__main__":

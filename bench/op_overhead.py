@@ -1,54 +1,57 @@
-"""Per-op and small-model step overhead of fastdl at 1 thread, by CPU time of this thread
-(time.thread_time: robust to other jobs on a shared machine). For A/B runs of two
-builds, run it alternately with each on PYTHONPATH and compare the best of the runs:
+"""Per-call cost of common small ops (shapes, creation, joins, reductions, losses) on
+small tensors, fastdl next to torch, by the method of index_overhead.py (CPU time of this
+thread at 1 thread, both libraries in one process, minimum of 11 rounds): the calls a
+model's forward, a collate function or an RL update makes many times per step.
 
-    PYTHONPATH=python python3 bench/op_overhead.py
+    PYTHONPATH=python python3 bench/op_overhead.py [--json OUT]
 
-Prints microseconds per call: small ops on (32, 64) tensors (with and without autograd
-recording; mul_add_grad is bench.py's "small op overhead" row, a * b + b), a 32x64 @ 64x64 matmul, a tiny forward + backward, and one training step of
-the mlp, dqn and ppo families as bench/bench_families.py defines them.
+Prints microseconds per call and torch / fastdl (above 1: fastdl faster).
 """
-import os
-import sys
-import time
+import argparse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import fastdl  # noqa: E402
-import bench_families as bf  # noqa: E402
+from index_overhead import compare
 
 
-def per_call_us(f, n=20000, rounds=11):
-    """Minimum over rounds of the mean CPU time per call, after a warm-up."""
-    for _ in range(200):
-        f()
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.thread_time()
-        for _ in range(n):
-            f()
-        best = min(best, (time.thread_time() - t) / n * 1e6)
-    return best
+def cases(lib):
+    F = lib.nn.functional
+    lib.manual_seed(0)
+    x = lib.randn(64, 10)
+    xs = [lib.randn(8, 16) for _ in range(4)]
+    q = lib.randn(64, 4, requires_grad=True)
+    a = lib.randint(0, 4, (64, 1))
+    logits = lib.randn(64, 10, requires_grad=True)
+    t = lib.randint(0, 10, (64,))
+    m = x > 0
+    return {
+        "x.view(-1)": lambda: x.view(-1),
+        "x.reshape(32, 20)": lambda: x.reshape(32, 20),
+        "x.unsqueeze(1)": lambda: x.unsqueeze(1),
+        "x.permute(1, 0)": lambda: x.permute(1, 0),
+        "x.t().contiguous()": lambda: x.t().contiguous(),
+        "cat 4 x (8, 16)": lambda: lib.cat(xs, 0),
+        "stack 4 x (8, 16)": lambda: lib.stack(xs),
+        "zeros(64, 10)": lambda: lib.zeros(64, 10),
+        "tensor([1., 2., 3.])": lambda: lib.tensor([1.0, 2.0, 3.0]),
+        "x ** 2": lambda: x ** 2,
+        "x.clamp(-1, 1)": lambda: x.clamp(-1, 1),
+        "where(m, x, 0.)": lambda: lib.where(m, x, 0.0),
+        "x.masked_fill(m, 0.)": lambda: x.masked_fill(m, 0.0),
+        "x.max(1)": lambda: x.max(1),
+        "x.argmax(1)": lambda: x.argmax(1),
+        "x.topk(3, 1)": lambda: x.topk(3, 1),
+        "softmax(x, 1)": lambda: F.softmax(x, 1),
+        "q.gather(1, a) (records)": lambda: q.gather(1, a),
+        "cross_entropy (records)": lambda: F.cross_entropy(logits, t),
+        "mse_loss (records)": lambda: F.mse_loss(q, q.detach()),
+        "smooth_l1_loss (records)": lambda: F.smooth_l1_loss(q, q.detach()),
+        "randn(64, 10)": lambda: lib.randn(64, 10),
+    }
 
 
 def main():
-    fastdl.set_num_threads(1)
-    a, b = fastdl.randn(32, 64, requires_grad=True), fastdl.randn(32, 64, requires_grad=True)
-    w, a2, b2 = fastdl.randn(64, 64), fastdl.randn(32, 64), fastdl.randn(32, 64)
-
-    def mul_sum_backward():
-        (a * b).sum().backward()
-
-    res = {"add_grad": per_call_us(lambda: a + b), "mul_grad": per_call_us(lambda: a * b),
-           "add_nograd": per_call_us(lambda: a2 + b2), "matmul": per_call_us(lambda: a2 @ w),
-           "relu_grad": per_call_us(lambda: a.relu()), "tanh_grad": per_call_us(lambda: a.tanh()),
-           "sum_grad": per_call_us(lambda: a.sum()), "mul_add_grad": per_call_us(lambda: a * b + b),
-           "mul_scalar_grad": per_call_us(lambda: a * 2.0),
-           "mul_sum_bwd": per_call_us(mul_sum_backward, n=5000)}
-    for family in ("mlp", "dqn", "ppo"):
-        _, sides = bf.prepare(family, None)
-        res[family + "_step"] = per_call_us(sides["fastdl"].step, n=300)
-    print("  ".join(f"{k} {v:.2f}" for k, v in res.items()))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json")
+    compare(cases, ap.parse_args().json)
 
 
 if __name__ == "__main__":

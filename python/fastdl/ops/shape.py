@@ -108,7 +108,8 @@ class _Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x._view([x.shape[d] for d in dims], [x._strides[d] for d in dims])
+        shape, strides = x._shape, x._strides
+        return x._view(tuple(shape[d] for d in dims), tuple(strides[d] for d in dims))
 
     @staticmethod
     def backward(ctx, g):
@@ -121,7 +122,7 @@ class _Permute(Function):
 def permute(x, *dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    nd = x.ndim
+    nd = len(x._shape)
     if len(dims) != nd:
         raise RuntimeError(f"permute: number of dims {len(dims)} doesn't match the input's {nd} dims ({desc(x)})")
     dims = tuple(norm_dim("permute", d, nd) for d in dims)
@@ -131,7 +132,7 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
-    nd = x.ndim
+    nd = len(x._shape)
     if nd == 0:
         norm_dim("transpose", dim0, 0), norm_dim("transpose", dim1, 0)
         return x
