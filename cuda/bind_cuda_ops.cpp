@@ -33,6 +33,11 @@ FASTDL_BIND(CUDA, cuda_ops) {
         py::arg("weight"), py::arg("lse"), py::arg("grad_loss"), py::arg("grad_logits"),
         py::arg("ignore_index"), py::arg("label_smoothing"));
 
+  m.def("nll_loss", &cuda::nll_loss, py::arg("x"), py::arg("target"), py::arg("weight"), py::arg("out"),
+        py::arg("ignore_index"), py::arg("reduction"));
+  m.def("nll_loss_backward", &cuda::nll_loss_backward, py::arg("target"), py::arg("weight"), py::arg("grad"),
+        py::arg("grad_x"), py::arg("ignore_index"), py::arg("reduction"), py::arg("total_weight"));
+
   m.def("index_select", &cuda::index_select, py::arg("x"), py::arg("dim"), py::arg("index"), py::arg("out"));
   m.def("index_add", &cuda::index_add, py::arg("target"), py::arg("dim"), py::arg("index"), py::arg("src"));
   m.def("index_put", &cuda::index_put, py::arg("target"), py::arg("dim"), py::arg("index"), py::arg("src"),

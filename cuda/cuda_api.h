@@ -108,6 +108,11 @@ void cross_entropy_backward(const TensorArg& logits, const TensorArg& target,
                             const std::optional<TensorArg>& weight, const TensorArg& lse,
                             const TensorArg& grad_loss, const TensorArg& grad_logits,
                             int64_t ignore_index, double label_smoothing);
+// nll_loss.cu (csrc/cpu/nll_loss.h)
+double nll_loss(const TensorArg& x, const TensorArg& target, const std::optional<TensorArg>& weight,
+                const TensorArg& out, int64_t ignore_index, int64_t reduction);
+void nll_loss_backward(const TensorArg& target, const std::optional<TensorArg>& weight, const TensorArg& grad,
+                       const TensorArg& grad_x, int64_t ignore_index, int64_t reduction, double total_weight);
 // index.cu (csrc/cpu/index.h): indices are checked on the device before any write;
 // a bad one raises IndexError on the host.
 void index_select(const TensorArg& x, int64_t dim, const TensorArg& index, const TensorArg& out);

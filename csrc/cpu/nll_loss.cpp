@@ -2,38 +2,18 @@
 
 #include <cstring>
 #include <limits>
-#include <string>
 
-#include "softmax_args.h"
+#include "nll_loss_args.h"
 
 namespace fastdl {
 namespace cpu {
-
-namespace {
-
-NllReduction checked_reduction(const char* op, int64_t reduction) {
-  if (reduction < 0 || reduction > 2) fail_value(std::string(op) + ": unknown reduction code " + std::to_string(reduction));
-  return static_cast<NllReduction>(reduction);
-}
-
-void check_output(const char* op, const char* what, const TensorArg& t, NllReduction r, int64_t n, DType dt) {
-  check_cpu(op, t);
-  if (r == NllReduction::None) {
-    check_row_vector(op, on_cpu(op), what, t, n, dt);
-  } else {
-    if (t.ndim() != 0) fail_value(std::string(op) + ": " + what + " must be 0-d for a reduced loss, got " + describe(t));
-    check_dtype(op, t, dt);
-  }
-}
-
-}  // namespace
 
 double nll_loss(const TensorArg& x, const TensorArg& target, const std::optional<TensorArg>& weight,
                 const TensorArg& out, int64_t ignore_index, int64_t reduction) {
   const char* op = "nll_loss";
   const CeArgs a = check_cross_entropy_args(op, on_cpu(op), x, target, weight, ignore_index, 0.0);
-  const NllReduction r = checked_reduction(op, reduction);
-  check_output(op, "out", out, r, a.N, x.dtype);
+  const NllReduction r = checked_nll_reduction(op, reduction);
+  check_nll_output(op, on_cpu(op), "out", out, r, a.N, x.dtype);
   for (int64_t i = 0; i < a.N; ++i) {  // every target checked before any write
     const int64_t t = a.target[i * a.tstride];
     if (t != ignore_index && (t < 0 || t >= a.C)) fail_target_out_of_bounds(op, t, a.C);
@@ -69,8 +49,8 @@ void nll_loss_backward(const TensorArg& target, const std::optional<TensorArg>& 
                        const TensorArg& grad_x, int64_t ignore_index, int64_t reduction, double total_weight) {
   const char* op = "nll_loss_backward";
   const CeArgs a = check_cross_entropy_args(op, on_cpu(op), grad_x, target, weight, ignore_index, 0.0);
-  const NllReduction r = checked_reduction(op, reduction);
-  check_output(op, "grad", grad, r, a.N, grad_x.dtype);
+  const NllReduction r = checked_nll_reduction(op, reduction);
+  check_nll_output(op, on_cpu(op), "grad", grad, r, a.N, grad_x.dtype);
   FASTDL_DISPATCH_FLOAT(grad_x.dtype, op, [&] {
     using T = scalar_t;
     T* gx = grad_x.data<T>();

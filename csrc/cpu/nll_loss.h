@@ -10,11 +10,10 @@
 namespace fastdl {
 namespace cpu {
 
-enum class NllReduction : int { None = 0, Mean = 1, Sum = 2 };
-
 // x (N, C) float, contiguous; target (N,) int64; weight (C,) of x's dtype or none.
 // loss_i = -w[t_i] * x[i, t_i], 0 where t_i == ignore_index; a target outside [0, C)
 // that is not ignore_index raises IndexError before anything is written.
+// reduction: 0 none, 1 mean, 2 sum (NllReduction, nll_loss_args.h).
 // out: (N,) per-sample losses for None; 0-d for Sum (sum of losses) and Mean (that sum
 // over the total weight of the counted targets; 0 / 0 = NaN when all are ignored, as
 // torch). Sums run in double, rounded once. Returns that total weight.

@@ -111,13 +111,14 @@ class _NllGrad(Function):
         return _NllLoss.apply(gg, target, weight, ignore_index, reduction), None, None, None, None, None, None
 
 
-def nll_loss_cpu(x2, t1, weight, ignore_index, reduction):
-    """nll_loss(x2, t1) for a CPU float32 / float64 x2 (N, C), int64 t1 (N,) and weight
-    None or a CPU (C,) tensor that needs no gradient, as one recorded op; None for any other
-    case (nn.functional's nll_loss composes it from ops then)."""
-    if (x2._device.type != "cpu" or (x2._dtype is not _dt.float32 and x2._dtype is not _dt.float64)
-            or t1._device.type != "cpu" or (weight is not None and (weight._device.type != "cpu" or (
-                weight._requires_grad and is_grad_enabled())))):
+def nll_loss_fused(x2, t1, weight, ignore_index, reduction):
+    """nll_loss(x2, t1) for a float32 / float64 x2 (N, C), int64 t1 (N,) and weight None or
+    a (C,) tensor that needs no gradient, all on one device, as one recorded op (the
+    nll_loss kernel of csrc/cpu or cuda/; the CUDA one is compiled, never run on a GPU);
+    None for any other case (nn.functional's nll_loss composes it from ops then)."""
+    dev = x2._device
+    if ((x2._dtype is not _dt.float32 and x2._dtype is not _dt.float64) or t1._device != dev
+            or (weight is not None and (weight._device != dev or (weight._requires_grad and is_grad_enabled())))):
         return None  # (the op chain differentiates class weights too, which torch does not)
     if weight is not None and weight._dtype is not x2._dtype:
         weight = weight.to(x2._dtype)

@@ -14,7 +14,7 @@ from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops import clamp, exp, log, log1p, minimum, sigmoid, where
 from ...ops.elementwise import softplus_stable
-from ...ops.loss import cross_entropy, mse_loss, nll_loss_cpu
+from ...ops.loss import cross_entropy, mse_loss, nll_loss_fused
 from ...ops.int_narrow import IntDtypeError
 from ...ops.complex_more import refuse_any  # torch refuses complex here too
 from ...ops._util import broadcast_shapes, check_tensor, desc, same_device, unbroadcast
@@ -175,7 +175,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     else:
         x2 = input if len(sx) == 2 else input.movedim(1, -1).reshape(-1, C)
     t1 = target if len(expect) == 1 else target.reshape(-1)
-    fused = nll_loss_cpu(x2, t1, weight, ignore_index, reduction)  # one kernel on the CPU (ops/loss.py)
+    fused = nll_loss_fused(x2, t1, weight, ignore_index, reduction)  # one kernel (ops/loss.py)
     if fused is not None:
         return fused.reshape(expect) if reduction == "none" and len(expect) != 1 else fused
     if t1._device.type == "cpu" and t1.is_contiguous() and not _nll_ignores(op, t1, C, ignore_index):
