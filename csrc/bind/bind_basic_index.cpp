@@ -85,12 +85,7 @@ PyObject* basic_view_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       shape.push_back(x.shape[d]);
       strides.push_back(x.strides[d]);
     }
-    pybind11::tuple s(shape.size()), st(strides.size());
-    for (size_t i = 0; i < shape.size(); ++i) {
-      s[i] = pybind11::int_(shape[i]);
-      st[i] = pybind11::int_(strides[i]);
-    }
-    return pybind11::make_tuple(s, st, offset).release().ptr();
+    return pybind11::make_tuple(int_tuple(shape), int_tuple(strides), offset).release().ptr();
   });
 }
 

@@ -81,10 +81,8 @@ PyObject* cat_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       start[i] = row;
       row += block[i];
     }
-    pybind11::tuple shape(dims.size());
-    for (size_t k = 0; k < dims.size(); ++k) shape[k] = pybind11::int_(dims[k]);
     pybind11::object out;
-    const TensorArg o = new_output(items[0], xs[0], shape.ptr(), dims, out);
+    const TensorArg o = new_output(items[0], xs[0], int_tuple(dims).ptr(), dims, out);
     const size_t size = itemsize(o.dtype);
     {
       GilReleaseIf gil(heavy_call(o));

@@ -74,11 +74,6 @@ std::vector<int64_t> indexed_shape(const cpu::RowPlan& plan, const TensorArg& x)
   return dims;
 }
 
-pybind11::tuple as_tuple(const std::vector<int64_t>& dims) {
-  pybind11::tuple t(dims.size());
-  for (size_t i = 0; i < dims.size(); ++i) t[i] = pybind11::int_(dims[i]);
-  return t;
-}
 
 PyObject* index_rows(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 3) {
@@ -95,7 +90,7 @@ PyObject* index_rows(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!plan) Py_RETURN_NONE;
     const std::vector<int64_t> dims = indexed_shape(*plan, x);
     pybind11::object out;
-    const TensorArg o = new_output(args[0], x, as_tuple(dims).ptr(), dims, out);
+    const TensorArg o = new_output(args[0], x, int_tuple(dims).ptr(), dims, out);
     {
       GilReleaseIf gil(heavy_call(o));
       cpu::gather_rows(x, *plan, o);
@@ -103,7 +98,7 @@ PyObject* index_rows(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!want_positions) return out.release().ptr();
     const std::vector<int64_t> n{static_cast<int64_t>(plan->positions.size())};
     pybind11::object pos;
-    const TensorArg p = new_output(args[2], like, as_tuple(n).ptr(), n, pos);
+    const TensorArg p = new_output(args[2], like, int_tuple(n).ptr(), n, pos);
     std::copy(plan->positions.begin(), plan->positions.end(), p.data<int64_t>());
     return pybind11::make_tuple(out, pos, plan->m).release().ptr();
   });

@@ -46,11 +46,6 @@ bool view_strides(const std::vector<int64_t>& old_shape, const std::vector<int64
   return view_d == -1;
 }
 
-pybind11::tuple as_tuple(const std::vector<int64_t>& v) {
-  pybind11::tuple t(v.size());
-  for (size_t i = 0; i < v.size(); ++i) t[i] = pybind11::int_(v[i]);
-  return t;
-}
 
 PyObject* view_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 2 || !PyTuple_Check(args[1])) {
@@ -91,8 +86,8 @@ PyObject* view_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     }
     std::vector<int64_t> strides;
     if (!view_strides(x.shape, x.strides, shape, strides))
-      return pybind11::make_tuple(as_tuple(shape), pybind11::none()).release().ptr();
-    return pybind11::make_tuple(as_tuple(shape), as_tuple(strides)).release().ptr();
+      return pybind11::make_tuple(int_tuple(shape), pybind11::none()).release().ptr();
+    return pybind11::make_tuple(int_tuple(shape), int_tuple(strides)).release().ptr();
   });
 }
 

@@ -36,6 +36,13 @@ inline std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& dims)
   return strides;
 }
 
+// A tuple of Python ints (a shape or strides for the Python side).
+inline pybind11::tuple int_tuple(const std::vector<int64_t>& values) {
+  pybind11::tuple t(values.size());
+  for (size_t i = 0; i < values.size(); ++i) t[i] = pybind11::int_(values[i]);
+  return t;
+}
+
 // A new contiguous tensor of `shape` (a tuple; `dims` its values) with the dtype and
 // device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view
 // (built here, not read back from the new object).
