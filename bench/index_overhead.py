@@ -87,10 +87,11 @@ def compare(make_cases, json_path=None):
             json.dump({"threads": 1, "rows": rows}, f, indent=1)
 
 
-def main():
+def main(make_cases=cases):
+    """The command line of this bench and of op_overhead.py: [--json OUT]."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--json")
-    compare(cases, ap.parse_args().json)
+    compare(make_cases, ap.parse_args().json)
 
 
 if __name__ == "__main__":

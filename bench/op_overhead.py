@@ -7,9 +7,7 @@ model's forward, a collate function or an RL update makes many times per step.
 
 Prints microseconds per call and torch / fastdl (above 1: fastdl faster).
 """
-import argparse
-
-from index_overhead import compare
+import index_overhead
 
 
 def cases(lib):
@@ -48,11 +46,5 @@ def cases(lib):
     }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--json")
-    compare(cases, ap.parse_args().json)
-
-
 if __name__ == "__main__":
-    main()
+    index_overhead.main(cases)

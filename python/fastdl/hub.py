@@ -8,36 +8,7 @@ from urllib.parse import urlparse
 try:
     from tqdm import tqdm
 except ImportError:  # torch.hub's own fallback: a progress bar that only iterates
-    class tqdm:  # noqa: N801
-        def __init__(self, iterable=None, total=None, disable=False, unit=None, unit_scale=None, unit_divisor=None,
-                     desc=None, **kwargs):
-            self.iterable, self.total, self.n = iterable, total, 0
-
-        def __iter__(self):
-            for x in self.iterable:
-                self.n += 1
-                yield x
-
-        def __len__(self):
-            return len(self.iterable)
-
-        def update(self, n=1):
-            self.n += n
-
-        def set_postfix(self, *args, **kwargs):
-            pass
-
-        def set_description(self, *args, **kwargs):
-            pass
-
-        def close(self):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.close()
+    from ._silent_progress import SilentProgress as tqdm
 
 __all__ = ["tqdm", "get_dir", "set_dir", "load", "list", "help", "download_url_to_file",
            "load_state_dict_from_url"]

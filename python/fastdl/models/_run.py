@@ -11,6 +11,7 @@ import sys
 import time
 
 import fastdl
+from .._silent_progress import SilentProgress
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -33,12 +34,12 @@ class Run:
     def progress(self, iterable=None, total=None, desc=""):
         """tqdm when it is installed and output is a terminal-like stream; else plain."""
         if self.quiet:
-            return _Plain(iterable, total, desc, silent=True)
+            return SilentProgress(iterable, total, desc)
         try:
             from tqdm import tqdm
             return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, file=sys.stderr)
         except ImportError:
-            return _Plain(iterable, total, desc)
+            return SilentProgress(iterable, total, desc)
 
     def log(self, **values):
         values = {k: (float(v) if hasattr(v, "__float__") and not isinstance(v, (int, bool)) else v)
@@ -100,31 +101,6 @@ class Run:
             fig.tight_layout()
             fig.savefig(os.path.join(self.out_dir, name + ".png"), dpi=100)
             plt.close(fig)
-
-
-class _Plain:
-    """A minimal progress iterator for when tqdm is absent."""
-
-    def __init__(self, iterable, total, desc, silent=False):
-        self.iterable, self.total, self.desc, self.silent = iterable, total, desc, silent
-
-    def __iter__(self):
-        return iter(self.iterable)
-
-    def set_postfix(self, **kw):
-        pass
-
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def curve(key, ylabel=None):
