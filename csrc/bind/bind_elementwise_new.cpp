@@ -4,7 +4,9 @@
 //   stride-0 views built here): what ops/elementwise.binary_kernel does in Python
 //   (_operands, scalar_tensor, expand_view, empty, the kernel) at a third of the cost
 //   for a broadcast;
-// _C.cpu_unary_new(op, x, p0, p1): a float32 or float64 CPU tensor (unary_kernel).
+// _C.cpu_unary_new(op, x, p0, p1): a float32 or float64 CPU tensor (unary_kernel);
+// _C.cpu_where_new(cond, a, b): a bool CPU cond and a, b as cpu_binary_new takes them
+//   (ops/elementwise.Where, masked_fill).
 // Anything else (two numbers, bools, mixed dtypes or devices, integer or half dtypes,
 // shapes that do not broadcast, bool results) returns None and the Python path handles
 // it, errors included, so there is one definition of the ops' rules.
@@ -13,8 +15,10 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/buffer.h"
@@ -39,11 +43,12 @@ TensorArg broadcast_view(const TensorArg& t, const std::vector<int64_t>& shape) 
   return v;
 }
 
-// The broadcast shape of a and b, or false when they do not broadcast.
-bool broadcast_shape(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>& out) {
-  const size_t nd = std::max(a.size(), b.size());
+// The broadcast shape of the operands' shapes, or false when they do not broadcast.
+bool broadcast_shape(std::initializer_list<const std::vector<int64_t>*> shapes, std::vector<int64_t>& out) {
+  size_t nd = 0;
+  for (const auto* s : shapes) nd = std::max(nd, s->size());
   out.assign(nd, 1);
-  for (const auto* s : {&a, &b}) {
+  for (const auto* s : shapes) {
     const size_t lead = nd - s->size();
     for (size_t i = 0; i < s->size(); ++i) {
       const int64_t d = (*s)[i];
@@ -73,6 +78,21 @@ bool load_number(PyObject* o, DType dt, TensorArg& out) {
   if (dt == DType::Float32) *static_cast<float*>(out.buf->data()) = static_cast<float>(v);
   else *static_cast<double*>(out.buf->data()) = v;
   return true;
+}
+
+// The result's shape object: the `_shape` of an operand (a non-null object of the
+// pairs) that has `shape` already (the common case), else a new tuple.
+pybind11::object shape_object(const std::vector<int64_t>& shape,
+                              std::initializer_list<std::pair<PyObject*, const TensorArg*>> operands) {
+  static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
+  for (const auto& [obj, arg] : operands) {
+    if (obj && arg->shape == shape) {
+      auto dims = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(obj, k_shape));
+      if (!dims) throw pybind11::error_already_set();
+      return dims;
+    }
+  }
+  return int_tuple(shape);
 }
 
 // The table entry of op name `name` (a str), looked up once per name object: the fronts
@@ -110,21 +130,8 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
       Py_RETURN_NONE;  // the other operand is not a plain number (or the tensor not float CPU)
     }
     std::vector<int64_t> shape;
-    if (!broadcast_shape(a.shape, b.shape, shape)) Py_RETURN_NONE;
-    // the result's shape object: an operand's own when it has that shape (the common case)
-    static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
-    auto shape_of = [](PyObject* t) { return pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(t, k_shape)); };
-    pybind11::object dims;
-    if (is_a && a.shape == shape) {
-      dims = shape_of(a_obj);
-    } else if (is_b && b.shape == shape) {
-      dims = shape_of(b_obj);
-    } else {
-      pybind11::tuple t(shape.size());
-      for (size_t i = 0; i < shape.size(); ++i) t[i] = pybind11::int_(shape[i]);
-      dims = std::move(t);
-    }
-    if (!dims) throw pybind11::error_already_set();
+    if (!broadcast_shape({&a.shape, &b.shape}, shape)) Py_RETURN_NONE;
+    pybind11::object dims = shape_object(shape, {{is_a ? a_obj : nullptr, &a}, {is_b ? b_obj : nullptr, &b}});
     pybind11::object out;
     const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out);
     const TensorArg av = a.shape == shape ? a : broadcast_view(a, shape);
@@ -160,7 +167,44 @@ PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, Py
   });
 }
 
+// (Python-only: no declared forward runs where.)
+static PyObject* cpu_where_new(PyObject* cond_obj, PyObject* a_obj, PyObject* b_obj) {
+  return translate_errors([&]() -> PyObject* {
+    TensorArg c, a, b;
+    if (!load_tensor(cond_obj, c) || c.dtype != DType::Bool || c.buf->device() != DeviceType::CPU) Py_RETURN_NONE;
+    bool is_a = load_tensor(a_obj, a), is_b = load_tensor(b_obj, b);
+    if (is_a && is_b) {
+      if (!is_float_cpu(a) || b.dtype != a.dtype || !is_float_cpu(b)) Py_RETURN_NONE;
+    } else if (!(is_a ? is_float_cpu(a) && load_number(b_obj, a.dtype, b)
+                      : is_b && is_float_cpu(b) && load_number(a_obj, b.dtype, a))) {
+      Py_RETURN_NONE;  // two numbers, or a tensor that is not float CPU, or a bool / complex number
+    }
+    std::vector<int64_t> shape;
+    if (!broadcast_shape({&c.shape, &a.shape, &b.shape}, shape)) Py_RETURN_NONE;
+    pybind11::object dims =
+        shape_object(shape, {{is_a ? a_obj : nullptr, &a}, {is_b ? b_obj : nullptr, &b}, {cond_obj, &c}});
+    pybind11::object out;
+    const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out);
+    const TensorArg cv = c.shape == shape ? c : broadcast_view(c, shape);
+    const TensorArg av = a.shape == shape ? a : broadcast_view(a, shape);
+    const TensorArg bv = b.shape == shape ? b : broadcast_view(b, shape);
+    {
+      GilReleaseIf gil(heavy_call(o));
+      cpu::where(cv, av, bv, o);
+    }
+    return out.release().ptr();
+  });
+}
+
 namespace {
+
+PyObject* where_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 3) {
+    PyErr_SetString(PyExc_TypeError, "cpu_where_new(cond, a, b)");
+    return nullptr;
+  }
+  return cpu_where_new(args[0], args[1], args[2]);
+}
 
 PyObject* binary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 3 || !PyUnicode_Check(args[0])) {
@@ -181,6 +225,8 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 PyMethodDef kMethods[] = {
     {"cpu_binary_new", as_pycfunction(binary_new), METH_FASTCALL,
      "cpu_binary_new(op, a, b): a new tensor, or None where the Python path must decide"},
+    {"cpu_where_new", as_pycfunction(where_new), METH_FASTCALL,
+     "cpu_where_new(cond, a, b): a new tensor, or None where the Python path must decide"},
     {"cpu_unary_new", as_pycfunction(unary_new), METH_FASTCALL,
      "cpu_unary_new(op, x, p0, p1): a new tensor, or None where the Python path must decide"},
 };

@@ -1,3 +1,6 @@
+// _C.view_args(x, shape), permute_args(x, dims), transpose_args(x, dim0, dim1): view
+// geometry in one C++ call (below each).
+//
 // _C.view_args(x, shape): the (shape, strides) of x.view(*shape) / x.reshape(*shape) for
 // shape arguments of plain ints (or one tuple / list of them) with at most one -1:
 // strides None where the shape cannot view x's memory (reshape copies then; view
@@ -6,6 +9,7 @@
 // _view_strides cost ~5 us of x.view(-1)'s ~6.5 (torch's whole call: ~1.3).
 #include <pybind11/pybind11.h>
 
+#include <utility>
 #include <vector>
 
 #include "raw_python.h"
@@ -91,7 +95,83 @@ PyObject* view_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   });
 }
 
+// A plain int dim in [-ndim, ndim), normalised; false for anything else.
+bool load_dim(PyObject* o, int64_t ndim, int64_t& out) {
+  if (!PyLong_CheckExact(o)) return false;
+  int overflow = 0;
+  const long long d = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow || d < -ndim || d >= ndim) return false;
+  out = d < 0 ? d + ndim : d;
+  return true;
+}
+
+// (dims, shape, strides) of x's dims reordered as `dims`.
+PyObject* permuted(const TensorArg& x, const std::vector<int64_t>& dims) {
+  std::vector<int64_t> shape(dims.size()), strides(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) {
+    shape[i] = x.shape[static_cast<size_t>(dims[i])];
+    strides[i] = x.strides[static_cast<size_t>(dims[i])];
+  }
+  return pybind11::make_tuple(int_tuple(dims), int_tuple(shape), int_tuple(strides)).release().ptr();
+}
+
+// _C.permute_args(x, dims): x.permute(*dims) for plain int dims (or one tuple / list of
+// them) that are a permutation of x's dims: (dims normalised, shape, strides); None for
+// anything else, which ops/shape.permute checks and words.
+PyObject* permute_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2 || !PyTuple_Check(args[1])) {
+    PyErr_SetString(PyExc_TypeError, "permute_args(x, dims_tuple)");
+    return nullptr;
+  }
+  return translate_errors([&]() -> PyObject* {
+    TensorArg x;
+    if (!load_tensor(args[0], x)) Py_RETURN_NONE;
+    PyObject* items = args[1];
+    if (PyTuple_GET_SIZE(items) == 1 && (PyTuple_Check(PyTuple_GET_ITEM(items, 0)) ||
+                                         PyList_Check(PyTuple_GET_ITEM(items, 0)))) {
+      items = PyTuple_GET_ITEM(items, 0);  // x.permute((1, 0)): one sequence of dims
+    }
+    const int64_t nd = x.ndim();
+    if (PySequence_Fast_GET_SIZE(items) != nd) Py_RETURN_NONE;
+    PyObject** its = PySequence_Fast_ITEMS(items);
+    std::vector<int64_t> dims(static_cast<size_t>(nd));
+    std::vector<bool> seen(static_cast<size_t>(nd), false);
+    for (int64_t i = 0; i < nd; ++i) {
+      int64_t d;
+      if (!load_dim(its[i], nd, d) || seen[static_cast<size_t>(d)]) Py_RETURN_NONE;
+      seen[static_cast<size_t>(d)] = true;
+      dims[static_cast<size_t>(i)] = d;
+    }
+    return permuted(x, dims);
+  });
+}
+
+// _C.transpose_args(x, dim0, dim1): permute_args for x.transpose(dim0, dim1) of a
+// tensor with at least one dim; None for anything else.
+PyObject* transpose_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 3) {
+    PyErr_SetString(PyExc_TypeError, "transpose_args(x, dim0, dim1)");
+    return nullptr;
+  }
+  return translate_errors([&]() -> PyObject* {
+    TensorArg x;
+    int64_t d0, d1;
+    if (!load_tensor(args[0], x) || !load_dim(args[1], x.ndim(), d0) || !load_dim(args[2], x.ndim(), d1))
+      Py_RETURN_NONE;
+    std::vector<int64_t> dims(static_cast<size_t>(x.ndim()));
+    for (size_t i = 0; i < dims.size(); ++i) dims[i] = static_cast<int64_t>(i);
+    std::swap(dims[static_cast<size_t>(d0)], dims[static_cast<size_t>(d1)]);
+    return permuted(x, dims);
+  });
+}
+
 PyMethodDef kMethods[] = {
+    {"permute_args", as_pycfunction(permute_args), METH_FASTCALL,
+     "permute_args(x, dims): (dims, shape, strides) of x.permute(*dims), or None where the Python path must "
+     "decide"},
+    {"transpose_args", as_pycfunction(transpose_args), METH_FASTCALL,
+     "transpose_args(x, dim0, dim1): (dims, shape, strides) of x.transpose(dim0, dim1), or None where the "
+     "Python path must decide"},
     {"view_args", as_pycfunction(view_args), METH_FASTCALL,
      "view_args(x, shape): (shape, strides or None) of x.view / x.reshape for plain int sizes, or None where "
      "the Python path must decide"},

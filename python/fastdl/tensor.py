@@ -493,6 +493,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     elif _dt.to_dtype(dtype) in _dt.NARROW_INT:  # torch refuses a value the dtype cannot hold
         from .ops.int_narrow import check_python_ints
         check_python_ints(fill_value, np.asarray(fill_value), _dt.to_dtype(dtype), "full")
+    return _filled(shape, fill_value, dtype, device, requires_grad)
+
+
+def _filled(shape, fill_value, dtype, device, requires_grad):
+    """full's tensor once its arguments are checked: shape a tuple of ints."""
     t = _alloc(shape, dtype, device)
     if isinstance(fill_value, complex) or t.dtype.category == 3:  # (re, im) through the real view
         from .ops.complex_views import fill_complex
@@ -503,13 +508,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape_arg("zeros", size), 0, dtype=dtype or _dt.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
+    return _filled(_shape_arg("zeros", size), 0, dtype or _dt.get_default_dtype(), device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape_arg("ones", size), 1, dtype=dtype or _dt.get_default_dtype(), device=device,
-                requires_grad=requires_grad)
+    return _filled(_shape_arg("ones", size), 1, dtype or _dt.get_default_dtype(), device, requires_grad)
 
 
 def _lay_out(op, t, out, memory_format):

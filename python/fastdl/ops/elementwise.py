@@ -21,7 +21,8 @@ from ..amp import autocast_mode as _amp
 
 # ---- binary -------------------------------------------------------------------------
 
-_cpu_binary_new, _cpu_unary_new = _C.cpu_binary_new, _C.cpu_unary_new  # csrc/bind/bind_elementwise_new.cpp
+# csrc/bind/bind_elementwise_new.cpp
+_cpu_binary_new, _cpu_unary_new, _cpu_where_new = _C.cpu_binary_new, _C.cpu_unary_new, _C.cpu_where_new
 
 def _operands(op, a, b, float_result=False):
     """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
@@ -457,37 +458,40 @@ def ones_bool(x):
 
 # ---- where --------------------------------------------------------------------------
 
+def _where_general(cond, a, b):
+    """(cond as a bool tensor, where's result) for any operands: promotion, broadcast,
+    devices, the errors (cpu_where_new takes the float CPU ones)."""
+    if not isinstance(cond, Tensor):
+        raise TypeError(f"where: condition must be a Tensor, got {type(cond).__name__}")
+    if cond.dtype is _dt.uint8:  # torch takes a uint8 mask as a bool one (deprecated)
+        import warnings
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be "
+                      "removed in a future version, use a boolean condition instead.", UserWarning)
+        cond = ne(cond, 0)
+    if cond.dtype is not _dt.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {desc(cond)}")
+    same_device("where", cond, a, b)
+    dt = _dt.result_type(*(x for x in (a, b)))
+    if dt in _dt.NARROW_INT:  # a Python int the narrow result cannot hold is refused, as torch
+        from .int_narrow import check_python_ints
+        for s in (a, b):
+            if isinstance(s, int) and not isinstance(s, bool):
+                check_python_ints(s, _np.asarray(s), dt, "where")
+    dev = cond.device
+    A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
+    B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
+    shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
+    out = empty(shape, dt, dev)
+    backend(out, "where").where(expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape), out)
+    return cond, out
+
+
 class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
-        if not isinstance(cond, Tensor):
-            raise TypeError(f"where: condition must be a Tensor, got {type(cond).__name__}")
-        if cond.dtype is _dt.uint8:  # torch takes a uint8 mask as a bool one (deprecated)
-            import warnings
-            warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be "
-                          "removed in a future version, use a boolean condition instead.", UserWarning)
-            cond = ne(cond, 0)
-        if cond.dtype is not _dt.bool_:
-            raise TypeError(f"where: condition must be a bool tensor, got {desc(cond)}")
-        if (isinstance(a, Tensor) and a._dtype.category == 2 and a._shape == cond._shape
-                and a._device is cond._device and type(b) is float):
-            # where(mask, g, 0.0), as in relu's backward: nothing to promote or broadcast
-            dt, dev, shape = a._dtype, a._device, a._shape
-            A, B = a, scalar_tensor(b, dt, dev)
-        else:
-            same_device("where", cond, a, b)
-            dt = _dt.result_type(*(x for x in (a, b)))
-            if dt in _dt.NARROW_INT:  # a Python int the narrow result cannot hold is refused, as torch
-                from .int_narrow import check_python_ints
-                for s in (a, b):
-                    if isinstance(s, int) and not isinstance(s, bool):
-                        check_python_ints(s, _np.asarray(s), dt, "where")
-            dev = cond.device
-            A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
-            B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
-            shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
-        out = empty(shape, dt, dev)
-        backend(out, "where").where(expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape), out)
+        out = _cpu_where_new(cond, a, b)  # a bool CPU cond and float CPU operands, in one C++ call
+        if out is None:
+            cond, out = _where_general(cond, a, b)
         ctx.save_for_backward(cond)
         ctx.inputs_meta = (_meta(a), _meta(b))
         return out
@@ -828,7 +832,15 @@ def leaky_relu(x, negative_slope=0.01):
     return _UNARY_FN["leaky_relu"].apply(x, float(negative_slope))
 
 
+_NAN = float("nan")  # clamp's "no bound" for the kernel
+
+
 def clamp(x, min=None, max=None):
+    tmin, tmax = type(min), type(max)
+    if ((tmin is float or tmin is int or min is None) and (tmax is float or tmax is int or max is None)
+            and isinstance(x, Tensor) and x._dtype.category == 2 and (min is not None or max is not None)
+            and min == min and max == max):  # a float x and plain number bounds: nothing to promote
+        return _UNARY_FN["clamp"].apply(x, _NAN if min is None else float(min), _NAN if max is None else float(max))
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -838,7 +850,6 @@ def clamp(x, min=None, max=None):
         if max is not None:
             out = _minimum(out, max)
         return out
-    nan = float("nan")
     dt = _dt.result_type(x, *(v for v in (min, max) if v is not None))
     if min != min or max != max:  # a NaN bound makes every element NaN (torch); the kernel reads NaN as "none"
         from ..tensor import full
@@ -851,7 +862,7 @@ def clamp(x, min=None, max=None):
             if v is not None:
                 check_python_ints(v, asarray(v), dt, "clamp")
         min, max = (None if v is None else wrap_int(v, dt) for v in (min, max))
-    return _UNARY_FN["clamp"].apply(x, nan if min is None else float(min), nan if max is None else float(max))
+    return _UNARY_FN["clamp"].apply(x, _NAN if min is None else float(min), _NAN if max is None else float(max))
 
 
 clip = clamp

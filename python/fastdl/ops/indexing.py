@@ -473,6 +473,11 @@ def nonzero(x, as_tuple=False):
 
 def masked_fill(x, mask, value):
     from .elementwise import where
+    if (type(value) is float or type(value) is int) and isinstance(x, Tensor) and not (
+            x._requires_grad and _grad_mode.enabled):
+        out = _C.cpu_where_new(mask, value, x)  # a float CPU x and a bool CPU mask, in one C++ call
+        if out is not None:
+            return out
     if not isinstance(mask, Tensor) or mask.dtype is not _dt.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {desc(mask)}")
     if isinstance(value, Tensor):

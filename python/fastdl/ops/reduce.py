@@ -2,14 +2,16 @@
 softmax / log_softmax. Kernels reduce into the keepdim shape; a view drops the dims."""
 from collections import namedtuple
 
-from .. import dtypes as _dt
+from .. import _C, dtypes as _dt
 from .int_narrow import IntDtypeError
 from ..autograd import Function, is_grad_enabled
 from ._util import (backend, cast, check_tensor, contiguous_strides, desc, empty, expand_view, norm_dim, norm_dims,
                     via_float32)
 from .elementwise import where
 from ..amp import autocast_mode as _amp
+from ..tensor import Tensor
 
+_cpu_arg_reduce_new = _C.cpu_arg_reduce_new  # csrc/bind/bind_select_new.cpp
 _ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
@@ -123,19 +125,23 @@ class _MaxMinDim(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, op):
-        _check_nonempty(op, x, [dim])
-        values = reduce_kernel(op, x, [dim], True, x.dtype)
-        xi = cast(x, _dt.int64) if x.dtype is _dt.bool_ else x  # (no bool argmax kernel)
-        indices = reduce_kernel("arg" + op, xi, [dim], True, _dt.int64)
+        both = _cpu_arg_reduce_new("arg" + op, x, dim, keepdim, _dt.int64, True)  # float CPU x: one C++ call
+        if both is None:
+            _check_nonempty(op, x, [dim])
+            values = reduce_kernel(op, x, [dim], keepdim, x.dtype)
+            xi = cast(x, _dt.int64) if x.dtype is _dt.bool_ else x  # (no bool argmax kernel)
+            both = values, reduce_kernel("arg" + op, xi, [dim], keepdim, _dt.int64)
         ctx.meta = (x.shape, dim, keepdim)
-        ctx.save_for_backward(indices)
-        return _drop(values, {dim}, keepdim), _drop(indices, {dim}, keepdim)
+        ctx.save_for_backward(both[1])
+        return both
 
     @staticmethod
     def backward(ctx, g, _gi):
         from ..tensor import zeros
         shape, dim, keepdim = ctx.meta
         indices, = ctx.saved_tensors
+        if not keepdim:
+            indices = indices.unsqueeze(dim)
         out = zeros(shape, dtype=g.dtype, device=g.device)
         from .indexing import scatter_add_
         scatter_add_(out, dim, indices, g.reshape(indices.shape))
@@ -143,8 +149,11 @@ class _MaxMinDim(Function):
 
 
 def _max_min(op, x, dim, keepdim, other=None):
+    if type(dim) is int and other is None and type(keepdim) is bool and isinstance(x, Tensor) and (
+            -len(x._shape) <= dim < len(x._shape)):
+        # max(x, dim): straight to the op (a float CPU x runs in one C++ call, _MaxMinDim)
+        return _ValuesIndices(*_MaxMinDim.apply(x, dim + len(x._shape) if dim < 0 else dim, keepdim, op))
     check_tensor(op, x)
-    from ..tensor import Tensor
     if isinstance(dim, Tensor) and other is None:
         # torch's overloads: (input, other) for two tensors; a 0-d integer tensor is a dim only with keepdim
         if keepdim is True and dim.ndim == 0 and not dim.dtype.is_floating_point and dim.dtype.name != "bool":
@@ -184,6 +193,10 @@ def min(x, dim=None, keepdim=False, other=None):
 
 
 def _arg(op, x, dim, keepdim):
+    if type(dim) is int and type(keepdim) is bool:
+        out = _cpu_arg_reduce_new(op, x, dim, keepdim, _dt.int64, False)
+        if out is not None:  # a float CPU x over a non-empty dim, in one C++ call
+            return out
     check_tensor(op, x)
     if dim is None:
         flat = x.reshape(-1)

@@ -106,20 +106,24 @@ def view(x, *shape, dtype=None):
 
 class _Permute(Function):
     @staticmethod
-    def forward(ctx, x, dims):
+    def forward(ctx, x, dims, shape=None, strides=None):
         ctx.dims = dims
-        shape, strides = x._shape, x._strides
-        return x._view(tuple(shape[d] for d in dims), tuple(strides[d] for d in dims))
+        if shape is None:  # (not worked out by the caller)
+            shape, strides = tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims)
+        return x._view(shape, strides)
 
     @staticmethod
     def backward(ctx, g):
         inv = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inv[d] = i
-        return g.permute(inv), None
+        return g.permute(inv), None, None, None
 
 
 def permute(x, *dims):
+    geometry = _C.permute_args(x, dims)  # plain int dims: checked, and the view's geometry, in C++
+    if geometry is not None:
+        return _Permute.apply(x, *geometry)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     nd = len(x._shape)
@@ -132,6 +136,9 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    geometry = _C.transpose_args(x, dim0, dim1)
+    if geometry is not None:
+        return _Permute.apply(x, *geometry)
     nd = len(x._shape)
     if nd == 0:
         norm_dim("transpose", dim0, 0), norm_dim("transpose", dim1, 0)

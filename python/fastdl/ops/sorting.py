@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _C
 from .. import dtypes as _dt
-from ..autograd import no_grad
+from ..autograd import _state as _grad_mode, no_grad
 from ..tensor import Tensor, arange, full, tensor as _tensor
 from ._util import cast, check_tensor, contiguous_data, desc, empty
 from .elementwise import eq, gt, isnan, logical_and, logical_not, logical_or, logical_xor, lt, where
@@ -164,6 +164,12 @@ def sort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the k largest (smallest with largest=False) elements along dim,
     in sorted order (also with sorted=False), ties to the lower position."""
+    if type(k) is int and (largest is True or largest is False):
+        both = _C.cpu_topk_new(input, k, dim, largest, _dt.int64)  # a contiguous float CPU input, in C++
+        if both is not None:
+            if input._requires_grad and _grad_mode.enabled:  # values that differentiate (gather's backward)
+                return _ValuesIndices(_take(input, dim % input.ndim, both[1]), both[1])
+            return _ValuesIndices(*both)
     check_tensor("topk", input)
     d = _dim("topk", input, dim)
     if isinstance(k, Tensor) and k.ndim == 0 and not k.dtype.is_floating_point:

@@ -1,0 +1,231 @@
+"""The C++ fronts of where / masked_fill (bind_elementwise_new.cpp), max(dim) / min(dim) /
+argmax / argmin / topk (bind_select_new.cpp), permute / transpose (bind_view_args.cpp)
+and clamp's plain-number path: randomized shapes, layouts and dtypes give the float64
+NumPy reference's values (and torch's choices of index where torch is installed), the
+cases they decline still reach the Python path and its errors, and gradients flow
+(float64 gradcheck)."""
+import numpy as np
+import pytest
+
+import fastdl
+from fastdl import _C
+
+
+def laid_out(rng, a, dtype):
+    """a as a fastdl tensor of `dtype`, row-major, strided or transposed at random."""
+    kind = int(rng.integers(0, 3)) if a.ndim else 0
+    if kind == 1:  # every other element of a wider buffer
+        wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+        wide[..., ::2] = a
+        return fastdl.tensor(wide, dtype=dtype)[..., ::2]
+    if kind == 2:  # reversed dims in memory
+        return fastdl.tensor(np.ascontiguousarray(a.transpose()), dtype=dtype).permute(*range(a.ndim)[::-1])
+    return fastdl.tensor(a, dtype=dtype)
+
+
+def random_shape(rng, nd_max=3, size_max=5):
+    return tuple(int(s) for s in rng.integers(1, size_max + 1, size=int(rng.integers(1, nd_max + 1))))
+
+
+def ties(rng, shape):
+    """Values with repeats (ties decide indices) and the odd NaN / signed zero."""
+    a = rng.integers(-3, 4, size=shape).astype(np.float64)
+    if rng.random() < 0.3:
+        a.flat[int(rng.integers(0, a.size))] = np.nan
+    return a
+
+
+# ---- where / masked_fill ------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(30))
+def test_where_front_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    shape = random_shape(rng)
+    sub = lambda: tuple(s if rng.random() < 0.7 else 1 for s in shape)[int(rng.integers(0, len(shape) + 1)):]
+    dtype = fastdl.float32 if rng.random() < 0.5 else fastdl.float64
+    c = rng.random(sub()) < 0.5
+    a = rng.standard_normal(sub())
+    b = rng.standard_normal(sub())
+    ta, tb = laid_out(rng, a, dtype), laid_out(rng, b, dtype)
+    tc = fastdl.tensor(c)
+    for x, y, nx, ny in ((ta, tb, a, b), (ta, 2.5, a, 2.5), (-1, tb, -1, b)):
+        got = _C.cpu_where_new(tc, x, y)
+        assert got is not None and got.dtype is dtype
+        want = np.where(c, nx, ny).astype(np.float32 if dtype is fastdl.float32 else np.float64)
+        np.testing.assert_array_equal(got.numpy(), want)
+        np.testing.assert_array_equal(fastdl.where(tc, x, y).numpy(), want)
+
+
+def test_where_front_declines_what_python_decides():
+    x32, x64 = fastdl.randn(3, 4), fastdl.randn(3, 4, dtype=fastdl.float64)
+    m = x32 > 0
+    assert _C.cpu_where_new(m, x32, x64) is None  # promotion
+    assert _C.cpu_where_new(m, 1, 2) is None  # two numbers
+    assert _C.cpu_where_new(m, x32, True) is None  # a bool value
+    assert _C.cpu_where_new(m.to(fastdl.uint8), x32, 0.0) is None  # uint8 cond (deprecated)
+    assert _C.cpu_where_new(m, fastdl.arange(4), 0) is None  # integers
+    assert _C.cpu_where_new(m, fastdl.randn(5), 0.0) is None  # shapes that do not broadcast
+    with pytest.raises(Exception, match="where"):
+        fastdl.where(m, fastdl.randn(5), 0.0)
+    assert fastdl.where(m, x32, x64).dtype is fastdl.float64
+    assert fastdl.where(m, fastdl.arange(4.0).reshape(1, 4).to(fastdl.int64), 7).dtype is fastdl.int64
+
+
+def test_masked_fill_front_and_its_gradient():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 5))
+    m = rng.random((1, 5)) < 0.5
+    x = fastdl.tensor(a)
+    np.testing.assert_array_equal(x.masked_fill(fastdl.tensor(m), -7.0).numpy(), np.where(m, -7.0, a))
+    np.testing.assert_array_equal(x.masked_fill(fastdl.tensor(m), 3).numpy(), np.where(m, 3.0, a))
+    xi = fastdl.tensor([[1, 2], [3, 4]])  # integers: the Python path, truncating a float value as torch
+    assert xi.masked_fill(xi > 2, 9.7).tolist() == [[1, 2], [9, 9]]
+    with pytest.raises(TypeError, match="masked_fill"):
+        x.masked_fill(fastdl.tensor(m).to(fastdl.int64), 0.0)
+    xg = fastdl.tensor(a, requires_grad=True)
+    assert fastdl.autograd.gradcheck(lambda t: t.masked_fill(fastdl.tensor(m), 0.5) * t, (xg,))
+    assert fastdl.autograd.gradcheck(lambda t: fastdl.where(fastdl.tensor(m), t, 2.0), (xg,))
+
+
+# ---- max(dim) / min(dim) / argmax / argmin ------------------------------------------
+
+@pytest.mark.parametrize("seed", range(30))
+def test_max_min_dim_front_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    shape = random_shape(rng)
+    a = ties(rng, shape)
+    dtype = fastdl.float32 if rng.random() < 0.5 else fastdl.float64
+    x = laid_out(rng, a, dtype)
+    for d in range(-len(shape), len(shape)):
+        for keepdim in (False, True):
+            for op, arg in (("max", np.argmax), ("min", np.argmin)):
+                values, indices = getattr(x, op)(d, keepdim)
+                nan = np.isnan(a)
+                # NaN wins (the first one), else the first extreme: numpy's argmax on NaN-first keys
+                key = np.where(nan, np.inf if op == "max" else -np.inf, a)
+                want_i = np.where(nan.any(axis=d), np.argmax(nan, axis=d), arg(key, axis=d))
+                want_v = np.take_along_axis(a, np.expand_dims(want_i, d), d).squeeze(d)
+                if keepdim:
+                    want_i, want_v = np.expand_dims(want_i, d), np.expand_dims(want_v, d)
+                assert indices.dtype is fastdl.int64 and values.dtype is dtype
+                np.testing.assert_array_equal(indices.numpy(), want_i)
+                np.testing.assert_array_equal(values.numpy(), want_v.astype(values.numpy().dtype))
+                np.testing.assert_array_equal(getattr(x, "arg" + op)(d, keepdim).numpy(), want_i)
+
+
+def test_arg_reduce_front_declines_what_python_decides():
+    x = fastdl.randn(3, 0)
+    assert _C.cpu_arg_reduce_new("argmax", x, 1, False, fastdl.int64, True) is None  # an empty dim
+    with pytest.raises(Exception, match="max"):
+        x.max(1)
+    with pytest.raises(Exception, match="argmax"):
+        x.argmax(1)
+    y = fastdl.randn(3, 4)
+    assert _C.cpu_arg_reduce_new("argmax", y, 2, False, fastdl.int64, False) is None
+    with pytest.raises(IndexError):
+        y.max(2)
+    with pytest.raises(IndexError):
+        y.argmax(-3)
+    assert _C.cpu_arg_reduce_new("argmax", fastdl.arange(4), 0, False, fastdl.int64, False) is None
+    assert fastdl.arange(4).max(0).indices.item() == 3  # integers: the Python path
+    s = fastdl.tensor(2.5)
+    assert s.max(0).values.item() == 2.5 and s.argmax(0).item() == 0  # 0-d: the Python path
+
+
+def test_max_dim_gradient():
+    rng = np.random.default_rng(1)
+    x = fastdl.tensor(rng.standard_normal((3, 4, 5)), requires_grad=True)
+    for d in (0, 1, -1):
+        for keepdim in (False, True):
+            assert fastdl.autograd.gradcheck(lambda t: t.max(d, keepdim).values * 2, (x,))
+            assert fastdl.autograd.gradcheck(lambda t: t.transpose(0, 2).min(d, keepdim)[0], (x,))
+
+
+# ---- topk ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(30))
+def test_topk_front_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    shape = random_shape(rng, size_max=40)
+    a = ties(rng, shape)
+    dtype = fastdl.float32 if rng.random() < 0.5 else fastdl.float64
+    x = fastdl.tensor(a, dtype=dtype)
+    for d in range(-len(shape), len(shape)):
+        L = shape[d]
+        for k in sorted({0, 1, min(3, L), L}):
+            for largest in (True, False):
+                got = _C.cpu_topk_new(x, k, d, largest, fastdl.int64)
+                assert got is not None
+                # the stable order with NaN as the largest value: numpy's stable argsort of the keys
+                key = np.where(np.isnan(a), np.inf, a)
+                order = np.argsort(-key if largest else key, axis=d, kind="stable")
+                if largest:  # NaN first, then the descending order, ties to the lower position
+                    order = np.argsort(np.where(np.isnan(a), -np.inf, -a), axis=d, kind="stable")
+                want_i = np.take(order, np.arange(k), axis=d)
+                np.testing.assert_array_equal(got[1].numpy(), want_i)
+                want_v = np.take_along_axis(a, want_i, d).astype(got[0].numpy().dtype)
+                np.testing.assert_array_equal(got[0].numpy(), want_v)
+                v, i = x.topk(k, d, largest)
+                np.testing.assert_array_equal(i.numpy(), want_i)
+
+
+def test_topk_front_declines_and_differentiates():
+    x = fastdl.randn(4, 6)
+    assert _C.cpu_topk_new(x, 7, 1, True, fastdl.int64) is None
+    with pytest.raises(RuntimeError, match="topk"):
+        x.topk(7, 1)
+    assert _C.cpu_topk_new(x.t(), 2, 1, True, fastdl.int64) is None  # not contiguous: the Python path
+    np.testing.assert_array_equal(x.t().topk(2, 1).indices.numpy(), np.argsort(-x.t().numpy(), 1, kind="stable")[:, :2])
+    xg = fastdl.tensor(np.random.default_rng(2).standard_normal((4, 6)), requires_grad=True)
+    values, _ = xg.topk(3, 1)
+    assert values.requires_grad
+    assert fastdl.autograd.gradcheck(lambda t: t.topk(3, -1).values ** 2, (xg,))
+
+
+# ---- permute / transpose / clamp ----------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(20))
+def test_permute_transpose_fronts(seed):
+    rng = np.random.default_rng(seed)
+    shape = random_shape(rng, nd_max=4)
+    a = rng.standard_normal(shape)
+    x = laid_out(rng, a, fastdl.float64)
+    dims = [int(d) - (len(shape) if rng.random() < 0.3 else 0) for d in rng.permutation(len(shape))]
+    got = _C.permute_args(x, tuple(dims))
+    assert got[0] == tuple(d % len(shape) for d in dims)
+    np.testing.assert_array_equal(x.permute(*dims).numpy(), a.transpose([d % len(shape) for d in dims]))
+    np.testing.assert_array_equal(x.permute(dims).numpy(), a.transpose([d % len(shape) for d in dims]))
+    d0, d1 = (int(d) for d in rng.integers(-len(shape), len(shape), size=2))
+    np.testing.assert_array_equal(x.transpose(d0, d1).numpy(), np.swapaxes(a, d0, d1))
+
+
+def test_permute_transpose_decline_and_errors():
+    x = fastdl.randn(2, 3, requires_grad=True)
+    assert _C.permute_args(x, (0, 0)) is None and _C.transpose_args(x, 0, 2) is None
+    with pytest.raises(RuntimeError, match="repeated dim"):
+        x.permute(0, 0)
+    with pytest.raises(RuntimeError, match="number of dims"):
+        x.permute(0)
+    with pytest.raises(IndexError):
+        x.transpose(0, 2)
+    assert fastdl.tensor(1.0).t().shape == ()  # 0-d: the Python path
+    assert fastdl.autograd.gradcheck(lambda t: t.permute(1, 0) * fastdl.arange(3.0).reshape(3, 1), (x.double(),))
+
+
+def test_clamp_plain_number_path():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 7))
+    for dtype in (fastdl.float32, fastdl.float64):
+        x = fastdl.tensor(a, dtype=dtype)
+        want = lambda lo, hi: np.clip(a, lo, hi).astype(x.numpy().dtype)
+        np.testing.assert_array_equal(x.clamp(-0.5, 0.25).numpy(), want(-0.5, 0.25))
+        np.testing.assert_array_equal(x.clamp(min=0).numpy(), want(0, None))
+        np.testing.assert_array_equal(x.clamp(max=-1).numpy(), want(None, -1))
+        assert x.clamp(-1, 1).dtype is dtype
+        assert np.isnan(x.clamp(float("nan"), 1).numpy()).all()  # a NaN bound: every element NaN (torch)
+    with pytest.raises(ValueError, match="clamp"):
+        fastdl.randn(2).clamp()
+    assert fastdl.arange(5).clamp(1, 3).tolist() == [1, 1, 2, 3, 3]  # integers keep their dtype
+    assert fastdl.arange(5).clamp(0.5, 2.5).dtype is fastdl.float32  # promoted by a float bound
+    xg = fastdl.tensor(a, requires_grad=True)
+    assert fastdl.autograd.gradcheck(lambda t: t.clamp(-0.5, 0.5), (xg,))
