@@ -229,3 +229,130 @@ def test_clamp_plain_number_path():
     assert fastdl.arange(5).clamp(0.5, 2.5).dtype is fastdl.float32  # promoted by a float bound
     xg = fastdl.tensor(a, requires_grad=True)
     assert fastdl.autograd.gradcheck(lambda t: t.clamp(-0.5, 0.5), (xg,))
+
+
+# ---- gather -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gather_front_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    shape = random_shape(rng)
+    a = rng.standard_normal(shape)
+    dtype = (fastdl.float32, fastdl.float64, fastdl.int64)[seed % 3]
+    x = laid_out(rng, a, dtype)
+    for d in range(-len(shape), len(shape)):
+        ishape = tuple(int(rng.integers(1, s + 1)) if i != d % len(shape) else int(rng.integers(1, 6))
+                       for i, s in enumerate(shape))
+        idx = rng.integers(0, shape[d], size=ishape)
+        got = _C.cpu_gather_new(x, d, fastdl.tensor(idx))
+        assert got is not None and got.dtype is dtype
+        region = x.numpy()[tuple(slice(0, s) if i != d % len(shape) else slice(None) for i, s in enumerate(ishape))]
+        np.testing.assert_array_equal(got.numpy(), np.take_along_axis(region, idx, d))
+        np.testing.assert_array_equal(x.gather(d, fastdl.tensor(idx)).numpy(), got.numpy())
+
+
+def test_gather_front_declines_errors_and_gradient():
+    x = fastdl.randn(4, 3)
+    i32 = fastdl.tensor([[0], [2], [1], [0]], dtype=fastdl.int32)
+    assert _C.cpu_gather_new(x, 1, i32) is None  # int32 index: the Python path converts it
+    np.testing.assert_array_equal(x.gather(1, i32).numpy(), np.take_along_axis(x.numpy(), i32.numpy(), 1))
+    assert _C.cpu_gather_new(x, 1, fastdl.tensor([0, 1])) is None  # another ndim: Python's error
+    with pytest.raises(ValueError, match="gather"):
+        x.gather(1, fastdl.tensor([0, 1]))
+    with pytest.raises(IndexError, match="gather"):
+        x.gather(1, fastdl.tensor([[3]]))  # out of range: the kernel's error, through the front
+    with pytest.raises(IndexError):
+        x.gather(2, fastdl.tensor([[0]]))
+    q = fastdl.tensor(np.random.default_rng(4).standard_normal((5, 4)), requires_grad=True)
+    a = fastdl.tensor([[1], [3], [0], [0], [2]])
+    out = q.gather(1, a)
+    assert out.requires_grad and out.grad_fn is not None
+    assert fastdl.autograd.gradcheck(lambda t: t.gather(1, a) ** 2, (q,))
+    assert fastdl.autograd.gradgradcheck(lambda t: t.gather(-1, a) ** 2, (q,))
+
+
+# ---- cross_entropy / smooth_l1_loss ---------------------------------------------------
+
+def _composed_cross_entropy(x, t, ignore_index, reduction):
+    """The general path's ops, written out: the fused per-sample kernel, then the reduction."""
+    from fastdl.ops.loss import _CrossEntropy
+    per_sample = _CrossEntropy.apply(x, t, None, ignore_index, 0.0)
+    if reduction == "none":
+        return per_sample
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample.sum() / int((t != ignore_index).sum())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_cross_entropy_front_is_the_general_path_bit_for_bit(dtype, reduction):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((37, 11)) * 3
+    t = rng.integers(0, 11, size=37)
+    t[::5] = -100
+    dt = getattr(fastdl, dtype)
+    x1, x2 = fastdl.tensor(a, dtype=dt, requires_grad=True), fastdl.tensor(a, dtype=dt, requires_grad=True)
+    tt = fastdl.tensor(t)
+    assert _C.cpu_cross_entropy_new(x1, tt, -100) is not None
+    got = fastdl.nn.functional.cross_entropy(x1, tt, reduction=reduction)
+    want = _composed_cross_entropy(x2, tt, -100, reduction)
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    got.sum().backward()
+    want.sum().backward()
+    np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
+    logp = a - np.log(np.exp(a).sum(1, keepdims=True))
+    kept = t != -100
+    per = np.where(kept, -logp[np.arange(37), np.where(kept, t, 0)], 0.0)
+    ref = {"none": per, "sum": per.sum(), "mean": per.sum() / kept.sum()}[reduction]
+    np.testing.assert_allclose(got.detach().numpy(), ref, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_cross_entropy_front_declines_and_errors():
+    x, t = fastdl.randn(4, 3), fastdl.tensor([0, 2, 1, 0])
+    assert _C.cpu_cross_entropy_new(x.t().contiguous().t(), t, -100) is None  # not contiguous
+    assert _C.cpu_cross_entropy_new(x, t.to(fastdl.int32), -100) is None
+    assert _C.cpu_cross_entropy_new(x, fastdl.tensor([0, 1]), -100) is None
+    with pytest.raises(ValueError, match="cross_entropy"):
+        fastdl.nn.functional.cross_entropy(x, fastdl.tensor([0, 1]))
+    with pytest.raises(IndexError):
+        fastdl.nn.functional.cross_entropy(x, fastdl.tensor([0, 3, 1, 0]))  # the kernel's range check
+    assert np.isnan(fastdl.nn.functional.cross_entropy(x, fastdl.full((4,), -100)).item())  # all ignored
+    xg = fastdl.tensor(np.random.default_rng(6).standard_normal((5, 4)), requires_grad=True)
+    tg = fastdl.tensor([0, 3, -100, 1, 2])
+    assert fastdl.autograd.gradcheck(lambda z: fastdl.nn.functional.cross_entropy(z, tg), (xg,))
+    assert fastdl.autograd.gradgradcheck(lambda z: fastdl.nn.functional.cross_entropy(z, tg), (xg,))
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 0.3])
+def test_smooth_l1_is_its_composed_definition_bit_for_bit(beta):
+    from fastdl.ops.elementwise import where
+    rng = np.random.default_rng(7)
+    a = (rng.standard_normal((64, 4)) * 2).astype(np.float32)
+    b = rng.standard_normal((64, 4)).astype(np.float32)
+    x1, x2 = fastdl.tensor(a, requires_grad=True), fastdl.tensor(a, requires_grad=True)
+    t = fastdl.tensor(b)
+    got = fastdl.nn.functional.smooth_l1_loss(x1, t, beta=beta)
+    d = x2 - t
+    ad = d.abs()
+    want = where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta).mean()
+    assert got.item() == want.item()
+    got.backward()
+    want.backward()
+    if beta in (1.0, 0.5, 2.0):  # powers of two: the gradient's bits too
+        np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-6, atol=1e-9)
+    dd = a.astype(np.float64) - b
+    ref = np.where(np.abs(dd) < beta, 0.5 * dd * dd / beta, np.abs(dd) - 0.5 * beta).mean()
+    np.testing.assert_allclose(got.item(), ref, rtol=1e-5)
+
+
+def test_smooth_l1_gradients_float64():
+    rng = np.random.default_rng(8)
+    x = fastdl.tensor(rng.standard_normal((6, 3)) * 2, requires_grad=True)
+    t = fastdl.tensor(rng.standard_normal((6, 3)), requires_grad=True)
+    for beta in (1.0, 0.7, 0.0):
+        f = lambda a, b: fastdl.nn.functional.smooth_l1_loss(a, b, beta=beta, reduction="sum")
+        assert fastdl.autograd.gradcheck(f, (x, t))
+        if beta:
+            assert fastdl.autograd.gradgradcheck(f, (x, t))

@@ -4,7 +4,9 @@
 //   _C.cpu_arg_reduce_new(op, x, dim, keepdim, index_dtype, with_values): argmax /
 //     argmin over dim (x.argmax(dim)), or with `with_values` the (values, indices) of
 //     max(dim) / min(dim);
-//   _C.cpu_topk_new(x, k, dim, largest, index_dtype): topk's (values, indices).
+//   _C.cpu_topk_new(x, k, dim, largest, index_dtype): topk's (values, indices);
+//   _C.cpu_gather_new(x, dim, index): gather(x, dim, index) for a CPU x of any dtype and
+//     an int64 CPU index of x's ndim.
 // dim is a plain int in [-ndim, ndim) of a tensor with at least one dim; index_dtype is
 // fastdl.int64. Anything else (other dtypes or devices, an empty dim, k out of range)
 // returns None and the Python path handles it, errors included.
@@ -12,6 +14,7 @@
 
 #include <vector>
 
+#include "../cpu/index.h"
 #include "../cpu/reduce.h"
 #include "../cpu/sort.h"
 #include "gil.h"
@@ -148,7 +151,33 @@ PyObject* cpu_topk_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   });
 }
 
+PyObject* cpu_gather_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 3) {
+    PyErr_SetString(PyExc_TypeError, "cpu_gather_new(x, dim, index)");
+    return nullptr;
+  }
+  return translate_errors([&]() -> PyObject* {
+    TensorArg x, index;
+    int64_t dim;
+    if (!load_tensor(args[0], x) || !x.on_cpu() || !load_tensor(args[2], index) || index.dtype != DType::Int64 ||
+        !index.on_cpu() || index.ndim() != x.ndim() || !load_dim(args[1], x, dim))
+      Py_RETURN_NONE;
+    static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
+    auto shape = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[2], k_shape));
+    if (!shape) throw pybind11::error_already_set();
+    pybind11::object out;
+    const TensorArg o = new_output(args[0], x, shape.ptr(), index.shape, out);
+    {
+      GilReleaseIf gil(heavy_call(o));
+      cpu::gather(x, dim, index, o);  // (checks the shapes and the index values, and words the errors)
+    }
+    return out.release().ptr();
+  });
+}
+
 PyMethodDef kMethods[] = {
+    {"cpu_gather_new", as_pycfunction(cpu_gather_new), METH_FASTCALL,
+     "cpu_gather_new(x, dim, index): gather's result, or None where the Python path must decide"},
     {"cpu_arg_reduce_new", as_pycfunction(cpu_arg_reduce_new), METH_FASTCALL,
      "cpu_arg_reduce_new(op, x, dim, keepdim, index_dtype, with_values): indices, or (values, indices); None "
      "where the Python path must decide"},

@@ -84,6 +84,23 @@ struct Softplus {  // p0 = beta, p1 = threshold: linear once beta * x exceeds it
     return bx > T(threshold) ? x : T(std::log1p(std::exp(bx)) / T(beta));
   }
 };
+// smooth_l1_loss's term of d = input - target, rounded as its definition in ops composes
+// it (each constant rounded to T first): |d| < beta ? (d * d) * (0.5 / beta) : |d| - 0.5 * beta.
+struct SmoothL1 {
+  template <typename T> FASTDL_HD T operator()(T d, double beta, double) const {
+    const T ad = Abs{}(d, 0.0, 0.0);
+    return ad < T(beta) ? T(T(d * d) * T(0.5 / beta)) : T(ad - T(0.5 * beta));
+  }
+};
+// Its derivative: d / beta inside, sign(d) outside, NaN at NaN. g times it is the composed
+// gradient's 2 ((g c) d) bit for bit when beta is a power of two (then c and 1 / beta are).
+struct SmoothL1Grad {
+  template <typename T> FASTDL_HD T operator()(T d, double beta, double) const {
+    if (!(d == d)) return d;
+    return Abs{}(d, 0.0, 0.0) < T(beta) ? T(d * T(1.0 / beta)) : Sign{}(d, 0.0, 0.0);
+  }
+};
+
 struct Clamp {  // NaN bounds mean "no bound"; a NaN input stays NaN
   template <typename T> FASTDL_HD T operator()(T x, double lo, double hi) const {
     if (!(x == x)) return x;
@@ -284,7 +301,8 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("lgamma", Lgamma, FLOAT) X("digamma", Digamma, FLOAT) X("polygamma", Polygamma, FLOAT)          \
   X("i0", I0, FLOAT) X("i1", I1, FLOAT) X("sinc", Sinc, FLOAT) X("ndtri", Ndtri, FLOAT)              \
   X("tan", Tan, FLOAT) X("asin", Asin, FLOAT) X("acos", Acos, FLOAT) X("atan", Atan, FLOAT)          \
-  X("exp2", Exp2, FLOAT) X("frexp_exponent", FrexpExp, FLOAT) X("frexp_mantissa", FrexpMant, FLOAT)
+  X("exp2", Exp2, FLOAT) X("frexp_exponent", FrexpExp, FLOAT) X("frexp_mantissa", FrexpMant, FLOAT)   \
+  X("smooth_l1", SmoothL1, FLOAT) X("smooth_l1_grad", SmoothL1Grad, FLOAT)
 
 // Binary ops whose output has the inputs' dtype.
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \

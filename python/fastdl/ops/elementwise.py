@@ -753,7 +753,17 @@ UNARY = {
     "acos": (lambda x, y, g, *p: -g * rsqrt(1 - x * x), "x", True),
     "atan": (lambda x, y, g, *p: g / (x * x + 1), "x", True),
     "exp2": (lambda x, y, g, *p: g * y * _LN2, "y", True),
+    # smooth_l1_loss's elementwise term (p0: beta) and its derivative factor
+    "smooth_l1": (lambda x, y, g, beta, _: g * _UNARY_FN["smooth_l1_grad"].apply(x, beta), "x", True),
+    "smooth_l1_grad": (lambda x, y, g, beta, _: _smooth_l1_grad_grad(x, g, beta), "x", True),
 }
+
+
+def _smooth_l1_grad_grad(x, g, beta):
+    """The factor's derivative: 1 / beta where |x| < beta, else 0."""
+    if not beta:  # no quadratic region
+        return g * 0.0
+    return where(_UNARY_FN["abs"].apply(x) < beta, g * (1.0 / beta), 0.0)
 
 _TWO_OVER_SQRTPI = 1.1283791670955126  # 2 / sqrt(pi)
 _HALF_SQRTPI = 0.886226925452758  # sqrt(pi) / 2

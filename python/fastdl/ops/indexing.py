@@ -366,9 +366,10 @@ class _IndexedRead(Function):
     read = adjoint = None  # kernel names; subclasses also define out_shape(x, dim, index)
 
     @classmethod
-    def forward(cls, ctx, x, dim, index):
-        out = empty(cls.out_shape(x, dim, index), x.dtype, x.device)
-        getattr(index_backend(x, cls.read), cls.read)(x, dim, index, out)
+    def forward(cls, ctx, x, dim, index, out=None):
+        if out is None:  # (else the caller has read it: the C++ front)
+            out = empty(cls.out_shape(x, dim, index), x.dtype, x.device)
+            getattr(index_backend(x, cls.read), cls.read)(x, dim, index, out)
         ctx.meta = (x.shape, dim)
         ctx.save_for_backward(index)
         return out
@@ -377,7 +378,7 @@ class _IndexedRead(Function):
     def backward(cls, ctx, g):
         shape, dim = ctx.meta
         index, = ctx.saved_tensors
-        return _IndexedAdd.apply(g, cls, shape, dim, index), None, None
+        return _IndexedAdd.apply(g, cls, shape, dim, index), None, None, None
 
 
 class _IndexedAdd(Function):
@@ -429,6 +430,12 @@ def index_select(x, dim, index):
 
 
 def gather(x, dim, index):
+    if type(dim) is int:
+        out = _C.cpu_gather_new(x, dim, index)  # CPU x, int64 CPU index of x's ndim: checked and read in C++
+        if out is not None:
+            if x._requires_grad and _grad_mode.enabled:
+                return _Gather.apply(x, dim % len(x._shape), index, out)  # records the read done above
+            return out
     check_tensor("gather", x)
     index = _check_index("gather", index, x)
     if x.ndim <= 1 and index.ndim <= 1 and x.ndim != index.ndim:  # torch reads a 0-d operand as 1-d

@@ -1,7 +1,7 @@
 """Losses of the spine: cross_entropy (fused log-softmax + NLL kernel) and mse_loss."""
 import numpy as np
 
-from .. import dtypes as _dt
+from .. import _C, dtypes as _dt
 from .int_narrow import IntDtypeError
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
@@ -20,14 +20,17 @@ class _CrossEntropy(Function):
     """Per-sample losses of 2-D logits (N, C) and int64 targets (N,)."""
 
     @staticmethod
-    def forward(ctx, logits, target, weight, ignore_index, label_smoothing):
-        x = contiguous_data(logits)
-        n = x.shape[0]
-        loss = empty((n,), x.dtype, x.device)
-        lse = empty((n,), x.dtype, x.device)
-        w = None if weight is None else contiguous_data(weight.to(x.dtype))
-        t = contiguous_data(target)
-        backend(x, "cross_entropy").cross_entropy(x, t, w, loss, lse, ignore_index, label_smoothing)
+    def forward(ctx, logits, target, weight, ignore_index, label_smoothing, computed=None):
+        if computed is None:
+            x = contiguous_data(logits)
+            n = x.shape[0]
+            loss = empty((n,), x.dtype, x.device)
+            lse = empty((n,), x.dtype, x.device)
+            w = None if weight is None else contiguous_data(weight.to(x.dtype))
+            t = contiguous_data(target)
+            backend(x, "cross_entropy").cross_entropy(x, t, w, loss, lse, ignore_index, label_smoothing)
+        else:  # (loss, lse) the caller read with the C++ front: contiguous operands, no weight
+            (loss, lse), t, w = computed, target, None
         # the logits themselves, not a contiguous copy: a recorded backward differentiates through them
         ctx.save_for_backward(logits, t, w, lse)
         ctx.meta = (ignore_index, label_smoothing)
@@ -38,12 +41,12 @@ class _CrossEntropy(Function):
         x, t, w, lse = ctx.saved_tensors
         ignore_index, label_smoothing = ctx.meta
         if is_grad_enabled():  # create_graph
-            return _cross_entropy_grad(x, t, w, g, ignore_index, label_smoothing), None, None, None, None
+            return _cross_entropy_grad(x, t, w, g, ignore_index, label_smoothing), None, None, None, None, None
         x = contiguous_data(x)
         gx = empty(x.shape, x.dtype, x.device)
         backend(x, "cross_entropy_backward").cross_entropy_backward(
             x, t, w, lse, contiguous_data(g), gx, ignore_index, label_smoothing)
-        return gx, None, None, None, None
+        return gx, None, None, None, None, None
 
 
 def _cross_entropy_grad(x, t, w, g, ignore_index, eps):
@@ -129,6 +132,15 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """torch.nn.functional.cross_entropy: input (N, C) or (N, C, d1, ...) or (C,) logits;
     target class indices (int64) or class probabilities (same shape as input)."""
     if _amp.on and _amp.here(): return _amp.run("cross_entropy", cross_entropy, input, target, weight, ignore_index, reduction, label_smoothing)  # autocast
+    if weight is None and label_smoothing == 0.0 and type(ignore_index) is int and reduction in _REDUCTIONS:
+        # (N, C) float CPU logits and (N,) int64 targets: checked, read and counted in one C++ call
+        computed = _C.cpu_cross_entropy_new(input, target, ignore_index)
+        if computed is not None:
+            per_sample = _CrossEntropy.apply(input, target, None, ignore_index, 0.0, computed[:2])
+            if reduction == "none":
+                return per_sample
+            # the same ops as below: a sum, then the division by the count of kept targets
+            return per_sample.sum() if reduction == "sum" else per_sample.sum() / computed[2]
     check_tensor("cross_entropy", input)
     check_tensor("cross_entropy", target, "target")
     same_device("cross_entropy", input, target, *(w for w in (weight,) if w is not None))

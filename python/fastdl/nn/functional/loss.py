@@ -13,7 +13,7 @@ from ... import _argcheck
 from ... import dtypes as _dt
 from ...autograd import Function
 from ...ops import clamp, exp, log, log1p, minimum, sigmoid, where
-from ...ops.elementwise import softplus_stable
+from ...ops.elementwise import _UNARY_FN, softplus_stable
 from ...ops.loss import cross_entropy, mse_loss, nll_loss_fused
 from ...ops.int_narrow import IntDtypeError
 from ...ops.complex_more import refuse_any  # torch refuses complex here too
@@ -230,10 +230,11 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     input, target = broadcast_promote(input, target)
     need_float(op, _dt.result_type(input, target))
     d = input - target
-    ad = d.abs()
     if beta == 0:
-        return _reduce(ad, reduction)
-    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+        return _reduce(d.abs(), reduction)
+    # one elementwise op (and one derivative op backward) for the piecewise definition
+    # where(|d| < beta, d * d * (0.5 / beta), |d| - 0.5 * beta), with its rounding
+    return _reduce(_UNARY_FN["smooth_l1"].apply(d, float(beta)), reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
