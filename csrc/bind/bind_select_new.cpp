@@ -5,8 +5,8 @@
 //     argmin over dim (x.argmax(dim)), or with `with_values` the (values, indices) of
 //     max(dim) / min(dim);
 //   _C.cpu_topk_new(x, k, dim, largest, index_dtype): topk's (values, indices);
-//   _C.cpu_gather_new(x, dim, index): gather(x, dim, index) for a CPU x of any dtype and
-//     an int64 CPU index of x's ndim.
+//   _C.cpu_gather_new(x, dim, index): gather(x, dim, index) for a float32 / float64 /
+//     int64 / bool CPU x and an int64 CPU index of x's ndim.
 // dim is a plain int in [-ndim, ndim) of a tensor with at least one dim; index_dtype is
 // fastdl.int64. Anything else (other dtypes or devices, an empty dim, k out of range)
 // returns None and the Python path handles it, errors included.
@@ -151,6 +151,12 @@ PyObject* cpu_topk_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   });
 }
 
+// The dtypes the gather kernel reads itself (others go through ops/int_narrow and
+// ops/complex_*, in Python).
+bool gathered_dtype(DType dt) {
+  return dt == DType::Float32 || dt == DType::Float64 || dt == DType::Int64 || dt == DType::Bool;
+}
+
 PyObject* cpu_gather_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 3) {
     PyErr_SetString(PyExc_TypeError, "cpu_gather_new(x, dim, index)");
@@ -159,7 +165,8 @@ PyObject* cpu_gather_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x, index;
     int64_t dim;
-    if (!load_tensor(args[0], x) || !x.on_cpu() || !load_tensor(args[2], index) || index.dtype != DType::Int64 ||
+    if (!load_tensor(args[0], x) || !x.on_cpu() || !gathered_dtype(x.dtype) || !load_tensor(args[2], index) ||
+        index.dtype != DType::Int64 ||
         !index.on_cpu() || index.ndim() != x.ndim() || !load_dim(args[1], x, dim))
       Py_RETURN_NONE;
     static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
