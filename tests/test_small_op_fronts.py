@@ -356,3 +356,76 @@ def test_smooth_l1_gradients_float64():
         assert fastdl.autograd.gradcheck(f, (x, t))
         if beta:
             assert fastdl.autograd.gradgradcheck(f, (x, t))
+
+
+# ---- full max / min, argmax(), dtype shortcuts, clone / flatten / expand ---------------
+
+@pytest.mark.parametrize("seed", range(10))
+def test_full_reductions_and_flat_argmax(seed):
+    rng = np.random.default_rng(seed)
+    shape = random_shape(rng)
+    a = ties(rng, shape)
+    x = laid_out(rng, a, fastdl.float64)
+    nan = np.isnan(a).any()
+    assert (np.isnan(x.max().item()) if nan else x.max().item() == a.max())
+    assert (np.isnan(x.min().item()) if nan else x.min().item() == a.min())
+    flat_key = np.where(np.isnan(a), np.inf, a).reshape(-1)
+    want = int(np.argmax(np.isnan(a).reshape(-1))) if nan else int(np.argmax(flat_key))
+    assert x.argmax().item() == want and x.argmax().shape == ()
+    assert x.argmax(keepdim=True).shape == (1,) * len(shape)
+    for dims in ([0], list(range(len(shape)))):
+        for keepdim in (False, True):
+            got = fastdl.amax(x, dims, keepdim)
+            ref = np.max(a, axis=tuple(dims), keepdims=keepdim)
+            np.testing.assert_array_equal(got.numpy(), ref)
+
+
+def test_full_max_gradient_shares_ties():
+    x = fastdl.tensor([[1.0, 3.0], [3.0, 2.0]], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5], [0.5, 0.0]])
+    xg = fastdl.tensor(np.random.default_rng(9).standard_normal((3, 4)), requires_grad=True)
+    for keepdim in (False, True):
+        assert fastdl.autograd.gradcheck(lambda t: fastdl.amax(t, 1, keepdim) * 3, (xg,))
+        assert fastdl.autograd.gradcheck(lambda t: fastdl.amin(t, [0, 1], keepdim), (xg,))
+    with pytest.raises(ValueError, match="max"):
+        fastdl.randn(0, 3).max()
+
+
+def test_dtype_shortcuts_return_self_or_convert():
+    x = fastdl.randn(3, 4)
+    assert x.float() is x and x.double().dtype is fastdl.float64 and x.long().dtype is fastdl.int64
+    d = x.double()
+    assert d.double() is d and d.float().dtype is fastdl.float32
+    xs = fastdl.randn(4, 6)[:, ::2]  # any layout of the same dtype and device: the tensor itself, as torch
+    xt = x.t()
+    assert xs.float() is xs and xt.float() is xt
+    assert xs.to(fastdl.float32) is xs and xs.to("cpu") is xs
+    c = xs.to(fastdl.float32, copy=True)
+    assert c is not xs and np.array_equal(c.numpy(), xs.numpy())
+    assert xs.double().dtype is fastdl.float64 and np.array_equal(xs.double().numpy(), xs.numpy())
+
+
+def test_clone_flatten_expand_fronts():
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((3, 1, 4))
+    x = fastdl.tensor(a, requires_grad=True)
+    c = x.clone()
+    assert c.stride() == x.stride() and np.array_equal(c.detach().numpy(), a)
+    c.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones_like(a))
+    nc = fastdl.tensor(np.ascontiguousarray(a.transpose(2, 1, 0))).permute(2, 1, 0)
+    assert nc.clone().stride() == nc.stride()  # preserve_format keeps a dense layout
+    assert x.flatten().shape == (12,) and fastdl.tensor(2.0).flatten().shape == (1,)
+    assert x.flatten(1).shape == (3, 4)
+    e = x.expand(2, 3, 5, 4)
+    assert e.shape == (2, 3, 5, 4) and e.stride() == (0, 4, 0, 1)
+    np.testing.assert_array_equal(e.detach().numpy(), np.broadcast_to(a, (2, 3, 5, 4)))
+    assert x.expand(-1, -1, -1) is x and x.expand((3, 2, 4)).shape == (3, 2, 4)
+    with pytest.raises(RuntimeError, match="expand"):
+        x.expand(3, 2, 5)
+    with pytest.raises(RuntimeError, match="expand"):
+        x.expand(4)
+    with pytest.raises(RuntimeError, match="expand"):
+        x.expand(-1, 3, 1, 4)
+    assert fastdl.autograd.gradcheck(lambda t: t.expand(2, 3, 5, 4) * 1.5, (x,))

@@ -1,7 +1,8 @@
 // cpu_reduce_new(op, x, dims, keepdim): a reduction of a float32 / float64 CPU tensor in
 // one call, output included, for the declared forward of ops/reduce.py's _Sum
 // (bind_autograd_apply.cpp). What reduce_kernel does in Python (empty, the kernel, a view
-// dropping the reduced dims) costs more than a 32x64 sum itself.
+// dropping the reduced dims) costs more than a 32x64 sum itself. _C.cpu_reduce_new is the
+// same for Python callers.
 #include <pybind11/pybind11.h>
 
 #include <vector>
@@ -9,6 +10,8 @@
 #include "../cpu/reduce.h"
 #include "elementwise_new.h"
 #include "gil.h"
+#include "raw_python.h"
+#include "registry.h"
 #include "tensor_load.h"
 
 namespace fastdl {
@@ -67,5 +70,25 @@ PyObject* cpu_reduce_new(PyObject* op_name, PyObject* x_obj, PyObject* dims_obj,
     return out.release().ptr();
   });
 }
+
+namespace {
+
+PyObject* reduce_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "cpu_reduce_new(op, x, dims, keepdim)");
+    return nullptr;
+  }
+  return cpu_reduce_new(args[0], args[1], args[2], args[3]);
+}
+
+PyMethodDef kMethods[] = {
+    {"cpu_reduce_new", as_pycfunction(reduce_new), METH_FASTCALL,
+     "cpu_reduce_new(op, x, dims, keepdim): the reduction, or None where the Python path must decide"},
+};
+
+}  // namespace
+
+// Also on _C for ops/reduce._AMaxMin (full max() / min(), amax / amin).
+FASTDL_BIND(Top, reduce_new) { add_functions(m, kMethods); }
 
 }  // namespace fastdl

@@ -1,5 +1,5 @@
-// _C.view_args(x, shape), permute_args(x, dims), transpose_args(x, dim0, dim1): view
-// geometry in one C++ call (below each).
+// _C.view_args(x, shape), permute_args(x, dims), transpose_args(x, dim0, dim1),
+// expand_args(x, sizes): view geometry in one C++ call (below each).
 //
 // _C.view_args(x, shape): the (shape, strides) of x.view(*shape) / x.reshape(*shape) for
 // shape arguments of plain ints (or one tuple / list of them) with at most one -1:
@@ -165,7 +165,48 @@ PyObject* transpose_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   });
 }
 
+// _C.expand_args(x, sizes): x.expand(*sizes) for plain int sizes (or one tuple / list of
+// them; -1 keeps a dim of x): (shape, strides), a stride 0 for each new or broadcast
+// dim; None for anything else, which ops/shape.expand checks and words.
+PyObject* expand_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2 || !PyTuple_Check(args[1])) {
+    PyErr_SetString(PyExc_TypeError, "expand_args(x, sizes_tuple)");
+    return nullptr;
+  }
+  return translate_errors([&]() -> PyObject* {
+    TensorArg x;
+    if (!load_tensor(args[0], x)) Py_RETURN_NONE;
+    PyObject* items = args[1];
+    if (PyTuple_GET_SIZE(items) == 1 && (PyTuple_Check(PyTuple_GET_ITEM(items, 0)) ||
+                                         PyList_Check(PyTuple_GET_ITEM(items, 0)))) {
+      items = PyTuple_GET_ITEM(items, 0);  // x.expand((2, 3)): one sequence of sizes
+    }
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
+    const Py_ssize_t lead = n - x.ndim();
+    if (lead < 0) Py_RETURN_NONE;
+    PyObject** its = PySequence_Fast_ITEMS(items);
+    std::vector<int64_t> shape(static_cast<size_t>(n)), strides(static_cast<size_t>(n), 0);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      if (!PyLong_CheckExact(its[i])) Py_RETURN_NONE;
+      int overflow = 0;
+      int64_t s = PyLong_AsLongLongAndOverflow(its[i], &overflow);
+      if (overflow || s < -1 || (i < lead && s < 0)) Py_RETURN_NONE;
+      if (i >= lead) {
+        const size_t k = static_cast<size_t>(i - lead);
+        const int64_t cur = x.shape[k];
+        if (s == -1) s = cur;
+        if (s != cur && cur != 1) Py_RETURN_NONE;
+        if (s == cur) strides[static_cast<size_t>(i)] = x.strides[k];
+      }
+      shape[static_cast<size_t>(i)] = s;
+    }
+    return pybind11::make_tuple(int_tuple(shape), int_tuple(strides)).release().ptr();
+  });
+}
+
 PyMethodDef kMethods[] = {
+    {"expand_args", as_pycfunction(expand_args), METH_FASTCALL,
+     "expand_args(x, sizes): (shape, strides) of x.expand(*sizes), or None where the Python path must decide"},
     {"permute_args", as_pycfunction(permute_args), METH_FASTCALL,
      "permute_args(x, dims): (dims, shape, strides) of x.permute(*dims), or None where the Python path must "
      "decide"},

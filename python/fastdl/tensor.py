@@ -325,11 +325,16 @@ class Tensor:
             raise TypeError(f"cuda(): argument 'device' must be a device, not {type(device).__name__}")
         return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
+    def _as(self, dtype):
+        """self.to(dtype), whose answer for a tensor of that dtype already (the tensor
+        itself, as torch) needs no argument parsing."""
+        return self if self._dtype is dtype else self.to(dtype)
+
     def float(self):
-        return self.to(_dt.float32)
+        return self._as(_dt.float32)
 
     def double(self):
-        return self.to(_dt.float64)
+        return self._as(_dt.float64)
 
     def half(self):
         return self.to(_dt.float16)
@@ -338,7 +343,7 @@ class Tensor:
         return self.to(_dt.bfloat16)
 
     def long(self):
-        return self.to(_dt.int64)
+        return self._as(_dt.int64)
 
     def int(self):
         return self.to(_dt.int32)

@@ -53,6 +53,8 @@ def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False, memory
     dtype = x.dtype if dtype is None else _dt.to_dtype(dtype)
     dev = x.device if device is None else to_device(device)
     strides = None
+    if dtype is x.dtype and dev == x.device and not copy and memory_format is None:
+        return x  # nothing to change: torch returns the input itself, whatever its layout
     if memory_format is not None or not x.is_contiguous():
         strides = _layout(x, memory_format)
         same_layout = x.is_contiguous() if strides is None else strides == tuple(x.stride())

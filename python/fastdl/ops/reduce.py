@@ -12,6 +12,7 @@ from ..amp import autocast_mode as _amp
 from ..tensor import Tensor
 
 _cpu_arg_reduce_new = _C.cpu_arg_reduce_new  # csrc/bind/bind_select_new.cpp
+_cpu_reduce_new = _C.cpu_reduce_new  # csrc/bind/bind_reduce_new.cpp
 _ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
@@ -97,15 +98,19 @@ class _AMaxMin(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, op):
         _check_nonempty(op, x, dims)
-        out = reduce_kernel(op, x, dims, True, x.dtype)
+        out = _cpu_reduce_new(op, x, dims, keepdim)  # a float CPU x: in one C++ call
+        if out is None:
+            out = reduce_kernel(op, x, dims, keepdim, x.dtype)
         ctx.save_for_backward(x, out)
         ctx.meta = (dims, keepdim)
-        return _drop(out, set(dims), keepdim)
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.meta
+        if not keepdim:
+            out = out.reshape(_keep_shape(x.shape, dims))
         g = g.reshape(out.shape)
         mask = (x == out).to(g.dtype)
         count = mask.sum(dim=dims, keepdim=True)
@@ -153,6 +158,8 @@ def _max_min(op, x, dim, keepdim, other=None):
             -len(x._shape) <= dim < len(x._shape)):
         # max(x, dim): straight to the op (a float CPU x runs in one C++ call, _MaxMinDim)
         return _ValuesIndices(*_MaxMinDim.apply(x, dim + len(x._shape) if dim < 0 else dim, keepdim, op))
+    if dim is None and other is None and keepdim is False and isinstance(x, Tensor):  # max(x): every dim
+        return _AMaxMin.apply(x, list(range(len(x._shape))), False, op)
     check_tensor(op, x)
     if isinstance(dim, Tensor) and other is None:
         # torch's overloads: (input, other) for two tensors; a 0-d integer tensor is a dim only with keepdim
@@ -193,10 +200,12 @@ def min(x, dim=None, keepdim=False, other=None):
 
 
 def _arg(op, x, dim, keepdim):
-    if type(dim) is int and type(keepdim) is bool:
-        out = _cpu_arg_reduce_new(op, x, dim, keepdim, _dt.int64, False)
+    if type(keepdim) is bool and (type(dim) is int or (dim is None and isinstance(x, Tensor) and x._shape)):
+        flat = dim is None  # argmax(x): over x's elements in row-major order
+        out = _cpu_arg_reduce_new(op, x.reshape(-1) if flat else x, 0 if flat else dim, keepdim and not flat,
+                                  _dt.int64, False)
         if out is not None:  # a float CPU x over a non-empty dim, in one C++ call
-            return out
+            return out.reshape((1,) * len(x._shape)) if flat and keepdim else out
     check_tensor(op, x)
     if dim is None:
         flat = x.reshape(-1)

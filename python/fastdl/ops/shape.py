@@ -174,6 +174,8 @@ def squeeze(x, dim=None):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    if start_dim == 0 and end_dim == -1 and isinstance(x, Tensor):  # every dim: the same as reshape(-1)
+        return reshape(x, -1)
     if x.ndim == 0:
         norm_dim("flatten", start_dim, 0), norm_dim("flatten", end_dim, 0)
         return reshape(x, (1,))
@@ -196,17 +198,20 @@ def unflatten(x, dim, sizes):
 
 class _Expand(Function):
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, shape, strides=None):
         ctx.in_shape = x.shape
-        return expand_view(x, shape)
+        return expand_view(x, shape) if strides is None else x._view(shape, strides)
 
     @staticmethod
     def backward(ctx, g):
         from ._util import unbroadcast
-        return unbroadcast(g, ctx.in_shape), None
+        return unbroadcast(g, ctx.in_shape), None, None
 
 
 def expand(x, *shape):
+    geometry = _C.expand_args(x, shape)  # plain int sizes: checked, and the view's strides, in C++
+    if geometry is not None:
+        return x if geometry[0] == tuple(x._shape) else _Expand.apply(x, *geometry)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if len(shape) < x.ndim:
@@ -415,6 +420,8 @@ class _Clone(Function):
 def clone(x, *, memory_format=_mf.preserve_format):
     """A copy with its own storage; preserve_format (torch's default) keeps x's strides
     when they are dense, as torch does."""
+    if memory_format is _mf.preserve_format and tuple(x._strides) == contiguous_strides(x._shape):
+        return _Clone.apply(x)  # row-major (size-1 dims' strides too) stays row-major
     _mf.check_format("clone", memory_format)
     if x.numel() == 0:
         return _Clone.apply(x)
