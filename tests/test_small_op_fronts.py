@@ -429,3 +429,49 @@ def test_clone_flatten_expand_fronts():
     with pytest.raises(RuntimeError, match="expand"):
         x.expand(-1, 3, 1, 4)
     assert fastdl.autograd.gradcheck(lambda t: t.expand(2, 3, 5, 4) * 1.5, (x,))
+
+
+# ---- in-place writes (assign_'s C++ copy, fill_) ---------------------------------------
+
+def test_inplace_copy_front_and_what_it_leaves_to_python():
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    x, y = fastdl.tensor(a), fastdl.tensor(b)
+    v = x._buf.version
+    assert x.copy_(y) is x and np.array_equal(x.numpy(), b) and x._buf.version == v + 1
+    assert _C.cpu_assign_new(x, y) is True
+    assert _C.cpu_assign_new(x, x) is False  # the same memory: Python reads it fully first
+    assert _C.cpu_assign_new(x, fastdl.randn(5)) is False  # broadcasting
+    assert _C.cpu_assign_new(x, y.float()) is False  # conversion
+    assert _C.cpu_assign_new(fastdl.randn(1, 5).expand(4, 5), y) is False  # repeated elements
+    x.copy_(fastdl.tensor(np.arange(5.0)))  # broadcast through the Python path
+    np.testing.assert_array_equal(x.numpy(), np.broadcast_to(np.arange(5.0), (4, 5)))
+    x[:, 1:].copy_(x[:, :-1])  # overlapping views of one buffer
+    np.testing.assert_array_equal(x.numpy()[0], [0, 0, 1, 2, 3])
+    with pytest.raises(RuntimeError, match="single memory location"):
+        fastdl.randn(1, 5).expand(4, 5).copy_(y)
+    z = fastdl.tensor(a)
+    np.testing.assert_array_equal(z.relu_().numpy(), np.maximum(a, 0))
+    np.testing.assert_array_equal(fastdl.tensor(a).clamp_(-0.2, 0.3).numpy(), np.clip(a, -0.2, 0.3))
+    leaf = fastdl.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        leaf.copy_(y)
+    with pytest.raises(RuntimeError, match="leaf"):
+        leaf.zero_()
+    with fastdl.no_grad():
+        leaf.copy_(y)  # parameter updates under no_grad
+        assert np.array_equal(leaf.detach().numpy(), b)
+        leaf.fill_(2.0)
+        assert (leaf.detach().numpy() == 2.0).all()
+
+
+def test_inplace_on_graph_values_keeps_the_graph():
+    a = np.random.default_rng(12).standard_normal((3, 4))
+    w = fastdl.tensor(a, requires_grad=True)
+    h = w * 2
+    h.relu_()  # through assign_'s graph path: h takes relu's place in the graph
+    h.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.where(a > 0, 2.0, 0.0))
+    t = fastdl.zeros(3, 4)
+    t.copy_(w * 3)  # a graph-carrying source: t joins the graph
+    assert t.requires_grad and t.grad_fn is not None

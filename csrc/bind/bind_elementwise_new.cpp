@@ -6,7 +6,8 @@
 //   for a broadcast;
 // _C.cpu_unary_new(op, x, p0, p1): a float32 or float64 CPU tensor (unary_kernel);
 // _C.cpu_where_new(cond, a, b): a bool CPU cond and a, b as cpu_binary_new takes them
-//   (ops/elementwise.Where, masked_fill).
+//   (ops/elementwise.Where, masked_fill);
+// _C.cpu_assign_new(t, value): the plain copy of in-place ops (below).
 // Anything else (two numbers, bools, mixed dtypes or devices, integer or half dtypes,
 // shapes that do not broadcast, bool results) returns None and the Python path handles
 // it, errors included, so there is one definition of the ops' rules.
@@ -196,7 +197,36 @@ static PyObject* cpu_where_new(PyObject* cond_obj, PyObject* a_obj, PyObject* b_
   });
 }
 
+// _C.cpu_assign_new(t, value): ops/elementwise.assign_'s common case, t[...] = value for
+// two CPU tensors of one dtype and shape over different buffers, t with no dim that
+// repeats an element (stride 0): the copy, and True; False (nothing done) for anything
+// else (broadcasting, conversion, overlap, other devices), which the Python path decides.
+// The caller checks autograd first and bumps t's version.
+static PyObject* cpu_assign_new(PyObject* t_obj, PyObject* v_obj) {
+  return translate_errors([&]() -> PyObject* {
+    TensorArg t, v;
+    if (!load_tensor(t_obj, t) || !load_tensor(v_obj, v) || !t.on_cpu() || !v.on_cpu() || v.dtype != t.dtype ||
+        v.shape != t.shape || v.buf == t.buf)
+      Py_RETURN_FALSE;
+    for (int d = 0; d < t.ndim(); ++d)
+      if (t.strides[d] == 0 && t.shape[d] > 1) Py_RETURN_FALSE;
+    {
+      GilReleaseIf gil(heavy_call(t));
+      cpu::copy(v, t);
+    }
+    Py_RETURN_TRUE;
+  });
+}
+
 namespace {
+
+PyObject* assign_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "cpu_assign_new(t, value)");
+    return nullptr;
+  }
+  return cpu_assign_new(args[0], args[1]);
+}
 
 PyObject* where_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 3) {
@@ -225,6 +255,8 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 PyMethodDef kMethods[] = {
     {"cpu_binary_new", as_pycfunction(binary_new), METH_FASTCALL,
      "cpu_binary_new(op, a, b): a new tensor, or None where the Python path must decide"},
+    {"cpu_assign_new", as_pycfunction(assign_new), METH_FASTCALL,
+     "cpu_assign_new(t, value): True once value is copied into t, False where the Python path must decide"},
     {"cpu_where_new", as_pycfunction(where_new), METH_FASTCALL,
      "cpu_where_new(cond, a, b): a new tensor, or None where the Python path must decide"},
     {"cpu_unary_new", as_pycfunction(unary_new), METH_FASTCALL,

@@ -4,6 +4,7 @@ import warnings
 from . import _C
 from . import ops
 from .ops import elementwise as _ew
+from .ops._util import backend as _backend
 from .ops.elementwise import Add as _Add, Div as _Div, Mul as _Mul, Sub as _Sub
 from .ops import random as _rnd
 from .autograd import is_grad_enabled as _grad_enabled
@@ -201,15 +202,15 @@ def _scalar_source(v, self):
 
 
 def _fill_(self, value):
-    _ew.check_write(self, "fill_", overlap_ok=True)
+    if self._requires_grad and _grad_enabled():  # (check_write refuses only then)
+        _ew.check_write(self, "fill_", overlap_ok=True)
     if isinstance(value, Tensor):
         value = value.item()
-    from .ops._util import backend
     if isinstance(value, complex) or self._dtype.category == 3:  # (re, im) through the real view
         from .ops.complex_views import fill_complex
         fill_complex(self, value)
     else:
-        backend(self, "fill_").fill(self, float(value))
+        _backend(self, "fill_").fill(self, float(value))
     self._buf.version += 1
     if self._grad_fn is not None:
         self._grad_fn, self._requires_grad = None, False  # a constant now: no gradient flows back

@@ -22,7 +22,8 @@ from ..amp import autocast_mode as _amp
 # ---- binary -------------------------------------------------------------------------
 
 # csrc/bind/bind_elementwise_new.cpp
-_cpu_binary_new, _cpu_unary_new, _cpu_where_new = _C.cpu_binary_new, _C.cpu_unary_new, _C.cpu_where_new
+_cpu_binary_new, _cpu_unary_new, _cpu_where_new, _cpu_assign_new = (
+    _C.cpu_binary_new, _C.cpu_unary_new, _C.cpu_where_new, _C.cpu_assign_new)
 
 def _operands(op, a, b, float_result=False):
     """Promotes and broadcasts two operands (tensors or numbers) to kernel-ready views."""
@@ -964,6 +965,10 @@ def assign_(t, value, op):
     When value carries a graph, t takes over its place in the graph (PyTorch's rebase),
     so gradients flow as if the op had been out of place.
     """
+    if not (is_grad_enabled() and (t._requires_grad or getattr(value, "_requires_grad", False))) and \
+            _cpu_assign_new(t, value):  # no graph, same dtype and shape, separate CPU memory: copied in C++
+        t._buf.version += 1
+        return t
     check_write(t, op)
     if not isinstance(value, Tensor):
         from ._util import scalar_tensor as _st
