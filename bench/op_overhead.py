@@ -20,11 +20,17 @@ def cases(lib):
     logits = lib.randn(64, 10, requires_grad=True)
     t = lib.randint(0, 10, (64,))
     m = x > 0
+    y = lib.randn(64, 10)
     return {
         "x.view(-1)": lambda: x.view(-1),
         "x.reshape(32, 20)": lambda: x.reshape(32, 20),
         "x.unsqueeze(1)": lambda: x.unsqueeze(1),
         "x.permute(1, 0)": lambda: x.permute(1, 0),
+        "x.transpose(0, 1)": lambda: x.transpose(0, 1),
+        "x.expand(2, 64, 10)": lambda: x.expand(2, 64, 10),
+        "x.flatten()": lambda: x.flatten(),
+        "x.clone()": lambda: x.clone(),
+        "x.float()": lambda: x.float(),
         "x.t().contiguous()": lambda: x.t().contiguous(),
         "cat 4 x (8, 16)": lambda: lib.cat(xs, 0),
         "stack 4 x (8, 16)": lambda: lib.stack(xs),
@@ -36,6 +42,8 @@ def cases(lib):
         "x.masked_fill(m, 0.)": lambda: x.masked_fill(m, 0.0),
         "x.max(1)": lambda: x.max(1),
         "x.argmax(1)": lambda: x.argmax(1),
+        "x.max()": lambda: x.max(),
+        "x.argmax()": lambda: x.argmax(),
         "x.topk(3, 1)": lambda: x.topk(3, 1),
         "softmax(x, 1)": lambda: F.softmax(x, 1),
         "q.gather(1, a) (records)": lambda: q.gather(1, a),
@@ -43,6 +51,10 @@ def cases(lib):
         "mse_loss (records)": lambda: F.mse_loss(q, q.detach()),
         "smooth_l1_loss (records)": lambda: F.smooth_l1_loss(q, q.detach()),
         "randn(64, 10)": lambda: lib.randn(64, 10),
+        "y.copy_(x)": lambda: y.copy_(x),
+        "y.relu_()": lambda: y.relu_(),
+        "y.clamp_(-1, 1)": lambda: y.clamp_(-1, 1),
+        "y.zero_()": lambda: y.zero_(),
     }
 
 
