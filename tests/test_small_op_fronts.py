@@ -475,3 +475,23 @@ def test_inplace_on_graph_values_keeps_the_graph():
     t = fastdl.zeros(3, 4)
     t.copy_(w * 3)  # a graph-carrying source: t joins the graph
     assert t.requires_grad and t.grad_fn is not None
+
+
+@pytest.mark.parametrize("op", ["exp", "log", "sqrt", "neg", "abs", "relu", "sigmoid", "tanh", "floor", "round",
+                                "sign"])
+def test_inplace_unary_kernel_writes_over_its_input(op):
+    rng = np.random.default_rng(13)
+    a = rng.standard_normal((6, 7)) * 3
+    if op in ("log", "sqrt"):
+        a = np.abs(a)
+    for dtype in (fastdl.float32, fastdl.float64):
+        x = fastdl.tensor(a, dtype=dtype)
+        want = getattr(x, op)().numpy()
+        buf, v = x._buf, x._buf.version
+        assert getattr(x, op + "_")() is x and x._buf is buf and x._buf.version == v + 1
+        np.testing.assert_array_equal(x.numpy(), want)
+        xt = fastdl.tensor(np.ascontiguousarray(a.T), dtype=dtype).t()  # not row-major: the general path
+        np.testing.assert_array_equal(getattr(xt, op + "_")().numpy(), want)
+    leaf = fastdl.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(leaf, op + "_")()

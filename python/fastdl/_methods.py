@@ -2,6 +2,7 @@
 import numbers
 import warnings
 from . import _C
+from . import dtypes as _dt
 from . import ops
 from .ops import elementwise as _ew
 from .ops._util import backend as _backend
@@ -126,8 +127,15 @@ _RESULT_ONLY = frozenset(("relu_", "sigmoid_", "tanh_", "exp_", "sqrt_", "neg_",
 
 def _inplace(op_name, fn):
     copy_input = op_name not in _RESULT_ONLY
+    kernel = op_name[:-1] if op_name[:-1] in _UNARY_KERNELS else None
 
     def method(self, *args, **kwargs):
+        if kernel and not args and not kwargs and self._dtype.category == 2 and self._dtype not in _HALF and \
+                self._device.type == "cpu" and not (self._requires_grad and _grad_enabled()) and \
+                self.is_contiguous():  # no graph: the op's own kernel, writing over its input
+            _C.cpu.unary(kernel, self, self, 0.0, 0.0)
+            self._buf.version += 1
+            return self
         # when recording, the op reads a copy: a backward that needs the input (sin, clamp)
         # must not see the value assign_ writes over it (torch saves the original too)
         # (a complex op's backward re-runs its composition on the input: always a copy)
@@ -158,6 +166,9 @@ def _inplace_arith(op_name, fn):
     return method
 
 
+# the in-place ops whose float kernel is the unary op of their name, without parameters
+_UNARY_KERNELS = frozenset(("exp", "log", "sqrt", "neg", "abs", "relu", "sigmoid", "tanh", "floor", "round", "sign"))
+_HALF = (_dt.float16, _dt.bfloat16)
 for _name, _fn in [("pow_", ops.pow),
                    ("clamp_", ops.clamp), ("clip_", ops.clamp), ("exp_", ops.exp), ("log_", ops.log),
                    ("sqrt_", ops.sqrt), ("neg_", ops.neg), ("abs_", ops.abs), ("relu_", ops.relu),
