@@ -50,16 +50,6 @@ void gather_along(const TensorArg& x, int64_t dim, const std::vector<int64_t>& o
   }
 }
 
-// A plain int dim of x, normalised; false for anything else.
-bool load_dim(PyObject* o, const TensorArg& x, int64_t& out) {
-  if (!PyLong_CheckExact(o) || x.ndim() == 0) return false;
-  int overflow = 0;
-  const long long d = PyLong_AsLongLongAndOverflow(o, &overflow);
-  if (overflow || d < -x.ndim() || d >= x.ndim()) return false;
-  out = d < 0 ? d + x.ndim() : d;
-  return true;
-}
-
 // The selection's outputs: contiguous tensors of x's shape with `extent` along dim
 // (dim dropped when `drop`), the indices of `index_dtype`, the values (when wanted) of
 // x's dtype, and the kernels' views of them.
@@ -115,7 +105,7 @@ PyObject* cpu_arg_reduce_new(PyObject*, PyObject* const* args, Py_ssize_t nargs)
     TensorArg x;
     int64_t dim;
     if ((args[3] != Py_True && args[3] != Py_False) || !load_tensor(args[1], x) || !is_float_cpu(x) ||
-        !load_dim(args[2], x, dim) || x.shape[static_cast<size_t>(dim)] == 0)
+        !load_dim(args[2], x.ndim(), dim) || x.shape[static_cast<size_t>(dim)] == 0)
       Py_RETURN_NONE;  // (an empty dim: the Python path words the error)
     const char* op = PyUnicode_AsUTF8(args[0]);
     if (!op) throw pybind11::error_already_set();
@@ -137,7 +127,7 @@ PyObject* cpu_topk_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     TensorArg x;
     int64_t dim;
     if (!PyLong_CheckExact(args[1]) || (args[3] != Py_True && args[3] != Py_False) || !load_tensor(args[0], x) ||
-        !is_float_cpu(x) || !x.is_contiguous() || !load_dim(args[2], x, dim))
+        !is_float_cpu(x) || !x.is_contiguous() || !load_dim(args[2], x.ndim(), dim))
       Py_RETURN_NONE;  // (argsort reads contiguous lines; other layouts take the Python path)
     int overflow = 0;
     const long long k = PyLong_AsLongLongAndOverflow(args[1], &overflow);
@@ -167,7 +157,7 @@ PyObject* cpu_gather_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     int64_t dim;
     if (!load_tensor(args[0], x) || !x.on_cpu() || !gathered_dtype(x.dtype) || !load_tensor(args[2], index) ||
         index.dtype != DType::Int64 ||
-        !index.on_cpu() || index.ndim() != x.ndim() || !load_dim(args[1], x, dim))
+        !index.on_cpu() || index.ndim() != x.ndim() || !load_dim(args[1], x.ndim(), dim))
       Py_RETURN_NONE;
     static PyObject* const k_shape = PyUnicode_InternFromString("_shape");
     auto shape = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(args[2], k_shape));

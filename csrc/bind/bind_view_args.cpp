@@ -59,11 +59,7 @@ PyObject* view_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x;
     if (!load_tensor(args[0], x)) Py_RETURN_NONE;
-    PyObject* items = args[1];
-    if (PyTuple_GET_SIZE(items) == 1 && (PyTuple_Check(PyTuple_GET_ITEM(items, 0)) ||
-                                         PyList_Check(PyTuple_GET_ITEM(items, 0)))) {
-      items = PyTuple_GET_ITEM(items, 0);  // x.view((2, 3)): one sequence of sizes
-    }
+    PyObject* items = int_args(args[1]);
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(items);  // (a tuple or a list)
     PyObject** its = PySequence_Fast_ITEMS(items);
     std::vector<int64_t> shape(static_cast<size_t>(n));
@@ -95,16 +91,6 @@ PyObject* view_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   });
 }
 
-// A plain int dim in [-ndim, ndim), normalised; false for anything else.
-bool load_dim(PyObject* o, int64_t ndim, int64_t& out) {
-  if (!PyLong_CheckExact(o)) return false;
-  int overflow = 0;
-  const long long d = PyLong_AsLongLongAndOverflow(o, &overflow);
-  if (overflow || d < -ndim || d >= ndim) return false;
-  out = d < 0 ? d + ndim : d;
-  return true;
-}
-
 // (dims, shape, strides) of x's dims reordered as `dims`.
 PyObject* permuted(const TensorArg& x, const std::vector<int64_t>& dims) {
   std::vector<int64_t> shape(dims.size()), strides(dims.size());
@@ -126,11 +112,7 @@ PyObject* permute_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x;
     if (!load_tensor(args[0], x)) Py_RETURN_NONE;
-    PyObject* items = args[1];
-    if (PyTuple_GET_SIZE(items) == 1 && (PyTuple_Check(PyTuple_GET_ITEM(items, 0)) ||
-                                         PyList_Check(PyTuple_GET_ITEM(items, 0)))) {
-      items = PyTuple_GET_ITEM(items, 0);  // x.permute((1, 0)): one sequence of dims
-    }
+    PyObject* items = int_args(args[1]);
     const int64_t nd = x.ndim();
     if (PySequence_Fast_GET_SIZE(items) != nd) Py_RETURN_NONE;
     PyObject** its = PySequence_Fast_ITEMS(items);
@@ -176,11 +158,7 @@ PyObject* expand_args(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return translate_errors([&]() -> PyObject* {
     TensorArg x;
     if (!load_tensor(args[0], x)) Py_RETURN_NONE;
-    PyObject* items = args[1];
-    if (PyTuple_GET_SIZE(items) == 1 && (PyTuple_Check(PyTuple_GET_ITEM(items, 0)) ||
-                                         PyList_Check(PyTuple_GET_ITEM(items, 0)))) {
-      items = PyTuple_GET_ITEM(items, 0);  // x.expand((2, 3)): one sequence of sizes
-    }
+    PyObject* items = int_args(args[1]);
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
     const Py_ssize_t lead = n - x.ndim();
     if (lead < 0) Py_RETURN_NONE;

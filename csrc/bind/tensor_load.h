@@ -29,6 +29,27 @@ inline bool is_float_cpu(const TensorArg& t) {
   return (t.dtype == DType::Float32 || t.dtype == DType::Float64) && t.buf->device() == DeviceType::CPU;
 }
 
+// A plain int dim in [-ndim, ndim), normalised into `out`; false (no Python error) for
+// anything else, which the Python path words.
+inline bool load_dim(PyObject* o, int64_t ndim, int64_t& out) {
+  if (!PyLong_CheckExact(o)) return false;
+  int overflow = 0;
+  const long long d = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow || d < -ndim || d >= ndim) return false;
+  out = d < 0 ? d + ndim : d;
+  return true;
+}
+
+// The int arguments of x.view(*sizes), permute(*dims), expand(*sizes) as a tuple or list
+// (read with PySequence_Fast_*): `args` itself, or the one tuple or list it holds
+// (x.view((2, 3))).
+inline PyObject* int_args(PyObject* args) {
+  if (PyTuple_GET_SIZE(args) == 1 &&
+      (PyTuple_Check(PyTuple_GET_ITEM(args, 0)) || PyList_Check(PyTuple_GET_ITEM(args, 0))))
+    return PyTuple_GET_ITEM(args, 0);
+  return args;
+}
+
 // Element strides of a contiguous tensor of `dims` (a size-0 dim counts as 1).
 inline std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& dims) {
   std::vector<int64_t> strides(dims.size(), 1);
