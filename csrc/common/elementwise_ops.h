@@ -111,11 +111,25 @@ struct Clamp {  // NaN bounds mean "no bound"; a NaN input stays NaN
 };
 // x ** 2 in float32 is x * x: double(x)^2 is exact in double, so pow's double result is
 // that exact value and its rounding to float is the float product's (the same bits, a
-// tenth of the time: x ** 2 was ~10x exp's cost).
+// tenth of the time: x ** 2 was ~10x exp's cost). Other small integer powers of a float
+// square and multiply in double (torch multiplies too, in float): a few double roundings
+// (2^-53 each) are far below float's last bit, so the result is pow's float (it can differ
+// only where x^e lies within ~2^-50 of a float rounding midpoint), at a fraction of pow's
+// cost. x ** 0.5 and x ** -0.5 are torch's sqrt and 1 / sqrt (so -0 -> -0 / -inf and
+// -inf -> nan, where pow gives +0 / +inf and +inf / 0).
 struct PowScalar {
   template <typename T> FASTDL_HD T operator()(T x, double e, double) const {
+    if (e == 0.5) return T(std::sqrt(double(x)));
+    if (e == -0.5) return T(1.0 / std::sqrt(double(x)));
     if constexpr (std::is_same_v<T, float>) {
       if (e == 2.0) return x * x;
+      if (e >= -16.0 && e <= 16.0 && e == double(int(e))) {
+        int n = e < 0 ? -int(e) : int(e);
+        double base = x, r = 1.0;
+        for (; n; n >>= 1, base *= base)
+          if (n & 1) r *= base;
+        return T(e < 0 ? 1.0 / r : r);
+      }
     }
     return T(std::pow(double(x), e));
   }

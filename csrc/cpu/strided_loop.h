@@ -2,6 +2,7 @@
 // carry stride 0), collapsing dimensions first so contiguous tensors become one flat
 // loop the compiler vectorises. Rows are split across threads.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -38,6 +39,18 @@ void strided_loop(const std::array<const TensorArg*, N>& ops, Inner&& inner) {
   int64_t rows = 1;
   for (int d = 0; d < ndim - 1; ++d) rows *= shape[d];
 
+  if (rows == 1 && inner_n >= 2 * kGrainSize) {
+    // one long run (a contiguous tensor): threads take pieces of it, cut at multiples of
+    // 64 elements; each element's result does not depend on the cut
+    constexpr int64_t kPiece = 64;
+    parallel_for((inner_n + kPiece - 1) / kPiece, kPiece, [&](int64_t c0, int64_t c1) {
+      const int64_t i0 = c0 * kPiece, i1 = std::min(c1 * kPiece, inner_n);
+      std::array<char*, N> p;
+      for (int k = 0; k < N; ++k) p[k] = base[k] + i0 * inner_stride[k];
+      inner(p, inner_stride, i1 - i0);
+    });
+    return;
+  }
   parallel_for(rows, inner_n, [&](int64_t r0, int64_t r1) {
     std::array<char*, N> p;
     for (int64_t r = r0; r < r1; ++r) {
