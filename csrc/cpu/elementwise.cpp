@@ -74,6 +74,19 @@ bool arith_avx2(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
   }
 }
 
+// The contiguous loops of a binary functor (maximum, comparisons, atan2, ...) compiled a
+// second time for AVX2, as unary_contiguous_avx2 (y_scalar: y is one broadcast value).
+template <typename T, typename R, typename F>
+__attribute__((target("avx2"))) void binary_contiguous_avx2(F f, const T* x, const T* y, bool y_scalar, R* o,
+                                                             int64_t n) {
+  if (y_scalar) {
+    const T yv = y[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+  }
+}
+
 template <typename T, typename R, typename F>
 void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   strided_loop<3>({&out, &a, &b}, [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
@@ -81,6 +94,10 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
     R* o = reinterpret_cast<R*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
     const T* y = reinterpret_cast<const T*>(p[2]);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      if (s[0] == sizeof(R) && s[1] == sizeof(T) && (s[2] == sizeof(T) || s[2] == 0) && use_avx2())
+        return binary_contiguous_avx2(f, x, y, s[2] == 0, o, n);
+    }
     if (s[0] == sizeof(R) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
       for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
     } else if (s[0] == sizeof(R) && s[1] == sizeof(T) && s[2] == 0) {

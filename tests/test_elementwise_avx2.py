@@ -1,6 +1,6 @@
-"""The unary kernels' AVX2 copy of the contiguous loop (csrc/cpu/elementwise.cpp,
-unary_contiguous_avx2) against the portable loop, bit for bit, for every op of the table
-and its parameters; pow_scalar's constant exponents and small integer powers against
+"""The elementwise kernels' AVX2 copies of the contiguous loops (csrc/cpu/elementwise.cpp,
+unary_contiguous_avx2 / binary_contiguous_avx2) against the portable loops, bit for bit,
+for every op of the tables and their parameters; pow_scalar's constant exponents and small integer powers against
 float64 NumPy; and long contiguous runs cut across threads (csrc/cpu/strided_loop.h)
 against one thread."""
 import numpy as np
@@ -69,6 +69,40 @@ def test_avx2_loop_matches_portable_loop(op, p0, p1, dtype):
             _C.set_use_avx2(False)
             portable = run(op, x, p0, p1)
             same_bits(fast, portable)
+    finally:
+        _C.set_use_avx2(before)
+
+
+BINARY = ["maximum", "minimum", "fmax", "fmin", "atan2", "copysign", "nextafter", "pow", "remainder",
+          "floor_divide", "relu_backward", "tanh_backward", "sigmoid_backward", "eq", "ne", "lt", "le", "gt", "ge"]
+
+
+def run_binary(op, x, y):
+    bool_out = op in ("eq", "ne", "lt", "le", "gt", "ge")
+    out = np.empty(x.shape, bool if bool_out else x.dtype)
+    yv = np.broadcast_to(y, x.shape)
+    _C.cpu.binary(op, kview(x), kview(y, yv), kview(out))
+    return out
+
+
+@pytest.mark.parametrize("op", BINARY)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_avx2_loop_matches_portable_loop(op, dtype):
+    if not _C.cpu_has_avx2_fma():
+        pytest.skip("CPU has no AVX2+FMA")
+    before = _C.use_avx2()
+    try:
+        for n in SIZES:
+            x, y = operand(n, dtype, seed=n), operand(n, dtype, seed=n + 1)[::-1].copy()
+            for yy in (y, y[:1].copy()):  # a tensor operand, then a broadcast scalar
+                _C.set_use_avx2(True)
+                fast = run_binary(op, x, yy)
+                _C.set_use_avx2(False)
+                portable = run_binary(op, x, yy)
+                if fast.dtype == bool:
+                    np.testing.assert_array_equal(fast, portable)
+                else:
+                    same_bits(fast, portable)
     finally:
         _C.set_use_avx2(before)
 
