@@ -416,3 +416,26 @@ def test_expm1_and_elu_gradients_stay_exact_far_below_zero():
         t = fastdl.tensor(x, requires_grad=True)
         fn(t).sum().backward()
         np.testing.assert_allclose(t.grad.numpy(), slope, rtol=1e-13, atol=0)
+
+
+def test_hardtanh_and_relu6_are_one_clamp_kernel_with_torch_gradient():
+    """hardtanh / relu6 run the clamp functor (table row "hardtanh"): -0 stays -0 as in
+    torch's clamp; the gradient is 0 at and beyond the bounds and passes NaN through."""
+    a = np.array([-0.0, 0.0, 6.0, -1.0, np.nan, 7.0, 3.0, -2.0, 1.0, -1.0, 0.5], np.float32)
+    for f, lo, hi in [(lambda t: F.relu6(t), 0.0, 6.0), (lambda t: F.hardtanh(t), -1.0, 1.0),
+                      (lambda t: F.hardtanh(t, -0.5, 2.0), -0.5, 2.0)]:
+        x = fastdl.tensor(a, requires_grad=True)
+        y = f(x)
+        y.sum().backward()
+        with np.errstate(invalid="ignore"):
+            want = np.where(np.isnan(a), a, np.where(a < lo, lo, np.where(a > hi, hi, a))).astype(np.float32)
+            grad = np.where((a <= lo) | (a >= hi), 0.0, 1.0).astype(np.float32)
+        np.testing.assert_array_equal(y.detach().numpy().view(np.uint32)[~np.isnan(a)], want.view(np.uint32)[~np.isnan(a)])
+        assert np.isnan(y.detach().numpy()[4])
+        np.testing.assert_array_equal(x.grad.numpy(), grad)
+    xd = fastdl.tensor(np.linspace(-2, 2, 9) + 0.05, dtype=fastdl.float64, requires_grad=True)
+    assert fastdl.autograd.gradcheck(lambda t: F.hardtanh(t, -0.5, 0.5), (xd,))
+    assert fastdl.autograd.gradgradcheck(lambda t: F.hardtanh(t, -0.5, 0.5) * t, (xd,))
+    x = fastdl.tensor(a.copy())
+    assert F.hardtanh_(x) is x and np.signbit(x.numpy()[0]) and x.numpy()[5] == 1.0
+    np.testing.assert_array_equal(F.relu6(fastdl.tensor([-3, 0, 9], dtype=fastdl.int32)).numpy(), [0, 0, 6])

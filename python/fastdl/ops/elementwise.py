@@ -728,6 +728,8 @@ UNARY = {
     "relu": (lambda x, y, g, *p: _grad_op(_ReluBackward, "relu_backward", g, y), "y", False),
     "leaky_relu": (lambda x, y, g, s, _: g * _StepFactor.apply(x, "leaky_relu_grad", s), "x", True),
     "clamp": (lambda x, y, g, lo, hi: where(logical_and(_ge_bound(x, lo), _le_bound(x, hi)), g, 0.0), "x", False),
+    # hardtanh / relu6: clamp's values; gradient 0 at and beyond the bounds, NaN passes (torch)
+    "hardtanh": (lambda x, y, g, lo, hi: where(logical_or(x <= lo, x >= hi), 0.0, g), "x", False),
     "pow_scalar": (lambda x, y, g, e, _: g * e * _pow_grad_base(x, e - 1), "x", False),
     "floor": (_zero_grad, "", True),
     "ceil": (_zero_grad, "", True),

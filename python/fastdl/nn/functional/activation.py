@@ -90,11 +90,6 @@ def _composed(f, x, inplace, op, *params):
     return _apply(_Composed(f), x, inplace, op, True, *params)
 
 
-def _hardtanh(x, lo, hi):
-    # gradient 1 strictly inside (lo, hi), 0 at and beyond the bounds; NaN passes through
-    return where(x <= lo, lo, where(x >= hi, hi, x))
-
-
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]; as in PyTorch the gradient is 0 at the bounds."""
     check_tensor("hardtanh", input)
@@ -107,7 +102,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     lo, hi = _bounds("hardtanh", input, min_val, max_val)
     if lo != lo or hi != hi:  # a NaN bound makes every element NaN (torch's clamp); gradient passes as torch's
         return _composed(_all_nan, input, inplace, "hardtanh")
-    return _composed(_hardtanh, input, inplace, "hardtanh", lo, hi)
+    return _apply(_UNARY_FN["hardtanh"], input, inplace, "hardtanh", True, float(lo), float(hi))
 
 
 def _all_nan(x):
@@ -121,7 +116,8 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 def relu6(input, inplace=False):
     """min(max(x, 0), 6): hardtanh(x, 0, 6), gradient 0 at 0 and at 6."""
     check_tensor("relu6", input)
-    return _composed(_hardtanh, input, inplace, "relu6", *_bounds("hardtanh", input, 0.0, 6.0))
+    lo, hi = _bounds("hardtanh", input, 0.0, 6.0)
+    return _apply(_UNARY_FN["hardtanh"], input, inplace, "relu6", True, float(lo), float(hi))
 
 
 def _bounds(op, x, *vals):
