@@ -338,6 +338,42 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
   })
 }
 
+namespace {
+
+// A row-major dst whose src has its last two dims swapped in memory (x.t().contiguous(),
+// a permute(..., -1, -2)): copied in kTile x kTile tiles. Walking dst's rows element by
+// element reads src a column apart each time, one cache line (and often one page) per
+// element; within a tile both sides touch only kTile lines. Same dtype only. False when
+// the operands are not of that form.
+constexpr int64_t kTile = 8;
+
+template <typename T>
+bool copy_transposed_tiles(const TensorArg& src, const TensorArg& dst) {
+  const int nd = dst.ndim();
+  if (nd < 2 || nd > kMaxDims || !dst.is_contiguous() || src.strides[nd - 2] != 1) return false;
+  const int64_t R = dst.shape[nd - 2], C = dst.shape[nd - 1];
+  if (R < kTile || C < kTile) return false;
+  const int64_t sc = src.strides[nd - 1];  // src's step along a dst row
+  const int64_t outer = dst.numel() / (R * C), row_tiles = (R + kTile - 1) / kTile;
+  const T* s0 = reinterpret_cast<const T*>(src.bytes());
+  T* d0 = reinterpret_cast<T*>(dst.bytes());
+  parallel_for(outer * row_tiles, kTile * C, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = t / row_tiles, r0 = (t % row_tiles) * kTile, r1 = std::min(r0 + kTile, R);
+      const T* s = s0 + strided_offset(o, nd - 2, src.shape.data(), src.strides.data());
+      T* d = d0 + o * R * C;
+      for (int64_t c0 = 0; c0 < C; c0 += kTile) {
+        const int64_t c1 = std::min(c0 + kTile, C);
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t r = r0; r < r1; ++r) d[r * C + c] = s[r + c * sc];
+      }
+    }
+  });
+  return true;
+}
+
+}  // namespace
+
 void copy(const TensorArg& src, const TensorArg& dst) {
   check_cpu("copy", src);
   check_cpu("copy", dst);
@@ -346,6 +382,9 @@ void copy(const TensorArg& src, const TensorArg& dst) {
     using D = scalar_t;
     FASTDL_DISPATCH_STORAGE(src.dtype, "copy", [&] {
       using S = scalar_t;
+      if constexpr (std::is_same_v<D, S>) {
+        if (copy_transposed_tiles<D>(src, dst)) return;
+      }
       strided_loop<2>({&dst, &src}, [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
         D* o = reinterpret_cast<D*>(p[0]);
         const S* x = reinterpret_cast<const S*>(p[1]);
