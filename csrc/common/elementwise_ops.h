@@ -105,7 +105,8 @@ struct SmoothL1Grad {
 // table row: the gradient differs at the bounds, 0 there, as torch's).
 struct Clamp {
   template <typename T> FASTDL_HD T operator()(T x, double lo, double hi) const {
-    if (!(x == x)) return x;
+    // (a NaN x fails both comparisons and comes back unchanged; the bounds' tests are
+    // the same for every element, so the vectorised loop is a pair of selects)
     if (lo == lo && x < T(lo)) x = T(lo);
     if (hi == hi && x > T(hi)) x = T(hi);
     return x;

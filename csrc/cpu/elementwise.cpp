@@ -111,13 +111,15 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
 }
 
 // float32 transcendental ops with an AVX2 array kernel (vec_math.h): ~10x faster than
-// per-element libm calls, within a few ulp of them. nullptr: use the scalar functor.
+// per-element libm calls, within a few ulp of them (gelu: of the exact value, where the
+// portable formula cancels for negative x). nullptr: use the scalar functor.
 // (Callers check use_avx2() per call: tests switch it off.)
 using VecF32 = void (*)(const float*, float*, int64_t);
 VecF32 vec_f32_kernel(const std::string& op) {
   static const std::unordered_map<std::string, VecF32> t = {
       {"exp", vec::exp_f32_avx2}, {"log", vec::log_f32_avx2},
-      {"tanh", vec::tanh_f32_avx2}, {"sigmoid", vec::sigmoid_f32_avx2}, {"silu", vec::silu_f32_avx2}};
+      {"tanh", vec::tanh_f32_avx2}, {"sigmoid", vec::sigmoid_f32_avx2}, {"silu", vec::silu_f32_avx2},
+      {"gelu", vec::gelu_f32_avx2}, {"gelu_grad", vec::gelu_grad_f32_avx2}};
   auto it = t.find(op);
   return it == t.end() ? nullptr : it->second;
 }
@@ -247,7 +249,9 @@ void unary(const UnaryOp& op, const TensorArg& x, const TensorArg& out, double p
   check_cpu(name, out);
   check_same_shape(name, x, out);
   check_dtype(name, out, x.dtype);
-  if (x.dtype == DType::Float32 && op.vec_f32 && use_avx2()) return unary_vec_f32(op.vec_f32, x, out);
+  // (the array kernels are the ops at parameters 0, 0: gelu's 0 is the exact form)
+  if (x.dtype == DType::Float32 && op.vec_f32 && p0 == 0.0 && p1 == 0.0 && use_avx2())
+    return unary_vec_f32(op.vec_f32, x, out);
   (*op.fn)(x, out, p0, p1);
 }
 

@@ -11,6 +11,9 @@ void log_f32_avx2(const float* x, float* out, int64_t n);
 void tanh_f32_avx2(const float* x, float* out, int64_t n);
 void sigmoid_f32_avx2(const float* x, float* out, int64_t n);
 void silu_f32_avx2(const float* x, float* out, int64_t n);
+// The exact GELU and its derivative (gelu / gelu_grad with p0 = 0, not the tanh form).
+void gelu_f32_avx2(const float* x, float* out, int64_t n);
+void gelu_grad_f32_avx2(const float* x, float* out, int64_t n);
 
 }  // namespace vec
 }  // namespace fastdl

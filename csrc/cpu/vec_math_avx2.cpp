@@ -28,6 +28,8 @@ void log_f32_avx2(const float* x, float* out, int64_t n) { map8<log8>(x, out, n)
 void tanh_f32_avx2(const float* x, float* out, int64_t n) { map8<tanh8>(x, out, n); }
 void sigmoid_f32_avx2(const float* x, float* out, int64_t n) { map8<sigmoid8>(x, out, n); }
 void silu_f32_avx2(const float* x, float* out, int64_t n) { map8<silu8>(x, out, n); }
+void gelu_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu8>(x, out, n); }
+void gelu_grad_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu_grad8>(x, out, n); }
 
 }  // namespace vec
 }  // namespace fastdl

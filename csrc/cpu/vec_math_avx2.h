@@ -113,6 +113,65 @@ inline __m256 sigmoid8(__m256 x) {
 // x * sigmoid(x); below x = -87 sigmoid(x) is denormal and the error is |x| of its ulps.
 inline __m256 silu8(__m256 x) { return _mm256_mul_ps(x, sigmoid8(x)); }
 
+// p(w) = c[0] w^(n-1) + ... + c[n-1] (Horner, highest degree first, as Cephes' polevl).
+template <int N>
+inline __m256 polevl8(__m256 w, const float (&c)[N]) {
+  __m256 p = splat(c[0]);
+  for (int i = 1; i < N; ++i) p = _mm256_fmadd_ps(p, w, splat(c[i]));
+  return p;
+}
+
+// e^(-x^2 / 2) without rounding x^2: x = h + l with h = x's top 12 significant bits, so
+// h^2 / 2 is exact and e^(-x^2/2) = e^(-h^2/2) e^(-l (x + h) / 2). (x^2 rounded would cost
+// up to ~100 ulp near x = 14, where x^2 / 2 is ~100.)
+inline __m256 exp_neg_half_square8(__m256 x) {
+  const __m256 h = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(int(0xFFFFF000u))));
+  const __m256 hh = _mm256_mul_ps(_mm256_mul_ps(h, h), splat(-0.5f));
+  const __m256 lo = _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(x, h), _mm256_add_ps(x, h)), splat(-0.5f));
+  return _mm256_mul_ps(exp8(hh), exp8(lo));
+}
+
+// erfc(|x| / sqrt 2) for any x (NaN passes), by Cephes' erff / erfcf in a = |x| / sqrt 2:
+// 1 - a T(a^2) below a = 1, else e^(-a^2) / a P(1/a^2) (a < 2) or R(1/a^2), with
+// e^(-a^2) = e^(-x^2 / 2) taken from x itself (a carries the rounding of the division by
+// sqrt 2, which e^(-a^2) would amplify a^2 times). Beyond |x| = 14.9 erfc is below the
+// smallest denormal: |x| is capped there.
+inline __m256 erfc_scaled8(__m256 x) {
+  static constexpr float T[] = {7.853861353153693e-5f, -8.010193625184903e-4f, 5.188327685732524e-3f,
+                                -2.685381193529856e-2f, 1.128358514861418e-1f, -3.761262582423300e-1f,
+                                1.128379165726710e+0f};
+  static constexpr float P[] = {2.326819970068386e-2f, -1.387039388740657e-1f, 3.687424674597105e-1f,
+                                -5.824733027278666e-1f, 6.210004621745983e-1f, -4.944515323274145e-1f,
+                                3.404879937665872e-1f, -2.741127028184656e-1f, 5.638259427386472e-1f};
+  static constexpr float R[] = {-1.047766399936249e+1f, 1.297719955372516e+1f, -7.495518717768503e+0f,
+                                2.921019019210786e+0f, -1.015265279202700e+0f, 4.218463358204948e-1f,
+                                -2.820767439740514e-1f, 5.641895067754075e-1f};
+  const __m256 ax = _mm256_min_ps(splat(14.9f), abs8(x));  // (bound, x): a NaN x passes
+  const __m256 a = _mm256_mul_ps(ax, splat(0.7071067811865476f));
+  const __m256 small = _mm256_fnmadd_ps(a, polevl8(_mm256_mul_ps(a, a), T), splat(1.0f));
+  const __m256 q = _mm256_div_ps(splat(1.0f), a);
+  const __m256 w = _mm256_mul_ps(q, q);
+  const __m256 tail = _mm256_blendv_ps(polevl8(w, R), polevl8(w, P), _mm256_cmp_ps(a, splat(2.0f), _CMP_LT_OQ));
+  const __m256 big = _mm256_mul_ps(_mm256_mul_ps(exp_neg_half_square8(ax), q), tail);
+  return _mm256_blendv_ps(big, small, _mm256_cmp_ps(a, splat(1.0f), _CMP_LT_OQ));
+}
+
+// 1 + erf(x / sqrt 2) = 2 - erfc(|x| / sqrt 2) for x >= 0, erfc(|x| / sqrt 2) for x < 0:
+// no cancellation for negative x (the portable formula 1 + erf loses every digit there).
+inline __m256 one_plus_erf_scaled8(__m256 x) {
+  const __m256 c = erfc_scaled8(x);
+  return _mm256_blendv_ps(_mm256_sub_ps(splat(2.0f), c), c, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+}
+
+// Exact (erf) GELU, 0.5 x (1 + erf(x / sqrt 2)), and its derivative
+// 0.5 (1 + erf(x / sqrt 2)) + x e^(-x^2 / 2) / sqrt(2 pi).
+inline __m256 gelu8(__m256 x) { return _mm256_mul_ps(_mm256_mul_ps(splat(0.5f), x), one_plus_erf_scaled8(x)); }
+inline __m256 gelu_grad8(__m256 x) {
+  const __m256 e = exp_neg_half_square8(x);
+  return _mm256_fmadd_ps(_mm256_mul_ps(x, e), splat(0.3989422804014327f),
+                         _mm256_mul_ps(splat(0.5f), one_plus_erf_scaled8(x)));
+}
+
 // Lanes [0, n) of a partial block (n in 1..7) for maskload / maskstore.
 inline __m256i tail_mask(long n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
