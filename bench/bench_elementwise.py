@@ -1,0 +1,92 @@
+"""Elementwise kernels on one large float32 tensor (2^20 elements, 4 MiB: past L2, in
+L3), fastdl next to torch, in one process: the interleaved rounds of fastdl.bench (median
+time of each library, per-round ratios), at each thread count asked for. Checks each
+result against torch's before timing.
+
+    PYTHONPATH=python python3 bench/bench_elementwise.py [--threads 1,2] [--rounds 9] [--n 1048576] [--json OUT]
+
+Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
+"""
+import argparse
+import json
+import platform
+
+import numpy as np
+
+import fastdl
+from fastdl.bench import interleaved, relerr
+
+def cases(lib, x, y):
+    F = lib.nn.functional
+    return {
+        "relu": lambda: F.relu(x),
+        "leaky_relu(0.1)": lambda: F.leaky_relu(x, 0.1),
+        "abs": lambda: x.abs(),
+        "neg": lambda: x.neg(),
+        "clamp(-1, 1)": lambda: x.clamp(-1, 1),
+        "hardtanh": lambda: F.hardtanh(x),
+        "floor": lambda: x.floor(),
+        "x ** 2": lambda: x ** 2,
+        "x ** 3": lambda: x ** 3,
+        "x ** 0.5": lambda: x ** 0.5,
+        "rsqrt": lambda: x.rsqrt(),
+        "reciprocal": lambda: x.reciprocal(),
+        "exp": lambda: x.exp(),
+        "log": lambda: x.log(),
+        "tanh": lambda: x.tanh(),
+        "sigmoid": lambda: x.sigmoid(),
+        "silu": lambda: F.silu(x),
+        "gelu": lambda: F.gelu(x),
+        "elu": lambda: F.elu(x),
+        "softplus": lambda: F.softplus(x),
+        "sin": lambda: x.sin(),
+        "x * 2": lambda: x * 2.0,
+        "x + y": lambda: x + y,
+        "maximum(x, y)": lambda: lib.maximum(x, y),
+        "x > y": lambda: x > y,
+        "where(x > 0, x, y)": lambda: lib.where(x > 0, x, y),
+        "atan2(x, y)": lambda: lib.atan2(x, y),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--sample-s", type=float, default=0.05)
+    ap.add_argument("--n", type=int, default=1 << 20)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    N = a.n
+    import torch
+    rng = np.random.default_rng(0)
+    xa = rng.uniform(0.05, 4.0, N).astype(np.float32) * rng.choice([-1, 1], N).astype(np.float32)
+    ya = rng.standard_normal(N).astype(np.float32)
+    pos = np.abs(xa)  # log / sqrt / rsqrt read |x| so neither library meets NaN
+    fd_cases = cases(fastdl, fastdl.tensor(xa), fastdl.tensor(ya))
+    t_cases = cases(torch, torch.tensor(xa), torch.tensor(ya))
+    for name in ("log", "x ** 0.5", "rsqrt"):
+        fp, tp = fastdl.tensor(pos), torch.tensor(pos)
+        fd_cases[name] = {"log": lambda: fp.log(), "x ** 0.5": lambda: fp ** 0.5, "rsqrt": lambda: fp.rsqrt()}[name]
+        t_cases[name] = {"log": lambda: tp.log(), "x ** 0.5": lambda: tp ** 0.5, "rsqrt": lambda: tp.rsqrt()}[name]
+    rows = []
+    for threads in [int(t) for t in a.threads.split(",")]:
+        fastdl.set_num_threads(threads)
+        torch.set_num_threads(threads)
+        print(f"\n{threads} thread(s), float32 x {N}")
+        print(f"{'op':22s} {'fastdl ms':>10s} {'torch ms':>10s} {'torch/fastdl':>13s}  [min, max]   max rel err")
+        for name in fd_cases:
+            err = relerr(fd_cases[name]().numpy().astype(np.float64), t_cases[name]().numpy().astype(np.float64))
+            r = interleaved({"fastdl": fd_cases[name], "torch": t_cases[name]}, a.rounds, a.sample_s, settle_s=0.02)
+            v = r["vs_torch"]
+            print(f"{name:22s} {r['fastdl_ms']:10.3f} {r['torch_ms']:10.3f} {v['median']:13.2f}  "
+                  f"[{v['min']:.2f}, {v['max']:.2f}]  {err:.1e}")
+            rows.append({"op": name, "threads": threads, "n": N, "max_rel_err_vs_torch": err, **r})
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+                       "avx2": bool(fastdl._C.use_avx2()), "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""bench/bench_elementwise.py runs end to end on a small size (torch installed) and writes
+its JSON: every op timed at each thread count, each result checked against torch's."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_small_run_writes_every_row(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "ew.json"
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_elementwise.py"), "--threads", "1,2",
+                    "--rounds", "1", "--sample-s", "0.001", "--n", "4099", "--json", str(out)],
+                   check=True, env=env, capture_output=True, timeout=300)
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["threads"] for r in rows} == {1, 2}
+    assert len(rows) == 2 * len({r["op"] for r in rows}) and len(rows) >= 40
+    for r in rows:
+        assert r["n"] == 4099 and r["fastdl_ms"] > 0 and r["torch_ms"] > 0
+        assert r["max_rel_err_vs_torch"] < 1e-5, r["op"]
