@@ -495,3 +495,27 @@ def test_inplace_unary_kernel_writes_over_its_input(op):
     leaf = fastdl.tensor(a, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         getattr(leaf, op + "_")()
+
+
+def test_full_max_min_without_graph_is_the_kernel_alone():
+    """x.max() / x.min() with nothing to record skip the Function: same values (NaN
+    propagated, any layout, float64), the empty-input error kept, and the graph recorded
+    whenever x requires grad."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((7, 9)).astype(np.float32)
+    for arr in (a, a.T, a.astype(np.float64)):
+        x = fastdl.tensor(np.ascontiguousarray(arr)) if arr is not a.T else fastdl.tensor(a).t()
+        assert float(x.max()) == arr.max() and float(x.min()) == arr.min()
+        assert x.max().shape == () and x.max().dtype == x.dtype and not x.max().requires_grad
+    n = a.copy()
+    n[3, 4] = np.nan
+    assert np.isnan(float(fastdl.tensor(n).max())) and np.isnan(float(fastdl.tensor(n).min()))
+    with pytest.raises(ValueError, match="max: cannot reduce over an empty dimension"):
+        fastdl.zeros(0, 3).max()
+    w = fastdl.tensor(a, requires_grad=True)
+    m = w.max()
+    assert m.requires_grad
+    m.backward()
+    assert w.grad.numpy().sum() == 1.0
+    with fastdl.no_grad():
+        assert not w.max().requires_grad and float(w.min()) == a.min()

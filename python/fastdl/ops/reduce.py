@@ -159,7 +159,12 @@ def _max_min(op, x, dim, keepdim, other=None):
         # max(x, dim): straight to the op (a float CPU x runs in one C++ call, _MaxMinDim)
         return _ValuesIndices(*_MaxMinDim.apply(x, dim + len(x._shape) if dim < 0 else dim, keepdim, op))
     if dim is None and other is None and keepdim is False and isinstance(x, Tensor):  # max(x): every dim
-        return _AMaxMin.apply(x, list(range(len(x._shape))), False, op)
+        dims = list(range(len(x._shape)))
+        if not (x._requires_grad and is_grad_enabled()) and 0 not in x._shape:
+            out = _cpu_reduce_new(op, x, dims, False)  # nothing to record: a float CPU x in one call
+            if out is not None:
+                return out
+        return _AMaxMin.apply(x, dims, False, op)
     check_tensor(op, x)
     if isinstance(dim, Tensor) and other is None:
         # torch's overloads: (input, other) for two tensors; a 0-d integer tensor is a dim only with keepdim
