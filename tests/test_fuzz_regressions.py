@@ -122,3 +122,9 @@ def test_matches_torch_where_torch_is_installed():
             fn(torch)
         with pytest.raises(RuntimeError):
             fn(fastdl)
+
+
+def test_session19_fuzz_finding():
+    """linear_cross_entropy names a non-tensor operand (was AttributeError: 'int' object has no attribute 'dim')."""
+    with pytest.raises(TypeError, match="linear_cross_entropy: expected linear_weight to be a Tensor, got int"):
+        fastdl.nn.functional.linear_cross_entropy(fastdl.randn(3, 4), 1, fastdl.tensor([0, 1, 2]))

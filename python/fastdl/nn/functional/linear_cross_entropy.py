@@ -7,7 +7,10 @@ here they are accepted and the reference composition always runs."""
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
                          ignore_index=None, label_smoothing=0.0, options=None):
     from . import cross_entropy
+    from ...ops._util import check_tensor
     op = "linear_cross_entropy"
+    for name, t in (("input", input), ("linear_weight", linear_weight), ("target", target)):
+        check_tensor(op, t, name)
     if input.dim() < 1 or input.dim() > 2:
         raise RuntimeError(f"{op}: expected input with dimensionality 1 or 2, got {input.dim()}")
     if linear_weight.dim() < 2:
