@@ -213,10 +213,14 @@ void max_pool_backward_impl(const TensorArg& go, const TensorArg& idx, const Ten
     fail_index("max_pool2d_backward: an index is outside the input plane of " + describe(gi));
 }
 
-// The double sum of n contiguous values in 16 interleaved partial sums: one running sum
-// waits ~4 cycles per element on the previous add (a global 32 x 32 average took 1.3 ns
-// an element); sixteen sums vectorise and overlap. The order differs from one running sum by double
-// roundings only, far below T's last bit.
+// Window rows (or whole dense planes) of at least kLongRun contiguous values are summed
+// in 16 interleaved double partial sums: one running sum waits ~4 cycles per element on
+// the previous add (a global 32 x 32 average took 1.3 ns an element), sixteen vectorise
+// and overlap. The order differs from one running sum by double roundings only, far
+// below T's last bit. Shorter runs (a 2 x 2 or 3 x 3 window's rows, an adaptive 7 x 7
+// window's) keep one running sum, and their bits: splitting them costs more than it saves.
+constexpr int64_t kLongRun = 64;
+
 template <typename T>
 __attribute__((always_inline)) inline double sum_run_portable(const T* r, int64_t n) {
   double acc[16] = {};
@@ -233,15 +237,8 @@ __attribute__((always_inline)) inline double sum_run_portable(const T* r, int64_
 template <typename T>
 __attribute__((target("avx2"))) double sum_run_avx2(const T* r, int64_t n) { return sum_run_portable(r, n); }
 
-// Runs shorter than 64 (a 2 x 2 or 3 x 3 window's rows, an adaptive 7 x 7 window's) keep
-// one running sum: splitting them costs more than it saves.
 template <typename T>
 double sum_run(const T* r, int64_t n) {
-  if (n < 64) {
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(r[i]);
-    return sum;
-  }
   return use_avx2() ? sum_run_avx2(r, n) : sum_run_portable(r, n);
 }
 
@@ -275,12 +272,12 @@ void window_avg_impl(const TensorArg& src, const TensorArg& dst, const Windows& 
           }
         } else {
           double sum = 0;  // double accumulation, as PyTorch's CPU acc_type for float
-          if (w0 == 0 && w1 == W && sW == 1 && sH == W) {
+          if (w0 == 0 && w1 == W && sW == 1 && sH == W && (h1 - h0) * W >= kLongRun) {
             sum = sum_run(sp + h0 * W, (h1 - h0) * W);  // whole rows of a dense plane: one run
           } else {
             for (int64_t ih = h0; ih < h1; ++ih) {
               const T* r = sp + ih * sH;
-              if (sW == 1 && w1 - w0 >= 64) {
+              if (sW == 1 && w1 - w0 >= kLongRun) {
                 sum += sum_run(r + w0, w1 - w0);
               } else {
                 for (int64_t iw = w0; iw < w1; ++iw) sum += r[iw * sW];
