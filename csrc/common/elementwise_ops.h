@@ -307,7 +307,8 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
 // expand these into their name -> kernel maps, so an op added here exists on both.
 #define FASTDL_UNARY_OPS(X)                                                                      \
   X("neg", Neg, NUMERIC) X("abs", Abs, NUMERIC) X("sign", Sign, NUMERIC) X("relu", Relu, NUMERIC) \
-  X("clamp", Clamp, NUMERIC) X("hardtanh", Clamp, NUMERIC) X("exp", Exp, FLOAT) X("log", Log, FLOAT) X("log1p", Log1p, FLOAT)   \
+  X("clamp", Clamp, NUMERIC) X("hardtanh", Clamp, NUMERIC) X("exp", Exp, FLOAT)                  \
+  X("log", Log, FLOAT) X("log1p", Log1p, FLOAT)                                                  \
   X("expm1", Expm1, FLOAT) X("sqrt", Sqrt, FLOAT) X("rsqrt", Rsqrt, FLOAT) X("tanh", Tanh, FLOAT) \
   X("sigmoid", Sigmoid, FLOAT) X("sin", Sin, FLOAT) X("cos", Cos, FLOAT) X("floor", Floor, FLOAT) \
   X("ceil", Ceil, FLOAT) X("round", Round, FLOAT) X("reciprocal", Reciprocal, FLOAT)              \
