@@ -26,9 +26,15 @@ PARAMS = {
     "smooth_l1": [(1.0, 0), (0.3, 0)], "smooth_l1_grad": [(1.0, 0), (0.3, 0)],
 }
 SIZES = [1, 7, 8, 9, 31, 33, 1000]
-# float32 ops with their own AVX2 array kernel at parameters (0, 0) (vec_math.h, a few ulp
-# from libm; test_vec_math.py, test_vec_gelu.py)
-VEC_MATH_F32 = {"exp", "log", "tanh", "sigmoid", "silu", "gelu", "gelu_grad"}
+# float32 ops with their own AVX2 array kernel at parameters (0, 0), and at any parameters
+# (vec_math.h, a few ulp from libm; test_vec_math.py, test_vec_gelu.py, test_vec_sin_cos.py,
+# test_vec_elu_softplus.py)
+VEC_MATH_F32 = {"exp", "log", "expm1", "log1p", "sin", "cos", "tanh", "sigmoid", "silu", "gelu", "gelu_grad"}
+VEC_MATH_F32_PARAMS = {"elu", "softplus"}
+
+
+def has_vec_kernel(op, p0, p1, dtype):
+    return dtype == np.float32 and (op in VEC_MATH_F32_PARAMS or (op in VEC_MATH_F32 and p0 == 0 and p1 == 0))
 
 
 def operand(n, dtype, seed=0):
@@ -56,7 +62,7 @@ def same_bits(got, want):
 
 @pytest.mark.parametrize("op,p0,p1,dtype", [
     (op, p0, p1, dtype) for op, ps in PARAMS.items() for p0, p1 in ps for dtype in (np.float32, np.float64)
-    if not (dtype == np.float32 and op in VEC_MATH_F32 and p0 == 0 and p1 == 0)])
+    if not has_vec_kernel(op, p0, p1, dtype)])
 def test_avx2_loop_matches_portable_loop(op, p0, p1, dtype):
     if not _C.cpu_has_avx2_fma():
         pytest.skip("CPU has no AVX2+FMA")

@@ -112,32 +112,52 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
 
 // float32 transcendental ops with an AVX2 array kernel (vec_math.h): ~10x faster than
 // per-element libm calls, within a few ulp of them (gelu: of the exact value, where the
-// portable formula cancels for negative x). nullptr: use the scalar functor.
+// portable formula cancels for negative x). Kernels without parameters serve their op at
+// p0 = p1 = 0 only (gelu's p0 = 1, the tanh form, stays on the functor); elu and
+// softplus take theirs, rounded to float as their functors round them.
 // (Callers check use_avx2() per call: tests switch it off.)
-using VecF32 = void (*)(const float*, float*, int64_t);
-VecF32 vec_f32_kernel(const std::string& op) {
-  static const std::unordered_map<std::string, VecF32> t = {
-      {"exp", vec::exp_f32_avx2}, {"log", vec::log_f32_avx2},
-      {"tanh", vec::tanh_f32_avx2}, {"sigmoid", vec::sigmoid_f32_avx2}, {"silu", vec::silu_f32_avx2},
-      {"gelu", vec::gelu_f32_avx2}, {"gelu_grad", vec::gelu_grad_f32_avx2}};
+using VecF32 = void (*)(const float*, float*, int64_t, double, double);
+struct VecKernel {
+  VecF32 fn = nullptr;  // nullptr: use the scalar functor
+  bool takes_params = false;
+};
+
+template <void (*F)(const float*, float*, int64_t)>
+void no_params(const float* x, float* o, int64_t n, double, double) { F(x, o, n); }
+void elu_params(const float* x, float* o, int64_t n, double alpha, double) {
+  vec::elu_f32_avx2(x, o, n, float(alpha));
+}
+void softplus_params(const float* x, float* o, int64_t n, double beta, double threshold) {
+  vec::softplus_f32_avx2(x, o, n, float(beta), float(threshold));
+}
+
+VecKernel vec_f32_kernel(const std::string& op) {
+  static const std::unordered_map<std::string, VecKernel> t = {
+      {"exp", {no_params<vec::exp_f32_avx2>}}, {"log", {no_params<vec::log_f32_avx2>}},
+      {"expm1", {no_params<vec::expm1_f32_avx2>}}, {"log1p", {no_params<vec::log1p_f32_avx2>}},
+      {"sin", {no_params<vec::sin_f32_avx2>}}, {"cos", {no_params<vec::cos_f32_avx2>}},
+      {"tanh", {no_params<vec::tanh_f32_avx2>}}, {"sigmoid", {no_params<vec::sigmoid_f32_avx2>}},
+      {"silu", {no_params<vec::silu_f32_avx2>}}, {"gelu", {no_params<vec::gelu_f32_avx2>}},
+      {"gelu_grad", {no_params<vec::gelu_grad_f32_avx2>}},
+      {"elu", {elu_params, true}}, {"softplus", {softplus_params, true}}};
   auto it = t.find(op);
-  return it == t.end() ? nullptr : it->second;
+  return it == t.end() ? VecKernel{} : it->second;
 }
 
 // Applies an array kernel along any strides: contiguous runs directly, strided runs
 // through a small gather / compute / scatter buffer.
-void unary_vec_f32(VecF32 fn, const TensorArg& x, const TensorArg& out) {
+void unary_vec_f32(VecF32 fn, const TensorArg& x, const TensorArg& out, double p0, double p1) {
   strided_loop<2>({&out, &x}, [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
     float* o = reinterpret_cast<float*>(p[0]);
     const float* a = reinterpret_cast<const float*>(p[1]);
-    if (s[0] == sizeof(float) && s[1] == sizeof(float)) return fn(a, o, n);
+    if (s[0] == sizeof(float) && s[1] == sizeof(float)) return fn(a, o, n, p0, p1);
     const int64_t so = s[0] / sizeof(float), sa = s[1] / sizeof(float);
     constexpr int64_t kChunk = 64;
     float buf[kChunk];
     for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
       const int64_t m = std::min(kChunk, n - i0);
       for (int64_t k = 0; k < m; ++k) buf[k] = a[(i0 + k) * sa];
-      fn(buf, buf, m);
+      fn(buf, buf, m, p0, p1);
       for (int64_t k = 0; k < m; ++k) o[(i0 + k) * so] = buf[k];
     }
   });
@@ -212,7 +232,7 @@ bool binary_is_comparison(const std::string& op) {
 struct UnaryOp {
   std::string name;
   const UnaryFn* fn;
-  VecF32 vec_f32;  // the AVX2 array kernel for float32, or nullptr
+  VecKernel vec_f32;  // the AVX2 array kernel for float32, if any
 };
 
 struct BinaryOp {
@@ -249,9 +269,9 @@ void unary(const UnaryOp& op, const TensorArg& x, const TensorArg& out, double p
   check_cpu(name, out);
   check_same_shape(name, x, out);
   check_dtype(name, out, x.dtype);
-  // (the array kernels are the ops at parameters 0, 0: gelu's 0 is the exact form)
-  if (x.dtype == DType::Float32 && op.vec_f32 && p0 == 0.0 && p1 == 0.0 && use_avx2())
-    return unary_vec_f32(op.vec_f32, x, out);
+  const VecKernel& v = op.vec_f32;
+  if (x.dtype == DType::Float32 && v.fn && (v.takes_params || (p0 == 0.0 && p1 == 0.0)) && use_avx2())
+    return unary_vec_f32(v.fn, x, out, p0, p1);
   (*op.fn)(x, out, p0, p1);
 }
 

@@ -11,15 +11,37 @@ namespace vec {
 namespace {
 
 // Full blocks of 8, then one masked block for the rest.
-template <__m256 (*F)(__m256)>
-void map8(const float* x, float* out, int64_t n) {
+template <typename F>
+void map8(const float* x, float* out, int64_t n, F f) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, F(_mm256_loadu_ps(x + i)));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, f(_mm256_loadu_ps(x + i)));
   if (i < n) {
     const __m256i m = tail_mask(n - i);
-    _mm256_maskstore_ps(out + i, m, F(_mm256_maskload_ps(x + i, m)));
+    _mm256_maskstore_ps(out + i, m, f(_mm256_maskload_ps(x + i, m)));
   }
 }
+template <__m256 (*F)(__m256)>
+void map8(const float* x, float* out, int64_t n) { map8(x, out, n, F); }
+
+// sin / cos: blocks with a lane beyond kSinCosMaxArg (or inf / NaN) take those lanes
+// through libm (__builtin_sinf / cosf: plain calls, no inline header code).
+template <__m256 (*F)(__m256), float (*Libm)(float)>
+__m256 sin_cos_or_libm8(__m256 x) {
+  const __m256 far = _mm256_cmp_ps(abs8(x), splat(kSinCosMaxArg), _CMP_NLE_UQ);  // or NaN
+  __m256 v = F(x);
+  if (_mm256_movemask_ps(far)) {
+    alignas(32) float xs[8], vs[8];
+    _mm256_store_ps(xs, x);
+    _mm256_store_ps(vs, v);
+    const int m = _mm256_movemask_ps(far);
+    for (int i = 0; i < 8; ++i)
+      if (m >> i & 1) vs[i] = Libm(xs[i]);
+    v = _mm256_load_ps(vs);
+  }
+  return v;
+}
+float libm_sin(float x) { return __builtin_sinf(x); }
+float libm_cos(float x) { return __builtin_cosf(x); }
 
 }  // namespace
 
@@ -30,6 +52,19 @@ void sigmoid_f32_avx2(const float* x, float* out, int64_t n) { map8<sigmoid8>(x,
 void silu_f32_avx2(const float* x, float* out, int64_t n) { map8<silu8>(x, out, n); }
 void gelu_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu8>(x, out, n); }
 void gelu_grad_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu_grad8>(x, out, n); }
+void expm1_f32_avx2(const float* x, float* out, int64_t n) { map8<expm1_8>(x, out, n); }
+void log1p_f32_avx2(const float* x, float* out, int64_t n) { map8<log1p8>(x, out, n); }
+void sin_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<sin8, libm_sin>>(x, out, n); }
+void cos_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<cos8, libm_cos>>(x, out, n); }
+
+void elu_f32_avx2(const float* x, float* out, int64_t n, float alpha) {
+  const __m256 a = splat(alpha);
+  map8(x, out, n, [a](__m256 v) { return elu8(v, a); });
+}
+void softplus_f32_avx2(const float* x, float* out, int64_t n, float beta, float threshold) {
+  const __m256 b = splat(beta), t = splat(threshold);
+  map8(x, out, n, [b, t](__m256 v) { return softplus8(v, b, t); });
+}
 
 }  // namespace vec
 }  // namespace fastdl

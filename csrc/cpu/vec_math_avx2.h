@@ -20,10 +20,9 @@ inline __m256 pow2i(__m256i k) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
 }
 
-// e^r for x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction),
-// by Cephes' degree-7 polynomial; *n receives n. The callers clamp x and apply 2^n
-// (exp8 below, the LSTM cell's gate_exp8 in rnn_gate_math_avx2.h).
-inline __m256 exp_reduced8(__m256 x, __m256* n) {
+// e^r - 1 for x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact reduction),
+// by Cephes' degree-7 polynomial r + r^2 P(r) (exact for tiny r); *n receives n.
+inline __m256 expm1_reduced8(__m256 x, __m256* n) {
   *n = _mm256_round_ps(_mm256_mul_ps(x, splat(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(*n, splat(0.693145751953125f), x);
   r = _mm256_fnmadd_ps(*n, splat(1.428606765330187e-06f), r);
@@ -33,9 +32,12 @@ inline __m256 exp_reduced8(__m256 x, __m256* n) {
   p = _mm256_fmadd_ps(p, r, splat(4.1665795894e-2f));
   p = _mm256_fmadd_ps(p, r, splat(1.6666665459e-1f));
   p = _mm256_fmadd_ps(p, r, splat(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-  return _mm256_add_ps(p, splat(1.0f));
+  return _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
 }
+
+// e^r as above, plus one. The callers clamp x and apply 2^n (exp8 below, the LSTM cell's
+// gate_exp8 in rnn_gate_math_avx2.h).
+inline __m256 exp_reduced8(__m256 x, __m256* n) { return _mm256_add_ps(expm1_reduced8(x, n), splat(1.0f)); }
 
 // e^x: the scale 2^n applied in two halves so that results down to the smallest
 // denormal and up to overflow come from one rounding.
@@ -85,6 +87,94 @@ inline __m256 log8(__m256 x) {
 
 inline __m256 abs8(__m256 x) { return _mm256_andnot_ps(splat(-0.0f), x); }
 
+// e^x - 1 for x <= 20 (the caller caps x) without cancellation: e^x - 1 = 2^n (e^r - 1) +
+// (2^n - 1), one rounding of an exact scaled product plus an exact 2^n - 1. Below -30 the
+// result rounds to -1, so x is clamped there (a NaN x passes the clamp). x's sign bit is
+// put back so that -0 gives -0 (the sum gives +0).
+inline __m256 expm1_capped8(__m256 x) {
+  __m256 n;
+  const __m256 p = expm1_reduced8(_mm256_max_ps(splat(-30.0f), x), &n);
+  const __m256 s = pow2i(_mm256_cvtps_epi32(n));  // n in [-43, 29]
+  return _mm256_or_ps(_mm256_fmadd_ps(s, p, _mm256_sub_ps(s, splat(1.0f))), _mm256_and_ps(x, splat(-0.0f)));
+}
+
+// e^x - 1 for any x: above 20 it rounds to e^x.
+inline __m256 expm1_8(__m256 x) {
+  const __m256 small = expm1_capped8(_mm256_min_ps(splat(20.0f), x));
+  return _mm256_blendv_ps(small, exp8(x), _mm256_cmp_ps(x, splat(20.0f), _CMP_GT_OQ));
+}
+
+// log(1 + y) from u = 1 + y rounded: log(u) + (y - (u - 1)) / u, where u - 1 and y - (u - 1)
+// (u's rounding error) are exact, so the second term undoes the rounding to first order;
+// y itself where u rounds to 1 (tiny y, +-0 kept), +inf at +inf, -inf at -1, NaN below.
+inline __m256 log1p8(__m256 y) {
+  const __m256 u = _mm256_add_ps(splat(1.0f), y);
+  const __m256 d = _mm256_sub_ps(u, splat(1.0f));
+  const __m256 corr = _mm256_div_ps(_mm256_sub_ps(y, d), u);  // 0 / 0 at y = -1: masked
+  const __m256 r = _mm256_add_ps(log8(u), _mm256_andnot_ps(_mm256_cmp_ps(u, _mm256_setzero_ps(), _CMP_EQ_OQ), corr));
+  const __m256 keep_y = _mm256_or_ps(_mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_EQ_OQ),
+                                     _mm256_cmp_ps(y, splat(__builtin_inff()), _CMP_EQ_OQ));
+  return _mm256_blendv_ps(r, y, keep_y);
+}
+
+// log(1 + e^t) = max(t, 0) + log1p(e^-|t|): no overflow, and e^t's own (denormal) tail
+// for very negative t.
+inline __m256 log1p_exp8(__m256 t) {
+  const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), abs8(t)));
+  return _mm256_add_ps(_mm256_max_ps(_mm256_setzero_ps(), t), log1p8(e));  // (0, t): a NaN t passes
+}
+
+// sin / cos: |x| reduced by pi/2 in double (pi/2 in two parts, FMA), r = |x| - q pi/2 in
+// [-pi/4, pi/4] rounded to float, then Cephes' sinf / cosf polynomials in r by quadrant q.
+// The double reduction keeps r's relative error ~1e-16 / |r| even next to a multiple of
+// pi, up to |x| = 2^16 (the callers take larger, infinite or NaN lanes through libm).
+constexpr float kSinCosMaxArg = 65536.0f;
+
+inline __m128 reduce_half_pi4(__m256d x, __m128i* q) {
+  const __m256d n = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(0.63661977236758134)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(1.5707963267948966), x);
+  r = _mm256_fnmadd_pd(n, _mm256_set1_pd(6.123233995736766e-17), r);
+  *q = _mm256_cvtpd_epi32(n);
+  return _mm256_cvtpd_ps(r);
+}
+
+// sin(q pi/2 + r) (shift 0) or cos (shift 1), for x = |x| >= 0 within kSinCosMaxArg.
+inline __m256 sin_cos_abs8(__m256 ax, int shift) {
+  __m128i q0, q1;
+  const __m128 r0 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_castps256_ps128(ax)), &q0);
+  const __m128 r1 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_extractf128_ps(ax, 1)), &q1);
+  const __m256 r = _mm256_set_m128(r1, r0);
+  const __m256i q = _mm256_add_epi32(_mm256_set_m128i(q1, q0), _mm256_set1_epi32(shift));
+  const __m256 z = _mm256_mul_ps(r, r);
+  __m256 sn = _mm256_fmadd_ps(splat(-1.9515295891e-4f), z, splat(8.3321608736e-3f));
+  sn = _mm256_fmadd_ps(sn, z, splat(-1.6666654611e-1f));
+  sn = _mm256_fmadd_ps(_mm256_mul_ps(sn, z), r, r);
+  __m256 cs = _mm256_fmadd_ps(splat(2.443315711809948e-5f), z, splat(-1.388731625493765e-3f));
+  cs = _mm256_fmadd_ps(cs, z, splat(4.166664568298827e-2f));
+  cs = _mm256_fmadd_ps(cs, _mm256_mul_ps(z, z), _mm256_fnmadd_ps(splat(0.5f), z, splat(1.0f)));
+  // odd quadrants take the cosine polynomial; quadrants 2 and 3 flip the sign
+  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(q, 31));
+  const __m256 flip = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_srli_epi32(q, 1), 31));
+  return _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), flip);
+}
+
+// sin is odd: computed at |x| with x's sign put back (so -0 gives -0).
+inline __m256 sin8(__m256 x) { return _mm256_xor_ps(sin_cos_abs8(abs8(x), 0), _mm256_and_ps(x, splat(-0.0f))); }
+inline __m256 cos8(__m256 x) { return sin_cos_abs8(abs8(x), 1); }
+
+// F.elu and F.softplus with their parameters (as float, like the scalar functors):
+// x > 0 ? x : alpha (e^x - 1), and x where beta x > threshold, else log(1 + e^(beta x)) / beta.
+inline __m256 elu8(__m256 x, __m256 alpha) {
+  const __m256 neg = _mm256_mul_ps(alpha, expm1_capped8(_mm256_min_ps(_mm256_setzero_ps(), x)));
+  return _mm256_blendv_ps(neg, x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+inline __m256 softplus8(__m256 x, __m256 beta, __m256 threshold) {
+  const __m256 bx = _mm256_mul_ps(x, beta);
+  const __m256 soft = _mm256_div_ps(log1p_exp8(bx), beta);
+  return _mm256_blendv_ps(soft, x, _mm256_cmp_ps(bx, threshold, _CMP_GT_OQ));
+}
+
 // tanh x: Cephes' odd polynomial for |x| < 0.625, else 1 - 2/(e^{2|x|} + 1) with the
 // sign of x put back (e^{2|x|} = inf gives exactly 1).
 inline __m256 tanh8(__m256 x) {
@@ -98,8 +188,9 @@ inline __m256 tanh8(__m256 x) {
   p = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
   const __m256 e = exp8(_mm256_add_ps(ax, ax));
   __m256 big = _mm256_sub_ps(splat(1.0f), _mm256_div_ps(splat(2.0f), _mm256_add_ps(e, splat(1.0f))));
-  big = _mm256_or_ps(big, _mm256_and_ps(x, splat(-0.0f)));  // sign of x
-  return _mm256_blendv_ps(big, p, _mm256_cmp_ps(ax, splat(0.625f), _CMP_LT_OQ));
+  // x's sign bit on both branches: the polynomial gives +0 at x = -0
+  const __m256 r = _mm256_blendv_ps(big, p, _mm256_cmp_ps(ax, splat(0.625f), _CMP_LT_OQ));
+  return _mm256_or_ps(r, _mm256_and_ps(x, splat(-0.0f)));
 }
 
 // 1 / (1 + e^-x) computed as {1 or e^-|x|} / (1 + e^-|x|): never overflows, and keeps
