@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "../core/cpu_features.h"
 #include "../core/parallel.h"
+#include "layer_norm_rows.h"
 #include "norm_args.h"
 
 namespace fastdl {
@@ -198,6 +202,11 @@ int64_t row_chunks(const MD& s) {
   return std::max<int64_t>(1, std::min<int64_t>({s.M, int64_t(64), cap}));
 }
 
+// T* seen as float*, for the float32-only AVX2 row loops: reached only when T is float
+// (`avx2` is false otherwise), but the dispatch lambda compiles the call for both dtypes.
+template <typename T> const float* f32(const T* p) { return reinterpret_cast<const float*>(p); }
+template <typename T> float* f32(T* p) { return reinterpret_cast<float*>(p); }
+
 }  // namespace
 
 void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, const TensorArg& out,
@@ -209,6 +218,7 @@ void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, co
     const T* b = bias ? bias->data<T>() : nullptr;
     T* mp = mean.data<T>();
     T* rp = rstd.data<T>();
+    const bool avx2 = std::is_same_v<T, float> && use_avx2();
     parallel_for(s.M, s.D, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const T* xr = x.data<T>() + r * s.D;
@@ -216,15 +226,22 @@ void layer_norm(const TensorArg& x, const OptArg& weight, const OptArg& bias, co
         // one pass, shifted by the row's first value so that a large mean does not
         // cancel the variance away
         const double shift = s.D ? double(xr[0]) : 0.0, n = double(std::max<int64_t>(s.D, 1));
-        const auto [s0, s1] = lane_sums(s.D, [&](int64_t j) { return double(xr[j]) - shift; }, [&](int64_t j) {
-          const double v = double(xr[j]) - shift;
-          return v * v;
-        });
+        double s0 = 0, s1 = 0;
+        if (avx2) layer_norm_avx2::moments(f32(xr), s.D, shift, &s0, &s1);
+        else
+          std::tie(s0, s1) = lane_sums(s.D, [&](int64_t j) { return double(xr[j]) - shift; }, [&](int64_t j) {
+            const double v = double(xr[j]) - shift;
+            return v * v;
+          });
         const double mu = shift + s0 / n;
         const double inv = 1.0 / std::sqrt(std::max(0.0, (s1 - s0 * s0 / n) / n) + eps);
         mp[r] = T(mu);
         rp[r] = T(inv);
         const T m = T(mu), k = T(inv);
+        if (avx2) {
+          layer_norm_avx2::normalize(f32(xr), s.D, m, k, f32(w), f32(b), f32(yr));
+          continue;
+        }
         if (w && b) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k * w[j] + b[j];
         else if (w) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k * w[j];
         else if (b) for (int64_t j = 0; j < s.D; ++j) yr[j] = (xr[j] - m) * k + b[j];
@@ -250,6 +267,7 @@ void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Te
     const bool sums = grad_weight || grad_bias;
     const int64_t nchunk = row_chunks(s);
     std::vector<double> part_w(sums ? nchunk * s.D : 0, 0.0), part_b(sums ? nchunk * s.D : 0, 0.0);
+    const bool avx2 = std::is_same_v<T, float> && use_avx2();
     parallel_for(nchunk, s.M / nchunk * s.D, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         double* pw = sums ? part_w.data() + c * s.D : nullptr;
@@ -258,6 +276,16 @@ void layer_norm_backward(const TensorArg& grad_out, const TensorArg& x, const Te
           const T* xr = xp + r * s.D;
           const T* gr = gp + r * s.D;
           const double m = double(mp[r]), k = double(rp[r]);
+          if (avx2) {
+            if (sums) layer_norm_avx2::param_grads(f32(gr), f32(xr), s.D, m, k, pw, pb);
+            if (!gxp) continue;
+            double a, b;
+            layer_norm_avx2::grad_moments(f32(gr), f32(xr), f32(w), s.D, m, k, &a, &b);
+            const double inv_d = s.D ? 1.0 / double(s.D) : 0.0;
+            layer_norm_avx2::grad_input(f32(gr), f32(xr), f32(w), s.D, float(m), float(k), float(a * inv_d),
+                                        float(b * inv_d), f32(gxp + r * s.D));
+            continue;
+          }
           if (sums)
             for (int64_t j = 0; j < s.D; ++j) {
               pw[j] += double(gr[j]) * (double(xr[j]) - m) * k;
