@@ -81,6 +81,48 @@ def test_stream_contract_in_blocks_of_eight(avx2, offset):
     assert mask.numpy().tolist() == [float((((b << 32) | a) >> 11) * 2.0**-53 < 0.3) for a, b, _, _ in w]
 
 
+@pytest.mark.parametrize("p", [0.0, 2.0**-53, 0.3, 0.5, 1 - 2.0**-53, 1.0])
+def test_bernoulli_is_uniform_below_p_on_every_path(p):
+    # the integer form of uniform_f64 < p (csrc/cpu/random.cpp) at the ends of [0, 1] and
+    # on p whose p * 2^53 is an integer; blocks of 32 and 8 (AVX2) and the scalar tail
+    n = 32 * 3 + 8 + 5
+    w = [words(SEED, 11 + i) for i in range(n)]
+    want = [float((((b << 32) | a) >> 11) * 2.0**-53 < p) for a, b, _, _ in w]
+    before = _C.use_avx2()
+    try:
+        for vector in (True, False):
+            _C.set_use_avx2(vector)
+            mask = kempty((n,), np.float32)
+            K.bernoulli(mask, SEED, 11, p)
+            assert mask.numpy().tolist() == want
+    finally:
+        _C.set_use_avx2(before)
+
+
+def test_vector_normals_agree_with_the_scalar_transform():
+    """The AVX2 Box-Muller (csrc/cpu/normal_avx2.cpp: log and cos on double lanes) against
+    the scalar one (libm): within a few ulp of double, and float32 results equal but for
+    values within those ulps of a float rounding boundary (1 in ~3e7 measured)."""
+    before = _C.use_avx2()
+    n = 1 << 20
+    try:
+        out = {}
+        for vector in (True, False):
+            _C.set_use_avx2(vector)
+            for dtype in (np.float64, np.float32):
+                o = kempty((n,), dtype)
+                K.random_normal(o, SEED, 5, 0.0, 1.0)
+                out[vector, dtype] = o.numpy()
+    finally:
+        _C.set_use_avx2(before)
+    fast, slow = out[True, np.float64], out[False, np.float64]
+    assert np.max(np.abs(fast - slow) / np.spacing(np.abs(slow))) <= 4
+    f32, s32 = out[True, np.float32], out[False, np.float32]
+    differ = f32 != s32
+    assert differ.sum() <= 2
+    np.testing.assert_array_equal(np.abs(f32[differ] - s32[differ]), np.spacing(np.abs(s32[differ])))
+
+
 # ------------------------------------------------------------- reproducibility
 
 GENERATORS = {
