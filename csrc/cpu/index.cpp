@@ -114,19 +114,31 @@ void index_accumulate(const char* op, const TensorArg& target, int64_t dim_in, c
     using T = scalar_t;
     T* tp = target.data<T>();
     const T* sp = src.data<T>();
+    // One slice row t[k0, k1) from s through src's inner walk; the walk's kind is fixed
+    // for the whole op, so each case is its own loop (unit stride vectorises).
+    auto row = [&](T* t, const T* s, int64_t k0, int64_t k1) {
+      if (!sw.table.empty()) {
+        if (accumulate) for (int64_t k = k0; k < k1; ++k) t[k] = static_cast<T>(t[k] + s[sw.table[k]]);
+        else for (int64_t k = k0; k < k1; ++k) t[k] = s[sw.table[k]];
+      } else if (sw.stride == 1) {
+        if (accumulate) for (int64_t k = k0; k < k1; ++k) t[k] = static_cast<T>(t[k] + s[k]);
+        else std::copy(s + k0, s + k1, t + k0);
+      } else {
+        const int64_t ss = sw.stride;
+        if (accumulate) for (int64_t k = k0; k < k1; ++k) t[k] = static_cast<T>(t[k] + s[k * ss]);
+        else for (int64_t k = k0; k < k1; ++k) t[k] = s[k * ss];
+      }
+    };
     auto body = [&](int64_t o0, int64_t o1, int64_t k0, int64_t k1) {
       for (int64_t o = o0; o < o1; ++o) {
         const T* s_o = sp + strided_offset(o, dim, src.shape.data(), src.strides.data());
         T* t_o = tp + o * tsize * inner;
-        for (int64_t i = 0; i < n; ++i) {
-          T* t = t_o + idx[i] * inner;
-          const T* s = s_o + i * s_dim;
-          if (accumulate) {
-            for (int64_t k = k0; k < k1; ++k) t[k] = static_cast<T>(t[k] + s[sw.at(k)]);
-          } else {
-            for (int64_t k = k0; k < k1; ++k) t[k] = s[sw.at(k)];
-          }
+        if (inner == 1) {  // along the last dim: one element per index
+          if (accumulate) for (int64_t i = 0; i < n; ++i) t_o[idx[i]] = static_cast<T>(t_o[idx[i]] + s_o[i * s_dim]);
+          else for (int64_t i = 0; i < n; ++i) t_o[idx[i]] = s_o[i * s_dim];
+          continue;
         }
+        for (int64_t i = 0; i < n; ++i) row(t_o + idx[i] * inner, s_o + i * s_dim, k0, k1);
       }
     };
     if (outer >= inner) {
@@ -200,11 +212,20 @@ void index_select(const TensorArg& x, int64_t dim_in, const TensorArg& index, co
     using T = scalar_t;
     const T* xp = x.data<T>();
     T* op_ = out.data<T>();
+    // Output rows r = o * n + i. The offset of outer slice o is found once per slice (it
+    // costs a division per dim), and a selection along the last dim (inner == 1, e.g.
+    // the width pass of bilinear upsampling) is a plain gather loop.
     parallel_for(outer * n, inner, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const int64_t o = r / n, i = r % n;
-        const T* src = xp + strided_offset(o, dim, x.shape.data(), x.strides.data()) + idx[i] * x_dim;
-        copy_row(op_ + r * inner, src, xw);
+      for (int64_t r = r0; r < r1;) {
+        const int64_t o = r / n, i_end = std::min(n, r1 - o * n);
+        const T* base = xp + strided_offset(o, dim, x.shape.data(), x.strides.data());
+        T* dst = op_ + o * n * inner;
+        if (inner == 1) {
+          for (int64_t i = r - o * n; i < i_end; ++i) dst[i] = base[idx[i] * x_dim];
+        } else {
+          for (int64_t i = r - o * n; i < i_end; ++i) copy_row(dst + i * inner, base + idx[i] * x_dim, xw);
+        }
+        r = o * n + i_end;
       }
     });
   })
