@@ -51,12 +51,29 @@ void strided_loop(const std::array<const TensorArg*, N>& ops, Inner&& inner) {
     });
     return;
   }
+  // Each thread finds its first row's offsets by division, then steps an odometer over
+  // the outer dims: with short rows (a (.., 64) tensor times a (64,) one) a division per
+  // dim per row cost as much as the row itself.
+  const int outer = ndim - 1;
   parallel_for(rows, inner_n, [&](int64_t r0, int64_t r1) {
+    int64_t idx[kMaxDims];
+    std::array<int64_t, N> off{};
+    int64_t rem = r0;
+    for (int d = outer - 1; d >= 0; --d) {
+      idx[d] = rem % shape[d];
+      rem /= shape[d];
+      for (int k = 0; k < N; ++k) off[k] += idx[d] * strides[k][d];
+    }
     std::array<char*, N> p;
     for (int64_t r = r0; r < r1; ++r) {
-      for (int k = 0; k < N; ++k)
-        p[k] = base[k] + strided_offset(r, ndim - 1, shape, strides[k]) * isz[k];
+      for (int k = 0; k < N; ++k) p[k] = base[k] + off[k] * isz[k];
       inner(p, inner_stride, inner_n);
+      for (int d = outer - 1; d >= 0; --d) {
+        for (int k = 0; k < N; ++k) off[k] += strides[k][d];
+        if (++idx[d] < shape[d]) break;
+        for (int k = 0; k < N; ++k) off[k] -= shape[d] * strides[k][d];
+        idx[d] = 0;
+      }
     }
   });
 }
