@@ -39,7 +39,10 @@ def cases(lib, x, y):
         "gelu": lambda: F.gelu(x),
         "elu": lambda: F.elu(x),
         "softplus": lambda: F.softplus(x),
+        "expm1": lambda: x.expm1(),
+        "log1p": lambda: x.log1p(),
         "sin": lambda: x.sin(),
+        "cos": lambda: x.cos(),
         "x * 2": lambda: x * 2.0,
         "x + y": lambda: x + y,
         "maximum(x, y)": lambda: lib.maximum(x, y),
@@ -62,13 +65,15 @@ def main():
     rng = np.random.default_rng(0)
     xa = rng.uniform(0.05, 4.0, N).astype(np.float32) * rng.choice([-1, 1], N).astype(np.float32)
     ya = rng.standard_normal(N).astype(np.float32)
-    pos = np.abs(xa)  # log / sqrt / rsqrt read |x| so neither library meets NaN
+    pos = np.abs(xa)  # log / log1p / sqrt / rsqrt read |x| so neither library meets NaN
     fd_cases = cases(fastdl, fastdl.tensor(xa), fastdl.tensor(ya))
     t_cases = cases(torch, torch.tensor(xa), torch.tensor(ya))
-    for name in ("log", "x ** 0.5", "rsqrt"):
-        fp, tp = fastdl.tensor(pos), torch.tensor(pos)
-        fd_cases[name] = {"log": lambda: fp.log(), "x ** 0.5": lambda: fp ** 0.5, "rsqrt": lambda: fp.rsqrt()}[name]
-        t_cases[name] = {"log": lambda: tp.log(), "x ** 0.5": lambda: tp ** 0.5, "rsqrt": lambda: tp.rsqrt()}[name]
+    fp, tp = fastdl.tensor(pos), torch.tensor(pos)
+    for name in ("log", "log1p", "x ** 0.5", "rsqrt"):
+        fd_cases[name] = {"log": lambda: fp.log(), "log1p": lambda: fp.log1p(), "x ** 0.5": lambda: fp ** 0.5,
+                          "rsqrt": lambda: fp.rsqrt()}[name]
+        t_cases[name] = {"log": lambda: tp.log(), "log1p": lambda: tp.log1p(), "x ** 0.5": lambda: tp ** 0.5,
+                         "rsqrt": lambda: tp.rsqrt()}[name]
     rows = []
     for threads in [int(t) for t in a.threads.split(",")]:
         fastdl.set_num_threads(threads)
