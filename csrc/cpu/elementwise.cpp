@@ -114,13 +114,19 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
 // per-element libm calls, within a few ulp of them (gelu: of the exact value, where the
 // portable formula cancels for negative x). Kernels without parameters serve their op at
 // p0 = p1 = 0 only (gelu's p0 = 1, the tanh form, stays on the functor); elu and
-// softplus take theirs, rounded to float as their functors round them.
+// softplus take theirs, rounded to float as their functors round them; pow_scalar's
+// serves small integer exponents with the functor's own double arithmetic (same bits).
 // (Callers check use_avx2() per call: tests switch it off.)
 using VecF32 = void (*)(const float*, float*, int64_t, double, double);
 struct VecKernel {
-  VecF32 fn = nullptr;  // nullptr: use the scalar functor
-  bool takes_params = false;
+  VecF32 fn = nullptr;                           // nullptr: use the scalar functor
+  bool (*serves)(double, double) = nullptr;      // the parameters it computes; nullptr: (0, 0) only
 };
+
+bool any_params(double, double) { return true; }
+// x ** e: the integer exponents PowScalar squares and multiplies in double, except the
+// ones PowConst already runs as vector loops (2 is x * x in float; -1 is one division).
+bool int_power(double e, double) { return e >= -16 && e <= 16 && e == double(int(e)) && e != 0 && e != 1 && e != 2; }
 
 template <void (*F)(const float*, float*, int64_t)>
 void no_params(const float* x, float* o, int64_t n, double, double) { F(x, o, n); }
@@ -129,6 +135,9 @@ void elu_params(const float* x, float* o, int64_t n, double alpha, double) {
 }
 void softplus_params(const float* x, float* o, int64_t n, double beta, double threshold) {
   vec::softplus_f32_avx2(x, o, n, float(beta), float(threshold));
+}
+void pow_int_params(const float* x, float* o, int64_t n, double e, double) {
+  vec::pow_int_f32_avx2(x, o, n, int(e));
 }
 
 VecKernel vec_f32_kernel(const std::string& op) {
@@ -139,7 +148,8 @@ VecKernel vec_f32_kernel(const std::string& op) {
       {"tanh", {no_params<vec::tanh_f32_avx2>}}, {"sigmoid", {no_params<vec::sigmoid_f32_avx2>}},
       {"silu", {no_params<vec::silu_f32_avx2>}}, {"gelu", {no_params<vec::gelu_f32_avx2>}},
       {"gelu_grad", {no_params<vec::gelu_grad_f32_avx2>}},
-      {"elu", {elu_params, true}}, {"softplus", {softplus_params, true}}};
+      {"elu", {elu_params, any_params}}, {"softplus", {softplus_params, any_params}},
+      {"pow_scalar", {pow_int_params, int_power}}};
   auto it = t.find(op);
   return it == t.end() ? VecKernel{} : it->second;
 }
@@ -270,7 +280,7 @@ void unary(const UnaryOp& op, const TensorArg& x, const TensorArg& out, double p
   check_same_shape(name, x, out);
   check_dtype(name, out, x.dtype);
   const VecKernel& v = op.vec_f32;
-  if (x.dtype == DType::Float32 && v.fn && (v.takes_params || (p0 == 0.0 && p1 == 0.0)) && use_avx2())
+  if (x.dtype == DType::Float32 && v.fn && (v.serves ? v.serves(p0, p1) : p0 == 0.0 && p1 == 0.0) && use_avx2())
     return unary_vec_f32(v.fn, x, out, p0, p1);
   (*op.fn)(x, out, p0, p1);
 }

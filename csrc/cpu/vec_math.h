@@ -18,6 +18,9 @@ void expm1_f32_avx2(const float* x, float* out, int64_t n);
 void log1p_f32_avx2(const float* x, float* out, int64_t n);
 void sin_f32_avx2(const float* x, float* out, int64_t n);
 void cos_f32_avx2(const float* x, float* out, int64_t n);
+// x ** e for an integer e, 1 <= |e| <= 16, bit for bit PowScalar's float path (elementwise_ops.h):
+// the same square-and-multiply in double, 4 lanes a step.
+void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e);
 // F.elu (alpha) and F.softplus (beta, threshold), parameters as the scalar functors round them.
 void elu_f32_avx2(const float* x, float* out, int64_t n, float alpha);
 void softplus_f32_avx2(const float* x, float* out, int64_t n, float beta, float threshold);

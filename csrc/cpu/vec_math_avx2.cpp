@@ -57,6 +57,21 @@ void log1p_f32_avx2(const float* x, float* out, int64_t n) { map8<log1p8>(x, out
 void sin_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<sin8, libm_sin>>(x, out, n); }
 void cos_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<cos8, libm_cos>>(x, out, n); }
 
+void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e) {
+  const int m = e < 0 ? -e : e;
+  auto power4 = [m, e](__m256d base) {
+    __m256d r = _mm256_set1_pd(1.0);
+    for (int k = m; k; k >>= 1, base = _mm256_mul_pd(base, base))
+      if (k & 1) r = _mm256_mul_pd(r, base);
+    return e < 0 ? _mm256_div_pd(_mm256_set1_pd(1.0), r) : r;
+  };
+  map8(x, out, n, [&power4](__m256 v) {
+    const __m128 lo = _mm256_cvtpd_ps(power4(_mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    const __m128 hi = _mm256_cvtpd_ps(power4(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+    return _mm256_set_m128(hi, lo);
+  });
+}
+
 void elu_f32_avx2(const float* x, float* out, int64_t n, float alpha) {
   const __m256 a = splat(alpha);
   map8(x, out, n, [a](__m256 v) { return elu8(v, a); });
