@@ -14,6 +14,15 @@ bool cpu_has_avx2_fma() {
 #endif
 }
 
+bool cpu_has_f16c() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = __builtin_cpu_supports("f16c");
+  return has;
+#else
+  return false;
+#endif
+}
+
 static bool initial_choice() {
   const char* env = std::getenv("FASTDL_DISABLE_AVX2");
   if (env && env[0] && env[0] != '0') return false;

@@ -5,6 +5,7 @@
 namespace fastdl {
 
 bool cpu_has_avx2_fma();   // what the hardware offers
+bool cpu_has_f16c();       // float16 <-> float32 conversion instructions
 bool use_avx2();           // what the kernels will use now
 void set_use_avx2(bool on);  // clamps to what the hardware offers
 

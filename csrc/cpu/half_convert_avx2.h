@@ -1,0 +1,17 @@
+// float32 <-> float16 with the F16C instructions (half_convert_avx2.cpp), 8 values a step:
+// bit for bit common/half_convert.h's conversions (checked in C++ over every float32 and
+// every float16 once, session 20; tests/test_half_convert_fast.py against NumPy). Call
+// only when use_avx2() and cpu_has_f16c() are true.
+#pragma once
+#include <cstdint>
+
+namespace fastdl {
+namespace cpu {
+namespace f16c {
+
+void float_to_half(const float* x, uint16_t* out, int64_t n);
+void half_to_float(const uint16_t* x, float* out, int64_t n);
+
+}  // namespace f16c
+}  // namespace cpu
+}  // namespace fastdl
