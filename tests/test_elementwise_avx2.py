@@ -208,3 +208,35 @@ def test_long_contiguous_runs_cut_across_threads(threads, n):  # noqa: F811
     same_bits(one[2], np.maximum(a, b))
     np.testing.assert_array_equal(one[5], np.full(n, 2.5, np.float32))
     same_bits(one[6], a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])  # the dtypes kview speaks
+@pytest.mark.parametrize("broadcast", ["none", "x", "y", "both"])
+def test_where_avx2_select_matches_portable(dtype, broadcast):
+    """where's AVX2 blend (elementwise.cpp, where_contiguous_avx2) against the portable
+    select, bit for bit (NaN payloads and -0 included), over the tail lengths, with
+    either branch a broadcast scalar."""
+    if not _C.cpu_has_avx2_fma():
+        pytest.skip("CPU has no AVX2+FMA")
+    rng = np.random.default_rng(7)
+    before = _C.use_avx2()
+    try:
+        for n in SIZES + [4099]:
+            c = rng.random(n) < 0.5
+            x = operand(n, dtype, seed=n) if np.dtype(dtype).kind == "f" else rng.integers(0, 100, n).astype(dtype)
+            y = (-x[::-1]).copy() if np.dtype(dtype).kind == "f" else x[::-1].copy()
+            xs = x[:1].copy() if broadcast in ("x", "both") else x
+            ys = y[:1].copy() if broadcast in ("y", "both") else y
+            out = {}
+            for vector in (True, False):
+                _C.set_use_avx2(vector)
+                o = np.empty(n, dtype)
+                _C.cpu.where(kview(c), kview(xs, np.broadcast_to(xs, (n,))), kview(ys, np.broadcast_to(ys, (n,))),
+                             kview(o))
+                out[vector] = o
+            assert out[True].tobytes() == out[False].tobytes()
+            np.testing.assert_array_equal(out[False].view(f"u{out[False].itemsize}"),
+                                          np.where(c, np.broadcast_to(xs, (n,)), np.broadcast_to(ys, (n,))).view(
+                                              f"u{out[False].itemsize}"))
+    finally:
+        _C.set_use_avx2(before)
