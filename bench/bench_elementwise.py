@@ -8,13 +8,12 @@ result against torch's before timing.
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
 import argparse
-import json
-import platform
 
 import numpy as np
 
 import fastdl
-from fastdl.bench import interleaved, relerr
+from fastdl.bench import relerr
+from side_by_side import run_cases, write_json
 
 def cases(lib, x, y):
     F = lib.nn.functional
@@ -74,23 +73,16 @@ def main():
                           "rsqrt": lambda: fp.rsqrt()}[name]
         t_cases[name] = {"log": lambda: tp.log(), "log1p": lambda: tp.log1p(), "x ** 0.5": lambda: tp ** 0.5,
                          "rsqrt": lambda: tp.rsqrt()}[name]
-    rows = []
-    for threads in [int(t) for t in a.threads.split(",")]:
-        fastdl.set_num_threads(threads)
-        torch.set_num_threads(threads)
-        print(f"\n{threads} thread(s), float32 x {N}")
-        print(f"{'op':22s} {'fastdl ms':>10s} {'torch ms':>10s} {'torch/fastdl':>13s}  [min, max]   max rel err")
-        for name in fd_cases:
-            err = relerr(fd_cases[name]().numpy().astype(np.float64), t_cases[name]().numpy().astype(np.float64))
-            r = interleaved({"fastdl": fd_cases[name], "torch": t_cases[name]}, a.rounds, a.sample_s, settle_s=0.02)
-            v = r["vs_torch"]
-            print(f"{name:22s} {r['fastdl_ms']:10.3f} {r['torch_ms']:10.3f} {v['median']:13.2f}  "
-                  f"[{v['min']:.2f}, {v['max']:.2f}]  {err:.1e}")
-            rows.append({"op": name, "threads": threads, "n": N, "max_rel_err_vs_torch": err, **r})
+
+    def check(name):
+        return relerr(fd_cases[name]().numpy().astype(np.float64), t_cases[name]().numpy().astype(np.float64))
+
+    rows = run_cases(fd_cases, t_cases, [int(t) for t in a.threads.split(",")], a.rounds, a.sample_s, check,
+                     f", float32 x {N}", "max_rel_err_vs_torch")
+    for r in rows:
+        r["n"] = N
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-                       "avx2": bool(fastdl._C.use_avx2()), "rows": rows}, f, indent=1)
+        write_json(a.json, rows)
 
 
 if __name__ == "__main__":

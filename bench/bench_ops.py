@@ -1,6 +1,6 @@
-"""Row, random and indexing kernels next to torch, in one process: layer norm, the random
-generators, index_select / index_add along inner dims, bilinear upsampling and
-embedding lookups, at the shapes named in each row. The interleaved rounds of
+"""Row, random, indexing and conversion kernels next to torch, in one process: layer norm,
+the random generators, index_select / index_add along inner dims, bilinear upsampling,
+embedding lookups and float16 / bfloat16 conversions, at the shapes named in each row. The interleaved rounds of
 fastdl.bench (median time of each library, per-round ratios), at each thread count asked
 for. Deterministic results are checked against torch's before timing; random ones by
 their mean and standard deviation.
@@ -10,13 +10,12 @@ their mean and standard deviation.
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
 import argparse
-import json
-import platform
 
 import numpy as np
 
 import fastdl
-from fastdl.bench import interleaved, relerr
+from fastdl.bench import relerr
+from side_by_side import run_cases, write_json
 
 
 def operands(rng):
@@ -42,6 +41,8 @@ def cases(lib, t, a):
     img, img_g = t(a["img"], grad=True), t(a["img_g"])
     sel_x, sel_i, src, table, tokens = (t(a[k]) for k in ("sel_x", "sel_i", "add_src", "table", "tokens"))
     zeros = lib.zeros(8, 64, 64, 32)
+    big = t(a["table"]).reshape(-1)[: 1 << 20]
+    big_half = big.half()
 
     def no_grad(f):
         def run():
@@ -65,10 +66,14 @@ def cases(lib, t, a):
         "rand 2^20": lambda: lib.rand(1 << 20),
         "dropout(0.5) 2^20": lambda: F.dropout(table.reshape(-1)[: 1 << 20], 0.5, training=True),
         "index_select dim 3 (8, 64, 64, 32)": lambda: lib.index_select(sel_x, 3, sel_i),
-        "index_add_ dim 3 (8, 64, 64, 32)": lambda: zeros.index_add_(3, sel_i, src),
+        "index_add dim 3 (8, 64, 64, 32)": lambda: zeros.index_add(3, sel_i, src),  # out of place: same result each call
         "bilinear x2 (8, 64, 32, 32) fwd": no_grad(up),
         "bilinear x2 (8, 64, 32, 32) fwd+bwd": backward(up, img_g),
         "embedding (64, 50) of 10000 x 128": no_grad(lambda: F.embedding(tokens, table)),
+        "float32 -> float16 2^20": lambda: big.half(),
+        "float16 -> float32 2^20": lambda: big_half.float(),
+        "float32 -> bfloat16 2^20": lambda: big.bfloat16(),
+        "float16 a + b 2^20": lambda: big_half + big_half,
     }
 
 
@@ -93,28 +98,18 @@ def main():
 
     arrays = operands(np.random.default_rng(0))
     fd_cases, t_cases = cases(fastdl, fd_t, arrays), cases(torch, t_t, arrays)
-    rows = []
-    for threads in [int(t) for t in a.threads.split(",")]:
-        fastdl.set_num_threads(threads)
-        torch.set_num_threads(threads)
-        print(f"\n{threads} thread(s)")
-        print(f"{'op':38s} {'fastdl ms':>10s} {'torch ms':>10s} {'torch/fastdl':>13s}  [min, max]   check")
-        for name in fd_cases:
-            got = fd_cases[name]().detach().numpy().astype(np.float64)
-            want = t_cases[name]().detach().numpy().astype(np.float64)
-            if name.startswith(RANDOM):  # different streams: compare the moments
-                err = max(abs(got.mean() - want.mean()), abs(got.std() - want.std()))
-            else:
-                err = relerr(got, want)
-            r = interleaved({"fastdl": fd_cases[name], "torch": t_cases[name]}, a.rounds, a.sample_s, settle_s=0.02)
-            v = r["vs_torch"]
-            print(f"{name:38s} {r['fastdl_ms']:10.3f} {r['torch_ms']:10.3f} {v['median']:13.2f}  "
-                  f"[{v['min']:.2f}, {v['max']:.2f}]  {err:.1e}")
-            rows.append({"op": name, "threads": threads, "check_vs_torch": err, **r})
+    def check(name):
+        # (through float32: NumPy has no bfloat16)
+        got = fd_cases[name]().detach().float().numpy().astype(np.float64)
+        want = t_cases[name]().detach().float().numpy().astype(np.float64)
+        if name.startswith(RANDOM):  # different streams: compare the moments
+            return max(abs(got.mean() - want.mean()), abs(got.std() - want.std()))
+        return relerr(got, want)
+
+    rows = run_cases(fd_cases, t_cases, [int(t) for t in a.threads.split(",")], a.rounds, a.sample_s, check, "",
+                     "check_vs_torch", width=38)
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-                       "avx2": bool(fastdl._C.use_avx2()), "rows": rows}, f, indent=1)
+        write_json(a.json, rows)
 
 
 if __name__ == "__main__":

@@ -210,14 +210,13 @@ def test_long_contiguous_runs_cut_across_threads(threads, n):  # noqa: F811
     same_bits(one[6], a)
 
 
+@pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2+FMA")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])  # the dtypes kview speaks
 @pytest.mark.parametrize("broadcast", ["none", "x", "y", "both"])
 def test_where_avx2_select_matches_portable(dtype, broadcast):
     """where's AVX2 blend (elementwise.cpp, where_contiguous_avx2) against the portable
     select, bit for bit (NaN payloads and -0 included), over the tail lengths, with
     either branch a broadcast scalar."""
-    if not _C.cpu_has_avx2_fma():
-        pytest.skip("CPU has no AVX2+FMA")
     rng = np.random.default_rng(7)
     before = _C.use_avx2()
     try:

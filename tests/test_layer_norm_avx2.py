@@ -31,11 +31,10 @@ def operands(d, seed, rows=13):
     return x, w, b, g
 
 
+@pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2+FMA")
 @pytest.mark.parametrize("affine", ["weight+bias", "weight", "bias", "none"])
 @pytest.mark.parametrize("d", LENGTHS)
 def test_avx2_rows_match_portable_rows(d, affine):
-    if not _C.cpu_has_avx2_fma():
-        pytest.skip("CPU has no AVX2+FMA")
     x, w, b, g = operands(d, seed=d)
     w = w if "weight" in affine else None
     b = b if "bias" in affine else None

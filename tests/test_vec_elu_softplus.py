@@ -8,6 +8,8 @@ import pytest
 import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
+from vec_kernel_checks import isa, ulp_error  # noqa: F401 (isa: fixture)
+from vec_kernel_checks import run_unary as run
 
 # Max error in float32 ulps of the correctly rounded result, over the parameter sets below
 # (AVX2 measures elu 1.50 and softplus 2.67, each worst at its largest alpha / beta: the
@@ -29,34 +31,11 @@ def ref64(op, x, p0, p1):
         return np.where(bx > np.float32(p1), x, np.logaddexp(0.0, bx) / np.float64(np.float32(p0)))
 
 
-def run(op, x, p0, p1):
-    t = fastdl.tensor(x) if isinstance(x, np.ndarray) else x
-    out = fastdl.empty(tuple(t.shape), dtype=t.dtype)
-    _C.cpu.unary(op, t, out, p0, p1)
-    return out.numpy()
-
-
-def ulp_error(got, ref):
-    r32 = ref.astype(np.float32)
-    ulp = np.maximum(np.spacing(np.abs(r32)).astype(np.float64), 2.0 ** -149)
-    exact = (got == r32) | (np.isnan(got) & np.isnan(ref))
-    with np.errstate(all="ignore"):
-        return np.where(exact, 0.0, np.abs(got.astype(np.float64) - ref) / ulp)
-
-
 def inputs(n=200_000):
     rng = np.random.default_rng(3)
     bits = rng.integers(0, 2 ** 32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
     grids = [np.linspace(-110, 95, n), np.linspace(-3, 3, n), np.linspace(-1e-3, 1e-3, n // 10)]
     return np.concatenate([bits[np.isfinite(bits)]] + [g.astype(np.float32) for g in grids])
-
-
-@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
-def isa(request):
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    yield _C.use_avx2()
-    _C.set_use_avx2(before)
 
 
 @pytest.mark.parametrize("op,params", CASES)

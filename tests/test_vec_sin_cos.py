@@ -8,6 +8,8 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from vec_kernel_checks import isa, ulp_error  # noqa: F401 (isa: fixture)
+from vec_kernel_checks import run_unary as run
 
 # Max error in float32 ulps of the correctly rounded result: AVX2 measures 1.53 for both;
 # glibc's sinf / cosf (the portable path) 0.56.
@@ -15,20 +17,9 @@ MAX_ULP = {True: 1.6, False: 1.0}
 REF = {"sin": np.sin, "cos": np.cos}
 
 
-def run(op, x):
-    t = fastdl.tensor(x) if isinstance(x, np.ndarray) else x
-    out = fastdl.empty(tuple(t.shape), dtype=t.dtype)
-    _C.cpu.unary(op, t, out, 0.0, 0.0)
-    return out.numpy()
-
-
-def ulp_error(got, x, op):
+def sin_cos_error(got, x, op):
     with np.errstate(all="ignore"):
-        ref = REF[op](x.astype(np.float64))
-    r32 = ref.astype(np.float32)
-    ulp = np.maximum(np.spacing(np.abs(r32)).astype(np.float64), 2.0 ** -149)
-    exact = (got == r32) | (np.isnan(got) & np.isnan(ref))
-    return np.where(exact, 0.0, np.abs(got.astype(np.float64) - ref) / ulp)
+        return ulp_error(got, REF[op](x.astype(np.float64)))
 
 
 def near_multiples_of_half_pi():
@@ -47,18 +38,10 @@ def inputs():
     return np.concatenate([bits[np.isfinite(bits)], near_multiples_of_half_pi()] + [g.astype(np.float32) for g in grids])
 
 
-@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
-def isa(request):
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    yield _C.use_avx2()
-    _C.set_use_avx2(before)
-
-
 @pytest.mark.parametrize("op", ["sin", "cos"])
 def test_error_bound_over_the_float32_range(op, isa):
     x = inputs()
-    err = ulp_error(run(op, x), x, op)
+    err = sin_cos_error(run(op, x), x, op)
     worst = int(np.argmax(err))
     assert err[worst] <= MAX_ULP[isa], f"{op}({x[worst]!r}): {err[worst]:.2f} ulp"
 
@@ -80,7 +63,7 @@ def test_far_and_special_lanes_are_libm(op):
     far = ~(np.abs(x) <= 65536)
     np.testing.assert_array_equal(fast[far], portable[far])  # NaNs compare equal here
     np.testing.assert_array_equal(np.signbit(fast[x == 0]), np.signbit(portable[x == 0]))  # sin(-0) = -0
-    assert ulp_error(fast, x, op).max() <= MAX_ULP[True]
+    assert sin_cos_error(fast, x, op).max() <= MAX_ULP[True]
 
 
 @pytest.mark.parametrize("op", ["sin", "cos"])
