@@ -6,18 +6,10 @@ import numpy as np
 import pytest
 
 import fastdl
-from fastdl import _C
 from fastdl.autograd import gradcheck
+from test_random_kernels import threads  # noqa: F401 (fixture: 1 and 4 threads)
 
 SHAPE = (3, 5, 7, 6)
-
-
-@pytest.fixture(params=[1, 3], ids=["1thread", "3threads"])
-def threads(request):
-    saved = _C.get_num_threads()
-    _C.set_num_threads(request.param)
-    yield request.param
-    _C.set_num_threads(saved)
 
 
 @pytest.mark.parametrize("dim", [0, 1, 2, 3, -1])
