@@ -2,7 +2,8 @@
 
 For each thread count, all libraries run on that many threads (threadpoolctl limits
 OpenBLAS, torch.set_num_threads). After a warm-up they are timed in interleaved rounds
-(fastdl, numpy, torch, fastdl, ...) so that load from other processes hits all alike;
+(fastdl, numpy, torch, fastdl, ...) so that load from other processes hits all alike, with
+fastdl.bench's settling time before each sample at > 1 thread;
 a ratio is the median over rounds of t_ref / t_fastdl (> 1: fastdl is faster), with
 the min and max. "% peak" is fastdl's rate over the FMA peak measured in the same run
 on the same threads (_C.cpu.fma_peak_gflops). Results are validated against float64
@@ -17,15 +18,14 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 from fastdl import _C  # noqa: E402
+from fastdl.bench import interleaved  # noqa: E402
 from kernel_views import kempty, kview  # noqa: E402
 
 try:
@@ -37,14 +37,7 @@ SQUARE = [256, 512, 1024, 2048, 4096]
 MODEL = [(64, 784, 128), (64, 512, 256), (32, 64, 64), (128, 1024, 1024)]  # M, K, N
 
 
-def timed(fn, reps):
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t0) / reps
-
-
-def bench(m, k, n, dtype, rounds):
+def bench(m, k, n, dtype, rounds, threads):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
@@ -63,26 +56,19 @@ def bench(m, k, n, dtype, rounds):
         return bool(np.all(np.abs(out.numpy() - ref) <= tol * bound + 1e-30))
 
     ok = valid()
-    # Enough calls per sample that one sample takes >= ~20 ms.
-    t_one = min(timed(f, 1) for f in fns.values())
-    reps = max(1, int(0.02 / max(t_one, 1e-7)))
-    for _ in range(2):  # warm-up: caches, thread pools, pack buffers
-        for f in fns.values():
-            timed(f, reps)
-    times = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, f in fns.items():
-            times[name].append(timed(f, reps))
+    # Interleaved rounds with fastdl.bench's settling: at > 1 thread each library first runs
+    # untimed for 0.1 s, or its samples would time the previous library's idle threads
+    # (OpenBLAS's keep spinning after a call) taking the second core.
+    timing = interleaved(fns, rounds, 0.02, settle_s=0.1 if threads > 1 else 0.0)
     ok = ok and valid()
     flop = 2.0 * m * n * k
     row = {"shape": [m, k, n], "dtype": np.dtype(dtype).name, "valid": ok, "rounds": rounds,
-           "calls_per_sample": reps}
-    for name, ts in times.items():
-        row[f"{name}_ms"] = 1e3 * statistics.median(ts)
-        row[f"{name}_gflops"] = flop / statistics.median(ts) / 1e9
+           "calls_per_sample": timing["calls_per_sample"]}
+    for name in fns:
+        row[f"{name}_ms"] = timing[f"{name}_ms"]
+        row[f"{name}_gflops"] = flop / (timing[f"{name}_ms"] * 1e-3) / 1e9
         if name != "fastdl":
-            r = [p / f for p, f in zip(ts, times["fastdl"])]
-            row[f"vs_{name}"] = {"median": statistics.median(r), "min": min(r), "max": max(r)}
+            row[f"vs_{name}"] = timing[f"vs_{name}"]
     return row
 
 
@@ -116,7 +102,7 @@ def main():
             rows = []
             for m, k, n in shapes:
                 rounds = args.rounds if m * n * k <= 1024 ** 3 else max(3, args.rounds // 2)
-                r = bench(m, k, n, dtype, rounds)
+                r = bench(m, k, n, dtype, rounds, threads)
                 r["pct_peak"] = 100.0 * r["fastdl_gflops"] / peak
                 rows.append(r)
                 print(f"{f'{m}x{k} @ {k}x{n}':>22} {r['fastdl_gflops']:11.1f} {r['pct_peak']:5.0f}% "
