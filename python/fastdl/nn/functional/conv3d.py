@@ -12,8 +12,8 @@ index_add sums into the output depths d*sd + kd*dd (a KD-times-output temporary)
 import numpy as np
 
 from ... import dtypes as _dt
-from ...autograd import Function
-from ...ops._util import backend, desc
+from ...ops._util import desc
+from ...ops.scatter_more import _IndexAddAlongDim
 from ...ops.indexing import index_select
 from .conv import _check_common, _conv_checks, _conv_transpose_checks, _ntuple, conv2d, conv_transpose2d
 from .padding import pad
@@ -23,25 +23,13 @@ from ...amp import autocast_mode as _amp
 __all__ = ["conv3d", "conv_transpose3d"]
 
 
-class _IndexAdd(Function):
-    """zeros with `size` along dim, src's slices added at index (duplicates sum);
-    the gradient reads them back (index_select)."""
-
-    @staticmethod
-    def forward(ctx, src, dim, index, size):
-        from ...tensor import zeros
-        shape = list(src.shape)
-        shape[dim] = size
-        out = zeros(shape, dtype=src.dtype, device=src.device)
-        backend(src, "index_add").index_add(out, dim, index, src)
-        ctx.dim = dim
-        ctx.save_for_backward(index)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        index, = ctx.saved_tensors
-        return index_select(g, ctx.dim, index), None, None, None
+def _index_add_into_zeros(src, dim, index, size):
+    """zeros with `size` along dim, src's slices added at index (duplicates sum, in order);
+    differentiable in src (the gradient reads them back)."""
+    from ...tensor import zeros
+    shape = list(src.shape)
+    shape[dim] = size
+    return _IndexAddAlongDim.apply(zeros(shape, dtype=src.dtype, device=src.device), dim, index, src)
 
 
 def _no_half(op, input):
@@ -124,7 +112,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         y = y.reshape(N, D, O, KD, OH, OW).permute(0, 2, 1, 3, 4, 5).reshape(N, O, D * KD, OH, OW)
         full = (D - 1) * stride[0] + dilation[0] * (KD - 1) + 1  # depth before cropping the padding
         idx = _depth_table(D, KD, stride[0], dilation[0], x.device)
-        y = _IndexAdd.apply(y, 2, idx, max(full, padding[0] + out[0]))[:, :, padding[0]:padding[0] + out[0]]
+        y = _index_add_into_zeros(y, 2, idx, max(full, padding[0] + out[0]))[:, :, padding[0]:padding[0] + out[0]]
         if bias is not None:
             y = y + bias.reshape(1, O, 1, 1, 1)
         return y
