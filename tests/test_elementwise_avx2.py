@@ -25,6 +25,7 @@ PARAMS = {
     "softplus": [(1.0, 20.0), (2.0, 5.0)], "erf": [(0, 0)], "erfc": [(0, 0)], "lgamma": [(0, 0)],
     "sinc": [(0, 0)], "tan": [(0, 0)], "atan": [(0, 0)], "exp2": [(0, 0)],
     "smooth_l1": [(1.0, 0), (0.3, 0)], "smooth_l1_grad": [(1.0, 0), (0.3, 0)],
+    "hardsigmoid": [(0, 0)], "hardsigmoid_grad": [(0, 0)], "hardswish": [(0, 0)], "hardswish_grad": [(0, 0)],
 }
 SIZES = [1, 7, 8, 9, 31, 33, 1000]
 # float32 ops with their own AVX2 array kernel at parameters (0, 0), and at any parameters

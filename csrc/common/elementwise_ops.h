@@ -101,6 +101,33 @@ struct SmoothL1Grad {
   }
 };
 
+// F.hardsigmoid, relu6(x + 3) / 6, and F.hardswish, x relu6(x + 3) / 6, as torch rounds them
+// (x + 3 and x (x + 3) rounded to T before the division); hardswish gives x * 0 below -3
+// (-0 for negative x, NaN at -inf, as torch's product), NaN passes both.
+struct Hardsigmoid {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    return x <= T(-3) ? T(0) : (x >= T(3) ? T(1) : T(T(x + T(3)) / T(6)));
+  }
+};
+struct Hardswish {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    return x <= T(-3) ? T(x * T(0)) : (x < T(3) ? T(T(x * T(x + T(3))) / T(6)) : x);
+  }
+};
+// Their derivatives as torch picks them at the kinks: hardsigmoid 1/6 strictly inside
+// (-3, 3), else 0 (NaN included); hardswish 0 at and below -3, x / 3 + 1/2 inside, 1 at and
+// above 3 and at NaN (the identity branch's slope).
+struct HardsigmoidGrad {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    return (x > T(-3)) & (x < T(3)) ? T(1.0 / 6.0) : T(0);
+  }
+};
+struct HardswishGrad {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    return x <= T(-3) ? T(0) : (x < T(3) ? T(T(x / T(3)) + T(0.5)) : T(1));
+  }
+};
+
 // NaN bounds mean "no bound"; a NaN input stays NaN. Also hardtanh's forward (its own
 // table row: the gradient differs at the bounds, 0 there, as torch's).
 struct Clamp {
@@ -320,7 +347,9 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("i0", I0, FLOAT) X("i1", I1, FLOAT) X("sinc", Sinc, FLOAT) X("ndtri", Ndtri, FLOAT)              \
   X("tan", Tan, FLOAT) X("asin", Asin, FLOAT) X("acos", Acos, FLOAT) X("atan", Atan, FLOAT)          \
   X("exp2", Exp2, FLOAT) X("frexp_exponent", FrexpExp, FLOAT) X("frexp_mantissa", FrexpMant, FLOAT)   \
-  X("smooth_l1", SmoothL1, FLOAT) X("smooth_l1_grad", SmoothL1Grad, FLOAT)
+  X("smooth_l1", SmoothL1, FLOAT) X("smooth_l1_grad", SmoothL1Grad, FLOAT)                       \
+  X("hardsigmoid", Hardsigmoid, FLOAT) X("hardsigmoid_grad", HardsigmoidGrad, FLOAT)               \
+  X("hardswish", Hardswish, FLOAT) X("hardswish_grad", HardswishGrad, FLOAT)
 
 // Binary ops whose output has the inputs' dtype.
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \

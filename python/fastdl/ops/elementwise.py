@@ -759,6 +759,12 @@ UNARY = {
     # smooth_l1_loss's elementwise term (p0: beta) and its derivative factor
     "smooth_l1": (lambda x, y, g, beta, _: g * _UNARY_FN["smooth_l1_grad"].apply(x, beta), "x", True),
     "smooth_l1_grad": (lambda x, y, g, beta, _: _smooth_l1_grad_grad(x, g, beta), "x", True),
+    # F.hardsigmoid / F.hardswish and their derivative factors (torch's choices at the kinks)
+    "hardsigmoid": (lambda x, y, g, *p: g * _StepFactor.apply(x, "hardsigmoid_grad", 0.0), "x", True),
+    "hardsigmoid_grad": (_zero_grad, "", True),
+    "hardswish": (lambda x, y, g, *p: g * _UNARY_FN["hardswish_grad"].apply(x), "x", True),
+    # (x / 3 + 1/2)' = 1/3 = 2 x hardsigmoid's 1/6 (exact), inside (-3, 3) only
+    "hardswish_grad": (lambda x, y, g, *p: g * _StepFactor.apply(x, "hardsigmoid_grad", 0.0) * 2.0, "x", True),
 }
 
 

@@ -130,31 +130,20 @@ def _bounds(op, x, *vals):
     return tuple(int(v) for v in vals)
 
 
-def _hardsigmoid(x):
-    lin = (x + 3) / 6
-    # gradient 1/6 strictly inside (-3, 3), else 0 (NaN included), as PyTorch's kernel
-    return where((x > -3) & (x < 3), lin, clamp(lin.detach(), 0.0, 1.0))
-
-
 def hardsigmoid(input, inplace=False):
-    """relu6(x + 3) / 6."""
+    """relu6(x + 3) / 6; gradient 1/6 strictly inside (-3, 3), else 0 (NaN included), as torch."""
     check_tensor("hardsigmoid", input)
     float_only("hardsigmoid", input)
-    return _composed(_hardsigmoid, input, inplace, "hardsigmoid")
-
-
-def _hardswish(x):
-    # gradient 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3 (PyTorch's choice at the kinks)
-    # x * 0 below -3: -inf gives NaN and -x -0.0, as torch's x * relu6(x + 3) / 6
-    return where(x <= -3, x * 0.0, where(x < 3, x * (x + 3) / 6, x))
+    return _apply(_UNARY_FN["hardsigmoid"], input, inplace, "hardsigmoid", True)
 
 
 def hardswish(input, inplace=False):
-    """x * relu6(x + 3) / 6."""
+    """x * relu6(x + 3) / 6; gradient 0 at and below -3, x / 3 + 1/2 inside, 1 at and above 3
+    (torch's choices at the kinks)."""
     check_tensor("hardswish", input)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"hardswish: not implemented for {input.dtype.name} tensors")
-    return _composed(_hardswish, input, inplace, "hardswish")
+    return _apply(_UNARY_FN["hardswish"], input, inplace, "hardswish", True)
 
 
 def _mish(x):
