@@ -162,6 +162,24 @@ def test_nan_handling(dt):
     assert kreduce("any", x, x, [1]).all()  # NaN is truthy
 
 
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [16, 33, 64, 100])
+def test_long_row_lanes_combine(dt, n):
+    """Rows of >= 16 run in lanes combined by halving (max / min / any / all): the extreme,
+    a NaN or the one non-zero element is found in whichever lane it lands in."""
+    rows = RNG.standard_normal((n, n)).astype(dt)
+    for op, ref in (("max", np.max), ("min", np.min)):
+        np.testing.assert_array_equal(kreduce(op, rows, rows, [1])[:, 0], ref(rows, 1))
+    nan_rows = rows.copy()
+    nan_rows[np.arange(n), np.arange(n)] = np.nan  # row r: NaN at position r
+    for op in ("max", "min"):
+        assert np.isnan(kreduce(op, nan_rows, nan_rows, [1])).all()
+    one_hot = np.eye(n, dtype=dt)
+    assert kreduce("any", one_hot, one_hot, [1]).all()
+    assert not kreduce("all", one_hot, one_hot, [1]).any()
+    assert not kreduce("any", one_hot * 0, one_hot * 0, [1]).any()
+
+
 def test_zero_dim_and_size_one():
     s = np.array(3.5, dtype=np.float32)
     for op in ["sum", "prod", "max", "min", "any", "all"]:
