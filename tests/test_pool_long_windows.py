@@ -54,3 +54,18 @@ def test_strided_and_short_windows():
 def test_global_average_gradient():
     x = fastdl.tensor(np.random.default_rng(0).standard_normal((2, 2, 9, 70)), requires_grad=True)
     assert fastdl.autograd.gradcheck(lambda t: F.adaptive_avg_pool2d(t, 1), (x,))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_short_global_planes_running_sum(dtype):
+    """Global averages of planes shorter than 64 values run eight planes side by side, each
+    one running double sum in the plane's order: the same bits as a sequential sum (np.cumsum),
+    for a plane count that is no multiple of 8 and for planes picked by a channel stride."""
+    rng = np.random.default_rng(5)
+    a = (rng.standard_normal((3, 22, 7, 7)) * 10 + 3).astype(dtype)
+    t = fastdl.tensor(a)
+    for x, view in ((t, a), (t[:, ::2], a[:, ::2]), (fastdl.tensor(a[:, :, :5, :5].copy()), a[:, :, :5, :5])):
+        got = F.adaptive_avg_pool2d(x, 1).numpy()
+        flat = view.reshape(view.shape[0], view.shape[1], -1).astype(np.float64)
+        want = (np.cumsum(flat, axis=2)[:, :, -1:] / flat.shape[2]).astype(dtype)[..., None]
+        np.testing.assert_array_equal(got, want)
