@@ -217,6 +217,23 @@ def test_pad_matches_torch_with_grad(mode, shape, pad):
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape,pad", PAD_CASES, ids=[f"{len(s)}d-{p}" for s, p in PAD_CASES])
+def test_pad_constant_against_numpy_with_gradients(shape, pad):
+    """Constant padding is one fill and one copy into the middle (crops first); its gradient
+    is the middle of g: NumPy's pad of the cropped array, gradcheck and gradgradcheck."""
+    from fastdl.testing import gradcheck, gradgradcheck
+    x = np.random.default_rng(4).standard_normal(shape)
+    crop = tuple(slice(max(-pad[2 * i], 0), x.shape[-1 - i] - max(-pad[2 * i + 1], 0)) for i in range(len(pad) // 2))
+    cropped = x[(Ellipsis,) + crop[::-1]]
+    widths = [(0, 0)] * (x.ndim - len(crop)) + [(max(pad[2 * i], 0), max(pad[2 * i + 1], 0))
+                                                for i in reversed(range(len(pad) // 2))]
+    want = np.pad(cropped, widths, constant_values=2.5)
+    np.testing.assert_array_equal(F.pad(_t(x), pad, value=2.5).numpy(), want)
+    a = _t(x, dtype=fastdl.float64, requires_grad=True)
+    assert gradcheck(lambda t: F.pad(t, pad, value=2.5), [a])
+    assert gradgradcheck(lambda t: F.pad(t, pad, value=2.5) ** 2, [a])
+
+
 def test_pad_constant_keeps_integer_dtype_and_returns_a_copy():
     x = _t(np.arange(6).reshape(2, 3))
     out = F.pad(x, (1, 0), value=9)

@@ -481,6 +481,9 @@ void copy(const TensorArg& src, const TensorArg& dst) {
         D* o = reinterpret_cast<D*>(p[0]);
         const S* x = reinterpret_cast<const S*>(p[1]);
         if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
+          if constexpr (std::is_same_v<D, S>) {  // the C library's copy: also cheapest per short row
+            return static_cast<void>(std::memcpy(o, x, static_cast<size_t>(n) * sizeof(D)));
+          }
           if (use_avx2()) {
             // (the casts only run for the dtypes tested: the dispatch lambda is no template)
             constexpr bool narrow = std::is_same_v<D, Half> && std::is_same_v<S, float>;
@@ -510,6 +513,7 @@ void fill(const TensorArg& dst, double value) {
     strided_loop<1>({&dst}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
       const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));
+      if (so == 1) return std::fill(o, o + n, v);  // vector stores (the strided loop below is scalar: 5x slower)
       for (int64_t i = 0; i < n; ++i) o[i * so] = v;
     });
   })

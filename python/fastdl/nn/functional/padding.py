@@ -1,5 +1,5 @@
-"""pad (torch.nn.functional.pad), composed from differentiable ops so it runs on any
-device: 'constant' crops with narrow and pads with cat; 'reflect', 'replicate' and
+"""pad (torch.nn.functional.pad), from ops that run on any device: 'constant' crops with
+narrow and pads by one fill and one copy (its gradient a narrow view); 'reflect', 'replicate' and
 'circular' gather with one index_select per padded dim, whose gradient (index_add)
 sums the copies of an element back into it."""
 import numbers
@@ -7,9 +7,10 @@ import numbers
 import numpy as np
 
 from ... import dtypes as _dt
-from ...ops._util import check_tensor, desc
+from ...autograd import Function
+from ...ops._util import backend, check_tensor, desc
 from ...ops.indexing import index_select
-from ...ops.shape import cat, clone, narrow
+from ...ops.shape import clone, narrow
 
 __all__ = ["pad"]
 
@@ -33,9 +34,9 @@ def _pairs(op, x, pad):
 
 
 def _constant(x, pairs, value):
-    from ...tensor import full
     out = x
-    for d, left, right in pairs:
+    grow = []
+    for d, left, right in pairs:  # crops are narrow views; the padding is one copy below
         size = out.shape[d]
         crop_l, crop_r = max(-left, 0), max(-right, 0)
         if crop_l + crop_r > size:
@@ -43,17 +44,40 @@ def _constant(x, pairs, value):
                                f"{size} (input {desc(x)})")
         if crop_l or crop_r:
             out = narrow(out, d, crop_l, size - crop_l - crop_r)
-        parts = []
-        for n in (left, None, right):
-            if n is None:
-                parts.append(out)
-            elif n > 0:
-                shape = list(out.shape)
-                shape[d] = n
-                parts.append(full(shape, value, dtype=x.dtype, device=x.device))
-        if len(parts) > 1:
-            out = cat(parts, d)
+        if left > 0 or right > 0:
+            grow.append((d, max(left, 0), max(right, 0)))
+    if grow:
+        return _ConstantPad.apply(out, tuple(grow), value)
     return clone(x) if out is x else out
+
+
+class _ConstantPad(Function):
+    """x written into the middle of a tensor filled with value: one fill and one strided
+    copy (a cat per padded dim wrote every element once per dim, 0.2-0.3x torch's time).
+    The gradient is g's middle, a view."""
+
+    @staticmethod
+    def forward(ctx, x, grow, value):
+        from ...tensor import full
+        shape = list(x.shape)
+        for d, left, right in grow:
+            shape[d] += left + right
+        out = full(shape, value, dtype=x.dtype, device=x.device)
+        if x.numel():
+            backend(x, "pad").copy(x, _middle(out, grow, x.shape))
+        ctx.grow, ctx.in_shape = grow, tuple(x.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _middle(g, ctx.grow, ctx.in_shape), None, None
+
+
+def _middle(t, grow, in_shape):
+    """The part of padded t that holds the input (narrow views)."""
+    for d, left, _ in grow:
+        t = narrow(t, d, left, in_shape[d])
+    return t
 
 
 def _source_index(mode, x, d, left, right, pad):
