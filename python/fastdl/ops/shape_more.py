@@ -5,8 +5,8 @@ method: sliding windows), as_strided, sum_to_size, and the in-place metadata met
 (t_, transpose_, squeeze_, unsqueeze_, ...) and triangle / diagonal fills.
 
 Everything is composed from differentiable ops (index_select, narrow, permute, cat,
-expand, reshape), so autograd and every device come for free. Two Functions are views
-of their own: Tensor.unfold (a strided view, as torch's; its backward adds the windows
+expand, reshape), so autograd and every device come for free. roll is two slice copies
+(its own Function, whose gradient rolls back). Two Functions are views of their own: Tensor.unfold (a strided view, as torch's; its backward adds the windows
 back with index_add) and as_strided (its backward scatters through the storage
 positions)."""
 import math
@@ -39,7 +39,6 @@ def _arange(n, dev):
 
 def roll(input, shifts, dims=None):
     """Elements shifted along dims, wrapping around; dims=None rolls the flattened tensor."""
-    from .indexing import index_select
     check_tensor("roll", input)
     shifts = _ints("roll", "shifts", shifts)
     if dims is None:
@@ -55,9 +54,29 @@ def roll(input, shifts, dims=None):
         n = input.shape[d] if input.ndim else 1
         if n == 0 or s % n == 0 or input.ndim == 0:
             continue
-        idx = (_arange(n, input.device) + (n - s % n)) % n
-        out = index_select(out, d, idx)
+        out = _Roll.apply(out, d, s % n)
     return out.clone() if out is input else out
+
+
+class _Roll(Function):
+    """x rolled by k (0 < k < n) along dim d: two slice copies (an index_select gathered
+    every element by its index: 0.19x torch's time along the last dim). The gradient is
+    the roll back."""
+
+    @staticmethod
+    def forward(ctx, x, d, k):
+        from ._util import backend, empty
+        n = x.shape[d]
+        out = empty(tuple(x.shape), x.dtype, x.device)
+        copy = backend(x, "roll").copy
+        copy(narrow(x, d, 0, n - k), narrow(out, d, k, n - k))
+        copy(narrow(x, d, n - k, k), narrow(out, d, 0, k))
+        ctx.d, ctx.back = d, n - k
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Roll.apply(g, ctx.d, ctx.back), None, None
 
 
 def tile(input, dims):
