@@ -380,3 +380,43 @@ def test_torch_has_no_missing_inplace_of_this_area():
     nextafter_ float_power_""".split()
     assert all(hasattr(torch.Tensor, n) for n in wanted)
     assert [n for n in wanted if not hasattr(fastdl.Tensor, n)] == []
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_lerp_uses_torchs_two_sided_formula(grad):
+    """a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w) (1 - w rounded to float32 as a
+    float32 kernel sees it): exact at w = 0 and w = 1, with or without a graph, in place
+    too; a tensor weight picks the formula per element."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(257).astype(np.float32) * 10 for _ in range(2))
+    for w in (0.0, 0.3, -0.2, 0.5, 0.7, 1.0, 2.5, -0.6):
+        x, y = fastdl.tensor(a, requires_grad=grad), fastdl.tensor(b)
+        got = fastdl.lerp(x, y, w).detach().numpy()
+        w32 = np.float32(w)
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        d = (b - a).astype(np.float64)
+        want = (a64 + d * w32) if abs(w) < 0.5 else (b64 - d * np.float32(np.float32(1) - w32))
+        # three float32 roundings, each within half an ulp of operands up to |a| + |b| (+ |w d|)
+        bound = 2 * np.finfo(np.float32).eps * (np.abs(a64) + np.abs(b64)) * max(1.0, abs(w))
+        assert (np.abs(got - want) <= bound).all(), w
+    np.testing.assert_array_equal(fastdl.lerp(fastdl.tensor(a, requires_grad=grad), fastdl.tensor(b), 1.0)
+                                  .detach().numpy(), b)
+    np.testing.assert_array_equal(fastdl.lerp(fastdl.tensor(a, requires_grad=grad), fastdl.tensor(b), 0.0)
+                                  .detach().numpy(), a)
+    t = fastdl.tensor(a)
+    t.lerp_(fastdl.tensor(b), 1.0)
+    np.testing.assert_array_equal(t.numpy(), b)
+    wt = np.array([0.0, 1.0, 0.25, 0.75] * 64 + [1.0], np.float32)
+    got = fastdl.lerp(fastdl.tensor(a), fastdl.tensor(b), fastdl.tensor(wt)).numpy()
+    np.testing.assert_array_equal(got[wt == 1.0], b[wt == 1.0])
+    np.testing.assert_array_equal(got[wt == 0.0], a[wt == 0.0])
+
+
+def test_lerp_gradients_float64():
+    from fastdl.testing import gradcheck
+    rng = np.random.default_rng(1)
+    a, b = (fastdl.tensor(rng.standard_normal(6), requires_grad=True) for _ in range(2))
+    for w in (0.2, 0.8):
+        assert gradcheck(lambda p, q: fastdl.lerp(p, q, w), [a, b])
+    wt = fastdl.tensor(rng.uniform(-0.5, 1.5, 6), requires_grad=True)
+    assert gradcheck(lambda p, q, r: fastdl.lerp(p, q, r), [a, b, wt])

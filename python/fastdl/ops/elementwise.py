@@ -911,7 +911,25 @@ def lerp(a, b, weight):
         if a.dtype.category < 2:  # torch's lerp kernels are floating / complex only
             from .elementwise_more import DtypeError
             raise DtypeError(f"lerp: not implemented for {a.dtype.name} input {desc(a)}")
-    return a + (b - a) * weight
+    # torch's formula: a + w (b - a) where |w| < 0.5, else b - (b - a)(1 - w), exact at w = 0 and 1
+    if isinstance(weight, Tensor):
+        diff = b - a
+        return where(abs(weight) < 0.5, a + weight * diff, b - diff * (1 - weight))
+    if not isinstance(a, Tensor) or isinstance(weight, complex) or a.dtype.category == 3:
+        return a + (b - a) * weight
+    w = _in_dtype(weight, a.dtype)
+    small = -0.5 < w < 0.5  # (abs is the tensor op here)
+    scale = w if small else _in_dtype(1 - w, a.dtype)
+    diff = b - a
+    if is_grad_enabled() and (a.requires_grad or getattr(b, "requires_grad", False)):
+        return a + diff * scale if small else b - diff * scale
+    diff.mul_(scale)  # no graph: the products and sums in diff's own memory
+    return diff.add_(a) if small else diff.neg_().add_(b)
+
+
+def _in_dtype(x, dtype):
+    """A Python number as a kernel of dtype sees it (float32: rounded to float)."""
+    return float(_np.float32(x)) if dtype is _dt.float32 else x
 
 
 def softplus_stable(x):
