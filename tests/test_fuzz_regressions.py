@@ -50,6 +50,9 @@ RAISES = [
     ("poisson-generator", lambda: fastdl.poisson(_t(2), 0), TypeError, "expected generator to be a fastdl.Generator, got int"),
     ("uniform_-generator", lambda: _t(2).uniform_(0, 1, _t(2)), TypeError, "expected generator to be a fastdl.Generator, got Tensor"),
     ("bernoulli-number", lambda: fastdl.bernoulli(0.5), TypeError, "bernoulli: expected input to be a Tensor"),
+    # a 0-d tensor's expand() / permute() with no arguments: torch's TypeError, not a silent view
+    ("expand-no-size-0d", lambda: fastdl.tensor(3.0).expand(), TypeError, "expand\\(\\) missing 1 required positional"),
+    ("permute-no-dims-0d", lambda: fastdl.tensor(3.0).permute(), TypeError, "permute\\(\\) missing 1 required positional"),
 ]
 
 

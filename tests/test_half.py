@@ -500,3 +500,13 @@ def test_cuda_elementwise_and_reductions_in_float32(h):
     assert_close((xc * 2.5).exp().cpu(), f64((x * 2.5).exp()), h)  # both round x * 2.5 to half first
     assert_close(xc.sum(1).cpu(), xs.sum(1), h)
     assert_close(fastdl.where(xc > 0, xc, xc * 0.5).cpu(), np.where(xs > 0, xs, xs * 0.5), h)
+
+
+def test_tensor_from_numpy_float16_keeps_signalling_nan_bits():
+    """fastdl.tensor of a NumPy float16 array copies the bits (as torch.tensor): a detour
+    through float64 had quieted signalling NaNs (0x7c01 -> 0x7e01)."""
+    bits = np.array([0x7C01, 0x7E01, 0xFC01, 0x3C00, 0x0001, 0x8000], np.uint16)
+    for dtype in (None, fastdl.float16):
+        t = fastdl.tensor(bits.view(np.float16), dtype=dtype)
+        assert t.dtype is fastdl.float16
+        np.testing.assert_array_equal(t.view(fastdl.int16).numpy().view(np.uint16), bits)

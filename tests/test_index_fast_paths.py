@@ -38,7 +38,7 @@ def test_basic_keys_match_the_python_parser(seed):
     base = fastdl.arange(float(np.prod(shape) * 4 or 1))
     for x in (base[:int(np.prod(shape))].reshape(shape),
               base[1:1 + 2 * int(np.prod(shape)):2].reshape(shape) if np.prod(shape) else base[:0].reshape(shape),
-              fastdl.arange(float(np.prod(shape))).reshape(shape[::-1]).permute(*range(len(shape))[::-1])):
+              fastdl.arange(float(np.prod(shape))).reshape(shape[::-1]).permute(tuple(range(len(shape)))[::-1])):
         ref = x.numpy()
         for _ in range(20):
             key = random_key(rng, shape)

@@ -18,7 +18,7 @@ def random_tensor(rng, shape):
         return base[:n].reshape(shape)
     if kind == 1:  # every other element
         return base[:2 * n:2].reshape(shape)
-    return base[:n].reshape(shape[::-1]).permute(*range(len(shape))[::-1])  # reversed dims
+    return base[:n].reshape(shape[::-1]).permute(tuple(range(len(shape)))[::-1])  # reversed dims
 
 
 def random_target(rng, shape):

@@ -608,7 +608,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         raise RuntimeError(f"tensor: value cannot be converted to type {d.name} without overflow "
                            f"(non-finite values to {d})")
     host = _alloc(tuple(arr.shape), d, CPU)
-    if d in _dt.HALF:  # rounded once, by the conversion kernel (NumPy has no bfloat16)
+    if d is _dt.float16 and arr.dtype == np.float16:  # the same bits (a detour through float64 quiets signalling NaNs)
+        host._np_view()[...] = arr
+    elif d in _dt.HALF:  # rounded once, by the conversion kernel (NumPy has no bfloat16)
         _C.cpu.copy(from_numpy(np.array(arr, dtype=np.float64)), host)
     elif d in _dt.NARROW_INT and arr.dtype != d.np:  # torch's casts (truncation, wraparound), not NumPy's
         from .ops.int_narrow import check_python_ints

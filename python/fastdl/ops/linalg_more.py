@@ -150,8 +150,8 @@ def tensordot(a, b, dims=2):
     k = math.prod(a.shape[d] for d in da)
     sa = [a.shape[d] for d in fa]
     sb = [b.shape[d] for d in fb]
-    am = a.permute(*(fa + da)).reshape(math.prod(sa), k)
-    bm = b.permute(*(db + fb)).reshape(k, math.prod(sb))
+    am = a.permute(tuple(fa + da)).reshape(math.prod(sa), k)
+    bm = b.permute(tuple(db + fb)).reshape(k, math.prod(sb))
     return matmul(am, bm).reshape(sa + sb)
 
 

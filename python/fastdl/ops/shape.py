@@ -121,6 +121,8 @@ class _Permute(Function):
 
 
 def permute(x, *dims):
+    if not dims:  # torch: a 0-d tensor too needs its (empty) dims spelled out
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     geometry = _C.permute_args(x, dims)  # plain int dims: checked, and the view's geometry, in C++
     if geometry is not None:
         return _Permute.apply(x, *geometry)
@@ -209,6 +211,8 @@ class _Expand(Function):
 
 
 def expand(x, *shape):
+    if not shape:  # torch: a 0-d tensor too needs its (empty) size spelled out
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     geometry = _C.expand_args(x, shape)  # plain int sizes: checked, and the view's strides, in C++
     if geometry is not None:
         return x if geometry[0] == tuple(x._shape) else _Expand.apply(x, *geometry)
