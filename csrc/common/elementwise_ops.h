@@ -232,6 +232,16 @@ struct FloorDiv {
     }
   }
 };
+struct Fmod {  // C fmod: the sign of the dividend (torch.fmod); integers truncate
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    if constexpr (std::is_integral<T>::value) {
+      if (b == 0 || b == T(-1)) return 0;  // the caller refuses 0; -1 would trap on the most negative a
+      return a % b;
+    } else {
+      return std::fmod(a, b);
+    }
+  }
+};
 struct Remainder {  // Python/PyTorch semantics: result has the sign of the divisor
   template <typename T> FASTDL_HD T operator()(T a, T b) const {
     if constexpr (std::is_integral<T>::value) {
@@ -355,6 +365,7 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \
   X("add", Add, NUMERIC) X("sub", Sub, NUMERIC) X("mul", Mul, NUMERIC) X("div", Div, FLOAT)       \
   X("floor_divide", FloorDiv, NUMERIC) X("remainder", Remainder, NUMERIC) X("pow", Pow, NUMERIC)  \
+  X("fmod", Fmod, NUMERIC)                                                                       \
   X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)       \
   X("relu_backward", ReluBackward, NUMERIC) X("tanh_backward", TanhBackward, FLOAT)               \
   X("sigmoid_backward", SigmoidBackward, FLOAT)                                                  \

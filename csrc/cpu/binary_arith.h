@@ -16,5 +16,14 @@ void arith_f32_avx2(Arith op, const float* x, int64_t x_step, const float* y, in
 void arith_f64_avx2(Arith op, const double* x, int64_t x_step, const double* y, int64_t y_step, double* out,
                     int64_t n);
 
+// out[i] = fmod(x[i * x_step], y[i * y_step]) (C's, the sign of x) or, with python_sign,
+// torch.remainder's (the sign of y: y added to a non-zero result of the other sign, in
+// float), for float32. Exact, so bit for bit std::fmod and ew::Remainder: 4 lanes in
+// double, where x - trunc(x / y) y has no rounding while |x / y| < 2^29 (then the double
+// quotient cannot round across an integer, and trunc(q) y and the difference are exact);
+// other lanes (larger quotients, inf, NaN, y = 0) take the C library's fmodf.
+void fmod_f32_avx2(const float* x, int64_t x_step, const float* y, int64_t y_step, float* out, int64_t n,
+                   bool python_sign);
+
 }  // namespace vec
 }  // namespace fastdl

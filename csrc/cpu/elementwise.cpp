@@ -60,7 +60,15 @@ template <> constexpr int kArith<ew::Div> = static_cast<int>(vec::Arith::Div);
 // contiguous (or a broadcast scalar) in every operand; false otherwise.
 template <typename T, typename R, typename F>
 bool arith_avx2(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
-  if constexpr (kArith<F> >= 0 && std::is_same_v<T, R> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+  if constexpr ((std::is_same_v<F, ew::Fmod> || std::is_same_v<F, ew::Remainder>) && std::is_same_v<T, float> &&
+                std::is_same_v<R, float>) {  // exact float32 fmod / remainder (binary_arith.h)
+    constexpr int64_t sz = sizeof(float);
+    if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
+      return false;
+    vec::fmod_f32_avx2(reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
+                       s[2] / sz, reinterpret_cast<float*>(p[0]), n, std::is_same_v<F, ew::Remainder>);
+    return true;
+  } else if constexpr (kArith<F> >= 0 && std::is_same_v<T, R> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
     constexpr int64_t sz = sizeof(T);
     if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
       return false;

@@ -16,7 +16,7 @@ from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from .. import _argcheck
 from ._util import cast, check_tensor, desc, scalar_tensor, unbroadcast
-from .elementwise import (_maximum, _minimum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, remainder, sigmoid,
+from .elementwise import (binary_kernel, _maximum, _minimum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, remainder, sigmoid,
                           sqrt, where, _check_int_div)
 from ..amp import autocast_mode as _amp
 
@@ -202,11 +202,7 @@ class _Fmod(_Binary):
 
     @staticmethod
     def fwd(A, B):
-        # C fmod: the sign of the dividend; fmod(|a|, |b|) is remainder of two non-negatives
-        if A.dtype in _dt.NARROW_INT:  # |int8 -128| needs int64
-            return _Fmod.fwd(A.to(_dt.int64), B.to(_dt.int64)).to(A.dtype)
-        r = remainder(abs(A), abs(B))
-        return where(A < 0, -r, r)
+        return binary_kernel("fmod", A, B)  # C fmod: the sign of the dividend
 
     @staticmethod
     def grads(g, A, B, out):
