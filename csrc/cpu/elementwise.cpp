@@ -68,6 +68,13 @@ bool arith_avx2(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
     vec::fmod_f32_avx2(reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
                        s[2] / sz, reinterpret_cast<float*>(p[0]), n, std::is_same_v<F, ew::Remainder>);
     return true;
+  } else if constexpr (std::is_same_v<F, ew::Atan2> && std::is_same_v<T, float> && std::is_same_v<R, float>) {
+    constexpr int64_t sz = sizeof(float);  // atan of y / x on 8 lanes, libm for zero / inf / NaN lanes
+    if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
+      return false;
+    vec::atan2_f32_avx2(reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
+                        s[2] / sz, reinterpret_cast<float*>(p[0]), n);
+    return true;
   } else if constexpr (kArith<F> >= 0 && std::is_same_v<T, R> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
     constexpr int64_t sz = sizeof(T);
     if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
@@ -155,6 +162,8 @@ VecKernel vec_f32_kernel(const std::string& op) {
   static const std::unordered_map<std::string, VecKernel> t = {
       {"exp", {no_params<vec::exp_f32_avx2>}}, {"log", {no_params<vec::log_f32_avx2>}},
       {"expm1", {no_params<vec::expm1_f32_avx2>}}, {"log1p", {no_params<vec::log1p_f32_avx2>}},
+      {"exp2", {no_params<vec::exp2_f32_avx2>}}, {"erf", {no_params<vec::erf_f32_avx2>}},
+      {"atan", {no_params<vec::atan_f32_avx2>}},
       {"sin", {no_params<vec::sin_f32_avx2>}}, {"cos", {no_params<vec::cos_f32_avx2>}},
       {"tanh", {no_params<vec::tanh_f32_avx2>}}, {"sigmoid", {no_params<vec::sigmoid_f32_avx2>}},
       {"silu", {no_params<vec::silu_f32_avx2>}}, {"gelu", {no_params<vec::gelu_f32_avx2>}},

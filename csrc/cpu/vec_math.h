@@ -15,6 +15,13 @@ void silu_f32_avx2(const float* x, float* out, int64_t n);
 void gelu_f32_avx2(const float* x, float* out, int64_t n);
 void gelu_grad_f32_avx2(const float* x, float* out, int64_t n);
 void expm1_f32_avx2(const float* x, float* out, int64_t n);
+void exp2_f32_avx2(const float* x, float* out, int64_t n);
+void erf_f32_avx2(const float* x, float* out, int64_t n);
+void atan_f32_avx2(const float* x, float* out, int64_t n);
+// out[i] = atan2(y[i * y_step], x[i * x_step]), each step 1 or 0 (a broadcast scalar): atan
+// of y / x with the quadrant's +-pi; lanes with a zero, infinite or NaN operand take libm's
+// atan2f (its signed-zero and infinity cases).
+void atan2_f32_avx2(const float* y, int64_t y_step, const float* x, int64_t x_step, float* out, int64_t n);
 void log1p_f32_avx2(const float* x, float* out, int64_t n);
 void sin_f32_avx2(const float* x, float* out, int64_t n);
 void cos_f32_avx2(const float* x, float* out, int64_t n);

@@ -54,6 +54,41 @@ void gelu_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu8>(x, out, 
 void gelu_grad_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu_grad8>(x, out, n); }
 void expm1_f32_avx2(const float* x, float* out, int64_t n) { map8<expm1_8>(x, out, n); }
 void log1p_f32_avx2(const float* x, float* out, int64_t n) { map8<log1p8>(x, out, n); }
+void exp2_f32_avx2(const float* x, float* out, int64_t n) { map8<exp2_8>(x, out, n); }
+void erf_f32_avx2(const float* x, float* out, int64_t n) { map8<erf8>(x, out, n); }
+void atan_f32_avx2(const float* x, float* out, int64_t n) { map8<atan8>(x, out, n); }
+
+namespace {
+template <int YS, int XS>
+void atan2_loop(const float* y, const float* x, float* out, int64_t n) {
+  const __m256 pi = splat(3.14159265358979f), sign = splat(-0.0f), inf = splat(__builtin_inff());
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 yv = YS ? _mm256_loadu_ps(y + i) : splat(y[0]);
+    const __m256 xv = XS ? _mm256_loadu_ps(x + i) : splat(x[0]);
+    const __m256 r = atan8(_mm256_div_ps(yv, xv));
+    // x < 0: + pi with y's sign (atan's range is (-pi/2, pi/2)); elsewhere r itself (a -0 kept)
+    const __m256 shifted = _mm256_add_ps(r, _mm256_or_ps(pi, _mm256_and_ps(yv, sign)));
+    _mm256_storeu_ps(out + i, _mm256_blendv_ps(r, shifted, _mm256_cmp_ps(xv, _mm256_setzero_ps(), _CMP_LT_OQ)));
+    const __m256 usual = _mm256_and_ps(
+        _mm256_and_ps(_mm256_cmp_ps(abs8(yv), inf, _CMP_LT_OQ), _mm256_cmp_ps(abs8(xv), inf, _CMP_LT_OQ)),
+        _mm256_and_ps(_mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_NEQ_OQ),
+                      _mm256_cmp_ps(xv, _mm256_setzero_ps(), _CMP_NEQ_OQ)));
+    for (int odd = ~_mm256_movemask_ps(usual) & 0xFF; odd; odd &= odd - 1) {
+      const int k = __builtin_ctz(odd);
+      out[i + k] = __builtin_atan2f(y[YS * (i + k)], x[XS * (i + k)]);
+    }
+  }
+  for (; i < n; ++i) out[i] = __builtin_atan2f(y[YS * i], x[XS * i]);
+}
+}  // namespace
+
+void atan2_f32_avx2(const float* y, int64_t y_step, const float* x, int64_t x_step, float* out, int64_t n) {
+  if (y_step && x_step) return atan2_loop<1, 1>(y, x, out, n);
+  if (y_step) return atan2_loop<1, 0>(y, x, out, n);
+  atan2_loop<0, 1>(y, x, out, n);
+}
+
 void sin_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<sin8, libm_sin>>(x, out, n); }
 void cos_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<cos8, libm_cos>>(x, out, n); }
 

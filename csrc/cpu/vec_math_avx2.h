@@ -14,6 +14,7 @@ namespace fastdl {
 namespace vec {
 
 inline __m256 splat(float v) { return _mm256_set1_ps(v); }
+inline __m256 abs8(__m256 x) { return _mm256_andnot_ps(splat(-0.0f), x); }
 
 // 2^k for integer lanes k in [-126, 127] (a normal float built from its exponent bits).
 inline __m256 pow2i(__m256i k) {
@@ -48,6 +49,36 @@ inline __m256 exp8(__m256 x) {
   const __m256i ni = _mm256_cvtps_epi32(n);  // in [-152, 129]: each half in [-76, 65]
   const __m256i n1 = _mm256_srai_epi32(ni, 1);
   return _mm256_mul_ps(_mm256_mul_ps(p, pow2i(n1)), pow2i(_mm256_sub_epi32(ni, n1)));
+}
+
+// 2^x: x = n + r with n = round(x) (r exact, |r| <= 1/2), 2^r = e^(r ln2) by exp's
+// polynomial, the scale 2^n applied in two halves as exp8 (denormal results, overflow).
+inline __m256 exp2_8(__m256 x) {
+  x = _mm256_max_ps(splat(-152.0f), _mm256_min_ps(splat(129.0f), x));  // beyond: 0 / inf anyway
+  const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 n2;
+  const __m256 p = exp_reduced8(_mm256_mul_ps(_mm256_sub_ps(x, n), splat(0.693147180559945f)), &n2);  // n2 = 0
+  const __m256i ni = _mm256_cvtps_epi32(_mm256_add_ps(n, n2));
+  const __m256i n1 = _mm256_srai_epi32(ni, 1);
+  return _mm256_mul_ps(_mm256_mul_ps(p, pow2i(n1)), pow2i(_mm256_sub_epi32(ni, n1)));
+}
+
+// atan x (Cephes' atanf): |x| above tan(3 pi / 8) -> pi/2 + atan(-1/|x|), above tan(pi / 8)
+// -> pi/4 + atan((|x| - 1) / (|x| + 1)), then an odd polynomial; x's sign put back.
+inline __m256 atan8(__m256 x) {
+  const __m256 ax = abs8(x);
+  const __m256 big = _mm256_cmp_ps(ax, splat(2.414213562373095f), _CMP_GT_OQ);
+  const __m256 mid = _mm256_andnot_ps(big, _mm256_cmp_ps(ax, splat(0.4142135623730950f), _CMP_GT_OQ));
+  const __m256 num = _mm256_blendv_ps(_mm256_blendv_ps(ax, _mm256_sub_ps(ax, splat(1.0f)), mid), splat(-1.0f), big);
+  const __m256 den = _mm256_blendv_ps(_mm256_blendv_ps(splat(1.0f), _mm256_add_ps(ax, splat(1.0f)), mid), ax, big);
+  const __m256 t = _mm256_div_ps(num, den);
+  const __m256 base = _mm256_blendv_ps(_mm256_and_ps(mid, splat(0.7853981633974483f)), splat(1.5707963267948966f), big);
+  const __m256 z = _mm256_mul_ps(t, t);
+  __m256 p = _mm256_fmadd_ps(splat(8.05374449538e-2f), z, splat(-1.38776856032e-1f));
+  p = _mm256_fmadd_ps(p, z, splat(1.99777106478e-1f));
+  p = _mm256_fmadd_ps(p, z, splat(-3.33329491539e-1f));
+  const __m256 r = _mm256_add_ps(base, _mm256_fmadd_ps(_mm256_mul_ps(p, z), t, t));
+  return _mm256_xor_ps(r, _mm256_and_ps(x, splat(-0.0f)));
 }
 
 // log x. x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(m) by Cephes' polynomial in
@@ -85,7 +116,6 @@ inline __m256 log8(__m256 x) {
   return _mm256_blendv_ps(out, splat(__builtin_nanf("")), _mm256_cmp_ps(x, zero, _CMP_NGE_UQ));
 }
 
-inline __m256 abs8(__m256 x) { return _mm256_andnot_ps(splat(-0.0f), x); }
 
 // e^x - 1 for x <= 20 (the caller caps x) without cancellation: e^x - 1 = 2^n (e^r - 1) +
 // (2^n - 1), one rounding of an exact scaled product plus an exact 2^n - 1. Below -30 the
@@ -233,35 +263,58 @@ inline __m256 exp_neg_half_square8(__m256 x) {
   return _mm256_mul_ps(exp8(hh), e_lo);
 }
 
+// Cephes' erff / erfcf coefficients: erf(a) = a T(a^2) for a < 1; erfc(a) = e^(-a^2) / a
+// P(1/a^2) for 1 <= a < 2, R(1/a^2) beyond.
+constexpr float kErfT[] = {7.853861353153693e-5f, -8.010193625184903e-4f, 5.188327685732524e-3f,
+                           -2.685381193529856e-2f, 1.128358514861418e-1f, -3.761262582423300e-1f,
+                           1.128379165726710e+0f};
+constexpr float kErfcP[] = {2.326819970068386e-2f, -1.387039388740657e-1f, 3.687424674597105e-1f,
+                            -5.824733027278666e-1f, 6.210004621745983e-1f, -4.944515323274145e-1f,
+                            3.404879937665872e-1f, -2.741127028184656e-1f, 5.638259427386472e-1f};
+constexpr float kErfcR[] = {-1.047766399936249e+1f, 1.297719955372516e+1f, -7.495518717768503e+0f,
+                            2.921019019210786e+0f, -1.015265279202700e+0f, 4.218463358204948e-1f,
+                            -2.820767439740514e-1f, 5.641895067754075e-1f};
+
+// erfc(a) for a >= 1 (NaN passes) from e^(-a^2) given as ea2: only the branches some lane needs.
+inline __m256 erfc_tail8(__m256 a, __m256 ea2) {
+  const __m256 q = _mm256_div_ps(splat(1.0f), a);
+  const __m256 w = _mm256_mul_ps(q, q);
+  const __m256 mid = _mm256_cmp_ps(a, splat(2.0f), _CMP_LT_OQ);
+  const __m256 tail = _mm256_movemask_ps(mid) == 0xFF ? polevl8(w, kErfcP)
+                                                       : _mm256_blendv_ps(polevl8(w, kErfcR), polevl8(w, kErfcP), mid);
+  return _mm256_mul_ps(_mm256_mul_ps(ea2, q), tail);
+}
+
 // erfc(|x| / sqrt 2) for any x (NaN passes), by Cephes' erff / erfcf in a = |x| / sqrt 2:
 // 1 - a T(a^2) below a = 1, else e^(-a^2) / a P(1/a^2) (a < 2) or R(1/a^2), with
 // e^(-a^2) = e^(-x^2 / 2) taken from x itself (a carries the rounding of the division by
 // sqrt 2, which e^(-a^2) would amplify a^2 times). Beyond |x| = 14.9 erfc is below the
-// smallest denormal: |x| is capped there.
+// smallest denormal: |x| is capped there. The tail runs only for blocks with a lane
+// there (most of a unit normal's blocks stay below 2 in a, ~a quarter below 1).
 inline __m256 erfc_scaled8(__m256 x) {
-  static constexpr float T[] = {7.853861353153693e-5f, -8.010193625184903e-4f, 5.188327685732524e-3f,
-                                -2.685381193529856e-2f, 1.128358514861418e-1f, -3.761262582423300e-1f,
-                                1.128379165726710e+0f};
-  static constexpr float P[] = {2.326819970068386e-2f, -1.387039388740657e-1f, 3.687424674597105e-1f,
-                                -5.824733027278666e-1f, 6.210004621745983e-1f, -4.944515323274145e-1f,
-                                3.404879937665872e-1f, -2.741127028184656e-1f, 5.638259427386472e-1f};
-  static constexpr float R[] = {-1.047766399936249e+1f, 1.297719955372516e+1f, -7.495518717768503e+0f,
-                                2.921019019210786e+0f, -1.015265279202700e+0f, 4.218463358204948e-1f,
-                                -2.820767439740514e-1f, 5.641895067754075e-1f};
   const __m256 ax = _mm256_min_ps(splat(14.9f), abs8(x));  // (bound, x): a NaN x passes
   const __m256 a = _mm256_mul_ps(ax, splat(0.7071067811865476f));
-  const __m256 small = _mm256_fnmadd_ps(a, polevl8(_mm256_mul_ps(a, a), T), splat(1.0f));
-  // The tail branches only where a block has a lane there (most of a unit normal's blocks
-  // stay below 2 in a, ~a quarter below 1): each costs an exponential, a division or a
-  // polynomial.
+  const __m256 small = _mm256_fnmadd_ps(a, polevl8(_mm256_mul_ps(a, a), kErfT), splat(1.0f));
   const __m256 in_small = _mm256_cmp_ps(a, splat(1.0f), _CMP_LT_OQ);  // false for NaN: tail
   if (_mm256_movemask_ps(in_small) == 0xFF) return small;
-  const __m256 q = _mm256_div_ps(splat(1.0f), a);
-  const __m256 w = _mm256_mul_ps(q, q);
-  const __m256 mid = _mm256_cmp_ps(a, splat(2.0f), _CMP_LT_OQ);
-  const __m256 tail = _mm256_movemask_ps(mid) == 0xFF ? polevl8(w, P) : _mm256_blendv_ps(polevl8(w, R), polevl8(w, P), mid);
-  const __m256 big = _mm256_mul_ps(_mm256_mul_ps(exp_neg_half_square8(ax), q), tail);
-  return _mm256_blendv_ps(big, small, in_small);
+  return _mm256_blendv_ps(erfc_tail8(a, exp_neg_half_square8(ax)), small, in_small);
+}
+
+// erf x: a T(a^2) for a = |x| < 1, else 1 - erfc(a) with e^(-a^2) from the split square
+// (exp_neg_square8); x's sign put back. Beyond |x| = 4 erf rounds to +-1: capped there.
+inline __m256 exp_neg_square8(__m256 a) {  // e^(-a^2) for |a| <= 4, as exp_neg_half_square8
+  const __m256 h = _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(int(0xFFFFF000u))));
+  const __m256 lo = _mm256_mul_ps(_mm256_sub_ps(h, a), _mm256_add_ps(a, h));  // -(a - h)(a + h), |.| < 0.008
+  return _mm256_mul_ps(exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(h, h))), exp_small8(lo));
+}
+inline __m256 erf8(__m256 x) {
+  const __m256 a = _mm256_min_ps(splat(4.0f), abs8(x));  // a NaN x passes
+  const __m256 small = _mm256_mul_ps(a, polevl8(_mm256_mul_ps(a, a), kErfT));
+  const __m256 in_small = _mm256_cmp_ps(a, splat(1.0f), _CMP_LT_OQ);
+  __m256 r = small;
+  if (_mm256_movemask_ps(in_small) != 0xFF)
+    r = _mm256_blendv_ps(_mm256_sub_ps(splat(1.0f), erfc_tail8(a, exp_neg_square8(a))), small, in_small);
+  return _mm256_or_ps(r, _mm256_and_ps(x, splat(-0.0f)));
 }
 
 // 1 + erf(x / sqrt 2) = 2 - erfc(|x| / sqrt 2) for x >= 0, erfc(|x| / sqrt 2) for x < 0:
