@@ -18,6 +18,8 @@ void expm1_f32_avx2(const float* x, float* out, int64_t n);
 void exp2_f32_avx2(const float* x, float* out, int64_t n);
 void erf_f32_avx2(const float* x, float* out, int64_t n);
 void atan_f32_avx2(const float* x, float* out, int64_t n);
+void asin_f32_avx2(const float* x, float* out, int64_t n);
+void tan_f32_avx2(const float* x, float* out, int64_t n);  // lanes beyond 2^16, inf, NaN: libm's tanf
 // out[i] = atan2(y[i * y_step], x[i * x_step]), each step 1 or 0 (a broadcast scalar): atan
 // of y / x with the quadrant's +-pi; lanes with a zero, infinite or NaN operand take libm's
 // atan2f (its signed-zero and infinity cases).

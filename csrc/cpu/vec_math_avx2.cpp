@@ -42,6 +42,7 @@ __m256 sin_cos_or_libm8(__m256 x) {
 }
 float libm_sin(float x) { return __builtin_sinf(x); }
 float libm_cos(float x) { return __builtin_cosf(x); }
+float libm_tan(float x) { return __builtin_tanf(x); }
 
 }  // namespace
 
@@ -57,6 +58,7 @@ void log1p_f32_avx2(const float* x, float* out, int64_t n) { map8<log1p8>(x, out
 void exp2_f32_avx2(const float* x, float* out, int64_t n) { map8<exp2_8>(x, out, n); }
 void erf_f32_avx2(const float* x, float* out, int64_t n) { map8<erf8>(x, out, n); }
 void atan_f32_avx2(const float* x, float* out, int64_t n) { map8<atan8>(x, out, n); }
+void asin_f32_avx2(const float* x, float* out, int64_t n) { map8<asin8>(x, out, n); }
 
 namespace {
 template <int YS, int XS>
@@ -89,6 +91,7 @@ void atan2_f32_avx2(const float* y, int64_t y_step, const float* x, int64_t x_st
   atan2_loop<0, 1>(y, x, out, n);
 }
 
+void tan_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<tan8, libm_tan>>(x, out, n); }
 void sin_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<sin8, libm_sin>>(x, out, n); }
 void cos_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<cos8, libm_cos>>(x, out, n); }
 

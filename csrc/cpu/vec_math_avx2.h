@@ -189,6 +189,45 @@ inline __m256 sin_cos_abs8(__m256 ax, int shift) {
   return _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), flip);
 }
 
+// tan x = sin / cos of the same reduction: the two polynomials in r, swapped (and the
+// quotient negated) in odd quadrants; x's sign put back. Same argument range as sin8.
+inline __m256 tan8(__m256 x) {
+  __m128i q0, q1;
+  const __m256 ax = abs8(x);
+  const __m128 r0 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_castps256_ps128(ax)), &q0);
+  const __m128 r1 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_extractf128_ps(ax, 1)), &q1);
+  const __m256 r = _mm256_set_m128(r1, r0);
+  const __m256i q = _mm256_set_m128i(q1, q0);
+  const __m256 z = _mm256_mul_ps(r, r);
+  __m256 sn = _mm256_fmadd_ps(splat(-1.9515295891e-4f), z, splat(8.3321608736e-3f));
+  sn = _mm256_fmadd_ps(sn, z, splat(-1.6666654611e-1f));
+  sn = _mm256_fmadd_ps(_mm256_mul_ps(sn, z), r, r);
+  __m256 cs = _mm256_fmadd_ps(splat(2.443315711809948e-5f), z, splat(-1.388731625493765e-3f));
+  cs = _mm256_fmadd_ps(cs, z, splat(4.166664568298827e-2f));
+  cs = _mm256_fmadd_ps(cs, _mm256_mul_ps(z, z), _mm256_fnmadd_ps(splat(0.5f), z, splat(1.0f)));
+  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(q, 31));
+  const __m256 t = _mm256_div_ps(_mm256_blendv_ps(sn, cs, odd), _mm256_blendv_ps(cs, sn, odd));
+  const __m256 signed_t = _mm256_xor_ps(t, _mm256_and_ps(odd, splat(-0.0f)));  // odd: -cos / sin
+  return _mm256_xor_ps(signed_t, _mm256_and_ps(x, splat(-0.0f)));
+}
+
+// asin x (Cephes' asinf): |x| > 1/2 -> pi/2 - 2 asin(sqrt((1 - |x|) / 2)), then an odd
+// polynomial; x's sign put back; |x| > 1 and NaN give NaN (the sqrt of a negative).
+inline __m256 asin8(__m256 x) {
+  const __m256 ax = abs8(x);
+  const __m256 big = _mm256_cmp_ps(ax, splat(0.5f), _CMP_GT_OQ);
+  const __m256 zb = _mm256_mul_ps(splat(0.5f), _mm256_sub_ps(splat(1.0f), ax));
+  const __m256 z = _mm256_blendv_ps(_mm256_mul_ps(ax, ax), zb, big);
+  const __m256 v = _mm256_blendv_ps(ax, _mm256_sqrt_ps(zb), big);
+  __m256 p = _mm256_fmadd_ps(splat(4.2163199048e-2f), z, splat(2.4181311049e-2f));
+  p = _mm256_fmadd_ps(p, z, splat(4.5470025998e-2f));
+  p = _mm256_fmadd_ps(p, z, splat(7.4953002686e-2f));
+  p = _mm256_fmadd_ps(p, z, splat(1.6666752422e-1f));
+  const __m256 s = _mm256_fmadd_ps(_mm256_mul_ps(p, z), v, v);
+  const __m256 r = _mm256_blendv_ps(s, _mm256_fnmadd_ps(splat(2.0f), s, splat(1.5707963267948966f)), big);
+  return _mm256_xor_ps(r, _mm256_and_ps(x, splat(-0.0f)));
+}
+
 // sin is odd: computed at |x| with x's sign put back (so -0 gives -0).
 inline __m256 sin8(__m256 x) { return _mm256_xor_ps(sin_cos_abs8(abs8(x), 0), _mm256_and_ps(x, splat(-0.0f))); }
 inline __m256 cos8(__m256 x) { return sin_cos_abs8(abs8(x), 1); }

@@ -1,6 +1,7 @@
-"""float32 erf, exp2, atan and atan2 as AVX2 array kernels (csrc/cpu/vec_math_avx2.h: erf8,
-exp2_8, atan8; atan2_f32_avx2 in vec_math_avx2.cpp): error against float64 over random bit
-patterns and dense grids, special values (+-0, +-inf, NaN, denormals, overflow), broadcast
+"""float32 erf, exp2, atan, asin, tan and atan2 as AVX2 array kernels (csrc/cpu/vec_math_avx2.h:
+erf8, exp2_8, atan8, asin8, tan8; atan2_f32_avx2 in vec_math_avx2.cpp): error against float64
+over random bit patterns and dense grids (tan also at the floats next to multiples of pi/2),
+special values (+-0, +-inf, NaN, denormals, overflow), broadcast
 scalars, -0 kept, and atan2's zero / infinite / NaN lanes through libm exactly as the
 portable path."""
 import math
@@ -14,8 +15,9 @@ from vec_kernel_checks import isa, ulp_error  # noqa: F401 (isa: fixture)
 from vec_kernel_checks import run_unary as run
 
 # Max error in float32 ulps of the correctly rounded result (AVX2 measures exp2 1.01, erf
-# 2.43, atan 2.72, atan2 3.08; glibc's functions, the portable path, within 1.12).
-MAX_ULP = {"exp2": 1.5, "erf": 3.0, "atan": 3.0, "atan2": 3.5}
+# 2.43, atan 2.72, asin 2.31, tan 3.39, atan2 3.08; glibc's functions, the portable path,
+# within 1.12). tan's lanes beyond 2^16, inf and NaN go through libm, as sin's.
+MAX_ULP = {"exp2": 1.5, "erf": 3.0, "atan": 3.0, "asin": 3.0, "tan": 4.0, "atan2": 3.5}
 SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-30, -1e-30, 0.4142135, 2.4142137,
                     3.9, 4.0, 4.1, 127.9, 128.0, -126.5, -149.0, -150.0, 1e38, -1e38], np.float32)
 
@@ -27,17 +29,24 @@ def reference(op, x):
             return np.exp2(x64)
         if op == "atan":
             return np.arctan(x64)
+        if op == "asin":
+            return np.arcsin(x64)
+        if op == "tan":
+            return np.tan(x64)
         return np.frompyfunc(math.erf, 1, 1)(x64).astype(np.float64)
 
 
 def inputs():
     rng = np.random.default_rng(11)
     bits = rng.integers(0, 2 ** 32, 200_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
-    grids = [np.linspace(-10, 10, 200_001), np.linspace(-160, 160, 100_001), rng.standard_normal(100_000) * 3]
-    return np.concatenate([bits, SPECIAL] + [g.astype(np.float32) for g in grids])
+    grids = [np.linspace(-10, 10, 200_001), np.linspace(-160, 160, 100_001), rng.standard_normal(100_000) * 3,
+             np.linspace(-1.01, 1.01, 100_001), np.linspace(-70_000, 70_000, 100_001)]
+    near = (np.arange(1, 41723) * (np.pi / 2)).astype(np.float32)  # next to k pi/2: tan's poles and zeros
+    near = np.concatenate([near, np.nextafter(near, np.float32(np.inf)), np.nextafter(near, np.float32(0))])
+    return np.concatenate([bits, SPECIAL, near, -near] + [g.astype(np.float32) for g in grids])
 
 
-@pytest.mark.parametrize("op", ["exp2", "erf", "atan"])
+@pytest.mark.parametrize("op", ["exp2", "erf", "atan", "asin", "tan"])
 def test_unary_within_bound_of_float64(op, isa):
     x = inputs()
     got = run(op, x)
@@ -51,7 +60,7 @@ def test_unary_within_bound_of_float64(op, isa):
 
 def test_unary_tails_and_strides(isa):
     x = inputs()[:1003]
-    for op in ("exp2", "erf", "atan"):
+    for op in ("exp2", "erf", "atan", "asin", "tan"):
         whole = run(op, x)
         for n in (1, 7, 9, 17):
             np.testing.assert_array_equal(run(op, x[:n]), whole[:n])
