@@ -48,6 +48,15 @@ def cases(lib, x, y):
         "x > y": lambda: x > y,
         "where(x > 0, x, y)": lambda: lib.where(x > 0, x, y),
         "atan2(x, y)": lambda: lib.atan2(x, y),
+        "erf": lambda: x.erf(),
+        "exp2": lambda: x.exp2(),
+        "atan": lambda: x.atan(),
+        "tan": lambda: x.tan(),
+        "asin(x / 4)": lambda: (x * 0.25).asin(),
+        "hardswish": lambda: F.hardswish(x),
+        "hardsigmoid": lambda: F.hardsigmoid(x),
+        "fmod(x, 0.7)": lambda: lib.fmod(x, 0.7),
+        "remainder(x, 0.7)": lambda: lib.remainder(x, 0.7),
     }
 
 

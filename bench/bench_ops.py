@@ -1,8 +1,9 @@
 """Row, random, indexing and conversion kernels next to torch, in one process: layer norm,
 the random generators, index_select / index_add along inner dims, bilinear upsampling,
-embedding lookups and float16 / bfloat16 conversions, at the shapes named in each row. The interleaved rounds of
-fastdl.bench (median time of each library, per-round ratios), at each thread count asked
-for. Deterministic results are checked against torch's before timing; random ones by
+embedding lookups, float16 / bfloat16 conversions, constant padding, roll, lerp, global
+average pooling of 7 x 7 maps, a row max and zeros, at the shapes named in each row. The
+interleaved rounds of fastdl.bench (median time of each library, per-round ratios), at
+each thread count asked for. Deterministic results are checked against torch's before timing; random ones by
 their mean and standard deviation.
 
     PYTHONPATH=python python3 bench/bench_ops.py [--threads 1,2] [--rounds 9] [--json OUT]
@@ -31,6 +32,10 @@ def operands(rng):
         "add_src": rng.standard_normal((8, 64, 64, 64)).astype(np.float32),
         "table": rng.standard_normal((10000, 128)).astype(np.float32),
         "tokens": rng.integers(0, 10000, (64, 50)),
+        "pad_x": rng.standard_normal((32, 64, 16, 16)).astype(np.float32),
+        "head": rng.standard_normal((64, 128, 7, 7)).astype(np.float32),
+        "square": rng.standard_normal((1024, 1024)).astype(np.float32),
+        "square_b": rng.standard_normal((1024, 1024)).astype(np.float32),
     }
 
 
@@ -40,6 +45,7 @@ def cases(lib, t, a):
     x, w, b, g = (t(a[k], grad=k == "ln_x") for k in ("ln_x", "ln_w", "ln_b", "ln_g"))
     img, img_g = t(a["img"], grad=True), t(a["img_g"])
     sel_x, sel_i, src, table, tokens = (t(a[k]) for k in ("sel_x", "sel_i", "add_src", "table", "tokens"))
+    pad_x, head, square, square_b = (t(a[k]) for k in ("pad_x", "head", "square", "square_b"))
     zeros = lib.zeros(8, 64, 64, 32)
     big = t(a["table"]).reshape(-1)[: 1 << 20]
     big_half = big.half()
@@ -74,6 +80,13 @@ def cases(lib, t, a):
         "float16 -> float32 2^20": lambda: big_half.float(),
         "float32 -> bfloat16 2^20": lambda: big.bfloat16(),
         "float16 a + b 2^20": lambda: big_half + big_half,
+        "F.pad (32, 64, 16, 16) by 1": lambda: F.pad(pad_x, (1, 1, 1, 1)),
+        "F.pad (64, 128, 7, 7) by 1": lambda: F.pad(head, (1, 1, 1, 1)),
+        "roll(3, -1) (1024, 1024)": lambda: square.roll(3, -1),
+        "lerp(a, b, 0.3) (1024, 1024)": lambda: lib.lerp(square, square_b, 0.3),
+        "adaptive_avg_pool2d (64, 128, 7, 7) -> 1": lambda: F.adaptive_avg_pool2d(head, 1),
+        "amax(1) (1024, 1024)": lambda: square.amax(1),
+        "zeros (32, 64, 18, 18)": lambda: lib.zeros(32, 64, 18, 18),
     }
 
 
