@@ -275,6 +275,25 @@ def test_one_hot_is_fastdls():
     np.testing.assert_array_equal(F.one_hot(_t([2, 0]), 3).numpy(), [[0, 0, 1], [1, 0, 0]])
 
 
+def test_one_hot_shapes_views_and_errors():
+    """CPU one_hot reads the indices on the host and writes one 1 per row into zeros: against
+    NumPy's eye for n-d, strided and 0-d indices, empty ones, and the range errors."""
+    rng = np.random.default_rng(9)
+    idx = rng.integers(0, 7, (3, 4, 5))
+    for t, v in ((_t(idx), idx), (_t(idx)[:, ::2, 1], idx[:, ::2, 1]), (_t(idx)[1, 2, 3], idx[1, 2, 3])):
+        np.testing.assert_array_equal(F.one_hot(t, 9).numpy(), np.eye(9, dtype=np.int64)[v])
+        assert F.one_hot(t).shape == tuple(np.shape(v)) + (int(np.max(v)) + 1,)
+    assert F.one_hot(_t(idx), 9).dtype is fastdl.int64
+    empty = fastdl.tensor(np.zeros((2, 0), np.int64))
+    assert F.one_hot(empty, 4).shape == (2, 0, 4)
+    with pytest.raises(RuntimeError, match="can not infer the number of classes from an empty tensor"):
+        F.one_hot(empty)  # as torch
+    with pytest.raises(ValueError, match="non-negative, got -1"):
+        F.one_hot(_t([1, -1, 2]), 3)
+    with pytest.raises(ValueError, match=r"smaller than num_classes \(3\), got 3"):
+        F.one_hot(_t([1, 3]), 3)
+
+
 # ---- Tensor method forms -------------------------------------------------------------------
 
 def test_method_forms():

@@ -504,12 +504,23 @@ def one_hot(index, num_classes=-1):
     check_tensor("one_hot", index)
     if index.dtype is not _dt.int64:
         raise IntDtypeError(f"one_hot: expected an int64 tensor of class indices, got {desc(index)}")
-    if index.numel() and int(index.min()) < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
+    cpu = index._device.type == "cpu"
+    values = index._np_view().reshape(-1) if cpu else None  # CPU: checked and written on the host
+    lo, hi = ((int(values.min()), int(values.max())) if cpu else (int(index.min()), int(index.max()))) \
+        if index.numel() else (0, -1)
+    if lo < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {lo}")
     if num_classes == -1:
-        num_classes = int(index.max()) + 1 if index.numel() else 0
-    elif index.numel() and int(index.max()) >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
-                         f"got {int(index.max())}")
+        if not index.numel():
+            raise RuntimeError(f"one_hot: can not infer the number of classes from an empty tensor {desc(index)}")
+        num_classes = hi + 1
+    elif hi >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), got {hi}")
+    if cpu:  # zeros and one write per row (a compare against arange and a conversion: ~10x torch's time)
+        from ..tensor import zeros
+        out = zeros(tuple(index.shape) + (num_classes,), dtype=_dt.int64)
+        if values.size:
+            out._np_view().reshape(-1, num_classes)[np.arange(values.size), values] = 1
+        return out
     from ..tensor import arange
     return (index.unsqueeze(-1) == arange(num_classes, device=index.device)).to(_dt.int64)
