@@ -515,8 +515,8 @@ def _tri(op, x, diagonal, upper):
     from ..tensor import arange
     from .elementwise import where
     m, n = x.shape[-2], x.shape[-1]
-    offset = arange(n, device=x.device) - arange(m, device=x.device).reshape(m, 1)  # column - row
-    keep = offset >= int(diagonal) if upper else offset <= int(diagonal)
+    col, row_bound = arange(n, device=x.device), arange(int(diagonal), m + int(diagonal), device=x.device).reshape(m, 1)
+    keep = col >= row_bound if upper else col <= row_bound  # column - row against the diagonal, one broadcast compare
     zero = False if x.dtype.category == 0 else 0 if x.dtype.category == 1 else 0.0  # keeps x's dtype
     return where(keep, x, zero)
 
