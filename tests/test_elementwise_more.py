@@ -420,3 +420,22 @@ def test_lerp_gradients_float64():
         assert gradcheck(lambda p, q: fastdl.lerp(p, q, w), [a, b])
     wt = fastdl.tensor(rng.uniform(-0.5, 1.5, 6), requires_grad=True)
     assert gradcheck(lambda p, q, r: fastdl.lerp(p, q, r), [a, b, wt])
+
+
+def test_addcmul_without_a_graph_works_in_the_products_memory():
+    """addcmul with nothing to record multiplies and adds in the product's own memory: the
+    same bits as input + t1 * t2 * value; broadcast inputs, a graph and in-place keep working."""
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.standard_normal((16, 9)).astype(np.float32) for _ in range(3))
+    A, B, C = T(a), T(b), T(c)
+    for v in (1, 0.5, -3.0):
+        np.testing.assert_array_equal(fastdl.addcmul(A, B, C, value=v).numpy(), (A + B * C * v).numpy())
+    np.testing.assert_array_equal(A.numpy(), a)  # input untouched
+    row = T(b[0])
+    np.testing.assert_array_equal(fastdl.addcmul(A, row, row).numpy(), (A + row * row).numpy())
+    np.testing.assert_array_equal(fastdl.addcmul(row, B, C).numpy(), (row + B * C).numpy())
+    x = T(a.astype(np.float64), requires_grad=True)
+    assert gradcheck(lambda t: fastdl.addcmul(t, t, T(c.astype(np.float64)), value=0.5), [x])
+    y = T(a)
+    y.addcmul_(B, C, value=2.0)
+    np.testing.assert_array_equal(y.numpy(), (A + B * C * 2.0).numpy())
