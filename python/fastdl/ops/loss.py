@@ -227,7 +227,7 @@ class _MseLoss(Function):
     @staticmethod
     def forward(ctx, input, target, reduction):
         d = input - target
-        sq = d * d
+        sq = d.mul_(d)  # squared in its own memory (d is this call's): the same bits, one buffer less
         # the operands, as torch saves them (saved-tensor hooks see the same two); backward
         # recomputes d, which a recorded backward (create_graph) differentiates through
         ctx.save_for_backward(input, target)
