@@ -6,6 +6,8 @@ them is differentiable (torch's are not either), except bincount's and histc's
 results, which carry no gradient as in torch."""
 import numbers
 
+import numpy as np
+
 from .. import _argcheck
 from .. import dtypes as _dt
 from ..autograd import no_grad
@@ -108,6 +110,13 @@ def bincount(input, weights=None, minlength=0):
             raise RuntimeError(f"{op}: weights should be 1-d and have the same length as input, got input "
                                f"{desc(input)} and weights {desc(weights)}")
     dev = input.device
+    if weights is None and dev.type == "cpu":  # counts on the host: NumPy's bincount, exact
+        values = input._np_view()
+        if values.size and int(values.min()) < 0:
+            raise RuntimeError(f"{op}: input should contain only non-negative values, got a {int(values.min())} in "
+                               f"{desc(input)}")
+        from ..tensor import from_numpy
+        return from_numpy(np.bincount(values, minlength=int(minlength)).astype(np.int64, copy=False))
     with no_grad():
         n = input.shape[0]
         if n:
