@@ -149,26 +149,76 @@ void index_accumulate(const char* op, const TensorArg& target, int64_t dim_in, c
   })
 }
 
-// Linear positions [b, e) of x in row-major order, visiting f(coords, offset).
 template <typename F>
-void walk_range(const TensorArg& x, int64_t b, int64_t e, F&& f) {
+void walk_runs(const TensorArg& x, int64_t b, int64_t e, F&& f) {
+  // Elements [b, e) of x in row-major order as runs along the innermost dim:
+  // f(coord, k0, k1, off) covers coord[..last-1] with the last coordinate k0 <= k < k1, the
+  // element at off + (k - k0) * stride. Sizes and strides are copied into locals: f's int64
+  // writes (nonzero's rows) could alias the vectors' storage, and the compiler reloaded
+  // them on every step.
   const int nd = x.ndim();
-  int64_t coord[kMaxDims];
+  int64_t coord[kMaxDims], shape[kMaxDims], strides[kMaxDims];
+  for (int d = 0; d < nd; ++d) shape[d] = x.shape[d], strides[d] = x.strides[d];
   int64_t rem = b, off = 0;
   for (int d = nd - 1; d >= 0; --d) {
-    coord[d] = rem % x.shape[d];
-    rem /= x.shape[d];
-    off += coord[d] * x.strides[d];
+    coord[d] = rem % shape[d];
+    rem /= shape[d];
+    off += coord[d] * strides[d];
   }
-  for (int64_t i = b; i < e; ++i) {
-    f(coord, off);
-    for (int d = nd - 1; d >= 0; --d) {  // odometer step
-      off += x.strides[d];
-      if (++coord[d] < x.shape[d]) break;
-      off -= x.strides[d] * x.shape[d];
+  if (nd == 0) {  // one element
+    if (b < e) f(coord, int64_t(0), int64_t(1), off);
+    return;
+  }
+  const int last = nd - 1;
+  const int64_t inner = shape[last], step = strides[last];
+  for (int64_t i = b; i < e;) {
+    const int64_t k0 = coord[last], k1 = std::min(inner, k0 + (e - i));
+    f(coord, k0, k1, off);
+    i += k1 - k0;
+    if (k1 < inner) break;  // (only at e)
+    off -= k0 * step;  // the row's start, then the outer dims' odometer step
+    coord[last] = 0;
+    for (int d = last - 1; d >= 0; --d) {
+      off += strides[d];
+      if (++coord[d] < shape[d]) break;
+      off -= strides[d] * shape[d];
       coord[d] = 0;
     }
   }
+}
+
+// Element by element, f(off), over walk_runs.
+template <typename F>
+void walk_range(const TensorArg& x, int64_t b, int64_t e, F&& f) {
+  const int64_t step = x.ndim() ? x.strides[x.ndim() - 1] : 0;
+  walk_runs(x, b, e, [&](const int64_t*, int64_t k0, int64_t k1, int64_t off) {
+    for (int64_t k = k0; k < k1; ++k, off += step) f(off);
+  });
+}
+
+// nonzero's fill of elements [b, e): each one's coordinates at the next free row, which
+// moves on only past a nonzero element (no branch on the data); past the last nonzero one
+// the writes go to `spare`. W: the rank, or 0 for any. The last coordinate lives in a
+// register: read back from memory right after its store, it stalled every element.
+template <int W, typename T>
+void fill_nonzero_rows(const TensorArg& x, const T* xp, int64_t b, int64_t e, int64_t* row, int64_t* end,
+                       int64_t* spare) {
+  const int64_t width = W ? W : x.ndim();
+  const int64_t step = x.strides[x.ndim() - 1];
+  walk_runs(x, b, e, [&row, end, spare, xp, width, step](const int64_t* coord, int64_t k0, int64_t k1, int64_t off) {
+    int64_t outer[kMaxDims];
+    for (int64_t d = 0; d + 1 < width; ++d) outer[d] = coord[d];
+    for (int64_t k = k0; k < k1; ++k, off += step) {
+      int64_t* dst = row < end ? row : spare;
+      if constexpr (W > 0) {
+        for (int d = 0; d + 1 < W; ++d) dst[d] = outer[d];
+      } else {
+        for (int64_t d = 0; d + 1 < width; ++d) dst[d] = outer[d];
+      }
+      dst[width - 1] = k;
+      row += width * static_cast<int64_t>(xp[off] != T(0));  // a product, not a branch
+    }
+  });
 }
 
 // Splits x's elements into chunks for the count-then-fill passes of nonzero.
@@ -187,7 +237,7 @@ std::vector<int64_t> chunk_counts(const TensorArg& x, int64_t chunks) {
       for (int64_t c = c0; c < c1; ++c) {
         int64_t cnt = 0;
         walk_range(x, numel * c / chunks, numel * (c + 1) / chunks,
-                   [&](const int64_t*, int64_t off) { cnt += xp[off] != T(0); });
+                   [&](int64_t off) { cnt += xp[off] != T(0); });
         counts[c] = cnt;
       }
     });
@@ -345,13 +395,21 @@ void nonzero(const TensorArg& x, const TensorArg& out) {
     const T* xp = x.data<T>();
     parallel_for(chunks, numel / chunks, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
+        // Every element's coordinates are written at the next free row, which moves on only
+        // past a nonzero one: no branch on the data (a random mask mispredicted ~half its
+        // elements) and no library copy per row. Past the chunk's last nonzero element the
+        // writes go to a spare row.
         int64_t* row = o + start[c] * nd;
-        walk_range(x, numel * c / chunks, numel * (c + 1) / chunks, [&](const int64_t* coord, int64_t off) {
-          if (xp[off] != T(0)) {
-            std::copy(coord, coord + nd, row);
-            row += nd;
-          }
-        });
+        int64_t* const end = o + (c + 1 < chunks ? start[c + 1] : total) * nd;
+        int64_t spare[kMaxDims];
+        const int64_t b = numel * c / chunks, e = numel * (c + 1) / chunks;
+        switch (nd) {  // a constant width for the usual ranks: GCC made the runtime-width copy a memmove call
+          case 1: fill_nonzero_rows<1>(x, xp, b, e, row, end, spare); break;
+          case 2: fill_nonzero_rows<2>(x, xp, b, e, row, end, spare); break;
+          case 3: fill_nonzero_rows<3>(x, xp, b, e, row, end, spare); break;
+          case 4: fill_nonzero_rows<4>(x, xp, b, e, row, end, spare); break;
+          default: fill_nonzero_rows<0>(x, xp, b, e, row, end, spare);
+        }
       }
     });
   })
