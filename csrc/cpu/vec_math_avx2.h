@@ -169,42 +169,41 @@ inline __m128 reduce_half_pi4(__m256d x, __m128i* q) {
   return _mm256_cvtpd_ps(r);
 }
 
-// sin(q pi/2 + r) (shift 0) or cos (shift 1), for x = |x| >= 0 within kSinCosMaxArg.
-inline __m256 sin_cos_abs8(__m256 ax, int shift) {
+// |x| = q pi/2 + r reduced (reduce_half_pi4), and Cephes' sinf / cosf polynomials in r:
+// *sn = sin r, *cs = cos r, *q the quadrant. For |x| within kSinCosMaxArg.
+inline void sin_cos_reduced8(__m256 ax, __m256* sn, __m256* cs, __m256i* q) {
   __m128i q0, q1;
   const __m128 r0 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_castps256_ps128(ax)), &q0);
   const __m128 r1 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_extractf128_ps(ax, 1)), &q1);
   const __m256 r = _mm256_set_m128(r1, r0);
-  const __m256i q = _mm256_add_epi32(_mm256_set_m128i(q1, q0), _mm256_set1_epi32(shift));
+  *q = _mm256_set_m128i(q1, q0);
   const __m256 z = _mm256_mul_ps(r, r);
-  __m256 sn = _mm256_fmadd_ps(splat(-1.9515295891e-4f), z, splat(8.3321608736e-3f));
-  sn = _mm256_fmadd_ps(sn, z, splat(-1.6666654611e-1f));
-  sn = _mm256_fmadd_ps(_mm256_mul_ps(sn, z), r, r);
-  __m256 cs = _mm256_fmadd_ps(splat(2.443315711809948e-5f), z, splat(-1.388731625493765e-3f));
-  cs = _mm256_fmadd_ps(cs, z, splat(4.166664568298827e-2f));
-  cs = _mm256_fmadd_ps(cs, _mm256_mul_ps(z, z), _mm256_fnmadd_ps(splat(0.5f), z, splat(1.0f)));
+  __m256 s = _mm256_fmadd_ps(splat(-1.9515295891e-4f), z, splat(8.3321608736e-3f));
+  s = _mm256_fmadd_ps(s, z, splat(-1.6666654611e-1f));
+  *sn = _mm256_fmadd_ps(_mm256_mul_ps(s, z), r, r);
+  __m256 c = _mm256_fmadd_ps(splat(2.443315711809948e-5f), z, splat(-1.388731625493765e-3f));
+  c = _mm256_fmadd_ps(c, z, splat(4.166664568298827e-2f));
+  *cs = _mm256_fmadd_ps(c, _mm256_mul_ps(z, z), _mm256_fnmadd_ps(splat(0.5f), z, splat(1.0f)));
+}
+
+// sin(q pi/2 + r) (shift 0) or cos (shift 1), for x = |x| >= 0 within kSinCosMaxArg.
+inline __m256 sin_cos_abs8(__m256 ax, int shift) {
+  __m256 sn, cs;
+  __m256i q;
+  sin_cos_reduced8(ax, &sn, &cs, &q);
+  q = _mm256_add_epi32(q, _mm256_set1_epi32(shift));
   // odd quadrants take the cosine polynomial; quadrants 2 and 3 flip the sign
   const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(q, 31));
   const __m256 flip = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_srli_epi32(q, 1), 31));
   return _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), flip);
 }
 
-// tan x = sin / cos of the same reduction: the two polynomials in r, swapped (and the
-// quotient negated) in odd quadrants; x's sign put back. Same argument range as sin8.
+// tan x = sin / cos of the same reduction, swapped (and the quotient negated) in odd
+// quadrants; x's sign put back. Same argument range as sin8.
 inline __m256 tan8(__m256 x) {
-  __m128i q0, q1;
-  const __m256 ax = abs8(x);
-  const __m128 r0 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_castps256_ps128(ax)), &q0);
-  const __m128 r1 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_extractf128_ps(ax, 1)), &q1);
-  const __m256 r = _mm256_set_m128(r1, r0);
-  const __m256i q = _mm256_set_m128i(q1, q0);
-  const __m256 z = _mm256_mul_ps(r, r);
-  __m256 sn = _mm256_fmadd_ps(splat(-1.9515295891e-4f), z, splat(8.3321608736e-3f));
-  sn = _mm256_fmadd_ps(sn, z, splat(-1.6666654611e-1f));
-  sn = _mm256_fmadd_ps(_mm256_mul_ps(sn, z), r, r);
-  __m256 cs = _mm256_fmadd_ps(splat(2.443315711809948e-5f), z, splat(-1.388731625493765e-3f));
-  cs = _mm256_fmadd_ps(cs, z, splat(4.166664568298827e-2f));
-  cs = _mm256_fmadd_ps(cs, _mm256_mul_ps(z, z), _mm256_fnmadd_ps(splat(0.5f), z, splat(1.0f)));
+  __m256 sn, cs;
+  __m256i q;
+  sin_cos_reduced8(abs8(x), &sn, &cs, &q);
   const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(q, 31));
   const __m256 t = _mm256_div_ps(_mm256_blendv_ps(sn, cs, odd), _mm256_blendv_ps(cs, sn, odd));
   const __m256 signed_t = _mm256_xor_ps(t, _mm256_and_ps(odd, splat(-0.0f)));  // odd: -cos / sin
