@@ -2,6 +2,8 @@
 import math
 import numbers
 
+import numpy as np
+
 from .. import _C
 from .. import dtypes as _dt
 from ..device import device as _device
@@ -43,6 +45,17 @@ def desc(t):
     if isinstance(t, Tensor):
         return f"{t.dtype.name}{list(t.shape)}" + ("" if t.device.type == "cpu" else f" on {t.device}")
     return repr(t)
+
+
+def in_dtype(x, dtype):
+    """A Python number as a kernel of dtype sees it (float32: rounded to float)."""
+    return float(np.float32(x)) if dtype is _dt.float32 else x
+
+
+def records_graph(*ts):
+    """Whether an op on ts would record a graph (grad mode on and a tensor requiring grad)."""
+    from ..autograd import is_grad_enabled
+    return is_grad_enabled() and any(isinstance(t, Tensor) and t._requires_grad for t in ts)
 
 
 def check_tensor(op, x, name="input"):

@@ -14,8 +14,8 @@ from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .. import _argcheck
-from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, same_device, scalar_tensor,
-                    unbroadcast, via_float32)
+from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, in_dtype, records_graph,
+                    same_device, scalar_tensor, unbroadcast, via_float32)
 from ..amp import autocast_mode as _amp
 
 
@@ -917,19 +917,14 @@ def lerp(a, b, weight):
         return where(abs(weight) < 0.5, a + weight * diff, b - diff * (1 - weight))
     if not isinstance(a, Tensor) or isinstance(weight, complex) or a.dtype.category == 3:
         return a + (b - a) * weight
-    w = _in_dtype(weight, a.dtype)
+    w = in_dtype(weight, a.dtype)
     small = -0.5 < w < 0.5  # (abs is the tensor op here)
-    scale = w if small else _in_dtype(1 - w, a.dtype)
+    scale = w if small else in_dtype(1 - w, a.dtype)
     diff = b - a
-    if is_grad_enabled() and (a.requires_grad or getattr(b, "requires_grad", False)):
+    if records_graph(a, b):
         return a + diff * scale if small else b - diff * scale
     diff.mul_(scale)  # no graph: the products and sums in diff's own memory
     return diff.add_(a) if small else diff.neg_().add_(b)
-
-
-def _in_dtype(x, dtype):
-    """A Python number as a kernel of dtype sees it (float32: rounded to float)."""
-    return float(_np.float32(x)) if dtype is _dt.float32 else x
 
 
 def softplus_stable(x):

@@ -12,11 +12,11 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd import Function, is_grad_enabled, no_grad
+from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from .. import _argcheck
-from ._util import cast, check_tensor, desc, scalar_tensor, unbroadcast
-from .elementwise import (binary_kernel, _maximum, _minimum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, remainder, sigmoid,
+from ._util import cast, check_tensor, desc, records_graph, scalar_tensor, unbroadcast
+from .elementwise import (binary_kernel, _maximum, _minimum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, sigmoid,
                           sqrt, where, _check_int_div)
 from ..amp import autocast_mode as _amp
 
@@ -350,17 +350,12 @@ def addcmul(input, tensor1, tensor2, value=1):
     if _amp.on and _amp.here(): return _amp.run("addcmul", addcmul, input, tensor1, tensor2, value)  # autocast
     _check_value("addcmul", value, input, tensor1, tensor2)
     prod = tensor1 * tensor2
-    if (isinstance(input, Tensor) and isinstance(prod, Tensor) and not _records(input, prod)
+    if (isinstance(input, Tensor) and isinstance(prod, Tensor) and not records_graph(input, prod)
             and prod._shape == input._shape and prod._dtype is input._dtype and prod._device == input._device):
         if value != 1:  # no graph: the same operations in the product's own memory
             prod.mul_(value)
         return prod.add_(input)
     return input + (prod if value == 1 else prod * value)
-
-
-def _records(*ts):
-    """Whether an op on ts would record a graph."""
-    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in ts)
 
 
 def addcdiv(input, tensor1, tensor2, value=1):

@@ -6,9 +6,9 @@ method: sliding windows), as_strided, sum_to_size, and the in-place metadata met
 
 Everything is composed from differentiable ops (index_select, narrow, permute, cat,
 expand, reshape), so autograd and every device come for free. roll is two slice copies
-(its own Function, whose gradient rolls back). Two Functions are views of their own: Tensor.unfold (a strided view, as torch's; its backward adds the windows
-back with index_add) and as_strided (its backward scatters through the storage
-positions)."""
+(its own Function, whose gradient rolls back). Two Functions are views of their own:
+Tensor.unfold (a strided view, as torch's; its backward adds the windows back with
+index_add) and as_strided (its backward scatters through the storage positions)."""
 import math
 import numbers
 

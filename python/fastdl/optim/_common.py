@@ -3,9 +3,9 @@ Adamax, NAdam, RAdam, Rprop, ASGD, LBFGS), which follow torch's single-tensor
 (foreach=False) code paths op for op: argument checks with torch's messages, the
 torch-only flags (foreach, fused, differentiable, capturable), torch's two-branch lerp
 and the dtype torch keeps scalar state (NAdam's mu_product, ASGD's eta and mu) in."""
-import numpy as np
 
 from .. import dtypes as _dt
+from ..ops._util import in_dtype  # noqa: F401 (re-exported: the optimizers' scalar rounding)
 from ..tensor import Tensor, zeros_like
 
 __all__ = ["TorchFlags", "check_adam_like", "check_lr", "invalid", "number", "scalar_dtype", "in_dtype", "lerp_",
@@ -75,11 +75,6 @@ def number(x):
 def scalar_dtype():
     """torch's _get_scalar_dtype(): float64 when that is the default dtype, else float32."""
     return _dt.float64 if _dt.get_default_dtype() is _dt.float64 else _dt.float32
-
-
-def in_dtype(x, dtype):
-    """x rounded to dtype, as a kernel that takes a Python scalar sees it."""
-    return float(np.float32(x)) if dtype is _dt.float32 else x
 
 
 def lerp_(t, end, weight):
