@@ -56,6 +56,12 @@ template <> constexpr int kArith<ew::Sub> = static_cast<int>(vec::Arith::Sub);
 template <> constexpr int kArith<ew::Mul> = static_cast<int>(vec::Arith::Mul);
 template <> constexpr int kArith<ew::Div> = static_cast<int>(vec::Arith::Div);
 
+// Whether one run of the strided loop can take an AVX2 binary loop: AVX2 present, the
+// output contiguous, each input contiguous or a broadcast scalar, not both scalars.
+inline bool avx2_run(const std::array<int64_t, 3>& s, int64_t sz) {
+  return use_avx2() && s[0] == sz && (s[1] == sz || s[1] == 0) && (s[2] == sz || s[2] == 0) && (s[1] || s[2]);
+}
+
 // Runs f's AVX2 loop on one run of the strided loop when it has one and the run is
 // contiguous (or a broadcast scalar) in every operand; false otherwise.
 template <typename T, typename R, typename F>
@@ -63,22 +69,19 @@ bool arith_avx2(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
   if constexpr ((std::is_same_v<F, ew::Fmod> || std::is_same_v<F, ew::Remainder>) && std::is_same_v<T, float> &&
                 std::is_same_v<R, float>) {  // exact float32 fmod / remainder (binary_arith.h)
     constexpr int64_t sz = sizeof(float);
-    if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
-      return false;
+    if (!avx2_run(s, sz)) return false;
     vec::fmod_f32_avx2(reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
                        s[2] / sz, reinterpret_cast<float*>(p[0]), n, std::is_same_v<F, ew::Remainder>);
     return true;
   } else if constexpr (std::is_same_v<F, ew::Atan2> && std::is_same_v<T, float> && std::is_same_v<R, float>) {
     constexpr int64_t sz = sizeof(float);  // atan of y / x on 8 lanes, libm for zero / inf / NaN lanes
-    if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
-      return false;
+    if (!avx2_run(s, sz)) return false;
     vec::atan2_f32_avx2(reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
                         s[2] / sz, reinterpret_cast<float*>(p[0]), n);
     return true;
   } else if constexpr (kArith<F> >= 0 && std::is_same_v<T, R> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
     constexpr int64_t sz = sizeof(T);
-    if (!use_avx2() || s[0] != sz || (s[1] != sz && s[1] != 0) || (s[2] != sz && s[2] != 0) || (s[1] == 0 && s[2] == 0))
-      return false;
+    if (!avx2_run(s, sz)) return false;
     const auto op = static_cast<vec::Arith>(kArith<F>);
     if constexpr (std::is_same_v<T, float>)
       vec::arith_f32_avx2(op, reinterpret_cast<const float*>(p[1]), s[1] / sz, reinterpret_cast<const float*>(p[2]),
