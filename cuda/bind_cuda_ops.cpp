@@ -1,5 +1,5 @@
 // The spine's kernels in fastdl._C.cuda, bound with the names, argument names and
-// defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,scan,softmax,index,
+// defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,scan,search,softmax,index,
 // random,linalg_factor}.cpp), so Python calls either backend the same way.
 #include "bind/registry.h"
 #include "cuda_api.h"
@@ -14,6 +14,8 @@ FASTDL_BIND(CUDA, cuda_ops) {
   m.def("reduce", &cuda::reduce, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("dims"));
 
   m.def("cumsum", &cuda::cumsum, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("reverse"));
+  m.def("cum_extreme", &cuda::cum_extreme, py::arg("x"), py::arg("indices"), py::arg("dim"), py::arg("largest"));
+  m.def("searchsorted", &cuda::searchsorted, py::arg("seq"), py::arg("values"), py::arg("out"), py::arg("right"));
 
   m.def("lu_factor", &cuda::lu_factor, py::arg("a"), py::arg("pivots"), py::arg("info"));
   m.def("lu_solve", &cuda::lu_solve, py::arg("lu"), py::arg("pivots"), py::arg("b"));

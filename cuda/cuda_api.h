@@ -88,6 +88,9 @@ void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
             const std::vector<int64_t>& dims);
 // scan.cu (csrc/cpu/scan.h)
 void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse);
+void cum_extreme(const TensorArg& x, const TensorArg& indices, int64_t dim, bool largest);
+// search.cu (csrc/cpu/search.h)
+void searchsorted(const TensorArg& seq, const TensorArg& values, const TensorArg& out, bool right);
 // linalg_factor.cu (csrc/cpu/linalg_factor.h): one thread per matrix
 void lu_factor(const TensorArg& a, const TensorArg& pivots, const TensorArg& info);
 void lu_solve(const TensorArg& lu, const TensorArg& pivots, const TensorArg& b);

@@ -1,4 +1,4 @@
-// The cumulative sum of one line, shared by the CPU (csrc/cpu/scan.cpp) and CUDA
+// The running scans of one line (cumsum; cummax / cummin's positions), shared by the CPU (csrc/cpu/scan.cpp) and CUDA
 // (cuda/scan.cu) kernels, so the CPU tests exercise the arithmetic the GPU runs.
 #pragma once
 #include <cstdint>
@@ -22,6 +22,26 @@ FASTDL_HD void cumsum_line(const T* x, T* y, int64_t n, int64_t stride, bool rev
     const int64_t i = (reverse ? n - 1 - k : k) * stride;
     acc += static_cast<typename Acc<T>::type>(x[i]);
     y[i] = static_cast<T>(acc);
+  }
+}
+
+// The position of the running maximum (Largest) or minimum along a line of n elements
+// `stride` apart, written to idx with the same layout: torch's rule, element k takes over when
+// it is NaN or when it is >= (<=) the running value, so ties and repeated NaNs go to the
+// last occurrence, and a NaN, once seen, wins against every number (a comparison with a
+// NaN running value is false). Integers run the same code (v != v is false for them).
+template <bool Largest, typename T>
+FASTDL_HD void cum_extreme_line(const T* x, int64_t* idx, int64_t n, int64_t stride) {
+  T best = x[0];
+  int64_t at = 0;
+  idx[0] = 0;
+  for (int64_t k = 1; k < n; ++k) {
+    const T v = x[k * stride];
+    if (v != v || (Largest ? v >= best : v <= best)) {
+      best = v;
+      at = k;
+    }
+    idx[k * stride] = at;
   }
 }
 

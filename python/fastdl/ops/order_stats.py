@@ -11,10 +11,10 @@ import numbers
 from .. import dtypes as _dt
 from ..autograd import no_grad
 from ..tensor import Tensor, arange, full, tensor as _tensor
-from ._util import cast, check_tensor, desc
-from .elementwise import ceil, clamp, eq, exp, floor, isinf, isnan, log, maximum, logical_and, logical_not, logical_or, round as _round, where
+from ._util import backend, cast, check_tensor, contiguous_data, desc, empty
+from .elementwise import ceil, clamp, eq, exp, floor, isinf, isnan, log, maximum, logical_not, round as _round, where
 from .indexing import gather, scatter_add_
-from .reduce import _ValuesIndices, amax, amin, any as _any, sum as _sum
+from .reduce import _ValuesIndices, amax, amin, sum as _sum
 from .shape import cat, movedim, narrow, reshape, squeeze, unsqueeze
 from .sorting import _argsort_k, _dim, _take
 from ..amp import autocast_mode as _amp
@@ -253,29 +253,21 @@ def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
 
 
 def _cum_extreme(op, input, dim, largest):
+    """(values, indices) of the running max / min: the kernel (common/scan_ops.h) finds the
+    positions in an order-preserving kernel dtype, and the values are read from the input
+    at them, so autograd sends each output's gradient to the element it came from."""
     check_tensor(op, input)
+    if input.dtype.category == 3:
+        raise TypeError(f"{op}: not supported for complex tensors, got {desc(input)}")
     x, d = _prep(op, input, dim)
-    n = x.shape[d]
     with no_grad():
-        v = x.detach() if x.dtype not in _dt.HALF else cast(x.detach(), _dt.float32)
-        shape = [1] * x.ndim
-        shape[d] = n
-        idx = arange(n, dtype=_dt.int64, device=x.device).reshape(shape) + full(tuple(x.shape), 0, dtype=_dt.int64,
-                                                                               device=x.device)
-        k = 1
-        # Hillis-Steele scan of (value, index): the later segment's summary wins when it is
-        # NaN, or when neither is NaN and it is >= (<= for cummin): torch's last-occurrence rule
-        while k < n:
-            a_v, a_i = narrow(v, d, 0, n - k), narrow(idx, d, 0, n - k)
-            b_v, b_i = narrow(v, d, k, n - k), narrow(idx, d, k, n - k)
-            if v.dtype.is_floating_point:
-                ge_ = (b_v >= a_v) if largest else (b_v <= a_v)
-                take_b = logical_or(isnan(b_v), logical_and(logical_not(isnan(a_v)), ge_))
-            else:
-                take_b = (b_v >= a_v) if largest else (b_v <= a_v)
-            v = cat([narrow(v, d, 0, k), where(take_b, b_v, a_v)], d)
-            idx = cat([narrow(idx, d, 0, k), where(take_b, b_i, a_i)], d)
-            k *= 2
+        v = contiguous_data(x.detach())
+        if v.dtype in _dt.HALF:  # exact in float32, same order
+            v = cast(v, _dt.float32)
+        elif not v.dtype.is_floating_point and v.dtype is not _dt.int64:
+            v = cast(v, _dt.int64)
+        idx = empty(tuple(v.shape), _dt.int64, v.device)
+        backend(v, op).cum_extreme(v, idx, d, largest)
     vals = _take(x, d, idx)
     shp = tuple(input.shape)
     return _ValuesIndices(reshape(vals, shp), reshape(idx, shp))

@@ -1,38 +1,24 @@
-"""searchsorted and bucketize: a binary search composed of device ops.
-
-Each query keeps a half-open range [lo, hi) of candidate insertion points over its
-line of the sorted sequence; one step gathers the middle element and halves the
-range, so ceil(log2(n + 1)) gathers of the queries' shape find every position, on any
-device. The comparisons are torch's: side='left' moves right while !(seq[mid] >= v),
-side='right' while !(seq[mid] > v), so a NaN query goes past every element (NaN sorts
-last) and a NaN in the sequence ends up after every number."""
+"""searchsorted and bucketize: one binary search per query in a kernel per device
+(common/search_ops.h, shared by _C.cpu and _C.cuda `searchsorted`). The comparisons are
+torch's: side='left' moves right while !(seq[mid] >= v), side='right' while
+!(seq[mid] > v), so a NaN query goes past every element (NaN sorts last) and a NaN in the
+sequence ends up after every number."""
 import numbers
 
 from .. import dtypes as _dt
 from ..autograd import no_grad
-from ..tensor import Tensor, full, tensor as _tensor
-from ._util import cast, check_tensor, desc, same_device
-from .elementwise import _minimum, ge, gt, logical_and, logical_not, where
+from ..tensor import Tensor, tensor as _tensor
+from ._util import backend, cast, check_tensor, contiguous_data, desc, empty, same_device
 from .indexing import gather
-from .shape import contiguous, expand, reshape
+from .shape import reshape
 
 
-def _binary_search(seq, v, right):
-    """int64 insertion points of v (M, K) into the sorted lines of seq (M, n)."""
-    M, n = seq.shape
-    K = v.shape[1]
-    lo = full((M, K), 0, dtype=_dt.int64, device=v.device)
-    hi = full((M, K), n, dtype=_dt.int64, device=v.device)
-    if n == 0:
-        return lo
-    for _ in range(n.bit_length()):
-        mid = _minimum((lo + hi) // 2, n - 1)
-        s = gather(seq, 1, mid)
-        go = logical_not(gt(s, v) if right else ge(s, v))  # the answer is after mid
-        active = lo < hi
-        lo = where(logical_and(active, go), mid + 1, lo)
-        hi = where(logical_and(active, logical_not(go)), mid, hi)
-    return lo
+def _kernel_dtype(dt):
+    """The kernel's dtype that orders dt's values the same way: half types widen to
+    float32 (exactly), the other integers and bool to int64."""
+    if dt in _dt.HALF:
+        return _dt.float32
+    return dt if dt.is_floating_point or dt is _dt.int64 else _dt.int64
 
 
 def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None, sorter=None):
@@ -84,12 +70,15 @@ def searchsorted(sorted_sequence, input, out_int32=False, right=False, side=None
             M = 1
             for sz in seq.shape[:-1]:
                 M *= sz
-            s2 = reshape(contiguous(seq), (M, n))
-            v2 = reshape(contiguous(input.detach()), (M, input.shape[-1]))
-        if v2.dtype is not s2.dtype:  # compare in the common type, as torch's
-            common = _dt.result_type(v2, s2)
-            v2, s2 = cast(v2, common), cast(s2, common)
-        out = _binary_search(s2, v2, right)
+            s2 = reshape(contiguous_data(seq), (M, n))
+            v2 = reshape(contiguous_data(input.detach()), (M, input.shape[-1]))
+        common = _dt.result_type(v2, s2)  # compare in the common type, as torch's
+        if common.category == 3:
+            raise TypeError(f"{op}: not supported for complex tensors, got {desc(sorted_sequence)} and {desc(input)}")
+        common = _kernel_dtype(common)
+        s2, v2 = contiguous_data(cast(s2, common)), contiguous_data(cast(v2, common))
+        out = empty(tuple(v2.shape), _dt.int64, v2.device)
+        backend(v2, "searchsorted").searchsorted(s2, v2, out, right)
         out = reshape(out, () if scalar else tuple(input.shape))
         return cast(out, _dt.int32) if out_int32 else out
 
