@@ -439,3 +439,46 @@ def test_addcmul_without_a_graph_works_in_the_products_memory():
     y = T(a)
     y.addcmul_(B, C, value=2.0)
     np.testing.assert_array_equal(y.numpy(), (A + B * C * 2.0).numpy())
+
+
+# ---- hypot and nan_to_num as table rows (common/elementwise_ops.h Hypot / NanToNum) ----
+
+def test_hypot_float32_is_the_rounded_float64_hypot():
+    """float32 squares and sums in double: the result is float64 hypot rounded to float32
+    across the whole range (no overflow near float's max, no underflow of tiny squares)."""
+    rng = np.random.default_rng(21)
+    a = (rng.standard_normal(200_000) * 10.0 ** rng.integers(-44, 38, 200_000)).astype(np.float32)
+    b = (rng.standard_normal(200_000) * 10.0 ** rng.integers(-44, 38, 200_000)).astype(np.float32)
+    got = fastdl.hypot(T(a), T(b)).numpy()
+    with np.errstate(over="ignore"):
+        want = np.hypot(a.astype(np.float64), b.astype(np.float64)).astype(np.float32)
+    assert np.count_nonzero(got != want) <= 2  # double rounding: at most a rare last-bit tie
+    np.testing.assert_array_max_ulp(got, want, maxulp=1)
+    np.testing.assert_array_equal(fastdl.hypot(T(a[:5000]), T(b[:1])).numpy(), np.hypot(a[:5000], b[:1]))
+
+
+@pytest.mark.parametrize("dtype", [fastdl.float32, fastdl.float64])
+def test_hypot_special_values(dtype):
+    a = T([INF, -INF, NAN, NAN, 0.0, -0.0, 3.0, 1e300 if dtype is fastdl.float64 else 3e38], dtype=dtype)
+    b = T([NAN, NAN, INF, NAN, 0.0, -0.0, -4.0, 1e300 if dtype is fastdl.float64 else 3e38], dtype=dtype)
+    want = np.hypot(a.numpy().astype(np.float64), b.numpy().astype(np.float64))
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(fastdl.hypot(a, b).numpy(), want.astype(a.numpy().dtype))
+    x, y = T([3.0, 0.0, -1e-3], dtype=fastdl.float64, requires_grad=True), T([4.0, 2.0, 5.0],
+                                                                              dtype=fastdl.float64, requires_grad=True)
+    assert gradcheck(fastdl.hypot, (x, y))
+
+
+def test_nan_to_num_one_pass_and_asymmetric_neginf():
+    x = T([NAN, INF, -INF, 1.5, -2.0], requires_grad=True)
+    np.testing.assert_array_equal(_np(fastdl.nan_to_num(x)), [0.0, 3.4028234663852886e38, -3.4028234663852886e38,
+                                                             1.5, -2.0])
+    big = 3.4028234663852886e38  # neginf stays -max when only posinf is given
+    np.testing.assert_array_equal(_np(fastdl.nan_to_num(x, nan=7.0, posinf=1.0)), [7.0, 1.0, -big, 1.5, -2.0])
+    np.testing.assert_array_equal(_np(fastdl.nan_to_num(x, posinf=2.0, neginf=-2.0)), [0.0, 2.0, -2.0, 1.5, -2.0])
+    np.testing.assert_array_equal(_np(fastdl.nan_to_num(x, posinf=1.0, neginf=-9.0)), [0.0, 1.0, -9.0, 1.5, -2.0])
+    np.testing.assert_array_equal(_np(fastdl.nan_to_num(x, posinf=1e39)), [0.0, INF, -big, 1.5, -2.0])
+    fastdl.nan_to_num(x, nan=1.0).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 0.0, 0.0, 1.0, 1.0])  # torch: grad where x is finite
+    z = T([1.0, 2.0], dtype=fastdl.float64, requires_grad=True)
+    assert gradcheck(lambda t: fastdl.nan_to_num(t * 2.0), (z,))

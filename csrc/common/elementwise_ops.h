@@ -3,6 +3,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 #include "hd.h"
 #include "special_math.h"
@@ -125,6 +126,15 @@ struct HardsigmoidGrad {
 struct HardswishGrad {
   template <typename T> FASTDL_HD T operator()(T x, double, double) const {
     return x <= T(-3) ? T(0) : (x < T(3) ? T(T(x / T(3)) + T(0.5)) : T(1));
+  }
+};
+
+// torch.nan_to_num: p0 replaces NaN, p1 +inf and -p1 -inf (ops/elementwise_extra.py
+// follows with a select when the caller's -inf replacement is not -posinf).
+struct NanToNum {
+  template <typename T> FASTDL_HD T operator()(T x, double nan, double posinf) const {
+    const T big = std::numeric_limits<T>::max();
+    return x != x ? T(nan) : (x > big ? T(posinf) : (x < -big ? T(-posinf) : x));
   }
 };
 
@@ -280,6 +290,16 @@ struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) con
 struct TanhBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * (T(1) - y * y); } };
 struct SigmoidBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * y * (T(1) - y); } };
 struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
+// sqrt(a^2 + b^2) without overflow; an infinite operand gives inf even beside a NaN (C's
+// hypot). float32 squares and sums in double, where nothing overflows and the two double
+// roundings are far below float's last bit (and the loop vectorises); float64 is std::hypot.
+FASTDL_HD float hypot_(float a, float b) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float r = float(std::sqrt(double(a) * double(a) + double(b) * double(b)));
+  return (a == inf) | (a == -inf) | (b == inf) | (b == -inf) ? inf : r;
+}
+FASTDL_HD double hypot_(double a, double b) { return std::hypot(a, b); }
+struct Hypot { template <typename T> FASTDL_HD T operator()(T a, T b) const { return hypot_(a, b); } };
 // copysign / nextafter through the C names, declared for host and device alike.
 FASTDL_HD float copysign_(float a, float b) { return ::copysignf(a, b); }
 FASTDL_HD double copysign_(double a, double b) { return ::copysign(a, b); }
@@ -359,7 +379,8 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("exp2", Exp2, FLOAT) X("frexp_exponent", FrexpExp, FLOAT) X("frexp_mantissa", FrexpMant, FLOAT)   \
   X("smooth_l1", SmoothL1, FLOAT) X("smooth_l1_grad", SmoothL1Grad, FLOAT)                       \
   X("hardsigmoid", Hardsigmoid, FLOAT) X("hardsigmoid_grad", HardsigmoidGrad, FLOAT)               \
-  X("hardswish", Hardswish, FLOAT) X("hardswish_grad", HardswishGrad, FLOAT)
+  X("hardswish", Hardswish, FLOAT) X("hardswish_grad", HardswishGrad, FLOAT)                       \
+  X("nan_to_num", NanToNum, FLOAT)
 
 // Binary ops whose output has the inputs' dtype.
 #define FASTDL_BINARY_ARITH_OPS(X)                                                               \
@@ -367,6 +388,7 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("floor_divide", FloorDiv, NUMERIC) X("remainder", Remainder, NUMERIC) X("pow", Pow, NUMERIC)  \
   X("fmod", Fmod, NUMERIC)                                                                       \
   X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)       \
+  X("hypot", Hypot, FLOAT)                                                                       \
   X("relu_backward", ReluBackward, NUMERIC) X("tanh_backward", TanhBackward, FLOAT)               \
   X("sigmoid_backward", SigmoidBackward, FLOAT)                                                  \
   X("copysign", Copysign, FLOAT) X("nextafter", Nextafter, FLOAT) X("fmax", Fmax, NUMERIC)         \

@@ -765,6 +765,8 @@ UNARY = {
     "hardswish": (lambda x, y, g, *p: g * _UNARY_FN["hardswish_grad"].apply(x), "x", True),
     # (x / 3 + 1/2)' = 1/3 = 2 x hardsigmoid's 1/6 (exact), inside (-3, 3) only
     "hardswish_grad": (lambda x, y, g, *p: g * _StepFactor.apply(x, "hardsigmoid_grad", 0.0) * 2.0, "x", True),
+    # torch.nan_to_num (p0: NaN's value, p1: +inf's; -inf gets -p1): the gradient passes where x is finite
+    "nan_to_num": (lambda x, y, g, *p: where(isfinite(x), g, 0.0), "x", True),
 }
 
 

@@ -16,7 +16,7 @@ from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from .. import _argcheck
 from ._util import cast, check_tensor, desc, records_graph, scalar_tensor, unbroadcast
-from .elementwise import (binary_kernel, _maximum, _minimum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, maximum, minimum, sigmoid,
+from .elementwise import (_UNARY_FN, binary_kernel, _maximum, abs, ceil, clamp, exp, expm1, floor, isnan, log, log1p, sigmoid,
                           sqrt, where, _check_int_div)
 from ..amp import autocast_mode as _amp
 
@@ -225,12 +225,7 @@ class _Hypot(_Binary):
 
     @staticmethod
     def fwd(A, B):
-        a, b = abs(A), abs(B)
-        m, n = _maximum(a, b), _minimum(a, b)
-        r = n / where(m == 0, 1.0, m)
-        out = m * sqrt(r * r + 1)  # scaled: no overflow for large inputs
-        inf = float("inf")
-        return where(a == inf, inf, where(b == inf, inf, out))  # hypot(inf, nan) = inf, as C
+        return binary_kernel("hypot", A, B)  # without overflow; inf beside a NaN, as C
 
     @staticmethod
     def grads(g, A, B, out):
@@ -332,9 +327,9 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     big = float(_FMAX[x.dtype.name])
     posinf = big if posinf is None else float(posinf)
     neginf = -big if neginf is None else float(neginf)
-    out = where(isnan(x), float(nan), x)
-    out = where(x == float("inf"), posinf, out)
-    out = where(x == float("-inf"), neginf, out)
+    out = _UNARY_FN["nan_to_num"].apply(x, float(nan), posinf)  # -inf -> -posinf in the same pass
+    if neginf != -posinf:
+        out = where(x == float("-inf"), neginf, out)
     return out if out.dtype is x.dtype else out.to(x.dtype)
 
 
