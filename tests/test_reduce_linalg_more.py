@@ -35,6 +35,24 @@ def test_prod_all_gradient_with_one_zero():
     assert gradcheck(lambda v: fastdl.prod(v), [_t([[3.0, 0.0], [2.0, 7.0], [1.0, -2.0]], requires_grad=True)])
 
 
+def test_prod_float32_multiplies_in_double_and_rounds_once():
+    """The reduce kernel's Prod (double accumulator): float32 rows whose float partial
+    products would underflow still give the rounded float64 product; the gradient
+    differentiates twice (exclusive running products, no division)."""
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0.5, 2.0, (7, 300)).astype(np.float32)
+    a[:, :100] *= np.float32(1e-3)  # partial products far below float's range ...
+    a[:, 100:] *= np.float32(1e1)  # ... back inside it by the end of the row
+    want = np.prod(a.astype(np.float64), axis=1).astype(np.float32)
+    got = fastdl.prod(fastdl.tensor(a), 1)
+    assert got.dtype is fastdl.float32
+    np.testing.assert_array_max_ulp(got.numpy(), want, maxulp=1)
+    np.testing.assert_array_max_ulp(fastdl.prod(fastdl.tensor(a)[:, ::3].t(), 0).numpy(),
+                                    np.prod(a[:, ::3].astype(np.float64), axis=1).astype(np.float32), maxulp=1)
+    x = _t(rng.uniform(0.5, 1.5, (3, 4)), requires_grad=True)
+    assert fastdl.testing.gradgradcheck(lambda v: fastdl.prod(v, 1), [x])
+
+
 def test_prod_int_and_bool_dtypes_and_dtype_arg():
     assert fastdl.prod(fastdl.tensor([2, 3, 4])).dtype is fastdl.int64
     assert fastdl.prod(fastdl.tensor([2, 3, 4])).item() == 24

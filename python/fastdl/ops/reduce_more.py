@@ -1,17 +1,20 @@
 """More reductions, torch's semantics: prod, nansum, nanmean, std_mean, aminmax.
 
-All are compositions of differentiable ops (they run on any device). prod multiplies
-halves pairwise (ceil(log2 n) rounds of one mul each): autograd's product rule then hands
-every element the product of the others, never a division by it, so an input with zeros
-gets torch's gradient (one zero in a slice: only that element has a gradient; two or more:
-all zero), and the gradient is itself differentiable."""
+prod is the reduce kernel (float32 multiplied in double, rounded once) with a backward
+that hands every element the product of the others, as exclusive running products from
+both ends (cumprod, differentiable), never a division by it: an input with zeros gets
+torch's gradient (one zero in a slice: only that element has a gradient; two or more:
+all zero). Complex products multiply halves pairwise (the kernel has no complex type).
+The others are compositions of differentiable ops (they run on any device)."""
 from collections import namedtuple
 
 from .. import dtypes as _dt
+from ..autograd import Function
 from ._util import check_tensor, desc, norm_dim, norm_dims
+from .cumulative import cumprod
 from .elementwise import isnan, mul, where
-from .reduce import amax, amin, mean, std, sum
-from .shape import cat, narrow
+from .reduce import amax, amin, mean, reduce_kernel, std, sum
+from .shape import cat, flip, narrow
 from ..amp import autocast_mode as _amp
 
 __all__ = ["prod", "nansum", "nanmean", "std_mean", "aminmax"]
@@ -19,8 +22,32 @@ __all__ = ["prod", "nansum", "nanmean", "std_mean", "aminmax"]
 _MinMax = namedtuple("aminmax", ["min", "max"])
 
 
-def _tree_prod(x, d):
+class _Prod(Function):
     """The product of x along dim d, keeping d (size 1)."""
+
+    @staticmethod
+    def forward(ctx, x, d):
+        ctx.d = d
+        ctx.save_for_backward(x)
+        return reduce_kernel("prod", x, [d], True, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        d, n = ctx.d, x.shape[ctx.d]
+        if n == 0:
+            return x * 0, None
+        one = narrow(x, d, 0, 1) * 0 + 1
+        before = cumprod(cat([one, narrow(x, d, 0, n - 1)], d), d)  # x_0 ... x_(i-1)
+        after = flip(cumprod(flip(cat([narrow(x, d, 1, n - 1), one], d), [d]), d), [d])  # x_(i+1) ... x_(n-1)
+        return g * before * after, None
+
+
+def _tree_prod(x, d):
+    """The product of x along dim d, keeping d (size 1): the kernel, or for complex x
+    pairwise products of halves (autograd's product rule gives the same gradient)."""
+    if x.dtype.category != 3:
+        return _Prod.apply(x, d)
     n = x.shape[d]
     if n == 0:  # the empty product, still in the graph
         return sum(x, d, keepdim=True) * 0 + 1
