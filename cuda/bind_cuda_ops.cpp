@@ -1,5 +1,5 @@
 // The spine's kernels in fastdl._C.cuda, bound with the names, argument names and
-// defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,scan,search,softmax,index,
+// defaults of their _C.cpu counterparts (csrc/bind/bind_{gemm,reduce,scan,search,flip,softmax,index,
 // random,linalg_factor}.cpp), so Python calls either backend the same way.
 #include "bind/registry.h"
 #include "cuda_api.h"
@@ -15,6 +15,7 @@ FASTDL_BIND(CUDA, cuda_ops) {
 
   m.def("cumsum", &cuda::cumsum, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("reverse"));
   m.def("cum_extreme", &cuda::cum_extreme, py::arg("x"), py::arg("indices"), py::arg("dim"), py::arg("largest"));
+  m.def("flip", &cuda::flip, py::arg("x"), py::arg("out"), py::arg("dims"));
   m.def("searchsorted", &cuda::searchsorted, py::arg("seq"), py::arg("values"), py::arg("out"), py::arg("right"));
 
   m.def("lu_factor", &cuda::lu_factor, py::arg("a"), py::arg("pivots"), py::arg("info"));

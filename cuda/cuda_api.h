@@ -89,6 +89,8 @@ void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
 // scan.cu (csrc/cpu/scan.h)
 void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse);
 void cum_extreme(const TensorArg& x, const TensorArg& indices, int64_t dim, bool largest);
+// flip.cu (csrc/cpu/flip.h)
+void flip(const TensorArg& x, const TensorArg& out, const std::vector<int64_t>& dims);
 // search.cu (csrc/cpu/search.h)
 void searchsorted(const TensorArg& seq, const TensorArg& values, const TensorArg& out, bool right);
 // linalg_factor.cu (csrc/cpu/linalg_factor.h): one thread per matrix

@@ -488,20 +488,29 @@ def movedim(x, source, destination):
     return permute(x, order)
 
 
+class _Flip(Function):
+    """x reversed along dims (normalised, distinct): a copy, as torch's (fastdl has no
+    negative strides), by the flip kernel of x's device; the gradient is g flipped back."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        out = empty(x.shape, x.dtype, x.device)
+        backend(x, "flip").flip(x, out, dims)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Flip.apply(g, ctx.dims), None
+
+
 def flip(x, dims):
-    """x reversed along dims. A copy, as torch's: one index_select per flipped dim (fastdl
-    has no negative strides), whose gradient is index_add, so it runs on any device."""
+    """x reversed along dims."""
     check_tensor("flip", x)
     if dims is None:
         raise TypeError("flip: dims must be an int or a list/tuple of ints, got None")
-    from ..tensor import arange
-    from .indexing import index_select
-    out = x
-    for d in norm_dims("flip", dims, x.ndim):
-        n = x.shape[d] if x.ndim else 1
-        if n > 1:
-            out = index_select(out, d, arange(n - 1, -1, -1, device=x.device))
-    return clone(x) if out is x else out
+    dims = norm_dims("flip", dims, x.ndim)
+    return _Flip.apply(x, [d for d in dims if x.shape[d] > 1] if x.ndim else [])
 
 
 def _tri(op, x, diagonal, upper):
