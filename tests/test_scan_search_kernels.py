@@ -4,7 +4,6 @@ kernels share: against plain-Python references of torch's rules (ties and repeat
 to the last occurrence, a NaN wins against every number; a NaN query goes past every
 element), for every dim, views, the dtypes that widen into the kernel's (float16,
 int32, uint8, bool), several thread chunks, and the kernels' operand errors."""
-import bisect
 
 import numpy as np
 import pytest

@@ -312,17 +312,22 @@ void gather(const TensorArg& x, int64_t dim_in, const TensorArg& index, const Te
   })
 }
 
-void scatter_add(const TensorArg& target, int64_t dim_in, const TensorArg& index, const TensorArg& src) {
-  const char* op = "scatter_add";
-  const int dim = check_scatter_add_args(on_cpu(op), target, dim_in, index, src);
+namespace {
+
+// scatter_add (Accumulate) and scatter: target[.., index[.., j, ..], ..] (+)= src[.., j, ..].
+// Columns: index positions with dim removed. Each column owns distinct target elements,
+// so threads split columns and walk the indexed dim serially; a repeated index in a
+// column is written in j order, so an assignment keeps the last one (as index_put).
+template <bool Accumulate>
+void scatter_columns(const char* op, const TensorArg& target, int64_t dim_in, const TensorArg& index,
+                     const TensorArg& src) {
+  const int dim = check_scatter_add_args(on_cpu(op), target, dim_in, index, src, op);
   const int nd = target.ndim();
   const int64_t size = target.shape[dim];
   check_index_nd(op, index, dim, size);
   const int64_t n = index.shape[dim];
   if (index.numel() == 0) return;
 
-  // Columns: index positions with dim removed. Each column owns distinct target
-  // elements, so threads split columns and walk the indexed dim serially.
   int64_t cshape[kMaxDims], cstr[3][kMaxDims];
   int cd = 0;
   int64_t tstride = 1;
@@ -353,11 +358,24 @@ void scatter_add(const TensorArg& target, int64_t dim_in, const TensorArg& index
           int64_t v = ic[j * i_dim];
           if (v < 0) v += size;
           T& t = tc[v * t_dim];
-          t = static_cast<T>(t + sc[j * s_dim]);
+          if constexpr (Accumulate)
+            t = static_cast<T>(t + sc[j * s_dim]);
+          else
+            t = sc[j * s_dim];
         }
       }
     });
   })
+}
+
+}  // namespace
+
+void scatter_add(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src) {
+  scatter_columns<true>("scatter_add", target, dim, index, src);
+}
+
+void scatter(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src) {
+  scatter_columns<false>("scatter", target, dim, index, src);
 }
 
 int64_t count_nonzero(const TensorArg& x) {

@@ -26,6 +26,10 @@ void gather(const TensorArg& x, int64_t dim, const TensorArg& index, const Tenso
 // target contiguous; index.size(d) <= src.size(d) for all d and <= target.size(d)
 // for d != dim; src any strides.
 void scatter_add(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src);
+// torch.Tensor.scatter_ (no reduce): target[i][index[i][j][k]][k] = src[i][j][k], the same
+// operands; a repeated index keeps the last j (CPU only: CUDA runs ops/indexing_extra.py's
+// index_put composition, which keeps the last too).
+void scatter(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src);
 // Number of elements != 0 (NaN counts as nonzero), any dtype and strides.
 int64_t count_nonzero(const TensorArg& x);
 // out int64 (count_nonzero(x), x.ndim), contiguous: coordinates of the nonzero

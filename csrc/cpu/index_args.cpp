@@ -88,8 +88,7 @@ int check_gather_args(const DeviceCheck& on_device, const TensorArg& x, int64_t 
 }
 
 int check_scatter_add_args(const DeviceCheck& on_device, const TensorArg& target, int64_t dim_in,
-                           const TensorArg& index, const TensorArg& src) {
-  const char* op = "scatter_add";
+                           const TensorArg& index, const TensorArg& src, const char* op) {
   on_device(target), on_device(index), on_device(src);
   const int dim = wrap_index_dim(op, dim_in, target);
   check_dtype(op, index, DType::Int64);

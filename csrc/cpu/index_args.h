@@ -27,9 +27,9 @@ int check_index_accumulate_args(const char* op, const DeviceCheck& on_device, co
 // x's dtype and index's shape. Returns the wrapped dim.
 int check_gather_args(const DeviceCheck& on_device, const TensorArg& x, int64_t dim, const TensorArg& index,
                       const TensorArg& out);
-// scatter_add(target, dim, index, src): target contiguous; index int64 fitting src,
-// and target outside dim; src target's dtype. Returns the wrapped dim.
+// scatter_add / scatter(target, dim, index, src): target contiguous; index int64 fitting
+// src, and target outside dim; src target's dtype. Returns the wrapped dim.
 int check_scatter_add_args(const DeviceCheck& on_device, const TensorArg& target, int64_t dim,
-                           const TensorArg& index, const TensorArg& src);
+                           const TensorArg& index, const TensorArg& src, const char* op = "scatter_add");
 
 }  // namespace fastdl

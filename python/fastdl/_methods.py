@@ -5,6 +5,7 @@ from . import _C
 from . import dtypes as _dt
 from . import ops
 from .ops import elementwise as _ew
+from .ops import indexing_extra as _indexing_extra
 from .ops._util import backend as _backend
 from .ops.elementwise import Add as _Add, Div as _Div, Mul as _Mul, Sub as _Sub
 from .ops import random as _rnd
@@ -273,15 +274,11 @@ for _name in "sinh cosh asinh acosh atanh trunc fix frac fmod hypot xlogy logit 
     setattr(Tensor, _name + "_", _inplace(_name + "_", getattr(ops, _name)))
 
 
-def _scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-    return _ew.assign_(self, ops.scatter(self, dim, index, src, value, reduce=reduce), "scatter_")
-
-
 def _index_fill_(self, dim, index, value):
     return _ew.assign_(self, ops.index_fill(self, dim, index, value), "index_fill_")
 
 
-Tensor.scatter_, Tensor.index_fill_ = _scatter_, _index_fill_
+Tensor.scatter_, Tensor.index_fill_ = _indexing_extra.scatter_, _index_fill_
 
 
 # new_* (torch's Tensor.new_zeros & co.): dtype and device default to self's

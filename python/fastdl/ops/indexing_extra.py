@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
@@ -244,22 +245,40 @@ def _src_view(src, index):
     return src[tuple(slice(0, s) for s in index.shape)]
 
 
+def _kernel_scatters(t):
+    return t.device.type == "cpu" and t.dtype in (_dt.float32, _dt.float64, _dt.int64, _dt.bool_)
+
+
+def _scatter_into(out, dim, index, vals, reduce):
+    """out (contiguous) with vals (src or a number) written (reduce None: a repeated index
+    keeps the last) or added (reduce 'add') at index along dim: the CPU kernels for their
+    dtypes, else (CUDA, narrow and complex dtypes) index_put / index_add_ at the linear
+    positions."""
+    if _kernel_scatters(out):
+        if not isinstance(vals, Tensor):
+            from ..tensor import full
+            vals = full((), vals, dtype=out.dtype).expand(index.shape)
+        (_C.cpu.scatter if reduce is None else _C.cpu.scatter_add)(out, dim, index, vals)
+        return
+    lin = _scatter_linear(out.shape, dim, index)
+    flat = out.reshape(-1)
+    vals = _src_view(vals, index).reshape(-1) if isinstance(vals, Tensor) else vals
+    if reduce is None:
+        flat[lin] = vals
+    else:  # "add": duplicates accumulate
+        from .indexing import index_add_
+        if not isinstance(vals, Tensor):
+            from ..tensor import full
+            vals = full((lin.shape[0],), vals, dtype=out.dtype, device=out.device)
+        index_add_(flat, 0, lin, vals.contiguous())
+
+
 class _Scatter(Function):
     @staticmethod
     def forward(ctx, x, dim, index, src, reduce):
         with no_grad():
             out = x.contiguous().clone()
-            lin = _scatter_linear(x.shape, dim, index)
-            flat = out.reshape(-1)
-            vals = _src_view(src, index).reshape(-1) if isinstance(src, Tensor) else src
-            if reduce is None:
-                flat[lin] = vals
-            else:  # "add": duplicates accumulate
-                from .indexing import index_add_
-                if not isinstance(vals, Tensor):
-                    from ..tensor import full
-                    vals = full((lin.shape[0],), vals, dtype=x.dtype, device=x.device)
-                index_add_(flat, 0, lin, vals.contiguous())
+            _scatter_into(out, dim, index, src, reduce)
         ctx.meta = (dim, reduce, tuple(src.shape) if isinstance(src, Tensor) else None)
         ctx.save_for_backward(index)
         return out
@@ -272,7 +291,7 @@ class _Scatter(Function):
         index, = ctx.saved_tensors
         gx = g.contiguous().clone()
         if reduce is None:
-            gx.reshape(-1)[_scatter_linear(g.shape, dim, index)] = 0.0
+            _scatter_into(gx, dim, index, 0.0, None)
         gsrc = None
         if src_shape is not None:
             gi = gather(g, dim, index)
@@ -284,7 +303,8 @@ class _Scatter(Function):
         return gx, None, None, gsrc, None
 
 
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+def _scatter_args(input, dim, index, src, value, reduce):
+    """(dim, index, src) checked and normalised as torch's scatter takes them."""
     check_tensor("scatter", input)
     if src is None and value is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
@@ -327,10 +347,30 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         if lo < 0 or hi >= n:
             raise IndexError(f"scatter: index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size {n} "
                              f"({desc(input)})")
+    return d, index, src
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    d, index, src = _scatter_args(input, dim, index, src, value, reduce)
     if input.ndim == 0:
         return _Scatter.apply(input.reshape(1), 0, index.reshape(1), src if not isinstance(src, Tensor)
                               else src.reshape(1), reduce).reshape(())
     return _Scatter.apply(input, d, index, src, reduce)
+
+
+def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
+    """Tensor.scatter_: without a graph, the kernel writes straight into a contiguous CPU
+    input (src in other memory); otherwise the out-of-place result is assigned back."""
+    from .elementwise import assign_, check_write
+    from ._util import records_graph
+    d, index, src = _scatter_args(input, dim, index, src, value, reduce)
+    if (input.ndim and input.is_contiguous() and _kernel_scatters(input) and not records_graph(input, src)
+            and not (isinstance(src, Tensor) and src._buf is input._buf) and index._buf is not input._buf):
+        check_write(input, "scatter_")
+        _scatter_into(input, d, index, src, reduce)
+        input._buf.version += 1
+        return input
+    return assign_(input, scatter(input, dim, index, src, reduce=reduce), "scatter_")
 
 
 def index_fill(input, dim, index, value):
