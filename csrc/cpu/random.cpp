@@ -175,7 +175,13 @@ void arange(const TensorArg& out, double start, double step) {
     int64_t* o = out.data<int64_t>();
     const int64_t a = static_cast<int64_t>(start), d = static_cast<int64_t>(step);
     parallel_for(n, 1, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) o[i * s] = a + i * d;
+      // a running value instead of a + i * d: AVX2 has adds of int64 lanes but no products
+      int64_t v = a + b * d;
+      if (s == 1) {
+        for (int64_t i = b; i < e; ++i, v += d) o[i] = v;
+      } else {
+        for (int64_t i = b; i < e; ++i, v += d) o[i * s] = v;
+      }
     });
     return;
   }
@@ -183,7 +189,13 @@ void arange(const TensorArg& out, double start, double step) {
     using T = scalar_t;  // int64 here means a non-integral start/step: truncate
     T* o = out.data<T>();
     parallel_for(n, 1, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) o[i * s] = static_cast<T>(start + static_cast<double>(i) * step);
+      // i counted in a double (exact below 2^53): AVX2 cannot convert int64 lanes to double
+      double di = static_cast<double>(b);
+      if (s == 1) {
+        for (int64_t i = b; i < e; ++i, di += 1.0) o[i] = static_cast<T>(start + di * step);
+      } else {
+        for (int64_t i = b; i < e; ++i, di += 1.0) o[i * s] = static_cast<T>(start + di * step);
+      }
     });
   })
 }
