@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+import fastdl
 from fastdl import _C
 from kernel_views import kempty, kview
 
@@ -285,6 +286,21 @@ def test_arange(dtype, start, step, n):
     K.arange(out, start, step)
     ref = (start + np.arange(n, dtype=np.float64) * step).astype(dtype)
     np.testing.assert_array_equal(out.numpy(), ref)
+
+
+@pytest.mark.parametrize("dtype", [fastdl.float32, fastdl.float64])
+def test_linspace_is_the_double_formula_rounded_once(dtype):
+    """linspace writes start + i * step (double) into its dtype through the arange kernel,
+    with the last element exactly end; non-float dtypes and infinite ends go through
+    float64 and a cast."""
+    for start, end, steps in ((0.0, 1.0, 1_000_001), (-3.3, 7.1, 17), (5.0, -2.0, 2), (1.5, 9.0, 1)):
+        got = fastdl.linspace(start, end, steps, dtype=dtype).numpy()
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        want = start + np.arange(steps, dtype=np.float64) * step
+        want[-1] = end if steps > 1 else want[-1]
+        np.testing.assert_array_equal(got, want.astype(got.dtype))
+    assert fastdl.linspace(0, 10, 4, dtype=fastdl.int64).tolist() == [0, 3, 6, 10]
+    np.testing.assert_array_equal(fastdl.linspace(0.0, math.inf, 3).numpy(), np.linspace(0.0, math.inf, 3))
 
 
 def test_arange_int64_exact_and_strided():

@@ -1,6 +1,7 @@
 #include "random.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <utility>
@@ -189,12 +190,12 @@ void arange(const TensorArg& out, double start, double step) {
     using T = scalar_t;  // int64 here means a non-integral start/step: truncate
     T* o = out.data<T>();
     parallel_for(n, 1, [&](int64_t b, int64_t e) {
-      // i counted in a double (exact below 2^53): AVX2 cannot convert int64 lanes to double
-      double di = static_cast<double>(b);
-      if (s == 1) {
-        for (int64_t i = b; i < e; ++i, di += 1.0) o[i] = static_cast<T>(start + di * step);
+      // an int32 counter where it fits: x86 converts int32 lanes to double, not int64 ones
+      if (s == 1 && e <= INT32_MAX) {
+        for (int32_t i = static_cast<int32_t>(b); i < static_cast<int32_t>(e); ++i)
+          o[i] = static_cast<T>(start + static_cast<double>(i) * step);
       } else {
-        for (int64_t i = b; i < e; ++i, di += 1.0) o[i * s] = static_cast<T>(start + di * step);
+        for (int64_t i = b; i < e; ++i) o[i * s] = static_cast<T>(start + static_cast<double>(i) * step);
       }
     });
   })

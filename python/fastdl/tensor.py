@@ -671,10 +671,16 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise ValueError("linspace: number of steps must be non-negative")
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    t = arange(0, steps, dtype=_dt.float64, device=device) * step + start
+    dtype = _dt.to_dtype(dtype or _dt.get_default_dtype())
+    if dtype in (_dt.float32, _dt.float64) and math.isfinite(start) and math.isfinite(step):
+        # start + i * step in double, rounded once into dtype by the arange kernel
+        t = _alloc((steps,), dtype, device)
+        _backend(t).arange(t, float(start), float(step))
+    else:
+        t = arange(0, steps, dtype=_dt.float64, device=device) * step + start
     if steps > 1:
         t[-1] = end
-    t = t.to(dtype or _dt.get_default_dtype())
+    t = t.to(dtype)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
