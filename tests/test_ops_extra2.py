@@ -1,6 +1,8 @@
 """elementwise_extra / indexing_extra beyond op_table's one-output rows: scatter and
 index_fill variants, triu/tril_indices, nan_to_num defaults per dtype, special values,
 dtype promotion, errors that name the op and shapes, and a device-parametrized check."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -107,6 +109,14 @@ def test_tri_indices(row, col, off):
         if torch is not None:
             tfn = getattr(torch, fn.__name__)
             np.testing.assert_array_equal(out.numpy(), tfn(row, col, off).numpy())
+
+
+def test_tri_indices_every_small_geometry():
+    """The run-per-row construction against NumPy's mask scan, exhaustively for small sizes."""
+    for row, col, off in itertools.product(range(6), range(6), range(-7, 8)):
+        for fn, npfn in ((fastdl.triu_indices, np.triu_indices), (fastdl.tril_indices, np.tril_indices)):
+            np.testing.assert_array_equal(fn(row, col, off).numpy(), np.stack(npfn(row, off, col)).reshape(2, -1),
+                                          err_msg=f"{fn.__name__}({row}, {col}, {off})")
 
 
 # ---- nan_to_num / special values ----------------------------------------------------

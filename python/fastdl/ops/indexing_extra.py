@@ -149,9 +149,23 @@ def _tri_indices(op, row, col, offset, upper, dtype, device):
         raise NotImplementedError(f"{op}: not implemented for dtype {_dt.to_dtype(dtype).name}; "
                                   f"the indices are int64 or int32")
     from ..tensor import tensor
-    r, c = (np.triu_indices if upper else np.tril_indices)(int(row), int(offset), int(col))
-    out = tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dtype or _dt.int64)
+    out = tensor(_tri_coordinates(int(row), int(col), int(offset), upper), dtype=dtype or _dt.int64)
     return out if device is None else out.to(device)
+
+
+def _tri_coordinates(row, col, offset, upper):
+    """(2, n) int64 row / column coordinates of the triangle in row-major order: each row's
+    run of columns [first, last) written with repeat and arange (np.triu_indices builds and
+    scans a row x col mask, ~6x slower)."""
+    r = np.arange(row, dtype=np.int64)
+    first = np.clip(r + offset, 0, col) if upper else np.zeros(row, np.int64)
+    last = np.full(row, col, np.int64) if upper else np.clip(r + offset + 1, 0, col)
+    counts = np.maximum(last - first, 0)
+    run_start = np.cumsum(counts) - counts  # where each row's run begins in the output
+    out = np.empty((2, int(counts.sum())), np.int64)
+    out[0] = np.repeat(r, counts)
+    out[1] = np.arange(out.shape[1], dtype=np.int64) - np.repeat(run_start - first, counts)
+    return out
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None):
