@@ -66,4 +66,6 @@ FASTDL_BIND(CUDA, cuda_backend) {
   m.def("where", &cuda::where, py::arg("cond"), py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("copy", &cuda::copy, py::arg("src"), py::arg("dst"), release_gil());
   m.def("fill", &cuda::fill, py::arg("dst"), py::arg("value"));
+  m.def("lerp_scalar", &cuda::lerp_scalar, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("scale"),
+        py::arg("small"));
 }

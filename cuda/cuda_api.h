@@ -62,6 +62,7 @@ void unary(const std::string& op, const TensorArg& x, const TensorArg& out, doub
 void binary(const std::string& op, const TensorArg& a, const TensorArg& b, const TensorArg& out);
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out);
 void fill(const TensorArg& dst, double value);
+void lerp_scalar(const TensorArg& a, const TensorArg& b, const TensorArg& out, double scale, bool small);
 
 // ---- copies (copy.cu) ----
 // dst = src for any pair of devices. cuda->cuda: any strides, any dtype conversion.

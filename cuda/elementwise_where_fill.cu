@@ -1,4 +1,5 @@
-// CUDA where (out = cond ? a : b) and fill (dst = value).
+// CUDA where (out = cond ? a : b), fill (dst = value) and lerp with a number weight.
+#include "common/elementwise_ops.h"
 #include "elementwise.cuh"
 
 namespace fastdl {
@@ -23,7 +24,28 @@ struct FillElem {
   }
 };
 
+template <typename T>
+struct LerpElem {
+  T scale;
+  bool small;
+  __device__ void operator()(char* const* p, const int64_t* off) const {
+    reinterpret_cast<T*>(p[0])[off[0]] = ew::lerp_scalar(reinterpret_cast<const T*>(p[1])[off[1]],
+                                                         reinterpret_cast<const T*>(p[2])[off[2]], scale, small);
+  }
+};
+
 }  // namespace
+
+void lerp_scalar(const TensorArg& a, const TensorArg& b, const TensorArg& out, double scale, bool small) {
+  require_device("lerp");
+  for (auto* t : {&a, &b}) {
+    check_same_shape("lerp", *t, out);
+    check_dtype("lerp", *t, out.dtype);
+  }
+  FASTDL_DISPATCH_FLOAT(out.dtype, "lerp", [&] {
+    launch_elementwise<3>("lerp", {&out, &a, &b}, LerpElem<scalar_t>{static_cast<scalar_t>(scale), small});
+  })
+}
 
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   require_device("where");

@@ -482,3 +482,46 @@ def test_nan_to_num_one_pass_and_asymmetric_neginf():
     np.testing.assert_array_equal(_np(x.grad), [0.0, 0.0, 0.0, 1.0, 1.0])  # torch: grad where x is finite
     z = T([1.0, 2.0], dtype=fastdl.float64, requires_grad=True)
     assert gradcheck(lambda t: fastdl.nan_to_num(t * 2.0), (z,))
+
+
+# ---- lerp's kernel (common/elementwise_ops.h lerp_scalar) ----
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("w", [0.0, 0.25, 0.49999, 0.5, 0.8, 1.0, -0.3, 2.0])
+def test_lerp_kernel_matches_the_composed_roundings(dtype, w):
+    """Without a graph lerp is one kernel pass; with one it is b - a, a product and a sum
+    as ops: the same roundings, so the same bits, for broadcasts and strided views."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((64, 34)).astype(dtype)
+    b = rng.standard_normal((64, 34)).astype(dtype)
+    for x, y in ((a, b), (a[:, ::2], b[:, 1::2]), (a[:1], b), (a.T, b.T)):
+        fast = fastdl.lerp(T(x), T(y), w).numpy()
+        graph = fastdl.lerp(T(x, requires_grad=True), T(y), w).detach().numpy()
+        np.testing.assert_array_equal(fast, graph)
+        d = (y.astype(dtype) - x).astype(dtype)
+        scale = dtype(w) if abs(dtype(w)) < 0.5 else dtype(1) - dtype(w)
+        p = (d * scale).astype(dtype)
+        np.testing.assert_array_equal(fast, np.broadcast_to(x + p if abs(dtype(w)) < 0.5 else y - p, fast.shape))
+
+
+def test_lerp_in_place_kernel_and_fallbacks():
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((5, 7)).astype(np.float32), rng.standard_normal((5, 7)).astype(np.float32)
+    t = T(a)
+    version = t._buf.version
+    assert t.lerp_(T(b), 0.3) is t and t._buf.version == version + 1
+    np.testing.assert_array_equal(t.numpy(), fastdl.lerp(T(a), T(b), 0.3).numpy())
+    t = T(a)
+    t.lerp_(t, 0.7)  # end is t itself
+    np.testing.assert_array_equal(t.numpy(), a)
+    t = T(a)
+    t[:, 1:].lerp_(t[:, :-1], 0.5)  # end overlaps t: the out-of-place result is assigned back
+    want = a.copy()
+    want[:, 1:] = a[:, :-1] - (a[:, :-1] - a[:, 1:]) * np.float32(0.5)  # w = 0.5: the b - (b - a)(1 - w) side
+    np.testing.assert_array_equal(t.numpy(), want)
+    t = T(a)
+    t.lerp_(T(b[:1]), 0.25)  # a broadcast end
+    np.testing.assert_array_equal(t.numpy(), fastdl.lerp(T(a), T(b[:1]), 0.25).numpy())
+    leaf = T(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        leaf.lerp_(T(b), 0.3)

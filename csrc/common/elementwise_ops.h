@@ -290,6 +290,24 @@ struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) con
 struct TanhBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * (T(1) - y * y); } };
 struct SigmoidBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * y * (T(1) - y); } };
 struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
+// torch.lerp with a number weight, torch's two-sided formula: a + w (b - a) where |w| < 0.5,
+// else b - (b - a)(1 - w), so w = 0 gives a and w = 1 gives b exactly. `scale` is w or
+// 1 - w in T, picked once per call (ops/elementwise.py). The product is rounded on its own
+// on every device (nvcc would fuse it into an FMA): the CPU, CUDA and the composed autograd
+// path give the same bits.
+template <typename T> FASTDL_HD T round_product(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (std::is_same_v<T, float>) return __fmul_rn(a, b);
+  else return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+template <typename T> FASTDL_HD T lerp_scalar(T a, T b, T scale, bool small) {
+  const T p = round_product(T(b - a), scale);
+  return small ? a + p : b - p;
+}
+
 // sqrt(a^2 + b^2) without overflow; an infinite operand gives inf even beside a NaN (C's
 // hypot). float32 squares and sums in double, where nothing overflows and the two double
 // roundings are far below float's last bit (and the loop vectorises); float64 is std::hypot.

@@ -398,6 +398,40 @@ __attribute__((target("avx2"))) void where_contiguous_avx2(T* o, const bool* c, 
 
 }  // namespace
 
+namespace {
+
+template <typename T>
+__attribute__((target("avx2"))) void lerp_contiguous_avx2(const T* a, const T* b, T* o, int64_t n, T scale,
+                                                         bool small) {
+  for (int64_t i = 0; i < n; ++i) o[i] = ew::lerp_scalar(a[i], b[i], scale, small);
+}
+
+}  // namespace
+
+void lerp_scalar(const TensorArg& a, const TensorArg& b, const TensorArg& out, double scale, bool small) {
+  for (auto* t : {&a, &b, &out}) {
+    check_cpu("lerp", *t);
+    check_same_shape("lerp", *t, out);
+    check_dtype("lerp", *t, out.dtype);
+  }
+  FASTDL_DISPATCH_FLOAT(out.dtype, "lerp", [&] {
+    using T = scalar_t;
+    const T sc = static_cast<T>(scale);
+    strided_loop<3>({&out, &a, &b}, [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+      T* o = reinterpret_cast<T*>(p[0]);
+      const T* x = reinterpret_cast<const T*>(p[1]);
+      const T* y = reinterpret_cast<const T*>(p[2]);
+      constexpr int64_t t = sizeof(T);
+      if (s[0] == t && s[1] == t && s[2] == t) {
+        if (use_avx2()) return lerp_contiguous_avx2(x, y, o, n, sc, small);
+        for (int64_t i = 0; i < n; ++i) o[i] = ew::lerp_scalar(x[i], y[i], sc, small);
+      } else {
+        for (int64_t i = 0; i < n; ++i) o[i * (s[0] / t)] = ew::lerp_scalar(x[i * (s[1] / t)], y[i * (s[2] / t)], sc, small);
+      }
+    });
+  })
+}
+
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   for (auto* t : {&cond, &a, &b, &out}) {
     check_cpu("where", *t);

@@ -25,6 +25,10 @@ void binary(const BinaryOp& op, const TensorArg& a, const TensorArg& b, const Te
 bool has_bool_result(const BinaryOp& op);
 // out = cond ? a : b
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out);
+// out = lerp(a, b, w) for a number w (common/elementwise_ops.h lerp_scalar; scale is w when
+// small, else 1 - w); a, b, out float32 / float64 of one shape, any strides (broadcast
+// operands with stride 0; out may be a).
+void lerp_scalar(const TensorArg& a, const TensorArg& b, const TensorArg& out, double scale, bool small);
 // dst = src, converting dtype.
 void copy(const TensorArg& src, const TensorArg& dst);
 void fill(const TensorArg& dst, double value);

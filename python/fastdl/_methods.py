@@ -174,7 +174,7 @@ for _name, _fn in [("pow_", ops.pow),
                    ("clamp_", ops.clamp), ("clip_", ops.clamp), ("exp_", ops.exp), ("log_", ops.log),
                    ("sqrt_", ops.sqrt), ("neg_", ops.neg), ("abs_", ops.abs), ("relu_", ops.relu),
                    ("sigmoid_", ops.sigmoid), ("tanh_", ops.tanh), ("maximum_", ops.maximum),
-                   ("minimum_", ops.minimum), ("masked_fill_", ops.masked_fill), ("lerp_", ops.lerp),
+                   ("minimum_", ops.minimum), ("masked_fill_", ops.masked_fill),
                    ("floor_", ops.floor), ("round_", ops.round), ("sign_", ops.sign), ("square_", ops.square)]:
     setattr(Tensor, _name, _inplace(_name, _fn))
 for _name, _fn in [("add_", ops.add), ("sub_", ops.sub), ("mul_", ops.mul), ("div_", ops.div)]:
@@ -278,7 +278,7 @@ def _index_fill_(self, dim, index, value):
     return _ew.assign_(self, ops.index_fill(self, dim, index, value), "index_fill_")
 
 
-Tensor.scatter_, Tensor.index_fill_ = _indexing_extra.scatter_, _index_fill_
+Tensor.scatter_, Tensor.index_fill_, Tensor.lerp_ = _indexing_extra.scatter_, _index_fill_, _ew.lerp_
 
 
 # new_* (torch's Tensor.new_zeros & co.): dtype and device default to self's

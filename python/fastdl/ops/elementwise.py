@@ -6,6 +6,7 @@ written with Tensor ops and reduced back over broadcast dimensions by `unbroadca
 float16 / bfloat16 operands are computed in float32 and the result rounded once.
 """
 import math as _math
+import numbers
 
 import numpy as _np
 
@@ -922,11 +923,33 @@ def lerp(a, b, weight):
     w = in_dtype(weight, a.dtype)
     small = -0.5 < w < 0.5  # (abs is the tensor op here)
     scale = w if small else in_dtype(1 - w, a.dtype)
-    diff = b - a
-    if records_graph(a, b):
+    if records_graph(a, b):  # the same roundings as the kernel, differentiable
+        diff = b - a
         return a + diff * scale if small else b - diff * scale
+    if isinstance(b, Tensor) and b._dtype is a._dtype and a._dtype in (_dt.float32, _dt.float64):
+        same_device("lerp", a, b)
+        shape = broadcast_shapes("lerp", a.shape, b.shape)
+        out = empty(shape, a.dtype, a.device)
+        backend(a, "lerp").lerp_scalar(expand_view(a, shape), expand_view(b, shape), out, float(scale), small)
+        return out
+    diff = b - a
     diff.mul_(scale)  # no graph: the products and sums in diff's own memory
     return diff.add_(a) if small else diff.neg_().add_(b)
+
+
+def lerp_(t, end, weight):
+    """t.lerp_(end, weight): without a graph, a number weight and float operands, the
+    kernel writes into t (end in other memory, or t itself); otherwise lerp, assigned back."""
+    if (isinstance(end, Tensor) and not isinstance(weight, (Tensor, complex)) and isinstance(weight, numbers.Number)
+            and t._dtype is end._dtype and t._dtype in (_dt.float32, _dt.float64) and not records_graph(t, end)
+            and (end._buf is not t._buf or end is t) and t._device == end._device and end._shape == t._shape):
+        check_write(t, "lerp_")
+        w = in_dtype(weight, t.dtype)
+        small = -0.5 < w < 0.5
+        backend(t, "lerp").lerp_scalar(t, end, t, float(w if small else in_dtype(1 - w, t.dtype)), small)
+        t._buf.version += 1
+        return t
+    return assign_(t, lerp(t, end, weight), "lerp_")
 
 
 def softplus_stable(x):

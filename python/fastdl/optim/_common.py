@@ -79,17 +79,9 @@ def scalar_dtype():
 
 def lerp_(t, end, weight):
     """t.lerp_(end, weight) for a number weight with torch's CPU formula:
-    t + w * (end - t) when |w| < 0.5, else end - (end - t) * (1 - w), 1 - w taken in
-    t's dtype."""
-    diff = end - t
-    if abs(weight) < 0.5:
-        diff.mul_(weight)
-        t.add_(diff)
-    else:
-        w = in_dtype(weight, t.dtype)
-        diff.mul_(in_dtype(1 - w, t.dtype))
-        t.copy_(end - diff)
-    return t
+    t + w * (end - t) when |w| < 0.5, else end - (end - t) * (1 - w), w and 1 - w taken
+    in t's dtype (Tensor.lerp_: one kernel pass where it can)."""
+    return t.lerp_(end, weight)
 
 
 
