@@ -37,3 +37,23 @@ def test_nonzero_of_views(threads):
         np.testing.assert_array_equal(view.nonzero().numpy(), np.argwhere(ref))
         for got, want in zip(fastdl.nonzero(view, as_tuple=True), np.nonzero(ref)):
             np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.float32, np.float64, np.int64])
+def test_count_nonzero_and_bool_sum_use_the_count_kernel(dtype, threads):
+    """count_nonzero() and a bool mask's sum() count with the kernel (no int64 copy of the
+    mask): contiguous tensors in one vectorised run per chunk, views by the strided walk."""
+    rng = np.random.default_rng(4)
+    a = (rng.random((517, 1031)) < 0.3) * rng.standard_normal((517, 1031))
+    if np.dtype(dtype).kind == "f":
+        a[3, ::7] = np.nan  # NaN counts as nonzero
+    a = a.astype(dtype)
+    t = fastdl.tensor(a)
+    for view, ref in ((t, a), (t.t(), a.T), (t[::2, 5:], a[::2, 5:])):
+        got = fastdl.count_nonzero(view)
+        assert got.dtype is fastdl.int64 and got.ndim == 0
+        assert got.item() == np.count_nonzero(ref)
+        if dtype == np.bool_:
+            assert view.sum().item() == ref.sum() and view.sum().dtype is fastdl.int64
+            assert view.sum(dim=(0, 1), keepdim=True).numpy().tolist() == [[ref.sum()]]
+    np.testing.assert_array_equal(fastdl.count_nonzero(t, dim=1).numpy(), np.count_nonzero(a, axis=1))

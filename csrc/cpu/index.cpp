@@ -1,6 +1,7 @@
 #include "index.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -233,11 +234,27 @@ std::vector<int64_t> chunk_counts(const TensorArg& x, int64_t chunks) {
   FASTDL_DISPATCH_ALL(x.dtype, "count_nonzero", [&] {
     using T = scalar_t;
     const T* xp = x.data<T>();
+    const bool flat = x.is_contiguous();
     parallel_for(chunks, numel / chunks, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         int64_t cnt = 0;
-        walk_range(x, numel * c / chunks, numel * (c + 1) / chunks,
-                   [&](int64_t off) { cnt += xp[off] != T(0); });
+        const int64_t b = numel * c / chunks, e = numel * (c + 1) / chunks;
+        if (flat) {  // one run: a loop the compiler vectorises (the walk's stride is no constant),
+          // counting into 32-bit lanes (a bool mask's bytes widen to 64 bits at half the speed)
+          for (int64_t i = b; i < e;) {
+            const int64_t stop = std::min(e, i + (int64_t(1) << 30));
+            uint32_t part = 0;
+            if (std::is_same_v<T, bool>) {  // bool's bytes as numbers: GCC keeps a bool loop scalar
+              const uint8_t* u = reinterpret_cast<const uint8_t*>(xp);
+              for (; i < stop; ++i) part += u[i] != 0;
+            } else {
+              for (; i < stop; ++i) part += xp[i] != T(0);
+            }
+            cnt += part;
+          }
+        } else {
+          walk_range(x, b, e, [&](int64_t off) { cnt += xp[off] != T(0); });
+        }
         counts[c] = cnt;
       }
     });

@@ -76,7 +76,15 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     if _amp.on and _amp.here(): return _amp.run("sum", sum, x, dim, keepdim, dtype)  # autocast
     check_tensor("sum", x)
     dims = norm_dims("sum", dim, x.ndim)
+    if x._dtype is _dt.bool_ and dtype is None and len(dims) == x.ndim and x._device.type == "cpu":
+        return _count_true(x, keepdim)  # (accuracy counts: no int64 copy of the mask)
     return _Sum.apply(x, dims, keepdim, None if dtype is None else _dt.to_dtype(dtype))
+
+
+def _count_true(x, keepdim):
+    """The number of nonzero elements of a CPU tensor as int64, by the count kernel."""
+    from ..tensor import full
+    return full((1,) * x.ndim if keepdim else (), _C.cpu.count_nonzero(x), dtype=_dt.int64)
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
@@ -247,6 +255,9 @@ def all(x, dim=None, keepdim=False):
 
 
 def count_nonzero(x, dim=None):
+    if dim is None and isinstance(x, Tensor) and x._device.type == "cpu" and \
+            x._dtype in (_dt.bool_, _dt.float32, _dt.float64, _dt.int64):  # the count kernel's dtypes
+        return _count_true(x, False)  # NaN counts as nonzero, as x != 0
     return sum(x != 0, dim=dim)
 
 
