@@ -95,12 +95,22 @@ void tan_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8
 void sin_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<sin8, libm_sin>>(x, out, n); }
 void cos_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<cos8, libm_cos>>(x, out, n); }
 
-void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e) {
+namespace {
+// x^m by squaring and multiplying in double, PowScalar's order of products; M > 0 a
+// compile-time exponent (unrolled: no loop or branch per vector), or 0 for m at run time.
+template <int M>
+__m256d power_pd(__m256d base, int m) {
+  __m256d r = _mm256_set1_pd(1.0);
+  for (int k = M ? M : m; k; k >>= 1, base = _mm256_mul_pd(base, base))
+    if (k & 1) r = _mm256_mul_pd(r, base);
+  return r;
+}
+
+template <int M>
+void pow_int_loop(const float* x, float* out, int64_t n, int e) {
   const int m = e < 0 ? -e : e;
   auto power4 = [m, e](__m256d base) {
-    __m256d r = _mm256_set1_pd(1.0);
-    for (int k = m; k; k >>= 1, base = _mm256_mul_pd(base, base))
-      if (k & 1) r = _mm256_mul_pd(r, base);
+    const __m256d r = power_pd<M>(base, m);
     return e < 0 ? _mm256_div_pd(_mm256_set1_pd(1.0), r) : r;
   };
   map8(x, out, n, [&power4](__m256 v) {
@@ -108,6 +118,13 @@ void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e) {
     const __m128 hi = _mm256_cvtpd_ps(power4(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
     return _mm256_set_m128(hi, lo);
   });
+}
+}  // namespace
+
+void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e) {
+  if (e == 3) return pow_int_loop<3>(x, out, n, e);
+  if (e == 4) return pow_int_loop<4>(x, out, n, e);
+  pow_int_loop<0>(x, out, n, e);
 }
 
 void elu_f32_avx2(const float* x, float* out, int64_t n, float alpha) {
