@@ -26,6 +26,7 @@ PARAMS = {
     "sinc": [(0, 0)], "tan": [(0, 0)], "atan": [(0, 0)], "exp2": [(0, 0)],
     "smooth_l1": [(1.0, 0), (0.3, 0)], "smooth_l1_grad": [(1.0, 0), (0.3, 0)],
     "hardsigmoid": [(0, 0)], "hardsigmoid_grad": [(0, 0)], "hardswish": [(0, 0)], "hardswish_grad": [(0, 0)],
+    "nan_to_num": [(0.0, 3.0e38), (-1.5, 7.0)],
 }
 SIZES = [1, 7, 8, 9, 31, 33, 1000]
 # float32 ops with their own AVX2 array kernel at parameters (0, 0), and at any parameters
@@ -83,7 +84,8 @@ def test_avx2_loop_matches_portable_loop(op, p0, p1, dtype):
 
 
 BINARY = ["maximum", "minimum", "fmax", "fmin", "atan2", "copysign", "nextafter", "pow", "remainder",
-          "floor_divide", "relu_backward", "tanh_backward", "sigmoid_backward", "eq", "ne", "lt", "le", "gt", "ge"]
+          "floor_divide", "relu_backward", "tanh_backward", "sigmoid_backward", "eq", "ne", "lt", "le", "gt", "ge",
+          "hypot", "squared_difference"]
 
 
 def run_binary(op, x, y):

@@ -287,6 +287,14 @@ struct Minimum {
 // Activation gradients from the saved output y, one pass instead of a chain of ops
 // (PyTorch's threshold_backward / tanh_backward / sigmoid_backward): a = grad, b = y.
 struct ReluBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return y <= T(0) ? T(0) : g; } };
+// mse_loss's elementwise term: (a - b)^2 with the difference rounded to T first, as the
+// two separate ops round it.
+struct SquaredDifference {
+  template <typename T> FASTDL_HD T operator()(T a, T b) const {
+    const T d = a - b;
+    return d * d;
+  }
+};
 struct TanhBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * (T(1) - y * y); } };
 struct SigmoidBackward { template <typename T> FASTDL_HD T operator()(T g, T y) const { return g * y * (T(1) - y); } };
 struct Atan2 { template <typename T> FASTDL_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
@@ -406,7 +414,7 @@ struct LogicalXor { template <typename T> FASTDL_HD bool operator()(T a, T b) co
   X("floor_divide", FloorDiv, NUMERIC) X("remainder", Remainder, NUMERIC) X("pow", Pow, NUMERIC)  \
   X("fmod", Fmod, NUMERIC)                                                                       \
   X("maximum", Maximum, NUMERIC) X("minimum", Minimum, NUMERIC) X("atan2", Atan2, FLOAT)       \
-  X("hypot", Hypot, FLOAT)                                                                       \
+  X("hypot", Hypot, FLOAT) X("squared_difference", SquaredDifference, FLOAT)                   \
   X("relu_backward", ReluBackward, NUMERIC) X("tanh_backward", TanhBackward, FLOAT)               \
   X("sigmoid_backward", SigmoidBackward, FLOAT)                                                  \
   X("copysign", Copysign, FLOAT) X("nextafter", Nextafter, FLOAT) X("fmax", Fmax, NUMERIC)         \

@@ -226,8 +226,12 @@ class _MseLoss(Function):
 
     @staticmethod
     def forward(ctx, input, target, reduction):
-        d = input - target
-        sq = d.mul_(d)  # squared in its own memory (d is this call's): the same bits, one buffer less
+        if input._dtype is target._dtype and input._dtype in (_dt.float32, _dt.float64):
+            from .elementwise import binary_kernel
+            sq = binary_kernel("squared_difference", input, target)  # one pass, the two ops' roundings
+        else:
+            d = input - target
+            sq = d.mul_(d)  # squared in its own memory (d is this call's)
         # the operands, as torch saves them (saved-tensor hooks see the same two); backward
         # recomputes d, which a recorded backward (create_graph) differentiates through
         ctx.save_for_backward(input, target)
