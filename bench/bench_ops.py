@@ -1,7 +1,9 @@
 """Row, random, indexing and conversion kernels next to torch, in one process: layer norm,
 the random generators, index_select / index_add along inner dims, bilinear upsampling,
 embedding lookups, float16 / bfloat16 conversions, constant padding, roll, lerp, global
-average pooling of 7 x 7 maps, a row max and zeros, at the shapes named in each row. The
+average pooling of 7 x 7 maps, a row max and zeros; session 22's kernels (cummax,
+searchsorted, flip, scatter_, prod, hypot, nan_to_num, lerp_, count_nonzero, linspace,
+x ** 3, mse_loss, triu_indices), at the shapes named in each row. The
 interleaved rounds of fastdl.bench (median time of each library, per-round ratios), at
 each thread count asked for. Deterministic results are checked against torch's before timing; random ones by
 their mean and standard deviation.
@@ -36,6 +38,11 @@ def operands(rng):
         "head": rng.standard_normal((64, 128, 7, 7)).astype(np.float32),
         "square": rng.standard_normal((1024, 1024)).astype(np.float32),
         "square_b": rng.standard_normal((1024, 1024)).astype(np.float32),
+        "near_one": rng.uniform(0.99, 1.01, (1024, 1024)).astype(np.float32),
+        "with_inf": np.where(rng.random((1024, 1024)) < 0.1, np.inf, rng.standard_normal((1024, 1024))).astype(np.float32),
+        "sorted_rows": np.sort(rng.standard_normal((64, 1024)), 1).astype(np.float32),
+        "queries": rng.standard_normal((64, 1024)).astype(np.float32),
+        "row_pick": rng.integers(0, 1024, (1024, 1)),
     }
 
 
@@ -47,6 +54,9 @@ def cases(lib, t, a):
     sel_x, sel_i, src, table, tokens = (t(a[k]) for k in ("sel_x", "sel_i", "add_src", "table", "tokens"))
     pad_x, head, square, square_b = (t(a[k]) for k in ("pad_x", "head", "square", "square_b"))
     zeros = lib.zeros(8, 64, 64, 32)
+    near_one, with_inf, sorted_rows, queries, row_pick = (t(a[k]) for k in ("near_one", "with_inf", "sorted_rows",
+                                                                             "queries", "row_pick"))
+    mask, onehot, ema = square > 0, lib.zeros(1024, 1024), t(a["square"])
     big = t(a["table"]).reshape(-1)[: 1 << 20]
     big_half = big.half()
 
@@ -87,6 +97,19 @@ def cases(lib, t, a):
         "adaptive_avg_pool2d (64, 128, 7, 7) -> 1": lambda: F.adaptive_avg_pool2d(head, 1),
         "amax(1) (1024, 1024)": lambda: square.amax(1),
         "zeros (32, 64, 18, 18)": lambda: lib.zeros(32, 64, 18, 18),
+        "cummax(1) (64, 1024)": lambda: lib.cummax(queries, 1).values,
+        "searchsorted 64 x 1024 into 64 x 1024": lambda: lib.searchsorted(sorted_rows, queries),
+        "flip(-1) (1024, 1024)": lambda: square.flip(-1),
+        "scatter_(1, one per row, 1.0) (1024, 1024)": lambda: onehot.scatter_(1, row_pick, 1.0),
+        "prod(1) (1024, 1024) near 1": lambda: near_one.prod(1),
+        "hypot(a, b) (1024, 1024)": lambda: lib.hypot(square, square_b),
+        "nan_to_num (1024, 1024), 10% inf": lambda: lib.nan_to_num(with_inf),
+        "lerp_(b, 0.01) (1024, 1024)": lambda: ema.lerp_(square_b, 0.01),
+        "count_nonzero(mask) (1024, 1024)": lambda: lib.count_nonzero(mask),
+        "linspace(0, 1, 2^20)": lambda: lib.linspace(0, 1, 1 << 20),
+        "x ** 3 (1024, 1024)": lambda: square ** 3,
+        "mse_loss (1024, 1024)": lambda: F.mse_loss(square, square_b),
+        "triu_indices(512, 512)": lambda: lib.triu_indices(512, 512),
     }
 
 
@@ -120,7 +143,7 @@ def main():
         return relerr(got, want)
 
     rows = run_cases(fd_cases, t_cases, [int(t) for t in a.threads.split(",")], a.rounds, a.sample_s, check, "",
-                     "check_vs_torch", width=38)
+                     "check_vs_torch", width=44)
     if a.json:
         write_json(a.json, rows)
 

@@ -33,7 +33,7 @@ def test_bench_ops_small_run_checks_every_row(tmp_path):
                     "--rounds", "1", "--sample-s", "0.001", "--json", str(out)],
                    check=True, capture_output=True, timeout=300)
     rows = json.loads(out.read_text())["rows"]
-    assert len(rows) == 21 and {r["threads"] for r in rows} == {1}
+    assert len(rows) == 34 and {r["threads"] for r in rows} == {1}
     for r in rows:
         assert r["fastdl_ms"] > 0 and r["torch_ms"] > 0
         # deterministic rows agree with torch; random ones in mean and standard deviation
