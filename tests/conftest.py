@@ -28,6 +28,16 @@ def _seed():
     yield
 
 
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    """Runs a test at 1 and at 2 threads (the kernels' chunking must not change results);
+    files that want more threads than cores define their own."""
+    n = fastdl.get_num_threads()
+    fastdl.set_num_threads(request.param)
+    yield request.param
+    fastdl.set_num_threads(n)
+
+
 @pytest.fixture
 def one_thread():
     """fastdl on one thread for the test (restored afterwards): tiny tensors gain nothing

@@ -14,13 +14,6 @@ from fastdl import _C
 from fastdl.testing import gradcheck, gradgradcheck
 
 
-@pytest.fixture(params=[1, 2])
-def threads(request):
-    before = fastdl.get_num_threads()
-    fastdl.set_num_threads(request.param)
-    yield request.param
-    fastdl.set_num_threads(before)
-
 
 def sample(shape, dtype, seed=0):
     rng = np.random.default_rng(seed)

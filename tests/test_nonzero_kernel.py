@@ -9,13 +9,6 @@ import pytest
 import fastdl
 
 
-@pytest.fixture(params=[1, 2])
-def threads(request):
-    before = fastdl.get_num_threads()
-    fastdl.set_num_threads(request.param)
-    yield request.param
-    fastdl.set_num_threads(before)
-
 
 @pytest.mark.parametrize("shape", [(), (1,), (7,), (300_001,), (3, 5), (517, 1031), (2, 3, 4), (4, 1, 6, 2),
                                    (2, 2, 3, 2, 3), (2, 1, 2, 3, 1, 2)])

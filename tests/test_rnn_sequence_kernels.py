@@ -99,13 +99,6 @@ def gru_case(T, B, H, dtype, seed=0):
             rng.uniform(-s, s, 3 * H).astype(dtype), rng.standard_normal((B, H)).astype(dtype)]
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    n = fastdl.get_num_threads()
-    fastdl.set_num_threads(request.param)
-    yield request.param
-    fastdl.set_num_threads(n)
-
 
 # ---- forward ---------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -12,13 +12,6 @@ import fastdl
 from fastdl import _C
 
 
-@pytest.fixture(params=[1, 2])
-def threads(request):
-    before = fastdl.get_num_threads()
-    fastdl.set_num_threads(request.param)
-    yield request.param
-    fastdl.set_num_threads(before)
-
 
 def running_extreme(a, axis, largest):
     """(values, indices) by torch's sequential rule, element by element."""

@@ -11,13 +11,6 @@ import fastdl
 from fastdl.testing import gradcheck
 
 
-@pytest.fixture(params=[1, 2])
-def threads(request):
-    before = fastdl.get_num_threads()
-    fastdl.set_num_threads(request.param)
-    yield request.param
-    fastdl.set_num_threads(before)
-
 
 def reference(x, dim, index, src, add):
     out = x.copy()
