@@ -89,10 +89,14 @@ def test_fallbacks_give_the_same_values():
 
 def test_errors():
     t = fastdl.zeros(2, 3)
-    with pytest.raises(IndexError, match="scatter: index 3 is out of bounds for dimension 1 with size 3"):
-        t.scatter_(1, fastdl.tensor([[3]]), 1.0)
-    with pytest.raises(IndexError, match="scatter: index -1 is out of bounds"):
-        t.scatter_(1, fastdl.tensor([[-1]]), 1.0)
+    for bad in (3, -1):  # the kernel's check (torch's rule: no negative indices) and the composed path's
+        with pytest.raises(IndexError, match=f"scatter: index {bad} is out of bounds for dim(ension)? 1 with size 3"):
+            t.scatter_(1, fastdl.tensor([[bad]]), 1.0)
+        with pytest.raises(IndexError, match=f"scatter: index {bad} is out of bounds for dim(ension)? 1 with size 3"):
+            t.to(fastdl.int32).scatter_(1, fastdl.tensor([[bad]]), 1)
+        with pytest.raises(IndexError, match=f"scatter: index {bad} is out of bounds"):
+            t.scatter(1, fastdl.tensor([[bad]]), 1.0, reduce="add")
+    assert t.abs().sum().item() == 0  # nothing written
     with pytest.raises(RuntimeError, match="scatter: expected src to have the dtype of input"):
         t.scatter_(1, fastdl.tensor([[0]]), fastdl.ones(1, 1, dtype=fastdl.float64))
     with pytest.raises(RuntimeError, match="unsupported operation: more than one element"):

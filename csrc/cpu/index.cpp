@@ -36,14 +36,17 @@ std::vector<int64_t> load_index_1d(const char* op, const TensorArg& index, int d
 
 // Scans an N-d index before any write (a throw inside a parallel region would
 // terminate the process) and reports one offending value.
-void check_index_nd(const char* op, const TensorArg& index, int dim, int64_t size) {
+// Values must lie in [-size, size) (negatives count from the end), or with
+// non_negative in [0, size) (torch.scatter's rule).
+void check_index_nd(const char* op, const TensorArg& index, int dim, int64_t size, bool non_negative = false) {
+  const int64_t lowest = non_negative ? 0 : -size;
   std::atomic<bool> bad{false};
   int64_t bad_value = 0;
   std::mutex mu;
   strided_loop<1>({&index}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
       const int64_t v = *reinterpret_cast<const int64_t*>(p[0] + i * s[0]);
-      if (v < -size || v >= size) {
+      if (v < lowest || v >= size) {
         std::lock_guard<std::mutex> lock(mu);
         bad = true;
         bad_value = v;
@@ -341,7 +344,7 @@ void scatter_columns(const char* op, const TensorArg& target, int64_t dim_in, co
   const int dim = check_scatter_add_args(on_cpu(op), target, dim_in, index, src, op);
   const int nd = target.ndim();
   const int64_t size = target.shape[dim];
-  check_index_nd(op, index, dim, size);
+  check_index_nd(op, index, dim, size, /*non_negative=*/!Accumulate);
   const int64_t n = index.shape[dim];
   if (index.numel() == 0) return;
 

@@ -27,7 +27,7 @@ void gather(const TensorArg& x, int64_t dim, const TensorArg& index, const Tenso
 // for d != dim; src any strides.
 void scatter_add(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src);
 // torch.Tensor.scatter_ (no reduce): target[i][index[i][j][k]][k] = src[i][j][k], the same
-// operands; a repeated index keeps the last j (CPU only: CUDA runs ops/indexing_extra.py's
+// operands but indices in [0, size) only (torch's rule); a repeated index keeps the last j (CPU only: CUDA runs ops/indexing_extra.py's
 // index_put composition, which keeps the last too).
 void scatter(const TensorArg& target, int64_t dim, const TensorArg& index, const TensorArg& src);
 // Number of elements != 0 (NaN counts as nonzero), any dtype and strides.

@@ -272,7 +272,10 @@ def _scatter_into(out, dim, index, vals, reduce):
         if not isinstance(vals, Tensor):
             from ..tensor import full
             vals = full((), vals, dtype=out.dtype).expand(index.shape)
-        (_C.cpu.scatter if reduce is None else _C.cpu.scatter_add)(out, dim, index, vals)
+        try:
+            (_C.cpu.scatter if reduce is None else _C.cpu.scatter_add)(out, dim, index, vals)
+        except IndexError as e:  # the kernel's bounds check (before any write): name the tensor too
+            raise IndexError(f"{e} ({desc(out)})") from None
         return
     lin = _scatter_linear(out.shape, dim, index)
     flat = out.reshape(-1)
@@ -355,7 +358,7 @@ def _scatter_args(input, dim, index, src, value, reduce):
         if src.ndim != input.ndim:
             raise RuntimeError(f"scatter: src {desc(src)} must have the same number of dimensions as input "
                                f"{desc(input)}")
-    if index.numel():
+    if index.numel() and not (reduce is None and _kernel_scatters(input)):  # (that kernel checks as torch)
         lo, hi = int(index.min()), int(index.max())
         n = input.shape[d]
         if lo < 0 or hi >= n:
