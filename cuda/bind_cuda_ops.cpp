@@ -14,7 +14,8 @@ FASTDL_BIND(CUDA, cuda_ops) {
   m.def("reduce", &cuda::reduce, py::arg("op"), py::arg("x"), py::arg("out"), py::arg("dims"));
 
   m.def("cumsum", &cuda::cumsum, py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("reverse"));
-  m.def("cum_extreme", &cuda::cum_extreme, py::arg("x"), py::arg("indices"), py::arg("dim"), py::arg("largest"));
+  m.def("cum_extreme", &cuda::cum_extreme, py::arg("x"), py::arg("values"), py::arg("indices"), py::arg("dim"),
+        py::arg("largest"));
   m.def("flip", &cuda::flip, py::arg("x"), py::arg("out"), py::arg("dims"));
   m.def("searchsorted", &cuda::searchsorted, py::arg("seq"), py::arg("values"), py::arg("out"), py::arg("right"));
 

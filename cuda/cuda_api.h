@@ -89,7 +89,7 @@ void reduce(const std::string& op, const TensorArg& x, const TensorArg& out,
             const std::vector<int64_t>& dims);
 // scan.cu (csrc/cpu/scan.h)
 void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse);
-void cum_extreme(const TensorArg& x, const TensorArg& indices, int64_t dim, bool largest);
+void cum_extreme(const TensorArg& x, const TensorArg& values, const TensorArg& indices, int64_t dim, bool largest);
 // flip.cu (csrc/cpu/flip.h)
 void flip(const TensorArg& x, const TensorArg& out, const std::vector<int64_t>& dims);
 // search.cu (csrc/cpu/search.h)

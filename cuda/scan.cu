@@ -25,10 +25,10 @@ __global__ void cumsum_lines(const T* x, T* y, int64_t outer, int64_t L, int64_t
 }
 
 template <bool Largest, typename T>
-__global__ void cum_extreme_lines(const T* x, int64_t* idx, int64_t outer, int64_t L, int64_t inner) {
+__global__ void cum_extreme_lines(const T* x, T* values, int64_t* idx, int64_t outer, int64_t L, int64_t inner) {
   FASTDL_GRID_STRIDE_LOOP(c, outer * inner) {
     const int64_t off = (c / inner) * L * inner + c % inner;
-    scan::cum_extreme_line<Largest>(x + off, idx + off, L, inner);
+    scan::cum_extreme_line<Largest>(x + off, values + off, idx + off, L, inner);
   }
 }
 
@@ -55,16 +55,20 @@ void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse)
   })
 }
 
-void cum_extreme(const TensorArg& x, const TensorArg& indices, int64_t dim, bool largest) {
+void cum_extreme(const TensorArg& x, const TensorArg& values, const TensorArg& indices, int64_t dim, bool largest) {
   const char* op = largest ? "cummax" : "cummin";
   require_device(op);
+  check_same_shape(op, x, values);
   check_same_shape(op, x, indices);
+  check_dtype(op, values, x.dtype);
   check_dtype(op, indices, DType::Int64);
   check_contiguous(op, "x", x);
+  check_contiguous(op, "values", values);
   check_contiguous(op, "indices", indices);
   check_dim(op, x, dim);
   const int device = indices.buf->device_index();
   check_cuda_operand(op, indices, device);
+  check_cuda_operand(op, values, device);
   check_cuda_operand(op, x, device);
   if (x.numel() == 0) return;
   DeviceGuard guard(device);
@@ -72,11 +76,11 @@ void cum_extreme(const TensorArg& x, const TensorArg& indices, int64_t dim, bool
   FASTDL_DISPATCH_NUMERIC(x.dtype, op, [&] {
     const int blocks = grid_size(d.outer * d.inner, device);
     if (largest)
-      cum_extreme_lines<true><<<blocks, kBlockSize>>>(x.data<scalar_t>(), indices.data<int64_t>(), d.outer, d.L,
-                                                      d.inner);
+      cum_extreme_lines<true><<<blocks, kBlockSize>>>(x.data<scalar_t>(), values.data<scalar_t>(),
+                                                      indices.data<int64_t>(), d.outer, d.L, d.inner);
     else
-      cum_extreme_lines<false><<<blocks, kBlockSize>>>(x.data<scalar_t>(), indices.data<int64_t>(), d.outer, d.L,
-                                                       d.inner);
+      cum_extreme_lines<false><<<blocks, kBlockSize>>>(x.data<scalar_t>(), values.data<scalar_t>(),
+                                                       indices.data<int64_t>(), d.outer, d.L, d.inner);
     FASTDL_CUDA_CHECK(cudaGetLastError());
   })
 }

@@ -81,7 +81,11 @@ def test_cummax_of_views(threads):
 
 
 def test_cummax_gradient_goes_to_the_running_element():
+    """With a graph the values are gathered from the input (the same elements the kernel
+    wrote without one)."""
     x = fastdl.tensor([[1.0, 3.0, 2.0, 3.0, 0.5]], dtype=fastdl.float64, requires_grad=True)
+    np.testing.assert_array_equal(fastdl.cummax(x, 1).values.detach().numpy(),
+                                  fastdl.cummax(x.detach(), 1).values.numpy())
     fastdl.cummax(x, 1).values.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 2.0, 0.0, 2.0, 0.0]])  # indices 0 1 1 3 3
 
@@ -169,9 +173,11 @@ def test_kernel_operand_errors():
     with pytest.raises(ValueError, match="searchsorted: expected contiguous"):
         _C.cpu.searchsorted(f32(1, 4), f32(2, 6)[:, ::2], i64(2, 3), False)
     with pytest.raises(TypeError, match="cummax: expected dtype int64"):
-        _C.cpu.cum_extreme(f32(2, 3), f32(2, 3), 1, True)
+        _C.cpu.cum_extreme(f32(2, 3), f32(2, 3), f32(2, 3), 1, True)
+    with pytest.raises(TypeError, match="cummax: expected dtype float32"):
+        _C.cpu.cum_extreme(f32(2, 3), i64(2, 3), i64(2, 3), 1, True)
     with pytest.raises(ValueError, match="cummin: shape mismatch"):
-        _C.cpu.cum_extreme(f32(2, 3), i64(3, 2), 1, False)
+        _C.cpu.cum_extreme(f32(2, 3), f32(2, 3), i64(3, 2), 1, False)
 
 
 def test_same_answers_on_every_device(device):

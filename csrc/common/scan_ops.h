@@ -25,15 +25,17 @@ FASTDL_HD void cumsum_line(const T* x, T* y, int64_t n, int64_t stride, bool rev
   }
 }
 
-// The position of the running maximum (Largest) or minimum along a line of n elements
-// `stride` apart, written to idx with the same layout: torch's rule, element k takes over when
-// it is NaN or when it is >= (<=) the running value, so ties and repeated NaNs go to the
-// last occurrence, and a NaN, once seen, wins against every number (a comparison with a
-// NaN running value is false). Integers run the same code (v != v is false for them).
+// The running maximum (Largest) or minimum along a line of n elements `stride` apart and
+// its position, written to values / idx with the same layout: torch's rule, element k
+// takes over when it is NaN or when it is >= (<=) the running value, so ties and repeated
+// NaNs go to the last occurrence, and a NaN, once seen, wins against every number (a
+// comparison with a NaN running value is false). Integers run the same code (v != v is
+// false for them).
 template <bool Largest, typename T>
-FASTDL_HD void cum_extreme_line(const T* x, int64_t* idx, int64_t n, int64_t stride) {
+FASTDL_HD void cum_extreme_line(const T* x, T* values, int64_t* idx, int64_t n, int64_t stride) {
   T best = x[0];
   int64_t at = 0;
+  values[0] = best;
   idx[0] = 0;
   for (int64_t k = 1; k < n; ++k) {
     const T v = x[k * stride];
@@ -41,6 +43,7 @@ FASTDL_HD void cum_extreme_line(const T* x, int64_t* idx, int64_t n, int64_t str
       best = v;
       at = k;
     }
+    values[k * stride] = best;
     idx[k * stride] = at;
   }
 }

@@ -33,27 +33,32 @@ void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse)
   })
 }
 
-void cum_extreme(const TensorArg& x, const TensorArg& indices, int64_t dim, bool largest) {
+void cum_extreme(const TensorArg& x, const TensorArg& values, const TensorArg& indices, int64_t dim, bool largest) {
   const char* op = largest ? "cummax" : "cummin";
   check_cpu(op, x);
+  check_cpu(op, values);
   check_cpu(op, indices);
+  check_same_shape(op, x, values);
   check_same_shape(op, x, indices);
+  check_dtype(op, values, x.dtype);
   check_dtype(op, indices, DType::Int64);
   check_contiguous(op, "x", x);
+  check_contiguous(op, "values", values);
   check_contiguous(op, "indices", indices);
   check_dim(op, x, dim);
   if (x.numel() == 0) return;
   const Dims3 d = split_at(x, dim);
   FASTDL_DISPATCH_NUMERIC(x.dtype, op, [&] {
     const scalar_t* xp = x.data<scalar_t>();
+    scalar_t* vp = values.data<scalar_t>();
     int64_t* ip = indices.data<int64_t>();
     parallel_for(d.outer * d.inner, d.L, [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c) {
         const int64_t off = (c / d.inner) * d.L * d.inner + c % d.inner;
         if (largest)
-          scan::cum_extreme_line<true>(xp + off, ip + off, d.L, d.inner);
+          scan::cum_extreme_line<true>(xp + off, vp + off, ip + off, d.L, d.inner);
         else
-          scan::cum_extreme_line<false>(xp + off, ip + off, d.L, d.inner);
+          scan::cum_extreme_line<false>(xp + off, vp + off, ip + off, d.L, d.inner);
       }
     });
   })

@@ -11,7 +11,7 @@ import numbers
 from .. import dtypes as _dt
 from ..autograd import no_grad
 from ..tensor import Tensor, arange, full, tensor as _tensor
-from ._util import backend, cast, check_tensor, contiguous_data, desc, empty
+from ._util import backend, cast, check_tensor, contiguous_data, desc, empty, records_graph
 from .elementwise import ceil, clamp, eq, exp, floor, isinf, isnan, log, maximum, logical_not, round as _round, where
 from .indexing import gather, scatter_add_
 from .reduce import _ValuesIndices, amax, amin, sum as _sum
@@ -253,9 +253,10 @@ def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
 
 
 def _cum_extreme(op, input, dim, largest):
-    """(values, indices) of the running max / min: the kernel (common/scan_ops.h) finds the
-    positions in an order-preserving kernel dtype, and the values are read from the input
-    at them, so autograd sends each output's gradient to the element it came from."""
+    """(values, indices) of the running max / min: the kernel (common/scan_ops.h) runs in an
+    order-preserving kernel dtype and writes both. When autograd records, the values are
+    read from the input at the indices instead (gather), so each output's gradient goes to
+    the element it came from; the kernel's values are those same elements."""
     check_tensor(op, input)
     if input.dtype.category == 3:
         raise TypeError(f"{op}: not supported for complex tensors, got {desc(input)}")
@@ -266,9 +267,10 @@ def _cum_extreme(op, input, dim, largest):
             v = cast(v, _dt.float32)
         elif not v.dtype.is_floating_point and v.dtype is not _dt.int64:
             v = cast(v, _dt.int64)
+        vals = empty(tuple(v.shape), v.dtype, v.device)
         idx = empty(tuple(v.shape), _dt.int64, v.device)
-        backend(v, op).cum_extreme(v, idx, d, largest)
-    vals = _take(x, d, idx)
+        backend(v, op).cum_extreme(v, vals, idx, d, largest)
+    vals = _take(x, d, idx) if records_graph(x) else cast(vals, x.dtype)
     shp = tuple(input.shape)
     return _ValuesIndices(reshape(vals, shp), reshape(idx, shp))
 
