@@ -510,3 +510,27 @@ def test_tensor_from_numpy_float16_keeps_signalling_nan_bits():
         t = fastdl.tensor(bits.view(np.float16), dtype=dtype)
         assert t.dtype is fastdl.float16
         np.testing.assert_array_equal(t.view(fastdl.int16).numpy().view(np.uint16), bits)
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_half_arithmetic_in_one_pass_matches_float32_rounded_once(dtype, op, avx2):
+    """a op b for half operands (cpu half_arith: float32 blocks, the copy kernel's
+    conversions): bit for bit the float32 result rounded once, for contiguous, broadcast
+    (either side) and strided operands, with infinities, NaN, zeros of both signs and
+    overflow past the half range; on the AVX2 and the portable paths."""
+    rng = np.random.default_rng(len(op))
+    a32 = (rng.standard_normal(5000) * 300).astype(np.float32)
+    b32 = (rng.standard_normal(5000) * 3).astype(np.float32)
+    a32[:8] = [np.inf, -np.inf, np.nan, 0.0, -0.0, 60000.0, 1e-6, -3.0]
+    b32[:8] = [1.0, np.inf, 2.0, -0.0, 0.0, 60000.0, 1e-7, 0.0]
+    a, b = fastdl.tensor(a32).to(dtype), fastdl.tensor(b32).to(dtype)
+    fa, fb = a.float(), b.float()
+    fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+          "div": lambda x, y: x / y}[op]
+    for x, y, fx, fy in ((a, b, fa, fb), (a, b[9:10], fa, fb[9:10]), (a[3:4], b, fa[3:4], fb),
+                         (a[::2], b[1::2], fa[::2], fb[1::2]), (a.reshape(50, 100).t(), b.reshape(100, 50),
+                                                                 fa.reshape(50, 100).t(), fb.reshape(100, 50))):
+        got = fn(x, y)
+        assert got.dtype is dtype
+        np.testing.assert_array_equal(bits(got), bits(fn(fx, fy).to(dtype)))

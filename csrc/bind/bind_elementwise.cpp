@@ -11,6 +11,7 @@ FASTDL_BIND(CPU, elementwise) {
         py::arg("p1") = 0.0);
   m.def("binary", FASTDL_RELEASED(static_cast<Binary>(&cpu::binary)), py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("where", FASTDL_RELEASED(&cpu::where));
+  m.def("half_arith", FASTDL_RELEASED(&cpu::half_arith), py::arg("op"), py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("lerp_scalar", FASTDL_RELEASED(&cpu::lerp_scalar), py::arg("a"), py::arg("b"), py::arg("out"),
         py::arg("scale"), py::arg("small"));
   m.def("copy", FASTDL_RELEASED(&cpu::copy), py::arg("src"), py::arg("dst"));

@@ -560,6 +560,77 @@ void copy(const TensorArg& src, const TensorArg& dst) {
   })
 }
 
+namespace {
+
+// float16 / bfloat16 a (op) b: both widened to float32 (exactly), the float op, one rounding
+// back, i.e. via_float32's bits. Contiguous runs go through L1-sized float blocks with the
+// copy kernel's vector conversions (F16C for float16), so there is one pass over memory
+// instead of three conversion passes and an op.
+template <typename H>
+void widen_run(const H* x, float* w, int64_t n) {
+  if constexpr (std::is_same_v<H, Half>) {
+    if (cpu_has_f16c()) return f16c::half_to_float(reinterpret_cast<const uint16_t*>(x), w, n);
+  }
+  copy_contiguous_avx2(w, x, n);
+}
+template <typename H>
+void narrow_run(const float* w, H* o, int64_t n) {
+  if constexpr (std::is_same_v<H, Half>) {
+    if (cpu_has_f16c()) return f16c::float_to_half(w, reinterpret_cast<uint16_t*>(o), n);
+  }
+  copy_contiguous_avx2(o, w, n);
+}
+
+template <typename H>
+void half_arith_loop(vec::Arith op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  strided_loop<3>({&out, &a, &b}, [&](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+    H* o = reinterpret_cast<H*>(p[0]);
+    const H* x = reinterpret_cast<const H*>(p[1]);
+    const H* y = reinterpret_cast<const H*>(p[2]);
+    constexpr int64_t t = sizeof(H);
+    if (use_avx2() && s[0] == t && (s[1] == t || s[1] == 0) && (s[2] == t || s[2] == 0) && (s[1] || s[2])) {
+      constexpr int64_t kBlock = 1024;
+      alignas(64) float xf[kBlock], yf[kBlock], of[kBlock];
+      for (int64_t i = 0; i < n; i += kBlock) {
+        const int64_t m = std::min(kBlock, n - i);
+        widen_run(s[1] ? x + i : x, xf, s[1] ? m : 1);
+        widen_run(s[2] ? y + i : y, yf, s[2] ? m : 1);
+        vec::arith_f32_avx2(op, xf, s[1] ? 1 : 0, yf, s[2] ? 1 : 0, of, m);
+        narrow_run(of, o + i, m);
+      }
+      return;
+    }
+    auto f = [op](float u, float v) {
+      switch (op) {
+        case vec::Arith::Add: return u + v;
+        case vec::Arith::Sub: return u - v;
+        case vec::Arith::Mul: return u * v;
+        default: return u / v;
+      }
+    };
+    for (int64_t i = 0; i < n; ++i)
+      o[i * (s[0] / t)] = convert_value<H>(f(convert_value<float>(x[i * (s[1] / t)]),
+                                             convert_value<float>(y[i * (s[2] / t)])));
+  });
+}
+
+}  // namespace
+
+void half_arith(const std::string& op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  for (auto* t : {&a, &b, &out}) {
+    check_cpu(op.c_str(), *t);
+    check_same_shape(op.c_str(), *t, out);
+    check_dtype(op.c_str(), *t, out.dtype);
+  }
+  const vec::Arith code = op == "add" ? vec::Arith::Add : op == "sub" ? vec::Arith::Sub
+                        : op == "mul" ? vec::Arith::Mul : vec::Arith::Div;
+  if (op != "add" && op != "sub" && op != "mul" && op != "div")
+    fail_value("half_arith: unknown op '" + op + "' (add, sub, mul or div)");
+  if (out.dtype == DType::Float16) return half_arith_loop<Half>(code, a, b, out);
+  if (out.dtype == DType::BFloat16) return half_arith_loop<BFloat16>(code, a, b, out);
+  fail_type(op + ": half_arith takes float16 or bfloat16, got " + describe(out));
+}
+
 void fill(const TensorArg& dst, double value) {
   check_cpu("fill", dst);
   FASTDL_DISPATCH_STORAGE(dst.dtype, "fill", [&] {

@@ -29,6 +29,9 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
 // small, else 1 - w); a, b, out float32 / float64 of one shape, any strides (broadcast
 // operands with stride 0; out may be a).
 void lerp_scalar(const TensorArg& a, const TensorArg& b, const TensorArg& out, double scale, bool small);
+// out = a op b (op: add, sub, mul, div) for float16 or bfloat16 a, b, out of one shape and
+// dtype (any strides; broadcasts as stride 0): computed in float32, rounded once.
+void half_arith(const std::string& op, const TensorArg& a, const TensorArg& b, const TensorArg& out);
 // dst = src, converting dtype.
 void copy(const TensorArg& src, const TensorArg& dst);
 void fill(const TensorArg& dst, double value);

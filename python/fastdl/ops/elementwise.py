@@ -60,6 +60,9 @@ def _operands(op, a, b, float_result=False):
 _BOOL_ARITH = {"add": "logical_or", "mul": "logical_and", "maximum": "logical_or", "minimum": "logical_and"}
 
 
+_HALF_ARITH = frozenset(("add", "sub", "mul", "div"))
+
+
 def binary_kernel(op, a, b, float_result=False, out_dtype=None):
     if out_dtype is None:  # two float CPU tensors of one dtype: all of the below in one C++ call
         out = _cpu_binary_new(op, a, b)
@@ -77,6 +80,9 @@ def binary_kernel(op, a, b, float_result=False, out_dtype=None):
             return getattr(complex_math, op)(A, B)
         complex_math.refuse(op, A, B)
     if dt in _dt.STORAGE:  # half in float32, narrow integers in int64 (wrapping on the way back)
+        if dt in _dt.HALF and op in _HALF_ARITH and A._device.type == "cpu":
+            _C.cpu.half_arith(op, A, B, out)  # the same float32 arithmetic in one pass
+            return out
         w = _dt.compute_dtype(dt)
         return via_float32(op, out, lambda res: backend(A, op).binary(op, cast(A, w), cast(B, w), res))
     backend(A, op).binary(op, A, B, out)
