@@ -4,7 +4,8 @@ place; Tensor.scatter_ in _methods.py) and index_fill.
 
 diagonal and diag_embed are Functions (each one's backward is the other); the rest are
 composed from differentiable ops (narrow, cat, gather, where) or, for scatter, a Function
-whose forward writes into a clone with index_put and whose backward gathers.
+whose forward writes into a clone (the CPU scatter kernels, or index_put) and whose
+backward gathers.
 """
 import numbers
 
@@ -15,7 +16,8 @@ from .. import dtypes as _dt
 from ..autograd import Function, no_grad
 from ..tensor import Tensor, contiguous_strides
 from .int_narrow import IntDtypeError, index_int64
-from ._util import check_tensor, desc, index_arg, norm_dim, same_device
+from ._util import check_tensor, desc, expand_view, index_arg, norm_dim, records_graph, same_device, scalar_tensor
+from .elementwise import assign_, check_write
 from ..amp import autocast_mode as _amp
 
 
@@ -259,8 +261,11 @@ def _src_view(src, index):
     return src[tuple(slice(0, s) for s in index.shape)]
 
 
+_SCATTER_KERNEL_DTYPES = frozenset((_dt.float32, _dt.float64, _dt.int64, _dt.bool_))
+
+
 def _kernel_scatters(t):
-    return t.device.type == "cpu" and t.dtype in (_dt.float32, _dt.float64, _dt.int64, _dt.bool_)
+    return t._device.type == "cpu" and t._dtype in _SCATTER_KERNEL_DTYPES
 
 
 def _scatter_into(out, dim, index, vals, reduce):
@@ -270,8 +275,7 @@ def _scatter_into(out, dim, index, vals, reduce):
     positions."""
     if _kernel_scatters(out):
         if not isinstance(vals, Tensor):
-            from ..tensor import full
-            vals = full((), vals, dtype=out.dtype).expand(index.shape)
+            vals = expand_view(scalar_tensor(vals, out._dtype, out._device), index.shape)
         try:
             (_C.cpu.scatter if reduce is None else _C.cpu.scatter_add)(out, dim, index, vals)
         except IndexError as e:  # the kernel's bounds check (before any write): name the tensor too
@@ -378,8 +382,6 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
     """Tensor.scatter_: without a graph, the kernel writes straight into a contiguous CPU
     input (src in other memory); otherwise the out-of-place result is assigned back."""
-    from .elementwise import assign_, check_write
-    from ._util import records_graph
     d, index, src = _scatter_args(input, dim, index, src, value, reduce)
     if (input.ndim and input.is_contiguous() and _kernel_scatters(input) and not records_graph(input, src)
             and not (isinstance(src, Tensor) and src._buf is input._buf) and index._buf is not input._buf):
