@@ -7,6 +7,7 @@
 
 #include "common.cuh"
 #include "common/scan_ops.h"
+#include "cpu/scan.h"
 #include "cpu/softmax_args.h"
 #include "cuda_api.h"
 #include "tensor_checks.h"
@@ -58,14 +59,7 @@ void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse)
 void cum_extreme(const TensorArg& x, const TensorArg& values, const TensorArg& indices, int64_t dim, bool largest) {
   const char* op = largest ? "cummax" : "cummin";
   require_device(op);
-  check_same_shape(op, x, values);
-  check_same_shape(op, x, indices);
-  check_dtype(op, values, x.dtype);
-  check_dtype(op, indices, DType::Int64);
-  check_contiguous(op, "x", x);
-  check_contiguous(op, "values", values);
-  check_contiguous(op, "indices", indices);
-  check_dim(op, x, dim);
+  check_cum_extreme_operands(op, x, values, indices, dim);
   const int device = indices.buf->device_index();
   check_cuda_operand(op, indices, device);
   check_cuda_operand(op, values, device);

@@ -38,14 +38,7 @@ void cum_extreme(const TensorArg& x, const TensorArg& values, const TensorArg& i
   check_cpu(op, x);
   check_cpu(op, values);
   check_cpu(op, indices);
-  check_same_shape(op, x, values);
-  check_same_shape(op, x, indices);
-  check_dtype(op, values, x.dtype);
-  check_dtype(op, indices, DType::Int64);
-  check_contiguous(op, "x", x);
-  check_contiguous(op, "values", values);
-  check_contiguous(op, "indices", indices);
-  check_dim(op, x, dim);
+  check_cum_extreme_operands(op, x, values, indices, dim);
   if (x.numel() == 0) return;
   const Dims3 d = split_at(x, dim);
   FASTDL_DISPATCH_NUMERIC(x.dtype, op, [&] {

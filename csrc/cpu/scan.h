@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "../core/tensor_arg.h"
+#include "softmax_args.h"
 
 namespace fastdl {
 namespace cpu {
@@ -17,4 +18,18 @@ void cumsum(const TensorArg& x, const TensorArg& out, int64_t dim, bool reverse)
 void cum_extreme(const TensorArg& x, const TensorArg& values, const TensorArg& indices, int64_t dim, bool largest);
 
 }  // namespace cpu
+
+// cum_extreme's operand checks, run by both backends (device checks are their own).
+inline void check_cum_extreme_operands(const char* op, const TensorArg& x, const TensorArg& values,
+                                       const TensorArg& indices, int64_t dim) {
+  check_same_shape(op, x, values);
+  check_same_shape(op, x, indices);
+  check_dtype(op, values, x.dtype);
+  check_dtype(op, indices, DType::Int64);
+  check_contiguous(op, "x", x);
+  check_contiguous(op, "values", values);
+  check_contiguous(op, "indices", indices);
+  check_dim(op, x, dim);
+}
+
 }  // namespace fastdl
