@@ -33,7 +33,12 @@ CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chu
             # network from device ops (python/fastdl/ops/sorting.py)
             "argsort",
             # no CUDA FFT kernel: fastdl.fft on a device multiplies by the DFT matrix (python/fastdl/fft/)
-            "fft_c2c"}
+            "fft_c2c",
+            # scatter without reduce on a device is index_put at linear positions (ops/indexing_extra.py),
+            # whose CUDA kernel keeps the last of a repeated index too
+            "scatter",
+            # float16 / bfloat16 + - * / on a device run the float32 kernels through via_float32
+            "half_arith"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
