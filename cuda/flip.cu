@@ -13,8 +13,6 @@ namespace cuda {
 
 namespace {
 
-struct Bytes16 { uint64_t lo, hi; };
-
 struct FlipShape {
   int ndim;
   int64_t shape[kMaxDims];
@@ -46,14 +44,10 @@ void flip(const TensorArg& x, const TensorArg& out, const std::vector<int64_t>& 
   FlipShape s{x.ndim(), {}};
   for (int d = 0; d < s.ndim; ++d) s.shape[d] = x.shape[d];
   const FlippedView v = flipped_view(s.ndim, x.shape.data(), x.strides.data(), mask);
-  switch (itemsize(x.dtype)) {
-    case 1: return launch<uint8_t>(x, out, s, v, device);
-    case 2: return launch<uint16_t>(x, out, s, v, device);
-    case 4: return launch<uint32_t>(x, out, s, v, device);
-    case 8: return launch<uint64_t>(x, out, s, v, device);
-    case 16: return launch<Bytes16>(x, out, s, v, device);
-    default: fail_type("flip: unsupported element size for " + describe(x));
-  }
+  const bool launched = with_element_of_size(itemsize(x.dtype), [&](auto element) {
+    launch<decltype(element)>(x, out, s, v, device);
+  });
+  if (!launched) fail_type("flip: unsupported element size for " + describe(x));
 }
 
 }  // namespace cuda

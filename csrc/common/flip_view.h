@@ -3,6 +3,7 @@
 // stride from the last element of each), so output element `linear` reads
 // base + strided_offset(linear, ...) of it.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "hd.h"
@@ -24,6 +25,21 @@ FASTDL_HD FlippedView flipped_view(int ndim, const int64_t* shape, const int64_t
     if (flip && shape[d] > 0) v.base += (shape[d] - 1) * strides[d];
   }
   return v;
+}
+
+// flip copies elements as bytes: f(T{}) with the unsigned type of `bytes` bytes (complex128
+// as two words); false when no type has that size.
+struct Bytes16 { uint64_t lo, hi; };
+template <typename F>
+bool with_element_of_size(size_t bytes, F&& f) {
+  switch (bytes) {
+    case 1: f(uint8_t{}); return true;
+    case 2: f(uint16_t{}); return true;
+    case 4: f(uint32_t{}); return true;
+    case 8: f(uint64_t{}); return true;
+    case 16: f(Bytes16{}); return true;
+    default: return false;
+  }
 }
 
 }  // namespace fastdl

@@ -10,9 +10,8 @@ namespace cpu {
 
 namespace {
 
-// Copies rows of n elements of type T from the flipped view into out. Bytes only: the
-// element type is just its size (complex128 is two uint64_t).
-struct Bytes16 { uint64_t lo, hi; };
+// Copies rows of n elements of type T (an unsigned type of the element's size) from the
+// flipped view into out.
 
 template <typename T>
 void flip_rows(const char* x, char* out, int ndim, const int64_t* shape, const FlippedView& v) {
@@ -61,14 +60,10 @@ void flip(const TensorArg& x, const TensorArg& out, const std::vector<int64_t>& 
   for (int d = 0; d < ndim; ++d) merged.strides[d] = strides[0][d];
   const char* xp = x.bytes();
   char* op = out.bytes();
-  switch (itemsize(x.dtype)) {
-    case 1: return flip_rows<uint8_t>(xp, op, ndim, shape, merged);
-    case 2: return flip_rows<uint16_t>(xp, op, ndim, shape, merged);
-    case 4: return flip_rows<uint32_t>(xp, op, ndim, shape, merged);
-    case 8: return flip_rows<uint64_t>(xp, op, ndim, shape, merged);
-    case 16: return flip_rows<Bytes16>(xp, op, ndim, shape, merged);
-    default: fail_type("flip: unsupported element size for " + describe(x));
-  }
+  const bool copied = with_element_of_size(itemsize(x.dtype), [&](auto element) {
+    flip_rows<decltype(element)>(xp, op, ndim, shape, merged);
+  });
+  if (!copied) fail_type("flip: unsupported element size for " + describe(x));
 }
 
 }  // namespace cpu
