@@ -89,10 +89,11 @@ BINARY = ["maximum", "minimum", "fmax", "fmin", "atan2", "copysign", "nextafter"
 
 
 def run_binary(op, x, y):
+    """op(x, y) by the kernel; either operand may be one value broadcast (stride 0) to the other's shape."""
     bool_out = op in ("eq", "ne", "lt", "le", "gt", "ge")
-    out = np.empty(x.shape, bool if bool_out else x.dtype)
-    yv = np.broadcast_to(y, x.shape)
-    _C.cpu.binary(op, kview(x), kview(y, yv), kview(out))
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    out = np.empty(shape, bool if bool_out else x.dtype)
+    _C.cpu.binary(op, kview(x, np.broadcast_to(x, shape)), kview(y, np.broadcast_to(y, shape)), kview(out))
     return out
 
 
@@ -106,15 +107,19 @@ def test_binary_avx2_loop_matches_portable_loop(op, dtype):
     try:
         for n in SIZES:
             x, y = operand(n, dtype, seed=n), operand(n, dtype, seed=n + 1)[::-1].copy()
-            for yy in (y, y[:1].copy()):  # a tensor operand, then a broadcast scalar
+            # tensor operands, then y, then x one broadcast value (a gradient expanded from a sum)
+            for xx, yy in ((x, y), (x, y[:1].copy()), (x[:1].copy(), y)):
                 _C.set_use_avx2(True)
-                fast = run_binary(op, x, yy)
+                fast = run_binary(op, xx, yy)
                 _C.set_use_avx2(False)
-                portable = run_binary(op, x, yy)
-                if fast.dtype == bool:
-                    np.testing.assert_array_equal(fast, portable)
-                else:
-                    same_bits(fast, portable)
+                portable = run_binary(op, xx, yy)
+                # the broadcast loops give what the value written out in full gives
+                full = run_binary(op, np.broadcast_to(xx, x.shape).copy(), np.broadcast_to(yy, x.shape).copy())
+                for got in (fast, portable):
+                    if got.dtype == bool:
+                        np.testing.assert_array_equal(got, full)
+                    else:
+                        same_bits(got, full)
     finally:
         _C.set_use_avx2(before)
 

@@ -96,13 +96,18 @@ bool arith_avx2(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
 }
 
 // The contiguous loops of a binary functor (maximum, comparisons, atan2, ...) compiled a
-// second time for AVX2, as unary_contiguous_avx2 (y_scalar: y is one broadcast value).
+// second time for AVX2, as unary_contiguous_avx2. x_scalar / y_scalar: that operand is one
+// broadcast value (a gradient expanded from sum() is x here); a loop of its own each, so
+// the compiler can vectorise the select of ops like relu_backward instead of branching.
 template <typename T, typename R, typename F>
-__attribute__((target("avx2"))) void binary_contiguous_avx2(F f, const T* x, const T* y, bool y_scalar, R* o,
-                                                             int64_t n) {
+__attribute__((target("avx2"))) void binary_contiguous_avx2(F f, const T* x, bool x_scalar, const T* y,
+                                                             bool y_scalar, R* o, int64_t n) {
   if (y_scalar) {
     const T yv = y[0];
     for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+  } else if (x_scalar) {
+    const T xv = x[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
   } else {
     for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
   }
@@ -115,15 +120,20 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
     R* o = reinterpret_cast<R*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
     const T* y = reinterpret_cast<const T*>(p[2]);
+    // Output contiguous, each input contiguous or one broadcast value (not both: generic loop).
+    const bool dense = s[0] == sizeof(R) && (s[1] == sizeof(T) || s[1] == 0) && (s[2] == sizeof(T) || s[2] == 0) &&
+                       (s[1] || s[2]);
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-      if (s[0] == sizeof(R) && s[1] == sizeof(T) && (s[2] == sizeof(T) || s[2] == 0) && use_avx2())
-        return binary_contiguous_avx2(f, x, y, s[2] == 0, o, n);
+      if (dense && use_avx2()) return binary_contiguous_avx2(f, x, s[1] == 0, y, s[2] == 0, o, n);
     }
-    if (s[0] == sizeof(R) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
-    } else if (s[0] == sizeof(R) && s[1] == sizeof(T) && s[2] == 0) {
+    if (dense && s[2] == 0) {
       const T yv = y[0];  // tensor-scalar: the common broadcast case
       for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+    } else if (dense && s[1] == 0) {
+      const T xv = x[0];  // scalar-tensor: a gradient expanded from a sum
+      for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+    } else if (dense) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
     } else {
       const int64_t so = s[0] / sizeof(R), sx = s[1] / sizeof(T), sy = s[2] / sizeof(T);
       for (int64_t i = 0; i < n; ++i) o[i * so] = f(x[i * sx], y[i * sy]);
