@@ -1,5 +1,5 @@
 """The whole-batch GEMM path of the CPU conv drivers (csrc/cpu/conv_batched.cpp), taken
-when images have at most 32 output positions and the batch has more than one image
+when images have at most 60 output positions and the batch has more than one image
 (DCGAN, the digits CNN, MNIST-1D): forward, input, weight and bias gradients against
 the float64 NumPy reference, including groups, stride, dilation, padding, a strided
 input and a batch that needs several column chunks (2**20 elements each); and the
@@ -10,13 +10,14 @@ import pytest
 import fastdl
 from test_conv_chunks import _fastdl, _inputs, np_conv_and_grads, out_hw
 
-MAX_POSITIONS, CHUNK_ELEMS = 32, 1 << 20  # kMaxPositions, kMaxColumnElems in conv_batched.cpp
+MAX_POSITIONS, CHUNK_ELEMS = 60, 1 << 20  # kMaxPositions, kMaxColumnElems in conv_batched.cpp
 
 CASES = [
     ((32, 64, 4, 4), (128, 64, 4, 4), (2, 2), (1, 1), (1, 1), 1),   # DCGAN's D: 4x4 -> 2x2
     ((32, 128, 2, 2), (1, 128, 2, 2), (1, 1), (0, 0), (1, 1), 1),   # -> 1x1
     ((5, 6, 4, 8), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 2),        # groups, 4x8 = 32 positions
     ((4, 3, 9, 7), (5, 3, 3, 2), (2, 1), (1, 0), (1, 2), 1),        # stride, dilation, padding
+    ((6, 16, 7, 7), (20, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),     # 7x7 = 49 positions (a ResNet's last stage)
     ((100, 64, 10, 10), (8, 64, 4, 4), (2, 2), (1, 1), (1, 1), 1),  # 5x5 outputs, 3 column chunks
 ]
 

@@ -15,8 +15,10 @@ namespace cpu {
 namespace {
 
 // Output positions per image up to which the batch shares one GEMM (measured at 1
-// thread: 4x4 maps 1.6-1.7x faster than per image, 8x8 ones ~5% slower).
-constexpr int64_t kMaxPositions = 32;
+// thread: 4x4 maps 1.6-1.7x faster than per image; 6x6 and 7x7 maps, whose per-image
+// GEMM wastes a quarter of its 16-wide column tiles, 1.5 / 1.3x faster at 1 thread and
+// 1.35 / 1.55x at 2 (forward), 1.25-1.45x with the backward; 8x8 maps ~3% slower).
+constexpr int64_t kMaxPositions = 60;
 // Column workspace bound, in elements (4 MB of float32): images run in chunks of it.
 constexpr int64_t kMaxColumnElems = int64_t(1) << 20;
 

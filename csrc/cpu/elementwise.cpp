@@ -134,6 +134,9 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
       for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
     } else if (dense) {
       for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+    } else if (s[0] == sizeof(R) && s[1] == 0 && s[2] == 0) {
+      const R v = f(x[0], y[0]);  // both one value (an expanded gradient times a number): a fill
+      std::fill(o, o + n, v);
     } else {
       const int64_t so = s[0] / sizeof(R), sx = s[1] / sizeof(T), sy = s[2] / sizeof(T);
       for (int64_t i = 0; i < n; ++i) o[i * so] = f(x[i * sx], y[i * sy]);
@@ -224,6 +227,7 @@ struct PowConst {
 
 template <typename T>
 void pow_scalar_loop(const TensorArg& x, const TensorArg& o, double e) {
+  if (e == 1.0) return unary_loop<T>(PowConst<2>{}, x, o, e, 0.0);  // x itself (x ** 2's gradient asks for it)
   if (e == 2.0) return unary_loop<T>(PowConst<4>{}, x, o, e, 0.0);
   if (e == 3.0) return unary_loop<T>(PowConst<6>{}, x, o, e, 0.0);
   if (e == -1.0) return unary_loop<T>(PowConst<-2>{}, x, o, e, 0.0);

@@ -826,8 +826,8 @@ def _le_bound(x, hi):
     return le(x, hi) if hi == hi else ones_bool(x)
 
 
-def _pow_grad_base(x, e):
-    return PowScalar.apply(x, e) if e != 0 else 1.0
+def _pow_grad_base(x, e):  # x ** e for the gradient of x ** (e + 1); x ** 1 is x itself (same bits)
+    return PowScalar.apply(x, e) if e not in (0, 1) else (x if e == 1 else 1.0)
 
 
 _UNARY_FN = {name: _unary_function(name, g, s, f) for name, (g, s, f) in UNARY.items()}
