@@ -58,16 +58,20 @@ inline float vexp(float x) {
 }
 inline double vexp(double x) { return std::exp(x); }
 
-// Max of a contiguous run, NaN-propagating, in 8 independent lanes.
+// Max of a contiguous run in 32 independent lanes (4 AVX registers). NaNs are skipped
+// (v > a ? v : a, one vector max; the NaN-propagating select compiled to branches here):
+// a row with a NaN comes out all NaN anyway, through exp(NaN - m) in its sum.
 template <typename T> T row_max(const T* x, int64_t n) {
-  T lane[8];
-  for (int k = 0; k < 8; ++k) lane[k] = -T(HUGE_VAL);
+  constexpr int kLanes = 32;
+  T lane[kLanes];
+  for (int k = 0; k < kLanes; ++k) lane[k] = -T(HUGE_VAL);
   int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) lane[k] = nan_max(lane[k], x[j + k]);
-  T m = -T(HUGE_VAL);
-  for (int k = 0; k < 8; ++k) m = nan_max(m, lane[k]);
-  for (; j < n; ++j) m = nan_max(m, x[j]);
+  for (; j + kLanes <= n; j += kLanes)
+    for (int k = 0; k < kLanes; ++k) lane[k] = x[j + k] > lane[k] ? x[j + k] : lane[k];
+  for (int w = kLanes / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; ++k) lane[k] = lane[k + w] > lane[k] ? lane[k + w] : lane[k];
+  T m = lane[0];
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
   return m;
 }
 
