@@ -1,11 +1,14 @@
-"""The CPU softmax / log_softmax row kernels (csrc/cpu/softmax.cpp) on rows long enough
+"""The CPU softmax / log_softmax kernels (csrc/cpu/softmax.cpp) on rows long enough
 for every lane of the vector max (32 lanes, then the tail): values against float64
 NumPy, and the special values: a NaN anywhere makes its row NaN, +inf rows, rows of
--inf (NaN, as torch), and rows whose max sits in each lane and in the tail."""
+-inf (NaN, as torch), and rows whose max sits in each lane and in the tail; the float32
+backward along the last dim (rows) and an outer one (column blocks) against float64,
+on the AVX2 and the portable builds."""
 import numpy as np
 import pytest
 
 import fastdl
+from test_gemm_kernel import use_avx2  # noqa: F401 (fixture)
 
 F = fastdl.nn.functional
 
@@ -63,3 +66,17 @@ def test_matches_torch_where_installed():
         got = (F.log_softmax if log else F.softmax)(fastdl.tensor(x), 1).numpy()
         want = (torch.log_softmax if log else torch.softmax)(torch.from_numpy(x), 1).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_float32_backward_on_both_builds(use_avx2, log, dim):  # noqa: F811
+    rng = np.random.default_rng(dim)
+    x = (rng.standard_normal((37, 300, 3)) * 3).astype(np.float32)  # column blocks of 256 and a rest
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    t = fastdl.tensor(x, requires_grad=True)
+    (F.log_softmax if log else F.softmax)(t, dim).backward(fastdl.tensor(gy))
+    y = np.exp(np_log_softmax(np.moveaxis(x.astype(np.float64), dim, -1)))
+    g = np.moveaxis(gy.astype(np.float64), dim, -1)
+    want = g - y * g.sum(-1, keepdims=True) if log else y * (g - (g * y).sum(-1, keepdims=True))
+    np.testing.assert_allclose(t.grad.numpy(), np.moveaxis(want, -1, dim), rtol=1e-4, atol=2e-5 * np.abs(want).max())

@@ -189,18 +189,44 @@ void backward_cols(const T* y, const T* gy, T* gx, int64_t L, int64_t inner, int
   double s[kBlock];
   T st[kBlock];
   for (int64_t j = 0; j < w; ++j) s[j] = 0;
-  for (int64_t l = 0; l < L; ++l)
-    for (int64_t j = 0; j < w; ++j) {
-      const int64_t k = l * inner + j;
-      s[j] += log ? double(gy[k]) : double(gy[k]) * double(y[k]);
-    }
+  // log tested outside the loops: inside, it kept the exp loop from vectorising.
+  if (log) {
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < w; ++j) s[j] += double(gy[l * inner + j]);
+  } else {
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t j = 0; j < w; ++j) s[j] += double(gy[l * inner + j]) * double(y[l * inner + j]);
+  }
   for (int64_t j = 0; j < w; ++j) st[j] = T(s[j]);
-  for (int64_t l = 0; l < L; ++l)
-    for (int64_t j = 0; j < w; ++j) {
-      const int64_t k = l * inner + j;
-      gx[k] = log ? gy[k] - vexp(y[k]) * st[j] : y[k] * (gy[k] - st[j]);
+  for (int64_t l = 0; l < L; ++l) {
+    const T* yl = y + l * inner;
+    const T* gl = gy + l * inner;
+    T* ol = gx + l * inner;
+    if (log) {
+      for (int64_t j = 0; j < w; ++j) ol[j] = gl[j] - vexp(yl[j]) * st[j];
+    } else {
+      for (int64_t j = 0; j < w; ++j) ol[j] = yl[j] * (gl[j] - st[j]);
     }
+  }
 }
+
+#ifdef FASTDL_HAVE_AVX2_FNS
+__attribute__((target("avx2,fma"), flatten)) void backward_row_avx2(const float* y, const float* gy, float* gx,
+                                                                    int64_t L, bool log) {
+  backward_row(y, gy, gx, L, log);
+}
+__attribute__((target("avx2,fma"), flatten)) void backward_cols_avx2(const float* y, const float* gy, float* gx,
+                                                                     int64_t L, int64_t inner, int64_t w, bool log) {
+  backward_cols(y, gy, gx, L, inner, w, log);
+}
+#endif
+
+template <typename T> auto bwd_row() { return &backward_row<T>; }
+template <typename T> auto bwd_cols() { return &backward_cols<T>; }
+#ifdef FASTDL_HAVE_AVX2_FNS
+template <> auto bwd_row<float>() { return use_avx2() ? &backward_row_avx2 : &backward_row<float>; }
+template <> auto bwd_cols<float>() { return use_avx2() ? &backward_cols_avx2 : &backward_cols<float>; }
+#endif
 
 // Runs row_fn(offset, L) per row when the dim is innermost, else cols_fn(offset, w)
 // per block of columns; offset is the element offset of the row / block start.
@@ -280,9 +306,11 @@ void softmax_backward(const TensorArg& y, const TensorArg& grad_y, const TensorA
     const scalar_t* yp = yc.data<scalar_t>();
     const scalar_t* gyp = gsrc.data<scalar_t>();
     scalar_t* gxp = grad_x.data<scalar_t>();
+    const auto row = bwd_row<scalar_t>();
+    const auto cols = bwd_cols<scalar_t>();
     for_each_slab(
-        d, [&](int64_t off) { backward_row(yp + off, gyp + off, gxp + off, d.L, log); },
-        [&](int64_t off, int64_t w) { backward_cols(yp + off, gyp + off, gxp + off, d.L, d.inner, w, log); });
+        d, [&](int64_t off) { row(yp + off, gyp + off, gxp + off, d.L, log); },
+        [&](int64_t off, int64_t w) { cols(yp + off, gyp + off, gxp + off, d.L, d.inner, w, log); });
   })
 }
 
