@@ -283,9 +283,19 @@ void window_avg_impl(const TensorArg& src, const TensorArg& dst, const Windows& 
   if constexpr (!Backward) {
     const bool whole_dense_plane = OH == 1 && OW == 1 && wh.start[0] == 0 && wh.end[0] == H && ww.start[0] == 0 &&
                                    ww.end[0] == W && sW == 1 && sH == W;
-    if (whole_dense_plane && H * W < kLongRun) {
+    if (whole_dense_plane) {
       const int64_t div = avg_pool_divisor(wh.padded[0] * ww.padded[0], H * W, count_include_pad, divisor_override);
-      return short_plane_means(src, db, H * W, static_cast<double>(div));
+      if constexpr (std::is_same_v<T, float>) {
+        if (use_avx2()) {  // vector sums, no per-plane setup: 7x7 and 16x16 planes 2-3x faster
+          const int64_t C = src.shape[1], planes = src.shape[0] * C;
+          parallel_for(planes, H * W, [&](int64_t p0, int64_t p1) {
+            pool_ukr::dense_plane_means_avx2(src.data<float>(), p0, p1, C, src.strides[0], src.strides[1], H * W,
+                                             static_cast<double>(div), db);
+          });
+          return;
+        }
+      }
+      if (H * W < kLongRun) return short_plane_means(src, db, H * W, static_cast<double>(div));
     }
   }
   const int64_t cost = H * W + OH * OW;

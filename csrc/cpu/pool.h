@@ -37,6 +37,11 @@ void adaptive_avg_pool2d_backward(const TensorArg& grad_out, const TensorArg& gr
 namespace pool_ukr {
 int64_t max_pool_2x2_row_avx2(const float* r0, const float* r1, int64_t OW, int32_t row_index, int32_t W,
                               float* out, int64_t* idx);
+// out[p] = (sum of plane p's len dense values, in double) / divisor for planes [p0, p1)
+// of an (N, C, ...) tensor, plane p at base + (p / C) * sN + (p % C) * sC: global average
+// pooling. Four vector sums of four doubles, no per-plane setup beyond the loop.
+void dense_plane_means_avx2(const float* base, int64_t p0, int64_t p1, int64_t C, int64_t sN, int64_t sC,
+                            int64_t len, double divisor, float* out);
 }  // namespace pool_ukr
 
 }  // namespace cpu

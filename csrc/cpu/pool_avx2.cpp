@@ -56,6 +56,27 @@ int64_t max_pool_2x2_row_avx2(const float* r0, const float* r1, int64_t OW, int3
   return ow;
 }
 
+void dense_plane_means_avx2(const float* base, int64_t p0, int64_t p1, int64_t C, int64_t sN, int64_t sC,
+                            int64_t len, double divisor, float* out) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* r = base + (p / C) * sN + (p % C) * sC;
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), a2 = _mm256_setzero_pd(), a3 = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+      a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm_loadu_ps(r + i)));
+      a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm_loadu_ps(r + i + 4)));
+      a2 = _mm256_add_pd(a2, _mm256_cvtps_pd(_mm_loadu_ps(r + i + 8)));
+      a3 = _mm256_add_pd(a3, _mm256_cvtps_pd(_mm_loadu_ps(r + i + 12)));
+    }
+    for (; i + 4 <= len; i += 4) a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm_loadu_ps(r + i)));
+    const __m256d a = _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3));
+    const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    double sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    for (; i < len; ++i) sum += static_cast<double>(r[i]);
+    out[p] = static_cast<float>(sum / divisor);
+  }
+}
+
 }  // namespace pool_ukr
 }  // namespace cpu
 }  // namespace fastdl
