@@ -103,6 +103,30 @@ const Item<K>* radix_sort(Item<K>* a, Item<K>* b, int64_t n, std::vector<uint32_
   return a;
 }
 
+// A few of many (topk): a max-heap of the k first so far.
+inline bool takes_heap(int64_t n, int64_t k) { return n > kInsertMax && k < n && k <= n / 16; }
+
+// The k smallest of keys key_at(0 .. n) (ties to the earlier position), sorted, in
+// a[0, k): a max-heap of the k first so far. a may hold the line's items (key_at reads
+// them: position i is read before any write reaches it) or only room for k.
+template <typename K, typename KeyAt>
+const Item<K>* top_k_by_heap(Item<K>* a, int64_t n, int64_t k, KeyAt key_at) {
+  if (k == 0) return a;
+  for (int64_t i = 0; i < k; ++i) a[i] = {key_at(i), i};
+  std::make_heap(a, a + k);
+  for (int64_t i = k; i < n; ++i) {
+    // position i is above all in the heap: it goes first only with a smaller key
+    const K key = key_at(i);
+    if (key < a[0].key) {
+      std::pop_heap(a, a + k);
+      a[k - 1] = {key, i};
+      std::push_heap(a, a + k);
+    }
+  }
+  std::sort_heap(a, a + k);
+  return a;
+}
+
 // Sorts the first k of a line of n items (in place in s.a, or in s.b after a radix
 // sort); returns where the sorted prefix lies.
 template <typename K>
@@ -119,21 +143,7 @@ const Item<K>* sort_line(Scratch<K>& s, int64_t n, int64_t k) {
     }
     return a;
   }
-  if (k < n && k <= n / 16) {  // a few of many (topk): a max-heap of the k first so far
-    if (k > 0) {
-      std::make_heap(a, a + k);
-      for (int64_t i = k; i < n; ++i) {
-        // a[i]'s position is above all in the heap: it goes first only with a smaller key
-        if (a[i].key < a[0].key) {
-          std::pop_heap(a, a + k);
-          a[k - 1] = a[i];
-          std::push_heap(a, a + k);
-        }
-      }
-      std::sort_heap(a, a + k);
-    }
-    return a;
-  }
+  if (takes_heap(n, k)) return top_k_by_heap(a, n, k, [a](int64_t i) { return a[i].key; });
   if (n < kRadixMin || n > int64_t(UINT32_MAX)) {  // (the histograms count in 32 bits)
     std::sort(a, a + n);  // (key, position) order: the stable order
     return a;
@@ -157,8 +167,15 @@ void argsort_lines(const TensorArg& x, const TensorArg& out, const Dims3& d, int
     for (int64_t c = b; c < e; ++c) {
       const int64_t o = c / inner, i = c % inner;
       const T* src = xp + o * L * inner + i;
-      for (int64_t j = 0; j < L; ++j) s.a[j] = {static_cast<K>(KeyOf<T>::get(src[j * inner]) ^ flip), j};
-      const Item<K>* sorted = sort_line(s, L, k);
+      const Item<K>* sorted;
+      if (takes_heap(L, k)) {  // keys read as the heap scans them: no item array of the whole line
+        sorted = top_k_by_heap(s.a.data(), L, k, [&](int64_t j) {
+          return static_cast<K>(KeyOf<T>::get(src[j * inner]) ^ flip);
+        });
+      } else {
+        for (int64_t j = 0; j < L; ++j) s.a[j] = {static_cast<K>(KeyOf<T>::get(src[j * inner]) ^ flip), j};
+        sorted = sort_line(s, L, k);
+      }
       int64_t* dst = op + o * k * inner + i;
       for (int64_t j = 0; j < k; ++j) dst[j * inner] = sorted[j].pos;
     }
