@@ -80,3 +80,29 @@ def test_float32_backward_on_both_builds(use_avx2, log, dim):  # noqa: F811
     g = np.moveaxis(gy.astype(np.float64), dim, -1)
     want = g - y * g.sum(-1, keepdims=True) if log else y * (g - (g * y).sum(-1, keepdims=True))
     np.testing.assert_allclose(t.grad.numpy(), np.moveaxis(want, -1, dim), rtol=1e-4, atol=2e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_backward_bits_do_not_depend_on_the_build(dim):
+    """The AVX2 backward builds use no FMA, so each element rounds as the portable build's:
+    from the same forward output, the same gradients on every x86-64 CPU."""
+    from fastdl import _C
+    if not _C.cpu_has_avx2_fma():
+        pytest.skip("CPU has no AVX2+FMA")
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((19, 300)) * 4).astype(np.float32)
+    gy = fastdl.tensor(rng.standard_normal(x.shape).astype(np.float32))
+    before = _C.use_avx2()
+    try:
+        for fn in (F.log_softmax, F.softmax):
+            t = fastdl.tensor(x, requires_grad=True)
+            y = fn(t, dim)  # one forward; its backward run on each build
+            grads = []
+            for on in (True, False):
+                _C.set_use_avx2(on)
+                t.grad = None
+                y.backward(gy, retain_graph=True)
+                grads.append(t.grad.numpy())
+            np.testing.assert_array_equal(grads[0], grads[1])
+    finally:
+        _C.set_use_avx2(before)

@@ -211,12 +211,14 @@ void backward_cols(const T* y, const T* gy, T* gx, int64_t L, int64_t inner, int
 }
 
 #ifdef FASTDL_HAVE_AVX2_FNS
-__attribute__((target("avx2,fma"), flatten)) void backward_row_avx2(const float* y, const float* gy, float* gx,
-                                                                    int64_t L, bool log) {
+// The backward's AVX2 builds: 8 lanes, but no FMA, so that nothing is contracted and each
+// element rounds as in the portable build (the same gradient bits on every x86-64 CPU).
+__attribute__((target("avx2"), flatten)) void backward_row_avx2(const float* y, const float* gy, float* gx,
+                                                               int64_t L, bool log) {
   backward_row(y, gy, gx, L, log);
 }
-__attribute__((target("avx2,fma"), flatten)) void backward_cols_avx2(const float* y, const float* gy, float* gx,
-                                                                     int64_t L, int64_t inner, int64_t w, bool log) {
+__attribute__((target("avx2"), flatten)) void backward_cols_avx2(const float* y, const float* gy, float* gx,
+                                                                int64_t L, int64_t inner, int64_t w, bool log) {
   backward_cols(y, gy, gx, L, inner, w, log);
 }
 #endif
