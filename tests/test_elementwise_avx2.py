@@ -134,6 +134,19 @@ def test_avx2_loop_in_place():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_abs_clears_the_sign_of_zero_and_nan(use_avx2, dtype):  # noqa: F811
+    # torch / NumPy: abs(-0.0) is +0.0 (a select x < 0 ? -x : x kept -0.0), contiguous and strided
+    x = np.concatenate([operand(999, dtype), np.array([-0.0, -np.nan], dtype)])
+    want = np.abs(x)
+    same_bits(run("abs", x, 0.0, 0.0), want)
+    assert not np.signbit(run("abs", x, 0.0, 0.0)).any()
+    m = np.stack([x, x[::-1]], 1)  # a column of a (n, 2) array: the strided loop
+    got = fastdl.tensor(m)[:, 0].abs().numpy()
+    assert not np.signbit(got).any()
+    same_bits(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_leaky_relu_and_clamp_values(use_avx2, dtype):  # noqa: F811
     x = operand(1000, dtype)
     with np.errstate(invalid="ignore"):

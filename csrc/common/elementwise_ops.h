@@ -16,7 +16,14 @@ template <typename T> FASTDL_HD T tmin(T a, T b) { return a < b ? a : b; }
 
 // Unary (p0, p1 are op parameters: clamp bounds, leaky slope, scalar exponent).
 struct Neg { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return -x; } };
-struct Abs { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return x < T(0) ? -x : x; } };
+// Floats by fabs (torch's and NumPy's abs(-0.0) is +0.0; the select kept -0.0, and on a
+// strided loop compiled to a branch on the sign), integers by the select.
+struct Abs {
+  template <typename T> FASTDL_HD T operator()(T x, double, double) const {
+    if constexpr (std::is_floating_point_v<T>) return std::fabs(x);
+    else return x < T(0) ? -x : x;
+  }
+};
 struct Exp { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::exp(x); } };
 struct Log { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::log(x); } };
 struct Log1p { template <typename T> FASTDL_HD T operator()(T x, double, double) const { return std::log1p(x); } };
