@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastdl
+from fastdl import _C
 from test_gemm_kernel import use_avx2  # noqa: F401 (fixture)
 
 F = fastdl.nn.functional
@@ -82,13 +83,11 @@ def test_float32_backward_on_both_builds(use_avx2, log, dim):  # noqa: F811
     np.testing.assert_allclose(t.grad.numpy(), np.moveaxis(want, -1, dim), rtol=1e-4, atol=2e-5 * np.abs(want).max())
 
 
+@pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2+FMA")
 @pytest.mark.parametrize("dim", [0, 1])
 def test_backward_bits_do_not_depend_on_the_build(dim):
     """The AVX2 backward builds use no FMA, so each element rounds as the portable build's:
     from the same forward output, the same gradients on every x86-64 CPU."""
-    from fastdl import _C
-    if not _C.cpu_has_avx2_fma():
-        pytest.skip("CPU has no AVX2+FMA")
     rng = np.random.default_rng(11)
     x = (rng.standard_normal((19, 300)) * 4).astype(np.float32)
     gy = fastdl.tensor(rng.standard_normal(x.shape).astype(np.float32))
