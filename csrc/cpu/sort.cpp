@@ -107,8 +107,8 @@ const Item<K>* radix_sort(Item<K>* a, Item<K>* b, int64_t n, std::vector<uint32_
 inline bool takes_heap(int64_t n, int64_t k) { return n > kInsertMax && k < n && k <= n / 16; }
 
 // The k smallest of keys key_at(0 .. n) (ties to the earlier position), sorted, in
-// a[0, k): a max-heap of the k first so far. a may hold the line's items (key_at reads
-// them: position i is read before any write reaches it) or only room for k.
+// a[0, k): a max-heap of the k first so far, each key read as the scan reaches it (no
+// item array of the whole line). a needs room for k items.
 template <typename K, typename KeyAt>
 const Item<K>* top_k_by_heap(Item<K>* a, int64_t n, int64_t k, KeyAt key_at) {
   if (k == 0) return a;
@@ -128,7 +128,8 @@ const Item<K>* top_k_by_heap(Item<K>* a, int64_t n, int64_t k, KeyAt key_at) {
 }
 
 // Sorts the first k of a line of n items (in place in s.a, or in s.b after a radix
-// sort); returns where the sorted prefix lies.
+// sort); returns where the sorted prefix lies. (A few of many, takes_heap, go to
+// top_k_by_heap instead, before the items are built.)
 template <typename K>
 const Item<K>* sort_line(Scratch<K>& s, int64_t n, int64_t k) {
   Item<K>* a = s.a.data();
@@ -143,7 +144,6 @@ const Item<K>* sort_line(Scratch<K>& s, int64_t n, int64_t k) {
     }
     return a;
   }
-  if (takes_heap(n, k)) return top_k_by_heap(a, n, k, [a](int64_t i) { return a[i].key; });
   if (n < kRadixMin || n > int64_t(UINT32_MAX)) {  // (the histograms count in 32 bits)
     std::sort(a, a + n);  // (key, position) order: the stable order
     return a;
