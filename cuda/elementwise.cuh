@@ -6,6 +6,7 @@
 #include <array>
 
 #include "common.cuh"
+#include "common/dim_order.h"
 #include "common/elementwise_ops.h"
 #include "common/strided_index.h"
 #include "cuda_api.h"
@@ -59,12 +60,20 @@ void launch_elementwise(const char* op, const std::array<const TensorArg*, N>& o
   const int64_t n = ref.numel();
   if (n == 0) return;
 
+  // dims in their memory order (common/dim_order.h, as the CPU loop walks them), so an
+  // output laid out like its permuted inputs collapses to the contiguous kernel
   Operands<N> a;
+  int64_t given[N][kMaxDims];
   for (int k = 0; k < N; ++k) {
     a.ptr[k] = ops[k]->bytes();
-    for (int d = 0; d < ref.ndim(); ++d) a.strides[k][d] = ops[k]->strides[d];
+    for (int d = 0; d < ref.ndim(); ++d) given[k][d] = ops[k]->strides[d];
   }
-  for (int d = 0; d < ref.ndim(); ++d) a.shape[d] = ref.shape[d];
+  int perm[kMaxDims];
+  order_dims(ref.ndim(), ref.shape.data(), N, given, perm);
+  for (int i = 0; i < ref.ndim(); ++i) {
+    a.shape[i] = ref.shape[perm[i]];
+    for (int k = 0; k < N; ++k) a.strides[k][i] = given[k][perm[i]];
+  }
   a.ndim = collapse_dims(ref.ndim(), a.shape, N, a.strides);
   bool contiguous = a.ndim == 1;
   for (int k = 0; k < N; ++k) contiguous = contiguous && a.strides[k][0] == 1;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../core/buffer.h"
+#include "../core/elementwise_layout.h"
 #include "../cpu/elementwise.h"
 #include "raw_python.h"
 #include "gil.h"
@@ -133,10 +134,11 @@ PyObject* cpu_binary_new(PyObject* op_name, PyObject* a_obj, PyObject* b_obj) {
     std::vector<int64_t> shape;
     if (!broadcast_shape({&a.shape, &b.shape}, shape)) Py_RETURN_NONE;
     pybind11::object dims = shape_object(shape, {{is_a ? a_obj : nullptr, &a}, {is_b ? b_obj : nullptr, &b}});
-    pybind11::object out;
-    const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out);
     const TensorArg av = a.shape == shape ? a : broadcast_view(a, shape);
     const TensorArg bv = b.shape == shape ? b : broadcast_view(b, shape);
+    pybind11::object out;
+    const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out,
+                                   elementwise_out_strides(shape, {&av, &bv}));
     {
       GilReleaseIf gil(heavy_call(o));  // the output's size: broadcast operands read as much
       cpu::binary(op, av, bv, o);
@@ -159,7 +161,7 @@ PyObject* cpu_unary_new(PyObject* op_name, PyObject* x_obj, PyObject* p0_obj, Py
     pybind11::object shape = pybind11::reinterpret_steal<pybind11::object>(PyObject_GetAttr(x_obj, k_shape));
     if (!shape) throw pybind11::error_already_set();
     pybind11::object out;
-    const TensorArg o = new_output(x_obj, x, shape.ptr(), x.shape, out);
+    const TensorArg o = new_output(x_obj, x, shape.ptr(), x.shape, out, elementwise_out_strides(x.shape, {&x}));
     {
       GilReleaseIf gil(heavy_call(x, o));
       cpu::unary(op, x, o, p0, p1);
@@ -184,11 +186,12 @@ static PyObject* cpu_where_new(PyObject* cond_obj, PyObject* a_obj, PyObject* b_
     if (!broadcast_shape({&c.shape, &a.shape, &b.shape}, shape)) Py_RETURN_NONE;
     pybind11::object dims =
         shape_object(shape, {{is_a ? a_obj : nullptr, &a}, {is_b ? b_obj : nullptr, &b}, {cond_obj, &c}});
-    pybind11::object out;
-    const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out);
     const TensorArg cv = c.shape == shape ? c : broadcast_view(c, shape);
     const TensorArg av = a.shape == shape ? a : broadcast_view(a, shape);
     const TensorArg bv = b.shape == shape ? b : broadcast_view(b, shape);
+    pybind11::object out;
+    const TensorArg o = new_output(is_a ? a_obj : b_obj, is_a ? a : b, dims.ptr(), shape, out,
+                                   elementwise_out_strides(shape, {&cv, &av, &bv}));
     {
       GilReleaseIf gil(heavy_call(o));
       cpu::where(cv, av, bv, o);
@@ -252,7 +255,32 @@ PyObject* unary_new(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return cpu_unary_new(args[0], args[1], args[2], args[3]);
 }
 
+// _C.elementwise_strides(a, b, ...): the strides of the new output of an elementwise op
+// whose inputs are the tensors a, b, ... (views of one shape, broadcast already), or
+// None for row-major: the Python paths' side of core/elementwise_layout.h.
+PyObject* elementwise_strides(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  return translate_errors([&]() -> PyObject* {
+    if (nargs < 1 || nargs > 4) fail_type("elementwise_strides(a, b, ...): one to four tensors");
+    TensorArg t[4];
+    for (Py_ssize_t i = 0; i < nargs; ++i) {
+      if (!load_tensor(args[i], t[i])) fail_type("elementwise_strides: expected tensors");
+      if (t[i].shape != t[0].shape) fail_value("elementwise_strides: the views differ in shape");
+    }
+    std::vector<int64_t> strides;
+    switch (nargs) {
+      case 1: strides = elementwise_out_strides(t[0].shape, {&t[0]}); break;
+      case 2: strides = elementwise_out_strides(t[0].shape, {&t[0], &t[1]}); break;
+      case 3: strides = elementwise_out_strides(t[0].shape, {&t[0], &t[1], &t[2]}); break;
+      default: strides = elementwise_out_strides(t[0].shape, {&t[0], &t[1], &t[2], &t[3]});
+    }
+    if (strides.empty()) Py_RETURN_NONE;
+    return int_tuple(strides).release().ptr();
+  });
+}
+
 PyMethodDef kMethods[] = {
+    {"elementwise_strides", as_pycfunction(elementwise_strides), METH_FASTCALL,
+     "elementwise_strides(a, b, ...): a new elementwise output's strides for these inputs, None for row-major"},
     {"cpu_binary_new", as_pycfunction(binary_new), METH_FASTCALL,
      "cpu_binary_new(op, a, b): a new tensor, or None where the Python path must decide"},
     {"cpu_assign_new", as_pycfunction(assign_new), METH_FASTCALL,

@@ -216,6 +216,22 @@ PyObject* empty_like_from_tuple(PyObject* like, PyObject* shape, BufferPtr* buff
   return empty_from_tuple(shape, dtype, device, buffer);
 }
 
+bool restride_new_tensor(PyObject* t, const std::vector<int64_t>& strides) {
+  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(strides.size()));
+  if (!tuple) return false;
+  for (size_t i = 0; i < strides.size(); ++i) {
+    PyObject* v = PyLong_FromLongLong(strides[i]);
+    if (!v) {
+      Py_DECREF(tuple);
+      return false;
+    }
+    PyTuple_SET_ITEM(tuple, static_cast<Py_ssize_t>(i), v);
+  }
+  PyObject*& slot = slot_at(t, g_class.offset[kStrides]);
+  Py_XSETREF(slot, tuple);
+  return true;
+}
+
 bool is_tensor(PyObject* o) { return g_class.tensor && PyObject_TypeCheck(o, g_class.tensor); }
 
 PyObject* detached_alias(PyObject* t) {

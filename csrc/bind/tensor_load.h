@@ -66,15 +66,22 @@ inline pybind11::tuple int_tuple(const std::vector<int64_t>& values) {
 
 // A new contiguous tensor of `shape` (a tuple; `dims` its values) with the dtype and
 // device of the tensor `like` (`like_arg` its view), held in `obj`, and its kernel view
-// (built here, not read back from the new object).
+// (built here, not read back from the new object). With `strides` (not empty: dense
+// strides of another dim order, core/elementwise_layout.h), the tensor is laid out so.
 inline TensorArg new_output(PyObject* like, const TensorArg& like_arg, PyObject* shape,
-                            const std::vector<int64_t>& dims, pybind11::object& obj) {
+                            const std::vector<int64_t>& dims, pybind11::object& obj,
+                            const std::vector<int64_t>& strides = {}) {
   TensorArg o;
   obj = pybind11::reinterpret_steal<pybind11::object>(empty_like_from_tuple(like, shape, &o.buf));
   if (!obj) throw pybind11::error_already_set();
   o.dtype = like_arg.dtype;
   o.shape = dims;
-  o.strides = contiguous_strides(dims);  // as empty_from_tuple made it
+  if (strides.empty()) {
+    o.strides = contiguous_strides(dims);  // as empty_from_tuple made it
+  } else {
+    if (!restride_new_tensor(obj.ptr(), strides)) throw pybind11::error_already_set();
+    o.strides = strides;
+  }
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "../core/buffer.h"
 
@@ -17,6 +18,11 @@ PyObject* empty_from_tuple(PyObject* shape, PyObject* dtype, PyObject* device, B
 
 // empty_from_tuple with the dtype and device of the tensor `like` (read from its slots).
 PyObject* empty_like_from_tuple(PyObject* like, PyObject* shape, BufferPtr* buffer = nullptr);
+
+// Gives t, a dense tensor just made by empty_from_tuple, the strides `strides` (a
+// permutation of its dims' row-major order: the same buffer, laid out in another order).
+// False with a Python error set when the strides cannot be built.
+bool restride_new_tensor(PyObject* t, const std::vector<int64_t>& strides);
 
 // Whether o is a fastdl.Tensor (or a subclass); false before tensor.py has bound the class.
 bool is_tensor(PyObject* o);

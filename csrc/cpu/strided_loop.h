@@ -1,11 +1,14 @@
 // The CPU elementwise loop: walks N same-shape strided operands (broadcast operands
-// carry stride 0), collapsing dimensions first so contiguous tensors become one flat
-// loop the compiler vectorises. Rows are split across threads.
+// carry stride 0) in the memory order of their dims (dim_order.h: the output's, where
+// it decides), collapsing dimensions first so contiguous tensors become one flat loop
+// the compiler vectorises, and a transposed output with transposed inputs one too.
+// Rows are split across threads.
 #pragma once
 #include <algorithm>
 #include <array>
 #include <cstdint>
 
+#include "../common/dim_order.h"
 #include "../common/strided_index.h"
 #include "../core/parallel.h"
 #include "../core/tensor_arg.h"
@@ -22,9 +25,17 @@ void strided_loop(const std::array<const TensorArg*, N>& ops, Inner&& inner) {
   if (ref.numel() == 0) return;
   int64_t shape[kMaxDims];
   int64_t strides[N][kMaxDims];
-  for (int d = 0; d < ndim; ++d) shape[d] = ref.shape[d];
-  for (int k = 0; k < N; ++k)
-    for (int d = 0; d < ndim; ++d) strides[k][d] = ops[k]->strides[d];
+  {
+    int64_t given_strides[N][kMaxDims];
+    for (int k = 0; k < N; ++k)
+      for (int d = 0; d < ndim; ++d) given_strides[k][d] = ops[k]->strides[d];
+    int perm[kMaxDims];
+    order_dims(ndim, ref.shape.data(), N, given_strides, perm);
+    for (int i = 0; i < ndim; ++i) {
+      shape[i] = ref.shape[perm[i]];
+      for (int k = 0; k < N; ++k) strides[k][i] = given_strides[k][perm[i]];
+    }
+  }
   ndim = collapse_dims(ndim, shape, N, strides);
 
   std::array<char*, N> base;

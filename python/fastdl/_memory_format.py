@@ -5,8 +5,10 @@
 dims still indexed as N, C, H, W; `preserve_format` means "keep the input's layout".
 They are accepted where torch accepts them: `Tensor.contiguous / is_contiguous / clone /
 to`, `Module.to`, `empty` and the `*_like` factories. fastdl's kernels read any strides,
-so the format changes where elements live, never a result's values. Ops other than the
-ones above return row-major outputs (torch keeps channels_last through most ops): the
+so the format changes where elements live, never a result's values. Elementwise ops
+lay their outputs out as their inputs are laid out, by torch's rule
+(csrc/core/elementwise_layout.h): a channels-last input gives a channels-last result.
+Other ops return row-major outputs (torch keeps channels_last through most ops): the
 strides differ from torch's there, the values do not.
 """
 

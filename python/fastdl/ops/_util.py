@@ -41,6 +41,18 @@ def empty(shape, dtype, device):
     return _alloc(tuple(shape), dtype, device)
 
 
+def empty_like_inputs(shape, dtype, device, *inputs):
+    """The new output of an elementwise op whose inputs are `inputs` (tensors broadcast
+    to `shape`): dense, in the memory order of their dims, as torch lays it out (x.t() + 1
+    is transposed like x.t()); row-major where the inputs do not say otherwise."""
+    out = empty(shape, dtype, device)
+    if len(shape) > 1:
+        strides = _C.elementwise_strides(*inputs)
+        if strides is not None:
+            out._strides = strides
+    return out
+
+
 def desc(t):
     if isinstance(t, Tensor):
         return f"{t.dtype.name}{list(t.shape)}" + ("" if t.device.type == "cpu" else f" on {t.device}")

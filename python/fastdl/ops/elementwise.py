@@ -15,8 +15,8 @@ from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .. import _argcheck
-from ._util import (backend, broadcast_shapes, cast, desc, empty, expand_view, float32, in_dtype, records_graph,
-                    same_device, scalar_tensor, unbroadcast, via_float32)
+from ._util import (backend, broadcast_shapes, cast, desc, empty, empty_like_inputs, expand_view, float32, in_dtype,
+                    records_graph, same_device, scalar_tensor, unbroadcast, via_float32)
 from ..amp import autocast_mode as _amp
 
 
@@ -69,7 +69,7 @@ def binary_kernel(op, a, b, float_result=False, out_dtype=None):
         if out is not None:
             return out
     A, B, dt, shape = _operands(op, a, b, float_result)
-    out = empty(shape, out_dtype or dt, A.device)
+    out = empty_like_inputs(shape, out_dtype or dt, A.device, A, B)
     if dt is _dt.bool_ and out.dtype is _dt.bool_ and op not in ("eq", "ne", "lt", "le", "gt", "ge"):
         if op not in _BOOL_ARITH and not op.startswith("logical_"):
             raise TypeError(f"{op}: not supported for bool tensors ({desc(A)}, {desc(B)}); convert with .long()")
@@ -224,7 +224,7 @@ class _MaxMin(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         A, B, dt, shape = _operands(cls.op, a, b)
-        out = empty(shape, dt, A.device)
+        out = empty_like_inputs(shape, dt, A.device, A, B)
         if dt in _dt.STORAGE:
             w = _dt.compute_dtype(dt)
             via_float32(cls.op, out, lambda res: backend(A, cls.op).binary(cls.op, cast(A, w), cast(B, w), res))
@@ -406,7 +406,7 @@ def logical_xor(input, other):
 
 def logical_not(x):
     xb = x.bool()
-    out = empty(xb.shape, _dt.bool_, xb.device)
+    out = empty_like_inputs(xb.shape, _dt.bool_, xb.device, xb)
     backend(xb, "logical_not").unary("logical_not", xb, out, 0.0, 0.0)
     return out
 
@@ -489,8 +489,9 @@ def _where_general(cond, a, b):
     A = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt, dev)
     B = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt, dev)
     shape = broadcast_shapes("where", cond.shape, A.shape, B.shape)
-    out = empty(shape, dt, dev)
-    backend(out, "where").where(expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape), out)
+    C, A, B = expand_view(cond, shape), expand_view(A, shape), expand_view(B, shape)
+    out = empty_like_inputs(shape, dt, dev, C, A, B)
+    backend(out, "where").where(C, A, B, out)
     return cond, out
 
 
@@ -535,7 +536,7 @@ def unary_kernel(op, x, p0=0.0, p1=0.0, float_only=True):
         x = cast(x, _dt.get_default_dtype())
     elif x.dtype is _dt.bool_:
         x = cast(x, _dt.int64)
-    out = empty(x.shape, x.dtype, x.device)
+    out = empty_like_inputs(x.shape, x.dtype, x.device, x)
     if x.dtype in _dt.STORAGE:
         w = _dt.compute_dtype(x.dtype)
         return via_float32(op, out, lambda res: backend(x, op).unary(op, cast(x, w), res, float(p0), float(p1)))
@@ -935,8 +936,9 @@ def lerp(a, b, weight):
     if isinstance(b, Tensor) and b._dtype is a._dtype and a._dtype in (_dt.float32, _dt.float64):
         same_device("lerp", a, b)
         shape = broadcast_shapes("lerp", a.shape, b.shape)
-        out = empty(shape, a.dtype, a.device)
-        backend(a, "lerp").lerp_scalar(expand_view(a, shape), expand_view(b, shape), out, float(scale), small)
+        A, B = expand_view(a, shape), expand_view(b, shape)
+        out = empty_like_inputs(shape, a.dtype, a.device, A, B)
+        backend(a, "lerp").lerp_scalar(A, B, out, float(scale), small)
         return out
     diff = b - a
     diff.mul_(scale)  # no graph: the products and sums in diff's own memory
