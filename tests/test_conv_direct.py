@@ -4,16 +4,18 @@ unfold + GEMM and read the input in place (a zero-padded copy when the conv pads
 forward pass also takes layers with more taps when output rows are 8+ wide.
 Each case is checked on that path and on the portable GEMM path (AVX2 off) against the
 float64 NumPy reference of test_conv_chunks: forward, input, weight and bias gradients.
-Rows are vectorised 8 output columns at a time (24 in full 8-channel panels), so the
-cases cover widths below 8, exactly 8, with a partial last vector, several vectors and
-several 24-column tiles; output channels come in panels of 8, so counts that are and
-are not multiples of 8."""
+Rows are vectorised 8 output columns at a time; full 8-channel panels take the plane's
+vectors three at a time (from one row or from consecutive rows), so the cases cover
+widths below 8, exactly 8, with a partial last vector, several vectors, groups of three
+that span rows and leftovers; output channels come in panels of 8, so counts that are
+and are not multiples of 8."""
 import numpy as np
 import pytest
 from kernel_views import kempty
 from test_conv_chunks import _fastdl, _inputs, np_conv_and_grads
 
 import fastdl
+import fastdl.nn.functional as F
 from fastdl import _C
 
 # x shape, weight shape, stride, padding, dilation, groups (all take the direct path
@@ -30,6 +32,7 @@ CASES = [
     ((1, 2, 5, 10), (3, 2, 3, 3), (2, 1), (0, 0), (1, 1), 1),     # OW = 8: exactly one vector
     ((2, 1, 30, 70), (7, 1, 1, 4), (1, 1), (0, 3), (1, 1), 1),    # wide rows, 1x4 kernel
     ((2, 2, 9, 53), (12, 2, 3, 3), (1, 1), (1, 1), (1, 1), 1),    # 24-column tiles x 2 + 5, one full panel
+    ((2, 4, 7, 13), (8, 4, 3, 3), (1, 1), (1, 1), (1, 1), 1),     # 36 taps, OW 13: triples span rows, 2 left
     ((2, 1, 9, 9), (4, 1, 3, 3), (1, 2), (1, 1), (1, 1), 1),      # W stride 2: GEMM path
 ]
 
@@ -73,6 +76,20 @@ def test_direct_and_gemm_paths_agree(avx2):
     other = _fastdl(*inputs, *case[2:])
     for a, e in zip(got, other):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4 * np.abs(e).max())
+
+
+@pytest.mark.parametrize("ow", [8, 13, 16, 28])
+def test_wide_and_narrow_tiles_give_the_same_bits(ow):
+    # A full panel of 8 channels takes vectors three at a time (the wide tile), a partial
+    # panel one at a time (the narrow one); both sum the taps in order from the bias, so
+    # the first 5 channels of a 16-channel conv equal a 5-channel conv bit for bit.
+    rng = np.random.default_rng(ow)
+    x = fastdl.tensor(rng.standard_normal((2, 6, 7, ow)).astype(np.float32))
+    w = rng.standard_normal((16, 6, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    full = F.conv2d(x, fastdl.tensor(w), fastdl.tensor(b), padding=1).numpy()
+    part = F.conv2d(x, fastdl.tensor(w[:5]), fastdl.tensor(b[:5]), padding=1).numpy()
+    np.testing.assert_array_equal(full[:, :5], part)
 
 
 def test_inf_input_in_the_last_columns(avx2):

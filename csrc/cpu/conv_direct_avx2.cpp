@@ -54,12 +54,14 @@ void forward_tile(const float* xr, const int64_t* tap, int64_t K, const float* w
   }
 }
 
-// A wide tile for full panels and rows of 24+ columns: 4 of the panel's channels
-// (w points at the first one's weights) x 24 columns, yr[r * L + 0..24) = init[r] +
-// sum over taps. Per tap 3 input loads and 4 broadcasts feed 12 FMAs, where the 8 x 8
-// tile needs 9 loads for 8 (loads, not FMAs, bound the narrow tile).
-void forward_wide_tile(const float* xr, const int64_t* tap, int64_t K, const float* w, const float* init,
-                       int64_t L, float* yr) {
+// A wide tile for full panels: 4 of the panel's channels (w points at the first one's
+// weights) x 3 vectors of 8 output columns anywhere in the plane (the vector v reads
+// x[v] + tap and writes y[v] + r * L), y[v][r * L + 0..8) = init[r] + sum over taps.
+// Per tap 3 input loads and 4 broadcasts feed 12 FMAs, where the 8 x 8 tile needs 9
+// loads for 8 (loads, not FMAs, bound the narrow tile). The sums run over the taps in
+// order from init, as in forward_tile: either tile gives the same bits.
+void forward_wide_tile(const float* const (&x)[3], const int64_t* tap, int64_t K, const float* w,
+                       const float* init, int64_t L, float* const (&y)[3]) {
 #define FASTDL_ROW_INIT(R) a##R##0 = a##R##1 = a##R##2 = _mm256_broadcast_ss(init + R)
 #define FASTDL_ROW_FMA(R)                               \
   b = _mm256_broadcast_ss(w + R);                      \
@@ -67,17 +69,18 @@ void forward_wide_tile(const float* xr, const int64_t* tap, int64_t K, const flo
   a##R##1 = _mm256_fmadd_ps(v1, b, a##R##1);           \
   a##R##2 = _mm256_fmadd_ps(v2, b, a##R##2)
 #define FASTDL_ROW_STORE(R)                             \
-  _mm256_storeu_ps(yr + R * L, a##R##0);               \
-  _mm256_storeu_ps(yr + R * L + 8, a##R##1);           \
-  _mm256_storeu_ps(yr + R * L + 16, a##R##2)
+  _mm256_storeu_ps(y[0] + R * L, a##R##0);             \
+  _mm256_storeu_ps(y[1] + R * L, a##R##1);             \
+  _mm256_storeu_ps(y[2] + R * L, a##R##2)
   __m256 a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
   FASTDL_ROW_INIT(0);
   FASTDL_ROW_INIT(1);
   FASTDL_ROW_INIT(2);
   FASTDL_ROW_INIT(3);
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2];
   for (int64_t k = 0; k < K; ++k, w += kPanel) {
-    const float* xk = xr + tap[k];
-    const __m256 v0 = _mm256_loadu_ps(xk), v1 = _mm256_loadu_ps(xk + 8), v2 = _mm256_loadu_ps(xk + 16);
+    const int64_t t = tap[k];
+    const __m256 v0 = _mm256_loadu_ps(x0 + t), v1 = _mm256_loadu_ps(x1 + t), v2 = _mm256_loadu_ps(x2 + t);
     __m256 b;
     FASTDL_ROW_FMA(0);
     FASTDL_ROW_FMA(1);
@@ -161,19 +164,34 @@ void forward_avx2(const Plane& p, const float* wp, const float* bias, int64_t Og
     const int64_t rows = Og - o0 < kPanel ? Og - o0 : kPanel;
     float init[kPanel];
     for (int r = 0; r < kPanel; ++r) init[r] = bias && r < rows ? bias[o0 + r] : 0.0f;
-    for (int64_t oh = 0; oh < p.OH; ++oh) {
-      const float* xr = p.x + oh * p.row_stride;
-      float* yr = y + o0 * L + oh * OW;
-      int64_t ow = 0;
-      if (rows == kPanel)
-        for (; ow + 24 <= OW; ow += 24)
-          for (int64_t half = 0; half < kPanel; half += 4)
-            forward_wide_tile(xr + ow, tap, K, wp + half, init + half, L, yr + half * L + ow);
-      for (; ow + 8 <= OW; ow += 8) forward_tile<false>(xr + ow, tap, K, wp, init, mask, rows, L, yr + ow);
-      // The partial last vector: recomputing the last full 8 columns stores the same
-      // values again and avoids masked stores (slow on AMD); masks only below 8 columns.
-      if (ow < OW && OW >= 8) forward_tile<false>(xr + OW - 8, tap, K, wp, init, mask, rows, L, yr + OW - 8);
-      else if (ow < OW) forward_tile<true>(xr, tap, K, wp, init, mask, rows, L, yr);
+    if (OW < 8) {  // rows narrower than a vector: masked loads and stores
+      for (int64_t oh = 0; oh < p.OH; ++oh)
+        forward_tile<true>(p.x + oh * p.row_stride, tap, K, wp, init, mask, rows, L, y + o0 * L + oh * OW);
+      continue;
+    }
+    // The plane's output vectors, row by row: columns 0, 8, 16, ... and, for a partial
+    // last vector, the last 8 columns again (the same values stored twice, no masked
+    // stores: slow on AMD). Full panels take them three at a time in wide tiles.
+    const int64_t per_row = (OW + 7) / 8, vectors = p.OH * per_row;
+    auto column = [&](int64_t v) { return v % per_row * 8 < OW - 8 ? v % per_row * 8 : OW - 8; };
+    int64_t v = 0;
+    if (rows == kPanel)
+      for (; v + 3 <= vectors; v += 3) {
+        const float* x[3];
+        float* yv[3];
+        for (int i = 0; i < 3; ++i) {
+          const int64_t oh = (v + i) / per_row, ow = column(v + i);
+          x[i] = p.x + oh * p.row_stride + ow;
+          yv[i] = y + o0 * L + oh * OW + ow;
+        }
+        for (int64_t half = 0; half < kPanel; half += 4) {
+          float* const yh[3] = {yv[0] + half * L, yv[1] + half * L, yv[2] + half * L};
+          forward_wide_tile(x, tap, K, wp + half, init + half, L, yh);
+        }
+      }
+    for (; v < vectors; ++v) {
+      const int64_t oh = v / per_row, ow = column(v);
+      forward_tile<false>(p.x + oh * p.row_stride + ow, tap, K, wp, init, mask, rows, L, y + o0 * L + oh * OW + ow);
     }
   }
 }
