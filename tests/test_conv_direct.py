@@ -4,6 +4,9 @@ unfold + GEMM and read the input in place (a zero-padded copy when the conv pads
 forward pass also takes layers with more taps when output rows are 8+ wide.
 Each case is checked on that path and on the portable GEMM path (AVX2 off) against the
 float64 NumPy reference of test_conv_chunks: forward, input, weight and bias gradients.
+The input gradient of a stride-1 conv with 8+ input channels per group runs as a
+forward conv of gy with the weights transposed and flipped, on the direct kernels
+(conv_driver.cpp's input_grad_as_forward), where that costs less than the GEMM.
 Rows are vectorised 8 output columns at a time; full 8-channel panels take the plane's
 vectors three at a time (from one row or from consecutive rows), so the cases cover
 widths below 8, exactly 8, with a partial last vector, several vectors, groups of three
@@ -33,6 +36,10 @@ CASES = [
     ((2, 1, 30, 70), (7, 1, 1, 4), (1, 1), (0, 3), (1, 1), 1),    # wide rows, 1x4 kernel
     ((2, 2, 9, 53), (12, 2, 3, 3), (1, 1), (1, 1), (1, 1), 1),    # 24-column tiles x 2 + 5, one full panel
     ((2, 4, 7, 13), (8, 4, 3, 3), (1, 1), (1, 1), (1, 1), 1),     # 36 taps, OW 13: triples span rows, 2 left
+    ((2, 8, 9, 11), (16, 8, 5, 5), (1, 1), (2, 2), (1, 1), 1),    # input grad as a flipped forward (5x5)
+    ((2, 16, 12, 10), (8, 8, 3, 3), (1, 1), (2, 1), (2, 2), 2),   # flipped: groups, dilation, uneven padding
+    ((1, 8, 6, 9), (4, 8, 3, 3), (1, 1), (3, 3), (1, 1), 1),      # padding past the kernel: GEMM input grad
+    ((2, 8, 14, 14), (64, 8, 3, 3), (1, 1), (0, 0), (1, 1), 1),   # Og 64, no padding: GEMM input grad
     ((2, 1, 9, 9), (4, 1, 3, 3), (1, 2), (1, 1), (1, 1), 1),      # W stride 2: GEMM path
 ]
 
