@@ -280,6 +280,48 @@ def narrow(x, dim, start, length):
     return _Narrow.apply(x, d, start, length)
 
 
+class _Split(Function):
+    """The pieces of split / chunk: views of consecutive runs of `sizes` along dim, one node
+    (torch's SplitBackward) whose backward joins the pieces' gradients in one cat, a zero
+    block for a piece that got none, where a node per piece (narrow) zero-filled a
+    full-size gradient for each and the engine summed them."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.set_materialize_grads(False)
+        ctx.meta = (x.shape, x.dtype, dim, sizes)
+        pieces, start = [], 0
+        for s in sizes:
+            shape = list(x._shape)
+            shape[dim] = s
+            pieces.append(x._view(shape, x._strides, x._offset + start * x._strides[dim]))
+            start += s
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        from ..tensor import zeros
+        shape, dtype, dim, sizes = ctx.meta
+        device = next(g.device for g in grads if g is not None)
+        if len(grads) == 1:
+            return grads[0], None, None
+        if any(g is None for g in grads) and not is_grad_enabled():  # zeros, and each piece's gradient copied in
+            out, start = zeros(shape, dtype=dtype, device=device), 0
+            for g, s in zip(grads, sizes):
+                if g is not None:
+                    narrow(out, dim, start, s).copy_(g)
+                start += s
+            return out, None, None
+        parts = []
+        for g, s in zip(grads, sizes):
+            if g is None:
+                piece = list(shape)
+                piece[dim] = s
+                g = zeros(piece, dtype=dtype, device=device)
+            parts.append(g)
+        return cat(parts, dim), None, None
+
+
 def split(x, split_size_or_sections, dim=0):
     d = norm_dim("split", dim, x.ndim)
     size = x.shape[d]
@@ -295,11 +337,10 @@ def split(x, split_size_or_sections, dim=0):
         sizes = list(split_size_or_sections)
         if sum(sizes) != size:
             raise ValueError(f"split: split_sizes {sizes} do not sum to the size {size} of dim {d} of {desc(x)}")
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(x, d, start, s))
-        start += s
-    return tuple(out)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"split: split_sizes must be non-negative, got {sizes} for dim {d} of {desc(x)}")
+    pieces = _Split.apply(x, d, tuple(sizes))
+    return pieces if isinstance(pieces, tuple) else (pieces,)
 
 
 def chunk(x, chunks, dim=0):
