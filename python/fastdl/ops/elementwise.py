@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .. import _argcheck
-from ._util import (backend, broadcast_shapes, cast, desc, empty, empty_like_inputs, expand_view, float32, in_dtype,
+from ._util import (backend, broadcast_shapes, cast, desc, empty_like_inputs, expand_view, in_dtype,
                     records_graph, same_device, scalar_tensor, unbroadcast, via_float32)
 from ..amp import autocast_mode as _amp
 
