@@ -565,6 +565,11 @@ void copy(const TensorArg& src, const TensorArg& dst) {
             return copy_contiguous_avx2(o, x, n);
           }
           for (int64_t i = 0; i < n; ++i) o[i] = convert_value<D>(x[i]);
+        } else if (s[1] == 0) {  // a broadcast source (an expanded gradient, expand().contiguous()): a fill
+          const D v = convert_value<D>(*x);
+          if (s[0] == sizeof(D)) return std::fill(o, o + n, v);
+          const int64_t so = s[0] / sizeof(D);
+          for (int64_t i = 0; i < n; ++i) o[i * so] = v;
         } else {
           const int64_t so = s[0] / sizeof(D), sx = s[1] / sizeof(S);
           for (int64_t i = 0; i < n; ++i) o[i * so] = convert_value<D>(x[i * sx]);
