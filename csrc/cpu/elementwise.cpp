@@ -499,7 +499,9 @@ constexpr int64_t kTile = 8;
 template <typename T>
 bool copy_transposed_tiles(const TensorArg& src, const TensorArg& dst) {
   const int nd = dst.ndim();
-  if (nd < 2 || nd > kMaxDims || !dst.is_contiguous() || src.strides[nd - 2] != 1) return false;
+  // (a source broadcast along dst's rows, stride 0 there, is a fill per row: the loop's case)
+  if (nd < 2 || nd > kMaxDims || !dst.is_contiguous() || src.strides[nd - 2] != 1 || src.strides[nd - 1] == 0)
+    return false;
   const int64_t R = dst.shape[nd - 2], C = dst.shape[nd - 1];
   if (R < kTile || C < kTile) return false;
   const int64_t sc = src.strides[nd - 1];  // src's step along a dst row
