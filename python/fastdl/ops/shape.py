@@ -246,13 +246,18 @@ def expand_as(x, other):
     return expand(x, other.shape)
 
 
+def _narrow_view(x, dim, start, length):
+    """x's elements [start, start + length) along dim, as a view (no autograd link)."""
+    shape = list(x._shape)
+    shape[dim] = length
+    return x._view(shape, x._strides, x._offset + start * x._strides[dim])
+
+
 class _Narrow(Function):
     @staticmethod
     def forward(ctx, x, dim, start, length):
         ctx.meta = (x.shape, x.dtype, dim, start)
-        shape = list(x.shape)
-        shape[dim] = length
-        return x._view(shape, x._strides, x._offset + start * x._strides[dim])
+        return _narrow_view(x, dim, start, length)
 
     @staticmethod
     def backward(ctx, g):
@@ -292,9 +297,7 @@ class _Split(Function):
         ctx.meta = (x.shape, x.dtype, dim, sizes)
         pieces, start = [], 0
         for s in sizes:
-            shape = list(x._shape)
-            shape[dim] = s
-            pieces.append(x._view(shape, x._strides, x._offset + start * x._strides[dim]))
+            pieces.append(_narrow_view(x, dim, start, s))
             start += s
         return tuple(pieces)
 
