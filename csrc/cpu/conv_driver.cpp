@@ -10,7 +10,6 @@
 // and weight-grad passes use the direct AVX2 kernels of conv_direct.h instead: a GEMM
 // with K = 9 is mostly packing and memory traffic.
 #include <algorithm>
-#include <atomic>
 #include <type_traits>
 #include <vector>
 
@@ -20,6 +19,9 @@
 #include "conv.h"
 #include "conv_batched.h"
 #include "conv_direct.h"
+#include "conv_driver_util.h"
+#include "conv_space_to_depth.h"
+#include "conv_subpixel.h"
 #include "conv_unfold.h"
 #include "gemm.h"
 
@@ -92,18 +94,6 @@ void for_bands(const CpuConv& p, F&& band) {
   for (int64_t oh0 = 0; oh0 < p.g.OH; oh0 += p.band) band(oh0, std::min(p.g.OH, oh0 + p.band));
 }
 
-// Calls fn(i) for i in [0, items) on up to get_num_threads() threads that claim items
-// one at a time, so a thread the (shared) machine deschedules does fewer rather than
-// holding up the rest. One item runs on the caller, where the gemm threads itself.
-template <typename F>
-void for_items(int64_t items, int64_t cost_per_item, F&& fn) {
-  std::atomic<int64_t> next{0};
-  const int64_t workers = std::min<int64_t>(items, get_num_threads());
-  parallel_for(workers, cost_per_item * items / std::max<int64_t>(workers, 1), [&](int64_t, int64_t) {
-    for (int64_t i; (i = next.fetch_add(1)) < items;) fn(i);
-  });
-}
-
 // One item per sample; a sample's cost is its multiply-adds.
 template <typename F>
 void for_samples(const ConvProblem& p, F&& fn) {
@@ -165,25 +155,6 @@ class DirectInput {
   int64_t sC_, sH_;
   std::vector<int64_t> tap_;
 };
-
-// Floats per group of the direct kernels' packed weights: panels of kPanel output
-// channels, zero past the group's end.
-int64_t direct_group_size(const ConvProblem& p) {
-  return (p.Og + conv_direct::kPanel - 1) / conv_direct::kPanel * p.K * conv_direct::kPanel;
-}
-
-// The packed weights, weight(o, k) the tap k of output channel o (of all groups).
-template <typename Weight>
-std::vector<float> direct_panels(const ConvProblem& p, Weight&& weight) {
-  const int64_t group_size = direct_group_size(p);
-  std::vector<float> wp(static_cast<size_t>(p.groups * group_size), 0.0f);
-  for (int64_t gi = 0; gi < p.groups; ++gi)
-    for (int64_t o = 0; o < p.Og; ++o)
-      for (int64_t k = 0; k < p.K; ++k)
-        wp[gi * group_size + ((o / conv_direct::kPanel) * p.K + k) * conv_direct::kPanel +
-           o % conv_direct::kPanel] = weight(gi * p.Og + o, k);
-  return wp;
-}
 
 void direct_forward(const ConvProblem& p, const TensorArg& x, const std::vector<float>& wp,
                     const std::optional<TensorArg>& bias, const TensorArg& y) {
@@ -410,6 +381,7 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const std::optional<
       check_conv2d_forward_args(on_cpu(op), x, w, bias, y, kh, kw, sh, sw, ph, pw, dh, dw, groups),
       kForwardBandElems);
   if (y.numel() == 0) return;
+  if (x.dtype == DType::Float32 && space_to_depth_forward_applies(p)) return space_to_depth_forward(p, x, w, bias, y);
   if (take_batched(p, x.dtype, Pass::kForward)) return conv2d_forward_batched(p, x, w, bias, y);
   FASTDL_DISPATCH_FLOAT(x.dtype, op, [&] { forward_impl<scalar_t>(p, x, w, bias, y); })
 }
@@ -420,6 +392,7 @@ void conv2d_input_grad(const TensorArg& gy, const TensorArg& w, const TensorArg&
   const CpuConv p =
       with_bands(check_conv2d_input_grad_args(on_cpu(op), gy, w, gx, kh, kw, sh, sw, ph, pw, dh, dw, groups));
   if (gx.numel() == 0) return;
+  if (gx.dtype == DType::Float32 && subpixel_input_grad_applies(p)) return subpixel_input_grad(p, gy, w, gx);
   if (take_batched(p, gx.dtype, Pass::kInputGrad)) return conv2d_input_grad_batched(p, gy, w, gx);
   FASTDL_DISPATCH_FLOAT(gx.dtype, op, [&] { input_grad_impl<scalar_t>(p, gy, w, gx); })
 }
