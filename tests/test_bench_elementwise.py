@@ -1,6 +1,6 @@
-"""bench/bench_elementwise.py and bench/bench_ops.py run end to end on a small size (torch
-installed) and write their JSON: every op timed at each thread count, each result checked
-against torch's."""
+"""bench/bench_elementwise.py, bench/bench_ops.py and bench/bench_strided_conv.py run end to
+end on a small size (torch installed) and write their JSON: every op timed at each thread
+count, each result checked against torch's."""
 import json
 import os
 import subprocess
@@ -38,3 +38,16 @@ def test_bench_ops_small_run_checks_every_row(tmp_path):
         assert r["fastdl_ms"] > 0 and r["torch_ms"] > 0
         # deterministic rows agree with torch; random ones in mean and standard deviation
         assert r["check_vs_torch"] < (1e-2 if r["op"].startswith(("randn", "rand", "dropout")) else 1e-5), r["op"]
+
+
+def test_bench_strided_conv_small_run_checks_every_row(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "strided.json"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_strided_conv.py"), "--threads", "1",
+                    "--rounds", "1", "--sample-s", "0.001", "--json", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 6 and {r["threads"] for r in rows} == {1}
+    for r in rows:
+        assert r["fastdl_ms"] > 0 and r["torch_ms"] > 0
+        assert r["check_vs_torch"] < 1e-5, r["op"]
