@@ -7,13 +7,12 @@ result against torch's before timing.
 
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
-import argparse
 
 import numpy as np
 
 import fastdl
 from fastdl.bench import relerr
-from side_by_side import run_cases, write_json
+from side_by_side import parse_args, run_cases, write_json
 
 def cases(lib, x, y):
     F = lib.nn.functional
@@ -61,13 +60,7 @@ def cases(lib, x, y):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--sample-s", type=float, default=0.05)
-    ap.add_argument("--n", type=int, default=1 << 20)
-    ap.add_argument("--json")
-    a = ap.parse_args()
+    a = parse_args(extra=lambda ap: ap.add_argument("--n", type=int, default=1 << 20))
     N = a.n
     import torch
     rng = np.random.default_rng(0)

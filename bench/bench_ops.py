@@ -12,13 +12,11 @@ their mean and standard deviation.
 
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
-import argparse
-
 import numpy as np
 
 import fastdl
 from fastdl.bench import relerr
-from side_by_side import run_cases, write_json
+from side_by_side import parse_args, run_and_write
 
 
 def operands(rng):
@@ -117,12 +115,7 @@ RANDOM = ("randn", "rand", "dropout")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--sample-s", type=float, default=0.05)
-    ap.add_argument("--json")
-    a = ap.parse_args()
+    a = parse_args()
     import torch
 
     def fd_t(v, grad=False):
@@ -142,10 +135,7 @@ def main():
             return max(abs(got.mean() - want.mean()), abs(got.std() - want.std()))
         return relerr(got, want)
 
-    rows = run_cases(fd_cases, t_cases, [int(t) for t in a.threads.split(",")], a.rounds, a.sample_s, check, "",
-                     "check_vs_torch", width=44)
-    if a.json:
-        write_json(a.json, rows)
+    run_and_write(a, fd_cases, t_cases, check, width=44)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Run: PYTHONPATH=python python3 bench/bench_small_gemm.py --threads 1 2
 import argparse
 import os
 import statistics
-import sys
 import time
 
 import numpy as np

@@ -9,13 +9,11 @@ per-round ratios), at each thread count asked for, after a check against torch's
 
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
-import argparse
-
 import numpy as np
 
 import fastdl
 from fastdl.bench import relerr
-from side_by_side import run_cases, write_json
+from side_by_side import parse_args, run_and_write
 
 # name -> (input shape, weight shape, transposed, stride, padding, passes: "fwd" or "fwd+bwd")
 CASES = {
@@ -55,12 +53,7 @@ def cases(lib, t, arrays):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--sample-s", type=float, default=0.1)
-    ap.add_argument("--json")
-    a = ap.parse_args()
+    a = parse_args(sample_s=0.1)
     import torch
 
     rng = np.random.default_rng(0)
@@ -74,10 +67,7 @@ def main():
         want = t_cases[name]().detach().numpy().astype(np.float64)
         return relerr(got, want)
 
-    rows = run_cases(fd_cases, t_cases, [int(t) for t in a.threads.split(",")], a.rounds, a.sample_s, check, "",
-                     "check_vs_torch", width=56)
-    if a.json:
-        write_json(a.json, rows)
+    run_and_write(a, fd_cases, t_cases, check, width=56)
 
 
 if __name__ == "__main__":

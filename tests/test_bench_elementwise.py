@@ -26,28 +26,27 @@ def test_small_run_writes_every_row(tmp_path):
         assert r["max_rel_err_vs_torch"] < 1e-5, r["op"]
 
 
-def test_bench_ops_small_run_checks_every_row(tmp_path):
-    pytest.importorskip("torch")
-    out = tmp_path / "ops.json"
-    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_ops.py"), "--threads", "1",
+def _small_run(tmp_path, script, rows_expected):
+    """rows of one 1-thread, 1-round run of bench/<script>, each checked against torch's result"""
+    out = tmp_path / "rows.json"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", script), "--threads", "1",
                     "--rounds", "1", "--sample-s", "0.001", "--json", str(out)],
                    check=True, capture_output=True, timeout=300)
     rows = json.loads(out.read_text())["rows"]
-    assert len(rows) == 34 and {r["threads"] for r in rows} == {1}
+    assert len(rows) == rows_expected and {r["threads"] for r in rows} == {1}
     for r in rows:
         assert r["fastdl_ms"] > 0 and r["torch_ms"] > 0
+    return rows
+
+
+def test_bench_ops_small_run_checks_every_row(tmp_path):
+    pytest.importorskip("torch")
+    for r in _small_run(tmp_path, "bench_ops.py", 34):
         # deterministic rows agree with torch; random ones in mean and standard deviation
         assert r["check_vs_torch"] < (1e-2 if r["op"].startswith(("randn", "rand", "dropout")) else 1e-5), r["op"]
 
 
 def test_bench_strided_conv_small_run_checks_every_row(tmp_path):
     pytest.importorskip("torch")
-    out = tmp_path / "strided.json"
-    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_strided_conv.py"), "--threads", "1",
-                    "--rounds", "1", "--sample-s", "0.001", "--json", str(out)],
-                   check=True, capture_output=True, timeout=300)
-    rows = json.loads(out.read_text())["rows"]
-    assert len(rows) == 6 and {r["threads"] for r in rows} == {1}
-    for r in rows:
-        assert r["fastdl_ms"] > 0 and r["torch_ms"] > 0
+    for r in _small_run(tmp_path, "bench_strided_conv.py", 6):
         assert r["check_vs_torch"] < 1e-5, r["op"]
