@@ -57,6 +57,43 @@ struct Phase {
   int64_t group_size, group_stride;  // of the panels and of the padded sample per group
 };
 
+// The direct kernels' packed weights of one phase (conv_driver_util.h's layout), phase
+// conv q's output channel c of group gi and tap (o, i, j) being w[gi Og + o, c, kernel tap
+// of (i, j)], written in loops (a per-element index split costs more than the phase).
+std::vector<float> phase_panels(const ConvProblem& p, const ConvProblem& q, const ConvPhase& h, const ConvPhase& c,
+                                const float* w, int64_t group_size) {
+  constexpr int64_t P = conv_direct::kPanel;
+  const ConvGeom& g = p.g;
+  std::vector<float> panels(static_cast<size_t>(p.groups * group_size), 0.0f);
+  std::vector<int64_t> kernel_tap;  // of the phase's tap (i, j)
+  for (int64_t i = 0; i < h.taps; ++i)
+    for (int64_t j = 0; j < c.taps; ++j)
+      kernel_tap.push_back(conv_phase_kernel_tap(h, g.sh, i) * g.kw + conv_phase_kernel_tap(c, g.sw, j));
+  const int64_t T = static_cast<int64_t>(kernel_tap.size()), taps = g.kh * g.kw;
+  for (int64_t gi = 0; gi < p.groups; ++gi)
+    for (int64_t ci = 0; ci < p.Cg; ++ci) {
+      float* dst = panels.data() + gi * group_size + ci / P * q.K * P + ci % P;
+      for (int64_t o = 0; o < p.Og; ++o) {
+        const float* src = w + ((gi * p.Og + o) * p.Cg + ci) * taps;
+        for (int64_t t = 0; t < T; ++t) dst[(o * T + t) * P] = src[kernel_tap[t]];
+      }
+    }
+  return panels;
+}
+
+// gx's row of W elements from the row of each column phase (srcs[rw] holds positions
+// rw, rw + s, ...): an interleave, in one pass over the row.
+void interleave_row(const float* const* srcs, int64_t s, int64_t W, float* dst) {
+  if (s == 1) {
+    for (int64_t x = 0; x < W; ++x) dst[x] = srcs[0][x];
+  } else if (s == 2) {
+    const float *a = srcs[0], *b = srcs[1];
+    for (int64_t x = 0; x < W; ++x) dst[x] = (x & 1 ? b : a)[x >> 1];
+  } else {
+    for (int64_t x = 0; x < W; ++x) dst[x] = srcs[x % s][x / s];
+  }
+}
+
 }  // namespace
 
 bool subpixel_input_grad_applies(const ConvProblem& p) {
@@ -105,13 +142,8 @@ void subpixel_input_grad(const ConvProblem& p, const TensorArg& gy, const Tensor
       for (int64_t o = 0; o < p.Og; ++o)
         for (int64_t i = 0; i < h.taps; ++i)
           for (int64_t j = 0; j < c.taps; ++j) ph.tap.push_back(o * sC + i * Wr + j);
-      const int64_t taps = g.kh * g.kw;
-      ph.panels = direct_panels(q, [&](int64_t oc, int64_t k) {
-        const int64_t gi = oc / p.Cg, ci = oc % p.Cg, o = k / (h.taps * c.taps), t = k % (h.taps * c.taps);
-        const int64_t i = conv_phase_kernel_tap(h, g.sh, t / c.taps), j = conv_phase_kernel_tap(c, g.sw, t % c.taps);
-        return wb[((gi * p.Og + o) * p.Cg + ci) * taps + i * g.kw + j];
-      });
       ph.group_size = direct_group_size(q);
+      ph.panels = phase_panels(p, q, h, c, wb, ph.group_size);
       ph.group_stride = p.Og * sC;
       ph.first = windows[rw].offset + (rows.pad_lo + conv_phase_first_read(h)) * Wr;
       const int64_t flat = (h.count - 1) * Wr + c.count;
@@ -125,36 +157,48 @@ void subpixel_input_grad(const ConvProblem& p, const TensorArg& gy, const Tensor
       out_elems = std::max(out_elems, ph.plane.OH * ph.plane.OW);
       phases.push_back(std::move(ph));
     }
+  // phase_at[rh * sw + rw]: the phase, or null for one without taps or positions
+  std::vector<const Phase*> phase_at(static_cast<size_t>(g.sh * g.sw), nullptr);
+  for (const Phase& ph : phases) phase_at[ph.rh * g.sw + ph.rw] = &ph;
+  const std::vector<float> zeros(static_cast<size_t>(g.W + 1), 0.0f);  // the rows of a phase without taps
   const float* gyb = gy.data<float>();
   float* gxb = gx.data<float>();
-  const int64_t HW = g.H * g.W;
+  const int64_t HW = g.H * g.W, out_size = g.C * out_elems;
   for_items(g.N, p.O * p.K * p.L, [&](int64_t n) {
     float* padded = t_gy_padded.get<float>(padded_size);
     std::fill(padded, padded + padded_size, 0.0f);
     for (const Window& win : windows) {
       const int64_t c0 = std::max<int64_t>(win.first, 0), c1 = std::min(g.OW, win.first + win.width);
-      if (c1 <= c0) continue;
       for (int64_t o = 0; o < p.O; ++o)
-        for (int64_t r = 0; r < g.OH; ++r)
-          std::copy(gyb + ((n * p.O + o) * g.OH + r) * g.OW + c0, gyb + ((n * p.O + o) * g.OH + r) * g.OW + c1,
-                    padded + win.offset + (o * rows.length + rows.pad_lo + r) * win.width + c0 - win.first);
+        for (int64_t r = 0; r < g.OH; ++r) {
+          const float* src = gyb + ((n * p.O + o) * g.OH + r) * g.OW;
+          float* dst = padded + win.offset + (o * rows.length + rows.pad_lo + r) * win.width - win.first;
+          for (int64_t col = c0; col < c1; ++col) dst[col] = src[col];  // rows of a few floats: no memmove call
+        }
     }
     float* gxn = gxb + n * g.C * HW;
     if (empty_phase) std::fill(gxn, gxn + g.C * HW, 0.0f);
-    float* out = t_phase_out.get<float>(g.C * out_elems);
-    for (const Phase& ph : phases) {
-      const int64_t L = ph.plane.OH * ph.plane.OW;
-      for (int64_t gi = 0; gi < p.groups; ++gi) {
-        conv_direct::Plane plane = ph.plane;
-        plane.x = padded + ph.first + gi * ph.group_stride;
-        plane.tap = ph.tap.data();
-        conv_direct::forward_avx2(plane, ph.panels.data() + gi * ph.group_size, nullptr, p.Cg, out + gi * p.Cg * L);
-      }
+    float* out = t_phase_out.get<float>(g.sw * out_size);  // one output per column phase
+    std::vector<const float*> srcs(static_cast<size_t>(g.sw));
+    for (int64_t rh = 0; rh < g.sh; ++rh) {
+      const ConvPhase& h = rows.phase[rh];
+      if (!h.count || !h.taps) continue;  // no rows, or rows of zeros (filled above)
+      for (int64_t rw = 0; rw < g.sw; ++rw)
+        if (const Phase* ph = phase_at[rh * g.sw + rw])
+          for (int64_t gi = 0; gi < p.groups; ++gi) {
+            conv_direct::Plane plane = ph->plane;
+            plane.x = padded + ph->first + gi * ph->group_stride;
+            plane.tap = ph->tap.data();
+            conv_direct::forward_avx2(plane, ph->panels.data() + gi * ph->group_size, nullptr, p.Cg,
+                                      out + rw * out_size + gi * p.Cg * plane.OH * plane.OW);
+          }
       for (int64_t c = 0; c < g.C; ++c)
-        for (int64_t m = 0; m < ph.h.count; ++m) {
-          const float* src = out + c * L + m * ph.row_length;
-          float* dst = gxn + c * HW + (ph.rh + g.sh * m) * g.W + ph.rw;
-          for (int64_t l = 0; l < ph.w.count; ++l) dst[l * g.sw] = src[l];
+        for (int64_t m = 0; m < h.count; ++m) {
+          for (int64_t rw = 0; rw < g.sw; ++rw) {
+            const Phase* ph = phase_at[rh * g.sw + rw];
+            srcs[rw] = ph ? out + rw * out_size + c * ph->plane.OH * ph->plane.OW + m * ph->row_length : zeros.data();
+          }
+          interleave_row(srcs.data(), g.sw, g.W, gxn + c * HW + (rh + g.sh * m) * g.W);
         }
     }
   });
