@@ -1,5 +1,6 @@
-// Pieces the conv drivers share (conv_driver.cpp, conv_subpixel.cpp): threading over
-// items claimed one at a time and the direct kernels' packed weight panels.
+// Pieces the conv drivers share (conv_driver.cpp, conv_subpixel.cpp,
+// conv_space_to_depth.cpp): threading over items claimed one at a time, the direct
+// kernels' packed weight panels and their flat-row rule.
 #pragma once
 #include <algorithm>
 #include <atomic>

@@ -48,7 +48,6 @@ struct Window {
 // One phase (rh, rw) as a direct forward problem over the padded gy sample.
 struct Phase {
   int64_t rh, rw;
-  ConvPhase h, w;
   int64_t first;             // offset of the phase's first read in a padded sample
   conv_direct::Plane plane;  // x and tap set per call
   int64_t row_length;        // of the plane's output: count_w, or the window's width when flat
@@ -135,7 +134,7 @@ void subpixel_input_grad(const ConvProblem& p, const TensorArg& gy, const Tensor
         empty_phase = true;
         continue;
       }
-      Phase ph{rh, rw, h, c, 0, {}, 0, {}, {}, 0, 0};
+      Phase ph{rh, rw, 0, {}, 0, {}, {}, 0, 0};
       ConvProblem q = p;  // the phase's conv: gy's channels in, gx's out
       q.Og = p.Cg;
       q.K = p.Og * h.taps * c.taps;
