@@ -3,7 +3,8 @@ L3), fastdl next to torch, in one process: the interleaved rounds of fastdl.benc
 time of each library, per-round ratios), at each thread count asked for. Checks each
 result against torch's before timing.
 
-    PYTHONPATH=python python3 bench/bench_elementwise.py [--threads 1,2] [--rounds 9] [--n 1048576] [--json OUT]
+    PYTHONPATH=python python3 bench/bench_elementwise.py [--threads 1,2] [--rounds 9] [--n 1048576]
+        [--cases gelu,erf] [--json OUT]
 
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
@@ -48,6 +49,7 @@ def cases(lib, x, y):
         "where(x > 0, x, y)": lambda: lib.where(x > 0, x, y),
         "atan2(x, y)": lambda: lib.atan2(x, y),
         "erf": lambda: x.erf(),
+        "erfc": lambda: x.erfc(),
         "exp2": lambda: x.exp2(),
         "atan": lambda: x.atan(),
         "tan": lambda: x.tan(),
@@ -60,7 +62,10 @@ def cases(lib, x, y):
 
 
 def main():
-    a = parse_args(extra=lambda ap: ap.add_argument("--n", type=int, default=1 << 20))
+    def extra(ap):
+        ap.add_argument("--n", type=int, default=1 << 20)
+        ap.add_argument("--cases", help="comma-separated case names (default: all)")
+    a = parse_args(extra=extra)
     N = a.n
     import torch
     rng = np.random.default_rng(0)
@@ -75,6 +80,14 @@ def main():
                           "rsqrt": lambda: fp.rsqrt()}[name]
         t_cases[name] = {"log": lambda: tp.log(), "log1p": lambda: tp.log1p(), "x ** 0.5": lambda: tp ** 0.5,
                          "rsqrt": lambda: tp.rsqrt()}[name]
+
+    if a.cases:
+        keep = a.cases.split(",")
+        unknown = sorted(set(keep) - set(fd_cases))
+        if unknown:
+            raise SystemExit(f"bench_elementwise: unknown cases {unknown}; known: {sorted(fd_cases)}")
+        fd_cases = {k: fd_cases[k] for k in keep}
+        t_cases = {k: t_cases[k] for k in keep}
 
     def check(name):
         return relerr(fd_cases[name]().numpy().astype(np.float64), t_cases[name]().numpy().astype(np.float64))

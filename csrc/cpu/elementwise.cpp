@@ -179,6 +179,7 @@ VecKernel vec_f32_kernel(const std::string& op) {
       {"exp", {no_params<vec::exp_f32_avx2>}}, {"log", {no_params<vec::log_f32_avx2>}},
       {"expm1", {no_params<vec::expm1_f32_avx2>}}, {"log1p", {no_params<vec::log1p_f32_avx2>}},
       {"exp2", {no_params<vec::exp2_f32_avx2>}}, {"erf", {no_params<vec::erf_f32_avx2>}},
+      {"erfc", {no_params<vec::erfc_f32_avx2>}},
       {"atan", {no_params<vec::atan_f32_avx2>}}, {"asin", {no_params<vec::asin_f32_avx2>}},
       {"tan", {no_params<vec::tan_f32_avx2>}},
       {"sin", {no_params<vec::sin_f32_avx2>}}, {"cos", {no_params<vec::cos_f32_avx2>}},

@@ -17,6 +17,7 @@ void gelu_grad_f32_avx2(const float* x, float* out, int64_t n);
 void expm1_f32_avx2(const float* x, float* out, int64_t n);
 void exp2_f32_avx2(const float* x, float* out, int64_t n);
 void erf_f32_avx2(const float* x, float* out, int64_t n);
+void erfc_f32_avx2(const float* x, float* out, int64_t n);
 void atan_f32_avx2(const float* x, float* out, int64_t n);
 void asin_f32_avx2(const float* x, float* out, int64_t n);
 void tan_f32_avx2(const float* x, float* out, int64_t n);  // lanes beyond 2^16, inf, NaN: libm's tanf

@@ -57,6 +57,7 @@ void expm1_f32_avx2(const float* x, float* out, int64_t n) { map8<expm1_8>(x, ou
 void log1p_f32_avx2(const float* x, float* out, int64_t n) { map8<log1p8>(x, out, n); }
 void exp2_f32_avx2(const float* x, float* out, int64_t n) { map8<exp2_8>(x, out, n); }
 void erf_f32_avx2(const float* x, float* out, int64_t n) { map8<erf8>(x, out, n); }
+void erfc_f32_avx2(const float* x, float* out, int64_t n) { map8<erfc8>(x, out, n); }
 void atan_f32_avx2(const float* x, float* out, int64_t n) { map8<atan8>(x, out, n); }
 void asin_f32_avx2(const float* x, float* out, int64_t n) { map8<asin8>(x, out, n); }
 

@@ -280,79 +280,106 @@ inline __m256 polevl8(__m256 w, const float (&c)[N]) {
   return p;
 }
 
-// e^(-x^2 / 2) without rounding x^2: x = h + l with h = x's top 12 significant bits, so
-// h^2 / 2 is exact and e^(-x^2/2) = e^(-h^2/2) e^(-l (x + h) / 2). (x^2 rounded would cost
-// up to ~100 ulp near x = 14, where x^2 / 2 is ~100.) |l| < 2^-11 |x|, so for |x| <= 14.9
-// the second exponent is within 0.11 of 0 and its Taylor polynomial to degree 5 is exact to
-// 3e-9 relative: a third of exp8's work. Larger |x| (beyond every caller's cap) take exp8.
-inline __m256 exp_small8(__m256 t) {  // e^t for |t| <= 0.11
-  __m256 p = _mm256_fmadd_ps(splat(1.0f / 120), t, splat(1.0f / 24));
-  p = _mm256_fmadd_ps(p, t, splat(1.0f / 6));
-  p = _mm256_fmadd_ps(p, t, splat(0.5f));
-  p = _mm256_fmadd_ps(p, t, splat(1.0f));
-  return _mm256_fmadd_ps(p, t, splat(1.0f));
-}
-inline __m256 exp_neg_half_square8(__m256 x) {
-  const __m256 h = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(int(0xFFFFF000u))));
-  const __m256 hh = _mm256_mul_ps(_mm256_mul_ps(h, h), splat(-0.5f));
-  const __m256 lo = _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(x, h), _mm256_add_ps(x, h)), splat(-0.5f));
-  const __m256 far = _mm256_cmp_ps(abs8(x), splat(14.9f), _CMP_GT_OQ);
-  const __m256 e_lo = _mm256_movemask_ps(far) ? _mm256_blendv_ps(exp_small8(lo), exp8(lo), far) : exp_small8(lo);
-  return _mm256_mul_ps(exp8(hh), e_lo);
+// e^y for y in [-86, 88.7], where the result is a normal float: n = round(y / ln2) by the
+// 1.5 * 2^23 shifter (n lands in the low mantissa bits), r = y - n ln2 (ln2 split in two
+// as expm1_reduced8), e^r by its degree-7 Taylor polynomial (|r| <= ln2 / 2: 1.2e-8
+// truncation), 2^n added to the exponent bits. ~1 ulp, half of exp8's instructions:
+// no clamps and no two-step scaling, so callers check the range (exp_neg_square8).
+inline __m256 exp_normal_range8(__m256 y) {
+  const __m256 shifted = _mm256_fmadd_ps(y, splat(1.44269504088896341f), splat(12582912.0f));
+  const __m256 n = _mm256_sub_ps(shifted, splat(12582912.0f));
+  __m256 r = _mm256_fnmadd_ps(n, splat(0.693145751953125f), y);
+  r = _mm256_fnmadd_ps(n, splat(1.428606765330187e-06f), r);
+  __m256 p = _mm256_fmadd_ps(splat(1.0f / 5040), r, splat(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, splat(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, splat(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, splat(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, splat(0.5f));
+  p = _mm256_fmadd_ps(p, r, splat(1.0f));
+  p = _mm256_fmadd_ps(p, r, splat(1.0f));
+  const __m256i scale = _mm256_slli_epi32(_mm256_castps_si256(shifted), 23);  // n << 23 (mod 2^32)
+  return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), scale));
 }
 
-// Cephes' erff / erfcf coefficients: erf(a) = a T(a^2) for a < 1; erfc(a) = e^(-a^2) / a
-// P(1/a^2) for 1 <= a < 2, R(1/a^2) beyond.
+// e^(-c v^2) for c = 1/2 or 1 (exact scalings) without losing v^2's rounding: s = v v
+// rounded, t = v v - s exact by an FMA, and e^(-c (s + t)) = e^(-c s) (1 - c t) to second
+// order in c t <= ulp(s) (s rounded alone would cost up to ~100 ulp near |v| = 14, where
+// c s is ~100). |v| is capped at 14.9 first (an inf or 1e30 would make s inf and t -inf; the
+// result is 0 there anyway). Blocks with a lane past -86 in the exponent (denormal or zero
+// results) or a NaN take exp8.
+template <int HALF>
+inline __m256 exp_neg_square8(__m256 v) {
+  const __m256 av = _mm256_min_ps(splat(14.9f), abs8(v));  // (bound, v): a NaN passes
+  const __m256 s = _mm256_mul_ps(av, av);
+  const __m256 ct = _mm256_mul_ps(splat(HALF ? 0.5f : 1.0f), _mm256_fmsub_ps(av, av, s));
+  const __m256 y = _mm256_mul_ps(splat(HALF ? -0.5f : -1.0f), s);
+  const bool normal = _mm256_movemask_ps(_mm256_cmp_ps(y, splat(-86.0f), _CMP_NGE_UQ)) == 0;
+  const __m256 e = normal ? exp_normal_range8(y) : exp8(y);
+  return _mm256_fnmadd_ps(e, ct, e);
+}
+inline __m256 exp_neg_half_square8(__m256 x) { return exp_neg_square8<1>(x); }
+
+// Cephes' erff coefficients: erf(a) = a T(a^2) for a < 1.
 constexpr float kErfT[] = {7.853861353153693e-5f, -8.010193625184903e-4f, 5.188327685732524e-3f,
                            -2.685381193529856e-2f, 1.128358514861418e-1f, -3.761262582423300e-1f,
                            1.128379165726710e+0f};
-constexpr float kErfcP[] = {2.326819970068386e-2f, -1.387039388740657e-1f, 3.687424674597105e-1f,
-                            -5.824733027278666e-1f, 6.210004621745983e-1f, -4.944515323274145e-1f,
-                            3.404879937665872e-1f, -2.741127028184656e-1f, 5.638259427386472e-1f};
-constexpr float kErfcR[] = {-1.047766399936249e+1f, 1.297719955372516e+1f, -7.495518717768503e+0f,
-                            2.921019019210786e+0f, -1.015265279202700e+0f, 4.218463358204948e-1f,
-                            -2.820767439740514e-1f, 5.641895067754075e-1f};
+// e^(a^2) erfc(a) = (1 + P(q)) / (1 + 2a) with q = (a - 2) / (a + 2) in [-1, 0.6825] for
+// a in [0, 10.55] (the form of N. Juffa's erfcf), P(q) = (1 + q) P1(q) so that a = 0 gives
+// exactly 1: P1 of degree 8, fitted here by weighted least squares with Lawson iterations
+// to scipy's erfcx (1.6e-8 relative; 5.6e-8 with these float32 coefficients and float32
+// Horner). One smooth formula over the whole range: no branches on a, and no cancellation
+// (erfc is never formed as 1 - erf).
+constexpr float kErfcxP1[] = {-3.957398585e-04f, -8.252215921e-04f, 2.138424432e-03f, 6.485790014e-03f,
+                              -1.454730891e-02f, -3.965500370e-02f, 2.037107944e-01f, -3.697423935e-01f,
+                              2.769784033e-01f};
 
-// erfc(a) for a >= 1 (NaN passes) from e^(-a^2) given as ea2: only the branches some lane needs.
-inline __m256 erfc_tail8(__m256 a, __m256 ea2) {
-  const __m256 q = _mm256_div_ps(splat(1.0f), a);
-  const __m256 w = _mm256_mul_ps(q, q);
-  const __m256 mid = _mm256_cmp_ps(a, splat(2.0f), _CMP_LT_OQ);
-  const __m256 tail = _mm256_movemask_ps(mid) == 0xFF ? polevl8(w, kErfcP)
-                                                       : _mm256_blendv_ps(polevl8(w, kErfcR), polevl8(w, kErfcP), mid);
-  return _mm256_mul_ps(_mm256_mul_ps(ea2, q), tail);
+// e^(a^2) erfc(a) for 0 <= a <= 10.55 (NaN passes). q by a division (P moves by up to
+// 0.9 dq near q = -1: a refined reciprocal's 2 ulp showed in the result). The quotient
+// (1 + P) / (1 + 2a) as g0 = r (1 + P), r = 1 / (1 + 2a) by rcp and a Newton step, then
+// corrected by its residual (1 + P) - g0 (1 + 2a), computed without rounding 1 + 2a.
+inline __m256 erfcx8(__m256 a) {
+  const __m256 q = _mm256_div_ps(_mm256_sub_ps(a, splat(2.0f)), _mm256_add_ps(a, splat(2.0f)));
+  const __m256 p1 = polevl8(q, kErfcxP1);
+  const __m256 p = _mm256_fmadd_ps(q, p1, p1);
+  const __m256 d = _mm256_fmadd_ps(a, splat(2.0f), splat(1.0f));
+  __m256 r = _mm256_rcp_ps(d);
+  r = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, splat(2.0f)));  // the correction leaves r's error squared
+  const __m256 g0 = _mm256_fmadd_ps(p, r, r);
+  const __m256 res = _mm256_fmadd_ps(_mm256_fnmadd_ps(g0, a, splat(0.5f)), splat(2.0f), _mm256_sub_ps(p, g0));
+  return _mm256_fmadd_ps(res, r, g0);
 }
 
-// erfc(|x| / sqrt 2) for any x (NaN passes), by Cephes' erff / erfcf in a = |x| / sqrt 2:
-// 1 - a T(a^2) below a = 1, else e^(-a^2) / a P(1/a^2) (a < 2) or R(1/a^2), with
-// e^(-a^2) = e^(-x^2 / 2) taken from x itself (a carries the rounding of the division by
-// sqrt 2, which e^(-a^2) would amplify a^2 times). Beyond |x| = 14.9 erfc is below the
-// smallest denormal: |x| is capped there. The tail runs only for blocks with a lane
-// there (most of a unit normal's blocks stay below 2 in a, ~a quarter below 1).
+// erfc(|x| / sqrt 2) for any x (NaN passes): e^(-x^2 / 2) erfcx(a), a = |x| / sqrt 2, with
+// e^(-a^2) taken from x itself (a carries the rounding of the division by sqrt 2, which
+// e^(-a^2) would amplify a^2 times). Beyond |x| = 14.9 erfc is below the smallest
+// denormal: |x| is capped there.
 inline __m256 erfc_scaled8(__m256 x) {
-  const __m256 ax = _mm256_min_ps(splat(14.9f), abs8(x));  // (bound, x): a NaN x passes
-  const __m256 a = _mm256_mul_ps(ax, splat(0.7071067811865476f));
-  const __m256 small = _mm256_fnmadd_ps(a, polevl8(_mm256_mul_ps(a, a), kErfT), splat(1.0f));
-  const __m256 in_small = _mm256_cmp_ps(a, splat(1.0f), _CMP_LT_OQ);  // false for NaN: tail
-  if (_mm256_movemask_ps(in_small) == 0xFF) return small;
-  return _mm256_blendv_ps(erfc_tail8(a, exp_neg_half_square8(ax)), small, in_small);
+  const __m256 a = _mm256_mul_ps(_mm256_min_ps(splat(14.9f), abs8(x)), splat(0.7071067811865476f));
+  return _mm256_mul_ps(exp_neg_half_square8(x), erfcx8(a));
 }
 
-// erf x: a T(a^2) for a = |x| < 1, else 1 - erfc(a) with e^(-a^2) from the split square
-// (exp_neg_square8); x's sign put back. Beyond |x| = 4 erf rounds to +-1: capped there.
-inline __m256 exp_neg_square8(__m256 a) {  // e^(-a^2) for |a| <= 4, as exp_neg_half_square8
-  const __m256 h = _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(int(0xFFFFF000u))));
-  const __m256 lo = _mm256_mul_ps(_mm256_sub_ps(h, a), _mm256_add_ps(a, h));  // -(a - h)(a + h), |.| < 0.008
-  return _mm256_mul_ps(exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(h, h))), exp_small8(lo));
-}
+// erf x: a T(a^2) for a = |x| < 1, else 1 - e^(-a^2) erfcx(a); x's sign put back. Beyond
+// |x| = 4 erf rounds to +-1: capped there.
 inline __m256 erf8(__m256 x) {
   const __m256 a = _mm256_min_ps(splat(4.0f), abs8(x));  // a NaN x passes
-  const __m256 small = _mm256_mul_ps(a, polevl8(_mm256_mul_ps(a, a), kErfT));
   const __m256 in_small = _mm256_cmp_ps(a, splat(1.0f), _CMP_LT_OQ);
-  __m256 r = small;
-  if (_mm256_movemask_ps(in_small) != 0xFF)
-    r = _mm256_blendv_ps(_mm256_sub_ps(splat(1.0f), erfc_tail8(a, exp_neg_square8(a))), small, in_small);
+  const int small_lanes = _mm256_movemask_ps(in_small);
+  __m256 r;
+  if (small_lanes == 0xFF) {
+    r = _mm256_mul_ps(a, polevl8(_mm256_mul_ps(a, a), kErfT));
+  } else {
+    r = _mm256_fnmadd_ps(exp_neg_square8<0>(a), erfcx8(a), splat(1.0f));
+    if (small_lanes) r = _mm256_blendv_ps(r, _mm256_mul_ps(a, polevl8(_mm256_mul_ps(a, a), kErfT)), in_small);
+  }
   return _mm256_or_ps(r, _mm256_and_ps(x, splat(-0.0f)));
+}
+
+// erfc x: e^(-a^2) erfcx(a) for a = |x|, 2 minus that for x < 0. Beyond a = 10.06 erfc is
+// below half the smallest denormal: a is capped at 10.5 (inside erfcx8's fitted range).
+inline __m256 erfc8(__m256 x) {
+  const __m256 a = _mm256_min_ps(splat(10.5f), abs8(x));  // a NaN x passes
+  const __m256 c = _mm256_mul_ps(exp_neg_square8<0>(a), erfcx8(a));
+  return _mm256_blendv_ps(c, _mm256_sub_ps(splat(2.0f), c), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
 }
 
 // 1 + erf(x / sqrt 2) = 2 - erfc(|x| / sqrt 2) for x >= 0, erfc(|x| / sqrt 2) for x < 0:
