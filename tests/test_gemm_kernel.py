@@ -1,9 +1,9 @@
 """_C.cpu.matmul (the blocked CPU gemm) against a float64 NumPy reference.
 
-Every numeric test runs on both the AVX2/FMA micro-kernels and the portable fallback
-(`use_avx2` fixture), so partial tiles, packing of strided / transposed / broadcast
-operands, the direct path for tiny problems and the threaded paths are all covered
-for each kernel family.
+Every numeric test runs on the AVX-512 float kernel (6 x 32 tiles; where the CPU has
+AVX-512F), the AVX2/FMA micro-kernels and the portable fallback (`gemm_isa` fixture), so
+partial tiles, packing of strided / transposed / broadcast operands, the direct path for
+tiny problems and the threaded paths are all covered for each kernel family.
 """
 import itertools
 
@@ -21,6 +21,23 @@ _all = list(itertools.product(SIZES, repeat=3))
 SHAPES = sorted({(m, n, k) for m, n, k in _all if max(m, n, k) <= 7}
                 | {_all[i] for i in _rng.choice(len(_all), 24, replace=False)}
                 | {(257, 257, 257), (100, 33, 257), (1, 257, 100), (257, 1, 33)})
+
+
+_NO_AVX2 = pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2+FMA")
+GEMM_ISAS = [pytest.param("avx512", marks=pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512F")),
+             pytest.param("avx2", marks=_NO_AVX2), "portable"]
+
+
+@pytest.fixture(params=GEMM_ISAS)
+def gemm_isa(request):
+    """The GEMM kernel family a test runs on: avx512 (float32 6 x 32; float64 stays on
+    AVX2), avx2 (6 x 16) or portable."""
+    before = _C.use_avx2(), _C.use_avx512()
+    _C.set_use_avx2(request.param != "portable")
+    _C.set_use_avx512(request.param == "avx512")
+    yield request.param
+    _C.set_use_avx2(before[0])
+    _C.set_use_avx512(before[1])
 
 
 @pytest.fixture(params=[True, False], ids=["avx2", "portable"])
@@ -71,7 +88,7 @@ def matmul(av, bv, out, **kw):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mnk", SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_shapes(use_avx2, dtype, mnk):
+def test_shapes(gemm_isa, dtype, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(m * 10000 + n * 100 + k)
     a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
@@ -82,7 +99,7 @@ def test_shapes(use_avx2, dtype, mnk):
 @pytest.mark.parametrize("ta,tb,tc", list(itertools.product([False, True], repeat=3)))
 @pytest.mark.parametrize("mnk", [(7, 33, 17), (100, 257, 33), (130, 70, 300), (1, 70, 300),
                                  (70, 1, 300), (1, 1, 300)])
-def test_transposed_layouts(use_avx2, dtype, ta, tb, tc, mnk):
+def test_transposed_layouts(gemm_isa, dtype, ta, tb, tc, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(7)
     abase = rand((k, m) if ta else (m, k), dtype, rng)
@@ -97,7 +114,7 @@ def test_transposed_layouts(use_avx2, dtype, ta, tb, tc, mnk):
 @pytest.mark.parametrize("ta", [False, True], ids=["a_rows", "a_cols"])
 @pytest.mark.parametrize("n", [40, 300], ids=["a_in_place", "a_packed"])
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 32, 64, 128, 146, 147])
-def test_row_tail_tiles(use_avx2, dtype, ta, n, m):
+def test_row_tail_tiles(gemm_isa, dtype, ta, n, m):
     # The blocked path (K > 256) with every remainder of rows modulo the 6-row tile: a
     # tail of 1-3 rows shares the last full tile (6 + 2 -> 4 + 4, gemm.cpp's RowTiles),
     # 4-5 rows run as one exact tile; row-major A read in place (N <= 256) or packed,
@@ -115,7 +132,7 @@ def test_row_tail_tiles(use_avx2, dtype, ta, n, m):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mnk", [(13, 2001, 300), (50, 4100, 257), (6, 1030, 260)], ids=lambda s: "x".join(map(str, s)))
-def test_wide_row_major_b_packed_by_rows(use_avx2, threads, dtype, mnk):
+def test_wide_row_major_b_packed_by_rows(gemm_isa, threads, dtype, mnk):
     # Few rows of A (one row block) and a row-major B whose K block exceeds 1 MiB: the
     # panel is packed row by row before the tiles (gemm.cpp's rows_first; one thread, as
     # threads would split N into narrower slabs); a partial last sliver, N across two NC
@@ -129,7 +146,7 @@ def test_wide_row_major_b_packed_by_rows(use_avx2, threads, dtype, mnk):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_step_slices(use_avx2, dtype):
+def test_step_slices(gemm_isa, dtype):
     rng = np.random.default_rng(3)
     abase, bbase = rand((40, 90), dtype, rng), rand((100, 75), dtype, rng)
     av, bv = abase[1::2, ::3], bbase[::3, 2::2]  # (20, 30) @ (34->30 rows, 37 cols)
@@ -144,7 +161,7 @@ def test_step_slices(use_avx2, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mnk", [(5, 7, 3), (40, 50, 60), (70, 140, 120)])
-def test_batch_broadcast(use_avx2, dtype, mnk):
+def test_batch_broadcast(gemm_isa, dtype, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(5)
     a = rand((6, m, k), dtype, rng)
@@ -156,7 +173,7 @@ def test_batch_broadcast(use_avx2, dtype, mnk):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_4d_batch(use_avx2, dtype):
+def test_4d_batch(gemm_isa, dtype):
     rng = np.random.default_rng(6)
     abase = rand((3, 4, 17, 9), dtype, rng)
     av = abase.transpose(1, 0, 2, 3)  # permuted batch dims: non-contiguous
@@ -170,7 +187,7 @@ def test_4d_batch(use_avx2, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("alpha,beta", [(2.5, 0.0), (1.0, 1.0), (-0.5, 3.0), (0.0, 2.0)])
 @pytest.mark.parametrize("mnk", [(7, 9, 5), (100, 33, 257)])
-def test_alpha_beta(use_avx2, dtype, alpha, beta, mnk):
+def test_alpha_beta(gemm_isa, dtype, alpha, beta, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(8)
     a, b, c0 = rand((m, k), dtype, rng), rand((k, n), dtype, rng), rand((m, n), dtype, rng)
@@ -180,7 +197,7 @@ def test_alpha_beta(use_avx2, dtype, alpha, beta, mnk):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mnk", [(3, 4, 2), (100, 257, 33)])
-def test_beta_zero_ignores_nan(use_avx2, dtype, mnk):
+def test_beta_zero_ignores_nan(gemm_isa, dtype, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(9)
     a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
@@ -192,7 +209,7 @@ def test_beta_zero_ignores_nan(use_avx2, dtype, mnk):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 @pytest.mark.parametrize("mnk", [(0, 5, 3), (4, 0, 3), (4, 5, 0), (0, 0, 0)])
-def test_empty_dims(use_avx2, dtype, mnk):
+def test_empty_dims(gemm_isa, dtype, mnk):
     m, n, k = mnk
     rng = np.random.default_rng(10)
     a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
@@ -205,7 +222,7 @@ def test_empty_dims(use_avx2, dtype, mnk):
     check(out, a, b, 1.0, 2.0, c0)
 
 
-def test_empty_batch(use_avx2):
+def test_empty_batch(gemm_isa):
     a, b = np.ones((0, 3, 4), np.float32), np.ones((0, 4, 5), np.float32)
     out = matmul(kview(a), kview(b), kempty((0, 3, 5)))
     assert out.shape == (0, 3, 5)
@@ -213,7 +230,7 @@ def test_empty_batch(use_avx2):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mn", [(1, 1), (33, 257), (257, 100)])
-def test_k_equals_one(use_avx2, dtype, mn):
+def test_k_equals_one(gemm_isa, dtype, mn):
     m, n = mn
     rng = np.random.default_rng(11)
     a, b = rand((m, 1), dtype, rng), rand((1, n), dtype, rng)
@@ -222,7 +239,7 @@ def test_k_equals_one(use_avx2, dtype, mn):
 
 @pytest.mark.parametrize("k", [257, 258, 263, 264, 300, 519])
 @pytest.mark.parametrize("row_pad", [0, 5])
-def test_packed_row_major_a(use_avx2, k, row_pad):
+def test_packed_row_major_a(gemm_isa, k, row_pad):
     # C wider than 256 columns and K above the small-product path's, so row-major A is
     # packed (spack_a6_avx2 on the AVX2 path): K blocks that are and are not multiples
     # of its 8-wide groups, a partial last sliver (13 rows), and rows further apart
@@ -253,7 +270,7 @@ THREADED_SHAPES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
 @pytest.mark.parametrize("mnk", THREADED_SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_threaded(use_avx2, threads, dtype, nthreads, mnk):
+def test_threaded(gemm_isa, threads, dtype, nthreads, mnk):
     threads(nthreads)
     m, n, k = mnk
     rng = np.random.default_rng(12)
@@ -262,7 +279,7 @@ def test_threaded(use_avx2, threads, dtype, nthreads, mnk):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_threaded_row_blocks_across_panels(use_avx2, threads, dtype):
+def test_threaded_row_blocks_across_panels(gemm_isa, threads, dtype):
     # Row blocks over many B panels in one parallel job (gemm_split_m): N beyond one
     # column panel (NC = 2040 doubles / 4080 floats on AVX2), K in 3 blocks, alpha and
     # beta, every edge partial. Threads claim blocks of a panel while others still
@@ -287,7 +304,7 @@ def test_threaded_row_blocks_across_panels(use_avx2, threads, dtype):
 @pytest.mark.parametrize("nthreads", [1, 2])
 @pytest.mark.parametrize("ta,tb,tc", list(itertools.product([False, True], repeat=3)))
 @pytest.mark.parametrize("mnk", [(301, 263, 517), (64, 128, 300)], ids=["rows", "slabs"])
-def test_threaded_layouts(use_avx2, threads, dtype, nthreads, ta, tb, tc, mnk):
+def test_threaded_layouts(gemm_isa, threads, dtype, nthreads, ta, tb, tc, mnk):
     # Transposed operands through the threaded drivers: packing absorbs the strides,
     # column-major C is computed as C^T.
     threads(nthreads)
@@ -303,7 +320,7 @@ def test_threaded_layouts(use_avx2, threads, dtype, nthreads, ta, tb, tc, mnk):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2])
-def test_threaded_alpha_beta_strided(use_avx2, threads, dtype, nthreads):
+def test_threaded_alpha_beta_strided(gemm_isa, threads, dtype, nthreads):
     # beta accumulates into a strided C only on the first K block; later blocks add.
     threads(nthreads)
     rng = np.random.default_rng(16)
@@ -318,7 +335,7 @@ def test_threaded_alpha_beta_strided(use_avx2, threads, dtype, nthreads):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
-def test_threaded_strided_batches(use_avx2, threads, dtype, nthreads):
+def test_threaded_strided_batches(gemm_isa, threads, dtype, nthreads):
     # Batches large enough for the threaded drivers, with a permuted (non-contiguous)
     # batch dim and a broadcast B; and many small matrices for the batch-parallel path.
     threads(nthreads)
@@ -339,7 +356,7 @@ def test_threaded_strided_batches(use_avx2, threads, dtype, nthreads):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
 @pytest.mark.parametrize("mnk", [(130, 40, 3001), (7, 300, 1024), (64, 17, 2100)], ids=lambda s: "x".join(map(str, s)))
-def test_threaded_split_k(use_avx2, threads, dtype, nthreads, mnk):
+def test_threaded_split_k(gemm_isa, threads, dtype, nthreads, mnk):
     # Small C, long K (a weight gradient dY^T X): threads take K ranges into partial Cs
     # added in a fixed order. A transposed as dY^T is, C strided, alpha and beta, and
     # bit-identical repeats.
@@ -361,7 +378,7 @@ def test_threaded_split_k(use_avx2, threads, dtype, nthreads, mnk):
 
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
 @pytest.mark.parametrize("mnk", [(301, 263, 517), (64, 128, 784)], ids=["rows", "slabs"])
-def test_threaded_deterministic(use_avx2, threads, nthreads, mnk):
+def test_threaded_deterministic(gemm_isa, threads, nthreads, mnk):
     # Work is handed out dynamically, but each element's arithmetic must not depend on
     # which thread did it: repeated runs agree bit for bit.
     threads(nthreads)
@@ -386,7 +403,7 @@ def test_fma_peak():
         _C.cpu.fma_peak_gflops(0)
 
 
-def test_int64(use_avx2):
+def test_int64(gemm_isa):
     rng = np.random.default_rng(13)
     abase, b = rand((9, 7), np.int64, rng), rand((2, 9, 11), np.int64, rng)
     av = np.broadcast_to(abase.T, (2, 7, 9))
@@ -396,7 +413,7 @@ def test_int64(use_avx2):
     np.testing.assert_array_equal(out, 3 * (av @ b) - 2 * c0)
 
 
-def test_float32_large_k(use_avx2):
+def test_float32_large_k(gemm_isa):
     # Long reductions accumulate rounding: the tolerance scales with K.
     rng = np.random.default_rng(14)
     a, b = rand((8, 5000), np.float32, rng), rand((5000, 20), np.float32, rng)

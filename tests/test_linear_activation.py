@@ -14,7 +14,7 @@ from fastdl import _C, nn
 from fastdl.nn import functional as F
 from fastdl.testing import gradcheck
 from kernel_views import kempty, kview
-from test_gemm_kernel import threads, use_avx2  # noqa: F401 (fixtures)
+from test_gemm_kernel import gemm_isa, threads  # noqa: F401 (fixtures)
 
 ACTS = ["relu", "tanh", "sigmoid"]
 
@@ -52,7 +52,7 @@ def _unary_numpy(act, y):
 @pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_kernel_bit_identical_to_linear_then_activation(path, act, dtype, use_avx2, threads):  # noqa: F811
+def test_kernel_bit_identical_to_linear_then_activation(path, act, dtype, gemm_isa, threads):  # noqa: F811
     M, K, N, nt = PATHS[path]
     threads(nt)
     rng = np.random.default_rng(hash((path, act)) % 2**32)

@@ -4,10 +4,11 @@ Small products (up to 2^22 multiply-adds, K <= 256) run without packing: an AVX2
 kernel reading row-major B in place (other B packed into slivers first), a dot-product
 kernel along K for narrow C with row-major A (N <= 8; <= 6 if B's columns are copied
 contiguous first) and for C with few rows and B^T contiguous (on C^T, K >= 16), and
-C^T = B^T A^T for narrow C with column-major A. Each test sweeps every M in 1..13 and N in 1..17 (every partial
-row tile and every masked column count of both kernels) for K values around the vector
-width, on the AVX2 kernels and the portable fallback (`use_avx2` fixture), in float32
-and float64, for every layout of A, B and C that selects a different path.
+C^T = B^T A^T for narrow C with column-major A. Each test sweeps every M in 1..13 and N in
+1..17 (every partial row tile and every masked column count of both kernels) for K values
+around the vector width, on the AVX2 kernels (also reading the AVX-512 GEMM's 32-wide
+slivers) and the portable fallback (`gemm_isa` fixture), in float32 and float64, for every
+layout of A, B and C that selects a different path.
 """
 import itertools
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from kernel_views import kview
-from test_gemm_kernel import check, matmul, rand, use_avx2  # noqa: F401 (fixture)
+from test_gemm_kernel import check, gemm_isa, matmul, rand  # noqa: F401 (fixture)
 
 MS, NS = range(1, 14), range(1, 18)
 KS = [1, 3, 8, 9, 33]
@@ -57,7 +58,7 @@ def run(m, n, k, la, lb, lc, dtype, rng, alpha=1.0, beta=0.0, fill=0.0):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("la,lb", list(itertools.product("nts", repeat=2)), ids=lambda s: s)
-def test_every_small_edge(use_avx2, dtype, la, lb):
+def test_every_small_edge(gemm_isa, dtype, la, lb):
     rng = np.random.default_rng(21)
     for k in KS:
         for m, n in itertools.product(MS, NS):
@@ -66,7 +67,7 @@ def test_every_small_edge(use_avx2, dtype, la, lb):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("la,lb,lc", list(itertools.product("nt", "nt", "ts")), ids=lambda s: s)
-def test_strided_c_alpha_beta(use_avx2, dtype, la, lb, lc):
+def test_strided_c_alpha_beta(gemm_isa, dtype, la, lb, lc):
     rng = np.random.default_rng(22)
     for m, n in itertools.product(MS, NS):
         run(m, n, 9, la, lb, lc, dtype, rng, alpha=-1.5, beta=0.5, fill=2.0)
@@ -74,7 +75,7 @@ def test_strided_c_alpha_beta(use_avx2, dtype, la, lb, lc):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("la,lb,lc", list(itertools.product("nt", "nt", "nts")), ids=lambda s: s)
-def test_beta_zero_ignores_nan(use_avx2, dtype, la, lb, lc):
+def test_beta_zero_ignores_nan(gemm_isa, dtype, la, lb, lc):
     rng = np.random.default_rng(23)
     for m, n in itertools.product(MS, NS):
         _, c = run(m, n, 7, la, lb, lc, dtype, rng, fill=np.nan)
@@ -83,7 +84,7 @@ def test_beta_zero_ignores_nan(use_avx2, dtype, la, lb, lc):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("la,lb", list(itertools.product("nt", repeat=2)), ids=lambda s: s)
-def test_strided_c_leaves_gaps(use_avx2, dtype, la, lb):
+def test_strided_c_leaves_gaps(gemm_isa, dtype, la, lb):
     """Only C's own elements are written (masked column tails, strided stores)."""
     rng = np.random.default_rng(24)
     for m, n in itertools.product(MS, NS):
@@ -109,7 +110,7 @@ def linear_products(batch, widths):
                          + [(64, 128, 512, "n", "n"), (40, 256, 9, "t", "n"), (40, 257, 9, "t", "n"),
                             (70, 256, 5, "n", "n"), (64, 256, 257, "n", "t"), (300, 200, 70, "t", "t")],
                          ids=lambda c: "{}x{}x{}{}{}".format(*c))
-def test_model_shapes(use_avx2, dtype, case):
+def test_model_shapes(gemm_isa, dtype, case):
     m, k, n, la, lb = case
     rng = np.random.default_rng(25)
     run(m, n, k, la, lb, "n", dtype, rng)
@@ -118,7 +119,7 @@ def test_model_shapes(use_avx2, dtype, case):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [80, 75])
-def test_column_blocks_every_row_split(use_avx2, dtype, n):
+def test_column_blocks_every_row_split(gemm_isa, dtype, n):
     """B larger than L1 (64 x 80 floats) runs column blocks outer; every M in 1..13 and 31..33
     covers each way the rows split into tiles (a remainder of 1-3 rows shares the last
     full tile's: 6 + 2 runs as 4 + 4), with a full and a masked last column block."""

@@ -44,6 +44,9 @@ PYBIND11_MODULE(_C, m) {
   m.def("cpu_has_avx2_fma", &cpu_has_avx2_fma);
   m.def("use_avx2", &use_avx2);
   m.def("set_use_avx2", &set_use_avx2);
+  m.def("cpu_has_avx512f", &cpu_has_avx512f);
+  m.def("use_avx512", &use_avx512);
+  m.def("set_use_avx512", &set_use_avx512);
 #ifdef FASTDL_WITH_CUDA
   m.attr("cuda_built") = true;
 #else

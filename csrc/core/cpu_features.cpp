@@ -14,6 +14,16 @@ bool cpu_has_avx2_fma() {
 #endif
 }
 
+// libgcc's check includes the OS's support for the zmm / opmask state (XCR0).
+bool cpu_has_avx512f() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f");
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool cpu_has_f16c() {
 #if defined(__x86_64__) || defined(__i386__)
   static const bool has = __builtin_cpu_supports("f16c");
@@ -29,10 +39,19 @@ static bool initial_choice() {
   return cpu_has_avx2_fma();
 }
 
+static bool initial_avx512_choice() {
+  const char* env = std::getenv("FASTDL_DISABLE_AVX512");
+  if (env && env[0] && env[0] != '0') return false;
+  return cpu_has_avx512f();
+}
+
 // Atomic: kernels running without the GIL read it while another thread may set it.
 static std::atomic<bool> g_use_avx2{initial_choice()};
+static std::atomic<bool> g_use_avx512{initial_avx512_choice()};
 
 bool use_avx2() { return g_use_avx2.load(std::memory_order_relaxed); }
 void set_use_avx2(bool on) { g_use_avx2.store(on && cpu_has_avx2_fma(), std::memory_order_relaxed); }
+bool use_avx512() { return use_avx2() && g_use_avx512.load(std::memory_order_relaxed); }
+void set_use_avx512(bool on) { g_use_avx512.store(on && cpu_has_avx512f(), std::memory_order_relaxed); }
 
 }  // namespace fastdl

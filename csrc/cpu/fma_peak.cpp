@@ -27,7 +27,9 @@ double fma_peak_gflops(int threads) {
   if (!cpu_has_avx2_fma()) fail_value("fma_peak_gflops: this CPU has no AVX2+FMA");
   if (threads < 1) fail_value("fma_peak_gflops: threads must be >= 1");
   constexpr int64_t kIters = 1 << 20;            // ~200 M flops per thread: ~2 ms
-  constexpr double kFlops = kIters * 12 * 8 * 2;  // 12 ymm FMAs of 8 lanes per iteration
+  // 12 FMAs per iteration of 8 lanes (ymm), or 16 (zmm) where the GEMM runs AVX-512
+  const bool zmm = use_avx512();
+  const double flops = double(kIters) * 12 * (zmm ? 16 : 8) * 2;
   const int before = get_num_threads();
   set_num_threads(threads);
   // Each of `threads` pieces times its own loop; the peak is the sum of their rates,
@@ -41,8 +43,9 @@ double fma_peak_gflops(int threads) {
     parallel_for(threads, kGrainSize, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const double t0 = thread_seconds();
-        sink.store(gemm_ukr::fma_probe_avx2(kIters), std::memory_order_relaxed);
-        rate[static_cast<size_t>(i)] = kFlops / (thread_seconds() - t0) / 1e9;
+        sink.store(zmm ? gemm_ukr::fma_probe_avx512(kIters) : gemm_ukr::fma_probe_avx2(kIters),
+                   std::memory_order_relaxed);
+        rate[static_cast<size_t>(i)] = flops / (thread_seconds() - t0) / 1e9;
       }
     });
     double sum = 0;

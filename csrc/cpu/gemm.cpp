@@ -65,6 +65,9 @@ constexpr int64_t kDirectAMaxN = 256;
 constexpr int64_t kSplitKMaxC = int64_t(1) << 17;
 constexpr int64_t kSplitKMinK = 1024;
 
+// The largest tile of any kernel below (the AVX-512 float kernel's 6 x 32).
+constexpr int kMaxMR = 6, kMaxNR = 32;
+
 // A micro-kernel with its tile shape and cache blocking, plus optional fast packers
 // for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
 // and NC of NR, so only the last tile of a dimension can be partial.
@@ -79,8 +82,8 @@ struct Kernel {
   void (*pack_a_rows)(int64_t, const T*, int64_t, T*);
   // The unpacked kernel for small products (gemm_ukr::sgemm_small_avx2; its block
   // width is nr), or nullptr.
-  void (*small)(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T, T*,
-                int64_t, int64_t);
+  void (*small)(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, int64_t, T,
+                T*, int64_t, int64_t);
   // Its dot-product form for narrow C (gemm_ukr::sgemm_dot_avx2), or nullptr.
   void (*dot)(int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t, int64_t);
 };
@@ -107,6 +110,12 @@ void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp,
 
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
+  // NC = 4064: the multiple of 32 next to the AVX2 kernel's 4080.
+  if (use_avx512())
+    return {gemm_ukr::sgemm_avx512_6x32, 6,  32, 144, 256, 4064,
+            gemm_ukr::spack_bn_avx512,   gemm_ukr::spack_bt_avx512, gemm_ukr::spack_a6_avx2,
+            gemm_ukr::sgemm_small_avx2,
+            gemm_ukr::sgemm_dot_avx2};
   if (use_avx2())
     return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
             gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2, gemm_ukr::spack_a6_avx2,
@@ -347,7 +356,7 @@ int64_t k_block(const Kernel<T>& kn, int64_t K) {
 // The activation epilogue on an m x n tile of C with any column stride.
 template <typename T>
 void apply_activation_tile(int m, int n, T* c, int64_t rsc, int64_t csc, RowActivation<T> act) {
-  alignas(64) T row[16];
+  alignas(64) T row[kMaxNR];
   for (int i = 0; i < m; ++i) {
     T* ci = c + i * rsc;
     if (csc == 1) {
@@ -376,11 +385,11 @@ void run_tile(const Kernel<T>& kn, int64_t kc, const T* ap, int64_t ars, int64_t
     return;
   }
   if (m < kn.mr && kn.small) {
-    kn.small(m, n, kc, alpha, ap, ars, acs, bp, kn.nr, kc * kn.nr, beta, c, rsc, csc);
+    kn.small(m, n, kc, alpha, ap, ars, acs, bp, kn.nr, kn.nr, kc * kn.nr, beta, c, rsc, csc);
     if (act) apply_activation_tile(m, n, c, rsc, csc, act);
     return;
   }
-  alignas(64) T tile[6 * 16];
+  alignas(64) T tile[kMaxMR * kMaxNR];
   kn.ukr(kc, ap, ars, acs, bp, tile, kn.nr, T(1), T(0));
   for (int i = 0; i < m; ++i) {
     T* t = tile + i * kn.nr;
@@ -667,7 +676,7 @@ void gemm_small(const Kernel<T>& kn, Operands<T> op) {
     pack_b_slivers(kn, op.K, op.N, op.B, op.rsb, op.csb, Bp);
     B = Bp, rsb = kn.nr, bstep = kn.nr * op.K;
   }
-  kn.small(op.M, op.N, op.K, op.alpha, op.A, op.rsa, op.csa, B, rsb, bstep, op.beta, op.C, op.rsc, op.csc);
+  kn.small(op.M, op.N, op.K, op.alpha, op.A, op.rsa, op.csa, B, rsb, kn.nr, bstep, op.beta, op.C, op.rsc, op.csc);
 }
 
 // Runs the product on the path that suits it; returns whether the activation epilogue
@@ -815,7 +824,7 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
     }
     if (M_tiles < M)
       kn.small(M - M_tiles, N, kc, alpha, A + M_tiles * rsa + pc * csa, rsa, csa, B.sliver(0) + pc * kn.nr, kn.nr,
-               K * kn.nr, beta_pc, C + M_tiles * rsc, rsc, 1);
+               kn.nr, K * kn.nr, beta_pc, C + M_tiles * rsc, rsc, 1);
   }
 }
 

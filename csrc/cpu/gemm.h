@@ -60,7 +60,7 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
                     T* C, int64_t rsc);
 
 // Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads: each of
-// the pool's threads runs a register-only AVX2 FMA loop timed by its own CPU clock,
+// the pool's threads runs a register-only AVX2 FMA loop (AVX-512 when use_avx512()) timed by its own CPU clock,
 // and the rates are summed (best of several rounds). The ceiling GEMM rates are quoted
 // against. Raises ValueError without AVX2+FMA.
 double fma_peak_gflops(int threads);
@@ -80,27 +80,39 @@ void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const
 void spack_bn_avx2(int64_t kc, const float* B, int64_t rsb, float* Bp);
 void dpack_bn_avx2(int64_t kc, const double* B, int64_t rsb, double* Bp);
 void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp);
+// The same 16 columns of transposed B into slivers of any row stride ldp >= 16 (the
+// AVX-512 kernel's 32-wide slivers pack as two of these).
+void spack_bt16_avx2(int64_t kc, const float* B, int64_t csb, float* Bp, int64_t ldp);
 void dpack_bt_avx2(int64_t kc, const double* B, int64_t csb, double* Bp);
 // Ap <- one full 6-row sliver of row-major A (unit column stride), for k < kc and
 // i < 6: Ap[k*6 + i] = A[i*rsa + k].
 void spack_a6_avx2(int64_t kc, const float* A, int64_t rsa, float* Ap);
 // Small products without packing (gemm_small_avx2.cpp): C (M x N) = alpha * A @ B + beta * C,
 // A any strides, C any strides, B's W-column block at j0 (W = 16 floats / 8 doubles, j0 a
-// multiple of W) at B + j0 / W * bstep with element (k, j) at + k * rsb + j: row-major
-// B is (rsb, bstep = W), W-wide packed slivers (W, K * W). Columns past N are not read.
-// The beta == 0 rule of gemm; M, N, K > 0.
+// multiple of W) at B + j0 / bwidth * bstep + j0 % bwidth with element (k, j) at + k * rsb + j:
+// row-major B is (rsb, bwidth = bstep = any multiple of W), the blocked kernel's packed
+// NR-column slivers (NR, NR, K * NR). Columns past N are not read. The beta == 0 rule of
+// gemm; M, N, K > 0.
 void sgemm_small_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, int64_t csa,
-                      const float* B, int64_t rsb, int64_t bstep, float beta, float* C, int64_t rsc,
-                      int64_t csc);
-void dgemm_small_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
-                      int64_t csa, const double* B, int64_t rsb, int64_t bstep, double beta, double* C,
+                      const float* B, int64_t rsb, int64_t bwidth, int64_t bstep, float beta, float* C,
                       int64_t rsc, int64_t csc);
+void dgemm_small_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
+                      int64_t csa, const double* B, int64_t rsb, int64_t bwidth, int64_t bstep, double beta,
+                      double* C, int64_t rsc, int64_t csc);
 // Dot-product form (same file) for narrow C: C (M x N) = alpha * A @ B + beta * C with
 // A's rows contiguous (row stride rsa) and column j of B contiguous at Bt + j * ldb.
 void sgemm_dot_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, const float* Bt,
                     int64_t ldb, float beta, float* C, int64_t rsc, int64_t csc);
 void dgemm_dot_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
                     const double* Bt, int64_t ldb, double beta, double* C, int64_t rsc, int64_t csc);
+// AVX-512 (gemm_avx512.cpp, compiled with -mavx512f; called only when use_avx512()): the
+// 6 x 32 float kernel (12 zmm accumulators, the 6 x 16 kernel's loop at twice the width)
+// and its 32-column B packers; A slivers are spack_a6_avx2's.
+void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                       float* C, int64_t rsc, float alpha, float beta);
+void spack_bn_avx512(int64_t kc, const float* B, int64_t rsb, float* Bp);
+void spack_bt_avx512(int64_t kc, const float* B, int64_t csb, float* Bp);
+float fma_probe_avx512(int64_t iters);  // iters x 384 float32 flops (12 zmm chains)
 // Runs `iters` x 192 float32 flops of register-only FMAs; returns a value derived from
 // them so the loop is not optimised away. Used by fma_peak_gflops.
 float fma_probe_avx2(int64_t iters);

@@ -168,9 +168,9 @@ inline void transpose8x8(__m256 r[8]) {
 }
 }  // namespace
 
-// Packs one full B sliver (16 columns) when B is transposed (unit row stride, as in
-// x @ W.T): 8x8 register transposes instead of a scalar gather.
-void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp) {
+// Packs 16 columns of a transposed B (unit row stride, as in x @ W.T) into sliver rows
+// of stride ldp: 8x8 register transposes instead of a scalar gather.
+void spack_bt16_avx2(int64_t kc, const float* B, int64_t csb, float* Bp, int64_t ldp) {
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
     for (int half = 0; half < 2; ++half) {
@@ -178,13 +178,16 @@ void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp) {
       __m256 r[8];
       for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(b + j * csb);
       transpose8x8(r);
-      float* d = Bp + k * 16 + half * 8;
-      for (int j = 0; j < 8; ++j) _mm256_storeu_ps(d + j * 16, r[j]);
+      float* d = Bp + k * ldp + half * 8;
+      for (int j = 0; j < 8; ++j) _mm256_storeu_ps(d + j * ldp, r[j]);
     }
   }
   for (; k < kc; ++k)
-    for (int j = 0; j < 16; ++j) Bp[k * 16 + j] = B[k + j * csb];
+    for (int j = 0; j < 16; ++j) Bp[k * ldp + j] = B[k + j * csb];
 }
+
+// One full 16-column sliver of transposed B.
+void spack_bt_avx2(int64_t kc, const float* B, int64_t csb, float* Bp) { spack_bt16_avx2(kc, B, csb, Bp, 16); }
 
 // Packs one full 6-row A sliver of row-major A (unit column stride): Ap[k*6 + i] =
 // A[i*rsa + k]. Eight k at a time through an 8x8 transpose (two zero rows); each

@@ -71,8 +71,9 @@ void store_scalar(T* c, T s, T alpha, T beta) {
 }
 
 // Operands of one small product: C (M x N) = alpha * A (M x K) @ B (K x N) + beta * C.
-// B's column block starting at j0 (a multiple of W) is at B + j0 / W * bstep, its
-// element (k, j) at + k * rsb + j: row-major B (bstep = W) or packed W-column slivers.
+// B's column block starting at j0 (a multiple of W) is at B + j0 / bwidth * bstep +
+// j0 % bwidth, its element (k, j) at + k * rsb + j: row-major B (bstep = bwidth) or packed
+// bwidth-column slivers (bwidth a multiple of W: the blocked kernel's NR, 16 or 32).
 template <typename T>
 struct Small {
   int64_t M, N, K;
@@ -80,7 +81,7 @@ struct Small {
   const T* A;
   int64_t rsa, csa;
   const T* B;
-  int64_t rsb, bstep;
+  int64_t rsb, bwidth, bstep;
   T beta;
   T* C;
   int64_t rsc, csc;
@@ -157,7 +158,7 @@ void row_strip(const Small<T>& p, int64_t i) {
   T* c = p.C + i * p.rsc;
   for (int64_t j0 = 0; j0 < p.N; j0 += W, c += W * p.csc) {
     const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
-    const T* b = p.B + j0 / W * p.bstep;
+    const T* b = p.B + j0 / p.bwidth * p.bstep + j0 % p.bwidth;
     if (n == W)
       tile<T, MR, 2, false>(p, a, b, c, n, Vec<T>::first(0));
     else if (n > L)
@@ -181,7 +182,7 @@ void small_gemm(const Small<T>& p) {
     return by_rows_of_6(p.M, [&](auto rows, int64_t i) { row_strip<T, decltype(rows)::value>(p, i); });
   for (int64_t j0 = 0; j0 < p.N; j0 += W) {
     const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
-    const T* b = p.B + j0 / W * p.bstep;
+    const T* b = p.B + j0 / p.bwidth * p.bstep + j0 % p.bwidth;
     T* c = p.C + j0 * p.csc;
     if (n == W)
       column_block<T, 2, false, 6>(p, b, c, n);
@@ -280,15 +281,15 @@ void dgemm_dot_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double*
 }
 
 void sgemm_small_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, int64_t csa,
-                      const float* B, int64_t rsb, int64_t bstep, float beta, float* C, int64_t rsc,
+                      const float* B, int64_t rsb, int64_t bwidth, int64_t bstep, float beta, float* C, int64_t rsc,
                       int64_t csc) {
-  small_gemm<float>({M, N, K, alpha, A, rsa, csa, B, rsb, bstep, beta, C, rsc, csc});
+  small_gemm<float>({M, N, K, alpha, A, rsa, csa, B, rsb, bwidth, bstep, beta, C, rsc, csc});
 }
 
 void dgemm_small_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
-                      int64_t csa, const double* B, int64_t rsb, int64_t bstep, double beta, double* C,
+                      int64_t csa, const double* B, int64_t rsb, int64_t bwidth, int64_t bstep, double beta, double* C,
                       int64_t rsc, int64_t csc) {
-  small_gemm<double>({M, N, K, alpha, A, rsa, csa, B, rsb, bstep, beta, C, rsc, csc});
+  small_gemm<double>({M, N, K, alpha, A, rsa, csa, B, rsb, bwidth, bstep, beta, C, rsc, csc});
 }
 
 }  // namespace gemm_ukr

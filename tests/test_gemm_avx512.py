@@ -1,0 +1,92 @@
+"""The AVX-512 float GEMM kernel (csrc/cpu/gemm_avx512.cpp, 6 x 32 tiles over 32-column B
+slivers) against the AVX2 6 x 16 kernel: each element of C sums its k terms in the same
+order on both, so they agree bit for bit, across full and partial tiles, in-place and
+packed A, row-major and transposed B (both of its packers), batches, alpha / beta and
+threads. Plus the switch itself: set_use_avx512 clamps to the hardware and to use_avx2,
+and FASTDL_DISABLE_AVX512=1 keeps a process on AVX2. (Tolerance checks against float64 on
+every kernel family, AVX-512 included, are in test_gemm_kernel.py.)"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastdl import _C
+from kernel_views import kempty, kview
+from test_gemm_kernel import threads  # noqa: F401 (fixture)
+
+needs_avx512 = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512F")
+
+SHAPES = [(6, 32, 8), (7, 33, 17), (12, 64, 256), (13, 95, 300), (100, 257, 33), (146, 300, 520),
+          (300, 40, 700), (64, 784, 128), (1, 70, 300), (257, 1, 33), (31, 4100, 65)]
+
+
+def view(x):
+    """A kernel view of x, which may be a strided view of a contiguous array."""
+    base = x
+    while base.base is not None and isinstance(base.base, np.ndarray):
+        base = base.base
+    return kview(base, x)
+
+
+def product(a, b, c0, alpha, beta, avx512):
+    before = _C.use_avx512()
+    _C.set_use_avx512(avx512)
+    try:
+        out = kempty(c0.shape, np.float32)
+        out.numpy()[...] = c0
+        _C.cpu.matmul(view(a), view(b), out, alpha=alpha, beta=beta)
+        return out.numpy().copy()
+    finally:
+        _C.set_use_avx512(before)
+
+
+@needs_avx512
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("ta,tb", [(False, False), (False, True), (True, False), (True, True)])
+@pytest.mark.parametrize("mnk", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_same_bits_as_avx2(threads, nthreads, ta, tb, mnk):  # noqa: F811
+    m, n, k = mnk
+    threads(nthreads)
+    rng = np.random.default_rng(m * 7 + n * 3 + k)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    a, b = (a.T if ta else a), (b.T if tb else b)
+    c0 = np.zeros((m, n), np.float32)
+    np.testing.assert_array_equal(product(a, b, c0, 1.0, 0.0, True), product(a, b, c0, 1.0, 0.0, False))
+    c0 = rng.standard_normal((m, n)).astype(np.float32)
+    np.testing.assert_array_equal(product(a, b, c0, -0.5, 2.0, True), product(a, b, c0, -0.5, 2.0, False))
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    bound = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    assert np.all(np.abs(product(a, b, c0 * 0, 1.0, 0.0, True) - ref) <= 2 * (k + 2) * 1.2e-7 * bound + 1e-30)
+
+
+@needs_avx512
+def test_batched_and_strided_same_bits(threads):  # noqa: F811
+    threads(2)
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 70, 2 * 140)).astype(np.float32)[:, :, ::2]  # a column stride of 2
+    b = rng.standard_normal((3, 140, 90)).astype(np.float32)
+    c0 = np.zeros((3, 70, 90), np.float32)
+    np.testing.assert_array_equal(product(a, b, c0, 1.0, 0.0, True), product(a, b, c0, 1.0, 0.0, False))
+
+
+def test_switch_clamps_to_hardware_and_avx2():
+    before = _C.use_avx2(), _C.use_avx512()
+    try:
+        _C.set_use_avx2(True)
+        _C.set_use_avx512(True)
+        assert _C.use_avx512() == _C.cpu_has_avx512f()
+        _C.set_use_avx2(False)
+        assert not _C.use_avx512()
+    finally:
+        _C.set_use_avx2(before[0])
+        _C.set_use_avx512(before[1])
+
+
+def test_environment_variable_disables_avx512():
+    env = dict(os.environ, FASTDL_DISABLE_AVX512="1")
+    out = subprocess.run([sys.executable, "-c", "from fastdl import _C; print(_C.use_avx512(), _C.use_avx2())"],
+                         env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False" and out[1] == str(_C.cpu_has_avx2_fma() and not os.environ.get("FASTDL_DISABLE_AVX2"))
