@@ -90,3 +90,22 @@ def test_environment_variable_disables_avx512():
     out = subprocess.run([sys.executable, "-c", "from fastdl import _C; print(_C.use_avx512(), _C.use_avx2())"],
                          env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "False" and out[1] == str(_C.cpu_has_avx2_fma() and not os.environ.get("FASTDL_DISABLE_AVX2"))
+
+
+@needs_avx512
+@pytest.mark.parametrize("k", [1, 5, 16, 33])
+@pytest.mark.parametrize("tb", [False, True], ids=["b_rows", "b_cols"])
+def test_small_products_same_bits_every_edge(threads, k, tb):  # noqa: F811
+    """The unpacked small-product kernel on 16-float vectors (gemm_small_avx512.cpp): every
+    M in 1..13 (each row split) and N in 1..70 (full, masked two-vector and masked
+    one-vector column blocks of 32), row-major B read in place and transposed B packed."""
+    threads(1)
+    rng = np.random.default_rng(k)
+    for m in range(1, 14):
+        for n in range(1, 71):
+            a = rng.standard_normal((m, k)).astype(np.float32)
+            b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+            b = b.T if tb else b
+            c0 = rng.standard_normal((m, n)).astype(np.float32)
+            got, want = product(a, b, c0, 1.5, -1.0, True), product(a, b, c0, 1.5, -1.0, False)
+            np.testing.assert_array_equal(got, want, err_msg=f"{m}x{k} @ {k}x{n}")

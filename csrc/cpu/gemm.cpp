@@ -115,7 +115,7 @@ template <> Kernel<float> select_kernel<float>() {
   if (use_avx512())
     return {gemm_ukr::sgemm_avx512_6x32, 6,  32, 288, 256, 4064,
             gemm_ukr::spack_bn_avx512,   gemm_ukr::spack_bt_avx512, gemm_ukr::spack_a6_avx2,
-            gemm_ukr::sgemm_small_avx2,
+            gemm_ukr::sgemm_small_avx512,
             gemm_ukr::sgemm_dot_avx2};
   if (use_avx2())
     return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,

@@ -113,6 +113,11 @@ void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, con
 void spack_bn_avx512(int64_t kc, const float* B, int64_t rsb, float* Bp);
 void spack_bt_avx512(int64_t kc, const float* B, int64_t csb, float* Bp);
 float fma_probe_avx512(int64_t iters);  // iters x 384 float32 flops (12 zmm chains)
+// sgemm_small_avx2's contract on 16-float vectors (blocks of W = 32 columns;
+// gemm_small_avx512.cpp).
+void sgemm_small_avx512(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t rsa, int64_t csa,
+                        const float* B, int64_t rsb, int64_t bwidth, int64_t bstep, float beta, float* C,
+                        int64_t rsc, int64_t csc);
 // Runs `iters` x 192 float32 flops of register-only FMAs; returns a value derived from
 // them so the loop is not optimised away. Used by fma_peak_gflops.
 float fma_probe_avx2(int64_t iters);

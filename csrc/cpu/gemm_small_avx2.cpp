@@ -2,7 +2,8 @@
 // use_avx2() is true). Contracts: gemm_ukr::sgemm_small_avx2 / sgemm_dot_avx2 in gemm.h;
 // gemm_small in gemm.cpp picks between them.
 //
-// No packing, no cache blocking, no heap. Row kernel (small_gemm): C in tiles of MR
+// No packing, no cache blocking, no heap. Row kernel (small_gemm, gemm_small_rows.inc,
+// shared with the AVX-512 file): C in tiles of MR
 // rows x W = 2 vectors of columns (16 floats / 8 doubles), each over the whole K,
 // broadcasting A[i, k] (any strides) and loading B[k, j0:j0+W] straight from memory;
 // a narrow last block runs one vector wide, its columns past N masked (never read or
@@ -18,11 +19,6 @@
 
 #include "avx2_vec.h"
 
-// Unrolls the loops over a tile's rows and vectors before GCC's scalar replacement
-// runs: otherwise the accumulator array stays in memory (the may_alias loads of the
-// k loop can't be proven not to touch it) and is stored to the stack every k step.
-#define FASTDL_UNROLL _Pragma("GCC unroll 8")
-
 namespace fastdl {
 namespace cpu {
 namespace gemm_ukr {
@@ -30,170 +26,7 @@ namespace {
 
 using avx2::Vec;
 
-// Runs f(Rows<MR>{}, i) over rows [0, M): MAXR (<= 8) rows at a time, then one call
-// with exactly the remaining rows, so edge rows cost no padded work.
-template <int N> struct Rows { static constexpr int value = N; };
-template <int MAXR, typename F>
-void by_rows(int64_t M, const F& f) {
-  int64_t i = 0;
-  for (; i + MAXR <= M; i += MAXR) f(Rows<MAXR>{}, i);
-  switch (M - i) {
-    case 1: if constexpr (MAXR > 1) f(Rows<1>{}, i); return;
-    case 2: if constexpr (MAXR > 2) f(Rows<2>{}, i); return;
-    case 3: if constexpr (MAXR > 3) f(Rows<3>{}, i); return;
-    case 4: if constexpr (MAXR > 4) f(Rows<4>{}, i); return;
-    case 5: if constexpr (MAXR > 5) f(Rows<5>{}, i); return;
-    case 6: if constexpr (MAXR > 6) f(Rows<6>{}, i); return;
-    case 7: if constexpr (MAXR > 7) f(Rows<7>{}, i); return;
-    default: return;
-  }
-}
-
-// by_rows for two-vector tiles: a remainder of 1-3 rows has 2-6 accumulators, too few to
-// cover the FMA latency (two pipes of latency 4 need 8), so it shares the last full
-// tile's rows instead: 6 + 1 -> 4 + 3, 6 + 2 -> 4 + 4, 6 + 3 -> 5 + 4 (32 rows: 2 rows
-// at 4 accumulators cost 0.6 of a 6-row tile). Same bits: a tile's rows do not change
-// any element's sum.
-template <typename F>
-void by_rows_of_6(int64_t M, const F& f) {
-  const int64_t r = M % 6;
-  if (M < 6 || r == 0 || r >= 4) return by_rows<6>(M, f);
-  const int64_t head = M - 6 - r, first = (6 + r + 1) / 2;
-  by_rows<6>(head, f);
-  by_rows<6>(first, [&](auto rows, int64_t i) { f(rows, head + i); });
-  by_rows<6>(6 + r - first, [&](auto rows, int64_t i) { f(rows, head + first + i); });
-}
-
-// *c = alpha * s + beta * *c (beta == 0: *c is not read).
-template <typename T>
-void store_scalar(T* c, T s, T alpha, T beta) {
-  *c = beta == T(0) ? alpha * s : alpha * s + beta * *c;
-}
-
-// Operands of one small product: C (M x N) = alpha * A (M x K) @ B (K x N) + beta * C.
-// B's column block starting at j0 (a multiple of W) is at B + j0 / bwidth * bstep +
-// j0 % bwidth, its element (k, j) at + k * rsb + j: row-major B (bstep = bwidth) or packed
-// bwidth-column slivers (bwidth a multiple of W: the blocked kernel's NR, 16 or 32).
-template <typename T>
-struct Small {
-  int64_t M, N, K;
-  T alpha;
-  const T* A;
-  int64_t rsa, csa;
-  const T* B;
-  int64_t rsb, bwidth, bstep;
-  T beta;
-  T* C;
-  int64_t rsc, csc;
-};
-
-// C[0:MR, 0:ncols] of one column block (ncols <= NV * L; MASK: the last vector holds
-// ncols - (NV - 1) * L < L valid lanes, selected by `mask`).
-template <typename T, int MR, int NV, bool MASK>
-void tile(const Small<T>& p, const T* a, const T* b, T* c, int ncols, typename Vec<T>::M mask) {
-  using V = Vec<T>;
-  constexpr int L = V::L;
-  typename V::R acc[MR][NV];
-  FASTDL_UNROLL
-  for (int i = 0; i < MR; ++i)
-    FASTDL_UNROLL
-    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
-  for (int64_t k = 0; k < p.K; ++k, a += p.csa, b += p.rsb) {
-    typename V::R bv[NV];
-    FASTDL_UNROLL
-    for (int v = 0; v < NV; ++v) bv[v] = MASK && v == NV - 1 ? V::load(b + v * L, mask) : V::load(b + v * L);
-    FASTDL_UNROLL
-    for (int i = 0; i < MR; ++i) {
-      const typename V::R av = V::bcast(a + i * p.rsa);
-      FASTDL_UNROLL
-      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(av, bv[v], acc[i][v]);
-    }
-  }
-  // The accumulators are indexed only in unrolled loops, which keeps them in
-  // registers (see FASTDL_UNROLL).
-  const typename V::R va = V::set1(p.alpha), vb = V::set1(p.beta);
-  if (p.csc == 1) {
-    FASTDL_UNROLL
-    for (int i = 0; i < MR; ++i)
-      FASTDL_UNROLL
-      for (int v = 0; v < NV; ++v) {
-        const bool masked = MASK && v == NV - 1;
-        T* cv = c + i * p.rsc + v * L;
-        typename V::R r = p.alpha == T(1) ? acc[i][v] : V::mul(va, acc[i][v]);
-        if (p.beta != T(0)) r = V::fma(vb, masked ? V::load(cv, mask) : V::load(cv), r);
-        if (masked)
-          V::store(cv, mask, r);
-        else
-          V::store(cv, r);
-      }
-    return;
-  }
-  alignas(32) T t[MR][NV * L];  // strided columns of C: through a local tile
-  FASTDL_UNROLL
-  for (int i = 0; i < MR; ++i)
-    FASTDL_UNROLL
-    for (int v = 0; v < NV; ++v) V::store(&t[i][v * L], V::mul(va, acc[i][v]));
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < ncols; ++j) store_scalar(c + i * p.rsc + j * p.csc, t[i][j], T(1), p.beta);
-}
-
-// All rows of one column block, MAXR at a time.
-template <typename T, int NV, bool MASK, int MAXR>
-void column_block(const Small<T>& p, const T* b, T* c, int ncols) {
-  const typename Vec<T>::M mask = Vec<T>::first(ncols - (NV - 1) * Vec<T>::L);
-  auto run = [&](auto rows, int64_t i) {
-    tile<T, decltype(rows)::value, NV, MASK>(p, p.A + i * p.rsa, b, c + i * p.rsc, ncols, mask);
-  };
-  if constexpr (MAXR == 6)
-    by_rows_of_6(p.M, run);
-  else
-    by_rows<MAXR>(p.M, run);
-}
-
-// One MR-row strip of C across all its column blocks.
-template <typename T, int MR>
-void row_strip(const Small<T>& p, int64_t i) {
-  constexpr int L = Vec<T>::L, W = 2 * L;
-  const T* a = p.A + i * p.rsa;
-  T* c = p.C + i * p.rsc;
-  for (int64_t j0 = 0; j0 < p.N; j0 += W, c += W * p.csc) {
-    const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
-    const T* b = p.B + j0 / p.bwidth * p.bstep + j0 % p.bwidth;
-    if (n == W)
-      tile<T, MR, 2, false>(p, a, b, c, n, Vec<T>::first(0));
-    else if (n > L)
-      tile<T, MR, 2, true>(p, a, b, c, n, Vec<T>::first(n - L));
-    else if (n == L)
-      tile<T, MR, 1, false>(p, a, b, c, n, Vec<T>::first(0));
-    else
-      tile<T, MR, 1, true>(p, a, b, c, n, Vec<T>::first(n));
-  }
-}
-
-// When all of B fits in L1, row strips outer: C is written strip by strip in address
-// order (with tiny K, writing C is most of the cost). Otherwise column blocks outer, so
-// each K x W block of B stays in L1 across the row loop; two-vector blocks run 6 rows
-// at a time (12 accumulators), one-vector blocks 8 (8 FMAs per B load rather than 6).
-template <typename T>
-void small_gemm(const Small<T>& p) {
-  constexpr int L = Vec<T>::L, W = 2 * L;
-  constexpr int64_t kBInL1 = 16 * 1024;
-  if (p.K * p.N * int64_t(sizeof(T)) <= kBInL1)
-    return by_rows_of_6(p.M, [&](auto rows, int64_t i) { row_strip<T, decltype(rows)::value>(p, i); });
-  for (int64_t j0 = 0; j0 < p.N; j0 += W) {
-    const int n = p.N - j0 < W ? static_cast<int>(p.N - j0) : W;
-    const T* b = p.B + j0 / p.bwidth * p.bstep + j0 % p.bwidth;
-    T* c = p.C + j0 * p.csc;
-    if (n == W)
-      column_block<T, 2, false, 6>(p, b, c, n);
-    else if (n > L)
-      column_block<T, 2, true, 6>(p, b, c, n);
-    else if (n == L)
-      column_block<T, 1, false, 8>(p, b, c, n);
-    else
-      column_block<T, 1, true, 8>(p, b, c, n);
-  }
-}
+#include "gemm_small_rows.inc"
 
 // Dot-product form for narrow C with rows of A and columns of B both contiguous in k
 // (x @ W^T with few outputs): Dot<T> holds A (row stride rsa, unit column stride) and
