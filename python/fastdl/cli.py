@@ -84,7 +84,8 @@ def _info(args):
     import fastdl
     from . import _C, models
     print(f"fastdl {fastdl.__version__}")
-    print(f"threads: {fastdl.get_num_threads()}  avx2+fma: {_C.cpu_has_avx2_fma()} (in use: {_C.use_avx2()})")
+    print(f"threads: {fastdl.get_num_threads()}  avx2+fma: {_C.cpu_has_avx2_fma()} (in use: {_C.use_avx2()})"
+          f"  avx512f: {_C.cpu_has_avx512f()} (in use: {_C.use_avx512()})")
     print(f"cuda built: {fastdl.cuda.is_built()}  cuda available: {fastdl.cuda.is_available()}")
     print(f"model families: {', '.join(models.available())}")
     return 0
