@@ -31,7 +31,9 @@ def view(x):
 
 
 def product(a, b, c0, alpha, beta, avx512):
-    before = _C.use_avx512()
+    """alpha * a @ b + beta * c0 on the AVX-512 kernels or the AVX2 ones."""
+    before = _C.use_avx2(), _C.use_avx512()
+    _C.set_use_avx2(True)
     _C.set_use_avx512(avx512)
     try:
         out = kempty(c0.shape, np.float32)
@@ -39,7 +41,8 @@ def product(a, b, c0, alpha, beta, avx512):
         _C.cpu.matmul(view(a), view(b), out, alpha=alpha, beta=beta)
         return out.numpy().copy()
     finally:
-        _C.set_use_avx512(before)
+        _C.set_use_avx2(before[0])
+        _C.set_use_avx512(before[1])
 
 
 @needs_avx512
