@@ -80,8 +80,8 @@ struct Kernel {
   void (*pack_bt)(int64_t, const T*, int64_t, T*);
   // Optional fast packer for full A slivers of row-major A (unit column stride).
   void (*pack_a_rows)(int64_t, const T*, int64_t, T*);
-  // The unpacked kernel for small products (gemm_ukr::sgemm_small_avx2; its block
-  // width is nr), or nullptr.
+  // The unpacked kernel for small products (gemm_ukr::sgemm_small_avx2 / _avx512; it
+  // also reads this kernel's packed nr-wide slivers, passed as bwidth = nr), or nullptr.
   void (*small)(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, int64_t, T,
                 T*, int64_t, int64_t);
   // Its dot-product form for narrow C (gemm_ukr::sgemm_dot_avx2), or nullptr.
@@ -110,8 +110,9 @@ void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp,
 
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
-  // NC = 4064: the multiple of 32 next to the AVX2 kernel's 4080; MC = 288 (0.92 -> 0.99x
-  // numpy at 512-2048 over 144, 2 threads, on a Xeon with 2 MiB of L2 per core).
+  // NC = 4064: the multiple of 32 next to the AVX2 kernel's 4080. MC = 288 rather than 144
+  // (bench_gemm.py, 2 threads, a Xeon with 2 MiB of L2 per core: 512 / 1024 / 2048 at
+  // 0.99-1.03 / 0.90-0.93 / 0.84-0.85 -> 1.10 / 0.92 / 0.91 of numpy).
   if (use_avx512())
     return {gemm_ukr::sgemm_avx512_6x32, 6,  32, 288, 256, 4064,
             gemm_ukr::spack_bn_avx512,   gemm_ukr::spack_bt_avx512, gemm_ukr::spack_a6_avx2,

@@ -60,12 +60,12 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
                     T* C, int64_t rsc);
 
 // Measured float32 FMA peak of this machine in GFLOP/s on `threads` threads: each of
-// the pool's threads runs a register-only AVX2 FMA loop (AVX-512 when use_avx512()) timed by its own CPU clock,
-// and the rates are summed (best of several rounds). The ceiling GEMM rates are quoted
-// against. Raises ValueError without AVX2+FMA.
+// the pool's threads runs a register-only FMA loop (ymm; zmm when use_avx512()) timed by
+// its own CPU clock, and the rates are summed (best of several rounds). The ceiling GEMM
+// rates are quoted against. Raises ValueError without AVX2+FMA.
 double fma_peak_gflops(int threads);
 
-// Micro-kernel contract shared by gemm.cpp and gemm_avx2.cpp (internal):
+// Micro-kernel contract shared by gemm.cpp and gemm_avx2.cpp / gemm_avx512.cpp (internal):
 //   C[0:MR, 0:NR] = alpha * A @ Bp + beta * C   (beta == 0: C is not read)
 // A is MR x kc with element strides (rsa, csa): a packed sliver (rsa = 1, csa = MR)
 // or, for small problems, the caller's matrix itself. Bp is a packed sliver of kc
