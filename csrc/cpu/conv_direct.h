@@ -2,10 +2,11 @@
 // (C/groups * kh * kw <= kMaxTaps, e.g. the 1- or 3-channel first layer of a CNN).
 // There the im2col + GEMM path multiplies K = 9..27 matrices, which is mostly packing
 // and memory traffic; these kernels read the input image in place instead, vectorised
-// over 8 output columns. AVX2 only (conv_direct_avx2.cpp); conv_driver.cpp picks them
+// over 8 output columns (conv_direct_avx2.cpp) or, for the forward with AVX-512, over 16
+// positions of the flattened plane (conv_direct_avx512.cpp); conv_driver.cpp picks them
 // for float32 when use_avx2() and the W stride of the convolution is 1, pads the input
 // into a copy when the conv has padding, and threads over samples as for the GEMM path.
-// Declarations only: this header is included by an AVX2-compiled file.
+// Declarations only: this header is included by AVX2- and AVX-512-compiled files.
 #pragma once
 #include <cstdint>
 
@@ -35,6 +36,14 @@ struct Plane {
 // for o < Og. wp holds the weights in panels of kPanel channels, zero past Og:
 // wp[(panel * K + k) * kPanel + r] = w[panel * kPanel + r, k].
 void forward_avx2(const Plane& p, const float* wp, const float* bias, int64_t Og, float* y);
+
+// The same as forward_avx2, in AVX-512 (conv_direct_avx512.cpp), over the flattened
+// plane: positions q = oh * row_stride + ow for every ow < row_stride are computed (those
+// with ow >= OW dropped), so it suits planes whose row_stride is not much wider than OW.
+// It reads x[q + tap[k]] for q < P = (OH - 1) * row_stride + OW only. `scratch` holds
+// kPanel * (P rounded up to a multiple of kFlatTile) floats.
+constexpr int64_t kFlatTile = 48;  // positions per tile: 3 vectors of 16
+void forward_flat_avx512(const Plane& p, const float* wp, const float* bias, int64_t Og, float* y, float* scratch);
 
 // gw[o * K + k] += sum over (oh, ow) of gy[o * OH*OW + oh * OW + ow] * input(k, oh, ow) and, when
 // gy_sum is not null, gy_sum[o] += sum over (oh, ow) of gy[o * OH*OW + oh * OW + ow], for o < Og.

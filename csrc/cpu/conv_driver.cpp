@@ -45,6 +45,7 @@ constexpr int64_t kForwardBandElems = int64_t(1) << 18;
 // is larger) and reused by every later call.
 thread_local ScratchBuffer t_columns;
 thread_local ScratchBuffer t_padded;  // the direct path's zero-padded input sample
+thread_local ScratchBuffer t_flat;    // the AVX-512 direct forward's output panel
 
 // A checked problem (csrc/cpu/conv_args.h) and its band size.
 struct CpuConv : ConvProblem {
@@ -112,15 +113,27 @@ bool use_direct(const ConvProblem& p, bool forward) {
   return std::is_same_v<T, float> && use_avx2() && p.g.sw == 1 && (few_taps || wide_forward) && !p.pointwise;
 }
 
+// The AVX-512 direct kernel computes every position of the flattened plane, row_stride
+// per output row of which OW are kept: it takes planes that waste at most 1 in 8 of them
+// (3x3 on a padded 26-wide map: 26 of 28) with rows wide enough to fill its vectors.
+bool flat_forward_suits(int64_t OW, int64_t row_stride) {
+  return use_avx512() && OW >= 16 && 8 * OW >= 7 * row_stride;
+}
+
+// The direct kernels' row stride for a contiguous input: its padded width per output row.
+int64_t direct_row_stride(const ConvGeom& g) { return g.sh * (g.W + 2 * g.pw); }
+
 // The forward's choice: with AVX-512 in use, a layer with many taps per group (direct only
 // for its wide rows), 64+ output channels per group and 256+ output positions takes
-// im2col + the AVX-512 GEMM, since the direct kernels are AVX2. 2 threads on a Xeon,
-// batch 32-64, 3x3: 32 -> 64 on 26 x 26 9.2 -> 7.0 ms, 64 -> 128 on 16 x 16 5.8 -> 4.4,
-// 16 -> 64 on 28 x 28 2.5 -> 1.9; a tie at 64 -> 64 on 14 x 14 and on 8 x 8 maps; with 8-32
-// output channels the direct kernels stay 1.3-1.6x faster. The flipped-forward input
-// gradient keeps the direct kernels.
+// im2col + the AVX-512 GEMM unless the AVX-512 direct kernel takes its plane. 2 threads
+// on a Xeon, batch 32-64, 3x3, ms, AVX2 direct / GEMM / AVX-512 direct: 32 -> 64 on 26 x 26
+// 9.2 / 5.9-6.1 / 4.9-5.2, 64 -> 64 on 28 x 28 (padded) 10.3 / 8.6-9.1 / 6.6-6.7, 64 -> 128 on
+// 16 x 16 5.8 / 4.8-5.3 / 4.2-4.3, 64 -> 64 on 20 x 20 - / 8.0-8.2 / 5.7-5.9; a tie of the
+// AVX2 kernels and the GEMM at 64 -> 64 on 14 x 14 (rows too short for the AVX-512 one);
+// with 8-32 output channels the AVX2 direct kernels beat the GEMM by 1.3-1.6x.
 bool direct_forward_wins(const ConvProblem& p) {
-  const bool avx512_gemm_wins = use_avx512() && p.K > conv_direct::kMaxTaps && p.Og >= 64 && p.L >= 256;
+  const bool avx512_gemm_wins = use_avx512() && p.K > conv_direct::kMaxTaps && p.Og >= 64 && p.L >= 256 &&
+                                !flat_forward_suits(p.g.OW, direct_row_stride(p.g));
   return use_direct<float>(p, true) && !avx512_gemm_wins;
 }
 
@@ -179,9 +192,19 @@ void direct_forward(const ConvProblem& p, const TensorArg& x, const std::vector<
   const DirectInput in(p, x);
   for_samples(p, [&](int64_t n) {
     const float* xs = in.sample(n);
-    for (int64_t gi = 0; gi < p.groups; ++gi)
-      conv_direct::forward_avx2(in.plane(xs, gi), wp.data() + gi * group_size, bias ? b.data() + gi * p.Og : nullptr,
-                                p.Og, y.data<float>() + (n * p.O + gi * p.Og) * p.L);
+    for (int64_t gi = 0; gi < p.groups; ++gi) {
+      const conv_direct::Plane plane = in.plane(xs, gi);
+      const float* w = wp.data() + gi * group_size;
+      const float* bg = bias ? b.data() + gi * p.Og : nullptr;
+      float* yg = y.data<float>() + (n * p.O + gi * p.Og) * p.L;
+      if (flat_forward_suits(plane.OW, plane.row_stride)) {
+        const int64_t P = (plane.OH - 1) * plane.row_stride + plane.OW;
+        const int64_t ld = (P + conv_direct::kFlatTile - 1) / conv_direct::kFlatTile * conv_direct::kFlatTile;
+        conv_direct::forward_flat_avx512(plane, w, bg, p.Og, yg, t_flat.get<float>(conv_direct::kPanel * ld));
+      } else {
+        conv_direct::forward_avx2(plane, w, bg, p.Og, yg);
+      }
+    }
   });
 }
 
@@ -229,7 +252,13 @@ std::optional<ConvProblem> input_grad_as_forward(const ConvProblem& p) {
   if (g.sh != 1 || g.sw != 1 || g.ph > g.dh * (g.kh - 1) || g.pw > g.dw * (g.kw - 1)) return std::nullopt;
   if (p.Cg < conv_direct::kPanel) return std::nullopt;
   const double extra = double(g.H) * (8 * ((g.W + 7) / 8)) / std::max<double>(double(g.OH) * g.OW, 1.0);
-  if (p.Og > 32 && extra > 1.25) return std::nullopt;
+  // The AVX-512 kernel (flat_forward_suits) wastes only the padding columns and takes
+  // Og <= 64 past that ratio; 2 threads, ms, GEMM / AVX-512 flipped forward: 32 -> 64 on
+  // 26 x 26 7.3-8.5 / 6.5-7.2, 64 -> 64 on 28 x 28 (padded) 7.2-7.9 / 6.4-6.8, 64 -> 64 on
+  // 20 x 20 10.0-10.2 / 8.2-8.3; with Og = 128: 32 -> 128 on 26 x 26 11.5-11.7 / 12.3-13.5,
+  // 64 -> 128 on 20 x 20 8.1-8.5 / 7.7-7.9.
+  const bool flat = flat_forward_suits(g.W, g.OW + 2 * (g.dw * (g.kw - 1) - g.pw));
+  if (p.Og > 32 && extra > 1.25 && !(flat && p.Og <= 64)) return std::nullopt;
   ConvProblem q = p;
   q.g = ConvGeom{g.N, p.O, g.OH, g.OW, g.H, g.W, g.kh, g.kw, 1, 1,
                  g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw, g.dh, g.dw};
