@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import platform
-import sys
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import fastdl  # noqa: E402
-from fastdl import _C  # noqa: E402
-from fastdl.bench import interleaved  # noqa: E402
+import fastdl
+from fastdl import _C
+from fastdl.bench import interleaved
 
 try:
     import torch
