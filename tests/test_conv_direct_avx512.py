@@ -94,3 +94,20 @@ def test_input_grad_matches_float64(n, c, o, hw, pad):
     bound = conv_ref(np.abs(gy), np.abs(wt), None, 2 - pad, 1)
     assert got.shape == ref.shape
     assert np.all(np.abs(got - ref) <= 4e-6 * bound + 1e-30)
+
+
+# Inputs read in place with unusual strides: an input expanded along H (row stride 0, so
+# every output row is the first) and a view of columns 1-26 of 27-wide rows (row stride
+# 27 for 24 outputs: still within the kernel's 1 in 8).
+@needs_avx512
+def test_forward_of_expanded_and_strided_inputs_matches_a_contiguous_copy():
+    rng = np.random.default_rng(3)
+    w = fastdl.tensor(rng.standard_normal((16, 8, 3, 3)).astype(np.float32))
+    expanded = fastdl.tensor(rng.standard_normal((2, 8, 1, 20)).astype(np.float32)).expand(2, 8, 12, 20)
+    strided = fastdl.tensor(rng.standard_normal((2, 8, 15, 27)).astype(np.float32))[:, :, :, 1:27]
+    for x in (expanded, strided):
+        copy = fastdl.tensor(np.ascontiguousarray(x.numpy()))
+        got = with_avx512(True, lambda: F.conv2d(x, w).numpy())
+        np.testing.assert_array_equal(got, with_avx512(True, lambda: F.conv2d(copy, w).numpy()))
+        ref = conv_ref(x.numpy(), w.numpy(), None, 0, 1)
+        assert np.all(np.abs(got - ref) <= 4e-6 * conv_ref(np.abs(x.numpy()), np.abs(w.numpy()), None, 0, 1) + 1e-30)
