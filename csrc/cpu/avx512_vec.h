@@ -4,6 +4,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace fastdl {
 namespace avx512 {
 
@@ -21,7 +23,7 @@ template <> struct Vec<float> {
   static void store(float* p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
-  static M first(int n) { return static_cast<M>(n >= 16 ? 0xFFFF : (1u << n) - 1u); }
+  static M first(int64_t n) { return static_cast<M>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1u); }  // lanes [0, n)
 };
 
 }  // namespace avx512

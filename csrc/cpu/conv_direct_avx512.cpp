@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "avx512_vec.h"
 #include "conv_direct.h"
 
 namespace fastdl {
@@ -25,9 +26,11 @@ namespace {
 
 // Loads 16 positions; the plane's last tile masks lanes past its end, which are
 // neither read nor (being zero) of any consequence: the tile is stored into scratch.
+using V = avx512::Vec<float>;
+
 template <bool kMasked>
 __m512 load16(const float* p, __mmask16 m) {
-  return kMasked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p);
+  return kMasked ? V::load(p, m) : V::load(p);
 }
 
 // ys[r * ld + 0..48) = init[r] + sum over taps of w[k * kPanel + r] * x[tap[k] + 0..48).
@@ -81,10 +84,6 @@ void flat_tile(const float* x, const int64_t* tap, int64_t K, const float* w, co
 #undef FASTDL_STORE
 }
 
-__mmask16 first_lanes16(int64_t n) {
-  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
 }  // namespace
 
 void forward_flat_avx512(const Plane& p, const float* wp, const float* bias, int64_t Og, float* y, float* scratch) {
@@ -99,7 +98,7 @@ void forward_flat_avx512(const Plane& p, const float* wp, const float* bias, int
     int64_t q = 0;
     for (; q + kFlatTile <= P; q += kFlatTile) flat_tile<false>(p.x + q, p.tap, K, wp, init, all, scratch + q, ld);
     if (q < P) {
-      const __mmask16 m[3] = {first_lanes16(P - q), first_lanes16(P - q - 16), first_lanes16(P - q - 32)};
+      const __mmask16 m[3] = {V::first(P - q), V::first(P - q - 16), V::first(P - q - 32)};
       flat_tile<true>(p.x + q, p.tap, K, wp, init, m, scratch + q, ld);
     }
     // Keep each row's first OW positions.
