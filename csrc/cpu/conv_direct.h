@@ -40,10 +40,11 @@ void forward_avx2(const Plane& p, const float* wp, const float* bias, int64_t Og
 // The same as forward_avx2, in AVX-512 (conv_direct_avx512.cpp), over the flattened
 // plane: positions q = oh * row_stride + ow for every ow < row_stride are computed (those
 // with ow >= OW dropped), so it suits planes whose row_stride is not much wider than OW.
-// It reads x[q + tap[k]] for q < P = (OH - 1) * row_stride + OW only. `scratch` holds
-// kPanel * (P rounded up to a multiple of kFlatTile) floats.
-constexpr int64_t kFlatTile = 48;  // positions per tile: 3 vectors of 16
+// It reads x[q + tap[k]] for q < (OH - 1) * row_stride + OW only. `scratch` holds
+// flat_scratch_floats(p) floats (one panel's tiles; like the kernel, AVX-512 code: call it only
+// with use_avx512()).
 void forward_flat_avx512(const Plane& p, const float* wp, const float* bias, int64_t Og, float* y, float* scratch);
+int64_t flat_scratch_floats(const Plane& p);
 
 // gw[o * K + k] += sum over (oh, ow) of gy[o * OH*OW + oh * OW + ow] * input(k, oh, ow) and, when
 // gy_sum is not null, gy_sum[o] += sum over (oh, ow) of gy[o * OH*OW + oh * OW + ow], for o < Og.

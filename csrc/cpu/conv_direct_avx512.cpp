@@ -24,6 +24,8 @@ namespace conv_direct {
 
 namespace {
 
+constexpr int64_t kFlatTile = 48;  // positions per tile: 3 vectors of 16
+
 // Loads 16 positions; the plane's last tile masks lanes past its end, which are
 // neither read nor (being zero) of any consequence: the tile is stored into scratch.
 using V = avx512::Vec<float>;
@@ -84,12 +86,17 @@ void flat_tile(const float* x, const int64_t* tap, int64_t K, const float* w, co
 #undef FASTDL_STORE
 }
 
+// Flattened positions up to the last output, and the scratch rows' length: whole tiles.
+int64_t flat_positions(const Plane& p) { return (p.OH - 1) * p.row_stride + p.OW; }
+int64_t flat_row_length(const Plane& p) { return (flat_positions(p) + kFlatTile - 1) / kFlatTile * kFlatTile; }
+
 }  // namespace
+
+int64_t flat_scratch_floats(const Plane& p) { return kPanel * flat_row_length(p); }
 
 void forward_flat_avx512(const Plane& p, const float* wp, const float* bias, int64_t Og, float* y, float* scratch) {
   const int64_t L = p.OH * p.OW, K = p.K, rs = p.row_stride;
-  const int64_t P = (p.OH - 1) * rs + p.OW;  // flattened positions up to the last output
-  const int64_t ld = (P + kFlatTile - 1) / kFlatTile * kFlatTile;
+  const int64_t P = flat_positions(p), ld = flat_row_length(p);
   const __mmask16 all[3] = {0xffff, 0xffff, 0xffff};
   for (int64_t o0 = 0; o0 < Og; o0 += kPanel, wp += K * kPanel) {
     const int64_t rows = Og - o0 < kPanel ? Og - o0 : kPanel;

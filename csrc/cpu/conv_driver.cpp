@@ -198,9 +198,8 @@ void direct_forward(const ConvProblem& p, const TensorArg& x, const std::vector<
       const float* bg = bias ? b.data() + gi * p.Og : nullptr;
       float* yg = y.data<float>() + (n * p.O + gi * p.Og) * p.L;
       if (flat_forward_suits(plane.OW, plane.row_stride)) {
-        const int64_t P = (plane.OH - 1) * plane.row_stride + plane.OW;
-        const int64_t ld = (P + conv_direct::kFlatTile - 1) / conv_direct::kFlatTile * conv_direct::kFlatTile;
-        conv_direct::forward_flat_avx512(plane, w, bg, p.Og, yg, t_flat.get<float>(conv_direct::kPanel * ld));
+        float* scratch = t_flat.get<float>(conv_direct::flat_scratch_floats(plane));
+        conv_direct::forward_flat_avx512(plane, w, bg, p.Og, yg, scratch);
       } else {
         conv_direct::forward_avx2(plane, w, bg, p.Og, yg);
       }
@@ -251,14 +250,6 @@ std::optional<ConvProblem> input_grad_as_forward(const ConvProblem& p) {
   const ConvGeom& g = p.g;
   if (g.sh != 1 || g.sw != 1 || g.ph > g.dh * (g.kh - 1) || g.pw > g.dw * (g.kw - 1)) return std::nullopt;
   if (p.Cg < conv_direct::kPanel) return std::nullopt;
-  const double extra = double(g.H) * (8 * ((g.W + 7) / 8)) / std::max<double>(double(g.OH) * g.OW, 1.0);
-  // The AVX-512 kernel (flat_forward_suits) wastes only the padding columns and takes
-  // Og <= 64 past that ratio; 2 threads, ms, GEMM / AVX-512 flipped forward: 32 -> 64 on
-  // 26 x 26 7.3-8.5 / 6.5-7.2, 64 -> 64 on 28 x 28 (padded) 7.2-7.9 / 6.4-6.8, 64 -> 64 on
-  // 20 x 20 10.0-10.2 / 8.2-8.3; with Og = 128: 32 -> 128 on 26 x 26 11.5-11.7 / 12.3-13.5,
-  // 64 -> 128 on 20 x 20 8.1-8.5 / 7.7-7.9.
-  const bool flat = flat_forward_suits(g.W, g.OW + 2 * (g.dw * (g.kw - 1) - g.pw));
-  if (p.Og > 32 && extra > 1.25 && !(flat && p.Og <= 64)) return std::nullopt;
   ConvProblem q = p;
   q.g = ConvGeom{g.N, p.O, g.OH, g.OW, g.H, g.W, g.kh, g.kw, 1, 1,
                  g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw, g.dh, g.dw};
@@ -268,6 +259,14 @@ std::optional<ConvProblem> input_grad_as_forward(const ConvProblem& p) {
   q.K = p.Og * g.kh * g.kw;
   q.L = g.H * g.W;
   q.pointwise = false;
+  const double extra = double(g.H) * (8 * ((g.W + 7) / 8)) / std::max<double>(double(g.OH) * g.OW, 1.0);
+  // The AVX-512 kernel (flat_forward_suits) wastes only the padding columns and takes
+  // Og <= 64 past that ratio; 2 threads, ms, GEMM / AVX-512 flipped forward: 32 -> 64 on
+  // 26 x 26 7.3-8.5 / 6.5-7.2, 64 -> 64 on 28 x 28 (padded) 7.2-7.9 / 6.4-6.8, 64 -> 64 on
+  // 20 x 20 10.0-10.2 / 8.2-8.3; with Og = 128: 32 -> 128 on 26 x 26 11.5-11.7 / 12.3-13.5,
+  // 64 -> 128 on 20 x 20 8.1-8.5 / 7.7-7.9.
+  const bool flat = flat_forward_suits(q.g.OW, direct_row_stride(q.g));
+  if (p.Og > 32 && extra > 1.25 && !(flat && p.Og <= 64)) return std::nullopt;
   if (!use_direct<float>(q, true)) return std::nullopt;
   return q;
 }
