@@ -5,13 +5,17 @@
 // vectors and broadcasts the 6 values of A. The k loop is inline asm because GCC,
 // given the same loop in intrinsics, spills accumulators to the stack (16 ymm
 // registers: 12 accumulators + 2 B + 1 A leave no slack), costing ~15%.
-// This file includes no project or std headers with inline code (gemm.h pulls in
-// <string>/<vector>): an AVX2-compiled copy of a shared inline function could be
-// picked by the linker for portable callers. The definitions below match gemm.h's
+// This file includes no project or std headers with portable inline code (gemm.h pulls
+// in <string>/<vector>): an AVX2-compiled copy of a shared inline function could be
+// picked by the linker for portable callers. avx2_vec.h is AVX2 code in every file that
+// includes it, and gemm_tile_store.h is a template instantiated here with its types. The definitions below match gemm.h's
 // gemm_ukr declarations; a mismatch fails at link time.
 #include <immintrin.h>
 
 #include <cstdint>
+
+#include "avx2_vec.h"
+#include "gemm_tile_store.h"
 
 namespace fastdl {
 namespace cpu {
@@ -81,19 +85,9 @@ void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const
   const int64_t rs = rsa * 4, cs = csa * 4;
   FASTDL_KLOOP("vbroadcastss", "vfmadd231ps");
 
-  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
   const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                             {c30, c31}, {c40, c41}, {c50, c51}};
-  for (int i = 0; i < 6; ++i) {
-    float* c = C + i * rsc;
-    __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
-    if (beta != 0.0f) {
-      r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
-      r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
-    }
-    _mm256_storeu_ps(c, r0);
-    _mm256_storeu_ps(c + 8, r1);
-  }
+  store_tile_6x2<avx2::Vec<float>>(acc, C, rsc, alpha, beta);
 }
 
 void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const double* Bp,
@@ -110,19 +104,9 @@ void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const
   const int64_t rs = rsa * 8, cs = csa * 8;
   FASTDL_KLOOP("vbroadcastsd", "vfmadd231pd");
 
-  const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
   const __m256d acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                              {c30, c31}, {c40, c41}, {c50, c51}};
-  for (int i = 0; i < 6; ++i) {
-    double* c = C + i * rsc;
-    __m256d r0 = _mm256_mul_pd(va, acc[i][0]), r1 = _mm256_mul_pd(va, acc[i][1]);
-    if (beta != 0.0) {
-      r0 = _mm256_fmadd_pd(vb, _mm256_loadu_pd(c), r0);
-      r1 = _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + 4), r1);
-    }
-    _mm256_storeu_pd(c, r0);
-    _mm256_storeu_pd(c + 4, r1);
-  }
+  store_tile_6x2<avx2::Vec<double>>(acc, C, rsc, alpha, beta);
 }
 
 // Packs one full B sliver of a row-major B (unit column stride): a 64-byte row copy

@@ -14,6 +14,9 @@
 
 #include <cstdint>
 
+#include "avx512_vec.h"
+#include "gemm_tile_store.h"
+
 namespace fastdl {
 namespace cpu {
 namespace gemm_ukr {
@@ -87,19 +90,9 @@ void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, con
       : [rs] "r"(rs), [cs] "r"(cs)
       : "cc", "memory");
 
-  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
   const __m512 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                             {c30, c31}, {c40, c41}, {c50, c51}};
-  for (int i = 0; i < 6; ++i) {
-    float* c = C + i * rsc;
-    __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
-    if (beta != 0.0f) {
-      r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), r0);
-      r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + 16), r1);
-    }
-    _mm512_storeu_ps(c, r0);
-    _mm512_storeu_ps(c + 16, r1);
-  }
+  store_tile_6x2<avx512::Vec<float>>(acc, C, rsc, alpha, beta);
 }
 
 // One full 32-column sliver of row-major B: a 128-byte row copy per k, prefetching the
