@@ -25,6 +25,7 @@
 #include "conv_space_to_depth.h"
 #include "conv_subpixel.h"
 #include "conv_unfold.h"
+#include "conv_weight_grad_taps.h"
 #include "gemm.h"
 
 namespace fastdl {
@@ -153,9 +154,12 @@ class DirectInput {
     }
   }
 
+  // Elements between the first inputs of consecutive output rows.
+  int64_t row_stride() const { return p_.g.sh * sH_; }
+
   // Group gi of a sample returned by sample().
   conv_direct::Plane plane(const float* sample, int64_t gi) const {
-    return {sample + gi * p_.Cg * sC_, p_.g.sh * sH_, p_.g.OH, p_.g.OW, p_.K, tap_.data()};
+    return {sample + gi * p_.Cg * sC_, row_stride(), p_.g.OH, p_.g.OW, p_.K, tap_.data()};
   }
 
   // Sample n as the kernels read it; a copy lives in this thread's buffer until the
@@ -347,6 +351,12 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
   const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(p.g.N, threads == 1 ? 1 : 4 * threads));
   std::optional<DirectInput> direct;
   if (use_direct<T>(p, false)) direct.emplace(p, x);
+  // 3-wide kernels with many taps: the GEMM's micro-kernel on the input in place.
+  std::optional<DirectInput> taps;
+  if (std::is_same_v<T, float> && !direct && use_avx2() && p.g.sw == 1) {
+    taps.emplace(p, x);
+    if (!conv_wgrad_taps::applies(p, taps->row_stride())) taps.reset();
+  }
   const int64_t own = direct ? 1 : 0;  // slots summing straight into gw
   std::vector<T> partial(static_cast<size_t>((slots - own) * wsize));
   std::vector<double> bias_sum(static_cast<size_t>(gb ? slots * p.O : 0), 0.0);
@@ -354,8 +364,30 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
   for_items(slots, p.g.N * p.O * p.K * p.L / slots, [&](int64_t s) {
     T* acc = s < own ? gwb : partial.data() + (s - own) * wsize;
     T beta = T(0);
+    const int64_t n0 = p.g.N * s / slots, n1 = p.g.N * (s + 1) / slots;
+    if constexpr (std::is_same_v<T, float>)
+      if (taps) {
+        auto run = [&](bool wanted_only) {
+          std::fill(acc, acc + wsize, 0.0f);
+          for (int64_t n = n0; n < n1; ++n) {
+            const float* xs = taps->sample(n);
+            for (int64_t gi = 0; gi < p.groups; ++gi) {
+              const conv_direct::Plane plane = taps->plane(xs, gi);
+              float* packed = t_columns.get<float>(conv_wgrad_taps::packed_floats(plane, p.Og));
+              conv_wgrad_taps::accumulate(plane, gy.data<float>() + (n * p.O + gi * p.Og) * p.L, p.Og, packed,
+                                          acc + gi * p.K * p.Og, p.Og, wanted_only);
+            }
+          }
+        };
+        run(false);
+        if (conv_wgrad_taps::any_nonfinite(acc, wsize)) run(true);  // see accumulate()
+        if (gb)
+          for (int64_t n = n0; n < n1; ++n)
+            for (int64_t o = 0; o < p.O; ++o) bias_sum[s * p.O + o] += row_sum(gy.data<T>() + (n * p.O + o) * p.L, p.L);
+        return;
+      }
     T* buf = direct ? nullptr : t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
-    for (int64_t n = p.g.N * s / slots; n < p.g.N * (s + 1) / slots; ++n) {
+    for (int64_t n = n0; n < n1; ++n) {
       const T* gyn = gy.data<T>() + n * p.O * p.L;
       if constexpr (std::is_same_v<T, float>)
         if (direct) {  // the direct kernel adds into acc and sums gy on the way

@@ -73,6 +73,10 @@ double fma_peak_gflops(int threads);
 namespace gemm_ukr {
 void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
                      float* C, int64_t rsc, float alpha, float beta);
+// The same with rows 3-5 of A at A3 (A3 + rsa, A3 + 2 rsa) rather than A + 3 rsa: two
+// 3-row groups of A anywhere (conv's weight grad reads two kernel rows of taps in place).
+void sgemm_avx2_6x16_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
+                        float* C, int64_t rsc, float alpha, float beta);
 void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const double* Bp,
                     double* C, int64_t rsc, double alpha, double beta);
 // Bp <- one full NR-column sliver (NR = 16 / 8) of B, for k < kc and j < NR:
@@ -110,6 +114,8 @@ void dgemm_dot_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double*
 // and its 32-column B packers; A slivers are spack_a6_avx2's.
 void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
                        float* C, int64_t rsc, float alpha, float beta);
+void sgemm_avx512_6x32_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
+                          float* C, int64_t rsc, float alpha, float beta);
 void spack_bn_avx512(int64_t kc, const float* B, int64_t rsb, float* Bp);
 void spack_bt_avx512(int64_t kc, const float* B, int64_t csb, float* Bp);
 float fma_probe_avx512(int64_t iters);  // iters x 384 float32 flops (12 zmm chains)

@@ -71,15 +71,15 @@ namespace gemm_ukr {
       : [rs] "r"(rs), [cs] "r"(cs)                                                     \
       : "cc", "memory")
 
-void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
-                     float* C, int64_t rsc, float alpha, float beta) {
+void sgemm_avx2_6x16_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
+                        float* C, int64_t rsc, float alpha, float beta) {
   for (int i = 0; i < 6; ++i) {  // the tile is written at the end: start fetching it now
     _mm_prefetch(reinterpret_cast<const char*>(C + i * rsc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(C + i * rsc + 15), _MM_HINT_T0);
   }
   __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, av;
   const float* a = A;
-  const float* a3 = A + 3 * rsa;
+  const float* a3 = A3;
   const float* bp = Bp;
   int64_t k = kc, k4;
   const int64_t rs = rsa * 4, cs = csa * 4;
@@ -88,6 +88,11 @@ void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const
   const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                             {c30, c31}, {c40, c41}, {c50, c51}};
   store_tile_6x2<avx2::Vec<float>>(acc, C, rsc, alpha, beta);
+}
+
+void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                     float* C, int64_t rsc, float alpha, float beta) {
+  sgemm_avx2_6x16_at(kc, A, A + 3 * rsa, rsa, csa, Bp, C, rsc, alpha, beta);
 }
 
 void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const double* Bp,

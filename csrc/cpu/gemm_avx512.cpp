@@ -47,8 +47,8 @@ void spack_bt16_avx2(int64_t kc, const float* B, int64_t csb, float* Bp, int64_t
 
 #define FASTDL_ZERO512(C) "vpxord %[" C "], %[" C "], %[" C "]\n\t"
 
-void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
-                       float* C, int64_t rsc, float alpha, float beta) {
+void sgemm_avx512_6x32_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
+                          float* C, int64_t rsc, float alpha, float beta) {
   // The tile is written at the end: start fetching it now. A 128-byte row not aligned
   // to 64 bytes spans three cache lines, not two: without the middle one's prefetch a
   // product into a NumPy-allocated C (16 bytes past a line) ran at 0.8x (2048^2).
@@ -60,7 +60,7 @@ void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, con
   }
   __m512 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, av;
   const float* a = A;
-  const float* a3 = A + 3 * rsa;
+  const float* a3 = A3;
   const float* bp = Bp;
   int64_t k = kc, k4;
   const int64_t rs = rsa * 4, cs = csa * 4;
@@ -93,6 +93,11 @@ void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, con
   const __m512 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                             {c30, c31}, {c40, c41}, {c50, c51}};
   store_tile_6x2<avx512::Vec<float>>(acc, C, rsc, alpha, beta);
+}
+
+void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                       float* C, int64_t rsc, float alpha, float beta) {
+  sgemm_avx512_6x32_at(kc, A, A + 3 * rsa, rsa, csa, Bp, C, rsc, alpha, beta);
 }
 
 // One full 32-column sliver of row-major B: a 128-byte row copy per k, prefetching the
