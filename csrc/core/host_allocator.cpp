@@ -9,6 +9,7 @@
 
 #include "block_cache.h"
 #include "errors.h"
+#include "large_alloc.h"
 
 namespace fastdl {
 
@@ -47,7 +48,7 @@ HostCache& cache() {
 }
 
 // Null when the system has no memory for it.
-void* aligned(size_t size) { return std::aligned_alloc(kHostAlignment, size); }
+void* aligned(size_t size) { return aligned_alloc_large(size); }
 
 [[noreturn]] void out_of_memory(size_t nbytes) {
   throw OutOfMemoryError("CPU out of memory: tried to allocate " + std::to_string(nbytes) + " bytes (" +

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "large_alloc.h"
+
 namespace fastdl {
 
 class ScratchBuffer {
@@ -22,7 +24,7 @@ class ScratchBuffer {
     const size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) & ~size_t(63);
     if (bytes > cap_) {
       std::free(p_);
-      p_ = std::aligned_alloc(64, bytes);
+      p_ = aligned_alloc_large(bytes);
       if (!p_) {
         cap_ = 0;
         throw std::bad_alloc();
