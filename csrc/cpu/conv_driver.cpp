@@ -8,7 +8,9 @@
 // L2 when the gemm packs it) and runs the serial gemm on it. For float32 layers with
 // few taps per group (C/groups * kh * kw <= 32, e.g. a CNN's first layer) the forward
 // and weight-grad passes use the direct AVX2 kernels of conv_direct.h instead: a GEMM
-// with K = 9 is mostly packing and memory traffic. Strided float32 layers split into
+// with K = 9 is mostly packing and memory traffic. The weight grad of float32 3-wide
+// kernels with more taps runs the GEMM's micro-kernel on the input in place
+// (conv_weight_grad_taps.h) rather than on unfolded columns. Strided float32 layers split into
 // phases on the same kernels: the input gradient (conv_transpose2d's forward) in
 // conv_subpixel.cpp, the forward of k4 s2-like layers in conv_space_to_depth.cpp.
 #include <algorithm>
