@@ -3,8 +3,9 @@ micro-kernel, reading the input in place (csrc/cpu/conv_weight_grad_taps.cpp): t
 flattened plane's positions past each output row are multiplied in with zero weight.
 Against a float64 NumPy reference on the AVX-512 kernel (6 x 32 tiles) and the AVX2 one
 (6 x 16), including tiles of 3 rows, partial column slivers, padding, dilation, groups,
-inputs read in place with wider rows, and infinities in the input (where the zero-weight
-positions would make NaN: the slot is redone on the wanted positions only)."""
+bands of output rows, inputs read in place with wider rows, and infinities in the input
+(where the zero-weight positions would make NaN: the slot is redone on the wanted
+positions only)."""
 import numpy as np
 import pytest
 
@@ -58,7 +59,8 @@ def run_weight_grad(x, w_shape, gy, pad, dil, groups):
 # n, c, o, (h, w), (kh, kw), pad, dilation, groups: MNIST's 32 -> 64 (full 6 x 32 tiles),
 # 16 input channels (48 taps: 8 tiles of 6), 5 channels (45 taps: a last tile of 3 rows),
 # output channels not a multiple of 16 or 32, a 5x3 kernel with dilation along W,
-# groups, 9 samples (more than the 8 slots of 2 threads), a plane of one output row.
+# groups, 9 samples (more than the 8 slots of 2 threads), a plane of one output row, and
+# a plane whose packed gy takes 3 bands of output rows (31 + 31 + 6 of 68).
 SHAPES = [
     (2, 32, 64, (26, 26), (3, 3), (0, 0), (1, 1), 1),
     (3, 16, 40, (20, 19), (3, 3), (1, 1), (1, 1), 1),
@@ -67,6 +69,7 @@ SHAPES = [
     (2, 24, 36, (18, 18), (3, 3), (1, 1), (1, 1), 2),
     (9, 8, 20, (12, 30), (3, 3), (0, 0), (1, 1), 1),
     (2, 16, 17, (3, 24), (3, 3), (0, 0), (1, 1), 1),
+    (1, 4, 64, (70, 130), (3, 3), (0, 0), (1, 1), 1),
 ]
 
 

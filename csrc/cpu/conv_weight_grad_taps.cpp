@@ -45,13 +45,23 @@ constexpr int kMR = 6;
 // 9.6-10.2 ms at 256 positions, 9.0-9.4 at one block).
 constexpr int64_t kKC = 1024;
 
+// The packed gy of a band of output rows stays within this many floats (1 MiB; MNIST's
+// 24 x 26 plane of 64 channels, 160 KiB, is one band).
+constexpr int64_t kMaxPackedFloats = int64_t(1) << 18;
+
 int64_t flat_positions(const conv_direct::Plane& p) { return (p.OH - 1) * p.row_stride + p.OW; }
 
-// Bp <- gy (Og x OH*OW) transposed into zero-padded NR-column slivers of Q rows (sliver s
-// at Bp + s * Q * NR), row q = oh * row_stride + ow holding gy[:, oh, ow] for ow < OW
-// and zeros past it.
-void pack_gy(const conv_direct::Plane& p, const float* gy, int64_t Og, int nr, float* Bp) {
-  const int64_t L = p.OH * p.OW, Q = flat_positions(p);
+// Output rows per band.
+int64_t band_rows(const conv_direct::Plane& p, int64_t Og, int nr) {
+  const int64_t per_row = (Og + nr - 1) / nr * nr * p.row_stride;
+  return std::clamp<int64_t>(kMaxPackedFloats / std::max<int64_t>(per_row, 1), 1, std::max<int64_t>(p.OH, 1));
+}
+
+// Bp <- gy (Og x OH*OW, channel stride L) transposed into zero-padded NR-column slivers
+// of Q rows (sliver s at Bp + s * Q * NR), row q = oh * row_stride + ow holding
+// gy[:, oh, ow] for ow < OW and zeros past it.
+void pack_gy(const conv_direct::Plane& p, const float* gy, int64_t L, int64_t Og, int nr, float* Bp) {
+  const int64_t Q = flat_positions(p);
   for (int64_t s = 0; s * nr < Og; ++s) {
     float* sliver = Bp + s * Q * nr;
     for (int64_t oh = 0; oh < p.OH; ++oh) {
@@ -92,15 +102,17 @@ bool applies(const ConvProblem& p, int64_t row_stride) {
 
 int64_t packed_floats(const conv_direct::Plane& p, int64_t Og) {
   const int nr = tap_kernel().nr;
-  return (Og + nr - 1) / nr * nr * flat_positions(p);
+  return (Og + nr - 1) / nr * nr * ((band_rows(p, Og, nr) - 1) * p.row_stride + p.OW);
 }
 
-void accumulate(const conv_direct::Plane& p, const float* gy, int64_t Og, float* packed, float* gwt, int64_t ldg,
-                bool wanted_only) {
-  const TapKernel kn = tap_kernel();
+namespace {
+
+// accumulate() on plane p, gy's channels L apart.
+void accumulate_band(const TapKernel& kn, const conv_direct::Plane& p, const float* gy, int64_t L, int64_t Og,
+                     float* packed, float* gwt, int64_t ldg, bool wanted_only) {
   const int nr = kn.nr;
   const int64_t Q = flat_positions(p);
-  pack_gy(p, gy, Og, nr, packed);
+  pack_gy(p, gy, L, Og, nr, packed);
   const int64_t slivers = (Og + nr - 1) / nr, row_tiles = (p.K + kMR - 1) / kMR;
   alignas(64) float tile[kMR * 32];
   // gwt += X[:, q0:q0+kc] @ G[q0:q0+kc, :]
@@ -131,6 +143,20 @@ void accumulate(const conv_direct::Plane& p, const float* gy, int64_t Og, float*
   }
   const int64_t blocks = (Q + kKC - 1) / kKC;
   for (int64_t b = 0; b < blocks; ++b) run_block(Q * b / blocks, Q * (b + 1) / blocks - Q * b / blocks);
+}
+
+}  // namespace
+
+void accumulate(const conv_direct::Plane& p, const float* gy, int64_t Og, float* packed, float* gwt, int64_t ldg,
+                bool wanted_only) {
+  const TapKernel kn = tap_kernel();
+  const int64_t rows = band_rows(p, Og, kn.nr);
+  for (int64_t oh0 = 0; oh0 < p.OH; oh0 += rows) {
+    conv_direct::Plane band = p;
+    band.x = p.x + oh0 * p.row_stride;
+    band.OH = std::min(rows, p.OH - oh0);
+    accumulate_band(kn, band, gy + oh0 * p.OW, p.OH * p.OW, Og, packed, gwt, ldg, wanted_only);
+  }
 }
 
 }  // namespace conv_wgrad_taps
