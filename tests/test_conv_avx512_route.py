@@ -10,6 +10,7 @@ import pytest
 import fastdl
 from fastdl import _C
 from fastdl.nn import functional as F
+from isa_switch import with_isa
 
 needs_avx512 = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512F")
 
@@ -34,16 +35,9 @@ def test_gemm_route_and_direct_route_match_float64(n, c, o, hw, pad, groups):
     w = (rng.standard_normal((o, c // groups, 3, 3)) * 0.2).astype(np.float32)
     b = rng.standard_normal(o).astype(np.float32)
     ref = conv_ref(x, w, b, pad, groups)
-    outs = {}
-    before = _C.use_avx2(), _C.use_avx512()
-    try:
-        _C.set_use_avx2(True)  # (FASTDL_DISABLE_AVX2=1 would leave both routes portable)
-        for on in (True, False):
-            _C.set_use_avx512(on)
-            outs[on] = F.conv2d(fastdl.tensor(x), fastdl.tensor(w), fastdl.tensor(b), padding=pad, groups=groups).numpy()
-    finally:
-        _C.set_use_avx2(before[0])
-        _C.set_use_avx512(before[1])
+    outs = {on: with_isa(on, lambda: F.conv2d(fastdl.tensor(x), fastdl.tensor(w), fastdl.tensor(b), padding=pad,
+                                              groups=groups).numpy())
+            for on in (True, False)}
     bound = conv_ref(np.abs(x), np.abs(w), np.abs(b), pad, groups)
     for got in outs.values():
         assert np.all(np.abs(got - ref) <= 4e-6 * bound + 1e-30)

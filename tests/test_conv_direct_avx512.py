@@ -10,6 +10,7 @@ import pytest
 import fastdl
 from fastdl import _C
 from fastdl.nn import functional as F
+from isa_switch import with_isa
 
 needs_avx512 = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512F")
 
@@ -23,17 +24,6 @@ def conv_ref(x, w, b, pad, groups, dilation=1):
     out = np.concatenate([np.einsum("ncyxij,ocij->noyx", win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og].astype(np.float64))
                           for g in range(groups)], axis=1)
     return out if b is None else out + b.astype(np.float64)[None, :, None, None]
-
-
-def with_avx512(on, fn):
-    before = _C.use_avx2(), _C.use_avx512()
-    try:
-        _C.set_use_avx2(True)  # (FASTDL_DISABLE_AVX2=1 would leave every route portable)
-        _C.set_use_avx512(on)
-        return fn()
-    finally:
-        _C.set_use_avx2(before[0])
-        _C.set_use_avx512(before[1])
 
 
 # n, c, o, (h, w), kernel, pad, dilation, groups, bias: rows 16-28 wide, output channels
@@ -63,7 +53,7 @@ def test_forward_matches_float64_and_the_avx2_bits(n, c, o, hw, k, pad, dil, gro
         return F.conv2d(fastdl.tensor(x), fastdl.tensor(w), None if b is None else fastdl.tensor(b),
                         padding=pad, dilation=dil, groups=groups).numpy()
 
-    got, avx2 = with_avx512(True, run), with_avx512(False, run)
+    got, avx2 = with_isa(True, run), with_isa(False, run)
     ref = conv_ref(x, w, b, pad, groups, dil)
     bound = conv_ref(np.abs(x), np.abs(w), None if b is None else np.abs(b), pad, groups, dil)
     assert got.shape == ref.shape
@@ -87,7 +77,7 @@ def test_input_grad_matches_float64(n, c, o, hw, pad):
         (gx,) = fastdl.autograd.grad(y, [xt], fastdl.tensor(gy))
         return gx.numpy(), gy
 
-    got, gy = with_avx512(True, run)
+    got, gy = with_isa(True, run)
     # gx = gy, padded by 2 - pad, correlated with w flipped and its channel axes swapped
     wt = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
     ref = conv_ref(gy, wt, None, 2 - pad, 1)
@@ -107,7 +97,7 @@ def test_forward_of_expanded_and_strided_inputs_matches_a_contiguous_copy():
     strided = fastdl.tensor(rng.standard_normal((2, 8, 15, 27)).astype(np.float32))[:, :, :, 1:27]
     for x in (expanded, strided):
         copy = fastdl.tensor(np.ascontiguousarray(x.numpy()))
-        got = with_avx512(True, lambda: F.conv2d(x, w).numpy())
-        np.testing.assert_array_equal(got, with_avx512(True, lambda: F.conv2d(copy, w).numpy()))
+        got = with_isa(True, lambda: F.conv2d(x, w).numpy())
+        np.testing.assert_array_equal(got, with_isa(True, lambda: F.conv2d(copy, w).numpy()))
         ref = conv_ref(x.numpy(), w.numpy(), None, 0, 1)
         assert np.all(np.abs(got - ref) <= 4e-6 * conv_ref(np.abs(x.numpy()), np.abs(w.numpy()), None, 0, 1) + 1e-30)

@@ -12,6 +12,7 @@ import pytest
 import fastdl
 from fastdl import _C
 from fastdl.nn import functional as F
+from isa_switch import with_isa
 
 needs_avx2 = pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2/FMA")
 
@@ -21,17 +22,6 @@ def isa_params():
     if _C.cpu_has_avx512f():
         params.append(pytest.param(True, id="avx512"))
     return params
-
-
-def with_isa(avx512, fn):
-    before = _C.use_avx2(), _C.use_avx512()
-    try:
-        _C.set_use_avx2(True)  # (FASTDL_DISABLE_AVX2=1 would leave every route portable)
-        _C.set_use_avx512(avx512)
-        return fn()
-    finally:
-        _C.set_use_avx2(before[0])
-        _C.set_use_avx512(before[1])
 
 
 def weight_grad_ref(x, gy, k, pad, dil, groups):
