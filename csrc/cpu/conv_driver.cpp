@@ -367,6 +367,11 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
     T* acc = s < own ? gwb : partial.data() + (s - own) * wsize;
     T beta = T(0);
     const int64_t n0 = p.g.N * s / slots, n1 = p.g.N * (s + 1) / slots;
+    // gy's per-channel sums of sample n into this slot's bias partials
+    auto sum_bias = [&](int64_t n) {
+      if (gb)
+        for (int64_t o = 0; o < p.O; ++o) bias_sum[s * p.O + o] += row_sum(gy.data<T>() + (n * p.O + o) * p.L, p.L);
+    };
     if constexpr (std::is_same_v<T, float>)
       if (taps) {
         auto run = [&](bool wanted_only) {
@@ -383,9 +388,7 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
         };
         run(false);
         if (conv_wgrad_taps::any_nonfinite(acc, wsize)) run(true);  // see accumulate()
-        if (gb)
-          for (int64_t n = n0; n < n1; ++n)
-            for (int64_t o = 0; o < p.O; ++o) bias_sum[s * p.O + o] += row_sum(gy.data<T>() + (n * p.O + o) * p.L, p.L);
+        for (int64_t n = n0; n < n1; ++n) sum_bias(n);
         return;
       }
     T* buf = direct ? nullptr : t_columns.get<T>(p.g.C * p.g.kh * p.g.kw * p.band * p.g.OW);
@@ -409,8 +412,7 @@ void weight_grad_impl(const CpuConv& p, const TensorArg& x, const TensorArg& gy,
                   gyn + gi * p.Og * p.L + oh0 * p.g.OW, 1, p.L, beta, acc + gi * p.K * p.Og, p.Og, 1);
         beta = T(1);
       });
-      if (gb)
-        for (int64_t o = 0; o < p.O; ++o) bias_sum[s * p.O + o] += row_sum(gyn + o * p.L, p.L);
+      sum_bias(n);
     }
     if (beta == T(0)) std::fill(acc, acc + wsize, T(0));  // no samples or no output rows
   });
