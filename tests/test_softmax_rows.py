@@ -86,22 +86,25 @@ def test_float32_backward_on_both_builds(use_avx2, log, dim):  # noqa: F811
 @pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2+FMA")
 @pytest.mark.parametrize("dim", [0, 1])
 def test_backward_bits_do_not_depend_on_the_build(dim):
-    """The AVX2 backward builds use no FMA, so each element rounds as the portable build's:
-    from the same forward output, the same gradients on every x86-64 CPU."""
+    """The AVX-512 and AVX2 backward builds use no FMA, so each element rounds as the
+    portable build's: from the same forward output, the same gradients on every x86-64 CPU."""
     rng = np.random.default_rng(11)
     x = (rng.standard_normal((19, 300)) * 4).astype(np.float32)
     gy = fastdl.tensor(rng.standard_normal(x.shape).astype(np.float32))
-    before = _C.use_avx2()
+    before, before512 = _C.use_avx2(), _C.use_avx512()
     try:
         for fn in (F.log_softmax, F.softmax):
             t = fastdl.tensor(x, requires_grad=True)
             y = fn(t, dim)  # one forward; its backward run on each build
             grads = []
-            for on in (True, False):
-                _C.set_use_avx2(on)
+            for avx2, avx512 in ((True, True), (True, False), (False, False)):
+                _C.set_use_avx2(avx2)
+                _C.set_use_avx512(avx512)  # clamped to the hardware
                 t.grad = None
                 y.backward(gy, retain_graph=True)
                 grads.append(t.grad.numpy())
-            np.testing.assert_array_equal(grads[0], grads[1])
+            np.testing.assert_array_equal(grads[0], grads[2])
+            np.testing.assert_array_equal(grads[1], grads[2])
     finally:
         _C.set_use_avx2(before)
+        _C.set_use_avx512(before512)

@@ -1,4 +1,4 @@
-"""F.elu and F.softplus as AVX2 array kernels with their parameters (csrc/cpu/vec_math_avx2.h,
+"""F.elu and F.softplus as AVX-512 / AVX2 array kernels with their parameters (csrc/cpu/vec_math_simd.h,
 elu8 / softplus8 on expm1 / log1p / exp): error against float64 over the float32 range for
 several parameter sets, the IEEE specials and -0 as the portable functors give them, any
 strides, and the functional forms with their gradients."""
@@ -8,7 +8,7 @@ import pytest
 import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
-from vec_kernel_checks import isa, ulp_error  # noqa: F401 (isa: fixture)
+from vec_kernel_checks import isa, restore_isa, ulp_error  # noqa: F401 (isa, restore_isa: fixtures)
 from vec_kernel_checks import run_unary as run
 
 # Max error in float32 ulps of the correctly rounded result, over the parameter sets below

@@ -1,4 +1,4 @@
-"""float32 erf, erfc, exp2, atan, asin, tan and atan2 as AVX2 array kernels (csrc/cpu/vec_math_avx2.h:
+"""float32 erf, erfc, exp2, atan, asin, tan and atan2 as array kernels (csrc/cpu/vec_math_simd.h, vec_math_avx2.h:
 erf8, erfc8, exp2_8, atan8, asin8, tan8; atan2_f32_avx2 in vec_math_avx2.cpp): error against float64
 over random bit patterns and dense grids (tan also at the floats next to multiples of pi/2),
 special values (+-0, +-inf, NaN, denormals, overflow), broadcast
@@ -11,7 +11,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
-from vec_kernel_checks import isa, ulp_error  # noqa: F401 (isa: fixture)
+from vec_kernel_checks import isa, restore_isa, ulp_error  # noqa: F401 (isa, restore_isa: fixtures)
 from vec_kernel_checks import run_unary as run
 
 # Max error in float32 ulps of the correctly rounded result (AVX2 measures exp2 1.01, erf

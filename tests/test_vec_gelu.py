@@ -1,5 +1,5 @@
-"""The exact GELU and its derivative as AVX2 array kernels (csrc/cpu/vec_math_avx2.h,
-gelu8 / gelu_grad8: erfc(|x| / sqrt 2) as e^(-x^2 / 2) erfcx, with x^2's rounding error
+"""The exact GELU and its derivative as array kernels at 16 (AVX-512) and 8 (AVX2) lanes
+(csrc/cpu/vec_math_simd.h, gelu / gelu_grad: erfc(|x| / sqrt 2) as e^(-x^2 / 2) erfcx, with x^2's rounding error
 carried by an FMA): error against float64 over [-16, 12], the IEEE specials as the portable
 path gives them, the tanh form (p0 = 1) untouched, strided inputs, F.gelu's forward and
 backward, and the erfcx polynomial of the header against a fresh fit."""
@@ -13,6 +13,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from vec_kernel_checks import restore_isa, select_isa  # noqa: F401 (restore_isa: fixture)
 
 _erfc = np.vectorize(math.erfc)
 
@@ -38,14 +39,11 @@ def grid():
                            np.linspace(-1.5, 1.5, 50001)]).astype(np.float32)
 
 
-@pytest.fixture
-def avx2():
-    if not _C.cpu_has_avx2_fma():
-        pytest.skip("CPU has no AVX2+FMA")
-    before = _C.use_avx2()
-    _C.set_use_avx2(True)
-    yield
-    _C.set_use_avx2(before)
+@pytest.fixture(params=["avx512", "avx2"])
+def avx2(request, restore_isa):
+    """The vector kernels: the AVX-512 copies, then the AVX2 ones alone (the ISA's name)."""
+    select_isa(request.param)
+    return request.param
 
 
 def test_gelu_within_8_ulp_of_float64(avx2):
@@ -77,7 +75,7 @@ def test_specials_match_the_portable_path(avx2):
         fast = run(op, sp)
         _C.set_use_avx2(False)
         portable = run(op, sp)
-        _C.set_use_avx2(True)
+        select_isa(avx2)
         np.testing.assert_array_equal(np.isnan(fast), np.isnan(portable))
         np.testing.assert_array_equal(fast, portable)
         ok = ~np.isnan(portable)
@@ -89,7 +87,7 @@ def test_tanh_form_keeps_the_scalar_kernel(avx2):
     fast = run("gelu", x, 1.0)
     _C.set_use_avx2(False)
     portable = run("gelu", x, 1.0)
-    _C.set_use_avx2(True)
+    select_isa(avx2)
     np.testing.assert_array_equal(fast.view(np.uint32), portable.view(np.uint32))
 
 
@@ -112,7 +110,7 @@ def test_functional_gelu_forward_and_backward():
 
 
 def header_erfcx_p1():
-    text = (pathlib.Path(__file__).resolve().parents[1] / "csrc/cpu/vec_math_avx2.h").read_text()
+    text = (pathlib.Path(__file__).resolve().parents[1] / "csrc/cpu/vec_math_simd.h").read_text()
     body = re.search(r"kErfcxP1\[\] = \{([^}]*)\}", text).group(1)
     return np.array([float(v.strip().rstrip("f")) for v in body.split(",")])
 

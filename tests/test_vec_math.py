@@ -1,11 +1,12 @@
-"""float32 exp / log / expm1 / log1p / tanh / sigmoid / silu: the AVX2 polynomial kernels (csrc/cpu/vec_math_avx2.h)
-and the portable libm path, both held to a max error in ulps against float64 NumPy over
+"""float32 exp / log / expm1 / log1p / tanh / sigmoid / silu: the polynomial kernels (csrc/cpu/vec_math_simd.h) at
+16 (AVX-512) and 8 (AVX2) lanes and the portable libm path, both held to a max error in ulps against float64 NumPy over
 the whole float32 range, the IEEE specials, denormal results, and any strides."""
 import numpy as np
 import pytest
 
 import fastdl
 from fastdl import _C
+from vec_kernel_checks import restore_isa, select_isa  # noqa: F401 (restore_isa: fixture)
 
 
 def sigmoid64(x):
@@ -24,14 +25,11 @@ OPS = list(BOUNDS)
 MAX_ULP = {}  # op -> bound of the path the `isa` fixture selected
 
 
-@pytest.fixture(params=[True, False], ids=["avx2", "portable"])
-def isa(request):
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    vector = _C.use_avx2()  # False where the CPU lacks AVX2: then both runs test libm
+@pytest.fixture(params=["avx512", "avx2", "portable"])
+def isa(request, restore_isa):
+    vector = select_isa(request.param)
     MAX_ULP.update({op: b[0 if vector else 1] for op, b in BOUNDS.items()})
-    yield vector
-    _C.set_use_avx2(before)
+    return vector
 
 
 def run(op, x):

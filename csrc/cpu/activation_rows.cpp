@@ -17,12 +17,18 @@ void scalar_rows(T* v, int64_t n) {
 
 void tanh_avx2(float* v, int64_t n) { vec::tanh_f32_avx2(v, v, n); }
 void sigmoid_avx2(float* v, int64_t n) { vec::sigmoid_f32_avx2(v, v, n); }
+void tanh_avx512(float* v, int64_t n) { vec::tanh_f32_avx512(v, v, n); }
+void sigmoid_avx512(float* v, int64_t n) { vec::sigmoid_f32_avx512(v, v, n); }
 
 // The array kernel the unary op uses for this dtype, if any (elementwise.cpp's
-// vec_f32_kernel: float32 with AVX2).
+// vec_f32_kernel: float32 with AVX2 or AVX-512).
 template <typename T>
 RowActivation<T> vector_kernel(const std::string& activation) {
   if constexpr (std::is_same_v<T, float>) {
+    if (use_avx512()) {
+      if (activation == "tanh") return tanh_avx512;
+      if (activation == "sigmoid") return sigmoid_avx512;
+    }
     if (use_avx2()) {
       if (activation == "tanh") return tanh_avx2;
       if (activation == "sigmoid") return sigmoid_avx2;

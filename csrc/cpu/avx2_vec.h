@@ -31,6 +31,42 @@ template <> struct Vec<float> {
     const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
     _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
   }
+
+  // What vec_math_simd.h's width-generic functions use (avx512::Vec<float> has the same).
+  using I = __m256i;   // 32-bit integer lanes
+  using Cmp = __m256;  // a comparison's lanes: all ones where true
+  static constexpr unsigned kAllLanes = 0xFF;
+  static constexpr bool kHasScalef = false;  // no p 2^n in one instruction
+  static R fnma(R a, R b, R c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a b
+  static R fms(R a, R b, R c) { return _mm256_fmsub_ps(a, b, c); }    // a b - c
+  // min / max return b where either is NaN: callers write (bound, x) to let a NaN x through.
+  static R min(R a, R b) { return _mm256_min_ps(a, b); }
+  static R max(R a, R b) { return _mm256_max_ps(a, b); }
+  static R round(R x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R rcp(R x) { return _mm256_rcp_ps(x); }
+  static R bit_and(R a, R b) { return _mm256_and_ps(a, b); }
+  static R bit_or(R a, R b) { return _mm256_or_ps(a, b); }
+  static R bit_xor(R a, R b) { return _mm256_xor_ps(a, b); }
+  static R abs(R x) { return _mm256_andnot_ps(set1(-0.0f), x); }
+  template <int P> static Cmp cmp(R a, R b) { return _mm256_cmp_ps(a, b, P); }
+  static Cmp cmp_and_not(Cmp a, Cmp b) { return _mm256_andnot_ps(b, a); }  // a and not b
+  static Cmp cmp_or(Cmp a, Cmp b) { return _mm256_or_ps(a, b); }
+  static R blend(R a, R b, Cmp m) { return _mm256_blendv_ps(a, b, m); }  // m ? b : a
+  static R when(Cmp m, R x) { return _mm256_and_ps(m, x); }              // m ? x : 0
+  static R unless(Cmp m, R x) { return _mm256_andnot_ps(m, x); }         // m ? 0 : x
+  static unsigned lanes(Cmp m) { return static_cast<unsigned>(_mm256_movemask_ps(m)); }
+  static I to_int(R x) { return _mm256_cvtps_epi32(x); }  // rounded to nearest
+  static R to_float(I i) { return _mm256_cvtepi32_ps(i); }
+  static I bits(R x) { return _mm256_castps_si256(x); }
+  static R from_bits(I i) { return _mm256_castsi256_ps(i); }
+  static I iset1(int v) { return _mm256_set1_epi32(v); }
+  static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I isub(I a, I b) { return _mm256_sub_epi32(a, b); }
+  static I iand(I a, I b) { return _mm256_and_si256(a, b); }
+  static I ior(I a, I b) { return _mm256_or_si256(a, b); }
+  template <int S> static I shl(I a) { return _mm256_slli_epi32(a, S); }
+  template <int S> static I shr(I a) { return _mm256_srli_epi32(a, S); }
+  template <int S> static I sar(I a) { return _mm256_srai_epi32(a, S); }
 };
 template <> struct Vec<double> {
   using R = __m256d;

@@ -144,7 +144,8 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
   });
 }
 
-// float32 transcendental ops with an AVX2 array kernel (vec_math.h): ~10x faster than
+// float32 transcendental ops with an AVX2 array kernel (vec_math.h; most also have an
+// AVX-512 copy, taken where use_avx512()): ~10x faster than
 // per-element libm calls, within a few ulp of them (gelu: of the exact value, where the
 // portable formula cancels for negative x). Kernels without parameters serve their op at
 // p0 = p1 = 0 only (gelu's p0 = 1, the tanh form, stays on the functor); elu and
@@ -155,6 +156,7 @@ using VecF32 = void (*)(const float*, float*, int64_t, double, double);
 struct VecKernel {
   VecF32 fn = nullptr;                           // nullptr: use the scalar functor
   bool (*serves)(double, double) = nullptr;      // the parameters it computes; nullptr: (0, 0) only
+  VecF32 fn512 = nullptr;                        // its AVX-512 copy, if any (use_avx512())
 };
 
 bool any_params(double, double) { return true; }
@@ -164,11 +166,14 @@ bool int_power(double e, double) { return e >= -16 && e <= 16 && e == double(int
 
 template <void (*F)(const float*, float*, int64_t)>
 void no_params(const float* x, float* o, int64_t n, double, double) { F(x, o, n); }
-void elu_params(const float* x, float* o, int64_t n, double alpha, double) {
-  vec::elu_f32_avx2(x, o, n, float(alpha));
-}
+// The AVX2 kernel A and its AVX-512 copy B (vec_math_simd.h), without parameters.
+template <void (*A)(const float*, float*, int64_t), void (*B)(const float*, float*, int64_t)>
+VecKernel both_widths() { return {no_params<A>, nullptr, no_params<B>}; }
+template <void (*F)(const float*, float*, int64_t, float)>
+void elu_params(const float* x, float* o, int64_t n, double alpha, double) { F(x, o, n, float(alpha)); }
+template <void (*F)(const float*, float*, int64_t, float, float)>
 void softplus_params(const float* x, float* o, int64_t n, double beta, double threshold) {
-  vec::softplus_f32_avx2(x, o, n, float(beta), float(threshold));
+  F(x, o, n, float(beta), float(threshold));
 }
 void pow_int_params(const float* x, float* o, int64_t n, double e, double) {
   vec::pow_int_f32_avx2(x, o, n, int(e));
@@ -176,17 +181,23 @@ void pow_int_params(const float* x, float* o, int64_t n, double e, double) {
 
 VecKernel vec_f32_kernel(const std::string& op) {
   static const std::unordered_map<std::string, VecKernel> t = {
-      {"exp", {no_params<vec::exp_f32_avx2>}}, {"log", {no_params<vec::log_f32_avx2>}},
-      {"expm1", {no_params<vec::expm1_f32_avx2>}}, {"log1p", {no_params<vec::log1p_f32_avx2>}},
-      {"exp2", {no_params<vec::exp2_f32_avx2>}}, {"erf", {no_params<vec::erf_f32_avx2>}},
-      {"erfc", {no_params<vec::erfc_f32_avx2>}},
+      {"exp", both_widths<vec::exp_f32_avx2, vec::exp_f32_avx512>()},
+      {"log", both_widths<vec::log_f32_avx2, vec::log_f32_avx512>()},
+      {"expm1", both_widths<vec::expm1_f32_avx2, vec::expm1_f32_avx512>()},
+      {"log1p", both_widths<vec::log1p_f32_avx2, vec::log1p_f32_avx512>()},
+      {"exp2", both_widths<vec::exp2_f32_avx2, vec::exp2_f32_avx512>()},
+      {"erf", both_widths<vec::erf_f32_avx2, vec::erf_f32_avx512>()},
+      {"erfc", both_widths<vec::erfc_f32_avx2, vec::erfc_f32_avx512>()},
+      {"tanh", both_widths<vec::tanh_f32_avx2, vec::tanh_f32_avx512>()},
+      {"sigmoid", both_widths<vec::sigmoid_f32_avx2, vec::sigmoid_f32_avx512>()},
+      {"silu", both_widths<vec::silu_f32_avx2, vec::silu_f32_avx512>()},
+      {"gelu", both_widths<vec::gelu_f32_avx2, vec::gelu_f32_avx512>()},
+      {"gelu_grad", both_widths<vec::gelu_grad_f32_avx2, vec::gelu_grad_f32_avx512>()},
       {"atan", {no_params<vec::atan_f32_avx2>}}, {"asin", {no_params<vec::asin_f32_avx2>}},
       {"tan", {no_params<vec::tan_f32_avx2>}},
       {"sin", {no_params<vec::sin_f32_avx2>}}, {"cos", {no_params<vec::cos_f32_avx2>}},
-      {"tanh", {no_params<vec::tanh_f32_avx2>}}, {"sigmoid", {no_params<vec::sigmoid_f32_avx2>}},
-      {"silu", {no_params<vec::silu_f32_avx2>}}, {"gelu", {no_params<vec::gelu_f32_avx2>}},
-      {"gelu_grad", {no_params<vec::gelu_grad_f32_avx2>}},
-      {"elu", {elu_params, any_params}}, {"softplus", {softplus_params, any_params}},
+      {"elu", {elu_params<vec::elu_f32_avx2>, any_params, elu_params<vec::elu_f32_avx512>}},
+      {"softplus", {softplus_params<vec::softplus_f32_avx2>, any_params, softplus_params<vec::softplus_f32_avx512>}},
       {"pow_scalar", {pow_int_params, int_power}}};
   auto it = t.find(op);
   return it == t.end() ? VecKernel{} : it->second;
@@ -281,7 +292,7 @@ bool binary_is_comparison(const std::string& op) {
 struct UnaryOp {
   std::string name;
   const UnaryFn* fn;
-  VecKernel vec_f32;  // the AVX2 array kernel for float32, if any
+  VecKernel vec_f32;  // the AVX2 (and AVX-512) array kernel for float32, if any
 };
 
 struct BinaryOp {
@@ -320,7 +331,7 @@ void unary(const UnaryOp& op, const TensorArg& x, const TensorArg& out, double p
   check_dtype(name, out, x.dtype);
   const VecKernel& v = op.vec_f32;
   if (x.dtype == DType::Float32 && v.fn && (v.serves ? v.serves(p0, p1) : p0 == 0.0 && p1 == 0.0) && use_avx2())
-    return unary_vec_f32(v.fn, x, out, p0, p1);
+    return unary_vec_f32(v.fn512 && use_avx512() ? v.fn512 : v.fn, x, out, p0, p1);
   (*op.fn)(x, out, p0, p1);
 }
 

@@ -144,24 +144,36 @@ void softmax_cols(const T* x, T* y, int64_t L, int64_t inner, int64_t w, bool lo
   }
 }
 
-// AVX2+FMA builds of the float kernels, picked at run time (use_avx2()). `flatten`
-// inlines the portable helpers above into them, so they vectorise 8 wide.
+// AVX2+FMA and AVX-512 builds of the float kernels, picked at run time (use_avx2(),
+// use_avx512()). `flatten` inlines the portable helpers above into them, so they
+// vectorise 8 or 16 wide. Their sums run in explicit lanes and both builds contract the
+// same products into FMAs, so the two give the same bits.
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FASTDL_HAVE_AVX2_FNS 1
-__attribute__((target("avx2,fma"), flatten)) void softmax_row_avx2(const float* x, float* y, int64_t L, bool log) {
+#define FASTDL_AVX2_FMA __attribute__((target("avx2,fma"), flatten))
+#define FASTDL_AVX512_FMA __attribute__((target("avx512f,fma,prefer-vector-width=512"), flatten))
+FASTDL_AVX2_FMA void softmax_row_avx2(const float* x, float* y, int64_t L, bool log) { softmax_row(x, y, L, log); }
+FASTDL_AVX512_FMA void softmax_row_avx512(const float* x, float* y, int64_t L, bool log) {
   softmax_row(x, y, L, log);
 }
-__attribute__((target("avx2,fma"), flatten)) void softmax_cols_avx2(const float* x, float* y, int64_t L,
-                                                                    int64_t inner, int64_t w, bool log) {
+FASTDL_AVX2_FMA void softmax_cols_avx2(const float* x, float* y, int64_t L, int64_t inner, int64_t w, bool log) {
+  softmax_cols(x, y, L, inner, w, log);
+}
+FASTDL_AVX512_FMA void softmax_cols_avx512(const float* x, float* y, int64_t L, int64_t inner, int64_t w, bool log) {
   softmax_cols(x, y, L, inner, w, log);
 }
 #endif
 
+// The AVX-512 build where use_avx512(), else the AVX2 one where use_avx2(), else portable.
+template <typename F> F pick_isa(F avx512, F avx2, F portable) {
+  return use_avx512() ? avx512 : use_avx2() ? avx2 : portable;
+}
+
 template <typename T> auto fwd_row() { return &softmax_row<T>; }
 template <typename T> auto fwd_cols() { return &softmax_cols<T>; }
 #ifdef FASTDL_HAVE_AVX2_FNS
-template <> auto fwd_row<float>() { return use_avx2() ? &softmax_row_avx2 : &softmax_row<float>; }
-template <> auto fwd_cols<float>() { return use_avx2() ? &softmax_cols_avx2 : &softmax_cols<float>; }
+template <> auto fwd_row<float>() { return pick_isa(&softmax_row_avx512, &softmax_row_avx2, &softmax_row<float>); }
+template <> auto fwd_cols<float>() { return pick_isa(&softmax_cols_avx512, &softmax_cols_avx2, &softmax_cols<float>); }
 #endif
 
 // ---- backward: y, gy, gx contiguous; gy may be gx's memory ----
@@ -211,14 +223,25 @@ void backward_cols(const T* y, const T* gy, T* gx, int64_t L, int64_t inner, int
 }
 
 #ifdef FASTDL_HAVE_AVX2_FNS
-// The backward's AVX2 builds: 8 lanes, but no FMA, so that nothing is contracted and each
-// element rounds as in the portable build (the same gradient bits on every x86-64 CPU).
-__attribute__((target("avx2"), flatten)) void backward_row_avx2(const float* y, const float* gy, float* gx,
-                                                               int64_t L, bool log) {
+// The backward's AVX2 and AVX-512 builds: 8 / 16 lanes, but nothing contracted into an
+// FMA (AVX-512F has FMAs of its own: GCC would fuse the zmm body and not the ymm tail),
+// so each element rounds as in the portable build (the same gradient bits on every
+// x86-64 CPU).
+#define FASTDL_AVX2_NO_FMA __attribute__((target("avx2"), flatten))
+#define FASTDL_AVX512_NO_FMA \
+  __attribute__((target("avx512f,prefer-vector-width=512"), optimize("fp-contract=off"), flatten))
+FASTDL_AVX2_NO_FMA void backward_row_avx2(const float* y, const float* gy, float* gx, int64_t L, bool log) {
   backward_row(y, gy, gx, L, log);
 }
-__attribute__((target("avx2"), flatten)) void backward_cols_avx2(const float* y, const float* gy, float* gx,
-                                                                int64_t L, int64_t inner, int64_t w, bool log) {
+FASTDL_AVX512_NO_FMA void backward_row_avx512(const float* y, const float* gy, float* gx, int64_t L, bool log) {
+  backward_row(y, gy, gx, L, log);
+}
+FASTDL_AVX2_NO_FMA void backward_cols_avx2(const float* y, const float* gy, float* gx, int64_t L, int64_t inner,
+                                           int64_t w, bool log) {
+  backward_cols(y, gy, gx, L, inner, w, log);
+}
+FASTDL_AVX512_NO_FMA void backward_cols_avx512(const float* y, const float* gy, float* gx, int64_t L, int64_t inner,
+                                               int64_t w, bool log) {
   backward_cols(y, gy, gx, L, inner, w, log);
 }
 #endif
@@ -226,8 +249,10 @@ __attribute__((target("avx2"), flatten)) void backward_cols_avx2(const float* y,
 template <typename T> auto bwd_row() { return &backward_row<T>; }
 template <typename T> auto bwd_cols() { return &backward_cols<T>; }
 #ifdef FASTDL_HAVE_AVX2_FNS
-template <> auto bwd_row<float>() { return use_avx2() ? &backward_row_avx2 : &backward_row<float>; }
-template <> auto bwd_cols<float>() { return use_avx2() ? &backward_cols_avx2 : &backward_cols<float>; }
+template <> auto bwd_row<float>() { return pick_isa(&backward_row_avx512, &backward_row_avx2, &backward_row<float>); }
+template <> auto bwd_cols<float>() {
+  return pick_isa(&backward_cols_avx512, &backward_cols_avx2, &backward_cols<float>);
+}
 #endif
 
 // Runs row_fn(offset, L) per row when the dim is innermost, else cols_fn(offset, w)
@@ -362,12 +387,14 @@ void ce_grad_row(const T* row, T* g, int64_t C, T lse, T coef, T smooth, const T
 }
 
 #ifdef FASTDL_HAVE_AVX2_FNS
-__attribute__((target("avx2,fma"), flatten)) double row_lse_avx2(const float* row, int64_t C) {
-  return row_lse(row, C);
+FASTDL_AVX2_FMA double row_lse_avx2(const float* row, int64_t C) { return row_lse(row, C); }
+FASTDL_AVX512_FMA double row_lse_avx512(const float* row, int64_t C) { return row_lse(row, C); }
+FASTDL_AVX2_FMA void ce_grad_row_avx2(const float* row, float* g, int64_t C, float lse, float coef, float smooth,
+                                      const float* w, int64_t ws) {
+  ce_grad_row(row, g, C, lse, coef, smooth, w, ws);
 }
-__attribute__((target("avx2,fma"), flatten)) void ce_grad_row_avx2(const float* row, float* g, int64_t C, float lse,
-                                                                   float coef, float smooth, const float* w,
-                                                                   int64_t ws) {
+FASTDL_AVX512_FMA void ce_grad_row_avx512(const float* row, float* g, int64_t C, float lse, float coef, float smooth,
+                                          const float* w, int64_t ws) {
   ce_grad_row(row, g, C, lse, coef, smooth, w, ws);
 }
 #endif
@@ -375,8 +402,10 @@ __attribute__((target("avx2,fma"), flatten)) void ce_grad_row_avx2(const float* 
 template <typename T> auto pick_row_lse() { return &row_lse<T>; }
 template <typename T> auto pick_ce_grad_row() { return &ce_grad_row<T>; }
 #ifdef FASTDL_HAVE_AVX2_FNS
-template <> auto pick_row_lse<float>() { return use_avx2() ? &row_lse_avx2 : &row_lse<float>; }
-template <> auto pick_ce_grad_row<float>() { return use_avx2() ? &ce_grad_row_avx2 : &ce_grad_row<float>; }
+template <> auto pick_row_lse<float>() { return pick_isa(&row_lse_avx512, &row_lse_avx2, &row_lse<float>); }
+template <> auto pick_ce_grad_row<float>() {
+  return pick_isa(&ce_grad_row_avx512, &ce_grad_row_avx2, &ce_grad_row<float>);
+}
 #endif
 
 }  // namespace

@@ -1,5 +1,6 @@
-// float32 array versions of the AVX2 transcendental functions (vec_math_avx2.h):
-// out[i] = f(x[i]) for i < n; out may be x. Call only when use_avx2() is true.
+// float32 array versions of the AVX2 transcendental functions (vec_math_avx2.h,
+// vec_math_simd.h): out[i] = f(x[i]) for i < n; out may be x. Call only when use_avx2()
+// is true.
 #pragma once
 #include <cstdint>
 
@@ -34,6 +35,23 @@ void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e);
 // F.elu (alpha) and F.softplus (beta, threshold), parameters as the scalar functors round them.
 void elu_f32_avx2(const float* x, float* out, int64_t n, float alpha);
 void softplus_f32_avx2(const float* x, float* out, int64_t n, float beta, float threshold);
+
+// The same functions on 16 AVX-512 lanes (vec_math_avx512.cpp; the same code as the AVX2
+// ones, vec_math_simd.h). Call only when use_avx512() is true.
+void exp_f32_avx512(const float* x, float* out, int64_t n);
+void exp2_f32_avx512(const float* x, float* out, int64_t n);
+void expm1_f32_avx512(const float* x, float* out, int64_t n);
+void log_f32_avx512(const float* x, float* out, int64_t n);
+void log1p_f32_avx512(const float* x, float* out, int64_t n);
+void tanh_f32_avx512(const float* x, float* out, int64_t n);
+void sigmoid_f32_avx512(const float* x, float* out, int64_t n);
+void silu_f32_avx512(const float* x, float* out, int64_t n);
+void erf_f32_avx512(const float* x, float* out, int64_t n);
+void erfc_f32_avx512(const float* x, float* out, int64_t n);
+void gelu_f32_avx512(const float* x, float* out, int64_t n);
+void gelu_grad_f32_avx512(const float* x, float* out, int64_t n);
+void elu_f32_avx512(const float* x, float* out, int64_t n, float alpha);
+void softplus_f32_avx512(const float* x, float* out, int64_t n, float beta, float threshold);
 
 }  // namespace vec
 }  // namespace fastdl

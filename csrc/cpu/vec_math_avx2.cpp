@@ -10,16 +10,8 @@ namespace vec {
 
 namespace {
 
-// Full blocks of 8, then one masked block for the rest.
 template <typename F>
-void map8(const float* x, float* out, int64_t n, F f) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, f(_mm256_loadu_ps(x + i)));
-  if (i < n) {
-    const __m256i m = tail_mask(n - i);
-    _mm256_maskstore_ps(out + i, m, f(_mm256_maskload_ps(x + i, m)));
-  }
-}
+void map8(const float* x, float* out, int64_t n, F f) { simd::map_lanes<F8>(x, out, n, f); }
 template <__m256 (*F)(__m256)>
 void map8(const float* x, float* out, int64_t n) { map8(x, out, n, F); }
 
@@ -46,18 +38,7 @@ float libm_tan(float x) { return __builtin_tanf(x); }
 
 }  // namespace
 
-void exp_f32_avx2(const float* x, float* out, int64_t n) { map8<exp8>(x, out, n); }
-void log_f32_avx2(const float* x, float* out, int64_t n) { map8<log8>(x, out, n); }
-void tanh_f32_avx2(const float* x, float* out, int64_t n) { map8<tanh8>(x, out, n); }
-void sigmoid_f32_avx2(const float* x, float* out, int64_t n) { map8<sigmoid8>(x, out, n); }
-void silu_f32_avx2(const float* x, float* out, int64_t n) { map8<silu8>(x, out, n); }
-void gelu_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu8>(x, out, n); }
-void gelu_grad_f32_avx2(const float* x, float* out, int64_t n) { map8<gelu_grad8>(x, out, n); }
-void expm1_f32_avx2(const float* x, float* out, int64_t n) { map8<expm1_8>(x, out, n); }
-void log1p_f32_avx2(const float* x, float* out, int64_t n) { map8<log1p8>(x, out, n); }
-void exp2_f32_avx2(const float* x, float* out, int64_t n) { map8<exp2_8>(x, out, n); }
-void erf_f32_avx2(const float* x, float* out, int64_t n) { map8<erf8>(x, out, n); }
-void erfc_f32_avx2(const float* x, float* out, int64_t n) { map8<erfc8>(x, out, n); }
+FASTDL_VEC_MATH_GENERIC_LOOPS(avx2, F8)
 void atan_f32_avx2(const float* x, float* out, int64_t n) { map8<atan8>(x, out, n); }
 void asin_f32_avx2(const float* x, float* out, int64_t n) { map8<asin8>(x, out, n); }
 
@@ -128,14 +109,6 @@ void pow_int_f32_avx2(const float* x, float* out, int64_t n, int e) {
   pow_int_loop<0>(x, out, n, e);
 }
 
-void elu_f32_avx2(const float* x, float* out, int64_t n, float alpha) {
-  const __m256 a = splat(alpha);
-  map8(x, out, n, [a](__m256 v) { return elu8(v, a); });
-}
-void softplus_f32_avx2(const float* x, float* out, int64_t n, float beta, float threshold) {
-  const __m256 b = splat(beta), t = splat(threshold);
-  map8(x, out, n, [b, t](__m256 v) { return softplus8(v, b, t); });
-}
 
 }  // namespace vec
 }  // namespace fastdl
