@@ -2,8 +2,9 @@
 AVX2 kernels' bits (which their own tests hold to float64): vec_math_simd.h's functions
 at 16 lanes (exp, log, tanh, ... over the whole float32 range, every tail length, in
 place) -- all but the erfcx-based erf / erfc / GELU, whose AVX-512 reciprocal starts
-closer, checked against float64 instead -- and softmax.cpp's builds of softmax /
-log_softmax / cross_entropy, forward and backward. Skipped where the CPU has no AVX-512."""
+closer, checked against float64 instead --, softmax.cpp's builds of softmax /
+log_softmax / cross_entropy, forward and backward, and rnn_cells_simd.h's LSTM / GRU rows.
+Skipped where the CPU has no AVX-512."""
 import numpy as np
 import pytest
 
@@ -108,3 +109,22 @@ def test_cross_entropy_builds_give_the_avx2_bits(smoothing, restore_isa):
     (l1, g1), (l2, g2) = both_widths(forward_backward)
     assert l1.tobytes() == l2.tobytes()
     np.testing.assert_array_equal(g1.view(np.uint32), g2.view(np.uint32))
+
+
+@pytest.mark.parametrize("cell,H", [("LSTM", 128), ("LSTM", 37), ("GRU", 64), ("GRU", 21)])
+def test_rnn_cell_rows_give_the_avx2_bits(cell, H, restore_isa):
+    """rnn_cells_simd.h's LSTM / GRU rows (16 hidden units a step, a masked tail for H % 16)
+    against the AVX2 rows: outputs, input and parameter gradients of a 2-layer sequence."""
+    rng = np.random.default_rng(H)
+    x = (rng.standard_normal((9, 17, 13)) * 2).astype(np.float32)
+
+    def forward_backward():
+        fastdl.manual_seed(0)
+        m = getattr(fastdl.nn, cell)(13, H, num_layers=2, batch_first=True)
+        t = fastdl.tensor(x, requires_grad=True)
+        y, _ = m(t)
+        (y * y).sum().backward()
+        return [y.detach().numpy(), t.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+
+    for a, b in zip(*both_widths(forward_backward), strict=True):
+        np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))

@@ -1,6 +1,6 @@
-// float32 math on 8 AVX2 lanes: the width-generic functions of vec_math_simd.h taken at
-// 8 lanes under the names the AVX2 kernels use (exp8, tanh8, ...), and the trigonometric
-// ones, which exist only here (atan, asin, sin / cos / tan: their reduction runs in
+// float32 math on 8 AVX2 lanes: vec_math_simd.h's width-generic functions (the array
+// loops of vec_math_avx2.cpp take them at F8 = 8 lanes) and the trigonometric ones, which
+// exist only here (atan, asin, sin / cos / tan: their reduction runs in
 // double, 4 lanes at a time). Include this header ONLY from *_avx2.cpp files: its
 // inline functions use AVX2/FMA instructions and must never reach portable code.
 // Accuracy: see vec_math_simd.h and the tests named there.
@@ -19,13 +19,6 @@ using F8 = avx2::Vec<float>;
 
 inline __m256 splat(float v) { return _mm256_set1_ps(v); }
 inline __m256 abs8(__m256 x) { return _mm256_andnot_ps(splat(-0.0f), x); }
-
-// The generic functions at 8 lanes (the LSTM cells and the array loops call these).
-inline __m256 pow2i(__m256i k) { return simd::pow2i<F8>(k); }
-inline __m256 exp_reduced8(__m256 x, __m256* n) { return simd::exp_reduced<F8>(x, n); }
-inline __m256 exp8(__m256 x) { return simd::exp<F8>(x); }
-inline __m256 tanh8(__m256 x) { return simd::tanh<F8>(x); }
-inline __m256 sigmoid8(__m256 x) { return simd::sigmoid<F8>(x); }
 
 // atan x (Cephes' atanf): |x| above tan(3 pi / 8) -> pi/2 + atan(-1/|x|), above tan(pi / 8)
 // -> pi/4 + atan((|x| - 1) / (|x| + 1)), then an odd polynomial; x's sign put back.

@@ -47,7 +47,7 @@ template <class V> inline R<V> expm1_reduced(R<V> x, R<V>* n) {
 }
 
 // e^r as above, plus one. The callers clamp x and apply 2^n (exp below, the LSTM cell's
-// gate_exp8 in rnn_gate_math_avx2.h).
+// gate_exp in rnn_cells_simd.h).
 template <class V> inline R<V> exp_reduced(R<V> x, R<V>* n) { return V::add(expm1_reduced<V>(x, n), V::set1(1.0f)); }
 
 // p 2^n for integral n in [-152, 129] with one rounding, so that results down to the
