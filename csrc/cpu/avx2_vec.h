@@ -13,6 +13,7 @@ template <> struct Vec<float> {
   using R = __m256;
   using M = __m256i;
   static constexpr int L = 8;
+  static constexpr int kTwoVectorRows = 6;  // small-GEMM tile rows: 12 accumulators of 16 registers
   static R zero() { return _mm256_setzero_ps(); }
   static R set1(float x) { return _mm256_set1_ps(x); }
   static R bcast(const float* p) { return _mm256_broadcast_ss(p); }
@@ -72,6 +73,7 @@ template <> struct Vec<double> {
   using R = __m256d;
   using M = __m256i;
   static constexpr int L = 4;
+  static constexpr int kTwoVectorRows = 6;
   static R zero() { return _mm256_setzero_pd(); }
   static R set1(double x) { return _mm256_set1_pd(x); }
   static R bcast(const double* p) { return _mm256_broadcast_sd(p); }

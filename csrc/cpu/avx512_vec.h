@@ -14,6 +14,7 @@ template <> struct Vec<float> {
   using R = __m512;
   using M = __mmask16;
   static constexpr int L = 16;
+  static constexpr int kTwoVectorRows = 8;  // small-GEMM tile rows: 16 accumulators of 32 registers
   static R zero() { return _mm512_setzero_ps(); }
   static R set1(float x) { return _mm512_set1_ps(x); }
   static R bcast(const float* p) { return _mm512_set1_ps(*p); }

@@ -820,7 +820,13 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
   // exactly that many rows and reads the packed slivers as they are (block width nr,
   // element (k, j) at k * nr + j), so an edge costs its rows, not a whole padded tile.
   // Same K blocks and the same per-element FMA order, so the same bits as a full tile.
-  const int64_t M_tiles = kn.small ? M / kn.mr * kn.mr : M;
+  // A remainder of 1-3 rows alone would run at 2-6 accumulators, too few to hide the FMA
+  // latency: it takes the last full tile's rows with it (the small kernel shares them out
+  // in tiles of 4-8 rows), which also spares packing A for them. (The LSTM's recurrent
+  // step on 8-row batch blocks: 6 + 2 rows took 18% of charlm's training step, the 2-row
+  // tile as much as half the 6-row one.)
+  int64_t M_tiles = kn.small ? M / kn.mr * kn.mr : M;
+  if (kn.small && M - M_tiles > 0 && M - M_tiles < 4 && M_tiles >= kn.mr) M_tiles -= kn.mr;
   const int64_t KC = k_block(kn, K), MC = std::min(kn.mc, (M + kn.mr - 1) / kn.mr * kn.mr);
   T* Ap = t_apack.get<T>(MC * KC);
   for (int64_t pc = 0; pc < K; pc += KC) {
