@@ -1,5 +1,5 @@
 """The AVX-512 direct convolution forward (csrc/cpu/conv_direct_avx512.cpp): float32 convs
-whose rows are 16+ wide and whose padded width wastes at most 1 in 8 positions run it
+whose rows are 14+ wide and whose padded width wastes at most 1 in 8 positions run it
 with AVX-512 in use, forwards and input gradients computed as flipped forwards
 (conv_driver.cpp, flat_forward_suits). Each output sums its taps in the AVX2 kernels'
 order, so the forward gives the same bits with AVX-512 switched off; both against a
@@ -26,7 +26,7 @@ def conv_ref(x, w, b, pad, groups, dilation=1):
     return out if b is None else out + b.astype(np.float64)[None, :, None, None]
 
 
-# n, c, o, (h, w), kernel, pad, dilation, groups, bias: rows 16-28 wide, output channels
+# n, c, o, (h, w), kernel, pad, dilation, groups, bias: rows 14-28 wide, output channels
 # that fill 8-channel panels or not, a 5x5 kernel, dilation, groups, a one-row plane
 # (one masked tile), planes of 1-15 tiles of 48 positions.
 SHAPES = [
@@ -38,6 +38,8 @@ SHAPES = [
     (2, 16, 24, (14, 17), 3, 1, 1, 2, True),
     (3, 4, 9, (3, 18), 3, 0, 1, 1, True),
     (1, 64, 64, (26, 26), 3, 0, 1, 1, False),
+    (2, 32, 64, (14, 14), 3, 1, 1, 1, True),  # 14-wide rows of 16
+    (2, 5, 11, (15, 16), 3, 0, 1, 1, False),  # 14 of 16 again, without padding
 ]
 
 
@@ -64,7 +66,7 @@ def test_forward_matches_float64_and_the_avx2_bits(n, c, o, hw, k, pad, dil, gro
 # Input gradients that take the flipped forward on the AVX-512 kernel: 64 output channels
 # on valid 3x3 convs (the GEMM route without AVX-512), and a padded one.
 @needs_avx512
-@pytest.mark.parametrize("n,c,o,hw,pad", [(2, 16, 64, 20, 0), (2, 8, 32, 18, 1), (1, 32, 64, 26, 0)])
+@pytest.mark.parametrize("n,c,o,hw,pad", [(2, 16, 64, 20, 0), (2, 8, 32, 18, 1), (1, 32, 64, 26, 0), (2, 64, 32, 14, 1)])
 def test_input_grad_matches_float64(n, c, o, hw, pad):
     rng = np.random.default_rng(n + c + o + hw)
     x = rng.standard_normal((n, c, hw, hw)).astype(np.float32)

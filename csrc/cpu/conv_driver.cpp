@@ -118,9 +118,13 @@ bool use_direct(const ConvProblem& p, bool forward) {
 
 // The AVX-512 direct kernel computes every position of the flattened plane, row_stride
 // per output row of which OW are kept: it takes planes that waste at most 1 in 8 of them
-// (3x3 on a padded 26-wide map: 26 of 28) with rows wide enough to fill its vectors.
+// (3x3 on a padded 26-wide map: 26 of 28; 14-wide rows of 16 as well: 2 threads, ms,
+// forward and forward + backward, AVX2 kernels / AVX-512 flat: 32 -> 64 on 14 x 14 pad 1
+// (batch 64) 2.9 / 2.3-2.4 and 8.6-9.0 / 7.2, 64 -> 64 (batch 32) 2.8-3.1 / 2.2-2.3 and
+// 8.4-8.7 / 7.0). 8-wide rows lose (16 -> 32 on 8 x 8 pad 1: forward 0.25 -> 0.55 ms): a
+// 64-position plane fills only 2 of 3 tiles' lanes, and the AVX2 kernels fill all theirs.
 bool flat_forward_suits(int64_t OW, int64_t row_stride) {
-  return use_avx512() && OW >= 16 && 8 * OW >= 7 * row_stride;
+  return use_avx512() && OW >= 14 && 8 * OW >= 7 * row_stride;
 }
 
 // The direct kernels' row stride for a contiguous input: its padded width per output row.
@@ -133,7 +137,8 @@ int64_t direct_row_stride(const ConvGeom& g) { return g.sh * (g.W + 2 * g.pw); }
 // 9.2 / 5.9-6.1 / 4.9-5.2, 64 -> 64 on 28 x 28 (padded) 10.3 / 8.6-9.1 / 6.6-6.7, 64 -> 128 on
 // 16 x 16 5.8 / 4.8-5.3 / 4.2-4.3, 64 -> 64 on 20 x 20 - / 8.0-8.2 / 5.7-5.9; a tie of the
 // AVX2 kernels and the GEMM at 64 -> 64 on 14 x 14 (rows too short for the AVX-512 one);
-// with 8-32 output channels the AVX2 direct kernels beat the GEMM by 1.3-1.6x.
+// with 8-32 output channels the AVX2 direct kernels beat the GEMM by 1.3-1.6x. (Since
+// 14-wide rows take the AVX-512 kernel too, 64 -> 64 on 14 x 14 runs it, ~25% faster.)
 bool direct_forward_wins(const ConvProblem& p) {
   const bool avx512_gemm_wins = use_avx512() && p.K > conv_direct::kMaxTaps && p.Og >= 64 && p.L >= 256 &&
                                 !flat_forward_suits(p.g.OW, direct_row_stride(p.g));
