@@ -116,11 +116,5 @@ inline __m256 asin8(__m256 x) {
 inline __m256 sin8(__m256 x) { return _mm256_xor_ps(sin_cos_abs8(abs8(x), 0), _mm256_and_ps(x, splat(-0.0f))); }
 inline __m256 cos8(__m256 x) { return sin_cos_abs8(abs8(x), 1); }
 
-// Lanes [0, n) of a partial block (n in 1..7) for maskload / maskstore.
-inline __m256i tail_mask(long n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 }  // namespace vec
 }  // namespace fastdl
