@@ -38,6 +38,7 @@ template <> struct Vec<float> {
   using Cmp = __m256;  // a comparison's lanes: all ones where true
   static constexpr unsigned kAllLanes = 0xFF;
   static constexpr bool kHasScalef = false;  // no p 2^n in one instruction
+  static constexpr bool kHasGetexp = false;  // no exponent / mantissa in one instruction
   static R fnma(R a, R b, R c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a b
   static R fms(R a, R b, R c) { return _mm256_fmsub_ps(a, b, c); }    // a b - c
   // min / max return b where either is NaN: callers write (bound, x) to let a NaN x through.

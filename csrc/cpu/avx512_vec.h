@@ -36,6 +36,9 @@ template <> struct Vec<float> {
   static constexpr unsigned kAllLanes = 0xFFFF;
   static constexpr bool kHasScalef = true;
   static R scale_pow2(R p, R n) { return _mm512_scalef_ps(p, n); }  // p 2^floor(n), one rounding
+  static constexpr bool kHasGetexp = true;
+  static R exponent(R x) { return _mm512_getexp_ps(x); }  // floor(log2 |x|), denormals included
+  static R mantissa_half(R x) { return _mm512_getmant_ps(x, _MM_MANT_NORM_p5_1, _MM_MANT_SIGN_zero); }  // [0.5, 1)
   static R fnma(R a, R b, R c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a b
   static R fms(R a, R b, R c) { return _mm512_fmsub_ps(a, b, c); }    // a b - c
   static R min(R a, R b) { return _mm512_min_ps(a, b); }  // b where either is NaN, as AVX2's

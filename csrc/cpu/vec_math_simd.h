@@ -87,13 +87,20 @@ template <class V> inline R<V> exp2(R<V> x) {
 // +inf -> +inf.
 template <class V> inline R<V> log(R<V> x) {
   const R<V> zero = V::zero();
-  const typename V::Cmp tiny = V::template cmp<_CMP_LT_OQ>(x, V::set1(1.17549435e-38f));  // denormal (or <= 0)
-  const R<V> xs = V::blend(x, V::mul(x, V::set1(8388608.0f)), tiny);
-  const typename V::I bits = V::bits(xs);
-  R<V> e = V::to_float(V::isub(V::template shr<23>(bits), V::iset1(126)));
-  e = V::sub(e, V::when(tiny, V::set1(23.0f)));
-  // mantissa in [0.5, 1)
-  R<V> m = V::from_bits(V::ior(V::iand(bits, V::iset1(0x007FFFFF)), V::iset1(0x3F000000)));
+  // x = m 2^e with m in [0.5, 1): AVX-512's getmant / getexp normalise denormals
+  // themselves; otherwise from the bits, denormals scaled by 2^23 first. The same m and e.
+  R<V> m, e;
+  if constexpr (V::kHasGetexp) {
+    m = V::mantissa_half(x);
+    e = V::add(V::exponent(x), V::set1(1.0f));
+  } else {
+    const typename V::Cmp tiny = V::template cmp<_CMP_LT_OQ>(x, V::set1(1.17549435e-38f));  // denormal (or <= 0)
+    const R<V> xs = V::blend(x, V::mul(x, V::set1(8388608.0f)), tiny);
+    const typename V::I bits = V::bits(xs);
+    e = V::to_float(V::isub(V::template shr<23>(bits), V::iset1(126)));
+    e = V::sub(e, V::when(tiny, V::set1(23.0f)));
+    m = V::from_bits(V::ior(V::iand(bits, V::iset1(0x007FFFFF)), V::iset1(0x3F000000)));
+  }
   const typename V::Cmp small = V::template cmp<_CMP_LT_OQ>(m, V::set1(0.707106781186547524f));
   e = V::sub(e, V::when(small, V::set1(1.0f)));
   m = V::sub(V::add(m, V::when(small, m)), V::set1(1.0f));  // 2m-1 or m-1
