@@ -111,12 +111,24 @@ def test_cross_entropy_builds_give_the_avx2_bits(smoothing, restore_isa):
     np.testing.assert_array_equal(g1.view(np.uint32), g2.view(np.uint32))
 
 
-@pytest.mark.parametrize("cell,H", [("LSTM", 128), ("LSTM", 37), ("GRU", 64), ("GRU", 21)])
-def test_rnn_cell_rows_give_the_avx2_bits(cell, H, restore_isa):
+@pytest.fixture
+def two_threads():
+    before = fastdl.get_num_threads()
+    fastdl.set_num_threads(2)
+    yield
+    fastdl.set_num_threads(before)
+
+
+@pytest.mark.parametrize("cell,H,batch", [("LSTM", 128, 9), ("LSTM", 37, 9), ("GRU", 64, 9), ("GRU", 21, 9),
+                                          ("LSTM", 40, 32), ("GRU", 24, 100), ("LSTM", 16, 64)])
+def test_rnn_cell_rows_give_the_avx2_bits(cell, H, batch, restore_isa, two_threads):
     """rnn_cells_simd.h's LSTM / GRU rows (16 hidden units a step, a masked tail for H % 16)
-    against the AVX2 rows: outputs, input and parameter gradients of a 2-layer sequence."""
+    against the AVX2 rows: outputs, input and parameter gradients of a 2-layer sequence. At
+    2 threads the batch runs in blocks of 5 / 4, 8, 25 and 16 rows, so the per-step products
+    with the packed weights (gemm_prepacked) take every route: the row kernel alone, a
+    1-3 row remainder with the last full tile's rows (AVX2), whole in 8-row tiles (AVX-512)."""
     rng = np.random.default_rng(H)
-    x = (rng.standard_normal((9, 17, 13)) * 2).astype(np.float32)
+    x = (rng.standard_normal((batch, 17, 13)) * 2).astype(np.float32)
 
     def forward_backward():
         fastdl.manual_seed(0)
