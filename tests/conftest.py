@@ -39,6 +39,36 @@ def threads(request):
 
 
 @pytest.fixture
+def two_threads():
+    """Two threads, so the threaded kernels (the RNN sequences' batch blocks, ...) split
+    their work between them; restores the thread count afterwards."""
+    n = fastdl.get_num_threads()
+    fastdl.set_num_threads(2)
+    yield
+    fastdl.set_num_threads(n)
+
+
+@pytest.fixture
+def restore_isa():
+    """Puts the CPU kernels' ISA switches (AVX2, AVX-512) back as they were after the test."""
+    from fastdl import _C
+    before = _C.use_avx2(), _C.use_avx512()
+    yield
+    _C.set_use_avx2(before[0])
+    _C.set_use_avx512(before[1])
+
+
+@pytest.fixture(params=["avx512", "avx2", "portable"])
+def isa(request, restore_isa):
+    """True while the float32 array kernels take a vector path: the AVX-512 copies
+    (vec_math_simd.h's functions at 16 lanes; the AVX2 ones for the functions without a
+    copy), the AVX2 kernels alone, or False on the portable path (vec_kernel_checks.py's
+    select_isa). Skipped where the CPU lacks the ISA."""
+    from vec_kernel_checks import select_isa
+    return select_isa(request.param)
+
+
+@pytest.fixture
 def one_thread():
     """fastdl on one thread for the test (restored afterwards): tiny tensors gain nothing
     from threads, and on a shared test machine a second thread only adds contention."""

@@ -10,7 +10,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
-from vec_kernel_checks import restore_isa, run_unary, select_isa, ulp_error  # noqa: F401 (restore_isa: fixture)
+from vec_kernel_checks import run_unary, select_isa, ulp_error
 
 pytestmark = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512")
 F = fastdl.nn.functional
@@ -109,14 +109,6 @@ def test_cross_entropy_builds_give_the_avx2_bits(smoothing, restore_isa):
     (l1, g1), (l2, g2) = both_widths(forward_backward)
     assert l1.tobytes() == l2.tobytes()
     np.testing.assert_array_equal(g1.view(np.uint32), g2.view(np.uint32))
-
-
-@pytest.fixture
-def two_threads():
-    before = fastdl.get_num_threads()
-    fastdl.set_num_threads(2)
-    yield
-    fastdl.set_num_threads(before)
 
 
 @pytest.mark.parametrize("cell,H,batch", [("LSTM", 128, 9), ("LSTM", 37, 9), ("GRU", 64, 9), ("GRU", 21, 9),

@@ -219,15 +219,6 @@ def test_lstm_layer_gradcheck_with_a_bias_missing(missing):
     assert gradcheck(fn, [h0, c0, w_ih, w_hh] + biases)
 
 
-@pytest.fixture
-def two_threads():
-    """Two threads, so the sequence kernels split the batch rows between them."""
-    n = fastdl.get_num_threads()
-    fastdl.set_num_threads(2)
-    yield
-    fastdl.set_num_threads(n)
-
-
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("Tn,B,H", [(1, 1, 5), (7, 13, 20), (3, 64, 9)])
 @pytest.mark.parametrize("gates", [4, 3])

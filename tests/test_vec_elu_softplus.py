@@ -8,7 +8,7 @@ import pytest
 import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
-from vec_kernel_checks import isa, restore_isa, ulp_error  # noqa: F401 (isa, restore_isa: fixtures)
+from vec_kernel_checks import ulp_error
 from vec_kernel_checks import run_unary as run
 
 # Max error in float32 ulps of the correctly rounded result, over the parameter sets below

@@ -6,7 +6,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
-from vec_kernel_checks import restore_isa, select_isa  # noqa: F401 (restore_isa: fixture)
+from vec_kernel_checks import select_isa
 
 
 def sigmoid64(x):

@@ -1,7 +1,7 @@
 """Shared by the tests of the float32 array kernels (csrc/cpu/vec_math_simd.h at 8 and 16
-lanes, csrc/cpu/vec_math_avx2.h): a unary kernel run on an array, the `isa` fixture that
-runs a test on the AVX-512, the AVX2 and the portable path, and the error of float32
-results in ulps of the correctly rounded value."""
+lanes, csrc/cpu/vec_math_avx2.h): a unary kernel run on an array, select_isa (behind
+conftest.py's `isa` fixture, which runs a test on the AVX-512, the AVX2 and the portable
+path), and the error of float32 results in ulps of the correctly rounded value."""
 import numpy as np
 import pytest
 
@@ -27,23 +27,6 @@ def select_isa(name):
     if name == "avx512" and not _C.use_avx512():
         pytest.skip("this CPU has no AVX-512")
     return name != "portable"
-
-
-@pytest.fixture
-def restore_isa():
-    """Puts the ISA switches back as they were after the test."""
-    before = _C.use_avx2(), _C.use_avx512()
-    yield
-    _C.set_use_avx2(before[0])
-    _C.set_use_avx512(before[1])
-
-
-@pytest.fixture(params=["avx512", "avx2", "portable"])
-def isa(request, restore_isa):
-    """True while the kernels take a vector path: the AVX-512 copies (vec_math_simd.h's
-    functions at 16 lanes; the AVX2 ones for the functions without a copy), the AVX2
-    kernels alone, or False on the portable path. Skipped where the CPU lacks the ISA."""
-    return select_isa(request.param)
 
 
 def ulp_error(got, ref):
