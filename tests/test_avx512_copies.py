@@ -1,6 +1,7 @@
 """The AVX-512 copies of float32 kernels that are written once for both widths give the
 AVX2 kernels' bits (which their own tests hold to float64): vec_math_simd.h's functions
-at 16 lanes (exp, log, tanh, ... over the whole float32 range, every tail length, in
+at 16 lanes (exp, log, tanh, sin, ... over the whole float32 range, libm's lanes past 2^16,
+every tail length, in
 place) -- all but the erfcx-based erf / erfc / GELU, whose AVX-512 reciprocal starts
 closer, checked against float64 instead --, softmax.cpp's builds of softmax /
 log_softmax / cross_entropy, forward and backward, and rnn_cells_simd.h's LSTM / GRU rows.
@@ -17,14 +18,15 @@ F = fastdl.nn.functional
 
 SAME_BITS = [("exp", 0, 0), ("exp2", 0, 0), ("expm1", 0, 0), ("log", 0, 0), ("log1p", 0, 0), ("tanh", 0, 0),
              ("sigmoid", 0, 0), ("silu", 0, 0), ("elu", 1.0, 0), ("elu", 0.3, 0), ("softplus", 1.0, 20.0),
-             ("softplus", 2.0, 5.0)]
+             ("softplus", 2.0, 5.0), ("sin", 0, 0), ("cos", 0, 0), ("tan", 0, 0)]
 
 
 def whole_range():
     rng = np.random.default_rng(7)
     bits = rng.integers(0, 2 ** 32, 200_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
     grids = [np.linspace(-110, 100, 200_001), np.linspace(-3, 3, 60_001)]
-    specials = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, -1e-45, 88.72, 88.73, -103.97, -1.0, 20.0, 20.5]
+    specials = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, -1e-45, 88.72, 88.73, -103.97, -1.0, 20.0, 20.5,
+                65536.0, 65536.01, -70000.0, 1.5707964, 3.1415927, 4.712389]
     return np.concatenate([bits] + [g.astype(np.float32) for g in grids] + [np.array(specials, np.float32)])
 
 

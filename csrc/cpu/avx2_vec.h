@@ -57,6 +57,8 @@ template <> struct Vec<float> {
   static R when(Cmp m, R x) { return _mm256_and_ps(m, x); }              // m ? x : 0
   static R unless(Cmp m, R x) { return _mm256_andnot_ps(m, x); }         // m ? 0 : x
   static unsigned lanes(Cmp m) { return static_cast<unsigned>(_mm256_movemask_ps(m)); }
+  // Lanes whose integer is odd, as blend / when read a Cmp: by its sign bit.
+  static Cmp odd(__m256i q) { return _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)); }
   static I to_int(R x) { return _mm256_cvtps_epi32(x); }  // rounded to nearest
   static R to_float(I i) { return _mm256_cvtepi32_ps(i); }
   static I bits(R x) { return _mm256_castps_si256(x); }

@@ -56,6 +56,7 @@ template <> struct Vec<float> {
   static R when(Cmp m, R x) { return _mm512_maskz_mov_ps(m, x); }             // m ? x : 0
   static R unless(Cmp m, R x) { return _mm512_maskz_mov_ps(static_cast<Cmp>(~m), x); }
   static unsigned lanes(Cmp m) { return m; }
+  static Cmp odd(I q) { return _mm512_test_epi32_mask(q, _mm512_set1_epi32(1)); }  // lanes whose integer is odd
   static I to_int(R x) { return _mm512_cvtps_epi32(x); }
   static R to_float(I i) { return _mm512_cvtepi32_ps(i); }
   static I bits(R x) { return _mm512_castps_si512(x); }

@@ -194,8 +194,9 @@ VecKernel vec_f32_kernel(const std::string& op) {
       {"gelu", both_widths<vec::gelu_f32_avx2, vec::gelu_f32_avx512>()},
       {"gelu_grad", both_widths<vec::gelu_grad_f32_avx2, vec::gelu_grad_f32_avx512>()},
       {"atan", {no_params<vec::atan_f32_avx2>}}, {"asin", {no_params<vec::asin_f32_avx2>}},
-      {"tan", {no_params<vec::tan_f32_avx2>}},
-      {"sin", {no_params<vec::sin_f32_avx2>}}, {"cos", {no_params<vec::cos_f32_avx2>}},
+      {"tan", both_widths<vec::tan_f32_avx2, vec::tan_f32_avx512>()},
+      {"sin", both_widths<vec::sin_f32_avx2, vec::sin_f32_avx512>()},
+      {"cos", both_widths<vec::cos_f32_avx2, vec::cos_f32_avx512>()},
       {"elu", {elu_params<vec::elu_f32_avx2>, any_params, elu_params<vec::elu_f32_avx512>}},
       {"softplus", {softplus_params<vec::softplus_f32_avx2>, any_params, softplus_params<vec::softplus_f32_avx512>}},
       {"pow_scalar", {pow_int_params, int_power}}};

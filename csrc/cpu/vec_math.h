@@ -52,6 +52,9 @@ void gelu_f32_avx512(const float* x, float* out, int64_t n);
 void gelu_grad_f32_avx512(const float* x, float* out, int64_t n);
 void elu_f32_avx512(const float* x, float* out, int64_t n, float alpha);
 void softplus_f32_avx512(const float* x, float* out, int64_t n, float beta, float threshold);
+void sin_f32_avx512(const float* x, float* out, int64_t n);
+void cos_f32_avx512(const float* x, float* out, int64_t n);
+void tan_f32_avx512(const float* x, float* out, int64_t n);
 
 }  // namespace vec
 }  // namespace fastdl

@@ -15,26 +15,6 @@ void map8(const float* x, float* out, int64_t n, F f) { simd::map_lanes<F8>(x, o
 template <__m256 (*F)(__m256)>
 void map8(const float* x, float* out, int64_t n) { map8(x, out, n, F); }
 
-// sin / cos: blocks with a lane beyond kSinCosMaxArg (or inf / NaN) take those lanes
-// through libm (__builtin_sinf / cosf: plain calls, no inline header code).
-template <__m256 (*F)(__m256), float (*Libm)(float)>
-__m256 sin_cos_or_libm8(__m256 x) {
-  const __m256 far = _mm256_cmp_ps(abs8(x), splat(kSinCosMaxArg), _CMP_NLE_UQ);  // or NaN
-  __m256 v = F(x);
-  if (_mm256_movemask_ps(far)) {
-    alignas(32) float xs[8], vs[8];
-    _mm256_store_ps(xs, x);
-    _mm256_store_ps(vs, v);
-    const int m = _mm256_movemask_ps(far);
-    for (int i = 0; i < 8; ++i)
-      if (m >> i & 1) vs[i] = Libm(xs[i]);
-    v = _mm256_load_ps(vs);
-  }
-  return v;
-}
-float libm_sin(float x) { return __builtin_sinf(x); }
-float libm_cos(float x) { return __builtin_cosf(x); }
-float libm_tan(float x) { return __builtin_tanf(x); }
 
 }  // namespace
 
@@ -73,9 +53,6 @@ void atan2_f32_avx2(const float* y, int64_t y_step, const float* x, int64_t x_st
   atan2_loop<0, 1>(y, x, out, n);
 }
 
-void tan_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<tan8, libm_tan>>(x, out, n); }
-void sin_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<sin8, libm_sin>>(x, out, n); }
-void cos_f32_avx2(const float* x, float* out, int64_t n) { map8<sin_cos_or_libm8<cos8, libm_cos>>(x, out, n); }
 
 namespace {
 // x^m by squaring and multiplying in double, PowScalar's order of products; M > 0 a

@@ -1,7 +1,6 @@
 // float32 math on 8 AVX2 lanes: vec_math_simd.h's width-generic functions (the array
-// loops of vec_math_avx2.cpp take them at F8 = 8 lanes) and the trigonometric ones, which
-// exist only here (atan, asin, sin / cos / tan: their reduction runs in
-// double, 4 lanes at a time). Include this header ONLY from *_avx2.cpp files: its
+// loops of vec_math_avx2.cpp take them at F8 = 8 lanes) with their sin / cos / tan
+// reduction in double at this width, and atan / asin, which exist only here. Include this header ONLY from *_avx2.cpp files: its
 // inline functions use AVX2/FMA instructions and must never reach portable code.
 // Accuracy: see vec_math_simd.h and the tests named there.
 // Note on NaN: _mm256_min_ps / _mm256_max_ps return their SECOND operand when either
@@ -39,12 +38,7 @@ inline __m256 atan8(__m256 x) {
 }
 
 
-// sin / cos: |x| reduced by pi/2 in double (pi/2 in two parts, FMA), r = |x| - q pi/2 in
-// [-pi/4, pi/4] rounded to float, then Cephes' sinf / cosf polynomials in r by quadrant q.
-// The double reduction keeps r's relative error ~1e-16 / |r| even next to a multiple of
-// pi, up to |x| = 2^16 (the callers take larger, infinite or NaN lanes through libm).
-constexpr float kSinCosMaxArg = 65536.0f;
-
+// vec_math_simd.h's sin / cos / tan reduction at 8 lanes: 4 doubles at a time.
 inline __m128 reduce_half_pi4(__m256d x, __m128i* q) {
   const __m256d n = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(0.63661977236758134)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -53,47 +47,15 @@ inline __m128 reduce_half_pi4(__m256d x, __m128i* q) {
   *q = _mm256_cvtpd_epi32(n);
   return _mm256_cvtpd_ps(r);
 }
-
-// |x| = q pi/2 + r reduced (reduce_half_pi4), and Cephes' sinf / cosf polynomials in r:
-// *sn = sin r, *cs = cos r, *q the quadrant. For |x| within kSinCosMaxArg.
-inline void sin_cos_reduced8(__m256 ax, __m256* sn, __m256* cs, __m256i* q) {
-  __m128i q0, q1;
-  const __m128 r0 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_castps256_ps128(ax)), &q0);
-  const __m128 r1 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_extractf128_ps(ax, 1)), &q1);
-  const __m256 r = _mm256_set_m128(r1, r0);
-  *q = _mm256_set_m128i(q1, q0);
-  const __m256 z = _mm256_mul_ps(r, r);
-  __m256 s = _mm256_fmadd_ps(splat(-1.9515295891e-4f), z, splat(8.3321608736e-3f));
-  s = _mm256_fmadd_ps(s, z, splat(-1.6666654611e-1f));
-  *sn = _mm256_fmadd_ps(_mm256_mul_ps(s, z), r, r);
-  __m256 c = _mm256_fmadd_ps(splat(2.443315711809948e-5f), z, splat(-1.388731625493765e-3f));
-  c = _mm256_fmadd_ps(c, z, splat(4.166664568298827e-2f));
-  *cs = _mm256_fmadd_ps(c, _mm256_mul_ps(z, z), _mm256_fnmadd_ps(splat(0.5f), z, splat(1.0f)));
-}
-
-// sin(q pi/2 + r) (shift 0) or cos (shift 1), for x = |x| >= 0 within kSinCosMaxArg.
-inline __m256 sin_cos_abs8(__m256 ax, int shift) {
-  __m256 sn, cs;
-  __m256i q;
-  sin_cos_reduced8(ax, &sn, &cs, &q);
-  q = _mm256_add_epi32(q, _mm256_set1_epi32(shift));
-  // odd quadrants take the cosine polynomial; quadrants 2 and 3 flip the sign
-  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(q, 31));
-  const __m256 flip = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_srli_epi32(q, 1), 31));
-  return _mm256_xor_ps(_mm256_blendv_ps(sn, cs, odd), flip);
-}
-
-// tan x = sin / cos of the same reduction, swapped (and the quotient negated) in odd
-// quadrants; x's sign put back. Same argument range as sin8.
-inline __m256 tan8(__m256 x) {
-  __m256 sn, cs;
-  __m256i q;
-  sin_cos_reduced8(abs8(x), &sn, &cs, &q);
-  const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(q, 31));
-  const __m256 t = _mm256_div_ps(_mm256_blendv_ps(sn, cs, odd), _mm256_blendv_ps(cs, sn, odd));
-  const __m256 signed_t = _mm256_xor_ps(t, _mm256_and_ps(odd, splat(-0.0f)));  // odd: -cos / sin
-  return _mm256_xor_ps(signed_t, _mm256_and_ps(x, splat(-0.0f)));
-}
+template <> struct simd::HalfPi<F8> {
+  static __m256 reduce(__m256 ax, __m256i* q) {
+    __m128i q0, q1;
+    const __m128 r0 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_castps256_ps128(ax)), &q0);
+    const __m128 r1 = reduce_half_pi4(_mm256_cvtps_pd(_mm256_extractf128_ps(ax, 1)), &q1);
+    *q = _mm256_set_m128i(q1, q0);
+    return _mm256_set_m128(r1, r0);
+  }
+};
 
 // asin x (Cephes' asinf): |x| > 1/2 -> pi/2 - 2 asin(sqrt((1 - |x|) / 2)), then an odd
 // polynomial; x's sign put back; |x| > 1 and NaN give NaN (the sqrt of a negative).
@@ -112,9 +74,6 @@ inline __m256 asin8(__m256 x) {
   return _mm256_xor_ps(r, _mm256_and_ps(x, splat(-0.0f)));
 }
 
-// sin is odd: computed at |x| with x's sign put back (so -0 gives -0).
-inline __m256 sin8(__m256 x) { return _mm256_xor_ps(sin_cos_abs8(abs8(x), 0), _mm256_and_ps(x, splat(-0.0f))); }
-inline __m256 cos8(__m256 x) { return sin_cos_abs8(abs8(x), 1); }
 
 }  // namespace vec
 }  // namespace fastdl

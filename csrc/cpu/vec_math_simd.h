@@ -1,5 +1,5 @@
 // float32 exp / exp2 / expm1 / log / log1p / tanh / sigmoid / silu / elu / softplus / erf /
-// erfc / GELU written once for any vector width: each function is a template on a vector
+// erfc / GELU / sin / cos / tan written once for any vector width: each function is a template on a vector
 // type V (avx2::Vec<float> in avx2_vec.h, 8 lanes; avx512::Vec<float> in avx512_vec.h,
 // 16), which names the instructions. Include this header ONLY from *_avx2.cpp /
 // *_avx512.cpp files (with avx2_vec.h or avx512_vec.h): its code is that ISA's.
@@ -323,6 +323,74 @@ template <class V> inline R<V> gelu_grad(R<V> x) {
   return V::fma(V::mul(x, e), V::set1(0.3989422804014327f), V::mul(V::set1(0.5f), one_plus_erf_scaled<V>(x)));
 }
 
+// sin / cos / tan: |x| reduced by pi/2 in double (pi/2 in two parts, FMA) by the ISA's
+// HalfPi<V>::reduce (vec_math_avx2.h, vec_math_avx512.cpp), r = |x| - q pi/2 in
+// [-pi/4, pi/4] rounded to float, then Cephes' sinf / cosf polynomials in r by quadrant q.
+// The double reduction keeps r's relative error ~1e-16 / |r| even next to a multiple of
+// pi, up to |x| = 2^16 (sin_cos_or_libm takes larger, infinite or NaN lanes through libm).
+constexpr float kSinCosMaxArg = 65536.0f;
+template <class V> struct HalfPi;  // static R reduce(R ax, I* q): r rounded to float, q
+
+// *sn = sin r, *cs = cos r, *q the quadrant of |x| = ax within kSinCosMaxArg.
+template <class V> inline void sin_cos_reduced(R<V> ax, R<V>* sn, R<V>* cs, typename V::I* q) {
+  const R<V> r = HalfPi<V>::reduce(ax, q);
+  const R<V> z = V::mul(r, r);
+  R<V> s = V::fma(V::set1(-1.9515295891e-4f), z, V::set1(8.3321608736e-3f));
+  s = V::fma(s, z, V::set1(-1.6666654611e-1f));
+  *sn = V::fma(V::mul(s, z), r, r);
+  R<V> c = V::fma(V::set1(2.443315711809948e-5f), z, V::set1(-1.388731625493765e-3f));
+  c = V::fma(c, z, V::set1(4.166664568298827e-2f));
+  *cs = V::fma(c, V::mul(z, z), V::fnma(V::set1(0.5f), z, V::set1(1.0f)));
+}
+
+// sin(q pi/2 + r) (shift 0) or cos (shift 1), for ax = |x| within kSinCosMaxArg.
+template <class V> inline R<V> sin_cos_abs(R<V> ax, int shift) {
+  R<V> sn, cs;
+  typename V::I q;
+  sin_cos_reduced<V>(ax, &sn, &cs, &q);
+  q = V::iadd(q, V::iset1(shift));
+  // odd quadrants take the cosine polynomial; quadrants 2 and 3 flip the sign
+  const R<V> flip = V::from_bits(V::template shl<31>(V::template shr<1>(q)));
+  return V::bit_xor(V::blend(sn, cs, V::odd(q)), flip);
+}
+
+// sin is odd: computed at |x| with x's sign put back (so -0 gives -0).
+template <class V> inline R<V> sin(R<V> x) { return V::bit_xor(sin_cos_abs<V>(V::abs(x), 0), sign_of<V>(x)); }
+template <class V> inline R<V> cos(R<V> x) { return sin_cos_abs<V>(V::abs(x), 1); }
+
+// tan x = sin / cos of the same reduction, swapped (and the quotient negated) in odd
+// quadrants; x's sign put back. Same argument range as sin.
+template <class V> inline R<V> tan(R<V> x) {
+  R<V> sn, cs;
+  typename V::I q;
+  sin_cos_reduced<V>(V::abs(x), &sn, &cs, &q);
+  const typename V::Cmp odd = V::odd(q);
+  const R<V> t = V::div(V::blend(sn, cs, odd), V::blend(cs, sn, odd));
+  const R<V> signed_t = V::bit_xor(t, V::when(odd, V::set1(-0.0f)));  // odd: -cos / sin
+  return V::bit_xor(signed_t, sign_of<V>(x));
+}
+
+// F(x), with the lanes beyond kSinCosMaxArg (or inf / NaN) from libm (__builtin_sinf ...:
+// plain calls, no inline code).
+template <class V, R<V> (*F)(R<V>), float (*Libm)(float)> inline R<V> sin_cos_or_libm(R<V> x) {
+  const unsigned far = V::lanes(V::template cmp<_CMP_NLE_UQ>(V::abs(x), V::set1(kSinCosMaxArg)));  // or NaN
+  R<V> v = F(x);
+  if (far) {
+    alignas(64) float xs[V::L], vs[V::L];
+    V::store(xs, x);
+    V::store(vs, v);
+    for (int i = 0; i < V::L; ++i)
+      if (far >> i & 1) vs[i] = Libm(xs[i]);
+    v = V::load(vs);
+  }
+  return v;
+}
+// static: each ISA's file keeps its own copy (an inline function shared by name could be
+// linked from the AVX-512 file into AVX2-only callers).
+static inline float libm_sin(float x) { return __builtin_sinf(x); }
+static inline float libm_cos(float x) { return __builtin_cosf(x); }
+static inline float libm_tan(float x) { return __builtin_tanf(x); }
+
 // out[i] = f(x[i]) for i < n (out may be x): whole vectors, then one masked vector for
 // the rest (its masked-off lanes are neither read nor written).
 template <class V, typename F> inline void map_lanes(const float* x, float* out, int64_t n, F f) {
@@ -359,6 +427,15 @@ template <class V, typename F> inline void map_lanes(const float* x, float* out,
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, erfc)                                                           \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, gelu)                                                           \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, gelu_grad)                                                      \
+  void sin_f32_##ISA(const float* x, float* out, int64_t n) {                                        \
+    simd::map_lanes<V>(x, out, n, simd::sin_cos_or_libm<V, simd::sin<V>, simd::libm_sin>);           \
+  }                                                                                                  \
+  void cos_f32_##ISA(const float* x, float* out, int64_t n) {                                        \
+    simd::map_lanes<V>(x, out, n, simd::sin_cos_or_libm<V, simd::cos<V>, simd::libm_cos>);           \
+  }                                                                                                  \
+  void tan_f32_##ISA(const float* x, float* out, int64_t n) {                                        \
+    simd::map_lanes<V>(x, out, n, simd::sin_cos_or_libm<V, simd::tan<V>, simd::libm_tan>);           \
+  }                                                                                                  \
   void elu_f32_##ISA(const float* x, float* out, int64_t n, float alpha) {                           \
     const V::R a = V::set1(alpha);                                                                   \
     simd::map_lanes<V>(x, out, n, [a](V::R v) { return simd::elu<V>(v, a); });                       \
