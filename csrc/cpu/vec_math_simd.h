@@ -414,6 +414,12 @@ template <class V, typename F> inline void map_lanes(const float* x, float* out,
   void NAME##_f32_##ISA(const float* x, float* out, int64_t n) {                    \
     simd::map_lanes<V>(x, out, n, [](V::R v) { return simd::NAME<V>(v); });        \
   }
+// sin / cos / tan: lanes past kSinCosMaxArg through libm (sin_cos_or_libm).
+#define FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, NAME)                                                      \
+  void NAME##_f32_##ISA(const float* x, float* out, int64_t n) {                                    \
+    simd::map_lanes<V>(x, out, n,                                                                    \
+                       [](V::R v) { return simd::sin_cos_or_libm<V, simd::NAME<V>, simd::libm_##NAME>(v); }); \
+  }
 #define FASTDL_VEC_MATH_GENERIC_LOOPS(ISA, V)                                                        \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, exp)                                                            \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, exp2)                                                           \
@@ -427,15 +433,9 @@ template <class V, typename F> inline void map_lanes(const float* x, float* out,
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, erfc)                                                           \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, gelu)                                                           \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, gelu_grad)                                                      \
-  void sin_f32_##ISA(const float* x, float* out, int64_t n) {                                        \
-    simd::map_lanes<V>(x, out, n, simd::sin_cos_or_libm<V, simd::sin<V>, simd::libm_sin>);           \
-  }                                                                                                  \
-  void cos_f32_##ISA(const float* x, float* out, int64_t n) {                                        \
-    simd::map_lanes<V>(x, out, n, simd::sin_cos_or_libm<V, simd::cos<V>, simd::libm_cos>);           \
-  }                                                                                                  \
-  void tan_f32_##ISA(const float* x, float* out, int64_t n) {                                        \
-    simd::map_lanes<V>(x, out, n, simd::sin_cos_or_libm<V, simd::tan<V>, simd::libm_tan>);           \
-  }                                                                                                  \
+  FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, sin)                                                             \
+  FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, cos)                                                             \
+  FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, tan)                                                             \
   void elu_f32_##ISA(const float* x, float* out, int64_t n, float alpha) {                           \
     const V::R a = V::set1(alpha);                                                                   \
     simd::map_lanes<V>(x, out, n, [a](V::R v) { return simd::elu<V>(v, a); });                       \
