@@ -264,6 +264,7 @@ THREADED_SHAPES = [
     (1000, 1100, 1),   # K = 1, row blocks
     (100, 12000, 1),   # K = 1, column slabs
     (150, 7, 1000),    # tall and narrow: row blocks only
+    (700, 1100, 530),  # wide C: a column slab per thread at 2 threads, shared panels at 3
 ]
 
 
@@ -280,18 +281,18 @@ def test_threaded(gemm_isa, threads, dtype, nthreads, mnk):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_threaded_row_blocks_across_panels(gemm_isa, threads, dtype):
-    # Row blocks over many B panels in one parallel job (gemm_split_m): N beyond one
-    # column panel (NC = 2040 doubles / 4080 floats on AVX2), K in 3 blocks, alpha and
-    # beta, every edge partial. Threads claim blocks of a panel while others still
-    # finish the one before and pack the next into the other buffer; every tile sums
-    # the same K blocks in the same order, so any thread count gives the serial bits.
-    # 3 threads on fewer cores make threads wait on each other (descheduled) mid-product.
+    # N beyond one column panel (NC = 2040 doubles / 4080 floats on AVX2, 4064 floats on
+    # AVX-512), K in 3 blocks, alpha and beta, every edge partial. 2 and 3 threads run a
+    # column slab each (gemm_split_n, >= 512 columns per thread); 9 threads share each
+    # panel's row blocks (gemm_split_m), more threads than cores making them wait on each
+    # other (descheduled) mid-product. Every tile sums the same K blocks in the same
+    # order, so any thread count gives the serial bits.
     m, n, k = (301, 4200, 530) if dtype == np.float32 else (301, 2100, 530)
     rng = np.random.default_rng(21)
     a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
     c0 = rand((m, n), dtype, rng)
     outs = []
-    for nthreads in (1, 2, 3, 2, 3):
+    for nthreads in (1, 2, 3, 9, 2, 9):
         threads(nthreads)
         cbase = c0.copy()
         outs.append(matmul(kview(a), kview(b), kview(cbase), alpha=0.5, beta=-2.0))

@@ -14,10 +14,11 @@
 // as it saves; only a partial last sliver is packed, to zero-pad it). Partial C tiles
 // and C with a non-unit column stride go through a local tile. K (and, threaded, M)
 // is cut into even blocks, so no pass is a thin remainder.
-// Threads (gemm_split_m): when M spans several MC blocks, the threads share each
-// packed KC x NC panel of B and take turns on its row blocks, one parallel job per
-// panel. Otherwise (gemm_split_n) each thread runs the serial driver on its own
-// column slabs.
+// Threads: when M spans several MC blocks and C is wide (>= 512 columns per thread),
+// each thread runs the serial driver on one column slab (gemm_split_n), its B panel in
+// its own L2; with narrower C (gemm_split_m) the threads share each packed KC x NC panel
+// of B and take turns on its row blocks, one parallel job per panel. With few rows,
+// gemm_split_n on dynamically handed-out column slabs.
 // Small products (up to 2^22 multiply-adds, K <= 256, one thread; with AVX2) skip all
 // of that: gemm_small runs unpacked register-blocked kernels (gemm_small_avx2.cpp)
 // with exact-size edge tiles, no heap allocation and no cache blocking. Without AVX2,
@@ -64,6 +65,11 @@ constexpr int64_t kDirectAMaxN = 256;
 // rows) are such products.
 constexpr int64_t kSplitKMaxC = int64_t(1) << 17;
 constexpr int64_t kSplitKMinK = 1024;
+// Products with more rows than one row block run as one column slab per thread
+// (gemm_dispatch) when every slab is at least this wide; narrower slabs share a B panel
+// (gemm_split_m). 2 threads, AVX-512 Xeon, medians of 10 alternating processes: 1024^3
+// 322 -> 336 GFLOP/s, 2048^3 340 -> 347; 600^3 (300-column slabs) 299 -> 285.
+constexpr int64_t kWideSlabMinN = 512;
 
 // The largest tile of any kernel below (the AVX-512 float kernel's 6 x 32).
 constexpr int kMaxMR = 6, kMaxNR = 32;
@@ -511,18 +517,11 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
   }
 }
 
-// Threads on different columns: each runs gemm_serial on its own slab of C, packing
-// its own B slivers and sharing A (read in place or packed by each). One parallel job
-// for the whole product: the choice for small M, where a shared B panel would cost a
-// job per K block and every thread would stream every B sliver.
+// Threads on different columns: each runs gemm_serial on its own `width`-column slabs
+// of C (handed out dynamically), packing its own B slivers and sharing A (read in
+// place or packed by each). One parallel job for the whole product, no join per K block.
 template <typename T>
-void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op) {
-  // Up to 4x more slabs than threads, handed out dynamically, so a thread that is
-  // descheduled (the machine is shared) or woken late does fewer. Narrow slabs cost
-  // little: each packs only its own B slivers, and the A slivers stream from L2 as
-  // they would in one wide slab. Slabs stay >= 2 tiles wide.
-  const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 2 * kn.nr), 1, 4);
-  const int64_t width = even_block(op.N, (op.N + slabs - 1) / slabs, kn.nr, 1);
+void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op, int64_t width) {
   std::atomic<int64_t> next{0};
   parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
     for (int64_t j0; (j0 = next.fetch_add(1) * width) < op.N;) {
@@ -715,8 +714,24 @@ bool gemm_dispatch(int nthreads, const Kernel<T>& kn, Operands<T> op) {
   const bool direct_a = op.csa == 1 && op.N <= kDirectAMaxN;
   if (parallel && op.K >= kSplitKMinK && op.M * op.N <= kSplitKMaxC)
     return gemm_split_k(kn, direct_a, nthreads, op), true;
+  if (parallel && op.M > kn.mc && op.N >= nthreads * kWideSlabMinN) {
+    // Many rows and wide C: one column slab per thread, its B panel packed by and kept in
+    // that core's L2 for all of its row blocks. Each thread packs all of A, which costs
+    // less than split_m's shared panel (streamed from L3, half of it packed by the other
+    // core) and its join per K block. Static, so a descheduled thread is not helped out.
+    const int64_t slivers = (op.N + kn.nr - 1) / kn.nr;
+    return gemm_split_n(kn, direct_a, nthreads, op, (slivers + nthreads - 1) / nthreads * kn.nr), true;
+  }
   if (parallel && op.M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op), true;
-  if (parallel && op.N >= int64_t(nthreads) * kn.nr) return gemm_split_n(kn, direct_a, nthreads, op), true;
+  if (parallel && op.N >= int64_t(nthreads) * kn.nr) {
+    // Few rows: up to 4x more slabs than threads, handed out dynamically, so a thread that
+    // is descheduled (the machine is shared) or woken late does fewer. Narrow slabs cost
+    // little: each packs only its own B slivers, and the A slivers stream from L2 as they
+    // would in one wide slab. Slabs stay >= 2 tiles wide. (A shared B panel would cost a
+    // job per K block, and every thread would stream every B sliver.)
+    const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 2 * kn.nr), 1, 4);
+    return gemm_split_n(kn, direct_a, nthreads, op, even_block(op.N, (op.N + slabs - 1) / slabs, kn.nr, 1)), true;
+  }
   return gemm_serial(kn, direct_a, op), true;
 }
 
