@@ -605,3 +605,24 @@ def test_strided_parameter_and_grad_are_updated_in_place(name):
         ot.step()
     assert not p.is_contiguous()
     _close(p.detach().numpy(), pt.detach().numpy())
+
+
+def test_asgd_integer_hyperparameters_are_float_math():
+    # torch's step is a float tensor, so its eta = lr / (1 + lambd lr step) ** alpha is float
+    # arithmetic; fastdl's int step made it an exact integer power with int hyperparameters:
+    # ASGD(lr=2, lambd=2**31, alpha=2**31) hung in step() (found by fuzzing). Now it raises,
+    # as torch does, and small int hyperparameters give the float ones' trajectory.
+    def run(**kw):
+        p = fastdl.tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+        opt = optim.ASGD([p], **kw)
+        for _ in range(4):
+            p.grad = p.detach() * 0.5 + 1.0
+            opt.step()
+        return p.detach().numpy()
+
+    np.testing.assert_array_equal(run(lr=1, lambd=1, alpha=2, t0=2), run(lr=1.0, lambd=1.0, alpha=2.0, t0=2.0))
+    p = fastdl.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    opt = optim.ASGD([p], 2, 2 ** 31, 2 ** 31, 2)
+    p.grad = fastdl.ones(3, 4)
+    with pytest.raises(OverflowError, match=r"ASGD\.step: the step size .* overflows \(lr=2, lambd=2147483648"):
+        opt.step()

@@ -48,6 +48,13 @@ class ASGD(TorchFlags, Optimizer):
                 ax.add_(diff)
             else:
                 ax.copy_(param)
-            # torch.as_tensor(value): rounded to the default dtype, whatever eta's dtype
-            eta.fill_(in_dtype(lr / ((1 + lambd * lr * step) ** alpha), scalar_dtype()))
+            # torch.as_tensor(value): rounded to the default dtype, whatever eta's dtype. step as
+            # a float, as torch's float step tensor gives it: with int lr, lambd and alpha the
+            # power was exact integer arithmetic (ASGD(lr=2, lambd=2**31, alpha=2**31) hung).
+            try:
+                eta_next = lr / ((1 + lambd * lr * float(step)) ** alpha)
+            except OverflowError:
+                raise OverflowError(f"ASGD.step: the step size lr / (1 + lambd * lr * step) ** alpha overflows "
+                                    f"(lr={lr}, lambd={lambd}, alpha={alpha}, step={step})") from None
+            eta.fill_(in_dtype(eta_next, scalar_dtype()))
             mu.fill_(in_dtype(1 / max(1, step - t0), scalar_dtype()))
