@@ -718,7 +718,8 @@ bool gemm_dispatch(int nthreads, const Kernel<T>& kn, Operands<T> op) {
     // Many rows and wide C: one column slab per thread, its B panel packed by and kept in
     // that core's L2 for all of its row blocks. Each thread packs all of A, which costs
     // less than split_m's shared panel (streamed from L3, half of it packed by the other
-    // core) and its join per K block. Static, so a descheduled thread is not helped out.
+    // core) and its join per K block. One slab each: a thread descheduled mid-slab is not
+    // helped out (one that has not started yet is: slabs are still handed out in turn).
     const int64_t slivers = (op.N + kn.nr - 1) / kn.nr;
     return gemm_split_n(kn, direct_a, nthreads, op, (slivers + nthreads - 1) / nthreads * kn.nr), true;
   }
