@@ -1,8 +1,8 @@
-"""The AVX-512 float GEMM kernel (csrc/cpu/gemm_avx512.cpp, 6 x 32 tiles over 32-column B
-slivers) against the AVX2 6 x 16 kernel: each element of C sums its k terms in the same
-order on both, so they agree bit for bit, across full and partial tiles, in-place and
-packed A, row-major and transposed B (both of its packers), batches, alpha / beta and
-threads. Plus the switch itself: set_use_avx512 clamps to the hardware and to use_avx2,
+"""The AVX-512 float GEMM kernels (csrc/cpu/gemm_avx512.cpp: 6 x 64 tiles over 64-column B
+slivers, and the 6 x 32 kernel on slivers of at most 32 columns) against the AVX2 6 x 16
+kernel: each element of C sums its k terms in the same order on all of them, so they
+agree bit for bit, across full and partial tiles, in-place and packed A, row-major and
+transposed B (both of its packers), batches, alpha / beta and threads. Plus the switch itself: set_use_avx512 clamps to the hardware and to use_avx2,
 and FASTDL_DISABLE_AVX512=1 keeps a process on AVX2. (Tolerance checks against float64 on
 every kernel family, AVX-512 included, are in test_gemm_kernel.py.)"""
 import os
@@ -18,8 +18,12 @@ from test_gemm_kernel import threads  # noqa: F401 (fixture)
 
 needs_avx512 = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512F")
 
+# N = 64 q + r covers a last sliver of r <= 32 columns (the half-width kernel: 32, 95, 257,
+# 96, 160) and of 32 < r < 64 (33, 300, 40); 600 x 1100 runs as one column slab per
+# thread at 2 threads (576 + 524 columns: the second ends in a half-width sliver).
 SHAPES = [(6, 32, 8), (7, 33, 17), (12, 64, 256), (13, 95, 300), (100, 257, 33), (146, 300, 520),
-          (300, 40, 700), (64, 784, 128), (1, 70, 300), (257, 1, 33), (31, 4100, 65)]
+          (300, 40, 700), (64, 784, 128), (1, 70, 300), (257, 1, 33), (31, 4100, 65), (18, 96, 40),
+          (600, 1100, 300), (290, 160, 257)]
 
 
 def view(x):

@@ -71,8 +71,8 @@ constexpr int64_t kSplitKMinK = 1024;
 // 322 -> 336 GFLOP/s, 2048^3 340 -> 347; 600^3 (300-column slabs) 299 -> 285.
 constexpr int64_t kWideSlabMinN = 512;
 
-// The largest tile of any kernel below (the AVX-512 float kernel's 6 x 32).
-constexpr int kMaxMR = 6, kMaxNR = 32;
+// The largest tile of any kernel below (the AVX-512 float kernel's 6 x 64).
+constexpr int kMaxMR = 6, kMaxNR = 64;
 
 // A micro-kernel with its tile shape and cache blocking, plus optional fast packers
 // for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
@@ -97,6 +97,12 @@ struct Kernel {
   // than the 6 x 32 micro-kernel and need no packed A (the LSTM layer's 16-row batch
   // blocks, fastdl.bench: 9.3-9.6 -> 9.0-9.2 ms).
   int64_t small_whole_rows = 0;
+  // Optional kernel for slivers of at most NR / 2 columns: the left half of an NR-wide
+  // packed sliver (B rows still NR apart), at the cost of NR / 2 columns, not NR.
+  void (*ukr_half)(int64_t, const T*, int64_t, int64_t, const T*, T*, int64_t, T, T) = nullptr;
+  // The narrowest sliver that runs at full width: NR / 2 with ukr_half, else NR. Column
+  // slabs of threads are multiples of it.
+  int slab_unit() const { return ukr_half ? nr / 2 : nr; }
 };
 
 // Portable micro-kernel with the same contract as the AVX2 ones; the compiler
@@ -121,14 +127,15 @@ void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp,
 
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
-  // NC = 4064: the multiple of 32 next to the AVX2 kernel's 4080. MC = 288 rather than 144
+  // NC = 4032: the multiple of 64 next to the AVX2 kernel's 4080. MC = 288 rather than 144
   // (bench_gemm.py, 2 threads, a Xeon with 2 MiB of L2 per core: 512 / 1024 / 2048 at
-  // 0.99-1.03 / 0.90-0.93 / 0.84-0.85 -> 1.10 / 0.92 / 0.91 of numpy).
+  // 0.99-1.03 / 0.90-0.93 / 0.84-0.85 -> 1.10 / 0.92 / 0.91 of numpy, on the 6 x 32 kernel).
+  // 6 x 64 rather than 6 x 32 (bench/README item 74): 2048^3 at 1 thread 167 -> 179 GFLOP/s.
   if (use_avx512())
-    return {gemm_ukr::sgemm_avx512_6x32, 6,  32, 288, 256, 4064,
-            gemm_ukr::spack_bn_avx512,   gemm_ukr::spack_bt_avx512, gemm_ukr::spack_a6_avx2,
+    return {gemm_ukr::sgemm_avx512_6x64, 6,  64, 288, 256, 4032,
+            gemm_ukr::spack_bn64_avx512, gemm_ukr::spack_bt64_avx512, gemm_ukr::spack_a6_avx2,
             gemm_ukr::sgemm_small_avx512,
-            gemm_ukr::sgemm_dot_avx2, 32};
+            gemm_ukr::sgemm_dot_avx2, 32, gemm_ukr::sgemm_avx512_6x32_of64};
   if (use_avx2())
     return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
             gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2, gemm_ukr::spack_a6_avx2,
@@ -399,8 +406,11 @@ void apply_activation_tile(int m, int n, T* c, int64_t rsc, int64_t csc, RowActi
 template <typename T>
 void run_tile(const Kernel<T>& kn, int64_t kc, const T* ap, int64_t ars, int64_t acs, const T* bp,
               int m, int n, T alpha, T beta, T* c, int64_t rsc, int64_t csc, RowActivation<T> act) {
-  if (m == kn.mr && n == kn.nr && csc == 1) {
-    kn.ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta);
+  const bool half = kn.ukr_half && n <= kn.nr / 2;
+  const auto ukr = half ? kn.ukr_half : kn.ukr;
+  const int width = half ? kn.nr / 2 : kn.nr;  // the columns the kernel computes
+  if (m == kn.mr && n == width && csc == 1) {
+    ukr(kc, ap, ars, acs, bp, c, rsc, alpha, beta);
     if (act)  // the epilogue, while the tile is in L1
       for (int i = 0; i < m; ++i) act(c + i * rsc, n);
     return;
@@ -411,9 +421,9 @@ void run_tile(const Kernel<T>& kn, int64_t kc, const T* ap, int64_t ars, int64_t
     return;
   }
   alignas(64) T tile[kMaxMR * kMaxNR];
-  kn.ukr(kc, ap, ars, acs, bp, tile, kn.nr, T(1), T(0));
+  ukr(kc, ap, ars, acs, bp, tile, width, T(1), T(0));
   for (int i = 0; i < m; ++i) {
-    T* t = tile + i * kn.nr;
+    T* t = tile + i * width;
     for (int j = 0; j < n; ++j) t[j] = beta == T(0) ? alpha * t[j] : alpha * t[j] + beta * c[i * rsc + j * csc];
     if (act) act(t, n);
     for (int j = 0; j < n; ++j) c[i * rsc + j * csc] = t[j];
@@ -682,7 +692,7 @@ void gemm_small(const Kernel<T>& kn, Operands<T> op) {
     }
     return kn.dot(op.M, op.N, op.K, op.alpha, op.A, op.rsa, Bt, ldb, op.beta, op.C, op.rsc, op.csc);
   }
-  if (op.N < kn.nr && op.M > op.N && op.rsa == 1) transpose_product(op);
+  if (op.N < kn.slab_unit() && op.M > op.N && op.rsa == 1) transpose_product(op);
   const T* B = op.B;
   int64_t rsb = op.rsb, bstep = kn.nr;
   if (op.csb != 1) {
@@ -720,18 +730,19 @@ bool gemm_dispatch(int nthreads, const Kernel<T>& kn, Operands<T> op) {
     // less than split_m's shared panel (streamed from L3, half of it packed by the other
     // core) and its join per K block. One slab each: a thread descheduled mid-slab is not
     // helped out (one that has not started yet is: slabs are still handed out in turn).
-    const int64_t slivers = (op.N + kn.nr - 1) / kn.nr;
-    return gemm_split_n(kn, direct_a, nthreads, op, (slivers + nthreads - 1) / nthreads * kn.nr), true;
+    const int64_t unit = kn.slab_unit(), units = (op.N + unit - 1) / unit;
+    return gemm_split_n(kn, direct_a, nthreads, op, (units + nthreads - 1) / nthreads * unit), true;
   }
   if (parallel && op.M > kn.mc) return gemm_split_m(kn, direct_a, nthreads, op), true;
-  if (parallel && op.N >= int64_t(nthreads) * kn.nr) {
+  if (parallel && op.N >= int64_t(nthreads) * kn.slab_unit()) {
     // Few rows: up to 4x more slabs than threads, handed out dynamically, so a thread that
     // is descheduled (the machine is shared) or woken late does fewer. Narrow slabs cost
     // little: each packs only its own B slivers, and the A slivers stream from L2 as they
     // would in one wide slab. Slabs stay >= 2 tiles wide. (A shared B panel would cost a
     // job per K block, and every thread would stream every B sliver.)
-    const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 2 * kn.nr), 1, 4);
-    return gemm_split_n(kn, direct_a, nthreads, op, even_block(op.N, (op.N + slabs - 1) / slabs, kn.nr, 1)), true;
+    const int64_t unit = kn.slab_unit();
+    const int64_t slabs = nthreads * std::clamp<int64_t>(op.N / (int64_t(nthreads) * 2 * unit), 1, 4);
+    return gemm_split_n(kn, direct_a, nthreads, op, even_block(op.N, (op.N + slabs - 1) / slabs, unit, 1)), true;
   }
   return gemm_serial(kn, direct_a, op), true;
 }

@@ -109,15 +109,19 @@ void sgemm_dot_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* A
                     int64_t ldb, float beta, float* C, int64_t rsc, int64_t csc);
 void dgemm_dot_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t rsa,
                     const double* Bt, int64_t ldb, double beta, double* C, int64_t rsc, int64_t csc);
-// AVX-512 (gemm_avx512.cpp, compiled with -mavx512f; called only when use_avx512()): the
-// 6 x 32 float kernel (12 zmm accumulators, the 6 x 16 kernel's loop at twice the width)
-// and its 32-column B packers; A slivers are spack_a6_avx2's.
-void sgemm_avx512_6x32(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+// AVX-512 (gemm_avx512.cpp, compiled with -mavx512f; called only when use_avx512()),
+// all with the AVX2 kernel's bits: the 6 x 64 float kernel (24 zmm accumulators) and its
+// 64-column B packers; the 6 x 32 kernel on the left half of a 64-wide sliver (slivers
+// of at most 32 columns); the 6 x 32 kernel on 32-wide slivers with rows 3-5 of A at A3
+// (conv's weight gradient, as sgemm_avx2_6x16_at). A slivers are spack_a6_avx2's.
+void sgemm_avx512_6x64(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
                        float* C, int64_t rsc, float alpha, float beta);
+void sgemm_avx512_6x32_of64(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                            float* C, int64_t rsc, float alpha, float beta);
 void sgemm_avx512_6x32_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
                           float* C, int64_t rsc, float alpha, float beta);
-void spack_bn_avx512(int64_t kc, const float* B, int64_t rsb, float* Bp);
-void spack_bt_avx512(int64_t kc, const float* B, int64_t csb, float* Bp);
+void spack_bn64_avx512(int64_t kc, const float* B, int64_t rsb, float* Bp);
+void spack_bt64_avx512(int64_t kc, const float* B, int64_t csb, float* Bp);
 float fma_probe_avx512(int64_t iters);  // iters x 384 float32 flops (12 zmm chains)
 // sgemm_small_avx2's contract on 16-float vectors (blocks of W = 32 columns;
 // gemm_small_avx512.cpp).

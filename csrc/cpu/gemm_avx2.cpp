@@ -87,7 +87,7 @@ void sgemm_avx2_6x16_at(int64_t kc, const float* A, const float* A3, int64_t rsa
 
   const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                             {c30, c31}, {c40, c41}, {c50, c51}};
-  store_tile_6x2<avx2::Vec<float>>(acc, C, rsc, alpha, beta);
+  store_tile<avx2::Vec<float>>(acc, C, rsc, alpha, beta);
 }
 
 void sgemm_avx2_6x16(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
@@ -111,7 +111,7 @@ void dgemm_avx2_6x8(int64_t kc, const double* A, int64_t rsa, int64_t csa, const
 
   const __m256d acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                              {c30, c31}, {c40, c41}, {c50, c51}};
-  store_tile_6x2<avx2::Vec<double>>(acc, C, rsc, alpha, beta);
+  store_tile<avx2::Vec<double>>(acc, C, rsc, alpha, beta);
 }
 
 // Packs one full B sliver of a row-major B (unit column stride): a 64-byte row copy

@@ -8,20 +8,18 @@ namespace fastdl {
 namespace cpu {
 namespace gemm_ukr {
 
-// Rows 0..5 of C (rsc apart), each two vectors wide: acc[i][0] at c, acc[i][1] at c + V::L.
+// Rows 0..MR-1 of C (rsc apart), each NV vectors wide: acc[i][v] at c + v * V::L.
 // beta == 0 writes C without reading it (C may hold NaN or garbage).
-template <typename V, typename T>
-inline void store_tile_6x2(const typename V::R (&acc)[6][2], T* C, int64_t rsc, T alpha, T beta) {
+template <typename V, int MR, int NV, typename T>
+inline void store_tile(const typename V::R (&acc)[MR][NV], T* C, int64_t rsc, T alpha, T beta) {
   const typename V::R va = V::set1(alpha), vb = V::set1(beta);
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < MR; ++i) {
     T* c = C + i * rsc;
-    typename V::R r0 = V::mul(va, acc[i][0]), r1 = V::mul(va, acc[i][1]);
-    if (beta != T(0)) {
-      r0 = V::fma(vb, V::load(c), r0);
-      r1 = V::fma(vb, V::load(c + V::L), r1);
+    for (int v = 0; v < NV; ++v) {
+      typename V::R r = V::mul(va, acc[i][v]);
+      if (beta != T(0)) r = V::fma(vb, V::load(c + v * V::L), r);
+      V::store(c + v * V::L, r);
     }
-    V::store(c, r0);
-    V::store(c + V::L, r1);
   }
 }
 
