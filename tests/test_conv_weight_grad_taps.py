@@ -118,3 +118,18 @@ def test_weight_grad_with_non_finite_input_matches_float64(avx512, bad):
     assert fin.sum() > 0.9 * fin.size
     bound = weight_grad_ref(np.abs(np.where(np.isfinite(x), x, 0)), gy, (3, 3), (0, 0), (1, 1), 1)
     assert np.all(np.abs(got[fin] - ref[fin]) <= 4e-6 * bound[fin])
+
+
+@needs_avx2
+@pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512F")
+@pytest.mark.parametrize("n,c,o,hw,k,pad,dil,groups", SHAPES)
+def test_avx512_tiles_give_the_avx2_bits(n, c, o, hw, k, pad, dil, groups):
+    # Each element sums its positions in the same order on the 6 x 64, 6 x 32 and 6 x 16
+    # tiles (64 output channels take the 6 x 64 one, 40 its partial sliver, 24 the 6 x 32).
+    rng = np.random.default_rng(n * 100 + c * 10 + o + 1)
+    x = rng.standard_normal((n, c) + hw).astype(np.float32)
+    oh = hw[0] + 2 * pad[0] - dil[0] * (k[0] - 1)
+    ow = hw[1] + 2 * pad[1] - dil[1] * (k[1] - 1)
+    gy = rng.standard_normal((n, o, oh, ow)).astype(np.float32)
+    run = lambda: run_weight_grad(x, (o, c // groups) + k, gy, pad, dil, groups)  # noqa: E731
+    np.testing.assert_array_equal(with_isa(True, run), with_isa(False, run))

@@ -116,6 +116,8 @@ void dgemm_dot_avx2(int64_t M, int64_t N, int64_t K, double alpha, const double*
 // (conv's weight gradient, as sgemm_avx2_6x16_at). A slivers are spack_a6_avx2's.
 void sgemm_avx512_6x64(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
                        float* C, int64_t rsc, float alpha, float beta);
+void sgemm_avx512_6x64_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
+                          float* C, int64_t rsc, float alpha, float beta);
 void sgemm_avx512_6x32_of64(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
                             float* C, int64_t rsc, float alpha, float beta);
 void sgemm_avx512_6x32_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,

@@ -143,8 +143,8 @@ void sgemm_avx512_6x32_of64(int64_t kc, const float* A, int64_t rsa, int64_t csa
 #define FASTDL_ZERO64(R) "vpxord %%zmm" R ", %%zmm" R ", %%zmm" R "\n\t"
 #define FASTDL_SPILL64(R) "vmovaps %%zmm" #R ", " #R "*64(%[acc])\n\t"
 
-void sgemm_avx512_6x64(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
-                       float* C, int64_t rsc, float alpha, float beta) {
+void sgemm_avx512_6x64_at(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t csa, const float* Bp,
+                          float* C, int64_t rsc, float alpha, float beta) {
   for (int i = 0; i < 6; ++i) {  // the tile's 4-5 lines per row, fetched during the k loop
     const char* row = reinterpret_cast<const char*>(C + i * rsc);
     for (int b = 0; b < 256; b += 64) _mm_prefetch(row + b, _MM_HINT_T0);
@@ -152,7 +152,7 @@ void sgemm_avx512_6x64(int64_t kc, const float* A, int64_t rsa, int64_t csa, con
   }
   alignas(64) __m512 acc[6][4];
   const float* a = A;
-  const float* a3 = A + 3 * rsa;
+  const float* a3 = A3;
   const float* bp = Bp;
   int64_t k = kc, k4;
   const int64_t rs = rsa * 4, cs = csa * 4;
@@ -188,6 +188,11 @@ void sgemm_avx512_6x64(int64_t kc, const float* A, int64_t rsa, int64_t csa, con
         "zmm10", "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20",
         "zmm21", "zmm22", "zmm23", "zmm24", "zmm25", "zmm26", "zmm27", "zmm28", "zmm29");
   store_tile<avx512::Vec<float>>(acc, C, rsc, alpha, beta);
+}
+
+void sgemm_avx512_6x64(int64_t kc, const float* A, int64_t rsa, int64_t csa, const float* Bp,
+                       float* C, int64_t rsc, float alpha, float beta) {
+  sgemm_avx512_6x64_at(kc, A, A + 3 * rsa, rsa, csa, Bp, C, rsc, alpha, beta);
 }
 
 // One full 64-column sliver of row-major B: a 256-byte row copy per k, prefetching the
