@@ -70,6 +70,25 @@ def test_same_bits_as_avx2(threads, nthreads, ta, tb, mnk):  # noqa: F811
 
 
 @needs_avx512
+@pytest.mark.parametrize("k", [9, 64])
+def test_small_products_same_bits(threads, k):  # noqa: F811
+    """The unpacked small-product kernel's one- and two-vector blocks (8 x 32 tiles, masked
+    last vectors, several blocks per 64-wide packed sliver) against the AVX2 one's, every
+    M in 1..13 with the row splits of its tiles, on row-major and packed (transposed) B."""
+    threads(1)
+    rng = np.random.default_rng(k)
+    for n in [17, 31, 33, 40, 48, 50, 63, 64, 65, 100, 128]:
+        for m in list(range(1, 14)) + [20, 32]:
+            for tb in (False, True):
+                a = rng.standard_normal((m, k)).astype(np.float32)
+                b = rng.standard_normal((n, k)).astype(np.float32).T if tb else \
+                    rng.standard_normal((k, n)).astype(np.float32)
+                c0 = rng.standard_normal((m, n)).astype(np.float32)
+                np.testing.assert_array_equal(product(a, b, c0, 0.5, -1.0, True),
+                                              product(a, b, c0, 0.5, -1.0, False), err_msg=f"{m}x{k}x{n} {tb}")
+
+
+@needs_avx512
 def test_batched_and_strided_same_bits(threads):  # noqa: F811
     threads(2)
     rng = np.random.default_rng(5)

@@ -30,7 +30,7 @@ GEMM_ISAS = [pytest.param("avx512", marks=pytest.mark.skipif(not _C.cpu_has_avx5
 
 @pytest.fixture(params=GEMM_ISAS)
 def gemm_isa(request):
-    """The GEMM kernel family a test runs on: avx512 (float32 6 x 32; float64 stays on
+    """The GEMM kernel family a test runs on: avx512 (float32 6 x 64; float64 stays on
     AVX2), avx2 (6 x 16) or portable."""
     before = _C.use_avx2(), _C.use_avx512()
     _C.set_use_avx2(request.param != "portable")

@@ -6,7 +6,7 @@ kernel along K for narrow C with row-major A (N <= 8; <= 6 if B's columns are co
 contiguous first) and for C with few rows and B^T contiguous (on C^T, K >= 16), and
 C^T = B^T A^T for narrow C with column-major A. Each test sweeps every M in 1..13 and N in
 1..17 (every partial row tile and every masked column count of both kernels) for K values
-around the vector width, on the AVX2 kernels (also reading the AVX-512 GEMM's 32-wide
+around the vector width, on the AVX2 kernels (also reading the AVX-512 GEMM's 64-wide
 slivers) and the portable fallback (`gemm_isa` fixture), in float32 and float64, for every
 layout of A, B and C that selects a different path.
 """
