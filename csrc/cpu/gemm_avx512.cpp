@@ -50,6 +50,15 @@ void spack_bt16_avx2(int64_t kc, const float* B, int64_t csb, float* Bp, int64_t
 
 #define FASTDL_ZERO512(C) "vpxord %[" C "], %[" C "], %[" C "]\n\t"
 
+// The k loop of both kernels: STEP (one k) unrolled by 4 over kc / 4 rounds (counter k4),
+// then the kc % 4 remaining steps (counter k).
+#define FASTDL_K_LOOP(STEP)                                                              \
+  "mov %[k], %[k4]\n\t" "shr $2, %[k4]\n\t" "jz 2f\n\t"                                 \
+  "1:\n\t" STEP STEP STEP STEP "dec %[k4]\n\t" "jnz 1b\n\t"                              \
+  "2:\n\t" "and $3, %[k]\n\t" "jz 4f\n\t"                                               \
+  "3:\n\t" STEP "dec %[k]\n\t" "jnz 3b\n\t"                                             \
+  "4:\n\t"
+
 namespace {
 
 // The 6 x 32 tile over B rows ldb floats apart (32: a 32-wide sliver; 64: the left half of
@@ -76,19 +85,7 @@ void tile_6x32(int64_t kc, const float* A, const float* A3, int64_t rsa, int64_t
       FASTDL_ZERO512("c00") FASTDL_ZERO512("c01") FASTDL_ZERO512("c10") FASTDL_ZERO512("c11")
       FASTDL_ZERO512("c20") FASTDL_ZERO512("c21") FASTDL_ZERO512("c30") FASTDL_ZERO512("c31")
       FASTDL_ZERO512("c40") FASTDL_ZERO512("c41") FASTDL_ZERO512("c50") FASTDL_ZERO512("c51")
-      "mov %[k], %[k4]\n\t"
-      "shr $2, %[k4]\n\t"
-      "jz 2f\n\t"
-      "1:\n\t" FASTDL_STEP512 FASTDL_STEP512 FASTDL_STEP512 FASTDL_STEP512
-      "dec %[k4]\n\t"
-      "jnz 1b\n\t"
-      "2:\n\t"
-      "and $3, %[k]\n\t"
-      "jz 4f\n\t"
-      "3:\n\t" FASTDL_STEP512
-      "dec %[k]\n\t"
-      "jnz 3b\n\t"
-      "4:\n\t"
+      FASTDL_K_LOOP(FASTDL_STEP512)
       : [c00] "=v"(c00), [c01] "=v"(c01), [c10] "=v"(c10), [c11] "=v"(c11),
         [c20] "=v"(c20), [c21] "=v"(c21), [c30] "=v"(c30), [c31] "=v"(c31),
         [c40] "=v"(c40), [c41] "=v"(c41), [c50] "=v"(c50), [c51] "=v"(c51),
@@ -163,19 +160,7 @@ void sgemm_avx512_6x64_at(int64_t kc, const float* A, const float* A3, int64_t r
       FASTDL_ZERO64("12") FASTDL_ZERO64("13") FASTDL_ZERO64("14") FASTDL_ZERO64("15")
       FASTDL_ZERO64("16") FASTDL_ZERO64("17") FASTDL_ZERO64("18") FASTDL_ZERO64("19")
       FASTDL_ZERO64("20") FASTDL_ZERO64("21") FASTDL_ZERO64("22") FASTDL_ZERO64("23")
-      "mov %[k], %[k4]\n\t"
-      "shr $2, %[k4]\n\t"
-      "jz 2f\n\t"
-      "1:\n\t" FASTDL_STEP64 FASTDL_STEP64 FASTDL_STEP64 FASTDL_STEP64
-      "dec %[k4]\n\t"
-      "jnz 1b\n\t"
-      "2:\n\t"
-      "and $3, %[k]\n\t"
-      "jz 4f\n\t"
-      "3:\n\t" FASTDL_STEP64
-      "dec %[k]\n\t"
-      "jnz 3b\n\t"
-      "4:\n\t"
+      FASTDL_K_LOOP(FASTDL_STEP64)
       FASTDL_SPILL64(0) FASTDL_SPILL64(1) FASTDL_SPILL64(2) FASTDL_SPILL64(3)
       FASTDL_SPILL64(4) FASTDL_SPILL64(5) FASTDL_SPILL64(6) FASTDL_SPILL64(7)
       FASTDL_SPILL64(8) FASTDL_SPILL64(9) FASTDL_SPILL64(10) FASTDL_SPILL64(11)
