@@ -34,6 +34,36 @@ def test_matmul_and_mm_take_out_and_keep_the_fast_front():
         fastdl.matmul(a, b, out=fastdl.empty(3, 3, dtype=fastdl.float64))
 
 
+def test_matmul_out_writes_the_product_in_place(monkeypatch):
+    """2-D float products go straight into out (torch's mm_out: no temporary and copy); an
+    out that shares memory with an operand, needs a graph or has another dtype takes the
+    general path (compute, then copy), with the same values."""
+    from fastdl.ops import linalg
+    direct = []
+    into = linalg.gemm_into
+    monkeypatch.setattr(linalg, "gemm_into", lambda a, b, out, **kw: (direct.append(out), into(a, b, out, **kw))[1])
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        an, bn = rng.standard_normal((5, 7)).astype(dtype), rng.standard_normal((7, 4)).astype(dtype)
+        a, b = fastdl.tensor(an), fastdl.tensor(bn)
+        for fn in (fastdl.matmul, fastdl.mm):
+            out = fastdl.full((5, 4), np.nan, dtype=a.dtype)
+            version = out._buf.version
+            assert fn(a, b, out=out) is out and direct[-1] is out and out._buf.version == version + 1
+            np.testing.assert_allclose(out.numpy(), an.astype(np.float64) @ bn, rtol=1e-5)
+    sq = fastdl.tensor(rng.standard_normal((4, 4)))
+    ref = sq.numpy() @ sq.numpy()
+    assert fastdl.matmul(sq, sq, out=sq) is sq  # out is an operand: computed first, then copied
+    np.testing.assert_allclose(sq.numpy(), ref)
+    w = fastdl.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    wout = fastdl.empty(4, 4, dtype=fastdl.float64)
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        fastdl.matmul(w, w, out=wout)
+    i, iout = fastdl.tensor(np.arange(4).reshape(2, 2)), fastdl.empty(2, 2, dtype=fastdl.int64)
+    assert fastdl.matmul(i, i, out=iout).tolist() == [[2, 3], [6, 11]]
+    assert not any(t is sq or t is wout or t is iout for t in direct)  # none went straight into out
+
+
 def test_creation_functions_take_out():
     c = fastdl.zeros(2, 2)
     assert fastdl.rand(2, 2, out=c) is c and 0 <= float(c.min()) and float(c.max()) < 1

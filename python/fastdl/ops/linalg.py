@@ -3,6 +3,8 @@
 float16 / bfloat16: the CUDA GEMM takes them (tensor cores, fp32 accumulation); on the
 CPU the operands are converted to float32, multiplied there and the result rounded
 once to the input dtype, as torch's CPU path does."""
+import functools
+
 from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, is_grad_enabled
@@ -10,6 +12,7 @@ from ._util import (backend, broadcast_shapes, cast, check_tensor, desc, empty, 
                     transposed_view, unbroadcast)
 from ..amp import autocast_mode as _amp
 from .out_arg import with_out as _with_out
+from ..tensor import Tensor as _Tensor
 
 _cpu_matmul_new = _C.cpu_matmul_new  # csrc/bind/bind_linalg_new.cpp: 2-D float CPU operands in one call
 
@@ -98,9 +101,46 @@ def matmul(a, b):
     return out
 
 
+def _product_into(a, b, out):
+    """a @ b written straight into out, as torch's mm_out does, when a and b are 2-D float32 /
+    float64 CPU tensors of out's dtype, out is contiguous with the product's shape, shares no
+    memory with a or b, and no graph is recorded (nothing requires grad, or no_grad); False
+    where out= takes the general path (compute, then copy into out, with its checks)."""
+    if not (isinstance(a, _Tensor) and isinstance(b, _Tensor) and isinstance(out, _Tensor)) or \
+            (_amp.on and _amp.here()):
+        return False
+    dt = out._dtype
+    if a._dtype is not dt or b._dtype is not dt or dt not in (_dt.float32, _dt.float64):
+        return False
+    if out._device.type != "cpu" or a._device != out._device or b._device != out._device:
+        return False
+    sa, sb = tuple(a._shape), tuple(b._shape)
+    if len(sa) != 2 or len(sb) != 2 or sa[1] != sb[0] or tuple(out._shape) != (sa[0], sb[1]):
+        return False
+    if is_grad_enabled() and (a._requires_grad or b._requires_grad or out._requires_grad):
+        return False
+    if out._buf is a._buf or out._buf is b._buf or not out.is_contiguous():
+        return False
+    gemm_into(a, b, out, batch=())
+    out._buf.version += 1
+    return True
+
+
+def _with_direct_out(fn, op):
+    """fn with torch's out= keyword, writing 2-D float products straight into out."""
+    general = _with_out(fn, op)
+
+    @functools.wraps(general)
+    def with_direct_out(a, b, *, out=None):
+        if out is not None and _product_into(a, b, out):
+            return out
+        return general(a, b, out=out)
+    return with_direct_out
+
+
 # 2-D float CPU operands that need no graph (the operands need no grad, or no_grad) run as
 # one C++ call; the Python matmul above otherwise (csrc/bind/bind_front_method.cpp).
-matmul = _C.front_method(_cpu_matmul_new, _with_out(matmul, "matmul"), 2)  # out=: keywords take the fallback
+matmul = _C.front_method(_cpu_matmul_new, _with_direct_out(matmul, "matmul"), 2)  # out=: keywords take the fallback
 
 
 class _Addmm(Function):
@@ -169,7 +209,7 @@ def mm(a, b):
     return matmul(a, b)
 
 
-mm = _C.front_method(_cpu_matmul_new, _with_out(mm, "mm"), 2)  # as matmul: its fast case is 2-D
+mm = _C.front_method(_cpu_matmul_new, _with_direct_out(mm, "mm"), 2)  # as matmul: its fast case is 2-D
 
 
 def bmm(a, b):
