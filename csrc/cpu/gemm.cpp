@@ -93,9 +93,10 @@ struct Kernel {
   // Its dot-product form for narrow C (gemm_ukr::sgemm_dot_avx2), or nullptr.
   void (*dot)(int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t, int64_t);
   // gemm_prepacked gives `small` products of up to this many rows whole (0: only the rows
-  // past the last full tile): the AVX-512 row kernel's 8-row tiles hold more accumulators
-  // than the 6 x 32 micro-kernel and need no packed A (the LSTM layer's 16-row batch
-  // blocks, fastdl.bench: 9.3-9.6 -> 9.0-9.2 ms).
+  // past the last full tile): the AVX-512 row kernel's 8-row tiles need no packed A and
+  // hold more accumulators than the 6 x 32 micro-kernel did (the LSTM layer's 16-row batch
+  // blocks, fastdl.bench: 9.3-9.6 -> 9.0-9.2 ms). Against the 6 x 64 kernel, 0 and 32 are
+  // within 1-2% either way on the LSTM layer (1 and 2 threads, session 31).
   int64_t small_whole_rows = 0;
   // Optional kernel for slivers of at most NR / 2 columns: the left half of an NR-wide
   // packed sliver (B rows still NR apart), at the cost of NR / 2 columns, not NR.
