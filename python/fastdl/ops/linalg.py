@@ -131,10 +131,10 @@ def _with_direct_out(fn, op):
     general = _with_out(fn, op)
 
     @functools.wraps(general)
-    def with_direct_out(a, b, *, out=None):
-        if out is not None and _product_into(a, b, out):
+    def with_direct_out(*args, out=None, **kw):
+        if out is not None and len(args) == 2 and not kw and _product_into(args[0], args[1], out):
             return out
-        return general(a, b, out=out)
+        return general(*args, out=out, **kw)
     return with_direct_out
 
 
