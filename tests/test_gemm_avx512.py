@@ -2,8 +2,9 @@
 slivers, and the 6 x 32 kernel on slivers of at most 32 columns) against the AVX2 6 x 16
 kernel: each element of C sums its k terms in the same order on all of them, so they
 agree bit for bit, across full and partial tiles, in-place and packed A, row-major and
-transposed B (both of its packers), batches, alpha / beta and threads. Plus the switch itself: set_use_avx512 clamps to the hardware and to use_avx2,
-and FASTDL_DISABLE_AVX512=1 keeps a process on AVX2. (Tolerance checks against float64 on
+transposed B (both of its packers), batches, alpha / beta and threads. Plus the switch
+itself: set_use_avx512 clamps to the hardware and to use_avx2, and FASTDL_DISABLE_AVX512=1
+keeps a process on AVX2. (Tolerance checks against float64 on
 every kernel family, AVX-512 included, are in test_gemm_kernel.py.)"""
 import os
 import subprocess

@@ -2,8 +2,8 @@
 // -mavx512f; gemm.cpp selects it only when use_avx512() is true). Contracts: see gemm_ukr
 // in gemm.h.
 //
-// Two float tiles share one accumulation order (every element of C sums its k terms in
-// the AVX2 6 x 16 kernel's order, so all three give the same bits):
+// Two float tiles, each element of C summing its k terms in the AVX2 6 x 16 kernel's
+// order (so both give that kernel's bits):
 // - 6 x 64, the blocked GEMM's kernel: 24 zmm accumulators, per k four B vectors (256
 //   bytes of a 64-wide sliver) and 6 broadcasts of A, 24 FMAs: 10 loads per 24 FMAs.
 // - 6 x 32 (12 accumulators, 8 loads per 12 FMAs), the 6 x 16 kernel at twice the width:
