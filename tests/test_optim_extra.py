@@ -4,7 +4,10 @@ torch.optim step by step, state_dict round trips (through fastdl.save/load, and 
 own state_dict loaded into fastdl), signatures and argument errors vs torch, and, without
 torch, that each one minimises a convex quadratic."""
 import inspect
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -621,8 +624,14 @@ def test_asgd_integer_hyperparameters_are_float_math():
         return p.detach().numpy()
 
     np.testing.assert_array_equal(run(lr=1, lambd=1, alpha=2, t0=2), run(lr=1.0, lambd=1.0, alpha=2.0, t0=2.0))
-    p = fastdl.tensor(np.ones((3, 4), np.float32), requires_grad=True)
-    opt = optim.ASGD([p], 2, 2 ** 31, 2 ** 31, 2)
-    p.grad = fastdl.ones(3, 4)
-    with pytest.raises(OverflowError, match=r"ASGD\.step: the step size .* overflows \(lr=2, lambd=2147483648"):
-        opt.step()
+    # In a child with a timeout: were the integer power back, step() would hang (one C call
+    # that no signal interrupts) rather than fail.
+    code = ("import fastdl\nfrom fastdl import optim\n"
+            "p = fastdl.ones(3, 4, requires_grad=True)\n"
+            "opt = optim.ASGD([p], 2, 2 ** 31, 2 ** 31, 2)\n"
+            "p.grad = fastdl.ones(3, 4)\n"
+            "try:\n    opt.step()\nexcept OverflowError as e:\n    print('OverflowError:', e)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"^OverflowError: ASGD\.step: the step size .* overflows \(lr=2, lambd=2147483648", out.stdout), out.stdout
