@@ -1,5 +1,5 @@
-"""float32 erf, erfc, exp2, atan, asin, tan and atan2 as array kernels (csrc/cpu/vec_math_simd.h, vec_math_avx2.h:
-erf8, erfc8, exp2_8, atan8, asin8, tan8; atan2_f32_avx2 in vec_math_avx2.cpp): error against float64
+"""float32 erf, erfc, exp2, atan, asin, tan and atan2 as array kernels (csrc/cpu/vec_math_simd.h at 8 and 16
+lanes; atan2_f32_avx2 in vec_math_avx2.cpp): error against float64
 over random bit patterns and dense grids (tan also at the floats next to multiples of pi/2),
 special values (+-0, +-inf, NaN, denormals, overflow), broadcast
 scalars, -0 kept, and atan2's zero / infinite / NaN lanes through libm exactly as the
@@ -67,6 +67,18 @@ def test_unary_tails_and_strides(isa):
             np.testing.assert_array_equal(run(op, x[:n]), whole[:n])
         strided = fastdl.tensor(x)[::3]
         np.testing.assert_array_equal(run(op, strided), whole[::3])
+
+
+def test_atan_asin_give_the_same_bits_at_16_and_8_lanes():
+    """atan / asin run the same operations per lane at both widths (their AVX-512 copies
+    came from the AVX2-only atan8 / asin8): the same bits, specials and tails included."""
+    from isa_switch import with_isa
+    if not with_isa(True, _C.use_avx512):
+        pytest.skip("this CPU has no AVX-512")
+    x = inputs()[:300_017]
+    for op in ("atan", "asin"):
+        wide = with_isa(True, lambda: run(op, x))
+        np.testing.assert_array_equal(wide.view(np.uint32), with_isa(False, lambda: run(op, x)).view(np.uint32))
 
 
 def atan2_inputs():

@@ -49,6 +49,7 @@ template <> struct Vec<float> {
   static R bit_and(R a, R b) { return _mm256_and_ps(a, b); }
   static R bit_or(R a, R b) { return _mm256_or_ps(a, b); }
   static R bit_xor(R a, R b) { return _mm256_xor_ps(a, b); }
+  static R sqrt(R x) { return _mm256_sqrt_ps(x); }
   static R abs(R x) { return _mm256_andnot_ps(set1(-0.0f), x); }
   template <int P> static Cmp cmp(R a, R b) { return _mm256_cmp_ps(a, b, P); }
   static Cmp cmp_and_not(Cmp a, Cmp b) { return _mm256_andnot_ps(b, a); }  // a and not b

@@ -48,6 +48,7 @@ template <> struct Vec<float> {
   static R bit_and(R a, R b) { return from_bits(_mm512_and_si512(bits(a), bits(b))); }
   static R bit_or(R a, R b) { return from_bits(_mm512_or_si512(bits(a), bits(b))); }
   static R bit_xor(R a, R b) { return from_bits(_mm512_xor_si512(bits(a), bits(b))); }
+  static R sqrt(R x) { return _mm512_sqrt_ps(x); }
   static R abs(R x) { return from_bits(_mm512_and_si512(bits(x), _mm512_set1_epi32(0x7FFFFFFF))); }
   template <int P> static Cmp cmp(R a, R b) { return _mm512_cmp_ps_mask(a, b, P); }
   static Cmp cmp_and_not(Cmp a, Cmp b) { return static_cast<Cmp>(a & ~b); }

@@ -55,6 +55,8 @@ void softplus_f32_avx512(const float* x, float* out, int64_t n, float beta, floa
 void sin_f32_avx512(const float* x, float* out, int64_t n);
 void cos_f32_avx512(const float* x, float* out, int64_t n);
 void tan_f32_avx512(const float* x, float* out, int64_t n);
+void atan_f32_avx512(const float* x, float* out, int64_t n);
+void asin_f32_avx512(const float* x, float* out, int64_t n);
 
 }  // namespace vec
 }  // namespace fastdl

@@ -12,15 +12,11 @@ namespace {
 
 template <typename F>
 void map8(const float* x, float* out, int64_t n, F f) { simd::map_lanes<F8>(x, out, n, f); }
-template <__m256 (*F)(__m256)>
-void map8(const float* x, float* out, int64_t n) { map8(x, out, n, F); }
 
 
 }  // namespace
 
 FASTDL_VEC_MATH_GENERIC_LOOPS(avx2, F8)
-void atan_f32_avx2(const float* x, float* out, int64_t n) { map8<atan8>(x, out, n); }
-void asin_f32_avx2(const float* x, float* out, int64_t n) { map8<asin8>(x, out, n); }
 
 namespace {
 template <int YS, int XS>
@@ -30,7 +26,7 @@ void atan2_loop(const float* y, const float* x, float* out, int64_t n) {
   for (; i + 8 <= n; i += 8) {
     const __m256 yv = YS ? _mm256_loadu_ps(y + i) : splat(y[0]);
     const __m256 xv = XS ? _mm256_loadu_ps(x + i) : splat(x[0]);
-    const __m256 r = atan8(_mm256_div_ps(yv, xv));
+    const __m256 r = simd::atan<F8>(_mm256_div_ps(yv, xv));
     // x < 0: + pi with y's sign (atan's range is (-pi/2, pi/2)); elsewhere r itself (a -0 kept)
     const __m256 shifted = _mm256_add_ps(r, _mm256_or_ps(pi, _mm256_and_ps(yv, sign)));
     _mm256_storeu_ps(out + i, _mm256_blendv_ps(r, shifted, _mm256_cmp_ps(xv, _mm256_setzero_ps(), _CMP_LT_OQ)));

@@ -1,5 +1,5 @@
 // float32 exp / exp2 / expm1 / log / log1p / tanh / sigmoid / silu / elu / softplus / erf /
-// erfc / GELU / sin / cos / tan written once for any vector width: each function is a template on a vector
+// erfc / GELU / sin / cos / tan / atan / asin written once for any vector width: each function is a template on a vector
 // type V (avx2::Vec<float> in avx2_vec.h, 8 lanes; avx512::Vec<float> in avx512_vec.h,
 // 16), which names the instructions. Include this header ONLY from *_avx2.cpp /
 // *_avx512.cpp files (with avx2_vec.h or avx512_vec.h): its code is that ISA's.
@@ -395,6 +395,41 @@ static inline float libm_sin(float x) { return __builtin_sinf(x); }
 static inline float libm_cos(float x) { return __builtin_cosf(x); }
 static inline float libm_tan(float x) { return __builtin_tanf(x); }
 
+// atan x (Cephes' atanf): |x| above tan(3 pi / 8) -> pi/2 + atan(-1/|x|), above tan(pi / 8)
+// -> pi/4 + atan((|x| - 1) / (|x| + 1)), then an odd polynomial; x's sign put back.
+template <class V> inline R<V> atan(R<V> x) {
+  const R<V> ax = V::abs(x);
+  const typename V::Cmp big = V::template cmp<_CMP_GT_OQ>(ax, V::set1(2.414213562373095f));
+  const typename V::Cmp mid = V::template cmp<_CMP_GT_OQ>(ax, V::set1(0.4142135623730950f));  // big too
+  const R<V> num = V::blend(V::blend(ax, V::sub(ax, V::set1(1.0f)), mid), V::set1(-1.0f), big);
+  const R<V> den = V::blend(V::blend(V::set1(1.0f), V::add(ax, V::set1(1.0f)), mid), ax, big);
+  const R<V> t = V::div(num, den);
+  const R<V> base = V::blend(V::when(mid, V::set1(0.7853981633974483f)), V::set1(1.5707963267948966f), big);
+  const R<V> z = V::mul(t, t);
+  R<V> p = V::fma(V::set1(8.05374449538e-2f), z, V::set1(-1.38776856032e-1f));
+  p = V::fma(p, z, V::set1(1.99777106478e-1f));
+  p = V::fma(p, z, V::set1(-3.33329491539e-1f));
+  const R<V> r = V::add(base, V::fma(V::mul(p, z), t, t));
+  return V::bit_xor(r, sign_of<V>(x));
+}
+
+// asin x (Cephes' asinf): |x| > 1/2 -> pi/2 - 2 asin(sqrt((1 - |x|) / 2)), then an odd
+// polynomial; x's sign put back; |x| > 1 and NaN give NaN (the sqrt of a negative).
+template <class V> inline R<V> asin(R<V> x) {
+  const R<V> ax = V::abs(x);
+  const typename V::Cmp big = V::template cmp<_CMP_GT_OQ>(ax, V::set1(0.5f));
+  const R<V> zb = V::mul(V::set1(0.5f), V::sub(V::set1(1.0f), ax));
+  const R<V> z = V::blend(V::mul(ax, ax), zb, big);
+  const R<V> v = V::blend(ax, V::sqrt(zb), big);
+  R<V> p = V::fma(V::set1(4.2163199048e-2f), z, V::set1(2.4181311049e-2f));
+  p = V::fma(p, z, V::set1(4.5470025998e-2f));
+  p = V::fma(p, z, V::set1(7.4953002686e-2f));
+  p = V::fma(p, z, V::set1(1.6666752422e-1f));
+  const R<V> s = V::fma(V::mul(p, z), v, v);
+  const R<V> r = V::blend(s, V::fnma(V::set1(2.0f), s, V::set1(1.5707963267948966f)), big);
+  return V::bit_xor(r, sign_of<V>(x));
+}
+
 // out[i] = f(x[i]) for i < n (out may be x): whole vectors, then one masked vector for
 // the rest (its masked-off lanes are neither read nor written).
 template <class V, typename F> inline void map_lanes(const float* x, float* out, int64_t n, F f) {
@@ -437,6 +472,8 @@ template <class V, typename F> inline void map_lanes(const float* x, float* out,
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, erfc)                                                           \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, gelu)                                                           \
   FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, gelu_grad)                                                      \
+  FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, atan)                                                           \
+  FASTDL_VEC_MATH_UNARY_LOOP(ISA, V, asin)                                                           \
   FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, sin)                                                             \
   FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, cos)                                                             \
   FASTDL_VEC_MATH_TRIG_LOOP(ISA, V, tan)                                                             \
