@@ -9,6 +9,8 @@ result against torch's before timing.
 Prints milliseconds per call and torch / fastdl (above 1: fastdl faster).
 """
 
+import re
+
 import numpy as np
 
 import fastdl
@@ -82,7 +84,7 @@ def main():
                          "rsqrt": lambda: tp.rsqrt()}[name]
 
     if a.cases:
-        keep = a.cases.split(",")
+        keep = [k.strip() for k in re.split(r",(?![^(]*\))", a.cases)]  # "atan2(x, y)" keeps its comma
         unknown = sorted(set(keep) - set(fd_cases))
         if unknown:
             raise SystemExit(f"bench_elementwise: unknown cases {unknown}; known: {sorted(fd_cases)}")
