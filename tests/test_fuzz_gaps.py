@@ -329,3 +329,34 @@ def test_detach_inplace_of_view_raises(make):
         make(x).detach_()
     y = T(A34, requires_grad=True) * 2
     assert y.detach_() is y and not y.requires_grad
+
+
+# ---- fuzz "garbage?" / "odd_exc" cases, session 32: arguments torch refuses ---------
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: fastdl.normal(0.0, -1.0, size=(3,)), RuntimeError, r"expects std >= 0\.0, but found std -1"),
+    (lambda: fastdl.normal(0.0, float("nan"), size=(3,)), RuntimeError, "but found std nan"),
+    (lambda: fastdl.normal(fastdl.zeros(3), float("nan")), RuntimeError, "but found std nan"),
+    (lambda: fastdl.normal(fastdl.zeros(3), T([1.0, float("nan"), 1.0])), RuntimeError, "all elements of std"),
+    (lambda: T(A34).to_sparse(0), RuntimeError, "sparse_dim must be > 0"),
+    (lambda: T(A34).to_sparse(3), RuntimeError, r"sparse_dim must be in \[0, 2\], got 3"),
+    (lambda: T(A34).to_sparse(-1), RuntimeError, r"sparse_dim must be in \[0, 2\], got -1"),
+    (lambda: T(A34).to_sparse(1.5), TypeError, "sparse_dim must be an int"),
+    (lambda: fastdl.spmm(1, T(A34)), TypeError, "spmm: input must be a Tensor, got int"),
+    (lambda: fastdl.embedding_renorm_(T(A34), 1, 1.0, 2.0), TypeError, "indices must be a Tensor, got int"),
+    (lambda: fastdl.get_device_module(T(A34)), RuntimeError, "invalid value of device"),
+    (lambda: fastdl.get_device_module(3), RuntimeError, "invalid value of device 3"),
+])
+def test_refused_arguments_raise_like_torch(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_accepted_arguments_still_work():
+    x = T(A34)
+    assert x.to_sparse() is x and x.to_sparse(2) is x and x.to_sparse(1) is x
+    assert fastdl.get_device_module("cpu") is fastdl.cpu and fastdl.get_device_module(fastdl.device("cpu")) is fastdl.cpu
+    assert fastdl.get_device_module() is fastdl.cuda
+    fastdl.manual_seed(0)
+    assert fastdl.normal(0.0, 0.0, size=(4,)).numpy().tolist() == [0.0] * 4
+    assert tuple(fastdl.normal(fastdl.zeros(3), T([1.0, 0.0, 2.0])).shape) == (3,)

@@ -120,6 +120,10 @@ from .ops.random import default_generator  # noqa: E402
 def get_device_module(device=None):
     """torch.get_device_module: fastdl.cuda for a CUDA device (or None: the accelerator),
     fastdl.cpu for the CPU."""
+    from .device import device as device_type  # (the parameter hides the class's name)
+    if device is not None and not isinstance(device, (str, device_type)):
+        raise RuntimeError(f"get_device_module: invalid value of device {device!r}, expected a fastdl.device, a "
+                           "str or None")
     kind = device if isinstance(device, str) else getattr(device, "type", None)
     if device is None or (kind or "").split(":")[0] == "cuda":
         return cuda

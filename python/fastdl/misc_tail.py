@@ -185,6 +185,9 @@ def embedding_renorm_(input, indices, max_norm, norm_type):
     as torch). Returns input. Not recorded by autograd (torch runs it under no_grad)."""
     from .linalg import vector_norm
     from .ops import unique, where
+    for name, t in (("input", input), ("indices", indices)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"embedding_renorm_: {name} must be a Tensor, got {type(t).__name__}")
     if input.ndim != 2:
         raise RuntimeError(f"embedding_renorm_: input must be 2-D, got {list(input.shape)}")
     if indices.dtype is not _dt.int64:

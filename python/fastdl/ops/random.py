@@ -227,7 +227,18 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
         return _normal_tensors(mean, std, generator)
     if size is None:
         raise TypeError("normal: pass size=, e.g. normal(0, 1, size=(3,))")
+    _check_std(std)
     return randn(size, dtype=dtype, device=device, generator=generator) * std + mean
+
+
+def _check_std(std):
+    """torch's check: std >= 0 (so a NaN std fails too)."""
+    from ..tensor import Tensor
+    if isinstance(std, Tensor):
+        if std.numel() and not bool((std >= 0).all()):
+            raise RuntimeError("normal: expects all elements of std >= 0.0")
+    elif not std >= 0:
+        raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
 
 
 def _normal_tensors(mean, std, generator):
@@ -238,11 +249,7 @@ def _normal_tensors(mean, std, generator):
     t = mean if isinstance(mean, Tensor) else std
     if not t.dtype.is_floating_point:
         raise TypeError(f"normal: expected a floating point mean / std, got {desc(t)}")
-    if isinstance(std, Tensor):
-        if std.numel() and bool((std < 0).any()):
-            raise RuntimeError("normal: expects all elements of std >= 0.0")
-    elif std < 0:
-        raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
+    _check_std(std)
     shapes = [tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)]
     with no_grad():
         z = randn(broadcast_shapes("normal", *shapes), dtype=t.dtype, device=t.device, generator=generator)

@@ -48,8 +48,16 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
     return out.requires_grad_(True) if requires_grad and not out.requires_grad else out
 
 
-def to_sparse(self, *args, **kwargs):
-    """Tensor.to_sparse(): the same values (fastdl keeps them strided)."""
+def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """Tensor.to_sparse(): the same values (fastdl keeps them strided), after torch's
+    checks of sparse_dim."""
+    if sparse_dim is not None:
+        if not isinstance(sparse_dim, numbers.Integral) or isinstance(sparse_dim, bool):
+            raise TypeError(f"to_sparse: sparse_dim must be an int, got {type(sparse_dim).__name__}")
+        if not 0 <= sparse_dim <= self.ndim:
+            raise RuntimeError(f"to_sparse: sparse_dim must be in [0, {self.ndim}], got {sparse_dim}")
+        if sparse_dim == 0 and self.ndim > 0:
+            raise RuntimeError(f"to_sparse: sparse_dim must be > 0 for a tensor of {self.ndim} dims")
     return self
 
 
@@ -60,6 +68,9 @@ def to_dense(self, dtype=None, *, masked_grad=None):
 
 def spmm(input, mat2):
     """torch.spmm(sparse, dense): the matrix product."""
+    for name, t in (("input", input), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"spmm: {name} must be a Tensor, got {type(t).__name__}")
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"spmm: expected 2-D matrices, got {list(input.shape)} and {list(mat2.shape)}")
     return input.mm(mat2)
