@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import fastdl
+from isa_switch import avx2_switched, saved_isa, select_isa
 
 
 def pytest_collection_modifyitems(config, items):
@@ -51,20 +52,16 @@ def two_threads():
 @pytest.fixture
 def restore_isa():
     """Puts the CPU kernels' ISA switches (AVX2, AVX-512) back as they were after the test."""
-    from fastdl import _C
-    before = _C.use_avx2(), _C.use_avx512()
-    yield
-    _C.set_use_avx2(before[0])
-    _C.set_use_avx512(before[1])
+    with saved_isa():
+        yield
 
 
 @pytest.fixture(params=["avx512", "avx2", "portable"])
 def isa(request, restore_isa):
     """True while the float32 array kernels take a vector path: the AVX-512 copies
     (vec_math_simd.h's functions at 16 lanes; the AVX2 ones for the functions without a
-    copy), the AVX2 kernels alone, or False on the portable path (vec_kernel_checks.py's
+    copy), the AVX2 kernels alone, or False on the portable path (isa_switch.py's
     select_isa). Skipped where the CPU lacks the ISA."""
-    from vec_kernel_checks import select_isa
     return select_isa(request.param)
 
 
@@ -83,9 +80,7 @@ def avx2(request):
     """Runs the test with the AVX2/FMA kernels and again on the portable path (skipped
     where the CPU has no AVX2/FMA); restores the setting afterwards."""
     from fastdl import _C
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    if request.param and not _C.use_avx2():
-        pytest.skip("this CPU has no AVX2/FMA")
-    yield request.param
-    _C.set_use_avx2(before)
+    with avx2_switched(request.param):
+        if request.param and not _C.use_avx2():
+            pytest.skip("this CPU has no AVX2/FMA")
+        yield request.param

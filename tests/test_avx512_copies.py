@@ -11,7 +11,8 @@ import pytest
 
 import fastdl
 from fastdl import _C
-from vec_kernel_checks import run_unary, select_isa, ulp_error
+from isa_switch import select_isa
+from vec_kernel_checks import run_unary, ulp_error
 
 pytestmark = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no AVX-512")
 F = fastdl.nn.functional

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fastdl import _C
+from isa_switch import vector_and_portable
 from kernel_views import kview
 from test_gemm_kernel import use_avx2  # noqa: F401 (fixture)
 
@@ -79,14 +80,7 @@ def test_avx2_and_portable_loops_agree():
         pytest.skip("CPU has no AVX2+FMA")
     rng = np.random.default_rng(34)
     x, y = operands(1000, np.float32, rng)
-    before = _C.use_avx2()
-    try:
-        results = []
-        for flag in (True, False):
-            _C.set_use_avx2(flag)
-            with np.errstate(all="ignore"):
-                results.append([kernel(op, x, y) for op in OPS])
-        for got, want in zip(*results):
-            same_bits(got, want)
-    finally:
-        _C.set_use_avx2(before)
+    with np.errstate(all="ignore"):
+        results = vector_and_portable(lambda: [kernel(op, x, y) for op in OPS])
+    for got, want in zip(*results):
+        same_bits(got, want)

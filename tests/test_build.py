@@ -7,6 +7,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import saved_isa
 
 
 def test_cuda_flags_are_consistent():
@@ -33,13 +34,11 @@ def test_cuda_tensor_without_gpu_is_a_clear_error():
 
 def test_fallback_kernels_can_be_forced():
     had = _C.use_avx2()
-    _C.set_use_avx2(False)
-    try:
+    with saved_isa():
+        _C.set_use_avx2(False)
         assert not _C.use_avx2()
         a = fastdl.randn(33, 17, dtype=fastdl.float64)
         b = fastdl.randn(17, 9, dtype=fastdl.float64)
         import numpy as np
         np.testing.assert_allclose((a @ b).numpy(), a.numpy() @ b.numpy(), rtol=1e-12)
-    finally:
-        _C.set_use_avx2(had)
     assert _C.use_avx2() == had

@@ -8,6 +8,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import saved_isa, vector_and_portable
 from kernel_views import kview
 from test_gemm_kernel import threads, use_avx2  # noqa: F401 (fixtures)
 
@@ -70,17 +71,9 @@ def same_bits(got, want):
 def test_avx2_loop_matches_portable_loop(op, p0, p1, dtype):
     if not _C.cpu_has_avx2_fma():
         pytest.skip("CPU has no AVX2+FMA")
-    before = _C.use_avx2()
-    try:
-        for n in SIZES:
-            x = operand(n, dtype, seed=n)
-            _C.set_use_avx2(True)
-            fast = run(op, x, p0, p1)
-            _C.set_use_avx2(False)
-            portable = run(op, x, p0, p1)
-            same_bits(fast, portable)
-    finally:
-        _C.set_use_avx2(before)
+    for n in SIZES:
+        x = operand(n, dtype, seed=n)
+        same_bits(*vector_and_portable(run, op, x, p0, p1))
 
 
 BINARY = ["maximum", "minimum", "fmax", "fmin", "atan2", "copysign", "nextafter", "pow", "remainder",
@@ -103,8 +96,7 @@ def run_binary(op, x, y):
 def test_binary_avx2_loop_matches_portable_loop(op, dtype):
     if not _C.cpu_has_avx2_fma():
         pytest.skip("CPU has no AVX2+FMA")
-    before = _C.use_avx2()
-    try:
+    with saved_isa():
         for n in SIZES:
             x, y = operand(n, dtype, seed=n), operand(n, dtype, seed=n + 1)[::-1].copy()
             # tensor operands, then y, then x one broadcast value (a gradient expanded from a sum)
@@ -120,8 +112,6 @@ def test_binary_avx2_loop_matches_portable_loop(op, dtype):
                         np.testing.assert_array_equal(got, full)
                     else:
                         same_bits(got, full)
-    finally:
-        _C.set_use_avx2(before)
 
 
 def test_avx2_loop_in_place():
@@ -241,8 +231,7 @@ def test_where_avx2_select_matches_portable(dtype, broadcast):
     select, bit for bit (NaN payloads and -0 included), over the tail lengths, with
     either branch a broadcast scalar."""
     rng = np.random.default_rng(7)
-    before = _C.use_avx2()
-    try:
+    with saved_isa():
         for n in SIZES + [4099]:
             c = rng.random(n) < 0.5
             x = operand(n, dtype, seed=n) if np.dtype(dtype).kind == "f" else rng.integers(0, 100, n).astype(dtype)
@@ -260,5 +249,3 @@ def test_where_avx2_select_matches_portable(dtype, broadcast):
             np.testing.assert_array_equal(out[False].view(f"u{out[False].itemsize}"),
                                           np.where(c, np.broadcast_to(xs, (n,)), np.broadcast_to(ys, (n,))).view(
                                               f"u{out[False].itemsize}"))
-    finally:
-        _C.set_use_avx2(before)

@@ -7,6 +7,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import vector_and_portable
 
 
 def _random_bits(rng, n):
@@ -42,17 +43,9 @@ def _same_bits(got, want):
 @pytest.mark.skipif(not _C.cpu_has_avx2_fma(), reason="CPU has no AVX2+FMA")
 @pytest.mark.parametrize("op", ["fmod", "remainder"])
 def test_avx2_matches_portable_bit_for_bit(op):
-    before = _C.use_avx2()
-    try:
-        for name, a, b in _pairs():
-            x, y = fastdl.tensor(a), fastdl.tensor(b)
-            _C.set_use_avx2(True)
-            fast = getattr(fastdl, op)(x, y).numpy()
-            _C.set_use_avx2(False)
-            portable = getattr(fastdl, op)(x, y).numpy()
-            _same_bits(fast, portable)
-    finally:
-        _C.set_use_avx2(before)
+    for name, a, b in _pairs():
+        x, y = fastdl.tensor(a), fastdl.tensor(b)
+        _same_bits(*vector_and_portable(lambda: getattr(fastdl, op)(x, y).numpy()))
 
 
 def test_fmod_matches_numpy_and_remainder_takes_the_divisors_sign():

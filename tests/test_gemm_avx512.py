@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from fastdl import _C
+from isa_switch import isa_path, saved_isa
 from kernel_views import kempty, kview
 from test_gemm_kernel import threads  # noqa: F401 (fixture)
 
@@ -37,17 +38,11 @@ def view(x):
 
 def product(a, b, c0, alpha, beta, avx512):
     """alpha * a @ b + beta * c0 on the AVX-512 kernels or the AVX2 ones."""
-    before = _C.use_avx2(), _C.use_avx512()
-    _C.set_use_avx2(True)
-    _C.set_use_avx512(avx512)
-    try:
+    with isa_path("avx512" if avx512 else "avx2"):
         out = kempty(c0.shape, np.float32)
         out.numpy()[...] = c0
         _C.cpu.matmul(view(a), view(b), out, alpha=alpha, beta=beta)
         return out.numpy().copy()
-    finally:
-        _C.set_use_avx2(before[0])
-        _C.set_use_avx512(before[1])
 
 
 @needs_avx512
@@ -100,16 +95,12 @@ def test_batched_and_strided_same_bits(threads):  # noqa: F811
 
 
 def test_switch_clamps_to_hardware_and_avx2():
-    before = _C.use_avx2(), _C.use_avx512()
-    try:
+    with saved_isa():
         _C.set_use_avx2(True)
         _C.set_use_avx512(True)
         assert _C.use_avx512() == _C.cpu_has_avx512f()
         _C.set_use_avx2(False)
         assert not _C.use_avx512()
-    finally:
-        _C.set_use_avx2(before[0])
-        _C.set_use_avx512(before[1])
 
 
 def test_environment_variable_disables_avx512():

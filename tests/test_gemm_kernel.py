@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from fastdl import _C
+from isa_switch import avx2_switched, isa_path
 from kernel_views import kempty, kview
 
 SIZES = [1, 2, 5, 7, 16, 17, 33, 100, 257]
@@ -32,22 +33,16 @@ GEMM_ISAS = [pytest.param("avx512", marks=pytest.mark.skipif(not _C.cpu_has_avx5
 def gemm_isa(request):
     """The GEMM kernel family a test runs on: avx512 (float32 6 x 64; float64 stays on
     AVX2), avx2 (6 x 16) or portable."""
-    before = _C.use_avx2(), _C.use_avx512()
-    _C.set_use_avx2(request.param != "portable")
-    _C.set_use_avx512(request.param == "avx512")
-    yield request.param
-    _C.set_use_avx2(before[0])
-    _C.set_use_avx512(before[1])
+    with isa_path(request.param):  # the params carry the skips
+        yield request.param
 
 
 @pytest.fixture(params=[True, False], ids=["avx2", "portable"])
 def use_avx2(request):
     if request.param and not _C.cpu_has_avx2_fma():
         pytest.skip("CPU has no AVX2+FMA")
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    yield request.param
-    _C.set_use_avx2(before)
+    with avx2_switched(request.param):
+        yield request.param
 
 
 @pytest.fixture

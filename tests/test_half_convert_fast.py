@@ -10,15 +10,13 @@ import numpy as np
 import pytest
 
 import fastdl
-from fastdl import _C
+from isa_switch import avx2_switched
 
 
 @pytest.fixture(params=[True, False], ids=["avx2", "portable"])
 def isa(request):
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    yield
-    _C.set_use_avx2(before)
+    with avx2_switched(request.param):
+        yield
 
 
 def patterns(kept_bits, dropped_bits):

@@ -8,6 +8,7 @@ import pytest
 import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
+from isa_switch import vector_and_portable
 
 LENGTHS = [1, 3, 7, 8, 9, 16, 31, 64, 100, 1000]
 
@@ -38,14 +39,7 @@ def test_avx2_rows_match_portable_rows(d, affine):
     x, w, b, g = operands(d, seed=d)
     w = w if "weight" in affine else None
     b = b if "bias" in affine else None
-    before = _C.use_avx2()
-    try:
-        _C.set_use_avx2(True)
-        fast = run(x, w, b, g)
-        _C.set_use_avx2(False)
-        portable = run(x, w, b, g)
-    finally:
-        _C.set_use_avx2(before)
+    fast, portable = vector_and_portable(run, x, w, b, g)
     for got, want in zip(fast, portable):
         if want is None:
             assert got is None

@@ -9,14 +9,13 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import avx2_switched
 
 SIZES = (1, 7, 8, 9, 255, 256, 257, 1000)
 
 
 def run_steps(make_opt, dtype, avx2, steps=4):
-    before = _C.use_avx2()
-    _C.set_use_avx2(avx2)
-    try:
+    with avx2_switched(avx2):
         rng = np.random.default_rng(0)
         params = [fastdl.tensor(rng.standard_normal(n).astype(dtype.np), requires_grad=True) for n in SIZES]
         opt = make_opt(params)
@@ -25,8 +24,6 @@ def run_steps(make_opt, dtype, avx2, steps=4):
                 p.grad = fastdl.tensor(rng.standard_normal(p.shape).astype(dtype.np))
             opt.step()
         return [p.detach().numpy().copy() for p in params]
-    finally:
-        _C.set_use_avx2(before)
 
 
 def assert_same_bits(make_opt, dtype):

@@ -7,6 +7,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import vector_and_portable
 
 F = fastdl.nn.functional
 
@@ -28,14 +29,7 @@ def test_avx2_copy_matches_portable(out):
         pytest.skip("CPU has no AVX2+FMA")
     rng = np.random.default_rng(7)
     x = fastdl.tensor(rng.standard_normal((4, 5, 30, 300)).astype(np.float32))
-    before = _C.use_avx2()
-    try:
-        _C.set_use_avx2(True)
-        fast = F.adaptive_avg_pool2d(x, out).numpy()
-        _C.set_use_avx2(False)
-        portable = F.adaptive_avg_pool2d(x, out).numpy()
-    finally:
-        _C.set_use_avx2(before)
+    fast, portable = vector_and_portable(lambda: F.adaptive_avg_pool2d(x, out).numpy())
     np.testing.assert_array_equal(fast.view(np.uint32), portable.view(np.uint32))
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import saved_isa
 from kernel_views import kempty, kview
 
 K = _C.cpu
@@ -89,33 +90,27 @@ def test_bernoulli_is_uniform_below_p_on_every_path(p):
     n = 32 * 3 + 8 + 5
     w = [words(SEED, 11 + i) for i in range(n)]
     want = [float((((b << 32) | a) >> 11) * 2.0**-53 < p) for a, b, _, _ in w]
-    before = _C.use_avx2()
-    try:
+    with saved_isa():
         for vector in (True, False):
             _C.set_use_avx2(vector)
             mask = kempty((n,), np.float32)
             K.bernoulli(mask, SEED, 11, p)
             assert mask.numpy().tolist() == want
-    finally:
-        _C.set_use_avx2(before)
 
 
 def test_vector_normals_agree_with_the_scalar_transform():
     """The AVX2 Box-Muller (csrc/cpu/normal_avx2.cpp: log and cos on double lanes) against
     the scalar one (libm): within a few ulp of double, and float32 results equal but for
     values within those ulps of a float rounding boundary (1 in ~3e7 measured)."""
-    before = _C.use_avx2()
     n = 1 << 20
-    try:
-        out = {}
+    out = {}
+    with saved_isa():
         for vector in (True, False):
             _C.set_use_avx2(vector)
             for dtype in (np.float64, np.float32):
                 o = kempty((n,), dtype)
                 K.random_normal(o, SEED, 5, 0.0, 1.0)
                 out[vector, dtype] = o.numpy()
-    finally:
-        _C.set_use_avx2(before)
     fast, slow = out[True, np.float64], out[False, np.float64]
     assert np.max(np.abs(fast - slow) / np.spacing(np.abs(slow))) <= 4
     f32, s32 = out[True, np.float32], out[False, np.float32]

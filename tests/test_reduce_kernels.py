@@ -2,6 +2,7 @@
 cross-entropy kernels, against float64 NumPy references and finite differences."""
 import numpy as np
 import pytest
+from isa_switch import avx2_switched
 from kernel_views import kempty, kview
 
 from fastdl import _C
@@ -13,10 +14,8 @@ RNG = np.random.default_rng(0)
 @pytest.fixture(autouse=True, params=[True, False], ids=["avx2", "portable"])
 def isa(request):
     """Runs every test on the AVX2 kernels (where the CPU has them) and the portable ones."""
-    before = _C.use_avx2()
-    _C.set_use_avx2(request.param)
-    yield
-    _C.set_use_avx2(before)
+    with avx2_switched(request.param):
+        yield
 
 REDUCE_OPS = ["sum", "prod", "max", "min", "argmax", "argmin", "any", "all"]
 ARG_OPS = {"argmax", "argmin"}

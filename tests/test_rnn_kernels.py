@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fastdl import _C
+from isa_switch import avx2_switched, vector_and_portable
 from kernel_views import kempty, kview
 
 cpu = _C.cpu
@@ -202,18 +203,6 @@ VEC_SIZES = [(1, 1), (1, 7), (1, 8), (3, 9), (2, 16), (4, 17), (5, 31), (64, 128
 F32_EPS = float(np.finfo(np.float32).eps)
 
 
-def on_both_paths(fn, *args):
-    """fn(*args) with the AVX2 kernels, then with the scalar elem loop."""
-    before = _C.use_avx2()
-    try:
-        _C.set_use_avx2(True)
-        vec = fn(*args)
-        _C.set_use_avx2(False)
-        return vec, fn(*args)
-    finally:
-        _C.set_use_avx2(before)
-
-
 def assert_few_ulp(vec, scalar):
     # a few float32 ulps of the values (or of 1 for results near 0, e.g. 1 - s*s)
     for v, s in zip(vec, scalar):
@@ -232,10 +221,10 @@ def wide(rng, *shape):
 def test_vector_lstm_cells_match_scalar(B, H):
     rng = np.random.default_rng(B * 1000 + H)
     gates, c_prev = wide(rng, B, 4 * H), wide(rng, B, H)
-    fwd_v, fwd_s = on_both_paths(k_lstm_fwd, gates, c_prev)
+    fwd_v, fwd_s = vector_and_portable(k_lstm_fwd, gates, c_prev)
     assert_few_ulp(fwd_v, fwd_s)
     _, c, act = fwd_s
-    bwd_v, bwd_s = on_both_paths(k_lstm_bwd, act, c_prev, c, wide(rng, B, H), wide(rng, B, H))
+    bwd_v, bwd_s = vector_and_portable(k_lstm_bwd, act, c_prev, c, wide(rng, B, H), wide(rng, B, H))
     assert_few_ulp(bwd_v, bwd_s)
 
 
@@ -244,9 +233,9 @@ def test_vector_lstm_cells_match_scalar(B, H):
 def test_vector_gru_cells_match_scalar(B, H):
     rng = np.random.default_rng(B * 1000 + H + 1)
     gi, gh, h_prev = wide(rng, B, 3 * H), wide(rng, B, 3 * H), wide(rng, B, H)
-    fwd_v, fwd_s = on_both_paths(k_gru_fwd, gi, gh, h_prev)
+    fwd_v, fwd_s = vector_and_portable(k_gru_fwd, gi, gh, h_prev)
     assert_few_ulp(fwd_v, fwd_s)
-    bwd_v, bwd_s = on_both_paths(k_gru_bwd, fwd_s[1], h_prev, wide(rng, B, H))
+    bwd_v, bwd_s = vector_and_portable(k_gru_bwd, fwd_s[1], h_prev, wide(rng, B, H))
     assert_few_ulp(bwd_v, bwd_s)
 
 
@@ -258,12 +247,10 @@ def test_vector_cells_in_place_and_specials():
     gates, c_prev = wide(rng, B, 4 * H), wide(rng, B, H)
     gates[0, :4] = [np.inf, -np.inf, 1e30, -1e30]
     gates[1, 0] = np.nan
-    want_h, want_c, want_act = on_both_paths(k_lstm_fwd, gates, c_prev)[1]
+    want_h, want_c, want_act = vector_and_portable(k_lstm_fwd, gates, c_prev)[1]
     g = kview(gates.copy())
     h, c = kempty((B, H), np.float32), kempty((B, H), np.float32)
-    before = _C.use_avx2()
-    _C.set_use_avx2(True)
-    try:
+    with avx2_switched(True):
         cpu.lstm_cell_forward(g, kview(c_prev), h, c, g)
         assert_few_ulp([g.numpy(), c.numpy(), h.numpy()], [want_act, want_c, want_h])
         np.testing.assert_array_equal(np.isnan(h.numpy()), np.isnan(want_h))
@@ -273,8 +260,6 @@ def test_vector_cells_in_place_and_specials():
         dg = kempty((B, 4 * H), np.float32)
         cpu.lstm_cell_backward(kview(want_act), kview(c_prev), kview(want_c), kview(grad_h), carry, dg, carry)
         assert_few_ulp([dg.numpy(), carry.numpy()], [want_dg, want_dcp])
-    finally:
-        _C.set_use_avx2(before)
 
 
 @pytest.mark.parametrize("B,H", [(1, 9), (4, 17)])
@@ -282,11 +267,11 @@ def test_float64_cells_take_the_scalar_path(B, H):
     # float64 always runs the *_elem equations: bit-identical with AVX2 on or off
     rng = np.random.default_rng(H)
     gates, c_prev = rng.standard_normal((B, 4 * H)) * 3, rng.standard_normal((B, H))
-    for v, s in zip(*on_both_paths(k_lstm_fwd, gates, c_prev)):
+    for v, s in zip(*vector_and_portable(k_lstm_fwd, gates, c_prev)):
         assert v.dtype == np.float64
         np.testing.assert_array_equal(v, s)
     gi, gh, h_prev = (rng.standard_normal(s) for s in [(B, 3 * H), (B, 3 * H), (B, H)])
-    for v, s in zip(*on_both_paths(k_gru_fwd, gi, gh, h_prev)):
+    for v, s in zip(*vector_and_portable(k_gru_fwd, gi, gh, h_prev)):
         np.testing.assert_array_equal(v, s)
 
 

@@ -8,8 +8,9 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import vector_and_portable
 from kernel_views import kempty, kview
-from test_rnn_kernels import needs_avx2, numeric_grad, on_both_paths, ref_gru, ref_lstm
+from test_rnn_kernels import needs_avx2, numeric_grad, ref_gru, ref_lstm
 
 cpu = _C.cpu
 # (T, B, H): one step, one row, H below / not a multiple of the 8-lane block, and
@@ -356,7 +357,7 @@ def test_lstm_bits_do_not_depend_on_the_row_blocks():
 
 @needs_avx2
 def test_vector_and_scalar_paths_agree():
-    vec, scalar = on_both_paths(run_both_backwards, np.float32, True)
+    vec, scalar = vector_and_portable(run_both_backwards, np.float32, True)
     for v, s in zip(vec, scalar):
         np.testing.assert_allclose(v, s, rtol=1e-5, atol=1e-5)
 

@@ -9,6 +9,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import saved_isa, set_isa
 from test_gemm_kernel import use_avx2  # noqa: F401 (fixture)
 
 F = fastdl.nn.functional
@@ -91,20 +92,15 @@ def test_backward_bits_do_not_depend_on_the_build(dim):
     rng = np.random.default_rng(11)
     x = (rng.standard_normal((19, 300)) * 4).astype(np.float32)
     gy = fastdl.tensor(rng.standard_normal(x.shape).astype(np.float32))
-    before, before512 = _C.use_avx2(), _C.use_avx512()
-    try:
+    with saved_isa():
         for fn in (F.log_softmax, F.softmax):
             t = fastdl.tensor(x, requires_grad=True)
             y = fn(t, dim)  # one forward; its backward run on each build
             grads = []
-            for avx2, avx512 in ((True, True), (True, False), (False, False)):
-                _C.set_use_avx2(avx2)
-                _C.set_use_avx512(avx512)  # clamped to the hardware
+            for path in ("avx512", "avx2", "portable"):
+                set_isa(path)  # clamped to the hardware
                 t.grad = None
                 y.backward(gy, retain_graph=True)
                 grads.append(t.grad.numpy())
             np.testing.assert_array_equal(grads[0], grads[2])
             np.testing.assert_array_equal(grads[1], grads[2])
-    finally:
-        _C.set_use_avx2(before)
-        _C.set_use_avx512(before512)

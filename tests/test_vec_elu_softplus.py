@@ -8,6 +8,7 @@ import pytest
 import fastdl
 import fastdl.nn.functional as F
 from fastdl import _C
+from isa_switch import vector_and_portable
 from vec_kernel_checks import ulp_error
 from vec_kernel_checks import run_unary as run
 
@@ -50,14 +51,7 @@ def test_error_bound_over_the_float32_range(op, params, isa):
 def test_specials_match_the_portable_functor(op, params):
     x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, -1e-45, -30.0, -31.0, -88.0, -104.0, -200.0,
                   20.0, 20.5, 88.7, 89.0, 1e30, -1e30], np.float32)
-    before = _C.use_avx2()
-    try:
-        _C.set_use_avx2(True)
-        fast = run(op, x, *params)
-        _C.set_use_avx2(False)
-        portable = run(op, x, *params)
-    finally:
-        _C.set_use_avx2(before)
+    fast, portable = vector_and_portable(run, op, x, *params)
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(portable))
     finite = ~np.isnan(portable)
     np.testing.assert_array_equal(np.signbit(fast[finite]), np.signbit(portable[finite]))  # -0 kept

@@ -11,6 +11,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import vector_and_portable
 from vec_kernel_checks import ulp_error
 from vec_kernel_checks import run_unary as run
 
@@ -112,14 +113,7 @@ def test_atan2_special_lanes_are_libms():
     ys, xs = np.meshgrid(SPECIAL, SPECIAL)
     y, x = ys.ravel(), xs.ravel()
     odd = (y == 0) | (x == 0) | ~np.isfinite(y) | ~np.isfinite(x)
-    before = _C.use_avx2()
-    try:
-        _C.set_use_avx2(True)
-        fast = fastdl.atan2(fastdl.tensor(y), fastdl.tensor(x)).numpy()
-        _C.set_use_avx2(False)
-        portable = fastdl.atan2(fastdl.tensor(y), fastdl.tensor(x)).numpy()
-    finally:
-        _C.set_use_avx2(before)
+    fast, portable = vector_and_portable(lambda: fastdl.atan2(fastdl.tensor(y), fastdl.tensor(x)).numpy())
     np.testing.assert_array_equal(fast[odd].view(np.uint32) | np.isnan(fast[odd]),
                                   portable[odd].view(np.uint32) | np.isnan(portable[odd]))
 

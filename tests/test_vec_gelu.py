@@ -13,7 +13,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
-from vec_kernel_checks import select_isa
+from isa_switch import isa_path, select_isa
 
 _erfc = np.vectorize(math.erfc)
 
@@ -73,9 +73,8 @@ def test_specials_match_the_portable_path(avx2):
                   np.float32)
     for op in ("gelu", "gelu_grad"):
         fast = run(op, sp)
-        _C.set_use_avx2(False)
-        portable = run(op, sp)
-        select_isa(avx2)
+        with isa_path("portable"):
+            portable = run(op, sp)
         np.testing.assert_array_equal(np.isnan(fast), np.isnan(portable))
         np.testing.assert_array_equal(fast, portable)
         ok = ~np.isnan(portable)
@@ -85,9 +84,8 @@ def test_specials_match_the_portable_path(avx2):
 def test_tanh_form_keeps_the_scalar_kernel(avx2):
     x = grid()[::7]
     fast = run("gelu", x, 1.0)
-    _C.set_use_avx2(False)
-    portable = run("gelu", x, 1.0)
-    select_isa(avx2)
+    with isa_path("portable"):
+        portable = run("gelu", x, 1.0)
     np.testing.assert_array_equal(fast.view(np.uint32), portable.view(np.uint32))
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
-from vec_kernel_checks import select_isa
+from isa_switch import select_isa
 
 
 def sigmoid64(x):

@@ -8,6 +8,7 @@ import pytest
 
 import fastdl
 from fastdl import _C
+from isa_switch import vector_and_portable
 from vec_kernel_checks import ulp_error
 from vec_kernel_checks import run_unary as run
 
@@ -52,14 +53,7 @@ def test_far_and_special_lanes_are_libm(op):
     # whatever lanes share their block of 8
     x = np.array([0.5, 65536.0, 65536.01, -1e30, np.inf, -np.inf, np.nan, 3.0, -0.0, 0.0, 1e-45, -1e-45,
                   1e10, 2.0, -7.0e5, 1.0], np.float32)
-    before = _C.use_avx2()
-    try:
-        _C.set_use_avx2(True)
-        fast = run(op, x)
-        _C.set_use_avx2(False)
-        portable = run(op, x)
-    finally:
-        _C.set_use_avx2(before)
+    fast, portable = vector_and_portable(run, op, x)
     far = ~(np.abs(x) <= 65536)
     np.testing.assert_array_equal(fast[far], portable[far])  # NaNs compare equal here
     np.testing.assert_array_equal(np.signbit(fast[x == 0]), np.signbit(portable[x == 0]))  # sin(-0) = -0

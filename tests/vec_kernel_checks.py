@@ -1,9 +1,8 @@
 """Shared by the tests of the float32 array kernels (csrc/cpu/vec_math_simd.h at 8 and 16
-lanes, csrc/cpu/vec_math_avx2.h): a unary kernel run on an array, select_isa (behind
-conftest.py's `isa` fixture, which runs a test on the AVX-512, the AVX2 and the portable
-path), and the error of float32 results in ulps of the correctly rounded value."""
+lanes, csrc/cpu/vec_math_avx2.h): a unary kernel run on an array and the error of float32
+results in ulps of the correctly rounded value. (The path they run on: isa_switch.py's
+select_isa, behind conftest.py's `isa` fixture.)"""
 import numpy as np
-import pytest
 
 import fastdl
 from fastdl import _C
@@ -15,18 +14,6 @@ def run_unary(op, x, p0=0.0, p1=0.0):
     out = fastdl.empty(tuple(t.shape), dtype=t.dtype)
     _C.cpu.unary(op, t, out, p0, p1)
     return out.numpy()
-
-
-def select_isa(name):
-    """Switches the CPU kernels to `name` ("avx512", "avx2" or "portable"); skips the test
-    where this CPU lacks that ISA. Returns whether a vector path is on."""
-    _C.set_use_avx2(name != "portable")
-    _C.set_use_avx512(name == "avx512")
-    if name != "portable" and not _C.use_avx2():
-        pytest.skip("this CPU has no AVX2+FMA")
-    if name == "avx512" and not _C.use_avx512():
-        pytest.skip("this CPU has no AVX-512")
-    return name != "portable"
 
 
 def ulp_error(got, ref):
