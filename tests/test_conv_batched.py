@@ -58,3 +58,19 @@ def test_one_image_per_sample_path_agrees_with_the_batch():
         single = _fastdl(x[n:n + 1], w, b, gy[n:n + 1], *case[2:])
         np.testing.assert_allclose(single[0], batch[0][n:n + 1], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(single[1], batch[1][n:n + 1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", [(0, 0), (1, 1)])
+@pytest.mark.parametrize("width", range(3, 28, 1))
+def test_stride_two_rows_of_every_width(width, padding):
+    """Stride 2 along the rows: the unfold's two-loads-per-four-outputs copy (copy_even)
+    and its 1-4 element tail, for output rows 1-13 wide, float32 against float64 NumPy."""
+    case = ((3, 4, 3, width), (5, 4, 3, 3), (1, 2), padding, (1, 1), 1)
+    OH, OW = out_hw(case[0], case[1], case[2], padding, (1, 1))
+    assert OW >= 1 and OH * OW <= MAX_POSITIONS
+    x, w, b, gy = _inputs(case, np.float32)
+    got = _fastdl(x, w, b, gy, *case[2:])
+    want = np_conv_and_grads(*(a.astype(np.float64) for a in (x, w, b, gy)), *case[2:])
+    for a, e in zip(got, want):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, e, rtol=2e-5, atol=2e-5 * np.abs(e).max())

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <type_traits>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "../core/parallel.h"
 #include "../core/scratch_buffer.h"
@@ -94,6 +97,22 @@ void with_row_length(int64_t OW, int64_t step, F&& fn) {
   fn(std::integral_constant<int64_t, 0>{});
 }
 
+// dst[i] = src[2 i] for i < n (a stride-2 convolution's row): the even lanes of two
+// 4-float loads per 4 outputs (SSE, in every x86-64), the last 1-4 one by one, so that no
+// load reaches past src[2 (n - 1)]. Scalar strided moves were ~8% of cnn1d's training step
+// (its three stride-2 blocks unfold 10-20-wide rows).
+template <typename T>
+inline void copy_even(T* dst, const T* src, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  if constexpr (std::is_same_v<T, float>)
+    for (; i + 5 <= n; i += 4)
+      _mm_storeu_ps(dst + i, _mm_shuffle_ps(_mm_loadu_ps(src + 2 * i), _mm_loadu_ps(src + 2 * i + 4),
+                                            _MM_SHUFFLE(2, 0, 2, 0)));
+#endif
+  for (; i < n; ++i) dst[i] = src[2 * i];
+}
+
 // cols (C*kh*kw, nb*L), column j*L + l = position l of image n0 + j.
 template <typename T>
 void unfold_images(const ConvProblem& p, const TensorArg& x, int64_t n0, int64_t nb, T* cols) {
@@ -110,6 +129,10 @@ void unfold_images(const ConvProblem& p, const TensorArg& x, int64_t n0, int64_t
         T* dst = cols + r * width;
         for (int64_t j = 0; j < nb; ++j) {
           const T* src = in.data + j * in.sN + row_off[r];
+          if (step == 2) {
+            for (int64_t oh = 0; oh < g.OH; ++oh, src += row_step, dst += OW) copy_even(dst, src, OW);
+            continue;
+          }
           for (int64_t oh = 0; oh < g.OH; ++oh, src += row_step, dst += OW)
             for (int64_t ow = 0; ow < OW; ++ow) dst[ow] = src[ow * step];
         }
