@@ -114,6 +114,8 @@ def norm_dims(op, dims, ndim):
     """None -> all dims; int or sequence -> sorted unique non-negative dims."""
     if dims is None:
         return list(range(ndim))
+    if type(dims) is int and -ndim <= dims < ndim:  # the common case first (0.6 -> 0.2 us)
+        return [dims + ndim if dims < 0 else dims]
     if isinstance(dims, (int, Tensor)) and not isinstance(dims, bool):
         dims = [dims]
     out = sorted({norm_dim(op, d, ndim) for d in dims})
