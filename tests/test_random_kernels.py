@@ -63,9 +63,10 @@ def test_stream_contract(offset):
 
 
 @pytest.mark.parametrize("offset", [0, 3, (1 << 32) - 5, (1 << 33) - 8])  # blocks of 8 crossing the high word
-def test_stream_contract_in_blocks_of_eight(avx2, offset):
-    """The AVX2 generator (csrc/cpu/philox_avx2.cpp: 8 counters per call) gives every
-    element the words of its own counter, as the scalar one and the CUDA kernels do:
+def test_stream_contract_in_blocks_of_eight(isa, offset):
+    """The AVX-512 and AVX2 generators (csrc/cpu/philox_avx512.cpp: 32 counters as two
+    16-lane blocks; philox_avx2.cpp: 32, then 8 per call) give every element the words of
+    its own counter, as the scalar one and the CUDA kernels do:
     all four words checked through uniform (w0, w1) and normal (w0..w3), over whole
     blocks, a partial block and a block whose counters cross 2^32."""
     n = 8 * 4 + 5
