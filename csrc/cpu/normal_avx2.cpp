@@ -45,7 +45,11 @@ void normal8(uint64_t seed, uint64_t c0, double (&z)[8]) {
   normals<1>(&w, z);
 }
 
-void normals32(const uint32_t (&w)[4][4][8], double (&z)[32]) { normals<4>(w, z); }
+void normal32(uint64_t seed, uint64_t c0, double (&z)[32]) {
+  uint32_t w[4][4][8];
+  draw32(seed, c0, w);
+  normals<4>(w, z);
+}
 
 }  // namespace philox_avx2
 }  // namespace cpu

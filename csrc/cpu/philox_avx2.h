@@ -16,9 +16,7 @@ void draw8(uint64_t seed, uint64_t c0, uint32_t (&w)[4][8]);
 void draw32(uint64_t seed, uint64_t c0, uint32_t (&w)[4][4][8]);
 // z[i] = philox::normal_f64(draw(seed, c0 + i)) to about an ulp of double (normal_avx2.cpp).
 void normal8(uint64_t seed, uint64_t c0, double (&z)[8]);
-// The same for 32 counters whose words are already drawn (draw32's layout; philox_avx512's
-// draw32 gives the same words faster).
-void normals32(const uint32_t (&w)[4][4][8], double (&z)[32]);
+void normal32(uint64_t seed, uint64_t c0, double (&z)[32]);
 
 }  // namespace philox_avx2
 }  // namespace cpu
