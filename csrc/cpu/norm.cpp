@@ -100,8 +100,9 @@ void map_row_range(const NCS& d, int64_t r0, int64_t r1, const F& f) {
 
 // The same ranges compiled for AVX2 (picked by use_avx2()), `flatten` inlining the
 // lambdas so that the lanes use 256-bit vectors. norm.cpp is compiled without FMA
-// contraction, so both copies give the same bits. At 1 thread, batch norm forward +
-// backward of (100, 64, 20) float32 (cnn1d's second block): see bench/README item 75.
+// contraction, so both copies give the same bits. Batch norm forward + backward at cnn1d's
+// shapes, 1 thread: 5-9% faster (bench/README item 75); short runs (S = 5-40) leave the
+// 8-lane partial sums little to vectorise.
 #if defined(__x86_64__) && defined(__GNUC__)
 template <typename F0, typename F1>
 __attribute__((target("avx2,fma"), flatten)) void reduce_channel_range_avx2(const NCS& d, int64_t c0, int64_t c1,
