@@ -263,8 +263,8 @@ def test_tiny_lstm_module_gradcheck():
 
 
 def test_backward_twice_with_retain_graph_doubles_gradients():
-    # backward must not overwrite the tensors it saved
-    for cls in (nn.LSTM, nn.GRU):
+    # backward must not overwrite the tensors it saved (LSTM, GRU and the Elman RNN)
+    for cls in (nn.LSTM, nn.GRU, nn.RNN):
         m = cls(3, 4, num_layers=2, bidirectional=True, dtype=fastdl.float64)
         out = m(T(RNG.standard_normal((5, 2, 3))))[0]
         loss = (out * out).sum()
@@ -319,8 +319,9 @@ def test_dropout_between_layers():
     np.testing.assert_allclose(npy(fm(T(x))[0]), tm(torch.tensor(x))[0].detach().numpy(), rtol=1e-12, atol=1e-13)
 
 
-def test_dropout_is_seeded_and_only_in_training():
-    m = nn.LSTM(3, 4, num_layers=2, dropout=0.5, dtype=fastdl.float64)
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_dropout_is_seeded_and_only_in_training(mode):
+    m = getattr(nn, mode)(3, 4, num_layers=2, dropout=0.5, dtype=fastdl.float64)
     x = T(RNG.standard_normal((5, 3, 3)))
     fastdl.manual_seed(5)
     a = npy(m(x)[0])
@@ -333,7 +334,7 @@ def test_dropout_is_seeded_and_only_in_training():
     np.testing.assert_array_equal(npy(m(x)[0]), npy(m(x)[0]))
     assert not np.allclose(npy(m(x)[0]), a)
     with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
-        nn.GRU(3, 4, dropout=0.2)
+        getattr(nn, mode)(3, 4, dropout=0.2)
 
 
 def test_errors():

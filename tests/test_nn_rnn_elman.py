@@ -2,7 +2,8 @@
 PyTorch's equations, torch parity of outputs, h_n and every gradient (input, h0 and each
 parameter, weights copied by state_dict name) over layers / directions / layouts /
 unbatched input / h0 given or not, gradcheck of rnn_layer / rnn_cell and of a tiny
-module, init / repr / state_dict parity, dropout between layers, errors."""
+module, init / repr / state_dict parity, dropout between layers, errors. (Backward twice
+with retain_graph and dropout's seeding run for RNN with LSTM and GRU in test_nn_rnn.py.)"""
 import math
 
 import numpy as np
@@ -211,17 +212,6 @@ def test_tiny_module_gradcheck(nonlinearity):
     assert gradcheck(fn, [x, h0] + [T(npy(p).copy(), True) for p in m.parameters()])
 
 
-def test_backward_twice_with_retain_graph_doubles_gradients():
-    m = nn.RNN(3, 4, num_layers=2, bidirectional=True, dtype=fastdl.float64)
-    out = m(T(RNG.standard_normal((5, 2, 3))))[0]
-    loss = (out * out).sum()
-    loss.backward(retain_graph=True)
-    first = {n: npy(p.grad).copy() for n, p in m.named_parameters()}
-    loss.backward()
-    for n, p in m.named_parameters():
-        np.testing.assert_allclose(npy(p.grad), 2 * first[n], rtol=1e-12, atol=1e-14)
-
-
 def test_float32_matches_float64():
     m64 = nn.RNN(3, 8, num_layers=2, dtype=fastdl.float64)
     m32 = nn.RNN(3, 8, num_layers=2)
@@ -284,23 +274,6 @@ def test_dropout_between_layers():
             getattr(tm, mode)()
             np.testing.assert_allclose(npy(fm(T(x))[0]), tm(torch.tensor(x))[0].detach().numpy(), rtol=1e-12,
                                        atol=1e-13)
-
-
-def test_dropout_is_seeded_and_only_in_training():
-    m = nn.RNN(3, 4, num_layers=2, dropout=0.5, dtype=fastdl.float64)
-    x = T(RNG.standard_normal((5, 3, 3)))
-    fastdl.manual_seed(5)
-    a = npy(m(x)[0])
-    fastdl.manual_seed(5)
-    b = npy(m(x)[0])
-    c = npy(m(x)[0])
-    np.testing.assert_array_equal(a, b)
-    assert not np.allclose(b, c)
-    m.eval()
-    np.testing.assert_array_equal(npy(m(x)[0]), npy(m(x)[0]))
-    assert not np.allclose(npy(m(x)[0]), a)
-    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
-        nn.RNN(3, 4, dropout=0.2)
 
 
 def test_errors():
