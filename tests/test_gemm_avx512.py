@@ -22,10 +22,13 @@ needs_avx512 = pytest.mark.skipif(not _C.cpu_has_avx512f(), reason="CPU has no A
 
 # N = 64 q + r covers a last sliver of r <= 32 columns (the half-width kernel: 32, 95, 257,
 # 96, 160) and of 32 < r < 64 (33, 300, 40); 600 x 1100 runs as one column slab per
-# thread at 2 threads (576 + 524 columns: the second ends in a half-width sliver).
+# thread at 2 threads (576 + 524 columns: the second ends in a half-width sliver). The
+# 6 x 64 kernel runs a panel in chunks of slivers (16 with a 2 MiB L2): at 1 thread 600 x
+# 1100 is two chunks of a panel under two row blocks, and 100 x 1030 two chunks through
+# one row block's chunk of slots, the second chunk a single 6-column sliver.
 SHAPES = [(6, 32, 8), (7, 33, 17), (12, 64, 256), (13, 95, 300), (100, 257, 33), (146, 300, 520),
           (300, 40, 700), (64, 784, 128), (1, 70, 300), (257, 1, 33), (31, 4100, 65), (18, 96, 40),
-          (600, 1100, 300), (290, 160, 257)]
+          (600, 1100, 300), (290, 160, 257), (100, 1030, 200)]
 
 
 def view(x):

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <unistd.h>
 
 namespace fastdl {
 
@@ -30,6 +31,15 @@ bool cpu_has_f16c() {
   return has;
 #else
   return false;
+#endif
+}
+
+long cpu_l2_cache_bytes() {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  static const long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);  // glibc: from cpuid
+  return bytes > 0 ? bytes : 0;
+#else
+  return 0;
 #endif
 }
 

@@ -9,6 +9,7 @@ namespace fastdl {
 bool cpu_has_avx2_fma();   // what the hardware offers
 bool cpu_has_avx512f();    // AVX-512 Foundation, with the OS saving zmm state
 bool cpu_has_f16c();       // float16 <-> float32 conversion instructions
+long cpu_l2_cache_bytes();  // one core's L2 as the C library reports it; 0 if unknown
 bool use_avx2();           // what the kernels will use now
 void set_use_avx2(bool on);  // clamps to what the hardware offers
 bool use_avx512();         // use_avx2() and AVX-512 chosen

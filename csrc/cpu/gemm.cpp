@@ -2,11 +2,16 @@
 //
 //   for jc in N step NC:
 //     for pc in K step KC:
-//       for ic in M step MC:      A block MC x KC stays in L2
-//         for jr in NC step NR:   B sliver KC x NR, packed on first use (ic == 0) into
-//                                 the KC x NC panel (one slot when there is one ic
-//                                 block), stays in L1 across the ir loop
-//           for ir in MC step MR: micro-kernel on one MR x NR tile of C
+//       for ic in M step MC:        A block MC x KC stays in L2
+//         for chunk of the panel:   chunk_slivers B slivers (1 for the AVX2 kernels)
+//           for ir in MC step MR:   A sliver MR x KC stays in L1 across the chunk
+//             for jr in chunk:      B sliver KC x NR, packed on first use (ic == 0,
+//                                   ir == 0) into the KC x NC panel (one chunk of
+//                                   slots when there is one ic block)
+//               micro-kernel on one MR x NR tile of C
+// With one-sliver chunks that is BLIS's order (the sliver stays in L1 across the ir
+// loop); the AVX-512 kernel's 64 KiB sliver does not fit L1, so it reads chunks of
+// slivers from L2 with the A sliver held in L1 (Kernel::chunk_slivers).
 //
 // Packing is where arbitrary strides are absorbed: the micro-kernels see contiguous,
 // zero-padded B slivers, and A either packed into MR-row slivers or, when A is
@@ -73,6 +78,7 @@ constexpr int64_t kWideSlabMinN = 512;
 
 // The largest tile of any kernel below (the AVX-512 float kernel's 6 x 64).
 constexpr int kMaxMR = 6, kMaxNR = 64;
+constexpr int64_t kMaxChunkSlivers = 64;  // >= NC / NR of every kernel
 
 // A micro-kernel with its tile shape and cache blocking, plus optional fast packers
 // for full B slivers of row-major (bn) and transposed (bt) B. MC is a multiple of MR
@@ -104,6 +110,12 @@ struct Kernel {
   // The narrowest sliver that runs at full width: NR / 2 with ukr_half, else NR. Column
   // slabs of threads are multiples of it.
   int slab_unit() const { return ukr_half ? nr / 2 : nr; }
+  // B slivers per chunk of the macro-kernel's panel (1: one sliver at a time under every
+  // row tile, BLIS's order, for kernels whose sliver stays in L1). The 6 x 64 kernel's
+  // sliver (64 KiB at KC 256) does not fit L1, so that order streams both A's sliver
+  // and B's from L2 for every tile; rows outer over a chunk of slivers that fits half
+  // of L2 keeps A's 6 KiB sliver in L1 across the chunk (l2_chunk_slivers).
+  int64_t chunk_slivers = 1;
 };
 
 // Portable micro-kernel with the same contract as the AVX2 ones; the compiler
@@ -126,17 +138,32 @@ void ukr_portable(int64_t kc, const T* A, int64_t rsa, int64_t csa, const T* Bp,
   }
 }
 
+// Slivers of KC x NR packed B that fill half of one core's L2 (the A block and C's
+// lines take most of the rest), at most kMaxChunkSlivers; 4 (256 KiB at KC 256) where the
+// L2 size is unknown. 1 thread, a C++ loop over a 2016 x 2048 block of C with the
+// production kernel and packers, 2 MiB L2: 1024-column chunks 206-208 GFLOP/s, 256
+// columns 204, one sliver at a time 192-195; rows outer over the whole 2 MiB panel 142.
+template <typename T>
+int64_t l2_chunk_slivers(const Kernel<T>& kn) {
+  const int64_t sliver_bytes = kn.kc * kn.nr * int64_t(sizeof(T)), l2 = cpu_l2_cache_bytes();
+  if (l2 <= 0) return std::max<int64_t>(1, (int64_t(256) << 10) / sliver_bytes);
+  return std::min(kMaxChunkSlivers, std::max<int64_t>(1, l2 / 2 / sliver_bytes));
+}
+
 template <typename T> Kernel<T> select_kernel();
 template <> Kernel<float> select_kernel<float>() {
   // NC = 4032: the multiple of 64 next to the AVX2 kernel's 4080. MC = 288 rather than 144
   // (bench_gemm.py, 2 threads, a Xeon with 2 MiB of L2 per core: 512 / 1024 / 2048 at
   // 0.99-1.03 / 0.90-0.93 / 0.84-0.85 -> 1.10 / 0.92 / 0.91 of numpy, on the 6 x 32 kernel).
   // 6 x 64 rather than 6 x 32 (bench/README item 74): 2048^3 at 1 thread 167 -> 179 GFLOP/s.
-  if (use_avx512())
-    return {gemm_ukr::sgemm_avx512_6x64, 6,  64, 288, 256, 4032,
-            gemm_ukr::spack_bn64_avx512, gemm_ukr::spack_bt64_avx512, gemm_ukr::spack_a6_avx2,
-            gemm_ukr::sgemm_small_avx512,
-            gemm_ukr::sgemm_dot_avx2, 32, gemm_ukr::sgemm_avx512_6x32_of64};
+  if (use_avx512()) {
+    Kernel<float> kn{gemm_ukr::sgemm_avx512_6x64, 6,  64, 288, 256, 4032,
+                     gemm_ukr::spack_bn64_avx512, gemm_ukr::spack_bt64_avx512, gemm_ukr::spack_a6_avx2,
+                     gemm_ukr::sgemm_small_avx512,
+                     gemm_ukr::sgemm_dot_avx2, 32, gemm_ukr::sgemm_avx512_6x32_of64};
+    kn.chunk_slivers = l2_chunk_slivers(kn);
+    return kn;
+  }
   if (use_avx2())
     return {gemm_ukr::sgemm_avx2_6x16, 6,  16, 144, 256, 4080,
             gemm_ukr::spack_bn_avx2,   gemm_ukr::spack_bt_avx2, gemm_ukr::spack_a6_avx2,
@@ -454,28 +481,35 @@ ABlock<T> prepare_a(const Kernel<T>& kn, bool in_place, int64_t mc, int64_t kc, 
   return {Ap, A, rsa, csa, direct_tiles, kc, plan};
 }
 
-// C[0:mc, 0:nc] (+)= alpha * A block @ B panel over one K block: for each NR-column
-// sliver of B (get_b(jr, n) returns it packed), every MR-row tile of the A block.
-// The slivers are visited starting at sliver `first` and wrapping around (the order
-// does not change any result: each tile is computed once either way).
+// C[0:mc, 0:nc] (+)= alpha * A block @ B panel over one K block, in chunks of `chunk`
+// NR-column slivers of B (<= kMaxChunkSlivers): for each chunk, every MR-row tile of the A
+// block against each sliver of the chunk (with chunks of one sliver: for each sliver,
+// every tile). get_b(jr, n, slot) returns sliver jr packed; it is called once per chunk,
+// under the first row tile, with the sliver's place in the chunk (slot). The slivers are
+// visited starting at sliver `first` and wrapping around (the order does not change any
+// result: each tile is computed once either way).
 template <typename T, typename GetB>
-void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t nc, int64_t first,
+void macro_kernel(const Kernel<T>& kn, const ABlock<T>& a, int64_t mc, int64_t nc, int64_t first, int64_t chunk,
                   GetB&& get_b, T alpha, T beta, T* C, int64_t rsc, int64_t csc, RowActivation<T> act) {
   const int MR = kn.mr, NR = kn.nr;
   const int64_t slivers = (nc + NR - 1) / NR;
-  for (int64_t s = 0; s < slivers; ++s) {
-    const int64_t jr = (first + s) % slivers * NR;
-    const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-    const T* bp = get_b(jr, n);
+  const T* bp[kMaxChunkSlivers];
+  for (int64_t s0 = 0; s0 < slivers; s0 += chunk) {
+    const int64_t s1 = std::min(slivers, s0 + chunk);
     for (int64_t t = 0; t < a.plan.count(); ++t) {
       const int64_t ir = a.plan.start(t, MR);
       const int m = a.plan.rows(t, MR);
-      T* c = C + ir * rsc + jr * csc;
-      if (t < a.direct_tiles)
-        run_tile(kn, a.kc, a.direct + ir * a.rsa, a.rsa, a.csa, bp, m, n, alpha, beta, c, rsc, csc, act);
-      else
-        run_tile(kn, a.kc, a.packed + (t - a.direct_tiles) * MR * a.kc, int64_t(1), int64_t(MR), bp, m,
-                 n, alpha, beta, c, rsc, csc, act);
+      for (int64_t s = s0; s < s1; ++s) {
+        const int64_t jr = (first + s) % slivers * NR;
+        const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+        if (t == 0) bp[s - s0] = get_b(jr, n, s - s0);
+        T* c = C + ir * rsc + jr * csc;
+        if (t < a.direct_tiles)
+          run_tile(kn, a.kc, a.direct + ir * a.rsa, a.rsa, a.csa, bp[s - s0], m, n, alpha, beta, c, rsc, csc, act);
+        else
+          run_tile(kn, a.kc, a.packed + (t - a.direct_tiles) * MR * a.kc, int64_t(1), int64_t(MR), bp[s - s0], m,
+                   n, alpha, beta, c, rsc, csc, act);
+      }
     }
   }
 }
@@ -499,7 +533,8 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
   // (32x512 @ 512x512 72 -> 68 with it).
   const bool rows_first = one_row_block && op.csb == 1 && kn.pack_bn &&
                           std::min(op.K, KC) * op.N * int64_t(sizeof(T)) >= (int64_t(1) << 20);
-  T* Bp = t_bpack.get<T>(one_row_block && !rows_first ? NR * KC : NC * KC);
+  const int64_t slots = std::min(kn.chunk_slivers, (NC + NR - 1) / NR);  // one chunk's slivers
+  T* Bp = t_bpack.get<T>(one_row_block && !rows_first ? slots * NR * KC : NC * KC);
   for (int64_t jc = 0; jc < op.N; jc += NC) {
     const int64_t nc = std::min(NC, op.N - jc);
     for (int64_t pc = 0; pc < op.K; pc += KC) {
@@ -512,16 +547,17 @@ void gemm_serial(const Kernel<T>& kn, bool direct_a, const Operands<T>& op) {
                                       op.rsa, op.csa, Ap);
         // Each B sliver is packed right before its first use, so the first row of
         // tiles reads it from L1 rather than streaming the whole panel back in. With
-        // one row block no sliver is used again: all share one slot, which stays in L1
-        // (a panel slot per sliver would write MBs of fresh lines for conv's wide B).
+        // one row block no sliver is used again after its chunk: the chunks share one
+        // chunk of slots, which stays in cache (a panel slot per sliver would write MBs
+        // of fresh lines for conv's wide B).
         if (rows_first) pack_panel_rows(kn, kc, nc, Bpc, op.rsb, Bp);
-        auto get_b = [&](int64_t jr, int n) -> const T* {
+        auto get_b = [&](int64_t jr, int n, int64_t slot) -> const T* {
           if (rows_first) return Bp + jr * kc;
-          T* bp = Bp + (one_row_block ? 0 : jr * kc);
+          T* bp = Bp + (one_row_block ? slot * NR * kc : jr * kc);
           if (ic == 0) pack_b(kn, kc, n, Bpc + jr * op.csb, op.rsb, op.csb, bp);
           return bp;
         };
-        macro_kernel(kn, a, mc, nc, 0, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
+        macro_kernel(kn, a, mc, nc, 0, kn.chunk_slivers, get_b, op.alpha, beta, op.C + ic * op.rsc + jc * op.csc,
                      op.rsc, op.csc, pc + kc == op.K ? op.act : nullptr);
       }
     }
@@ -551,7 +587,11 @@ void gemm_split_n(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
 // are packed by whichever thread needs one first, so there is no barrier; a thread
 // that finds a sliver being packed by another packs a private copy (same values)
 // rather than wait for a thread that may have been descheduled. Threads begin at
-// different slivers, so that rarely happens.
+// different slivers, so that rarely happens. One sliver at a time (chunk 1) even for
+// the AVX-512 kernel: with chunks each thread sweeps the whole shared panel under its
+// first row tile, half of it just written by the other core (2 threads, alternating
+// calls: 512^3 x0.95, 512 x 2048 @ 2048 x 512 x0.95, 600^3 and 3200 x 128 @ 128 x 512
+// within 2%).
 template <typename T>
 void gemm_split_m(const Kernel<T>& kn, bool direct_a, int nthreads, const Operands<T>& op) {
   const int NR = kn.nr;
@@ -580,7 +620,7 @@ void gemm_split_m(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
       parallel_for(nthreads, kGrainSize, [&](int64_t, int64_t) {
         T* Ap = t_apack.get<T>(MCB * kc);
         T* spare = t_bspare.get<T>(kc * NR);
-        auto get_b = [&](int64_t jr, int n) -> const T* {
+        auto get_b = [&](int64_t jr, int n, int64_t) -> const T* {
           std::atomic<uint8_t>& s = sliver[static_cast<size_t>(jr / NR)];
           T* bp = Bp + jr * kc;
           uint8_t state = s.load(std::memory_order_acquire);
@@ -600,7 +640,7 @@ void gemm_split_m(const Kernel<T>& kn, bool direct_a, int nthreads, const Operan
           // Threads start on different slivers (block b at the b % nthreads-th part of the
           // panel), so while the panel is being packed each packs its own part.
           const int64_t first = blk % nthreads * ((nc + NR - 1) / NR) / nthreads;
-          macro_kernel(kn, a, mc, nc, first, get_b, op.alpha, beta,
+          macro_kernel(kn, a, mc, nc, first, 1, get_b, op.alpha, beta,
                        op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc, pc + kc == op.K ? op.act : nullptr);
         }
       });
@@ -866,11 +906,11 @@ void gemm_prepacked(int64_t M, T alpha, const T* A, int64_t rsa, int64_t csa, co
   for (int64_t pc = 0; pc < K; pc += KC) {
     const int64_t kc = std::min(KC, K - pc);
     const T beta_pc = pc == 0 ? beta : T(1);
-    auto get_b = [&](int64_t jr, int) -> const T* { return B.sliver(jr / kn.nr) + pc * kn.nr; };
+    auto get_b = [&](int64_t jr, int, int64_t) -> const T* { return B.sliver(jr / kn.nr) + pc * kn.nr; };
     for (int64_t ic = 0; ic < M_tiles; ic += MC) {
       const int64_t mc = std::min(MC, M_tiles - ic);
       const ABlock<T> a = prepare_a(kn, csa == 1, mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
-      macro_kernel(kn, a, mc, N, 0, get_b, alpha, beta_pc, C + ic * rsc, rsc, int64_t(1), RowActivation<T>(nullptr));
+      macro_kernel(kn, a, mc, N, 0, kn.chunk_slivers, get_b, alpha, beta_pc, C + ic * rsc, rsc, int64_t(1), RowActivation<T>(nullptr));
     }
     if (M_tiles < M)
       kn.small(M - M_tiles, N, kc, alpha, A + M_tiles * rsa + pc * csa, rsa, csa, B.sliver(0) + pc * kn.nr, kn.nr,
