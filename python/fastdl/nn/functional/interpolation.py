@@ -16,8 +16,9 @@ import numbers
 
 import numpy as np
 
-from ... import dtypes as _dt
-from ...ops._util import check_tensor, desc
+from ... import _C, dtypes as _dt
+from ...autograd import Function, is_grad_enabled
+from ...ops._util import check_tensor, desc, empty
 from ...ops.indexing import index_select
 from ...ops.shape import clone
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -150,14 +151,63 @@ def _nearest(mode, x, sizes, scales):
     return clone(x) if out is x else out
 
 
+class _InterpLinear(Function):
+    """One dim of the linear modes in one pass of the CPU kernel interp_linear
+    (csrc/cpu/interp.h: the composed ops' bits without their four temporaries); its
+    gradient is the adjoint kernel."""
+
+    @staticmethod
+    def forward(ctx, x, d, i0, i1, w0, w1):
+        x = x.contiguous()
+        shape = list(x.shape)
+        shape[d] = i0.shape[0]
+        out = empty(tuple(shape), x.dtype, x.device)
+        _C.cpu.interp_linear(x, out, d, i0, i1, w0, w1)
+        ctx.save_for_backward(i0, i1, w0, w1)
+        ctx.meta = (d, tuple(x.shape))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        d, shape = ctx.meta
+        args = (g, d, shape) + tuple(ctx.saved_tensors)
+        gx = _InterpLinearAdjoint.apply(*args) if is_grad_enabled() else _InterpLinearAdjoint.forward(None, *args)
+        return gx, None, None, None, None, None
+
+
+class _InterpLinearAdjoint(Function):
+    """interp_linear's adjoint (each output's gradient added, weighted, into the two
+    inputs it read); linear in g, so its own gradient is the interpolation again."""
+
+    @staticmethod
+    def forward(ctx, g, d, shape, i0, i1, w0, w1):
+        g = g.contiguous()
+        gx = empty(shape, g.dtype, g.device)
+        _C.cpu.interp_linear_backward(g, gx, d, i0, i1, w0, w1)
+        if ctx is not None:
+            ctx.save_for_backward(i0, i1, w0, w1)
+            ctx.d = d
+        return gx
+
+    @staticmethod
+    def backward(ctx, ggx):
+        return (_InterpLinear.apply(ggx, ctx.d, *ctx.saved_tensors),) + (None,) * 6
+
+
 def _linear(x, sizes, scales, align_corners):
     out = x
     T = np.float64 if x.dtype is _dt.float64 else np.float32
+    fused = x.device.type == "cpu" and x.dtype in (_dt.float32, _dt.float64)
     for k, (n_out, scale) in enumerate(zip(sizes, scales)):
         d, n_in = 2 + k, x.shape[2 + k]
         if n_out == n_in:
             continue  # an unchanged size: torch copies, whatever the scale
         i0, i1, w0, w1 = _linear_weights(T, n_in, n_out, scale, align_corners)
+        if fused:
+            from ...tensor import tensor
+            weights = [tensor(w, dtype=x.dtype) for w in (w0, w1)]
+            out = _InterpLinear.apply(out, d, _index(i0, x), _index(i1, x), *weights)
+            continue
         lo = index_select(out, d, _index(i0, x))
         hi = index_select(out, d, _index(i1, x))
         out = lo * _weight(w0, out, d) + hi * _weight(w1, out, d)
