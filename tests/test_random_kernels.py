@@ -167,6 +167,23 @@ def test_uniform_moments(dtype, low, high):
     assert np.all(np.abs(hist - N / 10) < 5 * math.sqrt(N / 10))
 
 
+@pytest.mark.parametrize("low,high", [(0.0, 1.0), (-3.7, 12.25), (1e8, 1e8 + 8), (-1e30, 1e30)])
+def test_uniform_values_on_every_path(isa, low, high):
+    """random_uniform's rule, T(low + (high - low) u) or the float below high where that
+    rounds to high, element by element: the AVX2 blocks of 32 (csrc/cpu/uniform_avx2.cpp,
+    with the AVX-512 or AVX2 words), blocks of 8 and the scalar tail give its bits."""
+    n = 32 * 3 + 8 + 5
+    w = [words(SEED, 5 + i) for i in range(n)]
+    for dtype, us in [(np.float32, [(a >> 8) * 2.0**-24 for a, _, _, _ in w]),
+                      (np.float64, [(((b << 32) | a) >> 11) * 2.0**-53 for a, b, _, _ in w])]:
+        hi = dtype(high)
+        below = np.nextafter(hi, dtype(low)) if dtype(low) < hi else dtype(low)
+        want = [v if v < hi else below for v in (dtype(low + (high - low) * u) for u in us)]
+        out = kempty((n,), dtype)
+        K.random_uniform(out, SEED, 5, low, high)
+        assert out.numpy().tolist() == [float(v) for v in want]
+
+
 def test_uniform_never_reaches_high():
     # float32 spacing at 1e8 is 8, so low + 8u rounds up to high for u >= 0.5.
     out = kempty((1000,), np.float32)

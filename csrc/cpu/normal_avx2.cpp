@@ -18,16 +18,6 @@ namespace philox_avx2 {
 
 namespace {
 
-// The top 53 bits of the 64-bit words (hi:lo) of 4 lanes, (hi:lo) >> 11, as doubles,
-// exactly: hi 2^21 + (lo >> 11), both terms and the sum exact below 2^53 (hi unsigned by
-// a sign flip and 2^31). Vectorises what was a scalar int64 -> double per value.
-inline __m256d top53(const uint32_t* hi, const uint32_t* lo) {
-  const __m128i h32 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)), _mm_set1_epi32(INT32_MIN));
-  const __m256d h = _mm256_add_pd(_mm256_cvtepi32_pd(h32), vec::splat_pd(2147483648.0));
-  const __m256d l = _mm256_cvtepi32_pd(_mm_srli_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo)), 11));
-  return _mm256_add_pd(_mm256_mul_pd(h, vec::splat_pd(2097152.0)), l);
-}
-
 // Box-Muller for the B blocks of 8 counters that draw8 / draw32 give.
 template <int B>
 void normals(const uint32_t (*w)[4][8], double* z) {
@@ -35,7 +25,7 @@ void normals(const uint32_t (*w)[4][8], double* z) {
   alignas(32) double u1[8 * B], u2[8 * B];
   for (int b = 0; b < B; ++b)
     for (int i = 0; i < 8; i += 4) {
-      const __m256d a = top53(&w[b][1][i], &w[b][0][i]), c = top53(&w[b][3][i], &w[b][2][i]);
+      const __m256d a = vec::top53_pd(&w[b][1][i], &w[b][0][i]), c = vec::top53_pd(&w[b][3][i], &w[b][2][i]);
       _mm256_store_pd(u1 + 8 * b + i, _mm256_mul_pd(_mm256_sub_pd(vec::splat_pd(0x1.0p53), a), vec::splat_pd(0x1.0p-53)));
       _mm256_store_pd(u2 + 8 * b + i, _mm256_mul_pd(c, vec::splat_pd(0x1.0p-53)));
     }

@@ -38,21 +38,24 @@ int64_t check_random_out(const char* op, const TensorArg& out, int64_t offset) {
 using Draw32 = void (*)(uint64_t, uint64_t, uint32_t (&)[4][4][8]);
 Draw32 best_draw32() { return use_avx512() ? &philox_avx512::draw32 : &philox_avx2::draw32; }
 
+philox::U4 lane(const uint32_t (&w)[4][8], int l) { return philox::U4{{w[0][l], w[1][l], w[2][l], w[3][l]}}; }
+
 // out[i] = f(draw(seed, offset + i)): one counter per element, any thread split. With
-// AVX2 the generator runs 32 (then 8) counters at a time (the same words).
-template <typename T, typename F>
-int64_t fill_random(const char* op, const TensorArg& out, uint64_t seed, int64_t offset, F f) {
+// AVX2 the generator runs 32 (then 8) counters at a time (the same words), and
+// block(w, o) writes the 32 values of a block's words w (f's values, in vector code where
+// an op has it).
+template <typename T, typename F, typename Block>
+int64_t fill_random(const char* op, const TensorArg& out, uint64_t seed, int64_t offset, F f, Block block) {
   int64_t n = check_random_out(op, out, offset);
   T* o = out.data<T>();
   const bool avx2 = use_avx2();
   const auto draw32 = best_draw32();
-  auto lane = [](const uint32_t (&w)[4][8], int l) { return philox::U4{{w[0][l], w[1][l], w[2][l], w[3][l]}}; };
   parallel_for(n, 16, [&](int64_t b, int64_t e) {
     int64_t i = b;
     if (avx2) {
       for (uint32_t w[4][4][8]; i + 32 <= e; i += 32) {
         draw32(seed, static_cast<uint64_t>(offset + i), w);
-        for (int k = 0; k < 32; ++k) o[i + k] = f(lane(w[k / 8], k % 8));
+        block(w, o + i);
       }
       for (uint32_t w[4][8]; i + 8 <= e; i += 8) {
         philox_avx2::draw8(seed, static_cast<uint64_t>(offset + i), w);
@@ -62,6 +65,13 @@ int64_t fill_random(const char* op, const TensorArg& out, uint64_t seed, int64_t
     for (; i < e; ++i) o[i] = f(philox::draw(seed, static_cast<uint64_t>(offset + i)));
   });
   return offset + n;
+}
+
+template <typename T, typename F>
+int64_t fill_random(const char* op, const TensorArg& out, uint64_t seed, int64_t offset, F f) {
+  return fill_random<T>(op, out, seed, offset, f, [&](const uint32_t (&w)[4][4][8], T* o) {
+    for (int k = 0; k < 32; ++k) o[k] = f(lane(w[k / 8], k % 8));
+  });
 }
 
 }  // namespace
@@ -76,10 +86,14 @@ int64_t random_uniform(const TensorArg& out, uint64_t seed, int64_t offset, doub
     const T lo = static_cast<T>(low), hi = static_cast<T>(high);
     // low + (high-low)*u can round up to high; step back one ulp to keep [low, high).
     const T below_hi = lo < hi ? std::nextafter(hi, lo) : lo;
-    next = fill_random<T>("random_uniform", out, seed, offset, [=](const philox::U4& w) {
+    auto value = [=](const philox::U4& w) {
       double u = sizeof(T) == 4 ? static_cast<double>(philox::uniform_f32(w)) : philox::uniform_f64(w);
       T v = static_cast<T>(low + (high - low) * u);
       return v < hi ? v : below_hi;
+    };
+    // blocks of 32 on AVX2 lanes, the same bits (2^20 floats at 1 thread: 3.53 -> 2.13 ms; torch 2.5)
+    next = fill_random<T>("random_uniform", out, seed, offset, value, [=](const uint32_t (&w)[4][4][8], T* o) {
+      philox_avx2::uniform32(w, low, high, hi, below_hi, o);
     });
   })
   return next;

@@ -1,9 +1,11 @@
 // float64 log and cos on 4 AVX2 lanes for the normal generator's Box-Muller transform
 // (normal_avx2.cpp), on its domains only: log of u in (0, 1] (normal doubles), cos of
-// x in [0, 2 pi). fdlibm's polynomials (e_log.c, k_sin.c, k_cos.c), under 1 ulp each
+// x in [0, 2 pi); and the 53-bit integers that and the uniform generator start from. fdlibm's polynomials (e_log.c, k_sin.c, k_cos.c), under 1 ulp each
 // there. Include this header ONLY from *_avx2.cpp files (AVX2/FMA instructions inline).
 #pragma once
 #include <immintrin.h>
+
+#include <cstdint>
 
 namespace fastdl {
 namespace vec {
@@ -15,6 +17,16 @@ inline __m256d splat_pd(double v) { return _mm256_set1_pd(v); }
 inline __m256d small_int_to_pd(__m256i k) {
   const __m256d magic = splat_pd(4503599627370496.0);  // 2^52
   return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(k, _mm256_castpd_si256(magic))), magic);
+}
+
+// philox.h's top53 on 4 lanes: (hi:lo) >> 11 of 32-bit word arrays hi and lo as doubles,
+// exactly: hi 2^21 + (lo >> 11), both terms and their sum exact below 2^53 (hi unsigned by
+// a sign flip and 2^31). A scalar int64 -> double conversion per value cost more.
+inline __m256d top53_pd(const uint32_t* hi, const uint32_t* lo) {
+  const __m128i h32 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)), _mm_set1_epi32(INT32_MIN));
+  const __m256d h = _mm256_add_pd(_mm256_cvtepi32_pd(h32), splat_pd(2147483648.0));
+  const __m256d l = _mm256_cvtepi32_pd(_mm_srli_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo)), 11));
+  return _mm256_add_pd(_mm256_mul_pd(h, splat_pd(2097152.0)), l);
 }
 
 // log u for normal doubles u > 0 (no zero, denormal, negative, inf or NaN lanes):
