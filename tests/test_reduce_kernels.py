@@ -179,6 +179,22 @@ def test_long_row_lanes_combine(dt, n):
     assert not kreduce("any", one_hot * 0, one_hot * 0, [1]).any()
 
 
+@pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "any", "all"])
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("n", [16, 33, 128, 129, 300])
+def test_rows_in_pairs_give_each_rows_own_bits(op, dt, n):
+    """Outputs that are one contiguous row each are folded two at a time (reduce_row_pair):
+    every row's result is bit for bit the row folded alone, the odd last row included,
+    a NaN row (max / min) too."""
+    x = (RNG.standard_normal((7, n)) * (1.0 if op != "prod" else 0.05) + (1 if op == "prod" else 0)).astype(dt)
+    if dt != np.int64:
+        x[2, n // 3] = np.nan
+    together = kreduce(op, x, x, [1])[:, 0]
+    for r in range(7):
+        alone = kreduce(op, x[r:r + 1], x[r:r + 1], [1])[0, 0]
+        assert together[r].tobytes() == alone.tobytes(), (r, together[r], alone)
+
+
 def test_zero_dim_and_size_one():
     s = np.array(3.5, dtype=np.float32)
     for op in ["sum", "prod", "max", "min", "any", "all"]:

@@ -54,9 +54,38 @@ template <typename T> constexpr bool kAnyOrder<red::Min<T>> = true;
 template <typename T> constexpr bool kAnyOrder<red::Any<T>> = true;
 template <typename T> constexpr bool kAnyOrder<red::All<T>> = true;
 
+// Folds R contiguous runs of n >= 16 elements, p[r][0..n), into a[r] each, side by side:
+// every run in the order reduce_row gives one alone (so the same bits), R times the
+// independent chains. kLanes independent accumulators per run let the compiler
+// vectorise without reassociating a single chain.
+template <int R, typename Op, typename T>
+void reduce_runs(typename Op::acc_t (&a)[R], const T* const (&p)[R], int64_t n) {
+  using acc_t = typename Op::acc_t;
+  // Enough independent chains to hide latency: 128 bytes of the wider of input and
+  // accumulator, i.e. 8 SSE or 4 AVX registers per run.
+  constexpr int kLanes = 128 / std::max(sizeof(acc_t), sizeof(T));
+  acc_t lane[R][kLanes];
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < kLanes; ++k) lane[r][k] = Op::init();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int r = 0; r < R; ++r)
+      for (int k = 0; k < kLanes; ++k) lane[r][k] = Op::step(lane[r][k], p[r][i + k], 0);
+  for (int r = 0; r < R; ++r) {
+    if constexpr (kAnyOrder<Op>) {
+      // halving: the wide steps vectorise, and 5 scalar steps instead of 32 remain
+      for (int w = kLanes / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; ++k) lane[r][k] = Op::combine(lane[r][k], lane[r][k + w]);
+      a[r] = Op::combine(a[r], lane[r][0]);
+    } else {
+      for (int k = 0; k < kLanes; ++k) a[r] = Op::combine(a[r], lane[r][k]);
+    }
+    for (int64_t j = i; j < n; ++j) a[r] = Op::step(a[r], p[r][j], 0);
+  }
+}
+
 // Folds n elements p[0], p[stride], ... (reduced linear indices idx0, idx0+1, ...)
-// into a. Contiguous runs of order-free ops use kLanes independent accumulators so
-// the compiler can vectorise without reassociating a single chain; arg ops find the
+// into a. Contiguous runs of order-free ops go through reduce_runs; arg ops find the
 // extreme first, then its first position.
 template <typename Op, typename T>
 typename Op::acc_t reduce_row(typename Op::acc_t a, const T* p, int64_t n, int64_t stride, int64_t idx0) {
@@ -73,28 +102,31 @@ typename Op::acc_t reduce_row(typename Op::acc_t a, const T* p, int64_t n, int64
       }
       return Op::combine(a, acc_t{v, idx0 + j});
     } else {
-      // Enough independent chains to hide latency: 128 bytes of the wider of input and
-      // accumulator, i.e. 8 SSE or 4 AVX registers.
-      constexpr int kLanes = 128 / std::max(sizeof(acc_t), sizeof(T));
-      acc_t lane[kLanes];
-      for (int k = 0; k < kLanes; ++k) lane[k] = Op::init();
-      int64_t i = 0;
-      for (; i + kLanes <= n; i += kLanes)
-        for (int k = 0; k < kLanes; ++k) lane[k] = Op::step(lane[k], p[i + k], 0);
-      if constexpr (kAnyOrder<Op>) {
-        // halving: the wide steps vectorise, and 5 scalar steps instead of 32 remain
-        for (int w = kLanes / 2; w >= 1; w /= 2)
-          for (int k = 0; k < w; ++k) lane[k] = Op::combine(lane[k], lane[k + w]);
-        a = Op::combine(a, lane[0]);
-      } else {
-        for (int k = 0; k < kLanes; ++k) a = Op::combine(a, lane[k]);
-      }
-      for (; i < n; ++i) a = Op::step(a, p[i], 0);
-      return a;
+      acc_t one[1] = {a};
+      const T* const run[1] = {p};
+      reduce_runs<1, Op>(one, run, n);
+      return one[0];
     }
   }
   for (int64_t i = 0; i < n; ++i) a = Op::step(a, p[i * stride], idx0 + i);
   return a;
+}
+
+// Two whole contiguous rows of n >= 16, each from Op::init(): out[r] = Op::finish of row r.
+// The general path's outputs go in pairs when each is one such row: the second row's
+// chains fill the first's latency, above all its lanes' final in-order combine. 1 thread,
+// in cache, old / new us: amax(1) of (2048, 32) 44.5 / 25.7, (1024, 64) 25.2 / 16.5,
+// (256, 1024) 31.8 / 22.2; sum(1) of (4096, 16) 55.4 / 28.2, (2048, 32) 32.1 / 19.8, (1024,
+// 64) 19.4 / 14.1. Sums and products of rows longer than kPairMaxRun stay one at a time:
+// their double lanes as pairs were slower ((256, 256) 10.1 / 11.4, (256, 1024) 26.6 / 40.9).
+constexpr int64_t kPairMaxRun = 128;
+template <typename Op, typename T>
+void reduce_row_pair(const T* p0, const T* p1, int64_t n, typename Op::out_t* out) {
+  typename Op::acc_t a[2] = {Op::init(), Op::init()};
+  const T* const run[2] = {p0, p1};
+  reduce_runs<2, Op>(a, run, n);
+  out[0] = Op::finish(a[0]);
+  out[1] = Op::finish(a[1]);
 }
 
 // Folds one contiguous row of w elements (reduced index r) into w accumulators: the
@@ -120,14 +152,23 @@ __attribute__((target("avx2,fma"), flatten)) void fold_into_columns_avx2(typenam
                                                                          int64_t w, int64_t r) {
   fold_into_columns<Op>(acc, p, w, r);
 }
+template <typename Op, typename T>
+__attribute__((target("avx2,fma"), flatten)) void reduce_row_pair_avx2(const T* p0, const T* p1, int64_t n,
+                                                                       typename Op::out_t* out) {
+  reduce_row_pair<Op>(p0, p1, n, out);
+}
 template <typename Op, typename T> auto pick_reduce_row() {
   return use_avx2() ? &reduce_row_avx2<Op, T> : &reduce_row<Op, T>;
+}
+template <typename Op, typename T> auto pick_reduce_row_pair() {
+  return use_avx2() ? &reduce_row_pair_avx2<Op, T> : &reduce_row_pair<Op, T>;
 }
 template <typename Op, typename T> auto pick_fold_into_columns() {
   return use_avx2() ? &fold_into_columns_avx2<Op, T> : &fold_into_columns<Op, T>;
 }
 #else
 template <typename Op, typename T> auto pick_reduce_row() { return &reduce_row<Op, T>; }
+template <typename Op, typename T> auto pick_reduce_row_pair() { return &reduce_row_pair<Op, T>; }
 template <typename Op, typename T> auto pick_fold_into_columns() { return &fold_into_columns<Op, T>; }
 #endif
 
@@ -198,10 +239,20 @@ void run(const TensorArg& x, const TensorArg& out, const Layout& L) {
     return;
   }
 
-  // General case: each output folds its reduced sub-tensor, row by row.
+  // General case: each output folds its reduced sub-tensor, row by row; outputs that are
+  // one contiguous row each, two at a time.
+  const bool pairs = !Op::kIndexed && rows == 1 && rs == 1 && rn >= 16 && (kAnyOrder<Op> || rn <= kPairMaxRun);
+  const auto fold_pair = pick_reduce_row_pair<Op, T>();
   parallel_for(L.out_numel, L.red_numel, [&](int64_t o0, int64_t o1) {
     Walker kw(L.nk, L.kshape, L.kstride, o0);
-    for (int64_t o = o0; o < o1; ++o, kw.next()) {
+    int64_t o = o0;
+    for (; pairs && o + 1 < o1; o += 2) {
+      const int64_t off0 = kw.off;
+      kw.next();
+      fold_pair(xp + off0, xp + kw.off, rn, op + o);
+      kw.next();
+    }
+    for (; o < o1; ++o, kw.next()) {
       acc_t a = Op::init();
       Walker w(L.nr - 1, L.rshape, L.rstride, 0);
       for (int64_t r = 0; r < rows; ++r, w.next())
