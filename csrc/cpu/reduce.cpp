@@ -73,14 +73,17 @@ void reduce_runs(typename Op::acc_t (&a)[R], const T* const (&p)[R], int64_t n) 
       for (int k = 0; k < kLanes; ++k) lane[r][k] = Op::step(lane[r][k], p[r][i + k], 0);
   for (int r = 0; r < R; ++r) {
     if constexpr (kAnyOrder<Op>) {
+      // the last partial block into the lanes too: a scalar tail of up to 31 data-dependent
+      // selects cost 3 ns each (amax(1) of (4096, 16): 215 us against torch's 52)
+      for (int64_t j = i; j < n; ++j) lane[r][j - i] = Op::step(lane[r][j - i], p[r][j], 0);
       // halving: the wide steps vectorise, and 5 scalar steps instead of 32 remain
       for (int w = kLanes / 2; w >= 1; w /= 2)
         for (int k = 0; k < w; ++k) lane[r][k] = Op::combine(lane[r][k], lane[r][k + w]);
       a[r] = Op::combine(a[r], lane[r][0]);
     } else {
       for (int k = 0; k < kLanes; ++k) a[r] = Op::combine(a[r], lane[r][k]);
+      for (int64_t j = i; j < n; ++j) a[r] = Op::step(a[r], p[r][j], 0);
     }
-    for (int64_t j = i; j < n; ++j) a[r] = Op::step(a[r], p[r][j], 0);
   }
 }
 
