@@ -38,7 +38,11 @@ CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chu
             # whose CUDA kernel keeps the last of a repeated index too
             "scatter",
             # float16 / bfloat16 + - * / on a device run the float32 kernels through via_float32
-            "half_arith"}
+            "half_arith",
+            # F.interpolate's linear modes and F.pad's constant mode on a device compose their
+            # device ops: index_select / mul / add, and fill / copy (nn/functional/interpolation.py,
+            # padding.py); the fused CPU kernels keep the composed forward's bits
+            "interp_linear", "interp_linear_backward", "pad_constant"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
