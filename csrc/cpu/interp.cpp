@@ -11,11 +11,21 @@ namespace cpu {
 
 namespace {
 
-// x / g seen as (outer, n_in, inner) and out / gx... the checks both entry points run;
-// `a` has the source extent, `b` the interpolated one.
+// x / gx seen as (outer, n_in, inner) and out / g as (outer, n_out, inner).
 struct Layout {
-  int64_t outer = 1, n_a = 0, n_b = 0, inner = 1;
+  int64_t outer = 1, n_in = 0, n_out = 0, inner = 1;
 };
+
+// The indices and weights as both loops read them.
+template <typename T>
+struct Taps {
+  const int64_t *j0, *j1;
+  const T *a, *b;
+  Taps(const TensorArg& i0, const TensorArg& i1, const TensorArg& w0, const TensorArg& w1)
+      : j0(i0.data<int64_t>()), j1(i1.data<int64_t>()), a(w0.data<T>()), b(w1.data<T>()) {}
+};
+
+// The checks both entry points run; `a` has the source extent, `b` the interpolated one.
 
 Layout check_interp(const char* op, const TensorArg& a, const TensorArg& b, int64_t dim, const TensorArg& i0,
                     const TensorArg& i1, const TensorArg& w0, const TensorArg& w1) {
@@ -39,18 +49,18 @@ Layout check_interp(const char* op, const TensorArg& a, const TensorArg& b, int6
     if (d < dim) l.outer *= a.shape[d];
     if (d > dim) l.inner *= a.shape[d];
   }
-  l.n_a = a.shape[dim];
-  l.n_b = b.shape[dim];
+  l.n_in = a.shape[dim];
+  l.n_out = b.shape[dim];
   for (const TensorArg* t : {&i0, &i1, &w0, &w1})
-    if (t->ndim() != 1 || t->shape[0] != l.n_b)
-      fail_value(std::string(op) + ": expected indices and weights of shape (" + std::to_string(l.n_b) + "), got " +
+    if (t->ndim() != 1 || t->shape[0] != l.n_out)
+      fail_value(std::string(op) + ": expected indices and weights of shape (" + std::to_string(l.n_out) + "), got " +
                  describe(*t));
   for (const TensorArg* t : {&i0, &i1}) {
     const int64_t* ix = t->data<int64_t>();
-    for (int64_t j = 0; j < l.n_b; ++j)
-      if (ix[j] < 0 || ix[j] >= l.n_a)
+    for (int64_t j = 0; j < l.n_out; ++j)
+      if (ix[j] < 0 || ix[j] >= l.n_in)
         fail_index(std::string(op) + ": source index " + std::to_string(ix[j]) + " out of range for size " +
-                   std::to_string(l.n_a) + " in " + describe(a));
+                   std::to_string(l.n_in) + " in " + describe(a));
   }
   return l;
 }
@@ -61,21 +71,18 @@ void interp_linear(const TensorArg& x, const TensorArg& out, int64_t dim, const 
                    const TensorArg& w0, const TensorArg& w1) {
   const Layout l = check_interp("interp_linear", x, out, dim, i0, i1, w0, w1);
   if (out.numel() == 0) return;
-  const int64_t* j0 = i0.data<int64_t>();
-  const int64_t* j1 = i1.data<int64_t>();
   FASTDL_DISPATCH_FLOAT(x.dtype, "interp_linear", [&] {
     using T = scalar_t;
     const T* xp = x.data<T>();
     T* op = out.data<T>();
-    const T* a = w0.data<T>();
-    const T* b = w1.data<T>();
-    const int64_t n_in = l.n_a, n_out = l.n_b, inner = l.inner;
+    const Taps<T> w(i0, i1, w0, w1);
+    const int64_t n_in = l.n_in, n_out = l.n_out, inner = l.inner;
     if (inner == 1) {  // the last dim: a gather per output
       parallel_for(l.outer, n_out, [&](int64_t o0, int64_t o1) {
         for (int64_t o = o0; o < o1; ++o) {
           const T* src = xp + o * n_in;
           T* dst = op + o * n_out;
-          for (int64_t j = 0; j < n_out; ++j) dst[j] = src[j0[j]] * a[j] + src[j1[j]] * b[j];
+          for (int64_t j = 0; j < n_out; ++j) dst[j] = src[w.j0[j]] * w.a[j] + src[w.j1[j]] * w.b[j];
         }
       });
       return;
@@ -84,9 +91,9 @@ void interp_linear(const TensorArg& x, const TensorArg& out, int64_t dim, const 
     parallel_for(l.outer * n_out, inner, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t o = r / n_out, j = r % n_out;
-        const T* lo = xp + (o * n_in + j0[j]) * inner;
-        const T* hi = xp + (o * n_in + j1[j]) * inner;
-        const T wa = a[j], wb = b[j];
+        const T* lo = xp + (o * n_in + w.j0[j]) * inner;
+        const T* hi = xp + (o * n_in + w.j1[j]) * inner;
+        const T wa = w.a[j], wb = w.b[j];
         T* dst = op + r * inner;
         for (int64_t k = 0; k < inner; ++k) dst[k] = lo[k] * wa + hi[k] * wb;
       }
@@ -98,15 +105,12 @@ void interp_linear_backward(const TensorArg& g, const TensorArg& gx, int64_t dim
                             const TensorArg& i1, const TensorArg& w0, const TensorArg& w1) {
   const Layout l = check_interp("interp_linear_backward", gx, g, dim, i0, i1, w0, w1);
   if (gx.numel() == 0) return;
-  const int64_t* j0 = i0.data<int64_t>();
-  const int64_t* j1 = i1.data<int64_t>();
   FASTDL_DISPATCH_FLOAT(g.dtype, "interp_linear_backward", [&] {
     using T = scalar_t;
     const T* gp = g.data<T>();
     T* gxp = gx.data<T>();
-    const T* a = w0.data<T>();
-    const T* b = w1.data<T>();
-    const int64_t n_in = l.n_a, n_out = l.n_b, inner = l.inner;
+    const Taps<T> w(i0, i1, w0, w1);
+    const int64_t n_in = l.n_in, n_out = l.n_out, inner = l.inner;
     // each outer slice of gx is written by one thread, its j loop in order
     parallel_for(l.outer, n_out * inner, [&](int64_t o0, int64_t o1) {
       for (int64_t o = o0; o < o1; ++o) {
@@ -115,16 +119,16 @@ void interp_linear_backward(const TensorArg& g, const TensorArg& gx, int64_t dim
         for (int64_t k = 0; k < n_in * inner; ++k) dst[k] = T(0);
         if (inner == 1) {
           for (int64_t j = 0; j < n_out; ++j) {
-            dst[j0[j]] += src[j] * a[j];
-            dst[j1[j]] += src[j] * b[j];
+            dst[w.j0[j]] += src[j] * w.a[j];
+            dst[w.j1[j]] += src[j] * w.b[j];
           }
           continue;
         }
         for (int64_t j = 0; j < n_out; ++j) {
-          T* lo = dst + j0[j] * inner;
-          T* hi = dst + j1[j] * inner;
+          T* lo = dst + w.j0[j] * inner;
+          T* hi = dst + w.j1[j] * inner;
           const T* s = src + j * inner;
-          const T wa = a[j], wb = b[j];
+          const T wa = w.a[j], wb = w.b[j];
           for (int64_t k = 0; k < inner; ++k) lo[k] += s[k] * wa;
           for (int64_t k = 0; k < inner; ++k) hi[k] += s[k] * wb;
         }
