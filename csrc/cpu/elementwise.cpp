@@ -13,6 +13,7 @@
 #include "../core/cpu_features.h"
 #include "binary_arith.h"
 #include "half_convert_avx2.h"
+#include "memory_runs.h"
 #include "strided_loop.h"
 #include "vec_math.h"
 
@@ -136,7 +137,7 @@ void binary_loop(F f, const TensorArg& a, const TensorArg& b, const TensorArg& o
       for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
     } else if (s[0] == sizeof(R) && s[1] == 0 && s[2] == 0) {
       const R v = f(x[0], y[0]);  // both one value (an expanded gradient times a number): a fill
-      std::fill(o, o + n, v);
+      fill_run(o, n, v);
     } else {
       const int64_t so = s[0] / sizeof(R), sx = s[1] / sizeof(T), sy = s[2] / sizeof(T);
       for (int64_t i = 0; i < n; ++i) o[i * so] = f(x[i * sx], y[i * sy]);
@@ -566,8 +567,8 @@ void copy(const TensorArg& src, const TensorArg& dst) {
         D* o = reinterpret_cast<D*>(p[0]);
         const S* x = reinterpret_cast<const S*>(p[1]);
         if (s[0] == sizeof(D) && s[1] == sizeof(S)) {
-          if constexpr (std::is_same_v<D, S>) {  // the C library's copy: also cheapest per short row
-            return static_cast<void>(std::memcpy(o, x, static_cast<size_t>(n) * sizeof(D)));
+          if constexpr (std::is_same_v<D, S>) {  // the C library's copy (cheapest per short row) or a backward one
+            return copy_run(o, x, static_cast<size_t>(n) * sizeof(D));
           }
           if (use_avx2()) {
             // (the casts only run for the dtypes tested: the dispatch lambda is no template)
@@ -583,7 +584,7 @@ void copy(const TensorArg& src, const TensorArg& dst) {
           for (int64_t i = 0; i < n; ++i) o[i] = convert_value<D>(x[i]);
         } else if (s[1] == 0) {  // a broadcast source (an expanded gradient, expand().contiguous()): a fill
           const D v = convert_value<D>(*x);
-          if (s[0] == sizeof(D)) return std::fill(o, o + n, v);
+          if (s[0] == sizeof(D)) return fill_run(o, n, v);
           const int64_t so = s[0] / sizeof(D);
           for (int64_t i = 0; i < n; ++i) o[i * so] = v;
         } else {
@@ -674,7 +675,7 @@ void fill(const TensorArg& dst, double value) {
     strided_loop<1>({&dst}, [&](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
       const int64_t so = s[0] / static_cast<int64_t>(sizeof(T));
-      if (so == 1) return std::fill(o, o + n, v);  // vector stores (the strided loop below is scalar: 5x slower)
+      if (so == 1) return fill_run(o, n, v);  // whole lines (the strided loop below is scalar: 5x slower)
       for (int64_t i = 0; i < n; ++i) o[i * so] = v;
     });
   })

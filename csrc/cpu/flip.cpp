@@ -4,6 +4,7 @@
 
 #include "../common/flip_view.h"
 #include "../core/parallel.h"
+#include "memory_runs.h"
 
 namespace fastdl {
 namespace cpu {
@@ -25,7 +26,7 @@ void flip_rows(const char* x, char* out, int ndim, const int64_t* shape, const F
       const T* s = src + strided_offset(r * n, ndim, shape, v.strides);
       T* o = dst + r * n;
       if (step == 1) {
-        std::memcpy(o, s, size_t(n) * sizeof(T));
+        copy_run(o, s, size_t(n) * sizeof(T));
       } else if (step == -1) {
         for (int64_t j = 0; j < n; ++j) o[j] = s[-j];  // (vectorises as loads and lane reversal)
       } else {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../core/parallel.h"
+#include "memory_runs.h"
 
 namespace fastdl {
 namespace cpu {
@@ -73,7 +74,7 @@ void copy_block(char* dst, const BlockWalk& dw, const char* src, const BlockWalk
     return;
   }
   if (dw.unit && sw.unit) {
-    std::memcpy(d, s, static_cast<size_t>(dw.count) * S);
+    copy_run(d, s, static_cast<size_t>(dw.count) * S);
     return;
   }
   for (int64_t i = 0; i < dw.count; ++i) d[dw.at(i)] = s[sw.at(i)];

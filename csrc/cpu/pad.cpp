@@ -7,6 +7,7 @@
 #include "../common/flip_view.h"
 #include "../core/errors.h"
 #include "../core/parallel.h"
+#include "memory_runs.h"
 
 namespace fastdl {
 namespace cpu {
@@ -35,7 +36,7 @@ void check_pad(const TensorArg& x, const TensorArg& out, const std::vector<int64
 
 // Planes of the last two dims (a leading 1 for 1-D input): each plane filled, or its rows
 // filled or written around the input row, without per-row index arithmetic. Short rows
-// (7 floats) copy by a plain loop: a memcpy call per row cost more than the row.
+// (7 floats) copy inline (copy_run): a memcpy call per row cost more than the row.
 template <typename T>
 void pad_planes(const TensorArg& x, const TensorArg& out, const std::vector<int64_t>& left_dims, const T value) {
   const int nd = static_cast<int>(x.ndim()), lead = std::max(nd - 2, 0);
@@ -48,7 +49,7 @@ void pad_planes(const TensorArg& x, const TensorArg& out, const std::vector<int6
   auto write_row = [&](T* o, const T* s) {
     for (int64_t j = 0; j < lw; ++j) o[j] = value;
     if (step == 1)
-      for (int64_t j = 0; j < n; ++j) o[lw + j] = s[j];
+      copy_run(o + lw, s, size_t(n) * sizeof(T));
     else
       for (int64_t j = 0; j < n; ++j) o[lw + j] = s[j * step];
     for (int64_t j = lw + n; j < width; ++j) o[j] = value;
@@ -70,13 +71,13 @@ void pad_planes(const TensorArg& x, const TensorArg& out, const std::vector<int6
       }
       for (int d = lead - 1; d >= 0 && ++idx[d] == out.shape[d]; --d) idx[d] = 0;
       if (!inside) {
-        std::fill(o, o + height * width, value);
+        fill_run(o, height * width, value);
         continue;
       }
       for (int64_t h = 0; h < height; ++h, o += width) {
         const int64_t i = h - top;
         if (i < 0 || i >= in_height)
-          std::fill(o, o + width, value);
+          fill_run(o, width, value);
         else
           write_row(o, src + offset + i * row_step);
       }
