@@ -42,7 +42,9 @@ CPU_ONLY = {"philox4x32_10", "fma_peak_gflops", "mma_tf32_layout", "mma_tf32_chu
             # F.interpolate's linear modes and F.pad's constant mode on a device compose their
             # device ops: index_select / mul / add, and fill / copy (nn/functional/interpolation.py,
             # padding.py); the fused CPU kernels keep the composed forward's bits
-            "interp_linear", "interp_linear_backward", "pad_constant"}
+            "interp_linear", "interp_linear_backward", "pad_constant",
+            # triu_indices / tril_indices on a device copy the CPU kernel's coordinates over
+            "tri_count", "tri_indices"}
 # _C.cuda functions that manage the device rather than compute (cuda/bind_cuda.cpp).
 CUDA_RUNTIME = {"device_count", "current_device", "set_device", "device_name", "capability", "mem_get_info",
                 "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
