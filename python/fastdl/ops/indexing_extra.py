@@ -9,7 +9,6 @@ backward gathers.
 """
 import numbers
 
-import numpy as np
 
 from .. import _C
 from .. import dtypes as _dt
