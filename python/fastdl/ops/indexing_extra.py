@@ -9,7 +9,6 @@ backward gathers.
 """
 import numbers
 
-
 from .. import _C
 from .. import dtypes as _dt
 from ..autograd import Function, no_grad
