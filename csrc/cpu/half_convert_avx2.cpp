@@ -8,6 +8,8 @@
 // quiet bit is cleared again.
 #include "half_convert_avx2.h"
 
+#include "binary_arith.h"
+
 #include <immintrin.h>
 
 #include <cstring>
@@ -61,6 +63,62 @@ void half_to_float(const uint16_t* x, float* out, int64_t n) {
     std::memcpy(in, x + i, static_cast<size_t>(n - i) * sizeof(uint16_t));
     _mm256_storeu_ps(res, widen8(in));
     std::memcpy(out + i, res, static_cast<size_t>(n - i) * sizeof(float));
+  }
+}
+
+namespace {
+
+template <vec::Arith OP>
+inline __m256 apply(__m256 a, __m256 b) {
+  if constexpr (OP == vec::Arith::Add) return _mm256_add_ps(a, b);
+  else if constexpr (OP == vec::Arith::Sub) return _mm256_sub_ps(a, b);
+  else if constexpr (OP == vec::Arith::Mul) return _mm256_mul_ps(a, b);
+  else return _mm256_div_ps(a, b);
+}
+
+// XS / YS: whether x / y advance (1) or stay (0, a scalar). Partial blocks go through
+// 16-value buffers.
+template <vec::Arith OP, int XS, int YS>
+void arith_loop(const uint16_t* x, const uint16_t* y, uint16_t* out, int64_t n) {
+  const __m256 xs = _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(x[0])));
+  const __m256 ys = _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(y[0])));
+  auto half8 = [](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); };
+  auto step16 = [&](const uint16_t* xp, const uint16_t* yp, uint16_t* op) {
+    const __m256 r0 = apply<OP>(XS ? half8(xp) : xs, YS ? half8(yp) : ys);
+    const __m256 r1 = apply<OP>(XS ? half8(xp + 8) : xs, YS ? half8(yp + 8) : ys);
+    const __m128i h0 = _mm256_cvtps_ph(r0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m128i h1 = _mm256_cvtps_ph(r1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(op), _mm256_set_m128i(h1, h0));
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) step16(x + XS * i, y + YS * i, out + i);
+  if (i < n) {
+    uint16_t xb[16] = {}, yb[16] = {}, ob[16];
+    const int64_t m = n - i;
+    if (XS) std::memcpy(xb, x + i, static_cast<size_t>(m) * 2);
+    if (YS) std::memcpy(yb, y + i, static_cast<size_t>(m) * 2);
+    step16(XS ? xb : x, YS ? yb : y, ob);
+    std::memcpy(out + i, ob, static_cast<size_t>(m) * 2);
+  }
+}
+
+template <vec::Arith OP>
+void arith_steps(const uint16_t* x, int64_t xs, const uint16_t* y, int64_t ys, uint16_t* out, int64_t n) {
+  if (xs && ys) return arith_loop<OP, 1, 1>(x, y, out, n);
+  if (xs) return arith_loop<OP, 1, 0>(x, y, out, n);
+  arith_loop<OP, 0, 1>(x, y, out, n);
+}
+
+}  // namespace
+
+void half_arith(vec::Arith op, const uint16_t* x, int64_t x_step, const uint16_t* y, int64_t y_step, uint16_t* out,
+                int64_t n) {
+  if (n <= 0) return;
+  switch (op) {
+    case vec::Arith::Add: return arith_steps<vec::Arith::Add>(x, x_step, y, y_step, out, n);
+    case vec::Arith::Sub: return arith_steps<vec::Arith::Sub>(x, x_step, y, y_step, out, n);
+    case vec::Arith::Mul: return arith_steps<vec::Arith::Mul>(x, x_step, y, y_step, out, n);
+    case vec::Arith::Div: return arith_steps<vec::Arith::Div>(x, x_step, y, y_step, out, n);
   }
 }
 
