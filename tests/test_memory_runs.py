@@ -8,17 +8,10 @@ import numpy as np
 import pytest
 
 import fastdl
+from test_flip_kernel import sample  # values * 100 of any dtype, complex too
 
 DTYPES = [np.int8, np.float16, np.float32, np.float64, np.int64, np.complex128]
 LENGTHS = [1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 4099]
-
-
-def sample(n, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal(n) * 100
-    if dtype == np.complex128:
-        return a + 1j * rng.standard_normal(n)
-    return a.astype(dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
